@@ -1,0 +1,179 @@
+// MessageView (parse in place) and MessageBuilder (write into a caller's
+// buffer). Neither allocates: the packet path decodes a query, and writes an
+// answer, using only stack objects and the buffers it was handed.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "dns/edns.h"
+#include "dns/name.h"
+#include "dns/rrtype.h"
+#include "dns/wire.h"
+
+namespace namae::dns {
+
+inline constexpr size_t kHeaderSize = 12;
+inline constexpr size_t kMaxMessage = 65535;
+
+/// The fixed 12-octet header, unpacked.
+struct Header {
+  uint16_t id = 0;
+  bool qr = false, aa = false, tc = false, rd = false, ra = false, z = false, ad = false,
+       cd = false;
+  uint8_t opcode = 0;
+  uint8_t rcode = 0;  // low 4 bits; the high 8 are in OPT (see Edns::ext_rcode)
+  uint16_t qdcount = 0, ancount = 0, nscount = 0, arcount = 0;
+
+  static Header read(const uint8_t* p);
+  void write(uint8_t* p) const;
+};
+
+/// Sections in message order.
+enum class Section : uint8_t { question = 0, answer = 1, authority = 2, additional = 3 };
+const char* section_name(Section s);  // "QUESTION", "ANSWER", ...
+
+/// One resource record located inside a parsed message. Offsets point into
+/// the message; the owner and rdata names may be compressed.
+struct RecordView {
+  Section section = Section::answer;
+  size_t owner_offset = 0;
+  size_t rdata_offset = 0;
+  uint16_t type = 0;
+  uint16_t rclass = 0;
+  uint32_t ttl = 0;
+  uint16_t rdlength = 0;
+};
+
+/// A parsed message. parse() checks the whole message once (every name, every
+/// count, every rdata against its type, OPT and TSIG placement), so walking it
+/// afterwards cannot fail. Holds only a span of the caller's buffer.
+class MessageView {
+ public:
+  /// Parse and validate `msg`. On error the view must not be used.
+  WireError parse(std::span<const uint8_t> msg);
+
+  std::span<const uint8_t> data() const { return msg_; }
+  const Header& header() const { return header_; }
+
+  /// The first question (most messages have exactly one). Valid if qdcount >= 1.
+  const Name& qname() const { return qname_; }
+  uint16_t qtype() const { return qtype_; }
+  uint16_t qclass() const { return qclass_; }
+  /// Offset of the first question's name (for echoing its original case).
+  size_t question_offset() const { return kHeaderSize; }
+  /// Offset just after the question section.
+  size_t question_end() const { return sections_[1]; }
+
+  /// EDNS (from the OPT record) if present.
+  const Edns& edns() const { return edns_; }
+  /// The TSIG record (last in additional) if present.
+  bool has_tsig() const { return tsig_.rdlength != 0 || tsig_offset_ != 0; }
+  const RecordView& tsig() const { return tsig_; }
+  /// Offset where the TSIG record starts (the MAC covers everything before it).
+  size_t tsig_offset() const { return tsig_offset_; }
+
+  /// Walks the records of one section in order (including OPT/TSIG in additional).
+  class Cursor {
+   public:
+    bool next(RecordView& rr);
+   private:
+    friend class MessageView;
+    const MessageView* view_ = nullptr;
+    Section section_ = Section::answer;
+    size_t pos_ = 0;
+    uint16_t left_ = 0;
+  };
+  Cursor records(Section s) const;
+
+  /// Decode a record's owner name.
+  Name owner(const RecordView& rr) const;
+  /// The record's rdata as it sits in the message (names possibly compressed).
+  std::span<const uint8_t> raw_rdata(const RecordView& rr) const {
+    return msg_.subspan(rr.rdata_offset, rr.rdlength);
+  }
+
+ private:
+  std::span<const uint8_t> msg_;
+  Header header_;
+  Name qname_;
+  uint16_t qtype_ = 0, qclass_ = 0;
+  std::array<size_t, 5> sections_{};  // start offset of each section, [4] = end
+  Edns edns_;
+  RecordView tsig_;
+  size_t tsig_offset_ = 0;
+};
+
+/// Writes a message into a caller-owned buffer with name compression.
+///
+/// Sections must be written in order. add_record() writes nothing and
+/// returns false when the record would not fit within the size limit; callers
+/// that put whole RRsets use mark()/rollback() and then truncate(). Space for
+/// an OPT (and a TSIG) record can be reserved up front so it always fits.
+class MessageBuilder {
+ public:
+  /// `buffer` receives the message; `limit` caps its size (UDP payload size),
+  /// at most buffer.size().
+  MessageBuilder(std::span<uint8_t> buffer, size_t limit);
+
+  Header& header() { return header_; }
+
+  /// Write the question. Must come first.
+  bool add_question(const Name& name, uint16_t type, uint16_t rclass);
+  /// Copy a question name octet-for-octet from a query (keeps its letter case).
+  bool add_question_raw(std::span<const uint8_t> name_wire, uint16_t type, uint16_t rclass);
+
+  /// Start a section; records that follow go there. Sections only move forward.
+  void begin(Section s);
+  /// Append one record in the current section (rdata uncompressed; names in
+  /// RFC 1035 types' rdata are compressed). False, and nothing written, if full.
+  bool add_record(const Name& owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                  std::span<const uint8_t> rdata);
+
+  /// A position to roll back to (so a whole RRset goes in or none of it).
+  struct Mark {
+    size_t size;
+    uint16_t counts[4];
+    uint16_t compression_entries;
+  };
+  Mark mark() const;
+  void rollback(const Mark& m);
+  /// Set TC (RFC 2181 9: only when required data, answer or authority, did not fit).
+  void set_truncated() { header_.tc = true; }
+
+  /// Keep `bytes` free at the end for records added by add_opt/append_raw_tail.
+  void reserve(size_t bytes) { reserved_ += bytes; }
+  void release(size_t bytes) { reserved_ -= bytes < reserved_ ? bytes : reserved_; }
+
+  /// Append the OPT record (always last before TSIG). Uses reserved space.
+  bool add_opt(const Edns& edns);
+
+  /// Write the header with the final counts; returns the message length.
+  size_t finish();
+
+  size_t size() const { return size_; }
+  size_t limit() const { return limit_; }
+  uint16_t count(Section s) const { return counts_[static_cast<int>(s)]; }
+  std::span<uint8_t> buffer() { return buf_; }
+
+ private:
+  bool write_name(const Name& name, bool compress);
+  bool room(size_t n) const { return size_ + n + reserved_ <= limit_; }
+
+  std::span<uint8_t> buf_;
+  size_t limit_;
+  size_t size_ = kHeaderSize;
+  size_t reserved_ = 0;
+  Header header_;
+  uint16_t counts_[4] = {0, 0, 0, 0};
+  Section section_ = Section::question;
+
+  // Compression table: offsets of names (and their suffixes) already written.
+  static constexpr size_t kMaxCompression = 256;
+  std::array<uint16_t, kMaxCompression> comp_offsets_{};
+  uint16_t comp_count_ = 0;
+};
+
+}  // namespace namae::dns

@@ -1,0 +1,112 @@
+// Rdata: every RR type's fields declared once (rdata.cpp's type table), and
+// the generic codecs that table drives: message decode (decompressing names),
+// validation, presentation text both ways, canonical form, and the positions
+// of embedded names so the message builder can compress them.
+//
+// Rdata is always held in uncompressed wire form. Types without a declaration
+// use RFC 3597's generic `\# len hex` text form.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "dns/name.h"
+#include "dns/wire.h"
+
+namespace namae::dns {
+
+/// One presentation-format token handed from a lexer (zone file, nsupdate
+/// input, command line). `text` is raw: escapes are still in it and quotes
+/// are already removed, `quoted` says whether the token was in quotes.
+struct TextToken {
+  std::string_view text;
+  bool quoted = false;
+};
+
+/// Uncompressed rdata octets.
+using RdataBytes = std::vector<uint8_t>;
+
+/// Where a domain name sits inside uncompressed rdata.
+struct RdataName {
+  uint16_t offset = 0;      // first octet of the name inside the rdata
+  uint16_t length = 0;      // its uncompressed wire length
+  bool compressible = false;  // RFC 3597 4: only RFC 1035 types' names may be compressed
+};
+
+namespace rdata {
+
+/// Kinds of field a type's rdata is made of, in order. Drives every codec.
+enum class Field : uint8_t {
+  u8,            // decimal
+  u16,           // decimal
+  u32,           // decimal
+  ttl,           // u32 written in zone files as seconds or 1h30m style
+  type,          // u16 written as a type mnemonic (RRSIG type covered)
+  ipv4,          // 4 octets, dotted quad
+  ipv6,          // 16 octets, RFC 4291 text
+  name,          // domain name, not compressible on output (post-RFC 1035 types)
+  cname,         // domain name, compressible (RFC 1035 types: NS, CNAME, SOA, PTR, MX)
+  charstring,    // one <character-string>: length octet + up to 255 octets
+  charstrings,   // one or more character-strings to the end (TXT); zero allowed in wire? no: >= 1
+  time,          // u32 shown as YYYYMMDDHHmmSS (RRSIG), accepts either form
+  hex_rest,      // hex to the end of rdata (SSHFP fingerprint, DS digest), may be split by spaces
+  base64_rest,   // base64 to the end (DNSKEY key, RRSIG signature), may be split by spaces
+  hex_u8len,     // hex with a length octet ("-" for empty) (NSEC3 salt)
+  base64_u16len, // base64 with a u16 length (TSIG MAC, other data)
+  u48,           // 48-bit (TSIG time signed)
+  type_bitmap,   // RFC 4034 4.1.2 window/bitmap list of type mnemonics (NSEC)
+  caa_tag,       // CAA tag: length octet + alphanumeric tag, shown bare
+  caa_value,     // CAA value: the rest, shown as one quoted string
+  raw_rest,      // uninterpreted octets to the end (OPT options), shown as generic hex
+};
+
+/// A declared type: mnemonic and its fields.
+struct TypeInfo {
+  uint16_t type;
+  std::string_view mnemonic;
+  std::span<const Field> fields;
+};
+
+/// The declaration for `type`, or nullptr for types handled generically.
+const TypeInfo* find(uint16_t type);
+
+/// Decode the rdata of one record from a message: `offset`/`rdlength` locate
+/// it in `msg`; compressed names are expanded. The result is appended to `out`.
+/// Validates the type's layout; unknown types are copied as they are.
+WireError decode(uint16_t type, std::span<const uint8_t> msg, size_t offset, size_t rdlength,
+                 RdataBytes& out);
+
+/// Allocation-free check of a record's rdata inside a message (names may be
+/// compressed): the layout fits the type and ends exactly at rdlength.
+WireError check(uint16_t type, std::span<const uint8_t> msg, size_t offset, size_t rdlength);
+
+/// Check uncompressed rdata against its type's layout.
+Result<void> validate(uint16_t type, std::span<const uint8_t> rdata);
+
+/// Names inside uncompressed rdata, at most `out.size()` of them; returns how many.
+/// Used by the message builder (compression) and canonical form (lower-casing).
+size_t names(uint16_t type, std::span<const uint8_t> rdata, std::span<RdataName> out);
+
+/// Presentation form of the rdata (no owner/TTL/class/type). Unknown types and
+/// rdata that does not fit its declaration come out as RFC 3597 `\# len hex`.
+std::string to_text(uint16_t type, std::span<const uint8_t> rdata);
+
+/// RFC 3597 generic form: `\# 3 abcdef` (and `\# 0` for empty rdata).
+std::string to_generic_text(std::span<const uint8_t> rdata);
+
+/// Parse presentation tokens (everything after the type) into wire form.
+/// Relative names are completed with `origin`. `\#` generic form is accepted
+/// for every type (and then validated for known ones). Errors say which field.
+Result<RdataBytes> from_text(uint16_t type, std::span<const TextToken> tokens, const Name& origin);
+
+/// RFC 4034 6.2 canonical form: embedded names lower-cased for the types that
+/// list requires (NS, CNAME, SOA, PTR, MX, ..., RRSIG, NSEC...).
+RdataBytes canonical(uint16_t type, std::span<const uint8_t> rdata);
+
+}  // namespace rdata
+}  // namespace namae::dns
