@@ -1,7 +1,37 @@
-// namae: every command-line tool as a subcommand (query, zone, ...).
+// namae: every command-line tool as a subcommand. Each subcommand parses its
+// own arguments (query keeps dig's `@server +flag` syntax, which no generic
+// option parser handles).
 #include <cstdio>
+#include <cstring>
+#include <span>
+
+#include "cli/commands.h"
+
+namespace {
+struct Command {
+  const char* name;
+  int (*run)(std::span<char*>);
+  const char* summary;
+};
+constexpr Command kCommands[] = {
+    {"query", namae::cli::query_main, "ask a DNS server (like dig)"},
+    {"zone", namae::cli::zone_main, "check or dump a zone file (zone check FILE)"},
+};
+
+void usage() {
+  std::fprintf(stderr, "usage: namae <command> [arguments]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(stderr, "  %-8s %s\n", c.name, c.summary);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
-  std::fprintf(stderr, "usage: namae <command> ...\n");
+  if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
+    usage();
+    return argc < 2 ? 2 : 0;
+  }
+  for (const auto& c : kCommands)
+    if (!std::strcmp(argv[1], c.name)) return c.run(std::span<char*>(argv + 1, argc - 1));
+  std::fprintf(stderr, "namae: unknown command '%s'\n", argv[1]);
+  usage();
   return 2;
 }

@@ -1,0 +1,12 @@
+// Subcommands of the `namae` tool. Each takes the arguments after its name
+// (args[0] is the subcommand name) and returns the process exit status.
+#pragma once
+
+#include <span>
+
+namespace namae::cli {
+
+int query_main(std::span<char*> args);  // dig-like client (query.cpp)
+int zone_main(std::span<char*> args);   // `zone check` (zone_check.cpp)
+
+}  // namespace namae::cli

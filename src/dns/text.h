@@ -1,0 +1,39 @@
+// Presentation-format helpers shared by rdata, zone files and the CLI:
+// TTLs with units, base64, base16, character-strings.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace namae::dns {
+
+/// "3600", "1h30m", "1w2d", "2H" (BIND units w d h m s, case-insensitive).
+/// Fails on overflow past 2^32-1, empty input or unknown units.
+Result<uint32_t> parse_ttl(std::string_view text);
+/// Seconds as plain decimal (what dig and zone dumps print).
+std::string ttl_to_text(uint32_t ttl);
+
+/// Strict decimal parse of an unsigned value no larger than `max`.
+std::optional<uint64_t> parse_uint(std::string_view text, uint64_t max);
+
+std::string base64_encode(std::span<const uint8_t> data);
+/// Ignores embedded whitespace; fails on bad characters or padding.
+Result<std::vector<uint8_t>> base64_decode(std::string_view text);
+/// Lower-case hex, no separators.
+std::string hex_encode(std::span<const uint8_t> data);
+/// Accepts either case; ignores whitespace; fails on odd length or bad characters.
+Result<std::vector<uint8_t>> hex_decode(std::string_view text);
+
+/// Decode a token's escapes (`\X`, `\DDD`) into octets (character-strings).
+Result<std::vector<uint8_t>> unescape(std::string_view raw);
+/// A character-string in presentation form: always quoted, with `"` and `\`
+/// escaped and non-printable octets as `\DDD` (as dig and BIND print them).
+std::string charstring_to_text(std::span<const uint8_t> octets);
+
+}  // namespace namae::dns
