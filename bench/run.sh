@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make bench`: every comparison, in one run on this machine.
+# Usage: bench/run.sh BUILD_DIR
+set -euo pipefail
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+
+echo "== message parse/build: namae vs ldns =="
+if [ -x "$build/bin/bench_codec" ]; then
+  "$build/bin/bench_codec" --benchmark_min_time=0.5 | tee /tmp/namae-codec.txt
+  python3 "$here/codec_ratio.py" /tmp/namae-codec.txt
+else
+  echo "bench_codec not built (needs libbenchmark-dev and libldns-dev)"
+fi
+echo
+echo "== zone loading: namae vs Knot vs BIND =="
+bash "$here/zoneload.sh" "$build"
+if [ -x "$here/auth.sh" ]; then
+  echo
+  echo "== authoritative serving: namaed vs NSD vs Knot =="
+  bash "$here/auth.sh" "$build"
+fi
