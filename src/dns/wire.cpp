@@ -18,6 +18,7 @@ const char* wire_error_text(WireError e) {
     case WireError::bad_opt: return "misplaced or duplicate OPT record";
     case WireError::trailing_data: return "octets after the last record";
     case WireError::bad_count: return "impossible section count";
+    case WireError::bad_tsig: return "TSIG not the single last record of the additional section";
   }
   return "unknown error";
 }

@@ -25,6 +25,7 @@ enum class WireError : uint8_t {
   bad_opt,            // OPT outside additional, a second OPT, OPT owner not root
   trailing_data,      // octets after the last counted record
   bad_count,          // a count that cannot be right (e.g. QDCOUNT in a place it must be 1)
+  bad_tsig,           // TSIG not the last record of additional, a second TSIG, or class not ANY
 };
 
 /// Short human text for a WireError ("compression pointer loop", ...).
