@@ -35,8 +35,16 @@ struct Header {
 enum class Section : uint8_t { question = 0, answer = 1, authority = 2, additional = 3 };
 const char* section_name(Section s);  // "QUESTION", "ANSWER", ...
 
+/// Split a 12-bit rcode between the header (low 4 bits) and OPT (high 8 bits),
+/// so BADVERS (16) and friends cannot be written half-way by a caller.
+inline void set_full_rcode(uint16_t rc, Header& h, Edns& e) {
+  h.rcode = static_cast<uint8_t>(rc & 0x0f);
+  e.ext_rcode = static_cast<uint8_t>(rc >> 4);
+}
+
 /// One resource record located inside a parsed message. Offsets point into
-/// the message; the owner and rdata names may be compressed.
+/// the message; the owner and rdata names may be compressed. For the question
+/// section ttl and rdlength are 0 and rdata_offset is just past the question.
 struct RecordView {
   Section section = Section::answer;
   size_t owner_offset = 0;
@@ -66,18 +74,27 @@ class MessageView {
   size_t question_offset() const { return kHeaderSize; }
   /// Offset just after the question section.
   size_t question_end() const { return sections_[1]; }
+  /// Offset where section `s` starts (for slicing a message without re-walking it).
+  size_t section_offset(Section s) const { return sections_[static_cast<int>(s)]; }
+  /// Number of records in section `s` (the header counts, all validated).
+  uint16_t count(Section s) const {
+    const uint16_t c[4] = {header_.qdcount, header_.ancount, header_.nscount, header_.arcount};
+    return c[static_cast<int>(s)];
+  }
 
   /// EDNS (from the OPT record) if present.
   const Edns& edns() const { return edns_; }
   /// The TSIG record (last in additional) if present.
-  bool has_tsig() const { return tsig_.rdlength != 0 || tsig_offset_ != 0; }
+  bool has_tsig() const { return tsig_offset_ != 0; }
   const RecordView& tsig() const { return tsig_; }
   /// Offset where the TSIG record starts (the MAC covers everything before it).
   size_t tsig_offset() const { return tsig_offset_; }
 
   /// Walks the records of one section in order (including OPT/TSIG in additional).
+  /// Section::question yields the questions (owner, type, class).
   class Cursor {
    public:
+    /// Fill `rr` with the next record; false at the end of the section.
     bool next(RecordView& rr);
    private:
     friend class MessageView;
@@ -86,6 +103,8 @@ class MessageView {
     size_t pos_ = 0;
     uint16_t left_ = 0;
   };
+
+  /// Walk the records of section `s`.
   Cursor records(Section s) const;
 
   /// Decode a record's owner name.
@@ -110,8 +129,12 @@ class MessageView {
 ///
 /// Sections must be written in order. add_record() writes nothing and
 /// returns false when the record would not fit within the size limit; callers
-/// that put whole RRsets use mark()/rollback() and then truncate(). Space for
-/// an OPT (and a TSIG) record can be reserved up front so it always fits.
+/// that put whole RRsets use mark()/rollback() and then set_truncated(). Space
+/// for an OPT (and a TSIG) record can be reserved up front so it always fits.
+///
+/// Compression: owners and question names always point at the longest
+/// suffix already written (matched case-insensitively); names inside rdata
+/// only when rdata::names marks them compressible (RFC 3597 4).
 class MessageBuilder {
  public:
   /// `buffer` receives the message; `limit` caps its size (UDP payload size),
@@ -120,15 +143,18 @@ class MessageBuilder {
 
   Header& header() { return header_; }
 
-  /// Write the question. Must come first.
+  /// Write the question. Must come before any record (false afterwards or if full).
   bool add_question(const Name& name, uint16_t type, uint16_t rclass);
   /// Copy a question name octet-for-octet from a query (keeps its letter case).
+  /// `name_wire` must be an uncompressed wire name; false otherwise.
   bool add_question_raw(std::span<const uint8_t> name_wire, uint16_t type, uint16_t rclass);
 
-  /// Start a section; records that follow go there. Sections only move forward.
+  /// Start a section; records that follow go there. Sections only move forward
+  /// (a call naming an earlier section is ignored).
   void begin(Section s);
-  /// Append one record in the current section (rdata uncompressed; names in
-  /// RFC 1035 types' rdata are compressed). False, and nothing written, if full.
+  /// Append one record in the current section (the answer section if begin()
+  /// was never called). Rdata is given uncompressed; names in RFC 1035 types'
+  /// rdata are compressed. False, and nothing written, if it does not fit.
   bool add_record(const Name& owner, uint16_t type, uint16_t rclass, uint32_t ttl,
                   std::span<const uint8_t> rdata);
 
@@ -138,19 +164,30 @@ class MessageBuilder {
     uint16_t counts[4];
     uint16_t compression_entries;
   };
+  /// Remember the current size, counts and compression table.
   Mark mark() const;
+  /// Forget everything written after `m` (size, counts, compression entries).
   void rollback(const Mark& m);
   /// Set TC (RFC 2181 9: only when required data, answer or authority, did not fit).
   void set_truncated() { header_.tc = true; }
 
   /// Keep `bytes` free at the end for records added by add_opt/append_raw_tail.
   void reserve(size_t bytes) { reserved_ += bytes; }
+  /// Give reserved space back (add_opt/append_raw_tail release what they use).
   void release(size_t bytes) { reserved_ -= bytes < reserved_ ? bytes : reserved_; }
+  size_t reserved() const { return reserved_; }
 
-  /// Append the OPT record (always last before TSIG). Uses reserved space.
+  /// Append the OPT record in additional (always last before TSIG): root owner,
+  /// CLASS = udp_size, TTL = ext_rcode<<24 | version<<16 | DO<<15 | z, then
+  /// `edns.options` verbatim. May use reserved space, and releases what it used.
   bool add_opt(const Edns& edns);
+  /// Append one complete, uncompressed resource record (e.g. a TSIG record
+  /// signed over the finished message) to additional. May use reserved space.
+  bool append_raw_tail(std::span<const uint8_t> record);
 
-  /// Write the header with the final counts; returns the message length.
+  /// Write the header with the final counts; returns the message length
+  /// (0 if the buffer cannot even hold a header). Adding more afterwards and
+  /// calling finish() again is allowed.
   size_t finish();
 
   size_t size() const { return size_; }
@@ -159,7 +196,12 @@ class MessageBuilder {
   std::span<uint8_t> buffer() { return buf_; }
 
  private:
-  bool write_name(const Name& name, bool compress);
+  // Write an uncompressed wire name (validated by the caller), compressing it
+  // against the table when `compress`; registers its literal labels.
+  bool write_name(const uint8_t* wire, size_t len, bool compress);
+  // True when the name at buffer offset `off` (possibly ending in a pointer)
+  // equals the uncompressed `wire`, ASCII case-insensitively.
+  bool same_name(size_t off, const uint8_t* wire) const;
   bool room(size_t n) const { return size_ + n + reserved_ <= limit_; }
 
   std::span<uint8_t> buf_;

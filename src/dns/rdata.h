@@ -61,8 +61,10 @@ enum class Field : uint8_t {
   u48,           // 48-bit (TSIG time signed)
   type_bitmap,   // RFC 4034 4.1.2 window/bitmap list of type mnemonics (NSEC)
   caa_tag,       // CAA tag: length octet + alphanumeric tag, shown bare
-  caa_value,     // CAA value: the rest, shown as one quoted string
+  caa_value,     // CAA value (also URI target): the rest, shown as one quoted string
   raw_rest,      // uninterpreted octets to the end (OPT options), shown as generic hex
+  base32hex_u8len,  // base32hex with a length octet, at least 1 (NSEC3 next hashed owner)
+  tsig_error,    // u16 TSIG error shown as an rcode mnemonic (16 is BADSIG here)
 };
 
 /// A declared type: mnemonic and its fields.
@@ -70,7 +72,16 @@ struct TypeInfo {
   uint16_t type;
   std::string_view mnemonic;
   std::span<const Field> fields;
+  /// What each field is called ("preference", "exchange"), parallel to `fields`;
+  /// used in error messages and by tools that describe a record.
+  std::span<const std::string_view> field_names;
+  /// RFC 4034 6.2 (as amended by RFC 6840 5.1): embedded names are lower-cased
+  /// in canonical form.
+  bool canonical_lowercase = false;
 };
+
+/// Every declared type, in type-number order (for tools and tests).
+std::span<const TypeInfo> all_types();
 
 /// The declaration for `type`, or nullptr for types handled generically.
 const TypeInfo* find(uint16_t type);

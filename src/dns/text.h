@@ -27,8 +27,16 @@ std::string base64_encode(std::span<const uint8_t> data);
 Result<std::vector<uint8_t>> base64_decode(std::string_view text);
 /// Lower-case hex, no separators.
 std::string hex_encode(std::span<const uint8_t> data);
+/// Upper-case hex, no separators: what BIND prints in DS, SSHFP, TLSA and `\#` rdata.
+std::string hex_encode_upper(std::span<const uint8_t> data);
 /// Accepts either case; ignores whitespace; fails on odd length or bad characters.
 Result<std::vector<uint8_t>> hex_decode(std::string_view text);
+
+/// RFC 4648 base32 with the extended hex alphabet, upper-case, no padding
+/// (NSEC3 next hashed owner names and NSEC3 owner labels, RFC 5155 3.3).
+std::string base32hex_encode(std::span<const uint8_t> data);
+/// Accepts either case, no padding; fails on bad characters or impossible lengths.
+Result<std::vector<uint8_t>> base32hex_decode(std::string_view text);
 
 /// Decode a token's escapes (`\X`, `\DDD`) into octets (character-strings).
 Result<std::vector<uint8_t>> unescape(std::string_view raw);

@@ -69,12 +69,7 @@ def namae_parse(wire):
 def same_rdata(rdtype, namae_text, namae_wire_hex, expected):
     got = dns.rdata.from_text(IN, rdtype, namae_text)
     assert got == expected, f"{namae_text!r} != {expected.to_text()!r}"
-    assert bytes.fromhex(namae_wire_hex) == expected.to_digestable() or \
-        bytes.fromhex(namae_wire_hex) == _uncompressed(expected)
-
-
-def _uncompressed(rd):
-    return rd.to_wire(None, None, None) if hasattr(rd, "to_wire") else b""
+    assert bytes.fromhex(namae_wire_hex) == expected.to_wire()
 
 
 @pytest.mark.parametrize("rdtype_text,rdata_text", SAMPLES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(SAMPLES)])
@@ -107,7 +102,6 @@ def test_namae_to_dnspython(rdtype_text, rdata_text):
         "id 4242", "flags qr aa rd",
         f"question www.example.com. IN {rdtype_text}",
         f"answer www.example.com. 3600 IN {rdtype_text} {rdata_text}",
-        f"answer www.example.com. 3600 IN {rdtype_text} {rdata_text}" if False else "",
         "authority example.com. 7200 IN NS ns1.example.com.",
         "additional ns1.example.com. 7200 IN A 192.0.2.53",
         "edns 1232 do",
