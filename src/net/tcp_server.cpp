@@ -1,0 +1,368 @@
+#include "net/tcp_server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <list>
+#include <string>
+#include <unordered_map>
+
+namespace namae::net {
+namespace {
+
+constexpr uint64_t kListenTag = 1ull << 62;
+constexpr uint64_t kStopTag = 1ull << 61;
+constexpr size_t kFrameMax = 2 + 65535;
+constexpr size_t kReadChunk = 16 * 1024;
+
+uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+Result<int> open_listener(const Endpoint& ep, int backlog) {
+  int fd = socket(ep.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail("socket for " + ep.to_string() + ": " + std::strerror(errno));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (ep.family() == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0 || listen(fd, backlog) != 0) {
+    std::string err = "bind tcp " + ep.to_string() + ": " + std::strerror(errno);
+    close(fd);
+    return fail(err);
+  }
+  return fd;
+}
+
+}  // namespace
+
+// One event loop: its listeners, its connections, its handler.
+struct TcpServer::Loop {
+  struct Conn {
+    int fd = -1;
+    Peer peer;
+    std::vector<uint8_t> in;  // buffered request bytes [0, in_len)
+    size_t in_len = 0;
+    std::vector<uint8_t> out;  // unsent response bytes [out_off, out.size())
+    size_t out_off = 0;
+    uint64_t last_progress = 0;  // accept, a complete query, or bytes written
+    bool eof = false;
+    uint32_t events = 0;  // current epoll interest
+    std::list<Conn*>::iterator lru;
+    size_t pending_out() const { return out.size() - out_off; }
+  };
+
+  unsigned index = 0;
+  TcpServer* server = nullptr;
+  std::vector<int> listeners;
+  int epfd = -1;
+  int stop_fd = -1;
+  size_t max_connections = 0;
+  std::unique_ptr<QueryHandler> handler;
+  WorkerMetrics* metrics = nullptr;
+  std::thread thread;
+  std::unordered_map<int, std::unique_ptr<Conn>> conns;
+  std::list<Conn*> lru;  // front: least recent progress
+  std::vector<uint8_t> scratch = std::vector<uint8_t>(kFrameMax);
+
+  void run();
+  void accept_all(int lfd);
+  void on_event(Conn& c, uint32_t ev);
+  void process_frames(Conn& c);
+  bool flush(Conn& c);
+  void update_interest(Conn& c);
+  void touch(Conn& c, uint64_t now) {
+    c.last_progress = now;
+    lru.splice(lru.end(), lru, c.lru);
+  }
+  void close_conn(Conn& c) {
+    epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
+    close(c.fd);
+    lru.erase(c.lru);
+    server->metrics_.tcp_connections.fetch_sub(1, std::memory_order_relaxed);
+    conns.erase(c.fd);  // destroys c
+  }
+  void expire(uint64_t now);
+};
+
+TcpServer::TcpServer(TcpOptions options, HandlerFactory factory, MetricsRegistry& metrics)
+    : options_(std::move(options)), factory_(std::move(factory)), metrics_(metrics) {}
+
+TcpServer::~TcpServer() { stop(); }
+
+Result<void> TcpServer::start() {
+  unsigned n = options_.workers ? options_.workers : 1;
+  bound_ = options_.listen;
+  std::vector<std::unique_ptr<Loop>> loops;
+  auto cleanup = [&] {
+    for (auto& l : loops)
+      for (int fd : l->listeners) close(fd);
+  };
+  for (unsigned i = 0; i < n; ++i) {
+    auto l = std::make_unique<Loop>();
+    l->index = i;
+    l->server = this;
+    l->max_connections = std::max<size_t>(1, options_.max_connections / n);
+    for (auto& ep : bound_) {
+      auto fd = open_listener(ep, options_.backlog);
+      if (!fd) {
+        for (int f : l->listeners) close(f);
+        cleanup();
+        return fd.error();
+      }
+      if (i == 0 && ep.port() == 0) {
+        ep.len = sizeof(ep.addr);
+        getsockname(*fd, reinterpret_cast<sockaddr*>(&ep.addr), &ep.len);
+      }
+      l->listeners.push_back(*fd);
+    }
+    loops.push_back(std::move(l));
+  }
+  for (auto& l : loops) {
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    l->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kStopTag;
+    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->stop_fd, &ev);
+    for (size_t k = 0; k < l->listeners.size(); ++k) {
+      ev.events = EPOLLIN;
+      ev.data.u64 = kListenTag | k;
+      epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->listeners[k], &ev);
+    }
+    l->metrics = metrics_.add_worker();
+    l->handler = factory_(l->metrics);
+  }
+  loops_ = std::move(loops);
+  for (auto& l : loops_) l->thread = std::thread([lp = l.get()] { lp->run(); });
+  return {};
+}
+
+void TcpServer::stop() {
+  for (auto& l : loops_) {
+    uint64_t one = 1;
+    if (write(l->stop_fd, &one, sizeof one) < 0) { /* cannot fail for a fresh eventfd */ }
+  }
+  for (auto& l : loops_) {
+    if (l->thread.joinable()) l->thread.join();
+    while (!l->conns.empty()) l->close_conn(*l->conns.begin()->second);
+    for (int fd : l->listeners) close(fd);
+    close(l->epfd);
+    close(l->stop_fd);
+  }
+  loops_.clear();
+}
+
+void TcpServer::Loop::run() {
+  std::string name = "namae-tcp" + std::to_string(index);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  const uint64_t timeout_ns = static_cast<uint64_t>(server->options_.idle_timeout.count()) * 1000000u;
+  epoll_event events[128];
+  for (;;) {
+    // Sleep until the oldest connection would expire (at most a second).
+    int wait_ms = 1000;
+    if (!lru.empty()) {
+      uint64_t now = now_ns();
+      uint64_t deadline = lru.front()->last_progress + timeout_ns;
+      wait_ms = deadline <= now ? 0 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000000 + 1, 1000));
+    }
+    int n = epoll_wait(epfd, events, 128, wait_ms);
+    if (n < 0 && errno != EINTR) return;
+    handler->begin_batch();
+    for (int i = 0; i < n; ++i) {
+      uint64_t tag = events[i].data.u64;
+      if (tag == kStopTag) {
+        handler->end_batch();
+        return;
+      }
+      if (tag & kListenTag) {
+        accept_all(listeners[tag & 0xffff]);
+        continue;
+      }
+      auto it = conns.find(static_cast<int>(tag));
+      if (it != conns.end()) on_event(*it->second, events[i].events);
+    }
+    handler->end_batch();
+    expire(now_ns());
+  }
+}
+
+void TcpServer::Loop::accept_all(int lfd) {
+  for (;;) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE...) we retry on the next event
+    auto& m = server->metrics_;
+    if (conns.size() >= max_connections) {
+      // At the limit: make room by dropping the connection that has gone
+      // longest without progress, unless it is younger than a tenth of the
+      // timeout (then everyone is busy and the newcomer is refused instead).
+      Conn* oldest = lru.empty() ? nullptr : lru.front();
+      uint64_t timeout_ns = static_cast<uint64_t>(server->options_.idle_timeout.count()) * 1000000u;
+      if (oldest && now_ns() - oldest->last_progress >= timeout_ns / 10) {
+        close_conn(*oldest);
+        m.tcp_idle_closed.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        close(fd);
+        m.tcp_refused.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto c = std::make_unique<Conn>();
+    c->fd = fd;
+    std::memcpy(&c->peer.addr, &ss, len);
+    c->peer.addr_len = len;
+    c->peer.tcp = true;
+    c->peer.local_len = sizeof c->peer.local;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&c->peer.local), &c->peer.local_len);
+    c->last_progress = now_ns();
+    c->lru = lru.insert(lru.end(), c.get());
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = static_cast<uint64_t>(fd);
+    c->events = ev.events;
+    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+    conns.emplace(fd, std::move(c));
+    m.tcp_accepted.fetch_add(1, std::memory_order_relaxed);
+    m.tcp_connections.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void TcpServer::Loop::on_event(Conn& c, uint32_t ev) {
+  if (ev & (EPOLLERR | EPOLLHUP)) {
+    close_conn(c);
+    return;
+  }
+  if (ev & EPOLLOUT) {
+    if (!flush(c)) return;
+    process_frames(c);  // answers held back by the watermark may go now
+    if (!flush(c)) return;
+  }
+  if ((ev & (EPOLLIN | EPOLLRDHUP)) && !c.eof && c.pending_out() < server->options_.write_watermark) {
+    // One bounded read per event keeps a fast talker from monopolising the loop.
+    size_t want = kReadChunk;
+    if (c.in_len >= 2) {
+      size_t frame = 2 + (size_t{c.in[0]} << 8 | c.in[1]);
+      if (frame > c.in_len) want = std::max(want, frame - c.in_len);
+    }
+    if (c.in.size() < c.in_len + want) c.in.resize(std::min(c.in_len + want, kFrameMax + kReadChunk));
+    ssize_t n = read(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len);
+    if (n > 0) {
+      c.in_len += static_cast<size_t>(n);
+    } else if (n == 0) {
+      c.eof = true;  // half-close: answer what was sent, then close
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      close_conn(c);
+      return;
+    }
+    process_frames(c);
+    if (!flush(c)) return;
+  }
+  if (c.eof && c.pending_out() == 0) {
+    close_conn(c);
+    return;
+  }
+  update_interest(c);
+}
+
+void TcpServer::Loop::process_frames(Conn& c) {
+  size_t pos = 0;
+  const size_t watermark = server->options_.write_watermark;
+  while (c.in_len - pos >= 2 && c.pending_out() < watermark) {
+    size_t len = size_t{c.in[pos]} << 8 | c.in[pos + 1];
+    if (len == 0) {  // no DNS message is empty: the stream is garbage
+      c.eof = true;
+      c.in_len = pos = 0;
+      metrics->dropped();
+      break;
+    }
+    if (c.in_len - pos < 2 + len) break;
+    std::span<const uint8_t> query(c.in.data() + pos + 2, len);
+    pos += 2 + len;
+    uint64_t t0 = now_ns();
+    size_t rlen = handler->handle(query, {scratch.data() + 2, kFrameMax - 2}, c.peer);
+    touch(c, now_ns());
+    if (rlen == 0 || rlen > 65535) {
+      metrics->dropped();
+      continue;
+    }
+    record_query(*metrics, query, {scratch.data() + 2, rlen}, true, now_ns() - t0);
+    scratch[0] = static_cast<uint8_t>(rlen >> 8);
+    scratch[1] = static_cast<uint8_t>(rlen);
+    c.out.insert(c.out.end(), scratch.begin(), scratch.begin() + 2 + rlen);
+  }
+  if (pos) {
+    std::memmove(c.in.data(), c.in.data() + pos, c.in_len - pos);
+    c.in_len -= pos;
+  }
+  // Give back a large buffer once a big frame has been consumed.
+  if (c.in_len == 0 && c.in.size() > kReadChunk * 2) {
+    c.in.clear();
+    c.in.shrink_to_fit();
+  }
+}
+
+bool TcpServer::Loop::flush(Conn& c) {
+  while (c.pending_out()) {
+    ssize_t n = send(c.fd, c.out.data() + c.out_off, c.pending_out(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.out_off += static_cast<size_t>(n);
+      touch(c, now_ns());
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      break;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      close_conn(c);
+      return false;
+    }
+  }
+  if (c.out_off == c.out.size()) {
+    c.out.clear();
+    c.out_off = 0;
+    if (c.out.capacity() > 4 * server->options_.write_watermark) c.out.shrink_to_fit();
+  } else if (c.out_off > c.out.size() / 2) {
+    c.out.erase(c.out.begin(), c.out.begin() + static_cast<ptrdiff_t>(c.out_off));
+    c.out_off = 0;
+  }
+  return true;
+}
+
+void TcpServer::Loop::update_interest(Conn& c) {
+  uint32_t want = 0;
+  if (!c.eof && c.pending_out() < server->options_.write_watermark) want |= EPOLLIN | EPOLLRDHUP;
+  if (c.pending_out()) want |= EPOLLOUT;
+  if (want == c.events) return;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = static_cast<uint64_t>(c.fd);
+  epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &ev);
+  c.events = want;
+}
+
+void TcpServer::Loop::expire(uint64_t now) {
+  const uint64_t timeout_ns = static_cast<uint64_t>(server->options_.idle_timeout.count()) * 1000000u;
+  auto& m = server->metrics_;
+  while (!lru.empty() && now - lru.front()->last_progress >= timeout_ns) {
+    Conn& c = *lru.front();
+    // A connection with answers queued and no write progress is a client that
+    // does not read; one with nothing queued is merely idle (or half-open).
+    (c.pending_out() ? m.tcp_slow_closed : m.tcp_idle_closed).fetch_add(1, std::memory_order_relaxed);
+    close_conn(c);
+  }
+}
+
+}  // namespace namae::net
