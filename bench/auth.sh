@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Authoritative serving: the same generated zone served by namaed, NSD and
+# Knot, each with one worker pinned to core 0, each driven by dnsperf pinned
+# to core 1 with the same query mix (80% hits, 15% NXDOMAIN, 5% referrals).
+# Reports qps, server CPU seconds and qps per CPU second (PITFALLS.md: with 2
+# cores dnsperf saturates first, so qps/CPU is the fair comparison), average
+# and p99 latency, lost queries, PSS (RSS without double-counting shared pages) after load; then the same with a
+# 1,000,000-record zone. Usage: bench/auth.sh BUILD_DIR [SECONDS] [NAMES]
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+secs=${2:-15}
+names=${3:-100000}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/namae-authbench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+origin=bench.test.
+port_base=$((20000 + RANDOM % 20000))
+
+start_namaed() {  # dir port
+  cat > "$1/namae.toml" <<EOT
+[server]
+listen = ["127.0.0.1:$2"]
+workers = 1
+control = "$1/namaed.sock"
+[http]
+listen = "127.0.0.1:$(($2 + 1))"
+[[zone]]
+name = "$origin"
+file = "$1/zone"
+EOT
+  taskset -c 0 "$build/bin/namaed" --config "$1/namae.toml" --foreground >"$1/log" 2>&1 &
+  echo $!
+}
+start_nsd() {
+  cat > "$1/nsd.conf" <<EOT
+server:
+  ip-address: 127.0.0.1@$2
+  server-count: 1
+  username: ""
+  chroot: ""
+  zonesdir: "$1"
+  database: ""
+  pidfile: "$1/nsd.pid"
+  xfrdfile: "$1/xfrd.state"
+  zonelistfile: "$1/zone.list"
+  xfrdir: "$1"
+  rrl-ratelimit: 0
+  rrl-whitelist-ratelimit: 0
+  hide-version: yes
+  verbosity: 0
+remote-control:
+  control-enable: no
+zone:
+  name: "$origin"
+  zonefile: "$1/zone"
+EOT
+  taskset -c 0 nsd -d -c "$1/nsd.conf" >"$1/log" 2>&1 &
+  echo $!
+}
+start_knot() {
+  cat > "$1/knot.conf" <<EOT
+server:
+  rundir: "$1"
+  listen: 127.0.0.1@$2
+  udp-workers: 1
+  tcp-workers: 1
+  background-workers: 1
+log:
+  - target: stderr
+    any: warning
+database:
+  storage: "$1"
+template:
+  - id: default
+    storage: "$1"
+    zonefile-sync: -1
+    journal-content: none
+zone:
+  - domain: $origin
+    file: "$1/zone"
+EOT
+  taskset -c 0 knotd -c "$1/knot.conf" >"$1/log" 2>&1 &
+  echo $!
+}
+
+wait_ready() {  # port pid
+  for _ in $(seq 1 600); do
+    kill -0 "$2" 2>/dev/null || return 1
+    if dig +time=1 +tries=1 -p "$1" @127.0.0.1 "$origin" SOA 2>/dev/null | grep -q "status: NOERROR"; then return 0; fi
+    sleep 0.5
+  done
+  return 1
+}
+# A server may be several processes (NSD forks its workers): count the whole tree.
+tree() { local p=$1; echo "$p"; for c in $(pgrep -P "$p"); do tree "$c"; done; }
+# utime + stime, read after the ")" of comm since NSD's process titles contain spaces.
+cpu_ticks() { for p in $(tree "$1"); do sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'; done | awk '{s += $1} END {print s + 0}'; }
+# Proportional set size, so pages shared between a server's processes count once.
+rss_kib() { for p in $(tree "$1"); do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
+
+run_one() {  # label starter names -> prints a result line
+  local label=$1 starter=$2 dir="$work/$1" port=$((port_base + ${#pids[@]} * 2))
+  mkdir -p "$dir"
+  cp "$work/data/zone" "$dir/zone"
+  local pid
+  pid=$($starter "$dir" "$port")
+  pids+=("$pid")
+  if ! wait_ready "$port" "$pid"; then
+    echo "$label did not start:" >&2; tail -5 "$dir/log" >&2; echo "$label - - - - - - - -"; return
+  fi
+  local hz t0 t1 out p99
+  hz=$(getconf CLK_TCK)
+  t0=$(cpu_ticks "$pid")
+  out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/data/queries-mix.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1)
+  t1=$(cpu_ticks "$pid")
+  local qps avg lost cpu rss
+  qps=$(awk '/Queries per second/ {print $4}' <<<"$out")
+  avg=$(awk '/Average Latency/ {print $4 * 1000}' <<<"$out")
+  lost=$(awk '/Queries lost/ {print $3}' <<<"$out")
+  rss=$(rss_kib "$pid")
+  cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+  # Latency distribution: a second, rate-limited run with per-query output.
+  p99=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/data/queries-mix.txt" -l 4 -Q 20000 -t 2 -v 2>/dev/null |
+        awk '$1 == ">" && NF >= 5 { print $NF * 1000 }' | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", v[int(NR * 0.99)]; else print "-" }')
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  echo "$label $qps $cpu $avg $p99 $lost $rss"
+}
+
+rss_big() {  # label starter -> RSS with the big zone loaded
+  local label=$1 starter=$2 dir="$work/big-$1" port=$((port_base + 100 + ${#pids[@]} * 2))
+  mkdir -p "$dir"
+  cp "$work/big/zone" "$dir/zone"
+  local pid
+  pid=$($starter "$dir" "$port")
+  pids+=("$pid")
+  if wait_ready "$port" "$pid"; then
+    dig +short -p "$port" @127.0.0.1 h1.$origin A >/dev/null
+    echo "$label $(rss_kib "$pid")"
+  else
+    echo "$label -"
+  fi
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+}
+
+records=$(python3 "$here/gen_zone.py" "$work/data" --names "$names")
+results=$(for s in namaed nsd knot; do run_one "$s" "start_$s"; done)
+echo "authoritative: $records-record zone, ${secs}s per server, dnsperf -c 4 -q 200, 80/15/5 hit/nx/referral"
+awk '
+  { l[NR]=$1; q[NR]=$2; c[NR]=$3; a[NR]=$4; p[NR]=$5; lo[NR]=$6; r[NR]=$7
+    eff[NR] = ($3 > 0) ? $2 / $3 : 0
+    if (NR > 1) { if ($2 > bq) bq = $2; if (eff[NR] > be) be = eff[NR]; if (br == "" || $7 < br) br = $7 } }
+  END {
+    printf "%-7s %10s %8s %12s %9s %9s %7s %9s | %8s %8s %8s\n", "server", "qps", "cpu s", "qps/cpu-s", "avg ms", "p99 ms", "lost", "PSS MiB", "qps/best", "eff/best", "pss/best"
+    for (i = 1; i <= NR; i++)
+      printf "%-7s %10.0f %8.2f %12.0f %9.3f %9s %7s %9.1f | %8.2f %8.2f %8.2f\n", l[i], q[i], c[i], eff[i], a[i], p[i], lo[i], r[i] / 1024, q[i] / bq, eff[i] / be, r[i] / br
+  }' <<<"$results"
+
+big=$(python3 "$here/gen_zone.py" "$work/big" --names 512000)
+echo
+echo "memory with a $big-record zone (PSS after load):"
+for s in namaed nsd knot; do rss_big "$s" "start_$s"; done |
+  awk '{ l[NR]=$1; r[NR]=$2; if (NR > 1 && (b == "" || $2 < b)) b = $2 }
+       END { for (i = 1; i <= NR; i++) printf "%-7s %9.1f MiB  %5.2fx best peer\n", l[i], r[i] / 1024, r[i] / b }'
