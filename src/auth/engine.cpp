@@ -1,0 +1,405 @@
+#include "auth/engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "dns/wire.h"
+
+namespace namae::auth {
+
+using dns::MessageBuilder;
+using dns::Name;
+using dns::Section;
+using zone::LookupResult;
+using zone::Node;
+using zone::RRsetView;
+using zone::ZoneVersion;
+namespace rrtype = dns::rrtype;
+namespace rcode = dns::rcode;
+
+namespace {
+
+constexpr size_t kOptSize = 11;  // root owner, type, class, ttl, rdlength: no options
+
+// A response carrying only a header (malformed queries: nothing else is trusted).
+size_t header_only(const dns::Header& q, uint8_t rc, std::span<uint8_t> out) {
+  if (out.size() < dns::kHeaderSize) return 0;
+  dns::Header h;
+  h.id = q.id;
+  h.qr = true;
+  h.opcode = q.opcode;
+  h.rd = q.rd;
+  h.cd = q.cd;
+  h.rcode = rc;
+  h.write(out.data());
+  return dns::kHeaderSize;
+}
+
+// Offset of the first name inside rdata that gets additional-section
+// processing (RFC 1034 3.6 / RFC 2782): NS at 0, MX after the preference,
+// SRV after priority, weight and port.
+int target_offset(uint16_t type) {
+  switch (type) {
+    case rrtype::NS: return 0;
+    case rrtype::MX: return 2;
+    case rrtype::SRV: return 6;
+    default: return -1;
+  }
+}
+
+}  // namespace
+
+AuthEngine::AuthEngine(const zone::ZoneSetHolder& zones, AuthOptions options,
+                       net::WorkerMetrics* metrics)
+    : holder_(zones), opts_(options), metrics_(metrics) {
+  if (opts_.max_udp_payload < 512) opts_.max_udp_payload = 512;
+  chain_.resize(opts_.max_chain + 2);
+  refresh();
+}
+
+void AuthEngine::set_opcode_handler(uint8_t opcode, RequestHandler* handler) {
+  opcode_handlers_[opcode & 0x0f] = handler;
+}
+
+void AuthEngine::refresh() {
+  uint64_t g = holder_.generation();
+  if (g == gen_ && snap_) return;
+  snap_ = holder_.snapshot();
+  gen_ = g;
+  zone_slots_.clear();
+  if (metrics_ && metrics_->registry()) {
+    // Rare (once per reload): the registry lock and the text form are fine here.
+    for (const auto& z : snap_->zones()) {
+      std::string name = z->origin().lower().to_text();
+      if (name.size() > 1) name.pop_back();
+      zone_slots_.push_back(metrics_->registry()->zone_slot(name));
+    }
+  }
+}
+
+void AuthEngine::begin_batch() { refresh(); }
+
+size_t AuthEngine::handle(std::span<const uint8_t> query, std::span<uint8_t> response,
+                          const net::Peer& peer) {
+  // One relaxed-cost load per query; the snapshot is re-taken only after a
+  // publish, so the TCP path (which has no batches) stays current too.
+  if (holder_.generation() != gen_) refresh();
+  return dispatch(*snap_, query, response, peer);
+}
+
+size_t AuthEngine::answer(const zone::ZoneSet& zones, std::span<const uint8_t> query,
+                          std::span<uint8_t> response, bool tcp) {
+  net::Peer peer;
+  peer.tcp = tcp;
+  return dispatch(zones, query, response, peer);
+}
+
+size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t> query,
+                            std::span<uint8_t> response, const net::Peer& peer) {
+  const bool tcp = peer.tcp;
+  if (query.size() < dns::kHeaderSize || response.size() < dns::kHeaderSize) return 0;
+  dns::Header qh = dns::Header::read(query.data());
+  if (qh.qr) return 0;  // never answer a response (RFC 1035 7.1; reflection loops)
+
+  dns::MessageView view;
+  if (view.parse(query) != dns::WireError::ok) return header_only(qh, rcode::FORMERR, response);
+
+  const dns::Edns& qe = view.edns();
+  size_t limit = response.size();
+  if (!tcp) {
+    size_t udp = 512;
+    if (qe.present) udp = std::max<size_t>(512, std::min<size_t>(qe.udp_size, opts_.max_udp_payload));
+    limit = std::min(limit, udp);
+  }
+  MessageBuilder b(response, limit);
+  dns::Header& h = b.header();
+  h.id = qh.id;
+  h.qr = true;
+  h.opcode = qh.opcode;
+  h.rd = qh.rd;
+  h.cd = qh.cd;
+  dns::Edns re;
+  re.present = qe.present;
+  re.udp_size = opts_.max_udp_payload;
+  re.do_bit = qe.do_bit;
+  if (re.present) b.reserve(kOptSize);
+
+  auto add_question = [&]() {
+    if (qh.qdcount != 1) return;
+    auto raw = query.subspan(view.question_offset(), view.question_end() - 4 - view.question_offset());
+    if (!b.add_question_raw(raw, view.qtype(), view.qclass()))
+      (void)b.add_question(view.qname(), view.qtype(), view.qclass());
+  };
+  auto finish_with = [&](uint16_t rc, bool question) {
+    dns::set_full_rcode(rc, h, re);
+    if (question) add_question();
+    if (re.present) b.add_opt(re);
+    return b.finish();
+  };
+
+  // RFC 6891 6.1.3: an unknown EDNS version gets BADVERS and our version (0).
+  if (qe.present && qe.version > 0) return finish_with(rcode::BADVERS, true);
+
+  if (qh.opcode != dns::opcode::QUERY) {
+    if (RequestHandler* handler = opcode_handlers_[qh.opcode & 0x0f])
+      return handler->handle(view, response, peer, zones);
+    return finish_with(rcode::NOTIMP, true);
+  }
+  if (qh.qdcount != 1) return finish_with(rcode::FORMERR, false);
+
+  const uint16_t qtype = view.qtype();
+  const uint16_t qclass = view.qclass();
+  switch (qtype) {
+    case rrtype::OPT:
+    case rrtype::TSIG:
+    case 249:  // TKEY outside a TKEY exchange
+      return finish_with(rcode::FORMERR, true);
+    case rrtype::AXFR:
+    case rrtype::IXFR:
+      if (!tcp) return finish_with(rcode::FORMERR, true);
+      if (transfer_) return transfer_->handle(view, response, peer, zones);
+      return finish_with(rcode::NOTIMP, true);
+    case 253:  // MAILB
+    case 254:  // MAILA
+      return finish_with(rcode::NOTIMP, true);
+    default:
+      break;
+  }
+  if (qclass != dns::rrclass::IN && qclass != dns::rrclass::ANY)
+    return finish_with(rcode::REFUSED, true);
+
+  const Name& qname = view.qname();
+  size_t zone_index = 0;
+  const ZoneVersion* zone = zones.find(qname, &zone_index);
+  // A DS record lives in the parent: at a child apex we also serve, answer
+  // from the parent zone if we have it (RFC 4035 3.1.4.1).
+  if (zone && qtype == rrtype::DS && zone->origin() == qname && !qname.is_root()) {
+    size_t parent_index = 0;
+    if (const ZoneVersion* parent = zones.find(qname.strip_left(1), &parent_index)) {
+      zone = parent;
+      zone_index = parent_index;
+    }
+  }
+  if (!zone) return finish_with(rcode::REFUSED, true);  // never recursive
+  if (metrics_ && zone_index < zone_slots_.size()) metrics_->zone_query(zone_slots_[zone_index]);
+
+  add_question();
+  if (b.count(Section::question) != 1) return finish_with(rcode::SERVFAIL, false);
+  h.aa = true;
+  n_extras_ = 0;
+  n_added_ = 0;
+
+  const Node* cut = nullptr;
+  uint16_t rc = rcode::NOERROR;
+  const ZoneVersion* last = zone;
+  End end = resolve(b, zones, last, qname, qtype, tcp, cut, rc);
+
+  b.begin(Section::authority);
+  switch (end) {
+    case End::positive:
+      if (!opts_.minimal_responses) {
+        RRsetView ns = last->apex().find(rrtype::NS);
+        bool already = false;
+        for (size_t i = 0; i < n_extras_; ++i)
+          if (extras_[i].rrset == ns) already = true;
+        if (ns && !already) {
+          // Optional data: dropped silently when it does not fit.
+          if (add_rrset(b, last->origin(), ns, last->rclass())) note_extra(last, ns);
+        }
+      }
+      b.begin(Section::additional);
+      if (!opts_.minimal_responses) add_extras(b);
+      break;
+    case End::nodata:
+    case End::nxdomain: {
+      RRsetView soa = last->soa();
+      auto m = b.mark();
+      if (!b.add_record(last->origin(), rrtype::SOA, last->rclass(), last->negative_ttl(),
+                        soa.first())) {
+        b.rollback(m);
+        b.set_truncated();
+      }
+      break;
+    }
+    case End::referral:
+      if (b.count(Section::answer) == 0) h.aa = false;
+      if (!add_referral(b, *last, *cut)) b.set_truncated();
+      break;
+    case End::truncated:
+      b.set_truncated();
+      break;
+    case End::done:
+      break;
+  }
+  return finish_with(rc, false);
+}
+
+bool AuthEngine::add_rrset(MessageBuilder& b, const Name& owner, const RRsetView& set,
+                           uint16_t rclass) {
+  auto m = b.mark();
+  auto c = set.rdatas();
+  std::span<const uint8_t> rd;
+  while (c.next(rd)) {
+    if (!b.add_record(owner, set.type(), rclass, set.ttl(), rd)) {
+      b.rollback(m);
+      return false;
+    }
+  }
+  return true;
+}
+
+void AuthEngine::note_extra(const ZoneVersion* z, const RRsetView& set) {
+  if (target_offset(set.type()) < 0 || n_extras_ == kMaxExtras) return;
+  extras_[n_extras_++] = Extra{z, set, set.type() == rrtype::NS};
+}
+
+AuthEngine::End AuthEngine::resolve(MessageBuilder& b, const zone::ZoneSet& zones,
+                                    const ZoneVersion*& z, const Name& qname, uint16_t qtype,
+                                    bool tcp, const Node*& cut, uint16_t& rc) {
+  b.begin(Section::answer);
+  size_t nchain = 0;
+  chain_[nchain++] = qname;
+  const uint16_t rclass = z->rclass();
+
+  for (;;) {
+    const Name& cur = chain_[nchain - 1];
+    const Name* next_src = nullptr;  // set when the chain continues
+    Name next;
+    LookupResult r = z->lookup(cur);
+
+    if (r.kind == LookupResult::Kind::delegation && !(r.at_cut && qtype == rrtype::DS)) {
+      cut = r.node;
+      return End::referral;
+    }
+    if (r.kind == LookupResult::Kind::dname) {
+      // RFC 6672 5.3.2: the DNAME, then a CNAME synthesized with its TTL.
+      RRsetView d = r.node->find(rrtype::DNAME);
+      Name owner = r.node->owner_name();
+      if (!add_rrset(b, owner, d, rclass)) return End::truncated;
+      auto target = d.first();
+      size_t keep = zone::label_offset(cur, cur.label_count() - owner.label_count());
+      if (keep + target.size() > Name::kMaxWire) {
+        rc = rcode::YXDOMAIN;  // RFC 6672 2.2: the substitution would overflow
+        return End::done;
+      }
+      uint8_t buf[Name::kMaxWire];
+      std::memcpy(buf, cur.wire().data(), keep);
+      std::memcpy(buf + keep, target.data(), target.size());
+      auto synth = Name::from_wire(std::span<const uint8_t>(buf, keep + target.size()));
+      if (!synth) return End::done;
+      next = *synth;
+      if (!b.add_record(cur, rrtype::CNAME, rclass, d.ttl(), next.wire())) return End::truncated;
+      if (qtype == rrtype::CNAME) return End::positive;
+      next_src = &next;
+    } else {
+      const Node* node = nullptr;
+      if (r.kind == LookupResult::Kind::nxdomain) {
+        if (!r.wildcard) {
+          rc = rcode::NXDOMAIN;
+          return End::nxdomain;
+        }
+        node = r.wildcard;  // RFC 4592 3.3.1: synthesize from the source of synthesis
+      } else {
+        node = r.node;
+      }
+
+      if (qtype == rrtype::ANY) {
+        if (node->empty()) return End::nodata;
+        auto c = node->rrsets();
+        RRsetView s;
+        bool any = false;
+        while (c.next(s)) {
+          if (!tcp && s.type() == rrtype::RRSIG) continue;
+          if (!add_rrset(b, cur, s, rclass)) return End::truncated;
+          note_extra(z, s);
+          any = true;
+          if (!tcp) break;  // RFC 8482 4.1: one RRset is a complete answer over UDP
+        }
+        return any ? End::positive : End::nodata;
+      }
+      if (RRsetView s = node->find(qtype)) {
+        if (!add_rrset(b, cur, s, rclass)) return End::truncated;
+        note_extra(z, s);
+        return End::positive;
+      }
+      RRsetView cn = qtype == rrtype::CNAME ? RRsetView() : node->find(rrtype::CNAME);
+      if (!cn) return End::nodata;
+      if (!add_rrset(b, cur, cn, rclass)) return End::truncated;
+      auto t = Name::from_wire(cn.first());
+      if (!t) return End::positive;
+      next = *t;
+      next_src = &next;
+    }
+
+    // Follow the chain: stop at its length limit, at a loop, or when the
+    // target is in no zone we serve (the resolver takes it from there).
+    if (nchain >= opts_.max_chain + 1) return End::positive;
+    for (size_t i = 0; i < nchain; ++i)
+      if (chain_[i] == *next_src) return End::positive;
+    const ZoneVersion* nz = zones.find(*next_src);
+    if (!nz) return End::positive;
+    z = nz;
+    chain_[nchain++] = *next_src;
+  }
+}
+
+bool AuthEngine::add_addresses(MessageBuilder& b, const ZoneVersion& z, const Name& target,
+                               bool glue, bool required) {
+  uint64_t h = zone::wire_hash(target.wire());
+  for (size_t i = 0; i < n_added_; ++i)
+    if (added_targets_[i] == h) return true;
+  const Node* n = z.find(target);
+  if (!n || n->empty()) return true;
+  if (n->has(zone::node_flag::occluded) && !glue) return true;
+  auto m = b.mark();
+  for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
+    RRsetView s = n->find(type);
+    if (s && !add_rrset(b, target, s, z.rclass())) {
+      b.rollback(m);
+      return !required;
+    }
+  }
+  if (n_added_ < added_targets_.size()) added_targets_[n_added_++] = h;
+  return true;
+}
+
+void AuthEngine::add_extras(MessageBuilder& b) {
+  for (size_t i = 0; i < n_extras_; ++i) {
+    const Extra& e = extras_[i];
+    size_t off = static_cast<size_t>(target_offset(e.rrset.type()));
+    auto c = e.rrset.rdatas();
+    std::span<const uint8_t> rd;
+    while (c.next(rd)) {
+      if (off >= rd.size()) continue;
+      size_t used = 0;
+      auto t = Name::from_wire_prefix(rd.subspan(off), used);
+      // Only names in the same zone: addresses from elsewhere are not ours
+      // to vouch for in this answer (and a resolver would not trust them).
+      if (!t || !t->is_subdomain_of(e.zone->origin())) continue;
+      (void)add_addresses(b, *e.zone, *t, e.glue, false);
+    }
+  }
+}
+
+bool AuthEngine::add_referral(MessageBuilder& b, const ZoneVersion& z, const Node& cut) {
+  RRsetView ns = cut.find(rrtype::NS);
+  Name owner = cut.owner_name();
+  if (!add_rrset(b, owner, ns, z.rclass())) return false;
+  b.begin(Section::additional);
+  // In-domain glue first (required, RFC 9471), then sibling and in-zone addresses.
+  for (int pass = 0; pass < 2; ++pass) {
+    auto c = ns.rdatas();
+    std::span<const uint8_t> rd;
+    while (c.next(rd)) {
+      size_t used = 0;
+      auto t = Name::from_wire_prefix(rd, used);
+      if (!t) continue;
+      bool in_domain = t->is_subdomain_of(owner);
+      if (in_domain != (pass == 0)) continue;
+      if (!add_addresses(b, z, *t, true, in_domain)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace namae::auth

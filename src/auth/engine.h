@@ -1,0 +1,118 @@
+// AuthEngine: the authoritative answer algorithm (RFC 1034 4.3.2 as amended
+// by RFC 2181, 2308, 4592, 6672, 8482) over a ZoneSet snapshot, behind the
+// net::QueryHandler seam. One engine per worker thread; it never allocates
+// while answering: the query is parsed in place (MessageView) and the answer
+// is written straight into the transport's buffer (MessageBuilder).
+//
+// Choices where servers differ (docs/auth.md lists them for the differential test):
+//  - ANY (RFC 8482): over UDP one RRset of the name (the first in type order,
+//    as Knot does); over TCP all of them (as NSD and BIND do).
+//  - AXFR/IXFR: FORMERR over UDP (as BIND); over TCP handed to the transfer
+//    handler if one is set, else NOTIMP.
+//  - A CNAME chain is followed across every zone in the snapshot, at most
+//    AuthOptions::max_chain links; a loop ends the chain with NOERROR.
+//  - Referrals carry in-domain glue as required data (TC=1 if it does not
+//    fit, RFC 9471) and sibling glue as optional data.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "dns/message.h"
+#include "dns/name.h"
+#include "net/handler.h"
+#include "net/metrics.h"
+#include "zone/zone_set.h"
+
+namespace namae::auth {
+
+/// Behaviour switches (config keys in docs/config.md).
+struct AuthOptions {
+  /// Leave out the zone's NS (authority) and their addresses (additional)
+  /// on positive answers, and MX/SRV/NS target addresses.
+  bool minimal_responses = false;
+  /// Our EDNS UDP payload size: answers over UDP are at most
+  /// min(client's size, this), never below 512 (RFC 6891 6.2.5).
+  uint16_t max_udp_payload = 1232;
+  /// CNAME/DNAME links followed within one answer (BIND follows 16).
+  unsigned max_chain = 16;
+};
+
+/// Handles a request the query engine does not (NOTIFY, UPDATE, zone
+/// transfers); set by the xfr and update modules.
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  /// Same contract as net::QueryHandler::handle; `query` is already parsed.
+  virtual size_t handle(const dns::MessageView& query, std::span<uint8_t> response,
+                        const net::Peer& peer, const zone::ZoneSet& zones) = 0;
+};
+
+/// The authoritative query handler (one per worker).
+class AuthEngine : public net::QueryHandler {
+ public:
+  /// `zones` must outlive the engine. `metrics` (optional) receives per-zone counts.
+  explicit AuthEngine(const zone::ZoneSetHolder& zones, AuthOptions options = {},
+                      net::WorkerMetrics* metrics = nullptr);
+
+  void begin_batch() override;
+  size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response,
+                const net::Peer& peer) override;
+
+  /// Answer `query` from `zones` directly (tests, tools). `tcp` selects the
+  /// transport rules (size limit, ANY, AXFR).
+  size_t answer(const zone::ZoneSet& zones, std::span<const uint8_t> query,
+                std::span<uint8_t> response, bool tcp);
+
+  /// Route an opcode (NOTIFY = 4, UPDATE = 5) to `handler` (nullptr: NOTIMP).
+  void set_opcode_handler(uint8_t opcode, RequestHandler* handler);
+  /// Route AXFR/IXFR over TCP to `handler` (nullptr: NOTIMP).
+  void set_transfer_handler(RequestHandler* handler) { transfer_ = handler; }
+
+  const AuthOptions& options() const { return opts_; }
+
+ private:
+  enum class End : uint8_t { positive, nodata, nxdomain, referral, truncated, done };
+  struct Extra {
+    const zone::ZoneVersion* zone;
+    zone::RRsetView rrset;
+    bool glue;  // NS: addresses may come from below a cut
+  };
+
+  void refresh();
+  size_t dispatch(const zone::ZoneSet& zones, std::span<const uint8_t> query,
+                  std::span<uint8_t> response, const net::Peer& peer);
+  End resolve(dns::MessageBuilder& b, const zone::ZoneSet& zones, const zone::ZoneVersion*& zone,
+              const dns::Name& qname, uint16_t qtype, bool tcp, const zone::Node*& cut,
+              uint16_t& rcode);
+  bool add_rrset(dns::MessageBuilder& b, const dns::Name& owner, const zone::RRsetView& set,
+                 uint16_t rclass);
+  void note_extra(const zone::ZoneVersion* z, const zone::RRsetView& set);
+  bool add_addresses(dns::MessageBuilder& b, const zone::ZoneVersion& z, const dns::Name& target,
+                     bool glue, bool required);
+  bool add_referral(dns::MessageBuilder& b, const zone::ZoneVersion& z, const zone::Node& cut);
+  void add_extras(dns::MessageBuilder& b);
+
+  const zone::ZoneSetHolder& holder_;
+  AuthOptions opts_;
+  net::WorkerMetrics* metrics_;
+  std::shared_ptr<const zone::ZoneSet> snap_;
+  uint64_t gen_ = 0;
+  std::vector<uint32_t> zone_slots_;  // metrics slot per snap_->zones() index
+  std::array<RequestHandler*, 16> opcode_handlers_{};
+  RequestHandler* transfer_ = nullptr;
+
+  // Scratch, reused by every query (no allocation on the packet path).
+  static constexpr size_t kMaxExtras = 16;
+  std::array<Extra, kMaxExtras> extras_{};
+  size_t n_extras_ = 0;
+  std::array<uint64_t, 64> added_targets_{};  // hashes of names given addresses already
+  size_t n_added_ = 0;
+  std::vector<dns::Name> chain_;  // names visited by the CNAME chain (sized once)
+};
+
+}  // namespace namae::auth

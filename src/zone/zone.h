@@ -1,0 +1,175 @@
+// ZoneVersion: one immutable version of a zone (DESIGN.md "Zone versions are
+// immutable"), the ZoneBuilder that validates records into one, and the diff
+// that turns one version into the next.
+//
+// Structure: a flat array of node pointers in canonical order (RFC 4034 6.1,
+// i.e. Name::lookup_key() byte order) plus an open-addressing hash index over
+// the owner names. Exact lookup is one probe; the closest encloser is found by
+// probing the qname's ancestors, whose hashes come from one right-to-left pass
+// over the qname (suffix_hashes); "previous name" (NSEC, AXFR order) is a
+// binary search of the array. Empty non-terminals are real nodes, so "does
+// this name exist" (NXDOMAIN vs NODATA, RFC 4592 closest encloser) is just
+// "is there a node". Cut, DNAME and occlusion facts are precomputed flags.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "dns/name.h"
+#include "dns/rdata.h"
+#include "dns/rrtype.h"
+#include "zone/node.h"
+
+namespace namae::zone {
+
+/// What the zone says about a name (RFC 1034 4.3.2 steps 3a-3c, before the
+/// query type is considered).
+struct LookupResult {
+  enum class Kind : uint8_t {
+    exact,       // `node` owns the name (maybe an empty non-terminal)
+    delegation,  // the name is at or below the cut `node` (NS below the apex)
+    dname,       // the name is below `node`, which owns a DNAME
+    nxdomain,    // no such name; `node` is the closest encloser
+  };
+  Kind kind = Kind::nxdomain;
+  const Node* node = nullptr;
+  /// nxdomain only: "*.<closest encloser>" if it exists (RFC 4592 source of synthesis).
+  const Node* wildcard = nullptr;
+  /// delegation only: the name is the cut itself (a DS query is then answered
+  /// from the parent side, RFC 4035 3.1.4.1).
+  bool at_cut = false;
+};
+
+/// One record given to or taken from a zone.
+struct ZoneRecord {
+  dns::Name owner;
+  uint16_t type = 0;
+  uint32_t ttl = 0;
+  dns::RdataBytes rdata;
+};
+
+/// Changes between two versions: RRs removed, then RRs added. Removing an RR
+/// that is not there, or adding one that is, is not an error (RFC 2136 3.4.2
+/// semantics); adding an RR to an existing RRset sets the RRset's TTL.
+struct ZoneDiff {
+  std::vector<ZoneRecord> removed;
+  std::vector<ZoneRecord> added;
+};
+
+/// An immutable zone version. Shared through shared_ptr<const ZoneVersion>.
+class ZoneVersion {
+ public:
+  const dns::Name& origin() const { return origin_; }
+  uint16_t rclass() const { return rclass_; }
+  /// SOA serial.
+  uint32_t serial() const { return serial_; }
+  const Node& apex() const { return *nodes_.front(); }
+  /// The apex SOA RRset (always present).
+  RRsetView soa() const { return apex().find(dns::rrtype::SOA); }
+  /// TTL for negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 3).
+  uint32_t negative_ttl() const { return negative_ttl_; }
+
+  /// Exact lookup, case-insensitive. Includes empty non-terminals and
+  /// occluded nodes (glue); check the node's flags.
+  const Node* find(std::span<const uint8_t> wire) const { return find(wire, wire_hash(wire)); }
+  const Node* find(const dns::Name& name) const { return find(name.wire()); }
+
+  /// Classify `qname` (which must be at or below origin()). No allocation.
+  LookupResult lookup(const dns::Name& qname) const;
+
+  /// Nodes in canonical order (the apex first), empty non-terminals included.
+  size_t node_count() const { return nodes_.size(); }
+  const Node& node(size_t i) const { return *nodes_[i]; }
+  /// Total records (what a zone transfer would send, the SOA once).
+  size_t record_count() const { return record_count_; }
+  /// Index of the last node whose name sorts at or before `name` (canonical order).
+  size_t predecessor(const dns::Name& name) const;
+
+  /// All records in canonical order (RRsets in type order), for dumps and AXFR.
+  std::vector<ZoneRecord> records() const;
+
+  /// The next version: this one with `diff` applied and validated as a whole
+  /// zone (SOA, CNAME exclusivity...). Nodes the diff does not touch are
+  /// shared with this version; the cost is O(changes * log n) for the changes
+  /// plus one O(n) pass over node pointers to re-derive flags, empty
+  /// non-terminals and the hash index (no record data is copied).
+  Result<std::shared_ptr<const ZoneVersion>> apply(const ZoneDiff& diff) const;
+
+  /// Approximate heap octets held (nodes counted fully even when shared).
+  size_t memory_usage() const;
+
+  /// Built by ZoneBuilder / apply(); `nodes` sorted canonically, apex first.
+  ZoneVersion(const dns::Name& origin, uint16_t rclass, std::vector<NodeRef> nodes);
+
+ private:
+  struct Slot {
+    uint32_t index;  // into nodes_, kEmpty if free
+    uint32_t tag;    // high half of the hash, to skip most mismatches without a deref
+  };
+  static constexpr uint32_t kEmpty = 0xffffffffu;
+
+  const Node* find(std::span<const uint8_t> wire, uint64_t hash) const;
+  const Node* find_hashed(const dns::Name& name, size_t strip, uint64_t hash) const;
+  // Highest proper ancestor of `qname` (from the apex down) that is a cut or owns a DNAME.
+  const Node* highest_cut(const dns::Name& qname, const uint64_t* hashes) const;
+  void build_index();
+
+  dns::Name origin_;
+  uint16_t rclass_;
+  uint32_t serial_ = 0;
+  uint32_t negative_ttl_ = 0;
+  size_t record_count_ = 0;
+  std::vector<NodeRef> nodes_;
+  std::vector<Slot> index_;
+  uint64_t mask_ = 0;
+};
+
+/// A problem found while building a zone; `line` is the caller's tag (the
+/// zone file line) of the record it concerns, 0 for zone-wide problems.
+struct BuildIssue {
+  uint32_t line = 0;
+  std::string message;
+};
+
+/// Collects records and builds a validated ZoneVersion. Records are staged in
+/// one flat buffer (no per-record allocation), sorted once, and packed into
+/// nodes; nothing of the staging survives build().
+class ZoneBuilder {
+ public:
+  explicit ZoneBuilder(const dns::Name& origin, uint16_t rclass = dns::rrclass::IN);
+
+  /// Stage one record. Rejects names outside the zone, another class, meta
+  /// types (OPT, TSIG, AXFR, ANY...) and oversize rdata. `line` tags the
+  /// record in later errors.
+  Result<void> add(const dns::Name& owner, uint16_t type, uint32_t ttl,
+                   std::span<const uint8_t> rdata, uint16_t rclass = dns::rrclass::IN,
+                   uint32_t line = 0);
+  Result<void> add(const ZoneRecord& r) { return add(r.owner, r.type, r.ttl, r.rdata); }
+
+  /// Validate (exactly one SOA, at the apex; NS at the apex; CNAME alone at its
+  /// name; one CNAME / DNAME per name) and build. Duplicate RRs are dropped
+  /// (RFC 2181 5); an RRset whose TTLs differ takes the first TTL and gets a
+  /// warning (RFC 2181 5.2). On failure errors() lists every problem.
+  Result<std::shared_ptr<const ZoneVersion>> build();
+
+  const std::vector<BuildIssue>& errors() const { return errors_; }
+  const std::vector<BuildIssue>& warnings() const { return warnings_; }
+  size_t staged() const { return offsets_.size(); }
+
+ private:
+  dns::Name origin_;
+  uint16_t rclass_;
+  std::vector<uint8_t> stage_;
+  std::vector<uint64_t> offsets_;
+  std::vector<BuildIssue> errors_;
+  std::vector<BuildIssue> warnings_;
+};
+
+/// Types that may never be stored in a zone (meta and question-only types).
+bool is_meta_type(uint16_t type);
+
+}  // namespace namae::zone
