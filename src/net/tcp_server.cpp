@@ -79,6 +79,10 @@ struct TcpServer::Loop {
   void accept_all(int lfd);
   void on_event(Conn& c, uint32_t ev);
   void process_frames(Conn& c);
+  bool pump(Conn& c);
+  static bool has_frame(const Conn& c) {
+    return c.in_len >= 2 && c.in_len >= 2 + (size_t{c.in[0]} << 8 | c.in[1]);
+  }
   bool flush(Conn& c);
   void update_interest(Conn& c);
   void touch(Conn& c, uint64_t now) {
@@ -248,8 +252,7 @@ void TcpServer::Loop::on_event(Conn& c, uint32_t ev) {
   }
   if (ev & EPOLLOUT) {
     if (!flush(c)) return;
-    process_frames(c);  // answers held back by the watermark may go now
-    if (!flush(c)) return;
+    if (!pump(c)) return;  // queries held back by the watermark may go now
   }
   if ((ev & (EPOLLIN | EPOLLRDHUP)) && !c.eof && c.pending_out() < server->options_.write_watermark) {
     // One bounded read per event keeps a fast talker from monopolising the loop.
@@ -268,8 +271,7 @@ void TcpServer::Loop::on_event(Conn& c, uint32_t ev) {
       close_conn(c);
       return;
     }
-    process_frames(c);
-    if (!flush(c)) return;
+    if (!pump(c)) return;
   }
   if (c.eof && c.pending_out() == 0) {
     close_conn(c);
@@ -313,6 +315,17 @@ void TcpServer::Loop::process_frames(Conn& c) {
     c.in.clear();
     c.in.shrink_to_fit();
   }
+}
+
+// Answer buffered queries and write, until the buffer holds no complete
+// query or the client's unsent answers reach the watermark. Buffered frames
+// must be drained here: epoll only reports new bytes on the socket.
+bool TcpServer::Loop::pump(Conn& c) {
+  do {
+    process_frames(c);
+    if (!flush(c)) return false;
+  } while (has_frame(c) && c.pending_out() < server->options_.write_watermark);
+  return true;
 }
 
 bool TcpServer::Loop::flush(Conn& c) {

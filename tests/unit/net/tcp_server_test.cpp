@@ -1,0 +1,241 @@
+#include "net/tcp_server.h"
+
+#include <gtest/gtest.h>
+#include <netinet/tcp.h>
+
+#include <chrono>
+#include <thread>
+
+#include "test_handler.h"
+
+namespace namae::net {
+namespace {
+using namespace testing;
+using namespace std::chrono_literals;
+
+struct TcpFixture : ::testing::Test {
+  EchoStats stats;
+  MetricsRegistry metrics;
+  std::unique_ptr<TcpServer> server;
+
+  void start(TcpOptions opt = {}) {
+    if (opt.listen.empty()) opt.listen = {ep("127.0.0.1:0")};
+    server = std::make_unique<TcpServer>(opt, echo_factory(stats), metrics);
+    auto r = server->start();
+    ASSERT_TRUE(r.ok()) << r.message();
+  }
+  const Endpoint& addr() { return server->bound()[0]; }
+  uint16_t id_of(const std::vector<uint8_t>& m) { return static_cast<uint16_t>(m[0] << 8 | m[1]); }
+};
+
+TEST_F(TcpFixture, AnswersPipelinedQueriesInOrder) {
+  start();
+  int fd = tcp_connect(addr());
+  ASSERT_GE(fd, 0);
+  std::vector<uint8_t> all;
+  for (uint16_t id : {11, 22, 33}) {
+    auto f = frame(make_query(id));
+    all.insert(all.end(), f.begin(), f.end());
+  }
+  ASSERT_EQ(write(fd, all.data(), all.size()), static_cast<ssize_t>(all.size()));  // one write
+  for (uint16_t id : {11, 22, 33}) {
+    auto r = read_frame(fd);
+    ASSERT_GE(r.size(), 12u);
+    EXPECT_EQ(id_of(r), id);
+    EXPECT_TRUE(r[2] & 0x80);
+  }
+  close(fd);
+  EXPECT_TRUE(stats.saw_tcp);
+}
+
+TEST_F(TcpFixture, BufferedQueriesPastTheWatermarkAreAllAnswered) {
+  TcpOptions opt;
+  opt.write_watermark = 1024;  // forces many pause/resume rounds
+  start(opt);
+  int fd = tcp_connect(addr());
+  std::vector<uint8_t> all;
+  for (int i = 0; i < 500; ++i) {
+    auto f = frame(make_query(static_cast<uint16_t>(i)));
+    all.insert(all.end(), f.begin(), f.end());
+  }
+  ASSERT_EQ(write(fd, all.data(), all.size()), static_cast<ssize_t>(all.size()));
+  for (int i = 0; i < 500; ++i) {
+    auto r = read_frame(fd);
+    ASSERT_FALSE(r.empty()) << "answer " << i;
+    ASSERT_EQ(id_of(r), i);
+  }
+  close(fd);
+}
+
+TEST_F(TcpFixture, ReassemblesFramesSentOneByteAtATime) {
+  start();
+  int fd = tcp_connect(addr());
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto f = frame(make_query(99));
+  for (uint8_t b : f) {
+    ASSERT_EQ(write(fd, &b, 1), 1);
+    std::this_thread::sleep_for(1ms);
+  }
+  auto r = read_frame(fd);
+  ASSERT_GE(r.size(), 12u);
+  EXPECT_EQ(id_of(r), 99);
+  close(fd);
+}
+
+TEST_F(TcpFixture, IdleConnectionIsClosedAfterTimeout) {
+  TcpOptions opt;
+  opt.idle_timeout = 300ms;
+  start(opt);
+  int fd = tcp_connect(addr(), 3000);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(wait_closed(fd));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 2500ms);
+  close(fd);
+  EXPECT_EQ(metrics.tcp_idle_closed.load(), 1u);
+}
+
+TEST_F(TcpFixture, HalfOpenClientDoesNotBlockOthersAndIsDropped) {
+  TcpOptions opt;
+  opt.idle_timeout = 500ms;
+  start(opt);
+  int slow = tcp_connect(addr(), 3000);
+  uint8_t half = 0;
+  ASSERT_EQ(write(slow, &half, 1), 1);  // one octet of a length prefix, then nothing
+  for (int i = 0; i < 5; ++i) {
+    int fd = tcp_connect(addr());
+    auto f = frame(make_query(static_cast<uint16_t>(i)));
+    ASSERT_EQ(write(fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+    auto r = read_frame(fd);
+    ASSERT_FALSE(r.empty());
+    EXPECT_EQ(id_of(r), i);
+    close(fd);
+  }
+  // Dribbling does not count as progress: the partial frame still expires.
+  std::this_thread::sleep_for(300ms);
+  uint8_t more = 20;
+  (void)!write(slow, &more, 1);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(wait_closed(slow));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 450ms);
+  close(slow);
+}
+
+TEST_F(TcpFixture, HalfCloseStillGetsAnswers) {
+  start();
+  int fd = tcp_connect(addr());
+  auto f = frame(make_query(5));
+  auto g = frame(make_query(6));
+  f.insert(f.end(), g.begin(), g.end());
+  ASSERT_EQ(write(fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  shutdown(fd, SHUT_WR);
+  EXPECT_EQ(id_of(read_frame(fd)), 5);
+  EXPECT_EQ(id_of(read_frame(fd)), 6);
+  EXPECT_TRUE(wait_closed(fd));
+  close(fd);
+}
+
+TEST_F(TcpFixture, ZeroLengthFrameClosesConnection) {
+  start();
+  int fd = tcp_connect(addr());
+  uint8_t z[2] = {0, 0};
+  ASSERT_EQ(write(fd, z, 2), 2);
+  EXPECT_TRUE(wait_closed(fd));
+  close(fd);
+}
+
+TEST_F(TcpFixture, ConnectionLimitEvictsTheLongestIdle) {
+  TcpOptions opt;
+  opt.max_connections = 2;
+  opt.idle_timeout = 2000ms;
+  start(opt);
+  int a = tcp_connect(addr(), 3000);
+  std::this_thread::sleep_for(300ms);  // a is now idle for more than timeout/10
+  int b = tcp_connect(addr(), 3000);
+  auto f = frame(make_query(1));
+  ASSERT_EQ(write(b, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  ASSERT_FALSE(read_frame(b).empty());
+  std::this_thread::sleep_for(50ms);
+  int c = tcp_connect(addr(), 3000);  // over the limit: a goes
+  ASSERT_EQ(write(c, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  EXPECT_FALSE(read_frame(c).empty());
+  EXPECT_TRUE(wait_closed(a));
+  // b is still served.
+  ASSERT_EQ(write(b, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  EXPECT_FALSE(read_frame(b).empty());
+  // Now both are busy (recent progress): a newcomer is refused.
+  int d = tcp_connect(addr(), 3000);
+  if (d >= 0) {
+    EXPECT_TRUE(wait_closed(d));
+    close(d);
+  }
+  EXPECT_EQ(metrics.tcp_refused.load(), 1u);
+  close(a);
+  close(b);
+  close(c);
+}
+
+TEST_F(TcpFixture, ClientThatNeverReadsIsPausedThenDroppedWhileOthersAreServed) {
+  TcpOptions opt;
+  opt.idle_timeout = 700ms;
+  opt.write_watermark = 32 * 1024;
+  start(opt);
+  stats.pad_to = 60000;  // big answers fill the client's window quickly
+  int hog = tcp_connect(addr(), 5000);
+  int small = 4096;
+  setsockopt(hog, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  std::vector<uint8_t> burst;
+  for (int i = 0; i < 200; ++i) {
+    auto f = frame(make_query(static_cast<uint16_t>(i)));
+    burst.insert(burst.end(), f.begin(), f.end());
+  }
+  ASSERT_EQ(write(hog, burst.data(), burst.size()), static_cast<ssize_t>(burst.size()));
+  std::this_thread::sleep_for(100ms);
+  // The server stopped answering the hog at the watermark, not after 200 answers.
+  EXPECT_LT(stats.queries.load(), 200);
+  EXPECT_GT(stats.queries.load(), 1);
+  stats.pad_to = 0;
+  int fd = tcp_connect(addr());
+  auto f = frame(make_query(4242));
+  ASSERT_EQ(write(fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  auto r = read_frame(fd);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(id_of(r), 4242);
+  close(fd);
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_EQ(metrics.tcp_slow_closed.load(), 1u) << metrics.render();
+  close(hog);
+}
+
+TEST_F(TcpFixture, ServesIpv6AndSeveralWorkers) {
+  TcpOptions opt;
+  opt.listen = {ep("[::1]:0")};
+  opt.workers = 2;
+  server = std::make_unique<TcpServer>(opt, echo_factory(stats), metrics);
+  auto r = server->start();
+  if (!r.ok()) GTEST_SKIP() << r.message();
+  EXPECT_EQ(stats.handlers, 2);
+  for (int i = 0; i < 6; ++i) {
+    int fd = tcp_connect(addr());
+    auto f = frame(make_query(static_cast<uint16_t>(i)));
+    ASSERT_EQ(write(fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+    EXPECT_EQ(id_of(read_frame(fd)), i);
+    close(fd);
+  }
+}
+
+TEST_F(TcpFixture, StopClosesOpenConnections) {
+  start();
+  int fd = tcp_connect(addr(), 3000);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(metrics.tcp_connections.load(), 1);
+  server->stop();
+  EXPECT_TRUE(wait_closed(fd));
+  EXPECT_EQ(metrics.tcp_connections.load(), 0);
+  close(fd);
+}
+
+}  // namespace
+}  // namespace namae::net
