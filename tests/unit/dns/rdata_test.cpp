@@ -1,0 +1,580 @@
+// Rdata codecs. Expected presentation strings are what named-checkzone -D
+// (BIND 9.18) prints for the same input; expected wire octets come from
+// dnspython's to_wire() for the same records.
+#include "dns/rdata.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dns/rrtype.h"
+#include "dns/text.h"
+
+using namespace namae::dns;
+namespace rd = namae::dns::rdata;
+
+namespace {
+
+// A tiny presentation-format tokenizer for tests: whitespace separates tokens,
+// "..." makes one quoted token; escapes stay in the raw text as a lexer leaves them.
+struct Tokens {
+  std::deque<std::string> storage;
+  std::vector<TextToken> tokens;
+};
+
+Tokens tokenize(std::string_view s) {
+  Tokens t;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] == ' ' || s[i] == '\t') {
+      ++i;
+      continue;
+    }
+    bool quoted = s[i] == '"';
+    std::string cur;
+    if (quoted) ++i;
+    while (i < s.size()) {
+      char c = s[i];
+      if (c == '\\' && i + 1 < s.size()) {
+        cur += c;
+        cur += s[i + 1];
+        i += 2;
+        continue;
+      }
+      if (quoted ? c == '"' : (c == ' ' || c == '\t')) break;
+      cur += c;
+      ++i;
+    }
+    if (quoted) ++i;  // closing quote
+    t.storage.push_back(cur);
+    t.tokens.push_back(TextToken{t.storage.back(), quoted});
+  }
+  return t;
+}
+
+const Name& origin() {
+  static Name o = Name::from_text("example.com.").value();
+  return o;
+}
+
+namae::Result<RdataBytes> parse(uint16_t type, std::string_view text) {
+  Tokens t = tokenize(text);
+  return rd::from_text(type, t.tokens, origin());
+}
+
+std::string hex(const RdataBytes& b) { return hex_encode(b); }
+
+RdataBytes unhex(std::string_view h) { return hex_decode(h).value(); }
+
+// text -> wire -> text.
+std::string round_trip(uint16_t type, std::string_view text) {
+  auto r = parse(type, text);
+  if (!r) return "ERROR: " + r.message();
+  EXPECT_TRUE(rd::validate(type, *r).ok()) << text;
+  return rd::to_text(type, *r);
+}
+
+}  // namespace
+
+// --- presentation round trips, expected as BIND prints them -----------------
+
+struct RoundTripCase {
+  uint16_t type;
+  const char* in;
+  const char* out;
+};
+
+TEST(Rdata, RoundTripMatchesBind) {
+  const RoundTripCase cases[] = {
+      {rrtype::A, "192.0.2.1", "192.0.2.1"},
+      {rrtype::AAAA, "2001:DB8:0:0:0:0:0:1", "2001:db8::1"},
+      {rrtype::AAAA, "::ffff:192.0.2.1", "::ffff:192.0.2.1"},
+      {rrtype::NS, "ns1", "ns1.example.com."},
+      {rrtype::CNAME, "@", "example.com."},
+      {rrtype::PTR, "host.example.net.", "host.example.net."},
+      {rrtype::SOA, "ns1 Hostmaster.Example.com. 2024010101 1h 15m 1w 1d",
+       "ns1.example.com. Hostmaster.Example.com. 2024010101 3600 900 604800 86400"},
+      {rrtype::MX, "10 Mail", "10 Mail.example.com."},
+      {rrtype::TXT, R"("a b" c "q\"x\\y\007" "")", R"("a b" "c" "q\"x\\y\007" "")"},
+      {rrtype::TXT, R"(caf\195\169 "tab\009")", R"("caf\195\169" "tab\009")"},
+      {99 /*SPF*/, R"("v=spf1 -all")", R"("v=spf1 -all")"},
+      {rrtype::HINFO, R"("PC" Linux)", R"("PC" "Linux")"},
+      {rrtype::CAA, R"(0 issue "letsencrypt.org")", R"(0 issue "letsencrypt.org")"},
+      {rrtype::CAA, R"(128 tbs "a;b")", R"(128 tbs "a;b")"},
+      {rrtype::CAA, R"(0 iodef mailto:x@example.com)", R"(0 iodef "mailto:x@example.com")"},
+      {rrtype::NAPTR, R"(100 10 "S" "SIP+D2U" "" _sip._udp.example.com.)",
+       R"(100 10 "S" "SIP+D2U" "" _sip._udp.example.com.)"},
+      {rrtype::NAPTR, R"(100 50 "a" "z3950+N2L+N2C" "!^.*$!\\1!" .)",
+       R"(100 50 "a" "z3950+N2L+N2C" "!^.*$!\\1!" .)"},
+      {rrtype::SRV, "10 20 5060 Sip.example.com.", "10 20 5060 Sip.example.com."},
+      {rrtype::DNAME, "Target.Example.net.", "Target.Example.net."},
+      {rrtype::DS, "12345 8 2 e06d44b80b8f1d39a95c0b0d7c65d08458e880409bbc683457104237 c7f8ec8d",
+       "12345 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"},
+      {59 /*CDS*/, "0 0 0 00", "0 0 0 00"},
+      {rrtype::SSHFP, "1 1 abcdef0123456789abcdef0123456789abcdef01",
+       "1 1 ABCDEF0123456789ABCDEF0123456789ABCDEF01"},
+      {52 /*TLSA*/, "3 1 1 0123456789abcdef", "3 1 1 0123456789ABCDEF"},
+      {rrtype::DNSKEY, "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3 +/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kv",
+       "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kv"},
+      {rrtype::RRSIG, "A 8 3 3600 20240101000000 20231201000000 12345 Example.com. AwEAAaz/tAm8",
+       "A 8 3 3600 20240101000000 20231201000000 12345 Example.com. AwEAAaz/tAm8"},
+      {rrtype::RRSIG, "TYPE65534 13 2 1h 4294967295 0 1 . AAAA",
+       "TYPE65534 13 2 3600 21060207062815 19700101000000 1 . AAAA"},
+      {rrtype::NSEC, "Host.example.com. A NS SOA MX RRSIG NSEC DNSKEY TYPE65534",
+       "Host.example.com. A NS SOA MX RRSIG NSEC DNSKEY TYPE65534"},
+      {rrtype::NSEC, "host DNSKEY A a", "host.example.com. A DNSKEY"},
+      {50 /*NSEC3*/, "1 0 10 AABBCCDD 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG",
+       "1 0 10 AABBCCDD 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG"},
+      {50 /*NSEC3*/, "1 1 0 - 2t7b4g4vsa5smi47k61mv5bv1a22bojr",
+       "1 1 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR"},
+      {51 /*NSEC3PARAM*/, "1 0 10 -", "1 0 10 -"},
+      {256 /*URI*/, R"(10 1 "ftp://ftp1.example.com/public")",
+       R"(10 1 "ftp://ftp1.example.com/public")"},
+      {62 /*CSYNC*/, "66 3 A NS AAAA", "66 3 A NS AAAA"},
+      {49 /*DHCID*/, "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=",
+       "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="},
+      {17 /*RP*/, "Mbox.example.com. txt", "Mbox.example.com. txt.example.com."},
+      {18 /*AFSDB*/, "1 afs.example.com.", "1 afs.example.com."},
+      {63 /*ZONEMD*/, "2024010101 1 1 AABBCCDDAABBCCDDAABBCCDD", "2024010101 1 1 AABBCCDDAABBCCDDAABBCCDD"},
+      {rrtype::TSIG, "hmac-sha256. 1700000000 300 4 AAECAw== 4660 BADSIG 0",
+       "hmac-sha256. 1700000000 300 4 AAECAw== 4660 BADSIG 0"},
+      {rrtype::TSIG, "hmac-sha256. 281474976710655 300 0 4660 NOERROR 6 AAAAAAAA",
+       "hmac-sha256. 281474976710655 300 0 4660 NOERROR 6 AAAAAAAA"},
+      {rrtype::TSIG, "hmac-md5.sig-alg.reg.int. 1 2 0 3 18 0",
+       "hmac-md5.sig-alg.reg.int. 1 2 0 3 BADTIME 0"},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(round_trip(c.type, c.in), c.out) << type_to_text(c.type) << " " << c.in;
+}
+
+// --- exact wire octets (from dnspython) ---------------------------------------
+
+TEST(Rdata, WireBytes) {
+  struct Case {
+    uint16_t type;
+    const char* in;
+    const char* wire;
+  } cases[] = {
+      {rrtype::A, "192.0.2.1", "c0000201"},
+      {rrtype::MX, "10 Mail", "000a044d61696c076578616d706c6503636f6d00"},
+      {rrtype::SOA, "ns1 Hostmaster.Example.com. 2024010101 1h 15m 1w 1d",
+       "036e7331076578616d706c6503636f6d000a486f73746d6173746572074578616d706c6503636f6d0078a3f17"
+       "500000e100000038400093a8000015180"},
+      {rrtype::TXT, R"("a b" c "q\"x\\y\007" "")", "036120620163067122785c790700"},
+      {rrtype::CAA, R"(0 issue "letsencrypt.org")",
+       "000569737375656c657473656e63727970742e6f7267"},
+      {rrtype::HINFO, R"("PC" Linux)", "025043054c696e7578"},
+      {rrtype::NAPTR, R"(100 10 "S" "SIP+D2U" "" _sip._udp.example.com.)",
+       "0064000a0153075349502b44325500045f736970045f756470076578616d706c6503636f6d00"},
+      {rrtype::SRV, "10 20 5060 Sip.example.com.",
+       "000a001413c403536970076578616d706c6503636f6d00"},
+      {rrtype::DS, "12345 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
+       "30390802e06d44b80b8f1d39a95c0b0d7c65d08458e880409bbc683457104237c7f8ec8d"},
+      {rrtype::NSEC, "Host.example.com. A NS SOA MX RRSIG NSEC DNSKEY TYPE65534",
+       "04486f7374076578616d706c6503636f6d00000762010000000380ff20000000000000000000000000000000"
+       "0000000000000000000000000000000002"},
+      {50, "1 0 10 AABBCCDD 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG",
+       "0100000a04aabbccdd14174eb2409fe28bcb4887a1836f957f0a8425e27b0006400000000002"},
+      {rrtype::RRSIG, "A 8 3 3600 20240101000000 20231201000000 12345 Example.com. AwEAAaz/tAm8",
+       "0001080300000e1065920080656922003039074578616d706c6503636f6d0003010001acffb409bc"},
+      {rrtype::TSIG, "hmac-sha256. 1700000000 300 4 AAECAw== 4660 BADSIG 0",
+       "0b686d61632d7368613235360000006553f100012c000400010203123400100000"},
+      {256, R"(10 1 "ftp://ftp1.example.com/public")",
+       "000a00016674703a2f2f667470312e6578616d706c652e636f6d2f7075626c6963"},
+      {62, "66 3 A NS AAAA", "000000420003000460000008"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse(c.type, c.in);
+    ASSERT_TRUE(r.ok()) << c.in << ": " << r.message();
+    EXPECT_EQ(hex(*r), c.wire) << type_to_text(c.type) << " " << c.in;
+    // And the other way: wire -> text -> wire gives the same octets.
+    auto back = parse(c.type, rd::to_text(c.type, unhex(c.wire)));
+    ASSERT_TRUE(back.ok()) << back.message();
+    EXPECT_EQ(hex(*back), c.wire);
+  }
+}
+
+// --- every declared type: text -> wire -> text is stable ----------------------
+
+TEST(Rdata, EveryDeclaredTypeRoundTrips) {
+  // One sample per declared type, in the type's own syntax.
+  std::map<std::string, std::string> samples = {
+      {"A", "10.0.0.1"}, {"NS", "a."}, {"MD", "a."}, {"MF", "a."}, {"CNAME", "a."},
+      {"SOA", "a. b. 1 2 3 4 5"}, {"MB", "a."}, {"MG", "a."}, {"MR", "a."}, {"PTR", "a."},
+      {"HINFO", "\"x\" \"y\""}, {"MINFO", "a. b."}, {"MX", "0 ."}, {"TXT", "\"\""},
+      {"RP", "a. b."}, {"AFSDB", "1 a."}, {"RT", "1 a."},
+      {"SIG", "NS 5 2 0 20000101000000 19991201000000 9 a. AQID"},
+      {"KEY", "256 3 5 AQID"}, {"PX", "1 a. b."}, {"AAAA", "::"}, {"SRV", "0 0 0 ."},
+      {"NAPTR", "0 0 \"\" \"\" \"\" ."}, {"KX", "1 a."}, {"DNAME", "a."},
+      {"DS", "1 2 3 00"}, {"SSHFP", "4 2 FF"},
+      {"RRSIG", "NS 5 2 0 20000101000000 19991201000000 9 a. AQID"},
+      {"NSEC", "a. NS"}, {"DNSKEY", "256 3 5 AQID"}, {"DHCID", "AQID"},
+      {"NSEC3", "1 0 0 - 00"}, {"NSEC3PARAM", "1 0 0 AB"}, {"TLSA", "0 0 1 AB"},
+      {"SMIMEA", "0 0 1 AB"}, {"CDS", "1 2 3 00"}, {"CDNSKEY", "256 3 5 AQID"},
+      {"OPENPGPKEY", "AQID"}, {"CSYNC", "1 0"}, {"ZONEMD", "1 1 1 AB"}, {"SPF", "\"x\""},
+      {"TSIG", "k. 1 2 0 3 NOERROR 0"}, {"URI", "1 2 \"x\""}, {"CAA", "0 issue \"\""},
+  };
+  for (const auto& info : rd::all_types()) {
+    ASSERT_EQ(info.fields.size(), info.field_names.size());
+    EXPECT_EQ(type_to_text(info.type), info.mnemonic);
+    EXPECT_EQ(rd::find(info.type), &info);
+    if (info.type == rrtype::OPT) continue;  // generic only
+    auto it = samples.find(std::string(info.mnemonic));
+    ASSERT_NE(it, samples.end()) << "no sample for " << info.mnemonic;
+    EXPECT_EQ(round_trip(info.type, it->second), it->second) << info.mnemonic;
+  }
+}
+
+// --- RFC 3597 generic form ----------------------------------------------------
+
+TEST(Rdata, GenericUnknownType) {
+  auto r = parse(65534, "\\# 3 abcdef");
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(hex(*r), "abcdef");
+  EXPECT_EQ(rd::to_text(65534, *r), "\\# 3 ABCDEF");
+  EXPECT_EQ(rd::to_text(65534, RdataBytes{}), "\\# 0");
+  EXPECT_TRUE(parse(65534, "\\# 0").ok());
+  EXPECT_EQ(parse(65534, "\\# 0")->size(), 0u);
+  EXPECT_EQ(hex(*parse(65534, "\\# 4 ab cd ef 01")), "abcdef01");
+  EXPECT_FALSE(parse(65534, "\\# 4 abcdef").ok());   // length mismatch
+  EXPECT_FALSE(parse(65534, "\\# 2 abcdef").ok());
+  EXPECT_FALSE(parse(65534, "\\# x abcdef").ok());
+  EXPECT_FALSE(parse(65534, "\\# 1 a").ok());        // odd hex
+  EXPECT_FALSE(parse(65534, "\\#").ok());
+  EXPECT_FALSE(parse(65534, "abcdef").ok());         // unknown type needs \#
+  EXPECT_EQ(rd::to_generic_text(unhex("00ff")), "\\# 2 00FF");
+}
+
+TEST(Rdata, GenericFormForKnownTypes) {
+  auto a = parse(rrtype::A, "\\# 4 01020304");
+  ASSERT_TRUE(a.ok()) << a.message();
+  EXPECT_EQ(rd::to_text(rrtype::A, *a), "1.2.3.4");
+  EXPECT_FALSE(parse(rrtype::A, "\\# 3 010203").ok());  // validated against the A layout
+  auto mx = parse(rrtype::MX, "\\# 7 000a026d7800 00");
+  ASSERT_FALSE(mx.ok());  // trailing octet
+  mx = parse(rrtype::MX, "\\# 6 000a026d7800");
+  ASSERT_TRUE(mx.ok()) << mx.message();
+  EXPECT_EQ(rd::to_text(rrtype::MX, *mx), "10 mx.");
+  // A quoted "\#" is just text, not the generic marker.
+  Tokens t;
+  t.storage = {"\\#", "3", "abcdef"};
+  t.tokens = {{t.storage[0], true}, {t.storage[1], false}, {t.storage[2], false}};
+  EXPECT_FALSE(rd::from_text(65534, t.tokens, origin()).ok());
+  // OPT has no syntax of its own.
+  EXPECT_EQ(rd::to_text(rrtype::OPT, unhex("000a0002abcd")), "\\# 6 000A0002ABCD");
+  EXPECT_TRUE(parse(rrtype::OPT, "\\# 0").ok());
+  EXPECT_FALSE(parse(rrtype::OPT, "000a").ok());
+}
+
+TEST(Rdata, MalformedRdataPrintsGeneric) {
+  EXPECT_EQ(rd::to_text(rrtype::A, unhex("010203")), "\\# 3 010203");
+  EXPECT_EQ(rd::to_text(rrtype::MX, unhex("000a03")), "\\# 3 000A03");
+  EXPECT_EQ(rd::to_text(rrtype::TXT, RdataBytes{}), "\\# 0");
+  EXPECT_EQ(rd::to_text(rrtype::TXT, unhex("0561")), "\\# 2 0561");
+  // Compression pointer inside stored (uncompressed) rdata.
+  EXPECT_EQ(rd::to_text(rrtype::NS, unhex("c00c")), "\\# 2 C00C");
+  // Empty digest cannot be written in DS syntax.
+  EXPECT_EQ(rd::to_text(rrtype::DS, unhex("30390802")), "\\# 4 30390802");
+  // NSEC bitmap: window out of order, zero length, trailing zero octet.
+  EXPECT_EQ(rd::to_text(rrtype::NSEC, unhex("00" "010140" "000140")), "\\# 7 00010140000140");
+  EXPECT_FALSE(rd::validate(rrtype::NSEC, unhex("00" "0000")).ok());
+  EXPECT_FALSE(rd::validate(rrtype::NSEC, unhex("00" "000240" "00")).ok());
+  EXPECT_FALSE(rd::validate(rrtype::NSEC, unhex("00" "002140")).ok());  // 33 > 32 octets
+  EXPECT_TRUE(rd::validate(rrtype::NSEC, unhex("00" "000140")).ok());
+  // CAA tag must be alphanumeric and non-empty.
+  EXPECT_FALSE(rd::validate(rrtype::CAA, unhex("0000")).ok());
+  EXPECT_FALSE(rd::validate(rrtype::CAA, unhex("00022d61")).ok());
+  // NSEC3 next hashed owner must be at least one octet.
+  EXPECT_FALSE(rd::validate(50, unhex("01000000" "00" "00")).ok());
+}
+
+// --- from_text errors name the field -----------------------------------------
+
+TEST(Rdata, FromTextErrors) {
+  auto err = [](uint16_t type, std::string_view text) {
+    auto r = parse(type, text);
+    return r.ok() ? std::string("OK") : r.message();
+  };
+  EXPECT_EQ(err(rrtype::MX, "70000 mx"), "MX preference: '70000' is out of range");
+  EXPECT_EQ(err(rrtype::MX, "ten mx"), "MX preference: 'ten' is not a number");
+  EXPECT_EQ(err(rrtype::MX, "-1 mx"), "MX preference: '-1' is not a number");
+  EXPECT_EQ(err(rrtype::MX, "10"), "MX exchange: missing");
+  EXPECT_EQ(err(rrtype::MX, "10 a b"), "MX: unexpected extra text 'b'");
+  EXPECT_NE(err(rrtype::SOA, "a b 1 2 3 4 1x").find("SOA minimum: "), std::string::npos);
+  EXPECT_NE(err(rrtype::SOA, "a b 4294967296 2 3 4 5").find("SOA serial: "), std::string::npos);
+  EXPECT_EQ(err(rrtype::SOA, "a b 4294967295 2 3 4 5"), "OK");
+  EXPECT_EQ(err(rrtype::A, "1.2.3"), "A address: '1.2.3' is not an IPv4 address");
+  EXPECT_EQ(err(rrtype::A, "1.2.3.256"), "A address: '1.2.3.256' is not an IPv4 address");
+  EXPECT_EQ(err(rrtype::A, "1.2.3.4.5"), "A address: '1.2.3.4.5' is not an IPv4 address");
+  EXPECT_EQ(err(rrtype::A, "1.2.3.4 5"), "A: unexpected extra text '5'");
+  EXPECT_EQ(err(rrtype::A, "0x1.2.3.4"), "A address: '0x1.2.3.4' is not an IPv4 address");
+  EXPECT_NE(err(rrtype::AAAA, "1.2.3.4"), "OK");
+  EXPECT_NE(err(rrtype::AAAA, "2001:db8::1::2"), "OK");
+  EXPECT_NE(err(rrtype::AAAA, "2001:db8::g"), "OK");
+  std::string s255(255, 'x'), s256(256, 'x');
+  EXPECT_EQ(err(rrtype::TXT, s255), "OK");
+  EXPECT_EQ(err(rrtype::TXT, s256), "TXT text: character-string longer than 255 octets");
+  EXPECT_EQ(err(rrtype::TXT, "\"\\256\""), "TXT text: \\DDD escape above 255 in '\\256'");
+  EXPECT_EQ(err(rrtype::TXT, ""), "TXT text: missing");
+  EXPECT_EQ(err(rrtype::HINFO, "\"x\""), "HINFO os: missing");
+  EXPECT_NE(err(rrtype::CAA, "256 issue x").find("CAA flags"), std::string::npos);
+  EXPECT_EQ(err(rrtype::CAA, "0 is-sue x"), "CAA tag: 'is-sue' is not an alphanumeric tag");
+  EXPECT_NE(err(rrtype::DS, "1 2 3 0g").find("DS digest: "), std::string::npos);
+  EXPECT_EQ(err(rrtype::DS, "1 2 3"), "DS digest: missing");
+  EXPECT_NE(err(rrtype::DNSKEY, "256 3 8 AwE").find("DNSKEY public key"), std::string::npos);
+  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 20240230000000 20231201000000 1 a. AA==")
+                .find("RRSIG expiration: '20240230000000' is not a valid time"),
+            std::string::npos);
+  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 21070101000000 20231201000000 1 a. AA==").find(
+                "RRSIG expiration"),
+            std::string::npos);
+  EXPECT_NE(err(rrtype::RRSIG, "BOGUS 8 3 3600 1 2 1 a. AA==").find("RRSIG type covered"),
+            std::string::npos);
+  EXPECT_EQ(err(rrtype::NSEC, "a. A FOO"), "NSEC types: unknown type 'FOO'");
+  EXPECT_NE(err(50, "1 0 10 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJW").find("NSEC3 next hashed owner"),
+            std::string::npos);
+  EXPECT_NE(err(rrtype::SRV, "1 2 3 a..b.").find("SRV target: "), std::string::npos);
+  EXPECT_NE(err(rrtype::TSIG, "k. 1 2 4 AAECAwQ= 3 NOERROR 0").find("TSIG MAC: length 4"),
+            std::string::npos);
+  EXPECT_NE(err(rrtype::TSIG, "k. 281474976710656 2 0 3 NOERROR 0").find("TSIG time signed"),
+            std::string::npos);
+  EXPECT_EQ(err(rrtype::TSIG, "k. 1 2 0 3 NOSUCH 0"), "TSIG error: unknown error 'NOSUCH'");
+  // Rdata longer than 65535 octets.
+  std::string big;
+  for (int i = 0; i < 260; ++i) big += "\"" + s255 + "\" ";
+  EXPECT_EQ(err(rrtype::TXT, big), "rdata longer than 65535 octets");
+}
+
+TEST(Rdata, UnquotedAndQuotedStrings) {
+  EXPECT_EQ(hex(*parse(rrtype::TXT, "a\\ b")), "03612062");
+  EXPECT_EQ(hex(*parse(rrtype::TXT, "\"a b\"")), "03612062");
+  EXPECT_EQ(hex(*parse(rrtype::TXT, "\\\"")), "0122");
+  EXPECT_EQ(hex(*parse(rrtype::CAA, "0 issue ca.example")),
+            hex(*parse(rrtype::CAA, "0 issue \"ca.example\"")));
+  EXPECT_EQ(hex(*parse(rrtype::NAPTR, "1 2 S SIP+D2U \"\" .")),
+            hex(*parse(rrtype::NAPTR, "1 2 \"S\" \"SIP+D2U\" \"\" .")));
+  // Relative names are completed with the origin; absolute ones are kept.
+  EXPECT_EQ(rd::to_text(rrtype::SRV, *parse(rrtype::SRV, "0 0 1 sip")),
+            "0 0 1 sip.example.com.");
+  EXPECT_EQ(rd::to_text(rrtype::NAPTR, *parse(rrtype::NAPTR, "1 2 S x \"\" @")),
+            "1 2 \"S\" \"x\" \"\" example.com.");
+}
+
+TEST(Rdata, TypeBitmapWindows) {
+  auto r = parse(rrtype::NSEC, "a. CAA A TYPE1234 URI");
+  ASSERT_TRUE(r.ok()) << r.message();
+  // Window 0: A (bit 1); window 1: URI 256 (bit 0), CAA 257 (bit 1); window 4: 1234 = 4*256+210.
+  EXPECT_EQ(hex(*r), "0161" "00" "000140" "0101c0" "041b" + std::string(52, '0') + "20");
+  EXPECT_EQ(rd::to_text(rrtype::NSEC, *r), "a. A URI CAA TYPE1234");
+  // An empty bitmap is valid (NSEC3 for an empty non-terminal).
+  auto e = parse(50, "1 0 0 - 00");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(hex(*e), "01000000" "00" "0100");
+}
+
+// --- decode from a message with compression ----------------------------------
+
+namespace {
+// Header + question "example.com. IN MX" and an answer whose rdata the test appends.
+std::vector<uint8_t> message_prefix() {
+  std::vector<uint8_t> m = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
+  const uint8_t qname[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0};
+  m.insert(m.end(), std::begin(qname), std::end(qname));  // at offset 12
+  m.insert(m.end(), {0, 15, 0, 1});
+  return m;
+}
+}  // namespace
+
+TEST(RdataDecode, CompressedMxSoaNs) {
+  // MX 10 mail.<ptr to 12>
+  auto m = message_prefix();
+  size_t off = m.size();
+  m.insert(m.end(), {0, 10, 4, 'm', 'a', 'i', 'l', 0xc0, 12});
+  RdataBytes out = {0xaa};  // decode appends
+  ASSERT_EQ(rd::decode(rrtype::MX, m, off, m.size() - off, out), WireError::ok);
+  EXPECT_EQ(hex(out), "aa" "000a" "046d61696c" "076578616d706c6503636f6d00");
+  EXPECT_EQ(rd::check(rrtype::MX, m, off, m.size() - off), WireError::ok);
+
+  // SOA with both names compressed, second pointing into the first.
+  m = message_prefix();
+  off = m.size();
+  m.insert(m.end(), {3, 'n', 's', '1', 0xc0, 12});       // ns1.example.com at off
+  size_t rname_at = m.size();
+  m.insert(m.end(), {0xc0, static_cast<uint8_t>(off)});  // rname = ns1.example.com.
+  (void)rname_at;
+  for (int i = 1; i <= 5; ++i) m.insert(m.end(), {0, 0, 0, static_cast<uint8_t>(i)});
+  out.clear();
+  ASSERT_EQ(rd::decode(rrtype::SOA, m, off, m.size() - off, out), WireError::ok);
+  EXPECT_EQ(rd::to_text(rrtype::SOA, out), "ns1.example.com. ns1.example.com. 1 2 3 4 5");
+  EXPECT_EQ(rd::check(rrtype::SOA, m, off, m.size() - off), WireError::ok);
+
+  // NS that is only a pointer.
+  m = message_prefix();
+  off = m.size();
+  m.insert(m.end(), {0xc0, 12});
+  out.clear();
+  ASSERT_EQ(rd::decode(rrtype::NS, m, off, 2, out), WireError::ok);
+  EXPECT_EQ(rd::to_text(rrtype::NS, out), "example.com.");
+}
+
+TEST(RdataDecode, CompressedSrvIsTolerated) {
+  // RFC 3597 4: receivers should decompress SRV too (RFC 2052 senders).
+  auto m = message_prefix();
+  size_t off = m.size();
+  m.insert(m.end(), {0, 1, 0, 2, 0, 3, 0xc0, 12});
+  RdataBytes out;
+  ASSERT_EQ(rd::decode(rrtype::SRV, m, off, m.size() - off, out), WireError::ok);
+  EXPECT_EQ(rd::to_text(rrtype::SRV, out), "1 2 3 example.com.");
+}
+
+TEST(RdataDecode, Rejects) {
+  auto m = message_prefix();
+  size_t off = m.size();
+  m.insert(m.end(), {0, 10, 4, 'm', 'a', 'i', 'l', 0xc0, 12});
+  size_t len = m.size() - off;
+  RdataBytes out = {1, 2, 3};
+  // rdlength one short: the pointer's second octet falls outside the rdata.
+  EXPECT_EQ(rd::check(rrtype::MX, m, off, len - 1), WireError::bad_rdata);
+  EXPECT_NE(rd::decode(rrtype::MX, m, off, len - 1, out), WireError::ok);
+  EXPECT_EQ(out.size(), 3u);  // nothing appended on failure
+  // rdlength past the end of the message.
+  EXPECT_EQ(rd::check(rrtype::MX, m, off, len + 1), WireError::truncated);
+  EXPECT_EQ(rd::decode(rrtype::MX, m, off, len + 1, out), WireError::truncated);
+  EXPECT_EQ(rd::decode(65534, m, off, len + 1, out), WireError::truncated);
+  // Extra trailing octet inside rdlength.
+  m.push_back(0);
+  EXPECT_EQ(rd::check(rrtype::MX, m, off, len + 1), WireError::bad_rdata);
+  EXPECT_EQ(rd::decode(rrtype::MX, m, off, len + 1, out), WireError::bad_rdata);
+  EXPECT_EQ(out.size(), 3u);
+  // Forward pointer and loop inside the rdata.
+  m = message_prefix();
+  off = m.size();
+  m.insert(m.end(), {0, 10, 0xc0, static_cast<uint8_t>(off + 2)});
+  EXPECT_NE(rd::check(rrtype::MX, m, off, 4), WireError::ok);
+  EXPECT_EQ(rd::decode(rrtype::MX, m, off, 4, out), WireError::pointer_loop);
+  // A record of the wrong length; AAAA truncated; TXT with an overrunning string.
+  m = message_prefix();
+  off = m.size();
+  m.insert(m.end(), {1, 2, 3, 4, 5});
+  EXPECT_EQ(rd::check(rrtype::A, m, off, 5), WireError::bad_rdata);
+  EXPECT_EQ(rd::check(rrtype::A, m, off, 4), WireError::ok);
+  EXPECT_EQ(rd::check(rrtype::A, m, off, 3), WireError::bad_rdata);
+  EXPECT_EQ(rd::check(rrtype::AAAA, m, off, 5), WireError::bad_rdata);
+  EXPECT_EQ(rd::check(rrtype::TXT, m, off, 1), WireError::bad_rdata);  // len 1, no octet
+  EXPECT_EQ(rd::check(rrtype::TXT, m, off, 2), WireError::ok);
+  EXPECT_EQ(rd::check(rrtype::TXT, m, off, 0), WireError::bad_rdata);  // at least one string
+  EXPECT_EQ(rd::decode(rrtype::A, m, off, 5, out), WireError::bad_rdata);
+  EXPECT_EQ(out.size(), 3u);
+  // Unknown types are opaque: any length is fine.
+  EXPECT_EQ(rd::check(65534, m, off, 5), WireError::ok);
+  EXPECT_EQ(rd::check(65534, m, off, 0), WireError::ok);
+  // A name that runs to the end of the message without a root label.
+  m = message_prefix();
+  off = m.size();
+  m.insert(m.end(), {0, 10, 3, 'a', 'b'});
+  EXPECT_NE(rd::check(rrtype::MX, m, off, 5), WireError::ok);
+  EXPECT_NE(rd::decode(rrtype::MX, m, off, 5, out), WireError::ok);
+  // SOA missing its last u32.
+  m = message_prefix();
+  off = m.size();
+  m.insert(m.end(), {0, 0});
+  for (int i = 0; i < 19; ++i) m.push_back(0);
+  EXPECT_EQ(rd::check(rrtype::SOA, m, off, 21), WireError::bad_rdata);
+  m.push_back(0);
+  EXPECT_EQ(rd::check(rrtype::SOA, m, off, 22), WireError::ok);
+}
+
+TEST(RdataDecode, OffsetAtEndAndEmpty) {
+  auto m = message_prefix();
+  RdataBytes out;
+  EXPECT_EQ(rd::decode(65534, m, m.size(), 0, out), WireError::ok);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(rd::check(rrtype::A, m, m.size(), 0), WireError::bad_rdata);
+  EXPECT_EQ(rd::check(rrtype::A, m, m.size() + 1, 0), WireError::truncated);
+}
+
+// --- names() and canonical form -------------------------------------------------
+
+TEST(Rdata, NamesOffsets) {
+  RdataName found[4];
+  auto soa = *parse(rrtype::SOA, "ns1.example.com. host.example.com. 1 2 3 4 5");
+  ASSERT_EQ(rd::names(rrtype::SOA, soa, found), 2u);
+  EXPECT_EQ(found[0].offset, 0);
+  EXPECT_EQ(found[0].length, 17);
+  EXPECT_TRUE(found[0].compressible);
+  EXPECT_EQ(found[1].offset, 17);
+  EXPECT_EQ(found[1].length, 18);
+  EXPECT_TRUE(found[1].compressible);
+  // Only room for one.
+  EXPECT_EQ(rd::names(rrtype::SOA, soa, std::span<RdataName>(found, 1)), 1u);
+
+  auto mx = *parse(rrtype::MX, "10 mail.example.com.");
+  ASSERT_EQ(rd::names(rrtype::MX, mx, found), 1u);
+  EXPECT_EQ(found[0].offset, 2);
+  EXPECT_EQ(found[0].length, 18);
+  EXPECT_TRUE(found[0].compressible);
+
+  auto srv = *parse(rrtype::SRV, "1 2 3 sip.example.com.");
+  ASSERT_EQ(rd::names(rrtype::SRV, srv, found), 1u);
+  EXPECT_EQ(found[0].offset, 6);
+  EXPECT_FALSE(found[0].compressible);  // RFC 3597 4 / RFC 2782
+
+  auto naptr = *parse(rrtype::NAPTR, "1 2 \"S\" \"x\" \"\" a.");
+  ASSERT_EQ(rd::names(rrtype::NAPTR, naptr, found), 1u);
+  EXPECT_EQ(found[0].offset, 4 + 2 + 2 + 1);
+  EXPECT_FALSE(found[0].compressible);
+
+  for (uint16_t t : {rrtype::DNAME, rrtype::NSEC, rrtype::RRSIG, rrtype::TSIG}) {
+    const auto* info = rd::find(t);
+    ASSERT_NE(info, nullptr);
+    for (auto f : info->fields) EXPECT_NE(f, rd::Field::cname) << info->mnemonic;
+  }
+  EXPECT_EQ(rd::names(rrtype::A, *parse(rrtype::A, "1.2.3.4"), found), 0u);
+  EXPECT_EQ(rd::names(65534, unhex("00"), found), 0u);
+  EXPECT_EQ(rd::names(rrtype::MX, unhex("000a03"), found), 0u);  // malformed
+}
+
+TEST(Rdata, CanonicalLowercasing) {
+  auto canon_text = [](uint16_t type, std::string_view text) {
+    auto r = parse(type, text);
+    EXPECT_TRUE(r.ok()) << text;
+    return rd::to_text(type, rd::canonical(type, *r));
+  };
+  EXPECT_EQ(canon_text(rrtype::MX, "10 MAIL.Example.COM."), "10 mail.example.com.");
+  EXPECT_EQ(canon_text(rrtype::SOA, "NS.X. Host.X. 1 2 3 4 5"), "ns.x. host.x. 1 2 3 4 5");
+  EXPECT_EQ(canon_text(rrtype::SRV, "1 2 3 SIP.X."), "1 2 3 sip.x.");
+  EXPECT_EQ(canon_text(rrtype::DNAME, "T.X."), "t.x.");
+  EXPECT_EQ(canon_text(rrtype::NAPTR, "1 2 \"S\" \"X\" \"\" R.X."), "1 2 \"S\" \"X\" \"\" r.x.");
+  EXPECT_EQ(canon_text(rrtype::RRSIG, "A 8 1 1 1 1 1 SIGNER.X. AA=="),
+            "A 8 1 1 19700101000001 19700101000001 1 signer.x. AA==");
+  EXPECT_EQ(canon_text(17, "A.X. B.X."), "a.x. b.x.");  // RP
+  // RFC 6840 5.1: NSEC's next name keeps its case.
+  EXPECT_EQ(canon_text(rrtype::NSEC, "Next.X. A"), "Next.X. A");
+  // Strings are never touched.
+  EXPECT_EQ(canon_text(rrtype::TXT, "ABC"), "\"ABC\"");
+  EXPECT_EQ(canon_text(rrtype::HINFO, "ABC D"), "\"ABC\" \"D\"");
+  // Length octets in the A..Z range (65..90) are not letters.
+  auto r = parse(rrtype::NS, std::string(63, 'Q') + ".X.");
+  ASSERT_TRUE(r.ok());
+  auto c = rd::canonical(rrtype::NS, *r);
+  EXPECT_EQ(c[0], 63);
+  EXPECT_EQ(c[1], 'q');
+  EXPECT_EQ(c[64], 1);
+  EXPECT_EQ(c[65], 'x');
+  // Unknown types are copied unchanged.
+  EXPECT_EQ(hex(rd::canonical(65534, unhex("41424300"))), "41424300");
+}
+
+TEST(Rdata, FindAndTable) {
+  EXPECT_EQ(rd::find(1)->mnemonic, "A");
+  EXPECT_EQ(rd::find(257)->mnemonic, "CAA");
+  EXPECT_EQ(rd::find(10), nullptr);  // NULL: generic
+  EXPECT_EQ(rd::find(65535), nullptr);
+  EXPECT_EQ(rd::find(0), nullptr);
+  EXPECT_TRUE(rd::find(rrtype::MX)->canonical_lowercase);
+  EXPECT_FALSE(rd::find(rrtype::NSEC)->canonical_lowercase);
+  EXPECT_EQ(rd::find(rrtype::MX)->field_names[1], "exchange");
+}
