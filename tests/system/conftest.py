@@ -1,0 +1,297 @@
+"""Shared fixtures for namae's system tests.
+
+* `namae_bin(name)` / the `namae` fixture: paths of built binaries (NAMAE_BIN,
+  default <repo>/build/bin).
+* `free_port()`: a loopback port free for both UDP and TCP.
+* `start_named(...)` / `start_knotd(...)`: run BIND or Knot as a peer on
+  127.0.0.1:<port>, serving zones written into a temp dir, with TSIG keys; the
+  returned Peer stops the daemon (and is stopped by the fixtures' teardown).
+* Fixtures `peers` (a factory that cleans up after the test), and the
+  module-scoped `named_peer` / `knot_peer` serving TEST_ZONE with TEST_KEY.
+
+Only 127.0.0.0/8 and ports chosen here are used; nothing leaves the host.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import dns.message
+import dns.query
+import dns.rdatatype
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN_DIR = os.environ.get("NAMAE_BIN", os.path.join(REPO, "build", "bin"))
+
+# A TSIG key known to the peers started here (name, algorithm, base64 secret).
+TEST_KEY = ("testkey", "hmac-sha256", "c2VjcmV0LWtleS1mb3ItbmFtYWUtdGVzdHMtMDEyMzQ1Njc4OQ==")
+
+TEST_ZONE_NAME = "example.test"
+
+
+def _big_txt(n=40):
+    # Enough TXT data that the RRset cannot fit in 512 octets (forces TC over UDP).
+    return "\n".join(f'big TXT "record number {i:03d} padding padding padding padding"'
+                     for i in range(n))
+
+
+TEST_ZONE = f"""$ORIGIN example.test.
+$TTL 3600
+@       IN SOA ns1 hostmaster 2026112401 7200 3600 1209600 300
+@       IN NS  ns1
+@       IN MX  10 mail
+ns1     IN A   127.0.0.1
+www     IN A   192.0.2.1
+www     IN A   192.0.2.2
+www     IN AAAA 2001:db8::1
+mail    IN A   192.0.2.25
+alias   IN CNAME www
+txt     IN TXT "hello world" "second \\"quoted\\" string"
+srv     IN SRV 0 5 5060 sip
+_sip._udp IN SRV 10 60 5060 www
+caa     IN CAA 0 issue "ca.example.net"
+{_big_txt()}
+"""
+
+REVERSE_ZONE_NAME = "2.0.192.in-addr.arpa"
+REVERSE_ZONE = """$ORIGIN 2.0.192.in-addr.arpa.
+$TTL 3600
+@  IN SOA ns1.example.test. hostmaster.example.test. 1 7200 3600 1209600 300
+@  IN NS  ns1.example.test.
+1  IN PTR www.example.test.
+"""
+
+REVERSE6_ZONE_NAME = "8.b.d.0.1.0.0.2.ip6.arpa"
+REVERSE6_ZONE = """$ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.
+$TTL 3600
+@  IN SOA ns1.example.test. hostmaster.example.test. 1 7200 3600 1209600 300
+@  IN NS  ns1.example.test.
+1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 IN PTR www.example.test.
+"""
+
+DEFAULT_ZONES = {
+    TEST_ZONE_NAME: TEST_ZONE,
+    REVERSE_ZONE_NAME: REVERSE_ZONE,
+    REVERSE6_ZONE_NAME: REVERSE6_ZONE,
+}
+
+
+def namae_bin(name="namae"):
+    """Path of a built binary; skips the test when it has not been built."""
+    path = os.path.join(BIN_DIR, name)
+    if not os.access(path, os.X_OK):
+        pytest.skip(f"{path} not built")
+    return path
+
+
+def free_port(host="127.0.0.1"):
+    """A port that is currently free on `host` for both UDP and TCP."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind((host, 0))
+            port = u.getsockname()[1]
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                t.bind((host, port))
+            except OSError:
+                continue
+            finally:
+                t.close()
+            return port
+    raise RuntimeError("no free port")
+
+
+class Peer:
+    """A running peer daemon on addr:port. `stop()` is idempotent."""
+
+    def __init__(self, kind, addr, port, workdir, proc, log_path, keys, zones):
+        self.kind = kind
+        self.addr = addr
+        self.port = port
+        self.workdir = workdir
+        self.proc = proc
+        self.log_path = log_path
+        self.keys = keys      # {name: (algorithm, secret)}
+        self.zones = zones    # {name: text}
+
+    def log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def wait_ready(self, zone, timeout=15.0):
+        """Poll the SOA of `zone` until the daemon answers authoritatively."""
+        deadline = time.time() + timeout
+        q = dns.message.make_query(zone, dns.rdatatype.SOA)
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited ({self.proc.returncode}):\n{self.log()}")
+            try:
+                r = dns.query.udp(q, self.addr, port=self.port, timeout=0.5)
+                if r.answer:
+                    return
+            except Exception:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.kind} did not become ready:\n{self.log()}")
+
+
+def _write_zones(workdir, zones):
+    paths = {}
+    for name, text in zones.items():
+        path = os.path.join(workdir, f"{name}.zone")
+        with open(path, "w") as f:
+            f.write(text)
+        paths[name] = path
+    return paths
+
+
+def start_named(workdir, zones=None, keys=None, port=None, addr="127.0.0.1",
+                options="", zone_options=""):
+    """Start BIND's named in the foreground with its own config in `workdir`.
+
+    zones: {name: zone text} (default DEFAULT_ZONES); keys: {name: (alg, secret)}
+    (default TEST_KEY). `options` is extra text for the options block,
+    `zone_options` extra text for every zone block (e.g. "allow-update { key testkey; };").
+    """
+    if not shutil.which("named"):
+        pytest.skip("named not installed")
+    zones = DEFAULT_ZONES if zones is None else zones
+    keys = {TEST_KEY[0]: TEST_KEY[1:]} if keys is None else keys
+    port = port or free_port(addr)
+    os.makedirs(workdir, exist_ok=True)
+    paths = _write_zones(workdir, zones)
+    conf = [
+        "options {",
+        f'  directory "{workdir}";',
+        f'  pid-file "{workdir}/named.pid";',
+        f'  session-keyfile "{workdir}/session.key";',
+        f'  managed-keys-directory "{workdir}";',
+        f"  listen-on port {port} {{ {addr}; }};",
+        "  listen-on-v6 { none; };",
+        "  recursion no;",
+        "  dnssec-validation no;",
+        "  notify no;",
+        "  allow-transfer { any; };",
+        "  minimal-responses no;",
+        options,
+        "};",
+        "controls { };",
+    ]
+    for name, (alg, secret) in keys.items():
+        conf.append(f'key "{name}" {{ algorithm {alg}; secret "{secret}"; }};')
+    for name, path in paths.items():
+        conf.append(f'zone "{name}" {{ type primary; file "{path}"; {zone_options} }};')
+    conf_path = os.path.join(workdir, "named.conf")
+    with open(conf_path, "w") as f:
+        f.write("\n".join(conf) + "\n")
+    log_path = os.path.join(workdir, "named.log")
+    log = open(log_path, "w")
+    proc = subprocess.Popen(["named", "-g", "-c", conf_path, "-n", "1"],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    log.close()
+    peer = Peer("named", addr, port, workdir, proc, log_path, keys, zones)
+    peer.wait_ready(next(iter(zones)))
+    return peer
+
+
+def start_knotd(workdir, zones=None, keys=None, port=None, addr="127.0.0.1"):
+    """Start knotd in the foreground with its own config in `workdir`.
+
+    Same arguments as start_named. Every zone allows transfer and update to
+    every key given (ACL "keys"), and transfer without a key.
+    """
+    if not shutil.which("knotd"):
+        pytest.skip("knotd not installed")
+    zones = DEFAULT_ZONES if zones is None else zones
+    keys = {TEST_KEY[0]: TEST_KEY[1:]} if keys is None else keys
+    port = port or free_port(addr)
+    os.makedirs(workdir, exist_ok=True)
+    paths = _write_zones(workdir, zones)
+    conf = [
+        "server:",
+        f"    listen: {addr}@{port}",
+        f"    rundir: {workdir}",
+        "database:",
+        f"    storage: {workdir}/db",
+        "log:",
+        "  - target: stderr",
+        "    any: info",
+    ]
+    if keys:
+        conf.append("key:")
+        for name, (alg, secret) in keys.items():
+            conf += [f"  - id: {name}", f"    algorithm: {alg}", f"    secret: {secret}"]
+    conf += ["acl:", "  - id: open", "    action: transfer"]
+    if keys:
+        conf += ["  - id: keys", f"    key: [{', '.join(keys)}]", "    action: [transfer, update]"]
+    conf.append("zone:")
+    for name, path in paths.items():
+        conf += [f"  - domain: {name}", f"    file: {path}", "    zonefile-sync: -1",
+                 "    journal-content: none",
+                 f"    acl: [open{', keys' if keys else ''}]"]
+    conf_path = os.path.join(workdir, "knot.conf")
+    with open(conf_path, "w") as f:
+        f.write("\n".join(conf) + "\n")
+    log_path = os.path.join(workdir, "knotd.log")
+    log = open(log_path, "w")
+    proc = subprocess.Popen(["knotd", "-c", conf_path], stdout=log,
+                            stderr=subprocess.STDOUT, cwd=workdir)
+    log.close()
+    peer = Peer("knotd", addr, port, workdir, proc, log_path, keys, zones)
+    peer.wait_ready(next(iter(zones)))
+    return peer
+
+
+@pytest.fixture
+def namae():
+    """Path of the `namae` binary."""
+    return namae_bin("namae")
+
+
+@pytest.fixture
+def peers(tmp_path):
+    """Factory: peers("named" | "knotd", **kwargs) -> Peer, stopped after the test."""
+    started = []
+
+    def make(kind, **kwargs):
+        workdir = str(tmp_path / f"{kind}{len(started)}")
+        peer = (start_named if kind == "named" else start_knotd)(workdir, **kwargs)
+        started.append(peer)
+        return peer
+
+    yield make
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture(scope="module")
+def named_peer(tmp_path_factory):
+    """BIND serving DEFAULT_ZONES with TEST_KEY, shared by a test module."""
+    peer = start_named(str(tmp_path_factory.mktemp("named")))
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="module")
+def knot_peer(tmp_path_factory):
+    """Knot serving DEFAULT_ZONES with TEST_KEY, shared by a test module."""
+    peer = start_knotd(str(tmp_path_factory.mktemp("knotd")))
+    yield peer
+    peer.stop()
