@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <string>
 
@@ -173,18 +174,30 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
   y += m <= 2;
 }
 
-std::string time_to_text(uint32_t t) {
+// RFC 4034 3.1.5: signature times are serial numbers (RFC 1982), so a value
+// names the moment closest to now; like BIND, print that one (a time just
+// below 2^32 is a moment in 1969 rather than in 2106).
+std::string time_to_text(uint32_t when) {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  int64_t t = static_cast<int64_t>(when) + (now & ~int64_t{0xffffffff});
+  if (t - now > 0x7fffffff)
+    t -= int64_t{1} << 32;
+  else if (now - t > 0x7fffffff)
+    t += int64_t{1} << 32;
+  int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+  int64_t secs = t - days * 86400;
   int64_t y;
   unsigned mo, d;
-  civil_from_days(t / 86400, y, mo, d);
-  uint32_t s = t % 86400;
-  char buf[32];
+  civil_from_days(days, y, mo, d);
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02u%02u%02u", static_cast<long long>(y), mo, d,
-                s / 3600, (s / 60) % 60, s % 60);
+                static_cast<unsigned>(secs / 3600), static_cast<unsigned>(secs / 60 % 60),
+                static_cast<unsigned>(secs % 60));
   return buf;
 }
 
-// YYYYMMDDHHmmSS (UTC) or plain seconds since the epoch (RFC 4034 3.2).
+// YYYYMMDDHHmmSS (UTC) or plain seconds (RFC 4034 3.2). Dates are kept modulo
+// 2^32 as serial arithmetic requires, so years past 2106 are accepted as BIND does.
 std::optional<uint32_t> time_from_text(std::string_view t) {
   if (t.size() != 14) {
     auto v = parse_uint(t, 0xffffffffu);
@@ -206,8 +219,7 @@ std::optional<uint32_t> time_from_text(std::string_view t) {
   unsigned mdays = kDays[mo - 1] + (mo == 2 && leap ? 1 : 0);
   if (d < 1 || d > mdays) return std::nullopt;
   int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-  if (secs > 0xffffffffLL) return std::nullopt;  // past 2106-02-07 06:28:15
-  return static_cast<uint32_t>(secs);
+  return static_cast<uint32_t>(secs & 0xffffffff);
 }
 
 // TSIG error values 16..22 have TSIG-specific names (RFC 8945 6.3).

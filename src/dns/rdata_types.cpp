@@ -68,7 +68,7 @@ constexpr auto kSSHFP =
 constexpr auto kRRSIG = layout({{F::type, "type covered"},
                                 {F::u8, "algorithm"},
                                 {F::u8, "labels"},
-                                {F::ttl, "original TTL"},
+                                {F::u32, "original TTL"},  // BIND takes no units here
                                 {F::time, "expiration"},
                                 {F::time, "inception"},
                                 {F::u16, "key tag"},

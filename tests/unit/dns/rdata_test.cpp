@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <deque>
 #include <map>
 #include <string>
@@ -121,8 +122,8 @@ TEST(Rdata, RoundTripMatchesBind) {
        "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kv"},
       {rrtype::RRSIG, "A 8 3 3600 20240101000000 20231201000000 12345 Example.com. AwEAAaz/tAm8",
        "A 8 3 3600 20240101000000 20231201000000 12345 Example.com. AwEAAaz/tAm8"},
-      {rrtype::RRSIG, "TYPE65534 13 2 1h 4294967295 0 1 . AAAA",
-       "TYPE65534 13 2 3600 21060207062815 19700101000000 1 . AAAA"},
+      {rrtype::RRSIG, "TYPE65534 13 2 3600 2145916800 946684800 1 . AAAA",
+       "TYPE65534 13 2 3600 20380101000000 20000101000000 1 . AAAA"},
       {rrtype::NSEC, "Host.example.com. A NS SOA MX RRSIG NSEC DNSKEY TYPE65534",
        "Host.example.com. A NS SOA MX RRSIG NSEC DNSKEY TYPE65534"},
       {rrtype::NSEC, "host DNSKEY A a", "host.example.com. A DNSKEY"},
@@ -328,8 +329,14 @@ TEST(Rdata, FromTextErrors) {
   EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 20240230000000 20231201000000 1 a. AA==")
                 .find("RRSIG expiration: '20240230000000' is not a valid time"),
             std::string::npos);
-  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 21070101000000 20231201000000 1 a. AA==").find(
+  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 20241301000000 20231201000000 1 a. AA==").find(
                 "RRSIG expiration"),
+            std::string::npos);
+  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 2024010100000 20231201000000 1 a. AA==").find(
+                "RRSIG expiration"),
+            std::string::npos);
+  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 1h 20240101000000 20231201000000 1 a. AA==").find(
+                "RRSIG original TTL: '1h' is not a number"),
             std::string::npos);
   EXPECT_NE(err(rrtype::RRSIG, "BOGUS 8 3 3600 1 2 1 a. AA==").find("RRSIG type covered"),
             std::string::npos);
@@ -361,6 +368,25 @@ TEST(Rdata, UnquotedAndQuotedStrings) {
             "0 0 1 sip.example.com.");
   EXPECT_EQ(rd::to_text(rrtype::NAPTR, *parse(rrtype::NAPTR, "1 2 S x \"\" @")),
             "1 2 \"S\" \"x\" \"\" example.com.");
+}
+
+TEST(Rdata, SignatureTimesAreSerialNumbers) {
+  // RFC 4034 3.1.5: dates past 2106 wrap modulo 2^32 on input...
+  auto r = parse(rrtype::RRSIG, "A 8 1 1 21060207062816 21060207062815 1 . AA==");
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(hex(RdataBytes(r->begin() + 8, r->begin() + 16)), "00000000ffffffff");
+  // ...and on output the moment nearest to now is shown, as BIND prints it.
+  if (std::time(nullptr) < 2147483647 - 86400) {
+    EXPECT_EQ(rd::to_text(rrtype::RRSIG, *r),
+              "A 8 1 1 19700101000000 19691231235959 1 . AA==");
+  }
+  // Leap day handling.
+  EXPECT_TRUE(parse(rrtype::RRSIG, "A 8 1 1 20240229000000 0 1 . AA==").ok());
+  EXPECT_FALSE(parse(rrtype::RRSIG, "A 8 1 1 20230229000000 0 1 . AA==").ok());
+  EXPECT_FALSE(parse(rrtype::RRSIG, "A 8 1 1 21000229000000 0 1 . AA==").ok());
+  EXPECT_TRUE(parse(rrtype::RRSIG, "A 8 1 1 20000229000000 0 1 . AA==").ok());
+  EXPECT_FALSE(parse(rrtype::RRSIG, "A 8 1 1 20000101240000 0 1 . AA==").ok());
+  EXPECT_FALSE(parse(rrtype::RRSIG, "A 8 1 1 19691231235959 0 1 . AA==").ok());
 }
 
 TEST(Rdata, TypeBitmapWindows) {
@@ -548,8 +574,8 @@ TEST(Rdata, CanonicalLowercasing) {
   EXPECT_EQ(canon_text(rrtype::SRV, "1 2 3 SIP.X."), "1 2 3 sip.x.");
   EXPECT_EQ(canon_text(rrtype::DNAME, "T.X."), "t.x.");
   EXPECT_EQ(canon_text(rrtype::NAPTR, "1 2 \"S\" \"X\" \"\" R.X."), "1 2 \"S\" \"X\" \"\" r.x.");
-  EXPECT_EQ(canon_text(rrtype::RRSIG, "A 8 1 1 1 1 1 SIGNER.X. AA=="),
-            "A 8 1 1 19700101000001 19700101000001 1 signer.x. AA==");
+  EXPECT_EQ(canon_text(rrtype::RRSIG, "A 8 1 1 946684800 946684800 1 SIGNER.X. AA=="),
+            "A 8 1 1 20000101000000 20000101000000 1 signer.x. AA==");
   EXPECT_EQ(canon_text(17, "A.X. B.X."), "a.x. b.x.");  // RP
   // RFC 6840 5.1: NSEC's next name keeps its case.
   EXPECT_EQ(canon_text(rrtype::NSEC, "Next.X. A"), "Next.X. A");
