@@ -1,0 +1,126 @@
+// namaed's configuration: the TOML file of DESIGN.md ("What people type and
+// write"), parsed and checked in one place. Every key of every role is parsed
+// (so a typo is caught today, not when the role lands); the daemon wires only
+// the roles that exist. Unknown keys and wrong types are errors that name the
+// file, line and reason. Every key is documented in docs/config.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace namae::daemon {
+
+/// [server]: the authoritative listeners.
+struct ServerConfig {
+  std::vector<std::string> listen = {"127.0.0.1:53", "[::1]:53"};
+  unsigned workers = 0;              // UDP workers; 0 = one per core
+  unsigned tcp_workers = 1;          // TCP event loops
+  std::string control = "run/namaed.sock";  // resolved against the config dir
+  uint32_t tcp_idle_timeout_ms = 10000;
+  uint32_t tcp_max_connections = 1024;
+  uint32_t tcp_write_buffer = 64 * 1024;
+  uint32_t udp_batch = 64;
+  uint32_t udp_receive_buffer = 8 << 20;
+  uint16_t edns_udp_size = 1232;     // largest UDP answer we send (RFC 9715 / DNS flag day 2020)
+  bool minimal_responses = false;
+  std::string log_level = "info";
+  std::string pid_file;              // empty: none
+};
+
+/// [[key]]: a TSIG key.
+struct KeyConfig {
+  std::string name, algorithm, secret;
+  int line = 0;
+};
+
+/// One update-policy rule of a zone.
+struct GrantConfig {
+  std::string key, grant, name;
+  std::vector<std::string> types;
+};
+
+/// [[zone]]: a zone this server is authoritative for.
+struct ZoneConfig {
+  std::string name;   // as written, e.g. "example.net"
+  std::string file;   // resolved path
+  std::string journal;
+  std::vector<GrantConfig> update_policy;
+  uint32_t max_lease = 0;
+  uint32_t dynamic_max_ttl = 0;
+  std::vector<std::string> notify;
+  std::vector<std::string> allow_transfer;
+  int line = 0;  // where the [[zone]] table starts, for messages
+};
+
+/// [resolver]: the recursive resolver's own listeners.
+struct ResolverConfig {
+  bool enabled = false;
+  std::vector<std::string> listen;
+  std::string root_hints;
+  std::vector<std::string> allow = {"127.0.0.0/8", "::1/128"};
+  bool empty_zones = true;
+  bool do_not_query_localhost = true;
+};
+
+/// One DNS-SD service advertised by [mdns].
+struct ServiceConfig {
+  std::string name, type;
+  uint16_t port = 0;
+  std::vector<std::string> txt;
+};
+
+/// [mdns]: the multicast DNS responder.
+struct MdnsConfig {
+  bool enabled = false;
+  std::vector<std::string> interfaces;
+  std::string hostname;
+  std::vector<ServiceConfig> services;
+};
+
+/// One user of the DynDNS2 API.
+struct UserConfig {
+  std::string name, password_hash;
+  std::vector<std::string> hostnames;
+};
+
+/// [http]: DynDNS2 API, REST and /metrics.
+struct HttpConfig {
+  bool enabled = true;  // /metrics is useful with no [http] table at all
+  std::string listen = "127.0.0.1:8053";
+  std::string tls_cert, tls_key;
+  std::vector<UserConfig> users;
+};
+
+/// The whole file.
+struct Config {
+  std::string source;  // file name used in messages ("<default>" when embedded)
+  std::string dir;     // relative paths in the file are resolved against this
+  ServerConfig server;
+  std::vector<KeyConfig> keys;
+  std::vector<ZoneConfig> zones;
+  ResolverConfig resolver;
+  MdnsConfig mdns;
+  HttpConfig http;
+};
+
+/// Parse TOML `text`. `source` names it in errors; `dir` resolves relative
+/// paths. Errors read "source:line: reason" (several, one per line).
+Result<Config> parse_config(std::string_view text, const std::string& source, const std::string& dir);
+
+/// Read and parse `path` (relative paths resolve against its directory).
+Result<Config> load_config(const std::string& path);
+
+/// The built-in configuration (a copy of examples/namae.toml taken at build
+/// time), used by `namaed --default-config`; relative paths resolve against
+/// the current directory.
+std::string_view default_config_text();
+
+/// `path` made absolute against `dir` unless it already is.
+std::string resolve_path(const std::string& dir, const std::string& path);
+
+}  // namespace namae::daemon

@@ -1,0 +1,137 @@
+#include "daemon/zones.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "zone/load.h"
+
+namespace namae::daemon {
+
+std::string ReloadReport::summary() const {
+  return fmt::format("{} loaded, {} unchanged, {} failed", loaded, unchanged, failed);
+}
+
+ZoneManager::ZoneManager(zone::ZoneSetHolder& holder, net::MetricsRegistry& metrics)
+    : holder_(holder), metrics_(metrics) {}
+
+Result<void> ZoneManager::configure(const std::vector<ZoneConfig>& zones) {
+  std::string errors;
+  zones_.clear();
+  for (const auto& z : zones) {
+    auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+    if (!origin) {
+      errors += fmt::format("zone '{}': {}\n", z.name, origin.message());
+      continue;
+    }
+    Entry e;
+    e.config = z;
+    e.origin = *origin;
+    zones_.push_back(std::move(e));
+  }
+  if (!errors.empty()) {
+    errors.pop_back();
+    return fail(errors);
+  }
+  return {};
+}
+
+ReloadReport ZoneManager::reload(bool force) {
+  ReloadReport report;
+  bool changed = false;
+  for (auto& z : zones_) {
+    struct stat st {};
+    if (stat(z.config.file.c_str(), &st) != 0) {
+      z.last_error = fmt::format("{}: cannot read: {}", z.config.file, std::strerror(errno));
+      spdlog::error("zone {}: {}{}", z.config.name, z.last_error,
+                    z.version ? " (keeping the loaded version)" : "");
+      report.errors.push_back(z.last_error);
+      ++report.failed;
+      continue;
+    }
+    if (!force && z.version && z.last_error.empty() && st.st_ino == z.ino && st.st_size == z.size &&
+        st.st_mtim.tv_sec == z.mtime.tv_sec && st.st_mtim.tv_nsec == z.mtime.tv_nsec) {
+      ++report.unchanged;
+      continue;
+    }
+    std::vector<zonefile::Diagnostic> diags;
+    auto loaded = zone::load_zone_file(z.config.file, z.origin, diags);
+    for (const auto& d : diags) {
+      if (d.severity == zonefile::Severity::error) {
+        spdlog::error("zone {}: {}", z.config.name, d.to_string());
+        report.errors.push_back(d.to_string());
+      } else {
+        spdlog::warn("zone {}: {}", z.config.name, d.to_string());
+      }
+    }
+    if (!loaded) {
+      z.last_error = loaded.message();
+      for (const auto& d : diags)
+        if (d.severity == zonefile::Severity::error) {
+          z.last_error = d.to_string();  // the first error says most
+          break;
+        }
+      if (diags.empty()) {
+        spdlog::error("zone {}: {}", z.config.name, loaded.message());
+        report.errors.push_back(loaded.message());
+      }
+      if (z.version)
+        spdlog::error("zone {}: load failed; still serving serial {}", z.config.name, z.version->serial());
+      else
+        spdlog::error("zone {}: load failed; not served", z.config.name);
+      ++report.failed;
+      continue;
+    }
+    bool first_load = !z.version;
+    uint32_t old_serial = z.version ? z.version->serial() : 0;
+    z.version = std::move(*loaded);
+    z.ino = st.st_ino;
+    z.size = st.st_size;
+    z.mtime = st.st_mtim;
+    z.last_error.clear();
+    z.loaded_at = time(nullptr);
+    changed = true;
+    ++report.loaded;
+    if (first_load)
+      spdlog::info("zone {}: loaded serial {} from {}", z.config.name, z.version->serial(), z.config.file);
+    else
+      spdlog::info("zone {}: reloaded, serial {} -> {}", z.config.name, old_serial, z.version->serial());
+  }
+  if (changed || force) {
+    std::vector<std::shared_ptr<const zone::ZoneVersion>> versions;
+    for (auto& z : zones_)
+      if (z.version) versions.push_back(z.version);
+    holder_.publish(std::make_shared<const zone::ZoneSet>(std::move(versions)));
+  }
+  holder_.reclaim();
+  metrics_.zones_loaded.store(static_cast<int64_t>(loaded_zones()));
+  if (report.failed) metrics_.reload_failures.fetch_add(static_cast<uint64_t>(report.failed));
+  return report;
+}
+
+size_t ZoneManager::loaded_zones() const {
+  size_t n = 0;
+  for (const auto& z : zones_) n += z.version != nullptr;
+  return n;
+}
+
+std::string ZoneManager::status() const {
+  std::string out;
+  for (const auto& z : zones_) {
+    if (z.version)
+      out += fmt::format("zone {} serial {} {} file {}", z.config.name, z.version->serial(),
+                         z.last_error.empty() ? "loaded" : "stale", z.config.file);
+    else
+      out += fmt::format("zone {} - not-loaded file {}", z.config.name, z.config.file);
+    if (!z.last_error.empty()) out += " error " + z.last_error;
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace namae::daemon

@@ -1,0 +1,63 @@
+// Loading the configured zones into ZoneSet snapshots, at start and on every
+// reload (SIGHUP, `namae ctl reload`). Only files whose identity or contents'
+// stat (inode, size, mtime) changed are re-read. A zone that fails to load
+// keeps serving its previous version; its errors (file:line: reason) are
+// logged and kept for `status`. Workers never wait: the new snapshot is
+// published with one pointer swap.
+#pragma once
+
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+#include "dns/name.h"
+#include "net/metrics.h"
+#include "zone/zone_set.h"
+
+namespace namae::daemon {
+
+/// Outcome of one (re)load, for logs, `ctl reload` and tests.
+struct ReloadReport {
+  int loaded = 0;     // zones (re)read successfully
+  int unchanged = 0;  // file not modified since the last successful load
+  int failed = 0;     // zones that kept their previous version (or have none)
+  std::vector<std::string> errors;  // "file:line: reason", one per diagnostic
+  std::string summary() const;
+};
+
+/// Owns the per-zone load state and publishes snapshots into a ZoneSetHolder.
+class ZoneManager {
+ public:
+  ZoneManager(zone::ZoneSetHolder& holder, net::MetricsRegistry& metrics);
+
+  /// Set the configured zones (at start). Names that do not parse are errors.
+  Result<void> configure(const std::vector<ZoneConfig>& zones);
+  /// (Re)load changed zones (all zones when `force`), publish a new snapshot
+  /// if anything changed, and free snapshots no worker still holds.
+  ReloadReport reload(bool force = false);
+  /// Free retired snapshots (called periodically by the daemon).
+  void reclaim() { holder_.reclaim(); }
+
+  /// One line per zone: name, serial, state, file, last error.
+  std::string status() const;
+  size_t loaded_zones() const;
+
+ private:
+  struct Entry {
+    ZoneConfig config;
+    dns::Name origin;
+    std::shared_ptr<const zone::ZoneVersion> version;
+    ino_t ino = 0;
+    off_t size = -1;
+    timespec mtime{};
+    std::string last_error;
+    time_t loaded_at = 0;
+  };
+  zone::ZoneSetHolder& holder_;
+  net::MetricsRegistry& metrics_;
+  std::vector<Entry> zones_;
+};
+
+}  // namespace namae::daemon

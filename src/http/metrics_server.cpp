@@ -1,0 +1,50 @@
+#include "http/metrics_server.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+
+#include "net/address.h"
+
+namespace namae::http {
+
+MetricsServer::MetricsServer(net::MetricsRegistry& metrics) : metrics_(metrics) {}
+
+MetricsServer::~MetricsServer() { stop(); }
+
+Result<void> MetricsServer::start(const std::string& listen) {
+  auto ep = net::parse_endpoint(listen);
+  if (!ep) return ep.error();
+  char host[INET6_ADDRSTRLEN] = "";
+  if (ep->family() == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ep->addr)->sin_addr, host, sizeof host);
+  else
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ep->addr)->sin6_addr, host, sizeof host);
+
+  server_ = std::make_unique<httplib::Server>();
+  server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("namaed: see /metrics\n", "text/plain");
+  });
+  if (ep->port() == 0) {
+    port_ = server_->bind_to_any_port(host);
+    if (port_ <= 0) return fail("http listen " + listen + ": cannot bind");
+  } else {
+    if (!server_->bind_to_port(host, ep->port()))
+      return fail("http listen " + listen + ": cannot bind (address in use or not local)");
+    port_ = ep->port();
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return {};
+}
+
+void MetricsServer::stop() {
+  if (!server_) return;
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+  server_.reset();
+}
+
+}  // namespace namae::http
