@@ -8,5 +8,6 @@ namespace namae::cli {
 
 int query_main(std::span<char*> args);  // dig-like client (query.cpp)
 int zone_main(std::span<char*> args);   // `zone check` (zone_check.cpp)
+int ctl_main(std::span<char*> args);    // control a running namaed (ctl.cpp)
 
 }  // namespace namae::cli

@@ -16,6 +16,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"query", namae::cli::query_main, "ask a DNS server (like dig)"},
     {"zone", namae::cli::zone_main, "check or dump a zone file (zone check FILE)"},
+    {"ctl", namae::cli::ctl_main, "control a running namaed (reload, status, stop)"},
 };
 
 void usage() {

@@ -1,0 +1,81 @@
+// `namae ctl`: talk to a running namaed through its control socket
+// (daemon/control.h): reload, status, stop.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "cli/commands.h"
+#include "daemon/config.h"
+#include "daemon/control.h"
+
+namespace namae::cli {
+namespace {
+
+constexpr const char* kCtlUsage =
+    "usage: namae ctl [-s SOCKET | -c CONFIG] [-t SECONDS] COMMAND\n"
+    "\n"
+    "commands:\n"
+    "  reload   re-read changed zone files (a zone that fails keeps its old version)\n"
+    "  status   listeners, counters, and each zone's serial and state\n"
+    "  stop     shut the server down cleanly\n"
+    "\n"
+    "The socket is -s SOCKET, else [server] control of -c CONFIG, else $NAMAE_CONTROL,\n"
+    "else run/namaed.sock in the current directory.\n"
+    "Exit status: 0 if the server answered ok, 1 if it reported an error or could\n"
+    "not be reached, 2 for usage errors.\n";
+
+}  // namespace
+
+int ctl_main(std::span<char*> args) {
+  std::string socket_path, config_path, command;
+  int timeout_s = 60;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kCtlUsage, stdout);
+      return 0;
+    } else if ((a == "-s" || a == "--socket") && i + 1 < args.size()) {
+      socket_path = args[++i];
+    } else if ((a == "-c" || a == "--config") && i + 1 < args.size()) {
+      config_path = args[++i];
+    } else if ((a == "-t" || a == "--timeout") && i + 1 < args.size()) {
+      timeout_s = std::atoi(args[++i]);
+      if (timeout_s <= 0) {
+        std::fprintf(stderr, "namae ctl: bad timeout '%s'\n", args[i]);
+        return 2;
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "namae ctl: unknown option '%s'\n%s", args[i], kCtlUsage);
+      return 2;
+    } else {
+      if (!command.empty()) command += ' ';
+      command += a;
+    }
+  }
+  if (command.empty()) {
+    std::fputs(kCtlUsage, stderr);
+    return 2;
+  }
+  if (socket_path.empty() && !config_path.empty()) {
+    auto cfg = daemon::load_config(config_path);
+    if (!cfg) {
+      std::fprintf(stderr, "%s\n", cfg.message().c_str());
+      return 1;
+    }
+    socket_path = cfg->server.control;
+  }
+  if (socket_path.empty()) {
+    const char* env = std::getenv("NAMAE_CONTROL");
+    socket_path = env && *env ? env : "run/namaed.sock";
+  }
+  auto reply = daemon::control_request(socket_path, command, timeout_s * 1000);
+  if (!reply) {
+    std::fprintf(stderr, "namae ctl: %s\n", reply.message().c_str());
+    return 1;
+  }
+  std::fputs(reply->c_str(), stdout);
+  return reply->rfind("ok", 0) == 0 ? 0 : 1;
+}
+
+}  // namespace namae::cli
