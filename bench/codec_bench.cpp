@@ -2,7 +2,6 @@
 // both run on the same machine state. Messages are built once by namae's
 // builder and checked to parse identically in ldns before timing starts.
 #include <benchmark/benchmark.h>
-#include <ldns/ldns.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +10,10 @@
 
 #include "dns/message.h"
 #include "dns/rdata.h"
+
+// Last: ldns/common.h defines `true`/`false` as macros unless stdbool says
+// they exist, which breaks libstdc++'s <optional> when it comes first.
+#include <ldns/ldns.h>
 
 using namespace namae::dns;
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Reads bench_codec's console output and prints namae/ldns speed ratios."""
+"""Reads bench_codec's console output and prints namae/ldns ratios of CPU time per operation."""
 import re
 import sys
 
 times = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"BM_(\w+)/(\d)\s+([\d.]+) ns", line)
+    m = re.match(r"BM_(\w+)/(\d)\s+[\d.]+ ns\s+([\d.]+) ns", line)
     if m:
         times[(m.group(1), int(m.group(2)))] = float(m.group(3))
 labels = ["answer", "referral", "mx"]
