@@ -197,7 +197,9 @@ std::string time_to_text(uint32_t when) {
 }
 
 // YYYYMMDDHHmmSS (UTC) or plain seconds (RFC 4034 3.2). Dates are kept modulo
-// 2^32 as serial arithmetic requires, so years past 2106 are accepted as BIND does.
+// 2^32 as serial arithmetic requires, so years past 2106 are accepted as BIND
+// does, and years before 1970 too: time_to_text prints them for values more
+// than 2^31 seconds behind now.
 std::optional<uint32_t> time_from_text(std::string_view t) {
   if (t.size() != 14) {
     auto v = parse_uint(t, 0xffffffffu);
@@ -214,7 +216,7 @@ std::optional<uint32_t> time_from_text(std::string_view t) {
   unsigned y = num(0, 4), mo = num(4, 2), d = num(6, 2), h = num(8, 2), mi = num(10, 2),
            s = num(12, 2);
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  if (y < 1 || mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) return std::nullopt;
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   unsigned mdays = kDays[mo - 1] + (mo == 2 && leap ? 1 : 0);
   if (d < 1 || d > mdays) return std::nullopt;
