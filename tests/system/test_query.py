@@ -279,14 +279,15 @@ class DnspythonServer(threading.Thread):
     mode "plain": validate the query's TSIG but answer unsigned.
     """
 
-    def __init__(self, mode, keyring=None, reply_keyring=None, keyname=None):
+    def __init__(self, mode, keyring=None, reply_keyring=None, keyname=None, addr="127.0.0.1"):
         super().__init__(daemon=True)
         self.mode = mode
         self.keyring = keyring
         self.reply_keyring = reply_keyring or keyring
         self.keyname = keyname
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind((addr, 0))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.verified = []
@@ -458,3 +459,22 @@ def test_usage_errors_exit_1():
     r = run([namae_bin(), "query", "--help"])
     assert r.returncode == 0
     assert "Exit status" in r.stdout and "9 " in r.stdout
+
+
+def test_ipv6_server():
+    try:
+        srv = DnspythonServer("stray", addr="::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    srv.start()
+    try:
+        r = run([namae_bin(), "query", "@::1", "-p", str(srv.port), "host.example", "+time=2"])
+        r4 = run([namae_bin(), "query", "-4", "@::1", "-p", str(srv.port), "host.example"])
+    finally:
+        srv.stop()
+    assert r.returncode == 0, r.stderr
+    out = parse_dig(r.stdout)
+    assert out["sections"]["ANSWER"] == [("host.example.", "60", "IN", "A", "192.0.2.7")]
+    assert out["footer"]["SERVER"] == f"::1#{srv.port}(::1) (UDP)"
+    # -4 leaves no usable address for an IPv6 literal.
+    assert r4.returncode == 10 and "couldn't get address" in r4.stderr
