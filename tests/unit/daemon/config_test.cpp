@@ -1,0 +1,172 @@
+#include "daemon/config.h"
+
+#include <gtest/gtest.h>
+
+namespace namae::daemon {
+namespace {
+
+Result<Config> parse(const std::string& text) { return parse_config(text, "t.toml", "/etc/namae"); }
+
+TEST(Config, DefaultsWithEmptyFile) {
+  auto c = parse("");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->server.listen, (std::vector<std::string>{"127.0.0.1:53", "[::1]:53"}));
+  EXPECT_EQ(c->server.workers, 0u);
+  EXPECT_EQ(c->server.control, "/etc/namae/run/namaed.sock");
+  EXPECT_EQ(c->server.tcp_idle_timeout_ms, 10000u);
+  EXPECT_EQ(c->server.tcp_max_connections, 1024u);
+  EXPECT_EQ(c->server.edns_udp_size, 1232);
+  EXPECT_TRUE(c->http.enabled);
+  EXPECT_EQ(c->http.listen, "127.0.0.1:8053");
+  EXPECT_FALSE(c->resolver.enabled);
+  EXPECT_FALSE(c->mdns.enabled);
+}
+
+TEST(Config, EveryKeyOfTheDesignExample) {
+  auto c = parse(R"(
+[server]
+listen  = ["127.0.0.1:53", "[::1]:53"]
+workers = 2
+control = "/run/namaed.sock"
+tcp-workers = 2
+tcp-idle-timeout = 5000
+tcp-max-connections = 50
+tcp-write-buffer = 131072
+udp-batch = 32
+udp-receive-buffer = 1048576
+edns-udp-size = 1400
+minimal-responses = true
+log-level = "debug"
+pid-file = "run/namaed.pid"
+
+[[key]]
+name = "laptop"
+algorithm = "hmac-sha256"
+secret = "c2VjcmV0"
+
+[[zone]]
+name    = "example.net"
+file    = "zones/example.net.zone"
+journal = "var/example.net.db"
+update-policy = [ { key = "laptop", grant = "self", name = "laptop.example.net", types = ["A", "AAAA"] } ]
+max-lease = 3600
+dynamic-max-ttl = 60
+notify = ["192.0.2.2:53"]
+allow-transfer = ["key:xfr"]
+
+[resolver]
+listen = ["127.0.0.1:5300"]
+root-hints = "root.hints"
+allow = ["127.0.0.0/8", "::1/128"]
+empty-zones = true
+do-not-query-localhost = false
+
+[mdns]
+interfaces = ["eth0"]
+hostname = "laptop"
+services = [ { name = "My Printer", type = "_ipp._tcp", port = 631, txt = ["rp=queue1"] } ]
+
+[http]
+listen = "127.0.0.1:8053"
+tls-cert = "tls/cert.pem"
+tls-key  = "tls/key.pem"
+users = [ { name = "alice", password-hash = "$argon2id$x", hostnames = ["alice.example.net"] } ]
+)");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->server.workers, 2u);
+  EXPECT_EQ(c->server.control, "/run/namaed.sock");  // absolute stays
+  EXPECT_EQ(c->server.pid_file, "/etc/namae/run/namaed.pid");
+  EXPECT_EQ(c->server.tcp_idle_timeout_ms, 5000u);
+  EXPECT_EQ(c->server.udp_batch, 32u);
+  EXPECT_TRUE(c->server.minimal_responses);
+  ASSERT_EQ(c->keys.size(), 1u);
+  EXPECT_EQ(c->keys[0].name, "laptop");
+  ASSERT_EQ(c->zones.size(), 1u);
+  const auto& z = c->zones[0];
+  EXPECT_EQ(z.file, "/etc/namae/zones/example.net.zone");
+  EXPECT_EQ(z.journal, "/etc/namae/var/example.net.db");
+  ASSERT_EQ(z.update_policy.size(), 1u);
+  EXPECT_EQ(z.update_policy[0].types, (std::vector<std::string>{"A", "AAAA"}));
+  EXPECT_EQ(z.max_lease, 3600u);
+  EXPECT_EQ(z.line, 22);
+  EXPECT_TRUE(c->resolver.enabled);
+  EXPECT_FALSE(c->resolver.do_not_query_localhost);
+  EXPECT_EQ(c->resolver.root_hints, "/etc/namae/root.hints");
+  ASSERT_EQ(c->mdns.services.size(), 1u);
+  EXPECT_EQ(c->mdns.services[0].port, 631);
+  EXPECT_EQ(c->http.tls_key, "/etc/namae/tls/key.pem");
+  ASSERT_EQ(c->http.users.size(), 1u);
+  EXPECT_EQ(c->http.users[0].hostnames[0], "alice.example.net");
+}
+
+TEST(Config, ErrorsNameFileLineAndReason) {
+  auto c = parse("[server]\nworkers = 2\nlistenn = [\"127.0.0.1:53\"]\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.message(), "t.toml:3: unknown key 'listenn' in [server]");
+
+  c = parse("[server]\nworkers = -1\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.message(), "t.toml:2: 'workers' must be between 0 and 1024, not -1");
+
+  c = parse("[server]\nlisten = [\"127.0.0.1:53\",\n  \"::1:53\"]\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:2: 'listen'"), std::string::npos) << c.message();
+  EXPECT_NE(c.message().find("brackets"), std::string::npos);
+
+  c = parse("[server]\nminimal-responses = 1\n");
+  EXPECT_EQ(c.message(), "t.toml:2: 'minimal-responses' must be true or false");
+
+  c = parse("[server]\nlisten = [\"127.0.0.1:53\"\n");  // TOML syntax error
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.message().rfind("t.toml:2: ", 0), 0u) << c.message();
+
+  c = parse("[bogus]\nx = 1\n");
+  EXPECT_EQ(c.message(), "t.toml:1: unknown key 'bogus' in the top level");
+}
+
+TEST(Config, SeveralErrorsAreAllReported) {
+  auto c = parse("[server]\nworkerz = 1\n\n[[zone]]\nname = \"a.test\"\n\n[[zone]]\nname = \"b.test\"\nfile = \"b\"\nnotifi = []\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:2: unknown key 'workerz'"), std::string::npos) << c.message();
+  EXPECT_NE(c.message().find("t.toml:4: [[zone]] 'a.test' needs a 'file'"), std::string::npos) << c.message();
+  EXPECT_NE(c.message().find("t.toml:10: unknown key 'notifi' in [[zone]]"), std::string::npos) << c.message();
+}
+
+TEST(Config, ZoneAndKeyChecks) {
+  auto c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\n[[zone]]\nname = \"A.test.\"\nfile = \"b\"\n");
+  EXPECT_NE(c.message().find("t.toml:4: zone 'A.test.' is configured twice"), std::string::npos) << c.message();
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nupdate-policy = [ { key = \"nokey\", grant = \"self\", name = \"x\" } ]\n");
+  EXPECT_NE(c.message().find("no [[key]] named 'nokey'"), std::string::npos) << c.message();
+  c = parse("[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha3\"\nsecret = \"AA==\"\n");
+  EXPECT_NE(c.message().find("unknown algorithm 'hmac-sha3'"), std::string::npos) << c.message();
+}
+
+TEST(Config, HttpOffLoopbackNeedsTls) {
+  auto c = parse("[http]\nlisten = \"0.0.0.0:8053\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:2: [http] on a non-loopback address needs"), std::string::npos);
+  c = parse("[http]\nlisten = \"[::1]:8053\"\n");
+  EXPECT_TRUE(c.ok()) << c.message();
+  c = parse("[http]\nlisten = \"\"\n");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->http.enabled);
+}
+
+TEST(Config, BuiltInDefaultParses) {
+  auto c = parse_config(default_config_text(), "<default-config>", ".");
+  ASSERT_TRUE(c.ok()) << c.message();
+  ASSERT_EQ(c->zones.size(), 1u);
+  EXPECT_EQ(c->zones[0].name, "example.net");
+  EXPECT_EQ(c->server.listen[0], "127.0.0.1:5300");
+}
+
+TEST(Config, LoadConfigResolvesAgainstItsDirectory) {
+  auto missing = load_config("/nonexistent/namae.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find("/nonexistent/namae.toml: cannot open"), std::string::npos);
+  EXPECT_EQ(resolve_path("/a", "b/c"), "/a/b/c");
+  EXPECT_EQ(resolve_path("/a/", "/b"), "/b");
+}
+
+}  // namespace
+}  // namespace namae::daemon

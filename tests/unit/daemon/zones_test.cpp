@@ -1,0 +1,100 @@
+#include "daemon/zones.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace namae::daemon {
+namespace {
+
+struct ZonesTest : ::testing::Test {
+  std::string dir;
+  net::MetricsRegistry metrics;
+  zone::ZoneSetHolder holder;
+  ZoneManager zones{holder, metrics};
+
+  void SetUp() override {
+    char tmpl[] = "/tmp/namae-zones-XXXXXX";
+    dir = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    std::string path = dir + "/" + name;
+    std::string tmp = path + ".tmp";
+    std::ofstream(tmp) << text;
+    std::filesystem::rename(tmp, path);  // new inode: a change even within one mtime tick
+    return path;
+  }
+  static std::string zone_text(int serial) {
+    return "$ORIGIN a.test.\n$TTL 60\n@ IN SOA ns hm " + std::to_string(serial) +
+           " 1 1 1 1\n@ IN NS ns\nns IN A 192.0.2.1\n";
+  }
+  uint32_t served_serial(const char* origin) {
+    auto snap = holder.snapshot();
+    auto z = snap->get(*dns::Name::from_text(origin));
+    return z ? z->serial() : 0;
+  }
+};
+
+TEST_F(ZonesTest, LoadsReloadsOnlyChangedAndKeepsOldVersionOnError) {
+  ZoneConfig a;
+  a.name = "a.test";
+  a.file = write("a.zone", zone_text(1));
+  ZoneConfig b;
+  b.name = "b.test";
+  b.file = dir + "/missing.zone";
+  ASSERT_TRUE(zones.configure({a, b}).ok());
+
+  auto r = zones.reload(true);
+  EXPECT_EQ(r.loaded, 1);
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_EQ(served_serial("a.test."), 1u);
+  EXPECT_EQ(zones.loaded_zones(), 1u);
+  EXPECT_EQ(metrics.zones_loaded.load(), 1);
+
+  r = zones.reload();
+  EXPECT_EQ(r.unchanged, 1);
+  EXPECT_EQ(r.loaded, 0);
+
+  write("a.zone", zone_text(2));
+  r = zones.reload();
+  EXPECT_EQ(r.loaded, 1);
+  EXPECT_EQ(served_serial("a.test."), 2u);
+
+  write("a.zone", "$ORIGIN a.test.\n$TTL 60\n@ IN SOA ns hm 3 1 1 1 1\n@ IN NS ns\nns IN A 999.1.1.1\n");
+  r = zones.reload();
+  EXPECT_GE(r.failed, 1);
+  EXPECT_EQ(served_serial("a.test."), 2u);  // the old version keeps serving
+  bool named_line = false;
+  for (const auto& e : r.errors) named_line |= e.find(a.file + ":5:") != std::string::npos;
+  EXPECT_TRUE(named_line) << ::testing::PrintToString(r.errors);
+  EXPECT_NE(zones.status().find("zone a.test serial 2 stale"), std::string::npos) << zones.status();
+  EXPECT_NE(zones.status().find("zone b.test - not-loaded"), std::string::npos) << zones.status();
+
+  // Fixed file: retried (even though the error was the last state) and loaded.
+  write("a.zone", zone_text(4));
+  r = zones.reload();
+  EXPECT_EQ(served_serial("a.test."), 4u);
+  EXPECT_NE(zones.status().find("zone a.test serial 4 loaded"), std::string::npos);
+
+  // The missing zone appears later.
+  write("missing.zone", "$ORIGIN b.test.\n$TTL 60\n@ IN SOA ns hm 7 1 1 1 1\n@ IN NS ns\nns IN A 192.0.2.1\n");
+  r = zones.reload();
+  EXPECT_EQ(served_serial("b.test."), 7u);
+  EXPECT_EQ(zones.loaded_zones(), 2u);
+}
+
+TEST_F(ZonesTest, BadZoneNameIsAConfigError) {
+  ZoneConfig z;
+  z.name = std::string(70, 'x') + ".test";
+  z.file = "f";
+  auto r = zones.configure({z});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("zone '"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace namae::daemon
