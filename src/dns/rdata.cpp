@@ -44,16 +44,21 @@ inline bool skip_field(Field f, std::span<const uint8_t> buf, size_t& pos, size_
     return true;
   };
   switch (f) {
-    case Field::u8: return fixed(1);
+    case Field::u8:
+      return fixed(1);
     case Field::u16:
     case Field::type:
-    case Field::tsig_error: return fixed(2);
+    case Field::tsig_error:
+      return fixed(2);
     case Field::u32:
     case Field::ttl:
     case Field::time:
-    case Field::ipv4: return fixed(4);
-    case Field::u48: return fixed(6);
-    case Field::ipv6: return fixed(16);
+    case Field::ipv4:
+      return fixed(4);
+    case Field::u48:
+      return fixed(6);
+    case Field::ipv6:
+      return fixed(16);
     case Field::name:
     case Field::cname: {
       if constexpr (kInMessage) {
@@ -227,14 +232,22 @@ std::optional<uint32_t> time_from_text(std::string_view t) {
 // TSIG error values 16..22 have TSIG-specific names (RFC 8945 6.3).
 std::string tsig_error_to_text(uint16_t e) {
   switch (e) {
-    case 16: return "BADSIG";
-    case 17: return "BADKEY";
-    case 18: return "BADTIME";
-    case 19: return "BADMODE";
-    case 20: return "BADNAME";
-    case 21: return "BADALG";
-    case 22: return "BADTRUNC";
-    case 23: return "BADCOOKIE";
+    case 16:
+      return "BADSIG";
+    case 17:
+      return "BADKEY";
+    case 18:
+      return "BADTIME";
+    case 19:
+      return "BADMODE";
+    case 20:
+      return "BADNAME";
+    case 21:
+      return "BADALG";
+    case 22:
+      return "BADTRUNC";
+    case 23:
+      return "BADCOOKIE";
     default:
       if (e < 12) return rcode_to_text(e);
       return std::to_string(e);
@@ -456,15 +469,13 @@ void put32(RdataBytes& out, uint32_t v) {
   put16(out, static_cast<uint16_t>(v));
 }
 
-Result<void> number_field(TokenReader& r, size_t fi, uint64_t max, size_t octets,
-                          RdataBytes& out) {
+Result<void> number_field(TokenReader& r, size_t fi, uint64_t max, size_t octets, RdataBytes& out) {
   if (r.at_end()) return fail(r.where(fi) + "missing");
   std::string_view t = r.next().text;
   auto v = parse_uint(t, max);
   if (!v) {
-    bool digits = !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
+    bool digits =
+        !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
     return fail(r.where(fi) + quote(t) + (digits ? " is out of range" : " is not a number"));
   }
   for (size_t i = octets; i-- > 0;) out.push_back(static_cast<uint8_t>(*v >> (8 * i)));
@@ -474,8 +485,7 @@ Result<void> number_field(TokenReader& r, size_t fi, uint64_t max, size_t octets
 Result<void> charstring_field(TokenReader& r, size_t fi, const TextToken& tok, RdataBytes& out) {
   auto bytes = unescape(tok.text);
   if (!bytes) return fail(r.where(fi) + bytes.message());
-  if (bytes->size() > 255)
-    return fail(r.where(fi) + "character-string longer than 255 octets");
+  if (bytes->size() > 255) return fail(r.where(fi) + "character-string longer than 255 octets");
   out.push_back(static_cast<uint8_t>(bytes->size()));
   out.insert(out.end(), bytes->begin(), bytes->end());
   return {};
@@ -521,10 +531,14 @@ Result<void> field_from_text(const TypeInfo& info, size_t fi, TokenReader& r, co
     return {};
   };
   switch (f) {
-    case Field::u8: return number_field(r, fi, 0xff, 1, out);
-    case Field::u16: return number_field(r, fi, 0xffff, 2, out);
-    case Field::u32: return number_field(r, fi, 0xffffffffu, 4, out);
-    case Field::u48: return number_field(r, fi, 0xffffffffffffull, 6, out);
+    case Field::u8:
+      return number_field(r, fi, 0xff, 1, out);
+    case Field::u16:
+      return number_field(r, fi, 0xffff, 2, out);
+    case Field::u32:
+      return number_field(r, fi, 0xffffffffu, 4, out);
+    case Field::u48:
+      return number_field(r, fi, 0xffffffffffffull, 6, out);
     case Field::ttl: {
       if (auto e = need(); !e) return e;
       std::string_view t = r.next().text;
@@ -564,8 +578,8 @@ Result<void> field_from_text(const TypeInfo& info, size_t fi, TokenReader& r, co
       uint8_t buf[16];
       bool v4 = f == Field::ipv4;
       if (inet_pton(v4 ? AF_INET : AF_INET6, t.c_str(), buf) != 1)
-        return fail(r.where(fi) + quote(t) + (v4 ? " is not an IPv4 address"
-                                                 : " is not an IPv6 address"));
+        return fail(r.where(fi) + quote(t) +
+                    (v4 ? " is not an IPv4 address" : " is not an IPv6 address"));
       out.insert(out.end(), buf, buf + (v4 ? 4 : 16));
       return {};
     }
@@ -637,7 +651,8 @@ Result<void> field_from_text(const TypeInfo& info, size_t fi, TokenReader& r, co
       out.insert(out.end(), bytes->begin(), bytes->end());
       return {};
     }
-    case Field::type_bitmap: return bitmap_field(r, fi, out);
+    case Field::type_bitmap:
+      return bitmap_field(r, fi, out);
     case Field::caa_tag: {
       if (auto e = need(); !e) return e;
       std::string_view t = r.next().text;
@@ -772,8 +787,7 @@ std::string to_text(uint16_t type, std::span<const uint8_t> rdata) {
   return out;
 }
 
-Result<RdataBytes> from_text(uint16_t type, std::span<const TextToken> tokens,
-                             const Name& origin) {
+Result<RdataBytes> from_text(uint16_t type, std::span<const TextToken> tokens, const Name& origin) {
   if (!tokens.empty() && !tokens[0].quoted && tokens[0].text == "\\#")
     return generic_from_text(type, tokens);
   const TypeInfo* info = find(type);

@@ -49,8 +49,8 @@ constexpr auto kTXT = layout({{F::charstrings, "text"}});
 constexpr auto kRP = layout({{F::name, "mbox"}, {F::name, "txt"}});
 constexpr auto kPrefName = layout({{F::u16, "preference"}, {F::name, "host"}});  // AFSDB RT KX
 constexpr auto kPX = layout({{F::u16, "preference"}, {F::name, "map822"}, {F::name, "mapx400"}});
-constexpr auto kSRV = layout(
-    {{F::u16, "priority"}, {F::u16, "weight"}, {F::u16, "port"}, {F::name, "target"}});
+constexpr auto kSRV =
+    layout({{F::u16, "priority"}, {F::u16, "weight"}, {F::u16, "port"}, {F::name, "target"}});
 constexpr auto kNAPTR = layout({{F::u16, "order"},
                                 {F::u16, "preference"},
                                 {F::charstring, "flags"},
@@ -59,10 +59,8 @@ constexpr auto kNAPTR = layout({{F::u16, "order"},
                                 {F::name, "replacement"}});
 constexpr auto kDNAME = layout({{F::name, "target"}});
 constexpr auto kOPT = layout({{F::raw_rest, "options"}});
-constexpr auto kDS = layout({{F::u16, "key tag"},
-                             {F::u8, "algorithm"},
-                             {F::u8, "digest type"},
-                             {F::hex_rest, "digest"}});
+constexpr auto kDS = layout(
+    {{F::u16, "key tag"}, {F::u8, "algorithm"}, {F::u8, "digest type"}, {F::hex_rest, "digest"}});
 constexpr auto kSSHFP =
     layout({{F::u8, "algorithm"}, {F::u8, "fingerprint type"}, {F::hex_rest, "fingerprint"}});
 constexpr auto kRRSIG = layout({{F::type, "type covered"},
@@ -75,10 +73,8 @@ constexpr auto kRRSIG = layout({{F::type, "type covered"},
                                 {F::name, "signer"},
                                 {F::base64_rest, "signature"}});
 constexpr auto kNSEC = layout({{F::name, "next name"}, {F::type_bitmap, "types"}});
-constexpr auto kDNSKEY = layout({{F::u16, "flags"},
-                                 {F::u8, "protocol"},
-                                 {F::u8, "algorithm"},
-                                 {F::base64_rest, "public key"}});
+constexpr auto kDNSKEY = layout(
+    {{F::u16, "flags"}, {F::u8, "protocol"}, {F::u8, "algorithm"}, {F::base64_rest, "public key"}});
 constexpr auto kBase64Only = layout({{F::base64_rest, "data"}});  // DHCID, OPENPGPKEY
 constexpr auto kNSEC3 = layout({{F::u8, "hash algorithm"},
                                 {F::u8, "flags"},
@@ -86,16 +82,13 @@ constexpr auto kNSEC3 = layout({{F::u8, "hash algorithm"},
                                 {F::hex_u8len, "salt"},
                                 {F::base32hex_u8len, "next hashed owner"},
                                 {F::type_bitmap, "types"}});
-constexpr auto kNSEC3PARAM = layout({{F::u8, "hash algorithm"},
-                                     {F::u8, "flags"},
-                                     {F::u16, "iterations"},
-                                     {F::hex_u8len, "salt"}});
+constexpr auto kNSEC3PARAM = layout(
+    {{F::u8, "hash algorithm"}, {F::u8, "flags"}, {F::u16, "iterations"}, {F::hex_u8len, "salt"}});
 constexpr auto kTLSA = layout({{F::u8, "usage"},
                                {F::u8, "selector"},
                                {F::u8, "matching type"},
                                {F::hex_rest, "certificate data"}});
-constexpr auto kCSYNC =
-    layout({{F::u32, "serial"}, {F::u16, "flags"}, {F::type_bitmap, "types"}});
+constexpr auto kCSYNC = layout({{F::u32, "serial"}, {F::u16, "flags"}, {F::type_bitmap, "types"}});
 constexpr auto kZONEMD = layout(
     {{F::u32, "serial"}, {F::u8, "scheme"}, {F::u8, "hash algorithm"}, {F::hex_rest, "digest"}});
 constexpr auto kTSIG = layout({{F::name, "algorithm"},
@@ -173,13 +166,15 @@ constexpr auto kIndex = [] {
 }();
 
 static_assert(std::size(kTypes) < 255);
-static_assert([] {
-  for (const auto& t : kTypes)
-    if (t.type >= kIndexSize || t.fields.size() != t.field_names.size()) return false;
-  for (size_t i = 1; i < std::size(kTypes); ++i)
-    if (kTypes[i - 1].type >= kTypes[i].type) return false;
-  return true;
-}(), "type table must be sorted, below kIndexSize, and fully named");
+static_assert(
+    [] {
+      for (const auto& t : kTypes)
+        if (t.type >= kIndexSize || t.fields.size() != t.field_names.size()) return false;
+      for (size_t i = 1; i < std::size(kTypes); ++i)
+        if (kTypes[i - 1].type >= kTypes[i].type) return false;
+      return true;
+    }(),
+    "type table must be sorted, below kIndexSize, and fully named");
 
 }  // namespace
 

@@ -14,25 +14,21 @@ struct Mnemonic {
 // IANA "Resource Record (RR) TYPEs". Kept separate from the rdata table because
 // many mnemonics (meta types, obsolete types) have no rdata declaration.
 constexpr Mnemonic kTypes[] = {
-    {1, "A"},          {2, "NS"},         {3, "MD"},          {4, "MF"},
-    {5, "CNAME"},      {6, "SOA"},        {7, "MB"},          {8, "MG"},
-    {9, "MR"},         {10, "NULL"},      {11, "WKS"},        {12, "PTR"},
-    {13, "HINFO"},     {14, "MINFO"},     {15, "MX"},         {16, "TXT"},
-    {17, "RP"},        {18, "AFSDB"},     {19, "X25"},        {20, "ISDN"},
-    {21, "RT"},        {22, "NSAP"},      {23, "NSAP-PTR"},   {24, "SIG"},
-    {25, "KEY"},       {26, "PX"},        {27, "GPOS"},       {28, "AAAA"},
-    {29, "LOC"},       {30, "NXT"},       {33, "SRV"},        {35, "NAPTR"},
-    {36, "KX"},        {37, "CERT"},      {38, "A6"},         {39, "DNAME"},
-    {41, "OPT"},       {42, "APL"},       {43, "DS"},         {44, "SSHFP"},
-    {45, "IPSECKEY"},  {46, "RRSIG"},     {47, "NSEC"},       {48, "DNSKEY"},
-    {49, "DHCID"},     {50, "NSEC3"},     {51, "NSEC3PARAM"}, {52, "TLSA"},
-    {53, "SMIMEA"},    {55, "HIP"},       {59, "CDS"},        {60, "CDNSKEY"},
-    {61, "OPENPGPKEY"}, {62, "CSYNC"},    {63, "ZONEMD"},     {64, "SVCB"},
-    {65, "HTTPS"},     {99, "SPF"},       {104, "NID"},       {105, "L32"},
-    {106, "L64"},      {107, "LP"},       {108, "EUI48"},     {109, "EUI64"},
-    {249, "TKEY"},     {250, "TSIG"},     {251, "IXFR"},      {252, "AXFR"},
-    {253, "MAILB"},    {254, "MAILA"},    {255, "ANY"},       {256, "URI"},
-    {257, "CAA"},      {32768, "TA"},     {32769, "DLV"},
+    {1, "A"},         {2, "NS"},          {3, "MD"},          {4, "MF"},      {5, "CNAME"},
+    {6, "SOA"},       {7, "MB"},          {8, "MG"},          {9, "MR"},      {10, "NULL"},
+    {11, "WKS"},      {12, "PTR"},        {13, "HINFO"},      {14, "MINFO"},  {15, "MX"},
+    {16, "TXT"},      {17, "RP"},         {18, "AFSDB"},      {19, "X25"},    {20, "ISDN"},
+    {21, "RT"},       {22, "NSAP"},       {23, "NSAP-PTR"},   {24, "SIG"},    {25, "KEY"},
+    {26, "PX"},       {27, "GPOS"},       {28, "AAAA"},       {29, "LOC"},    {30, "NXT"},
+    {33, "SRV"},      {35, "NAPTR"},      {36, "KX"},         {37, "CERT"},   {38, "A6"},
+    {39, "DNAME"},    {41, "OPT"},        {42, "APL"},        {43, "DS"},     {44, "SSHFP"},
+    {45, "IPSECKEY"}, {46, "RRSIG"},      {47, "NSEC"},       {48, "DNSKEY"}, {49, "DHCID"},
+    {50, "NSEC3"},    {51, "NSEC3PARAM"}, {52, "TLSA"},       {53, "SMIMEA"}, {55, "HIP"},
+    {59, "CDS"},      {60, "CDNSKEY"},    {61, "OPENPGPKEY"}, {62, "CSYNC"},  {63, "ZONEMD"},
+    {64, "SVCB"},     {65, "HTTPS"},      {99, "SPF"},        {104, "NID"},   {105, "L32"},
+    {106, "L64"},     {107, "LP"},        {108, "EUI48"},     {109, "EUI64"}, {249, "TKEY"},
+    {250, "TSIG"},    {251, "IXFR"},      {252, "AXFR"},      {253, "MAILB"}, {254, "MAILA"},
+    {255, "ANY"},     {256, "URI"},       {257, "CAA"},       {32768, "TA"},  {32769, "DLV"},
 };
 
 constexpr Mnemonic kClasses[] = {
@@ -103,31 +99,47 @@ std::optional<uint16_t> class_from_text(std::string_view text) {
 
 std::string opcode_to_text(uint8_t op) {
   switch (op) {
-    case opcode::QUERY: return "QUERY";
-    case opcode::IQUERY: return "IQUERY";
-    case opcode::STATUS: return "STATUS";
-    case opcode::NOTIFY: return "NOTIFY";
-    case opcode::UPDATE: return "UPDATE";
-    case 6: return "DSO";  // RFC 8490
-    default: return std::to_string(op);
+    case opcode::QUERY:
+      return "QUERY";
+    case opcode::IQUERY:
+      return "IQUERY";
+    case opcode::STATUS:
+      return "STATUS";
+    case opcode::NOTIFY:
+      return "NOTIFY";
+    case opcode::UPDATE:
+      return "UPDATE";
+    case 6:
+      return "DSO";  // RFC 8490
+    default:
+      return std::to_string(op);
   }
 }
 
 std::string rcode_to_text(uint16_t rc) {
-  static constexpr std::string_view kLow[] = {
-      "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-      "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI"};
+  static constexpr std::string_view kLow[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                              "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                              "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI"};
   if (rc < std::size(kLow)) return std::string(kLow[rc]);
   switch (rc) {
-    case rcode::BADVERS: return "BADVERS";
-    case rcode::BADKEY: return "BADKEY";
-    case rcode::BADTIME: return "BADTIME";
-    case rcode::BADMODE: return "BADMODE";
-    case rcode::BADNAME: return "BADNAME";
-    case rcode::BADALG: return "BADALG";
-    case rcode::BADTRUNC: return "BADTRUNC";
-    case rcode::BADCOOKIE: return "BADCOOKIE";
-    default: return "RCODE" + std::to_string(rc);
+    case rcode::BADVERS:
+      return "BADVERS";
+    case rcode::BADKEY:
+      return "BADKEY";
+    case rcode::BADTIME:
+      return "BADTIME";
+    case rcode::BADMODE:
+      return "BADMODE";
+    case rcode::BADNAME:
+      return "BADNAME";
+    case rcode::BADALG:
+      return "BADALG";
+    case rcode::BADTRUNC:
+      return "BADTRUNC";
+    case rcode::BADCOOKIE:
+      return "BADCOOKIE";
+    default:
+      return "RCODE" + std::to_string(rc);
   }
 }
 

@@ -70,12 +70,23 @@ Result<uint32_t> parse_ttl(std::string_view text) {
     if (i == text.size()) return fail("bad TTL '" + std::string(text) + "': number without a unit");
     uint64_t mult;
     switch (text[i] | 0x20) {
-      case 'w': mult = 604800; break;
-      case 'd': mult = 86400; break;
-      case 'h': mult = 3600; break;
-      case 'm': mult = 60; break;
-      case 's': mult = 1; break;
-      default: return fail("bad TTL '" + std::string(text) + "': unknown unit");
+      case 'w':
+        mult = 604800;
+        break;
+      case 'd':
+        mult = 86400;
+        break;
+      case 'h':
+        mult = 3600;
+        break;
+      case 'm':
+        mult = 60;
+        break;
+      case 's':
+        mult = 1;
+        break;
+      default:
+        return fail("bad TTL '" + std::string(text) + "': unknown unit");
     }
     ++i;
     total += n * mult;
@@ -218,8 +229,12 @@ Result<std::vector<uint8_t>> base32hex_decode(std::string_view text) {
   }
   // Unpadded lengths mod 8 can only be 0, 2, 4, 5 or 7; the leftover bits must be zero.
   switch (count % 8) {
-    case 1: case 3: case 6: return fail("bad base32hex length");
-    default: break;
+    case 1:
+    case 3:
+    case 6:
+      return fail("bad base32hex length");
+    default:
+      break;
   }
   if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return fail("bad base32hex trailing bits");
   return out;

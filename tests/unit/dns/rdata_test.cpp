@@ -118,8 +118,12 @@ TEST(Rdata, RoundTripMatchesBind) {
       {rrtype::SSHFP, "1 1 abcdef0123456789abcdef0123456789abcdef01",
        "1 1 ABCDEF0123456789ABCDEF0123456789ABCDEF01"},
       {52 /*TLSA*/, "3 1 1 0123456789abcdef", "3 1 1 0123456789ABCDEF"},
-      {rrtype::DNSKEY, "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3 +/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kv",
-       "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kv"},
+      {rrtype::DNSKEY,
+       "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3 "
+       "+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kv",
+       "257 3 8 "
+       "AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/"
+       "4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kv"},
       {rrtype::RRSIG, "A 8 3 3600 20240101000000 20231201000000 12345 Example.com. AwEAAaz/tAm8",
        "A 8 3 3600 20240101000000 20231201000000 12345 Example.com. AwEAAaz/tAm8"},
       {rrtype::RRSIG, "TYPE65534 13 2 3600 2145916800 946684800 1 . AAAA",
@@ -139,7 +143,8 @@ TEST(Rdata, RoundTripMatchesBind) {
        "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="},
       {17 /*RP*/, "Mbox.example.com. txt", "Mbox.example.com. txt.example.com."},
       {18 /*AFSDB*/, "1 afs.example.com.", "1 afs.example.com."},
-      {63 /*ZONEMD*/, "2024010101 1 1 AABBCCDDAABBCCDDAABBCCDD", "2024010101 1 1 AABBCCDDAABBCCDDAABBCCDD"},
+      {63 /*ZONEMD*/, "2024010101 1 1 AABBCCDDAABBCCDDAABBCCDD",
+       "2024010101 1 1 AABBCCDDAABBCCDDAABBCCDD"},
       {rrtype::TSIG, "hmac-sha256. 1700000000 300 4 AAECAw== 4660 BADSIG 0",
        "hmac-sha256. 1700000000 300 4 AAECAw== 4660 BADSIG 0"},
       {rrtype::TSIG, "hmac-sha256. 281474976710655 300 0 4660 NOERROR 6 AAAAAAAA",
@@ -165,8 +170,7 @@ TEST(Rdata, WireBytes) {
        "036e7331076578616d706c6503636f6d000a486f73746d6173746572074578616d706c6503636f6d0078a3f17"
        "500000e100000038400093a8000015180"},
       {rrtype::TXT, R"("a b" c "q\"x\\y\007" "")", "036120620163067122785c790700"},
-      {rrtype::CAA, R"(0 issue "letsencrypt.org")",
-       "000569737375656c657473656e63727970742e6f7267"},
+      {rrtype::CAA, R"(0 issue "letsencrypt.org")", "000569737375656c657473656e63727970742e6f7267"},
       {rrtype::HINFO, R"("PC" Linux)", "025043054c696e7578"},
       {rrtype::NAPTR, R"(100 10 "S" "SIP+D2U" "" _sip._udp.example.com.)",
        "0064000a0153075349502b44325500045f736970045f756470076578616d706c6503636f6d00"},
@@ -203,20 +207,50 @@ TEST(Rdata, WireBytes) {
 TEST(Rdata, EveryDeclaredTypeRoundTrips) {
   // One sample per declared type, in the type's own syntax.
   std::map<std::string, std::string> samples = {
-      {"A", "10.0.0.1"}, {"NS", "a."}, {"MD", "a."}, {"MF", "a."}, {"CNAME", "a."},
-      {"SOA", "a. b. 1 2 3 4 5"}, {"MB", "a."}, {"MG", "a."}, {"MR", "a."}, {"PTR", "a."},
-      {"HINFO", "\"x\" \"y\""}, {"MINFO", "a. b."}, {"MX", "0 ."}, {"TXT", "\"\""},
-      {"RP", "a. b."}, {"AFSDB", "1 a."}, {"RT", "1 a."},
+      {"A", "10.0.0.1"},
+      {"NS", "a."},
+      {"MD", "a."},
+      {"MF", "a."},
+      {"CNAME", "a."},
+      {"SOA", "a. b. 1 2 3 4 5"},
+      {"MB", "a."},
+      {"MG", "a."},
+      {"MR", "a."},
+      {"PTR", "a."},
+      {"HINFO", "\"x\" \"y\""},
+      {"MINFO", "a. b."},
+      {"MX", "0 ."},
+      {"TXT", "\"\""},
+      {"RP", "a. b."},
+      {"AFSDB", "1 a."},
+      {"RT", "1 a."},
       {"SIG", "NS 5 2 0 20000101000000 19991201000000 9 a. AQID"},
-      {"KEY", "256 3 5 AQID"}, {"PX", "1 a. b."}, {"AAAA", "::"}, {"SRV", "0 0 0 ."},
-      {"NAPTR", "0 0 \"\" \"\" \"\" ."}, {"KX", "1 a."}, {"DNAME", "a."},
-      {"DS", "1 2 3 00"}, {"SSHFP", "4 2 FF"},
+      {"KEY", "256 3 5 AQID"},
+      {"PX", "1 a. b."},
+      {"AAAA", "::"},
+      {"SRV", "0 0 0 ."},
+      {"NAPTR", "0 0 \"\" \"\" \"\" ."},
+      {"KX", "1 a."},
+      {"DNAME", "a."},
+      {"DS", "1 2 3 00"},
+      {"SSHFP", "4 2 FF"},
       {"RRSIG", "NS 5 2 0 20000101000000 19991201000000 9 a. AQID"},
-      {"NSEC", "a. NS"}, {"DNSKEY", "256 3 5 AQID"}, {"DHCID", "AQID"},
-      {"NSEC3", "1 0 0 - 00"}, {"NSEC3PARAM", "1 0 0 AB"}, {"TLSA", "0 0 1 AB"},
-      {"SMIMEA", "0 0 1 AB"}, {"CDS", "1 2 3 00"}, {"CDNSKEY", "256 3 5 AQID"},
-      {"OPENPGPKEY", "AQID"}, {"CSYNC", "1 0"}, {"ZONEMD", "1 1 1 AB"}, {"SPF", "\"x\""},
-      {"TSIG", "k. 1 2 0 3 NOERROR 0"}, {"URI", "1 2 \"x\""}, {"CAA", "0 issue \"\""},
+      {"NSEC", "a. NS"},
+      {"DNSKEY", "256 3 5 AQID"},
+      {"DHCID", "AQID"},
+      {"NSEC3", "1 0 0 - 00"},
+      {"NSEC3PARAM", "1 0 0 AB"},
+      {"TLSA", "0 0 1 AB"},
+      {"SMIMEA", "0 0 1 AB"},
+      {"CDS", "1 2 3 00"},
+      {"CDNSKEY", "256 3 5 AQID"},
+      {"OPENPGPKEY", "AQID"},
+      {"CSYNC", "1 0"},
+      {"ZONEMD", "1 1 1 AB"},
+      {"SPF", "\"x\""},
+      {"TSIG", "k. 1 2 0 3 NOERROR 0"},
+      {"URI", "1 2 \"x\""},
+      {"CAA", "0 issue \"\""},
   };
   for (const auto& info : rd::all_types()) {
     ASSERT_EQ(info.fields.size(), info.field_names.size());
@@ -240,12 +274,12 @@ TEST(Rdata, GenericUnknownType) {
   EXPECT_TRUE(parse(65534, "\\# 0").ok());
   EXPECT_EQ(parse(65534, "\\# 0")->size(), 0u);
   EXPECT_EQ(hex(*parse(65534, "\\# 4 ab cd ef 01")), "abcdef01");
-  EXPECT_FALSE(parse(65534, "\\# 4 abcdef").ok());   // length mismatch
+  EXPECT_FALSE(parse(65534, "\\# 4 abcdef").ok());  // length mismatch
   EXPECT_FALSE(parse(65534, "\\# 2 abcdef").ok());
   EXPECT_FALSE(parse(65534, "\\# x abcdef").ok());
-  EXPECT_FALSE(parse(65534, "\\# 1 a").ok());        // odd hex
+  EXPECT_FALSE(parse(65534, "\\# 1 a").ok());  // odd hex
   EXPECT_FALSE(parse(65534, "\\#").ok());
-  EXPECT_FALSE(parse(65534, "abcdef").ok());         // unknown type needs \#
+  EXPECT_FALSE(parse(65534, "abcdef").ok());  // unknown type needs \#
   EXPECT_EQ(rd::to_generic_text(unhex("00ff")), "\\# 2 00FF");
 }
 
@@ -280,16 +314,31 @@ TEST(Rdata, MalformedRdataPrintsGeneric) {
   // Empty digest cannot be written in DS syntax.
   EXPECT_EQ(rd::to_text(rrtype::DS, unhex("30390802")), "\\# 4 30390802");
   // NSEC bitmap: window out of order, zero length, trailing zero octet.
-  EXPECT_EQ(rd::to_text(rrtype::NSEC, unhex("00" "010140" "000140")), "\\# 7 00010140000140");
-  EXPECT_FALSE(rd::validate(rrtype::NSEC, unhex("00" "0000")).ok());
-  EXPECT_FALSE(rd::validate(rrtype::NSEC, unhex("00" "000240" "00")).ok());
-  EXPECT_FALSE(rd::validate(rrtype::NSEC, unhex("00" "002140")).ok());  // 33 > 32 octets
-  EXPECT_TRUE(rd::validate(rrtype::NSEC, unhex("00" "000140")).ok());
+  EXPECT_EQ(rd::to_text(rrtype::NSEC, unhex("00"
+                                            "010140"
+                                            "000140")),
+            "\\# 7 00010140000140");
+  EXPECT_FALSE(rd::validate(rrtype::NSEC, unhex("00"
+                                                "0000"))
+                   .ok());
+  EXPECT_FALSE(rd::validate(rrtype::NSEC, unhex("00"
+                                                "000240"
+                                                "00"))
+                   .ok());
+  EXPECT_FALSE(rd::validate(rrtype::NSEC, unhex("00"
+                                                "002140"))
+                   .ok());  // 33 > 32 octets
+  EXPECT_TRUE(rd::validate(rrtype::NSEC, unhex("00"
+                                               "000140"))
+                  .ok());
   // CAA tag must be alphanumeric and non-empty.
   EXPECT_FALSE(rd::validate(rrtype::CAA, unhex("0000")).ok());
   EXPECT_FALSE(rd::validate(rrtype::CAA, unhex("00022d61")).ok());
   // NSEC3 next hashed owner must be at least one octet.
-  EXPECT_FALSE(rd::validate(50, unhex("01000000" "00" "00")).ok());
+  EXPECT_FALSE(rd::validate(50, unhex("01000000"
+                                      "00"
+                                      "00"))
+                   .ok());
 }
 
 // --- from_text errors name the field -----------------------------------------
@@ -329,14 +378,14 @@ TEST(Rdata, FromTextErrors) {
   EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 20240230000000 20231201000000 1 a. AA==")
                 .find("RRSIG expiration: '20240230000000' is not a valid time"),
             std::string::npos);
-  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 20241301000000 20231201000000 1 a. AA==").find(
-                "RRSIG expiration"),
+  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 20241301000000 20231201000000 1 a. AA==")
+                .find("RRSIG expiration"),
             std::string::npos);
-  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 2024010100000 20231201000000 1 a. AA==").find(
-                "RRSIG expiration"),
+  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 3600 2024010100000 20231201000000 1 a. AA==")
+                .find("RRSIG expiration"),
             std::string::npos);
-  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 1h 20240101000000 20231201000000 1 a. AA==").find(
-                "RRSIG original TTL: '1h' is not a number"),
+  EXPECT_NE(err(rrtype::RRSIG, "A 8 3 1h 20240101000000 20231201000000 1 a. AA==")
+                .find("RRSIG original TTL: '1h' is not a number"),
             std::string::npos);
   EXPECT_NE(err(rrtype::RRSIG, "BOGUS 8 3 3600 1 2 1 a. AA==").find("RRSIG type covered"),
             std::string::npos);
@@ -364,8 +413,7 @@ TEST(Rdata, UnquotedAndQuotedStrings) {
   EXPECT_EQ(hex(*parse(rrtype::NAPTR, "1 2 S SIP+D2U \"\" .")),
             hex(*parse(rrtype::NAPTR, "1 2 \"S\" \"SIP+D2U\" \"\" .")));
   // Relative names are completed with the origin; absolute ones are kept.
-  EXPECT_EQ(rd::to_text(rrtype::SRV, *parse(rrtype::SRV, "0 0 1 sip")),
-            "0 0 1 sip.example.com.");
+  EXPECT_EQ(rd::to_text(rrtype::SRV, *parse(rrtype::SRV, "0 0 1 sip")), "0 0 1 sip.example.com.");
   EXPECT_EQ(rd::to_text(rrtype::NAPTR, *parse(rrtype::NAPTR, "1 2 S x \"\" @")),
             "1 2 \"S\" \"x\" \"\" example.com.");
 }
@@ -377,8 +425,7 @@ TEST(Rdata, SignatureTimesAreSerialNumbers) {
   EXPECT_EQ(hex(RdataBytes(r->begin() + 8, r->begin() + 16)), "00000000ffffffff");
   // ...and on output the moment nearest to now is shown, as BIND prints it.
   if (std::time(nullptr) < 2147483647 - 86400) {
-    EXPECT_EQ(rd::to_text(rrtype::RRSIG, *r),
-              "A 8 1 1 19700101000000 19691231235959 1 . AA==");
+    EXPECT_EQ(rd::to_text(rrtype::RRSIG, *r), "A 8 1 1 19700101000000 19691231235959 1 . AA==");
   }
   // Leap day handling.
   EXPECT_TRUE(parse(rrtype::RRSIG, "A 8 1 1 20240229000000 0 1 . AA==").ok());
@@ -395,12 +442,21 @@ TEST(Rdata, TypeBitmapWindows) {
   auto r = parse(rrtype::NSEC, "a. CAA A TYPE1234 URI");
   ASSERT_TRUE(r.ok()) << r.message();
   // Window 0: A (bit 1); window 1: URI 256 (bit 0), CAA 257 (bit 1); window 4: 1234 = 4*256+210.
-  EXPECT_EQ(hex(*r), "0161" "00" "000140" "0101c0" "041b" + std::string(52, '0') + "20");
+  EXPECT_EQ(hex(*r),
+            "0161"
+            "00"
+            "000140"
+            "0101c0"
+            "041b" +
+                std::string(52, '0') + "20");
   EXPECT_EQ(rd::to_text(rrtype::NSEC, *r), "a. A URI CAA TYPE1234");
   // An empty bitmap is valid (NSEC3 for an empty non-terminal).
   auto e = parse(50, "1 0 0 - 00");
   ASSERT_TRUE(e.ok());
-  EXPECT_EQ(hex(*e), "01000000" "00" "0100");
+  EXPECT_EQ(hex(*e),
+            "01000000"
+            "00"
+            "0100");
 }
 
 // --- decode from a message with compression ----------------------------------
@@ -423,13 +479,17 @@ TEST(RdataDecode, CompressedMxSoaNs) {
   m.insert(m.end(), {0, 10, 4, 'm', 'a', 'i', 'l', 0xc0, 12});
   RdataBytes out = {0xaa};  // decode appends
   ASSERT_EQ(rd::decode(rrtype::MX, m, off, m.size() - off, out), WireError::ok);
-  EXPECT_EQ(hex(out), "aa" "000a" "046d61696c" "076578616d706c6503636f6d00");
+  EXPECT_EQ(hex(out),
+            "aa"
+            "000a"
+            "046d61696c"
+            "076578616d706c6503636f6d00");
   EXPECT_EQ(rd::check(rrtype::MX, m, off, m.size() - off), WireError::ok);
 
   // SOA with both names compressed, second pointing into the first.
   m = message_prefix();
   off = m.size();
-  m.insert(m.end(), {3, 'n', 's', '1', 0xc0, 12});       // ns1.example.com at off
+  m.insert(m.end(), {3, 'n', 's', '1', 0xc0, 12});  // ns1.example.com at off
   size_t rname_at = m.size();
   m.insert(m.end(), {0xc0, static_cast<uint8_t>(off)});  // rname = ns1.example.com.
   (void)rname_at;
@@ -644,18 +704,30 @@ RdataBytes random_rdata(Rng& rng, const rd::TypeInfo& info) {
   RdataBytes out;
   for (rd::Field f : info.fields) {
     switch (f) {
-      case rd::Field::u8: random_bytes(rng, out, 1); break;
+      case rd::Field::u8:
+        random_bytes(rng, out, 1);
+        break;
       case rd::Field::u16:
       case rd::Field::type:
-      case rd::Field::tsig_error: random_bytes(rng, out, 2); break;
+      case rd::Field::tsig_error:
+        random_bytes(rng, out, 2);
+        break;
       case rd::Field::u32:
       case rd::Field::ttl:
       case rd::Field::time:
-      case rd::Field::ipv4: random_bytes(rng, out, 4); break;
-      case rd::Field::u48: random_bytes(rng, out, 6); break;
-      case rd::Field::ipv6: random_bytes(rng, out, 16); break;
+      case rd::Field::ipv4:
+        random_bytes(rng, out, 4);
+        break;
+      case rd::Field::u48:
+        random_bytes(rng, out, 6);
+        break;
+      case rd::Field::ipv6:
+        random_bytes(rng, out, 16);
+        break;
       case rd::Field::name:
-      case rd::Field::cname: random_name(rng, out); break;
+      case rd::Field::cname:
+        random_name(rng, out);
+        break;
       case rd::Field::charstring:
       case rd::Field::hex_u8len: {
         size_t n = rng.below(rng.below(8) ? 20 : 256);
@@ -679,7 +751,9 @@ RdataBytes random_rdata(Rng& rng, const rd::TypeInfo& info) {
       case rd::Field::hex_rest:
       case rd::Field::base64_rest:
       case rd::Field::raw_rest:
-      case rd::Field::caa_value: random_bytes(rng, out, rng.below(70)); break;
+      case rd::Field::caa_value:
+        random_bytes(rng, out, rng.below(70));
+        break;
       case rd::Field::base64_u16len: {
         size_t n = rng.below(3) ? rng.below(40) : 0;
         out.push_back(0);
@@ -757,7 +831,7 @@ TEST(RdataProperty, GarbageNeverCrashesAndCheckAgreesWithDecode) {
     for (size_t i = 0; i < len; ++i) {
       // Bias towards small values and pointers to make structure likely.
       uint32_t k = rng.below(8);
-      msg.push_back(k < 3 ? static_cast<uint8_t>(rng.below(8))
+      msg.push_back(k < 3    ? static_cast<uint8_t>(rng.below(8))
                     : k == 3 ? static_cast<uint8_t>(0xc0)
                     : k == 4 ? static_cast<uint8_t>(12)
                              : static_cast<uint8_t>(rng.below(256)));

@@ -22,7 +22,7 @@ TEST(Ttl, Parse) {
   EXPECT_EQ(*parse_ttl("4294967295s"), 4294967295u);
   EXPECT_FALSE(parse_ttl("4294967296").ok());
   EXPECT_FALSE(parse_ttl("99999999999999999999999").ok());
-  EXPECT_FALSE(parse_ttl("7102w").ok());    // 7102 weeks > 2^32-1 s
+  EXPECT_FALSE(parse_ttl("7102w").ok());  // 7102 weeks > 2^32-1 s
   EXPECT_TRUE(parse_ttl("7101w").ok());
   EXPECT_FALSE(parse_ttl("4294967295s1s").ok());
   EXPECT_FALSE(parse_ttl("").ok());
@@ -49,8 +49,13 @@ TEST(ParseUint, Strict) {
 
 TEST(Base64, Rfc4648Vectors) {
   const std::pair<const char*, const char*> v[] = {
-      {"", ""},           {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (auto [plain, enc] : v) {
     EXPECT_EQ(base64_encode(bytes(plain)), enc);
@@ -86,8 +91,13 @@ TEST(Hex, Codec) {
 TEST(Base32Hex, Codec) {
   // RFC 4648 section 10 vectors, without padding.
   const std::pair<const char*, const char*> v[] = {
-      {"", ""},         {"f", "CO"},          {"fo", "CPNG"},          {"foo", "CPNMU"},
-      {"foob", "CPNMUOG"}, {"fooba", "CPNMUOJ1"}, {"foobar", "CPNMUOJ1E8"},
+      {"", ""},
+      {"f", "CO"},
+      {"fo", "CPNG"},
+      {"foo", "CPNMU"},
+      {"foob", "CPNMUOG"},
+      {"fooba", "CPNMUOJ1"},
+      {"foobar", "CPNMUOJ1E8"},
   };
   for (auto [plain, enc] : v) {
     EXPECT_EQ(base32hex_encode(bytes(plain)), enc);
@@ -96,7 +106,7 @@ TEST(Base32Hex, Codec) {
     EXPECT_EQ(*d, bytes(plain));
   }
   EXPECT_EQ(*base32hex_decode("cpnmuoj1e8"), bytes("foobar"));
-  EXPECT_FALSE(base32hex_decode("C").ok());     // impossible length
+  EXPECT_FALSE(base32hex_decode("C").ok());  // impossible length
   EXPECT_FALSE(base32hex_decode("CPN").ok());
   EXPECT_FALSE(base32hex_decode("CP").ok());    // non-zero trailing bits
   EXPECT_FALSE(base32hex_decode("CW").ok());    // W is not in the alphabet
