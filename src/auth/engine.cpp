@@ -143,7 +143,7 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
   if (qh.opcode != dns::opcode::QUERY) {
     if (RequestHandler* handler = opcode_handlers_[qh.opcode & 0x0f])
       return handler->handle(view, response, peer, zones);
-    return finish_with(rcode::NOTIMP, true);
+    return finish_with(rcode::NOTIMP, false);  // as NSD and BIND: header only
   }
   if (qh.qdcount != 1) return finish_with(rcode::FORMERR, false);
 
@@ -185,7 +185,9 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
 
   add_question();
   if (b.count(Section::question) != 1) return finish_with(rcode::SERVFAIL, false);
-  h.aa = true;
+  // QCLASS ANY may match data in classes we do not serve: answer, but not
+  // authoritatively (as NSD does).
+  h.aa = qclass == dns::rrclass::IN;
   n_extras_ = 0;
   n_added_ = 0;
 
@@ -315,12 +317,14 @@ AuthEngine::End AuthEngine::resolve(MessageBuilder& b, const zone::ZoneSet& zone
           any = true;
           if (!tcp) break;  // RFC 8482 4.1: one RRset is a complete answer over UDP
         }
-        return any ? End::positive : End::nodata;
+        // Like NSD and BIND: the ANY answer alone, no authority or additional.
+        return any ? End::done : End::nodata;
       }
       if (RRsetView s = node->find(qtype)) {
         if (!add_rrset(b, cur, s, rclass)) return End::truncated;
         note_extra(z, s);
-        return End::positive;
+        // A DS answer is the parent's data about the cut: NSD and BIND add no NS.
+        return qtype == rrtype::DS ? End::done : End::positive;
       }
       RRsetView cn = qtype == rrtype::CNAME ? RRsetView() : node->find(rrtype::CNAME);
       if (!cn) return End::nodata;
@@ -332,12 +336,13 @@ AuthEngine::End AuthEngine::resolve(MessageBuilder& b, const zone::ZoneSet& zone
     }
 
     // Follow the chain: stop at its length limit, at a loop, or when the
-    // target is in no zone we serve (the resolver takes it from there).
-    if (nchain >= opts_.max_chain + 1) return End::positive;
+    // target is in no zone we serve (the resolver takes it from there). Those
+    // answers end with the CNAMEs alone, no authority (as NSD and BIND).
+    if (nchain >= opts_.max_chain + 1) return End::done;
     for (size_t i = 0; i < nchain; ++i)
-      if (chain_[i] == *next_src) return End::positive;
+      if (chain_[i] == *next_src) return End::done;
     const ZoneVersion* nz = zones.find(*next_src);
-    if (!nz) return End::positive;
+    if (!nz) return End::done;
     z = nz;
     chain_[nchain++] = *next_src;
   }

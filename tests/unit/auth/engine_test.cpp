@@ -207,6 +207,7 @@ TEST_F(AuthTest, DsAtCutIsAnsweredByTheParent) {
   EXPECT_TRUE(r.h.aa);
   ASSERT_EQ(r.answer.size(), 1u);
   EXPECT_EQ(r.answer[0].rfind("child.example.com. 3600 DS 12345 8 2 ", 0), 0u);
+  EXPECT_TRUE(r.authority.empty());  // NSD and BIND add no NS to a DS answer
   // A cut without DS: NODATA from the parent, not a referral.
   r = s.ask("sibling.example.com", DS);
   EXPECT_TRUE(r.h.aa);
@@ -240,6 +241,7 @@ TEST_F(AuthTest, CnameLoopStops) {
   EXPECT_EQ(r.rcode, 0);
   EXPECT_THAT(r.answer, ElementsAre("loop1.example.com. 3600 CNAME loop2.example.com.",
                                     "loop2.example.com. 3600 CNAME loop1.example.com."));
+  EXPECT_TRUE(r.authority.empty());
   r = s.ask("self.example.com", A);
   EXPECT_THAT(r.answer, ElementsAre("self.example.com. 3600 CNAME self.example.com."));
 }
@@ -282,6 +284,7 @@ TEST_F(AuthTest, CnameOutOfServedZonesStops) {
   EXPECT_EQ(r.rcode, 0);
   EXPECT_TRUE(r.h.aa);
   EXPECT_THAT(r.answer, ElementsAre("out.example.com. 3600 CNAME www.elsewhere.org."));
+  EXPECT_TRUE(r.authority.empty());
 }
 
 TEST_F(AuthTest, CnameIntoDelegationGivesReferral) {
@@ -395,6 +398,8 @@ TEST_F(AuthTest, AnyOverUdpIsOneRRsetOverTcpAll) {
   EXPECT_EQ(r.rcode, 0);
   EXPECT_TRUE(r.h.aa);
   EXPECT_THAT(r.answer, ElementsAre(kNs1A));
+  EXPECT_TRUE(r.authority.empty());  // as NSD and BIND: the ANY answer alone
+  EXPECT_TRUE(r.additional.empty());
   r = s.ask("ns1.example.com", ANY, {}, true);
   EXPECT_THAT(r.answer, ElementsAre(kNs1A, kNs1AAAA));
   r = s.ask("example.com", ANY, {}, true);
@@ -420,6 +425,12 @@ TEST_F(AuthTest, RefusedOutsideServedZones) {
   o.qclass = dns::rrclass::CH;
   auto r = s.ask("version.bind", TXT, o);
   EXPECT_EQ(r.rcode, dns::rcode::REFUSED);
+  // QCLASS ANY: answered from the IN data, but not authoritatively (as NSD).
+  o.qclass = dns::rrclass::ANY;
+  r = s.ask("www.example.com", A, o);
+  EXPECT_EQ(r.rcode, 0);
+  EXPECT_FALSE(r.h.aa);
+  EXPECT_THAT(r.answer, ElementsAre("www.example.com. 3600 A 192.0.2.10"));
 }
 
 TEST_F(AuthTest, FormerrForMalformedQueries) {
@@ -488,6 +499,7 @@ TEST_F(AuthTest, NotimpForOtherOpcodes) {
     auto r = s.ask("example.com", SOA, o);
     EXPECT_EQ(r.rcode, dns::rcode::NOTIMP) << int(op);
     EXPECT_EQ(r.h.opcode, op);
+    EXPECT_EQ(r.h.qdcount, 0);  // header only, as NSD and BIND
     EXPECT_TRUE(r.answer.empty());
   }
 }
