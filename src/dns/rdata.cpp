@@ -706,28 +706,33 @@ WireError decode(uint16_t type, std::span<const uint8_t> msg, size_t offset, siz
     return WireError::ok;
   }
   const size_t start = out.size();
+  auto append = [&out](const uint8_t* p, size_t n) {
+    size_t at = out.size();
+    out.resize(at + n);
+    std::memcpy(out.data() + at, p, n);
+  };
   size_t pos = offset;
+  size_t run = offset;  // start of the pending run of non-name fields, copied in one go
   WireError err = WireError::ok;
   for (Field f : info->fields) {
-    size_t field_start = pos;
     if (f == Field::name || f == Field::cname) {
+      append(msg.data() + run, pos - run);
       Name n;
       size_t next = 0;
       err = read_name(msg, pos, n, next);
       if (err == WireError::ok && next > end) err = WireError::bad_rdata;
       if (err != WireError::ok) break;
-      auto w = n.wire();
-      out.insert(out.end(), w.begin(), w.end());
-      pos = next;
+      append(n.wire().data(), n.wire_length());
+      pos = run = next;
       continue;
     }
     if (!skip_field<false>(f, msg.first(end), pos, end)) {
       err = WireError::bad_rdata;
       break;
     }
-    out.insert(out.end(), msg.begin() + field_start, msg.begin() + pos);
   }
   if (err == WireError::ok && pos != end) err = WireError::bad_rdata;
+  if (err == WireError::ok) append(msg.data() + run, pos - run);
   if (err == WireError::ok && out.size() - start > kMaxRdata) err = WireError::bad_rdata;
   if (err != WireError::ok) out.resize(start);
   return err;
