@@ -400,7 +400,8 @@ bool Parser::handle_record(Entry& e, Record& out) {
       continue;
     }
     if (!tok[i].quoted && !rclass) {
-      if (auto c = dns::class_from_text(t)) {
+      // NONE and ANY are update/query classes; here they would shadow type ANY.
+      if (auto c = dns::class_from_text(t); c && *c != dns::rrclass::NONE && *c != dns::rrclass::ANY) {
         if (*c != opts_.rclass) {
           report(Severity::error, pos[i],
                  "class " + dns::class_to_text(*c) + " does not match the zone's class " +
@@ -605,7 +606,7 @@ void Parser::do_generate(Entry& e) {
       continue;
     }
     if (!tok[i].quoted && !have_class) {
-      if (auto c = dns::class_from_text(t)) {
+      if (auto c = dns::class_from_text(t); c && *c != dns::rrclass::NONE && *c != dns::rrclass::ANY) {
         if (*c != opts_.rclass) {
           report(Severity::error, pos[i], "class " + dns::class_to_text(*c) + " does not match the zone");
           return;
