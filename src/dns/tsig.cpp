@@ -95,6 +95,7 @@ class Hmac {
 // What the digest covers besides the message itself.
 struct DigestInput {
   const std::vector<uint8_t>* prior_mac;  // request MAC / previous MAC, with u16 length
+  std::span<const uint8_t> preceding;     // unsigned messages of a stream since the last MAC
   const Name* key_name;
   const Name* algorithm;
   uint64_t time_signed;
@@ -114,6 +115,7 @@ bool compute_mac(TsigAlgorithm alg, std::span<const uint8_t> secret, const uint8
     h.u16(static_cast<uint16_t>(in.prior_mac->size()));
     h.update(*in.prior_mac);
   }
+  h.update(in.preceding);
   h.update({header, kHeaderSize});
   h.update(body);
   if (!in.timers_only) {
@@ -250,17 +252,21 @@ std::optional<TsigRecord> tsig_record(const MessageView& msg) {
   return rec;
 }
 
-Result<size_t> tsig_sign_raw(std::span<uint8_t> buffer, size_t length, const Name& key_name,
-                             const Name& algorithm, std::span<const uint8_t> secret,
-                             std::optional<TsigAlgorithm> alg, const TsigSignParams& params,
-                             std::vector<uint8_t>* mac_out) {
+namespace {
+
+// tsig_sign_raw plus the unsigned stream messages the MAC must also cover.
+Result<size_t> sign_impl(std::span<uint8_t> buffer, size_t length, const Name& key_name,
+                         const Name& algorithm, std::span<const uint8_t> secret,
+                         std::optional<TsigAlgorithm> alg, const TsigSignParams& params,
+                         std::span<const uint8_t> preceding, std::vector<uint8_t>* mac_out) {
   if (length < kHeaderSize || length > buffer.size()) return fail("message too short to sign");
   if (!params.unsigned_error && !alg) return fail("unsupported TSIG algorithm");
   if (params.other_data.size() > 0xffff) return fail("TSIG other data too long");
   std::vector<uint8_t> mac;
   if (!params.unsigned_error) {
-    DigestInput in{params.prior_mac, &key_name,     &algorithm,          params.time_signed,
-                   params.fudge,     params.error, params.other_data, params.timers_only};
+    DigestInput in{params.prior_mac, preceding,    &key_name,          &algorithm,
+                   params.time_signed, params.fudge, params.error, params.other_data,
+                   params.timers_only};
     if (!compute_mac(*alg, secret, buffer.data(),
                      std::span<const uint8_t>(buffer.data() + kHeaderSize, length - kHeaderSize),
                      in, mac))
@@ -298,6 +304,15 @@ Result<size_t> tsig_sign_raw(std::span<uint8_t> buffer, size_t length, const Nam
   put_u16(&buffer[10], static_cast<uint16_t>(arcount + 1));
   if (mac_out) *mac_out = std::move(mac);
   return length + total;
+}
+
+}  // namespace
+
+Result<size_t> tsig_sign_raw(std::span<uint8_t> buffer, size_t length, const Name& key_name,
+                             const Name& algorithm, std::span<const uint8_t> secret,
+                             std::optional<TsigAlgorithm> alg, const TsigSignParams& params,
+                             std::vector<uint8_t>* mac_out) {
+  return sign_impl(buffer, length, key_name, algorithm, secret, alg, params, {}, mac_out);
 }
 
 Result<size_t> tsig_sign(std::span<uint8_t> buffer, size_t length, const TsigKey& key,
@@ -347,7 +362,7 @@ namespace {
 // Checks the MAC of a message whose TSIG parsed as `rec`, signed with `key`.
 // Returns ok, formerr (illegal MAC size) or badsig.
 TsigStatus check_mac(const MessageView& msg, const TsigRecord& rec, const TsigKey& key,
-                     const TsigVerifyParams& params) {
+                     const TsigVerifyParams& params, std::span<const uint8_t> preceding = {}) {
   size_t full = tsig_digest_length(key.algorithm);
   size_t size = rec.mac.size();
   if (size > full || size < tsig_min_mac_length(key.algorithm)) return TsigStatus::formerr;
@@ -357,8 +372,9 @@ TsigStatus check_mac(const MessageView& msg, const TsigRecord& rec, const TsigKe
   std::memcpy(header, data.data(), kHeaderSize);
   put_u16(header, rec.original_id);
   put_u16(header + 10, static_cast<uint16_t>(get_u16(header + 10) - 1));
-  DigestInput in{params.prior_mac, &rec.key_name, &rec.algorithm, rec.time_signed,
-                 rec.fudge,        rec.error,     rec.other_data, params.timers_only};
+  DigestInput in{params.prior_mac, preceding,     &rec.key_name,  &rec.algorithm,
+                 rec.time_signed,  rec.fudge,     rec.error,      rec.other_data,
+                 params.timers_only};
   std::vector<uint8_t> mac;
   if (!compute_mac(key.algorithm, key.secret, header,
                    data.subspan(kHeaderSize, msg.tsig_offset() - kHeaderSize), in, mac))
@@ -472,6 +488,65 @@ Result<size_t> tsig_sign_reply(std::span<uint8_t> buffer, size_t length,
   if (!request.key) return fail("no key to sign the reply with");
   return tsig_sign_raw(buffer, length, rec.key_name, rec.algorithm, request.key->secret,
                        request.key->algorithm, p, mac_out);
+}
+
+TsigStreamSigner::TsigStreamSigner(const TsigKey& key, std::vector<uint8_t> request_mac,
+                                   uint16_t fudge)
+    : key_(&key), prior_mac_(std::move(request_mac)), fudge_(fudge) {}
+
+Result<size_t> TsigStreamSigner::sign(std::span<uint8_t> buffer, size_t length, uint64_t now) {
+  TsigSignParams p;
+  p.time_signed = now;
+  p.fudge = fudge_;
+  p.prior_mac = &prior_mac_;
+  p.timers_only = !first_;
+  std::vector<uint8_t> mac;
+  auto n = sign_impl(buffer, length, key_->name, tsig_algorithm_name(key_->algorithm),
+                     key_->secret, key_->algorithm, p, unsigned_, &mac);
+  if (!n) return n;
+  prior_mac_ = std::move(mac);
+  unsigned_.clear();
+  first_ = false;
+  return n;
+}
+
+void TsigStreamSigner::skip(std::span<const uint8_t> message) {
+  unsigned_.insert(unsigned_.end(), message.begin(), message.end());
+}
+
+TsigStreamVerifier::TsigStreamVerifier(const TsigKey& key, std::vector<uint8_t> request_mac)
+    : key_(&key), prior_mac_(std::move(request_mac)) {}
+
+TsigStatus TsigStreamVerifier::next(const MessageView& msg, uint64_t now) {
+  if (status_ != TsigStatus::ok) return status_;
+  if (!msg.has_tsig()) {
+    // The first message must be signed; later ones may skip, up to 99 in a row.
+    if (first_ || unsigned_count_ >= kMaxUnsigned) return status_ = TsigStatus::unsigned_message;
+    auto d = msg.data();
+    unsigned_.insert(unsigned_.end(), d.begin(), d.end());
+    ++unsigned_count_;
+    last_signed_ = false;
+    return TsigStatus::ok;
+  }
+  auto rec = tsig_record(msg);
+  if (!rec) return status_ = TsigStatus::formerr;
+  auto alg = tsig_algorithm_from_name(rec->algorithm);
+  if (!(rec->key_name == key_->name) || !alg || *alg != key_->algorithm)
+    return status_ = TsigStatus::badkey;
+  if (rec->error != 0 && rec->mac.empty()) return status_ = TsigStatus::peer_error;
+  TsigVerifyParams p;
+  p.prior_mac = &prior_mac_;
+  p.timers_only = !first_;
+  TsigStatus s = check_mac(msg, *rec, *key_, p, unsigned_);
+  if (s != TsigStatus::ok) return status_ = s;
+  if (rec->error != 0) return status_ = TsigStatus::peer_error;
+  if (!time_ok(*rec, now)) return status_ = TsigStatus::badtime;
+  prior_mac_ = std::move(rec->mac);
+  unsigned_.clear();
+  unsigned_count_ = 0;
+  first_ = false;
+  last_signed_ = true;
+  return TsigStatus::ok;
 }
 
 uint64_t tsig_now() { return static_cast<uint64_t>(std::time(nullptr)); }

@@ -178,6 +178,54 @@ Result<size_t> tsig_sign_reply(std::span<uint8_t> buffer, size_t length,
                                const TsigVerification& request, uint64_t now,
                                std::vector<uint8_t>* mac_out = nullptr);
 
+/// Signs the messages of a multi-message response (AXFR/IXFR over TCP,
+/// RFC 8945 5.3.1): the first with the request MAC and the full variables,
+/// each later one chained to the previous MAC with timers only. A message
+/// passed to skip() goes out unsigned and is covered by the next sign(); the
+/// last message of a stream must be signed.
+class TsigStreamSigner {
+ public:
+  /// `key` must outlive the signer; `request_mac` is the MAC of the signed request.
+  TsigStreamSigner(const TsigKey& key, std::vector<uint8_t> request_mac, uint16_t fudge = 300);
+  /// Append the TSIG to the complete message in buffer[0, length); returns the new length.
+  Result<size_t> sign(std::span<uint8_t> buffer, size_t length, uint64_t now);
+  /// Record a message sent without TSIG (digested by the next sign()).
+  void skip(std::span<const uint8_t> message);
+
+ private:
+  const TsigKey* key_;
+  std::vector<uint8_t> prior_mac_;
+  std::vector<uint8_t> unsigned_;  // messages since the last signed one, back to back
+  uint16_t fudge_;
+  bool first_ = true;
+};
+
+/// Verifies the messages of a multi-message response in order (RFC 8945
+/// 5.3.1): the first must be signed; later ones may come unsigned, at most 99
+/// in a row, and are then covered by the next signed one. After a failure
+/// every further call returns the same failure.
+class TsigStreamVerifier {
+ public:
+  /// `key` must outlive the verifier; `request_mac` is the MAC of our request.
+  TsigStreamVerifier(const TsigKey& key, std::vector<uint8_t> request_mac);
+  /// ok for a verified signed message and for an acceptable unsigned one.
+  TsigStatus next(const MessageView& msg, uint64_t now);
+  /// True when no message failed and the last one was signed: the transfer
+  /// may be used only then.
+  bool complete() const { return status_ == TsigStatus::ok && last_signed_; }
+
+  static constexpr int kMaxUnsigned = 99;
+
+ private:
+  const TsigKey* key_;
+  std::vector<uint8_t> prior_mac_;
+  std::vector<uint8_t> unsigned_;
+  int unsigned_count_ = 0;
+  bool first_ = true;
+  bool last_signed_ = false;
+  TsigStatus status_ = TsigStatus::ok;
+};
+
 /// Seconds since the epoch from the system clock (TSIG's notion of now).
 uint64_t tsig_now();
 

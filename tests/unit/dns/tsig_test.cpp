@@ -451,5 +451,128 @@ TEST(Tsig, MalformedTsigRecords) {
   }
 }
 
+// A three-message AXFR response signed by dnspython (Renderer.add_multi_tsig)
+// at time 1700000000 to a query whose MAC is kAxfrRequestMac.
+constexpr const char* kAxfrRequestMac =
+    "cc6f47b0dc7560e944d5176d407e49c80a0d1ac97afff040288a0cdea1ec8bc0";
+const char* const kAxfr[] = {
+    "424284000001000100000001076578616d706c650000fc0001c00c000600010000012c0020026e73c00c04686f"
+    "7374c00c000000010000000200000003000000040000000507746573746b65790000fa00ff00000000003d0b68"
+    "6d61632d7368613235360000006553f100012c0020999cb6d9280d7648f398d2e31a12b506be4ed7688f47a4ba"
+    "97e501fe45011672424200000000",
+    "42428400000000010000000103777777076578616d706c6500000100010000012c0004c000020107746573746b"
+    "65790000fa00ff00000000003d0b686d61632d7368613235360000006553f100012c0020b40653af8c468e1ed0"
+    "71ef609fe89391bd26849b98361dcb85e8899f9f6b8ec8424200000000",
+    "424284000000000100000001076578616d706c6500000600010000012c0020026e73c00c04686f7374c00c0000"
+    "00010000000200000003000000040000000507746573746b65790000fa00ff00000000003d0b686d61632d7368"
+    "613235360000006553f100012c00204af0f16ed8b68f8a735f9fc737a0e6ee315908605fb7c3b5b22d3d72bde3"
+    "c287424200000000",
+};
+
+TEST(TsigStream, VerifiesDnspythonStream) {
+  TsigKey key = make_key(TsigAlgorithm::hmac_sha256);
+  TsigStreamVerifier v(key, hex(kAxfrRequestMac));
+  for (const char* m : kAxfr) {
+    auto wire = hex(m);
+    MessageView mv;
+    ASSERT_EQ(mv.parse(wire), WireError::ok);
+    EXPECT_EQ(v.next(mv, kTime), TsigStatus::ok);
+  }
+  EXPECT_TRUE(v.complete());
+
+  // A change in the middle message fails it and everything after it.
+  TsigStreamVerifier bad(key, hex(kAxfrRequestMac));
+  for (int i = 0; i < 3; ++i) {
+    auto wire = hex(kAxfr[i]);
+    if (i == 1) wire[20] ^= 1;  // a letter of "www"
+    MessageView mv;
+    ASSERT_EQ(mv.parse(wire), WireError::ok);
+    EXPECT_EQ(bad.next(mv, kTime), i == 0 ? TsigStatus::ok : TsigStatus::badsig) << i;
+  }
+  EXPECT_FALSE(bad.complete());
+  // Out of order: the second message cannot be verified as the first.
+  TsigStreamVerifier swapped(key, hex(kAxfrRequestMac));
+  auto wire = hex(kAxfr[1]);
+  MessageView mv;
+  ASSERT_EQ(mv.parse(wire), WireError::ok);
+  EXPECT_EQ(swapped.next(mv, kTime), TsigStatus::badsig);
+}
+
+TEST(TsigStream, SignerMatchesDnspython) {
+  TsigKey key = make_key(TsigAlgorithm::hmac_sha256);
+  TsigStreamSigner signer(key, hex(kAxfrRequestMac));
+  for (const char* m : kAxfr) {
+    std::vector<uint8_t> buf = unsigned_part(hex(m));
+    size_t len = buf.size();
+    buf.resize(1024);
+    auto n = signer.sign(buf, len, kTime);
+    ASSERT_TRUE(n.ok()) << n.message();
+    buf.resize(*n);
+    EXPECT_EQ(hex_encode(buf), m);
+  }
+}
+
+TEST(TsigStream, UnsignedMessagesInBetween) {
+  TsigKey key = make_key(TsigAlgorithm::hmac_sha512, "xfr.");
+  std::vector<uint8_t> request_mac(64, 0x5a);
+  TsigStreamSigner signer(key, request_mac);
+  std::vector<std::vector<uint8_t>> stream;
+  for (int i = 0; i < 5; ++i) {
+    std::vector<uint8_t> buf = hex(kPlainQuery);
+    buf[2] |= 0x80;
+    buf[13] = static_cast<uint8_t>('a' + i);  // make every message different
+    size_t len = buf.size();
+    if (i == 1 || i == 2 || i == 3) {  // three unsigned in a row
+      signer.skip(buf);
+      stream.push_back(buf);
+      continue;
+    }
+    buf.resize(1024);
+    auto n = signer.sign(buf, len, kTime + i);
+    ASSERT_TRUE(n.ok());
+    buf.resize(*n);
+    stream.push_back(buf);
+  }
+  TsigStreamVerifier v(key, request_mac);
+  for (size_t i = 0; i < stream.size(); ++i) {
+    MessageView mv;
+    ASSERT_EQ(mv.parse(stream[i]), WireError::ok);
+    EXPECT_EQ(v.next(mv, kTime), TsigStatus::ok) << i;
+    EXPECT_EQ(v.complete(), i == 0 || i == 4) << i;
+  }
+  // Dropping an unsigned message breaks the next MAC.
+  TsigStreamVerifier dropped(key, request_mac);
+  for (size_t i : {0, 1, 3, 4}) {
+    MessageView mv;
+    ASSERT_EQ(mv.parse(stream[i]), WireError::ok);
+    EXPECT_EQ(dropped.next(mv, kTime), i == 4 ? TsigStatus::badsig : TsigStatus::ok) << i;
+  }
+  // The first message must be signed.
+  TsigStreamVerifier first_unsigned(key, request_mac);
+  MessageView mv;
+  ASSERT_EQ(mv.parse(stream[1]), WireError::ok);
+  EXPECT_EQ(first_unsigned.next(mv, kTime), TsigStatus::unsigned_message);
+  EXPECT_FALSE(first_unsigned.complete());
+}
+
+TEST(TsigStream, AtMost99UnsignedInARow) {
+  TsigKey key = make_key(TsigAlgorithm::hmac_sha256);
+  std::vector<uint8_t> request_mac(32, 1);
+  TsigStreamSigner signer(key, request_mac);
+  std::vector<uint8_t> first = hex(kPlainQuery);
+  size_t len = first.size();
+  first.resize(512);
+  first.resize(*signer.sign(first, len, kTime));
+  TsigStreamVerifier v(key, request_mac);
+  MessageView mv;
+  ASSERT_EQ(mv.parse(first), WireError::ok);
+  ASSERT_EQ(v.next(mv, kTime), TsigStatus::ok);
+  std::vector<uint8_t> plain = hex(kPlainQuery);
+  ASSERT_EQ(mv.parse(plain), WireError::ok);
+  for (int i = 0; i < TsigStreamVerifier::kMaxUnsigned; ++i)
+    ASSERT_EQ(v.next(mv, kTime), TsigStatus::ok) << i;
+  EXPECT_EQ(v.next(mv, kTime), TsigStatus::unsigned_message);
+}
+
 }  // namespace
 }  // namespace namae::dns
