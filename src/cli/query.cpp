@@ -163,6 +163,16 @@ int query_main(std::span<char*> argv) {
     return query_exit::no_reply;
   }
 
+  // RFC 5452 9.1: a reply is for our query only if it echoes our question
+  // (an error reply may carry no question at all).
+  if (msg.header().qdcount > 0 &&
+      (!(msg.qname() == a.name) || msg.qtype() != a.qtype || msg.qclass() != a.qclass)) {
+    std::fprintf(stderr, ";; question section mismatch in reply from %s: got %s/%s/%s\n",
+                 where.c_str(), msg.qname().to_text().c_str(),
+                 dns::type_to_text(msg.qtype()).c_str(), dns::class_to_text(msg.qclass()).c_str());
+    return query_exit::no_reply;
+  }
+
   // TSIG: the reply must be signed with our key over our request's MAC.
   std::string tsig_problem;
   if (a.key) {

@@ -16,6 +16,8 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
 import dns.rrset
 import dns.tsig
 import pytest
@@ -277,6 +279,7 @@ class DnspythonServer(threading.Thread):
     mode "stray": first send a datagram with a wrong ID, then a good reply.
     mode "tc": reply with TC set and no answer (the TCP port stays closed).
     mode "plain": validate the query's TSIG but answer unsigned.
+    mode "mismatch": answer with another question than the one asked.
     """
 
     def __init__(self, mode, keyring=None, reply_keyring=None, keyname=None, addr="127.0.0.1"):
@@ -317,6 +320,9 @@ class DnspythonServer(threading.Thread):
             r.flags |= dns.flags.TC
             self.sock.sendto(r.to_wire(), addr)
             return
+        if self.mode == "mismatch":
+            r.question = [dns.rrset.RRset(dns.name.from_text("other.example."),
+                                          dns.rdataclass.IN, dns.rdatatype.A)]
         r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "A", "192.0.2.7"))
         if self.mode == "plain":
             r.tsig = None  # answer unsigned even though the query was signed
@@ -478,3 +484,15 @@ def test_ipv6_server():
     assert out["footer"]["SERVER"] == f"::1#{srv.port}(::1) (UDP)"
     # -4 leaves no usable address for an IPv6 literal.
     assert r4.returncode == 10 and "couldn't get address" in r4.stderr
+
+
+def test_reply_with_other_question_is_rejected():
+    srv = DnspythonServer("mismatch")
+    srv.start()
+    try:
+        r = namae_query(srv.port, "host.example", "+time=2", "+tries=1")
+    finally:
+        srv.stop()
+    assert srv.errors == []
+    assert r.returncode == 9
+    assert "question section mismatch" in r.stderr and "other.example./A/IN" in r.stderr
