@@ -2,6 +2,10 @@
 
 #include <utility>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace namae::zone {
 
 namespace {
@@ -63,6 +67,11 @@ Result<std::shared_ptr<const ZoneVersion>> load(zonefile::Parser& parser, const 
     report(zonefile::Severity::error, where, line, e.message);
   }
   if (!built) return fail(file + ": zone " + origin.to_text() + ": " + built.message());
+#if defined(__GLIBC__)
+  // The parser's and builder's scratch is freed by now but glibc keeps it in
+  // the heap; hand it back so the resident size is the zone, not the load.
+  malloc_trim(0);
+#endif
   return built;
 }
 

@@ -187,23 +187,25 @@ ZoneVersion::ZoneVersion(const Name& origin, uint16_t rclass, std::vector<NodeRe
 void ZoneVersion::build_index() {
   size_t want = 8;
   while (want < nodes_.size() * 2) want <<= 1;
-  index_.assign(want, Slot{kEmpty, 0});
+  index_.assign(want, 0);
   mask_ = want - 1;
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    uint64_t h = wire_hash(nodes_[i]->owner());
+  for (const auto& n : nodes_) {
+    uint64_t h = wire_hash(n->owner());
+    auto addr = reinterpret_cast<uintptr_t>(n.get());
+    assert((addr & ~kPtrMask) == 0);
     size_t pos = h & mask_;
-    while (index_[pos].index != kEmpty) pos = (pos + 1) & mask_;
-    index_[pos] = Slot{static_cast<uint32_t>(i), static_cast<uint32_t>(h >> 32)};
+    while (index_[pos] != 0) pos = (pos + 1) & mask_;
+    index_[pos] = (h >> 48) << 48 | addr;
   }
 }
 
 const Node* ZoneVersion::find(std::span<const uint8_t> wire, uint64_t hash) const {
-  uint32_t tag = static_cast<uint32_t>(hash >> 32);
+  const uint64_t tag = (hash >> 48) << 48;
   for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
-    const Slot& s = index_[pos];
-    if (s.index == kEmpty) return nullptr;
-    if (s.tag == tag) {
-      const Node* n = nodes_[s.index].get();
+    Slot s = index_[pos];
+    if (s == 0) return nullptr;
+    if ((s & ~kPtrMask) == tag) {
+      const Node* n = reinterpret_cast<const Node*>(static_cast<uintptr_t>(s & kPtrMask));
       if (wire_equal(n->owner(), wire)) return n;
     }
   }

@@ -106,11 +106,12 @@ class ZoneVersion {
   ZoneVersion(const dns::Name& origin, uint16_t rclass, std::vector<NodeRef> nodes);
 
  private:
-  struct Slot {
-    uint32_t index;  // into nodes_, kEmpty if free
-    uint32_t tag;    // high half of the hash, to skip most mismatches without a deref
-  };
-  static constexpr uint32_t kEmpty = 0xffffffffu;
+  // One index slot: the node's address in the low 48 bits (x86-64 and
+  // AArch64 user space) and 16 bits of its hash above them, so a probe costs
+  // one cache miss for the slot and one for the node, and most mismatches
+  // are skipped without touching the node. 0 = free.
+  using Slot = uint64_t;
+  static constexpr uint64_t kPtrMask = (uint64_t{1} << 48) - 1;
 
   const Node* find(std::span<const uint8_t> wire, uint64_t hash) const;
   const Node* find_hashed(const dns::Name& name, size_t strip, uint64_t hash) const;
