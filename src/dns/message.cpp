@@ -75,6 +75,17 @@ inline bool name_is_root(const uint8_t* m, size_t pos) {
 }  // namespace
 
 WireError MessageView::parse(std::span<const uint8_t> msg) {
+  WireError e = parse_all(msg);
+  if (e != WireError::ok) {
+    // Make accidental use of a rejected message harmless: nothing to walk.
+    header_.qdcount = header_.ancount = header_.nscount = header_.arcount = 0;
+    msg_ = {};
+    sections_ = {};
+  }
+  return e;
+}
+
+WireError MessageView::parse_all(std::span<const uint8_t> msg) {
   msg_ = msg;
   edns_ = Edns{};
   tsig_ = RecordView{};
@@ -107,9 +118,6 @@ WireError MessageView::parse(std::span<const uint8_t> msg) {
     sections_[s] = pos;
     const uint32_t count = counts[s - 1];
     for (uint32_t i = 0; i < count; ++i) {
-      // Nothing may follow a TSIG; it is only accepted as the last record of
-      // the last section, so any record seen here after one is misplaced.
-      if (tsig_offset_ != 0) return WireError::bad_tsig;
       const size_t owner = pos;
       size_t next = 0;
       WireError e = skip_name(msg, pos, next);
@@ -137,13 +145,20 @@ WireError MessageView::parse(std::span<const uint8_t> msg) {
         edns_.options = options;
       } else {
         if (type == rrtype::TSIG) {
-          // RFC 8945 5.1: exactly one, the last record of additional, class ANY.
+          // RFC 8945 5.1: exactly one, the last record of additional, class
+          // ANY. Being last in the last section also rules out a second one.
           if (s != 3 || i + 1 != count || rclass != rrclass::ANY) return WireError::bad_tsig;
           tsig_offset_ = owner;
           tsig_ = RecordView{Section::additional, owner, rd, type, rclass, ttl, rdlength};
         }
-        e = rdata::check(type, msg, rd, rdlength);
-        if (e != WireError::ok) return e;
+        // RFC 2136 2.4/2.5: UPDATE prerequisites and deletions carry empty
+        // rdata for any type (class ANY/NONE); BIND accepts empty rdata in
+        // every UPDATE record and leaves the meaning to the update engine.
+        const bool empty_update = rdlength == 0 && header_.opcode == opcode::UPDATE;
+        if (!empty_update) {
+          e = rdata::check(type, msg, rd, rdlength);
+          if (e != WireError::ok) return e;
+        }
       }
       pos = rd + rdlength;
     }

@@ -60,7 +60,9 @@ struct RecordView {
 /// afterwards cannot fail. Holds only a span of the caller's buffer.
 class MessageView {
  public:
-  /// Parse and validate `msg`. On error the view must not be used.
+  /// Parse and validate `msg`. On error the view must not be used (its
+  /// counts are zeroed so a walk finds nothing). Empty rdata is accepted only
+  /// in UPDATE messages (RFC 2136 prerequisites and deletions).
   WireError parse(std::span<const uint8_t> msg);
 
   std::span<const uint8_t> data() const { return msg_; }
@@ -115,6 +117,8 @@ class MessageView {
   }
 
  private:
+  WireError parse_all(std::span<const uint8_t> msg);
+
   std::span<const uint8_t> msg_;
   Header header_;
   Name qname_;

@@ -64,6 +64,11 @@ void collect(const MessageView& v, std::vector<Question>& qs, std::vector<Record
       ++n;
       if (rr.section != s) mismatch("record section");
       Record r{s, v.owner(rr), rr.type, rr.rclass, rr.ttl, {}};
+      // Empty rdata in UPDATE (RFC 2136 deletions/prerequisites) has no layout.
+      if (rr.rdlength == 0 && v.header().opcode == opcode::UPDATE) {
+        rs.push_back(std::move(r));
+        continue;
+      }
       WireError e = rdata::decode(rr.type, v.data(), rr.rdata_offset, rr.rdlength, r.rdata);
       if (e != WireError::ok) {
         std::fprintf(stderr, "type %u: check passed but decode failed: %s\n", rr.type,

@@ -868,6 +868,47 @@ TEST(MessageView, DnspythonTsig) {
   EXPECT_EQ(parse(bad), WireError::bad_tsig);
 }
 
+// UpdateMessage('example.com.'): present x, absent y AAAA, delete host A,
+// delete host2, delete host3 A 192.0.2.1, add new 300 A 192.0.2.9.
+constexpr const char* kPyUpdate =
+    "515028000001000200040000076578616d706c6503636f6d00000600010178c00c00ff00ff00000000000001"
+    "79c00c001c00fe00000000000004686f7374c00c000100ff00000000000005686f737432c00c00ff00ff0000"
+    "0000000005686f737433c00c000100fe000000000004c0000201036e6577c00c000100010000012c0004c000"
+    "0209";
+
+TEST(MessageView, DnspythonUpdateWithEmptyRdata) {
+  auto m = hex(kPyUpdate);
+  MessageView v;
+  ASSERT_EQ(v.parse(m), WireError::ok);
+  EXPECT_EQ(v.header().opcode, opcode::UPDATE);
+  EXPECT_EQ(v.qname().to_text(), "example.com.");  // the zone section
+  EXPECT_EQ(v.qtype(), rrtype::SOA);
+  EXPECT_EQ(v.count(Section::answer), 2);     // prerequisites
+  EXPECT_EQ(v.count(Section::authority), 4);  // updates
+  auto c = v.records(Section::authority);
+  RecordView rr;
+  ASSERT_TRUE(c.next(rr));
+  EXPECT_EQ(v.owner(rr).to_text(), "host.example.com.");
+  EXPECT_EQ(rr.type, rrtype::A);
+  EXPECT_EQ(rr.rclass, rrclass::ANY);
+  EXPECT_EQ(rr.rdlength, 0);
+  // The same empty A record outside UPDATE is malformed.
+  auto q = m;
+  q[2] = 0x00;  // opcode QUERY
+  EXPECT_EQ(parse(q), WireError::bad_rdata);
+}
+
+TEST(MessageView, RejectedMessageWalksNothing) {
+  auto m = header(1, 1, 0, 0);
+  question(m);
+  a_record(m, 3);
+  MessageView v;
+  ASSERT_NE(v.parse(m), WireError::ok);
+  RecordView rr;
+  EXPECT_FALSE(v.records(Section::answer).next(rr));
+  EXPECT_FALSE(v.records(Section::question).next(rr));
+}
+
 TEST(MessageView, ReuseResetsState) {
   MessageView v;
   ASSERT_EQ(v.parse(hex(kPyTsig)), WireError::ok);
