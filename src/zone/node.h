@@ -165,7 +165,7 @@ class Node {
   uint8_t owner_len_ = 0;
   uint8_t labels_ = 0;
   uint16_t rrset_count_ = 0;
-  uint16_t reserved_ = 0;
+  [[maybe_unused]] uint16_t reserved_ = 0;  // keeps the header at 16 octets
   uint32_t size_ = 0;  // octets after the header
 };
 static_assert(sizeof(Node) == 16);
