@@ -246,12 +246,24 @@ std::string edns_option_to_text(const EdnsOption& opt) {
   // Unknown option, or a known one whose data does not fit its layout:
   // dig's generic form under the option's name.
   switch (opt.code) {
-    case edns_option::UPDATE_LEASE: out = "UPDATE-LEASE:"; break;
-    case edns_option::CLIENT_SUBNET: out = "CLIENT-SUBNET:"; break;
-    case edns_option::EXPIRE: out = "EXPIRE:"; break;
-    case edns_option::TCP_KEEPALIVE: out = "TCP KEEPALIVE:"; break;
-    case edns_option::EDE: out = "EDE:"; break;
-    default: out = "OPT=" + std::to_string(opt.code) + ":"; break;
+    case edns_option::UPDATE_LEASE:
+      out = "UPDATE-LEASE:";
+      break;
+    case edns_option::CLIENT_SUBNET:
+      out = "CLIENT-SUBNET:";
+      break;
+    case edns_option::EXPIRE:
+      out = "EXPIRE:";
+      break;
+    case edns_option::TCP_KEEPALIVE:
+      out = "TCP KEEPALIVE:";
+      break;
+    case edns_option::EDE:
+      out = "EDE:";
+      break;
+    default:
+      out = "OPT=" + std::to_string(opt.code) + ":";
+      break;
   }
   if (!d.empty()) append_hex_and_text(out, d);
   return out;

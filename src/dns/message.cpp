@@ -35,8 +35,8 @@ void Header::write(uint8_t* p) const {
   put_u16(p, id);
   p[2] = static_cast<uint8_t>((qr ? 0x80 : 0) | (opcode & 0x0f) << 3 | (aa ? 0x04 : 0) |
                               (tc ? 0x02 : 0) | (rd ? 0x01 : 0));
-  p[3] = static_cast<uint8_t>((ra ? 0x80 : 0) | (z ? 0x40 : 0) | (ad ? 0x20 : 0) |
-                              (cd ? 0x10 : 0) | (rcode & 0x0f));
+  p[3] = static_cast<uint8_t>((ra ? 0x80 : 0) | (z ? 0x40 : 0) | (ad ? 0x20 : 0) | (cd ? 0x10 : 0) |
+                              (rcode & 0x0f));
   put_u16(p + 4, qdcount);
   put_u16(p + 6, ancount);
   put_u16(p + 8, nscount);
@@ -45,10 +45,14 @@ void Header::write(uint8_t* p) const {
 
 const char* section_name(Section s) {
   switch (s) {
-    case Section::question: return "QUESTION";
-    case Section::answer: return "ANSWER";
-    case Section::authority: return "AUTHORITY";
-    case Section::additional: return "ADDITIONAL";
+    case Section::question:
+      return "QUESTION";
+    case Section::answer:
+      return "ANSWER";
+    case Section::authority:
+      return "AUTHORITY";
+    case Section::additional:
+      return "ADDITIONAL";
   }
   return "?";
 }
@@ -384,8 +388,7 @@ void MessageBuilder::rollback(const Mark& m) {
 
 bool MessageBuilder::add_opt(const Edns& edns) {
   const size_t need = 11 + edns.options.size();
-  if (edns.options.size() > 0xffff || size_ + need > limit_ || counts_[3] == 0xffff)
-    return false;
+  if (edns.options.size() > 0xffff || size_ + need > limit_ || counts_[3] == 0xffff) return false;
   section_ = Section::additional;
   uint8_t* p = buf_.data() + size_;
   p[0] = 0;  // root owner

@@ -55,7 +55,8 @@ void collect(const MessageView& v, std::vector<Question>& qs, std::vector<Record
   RecordView rr;
   while (qc.next(rr)) qs.push_back({v.owner(rr), rr.type, rr.rclass});
   if (qs.size() != v.header().qdcount) mismatch("question count");
-  if (!qs.empty() && !(qs[0].name == v.qname() && qs[0].name.wire_length() == v.qname().wire_length()))
+  if (!qs.empty() &&
+      !(qs[0].name == v.qname() && qs[0].name.wire_length() == v.qname().wire_length()))
     mismatch("qname");
   for (Section s : {Section::answer, Section::authority, Section::additional}) {
     auto c = v.records(s);
@@ -145,8 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   collect(w, qs2, rs2);
   if (qs.size() != qs2.size() || rs.size() != rs2.size()) mismatch("counts");
   for (size_t i = 0; i < qs.size(); ++i)
-    if (!(qs[i].name == qs2[i].name) || qs[i].type != qs2[i].type ||
-        qs[i].rclass != qs2[i].rclass)
+    if (!(qs[i].name == qs2[i].name) || qs[i].type != qs2[i].type || qs[i].rclass != qs2[i].rclass)
       mismatch("question");
   for (size_t i = 0; i < rs.size(); ++i) {
     const Record &a = rs[i], &c = rs2[i];

@@ -133,8 +133,7 @@ TEST(Edns, TextLikeDig) {
   EXPECT_EQ(text(65001, "414243"), "OPT=65001: 41 42 43 (\"ABC\")");
   // UPDATE-LEASE (dig 9.18 shows it generically; namae names it).
   EXPECT_EQ(text(2, "00000e10"), "UPDATE-LEASE: 3600 (1 hour)");
-  EXPECT_EQ(text(2, "00000e1000015180"),
-            "UPDATE-LEASE: 3600 (1 hour), KEY-LEASE: 86400 (1 day)");
+  EXPECT_EQ(text(2, "00000e1000015180"), "UPDATE-LEASE: 3600 (1 hour), KEY-LEASE: 86400 (1 day)");
   EXPECT_EQ(text(2, "0e10"), "UPDATE-LEASE: 0e 10 (\"..\")");
 }
 

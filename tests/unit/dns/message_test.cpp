@@ -138,7 +138,8 @@ TEST(MessageBuilder, CompressionMatchesHandComputedBytes) {
   ASSERT_TRUE(
       b.add_record(N("example.com."), rrtype::NS, rrclass::IN, 3600, rd_name("ns1.example.com.")));
   b.begin(Section::additional);
-  ASSERT_TRUE(b.add_record(N("ns1.example.com."), rrtype::A, rrclass::IN, 3600, rd_a(192, 0, 2, 53)));
+  ASSERT_TRUE(
+      b.add_record(N("ns1.example.com."), rrtype::A, rrclass::IN, 3600, rd_a(192, 0, 2, 53)));
   size_t len = b.finish();
 
   std::vector<uint8_t> want = bytes({0x12, 0x34, 0x80, 0x00, 0, 1, 0, 1, 0, 1, 0, 1});
@@ -220,7 +221,8 @@ TEST(MessageBuilder, RdataNamesCompressedOnlyForRfc1035Types) {
   ASSERT_TRUE(b.add_record(N("_dns._udp.example.com."), rrtype::SRV, rrclass::IN, 60, srv));
   size_t owner_len = 5 + 5 + 2;  // "_dns" "_udp" pointer
   EXPECT_EQ(b.size() - before, owner_len + 10 + srv.size());
-  EXPECT_EQ(std::vector<uint8_t>(buf.begin() + before + owner_len + 10, buf.begin() + b.size()), srv);
+  EXPECT_EQ(std::vector<uint8_t>(buf.begin() + before + owner_len + 10, buf.begin() + b.size()),
+            srv);
   size_t len = b.finish();
 
   MessageView v;
@@ -460,8 +462,9 @@ TEST(MessageBuilder, EdnsBothWaysWithExtendedRcode) {
   size_t len = b.finish();
   // OPT at the end: root, type 41, class 1232, TTL 01 00 81 23, rdlength.
   size_t opt_at = len - 11 - opts.size();
-  EXPECT_EQ(std::vector<uint8_t>(buf.begin() + opt_at, buf.begin() + opt_at + 11),
-            bytes({0, 0, 41, 0x04, 0xd0, 0x01, 0x00, 0x81, 0x23, 0, static_cast<int>(opts.size())}));
+  EXPECT_EQ(
+      std::vector<uint8_t>(buf.begin() + opt_at, buf.begin() + opt_at + 11),
+      bytes({0, 0, 41, 0x04, 0xd0, 0x01, 0x00, 0x81, 0x23, 0, static_cast<int>(opts.size())}));
 
   MessageView v;
   ASSERT_EQ(v.parse(std::span<const uint8_t>(buf.data(), len)), WireError::ok);
