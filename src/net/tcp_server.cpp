@@ -73,6 +73,8 @@ struct TcpServer::Loop {
   std::thread thread;
   std::unordered_map<int, std::unique_ptr<Conn>> conns;
   std::list<Conn*> lru;  // front: least recent progress
+  std::vector<int> paused_listeners;  // taken out of epoll after EMFILE
+  uint64_t resume_listeners_at = 0;
   std::vector<uint8_t> scratch = std::vector<uint8_t>(kFrameMax);
 
   void run();
@@ -174,11 +176,11 @@ void TcpServer::Loop::run() {
   epoll_event events[128];
   for (;;) {
     // Sleep until the oldest connection would expire (at most a second).
-    int wait_ms = 1000;
+    int wait_ms = paused_listeners.empty() ? 1000 : 100;
     if (!lru.empty()) {
       uint64_t now = now_ns();
       uint64_t deadline = lru.front()->last_progress + timeout_ns;
-      wait_ms = deadline <= now ? 0 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000000 + 1, 1000));
+      wait_ms = deadline <= now ? 0 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000000 + 1, static_cast<uint64_t>(wait_ms)));
     }
     int n = epoll_wait(epfd, events, 128, wait_ms);
     if (n < 0 && errno != EINTR) return;
@@ -197,7 +199,19 @@ void TcpServer::Loop::run() {
       if (it != conns.end()) on_event(*it->second, events[i].events);
     }
     handler->end_batch();
-    expire(now_ns());
+    uint64_t now = now_ns();
+    expire(now);
+    if (!paused_listeners.empty() && now >= resume_listeners_at) {
+      for (int lfd : paused_listeners) {
+        size_t k = 0;
+        while (k < listeners.size() && listeners[k] != lfd) ++k;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = kListenTag | k;
+        epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+      }
+      paused_listeners.clear();
+    }
   }
 }
 
@@ -206,7 +220,16 @@ void TcpServer::Loop::accept_all(int lfd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE...) we retry on the next event
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: a level-triggered listener would spin. Stop
+        // watching it for a moment; expire() may free descriptors meanwhile.
+        epoll_ctl(epfd, EPOLL_CTL_DEL, lfd, nullptr);
+        paused_listeners.push_back(lfd);
+        resume_listeners_at = now_ns() + 100 * 1000000ull;
+      }
+      return;  // EAGAIN, or a transient error retried on the next event
+    }
     auto& m = server->metrics_;
     if (conns.size() >= max_connections) {
       // At the limit: make room by dropping the connection that has gone

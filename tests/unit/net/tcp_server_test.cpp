@@ -1,7 +1,10 @@
 #include "net/tcp_server.h"
 
 #include <gtest/gtest.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <thread>
@@ -224,6 +227,69 @@ TEST_F(TcpFixture, ServesIpv6AndSeveralWorkers) {
     EXPECT_EQ(id_of(read_frame(fd)), i);
     close(fd);
   }
+}
+
+int open_fds_max() {
+  int top = 0;
+  DIR* d = opendir("/proc/self/fd");
+  int own = dirfd(d);
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.' && std::atoi(e->d_name) != own) top = std::max(top, std::atoi(e->d_name));
+  closedir(d);
+  return top;
+}
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+TEST_F(TcpFixture, OutOfDescriptorsDoesNotSpinAndRecovers) {
+  start();
+  rlimit saved{};
+  getrlimit(RLIMIT_NOFILE, &saved);
+  struct Restore {
+    rlimit r;
+    ~Restore() { setrlimit(RLIMIT_NOFILE, &r); }
+  } restore{saved};
+  // b's socket exists before the limit drops; then there is room for client a
+  // and its accepted socket only, so accepting b fails with EMFILE.
+  int b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{3, 0};
+  setsockopt(b, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // RLIMIT_NOFILE bounds descriptor numbers: fill the holes below the highest
+  // open one so the next two descriptors are exactly the last two allowed.
+  int top = open_fds_max();
+  std::vector<int> fillers;
+  for (;;) {
+    int x = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (x > top) {
+      close(x);
+      break;
+    }
+    fillers.push_back(x);
+  }
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(top + 1 + 2);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  int a = tcp_connect(addr(), 3000);
+  ASSERT_GE(a, 0);
+  auto f = frame(make_query(1));
+  ASSERT_EQ(write(a, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  ASSERT_FALSE(read_frame(a).empty());
+  ASSERT_EQ(connect(b, reinterpret_cast<const sockaddr*>(&addr().addr), addr().len), 0);  // kernel backlog
+  double cpu0 = cpu_seconds();
+  std::this_thread::sleep_for(400ms);
+  EXPECT_LT(cpu_seconds() - cpu0, 0.2);  // not spinning on a listener it cannot accept from
+  close(a);  // frees the server's descriptor for a
+  f = frame(make_query(2));
+  ASSERT_EQ(write(b, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+  auto r = read_frame(b);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(id_of(r), 2);
+  close(b);
+  for (int x : fillers) close(x);
 }
 
 TEST_F(TcpFixture, StopClosesOpenConnections) {
