@@ -215,6 +215,7 @@ void build_zone(LoadedZone& z, std::vector<Record> input) {
   // contiguous, so the current delegation is a single name).
   const auto& rs = z.records;
   std::optional<Name> cut;  // delegation point or DNAME owner we are below
+  bool cut_is_dname = false; // below a DNAME even addresses are occluded (no glue)
   size_t soa_count = 0;
   bool apex_ns = false;
   const std::string zone = zone_label(origin);
@@ -257,14 +258,22 @@ void build_zone(LoadedZone& z, std::vector<Record> input) {
     }
     (void)has_soa;
     if (apex && has_ns) apex_ns = true;
-    if (cnames > 1) add(z, Severity::error, rs[i], owner.to_text() + ": multiple CNAME records");
-    if (dnames > 1) add(z, Severity::error, rs[i], owner.to_text() + ": multiple DNAME records");
+    // Point at the record that broke the rule: the last CNAME/DNAME in file order.
+    auto last_of = [&](uint16_t type) -> const Record& {
+      size_t best = i;
+      uint32_t line = 0;
+      for (size_t k = i; k < j; ++k)
+        if (rs[k].type == type && rs[k].line >= line) best = k, line = rs[k].line;
+      return rs[best];
+    };
+    if (cnames > 1) add(z, Severity::error, last_of(rrtype::CNAME), owner.to_text() + ": multiple CNAME records");
+    if (dnames > 1) add(z, Severity::error, last_of(rrtype::DNAME), owner.to_text() + ": multiple DNAME records");
     if (cnames > 0 && others > 0)
-      add(z, Severity::error, rs[i], owner.to_text() + ": CNAME and other data");
+      add(z, Severity::error, last_of(rrtype::CNAME), owner.to_text() + ": CNAME and other data");
 
     if (cut && !owner.is_subdomain_of(*cut)) cut.reset();
     if (cut && owner != *cut) {
-      if (has_nonglue)
+      if (has_nonglue || cut_is_dname)
         add(z, Severity::warning, rs[i],
             owner.to_text() + ": data below the delegation/DNAME at " + cut->to_text() +
                 " is occluded (only address glue belongs there)");
@@ -273,6 +282,7 @@ void build_zone(LoadedZone& z, std::vector<Record> input) {
         add(z, Severity::warning, rs[i],
             owner.to_text() + ": data at a delegation point other than NS/DS/glue is occluded");
       cut = owner;
+      cut_is_dname = !has_ns;
     }
     i = j;
   }
