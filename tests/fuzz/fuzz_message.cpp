@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "dns/edns.h"
 #include "dns/message.h"
 #include "dns/rdata.h"
 
@@ -90,6 +91,68 @@ void collect(const MessageView& v, std::vector<Question>& qs, std::vector<Record
   }
 }
 
+// Exercise the EDNS option helpers on whatever options arrived.
+void walk_options(const Edns& e) {
+  auto c = e.option_cursor();
+  EdnsOption o;
+  size_t total = 0;
+  while (c.next(o)) {
+    total += 4 + o.data.size();
+    if (edns_option_to_text(o).empty()) mismatch("empty option text");
+    if (auto l = parse_update_lease(o.data)) {
+      if (encode_update_lease(*l).size() != o.data.size()) mismatch("UPDATE-LEASE re-encode");
+    }
+    if (auto ck = parse_cookie(o.data)) {
+      if (ck->client.size() + ck->server.size() != o.data.size()) mismatch("cookie split");
+    }
+  }
+  if (total != e.options.size()) mismatch("option walk stopped early");
+}
+
+// Re-encode into a buffer too small for everything: records go in one at a
+// time until one does not fit (which must leave the builder unchanged), and
+// what was written must parse as exactly that prefix of the message.
+void truncated_rebuild(const MessageView& v, const std::vector<Question>& qs,
+                       const std::vector<Record>& rs, size_t limit) {
+  static std::vector<uint8_t> buf(kMaxMessage);
+  MessageBuilder b(buf, limit);
+  b.header() = v.header();
+  for (const auto& q : qs)
+    if (!b.add_question(q.name, q.type, q.rclass)) return;
+  size_t kept = 0;
+  for (const auto& r : rs) {
+    if (r.type == rrtype::OPT || r.type == rrtype::TSIG) break;
+    b.begin(r.section);
+    auto m = b.mark();
+    if (!b.add_record(r.owner, r.type, r.rclass, r.ttl, r.rdata)) {
+      if (b.size() != m.size || b.mark().compression_entries != m.compression_entries)
+        mismatch("failed add_record changed the builder");
+      b.set_truncated();
+      break;
+    }
+    if (b.size() > limit) mismatch("builder exceeded its limit");
+    ++kept;
+  }
+  size_t len = b.finish();
+  MessageView w;
+  WireError e = w.parse(std::span<const uint8_t>(buf.data(), len));
+  if (e != WireError::ok) {
+    std::fprintf(stderr, "truncated re-encoding does not parse: %s\n", wire_error_text(e));
+    std::abort();
+  }
+  size_t i = 0;
+  for (Section s : {Section::answer, Section::authority, Section::additional}) {
+    auto c = w.records(s);
+    RecordView rr;
+    while (c.next(rr)) {
+      if (i >= kept || rs[i].section != s || rr.type != rs[i].type || !(w.owner(rr) == rs[i].owner))
+        mismatch("truncated prefix");
+      ++i;
+    }
+  }
+  if (i != kept) mismatch("truncated prefix length");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -99,6 +162,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Question> qs;
   std::vector<Record> rs;
   collect(v, qs, rs);
+  walk_options(v.edns());
+  truncated_rebuild(v, qs, rs, kHeaderSize + size / 2);
 
   // Re-encode. A message can legitimately grow past 64 KiB when re-encoded
   // (its pointers may have reached places our table does not use); that is
