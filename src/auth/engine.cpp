@@ -311,11 +311,10 @@ AuthEngine::End AuthEngine::resolve(MessageBuilder& b, const zone::ZoneSet& zone
         RRsetView s;
         bool any = false;
         while (c.next(s)) {
-          if (!tcp && s.type() == rrtype::RRSIG) continue;
+          if (s.type() == rrtype::RRSIG) continue;
           if (!add_rrset(b, cur, s, rclass)) return End::truncated;
-          note_extra(z, s);
           any = true;
-          if (!tcp) break;  // RFC 8482 4.1: one RRset is a complete answer over UDP
+          break;  // RFC 8482 4.1: one RRset is a complete answer (NSD, Knot)
         }
         // Like NSD and BIND: the ANY answer alone, no authority or additional.
         return any ? End::done : End::nodata;

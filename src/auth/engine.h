@@ -5,8 +5,8 @@
 // is written straight into the transport's buffer (MessageBuilder).
 //
 // Choices where servers differ (docs/auth.md lists them for the differential test):
-//  - ANY (RFC 8482): over UDP one RRset of the name (the first in type order,
-//    as Knot does); over TCP all of them (as NSD and BIND do).
+//  - ANY (RFC 8482): one RRset of the name, the first in zone-file order, over
+//    UDP and TCP alike (as NSD and Knot do; BIND sends them all).
 //  - AXFR/IXFR: FORMERR over UDP (as BIND); over TCP handed to the transfer
 //    handler if one is set, else NOTIMP.
 //  - A CNAME chain is followed across every zone in the snapshot, at most
@@ -64,7 +64,7 @@ class AuthEngine : public net::QueryHandler {
                 const net::Peer& peer) override;
 
   /// Answer `query` from `zones` directly (tests, tools). `tcp` selects the
-  /// transport rules (size limit, ANY, AXFR).
+  /// transport rules (size limit, AXFR).
   size_t answer(const zone::ZoneSet& zones, std::span<const uint8_t> query,
                 std::span<uint8_t> response, bool tcp);
 

@@ -142,8 +142,6 @@ NodeRef NodeWriter::finish() {
 }
 
 NodeRef Node::make(std::span<const uint8_t> owner, std::vector<RRsetData> rrsets) {
-  std::sort(rrsets.begin(), rrsets.end(),
-            [](const RRsetData& a, const RRsetData& b) { return a.type < b.type; });
   size_t bytes = 0;
   for (const auto& s : rrsets) {
     bytes += RRsetView::kHeader;

@@ -2,7 +2,7 @@
 // immutable heap block shared between zone versions by an intrusive count.
 //
 // Layout (host byte order, read with memcpy):
-//   Node header (16 octets) | owner wire | RRset* in ascending type order
+//   Node header (16 octets) | owner wire | RRset* in first-seen order
 //   RRset: type u16 | count u16 | ttl u32 | bytes u32 | (rdlen u16 | rdata)*
 // One allocation per name keeps a 1M-record zone near 60 octets per simple
 // record, and lets the next version share every node an update did not touch.
@@ -122,7 +122,7 @@ class Node {
     return {};
   }
 
-  /// Walks all RRsets in type order.
+  /// Walks all RRsets in stored (first-seen) order.
   class Cursor {
    public:
     Cursor(const uint8_t* p, uint16_t left) : p_(p), left_(left) {}
@@ -144,7 +144,7 @@ class Node {
   /// Decode into mutable form (for applying a diff).
   std::vector<RRsetData> to_data() const;
 
-  /// A node holding `rrsets` (sorted by type here; each must be non-empty).
+  /// A node holding `rrsets` in the given order (each must be non-empty).
   static NodeRef make(std::span<const uint8_t> owner, std::vector<RRsetData> rrsets);
   /// An empty non-terminal.
   static NodeRef make_empty(std::span<const uint8_t> owner);

@@ -474,15 +474,14 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneBuilder::build() {
   const uint8_t* base = stage_.data();
   std::stable_sort(offsets_.begin(), offsets_.end(), [base](uint64_t a, uint64_t b) {
     Staged x = decode(base + a), y = decode(base + b);
-    int c = x.key.compare(y.key);
-    if (c != 0) return c < 0;
-    return x.type < y.type;
+    return x.key < y.key;  // stable: file order within a name
   });
 
   std::vector<NodeRef> nodes;
   std::vector<Staged> recs;      // one node's records (scratch)
   std::vector<size_t> keep;      // indices into recs that survive deduplication
   std::vector<TypeCount> types;  // per-node type census
+  std::vector<uint16_t> type_order;  // per-node types in first-seen order
   std::unordered_set<std::span<const uint8_t>, SpanHash, SpanEq> seen;
   bool have_apex = false;
   std::string origin_key = origin_.lookup_key();
@@ -495,6 +494,19 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneBuilder::build() {
       Staged s = decode(base + offsets_[j]);
       if (s.key != recs.front().key) break;
       recs.push_back(s);
+    }
+    // RRsets keep the order in which their types first appear in the input
+    // (NSD does the same, and ANY answers with the first one).
+    type_order.clear();
+    for (const auto& r : recs)
+      if (std::find(type_order.begin(), type_order.end(), r.type) == type_order.end())
+        type_order.push_back(r.type);
+    if (type_order.size() > 1) {
+      auto rank = [&](uint16_t t) {
+        return std::find(type_order.begin(), type_order.end(), t) - type_order.begin();
+      };
+      std::stable_sort(recs.begin(), recs.end(),
+                       [&](const Staged& x, const Staged& y) { return rank(x.type) < rank(y.type); });
     }
     bool apex = recs.front().key == origin_key;
     if (apex) have_apex = true;

@@ -89,7 +89,7 @@ class ZoneVersion {
   /// Index of the last node whose name sorts at or before `name` (canonical order).
   size_t predecessor(const dns::Name& name) const;
 
-  /// All records in canonical order (RRsets in type order), for dumps and AXFR.
+  /// All records in canonical order (RRsets in stored order), for dumps and AXFR.
   std::vector<ZoneRecord> records() const;
 
   /// The next version: this one with `diff` applied and validated as a whole

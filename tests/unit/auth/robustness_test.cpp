@@ -121,6 +121,7 @@ TEST(AuthRobustness, SnapshotSwapsWhileAnswering) {
     }
   };
   std::thread t1(reader), t2(reader);
+  while (good.load() == 0 && bad.load() == 0) std::this_thread::yield();
   auto cur = v1;
   for (int i = 0; i < 300; ++i) {
     zone::ZoneDiff d;
@@ -128,6 +129,8 @@ TEST(AuthRobustness, SnapshotSwapsWhileAnswering) {
     cur = *cur->apply(d);
     holder.publish(std::make_shared<const zone::ZoneSet>(std::vector{cur}));
   }
+  size_t seen = good.load();
+  while (good.load() < seen + 1000 && bad.load() == 0) std::this_thread::yield();
   stop = true;
   t1.join();
   t2.join();
