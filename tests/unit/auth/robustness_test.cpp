@@ -148,3 +148,25 @@ TEST(AuthRobustness, NoZonesMeansRefused) {
 
 }  // namespace
 }  // namespace namae::auth::authtest
+
+namespace namae::auth::authtest {
+namespace {
+
+TEST(AuthMetrics, CountsQueriesPerZone) {
+  net::MetricsRegistry registry;
+  net::WorkerMetrics* worker = registry.add_worker();
+  zone::ZoneSetHolder holder(std::make_shared<const zone::ZoneSet>(std::vector{
+      make_zone("example.com", kZone), make_zone("example.net", kZone)}));
+  AuthEngine e(holder, {}, worker);
+  std::vector<uint8_t> out(512);
+  net::Peer peer;
+  for (const char* n : {"www.example.com", "nope.example.com", "www.example.net", "x.org"})
+    e.handle(make_query(n, dns::rrtype::A), out, peer);
+  std::string text = registry.render();
+  EXPECT_NE(text.find("namae_zone_queries_total{zone=\"example.com\"} 2"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("namae_zone_queries_total{zone=\"example.net\"} 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace namae::auth::authtest
