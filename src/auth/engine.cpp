@@ -79,6 +79,10 @@ void AuthEngine::refresh() {
 
 void AuthEngine::begin_batch() { refresh(); }
 
+void AuthEngine::end_batch() {
+  if (holder_.generation() != gen_) refresh();
+}
+
 size_t AuthEngine::handle(std::span<const uint8_t> query, std::span<uint8_t> response,
                           const net::Peer& peer) {
   // One relaxed-cost load per query; the snapshot is re-taken only after a

@@ -60,6 +60,8 @@ class AuthEngine : public net::QueryHandler {
                       net::WorkerMetrics* metrics = nullptr);
 
   void begin_batch() override;
+  /// Lets go of a replaced snapshot right after the batch, not at the next one.
+  void end_batch() override;
   size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response,
                 const net::Peer& peer) override;
 
