@@ -194,6 +194,7 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
   h.aa = qclass == dns::rrclass::IN;
   n_extras_ = 0;
   n_added_ = 0;
+  n_answered_ = 0;
 
   const Node* cut = nullptr;
   uint16_t rc = rcode::NOERROR;
@@ -213,6 +214,10 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
           if (add_rrset(b, last->origin(), ns, last->rclass())) note_extra(last, ns);
         }
       }
+      b.begin(Section::additional);
+      if (!opts_.minimal_responses) add_extras(b);
+      break;
+    case End::any:
       b.begin(Section::additional);
       if (!opts_.minimal_responses) add_extras(b);
       break;
@@ -241,7 +246,8 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
 }
 
 bool AuthEngine::add_rrset(MessageBuilder& b, const Name& owner, const RRsetView& set,
-                           uint16_t rclass) {
+                           uint16_t rclass, bool answer) {
+  if (answer && n_answered_ < answered_.size()) answered_[n_answered_++] = set;
   auto m = b.mark();
   auto c = set.rdatas();
   std::span<const uint8_t> rd;
@@ -281,7 +287,7 @@ AuthEngine::End AuthEngine::resolve(MessageBuilder& b, const zone::ZoneSet& zone
       // RFC 6672 5.3.2: the DNAME, then a CNAME synthesized with its TTL.
       RRsetView d = r.node->find(rrtype::DNAME);
       Name owner = r.node->owner_name();
-      if (!add_rrset(b, owner, d, rclass)) return End::truncated;
+      if (!add_rrset(b, owner, d, rclass, true)) return End::truncated;
       auto target = d.first();
       size_t keep = zone::label_offset(cur, cur.label_count() - owner.label_count());
       if (keep + target.size() > Name::kMaxWire) {
@@ -295,7 +301,7 @@ AuthEngine::End AuthEngine::resolve(MessageBuilder& b, const zone::ZoneSet& zone
       if (!synth) return End::done;
       next = *synth;
       if (!b.add_record(cur, rrtype::CNAME, rclass, d.ttl(), next.wire())) return End::truncated;
-      if (qtype == rrtype::CNAME) return End::positive;
+      if (qtype == rrtype::CNAME) return End::done;  // as NSD: no authority here
       next_src = &next;
     } else {
       const Node* node = nullptr;
@@ -316,22 +322,23 @@ AuthEngine::End AuthEngine::resolve(MessageBuilder& b, const zone::ZoneSet& zone
         bool any = false;
         while (c.next(s)) {
           if (s.type() == rrtype::RRSIG) continue;
-          if (!add_rrset(b, cur, s, rclass)) return End::truncated;
+          if (!add_rrset(b, cur, s, rclass, true)) return End::truncated;
+          note_extra(z, s);
           any = true;
           break;  // RFC 8482 4.1: one RRset is a complete answer (NSD, Knot)
         }
-        // Like NSD and BIND: the ANY answer alone, no authority or additional.
-        return any ? End::done : End::nodata;
+        // Like NSD: no authority section, but target addresses as usual.
+        return any ? End::any : End::nodata;
       }
       if (RRsetView s = node->find(qtype)) {
-        if (!add_rrset(b, cur, s, rclass)) return End::truncated;
+        if (!add_rrset(b, cur, s, rclass, true)) return End::truncated;
         note_extra(z, s);
         // A DS answer is the parent's data about the cut: NSD and BIND add no NS.
         return qtype == rrtype::DS ? End::done : End::positive;
       }
       RRsetView cn = qtype == rrtype::CNAME ? RRsetView() : node->find(rrtype::CNAME);
       if (!cn) return End::nodata;
-      if (!add_rrset(b, cur, cn, rclass)) return End::truncated;
+      if (!add_rrset(b, cur, cn, rclass, true)) return End::truncated;
       auto t = Name::from_wire(cn.first());
       if (!t) return End::positive;
       next = *t;
@@ -362,6 +369,10 @@ bool AuthEngine::add_addresses(MessageBuilder& b, const ZoneVersion& z, const Na
   auto m = b.mark();
   for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
     RRsetView s = n->find(type);
+    // Not twice: an address RRset already in the answer stays out (as NSD).
+    if (s && std::find(answered_.begin(), answered_.begin() + n_answered_, s) !=
+                 answered_.begin() + n_answered_)
+      continue;
     if (s && !add_rrset(b, target, s, z.rclass())) {
       b.rollback(m);
       return !required;

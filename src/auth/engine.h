@@ -78,7 +78,10 @@ class AuthEngine : public net::QueryHandler {
   const AuthOptions& options() const { return opts_; }
 
  private:
-  enum class End : uint8_t { positive, nodata, nxdomain, referral, truncated, done };
+  // How resolve() ended, which decides authority and additional: positive
+  // (zone NS + addresses), any (addresses only), nodata/nxdomain (SOA),
+  // referral, truncated, done (nothing more).
+  enum class End : uint8_t { positive, any, nodata, nxdomain, referral, truncated, done };
   struct Extra {
     const zone::ZoneVersion* zone;
     zone::RRsetView rrset;
@@ -91,8 +94,9 @@ class AuthEngine : public net::QueryHandler {
   End resolve(dns::MessageBuilder& b, const zone::ZoneSet& zones, const zone::ZoneVersion*& zone,
               const dns::Name& qname, uint16_t qtype, bool tcp, const zone::Node*& cut,
               uint16_t& rcode);
+  // Whole RRset or nothing; `answer` records it as answer-section data.
   bool add_rrset(dns::MessageBuilder& b, const dns::Name& owner, const zone::RRsetView& set,
-                 uint16_t rclass);
+                 uint16_t rclass, bool answer = false);
   void note_extra(const zone::ZoneVersion* z, const zone::RRsetView& set);
   bool add_addresses(dns::MessageBuilder& b, const zone::ZoneVersion& z, const dns::Name& target,
                      bool glue, bool required);
@@ -114,6 +118,8 @@ class AuthEngine : public net::QueryHandler {
   size_t n_extras_ = 0;
   std::array<uint64_t, 64> added_targets_{};  // hashes of names given addresses already
   size_t n_added_ = 0;
+  std::array<zone::RRsetView, 16> answered_{};  // RRsets in the answer section
+  size_t n_answered_ = 0;
   std::vector<dns::Name> chain_;  // names visited by the CNAME chain (sized once)
 };
 

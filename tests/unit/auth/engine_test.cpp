@@ -384,6 +384,21 @@ TEST_F(AuthTest, WildcardCname) {
                                     "www.example.com. 3600 A 192.0.2.10"));
 }
 
+TEST_F(AuthTest, AdditionalDoesNotRepeatTheAnswer) {
+  auto s = server();
+  auto r = s.ask("ns1.example.com", A);
+  EXPECT_THAT(r.answer, ElementsAre(kNs1A));
+  EXPECT_THAT(r.additional, ElementsAre(kNs1AAAA));  // as NSD
+  // ANY: no authority, but target addresses as for the type itself (as NSD).
+  r = s.ask("_sip._tcp.example.com", ANY);
+  EXPECT_TRUE(r.authority.empty());
+  EXPECT_THAT(r.additional, ElementsAre("sip.example.com. 3600 A 192.0.2.30"));
+  // A DNAME-synthesized answer to a CNAME query stands alone (as NSD).
+  r = s.ask("foo.dn.example.com", CNAME);
+  EXPECT_EQ(r.answer.size(), 2u);
+  EXPECT_TRUE(r.authority.empty());
+}
+
 TEST_F(AuthTest, MxAndSrvAdditional) {
   auto s = server();
   auto r = s.ask("example.com", MX);
