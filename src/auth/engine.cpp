@@ -40,10 +40,14 @@ size_t header_only(const dns::Header& q, uint8_t rc, std::span<uint8_t> out) {
 // SRV after priority, weight and port.
 int target_offset(uint16_t type) {
   switch (type) {
-    case rrtype::NS: return 0;
-    case rrtype::MX: return 2;
-    case rrtype::SRV: return 6;
-    default: return -1;
+    case rrtype::NS:
+      return 0;
+    case rrtype::MX:
+      return 2;
+    case rrtype::SRV:
+      return 6;
+    default:
+      return -1;
   }
 }
 
@@ -112,7 +116,8 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
   size_t limit = response.size();
   if (!tcp) {
     size_t udp = 512;
-    if (qe.present) udp = std::max<size_t>(512, std::min<size_t>(qe.udp_size, opts_.max_udp_payload));
+    if (qe.present)
+      udp = std::max<size_t>(512, std::min<size_t>(qe.udp_size, opts_.max_udp_payload));
     limit = std::min(limit, udp);
   }
   MessageBuilder b(response, limit);
@@ -130,7 +135,8 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
 
   auto add_question = [&]() {
     if (qh.qdcount != 1) return;
-    auto raw = query.subspan(view.question_offset(), view.question_end() - 4 - view.question_offset());
+    auto raw =
+        query.subspan(view.question_offset(), view.question_end() - 4 - view.question_offset());
     if (!b.add_question_raw(raw, view.qtype(), view.qclass()))
       (void)b.add_question(view.qname(), view.qtype(), view.qclass());
   };

@@ -48,14 +48,16 @@ Result<std::shared_ptr<const ZoneVersion>> load(zonefile::Parser& parser, const 
   while (parser.next(rec)) {
     uint32_t tag = file_index(rec.file) << 24 | (rec.line & 0xffffff);
     auto added = builder.add(rec.owner, rec.type, rec.ttl, rec.rdata, rec.rclass, tag);
-    if (!added) report(zonefile::Severity::error, rec.file ? *rec.file : file, rec.line, added.message());
+    if (!added)
+      report(zonefile::Severity::error, rec.file ? *rec.file : file, rec.line, added.message());
   }
   for (const auto& d : parser.diagnostics()) {
     diags.push_back(d);
     if (d.severity == zonefile::Severity::error) ++errors;
   }
-  if (errors) return fail(file + ": " + std::to_string(errors) + " error(s) while loading zone " +
-                          origin.to_text());
+  if (errors)
+    return fail(file + ": " + std::to_string(errors) + " error(s) while loading zone " +
+                origin.to_text());
   auto built = builder.build();
   std::string where;
   for (const auto& w : builder.warnings()) {

@@ -118,8 +118,7 @@ std::vector<RRsetData> Node::to_data() const {
 }
 
 NodeWriter::NodeWriter(std::span<const uint8_t> owner, size_t rrset_bytes, uint16_t rrset_count)
-    : node_(Node::allocate(owner, rrset_bytes, rrset_count)),
-      p_(node_->data() + owner.size()) {}
+    : node_(Node::allocate(owner, rrset_bytes, rrset_count)), p_(node_->data() + owner.size()) {}
 
 void NodeWriter::begin_rrset(uint16_t type, uint32_t ttl, uint16_t count, uint32_t bytes) {
   std::memcpy(p_, &type, 2);

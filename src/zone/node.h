@@ -23,11 +23,12 @@ namespace namae::zone {
 
 /// Per-node facts computed when a version is built, so lookups need no walk.
 namespace node_flag {
-inline constexpr uint16_t apex = 1;            // the zone's origin
-inline constexpr uint16_t delegation = 2;      // NS below the apex: a zone cut
-inline constexpr uint16_t dname = 4;           // owns a DNAME (names below are redirected)
-inline constexpr uint16_t occluded = 8;        // below a cut or a DNAME: not authoritative data
-inline constexpr uint16_t wildcard_child = 16; // "*.<this name>" exists (RFC 4592 source of synthesis)
+inline constexpr uint16_t apex = 1;        // the zone's origin
+inline constexpr uint16_t delegation = 2;  // NS below the apex: a zone cut
+inline constexpr uint16_t dname = 4;       // owns a DNAME (names below are redirected)
+inline constexpr uint16_t occluded = 8;    // below a cut or a DNAME: not authoritative data
+inline constexpr uint16_t wildcard_child =
+    16;  // "*.<this name>" exists (RFC 4592 source of synthesis)
 }  // namespace node_flag
 
 /// Read-only view of one RRset inside a node.
@@ -166,7 +167,7 @@ class Node {
   uint8_t labels_ = 0;
   uint16_t rrset_count_ = 0;
   [[maybe_unused]] uint16_t reserved_ = 0;  // keeps the header at 16 octets
-  uint32_t size_ = 0;  // octets after the header
+  uint32_t size_ = 0;                       // octets after the header
 };
 static_assert(sizeof(Node) == 16);
 
@@ -234,8 +235,9 @@ bool wire_is_subdomain(std::span<const uint8_t> child, std::span<const uint8_t> 
 uint8_t wire_label_count(std::span<const uint8_t> wire);
 /// Offset of label `i` (0 = leftmost) inside `name`'s wire form.
 inline size_t label_offset(const dns::Name& name, size_t i) {
-  return i >= name.label_count() ? name.wire_length() - 1
-                                 : static_cast<size_t>(name.label(i).data() - name.wire().data()) - 1;
+  return i >= name.label_count()
+             ? name.wire_length() - 1
+             : static_cast<size_t>(name.label(i).data() - name.wire().data()) - 1;
 }
 
 }  // namespace namae::zone

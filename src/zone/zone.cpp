@@ -56,7 +56,8 @@ void check_node(std::span<const uint8_t> owner, bool apex, std::span<const TypeC
     if (t.type == rrtype::CNAME) {
       has_cname = true;
       if (t.count > 1)
-        errors.push_back({line, owner_text(owner) + ": more than one CNAME record (RFC 2181 10.1)"});
+        errors.push_back(
+            {line, owner_text(owner) + ": more than one CNAME record (RFC 2181 10.1)"});
     } else if (!cname_compatible(t.type)) {
       has_other = true;
     }
@@ -73,8 +74,10 @@ void check_node(std::span<const uint8_t> owner, bool apex, std::span<const TypeC
   }
   if (has_cname && (has_other || apex))
     errors.push_back({line, owner_text(owner) + ": CNAME and other data (RFC 1034 3.6.2)"});
-  if (apex && !has_soa) errors.push_back({line, owner_text(owner) + ": no SOA record at the zone apex"});
-  if (apex && !has_ns) errors.push_back({line, owner_text(owner) + ": no NS records at the zone apex"});
+  if (apex && !has_soa)
+    errors.push_back({line, owner_text(owner) + ": no SOA record at the zone apex"});
+  if (apex && !has_ns)
+    errors.push_back({line, owner_text(owner) + ": no NS records at the zone apex"});
 }
 
 // Offset of label `k` (0 = leftmost) in an uncompressed wire name.
@@ -247,7 +250,8 @@ LookupResult ZoneVersion::lookup(const Name& qname) const {
     return r;
   }
   size_t depth = qname.label_count() - origin_.label_count();
-  for (size_t strip = 1; strip <= depth && !n; ++strip) n = find_hashed(qname, strip, hashes[strip]);
+  for (size_t strip = 1; strip <= depth && !n; ++strip)
+    n = find_hashed(qname, strip, hashes[strip]);
   if (!n) n = &apex();  // qname outside the zone: callers must not do this
   if (n->has(node_flag::occluded)) return cut(highest_cut(qname, hashes));
   if (n->has(node_flag::delegation | node_flag::dname)) return cut(n);
@@ -294,7 +298,8 @@ std::vector<ZoneRecord> ZoneVersion::records() const {
 }
 
 size_t ZoneVersion::memory_usage() const {
-  size_t total = sizeof(*this) + nodes_.capacity() * sizeof(NodeRef) + index_.capacity() * sizeof(Slot);
+  size_t total =
+      sizeof(*this) + nodes_.capacity() * sizeof(NodeRef) + index_.capacity() * sizeof(Slot);
   for (const auto& n : nodes_) total += sizeof(Node) + n->owner().size();
   for (const auto& n : nodes_) {
     auto c = n->rrsets();
@@ -360,7 +365,8 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& di
     for (const auto& s : data) tc.push_back({s.type, s.rdatas.size()});
     check_node(old ? old->owner() : owner.wire(), apex, tc, 0, errors);
     auto wire = old ? old->owner() : owner.wire();
-    repl.push_back({&owner, data.empty() ? Node::make_empty(wire) : Node::make(wire, std::move(data))});
+    repl.push_back(
+        {&owner, data.empty() ? Node::make_empty(wire) : Node::make(wire, std::move(data))});
     i = j;
   }
   if (!errors.empty()) {
@@ -395,7 +401,8 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& di
 
 namespace {
 
-// Staged record: [key_len u8][key][owner_len u8][owner][type u16][ttl u32][line u32][rdlen u16][rdata]
+// Staged record: [key_len u8][key][owner_len u8][owner][type u16][ttl u32][line u32][rdlen
+// u16][rdata]
 struct Staged {
   std::string_view key;
   std::span<const uint8_t> owner;
@@ -446,7 +453,8 @@ Result<void> ZoneBuilder::add(const Name& owner, uint16_t type, uint32_t ttl,
     return fail(owner.to_text() + ": class " + dns::class_to_text(rclass) + " in a " +
                 dns::class_to_text(rclass_) + " zone");
   if (is_meta_type(type))
-    return fail(owner.to_text() + ": type " + dns::type_to_text(type) + " cannot be stored in a zone");
+    return fail(owner.to_text() + ": type " + dns::type_to_text(type) +
+                " cannot be stored in a zone");
   if (rdata.size() > 65535) return fail(owner.to_text() + ": rdata too long");
   std::string key = owner.lookup_key();
   size_t need = 1 + key.size() + 1 + owner.wire_length() + 12 + rdata.size();
@@ -478,9 +486,9 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneBuilder::build() {
   });
 
   std::vector<NodeRef> nodes;
-  std::vector<Staged> recs;      // one node's records (scratch)
-  std::vector<size_t> keep;      // indices into recs that survive deduplication
-  std::vector<TypeCount> types;  // per-node type census
+  std::vector<Staged> recs;          // one node's records (scratch)
+  std::vector<size_t> keep;          // indices into recs that survive deduplication
+  std::vector<TypeCount> types;      // per-node type census
   std::vector<uint16_t> type_order;  // per-node types in first-seen order
   std::unordered_set<std::span<const uint8_t>, SpanHash, SpanEq> seen;
   bool have_apex = false;
@@ -505,8 +513,9 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneBuilder::build() {
       auto rank = [&](uint16_t t) {
         return std::find(type_order.begin(), type_order.end(), t) - type_order.begin();
       };
-      std::stable_sort(recs.begin(), recs.end(),
-                       [&](const Staged& x, const Staged& y) { return rank(x.type) < rank(y.type); });
+      std::stable_sort(recs.begin(), recs.end(), [&](const Staged& x, const Staged& y) {
+        return rank(x.type) < rank(y.type);
+      });
     }
     bool apex = recs.front().key == origin_key;
     if (apex) have_apex = true;

@@ -93,7 +93,9 @@ void ZoneSetHolder::publish(std::shared_ptr<const ZoneSet> next) {
   reclaim();
 }
 
-std::shared_ptr<const ZoneSet> ZoneSetHolder::snapshot() const { return std::atomic_load(&current_); }
+std::shared_ptr<const ZoneSet> ZoneSetHolder::snapshot() const {
+  return std::atomic_load(&current_);
+}
 
 size_t ZoneSetHolder::reclaim() {
   std::vector<std::shared_ptr<const ZoneSet>> dead;

@@ -81,8 +81,8 @@ inline std::string record_text(const dns::MessageView& v, const dns::RecordView&
   dns::RdataBytes rd;
   EXPECT_EQ(dns::rdata::decode(rr.type, v.data(), rr.rdata_offset, rr.rdlength, rd),
             dns::WireError::ok);
-  return v.owner(rr).to_text() + " " + std::to_string(rr.ttl) + " " +
-         dns::type_to_text(rr.type) + " " + dns::rdata::to_text(rr.type, rd);
+  return v.owner(rr).to_text() + " " + std::to_string(rr.ttl) + " " + dns::type_to_text(rr.type) +
+         " " + dns::rdata::to_text(rr.type, rd);
 }
 
 inline Response decode(std::vector<uint8_t> wire) {

@@ -63,13 +63,16 @@ deep.child A  192.0.2.62
 sibling  NS   ns.sibling
 ns.sibling A  192.0.2.61
 dn       DNAME example.net.
-long     DNAME )" + kLong63 + "." + kLong63 + "." + kLong63 + R"(.example.net.
+long     DNAME )" +
+         kLong63 + "." + kLong63 + "." + kLong63 + R"(.example.net.
 Mixed    A    192.0.2.70
-)" + big_txt(40, 30) + [] {
-    std::string s;
-    for (int i = 0; i < 15; ++i) s += "mid TXT \"" + std::to_string(i) + std::string(50, 'm') + "\"\n";
-    return s;
-  }();
+)" + big_txt(40, 30) +
+         [] {
+           std::string s;
+           for (int i = 0; i < 15; ++i)
+             s += "mid TXT \"" + std::to_string(i) + std::string(50, 'm') + "\"\n";
+           return s;
+         }();
 }
 
 std::string example_net() {
@@ -93,7 +96,8 @@ class AuthTest : public ::testing::Test {
 };
 
 const char* kSoaCom =
-    "example.com. 300 SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300";
+    "example.com. 300 SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 "
+    "300";
 const char* kNsCom1 = "example.com. 3600 NS ns1.example.com.";
 const char* kNsCom2 = "example.com. 3600 NS ns2.example.net.";
 std::string kSoaCom_any() {
@@ -109,8 +113,8 @@ TEST_F(AuthTest, ExactAnswerWithNsAndAddresses) {
   EXPECT_EQ(r.rcode, 0);
   EXPECT_TRUE(r.h.qr);
   EXPECT_TRUE(r.h.aa);
-  EXPECT_TRUE(r.h.rd);  // copied
-  EXPECT_FALSE(r.h.ra); // never recursive
+  EXPECT_TRUE(r.h.rd);   // copied
+  EXPECT_FALSE(r.h.ra);  // never recursive
   EXPECT_EQ(r.h.id, 0x1234);
   EXPECT_THAT(r.answer, ElementsAre("www.example.com. 3600 A 192.0.2.10"));
   EXPECT_THAT(r.authority, UnorderedElementsAre(kNsCom1, kNsCom2));
@@ -183,8 +187,9 @@ TEST_F(AuthTest, ReferralWithInDomainAndSiblingGlue) {
   EXPECT_EQ(r.rcode, 0);
   EXPECT_FALSE(r.h.aa);
   EXPECT_TRUE(r.answer.empty());
-  EXPECT_THAT(r.authority, UnorderedElementsAre("child.example.com. 3600 NS ns1.child.example.com.",
-                                                "child.example.com. 3600 NS ns.sibling.example.com."));
+  EXPECT_THAT(r.authority,
+              UnorderedElementsAre("child.example.com. 3600 NS ns1.child.example.com.",
+                                   "child.example.com. 3600 NS ns.sibling.example.com."));
   EXPECT_THAT(r.additional, ElementsAre("ns1.child.example.com. 3600 A 192.0.2.60",
                                         "ns.sibling.example.com. 3600 A 192.0.2.61"));
 }
@@ -192,7 +197,8 @@ TEST_F(AuthTest, ReferralWithInDomainAndSiblingGlue) {
 TEST_F(AuthTest, NeverAnswersFromBelowACut) {
   auto s = server();
   // deep.child has an A record in the parent file, but it is occluded.
-  for (const char* name : {"deep.child.example.com", "ns1.child.example.com", "child.example.com"}) {
+  for (const char* name :
+       {"deep.child.example.com", "ns1.child.example.com", "child.example.com"}) {
     auto r = s.ask(name, A);
     EXPECT_FALSE(r.h.aa) << name;
     EXPECT_TRUE(r.answer.empty()) << name;
@@ -618,7 +624,11 @@ TEST_F(AuthTest, QuestionCaseIsEchoed) {
   auto s = server();
   auto q = make_query("WwW.ExAmPlE.CoM", A);
   auto r = s.ask(q);
-  EXPECT_EQ(r.qname_raw, std::string("\x03WwW\x07" "ExAmPlE\x03" "CoM", 16) + std::string(1, '\0'));
+  EXPECT_EQ(r.qname_raw, std::string("\x03WwW\x07"
+                                     "ExAmPlE\x03"
+                                     "CoM",
+                                     16) +
+                             std::string(1, '\0'));
   ASSERT_EQ(r.answer.size(), 1u);
   EXPECT_EQ(r.answer[0], "WwW.ExAmPlE.CoM. 3600 A 192.0.2.10");
   // Zone-file case is kept for names that come from the zone.

@@ -69,10 +69,18 @@ TEST(AuthRobustness, MutatedQueriesGetFormerrOrSilenceNeverGarbage) {
     int flips = 1 + rng() % 4;
     for (int f = 0; f < flips; ++f) {
       switch (rng() % 4) {
-        case 0: q[rng() % q.size()] = static_cast<uint8_t>(rng()); break;
-        case 1: q.resize(rng() % (q.size() + 1)); break;
-        case 2: q.push_back(static_cast<uint8_t>(rng())); break;
-        case 3: if (q.size() > 12) q[12 + rng() % (q.size() - 12)] ^= 0xc0; break;
+        case 0:
+          q[rng() % q.size()] = static_cast<uint8_t>(rng());
+          break;
+        case 1:
+          q.resize(rng() % (q.size() + 1));
+          break;
+        case 2:
+          q.push_back(static_cast<uint8_t>(rng()));
+          break;
+        case 3:
+          if (q.size() > 12) q[12 + rng() % (q.size() - 12)] ^= 0xc0;
+          break;
       }
       if (q.empty()) break;
     }
@@ -155,8 +163,8 @@ namespace {
 TEST(AuthMetrics, CountsQueriesPerZone) {
   net::MetricsRegistry registry;
   net::WorkerMetrics* worker = registry.add_worker();
-  zone::ZoneSetHolder holder(std::make_shared<const zone::ZoneSet>(std::vector{
-      make_zone("example.com", kZone), make_zone("example.net", kZone)}));
+  zone::ZoneSetHolder holder(std::make_shared<const zone::ZoneSet>(
+      std::vector{make_zone("example.com", kZone), make_zone("example.net", kZone)}));
   AuthEngine e(holder, {}, worker);
   std::vector<uint8_t> out(512);
   net::Peer peer;

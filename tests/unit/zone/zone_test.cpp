@@ -66,11 +66,10 @@ TEST(ZoneBuilder, CanonicalOrderWithEmptyNonTerminals) {
   auto z = build(b);
   ASSERT_TRUE(z);
   // RFC 4034 6.1's example order; the ENTs a, c, b.c are nodes.
-  EXPECT_EQ(names(*z),
-            (std::vector<std::string>{"example.", "a.example.", "yljkjljk.a.example.",
-                                      "zABC.a.EXAMPLE.", "c.example.", "b.c.example.",
-                                      "a.b.c.example.", "Z.example.", "\\001.z.example.",
-                                      "*.z.example."}));
+  EXPECT_EQ(names(*z), (std::vector<std::string>{"example.", "a.example.", "yljkjljk.a.example.",
+                                                 "zABC.a.EXAMPLE.", "c.example.", "b.c.example.",
+                                                 "a.b.c.example.", "Z.example.", "\\001.z.example.",
+                                                 "*.z.example."}));
   EXPECT_TRUE(z->find(N("b.c.example."))->empty());
   EXPECT_TRUE(z->find(N("a.example."))->empty());
   EXPECT_TRUE(z->find(N("z.example."))->has(node_flag::wildcard_child));
@@ -319,9 +318,10 @@ TEST(ZoneLoad, FromTextWithDiagnostics) {
   ASSERT_TRUE(z.ok()) << z.message();
   EXPECT_EQ((*z)->record_count(), 3u);
   diags.clear();
-  z = load_zone_text("$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nwww CNAME ns\nwww A 192.0.2.1\n"
-                     "out.example.org. A 192.0.2.2\n",
-                     "bad.zone", N("example."), diags);
+  z = load_zone_text(
+      "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nwww CNAME ns\nwww A 192.0.2.1\n"
+      "out.example.org. A 192.0.2.2\n",
+      "bad.zone", N("example."), diags);
   EXPECT_FALSE(z.ok());
   bool saw_out = false;
   for (const auto& d : diags)
