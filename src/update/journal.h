@@ -1,0 +1,89 @@
+// Journal: the durable record of every acknowledged change to a dynamic zone.
+//
+// One SQLite database per zone (WAL, synchronous=FULL). An UPDATE is
+// acknowledged only after commit() returns: the diff and the lease changes
+// that go with it are in one transaction, so after kill -9 the zone file plus
+// replay() gives exactly the acknowledged state. Entries are kept per serial
+// so IXFR can be served from them later; compact() drops entries the rewritten
+// zone file already contains, keeping a configurable tail for IXFR.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "dns/name.h"
+#include "zone/zone.h"
+
+namespace namae::update {
+
+/// One committed change: the zone went from serial_from to serial_to by
+/// removing then adding the diff's records (the SOA change included).
+struct JournalEntry {
+  uint32_t serial_from = 0;
+  uint32_t serial_to = 0;
+  int64_t committed_at = 0;  // unix seconds
+  zone::ZoneDiff diff;
+};
+
+/// A lease (RFC 9664) on one RR: when it ends, the RR is removed by a normal,
+/// journaled update. Keyed by (owner, type, rdata).
+struct Lease {
+  dns::Name owner;
+  uint16_t type = 0;
+  dns::RdataBytes rdata;
+  int64_t expires_at = 0;  // unix seconds
+  std::string granted_to;  // TSIG key name or HTTP user, for display and policy
+};
+
+/// Lease changes committed together with a diff.
+struct LeaseChanges {
+  std::vector<Lease> upserted;  // new or renewed leases
+  std::vector<Lease> removed;   // only owner/type/rdata are significant
+};
+
+class Journal {
+ public:
+  /// Open (creating if needed) the journal at `path` for zone `origin`.
+  static Result<std::unique_ptr<Journal>> open(const std::string& path, const dns::Name& origin);
+  ~Journal();
+
+  /// Durably commit one entry and its lease changes in one transaction;
+  /// returns only after the data is on disk (fsync'ed by SQLite).
+  Result<void> commit(const JournalEntry& entry, const LeaseChanges& leases = {});
+
+  /// Commit several entries in one transaction (group commit: one fsync for
+  /// many updates). All or nothing.
+  Result<void> commit_batch(std::span<const JournalEntry> entries,
+                            std::span<const LeaseChanges> leases);
+
+  /// Entries whose serial_from is `serial` or later in the chain, in order —
+  /// what replay after loading a zone file with that serial needs, and what
+  /// IXFR from that serial sends. Fails if the chain from `serial` is broken.
+  Result<std::vector<JournalEntry>> entries_since(uint32_t serial) const;
+
+  /// Every lease currently held.
+  Result<std::vector<Lease>> leases() const;
+
+  /// Forget entries that end at or before `serial` (the zone file written to
+  /// disk has that serial), keeping the newest `keep` entries for IXFR.
+  Result<void> compact(uint32_t serial, size_t keep);
+
+  /// Serial of the newest entry, if any.
+  Result<std::optional<uint32_t>> last_serial() const;
+
+ private:
+  Journal() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Apply entries in order to `base` (replay after loading the zone file).
+Result<std::shared_ptr<const zone::ZoneVersion>> replay(
+    std::shared_ptr<const zone::ZoneVersion> base, std::span<const JournalEntry> entries);
+
+}  // namespace namae::update
