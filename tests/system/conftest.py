@@ -3,9 +3,10 @@
 * `namae_bin(name)` / the `namae` fixture: paths of built binaries (NAMAE_BIN,
   default <repo>/build/bin).
 * `free_port()`: a loopback port free for both UDP and TCP.
-* `start_named(...)` / `start_knotd(...)`: run BIND or Knot as a peer on
+* `start_named(...)` / `start_knotd(...)` / `start_nsd(...)`: run BIND, Knot or NSD as a peer on
   127.0.0.1:<port>, serving zones written into a temp dir, with TSIG keys; the
   returned Peer stops the daemon (and is stopped by the fixtures' teardown).
+  (start_nsd takes no keys.)
 * Fixtures `peers` (a factory that cleans up after the test), and the
   module-scoped `named_peer` / `knot_peer` serving TEST_ZONE with TEST_KEY.
 
@@ -155,7 +156,8 @@ class Peer:
 def _write_zones(workdir, zones):
     paths = {}
     for name, text in zones.items():
-        path = os.path.join(workdir, f"{name}.zone")
+        # RFC 2317 zone names contain '/', which cannot be in a file name.
+        path = os.path.join(workdir, f"{name.replace('/', '-')}.zone")
         with open(path, "w") as f:
             f.write(text)
         paths[name] = path
@@ -259,6 +261,56 @@ def start_knotd(workdir, zones=None, keys=None, port=None, addr="127.0.0.1"):
     return peer
 
 
+def start_nsd(workdir, zones=None, port=None, addr="127.0.0.1", options=""):
+    """Start NSD in the foreground (`nsd -d`) with its own config in `workdir`.
+
+    zones: {name: zone text} (default DEFAULT_ZONES). No chroot, no privilege
+    drop, no database file, response rate limiting off (it would drop answers
+    to a test that sends hundreds of queries). `options` is extra text for the
+    server: clause (indented lines).
+    """
+    if not shutil.which("nsd"):
+        pytest.skip("nsd not installed")
+    zones = DEFAULT_ZONES if zones is None else zones
+    port = port or free_port(addr)
+    os.makedirs(workdir, exist_ok=True)
+    paths = _write_zones(workdir, zones)
+    conf = [
+        "server:",
+        f"    ip-address: {addr}@{port}",
+        "    server-count: 1",
+        '    username: ""',
+        '    chroot: ""',
+        '    database: ""',
+        f'    zonesdir: "{workdir}"',
+        f'    pidfile: "{workdir}/nsd.pid"',
+        f'    xfrdfile: "{workdir}/xfrd.state"',
+        f'    zonelistfile: "{workdir}/zone.list"',
+        "    rrl-ratelimit: 0",
+        "    rrl-whitelist-ratelimit: 0",
+        "    verbosity: 1",
+        options,
+        "remote-control:",
+        "    control-enable: no",
+    ]
+    for name, path in paths.items():
+        conf += ["zone:", f'    name: "{name}"', f'    zonefile: "{path}"']
+    conf_path = os.path.join(workdir, "nsd.conf")
+    with open(conf_path, "w") as f:
+        f.write("\n".join(conf) + "\n")
+    log_path = os.path.join(workdir, "nsd.log")
+    log = open(log_path, "w")
+    proc = subprocess.Popen(["nsd", "-d", "-c", conf_path], stdout=log,
+                            stderr=subprocess.STDOUT, cwd=workdir)
+    log.close()
+    peer = Peer("nsd", addr, port, workdir, proc, log_path, {}, zones)
+    peer.wait_ready(next(iter(zones)))
+    return peer
+
+
+_STARTERS = {"named": start_named, "knotd": start_knotd, "nsd": start_nsd}
+
+
 @pytest.fixture
 def namae():
     """Path of the `namae` binary."""
@@ -267,12 +319,12 @@ def namae():
 
 @pytest.fixture
 def peers(tmp_path):
-    """Factory: peers("named" | "knotd", **kwargs) -> Peer, stopped after the test."""
+    """Factory: peers("named" | "knotd" | "nsd", **kwargs) -> Peer, stopped after the test."""
     started = []
 
     def make(kind, **kwargs):
         workdir = str(tmp_path / f"{kind}{len(started)}")
-        peer = (start_named if kind == "named" else start_knotd)(workdir, **kwargs)
+        peer = _STARTERS[kind](workdir, **kwargs)
         started.append(peer)
         return peer
 
