@@ -339,6 +339,13 @@ def servers():
             peers.append(p)
         if not peers:
             pytest.skip("neither nsd nor knotd is installed")
+        # Every server must have loaded every zone: a zone one peer refused to
+        # load would otherwise let namaed "match" the other peer unnoticed.
+        for server in started:
+            for origin, _ in ZONES:
+                r = ask(server, Query(origin, "SOA", VARIANTS[1]))
+                assert not isinstance(r, str) and r[0].answer and r[0].flags & dns.flags.AA, \
+                    f"{server.kind} does not serve {origin}:\n{server.log()[-3000:]}"
         yield started[0], peers
     finally:
         for p in started:
