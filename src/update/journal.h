@@ -40,12 +40,18 @@ struct Lease {
   std::string granted_to;  // TSIG key name or HTTP user, for display and policy
 };
 
+/// RFC 1982 serial arithmetic: a comes strictly before b (undefined pairs,
+/// exactly 2^31 apart, are neither before nor after).
+bool serial_lt(uint32_t a, uint32_t b);
+
 /// Lease changes committed together with a diff.
 struct LeaseChanges {
   std::vector<Lease> upserted;  // new or renewed leases
   std::vector<Lease> removed;   // only owner/type/rdata are significant
 };
 
+/// Thread-safe: calls are serialized by an internal mutex (the engine
+/// commits from its writer thread while others may read leases or entries).
 class Journal {
  public:
   /// Open (creating if needed) the journal at `path` for zone `origin`.
@@ -53,7 +59,9 @@ class Journal {
   ~Journal();
 
   /// Durably commit one entry and its lease changes in one transaction;
-  /// returns only after the data is on disk (fsync'ed by SQLite).
+  /// returns only after the data is on disk (fsync'ed by SQLite). The entry
+  /// must continue the chain (serial_from == last_serial(), when there is
+  /// one) and move the serial forward (RFC 1982); otherwise nothing is written.
   Result<void> commit(const JournalEntry& entry, const LeaseChanges& leases = {});
 
   /// Commit several entries in one transaction (group commit: one fsync for
@@ -64,17 +72,43 @@ class Journal {
   /// Entries whose serial_from is `serial` or later in the chain, in order —
   /// what replay after loading a zone file with that serial needs, and what
   /// IXFR from that serial sends. Fails if the chain from `serial` is broken.
+  /// Empty when `serial` is the newest serial_to (or the journal is empty);
+  /// an error when `serial` is not in the chain at all (compacted away, or
+  /// a zone file newer than the journal: see first_serial()/reset()).
   Result<std::vector<JournalEntry>> entries_since(uint32_t serial) const;
 
-  /// Every lease currently held.
+  /// Every lease currently held, soonest expiry first.
   Result<std::vector<Lease>> leases() const;
+
+  /// Leases with expires_at <= `when`, soonest first (the expiry timer's
+  /// question, answered from an index).
+  Result<std::vector<Lease>> leases_expiring_by(int64_t when) const;
 
   /// Forget entries that end at or before `serial` (the zone file written to
   /// disk has that serial), keeping the newest `keep` entries for IXFR.
+  /// "At or before" follows the chain from its oldest entry with RFC 1982
+  /// comparison, so it is right across a serial wrap.
   Result<void> compact(uint32_t serial, size_t keep);
 
   /// Serial of the newest entry, if any.
   Result<std::optional<uint32_t>> last_serial() const;
+
+  /// serial_from of the oldest entry kept, if any: together with
+  /// last_serial() the range of zone-file serials the journal can bring up
+  /// to date (a zone file outside it cannot be replayed onto).
+  Result<std::optional<uint32_t>> first_serial() const;
+
+  /// Number of entries kept.
+  Result<size_t> entry_count() const;
+
+  /// Drop every entry (leases are kept). For when the zone's serial left the
+  /// journal's chain (zone file edited by hand with a new serial): commit()
+  /// refuses an entry that does not continue the chain, so the owner decides
+  /// explicitly to start a new one.
+  Result<void> reset();
+
+  /// The database file, as given to open() (for messages).
+  const std::string& path() const;
 
  private:
   Journal() = default;
@@ -83,6 +117,8 @@ class Journal {
 };
 
 /// Apply entries in order to `base` (replay after loading the zone file).
+/// Each entry's serial_from must equal the version's serial, and the version
+/// it produces must carry serial_to (the diff includes the SOA change).
 Result<std::shared_ptr<const zone::ZoneVersion>> replay(
     std::shared_ptr<const zone::ZoneVersion> base, std::span<const JournalEntry> entries);
 
