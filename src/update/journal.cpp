@@ -13,13 +13,13 @@
 // big-endian. Reading it back never trusts a count or a length.
 #include "update/journal.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
-#include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "dns/rdata.h"
 
@@ -238,7 +238,8 @@ struct Journal::Impl {
   }
 
   Error err(std::string_view what) const {
-    return fail(fmt::format("journal {}: {}: {}", path, what, db ? sqlite3_errmsg(db) : "no database"));
+    return fail(
+        fmt::format("journal {}: {}: {}", path, what, db ? sqlite3_errmsg(db) : "no database"));
   }
   Error bad(std::string_view what) const { return fail(fmt::format("journal {}: {}", path, what)); }
 
@@ -352,9 +353,9 @@ Result<void> Journal::Impl::init(bool& created) {
         r = err("cannot create the schema");
       if (r) {
         auto text = origin.to_text();
-        for (auto [k, v] : {std::pair<const char*, std::span<const uint8_t>>{"origin", want},
-                            {"origin_text", {reinterpret_cast<const uint8_t*>(text.data()),
-                                             text.size()}}}) {
+        for (auto [k, v] :
+             {std::pair<const char*, std::span<const uint8_t>>{"origin", want},
+              {"origin_text", {reinterpret_cast<const uint8_t*>(text.data()), text.size()}}}) {
           sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
           sqlite3_bind_blob(s, 2, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
           if (sqlite3_step(s) != SQLITE_DONE) {
@@ -379,17 +380,18 @@ Result<void> Journal::Impl::init(bool& created) {
   auto version = query_int("PRAGMA user_version", "cannot read the schema version");
   if (!version) return version.error();
   if (*version != kSchemaVersion)
-    return bad(fmt::format("schema version {} is not the supported version {}", *version,
-                           kSchemaVersion));
+    return bad(
+        fmt::format("schema version {} is not the supported version {}", *version, kSchemaVersion));
   auto quick = query_text("PRAGMA quick_check(1)", "integrity check failed");
   if (!quick) return quick.error();
   if (*quick != "ok") return bad(fmt::format("database is corrupt: {}", *quick));
-  auto stored = query_text("SELECT value FROM meta WHERE key = 'origin'", "cannot read the zone origin");
+  auto stored =
+      query_text("SELECT value FROM meta WHERE key = 'origin'", "cannot read the zone origin");
   if (!stored) return stored.error();
   if (stored->size() != want.size() ||
       !std::equal(want.begin(), want.end(), reinterpret_cast<const uint8_t*>(stored->data()))) {
-    auto other = dns::Name::from_wire(
-        {reinterpret_cast<const uint8_t*>(stored->data()), stored->size()});
+    auto other =
+        dns::Name::from_wire({reinterpret_cast<const uint8_t*>(stored->data()), stored->size()});
     return bad(fmt::format("belongs to zone {}, not {}",
                            other ? other->to_text() : std::string("(unreadable origin)"),
                            origin.to_text()));
@@ -495,9 +497,21 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& path, const dn
   Impl& im = *j->impl_;
   im.path = path;
   im.origin = origin;
+  // SQLite takes a file shorter than its header for an empty database and
+  // would write a journal over it; whatever that file is, it is not ours.
+  // (An empty file is fine: a new journal's first commits may sit in the
+  // -wal file with the main file still at 0 octets.)
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char head[16] = {};
+    size_t n = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+    if (n > 0 && (n < sizeof head || std::memcmp(head, "SQLite format 3", 16) != 0))
+      return im.bad("file is not a database (no SQLite header)");
+  }
   // NOMUTEX: our own mutex serializes every call; SQLite's would be a second lock.
-  int rc = sqlite3_open_v2(path.c_str(), &im.db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &im.db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     if (!im.db) return im.bad("cannot open: out of memory");
     return im.err("cannot open");
@@ -545,8 +559,10 @@ Result<std::vector<JournalEntry>> Journal::entries_since(uint32_t serial) const 
     StmtUse u(im.stmt(kFindFrom));
     sqlite3_bind_int64(u.get(), 1, serial);
     int rc = sqlite3_step(u.get());
-    if (rc == SQLITE_ROW) start = sqlite3_column_int64(u.get(), 0);
-    else if (rc != SQLITE_DONE) return im.err("cannot search entries");
+    if (rc == SQLITE_ROW)
+      start = sqlite3_column_int64(u.get(), 0);
+    else if (rc != SQLITE_DONE)
+      return im.err("cannot search entries");
   }
   if (start < 0) {
     auto first = im.single_serial(kFirstSerial, "cannot read the first serial");
@@ -571,8 +587,8 @@ Result<std::vector<JournalEntry>> Journal::entries_since(uint32_t serial) const 
       return im.bad(fmt::format("entry {} goes from serial {} to {}, not forward", seq,
                                 e.serial_from, e.serial_to));
     if (!decode_diff(column_blob(u.get(), 4), e.diff))
-      return im.bad(fmt::format("entry {} ({} -> {}): corrupt diff", seq, e.serial_from,
-                                e.serial_to));
+      return im.bad(
+          fmt::format("entry {} ({} -> {}): corrupt diff", seq, e.serial_from, e.serial_to));
     expect = e.serial_to;
     out.push_back(std::move(e));
   }
@@ -608,8 +624,10 @@ Result<void> Journal::compact(uint32_t serial, size_t keep) {
       int64_t seq = sqlite3_column_int64(u.get(), 0);
       auto to = static_cast<uint32_t>(sqlite3_column_int64(u.get(), 1));
       seqs.push_back(seq);
-      if (in_prefix && (to == serial || serial_lt(to, serial))) ++prefix;
-      else in_prefix = false;
+      if (in_prefix && (to == serial || serial_lt(to, serial)))
+        ++prefix;
+      else
+        in_prefix = false;
     }
     if (rc != SQLITE_DONE) r = im.err("cannot read entries");
     size_t drop = std::min(prefix, seqs.size() > keep ? seqs.size() - keep : size_t{0});
