@@ -1,0 +1,97 @@
+// Who may change what in a dynamic zone: per-key grants in the style of
+// BIND's update-policy, and the address list that lets unsigned updates in.
+//
+// The engine asks one question per update RR ("may this requester change
+// <owner, type>?"); everything not granted is REFUSED and nothing of the
+// message is applied (RFC 2136 3.3).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "dns/name.h"
+
+namespace namae::update {
+
+/// An address prefix ("10.0.0.0/8", "::1/128"; a bare address is a host).
+struct AddressPrefix {
+  int family = 0;  // AF_INET or AF_INET6
+  std::array<uint8_t, 16> bytes{};
+  unsigned length = 0;  // prefix length in bits
+
+  /// True when `sa` (IPv4, IPv6, or IPv4-mapped IPv6) lies in this prefix.
+  bool contains(const sockaddr* sa, socklen_t len) const;
+  std::string to_text() const;
+};
+
+/// Parse prefix text; host bits beyond the length must be zero (a typo
+/// like "10.1.2.3/8" is more likely meant as something else).
+Result<AddressPrefix> parse_prefix(std::string_view text);
+
+/// A list of prefixes; empty allows nothing.
+struct AddressAcl {
+  std::vector<AddressPrefix> prefixes;
+  bool allows(const sockaddr* sa, socklen_t len) const;
+};
+
+/// The kinds of grant (BIND update-policy rule types of the same names).
+enum class GrantKind : uint8_t {
+  name,       // owner == name
+  subdomain,  // owner at or below name
+  zonesub,    // owner anywhere in the zone
+  wildcard,   // owner matches the wildcard `name` (strictly below its base)
+  self,       // owner is the key's own name (absolute, or under the zone), or `name`
+};
+
+/// One rule: `key` may change RRs of `types` (empty: every type) at names
+/// the kind selects.
+struct Grant {
+  dns::Name key;
+  GrantKind kind = GrantKind::name;
+  dns::Name name;
+  bool has_name = false;
+  std::vector<uint16_t> types;  // empty = any type
+};
+
+/// Build a grant from configuration text. Relative names are completed with
+/// `origin`; "ANY" in `types` means every type.
+Result<Grant> make_grant(std::string_view key, std::string_view kind, std::string_view name,
+                         const std::vector<std::string>& types, const dns::Name& origin);
+
+/// The grants of one zone.
+class UpdatePolicy {
+ public:
+  UpdatePolicy() = default;
+  explicit UpdatePolicy(std::vector<Grant> grants) : grants_(std::move(grants)) {}
+
+  /// May `signer` change the RRset <owner, type> in zone `origin`?
+  bool allows(const dns::Name& signer, const dns::Name& origin, const dns::Name& owner,
+              uint16_t type) const;
+  /// Does any rule name `signer` (else its updates are refused outright)?
+  bool knows(const dns::Name& signer) const;
+  const std::vector<Grant>& grants() const { return grants_; }
+
+ private:
+  std::vector<Grant> grants_;
+};
+
+/// What one request may do, decided before its sections are read.
+struct Permission {
+  bool everything = false;               // address ACL matched
+  const UpdatePolicy* policy = nullptr;  // per-RR checks for `signer`
+  dns::Name signer;
+
+  /// May the requester change <owner, type>?
+  bool allows(const dns::Name& origin, const dns::Name& owner, uint16_t type) const {
+    if (everything) return true;
+    return policy != nullptr && policy->allows(signer, origin, owner, type);
+  }
+};
+
+}  // namespace namae::update

@@ -1,0 +1,597 @@
+#include "update/service.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "dns/message.h"
+#include "dns/rrtype.h"
+#include "update/zone_file.h"
+
+namespace namae::update {
+
+namespace rc = dns::rcode;
+
+namespace {
+
+constexpr uint16_t kKeyType = 25;  // KEY: RFC 9664 KEY-LEASE applies to it
+
+// A commit's outcome, shared by the thread that queued it and whoever waits
+// for it to be durable.
+struct Slot {
+  bool done = false;
+  bool ok = false;
+};
+
+std::string net_peer_text(const net::Peer& p) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (p.addr.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&p.addr)->sin_addr, buf, sizeof buf);
+  else if (p.addr.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&p.addr)->sin6_addr, buf, sizeof buf);
+  else
+    return "local";
+  return buf;
+}
+
+bool same_record(const zone::ZoneRecord& a, const zone::ZoneRecord& b) {
+  return a.type == b.type && a.owner == b.owner && a.rdata == b.rdata;
+}
+
+}  // namespace
+
+struct UpdateService::Zone {
+  ZoneUpdateConfig cfg;
+  std::unique_ptr<Journal> journal;
+
+  mutable std::mutex mu;  // everything below
+  std::condition_variable cv;
+  std::shared_ptr<const zone::ZoneVersion> head;       // newest, maybe not yet durable
+  std::shared_ptr<const zone::ZoneVersion> committed;  // newest durable (published)
+  LeaseTable leases;                                   // as of head
+
+  struct Pending {
+    JournalEntry entry;
+    LeaseChanges leases;
+    std::shared_ptr<const zone::ZoneVersion> version;
+    std::shared_ptr<Slot> slot;
+  };
+  std::vector<Pending> queue;
+  std::shared_ptr<Slot> last;  // slot of the newest queued entry
+  bool committing = false;
+
+  // File sync (guarded by mu; the write itself runs outside it).
+  uint32_t written_serial = 0;
+  int64_t written_at = 0;
+  std::mutex sync_mu;     // one file write at a time per zone
+  std::mutex journal_mu;  // the Journal object is used by one thread at a time
+};
+
+struct UpdateService::Maint {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::atomic<uint64_t> received{0}, applied{0}, refused{0}, failed{0}, commits{0}, expired{0};
+};
+
+UpdateService::UpdateService(std::vector<dns::TsigKey> keys, Publisher publish, Clock clock,
+                             LogSink log)
+    : keys_(std::move(keys)),
+      publish_(std::move(publish)),
+      clock_(std::move(clock)),
+      log_(std::move(log)),
+      maint_(std::make_unique<Maint>()) {
+  if (!clock_) clock_ = [] { return static_cast<int64_t>(::time(nullptr)); };
+}
+
+UpdateService::~UpdateService() { stop(); }
+
+void UpdateService::log(int level, const std::string& msg) const {
+  if (log_) log_(level, msg);
+}
+
+UpdateService::Zone* UpdateService::find(const dns::Name& origin) const {
+  for (const auto& z : zones_)
+    if (z->cfg.origin == origin) return z.get();
+  return nullptr;
+}
+
+std::shared_ptr<const zone::ZoneVersion> UpdateService::current(const dns::Name& origin) const {
+  Zone* z = find(origin);
+  if (!z) return nullptr;
+  std::lock_guard lk(z->mu);
+  return z->committed;
+}
+
+Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
+    const ZoneUpdateConfig& cfg, std::shared_ptr<const zone::ZoneVersion> loaded) {
+  if (!loaded) return fail("zone " + cfg.origin.to_text() + ": no loaded version");
+  if (!(loaded->origin() == cfg.origin))
+    return fail("zone " + cfg.origin.to_text() + ": loaded version is of " + loaded->origin().to_text());
+  if (find(cfg.origin)) return fail("zone " + cfg.origin.to_text() + " is already dynamic");
+  auto z = std::make_unique<Zone>();
+  z->cfg = cfg;
+  auto version = loaded;
+  if (!cfg.journal.empty()) {
+    auto j = Journal::open(cfg.journal, cfg.origin);
+    if (!j) return fail(j.message());
+    z->journal = std::move(*j);
+    auto last = z->journal->last_serial();
+    if (!last) return fail(last.message());
+    const uint32_t file_serial = loaded->serial();
+    if (*last && serial_gt(file_serial, **last)) {
+      // The file was edited by hand past everything journaled: the file wins
+      // (as BIND discards an out-of-date journal); old entries go.
+      log(2, fmt::format("zone {}: file serial {} is newer than the journal's {}; journal entries "
+                         "dropped", cfg.origin.to_text(), file_serial, **last));
+      if (auto r = z->journal->compact(file_serial, 0); !r) return fail(r.message());
+    } else if (*last && **last != file_serial) {
+      auto entries = z->journal->entries_since(file_serial);
+      if (!entries) return fail("zone " + cfg.origin.to_text() + ": journal: " + entries.message());
+      auto replayed = replay(version, *entries);
+      if (!replayed) return fail(replayed.message());
+      version = std::move(*replayed);
+      log(1, fmt::format("zone {}: replayed {} journal entries, serial {} -> {}",
+                         cfg.origin.to_text(), entries->size(), file_serial, version->serial()));
+    }
+    auto leases = z->journal->leases();
+    if (!leases) return fail(leases.message());
+    z->leases.assign(*leases);
+  }
+  z->head = z->committed = version;
+  z->written_serial = loaded->serial();
+  z->written_at = clock_();
+  if (publish_) publish_(version);
+  zones_.push_back(std::move(z));
+  return version;
+}
+
+// ---------------------------------------------------------------- applying
+
+UpdateResult UpdateService::apply(const UpdateMessage& msg, const Permission& permission,
+                                  std::optional<dns::UpdateLease> lease,
+                                  const std::string& granted_to) {
+  Zone* z = find(msg.zone);
+  if (!z) {
+    UpdateResult r;
+    r.rcode = rc::NOTAUTH;
+    r.reason = msg.zone.to_text() + " is not a dynamic zone here";
+    return r;
+  }
+  std::unique_lock lk(z->mu);
+  return apply_locked(*z, lk, msg, permission, lease, granted_to, nullptr);
+}
+
+UpdateResult UpdateService::apply_locked(Zone& z, std::unique_lock<std::mutex>& lk,
+                                         const UpdateMessage& msg, const Permission& perm,
+                                         std::optional<dns::UpdateLease> lease,
+                                         const std::string& granted_to,
+                                         const std::vector<Lease>* expired) {
+  maint_->received.fetch_add(1, std::memory_order_relaxed);
+  UpdateResult res;
+  const int64_t now = clock_();
+  auto base = z.head;
+  Evaluation ev = evaluate(*base, msg, perm, z.cfg.engine);
+  res.rcode = ev.rcode;
+  res.reason = ev.reason;
+
+  // Waits until `slot` is durable (leader-follower group commit).
+  auto wait_durable = [&](const std::shared_ptr<Slot>& slot) -> bool {
+    while (!slot->done) {
+      if (z.committing) {
+        z.cv.wait(lk);
+        continue;
+      }
+      // Lead: commit everything queued so far in one transaction.
+      z.committing = true;
+      std::vector<Zone::Pending> batch;
+      batch.swap(z.queue);
+      lk.unlock();
+      Result<void> r;
+      if (z.journal) {
+        std::lock_guard jl(z.journal_mu);
+        if (batch.size() == 1) {
+          r = z.journal->commit(batch.front().entry, batch.front().leases);
+        } else {
+          std::vector<JournalEntry> entries;
+          std::vector<LeaseChanges> leases;
+          entries.reserve(batch.size());
+          leases.reserve(batch.size());
+          for (auto& p : batch) {
+            entries.push_back(std::move(p.entry));
+            leases.push_back(std::move(p.leases));
+          }
+          r = z.journal->commit_batch(entries, leases);
+        }
+        maint_->commits.fetch_add(1, std::memory_order_relaxed);
+      }
+      lk.lock();
+      if (r.ok()) {
+        z.committed = batch.back().version;
+        if (publish_) publish_(z.committed);
+        for (auto& p : batch) p.slot->done = p.slot->ok = true;
+      } else {
+        log(3, fmt::format("zone {}: journal commit failed, {} update(s) not applied: {}",
+                           z.cfg.origin.to_text(), batch.size() + z.queue.size(), r.message()));
+        for (auto& p : batch) p.slot->done = true;
+        for (auto& p : z.queue) p.slot->done = true;  // evaluated on top of the lost ones
+        z.queue.clear();
+        z.head = z.committed;
+        if (z.journal) {
+          std::lock_guard jl(z.journal_mu);
+          if (auto l = z.journal->leases(); l.ok()) z.leases.assign(*l);
+        }
+      }
+      z.committing = false;
+      z.cv.notify_all();
+    }
+    return slot->ok;
+  };
+  // A reply decided against versions not yet durable must wait for them too.
+  auto settle = [&]() {
+    if (z.last && !z.last->done && !wait_durable(z.last)) {
+      res.rcode = rc::SERVFAIL;
+      res.reason = "an earlier update this one depended on could not be committed";
+    }
+    res.serial = z.committed->serial();
+  };
+
+  if (ev.rcode != rc::NOERROR) {
+    maint_->refused.fetch_add(1, std::memory_order_relaxed);
+    settle();
+    return res;
+  }
+
+  // Leases (RFC 9664): granted per request, recorded per added RR.
+  LeaseChanges lc;
+  std::optional<uint32_t> granted, key_granted;
+  if (!expired) {
+    granted = grant_lease(z.cfg.leases, lease ? std::optional<uint32_t>(lease->lease) : std::nullopt);
+    if (lease && lease->key_lease) key_granted = grant_lease(z.cfg.leases, lease->key_lease);
+    else key_granted = granted;
+    for (const auto& r : ev.added) {
+      auto l = r.type == kKeyType ? key_granted : granted;
+      if (l) {
+        lc.upserted.push_back({r.owner, r.type, r.rdata, now + *l, granted_to});
+      } else if (z.leases.find(r.owner, r.type, r.rdata)) {
+        lc.removed.push_back({r.owner, r.type, r.rdata, 0, {}});  // re-added permanently
+      }
+    }
+  }
+  for (const auto& r : ev.diff.removed) {
+    bool readded = std::any_of(ev.diff.added.begin(), ev.diff.added.end(),
+                               [&](const zone::ZoneRecord& a) { return same_record(a, r); });
+    if (!readded && z.leases.find(r.owner, r.type, r.rdata))
+      lc.removed.push_back({r.owner, r.type, r.rdata, 0, {}});
+  }
+  if (expired)
+    for (const auto& l : *expired) lc.removed.push_back({l.owner, l.type, l.rdata, 0, {}});
+  if (lease) {
+    res.lease = granted;
+    if (lease->key_lease) res.key_lease = key_granted;
+  }
+
+  if (!ev.changed() && lc.upserted.empty() && lc.removed.empty()) {
+    settle();  // nothing to do: every RR was a no-op (RFC 2136 3.4.2: still NOERROR)
+    return res;
+  }
+
+  zone::ZoneDiff diff = std::move(ev.diff);
+  auto next = finish_update(*base, diff);
+  if (!next) {
+    log(3, fmt::format("zone {}: update produced an invalid zone: {}", z.cfg.origin.to_text(),
+                       next.message()));
+    res.rcode = rc::SERVFAIL;
+    res.reason = next.message();
+    maint_->failed.fetch_add(1, std::memory_order_relaxed);
+    settle();
+    return res;
+  }
+  Zone::Pending p;
+  p.entry.serial_from = base->serial();
+  p.entry.serial_to = (*next)->serial();
+  p.entry.committed_at = now;
+  p.entry.diff = std::move(diff);
+  p.leases = lc;
+  p.version = *next;
+  p.slot = std::make_shared<Slot>();
+  auto slot = p.slot;
+  z.head = *next;
+  z.leases.apply(lc);
+  z.last = slot;
+  z.queue.push_back(std::move(p));
+  if (!z.journal) {
+    // In memory only: durable as soon as it is published.
+    z.queue.clear();
+    z.committed = z.head;
+    if (publish_) publish_(z.committed);
+    slot->done = slot->ok = true;
+  }
+  if (!wait_durable(slot)) {
+    res.rcode = rc::SERVFAIL;
+    res.reason = "journal commit failed";
+    res.lease.reset();
+    res.key_lease.reset();
+    maint_->failed.fetch_add(1, std::memory_order_relaxed);
+    res.serial = z.committed->serial();
+    return res;
+  }
+  maint_->applied.fetch_add(1, std::memory_order_relaxed);
+  res.changed = true;
+  res.serial = (*next)->serial();
+  return res;
+}
+
+
+// ---------------------------------------------------------------- DNS UPDATE
+
+size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> response,
+                             const net::Peer& peer, const zone::ZoneSet& zones) {
+  const int64_t now = clock_();
+  const dns::Header& qh = q.header();
+  const dns::Edns& qe = q.edns();
+  size_t limit = response.size();
+  if (!peer.tcp) {
+    size_t udp = qe.present ? std::max<size_t>(512, std::min<size_t>(qe.udp_size, 1232)) : 512;
+    limit = std::min(limit, udp);
+  }
+  auto out = response.first(limit);
+  dns::MessageBuilder b(out, limit);
+  dns::Header& h = b.header();
+  h.id = qh.id;
+  h.qr = true;
+  h.opcode = dns::opcode::UPDATE;
+  dns::Edns re;
+  re.present = qe.present;
+  re.udp_size = 1232;
+  std::vector<uint8_t> options;
+  constexpr size_t kOptReserve = 11 + 12;  // OPT + an UPDATE-LEASE option
+  if (re.present) b.reserve(kOptReserve);
+
+  dns::TsigVerification tv;
+  if (q.has_tsig()) {
+    // The reply's TSIG: names as in the request, a full-length MAC, other data.
+    b.reserve(q.data().size() - q.tsig_offset() + 64 + 8);
+    dns::TsigVerifyParams params;
+    params.now = static_cast<uint64_t>(now);
+    tv = dns::tsig_verify(q, keys_, params);
+    if (tv.status == dns::TsigStatus::formerr) tv.record.reset();  // answered unsigned
+  }
+
+  auto reply = [&](uint16_t code) -> size_t {
+    dns::set_full_rcode(code, h, re);
+    if (qh.qdcount == 1) {
+      auto raw = q.data().subspan(q.question_offset(), q.question_end() - 4 - q.question_offset());
+      if (!b.add_question_raw(raw, q.qtype(), q.qclass()))
+        (void)b.add_question(q.qname(), q.qtype(), q.qclass());
+    }
+    if (re.present) {
+      re.options = options;
+      b.add_opt(re);
+    }
+    size_t len = b.finish();
+    if (tv.record) {
+      auto signed_len = dns::tsig_sign_reply(out, len, tv, static_cast<uint64_t>(now));
+      if (signed_len) len = *signed_len;
+    }
+    return len;
+  };
+
+  if (q.has_tsig() && !tv.ok()) {
+    log(2, fmt::format("update from {}: TSIG {}", 
+                       net_peer_text(peer), dns::tsig_status_text(tv.status)));
+    maint_->refused.fetch_add(1, std::memory_order_relaxed);
+    return reply(tv.status == dns::TsigStatus::formerr ? rc::FORMERR : tv.reply_rcode());
+  }
+
+  std::optional<dns::UpdateLease> want;
+  if (qe.present) {
+    if (auto opt = qe.find(dns::edns_option::UPDATE_LEASE)) {
+      want = dns::parse_update_lease(opt->data);
+      if (!want) return reply(rc::FORMERR);  // RFC 9664: LEASE, optionally KEY-LEASE
+    }
+  }
+
+  UpdateMessage msg;
+  std::string why;
+  if (uint16_t code = read_update(q, msg, &why); code != rc::NOERROR) {
+    log(1, fmt::format("update from {}: {}: {}", net_peer_text(peer), dns::rcode_to_text(code), why));
+    return reply(code);
+  }
+  Zone* z = find(msg.zone);
+  if (!z || msg.zclass != z->committed->rclass()) {
+    // RFC 2136 3.1.2: not a zone we are authoritative for is NOTAUTH; a zone
+    // we serve but that is not dynamic refuses updates (as BIND).
+    bool served = zones.get(msg.zone) != nullptr && msg.zclass == dns::rrclass::IN;
+    uint16_t code = served ? rc::REFUSED : rc::NOTAUTH;
+    log(1, fmt::format("update from {} for {}: {}", net_peer_text(peer), msg.zone.to_text(),
+                       served ? "zone is not dynamic" : "not authoritative"));
+    return reply(code);
+  }
+
+  Permission perm;
+  std::string who = tv.ok() ? "key " + tv.key->name.to_text() : "unsigned";
+  if (z->cfg.allow_update.allows(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len)) {
+    perm.everything = true;
+  } else if (tv.ok() && z->cfg.policy.knows(tv.key->name)) {
+    perm.policy = &z->cfg.policy;
+    perm.signer = tv.key->name;
+  } else {
+    log(1, fmt::format("update from {} ({}) for {}: REFUSED (not allowed)", net_peer_text(peer),
+                       who, msg.zone.to_text()));
+    maint_->refused.fetch_add(1, std::memory_order_relaxed);
+    return reply(rc::REFUSED);
+  }
+
+  UpdateResult res;
+  {
+    std::unique_lock lk(z->mu);
+    res = apply_locked(*z, lk, msg, perm, want,
+                       tv.ok() ? tv.key->name.to_text() : net_peer_text(peer), nullptr);
+  }
+  if (res.rcode == rc::NOERROR)
+    log(res.changed ? 1 : 0, fmt::format("update from {} ({}) for {}: {}{}", net_peer_text(peer), who,
+                                         msg.zone.to_text(),
+                                         res.changed ? "applied, serial " + std::to_string(res.serial)
+                                                     : std::string("no change"),
+                                         res.lease ? ", lease " + std::to_string(*res.lease) : ""));
+  else
+    log(1, fmt::format("update from {} ({}) for {}: {}: {}", net_peer_text(peer), who,
+                       msg.zone.to_text(), dns::rcode_to_text(res.rcode), res.reason));
+  if (res.rcode == rc::NOERROR && res.lease && re.present) {
+    dns::UpdateLease granted{*res.lease, res.key_lease};
+    dns::append_edns_option(options, dns::edns_option::UPDATE_LEASE,
+                            dns::encode_update_lease(granted));
+  }
+  return reply(res.rcode);
+}
+
+// ---------------------------------------------------------------- leases
+
+size_t UpdateService::expire(int64_t now) {
+  size_t total = 0;
+  for (auto& zp : zones_) {
+    Zone& z = *zp;
+    std::unique_lock lk(z.mu);
+    auto ex = z.leases.expired(now, 1000);
+    if (ex.empty()) continue;
+    UpdateMessage m;
+    m.zone = z.cfg.origin;
+    m.zclass = z.committed->rclass();
+    for (const auto& l : ex) m.updates.push_back({l.owner, l.type, dns::rrclass::NONE, 0, l.rdata});
+    Permission p;
+    p.everything = true;
+    auto r = apply_locked(z, lk, m, p, std::nullopt, "lease-expiry", &ex);
+    if (r.rcode == rc::NOERROR) {
+      total += ex.size();
+      maint_->expired.fetch_add(ex.size(), std::memory_order_relaxed);
+      log(1, fmt::format("zone {}: {} lease(s) expired, serial {}", z.cfg.origin.to_text(), ex.size(),
+                         r.serial));
+    } else {
+      log(3, fmt::format("zone {}: lease expiry failed: {}: {}", z.cfg.origin.to_text(),
+                         dns::rcode_to_text(r.rcode), r.reason));
+    }
+  }
+  return total;
+}
+
+std::optional<int64_t> UpdateService::next_expiry() const {
+  std::optional<int64_t> best;
+  for (const auto& z : zones_) {
+    std::lock_guard lk(z->mu);
+    auto n = z->leases.next_expiry();
+    if (n && (!best || *n < *best)) best = n;
+  }
+  return best;
+}
+
+std::vector<Lease> UpdateService::leases(const dns::Name& origin) const {
+  Zone* z = find(origin);
+  if (!z) return {};
+  std::lock_guard lk(z->mu);
+  return z->leases.all();
+}
+
+// ---------------------------------------------------------------- files
+
+Result<void> UpdateService::sync_files(bool force) {
+  std::string errors;
+  const int64_t now = clock_();
+  for (auto& zp : zones_) {
+    Zone& z = *zp;
+    if (z.cfg.file.empty()) continue;
+    std::lock_guard sl(z.sync_mu);
+    std::shared_ptr<const zone::ZoneVersion> v;
+    {
+      std::lock_guard lk(z.mu);
+      v = z.committed;
+      if (v->serial() == z.written_serial) continue;
+      if (!force && (z.cfg.file_sync_interval == 0 || now - z.written_at < z.cfg.file_sync_interval))
+        continue;
+    }
+    if (auto r = write_zone_file(z.cfg.file, *v); !r) {
+      log(3, fmt::format("zone {}: {}", z.cfg.origin.to_text(), r.message()));
+      errors += (errors.empty() ? "" : "\n") + r.message();
+      continue;
+    }
+    {
+      std::lock_guard lk(z.mu);
+      z.written_serial = v->serial();
+      z.written_at = now;
+    }
+    log(1, fmt::format("zone {}: wrote serial {} to {}", z.cfg.origin.to_text(), v->serial(), z.cfg.file));
+    if (z.journal) {
+      std::lock_guard jl(z.journal_mu);
+      if (auto r = z.journal->compact(v->serial(), z.cfg.journal_keep); !r) {
+        log(3, fmt::format("zone {}: journal compaction: {}", z.cfg.origin.to_text(), r.message()));
+        errors += (errors.empty() ? "" : "\n") + r.message();
+      }
+    }
+  }
+  if (!errors.empty()) return fail(errors);
+  return {};
+}
+
+// ---------------------------------------------------------------- maintenance
+
+void UpdateService::start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard lk(maint_->mu);
+    maint_->stop = false;
+  }
+  thread_ = std::thread([this] {
+    std::unique_lock lk(maint_->mu);
+    while (!maint_->stop) {
+      lk.unlock();
+      expire(clock_());
+      (void)sync_files(false);
+      lk.lock();
+      maint_->cv.wait_for(lk, std::chrono::seconds(1), [this] { return maint_->stop; });
+    }
+  });
+}
+
+void UpdateService::stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lk(maint_->mu);
+    maint_->stop = true;
+  }
+  maint_->cv.notify_all();
+  thread_.join();
+}
+
+UpdateStats UpdateService::stats() const {
+  UpdateStats s;
+  s.received = maint_->received.load();
+  s.applied = maint_->applied.load();
+  s.refused = maint_->refused.load();
+  s.failed = maint_->failed.load();
+  s.commits = maint_->commits.load();
+  s.expired = maint_->expired.load();
+  return s;
+}
+
+std::string UpdateService::status() const {
+  std::string out;
+  for (const auto& z : zones_) {
+    std::lock_guard lk(z->mu);
+    out += fmt::format("dynamic {} serial {} leases {} file-serial {} journal {}\n",
+                       z->cfg.origin.to_text(), z->committed->serial(), z->leases.size(),
+                       z->written_serial, z->cfg.journal.empty() ? "-" : z->cfg.journal);
+  }
+  auto s = stats();
+  out += fmt::format("updates received {} applied {} refused {} failed {} commits {} expired {}\n",
+                     s.received, s.applied, s.refused, s.failed, s.commits, s.expired);
+  return out;
+}
+
+}  // namespace namae::update

@@ -1,0 +1,146 @@
+// UpdateService: the server side of dynamic update. It answers UPDATE
+// messages (set as AuthEngine's opcode handler, so UDP and TCP alike),
+// verifies TSIG, decides permission, runs the RFC 2136 engine, commits the
+// diff and its lease changes to the journal, publishes the new zone version,
+// and only then replies. It also removes RRs whose leases ran out and writes
+// dynamic zones back to their files.
+//
+// Concurrency: one writer per zone. A zone's mutex serialises evaluation
+// against the newest (possibly not yet durable) version, while the journal
+// commit runs outside it: whichever waiting thread finds no commit in
+// progress becomes the leader and commits everything queued so far in one
+// transaction (group commit: one fsync for many updates), then publishes and
+// wakes the others. Readers never see a version before it is durable. If a
+// commit fails, every update evaluated on top of it is answered SERVFAIL and
+// the zone goes back to the last durable version.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "auth/engine.h"
+#include "dns/edns.h"
+#include "dns/tsig.h"
+#include "update/engine.h"
+#include "update/journal.h"
+#include "update/leases.h"
+#include "update/policy.h"
+#include "zone/zone.h"
+
+namespace namae::update {
+
+/// Dynamic-update settings of one zone (from [[zone]], docs/config.md).
+struct ZoneUpdateConfig {
+  dns::Name origin;
+  std::string file;     // master file rewritten from memory ("" = never)
+  std::string journal;  // SQLite journal path ("" = none: in memory only, tests and fuzzing)
+  UpdatePolicy policy;
+  AddressAcl allow_update;
+  LeasePolicy leases;
+  EngineOptions engine;
+  uint32_t file_sync_interval = 300;  // seconds; 0 = only by sync_files(true)
+  uint32_t journal_keep = 1000;
+};
+
+/// Unix seconds; injectable so lease and TSIG tests control time.
+using Clock = std::function<int64_t()>;
+/// Makes a new version of a zone visible to readers (the daemon swaps its
+/// ZoneSet). Called with versions in commit order, never concurrently for
+/// one zone.
+using Publisher = std::function<void(std::shared_ptr<const zone::ZoneVersion>)>;
+/// Log sink: level 0 debug, 1 info, 2 warning, 3 error.
+using LogSink = std::function<void(int level, const std::string& message)>;
+
+/// The outcome of one update as the requester sees it.
+struct UpdateResult {
+  uint16_t rcode = 0;
+  std::string reason;
+  bool changed = false;     // a new version was committed
+  uint32_t serial = 0;      // the zone's serial afterwards
+  std::optional<uint32_t> lease;      // granted (RFC 9664)
+  std::optional<uint32_t> key_lease;  // granted KEY-LEASE
+};
+
+/// Counters for status and tests.
+struct UpdateStats {
+  uint64_t received = 0, applied = 0, refused = 0, failed = 0;
+  uint64_t commits = 0;  // journal transactions (group commit: commits <= applied)
+  uint64_t expired = 0;  // RRs removed by lease expiry
+};
+
+class UpdateService : public auth::RequestHandler {
+ public:
+  /// `keys` verify TSIG on updates; `publish` shows new versions to readers.
+  UpdateService(std::vector<dns::TsigKey> keys, Publisher publish, Clock clock = {},
+                LogSink log = {});
+  ~UpdateService() override;
+  UpdateService(const UpdateService&) = delete;
+  UpdateService& operator=(const UpdateService&) = delete;
+
+  /// Make `cfg.origin` dynamic, starting from `loaded` (the zone file): opens
+  /// the journal, replays it from the file's serial, loads the leases and
+  /// publishes the result, which it also returns. Call before serving.
+  Result<std::shared_ptr<const zone::ZoneVersion>> add_zone(
+      const ZoneUpdateConfig& cfg, std::shared_ptr<const zone::ZoneVersion> loaded);
+  bool has_zone(const dns::Name& origin) const { return find(origin) != nullptr; }
+  /// The newest durable version of a dynamic zone (nullptr if not dynamic).
+  std::shared_ptr<const zone::ZoneVersion> current(const dns::Name& origin) const;
+
+  /// auth::RequestHandler: answer one UPDATE message (thread-safe; blocks
+  /// until the change is durable).
+  size_t handle(const dns::MessageView& query, std::span<uint8_t> response,
+                const net::Peer& peer, const zone::ZoneSet& zones) override;
+
+  /// Apply an already-read update with a decided permission (the DNS path
+  /// after TSIG and ACL, lease expiry, later the HTTP API).
+  UpdateResult apply(const UpdateMessage& msg, const Permission& permission,
+                     std::optional<dns::UpdateLease> lease = std::nullopt,
+                     const std::string& granted_to = {});
+
+  /// Remove every RR whose lease ended at or before `now`, one journaled
+  /// update per zone. Returns the number of leases ended.
+  size_t expire(int64_t now);
+  /// Earliest lease expiry over all zones.
+  std::optional<int64_t> next_expiry() const;
+  /// Leases held in a zone (for status and tests).
+  std::vector<Lease> leases(const dns::Name& origin) const;
+
+  /// Write zones changed since their last write to their files (all changed
+  /// zones when `force`, else those whose file-sync-interval has passed),
+  /// then compact their journals. Errors of each zone are joined.
+  Result<void> sync_files(bool force);
+
+  /// Start the maintenance thread (lease expiry, periodic file sync).
+  void start();
+  /// Stop it (no final sync: call sync_files(true) after).
+  void stop();
+
+  UpdateStats stats() const;
+  /// One line per dynamic zone for `namae ctl status`.
+  std::string status() const;
+
+ private:
+  struct Zone;
+  Zone* find(const dns::Name& origin) const;
+  UpdateResult apply_locked(Zone& z, std::unique_lock<std::mutex>& lk, const UpdateMessage& msg,
+                            const Permission& perm, std::optional<dns::UpdateLease> lease,
+                            const std::string& granted_to, const std::vector<Lease>* expired);
+  void log(int level, const std::string& msg) const;
+
+  std::vector<dns::TsigKey> keys_;
+  Publisher publish_;
+  Clock clock_;
+  LogSink log_;
+  std::vector<std::unique_ptr<Zone>> zones_;
+
+  struct Maint;
+  std::unique_ptr<Maint> maint_;
+  std::thread thread_;
+};
+
+}  // namespace namae::update
