@@ -137,7 +137,8 @@ bool decode_diff(std::span<const uint8_t> blob, zone::ZoneDiff& diff) {
 }
 
 std::vector<uint8_t> owner_key(const dns::Name& n) {
-  auto w = n.lower().wire();
+  const dns::Name low = n.lower();  // wire() is a view into the Name: keep it alive
+  auto w = low.wire();
   return {w.begin(), w.end()};
 }
 
