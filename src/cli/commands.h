@@ -9,5 +9,7 @@ namespace namae::cli {
 int query_main(std::span<char*> args);  // dig-like client (query.cpp)
 int zone_main(std::span<char*> args);   // `zone check` (zone_check.cpp)
 int ctl_main(std::span<char*> args);    // control a running namaed (ctl.cpp)
+int update_main(std::span<char*> args); // nsupdate-like dynamic update client (update.cpp)
+int key_main(std::span<char*> args);    // `key generate`: new TSIG keys (key.cpp)
 
 }  // namespace namae::cli

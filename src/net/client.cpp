@@ -159,9 +159,11 @@ int read_all(int fd, std::span<uint8_t> out, Clock::time_point deadline) {
 }
 
 Attempt tcp_try(const Endpoint& server, std::span<const uint8_t> query,
-                std::chrono::milliseconds timeout) {
+                std::chrono::milliseconds timeout, const std::optional<Endpoint>& local) {
   Fd fd(::socket(server.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (fd.get() < 0) return fail_with(classify(errno), errno);
+  if (local && ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&local->addr), local->len) < 0)
+    return fail_with(classify(errno), errno);
   auto deadline = Clock::now() + timeout;
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&server.addr), server.len) < 0) {
     if (errno != EINPROGRESS) return fail_with(classify(errno), errno);
@@ -236,6 +238,8 @@ Exchange SocketTransport::exchange(const Endpoint& server, std::span<const uint8
   if (options.protocol == ClientProtocol::udp) {
     udp_fd = ::socket(server.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (udp_fd < 0 ||
+        (options.local && ::bind(udp_fd, reinterpret_cast<const sockaddr*>(&options.local->addr),
+                                 options.local->len) < 0) ||
         ::connect(udp_fd, reinterpret_cast<const sockaddr*>(&server.addr), server.len) < 0) {
       int err = errno;
       if (udp_fd >= 0) ::close(udp_fd);
@@ -248,7 +252,7 @@ Exchange SocketTransport::exchange(const Endpoint& server, std::span<const uint8
   for (int i = 0; i < tries; ++i) {
     ex.attempts = i + 1;
     Attempt a = options.protocol == ClientProtocol::udp ? udp_try(udp_fd, query, options.timeout)
-                                                        : tcp_try(server, query, options.timeout);
+                                                        : tcp_try(server, query, options.timeout, options.local);
     if (a.error == ExchangeError::none) {
       ex.error = ExchangeError::none;
       ex.message.clear();

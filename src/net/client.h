@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ struct ExchangeOptions {
   /// Called before each retry with what went wrong with the previous try
   /// (dig prints ";; communications error to ...: timed out").
   std::function<void(ExchangeError, const std::string&)> on_retry;
+  /// Source address (and port, 0 for any) to bind before connecting, for
+  /// servers whose ACLs name the client's address (nsupdate's `local`).
+  /// Unset: the kernel chooses.
+  std::optional<Endpoint> local;
 };
 
 /// Outcome of one exchange. On success `response` holds the reply exactly

@@ -1,0 +1,638 @@
+#include "cli/nsupdate_parser.h"
+
+#include <cctype>
+#include <string>
+
+#include "dns/edns.h"
+#include "dns/message.h"
+#include "dns/rrtype.h"
+#include "dns/text.h"
+#include "zonefile/lexer.h"
+
+namespace namae::cli {
+
+namespace {
+
+using dns::TextToken;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string str(std::string_view v) { return std::string(v); }
+
+// nsupdate reads every name relative to the root: "host.example" is absolute.
+Result<dns::Name> parse_name(std::string_view text) {
+  static const dns::Name root;
+  auto n = dns::Name::from_text(text, &root);
+  if (!n) return fail("bad name '" + str(text) + "': " + n.message());
+  return n;
+}
+
+Result<uint16_t> parse_port(std::string_view text) {
+  auto p = dns::parse_uint(text, 65535);
+  if (!p || *p == 0) return fail("bad port '" + str(text) + "'");
+  return static_cast<uint16_t>(*p);
+}
+
+// A TTL where one may appear: it must start with a digit, so a type or class
+// mnemonic is never mistaken for one.
+std::optional<uint32_t> maybe_ttl(std::string_view text) {
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return std::nullopt;
+  auto t = dns::parse_ttl(text);
+  if (!t) return std::nullopt;
+  return *t;
+}
+
+// A record class as nsupdate accepts it in a record: a real class, which must
+// be the session's. ANY and NONE are not classes of data (they are how the
+// wire encodes deletions), so they are not taken here.
+Result<std::optional<uint16_t>> maybe_class(const TextToken& tok, uint16_t zone_class) {
+  if (tok.quoted) return std::optional<uint16_t>();
+  auto c = dns::class_from_text(tok.text);
+  if (!c || *c == dns::rrclass::ANY || *c == dns::rrclass::NONE) return std::optional<uint16_t>();
+  if (*c != zone_class)
+    return fail("class " + dns::class_to_text(*c) + " does not match the zone class " +
+                dns::class_to_text(zone_class) + " (see the `class` command)");
+  return std::optional<uint16_t>(*c);
+}
+
+Result<uint16_t> parse_type(const TextToken& tok) {
+  auto t = tok.quoted ? std::nullopt : dns::type_from_text(tok.text);
+  if (!t) return fail("unknown type '" + str(tok.text) + "'");
+  return *t;
+}
+
+// Meta and pseudo types have no data to add or to require.
+bool is_data_type(uint16_t t) {
+  return !(t == dns::rrtype::ANY || t == dns::rrtype::AXFR || t == dns::rrtype::IXFR ||
+           t == dns::rrtype::OPT || t == dns::rrtype::TSIG || t == 253 /* MAILB */ ||
+           t == 254 /* MAILA */ || t == 0);
+}
+
+Result<dns::RdataBytes> parse_rdata(uint16_t type, std::span<const TextToken> tokens) {
+  static const dns::Name root;
+  auto rd = dns::rdata::from_text(type, tokens, root);
+  if (!rd) return fail("bad " + dns::type_to_text(type) + " data: " + rd.message());
+  return rd;
+}
+
+std::string rdata_text(uint16_t type, const dns::RdataBytes& rd) {
+  return dns::rdata::to_text(type, rd);
+}
+
+Result<UpdateRecord> parse_prereq(const UpdateSession& s, std::span<const TextToken> t) {
+  if (t.empty()) return fail("prereq needs nxdomain, yxdomain, nxrrset or yxrrset");
+  std::string_view kind = t[0].text;
+  if (t.size() < 2) return fail("prereq " + str(kind) + " needs a name");
+  auto owner = parse_name(t[1].text);
+  if (!owner) return owner.error();
+  UpdateRecord r;
+  r.owner = *owner;
+  r.ttl = 0;
+  if (iequals(kind, "nxdomain") || iequals(kind, "yxdomain")) {
+    if (t.size() > 2) return fail("prereq " + str(kind) + " takes only a name");
+    bool nx = iequals(kind, "nxdomain");
+    r.op = nx ? UpdateOp::prereq_nxdomain : UpdateOp::prereq_yxdomain;
+    r.type = dns::rrtype::ANY;
+    r.rclass = nx ? dns::rrclass::NONE : dns::rrclass::ANY;
+    r.text = std::string(nx ? "nxdomain " : "yxdomain ") + r.owner.to_text();
+    return r;
+  }
+  bool nx = iequals(kind, "nxrrset");
+  if (!nx && !iequals(kind, "yxrrset"))
+    return fail("unknown prereq '" + str(kind) + "' (nxdomain, yxdomain, nxrrset, yxrrset)");
+  size_t i = 2;
+  if (i < t.size()) {
+    auto c = maybe_class(t[i], s.zone_class);
+    if (!c) return c.error();
+    if (*c) ++i;
+  }
+  if (i >= t.size()) return fail("prereq " + str(kind) + " needs a type");
+  auto type = parse_type(t[i]);
+  if (!type) return type.error();
+  if (!is_data_type(*type))
+    return fail("prereq " + str(kind) + " cannot name type " + dns::type_to_text(*type) +
+                (*type == dns::rrtype::ANY ? " (use yxdomain/nxdomain for a whole name)" : ""));
+  r.type = *type;
+  ++i;
+  std::string head = std::string(nx ? "nxrrset " : "yxrrset ") + r.owner.to_text() + " " +
+                     dns::type_to_text(r.type);
+  if (nx) {
+    if (i < t.size()) return fail("prereq nxrrset takes no data");
+    r.op = UpdateOp::prereq_nxrrset;
+    r.rclass = dns::rrclass::NONE;
+    r.text = head;
+    return r;
+  }
+  if (i == t.size()) {
+    r.op = UpdateOp::prereq_yxrrset;
+    r.rclass = dns::rrclass::ANY;
+    r.text = head;
+    return r;
+  }
+  auto rd = parse_rdata(r.type, t.subspan(i));
+  if (!rd) return rd.error();
+  r.op = UpdateOp::prereq_yxrrset_value;
+  r.rclass = s.zone_class;
+  r.rdata = std::move(*rd);
+  r.text = head + " " + rdata_text(r.type, r.rdata);
+  return r;
+}
+
+Result<UpdateRecord> parse_add(const UpdateSession& s, std::span<const TextToken> t) {
+  if (t.empty()) return fail("add needs a name, TTL, type and data");
+  auto owner = parse_name(t[0].text);
+  if (!owner) return owner.error();
+  UpdateRecord r;
+  r.op = UpdateOp::add;
+  r.owner = *owner;
+  r.rclass = s.zone_class;
+  size_t i = 1;
+  if (i < t.size() && !t[i].quoted && maybe_ttl(t[i].text)) {
+    r.ttl = *maybe_ttl(t[i].text);
+    ++i;
+  } else if (s.default_ttl) {
+    r.ttl = *s.default_ttl;
+  } else {
+    return fail("add needs a TTL (none given and no default set with `ttl`)");
+  }
+  if (i < t.size()) {
+    auto c = maybe_class(t[i], s.zone_class);
+    if (!c) return c.error();
+    if (*c) ++i;
+  }
+  if (i >= t.size()) return fail("add needs a type and data");
+  auto type = parse_type(t[i]);
+  if (!type) return type.error();
+  if (!is_data_type(*type)) return fail("cannot add records of type " + dns::type_to_text(*type));
+  r.type = *type;
+  ++i;
+  if (i == t.size()) return fail("add needs the record's data");
+  auto rd = parse_rdata(r.type, t.subspan(i));
+  if (!rd) return rd.error();
+  r.rdata = std::move(*rd);
+  r.text = "add " + r.owner.to_text() + " " + std::to_string(r.ttl) + " " +
+           dns::class_to_text(r.rclass) + " " + dns::type_to_text(r.type) + " " +
+           rdata_text(r.type, r.rdata);
+  return r;
+}
+
+Result<UpdateRecord> parse_delete(const UpdateSession& s, std::span<const TextToken> t) {
+  if (t.empty()) return fail("delete needs a name");
+  auto owner = parse_name(t[0].text);
+  if (!owner) return owner.error();
+  UpdateRecord r;
+  r.owner = *owner;
+  r.ttl = 0;  // RFC 2136 2.5.2-2.5.4: deletions carry TTL 0; a given TTL is ignored
+  size_t i = 1;
+  if (i < t.size() && !t[i].quoted && maybe_ttl(t[i].text)) ++i;
+  if (i < t.size()) {
+    auto c = maybe_class(t[i], s.zone_class);
+    if (!c) return c.error();
+    if (*c) ++i;
+  }
+  if (i == t.size() ||
+      (!t[i].quoted && dns::type_from_text(t[i].text) == std::optional<uint16_t>(dns::rrtype::ANY))) {
+    if (i + 1 < t.size()) return fail("delete of every RRset at a name takes no data");
+    r.op = UpdateOp::delete_name;
+    r.type = dns::rrtype::ANY;
+    r.rclass = dns::rrclass::ANY;
+    r.text = "delete " + r.owner.to_text();
+    return r;
+  }
+  auto type = parse_type(t[i]);
+  if (!type) return type.error();
+  if (!is_data_type(*type)) return fail("cannot delete records of type " + dns::type_to_text(*type));
+  r.type = *type;
+  ++i;
+  std::string head = "delete " + r.owner.to_text() + " " + dns::type_to_text(r.type);
+  if (i == t.size()) {
+    r.op = UpdateOp::delete_rrset;
+    r.rclass = dns::rrclass::ANY;
+    r.text = head;
+    return r;
+  }
+  auto rd = parse_rdata(r.type, t.subspan(i));
+  if (!rd) return rd.error();
+  r.op = UpdateOp::delete_rr;
+  r.rclass = dns::rrclass::NONE;
+  r.rdata = std::move(*rd);
+  r.text = head + " " + rdata_text(r.type, r.rdata);
+  return r;
+}
+
+Result<UpdateRecord> parse_update(const UpdateSession& s, std::span<const TextToken> t) {
+  if (t.empty()) return fail("update needs add or delete");
+  if (iequals(t[0].text, "add")) return parse_add(s, t.subspan(1));
+  if (iequals(t[0].text, "delete") || iequals(t[0].text, "del"))
+    return parse_delete(s, t.subspan(1));
+  return fail("update needs add or delete, not '" + str(t[0].text) + "'");
+}
+
+Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t) {
+  std::string_view cmd = t[0].text;
+  auto args = t.subspan(1);
+  auto want = [&](size_t lo, size_t hi, const char* usage) -> Result<void> {
+    if (args.size() < lo || args.size() > hi) return fail(std::string("usage: ") + usage);
+    return {};
+  };
+  if (iequals(cmd, "send")) {
+    if (auto w = want(0, 0, "send"); !w) return w.error();
+    return UpdateAction::send;
+  }
+  if (iequals(cmd, "show")) return UpdateAction::show;
+  if (iequals(cmd, "answer")) return UpdateAction::answer;
+  if (iequals(cmd, "quit")) return UpdateAction::quit;
+  if (iequals(cmd, "help")) return UpdateAction::help;
+  if (iequals(cmd, "debug")) {
+    s.debug = true;
+    return UpdateAction::none;
+  }
+  if (iequals(cmd, "server")) {
+    if (auto w = want(1, 2, "server HOST [PORT]"); !w) return w.error();
+    std::optional<uint16_t> port;
+    if (args.size() == 2) {
+      auto p = parse_port(args[1].text);
+      if (!p) return p.error();
+      port = *p;
+    }
+    s.server = str(args[0].text);
+    s.server_port = port;
+    return UpdateAction::none;
+  }
+  if (iequals(cmd, "local")) {
+    if (auto w = want(1, 2, "local ADDRESS [PORT]"); !w) return w.error();
+    uint16_t port = 0;
+    if (args.size() == 2) {
+      auto p = parse_port(args[1].text);
+      if (!p) return p.error();
+      port = *p;
+    }
+    s.local_address = str(args[0].text);
+    s.local_port = port;
+    return UpdateAction::none;
+  }
+  if (iequals(cmd, "zone")) {
+    if (auto w = want(1, 1, "zone NAME"); !w) return w.error();
+    auto z = parse_name(args[0].text);
+    if (!z) return z.error();
+    s.zone = *z;
+    return UpdateAction::none;
+  }
+  if (iequals(cmd, "class")) {
+    if (auto w = want(1, 1, "class CLASS"); !w) return w.error();
+    auto c = dns::class_from_text(args[0].text);
+    if (!c || *c == dns::rrclass::ANY || *c == dns::rrclass::NONE)
+      return fail("bad class '" + str(args[0].text) + "'");
+    if (!s.empty() && *c != s.zone_class)
+      return fail("cannot change the class with records pending (send them first)");
+    s.zone_class = *c;
+    return UpdateAction::none;
+  }
+  if (iequals(cmd, "ttl")) {
+    if (auto w = want(1, 1, "ttl SECONDS|none"); !w) return w.error();
+    if (iequals(args[0].text, "none")) {
+      s.default_ttl.reset();
+      return UpdateAction::none;
+    }
+    auto ttl = dns::parse_ttl(args[0].text);
+    if (!ttl || *ttl > 0x7fffffffu)  // RFC 2181 8: TTLs are 31-bit
+      return fail("bad TTL '" + str(args[0].text) + "'");
+    s.default_ttl = *ttl;
+    return UpdateAction::none;
+  }
+  if (iequals(cmd, "lease")) {
+    if (auto w = want(1, 2, "lease SECONDS [KEY-LEASE-SECONDS] | lease none"); !w)
+      return w.error();
+    if (iequals(args[0].text, "none") && args.size() == 1) {
+      s.lease.reset();
+      return UpdateAction::none;
+    }
+    auto l = dns::parse_ttl(args[0].text);
+    if (!l) return fail("bad lease '" + str(args[0].text) + "'");
+    if (args.size() == 2) {
+      // RFC 9664's KEY-LEASE is for SIG(0) keys; namae signs with TSIG only.
+      return fail("KEY-LEASE is not supported (it applies to SIG(0) keys)");
+    }
+    s.lease = *l;
+    return UpdateAction::none;
+  }
+  if (iequals(cmd, "key")) {
+    if (auto w = want(2, 2, "key [ALGORITHM:]NAME SECRET"); !w) return w.error();
+    auto k = dns::TsigKey::parse(str(args[0].text) + ":" + str(args[1].text));
+    if (!k) return k.error();
+    s.key = std::move(*k);
+    return UpdateAction::none;
+  }
+  if (iequals(cmd, "gsstsig") || iequals(cmd, "oldgsstsig") || iequals(cmd, "realm"))
+    return fail("GSS-TSIG is not supported; use a TSIG key (`key`, -y or -k)");
+  if (iequals(cmd, "prereq")) {
+    auto r = parse_prereq(s, args);
+    if (!r) return r.error();
+    s.prerequisites.push_back(std::move(*r));
+    return UpdateAction::none;
+  }
+  Result<UpdateRecord> r = fail("");
+  if (iequals(cmd, "update"))
+    r = parse_update(s, args);
+  else if (iequals(cmd, "add"))
+    r = parse_add(s, args);
+  else if (iequals(cmd, "delete") || iequals(cmd, "del"))
+    r = parse_delete(s, args);
+  else
+    return fail("unknown command '" + str(cmd) + "' (try `help`)");
+  if (!r) return r.error();
+  s.updates.push_back(std::move(*r));
+  return UpdateAction::none;
+}
+
+}  // namespace
+
+bool is_prerequisite(UpdateOp op) {
+  switch (op) {
+    case UpdateOp::prereq_yxrrset:
+    case UpdateOp::prereq_yxrrset_value:
+    case UpdateOp::prereq_nxrrset:
+    case UpdateOp::prereq_yxdomain:
+    case UpdateOp::prereq_nxdomain: return true;
+    default: return false;
+  }
+}
+
+std::optional<dns::Name> UpdateSession::first_name() const {
+  if (!updates.empty()) return updates.front().owner;
+  if (!prerequisites.empty()) return prerequisites.front().owner;
+  return std::nullopt;
+}
+
+Result<UpdateAction> apply_update_line(UpdateSession& session, std::string_view line) {
+  // nsupdate: a line of nothing but blanks sends; `;` starts a comment.
+  bool blank = true;
+  for (char c : line)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') blank = false;
+  if (blank) return UpdateAction::send;
+  std::string text(line);
+  zonefile::Lexer lexer(text);
+  zonefile::Entry entry;
+  auto st = lexer.next(entry);
+  if (st == zonefile::Lexer::Status::error) return fail(lexer.error().message);
+  if (st == zonefile::Lexer::Status::end || entry.tokens.empty()) return UpdateAction::none;
+  zonefile::Entry rest;
+  if (lexer.next(rest) != zonefile::Lexer::Status::end)
+    return fail("one command per line (unbalanced parentheses?)");
+  UpdateSession copy = session;
+  auto action = apply_tokens(copy, entry.tokens);
+  if (!action) return action.error();
+  session = std::move(copy);
+  return action;
+}
+
+Result<std::vector<uint8_t>> build_update_message(const UpdateSession& s, const dns::Name* zone,
+                                                  uint16_t id) {
+  std::vector<uint8_t> buf(dns::kMaxMessage);
+  dns::MessageBuilder b(buf, buf.size());
+  b.header().id = id;
+  b.header().opcode = dns::opcode::UPDATE;
+  std::vector<uint8_t> options;
+  dns::Edns edns;
+  if (s.lease) {
+    edns.present = true;
+    edns.udp_size = 1232;
+    dns::UpdateLease l;
+    l.lease = *s.lease;
+    auto data = dns::encode_update_lease(l);
+    dns::append_edns_option(options, dns::edns_option::UPDATE_LEASE, data);
+    edns.options = options;
+    b.reserve(11 + options.size());
+  }
+  if (zone && !b.add_question(*zone, dns::rrtype::SOA, s.zone_class))
+    return fail("update message too large");
+  b.begin(dns::Section::answer);
+  for (const auto& r : s.prerequisites)
+    if (!b.add_record(r.owner, r.type, r.rclass, r.ttl, r.rdata))
+      return fail("update message too large (over 65535 octets)");
+  b.begin(dns::Section::authority);
+  for (const auto& r : s.updates)
+    if (!b.add_record(r.owner, r.type, r.rclass, r.ttl, r.rdata))
+      return fail("update message too large (over 65535 octets)");
+  if (edns.present) {
+    b.begin(dns::Section::additional);
+    if (!b.add_opt(edns)) return fail("update message too large");
+  }
+  size_t n = b.finish();
+  buf.resize(n);
+  return buf;
+}
+
+namespace {
+
+// Tokens of BIND's configuration syntax: words, quoted strings, `{ } ;`,
+// with `#`, `//` and `/* */` comments skipped.
+struct ConfToken {
+  std::string text;
+  bool quoted = false;
+};
+
+Result<std::vector<ConfToken>> conf_tokens(std::string_view in) {
+  std::vector<ConfToken> out;
+  size_t i = 0;
+  while (i < in.size()) {
+    char c = in[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (c == '#' || (c == '/' && i + 1 < in.size() && in[i + 1] == '/')) {
+      while (i < in.size() && in[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < in.size() && in[i + 1] == '*') {
+      size_t end = in.find("*/", i + 2);
+      if (end == std::string_view::npos) return fail("unterminated /* comment");
+      i = end + 2;
+    } else if (c == '{' || c == '}' || c == ';') {
+      out.push_back({std::string(1, c), false});
+      ++i;
+    } else if (c == '"') {
+      size_t end = in.find('"', i + 1);
+      if (end == std::string_view::npos) return fail("unterminated string");
+      out.push_back({std::string(in.substr(i + 1, end - i - 1)), true});
+      i = end + 1;
+    } else {
+      size_t start = i;
+      while (i < in.size() && !std::isspace(static_cast<unsigned char>(in[i])) && in[i] != '{' &&
+             in[i] != '}' && in[i] != ';' && in[i] != '"')
+        ++i;
+      out.push_back({std::string(in.substr(start, i - start)), false});
+    }
+  }
+  return out;
+}
+
+// dnssec-keygen's private-key format for HMAC keys (Algorithm: 163 (HMAC_SHA256), Key: ...).
+Result<dns::TsigKey> parse_private_key(std::string_view text, std::string_view path) {
+  std::optional<dns::TsigAlgorithm> alg;
+  std::string secret;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    std::string_view line = text.substr(pos, eol == std::string_view::npos ? text.npos : eol - pos);
+    pos = eol == std::string_view::npos ? text.size() : eol + 1;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view field = line.substr(0, colon);
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front())))
+      value.remove_prefix(1);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
+      value.remove_suffix(1);
+    if (field == "Algorithm") {
+      auto num = dns::parse_uint(value.substr(0, value.find(' ')), 255);
+      if (!num) return fail("bad Algorithm line");
+      switch (*num) {
+        case 157: alg = dns::TsigAlgorithm::hmac_md5; break;
+        case 161: alg = dns::TsigAlgorithm::hmac_sha1; break;
+        case 162: alg = dns::TsigAlgorithm::hmac_sha224; break;
+        case 163: alg = dns::TsigAlgorithm::hmac_sha256; break;
+        case 164: alg = dns::TsigAlgorithm::hmac_sha384; break;
+        case 165: alg = dns::TsigAlgorithm::hmac_sha512; break;
+        default: return fail("algorithm " + std::to_string(*num) + " is not an HMAC algorithm");
+      }
+    } else if (field == "Key") {
+      secret = std::string(value);
+    }
+  }
+  if (!alg || secret.empty()) return fail("no Algorithm/Key lines (not an HMAC private key)");
+  // The key name is in the file name: K<name>.+<alg>+<id>.private.
+  std::string_view base = path.substr(path.rfind('/') == std::string_view::npos
+                                          ? 0
+                                          : path.rfind('/') + 1);
+  size_t plus = base.find(".+");
+  if (base.size() < 2 || base[0] != 'K' || plus == std::string_view::npos)
+    return fail("cannot take the key name from the file name (want K<name>.+<alg>+<id>.private)");
+  std::string name(base.substr(1, plus - 1));
+  return dns::TsigKey::parse(std::string(dns::tsig_algorithm_text(*alg)) + ":" + name + ":" +
+                             secret);
+}
+
+}  // namespace
+
+Result<dns::TsigKey> parse_key_file(std::string_view text, std::string_view path) {
+  if (text.find("Private-key-format:") != std::string_view::npos)
+    return parse_private_key(text, path);
+  auto toks = conf_tokens(text);
+  if (!toks) return toks.error();
+  const auto& t = *toks;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i].quoted || !iequals(t[i].text, "key")) continue;
+    if (i + 2 >= t.size() || t[i + 2].text != "{" || t[i + 2].quoted)
+      return fail("expected key \"NAME\" { ... }");
+    std::string name = t[i + 1].text;
+    std::string algorithm = "hmac-md5";  // BIND's default for a key clause without one
+    std::string secret;
+    size_t j = i + 3;
+    for (; j < t.size() && !(t[j].text == "}" && !t[j].quoted); ++j) {
+      if (j + 2 >= t.size() || t[j + 2].text != ";")
+        return fail("expected `algorithm NAME;` or `secret \"BASE64\";` in key " + name);
+      if (iequals(t[j].text, "algorithm"))
+        algorithm = t[j + 1].text;
+      else if (iequals(t[j].text, "secret"))
+        secret = t[j + 1].text;
+      else
+        return fail("unknown key statement '" + t[j].text + "'");
+      j += 2;
+    }
+    if (j >= t.size()) return fail("key " + name + " is missing its closing }");
+    if (secret.empty()) return fail("key " + name + " has no secret");
+    auto k = dns::TsigKey::parse(algorithm + ":" + name + ":" + secret);
+    if (!k) return fail("key " + name + ": " + k.message());
+    return k;
+  }
+  return fail("no key clause found (want key \"NAME\" { algorithm ALG; secret \"BASE64\"; };)");
+}
+
+std::string update_rcode_meaning(uint16_t rc) {
+  switch (rc) {
+    case dns::rcode::NOERROR: return "the update was applied";
+    case dns::rcode::FORMERR: return "the server could not interpret the update message";
+    case dns::rcode::SERVFAIL: return "the server failed internally; nothing was applied";
+    case dns::rcode::NXDOMAIN:
+      return "a name required to be in use (prereq yxdomain) does not exist";
+    case dns::rcode::NOTIMP: return "the server does not support dynamic update";
+    case dns::rcode::REFUSED:
+      return "the server refused the update (not permitted by its policy)";
+    case dns::rcode::YXDOMAIN:
+      return "a name required not to be in use (prereq nxdomain) exists";
+    case dns::rcode::YXRRSET:
+      return "an RRset required not to exist (prereq nxrrset) exists";
+    case dns::rcode::NXRRSET:
+      return "an RRset required to exist (prereq yxrrset) does not exist or differs";
+    case dns::rcode::NOTAUTH:
+      return "the server is not authoritative for the zone, or did not accept the TSIG "
+             "signature";
+    case dns::rcode::NOTZONE: return "a name in the update is not within the zone";
+    default: return "unexpected response code";
+  }
+}
+
+std::vector<const UpdateRecord*> failed_prerequisite_candidates(
+    std::span<const UpdateRecord> prerequisites, uint16_t rc) {
+  std::vector<const UpdateRecord*> out;
+  for (const auto& p : prerequisites) {
+    bool match = false;
+    switch (rc) {
+      case dns::rcode::NXDOMAIN: match = p.op == UpdateOp::prereq_yxdomain; break;
+      case dns::rcode::YXDOMAIN: match = p.op == UpdateOp::prereq_nxdomain; break;
+      case dns::rcode::NXRRSET:
+        match = p.op == UpdateOp::prereq_yxrrset || p.op == UpdateOp::prereq_yxrrset_value;
+        break;
+      case dns::rcode::YXRRSET: match = p.op == UpdateOp::prereq_nxrrset; break;
+      default: break;
+    }
+    if (match) out.push_back(&p);
+  }
+  return out;
+}
+
+std::string update_failure_text(std::span<const UpdateRecord> prerequisites, uint16_t rc) {
+  std::string out = "update failed: " + dns::rcode_to_text(rc) + " (";
+  auto blame = failed_prerequisite_candidates(prerequisites, rc);
+  if (blame.size() == 1) {
+    out += "prerequisite '" + blame[0]->text + "' not satisfied";
+  } else if (blame.size() > 1) {
+    // The server does not say which one; list those that can fail this way.
+    out += "one of these prerequisites not satisfied:";
+    for (size_t i = 0; i < blame.size(); ++i)
+      out += std::string(i ? "," : "") + " '" + blame[i]->text + "'";
+  } else {
+    out += update_rcode_meaning(rc);
+  }
+  out += ")";
+  return out;
+}
+
+const char* update_commands_help() {
+  return "commands (one per line; a blank line sends, as nsupdate):\n"
+         "  server HOST [PORT]          send updates to HOST (default: the zone's primary)\n"
+         "  local ADDRESS [PORT]        source address for updates\n"
+         "  zone NAME                   the zone to update (default: found by SOA query)\n"
+         "  class CLASS                 zone class (IN)\n"
+         "  ttl SECONDS|none            default TTL for add\n"
+         "  key [ALG:]NAME SECRET       sign with this TSIG key (hmac-sha256 by default)\n"
+         "  lease SECONDS|none          ask for an RFC 9664 lease (EDNS UPDATE-LEASE)\n"
+         "  prereq nxdomain NAME        NAME must not exist\n"
+         "  prereq yxdomain NAME        NAME must exist\n"
+         "  prereq nxrrset NAME [CLASS] TYPE            no TYPE RRset at NAME\n"
+         "  prereq yxrrset NAME [CLASS] TYPE [DATA...]  TYPE RRset at NAME (holding DATA)\n"
+         "  [update] add NAME [TTL] [CLASS] TYPE DATA...\n"
+         "  [update] del[ete] NAME [TTL] [CLASS] [TYPE [DATA...]]\n"
+         "  show                        print the message built so far\n"
+         "  send                        send it (also: a blank line)\n"
+         "  answer                      print the last reply\n"
+         "  debug                       print every message sent and received\n"
+         "  quit                        stop\n";
+}
+
+}  // namespace namae::cli

@@ -1,0 +1,558 @@
+// `namae update`: nsupdate's command language (nsupdate_parser.cpp) sent as
+// RFC 2136 UPDATE messages over net::SocketTransport, signed and verified with
+// dns::tsig, with RFC 9664 leases. This file is the I/O: reading lines,
+// finding the zone, sending, and telling the user what happened.
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/nsupdate_parser.h"
+#include "cli/print.h"
+#include "dns/edns.h"
+#include "dns/message.h"
+#include "dns/rdata.h"
+#include "dns/rrtype.h"
+#include "dns/text.h"
+#include "dns/tsig.h"
+#include "net/client.h"
+
+namespace namae::cli {
+
+namespace {
+
+namespace update_exit {
+constexpr int ok = 0;
+constexpr int input = 1;    // bad command line or input line, unreadable file
+constexpr int failed = 2;   // the server answered with an error rcode (as nsupdate)
+constexpr int no_reply = 3; // no server reached, malformed or unverifiable reply, no zone
+}  // namespace update_exit
+
+const char* kUsage =
+    "usage: namae update [options] [FILE]\n"
+    "\n"
+    "Reads nsupdate commands from FILE (or standard input) and sends RFC 2136\n"
+    "dynamic updates. `namae update` then `help` lists the commands.\n"
+    "\n"
+    "options:\n"
+    "  -y [ALG:]NAME:SECRET  sign with this TSIG key (hmac-sha256 by default)\n"
+    "  -k KEYFILE            read the TSIG key from a BIND key file\n"
+    "                        (key \"name\" { algorithm ...; secret \"...\"; };) or K*.private\n"
+    "  -v                    use TCP (default: UDP, TCP when truncated or over 512 octets)\n"
+    "  -p PORT               server port when `server` gives none (53)\n"
+    "  -l                    local mode: server 127.0.0.1 (key from the named session key)\n"
+    "  -t SECONDS            TCP timeout (10)\n"
+    "  -u SECONDS            UDP wait per try (3)\n"
+    "  -r N                  UDP retries (3)\n"
+    "  -4 / -6               use only IPv4 / IPv6 servers\n"
+    "  -d, -D                debug: print every message sent and received\n"
+    "  --lease SECONDS       ask for an RFC 9664 lease on the updates (EDNS UPDATE-LEASE)\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "exit status: 0 every update succeeded, 1 bad input (file:line: reason),\n"
+    "2 the server rejected an update (its rcode is printed), 3 no usable reply\n"
+    "(unreachable, timed out, malformed or unverified reply, zone not found).\n";
+
+void random_bytes(uint8_t* out, size_t n) {
+  while (n > 0) {
+    ssize_t got = ::getrandom(out, n, 0);
+    if (got <= 0) continue;
+    out += got;
+    n -= static_cast<size_t>(got);
+  }
+}
+
+uint16_t random_id() {
+  uint16_t id = 0;
+  random_bytes(reinterpret_cast<uint8_t*>(&id), sizeof id);
+  return id;
+}
+
+struct Settings {
+  int family = AF_UNSPEC;
+  int udp_wait_s = 3;
+  int udp_retries = 3;
+  int tcp_timeout_s = 10;
+};
+
+// Everything `answer` and the exit status need between sends.
+struct Context {
+  Settings settings;
+  std::vector<uint8_t> last_reply;
+  int worst = update_exit::ok;
+};
+
+std::string where(const net::Endpoint& ep) {
+  return net::endpoint_address(ep) + "#" + std::to_string(ep.port());
+}
+
+// dig's layout without its ";; Got answer:" line.
+std::string message_text(const dns::MessageView& msg) {
+  std::string text = format_dig(msg, false, nullptr);
+  auto nl = text.find('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+void print_message(FILE* out, const char* title, std::span<const uint8_t> wire) {
+  dns::MessageView msg;
+  if (msg.parse(wire) != dns::WireError::ok) {
+    std::fprintf(out, "%s\n(unparseable, %zu octets: %s)\n", title, wire.size(),
+                 dns::hex_encode(wire).c_str());
+    return;
+  }
+  std::fprintf(out, "%s\n%s", title, message_text(msg).c_str());
+  std::fflush(out);
+}
+
+Result<std::vector<net::Endpoint>> endpoints(const std::string& host, uint16_t port, int family) {
+  return net::resolve_server(host, port, family);
+}
+
+// One exchange with the first server of `servers` that answers; UDP replies
+// with TC set are asked again over TCP (RFC 2136 says nothing else about
+// transport; nsupdate does the same).
+bool exchange(const UpdateSession& s, const Settings& st,
+              const std::vector<net::Endpoint>& servers, std::span<const uint8_t> query,
+              bool tcp, net::Exchange& ex, net::Endpoint& used) {
+  net::SocketTransport transport;
+  net::ExchangeOptions opt;
+  if (!s.local_address.empty()) {
+    auto local = net::make_endpoint(s.local_address, s.local_port);
+    if (!local) {
+      std::fprintf(stderr, "namae update: bad local address: %s\n", local.message().c_str());
+      return false;
+    }
+    opt.local = *local;
+  }
+  for (const auto& server : servers) {
+    opt.protocol = tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
+    opt.timeout = std::chrono::seconds(tcp ? st.tcp_timeout_s : st.udp_wait_s);
+    opt.tries = tcp ? 1 : st.udp_retries + 1;
+    if (opt.local && opt.local->family() != server.family()) continue;
+    ex = transport.exchange(server, query, opt);
+    used = server;
+    if (ex.ok() && !tcp && ex.response.size() >= dns::kHeaderSize && (ex.response[2] & 0x02)) {
+      if (s.debug) std::fprintf(stderr, ";; Truncated, retrying in TCP mode.\n");
+      opt.protocol = net::ClientProtocol::tcp;
+      opt.timeout = std::chrono::seconds(st.tcp_timeout_s);
+      opt.tries = 1;
+      ex = transport.exchange(server, query, opt);
+    }
+    if (ex.ok()) return true;
+    std::fprintf(stderr, "; Communication with %s failed: %s\n", where(server).c_str(),
+                 net::exchange_error_text(ex.error));
+  }
+  return false;
+}
+
+struct ZoneInfo {
+  dns::Name zone;
+  dns::Name primary;  // the SOA MNAME
+};
+
+// Find the zone holding `name` as nsupdate does: ask for its SOA and take the
+// owner of the SOA in the answer or authority section; with neither (a
+// referral, a name below a delegation), ask again one label up.
+Result<ZoneInfo> find_zone(const UpdateSession& s, const Settings& st, const dns::Name& name) {
+  std::string host = s.server;
+  uint16_t port = s.effective_port();
+  if (host.empty()) {
+    auto listed = net::resolv_conf_nameservers();
+    if (listed.empty()) return fail("no `server` given and no nameserver in /etc/resolv.conf");
+    host = listed.front();
+    port = s.port;
+  }
+  auto servers = endpoints(host, port, st.family);
+  if (!servers) return servers.error();
+  dns::Name qname = name;
+  while (true) {
+    std::vector<uint8_t> buf(512);
+    dns::MessageBuilder b(buf, buf.size());
+    uint16_t id = random_id();
+    b.header().id = id;
+    b.header().rd = true;
+    if (!b.add_question(qname, dns::rrtype::SOA, s.zone_class)) return fail("SOA query too large");
+    buf.resize(b.finish());
+    if (s.debug) print_message(stderr, ";; Sending SOA query:", buf);
+    net::Exchange ex;
+    net::Endpoint used;
+    if (!exchange(s, st, *servers, buf, s.tcp, ex, used))
+      return fail("could not reach " + host + " to find the zone of " + name.to_text());
+    if (s.debug) print_message(stderr, ";; Reply to SOA query:", ex.response);
+    dns::MessageView msg;
+    if (auto err = msg.parse(ex.response); err != dns::WireError::ok)
+      return fail("malformed reply to the SOA query from " + where(used) + ": " +
+                  dns::wire_error_text(err));
+    if (!msg.header().qr || msg.header().id != id)
+      return fail("unexpected reply to the SOA query from " + where(used));
+    uint16_t rc = msg.edns().present ? msg.edns().full_rcode(msg.header().rcode)
+                                     : msg.header().rcode;
+    if (rc != dns::rcode::NOERROR && rc != dns::rcode::NXDOMAIN)
+      return fail("SOA query for " + qname.to_text() + " to " + where(used) + " failed: " +
+                  dns::rcode_to_text(rc));
+    for (auto section : {dns::Section::answer, dns::Section::authority}) {
+      auto c = msg.records(section);
+      dns::RecordView rr;
+      while (c.next(rr)) {
+        if (rr.type != dns::rrtype::SOA) continue;
+        dns::Name owner = msg.owner(rr);
+        if (!name.is_subdomain_of(owner)) continue;  // an SOA that cannot hold the name
+        dns::RdataBytes rd;
+        if (dns::rdata::decode(rr.type, msg.data(), rr.rdata_offset, rr.rdlength, rd) !=
+            dns::WireError::ok)
+          continue;
+        size_t used_len = 0;
+        auto mname = dns::Name::from_wire_prefix(rd, used_len);
+        if (!mname) continue;
+        return ZoneInfo{owner, *mname};
+      }
+    }
+    if (qname.is_root()) return fail("no SOA found for " + name.to_text() + " or any parent");
+    qname = qname.strip_left(1);
+  }
+}
+
+const char* tsig_error_meaning(uint16_t e) {
+  switch (e) {
+    case dns::rcode::BADSIG: return "BADSIG: the signature did not verify (wrong secret?)";
+    case dns::rcode::BADKEY: return "BADKEY: the server does not know this key name/algorithm";
+    case dns::rcode::BADTIME: return "BADTIME: our clock and the server's differ beyond the fudge";
+    case dns::rcode::BADTRUNC: return "BADTRUNC: truncated MAC not accepted";
+    default: return "unknown TSIG error";
+  }
+}
+
+// Send the records collected so far. Returns the exit status for this send.
+int send_update(UpdateSession& s, Context& ctx) {
+  const Settings& st = ctx.settings;
+  auto first = s.first_name();
+  if (!first) return update_exit::ok;  // nothing to send (nsupdate is silent too)
+
+  dns::Name zone;
+  std::vector<net::Endpoint> servers;
+  if (s.zone) {
+    zone = *s.zone;
+  }
+  std::optional<ZoneInfo> found;
+  if (!s.zone || s.server.empty()) {
+    auto z = find_zone(s, st, *first);
+    if (!z) {
+      std::fprintf(stderr, "update failed: %s\n", z.message().c_str());
+      return update_exit::no_reply;
+    }
+    found = *z;
+    if (!s.zone) zone = z->zone;
+    if (s.debug) std::fprintf(stderr, ";; zone %s, primary %s\n", z->zone.to_text().c_str(),
+                              z->primary.to_text().c_str());
+  }
+  if (!s.server.empty()) {
+    auto e = endpoints(s.server, s.effective_port(), st.family);
+    if (!e) {
+      std::fprintf(stderr, "namae update: server %s: %s\n", s.server.c_str(), e.message().c_str());
+      return update_exit::no_reply;
+    }
+    servers = *e;
+  } else {
+    // nsupdate sends to the zone's primary (SOA MNAME) when no server is set.
+    std::string primary = found->primary.to_text();
+    if (primary.size() > 1) primary.pop_back();
+    auto e = endpoints(primary, s.port, st.family);
+    if (!e) {
+      std::fprintf(stderr, "update failed: cannot resolve the primary %s: %s\n", primary.c_str(),
+                   e.message().c_str());
+      return update_exit::no_reply;
+    }
+    servers = *e;
+  }
+
+  uint16_t id = random_id();
+  auto built = build_update_message(s, &zone, id);
+  if (!built) {
+    std::fprintf(stderr, "namae update: %s\n", built.message().c_str());
+    return update_exit::input;
+  }
+  std::vector<uint8_t> query = std::move(*built);
+  std::vector<uint8_t> request_mac;
+  if (s.key) {
+    size_t len = query.size();
+    query.resize(dns::kMaxMessage);
+    dns::TsigSignParams sp;
+    sp.time_signed = dns::tsig_now();
+    auto n = dns::tsig_sign(query, len, *s.key, sp, &request_mac);
+    if (!n) {
+      std::fprintf(stderr, "namae update: TSIG signing failed: %s\n", n.message().c_str());
+      return update_exit::input;
+    }
+    query.resize(*n);
+  }
+  bool tcp = s.tcp || query.size() > 512;
+  if (s.debug) {
+    std::fprintf(stderr, "Sending update to %s\n", where(servers.front()).c_str());
+    print_message(stderr, "Outgoing update query:", query);
+  }
+
+  net::Exchange ex;
+  net::Endpoint used;
+  if (!exchange(s, st, servers, query, tcp, ex, used)) {
+    std::fprintf(stderr, "update failed: no reply from %s (%s)\n", s.server.empty()
+                 ? found->primary.to_text().c_str() : s.server.c_str(),
+                 ex.message.empty() ? "no usable address" : ex.message.c_str());
+    return update_exit::no_reply;
+  }
+  ctx.last_reply = ex.response;
+  if (s.debug) print_message(stderr, "\nReply from update query:", ex.response);
+
+  dns::MessageView msg;
+  if (auto err = msg.parse(ex.response); err != dns::WireError::ok) {
+    std::fprintf(stderr, "update failed: malformed reply from %s: %s\n", where(used).c_str(),
+                 dns::wire_error_text(err));
+    return update_exit::no_reply;
+  }
+  if (!msg.header().qr || msg.header().opcode != dns::opcode::UPDATE || msg.header().id != id) {
+    std::fprintf(stderr, "update failed: reply from %s is not an answer to our update\n",
+                 where(used).c_str());
+    return update_exit::no_reply;
+  }
+  uint16_t rc = msg.edns().present ? msg.edns().full_rcode(msg.header().rcode)
+                                   : msg.header().rcode;
+
+  if (s.key) {
+    dns::TsigVerifyParams vp;
+    vp.now = dns::tsig_now();
+    vp.prior_mac = &request_mac;
+    auto v = dns::tsig_verify_response(msg, *s.key, vp);
+    if (v.status == dns::TsigStatus::peer_error) {
+      std::fprintf(stderr, "update failed: %s (TSIG error %s)\n", dns::rcode_to_text(rc).c_str(),
+                   tsig_error_meaning(v.error_code()));
+      return update_exit::failed;
+    }
+    if (!v.ok()) {
+      const char* why = v.status == dns::TsigStatus::unsigned_message
+                            ? "the reply is not signed"
+                            : dns::tsig_status_text(v.status);
+      if (rc != dns::rcode::NOERROR) {
+        // A rejection we cannot authenticate is still a rejection.
+        std::fprintf(stderr, "%s [reply not verified: %s]\n",
+                     update_failure_text(s.prerequisites, rc).c_str(), why);
+        return update_exit::failed;
+      }
+      std::fprintf(stderr,
+                   "update status unknown: NOERROR reply from %s failed TSIG verification: %s\n",
+                   where(used).c_str(), why);
+      return update_exit::no_reply;
+    }
+  }
+
+  if (rc != dns::rcode::NOERROR) {
+    std::fprintf(stderr, "%s\n", update_failure_text(s.prerequisites, rc).c_str());
+    return update_exit::failed;
+  }
+  std::string line = "update succeeded";
+  if (s.lease) {
+    auto opt = msg.edns().present ? msg.edns().find(dns::edns_option::UPDATE_LEASE) : std::nullopt;
+    auto lease = opt ? dns::parse_update_lease(opt->data) : std::nullopt;
+    if (lease) {
+      line += "; lease granted " + std::to_string(lease->lease) + " s";
+      if (lease->key_lease) line += ", key lease " + std::to_string(*lease->key_lease) + " s";
+    } else {
+      line += "; no lease granted (the server does not support UPDATE-LEASE)";
+    }
+  }
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+  return update_exit::ok;
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+Result<dns::TsigKey> load_key_file(const std::string& path) {
+  std::string text;
+  std::string use = path;
+  // nsupdate -k accepts either half of a dnssec-keygen pair.
+  if (use.size() > 4 && use.compare(use.size() - 4, 4, ".key") == 0) {
+    std::string priv = use.substr(0, use.size() - 4) + ".private";
+    if (access(priv.c_str(), R_OK) == 0) use = priv;
+  }
+  if (!read_file(use, text)) return fail("cannot read key file " + use + ": " + std::strerror(errno));
+  auto k = parse_key_file(text, use);
+  if (!k) return fail(use + ": " + k.message());
+  return k;
+}
+
+Result<int> parse_int(const char* text, int lo, int hi, const char* what) {
+  auto v = dns::parse_uint(text ? text : "", static_cast<uint64_t>(hi));
+  if (!v || static_cast<int>(*v) < lo) return fail(std::string("bad ") + what + " '" +
+                                                   (text ? text : "") + "'");
+  return static_cast<int>(*v);
+}
+
+}  // namespace
+
+int update_main(std::span<char*> argv) {
+  UpdateSession session;
+  Context ctx;
+  std::optional<std::string> file;
+  std::optional<std::string> keyfile;
+  bool local_mode = false;
+  auto usage_error = [](const std::string& m) {
+    std::fprintf(stderr, "namae update: %s\n(see namae update --help)\n", m.c_str());
+    return update_exit::input;
+  };
+  for (size_t i = 1; i < argv.size(); ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* what) -> const char* {
+      if (i + 1 >= argv.size()) return nullptr;
+      (void)what;
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return update_exit::ok;
+    } else if (a == "-d" || a == "-D") {
+      session.debug = true;
+    } else if (a == "-v") {
+      session.tcp = true;
+    } else if (a == "-l") {
+      local_mode = true;
+    } else if (a == "-4") {
+      ctx.settings.family = AF_INET;
+    } else if (a == "-6") {
+      ctx.settings.family = AF_INET6;
+    } else if (a == "-y") {
+      const char* v = value("-y");
+      if (!v) return usage_error("-y needs [ALG:]NAME:SECRET");
+      auto k = dns::TsigKey::parse(v);
+      if (!k) return usage_error("-y: " + k.message());
+      session.key = std::move(*k);
+    } else if (a == "-k") {
+      const char* v = value("-k");
+      if (!v) return usage_error("-k needs a key file");
+      keyfile = v;
+    } else if (a == "-p" || a == "-t" || a == "-u" || a == "-r" || a == "--lease") {
+      const char* v = value(a.c_str());
+      if (!v) return usage_error(a + " needs a value");
+      if (a == "-p") {
+        auto p = parse_int(v, 1, 65535, "port");
+        if (!p) return usage_error(p.message());
+        session.port = static_cast<uint16_t>(*p);
+      } else if (a == "--lease") {
+        auto l = dns::parse_ttl(v);
+        if (!l) return usage_error(std::string("bad lease '") + v + "'");
+        session.lease = *l;
+      } else {
+        auto n = parse_int(v, a == "-r" ? 0 : 1, 3600, a == "-r" ? "retry count" : "timeout");
+        if (!n) return usage_error(n.message());
+        if (a == "-t") ctx.settings.tcp_timeout_s = *n;
+        if (a == "-u") ctx.settings.udp_wait_s = *n;
+        if (a == "-r") ctx.settings.udp_retries = *n;
+      }
+    } else if (a.rfind("--lease=", 0) == 0) {
+      auto l = dns::parse_ttl(a.substr(8));
+      if (!l) return usage_error("bad lease '" + a.substr(8) + "'");
+      session.lease = *l;
+    } else if (a.size() > 1 && a[0] == '-') {
+      return usage_error("unknown option " + a);
+    } else if (file) {
+      return usage_error("only one input file");
+    } else {
+      file = a;
+    }
+  }
+  if (keyfile && session.key) return usage_error("-k and -y are exclusive");
+  if (keyfile) {
+    auto k = load_key_file(*keyfile);
+    if (!k) return usage_error(k.message());
+    session.key = std::move(*k);
+  }
+  if (local_mode) {
+    session.server = "127.0.0.1";
+    if (!session.key && access("/run/named/session.key", R_OK) == 0) {
+      auto k = load_key_file("/run/named/session.key");
+      if (k) session.key = std::move(*k);
+    }
+  }
+
+  FILE* in = stdin;
+  std::string source = "stdin";
+  if (file && *file != "-") {
+    in = std::fopen(file->c_str(), "r");
+    if (!in) {
+      std::fprintf(stderr, "namae update: cannot open %s: %s\n", file->c_str(),
+                   std::strerror(errno));
+      return update_exit::input;
+    }
+    source = *file;
+  }
+  bool interactive = in == stdin && isatty(STDIN_FILENO);
+
+  char* line = nullptr;
+  size_t cap = 0;
+  unsigned lineno = 0;
+  int status = update_exit::ok;
+  while (true) {
+    if (interactive) {
+      std::fputs("> ", stdout);
+      std::fflush(stdout);
+    }
+    ssize_t n = ::getline(&line, &cap, in);
+    if (n < 0) break;  // EOF ends the session without sending (as nsupdate)
+    ++lineno;
+    std::string_view text(line, static_cast<size_t>(n));
+    auto action = apply_update_line(session, text);
+    if (!action) {
+      std::fprintf(stderr, "namae update: %s:%u: %s\n", source.c_str(), lineno,
+                   action.message().c_str());
+      if (interactive) continue;
+      status = update_exit::input;
+      break;
+    }
+    bool quit = false;
+    switch (*action) {
+      case UpdateAction::none: break;
+      case UpdateAction::quit: quit = true; break;
+      case UpdateAction::help: std::fputs(update_commands_help(), stdout); break;
+      case UpdateAction::show: {
+        auto m = build_update_message(session, session.zone ? &*session.zone : nullptr, 0);
+        if (!m) {
+          std::fprintf(stderr, "namae update: %s\n", m.message().c_str());
+        } else {
+          print_message(stdout, "Outgoing update query:", *m);
+        }
+        break;
+      }
+      case UpdateAction::answer:
+        if (ctx.last_reply.empty())
+          std::printf("Answer:\n(no reply yet)\n");
+        else
+          print_message(stdout, "Answer:", ctx.last_reply);
+        break;
+      case UpdateAction::send: {
+        int r = send_update(session, ctx);
+        session.clear_records();
+        if (r > status) status = r;
+        break;
+      }
+    }
+    if (quit) break;
+  }
+  std::free(line);
+  if (in != stdin) std::fclose(in);
+  return status;
+}
+
+}  // namespace namae::cli
