@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "net/address.h"
+#include "update/policy.h"
 
 namespace namae::daemon {
 namespace {
@@ -207,12 +208,23 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
     zone.line = Checker::line_of(*z);
     c.only(*z, "[[zone]]",
            {"name", "file", "journal", "update-policy", "max-lease", "dynamic-max-ttl", "notify",
-            "allow-transfer"});
+            "allow-transfer", "allow-update", "min-lease", "lease-required", "file-sync-interval",
+            "journal-keep"});
     c.get(*z, "name", zone.name);
     c.get(*z, "file", zone.file);
     c.get(*z, "journal", zone.journal);
     c.get_int(*z, "max-lease", zone.max_lease, 0, 0x7fffffff);
     c.get_int(*z, "dynamic-max-ttl", zone.dynamic_max_ttl, 0, 0x7fffffff);
+    c.get_int(*z, "min-lease", zone.min_lease, 0, 0x7fffffff);
+    c.get(*z, "lease-required", zone.lease_required);
+    c.get_int(*z, "file-sync-interval", zone.file_sync_interval, 0, 0x7fffffff);
+    c.get_int(*z, "journal-keep", zone.journal_keep, 0, 0x7fffffff);
+    c.get(*z, "allow-update", zone.allow_update);
+    for (const auto& p : zone.allow_update)
+      if (auto acl = update::parse_prefix(p); !acl)
+        c.error(*z->get("allow-update"), "'allow-update': " + acl.message());
+    if (zone.max_lease != 0 && zone.min_lease > zone.max_lease)
+      c.error(*z, "'min-lease' is larger than 'max-lease'");
     c.get(*z, "notify", zone.notify);
     check_endpoints(c, *z, "notify", zone.notify);
     c.get(*z, "allow-transfer", zone.allow_transfer);

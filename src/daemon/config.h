@@ -50,8 +50,13 @@ struct ZoneConfig {
   std::string file;   // resolved path
   std::string journal;
   std::vector<GrantConfig> update_policy;
+  std::vector<std::string> allow_update;  // prefixes allowed to update without TSIG
   uint32_t max_lease = 0;
+  uint32_t min_lease = 60;
+  bool lease_required = true;
   uint32_t dynamic_max_ttl = 0;
+  uint32_t file_sync_interval = 300;  // seconds; 0 = only at shutdown
+  uint32_t journal_keep = 1000;       // journal entries kept after compaction
   std::vector<std::string> notify;
   std::vector<std::string> allow_transfer;
   int line = 0;  // where the [[zone]] table starts, for messages

@@ -23,6 +23,7 @@
 #include "auth/engine.h"
 #include "daemon/config.h"
 #include "daemon/control.h"
+#include "daemon/dynamic.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
 #include "net/tcp_server.h"
@@ -172,11 +173,23 @@ int namaed_main(int argc, char** argv) {
     spdlog::info("zones: {}", report.summary());
   }
 
+  // Dynamic update: zones with a journal are replayed and handed to the
+  // update service before any listener opens.
+  auto updates_made = make_update_service(cfg, zones);
+  if (!updates_made) {
+    spdlog::critical("{}", updates_made.message());
+    return 1;
+  }
+  std::unique_ptr<update::UpdateService> updates = std::move(*updates_made);
+  update::UpdateService* update_handler = updates.get();
+
   auth::AuthOptions auth_opts;
   auth_opts.minimal_responses = cfg.server.minimal_responses;
   auth_opts.max_udp_payload = cfg.server.edns_udp_size;
-  net::HandlerFactory factory = [&holder, auth_opts](net::WorkerMetrics* m) {
-    return std::make_unique<auth::AuthEngine>(holder, auth_opts, m);
+  net::HandlerFactory factory = [&holder, auth_opts, update_handler](net::WorkerMetrics* m) {
+    auto engine = std::make_unique<auth::AuthEngine>(holder, auth_opts, m);
+    engine->set_opcode_handler(dns::opcode::UPDATE, update_handler);
+    return engine;
   };
 
   net::UdpOptions udp_opts;
@@ -227,6 +240,7 @@ int namaed_main(int argc, char** argv) {
       for (const auto& ep : udp.bound()) out += "listen " + ep.to_string() + "\n";
       std::lock_guard lock(reload_mu);
       out += zones.status();
+      out += updates->status();
       return out;
     }
     if (cmd == "stop") {
@@ -260,6 +274,7 @@ int namaed_main(int argc, char** argv) {
   if (!cfg.server.pid_file.empty()) {
     std::ofstream(cfg.server.pid_file) << getpid() << "\n";
   }
+  updates->start();  // lease expiry and periodic zone file writes
   sd_notifyf(0, "READY=1\nSTATUS=serving %zu zones\nMAINPID=%lu", zones.loaded_zones(),
              static_cast<unsigned long>(getpid()));
   spdlog::info("ready");
@@ -294,6 +309,9 @@ int namaed_main(int argc, char** argv) {
   control.stop();
   tcp.stop();
   udp.stop();
+  // No update can arrive any more: write dynamic zones back to their files.
+  updates->stop();
+  if (auto r = updates->sync_files(true); !r) spdlog::error("writing dynamic zones: {}", r.message());
   if (!cfg.server.pid_file.empty()) unlink(cfg.server.pid_file.c_str());
   spdlog::info("stopped");
   return 0;

@@ -45,6 +45,10 @@ ReloadReport ZoneManager::reload(bool force) {
   ReloadReport report;
   bool changed = false;
   for (auto& z : zones_) {
+    if (z.dynamic) {
+      ++report.unchanged;  // the update service owns this zone and its file
+      continue;
+    }
     struct stat st {};
     if (stat(z.config.file.c_str(), &st) != 0) {
       z.last_error = fmt::format("{}: cannot read: {}", z.config.file, std::strerror(errno));
@@ -89,7 +93,10 @@ ReloadReport ZoneManager::reload(bool force) {
     }
     bool first_load = !z.version;
     uint32_t old_serial = z.version ? z.version->serial() : 0;
-    z.version = std::move(*loaded);
+    {
+      std::lock_guard lock(mu_);
+      z.version = std::move(*loaded);
+    }
     z.ino = st.st_ino;
     z.size = st.st_size;
     z.mtime = st.st_mtim;
@@ -103,10 +110,8 @@ ReloadReport ZoneManager::reload(bool force) {
       spdlog::info("zone {}: reloaded, serial {} -> {}", z.config.name, old_serial, z.version->serial());
   }
   if (changed || force) {
-    std::vector<std::shared_ptr<const zone::ZoneVersion>> versions;
-    for (auto& z : zones_)
-      if (z.version) versions.push_back(z.version);
-    holder_.publish(std::make_shared<const zone::ZoneSet>(std::move(versions)));
+    std::lock_guard lock(mu_);
+    publish_locked();
   }
   holder_.reclaim();
   metrics_.zones_loaded.store(static_cast<int64_t>(loaded_zones()));
@@ -114,18 +119,57 @@ ReloadReport ZoneManager::reload(bool force) {
   return report;
 }
 
+void ZoneManager::publish_locked() {
+  std::vector<std::shared_ptr<const zone::ZoneVersion>> versions;
+  for (auto& z : zones_)
+    if (z.version) versions.push_back(z.version);
+  holder_.publish(std::make_shared<const zone::ZoneSet>(std::move(versions)));
+}
+
+std::shared_ptr<const zone::ZoneVersion> ZoneManager::version(const dns::Name& origin) const {
+  std::lock_guard lock(mu_);
+  for (const auto& z : zones_)
+    if (z.origin == origin) return z.version;
+  return nullptr;
+}
+
+bool ZoneManager::set_dynamic(const dns::Name& origin) {
+  std::lock_guard lock(mu_);
+  for (auto& z : zones_)
+    if (z.origin == origin) {
+      z.dynamic = true;
+      return true;
+    }
+  return false;
+}
+
+void ZoneManager::publish_version(std::shared_ptr<const zone::ZoneVersion> v) {
+  if (!v) return;
+  std::lock_guard lock(mu_);
+  for (auto& z : zones_)
+    if (z.origin == v->origin()) {
+      z.version = v;
+      // Only this zone changes: the other zones' versions are shared as they are.
+      holder_.publish(holder_.snapshot()->with(std::move(v)));
+      return;
+    }
+}
+
 size_t ZoneManager::loaded_zones() const {
+  std::lock_guard lock(mu_);
   size_t n = 0;
   for (const auto& z : zones_) n += z.version != nullptr;
   return n;
 }
 
 std::string ZoneManager::status() const {
+  std::lock_guard lock(mu_);
   std::string out;
   for (const auto& z : zones_) {
     if (z.version)
       out += fmt::format("zone {} serial {} {} file {}", z.config.name, z.version->serial(),
                          z.last_error.empty() ? "loaded" : "stale", z.config.file);
+    if (z.dynamic) out += " dynamic";
     else
       out += fmt::format("zone {} - not-loaded file {}", z.config.name, z.config.file);
     if (!z.last_error.empty()) out += " error " + z.last_error;

@@ -8,6 +8,7 @@
 
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,16 @@ class ZoneManager {
   std::string status() const;
   size_t loaded_zones() const;
 
+  /// The version currently served for `origin` (nullptr if none).
+  std::shared_ptr<const zone::ZoneVersion> version(const dns::Name& origin) const;
+  /// Hand `origin` over to dynamic update: from now on its versions come
+  /// from publish_version() and reload() no longer re-reads its file (the
+  /// update service rewrites it). False if `origin` is not configured.
+  bool set_dynamic(const dns::Name& origin);
+  /// Serve `v` as the new version of its zone (one pointer swap for
+  /// readers). Safe to call from update threads while a reload runs.
+  void publish_version(std::shared_ptr<const zone::ZoneVersion> v);
+
  private:
   struct Entry {
     ZoneConfig config;
@@ -54,10 +65,15 @@ class ZoneManager {
     timespec mtime{};
     std::string last_error;
     time_t loaded_at = 0;
+    bool dynamic = false;  // versions come from the update service
   };
+  void publish_locked();
   zone::ZoneSetHolder& holder_;
   net::MetricsRegistry& metrics_;
   std::vector<Entry> zones_;
+  // Guards the versions of dynamic entries and every publish(), so an
+  // update's publish and a reload's never undo one another.
+  mutable std::mutex mu_;
 };
 
 }  // namespace namae::daemon

@@ -105,7 +105,10 @@ Result<Grant> make_grant(std::string_view key, std::string_view kind, std::strin
   else if (kind == "self") g.kind = GrantKind::self;
   else return fail("update-policy: unknown grant '" + std::string(kind) + "'");
   if (!name.empty()) {
-    auto n = dns::Name::from_text(name, &origin);
+    // Absolute like every name in the config, trailing dot optional.
+    std::string text(name);
+    if (text.back() != '.') text += '.';
+    auto n = dns::Name::from_text(text);
     if (!n) return fail("update-policy: name '" + std::string(name) + "': " + n.message());
     g.name = *n;
     g.has_name = true;

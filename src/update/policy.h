@@ -59,8 +59,8 @@ struct Grant {
   std::vector<uint16_t> types;  // empty = any type
 };
 
-/// Build a grant from configuration text. Relative names are completed with
-/// `origin`; "ANY" in `types` means every type.
+/// Build a grant from configuration text. Names are absolute (trailing dot
+/// optional, as everywhere in the config); "ANY" in `types` means every type.
 Result<Grant> make_grant(std::string_view key, std::string_view kind, std::string_view name,
                          const std::vector<std::string>& types, const dns::Name& origin);
 

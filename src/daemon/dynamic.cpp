@@ -1,0 +1,84 @@
+#include "daemon/dynamic.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace namae::daemon {
+
+Result<std::vector<dns::TsigKey>> tsig_keys(const Config& cfg) {
+  std::vector<dns::TsigKey> keys;
+  for (const auto& k : cfg.keys) {
+    auto key = dns::TsigKey::parse(k.algorithm + ":" + k.name + ":" + k.secret);
+    if (!key) return fail(fmt::format("{}:{}: key '{}': {}", cfg.source, k.line, k.name, key.message()));
+    keys.push_back(std::move(*key));
+  }
+  return keys;
+}
+
+Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& z) {
+  update::ZoneUpdateConfig u;
+  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+  if (!origin) return fail("zone '" + z.name + "': " + origin.message());
+  u.origin = *origin;
+  u.file = z.file;
+  u.journal = z.journal;
+  std::vector<update::Grant> grants;
+  for (const auto& g : z.update_policy) {
+    auto grant = update::make_grant(g.key, g.grant, g.name, g.types, u.origin);
+    if (!grant) return fail("zone '" + z.name + "': " + grant.message());
+    grants.push_back(std::move(*grant));
+  }
+  u.policy = update::UpdatePolicy(std::move(grants));
+  for (const auto& p : z.allow_update) {
+    auto prefix = update::parse_prefix(p);
+    if (!prefix) return fail("zone '" + z.name + "': allow-update: " + prefix.message());
+    u.allow_update.prefixes.push_back(*prefix);
+  }
+  u.leases.min_lease = z.min_lease;
+  u.leases.max_lease = z.max_lease;
+  u.leases.required = z.lease_required;
+  u.engine.dynamic_max_ttl = z.dynamic_max_ttl;
+  u.file_sync_interval = z.file_sync_interval;
+  u.journal_keep = z.journal_keep;
+  return u;
+}
+
+Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config& cfg,
+                                                                   ZoneManager& zones) {
+  auto keys = tsig_keys(cfg);
+  if (!keys) return fail(keys.message());
+  auto log = [](int level, const std::string& msg) {
+    switch (level) {
+      case 0: spdlog::debug("{}", msg); break;
+      case 1: spdlog::info("{}", msg); break;
+      case 2: spdlog::warn("{}", msg); break;
+      default: spdlog::error("{}", msg); break;
+    }
+  };
+  auto service = std::make_unique<update::UpdateService>(
+      std::move(*keys), [&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
+      update::Clock{}, log);
+  for (const auto& z : cfg.zones) {
+    if (z.journal.empty()) continue;
+    auto u = zone_update_config(z);
+    if (!u) return fail(u.message());
+    auto loaded = zones.version(u->origin);
+    if (!loaded) {
+      spdlog::error("zone {}: not loaded, so not open for dynamic update", z.name);
+      continue;
+    }
+    std::error_code ec;
+    auto parent = std::filesystem::path(z.journal).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    auto v = service->add_zone(*u, loaded);
+    if (!v) return fail(fmt::format("zone {}: journal {}: {}", z.name, z.journal, v.message()));
+    zones.set_dynamic(u->origin);
+    spdlog::info("zone {}: dynamic, serial {}, journal {}, {} lease(s)", z.name, (*v)->serial(),
+                 z.journal, service->leases(u->origin).size());
+  }
+  return service;
+}
+
+}  // namespace namae::daemon

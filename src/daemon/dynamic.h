@@ -1,0 +1,28 @@
+// Wiring dynamic update into namaed: TSIG keys and the zones with a
+// `journal` from the configuration become an update::UpdateService whose
+// new versions are served through the ZoneManager.
+#pragma once
+
+#include <memory>
+
+#include "base/result.h"
+#include "daemon/config.h"
+#include "daemon/zones.h"
+#include "update/service.h"
+
+namespace namae::daemon {
+
+/// TSIG keys of the [[key]] tables.
+Result<std::vector<dns::TsigKey>> tsig_keys(const Config& cfg);
+
+/// The update settings of one [[zone]] (policy names and prefixes checked).
+Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& zone);
+
+/// Build the update service and make every zone with a `journal` dynamic:
+/// its journal is replayed over the loaded file and the result served. A
+/// journal that cannot be opened or replayed is an error (serving the file
+/// alone would silently drop acknowledged updates).
+Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config& cfg,
+                                                                   ZoneManager& zones);
+
+}  // namespace namae::daemon
