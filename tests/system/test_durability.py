@@ -20,6 +20,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -65,7 +66,7 @@ class Daemon:
     """namaed with a dynamic zone; the directory (zone file, journal) outlives
     restarts of the process."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, zone_extra=""):
         self.dir = workdir
         self.port = free_port()
         self.zone_path = os.path.join(workdir, f"{ZONE}.zone")
@@ -91,7 +92,8 @@ secret = "{KEY_SECRET}"
 name = "{ZONE}"
 file = "{ZONE}.zone"
 journal = "{ZONE}.db"
-update-policy = [ {{ key = "{KEY_NAME}", grant = "subdomain", name = "{ZONE}", types = ["A"] }} ]
+update-policy = [ {{ key = "{KEY_NAME}", grant = "zonesub", types = ["A"] }} ]
+{zone_extra}
 """)
         self.proc = None
         self.starts = 0
@@ -207,7 +209,9 @@ class Sender:
                     self.errors.append(f"{t.ident}: {type(e).__name__}: {e}")
                 return
             t.rcode = r.rcode()
-            if t.rcode == dns.rcode.NOERROR:
+            if not r.had_tsig:  # RFC 8945 5.3: the reply to a signed request is signed
+                self.errors.append(f"{t.ident}: unsigned reply")
+            elif t.rcode == dns.rcode.NOERROR:
                 with self.lock:
                     t.acked = True
                     self.acked += 1
@@ -274,10 +278,18 @@ def serial_add(s, n):
     return (s + n) % (1 << 32)
 
 
-@pytest.fixture
-def daemon():
+# Default: the zone file is written only at clean shutdown, so every restart
+# replays the whole journal. "sync": the file is rewritten every second and the
+# journal compacted to a short tail, so kills also land around a rewrite and a
+# compaction and restarts replay from a rewritten file.
+MODES = {"replay": "", "sync": "file-sync-interval = 1\njournal-keep = 5"}
+
+
+@pytest.fixture(params=sorted(MODES))
+def daemon(request):
     workdir = tempfile.mkdtemp(prefix="namae-dur-")
-    d = Daemon(workdir)
+    d = Daemon(workdir, MODES[request.param])
+    d.mode = request.param
     yield d
     d.kill()
     shutil.rmtree(workdir, ignore_errors=True)
@@ -316,11 +328,18 @@ def test_sigkill_keeps_every_acknowledged_update(daemon):
         applied = check_all(daemon, everything)
         new = applied - applied_before
         acked = sum(t.acked for t in txns)
+        print(f"{daemon.mode} round {rnd}: killed after {sender.acked} acks ({kill_after} wanted), "
+              f"{in_flight} in flight, {new} applied")
         assert acked <= new <= acked + THREADS, (rnd, acked, new)
         # One serial per applied update (RFC 2136 3.6, increment of one).
         now = daemon.serial()
         assert now == serial_add(serial, new), (rnd, serial, new, now)
         serial = now
+
+    if daemon.mode == "sync":
+        # The file really was rewritten while running (not only at shutdown).
+        with open(daemon.zone_path) as f:
+            assert f.read() != zone_text(), "zone file never rewritten with file-sync-interval = 1"
 
     # A clean shutdown rewrites the zone file from memory; the state survives it.
     assert daemon.stop() == 0, daemon.log_text()
@@ -331,6 +350,10 @@ def test_sigkill_keeps_every_acknowledged_update(daemon):
         if t.seen:
             for name, _ in t.names:
                 assert name in with_file, f"{name} missing from the rewritten zone file"
+    # ... and compacts the journal to its tail (journal-keep, default 1000).
+    with sqlite3.connect(daemon.journal_path) as db:
+        kept = db.execute("SELECT count(*) FROM entries").fetchone()[0]
+    assert kept <= (5 if daemon.mode == "sync" else 1000), kept
     daemon.start()
     assert daemon.serial() == serial
     check_all(daemon, everything)
