@@ -241,8 +241,9 @@ void TcpServer::Loop::accept_all(int lfd) {
         close_conn(*oldest);
         m.tcp_idle_closed.fetch_add(1, std::memory_order_relaxed);
       } else {
-        close(fd);
+        // Count before closing, so a client that sees the close also sees the count.
         m.tcp_refused.fetch_add(1, std::memory_order_relaxed);
+        close(fd);
         continue;
       }
     }

@@ -152,10 +152,12 @@ TEST_F(TcpFixture, ZeroLengthFrameClosesConnection) {
 TEST_F(TcpFixture, ConnectionLimitEvictsTheLongestIdle) {
   TcpOptions opt;
   opt.max_connections = 2;
-  opt.idle_timeout = 2000ms;
+  // Long enough that b and c stay "busy" (idle < timeout/10 = 1 s) even on a
+  // loaded CI machine, while a has been idle for longer than that.
+  opt.idle_timeout = 10000ms;
   start(opt);
   int a = tcp_connect(addr(), 3000);
-  std::this_thread::sleep_for(300ms);  // a is now idle for more than timeout/10
+  std::this_thread::sleep_for(1300ms);  // a is now idle for more than timeout/10
   int b = tcp_connect(addr(), 3000);
   auto f = frame(make_query(1));
   ASSERT_EQ(write(b, f.data(), f.size()), static_cast<ssize_t>(f.size()));
