@@ -13,11 +13,15 @@
 // big-endian. Reading it back never trusts a count or a length.
 #include "update/journal.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <utility>
 
@@ -307,6 +311,20 @@ struct Journal::Impl {
   }
 
   Result<void> init(bool& created);
+
+  Result<void> sync_parent_dir() const {
+    auto dir = std::filesystem::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      return bad(fmt::format("cannot open directory {}: {}", dir.string(), std::strerror(errno)));
+    int rc = ::fsync(fd);
+    int e = errno;
+    ::close(fd);
+    if (rc != 0)
+      return bad(fmt::format("cannot fsync directory {}: {}", dir.string(), std::strerror(e)));
+    return {};
+  }
   Result<void> append(const JournalEntry& e, std::optional<uint32_t>& last);
   Result<void> apply_leases(const LeaseChanges& lc);
   Result<void> write_batch(std::span<const JournalEntry> entries,
@@ -376,6 +394,10 @@ Result<void> Journal::Impl::init(bool& created) {
       rollback();
       return r;
     }
+    // SQLite syncs the directory when it creates the -wal file, not when it
+    // creates the database file itself; without this a power cut could keep
+    // the WAL of acknowledged updates and lose the database it belongs to.
+    if (auto r = sync_parent_dir(); !r) return r;
   }
 
   auto version = query_int("PRAGMA user_version", "cannot read the schema version");
