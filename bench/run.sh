@@ -20,3 +20,8 @@ if [ -x "$here/auth.sh" ]; then
   echo "== authoritative serving: namaed vs NSD vs Knot =="
   bash "$here/auth.sh" "$build"
 fi
+if [ -x "$here/update.sh" ]; then
+  echo
+  echo "== dynamic update: namaed vs BIND (durable acknowledged updates/s, queries under updates) =="
+  bash "$here/update.sh" "$build"
+fi

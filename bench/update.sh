@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Dynamic update: durable, acknowledged updates per second against namaed and
+# against BIND's named in one run: the same zone, the same TSIG key, a journal
+# on both (namaed: SQLite WAL, synchronous=FULL, group commit; named: its .jnl,
+# fsync'ed on every commit), each server pinned to core 0 with one worker, the
+# load generator (bench/update_load.cpp: N clients, one signed UPDATE each in
+# flight, each adding a unique A record, every reply's TSIG verified) pinned to
+# core 1. Then, for namaed, query throughput (dnsperf) idle and while a stream
+# of updates comes in.
+#
+# namaed answers an UPDATE on the worker thread that received it and blocks
+# that thread until the journal commit is durable; concurrent updates on other
+# workers join the same commit (group commit). So namaed is measured with
+# 1 UDP worker (as bench/auth.sh) and with 4 (NAMAED_WORKERS="1 4" by default);
+# named runs with -n 1 (its update processing is serial anyway).
+#
+# Usage: bench/update.sh BUILD_DIR [SECONDS] [CLIENTS] [STREAM_RATE]
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+secs=${2:-10}
+clients=${3:-16}
+stream_rate=${4:-500}
+here=$(cd "$(dirname "$0")" && pwd)
+load="$build/bin/update_load"
+if [ ! -x "$load" ]; then echo "update_load not built ($load)"; exit 0; fi
+if ! command -v named >/dev/null; then echo "named not installed"; exit 0; fi
+work=$(mktemp -d /tmp/namae-updbench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+origin=dyn.test
+key_name=benchkey
+key_secret=$(head -c 32 /dev/urandom | base64)
+key="hmac-sha256:$key_name:$key_secret"
+port_base=$((20000 + RANDOM % 20000))
+
+{
+  echo "\$ORIGIN $origin."
+  echo "\$TTL 300"
+  echo "@ IN SOA ns1 hostmaster 1 7200 900 1209600 60"
+  echo "@ IN NS ns1"
+  echo "ns1 IN A 127.0.0.1"
+  for i in $(seq 1 1000); do echo "h$i IN A 192.0.2.$((i % 250 + 1))"; done
+} > "$work/zone"
+for i in $(seq 1 1000); do echo "h$i.$origin A"; done > "$work/queries.txt"
+
+start_namaed() {  # dir port
+  cat > "$1/namae.toml" <<EOT
+[server]
+listen = ["127.0.0.1:$2"]
+workers = $workers
+control = "$1/namaed.sock"
+[http]
+listen = ""
+[[key]]
+name = "$key_name"
+algorithm = "hmac-sha256"
+secret = "$key_secret"
+[[zone]]
+name = "$origin"
+file = "$1/zone"
+journal = "$1/zone.db"
+update-policy = [ { key = "$key_name", grant = "zonesub" } ]
+file-sync-interval = 0
+EOT
+  taskset -c 0 "$build/bin/namaed" --config "$1/namae.toml" --foreground >"$1/log" 2>&1 &
+  echo $!
+}
+start_named() {  # dir port
+  cat > "$1/named.conf" <<EOT
+options {
+  directory "$1";
+  pid-file "$1/named.pid";
+  session-keyfile "$1/session.key";
+  managed-keys-directory "$1";
+  listen-on port $2 { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  notify no;
+  dnssec-validation no;
+};
+controls { };
+key "$key_name" { algorithm hmac-sha256; secret "$key_secret"; };
+zone "$origin" { type primary; file "$1/zone"; update-policy { grant $key_name zonesub ANY; }; };
+EOT
+  taskset -c 0 named -g -n 1 -c "$1/named.conf" >"$1/log" 2>&1 &
+  echo $!
+}
+wait_ready() {  # port pid
+  for _ in $(seq 1 200); do
+    kill -0 "$2" 2>/dev/null || return 1
+    if dig +time=1 +tries=1 -p "$1" @127.0.0.1 "$origin" SOA 2>/dev/null | grep -q "status: NOERROR"; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+serial() { dig +short -p "$1" @127.0.0.1 "$origin" SOA | awk '{print $3}'; }
+
+# Writes $work/LABEL.res: label rate cpu_seconds acked errors avg_ms p99_ms serial_delta.
+# Not run in a subshell: it leaves the server running in $server_pid/$server_port.
+run_updates() {  # label starter
+  local label=$1 starter=$2 dir="$work/$1" port=$((port_base + ${#pids[@]} * 2))
+  mkdir -p "$dir"
+  cp "$work/zone" "$dir/zone"
+  local pid
+  pid=$($starter "$dir" "$port")
+  pids+=("$pid")
+  if ! wait_ready "$port" "$pid"; then
+    echo "$label did not start:" >&2; tail -5 "$dir/log" >&2
+    echo "$label - - - - - - -" > "$work/$label.res"; server_pid=$pid; server_port=$port; return
+  fi
+  local hz t0 t1 s0 s1 out
+  hz=$(getconf CLK_TCK)
+  s0=$(serial "$port")
+  t0=$(cpu_ticks "$pid")
+  out=$(taskset -c 1 "$load" -s 127.0.0.1 -p "$port" -z "$origin" -y "$key" -c "$clients" -l "$secs" -P "$label-" || true)
+  t1=$(cpu_ticks "$pid")
+  s1=$(serial "$port")
+  # Spot check: the first acknowledged update is served.
+  if ! dig +short -p "$port" @127.0.0.1 "$label-0.$origin" A | grep -q '^10\.0\.0\.0$'; then
+    echo "warning: $label-0.$origin missing after the run" >&2
+  fi
+  echo "$out" > "$dir/load.txt"
+  local cpu
+  cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+  awk -v l="$label" -v cpu="$cpu" -v ds="$((s1 - s0))" \
+    '{for (i = 1; i < NF; i += 2) v[$i] = $(i + 1)} END {print l, v["rate"], cpu, v["acked"], v["errors"], v["avg_ms"], v["p99_ms"], ds}' \
+    <<<"$out" > "$work/$label.res"
+  server_pid=$pid
+  server_port=$port
+}
+
+echo "dynamic update: zone $origin (1000 records), TSIG hmac-sha256, $clients clients x 1 outstanding, ${secs}s each"
+run_updates named start_named
+kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
+labels=()
+query_lines=()
+for workers in ${NAMAED_WORKERS:-1 4}; do
+  label=namaed-w$workers
+  labels+=("$label")
+  run_updates "$label" start_namaed
+  # Query throughput on this namaed: idle, then with a stream of updates at
+  # $stream_rate/s from 8 clients (load generator and dnsperf share core 1).
+  if command -v dnsperf >/dev/null && kill -0 "$server_pid" 2>/dev/null; then
+    idle=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$server_port" -d "$work/queries.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1 |
+           awk '/Queries per second/ {printf "%.0f", $4}')
+    taskset -c 1 "$load" -s 127.0.0.1 -p "$server_port" -z "$origin" -y "$key" -c 8 -r "$stream_rate" \
+      -l "$((secs + 2))" -P "stream$workers-" > "$work/stream.txt" 2>&1 &
+    lpid=$!
+    sleep 1
+    busy=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$server_port" -d "$work/queries.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1 |
+           awk '/Queries per second/ {printf "%.0f", $4}')
+    wait "$lpid" || true
+    stream=$(awk '{for (i = 1; i < NF; i += 2) if ($i == "rate") print $(i + 1)}' "$work/stream.txt")
+    query_lines+=("$label queries/s: idle $idle, with ${stream:-?} updates/s streaming in $busy ($(awk -v a="$idle" -v b="$busy" 'BEGIN {if (a > 0) printf "%+.1f%%", (b - a) * 100 / a}'); target >= -10%)")
+  else
+    query_lines+=("$label: dnsperf not installed, query throughput under updates skipped")
+  fi
+  kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
+done
+
+printf "%-10s %10s %8s %8s %7s %8s %8s %9s %10s\n" server "updates/s" "cpu s" acked errors "avg ms" "p99 ms" "serial +" "upd/cpu s"
+rate_named=$(awk '{print $2}' "$work/named.res")
+for l in "${labels[@]}" named; do
+  read -r l rate cpu acked errs avg p99 ds < "$work/$l.res"
+  per=$(awk -v a="$acked" -v c="$cpu" 'BEGIN {if (c > 0) printf "%.0f", a / c; else print "-"}')
+  printf "%-10s %10s %8s %8s %7s %8s %8s %9s %10s\n" "$l" "$rate" "$cpu" "$acked" "$errs" "$avg" "$p99" "$ds" "$per"
+done
+for l in "${labels[@]}"; do
+  awk -v l="$l" -v a="$(awk '{print $2}' "$work/$l.res")" -v b="$rate_named" \
+    'BEGIN {if (b > 0) printf "ratio %s/named: %.2fx (target >= 2x)\n", l, a / b}'
+done
+printf "%s\n" "${query_lines[@]}"
