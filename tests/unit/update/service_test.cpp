@@ -1,0 +1,563 @@
+// UpdateService end to end on wire messages: TSIG (ok, BADKEY, BADSIG,
+// BADTIME), the address ACL, zone section rcodes, leases (clamp, reply
+// option, expiry with an injected clock, renewal, restart), the journal
+// (restart replays to the same zone), zone file rewrite, concurrency.
+#include "update/service.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "dns/message.h"
+#include "dns/tsig.h"
+#include "update_test_util.h"
+#include "zone/zone_set.h"
+
+namespace namae::update {
+namespace {
+
+using namespace test;
+namespace rc = dns::rcode;
+
+constexpr const char* kSecret1 = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=";
+constexpr const char* kSecret2 = "b3RoZXJvdGhlcm90aGVyb3RoZXJvdGhlcm90aGVyMTI=";
+
+struct Request {
+  std::vector<UpdateRR> prereqs, updates;
+  dns::Name zone = origin();
+  uint16_t ztype = dns::rrtype::SOA;
+  uint16_t zclass = dns::rrclass::IN;
+  bool no_zone = false;
+  std::optional<dns::UpdateLease> lease;
+  std::vector<uint8_t> raw_option;  // an UPDATE-LEASE option's data, verbatim
+  const dns::TsigKey* key = nullptr;
+  int64_t signed_at = 0;
+  const char* from = "127.0.0.1";
+};
+
+struct Reply {
+  uint16_t rcode = 0xffff;
+  std::vector<uint8_t> wire;
+  dns::TsigStatus tsig = dns::TsigStatus::unsigned_message;
+  uint16_t tsig_error = 0;
+  std::optional<dns::UpdateLease> lease;
+};
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/namae-update-XXXXXX";
+    dir = mkdtemp(tmpl);
+    k1 = *dns::TsigKey::parse(std::string("hmac-sha256:k1:") + kSecret1);
+    k2 = *dns::TsigKey::parse(std::string("hmac-sha256:k2:") + kSecret2);
+    std::vector<zonefile::Diagnostic> d;
+    static_zone = *zone::load_zone_text(
+        "$ORIGIN static.test.\n@ 60 SOA ns h 1 1 1 1 1\n@ 60 NS ns\nns 60 A 192.0.2.1\n", "s",
+        name("static.test."), d);
+    base = load();
+    holder.publish(std::make_shared<const zone::ZoneSet>(
+        std::vector<std::shared_ptr<const zone::ZoneVersion>>{base, static_zone}));
+    cfg.origin = origin();
+    auto g = make_grant("k1", "zonesub", "", {}, origin());
+    cfg.policy = UpdatePolicy({*g});
+    cfg.allow_update.prefixes.push_back(*parse_prefix("10.0.0.0/8"));
+    cfg.leases.min_lease = 30;
+    cfg.leases.max_lease = 100;
+    cfg.leases.required = true;
+  }
+  void TearDown() override {
+    service.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  void start(bool journal = false, std::shared_ptr<const zone::ZoneVersion> from = nullptr) {
+    if (journal) cfg.journal = dir + "/z.db";
+    service = std::make_unique<UpdateService>(
+        std::vector<dns::TsigKey>{k1, k2},
+        [this](std::shared_ptr<const zone::ZoneVersion> v) {
+          std::lock_guard lk(publish_mu);
+          holder.publish(holder.snapshot()->with(std::move(v)));
+        },
+        [this] { return now.load(); });
+    auto r = service->add_zone(cfg, from ? from : base);
+    ASSERT_TRUE(r.ok()) << r.message();
+  }
+  std::shared_ptr<const zone::ZoneVersion> served() { return holder.snapshot()->get(origin()); }
+
+  Reply send(const Request& rq, bool tcp = false) {
+    std::vector<uint8_t> buf(65535);
+    dns::MessageBuilder b(buf, buf.size());
+    b.header().id = 0x4242;
+    b.header().opcode = dns::opcode::UPDATE;
+    if (!rq.no_zone) b.add_question(rq.zone, rq.ztype, rq.zclass);
+    b.begin(dns::Section::answer);
+    for (const auto& r : rq.prereqs) b.add_record(r.owner, r.type, r.rclass, r.ttl, r.rdata);
+    b.begin(dns::Section::authority);
+    for (const auto& r : rq.updates) b.add_record(r.owner, r.type, r.rclass, r.ttl, r.rdata);
+    b.begin(dns::Section::additional);
+    std::vector<uint8_t> opts;
+    if (rq.lease) dns::append_edns_option(opts, dns::edns_option::UPDATE_LEASE, dns::encode_update_lease(*rq.lease));
+    if (!rq.raw_option.empty()) dns::append_edns_option(opts, dns::edns_option::UPDATE_LEASE, rq.raw_option);
+    if (rq.lease || !rq.raw_option.empty()) {
+      dns::Edns e;
+      e.present = true;
+      e.udp_size = 1232;
+      e.options = opts;
+      b.add_opt(e);
+    }
+    size_t len = b.finish();
+    std::vector<uint8_t> mac;
+    if (rq.key) {
+      dns::TsigSignParams p;
+      p.time_signed = static_cast<uint64_t>(rq.signed_at ? rq.signed_at : now.load());
+      auto s = dns::tsig_sign(buf, len, *rq.key, p, &mac);
+      EXPECT_TRUE(s.ok());
+      len = *s;
+    }
+    dns::MessageView q;
+    EXPECT_EQ(q.parse(std::span<const uint8_t>(buf.data(), len)), dns::WireError::ok);
+    net::Peer peer;
+    peer.tcp = tcp;
+    auto* sin = reinterpret_cast<sockaddr_in*>(&peer.addr);
+    sin->sin_family = AF_INET;
+    inet_pton(AF_INET, rq.from, &sin->sin_addr);
+    peer.addr_len = sizeof(sockaddr_in);
+    std::vector<uint8_t> resp(tcp ? 65535 : 4096);
+    size_t n = service->handle(q, resp, peer, *holder.snapshot());
+    Reply out;
+    out.wire.assign(resp.begin(), resp.begin() + n);
+    dns::MessageView r;
+    EXPECT_EQ(r.parse(out.wire), dns::WireError::ok);
+    EXPECT_TRUE(r.header().qr);
+    EXPECT_EQ(r.header().id, 0x4242);
+    EXPECT_EQ(r.header().opcode, dns::opcode::UPDATE);
+    out.rcode = r.header().rcode;
+    if (r.edns().present) {
+      if (auto o = r.edns().find(dns::edns_option::UPDATE_LEASE)) out.lease = dns::parse_update_lease(o->data);
+    }
+    if (rq.key) {
+      dns::TsigVerifyParams vp;
+      vp.now = static_cast<uint64_t>(now.load());
+      vp.prior_mac = &mac;
+      auto v = dns::tsig_verify_response(r, *rq.key, vp);
+      out.tsig = v.status;
+      if (v.record) out.tsig_error = v.record->error;
+    }
+    return out;
+  }
+
+  // A refused request must leave the served zone exactly as it was.
+  void expect_unchanged(const std::shared_ptr<const zone::ZoneVersion>& before) {
+    EXPECT_EQ(served().get(), before.get());
+    EXPECT_EQ(dump(*served()), dump(*before));
+  }
+
+  std::string dir;
+  dns::TsigKey k1, k2;
+  std::shared_ptr<const zone::ZoneVersion> base, static_zone;
+  zone::ZoneSetHolder holder;
+  std::mutex publish_mu;
+  std::atomic<int64_t> now{1700000000};
+  ZoneUpdateConfig cfg;
+  std::unique_ptr<UpdateService> service;
+};
+
+UpdateRR add(const char* owner, const char* rd = "192.0.2.99") { return rr(owner, "A", IN, 60, rd); }
+
+TEST_F(ServiceTest, SignedUpdateAppliesAndReplyIsSigned) {
+  start();
+  Request rq;
+  rq.updates = {add("h1")};
+  rq.key = &k1;
+  Reply r = send(rq);
+  EXPECT_EQ(r.rcode, rc::NOERROR);
+  EXPECT_EQ(r.tsig, dns::TsigStatus::ok);
+  EXPECT_EQ(served()->serial(), 101u);
+  EXPECT_NE(served()->find(name("h1.example.net.")), nullptr);
+  // Over TCP too.
+  rq.updates = {add("h2")};
+  EXPECT_EQ(send(rq, true).rcode, rc::NOERROR);
+  EXPECT_EQ(served()->serial(), 102u);
+}
+
+TEST_F(ServiceTest, UnsignedRefusedUnlessAddressAllowed) {
+  start();
+  auto before = served();
+  Request rq;
+  rq.updates = {add("h1")};
+  EXPECT_EQ(send(rq).rcode, rc::REFUSED);
+  expect_unchanged(before);
+  rq.from = "10.1.2.3";
+  EXPECT_EQ(send(rq).rcode, rc::NOERROR);
+  EXPECT_EQ(served()->serial(), 101u);
+}
+
+TEST_F(ServiceTest, KeyWithoutGrantRefused) {
+  start();
+  auto before = served();
+  Request rq;
+  rq.updates = {add("h1")};
+  rq.key = &k2;  // valid signature, but no rule names k2
+  Reply r = send(rq);
+  EXPECT_EQ(r.rcode, rc::REFUSED);
+  EXPECT_EQ(r.tsig, dns::TsigStatus::ok);  // the refusal is signed
+  expect_unchanged(before);
+}
+
+TEST_F(ServiceTest, PolicyRefusalAppliesNothing) {
+  cfg.policy = UpdatePolicy({*make_grant("k1", "subdomain", "dyn.example.net", {"A"}, origin())});
+  start();
+  auto before = served();
+  Request rq;
+  rq.updates = {add("a.dyn"), rr("b.dyn", "TXT", IN, 60, "x")};
+  rq.key = &k1;
+  EXPECT_EQ(send(rq).rcode, rc::REFUSED);
+  expect_unchanged(before);
+  rq.updates = {add("a.dyn"), add("b.dyn")};
+  EXPECT_EQ(send(rq).rcode, rc::NOERROR);
+}
+
+TEST_F(ServiceTest, TsigBadKey) {
+  start();
+  auto before = served();
+  dns::TsigKey unknown = *dns::TsigKey::parse(std::string("hmac-sha256:nobody:") + kSecret1);
+  Request rq;
+  rq.updates = {add("h1")};
+  rq.key = &unknown;
+  Reply r = send(rq);
+  EXPECT_EQ(r.rcode, rc::NOTAUTH);
+  EXPECT_EQ(r.tsig_error, rc::BADKEY);
+  expect_unchanged(before);
+}
+
+TEST_F(ServiceTest, TsigBadSig) {
+  start();
+  auto before = served();
+  dns::TsigKey forged = *dns::TsigKey::parse(std::string("hmac-sha256:k1:") + kSecret2);
+  Request rq;
+  rq.updates = {add("h1")};
+  rq.key = &forged;
+  Reply r = send(rq);
+  EXPECT_EQ(r.rcode, rc::NOTAUTH);
+  EXPECT_EQ(r.tsig_error, rc::BADSIG);
+  expect_unchanged(before);
+}
+
+TEST_F(ServiceTest, TsigBadTimeIsSigned) {
+  start();
+  auto before = served();
+  Request rq;
+  rq.updates = {add("h1")};
+  rq.key = &k1;
+  rq.signed_at = now.load() - 1000;  // outside the 300 s fudge
+  Reply r = send(rq);
+  EXPECT_EQ(r.rcode, rc::NOTAUTH);
+  EXPECT_EQ(r.tsig_error, rc::BADTIME);
+  EXPECT_EQ(r.tsig, dns::TsigStatus::peer_error);  // the MAC on the BADTIME reply verified
+  expect_unchanged(before);
+}
+
+TEST_F(ServiceTest, ZoneSectionRcodes) {
+  start();
+  auto before = served();
+  Request rq;
+  rq.from = "10.0.0.1";
+  rq.updates = {add("h1")};
+  rq.no_zone = true;
+  EXPECT_EQ(send(rq).rcode, rc::FORMERR);  // ZOCOUNT 0
+  rq.no_zone = false;
+  rq.ztype = dns::rrtype::A;
+  EXPECT_EQ(send(rq).rcode, rc::FORMERR);  // zone type not SOA
+  rq.ztype = dns::rrtype::SOA;
+  rq.zone = name("example.org.");
+  EXPECT_EQ(send(rq).rcode, rc::NOTAUTH);  // not ours
+  rq.zone = name("www.example.net.");
+  EXPECT_EQ(send(rq).rcode, rc::NOTAUTH);  // below a zone is not a zone
+  rq.zone = name("static.test.");
+  rq.updates = {};
+  EXPECT_EQ(send(rq).rcode, rc::REFUSED);  // served, not dynamic
+  rq.zone = origin();
+  rq.zclass = dns::rrclass::CH;
+  EXPECT_EQ(send(rq).rcode, rc::NOTAUTH);
+  expect_unchanged(before);
+}
+
+TEST_F(ServiceTest, RcodesFromTheEngineLeaveZoneUnchanged) {
+  start();
+  auto before = served();
+  Request rq;
+  rq.from = "10.0.0.1";
+  rq.updates = {add("h1")};
+  rq.prereqs = {rr("nope", "ANY", ANY, 0)};
+  EXPECT_EQ(send(rq).rcode, rc::NXDOMAIN);
+  rq.prereqs = {rr("www", "ANY", NONE, 0)};
+  EXPECT_EQ(send(rq).rcode, rc::YXDOMAIN);
+  rq.prereqs = {rr("www", "AAAA", ANY, 0)};
+  EXPECT_EQ(send(rq).rcode, rc::NXRRSET);
+  rq.prereqs = {rr("www", "A", NONE, 0)};
+  EXPECT_EQ(send(rq).rcode, rc::YXRRSET);
+  rq.prereqs = {};
+  UpdateRR out = add("x");
+  out.owner = name("x.example.org.");
+  rq.updates = {add("h1"), out};
+  EXPECT_EQ(send(rq).rcode, rc::NOTZONE);
+  rq.updates = {add("h1"), rr("www", "A", ANY, 60)};
+  EXPECT_EQ(send(rq).rcode, rc::FORMERR);
+  expect_unchanged(before);
+}
+
+TEST_F(ServiceTest, NoOpUpdateKeepsVersion) {
+  start();
+  auto before = served();
+  Request rq;
+  rq.from = "10.0.0.1";
+  rq.updates = {rr("www", "A", IN, 300, "192.0.2.10"), rr("nope", "ANY", ANY, 0)};
+  Reply r = send(rq);
+  EXPECT_EQ(r.rcode, rc::NOERROR);
+  // The duplicate add renews (here: grants) a lease, which is a journaled change.
+  EXPECT_EQ(served()->serial(), 101u);
+  EXPECT_EQ(served()->record_count(), before->record_count());
+}
+
+TEST_F(ServiceTest, NoOpWithoutLeasesChangesNothing) {
+  cfg.leases.max_lease = 0;
+  start();
+  auto before = served();
+  Request rq;
+  rq.from = "10.0.0.1";
+  rq.updates = {rr("www", "A", IN, 300, "192.0.2.10"), rr("nope", "ANY", ANY, 0)};
+  EXPECT_EQ(send(rq).rcode, rc::NOERROR);
+  expect_unchanged(before);
+}
+
+TEST_F(ServiceTest, LeaseClampedAndEchoed) {
+  start();
+  Request rq;
+  rq.key = &k1;
+  rq.updates = {add("h1")};
+  rq.lease = dns::UpdateLease{5, std::nullopt};
+  Reply r = send(rq);
+  ASSERT_EQ(r.rcode, rc::NOERROR);
+  ASSERT_TRUE(r.lease);
+  EXPECT_EQ(r.lease->lease, 30u);  // min-lease
+  EXPECT_FALSE(r.lease->key_lease);
+  rq.updates = {add("h2")};
+  rq.lease = dns::UpdateLease{100000, 7};
+  r = send(rq);
+  ASSERT_TRUE(r.lease);
+  EXPECT_EQ(r.lease->lease, 100u);  // max-lease
+  ASSERT_TRUE(r.lease->key_lease);
+  EXPECT_EQ(*r.lease->key_lease, 30u);
+  rq.updates = {add("h3")};
+  rq.lease = dns::UpdateLease{50, std::nullopt};
+  r = send(rq);
+  EXPECT_EQ(r.lease->lease, 50u);
+  auto leases = service->leases(origin());
+  ASSERT_EQ(leases.size(), 3u);
+  for (const auto& l : leases) {
+    if (l.owner == name("h1.example.net.")) EXPECT_EQ(l.expires_at, now.load() + 30);
+    if (l.owner == name("h2.example.net.")) EXPECT_EQ(l.expires_at, now.load() + 100);
+    if (l.owner == name("h3.example.net.")) EXPECT_EQ(l.expires_at, now.load() + 50);
+    EXPECT_EQ(l.granted_to, "k1.");
+  }
+  // Without the option: the zone requires leases, so max-lease applies; no option in the reply.
+  rq.lease.reset();
+  rq.updates = {add("h4")};
+  r = send(rq);
+  EXPECT_FALSE(r.lease);
+  EXPECT_EQ(service->leases(origin()).size(), 4u);
+}
+
+TEST_F(ServiceTest, MalformedLeaseOptionIsFormerr) {
+  start();
+  auto before = served();
+  Request rq;
+  rq.from = "10.0.0.1";
+  rq.updates = {add("h1")};
+  rq.raw_option = {0, 0, 1};
+  EXPECT_EQ(send(rq).rcode, rc::FORMERR);
+  expect_unchanged(before);
+}
+
+TEST_F(ServiceTest, LeasesOptionalWithoutMaxLease) {
+  cfg.leases.max_lease = 0;
+  start();
+  Request rq;
+  rq.from = "10.0.0.1";
+  rq.updates = {add("perm")};
+  EXPECT_EQ(send(rq).rcode, rc::NOERROR);
+  EXPECT_TRUE(service->leases(origin()).empty());
+  rq.updates = {add("leased")};
+  rq.lease = dns::UpdateLease{86400 * 30, std::nullopt};
+  Reply r = send(rq);
+  EXPECT_EQ(r.lease->lease, 86400u * 30);
+  EXPECT_EQ(service->leases(origin()).size(), 1u);
+  // Re-adding without a lease makes the RR permanent again.
+  rq.lease.reset();
+  EXPECT_EQ(send(rq).rcode, rc::NOERROR);
+  EXPECT_TRUE(service->leases(origin()).empty());
+}
+
+TEST_F(ServiceTest, LeaseExpiryRemovesThroughTheUpdatePath) {
+  start(true);
+  Request rq;
+  rq.key = &k1;
+  rq.updates = {add("h1"), rr("h1", "AAAA", IN, 60, "2001:db8::1")};
+  rq.lease = dns::UpdateLease{40, std::nullopt};
+  ASSERT_EQ(send(rq).rcode, rc::NOERROR);
+  rq.updates = {add("h2")};
+  rq.lease = dns::UpdateLease{80, std::nullopt};
+  ASSERT_EQ(send(rq).rcode, rc::NOERROR);
+  const uint32_t serial = served()->serial();
+  EXPECT_EQ(service->next_expiry(), now.load() + 40);
+  EXPECT_EQ(service->expire(now.load() + 39), 0u);
+  EXPECT_EQ(served()->serial(), serial);
+  now += 40;
+  EXPECT_EQ(service->expire(now.load()), 2u);
+  EXPECT_EQ(served()->find(name("h1.example.net.")), nullptr);
+  EXPECT_NE(served()->find(name("h2.example.net.")), nullptr);
+  EXPECT_EQ(served()->serial(), serial + 1);
+  EXPECT_EQ(service->leases(origin()).size(), 1u);
+  // Renewal: re-sending the same update extends the lease.
+  now += 30;
+  rq.updates = {add("h2")};
+  ASSERT_EQ(send(rq).rcode, rc::NOERROR);
+  now += 60;  // past the first lease (t0+80), within the renewed one (t0+70+80)
+  EXPECT_EQ(service->expire(now.load()), 0u);
+  EXPECT_NE(served()->find(name("h2.example.net.")), nullptr);
+  now += 20;
+  EXPECT_EQ(service->expire(now.load()), 1u);
+  EXPECT_EQ(served()->find(name("h2.example.net.")), nullptr);
+  EXPECT_TRUE(service->leases(origin()).empty());
+  EXPECT_EQ(dump(*served()).find("h2."), std::string::npos);
+}
+
+TEST_F(ServiceTest, DeletingALeasedRRDropsItsLease) {
+  start();
+  Request rq;
+  rq.key = &k1;
+  rq.updates = {add("h1")};
+  rq.lease = dns::UpdateLease{60, std::nullopt};
+  ASSERT_EQ(send(rq).rcode, rc::NOERROR);
+  EXPECT_EQ(service->leases(origin()).size(), 1u);
+  rq.lease.reset();
+  rq.updates = {rr("h1", "ANY", ANY, 0)};
+  ASSERT_EQ(send(rq).rcode, rc::NOERROR);
+  EXPECT_TRUE(service->leases(origin()).empty());
+}
+
+TEST_F(ServiceTest, RestartReplaysJournalAndKeepsLeases) {
+  start(true);
+  Request rq;
+  rq.key = &k1;
+  for (int i = 0; i < 20; ++i) {
+    rq.updates = {add(("h" + std::to_string(i)).c_str()), rr("www", "A", NONE, 0, "192.0.2.10")};
+    rq.lease = dns::UpdateLease{static_cast<uint32_t>(40 + i), std::nullopt};
+    ASSERT_EQ(send(rq).rcode, rc::NOERROR);
+  }
+  const std::string state = dump(*served());
+  const auto leases = service->leases(origin()).size();
+  service.reset();
+  // A new process: the zone file (still the base) plus the journal.
+  holder.publish(std::make_shared<const zone::ZoneSet>(
+      std::vector<std::shared_ptr<const zone::ZoneVersion>>{base, static_zone}));
+  start(true);
+  EXPECT_EQ(dump(*served()), state);
+  EXPECT_EQ(service->leases(origin()).size(), leases);
+  EXPECT_EQ(service->expire(now.load() + 45), 6u);  // h0..h5 (40..45 s)
+}
+
+TEST_F(ServiceTest, ZoneFileRewriteAndCompaction) {
+  cfg.file = dir + "/z.zone";
+  start(true);
+  Request rq;
+  rq.from = "10.0.0.1";
+  rq.updates = {add("h1"), rr("txt", "TXT", IN, 60, "a\\032b")};
+  ASSERT_EQ(send(rq).rcode, rc::NOERROR);
+  cfg.file_sync_interval = 300;
+  ASSERT_TRUE(service->sync_files(true).ok());
+  std::vector<zonefile::Diagnostic> diags;
+  auto reread = zone::load_zone_file(cfg.file, origin(), diags);
+  ASSERT_TRUE(reread.ok()) << reread.message();
+  EXPECT_EQ(dump(**reread), dump(*served()));
+  // Nothing changed since: not written again (the file keeps its inode).
+  auto mtime = std::filesystem::last_write_time(cfg.file);
+  ASSERT_TRUE(service->sync_files(true).ok());
+  EXPECT_EQ(std::filesystem::last_write_time(cfg.file), mtime);
+  EXPECT_FALSE(std::filesystem::exists(cfg.file + ".namae-tmp"));
+  // A restart from the rewritten file replays nothing and gives the same zone.
+  const std::string state = dump(*served());
+  service.reset();
+  start(true, *reread);
+  EXPECT_EQ(dump(*served()), state);
+}
+
+TEST_F(ServiceTest, PeriodicSyncHonoursTheInterval) {
+  cfg.file = dir + "/z.zone";
+  cfg.file_sync_interval = 100;
+  start();
+  Request rq;
+  rq.from = "10.0.0.1";
+  rq.updates = {add("h1")};
+  ASSERT_EQ(send(rq).rcode, rc::NOERROR);
+  ASSERT_TRUE(service->sync_files(false).ok());
+  EXPECT_FALSE(std::filesystem::exists(cfg.file));
+  now += 100;
+  ASSERT_TRUE(service->sync_files(false).ok());
+  EXPECT_TRUE(std::filesystem::exists(cfg.file));
+}
+
+TEST_F(ServiceTest, ConcurrentUpdatesAreSerialisedAndGroupCommitted) {
+  start(true);
+  constexpr int kThreads = 4, kEach = 25;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Request rq;
+        rq.key = &k1;
+        std::string owner = "t" + std::to_string(t) + "-" + std::to_string(i);
+        rq.updates = {add(owner.c_str())};
+        rq.prereqs = {rr(owner, "ANY", NONE, 0)};
+        if (send(rq).rcode == rc::NOERROR) ++ok;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  EXPECT_EQ(served()->serial(), 100u + kThreads * kEach);
+  auto s = service->stats();
+  EXPECT_EQ(s.applied, static_cast<uint64_t>(kThreads * kEach));
+  EXPECT_LE(s.commits, s.applied);
+  RecordProperty("journal_commits", static_cast<int>(s.commits));
+  // Every acknowledged update is in the journal: a restart sees them all.
+  const std::string state = dump(*served());
+  service.reset();
+  start(true);
+  EXPECT_EQ(dump(*served()), state);
+}
+
+TEST_F(ServiceTest, JournalFileNewerThanJournalWins) {
+  start(true);
+  Request rq;
+  rq.from = "10.0.0.1";
+  rq.updates = {add("h1")};
+  ASSERT_EQ(send(rq).rcode, rc::NOERROR);
+  service.reset();
+  // The file edited by hand with a serial past the journal's.
+  auto edited = load(std::string(kZoneText).replace(std::string(kZoneText).find(" 100 "), 5, " 500 "));
+  start(true, edited);
+  EXPECT_EQ(served()->serial(), 500u);
+  EXPECT_EQ(served()->find(name("h1.example.net.")), nullptr);
+  EXPECT_EQ(send(rq).rcode, rc::NOERROR);
+  EXPECT_EQ(served()->serial(), 501u);
+}
+
+}  // namespace
+}  // namespace namae::update
