@@ -233,6 +233,7 @@ Result<std::unique_ptr<Parser>> Parser::open(const std::string& path, ParserOpti
 Parser::Parser(std::string text, std::string file_name, ParserOptions options)
     : opts_(std::move(options)) {
   first_origin_ = opts_.origin;
+  input_size_ = text.size();
   push_frame(std::move(text), std::move(file_name), opts_.origin);
   frames_.back()->identity = *frames_.back()->file;
 }

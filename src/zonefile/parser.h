@@ -7,7 +7,7 @@
 // done here: see zonefile/zone.h.
 //
 // TTL defaults follow BIND's named-checkzone, which differs from a literal
-// reading of RFC 1035 in one point (documented in docs/zonefile.md):
+// reading of RFC 1035 in one point (the SOA MINIMUM default below):
 //  - after $TTL, records without a TTL get the $TTL value (RFC 2308);
 //  - with no $TTL, an SOA without a TTL gets its MINIMUM field as TTL, and
 //    that value then acts as if it were a $TTL (BIND's "using SOA MINTTL");
@@ -106,6 +106,8 @@ class Parser {
   size_t error_count() const { return errors_; }
   /// The origin currently in effect (changes with $ORIGIN), if any.
   const std::optional<dns::Name>& origin() const;
+  /// Size of the main file's text in octets (callers size their record vectors from it).
+  size_t input_size() const { return input_size_; }
   /// First origin ever set ($ORIGIN at top level or the option).
   const std::optional<dns::Name>& first_origin() const { return first_origin_; }
 
@@ -134,6 +136,7 @@ class Parser {
   Entry entry_;
   std::vector<Diagnostic> diags_;
   size_t errors_ = 0;
+  size_t input_size_ = 0;
   bool stopped_ = false;
   std::optional<dns::Name> first_origin_;
   // TTL state shared across include files (BIND keeps $TTL after $INCLUDE returns).

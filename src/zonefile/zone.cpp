@@ -5,6 +5,7 @@
 
 #include "dns/rrtype.h"
 #include "dns/wire.h"
+#include "zonefile/writer.h"
 
 namespace namae::zonefile {
 
@@ -104,6 +105,7 @@ LoadedZone load(const std::function<Result<std::unique_ptr<Parser>>(std::optiona
     return z;
   }
   std::vector<Record> records;
+  records.reserve((*p)->input_size() / 32 + 16);  // typical lines are longer than 32 octets
   Record r;
   while ((*p)->next(r)) records.push_back(std::move(r));
   take_diags(**p);
@@ -137,63 +139,60 @@ void build_zone(LoadedZone& z, std::vector<Record> input) {
   const Name& origin = z.origin;
   const bool parse_failed = z.errors > 0;
 
-  // 1. Out-of-zone data.
-  std::vector<Record> in;
-  in.reserve(input.size());
-  for (auto& r : input) {
+  // 1. Out-of-zone data (filtered in place: records are large, avoid copies).
+  std::vector<Record>& in = input;
+  size_t kept = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    Record& r = in[i];
     if (!r.owner.is_subdomain_of(origin)) {
       add(z, Severity::error, r,
           "out-of-zone data: " + r.owner.to_text() + " is not at or below " + origin.to_text());
       continue;
     }
-    in.push_back(std::move(r));
+    if (kept != i) in[kept] = std::move(r);
+    ++kept;
   }
-  input.clear();
-  input.shrink_to_fit();
+  in.resize(kept);
 
-  // 2. Sort by (owner, RRset type, canonical rdata, file order) with
-  // precomputed keys, so every comparison is a memcmp.
+  // 2. Sort an index by (owner, RRset type, canonical rdata, file order).
+  // Canonical rdata is only computed when owner and type tie, so the common
+  // case allocates nothing per comparison.
+  // The owner's lookup key orders bytewise as canonical name order, so the
+  // sort compares with memcmp instead of label-by-label lower-casing.
   struct Key {
     std::string owner;
-    dns::RdataBytes rdata;
-    uint32_t type;
     uint32_t index;
+    uint32_t type;
   };
-  std::vector<Key> keys;
-  keys.reserve(in.size());
-  for (uint32_t i = 0; i < in.size(); ++i)
-    keys.push_back(Key{in[i].owner.lookup_key(), dns::rdata::canonical(in[i].type, in[i].rdata),
-                       rrset_type(in[i]), i});
-  auto rdata_cmp = [](const Key& a, const Key& b) {
-    size_t n = std::min(a.rdata.size(), b.rdata.size());
-    if (n > 0)
-      if (int c = std::memcmp(a.rdata.data(), b.rdata.data(), n)) return c;
-    return a.rdata.size() < b.rdata.size() ? -1 : a.rdata.size() > b.rdata.size() ? 1 : 0;
+  std::vector<Key> keys(in.size());
+  for (uint32_t i = 0; i < in.size(); ++i) keys[i] = Key{in[i].owner.lookup_key(), i, rrset_type(in[i])};
+  auto rdata_cmp = [&](uint32_t a, uint32_t b) {
+    return compare_rdata(in[a].type, in[a].rdata, in[b].rdata);
   };
   std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
     if (int c = a.owner.compare(b.owner)) return c < 0;
     if (a.type != b.type) return a.type < b.type;
-    if (int c = rdata_cmp(a, b)) return c < 0;
+    if (int c = rdata_cmp(a.index, b.index)) return c < 0;
     return a.index < b.index;
   });
 
   // 3. Per RRset: the TTL of the RRset's first record in file order wins (as
   // BIND does), duplicates are dropped.
-  std::vector<Record> out;
-  out.reserve(in.size());
+  std::vector<uint8_t> drop(in.size(), 0);
   for (size_t i = 0; i < keys.size();) {
     size_t j = i;
     uint32_t first = keys[i].index;
-    while (j < keys.size() && keys[j].owner == keys[i].owner && keys[j].type == keys[i].type) {
+    while (j < keys.size() && keys[j].type == keys[i].type && keys[j].owner == keys[i].owner) {
       first = std::min(first, keys[j].index);
       ++j;
     }
     const uint32_t ttl = in[first].ttl;
     for (size_t k = i; k < j; ++k) {
       Record& r = in[keys[k].index];
-      if (k > i && rdata_cmp(keys[k], keys[k - 1]) == 0) {
+      if (k > i && rdata_cmp(keys[k].index, keys[k - 1].index) == 0) {
         add(z, Severity::note, r,
             "duplicate record " + r.owner.to_text() + " " + dns::type_to_text(r.type) + " ignored");
+        drop[keys[k].index] = 1;
         continue;
       }
       if (r.ttl != ttl) {
@@ -202,13 +201,20 @@ void build_zone(LoadedZone& z, std::vector<Record> input) {
                 std::to_string(ttl));
         r.ttl = ttl;
       }
-      out.push_back(std::move(r));
     }
     i = j;
   }
-  keys.clear();
+  // One move of each kept record into its sorted place.
+  std::vector<Record> out;
+  out.reserve(in.size());
+  for (const Key& k : keys)
+    if (!drop[k.index]) out.push_back(std::move(in[k.index]));
   in.clear();
-  z.records = std::move(out);
+  in.shrink_to_fit();
+  in = std::move(out);
+  keys.clear();
+  keys.shrink_to_fit();
+  z.records = std::move(in);
   if (parse_failed) return;  // structure checks on partial data only confuse
 
   // 4. Structure, one owner at a time (canonical order keeps each subtree
