@@ -77,6 +77,11 @@ std::string format_record(const MessageView& msg, const RecordView& rr) {
   line += '\t';
   line += dns::type_to_text(rr.type);
   line += '\t';
+  // RFC 2136 prerequisites and deletions (class ANY/NONE) carry no rdata;
+  // dig and nsupdate show nothing there rather than RFC 3597's `\# 0`.
+  if (rr.rdlength == 0 && msg.header().opcode == dns::opcode::UPDATE &&
+      (rr.rclass == dns::rrclass::ANY || rr.rclass == dns::rrclass::NONE))
+    return line;
   line += record_rdata_text(msg, rr);
   return line;
 }

@@ -400,3 +400,31 @@ TEST(UpdateKeyFile, DnssecKeygenPrivate) {
 
 }  // namespace
 }  // namespace namae::cli
+
+// `show` prints the message with print.h's dig layout; empty rdata of
+// prerequisites and deletions is shown as nothing, as dig/nsupdate do.
+#include "cli/print.h"
+namespace namae::cli {
+namespace {
+TEST(UpdateParser, ShowLayout) {
+  UpdateSession s;
+  ASSERT_TRUE(apply_update_line(s, "prereq yxrrset www.example.test A").ok());
+  ASSERT_TRUE(apply_update_line(s, "add new.example.test 300 A 192.0.2.9").ok());
+  ASSERT_TRUE(apply_update_line(s, "del old.example.test").ok());
+  dns::Name zone = *dns::Name::from_text("example.test.");
+  auto wire = build_update_message(s, &zone, 0);
+  ASSERT_TRUE(wire.ok());
+  dns::MessageView m;
+  ASSERT_EQ(m.parse(*wire), dns::WireError::ok);
+  std::string text = format_dig(m, false, nullptr);
+  EXPECT_NE(text.find("opcode: UPDATE"), std::string::npos) << text;
+  EXPECT_NE(text.find("ZONE: 1, PREREQ: 1, UPDATE: 2, ADDITIONAL: 0"), std::string::npos);
+  EXPECT_NE(text.find(";; PREREQUISITE SECTION:\nwww.example.test.\t0\tANY\tA\t\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("old.example.test.\t0\tANY\tANY\t\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("new.example.test.\t300\tIN\tA\t192.0.2.9\n"), std::string::npos);
+  EXPECT_EQ(text.find("\\# 0"), std::string::npos);
+}
+}  // namespace
+}  // namespace namae::cli
