@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/nsupdate_parser.h"
+#include "cli/print.h"
 #include "dns/edns.h"
 #include "dns/message.h"
 #include "dns/rdata.h"
@@ -401,11 +402,10 @@ TEST(UpdateKeyFile, DnssecKeygenPrivate) {
 }  // namespace
 }  // namespace namae::cli
 
-// `show` prints the message with print.h's dig layout; empty rdata of
-// prerequisites and deletions is shown as nothing, as dig/nsupdate do.
-#include "cli/print.h"
 namespace namae::cli {
 namespace {
+// `show` prints the message with print.h's dig layout; empty rdata of
+// prerequisites and deletions is shown as nothing, as dig/nsupdate do.
 TEST(UpdateParser, ShowLayout) {
   UpdateSession s;
   ASSERT_TRUE(apply_update_line(s, "prereq yxrrset www.example.test A").ok());
