@@ -82,7 +82,7 @@ class Namaed:
 
     kind = "namaed"
 
-    def __init__(self, lease=False, extra_keys=()):
+    def __init__(self, lease=False, extra_keys=(), extra_zone=""):
         self.dir = tempfile.mkdtemp(prefix="namaed-upd-")
         self.addr = "127.0.0.1"
         self.port = free_port()
@@ -108,7 +108,8 @@ file = "{ZONE_NAME}.zone"
 journal = "{ZONE_NAME}.db"
 update-policy = [ {{ key = "{ADMIN[0]}", grant = "zonesub" }},
                   {{ key = "{HOST[0]}", grant = "self", types = ["A", "AAAA"] }}{extra_policy} ]
-{lease_keys}""")
+{lease_keys}{extra_zone}
+""")
         self.log_path = os.path.join(self.dir, "namaed.log")
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
@@ -673,6 +674,29 @@ def test_input_errors_send_nothing(srv):
     p = run_client("namae", srv, f"update add {name} 300 A 192.0.2.95\n")  # EOF, no send
     assert p.returncode == 0
     assert snapshot(srv, [name]) == before
+
+
+@pytest.mark.parametrize("kind", ["named", "namaed"])
+def test_local_address_and_address_acl(kind, tmp_path_factory):
+    """`local` picks the source address; both servers let 127.0.0.2 update
+    without TSIG (an address ACL) and refuse the same update from 127.0.0.1."""
+    if kind == "named":
+        s = start_named(str(tmp_path_factory.mktemp("named-acl")), zones={ZONE_NAME: ZONE},
+                        keys={}, zone_options="allow-update { 127.0.0.2; };")
+    else:
+        s = Namaed(extra_zone='allow-update = ["127.0.0.2/32"]')
+    try:
+        name = fqdn("acl")
+        p = run_client("namae", s, f"local 127.0.0.1\nupdate add {name} 60 A 192.0.2.98\nsend\n",
+                       key=None)
+        expect_rcode("namae", p, "REFUSED")
+        assert rrset_at(s, name, "A") is None
+        p = run_client("namae", s, f"local 127.0.0.2\nupdate add {name} 60 A 192.0.2.98\nsend\n",
+                       key=None)
+        expect_ok(p)
+        assert rrset_at(s, name, "A") == (60, ("192.0.2.98",))
+    finally:
+        s.stop()
 
 
 def test_unreachable_server():
