@@ -40,8 +40,8 @@ struct Options {
   std::string key;
   int clients = 16;
   double seconds = 10;
-  long total = 0;     // stop after this many acknowledgements (0: use seconds)
-  double rate = 0;    // updates per second over all clients (0: as fast as acked)
+  long total = 0;   // stop after this many acknowledgements (0: use seconds)
+  double rate = 0;  // updates per second over all clients (0: as fast as acked)
   std::string prefix = "u";
 };
 
@@ -76,16 +76,26 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (i + 1 >= argc) usage();
     const char* v = argv[++i];
-    if (a == "-s") o.server = v;
-    else if (a == "-p") o.port = static_cast<uint16_t>(std::atoi(v));
-    else if (a == "-z") o.zone = v;
-    else if (a == "-y") o.key = v;
-    else if (a == "-c") o.clients = std::max(1, std::atoi(v));
-    else if (a == "-l") o.seconds = std::atof(v);
-    else if (a == "-n") o.total = std::atol(v);
-    else if (a == "-r") o.rate = std::atof(v);
-    else if (a == "-P") o.prefix = v;
-    else usage();
+    if (a == "-s")
+      o.server = v;
+    else if (a == "-p")
+      o.port = static_cast<uint16_t>(std::atoi(v));
+    else if (a == "-z")
+      o.zone = v;
+    else if (a == "-y")
+      o.key = v;
+    else if (a == "-c")
+      o.clients = std::max(1, std::atoi(v));
+    else if (a == "-l")
+      o.seconds = std::atof(v);
+    else if (a == "-n")
+      o.total = std::atol(v);
+    else if (a == "-r")
+      o.rate = std::atof(v);
+    else if (a == "-P")
+      o.prefix = v;
+    else
+      usage();
   }
   if (o.zone.empty() || o.key.empty()) usage();
   auto key = namae::dns::TsigKey::parse(o.key);
@@ -114,8 +124,8 @@ int main(int argc, char** argv) {
   latencies_ms.reserve(1 << 16);
   std::vector<uint8_t> buf(namae::dns::kMaxMessage);
   const auto start = Clock::now();
-  const auto stop_at = start + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(o.seconds));
+  const auto stop_at =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   const auto resend_after = std::chrono::milliseconds(2000);
   uint16_t id_counter = static_cast<uint16_t>(::getpid());
 
@@ -214,13 +224,14 @@ int main(int argc, char** argv) {
   double avg = 0;
   for (double l : latencies_ms) avg += l;
   if (!latencies_ms.empty()) avg /= static_cast<double>(latencies_ms.size());
-  double p99 = latencies_ms.empty()
-                   ? 0
-                   : latencies_ms[static_cast<size_t>(0.99 * static_cast<double>(
-                                                              latencies_ms.size() - 1))];
-  std::printf("acked %ld errors %ld bad_tsig %ld retries %ld seconds %.2f rate %.1f "
-              "avg_ms %.2f p99_ms %.2f\n",
-              acked, errors, bad_tsig, retries, secs, static_cast<double>(acked) / secs, avg, p99);
+  double p99 =
+      latencies_ms.empty()
+          ? 0
+          : latencies_ms[static_cast<size_t>(0.99 * static_cast<double>(latencies_ms.size() - 1))];
+  std::printf(
+      "acked %ld errors %ld bad_tsig %ld retries %ld seconds %.2f rate %.1f "
+      "avg_ms %.2f p99_ms %.2f\n",
+      acked, errors, bad_tsig, retries, secs, static_cast<double>(acked) / secs, avg, p99);
   for (auto& c : clients) ::close(c.fd);
   return errors ? 1 : 0;
 }

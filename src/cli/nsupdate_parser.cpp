@@ -197,8 +197,8 @@ Result<UpdateRecord> parse_delete(const UpdateSession& s, std::span<const TextTo
     if (!c) return c.error();
     if (*c) ++i;
   }
-  if (i == t.size() ||
-      (!t[i].quoted && dns::type_from_text(t[i].text) == std::optional<uint16_t>(dns::rrtype::ANY))) {
+  if (i == t.size() || (!t[i].quoted && dns::type_from_text(t[i].text) ==
+                                            std::optional<uint16_t>(dns::rrtype::ANY))) {
     if (i + 1 < t.size()) return fail("delete of every RRset at a name takes no data");
     r.op = UpdateOp::delete_name;
     r.type = dns::rrtype::ANY;
@@ -208,7 +208,8 @@ Result<UpdateRecord> parse_delete(const UpdateSession& s, std::span<const TextTo
   }
   auto type = parse_type(t[i]);
   if (!type) return type.error();
-  if (!is_data_type(*type)) return fail("cannot delete records of type " + dns::type_to_text(*type));
+  if (!is_data_type(*type))
+    return fail("cannot delete records of type " + dns::type_to_text(*type));
   r.type = *type;
   ++i;
   std::string head = "delete " + r.owner.to_text() + " " + dns::type_to_text(r.type);
@@ -308,8 +309,7 @@ Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t
     return UpdateAction::none;
   }
   if (iequals(cmd, "lease")) {
-    if (auto w = want(1, 2, "lease SECONDS [KEY-LEASE-SECONDS] | lease none"); !w)
-      return w.error();
+    if (auto w = want(1, 2, "lease SECONDS [KEY-LEASE-SECONDS] | lease none"); !w) return w.error();
     if (iequals(args[0].text, "none") && args.size() == 1) {
       s.lease.reset();
       return UpdateAction::none;
@@ -360,8 +360,10 @@ bool is_prerequisite(UpdateOp op) {
     case UpdateOp::prereq_yxrrset_value:
     case UpdateOp::prereq_nxrrset:
     case UpdateOp::prereq_yxdomain:
-    case UpdateOp::prereq_nxdomain: return true;
-    default: return false;
+    case UpdateOp::prereq_nxdomain:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -492,13 +494,26 @@ Result<dns::TsigKey> parse_private_key(std::string_view text, std::string_view p
       auto num = dns::parse_uint(value.substr(0, value.find(' ')), 255);
       if (!num) return fail("bad Algorithm line");
       switch (*num) {
-        case 157: alg = dns::TsigAlgorithm::hmac_md5; break;
-        case 161: alg = dns::TsigAlgorithm::hmac_sha1; break;
-        case 162: alg = dns::TsigAlgorithm::hmac_sha224; break;
-        case 163: alg = dns::TsigAlgorithm::hmac_sha256; break;
-        case 164: alg = dns::TsigAlgorithm::hmac_sha384; break;
-        case 165: alg = dns::TsigAlgorithm::hmac_sha512; break;
-        default: return fail("algorithm " + std::to_string(*num) + " is not an HMAC algorithm");
+        case 157:
+          alg = dns::TsigAlgorithm::hmac_md5;
+          break;
+        case 161:
+          alg = dns::TsigAlgorithm::hmac_sha1;
+          break;
+        case 162:
+          alg = dns::TsigAlgorithm::hmac_sha224;
+          break;
+        case 163:
+          alg = dns::TsigAlgorithm::hmac_sha256;
+          break;
+        case 164:
+          alg = dns::TsigAlgorithm::hmac_sha384;
+          break;
+        case 165:
+          alg = dns::TsigAlgorithm::hmac_sha512;
+          break;
+        default:
+          return fail("algorithm " + std::to_string(*num) + " is not an HMAC algorithm");
       }
     } else if (field == "Key") {
       secret = std::string(value);
@@ -506,9 +521,8 @@ Result<dns::TsigKey> parse_private_key(std::string_view text, std::string_view p
   }
   if (!alg || secret.empty()) return fail("no Algorithm/Key lines (not an HMAC private key)");
   // The key name is in the file name: K<name>.+<alg>+<id>.private.
-  std::string_view base = path.substr(path.rfind('/') == std::string_view::npos
-                                          ? 0
-                                          : path.rfind('/') + 1);
+  std::string_view base =
+      path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
   size_t plus = base.find(".+");
   if (base.size() < 2 || base[0] != 'K' || plus == std::string_view::npos)
     return fail("cannot take the key name from the file name (want K<name>.+<alg>+<id>.private)");
@@ -555,12 +569,16 @@ Result<dns::TsigKey> parse_key_file(std::string_view text, std::string_view path
 
 std::string update_rcode_meaning(uint16_t rc) {
   switch (rc) {
-    case dns::rcode::NOERROR: return "the update was applied";
-    case dns::rcode::FORMERR: return "the server could not interpret the update message";
-    case dns::rcode::SERVFAIL: return "the server failed internally; nothing was applied";
+    case dns::rcode::NOERROR:
+      return "the update was applied";
+    case dns::rcode::FORMERR:
+      return "the server could not interpret the update message";
+    case dns::rcode::SERVFAIL:
+      return "the server failed internally; nothing was applied";
     case dns::rcode::NXDOMAIN:
       return "a name required to be in use (prereq yxdomain) does not exist";
-    case dns::rcode::NOTIMP: return "the server does not support dynamic update";
+    case dns::rcode::NOTIMP:
+      return "the server does not support dynamic update";
     case dns::rcode::REFUSED:
       return "the server refused the update (not permitted by its policy)";
     case dns::rcode::YXDOMAIN:
@@ -572,8 +590,10 @@ std::string update_rcode_meaning(uint16_t rc) {
     case dns::rcode::NOTAUTH:
       return "the server is not authoritative for the zone, or did not accept the TSIG "
              "signature";
-    case dns::rcode::NOTZONE: return "a name in the update is not within the zone";
-    default: return "unexpected response code";
+    case dns::rcode::NOTZONE:
+      return "a name in the update is not within the zone";
+    default:
+      return "unexpected response code";
   }
 }
 
@@ -583,13 +603,20 @@ std::vector<const UpdateRecord*> failed_prerequisite_candidates(
   for (const auto& p : prerequisites) {
     bool match = false;
     switch (rc) {
-      case dns::rcode::NXDOMAIN: match = p.op == UpdateOp::prereq_yxdomain; break;
-      case dns::rcode::YXDOMAIN: match = p.op == UpdateOp::prereq_nxdomain; break;
+      case dns::rcode::NXDOMAIN:
+        match = p.op == UpdateOp::prereq_yxdomain;
+        break;
+      case dns::rcode::YXDOMAIN:
+        match = p.op == UpdateOp::prereq_nxdomain;
+        break;
       case dns::rcode::NXRRSET:
         match = p.op == UpdateOp::prereq_yxrrset || p.op == UpdateOp::prereq_yxrrset_value;
         break;
-      case dns::rcode::YXRRSET: match = p.op == UpdateOp::prereq_nxrrset; break;
-      default: break;
+      case dns::rcode::YXRRSET:
+        match = p.op == UpdateOp::prereq_nxrrset;
+        break;
+      default:
+        break;
     }
     if (match) out.push_back(&p);
   }

@@ -59,13 +59,13 @@ enum class UpdateAction : uint8_t {
 /// Everything the commands set. Records accumulate until sent; the rest
 /// (server, zone, key, TTL, lease) persists across sends as in nsupdate.
 struct UpdateSession {
-  std::string server;  // `server` host (name or address); empty: discover
-  uint16_t port = 53;  // the port for `server` without one (`-p`)
+  std::string server;                   // `server` host (name or address); empty: discover
+  uint16_t port = 53;                   // the port for `server` without one (`-p`)
   std::optional<uint16_t> server_port;  // the port given to `server`
-  std::string local_address;  // `local`; empty: any
+  std::string local_address;            // `local`; empty: any
   uint16_t local_port = 0;
-  std::optional<dns::Name> zone;  // `zone`; unset: found by an SOA query
-  uint16_t zone_class = 1;        // `class` (IN)
+  std::optional<dns::Name> zone;        // `zone`; unset: found by an SOA query
+  uint16_t zone_class = 1;              // `class` (IN)
   std::optional<uint32_t> default_ttl;  // `ttl`
   std::optional<dns::TsigKey> key;      // `key`, -y or -k
   std::optional<uint32_t> lease;        // `lease` / --lease: RFC 9664 UPDATE-LEASE

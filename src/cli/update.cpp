@@ -31,9 +31,9 @@ namespace {
 
 namespace update_exit {
 constexpr int ok = 0;
-constexpr int input = 1;    // bad command line or input line, unreadable file
-constexpr int failed = 2;   // the server answered with an error rcode (as nsupdate)
-constexpr int no_reply = 3; // no server reached, malformed or unverifiable reply, no zone
+constexpr int input = 1;     // bad command line or input line, unreadable file
+constexpr int failed = 2;    // the server answered with an error rcode (as nsupdate)
+constexpr int no_reply = 3;  // no server reached, malformed or unverifiable reply, no zone
 }  // namespace update_exit
 
 const char* kUsage =
@@ -119,9 +119,8 @@ Result<std::vector<net::Endpoint>> endpoints(const std::string& host, uint16_t p
 // One exchange with the first server of `servers` that answers; UDP replies
 // with TC set are asked again over TCP (RFC 2136 says nothing else about
 // transport; nsupdate does the same).
-bool exchange(const UpdateSession& s, const Settings& st,
-              const std::vector<net::Endpoint>& servers, std::span<const uint8_t> query,
-              bool tcp, net::Exchange& ex, net::Endpoint& used) {
+bool exchange(const UpdateSession& s, const Settings& st, const std::vector<net::Endpoint>& servers,
+              std::span<const uint8_t> query, bool tcp, net::Exchange& ex, net::Endpoint& used) {
   net::SocketTransport transport;
   net::ExchangeOptions opt;
   if (!s.local_address.empty()) {
@@ -193,11 +192,11 @@ Result<ZoneInfo> find_zone(const UpdateSession& s, const Settings& st, const dns
                   dns::wire_error_text(err));
     if (!msg.header().qr || msg.header().id != id)
       return fail("unexpected reply to the SOA query from " + where(used));
-    uint16_t rc = msg.edns().present ? msg.edns().full_rcode(msg.header().rcode)
-                                     : msg.header().rcode;
+    uint16_t rc =
+        msg.edns().present ? msg.edns().full_rcode(msg.header().rcode) : msg.header().rcode;
     if (rc != dns::rcode::NOERROR && rc != dns::rcode::NXDOMAIN)
-      return fail("SOA query for " + qname.to_text() + " to " + where(used) + " failed: " +
-                  dns::rcode_to_text(rc));
+      return fail("SOA query for " + qname.to_text() + " to " + where(used) +
+                  " failed: " + dns::rcode_to_text(rc));
     for (auto section : {dns::Section::answer, dns::Section::authority}) {
       auto c = msg.records(section);
       dns::RecordView rr;
@@ -222,11 +221,16 @@ Result<ZoneInfo> find_zone(const UpdateSession& s, const Settings& st, const dns
 
 const char* tsig_error_meaning(uint16_t e) {
   switch (e) {
-    case dns::rcode::BADSIG: return "BADSIG: the signature did not verify (wrong secret?)";
-    case dns::rcode::BADKEY: return "BADKEY: the server does not know this key name/algorithm";
-    case dns::rcode::BADTIME: return "BADTIME: our clock and the server's differ beyond the fudge";
-    case dns::rcode::BADTRUNC: return "BADTRUNC: truncated MAC not accepted";
-    default: return "unknown TSIG error";
+    case dns::rcode::BADSIG:
+      return "BADSIG: the signature did not verify (wrong secret?)";
+    case dns::rcode::BADKEY:
+      return "BADKEY: the server does not know this key name/algorithm";
+    case dns::rcode::BADTIME:
+      return "BADTIME: our clock and the server's differ beyond the fudge";
+    case dns::rcode::BADTRUNC:
+      return "BADTRUNC: truncated MAC not accepted";
+    default:
+      return "unknown TSIG error";
   }
 }
 
@@ -250,8 +254,9 @@ int send_update(UpdateSession& s, Context& ctx) {
     }
     found = *z;
     if (!s.zone) zone = z->zone;
-    if (s.debug) std::fprintf(stderr, ";; zone %s, primary %s\n", z->zone.to_text().c_str(),
-                              z->primary.to_text().c_str());
+    if (s.debug)
+      std::fprintf(stderr, ";; zone %s, primary %s\n", z->zone.to_text().c_str(),
+                   z->primary.to_text().c_str());
   }
   if (!s.server.empty()) {
     auto e = endpoints(s.server, s.effective_port(), st.family);
@@ -302,8 +307,8 @@ int send_update(UpdateSession& s, Context& ctx) {
   net::Exchange ex;
   net::Endpoint used;
   if (!exchange(s, st, servers, query, tcp, ex, used)) {
-    std::fprintf(stderr, "update failed: no reply from %s (%s)\n", s.server.empty()
-                 ? found->primary.to_text().c_str() : s.server.c_str(),
+    std::fprintf(stderr, "update failed: no reply from %s (%s)\n",
+                 s.server.empty() ? found->primary.to_text().c_str() : s.server.c_str(),
                  ex.message.empty() ? "no usable address" : ex.message.c_str());
     return update_exit::no_reply;
   }
@@ -321,8 +326,7 @@ int send_update(UpdateSession& s, Context& ctx) {
                  where(used).c_str());
     return update_exit::no_reply;
   }
-  uint16_t rc = msg.edns().present ? msg.edns().full_rcode(msg.header().rcode)
-                                   : msg.header().rcode;
+  uint16_t rc = msg.edns().present ? msg.edns().full_rcode(msg.header().rcode) : msg.header().rcode;
 
   if (s.key) {
     dns::TsigVerifyParams vp;
@@ -388,7 +392,8 @@ Result<dns::TsigKey> load_key_file(const std::string& path) {
     std::string priv = use.substr(0, use.size() - 4) + ".private";
     if (access(priv.c_str(), R_OK) == 0) use = priv;
   }
-  if (!read_file(use, text)) return fail("cannot read key file " + use + ": " + std::strerror(errno));
+  if (!read_file(use, text))
+    return fail("cannot read key file " + use + ": " + std::strerror(errno));
   auto k = parse_key_file(text, use);
   if (!k) return fail(use + ": " + k.message());
   return k;
@@ -396,8 +401,8 @@ Result<dns::TsigKey> load_key_file(const std::string& path) {
 
 Result<int> parse_int(const char* text, int lo, int hi, const char* what) {
   auto v = dns::parse_uint(text ? text : "", static_cast<uint64_t>(hi));
-  if (!v || static_cast<int>(*v) < lo) return fail(std::string("bad ") + what + " '" +
-                                                   (text ? text : "") + "'");
+  if (!v || static_cast<int>(*v) < lo)
+    return fail(std::string("bad ") + what + " '" + (text ? text : "") + "'");
   return static_cast<int>(*v);
 }
 
@@ -523,9 +528,14 @@ int update_main(std::span<char*> argv) {
     }
     bool quit = false;
     switch (*action) {
-      case UpdateAction::none: break;
-      case UpdateAction::quit: quit = true; break;
-      case UpdateAction::help: std::fputs(update_commands_help(), stdout); break;
+      case UpdateAction::none:
+        break;
+      case UpdateAction::quit:
+        quit = true;
+        break;
+      case UpdateAction::help:
+        std::fputs(update_commands_help(), stdout);
+        break;
       case UpdateAction::show: {
         auto m = build_update_message(session, session.zone ? &*session.zone : nullptr, 0);
         if (!m) {

@@ -43,8 +43,8 @@ TEST(KeyGenerate, TextFormsRoundTrip) {
   ASSERT_TRUE(k.ok());
   std::string b64 = dns::base64_encode(k->secret);
 
-  EXPECT_EQ(key_to_toml(*k), "[[key]]\nname = \"laptop\"\nalgorithm = \"hmac-sha512\"\nsecret = \"" +
-                                 b64 + "\"\n");
+  EXPECT_EQ(key_to_toml(*k),
+            "[[key]]\nname = \"laptop\"\nalgorithm = \"hmac-sha512\"\nsecret = \"" + b64 + "\"\n");
 
   std::string y = key_to_y(*k);
   EXPECT_EQ(y, "hmac-sha512:laptop:" + b64);

@@ -337,12 +337,11 @@ TEST(UpdateParser, RcodeTexts) {
   EXPECT_NE(update_failure_text(s.prerequisites, dns::rcode::NXRRSET).find("one of these"),
             std::string::npos);
   EXPECT_TRUE(failed_prerequisite_candidates(s.prerequisites, dns::rcode::REFUSED).empty());
-  for (uint16_t rc : {dns::rcode::FORMERR, dns::rcode::SERVFAIL, dns::rcode::NOTIMP,
-                      dns::rcode::REFUSED, dns::rcode::YXRRSET, dns::rcode::NOTAUTH,
-                      dns::rcode::NOTZONE}) {
+  for (uint16_t rc :
+       {dns::rcode::FORMERR, dns::rcode::SERVFAIL, dns::rcode::NOTIMP, dns::rcode::REFUSED,
+        dns::rcode::YXRRSET, dns::rcode::NOTAUTH, dns::rcode::NOTZONE}) {
     EXPECT_NE(update_rcode_meaning(rc), update_rcode_meaning(999)) << rc;
-    EXPECT_EQ(update_failure_text({}, rc).rfind("update failed: " + dns::rcode_to_text(rc), 0),
-              0u);
+    EXPECT_EQ(update_failure_text({}, rc).rfind("update failed: " + dns::rcode_to_text(rc), 0), 0u);
   }
 }
 
@@ -360,9 +359,10 @@ TEST(UpdateKeyFile, BindKeyClause) {
   EXPECT_EQ(k->secret, (std::vector<uint8_t>{0xde, 0xad, 0xbe, 0xef}));
 
   // Unquoted name, statements in either order; the first key wins.
-  auto k2 = parse_key_file("key k2 { secret \"ZGVhZA==\"; algorithm hmac-sha1; };\n"
-                           "key k3 { secret \"ZGVhZA==\"; };",
-                           "x");
+  auto k2 = parse_key_file(
+      "key k2 { secret \"ZGVhZA==\"; algorithm hmac-sha1; };\n"
+      "key k3 { secret \"ZGVhZA==\"; };",
+      "x");
   ASSERT_TRUE(k2.ok()) << k2.message();
   EXPECT_EQ(k2->name, N("k2."));
   EXPECT_EQ(k2->algorithm, dns::TsigAlgorithm::hmac_sha1);
