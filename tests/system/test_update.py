@@ -54,6 +54,8 @@ www     IN AAAA 2001:db8::1
 mail    IN MX  10 www
 txt     IN TXT "hello"
 alias   IN CNAME www
+sub     IN NS  ns.sub
+ns.sub  IN A   127.0.0.9
 """
 
 # (name, algorithm, secret): the zone's administrator key (any name in the
@@ -588,6 +590,17 @@ def test_zone_discovery(srv):
     expect_ok(p)
     assert f";; zone {ZONE_NAME}." in p.stderr
     assert rrset_at(srv, name, "A") == (300, ("192.0.2.90",))
+
+
+def test_zone_discovery_walks_past_referral(srv):
+    """A name below a delegation: the SOA query gets a referral (no SOA), so
+    namae update asks again one label up, as nsupdate does, until the zone
+    that holds the cut answers."""
+    p = run_client("namae", srv, f"prereq nxrrset host.deeper.sub.{ZONE_NAME} TXT\nsend\n",
+                   args=["-d"], zone_line=False)
+    assert f";; zone {ZONE_NAME}." in p.stderr, p.stderr
+    assert p.stderr.count(";; Sending SOA query:") >= 2
+    assert p.returncode in (0, 2), p.stderr  # what a server makes of glue names is its own
 
 
 def test_nsupdate_zone_discovery(srv, request):
