@@ -17,6 +17,13 @@ using zone::ZoneRecord;
 
 namespace {
 
+// Meta and question types (RFC 6895 3.1: 128-255 and OPT; 0 is reserved):
+// never data, so an update naming one is malformed (as in BIND and the zone
+// file parser).
+bool meta_type(uint16_t type) {
+  return type == 0 || type == rt::OPT || (type >= 128 && type <= 255) || zone::is_meta_type(type);
+}
+
 // Types that may share a name with a CNAME (RFC 2181 10.1, RFC 4035 2.5).
 bool cname_compatible(uint16_t type) {
   return type == rt::CNAME || type == rt::RRSIG || type == rt::NSEC || type == 50 /* NSEC3 */;
@@ -105,7 +112,7 @@ uint16_t check_prerequisites(const zone::ZoneVersion& z, const UpdateMessage& ms
     if (rr.rclass == dns::rrclass::ANY || rr.rclass == dns::rrclass::NONE) {
       if (!rr.rdata.empty())
         return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": rdata must be empty");
-      if (rr.type != rt::ANY && zone::is_meta_type(rr.type))
+      if (rr.type != rt::ANY && meta_type(rr.type))
         return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": meta type");
       const bool in_use = node != nullptr && !node->empty();
       const bool exists = rr.type == rt::ANY ? in_use : node != nullptr && node->find(rr.type).valid();
@@ -121,7 +128,7 @@ uint16_t check_prerequisites(const zone::ZoneVersion& z, const UpdateMessage& ms
     }
     if (rr.rclass != msg.zclass)
       return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": bad class");
-    if (zone::is_meta_type(rr.type))
+    if (meta_type(rr.type))
       return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": meta type");
     if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v)
       return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": " + v.message());
@@ -176,7 +183,8 @@ class Work {
   // Per name and type: everything removed then added, TTL changes as a
   // remove-all/add-all so the diff (and IXFR from it) is exact.
   void diff(zone::ZoneDiff& out) const {
-    for (const auto& [key, st] : names_) {
+    for (const auto& kv : names_) {
+      const NameState& st = kv.second;  // (clang 14: lambdas cannot capture bindings)
       std::set<uint16_t> types;
       for (const auto& s : st.base) types.insert(s.type);
       for (const auto& s : st.cur) types.insert(s.type);
@@ -245,14 +253,14 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
     };
     if (!rr.owner.is_subdomain_of(zname)) return refuse(rc::NOTZONE, "outside the zone");
     if (rr.rclass == msg.zclass) {
-      if (zone::is_meta_type(rr.type)) return refuse(rc::FORMERR, "meta type cannot be added");
+      if (meta_type(rr.type)) return refuse(rc::FORMERR, "meta type cannot be added");
       if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v) return refuse(rc::FORMERR, v.message());
     } else if (rr.rclass == dns::rrclass::ANY) {
       if (rr.ttl != 0 || !rr.rdata.empty()) return refuse(rc::FORMERR, "delete RRset with TTL or rdata");
-      if (rr.type != rt::ANY && zone::is_meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
+      if (rr.type != rt::ANY && meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
     } else if (rr.rclass == dns::rrclass::NONE) {
       if (rr.ttl != 0) return refuse(rc::FORMERR, "delete RR with TTL not 0");
-      if (zone::is_meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
+      if (meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
       if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v) return refuse(rc::FORMERR, v.message());
     } else {
       return refuse(rc::FORMERR, "bad class " + dns::class_to_text(rr.rclass));
@@ -287,7 +295,8 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
     NameState& st = work.at(rr.owner);
     const bool apex = rr.owner == zname;
     if (rr.rclass == msg.zclass) {
-      uint32_t ttl = rr.ttl;
+      // RFC 2181 8: a TTL with the top bit set means 0 (as the zone file parser reads it).
+      uint32_t ttl = rr.ttl > 0x7fffffffu ? 0 : rr.ttl;
       if (opts.dynamic_max_ttl != 0 && rr.type != rt::SOA) ttl = std::min(ttl, opts.dynamic_max_ttl);
       if (rr.type == rt::CNAME) {
         bool other = false;

@@ -204,6 +204,8 @@ TEST_F(EngineTest, PrescanRejectsWholeMessage) {
   expect_refused(rc::NOTZONE, {good, outside});
   expect_refused(rc::FORMERR, {good, rr("www", "ANY", IN, 60)});          // add of a meta type
   expect_refused(rc::FORMERR, {good, rr("www", "AXFR", ANY, 0)});
+  expect_refused(rc::FORMERR, {good, rr("www", "TYPE162", IN, 60)});    // RFC 6895 meta range
+  expect_refused(rc::FORMERR, {good, rr("www", "OPT", NONE, 0)});
   expect_refused(rc::FORMERR, {good, rr("www", "A", ANY, 60)});           // delete RRset, TTL
   expect_refused(rc::FORMERR, {good, rr("www", "A", ANY, 0, "192.0.2.1")});  // delete RRset, rdata
   expect_refused(rc::FORMERR, {good, rr("www", "A", NONE, 60, "192.0.2.10")});  // delete RR, TTL
@@ -303,6 +305,11 @@ TEST_F(EngineTest, DynamicMaxTtlClamps) {
   o.dynamic_max_ttl = 30;
   Outcome r = run({rr("new", "A", IN, 3600, "192.0.2.99")}, {}, everything(), o);
   EXPECT_EQ(r.next->find(name("new.example.net."))->find(dns::rrtype::A).ttl(), 30u);
+}
+
+TEST_F(EngineTest, TtlWithTopBitSetIsZero) {
+  Outcome r = run({rr("new", "A", IN, 0x80000000u, "192.0.2.99")});
+  EXPECT_EQ(r.next->find(name("new.example.net."))->find(dns::rrtype::A).ttl(), 0u);
 }
 
 TEST_F(EngineTest, SerialIncrementsPerRFC1982) {
