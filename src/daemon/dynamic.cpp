@@ -1,9 +1,9 @@
 #include "daemon/dynamic.h"
 
-#include <filesystem>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <filesystem>
 
 namespace namae::daemon {
 
@@ -11,7 +11,8 @@ Result<std::vector<dns::TsigKey>> tsig_keys(const Config& cfg) {
   std::vector<dns::TsigKey> keys;
   for (const auto& k : cfg.keys) {
     auto key = dns::TsigKey::parse(k.algorithm + ":" + k.name + ":" + k.secret);
-    if (!key) return fail(fmt::format("{}:{}: key '{}': {}", cfg.source, k.line, k.name, key.message()));
+    if (!key)
+      return fail(fmt::format("{}:{}: key '{}': {}", cfg.source, k.line, k.name, key.message()));
     keys.push_back(std::move(*key));
   }
   return keys;
@@ -19,7 +20,8 @@ Result<std::vector<dns::TsigKey>> tsig_keys(const Config& cfg) {
 
 Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& z) {
   update::ZoneUpdateConfig u;
-  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+  auto origin =
+      dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
   if (!origin) return fail("zone '" + z.name + "': " + origin.message());
   u.origin = *origin;
   u.file = z.file;
@@ -51,14 +53,23 @@ Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config&
   if (!keys) return fail(keys.message());
   auto log = [](int level, const std::string& msg) {
     switch (level) {
-      case 0: spdlog::debug("{}", msg); break;
-      case 1: spdlog::info("{}", msg); break;
-      case 2: spdlog::warn("{}", msg); break;
-      default: spdlog::error("{}", msg); break;
+      case 0:
+        spdlog::debug("{}", msg);
+        break;
+      case 1:
+        spdlog::info("{}", msg);
+        break;
+      case 2:
+        spdlog::warn("{}", msg);
+        break;
+      default:
+        spdlog::error("{}", msg);
+        break;
     }
   };
   auto service = std::make_unique<update::UpdateService>(
-      std::move(*keys), [&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
+      std::move(*keys),
+      [&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
       update::Clock{}, log);
   for (const auto& z : cfg.zones) {
     if (z.journal.empty()) continue;

@@ -67,8 +67,9 @@ uint32_t soa_serial(std::span<const uint8_t> rd) {
 uint16_t read_update(const dns::MessageView& msg, UpdateMessage& out, std::string* reason) {
   const dns::Header& h = msg.header();
   if (h.qdcount != 1)
-    return fail_with(rc::FORMERR, reason, "zone section must hold exactly one RR (ZOCOUNT " +
-                                              std::to_string(h.qdcount) + ")");
+    return fail_with(
+        rc::FORMERR, reason,
+        "zone section must hold exactly one RR (ZOCOUNT " + std::to_string(h.qdcount) + ")");
   if (msg.qtype() != rt::SOA)
     return fail_with(rc::FORMERR, reason,
                      "zone section type must be SOA, not " + dns::type_to_text(msg.qtype()));
@@ -86,9 +87,8 @@ uint16_t read_update(const dns::MessageView& msg, UpdateMessage& out, std::strin
       u.type = rr.type;
       u.rclass = rr.rclass;
       u.ttl = rr.ttl;
-      if (rr.rdlength > 0 &&
-          dns::rdata::decode(rr.type, msg.data(), rr.rdata_offset, rr.rdlength, u.rdata) !=
-              dns::WireError::ok)
+      if (rr.rdlength > 0 && dns::rdata::decode(rr.type, msg.data(), rr.rdata_offset, rr.rdlength,
+                                                u.rdata) != dns::WireError::ok)
         return fail_with(rc::FORMERR, reason, "bad rdata in " + rr_text(u.owner, u.type));
       list.push_back(std::move(u));
     }
@@ -115,15 +115,16 @@ uint16_t check_prerequisites(const zone::ZoneVersion& z, const UpdateMessage& ms
       if (rr.type != rt::ANY && meta_type(rr.type))
         return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": meta type");
       const bool in_use = node != nullptr && !node->empty();
-      const bool exists = rr.type == rt::ANY ? in_use : node != nullptr && node->find(rr.type).valid();
+      const bool exists =
+          rr.type == rt::ANY ? in_use : node != nullptr && node->find(rr.type).valid();
       if (rr.rclass == dns::rrclass::ANY && !exists)
         return fail_with(rr.type == rt::ANY ? rc::NXDOMAIN : rc::NXRRSET, reason,
                          "prerequisite: " + (rr.type == rt::ANY ? rr.owner.to_text() : what) +
                              " does not exist");
       if (rr.rclass == dns::rrclass::NONE && exists)
-        return fail_with(rr.type == rt::ANY ? rc::YXDOMAIN : rc::YXRRSET, reason,
-                         "prerequisite: " + (rr.type == rt::ANY ? rr.owner.to_text() : what) +
-                             " exists");
+        return fail_with(
+            rr.type == rt::ANY ? rc::YXDOMAIN : rc::YXRRSET, reason,
+            "prerequisite: " + (rr.type == rt::ANY ? rr.owner.to_text() : what) + " exists");
       continue;
     }
     if (rr.rclass != msg.zclass)
@@ -254,14 +255,17 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
     if (!rr.owner.is_subdomain_of(zname)) return refuse(rc::NOTZONE, "outside the zone");
     if (rr.rclass == msg.zclass) {
       if (meta_type(rr.type)) return refuse(rc::FORMERR, "meta type cannot be added");
-      if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v) return refuse(rc::FORMERR, v.message());
+      if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v)
+        return refuse(rc::FORMERR, v.message());
     } else if (rr.rclass == dns::rrclass::ANY) {
-      if (rr.ttl != 0 || !rr.rdata.empty()) return refuse(rc::FORMERR, "delete RRset with TTL or rdata");
+      if (rr.ttl != 0 || !rr.rdata.empty())
+        return refuse(rc::FORMERR, "delete RRset with TTL or rdata");
       if (rr.type != rt::ANY && meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
     } else if (rr.rclass == dns::rrclass::NONE) {
       if (rr.ttl != 0) return refuse(rc::FORMERR, "delete RR with TTL not 0");
       if (meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
-      if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v) return refuse(rc::FORMERR, v.message());
+      if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v)
+        return refuse(rc::FORMERR, v.message());
     } else {
       return refuse(rc::FORMERR, "bad class " + dns::class_to_text(rr.rclass));
     }
@@ -297,7 +301,8 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
     if (rr.rclass == msg.zclass) {
       // RFC 2181 8: a TTL with the top bit set means 0 (as the zone file parser reads it).
       uint32_t ttl = rr.ttl > 0x7fffffffu ? 0 : rr.ttl;
-      if (opts.dynamic_max_ttl != 0 && rr.type != rt::SOA) ttl = std::min(ttl, opts.dynamic_max_ttl);
+      if (opts.dynamic_max_ttl != 0 && rr.type != rt::SOA)
+        ttl = std::min(ttl, opts.dynamic_max_ttl);
       if (rr.type == rt::CNAME) {
         bool other = false;
         for (const auto& s : st.cur) other = other || !cname_compatible(s.type);
@@ -318,8 +323,9 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
         continue;
       }
       set->ttl = ttl;  // the new TTL applies to the whole RRset (as BIND)
-      auto it = std::find_if(set->rdatas.begin(), set->rdatas.end(),
-                             [&](const dns::RdataBytes& rd) { return same_rdata(rr.type, rd, rr.rdata); });
+      auto it = std::find_if(
+          set->rdatas.begin(), set->rdatas.end(),
+          [&](const dns::RdataBytes& rd) { return same_rdata(rr.type, rd, rr.rdata); });
       if (it != set->rdatas.end()) {
         adds.push_back({rr.owner, rr.type, *it});  // duplicate: ignored, lease renewed
         continue;
@@ -347,8 +353,9 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
       if (rr.type == rt::SOA) continue;
       RRsetData* set = Work::find(st.cur, rr.type);
       if (!set) continue;
-      auto it = std::find_if(set->rdatas.begin(), set->rdatas.end(),
-                             [&](const dns::RdataBytes& rd) { return same_rdata(rr.type, rd, rr.rdata); });
+      auto it = std::find_if(
+          set->rdatas.begin(), set->rdatas.end(),
+          [&](const dns::RdataBytes& rd) { return same_rdata(rr.type, rd, rr.rdata); });
       if (it == set->rdatas.end()) continue;
       if (apex && rr.type == rt::NS && set->rdatas.size() == 1) continue;  // the last apex NS stays
       set->rdatas.erase(it);
@@ -363,8 +370,9 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
     NameState& st = work.at(a.owner);
     const RRsetData* set = Work::find(st.cur, a.type);
     if (!set) continue;
-    auto it = std::find_if(set->rdatas.begin(), set->rdatas.end(),
-                           [&](const dns::RdataBytes& rd) { return same_rdata(a.type, rd, a.rdata); });
+    auto it = std::find_if(set->rdatas.begin(), set->rdatas.end(), [&](const dns::RdataBytes& rd) {
+      return same_rdata(a.type, rd, a.rdata);
+    });
     if (it == set->rdatas.end()) continue;
     if (!seen.insert({a.owner.lookup_key(), a.type, *it}).second) continue;
     ev.added.push_back({st.owner, a.type, set->ttl, *it});
@@ -397,7 +405,8 @@ Result<std::shared_ptr<const zone::ZoneVersion>> finish_update(const zone::ZoneV
   bool removed = false;
   for (const auto& r : diff.removed) removed = removed || r.type == rt::SOA;
   if (!removed)
-    diff.removed.push_back({z.origin(), rt::SOA, old_soa.ttl(), dns::RdataBytes(old_rd.begin(), old_rd.end())});
+    diff.removed.push_back(
+        {z.origin(), rt::SOA, old_soa.ttl(), dns::RdataBytes(old_rd.begin(), old_rd.end())});
   diff.added.push_back(std::move(soa));
   return z.apply(diff);
 }

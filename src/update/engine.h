@@ -44,7 +44,8 @@ struct UpdateMessage {
 /// Read the zone, prerequisite and update sections of a parsed UPDATE.
 /// Returns NOERROR, or FORMERR when ZOCOUNT is not 1 (RFC 2136 3.1.1), the
 /// zone's type is not SOA, or a record's rdata cannot be decoded.
-uint16_t read_update(const dns::MessageView& msg, UpdateMessage& out, std::string* reason = nullptr);
+uint16_t read_update(const dns::MessageView& msg, UpdateMessage& out,
+                     std::string* reason = nullptr);
 
 /// Engine settings of one zone.
 struct EngineOptions {
@@ -54,8 +55,8 @@ struct EngineOptions {
 /// What evaluate() decided.
 struct Evaluation {
   uint16_t rcode = 0;
-  std::string reason;      // why a failure (or an ignored RR) happened, for logs
-  zone::ZoneDiff diff;     // the changes; the SOA serial bump is added by finish_update()
+  std::string reason;   // why a failure (or an ignored RR) happened, for logs
+  zone::ZoneDiff diff;  // the changes; the SOA serial bump is added by finish_update()
   /// RRs that add operations put (or found already) in the zone and that are
   /// still there at the end, as stored: the RRs a lease applies to.
   std::vector<zone::ZoneRecord> added;

@@ -30,7 +30,8 @@ Result<AddressPrefix> parse_prefix(std::string_view text) {
     len_text = addr.substr(slash + 1);
     addr.resize(slash);
   }
-  if (!addr.empty() && addr.front() == '[' && addr.back() == ']') addr = addr.substr(1, addr.size() - 2);
+  if (!addr.empty() && addr.front() == '[' && addr.back() == ']')
+    addr = addr.substr(1, addr.size() - 2);
   unsigned max_len;
   if (inet_pton(AF_INET, addr.c_str(), p.bytes.data()) == 1) {
     p.family = AF_INET;
@@ -47,7 +48,8 @@ Result<AddressPrefix> parse_prefix(std::string_view text) {
         len_text.find_first_not_of("0123456789") != std::string::npos)
       return fail("'" + std::string(text) + "': bad prefix length");
     unsigned n = static_cast<unsigned>(std::stoul(len_text));
-    if (n > max_len) return fail("'" + std::string(text) + "': prefix length above " + std::to_string(max_len));
+    if (n > max_len)
+      return fail("'" + std::string(text) + "': prefix length above " + std::to_string(max_len));
     p.length = n;
   }
   std::array<uint8_t, 16> masked{};
@@ -98,12 +100,18 @@ Result<Grant> make_grant(std::string_view key, std::string_view kind, std::strin
   auto k = dns::Name::from_text(key_text);
   if (!k) return fail("update-policy: key '" + std::string(key) + "': " + k.message());
   g.key = *k;
-  if (kind == "name") g.kind = GrantKind::name;
-  else if (kind == "subdomain") g.kind = GrantKind::subdomain;
-  else if (kind == "zonesub") g.kind = GrantKind::zonesub;
-  else if (kind == "wildcard") g.kind = GrantKind::wildcard;
-  else if (kind == "self") g.kind = GrantKind::self;
-  else return fail("update-policy: unknown grant '" + std::string(kind) + "'");
+  if (kind == "name")
+    g.kind = GrantKind::name;
+  else if (kind == "subdomain")
+    g.kind = GrantKind::subdomain;
+  else if (kind == "zonesub")
+    g.kind = GrantKind::zonesub;
+  else if (kind == "wildcard")
+    g.kind = GrantKind::wildcard;
+  else if (kind == "self")
+    g.kind = GrantKind::self;
+  else
+    return fail("update-policy: unknown grant '" + std::string(kind) + "'");
   if (!name.empty()) {
     // Absolute like every name in the config, trailing dot optional.
     std::string text(name);
@@ -113,11 +121,13 @@ Result<Grant> make_grant(std::string_view key, std::string_view kind, std::strin
     g.name = *n;
     g.has_name = true;
   }
-  if ((g.kind == GrantKind::name || g.kind == GrantKind::subdomain || g.kind == GrantKind::wildcard) &&
+  if ((g.kind == GrantKind::name || g.kind == GrantKind::subdomain ||
+       g.kind == GrantKind::wildcard) &&
       !g.has_name)
     return fail("update-policy: grant '" + std::string(kind) + "' needs a 'name'");
   if (g.kind == GrantKind::wildcard && !g.name.is_wildcard())
-    return fail("update-policy: wildcard grant name '" + std::string(name) + "' must start with '*.'");
+    return fail("update-policy: wildcard grant name '" + std::string(name) +
+                "' must start with '*.'");
   for (const auto& t : types) {
     if (t == "ANY" || t == "any") {
       g.types.clear();

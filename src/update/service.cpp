@@ -1,6 +1,7 @@
 #include "update/service.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -8,8 +9,6 @@
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "dns/message.h"
 #include "dns/rrtype.h"
@@ -35,7 +34,8 @@ std::string net_peer_text(const net::Peer& p) {
   if (p.addr.ss_family == AF_INET)
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&p.addr)->sin_addr, buf, sizeof buf);
   else if (p.addr.ss_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&p.addr)->sin6_addr, buf, sizeof buf);
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&p.addr)->sin6_addr, buf,
+              sizeof buf);
   else
     return "local";
   return buf;
@@ -114,7 +114,8 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
     const ZoneUpdateConfig& cfg, std::shared_ptr<const zone::ZoneVersion> loaded) {
   if (!loaded) return fail("zone " + cfg.origin.to_text() + ": no loaded version");
   if (!(loaded->origin() == cfg.origin))
-    return fail("zone " + cfg.origin.to_text() + ": loaded version is of " + loaded->origin().to_text());
+    return fail("zone " + cfg.origin.to_text() + ": loaded version is of " +
+                loaded->origin().to_text());
   if (find(cfg.origin)) return fail("zone " + cfg.origin.to_text() + " is already dynamic");
   auto z = std::make_unique<Zone>();
   z->cfg = cfg;
@@ -130,7 +131,8 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
       // The file was edited by hand past everything journaled: the file wins
       // (as BIND discards an out-of-date journal); old entries go.
       log(2, fmt::format("zone {}: file serial {} is newer than the journal's {}; journal entries "
-                         "dropped", cfg.origin.to_text(), file_serial, **last));
+                         "dropped",
+                         cfg.origin.to_text(), file_serial, **last));
       if (auto r = z->journal->compact(file_serial, 0); !r) return fail(r.message());
     } else if (*last && **last != file_serial) {
       auto entries = z->journal->entries_since(file_serial);
@@ -253,9 +255,12 @@ UpdateResult UpdateService::apply_locked(Zone& z, std::unique_lock<std::mutex>& 
   LeaseChanges lc;
   std::optional<uint32_t> granted, key_granted;
   if (!expired) {
-    granted = grant_lease(z.cfg.leases, lease ? std::optional<uint32_t>(lease->lease) : std::nullopt);
-    if (lease && lease->key_lease) key_granted = grant_lease(z.cfg.leases, lease->key_lease);
-    else key_granted = granted;
+    granted =
+        grant_lease(z.cfg.leases, lease ? std::optional<uint32_t>(lease->lease) : std::nullopt);
+    if (lease && lease->key_lease)
+      key_granted = grant_lease(z.cfg.leases, lease->key_lease);
+    else
+      key_granted = granted;
     for (const auto& r : ev.added) {
       auto l = r.type == kKeyType ? key_granted : granted;
       if (l) {
@@ -329,7 +334,6 @@ UpdateResult UpdateService::apply_locked(Zone& z, std::unique_lock<std::mutex>& 
   return res;
 }
 
-
 // ---------------------------------------------------------------- DNS UPDATE
 
 size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> response,
@@ -385,8 +389,8 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
   };
 
   if (q.has_tsig() && !tv.ok()) {
-    log(2, fmt::format("update from {}: TSIG {}", 
-                       net_peer_text(peer), dns::tsig_status_text(tv.status)));
+    log(2, fmt::format("update from {}: TSIG {}", net_peer_text(peer),
+                       dns::tsig_status_text(tv.status)));
     maint_->refused.fetch_add(1, std::memory_order_relaxed);
     return reply(tv.status == dns::TsigStatus::formerr ? rc::FORMERR : tv.reply_rcode());
   }
@@ -402,7 +406,8 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
   UpdateMessage msg;
   std::string why;
   if (uint16_t code = read_update(q, msg, &why); code != rc::NOERROR) {
-    log(1, fmt::format("update from {}: {}: {}", net_peer_text(peer), dns::rcode_to_text(code), why));
+    log(1,
+        fmt::format("update from {}: {}: {}", net_peer_text(peer), dns::rcode_to_text(code), why));
     return reply(code);
   }
   Zone* z = find(msg.zone);
@@ -437,11 +442,12 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
                        tv.ok() ? tv.key->name.to_text() : net_peer_text(peer), nullptr);
   }
   if (res.rcode == rc::NOERROR)
-    log(res.changed ? 1 : 0, fmt::format("update from {} ({}) for {}: {}{}", net_peer_text(peer), who,
-                                         msg.zone.to_text(),
-                                         res.changed ? "applied, serial " + std::to_string(res.serial)
-                                                     : std::string("no change"),
-                                         res.lease ? ", lease " + std::to_string(*res.lease) : ""));
+    log(res.changed ? 1 : 0,
+        fmt::format("update from {} ({}) for {}: {}{}", net_peer_text(peer), who,
+                    msg.zone.to_text(),
+                    res.changed ? "applied, serial " + std::to_string(res.serial)
+                                : std::string("no change"),
+                    res.lease ? ", lease " + std::to_string(*res.lease) : ""));
   else
     log(1, fmt::format("update from {} ({}) for {}: {}: {}", net_peer_text(peer), who,
                        msg.zone.to_text(), dns::rcode_to_text(res.rcode), res.reason));
@@ -472,8 +478,8 @@ size_t UpdateService::expire(int64_t now) {
     if (r.rcode == rc::NOERROR) {
       total += ex.size();
       maint_->expired.fetch_add(ex.size(), std::memory_order_relaxed);
-      log(1, fmt::format("zone {}: {} lease(s) expired, serial {}", z.cfg.origin.to_text(), ex.size(),
-                         r.serial));
+      log(1, fmt::format("zone {}: {} lease(s) expired, serial {}", z.cfg.origin.to_text(),
+                         ex.size(), r.serial));
     } else {
       log(3, fmt::format("zone {}: lease expiry failed: {}: {}", z.cfg.origin.to_text(),
                          dns::rcode_to_text(r.rcode), r.reason));
@@ -513,7 +519,8 @@ Result<void> UpdateService::sync_files(bool force) {
       std::lock_guard lk(z.mu);
       v = z.committed;
       if (v->serial() == z.written_serial) continue;
-      if (!force && (z.cfg.file_sync_interval == 0 || now - z.written_at < z.cfg.file_sync_interval))
+      if (!force &&
+          (z.cfg.file_sync_interval == 0 || now - z.written_at < z.cfg.file_sync_interval))
         continue;
     }
     if (auto r = write_zone_file(z.cfg.file, *v); !r) {
@@ -526,7 +533,8 @@ Result<void> UpdateService::sync_files(bool force) {
       z.written_serial = v->serial();
       z.written_at = now;
     }
-    log(1, fmt::format("zone {}: wrote serial {} to {}", z.cfg.origin.to_text(), v->serial(), z.cfg.file));
+    log(1, fmt::format("zone {}: wrote serial {} to {}", z.cfg.origin.to_text(), v->serial(),
+                       z.cfg.file));
     if (z.journal) {
       std::lock_guard jl(z.journal_mu);
       if (auto r = z.journal->compact(v->serial(), z.cfg.journal_keep); !r) {

@@ -60,8 +60,8 @@ using LogSink = std::function<void(int level, const std::string& message)>;
 struct UpdateResult {
   uint16_t rcode = 0;
   std::string reason;
-  bool changed = false;     // a new version was committed
-  uint32_t serial = 0;      // the zone's serial afterwards
+  bool changed = false;               // a new version was committed
+  uint32_t serial = 0;                // the zone's serial afterwards
   std::optional<uint32_t> lease;      // granted (RFC 9664)
   std::optional<uint32_t> key_lease;  // granted KEY-LEASE
 };
@@ -93,8 +93,8 @@ class UpdateService : public auth::RequestHandler {
 
   /// auth::RequestHandler: answer one UPDATE message (thread-safe; blocks
   /// until the change is durable).
-  size_t handle(const dns::MessageView& query, std::span<uint8_t> response,
-                const net::Peer& peer, const zone::ZoneSet& zones) override;
+  size_t handle(const dns::MessageView& query, std::span<uint8_t> response, const net::Peer& peer,
+                const zone::ZoneSet& zones) override;
 
   /// Apply an already-read update with a decided permission (the DNS path
   /// after TSIG and ACL, lease expiry, later the HTTP API).

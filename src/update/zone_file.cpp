@@ -67,7 +67,8 @@ Result<void> write_zone_file(const std::string& path, const zone::ZoneVersion& z
   }
   // The rename is durable only once the directory entry is.
   std::string dir = ".";
-  if (auto slash = path.rfind('/'); slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+  if (auto slash = path.rfind('/'); slash != std::string::npos)
+    dir = slash == 0 ? "/" : path.substr(0, slash);
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return fail("cannot open directory " + dir + ": " + std::strerror(errno));
   int rc = ::fsync(dfd);

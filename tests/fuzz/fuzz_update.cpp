@@ -10,12 +10,11 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <string>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "dns/message.h"
@@ -67,7 +66,8 @@ std::vector<std::string> sorted_lines(const std::string& text) {
 struct Fixture {
   dns::Name origin = *dns::Name::from_text("example.net.");
   std::shared_ptr<const zone::ZoneVersion> base;
-  dns::TsigKey key = *dns::TsigKey::parse("hmac-sha256:k1:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=");
+  dns::TsigKey key =
+      *dns::TsigKey::parse("hmac-sha256:k1:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=");
   update::ZoneUpdateConfig cfg;
 
   Fixture() {
@@ -133,7 +133,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t n = service.handle(q, resp, peer, *holder.snapshot());
   if (n == 0) die("no reply");
   dns::MessageView r;
-  if (r.parse(std::span<const uint8_t>(resp.data(), n)) != dns::WireError::ok) die("reply does not parse");
+  if (r.parse(std::span<const uint8_t>(resp.data(), n)) != dns::WireError::ok)
+    die("reply does not parse");
   if (!r.header().qr || r.header().opcode != dns::opcode::UPDATE || r.header().id != q.header().id)
     die("reply header");
   if (!peer.tcp && n > 1232) die("UDP reply too large");
@@ -143,8 +144,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (after.get() != before.get() || update::zone_to_text(*after) != before_text)
       die("a refused update changed the zone");
   } else if (after.get() != before.get()) {
-    if (!update::serial_gt(after->serial(), before->serial())) die("changed zone without a higher serial");
-    if (!after->soa().valid() || !after->apex().find(dns::rrtype::NS).valid()) die("apex SOA/NS lost");
+    if (!update::serial_gt(after->serial(), before->serial()))
+      die("changed zone without a higher serial");
+    if (!after->soa().valid() || !after->apex().find(dns::rrtype::NS).valid())
+      die("apex SOA/NS lost");
     // The new version must survive a round trip through its own master file text.
     std::vector<zonefile::Diagnostic> d;
     auto again = zone::load_zone_text(update::zone_to_text(*after), "after.zone", fx.origin, d);
@@ -153,8 +156,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // differently in ZoneBuilder (lookup_key) and ZoneVersion::apply
     // (canonical_compare); see the update report. The records must agree.
     if (sorted_lines(update::zone_to_text(**again)) != sorted_lines(update::zone_to_text(*after))) {
-      std::fprintf(stderr, "--- in memory:\n%s--- reloaded:\n%s", update::zone_to_text(*after).c_str(),
-                   update::zone_to_text(**again).c_str());
+      std::fprintf(stderr, "--- in memory:\n%s--- reloaded:\n%s",
+                   update::zone_to_text(*after).c_str(), update::zone_to_text(**again).c_str());
       die("updated zone text round trip");
     }
   }

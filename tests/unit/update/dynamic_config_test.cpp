@@ -43,7 +43,8 @@ TEST(DynamicConfig, KeysParsedAndConverted) {
   ASSERT_TRUE(u.ok()) << u.message();
   EXPECT_EQ(u->origin.to_text(), "example.net.");
   EXPECT_EQ(u->policy.grants().size(), 2u);
-  EXPECT_EQ(u->policy.grants()[0].name.to_text(), "dyn.example.net.");  // absolute, not under the zone twice
+  EXPECT_EQ(u->policy.grants()[0].name.to_text(),
+            "dyn.example.net.");  // absolute, not under the zone twice
   EXPECT_EQ(u->policy.grants()[0].types.size(), 2u);
   EXPECT_EQ(u->allow_update.prefixes.size(), 2u);
   EXPECT_EQ(u->leases.max_lease, 3600u);

@@ -27,7 +27,7 @@ class EngineTest : public ::testing::Test {
   std::string before = dump(*base);
 
   Outcome run(std::vector<UpdateRR> updates, std::vector<UpdateRR> prereqs = {},
-          const Permission& perm = everything(), EngineOptions opts = {}) {
+              const Permission& perm = everything(), EngineOptions opts = {}) {
     UpdateMessage m;
     m.zone = origin();
     m.prerequisites = std::move(prereqs);
@@ -47,8 +47,8 @@ class EngineTest : public ::testing::Test {
     return r;
   }
   // A refused message: rcode as expected, no diff, nothing to apply.
-  void expect_refused(uint16_t code, std::vector<UpdateRR> updates, std::vector<UpdateRR> prereqs = {},
-                      const Permission& perm = everything()) {
+  void expect_refused(uint16_t code, std::vector<UpdateRR> updates,
+                      std::vector<UpdateRR> prereqs = {}, const Permission& perm = everything()) {
     Outcome r = run(std::move(updates), std::move(prereqs), perm);
     EXPECT_EQ(r.rcode, code) << dns::rcode_to_text(r.rcode) << " " << r.ev.reason;
     EXPECT_FALSE(r.ev.changed());
@@ -81,8 +81,9 @@ TEST_F(EngineTest, PrereqRRsetExistsValueIndependent) {
 
 TEST_F(EngineTest, PrereqRRsetExistsValueDependent) {
   // Order and letter case of names do not matter; TTL is ignored (must be 0).
-  EXPECT_EQ(run({}, {rr("www", "A", IN, 0, "192.0.2.11"), rr("www", "A", IN, 0, "192.0.2.10")}).rcode,
-            rc::NOERROR);
+  EXPECT_EQ(
+      run({}, {rr("www", "A", IN, 0, "192.0.2.11"), rr("www", "A", IN, 0, "192.0.2.10")}).rcode,
+      rc::NOERROR);
   EXPECT_EQ(run({}, {rr("alias", "CNAME", IN, 0, "WWW.Example.NET.")}).rcode, rc::NOERROR);
   // A subset is not the RRset.
   expect_refused(rc::NXRRSET, {rr("new", "A", IN, 60, "192.0.2.99")},
@@ -110,14 +111,15 @@ TEST_F(EngineTest, PrereqNameInUse) {
 TEST_F(EngineTest, PrereqNameNotInUse) {
   EXPECT_EQ(run({}, {rr("nope", "ANY", NONE, 0)}).rcode, rc::NOERROR);
   EXPECT_EQ(run({}, {rr("c", "ANY", NONE, 0)}).rcode, rc::NOERROR);  // empty non-terminal
-  expect_refused(rc::YXDOMAIN, {rr("new", "A", IN, 60, "192.0.2.99")}, {rr("alias", "ANY", NONE, 0)});
+  expect_refused(rc::YXDOMAIN, {rr("new", "A", IN, 60, "192.0.2.99")},
+                 {rr("alias", "ANY", NONE, 0)});
 }
 
 TEST_F(EngineTest, PrereqFormatErrors) {
   auto add = std::vector<UpdateRR>{rr("new", "A", IN, 60, "192.0.2.99")};
-  expect_refused(rc::FORMERR, add, {rr("www", "A", ANY, 5)});                   // TTL not 0
-  expect_refused(rc::FORMERR, add, {rr("www", "A", ANY, 0, "192.0.2.10")});     // rdata with ANY
-  expect_refused(rc::FORMERR, add, {rr("www", "A", NONE, 0, "192.0.2.10")});    // rdata with NONE
+  expect_refused(rc::FORMERR, add, {rr("www", "A", ANY, 5)});                 // TTL not 0
+  expect_refused(rc::FORMERR, add, {rr("www", "A", ANY, 0, "192.0.2.10")});   // rdata with ANY
+  expect_refused(rc::FORMERR, add, {rr("www", "A", NONE, 0, "192.0.2.10")});  // rdata with NONE
   expect_refused(rc::FORMERR, add, {rr("www", "A", dns::rrclass::CH, 0, "192.0.2.10")});
   expect_refused(rc::FORMERR, add, {rr("www", "AXFR", ANY, 0)});
   UpdateRR bad = rr("www", "A", IN, 0);  // value-dependent with unusable rdata
@@ -180,15 +182,16 @@ TEST_F(EngineTest, DeleteRRMatchesNamesCaseInsensitively) {
 }
 
 TEST_F(EngineTest, DeletingWhatIsNotThereIsNoChange) {
-  Outcome r = run({rr("nope", "A", ANY, 0), rr("www", "A", NONE, 0, "192.0.2.77"), rr("nope", "ANY", ANY, 0)});
+  Outcome r = run(
+      {rr("nope", "A", ANY, 0), rr("www", "A", NONE, 0, "192.0.2.77"), rr("nope", "ANY", ANY, 0)});
   EXPECT_EQ(r.rcode, rc::NOERROR);
   EXPECT_FALSE(r.ev.changed());
 }
 
 TEST_F(EngineTest, OpsApplyInOrder) {
   // Add then delete the RRset: gone; delete then add: present.
-  Outcome r = run({rr("x", "A", IN, 60, "192.0.2.1"), rr("x", "A", ANY, 0), rr("www", "TXT", ANY, 0),
-               rr("www", "TXT", IN, 60, "again")});
+  Outcome r = run({rr("x", "A", IN, 60, "192.0.2.1"), rr("x", "A", ANY, 0),
+                   rr("www", "TXT", ANY, 0), rr("www", "TXT", IN, 60, "again")});
   ASSERT_EQ(r.rcode, rc::NOERROR);
   EXPECT_EQ(r.next->find(name("x.example.net.")), nullptr);
   EXPECT_TRUE(has(*r.next, "www", dns::rrtype::TXT, "again"));
@@ -202,11 +205,11 @@ TEST_F(EngineTest, PrescanRejectsWholeMessage) {
   UpdateRR outside = rr("x", "A", IN, 60, "192.0.2.1");
   outside.owner = name("x.example.org.");
   expect_refused(rc::NOTZONE, {good, outside});
-  expect_refused(rc::FORMERR, {good, rr("www", "ANY", IN, 60)});          // add of a meta type
+  expect_refused(rc::FORMERR, {good, rr("www", "ANY", IN, 60)});  // add of a meta type
   expect_refused(rc::FORMERR, {good, rr("www", "AXFR", ANY, 0)});
-  expect_refused(rc::FORMERR, {good, rr("www", "TYPE162", IN, 60)});    // RFC 6895 meta range
+  expect_refused(rc::FORMERR, {good, rr("www", "TYPE162", IN, 60)});  // RFC 6895 meta range
   expect_refused(rc::FORMERR, {good, rr("www", "OPT", NONE, 0)});
-  expect_refused(rc::FORMERR, {good, rr("www", "A", ANY, 60)});           // delete RRset, TTL
+  expect_refused(rc::FORMERR, {good, rr("www", "A", ANY, 60)});              // delete RRset, TTL
   expect_refused(rc::FORMERR, {good, rr("www", "A", ANY, 0, "192.0.2.1")});  // delete RRset, rdata
   expect_refused(rc::FORMERR, {good, rr("www", "A", NONE, 60, "192.0.2.10")});  // delete RR, TTL
   expect_refused(rc::FORMERR, {good, rr("www", "ANY", NONE, 0)});
@@ -240,7 +243,8 @@ TEST_F(EngineTest, SoaReplacedOnlyByHigherSerial) {
 
 TEST_F(EngineTest, SoaNeverDeleted) {
   EXPECT_FALSE(run({rr("@", "SOA", ANY, 0)}).ev.changed());
-  EXPECT_FALSE(run({rr("@", "SOA", NONE, 0, "ns1 hostmaster 100 3600 600 86400 300")}).ev.changed());
+  EXPECT_FALSE(
+      run({rr("@", "SOA", NONE, 0, "ns1 hostmaster 100 3600 600 86400 300")}).ev.changed());
 }
 
 TEST_F(EngineTest, ApexNSProtected) {
@@ -319,7 +323,8 @@ TEST_F(EngineTest, SerialIncrementsPerRFC1982) {
   EXPECT_FALSE(serial_gt(0xffffffffu, 1));
   EXPECT_FALSE(serial_gt(5, 5));
   EXPECT_FALSE(serial_gt(0x80000000u, 0));  // undefined distance: not greater
-  auto z = load(std::string(kZoneText).replace(std::string(kZoneText).find(" 100 "), 5, " 4294967295 "));
+  auto z =
+      load(std::string(kZoneText).replace(std::string(kZoneText).find(" 100 "), 5, " 4294967295 "));
   UpdateMessage m;
   m.zone = origin();
   m.updates = {rr("n", "A", IN, 60, "192.0.2.1")};
@@ -340,7 +345,7 @@ TEST_F(EngineTest, LeaseOnlyBumpKeepsRecords) {
 TEST_F(EngineTest, DiffReplaysToTheSameZone) {
   // The diff (what the journal stores) applied to the base gives the version.
   Outcome r = run({rr("www", "A", IN, 60, "192.0.2.12"), rr("alias", "ANY", ANY, 0),
-               rr("new.deep", "TXT", IN, 60, "x"), rr("a.b.c", "A", NONE, 0, "192.0.2.20")});
+                   rr("new.deep", "TXT", IN, 60, "x"), rr("a.b.c", "A", NONE, 0, "192.0.2.20")});
   ASSERT_TRUE(r.ev.changed());
   zone::ZoneDiff d = r.ev.diff;
   auto n = finish_update(*base, d);
@@ -362,7 +367,8 @@ class PolicyTest : public EngineTest {
     p.signer = name(signer);
     return p;
   }
-  static Grant grant(const char* k, const char* kind, const char* n, std::vector<std::string> types = {}) {
+  static Grant grant(const char* k, const char* kind, const char* n,
+                     std::vector<std::string> types = {}) {
     auto g = make_grant(k, kind, n, types, origin());
     EXPECT_TRUE(g.ok()) << (g.ok() ? "" : g.message());
     return *g;
@@ -373,7 +379,9 @@ class PolicyTest : public EngineTest {
 TEST_F(PolicyTest, NameGrant) {
   auto p = key("k1.", {grant("k1", "name", "host.example.net")});
   EXPECT_EQ(run({rr("host", "A", IN, 60, "192.0.2.1")}, {}, p).rcode, rc::NOERROR);
-  expect_refused(rc::REFUSED, {rr("host", "A", IN, 60, "192.0.2.1"), rr("x.host", "A", IN, 60, "192.0.2.1")}, {}, p);
+  expect_refused(rc::REFUSED,
+                 {rr("host", "A", IN, 60, "192.0.2.1"), rr("x.host", "A", IN, 60, "192.0.2.1")}, {},
+                 p);
   // Another key gets nothing.
   auto other = key("k2.", {grant("k1", "name", "host.example.net")});
   expect_refused(rc::REFUSED, {rr("host", "A", IN, 60, "192.0.2.1")}, {}, other);
@@ -381,15 +389,19 @@ TEST_F(PolicyTest, NameGrant) {
 
 TEST_F(PolicyTest, SubdomainGrant) {
   auto p = key("k1.", {grant("k1", "subdomain", "dyn.example.net")});
-  EXPECT_EQ(run({rr("dyn", "A", IN, 60, "192.0.2.1"), rr("a.b.dyn", "A", IN, 60, "192.0.2.1")}, {}, p).rcode,
-            rc::NOERROR);
-  expect_refused(rc::REFUSED, {rr("dyn", "A", IN, 60, "192.0.2.1"), rr("www", "A", IN, 60, "192.0.2.1")}, {}, p);
+  EXPECT_EQ(
+      run({rr("dyn", "A", IN, 60, "192.0.2.1"), rr("a.b.dyn", "A", IN, 60, "192.0.2.1")}, {}, p)
+          .rcode,
+      rc::NOERROR);
+  expect_refused(rc::REFUSED,
+                 {rr("dyn", "A", IN, 60, "192.0.2.1"), rr("www", "A", IN, 60, "192.0.2.1")}, {}, p);
 }
 
 TEST_F(PolicyTest, ZonesubGrantWithTypes) {
   auto p = key("k1.", {grant("k1", "zonesub", "", {"A", "AAAA"})});
   EXPECT_EQ(run({rr("anything", "A", IN, 60, "192.0.2.1")}, {}, p).rcode, rc::NOERROR);
-  expect_refused(rc::REFUSED, {rr("anything", "A", IN, 60, "192.0.2.1"), rr("www", "TXT", IN, 60, "x")}, {}, p);
+  expect_refused(rc::REFUSED,
+                 {rr("anything", "A", IN, 60, "192.0.2.1"), rr("www", "TXT", IN, 60, "x")}, {}, p);
   // Deleting all RRsets at www needs TXT too.
   expect_refused(rc::REFUSED, {rr("www", "ANY", ANY, 0)}, {}, p);
   // At a name holding only A, delete-all is allowed.
@@ -398,8 +410,10 @@ TEST_F(PolicyTest, ZonesubGrantWithTypes) {
 
 TEST_F(PolicyTest, WildcardGrant) {
   auto p = key("k1.", {grant("k1", "wildcard", "*.dyn.example.net")});
-  EXPECT_EQ(run({rr("h.dyn", "A", IN, 60, "192.0.2.1"), rr("a.h.dyn", "A", IN, 60, "192.0.2.1")}, {}, p).rcode,
-            rc::NOERROR);
+  EXPECT_EQ(
+      run({rr("h.dyn", "A", IN, 60, "192.0.2.1"), rr("a.h.dyn", "A", IN, 60, "192.0.2.1")}, {}, p)
+          .rcode,
+      rc::NOERROR);
   expect_refused(rc::REFUSED, {rr("dyn", "A", IN, 60, "192.0.2.1")}, {}, p);  // the base itself
   EXPECT_FALSE(make_grant("k1", "wildcard", "dyn.example.net", {}, origin()).ok());
 }
@@ -422,7 +436,8 @@ TEST_F(PolicyTest, SelfGrant) {
 TEST_F(PolicyTest, PrerequisitesAreCheckedBeforePermissions) {
   auto p = key("k1.", {grant("k1", "name", "host.example.net")});
   // RFC 2136 3.2 before 3.3: the failing prerequisite decides.
-  expect_refused(rc::NXDOMAIN, {rr("www", "A", IN, 60, "192.0.2.1")}, {rr("nope", "ANY", ANY, 0)}, p);
+  expect_refused(rc::NXDOMAIN, {rr("www", "A", IN, 60, "192.0.2.1")}, {rr("nope", "ANY", ANY, 0)},
+                 p);
 }
 
 TEST(AddressAcl, Prefixes) {

@@ -102,8 +102,11 @@ class ServiceTest : public ::testing::Test {
     for (const auto& r : rq.updates) b.add_record(r.owner, r.type, r.rclass, r.ttl, r.rdata);
     b.begin(dns::Section::additional);
     std::vector<uint8_t> opts;
-    if (rq.lease) dns::append_edns_option(opts, dns::edns_option::UPDATE_LEASE, dns::encode_update_lease(*rq.lease));
-    if (!rq.raw_option.empty()) dns::append_edns_option(opts, dns::edns_option::UPDATE_LEASE, rq.raw_option);
+    if (rq.lease)
+      dns::append_edns_option(opts, dns::edns_option::UPDATE_LEASE,
+                              dns::encode_update_lease(*rq.lease));
+    if (!rq.raw_option.empty())
+      dns::append_edns_option(opts, dns::edns_option::UPDATE_LEASE, rq.raw_option);
     if (rq.lease || !rq.raw_option.empty()) {
       dns::Edns e;
       e.present = true;
@@ -139,7 +142,8 @@ class ServiceTest : public ::testing::Test {
     EXPECT_EQ(r.header().opcode, dns::opcode::UPDATE);
     out.rcode = r.header().rcode;
     if (r.edns().present) {
-      if (auto o = r.edns().find(dns::edns_option::UPDATE_LEASE)) out.lease = dns::parse_update_lease(o->data);
+      if (auto o = r.edns().find(dns::edns_option::UPDATE_LEASE))
+        out.lease = dns::parse_update_lease(o->data);
     }
     if (rq.key) {
       dns::TsigVerifyParams vp;
@@ -168,7 +172,9 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<UpdateService> service;
 };
 
-UpdateRR add(const char* owner, const char* rd = "192.0.2.99") { return rr(owner, "A", IN, 60, rd); }
+UpdateRR add(const char* owner, const char* rd = "192.0.2.99") {
+  return rr(owner, "A", IN, 60, rd);
+}
 
 TEST_F(ServiceTest, SignedUpdateAppliesAndReplyIsSigned) {
   start();
@@ -361,9 +367,15 @@ TEST_F(ServiceTest, LeaseClampedAndEchoed) {
   auto leases = service->leases(origin());
   ASSERT_EQ(leases.size(), 3u);
   for (const auto& l : leases) {
-    if (l.owner == name("h1.example.net.")) EXPECT_EQ(l.expires_at, now.load() + 30);
-    if (l.owner == name("h2.example.net.")) EXPECT_EQ(l.expires_at, now.load() + 100);
-    if (l.owner == name("h3.example.net.")) EXPECT_EQ(l.expires_at, now.load() + 50);
+    if (l.owner == name("h1.example.net.")) {
+      EXPECT_EQ(l.expires_at, now.load() + 30);
+    }
+    if (l.owner == name("h2.example.net.")) {
+      EXPECT_EQ(l.expires_at, now.load() + 100);
+    }
+    if (l.owner == name("h3.example.net.")) {
+      EXPECT_EQ(l.expires_at, now.load() + 50);
+    }
     EXPECT_EQ(l.granted_to, "k1.");
   }
   // Without the option: the zone requires leases, so max-lease applies; no option in the reply.
@@ -551,7 +563,8 @@ TEST_F(ServiceTest, JournalFileNewerThanJournalWins) {
   ASSERT_EQ(send(rq).rcode, rc::NOERROR);
   service.reset();
   // The file edited by hand with a serial past the journal's.
-  auto edited = load(std::string(kZoneText).replace(std::string(kZoneText).find(" 100 "), 5, " 500 "));
+  auto edited =
+      load(std::string(kZoneText).replace(std::string(kZoneText).find(" 100 "), 5, " 500 "));
   start(true, edited);
   EXPECT_EQ(served()->serial(), 500u);
   EXPECT_EQ(served()->find(name("h1.example.net.")), nullptr);
