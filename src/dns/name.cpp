@@ -280,8 +280,19 @@ Name Name::lower() const {
 std::string Name::lookup_key() const {
   std::string key;
   key.reserve(len_);
+  // Octets 0 and 1 are escaped as 1,1 and 1,2 so that a 0 inside a label can
+  // never be mistaken for the separator and byte order still equals canonical
+  // order (0 < 1 < 2.. and the separator 0 sorts below every escaped octet).
   for (size_t i = labels_; i-- > 0;) {
-    for (uint8_t c : label(i)) key.push_back(static_cast<char>(ascii_lower(c)));
+    for (uint8_t c : label(i)) {
+      uint8_t l = ascii_lower(c);
+      if (l <= 1) {
+        key.push_back('\1');
+        key.push_back(static_cast<char>(l + 1));
+      } else {
+        key.push_back(static_cast<char>(l));
+      }
+    }
     key.push_back('\0');
   }
   return key;

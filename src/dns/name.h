@@ -83,7 +83,8 @@ class Name {
   size_t common_suffix_labels(const Name& other) const;
 
   /// Key whose bytewise order equals canonical order: labels reversed,
-  /// lower-cased, each followed by a 0 separator (Knot's lookup-format idea).
+  /// lower-cased, each followed by a 0 separator (Knot's lookup-format idea),
+  /// with octets 0 and 1 inside labels escaped so the order holds for them too.
   std::string lookup_key() const;
 
   /// Case-insensitive hash (consistent with operator==).

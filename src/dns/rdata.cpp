@@ -707,6 +707,7 @@ WireError decode(uint16_t type, std::span<const uint8_t> msg, size_t offset, siz
   }
   const size_t start = out.size();
   auto append = [&out](const uint8_t* p, size_t n) {
+    if (n == 0) return;  // memcpy from a possibly null pointer is undefined even for 0 octets
     size_t at = out.size();
     out.resize(at + n);
     std::memcpy(out.data() + at, p, n);

@@ -64,6 +64,19 @@ TEST(Name, CanonicalOrderRfc4034) {
   }
 }
 
+TEST(Name, LookupKeyOrderHoldsForZeroAndOneOctets) {
+  // A 0 octet inside a label must not look like the label separator.
+  const char* ordered[] = {"a.example.", "a\\000.example.", "a\\000\\000.example.",
+                           "a\\001.example.", "a\\002.example.", "b.a.example.",
+                           "a\\000.b.example."};
+  std::vector<Name> names;
+  for (auto t : ordered) names.push_back(N(t));
+  for (size_t i = 0; i < names.size(); ++i)
+    for (size_t j = 0; j < names.size(); ++j)
+      EXPECT_EQ(names[i] < names[j], names[i].lookup_key() < names[j].lookup_key())
+          << ordered[i] << " vs " << ordered[j];
+}
+
 TEST(Name, Hierarchy) {
   Name a = N("a.b.example.");
   EXPECT_TRUE(a.is_subdomain_of(N("EXAMPLE.")));
