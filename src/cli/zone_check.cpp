@@ -2,15 +2,20 @@
 // the way the server would and report what is wrong with it, in the spirit of
 // named-checkzone ("zone example/IN: loaded serial N", "OK", non-zero exit on
 // errors). --dump prints the zone in canonical form on stdout; messages then
-// go to stderr only, so the dump can be piped.
+// go to stderr only, so the dump can be piped. The checks are the server's
+// own (zone::load_zone_file), so what passes here loads in namaed.
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "dns/rrtype.h"
-#include "zonefile/writer.h"
-#include "zonefile/zone.h"
+#include "zone/dump.h"
+#include "zone/load.h"
+#include "zonefile/parser.h"
 
 namespace namae::cli {
 namespace {
@@ -26,6 +31,33 @@ void usage() {
                "  --quiet        print errors only\n");
 }
 
+// The owner of the file's first SOA, read only as far as that record (for
+// files that say where they belong). Parse errors before it are reported.
+std::optional<dns::Name> discover_origin(const std::string& file, zonefile::ParserOptions options,
+                                         std::vector<zonefile::Diagnostic>& diags) {
+  options.origin.reset();
+  auto p = zonefile::Parser::open(file, options);
+  if (!p) {
+    diags.push_back({zonefile::Severity::error, file, 0, 0, p.message()});
+    return std::nullopt;
+  }
+  zonefile::Record r;
+  std::optional<dns::Name> origin;
+  while ((*p)->next(r))
+    if (r.type == dns::rrtype::SOA) {
+      origin = r.owner;
+      break;
+    }
+  if ((*p)->error_count() > 0) {
+    diags = (*p)->diagnostics();
+    return std::nullopt;
+  }
+  if (!origin)
+    diags.push_back({zonefile::Severity::error, file, 0, 0,
+                     "no SOA record found, so the origin is unknown (give --origin)"});
+  return origin;
+}
+
 }  // namespace
 
 int zone_main(std::span<char*> args) {
@@ -39,7 +71,7 @@ int zone_main(std::span<char*> args) {
   }
   std::string file;
   bool dump = false, quiet = false;
-  zonefile::LoadOptions options;
+  zonefile::ParserOptions options;
   for (size_t i = 2; i < args.size(); ++i) {
     std::string_view a = args[i];
     auto value = [&](const char* opt) -> const char* {
@@ -68,13 +100,13 @@ int zone_main(std::span<char*> args) {
         std::fprintf(stderr, "namae zone check: unknown class '%s'\n", v);
         return 2;
       }
-      options.parser.rclass = *c;
+      options.rclass = *c;
     } else if (a == "--dump" || a == "-D") {
       dump = true;
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
     } else if (a == "--no-include") {
-      options.parser.allow_include = false;
+      options.allow_include = false;
     } else if (a == "-h" || a == "--help") {
       usage();
       return 0;
@@ -94,22 +126,32 @@ int zone_main(std::span<char*> args) {
     return 2;
   }
 
-  zonefile::LoadedZone zone = zonefile::load_zone(file, options);
-  for (const auto& d : zone.diagnostics) {
+  std::vector<zonefile::Diagnostic> diags;
+  if (!options.origin) options.origin = discover_origin(file, options, diags);
+  std::shared_ptr<const zone::ZoneVersion> zone;
+  if (options.origin) {
+    auto loaded = zone::load_zone_file(file, options, diags);
+    if (loaded) zone = std::move(*loaded);
+  }
+  size_t errors = 0;
+  for (const auto& d : diags) {
+    if (d.severity == zonefile::Severity::error) ++errors;
     if (quiet && d.severity != zonefile::Severity::error) continue;
     std::fprintf(stderr, "%s\n", d.to_string().c_str());
   }
-  std::string label = zone.origin_known ? zone.origin.to_text() : file;
-  if (zone.origin_known && label.size() > 1) label.pop_back();
+  std::string label = options.origin ? options.origin->to_text() : file;
+  if (options.origin && label.size() > 1) label.pop_back();
   std::FILE* msg = dump ? stderr : stdout;
-  const std::string cls = dns::class_to_text(zone.rclass);
-  if (!zone.ok()) {
+  const std::string cls = dns::class_to_text(options.rclass);
+  if (!zone || errors) {
+    if (errors == 0) errors = 1;  // a failure always comes with an error; be safe
     std::fprintf(msg, "zone %s/%s: not loaded due to errors (%zu error%s)\n", label.c_str(),
-                 cls.c_str(), zone.errors, zone.errors == 1 ? "" : "s");
+                 cls.c_str(), errors, errors == 1 ? "" : "s");
     return 1;
   }
-  if (!quiet) std::fprintf(msg, "zone %s/%s: loaded serial %u\n", label.c_str(), cls.c_str(), zone.serial);
-  if (dump && !zonefile::write_records(stdout, zone.records)) {
+  if (!quiet)
+    std::fprintf(msg, "zone %s/%s: loaded serial %u\n", label.c_str(), cls.c_str(), zone->serial());
+  if (dump && !zone::write_canonical(stdout, *zone)) {
     std::fprintf(stderr, "namae zone check: writing the dump failed\n");
     return 1;
   }

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "zone/check.h"
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -14,6 +16,9 @@ Result<std::shared_ptr<const ZoneVersion>> load(zonefile::Parser& parser, const 
                                                 const dns::Name& origin, uint16_t rclass,
                                                 std::vector<zonefile::Diagnostic>& diags) {
   ZoneBuilder builder(origin, rclass);
+  // A staged record is about as long as its line (key, owner and wire rdata
+  // against text); untouched reserved pages cost no memory.
+  builder.reserve(parser.input_size() / 16 + 16, parser.input_size() * 2 + 4096);
   zonefile::Record rec;
   size_t errors = 0;
   auto report = [&](zonefile::Severity sev, const std::string& where, uint32_t line,
@@ -29,12 +34,20 @@ Result<std::shared_ptr<const ZoneVersion>> load(zonefile::Parser& parser, const 
   // Builder issues carry a 32-bit tag: the record's line in the low 24 bits
   // and, above them, which file it came from ($INCLUDE), so messages name both.
   std::vector<std::shared_ptr<const std::string>> files;
+  const std::string* last_file = nullptr;
+  uint32_t last_index = 0;
   auto file_index = [&](const std::shared_ptr<const std::string>& f) -> uint32_t {
+    if (f.get() == last_file && last_file) return last_index;
+    uint32_t idx = 255;
     for (size_t i = 0; i < files.size(); ++i)
-      if (files[i] == f || (files[i] && f && *files[i] == *f)) return static_cast<uint32_t>(i);
-    if (files.size() >= 255) return 255;
-    files.push_back(f);
-    return static_cast<uint32_t>(files.size() - 1);
+      if (files[i] == f || (files[i] && f && *files[i] == *f)) idx = static_cast<uint32_t>(i);
+    if (idx == 255 && files.size() < 255) {
+      files.push_back(f);
+      idx = static_cast<uint32_t>(files.size() - 1);
+    }
+    last_file = f.get();
+    last_index = idx;
+    return idx;
   };
   auto untag = [&](uint32_t tag, std::string& where) -> uint32_t {
     if (tag == 0) {
@@ -59,16 +72,20 @@ Result<std::shared_ptr<const ZoneVersion>> load(zonefile::Parser& parser, const 
     return fail(file + ": " + std::to_string(errors) + " error(s) while loading zone " +
                 origin.to_text());
   auto built = builder.build();
+  std::vector<BuildIssue> checked;
+  if (built) check_zone(**built, builder.record_tags(), checked);
   std::string where;
-  for (const auto& w : builder.warnings()) {
-    uint32_t line = untag(w.line, where);
-    report(zonefile::Severity::warning, where, line, w.message);
-  }
-  for (const auto& e : builder.errors()) {
-    uint32_t line = untag(e.line, where);
-    report(zonefile::Severity::error, where, line, e.message);
-  }
+  const std::vector<BuildIssue>& from_builder = builder.issues();
+  for (const std::vector<BuildIssue>* list :
+       {&from_builder, static_cast<const std::vector<BuildIssue>*>(&checked)})
+    for (const auto& i : *list) {
+      uint32_t line = untag(i.line, where);
+      report(i.severity, where, line, i.message);
+    }
   if (!built) return fail(file + ": zone " + origin.to_text() + ": " + built.message());
+  if (errors)
+    return fail(file + ": zone " + origin.to_text() + ": " + std::to_string(errors) +
+                " error(s) in the zone checks");
 #if defined(__GLIBC__)
   // The parser's and builder's scratch is freed by now but glibc keeps it in
   // the heap; hand it back so the resident size is the zone, not the load.
@@ -97,6 +114,21 @@ Result<std::shared_ptr<const ZoneVersion>> load_zone_file(const std::string& pat
   return load(**parser, path, origin, rclass, diags);
 }
 
+Result<std::shared_ptr<const ZoneVersion>> load_zone_file(
+    const std::string& path, const zonefile::ParserOptions& options,
+    std::vector<zonefile::Diagnostic>& diags) {
+  if (!options.origin) {
+    diags.push_back({zonefile::Severity::error, path, 0, 0, "no zone origin given"});
+    return fail(path + ": no zone origin given");
+  }
+  auto parser = zonefile::Parser::open(path, options);
+  if (!parser) {
+    diags.push_back({zonefile::Severity::error, path, 0, 0, parser.message()});
+    return fail(parser.message());
+  }
+  return load(**parser, path, *options.origin, options.rclass, diags);
+}
+
 Result<std::shared_ptr<const ZoneVersion>> load_zone_text(std::string text,
                                                           const std::string& file_name,
                                                           const dns::Name& origin,
@@ -107,6 +139,17 @@ Result<std::shared_ptr<const ZoneVersion>> load_zone_text(std::string text,
   opts.rclass = rclass;
   zonefile::Parser parser(std::move(text), file_name, opts);
   return load(parser, file_name, origin, rclass, diags);
+}
+
+Result<std::shared_ptr<const ZoneVersion>> load_zone_text(
+    std::string text, const std::string& file_name, const zonefile::ParserOptions& options,
+    std::vector<zonefile::Diagnostic>& diags) {
+  if (!options.origin) {
+    diags.push_back({zonefile::Severity::error, file_name, 0, 0, "no zone origin given"});
+    return fail(file_name + ": no zone origin given");
+  }
+  zonefile::Parser parser(std::move(text), file_name, options);
+  return load(parser, file_name, *options.origin, options.rclass, diags);
 }
 
 }  // namespace namae::zone

@@ -16,12 +16,19 @@
 namespace namae::zone {
 
 /// Parse `path` as the master file of zone `origin` and build a version.
-/// All diagnostics (parser errors and warnings, out-of-zone records, zone
-/// checks) are appended to `diags`; the result fails if any is an error.
+/// All diagnostics (parser errors and warnings, out-of-zone records, the
+/// builder's per-name rules and check_zone's zone-wide ones) are appended to
+/// `diags`; the result fails if any is an error.
 Result<std::shared_ptr<const ZoneVersion>> load_zone_file(const std::string& path,
                                                           const dns::Name& origin,
                                                           std::vector<zonefile::Diagnostic>& diags,
                                                           uint16_t rclass = dns::rrclass::IN);
+
+/// Same with every parser setting ($INCLUDE policy, class, error bound);
+/// `options.origin` is the zone's origin and must be set.
+Result<std::shared_ptr<const ZoneVersion>> load_zone_file(const std::string& path,
+                                                          const zonefile::ParserOptions& options,
+                                                          std::vector<zonefile::Diagnostic>& diags);
 
 /// Same for zone text held in memory (`file_name` is used in diagnostics).
 Result<std::shared_ptr<const ZoneVersion>> load_zone_text(std::string text,
@@ -29,5 +36,11 @@ Result<std::shared_ptr<const ZoneVersion>> load_zone_text(std::string text,
                                                           const dns::Name& origin,
                                                           std::vector<zonefile::Diagnostic>& diags,
                                                           uint16_t rclass = dns::rrclass::IN);
+
+/// Same for text with every parser setting; `options.origin` must be set.
+Result<std::shared_ptr<const ZoneVersion>> load_zone_text(std::string text,
+                                                          const std::string& file_name,
+                                                          const zonefile::ParserOptions& options,
+                                                          std::vector<zonefile::Diagnostic>& diags);
 
 }  // namespace namae::zone

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <string_view>
-#include <unordered_set>
 
+#include "dns/rdata.h"
 #include "dns/wire.h"
 
 namespace namae::zone {
@@ -42,42 +43,54 @@ bool cname_compatible(uint16_t type) {
          type == 50 /* NSEC3 */;
 }
 
+// One RRset's census for the node rules: how many records survived
+// deduplication and the tags of the records the messages point at.
 struct TypeCount {
   uint16_t type;
   size_t count;
+  uint32_t first_line = 0;
+  uint32_t second_line = 0;
+  uint32_t last_line = 0;
 };
 
-// Node-level rules shared by the bulk builder and diffs.
+std::string zone_label(const Name& origin) {
+  std::string s = origin.to_text();
+  if (s.size() > 1) s.pop_back();
+  return s;
+}
+
+// Node-level rules shared by the bulk builder and diffs. The messages follow
+// named-checkzone's where it has one.
 void check_node(std::span<const uint8_t> owner, bool apex, std::span<const TypeCount> types,
-                uint32_t line, std::vector<BuildIssue>& errors) {
-  bool has_cname = false, has_other = false, has_soa = false, has_ns = false;
+                const Name& origin, std::vector<BuildIssue>& issues) {
+  bool has_other = false, has_soa = false, has_ns = false;
+  const TypeCount* cname = nullptr;
   for (const auto& t : types) {
     if (t.count == 0) continue;
     if (t.type == rrtype::CNAME) {
-      has_cname = true;
+      cname = &t;
       if (t.count > 1)
-        errors.push_back(
-            {line, owner_text(owner) + ": more than one CNAME record (RFC 2181 10.1)"});
+        issues.push_back({t.last_line, owner_text(owner) + ": multiple CNAME records"});
     } else if (!cname_compatible(t.type)) {
       has_other = true;
     }
     if (t.type == rrtype::DNAME && t.count > 1)
-      errors.push_back({line, owner_text(owner) + ": more than one DNAME record (RFC 6672 2.4)"});
+      issues.push_back({t.last_line, owner_text(owner) + ": multiple DNAME records"});
     if (t.type == rrtype::SOA) {
       has_soa = true;
       if (!apex)
-        errors.push_back({line, owner_text(owner) + ": SOA record not at the zone apex"});
+        issues.push_back(
+            {t.first_line, "SOA record not at top of zone (" + owner_text(owner) + ")"});
       else if (t.count > 1)
-        errors.push_back({line, owner_text(owner) + ": more than one SOA record"});
+        issues.push_back(
+            {t.second_line, "multiple SOA records at the apex (an SOA is a singleton)"});
     }
     if (t.type == rrtype::NS) has_ns = true;
   }
-  if (has_cname && (has_other || apex))
-    errors.push_back({line, owner_text(owner) + ": CNAME and other data (RFC 1034 3.6.2)"});
-  if (apex && !has_soa)
-    errors.push_back({line, owner_text(owner) + ": no SOA record at the zone apex"});
-  if (apex && !has_ns)
-    errors.push_back({line, owner_text(owner) + ": no NS records at the zone apex"});
+  if (cname && (has_other || apex))
+    issues.push_back({cname->last_line, owner_text(owner) + ": CNAME and other data"});
+  if (apex && !has_soa) issues.push_back({0, "zone " + zone_label(origin) + ": has no SOA record"});
+  if (apex && !has_ns) issues.push_back({0, "zone " + zone_label(origin) + ": has no NS records"});
 }
 
 // Offset of label `k` (0 = leftmost) in an uncompressed wire name.
@@ -174,6 +187,11 @@ bool soa_fields(std::span<const uint8_t> rd, uint32_t& serial, uint32_t& minimum
 }
 
 }  // namespace
+
+uint32_t rrset_key(uint16_t type, std::span<const uint8_t> rdata) {
+  if (type != rrtype::RRSIG || rdata.size() < 2) return type;
+  return uint32_t{type} << 16 | dns::get_u16(rdata.data());
+}
 
 // ---------------------------------------------------------------- ZoneVersion
 
@@ -345,8 +363,10 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& di
     std::vector<RRsetData> data = old ? old->to_data() : std::vector<RRsetData>{};
     for (size_t k = i; k < j; ++k) {
       const ZoneRecord& r = *changes[k].rec;
-      auto it = std::find_if(data.begin(), data.end(),
-                             [&](const RRsetData& s) { return s.type == r.type; });
+      const uint32_t key = rrset_key(r.type, r.rdata);
+      auto it = std::find_if(data.begin(), data.end(), [&](const RRsetData& s) {
+        return !s.rdatas.empty() && rrset_key(s.type, s.rdatas.front()) == key;
+      });
       if (!changes[k].add) {
         if (it == data.end()) continue;
         auto& v = it->rdatas;
@@ -363,7 +383,7 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& di
     bool apex = owner == origin_;
     std::vector<TypeCount> tc;
     for (const auto& s : data) tc.push_back({s.type, s.rdatas.size()});
-    check_node(old ? old->owner() : owner.wire(), apex, tc, 0, errors);
+    check_node(old ? old->owner() : owner.wire(), apex, tc, origin_, errors);
     auto wire = old ? old->owner() : owner.wire();
     repl.push_back(
         {&owner, data.empty() ? Node::make_empty(wire) : Node::make(wire, std::move(data))});
@@ -401,186 +421,309 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& di
 
 namespace {
 
-// Staged record: [key_len u8][key][owner_len u8][owner][type u16][ttl u32][line u32][rdlen
-// u16][rdata]
+// Staging layout. A run of consecutive records with one owner spelling:
+//   key_len u8 | key | owner_len u8 | owner | record*
+//   record: type u16 | ttl u32 | line u32 | rdlen u16 | rdata
+// The key is the owner's lookup key (Name::lookup_key: labels right to left,
+// lower-cased, each followed by 0) without the origin's part, which every
+// owner shares; bytewise order of keys is canonical name order.
+constexpr size_t kRecordHeader = 12;
+
 struct Staged {
-  std::string_view key;
-  std::span<const uint8_t> owner;
+  uint32_t key;  // rrset_key()
   uint16_t type;
   uint32_t ttl;
   uint32_t line;
   std::span<const uint8_t> rdata;
 };
 
-Staged decode(const uint8_t* p) {
-  Staged s;
-  size_t kl = p[0];
-  s.key = std::string_view(reinterpret_cast<const char*>(p + 1), kl);
-  p += 1 + kl;
-  size_t ol = p[0];
-  s.owner = {p + 1, ol};
-  p += 1 + ol;
+inline std::string_view run_key(const uint8_t* run) {
+  return {reinterpret_cast<const char*>(run + 1), run[0]};
+}
+inline std::span<const uint8_t> run_owner(const uint8_t* run) {
+  const uint8_t* o = run + 1 + run[0];
+  return {o + 1, o[0]};
+}
+inline const uint8_t* run_records(const uint8_t* run) {
+  const uint8_t* o = run + 1 + run[0];
+  return o + 1 + o[0];
+}
+
+const uint8_t* decode_record(const uint8_t* p, Staged& s) {
   std::memcpy(&s.type, p, 2);
   std::memcpy(&s.ttl, p + 2, 4);
   std::memcpy(&s.line, p + 6, 4);
   uint16_t rl;
   std::memcpy(&rl, p + 10, 2);
-  s.rdata = {p + 12, rl};
-  return s;
+  s.rdata = {p + kRecordHeader, rl};
+  s.key = rrset_key(s.type, s.rdata);
+  return p + kRecordHeader + rl;
 }
 
-struct SpanHash {
-  size_t operator()(std::span<const uint8_t> s) const {
-    return std::hash<std::string_view>()(
-        std::string_view(reinterpret_cast<const char*>(s.data()), s.size()));
+// Equal in canonical form (RFC 4034 6.2: names inside rdata compare without
+// case for the types that lower-case them), i.e. duplicates per RFC 2181 5.
+bool same_rdata(uint16_t type, std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0) return true;
+  // Canonical forms only lower-case, so this cheap filter rejects nearly all pairs.
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i] && dns::ascii_lower(a[i]) != dns::ascii_lower(b[i])) return false;
+  return dns::rdata::canonical(type, a) == dns::rdata::canonical(type, b);
+}
+
+uint64_t lower_hash(std::span<const uint8_t> d) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint8_t c : d) h = (h ^ dns::ascii_lower(c)) * 1099511628211ull;
+  return h;
+}
+
+// Marks dup[k] for every record of recs[a, b) equal to an earlier one.
+void find_duplicates(const std::vector<Staged>& recs, size_t a, size_t b,
+                     std::vector<uint8_t>& dup) {
+  const uint16_t type = recs[a].type;
+  if (b - a <= 16) {
+    for (size_t k = a + 1; k < b; ++k)
+      for (size_t m = a; m < k; ++m)
+        if (!dup[m] && same_rdata(type, recs[k].rdata, recs[m].rdata)) {
+          dup[k] = 1;
+          break;
+        }
+    return;
   }
-};
-struct SpanEq {
-  bool operator()(std::span<const uint8_t> a, std::span<const uint8_t> b) const {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+  // Large RRsets: group by a case-blind hash (equal canonical forms hash
+  // alike), then compare within each group in file order.
+  std::vector<std::pair<uint64_t, uint32_t>> h;
+  h.reserve(b - a);
+  for (size_t k = a; k < b; ++k) h.push_back({lower_hash(recs[k].rdata), static_cast<uint32_t>(k)});
+  std::sort(h.begin(), h.end());
+  for (size_t x = 0; x < h.size();) {
+    size_t y = x + 1;
+    while (y < h.size() && h[y].first == h[x].first) ++y;
+    for (size_t k = x + 1; k < y; ++k)
+      for (size_t m = x; m < k; ++m)
+        if (!dup[h[m].second] &&
+            same_rdata(type, recs[h[k].second].rdata, recs[h[m].second].rdata)) {
+          dup[h[k].second] = 1;
+          break;
+        }
+    x = y;
   }
-};
+}
 
 }  // namespace
 
-ZoneBuilder::ZoneBuilder(const Name& origin, uint16_t rclass) : origin_(origin), rclass_(rclass) {}
+ZoneBuilder::ZoneBuilder(const Name& origin, uint16_t rclass)
+    : origin_(origin), rclass_(rclass), origin_labels_(origin.label_count()) {}
 
-Result<void> ZoneBuilder::add(const Name& owner, uint16_t type, uint32_t ttl,
-                              std::span<const uint8_t> rdata, uint16_t rclass, uint32_t line) {
-  if (!owner.is_subdomain_of(origin_))
-    return fail(owner.to_text() + " is outside zone " + origin_.to_text());
+void ZoneBuilder::reserve(size_t records, size_t octets) {
+  stage_.reserve(octets);
+  runs_.reserve(records);
+}
+
+std::vector<BuildIssue> ZoneBuilder::filtered(zonefile::Severity s) const {
+  std::vector<BuildIssue> out;
+  for (const auto& i : issues_)
+    if (i.severity == s) out.push_back(i);
+  return out;
+}
+
+Result<void> ZoneBuilder::add_wire(std::span<const uint8_t> owner, uint16_t type, uint32_t ttl,
+                                   std::span<const uint8_t> rdata, uint16_t rclass, uint32_t line) {
+  // Zone files list a name's records together: they share one staged key.
+  const bool same = !runs_.empty() && stage_[last_owner_] == owner.size() &&
+                    std::memcmp(&stage_[last_owner_ + 1], owner.data(), owner.size()) == 0;
+  if (!same && !wire_is_subdomain(owner, origin_.wire()))
+    return fail("out-of-zone data: " + owner_text(owner) + " is not at or below " +
+                origin_.to_text());
   if (rclass != rclass_)
-    return fail(owner.to_text() + ": class " + dns::class_to_text(rclass) + " in a " +
+    return fail(owner_text(owner) + ": class " + dns::class_to_text(rclass) + " in a " +
                 dns::class_to_text(rclass_) + " zone");
   if (is_meta_type(type))
-    return fail(owner.to_text() + ": type " + dns::type_to_text(type) +
+    return fail(owner_text(owner) + ": type " + dns::type_to_text(type) +
                 " cannot be stored in a zone");
-  if (rdata.size() > 65535) return fail(owner.to_text() + ": rdata too long");
-  std::string key = owner.lookup_key();
-  size_t need = 1 + key.size() + 1 + owner.wire_length() + 12 + rdata.size();
-  size_t at = stage_.size();
-  stage_.resize(at + need);
+  if (rdata.size() > 65535) return fail(owner_text(owner) + ": rdata too long");
+  if (!same) {
+    uint8_t offs[Name::kMaxLabels];
+    size_t n = 0;
+    for (size_t pos = 0; pos < owner.size() && owner[pos] != 0; pos += 1 + owner[pos])
+      offs[n++] = static_cast<uint8_t>(pos);
+    const size_t rel = n - origin_labels_;
+    size_t klen = 0;
+    for (size_t i = 0; i < rel; ++i) klen += owner[offs[i]] + 1;
+    const size_t at = stage_.size();
+    stage_.resize(at + 2 + klen + owner.size());
+    uint8_t* p = stage_.data() + at;
+    p[0] = static_cast<uint8_t>(klen);
+    uint8_t* k = p + 1;
+    for (size_t i = rel; i-- > 0;) {
+      const uint8_t* l = owner.data() + offs[i];
+      for (uint8_t j = 1; j <= l[0]; ++j) *k++ = dns::ascii_lower(l[j]);
+      *k++ = 0;
+    }
+    uint64_t prefix = 0;
+    for (size_t i = 0; i < 8; ++i) prefix = prefix << 8 | (i < klen ? p[1 + i] : 0);
+    k[0] = static_cast<uint8_t>(owner.size());
+    std::memcpy(k + 1, owner.data(), owner.size());
+    last_owner_ = static_cast<size_t>(k - stage_.data());
+    runs_.push_back({prefix, at, 0});
+  }
+  const size_t at = stage_.size();
+  stage_.resize(at + kRecordHeader + rdata.size());
   uint8_t* p = stage_.data() + at;
-  p[0] = static_cast<uint8_t>(key.size());
-  std::memcpy(p + 1, key.data(), key.size());
-  p += 1 + key.size();
-  p[0] = static_cast<uint8_t>(owner.wire_length());
-  std::memcpy(p + 1, owner.wire().data(), owner.wire_length());
-  p += 1 + owner.wire_length();
-  uint16_t rl = static_cast<uint16_t>(rdata.size());
+  const uint16_t rl = static_cast<uint16_t>(rdata.size());
   std::memcpy(p, &type, 2);
   std::memcpy(p + 2, &ttl, 4);
   std::memcpy(p + 6, &line, 4);
   std::memcpy(p + 10, &rl, 2);
-  if (!rdata.empty()) std::memcpy(p + 12, rdata.data(), rdata.size());
-  offsets_.push_back(at);
+  if (!rdata.empty()) std::memcpy(p + kRecordHeader, rdata.data(), rdata.size());
+  ++runs_.back().count;
+  ++staged_;
   return {};
 }
 
 Result<std::shared_ptr<const ZoneVersion>> ZoneBuilder::build() {
-  errors_.clear();
+  issues_.clear();
+  tags_.clear();
   const uint8_t* base = stage_.data();
-  std::stable_sort(offsets_.begin(), offsets_.end(), [base](uint64_t a, uint64_t b) {
-    Staged x = decode(base + a), y = decode(base + b);
-    return x.key < y.key;  // stable: file order within a name
+  // Offsets grow in input order, so the last tie-break keeps file order.
+  std::sort(runs_.begin(), runs_.end(), [base](const Run& a, const Run& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    if (int c = run_key(base + a.offset).compare(run_key(base + b.offset))) return c < 0;
+    return a.offset < b.offset;
   });
 
   std::vector<NodeRef> nodes;
-  std::vector<Staged> recs;          // one node's records (scratch)
-  std::vector<size_t> keep;          // indices into recs that survive deduplication
-  std::vector<TypeCount> types;      // per-node type census
-  std::vector<uint16_t> type_order;  // per-node types in first-seen order
-  std::unordered_set<std::span<const uint8_t>, SpanHash, SpanEq> seen;
+  nodes.reserve(runs_.size());
+  tags_.reserve(staged_);
+  std::vector<Staged> recs;      // one node's records, file order (scratch)
+  std::vector<uint8_t> dropped;  // per recs index: duplicate (or over the RRset limit)
+  std::vector<TypeCount> types;  // per-node RRset census
+  std::vector<uint32_t> order;   // per-node RRset keys in first-seen order
+  std::vector<size_t> bounds;    // RRset boundaries in recs after grouping
   bool have_apex = false;
-  std::string origin_key = origin_.lookup_key();
 
-  for (size_t i = 0; i < offsets_.size();) {
+  for (size_t i = 0; i < runs_.size();) {
+    const uint8_t* first = base + runs_[i].offset;
+    const std::string_view key = run_key(first);
     recs.clear();
-    recs.push_back(decode(base + offsets_[i]));
-    size_t j = i + 1;
-    for (; j < offsets_.size(); ++j) {
-      Staged s = decode(base + offsets_[j]);
-      if (s.key != recs.front().key) break;
-      recs.push_back(s);
+    size_t j = i;
+    for (; j < runs_.size(); ++j) {
+      const uint8_t* run = base + runs_[j].offset;
+      if (j > i && (runs_[j].prefix != runs_[i].prefix || run_key(run) != key)) break;
+      const uint8_t* p = run_records(run);
+      for (uint32_t c = 0; c < runs_[j].count; ++c) {
+        Staged s;
+        p = decode_record(p, s);
+        recs.push_back(s);
+      }
     }
-    // RRsets keep the order in which their types first appear in the input
-    // (NSD does the same, and ANY answers with the first one).
-    type_order.clear();
-    for (const auto& r : recs)
-      if (std::find(type_order.begin(), type_order.end(), r.type) == type_order.end())
-        type_order.push_back(r.type);
-    if (type_order.size() > 1) {
-      auto rank = [&](uint16_t t) {
-        return std::find(type_order.begin(), type_order.end(), t) - type_order.begin();
-      };
-      std::stable_sort(recs.begin(), recs.end(), [&](const Staged& x, const Staged& y) {
-        return rank(x.type) < rank(y.type);
-      });
-    }
-    bool apex = recs.front().key == origin_key;
+    const auto owner = run_owner(first);
+    const bool apex = key.empty();
     if (apex) have_apex = true;
 
-    // Deduplicate within each type run and settle its TTL.
-    keep.clear();
+    // RRsets keep the order in which their types first appear in the input
+    // (NSD does the same, and ANY answers with the first one).
+    order.clear();
+    bool grouped = true;
+    for (size_t k = 0; k < recs.size(); ++k) {
+      if (k > 0 && recs[k].key == recs[k - 1].key) continue;
+      if (std::find(order.begin(), order.end(), recs[k].key) != order.end())
+        grouped = false;
+      else
+        order.push_back(recs[k].key);
+    }
+    if (!grouped) {
+      auto rank = [&](uint32_t t) {
+        return std::find(order.begin(), order.end(), t) - order.begin();
+      };
+      std::stable_sort(recs.begin(), recs.end(),
+                       [&](const Staged& x, const Staged& y) { return rank(x.key) < rank(y.key); });
+    }
+
+    dropped.assign(recs.size(), 0);
     types.clear();
+    bounds.clear();
     size_t rrset_bytes = 0;
-    uint16_t rrset_count = 0;
     for (size_t a = 0; a < recs.size();) {
-      size_t b = a;
-      while (b < recs.size() && recs[b].type == recs[a].type) ++b;
-      seen.clear();
-      size_t kept = 0;
-      bool ttl_warned = false;
+      size_t b = a + 1;
+      while (b < recs.size() && recs[b].key == recs[a].key) ++b;
+      if (b - a > 1) find_duplicates(recs, a, b, dropped);
+      TypeCount tc{recs[a].type, 0};
       for (size_t k = a; k < b; ++k) {
-        if (!seen.insert(recs[k].rdata).second) continue;
-        if (recs[k].ttl != recs[a].ttl && !ttl_warned) {
-          warnings_.push_back({recs[k].line, owner_text(recs[k].owner) + " " +
-                                                 dns::type_to_text(recs[k].type) +
-                                                 ": TTLs differ within the RRset; using " +
-                                                 std::to_string(recs[a].ttl) + " (RFC 2181 5.2)"});
-          ttl_warned = true;
+        const Staged& r = recs[k];
+        if (dropped[k]) {
+          issues_.push_back({r.line,
+                             "duplicate record " + owner_text(owner) + " " +
+                                 dns::type_to_text(r.type) + " ignored",
+                             zonefile::Severity::note});
+          continue;
         }
-        keep.push_back(k);
-        rrset_bytes += 2 + recs[k].rdata.size();
-        ++kept;
-      }
-      if (kept > 65535) {
-        errors_.push_back({recs[a].line, owner_text(recs[a].owner) + ": RRset too large"});
-        kept = 65535;
+        if (tc.count == 65535) {
+          issues_.push_back({r.line, owner_text(owner) + " " + dns::type_to_text(r.type) +
+                                         ": RRset too large (more than 65535 records)"});
+          for (size_t m = k; m < b; ++m) dropped[m] = 1;
+          break;
+        }
+        if (r.ttl != recs[a].ttl)
+          issues_.push_back({r.line,
+                             "TTL " + std::to_string(r.ttl) +
+                                 " differs from the RRset's first TTL; set to " +
+                                 std::to_string(recs[a].ttl),
+                             zonefile::Severity::warning});
+        if (tc.count == 0) tc.first_line = r.line;
+        if (tc.count == 1) tc.second_line = r.line;
+        tc.last_line = r.line;
+        ++tc.count;
+        rrset_bytes += 2 + r.rdata.size();
       }
       rrset_bytes += RRsetView::kHeader;
-      ++rrset_count;
-      types.push_back({recs[a].type, kept});
+      types.push_back(tc);
+      bounds.push_back(a);
       a = b;
     }
-    check_node(recs.front().owner, apex, types, recs.front().line, errors_);
+    bounds.push_back(recs.size());
+    if (types.size() > 65535) {
+      issues_.push_back({recs.front().line, owner_text(owner) + ": too many RRsets"});
+      i = j;
+      continue;
+    }
+    check_node(owner, apex, types, origin_, issues_);
 
-    NodeWriter w(recs.front().owner, rrset_bytes, rrset_count);
-    for (size_t x = 0; x < keep.size();) {
-      size_t y = x;
+    NodeWriter w(owner, rrset_bytes, static_cast<uint16_t>(types.size()));
+    for (size_t g = 0; g < types.size(); ++g) {
+      const size_t a = bounds[g], b = bounds[g + 1];
       uint32_t bytes = 0;
-      while (y < keep.size() && recs[keep[y]].type == recs[keep[x]].type) {
-        bytes += 2 + recs[keep[y]].rdata.size();
-        ++y;
+      for (size_t k = a; k < b; ++k)
+        if (!dropped[k]) bytes += static_cast<uint32_t>(2 + recs[k].rdata.size());
+      w.begin_rrset(recs[a].type, recs[a].ttl, static_cast<uint16_t>(types[g].count), bytes);
+      for (size_t k = a; k < b; ++k) {
+        if (dropped[k]) continue;
+        w.add_rdata(recs[k].rdata);
+        tags_.push_back(recs[k].line);
       }
-      const Staged& first = recs[keep[x]];
-      w.begin_rrset(first.type, first.ttl, static_cast<uint16_t>(y - x), bytes);
-      for (size_t k = x; k < y; ++k) w.add_rdata(recs[keep[k]].rdata);
-      x = y;
     }
     nodes.push_back(w.finish());
     i = j;
   }
-  if (!have_apex) errors_.push_back({0, origin_.to_text() + ": no SOA record at the zone apex"});
+  if (!have_apex) {
+    issues_.push_back({0, "zone " + zone_label(origin_) + ": has no SOA record"});
+    issues_.push_back({0, "zone " + zone_label(origin_) + ": has no NS records"});
+  }
 
   // The staging buffer is dead weight from here on: give it back before the
   // version's index is allocated so the peak and the final RSS stay low.
   std::vector<uint8_t>().swap(stage_);
-  std::vector<uint64_t>().swap(offsets_);
+  std::vector<Run>().swap(runs_);
+  staged_ = 0;
 
-  if (!errors_.empty()) {
-    std::string msg = errors_.front().message;
-    if (errors_.size() > 1) msg += " (and " + std::to_string(errors_.size() - 1) + " more)";
+  size_t errors = 0;
+  const BuildIssue* first_error = nullptr;
+  for (const auto& i : issues_)
+    if (i.severity == zonefile::Severity::error && errors++ == 0) first_error = &i;
+  if (errors) {
+    std::vector<uint32_t>().swap(tags_);
+    std::string msg = first_error->message;
+    if (errors > 1) msg += " (and " + std::to_string(errors - 1) + " more)";
     return fail(msg);
   }
   return std::shared_ptr<const ZoneVersion>(

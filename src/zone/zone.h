@@ -23,6 +23,7 @@
 #include "dns/rdata.h"
 #include "dns/rrtype.h"
 #include "zone/node.h"
+#include "zonefile/parser.h"
 
 namespace namae::zone {
 
@@ -129,48 +130,86 @@ class ZoneVersion {
   uint64_t mask_ = 0;
 };
 
-/// A problem found while building a zone; `line` is the caller's tag (the
-/// zone file line) of the record it concerns, 0 for zone-wide problems.
+/// A problem found while building or checking a zone; `line` is the caller's
+/// tag (the zone file line) of the record it concerns, 0 for zone-wide problems.
 struct BuildIssue {
   uint32_t line = 0;
   std::string message;
+  zonefile::Severity severity = zonefile::Severity::error;
 };
 
 /// Collects records and builds a validated ZoneVersion. Records are staged in
-/// one flat buffer (no per-record allocation), sorted once, and packed into
-/// nodes; nothing of the staging survives build().
+/// one flat buffer, consecutive records of one owner sharing a single key
+/// (no per-record allocation), sorted once by owner, and packed into nodes;
+/// nothing of the staging survives build().
 class ZoneBuilder {
  public:
   explicit ZoneBuilder(const dns::Name& origin, uint16_t rclass = dns::rrclass::IN);
 
   /// Stage one record. Rejects names outside the zone, another class, meta
   /// types (OPT, TSIG, AXFR, ANY...) and oversize rdata. `line` tags the
-  /// record in later errors.
+  /// record in later issues.
   Result<void> add(const dns::Name& owner, uint16_t type, uint32_t ttl,
                    std::span<const uint8_t> rdata, uint16_t rclass = dns::rrclass::IN,
-                   uint32_t line = 0);
+                   uint32_t line = 0) {
+    return add_wire(owner.wire(), type, ttl, rdata, rclass, line);
+  }
   Result<void> add(const ZoneRecord& r) { return add(r.owner, r.type, r.ttl, r.rdata); }
+  /// Same with the owner as an uncompressed wire name (must be well formed),
+  /// so a loader need not build a dns::Name per record.
+  Result<void> add_wire(std::span<const uint8_t> owner, uint16_t type, uint32_t ttl,
+                        std::span<const uint8_t> rdata, uint16_t rclass = dns::rrclass::IN,
+                        uint32_t line = 0);
 
-  /// Validate (exactly one SOA, at the apex; NS at the apex; CNAME alone at its
-  /// name; one CNAME / DNAME per name) and build. Duplicate RRs are dropped
-  /// (RFC 2181 5); an RRset whose TTLs differ takes the first TTL and gets a
-  /// warning (RFC 2181 5.2). On failure errors() lists every problem.
+  /// Validate the nodes (exactly one SOA, at the apex; NS at the apex; CNAME
+  /// alone at its name; one CNAME / DNAME per name) and build. Duplicate RRs
+  /// (equal in canonical form, RFC 4034 6.2) are dropped with a note (RFC
+  /// 2181 5); a record whose TTL differs from its RRset's first one takes that
+  /// TTL, with a warning (RFC 2181 5.2). RRSIGs form one RRset per covered
+  /// type (RFC 4034 3: their TTLs follow the covered RRset). On failure the
+  /// errors in issues() list every problem. Zone-wide checks that need
+  /// lookups are check_zone()'s (zone/check.h).
   Result<std::shared_ptr<const ZoneVersion>> build();
 
-  const std::vector<BuildIssue>& errors() const { return errors_; }
-  const std::vector<BuildIssue>& warnings() const { return warnings_; }
-  size_t staged() const { return offsets_.size(); }
+  /// Every note, warning and error of build(), in canonical node order.
+  const std::vector<BuildIssue>& issues() const { return issues_; }
+  std::vector<BuildIssue> errors() const { return filtered(zonefile::Severity::error); }
+  std::vector<BuildIssue> warnings() const { return filtered(zonefile::Severity::warning); }
+  std::vector<BuildIssue> notes() const { return filtered(zonefile::Severity::note); }
+  /// After a successful build(): the `line` tag of every record of the
+  /// version, in its iteration order (nodes canonical, then RRsets and rdatas
+  /// as stored), for check_zone's messages. One u32 a record.
+  const std::vector<uint32_t>& record_tags() const { return tags_; }
+  /// Records staged so far.
+  size_t staged() const { return staged_; }
+  /// Expected number of records and octets of input, to size the staging once.
+  void reserve(size_t records, size_t octets);
 
  private:
+  // One run of consecutive records with the same owner spelling.
+  struct Run {
+    uint64_t prefix;  // first 8 octets of the key, big-endian: most comparisons stop here
+    uint64_t offset;  // into stage_
+    uint32_t count;   // records in the run
+  };
+  std::vector<BuildIssue> filtered(zonefile::Severity s) const;
+
   dns::Name origin_;
   uint16_t rclass_;
+  size_t origin_labels_;
   std::vector<uint8_t> stage_;
-  std::vector<uint64_t> offsets_;
-  std::vector<BuildIssue> errors_;
-  std::vector<BuildIssue> warnings_;
+  std::vector<Run> runs_;
+  size_t staged_ = 0;
+  size_t last_owner_ = 0;  // offset of the current run's owner in stage_
+  std::vector<BuildIssue> issues_;
+  std::vector<uint32_t> tags_;
 };
 
 /// Types that may never be stored in a zone (meta and question-only types).
 bool is_meta_type(uint16_t type);
+
+/// What makes records one RRset: the type, and for RRSIG also the covered
+/// type (RFC 4034 3), as type << 16 | covered.
+uint32_t rrset_key(uint16_t type, std::span<const uint8_t> rdata);
 
 }  // namespace namae::zone

@@ -8,17 +8,22 @@
 
 namespace namae::zonefile {
 
-std::string format_record(const Record& r) {
-  std::string s = r.owner.to_text();
+std::string format_record(std::string_view owner, uint32_t ttl, uint16_t rclass, uint16_t type,
+                          std::span<const uint8_t> rdata) {
+  std::string s(owner);
   s += '\t';
-  s += std::to_string(r.ttl);
+  s += std::to_string(ttl);
   s += '\t';
-  s += dns::class_to_text(r.rclass);
+  s += dns::class_to_text(rclass);
   s += '\t';
-  s += dns::type_to_text(r.type);
+  s += dns::type_to_text(type);
   s += '\t';
-  s += dns::rdata::to_text(r.type, r.rdata);
+  s += dns::rdata::to_text(type, rdata);
   return s;
+}
+
+std::string format_record(const Record& r) {
+  return format_record(r.owner.to_text(), r.ttl, r.rclass, r.type, r.rdata);
 }
 
 int compare_rdata(uint16_t type, const dns::RdataBytes& a, const dns::RdataBytes& b) {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdio>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "zonefile/parser.h"
@@ -15,6 +17,11 @@ namespace namae::zonefile {
 /// and absolute names are those of `named-checkzone -D`; BIND pads with tabs
 /// to fixed columns, we use single tabs (compare after collapsing whitespace).
 std::string format_record(const Record& r);
+
+/// The same line from its parts, for dumps straight from a zone in memory
+/// (`owner` is the owner's presentation form).
+std::string format_record(std::string_view owner, uint32_t ttl, uint16_t rclass, uint16_t type,
+                          std::span<const uint8_t> rdata);
 
 /// Sort records into canonical order: owner by RFC 4034 6.1 name order, then
 /// type number, then canonical rdata (RFC 4034 6.2/6.3) octet by octet.

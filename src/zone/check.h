@@ -1,0 +1,31 @@
+// Zone-wide checks of a built version: the rules that need lookups across
+// names, which named-checkzone (and so `namae zone check` and namaed) apply
+// on top of the per-name rules ZoneBuilder enforces. Together they are the
+// one place zone validation lives (zone/zone.h has the per-name half).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "zone/zone.h"
+#include "zonefile/parser.h"
+
+namespace namae::zone {
+
+/// Check `z` and append what is wrong, in canonical name order:
+///  - an in-zone NS target without A/AAAA, or that is a CNAME (error: BIND
+///    refuses such a zone, RFC 1034 4.2.2 glue, RFC 2181 10.3);
+///  - the same for MX and SRV targets (warning, as BIND);
+///  - data at a delegation other than NS, DS and glue, and data below a
+///    delegation (other than address glue) or below a DNAME (warning: it is
+///    occluded and never served, RFC 6672 2.3).
+/// `record_tags` (ZoneBuilder::record_tags(), one per record in version
+/// order) give each issue its record's tag; empty means 0 for all.
+void check_zone(const ZoneVersion& z, std::span<const uint32_t> record_tags,
+                std::vector<BuildIssue>& issues);
+
+/// Same, as diagnostics without file or line (for versions not read from a file).
+void check_zone(const ZoneVersion& z, std::vector<zonefile::Diagnostic>& diags);
+
+}  // namespace namae::zone
