@@ -207,6 +207,9 @@ struct Parser::Frame {
   Lexer lexer;
   std::optional<Name> origin;
   std::optional<Name> last_owner;
+  // The token last_owner was parsed from (a view into `text`): zone files
+  // repeat an owner on consecutive lines, and reusing the Name skips a parse.
+  std::string_view last_owner_text;
 };
 
 struct Parser::Generate {
@@ -366,6 +369,9 @@ bool Parser::handle_record(Entry& e, Record& out) {
       return false;
     }
     out.owner = *f.last_owner;
+  } else if (f.last_owner && !f.last_owner_text.empty() && tok[0].text == f.last_owner_text) {
+    out.owner = *f.last_owner;
+    i = 1;
   } else {
     auto owner = owner_name(tok[0].text);
     if (!owner) {
@@ -374,6 +380,7 @@ bool Parser::handle_record(Entry& e, Record& out) {
     }
     out.owner = owner.value();
     f.last_owner = out.owner;
+    f.last_owner_text = tok[0].text;
     i = 1;
   }
 
@@ -479,6 +486,7 @@ void Parser::handle_directive(Entry& e) {
       return;
     }
     f.origin = n.value();
+    f.last_owner_text = {};  // relative owners now mean other names
     if (!first_origin_ && frames_.size() == 1) first_origin_ = f.origin;
     return;
   }

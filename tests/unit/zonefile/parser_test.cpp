@@ -88,6 +88,19 @@ TEST(Parser, OwnerInheritance) {
   EXPECT_EQ(r.records[3].owner, N("b.ex."));
 }
 
+TEST(Parser, RepeatedOwnerTextFollowsOriginChanges) {
+  // The parser reuses the previous owner when its text repeats; a new
+  // $ORIGIN (or an included file) must not leak the old name.
+  auto r = parse("$TTL 60\nx A 192.0.2.1\nx A 192.0.2.2\n$ORIGIN b.ex.\nx A 192.0.2.3\n"
+                 "x TXT t\n@ A 192.0.2.4\n$ORIGIN c.ex.\n@ A 192.0.2.5\n$INCLUDE i.db\nx TXT u\n",
+                 with_origin("ex."), {{"z/i.db", "x A 192.0.2.6\n"}});
+  EXPECT_EQ(r.errors, 0u) << ::testing::PrintToString(r.diags);
+  ASSERT_EQ(r.records.size(), 8u);
+  const char* want[] = {"x.ex.",   "x.ex.",   "x.b.ex.", "x.b.ex.",
+                        "b.ex.",   "c.ex.",   "x.c.ex.", "x.c.ex."};
+  for (size_t i = 0; i < 8; ++i) EXPECT_EQ(r.records[i].owner.to_text(), want[i]) << i;
+}
+
 TEST(Parser, BlankOwnerWithoutPreviousIsAnError) {
   auto r = parse("$TTL 60\n  A 192.0.2.1\n", with_origin("ex."));
   EXPECT_EQ(r.errors, 1u);
