@@ -80,14 +80,21 @@ Result<Name> Name::from_text(std::string_view text, const Name* origin) {
     label_start += 1 + label_len;
   }
   if (label_start >= kMaxWire) return fail("name longer than 255 octets: '" + std::string(text) + "'");
-  n.wire_[label_start] = 0;
-  n.len_ = static_cast<uint8_t>(label_start + 1);
-  n.index();
-  if (absolute) return n;
+  if (absolute) {
+    n.wire_[label_start] = 0;
+    n.len_ = static_cast<uint8_t>(label_start + 1);
+    n.index();
+    return n;
+  }
   if (!origin) return fail("relative name '" + std::string(text) + "' without an origin");
-  auto full = n.concat(*origin);
-  if (!full) return fail("name longer than 255 octets: '" + std::string(text) + "' + origin");
-  return full;
+  // Append the origin in place (zone files are mostly relative names: this
+  // saves a second Name and its copy per name).
+  if (label_start + origin->len_ > kMaxWire)
+    return fail("name longer than 255 octets: '" + std::string(text) + "' + origin");
+  std::memcpy(&n.wire_[label_start], origin->wire_.data(), origin->len_);
+  n.len_ = static_cast<uint8_t>(label_start + origin->len_);
+  n.index();
+  return n;
 }
 
 Result<Name> Name::from_wire_prefix(std::span<const uint8_t> data, size_t& used) {
