@@ -51,6 +51,15 @@ int target_offset(uint16_t type) {
   }
 }
 
+// Octets the TSIG of the reply to `tv` takes: owner, fixed RR fields, the
+// algorithm name, time/fudge/MAC size/original ID/error/other length, the
+// MAC (none in a BADKEY/BADSIG reply), and a BADTIME reply's server time.
+size_t tsig_reply_size(const dns::TsigVerification& tv) {
+  const dns::TsigRecord& r = *tv.record;
+  size_t mac = tv.key ? dns::tsig_digest_length(tv.key->algorithm) : 0;
+  return r.key_name.wire().size() + 10 + r.algorithm.wire().size() + 16 + mac + 6;
+}
+
 }  // namespace
 
 AuthEngine::AuthEngine(const zone::ZoneSetHolder& zones, AuthOptions options,
@@ -104,14 +113,40 @@ size_t AuthEngine::answer(const zone::ZoneSet& zones, std::span<const uint8_t> q
 
 size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t> query,
                             std::span<uint8_t> response, const net::Peer& peer) {
-  const bool tcp = peer.tcp;
   if (query.size() < dns::kHeaderSize || response.size() < dns::kHeaderSize) return 0;
   dns::Header qh = dns::Header::read(query.data());
   if (qh.qr) return 0;  // never answer a response (RFC 1035 7.1; reflection loops)
 
   dns::MessageView view;
   if (view.parse(query) != dns::WireError::ok) return header_only(qh, rcode::FORMERR, response);
+  if (view.has_tsig()) [[unlikely]]
+    return dispatch_signed(zones, view, qh, query, response, peer);
+  return respond(zones, view, qh, query, response, peer, nullptr);
+}
 
+size_t AuthEngine::dispatch_signed(const zone::ZoneSet& zones, const dns::MessageView& view,
+                                   const dns::Header& qh, std::span<const uint8_t> query,
+                                   std::span<uint8_t> response, const net::Peer& peer) {
+  // Requests routed to another handler keep their TSIG for it to verify.
+  if (qh.opcode != dns::opcode::QUERY) {
+    if (opcode_handlers_[qh.opcode & 0x0f])
+      return respond(zones, view, qh, query, response, peer, nullptr);
+  } else if (transfer_ && peer.tcp && qh.qdcount == 1 &&
+             (view.qtype() == rrtype::AXFR || view.qtype() == rrtype::IXFR)) {
+    return respond(zones, view, qh, query, response, peer, nullptr);
+  }
+  dns::TsigVerifyParams params;
+  params.now = dns::tsig_now();
+  dns::TsigVerification tv = dns::tsig_verify(view, opts_.tsig_keys, params);
+  if (tv.status == dns::TsigStatus::formerr) tv.record.reset();  // FORMERR goes out unsigned
+  return respond(zones, view, qh, query, response, peer, &tv);
+}
+
+size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& view,
+                           const dns::Header& qh, std::span<const uint8_t> query,
+                           std::span<uint8_t> response, const net::Peer& peer,
+                           const dns::TsigVerification* tv) {
+  const bool tcp = peer.tcp;
   const dns::Edns& qe = view.edns();
   size_t limit = response.size();
   if (!tcp) {
@@ -132,6 +167,8 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
   re.udp_size = opts_.max_udp_payload;
   re.do_bit = qe.do_bit;
   if (re.present) b.reserve(kOptSize);
+  // Room for the reply's TSIG, so that truncation leaves space for it.
+  if (tv && tv->record) b.reserve(tsig_reply_size(*tv));
 
   auto add_question = [&]() {
     if (qh.qdcount != 1) return;
@@ -144,8 +181,20 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
     dns::set_full_rcode(rc, h, re);
     if (question) add_question();
     if (re.present) b.add_opt(re);
-    return b.finish();
+    size_t len = b.finish();
+    if (tv && tv->record) [[unlikely]] {
+      auto signed_len = dns::tsig_sign_reply(response.first(b.limit()), len, *tv, dns::tsig_now());
+      // Cannot happen with the space reserved; the client would reject the
+      // reply unsigned, so SERVFAIL rather than an answer it cannot verify.
+      if (!signed_len) return header_only(qh, rcode::SERVFAIL, response);
+      len = *signed_len;
+    }
+    return len;
   };
+
+  // RFC 8945 5.2: a query whose TSIG fails gets only the error (NOTAUTH with
+  // BADKEY/BADSIG unsigned, BADTIME/BADTRUNC signed; FORMERR if malformed).
+  if (tv && !tv->ok()) return finish_with(tv->reply_rcode(), true);
 
   // RFC 6891 6.1.3: an unknown EDNS version gets BADVERS and our version (0).
   if (qe.present && qe.version > 0) return finish_with(rcode::BADVERS, true);

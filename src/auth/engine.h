@@ -24,6 +24,7 @@
 
 #include "dns/message.h"
 #include "dns/name.h"
+#include "dns/tsig.h"
 #include "net/handler.h"
 #include "net/metrics.h"
 #include "zone/zone_set.h"
@@ -40,6 +41,10 @@ struct AuthOptions {
   uint16_t max_udp_payload = 1232;
   /// CNAME/DNAME links followed within one answer (BIND follows 16).
   unsigned max_chain = 16;
+  /// TSIG keys ([[key]]) that signed queries are verified against (RFC 8945
+  /// 5.2); the reply to a verified query is signed with the same key. Empty:
+  /// every signed query gets BADKEY.
+  std::vector<dns::TsigKey> tsig_keys;
 };
 
 /// Handles a request the query engine does not (NOTIFY, UPDATE, zone
@@ -48,6 +53,8 @@ class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
   /// Same contract as net::QueryHandler::handle; `query` is already parsed.
+  /// Its TSIG, if any, is not verified: the handler does that (an UPDATE
+  /// needs the key for its policy, a transfer signs a stream of messages).
   virtual size_t handle(const dns::MessageView& query, std::span<uint8_t> response,
                         const net::Peer& peer, const zone::ZoneSet& zones) = 0;
 };
@@ -91,6 +98,15 @@ class AuthEngine : public net::QueryHandler {
   void refresh();
   size_t dispatch(const zone::ZoneSet& zones, std::span<const uint8_t> query,
                   std::span<uint8_t> response, const net::Peer& peer);
+  // Verifies a signed query (cold path, may allocate) and answers through respond().
+  size_t dispatch_signed(const zone::ZoneSet& zones, const dns::MessageView& view,
+                         const dns::Header& qh, std::span<const uint8_t> query,
+                         std::span<uint8_t> response, const net::Peer& peer);
+  // Answers a parsed query. `tv` is set for a signed query handled here: a
+  // failed verification is answered with its error, and the reply is signed.
+  size_t respond(const zone::ZoneSet& zones, const dns::MessageView& view, const dns::Header& qh,
+                 std::span<const uint8_t> query, std::span<uint8_t> response, const net::Peer& peer,
+                 const dns::TsigVerification* tv);
   End resolve(dns::MessageBuilder& b, const zone::ZoneSet& zones, const zone::ZoneVersion*& zone,
               const dns::Name& qname, uint16_t qtype, bool tcp, const zone::Node*& cut,
               uint16_t& rcode);

@@ -186,6 +186,7 @@ int namaed_main(int argc, char** argv) {
   auth::AuthOptions auth_opts;
   auth_opts.minimal_responses = cfg.server.minimal_responses;
   auth_opts.max_udp_payload = cfg.server.edns_udp_size;
+  if (auto keys = tsig_keys(cfg)) auth_opts.tsig_keys = std::move(*keys);  // checked above
   net::HandlerFactory factory = [&holder, auth_opts, update_handler](net::WorkerMetrics* m) {
     auto engine = std::make_unique<auth::AuthEngine>(holder, auth_opts, m);
     engine->set_opcode_handler(dns::opcode::UPDATE, update_handler);
