@@ -63,13 +63,21 @@ void check_zone(const ZoneVersion& z, std::span<const uint32_t> tags,
         const bool cname = tn && !tn->empty() && tn->find(rrtype::CNAME);
         const bool address = tn && !tn->empty() && (tn->find(rrtype::A) || tn->find(rrtype::AAAA));
         if (!cname && address) continue;
-        const auto severity =
-            t == rrtype::NS ? zonefile::Severity::error : zonefile::Severity::warning;
+        // Glue for a target at or below a cut is the delegation's business:
+        // named-checkzone reports it but loads the zone, as it does for
+        // delegations' own NS targets. Only the apex NS set is fatal.
+        auto target_name = dns::Name::from_wire(target);
+        const bool below_cut =
+            target_name.ok() && z.lookup(*target_name).kind == LookupResult::Kind::delegation;
+        const auto severity = t == rrtype::NS && node.has(node_flag::apex) && !below_cut
+                                  ? zonefile::Severity::error
+                                  : zonefile::Severity::warning;
         std::string what =
             name_text(node.owner()) + " " + dns::type_to_text(t) + " '" + name_text(target) + "'";
         targets.push_back({tag(at),
-                           what + (cname ? " is a CNAME (illegal, RFC 2181 10.3)"
-                                         : " has no address records (A or AAAA)"),
+                           what + (cname       ? " is a CNAME (illegal, RFC 2181 10.3)"
+                                   : below_cut ? " has no REQUIRED GLUE address records (A or AAAA)"
+                                               : " has no address records (A or AAAA)"),
                            severity});
       }
     }

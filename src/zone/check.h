@@ -14,9 +14,10 @@
 namespace namae::zone {
 
 /// Check `z` and append what is wrong, in canonical name order:
-///  - an in-zone NS target without A/AAAA, or that is a CNAME (error: BIND
-///    refuses such a zone, RFC 1034 4.2.2 glue, RFC 2181 10.3);
-///  - the same for MX and SRV targets (warning, as BIND);
+///  - an in-zone target of an apex NS record without A/AAAA, or that is a
+///    CNAME (error: named-checkzone refuses such a zone; RFC 2181 10.3);
+///  - the same for delegations' NS targets (missing glue, RFC 1034 4.2.1)
+///    and for MX and SRV targets (warnings: BIND reports them and loads);
 ///  - data at a delegation other than NS, DS and glue, and data below a
 ///    delegation (other than address glue) or below a DNAME (warning: it is
 ///    occluded and never served, RFC 6672 2.3).

@@ -218,3 +218,32 @@ def test_usage_errors():
     assert subprocess.run([str(NAMAE), "zone", "check"], capture_output=True).returncode == 2
     r = subprocess.run([str(NAMAE), "zone", "check", "/nonexistent/zone"], capture_output=True, text=True)
     assert r.returncode == 1 and "No such file" in r.stderr
+
+
+def test_origin_unknown_without_soa(tmp_path):
+    path = tmp_path / "nosoa.zone"
+    path.write_text("$TTL 60\nx.nosoa.test. A 192.0.2.1\n")
+    ours = run_namae(path, origin=False)
+    assert ours.returncode == 1
+    assert f"{path}: error: no SOA record found, so the origin is unknown (give --origin)" in ours.stderr
+    assert "not loaded due to errors (1 error)" in ours.stdout
+
+
+def test_zone_checks_name_file_and_line(tmp_path):
+    # The same checks namaed applies (zone::load_zone_file), fatal where
+    # named-checkzone's are: a delegation without its glue and an MX without
+    # an address are reported and the zone loads; an apex NS that is a CNAME
+    # is fatal.
+    path = tmp_path / "glue.test.zone"
+    body = "$TTL 60\n$ORIGIN glue.test.\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n"
+    path.write_text(body + "sub NS ns.sub\nmx MX 10 nomail\n")
+    ours = run_namae(path)
+    assert ours.returncode == 0, ours.stderr
+    assert f"{path}:6: warning: sub.glue.test. NS 'ns.sub.glue.test.' has no REQUIRED GLUE" in ours.stderr
+    assert f"{path}:7: warning: mx.glue.test. MX 'nomail.glue.test.' has no address records" in ours.stderr
+    assert run_bind(path, dump=False).returncode == 0
+    path.write_text(body + "@ NS alias\nalias CNAME ns\n")
+    ours = run_namae(path)
+    assert ours.returncode == 1
+    assert f"{path}:6: error: glue.test. NS 'alias.glue.test.' is a CNAME" in ours.stderr
+    assert run_bind(path, dump=False).returncode != 0
