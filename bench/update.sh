@@ -8,10 +8,10 @@
 # core 1. Then, for namaed, query throughput (dnsperf) idle and while a stream
 # of updates comes in.
 #
-# namaed answers an UPDATE on the worker thread that received it and blocks
-# that thread until the journal commit is durable; concurrent updates on other
-# workers join the same commit (group commit). So namaed is measured with
-# 1 UDP worker (as bench/auth.sh) and with 4 (NAMAED_WORKERS="1 4" by default);
+# namaed's worker hands an UPDATE to the zone's writer thread and goes back to
+# queries; the writer commits every update queued meanwhile in one journal
+# transaction and replies through deferred-reply channels. namaed is measured
+# with 1 UDP worker (as bench/auth.sh) and with 4 (NAMAED_WORKERS="1 4" by default);
 # named runs with -n 1 (its update processing is serial anyway).
 #
 # Usage: bench/update.sh BUILD_DIR [SECONDS] [CLIENTS] [STREAM_RATE]

@@ -1,14 +1,24 @@
 // The seam between transports and DNS roles: net/ moves datagrams and TCP
 // frames, a QueryHandler turns one query into one response. net/ knows nothing
 // else of DNS; roles (auth, resolver) know nothing of sockets.
+//
+// Most answers are written synchronously into the transport's buffer. A
+// handler whose answer must wait for something slow (a dynamic update waits
+// for its journal fsync) takes a ReplyChannel from the Peer, returns
+// kDeferred, and sends the answer later from any thread, so the worker that
+// received the request goes on serving queries meanwhile.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <sys/socket.h>
 
 namespace namae::net {
+
+class ReplyChannel;
+class ReplySink;
 
 /// Where a query came from and how.
 struct Peer {
@@ -18,7 +28,67 @@ struct Peer {
   /// Local address the query arrived on (for multi-homed replies), if known.
   sockaddr_storage local{};
   socklen_t local_len = 0;
+  /// The transport's route for deferred replies (nullptr: it has none, e.g. a
+  /// direct call from a test or tool) and the connection it belongs to (TCP:
+  /// connection generation and descriptor; UDP: unused).
+  ReplySink* sink = nullptr;
+  uint64_t conn = 0;
+
+  /// True if a handler may answer this query later through channel().
+  bool can_defer() const { return sink != nullptr; }
+  /// A channel that delivers a later answer to this peer (invalid, and
+  /// dropping everything, when !can_defer()).
+  ReplyChannel channel() const;
 };
+
+/// Transport side of deferred replies: one per UDP socket or TCP event loop,
+/// shared (by shared_ptr) with every channel it hands out, so a channel that
+/// outlives the server finds a closed sink and drops its reply.
+class ReplySink : public std::enable_shared_from_this<ReplySink> {
+ public:
+  virtual ~ReplySink() = default;
+  /// Send `response` (one complete DNS message, unframed) to `to`. Callable
+  /// from any thread. False if it was dropped (server stopping, connection
+  /// gone, socket error).
+  virtual bool send(const Peer& to, std::span<const uint8_t> response) = 0;
+};
+
+/// A deferred reply's destination: the peer (addresses, connection) plus the
+/// transport's sink. Copyable and movable; copies refer to the same peer. The
+/// handler that returned kDeferred must eventually send() exactly one answer
+/// through one copy (or drop them all, which answers nothing).
+class ReplyChannel {
+ public:
+  ReplyChannel() = default;
+  ReplyChannel(std::shared_ptr<ReplySink> sink, const Peer& peer) : sink_(std::move(sink)), peer_(peer) {
+    peer_.sink = nullptr;  // the copy must not hand out further channels
+  }
+
+  bool valid() const { return sink_ != nullptr; }
+  /// The peer this channel answers (addresses, transport).
+  const Peer& peer() const { return peer_; }
+  /// Send one complete DNS message (at most 65535 octets; for UDP the caller
+  /// has applied the requester's EDNS payload size, as in handle()).
+  /// Thread-safe; false if the reply was dropped.
+  bool send(std::span<const uint8_t> response) const {
+    if (!sink_ || response.empty() || response.size() > 65535) return false;
+    return sink_->send(peer_, response);
+  }
+
+ private:
+  std::shared_ptr<ReplySink> sink_;
+  Peer peer_;
+};
+
+inline ReplyChannel Peer::channel() const {
+  if (!sink) return {};
+  return ReplyChannel(sink->shared_from_this(), *this);
+}
+
+/// Returned by QueryHandler::handle (and by roles' request handlers) to say
+/// "I took the query; its answer comes later through peer.channel()". The
+/// transport then sends nothing now and does not count the query as dropped.
+inline constexpr size_t kDeferred = ~size_t{0};
 
 /// Answers queries. One instance per worker thread, so implementations need
 /// no locking for their own scratch state; handle() must not block.
@@ -35,7 +105,8 @@ class QueryHandler {
   /// Write the response to `query` into `response` (its size is the largest
   /// message the transport can carry: 65535 for TCP, the UDP buffer for UDP;
   /// the handler applies EDNS payload limits itself). Returns the response
-  /// length, or 0 to send nothing (e.g. the "query" was itself a response).
+  /// length, 0 to send nothing (e.g. the "query" was itself a response), or
+  /// kDeferred after taking peer.channel() to answer later.
   virtual size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response,
                         const Peer& peer) = 0;
 };

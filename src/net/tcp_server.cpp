@@ -12,6 +12,7 @@
 
 #include <cstring>
 #include <list>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -20,6 +21,7 @@ namespace {
 
 constexpr uint64_t kListenTag = 1ull << 62;
 constexpr uint64_t kStopTag = 1ull << 61;
+constexpr uint64_t kInboxTag = 1ull << 60;
 constexpr size_t kFrameMax = 2 + 65535;
 constexpr size_t kReadChunk = 16 * 1024;
 
@@ -46,6 +48,62 @@ Result<int> open_listener(const Endpoint& ep, int backlog) {
 
 }  // namespace
 
+// Deferred replies for one event loop: other threads post complete messages
+// into a mutex-protected inbox and wake the loop through an eventfd; the loop
+// appends each to its connection's write buffer (RFC 7766 6.2.1.1 allows
+// answers out of order). A reply names its connection by descriptor and
+// generation, so one for a connection that closed, even if the descriptor
+// was reused since, is dropped.
+class TcpServer::Inbox : public ReplySink {
+ public:
+  struct Item {
+    uint64_t conn;
+    std::vector<uint8_t> framed;
+  };
+  Inbox() : efd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  ~Inbox() override {
+    if (efd_ >= 0) ::close(efd_);
+  }
+  int fd() const { return efd_; }
+
+  bool send(const Peer& to, std::span<const uint8_t> response) override {
+    if (!to.tcp) return false;
+    std::vector<uint8_t> framed(2 + response.size());
+    framed[0] = static_cast<uint8_t>(response.size() >> 8);
+    framed[1] = static_cast<uint8_t>(response.size());
+    std::memcpy(framed.data() + 2, response.data(), response.size());
+    std::lock_guard lk(mu_);
+    if (closed_) return false;
+    items_.push_back({to.conn, std::move(framed)});
+    if (items_.size() == 1) {
+      uint64_t one = 1;
+      if (write(efd_, &one, sizeof one) < 0) { /* already readable */ }
+    }
+    return true;
+  }
+  /// Everything posted so far (loop thread).
+  std::vector<Item> take() {
+    uint64_t v;
+    if (read(efd_, &v, sizeof v) < 0) { /* nothing pending */ }
+    std::vector<Item> out;
+    std::lock_guard lk(mu_);
+    out.swap(items_);
+    return out;
+  }
+  /// The server is stopping: drop what is queued and all later replies.
+  void close() {
+    std::lock_guard lk(mu_);
+    closed_ = true;
+    items_.clear();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Item> items_;
+  bool closed_ = false;
+  const int efd_;
+};
+
 // One event loop: its listeners, its connections, its handler.
 struct TcpServer::Loop {
   struct Conn {
@@ -56,10 +114,13 @@ struct TcpServer::Loop {
     std::vector<uint8_t> out;  // unsent response bytes [out_off, out.size())
     size_t out_off = 0;
     uint64_t last_progress = 0;  // accept, a complete query, or bytes written
+    size_t deferred = 0;         // answers a handler still owes (kDeferred)
     bool eof = false;
     uint32_t events = 0;  // current epoll interest
     std::list<Conn*>::iterator lru;
     size_t pending_out() const { return out.size() - out_off; }
+    /// Half-closed and nothing left to send or to wait for.
+    bool finished() const { return eof && pending_out() == 0 && deferred == 0; }
   };
 
   unsigned index = 0;
@@ -67,6 +128,8 @@ struct TcpServer::Loop {
   std::vector<int> listeners;
   int epfd = -1;
   int stop_fd = -1;
+  std::shared_ptr<Inbox> inbox;
+  uint32_t generation = 0;  // of the newest connection
   size_t max_connections = 0;
   std::unique_ptr<QueryHandler> handler;
   WorkerMetrics* metrics = nullptr;
@@ -79,6 +142,7 @@ struct TcpServer::Loop {
 
   void run();
   void accept_all(int lfd);
+  void deliver();
   void on_event(Conn& c, uint32_t ev);
   void process_frames(Conn& c);
   bool pump(Conn& c);
@@ -137,10 +201,14 @@ Result<void> TcpServer::start() {
   for (auto& l : loops) {
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     l->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    l->inbox = std::make_shared<Inbox>();
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = kStopTag;
     epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->stop_fd, &ev);
+    ev.events = EPOLLIN;
+    ev.data.u64 = kInboxTag;
+    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->inbox->fd(), &ev);
     for (size_t k = 0; k < l->listeners.size(); ++k) {
       ev.events = EPOLLIN;
       ev.data.u64 = kListenTag | k;
@@ -161,6 +229,7 @@ void TcpServer::stop() {
   }
   for (auto& l : loops_) {
     if (l->thread.joinable()) l->thread.join();
+    l->inbox->close();  // channels still held elsewhere now drop their replies
     while (!l->conns.empty()) l->close_conn(*l->conns.begin()->second);
     for (int fd : l->listeners) close(fd);
     close(l->epfd);
@@ -193,6 +262,10 @@ void TcpServer::Loop::run() {
       }
       if (tag & kListenTag) {
         accept_all(listeners[tag & 0xffff]);
+        continue;
+      }
+      if (tag == kInboxTag) {
+        deliver();
         continue;
       }
       auto it = conns.find(static_cast<int>(tag));
@@ -254,6 +327,8 @@ void TcpServer::Loop::accept_all(int lfd) {
     std::memcpy(&c->peer.addr, &ss, len);
     c->peer.addr_len = len;
     c->peer.tcp = true;
+    c->peer.sink = inbox.get();
+    c->peer.conn = uint64_t{++generation} << 32 | static_cast<uint32_t>(fd);
     c->peer.local_len = sizeof c->peer.local;
     getsockname(fd, reinterpret_cast<sockaddr*>(&c->peer.local), &c->peer.local_len);
     c->last_progress = now_ns();
@@ -297,11 +372,28 @@ void TcpServer::Loop::on_event(Conn& c, uint32_t ev) {
     }
     if (!pump(c)) return;
   }
-  if (c.eof && c.pending_out() == 0) {
+  if (c.finished()) {
     close_conn(c);
     return;
   }
   update_interest(c);
+}
+
+void TcpServer::Loop::deliver() {
+  for (auto& item : inbox->take()) {
+    auto it = conns.find(static_cast<int>(static_cast<uint32_t>(item.conn)));
+    if (it == conns.end() || it->second->peer.conn != item.conn) continue;  // closed meanwhile
+    Conn& c = *it->second;
+    if (c.deferred) --c.deferred;
+    c.out.insert(c.out.end(), item.framed.begin(), item.framed.end());
+    // Write now; then read on if the watermark held queries back.
+    if (!pump(c)) continue;
+    if (c.finished()) {
+      close_conn(c);
+      continue;
+    }
+    update_interest(c);
+  }
 }
 
 void TcpServer::Loop::process_frames(Conn& c) {
@@ -321,6 +413,10 @@ void TcpServer::Loop::process_frames(Conn& c) {
     uint64_t t0 = now_ns();
     size_t rlen = handler->handle(query, {scratch.data() + 2, kFrameMax - 2}, c.peer);
     touch(c, now_ns());
+    if (rlen == kDeferred) {
+      ++c.deferred;  // answered later through the inbox
+      continue;
+    }
     if (rlen == 0 || rlen > 65535) {
       metrics->dropped();
       continue;

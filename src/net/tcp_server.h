@@ -51,6 +51,7 @@ class TcpServer {
 
  private:
   struct Loop;
+  class Inbox;
   TcpOptions options_;
   HandlerFactory factory_;
   MetricsRegistry& metrics_;

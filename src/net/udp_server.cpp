@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <shared_mutex>
 #include <string>
 
 namespace namae::net {
@@ -33,7 +34,81 @@ std::string errno_text(const char* what, const Endpoint& ep) {
   return std::string(what) + " " + ep.to_string() + ": " + std::strerror(errno);
 }
 
+// Fill `c` (kControlSize bytes) with the packet-info message that sources a
+// reply from `local`; returns the control length to use (0: none).
+size_t source_control(uint8_t* c_buf, const sockaddr_storage& local, socklen_t local_len) {
+  msghdr o{};
+  o.msg_control = c_buf;
+  o.msg_controllen = kControlSize;
+  std::memset(c_buf, 0, kControlSize);
+  cmsghdr* c = CMSG_FIRSTHDR(&o);
+  if (local.ss_family == AF_INET && local_len >= sizeof(sockaddr_in)) {
+    in_pktinfo pi{};
+    pi.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(&local)->sin_addr;
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    return CMSG_SPACE(sizeof pi);
+  }
+  if (local.ss_family == AF_INET6 && local_len >= sizeof(sockaddr_in6)) {
+    in6_pktinfo pi{};
+    pi.ipi6_addr = reinterpret_cast<const sockaddr_in6*>(&local)->sin6_addr;
+    pi.ipi6_ifindex = reinterpret_cast<const sockaddr_in6*>(&local)->sin6_scope_id;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    return CMSG_SPACE(sizeof pi);
+  }
+  return 0;
+}
+
 }  // namespace
+
+// Deferred replies on one socket. It owns the descriptor, so a late reply can
+// never go out on a closed (or reused) descriptor: close() and send() are
+// ordered by the lock. UDP sendmsg on one socket from several threads is safe.
+class UdpServer::Sink : public ReplySink {
+ public:
+  Sink(int fd, bool wildcard) : fd_(fd), wildcard_(wildcard) {}
+  ~Sink() override { close_fd(); }
+  int fd() const { return fd_; }
+  void close_fd() {
+    std::unique_lock lk(mu_);
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  bool send(const Peer& to, std::span<const uint8_t> response) override {
+    std::shared_lock lk(mu_);
+    if (fd_ < 0 || to.tcp || to.addr_len == 0) return false;
+    iovec iov{const_cast<uint8_t*>(response.data()), response.size()};
+    alignas(cmsghdr) uint8_t ctl[kControlSize];
+    msghdr m{};
+    m.msg_name = const_cast<sockaddr_storage*>(&to.addr);
+    m.msg_namelen = to.addr_len;
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    if (wildcard_ && to.local_len) {
+      m.msg_controllen = source_control(ctl, to.local, to.local_len);
+      if (m.msg_controllen) m.msg_control = ctl;
+    }
+    for (int tries = 0; tries < 20; ++tries) {
+      if (sendmsg(fd_, &m, MSG_DONTWAIT) >= 0) return true;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+      // Send buffer full: wait briefly for room, as the workers do.
+      pollfd p{fd_, POLLOUT, 0};
+      if (poll(&p, 1, 100) <= 0) return false;
+    }
+    return false;
+  }
+
+ private:
+  std::shared_mutex mu_;
+  int fd_;
+  const bool wildcard_;
+};
 
 bool is_wildcard(const Endpoint& ep) {
   if (ep.family() == AF_INET)
@@ -75,6 +150,7 @@ struct UdpServer::Worker {
   unsigned index = 0;
   std::vector<int> fds;
   std::vector<bool> wildcard;
+  std::vector<std::shared_ptr<Sink>> sinks;  // own fds; one per socket
   std::unique_ptr<QueryHandler> handler;
   WorkerMetrics* metrics = nullptr;
   std::thread thread;
@@ -115,7 +191,7 @@ Result<void> UdpServer::start() {
   std::vector<std::unique_ptr<Worker>> workers;
   auto close_all = [&] {
     for (auto& w : workers)
-      for (int fd : w->fds) close(fd);
+      for (auto& sink : w->sinks) sink->close_fd();
   };
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
@@ -123,7 +199,7 @@ Result<void> UdpServer::start() {
     for (size_t a = 0; a < bound_.size(); ++a) {
       auto fd = open_udp_socket(bound_[a], options_.receive_buffer, options_.send_buffer);
       if (!fd) {
-        for (int f : w->fds) close(f);
+        for (auto& sink : w->sinks) sink->close_fd();
         close_all();
         return fd.error();
       }
@@ -134,6 +210,7 @@ Result<void> UdpServer::start() {
       }
       w->fds.push_back(*fd);
       w->wildcard.push_back(is_wildcard(bound_[a]));
+      w->sinks.push_back(std::make_shared<Sink>(*fd, w->wildcard.back()));
     }
     workers.push_back(std::move(w));
   }
@@ -154,7 +231,9 @@ void UdpServer::stop() {
   if (write(stop_fd_, &one, sizeof one) < 0) { /* eventfd write cannot fail short of EAGAIN at 2^64 */ }
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
-    for (int fd : w->fds) close(fd);
+    // Through the sinks: a deferred reply in flight on another thread either
+    // goes out before the close or finds the socket closed.
+    for (auto& sink : w->sinks) sink->close_fd();
   }
   workers_.clear();
   close(stop_fd_);
@@ -207,6 +286,7 @@ void UdpServer::run(Worker& w) {
           std::memcpy(&peer.addr, &w.peers[i], h.msg_namelen);
           peer.addr_len = h.msg_namelen;
           peer.tcp = false;
+          peer.sink = w.sinks[s].get();
           // Where the datagram arrived: needed to answer from the same address.
           const void* pktinfo = nullptr;
           int level = 0;
@@ -234,6 +314,7 @@ void UdpServer::run(Worker& w) {
           if (h.msg_flags & MSG_TRUNC) query = query.first(0);  // larger than any DNS message
           uint64_t t0 = now_ns();
           size_t len = query.empty() ? 0 : w.handler->handle(query, {w.out(nout), kDatagramMax}, peer);
+          if (len == kDeferred) continue;  // answered later through peer.channel()
           if (len == 0 || len > kDatagramMax) {
             w.metrics->dropped();
             continue;

@@ -44,6 +44,7 @@ class UdpServer {
 
  private:
   struct Worker;
+  class Sink;
   void run(Worker& w);
 
   UdpOptions options_;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -22,13 +23,6 @@ namespace {
 
 constexpr uint16_t kKeyType = 25;  // KEY: RFC 9664 KEY-LEASE applies to it
 
-// A commit's outcome, shared by the thread that queued it and whoever waits
-// for it to be durable.
-struct Slot {
-  bool done = false;
-  bool ok = false;
-};
-
 std::string net_peer_text(const net::Peer& p) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (p.addr.ss_family == AF_INET)
@@ -47,9 +41,43 @@ bool same_record(const zone::ZoneRecord& a, const zone::ZoneRecord& b) {
 
 }  // namespace
 
+// A commit's outcome, shared by the thread that queued it and whoever waits
+// for it to be durable (guarded by the zone's mutex).
+struct UpdateService::Slot {
+  bool done = false;
+  bool ok = false;
+};
+
+// One update evaluated and queued, its reply not yet decided.
+struct UpdateService::Staged {
+  UpdateResult res;
+  std::shared_ptr<Slot> slot;  // the commit this reply waits for (null: none)
+  bool own = false;            // `slot` is this update's own change
+  uint32_t serial_to = 0;      // the serial its change makes
+};
+
+// A request checked by handle() and queued to its zone's writer.
+struct UpdateService::Deferred {
+  std::vector<uint8_t> wire;  // the request, to build the reply from
+  net::ReplyChannel channel;
+  dns::TsigVerification tv;
+  UpdateMessage msg;
+  Permission perm;
+  std::optional<dns::UpdateLease> want;
+  std::string granted_to, who, peer_text;
+};
+
 struct UpdateService::Zone {
   ZoneUpdateConfig cfg;
+  uint16_t rclass = dns::rrclass::IN;  // of the zone; fixed at add_zone
   std::unique_ptr<Journal> journal;
+
+  // Deferred requests for the writer thread (started on the first one).
+  std::mutex wq_mu;
+  std::condition_variable wq_cv;
+  std::vector<Deferred> wq;
+  bool wq_stop = false;
+  std::thread writer;
 
   mutable std::mutex mu;  // everything below
   std::condition_variable cv;
@@ -91,7 +119,18 @@ UpdateService::UpdateService(std::vector<dns::TsigKey> keys, Publisher publish, 
   if (!clock_) clock_ = [] { return static_cast<int64_t>(::time(nullptr)); };
 }
 
-UpdateService::~UpdateService() { stop(); }
+UpdateService::~UpdateService() {
+  stop();
+  // Writers answer what they already hold, then exit; later requests get no answer.
+  for (auto& z : zones_) {
+    {
+      std::lock_guard lk(z->wq_mu);
+      z->wq_stop = true;
+    }
+    z->wq_cv.notify_all();
+    if (z->writer.joinable()) z->writer.join();
+  }
+}
 
 void UpdateService::log(int level, const std::string& msg) const {
   if (log_) log_(level, msg);
@@ -148,6 +187,7 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
     z->leases.assign(*leases);
   }
   z->head = z->committed = version;
+  z->rclass = version->rclass();
   z->written_serial = loaded->serial();
   z->written_at = clock_();
   if (publish_) publish_(version);
@@ -176,79 +216,33 @@ UpdateResult UpdateService::apply_locked(Zone& z, std::unique_lock<std::mutex>& 
                                          std::optional<dns::UpdateLease> lease,
                                          const std::string& granted_to,
                                          const std::vector<Lease>* expired) {
+  Staged st = stage_locked(z, msg, perm, lease, granted_to, expired);
+  if (st.slot) wait_durable(z, lk, st.slot);
+  return finish_locked(z, st);
+}
+
+UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& msg,
+                                                  const Permission& perm,
+                                                  std::optional<dns::UpdateLease> lease,
+                                                  const std::string& granted_to,
+                                                  const std::vector<Lease>* expired) {
   maint_->received.fetch_add(1, std::memory_order_relaxed);
-  UpdateResult res;
+  Staged st;
+  UpdateResult& res = st.res;
   const int64_t now = clock_();
   auto base = z.head;
   Evaluation ev = evaluate(*base, msg, perm, z.cfg.engine);
   res.rcode = ev.rcode;
   res.reason = ev.reason;
-
-  // Waits until `slot` is durable (leader-follower group commit).
-  auto wait_durable = [&](const std::shared_ptr<Slot>& slot) -> bool {
-    while (!slot->done) {
-      if (z.committing) {
-        z.cv.wait(lk);
-        continue;
-      }
-      // Lead: commit everything queued so far in one transaction.
-      z.committing = true;
-      std::vector<Zone::Pending> batch;
-      batch.swap(z.queue);
-      lk.unlock();
-      Result<void> r;
-      if (z.journal) {
-        std::lock_guard jl(z.journal_mu);
-        if (batch.size() == 1) {
-          r = z.journal->commit(batch.front().entry, batch.front().leases);
-        } else {
-          std::vector<JournalEntry> entries;
-          std::vector<LeaseChanges> leases;
-          entries.reserve(batch.size());
-          leases.reserve(batch.size());
-          for (auto& p : batch) {
-            entries.push_back(std::move(p.entry));
-            leases.push_back(std::move(p.leases));
-          }
-          r = z.journal->commit_batch(entries, leases);
-        }
-        maint_->commits.fetch_add(1, std::memory_order_relaxed);
-      }
-      lk.lock();
-      if (r.ok()) {
-        z.committed = batch.back().version;
-        if (publish_) publish_(z.committed);
-        for (auto& p : batch) p.slot->done = p.slot->ok = true;
-      } else {
-        log(3, fmt::format("zone {}: journal commit failed, {} update(s) not applied: {}",
-                           z.cfg.origin.to_text(), batch.size() + z.queue.size(), r.message()));
-        for (auto& p : batch) p.slot->done = true;
-        for (auto& p : z.queue) p.slot->done = true;  // evaluated on top of the lost ones
-        z.queue.clear();
-        z.head = z.committed;
-        if (z.journal) {
-          std::lock_guard jl(z.journal_mu);
-          if (auto l = z.journal->leases(); l.ok()) z.leases.assign(*l);
-        }
-      }
-      z.committing = false;
-      z.cv.notify_all();
-    }
-    return slot->ok;
-  };
   // A reply decided against versions not yet durable must wait for them too.
-  auto settle = [&]() {
-    if (z.last && !z.last->done && !wait_durable(z.last)) {
-      res.rcode = rc::SERVFAIL;
-      res.reason = "an earlier update this one depended on could not be committed";
-    }
-    res.serial = z.committed->serial();
+  auto depend = [&] {
+    if (z.last && !z.last->done) st.slot = z.last;
   };
 
   if (ev.rcode != rc::NOERROR) {
     maint_->refused.fetch_add(1, std::memory_order_relaxed);
-    settle();
-    return res;
+    depend();
+    return st;
   }
 
   // Leases (RFC 9664): granted per request, recorded per added RR.
@@ -284,8 +278,8 @@ UpdateResult UpdateService::apply_locked(Zone& z, std::unique_lock<std::mutex>& 
   }
 
   if (!ev.changed() && lc.upserted.empty() && lc.removed.empty()) {
-    settle();  // nothing to do: every RR was a no-op (RFC 2136 3.4.2: still NOERROR)
-    return res;
+    depend();  // nothing to do: every RR was a no-op (RFC 2136 3.4.2: still NOERROR)
+    return st;
   }
 
   zone::ZoneDiff diff = std::move(ev.diff);
@@ -296,8 +290,8 @@ UpdateResult UpdateService::apply_locked(Zone& z, std::unique_lock<std::mutex>& 
     res.rcode = rc::SERVFAIL;
     res.reason = next.message();
     maint_->failed.fetch_add(1, std::memory_order_relaxed);
-    settle();
-    return res;
+    depend();
+    return st;
   }
   Zone::Pending p;
   p.entry.serial_from = base->serial();
@@ -307,42 +301,114 @@ UpdateResult UpdateService::apply_locked(Zone& z, std::unique_lock<std::mutex>& 
   p.leases = lc;
   p.version = *next;
   p.slot = std::make_shared<Slot>();
-  auto slot = p.slot;
+  st.slot = p.slot;
+  st.own = true;
+  st.serial_to = (*next)->serial();
   z.head = *next;
   z.leases.apply(lc);
-  z.last = slot;
+  z.last = st.slot;
   z.queue.push_back(std::move(p));
   if (!z.journal) {
     // In memory only: durable as soon as it is published.
     z.queue.clear();
     z.committed = z.head;
     if (publish_) publish_(z.committed);
-    slot->done = slot->ok = true;
+    st.slot->done = st.slot->ok = true;
   }
-  if (!wait_durable(slot)) {
-    res.rcode = rc::SERVFAIL;
-    res.reason = "journal commit failed";
-    res.lease.reset();
-    res.key_lease.reset();
-    maint_->failed.fetch_add(1, std::memory_order_relaxed);
-    res.serial = z.committed->serial();
+  return st;
+}
+
+bool UpdateService::wait_durable(Zone& z, std::unique_lock<std::mutex>& lk,
+                                 const std::shared_ptr<Slot>& slot) {
+  while (!slot->done) {
+    if (z.committing) {
+      z.cv.wait(lk);
+      continue;
+    }
+    // Lead: commit everything queued so far in one transaction.
+    z.committing = true;
+    std::vector<Zone::Pending> batch;
+    batch.swap(z.queue);
+    lk.unlock();
+    Result<void> r;
+    if (z.journal) {
+      std::lock_guard jl(z.journal_mu);
+      if (batch.size() == 1) {
+        r = z.journal->commit(batch.front().entry, batch.front().leases);
+      } else {
+        std::vector<JournalEntry> entries;
+        std::vector<LeaseChanges> leases;
+        entries.reserve(batch.size());
+        leases.reserve(batch.size());
+        for (auto& p : batch) {
+          entries.push_back(std::move(p.entry));
+          leases.push_back(std::move(p.leases));
+        }
+        r = z.journal->commit_batch(entries, leases);
+      }
+      maint_->commits.fetch_add(1, std::memory_order_relaxed);
+    }
+    lk.lock();
+    if (r.ok()) {
+      z.committed = batch.back().version;
+      if (publish_) publish_(z.committed);
+      for (auto& p : batch) p.slot->done = p.slot->ok = true;
+    } else {
+      log(3, fmt::format("zone {}: journal commit failed, {} update(s) not applied: {}",
+                         z.cfg.origin.to_text(), batch.size() + z.queue.size(), r.message()));
+      for (auto& p : batch) p.slot->done = true;
+      for (auto& p : z.queue) p.slot->done = true;  // evaluated on top of the lost ones
+      z.queue.clear();
+      z.head = z.committed;
+      if (z.journal) {
+        std::lock_guard jl(z.journal_mu);
+        if (auto l = z.journal->leases(); l.ok()) z.leases.assign(*l);
+      }
+    }
+    z.committing = false;
+    z.cv.notify_all();
+  }
+  return slot->ok;
+}
+
+UpdateResult UpdateService::finish_locked(Zone& z, Staged& st) {
+  UpdateResult res = std::move(st.res);
+  if (st.own) {
+    if (!st.slot->ok) {
+      res.rcode = rc::SERVFAIL;
+      res.reason = "journal commit failed";
+      res.lease.reset();
+      res.key_lease.reset();
+      maint_->failed.fetch_add(1, std::memory_order_relaxed);
+      res.serial = z.committed->serial();
+      return res;
+    }
+    maint_->applied.fetch_add(1, std::memory_order_relaxed);
+    res.changed = true;
+    res.serial = st.serial_to;
     return res;
   }
-  maint_->applied.fetch_add(1, std::memory_order_relaxed);
-  res.changed = true;
-  res.serial = (*next)->serial();
+  if (st.slot && !st.slot->ok) {
+    res.rcode = rc::SERVFAIL;
+    res.reason = "an earlier update this one depended on could not be committed";
+  }
+  res.serial = z.committed->serial();
   return res;
 }
 
 // ---------------------------------------------------------------- DNS UPDATE
 
-size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> response,
-                             const net::Peer& peer, const zone::ZoneSet& zones) {
-  const int64_t now = clock_();
+namespace {
+
+// The reply to UPDATE `q` with `code` (and EDNS `options`), TSIG-signed when
+// `tv` holds the request's TSIG (RFC 8945 5.3). Returns its length.
+size_t build_reply(const dns::MessageView& q, std::span<uint8_t> response, bool tcp,
+                   const dns::TsigVerification& tv, uint16_t code,
+                   const std::vector<uint8_t>& options, int64_t now) {
   const dns::Header& qh = q.header();
   const dns::Edns& qe = q.edns();
   size_t limit = response.size();
-  if (!peer.tcp) {
+  if (!tcp) {
     size_t udp = qe.present ? std::max<size_t>(512, std::min<size_t>(qe.udp_size, 1232)) : 512;
     limit = std::min(limit, udp);
   }
@@ -355,37 +421,69 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
   dns::Edns re;
   re.present = qe.present;
   re.udp_size = 1232;
-  std::vector<uint8_t> options;
   constexpr size_t kOptReserve = 11 + 12;  // OPT + an UPDATE-LEASE option
   if (re.present) b.reserve(kOptReserve);
+  // The reply's TSIG: names as in the request, a full-length MAC, other data.
+  if (q.has_tsig()) b.reserve(q.data().size() - q.tsig_offset() + 64 + 8);
+
+  dns::set_full_rcode(code, h, re);
+  if (qh.qdcount == 1) {
+    auto raw = q.data().subspan(q.question_offset(), q.question_end() - 4 - q.question_offset());
+    if (!b.add_question_raw(raw, q.qtype(), q.qclass()))
+      (void)b.add_question(q.qname(), q.qtype(), q.qclass());
+  }
+  if (re.present) {
+    re.options = options;
+    b.add_opt(re);
+  }
+  size_t len = b.finish();
+  if (tv.record) {
+    auto signed_len = dns::tsig_sign_reply(out, len, tv, static_cast<uint64_t>(now));
+    if (signed_len) len = *signed_len;
+  }
+  return len;
+}
+
+// The UPDATE-LEASE option granted by `res`, if the request spoke EDNS.
+std::vector<uint8_t> lease_option(const UpdateResult& res, bool edns) {
+  std::vector<uint8_t> options;
+  if (res.rcode == rc::NOERROR && res.lease && edns) {
+    dns::UpdateLease granted{*res.lease, res.key_lease};
+    dns::append_edns_option(options, dns::edns_option::UPDATE_LEASE,
+                            dns::encode_update_lease(granted));
+  }
+  return options;
+}
+
+}  // namespace
+
+void UpdateService::log_result(const std::string& peer, const std::string& who,
+                               const dns::Name& zone, const UpdateResult& res) const {
+  if (res.rcode == rc::NOERROR)
+    log(res.changed ? 1 : 0,
+        fmt::format("update from {} ({}) for {}: {}{}", peer, who, zone.to_text(),
+                    res.changed ? "applied, serial " + std::to_string(res.serial)
+                                : std::string("no change"),
+                    res.lease ? ", lease " + std::to_string(*res.lease) : ""));
+  else
+    log(1, fmt::format("update from {} ({}) for {}: {}: {}", peer, who, zone.to_text(),
+                       dns::rcode_to_text(res.rcode), res.reason));
+}
+
+size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> response,
+                             const net::Peer& peer, const zone::ZoneSet& zones) {
+  const int64_t now = clock_();
+  const dns::Edns& qe = q.edns();
 
   dns::TsigVerification tv;
   if (q.has_tsig()) {
-    // The reply's TSIG: names as in the request, a full-length MAC, other data.
-    b.reserve(q.data().size() - q.tsig_offset() + 64 + 8);
     dns::TsigVerifyParams params;
     params.now = static_cast<uint64_t>(now);
     tv = dns::tsig_verify(q, keys_, params);
     if (tv.status == dns::TsigStatus::formerr) tv.record.reset();  // answered unsigned
   }
-
-  auto reply = [&](uint16_t code) -> size_t {
-    dns::set_full_rcode(code, h, re);
-    if (qh.qdcount == 1) {
-      auto raw = q.data().subspan(q.question_offset(), q.question_end() - 4 - q.question_offset());
-      if (!b.add_question_raw(raw, q.qtype(), q.qclass()))
-        (void)b.add_question(q.qname(), q.qtype(), q.qclass());
-    }
-    if (re.present) {
-      re.options = options;
-      b.add_opt(re);
-    }
-    size_t len = b.finish();
-    if (tv.record) {
-      auto signed_len = dns::tsig_sign_reply(out, len, tv, static_cast<uint64_t>(now));
-      if (signed_len) len = *signed_len;
-    }
-    return len;
+  auto reply = [&](uint16_t code, const std::vector<uint8_t>& options = {}) -> size_t {
+    return build_reply(q, response, peer.tcp, tv, code, options, now);
   };
 
   if (q.has_tsig() && !tv.ok()) {
@@ -411,7 +509,8 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
     return reply(code);
   }
   Zone* z = find(msg.zone);
-  if (!z || msg.zclass != z->committed->rclass()) {
+  // The zone's class never changes, so reading it needs no lock.
+  if (!z || msg.zclass != z->rclass) {
     // RFC 2136 3.1.2: not a zone we are authoritative for is NOTAUTH; a zone
     // we serve but that is not dynamic refuses updates (as BIND).
     bool served = zones.get(msg.zone) != nullptr && msg.zclass == dns::rrclass::IN;
@@ -434,29 +533,80 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
     maint_->refused.fetch_add(1, std::memory_order_relaxed);
     return reply(rc::REFUSED);
   }
+  std::string granted_to = tv.ok() ? tv.key->name.to_text() : net_peer_text(peer);
+
+  if (peer.can_defer()) {
+    // Hand it to the zone's writer; this transport worker goes back to queries.
+    Deferred d;
+    d.wire.assign(q.data().begin(), q.data().end());
+    d.channel = peer.channel();
+    d.tv = std::move(tv);
+    d.msg = std::move(msg);
+    d.perm = std::move(perm);
+    d.want = want;
+    d.granted_to = std::move(granted_to);
+    d.who = std::move(who);
+    d.peer_text = net_peer_text(peer);
+    std::lock_guard lk(z->wq_mu);
+    if (!z->wq_stop) {
+      if (!z->writer.joinable()) z->writer = std::thread([this, z] { writer(*z); });
+      z->wq.push_back(std::move(d));
+      if (z->wq.size() == 1) z->wq_cv.notify_one();
+      return net::kDeferred;
+    }
+    // Shutting down: no writer any more; the caller gets no answer and retries.
+    return 0;
+  }
 
   UpdateResult res;
   {
     std::unique_lock lk(z->mu);
-    res = apply_locked(*z, lk, msg, perm, want,
-                       tv.ok() ? tv.key->name.to_text() : net_peer_text(peer), nullptr);
+    res = apply_locked(*z, lk, msg, perm, want, granted_to, nullptr);
   }
-  if (res.rcode == rc::NOERROR)
-    log(res.changed ? 1 : 0,
-        fmt::format("update from {} ({}) for {}: {}{}", net_peer_text(peer), who,
-                    msg.zone.to_text(),
-                    res.changed ? "applied, serial " + std::to_string(res.serial)
-                                : std::string("no change"),
-                    res.lease ? ", lease " + std::to_string(*res.lease) : ""));
-  else
-    log(1, fmt::format("update from {} ({}) for {}: {}: {}", net_peer_text(peer), who,
-                       msg.zone.to_text(), dns::rcode_to_text(res.rcode), res.reason));
-  if (res.rcode == rc::NOERROR && res.lease && re.present) {
-    dns::UpdateLease granted{*res.lease, res.key_lease};
-    dns::append_edns_option(options, dns::edns_option::UPDATE_LEASE,
-                            dns::encode_update_lease(granted));
+  log_result(net_peer_text(peer), who, msg.zone, res);
+  return reply(res.rcode, lease_option(res, qe.present));
+}
+
+void UpdateService::writer(Zone& z) {
+  std::string name = "namae-upd-" + z.cfg.origin.to_text();
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  std::unique_lock lk(z.wq_mu);
+  for (;;) {
+    z.wq_cv.wait(lk, [&] { return !z.wq.empty() || z.wq_stop; });
+    if (z.wq.empty()) return;  // stopping, and everything taken was answered
+    std::vector<Deferred> batch;
+    batch.swap(z.wq);
+    lk.unlock();
+    process_batch(z, batch);
+    lk.lock();
   }
-  return reply(res.rcode);
+}
+
+void UpdateService::process_batch(Zone& z, std::vector<Deferred>& batch) {
+  std::vector<UpdateResult> results;
+  results.reserve(batch.size());
+  {
+    std::unique_lock lk(z.mu);
+    std::vector<Staged> staged;
+    staged.reserve(batch.size());
+    for (auto& d : batch)
+      staged.push_back(stage_locked(z, d.msg, d.perm, d.want, d.granted_to, nullptr));
+    // Commit the batch (one transaction; whoever leads takes the whole queue).
+    for (auto& st : staged)
+      if (st.slot) wait_durable(z, lk, st.slot);
+    for (auto& st : staged) results.push_back(finish_locked(z, st));
+  }
+  const int64_t now = clock_();
+  std::vector<uint8_t> buf(65535);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Deferred& d = batch[i];
+    log_result(d.peer_text, d.who, d.msg.zone, results[i]);
+    dns::MessageView q;
+    if (q.parse(d.wire) != dns::WireError::ok) continue;  // parsed before it was queued
+    size_t len = build_reply(q, buf, d.channel.peer().tcp, d.tv, results[i].rcode,
+                             lease_option(results[i], q.edns().present), now);
+    d.channel.send({buf.data(), len});
+  }
 }
 
 // ---------------------------------------------------------------- leases

@@ -5,14 +5,21 @@
 // and only then replies. It also removes RRs whose leases ran out and writes
 // dynamic zones back to their files.
 //
-// Concurrency: one writer per zone. A zone's mutex serialises evaluation
-// against the newest (possibly not yet durable) version, while the journal
-// commit runs outside it: whichever waiting thread finds no commit in
-// progress becomes the leader and commits everything queued so far in one
-// transaction (group commit: one fsync for many updates), then publishes and
-// wakes the others. Readers never see a version before it is durable. If a
-// commit fails, every update evaluated on top of it is answered SERVFAIL and
-// the zone goes back to the last durable version.
+// Concurrency: one writer per zone. A request that arrives through a
+// transport able to answer later (net::Peer::can_defer) is checked without
+// any zone lock (parse, TSIG, zone, permission), queued to the zone's writer
+// thread, and the transport worker goes back to serving queries at once
+// (net::kDeferred). The writer drains its queue in batches: it evaluates each
+// update in order against the newest version, commits the whole batch in one
+// journal transaction (one fsync), publishes, and only then sends each reply
+// through its net::ReplyChannel. Direct callers (apply, lease expiry, tests
+// calling handle() without a channel) use the same queue of evaluated
+// changes synchronously: a zone's mutex serialises evaluation, the commit
+// runs outside it, and whichever waiting thread finds no commit in progress
+// commits everything queued so far (group commit). Readers never see a
+// version before it is durable. If a commit fails, every update evaluated on
+// top of it is answered SERVFAIL and the zone goes back to the last durable
+// version.
 #pragma once
 
 #include <cstdint>
@@ -91,8 +98,9 @@ class UpdateService : public auth::RequestHandler {
   /// The newest durable version of a dynamic zone (nullptr if not dynamic).
   std::shared_ptr<const zone::ZoneVersion> current(const dns::Name& origin) const;
 
-  /// auth::RequestHandler: answer one UPDATE message (thread-safe; blocks
-  /// until the change is durable).
+  /// auth::RequestHandler: answer one UPDATE message (thread-safe). With a
+  /// deferrable peer it returns net::kDeferred and the zone's writer replies
+  /// once the change is durable; otherwise it blocks until then.
   size_t handle(const dns::MessageView& query, std::span<uint8_t> response, const net::Peer& peer,
                 const zone::ZoneSet& zones) override;
 
@@ -126,10 +134,28 @@ class UpdateService : public auth::RequestHandler {
 
  private:
   struct Zone;
+  struct Slot;
+  struct Staged;
+  struct Deferred;
   Zone* find(const dns::Name& origin) const;
   UpdateResult apply_locked(Zone& z, std::unique_lock<std::mutex>& lk, const UpdateMessage& msg,
                             const Permission& perm, std::optional<dns::UpdateLease> lease,
                             const std::string& granted_to, const std::vector<Lease>* expired);
+  // Evaluate one update against the zone's newest version and queue its
+  // change for commit, without waiting (z.mu held).
+  Staged stage_locked(Zone& z, const UpdateMessage& msg, const Permission& perm,
+                      std::optional<dns::UpdateLease> lease, const std::string& granted_to,
+                      const std::vector<Lease>* expired);
+  // Wait until `slot` is durable, committing the queue if no one else is
+  // (z.mu held via `lk`). True if it was committed.
+  bool wait_durable(Zone& z, std::unique_lock<std::mutex>& lk, const std::shared_ptr<Slot>& slot);
+  // The requester's result of a staged update whose commit has settled (z.mu held).
+  UpdateResult finish_locked(Zone& z, Staged& st);
+  // The zone's writer thread: answers queued deferred requests in batches.
+  void writer(Zone& z);
+  void process_batch(Zone& z, std::vector<Deferred>& batch);
+  void log_result(const std::string& peer, const std::string& who, const dns::Name& zone,
+                  const UpdateResult& res) const;
   void log(int level, const std::string& msg) const;
 
   std::vector<dns::TsigKey> keys_;

@@ -6,7 +6,10 @@
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 
+#include <poll.h>
+
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "test_handler.h"
@@ -18,12 +21,14 @@ using namespace std::chrono_literals;
 
 struct TcpFixture : ::testing::Test {
   EchoStats stats;
+  DeferQueue deferred;
   MetricsRegistry metrics;
   std::unique_ptr<TcpServer> server;
 
-  void start(TcpOptions opt = {}) {
+  void start(TcpOptions opt = {}, bool deferring = false) {
     if (opt.listen.empty()) opt.listen = {ep("127.0.0.1:0")};
-    server = std::make_unique<TcpServer>(opt, echo_factory(stats), metrics);
+    server = std::make_unique<TcpServer>(
+        opt, deferring ? deferring_factory(stats, deferred) : echo_factory(stats), metrics);
     auto r = server->start();
     ASSERT_TRUE(r.ok()) << r.message();
   }
@@ -303,6 +308,141 @@ TEST_F(TcpFixture, StopClosesOpenConnections) {
   EXPECT_TRUE(wait_closed(fd));
   EXPECT_EQ(metrics.tcp_connections.load(), 0);
   close(fd);
+}
+
+}  // namespace
+}  // namespace namae::net
+
+namespace namae::net {
+namespace {
+using namespace testing;
+using namespace std::chrono_literals;
+
+std::vector<uint8_t> framed_queries(std::initializer_list<std::pair<uint16_t, bool>> qs) {
+  std::vector<uint8_t> all;
+  for (auto [id, defer] : qs) {
+    auto f = frame(make_query(id, defer ? DeferringHandler::kDeferType : 1));
+    all.insert(all.end(), f.begin(), f.end());
+  }
+  return all;
+}
+
+/// True if nothing arrives on `fd` within `ms`.
+bool quiet(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  return poll(&p, 1, ms) == 0;
+}
+
+TEST_F(TcpFixture, DeferredAnswerComesLaterAndOthersAreNotHeldBack) {
+  start({}, true);
+  int fd = tcp_connect(addr());
+  ASSERT_GE(fd, 0);
+  auto all = framed_queries({{1, true}, {2, false}, {3, true}, {4, false}});
+  ASSERT_EQ(write(fd, all.data(), all.size()), static_cast<ssize_t>(all.size()));
+  // RFC 7766: answers may come out of order; the immediate ones do not wait.
+  EXPECT_EQ(id_of(read_frame(fd)), 2);
+  EXPECT_EQ(id_of(read_frame(fd)), 4);
+  std::vector<std::pair<ReplyChannel, std::vector<uint8_t>>> held;
+  ASSERT_TRUE(deferred.take(2, held));
+  EXPECT_TRUE(held[0].first.peer().tcp);
+  std::thread([&] {
+    std::vector<ReplyChannel> copies = {held[1].first, held[0].first};  // copyable
+    EXPECT_TRUE(copies[0].send(held[1].second));
+    EXPECT_TRUE(copies[1].send(held[0].second));
+  }).join();
+  EXPECT_EQ(id_of(read_frame(fd)), 3);
+  EXPECT_EQ(id_of(read_frame(fd)), 1);
+  // The connection still works afterwards.
+  auto more = framed_queries({{5, false}});
+  ASSERT_EQ(write(fd, more.data(), more.size()), static_cast<ssize_t>(more.size()));
+  EXPECT_EQ(id_of(read_frame(fd)), 5);
+  close(fd);
+}
+
+TEST_F(TcpFixture, HalfClosedConnectionWaitsForItsDeferredAnswer) {
+  start({}, true);
+  int fd = tcp_connect(addr());
+  auto all = framed_queries({{7, true}});
+  ASSERT_EQ(write(fd, all.data(), all.size()), static_cast<ssize_t>(all.size()));
+  shutdown(fd, SHUT_WR);
+  std::vector<std::pair<ReplyChannel, std::vector<uint8_t>>> held;
+  ASSERT_TRUE(deferred.take(1, held));
+  EXPECT_TRUE(quiet(fd, 100));  // not closed while the answer is owed
+  std::thread([&] { EXPECT_TRUE(held[0].first.send(held[0].second)); }).join();
+  EXPECT_EQ(id_of(read_frame(fd)), 7);
+  EXPECT_TRUE(wait_closed(fd));  // then closed, as for any half-close
+  close(fd);
+}
+
+TEST_F(TcpFixture, DeferredAnswerToAClosedConnectionIsDropped) {
+  start({}, true);
+  int fd = tcp_connect(addr());
+  auto all = framed_queries({{8, true}});
+  ASSERT_EQ(write(fd, all.data(), all.size()), static_cast<ssize_t>(all.size()));
+  std::vector<std::pair<ReplyChannel, std::vector<uint8_t>>> held;
+  ASSERT_TRUE(deferred.take(1, held));
+  // An abortive close (RST): the server closes its side at once. (An orderly
+  // close looks like a half-close, which waits for owed answers.)
+  linger lg{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close(fd);
+  for (int i = 0; i < 200 && metrics.tcp_connections.load() != 0; ++i)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(metrics.tcp_connections.load(), 0);
+  // A new connection very likely reuses the server-side descriptor; the
+  // generation tells them apart, so the stale answer must not reach it.
+  int fd2 = tcp_connect(addr());
+  auto q = framed_queries({{9, false}});
+  ASSERT_EQ(write(fd2, q.data(), q.size()), static_cast<ssize_t>(q.size()));
+  EXPECT_EQ(id_of(read_frame(fd2)), 9);
+  std::thread([&] { held[0].first.send(held[0].second); }).join();
+  EXPECT_TRUE(quiet(fd2, 200));
+  auto q2 = framed_queries({{10, false}});
+  ASSERT_EQ(write(fd2, q2.data(), q2.size()), static_cast<ssize_t>(q2.size()));
+  EXPECT_EQ(id_of(read_frame(fd2)), 10);
+  close(fd2);
+  // After stop, the channel refuses outright (and nothing crashes).
+  server->stop();
+  EXPECT_FALSE(held[0].first.send(held[0].second));
+  server.reset();
+  EXPECT_FALSE(held[0].first.send(held[0].second));
+}
+
+TEST_F(TcpFixture, ManyThreadsAnswerDeferredQueriesConcurrently) {
+  TcpOptions opt;
+  opt.workers = 2;
+  start(opt, true);
+  constexpr int kConns = 4, kPer = 50;
+  std::vector<int> fds;
+  for (int c = 0; c < kConns; ++c) {
+    fds.push_back(tcp_connect(addr()));
+    std::vector<uint8_t> all;
+    for (int i = 0; i < kPer; ++i) {
+      auto f = frame(make_query(static_cast<uint16_t>(c * 1000 + i), DeferringHandler::kDeferType));
+      all.insert(all.end(), f.begin(), f.end());
+    }
+    ASSERT_EQ(write(fds.back(), all.data(), all.size()), static_cast<ssize_t>(all.size()));
+  }
+  std::vector<std::pair<ReplyChannel, std::vector<uint8_t>>> held;
+  ASSERT_TRUE(deferred.take(kConns * kPer, held));
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t)
+    senders.emplace_back([&, t] {
+      for (size_t i = static_cast<size_t>(t); i < held.size(); i += 4)
+        EXPECT_TRUE(held[i].first.send(held[i].second));
+    });
+  for (auto& t : senders) t.join();
+  for (int c = 0; c < kConns; ++c) {
+    std::set<uint16_t> ids;
+    for (int i = 0; i < kPer; ++i) {
+      auto r = read_frame(fds[static_cast<size_t>(c)]);
+      ASSERT_GE(r.size(), 12u);
+      ids.insert(id_of(r));
+    }
+    EXPECT_EQ(ids.size(), static_cast<size_t>(kPer));
+    EXPECT_EQ(*ids.begin(), c * 1000);
+    close(fds[static_cast<size_t>(c)]);
+  }
 }
 
 }  // namespace

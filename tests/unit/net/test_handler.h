@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -49,6 +52,47 @@ class EchoHandler : public QueryHandler {
 
 inline HandlerFactory echo_factory(EchoStats& s) {
   return [&s](WorkerMetrics*) { return std::make_unique<EchoHandler>(s); };
+}
+
+/// Deferred answers taken by DeferringHandler, for another thread to send.
+struct DeferQueue {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<ReplyChannel, std::vector<uint8_t>>> items;  // channel, answer
+
+  /// Wait until `n` answers are queued (false on timeout), then take them all.
+  bool take(size_t n, std::vector<std::pair<ReplyChannel, std::vector<uint8_t>>>& out) {
+    std::unique_lock lk(mu);
+    if (!cv.wait_for(lk, std::chrono::seconds(5), [&] { return items.size() >= n; })) return false;
+    out = std::move(items);
+    items.clear();
+    return true;
+  }
+};
+
+/// Defers queries for qtype 65280 (private use): it keeps a channel and the
+/// echo answer in `q` instead of answering; every other query is echoed now.
+class DeferringHandler : public EchoHandler {
+ public:
+  static constexpr uint16_t kDeferType = 65280;
+  DeferringHandler(EchoStats& s, DeferQueue& q) : EchoHandler(s), q_(q) {}
+  size_t handle(std::span<const uint8_t> query, std::span<uint8_t> r, const Peer& peer) override {
+    size_t n = EchoHandler::handle(query, r, peer);
+    if (n == 0 || query.size() < 19 || !peer.can_defer()) return n;
+    size_t qt = query.size() - 4;
+    if ((query[qt] << 8 | query[qt + 1]) != kDeferType) return n;
+    std::lock_guard lk(q_.mu);
+    q_.items.emplace_back(peer.channel(), std::vector<uint8_t>(r.begin(), r.begin() + n));
+    q_.cv.notify_all();
+    return kDeferred;
+  }
+
+ private:
+  DeferQueue& q_;
+};
+
+inline HandlerFactory deferring_factory(EchoStats& s, DeferQueue& q) {
+  return [&s, &q](WorkerMetrics*) { return std::make_unique<DeferringHandler>(s, q); };
 }
 
 /// A minimal DNS query (id, qname "a.", qtype) for tests.

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <set>
+#include <thread>
 
 #include "test_handler.h"
 
@@ -140,6 +141,114 @@ TEST(UdpServer, ServesIpv6) {
   auto started = server.start();
   if (!started.ok()) GTEST_SKIP() << "no IPv6 loopback: " << started.message();
   EXPECT_EQ(exchange(server.bound()[0], 10).size(), 10u);
+}
+
+// Send the queries `ids` (deferred type for the ids in `deferred`) and collect
+// the answers' ids in arrival order, with the address the last came from.
+std::vector<uint16_t> exchange_mixed(int fd, const Endpoint& to, const std::vector<uint16_t>& ids,
+                                     const std::set<uint16_t>& deferred, size_t expect,
+                                     std::string* reply_from = nullptr, int timeout_ms = 3000) {
+  for (uint16_t id : ids) {
+    auto q = make_query(id, deferred.count(id) ? DeferringHandler::kDeferType : 1);
+    sendto(fd, q.data(), q.size(), 0, reinterpret_cast<const sockaddr*>(&to.addr), to.len);
+  }
+  std::vector<uint16_t> got;
+  uint8_t buf[512];
+  pollfd p{fd, POLLIN, 0};
+  while (got.size() < expect && poll(&p, 1, timeout_ms) > 0) {
+    sockaddr_storage ss{};
+    socklen_t sl = sizeof ss;
+    ssize_t r = recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&ss), &sl);
+    if (r >= 12 && (buf[2] & 0x80)) got.push_back(static_cast<uint16_t>(buf[0] << 8 | buf[1]));
+    if (reply_from) *reply_from = sockaddr_to_string(reinterpret_cast<sockaddr*>(&ss), sl);
+  }
+  return got;
+}
+
+TEST(UdpServer, DeferredRepliesComeFromAnotherThreadWhileTheWorkerServes) {
+  EchoStats stats;
+  DeferQueue dq;
+  MetricsRegistry metrics;
+  UdpOptions opt;
+  opt.listen = {ep("127.0.0.1:0")};
+  opt.workers = 1;  // one worker: immediate answers prove it was not blocked
+  UdpServer server(opt, deferring_factory(stats, dq), metrics);
+  ASSERT_TRUE(server.start().ok());
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  std::set<uint16_t> deferred = {1, 3, 5};
+  // The deferred answers are held until every immediate one has arrived.
+  auto first = exchange_mixed(fd, server.bound()[0], {1, 2, 3, 4, 5, 6}, deferred, 3);
+  EXPECT_EQ(first, (std::vector<uint16_t>{2, 4, 6}));
+  std::vector<std::pair<ReplyChannel, std::vector<uint8_t>>> held;
+  ASSERT_TRUE(dq.take(3, held));
+  std::thread answerer([&] {
+    for (auto it = held.rbegin(); it != held.rend(); ++it) {
+      ReplyChannel moved = std::move(it->first);  // channels move and copy freely
+      EXPECT_TRUE(moved.valid());
+      EXPECT_FALSE(moved.peer().tcp);
+      EXPECT_TRUE(moved.send(it->second));
+    }
+  });
+  answerer.join();
+  auto later = exchange_mixed(fd, server.bound()[0], {}, {}, 3);
+  EXPECT_EQ(later, (std::vector<uint16_t>{5, 3, 1}));
+  close(fd);
+  server.stop();
+  // Deferred queries are neither counted as answered by the worker nor dropped.
+  EXPECT_EQ(metrics.total_queries(), 3u);
+  EXPECT_EQ(metrics.total_dropped(), 0u);
+}
+
+TEST(UdpServer, DeferredReplyOnWildcardBindLeavesFromTheAddressAsked) {
+  EchoStats stats;
+  DeferQueue dq;
+  MetricsRegistry metrics;
+  UdpOptions opt;
+  opt.listen = {ep("0.0.0.0:0")};
+  opt.workers = 2;
+  UdpServer server(opt, deferring_factory(stats, dq), metrics);
+  ASSERT_TRUE(server.start().ok());
+  uint16_t port = server.bound()[0].port();
+  auto to = ep(("127.0.0.3:" + std::to_string(port)).c_str());
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  auto from_ep = ep("127.0.0.1:0");
+  bind(fd, reinterpret_cast<const sockaddr*>(&from_ep.addr), from_ep.len);
+  EXPECT_TRUE(exchange_mixed(fd, to, {9}, {9}, 0).empty());
+  std::vector<std::pair<ReplyChannel, std::vector<uint8_t>>> held;
+  ASSERT_TRUE(dq.take(1, held));
+  std::thread([&] { EXPECT_TRUE(held[0].first.send(held[0].second)); }).join();
+  std::string from;
+  EXPECT_EQ(exchange_mixed(fd, to, {}, {}, 1, &from), (std::vector<uint16_t>{9}));
+  EXPECT_EQ(from, "127.0.0.3:" + std::to_string(port));
+  close(fd);
+}
+
+TEST(UdpServer, DeferredReplyAfterStopIsDropped) {
+  EchoStats stats;
+  DeferQueue dq;
+  MetricsRegistry metrics;
+  UdpOptions opt;
+  opt.listen = {ep("127.0.0.1:0")};
+  opt.workers = 1;
+  auto server = std::make_unique<UdpServer>(opt, deferring_factory(stats, dq), metrics);
+  ASSERT_TRUE(server->start().ok());
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  exchange_mixed(fd, server->bound()[0], {4}, {4}, 0);
+  std::vector<std::pair<ReplyChannel, std::vector<uint8_t>>> held;
+  ASSERT_TRUE(dq.take(1, held));
+  server->stop();
+  server.reset();
+  // The socket is closed (its descriptor may be reused by anything): dropped.
+  int other = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  EXPECT_FALSE(held[0].first.send(held[0].second));
+  EXPECT_TRUE(exchange_mixed(fd, ep("127.0.0.1:9"), {}, {}, 1, nullptr, 200).empty());
+  // A channel from a peer without a sink (direct calls) is invalid and drops.
+  Peer direct;
+  EXPECT_FALSE(direct.can_defer());
+  EXPECT_FALSE(direct.channel().valid());
+  EXPECT_FALSE(direct.channel().send(held[0].second));
+  close(other);
+  close(fd);
 }
 
 TEST(UdpServer, ReportsBindErrors) {

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +29,61 @@ namespace rc = dns::rcode;
 
 constexpr const char* kSecret1 = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=";
 constexpr const char* kSecret2 = "b3RoZXJvdGhlcm90aGVyb3RoZXJvdGhlcm90aGVyMTI=";
+
+// A transport stand-in for deferred replies: collects what the writer sends.
+class CollectingSink : public net::ReplySink {
+ public:
+  bool send(const net::Peer& to, std::span<const uint8_t> response) override {
+    std::lock_guard lk(mu_);
+    replies_.push_back({to.tcp, std::vector<uint8_t>(response.begin(), response.end())});
+    cv_.notify_all();
+    return true;
+  }
+  size_t count() {
+    std::lock_guard lk(mu_);
+    return replies_.size();
+  }
+  /// Wait for `n` replies (empty on timeout), in the order they were sent.
+  std::vector<std::pair<bool, std::vector<uint8_t>>> wait(size_t n) {
+    std::unique_lock lk(mu_);
+    if (!cv_.wait_for(lk, std::chrono::seconds(10), [&] { return replies_.size() >= n; }))
+      return {};
+    return replies_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<bool, std::vector<uint8_t>>> replies_;
+};
+
+// Holds the service's publisher (called after each commit, before any reply)
+// until released, so a test can queue requests behind a commit in progress.
+struct PublishGate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, blocked = false, open = false;
+  int published = 0;
+
+  void pass() {
+    std::unique_lock lk(mu);
+    ++published;
+    if (!armed) return;
+    blocked = true;
+    cv.notify_all();
+    cv.wait(lk, [&] { return open; });
+  }
+  bool wait_blocked() {
+    std::unique_lock lk(mu);
+    return cv.wait_for(lk, std::chrono::seconds(10), [&] { return blocked; });
+  }
+  void release() {
+    std::lock_guard lk(mu);
+    open = true;
+    armed = false;
+    cv.notify_all();
+  }
+};
 
 struct Request {
   std::vector<UpdateRR> prereqs, updates;
@@ -81,8 +138,11 @@ class ServiceTest : public ::testing::Test {
     service = std::make_unique<UpdateService>(
         std::vector<dns::TsigKey>{k1, k2},
         [this](std::shared_ptr<const zone::ZoneVersion> v) {
-          std::lock_guard lk(publish_mu);
-          holder.publish(holder.snapshot()->with(std::move(v)));
+          {
+            std::lock_guard lk(publish_mu);
+            holder.publish(holder.snapshot()->with(std::move(v)));
+          }
+          gate.pass();
         },
         [this] { return now.load(); });
     auto r = service->add_zone(cfg, from ? from : base);
@@ -90,7 +150,8 @@ class ServiceTest : public ::testing::Test {
   }
   std::shared_ptr<const zone::ZoneVersion> served() { return holder.snapshot()->get(origin()); }
 
-  Reply send(const Request& rq, bool tcp = false) {
+  // The wire form of `rq` (signed when rq.key; the MAC goes to `mac`).
+  std::vector<uint8_t> build(const Request& rq, std::vector<uint8_t>& mac) {
     std::vector<uint8_t> buf(65535);
     dns::MessageBuilder b(buf, buf.size());
     b.header().id = 0x4242;
@@ -115,7 +176,6 @@ class ServiceTest : public ::testing::Test {
       b.add_opt(e);
     }
     size_t len = b.finish();
-    std::vector<uint8_t> mac;
     if (rq.key) {
       dns::TsigSignParams p;
       p.time_signed = static_cast<uint64_t>(rq.signed_at ? rq.signed_at : now.load());
@@ -123,18 +183,48 @@ class ServiceTest : public ::testing::Test {
       EXPECT_TRUE(s.ok());
       len = *s;
     }
-    dns::MessageView q;
-    EXPECT_EQ(q.parse(std::span<const uint8_t>(buf.data(), len)), dns::WireError::ok);
+    buf.resize(len);
+    return buf;
+  }
+  static net::Peer peer_of(const Request& rq, bool tcp) {
     net::Peer peer;
     peer.tcp = tcp;
     auto* sin = reinterpret_cast<sockaddr_in*>(&peer.addr);
     sin->sin_family = AF_INET;
     inet_pton(AF_INET, rq.from, &sin->sin_addr);
     peer.addr_len = sizeof(sockaddr_in);
+    return peer;
+  }
+
+  Reply send(const Request& rq, bool tcp = false) {
+    std::vector<uint8_t> mac;
+    auto wire = build(rq, mac);
+    dns::MessageView q;
+    EXPECT_EQ(q.parse(wire), dns::WireError::ok);
     std::vector<uint8_t> resp(tcp ? 65535 : 4096);
-    size_t n = service->handle(q, resp, peer, *holder.snapshot());
+    size_t n = service->handle(q, resp, peer_of(rq, tcp), *holder.snapshot());
+    EXPECT_NE(n, net::kDeferred);  // no channel: answered synchronously
+    resp.resize(n);
+    return parse_reply(std::move(resp), rq, mac);
+  }
+
+  // Send `rq` through a deferring transport (`sink`); returns the MAC to check the reply with.
+  std::vector<uint8_t> send_deferred(const Request& rq, const std::shared_ptr<net::ReplySink>& sink,
+                                     bool tcp = false) {
+    std::vector<uint8_t> mac;
+    auto wire = build(rq, mac);
+    dns::MessageView q;
+    EXPECT_EQ(q.parse(wire), dns::WireError::ok);
+    net::Peer peer = peer_of(rq, tcp);
+    peer.sink = sink.get();
+    std::vector<uint8_t> resp(4096);
+    EXPECT_EQ(service->handle(q, resp, peer, *holder.snapshot()), net::kDeferred);
+    return mac;
+  }
+
+  Reply parse_reply(std::vector<uint8_t> wire, const Request& rq, const std::vector<uint8_t>& mac) {
     Reply out;
-    out.wire.assign(resp.begin(), resp.begin() + n);
+    out.wire = std::move(wire);
     dns::MessageView r;
     EXPECT_EQ(r.parse(out.wire), dns::WireError::ok);
     EXPECT_TRUE(r.header().qr);
@@ -167,6 +257,7 @@ class ServiceTest : public ::testing::Test {
   std::shared_ptr<const zone::ZoneVersion> base, static_zone;
   zone::ZoneSetHolder holder;
   std::mutex publish_mu;
+  PublishGate gate;
   std::atomic<int64_t> now{1700000000};
   ZoneUpdateConfig cfg;
   std::unique_ptr<UpdateService> service;
@@ -553,6 +644,129 @@ TEST_F(ServiceTest, ConcurrentUpdatesAreSerialisedAndGroupCommitted) {
   service.reset();
   start(true);
   EXPECT_EQ(dump(*served()), state);
+}
+
+TEST_F(ServiceTest, DeferredUpdatesQueuedDuringACommitShareTheNextOne) {
+  start(true);
+  auto sink = std::make_shared<CollectingSink>();
+  gate.armed = true;
+  Request first;
+  first.key = &k1;
+  first.updates = {add("first")};
+  auto first_mac = send_deferred(first, sink);
+  // The writer has committed `first` and is publishing it: no reply yet
+  // (replies follow the commit and the publish).
+  ASSERT_TRUE(gate.wait_blocked());
+  EXPECT_EQ(sink->count(), 0u);
+  constexpr int kMore = 8;
+  std::vector<Request> more(kMore);
+  std::vector<std::vector<uint8_t>> macs;
+  for (int i = 0; i < kMore; ++i) {
+    std::string owner = "b" + std::to_string(i);
+    more[i].key = &k1;
+    more[i].updates = {add(owner.c_str())};
+    more[i].prereqs = {rr(owner, "ANY", NONE, 0)};
+    more[i].lease = dns::UpdateLease{60, std::nullopt};
+    macs.push_back(send_deferred(more[i], sink, i % 2 == 1));  // UDP and TCP alike
+  }
+  // handle() returned at once for all of them although the zone is busy.
+  EXPECT_EQ(sink->count(), 0u);
+  gate.release();
+  auto replies = sink->wait(1 + kMore);
+  ASSERT_EQ(replies.size(), 1u + kMore);
+  auto r0 = parse_reply(replies[0].second, first, first_mac);
+  EXPECT_EQ(r0.rcode, rc::NOERROR);
+  EXPECT_EQ(r0.tsig, dns::TsigStatus::ok);
+  for (int i = 0; i < kMore; ++i) {
+    EXPECT_EQ(replies[1 + i].first, i % 2 == 1);  // each answer on its own transport
+    auto r = parse_reply(replies[1 + i].second, more[i], macs[i]);
+    EXPECT_EQ(r.rcode, rc::NOERROR) << i;
+    EXPECT_EQ(r.tsig, dns::TsigStatus::ok) << i;
+    ASSERT_TRUE(r.lease.has_value()) << i;
+    EXPECT_EQ(r.lease->lease, 60u);
+  }
+  // Two journal transactions: `first`, then all eight together.
+  auto s = service->stats();
+  EXPECT_EQ(s.applied, 1u + kMore);
+  EXPECT_EQ(s.commits, 2u);
+  EXPECT_EQ(served()->serial(), 100u + 1 + kMore);
+  EXPECT_EQ(service->leases(origin()).size(), 1u + kMore);  // required: `first` got one too
+  const std::string state = dump(*served());
+  service.reset();
+  start(true);
+  EXPECT_EQ(dump(*served()), state);
+}
+
+TEST_F(ServiceTest, DeferredRefusalsAndPrerequisitesAreDecidedInOrder) {
+  start(true);
+  auto sink = std::make_shared<CollectingSink>();
+  gate.armed = true;
+  Request first;
+  first.from = "10.0.0.1";
+  first.updates = {add("x")};
+  send_deferred(first, sink);
+  ASSERT_TRUE(gate.wait_blocked());
+  // Same batch: the second needs "x" absent (now present: YXDOMAIN), the third
+  // deletes it, the fourth needs it absent again (NOERROR after the third).
+  Request second, third, fourth;
+  for (Request* r : {&second, &third, &fourth}) r->from = "10.0.0.1";
+  second.prereqs = {rr("x", "ANY", NONE, 0)};
+  second.updates = {add("y")};
+  third.updates = {rr("x", "ANY", ANY, 0)};
+  fourth.prereqs = {rr("x", "ANY", NONE, 0)};
+  fourth.updates = {add("z")};
+  std::vector<uint8_t> none;
+  for (Request* r : {&second, &third, &fourth}) send_deferred(*r, sink);
+  gate.release();
+  auto replies = sink->wait(4);
+  ASSERT_EQ(replies.size(), 4u);
+  EXPECT_EQ(parse_reply(replies[0].second, first, none).rcode, rc::NOERROR);
+  EXPECT_EQ(parse_reply(replies[1].second, second, none).rcode, rc::YXDOMAIN);
+  EXPECT_EQ(parse_reply(replies[2].second, third, none).rcode, rc::NOERROR);
+  EXPECT_EQ(parse_reply(replies[3].second, fourth, none).rcode, rc::NOERROR);
+  EXPECT_EQ(served()->find(name("x.example.net.")), nullptr);
+  EXPECT_EQ(served()->find(name("y.example.net.")), nullptr);
+  EXPECT_NE(served()->find(name("z.example.net.")), nullptr);
+}
+
+TEST_F(ServiceTest, FailedBatchCommitAnswersEveryUpdateInItServfail) {
+  start(true);
+  auto sink = std::make_shared<CollectingSink>();
+  gate.armed = true;
+  Request first;
+  first.from = "10.0.0.1";
+  first.updates = {add("kept")};
+  send_deferred(first, sink);
+  ASSERT_TRUE(gate.wait_blocked());
+  auto before = served();
+  ASSERT_EQ(before->serial(), 101u);
+  constexpr int kMore = 5;
+  std::vector<Request> more(kMore);
+  for (int i = 0; i < kMore; ++i) {
+    std::string owner = "lost" + std::to_string(i);
+    more[i].from = "10.0.0.1";
+    more[i].updates = {add(owner.c_str())};
+    send_deferred(more[i], sink);
+  }
+  // Break the chain behind the service's back: its batch (101 -> ...) no longer fits.
+  {
+    auto other = Journal::open(dir + "/z.db", origin());
+    ASSERT_TRUE(other.ok()) << other.message();
+    JournalEntry e;
+    e.serial_from = 101;
+    e.serial_to = 500;
+    ASSERT_TRUE((*other)->commit(e, {}).ok());
+  }
+  gate.release();
+  auto replies = sink->wait(1 + kMore);
+  ASSERT_EQ(replies.size(), 1u + kMore);
+  std::vector<uint8_t> none;
+  EXPECT_EQ(parse_reply(replies[0].second, first, none).rcode, rc::NOERROR);
+  for (int i = 0; i < kMore; ++i)
+    EXPECT_EQ(parse_reply(replies[1 + i].second, more[i], none).rcode, rc::SERVFAIL) << i;
+  expect_unchanged(before);  // the zone stays at the last durable version
+  EXPECT_EQ(service->current(origin()).get(), before.get());
+  EXPECT_EQ(service->stats().failed, static_cast<uint64_t>(kMore));
 }
 
 TEST_F(ServiceTest, JournalFileNewerThanJournalWins) {
