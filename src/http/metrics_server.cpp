@@ -1,5 +1,7 @@
 #include "http/metrics_server.h"
 
+#include <chrono>
+
 #include <arpa/inet.h>
 #include <httplib.h>
 
@@ -37,6 +39,11 @@ Result<void> MetricsServer::start(const std::string& listen) {
     port_ = ep->port();
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // cpp-httplib 0.11's stop() does nothing until the listening thread has
+  // marked the server running, so a stop() that came first would leave join()
+  // waiting forever. Wait for that mark (it is set before the accept loop).
+  for (int i = 0; i < 5000 && !server_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return {};
 }
 
