@@ -380,6 +380,22 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
   return ev;
 }
 
+bool apex_ns_have_addresses(const zone::ZoneVersion& z, std::string* reason) {
+  auto ns = z.apex().find(rt::NS);
+  if (!ns.valid()) return true;
+  auto cur = ns.rdatas();
+  std::span<const uint8_t> rd;
+  while (cur.next(rd)) {
+    auto target = dns::Name::from_wire(rd);
+    if (!target || !target->is_subdomain_of(z.origin())) continue;  // out of zone: not ours to check
+    const zone::Node* node = z.find(*target);  // includes glue below a cut
+    if (node && (node->find(rt::A).valid() || node->find(rt::AAAA).valid())) continue;
+    if (reason) *reason = "NS target " + target->to_text() + " has no address records";
+    return false;
+  }
+  return true;
+}
+
 Result<std::shared_ptr<const zone::ZoneVersion>> finish_update(const zone::ZoneVersion& z,
                                                                zone::ZoneDiff& diff) {
   auto old_soa = z.soa();

@@ -79,6 +79,12 @@ uint32_t next_serial(uint32_t s);
 /// Serial field of SOA rdata (0 if malformed).
 uint32_t soa_serial(std::span<const uint8_t> soa_rdata);
 
+/// BIND's post-update name server sanity check: every apex NS whose target
+/// lies inside the zone must have an A or AAAA record there, or the zone
+/// could not be loaded again from its own file (named-checkzone and namaed
+/// refuse such a zone). False, with the offending target in `reason`, if not.
+bool apex_ns_have_addresses(const zone::ZoneVersion& zone, std::string* reason);
+
 /// Complete `diff` with the SOA serial change (unless the diff itself
 /// already raises the serial, i.e. the update replaced the SOA with a higher
 /// one) and build the next version. With an empty diff the serial is still

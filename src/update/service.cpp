@@ -293,6 +293,13 @@ UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& 
     depend();
     return st;
   }
+  if (std::string why; !apex_ns_have_addresses(**next, &why)) {
+    // As BIND: "update rejected: post update name server sanity check failed".
+    res.rcode = rc::REFUSED;
+    res.reason = "post-update name server sanity check failed: " + why;
+    depend();
+    return st;
+  }
   Zone::Pending p;
   p.entry.serial_from = base->serial();
   p.entry.serial_to = (*next)->serial();
