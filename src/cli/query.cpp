@@ -107,17 +107,10 @@ int query_main(std::span<char*> argv) {
   std::vector<uint8_t> query = std::move(*built);
   std::vector<uint8_t> request_mac;
   if (a.key) {
-    size_t len = query.size();
-    query.resize(dns::kMaxMessage);
-    dns::TsigSignParams sp;
-    sp.time_signed = dns::tsig_now();
-    auto signed_len = dns::tsig_sign(query, len, *a.key, sp, &request_mac);
-    if (!signed_len) {
-      std::fprintf(stderr, "namae query: TSIG signing failed: %s\n",
-                   signed_len.message().c_str());
+    if (auto signed_ok = dns::tsig_sign_request(query, *a.key, &request_mac); !signed_ok) {
+      std::fprintf(stderr, "namae query: TSIG signing failed: %s\n", signed_ok.message().c_str());
       return query_exit::internal;
     }
-    query.resize(*signed_len);
   }
 
   if (!a.short_output && !a.json) {

@@ -287,16 +287,10 @@ int send_update(UpdateSession& s, Context& ctx) {
   std::vector<uint8_t> query = std::move(*built);
   std::vector<uint8_t> request_mac;
   if (s.key) {
-    size_t len = query.size();
-    query.resize(dns::kMaxMessage);
-    dns::TsigSignParams sp;
-    sp.time_signed = dns::tsig_now();
-    auto n = dns::tsig_sign(query, len, *s.key, sp, &request_mac);
-    if (!n) {
-      std::fprintf(stderr, "namae update: TSIG signing failed: %s\n", n.message().c_str());
+    if (auto signed_ok = dns::tsig_sign_request(query, *s.key, &request_mac); !signed_ok) {
+      std::fprintf(stderr, "namae update: TSIG signing failed: %s\n", signed_ok.message().c_str());
       return update_exit::input;
     }
-    query.resize(*n);
   }
   bool tcp = s.tcp || query.size() > 512;
   if (s.debug) {

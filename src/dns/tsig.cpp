@@ -321,6 +321,18 @@ Result<size_t> tsig_sign(std::span<uint8_t> buffer, size_t length, const TsigKey
                        key.algorithm, params, mac_out);
 }
 
+Result<void> tsig_sign_request(std::vector<uint8_t>& message, const TsigKey& key,
+                               std::vector<uint8_t>* mac_out) {
+  size_t len = message.size();
+  message.resize(kMaxMessage);
+  TsigSignParams params;
+  params.time_signed = tsig_now();
+  auto n = tsig_sign(message, len, key, params, mac_out);
+  message.resize(n ? *n : len);
+  if (!n) return n.error();
+  return {};
+}
+
 const char* tsig_status_text(TsigStatus s) {
   switch (s) {
     case TsigStatus::ok: return "ok";

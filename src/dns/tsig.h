@@ -109,6 +109,12 @@ struct TsigSignParams {
 Result<size_t> tsig_sign(std::span<uint8_t> buffer, size_t length, const TsigKey& key,
                          const TsigSignParams& params, std::vector<uint8_t>* mac_out = nullptr);
 
+/// Sign a whole client request held in a vector, now, with default parameters
+/// (what `namae query -y` and `namae update` do); the vector grows by the TSIG
+/// record and `mac_out` receives the request MAC for verifying the reply.
+Result<void> tsig_sign_request(std::vector<uint8_t>& message, const TsigKey& key,
+                               std::vector<uint8_t>* mac_out);
+
 /// The same, taking the key's name and algorithm name separately: a server
 /// answering BADKEY has no key, only the names the client sent.
 Result<size_t> tsig_sign_raw(std::span<uint8_t> buffer, size_t length, const Name& key_name,
