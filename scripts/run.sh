@@ -14,22 +14,32 @@ if [ ! -x "$bin/namaed" ]; then
 fi
 
 cat <<MSG
-namaed: serving example.net from examples/zones/example.net.zone
+namaed: serving example.net (a copy of examples/zones/example.net.zone in $build/run-example)
   DNS      127.0.0.1:5300 and [::1]:5300 (UDP and TCP)
   metrics  http://127.0.0.1:8053/metrics
-  control  examples/run/namaed.sock
+  control  $build/run-example/run/namaed.sock
+  update   TSIG key laptop (examples/namae.toml) may set laptop.example.net A/AAAA
 
 Try, in another terminal:
   $bin/namae query @127.0.0.1 -p 5300 www.example.net
   $bin/namae query @127.0.0.1 -p 5300 example.net MX +tcp
   dig @127.0.0.1 -p 5300 lab.example.net NS +norec
-  $bin/namae ctl -s examples/run/namaed.sock status     (or: reload, stop)
+  $bin/namae ctl -s $build/run-example/run/namaed.sock status     (or: reload, stop)
+  printf 'server 127.0.0.1 5300\nzone example.net\nupdate add laptop.example.net 60 A 192.0.2.77\nsend\n' |
+    $bin/namae update -y hmac-sha256:laptop:lsv0lwLQSqHIN7QW0RevYjwRTT+GWQ6tUEB4ZMv2QLA= --lease 600
   curl -s http://127.0.0.1:8053/metrics
 
 Ctrl-C stops the server.
 MSG
 
 # Relative paths in the built-in configuration resolve against the current
-# directory, so run from examples/ (zones/, run/ live there).
-cd "$repo/examples"
+# directory. namaed rewrites dynamic zones and keeps a journal, so it runs in
+# a copy of examples/ under the build directory (made once; later runs keep
+# their updates) and the checked-in files stay untouched.
+state="$build/run-example"
+if [ ! -d "$state/zones" ]; then
+  mkdir -p "$state"
+  cp -r "$repo/examples/zones" "$state/"
+fi
+cd "$state"
 exec "$bin/namaed" --default-config --foreground
