@@ -86,15 +86,7 @@ EOT
   taskset -c 0 named -g -n 1 -c "$1/named.conf" >"$1/log" 2>&1 &
   echo $!
 }
-wait_ready() {  # port pid
-  for _ in $(seq 1 200); do
-    kill -0 "$2" 2>/dev/null || return 1
-    if dig +time=1 +tries=1 -p "$1" @127.0.0.1 "$origin" SOA 2>/dev/null | grep -q "status: NOERROR"; then return 0; fi
-    sleep 0.2
-  done
-  return 1
-}
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+. "$here/lib.sh"
 serial() { dig +short -p "$1" @127.0.0.1 "$origin" SOA | awk '{print $3}'; }
 
 # Writes $work/LABEL.res: label rate cpu_seconds acked errors avg_ms p99_ms serial_delta.

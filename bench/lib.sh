@@ -1,0 +1,18 @@
+# Shell helpers shared by the benchmark scripts (sourced, not run).
+# They expect $origin to name the zone the server under test serves.
+
+# Wait until the server on 127.0.0.1:PORT answers SOA for $origin (PID must stay alive).
+wait_ready() {  # port pid
+  for _ in $(seq 1 600); do
+    kill -0 "$2" 2>/dev/null || return 1
+    if dig +time=1 +tries=1 -p "$1" @127.0.0.1 "$origin" SOA 2>/dev/null | grep -q "status: NOERROR"; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+# A server may be several processes (NSD forks its workers): count the whole tree.
+tree() { local p=$1; echo "$p"; for c in $(pgrep -P "$p"); do tree "$c"; done; }
+# utime + stime in clock ticks, read after the ")" of comm since NSD's process titles contain spaces.
+cpu_ticks() { for p in $(tree "$1"); do sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'; done | awk '{s += $1} END {print s + 0}'; }
+# Proportional set size, so pages shared between a server's processes count once.
+rss_kib() { for p in $(tree "$1"); do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
