@@ -96,22 +96,19 @@ Result<std::shared_ptr<const ZoneVersion>> load(zonefile::Parser& parser, const 
 
 }  // namespace
 
+// The origin/class overloads are the options overloads with default parser options.
+static zonefile::ParserOptions options_for(const dns::Name& origin, uint16_t rclass) {
+  zonefile::ParserOptions opts;
+  opts.origin = origin;
+  opts.rclass = rclass;
+  return opts;
+}
+
 Result<std::shared_ptr<const ZoneVersion>> load_zone_file(const std::string& path,
                                                           const dns::Name& origin,
                                                           std::vector<zonefile::Diagnostic>& diags,
                                                           uint16_t rclass) {
-  zonefile::ParserOptions opts;
-  opts.origin = origin;
-  opts.rclass = rclass;
-  auto parser = zonefile::Parser::open(path, opts);
-  if (!parser) {
-    zonefile::Diagnostic d;
-    d.file = path;
-    d.message = parser.message();
-    diags.push_back(d);
-    return fail(parser.message());
-  }
-  return load(**parser, path, origin, rclass, diags);
+  return load_zone_file(path, options_for(origin, rclass), diags);
 }
 
 Result<std::shared_ptr<const ZoneVersion>> load_zone_file(
@@ -134,11 +131,7 @@ Result<std::shared_ptr<const ZoneVersion>> load_zone_text(std::string text,
                                                           const dns::Name& origin,
                                                           std::vector<zonefile::Diagnostic>& diags,
                                                           uint16_t rclass) {
-  zonefile::ParserOptions opts;
-  opts.origin = origin;
-  opts.rclass = rclass;
-  zonefile::Parser parser(std::move(text), file_name, opts);
-  return load(parser, file_name, origin, rclass, diags);
+  return load_zone_text(std::move(text), file_name, options_for(origin, rclass), diags);
 }
 
 Result<std::shared_ptr<const ZoneVersion>> load_zone_text(
