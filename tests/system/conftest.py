@@ -164,6 +164,21 @@ def _write_zones(workdir, zones):
     return paths
 
 
+def _launch(kind, conf_name, conf_lines, command, workdir, addr, port, keys, zones):
+    """Write a peer's config, start it in the foreground logging to KIND.log,
+    and wait until it answers SOA for its first zone."""
+    conf_path = os.path.join(workdir, conf_name)
+    with open(conf_path, "w") as f:
+        f.write("\n".join(conf_lines) + "\n")
+    log_path = os.path.join(workdir, f"{kind}.log")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(command(conf_path), stdout=log, stderr=subprocess.STDOUT,
+                                cwd=workdir)
+    peer = Peer(kind, addr, port, workdir, proc, log_path, keys, zones)
+    peer.wait_ready(next(iter(zones)))
+    return peer
+
+
 def start_named(workdir, zones=None, keys=None, port=None, addr="127.0.0.1",
                 options="", zone_options=""):
     """Start BIND's named in the foreground with its own config in `workdir`.
@@ -200,17 +215,8 @@ def start_named(workdir, zones=None, keys=None, port=None, addr="127.0.0.1",
         conf.append(f'key "{name}" {{ algorithm {alg}; secret "{secret}"; }};')
     for name, path in paths.items():
         conf.append(f'zone "{name}" {{ type primary; file "{path}"; {zone_options} }};')
-    conf_path = os.path.join(workdir, "named.conf")
-    with open(conf_path, "w") as f:
-        f.write("\n".join(conf) + "\n")
-    log_path = os.path.join(workdir, "named.log")
-    log = open(log_path, "w")
-    proc = subprocess.Popen(["named", "-g", "-c", conf_path, "-n", "1"],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
-    log.close()
-    peer = Peer("named", addr, port, workdir, proc, log_path, keys, zones)
-    peer.wait_ready(next(iter(zones)))
-    return peer
+    return _launch("named", "named.conf", conf, lambda c: ["named", "-g", "-c", c, "-n", "1"],
+                   workdir, addr, port, keys, zones)
 
 
 def start_knotd(workdir, zones=None, keys=None, port=None, addr="127.0.0.1"):
@@ -248,17 +254,8 @@ def start_knotd(workdir, zones=None, keys=None, port=None, addr="127.0.0.1"):
         conf += [f"  - domain: {name}", f"    file: {path}", "    zonefile-sync: -1",
                  "    journal-content: none",
                  f"    acl: [open{', keys' if keys else ''}]"]
-    conf_path = os.path.join(workdir, "knot.conf")
-    with open(conf_path, "w") as f:
-        f.write("\n".join(conf) + "\n")
-    log_path = os.path.join(workdir, "knotd.log")
-    log = open(log_path, "w")
-    proc = subprocess.Popen(["knotd", "-c", conf_path], stdout=log,
-                            stderr=subprocess.STDOUT, cwd=workdir)
-    log.close()
-    peer = Peer("knotd", addr, port, workdir, proc, log_path, keys, zones)
-    peer.wait_ready(next(iter(zones)))
-    return peer
+    return _launch("knotd", "knot.conf", conf, lambda c: ["knotd", "-c", c],
+                   workdir, addr, port, keys, zones)
 
 
 def start_nsd(workdir, zones=None, port=None, addr="127.0.0.1", options=""):
@@ -295,17 +292,8 @@ def start_nsd(workdir, zones=None, port=None, addr="127.0.0.1", options=""):
     ]
     for name, path in paths.items():
         conf += ["zone:", f'    name: "{name}"', f'    zonefile: "{path}"']
-    conf_path = os.path.join(workdir, "nsd.conf")
-    with open(conf_path, "w") as f:
-        f.write("\n".join(conf) + "\n")
-    log_path = os.path.join(workdir, "nsd.log")
-    log = open(log_path, "w")
-    proc = subprocess.Popen(["nsd", "-d", "-c", conf_path], stdout=log,
-                            stderr=subprocess.STDOUT, cwd=workdir)
-    log.close()
-    peer = Peer("nsd", addr, port, workdir, proc, log_path, {}, zones)
-    peer.wait_ready(next(iter(zones)))
-    return peer
+    return _launch("nsd", "nsd.conf", conf, lambda c: ["nsd", "-d", "-c", c],
+                   workdir, addr, port, {}, zones)
 
 
 _STARTERS = {"named": start_named, "knotd": start_knotd, "nsd": start_nsd}
