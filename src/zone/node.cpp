@@ -53,6 +53,25 @@ bool wire_equal(std::span<const uint8_t> a, std::span<const uint8_t> b) {
   return true;
 }
 
+int wire_canonical_compare(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  // Label start offsets, compared from the rightmost label leftwards.
+  uint8_t la[128], lb[128];
+  size_t na = 0, nb = 0;
+  for (size_t pos = 0; pos < a.size() && a[pos] != 0; pos += 1 + a[pos]) la[na++] = pos;
+  for (size_t pos = 0; pos < b.size() && b[pos] != 0; pos += 1 + b[pos]) lb[nb++] = pos;
+  while (na > 0 && nb > 0) {
+    const uint8_t* x = &a[la[--na]];
+    const uint8_t* y = &b[lb[--nb]];
+    size_t n = std::min(x[0], y[0]);
+    for (size_t i = 1; i <= n; ++i) {
+      uint8_t cx = dns::ascii_lower(x[i]), cy = dns::ascii_lower(y[i]);
+      if (cx != cy) return cx < cy ? -1 : 1;
+    }
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+  }
+  return na == nb ? 0 : (na < nb ? -1 : 1);
+}
+
 bool wire_is_subdomain(std::span<const uint8_t> child, std::span<const uint8_t> parent) {
   if (parent.size() > child.size()) return false;
   size_t off = child.size() - parent.size();

@@ -229,6 +229,9 @@ uint64_t wire_hash(std::span<const uint8_t> wire);
 void suffix_hashes(const dns::Name& name, uint64_t* out);
 /// Case-insensitive equality of two uncompressed wire names.
 bool wire_equal(std::span<const uint8_t> a, std::span<const uint8_t> b);
+/// RFC 4034 6.1 canonical order of two uncompressed wire names (<0, 0, >0),
+/// without building Names (binary searches over a zone's nodes).
+int wire_canonical_compare(std::span<const uint8_t> a, std::span<const uint8_t> b);
 /// True when `child` equals `parent` or lies below it.
 bool wire_is_subdomain(std::span<const uint8_t> child, std::span<const uint8_t> parent);
 /// Number of labels of an uncompressed wire name (root = 0).

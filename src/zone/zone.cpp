@@ -196,35 +196,79 @@ uint32_t rrset_key(uint16_t type, std::span<const uint8_t> rdata) {
 // ---------------------------------------------------------------- ZoneVersion
 
 ZoneVersion::ZoneVersion(const Name& origin, uint16_t rclass, std::vector<NodeRef> nodes)
-    : origin_(origin), rclass_(rclass), nodes_(finalize(std::move(nodes))) {
-  assert(!nodes_.empty());
-  for (const auto& n : nodes_) record_count_ += n->record_count();
-  RRsetView s = soa();
-  uint32_t minimum = 0;
-  if (s && soa_fields(s.first(), serial_, minimum)) negative_ttl_ = std::min(s.ttl(), minimum);
+    : origin_(origin), rclass_(rclass) {
+  nodes = finalize(std::move(nodes));
+  assert(!nodes.empty());
+  for (const auto& n : nodes) record_count_ += n->record_count();
+  nodes_ = NodeSeq(std::move(nodes));
+  apex_ = nodes_.at(0).get();
+  read_soa();
   build_index();
 }
 
-void ZoneVersion::build_index() {
+void ZoneVersion::read_soa() {
+  RRsetView s = soa();
+  uint32_t minimum = 0;
+  if (s && soa_fields(s.first(), serial_, minimum)) negative_ttl_ = std::min(s.ttl(), minimum);
+}
+
+void ZoneVersion::build_index(size_t min_nodes) {
   size_t want = 8;
-  while (want < nodes_.size() * 2) want <<= 1;
+  while (want < std::max(nodes_.size(), min_nodes) * 2) want <<= 1;
   index_.assign(want, 0);
   mask_ = want - 1;
   // Hash every owner first (a sequential walk over the nodes), then insert
   // with the slot a few nodes ahead prefetched: the table is far larger than
   // the cache and each insert would otherwise wait for one miss.
-  std::vector<uint64_t> hashes(nodes_.size());
-  for (size_t i = 0; i < nodes_.size(); ++i) hashes[i] = wire_hash(nodes_[i]->owner());
+  std::vector<uint64_t> hashes;
+  std::vector<const Node*> ptrs;
+  hashes.reserve(nodes_.size());
+  ptrs.reserve(nodes_.size());
+  nodes_.for_each([&](const NodeRef& n) {
+    hashes.push_back(wire_hash(n->owner()));
+    ptrs.push_back(n.get());
+  });
   constexpr size_t kAhead = 16;
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (i + kAhead < nodes_.size()) __builtin_prefetch(&index_[hashes[i + kAhead] & mask_], 1);
+  for (size_t i = 0; i < ptrs.size(); ++i) {
+    if (i + kAhead < ptrs.size()) __builtin_prefetch(&index_[hashes[i + kAhead] & mask_], 1);
     const uint64_t h = hashes[i];
-    auto addr = reinterpret_cast<uintptr_t>(nodes_[i].get());
+    auto addr = reinterpret_cast<uintptr_t>(ptrs[i]);
     assert((addr & ~kPtrMask) == 0);
     size_t pos = h & mask_;
     while (index_[pos] != 0) pos = (pos + 1) & mask_;
     index_[pos] = (h >> 48) << 48 | addr;
   }
+}
+
+void ZoneVersion::index_insert(const Node* n) {
+  const uint64_t h = wire_hash(n->owner());
+  size_t pos = h & mask_;
+  while (index_[pos] != 0) pos = (pos + 1) & mask_;
+  index_[pos] = (h >> 48) << 48 | reinterpret_cast<uintptr_t>(n);
+}
+
+void ZoneVersion::index_erase(const Node* n) {
+  const uint64_t h = wire_hash(n->owner());
+  const auto addr = reinterpret_cast<uintptr_t>(n);
+  size_t pos = h & mask_;
+  while ((index_[pos] & kPtrMask) != addr) {
+    assert(index_[pos] != 0);
+    pos = (pos + 1) & mask_;
+  }
+  // Backward-shift deletion (linear probing has no tombstones): move later
+  // entries of the probe run into the hole when their home slot allows it.
+  size_t hole = pos;
+  for (size_t j = (hole + 1) & mask_; index_[j] != 0; j = (j + 1) & mask_) {
+    const Node* m = reinterpret_cast<const Node*>(static_cast<uintptr_t>(index_[j] & kPtrMask));
+    size_t home = wire_hash(m->owner()) & mask_;
+    // The entry at j may fill the hole if its home is not in (hole, j] (cyclically).
+    bool between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!between) {
+      index_[hole] = index_[j];
+      hole = j;
+    }
+  }
+  index_[hole] = 0;
 }
 
 const Node* ZoneVersion::find(std::span<const uint8_t> wire, uint64_t hash) const {
@@ -294,22 +338,17 @@ LookupResult ZoneVersion::lookup(const Name& qname) const {
 }
 
 size_t ZoneVersion::predecessor(const Name& name) const {
-  size_t lo = 0, hi = nodes_.size();  // answer in [lo, hi)
-  while (hi - lo > 1) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (nodes_[mid]->owner_name().canonical_compare(name) <= 0)
-      lo = mid;
-    else
-      hi = mid;
-  }
-  return lo;
+  // The apex sorts before every name of the zone, so the answer is >= 0.
+  size_t i = nodes_.lower_bound(name.wire());
+  if (i < nodes_.size() && wire_equal(nodes_.at(i)->owner(), name.wire())) return i;
+  return i == 0 ? 0 : i - 1;
 }
 
 std::vector<ZoneRecord> ZoneVersion::records() const {
   std::vector<ZoneRecord> out;
   out.reserve(record_count_);
-  for (const auto& n : nodes_) {
-    if (n->empty()) continue;
+  nodes_.for_each([&](const NodeRef& n) {
+    if (n->empty()) return;
     Name owner = n->owner_name();
     auto c = n->rrsets();
     RRsetView v;
@@ -318,21 +357,35 @@ std::vector<ZoneRecord> ZoneVersion::records() const {
       std::span<const uint8_t> rd;
       while (rc.next(rd)) out.push_back({owner, v.type(), v.ttl(), {rd.begin(), rd.end()}});
     }
-  }
+  });
   return out;
 }
 
 size_t ZoneVersion::memory_usage() const {
-  size_t total =
-      sizeof(*this) + nodes_.capacity() * sizeof(NodeRef) + index_.capacity() * sizeof(Slot);
-  for (const auto& n : nodes_) total += sizeof(Node) + n->owner().size();
-  for (const auto& n : nodes_) {
+  size_t total = sizeof(*this) + nodes_.overhead() + index_.capacity() * sizeof(Slot);
+  nodes_.for_each([&](const NodeRef& n) {
+    total += sizeof(Node) + n->owner().size();
     auto c = n->rrsets();
     RRsetView v;
     while (c.next(v)) total += v.stored_size();
-  }
+  });
   return total;
 }
+
+namespace {
+
+// A cut below the apex or a DNAME anywhere: what occludes the names below.
+bool occludes(const Node& n, bool apex) {
+  if (n.empty()) return false;
+  return n.find(rrtype::DNAME) || (!apex && n.find(rrtype::NS));
+}
+
+}  // namespace
+
+struct ZoneVersion::Replacement {
+  const Name* owner;
+  NodeRef node;  // the name's new content (an empty node if none is left)
+};
 
 Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& diff) const {
   struct Change {
@@ -356,12 +409,11 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& di
     return a.rec->owner.canonical_compare(b.rec->owner) < 0;
   });
 
-  struct Replacement {
-    const Name* owner;
-    NodeRef node;
-  };
   std::vector<Replacement> repl;
   std::vector<BuildIssue> errors;
+  // Set when a change makes or removes a cut or DNAME: the occluded flag of
+  // every name below changes, so flags are re-derived over the whole zone.
+  bool rederive = false;
   for (size_t i = 0; i < changes.size();) {
     const Name& owner = changes[i].rec->owner;
     size_t j = i;
@@ -392,8 +444,9 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& di
     for (const auto& s : data) tc.push_back({s.type, s.rdatas.size()});
     check_node(old ? old->owner() : owner.wire(), apex, tc, origin_, errors);
     auto wire = old ? old->owner() : owner.wire();
-    repl.push_back(
-        {&owner, data.empty() ? Node::make_empty(wire) : Node::make(wire, std::move(data))});
+    NodeRef node = data.empty() ? Node::make_empty(wire) : Node::make(wire, std::move(data));
+    if (occludes(*node, apex) != (old && occludes(*old, apex))) rederive = true;
+    repl.push_back({&owner, std::move(node)});
     i = j;
   }
   if (!errors.empty()) {
@@ -401,27 +454,129 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& di
     for (size_t e = 1; e < errors.size(); ++e) msg += "; " + errors[e].message;
     return fail(msg);
   }
-
-  std::vector<NodeRef> out;
-  out.reserve(nodes_.size() + repl.size());
-  size_t pos = 0;
-  for (auto& r : repl) {
-    size_t lo = pos, hi = nodes_.size();  // first index whose name is >= owner
-    while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (nodes_[mid]->owner_name().canonical_compare(*r.owner) < 0)
-        lo = mid + 1;
+  // A diff touching a large part of the zone (a journal replay, a big
+  // transfer) is cheaper to merge and re-derive in one pass.
+  if (rederive || (repl.size() > 64 && repl.size() * 16 > nodes_.size())) {
+    std::vector<NodeRef> out;
+    out.reserve(nodes_.size() + repl.size());
+    size_t r = 0;
+    nodes_.for_each([&](const NodeRef& n) {
+      for (; r < repl.size() && wire_canonical_compare(repl[r].node->owner(), n->owner()) < 0; ++r)
+        out.push_back(std::move(repl[r].node));
+      if (r < repl.size() && wire_equal(repl[r].node->owner(), n->owner()))
+        out.push_back(std::move(repl[r++].node));
       else
-        hi = mid;
-    }
-    out.insert(out.end(), nodes_.begin() + pos, nodes_.begin() + lo);
-    if (lo < nodes_.size() && wire_equal(nodes_[lo]->owner(), r.owner->wire())) ++lo;
-    out.push_back(std::move(r.node));
-    pos = lo;
+        out.push_back(n);
+    });
+    for (; r < repl.size(); ++r) out.push_back(std::move(repl[r].node));
+    return std::shared_ptr<const ZoneVersion>(
+        std::make_shared<ZoneVersion>(origin_, rclass_, std::move(out)));
   }
-  out.insert(out.end(), nodes_.begin() + pos, nodes_.end());
-  return std::shared_ptr<const ZoneVersion>(
-      std::make_shared<ZoneVersion>(origin_, rclass_, std::move(out)));
+  auto next = std::make_shared<ZoneVersion>(*this);
+  next->patch(repl);
+  return std::shared_ptr<const ZoneVersion>(std::move(next));
+}
+
+void ZoneVersion::patch(std::vector<Replacement>& repl) {
+  const size_t top = origin_.label_count();
+  // Worst case every change adds its name and all its missing ancestors: make
+  // room first so that inserting never crowds the table past half full.
+  size_t growth = 0;
+  for (const auto& r : repl) growth += r.owner->label_count() - top;
+  if ((nodes_.size() + growth) * 2 > index_.size()) build_index(nodes_.size() + growth);
+
+  std::vector<Name> touched;  // names whose flags are derived again at the end
+  std::vector<Name> emptied;  // names left without data: removed unless names below remain
+  auto insert = [&](std::span<const uint8_t> owner, NodeRef node) {
+    index_insert(node.get());
+    nodes_.insert(nodes_.lower_bound(owner), std::move(node));
+    Name name = Name::from_wire(owner).value();
+    if (name.is_wildcard()) touched.push_back(name.strip_left(1));  // wildcard_child
+    touched.push_back(std::move(name));
+  };
+  for (auto& r : repl) {
+    const Name& owner = *r.owner;
+    size_t pos = nodes_.find(owner.wire());
+    if (pos != nodes_.size()) {
+      const Node* old = nodes_.at(pos).get();
+      if (old->empty() && r.node->empty()) continue;
+      record_count_ = record_count_ - old->record_count() + r.node->record_count();
+      index_erase(old);
+      index_insert(r.node.get());
+      if (r.node->empty()) emptied.push_back(owner);
+      nodes_.replace(pos, std::move(r.node));
+      touched.push_back(owner);
+      continue;
+    }
+    if (r.node->empty()) continue;  // deleting at a name that does not exist
+    // Missing ancestors become empty non-terminals, from the top down.
+    const size_t depth = owner.label_count() - top;
+    size_t present = depth;  // labels to strip to reach the nearest existing ancestor
+    for (size_t strip = 1; strip < depth; ++strip) {
+      if (find(owner.wire().subspan(label_offset(owner, strip)))) {
+        present = strip;
+        break;
+      }
+    }
+    for (size_t strip = present - 1; strip >= 1; --strip) {
+      auto wire = owner.wire().subspan(label_offset(owner, strip));
+      insert(wire, Node::make_empty(wire));
+    }
+    record_count_ += r.node->record_count();
+    insert(owner.wire(), std::move(r.node));
+  }
+  // Bottom-up (reverse canonical order), so a removed name's parent sees
+  // whether anything is left below it.
+  for (size_t e = emptied.size(); e-- > 0;) {
+    Name cur = emptied[e];
+    while (cur.label_count() > top) {
+      size_t pos = nodes_.find(cur.wire());
+      if (pos == nodes_.size() || !nodes_.at(pos)->empty()) break;
+      if (pos + 1 < nodes_.size() && wire_is_subdomain(nodes_.at(pos + 1)->owner(), cur.wire()))
+        break;
+      index_erase(nodes_.at(pos).get());
+      nodes_.erase(pos);
+      const bool wildcard = cur.is_wildcard();
+      cur = cur.strip_left(1);
+      if (wildcard) touched.push_back(cur);  // its parent loses wildcard_child
+    }
+  }
+  for (const Name& name : touched) {
+    size_t pos = nodes_.find(name.wire());
+    if (pos == nodes_.size()) continue;
+    const Node& n = *nodes_.at(pos);
+    const bool apex = pos == 0;
+    uint16_t f = apex ? node_flag::apex : 0;
+    if (!n.empty() && n.find(rrtype::DNAME)) f |= node_flag::dname;
+    if (!apex && !n.empty() && n.find(rrtype::NS)) f |= node_flag::delegation;
+    // Occluded below any cut or DNAME; judged by content, since ancestors
+    // replaced by this diff carry no flags yet.
+    for (size_t strip = 1; strip <= name.label_count() - top; ++strip) {
+      const Node* a = find(name.wire().subspan(label_offset(name, strip)));
+      if (a && occludes(*a, strip == name.label_count() - top)) {
+        f |= node_flag::occluded;
+        break;
+      }
+    }
+    uint8_t star[256] = {1, '*'};
+    if (name.wire_length() + 2 <= Name::kMaxWire) {
+      std::memcpy(star + 2, name.wire().data(), name.wire_length());
+      if (find(std::span<const uint8_t>(star, name.wire_length() + 2)))
+        f |= node_flag::wildcard_child;
+    }
+    if (f == n.flags()) continue;
+    NodeRef& ref = nodes_.writable(pos);
+    if (ref.unique()) {
+      ref.set_flags_unique(f);
+    } else {
+      NodeRef copy = ref->with_flags(f);
+      index_erase(ref.get());
+      index_insert(copy.get());
+      ref = std::move(copy);
+    }
+  }
+  apex_ = nodes_.at(0).get();
+  read_soa();
 }
 
 // ---------------------------------------------------------------- ZoneBuilder

@@ -23,6 +23,7 @@
 #include "dns/rdata.h"
 #include "dns/rrtype.h"
 #include "zone/node.h"
+#include "zone/node_seq.h"
 #include "zonefile/parser.h"
 
 namespace namae::zone {
@@ -68,7 +69,7 @@ class ZoneVersion {
   uint16_t rclass() const { return rclass_; }
   /// SOA serial.
   uint32_t serial() const { return serial_; }
-  const Node& apex() const { return *nodes_.front(); }
+  const Node& apex() const { return *apex_; }
   /// The apex SOA RRset (always present).
   RRsetView soa() const { return apex().find(dns::rrtype::SOA); }
   /// TTL for negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 3).
@@ -84,7 +85,7 @@ class ZoneVersion {
 
   /// Nodes in canonical order (the apex first), empty non-terminals included.
   size_t node_count() const { return nodes_.size(); }
-  const Node& node(size_t i) const { return *nodes_[i]; }
+  const Node& node(size_t i) const { return *nodes_.at(i); }
   /// Total records (what a zone transfer would send, the SOA once).
   size_t record_count() const { return record_count_; }
   /// Index of the last node whose name sorts at or before `name` (canonical order).
@@ -93,11 +94,14 @@ class ZoneVersion {
   /// All records in canonical order (RRsets in stored order), for dumps and AXFR.
   std::vector<ZoneRecord> records() const;
 
-  /// The next version: this one with `diff` applied and validated as a whole
-  /// zone (SOA, CNAME exclusivity...). Nodes the diff does not touch are
-  /// shared with this version; the cost is O(changes * log n) for the changes
-  /// plus one O(n) pass over node pointers to re-derive flags, empty
-  /// non-terminals and the hash index (no record data is copied).
+  /// The next version: this one with `diff` applied and validated (SOA,
+  /// CNAME exclusivity...). Nodes and node chunks the diff does not touch are
+  /// shared with this version. A small diff is applied in place of the
+  /// copy: changed nodes, the empty non-terminals and flags around them, and
+  /// the hash index are patched, O(changes * (log n + chunk)) plus a copy of
+  /// the index array and of n / NodeSeq::kChunk chunk pointers. A diff that
+  /// adds or removes a zone cut or DNAME (flags of a whole subtree change),
+  /// or touches a large part of the zone, re-derives everything in one pass.
   Result<std::shared_ptr<const ZoneVersion>> apply(const ZoneDiff& diff) const;
 
   /// Approximate heap octets held (nodes counted fully even when shared).
@@ -118,14 +122,26 @@ class ZoneVersion {
   const Node* find_hashed(const dns::Name& name, size_t strip, uint64_t hash) const;
   // Highest proper ancestor of `qname` (from the apex down) that is a cut or owns a DNAME.
   const Node* highest_cut(const dns::Name& qname, const uint64_t* hashes) const;
-  void build_index();
+  // Sizes the index for max(nodes, min_nodes) at most half full and fills it.
+  void build_index(size_t min_nodes = 0);
+  // A name's new content in apply().
+  struct Replacement;
+  // apply() for a small diff that adds or removes no cut or DNAME, on a copy
+  // of the version it is called on: nodes, empty non-terminals, flags and
+  // the index are changed where the names are.
+  void patch(std::vector<Replacement>& repl);
+  void index_insert(const Node* n);
+  void index_erase(const Node* n);
+  // Reads serial and negative TTL off the apex SOA.
+  void read_soa();
 
   dns::Name origin_;
   uint16_t rclass_;
   uint32_t serial_ = 0;
   uint32_t negative_ttl_ = 0;
   size_t record_count_ = 0;
-  std::vector<NodeRef> nodes_;
+  NodeSeq nodes_;
+  const Node* apex_ = nullptr;
   std::vector<Slot> index_;
   uint64_t mask_ = 0;
 };
