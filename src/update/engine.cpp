@@ -1,5 +1,7 @@
 #include "update/engine.h"
 
+#include <cassert>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -396,8 +398,9 @@ bool apex_ns_have_addresses(const zone::ZoneVersion& z, std::string* reason) {
   return true;
 }
 
-Result<std::shared_ptr<const zone::ZoneVersion>> finish_update(const zone::ZoneVersion& z,
-                                                               zone::ZoneDiff& diff) {
+Result<std::shared_ptr<zone::ZoneVersion>> finish_update(const zone::ZoneVersion& z,
+                                                         zone::ZoneDiff& diff,
+                                                         std::shared_ptr<zone::ZoneVersion> draft) {
   auto old_soa = z.soa();
   if (!old_soa.valid()) return fail("zone has no SOA");
   const uint32_t old_serial = z.serial();
@@ -424,7 +427,32 @@ Result<std::shared_ptr<const zone::ZoneVersion>> finish_update(const zone::ZoneV
     diff.removed.push_back(
         {z.origin(), rt::SOA, old_soa.ttl(), dns::RdataBytes(old_rd.begin(), old_rd.end())});
   diff.added.push_back(std::move(soa));
-  return z.apply(diff);
+  if (draft) {
+    assert(draft.get() == &z);
+    return zone::ZoneVersion::apply_in_place(std::move(draft), diff);
+  }
+  auto next = z.apply(diff);
+  if (!next) return fail(next.message());
+  // A new version nobody else holds yet: the caller may treat it as a draft.
+  return std::const_pointer_cast<zone::ZoneVersion>(*next);
+}
+
+bool keeps_ns_addresses(const zone::ZoneVersion& z, const zone::ZoneDiff& diff) {
+  auto ns = z.apex().find(rt::NS);
+  auto is_ns_target = [&](const dns::Name& owner) {
+    if (!ns) return false;
+    auto c = ns.rdatas();
+    std::span<const uint8_t> rd;
+    while (c.next(rd))
+      if (zone::wire_equal(rd, owner.wire())) return true;
+    return false;
+  };
+  for (const auto* list : {&diff.removed, &diff.added})
+    for (const auto& r : *list)
+      if (r.type == rt::NS && r.owner == z.origin()) return false;
+  for (const auto& r : diff.removed)
+    if ((r.type == rt::A || r.type == rt::AAAA) && is_ns_target(r.owner)) return false;
+  return true;
 }
 
 }  // namespace namae::update

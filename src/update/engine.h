@@ -88,8 +88,16 @@ bool apex_ns_have_addresses(const zone::ZoneVersion& zone, std::string* reason);
 /// Complete `diff` with the SOA serial change (unless the diff itself
 /// already raises the serial, i.e. the update replaced the SOA with a higher
 /// one) and build the next version. With an empty diff the serial is still
-/// raised (a journaled lease renewal).
-Result<std::shared_ptr<const zone::ZoneVersion>> finish_update(const zone::ZoneVersion& zone,
-                                                               zone::ZoneDiff& diff);
+/// raised (a journaled lease renewal). With `draft` (which must be `zone`
+/// itself, not yet visible to any reader) the change is made in it where
+/// possible (zone::ZoneVersion::apply_in_place).
+Result<std::shared_ptr<zone::ZoneVersion>> finish_update(
+    const zone::ZoneVersion& zone, zone::ZoneDiff& diff,
+    std::shared_ptr<zone::ZoneVersion> draft = nullptr);
+
+/// True when `diff` cannot change what apex_ns_have_addresses() says about
+/// `zone` (it touches no apex NS and removes no address of an in-zone NS
+/// target), so a zone that passed still passes without checking again.
+bool keeps_ns_addresses(const zone::ZoneVersion& zone, const zone::ZoneDiff& diff);
 
 }  // namespace namae::update

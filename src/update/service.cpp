@@ -83,6 +83,10 @@ struct UpdateService::Zone {
   std::condition_variable cv;
   std::shared_ptr<const zone::ZoneVersion> head;       // newest, maybe not yet durable
   std::shared_ptr<const zone::ZoneVersion> committed;  // newest durable (published)
+  // `head` while no reader can see it (built here, not yet published nor in a
+  // commit under way): the next update of the batch changes it in place
+  // instead of copying it (zone::ZoneVersion::apply_in_place).
+  std::shared_ptr<zone::ZoneVersion> draft;
   LeaseTable leases;                                   // as of head
 
   struct Pending {
@@ -283,7 +287,13 @@ UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& 
   }
 
   zone::ZoneDiff diff = std::move(ev.diff);
-  auto next = finish_update(*base, diff);
+  const uint32_t serial_from = base->serial();
+  // In place only when no check below can still refuse the update: a
+  // refusal must leave the draft as it was.
+  std::shared_ptr<zone::ZoneVersion> draft;
+  if (z.draft && z.draft == base && keeps_ns_addresses(*base, diff)) draft = std::move(z.draft);
+  z.draft.reset();
+  auto next = finish_update(*base, diff, draft);
   if (!next) {
     log(3, fmt::format("zone {}: update produced an invalid zone: {}", z.cfg.origin.to_text(),
                        next.message()));
@@ -301,7 +311,7 @@ UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& 
     return st;
   }
   Zone::Pending p;
-  p.entry.serial_from = base->serial();
+  p.entry.serial_from = serial_from;
   p.entry.serial_to = (*next)->serial();
   p.entry.committed_at = now;
   p.entry.diff = std::move(diff);
@@ -312,6 +322,7 @@ UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& 
   st.own = true;
   st.serial_to = (*next)->serial();
   z.head = *next;
+  if (z.journal) z.draft = *next;
   z.leases.apply(lc);
   z.last = st.slot;
   z.queue.push_back(std::move(p));
@@ -336,6 +347,7 @@ bool UpdateService::wait_durable(Zone& z, std::unique_lock<std::mutex>& lk,
     z.committing = true;
     std::vector<Zone::Pending> batch;
     batch.swap(z.queue);
+    z.draft.reset();  // head is published when this commit succeeds
     lk.unlock();
     Result<void> r;
     if (z.journal) {
@@ -367,6 +379,7 @@ bool UpdateService::wait_durable(Zone& z, std::unique_lock<std::mutex>& lk,
       for (auto& p : z.queue) p.slot->done = true;  // evaluated on top of the lost ones
       z.queue.clear();
       z.head = z.committed;
+      z.draft.reset();
       if (z.journal) {
         std::lock_guard jl(z.journal_mu);
         if (auto l = z.journal->leases(); l.ok()) z.leases.assign(*l);

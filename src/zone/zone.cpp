@@ -388,6 +388,19 @@ struct ZoneVersion::Replacement {
 };
 
 Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& diff) const {
+  auto next = apply_to(diff, nullptr);
+  if (!next) return fail(next.message());
+  return std::shared_ptr<const ZoneVersion>(std::move(*next));
+}
+
+Result<std::shared_ptr<ZoneVersion>> ZoneVersion::apply_in_place(std::shared_ptr<ZoneVersion> v,
+                                                                 const ZoneDiff& diff) {
+  ZoneVersion& self = *v;
+  return self.apply_to(diff, std::move(v));
+}
+
+Result<std::shared_ptr<ZoneVersion>> ZoneVersion::apply_to(const ZoneDiff& diff,
+                                                           std::shared_ptr<ZoneVersion> target) const {
   struct Change {
     const ZoneRecord* rec;
     bool add;
@@ -469,12 +482,11 @@ Result<std::shared_ptr<const ZoneVersion>> ZoneVersion::apply(const ZoneDiff& di
         out.push_back(n);
     });
     for (; r < repl.size(); ++r) out.push_back(std::move(repl[r].node));
-    return std::shared_ptr<const ZoneVersion>(
-        std::make_shared<ZoneVersion>(origin_, rclass_, std::move(out)));
+    return std::make_shared<ZoneVersion>(origin_, rclass_, std::move(out));
   }
-  auto next = std::make_shared<ZoneVersion>(*this);
-  next->patch(repl);
-  return std::shared_ptr<const ZoneVersion>(std::move(next));
+  if (!target) target = std::make_shared<ZoneVersion>(*this);
+  target->patch(repl);
+  return target;
 }
 
 void ZoneVersion::patch(std::vector<Replacement>& repl) {

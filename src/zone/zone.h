@@ -103,6 +103,13 @@ class ZoneVersion {
   /// adds or removes a zone cut or DNAME (flags of a whole subtree change),
   /// or touches a large part of the zone, re-derives everything in one pass.
   Result<std::shared_ptr<const ZoneVersion>> apply(const ZoneDiff& diff) const;
+  /// apply() that changes `v` itself when the diff can be patched, saving
+  /// the copy of its index and chunk pointers: only for a version no reader
+  /// can see yet (an update writer's unpublished head, chained updates of
+  /// one batch). Returns `v`, or a new version when the diff needed the
+  /// whole zone re-derived. On failure `v` is unchanged.
+  static Result<std::shared_ptr<ZoneVersion>> apply_in_place(std::shared_ptr<ZoneVersion> v,
+                                                             const ZoneDiff& diff);
 
   /// Approximate heap octets held (nodes counted fully even when shared).
   size_t memory_usage() const;
@@ -124,6 +131,9 @@ class ZoneVersion {
   const Node* highest_cut(const dns::Name& qname, const uint64_t* hashes) const;
   // Sizes the index for max(nodes, min_nodes) at most half full and fills it.
   void build_index(size_t min_nodes = 0);
+  // apply(), into `target` (this very version, changed in place) or into a copy.
+  Result<std::shared_ptr<ZoneVersion>> apply_to(const ZoneDiff& diff,
+                                                std::shared_ptr<ZoneVersion> target) const;
   // A name's new content in apply().
   struct Replacement;
   // apply() for a small diff that adds or removes no cut or DNAME, on a copy
