@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -237,9 +238,12 @@ struct Journal::Impl {
   sqlite3_stmt* stmts[kStmtCount] = {};
   mutable std::mutex mu;
 
+  int lock_fd = -1;  // holds the flock of an exclusive open
+
   ~Impl() {
     for (auto* s : stmts) sqlite3_finalize(s);
     if (db) sqlite3_close_v2(db);
+    if (lock_fd >= 0) ::close(lock_fd);
   }
 
   Error err(std::string_view what) const {
@@ -514,7 +518,8 @@ Result<std::vector<Lease>> Journal::Impl::read_leases(StmtId id, int64_t until) 
   return out;
 }
 
-Result<std::unique_ptr<Journal>> Journal::open(const std::string& path, const dns::Name& origin) {
+Result<std::unique_ptr<Journal>> Journal::open(const std::string& path, const dns::Name& origin,
+                                               bool exclusive) {
   std::unique_ptr<Journal> j(new Journal());
   j->impl_ = std::make_unique<Impl>();
   Impl& im = *j->impl_;
@@ -530,6 +535,16 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& path, const dn
     std::fclose(f);
     if (n > 0 && (n < sizeof head || std::memcmp(head, "SQLite format 3", 16) != 0))
       return im.bad("file is not a database (no SQLite header)");
+  }
+  // flock, not fcntl: SQLite's own POSIX record locks on the file are a
+  // separate mechanism, so the two never interfere.
+  if (exclusive) {
+    im.lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (im.lock_fd < 0) return im.bad(fmt::format("unable to open: {}", std::strerror(errno)));
+    if (::flock(im.lock_fd, LOCK_EX | LOCK_NB) != 0)
+      return im.bad(errno == EWOULDBLOCK
+                        ? "in use by another process (another namaed with the same journal?)"
+                        : fmt::format("cannot lock: {}", std::strerror(errno)));
   }
   // NOMUTEX: our own mutex serializes every call; SQLite's would be a second lock.
   int rc =

@@ -55,7 +55,12 @@ struct LeaseChanges {
 class Journal {
  public:
   /// Open (creating if needed) the journal at `path` for zone `origin`.
-  static Result<std::unique_ptr<Journal>> open(const std::string& path, const dns::Name& origin);
+  /// `exclusive` (the server's use) holds an advisory lock on the file for
+  /// the Journal's lifetime and fails if another holder has it: two servers
+  /// appending to one journal would each acknowledge updates the other then
+  /// cannot replay. Without it (inspection, tests) no lock is taken.
+  static Result<std::unique_ptr<Journal>> open(const std::string& path, const dns::Name& origin,
+                                               bool exclusive = true);
   ~Journal();
 
   /// Durably commit one entry and its lease changes in one transaction;

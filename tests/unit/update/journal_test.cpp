@@ -432,6 +432,24 @@ TEST_F(JournalTest, AnotherZonesJournalIsRefused) {
   EXPECT_EQ(*j->entry_count(), 1u);
 }
 
+TEST_F(JournalTest, SecondServerOnTheSameJournalIsRefused) {
+  auto j = open("example.");
+  ASSERT_TRUE(j);
+  ASSERT_TRUE(j->commit(entry(1, 2)).ok());
+  auto second = Journal::open(path_, N("example."));
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.message().find("in use by another process"), std::string::npos)
+      << second.message();
+  // A non-exclusive reader still can, and the holder is unaffected.
+  auto reader = Journal::open(path_, N("example."), /*exclusive=*/false);
+  ASSERT_TRUE(reader.ok()) << reader.message();
+  EXPECT_EQ(*(*reader)->entry_count(), 1u);
+  ASSERT_TRUE(j->commit(entry(2, 3)).ok());
+  // Released with the journal.
+  j.reset();
+  EXPECT_TRUE(Journal::open(path_, N("example.")).ok());
+}
+
 TEST_F(JournalTest, GarbageFileIsRefusedCleanly) {
   std::mt19937 rng(7);
   for (size_t size : {size_t{1}, size_t{100}, size_t{4096}, size_t{100000}}) {

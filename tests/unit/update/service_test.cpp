@@ -750,7 +750,7 @@ TEST_F(ServiceTest, FailedBatchCommitAnswersEveryUpdateInItServfail) {
   }
   // Break the chain behind the service's back: its batch (101 -> ...) no longer fits.
   {
-    auto other = Journal::open(dir + "/z.db", origin());
+    auto other = Journal::open(dir + "/z.db", origin(), /*exclusive=*/false);
     ASSERT_TRUE(other.ok()) << other.message();
     JournalEntry e;
     e.serial_from = 101;
