@@ -135,6 +135,12 @@ int namaed_main(int argc, char** argv) {
     }
     auto report = zones.reload(true);
     std::fputs(zones.status().c_str(), stdout);
+    auto journals = check_journals(cfg, zones);
+    if (!journals) {
+      std::fprintf(stderr, "%s\n", journals.message().c_str());
+      return 1;
+    }
+    std::fputs(journals->c_str(), stdout);
     std::printf("%s: configuration ok; zones: %s\n", cfg.source.c_str(), report.summary().c_str());
     return report.failed ? 1 : 0;
   }

@@ -92,4 +92,46 @@ Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config&
   return service;
 }
 
+Result<std::string> check_journals(const Config& cfg, const ZoneManager& zones) {
+  std::string out;
+  for (const auto& z : cfg.zones) {
+    if (z.journal.empty()) continue;
+    auto u = zone_update_config(z);
+    if (!u) return fail(u.message());
+    const dns::Name& origin = u->origin;
+    auto loaded = zones.version(origin);
+    if (!loaded) continue;  // the zone's own error is reported by the load
+    if (!std::filesystem::exists(z.journal)) {
+      out += fmt::format("zone {}: journal {}: none yet\n", z.name, z.journal);
+      continue;
+    }
+    auto where = [&](const std::string& why) {
+      return fail(fmt::format("zone {}: journal {}: {}", z.name, z.journal, why));
+    };
+    auto j = update::Journal::open(z.journal, origin, /*exclusive=*/false);
+    if (!j) return fail(j.message());
+    auto last = (*j)->last_serial();
+    if (!last) return where(last.message());
+    const uint32_t file_serial = loaded->serial();
+    if (!*last || **last == file_serial) {
+      out += fmt::format("zone {}: journal {}: up to date with the file (serial {})\n", z.name,
+                         z.journal, file_serial);
+    } else if (update::serial_gt(file_serial, **last)) {
+      out += fmt::format(
+          "zone {}: journal {}: file serial {} is newer than the journal's {}; start-up will drop "
+          "the journal's entries\n",
+          z.name, z.journal, file_serial, **last);
+    } else {
+      auto entries = (*j)->entries_since(file_serial);
+      if (!entries) return where(entries.message());
+      auto replayed = update::replay(loaded, *entries);
+      if (!replayed) return where(replayed.message());
+      out += fmt::format("zone {}: journal {}: {} entries replay, serial {} -> {}, {} records\n",
+                         z.name, z.journal, entries->size(), file_serial, (*replayed)->serial(),
+                         (*replayed)->record_count());
+    }
+  }
+  return out;
+}
+
 }  // namespace namae::daemon

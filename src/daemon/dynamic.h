@@ -25,4 +25,11 @@ Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& zone);
 Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config& cfg,
                                                                    ZoneManager& zones);
 
+/// `namaed --check`: replay every zone's journal (opened without the
+/// server's lock, so a running namaed may hold it) over the loaded file, as
+/// start-up would, without changing anything. One line per zone with a
+/// journal; an error names the zone and the journal if one cannot be
+/// replayed (start-up would refuse it too).
+Result<std::string> check_journals(const Config& cfg, const ZoneManager& zones);
+
 }  // namespace namae::daemon

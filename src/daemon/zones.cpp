@@ -166,12 +166,13 @@ std::string ZoneManager::status() const {
   std::lock_guard lock(mu_);
   std::string out;
   for (const auto& z : zones_) {
-    if (z.version)
+    if (z.version) {
       out += fmt::format("zone {} serial {} {} file {}", z.config.name, z.version->serial(),
                          z.last_error.empty() ? "loaded" : "stale", z.config.file);
-    if (z.dynamic) out += " dynamic";
-    else
+      if (z.dynamic) out += " dynamic";
+    } else {
       out += fmt::format("zone {} - not-loaded file {}", z.config.name, z.config.file);
+    }
     if (!z.last_error.empty()) out += " error " + z.last_error;
     out += "\n";
   }

@@ -18,6 +18,7 @@ Everything runs on 127.0.0.1 with ports from conftest.free_port.
 """
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -323,7 +324,17 @@ def test_sigkill_keeps_every_acknowledged_update(daemon):
         in_flight = sender.next - sender.acked
         assert in_flight > 0  # with the threads still sending, the kill hit something in flight
 
+        # `namaed --check` replays the journal as start-up will and says where it ends.
+        check = subprocess.run([namae_bin("namaed"), "--config", daemon.config, "--check"],
+                               capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, check.stdout + check.stderr
+        m = re.search(r"(\d+) entries replay, serial (\d+) -> (\d+)", check.stdout)
+        up_to_date = re.search(r"up to date with the file \(serial (\d+)\)", check.stdout)
+        assert m or up_to_date, check.stdout
+        checked_serial = int(m.group(3) if m else up_to_date.group(1))
+
         daemon.start()
+        assert daemon.serial() == checked_serial
         applied_before = sum(1 for t in everything if t.seen)
         applied = check_all(daemon, everything)
         new = applied - applied_before
@@ -382,6 +393,12 @@ def test_sigkill_right_after_start_and_between_bursts(daemon):
     daemon.kill()
     daemon.start()
     assert check_all(daemon, txns) == 50
+    assert daemon.serial() == 1050
+    # A second server on the same journal is refused before it serves anything.
+    second = subprocess.run([namae_bin("namaed"), "--config", daemon.config, "--foreground"],
+                            capture_output=True, text=True, timeout=30, cwd=daemon.dir)
+    assert second.returncode != 0
+    assert "in use by another process" in second.stdout + second.stderr, second.stderr
     assert daemon.serial() == 1050
     daemon.kill()
     daemon.start()
