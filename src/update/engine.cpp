@@ -142,9 +142,12 @@ uint16_t check_prerequisites(const zone::ZoneVersion& z, const UpdateMessage& ms
   for (const auto& [key, val] : temp) {
     const UpdateRR& rr = *val.first;
     const zone::Node* node = z.find(rr.owner);
-    zone::RRsetView set = node ? node->find(rr.type) : zone::RRsetView();
+    // Every RRset of the type: RRSIGs are stored one RRset per covered type.
     std::set<dns::RdataBytes> have;
-    if (set.valid()) {
+    auto sets = node ? node->rrsets() : zone::Node::Cursor(nullptr, 0);
+    zone::RRsetView set;
+    while (sets.next(set)) {
+      if (set.type() != rr.type) continue;
       auto c = set.rdatas();
       std::span<const uint8_t> rd;
       while (c.next(rd)) have.insert(dns::rdata::canonical(rr.type, rd));
@@ -188,12 +191,12 @@ class Work {
   void diff(zone::ZoneDiff& out) const {
     for (const auto& kv : names_) {
       const NameState& st = kv.second;  // (clang 14: lambdas cannot capture bindings)
-      std::set<uint16_t> types;
-      for (const auto& s : st.base) types.insert(s.type);
-      for (const auto& s : st.cur) types.insert(s.type);
-      for (uint16_t t : types) {
-        const RRsetData* b = find(st.base, t);
-        const RRsetData* c = find(st.cur, t);
+      std::set<uint32_t> keys;
+      for (const auto& s : st.base) keys.insert(key_of(s));
+      for (const auto& s : st.cur) keys.insert(key_of(s));
+      for (uint32_t k : keys) {
+        const RRsetData* b = find_key(st.base, k);
+        const RRsetData* c = find_key(st.cur, k);
         auto push = [&](std::vector<ZoneRecord>& v, const RRsetData& s, const dns::RdataBytes& rd) {
           v.push_back({st.owner, s.type, s.ttl, rd});
         };
@@ -214,6 +217,19 @@ class Work {
     }
   }
 
+  // The RRset an RR belongs to (zone::rrset_key: the type, and for RRSIG
+  // the covered type too). Stored RRsets are never empty.
+  static uint32_t key_of(const RRsetData& s) { return zone::rrset_key(s.type, s.rdatas.front()); }
+  static RRsetData* find_key(std::vector<RRsetData>& v, uint32_t key) {
+    for (auto& s : v)
+      if (key_of(s) == key) return &s;
+    return nullptr;
+  }
+  static const RRsetData* find_key(const std::vector<RRsetData>& v, uint32_t key) {
+    for (const auto& s : v)
+      if (key_of(s) == key) return &s;
+    return nullptr;
+  }
   static RRsetData* find(std::vector<RRsetData>& v, uint16_t type) {
     for (auto& s : v)
       if (s.type == type) return &s;
@@ -312,7 +328,7 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
       } else if (!cname_compatible(rr.type) && Work::find(st.cur, rt::CNAME)) {
         continue;  // other data where a CNAME exists is ignored
       }
-      RRsetData* set = Work::find(st.cur, rr.type);
+      RRsetData* set = Work::find_key(st.cur, zone::rrset_key(rr.type, rr.rdata));
       if (rr.type == rt::SOA) {
         // Only the apex SOA, and only forward (RFC 1982).
         if (!set || set->rdatas.empty() ||
@@ -353,7 +369,7 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
       }
     } else {  // NONE: delete one RR
       if (rr.type == rt::SOA) continue;
-      RRsetData* set = Work::find(st.cur, rr.type);
+      RRsetData* set = Work::find_key(st.cur, zone::rrset_key(rr.type, rr.rdata));
       if (!set) continue;
       auto it = std::find_if(
           set->rdatas.begin(), set->rdatas.end(),
@@ -361,7 +377,8 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
       if (it == set->rdatas.end()) continue;
       if (apex && rr.type == rt::NS && set->rdatas.size() == 1) continue;  // the last apex NS stays
       set->rdatas.erase(it);
-      if (set->rdatas.empty()) erase_type(st.cur, rr.type);
+      if (set->rdatas.empty())
+        st.cur.erase(st.cur.begin() + (set - st.cur.data()));
     }
   }
 
@@ -370,7 +387,7 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
   std::set<std::tuple<std::string, uint16_t, dns::RdataBytes>> seen;
   for (const auto& a : adds) {
     NameState& st = work.at(a.owner);
-    const RRsetData* set = Work::find(st.cur, a.type);
+    const RRsetData* set = Work::find_key(st.cur, zone::rrset_key(a.type, a.rdata));
     if (!set) continue;
     auto it = std::find_if(set->rdatas.begin(), set->rdatas.end(), [&](const dns::RdataBytes& rd) {
       return same_rdata(a.type, rd, a.rdata);

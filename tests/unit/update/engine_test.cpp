@@ -316,6 +316,52 @@ TEST_F(EngineTest, TtlWithTopBitSetIsZero) {
   EXPECT_EQ(r.next->find(name("new.example.net."))->find(dns::rrtype::A).ttl(), 0u);
 }
 
+// RRSIGs are stored as one RRset per covered type (RFC 4034 3): adding,
+// deleting one RR and value-dependent prerequisites must see all of them,
+// not only the first.
+TEST_F(EngineTest, RrsigsOfSeveralCoveredTypesAreSeparateRRsets) {
+  const std::string sig_a =
+      "A 13 3 60 20261231000000 20261101000000 12345 example.net. AAAA";
+  const std::string sig_aaaa =
+      "AAAA 13 3 60 20261231000000 20261101000000 12345 example.net. BBBB";
+  const std::string sig_aaaa2 =
+      "AAAA 13 3 60 20261231000000 20261101000000 54321 example.net. CCCC";
+  Outcome r = run({rr("www", "RRSIG", IN, 60, sig_a), rr("www", "RRSIG", IN, 120, sig_aaaa),
+                   rr("www", "RRSIG", IN, 120, sig_aaaa2)});
+  ASSERT_EQ(r.rcode, rc::NOERROR) << r.ev.reason;
+  base = r.next;
+  before = dump(*base);
+  // Two RRsets: TTLs are kept per covered type.
+  const zone::Node* n = base->find(name("www.example.net."));
+  ASSERT_NE(n, nullptr);
+  int sets = 0;
+  auto c = n->rrsets();
+  zone::RRsetView v;
+  while (c.next(v))
+    if (v.type() == dns::rrtype::RRSIG) {
+      ++sets;
+      EXPECT_EQ(v.ttl(), v.count() == 1 ? 60u : 120u);
+    }
+  EXPECT_EQ(sets, 2);
+  // The value-dependent prerequisite is the union of both.
+  EXPECT_EQ(run({}, {rr("www", "RRSIG", IN, 0, sig_a), rr("www", "RRSIG", IN, 0, sig_aaaa),
+                     rr("www", "RRSIG", IN, 0, sig_aaaa2)})
+                .rcode,
+            rc::NOERROR);
+  expect_refused(rc::NXRRSET, {rr("x", "A", IN, 60, "192.0.2.1")},
+                 {rr("www", "RRSIG", IN, 0, sig_a)});
+  // Deleting one RR of the second RRset really deletes it.
+  r = run({rr("www", "RRSIG", NONE, 0, sig_aaaa2)});
+  ASSERT_EQ(r.rcode, rc::NOERROR);
+  ASSERT_EQ(r.ev.diff.removed.size(), 1u);  // (the SOA change is finish_update's)
+  EXPECT_EQ(r.ev.diff.removed[0].rdata, rdata(dns::rrtype::RRSIG, sig_aaaa2));
+  int left = 0;
+  c = r.next->find(name("www.example.net."))->rrsets();
+  while (c.next(v))
+    if (v.type() == dns::rrtype::RRSIG) left += v.count();
+  EXPECT_EQ(left, 2);
+}
+
 TEST_F(EngineTest, SerialIncrementsPerRFC1982) {
   EXPECT_EQ(next_serial(100), 101u);
   EXPECT_EQ(next_serial(0xffffffffu), 1u);  // 0 is skipped (BIND's increment)
