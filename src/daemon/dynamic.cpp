@@ -71,6 +71,7 @@ Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config&
       std::move(*keys),
       [&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
       update::Clock{}, log);
+  service->set_metrics(&zones.metrics());
   for (const auto& z : cfg.zones) {
     if (z.journal.empty()) continue;
     auto u = zone_update_config(z);

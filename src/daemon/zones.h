@@ -44,6 +44,8 @@ class ZoneManager {
   /// One line per zone: name, serial, state, file, last error.
   std::string status() const;
   size_t loaded_zones() const;
+  /// The registry zone counters (and the roles serving these zones) report to.
+  net::MetricsRegistry& metrics() { return metrics_; }
 
   /// The version currently served for `origin` (nullptr if none).
   std::shared_ptr<const zone::ZoneVersion> version(const dns::Name& origin) const;

@@ -13,6 +13,7 @@
 
 #include "dns/message.h"
 #include "dns/rrtype.h"
+#include "net/address.h"
 #include "update/zone_file.h"
 
 namespace namae::update {
@@ -65,12 +66,14 @@ struct UpdateService::Deferred {
   Permission perm;
   std::optional<dns::UpdateLease> want;
   std::string granted_to, who, peer_text;
+  std::chrono::steady_clock::time_point received;  // for the latency metric
 };
 
 struct UpdateService::Zone {
   ZoneUpdateConfig cfg;
   uint16_t rclass = dns::rrclass::IN;  // of the zone; fixed at add_zone
   std::unique_ptr<Journal> journal;
+  net::WorkerMetrics* metrics = nullptr;  // written by the writer thread only
 
   // Deferred requests for the writer thread (started on the first one).
   std::mutex wq_mu;
@@ -190,6 +193,7 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
     if (!leases) return fail(leases.message());
     z->leases.assign(*leases);
   }
+  if (metrics_) z->metrics = metrics_->add_worker();
   z->head = z->committed = version;
   z->rclass = version->rclass();
   z->written_serial = loaded->serial();
@@ -492,6 +496,7 @@ void UpdateService::log_result(const std::string& peer, const std::string& who,
 
 size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> response,
                              const net::Peer& peer, const zone::ZoneSet& zones) {
+  const auto t0 = std::chrono::steady_clock::now();
   const int64_t now = clock_();
   const dns::Edns& qe = q.edns();
 
@@ -567,6 +572,7 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
     d.granted_to = std::move(granted_to);
     d.who = std::move(who);
     d.peer_text = net_peer_text(peer);
+    d.received = t0;
     std::lock_guard lk(z->wq_mu);
     if (!z->wq_stop) {
       if (!z->writer.joinable()) z->writer = std::thread([this, z] { writer(*z); });
@@ -626,6 +632,11 @@ void UpdateService::process_batch(Zone& z, std::vector<Deferred>& batch) {
     size_t len = build_reply(q, buf, d.channel.peer().tcp, d.tv, results[i].rcode,
                              lease_option(results[i], q.edns().present), now);
     d.channel.send({buf.data(), len});
+    if (z.metrics)
+      net::record_query(*z.metrics, d.wire, {buf.data(), len}, d.channel.peer().tcp,
+                        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  std::chrono::steady_clock::now() - d.received)
+                                                  .count()));
   }
 }
 

@@ -33,6 +33,7 @@
 #include "auth/engine.h"
 #include "dns/edns.h"
 #include "dns/tsig.h"
+#include "net/metrics.h"
 #include "update/engine.h"
 #include "update/journal.h"
 #include "update/leases.h"
@@ -123,6 +124,11 @@ class UpdateService : public auth::RequestHandler {
   /// then compact their journals. Errors of each zone are joined.
   Result<void> sync_files(bool force);
 
+  /// Count replies the zones' writer threads send (deferred UPDATE answers)
+  /// in `registry`, as the transports count theirs: one counter block per
+  /// zone writer, its only writer. Call before add_zone().
+  void set_metrics(net::MetricsRegistry* registry) { metrics_ = registry; }
+
   /// Start the maintenance thread (lease expiry, periodic file sync).
   void start();
   /// Stop it (no final sync: call sync_files(true) after).
@@ -163,6 +169,7 @@ class UpdateService : public auth::RequestHandler {
   Clock clock_;
   LogSink log_;
   std::vector<std::unique_ptr<Zone>> zones_;
+  net::MetricsRegistry* metrics_ = nullptr;
 
   struct Maint;
   std::unique_ptr<Maint> maint_;

@@ -145,6 +145,8 @@ class ServiceTest : public ::testing::Test {
           gate.pass();
         },
         [this] { return now.load(); });
+    registry = std::make_unique<net::MetricsRegistry>();
+    service->set_metrics(registry.get());
     auto r = service->add_zone(cfg, from ? from : base);
     ASSERT_TRUE(r.ok()) << r.message();
   }
@@ -260,6 +262,7 @@ class ServiceTest : public ::testing::Test {
   PublishGate gate;
   std::atomic<int64_t> now{1700000000};
   ZoneUpdateConfig cfg;
+  std::unique_ptr<net::MetricsRegistry> registry;  // declared before (outlived by) the service
   std::unique_ptr<UpdateService> service;
 };
 
@@ -689,6 +692,8 @@ TEST_F(ServiceTest, DeferredUpdatesQueuedDuringACommitShareTheNextOne) {
   auto s = service->stats();
   EXPECT_EQ(s.applied, 1u + kMore);
   EXPECT_EQ(s.commits, 2u);
+  // Deferred answers are counted like the transports' own (by the writer).
+  EXPECT_EQ(registry->total_queries(), 1u + kMore);
   EXPECT_EQ(served()->serial(), 100u + 1 + kMore);
   EXPECT_EQ(service->leases(origin()).size(), 1u + kMore);  // required: `first` got one too
   const std::string state = dump(*served());
