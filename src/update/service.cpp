@@ -631,12 +631,13 @@ void UpdateService::process_batch(Zone& z, std::vector<Deferred>& batch) {
     if (q.parse(d.wire) != dns::WireError::ok) continue;  // parsed before it was queued
     size_t len = build_reply(q, buf, d.channel.peer().tcp, d.tv, results[i].rcode,
                              lease_option(results[i], q.edns().present), now);
-    d.channel.send({buf.data(), len});
+    // Counted before it leaves, so whoever has the answer sees it counted.
     if (z.metrics)
       net::record_query(*z.metrics, d.wire, {buf.data(), len}, d.channel.peer().tcp,
                         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                   std::chrono::steady_clock::now() - d.received)
                                                   .count()));
+    d.channel.send({buf.data(), len});
   }
 }
 

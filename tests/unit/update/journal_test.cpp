@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dns/rrtype.h"
+#include "../zone/zone_test_util.h"
 
 namespace namae::update {
 namespace {
@@ -28,22 +29,10 @@ using namespace dns::rrtype;
 using dns::Name;
 using zone::ZoneDiff;
 using zone::ZoneRecord;
+using zone::test::N;
+using zone::test::name_rdata;
+using zone::test::soa_rdata;
 
-Name N(const std::string& t) { return *Name::from_text(t); }
-
-dns::RdataBytes name_rdata(const std::string& t) {
-  auto n = N(t);
-  return {n.wire().begin(), n.wire().end()};
-}
-
-dns::RdataBytes soa_rdata(uint32_t serial) {
-  auto r = name_rdata("ns.example.");
-  auto m = name_rdata("hm.example.");
-  r.insert(r.end(), m.begin(), m.end());
-  for (uint32_t v : {serial, 7200u, 3600u, 1209600u, 300u})
-    for (int s = 24; s >= 0; s -= 8) r.push_back(static_cast<uint8_t>(v >> s));
-  return r;
-}
 
 dns::RdataBytes a(uint32_t n) {
   return {10, static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};

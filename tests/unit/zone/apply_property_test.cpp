@@ -15,26 +15,17 @@
 
 #include "dns/rrtype.h"
 #include "zone/zone.h"
+#include "zone_test_util.h"
 
 namespace namae::zone {
 namespace {
 
 using namespace dns::rrtype;
 using dns::Name;
+using test::N;
+using test::name_rdata;
+using test::soa_rdata;
 
-Name N(const std::string& t) { return *Name::from_text(t); }
-dns::RdataBytes name_rdata(const std::string& t) {
-  auto n = N(t);
-  return {n.wire().begin(), n.wire().end()};
-}
-dns::RdataBytes soa_rdata(uint32_t serial) {
-  auto r = name_rdata("ns.example.");
-  auto m = name_rdata("hm.example.");
-  r.insert(r.end(), m.begin(), m.end());
-  for (uint32_t v : {serial, 7200u, 3600u, 1209600u, 300u})
-    for (int s = 24; s >= 0; s -= 8) r.push_back(static_cast<uint8_t>(v >> s));
-  return r;
-}
 
 // Records keyed the way a zone keeps them (owner lower-cased text, type, rdata).
 using Key = std::tuple<std::string, uint16_t, dns::RdataBytes>;

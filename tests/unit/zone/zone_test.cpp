@@ -11,6 +11,7 @@
 #include "dns/rrtype.h"
 #include "zone/load.h"
 #include "zone/zone_set.h"
+#include "zone_test_util.h"
 
 namespace namae::zone {
 namespace {
@@ -18,21 +19,10 @@ namespace {
 using namespace dns::rrtype;
 using dns::Name;
 using Kind = LookupResult::Kind;
+using test::N;
+using test::name_rdata;
+using test::soa_rdata;
 
-Name N(const std::string& t) { return *Name::from_text(t); }
-
-dns::RdataBytes name_rdata(const std::string& t) {
-  auto n = N(t);
-  return {n.wire().begin(), n.wire().end()};
-}
-dns::RdataBytes soa_rdata() {
-  auto r = name_rdata("ns.example.");
-  auto m = name_rdata("hm.example.");
-  r.insert(r.end(), m.begin(), m.end());
-  for (uint32_t v : {42u, 7200u, 3600u, 1209600u, 300u})
-    for (int s = 24; s >= 0; s -= 8) r.push_back(static_cast<uint8_t>(v >> s));
-  return r;
-}
 dns::RdataBytes a(uint8_t last) { return {192, 0, 2, last}; }
 
 // A builder with the minimum a zone needs (SOA and NS at the apex).
