@@ -59,15 +59,31 @@ class Namaed:
 
     def __init__(self, idle_ms=1500, extra_server="", ipv6=True):
         self.dir = tempfile.mkdtemp(prefix="namaed-")  # short: unix socket paths are limited
-        self.port = free_port()
-        self.http_port = free_port()
         self.zone_path = os.path.join(self.dir, "example.test.zone")
         self.write_zone(ZONE.format(serial=1, last=1))
-        listen = [f'"127.0.0.1:{self.port}"']
         self.ipv6 = ipv6 and have_ipv6()
+        self.config = os.path.join(self.dir, "namaed.toml")
+        self.control = os.path.join(self.dir, "run", "ctl.sock")
+        self.log_path = os.path.join(self.dir, "namaed.log")
+        self.notify_path = os.path.join(self.dir, "notify.sock")
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        # free_port() probes 127.0.0.1 only; a port another process holds on
+        # ::1 or a wildcard address (other tests run alongside) makes namaed
+        # exit at bind: try again with new ports then.
+        for attempt in range(3):
+            self.port = free_port()
+            self.http_port = free_port()
+            self.write_config(idle_ms, extra_server)
+            if self.launch():
+                return
+        self.stop()
+        raise AssertionError("namaed could not bind after 3 port choices:\n" + self.last_log)
+
+    def write_config(self, idle_ms, extra_server):
+        listen = [f'"127.0.0.1:{self.port}"']
         if self.ipv6:
             listen.append(f'"[::1]:{self.port}"')
-        self.config = os.path.join(self.dir, "namaed.toml")
         with open(self.config, "w") as f:
             f.write(f"""[server]
 listen = [{", ".join(listen)}]
@@ -83,21 +99,32 @@ file = "example.test.zone"
 [http]
 listen = "127.0.0.1:{self.http_port}"
 """)
-        self.control = os.path.join(self.dir, "run", "ctl.sock")
-        self.log_path = os.path.join(self.dir, "namaed.log")
-        self.notify_path = os.path.join(self.dir, "notify.sock")
-        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.notify.bind(self.notify_path)
+
+    def launch(self):
+        """Start namaed; True once it signals readiness, False if it exited
+        because a port was taken; anything else fails the test."""
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([namae_bin("namaed"), "--config", self.config, "--foreground"],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        self.notify.settimeout(10)
-        try:
-            self.ready_message = self.notify.recv(4096).decode()
-        except socket.timeout:
-            self.stop()
-            raise AssertionError("namaed did not signal readiness:\n" + self.log_text())
+        self.notify.settimeout(0.2)
+        deadline = time.time() + 30  # generous: CI machines may be busy
+        while time.time() < deadline:
+            try:
+                self.ready_message = self.notify.recv(4096).decode()
+                return True
+            except socket.timeout:
+                pass
+            if self.proc.poll() is not None:
+                self.log.close()
+                self.last_log = self.log_text()
+                if "bind" in self.last_log or "in use" in self.last_log:
+                    return False
+                break
+        log = self.log_text()  # before stop() removes the directory
+        alive = self.proc.poll() is None
+        self.stop()
+        raise AssertionError(f"namaed did not signal readiness (running: {alive}):\n{log}")
 
     def write_zone(self, text):
         # Write a new file and rename, as editors and deploy tools do; also
