@@ -254,7 +254,23 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
   if (auto* r = c.table(doc, "resolver")) {
     auto& rv = cfg.resolver;
     rv.enabled = true;
-    c.only(*r, "[resolver]", {"listen", "root-hints", "allow", "empty-zones", "do-not-query-localhost"});
+    c.only(*r, "[resolver]", {"listen", "root-hints", "allow", "empty-zones", "do-not-query-localhost",
+                              "workers", "threads", "cache-size", "min-ttl", "max-ttl",
+                              "max-negative-ttl", "serve-stale", "prefetch", "qname-minimisation",
+                              "edns-udp-size", "upstream-port"});
+    c.get_int(*r, "workers", rv.workers, 1, 1024);
+    c.get_int(*r, "threads", rv.threads, 1, 1024);
+    c.get_int(*r, "cache-size", rv.cache_size, 16, 100000000);
+    c.get_int(*r, "min-ttl", rv.min_ttl, 0, 86400);
+    c.get_int(*r, "max-ttl", rv.max_ttl, 1, 604800);
+    c.get_int(*r, "max-negative-ttl", rv.max_negative_ttl, 0, 86400);
+    c.get(*r, "serve-stale", rv.serve_stale);
+    c.get(*r, "prefetch", rv.prefetch);
+    c.get(*r, "qname-minimisation", rv.qname_minimisation);
+    c.get_int(*r, "edns-udp-size", rv.edns_udp_size, 512, 4096);
+    c.get_int(*r, "upstream-port", rv.upstream_port, 1, 65535);
+    for (const auto& p : rv.allow)
+      if (auto acl = update::parse_prefix(p); !acl) c.error(*r, "[resolver] allow: " + acl.message());
     c.get(*r, "listen", rv.listen);
     check_endpoints(c, *r, "listen", rv.listen);
     c.get(*r, "root-hints", rv.root_hints);

@@ -67,9 +67,23 @@ struct ResolverConfig {
   bool enabled = false;
   std::vector<std::string> listen;
   std::string root_hints;
-  std::vector<std::string> allow = {"127.0.0.0/8", "::1/128"};
+  // Loopback and private ranges (RFC 1918, RFC 6598, ULA, link-local).
+  std::vector<std::string> allow = {"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12",
+                                    "192.168.0.0/16", "100.64.0.0/10", "fc00::/7", "fe80::/10"};
   bool empty_zones = true;
   bool do_not_query_localhost = true;
+  unsigned workers = 1;            // UDP workers of the resolver listeners
+  unsigned threads = 4;            // resolution threads (cache misses)
+  uint32_t cache_size = 200000;    // cache entries (RRsets and negative answers)
+  uint32_t min_ttl = 0;            // TTL floor
+  uint32_t max_ttl = 86400;        // TTL ceiling
+  uint32_t max_negative_ttl = 3600;
+  bool serve_stale = false;        // RFC 8767
+  bool prefetch = true;
+  bool qname_minimisation = true;  // RFC 9156 (relaxed)
+  uint16_t edns_udp_size = 1232;
+  uint16_t upstream_port = 53;     // port of every upstream server (test hierarchies)
+  int line = 0;
 };
 
 /// One DNS-SD service advertised by [mdns].

@@ -24,6 +24,7 @@
 #include "daemon/config.h"
 #include "daemon/control.h"
 #include "daemon/dynamic.h"
+#include "daemon/resolver_role.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
 #include "net/tcp_server.h"
@@ -225,6 +226,22 @@ int namaed_main(int argc, char** argv) {
   for (const auto& ep : udp.bound())
     spdlog::info("listening on {} (udp: {} workers, tcp)", ep.to_string(), udp.workers());
 
+  // The recursive resolver: its own listeners, never the authoritative ones.
+  std::unique_ptr<ResolverRole> resolver_role;
+  if (cfg.resolver.enabled) {
+    auto made = ResolverRole::create(cfg.resolver, metrics);
+    Result<void> started = made ? (*made)->start() : Result<void>(made.error());
+    if (!started) {
+      spdlog::critical("{}", started.message());
+      tcp.stop();
+      udp.stop();
+      return 1;
+    }
+    resolver_role = std::move(*made);
+    for (const auto& ep : resolver_role->bound())
+      spdlog::info("resolver listening on {} (udp, tcp)", ep.to_string());
+  }
+
   auto do_reload = [&](const char* why) {
     std::lock_guard lock(reload_mu);
     metrics.reloads.fetch_add(1);
@@ -245,10 +262,16 @@ int namaed_main(int argc, char** argv) {
       out += fmt::format("queries {} dropped {} tcp-connections {}\n", metrics.total_queries(),
                          metrics.total_dropped(), metrics.tcp_connections.load());
       for (const auto& ep : udp.bound()) out += "listen " + ep.to_string() + "\n";
+      if (resolver_role)
+        for (const auto& ep : resolver_role->bound()) out += "resolver " + ep.to_string() + "\n";
       std::lock_guard lock(reload_mu);
       out += zones.status();
       out += updates->status();
       return out;
+    }
+    if (cmd == "cache" || cmd.rfind("cache ", 0) == 0) {
+      if (!resolver_role) return "error: no [resolver] configured\n";
+      return resolver_role->control(cmd);
     }
     if (cmd == "stop") {
       uint64_t one = 1;
@@ -314,6 +337,7 @@ int namaed_main(int argc, char** argv) {
   sd_notify(0, "STOPPING=1");
   http_server.stop();
   control.stop();
+  if (resolver_role) resolver_role->stop();
   tcp.stop();
   udp.stop();
   // No update can arrive any more: write dynamic zones back to their files.

@@ -1,0 +1,78 @@
+#include "daemon/resolver_role.h"
+
+#include "update/policy.h"
+
+namespace namae::daemon {
+
+Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig& cfg,
+                                                           net::MetricsRegistry& metrics) {
+  std::unique_ptr<ResolverRole> role(new ResolverRole());
+  resolver::RootHints hints;
+  if (cfg.root_hints.empty()) {
+    hints = resolver::builtin_root_hints();
+  } else {
+    auto h = resolver::load_root_hints(cfg.root_hints);
+    if (!h) return fail("[resolver] root-hints: " + h.message());
+    hints = std::move(*h);
+  }
+  auto acl = std::make_shared<update::AddressAcl>();
+  for (const auto& p : cfg.allow) {
+    auto prefix = update::parse_prefix(p);
+    if (!prefix) return fail("[resolver] allow: " + prefix.message());
+    acl->prefixes.push_back(*prefix);
+  }
+  resolver::ServiceOptions o;
+  o.resolver.qname_minimisation = cfg.qname_minimisation;
+  o.resolver.do_not_query_localhost = cfg.do_not_query_localhost;
+  o.resolver.edns_udp_size = cfg.edns_udp_size;
+  o.resolver.upstream_port = cfg.upstream_port;
+  o.cache.max_entries = cfg.cache_size;
+  o.cache.min_ttl = cfg.min_ttl;
+  o.cache.max_ttl = cfg.max_ttl;
+  o.cache.max_negative_ttl = cfg.max_negative_ttl;
+  o.cache.serve_stale = cfg.serve_stale;
+  o.threads = cfg.threads;
+  o.empty_zones = cfg.empty_zones;
+  o.prefetch = cfg.prefetch;
+  o.max_udp_payload = cfg.edns_udp_size;
+  o.allowed = [acl](const sockaddr* sa, socklen_t len) { return acl->allows(sa, len); };
+  role->service_ = std::make_unique<resolver::ResolverService>(std::move(o), std::move(hints),
+                                                               role->transport_, role->clock_);
+  std::vector<net::Endpoint> eps;
+  for (const auto& l : cfg.listen) {
+    auto ep = net::parse_endpoint(l);
+    if (!ep) return fail("[resolver] listen: " + ep.message());
+    eps.push_back(*ep);
+  }
+  auto* service = role->service_.get();
+  net::HandlerFactory factory = [service](net::WorkerMetrics* m) { return service->make_handler(m); };
+  net::UdpOptions uo;
+  uo.listen = eps;
+  uo.workers = cfg.workers;
+  net::TcpOptions to;
+  to.listen = eps;
+  to.workers = 1;
+  role->udp_ = std::make_unique<net::UdpServer>(uo, factory, metrics);
+  role->tcp_ = std::make_unique<net::TcpServer>(to, factory, metrics);
+  return role;
+}
+
+ResolverRole::~ResolverRole() { stop(); }
+
+Result<void> ResolverRole::start() {
+  service_->start();
+  if (auto r = udp_->start(); !r) return r;
+  if (auto r = tcp_->start(); !r) {
+    udp_->stop();
+    return r;
+  }
+  return {};
+}
+
+void ResolverRole::stop() {
+  if (tcp_) tcp_->stop();
+  if (udp_) udp_->stop();
+  if (service_) service_->stop();
+}
+
+}  // namespace namae::daemon

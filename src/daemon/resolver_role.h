@@ -1,0 +1,47 @@
+// Wiring the [resolver] table into namaed: a ResolverService on its own UDP
+// and TCP listeners (never the authoritative ones), the recursion ACL from
+// `allow`, root hints from `root-hints` or the built-in copy.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "daemon/config.h"
+#include "net/client.h"
+#include "net/metrics.h"
+#include "net/tcp_server.h"
+#include "net/udp_server.h"
+#include "resolver/service.h"
+
+namespace namae::daemon {
+
+/// The running resolver role: service plus its listeners.
+class ResolverRole {
+ public:
+  /// Build from the config (hints loaded, ACL parsed); nothing is bound yet.
+  static Result<std::unique_ptr<ResolverRole>> create(const ResolverConfig& cfg,
+                                                      net::MetricsRegistry& metrics);
+  ~ResolverRole();
+
+  /// Start the resolution threads and bind the listeners.
+  Result<void> start();
+  void stop();
+
+  /// The addresses bound (for logs and `status`).
+  const std::vector<net::Endpoint>& bound() const { return udp_->bound(); }
+  /// `cache ...` control commands.
+  std::string control(std::string_view command) { return service_->control(command); }
+
+ private:
+  ResolverRole() = default;
+  net::SocketTransport transport_;
+  resolver::SystemClock clock_;
+  std::unique_ptr<resolver::ResolverService> service_;
+  std::unique_ptr<net::UdpServer> udp_;
+  std::unique_ptr<net::TcpServer> tcp_;
+};
+
+}  // namespace namae::daemon

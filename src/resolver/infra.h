@@ -1,0 +1,65 @@
+// Server selection: what the resolver knows about each upstream address
+// (smoothed RTT and its variance, recent timeouts, whether EDNS works),
+// shared by all queries. Selection follows Unbound's idea: every server
+// within a band of the fastest is a candidate and one is picked at random,
+// so a server that was slow once is explored again, and unknown servers get a
+// moderate guess so they are tried early.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/address.h"
+#include "resolver/rrset.h"
+
+namespace namae::resolver {
+
+/// What is known about one upstream address.
+struct ServerInfo {
+  double srtt_ms = 0;     // smoothed RTT (RFC 6298 style), 0 = never measured
+  double rttvar_ms = 0;
+  int timeouts = 0;       // consecutive timeouts
+  int64_t last_timeout_ms = 0;
+  bool edns_broken = false;  // answered FORMERR/NOTIMP to EDNS, fine without
+};
+
+/// Shared RTT/EDNS table (thread-safe, small critical sections).
+class Infra {
+ public:
+  static constexpr double kUnknownRttMs = 376;  // guess for a server never asked (as Unbound)
+  static constexpr double kBandMs = 400;        // candidates within this of the best
+
+  explicit Infra(const Clock& clock) : clock_(clock) {}
+
+  /// The effective RTT used for ranking (backed off after timeouts).
+  double effective_rtt(const net::Endpoint& server) const;
+  /// Retransmission timeout for the next query to `server`.
+  std::chrono::milliseconds timeout_for(const net::Endpoint& server) const;
+  /// Pick one of `candidates` (not empty); `why` receives a short reason.
+  size_t choose(std::span<const net::Endpoint> candidates, std::string* why) const;
+
+  void record_rtt(const net::Endpoint& server, std::chrono::microseconds rtt);
+  void record_timeout(const net::Endpoint& server);
+  void set_edns_broken(const net::Endpoint& server);
+  bool edns_broken(const net::Endpoint& server) const;
+  ServerInfo info(const net::Endpoint& server) const;
+
+ private:
+  static std::string key(const net::Endpoint& ep);
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, ServerInfo> servers_;
+  const Clock& clock_;
+};
+
+/// A random 16-bit value from the kernel's CSPRNG (query IDs must not be
+/// predictable, RFC 5452 9.2).
+uint16_t random_u16();
+/// Uniform random index below n (n > 0), from the CSPRNG.
+size_t random_below(size_t n);
+
+}  // namespace namae::resolver

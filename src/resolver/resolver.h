@@ -1,0 +1,115 @@
+// The iterative resolver (RFC 1034 5.3.3): answers a question from the cache
+// or by walking down from the root, one upstream exchange at a time, through
+// net::Transport (the real network, or a scripted one in tests).
+//
+// Each client question runs an explicit state machine (iterator.cpp, after
+// Unbound's iterator): init -> (prime) -> query_targets -> query_response ->
+// ... -> finished, with sub-tasks for the addresses of glueless name servers.
+// Budgets per client question bound referrals, sub-queries, upstream queries
+// and CNAME chains, so no answer can make the resolver send unbounded traffic
+// (NXNS-style amplification).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dns/message.h"
+#include "net/client.h"
+#include "resolver/cache.h"
+#include "resolver/infra.h"
+#include "resolver/root_hints.h"
+
+namespace namae::resolver {
+
+/// Behaviour switches and limits.
+struct ResolverOptions {
+  bool qname_minimisation = true;     // RFC 9156, relaxed mode
+  bool do_not_query_localhost = true; // never send to 127/8 or ::1 (Unbound's default)
+  uint16_t edns_udp_size = 1232;      // advertised upstream (DNS flag day 2020)
+  uint16_t upstream_port = 53;        // port of every upstream server (tests may change it)
+  int max_referrals = 30;             // referrals followed per question
+  int max_depth = 6;                  // nesting of sub-tasks (glueless NS address lookups)
+  int max_upstream_queries = 100;     // exchanges per client question, sub-tasks included
+  int max_cname_chain = 16;           // CNAME/DNAME links in one answer
+  int max_glueless_lookups = 6;       // NS names resolved per delegation (NXNS mitigation)
+  int max_minimise_steps = 10;        // RFC 9156 MAX_MINIMISE_COUNT
+  uint32_t stale_answer_ttl = 30;     // RFC 8767 4
+};
+
+/// The result of a resolution: what the client's answer contains.
+struct Answer {
+  uint16_t rcode = 0;
+  std::vector<EntryPtr> chain;  // answer section: CNAME/DNAME links then the data
+  EntryPtr negative;            // NXDOMAIN/NODATA: its SOA goes in authority
+  bool stale = false;           // served from expired data (RFC 8767)
+  bool from_cache = false;      // entirely from the cache, no upstream exchange
+  int upstream_queries = 0;
+};
+
+/// One upstream exchange, for `namae query +trace` and tests.
+struct TraceStep {
+  int depth = 0;                 // 0 = the client's question; >0 = sub-task
+  std::string zone;              // zone whose servers were asked
+  std::string server_name;       // NS name of the server asked ("(hint)" for root hints)
+  net::Endpoint server;
+  std::string qname;             // as sent (minimised or not)
+  uint16_t qtype = 0;
+  bool tcp = false;
+  bool edns = false;
+  std::string why;               // why this server was chosen
+  std::string error;             // timeout / refused / mismatch..., empty if a reply came
+  uint16_t rcode = 0;
+  bool aa = false, tc = false, rd = false, ra = false;
+  uint16_t counts[4] = {0, 0, 0, 0};
+  std::string outcome;           // "referral to X", "answer", "NXDOMAIN", "NODATA", "lame", ...
+  std::vector<std::string> records;  // records of the reply that mattered (text)
+  int64_t rtt_ms = 0;
+};
+
+using TraceSink = std::function<void(const TraceStep&)>;
+
+/// Answers questions; thread-safe (all shared state is in Cache and Infra).
+class Resolver {
+ public:
+  Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra& infra,
+           net::Transport& transport, const Clock& clock);
+
+  /// Resolve (qname, qtype, IN). `refresh` skips the cache for the last step
+  /// (prefetch). `trace` is told about each upstream exchange.
+  Answer resolve(const dns::Name& qname, uint16_t qtype, bool refresh = false,
+                 const TraceSink* trace = nullptr);
+
+  /// The answer if the cache alone can give it (following cached CNAMEs);
+  /// false if any step is missing. Never touches the network.
+  bool answer_from_cache(const dns::Name& qname, uint16_t qtype, Answer& out,
+                         bool allow_stale = false) const;
+
+  const ResolverOptions& options() const { return options_; }
+  Cache& cache() { return cache_; }
+  Infra& infra() { return infra_; }
+
+ private:
+  friend class Iterator;
+  ResolverOptions options_;
+  RootHints hints_;
+  Cache& cache_;
+  Infra& infra_;
+  net::Transport& transport_;
+  const Clock& clock_;
+};
+
+/// Write the client's response for `answer` into `out` (RA=1, AA=0, RD and
+/// the question echoed, TTLs counted down, SOA in authority for negatives,
+/// OPT when the query had one). `query` is the parsed client query. Whole
+/// RRsets that do not fit set TC. Returns the length.
+size_t write_response(const dns::MessageView& query, const Answer& answer, int64_t now_ms,
+                      uint32_t stale_ttl, uint16_t max_udp, bool tcp, std::span<uint8_t> out);
+
+/// A SERVFAIL/REFUSED/... response to `query` with no records.
+size_t write_error(const dns::MessageView& query, uint16_t rcode, bool ra, std::span<uint8_t> out);
+
+}  // namespace namae::resolver

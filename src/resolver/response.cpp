@@ -1,0 +1,85 @@
+// The client's response, written from an Answer (cache entries) straight
+// into the transport's buffer.
+#include <algorithm>
+
+#include "dns/message.h"
+#include "dns/rrtype.h"
+#include "resolver/resolver.h"
+
+namespace namae::resolver {
+
+namespace {
+// Header and question of a response to `query`.
+bool begin(const dns::MessageView& query, dns::MessageBuilder& b, uint16_t rcode, bool ra) {
+  auto& h = b.header();
+  h.id = query.header().id;
+  h.qr = true;
+  h.opcode = query.header().opcode;
+  h.rd = query.header().rd;
+  h.cd = query.header().cd;
+  h.ra = ra;
+  h.rcode = static_cast<uint8_t>(rcode & 0x0f);
+  if (query.header().qdcount >= 1) {
+    auto raw = query.data().subspan(query.question_offset(), query.qname().wire_length());
+    if (!b.add_question_raw(raw, query.qtype(), query.qclass())) return false;
+  }
+  return true;
+}
+
+bool add_rrset(dns::MessageBuilder& b, const Rrset& rs, uint32_t ttl) {
+  auto m = b.mark();
+  for (const auto& rd : rs.rdata) {
+    if (!b.add_record(rs.owner, rs.type, rs.rclass, ttl, rd)) {
+      b.rollback(m);
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+size_t write_response(const dns::MessageView& query, const Answer& answer, int64_t now_ms,
+                      uint32_t stale_ttl, uint16_t max_udp, bool tcp, std::span<uint8_t> out) {
+  size_t limit = out.size();
+  const dns::Edns& qe = query.edns();
+  if (!tcp) {
+    size_t want = qe.present ? std::max<size_t>(512, qe.udp_size) : 512;
+    limit = std::min({limit, want, std::max<size_t>(512, max_udp)});
+  }
+  dns::MessageBuilder b(out, std::min<size_t>(limit, 65535));
+  if (qe.present) b.reserve(11);
+  if (!begin(query, b, answer.rcode, true)) return 0;
+  auto ttl_of = [&](const CacheEntry& e) {
+    return answer.stale ? stale_ttl : e.ttl_left(now_ms);
+  };
+  bool truncated = false;
+  b.begin(dns::Section::answer);
+  for (const auto& e : answer.chain) {
+    if (!add_rrset(b, e->rrset, ttl_of(*e))) {
+      truncated = true;
+      break;
+    }
+  }
+  if (!truncated && answer.negative && answer.negative->soa) {
+    b.begin(dns::Section::authority);
+    // RFC 2308 3: the SOA's TTL is the negative answer's remaining TTL.
+    if (!add_rrset(b, *answer.negative->soa, ttl_of(*answer.negative))) truncated = true;
+  }
+  if (truncated) b.set_truncated();
+  if (qe.present) {
+    dns::Edns e;
+    e.present = true;
+    e.udp_size = max_udp;
+    b.begin(dns::Section::additional);
+    b.add_opt(e);
+  }
+  return b.finish();
+}
+
+size_t write_error(const dns::MessageView& query, uint16_t rcode, bool ra, std::span<uint8_t> out) {
+  dns::MessageBuilder b(out, std::min<size_t>(out.size(), 512));
+  if (!begin(query, b, rcode, ra)) return 0;
+  return b.finish();
+}
+
+}  // namespace namae::resolver

@@ -1,0 +1,280 @@
+#include "resolver/service.h"
+
+#include <fmt/format.h>
+
+#include "dns/message.h"
+#include "dns/rrtype.h"
+
+namespace namae::resolver {
+
+namespace rrtype = dns::rrtype;
+
+std::vector<dns::Name> rfc6303_zones() {
+  static const char* const kZones[] = {
+      // RFC 1918
+      "10.in-addr.arpa.", "16.172.in-addr.arpa.", "17.172.in-addr.arpa.", "18.172.in-addr.arpa.",
+      "19.172.in-addr.arpa.", "20.172.in-addr.arpa.", "21.172.in-addr.arpa.",
+      "22.172.in-addr.arpa.", "23.172.in-addr.arpa.", "24.172.in-addr.arpa.",
+      "25.172.in-addr.arpa.", "26.172.in-addr.arpa.", "27.172.in-addr.arpa.",
+      "28.172.in-addr.arpa.", "29.172.in-addr.arpa.", "30.172.in-addr.arpa.",
+      "31.172.in-addr.arpa.", "168.192.in-addr.arpa.",
+      // RFC 5735 / 6890 special IPv4
+      "0.in-addr.arpa.", "127.in-addr.arpa.", "254.169.in-addr.arpa.", "2.0.192.in-addr.arpa.",
+      "100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.", "255.255.255.255.in-addr.arpa.",
+      // IPv6 unspecified, loopback, ULA, link-local, documentation
+      "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+      "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+      "d.f.ip6.arpa.", "8.e.f.ip6.arpa.", "9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.", "b.e.f.ip6.arpa.",
+      "8.b.d.0.1.0.0.2.ip6.arpa.",
+      // RFC 8375
+      "home.arpa.",
+  };
+  std::vector<dns::Name> out;
+  for (const char* z : kZones) out.push_back(*dns::Name::from_text(z));
+  return out;
+}
+
+class ServiceHandler final : public net::QueryHandler {
+ public:
+  ServiceHandler(ResolverService& s, net::WorkerMetrics* m) : s_(s), metrics_(m) {}
+
+  size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response,
+                const net::Peer& peer) override {
+    dns::MessageView q;
+    if (q.parse(query) != dns::WireError::ok) {
+      if (query.size() < dns::kHeaderSize || (query[2] & 0x80)) return 0;
+      // A header we can echo: FORMERR without a question.
+      std::copy(query.begin(), query.begin() + dns::kHeaderSize, response.begin());
+      response[2] = (response[2] & 0x79) | 0x80;
+      response[3] = (response[3] & 0x70) | 0x80 | dns::rcode::FORMERR;
+      for (int i = 4; i < 12; ++i) response[i] = 0;
+      return dns::kHeaderSize;
+    }
+    if (q.header().qr) return 0;
+    bool miss = false;
+    size_t n = s_.answer_fast(q, response, peer, miss);
+    if (!miss) return n;
+    if (!peer.can_defer()) return s_.answer_slow(q, response, peer.tcp);
+    ResolverService::Job job;
+    job.query.assign(query.begin(), query.end());
+    job.channel = peer.channel();
+    job.tcp = peer.tcp;
+    if (!s_.enqueue(std::move(job))) return write_error(q, dns::rcode::SERVFAIL, true, response);
+    return net::kDeferred;
+  }
+
+ private:
+  ResolverService& s_;
+  net::WorkerMetrics* metrics_;
+};
+
+ResolverService::ResolverService(ServiceOptions options, RootHints hints,
+                                 net::Transport& transport, const Clock& clock)
+    : options_(std::move(options)), clock_(clock), cache_(options_.cache, clock),
+      infra_(clock), resolver_(options_.resolver, std::move(hints), cache_, infra_, transport, clock) {
+  if (options_.empty_zones) empty_zones_ = rfc6303_zones();
+}
+
+ResolverService::~ResolverService() { stop(); }
+
+void ResolverService::start() {
+  std::lock_guard lock(mu_);
+  stopping_ = false;
+  for (unsigned i = 0; i < std::max(1u, options_.threads); ++i)
+    threads_.emplace_back([this] { run(); });
+}
+
+void ResolverService::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+std::unique_ptr<net::QueryHandler> ResolverService::make_handler(net::WorkerMetrics* metrics) {
+  return std::make_unique<ServiceHandler>(*this, metrics);
+}
+
+bool ResolverService::local_zone(const dns::MessageView& q, std::span<uint8_t> out, size_t& len) {
+  const dns::Name& qname = q.qname();
+  const dns::Name* zone = nullptr;
+  for (const auto& z : empty_zones_)
+    if (qname.is_subdomain_of(z)) zone = &z;
+  if (!zone) return false;
+  // RFC 6303 3: SOA "<zone> nobody.invalid." with 1 3600 1200 604800 10800, NS <zone>.
+  Rrset soa;
+  soa.owner = *zone;
+  soa.type = rrtype::SOA;
+  soa.ttl = 10800;
+  dns::RdataBytes rd(zone->wire().begin(), zone->wire().end());
+  auto rname = *dns::Name::from_text("nobody.invalid.");
+  rd.insert(rd.end(), rname.wire().begin(), rname.wire().end());
+  for (uint32_t v : {1u, 3600u, 1200u, 604800u, 10800u}) {
+    uint8_t b[4];
+    dns::put_u32(b, v);
+    rd.insert(rd.end(), b, b + 4);
+  }
+  soa.rdata.push_back(std::move(rd));
+  int64_t now = clock_.now_ms();
+  auto entry = [&](const Rrset& rs) {
+    auto e = std::make_shared<CacheEntry>();
+    e->rrset = rs;
+    e->expires_ms = now + int64_t{rs.ttl} * 1000;
+    return e;
+  };
+  Answer a;
+  bool apex = qname == *zone;
+  if (apex && q.qtype() == rrtype::SOA) {
+    a.chain.push_back(entry(soa));
+  } else if (apex && q.qtype() == rrtype::NS) {
+    Rrset ns;
+    ns.owner = *zone;
+    ns.type = rrtype::NS;
+    ns.ttl = 10800;
+    ns.rdata.emplace_back(zone->wire().begin(), zone->wire().end());
+    a.chain.push_back(entry(ns));
+  } else {
+    a.rcode = apex ? dns::rcode::NOERROR : dns::rcode::NXDOMAIN;
+    auto neg = std::make_shared<CacheEntry>();
+    neg->kind = apex ? EntryKind::nodata : EntryKind::nxdomain;
+    neg->soa = std::make_shared<Rrset>(soa);
+    neg->expires_ms = now + 10800 * 1000;
+    a.negative = neg;
+  }
+  len = write_response(q, a, now, 0, options_.max_udp_payload, false, out);
+  if (len >= 3) out[2] |= 0x04;  // AA: we are authoritative for these (as Unbound)
+  return true;
+}
+
+size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t> out,
+                                    const net::Peer& peer, bool& miss) {
+  miss = false;
+  if (options_.allowed &&
+      !options_.allowed(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len)) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return write_error(q, dns::rcode::REFUSED, false, out);
+  }
+  if (q.header().opcode != dns::opcode::QUERY) return write_error(q, dns::rcode::NOTIMP, true, out);
+  if (q.header().qdcount != 1) return write_error(q, dns::rcode::FORMERR, true, out);
+  if (q.qclass() != dns::rrclass::IN) return write_error(q, dns::rcode::REFUSED, true, out);
+  uint16_t qt = q.qtype();
+  if (qt == rrtype::AXFR || qt == rrtype::IXFR || qt == rrtype::OPT || qt == rrtype::TSIG)
+    return write_error(q, dns::rcode::REFUSED, true, out);
+  size_t len = 0;
+  if (!empty_zones_.empty() && local_zone(q, out, len)) return len;
+  Answer a;
+  if (resolver_.answer_from_cache(q.qname(), qt, a)) {
+    hits_.fetch_add(1, std::memory_order_relaxed);
+    int64_t now = clock_.now_ms();
+    if (options_.prefetch) maybe_prefetch(a, q.qname(), qt);
+    return write_response(q, a, now, 0, options_.max_udp_payload, peer.tcp, out);
+  }
+  miss = true;
+  return 0;
+}
+
+size_t ResolverService::answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp) {
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  Answer a = resolver_.resolve(q.qname(), q.qtype());
+  if (a.rcode == dns::rcode::SERVFAIL) servfails_.fetch_add(1, std::memory_order_relaxed);
+  return write_response(q, a, clock_.now_ms(), resolver_.options().stale_answer_ttl,
+                        options_.max_udp_payload, tcp, out);
+}
+
+size_t ResolverService::answer(std::span<const uint8_t> query, std::span<uint8_t> out,
+                               const net::Peer& peer) {
+  dns::MessageView q;
+  if (q.parse(query) != dns::WireError::ok || q.header().qr) return 0;
+  bool miss = false;
+  size_t n = answer_fast(q, out, peer, miss);
+  return miss ? answer_slow(q, out, peer.tcp) : n;
+}
+
+void ResolverService::maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype) {
+  // Unbound's rule: data asked for in the last 10% of its TTL is fetched
+  // again in the background, so popular names never expire from the cache.
+  const EntryPtr& e = !a.chain.empty() ? a.chain.back() : a.negative;
+  if (!e || e->original_ttl < 10) return;
+  int64_t left_ms = e->expires_ms - clock_.now_ms();
+  if (left_ms > int64_t{e->original_ttl} * 100) return;
+  if (e->prefetching.exchange(true)) return;
+  Job job;
+  job.prefetch_only = true;
+  job.qname = qname;
+  job.qtype = qtype;
+  if (enqueue(std::move(job))) prefetches_.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool ResolverService::enqueue(Job job) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= options_.max_pending) return false;
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void ResolverService::run() {
+  std::vector<uint8_t> buf(65535);
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (job.prefetch_only) {
+      resolver_.resolve(job.qname, job.qtype, true);
+      continue;
+    }
+    dns::MessageView q;
+    if (q.parse(job.query) != dns::WireError::ok) continue;
+    size_t n = answer_slow(q, buf, job.tcp);
+    if (n > 0) job.channel.send(std::span<const uint8_t>(buf.data(), n));
+  }
+}
+
+std::string ResolverService::control(std::string_view command) {
+  // "cache show [name]" / "cache flush [name]" / "cache stats"
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < command.size()) {
+    while (i < command.size() && command[i] == ' ') ++i;
+    size_t j = i;
+    while (j < command.size() && command[j] != ' ') ++j;
+    if (j > i) words.emplace_back(command.substr(i, j - i));
+    i = j;
+  }
+  if (words.size() < 2 || words[0] != "cache")
+    return "error: usage: cache show [NAME] | cache flush [NAME] | cache stats\n";
+  dns::Name name;
+  if (words.size() >= 3) {
+    auto n = dns::Name::from_text(words[2].back() == '.' ? words[2] : words[2] + ".");
+    if (!n) return "error: bad name '" + words[2] + "': " + n.message() + "\n";
+    name = *n;
+  }
+  if (words[1] == "show") {
+    std::string body = cache_.dump(name);
+    size_t lines = static_cast<size_t>(std::count(body.begin(), body.end(), '\n'));
+    return fmt::format("ok {} records at or below {}\n", lines, name.to_text()) + body;
+  }
+  if (words[1] == "flush") {
+    size_t n = cache_.flush(name);
+    return fmt::format("ok flushed {} entries at or below {}\n", n, name.to_text());
+  }
+  if (words[1] == "stats") {
+    return fmt::format("ok entries {} hits {} misses {} prefetches {} refused {} servfail {}\n",
+                       cache_.size(), hits_.load(), misses_.load(), prefetches_.load(),
+                       refused_.load(), servfails_.load());
+  }
+  return "error: unknown cache command '" + words[1] + "' (show, flush, stats)\n";
+}
+
+}  // namespace namae::resolver

@@ -1,0 +1,106 @@
+// The resolver role as a network service: a QueryHandler for the resolver's
+// own listeners (cache hits answered on the receiving worker, misses handed
+// to a pool of resolution threads and answered later through the
+// transport's ReplyChannel), RFC 6303 locally served empty zones, the
+// recursion ACL, prefetch, and the `cache show|flush` control commands.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/address.h"
+#include "net/handler.h"
+#include "resolver/resolver.h"
+
+namespace namae::resolver {
+
+/// Everything the service needs besides the resolver's own options.
+struct ServiceOptions {
+  ResolverOptions resolver;
+  CacheOptions cache;
+  unsigned threads = 4;             // resolution threads (cache misses)
+  size_t max_pending = 10000;       // queued misses beyond this get SERVFAIL
+  bool empty_zones = true;          // RFC 6303
+  bool prefetch = true;             // refresh popular data in its last 10% of TTL
+  uint16_t max_udp_payload = 1232;  // largest UDP answer to clients
+  /// Recursion ACL: true if the source may use the resolver (REFUSED otherwise).
+  std::function<bool(const sockaddr*, socklen_t)> allowed;
+};
+
+/// Owns the cache, server table, resolver and its threads.
+class ResolverService {
+ public:
+  /// `transport` and `clock` must outlive the service.
+  ResolverService(ServiceOptions options, RootHints hints, net::Transport& transport,
+                  const Clock& clock);
+  ~ResolverService();
+  ResolverService(const ResolverService&) = delete;
+  ResolverService& operator=(const ResolverService&) = delete;
+
+  /// Start the resolution threads.
+  void start();
+  /// Stop them; queued queries are dropped (their clients retry).
+  void stop();
+
+  /// One handler per transport thread.
+  std::unique_ptr<net::QueryHandler> make_handler(net::WorkerMetrics* metrics);
+
+  /// `cache show [NAME]`, `cache flush [NAME]`, `cache stats`: the text
+  /// answered on the control socket (first line `ok ...` or `error: ...`).
+  std::string control(std::string_view command);
+
+  /// Answer `query` synchronously (tests and tools; resolves on this thread).
+  size_t answer(std::span<const uint8_t> query, std::span<uint8_t> out, const net::Peer& peer);
+
+  Resolver& resolver() { return resolver_; }
+  Cache& cache() { return cache_; }
+
+ private:
+  friend class ServiceHandler;
+  struct Job {
+    std::vector<uint8_t> query;
+    net::ReplyChannel channel;
+    bool tcp = false;
+    bool prefetch_only = false;
+    dns::Name qname;
+    uint16_t qtype = 0;
+  };
+
+  // The first half of answering: checks, local zones, cache. Returns the
+  // length written, or 0 with `miss` set when the resolver must run.
+  size_t answer_fast(const dns::MessageView& q, std::span<uint8_t> out, const net::Peer& peer,
+                     bool& miss);
+  size_t answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp);
+  bool local_zone(const dns::MessageView& q, std::span<uint8_t> out, size_t& len);
+  void maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype);
+  bool enqueue(Job job);
+  void run();
+
+  ServiceOptions options_;
+  const Clock& clock_;
+  Cache cache_;
+  Infra infra_;
+  Resolver resolver_;
+  std::vector<dns::Name> empty_zones_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  std::atomic<uint64_t> hits_{0}, misses_{0}, prefetches_{0}, refused_{0}, servfails_{0};
+};
+
+/// RFC 6303 section 4 zones (and RFC 6761/8375 ones Unbound also serves
+/// locally), as names.
+std::vector<dns::Name> rfc6303_zones();
+
+}  // namespace namae::resolver
