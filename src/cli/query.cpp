@@ -83,6 +83,7 @@ int query_main(std::span<char*> argv) {
     std::fputs(query_usage(), stdout);
     return query_exit::ok;
   }
+  if (a.trace) return trace_main(a);
 
   std::string server = a.server;
   if (server.empty()) {

@@ -69,6 +69,8 @@ Result<void> apply_plus(QueryArgs& a, std::string_view arg) {
     a.ad = on;
   } else if (is(o, {"short"})) {
     a.short_output = on;
+  } else if (is(o, {"trace"})) {
+    a.trace = on;
   } else if (is(o, {"json"})) {
     a.json = on;
   } else if (is(o, {"ignore"})) {
@@ -190,6 +192,14 @@ Result<QueryArgs> parse_query_args(std::span<const std::string> args) {
       show(arg);
     } else if (arg == "-h" || arg == "--help") {
       a.help = true;
+    } else if (arg == "--root-hints") {
+      if (i + 1 >= args.size()) return fail("--root-hints needs a file");
+      a.root_hints = args[++i];
+      show(arg);
+      show(a.root_hints);
+    } else if (arg == "--allow-localhost") {
+      a.allow_localhost = true;
+      show(arg);
     } else if (arg == "-4") {
       a.family = AF_INET;
       show(arg);
@@ -334,6 +344,11 @@ Ask a DNS server one question and print the reply the way dig does.
   +tries=N       UDP tries (default 3); +retry=N means N+1 tries
   +short         print only the answer's rdata
   +json          print the reply as RFC 8427 JSON
+  +trace         resolve from the root (no @server needed), printing each
+                 step: server asked and why, flags, section counts, referral
+                 or answer; with +json the steps as data
+  --root-hints FILE  +trace starts from these root hints (named.root format)
+  --allow-localhost  +trace may ask servers on 127.0.0.0/8 and ::1
 
 Exit status:
   0   a reply was received (whatever its RCODE)

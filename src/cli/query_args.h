@@ -46,6 +46,9 @@ struct QueryArgs {
   int tries = 3;            // +tries=N (+retry=N means N+1 tries)
 
   std::optional<dns::TsigKey> key;  // -y [alg:]name:secret
+  bool trace = false;         // +trace: resolve from the root, printing each step
+  std::string root_hints;     // --root-hints FILE for +trace (default: built-in IANA hints)
+  bool allow_localhost = false;  // --allow-localhost: +trace may ask servers on loopback
   bool help = false;
 
   /// The arguments as given, secrets masked, for the output banner.
@@ -63,6 +66,10 @@ Result<dns::Name> reverse_name(std::string_view address);
 /// Returns the wire octets.
 Result<std::vector<uint8_t>> build_query(const QueryArgs& args, uint16_t id,
                                          std::span<const uint8_t> client_cookie = {});
+
+/// `namae query +trace`: iterate from the root hints with the resolver
+/// library, printing each step (trace.cpp). Returns the exit code.
+int trace_main(const QueryArgs& args);
 
 /// The help text, including exit codes.
 const char* query_usage();

@@ -434,6 +434,11 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
           state = fail_servfail("no reachable server for zone " + zone.to_text());
           break;
         }
+        // Servers not yet asked for this question come before a second try
+        // of one that already failed (failover before retransmission).
+        if (std::any_of(candidates.begin(), candidates.end(),
+                        [&](const auto& c) { return !attempts.count(c.first.to_string()); }))
+          std::erase_if(candidates, [&](const auto& c) { return attempts.count(c.first.to_string()) > 0; });
         std::vector<net::Endpoint> eps;
         for (const auto& c : candidates) eps.push_back(c.first);
         size_t i = r_.infra_.choose(eps, &why);
@@ -508,6 +513,7 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
             r_.infra_.record_timeout(server);
             attempts[skey] += 1;
           } else {
+            r_.infra_.record_timeout(server);  // refused/unreachable: back off the same way
             attempts[skey] = 99;
           }
           state = State::query_targets;
