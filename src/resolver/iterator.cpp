@@ -12,6 +12,7 @@
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "resolver/resolver.h"
+#include "resolver/sections.h"
 
 namespace namae::resolver {
 
@@ -19,64 +20,6 @@ namespace {
 
 using dns::Name;
 namespace rrtype = dns::rrtype;
-
-// The reply split into RRsets per section (RFC 2181 5: an RRset's TTL is
-// the smallest of its records').
-struct Sections {
-  std::vector<Rrset> answer, authority, additional;
-};
-
-void add_record(std::vector<Rrset>& out, const Name& owner, uint16_t type, uint16_t rclass,
-                uint32_t ttl, dns::RdataBytes rd) {
-  for (auto& rs : out) {
-    if (rs.type == type && rs.rclass == rclass && rs.owner == owner) {
-      rs.ttl = std::min(rs.ttl, ttl);
-      if (std::find(rs.rdata.begin(), rs.rdata.end(), rd) == rs.rdata.end())
-        rs.rdata.push_back(std::move(rd));
-      return;
-    }
-  }
-  Rrset rs;
-  rs.owner = owner;
-  rs.type = type;
-  rs.rclass = rclass;
-  rs.ttl = ttl;
-  rs.rdata.push_back(std::move(rd));
-  out.push_back(std::move(rs));
-}
-
-bool split_sections(const dns::MessageView& v, Sections& out) {
-  const dns::Section secs[3] = {dns::Section::answer, dns::Section::authority,
-                                dns::Section::additional};
-  std::vector<Rrset>* dst[3] = {&out.answer, &out.authority, &out.additional};
-  for (int i = 0; i < 3; ++i) {
-    auto cur = v.records(secs[i]);
-    dns::RecordView rr;
-    while (cur.next(rr)) {
-      if (rr.type == rrtype::OPT || rr.type == rrtype::TSIG) continue;
-      if (rr.rclass != dns::rrclass::IN) continue;
-      dns::RdataBytes rd;
-      if (dns::rdata::decode(rr.type, v.data(), rr.rdata_offset, rr.rdlength, rd) !=
-          dns::WireError::ok)
-        return false;
-      add_record(*dst[i], v.owner(rr), rr.type, rr.rclass, rr.ttl, std::move(rd));
-    }
-  }
-  return true;
-}
-
-const Rrset* find_rrset(const std::vector<Rrset>& v, const Name& owner, uint16_t type) {
-  for (const auto& rs : v)
-    if (rs.type == type && rs.owner == owner) return &rs;
-  return nullptr;
-}
-
-std::optional<Name> rdata_name(const dns::RdataBytes& rd) {
-  size_t used = 0;
-  auto n = Name::from_wire_prefix(rd, used);
-  if (!n) return std::nullopt;
-  return *n;
-}
 
 // `name` with its suffix `from` replaced by `to` (DNAME substitution, RFC 6672 2.2).
 std::optional<Name> substitute(const Name& name, const Name& from, const Name& to) {

@@ -1,0 +1,122 @@
+// namae::StubResolver: the library an application links to ask its
+// configured recursive resolvers (RFC 1123 6.1.3.1 "stub resolver"): the
+// nameserver list, search list, ndots, timeout and attempts of
+// /etc/resolv.conf (or given), TCP after a truncated reply, and a small
+// cache of answers. Queries go through net::Transport (SocketTransport by
+// default), so tests script the servers.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/result.h"
+#include "net/client.h"
+#include "resolver/rrset.h"
+
+namespace namae {
+
+/// How the stub resolver asks. Defaults are glibc's.
+struct StubConfig {
+  std::vector<net::Endpoint> servers;  // tried in order (or rotated)
+  std::vector<dns::Name> search;       // appended to names with fewer than ndots dots
+  int ndots = 1;
+  std::chrono::milliseconds timeout{5000};  // per try
+  int attempts = 2;                     // rounds over the server list
+  bool rotate = false;                  // start each query at the next server
+  bool edns = true;                     // EDNS0, 1232 octets (RFC 6891)
+  bool use_tcp = false;                 // always TCP
+  size_t cache_entries = 512;           // 0 turns the cache off
+  uint32_t max_cache_ttl = 3600;
+
+  /// Parse resolv.conf text: nameserver, search, domain, options ndots:
+  /// timeout: attempts: rotate use-vc edns0. Missing nameservers: 127.0.0.1.
+  static Result<StubConfig> parse_resolv_conf(std::string_view text);
+  /// Read a resolv.conf file.
+  static Result<StubConfig> from_resolv_conf(const std::string& path = "/etc/resolv.conf");
+};
+
+/// One answer.
+struct StubAnswer {
+  uint16_t rcode = 0;
+  dns::Name qname;                          // the name that gave this answer (after search)
+  uint16_t qtype = 0;
+  std::vector<resolver::Rrset> answer;      // CNAME chain and data, as received
+  std::vector<resolver::Rrset> authority;   // SOA for negative answers
+  bool from_cache = false;
+  bool truncated_retried = false;           // TC=1 over UDP, answer came over TCP
+  net::Endpoint server;                     // who answered (unset for a cache hit)
+
+  /// The rdata texts of the records of `type` (e.g. addresses for A).
+  std::vector<std::string> texts(uint16_t type) const;
+};
+
+/// Thread-safe; blocking calls run on the caller's thread, async ones on the
+/// resolver's own worker thread.
+class StubResolver {
+ public:
+  /// `transport` (default: the real network) and `clock` (default: the
+  /// monotonic clock) must outlive the resolver when given.
+  explicit StubResolver(StubConfig config, net::Transport* transport = nullptr,
+                        const resolver::Clock* clock = nullptr);
+  ~StubResolver();
+  StubResolver(const StubResolver&) = delete;
+  StubResolver& operator=(const StubResolver&) = delete;
+
+  /// Resolve `name` (text; relative names use the search list and ndots).
+  /// Fails only when no server gave a usable reply; NXDOMAIN is an answer.
+  Result<StubAnswer> query(std::string_view name, uint16_t type);
+  /// Resolve exactly this name (no search list).
+  Result<StubAnswer> query_exact(const dns::Name& name, uint16_t type);
+
+  /// Asynchronous query: `done` is called on the resolver's worker thread.
+  void query_async(std::string name, uint16_t type,
+                   std::function<void(Result<StubAnswer>)> done);
+  /// Asynchronous query as a future.
+  std::future<Result<StubAnswer>> query_future(std::string name, uint16_t type);
+
+  /// Drop every cached answer.
+  void flush_cache();
+  const StubConfig& config() const { return config_; }
+
+ private:
+  Result<StubAnswer> exchange(const dns::Name& name, uint16_t type);
+  bool cache_get(const dns::Name& name, uint16_t type, StubAnswer& out);
+  void cache_put(const StubAnswer& a);
+  void worker();
+
+  StubConfig config_;
+  std::unique_ptr<net::Transport> own_transport_;
+  net::Transport* transport_;
+  std::unique_ptr<resolver::Clock> own_clock_;
+  const resolver::Clock* clock_;
+  std::atomic<unsigned> next_server_{0};
+
+  struct Cached {
+    StubAnswer answer;
+    int64_t expires_ms = 0;
+    std::list<std::string>::iterator pos;
+  };
+  std::mutex cache_mu_;
+  std::map<std::string, Cached> cache_;
+  std::list<std::string> lru_;
+
+  std::mutex q_mu_;
+  std::condition_variable q_cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace namae
