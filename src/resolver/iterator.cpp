@@ -308,6 +308,8 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
   uint16_t sent_type = qtype;
   bool sent_edns = false;
   net::Exchange ex;
+  std::string flight_key;  // the in-flight question this iterator owns
+  int flight_waits = 0;
 
   auto fail_servfail = [&](std::string reason) {
     TraceStep s;
@@ -403,14 +405,42 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
           sent = Name();
           sent_type = rrtype::NS;
         } else {
-          size_t want = zone.label_count() + extra_labels;
-          if (minimise && want < target.label_count() && minimise_steps < opt.max_minimise_steps &&
-              qtype != rrtype::DS) {
-            sent = target.suffix(want);
-            sent_type = rrtype::A;
+          for (;;) {
+            size_t want = zone.label_count() + extra_labels;
+            if (minimise && want < target.label_count() &&
+                minimise_steps < opt.max_minimise_steps && qtype != rrtype::DS) {
+              sent = target.suffix(want);
+              sent_type = rrtype::A;
+              // A name already known to exist without a delegation (a cached
+              // NODATA, e.g. an empty non-terminal): go one label further.
+              auto known = r_.cache_.lookup(sent, rrtype::A);
+              if (known && known->kind == EntryKind::nodata) {
+                ++extra_labels;
+                continue;
+              }
+            } else {
+              sent = target;
+              sent_type = qtype;
+            }
+            break;
+          }
+        }
+        if (flight_key.empty()) {
+          std::string key = zone.lower().to_text() + "|" + sent.lower().to_text() + "|" +
+                            std::to_string(sent_type);
+          if (!r_.begin_flight(key)) {
+            if (flight_waits < 3) {
+              ++flight_waits;
+              r_.wait_flight(key);
+              attempts.clear();
+              looked_up.clear();
+              glueless = 0;
+              extra_labels = 1;
+              state = State::init_request;
+              break;
+            }
           } else {
-            sent = target;
-            sent_type = qtype;
+            flight_key = std::move(key);
           }
         }
         uint8_t qbuf[512];
@@ -657,6 +687,10 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
               Rrset rs = *final_rs;
               rs.trust = answer_trust;
               r_.cache_.store(rs);
+            } else if (const Rrset* soa = soa_for(sent)) {
+              Rrset s = *soa;
+              s.trust = Trust::authority_auth;
+              store_negative(sent, rrtype::A, false, s);
             }
             step.outcome = "no delegation at " + sent.to_text() + ", one more label";
             emit(step);
@@ -753,8 +787,30 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
       case State::finished:
         break;
     }
+    if (!flight_key.empty() && state != State::query_response) {
+      r_.end_flight(flight_key);
+      flight_key.clear();
+    }
   }
   return result;
+}
+
+bool Resolver::begin_flight(const std::string& key) {
+  std::lock_guard lock(flight_mu_);
+  return flights_.insert(key).second;
+}
+
+void Resolver::end_flight(const std::string& key) {
+  {
+    std::lock_guard lock(flight_mu_);
+    flights_.erase(key);
+  }
+  flight_cv_.notify_all();
+}
+
+void Resolver::wait_flight(const std::string& key) {
+  std::unique_lock lock(flight_mu_);
+  flight_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !flights_.count(key); });
 }
 
 Resolver::Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra& infra,

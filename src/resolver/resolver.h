@@ -11,6 +11,9 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -94,6 +97,16 @@ class Resolver {
 
  private:
   friend class Iterator;
+  // Identical upstream questions in flight (zone|qname|qtype): a second
+  // iterator waits for the first and then reads the cache, as Unbound's mesh
+  // does, so concurrent cold queries do not ask the same server the same thing.
+  bool begin_flight(const std::string& key);
+  void end_flight(const std::string& key);
+  void wait_flight(const std::string& key);
+  std::mutex flight_mu_;
+  std::condition_variable flight_cv_;
+  std::set<std::string> flights_;
+
   ResolverOptions options_;
   RootHints hints_;
   Cache& cache_;

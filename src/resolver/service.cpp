@@ -180,6 +180,7 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
 size_t ResolverService::answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp) {
   misses_.fetch_add(1, std::memory_order_relaxed);
   Answer a = resolver_.resolve(q.qname(), q.qtype());
+  upstream_.fetch_add(static_cast<uint64_t>(a.upstream_queries), std::memory_order_relaxed);
   if (a.rcode == dns::rcode::SERVFAIL) servfails_.fetch_add(1, std::memory_order_relaxed);
   return write_response(q, a, clock_.now_ms(), resolver_.options().stale_answer_ttl,
                         options_.max_udp_payload, tcp, out);
@@ -231,7 +232,8 @@ void ResolverService::run() {
       queue_.pop_front();
     }
     if (job.prefetch_only) {
-      resolver_.resolve(job.qname, job.qtype, true);
+      Answer a = resolver_.resolve(job.qname, job.qtype, true);
+      upstream_.fetch_add(static_cast<uint64_t>(a.upstream_queries), std::memory_order_relaxed);
       continue;
     }
     dns::MessageView q;
@@ -270,9 +272,10 @@ std::string ResolverService::control(std::string_view command) {
     return fmt::format("ok flushed {} entries at or below {}\n", n, name.to_text());
   }
   if (words[1] == "stats") {
-    return fmt::format("ok entries {} hits {} misses {} prefetches {} refused {} servfail {}\n",
-                       cache_.size(), hits_.load(), misses_.load(), prefetches_.load(),
-                       refused_.load(), servfails_.load());
+    return fmt::format(
+        "ok entries {} hits {} misses {} prefetches {} refused {} servfail {} upstream-queries {}\n",
+        cache_.size(), hits_.load(), misses_.load(), prefetches_.load(), refused_.load(),
+        servfails_.load(), upstream_.load());
   }
   return "error: unknown cache command '" + words[1] + "' (show, flush, stats)\n";
 }

@@ -96,7 +96,7 @@ class ResolverService {
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
-  std::atomic<uint64_t> hits_{0}, misses_{0}, prefetches_{0}, refused_{0}, servfails_{0};
+  std::atomic<uint64_t> hits_{0}, misses_{0}, prefetches_{0}, refused_{0}, servfails_{0}, upstream_{0};
 };
 
 /// RFC 6303 section 4 zones (and RFC 6761/8375 ones Unbound also serves

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Recursive resolver: namaed's [resolver] against Unbound on the same private
+# hierarchy (tests/system/hierarchy.py --healthy: NSD servers and one python
+# server on 127.53.B.x:53; needs root for port 53).
+#  1. Cold cache: a fixed list of names (delegations, empty non-terminals,
+#     glueless reverse tree, RFC 2317, CNAME across zones, NXDOMAIN, TCP
+#     fallback) sent once each by dnsperf with 20 in flight; reports the wall
+#     time, the answers, and the upstream queries each resolver sent (namaed:
+#     `ctl cache stats`, Unbound: num.query.udpout + tcpout).
+#  2. Cache hits: the cached names for SECONDS, one resolver thread each
+#     pinned to core 0, dnsperf pinned to core 1; qps, server CPU seconds and
+#     qps per CPU second (PITFALLS.md: dnsperf saturates first on 2 cores).
+# Usage: bench/resolver.sh BUILD_DIR [SECONDS]
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+secs=${2:-10}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+work=$(mktemp -d /tmp/namae-resbench.XXXXXX)
+pids=()
+tree_pid=
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "$tree_pid" ] && kill "$tree_pid" 2>/dev/null && wait "$tree_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+. "$here/lib.sh"
+port_base=$((20000 + RANDOM % 20000))
+
+/usr/bin/python3 "$repo/tests/system/hierarchy.py" "$work/tree" --healthy >"$work/tree.out" 2>&1 &
+tree_pid=$!
+for _ in $(seq 1 100); do grep -q '^BASE=' "$work/tree.out" 2>/dev/null && break; sleep 0.2; done
+hints=$(sed -n 's/^HINTS=//p' "$work/tree.out")
+[ -n "$hints" ] || { echo "hierarchy did not start:" >&2; cat "$work/tree.out" >&2; exit 1; }
+
+# The cold list: 200 hosts under a delegation, names needing more labels
+# revealed one by one, the reverse tree, negatives, a big RRset, the python server.
+{
+  for i in $(seq 0 199); do echo "h$i.example.test A"; done
+  for i in $(seq 0 29); do echo "nx$i.example.test A"; done
+  for i in $(seq 0 19); do echo "c$i.count.test A"; done
+  echo "www.example.test A"; echo "www.example.test AAAA"; echo "mail.example.test MX"
+  echo "x.y.z.example.test A"; echo "alias.test A"; echo "big.example.test TXT"
+  echo "80.2.0.192.in-addr.arpa PTR"; echo "5.2.0.192.in-addr.arpa PTR"; echo "9.2.0.192.in-addr.arpa PTR"
+} >"$work/cold.txt"
+grep -v '^nx\|^c[0-9]\|TXT$' "$work/cold.txt" >"$work/warm.txt"
+cold_n=$(wc -l <"$work/cold.txt")
+
+start_namaed() {  # dir port
+  cat >"$1/namae.toml" <<EOT
+[server]
+listen = ["127.0.0.1:$(($2 + 1))"]
+workers = 1
+control = "$1/ctl.sock"
+[http]
+listen = ""
+[resolver]
+listen = ["127.0.0.1:$2"]
+root-hints = "$hints"
+empty-zones = false
+do-not-query-localhost = false
+workers = 1
+threads = 4
+prefetch = false
+EOT
+  taskset -c 0 "$build/bin/namaed" --config "$1/namae.toml" --foreground >"$1/log" 2>&1 &
+  echo $!
+}
+upstream_namaed() { "$build/bin/namae" ctl -s "$1/ctl.sock" cache stats | sed -n 's/.*upstream-queries \([0-9]*\).*/\1/p'; }
+
+start_unbound() {  # dir port
+  cat >"$1/unbound.conf" <<EOT
+server:
+    interface: 127.0.0.1@$2
+    port: $2
+    num-threads: 1
+    username: ""
+    chroot: ""
+    directory: "$1"
+    pidfile: "$1/unbound.pid"
+    logfile: ""
+    use-syslog: no
+    verbosity: 0
+    root-hints: "$hints"
+    do-not-query-localhost: no
+    module-config: "iterator"
+    access-control: 127.0.0.0/8 allow
+    local-zone: "test." nodefault
+    local-zone: "2.0.192.in-addr.arpa." nodefault
+    qname-minimisation: yes
+    prefetch: no
+    do-ip6: no
+    extended-statistics: yes
+    msg-cache-size: 64m
+    rrset-cache-size: 128m
+remote-control:
+    control-enable: yes
+    control-interface: "$1/ctl.sock"
+    control-use-cert: no
+EOT
+  taskset -c 0 unbound -d -c "$1/unbound.conf" >"$1/log" 2>&1 &
+  echo $!
+}
+upstream_unbound() {
+  unbound-control -c "$1/unbound.conf" stats_noreset |
+    awk -F= '$1 == "num.query.udpout" || $1 == "num.query.tcpout" { s += $2 } END { print s + 0 }'
+}
+
+wait_up() {  # port pid
+  for _ in $(seq 1 100); do
+    kill -0 "$2" 2>/dev/null || return 1
+    dig +time=1 +tries=1 -p "$1" @127.0.0.1 a.root-servers.test A >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+run_one() {  # label
+  local label=$1 dir="$work/$1" port=$((port_base + ${#pids[@]} * 2)) pid
+  mkdir -p "$dir"
+  pid=$("start_$label" "$dir" "$port")
+  pids+=("$pid")
+  # Readiness without warming anything the lists ask (a.root-servers.test is in neither).
+  wait_up "$port" "$pid" || { echo "$label did not start" >&2; tail -5 "$dir/log" >&2; return 1; }
+  local up0 cold wall done_ answers up1
+  up0=$("upstream_$label" "$dir")
+  cold=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/cold.txt" -n 1 -q 20 -t 5 2>&1)
+  wall=$(awk '/Run time \(s\)/ {print $4}' <<<"$cold")
+  done_=$(awk '/Queries completed/ {print $3}' <<<"$cold")
+  up1=$("upstream_$label" "$dir")
+  # The answers themselves, to show both resolvers agree (sorted rdata per question).
+  while read -r name type; do
+    echo "$name $type $(dig +time=2 +tries=1 +tcp -p "$port" @127.0.0.1 "$name" "$type" | awk '/status:/ {print $6}') $(dig +short +time=2 +tries=1 +tcp -p "$port" @127.0.0.1 "$name" "$type" | sort | tr '\n' ' ')"
+  done <"$work/cold.txt" >"$dir/answers"
+  local hz t0 t1 out qps lost cpu
+  hz=$(getconf CLK_TCK)
+  taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/warm.txt" -l 2 -c 4 -q 200 >/dev/null 2>&1
+  t0=$(cpu_ticks "$pid")
+  out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/warm.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1)
+  t1=$(cpu_ticks "$pid")
+  qps=$(awk '/Queries per second/ {print $4}' <<<"$out")
+  lost=$(awk '/Queries lost/ {print $3}' <<<"$out")
+  cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  echo "$label $wall $done_ $((up1 - up0)) $qps $cpu $lost"
+}
+
+results=$(for s in namaed unbound; do run_one "$s"; done)
+echo "resolver: cold list of $cold_n names (dnsperf -n 1 -q 20), then ${secs}s of cache hits (dnsperf -c 4 -q 200); one thread each on core 0"
+awk '
+  { l[NR]=$1; w[NR]=$2; d[NR]=$3; u[NR]=$4; q[NR]=$5; c[NR]=$6; lo[NR]=$7; e[NR] = ($6 > 0) ? $5 / $6 : 0 }
+  END {
+    printf "%-8s %9s %9s %10s | %10s %7s %12s %7s\n", "resolver", "cold s", "answered", "upstream", "hit qps", "cpu s", "qps/cpu-s", "lost"
+    for (i = 1; i <= NR; i++)
+      printf "%-8s %9.3f %9s %10s | %10.0f %7.2f %12.0f %7s\n", l[i], w[i], d[i], u[i], q[i], c[i], e[i], lo[i]
+    if (NR == 2)
+      printf "namaed/unbound: cold time %.2fx, upstream queries %.2fx, hit qps %.2fx, hit qps/cpu-s %.2fx\n",
+             w[1] / w[2], u[1] / u[2], q[1] / q[2], (e[2] > 0 ? e[1] / e[2] : 0)
+  }' <<<"$results"
+if diff -q "$work/namaed/answers" "$work/unbound/answers" >/dev/null; then
+  echo "answers: identical for all $cold_n questions"
+else
+  echo "answers differ:"; diff "$work/namaed/answers" "$work/unbound/answers" | head -20
+fi
