@@ -36,7 +36,7 @@ std::vector<dns::Name> rfc6303_zones() {
 
 class ServiceHandler final : public net::QueryHandler {
  public:
-  ServiceHandler(ResolverService& s, net::WorkerMetrics* m) : s_(s), metrics_(m) {}
+  ServiceHandler(ResolverService& s, net::WorkerMetrics*) : s_(s) {}
 
   size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response,
                 const net::Peer& peer) override {
@@ -65,7 +65,6 @@ class ServiceHandler final : public net::QueryHandler {
 
  private:
   ResolverService& s_;
-  net::WorkerMetrics* metrics_;
 };
 
 ResolverService::ResolverService(ServiceOptions options, RootHints hints,
