@@ -35,6 +35,7 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   o.empty_zones = cfg.empty_zones;
   o.prefetch = cfg.prefetch;
   o.max_udp_payload = cfg.edns_udp_size;
+  o.metrics = &metrics;
   o.allowed = [acl](const sockaddr* sa, socklen_t len) { return acl->allows(sa, len); };
   role->service_ = std::make_unique<resolver::ResolverService>(std::move(o), std::move(hints),
                                                                role->transport_, role->clock_);

@@ -59,6 +59,7 @@ class ServiceHandler final : public net::QueryHandler {
     job.query.assign(query.begin(), query.end());
     job.channel = peer.channel();
     job.tcp = peer.tcp;
+    job.received = std::chrono::steady_clock::now();
     if (!s_.enqueue(std::move(job))) return write_error(q, dns::rcode::SERVFAIL, true, response);
     return net::kDeferred;
   }
@@ -79,8 +80,10 @@ ResolverService::~ResolverService() { stop(); }
 void ResolverService::start() {
   std::lock_guard lock(mu_);
   stopping_ = false;
-  for (unsigned i = 0; i < std::max(1u, options_.threads); ++i)
-    threads_.emplace_back([this] { run(); });
+  for (unsigned i = 0; i < std::max(1u, options_.threads); ++i) {
+    net::WorkerMetrics* m = options_.metrics ? options_.metrics->add_worker() : nullptr;
+    threads_.emplace_back([this, m] { run(m); });
+  }
 }
 
 void ResolverService::stop() {
@@ -219,7 +222,7 @@ bool ResolverService::enqueue(Job job) {
   return true;
 }
 
-void ResolverService::run() {
+void ResolverService::run(net::WorkerMetrics* metrics) {
   std::vector<uint8_t> buf(65535);
   for (;;) {
     Job job;
@@ -238,7 +241,13 @@ void ResolverService::run() {
     dns::MessageView q;
     if (q.parse(job.query) != dns::WireError::ok) continue;
     size_t n = answer_slow(q, buf, job.tcp);
-    if (n > 0) job.channel.send(std::span<const uint8_t>(buf.data(), n));
+    if (n == 0) continue;
+    job.channel.send(std::span<const uint8_t>(buf.data(), n));
+    if (metrics)
+      net::record_query(*metrics, job.query, {buf.data(), n}, job.tcp,
+                        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  std::chrono::steady_clock::now() - job.received)
+                                                  .count()));
   }
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -18,6 +19,7 @@
 
 #include "net/address.h"
 #include "net/handler.h"
+#include "net/metrics.h"
 #include "resolver/resolver.h"
 
 namespace namae::resolver {
@@ -31,6 +33,9 @@ struct ServiceOptions {
   bool empty_zones = true;          // RFC 6303
   bool prefetch = true;             // refresh popular data in its last 10% of TTL
   uint16_t max_udp_payload = 1232;  // largest UDP answer to clients
+  /// Where resolution threads count the answers they send (one counter
+  /// block each); nullptr: not counted. Cache hits are counted by the transport.
+  net::MetricsRegistry* metrics = nullptr;
   /// Recursion ACL: true if the source may use the resolver (REFUSED otherwise).
   std::function<bool(const sockaddr*, socklen_t)> allowed;
 };
@@ -70,6 +75,7 @@ class ResolverService {
     net::ReplyChannel channel;
     bool tcp = false;
     bool prefetch_only = false;
+    std::chrono::steady_clock::time_point received;  // for the latency metric
     dns::Name qname;
     uint16_t qtype = 0;
   };
@@ -82,7 +88,7 @@ class ResolverService {
   bool local_zone(const dns::MessageView& q, std::span<uint8_t> out, size_t& len);
   void maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype);
   bool enqueue(Job job);
-  void run();
+  void run(net::WorkerMetrics* metrics);
 
   ServiceOptions options_;
   const Clock& clock_;

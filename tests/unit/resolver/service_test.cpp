@@ -1,0 +1,157 @@
+// ResolverService: the client-facing rules (flags, ACL, RFC 6303 local zones,
+// RFC 2308 authority) and prefetch, over the scripted network of fake_net.h.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "dns/message.h"
+#include "dns/rrtype.h"
+#include "fake_net.h"
+#include "resolver/service.h"
+
+namespace namae::resolver {
+namespace {
+
+namespace rrtype = dns::rrtype;
+dns::Name N(const char* t) { return *dns::Name::from_text(t); }
+
+struct ServiceWorld {
+  FakeClock clock;
+  test::FakeNet net{clock};
+  std::unique_ptr<ResolverService> service;
+
+  explicit ServiceWorld(ServiceOptions o = {}) {
+    net.add("198.51.100.1").zones = test::make_zones({{".", R"(
+$TTL 86400
+. SOA a.root. h.root. 1 1800 900 604800 3600
+. NS a.root.
+a.root. A 198.51.100.1
+example. NS ns.example.
+ns.example. A 198.51.100.2
+)"}});
+    net.add("198.51.100.2").zones = test::make_zones({{"example.", R"(
+$TTL 100
+@ SOA ns h 1 1800 900 604800 50
+@ NS ns
+ns A 198.51.100.2
+www A 192.0.2.1
+)"}});
+    o.resolver.do_not_query_localhost = false;
+    auto hints = parse_root_hints(". 1 NS a.root.\na.root. 1 A 198.51.100.1\n", "h");
+    service = std::make_unique<ResolverService>(o, *hints, net, clock);
+  }
+
+  dns::MessageView ask(const char* name, uint16_t type, std::vector<uint8_t>& buf, bool rd = true,
+                       const char* from = "127.0.0.1") {
+    uint8_t q[512];
+    dns::MessageBuilder b(q, sizeof q);
+    b.header().id = 4242;
+    b.header().rd = rd;
+    b.add_question(N(name), type, 1);
+    size_t qlen = b.finish();
+    net::Peer peer;
+    auto ep = test::ep4(from, 5353);
+    peer.addr = ep.addr;
+    peer.addr_len = ep.len;
+    buf.assign(65535, 0);
+    size_t n = service->answer({q, qlen}, buf, peer);
+    buf.resize(n);
+    dns::MessageView v;
+    EXPECT_EQ(v.parse(buf), dns::WireError::ok);
+    return v;
+  }
+};
+
+TEST(ResolverService, FlagsOfARecursiveAnswer) {
+  ServiceWorld w;
+  std::vector<uint8_t> buf;
+  auto v = w.ask("www.example.", rrtype::A, buf);
+  EXPECT_EQ(v.header().id, 4242);
+  EXPECT_TRUE(v.header().qr);
+  EXPECT_TRUE(v.header().ra);
+  EXPECT_FALSE(v.header().aa);
+  EXPECT_TRUE(v.header().rd);
+  EXPECT_EQ(v.header().ancount, 1);
+  auto v2 = w.ask("www.example.", rrtype::A, buf, false);
+  EXPECT_FALSE(v2.header().rd);
+  // NXDOMAIN: SOA in authority with the negative TTL (min(100, 50)).
+  auto nx = w.ask("nope.example.", rrtype::A, buf);
+  EXPECT_EQ(nx.header().rcode, dns::rcode::NXDOMAIN);
+  ASSERT_EQ(nx.header().nscount, 1);
+  auto c = nx.records(dns::Section::authority);
+  dns::RecordView rr;
+  ASSERT_TRUE(c.next(rr));
+  EXPECT_EQ(rr.type, rrtype::SOA);
+  EXPECT_EQ(rr.ttl, 50u);
+}
+
+TEST(ResolverService, AclRefusesOthers) {
+  ServiceOptions o;
+  o.allowed = [](const sockaddr* sa, socklen_t) {
+    auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
+    return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+  };
+  ServiceWorld w(o);
+  std::vector<uint8_t> buf;
+  auto v = w.ask("www.example.", rrtype::A, buf, true, "203.0.113.9");
+  EXPECT_EQ(v.header().rcode, dns::rcode::REFUSED);
+  EXPECT_FALSE(v.header().ra);
+  EXPECT_TRUE(w.net.log.empty());
+}
+
+TEST(ResolverService, Rfc6303EmptyZonesAreLocal) {
+  ServiceWorld w;
+  std::vector<uint8_t> buf;
+  auto v = w.ask("4.3.2.10.in-addr.arpa.", rrtype::PTR, buf);
+  EXPECT_EQ(v.header().rcode, dns::rcode::NXDOMAIN);
+  EXPECT_EQ(v.header().nscount, 1);
+  auto apex = w.ask("168.192.in-addr.arpa.", rrtype::SOA, buf);
+  EXPECT_EQ(apex.header().rcode, dns::rcode::NOERROR);
+  EXPECT_EQ(apex.header().ancount, 1);
+  EXPECT_TRUE(w.net.log.empty());
+  ServiceOptions off;
+  off.empty_zones = false;
+  ServiceWorld w2(off);
+  w2.ask("4.3.2.10.in-addr.arpa.", rrtype::PTR, buf);
+  EXPECT_FALSE(w2.net.log.empty());  // resolved normally (the root says NXDOMAIN)
+}
+
+TEST(ResolverService, PrefetchRefreshesPopularDataBeforeItExpires) {
+  ServiceOptions o;
+  o.threads = 1;
+  ServiceWorld w(o);
+  w.service->start();
+  std::vector<uint8_t> buf;
+  w.ask("www.example.", rrtype::A, buf);
+  auto before = w.service->cache().lookup(N("www.example."), rrtype::A);
+  ASSERT_TRUE(before);
+  w.clock.advance_ms(95'000);  // 5 s of 100 left: inside the last 10%
+  auto v = w.ask("www.example.", rrtype::A, buf);
+  EXPECT_EQ(v.header().ancount, 1);
+  EntryPtr after;
+  for (int i = 0; i < 200; ++i) {
+    after = w.service->cache().lookup(N("www.example."), rrtype::A);
+    if (after && after != before) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  w.service->stop();
+  ASSERT_TRUE(after);
+  EXPECT_NE(after, before);
+  EXPECT_GT(after->expires_ms, before->expires_ms);
+  EXPECT_NE(w.service->control("cache stats").find("prefetches 1"), std::string::npos);
+}
+
+TEST(ResolverService, ControlCommands) {
+  ServiceWorld w;
+  std::vector<uint8_t> buf;
+  w.ask("www.example.", rrtype::A, buf);
+  std::string show = w.service->control("cache show example.");
+  EXPECT_EQ(show.rfind("ok ", 0), 0u);
+  EXPECT_NE(show.find("www.example. "), std::string::npos);
+  EXPECT_EQ(w.service->control("cache flush www.example").rfind("ok flushed 1", 0), 0u);
+  EXPECT_EQ(w.service->control("cache show www.example.").find("192.0.2.1"), std::string::npos);
+  EXPECT_EQ(w.service->control("cache frobnicate").rfind("error", 0), 0u);
+}
+
+}  // namespace
+}  // namespace namae::resolver
