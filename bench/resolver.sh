@@ -61,7 +61,6 @@ root-hints = "$hints"
 empty-zones = false
 do-not-query-localhost = false
 workers = 1
-threads = 4
 prefetch = false
 EOT
   taskset -c 0 "$build/bin/namaed" --config "$1/namae.toml" --foreground >"$1/log" 2>&1 &

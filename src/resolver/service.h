@@ -28,7 +28,7 @@ namespace namae::resolver {
 struct ServiceOptions {
   ResolverOptions resolver;
   CacheOptions cache;
-  unsigned threads = 4;             // resolution threads (cache misses)
+  unsigned threads = 16;            // resolution threads (cache misses)
   size_t max_pending = 10000;       // queued misses beyond this get SERVFAIL
   bool empty_zones = true;          // RFC 6303
   bool prefetch = true;             // refresh popular data in its last 10% of TTL
