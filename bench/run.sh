@@ -25,3 +25,8 @@ if [ -x "$here/update.sh" ]; then
   echo "== dynamic update: namaed vs BIND (durable acknowledged updates/s, queries under updates) =="
   bash "$here/update.sh" "$build"
 fi
+if [ -x "$here/resolver.sh" ]; then
+  echo
+  echo "== recursive resolver: namaed vs Unbound (cold-cache upstream queries and time, cache-hit qps) =="
+  bash "$here/resolver.sh" "$build"
+fi
