@@ -838,9 +838,19 @@ bool Resolver::answer_from_cache(const Name& qname, uint16_t qtype, Answer& out,
       out.negative = std::move(e);
       return true;
     }
-    if (qtype == rrtype::CNAME) return false;
-    auto c = cache_.lookup(cur, rrtype::CNAME, allow_stale);
-    if (!c || c->kind != EntryKind::rrset) return false;
+    auto c = qtype == rrtype::CNAME ? nullptr : cache_.lookup(cur, rrtype::CNAME, allow_stale);
+    if (!c || c->kind != EntryKind::rrset) {
+      // RFC 8020: nothing exists below a name that does not exist.
+      for (Name up = cur; up.label_count() > 1;) {
+        up = up.strip_left();
+        if (auto e = cache_.lookup(up, 0, allow_stale); e && e->kind == EntryKind::nxdomain) {
+          out.rcode = dns::rcode::NXDOMAIN;
+          out.negative = std::move(e);
+          return true;
+        }
+      }
+      return false;
+    }
     auto t = rdata_name(c->rrset.rdata.front());
     out.chain.push_back(std::move(c));
     if (!t) return false;

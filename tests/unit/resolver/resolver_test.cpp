@@ -168,6 +168,16 @@ TEST(Resolver, NxdomainIsCachedWithItsSoa) {
   EXPECT_GT(w.net.log.size(), before);  // expired: asked again
 }
 
+TEST(Resolver, NothingExistsBelowACachedNxdomain) {
+  World w;
+  ASSERT_EQ(w.resolve("gone.example.test.", rrtype::A).rcode, dns::rcode::NXDOMAIN);
+  size_t before = w.net.log.size();
+  Answer a = w.resolve("deep.below.gone.example.test.", rrtype::A);
+  EXPECT_EQ(a.rcode, dns::rcode::NXDOMAIN);  // RFC 8020
+  EXPECT_TRUE(a.from_cache);
+  EXPECT_EQ(w.net.log.size(), before);
+}
+
 TEST(Resolver, NodataIsCachedPerType) {
   World w;
   Answer a = w.resolve("www.example.test.", rrtype::MX);
