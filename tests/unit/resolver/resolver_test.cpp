@@ -382,3 +382,66 @@ TEST(Resolver, LocalhostServersAreSkippedByDefault) {
 
 }  // namespace
 }  // namespace namae::resolver
+
+namespace namae::resolver {
+namespace {
+
+// Servers that reply with damaged versions of their real answers (bits
+// flipped, cut short, random octets after a valid header): resolution ends
+// (answer, NXDOMAIN or SERVFAIL) within its budget, and no positive data is
+// cached for names outside the zones asked.
+TEST(Resolver, SurvivesDamagedReplies) {
+  uint32_t seed = 12345;
+  auto rnd = [&seed] {
+    seed = seed * 1103515245 + 12345;
+    return (seed >> 16) & 0x7fff;
+  };
+  for (int round = 0; round < 200; ++round) {
+    World w;
+    for (const char* addr : {"198.51.100.2", "198.51.100.3", "198.51.100.5"}) {
+      auto zones = w.net.server(addr).zones;
+      w.net.server(addr).script = [zones, &rnd](std::span<const uint8_t> q, bool tcp) {
+        std::vector<uint8_t> out(65535);
+        zone::ZoneSetHolder holder;
+        auth::AuthEngine e(holder);
+        out.resize(e.answer(*zones, q, out, tcp));
+        switch (rnd() % 4) {
+          case 0:
+            for (int i = 0; i < 3 && !out.empty(); ++i) out[rnd() % out.size()] ^= 1 << (rnd() % 8);
+            break;
+          case 1:
+            out.resize(rnd() % (out.size() + 1));
+            break;
+          case 2:
+            for (size_t i = 12; i < out.size(); ++i) out[i] = static_cast<uint8_t>(rnd());
+            break;
+          default:
+            break;  // an intact reply now and then
+        }
+        return out;
+      };
+    }
+    Answer a = w.resolve(round % 2 ? "www.example.test." : "alias.test.", rrtype::A);
+    EXPECT_TRUE(a.rcode == dns::rcode::NOERROR || a.rcode == dns::rcode::SERVFAIL ||
+                a.rcode == dns::rcode::NXDOMAIN)
+        << a.rcode;
+    EXPECT_LE(a.upstream_queries, ResolverOptions{}.max_upstream_queries);
+    std::string dump = w.cache.dump(dns::Name());
+    for (size_t pos = 0; pos < dump.size();) {
+      size_t nl = dump.find('\n', pos);
+      std::string owner = dump.substr(pos, dump.find(' ', pos) - pos);
+      auto n = dns::Name::from_text(owner);
+      ASSERT_TRUE(n.ok()) << owner;
+      // Positive data only for names of the hierarchy's zones; a damaged
+      // CNAME target may legitimately lead to a negative answer from the root.
+      std::string line = dump.substr(pos, nl - pos);
+      bool negative = line.find("; NXDOMAIN") != std::string::npos ||
+                      line.find("; NODATA") != std::string::npos;
+      EXPECT_TRUE(negative || n->is_subdomain_of(N("test.")) || n->is_root()) << line;
+      pos = nl + 1;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace namae::resolver
