@@ -242,12 +242,14 @@ void ResolverService::run(net::WorkerMetrics* metrics) {
     if (q.parse(job.query) != dns::WireError::ok) continue;
     size_t n = answer_slow(q, buf, job.tcp);
     if (n == 0) continue;
-    job.channel.send(std::span<const uint8_t>(buf.data(), n));
+    // Counted before sending, so a client that reads /metrics after its
+    // answer arrived sees it.
     if (metrics)
       net::record_query(*metrics, job.query, {buf.data(), n}, job.tcp,
                         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                   std::chrono::steady_clock::now() - job.received)
                                                   .count()));
+    job.channel.send(std::span<const uint8_t>(buf.data(), n));
   }
 }
 
