@@ -859,6 +859,24 @@ bool Resolver::answer_from_cache(const Name& qname, uint16_t qtype, Answer& out,
   return false;
 }
 
+bool Resolver::referral_from_cache(const Name& qname, Answer& out) const {
+  for (Name n = qname;; n = n.strip_left()) {
+    if (auto ns = cache_.lookup(n, rrtype::NS); ns && ns->kind == EntryKind::rrset) {
+      out.rcode = dns::rcode::NOERROR;
+      out.referral = ns;
+      for (const auto& rd : ns->rrset.rdata) {
+        auto target = rdata_name(rd);
+        if (!target) continue;
+        for (uint16_t t : {rrtype::A, rrtype::AAAA})
+          if (auto a = cache_.lookup(*target, t); a && a->kind == EntryKind::rrset)
+            out.glue.push_back(std::move(a));
+      }
+      return true;
+    }
+    if (n.is_root()) return false;
+  }
+}
+
 Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const TraceSink* trace) {
   Iterator it(*this, trace);
   Answer a = it.resolve_full(qname, qtype, 0, refresh);

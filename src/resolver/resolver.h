@@ -48,6 +48,8 @@ struct Answer {
   uint16_t rcode = 0;
   std::vector<EntryPtr> chain;  // answer section: CNAME/DNAME links then the data
   EntryPtr negative;            // NXDOMAIN/NODATA: its SOA goes in authority
+  EntryPtr referral;            // RD=0 cache miss: the closest cached NS RRset (authority)
+  std::vector<EntryPtr> glue;   // and its cached addresses (additional)
   bool stale = false;           // served from expired data (RFC 8767)
   bool from_cache = false;      // entirely from the cache, no upstream exchange
   int upstream_queries = 0;
@@ -90,6 +92,11 @@ class Resolver {
   /// false if any step is missing. Never touches the network.
   bool answer_from_cache(const dns::Name& qname, uint16_t qtype, Answer& out,
                          bool allow_stale = false) const;
+
+  /// For a query with RD=0 that the cache cannot answer: the closest
+  /// delegation the cache knows for `qname` (NS RRset and addresses), as
+  /// BIND answers non-recursive queries. False if the cache has none.
+  bool referral_from_cache(const dns::Name& qname, Answer& out) const;
 
   const ResolverOptions& options() const { return options_; }
   Cache& cache() { return cache_; }

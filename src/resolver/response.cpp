@@ -65,6 +65,13 @@ size_t write_response(const dns::MessageView& query, const Answer& answer, int64
     // RFC 2308 3: the SOA's TTL is the negative answer's remaining TTL.
     if (!add_rrset(b, *answer.negative->soa, ttl_of(*answer.negative))) truncated = true;
   }
+  if (!truncated && answer.referral) {
+    b.begin(dns::Section::authority);
+    if (!add_rrset(b, answer.referral->rrset, ttl_of(*answer.referral))) truncated = true;
+    b.begin(dns::Section::additional);
+    for (const auto& g : answer.glue)  // optional data: dropped, not truncated, when full
+      if (!add_rrset(b, g->rrset, ttl_of(*g))) break;
+  }
   if (truncated) b.set_truncated();
   if (qe.present) {
     dns::Edns e;

@@ -175,6 +175,12 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
     if (options_.prefetch) maybe_prefetch(a, q.qname(), qt);
     return write_response(q, a, now, 0, options_.max_udp_payload, peer.tcp, out);
   }
+  if (!q.header().rd) {
+    // RD=0: the client asks what we know, not for recursion (RFC 1034 4.3.1).
+    Answer r;
+    if (!resolver_.referral_from_cache(q.qname(), r)) return write_error(q, dns::rcode::SERVFAIL, true, out);
+    return write_response(q, r, clock_.now_ms(), 0, options_.max_udp_payload, peer.tcp, out);
+  }
   miss = true;
   return 0;
 }

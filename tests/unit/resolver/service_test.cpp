@@ -74,6 +74,20 @@ TEST(ResolverService, FlagsOfARecursiveAnswer) {
   EXPECT_EQ(v.header().ancount, 1);
   auto v2 = w.ask("www.example.", rrtype::A, buf, false);
   EXPECT_FALSE(v2.header().rd);
+  EXPECT_EQ(v2.header().ancount, 1);  // RD=0 answered from the cache
+  // RD=0 and not cached: the closest delegation the cache knows, no recursion.
+  size_t sent = w.net.log.size();
+  auto v3 = w.ask("other.example.", rrtype::A, buf, false);
+  EXPECT_EQ(w.net.log.size(), sent);
+  EXPECT_EQ(v3.header().rcode, dns::rcode::NOERROR);
+  EXPECT_EQ(v3.header().ancount, 0);
+  ASSERT_EQ(v3.header().nscount, 1);
+  auto rc = v3.records(dns::Section::authority);
+  dns::RecordView ns;
+  ASSERT_TRUE(rc.next(ns));
+  EXPECT_EQ(ns.type, rrtype::NS);
+  EXPECT_EQ(v3.owner(ns), N("example."));
+  EXPECT_GE(v3.header().arcount, 1);
   // NXDOMAIN: SOA in authority with the negative TTL (min(100, 50)).
   auto nx = w.ask("nope.example.", rrtype::A, buf);
   EXPECT_EQ(nx.header().rcode, dns::rcode::NXDOMAIN);
