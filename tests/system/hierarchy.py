@@ -194,6 +194,7 @@ class CountingServer:
 
     def __init__(self, addr):
         self.counts = {}
+        self.silent = False  # True: count queries but answer nothing (a dead server)
         self.lock = threading.Lock()
         self.server = PyServer(addr, self.handle)
         self.addr = addr
@@ -204,6 +205,8 @@ class CountingServer:
         key = (qn.to_text().lower(), dns.rdatatype.to_text(qt))
         with self.lock:
             self.counts[key] = self.counts.get(key, 0) + 1
+        if self.silent:
+            return
         r = reply_to(q)
         origin = dns.name.from_text("count.test.")
         first = qn.relativize(origin).labels[0].decode().lower() if qn != origin else ""

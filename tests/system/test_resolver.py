@@ -261,6 +261,30 @@ def test_trace_from_the_root(tree):
     assert data["rcode"] == "NOERROR"
 
 
+def test_serve_stale_and_ttl_ceiling(tree):
+    # max-ttl = 2 caps the 60 s TTL; when count.test's server stops
+    # answering, the expired data is served with TTL 30 (RFC 8767).
+    r = Resolverd(tree.hints, "empty-zones = false\ndo-not-query-localhost = false\n"
+                              "serve-stale = true\nmax-ttl = 2\nprefetch = false")
+    try:
+        first = r.query("stale.count.test.")
+        assert addresses(first) == {"192.0.2.99"}
+        assert ttl_of(first) <= 2
+        time.sleep(2.5)
+        tree.counter.silent = True
+        try:
+            before = tree.counter.count("stale.count.test.")
+            again = r.query("stale.count.test.", timeout=15)
+            assert tree.counter.count("stale.count.test.") > before  # it did try upstream
+            assert again.rcode() == dns.rcode.NOERROR
+            assert addresses(again) == {"192.0.2.99"}
+            assert ttl_of(again) == 30
+        finally:
+            tree.counter.silent = False
+    finally:
+        r.stop()
+
+
 def test_acl_refuses_outsiders(tree):
     r = Resolverd(tree.hints, "do-not-query-localhost = false", allow=["10.0.0.0/8"])
     try:
