@@ -269,13 +269,14 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
     c.get(*r, "qname-minimisation", rv.qname_minimisation);
     c.get_int(*r, "edns-udp-size", rv.edns_udp_size, 512, 4096);
     c.get_int(*r, "upstream-port", rv.upstream_port, 1, 65535);
-    for (const auto& p : rv.allow)
-      if (auto acl = update::parse_prefix(p); !acl) c.error(*r, "[resolver] allow: " + acl.message());
     c.get(*r, "listen", rv.listen);
     check_endpoints(c, *r, "listen", rv.listen);
     c.get(*r, "root-hints", rv.root_hints);
     rv.root_hints = resolve_path(dir, rv.root_hints);
     c.get(*r, "allow", rv.allow);
+    for (const auto& p : rv.allow)
+      if (auto acl = update::parse_prefix(p); !acl)
+        c.error(*r->get("allow"), "[resolver] allow: " + acl.message());
     c.get(*r, "empty-zones", rv.empty_zones);
     c.get(*r, "do-not-query-localhost", rv.do_not_query_localhost);
     if (rv.listen.empty()) c.error(*r, "[resolver] needs 'listen'");

@@ -1,0 +1,80 @@
+// The [resolver] table: defaults, every key, and errors naming the line.
+#include <gtest/gtest.h>
+
+#include "daemon/config.h"
+
+namespace namae::daemon {
+namespace {
+
+Result<Config> parse(const std::string& text) { return parse_config(text, "t.toml", "/etc/namae"); }
+
+TEST(ResolverConfig, Defaults) {
+  auto c = parse("[resolver]\nlisten = \"127.0.0.1:5300\"\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  const auto& r = c->resolver;
+  EXPECT_TRUE(r.enabled);
+  EXPECT_TRUE(r.empty_zones);
+  EXPECT_TRUE(r.do_not_query_localhost);
+  EXPECT_TRUE(r.qname_minimisation);
+  EXPECT_TRUE(r.prefetch);
+  EXPECT_FALSE(r.serve_stale);
+  EXPECT_EQ(r.threads, 16u);
+  EXPECT_EQ(r.upstream_port, 53);
+  // Loopback and private ranges may recurse by default.
+  auto has = [&](const char* p) { return std::find(r.allow.begin(), r.allow.end(), p) != r.allow.end(); };
+  EXPECT_TRUE(has("127.0.0.0/8"));
+  EXPECT_TRUE(has("::1/128"));
+  EXPECT_TRUE(has("10.0.0.0/8"));
+  EXPECT_TRUE(has("192.168.0.0/16"));
+  EXPECT_TRUE(has("fc00::/7"));
+}
+
+TEST(ResolverConfig, EveryKey) {
+  auto c = parse(R"([resolver]
+listen = ["127.0.0.1:5300", "[::1]:5300"]
+root-hints = "hints/named.root"
+allow = ["192.0.2.0/24"]
+empty-zones = false
+do-not-query-localhost = false
+workers = 2
+threads = 8
+cache-size = 5000
+min-ttl = 5
+max-ttl = 600
+max-negative-ttl = 60
+serve-stale = true
+prefetch = false
+qname-minimisation = false
+edns-udp-size = 1400
+upstream-port = 5353
+)");
+  ASSERT_TRUE(c.ok()) << c.message();
+  const auto& r = c->resolver;
+  EXPECT_EQ(r.listen.size(), 2u);
+  EXPECT_EQ(r.root_hints, "/etc/namae/hints/named.root");
+  EXPECT_EQ(r.allow, std::vector<std::string>{"192.0.2.0/24"});
+  EXPECT_FALSE(r.empty_zones);
+  EXPECT_EQ(r.workers, 2u);
+  EXPECT_EQ(r.threads, 8u);
+  EXPECT_EQ(r.cache_size, 5000u);
+  EXPECT_EQ(r.min_ttl, 5u);
+  EXPECT_EQ(r.max_ttl, 600u);
+  EXPECT_EQ(r.max_negative_ttl, 60u);
+  EXPECT_TRUE(r.serve_stale);
+  EXPECT_FALSE(r.prefetch);
+  EXPECT_FALSE(r.qname_minimisation);
+  EXPECT_EQ(r.edns_udp_size, 1400);
+  EXPECT_EQ(r.upstream_port, 5353);
+}
+
+TEST(ResolverConfig, Errors) {
+  auto c = parse("[resolver]\nlisten = \"127.0.0.1:5300\"\nallow = [\"10.1.2.3/8\"]\nthreads = 0\nbogus = 1\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("allow"), std::string::npos) << c.message();
+  EXPECT_NE(c.message().find("threads"), std::string::npos) << c.message();
+  EXPECT_NE(c.message().find("bogus"), std::string::npos) << c.message();
+  EXPECT_FALSE(parse("[resolver]\nroot-hints = \"x\"\n").ok());  // listen is required
+}
+
+}  // namespace
+}  // namespace namae::daemon
