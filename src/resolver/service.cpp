@@ -84,6 +84,7 @@ void ResolverService::start() {
     net::WorkerMetrics* m = options_.metrics ? options_.metrics->add_worker() : nullptr;
     threads_.emplace_back([this, m] { run(m); });
   }
+  if (options_.cache.serve_stale) stale_thread_ = std::thread([this] { stale_watch(); });
 }
 
 void ResolverService::stop() {
@@ -93,8 +94,10 @@ void ResolverService::stop() {
     queue_.clear();
   }
   cv_.notify_all();
+  stale_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  if (stale_thread_.joinable()) stale_thread_.join();
 }
 
 std::unique_ptr<net::QueryHandler> ResolverService::make_handler(net::WorkerMetrics* metrics) {
@@ -246,7 +249,22 @@ void ResolverService::run(net::WorkerMetrics* metrics) {
     }
     dns::MessageView q;
     if (q.parse(job.query) != dns::WireError::ok) continue;
+    std::shared_ptr<Pending> pending;
+    if (stale_thread_.joinable()) {
+      pending = std::make_shared<Pending>();
+      pending->query = job.query;
+      pending->channel = job.channel;
+      pending->tcp = job.tcp;
+      pending->received = job.received;
+      std::lock_guard lock(pending_mu_);
+      pending_.push_back(pending);
+    }
     size_t n = answer_slow(q, buf, job.tcp);
+    if (pending) {
+      std::lock_guard lock(pending_mu_);
+      std::erase(pending_, pending);
+      if (pending->answered.exchange(true)) continue;  // the stale answer went out already
+    }
     if (n == 0) continue;
     // Counted before sending, so a client that reads /metrics after its
     // answer arrived sees it.
@@ -256,6 +274,35 @@ void ResolverService::run(net::WorkerMetrics* metrics) {
                                                   std::chrono::steady_clock::now() - job.received)
                                                   .count()));
     job.channel.send(std::span<const uint8_t>(buf.data(), n));
+  }
+}
+
+void ResolverService::stale_watch() {
+  std::vector<uint8_t> buf(65535);
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (stale_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; })) return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Pending>> due;
+    {
+      std::lock_guard lock(pending_mu_);
+      for (const auto& p : pending_)
+        if (!p->answered.load() && now - p->received >= options_.stale_answer_timeout) due.push_back(p);
+    }
+    for (const auto& p : due) {
+      dns::MessageView q;
+      if (q.parse(p->query) != dns::WireError::ok) continue;
+      Answer a;
+      if (!resolver_.answer_from_cache(q.qname(), q.qtype(), a, true)) continue;
+      a.stale = true;
+      size_t n = write_response(q, a, clock_.now_ms(), resolver_.options().stale_answer_ttl,
+                                options_.max_udp_payload, p->tcp, buf);
+      if (n == 0 || p->answered.exchange(true)) continue;
+      stale_answers_.fetch_add(1, std::memory_order_relaxed);
+      p->channel.send(std::span<const uint8_t>(buf.data(), n));
+    }
   }
 }
 
@@ -289,9 +336,10 @@ std::string ResolverService::control(std::string_view command) {
   }
   if (words[1] == "stats") {
     return fmt::format(
-        "ok entries {} hits {} misses {} prefetches {} refused {} servfail {} upstream-queries {}\n",
+        "ok entries {} hits {} misses {} prefetches {} refused {} servfail {} upstream-queries {} "
+        "stale-answers {}\n",
         cache_.size(), hits_.load(), misses_.load(), prefetches_.load(), refused_.load(),
-        servfails_.load(), upstream_.load());
+        servfails_.load(), upstream_.load(), stale_answers_.load());
   }
   return "error: unknown cache command '" + words[1] + "' (show, flush, stats)\n";
 }

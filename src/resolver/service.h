@@ -32,6 +32,10 @@ struct ServiceOptions {
   size_t max_pending = 10000;       // queued misses beyond this get SERVFAIL
   bool empty_zones = true;          // RFC 6303
   bool prefetch = true;             // refresh popular data in its last 10% of TTL
+  /// RFC 8767 5 client-response timer: with serve-stale on, a client whose
+  /// answer is still being resolved after this long gets the stale data
+  /// now (resolution goes on and refreshes the cache).
+  std::chrono::milliseconds stale_answer_timeout{1800};
   uint16_t max_udp_payload = 1232;  // largest UDP answer to clients
   /// Where resolution threads count the answers they send (one counter
   /// block each); nullptr: not counted. Cache hits are counted by the transport.
@@ -89,6 +93,22 @@ class ResolverService {
   void maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype);
   bool enqueue(Job job);
   void run(net::WorkerMetrics* metrics);
+  void stale_watch();
+
+  // A client query being resolved, visible to the stale-answer watchdog;
+  // whoever flips `answered` first sends the one reply.
+  struct Pending {
+    std::vector<uint8_t> query;
+    net::ReplyChannel channel;
+    bool tcp = false;
+    std::chrono::steady_clock::time_point received;
+    std::atomic<bool> answered{false};
+  };
+  std::mutex pending_mu_;
+  std::vector<std::shared_ptr<Pending>> pending_;
+  std::thread stale_thread_;
+  std::condition_variable stale_cv_;  // its own: a notify_one on cv_ must reach a resolver thread
+  std::atomic<uint64_t> stale_answers_{0};
 
   ServiceOptions options_;
   const Clock& clock_;

@@ -155,6 +155,77 @@ TEST(ResolverService, PrefetchRefreshesPopularDataBeforeItExpires) {
   EXPECT_NE(w.service->control("cache stats").find("prefetches 1"), std::string::npos);
 }
 
+// Collects deferred replies (the transport's side of ReplyChannel).
+class CaptureSink final : public net::ReplySink {
+ public:
+  bool send(const net::Peer&, std::span<const uint8_t> response) override {
+    std::lock_guard lock(mu);
+    replies.emplace_back(response.begin(), response.end());
+    times.push_back(std::chrono::steady_clock::now());
+    return true;
+  }
+  size_t count() {
+    std::lock_guard lock(mu);
+    return replies.size();
+  }
+  std::mutex mu;
+  std::vector<std::vector<uint8_t>> replies;
+  std::vector<std::chrono::steady_clock::time_point> times;
+};
+
+// RFC 8767 5: a client whose answer is still being resolved after the
+// client-response timer gets the stale data, once, while resolution goes on.
+TEST(ResolverService, StaleAnswerWhenResolutionIsSlow) {
+  ServiceOptions o;
+  o.threads = 1;
+  o.cache.serve_stale = true;
+  o.prefetch = false;
+  o.stale_answer_timeout = std::chrono::milliseconds(100);
+  ServiceWorld w(o);
+  std::vector<uint8_t> buf;
+  ASSERT_EQ(w.ask("www.example.", rrtype::A, buf).header().ancount, 1);
+  w.service->start();
+  w.clock.advance_ms(200'000);  // expired (TTL 100), inside the stale window
+  w.net.server("198.51.100.2").script = [](std::span<const uint8_t>, bool) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return std::vector<uint8_t>{};  // then a timeout
+  };
+  auto sink = std::make_shared<CaptureSink>();
+  auto handler = w.service->make_handler(nullptr);
+  uint8_t q[512];
+  dns::MessageBuilder b(q, sizeof q);
+  b.header().id = 7;
+  b.header().rd = true;
+  b.add_question(N("www.example."), rrtype::A, 1);
+  size_t qlen = b.finish();
+  net::Peer peer;
+  auto ep = test::ep4("127.0.0.1", 5353);
+  peer.addr = ep.addr;
+  peer.addr_len = ep.len;
+  peer.sink = sink.get();
+  std::vector<uint8_t> out(65535);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(handler->handle({q, qlen}, out, peer), net::kDeferred);
+  for (int i = 0; i < 300 && sink->count() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(sink->count(), 1u);
+  // Well before resolution ends (two 300 ms tries to the only server at least).
+  EXPECT_LT(sink->times[0] - t0, std::chrono::milliseconds(550));
+  dns::MessageView v;
+  ASSERT_EQ(v.parse(sink->replies[0]), dns::WireError::ok);
+  EXPECT_EQ(v.header().id, 7);
+  EXPECT_EQ(v.header().ancount, 1);
+  dns::RecordView rr;
+  auto c = v.records(dns::Section::answer);
+  ASSERT_TRUE(c.next(rr));
+  EXPECT_EQ(rr.ttl, 30u);
+  // Resolution finishes later (SERVFAIL upstream); no second reply is sent.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  w.service->stop();
+  EXPECT_EQ(sink->count(), 1u);
+  EXPECT_NE(w.service->control("cache stats").find("stale-answers 1"), std::string::npos);
+}
+
 TEST(ResolverService, ControlCommands) {
   ServiceWorld w;
   std::vector<uint8_t> buf;
