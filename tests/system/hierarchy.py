@@ -8,9 +8,9 @@ resolvers ask port 53; B is chosen per run so parallel runs do not collide):
   .3   test. -- nothing listens           ns2.test            (ICMP refused: failover)
   .9   test. -- swallows every query      ns3.test            (timeouts: failover)
   .4   arpa. (NSD)                        ns.arpa-servers.test (glueless in the root)
-  .5   example.test. (NSD)                ns.example.test     (big TXT: TCP fallback)
+  .5   example.test. (Knot, else NSD)     ns.example.test     (big TXT: TCP fallback)
   .6   2.0.192.in-addr.arpa. (NSD)        ns.rev.test         (glueless in arpa.)
-  .7   0/26.2.0.192.in-addr.arpa. (NSD)   ns.classless.test   (RFC 2317)
+  .7   0/26.2.0.192.in-addr.arpa. (Knot, else NSD) ns.classless.test (RFC 2317)
   .8   spoof.test. (python forger)        ns.spoof.test
   .10  count.test. (python, counts queries) ns.count.test
 
@@ -37,7 +37,7 @@ import dns.rdatatype
 import dns.rrset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import start_nsd  # noqa: E402
+from conftest import start_knotd, start_nsd  # noqa: E402
 
 
 def pick_base():
@@ -289,10 +289,17 @@ class Hierarchy:
         self.py = []
         z = zones(self.base, healthy)
         try:
+            # Two implementations serve the tree: Knot (when installed) the
+            # delegated child with the big RRset and the RFC 2317 child, NSD the rest.
+            knot = shutil.which("knotd") is not None
             for i, key in ((1, "root"), (2, "test"), (4, "arpa"), (5, "example"), (6, "rev"),
                            (7, "classless")):
-                self.servers.append(start_nsd(os.path.join(workdir, key), zones=z[key],
-                                              port=53, addr=self.addr(i)))
+                where = os.path.join(workdir, key)
+                if knot and key in ("example", "classless"):
+                    self.servers.append(start_knotd(where, zones=z[key], keys={}, port=53,
+                                                    addr=self.addr(i)))
+                else:
+                    self.servers.append(start_nsd(where, zones=z[key], port=53, addr=self.addr(i)))
             self.blackhole = PyServer(self.addr(9), lambda *a: None)
             self.py.append(self.blackhole)
             self.forger = Forger(self.addr(8), self.addr(11))
