@@ -44,6 +44,14 @@ size_t random_below(size_t n) {
 
 std::string Infra::key(const net::Endpoint& ep) { return ep.to_string(); }
 
+ServerInfo& Infra::entry(const net::Endpoint& ep) {
+  std::string k = key(ep);
+  auto it = servers_.find(k);
+  if (it != servers_.end()) return it->second;
+  if (servers_.size() >= max_servers_) servers_.erase(servers_.begin());
+  return servers_[k];
+}
+
 double Infra::effective_rtt(const net::Endpoint& server) const {
   std::lock_guard lock(mu_);
   auto it = servers_.find(key(server));
@@ -93,7 +101,7 @@ size_t Infra::choose(std::span<const net::Endpoint> candidates, std::string* why
 void Infra::record_rtt(const net::Endpoint& server, std::chrono::microseconds rtt) {
   double ms = static_cast<double>(rtt.count()) / 1000.0;
   std::lock_guard lock(mu_);
-  ServerInfo& s = servers_[key(server)];
+  ServerInfo& s = entry(server);
   if (s.srtt_ms <= 0) {
     s.srtt_ms = ms;
     s.rttvar_ms = ms / 2;
@@ -106,14 +114,14 @@ void Infra::record_rtt(const net::Endpoint& server, std::chrono::microseconds rt
 
 void Infra::record_timeout(const net::Endpoint& server) {
   std::lock_guard lock(mu_);
-  ServerInfo& s = servers_[key(server)];
+  ServerInfo& s = entry(server);
   s.timeouts++;
   s.last_timeout_ms = clock_.now_ms();
 }
 
 void Infra::set_edns_broken(const net::Endpoint& server) {
   std::lock_guard lock(mu_);
-  servers_[key(server)].edns_broken = true;
+  entry(server).edns_broken = true;
 }
 
 bool Infra::edns_broken(const net::Endpoint& server) const {

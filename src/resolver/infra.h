@@ -34,7 +34,10 @@ class Infra {
   static constexpr double kUnknownRttMs = 376;  // guess for a server never asked (as Unbound)
   static constexpr double kBandMs = 400;        // candidates within this of the best
 
-  explicit Infra(const Clock& clock) : clock_(clock) {}
+  /// `max_servers` bounds the table (as Unbound's infra-cache-numhosts): beyond
+  /// it an arbitrary entry is forgotten, which only costs that server a re-measure.
+  explicit Infra(const Clock& clock, size_t max_servers = 10000)
+      : clock_(clock), max_servers_(max_servers) {}
 
   /// The effective RTT used for ranking (backed off after timeouts).
   double effective_rtt(const net::Endpoint& server) const;
@@ -51,9 +54,11 @@ class Infra {
 
  private:
   static std::string key(const net::Endpoint& ep);
+  ServerInfo& entry(const net::Endpoint& ep);  // under mu_; creates, evicting if full
   mutable std::mutex mu_;
   std::unordered_map<std::string, ServerInfo> servers_;
   const Clock& clock_;
+  size_t max_servers_;
 };
 
 /// A random 16-bit value from the kernel's CSPRNG (query IDs must not be

@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "dns/rrtype.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "resolver/cache.h"
+#include "resolver/infra.h"
 
 namespace namae::resolver {
 namespace {
@@ -101,6 +105,38 @@ TEST(Cache, ServeStaleWindow) {
   EXPECT_TRUE(c.lookup(N("a.example."), dns::rrtype::A, true));
   clock.advance_ms(100'000);
   EXPECT_FALSE(c.lookup(N("a.example."), dns::rrtype::A, true));
+}
+
+}  // namespace
+}  // namespace namae::resolver
+
+namespace namae::resolver {
+namespace {
+
+net::Endpoint v4(uint32_t a) {
+  net::Endpoint ep;
+  auto* sin = reinterpret_cast<sockaddr_in*>(&ep.addr);
+  sin->sin_family = AF_INET;
+  sin->sin_port = htons(53);
+  sin->sin_addr.s_addr = htonl(a);
+  ep.len = sizeof(sockaddr_in);
+  return ep;
+}
+
+TEST(Infra, SmoothedRttAndBoundedTable) {
+  FakeClock clock;
+  Infra infra(clock, 100);
+  infra.record_rtt(v4(0xc0000201), std::chrono::milliseconds(10));
+  infra.record_rtt(v4(0xc0000201), std::chrono::milliseconds(30));
+  ServerInfo i = infra.info(v4(0xc0000201));
+  EXPECT_NEAR(i.srtt_ms, 12.5, 0.01);  // 7/8 * 10 + 1/8 * 30
+  EXPECT_GT(infra.effective_rtt(v4(0xc0000202)), 300);  // never asked: a guess
+  infra.record_timeout(v4(0xc0000201));
+  EXPECT_GT(infra.effective_rtt(v4(0xc0000201)), 376);  // backed off
+  for (uint32_t a = 0; a < 1000; ++a) infra.record_rtt(v4(0x0a000000 + a), std::chrono::milliseconds(1));
+  size_t known = 0;
+  for (uint32_t a = 0; a < 1000; ++a) known += infra.info(v4(0x0a000000 + a)).srtt_ms > 0;
+  EXPECT_LE(known, 100u);
 }
 
 }  // namespace
