@@ -1,9 +1,8 @@
-#include <gtest/gtest.h>
-
-#include "dns/rrtype.h"
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 
+#include "dns/rrtype.h"
 #include "resolver/cache.h"
 #include "resolver/infra.h"
 
