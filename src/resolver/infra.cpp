@@ -91,7 +91,7 @@ size_t Infra::choose(std::span<const net::Endpoint> candidates, std::string* why
     if (rtt[i] <= best + kBandMs) band.push_back(i);
   size_t pick = band[random_below(band.size())];
   if (why) {
-    *why = fmt::format("rtt {:.0f} ms{}, chosen at random among {} of {} within {:.0f} ms of the best",
+    *why = fmt::format("rtt {:.1f} ms{}, chosen at random among {} of {} within {:.0f} ms of the best",
                        rtt[pick], rtt[pick] == kUnknownRttMs ? " (not measured yet)" : "",
                        band.size(), candidates.size(), kBandMs);
   }
