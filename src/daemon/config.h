@@ -83,7 +83,6 @@ struct ResolverConfig {
   bool qname_minimisation = true;  // RFC 9156 (relaxed)
   uint16_t edns_udp_size = 1232;
   uint16_t upstream_port = 53;     // port of every upstream server (test hierarchies)
-  int line = 0;
 };
 
 /// One DNS-SD service advertised by [mdns].
