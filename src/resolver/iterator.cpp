@@ -709,6 +709,26 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
           break;
         }
 
+        // ANY (RFC 8482): whatever RRsets the authority gave for the name are
+        // the answer; each is cached by its own type, ANY itself never.
+        if (!minimised && sent_type == rrtype::ANY && links.empty()) {
+          std::vector<const Rrset*> all;
+          for (const auto& rs : sec.answer)
+            if (rs.owner == sent && sent.is_subdomain_of(zone)) all.push_back(&rs);
+          if (!all.empty()) {
+            for (const auto* rs : all) {
+              Rrset copy = *rs;
+              copy.trust = answer_trust;
+              result.chain.push_back(store(copy));
+              step.records.push_back(rrset_text(copy));
+            }
+            step.outcome = "answer (ANY)";
+            emit(step);
+            result.outcome = Outcome::answer;
+            state = State::finished;
+            break;
+          }
+        }
         for (auto& rs : links) {
           rs.trust = answer_trust;
           result.chain.push_back(store(rs));

@@ -181,6 +181,15 @@ TEST(Resolver, NothingExistsBelowACachedNxdomain) {
   EXPECT_EQ(w.net.log.size(), before);
 }
 
+TEST(Resolver, AnyGivesWhatTheAuthorityHasAndIsNotCachedAsAny) {
+  World w;
+  Answer a = w.resolve("ns.example.test.", rrtype::ANY);
+  EXPECT_EQ(a.rcode, dns::rcode::NOERROR);
+  EXPECT_EQ(first_rdata(a, rrtype::A), "198.51.100.5");
+  EXPECT_FALSE(a.negative);
+  EXPECT_FALSE(w.cache.lookup(N("ns.example.test."), rrtype::ANY));
+}
+
 TEST(Resolver, NodataIsCachedPerType) {
   World w;
   Answer a = w.resolve("www.example.test.", rrtype::MX);
