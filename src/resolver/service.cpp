@@ -106,6 +106,12 @@ std::unique_ptr<net::QueryHandler> ResolverService::make_handler(net::WorkerMetr
 
 bool ResolverService::local_zone(const dns::MessageView& q, std::span<uint8_t> out, size_t& len) {
   const dns::Name& qname = q.qname();
+  // Every RFC 6303 zone is under arpa.: most names are out after one label.
+  if (qname.label_count() == 0) return false;
+  auto tld = qname.label(qname.label_count() - 1);
+  if (tld.size() != 4 || (tld[0] | 0x20) != 'a' || (tld[1] | 0x20) != 'r' ||
+      (tld[2] | 0x20) != 'p' || (tld[3] | 0x20) != 'a')
+    return false;
   const dns::Name* zone = nullptr;
   for (const auto& z : empty_zones_)
     if (qname.is_subdomain_of(z)) zone = &z;
