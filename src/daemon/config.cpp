@@ -124,6 +124,21 @@ bool is_loopback_listen(const std::string& text) {
   return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&ep->addr)->sin6_addr);
 }
 
+// True when two listen addresses would receive the same datagrams: same
+// family and port, and the same address or either one the wildcard.
+bool same_socket_space(const net::Endpoint& a, const net::Endpoint& b) {
+  if (a.family() != b.family() || a.port() != b.port()) return false;
+  if (a.family() == AF_INET) {
+    auto x = reinterpret_cast<const sockaddr_in*>(&a.addr)->sin_addr.s_addr;
+    auto y = reinterpret_cast<const sockaddr_in*>(&b.addr)->sin_addr.s_addr;
+    return x == y || x == htonl(INADDR_ANY) || y == htonl(INADDR_ANY);
+  }
+  const auto& x = reinterpret_cast<const sockaddr_in6*>(&a.addr)->sin6_addr;
+  const auto& y = reinterpret_cast<const sockaddr_in6*>(&b.addr)->sin6_addr;
+  return std::memcmp(&x, &y, sizeof x) == 0 || IN6_IS_ADDR_UNSPECIFIED(&x) ||
+         IN6_IS_ADDR_UNSPECIFIED(&y);
+}
+
 void check_endpoints(Checker& c, const toml::table& t, const char* key, const std::vector<std::string>& list) {
   for (const auto& s : list) {
     auto ep = net::parse_endpoint(s);
@@ -280,6 +295,18 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
     c.get(*r, "empty-zones", rv.empty_zones);
     c.get(*r, "do-not-query-localhost", rv.do_not_query_localhost);
     if (rv.listen.empty()) c.error(*r, "[resolver] needs 'listen'");
+    // Both roles use SO_REUSEPORT: a shared address would make the kernel
+    // split queries between the authoritative server and the resolver.
+    for (const auto& l : rv.listen) {
+      auto a = net::parse_endpoint(l);
+      if (!a) continue;
+      for (const auto& sl : cfg.server.listen) {
+        auto b = net::parse_endpoint(sl);
+        if (b && same_socket_space(*a, *b))
+          c.error(*r->get("listen"), "[resolver] listen '" + l + "' overlaps [server] listen '" + sl +
+                                         "' (the resolver needs its own address or port)");
+      }
+    }
   }
 
   if (auto* m = c.table(doc, "mdns")) {

@@ -76,5 +76,16 @@ TEST(ResolverConfig, Errors) {
   EXPECT_FALSE(parse("[resolver]\nroot-hints = \"x\"\n").ok());  // listen is required
 }
 
+TEST(ResolverConfig, ListenMustNotOverlapTheAuthoritativeListeners) {
+  // Default [server] listen is 127.0.0.1:53 and [::1]:53.
+  auto c = parse("[resolver]\nlisten = \"127.0.0.1:53\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("overlaps [server] listen '127.0.0.1:53'"), std::string::npos)
+      << c.message();
+  EXPECT_FALSE(parse("[server]\nlisten = [\"0.0.0.0:53\"]\n[resolver]\nlisten = \"127.0.0.2:53\"\n").ok());
+  EXPECT_TRUE(parse("[server]\nlisten = [\"127.0.0.1:53\"]\n[resolver]\nlisten = \"127.0.0.2:53\"\n").ok());
+  EXPECT_TRUE(parse("[server]\nlisten = [\"127.0.0.1:5301\"]\n[resolver]\nlisten = \"127.0.0.1:53\"\n").ok());
+}
+
 }  // namespace
 }  // namespace namae::daemon
