@@ -19,6 +19,7 @@ namaed: serving example.net (a copy of examples/zones/example.net.zone in $build
   metrics  http://127.0.0.1:8053/metrics
   control  $build/run-example/run/namaed.sock
   update   TSIG key laptop (examples/namae.toml) may set laptop.example.net A/AAAA
+  http     user alice (password alice-example) may set alice.example.net (DynDNS2 /nic/update)
 
 Try, in another terminal:
   $bin/namae query @127.0.0.1 -p 5300 www.example.net
@@ -28,6 +29,8 @@ Try, in another terminal:
   printf 'server 127.0.0.1 5300\nzone example.net\nupdate add laptop.example.net 60 A 192.0.2.77\nsend\n' |
     $bin/namae update -y hmac-sha256:laptop:lsv0lwLQSqHIN7QW0RevYjwRTT+GWQ6tUEB4ZMv2QLA= --lease 600
   curl -s http://127.0.0.1:8053/metrics
+  curl -s -u alice:alice-example 'http://127.0.0.1:8053/nic/update?hostname=alice.example.net&myip=192.0.2.99'
+  curl -s -u alice:alice-example http://127.0.0.1:8053/api/hosts
 
 Ctrl-C stops the server.
 MSG

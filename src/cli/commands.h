@@ -11,5 +11,6 @@ int zone_main(std::span<char*> args);   // `zone check` (zone_check.cpp)
 int ctl_main(std::span<char*> args);    // control a running namaed (ctl.cpp)
 int update_main(std::span<char*> args); // nsupdate-like dynamic update client (update.cpp)
 int key_main(std::span<char*> args);    // `key generate`: new TSIG keys (key.cpp)
+int passwd_main(std::span<char*> args); // Argon2id hash for an [http] user (passwd.cpp)
 
 }  // namespace namae::cli

@@ -19,6 +19,7 @@ constexpr Command kCommands[] = {
     {"ctl", namae::cli::ctl_main, "control a running namaed (reload, status, stop)"},
     {"update", namae::cli::update_main, "send dynamic updates (nsupdate's commands, leases)"},
     {"key", namae::cli::key_main, "generate a TSIG key (key generate NAME)"},
+    {"passwd", namae::cli::passwd_main, "hash a password for an [http] user (passwd USER)"},
 };
 
 void usage() {

@@ -329,16 +329,32 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
 
   if (auto* h = c.table(doc, "http")) {
     auto& hv = cfg.http;
-    c.only(*h, "[http]", {"listen", "tls-cert", "tls-key", "users"});
+    c.only(*h, "[http]",
+           {"listen", "tls-cert", "tls-key", "users", "allow-plain-http", "trusted-proxies",
+            "update-ttl", "login-failures-per-source", "login-failures-per-user",
+            "login-failure-window", "max-query-length"});
     c.get(*h, "listen", hv.listen);
     c.get(*h, "tls-cert", hv.tls_cert);
     c.get(*h, "tls-key", hv.tls_key);
+    c.get(*h, "allow-plain-http", hv.allow_plain_http);
+    c.get(*h, "trusted-proxies", hv.trusted_proxies);
+    for (const auto& p : hv.trusted_proxies)
+      if (auto acl = update::parse_prefix(p); !acl)
+        c.error(*h->get("trusted-proxies"), "'trusted-proxies': " + acl.message());
+    c.get_int(*h, "update-ttl", hv.update_ttl, 0, 0x7fffffff);
+    c.get_int(*h, "login-failures-per-source", hv.login_failures_per_source, 1, 1000000);
+    c.get_int(*h, "login-failures-per-user", hv.login_failures_per_user, 1, 1000000);
+    c.get_int(*h, "login-failure-window", hv.login_failure_window, 1, 86400);
+    c.get_int(*h, "max-query-length", hv.max_query_length, 64, 8192);
     if (hv.listen.empty()) {
       hv.enabled = false;  // listen = "" turns the HTTP listener off
     } else if (auto ep = net::parse_endpoint(hv.listen); !ep) {
       c.error(*h->get("listen"), "'listen': " + ep.message());
-    } else if (!is_loopback_listen(hv.listen) && (hv.tls_cert.empty() || hv.tls_key.empty())) {
-      c.error(*h->get("listen"), "[http] on a non-loopback address needs 'tls-cert' and 'tls-key'");
+    } else if (!is_loopback_listen(hv.listen) && (hv.tls_cert.empty() || hv.tls_key.empty()) &&
+               !hv.allow_plain_http) {
+      c.error(*h->get("listen"),
+              "[http] on a non-loopback address needs 'tls-cert' and 'tls-key' "
+              "(or 'allow-plain-http = true' to send passwords in the clear)");
     }
     if (hv.tls_cert.empty() != hv.tls_key.empty()) c.error(*h, "[http] needs both 'tls-cert' and 'tls-key', or neither");
     hv.tls_cert = resolve_path(dir, hv.tls_cert);
@@ -350,6 +366,13 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
       c.get(*u, "password-hash", user.password_hash);
       c.get(*u, "hostnames", user.hostnames);
       if (user.name.empty() || user.password_hash.empty()) c.error(*u, "a user needs 'name' and 'password-hash'");
+      if (!user.password_hash.empty() && user.password_hash.rfind("$argon2id$", 0) != 0)
+        c.error(*u, "user '" + user.name + "': 'password-hash' must be an Argon2id hash ($argon2id$...; see `namae passwd`)");
+      if (user.name.find(':') != std::string::npos)
+        c.error(*u, "user '" + user.name + "': a name cannot contain ':' (HTTP Basic authentication)");
+      for (const auto& hn : user.hostnames)
+        if (hn.empty() || !dns::Name::from_text(hn.back() == '.' ? hn : hn + "."))
+          c.error(*u, "user '" + user.name + "': bad hostname '" + hn + "'");
       hv.users.push_back(std::move(user));
     }
   }

@@ -112,6 +112,14 @@ struct HttpConfig {
   std::string listen = "127.0.0.1:8053";
   std::string tls_cert, tls_key;
   std::vector<UserConfig> users;
+  // The DynDNS2/REST update API (src/http/update_api.h):
+  bool allow_plain_http = false;             // plain HTTP on a non-loopback listen address
+  std::vector<std::string> trusted_proxies;  // prefixes whose X-Forwarded-For is believed
+  uint32_t update_ttl = 60;                  // TTL of addresses published over HTTP
+  uint32_t login_failures_per_source = 5;    // failed logins per window before "abuse"
+  uint32_t login_failures_per_user = 10;
+  uint32_t login_failure_window = 60;        // seconds
+  uint32_t max_query_length = 1024;          // longer request targets get "badagent"
 };
 
 /// The whole file.

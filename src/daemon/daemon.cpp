@@ -24,6 +24,7 @@
 #include "daemon/config.h"
 #include "daemon/control.h"
 #include "daemon/dynamic.h"
+#include "daemon/http_api.h"
 #include "daemon/resolver_role.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
@@ -290,15 +291,26 @@ int namaed_main(int argc, char** argv) {
   spdlog::info("control socket {}", control.path());
 
   http::MetricsServer http_server(metrics);
+  std::unique_ptr<http::UpdateApi> update_api;  // DynDNS2 + REST on the same listener
   if (cfg.http.enabled) {
-    if (auto r = http_server.start(cfg.http.listen); !r) {
+    auto api = install_update_api(cfg, *updates, holder, http_server);
+    if (!api) {
+      spdlog::critical("{}", api.message());
+      control.stop();
+      tcp.stop();
+      udp.stop();
+      return 1;
+    }
+    update_api = std::move(*api);
+    if (auto r = http_server.start(cfg.http.listen, cfg.http.tls_cert, cfg.http.tls_key); !r) {
       spdlog::critical("{}", r.message());
       control.stop();
       tcp.stop();
       udp.stop();
       return 1;
     }
-    spdlog::info("metrics on http://{}/metrics", cfg.http.listen);
+    spdlog::info("http{} on {}: /metrics, /nic/update, /api ({} users)",
+                 http_server.tls() ? "s" : "", cfg.http.listen, cfg.http.users.size());
   }
 
   if (!cfg.server.pid_file.empty()) {

@@ -13,7 +13,14 @@ MetricsServer::MetricsServer(net::MetricsRegistry& metrics) : metrics_(metrics) 
 
 MetricsServer::~MetricsServer() { stop(); }
 
-Result<void> MetricsServer::start(const std::string& listen) {
+Result<void> MetricsServer::start(const std::string& listen) { return start(listen, "", ""); }
+
+void MetricsServer::add_routes(std::function<void(httplib::Server&)> install) {
+  routes_.push_back(std::move(install));
+}
+
+Result<void> MetricsServer::start(const std::string& listen, const std::string& tls_cert,
+                                  const std::string& tls_key) {
   auto ep = net::parse_endpoint(listen);
   if (!ep) return ep.error();
   char host[INET6_ADDRSTRLEN] = "";
@@ -22,14 +29,28 @@ Result<void> MetricsServer::start(const std::string& listen) {
   else
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ep->addr)->sin6_addr, host, sizeof host);
 
-  server_ = std::make_unique<httplib::Server>();
-  server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  tls_ = !tls_cert.empty() && !tls_key.empty();
+  if (tls_) {
+    auto ssl = std::make_unique<httplib::SSLServer>(tls_cert.c_str(), tls_key.c_str());
+    if (!ssl->is_valid())
+      return fail("http listen " + listen + ": cannot load TLS certificate " + tls_cert +
+                  " and key " + tls_key);
+    server_ = std::move(ssl);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  // Argon2 verification takes tens of milliseconds: a few threads keep a slow
+  // login from holding up /metrics scrapes.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
+  server_->set_read_timeout(10, 0);
+  server_->set_payload_max_length(64 * 1024);
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("namaed: see /metrics\n", "text/plain");
   });
+  for (const auto& install : routes_) install(*server_);
   if (ep->port() == 0) {
     port_ = server_->bind_to_any_port(host);
     if (port_ <= 0) return fail("http listen " + listen + ": cannot bind");

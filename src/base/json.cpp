@@ -1,6 +1,6 @@
-#include "cli/json.h"
+#include "base/json.h"
 
-namespace namae::cli {
+namespace namae {
 
 std::string json_quote(std::string_view s) {
   static const char* kHex = "0123456789abcdef";
@@ -111,4 +111,4 @@ void JsonWriter::null() {
   out_ += "null";
 }
 
-}  // namespace namae::cli
+}  // namespace namae

@@ -1,0 +1,113 @@
+// `namae passwd USER`: asks for a password (twice, without echo, on a
+// terminal; one line from standard input otherwise) and prints the [http]
+// users entry holding its Argon2id hash, ready to paste into namaed's config.
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "http/auth.h"
+
+namespace namae::cli {
+namespace {
+
+const char* kUsage =
+    "usage: namae passwd [--hostname NAME]... USER\n"
+    "\n"
+    "Reads a password (twice, without echo, from a terminal; else the first line\n"
+    "of standard input) and prints the [http] users entry for namaed's config:\n"
+    "  { name = \"USER\", password-hash = \"$argon2id$...\", hostnames = [...] },\n"
+    "Paste it into `users = [ ... ]` of [http]. The hash is Argon2id\n"
+    "(m=19 MiB, t=2, p=1) with a random salt.\n"
+    "\n"
+    "  --hostname NAME  a name the user may update (repeatable)\n";
+
+std::string read_line_noecho(const char* prompt) {
+  std::fprintf(stderr, "%s", prompt);
+  termios old{};
+  bool tty = tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    std::fprintf(stderr, "\n");
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+std::string toml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+int passwd_main(std::span<char*> args) {
+  std::string user;
+  std::vector<std::string> hostnames;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--hostname" && i + 1 < args.size()) {
+      hostnames.push_back(args[++i]);
+    } else if (a.rfind("--hostname=", 0) == 0) {
+      hostnames.push_back(a.substr(11));
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "namae passwd: unknown option %s\n%s", a.c_str(), kUsage);
+      return 2;
+    } else if (user.empty()) {
+      user = a;
+    } else {
+      std::fprintf(stderr, "namae passwd: one USER only\n%s", kUsage);
+      return 2;
+    }
+  }
+  if (user.empty() || user.find(':') != std::string::npos) {
+    std::fprintf(stderr, "namae passwd: give a USER (without ':')\n%s", kUsage);
+    return 2;
+  }
+  std::string pw;
+  if (isatty(STDIN_FILENO)) {
+    pw = read_line_noecho("Password: ");
+    if (read_line_noecho("Again: ") != pw) {
+      std::fprintf(stderr, "namae passwd: the passwords differ\n");
+      return 1;
+    }
+  } else if (!std::getline(std::cin, pw)) {
+    std::fprintf(stderr, "namae passwd: no password on standard input\n");
+    return 1;
+  }
+  if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+  if (pw.empty()) {
+    std::fprintf(stderr, "namae passwd: empty password\n");
+    return 1;
+  }
+  auto hash = http::hash_password(pw);
+  if (!hash) {
+    std::fprintf(stderr, "namae passwd: %s\n", hash.message().c_str());
+    return 1;
+  }
+  std::string names;
+  for (const auto& h : hostnames) names += (names.empty() ? "" : ", ") + toml_quote(h);
+  std::printf("{ name = %s, password-hash = %s, hostnames = [%s] },\n", toml_quote(user).c_str(),
+              toml_quote(*hash).c_str(), names.c_str());
+  return 0;
+}
+
+}  // namespace namae::cli

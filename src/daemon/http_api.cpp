@@ -1,0 +1,73 @@
+#include "daemon/http_api.h"
+
+#include <spdlog/spdlog.h>
+
+namespace namae::daemon {
+
+Result<http::ApiOptions> api_options(const HttpConfig& cfg) {
+  http::ApiOptions o;
+  for (const auto& u : cfg.users) {
+    http::ApiUser user;
+    user.name = u.name;
+    user.password_hash = u.password_hash;
+    for (const auto& h : u.hostnames) {
+      auto n = dns::Name::from_text(h.empty() || h.back() != '.' ? h + "." : h);
+      if (!n) return fail("[http] user '" + u.name + "': hostname '" + h + "': " + n.message());
+      user.hostnames.push_back(std::move(*n));
+    }
+    o.users.push_back(std::move(user));
+  }
+  for (const auto& p : cfg.trusted_proxies) {
+    auto prefix = update::parse_prefix(p);
+    if (!prefix) return fail("[http] trusted-proxies: " + prefix.message());
+    o.trusted_proxies.push_back(*prefix);
+  }
+  o.ttl = cfg.update_ttl;
+  o.fail_limit_source = cfg.login_failures_per_source;
+  o.fail_limit_user = cfg.login_failures_per_user;
+  o.fail_window_ms = int64_t{cfg.login_failure_window} * 1000;
+  o.max_query_length = cfg.max_query_length;
+  return o;
+}
+
+Result<std::unique_ptr<http::UpdateApi>> install_update_api(const Config& cfg,
+                                                            update::UpdateService& service,
+                                                            const zone::ZoneSetHolder& zones,
+                                                            http::MetricsServer& server) {
+  auto opt = api_options(cfg.http);
+  if (!opt) return fail(opt.message());
+  for (const auto& u : opt->users)
+    for (const auto& h : u.hostnames) {
+      bool found = false;
+      for (dns::Name n = h; !found; n = n.strip_left(1)) {
+        found = service.has_zone(n);
+        if (n.is_root()) break;
+      }
+      if (!found)
+        spdlog::warn("[http] user '{}': {} is in no dynamic zone (a zone with a journal); its "
+                     "updates will answer nohost",
+                     u.name, h.to_text());
+    }
+  auto log = [](int level, const std::string& msg) {
+    switch (level) {
+      case 0:
+        spdlog::debug("{}", msg);
+        break;
+      case 1:
+        spdlog::info("{}", msg);
+        break;
+      case 2:
+        spdlog::warn("{}", msg);
+        break;
+      default:
+        spdlog::error("{}", msg);
+        break;
+    }
+  };
+  auto api = std::make_unique<http::UpdateApi>(std::move(*opt), service, &zones, log);
+  http::UpdateApi* raw = api.get();
+  server.add_routes([raw](httplib::Server& s) { raw->install(s); });
+  return api;
+}
+
+}  // namespace namae::daemon

@@ -1,0 +1,474 @@
+#include "http/update_api.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/json.h"
+#include "dns/rdata.h"
+#include "dns/rrtype.h"
+
+namespace namae::http {
+namespace {
+
+namespace rc = dns::rcode;
+
+int64_t wall_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A printable, bounded copy of client-supplied text for logs.
+std::string printable(std::string_view s, size_t max = 80) {
+  std::string out;
+  for (char c : s.substr(0, max)) {
+    auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u >= 0x7f) ? '?' : c;
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+std::optional<std::string_view> param(const ApiRequest& req, const char* name) {
+  auto it = req.params.find(name);
+  if (it == req.params.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+ApiResponse text(int status, std::string body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+ApiResponse json(int status, std::string body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.body += '\n';
+  r.content_type = "application/json";
+  return r;
+}
+
+ApiResponse json_error(int status, const std::string& message) {
+  JsonWriter w;
+  w.begin_object();
+  w.member("error", message);
+  w.end_object();
+  return json(status, w.str());
+}
+
+// The signer name of an HTTP user inside a Permission (never a TSIG key
+// name: those are checked against the zone's own policy, not this one).
+const dns::Name& http_signer() {
+  static const dns::Name n = *dns::Name::from_text("http-user.namae.invalid.");
+  return n;
+}
+
+}  // namespace
+
+UpdateApi::UpdateApi(ApiOptions options, update::UpdateService& service,
+                     const zone::ZoneSetHolder* zones, ApiLog log, std::function<int64_t()> now)
+    : opt_(std::move(options)),
+      service_(service),
+      zones_(zones),
+      log_(std::move(log)),
+      now_(now ? std::move(now) : std::function<int64_t()>(wall_seconds)),
+      by_source_(opt_.fail_limit_source, opt_.fail_window_ms),
+      by_user_(opt_.fail_limit_user, opt_.fail_window_ms) {}
+
+void UpdateApi::log(int level, const std::string& msg) const {
+  if (log_) log_(level, msg);
+}
+
+std::string UpdateApi::source_of(const ApiRequest& req) const {
+  auto trusted = [this](const IpAddress& ip) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (ip.family == AF_INET) {
+      auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+      sin->sin_family = AF_INET;
+      std::memcpy(&sin->sin_addr, ip.bytes.data(), 4);
+      len = sizeof(sockaddr_in);
+    } else {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      sin6->sin6_family = AF_INET6;
+      std::memcpy(&sin6->sin6_addr, ip.bytes.data(), 16);
+      len = sizeof(sockaddr_in6);
+    }
+    for (const auto& p : opt_.trusted_proxies)
+      if (p.contains(reinterpret_cast<const sockaddr*>(&ss), len)) return true;
+    return false;
+  };
+  auto a = client_address(req.peer, req.forwarded_for, trusted);
+  return a ? a->to_text() : std::string();
+}
+
+UpdateApi::Auth UpdateApi::authenticate(const ApiRequest& req, const std::string& source) {
+  Auth out;
+  auto creds = parse_basic_auth(req.authorization);
+  const std::string source_key = "src:" + source;
+  if (by_source_.blocked(source_key) || (creds && by_user_.blocked("user:" + creds->user))) {
+    out.refused = DynAnswer::abuse;
+    log(2, fmt::format("http {}: too many failed logins (user '{}'): abuse", source,
+                       creds ? printable(creds->user) : std::string()));
+    return out;
+  }
+  if (!creds) {
+    out.refused = DynAnswer::badauth;
+    // No credentials is how a browser or curl without -u starts; not counted.
+    log(1, fmt::format("http {}: no credentials: badauth", source));
+    return out;
+  }
+  const ApiUser* user = nullptr;
+  for (const auto& u : opt_.users)
+    if (u.name == creds->user) user = &u;
+  // Verify even for an unknown user, so timing does not tell which names exist.
+  static const std::string kDummy =
+      "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+      "9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
+  bool ok = verify_password(user ? user->password_hash : kDummy, creds->password) && user;
+  if (!ok) {
+    by_source_.fail(source_key);
+    by_user_.fail("user:" + creds->user);
+    out.refused = DynAnswer::badauth;
+    log(2, fmt::format("http {}: {} '{}': badauth", source,
+                       user ? "wrong password for user" : "unknown user", printable(creds->user)));
+    return out;
+  }
+  by_source_.clear(source_key);
+  by_user_.clear("user:" + creds->user);
+  out.user = user;
+  return out;
+}
+
+bool UpdateApi::owns(const ApiUser& user, const dns::Name& name) const {
+  return std::any_of(user.hostnames.begin(), user.hostnames.end(),
+                     [&](const dns::Name& h) { return h == name; });
+}
+
+std::optional<dns::Name> UpdateApi::dynamic_zone_of(const dns::Name& name) const {
+  for (dns::Name n = name;; n = n.strip_left(1)) {
+    if (service_.has_zone(n)) return n;
+    if (n.is_root()) return std::nullopt;
+  }
+}
+
+std::vector<dns::RdataBytes> UpdateApi::published(const dns::Name& zone, const dns::Name& name,
+                                                  uint16_t type) const {
+  std::vector<dns::RdataBytes> out;
+  auto v = service_.current(zone);
+  if (!v) return out;
+  const zone::Node* node = v->find(name);
+  if (!node) return out;
+  auto rrset = node->find(type);
+  if (!rrset) return out;
+  auto c = rrset.rdatas();
+  std::span<const uint8_t> rd;
+  while (c.next(rd)) out.emplace_back(rd.begin(), rd.end());
+  return out;
+}
+
+ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
+  const std::string source = source_of(req);
+  if (req.target_length > opt_.max_query_length) {
+    log(2, fmt::format("http {}: request of {} octets over the limit of {}: badagent",
+                       source.empty() ? req.peer : source, req.target_length,
+                       opt_.max_query_length));
+    return text(414, "badagent\n");
+  }
+  if (source.empty()) {
+    log(2, fmt::format("http {}: unusable X-Forwarded-For '{}': badagent", req.peer,
+                       printable(req.forwarded_for)));
+    return text(400, "badagent\n");
+  }
+  auto auth = authenticate(req, source);
+  if (auth.refused) {
+    ApiResponse r = text(*auth.refused == DynAnswer::badauth ? 401 : 200,
+                         std::string(dyn_answer_text(*auth.refused)) + "\n");
+    r.challenge = *auth.refused == DynAnswer::badauth;
+    return r;
+  }
+  const ApiUser& user = *auth.user;
+
+  DynRequest dr;
+  std::string bad;
+  if (auto err = parse_dyn_request(param(req, "hostname"), param(req, "myip"), opt_.limits, dr,
+                                   &bad)) {
+    log(2, fmt::format("http {} user {}: bad request ({}): {}", source, user.name, printable(bad),
+                       dyn_answer_text(*err)));
+    return text(*err == DynAnswer::badagent ? 400 : 200,
+                std::string(dyn_answer_text(*err)) + "\n");
+  }
+  if (dr.addresses.empty()) dr.addresses.push_back(*parse_ip(source));
+
+  std::string addr_text;
+  for (const auto& a : dr.addresses) addr_text += (addr_text.empty() ? "" : ",") + a.to_text();
+
+  // One answer line per hostname, in request order; names of one zone go
+  // through the engine together as one atomic transaction.
+  std::vector<std::string> lines(dr.hostnames.size());
+  std::map<dns::Name, std::vector<size_t>> by_zone;
+  for (size_t i = 0; i < dr.hostnames.size(); ++i) {
+    const auto& name = dr.hostnames[i];
+    if (!owns(user, name)) {
+      lines[i] = "nohost";
+      log(2, fmt::format("http {} user {}: {} is not theirs: nohost", source, user.name,
+                         name.to_text()));
+      continue;
+    }
+    auto zone = dynamic_zone_of(name);
+    if (!zone) {
+      lines[i] = "nohost";
+      log(2, fmt::format("http {} user {}: {} is in no dynamic zone here: nohost", source,
+                         user.name, name.to_text()));
+      continue;
+    }
+    by_zone[*zone].push_back(i);
+  }
+
+  for (const auto& [zone, idx] : by_zone) {
+    update::UpdateMessage msg;
+    msg.zone = zone;
+    std::vector<update::Grant> grants;
+    std::vector<bool> unchanged(dr.hostnames.size(), false);
+    for (size_t i : idx) {
+      const auto& name = dr.hostnames[i];
+      bool same = true;
+      for (const auto& a : dr.addresses) {
+        auto have = published(zone, name, a.rrtype());
+        same = same && have.size() == 1 && have[0] == a.rdata();
+      }
+      unchanged[i] = same;
+      auto rrs = replace_addresses(name, dr.addresses, opt_.ttl);
+      msg.updates.insert(msg.updates.end(), rrs.begin(), rrs.end());
+      update::Grant g;
+      g.key = http_signer();
+      g.kind = update::GrantKind::name;
+      g.name = name;
+      g.has_name = true;
+      g.types = {dns::rrtype::A, dns::rrtype::AAAA};
+      grants.push_back(std::move(g));
+    }
+    update::UpdatePolicy policy(std::move(grants));
+    update::Permission perm;
+    perm.policy = &policy;
+    perm.signer = http_signer();
+    // No lease asked for: the zone's policy grants its lease (max-lease) to
+    // the added addresses, so a router that stops updating stops being served.
+    auto res = service_.apply(msg, perm, std::nullopt, "http:" + user.name + "@" + source);
+    for (size_t i : idx) {
+      const auto& name = dr.hostnames[i];
+      DynAnswer a;
+      if (res.rcode == rc::NOERROR) {
+        bool there = true;
+        for (const auto& ad : dr.addresses) {
+          auto have = published(zone, name, ad.rrtype());
+          there = there && std::find(have.begin(), have.end(), ad.rdata()) != have.end();
+        }
+        // NOERROR but not published: the engine ignored the add (RFC 2136
+        // 3.4.2.2, e.g. a CNAME owns the name).
+        a = !there ? DynAnswer::dnserr : unchanged[i] ? DynAnswer::nochg : DynAnswer::good;
+      } else if (res.rcode == rc::REFUSED || res.rcode == rc::NOTAUTH ||
+                 res.rcode == rc::NOTZONE) {
+        a = DynAnswer::nohost;
+      } else if (res.rcode == rc::SERVFAIL) {
+        a = DynAnswer::server_error;
+      } else {
+        a = DynAnswer::dnserr;
+      }
+      lines[i] = dyn_answer_text(a);
+      if (a == DynAnswer::good || a == DynAnswer::nochg) lines[i] += " " + addr_text;
+      int level = a == DynAnswer::good ? 1 : a == DynAnswer::nochg ? 0 : 2;
+      log(level, fmt::format("http {} user {}: {} -> {}: {}{}", source, user.name, name.to_text(),
+                             addr_text, dyn_answer_text(a),
+                             res.rcode == rc::NOERROR
+                                 ? fmt::format(" (serial {})", res.serial)
+                                 : fmt::format(" ({}: {})", dns::rcode_to_text(res.rcode),
+                                               res.reason)));
+      if (a == DynAnswer::good || a == DynAnswer::nochg) {
+        std::lock_guard lk(last_mu_);
+        last_[name] = {user.name, source, now_()};
+      }
+    }
+  }
+
+  std::string body;
+  for (const auto& l : lines) body += l + "\n";
+  return text(200, body);
+}
+
+ApiResponse UpdateApi::rest(const ApiRequest& req) {
+  const std::string source = source_of(req);
+  if (source.empty()) return json_error(400, "unusable X-Forwarded-For");
+  auto auth = authenticate(req, source);
+  if (auth.refused) {
+    ApiResponse r = json_error(*auth.refused == DynAnswer::badauth ? 401 : 429,
+                               *auth.refused == DynAnswer::badauth
+                                   ? "authentication required"
+                                   : "too many failed logins, try later");
+    r.challenge = *auth.refused == DynAnswer::badauth;
+    return r;
+  }
+  if (req.method != "GET") return json_error(405, "only GET");
+  if (req.path == "/api/zones" || req.path == "/api/zones/") return rest_zones();
+  if (req.path.rfind("/api/zones/", 0) == 0) return rest_zone(req.path.substr(11));
+  if (req.path == "/api/hosts") return rest_hosts();
+  return json_error(404, "no such resource (try /api/zones, /api/zones/NAME, /api/hosts)");
+}
+
+ApiResponse UpdateApi::rest_zones() {
+  JsonWriter w;
+  w.begin_object();
+  w.key("zones");
+  w.begin_array();
+  if (zones_) {
+    auto set = zones_->snapshot();
+    std::vector<std::shared_ptr<const zone::ZoneVersion>> list = set->zones();
+    std::sort(list.begin(), list.end(),
+              [](const auto& a, const auto& b) { return a->origin() < b->origin(); });
+    for (const auto& z : list) {
+      bool dynamic = service_.has_zone(z->origin());
+      auto v = dynamic ? service_.current(z->origin()) : z;
+      w.begin_object();
+      w.member("name", v->origin().to_text());
+      w.member("serial", static_cast<uint64_t>(v->serial()));
+      w.member("records", static_cast<uint64_t>(v->record_count()));
+      w.member("dynamic", dynamic);
+      w.end_object();
+    }
+  }
+  w.end_array();
+  w.end_object();
+  return json(200, w.str());
+}
+
+ApiResponse UpdateApi::rest_zone(const std::string& text) {
+  std::string t = text;
+  if (t.empty() || t.size() > 255) return json_error(404, "no such zone");
+  if (t.back() != '.') t += '.';
+  auto origin = dns::Name::from_text(t);
+  if (!origin) return json_error(404, "no such zone");
+  std::shared_ptr<const zone::ZoneVersion> v = service_.current(*origin);
+  if (!v && zones_) v = zones_->snapshot()->get(*origin);
+  if (!v) return json_error(404, "no such zone: " + printable(text));
+  JsonWriter w;
+  w.begin_object();
+  w.member("name", v->origin().to_text());
+  w.member("serial", static_cast<uint64_t>(v->serial()));
+  w.member("dynamic", service_.has_zone(*origin));
+  w.key("records");
+  w.begin_array();
+  for (const auto& r : v->records()) {
+    w.begin_object();
+    w.member("name", r.owner.to_text());
+    w.member("ttl", static_cast<uint64_t>(r.ttl));
+    w.member("type", dns::type_to_text(r.type));
+    w.member("data", dns::rdata::to_text(r.type, r.rdata));
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return json(200, w.str());
+}
+
+ApiResponse UpdateApi::rest_hosts() {
+  // Every name a user may update plus every name holding a lease, with its
+  // addresses, the lease on them and who set them last.
+  std::map<dns::Name, std::vector<update::Lease>> hosts;
+  std::set<dns::Name> zones_seen;
+  for (const auto& u : opt_.users)
+    for (const auto& h : u.hostnames) hosts[h];
+  std::vector<dns::Name> dynamic;
+  if (zones_)
+    for (const auto& z : zones_->snapshot()->zones())
+      if (service_.has_zone(z->origin())) dynamic.push_back(z->origin());
+  for (const auto& origin : dynamic)
+    for (auto& l : service_.leases(origin)) hosts[l.owner].push_back(l);
+
+  const int64_t now = now_();
+  JsonWriter w;
+  w.begin_object();
+  w.key("hosts");
+  w.begin_array();
+  for (const auto& [name, leases] : hosts) {
+    auto zone = dynamic_zone_of(name);
+    w.begin_object();
+    w.member("name", name.to_text());
+    if (zone)
+      w.member("zone", zone->to_text());
+    else
+      w.key("zone"), w.null();
+    w.key("addresses");
+    w.begin_array();
+    std::optional<int64_t> expires;
+    std::string by;
+    if (zone) {
+      for (uint16_t type : {dns::rrtype::A, dns::rrtype::AAAA})
+        for (const auto& rd : published(*zone, name, type)) {
+          w.begin_object();
+          w.member("type", dns::type_to_text(type));
+          w.member("address", dns::rdata::to_text(type, rd));
+          auto l = std::find_if(leases.begin(), leases.end(), [&](const update::Lease& x) {
+            return x.type == type && x.rdata == rd;
+          });
+          if (l != leases.end()) {
+            w.member("lease_expires", l->expires_at);
+            w.member("lease_remaining", std::max<int64_t>(0, l->expires_at - now));
+            w.member("granted_to", l->granted_to);
+            if (!expires || l->expires_at > *expires) {
+              expires = l->expires_at;
+              by = l->granted_to;
+            }
+          } else {
+            w.key("lease_expires"), w.null();
+          }
+          w.end_object();
+        }
+    }
+    w.end_array();
+    if (expires) {
+      w.member("lease_expires", *expires);
+      w.member("lease_remaining", std::max<int64_t>(0, *expires - now));
+    } else {
+      w.key("lease_expires"), w.null();
+    }
+    LastUpdate last;
+    {
+      std::lock_guard lk(last_mu_);
+      auto it = last_.find(name);
+      if (it != last_.end()) last = it->second;
+    }
+    w.key("last_update");
+    if (last.at) {
+      w.begin_object();
+      w.member("via", "http");
+      w.member("user", last.user);
+      w.member("source", last.source);
+      w.member("at", last.at);
+      w.end_object();
+    } else if (!by.empty()) {
+      // Set over DNS UPDATE (or before a restart): the lease says by whom.
+      w.begin_object();
+      w.member("via", by.rfind("http:", 0) == 0 ? "http" : "dns");
+      w.member("by", by);
+      w.end_object();
+    } else {
+      w.null();
+    }
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return json(200, w.str());
+}
+
+}  // namespace namae::http

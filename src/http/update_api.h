@@ -1,0 +1,128 @@
+// The HTTP face of dynamic update: the DynDNS2 endpoint (`/nic/update`) and
+// a small read-only JSON REST API (`/api/...`), both behind HTTP Basic
+// authentication against Argon2id hashes.
+//
+// Each /nic/update request becomes one RFC 2136 transaction per zone through
+// UpdateService::apply: the same engine, journal, leases and serial bump as
+// a DNS UPDATE, so the HTTP path has no rules of its own about what may
+// change. The user's permission is a policy of "name" grants for A and AAAA
+// at the hostnames the config gives that user, checked again by the engine.
+//
+// Requests arrive as ApiRequest (a transport-neutral copy of what the
+// handler needs), so tests drive the logic without sockets; install() hooks
+// it into a cpp-httplib server.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/auth.h"
+#include "http/dyndns.h"
+#include "update/policy.h"
+#include "update/service.h"
+#include "zone/zone_set.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace namae::http {
+
+/// One API user ([http] users in the config).
+struct ApiUser {
+  std::string name;
+  std::string password_hash;        // $argon2id$...
+  std::vector<dns::Name> hostnames;  // names this user may point at an address
+};
+
+/// Settings of the update API (docs/config.md, [http]).
+struct ApiOptions {
+  std::vector<ApiUser> users;
+  /// Peers whose X-Forwarded-For is believed (reverse proxies in front of us).
+  std::vector<update::AddressPrefix> trusted_proxies;
+  uint32_t ttl = 60;  // TTL of published addresses (the zone's dynamic-max-ttl still applies)
+  unsigned fail_limit_source = 5;   // failed logins per source address per window
+  unsigned fail_limit_user = 10;    // failed logins per user name per window
+  int64_t fail_window_ms = 60000;
+  size_t max_query_length = 1024;   // longer query strings get "badagent"
+  DynLimits limits;
+};
+
+/// What a handler needs from an HTTP request.
+struct ApiRequest {
+  std::string method = "GET";
+  std::string path;    // without the query string
+  size_t target_length = 0;  // request-target length (path + query)
+  std::multimap<std::string, std::string> params;
+  std::string peer;    // remote address as text
+  std::string authorization;
+  std::string forwarded_for;  // X-Forwarded-For
+  std::string user_agent;
+};
+
+/// A handler's answer.
+struct ApiResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "text/plain; charset=utf-8";
+  bool challenge = false;  // add WWW-Authenticate: Basic
+};
+
+/// Log sink: level 0 debug, 1 info, 2 warning, 3 error (as update::LogSink).
+using ApiLog = std::function<void(int level, const std::string& message)>;
+
+/// Where one host's address last came from through this API (in memory).
+struct LastUpdate {
+  std::string user, source;
+  int64_t at = 0;  // unix seconds
+};
+
+class UpdateApi {
+ public:
+  /// `zones` (may be null) lists every served zone for the REST API; `now`
+  /// gives unix seconds (injectable for tests).
+  UpdateApi(ApiOptions options, update::UpdateService& service,
+            const zone::ZoneSetHolder* zones, ApiLog log = {},
+            std::function<int64_t()> now = {});
+
+  /// GET /nic/update (DynDNS2).
+  ApiResponse nic_update(const ApiRequest& req);
+  /// GET /api/zones, /api/zones/NAME, /api/hosts.
+  ApiResponse rest(const ApiRequest& req);
+
+  /// Register the routes on `server` (before it starts listening).
+  void install(httplib::Server& server);
+
+ private:
+  struct Auth {
+    const ApiUser* user = nullptr;
+    std::optional<DynAnswer> refused;  // badauth or abuse
+  };
+  Auth authenticate(const ApiRequest& req, const std::string& source);
+  std::string source_of(const ApiRequest& req) const;
+  bool owns(const ApiUser& user, const dns::Name& name) const;
+  std::optional<dns::Name> dynamic_zone_of(const dns::Name& name) const;
+  std::vector<dns::RdataBytes> published(const dns::Name& zone, const dns::Name& name,
+                                    uint16_t type) const;
+  ApiResponse rest_zones();
+  ApiResponse rest_zone(const std::string& name);
+  ApiResponse rest_hosts();
+  void log(int level, const std::string& msg) const;
+
+  ApiOptions opt_;
+  update::UpdateService& service_;
+  const zone::ZoneSetHolder* zones_;
+  ApiLog log_;
+  std::function<int64_t()> now_;
+  FailureLimiter by_source_, by_user_;
+  std::mutex last_mu_;
+  std::map<dns::Name, LastUpdate> last_;  // by host name
+};
+
+}  // namespace namae::http
