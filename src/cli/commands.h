@@ -12,5 +12,6 @@ int ctl_main(std::span<char*> args);    // control a running namaed (ctl.cpp)
 int update_main(std::span<char*> args); // nsupdate-like dynamic update client (update.cpp)
 int key_main(std::span<char*> args);    // `key generate`: new TSIG keys (key.cpp)
 int passwd_main(std::span<char*> args); // Argon2id hash for an [http] user (passwd.cpp)
+int ddns_main(std::span<char*> args);   // the mobile host's update client (ddns.cpp)
 
 }  // namespace namae::cli

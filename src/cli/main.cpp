@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"update", namae::cli::update_main, "send dynamic updates (nsupdate's commands, leases)"},
     {"key", namae::cli::key_main, "generate a TSIG key (key generate NAME)"},
     {"passwd", namae::cli::passwd_main, "hash a password for an [http] user (passwd USER)"},
+    {"ddns", namae::cli::ddns_main, "keep this host's name pointing at its addresses"},
 };
 
 void usage() {
