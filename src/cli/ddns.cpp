@@ -385,9 +385,13 @@ int ddns_main(std::span<char*> argv) {
           renew_at = lease ? now + int64_t{lease} * 750 : 0;
           if (o.once) return 0;
         } else {
+          if (o.once) {
+            log->error("{}: publishing {} failed: {}", name->to_text(), desired->to_text(),
+                       out.message);
+            return 1;
+          }
           log->warn("{}: publishing {} failed: {}; retry in {} ms", name->to_text(),
                     desired->to_text(), out.message, backoff_ms);
-          if (o.once) return 1;
           failing = true;
           // Jitter (up to a quarter) so many hosts back from one outage do not retry in step.
           uint32_t r = 0;
