@@ -13,6 +13,7 @@ packages=(
   python3 python3-pytest python3-dnspython python3-zeroconf
   bind9-dnsutils bind9-utils knot-dnsutils bind9 nsd knot knot-dnssecutils unbound
   libldns-dev ldnsutils dnsperf iproute2 procps
+  curl openssl ddclient libio-socket-ssl-perl
 )
 
 missing=()

@@ -455,6 +455,37 @@ def test_namae_ddns_over_https(world):
     assert r.returncode == 1, r.stderr
 
 
+def ddclient(world, *config, log_name="ddclient"):
+    conf = os.path.join(world.dir, f"{log_name}.conf")
+    with open(conf, "w") as f:
+        f.write("\n".join(config) + "\n")
+    os.chmod(conf, 0o600)  # ddclient refuses a world-readable file holding a password
+    return run("ddclient", "-foreground", "-daemon=0", "-file", conf, "-cache",
+               os.path.join(world.dir, f"{log_name}.cache"), "-verbose", "-noquiet",
+               ns=MOB_NS, check=False, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("ddclient") is None, reason="ddclient not installed (scripts/deps.sh)")
+def test_ddclient_over_https(world):
+    """Debian's ddclient, unchanged, speaks to namaed's DynDNS2 endpoint."""
+    common = ["ssl=yes", f"ssl_ca_file={world.cert}", "protocol=dyndns2",
+              f"server={SRV4}:8443", "login=bob", f"password='{PASSWORDS['bob']}'"]
+    r = ddclient(world, *common, "use=ip, ip=192.0.2.123", "bob.home.test")
+    assert "good" in r.stdout + r.stderr and "SUCCESS" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert dig("bob.home.test") == ["192.0.2.123"]
+    # Its own address detection (use=if) on the mobile host's interface.
+    r = ddclient(world, *common, f"use=if, if={MOB_IF}", "bob.home.test", log_name="ddclient-if")
+    assert "SUCCESS" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert dig("bob.home.test") == [world.mob4]
+    # A wrong password: ddclient reports the failure, nothing changes.
+    before = snapshot()
+    bad = [c if not c.startswith("password=") else "password='nope'" for c in common]
+    r = ddclient(world, *bad, "use=ip, ip=192.0.2.124", "bob.home.test", log_name="ddclient-bad")
+    assert "SUCCESS" not in r.stdout + r.stderr
+    assert "FAILED" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert snapshot() == before
+
+
 def test_failed_logins_are_limited(world):
     """After 4 failures from one source, even the right password gets "abuse"."""
     query = "/nic/update?hostname=alice.home.test&myip=192.0.2.77"
