@@ -41,3 +41,8 @@ trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# ddclient is only a test client (tests/system/test_ddns.py runs its own copy);
+# its packaged service would update a public provider from the debconf defaults.
+if [[ " ${missing[*]} " == *" ddclient "* ]] && command -v systemctl >/dev/null; then
+  $sudo systemctl disable --now ddclient.service >/dev/null 2>&1 || true
+fi
