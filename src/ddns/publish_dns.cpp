@@ -88,8 +88,9 @@ PublishOutcome send_dns_update(const DnsTarget& t, const Selection& addrs, bool 
     }
     const std::string where = server.to_string();
     if (!ex.ok()) {
-      errors += (errors.empty() ? "" : "; ") + where + ": " +
-                (ex.message.empty() ? net::exchange_error_text(ex.error) : ex.message);
+      errors += (errors.empty() ? "" : "; ") +
+                (ex.message.empty() ? where + ": " + net::exchange_error_text(ex.error)
+                                    : ex.message);  // the transport's text names the server
       continue;
     }
     dns::MessageView msg;
