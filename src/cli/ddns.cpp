@@ -9,6 +9,8 @@
 // the command line and the event loop.
 #include <poll.h>
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -21,9 +23,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/nsupdate_parser.h"
@@ -228,7 +227,8 @@ std::optional<int> parse(std::span<char*> argv, Options& o) {
   if (o.http_url.empty()) {
     if (o.server.empty()) return usage_error("give --server (RFC 2136) or --http URL");
     if (!o.key && !o.unsigned_ok)
-      return usage_error("updates are signed: give -y or -k (or --unsigned if the server's ACL allows)");
+      return usage_error(
+          "updates are signed: give -y or -k (or --unsigned if the server's ACL allows)");
   } else {
     if (!o.server.empty() || o.key) return usage_error("--http and --server/-y/-k are exclusive");
     if (o.user.empty()) return usage_error("--http needs --user");
@@ -372,8 +372,7 @@ int ddns_main(std::span<char*> argv) {
           std::string old = published ? published->to_text() : std::string("(unknown)");
           uint32_t lease = out.lease.value_or(o.lease);
           if (!published || !(*published == *desired))
-            log->info("{}: {} -> {} ({}{})", name->to_text(), old, desired->to_text(),
-                      out.message,
+            log->info("{}: {} -> {} ({}{})", name->to_text(), old, desired->to_text(), out.message,
                       out.lease ? fmt::format(", lease {} s", *out.lease) : std::string());
           else
             log->debug("{}: renewed {} ({}, lease {} s)", name->to_text(), desired->to_text(),
@@ -409,7 +408,8 @@ int ddns_main(std::span<char*> argv) {
     for (int64_t t : {settle_at, published ? renew_at : 0, failing ? retry_at : 0, poll_at})
       if (t) wake = std::min(wake, t);
     now = now_ms();
-    int timeout = wake == INT64_MAX ? -1 : static_cast<int>(std::clamp<int64_t>(wake - now, 0, 60000));
+    int timeout =
+        wake == INT64_MAX ? -1 : static_cast<int>(std::clamp<int64_t>(wake - now, 0, 60000));
     pollfd fds[2] = {{sig_fd, POLLIN, 0}, {watcher.fd(), POLLIN, 0}};
     int n = poll(fds, 2, timeout);
     if (n < 0 && errno != EINTR) {

@@ -44,9 +44,10 @@ Result<std::unique_ptr<http::UpdateApi>> install_update_api(const Config& cfg,
         if (n.is_root()) break;
       }
       if (!found)
-        spdlog::warn("[http] user '{}': {} is in no dynamic zone (a zone with a journal); its "
-                     "updates will answer nohost",
-                     u.name, h.to_text());
+        spdlog::warn(
+            "[http] user '{}': {} is in no dynamic zone (a zone with a journal); its "
+            "updates will answer nohost",
+            u.name, h.to_text());
     }
   auto log = [](int level, const std::string& msg) {
     switch (level) {

@@ -18,10 +18,10 @@ struct HostAddress {
   unsigned ifindex = 0;
   std::string ifname;
   uint8_t prefix_length = 0;
-  uint8_t scope = 0;        // RT_SCOPE_UNIVERSE (0) = global, 253 link, 254 host
-  uint32_t flags = 0;       // IFA_F_* (IFA_FLAGS when present, else ifa_flags)
-  bool link_up = false;     // IFF_UP and IFF_RUNNING
-  bool loopback = false;    // IFF_LOOPBACK
+  uint8_t scope = 0;      // RT_SCOPE_UNIVERSE (0) = global, 253 link, 254 host
+  uint32_t flags = 0;     // IFA_F_* (IFA_FLAGS when present, else ifa_flags)
+  bool link_up = false;   // IFF_UP and IFF_RUNNING
+  bool loopback = false;  // IFF_LOOPBACK
 };
 
 /// What to publish (the command line of `namae ddns`).

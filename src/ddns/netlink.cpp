@@ -63,7 +63,8 @@ int addr_cb(const nlmsghdr* nlh, void* data) {
       [](const nlattr* attr, void* d) -> int {
         auto& at = *static_cast<Attrs*>(d);
         uint16_t type = mnl_attr_get_type(attr);
-        if ((type == IFA_LOCAL || type == IFA_ADDRESS) && mnl_attr_get_payload_len(attr) == at.len) {
+        if ((type == IFA_LOCAL || type == IFA_ADDRESS) &&
+            mnl_attr_get_payload_len(attr) == at.len) {
           (type == IFA_LOCAL ? at.local : at.address) = mnl_attr_get_payload(attr);
         } else if (type == IFA_FLAGS && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) {
           *at.flags = mnl_attr_get_u32(attr);  // the full 32 bits (ifa_flags has only 8)
@@ -121,7 +122,8 @@ Result<std::vector<HostAddress>> dump_addresses() {
   if (auto r = dump(nl, RTM_GETADDR, addr_cb, &addrs); !r) return r.error();
   for (auto& a : addrs) {
     auto it = links.find(a.ifindex);
-    if (it == links.end()) continue;  // a link that went away between the dumps: link_up stays false
+    if (it == links.end())
+      continue;  // a link that went away between the dumps: link_up stays false
     a.ifname = it->second.name;
     a.link_up = (it->second.flags & IFF_UP) && (it->second.flags & IFF_RUNNING);
     a.loopback = it->second.flags & IFF_LOOPBACK;

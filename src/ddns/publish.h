@@ -31,12 +31,12 @@ struct PublishOutcome {
 struct DnsTarget {
   std::vector<net::Endpoint> servers;  // tried in order
   dns::Name zone, name;
-  std::optional<dns::TsigKey> key;     // unsigned when empty (server ACL decides)
+  std::optional<dns::TsigKey> key;  // unsigned when empty (server ACL decides)
   uint32_t ttl = 60;
-  uint32_t lease = 3600;               // asked for; 0: no UPDATE-LEASE option
+  uint32_t lease = 3600;  // asked for; 0: no UPDATE-LEASE option
   bool tcp = false;
   std::chrono::milliseconds timeout{2000};
-  int tries = 2;                       // UDP sends per server
+  int tries = 2;  // UDP sends per server
 };
 
 /// The UPDATE message (unsigned): for each enabled family, delete the
@@ -54,9 +54,9 @@ PublishOutcome send_dns_update(const DnsTarget& t, const Selection& addrs, bool 
 struct HttpTarget {
   std::string base_url;  // "https://host:port"
   std::string user, password;
-  std::string ca_file;   // PEM to verify the server with ("" = system store)
-  bool insecure = false; // skip certificate verification (tests only)
-  std::string hostname;  // the name to update
+  std::string ca_file;    // PEM to verify the server with ("" = system store)
+  bool insecure = false;  // skip certificate verification (tests only)
+  std::string hostname;   // the name to update
   std::chrono::milliseconds timeout{5000};
 };
 

@@ -14,11 +14,16 @@ namespace {
 // TSIG error names (RFC 8945 3: 16 in a TSIG record is BADSIG, not BADVERS).
 std::string tsig_error_text(uint16_t e) {
   switch (e) {
-    case 16: return "BADSIG";
-    case 17: return "BADKEY";
-    case 18: return "BADTIME";
-    case 22: return "BADTRUNC";
-    default: return dns::rcode_to_text(e);
+    case 16:
+      return "BADSIG";
+    case 17:
+      return "BADKEY";
+    case 18:
+      return "BADTIME";
+    case 22:
+      return "BADTRUNC";
+    default:
+      return dns::rcode_to_text(e);
   }
 }
 
@@ -94,8 +99,8 @@ PublishOutcome send_dns_update(const DnsTarget& t, const Selection& addrs, bool 
       continue;
     }
     dns::MessageView msg;
-    if (msg.parse(ex.response) != dns::WireError::ok || !msg.header().qr ||
-        msg.header().id != id || msg.header().opcode != dns::opcode::UPDATE) {
+    if (msg.parse(ex.response) != dns::WireError::ok || !msg.header().qr || msg.header().id != id ||
+        msg.header().opcode != dns::opcode::UPDATE) {
       errors += (errors.empty() ? "" : "; ") + where + ": not a reply to our update";
       continue;
     }

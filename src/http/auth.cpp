@@ -20,9 +20,9 @@ Result<std::string> hash_password(std::string_view password, const PasswordCost&
   size_t len = argon2_encodedlen(cost.time_cost, cost.memory_kib, cost.parallelism, sizeof salt,
                                  kHashLen, Argon2_id);
   std::string out(len, '\0');
-  int rc = argon2id_hash_encoded(cost.time_cost, cost.memory_kib, cost.parallelism,
-                                 password.data(), password.size(), salt, sizeof salt, kHashLen,
-                                 out.data(), out.size());
+  int rc =
+      argon2id_hash_encoded(cost.time_cost, cost.memory_kib, cost.parallelism, password.data(),
+                            password.size(), salt, sizeof salt, kHashLen, out.data(), out.size());
   if (rc != ARGON2_OK) return fail(std::string("argon2id: ") + argon2_error_message(rc));
   out.resize(std::strlen(out.c_str()));
   return out;

@@ -11,16 +11,26 @@ namespace namae::http {
 
 const char* dyn_answer_text(DynAnswer a) {
   switch (a) {
-    case DynAnswer::good: return "good";
-    case DynAnswer::nochg: return "nochg";
-    case DynAnswer::badauth: return "badauth";
-    case DynAnswer::notfqdn: return "notfqdn";
-    case DynAnswer::nohost: return "nohost";
-    case DynAnswer::numhost: return "numhost";
-    case DynAnswer::abuse: return "abuse";
-    case DynAnswer::badagent: return "badagent";
-    case DynAnswer::dnserr: return "dnserr";
-    case DynAnswer::server_error: return "911";
+    case DynAnswer::good:
+      return "good";
+    case DynAnswer::nochg:
+      return "nochg";
+    case DynAnswer::badauth:
+      return "badauth";
+    case DynAnswer::notfqdn:
+      return "notfqdn";
+    case DynAnswer::nohost:
+      return "nohost";
+    case DynAnswer::numhost:
+      return "numhost";
+    case DynAnswer::abuse:
+      return "abuse";
+    case DynAnswer::badagent:
+      return "badagent";
+    case DynAnswer::dnserr:
+      return "dnserr";
+    case DynAnswer::server_error:
+      return "911";
   }
   return "911";
 }

@@ -18,15 +18,15 @@ namespace namae::http {
 
 /// DynDNS2 return codes (the first word of each answer line).
 enum class DynAnswer : uint8_t {
-  good,      // updated ("good ADDR")
-  nochg,     // the address was already published ("nochg ADDR"); lease renewed
-  badauth,   // no, unknown or wrong credentials
-  notfqdn,   // hostname missing or not a fully qualified domain name
-  nohost,    // hostname not owned by the user, or in no dynamic zone here
-  numhost,   // too many hostnames in one request
-  abuse,     // blocked: too many failed logins from this source or for this user
-  badagent,  // malformed request: bad myip, over-long query string, bad method
-  dnserr,    // the update engine refused the change (e.g. a CNAME owns the name)
+  good,          // updated ("good ADDR")
+  nochg,         // the address was already published ("nochg ADDR"); lease renewed
+  badauth,       // no, unknown or wrong credentials
+  notfqdn,       // hostname missing or not a fully qualified domain name
+  nohost,        // hostname not owned by the user, or in no dynamic zone here
+  numhost,       // too many hostnames in one request
+  abuse,         // blocked: too many failed logins from this source or for this user
+  badagent,      // malformed request: bad myip, over-long query string, bad method
+  dnserr,        // the update engine refused the change (e.g. a CNAME owns the name)
   server_error,  // "911": journal or internal failure, try later
 };
 

@@ -1,5 +1,6 @@
 #include "http/update_api.h"
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -7,8 +8,6 @@
 #include <chrono>
 #include <cstring>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "base/json.h"
 #include "dns/rdata.h"
@@ -180,9 +179,9 @@ std::vector<dns::RdataBytes> UpdateApi::published(const dns::Name& zone, const d
 ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
   const std::string source = source_of(req);
   if (req.target_length > opt_.max_query_length) {
-    log(2, fmt::format("http {}: request of {} octets over the limit of {}: badagent",
-                       source.empty() ? req.peer : source, req.target_length,
-                       opt_.max_query_length));
+    log(2,
+        fmt::format("http {}: request of {} octets over the limit of {}: badagent",
+                    source.empty() ? req.peer : source, req.target_length, opt_.max_query_length));
     return text(414, "badagent\n");
   }
   if (source.empty()) {
@@ -201,12 +200,11 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
 
   DynRequest dr;
   std::string bad;
-  if (auto err = parse_dyn_request(param(req, "hostname"), param(req, "myip"), opt_.limits, dr,
-                                   &bad)) {
+  if (auto err =
+          parse_dyn_request(param(req, "hostname"), param(req, "myip"), opt_.limits, dr, &bad)) {
     log(2, fmt::format("http {} user {}: bad request ({}): {}", source, user.name, printable(bad),
                        dyn_answer_text(*err)));
-    return text(*err == DynAnswer::badagent ? 400 : 200,
-                std::string(dyn_answer_text(*err)) + "\n");
+    return text(*err == DynAnswer::badagent ? 400 : 200, std::string(dyn_answer_text(*err)) + "\n");
   }
   if (dr.addresses.empty()) dr.addresses.push_back(*parse_ip(source));
 
@@ -277,8 +275,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
         // NOERROR but not published: the engine ignored the add (RFC 2136
         // 3.4.2.2, e.g. a CNAME owns the name).
         a = !there ? DynAnswer::dnserr : unchanged[i] ? DynAnswer::nochg : DynAnswer::good;
-      } else if (res.rcode == rc::REFUSED || res.rcode == rc::NOTAUTH ||
-                 res.rcode == rc::NOTZONE) {
+      } else if (res.rcode == rc::REFUSED || res.rcode == rc::NOTAUTH || res.rcode == rc::NOTZONE) {
         a = DynAnswer::nohost;
       } else if (res.rcode == rc::SERVFAIL) {
         a = DynAnswer::server_error;
@@ -288,12 +285,12 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
       lines[i] = dyn_answer_text(a);
       if (a == DynAnswer::good || a == DynAnswer::nochg) lines[i] += " " + addr_text;
       int level = a == DynAnswer::good ? 1 : a == DynAnswer::nochg ? 0 : 2;
-      log(level, fmt::format("http {} user {}: {} -> {}: {}{}", source, user.name, name.to_text(),
-                             addr_text, dyn_answer_text(a),
-                             res.rcode == rc::NOERROR
-                                 ? fmt::format(" (serial {})", res.serial)
-                                 : fmt::format(" ({}: {})", dns::rcode_to_text(res.rcode),
-                                               res.reason)));
+      log(level,
+          fmt::format("http {} user {}: {} -> {}: {}{}", source, user.name, name.to_text(),
+                      addr_text, dyn_answer_text(a),
+                      res.rcode == rc::NOERROR
+                          ? fmt::format(" (serial {})", res.serial)
+                          : fmt::format(" ({}: {})", dns::rcode_to_text(res.rcode), res.reason)));
       if (a == DynAnswer::good || a == DynAnswer::nochg) {
         std::lock_guard lk(last_mu_);
         last_[name] = {user.name, source, now_()};
@@ -311,10 +308,10 @@ ApiResponse UpdateApi::rest(const ApiRequest& req) {
   if (source.empty()) return json_error(400, "unusable X-Forwarded-For");
   auto auth = authenticate(req, source);
   if (auth.refused) {
-    ApiResponse r = json_error(*auth.refused == DynAnswer::badauth ? 401 : 429,
-                               *auth.refused == DynAnswer::badauth
-                                   ? "authentication required"
-                                   : "too many failed logins, try later");
+    ApiResponse r =
+        json_error(*auth.refused == DynAnswer::badauth ? 401 : 429,
+                   *auth.refused == DynAnswer::badauth ? "authentication required"
+                                                       : "too many failed logins, try later");
     r.challenge = *auth.refused == DynAnswer::badauth;
     return r;
   }

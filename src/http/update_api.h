@@ -37,7 +37,7 @@ namespace namae::http {
 /// One API user ([http] users in the config).
 struct ApiUser {
   std::string name;
-  std::string password_hash;        // $argon2id$...
+  std::string password_hash;         // $argon2id$...
   std::vector<dns::Name> hostnames;  // names this user may point at an address
 };
 
@@ -47,20 +47,20 @@ struct ApiOptions {
   /// Peers whose X-Forwarded-For is believed (reverse proxies in front of us).
   std::vector<update::AddressPrefix> trusted_proxies;
   uint32_t ttl = 60;  // TTL of published addresses (the zone's dynamic-max-ttl still applies)
-  unsigned fail_limit_source = 5;   // failed logins per source address per window
-  unsigned fail_limit_user = 10;    // failed logins per user name per window
+  unsigned fail_limit_source = 5;  // failed logins per source address per window
+  unsigned fail_limit_user = 10;   // failed logins per user name per window
   int64_t fail_window_ms = 60000;
-  size_t max_query_length = 1024;   // longer query strings get "badagent"
+  size_t max_query_length = 1024;  // longer query strings get "badagent"
   DynLimits limits;
 };
 
 /// What a handler needs from an HTTP request.
 struct ApiRequest {
   std::string method = "GET";
-  std::string path;    // without the query string
+  std::string path;          // without the query string
   size_t target_length = 0;  // request-target length (path + query)
   std::multimap<std::string, std::string> params;
-  std::string peer;    // remote address as text
+  std::string peer;  // remote address as text
   std::string authorization;
   std::string forwarded_for;  // X-Forwarded-For
   std::string user_agent;
@@ -87,9 +87,8 @@ class UpdateApi {
  public:
   /// `zones` (may be null) lists every served zone for the REST API; `now`
   /// gives unix seconds (injectable for tests).
-  UpdateApi(ApiOptions options, update::UpdateService& service,
-            const zone::ZoneSetHolder* zones, ApiLog log = {},
-            std::function<int64_t()> now = {});
+  UpdateApi(ApiOptions options, update::UpdateService& service, const zone::ZoneSetHolder* zones,
+            ApiLog log = {}, std::function<int64_t()> now = {});
 
   /// GET /nic/update (DynDNS2).
   ApiResponse nic_update(const ApiRequest& req);
@@ -109,7 +108,7 @@ class UpdateApi {
   bool owns(const ApiUser& user, const dns::Name& name) const;
   std::optional<dns::Name> dynamic_zone_of(const dns::Name& name) const;
   std::vector<dns::RdataBytes> published(const dns::Name& zone, const dns::Name& name,
-                                    uint16_t type) const;
+                                         uint16_t type) const;
   ApiResponse rest_zones();
   ApiResponse rest_zone(const std::string& name);
   ApiResponse rest_hosts();

@@ -24,7 +24,8 @@ login-failures-per-source = 3
 login-failures-per-user = 7
 login-failure-window = 120
 max-query-length = 600
-users = [ { name = "alice", password-hash = ")") + kHash + R"(", hostnames = ["alice.example.net", "a2.example.net."] } ]
+users = [ { name = "alice", password-hash = ")") +
+                 kHash + R"(", hostnames = ["alice.example.net", "a2.example.net."] } ]
 )");
   ASSERT_TRUE(c.ok()) << c.message();
   EXPECT_EQ(c->http.update_ttl, 30u);

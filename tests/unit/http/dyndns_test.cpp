@@ -113,7 +113,9 @@ TEST(DynDns, ReplaceAddressesIsDeleteThenAddPerFamily) {
 }
 
 TEST(DynDns, ClientAddressHonoursForwardedForOnlyFromTrustedProxies) {
-  auto proxy = [](const IpAddress& ip) { return ip.to_text() == "10.0.0.1" || ip.to_text() == "10.0.0.2"; };
+  auto proxy = [](const IpAddress& ip) {
+    return ip.to_text() == "10.0.0.1" || ip.to_text() == "10.0.0.2";
+  };
   // Not a proxy: the header is ignored (anyone can send one).
   EXPECT_EQ(client_address("192.0.2.9", "203.0.113.5", proxy)->to_text(), "192.0.2.9");
   // A proxy: the right-most address that is not one of ours.

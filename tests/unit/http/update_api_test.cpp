@@ -44,7 +44,8 @@ class UpdateApiTest : public ::testing::Test {
     ASSERT_TRUE(service->add_zone(cfg, base).ok());
 
     ApiOptions o;
-    o.users.push_back({"alice", *hash_password("alice-pw", kFast),
+    o.users.push_back({"alice",
+                       *hash_password("alice-pw", kFast),
                        {name("h.example.net"), name("h2.example.net"), name("alias.example.net"),
                         name("x.elsewhere.org")}});
     o.users.push_back({"bob", *hash_password("bob-pw", kFast), {name("b.example.net")}});
@@ -53,11 +54,12 @@ class UpdateApiTest : public ::testing::Test {
     o.fail_limit_source = 3;
     o.fail_limit_user = 5;
     o.max_query_length = 200;
-    api = std::make_unique<UpdateApi>(std::move(o), *service, &holder,
-                                      [this](int level, const std::string& m) {
-                                        logs.push_back(std::to_string(level) + " " + m);
-                                      },
-                                      [this] { return now.load(); });
+    api = std::make_unique<UpdateApi>(
+        std::move(o), *service, &holder,
+        [this](int level, const std::string& m) {
+          logs.push_back(std::to_string(level) + " " + m);
+        },
+        [this] { return now.load(); });
   }
 
   ApiRequest req(const std::string& host, std::optional<std::string> myip = std::nullopt,
