@@ -173,6 +173,8 @@ users = [
                 ["ip", "netns", "exec", SRV_NS, namae_bin("namaed"), "--config", self.conf,
                  "--foreground"], stdout=log, stderr=subprocess.STDOUT)
         if wait_for(lambda: self.namaed.poll() is None and "ready" in self.log(), 20) is None:
+            self.namaed.kill()
+            self.namaed.wait()
             raise RuntimeError("namaed did not start:\n" + self.log())
 
     def log(self):
@@ -215,13 +217,21 @@ users = [
         except subprocess.TimeoutExpired:
             self.namaed.kill()
             self.namaed.wait()
-        for ns in (SRV_NS, MOB_NS):
-            run("ip", "netns", "del", ns, check=False)
+        remove_namespaces()
+
+
+def remove_namespaces():
+    for ns in (SRV_NS, MOB_NS):  # deleting a namespace also deletes its end of the veth pair
+        run("ip", "netns", "del", ns, check=False)
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    w = World(str(tmp_path_factory.mktemp("ddns")))
+    try:
+        w = World(str(tmp_path_factory.mktemp("ddns")))
+    except Exception:
+        remove_namespaces()
+        raise
     yield w
     w.close()
 
