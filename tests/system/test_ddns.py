@@ -497,15 +497,34 @@ def test_ddclient_over_https(world):
 
 
 def test_failed_logins_are_limited(world):
-    """After 4 failures from one source, even the right password gets "abuse"."""
+    """Per source: after 4 failures, even the right password gets "abuse" from
+    that address (others are fine). Per user: 6 failures from anywhere block
+    the user everywhere. Each source here is a fresh address of the mobile host,
+    so failures of earlier tests do not count."""
     query = "/nic/update?hostname=alice.home.test&myip=192.0.2.77"
+    for a in ("10.77.0.95", "10.77.0.96", "10.77.0.97", "10.77.0.99"):
+        run("ip", "addr", "add", f"{a}/24", "dev", MOB_IF, ns=MOB_NS)
+
+    def curl_from(src, password):
+        return world.curl(query, "alice", password, extra=("--interface", src))
+
     for _ in range(4):
-        assert world.curl(query, "alice", "wrong")[1] == "badauth\n"
+        assert curl_from("10.77.0.97", "wrong") == (401, "badauth\n")
     before = snapshot()
-    assert world.curl(query, "alice", PASSWORDS["alice"]) == (200, "abuse\n")
+    assert curl_from("10.77.0.97", PASSWORDS["alice"]) == (200, "abuse\n")
     assert snapshot() == before
     assert "too many failed logins" in world.log()
-    # Another source address is not blocked by the source limit (alice has 4 of 6 user failures).
-    run("ip", "addr", "add", "10.77.0.99/24", "dev", MOB_IF, ns=MOB_NS)
-    code, body = world.curl(query, "alice", PASSWORDS["alice"], extra=("--interface", "10.77.0.99"))
-    assert (code, body) == (200, "good 192.0.2.77\n")
+    # Another address is not blocked (alice has 4 of her 6 failures); its
+    # success clears alice's count.
+    assert curl_from("10.77.0.99", PASSWORDS["alice"]) == (200, "good 192.0.2.77\n")
+    # Six failures from two addresses (3 each: under the source limit) block alice.
+    for src in ("10.77.0.95", "10.77.0.96"):
+        for _ in range(3):
+            assert curl_from(src, "wrong") == (401, "badauth\n")
+    before = snapshot()
+    assert curl_from("10.77.0.99", PASSWORDS["alice"]) == (200, "abuse\n")
+    assert snapshot() == before
+    # Bob, from the same address, is not affected.
+    code, body = world.curl("/nic/update?hostname=bob.home.test&myip=192.0.2.78", "bob",
+                            PASSWORDS["bob"], extra=("--interface", "10.77.0.99"))
+    assert (code, body) == (200, "good 192.0.2.78\n")
