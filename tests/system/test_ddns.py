@@ -333,6 +333,61 @@ def test_once_and_unreachable_server(world):
         ns=MOB_NS)
 
 
+def test_retries_with_backoff_until_the_server_is_back(world):
+    """The server vanishes (its address removed) while the host moves; the
+    client keeps retrying and publishes the new address once it is back."""
+    name = "laptop.mobile.test"
+    p = world.ddns("-s", SRV4, "-y", y(LAPTOP), "--lease", "60", "--retry-max", "1",
+                   "--timeout", "300", "-4", name, log_name="ddns-retry.log")
+    assert wait_for(lambda: dig(name) == [world.mob4], 5) is not None, text_of(p)
+    run("ip", "addr", "del", f"{SRV4}/24", "dev", SRV_IF, ns=SRV_NS)
+    try:
+        world.set_mobile4("10.77.0.50")
+        assert wait_for(lambda: text_of(p).count("retry in") >= 2, 5) is not None, text_of(p)
+    finally:
+        run("ip", "addr", "add", f"{SRV4}/24", "dev", SRV_IF, ns=SRV_NS)
+    took = wait_for(lambda: dig(name) == ["10.77.0.50"], 4)
+    assert took is not None, text_of(p)
+    stop(p)
+    assert dig(name) == []
+    log = text_of(p)
+    assert "retry in 1000 ms" in log and "-> 10.77.0.50" in log, log
+
+
+def test_ip_from_url_behind_nat(world):
+    """--ip-from: publish the address a web service reports, not a local one."""
+    www = os.path.join(world.dir, "www")
+    os.makedirs(www, exist_ok=True)
+    with open(os.path.join(www, "ip"), "w") as f:
+        f.write("198.51.100.200\n")
+    srv = subprocess.Popen(["ip", "netns", "exec", SRV_NS, "/usr/bin/python3", "-m", "http.server",
+                            "--bind", SRV4, "--directory", www, "8099"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        name = "laptop.mobile.test"
+        args = ("--once", "-s", SRV4, "-y", y(LAPTOP), "--lease", "60",
+                "--ip-from", f"http://{SRV4}:8099/ip", name)
+        r = None
+        for _ in range(50):  # until the web server listens
+            r = run(namae_bin(), "ddns", *args, ns=MOB_NS, check=False)
+            if r.returncode == 0:
+                break
+            time.sleep(0.1)
+        assert r.returncode == 0, r.stderr
+        assert dig(name) == ["198.51.100.200"]
+        assert dig(name, "AAAA") == []  # the host's own addresses are not used
+        with open(os.path.join(www, "ip"), "w") as f:
+            f.write("not-an-address\n")
+        r = run(namae_bin(), "ddns", *args, ns=MOB_NS, check=False)
+        assert r.returncode == 1 and "not an address" in r.stderr, r.stderr
+        assert dig(name) == ["198.51.100.200"]
+        run(namae_bin(), "ddns", "--once", "-s", SRV4, "-y", y(LAPTOP), "--lease", "1", "-4",
+            name, ns=MOB_NS)
+    finally:
+        srv.kill()
+        srv.wait()
+
+
 # --- HTTPS DynDNS2 -------------------------------------------------------------------------
 
 def test_https_dyndns2_with_curl(world):
