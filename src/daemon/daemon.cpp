@@ -290,8 +290,8 @@ int namaed_main(int argc, char** argv) {
   }
   spdlog::info("control socket {}", control.path());
 
+  std::unique_ptr<http::UpdateApi> update_api;  // DynDNS2 + REST; outlives the listener
   http::MetricsServer http_server(metrics);
-  std::unique_ptr<http::UpdateApi> update_api;  // DynDNS2 + REST on the same listener
   if (cfg.http.enabled) {
     auto api = install_update_api(cfg, *updates, holder, http_server);
     if (!api) {

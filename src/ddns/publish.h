@@ -61,7 +61,8 @@ struct HttpTarget {
 };
 
 /// GET /nic/update?hostname=...&myip=V4,V6 with the first address of each
-/// enabled family. ok for "good" and "nochg".
+/// enabled family. ok for "good" and "nochg", and (without a request) when
+/// there is no address to send.
 PublishOutcome send_dyndns_update(const HttpTarget& t, const Selection& addrs, bool ipv4,
                                   bool ipv6);
 

@@ -43,8 +43,10 @@ PublishOutcome send_dyndns_update(const HttpTarget& t, const Selection& addrs, b
   if (ipv4 && !addrs.v4.empty()) myip = addrs.v4.front().to_text();
   if (ipv6 && !addrs.v6.empty()) myip += (myip.empty() ? "" : ",") + addrs.v6.front().to_text();
   if (myip.empty()) {
-    // DynDNS2 cannot withdraw an address; the server's lease will.
-    out.message = "no address to publish";
+    // DynDNS2 cannot withdraw an address: nothing to send, and nothing to
+    // retry; the server's lease removes the old one.
+    out.ok = true;
+    out.message = "nothing sent (DynDNS2 cannot delete; the server's lease will)";
     return out;
   }
   auto c = client(t.base_url, t.ca_file, t.insecure, t.timeout);
