@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include "ddns/publish.h"
+#include "dns/text.h"
+#include "http/update_api.h"
 
 namespace namae::ddns {
 namespace {
@@ -62,6 +64,11 @@ PublishOutcome send_dyndns_update(const HttpTarget& t, const Selection& addrs, b
   std::string answer = first_line(res->body);
   out.message = t.base_url + ": HTTP " + std::to_string(res->status) + " " + answer;
   out.ok = res->status == 200 && (answer.rfind("good", 0) == 0 || answer.rfind("nochg", 0) == 0);
+  // namaed says which lease it granted (DynDNS2 has no field for it).
+  if (out.ok && res->has_header(http::kLeaseHeader)) {
+    auto v = dns::parse_uint(res->get_header_value(http::kLeaseHeader), 0x7fffffff);
+    if (v && *v > 0) out.lease = static_cast<uint32_t>(*v);
+  }
   return out;
 }
 

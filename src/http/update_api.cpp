@@ -233,6 +233,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
     by_zone[*zone].push_back(i);
   }
 
+  std::optional<int64_t> lease;  // shortest granted, over every zone touched
   for (const auto& [zone, idx] : by_zone) {
     update::UpdateMessage msg;
     msg.zone = zone;
@@ -296,11 +297,22 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
         last_[name] = {user.name, source, now_()};
       }
     }
+    if (res.rcode == rc::NOERROR) {
+      const int64_t now = now_();
+      for (const auto& l : service_.leases(zone))
+        for (size_t i : idx)
+          if (l.owner == dr.hostnames[i])
+            for (const auto& ad : dr.addresses)
+              if (l.type == ad.rrtype() && l.rdata == ad.rdata())
+                lease = std::min(lease.value_or(INT64_MAX), l.expires_at - now);
+    }
   }
 
   std::string body;
   for (const auto& l : lines) body += l + "\n";
-  return text(200, body);
+  ApiResponse out = text(200, body);
+  out.lease = lease;
+  return out;
 }
 
 ApiResponse UpdateApi::rest(const ApiRequest& req) {

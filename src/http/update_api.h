@@ -72,7 +72,14 @@ struct ApiResponse {
   std::string body;
   std::string content_type = "text/plain; charset=utf-8";
   bool challenge = false;  // add WWW-Authenticate: Basic
+  /// /nic/update: the shortest lease (seconds) on the addresses just
+  /// published, sent as `X-Namae-Lease` so a client can renew in time
+  /// (DynDNS2 itself has no way to say it).
+  std::optional<int64_t> lease;
 };
+
+/// The response header carrying ApiResponse::lease.
+inline constexpr const char* kLeaseHeader = "X-Namae-Lease";
 
 /// Log sink: level 0 debug, 1 info, 2 warning, 3 error (as update::LogSink).
 using ApiLog = std::function<void(int level, const std::string& message)>;

@@ -25,6 +25,7 @@ void to_httplib(const ApiResponse& a, httplib::Response& r) {
   r.status = a.status;
   if (a.challenge) r.set_header("WWW-Authenticate", "Basic realm=\"namae\", charset=\"UTF-8\"");
   r.set_header("Cache-Control", "no-store");
+  if (a.lease) r.set_header(kLeaseHeader, std::to_string(*a.lease));
   r.set_content(a.body, a.content_type.c_str());
 }
 

@@ -444,6 +444,10 @@ def test_https_dyndns2_with_curl(world):
     code, body = world.curl("/nic/update?hostname=alice.home.test", "alice", PASSWORDS["alice"])
     assert (code, body) == (200, f"good {world.mob4}\n")
     assert dig("alice.home.test") == [world.mob4]
+    r = run("curl", "-s", "-D", "-", "-o", "/dev/null", "--cacert", world.cert, "-u",
+            f"alice:{PASSWORDS['alice']}", f"{HTTPS}/nic/update?hostname=alice.home.test",
+            ns=MOB_NS)
+    assert "x-namae-lease: 3600" in r.stdout.lower(), r.stdout
     s = serial("home.test")
     code, body = world.curl("/nic/update?hostname=alice.home.test", "alice", PASSWORDS["alice"])
     assert (code, body) == (200, f"nochg {world.mob4}\n")
@@ -564,6 +568,7 @@ def test_namae_ddns_over_https(world):
         assert dig(name) == [addr]
     stop(p)
     assert "10.77.0.41 -> 10.77.0.42" in text_of(p)
+    assert "lease 3600 s" in text_of(p)  # the zone's max-lease, told by X-Namae-Lease
     # Without the CA the self-signed certificate is refused.
     r = run(namae_bin(), "ddns", "--once", "--http", HTTPS, "--user", "alice", "--password-file",
             pwfile, "-4", name, ns=MOB_NS, check=False)

@@ -99,6 +99,7 @@ TEST_F(UpdateApiTest, GoodThenNochgWithLeaseAndSerial) {
   auto r = api->nic_update(req("h.example.net", "192.0.2.7"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "good 192.0.2.7\n");
+  EXPECT_EQ(r.lease, 600);  // told to the client (X-Namae-Lease)
   EXPECT_EQ(a_of("h.example.net"), std::vector<std::string>{"192.0.2.7"});
   EXPECT_EQ(current()->serial(), s0 + 1);
   auto leases = service->leases(origin());
@@ -172,6 +173,7 @@ TEST_F(UpdateApiTest, RefusalsChangeNothing) {
     EXPECT_EQ(r.body, c.body);
     EXPECT_EQ(r.challenge, c.status == 401);
     EXPECT_EQ(current(), v0) << c.body;  // the very same version: nothing committed
+    EXPECT_FALSE(r.lease) << c.body;
     EXPECT_GT(logs.size(), logged) << "not logged: " << c.body;
   }
   EXPECT_TRUE(service->leases(origin()).empty());
