@@ -121,6 +121,9 @@ class World:
         for ns, dev in ((SRV_NS, SRV_IF), (MOB_NS, MOB_IF)):
             run("ip", "link", "set", "lo", "up", ns=ns)
             run("ip", "link", "set", dev, "up", ns=ns)
+        # DAD on the mobile side whatever the host's defaults (a test relies on it).
+        run("sysctl", "-qw", f"net.ipv6.conf.{MOB_IF}.accept_dad=1",
+            f"net.ipv6.conf.{MOB_IF}.dad_transmits=1", ns=MOB_NS)
         run("ip", "addr", "add", f"{SRV4}/24", "dev", SRV_IF, ns=SRV_NS)
         run("ip", "addr", "add", f"{SRV6}/64", "dev", SRV_IF, "nodad", ns=SRV_NS)
         self.set_mobile4("10.77.0.10")
@@ -318,6 +321,15 @@ def test_mobility_over_rfc2136(world):
     run("ip", "addr", "add", "fd77::20/64", "dev", MOB_IF, "nodad", ns=MOB_NS)
     assert wait_for(lambda: dig(name, "AAAA") == ["fd77::20"], 1 + TTL) is not None, text_of(p)
     run("ip", "addr", "del", "fd77::20/64", "dev", MOB_IF, ns=MOB_NS)
+    assert wait_for(lambda: dig(name, "AAAA") == [], 1 + TTL) is not None, text_of(p)
+    # With duplicate address detection the address is tentative for at least
+    # a second (RFC 4862 5.4: one probe, RetransTimer 1 s) and is published
+    # only once DAD has finished.
+    run("ip", "addr", "add", "fd77::21/64", "dev", MOB_IF, ns=MOB_NS)
+    time.sleep(0.4)
+    assert dig(name, "AAAA") == [], "a tentative address was published"
+    assert wait_for(lambda: dig(name, "AAAA") == ["fd77::21"], 5) is not None, text_of(p)
+    run("ip", "addr", "del", "fd77::21/64", "dev", MOB_IF, ns=MOB_NS)
     assert wait_for(lambda: dig(name, "AAAA") == [], 1 + TTL) is not None, text_of(p)
     assert dig(name) == [world.mob4]
 
