@@ -68,6 +68,7 @@ Result<std::unique_ptr<http::UpdateApi>> install_update_api(const Config& cfg,
   auto api = std::make_unique<http::UpdateApi>(std::move(*opt), service, &zones, log);
   http::UpdateApi* raw = api.get();
   server.add_routes([raw](httplib::Server& s) { raw->install(s); });
+  server.add_metrics([raw] { return raw->render_metrics(); });
   return api;
 }
 

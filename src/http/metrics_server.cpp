@@ -1,9 +1,9 @@
 #include "http/metrics_server.h"
 
-#include <chrono>
-
 #include <arpa/inet.h>
 #include <httplib.h>
+
+#include <chrono>
 
 #include "net/address.h"
 
@@ -19,15 +19,21 @@ void MetricsServer::add_routes(std::function<void(httplib::Server&)> install) {
   routes_.push_back(std::move(install));
 }
 
+void MetricsServer::add_metrics(std::function<std::string()> render) {
+  extra_metrics_.push_back(std::move(render));
+}
+
 Result<void> MetricsServer::start(const std::string& listen, const std::string& tls_cert,
                                   const std::string& tls_key) {
   auto ep = net::parse_endpoint(listen);
   if (!ep) return ep.error();
   char host[INET6_ADDRSTRLEN] = "";
   if (ep->family() == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ep->addr)->sin_addr, host, sizeof host);
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ep->addr)->sin_addr, host,
+              sizeof host);
   else
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ep->addr)->sin6_addr, host, sizeof host);
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ep->addr)->sin6_addr, host,
+              sizeof host);
 
   tls_ = !tls_cert.empty() && !tls_key.empty();
   if (tls_) {
@@ -45,7 +51,9 @@ Result<void> MetricsServer::start(const std::string& listen, const std::string& 
   server_->set_read_timeout(10, 0);
   server_->set_payload_max_length(64 * 1024);
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+    std::string text = metrics_.render();
+    for (const auto& extra : extra_metrics_) text += extra();
+    res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
   });
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("namaed: see /metrics\n", "text/plain");

@@ -33,6 +33,9 @@ class MetricsServer {
                      const std::string& tls_key);
   /// Register more routes; called with the server just before it listens.
   void add_routes(std::function<void(httplib::Server&)> install);
+  /// Append more Prometheus text to /metrics (other parts' own counters,
+  /// e.g. the update API's); call before start().
+  void add_metrics(std::function<std::string()> render);
   /// True when serving over TLS.
   bool tls() const { return tls_; }
   void stop();
@@ -44,6 +47,7 @@ class MetricsServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::vector<std::function<void(httplib::Server&)>> routes_;
+  std::vector<std::function<std::string()>> extra_metrics_;
   int port_ = 0;
   bool tls_ = false;
 };

@@ -136,6 +136,7 @@ UpdateApi::Auth UpdateApi::authenticate(const ApiRequest& req, const std::string
       "9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
   bool ok = verify_password(user ? user->password_hash : kDummy, creds->password) && user;
   if (!ok) {
+    login_failures_.fetch_add(1, std::memory_order_relaxed);
     by_source_.fail(source_key);
     by_user_.fail("user:" + creds->user);
     out.refused = DynAnswer::badauth;
@@ -182,15 +183,18 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
     log(2,
         fmt::format("http {}: request of {} octets over the limit of {}: badagent",
                     source.empty() ? req.peer : source, req.target_length, opt_.max_query_length));
+    count(DynAnswer::badagent);
     return text(414, "badagent\n");
   }
   if (source.empty()) {
     log(2, fmt::format("http {}: unusable X-Forwarded-For '{}': badagent", req.peer,
                        printable(req.forwarded_for)));
+    count(DynAnswer::badagent);
     return text(400, "badagent\n");
   }
   auto auth = authenticate(req, source);
   if (auth.refused) {
+    count(*auth.refused);
     ApiResponse r = text(*auth.refused == DynAnswer::badauth ? 401 : 200,
                          std::string(dyn_answer_text(*auth.refused)) + "\n");
     r.challenge = *auth.refused == DynAnswer::badauth;
@@ -204,6 +208,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
           parse_dyn_request(param(req, "hostname"), param(req, "myip"), opt_.limits, dr, &bad)) {
     log(2, fmt::format("http {} user {}: bad request ({}): {}", source, user.name, printable(bad),
                        dyn_answer_text(*err)));
+    count(*err);
     return text(*err == DynAnswer::badagent ? 400 : 200, std::string(dyn_answer_text(*err)) + "\n");
   }
   if (dr.addresses.empty()) dr.addresses.push_back(*parse_ip(source));
@@ -219,6 +224,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
     const auto& name = dr.hostnames[i];
     if (!owns(user, name)) {
       lines[i] = "nohost";
+      count(DynAnswer::nohost);
       log(2, fmt::format("http {} user {}: {} is not theirs: nohost", source, user.name,
                          name.to_text()));
       continue;
@@ -226,6 +232,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
     auto zone = dynamic_zone_of(name);
     if (!zone) {
       lines[i] = "nohost";
+      count(DynAnswer::nohost);
       log(2, fmt::format("http {} user {}: {} is in no dynamic zone here: nohost", source,
                          user.name, name.to_text()));
       continue;
@@ -284,6 +291,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
         a = DynAnswer::dnserr;
       }
       lines[i] = dyn_answer_text(a);
+      count(a);
       if (a == DynAnswer::good || a == DynAnswer::nochg) lines[i] += " " + addr_text;
       int level = a == DynAnswer::good ? 1 : a == DynAnswer::nochg ? 0 : 2;
       log(level,
@@ -312,6 +320,22 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
   for (const auto& l : lines) body += l + "\n";
   ApiResponse out = text(200, body);
   out.lease = lease;
+  return out;
+}
+
+std::string UpdateApi::render_metrics() const {
+  std::string out =
+      "# HELP namae_http_updates_total DynDNS2 answers (one per hostname line or whole request)\n"
+      "# TYPE namae_http_updates_total counter\n";
+  for (size_t i = 0; i < answers_.size(); ++i)
+    out += fmt::format("namae_http_updates_total{{answer=\"{}\"}} {}\n",
+                       dyn_answer_text(static_cast<DynAnswer>(i)),
+                       answers_[i].load(std::memory_order_relaxed));
+  out +=
+      "# HELP namae_http_login_failures_total failed HTTP logins (unknown user or wrong password)\n"
+      "# TYPE namae_http_login_failures_total counter\n";
+  out += fmt::format("namae_http_login_failures_total {}\n",
+                     login_failures_.load(std::memory_order_relaxed));
   return out;
 }
 

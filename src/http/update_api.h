@@ -13,6 +13,8 @@
 // it into a cpp-httplib server.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -105,6 +107,11 @@ class UpdateApi {
   /// Register the routes on `server` (before it starts listening).
   void install(httplib::Server& server);
 
+  /// Prometheus text of the API's counters: namae_http_updates_total{answer}
+  /// (one per hostname line or whole-request answer) and
+  /// namae_http_login_failures_total.
+  std::string render_metrics() const;
+
  private:
   struct Auth {
     const ApiUser* user = nullptr;
@@ -127,6 +134,11 @@ class UpdateApi {
   ApiLog log_;
   std::function<int64_t()> now_;
   FailureLimiter by_source_, by_user_;
+  void count(DynAnswer a) {
+    answers_[static_cast<size_t>(a)].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::array<std::atomic<uint64_t>, 10> answers_{};  // by DynAnswer
+  std::atomic<uint64_t> login_failures_{0};
   std::mutex last_mu_;
   std::map<dns::Name, LastUpdate> last_;  // by host name
 };

@@ -561,6 +561,14 @@ def test_rest_api(world):
     assert alice["last_update"]["user"] == "alice"
     assert hosts["bob.home.test."]["addresses"] == []
 
+    # The API's counters are on /metrics (no authentication, as the rest of it).
+    code, metrics = world.curl("/metrics")
+    assert code == 200 and "namae_queries_total" in metrics
+    counts = {line.split("\"")[1]: int(line.split()[-1]) for line in metrics.splitlines()
+              if line.startswith("namae_http_updates_total{")}
+    assert counts["good"] >= 3 and counts["badauth"] >= 3 and counts["notfqdn"] >= 2, counts
+    assert counts["dnserr"] == 1 and counts["nohost"] >= 2 and counts["badagent"] >= 3, counts
+
     assert world.curl("/api/zones", None, None)[0] == 401
     assert world.curl("/api/zones", "alice", "wrong")[0] == 401
     assert world.curl("/api/zones/nonexistent.test", "alice", PASSWORDS["alice"])[0] == 404

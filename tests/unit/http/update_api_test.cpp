@@ -177,6 +177,13 @@ TEST_F(UpdateApiTest, RefusalsChangeNothing) {
     EXPECT_GT(logs.size(), logged) << "not logged: " << c.body;
   }
   EXPECT_TRUE(service->leases(origin()).empty());
+  auto m = api->render_metrics();
+  EXPECT_NE(m.find("namae_http_updates_total{answer=\"badauth\"} 2\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("namae_http_updates_total{answer=\"nohost\"} 2\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("namae_http_updates_total{answer=\"badagent\"} 2\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("namae_http_updates_total{answer=\"dnserr\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("namae_http_updates_total{answer=\"good\"} 0\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("namae_http_login_failures_total 1\n"), std::string::npos) << m;
 }
 
 TEST_F(UpdateApiTest, FailedLoginsPerSourceAndPerUser) {
