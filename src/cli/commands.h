@@ -13,5 +13,6 @@ int update_main(std::span<char*> args); // nsupdate-like dynamic update client (
 int key_main(std::span<char*> args);    // `key generate`: new TSIG keys (key.cpp)
 int passwd_main(std::span<char*> args); // Argon2id hash for an [http] user (passwd.cpp)
 int ddns_main(std::span<char*> args);   // the mobile host's update client (ddns.cpp)
+int mdns_main(std::span<char*> args);   // multicast DNS / DNS-SD tools (mdns.cpp)
 
 }  // namespace namae::cli

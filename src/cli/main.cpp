@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"key", namae::cli::key_main, "generate a TSIG key (key generate NAME)"},
     {"passwd", namae::cli::passwd_main, "hash a password for an [http] user (passwd USER)"},
     {"ddns", namae::cli::ddns_main, "keep this host's name pointing at its addresses"},
+    {"mdns", namae::cli::mdns_main, "multicast DNS: resolve, browse, register, services"},
 };
 
 void usage() {
