@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -122,7 +123,7 @@ void print_service(const ServiceInfo& s, bool json, JsonWriter* jw) {
   if (json) {
     jw->begin_object();
     jw->member("instance", s.instance);
-    jw->member("name", s.name.to_text());
+    jw->member("name", display_name(s.name));
     jw->member("type", s.type.to_text());
     jw->member("host", s.target.to_text());
     jw->member("port", static_cast<unsigned>(s.port));
@@ -170,7 +171,7 @@ int resolve_cmd(const Options& o) {
       }
     }
     if (!info) {
-      std::fprintf(stderr, "namae mdns: no answer for %s\n", inst->to_text().c_str());
+      std::fprintf(stderr, "namae mdns: no answer for %s\n", display_name(*inst).c_str());
       return 1;
     }
     JsonWriter jw;
@@ -278,12 +279,14 @@ int browse_cmd(const Options& o) {
   so.interfaces = o.interfaces;
   Stack stack(so);
   struct Pending {
-    int64_t due;
+    int64_t first_look, deadline;
     dns::Name name;
     std::string interface;
+    std::vector<uint64_t> watches;
+    bool address_asked = false;
   };
   std::mutex mu;
-  std::deque<Pending> adds;
+  std::deque<Pending> arrived;
   std::vector<std::pair<dns::Name, std::string>> removes;
   const dns::Name t = *type;
   stack.on_record = [&](const RecordEvent& ev) {
@@ -291,9 +294,8 @@ int browse_cmd(const Options& o) {
     auto inst = dns::Name::from_wire(ev.record.rdata);
     if (!inst) return;
     std::lock_guard lock(mu);
-    // Additional records (SRV, TXT, addresses) arrive in the same packet,
-    // right after the PTR: print a moment later so they are in the cache.
-    if (ev.added) adds.push_back(Pending{monotonic_ms() + 300, *inst, ev.interface});
+    int64_t now = monotonic_ms();
+    if (ev.added) arrived.push_back(Pending{now + 150, now + 3000, *inst, ev.interface, {}, false});
     else removes.emplace_back(*inst, ev.interface);
   };
   if (auto r = stack.start(); !r) {
@@ -301,29 +303,31 @@ int browse_cmd(const Options& o) {
     return 1;
   }
   stack.watch(Question{t, dns::rrtype::PTR});
-  auto emit = [&](bool added, const dns::Name& inst, const std::string& ifname) {
-    std::optional<ServiceInfo> info;
-    if (added && o.resolve) {
-      std::vector<Record> recs;
-      for (uint16_t ty : {dns::rrtype::SRV, dns::rrtype::TXT}) {
-        auto r = stack.lookup(Question{inst, ty});
+  // What the cache knows of an instance (SRV, TXT, the target's addresses).
+  auto known = [&](const dns::Name& inst) {
+    std::vector<Record> recs;
+    for (uint16_t ty : {dns::rrtype::SRV, dns::rrtype::TXT}) {
+      auto r = stack.lookup(Question{inst, ty});
+      recs.insert(recs.end(), r.begin(), r.end());
+    }
+    auto info = assemble_service(inst, recs);
+    if (info)
+      for (uint16_t ty : {dns::rrtype::A, dns::rrtype::AAAA}) {
+        auto r = stack.lookup(Question{info->target, ty});
         recs.insert(recs.end(), r.begin(), r.end());
       }
-      info = assemble_service(inst, recs);
-      if (info)
-        for (uint16_t ty : {dns::rrtype::A, dns::rrtype::AAAA}) {
-          auto r = stack.lookup(Question{info->target, ty});
-          recs.insert(recs.end(), r.begin(), r.end());
-        }
-      info = assemble_service(inst, recs);
-    }
+    bool has_txt = std::any_of(recs.begin(), recs.end(), [](const Record& r) { return r.type == dns::rrtype::TXT; });
+    auto full = assemble_service(inst, recs);
+    return std::make_pair(full, has_txt);
+  };
+  auto emit = [&](bool added, const dns::Name& inst, const std::string& ifname, const std::optional<ServiceInfo>& info) {
     if (o.json) {
       JsonWriter jw;
       jw.begin_object();
       jw.member("event", added ? "add" : "remove");
       jw.member("interface", ifname);
       jw.member("instance", first_label(inst));
-      jw.member("name", inst.to_text());
+      jw.member("name", display_name(inst));
       if (info) {
         jw.member("host", info->target.to_text());
         jw.member("port", static_cast<unsigned>(info->port));
@@ -351,20 +355,50 @@ int browse_cmd(const Options& o) {
     }
     std::fflush(stdout);
   };
+  std::vector<Pending> resolving;
   wait_for_signal(o.timeout_ms, [&] {
-    std::vector<Pending> now_adds;
     std::vector<std::pair<dns::Name, std::string>> now_removes;
     {
       std::lock_guard lock(mu);
-      int64_t now = monotonic_ms();
-      while (!adds.empty() && adds.front().due <= now) {
-        now_adds.push_back(adds.front());
-        adds.pop_front();
+      while (!arrived.empty()) {
+        resolving.push_back(arrived.front());
+        arrived.pop_front();
       }
       now_removes.swap(removes);
     }
-    for (const auto& p : now_adds) emit(true, p.name, p.interface);
-    for (const auto& [n, i] : now_removes) emit(false, n, i);
+    int64_t now = monotonic_ms();
+    for (auto it = resolving.begin(); it != resolving.end();) {
+      Pending& p = *it;
+      if (now < p.first_look) {
+        ++it;
+        continue;
+      }
+      std::optional<ServiceInfo> info;
+      bool has_txt = false;
+      if (o.resolve) {
+        std::tie(info, has_txt) = known(p.name);
+        bool done = info && has_txt && !info->addresses.empty();
+        if (!done && now < p.deadline) {
+          // Not all of it came with the PTR: ask (RFC 6763 12 lists what
+          // should have come as additional records; not every responder sends it).
+          if (p.watches.empty()) {
+            p.watches.push_back(stack.watch(Question{p.name, dns::rrtype::SRV}));
+            p.watches.push_back(stack.watch(Question{p.name, dns::rrtype::TXT}));
+          }
+          if (info && info->addresses.empty() && !p.address_asked) {
+            p.watches.push_back(stack.watch(Question{info->target, dns::rrtype::A}));
+            p.watches.push_back(stack.watch(Question{info->target, dns::rrtype::AAAA}));
+            p.address_asked = true;
+          }
+          ++it;
+          continue;
+        }
+      }
+      for (auto w : p.watches) stack.unwatch(w);
+      emit(true, p.name, p.interface, info);
+      it = resolving.erase(it);
+    }
+    for (const auto& [n, i] : now_removes) emit(false, n, i, std::nullopt);
   });
   stack.stop();
   return 0;
@@ -416,14 +450,14 @@ int register_cmd(const Options& o) {
       jw.begin_object();
       jw.member("event", what);
       jw.member("interface", ifname);
-      jw.member("name", named->name.to_text());
+      jw.member("name", display_name(named->name));
       jw.member("attempt", attempt);
       jw.end_object();
       std::string line = jw.str();
       line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
       std::printf("%s\n", line.c_str());
     } else {
-      std::printf("%s %s %s%s\n", what, ifname.c_str(), named->name.to_text().c_str(),
+      std::printf("%s %s %s%s\n", what, ifname.c_str(), display_name(named->name).c_str(),
                   attempt > 1 ? fmt::format(" (renamed, attempt {})", attempt).c_str() : "");
     }
     std::fflush(stdout);

@@ -88,6 +88,11 @@ std::string first_label(const dns::Name& name) {
   return std::string(reinterpret_cast<const char*>(l.data()), l.size());
 }
 
+std::string display_name(const dns::Name& name) {
+  if (name.label_count() < 3 || name.label(1).empty() || name.label(1)[0] != '_') return name.to_text();
+  return first_label(name) + "." + name.strip_left(1).to_text();
+}
+
 Result<std::vector<Record>> service_records(const ServiceSpec& svc, const dns::Name& host, int attempt) {
   auto type = service_type(svc.type, svc.domain);
   if (!type) return type.error();

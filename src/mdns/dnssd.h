@@ -41,6 +41,10 @@ std::string host_for_attempt(const std::string& host, int attempt);
 /// The first label of `name` as text, without escapes (for display of instance names).
 std::string first_label(const dns::Name& name);
 
+/// Presentation form for people: a service instance's first label raw
+/// ("My Printer._ipp._tcp.local."), every other name as Name::to_text().
+std::string display_name(const dns::Name& name);
+
 /// A service to register.
 struct ServiceSpec {
   std::string instance;              // "My Printer"

@@ -19,40 +19,53 @@ bool Question::matches(const Record& r) const {
 }
 
 dns::WireError parse_message(std::span<const uint8_t> wire, Message& out) {
-  dns::MessageView view;
-  if (auto e = view.parse(wire); e != dns::WireError::ok) return e;
-  const auto& h = view.header();
-  if (h.opcode != dns::opcode::QUERY || h.rcode != 0) return dns::WireError::bad_count;
+  // Walked here rather than through dns::MessageView: one record whose rdata
+  // does not validate (python-zeroconf 0.47 sends NSEC bitmaps with trailing
+  // zero octets, which RFC 4034 4.1.2 forbids) costs that record, not the
+  // packet. Structure errors (names, counts, lengths) still reject it all.
   out = Message{};
-  out.header = h;
-  dns::RecordView rr;
-  auto qs = view.records(dns::Section::question);
-  while (qs.next(rr)) {
+  if (wire.size() < dns::kHeaderSize) return dns::WireError::truncated;
+  const uint8_t* m = wire.data();
+  out.header = dns::Header::read(m);
+  const auto& h = out.header;
+  // RFC 6762 18.3, 18.11: other opcodes and rcodes are silently ignored.
+  if (h.opcode != dns::opcode::QUERY || h.rcode != 0) return dns::WireError::bad_count;
+  size_t pos = dns::kHeaderSize;
+  for (uint32_t i = 0; i < h.qdcount; ++i) {
     Question q;
-    q.name = view.owner(rr);
-    q.type = rr.type;
-    q.rclass = rr.rclass & ~kTopBit;
-    q.unicast_response = rr.rclass & kTopBit;
+    size_t next = 0;
+    if (auto e = dns::read_name(wire, pos, q.name, next); e != dns::WireError::ok) return e;
+    if (next + 4 > wire.size()) return dns::WireError::truncated;
+    q.type = dns::get_u16(m + next);
+    const uint16_t rclass = dns::get_u16(m + next + 2);
+    q.rclass = rclass & ~kTopBit;
+    q.unicast_response = rclass & kTopBit;
     out.questions.push_back(std::move(q));
+    pos = next + 4;
   }
-  std::vector<Record>* dest[4] = {nullptr, &out.answers, &out.authority, &out.additional};
-  for (int s = 1; s <= 3; ++s) {
-    auto cur = view.records(static_cast<dns::Section>(s));
-    while (cur.next(rr)) {
-      if (rr.type == dns::rrtype::OPT || rr.type == dns::rrtype::TSIG) continue;
+  std::vector<Record>* dest[3] = {&out.answers, &out.authority, &out.additional};
+  const uint16_t counts[3] = {h.ancount, h.nscount, h.arcount};
+  for (int s = 0; s < 3; ++s) {
+    for (uint32_t i = 0; i < counts[s]; ++i) {
       Record r;
-      r.name = view.owner(rr);
-      r.type = rr.type;
-      r.rclass = rr.rclass & ~kTopBit;
-      r.unique = rr.rclass & kTopBit;
-      r.ttl = rr.ttl;
-      if (auto e = dns::rdata::decode(rr.type, view.data(), rr.rdata_offset, rr.rdlength, r.rdata);
-          e != dns::WireError::ok)
-        return e;
+      size_t next = 0;
+      if (auto e = dns::read_name(wire, pos, r.name, next); e != dns::WireError::ok) return e;
+      if (next + 10 > wire.size()) return dns::WireError::truncated;
+      r.type = dns::get_u16(m + next);
+      const uint16_t rclass = dns::get_u16(m + next + 2);
+      r.ttl = dns::get_u32(m + next + 4);
+      const uint16_t rdlength = dns::get_u16(m + next + 8);
+      const size_t rd = next + 10;
+      if (rd + rdlength > wire.size()) return dns::WireError::truncated;
+      pos = rd + rdlength;
+      if (r.type == dns::rrtype::OPT || r.type == dns::rrtype::TSIG) continue;
+      r.rclass = rclass & ~kTopBit;
+      r.unique = rclass & kTopBit;
+      if (dns::rdata::decode(r.type, wire, rd, rdlength, r.rdata) != dns::WireError::ok) continue;
       dest[s]->push_back(std::move(r));
     }
   }
-  return dns::WireError::ok;
+  return dns::WireError::ok;  // octets after the last record are ignored, as Avahi does
 }
 
 void PacketWriter::question(const Question& q) { questions_.push_back(q); }

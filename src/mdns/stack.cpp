@@ -647,7 +647,9 @@ Result<std::vector<Record>> one_shot(const std::vector<Question>& questions, con
           if (r.ttl > 0 && std::none_of(out.begin(), out.end(), [&](const Record& o) { return o.same_data(r); }))
             out.push_back(r);
     }
-    if (enough && enough(out)) break;
+    // Enough to answer: linger briefly for the other responders' answers
+    // (a host's second address, a service's additional records).
+    if (enough && enough(out)) deadline = std::min(deadline, monotonic_ms() + 200);
   }
   close(fd);
   if (fd6 >= 0) close(fd6);

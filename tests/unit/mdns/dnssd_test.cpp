@@ -102,3 +102,23 @@ TEST(Packet, RejectsMalformedAndOtherOpcodes) {
 
 }  // namespace
 }  // namespace namae::mdns::test
+
+namespace namae::mdns::test {
+namespace {
+
+TEST(Packet, BadRdataCostsOneRecordNotThePacket) {
+  PacketWriter w;
+  w.header.qr = true;
+  // NSEC whose bitmap ends in a zero octet (RFC 4034 4.1.2 forbids it; zeroconf 0.47 sends it).
+  Record nsec{N("a.local."), dns::rrtype::NSEC, dns::rrclass::IN, 120, true, {0, 0, 2, 0x40, 0x00}};
+  w.record(dns::Section::answer, nsec);
+  w.record(dns::Section::answer, a_record("a.local.", "192.0.2.1"));
+  auto p = w.finish();
+  Message m;
+  ASSERT_EQ(parse_message(p.at(0), m), dns::WireError::ok);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(m.answers[0].type, dns::rrtype::A);
+}
+
+}  // namespace
+}  // namespace namae::mdns::test
