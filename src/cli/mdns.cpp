@@ -50,13 +50,14 @@ constexpr const char* kUsage =
     "  --host NAME          register: host label for the SRV target (default: hostname)\n"
     "  --subtype SUB        register: also publish under SUB._sub.TYPE (repeatable)\n"
     "  --no-resolve         browse: print instance names only\n"
+    "  -v, --verbose        browse/register: log what the mDNS stack does to stderr\n"
     "\n"
     "Exit status: 0 on success, 1 if nothing was found or publishing failed, 2 for usage.\n";
 
 struct Options {
   std::vector<std::string> positional, interfaces, subtypes;
   int timeout_ms = -1;
-  bool json = false, resolve = true;
+  bool json = false, resolve = true, verbose = false;
   std::string host;
 };
 
@@ -79,6 +80,8 @@ std::optional<Options> parse(std::span<char*> args, int& status) {
       o.timeout_ms = std::atoi(v);
     } else if (a == "--json") {
       o.json = true;
+    } else if (a == "-v" || a == "--verbose") {
+      o.verbose = true;
     } else if (a == "--no-resolve") {
       o.resolve = false;
     } else if (a == "--host") {
@@ -278,6 +281,7 @@ int browse_cmd(const Options& o) {
   StackOptions so;
   so.interfaces = o.interfaces;
   Stack stack(so);
+  if (o.verbose) stack.log = [](int, const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
   struct Pending {
     int64_t first_look, deadline;
     dns::Name name;
@@ -436,6 +440,7 @@ int register_cmd(const Options& o) {
     if (dot != std::string::npos) so.hostname.resize(dot);
   }
   Stack stack(so);
+  if (o.verbose) stack.log = [](int, const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
   std::mutex mu;
   stack.on_group = [&](const std::string& ifname, GroupState st, int attempt, const std::vector<Record>& recs) {
     if (recs.empty()) return;

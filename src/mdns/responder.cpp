@@ -230,6 +230,7 @@ void Responder::handle_query(const Message& msg, const Source& from, Millis now)
           // We lost: wait one second and probe again; if they have taken the
           // name by then, their answer to our probe makes us rename.
           start_probing(g, now, 1000);
+          notify(g);
           break;
         }
       }

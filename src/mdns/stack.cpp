@@ -366,6 +366,10 @@ void Stack::open_link(const InterfaceInfo& info, int64_t now) {
   };
   l.responder.on_state = [this, ifname, &l](GroupId id, GroupState st, int attempt, const std::vector<Record>& recs) {
     if (id == l.host_group && !recs.empty()) l.host = recs.front().name.to_text();
+    static const char* kStates[] = {"probing", "announcing", "established", "withdrawn"};
+    if (!recs.empty())
+      say(0, fmt::format("mdns {}: {} {} (attempt {})", ifname, recs.front().name.to_text(),
+                         kStates[static_cast<int>(st)], attempt));
     if (st == GroupState::established && !recs.empty())
       say(1, fmt::format("mdns {}: {} established{}", ifname, recs.front().name.to_text(),
                          attempt > 1 ? fmt::format(" (renamed after conflict, attempt {})", attempt) : ""));
