@@ -312,12 +312,18 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
   if (auto* m = c.table(doc, "mdns")) {
     auto& mv = cfg.mdns;
     mv.enabled = true;
-    c.only(*m, "[mdns]", {"interfaces", "hostname", "services"});
+    c.only(*m, "[mdns]", {"interfaces", "hostname", "services", "ipv6", "rescan-interval"});
     c.get(*m, "interfaces", mv.interfaces);
     c.get(*m, "hostname", mv.hostname);
+    c.get(*m, "ipv6", mv.ipv6);
+    c.get_int(*m, "rescan-interval", mv.rescan_interval, 1, 3600);
+    if (mv.hostname.find('.') != std::string::npos || mv.hostname.size() > 63)
+      c.error(*m->get("hostname"), "'hostname' is one label (without .local), at most 63 octets");
     for (auto* s : c.tables(*m, "services")) {
       ServiceConfig svc;
-      c.only(*s, "services", {"name", "type", "port", "txt"});
+      c.only(*s, "services", {"name", "type", "port", "txt", "subtypes"});
+      svc.line = Checker::line_of(*s);
+      c.get(*s, "subtypes", svc.subtypes);
       c.get(*s, "name", svc.name);
       c.get(*s, "type", svc.type);
       c.get_int(*s, "port", svc.port, 0, 65535);

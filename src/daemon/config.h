@@ -90,14 +90,18 @@ struct ServiceConfig {
   std::string name, type;
   uint16_t port = 0;
   std::vector<std::string> txt;
+  std::vector<std::string> subtypes;  // "_universal" → _universal._sub.TYPE
+  int line = 0;
 };
 
 /// [mdns]: the multicast DNS responder.
 struct MdnsConfig {
   bool enabled = false;
-  std::vector<std::string> interfaces;
-  std::string hostname;
+  std::vector<std::string> interfaces;  // empty: every multicast interface
+  std::string hostname;                 // empty: the system host name's first label
   std::vector<ServiceConfig> services;
+  bool ipv6 = true;                     // also use ff02::fb
+  uint32_t rescan_interval = 5;         // seconds between interface rescans (netlink wakes it sooner)
 };
 
 /// One user of the DynDNS2 API.

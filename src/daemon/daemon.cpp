@@ -25,6 +25,7 @@
 #include "daemon/control.h"
 #include "daemon/dynamic.h"
 #include "daemon/http_api.h"
+#include "daemon/mdns.h"
 #include "daemon/resolver_role.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
@@ -251,6 +252,7 @@ int namaed_main(int argc, char** argv) {
     return report;
   };
 
+  std::unique_ptr<mdns::Stack> mdns_stack;  // [mdns], started below
   ControlDispatch dispatch = [&](std::string_view cmd) -> std::string {
     if (cmd == "reload") {
       auto report = do_reload("control");
@@ -268,6 +270,7 @@ int namaed_main(int argc, char** argv) {
       std::lock_guard lock(reload_mu);
       out += zones.status();
       out += updates->status();
+      if (mdns_stack) out += mdns_stack->status();
       return out;
     }
     if (cmd == "cache" || cmd.rfind("cache ", 0) == 0) {
@@ -313,6 +316,21 @@ int namaed_main(int argc, char** argv) {
                  http_server.tls() ? "s" : "", cfg.http.listen, cfg.http.users.size());
   }
 
+  // [mdns]: multicast DNS responder (its own sockets on 5353, its own thread).
+  if (cfg.mdns.enabled) {
+    auto started = start_mdns(cfg);
+    if (!started) {
+      spdlog::critical("{}", started.message());
+      http_server.stop();
+      control.stop();
+      if (resolver_role) resolver_role->stop();
+      tcp.stop();
+      udp.stop();
+      return 1;
+    }
+    mdns_stack = std::move(*started);
+  }
+
   if (!cfg.server.pid_file.empty()) {
     std::ofstream(cfg.server.pid_file) << getpid() << "\n";
   }
@@ -347,6 +365,7 @@ int namaed_main(int argc, char** argv) {
   }
 
   sd_notify(0, "STOPPING=1");
+  if (mdns_stack) mdns_stack->stop();  // goodbye packets for everything published
   http_server.stop();
   control.stop();
   if (resolver_role) resolver_role->stop();

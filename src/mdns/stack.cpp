@@ -367,11 +367,15 @@ void Stack::open_link(const InterfaceInfo& info, int64_t now) {
   l.responder.on_state = [this, ifname, &l](GroupId id, GroupState st, int attempt, const std::vector<Record>& recs) {
     if (id == l.host_group && !recs.empty()) l.host = recs.front().name.to_text();
     static const char* kStates[] = {"probing", "announcing", "established", "withdrawn"};
+    // Name a group by its first unique record (the SRV of a service, the host's A).
+    std::string what;
+    for (const auto& r : recs)
+      if (r.unique && what.empty()) what = display_name(r.name);
+    if (what.empty() && !recs.empty()) what = display_name(recs.front().name);
     if (!recs.empty())
-      say(0, fmt::format("mdns {}: {} {} (attempt {})", ifname, recs.front().name.to_text(),
-                         kStates[static_cast<int>(st)], attempt));
+      say(0, fmt::format("mdns {}: {} {} (attempt {})", ifname, what, kStates[static_cast<int>(st)], attempt));
     if (st == GroupState::established && !recs.empty())
-      say(1, fmt::format("mdns {}: {} established{}", ifname, recs.front().name.to_text(),
+      say(1, fmt::format("mdns {}: {} established{}", ifname, what,
                          attempt > 1 ? fmt::format(" (renamed after conflict, attempt {})", attempt) : ""));
     if (on_group) on_group(ifname, st, attempt, recs);
   };

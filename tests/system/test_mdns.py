@@ -129,22 +129,32 @@ def namae(*args):
 
 
 def wait_line(p, pred, timeout=10):
-    """Read p's stdout until a line satisfies pred; returns (line, lines seen)."""
-    import selectors
+    """Read p's stdout until a line satisfies pred; returns (line, lines seen).
+
+    Reads the pipe's descriptor directly with a buffer kept on p, so lines
+    that arrive together are never stranded in a file object's buffer
+    while select() waits for more."""
+    import select
     seen = []
-    sel = selectors.DefaultSelector()
-    sel.register(p.stdout, selectors.EVENT_READ)
+    buf = getattr(p, "_line_buf", b"")
+    fd = p.stdout.fileno()
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if not sel.select(timeout=max(0.0, end - time.monotonic())):
-            break
-        line = p.stdout.readline()
-        if not line:
-            break
-        seen.append(line.rstrip("\n"))
-        if pred(seen[-1]):
-            return seen[-1], seen
-    return None, seen
+    try:
+        while True:
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                seen.append(raw.decode("utf-8", "replace"))
+                if pred(seen[-1]):
+                    return seen[-1], seen
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None, seen
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None, seen
+            buf += chunk
+    finally:
+        p._line_buf = buf
 
 
 def register(lan, host, *args):
@@ -580,3 +590,67 @@ def test_bad_input_and_floods_leave_responder_serving(lan):
         assert "192.0.2.1" in r.stdout, r.stderr
     finally:
         lan.stop(p)
+
+
+# --- namaed's [mdns] role ------------------------------------------------------
+
+def test_namaed_mdns_role_publishes_and_says_goodbye(lan):
+    d = os.path.join(lan.tmp, "namaed-a")
+    os.makedirs(d)
+    cfg = os.path.join(d, "namaed.toml")
+    with open(cfg, "w") as f:
+        f.write(textwrap.dedent("""\
+            [server]
+            listen = ["127.0.0.1:5300"]
+            control = "ctl.sock"
+
+            [http]
+            listen = ""
+
+            [mdns]
+            interfaces = ["eth0"]
+            hostname = "foxtrot"
+            services = [
+              { name = "Büro Drucker", type = "_ipp._tcp", port = 631, txt = ["rp=queue1", "note=2nd floor"], subtypes = ["_universal"] },
+              { name = "Empty TXT", type = "_http._tcp", port = 8000 },
+            ]
+            """))
+    zb = zc_browser(lan, "b", "_ipp._tcp.local.")
+    log = open(os.path.join(d, "log"), "w")
+    daemon = subprocess.Popen(["ip", "netns", "exec", lan.ns("a"), os.path.join(BIN_DIR, "namaed"), "--config", cfg,
+                               "--foreground"], stdout=log, stderr=subprocess.STDOUT)
+    lan.procs.append(daemon)
+    try:
+        line, seen = wait_line(zb, lambda l: '"Added"' in l, timeout=10)
+        assert line, (seen, open(os.path.join(d, "log")).read())
+        ev = json.loads(line)
+        assert ev["name"] == "Büro Drucker._ipp._tcp.local."
+        assert ev["port"] == 631 and ev["server"] == "foxtrot.local." and "192.0.2.1" in ev["addresses"]
+        assert ev["txt"] == {"rp": "queue1", "note": "2nd floor"}
+        r = lan.run("c", namae("resolve", "foxtrot.local"))
+        assert "foxtrot.local.\t192.0.2.1" in r.stdout, r.stderr
+        r = lan.run("c", namae("resolve", "Empty TXT._http._tcp.local", "--json"))
+        svc = json.loads(r.stdout)
+        assert svc["port"] == 8000 and svc["txt"] == []
+        # RFC 6763 6.1: an empty TXT record is one zero octet, not empty rdata.
+        reply = legacy_query(lan, "c", dns.message.make_query("Empty\\032TXT._http._tcp.local.", "TXT"))
+        assert reply is not None and reply.answer and reply.answer[0][0].to_wire() == b"\x00"
+        r = lan.run("c", namae("services", "--json"))
+        assert set(json.loads(r.stdout)) >= {"_ipp._tcp.local.", "_http._tcp.local."}
+        st = subprocess.run([os.path.join(BIN_DIR, "namae"), "ctl", "-s", os.path.join(d, "ctl.sock"), "status"],
+                            capture_output=True, text=True, timeout=10)
+        assert "mdns interface eth0 host foxtrot.local." in st.stdout, st.stdout + st.stderr
+        # Shutdown sends goodbyes: zeroconf drops the service within 2 s.
+        t0 = time.time()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+        line, seen = wait_line(zb, lambda l: '"Removed"' in l, timeout=5)
+        assert line, seen
+        assert json.loads(line)["t"] - t0 < 2.0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        log.close()
+        zb.stdin.close()
+        lan.stop(zb)
