@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -194,6 +196,16 @@ bool InterfaceInfo::on_link(const sockaddr_storage& s) const {
   return false;
 }
 
+bool InterfaceInfo::is_own(const sockaddr_storage& s) const {
+  const uint8_t* a = nullptr;
+  if (s.ss_family == AF_INET) a = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&s)->sin_addr);
+  else if (s.ss_family == AF_INET6) a = reinterpret_cast<const sockaddr_in6*>(&s)->sin6_addr.s6_addr;
+  if (!a) return false;
+  for (const auto& p : prefixes)
+    if (p.family == s.ss_family && prefix_match(a, p.addr, p.family == AF_INET ? 32 : 128)) return true;
+  return false;
+}
+
 std::vector<InterfaceInfo> list_interfaces() {
   std::vector<InterfaceInfo> out;
   ifaddrs* ifa = nullptr;
@@ -269,8 +281,9 @@ struct Stack::Link {
   LinkTransport transport;
   Responder responder;
   Querier querier;
-  GroupId host_group = 0;
+  GroupId host_group = 0, reverse_group = 0;
   std::string host;  // current host name on this link
+  bool host_renamed = false;
   std::map<uint64_t, GroupId> services;
   std::map<uint64_t, QueryId> watches;
 };
@@ -293,6 +306,18 @@ Result<void> Stack::start() {
     if (fd6_ < 0) say(2, "mdns: no IPv6 socket: " + err);  // IPv6 may be disabled
   }
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  // rtnetlink tells us when links or addresses change; the messages only
+  // trigger a rescan (getifaddrs has the whole picture), so they are not parsed.
+  nl_fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+  if (nl_fd_ >= 0) {
+    sockaddr_nl sa{};
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+    if (bind(nl_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+      close(nl_fd_);
+      nl_fd_ = -1;
+    }
+  }
   {
     std::lock_guard lock(mu_);
     rescan(monotonic_ms());
@@ -316,7 +341,7 @@ void Stack::stop() {
     }
     links_.clear();
   }
-  for (int* fd : {&fd4_, &fd6_, &wake_fd_})
+  for (int* fd : {&fd4_, &fd6_, &wake_fd_, &nl_fd_})
     if (*fd >= 0) {
       close(*fd);
       *fd = -1;
@@ -337,6 +362,20 @@ bool Stack::sent_recently(std::span<const uint8_t> packet, int64_t now) {
   return std::any_of(sent_.begin(), sent_.end(), [h](const auto& e) { return e.first == h; });
 }
 
+namespace {
+
+// A host's records of one kind: addresses (true) or reverse PTRs (false).
+std::vector<Record> host_part(const dns::Name& name, const std::vector<std::string>& addrs, bool addresses) {
+  auto recs = host_records(name, addrs);
+  std::vector<Record> out;
+  if (recs)
+    for (auto& r : *recs)
+      if ((r.type != dns::rrtype::PTR) == addresses) out.push_back(std::move(r));
+  return out;
+}
+
+}  // namespace
+
 void Stack::publish_host(Link& l, int64_t now) {
   if (opt_.hostname.empty()) return;
   if (l.host_group) l.responder.remove(l.host_group, now);
@@ -346,11 +385,47 @@ void Stack::publish_host(Link& l, int64_t now) {
   l.host_group = l.responder.add(
       [host, addrs](int attempt) {
         auto name = dns::Name::from_text(host_for_attempt(host, attempt) + ".local.");
-        if (!name) return std::vector<Record>{};
-        auto recs = host_records(*name, addrs);
-        return recs ? *recs : std::vector<Record>{};
+        return name ? host_part(*name, addrs, true) : std::vector<Record>{};
       },
       now);
+  publish_reverse(l, now);
+}
+
+void Stack::publish_reverse(Link& l, int64_t now) {
+  if (l.reverse_group) l.responder.remove(l.reverse_group, now);
+  auto name = dns::Name::from_text(l.host);
+  if (!name) return;
+  dns::Name host = *name;
+  std::vector<std::string> addrs = l.transport.info.addresses;
+  // The reverse names (x.in-addr.arpa, x.ip6.arpa) are their own group:
+  // renaming the host cannot resolve a conflict on them (another responder
+  // on this same host, avahi-daemon say, already maps the address), so on
+  // a conflict they are given up instead of driving endless host renames.
+  l.reverse_group = l.responder.add(
+      [host, addrs](int attempt) { return attempt == 1 ? host_part(host, addrs, false) : std::vector<Record>{}; },
+      now);
+}
+
+void Stack::publish_service(Link& l, uint64_t id, const ServiceSpec& svc, int64_t now) {
+  auto it = l.services.find(id);
+  if (it != l.services.end()) l.responder.remove(it->second, now);
+  auto hn = dns::Name::from_text(l.host.empty() ? "localhost." : l.host);
+  dns::Name host = *hn;
+  l.services[id] = l.responder.add(
+      [svc, host](int attempt) {
+        auto r = service_records(svc, host, attempt);
+        return r ? *r : std::vector<Record>{};
+      },
+      now);
+}
+
+void Stack::follow_renames(int64_t now) {
+  for (auto& [idx, l] : links_) {
+    if (!l->host_renamed) continue;
+    l->host_renamed = false;
+    publish_reverse(*l, now);
+    for (const auto& [id, svc] : services_) publish_service(*l, id, svc, now);
+  }
 }
 
 void Stack::open_link(const InterfaceInfo& info, int64_t now) {
@@ -365,7 +440,12 @@ void Stack::open_link(const InterfaceInfo& info, int64_t now) {
     if (on_record) on_record(RecordEvent{ifname, r, false});
   };
   l.responder.on_state = [this, ifname, &l](GroupId id, GroupState st, int attempt, const std::vector<Record>& recs) {
-    if (id == l.host_group && !recs.empty()) l.host = recs.front().name.to_text();
+    if (id == l.host_group && !recs.empty() && recs.front().name.to_text() != l.host) {
+      // Renamed after a conflict: services must point their SRV at the new
+      // name. Done after the responder call returns (we are inside it now).
+      l.host = recs.front().name.to_text();
+      l.host_renamed = true;
+    }
     static const char* kStates[] = {"probing", "announcing", "established", "withdrawn"};
     // Name a group by its first unique record (the SRV of a service, the host's A).
     std::string what;
@@ -381,17 +461,7 @@ void Stack::open_link(const InterfaceInfo& info, int64_t now) {
   };
   links_[info.index] = std::move(link);
   publish_host(l, now);
-  for (const auto& [id, svc] : services_) {
-    auto host = dns::Name::from_text(l.host.empty() ? "localhost." : l.host);
-    ServiceSpec spec = svc;
-    auto hn = *host;
-    l.services[id] = l.responder.add(
-        [spec, hn](int attempt) {
-          auto r = service_records(spec, hn, attempt);
-          return r ? *r : std::vector<Record>{};
-        },
-        now);
-  }
+  for (const auto& [id, svc] : services_) publish_service(l, id, svc, now);
   for (const auto& [id, q] : watches_) l.watches[id] = l.querier.start(q, now);
   say(1, fmt::format("mdns: using interface {} ({})", info.name, fmt::join(info.addresses, ", ")));
 }
@@ -480,8 +550,14 @@ void Stack::receive(int fd) {
       say(0, "mdns: malformed packet from " + src.host());
       continue;
     }
+    // RFC 6762 15.1: a unicast reply to port 5353 on this host reaches only
+    // one of the programs sharing that port (avahi-daemon, say), so QU
+    // questions from our own addresses are answered by multicast.
+    if (src.port() == kPort && l.transport.info.is_own(from))
+      for (auto& q : msg.questions) q.unicast_response = false;
     l.responder.receive(msg, src, now);
     l.querier.receive(msg, src, now);
+    follow_renames(now);
   }
 }
 
@@ -496,13 +572,22 @@ void Stack::run() {
       for (auto& [idx, l] : links_) {
         l->responder.tick(now);
         l->querier.tick(now);
-        next = std::min({next, l->responder.next_timer(), l->querier.next_timer()});
       }
+      follow_renames(now);
+      for (auto& [idx, l] : links_) next = std::min({next, l->responder.next_timer(), l->querier.next_timer()});
     }
     int timeout = static_cast<int>(std::clamp<int64_t>(next - monotonic_ms(), 0, 1000));
-    pollfd fds[3] = {{fd4_, POLLIN, 0}, {fd6_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    int n = poll(fds, 3, timeout);
+    pollfd fds[4] = {{fd4_, POLLIN, 0}, {fd6_, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {nl_fd_, POLLIN, 0}};
+    int n = poll(fds, 4, timeout);
     if (n <= 0) continue;
+    if (fds[3].revents & POLLIN) {
+      char nlbuf[16384];
+      while (recv(nl_fd_, nlbuf, sizeof nlbuf, MSG_DONTWAIT) > 0) {
+      }
+      // A burst of changes (address added, DAD finished, route) settles first.
+      std::lock_guard lock(mu_);
+      next_rescan_ = std::min(next_rescan_, monotonic_ms() + 300);
+    }
     if (fds[2].revents) {
       uint64_t v;
       if (read(wake_fd_, &v, sizeof v) < 0) { /* drained */ }
@@ -520,16 +605,7 @@ Result<uint64_t> Stack::add_service(const ServiceSpec& svc) {
   uint64_t id = next_id_++;
   services_[id] = svc;
   int64_t now = monotonic_ms();
-  for (auto& [idx, l] : links_) {
-    auto hn = dns::Name::from_text(l->host.empty() ? "localhost." : l->host);
-    dns::Name host = *hn;
-    l->services[id] = l->responder.add(
-        [svc, host](int attempt) {
-          auto r = service_records(svc, host, attempt);
-          return r ? *r : std::vector<Record>{};
-        },
-        now);
-  }
+  for (auto& [idx, l] : links_) publish_service(*l, id, svc, now);
   wake();
   return id;
 }

@@ -36,11 +36,12 @@ struct InterfaceInfo {
 
   /// True if `s` lies in one of this interface's prefixes (or is IPv6 link-local).
   bool on_link(const sockaddr_storage& s) const;
+  /// True if `s` is one of this interface's own addresses.
+  bool is_own(const sockaddr_storage& s) const;
 };
 
-/// The machine's interfaces (getifaddrs). Interface changes are found by
-/// calling this periodically (every `rescan_ms`), which needs no netlink
-/// socket and sees the same state rtnetlink would, a few seconds later.
+/// The machine's interfaces (getifaddrs). The Stack calls it when rtnetlink
+/// reports a link or address change, and every `rescan_ms` in any case.
 std::vector<InterfaceInfo> list_interfaces();
 
 /// What a Stack does.
@@ -106,6 +107,9 @@ class Stack {
   void rescan(int64_t now);
   void open_link(const InterfaceInfo& info, int64_t now);
   void publish_host(Link& l, int64_t now);
+  void publish_reverse(Link& l, int64_t now);
+  void publish_service(Link& l, uint64_t id, const ServiceSpec& svc, int64_t now);
+  void follow_renames(int64_t now);
   void receive(int fd);
   void wake();
   void note_sent(std::span<const uint8_t> packet);
@@ -113,7 +117,7 @@ class Stack {
   void say(int level, const std::string& msg) { if (log) log(level, msg); }
 
   StackOptions opt_;
-  int fd4_ = -1, fd6_ = -1, wake_fd_ = -1;
+  int fd4_ = -1, fd6_ = -1, wake_fd_ = -1, nl_fd_ = -1;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;  // guards everything below (the thread and API callers)

@@ -433,6 +433,34 @@ def test_host_name_conflict_with_avahi_renames(lan, avahi):
         assert r.stdout.split() == ["charlie-2.local", "192.0.2.1"], r.stderr
         r = lan.run("b", namae("resolve", "charlie.local"))
         assert "192.0.2.3" in r.stdout and "192.0.2.1" not in r.stdout
+        # The service follows the renamed host: its SRV points at charlie-2.local.
+        deadline = time.monotonic() + 10
+        svc = None
+        while time.monotonic() < deadline:
+            r = lan.run("b", namae("resolve", "Clash._http._tcp.local", "--json"))
+            svc = json.loads(r.stdout) if r.returncode == 0 else None
+            if svc and svc["host"] == "charlie-2.local.":
+                break
+            time.sleep(0.5)
+        assert svc and svc["host"] == "charlie-2.local." and "192.0.2.1" in svc["addresses"], svc
+    finally:
+        lan.stop(p)
+
+
+def test_coexists_with_avahi_on_the_same_host(lan, avahi):
+    # namae and avahi-daemon share port 5353 in namespace c (SO_REUSEPORT),
+    # and each sees the other's records through multicast loopback.
+    p, _ = register(lan, "c", "Same Host", "_http._tcp", "8088", "--host", "golf")
+    try:
+        r = lan.run("c", ["avahi-browse", "-rpt", "_http._tcp"], env=avahi)
+        resolved = [l.split(";") for l in r.stdout.splitlines() if l.startswith("=")]
+        assert any(f[3] == "Same\\032Host" and f[8] == "8088" for f in resolved), r.stdout
+        r = lan.run("a", namae("resolve", "Same Host._http._tcp.local", "--json"))
+        assert r.returncode == 0, r.stderr
+        svc = json.loads(r.stdout)
+        assert svc["port"] == 8088 and "192.0.2.3" in svc["addresses"]
+        r = lan.run("a", namae("resolve", "charlie.local"))
+        assert "192.0.2.3" in r.stdout
     finally:
         lan.stop(p)
 
