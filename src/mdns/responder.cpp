@@ -8,6 +8,7 @@ namespace {
 
 using dns::rrtype::A;
 using dns::rrtype::AAAA;
+using dns::rrtype::NSEC;
 using dns::rrtype::PTR;
 using dns::rrtype::SRV;
 using dns::rrtype::TXT;
@@ -41,6 +42,40 @@ bool target_of(const Record& r, dns::Name& out) {
   return true;
 }
 
+// RFC 6762 6.1: for each unique name, an NSEC record whose bitmap lists the
+// types the name has, so a question for any other type gets a definite "no"
+// instead of a querier retrying until it gives up.
+std::vector<Record> with_nsec(std::vector<Record> recs) {
+  std::vector<Record> out = recs;
+  std::vector<dns::Name> done;
+  for (const auto& r : recs) {
+    if (!r.unique || r.type == NSEC || std::find(done.begin(), done.end(), r.name) != done.end()) continue;
+    done.push_back(r.name);
+    uint8_t bits[32] = {};
+    int top = -1;
+    uint32_t ttl = r.ttl;
+    for (const auto& o : recs) {
+      if (!(o.name == r.name) || o.type >= 256) continue;
+      bits[o.type / 8] |= static_cast<uint8_t>(0x80 >> (o.type % 8));
+      top = std::max(top, o.type / 8);
+      ttl = std::min(ttl, o.ttl);
+    }
+    if (top < 0) continue;
+    Record n;
+    n.name = r.name;
+    n.type = NSEC;
+    n.ttl = ttl;
+    n.unique = true;
+    auto w = r.name.wire();
+    n.rdata.assign(w.begin(), w.end());  // next name: the name itself (RFC 6762 6.1)
+    n.rdata.push_back(0);                // window 0
+    n.rdata.push_back(static_cast<uint8_t>(top + 1));
+    n.rdata.insert(n.rdata.end(), bits, bits + top + 1);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 }  // namespace
 
 Responder::Responder(Transport& transport, Rng& rng, ResponderOptions options)
@@ -50,7 +85,7 @@ GroupId Responder::add(RecordMaker make, Millis now) {
   Group g;
   g.id = next_id_++;
   g.make = std::move(make);
-  for (auto& r : g.make(1)) g.recs.push_back(Owned{std::move(r)});
+  for (auto& r : with_nsec(g.make(1))) g.recs.push_back(Owned{std::move(r)});
   auto& placed = groups_[g.id] = std::move(g);
   start_probing(placed, now, 0);
   return placed.id;
@@ -80,7 +115,7 @@ void Responder::rename(Group& g, Millis now) {
   g.announced = false;
   ++g.attempt;
   g.recs.clear();
-  for (auto& r : g.make(g.attempt)) g.recs.push_back(Owned{std::move(r)});
+  for (auto& r : with_nsec(g.make(g.attempt))) g.recs.push_back(Owned{std::move(r)});
   // RFC 6762 8.1: after 15 conflicts within 10 s, wait 5 s before probing again.
   Millis delay = static_cast<int>(conflict_times_.size()) >= opt_.conflict_limit ? 5000 : 0;
   start_probing(g, now, delay);
@@ -125,14 +160,14 @@ void Responder::send_probe(Group& g) {
   PacketWriter w;
   std::vector<dns::Name> names;
   for (const auto& o : g.recs)
-    if (o.rec.unique && std::find(names.begin(), names.end(), o.rec.name) == names.end())
+    if (o.rec.unique && o.rec.type != NSEC && std::find(names.begin(), names.end(), o.rec.name) == names.end())
       names.push_back(o.rec.name);
   for (const auto& n : names) {
     // RFC 6762 8.1: QU on the first probe, so defenders answer by unicast.
     w.question(Question{n, dns::rrtype::ANY, dns::rrclass::IN, g.sent == 0});
   }
   for (const auto& o : g.recs)
-    if (o.rec.unique) {
+    if (o.rec.unique && o.rec.type != NSEC) {
       Record r = o.rec;
       r.unique = false;  // authority records of a probe carry no cache-flush bit
       w.record(dns::Section::authority, r);
@@ -145,6 +180,7 @@ void Responder::send_announcement(Group& g, Millis now) {
   w.header.qr = true;
   w.header.aa = true;
   for (auto& o : g.recs) {
+    if (o.rec.type == NSEC) continue;  // only sent in answer to a question
     w.record(dns::Section::answer, o.rec);
     o.last_multicast = now;
     o.pending = kNever;
@@ -157,7 +193,8 @@ void Responder::send_goodbye(const Group& g) {
   PacketWriter w;
   w.header.qr = true;
   w.header.aa = true;
-  for (const auto& o : g.recs) w.record(dns::Section::answer, o.rec, 0);
+  for (const auto& o : g.recs)
+    if (o.rec.type != NSEC) w.record(dns::Section::answer, o.rec, 0);
   for (auto& p : w.finish()) transport_.send(p, Destination::group());
 }
 
@@ -184,7 +221,7 @@ void Responder::receive(const Message& msg, const Source& from, Millis now) {
 bool Responder::probe_conflict(const Group& g, const dns::Name& name, const std::vector<Record>& theirs) const {
   std::vector<Record> ours;
   for (const auto& o : g.recs)
-    if (o.rec.unique && o.rec.name == name) ours.push_back(o.rec);
+    if (o.rec.unique && o.rec.type != NSEC && o.rec.name == name) ours.push_back(o.rec);
   if (ours.empty() || theirs.empty()) return false;
   auto a = sorted(ours);
   auto b = sorted(theirs);
@@ -243,7 +280,16 @@ void Responder::handle_query(const Message& msg, const Source& from, Millis now)
     for (auto& [id, g] : groups_) {
       if (!answerable(g)) continue;
       for (auto& o : g.recs) {
-        if (!q.matches(o.rec)) continue;
+        if (o.rec.type == NSEC) {
+          // The negative answer: only when the name is ours and the type is not.
+          if (q.type == dns::rrtype::ANY || !(q.name == o.rec.name)) continue;
+          bool have = std::any_of(g.recs.begin(), g.recs.end(), [&](const Owned& x) {
+            return x.rec.type != NSEC && x.rec.type == q.type && x.rec.name == q.name;
+          });
+          if (have && q.type != NSEC) continue;
+        } else if (!q.matches(o.rec)) {
+          continue;
+        }
         if (!legacy && suppressed(o)) continue;
         any = true;
         if (legacy) {

@@ -289,6 +289,30 @@ TEST_F(ResponderTest, DefendsEstablishedNameAgainstProbe) {
   EXPECT_EQ(address_text(t.sent[0].msg.answers.at(0)), "192.0.2.10");
 }
 
+TEST_F(ResponderTest, NsecSaysWhichTypesExist) {
+  established_host();
+  now += 2000;
+  // Only an A record: a question for AAAA gets an NSEC listing A (RFC 6762 6.1).
+  r.receive(query("laptop.local.", dns::rrtype::AAAA), peer, now);
+  r.tick(now);
+  ASSERT_EQ(t.sent.size(), 1u);
+  const auto& ans = t.sent[0].msg.answers;
+  ASSERT_EQ(ans.size(), 1u);
+  EXPECT_EQ(ans[0].type, dns::rrtype::NSEC);
+  EXPECT_TRUE(ans[0].unique);
+  const std::vector<uint8_t> bitmap(ans[0].rdata.end() - 3, ans[0].rdata.end());
+  EXPECT_EQ(bitmap, (std::vector<uint8_t>{0, 1, 0x40}));  // window 0, one octet, type 1 (A)
+  // The A question gets the A record and no NSEC; a name we do not own gets nothing.
+  t.sent.clear();
+  now += 2000;
+  r.receive(query("laptop.local.", dns::rrtype::A), peer, now);
+  r.receive(query("other.local.", dns::rrtype::AAAA), peer, now);
+  r.tick(now);
+  ASSERT_EQ(t.sent.size(), 1u);
+  ASSERT_EQ(t.sent[0].msg.answers.size(), 1u);
+  EXPECT_EQ(t.sent[0].msg.answers[0].type, dns::rrtype::A);
+}
+
 TEST_F(ResponderTest, DuplicateAnswerSuppression) {
   ServiceSpec svc{"Web", "_http._tcp", 80, {}, {}};
   r.add([svc](int a) { return *service_records(svc, N("laptop.local."), a); }, now);
