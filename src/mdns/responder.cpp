@@ -131,6 +131,28 @@ void Responder::remove(GroupId id, Millis now) {
   groups_.erase(it);
 }
 
+void Responder::replace(GroupId id, RecordMaker make, Millis now) {
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return;
+  Group& g = it->second;
+  std::vector<Owned> fresh;
+  for (auto& r : with_nsec(make(g.attempt))) fresh.push_back(Owned{std::move(r)});
+  if (g.announced) {
+    PacketWriter w;
+    w.header.qr = true;
+    w.header.aa = true;
+    for (const auto& o : g.recs) {
+      bool kept = std::any_of(fresh.begin(), fresh.end(), [&](const Owned& n) { return n.rec.same_data(o.rec); });
+      if (!kept && o.rec.type != NSEC) w.record(dns::Section::answer, o.rec, 0);
+    }
+    for (auto& p : w.finish()) transport_.send(p, Destination::group());
+  }
+  g.make = std::move(make);
+  g.recs = std::move(fresh);
+  start_probing(g, now, 0);
+  notify(g);
+}
+
 void Responder::remove_all(Millis now) {
   while (!groups_.empty()) remove(groups_.begin()->first, now);
 }

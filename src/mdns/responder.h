@@ -58,6 +58,9 @@ class Responder {
   GroupId add(RecordMaker make, Millis now);
   /// Withdraw a group: goodbye packets (TTL 0) for what was announced (RFC 6762 10.1).
   void remove(GroupId id, Millis now);
+  /// Give a group new records (an interface's addresses changed): goodbyes
+  /// only for records that are gone, then the new set is probed and announced.
+  void replace(GroupId id, RecordMaker make, Millis now);
   /// Goodbyes for every group (shutdown).
   void remove_all(Millis now);
 

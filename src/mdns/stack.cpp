@@ -378,16 +378,19 @@ std::vector<Record> host_part(const dns::Name& name, const std::vector<std::stri
 
 void Stack::publish_host(Link& l, int64_t now) {
   if (opt_.hostname.empty()) return;
-  if (l.host_group) l.responder.remove(l.host_group, now);
   std::vector<std::string> addrs = l.transport.info.addresses;
   std::string host = opt_.hostname;
-  l.host = host + ".local.";
-  l.host_group = l.responder.add(
-      [host, addrs](int attempt) {
-        auto name = dns::Name::from_text(host_for_attempt(host, attempt) + ".local.");
-        return name ? host_part(*name, addrs, true) : std::vector<Record>{};
-      },
-      now);
+  RecordMaker make = [host, addrs](int attempt) {
+    auto name = dns::Name::from_text(host_for_attempt(host, attempt) + ".local.");
+    return name ? host_part(*name, addrs, true) : std::vector<Record>{};
+  };
+  if (l.host_group) {
+    // Addresses changed: keep the name held, withdraw only what went away.
+    l.responder.replace(l.host_group, make, now);
+  } else {
+    l.host = host + ".local.";
+    l.host_group = l.responder.add(make, now);
+  }
   publish_reverse(l, now);
 }
 

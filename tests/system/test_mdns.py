@@ -682,3 +682,28 @@ def test_namaed_mdns_role_publishes_and_says_goodbye(lan):
         log.close()
         zb.stdin.close()
         lan.stop(zb)
+
+
+def test_address_changes_are_followed(lan):
+    p, _ = register(lan, "a", "Mover", "_http._tcp", "80", "--host", "hotel")
+    try:
+        lan.sh("ip", "-n", lan.ns("a"), "addr", "add", "192.0.2.11/24", "dev", "eth0")
+        # rtnetlink wakes the stack; the new address set is probed (~1 s) and announced.
+        deadline = time.monotonic() + 8
+        out = ""
+        while time.monotonic() < deadline:
+            out = lan.run("b", namae("resolve", "hotel.local")).stdout
+            if "192.0.2.11" in out:
+                break
+            time.sleep(0.5)
+        assert "192.0.2.11" in out and "192.0.2.1\n" in out, out
+        lan.sh("ip", "-n", lan.ns("a"), "addr", "del", "192.0.2.11/24", "dev", "eth0")
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            out = lan.run("b", namae("resolve", "hotel.local")).stdout
+            if "192.0.2.11" not in out and "192.0.2.1\n" in out:
+                break
+            time.sleep(0.5)
+        assert "192.0.2.11" not in out and "192.0.2.1\n" in out, out
+    finally:
+        lan.stop(p)

@@ -258,6 +258,28 @@ TEST_F(ResponderTest, GoodbyeOnRemove) {
   EXPECT_EQ(t.sent[0].msg.answers.size(), 2u);
 }
 
+TEST_F(ResponderTest, ReplaceSaysGoodbyeOnlyToWhatWentAway) {
+  GroupId id = r.add([](int a) {
+    return *host_records(N((host_for_attempt("laptop", a) + ".local.").c_str()), {"192.0.2.10", "192.0.2.11"});
+  }, now);
+  run(now + 5000);
+  t.sent.clear();
+  r.replace(id, [](int a) {
+    return *host_records(N((host_for_attempt("laptop", a) + ".local.").c_str()), {"192.0.2.10"});
+  }, now);
+  ASSERT_EQ(t.sent.size(), 1u);
+  std::vector<std::string> gone;
+  for (const auto& a : t.sent[0].msg.answers) {
+    EXPECT_EQ(a.ttl, 0u);
+    if (a.type == dns::rrtype::A) gone.push_back(address_text(a));
+  }
+  EXPECT_EQ(gone, std::vector<std::string>{"192.0.2.11"});
+  EXPECT_EQ(t.sent[0].msg.answers.size(), 2u);  // the A record and its reverse PTR
+  EXPECT_EQ(r.state(id), GroupState::probing);
+  run(now + 5000);
+  EXPECT_EQ(r.state(id), GroupState::established);
+}
+
 TEST_F(ResponderTest, OffLinkAndFloodsAreDropped) {
   established_host();
   now += 2000;
