@@ -450,6 +450,8 @@ int register_cmd(const Options& o) {
       if (r.type == dns::rrtype::SRV) named = &r;
     const char* what = st == GroupState::established ? "established" : st == GroupState::probing ? "probing" : nullptr;
     if (!what) return;
+    // Reverse-mapping PTRs are bookkeeping of the host name: not worth a line.
+    if (named->type == dns::rrtype::PTR && named->unique) return;
     if (o.json) {
       JsonWriter jw;
       jw.begin_object();

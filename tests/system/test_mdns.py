@@ -279,6 +279,7 @@ def test_zeroconf_browses_and_resolves_namae_service(lan):
         lan.stop(p)
         line, seen = wait_line(zb, lambda l: '"Removed"' in l, timeout=5)
         assert line, seen
+        print(f"goodbye: zeroconf dropped namae's service after {json.loads(line)['t'] - t0:.3f} s")
         assert json.loads(line)["t"] - t0 < 2.0
     finally:
         lan.stop(p)
@@ -304,6 +305,7 @@ def test_namae_browses_and_resolves_zeroconf_service(lan):
         zp.stdin.close()
         line, seen = wait_line(br, lambda l: l.startswith("-") and "Zero Conf Web" in l, timeout=5)
         assert line, seen
+        print(f"goodbye: namae dropped zeroconf's service after {time.monotonic() - t0:.3f} s")
         assert time.monotonic() - t0 < 2.0
     finally:
         lan.stop(zp)
@@ -415,6 +417,7 @@ def test_namae_browses_and_resolves_avahi(lan, avahi):
         lan.stop(pub, signal.SIGINT)
         line, seen = wait_line(br, lambda l: l.startswith("-") and "Avahi Web" in l, timeout=5)
         assert line, seen
+        print(f"goodbye: namae dropped avahi's service after {time.monotonic() - t0:.3f} s")
         assert time.monotonic() - t0 < 2.0
     finally:
         lan.stop(pub)
@@ -707,3 +710,20 @@ def test_address_changes_are_followed(lan):
         assert "192.0.2.11" not in out and "192.0.2.1\n" in out, out
     finally:
         lan.stop(p)
+
+
+def test_avahi_drops_namae_service_on_goodbye(lan, avahi):
+    ab = lan.start("c", ["avahi-browse", "-p", "_ipp._tcp"], env=avahi)
+    p, _ = register(lan, "a", "Leaving", "_ipp._tcp", "631", "--host", "alpha")
+    try:
+        line, seen = wait_line(ab, lambda l: l.startswith("+;") and "Leaving" in l, timeout=10)
+        assert line, seen
+        t0 = time.monotonic()
+        lan.stop(p)
+        line, seen = wait_line(ab, lambda l: l.startswith("-;") and "Leaving" in l, timeout=5)
+        assert line, seen
+        print(f"goodbye: avahi dropped namae's service after {time.monotonic() - t0:.3f} s")
+        assert time.monotonic() - t0 < 2.0
+    finally:
+        lan.stop(p)
+        lan.stop(ab, signal.SIGINT)
