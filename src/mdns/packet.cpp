@@ -86,7 +86,7 @@ std::vector<std::vector<uint8_t>> PacketWriter::finish() {
   while (first || next < records_.size()) {
     dns::MessageBuilder b(buf, limit_);
     b.header() = header;
-    b.header().tc = false;
+    b.header().tc = header.tc;  // the caller may continue this message itself
     if (first) {
       for (const auto& q : questions_)
         b.add_question(q.name, q.type,

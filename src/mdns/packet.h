@@ -75,7 +75,8 @@ class PacketWriter {
   /// `limit`: largest packet (RFC 6762 17: 9000 at most; we use the Ethernet MTU's payload).
   explicit PacketWriter(size_t limit = 1440) : limit_(limit) {}
 
-  /// Header fields copied into every packet (id, qr, aa).
+  /// Header fields copied into every packet (id, qr, aa; tc on the last one
+  /// as given, the writer sets it on the others when it splits a query).
   dns::Header header;
   /// Clear the cache-flush bit and cap TTLs (legacy unicast replies, RFC 6762 6.7).
   bool legacy = false;

@@ -250,6 +250,28 @@ TEST_F(ResponderTest, KnownAnswerSuppressesOnlyMatchingRecords) {
   EXPECT_EQ(t.sent.size(), 1u);
 }
 
+TEST_F(ResponderTest, TruncatedQueryWaitsForTheRestOfItsKnownAnswers) {
+  ServiceSpec svc{"Web", "_http._tcp", 80, {}, {}};
+  r.add([svc](int a) { return *service_records(svc, N("laptop.local."), a); }, now);
+  run(5000);
+  t.sent.clear();
+  now += 2000;
+  // RFC 6762 7.2: TC set, so the answer waits 400-500 ms for more known answers...
+  PacketWriter w;
+  w.header.tc = true;
+  w.question(Question{N("_http._tcp.local."), dns::rrtype::PTR, dns::rrclass::IN, false});
+  r.receive(wire(w), peer, now);
+  Millis due = r.next_timer();
+  EXPECT_GE(due - now, 400);
+  EXPECT_LE(due - now, 500);
+  // ...and the continuation packet (no questions) carries our PTR: nothing is sent.
+  PacketWriter more;
+  more.known_answer(service_records(svc, N("laptop.local."), 1)->front(), 4500);
+  r.receive(wire(more), peer, now + 50);
+  run(now + 1000);
+  EXPECT_TRUE(t.sent.empty());
+}
+
 TEST_F(ResponderTest, GoodbyeOnRemove) {
   GroupId id = established_host();
   r.remove(id, now);
