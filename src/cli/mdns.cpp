@@ -36,7 +36,8 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  resolve NAME.local            addresses of a host, or SRV/TXT/addresses of\n"
-    "                                a service instance (\"My Printer._ipp._tcp.local\")\n"
+    "                                a service instance (\"My Printer._ipp._tcp.local\"),\n"
+    "                                or the host name of an address (192.0.2.1)\n"
     "  browse TYPE                   follow instances of a service type (_http._tcp)\n"
     "  register NAME TYPE PORT [KEY=VALUE...]\n"
     "                                publish a service until interrupted\n"
@@ -180,6 +181,34 @@ int resolve_cmd(const Options& o) {
     JsonWriter jw;
     print_service(*info, o.json, &jw);
     if (o.json) std::printf("%s\n", jw.str().c_str());
+    return 0;
+  }
+  if (auto rev = reverse_name(o.positional[0]); rev.ok()) {
+    // An address: the host name that owns it (reverse-mapping PTR).
+    auto recs = one_shot({Question{*rev, dns::rrtype::PTR}}, o.interfaces, timeout,
+                         [](const std::vector<Record>& got) { return !got.empty(); });
+    std::vector<std::string> names;
+    if (recs)
+      for (const auto& r : *recs)
+        if (r.type == dns::rrtype::PTR && r.name == *rev)
+          if (auto n = dns::Name::from_wire(r.rdata)) names.push_back(n->to_text());
+    if (names.empty()) {
+      std::fprintf(stderr, "namae mdns: no answer for %s\n", rev->to_text().c_str());
+      return 1;
+    }
+    if (o.json) {
+      JsonWriter jw;
+      jw.begin_object();
+      jw.member("address", o.positional[0]);
+      jw.key("names");
+      jw.begin_array();
+      for (const auto& n : names) jw.value(n);
+      jw.end_array();
+      jw.end_object();
+      std::printf("%s\n", jw.str().c_str());
+    } else {
+      for (const auto& n : names) std::printf("%s\t%s\n", o.positional[0].c_str(), n.c_str());
+    }
     return 0;
   }
   auto name = dns::Name::from_text(absolute(o.positional[0]));

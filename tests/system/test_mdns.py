@@ -256,6 +256,8 @@ def test_reverse_lookup_by_avahi_style_query(lan):
         reply = legacy_query(lan, "b", q)
         assert reply is not None
         assert any(str(rr) == "alpha.local." for rrset in reply.answer for rr in rrset)
+        r = lan.run("c", namae("resolve", "192.0.2.1"))
+        assert r.stdout == "192.0.2.1\talpha.local.\n", r.stdout + r.stderr
     finally:
         lan.stop(p)
 
