@@ -47,6 +47,15 @@ void Querier::add(const Record& r, Millis now) {
     return;
   }
   bool fresh = it == cache_.end();
+  if (fresh && cache_.size() >= kMaxCache) {
+    // A link flooding us with records does not grow memory without bound:
+    // the entry closest to expiry makes room (reported as removed).
+    auto victim = std::min_element(cache_.begin(), cache_.end(),
+                                   [](const CacheEntry& a, const CacheEntry& b) { return a.expires < b.expires; });
+    Record gone = victim->rec;
+    cache_.erase(victim);
+    if (listener.removed) listener.removed(gone);
+  }
   if (fresh) {
     cache_.push_back(CacheEntry{});
     it = cache_.end() - 1;

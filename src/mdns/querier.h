@@ -67,6 +67,8 @@ class Querier {
 
   static constexpr Millis kNever = std::numeric_limits<Millis>::max();
   static constexpr Millis kMaxInterval = 60 * 60 * 1000;
+  /// Most records cached per link (a flood evicts the soonest to expire).
+  static constexpr size_t kMaxCache = 4096;
 
  private:
   struct Active {

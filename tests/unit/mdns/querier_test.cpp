@@ -210,6 +210,17 @@ TEST_F(QuerierTest, DuplicateQuestionSuppression) {
   EXPECT_EQ(t.sent.size(), before + 1);
 }
 
+TEST_F(QuerierTest, CacheIsBounded) {
+  for (int i = 0; i < 5000; ++i) {
+    std::string name = "flood" + std::to_string(i) + ".local.";
+    answer(a_record(name.c_str(), "192.0.2.1"), true, static_cast<uint32_t>(100 + i));
+  }
+  EXPECT_EQ(q.cache_size(), Querier::kMaxCache);
+  // The soonest to expire went first: the newest (longest TTL) is still there.
+  EXPECT_EQ(q.lookup(Question{N("flood4999.local."), dns::rrtype::A}, now).size(), 1u);
+  EXPECT_TRUE(q.lookup(Question{N("flood0.local."), dns::rrtype::A}, now).empty());
+}
+
 TEST_F(QuerierTest, OffLinkResponsesIgnored) {
   PacketWriter w;
   w.header.qr = true;
