@@ -382,7 +382,16 @@ void Responder::add_additionals(PacketWriter& w, const std::vector<const Owned*>
     dns::Name t;
     if (o->rec.type == PTR && target_of(o->rec, t)) add_named(t, {SRV, TXT}, &srvs);
     if (o->rec.type == SRV) srvs.push_back(o);
-    if (o->rec.type == A || o->rec.type == AAAA) add_named(o->rec.name, {A, AAAA}, nullptr);
+    if (o->rec.type == A || o->rec.type == AAAA) {
+      add_named(o->rec.name, {A, AAAA}, nullptr);
+      // RFC 6762 6.1: a host with only one address family says so, so the
+      // querier does not go on asking for the other.
+      const uint16_t other = o->rec.type == A ? AAAA : A;
+      bool has_other = false;
+      for (const auto& [id, g] : groups_)
+        for (const auto& x : g.recs) has_other |= x.rec.type == other && x.rec.name == o->rec.name;
+      if (!has_other) add_named(o->rec.name, {NSEC}, nullptr);
+    }
   }
   for (const auto* s : srvs) {
     dns::Name t;

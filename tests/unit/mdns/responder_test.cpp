@@ -355,6 +355,9 @@ TEST_F(ResponderTest, NsecSaysWhichTypesExist) {
   ASSERT_EQ(t.sent.size(), 1u);
   ASSERT_EQ(t.sent[0].msg.answers.size(), 1u);
   EXPECT_EQ(t.sent[0].msg.answers[0].type, dns::rrtype::A);
+  // No AAAA: the A answer carries the NSEC in additional (RFC 6762 6.1).
+  const auto& add = t.sent[0].msg.additional;
+  EXPECT_TRUE(std::any_of(add.begin(), add.end(), [](const Record& x) { return x.type == dns::rrtype::NSEC; }));
 }
 
 TEST_F(ResponderTest, DuplicateAnswerSuppression) {
