@@ -488,7 +488,7 @@ Result<void> Journal::Impl::write_batch(std::span<const JournalEntry> entries,
   auto last = single_serial(kLastSerial, "cannot read the last serial");
   Result<void> r = last ? Result<void>{} : Result<void>{last.error()};
   for (size_t i = 0; r && i < entries.size(); ++i) {
-    r = append(entries[i], *last);
+    if (!entries[i].lease_only()) r = append(entries[i], *last);
     if (r && i < leases.size()) r = apply_leases(leases[i]);
   }
   if (r) r = exec_simple(kCommit, "cannot commit");

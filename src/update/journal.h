@@ -28,6 +28,13 @@ struct JournalEntry {
   uint32_t serial_to = 0;
   int64_t committed_at = 0;  // unix seconds
   zone::ZoneDiff diff;
+  /// No zone change, only lease changes ride on it (a renewal): the commit
+  /// stores the leases and appends nothing to the serial chain, so a host
+  /// renewing every few minutes does not raise the serial (and make every
+  /// secondary transfer) each time.
+  bool lease_only() const {
+    return serial_from == serial_to && diff.removed.empty() && diff.added.empty();
+  }
 };
 
 /// A lease (RFC 9664) on one RR: when it ends, the RR is removed by a normal,

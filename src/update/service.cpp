@@ -55,6 +55,7 @@ struct UpdateService::Staged {
   std::shared_ptr<Slot> slot;  // the commit this reply waits for (null: none)
   bool own = false;            // `slot` is this update's own change
   uint32_t serial_to = 0;      // the serial its change makes
+  bool lease_only = false;     // only leases change (a renewal): no new version
 };
 
 // A request checked by handle() and queued to its zone's writer.
@@ -290,8 +291,37 @@ UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& 
     return st;
   }
 
-  zone::ZoneDiff diff = std::move(ev.diff);
   const uint32_t serial_from = base->serial();
+  auto queue = [&](JournalEntry entry, std::shared_ptr<const zone::ZoneVersion> version) {
+    Zone::Pending p;
+    p.entry = std::move(entry);
+    p.leases = lc;
+    p.version = std::move(version);
+    p.slot = std::make_shared<Slot>();
+    st.slot = p.slot;
+    st.own = true;
+    st.serial_to = p.version->serial();
+    z.head = p.version;
+    z.leases.apply(lc);
+    z.last = st.slot;
+    z.queue.push_back(std::move(p));
+    if (!z.journal) {
+      // In memory only: durable as soon as it is published.
+      z.queue.clear();
+      z.committed = z.head;
+      if (publish_) publish_(z.committed);
+      st.slot->done = st.slot->ok = true;
+    }
+  };
+  if (!ev.changed()) {
+    // Leases alone (a renewal, or leases of RRs already gone): journaled
+    // durably like any change, but the zone and its serial stay as they are.
+    st.lease_only = true;
+    queue({serial_from, serial_from, now, {}}, base);
+    return st;
+  }
+
+  zone::ZoneDiff diff = std::move(ev.diff);
   // In place only when no check below can still refuse the update: a
   // refusal must leave the draft as it was.
   std::shared_ptr<zone::ZoneVersion> draft;
@@ -314,29 +344,9 @@ UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& 
     depend();
     return st;
   }
-  Zone::Pending p;
-  p.entry.serial_from = serial_from;
-  p.entry.serial_to = (*next)->serial();
-  p.entry.committed_at = now;
-  p.entry.diff = std::move(diff);
-  p.leases = lc;
-  p.version = *next;
-  p.slot = std::make_shared<Slot>();
-  st.slot = p.slot;
-  st.own = true;
-  st.serial_to = (*next)->serial();
-  z.head = *next;
+  const uint32_t serial_to = (*next)->serial();
   if (z.journal) z.draft = *next;
-  z.leases.apply(lc);
-  z.last = st.slot;
-  z.queue.push_back(std::move(p));
-  if (!z.journal) {
-    // In memory only: durable as soon as it is published.
-    z.queue.clear();
-    z.committed = z.head;
-    if (publish_) publish_(z.committed);
-    st.slot->done = st.slot->ok = true;
-  }
+  queue({serial_from, serial_to, now, std::move(diff)}, *next);
   return st;
 }
 
@@ -408,7 +418,7 @@ UpdateResult UpdateService::finish_locked(Zone& z, Staged& st) {
       return res;
     }
     maint_->applied.fetch_add(1, std::memory_order_relaxed);
-    res.changed = true;
+    res.changed = !st.lease_only;
     res.serial = st.serial_to;
     return res;
   }

@@ -413,16 +413,36 @@ TEST_F(ServiceTest, RcodesFromTheEngineLeaveZoneUnchanged) {
 }
 
 TEST_F(ServiceTest, NoOpUpdateKeepsVersion) {
-  start();
+  start(true);
   auto before = served();
   Request rq;
   rq.from = "10.0.0.1";
   rq.updates = {rr("www", "A", IN, 300, "192.0.2.10"), rr("nope", "ANY", ANY, 0)};
   Reply r = send(rq);
   EXPECT_EQ(r.rcode, rc::NOERROR);
-  // The duplicate add renews (here: grants) a lease, which is a journaled change.
+  // The duplicate add renews (here: grants) a lease: journaled, but the zone
+  // and its serial stay as they were (secondaries have nothing to transfer).
+  expect_unchanged(before);
+  ASSERT_EQ(service->leases(origin()).size(), 1u);
+  const int64_t expiry = service->leases(origin())[0].expires_at;
+  EXPECT_EQ(service->stats().commits, 1u);
+  // Renewing again moves the expiry, still without a new version.
+  now += 10;
+  EXPECT_EQ(send(rq).rcode, rc::NOERROR);
+  expect_unchanged(before);
+  EXPECT_EQ(service->leases(origin())[0].expires_at, expiry + 10);
+  // Durable: a restart replays no entry and keeps the renewed lease.
+  service.reset();
+  start(true);
+  EXPECT_EQ(served()->serial(), 100u);
+  ASSERT_EQ(service->leases(origin()).size(), 1u);
+  EXPECT_EQ(service->leases(origin())[0].expires_at, expiry + 10);
+  // A real change after renewals continues the serial chain.
+  Request change;
+  change.from = "10.0.0.1";
+  change.updates = {add("after-renewal")};
+  EXPECT_EQ(send(change).rcode, rc::NOERROR);
   EXPECT_EQ(served()->serial(), 101u);
-  EXPECT_EQ(served()->record_count(), before->record_count());
 }
 
 TEST_F(ServiceTest, NoOpWithoutLeasesChangesNothing) {
