@@ -568,7 +568,15 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
     maint_->refused.fetch_add(1, std::memory_order_relaxed);
     return reply(rc::REFUSED);
   }
-  std::string granted_to = tv.ok() ? tv.key->name.to_text() : net_peer_text(peer);
+  // Who holds the leases this update grants, as the HTTP API writes it
+  // ("http:USER@ADDR"): the key and the address it came from, for status.
+  std::string granted_to = "dns:";
+  if (tv.ok()) {
+    std::string key = tv.key->name.to_text();
+    if (key.size() > 1 && key.back() == '.') key.pop_back();
+    granted_to += key + "@";
+  }
+  granted_to += net_peer_text(peer);
 
   if (peer.can_defer()) {
     // Hand it to the zone's writer; this transport worker goes back to queries.

@@ -490,7 +490,7 @@ TEST_F(ServiceTest, LeaseClampedAndEchoed) {
     if (l.owner == name("h3.example.net.")) {
       EXPECT_EQ(l.expires_at, now.load() + 50);
     }
-    EXPECT_EQ(l.granted_to, "k1.");
+    EXPECT_EQ(l.granted_to, "dns:k1@127.0.0.1");  // key and source, as HTTP writes it
   }
   // Without the option: the zone requires leases, so max-lease applies; no option in the reply.
   rq.lease.reset();
