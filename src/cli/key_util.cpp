@@ -16,8 +16,8 @@ std::string bare_name(const dns::TsigKey& key) {
   return n;
 }
 
-// TOML basic strings need `"` and `\` escaped; key names may contain either
-// (as \" or \\ escapes in presentation form).
+}  // namespace
+
 std::string toml_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -26,8 +26,6 @@ std::string toml_string(const std::string& s) {
   }
   return out + "\"";
 }
-
-}  // namespace
 
 Result<dns::TsigKey> generate_tsig_key(std::string_view name, dns::TsigAlgorithm alg) {
   if (name.empty()) return fail("key name is empty");

@@ -24,6 +24,10 @@ Result<dns::TsigKey> generate_tsig_key(std::string_view name, dns::TsigAlgorithm
 ///   secret = "base64"
 std::string key_to_toml(const dns::TsigKey& key);
 
+/// `s` as a TOML basic string: quoted, `"` and `\` escaped (key names and
+/// hostnames may contain either), for the config lines the CLI prints.
+std::string toml_string(const std::string& s);
+
 /// `hmac-sha256:laptop:base64` (for -y).
 std::string key_to_y(const dns::TsigKey& key);
 

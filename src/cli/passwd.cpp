@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/key_util.h"
 #include "http/auth.h"
 
 namespace namae::cli {
@@ -43,15 +44,6 @@ std::string read_line_noecho(const char* prompt) {
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
-}
-
-std::string toml_quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -104,9 +96,9 @@ int passwd_main(std::span<char*> args) {
     return 1;
   }
   std::string names;
-  for (const auto& h : hostnames) names += (names.empty() ? "" : ", ") + toml_quote(h);
-  std::printf("{ name = %s, password-hash = %s, hostnames = [%s] },\n", toml_quote(user).c_str(),
-              toml_quote(*hash).c_str(), names.c_str());
+  for (const auto& h : hostnames) names += (names.empty() ? "" : ", ") + toml_string(h);
+  std::printf("{ name = %s, password-hash = %s, hostnames = [%s] },\n", toml_string(user).c_str(),
+              toml_string(*hash).c_str(), names.c_str());
   return 0;
 }
 

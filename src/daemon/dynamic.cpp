@@ -47,30 +47,31 @@ Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& z) {
   return u;
 }
 
+void log_to_spdlog(int level, const std::string& message) {
+  switch (level) {
+    case 0:
+      spdlog::debug("{}", message);
+      break;
+    case 1:
+      spdlog::info("{}", message);
+      break;
+    case 2:
+      spdlog::warn("{}", message);
+      break;
+    default:
+      spdlog::error("{}", message);
+      break;
+  }
+}
+
 Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config& cfg,
                                                                    ZoneManager& zones) {
   auto keys = tsig_keys(cfg);
   if (!keys) return fail(keys.message());
-  auto log = [](int level, const std::string& msg) {
-    switch (level) {
-      case 0:
-        spdlog::debug("{}", msg);
-        break;
-      case 1:
-        spdlog::info("{}", msg);
-        break;
-      case 2:
-        spdlog::warn("{}", msg);
-        break;
-      default:
-        spdlog::error("{}", msg);
-        break;
-    }
-  };
   auto service = std::make_unique<update::UpdateService>(
       std::move(*keys),
       [&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
-      update::Clock{}, log);
+      update::Clock{}, log_to_spdlog);
   service->set_metrics(&zones.metrics());
   for (const auto& z : cfg.zones) {
     if (z.journal.empty()) continue;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/dynamic.h"
+
 namespace namae::daemon {
 
 Result<http::ApiOptions> api_options(const HttpConfig& cfg) {
@@ -49,23 +51,7 @@ Result<std::unique_ptr<http::UpdateApi>> install_update_api(const Config& cfg,
             "updates will answer nohost",
             u.name, h.to_text());
     }
-  auto log = [](int level, const std::string& msg) {
-    switch (level) {
-      case 0:
-        spdlog::debug("{}", msg);
-        break;
-      case 1:
-        spdlog::info("{}", msg);
-        break;
-      case 2:
-        spdlog::warn("{}", msg);
-        break;
-      default:
-        spdlog::error("{}", msg);
-        break;
-    }
-  };
-  auto api = std::make_unique<http::UpdateApi>(std::move(*opt), service, &zones, log);
+  auto api = std::make_unique<http::UpdateApi>(std::move(*opt), service, &zones, log_to_spdlog);
   http::UpdateApi* raw = api.get();
   server.add_routes([raw](httplib::Server& s) { raw->install(s); });
   server.add_metrics([raw] { return raw->render_metrics(); });
