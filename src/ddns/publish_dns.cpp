@@ -9,25 +9,6 @@
 #include "net/client.h"
 
 namespace namae::ddns {
-namespace {
-
-// TSIG error names (RFC 8945 3: 16 in a TSIG record is BADSIG, not BADVERS).
-std::string tsig_error_text(uint16_t e) {
-  switch (e) {
-    case 16:
-      return "BADSIG";
-    case 17:
-      return "BADKEY";
-    case 18:
-      return "BADTIME";
-    case 22:
-      return "BADTRUNC";
-    default:
-      return dns::rcode_to_text(e);
-  }
-}
-
-}  // namespace
 
 std::vector<uint8_t> build_replace_update(const DnsTarget& t, const Selection& addrs, bool ipv4,
                                           bool ipv6, uint16_t id, bool goodbye) {
@@ -113,7 +94,7 @@ PublishOutcome send_dns_update(const DnsTarget& t, const Selection& addrs, bool 
       auto v = dns::tsig_verify_response(msg, *t.key, vp);
       if (v.status == dns::TsigStatus::peer_error) {
         out.message = where + ": " + dns::rcode_to_text(rc) + " (TSIG error " +
-                      tsig_error_text(v.error_code()) + ")";
+                      dns::tsig_error_to_text(v.error_code()) + ")";
         return out;
       }
       if (!v.ok()) {

@@ -229,31 +229,6 @@ std::optional<uint32_t> time_from_text(std::string_view t) {
   return static_cast<uint32_t>(secs & 0xffffffff);
 }
 
-// TSIG error values 16..22 have TSIG-specific names (RFC 8945 6.3).
-std::string tsig_error_to_text(uint16_t e) {
-  switch (e) {
-    case 16:
-      return "BADSIG";
-    case 17:
-      return "BADKEY";
-    case 18:
-      return "BADTIME";
-    case 19:
-      return "BADMODE";
-    case 20:
-      return "BADNAME";
-    case 21:
-      return "BADALG";
-    case 22:
-      return "BADTRUNC";
-    case 23:
-      return "BADCOOKIE";
-    default:
-      if (e < 12) return rcode_to_text(e);
-      return std::to_string(e);
-  }
-}
-
 std::optional<uint16_t> tsig_error_from_text(std::string_view t) {
   if (auto v = parse_uint(t, 0xffff)) return static_cast<uint16_t>(*v);
   for (uint16_t e = 0; e <= 23; ++e) {

@@ -143,4 +143,28 @@ std::string rcode_to_text(uint16_t rc) {
   }
 }
 
+std::string tsig_error_to_text(uint16_t e) {
+  switch (e) {
+    case 16:
+      return "BADSIG";
+    case 17:
+      return "BADKEY";
+    case 18:
+      return "BADTIME";
+    case 19:
+      return "BADMODE";
+    case 20:
+      return "BADNAME";
+    case 21:
+      return "BADALG";
+    case 22:
+      return "BADTRUNC";
+    case 23:
+      return "BADCOOKIE";
+    default:
+      if (e < 12) return rcode_to_text(e);
+      return std::to_string(e);
+  }
+}
+
 }  // namespace namae::dns

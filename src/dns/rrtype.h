@@ -45,5 +45,8 @@ std::optional<uint16_t> class_from_text(std::string_view text);
 std::string opcode_to_text(uint8_t op);
 /// "NOERROR", "NXDOMAIN", ..., "BADVERS", or "RCODEnnn".
 std::string rcode_to_text(uint16_t rc);
+/// A TSIG record's error field: the TSIG-specific names of 16..23 (RFC 8945
+/// 3, 6.3: 16 there is BADSIG, not BADVERS), else the rcode's name.
+std::string tsig_error_to_text(uint16_t e);
 
 }  // namespace namae::dns
