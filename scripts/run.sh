@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: start namaed in the foreground with its built-in configuration
 # (a copy of examples/namae.toml), serving examples/zones/example.net.zone on
-# 127.0.0.1:5300 and [::1]:5300, with /metrics on 127.0.0.1:8053.
+# 127.0.0.1:5300 and [::1]:5300, a recursive resolver on port 5301, and
+# /metrics, the DynDNS2 update API and REST on 127.0.0.1:8053.
 # Ctrl-C stops it.
 set -euo pipefail
 build="${1:-build}"
@@ -16,6 +17,7 @@ fi
 cat <<MSG
 namaed: serving example.net (a copy of examples/zones/example.net.zone in $build/run-example)
   DNS      127.0.0.1:5300 and [::1]:5300 (UDP and TCP)
+  resolver 127.0.0.1:5301 and [::1]:5301 (recursive, from the root servers)
   metrics  http://127.0.0.1:8053/metrics
   control  $build/run-example/run/namaed.sock
   update   TSIG key laptop (examples/namae.toml) may set laptop.example.net A/AAAA
@@ -25,6 +27,7 @@ Try, in another terminal:
   $bin/namae query @127.0.0.1 -p 5300 www.example.net
   $bin/namae query @127.0.0.1 -p 5300 example.net MX +tcp
   dig @127.0.0.1 -p 5300 lab.example.net NS +norec
+  $bin/namae query @127.0.0.1 -p 5301 www.debian.org       (the resolver: goes to the Internet)
   $bin/namae ctl -s $build/run-example/run/namaed.sock status     (or: reload, stop)
   printf 'server 127.0.0.1 5300\nzone example.net\nupdate add laptop.example.net 60 A 192.0.2.77\nsend\n' |
     $bin/namae update -y hmac-sha256:laptop:lsv0lwLQSqHIN7QW0RevYjwRTT+GWQ6tUEB4ZMv2QLA= --lease 600
