@@ -272,7 +272,8 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
     c.only(*r, "[resolver]", {"listen", "root-hints", "allow", "empty-zones", "do-not-query-localhost",
                               "workers", "threads", "cache-size", "min-ttl", "max-ttl",
                               "max-negative-ttl", "serve-stale", "prefetch", "qname-minimisation",
-                              "edns-udp-size", "upstream-port"});
+                              "edns-udp-size", "upstream-port", "mdns-bridge", "mdns-bridge-timeout",
+                              "mdns-bridge-interfaces"});
     c.get_int(*r, "workers", rv.workers, 1, 1024);
     c.get_int(*r, "threads", rv.threads, 1, 1024);
     c.get_int(*r, "cache-size", rv.cache_size, 16, 100000000);
@@ -294,6 +295,9 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
         c.error(*r->get("allow"), "[resolver] allow: " + acl.message());
     c.get(*r, "empty-zones", rv.empty_zones);
     c.get(*r, "do-not-query-localhost", rv.do_not_query_localhost);
+    c.get(*r, "mdns-bridge", rv.mdns_bridge);
+    c.get_int(*r, "mdns-bridge-timeout", rv.mdns_bridge_timeout, 50, 5000);
+    c.get(*r, "mdns-bridge-interfaces", rv.mdns_bridge_interfaces);
     if (rv.listen.empty()) c.error(*r, "[resolver] needs 'listen'");
     // Both roles use SO_REUSEPORT: a shared address would make the kernel
     // split queries between the authoritative server and the resolver.

@@ -83,6 +83,9 @@ struct ResolverConfig {
   bool qname_minimisation = true;  // RFC 9156 (relaxed)
   uint16_t edns_udp_size = 1232;
   uint16_t upstream_port = 53;     // port of every upstream server (test hierarchies)
+  bool mdns_bridge = false;        // RFC 8766-style: .local questions asked by multicast
+  uint32_t mdns_bridge_timeout = 1000;            // ms to wait for mDNS answers
+  std::vector<std::string> mdns_bridge_interfaces;  // empty: every multicast interface
 };
 
 /// One DNS-SD service advertised by [mdns].

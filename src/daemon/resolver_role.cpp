@@ -1,8 +1,51 @@
 #include "daemon/resolver_role.h"
 
+#include <algorithm>
+
+#include "dns/rrtype.h"
+#include "mdns/stack.h"
 #include "update/policy.h"
 
 namespace namae::daemon {
+
+namespace {
+// The bridge's mDNS side: one RFC 6762 5.1 one-shot query per client
+// question (from an ephemeral port, answers by unicast), through the mdns
+// module's querier code. Unique answers (addresses, SRV, TXT, reverse PTR)
+// end the wait early; shared ones (a browse PTR, ANY) are collected for the
+// whole timeout since several responders may answer.
+resolver::MdnsLookup mdns_bridge(const ResolverConfig& cfg) {
+  auto interfaces = cfg.mdns_bridge_interfaces;
+  int timeout_ms = static_cast<int>(cfg.mdns_bridge_timeout);
+  return [interfaces, timeout_ms](const dns::Name& qname, uint16_t qtype) {
+    namespace rrtype = dns::rrtype;
+    mdns::Question q;
+    q.name = qname;
+    q.type = qtype;
+    bool shared = qtype == rrtype::ANY ||
+                  (qtype == rrtype::PTR && !qname.is_subdomain_of(*dns::Name::from_text("arpa.")));
+    auto enough = [&](const std::vector<mdns::Record>& got) {
+      if (shared) return false;
+      return std::any_of(got.begin(), got.end(), [&](const mdns::Record& r) {
+        return r.name == qname && (r.type == qtype || r.type == rrtype::CNAME || r.type == rrtype::NSEC);
+      });
+    };
+    std::vector<resolver::Rrset> out;
+    auto got = mdns::one_shot({q}, interfaces, timeout_ms, enough);
+    if (!got) return out;
+    for (auto& r : *got) {
+      resolver::Rrset rs;
+      rs.owner = r.name;
+      rs.type = r.type;
+      rs.rclass = r.rclass;
+      rs.ttl = r.ttl;
+      rs.rdata.push_back(std::move(r.rdata));
+      out.push_back(std::move(rs));
+    }
+    return out;
+  };
+}
+}  // namespace
 
 Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig& cfg,
                                                            net::MetricsRegistry& metrics) {
@@ -36,6 +79,7 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   o.prefetch = cfg.prefetch;
   o.max_udp_payload = cfg.edns_udp_size;
   o.metrics = &metrics;
+  if (cfg.mdns_bridge) o.mdns_lookup = mdns_bridge(cfg);
   o.allowed = [acl](const sockaddr* sa, socklen_t len) { return acl->allows(sa, len); };
   role->service_ = std::make_unique<resolver::ResolverService>(std::move(o), std::move(hints),
                                                                role->transport_, role->clock_);

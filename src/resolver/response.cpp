@@ -72,6 +72,12 @@ size_t write_response(const dns::MessageView& query, const Answer& answer, int64
     for (const auto& g : answer.glue)  // optional data: dropped, not truncated, when full
       if (!add_rrset(b, g->rrset, ttl_of(*g))) break;
   }
+  if (!truncated && !answer.referral && !answer.glue.empty()) {
+    // Additional data of a positive answer (the mDNS bridge's SRV/TXT/addresses).
+    b.begin(dns::Section::additional);
+    for (const auto& g : answer.glue)
+      if (!add_rrset(b, g->rrset, ttl_of(*g))) break;
+  }
   if (truncated) b.set_truncated();
   if (qe.present) {
     dns::Edns e;

@@ -4,6 +4,7 @@
 
 #include "dns/message.h"
 #include "dns/rrtype.h"
+#include "resolver/link_local.h"
 
 namespace namae::resolver {
 
@@ -33,6 +34,26 @@ std::vector<dns::Name> rfc6303_zones() {
   for (const char* z : kZones) out.push_back(*dns::Name::from_text(z));
   return out;
 }
+
+namespace {
+// The SOA of a locally served zone: "<zone> nobody.invalid. 1 3600 1200 604800 MINIMUM".
+Rrset local_soa(const dns::Name& zone, uint32_t ttl, uint32_t minimum) {
+  Rrset soa;
+  soa.owner = zone;
+  soa.type = rrtype::SOA;
+  soa.ttl = ttl;
+  dns::RdataBytes rd(zone.wire().begin(), zone.wire().end());
+  auto rname = *dns::Name::from_text("nobody.invalid.");
+  rd.insert(rd.end(), rname.wire().begin(), rname.wire().end());
+  for (uint32_t v : {1u, 3600u, 1200u, 604800u, minimum}) {
+    uint8_t b[4];
+    dns::put_u32(b, v);
+    rd.insert(rd.end(), b, b + 4);
+  }
+  soa.rdata.push_back(std::move(rd));
+  return soa;
+}
+}  // namespace
 
 class ServiceHandler final : public net::QueryHandler {
  public:
@@ -116,20 +137,16 @@ bool ResolverService::local_zone(const dns::MessageView& q, std::span<uint8_t> o
   for (const auto& z : empty_zones_)
     if (qname.is_subdomain_of(z)) zone = &z;
   if (!zone) return false;
+  len = write_local_zone(q, *zone, out);
+  return true;
+}
+
+size_t ResolverService::write_local_zone(const dns::MessageView& q, const dns::Name& zone_name,
+                                         std::span<uint8_t> out) {
+  const dns::Name& qname = q.qname();
+  const dns::Name* zone = &zone_name;
   // RFC 6303 3: SOA "<zone> nobody.invalid." with 1 3600 1200 604800 10800, NS <zone>.
-  Rrset soa;
-  soa.owner = *zone;
-  soa.type = rrtype::SOA;
-  soa.ttl = 10800;
-  dns::RdataBytes rd(zone->wire().begin(), zone->wire().end());
-  auto rname = *dns::Name::from_text("nobody.invalid.");
-  rd.insert(rd.end(), rname.wire().begin(), rname.wire().end());
-  for (uint32_t v : {1u, 3600u, 1200u, 604800u, 10800u}) {
-    uint8_t b[4];
-    dns::put_u32(b, v);
-    rd.insert(rd.end(), b, b + 4);
-  }
-  soa.rdata.push_back(std::move(rd));
+  Rrset soa = local_soa(*zone, 10800, 10800);
   int64_t now = clock_.now_ms();
   auto entry = [&](const Rrset& rs) {
     auto e = std::make_shared<CacheEntry>();
@@ -156,9 +173,9 @@ bool ResolverService::local_zone(const dns::MessageView& q, std::span<uint8_t> o
     neg->expires_ms = now + 10800 * 1000;
     a.negative = neg;
   }
-  len = write_response(q, a, now, 0, options_.max_udp_payload, false, out);
+  size_t len = write_response(q, a, now, 0, options_.max_udp_payload, false, out);
   if (len >= 3) out[2] |= 0x04;  // AA: we are authoritative for these (as Unbound)
-  return true;
+  return len;
 }
 
 size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t> out,
@@ -175,6 +192,17 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
   uint16_t qt = q.qtype();
   if (qt == rrtype::AXFR || qt == rrtype::IXFR || qt == rrtype::OPT || qt == rrtype::TSIG)
     return write_error(q, dns::rcode::REFUSED, true, out);
+  // RFC 6762 22.1: multicast DNS names never go to unicast servers. With
+  // the bridge they are asked on the link (a resolution thread: it waits),
+  // without it they are a locally served empty zone, whatever empty-zones says.
+  if (const dns::Name* ll = link_local_zone(q.qname())) {
+    if (options_.mdns_lookup) {
+      miss = true;
+      return 0;
+    }
+    link_local_.fetch_add(1, std::memory_order_relaxed);
+    return write_local_zone(q, *ll, out);
+  }
   size_t len = 0;
   if (!empty_zones_.empty() && local_zone(q, out, len)) return len;
   Answer a;
@@ -195,12 +223,74 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
 }
 
 size_t ResolverService::answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp) {
+  if (options_.mdns_lookup)
+    if (const dns::Name* ll = link_local_zone(q.qname())) return answer_bridged(q, *ll, out, tcp);
   misses_.fetch_add(1, std::memory_order_relaxed);
   Answer a = resolver_.resolve(q.qname(), q.qtype());
   upstream_.fetch_add(static_cast<uint64_t>(a.upstream_queries), std::memory_order_relaxed);
   if (a.rcode == dns::rcode::SERVFAIL) servfails_.fetch_add(1, std::memory_order_relaxed);
   return write_response(q, a, clock_.now_ms(), resolver_.options().stale_answer_ttl,
                         options_.max_udp_payload, tcp, out);
+}
+
+size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Name& zone,
+                                      std::span<uint8_t> out, bool tcp) {
+  bridged_.fetch_add(1, std::memory_order_relaxed);
+  const dns::Name& qname = q.qname();
+  uint16_t qt = q.qtype();
+  std::vector<Rrset> got = options_.mdns_lookup(qname, qt);
+  // Not cached: the answer lives at most mdns_max_ttl seconds anyway, and
+  // the resolver cache would not see the goodbyes (RFC 6762 10.1) that the
+  // next one-shot query does. The resolution threads bound how many
+  // multicast queries can be in flight.
+  std::vector<Rrset> sets;
+  for (auto& r : got) {
+    if (r.rclass != dns::rrclass::IN) continue;  // cache-flush bit already split off
+    auto it = std::find_if(sets.begin(), sets.end(),
+                           [&](const Rrset& s) { return s.type == r.type && s.owner == r.owner; });
+    if (it == sets.end()) {
+      sets.push_back(r);
+      sets.back().rclass = dns::rrclass::IN;
+      sets.back().rdata.clear();
+      it = sets.end() - 1;
+    }
+    it->ttl = std::min(it->ttl, r.ttl);
+    for (auto& rd : r.rdata)
+      if (std::find(it->rdata.begin(), it->rdata.end(), rd) == it->rdata.end()) it->rdata.push_back(rd);
+  }
+  int64_t now = clock_.now_ms();
+  auto entry = [&](Rrset rs) {
+    rs.ttl = std::min(rs.ttl, options_.mdns_max_ttl);
+    auto e = std::make_shared<CacheEntry>();
+    e->expires_ms = now + int64_t{rs.ttl} * 1000;
+    e->rrset = std::move(rs);
+    return e;
+  };
+  Answer a;
+  bool name_exists = false;
+  for (auto& s : sets) {
+    if (s.rdata.empty() || s.ttl == 0) continue;
+    bool at_name = s.owner == qname;
+    if (at_name) name_exists = true;
+    // NSEC is mDNS's negative answer (RFC 6762 6.1): it proves the name
+    // exists, and means nothing to a unicast client.
+    if (s.type == rrtype::NSEC) continue;
+    bool match = at_name && (s.type == qt || qt == rrtype::ANY || s.type == rrtype::CNAME);
+    if (match) a.chain.push_back(entry(s));
+    else a.glue.push_back(entry(s));  // RFC 6763 12 additional records (SRV, TXT, addresses)
+  }
+  if (a.chain.empty()) {
+    // Nothing answered within the wait: NXDOMAIN, or NODATA when the name
+    // showed up with other types; the SOA of the zone, synthesized.
+    a.rcode = name_exists ? dns::rcode::NOERROR : dns::rcode::NXDOMAIN;
+    auto neg = std::make_shared<CacheEntry>();
+    neg->kind = name_exists ? EntryKind::nodata : EntryKind::nxdomain;
+    neg->soa = std::make_shared<Rrset>(local_soa(zone, options_.mdns_max_ttl, options_.mdns_max_ttl));
+    neg->expires_ms = now + int64_t{options_.mdns_max_ttl} * 1000;
+    a.negative = neg;
+    a.glue.clear();
+  }
+  return write_response(q, a, now, 0, options_.max_udp_payload, tcp, out);
 }
 
 size_t ResolverService::answer(std::span<const uint8_t> query, std::span<uint8_t> out,
@@ -343,9 +433,9 @@ std::string ResolverService::control(std::string_view command) {
   if (words[1] == "stats") {
     return fmt::format(
         "ok entries {} hits {} misses {} prefetches {} refused {} servfail {} upstream-queries {} "
-        "stale-answers {}\n",
+        "stale-answers {} mdns-bridged {} mdns-names-answered-locally {}\n",
         cache_.size(), hits_.load(), misses_.load(), prefetches_.load(), refused_.load(),
-        servfails_.load(), upstream_.load(), stale_answers_.load());
+        servfails_.load(), upstream_.load(), stale_answers_.load(), bridged_.load(), link_local_.load());
   }
   return "error: unknown cache command '" + words[1] + "' (show, flush, stats)\n";
 }

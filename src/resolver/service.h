@@ -24,6 +24,11 @@
 
 namespace namae::resolver {
 
+/// Asks multicast DNS `qname`/`qtype` once and returns every record the
+/// responders sent (answers and additional records, TTLs as received).
+/// Called on resolution threads only; it may block for its timeout.
+using MdnsLookup = std::function<std::vector<Rrset>(const dns::Name& qname, uint16_t qtype)>;
+
 /// Everything the service needs besides the resolver's own options.
 struct ServiceOptions {
   ResolverOptions resolver;
@@ -42,6 +47,13 @@ struct ServiceOptions {
   net::MetricsRegistry* metrics = nullptr;
   /// Recursion ACL: true if the source may use the resolver (REFUSED otherwise).
   std::function<bool(const sockaddr*, socklen_t)> allowed;
+  /// RFC 8766-style bridge: questions under `local.` and the link-local
+  /// reverse zones (link_local.h) are asked with this on a resolution thread
+  /// (it blocks for up to about a second) instead of being answered NXDOMAIN
+  /// locally. Unset: bridge off, such names never leave the host (RFC 6762 22.1).
+  MdnsLookup mdns_lookup;
+  /// TTL ceiling of bridged records (RFC 8766 5.5.1, RFC 6762 6.7: 10 s).
+  uint32_t mdns_max_ttl = 10;
 };
 
 /// Owns the cache, server table, resolver and its threads.
@@ -90,6 +102,8 @@ class ResolverService {
                      bool& miss);
   size_t answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp);
   bool local_zone(const dns::MessageView& q, std::span<uint8_t> out, size_t& len);
+  size_t write_local_zone(const dns::MessageView& q, const dns::Name& zone, std::span<uint8_t> out);
+  size_t answer_bridged(const dns::MessageView& q, const dns::Name& zone, std::span<uint8_t> out, bool tcp);
   void maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype);
   bool enqueue(Job job);
   void run(net::WorkerMetrics* metrics);
@@ -123,6 +137,7 @@ class ResolverService {
   bool stopping_ = false;
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> hits_{0}, misses_{0}, prefetches_{0}, refused_{0}, servfails_{0}, upstream_{0};
+  std::atomic<uint64_t> bridged_{0}, link_local_{0};
 };
 
 /// RFC 6303 section 4 zones (and RFC 6761/8375 ones Unbound also serves

@@ -1,4 +1,5 @@
 #include "resolver/stub.h"
+#include "resolver/link_local.h"
 
 #include <algorithm>
 #include <cstring>
@@ -175,6 +176,17 @@ Result<StubAnswer> StubResolver::query(std::string_view text, uint16_t type) {
 }
 
 Result<StubAnswer> StubResolver::query_exact(const dns::Name& name, uint16_t type) {
+  if (resolver::is_link_local_name(name)) {
+    // RFC 6762 22.1: .local and the link-local reverse zones belong to
+    // multicast DNS; the unicast servers are not asked. NXDOMAIN (what
+    // glibc's resolver ends with too), marked so callers can tell.
+    StubAnswer a;
+    a.rcode = dns::rcode::NXDOMAIN;
+    a.qname = name;
+    a.qtype = type;
+    a.multicast_name = true;
+    return a;
+  }
   StubAnswer cached;
   if (cache_get(name, type, cached)) return cached;
   auto r = exchange(name, type);

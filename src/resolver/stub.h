@@ -57,6 +57,10 @@ struct StubAnswer {
   bool from_cache = false;
   bool truncated_retried = false;           // TC=1 over UDP, answer came over TCP
   net::Endpoint server;                     // who answered (unset for a cache hit)
+  /// The name is multicast DNS's (.local, 254.169.in-addr.arpa,
+  /// 8-b.e.f.ip6.arpa; RFC 6762 22.1): no server was asked, rcode is
+  /// NXDOMAIN. Use namae::mdns (or a resolver with its mDNS bridge) for it.
+  bool multicast_name = false;
 
   /// The rdata texts of the records of `type` (e.g. addresses for A).
   std::vector<std::string> texts(uint16_t type) const;
