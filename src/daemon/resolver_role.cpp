@@ -17,7 +17,7 @@ namespace {
 resolver::MdnsLookup mdns_bridge(const ResolverConfig& cfg) {
   auto interfaces = cfg.mdns_bridge_interfaces;
   int timeout_ms = static_cast<int>(cfg.mdns_bridge_timeout);
-  return [interfaces, timeout_ms](const dns::Name& qname, uint16_t qtype) {
+  return [interfaces, timeout_ms](const dns::Name& qname, uint16_t qtype) -> Result<std::vector<resolver::Rrset>> {
     namespace rrtype = dns::rrtype;
     mdns::Question q;
     q.name = qname;
@@ -32,7 +32,7 @@ resolver::MdnsLookup mdns_bridge(const ResolverConfig& cfg) {
     };
     std::vector<resolver::Rrset> out;
     auto got = mdns::one_shot({q}, interfaces, timeout_ms, enough);
-    if (!got) return out;
+    if (!got) return fail("mdns bridge: " + got.message());
     for (auto& r : *got) {
       resolver::Rrset rs;
       rs.owner = r.name;

@@ -1,5 +1,5 @@
 // Names that belong to multicast DNS, not to the unicast DNS tree (RFC 6762
-// 3 and 22.1, RFC 6761 6.5): `local.` and the link-local reverse zones
+// 3, 12 and 22.1): `local.` and the link-local reverse zones
 // 254.169.in-addr.arpa (RFC 3927) and 8/9/a/b.e.f.ip6.arpa (fe80::/10).
 // Neither the resolver nor the stub library may send them to unicast servers.
 #pragma once

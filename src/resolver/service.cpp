@@ -238,7 +238,12 @@ size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Nam
   bridged_.fetch_add(1, std::memory_order_relaxed);
   const dns::Name& qname = q.qname();
   uint16_t qt = q.qtype();
-  std::vector<Rrset> got = options_.mdns_lookup(qname, qt);
+  auto looked = options_.mdns_lookup(qname, qt);
+  if (!looked) {
+    servfails_.fetch_add(1, std::memory_order_relaxed);
+    return write_error(q, dns::rcode::SERVFAIL, true, out);
+  }
+  std::vector<Rrset> got = std::move(*looked);
   // Not cached: the answer lives at most mdns_max_ttl seconds anyway, and
   // the resolver cache would not see the goodbyes (RFC 6762 10.1) that the
   // next one-shot query does. The resolution threads bound how many

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/result.h"
 #include "net/address.h"
 #include "net/handler.h"
 #include "net/metrics.h"
@@ -25,9 +26,10 @@
 namespace namae::resolver {
 
 /// Asks multicast DNS `qname`/`qtype` once and returns every record the
-/// responders sent (answers and additional records, TTLs as received).
-/// Called on resolution threads only; it may block for its timeout.
-using MdnsLookup = std::function<std::vector<Rrset>(const dns::Name& qname, uint16_t qtype)>;
+/// responders sent (answers and additional records, TTLs as received), or
+/// an error when it could not ask (the client gets SERVFAIL). Called on
+/// resolution threads only; it may block for its timeout.
+using MdnsLookup = std::function<Result<std::vector<Rrset>>(const dns::Name& qname, uint16_t qtype)>;
 
 /// Everything the service needs besides the resolver's own options.
 struct ServiceOptions {

@@ -147,8 +147,9 @@ TEST(LinkLocal, NeverSentUpstreamWithoutBridge) {
 ServiceOptions bridged(std::function<std::vector<Rrset>(const dns::Name&, uint16_t)> f,
                        std::atomic<int>* calls = nullptr) {
   ServiceOptions o;
-  o.mdns_lookup = [f, calls](const dns::Name& n, uint16_t t) {
+  o.mdns_lookup = [f, calls](const dns::Name& n, uint16_t t) -> Result<std::vector<Rrset>> {
     if (calls) ++*calls;
+    if (n == N("broken.local.")) return fail("no sockets");
     return f(n, t);
   };
   return o;
@@ -243,6 +244,8 @@ TEST(LinkLocal, BridgeBrowseServiceAndReverse) {
   EXPECT_EQ(soa.type, rrtype::SOA);
   EXPECT_EQ(nx.owner(soa), N("local."));
   EXPECT_EQ(soa.ttl, 10u);
+  // The lookup could not ask: SERVFAIL, not a false NXDOMAIN.
+  EXPECT_EQ(w.ask("broken.local.", rrtype::A, buf).header().rcode, dns::rcode::SERVFAIL);
   EXPECT_TRUE(w.net.log.empty());
 }
 
