@@ -89,3 +89,31 @@ TEST(ResolverConfig, ListenMustNotOverlapTheAuthoritativeListeners) {
 
 }  // namespace
 }  // namespace namae::daemon
+
+namespace namae::daemon {
+namespace {
+
+TEST(ResolverConfig, MdnsBridgeKeys) {
+  auto off = parse_config("[resolver]\nlisten = \"127.0.0.1:5300\"\n", "t.toml", "/etc/namae");
+  ASSERT_TRUE(off.ok()) << off.message();
+  EXPECT_FALSE(off->resolver.mdns_bridge);  // off by default
+  EXPECT_EQ(off->resolver.mdns_bridge_timeout, 1000u);
+  EXPECT_TRUE(off->resolver.mdns_bridge_interfaces.empty());
+  auto on = parse_config(R"([resolver]
+listen = "127.0.0.1:5300"
+mdns-bridge = true
+mdns-bridge-timeout = 300
+mdns-bridge-interfaces = ["eth0", "wlan0"]
+)",
+                         "t.toml", "/etc/namae");
+  ASSERT_TRUE(on.ok()) << on.message();
+  EXPECT_TRUE(on->resolver.mdns_bridge);
+  EXPECT_EQ(on->resolver.mdns_bridge_timeout, 300u);
+  EXPECT_EQ(on->resolver.mdns_bridge_interfaces, (std::vector<std::string>{"eth0", "wlan0"}));
+  auto bad = parse_config("[resolver]\nlisten = \"127.0.0.1:5300\"\nmdns-bridge-timeout = 60000\n", "t.toml",
+                          "/etc/namae");
+  EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace namae::daemon
