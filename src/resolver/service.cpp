@@ -1,5 +1,7 @@
 #include "resolver/service.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "dns/message.h"
@@ -238,7 +240,36 @@ size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Nam
   bridged_.fetch_add(1, std::memory_order_relaxed);
   const dns::Name& qname = q.qname();
   uint16_t qt = q.qtype();
-  auto looked = options_.mdns_lookup(qname, qt);
+  std::string key(qname.wire().begin(), qname.wire().end());
+  for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  key += static_cast<char>(qt >> 8);
+  key += static_cast<char>(qt & 0xff);
+  std::shared_ptr<BridgeFlight> flight;
+  bool leader = false;
+  {
+    std::lock_guard lock(bridge_mu_);
+    auto& slot = bridge_flights_[key];
+    if (!slot) {
+      slot = std::make_shared<BridgeFlight>();
+      leader = true;
+    }
+    flight = slot;
+  }
+  if (leader) {
+    auto r = options_.mdns_lookup(qname, qt);
+    {
+      std::lock_guard lock(flight->mu);
+      flight->result = std::move(r);
+    }
+    flight->cv.notify_all();
+    std::lock_guard lock(bridge_mu_);
+    bridge_flights_.erase(key);
+  } else {
+    bridge_shared_.fetch_add(1, std::memory_order_relaxed);
+    std::unique_lock lock(flight->mu);
+    flight->cv.wait(lock, [&] { return flight->result.has_value(); });
+  }
+  Result<std::vector<Rrset>> looked = *flight->result;  // a copy: others read it too
   if (!looked) {
     servfails_.fetch_add(1, std::memory_order_relaxed);
     return write_error(q, dns::rcode::SERVFAIL, true, out);
@@ -438,9 +469,9 @@ std::string ResolverService::control(std::string_view command) {
   if (words[1] == "stats") {
     return fmt::format(
         "ok entries {} hits {} misses {} prefetches {} refused {} servfail {} upstream-queries {} "
-        "stale-answers {} mdns-bridged {} mdns-names-answered-locally {}\n",
+        "stale-answers {} mdns-bridged {} mdns-bridged-shared {} mdns-names-answered-locally {}\n",
         cache_.size(), hits_.load(), misses_.load(), prefetches_.load(), refused_.load(),
-        servfails_.load(), upstream_.load(), stale_answers_.load(), bridged_.load(), link_local_.load());
+        servfails_.load(), upstream_.load(), stale_answers_.load(), bridged_.load(), bridge_shared_.load(), link_local_.load());
   }
   return "error: unknown cache command '" + words[1] + "' (show, flush, stats)\n";
 }

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -140,6 +141,17 @@ class ResolverService {
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> hits_{0}, misses_{0}, prefetches_{0}, refused_{0}, servfails_{0}, upstream_{0};
   std::atomic<uint64_t> bridged_{0}, link_local_{0};
+  // Bridged questions in flight: clients asking the same name and type at
+  // once share one multicast query (RFC 6762 7.3 asks queriers not to
+  // repeat a question another just sent).
+  struct BridgeFlight {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Result<std::vector<Rrset>>> result;
+  };
+  std::mutex bridge_mu_;
+  std::map<std::string, std::shared_ptr<BridgeFlight>> bridge_flights_;
+  std::atomic<uint64_t> bridge_shared_{0};
 };
 
 /// RFC 6303 section 4 zones (and RFC 6761/8375 ones Unbound also serves

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -296,6 +297,43 @@ TEST(LinkLocal, BridgeRunsOnResolutionThreads) {
   EXPECT_EQ(v.header().id, 31);
   EXPECT_EQ(v.header().ancount, 1);
   EXPECT_TRUE(w.net.log.empty());
+}
+
+// Clients asking the same question at once share one multicast query.
+TEST(LinkLocal, IdenticalBridgedQuestionsShareOneQuery) {
+  std::atomic<int> calls{0};
+  World w(bridged(
+      [&](const dns::Name&, uint16_t) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        return std::vector<Rrset>{rr("printer.local.", rrtype::A, 120, "192.0.2.7")};
+      },
+      &calls));
+  w.service->start();
+  auto handler = w.service->make_handler(nullptr);
+  auto sink = std::make_shared<Capture>();
+  auto peer = w.peer();
+  peer.sink = sink.get();
+  std::vector<uint8_t> out(65535);
+  for (uint16_t id = 1; id <= 4; ++id) {
+    auto q = w.query(id % 2 ? "printer.local." : "PRINTER.local.", rrtype::A, id);
+    ASSERT_EQ(handler->handle(q, out, peer), net::kDeferred);
+  }
+  auto other = w.query("printer.local.", rrtype::AAAA, 5);
+  ASSERT_EQ(handler->handle(other, out, peer), net::kDeferred);
+  for (int i = 0; i < 300 && sink->count() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  w.service->stop();
+  ASSERT_EQ(sink->count(), 5u);
+  EXPECT_EQ(calls.load(), 2);  // one for A (four clients), one for AAAA
+  std::set<uint16_t> ids;
+  for (auto& r : sink->replies) {
+    dns::MessageView v;
+    ASSERT_EQ(v.parse(r), dns::WireError::ok);
+    ids.insert(v.header().id);
+    EXPECT_EQ(v.header().ancount, v.qtype() == rrtype::A ? 1 : 0);
+  }
+  EXPECT_EQ(ids.size(), 5u);
+  EXPECT_NE(w.service->control("cache stats").find("mdns-bridged-shared 3"), std::string::npos)
+      << w.service->control("cache stats");
 }
 
 }  // namespace
