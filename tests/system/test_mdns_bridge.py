@@ -1,12 +1,12 @@
 """The resolver's bridge to multicast DNS (RFC 8766-style), and RFC 6762 22.1.
 
 Namespaces from test_mdns.Lan (a, b, c on one bridge; nothing reaches the
-host's network). namaed runs in a with two resolvers: one with
-`mdns-bridge = true`, one without. In b, python3-zeroconf publishes a host
+host's network). namaed runs in a twice: once with `mdns-bridge = true`
+and an [mdns] role (host alpha), once with a plain [resolver]. In b, python3-zeroconf publishes a host
 and an _http._tcp service; in c, `namae mdns register` publishes a host on a
 169.254/16 address (so its reverse name is in a link-local reverse zone).
-dig in a asks the bridged resolver for A, PTR (browse), SRV, TXT, ANY and
-the reverse PTR: all are answered through mDNS. The unbridged resolver
+dig in a asks the bridged resolver for A, AAAA, PTR (browse), SRV, TXT, ANY
+and the IPv4/IPv6 link-local reverse PTRs: all are answered through mDNS. The unbridged resolver
 answers the same questions NXDOMAIN, and a socket in b joined to
 224.0.0.251:5353 sees no query for them (while it does see the bridged ones).
 """
@@ -79,6 +79,10 @@ def setup(lan):
 
             [http]
             listen = ""
+
+            [mdns]
+            interfaces = ["eth0"]
+            hostname = "alpha"
 
             [resolver]
             listen = ["127.0.0.1:{BRIDGED}"]
@@ -186,6 +190,17 @@ def test_address_through_the_bridge(lan, setup):
     # namae's responder in c: case-insensitive match, a second responder implementation.
     r = dig(lan, BRIDGED, "RHOST.local.", "A")
     assert ("rhost.local.", "A") in [(n, t) for n, _, t, _ in records(r.stdout)], r.stdout
+
+
+def test_own_mdns_role_through_the_bridge(lan, setup):
+    # namaed's [mdns] responder on the same host shares 5353 with the
+    # bridge's one-shot queries: its own name resolves too.
+    for _ in range(30):  # probing and announcing take about 1.5 s after start
+        r = dig(lan, BRIDGED, "alpha.local.", "A")
+        if status(r.stdout) == "NOERROR":
+            break
+        time.sleep(0.2)
+    assert [(t, d) for _, _, t, d in records(r.stdout)] == [("A", "192.0.2.1")], r.stdout
 
 
 def test_browse_srv_txt_any(lan, setup):
