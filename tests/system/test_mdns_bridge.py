@@ -133,8 +133,12 @@ def setup(lan):
 
 
 def dig(lan, port, name, rtype, *extra):
-    return lan.run("a", ["dig", "@127.0.0.1", "-p", str(port), name, rtype, "+rec",
-                         "+noall", "+comments", "+answer", "+authority", "+additional", *extra], timeout=15)
+    r = lan.run("a", ["dig", "@127.0.0.1", "-p", str(port), name, rtype, "+rec", "+noall", "+comments",
+                      "+answer", "+authority", "+additional", "+stats", *extra], timeout=15)
+    took = [l for l in r.stdout.splitlines() if l.startswith(";; Query time:")]
+    if took:  # shown by pytest -s: how long the bridge waited
+        print(f"port {port} {name} {rtype}: {took[0][3:]}")
+    return r
 
 
 def records(out, section="ANSWER"):
