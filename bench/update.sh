@@ -132,8 +132,18 @@ for workers in ${NAMAED_WORKERS:-1 4}; do
   label=namaed-w$workers
   labels+=("$label")
   run_updates "$label" start_namaed
-  # Query throughput on this namaed: idle, then with a stream of updates at
-  # $stream_rate/s from 8 clients (load generator and dnsperf share core 1).
+  # Query throughput on a fresh namaed with the 1000-record zone (the
+  # throughput run above grew its zone by ~100k names): idle, then with a
+  # stream of updates at $stream_rate/s from 8 clients (load generator and
+  # dnsperf share core 1).
+  kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
+  qdir="$work/$label-queries"
+  mkdir -p "$qdir"
+  cp "$work/zone" "$qdir/zone"
+  server_port=$((port_base + 100 + workers))
+  server_pid=$(start_namaed "$qdir" "$server_port")
+  pids+=("$server_pid")
+  wait_ready "$server_port" "$server_pid" || echo "$label (queries) did not start" >&2
   if command -v dnsperf >/dev/null && kill -0 "$server_pid" 2>/dev/null; then
     qps() { taskset -c 1 dnsperf -s 127.0.0.1 -p "$server_port" -d "$work/queries.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1 |
             awk '/Queries per second/ {printf "%.0f", $4}'; }
