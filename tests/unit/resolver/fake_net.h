@@ -5,6 +5,7 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 
 #include <cstring>
@@ -31,6 +32,39 @@ inline net::Endpoint ep4(const char* addr, uint16_t port = 53) {
   inet_pton(AF_INET, addr, &sin->sin_addr);
   ep.len = sizeof(sockaddr_in);
   return ep;
+}
+
+/// A client's question in wire form (what a stub sends to the resolver).
+inline std::vector<uint8_t> client_query(const dns::Name& name, uint16_t type, uint16_t id = 4242,
+                                         bool rd = true) {
+  std::vector<uint8_t> q(512);
+  dns::MessageBuilder b(q, q.size());
+  b.header().id = id;
+  b.header().rd = rd;
+  b.add_question(name, type, 1);
+  q.resize(b.finish());
+  return q;
+}
+
+/// A client at `addr`:`port`, as a transport hands it to a handler.
+inline net::Peer client_peer(const char* addr = "127.0.0.1", uint16_t port = 40000) {
+  net::Peer p;
+  auto ep = ep4(addr, port);
+  p.addr = ep.addr;
+  p.addr_len = ep.len;
+  return p;
+}
+
+/// Ask `service` (answered synchronously, as the tests' fake network allows)
+/// and parse the answer into `buf`.
+template <class Service>
+dns::MessageView ask_service(Service& service, const std::vector<uint8_t>& query,
+                             const net::Peer& peer, std::vector<uint8_t>& buf) {
+  buf.assign(65535, 0);
+  buf.resize(service.answer(query, buf, peer));
+  dns::MessageView v;
+  EXPECT_EQ(v.parse(buf), dns::WireError::ok);
+  return v;
 }
 
 struct LoggedQuery {

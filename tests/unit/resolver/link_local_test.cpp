@@ -46,28 +46,11 @@ printer.local. A 192.0.2.7
   }
 
   std::vector<uint8_t> query(const char* name, uint16_t type, uint16_t id = 99) {
-    std::vector<uint8_t> q(512);
-    dns::MessageBuilder b(q, q.size());
-    b.header().id = id;
-    b.header().rd = true;
-    b.add_question(N(name), type, 1);
-    q.resize(b.finish());
-    return q;
+    return test::client_query(N(name), type, id);
   }
-  net::Peer peer() {
-    net::Peer p;
-    auto ep = test::ep4("127.0.0.1", 40000);
-    p.addr = ep.addr;
-    p.addr_len = ep.len;
-    return p;
-  }
+  net::Peer peer() { return test::client_peer(); }
   dns::MessageView ask(const char* name, uint16_t type, std::vector<uint8_t>& buf) {
-    auto q = query(name, type);
-    buf.assign(65535, 0);
-    buf.resize(service->answer(q, buf, peer()));
-    dns::MessageView v;
-    EXPECT_EQ(v.parse(buf), dns::WireError::ok);
-    return v;
+    return test::ask_service(*service, query(name, type), peer(), buf);
   }
 };
 

@@ -43,22 +43,8 @@ www A 192.0.2.1
 
   dns::MessageView ask(const char* name, uint16_t type, std::vector<uint8_t>& buf, bool rd = true,
                        const char* from = "127.0.0.1") {
-    uint8_t q[512];
-    dns::MessageBuilder b(q, sizeof q);
-    b.header().id = 4242;
-    b.header().rd = rd;
-    b.add_question(N(name), type, 1);
-    size_t qlen = b.finish();
-    net::Peer peer;
-    auto ep = test::ep4(from, 5353);
-    peer.addr = ep.addr;
-    peer.addr_len = ep.len;
-    buf.assign(65535, 0);
-    size_t n = service->answer({q, qlen}, buf, peer);
-    buf.resize(n);
-    dns::MessageView v;
-    EXPECT_EQ(v.parse(buf), dns::WireError::ok);
-    return v;
+    return test::ask_service(*service, test::client_query(N(name), type, 4242, rd),
+                             test::client_peer(from, 5353), buf);
   }
 };
 
