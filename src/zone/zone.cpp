@@ -104,6 +104,21 @@ bool first_label_is_star(std::span<const uint8_t> wire) {
   return wire.size() >= 2 && wire[0] == 1 && wire[1] == '*';
 }
 
+// The flags a node's own content gives it (apex; DNAME; NS below the apex,
+// i.e. a cut). The rest (occluded, wildcard_child) depend on other names.
+uint16_t content_flags(const Node& n, bool apex) {
+  uint16_t f = apex ? node_flag::apex : 0;
+  if (n.empty()) return f;
+  if (n.find(rrtype::DNAME)) f |= node_flag::dname;
+  if (!apex && n.find(rrtype::NS)) f |= node_flag::delegation;
+  return f;
+}
+
+// A cut or a DNAME: what occludes the names below.
+bool occludes(const Node& n, bool apex) {
+  return (content_flags(n, apex) & (node_flag::delegation | node_flag::dname)) != 0;
+}
+
 // Drop empty non-terminals that no longer have descendants, add the ones that
 // are missing, and derive every node's flags. `in` is sorted canonically with
 // the apex first. Nodes shared with another version are copied only if their
@@ -129,16 +144,10 @@ std::vector<NodeRef> finalize(std::vector<NodeRef> in) {
   flags.reserve(out.capacity());
   std::vector<size_t> stack;
 
-  auto own_flags = [](const Node& n) {
-    uint16_t f = 0;
-    if (!n.empty() && n.find(rrtype::DNAME)) f |= node_flag::dname;
-    return f;
-  };
   auto push_child = [&](NodeRef n, size_t parent) {
-    uint16_t f = own_flags(*n);
+    uint16_t f = content_flags(*n, false);
     if (flags[parent] & (node_flag::occluded | node_flag::delegation | node_flag::dname))
       f |= node_flag::occluded;
-    if (!n->empty() && n->find(rrtype::NS)) f |= node_flag::delegation;
     if (first_label_is_star(n->owner())) flags[parent] |= node_flag::wildcard_child;
     out.push_back(std::move(n));
     flags.push_back(f);
@@ -147,7 +156,7 @@ std::vector<NodeRef> finalize(std::vector<NodeRef> in) {
 
   for (size_t i = 0; i < kept.size(); ++i) {
     if (i == 0) {
-      flags.push_back(node_flag::apex | own_flags(*kept[0]));
+      flags.push_back(content_flags(*kept[0], true));
       out.push_back(std::move(kept[0]));
       stack.push_back(0);
       continue;
@@ -326,15 +335,17 @@ LookupResult ZoneVersion::lookup(const Name& qname) const {
   if (n->has(node_flag::delegation | node_flag::dname)) return cut(n);
   r.kind = LookupResult::Kind::nxdomain;
   r.node = n;
-  if (n->has(node_flag::wildcard_child)) {
-    uint8_t buf[Name::kMaxWire + 2];
-    auto owner = n->owner();
-    buf[0] = 1;
-    buf[1] = '*';
-    std::memcpy(buf + 2, owner.data(), owner.size());
-    r.wildcard = find(std::span<const uint8_t>(buf, owner.size() + 2));
-  }
+  if (n->has(node_flag::wildcard_child)) r.wildcard = find_wildcard_child(n->owner());
   return r;
+}
+
+const Node* ZoneVersion::find_wildcard_child(std::span<const uint8_t> owner) const {
+  if (owner.size() + 2 > Name::kMaxWire) return nullptr;  // "*." would not fit
+  uint8_t buf[Name::kMaxWire];
+  buf[0] = 1;
+  buf[1] = '*';
+  std::memcpy(buf + 2, owner.data(), owner.size());
+  return find(std::span<const uint8_t>(buf, owner.size() + 2));
 }
 
 size_t ZoneVersion::predecessor(const Name& name) const {
@@ -371,16 +382,6 @@ size_t ZoneVersion::memory_usage() const {
   });
   return total;
 }
-
-namespace {
-
-// A cut below the apex or a DNAME anywhere: what occludes the names below.
-bool occludes(const Node& n, bool apex) {
-  if (n.empty()) return false;
-  return n.find(rrtype::DNAME) || (!apex && n.find(rrtype::NS));
-}
-
-}  // namespace
 
 struct ZoneVersion::Replacement {
   const Name* owner;
@@ -557,10 +558,7 @@ void ZoneVersion::patch(std::vector<Replacement>& repl) {
     size_t pos = nodes_.find(name.wire());
     if (pos == nodes_.size()) continue;
     const Node& n = *nodes_.at(pos);
-    const bool apex = pos == 0;
-    uint16_t f = apex ? node_flag::apex : 0;
-    if (!n.empty() && n.find(rrtype::DNAME)) f |= node_flag::dname;
-    if (!apex && !n.empty() && n.find(rrtype::NS)) f |= node_flag::delegation;
+    uint16_t f = content_flags(n, pos == 0);
     // Occluded below any cut or DNAME; judged by content, since ancestors
     // replaced by this diff carry no flags yet.
     for (size_t strip = 1; strip <= name.label_count() - top; ++strip) {
@@ -570,12 +568,7 @@ void ZoneVersion::patch(std::vector<Replacement>& repl) {
         break;
       }
     }
-    uint8_t star[256] = {1, '*'};
-    if (name.wire_length() + 2 <= Name::kMaxWire) {
-      std::memcpy(star + 2, name.wire().data(), name.wire_length());
-      if (find(std::span<const uint8_t>(star, name.wire_length() + 2)))
-        f |= node_flag::wildcard_child;
-    }
+    if (find_wildcard_child(name.wire())) f |= node_flag::wildcard_child;
     if (f == n.flags()) continue;
     NodeRef& ref = nodes_.writable(pos);
     if (ref.unique()) {

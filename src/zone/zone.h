@@ -127,6 +127,8 @@ class ZoneVersion {
 
   const Node* find(std::span<const uint8_t> wire, uint64_t hash) const;
   const Node* find_hashed(const dns::Name& name, size_t strip, uint64_t hash) const;
+  // "*.<owner>" (RFC 4592 source of synthesis), if it exists.
+  const Node* find_wildcard_child(std::span<const uint8_t> owner) const;
   // Highest proper ancestor of `qname` (from the apex down) that is a cut or owns a DNAME.
   const Node* highest_cut(const dns::Name& qname, const uint64_t* hashes) const;
   // Sizes the index for max(nodes, min_nodes) at most half full and fills it.
