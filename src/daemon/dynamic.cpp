@@ -112,25 +112,24 @@ Result<std::string> check_journals(const Config& cfg, const ZoneManager& zones) 
     };
     auto j = update::Journal::open(z.journal, origin, /*exclusive=*/false);
     if (!j) return fail(j.message());
-    auto last = (*j)->last_serial();
-    if (!last) return where(last.message());
     const uint32_t file_serial = loaded->serial();
-    if (!*last || **last == file_serial) {
+    auto plan = update::plan_replay(**j, file_serial);
+    if (!plan) return where(plan.message());
+    using Kind = update::ReplayPlan::Kind;
+    if (plan->kind == Kind::up_to_date) {
       out += fmt::format("zone {}: journal {}: up to date with the file (serial {})\n", z.name,
                          z.journal, file_serial);
-    } else if (update::serial_gt(file_serial, **last)) {
+    } else if (plan->kind == Kind::file_newer) {
       out += fmt::format(
           "zone {}: journal {}: file serial {} is newer than the journal's {}; start-up will drop "
           "the journal's entries\n",
-          z.name, z.journal, file_serial, **last);
+          z.name, z.journal, file_serial, *plan->journal_serial);
     } else {
-      auto entries = (*j)->entries_since(file_serial);
-      if (!entries) return where(entries.message());
-      auto replayed = update::replay(loaded, *entries);
+      auto replayed = update::replay(loaded, plan->entries);
       if (!replayed) return where(replayed.message());
       out += fmt::format("zone {}: journal {}: {} entries replay, serial {} -> {}, {} records\n",
-                         z.name, z.journal, entries->size(), file_serial, (*replayed)->serial(),
-                         (*replayed)->record_count());
+                         z.name, z.journal, plan->entries.size(), file_serial,
+                         (*replayed)->serial(), (*replayed)->record_count());
     }
   }
   return out;

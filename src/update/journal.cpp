@@ -703,16 +703,43 @@ Result<size_t> Journal::entry_count() const {
   return static_cast<size_t>(sqlite3_column_int64(u.get(), 0));
 }
 
+Result<ReplayPlan> plan_replay(const Journal& journal, uint32_t file_serial) {
+  ReplayPlan plan;
+  auto last = journal.last_serial();
+  if (!last) return fail(last.message());
+  plan.journal_serial = *last;
+  if (!*last || **last == file_serial) return plan;
+  if (serial_lt(**last, file_serial)) {
+    plan.kind = ReplayPlan::Kind::file_newer;
+    return plan;
+  }
+  auto entries = journal.entries_since(file_serial);
+  if (!entries) return fail(entries.message());
+  plan.kind = ReplayPlan::Kind::replay;
+  plan.entries = std::move(*entries);
+  return plan;
+}
+
 Result<std::shared_ptr<const zone::ZoneVersion>> replay(
     std::shared_ptr<const zone::ZoneVersion> base, std::span<const JournalEntry> entries) {
   if (!base) return fail("replay: no base zone version");
-  auto v = std::move(base);
+  std::shared_ptr<const zone::ZoneVersion> v = std::move(base);
+  // The first entry copies the loaded version (others may hold it); the
+  // rest change that private copy in place, so replaying N entries does not
+  // copy the zone's index N times.
+  std::shared_ptr<zone::ZoneVersion> own;
   for (size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
     if (e.serial_from != v->serial())
       return fail(fmt::format("replay of {}: entry {} starts at serial {} but the zone is at {}",
                               v->origin().to_text(), i, e.serial_from, v->serial()));
-    auto next = v->apply(e.diff);
+    Result<std::shared_ptr<zone::ZoneVersion>> next = fail("not applied");
+    if (own)
+      next = zone::ZoneVersion::apply_in_place(own, e.diff);
+    else if (auto copy = v->apply(e.diff))
+      next = std::const_pointer_cast<zone::ZoneVersion>(*copy);  // new: nobody else holds it
+    else
+      next = fail(copy.message());
     if (!next)
       return fail(fmt::format("replay of {}: entry {} ({} -> {}) does not apply: {}",
                               v->origin().to_text(), i, e.serial_from, e.serial_to,
@@ -720,7 +747,8 @@ Result<std::shared_ptr<const zone::ZoneVersion>> replay(
     if ((*next)->serial() != e.serial_to)
       return fail(fmt::format("replay of {}: entry {} should reach serial {} but reached {}",
                               v->origin().to_text(), i, e.serial_to, (*next)->serial()));
-    v = std::move(*next);
+    own = std::move(*next);
+    v = own;
   }
   return v;
 }

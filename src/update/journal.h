@@ -128,6 +128,20 @@ class Journal {
   std::unique_ptr<Impl> impl_;
 };
 
+/// What start-up does with a zone's journal over its zone file: nothing
+/// (the journal is empty or ends at the file's serial), drop the journal's
+/// entries (the file was edited past them, as BIND discards an out-of-date
+/// journal), or replay `entries` onto the file.
+struct ReplayPlan {
+  enum class Kind { up_to_date, file_newer, replay };
+  Kind kind = Kind::up_to_date;
+  std::optional<uint32_t> journal_serial;  // newest serial journaled, if any
+  std::vector<JournalEntry> entries;       // Kind::replay only
+};
+/// The plan for a zone file at `file_serial` (namaed's start-up and
+/// `namaed --check` decide alike).
+Result<ReplayPlan> plan_replay(const Journal& journal, uint32_t file_serial);
+
 /// Apply entries in order to `base` (replay after loading the zone file).
 /// Each entry's serial_from must equal the version's serial, and the version
 /// it produces must carry serial_to (the diff includes the SOA change).

@@ -171,24 +171,23 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
     auto j = Journal::open(cfg.journal, cfg.origin);
     if (!j) return fail(j.message());
     z->journal = std::move(*j);
-    auto last = z->journal->last_serial();
-    if (!last) return fail(last.message());
     const uint32_t file_serial = loaded->serial();
-    if (*last && serial_gt(file_serial, **last)) {
+    auto plan = plan_replay(*z->journal, file_serial);
+    if (!plan) return fail("zone " + cfg.origin.to_text() + ": journal: " + plan.message());
+    if (plan->kind == ReplayPlan::Kind::file_newer) {
       // The file was edited by hand past everything journaled: the file wins
       // (as BIND discards an out-of-date journal); old entries go.
       log(2, fmt::format("zone {}: file serial {} is newer than the journal's {}; journal entries "
                          "dropped",
-                         cfg.origin.to_text(), file_serial, **last));
+                         cfg.origin.to_text(), file_serial, *plan->journal_serial));
       if (auto r = z->journal->compact(file_serial, 0); !r) return fail(r.message());
-    } else if (*last && **last != file_serial) {
-      auto entries = z->journal->entries_since(file_serial);
-      if (!entries) return fail("zone " + cfg.origin.to_text() + ": journal: " + entries.message());
-      auto replayed = replay(version, *entries);
+    } else if (plan->kind == ReplayPlan::Kind::replay) {
+      auto replayed = replay(version, plan->entries);
       if (!replayed) return fail(replayed.message());
       version = std::move(*replayed);
       log(1, fmt::format("zone {}: replayed {} journal entries, serial {} -> {}",
-                         cfg.origin.to_text(), entries->size(), file_serial, version->serial()));
+                         cfg.origin.to_text(), plan->entries.size(), file_serial,
+                         version->serial()));
     }
     auto leases = z->journal->leases();
     if (!leases) return fail(leases.message());
