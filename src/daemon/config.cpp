@@ -11,6 +11,8 @@
 
 #include <toml++/toml.h>
 
+#include "dns/text.h"
+#include "dns/tsig.h"
 #include "net/address.h"
 #include "update/policy.h"
 
@@ -203,12 +205,29 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
   for (auto* k : c.tables(doc, "key")) {
     KeyConfig key;
     key.line = Checker::line_of(*k);
-    c.only(*k, "[[key]]", {"name", "algorithm", "secret"});
+    c.only(*k, "[[key]]", {"name", "algorithm", "secret", "y"});
     c.get(*k, "name", key.name);
     c.get(*k, "algorithm", key.algorithm);
     c.get(*k, "secret", key.secret);
-    if (key.name.empty()) c.error(*k, "[[key]] needs a 'name'");
-    if (key.secret.empty()) c.error(*k, "[[key]] '" + key.name + "' needs a 'secret' (base64)");
+    // The `-y` string that dig, nsupdate and `namae key generate` use, pasted
+    // as it is; it stands for the three fields, never beside them.
+    std::string y;
+    c.get(*k, "y", y);
+    if (!y.empty()) {
+      if (!key.name.empty() || !key.algorithm.empty() || !key.secret.empty()) {
+        c.error(*k->get("y"), "[[key]] takes either 'y' or 'name'/'algorithm'/'secret', not both");
+      } else if (auto parsed = dns::TsigKey::parse(y); !parsed) {
+        c.error(*k->get("y"), "[[key]] 'y': " + parsed.message());
+      } else {
+        key.name = parsed->name.to_text();
+        key.name.pop_back();  // as written in `name`: no trailing dot
+        key.algorithm = dns::tsig_algorithm_text(parsed->algorithm);
+        key.secret = dns::base64_encode(parsed->secret);
+      }
+    }
+    if (y.empty() && key.name.empty()) c.error(*k, "[[key]] needs a 'name' (or 'y')");
+    if (y.empty() && key.secret.empty())
+      c.error(*k, "[[key]] '" + key.name + "' needs a 'secret' (base64)");
     static const std::set<std::string> algs = {"hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256",
                                                "hmac-sha384", "hmac-sha512"};
     if (key.algorithm.empty()) key.algorithm = "hmac-sha256";

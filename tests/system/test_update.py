@@ -84,7 +84,7 @@ class Namaed:
 
     kind = "namaed"
 
-    def __init__(self, lease=False, extra_keys=(), extra_zone=""):
+    def __init__(self, lease=False, extra_keys=(), extra_zone="", y_keys=()):
         self.dir = tempfile.mkdtemp(prefix="namaed-upd-")
         self.addr = "127.0.0.1"
         self.port = free_port()
@@ -92,7 +92,10 @@ class Namaed:
             f.write(ZONE)
         keys = "".join(f'[[key]]\nname = "{n}"\nalgorithm = "{a}"\nsecret = "{s}"\n\n'
                        for n, a, s in KEYS + list(extra_keys))
-        extra_policy = "".join(f', {{ key = "{k[0]}", grant = "zonesub" }}' for k in extra_keys)
+        # Keys pasted in the -y form: (name, "alg:name:secret").
+        keys += "".join(f'[[key]]\ny = "{ystr}"\n\n' for _, ystr in y_keys)
+        extra_policy = "".join(f', {{ key = "{k[0]}", grant = "zonesub" }}'
+                               for k in list(extra_keys) + list(y_keys))
         lease_keys = (f"min-lease = {LEASE_MIN}\nmax-lease = {LEASE_MAX}\n"
                       "lease-required = false\n") if lease else ""
         with open(os.path.join(self.dir, "namaed.toml"), "w") as f:
@@ -113,7 +116,11 @@ update-policy = [ {{ key = "{ADMIN[0]}", grant = "zonesub" }},
 {lease_keys}{extra_zone}
 """)
         self.log_path = os.path.join(self.dir, "namaed.log")
-        log = open(self.log_path, "w")
+        self.start()
+
+    def start(self):
+        """Start namaed on the files in self.dir (again, after kill())."""
+        log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [namae_bin("namaed"), "--config", os.path.join(self.dir, "namaed.toml"),
              "--foreground"], stdout=log, stderr=subprocess.STDOUT)
@@ -134,6 +141,11 @@ update-policy = [ {{ key = "{ADMIN[0]}", grant = "zonesub" }},
     def log(self):
         with open(self.log_path) as f:
             return f.read()[-4000:]
+
+    def kill(self):
+        """SIGKILL: no clean shutdown, no zone file written."""
+        self.proc.kill()
+        self.proc.wait()
 
     def stop(self):
         if self.proc.poll() is None:
@@ -735,7 +747,8 @@ def test_lease_against_any_server(srv):
 
 def test_generated_key_works_with_namaed_and_named(tmp_path_factory):
     """`namae key generate` prints a [[key]] block namaed accepts and a -y
-    string that signs updates it verifies; the bind form configures named."""
+    string that signs updates it verifies (and that namaed takes as `y`);
+    the bind form configures named."""
     out = subprocess.run([namae_bin("namae"), "key", "generate", "gen.example.test"],
                          capture_output=True, text=True, check=True).stdout
     m = re.search(r'secret = "([^"]+)"', out)
@@ -747,6 +760,8 @@ def test_generated_key_works_with_namaed_and_named(tmp_path_factory):
     assert bind.startswith('key "gen2" {') and "algorithm hmac-sha512;" in bind
     gen = ("gen.example.test", "hmac-sha256", m.group(1))
     servers = [Namaed(extra_keys=[gen])]
+    # The -y line pasted into namaed's config as it is serves as well.
+    servers.append(Namaed(y_keys=[(gen[0], ystr)]))
     try:
         keys = {n: (a, s) for n, a, s in KEYS + [gen]}
         servers.append(start_named(str(tmp_path_factory.mktemp("named-gen")),
@@ -833,3 +848,49 @@ def test_nsupdate_against_namaed_lease_zone(lease_srv):
     expect_ok(run_client("nsupdate", lease_srv, f"update add {name} 300 A 192.0.2.130\nsend\n"))
     time.sleep(LEASE_MAX + 1.5)
     assert rrset_at(lease_srv, name, "A") == (300, ("192.0.2.130",))
+
+
+def test_leases_survive_sigkill(lease_srv):
+    """Leases are in the journal with the records: after kill -9 and a restart
+    a leased record is still served until its lease ends, then removed (serial
+    raised); a lease that ended while namaed was down is removed at start."""
+    lasting, lapsed = fqdn("lease-restart"), fqdn("lease-lapsed")
+    expect_ok(run_client("namae", lease_srv, f"update add {lapsed} 300 A 192.0.2.141\nsend\n",
+                         args=["--lease", "1"]))
+    expect_ok(run_client("namae", lease_srv, f"update add {lasting} 300 A 192.0.2.140\nsend\n",
+                         args=["--lease", str(LEASE_MAX)]))
+    added = time.time()
+    s0 = soa_serial(lease_srv)
+    lease_srv.kill()
+    time.sleep(LEASE_MIN + 0.5)  # the short lease ends while namaed is down
+    lease_srv.start()
+    assert rrset_at(lease_srv, lapsed, "A") is None, "a lease that ended while down was kept"
+    if time.time() - added < LEASE_MAX - 0.5:
+        assert rrset_at(lease_srv, lasting, "A") == (300, ("192.0.2.140",)), \
+            "a leased record was lost across kill -9"
+    deadline = added + LEASE_MAX + 10
+    while time.time() < deadline and rrset_at(lease_srv, lasting, "A") is not None:
+        time.sleep(0.2)
+    assert rrset_at(lease_srv, lasting, "A") is None, "the lease did not end after the restart"
+    assert time.time() >= added + LEASE_MAX - 1, "removed before its lease ended"
+    assert soa_serial(lease_srv) > s0
+
+
+def test_required_lease_removes_a_vanished_host(tmp_path):
+    """A zone with max-lease and the default lease-required: nsupdate (which
+    knows nothing of leases) adds a record, the host never comes back, and
+    the record stops being served within max-lease."""
+    s = Namaed(extra_zone=f"max-lease = {LEASE_MAX}\nmin-lease = {LEASE_MIN}\n")
+    try:
+        name = fqdn("vanished")
+        expect_ok(run_client("nsupdate", s, f"update add {name} 300 A 192.0.2.150\nsend\n"))
+        added = time.time()
+        assert rrset_at(s, name, "A") == (300, ("192.0.2.150",))
+        s0 = soa_serial(s)
+        while time.time() < added + LEASE_MAX + 10 and rrset_at(s, name, "A") is not None:
+            time.sleep(0.2)
+        assert rrset_at(s, name, "A") is None, "the unleased record outlived max-lease"
+        assert time.time() >= added + LEASE_MAX - 1
+        assert soa_serial(s) > s0
+    finally:
+        s.stop()

@@ -141,6 +141,31 @@ TEST(Config, ZoneAndKeyChecks) {
   EXPECT_NE(c.message().find("unknown algorithm 'hmac-sha3'"), std::string::npos) << c.message();
 }
 
+TEST(Config, KeyInTheDashYForm) {
+  // `namae key generate` prints this string; pasted into `y` it is the key.
+  auto c = parse("[[key]]\ny = \"hmac-sha512:Laptop.Example.NET.:c2VjcmV0\"\n"
+                 "[[key]]\ny = \"bare:AAAA\"\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  ASSERT_EQ(c->keys.size(), 2u);
+  EXPECT_EQ(c->keys[0].name, "Laptop.Example.NET");
+  EXPECT_EQ(c->keys[0].algorithm, "hmac-sha512");
+  EXPECT_EQ(c->keys[0].secret, "c2VjcmV0");
+  EXPECT_EQ(c->keys[1].name, "bare");
+  EXPECT_EQ(c->keys[1].algorithm, "hmac-sha256");  // nsupdate's default
+  EXPECT_EQ(c->keys[1].secret, "AAAA");
+
+  c = parse("[[key]]\nname = \"k\"\ny = \"hmac-sha256:k:AAAA\"\n");
+  EXPECT_NE(c.message().find("t.toml:3: [[key]] takes either 'y' or 'name'/'algorithm'/'secret'"),
+            std::string::npos) << c.message();
+  c = parse("[[key]]\ny = \"hmac-sha3:k:AAAA\"\n");
+  EXPECT_NE(c.message().find("t.toml:2: [[key]] 'y': unknown TSIG algorithm 'hmac-sha3'"),
+            std::string::npos) << c.message();
+  c = parse("[[key]]\ny = \"hmac-sha256:k:not base64!\"\n");
+  EXPECT_NE(c.message().find("t.toml:2: [[key]] 'y': TSIG secret is not valid base64"),
+            std::string::npos) << c.message();
+  EXPECT_EQ(c.message().find("needs a"), std::string::npos) << c.message();
+}
+
 TEST(Config, HttpOffLoopbackNeedsTls) {
   auto c = parse("[http]\nlisten = \"0.0.0.0:8053\"\n");
   ASSERT_FALSE(c.ok());
