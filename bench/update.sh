@@ -145,22 +145,43 @@ for workers in ${NAMAED_WORKERS:-1 4}; do
   pids+=("$server_pid")
   wait_ready "$server_port" "$server_pid" || echo "$label (queries) did not start" >&2
   if command -v dnsperf >/dev/null && kill -0 "$server_pid" 2>/dev/null; then
-    qps() { taskset -c 1 dnsperf -s 127.0.0.1 -p "$server_port" -d "$work/queries.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1 |
-            awk '/Queries per second/ {printf "%.0f", $4}'; }
-    # Idle is measured before and after the busy run and averaged, so drift
-    # (other load on the machine, the zone grown by the update run) does not
-    # pass for the updates' cost.
-    idle1=$(qps)
-    taskset -c 1 "$load" -s 127.0.0.1 -p "$server_port" -z "$origin" -y "$key" -c 8 -r "$stream_rate" \
-      -l "$((secs + 2))" -P "stream$workers-" > "$work/stream.txt" 2>&1 &
-    lpid=$!
-    sleep 1
-    busy=$(qps)
-    wait "$lpid" || true
-    idle2=$(qps)
-    idle=$(awk -v a="$idle1" -v b="$idle2" 'BEGIN {printf "%.0f", (a + b) / 2}')
+    # One dnsperf run: "qps server_cpu_share". Below a share of 1 the run was
+    # limited by dnsperf (alone on core 1, or sharing it with the update
+    # stream), so the server's capacity, qps / share, is printed beside qps.
+    qps() {
+      local c0 c1 q hz
+      hz=$(getconf CLK_TCK)
+      c0=$(cpu_ticks "$server_pid")
+      q=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$server_port" -d "$work/queries.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1 |
+          awk '/Queries per second/ {printf "%.0f", $4}')
+      c1=$(cpu_ticks "$server_pid")
+      echo "$q $(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v s="$secs" 'BEGIN {printf "%.3f", (b - a) / hz / s}')"
+    }
+    # Idle and busy runs alternate (idle, busy, idle, ... idle) and each
+    # figure is the median of its kind, so the machine's drift over the
+    # minutes (this host's speed varies by tens of percent) does not pass for
+    # the updates' cost.
+    : > "$work/idle.txt"; : > "$work/busy.txt"
+    for round in $(seq 1 "${QUERY_ROUNDS:-3}"); do
+      qps >> "$work/idle.txt"
+      taskset -c 1 "$load" -s 127.0.0.1 -p "$server_port" -z "$origin" -y "$key" -c 8 -r "$stream_rate" \
+        -l "$((secs + 2))" -P "stream$workers-$round-" > "$work/stream.txt" 2>&1 &
+      lpid=$!
+      sleep 1
+      qps >> "$work/busy.txt"
+      wait "$lpid" || true
+    done
+    qps >> "$work/idle.txt"
+    median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+    idle=$(awk '{print $1}' "$work/idle.txt" | median)
+    busy=$(awk '{print $1}' "$work/busy.txt" | median)
+    idle_cap=$(awk '$2 > 0 {printf "%.0f\n", $1 / $2}' "$work/idle.txt" | median)
+    busy_cap=$(awk '$2 > 0 {printf "%.0f\n", $1 / $2}' "$work/busy.txt" | median)
+    change() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0) printf "%+.1f%%", (b - a) * 100 / a}'; }
     stream=$(awk '{for (i = 1; i < NF; i += 2) if ($i == "rate") print $(i + 1)}' "$work/stream.txt")
-    query_lines+=("$label queries/s: idle $idle ($idle1 before, $idle2 after), with ${stream:-?} updates/s streaming in $busy ($(awk -v a="$idle" -v b="$busy" 'BEGIN {if (a > 0) printf "%+.1f%%", (b - a) * 100 / a}'); target >= -10%)")
+    query_lines+=("$label queries/s, medians: idle $idle, with ${stream:-?} updates/s streaming in $busy ($(change "$idle" "$busy"); target >= -10%)")
+    query_lines+=("$label capacity (queries per server CPU-second): idle $idle_cap, with updates $busy_cap ($(change "$idle_cap" "$busy_cap"))")
+    query_lines+=("$label runs (qps server-CPU-share): idle $(tr '\n' ' ' < "$work/idle.txt")| busy $(tr '\n' ' ' < "$work/busy.txt")")
   else
     query_lines+=("$label: dnsperf not installed, query throughput under updates skipped")
   fi
