@@ -257,8 +257,14 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
     for (const auto& p : zone.allow_update)
       if (auto acl = update::parse_prefix(p); !acl)
         c.error(*z->get("allow-update"), "'allow-update': " + acl.message());
-    if (zone.max_lease != 0 && zone.min_lease > zone.max_lease)
-      c.error(*z, "'min-lease' is larger than 'max-lease'");
+    if (zone.max_lease != 0 && zone.min_lease > zone.max_lease) {
+      // Only a min-lease written in the file contradicts max-lease; the
+      // default shortest lease yields to a shorter longest one.
+      if (z->get("min-lease"))
+        c.error(*z->get("min-lease"), "'min-lease' is larger than 'max-lease'");
+      else
+        zone.min_lease = zone.max_lease;
+    }
     c.get(*z, "notify", zone.notify);
     check_endpoints(c, *z, "notify", zone.notify);
     c.get(*z, "allow-transfer", zone.allow_transfer);

@@ -743,6 +743,38 @@ def test_lease_against_any_server(srv):
     assert rrset_at(srv, name, "A") == (300, ("192.0.2.96",))
 
 
+def test_knsupdate_against_namaed(namaed_srv):
+    """Knot's knsupdate, a third client: a transaction guarded by a
+    prerequisite applies whole; one whose prerequisite fails is NXRRSET and
+    applies nothing; signed with hmac-sha512 (NOGRANT is refused, ADMIN not)."""
+    if not shutil.which("knsupdate"):
+        pytest.skip("knsupdate not installed")
+    srv = namaed_srv
+    name = fqdn("knot")
+
+    def knsupdate(script, key=ADMIN):
+        return subprocess.run(["knsupdate", "-y", y(key)], capture_output=True, text=True,
+                              timeout=30, input=f"server {srv.addr} {srv.port}\n"
+                              f"zone {ZONE_NAME}.\norigin {ZONE_NAME}.\n{script}")
+
+    p = knsupdate("prereq nxdomain knot\nadd knot 120 A 192.0.2.160\n"
+                  'add knot 120 TXT "from knot"\nsend\n')
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert rrset_at(srv, name, "A") == (120, ("192.0.2.160",))
+    assert rrset_at(srv, name, "TXT") == (120, ('"from knot"',))
+    before = snapshot(srv, [name])
+    p = knsupdate("prereq yxrrset knot A 192.0.2.99\ndel knot A\nadd knot 120 A 192.0.2.161\nsend\n")
+    assert p.returncode != 0 and "NXRRSET" in p.stdout + p.stderr, p.stdout + p.stderr
+    assert snapshot(srv, [name]) == before
+    p = knsupdate("del knot\nsend\n", key=NOGRANT)
+    assert p.returncode != 0 and "REFUSED" in p.stdout + p.stderr, p.stdout + p.stderr
+    assert snapshot(srv, [name]) == before
+    p = knsupdate("prereq yxrrset knot A 192.0.2.160\ndel knot\nsend\n")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert rrset_at(srv, name, "A") is None and rrset_at(srv, name, "TXT") is None
+    assert soa_serial(srv) == before["serial"] + 1
+
+
 # --- namaed only: key generation into its config, leases --------------------------
 
 def test_generated_key_works_with_namaed_and_named(tmp_path_factory):

@@ -166,6 +166,18 @@ TEST(Config, KeyInTheDashYForm) {
   EXPECT_EQ(c.message().find("needs a"), std::string::npos) << c.message();
 }
 
+TEST(Config, MinLeaseYieldsToAShortMaxLeaseUnlessWritten) {
+  auto c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nmax-lease = 30\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->zones[0].min_lease, 30u);
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nmax-lease = 300\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->zones[0].min_lease, 60u);
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nmax-lease = 30\nmin-lease = 40\n");
+  EXPECT_NE(c.message().find("t.toml:5: 'min-lease' is larger than 'max-lease'"), std::string::npos)
+      << c.message();
+}
+
 TEST(Config, HttpOffLoopbackNeedsTls) {
   auto c = parse("[http]\nlisten = \"0.0.0.0:8053\"\n");
   ASSERT_FALSE(c.ok());
