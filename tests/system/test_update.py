@@ -926,3 +926,19 @@ def test_required_lease_removes_a_vanished_host(tmp_path):
         assert soa_serial(s) > s0
     finally:
         s.stop()
+
+
+def test_dynamic_max_ttl_caps_added_records():
+    """dynamic-max-ttl: nsupdate adds with a long TTL, the record is served
+    with the zone's ceiling (short TTLs for moving hosts); records from the
+    zone file keep theirs."""
+    s = Namaed(extra_zone="dynamic-max-ttl = 30\n")
+    try:
+        name = fqdn("mover")
+        expect_ok(run_client("nsupdate", s, f"update add {name} 86400 A 192.0.2.170\nsend\n"))
+        assert rrset_at(s, name, "A") == (30, ("192.0.2.170",))
+        expect_ok(run_client("namae", s, f"update add {name} 10 AAAA 2001:db8::170\nsend\n"))
+        assert rrset_at(s, name, "AAAA") == (10, ("2001:db8::170",))
+        assert rrset_at(s, fqdn("www"), "A") == (300, ("192.0.2.1", "192.0.2.2"))
+    finally:
+        s.stop()
