@@ -2,11 +2,12 @@
 # Dynamic update: durable, acknowledged updates per second against namaed and
 # against BIND's named in one run: the same zone, the same TSIG key, a journal
 # on both (namaed: SQLite WAL, synchronous=FULL, group commit; named: its .jnl,
-# fsync'ed on every commit), each server pinned to core 0 with one worker, the
-# load generator (bench/update_load.cpp: N clients, one signed UPDATE each in
-# flight, each adding a unique A record, every reply's TSIG verified) pinned to
-# core 1. Then, for namaed, query throughput (dnsperf) idle and while a stream
-# of updates comes in.
+# fsync'ed on every commit), each server pinned to one core (the one that
+# takes the disk's interrupts) with one worker, the load generator
+# (bench/update_load.cpp: N clients, one signed UPDATE each in flight, each
+# adding a unique A record, every reply's TSIG verified) pinned to the other.
+# Then, for namaed, query throughput (dnsperf) idle and while a stream of
+# updates comes in.
 #
 # namaed's worker hands an UPDATE to the zone's writer thread and goes back to
 # queries; the writer commits every update queued meanwhile in one journal
@@ -15,9 +16,15 @@
 # named runs with -n 1 (its update processing is serial anyway).
 #
 # Usage: bench/update.sh BUILD_DIR [SECONDS] [CLIENTS] [STREAM_RATE]
+#        (environment: NAMAED_WORKERS, QUERY_SECONDS, QUERY_ROUNDS)
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 secs=${2:-10}
+# Query throughput under updates: QUERY_ROUNDS busy runs of QUERY_SECONDS,
+# each between two idle runs. Short, many runs: this host's speed drifts by
+# tens of percent over tens of seconds.
+qsecs=${QUERY_SECONDS:-5}
+qrounds=${QUERY_ROUNDS:-5}
 clients=${3:-16}
 stream_rate=${4:-500}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,7 +70,7 @@ journal = "$1/zone.db"
 update-policy = [ { key = "$key_name", grant = "zonesub" } ]
 file-sync-interval = 0
 EOT
-  taskset -c 0 "$build/bin/namaed" --config "$1/namae.toml" --foreground >"$1/log" 2>&1 &
+  taskset -c "$server_core" "$build/bin/namaed" --config "$1/namae.toml" --foreground >"$1/log" 2>&1 &
   echo $!
 }
 start_named() {  # dir port
@@ -83,10 +90,30 @@ controls { };
 key "$key_name" { algorithm hmac-sha256; secret "$key_secret"; };
 zone "$origin" { type primary; file "$1/zone"; update-policy { grant $key_name zonesub ANY; }; };
 EOT
-  taskset -c 0 named -g -n 1 -c "$1/named.conf" >"$1/log" 2>&1 &
+  taskset -c "$server_core" named -g -n 1 -c "$1/named.conf" >"$1/log" 2>&1 &
   echo $!
 }
 . "$here/lib.sh"
+
+# The servers' core is the one that takes the journal disk's interrupts, so a
+# server pays for its own fsyncs' completions; on the other core they would
+# land on dnsperf's core and pass for a loss of query throughput (seen here:
+# a VM whose virtio-blk interrupt is pinned to CPU 1 and cannot be moved).
+disk_irq_cpu() {
+  local dev virt irq
+  dev=$(df --output=source "$work" | tail -1)
+  dev=$(basename "$(readlink -f "$dev")")
+  dev=${dev%%[0-9]*}                     # vda1 -> vda (nvme not handled: falls back)
+  virt=$(basename "$(readlink -f "/sys/block/$dev/device" 2>/dev/null)" 2>/dev/null) || return 1
+  irq=$(awk -v v="$virt-req" 'index($0, v) {sub(":", "", $1); print $1; exit}' /proc/interrupts)
+  [ -n "$irq" ] && cat "/proc/irq/$irq/effective_affinity_list" 2>/dev/null
+}
+server_core=0
+load_core=1
+if c=$(disk_irq_cpu) && [[ "$c" =~ ^[0-9]+$ ]] && [ "$c" -le 1 ]; then
+  server_core=$c
+  load_core=$((1 - c))
+fi
 serial() { dig +short -p "$1" @127.0.0.1 "$origin" SOA | awk '{print $3}'; }
 
 # Writes $work/LABEL.res: label rate cpu_seconds acked errors avg_ms p99_ms serial_delta.
@@ -106,7 +133,7 @@ run_updates() {  # label starter
   hz=$(getconf CLK_TCK)
   s0=$(serial "$port")
   t0=$(cpu_ticks "$pid")
-  out=$(taskset -c 1 "$load" -s 127.0.0.1 -p "$port" -z "$origin" -y "$key" -c "$clients" -l "$secs" -P "$label-" || true)
+  out=$(taskset -c "$load_core" "$load" -s 127.0.0.1 -p "$port" -z "$origin" -y "$key" -c "$clients" -l "$secs" -P "$label-" || true)
   t1=$(cpu_ticks "$pid")
   s1=$(serial "$port")
   # Spot check: the first acknowledged update is served.
@@ -124,6 +151,7 @@ run_updates() {  # label starter
 }
 
 echo "dynamic update: zone $origin (1000 records), TSIG hmac-sha256, $clients clients x 1 outstanding, ${secs}s each"
+echo "servers on core $server_core (it takes the journal disk's interrupts), load generators on core $load_core"
 run_updates named start_named
 kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
 labels=()
@@ -135,7 +163,7 @@ for workers in ${NAMAED_WORKERS:-1 4}; do
   # Query throughput on a fresh namaed with the 1000-record zone (the
   # throughput run above grew its zone by ~100k names): idle, then with a
   # stream of updates at $stream_rate/s from 8 clients (load generator and
-  # dnsperf share core 1).
+  # dnsperf share the load core).
   kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
   qdir="$work/$label-queries"
   mkdir -p "$qdir"
@@ -146,26 +174,26 @@ for workers in ${NAMAED_WORKERS:-1 4}; do
   wait_ready "$server_port" "$server_pid" || echo "$label (queries) did not start" >&2
   if command -v dnsperf >/dev/null && kill -0 "$server_pid" 2>/dev/null; then
     # One dnsperf run: "qps server_cpu_share". Below a share of 1 the run was
-    # limited by dnsperf (alone on core 1, or sharing it with the update
+    # limited by dnsperf (alone on the load core, or sharing it with the update
     # stream), so the server's capacity, qps / share, is printed beside qps.
     qps() {
       local c0 c1 q hz
       hz=$(getconf CLK_TCK)
       c0=$(cpu_ticks "$server_pid")
-      q=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$server_port" -d "$work/queries.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1 |
+      q=$(taskset -c "$load_core" dnsperf -s 127.0.0.1 -p "$server_port" -d "$work/queries.txt" -l "$qsecs" -c 4 -q 200 -t 2 2>&1 |
           awk '/Queries per second/ {printf "%.0f", $4}')
       c1=$(cpu_ticks "$server_pid")
-      echo "$q $(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v s="$secs" 'BEGIN {printf "%.3f", (b - a) / hz / s}')"
+      echo "$q $(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v s="$qsecs" 'BEGIN {printf "%.3f", (b - a) / hz / s}')"
     }
     # Idle and busy runs alternate (idle, busy, idle, ... idle) and each
     # figure is the median of its kind, so the machine's drift over the
     # minutes (this host's speed varies by tens of percent) does not pass for
     # the updates' cost.
     : > "$work/idle.txt"; : > "$work/busy.txt"
-    for round in $(seq 1 "${QUERY_ROUNDS:-3}"); do
+    for round in $(seq 1 "$qrounds"); do
       qps >> "$work/idle.txt"
-      taskset -c 1 "$load" -s 127.0.0.1 -p "$server_port" -z "$origin" -y "$key" -c 8 -r "$stream_rate" \
-        -l "$((secs + 2))" -P "stream$workers-$round-" > "$work/stream.txt" 2>&1 &
+      taskset -c "$load_core" "$load" -s 127.0.0.1 -p "$server_port" -z "$origin" -y "$key" -c 8 -r "$stream_rate" \
+        -l "$((qsecs + 2))" -P "stream$workers-$round-" > "$work/stream.txt" 2>&1 &
       lpid=$!
       sleep 1
       qps >> "$work/busy.txt"
