@@ -184,7 +184,6 @@ class Sender:
         self.acked = 0
         self.lock = threading.Lock()
         self.stop = threading.Event()
-        self.killing = threading.Event()  # failures from here on are the kill's
         self.errors = []
         self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(THREADS)]
 
@@ -207,7 +206,7 @@ class Sender:
             except Exception as e:
                 # Killed (connection refused/reset, EOF): unacknowledged. Any
                 # other failure (bad TSIG on the reply, timeout) is an error.
-                if not self.stop.is_set() and not self.killing.is_set():
+                if not self.stop.is_set():
                     self.errors.append(f"{t.ident}: {type(e).__name__}: {e}")
                 return
             t.rcode = r.rcode()
@@ -225,18 +224,27 @@ class Sender:
             th.start()
 
     def kill_server(self):
-        """SIGKILL the daemon while the client threads are still sending and
-        return how many transactions the kill caught in flight. Under the
-        lock no thread takes a transaction or counts an ack meanwhile, so
-        the transactions taken by then, less those acknowledged in the end
-        (replies that arrived before the kill are counted after it), are
-        exactly the ones sent but never answered."""
-        with self.lock:
-            self.killing.set()
-            self.daemon.kill()
-            taken = self.next
+        """SIGKILL the daemon with transactions in flight, every time.
+        SIGSTOP freezes it at an arbitrary moment (mid-commit, mid-reply,
+        wherever a kill would land); the client threads go on until each
+        waits for a reply that cannot come; then SIGKILL, without the
+        daemon running again in between. Returns how many transactions
+        were sent and never answered."""
+        self.daemon.proc.send_signal(signal.SIGSTOP)
+        last, stable_since = None, time.time()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with self.lock:
+                now = (self.next, self.acked)
+            if now != last:
+                last, stable_since = now, time.time()
+            elif time.time() - stable_since > 0.3:
+                break  # every thread is waiting for its reply
+            time.sleep(0.01)
+        self.stop.set()
+        self.daemon.kill()
         self.join()
-        return taken - self.acked
+        return self.next - self.acked
 
     def join(self):
         self.stop.set()
@@ -331,11 +339,11 @@ def test_sigkill_keeps_every_acknowledged_update(daemon):
             time.sleep(0.001)
         assert sender.acked >= kill_after, \
             f"round {rnd}: only {sender.acked} acks in 120 s\n{daemon.log_text()}"
-        # Killed with the threads still sending (stopping them first let the
-        # server answer everything in flight before the signal landed).
+        # Killed with updates in flight (stopping the clients first let the
+        # server answer everything before the signal landed, now and then).
         in_flight = sender.kill_server()
         assert not sender.errors, sender.errors[:5]
-        assert in_flight > 0  # the kill hit something in flight
+        assert in_flight == THREADS  # each client had one update in flight
 
         # `namaed --check` replays the journal as start-up will and says where it ends.
         check = subprocess.run([namae_bin("namaed"), "--config", daemon.config, "--check"],
