@@ -154,6 +154,21 @@ echo "dynamic update: zone $origin (1000 records), TSIG hmac-sha256, $clients cl
 echo "servers on core $server_core (it takes the journal disk's interrupts), load generators on core $load_core"
 run_updates named start_named
 kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
+# One dnsperf run: "qps server_cpu_share". Below a share of 1 the run was
+# limited by dnsperf (alone on the load core, or sharing it with the update
+# stream), so the server's capacity, qps / share, is printed beside qps.
+qps() {
+  local c0 c1 q hz
+  hz=$(getconf CLK_TCK)
+  c0=$(cpu_ticks "$server_pid")
+  q=$(taskset -c "$load_core" dnsperf -s 127.0.0.1 -p "$server_port" -d "$work/queries.txt" -l "$qsecs" -c 4 -q 200 -t 2 2>&1 |
+      awk '/Queries per second/ {printf "%.0f", $4}')
+  c1=$(cpu_ticks "$server_pid")
+  echo "$q $(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v s="$qsecs" 'BEGIN {printf "%.3f", (b - a) / hz / s}')"
+}
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+change() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0) printf "%+.1f%%", (b - a) * 100 / a}'; }
+
 labels=()
 query_lines=()
 for workers in ${NAMAED_WORKERS:-1 4}; do
@@ -173,18 +188,6 @@ for workers in ${NAMAED_WORKERS:-1 4}; do
   pids+=("$server_pid")
   wait_ready "$server_port" "$server_pid" || echo "$label (queries) did not start" >&2
   if command -v dnsperf >/dev/null && kill -0 "$server_pid" 2>/dev/null; then
-    # One dnsperf run: "qps server_cpu_share". Below a share of 1 the run was
-    # limited by dnsperf (alone on the load core, or sharing it with the update
-    # stream), so the server's capacity, qps / share, is printed beside qps.
-    qps() {
-      local c0 c1 q hz
-      hz=$(getconf CLK_TCK)
-      c0=$(cpu_ticks "$server_pid")
-      q=$(taskset -c "$load_core" dnsperf -s 127.0.0.1 -p "$server_port" -d "$work/queries.txt" -l "$qsecs" -c 4 -q 200 -t 2 2>&1 |
-          awk '/Queries per second/ {printf "%.0f", $4}')
-      c1=$(cpu_ticks "$server_pid")
-      echo "$q $(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v s="$qsecs" 'BEGIN {printf "%.3f", (b - a) / hz / s}')"
-    }
     # Idle and busy runs alternate (idle, busy, idle, ... idle) and each
     # figure is the median of its kind, so the machine's drift over the
     # minutes (this host's speed varies by tens of percent) does not pass for
@@ -200,12 +203,10 @@ for workers in ${NAMAED_WORKERS:-1 4}; do
       wait "$lpid" || true
     done
     qps >> "$work/idle.txt"
-    median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
     idle=$(awk '{print $1}' "$work/idle.txt" | median)
     busy=$(awk '{print $1}' "$work/busy.txt" | median)
     idle_cap=$(awk '$2 > 0 {printf "%.0f\n", $1 / $2}' "$work/idle.txt" | median)
     busy_cap=$(awk '$2 > 0 {printf "%.0f\n", $1 / $2}' "$work/busy.txt" | median)
-    change() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0) printf "%+.1f%%", (b - a) * 100 / a}'; }
     stream=$(awk '{for (i = 1; i < NF; i += 2) if ($i == "rate") print $(i + 1)}' "$work/stream.txt")
     query_lines+=("$label queries/s, medians: idle $idle, with ${stream:-?} updates/s streaming in $busy ($(change "$idle" "$busy"); target >= -10%)")
     query_lines+=("$label capacity (queries per server CPU-second): idle $idle_cap, with updates $busy_cap ($(change "$idle_cap" "$busy_cap"))")
