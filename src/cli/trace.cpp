@@ -102,7 +102,7 @@ int trace_main(const QueryArgs& a) {
     }
     hints = std::move(*h);
   }
-  resolver::SystemClock clock;
+  SystemClock clock;
   resolver::CacheOptions co;
   co.max_entries = 10000;
   resolver::Cache cache(co, clock);

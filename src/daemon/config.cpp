@@ -255,7 +255,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
     c.get_int(*z, "journal-keep", zone.journal_keep, 0, 0x7fffffff);
     c.get(*z, "allow-update", zone.allow_update);
     for (const auto& p : zone.allow_update)
-      if (auto acl = update::parse_prefix(p); !acl)
+      if (auto acl = net::parse_prefix(p); !acl)
         c.error(*z->get("allow-update"), "'allow-update': " + acl.message());
     if (zone.max_lease != 0 && zone.min_lease > zone.max_lease) {
       // Only a min-lease written in the file contradicts max-lease; the
@@ -316,7 +316,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
     rv.root_hints = resolve_path(dir, rv.root_hints);
     c.get(*r, "allow", rv.allow);
     for (const auto& p : rv.allow)
-      if (auto acl = update::parse_prefix(p); !acl)
+      if (auto acl = net::parse_prefix(p); !acl)
         c.error(*r->get("allow"), "[resolver] allow: " + acl.message());
     c.get(*r, "empty-zones", rv.empty_zones);
     c.get(*r, "do-not-query-localhost", rv.do_not_query_localhost);
@@ -374,7 +374,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
     c.get(*h, "allow-plain-http", hv.allow_plain_http);
     c.get(*h, "trusted-proxies", hv.trusted_proxies);
     for (const auto& p : hv.trusted_proxies)
-      if (auto acl = update::parse_prefix(p); !acl)
+      if (auto acl = net::parse_prefix(p); !acl)
         c.error(*h->get("trusted-proxies"), "'trusted-proxies': " + acl.message());
     c.get_int(*h, "update-ttl", hv.update_ttl, 0, 0x7fffffff);
     c.get_int(*h, "login-failures-per-source", hv.login_failures_per_source, 1, 1000000);

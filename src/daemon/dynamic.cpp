@@ -33,11 +33,9 @@ Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& z) {
     grants.push_back(std::move(*grant));
   }
   u.policy = update::UpdatePolicy(std::move(grants));
-  for (const auto& p : z.allow_update) {
-    auto prefix = update::parse_prefix(p);
-    if (!prefix) return fail("zone '" + z.name + "': allow-update: " + prefix.message());
-    u.allow_update.prefixes.push_back(*prefix);
-  }
+  auto acl = net::parse_acl(z.allow_update);
+  if (!acl) return fail("zone '" + z.name + "': allow-update: " + acl.message());
+  u.allow_update = std::move(*acl);
   u.leases.min_lease = z.min_lease;
   u.leases.max_lease = z.max_lease;
   u.leases.required = z.lease_required;

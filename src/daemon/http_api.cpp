@@ -19,11 +19,9 @@ Result<http::ApiOptions> api_options(const HttpConfig& cfg) {
     }
     o.users.push_back(std::move(user));
   }
-  for (const auto& p : cfg.trusted_proxies) {
-    auto prefix = update::parse_prefix(p);
-    if (!prefix) return fail("[http] trusted-proxies: " + prefix.message());
-    o.trusted_proxies.push_back(*prefix);
-  }
+  auto proxies = net::parse_acl(cfg.trusted_proxies);
+  if (!proxies) return fail("[http] trusted-proxies: " + proxies.message());
+  o.trusted_proxies = std::move(*proxies);
   o.ttl = cfg.update_ttl;
   o.fail_limit_source = cfg.login_failures_per_source;
   o.fail_limit_user = cfg.login_failures_per_user;

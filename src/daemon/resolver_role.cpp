@@ -58,12 +58,8 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
     if (!h) return fail("[resolver] root-hints: " + h.message());
     hints = std::move(*h);
   }
-  auto acl = std::make_shared<update::AddressAcl>();
-  for (const auto& p : cfg.allow) {
-    auto prefix = update::parse_prefix(p);
-    if (!prefix) return fail("[resolver] allow: " + prefix.message());
-    acl->prefixes.push_back(*prefix);
-  }
+  auto acl = net::parse_acl(cfg.allow);
+  if (!acl) return fail("[resolver] allow: " + acl.message());
   resolver::ServiceOptions o;
   o.resolver.qname_minimisation = cfg.qname_minimisation;
   o.resolver.do_not_query_localhost = cfg.do_not_query_localhost;
@@ -80,7 +76,7 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   o.max_udp_payload = cfg.edns_udp_size;
   o.metrics = &metrics;
   if (cfg.mdns_bridge) o.mdns_lookup = mdns_bridge(cfg);
-  o.allowed = [acl](const sockaddr* sa, socklen_t len) { return acl->allows(sa, len); };
+  o.allowed = std::move(*acl);
   role->service_ = std::make_unique<resolver::ResolverService>(std::move(o), std::move(hints),
                                                                role->transport_, role->clock_);
   std::vector<net::Endpoint> eps;

@@ -38,7 +38,7 @@ class ResolverRole {
  private:
   ResolverRole() = default;
   net::SocketTransport transport_;
-  resolver::SystemClock clock_;
+  SystemClock clock_;
   std::unique_ptr<resolver::ResolverService> service_;
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;

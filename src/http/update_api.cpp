@@ -103,9 +103,7 @@ std::string UpdateApi::source_of(const ApiRequest& req) const {
       std::memcpy(&sin6->sin6_addr, ip.bytes.data(), 16);
       len = sizeof(sockaddr_in6);
     }
-    for (const auto& p : opt_.trusted_proxies)
-      if (p.contains(reinterpret_cast<const sockaddr*>(&ss), len)) return true;
-    return false;
+    return opt_.trusted_proxies.allows(reinterpret_cast<const sockaddr*>(&ss), len);
   };
   auto a = client_address(req.peer, req.forwarded_for, trusted);
   return a ? a->to_text() : std::string();

@@ -27,6 +27,7 @@
 #include "http/auth.h"
 #include "http/dyndns.h"
 #include "update/policy.h"
+#include "net/acl.h"
 #include "update/service.h"
 #include "zone/zone_set.h"
 
@@ -47,7 +48,7 @@ struct ApiUser {
 struct ApiOptions {
   std::vector<ApiUser> users;
   /// Peers whose X-Forwarded-For is believed (reverse proxies in front of us).
-  std::vector<update::AddressPrefix> trusted_proxies;
+  net::AddressAcl trusted_proxies;
   uint32_t ttl = 60;  // TTL of published addresses (the zone's dynamic-max-ttl still applies)
   unsigned fail_limit_source = 5;  // failed logins per source address per window
   unsigned fail_limit_user = 10;   // failed logins per user name per window

@@ -9,12 +9,6 @@
 
 namespace namae::resolver {
 
-int64_t SystemClock::now_ms() const {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
 size_t cache_key(const dns::Name& name, uint16_t type, uint8_t* buf) {
   auto wire = name.wire();
   for (size_t i = 0; i < wire.size(); ++i) buf[i] = dns::ascii_lower(wire[i]);

@@ -1,6 +1,5 @@
 // The resolver's unit of data: one RRset as learnt from an upstream answer,
-// with the credibility (RFC 2181 5.4.1) of the section it came from, and the
-// clock the resolver counts TTLs down with (replaceable so tests use fake time).
+// with the credibility (RFC 2181 5.4.1) of the section it came from.
 #pragma once
 
 #include <atomic>
@@ -8,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/clock.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
 
@@ -32,30 +32,6 @@ struct Rrset {
   uint32_t ttl = 0;
   std::vector<dns::RdataBytes> rdata;
   Trust trust = Trust::additional;
-};
-
-/// Milliseconds on a monotonic clock. Tests supply a fake one.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual int64_t now_ms() const = 0;
-};
-
-/// CLOCK_MONOTONIC_COARSE: a few ns per read, 1-4 ms resolution (enough for TTLs).
-class SystemClock final : public Clock {
- public:
-  int64_t now_ms() const override;
-};
-
-/// A clock that moves only when told (unit tests, replay of upstream scripts).
-class FakeClock final : public Clock {
- public:
-  int64_t now_ms() const override { return now_.load(std::memory_order_relaxed); }
-  void advance_ms(int64_t ms) { now_.fetch_add(ms, std::memory_order_relaxed); }
-  void set_ms(int64_t ms) { now_.store(ms, std::memory_order_relaxed); }
-
- private:
-  std::atomic<int64_t> now_{1'000'000};
 };
 
 }  // namespace namae::resolver

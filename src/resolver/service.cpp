@@ -184,7 +184,7 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
                                     const net::Peer& peer, bool& miss) {
   miss = false;
   if (options_.allowed &&
-      !options_.allowed(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len)) {
+      !options_.allowed->allows(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len)) {
     refused_.fetch_add(1, std::memory_order_relaxed);
     return write_error(q, dns::rcode::REFUSED, false, out);
   }

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/acl.h"
 #include "base/result.h"
 #include "net/address.h"
 #include "net/handler.h"
@@ -48,8 +49,8 @@ struct ServiceOptions {
   /// Where resolution threads count the answers they send (one counter
   /// block each); nullptr: not counted. Cache hits are counted by the transport.
   net::MetricsRegistry* metrics = nullptr;
-  /// Recursion ACL: true if the source may use the resolver (REFUSED otherwise).
-  std::function<bool(const sockaddr*, socklen_t)> allowed;
+  /// Recursion ACL: sources outside it are REFUSED; unset, everyone may recurse.
+  std::optional<net::AddressAcl> allowed;
   /// RFC 8766-style bridge: questions under `local.` and the link-local
   /// reverse zones (link_local.h) are asked with this on a resolution thread
   /// (it blocks for up to about a second) instead of being answered NXDOMAIN

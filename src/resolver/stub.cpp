@@ -92,11 +92,11 @@ Result<StubConfig> StubConfig::from_resolv_conf(const std::string& path) {
 }
 
 StubResolver::StubResolver(StubConfig config, net::Transport* transport,
-                           const resolver::Clock* clock)
+                           const Clock* clock)
     : config_(std::move(config)) {
   if (!transport) own_transport_ = std::make_unique<net::SocketTransport>();
   transport_ = transport ? transport : own_transport_.get();
-  if (!clock) own_clock_ = std::make_unique<resolver::SystemClock>();
+  if (!clock) own_clock_ = std::make_unique<SystemClock>();
   clock_ = clock ? clock : own_clock_.get();
   thread_ = std::thread([this] { worker(); });
 }

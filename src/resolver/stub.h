@@ -73,7 +73,7 @@ class StubResolver {
   /// `transport` (default: the real network) and `clock` (default: the
   /// monotonic clock) must outlive the resolver when given.
   explicit StubResolver(StubConfig config, net::Transport* transport = nullptr,
-                        const resolver::Clock* clock = nullptr);
+                        const Clock* clock = nullptr);
   ~StubResolver();
   StubResolver(const StubResolver&) = delete;
   StubResolver& operator=(const StubResolver&) = delete;
@@ -103,8 +103,8 @@ class StubResolver {
   StubConfig config_;
   std::unique_ptr<net::Transport> own_transport_;
   net::Transport* transport_;
-  std::unique_ptr<resolver::Clock> own_clock_;
-  const resolver::Clock* clock_;
+  std::unique_ptr<Clock> own_clock_;
+  const Clock* clock_;
   std::atomic<unsigned> next_server_{0};
 
   struct Cached {

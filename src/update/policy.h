@@ -6,8 +6,6 @@
 // message is applied (RFC 2136 3.3).
 #pragma once
 
-#include <sys/socket.h>
-
 #include <array>
 #include <cstdint>
 #include <string>
@@ -16,29 +14,9 @@
 
 #include "base/result.h"
 #include "dns/name.h"
+#include "net/acl.h"
 
 namespace namae::update {
-
-/// An address prefix ("10.0.0.0/8", "::1/128"; a bare address is a host).
-struct AddressPrefix {
-  int family = 0;  // AF_INET or AF_INET6
-  std::array<uint8_t, 16> bytes{};
-  unsigned length = 0;  // prefix length in bits
-
-  /// True when `sa` (IPv4, IPv6, or IPv4-mapped IPv6) lies in this prefix.
-  bool contains(const sockaddr* sa, socklen_t len) const;
-  std::string to_text() const;
-};
-
-/// Parse prefix text; host bits beyond the length must be zero (a typo
-/// like "10.1.2.3/8" is more likely meant as something else).
-Result<AddressPrefix> parse_prefix(std::string_view text);
-
-/// A list of prefixes; empty allows nothing.
-struct AddressAcl {
-  std::vector<AddressPrefix> prefixes;
-  bool allows(const sockaddr* sa, socklen_t len) const;
-};
 
 /// The kinds of grant (BIND update-policy rule types of the same names).
 enum class GrantKind : uint8_t {

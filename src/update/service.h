@@ -48,7 +48,7 @@ struct ZoneUpdateConfig {
   std::string file;     // master file rewritten from memory ("" = never)
   std::string journal;  // SQLite journal path ("" = none: in memory only, tests and fuzzing)
   UpdatePolicy policy;
-  AddressAcl allow_update;
+  net::AddressAcl allow_update;
   LeasePolicy leases;
   EngineOptions engine;
   uint32_t file_sync_interval = 300;  // seconds; 0 = only by sync_files(true)

@@ -79,7 +79,7 @@ struct Fixture {
     cfg.policy = update::UpdatePolicy(
         {*update::make_grant("k1", "subdomain", "dyn.example.net", {"A", "AAAA", "TXT"}, origin),
          *update::make_grant("k1", "self", "", {}, origin)});
-    cfg.allow_update.prefixes.push_back(*update::parse_prefix("127.0.0.0/8"));
+    cfg.allow_update.prefixes.push_back(*net::parse_prefix("127.0.0.0/8"));
     cfg.leases.min_lease = 30;
     cfg.leases.max_lease = 3600;
     cfg.engine.dynamic_max_ttl = 600;

@@ -37,7 +37,7 @@ users = [ { name = "alice", password-hash = ")") +
   EXPECT_EQ(o->fail_limit_user, 7u);
   EXPECT_EQ(o->fail_window_ms, 120000);
   EXPECT_EQ(o->max_query_length, 600u);
-  ASSERT_EQ(o->trusted_proxies.size(), 2u);
+  ASSERT_EQ(o->trusted_proxies.prefixes.size(), 2u);
   ASSERT_EQ(o->users.size(), 1u);
   ASSERT_EQ(o->users[0].hostnames.size(), 2u);
   EXPECT_EQ(o->users[0].hostnames[0].to_text(), "alice.example.net.");

@@ -49,7 +49,7 @@ class UpdateApiTest : public ::testing::Test {
                        {name("h.example.net"), name("h2.example.net"), name("alias.example.net"),
                         name("x.elsewhere.org")}});
     o.users.push_back({"bob", *hash_password("bob-pw", kFast), {name("b.example.net")}});
-    o.trusted_proxies.push_back(*update::parse_prefix("10.0.0.1"));
+    o.trusted_proxies.prefixes.push_back(*net::parse_prefix("10.0.0.1"));
     o.ttl = 45;
     o.fail_limit_source = 3;
     o.fail_limit_user = 5;

@@ -328,7 +328,7 @@ namespace {
 // The stub library: .local and link-local reverse names get NXDOMAIN marked
 // multicast_name, and no server is asked, with or without a search list.
 TEST(StubLinkLocal, NeverSentToResolvConfServers) {
-  resolver::FakeClock clock;
+  FakeClock clock;
   resolver::test::FakeNet net{clock};
   net.add("192.0.2.1").zones = resolver::test::make_zones({{"example.test.", R"(
 $TTL 300

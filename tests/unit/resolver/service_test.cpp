@@ -87,10 +87,7 @@ TEST(ResolverService, FlagsOfARecursiveAnswer) {
 
 TEST(ResolverService, AclRefusesOthers) {
   ServiceOptions o;
-  o.allowed = [](const sockaddr* sa, socklen_t) {
-    auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
-    return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-  };
+  o.allowed = *net::parse_acl({"127.0.0.0/8"});
   ServiceWorld w(o);
   std::vector<uint8_t> buf;
   auto v = w.ask("www.example.", rrtype::A, buf, true, "203.0.113.9");

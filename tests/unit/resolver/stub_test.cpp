@@ -9,7 +9,7 @@
 namespace namae {
 namespace {
 
-using resolver::FakeClock;
+
 using resolver::test::FakeNet;
 namespace rrtype = dns::rrtype;
 

@@ -123,7 +123,7 @@ class ServiceTest : public ::testing::Test {
     cfg.origin = origin();
     auto g = make_grant("k1", "zonesub", "", {}, origin());
     cfg.policy = UpdatePolicy({*g});
-    cfg.allow_update.prefixes.push_back(*parse_prefix("10.0.0.0/8"));
+    cfg.allow_update.prefixes.push_back(*net::parse_prefix("10.0.0.0/8"));
     cfg.leases.min_lease = 30;
     cfg.leases.max_lease = 100;
     cfg.leases.required = true;
