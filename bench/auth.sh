@@ -2,7 +2,7 @@
 # Authoritative serving: the same generated zone served by namaed, NSD and
 # Knot, each with one worker pinned to core 0, each driven by dnsperf pinned
 # to core 1 with the same query mix (80% hits, 15% NXDOMAIN, 5% referrals).
-# Reports qps, server CPU seconds and qps per CPU second (PITFALLS.md: with 2
+# Reports qps, server CPU seconds and qps per CPU second (with 2
 # cores dnsperf saturates first, so qps/CPU is the fair comparison), average
 # and p99 latency, lost queries, PSS (RSS without double-counting shared pages) after load; then the same with a
 # 1,000,000-record zone. Usage: bench/auth.sh BUILD_DIR [SECONDS] [NAMES]

@@ -9,7 +9,7 @@
 #     `ctl cache stats`, Unbound: num.query.udpout + tcpout).
 #  2. Cache hits: the cached names for SECONDS, one resolver thread each
 #     pinned to core 0, dnsperf pinned to core 1; qps, server CPU seconds and
-#     qps per CPU second (PITFALLS.md: dnsperf saturates first on 2 cores).
+#     qps per CPU second (dnsperf saturates first on 2 cores).
 # Usage: bench/resolver.sh BUILD_DIR [SECONDS]
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)

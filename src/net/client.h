@@ -3,8 +3,9 @@
 //
 // Blocking on purpose: `namae query`, `namae update` and the stub resolver ask
 // one question at a time. The interface is the abstract Transport so that
-// resolver tests can replace the network with a scripted one (DESIGN.md,
-// after Unbound's replay tests); SocketTransport is the real thing.
+// resolver tests can replace the network with a scripted one (after Unbound's
+// replay tests; docs/ARCHITECTURE.md "Design choices"); SocketTransport is the
+// real thing.
 #pragma once
 
 #include <chrono>

@@ -98,7 +98,7 @@ class QueryHandler {
 
   /// Called by a UDP worker before and after each receive batch: a reader of
   /// shared snapshots takes its snapshot in begin_batch and reports a
-  /// quiescent state in end_batch (DESIGN.md: QSBR, no per-query refcounts).
+  /// quiescent state in end_batch (quiescent states, no per-query refcounts: docs/ARCHITECTURE.md "Design choices").
   virtual void begin_batch() {}
   virtual void end_batch() {}
 
