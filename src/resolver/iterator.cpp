@@ -75,7 +75,7 @@ bool address_allowed(const net::Endpoint& ep, bool allow_loopback) {
   return true;
 }
 
-std::string rrset_text(const Rrset& rs, size_t max = 4) {
+std::string rrset_text(const dns::RRset& rs, size_t max = 4) {
   std::string out;
   size_t n = 0;
   for (const auto& rd : rs.rdata) {
@@ -90,9 +90,10 @@ std::string rrset_text(const Rrset& rs, size_t max = 4) {
   return out;
 }
 
-EntryPtr transient(const Rrset& rs, int64_t now) {
+EntryPtr transient(const dns::RRset& rs, Trust trust, int64_t now) {
   auto e = std::make_shared<CacheEntry>();
   e->rrset = rs;
+  e->trust = trust;
   e->stored_ms = now;
   e->expires_ms = now + int64_t{rs.ttl} * 1000;
   e->original_ttl = rs.ttl;
@@ -125,8 +126,8 @@ class Iterator {
   std::vector<std::pair<net::Endpoint, Name>> gather(const Name& zone, const std::vector<Name>& ns,
                                                      bool hints_ok);
   bool lookup_ns_address(const Name& ns, int depth);
-  EntryPtr store(const Rrset& rs);
-  EntryPtr store_negative(const Name& name, uint16_t type, bool nx, const Rrset& soa);
+  EntryPtr store(const dns::RRset& rs, Trust trust);
+  EntryPtr store_negative(const Name& name, uint16_t type, bool nx, const dns::RRset& soa);
   void emit(TraceStep& step) {
     if (trace_ && *trace_) (*trace_)(step);
   }
@@ -139,20 +140,20 @@ class Iterator {
   std::map<std::string, std::vector<net::Endpoint>> sub_addresses_;  // TTL-0 results of sub-tasks
 };
 
-EntryPtr Iterator::store(const Rrset& rs) {
-  r_.cache_.store(rs);
+EntryPtr Iterator::store(const dns::RRset& rs, Trust trust) {
+  r_.cache_.store(rs, trust);
   if (auto e = r_.cache_.lookup(rs.owner, rs.type)) return e;
-  return transient(rs, r_.clock_.now_ms());
+  return transient(rs, trust, r_.clock_.now_ms());
 }
 
-EntryPtr Iterator::store_negative(const Name& name, uint16_t type, bool nx, const Rrset& soa) {
+EntryPtr Iterator::store_negative(const Name& name, uint16_t type, bool nx, const dns::RRset& soa) {
   r_.cache_.store_negative(name, type, nx, soa, Trust::authority_auth);
   if (auto e = r_.cache_.lookup(name, nx ? 0 : type)) return e;
   auto e = std::make_shared<CacheEntry>();
   e->kind = nx ? EntryKind::nxdomain : EntryKind::nodata;
   e->rrset.owner = name;
   e->rrset.type = type;
-  e->soa = std::make_shared<Rrset>(soa);
+  e->soa = std::make_shared<dns::RRset>(soa);
   int64_t now = r_.clock_.now_ms();
   e->stored_ms = e->expires_ms = now;
   return e;
@@ -557,7 +558,7 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
         Trust answer_trust = h.aa ? Trust::answer_auth : Trust::answer_nonauth;
 
         if (priming) {
-          const Rrset* ns = find_rrset(sec.answer, Name(), rrtype::NS);
+          const dns::RRset* ns = find_rrset(sec.answer, Name(), rrtype::NS);
           if (!ns) {
             step.outcome = "priming reply without root NS, trying another server";
             emit(step);
@@ -565,13 +566,10 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
             state = State::query_targets;
             break;
           }
-          Rrset copy = *ns;
-          copy.trust = Trust::prime;
-          r_.cache_.store(copy);
-          for (auto rs : sec.additional) {
+          r_.cache_.store(*ns, Trust::prime);
+          for (const auto& rs : sec.additional) {
             if (rs.type != rrtype::A && rs.type != rrtype::AAAA) continue;
-            rs.trust = Trust::additional;
-            r_.cache_.store(rs);
+            r_.cache_.store(rs, Trust::additional);
           }
           step.outcome = fmt::format("primed: {} root servers", ns->rdata.size());
           step.records.push_back(rrset_text(*ns));
@@ -584,8 +582,8 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
 
         // Follow the answer's chain from the name we sent, accepting only
         // records inside the zone whose server we asked (bailiwick).
-        std::vector<Rrset> links;
-        const Rrset* final_rs = nullptr;
+        std::vector<dns::RRset> links;
+        const dns::RRset* final_rs = nullptr;
         Name cur = sent;
         for (int i = 0; i <= opt.max_cname_chain; ++i) {
           if (!cur.is_subdomain_of(zone)) break;
@@ -594,7 +592,7 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
             break;
           }
           if (sent_type == rrtype::CNAME) break;
-          const Rrset* d = nullptr;
+          const dns::RRset* d = nullptr;
           for (const auto& rs : sec.answer)
             if (rs.type == rrtype::DNAME && cur.is_subdomain_of(rs.owner) && !(cur == rs.owner) &&
                 rs.owner.is_subdomain_of(zone))
@@ -604,7 +602,7 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
             auto n = t ? substitute(cur, d->owner, *t) : std::nullopt;
             if (!n) break;
             links.push_back(*d);
-            Rrset synth;  // RFC 6672 3.1: the synthesized CNAME, with the DNAME's TTL
+            dns::RRset synth;  // RFC 6672 3.1: the synthesized CNAME, with the DNAME's TTL
             synth.owner = cur;
             synth.type = rrtype::CNAME;
             synth.ttl = d->ttl;
@@ -625,7 +623,7 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
 
         // A referral: NS for a zone strictly below the one asked, at or
         // above the name sent, and no answer.
-        const Rrset* referral = nullptr;
+        const dns::RRset* referral = nullptr;
         if (!final_rs && links.empty() && sec.answer.empty() && rcode == dns::rcode::NOERROR) {
           for (const auto& rs : sec.authority)
             if (rs.type == rrtype::NS && rs.owner.is_subdomain_of(zone) && !(rs.owner == zone) &&
@@ -633,7 +631,7 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
               referral = &rs;
           if (referral && find_rrset(sec.authority, referral->owner, rrtype::SOA)) referral = nullptr;
         }
-        auto soa_for = [&](const Name& name) -> const Rrset* {
+        auto soa_for = [&](const Name& name) -> const dns::RRset* {
           for (const auto& rs : sec.authority)
             if (rs.type == rrtype::SOA && rs.owner.is_subdomain_of(zone) &&
                 name.is_subdomain_of(rs.owner))
@@ -647,21 +645,19 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
             state = fail_servfail("referral limit reached");
             break;
           }
-          Rrset ns = *referral;
-          ns.trust = Trust::authority_nonauth;
-          r_.cache_.store(ns);
+          const dns::RRset& ns = *referral;
+          r_.cache_.store(ns, Trust::authority_nonauth);
           std::vector<Name> names;
           for (const auto& rd : ns.rdata)
             if (auto t = rdata_name(rd)) names.push_back(*t);
           // Glue: addresses of the new NS names, and only those inside the
           // zone of the server that sent them (anything else could be a
           // poisoning attempt).
-          for (auto rs : sec.additional) {
+          for (const auto& rs : sec.additional) {
             if (rs.type != rrtype::A && rs.type != rrtype::AAAA) continue;
             if (!rs.owner.is_subdomain_of(zone)) continue;
             if (std::find(names.begin(), names.end(), rs.owner) == names.end()) continue;
-            rs.trust = Trust::additional;
-            r_.cache_.store(rs);
+            r_.cache_.store(rs, Trust::additional);
             step.records.push_back(rrset_text(rs));
           }
           step.records.insert(step.records.begin(), rrset_text(ns, 13));
@@ -684,13 +680,9 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
             // The name exists (an empty non-terminal or a node of this
             // zone) and is not delegated: reveal one more label here.
             if (final_rs) {
-              Rrset rs = *final_rs;
-              rs.trust = answer_trust;
-              r_.cache_.store(rs);
-            } else if (const Rrset* soa = soa_for(sent)) {
-              Rrset s = *soa;
-              s.trust = Trust::authority_auth;
-              store_negative(sent, rrtype::A, false, s);
+              r_.cache_.store(*final_rs, answer_trust);
+            } else if (const dns::RRset* soa = soa_for(sent)) {
+              store_negative(sent, rrtype::A, false, *soa);
             }
             step.outcome = "no delegation at " + sent.to_text() + ", one more label";
             emit(step);
@@ -712,15 +704,13 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
         // ANY (RFC 8482): whatever RRsets the authority gave for the name are
         // the answer; each is cached by its own type, ANY itself never.
         if (!minimised && sent_type == rrtype::ANY && links.empty()) {
-          std::vector<const Rrset*> all;
+          std::vector<const dns::RRset*> all;
           for (const auto& rs : sec.answer)
             if (rs.owner == sent && sent.is_subdomain_of(zone)) all.push_back(&rs);
           if (!all.empty()) {
             for (const auto* rs : all) {
-              Rrset copy = *rs;
-              copy.trust = answer_trust;
-              result.chain.push_back(store(copy));
-              step.records.push_back(rrset_text(copy));
+              result.chain.push_back(store(*rs, answer_trust));
+              step.records.push_back(rrset_text(*rs));
             }
             step.outcome = "answer (ANY)";
             emit(step);
@@ -730,14 +720,12 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
           }
         }
         for (auto& rs : links) {
-          rs.trust = answer_trust;
-          result.chain.push_back(store(rs));
+          result.chain.push_back(store(rs, answer_trust));
           step.records.push_back(rrset_text(rs));
         }
         if (final_rs) {
-          Rrset rs = *final_rs;
-          rs.trust = answer_trust;
-          result.chain.push_back(store(rs));
+          dns::RRset rs = *final_rs;
+          result.chain.push_back(store(rs, answer_trust));
           step.records.push_back(rrset_text(rs));
           step.outcome = links.empty() ? "answer" : "answer (via CNAME/DNAME)";
           emit(step);
@@ -747,7 +735,7 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
         }
         // Negative answers: for the end of the chain, when that name is in
         // this zone and the SOA proves it (RFC 2308 2.1, 2.2).
-        const Rrset* soa = soa_for(cur);
+        const dns::RRset* soa = soa_for(cur);
         // After a CNAME/DNAME, the negative part is about the chain's end
         // only if the SOA proves it and no delegation lies in between (the
         // target may sit in a child zone that this server only refers to).
@@ -768,10 +756,8 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
         }
         if (rcode == dns::rcode::NXDOMAIN && cur.is_subdomain_of(zone)) {
           if (soa) {
-            Rrset s = *soa;
-            s.trust = Trust::authority_auth;
-            result.negative = store_negative(cur, qtype, true, s);
-            step.records.push_back(rrset_text(s));
+            result.negative = store_negative(cur, qtype, true, *soa);
+            step.records.push_back(rrset_text(*soa));
           }
           step.outcome = "NXDOMAIN";
           emit(step);
@@ -781,10 +767,8 @@ Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int d
         }
         if (rcode == dns::rcode::NOERROR && (soa || h.aa)) {
           if (soa) {
-            Rrset s = *soa;
-            s.trust = Trust::authority_auth;
-            result.negative = store_negative(cur, qtype, false, s);
-            step.records.push_back(rrset_text(s));
+            result.negative = store_negative(cur, qtype, false, *soa);
+            step.records.push_back(rrset_text(*soa));
           } else {
             auto e = std::make_shared<CacheEntry>();
             e->kind = EntryKind::nodata;

@@ -61,12 +61,11 @@ void add_address(RootHints& h, const zonefile::Record& r) {
       return;
     }
   }
-  Rrset rs;
+  dns::RRset rs;
   rs.owner = r.owner;
   rs.type = r.type;
   rs.ttl = r.ttl;
   rs.rdata.push_back(r.rdata);
-  rs.trust = Trust::additional;
   h.addresses.push_back(std::move(rs));
 }
 }  // namespace

@@ -39,8 +39,8 @@ std::vector<dns::Name> rfc6303_zones() {
 
 namespace {
 // The SOA of a locally served zone: "<zone> nobody.invalid. 1 3600 1200 604800 MINIMUM".
-Rrset local_soa(const dns::Name& zone, uint32_t ttl, uint32_t minimum) {
-  Rrset soa;
+dns::RRset local_soa(const dns::Name& zone, uint32_t ttl, uint32_t minimum) {
+  dns::RRset soa;
   soa.owner = zone;
   soa.type = rrtype::SOA;
   soa.ttl = ttl;
@@ -148,9 +148,9 @@ size_t ResolverService::write_local_zone(const dns::MessageView& q, const dns::N
   const dns::Name& qname = q.qname();
   const dns::Name* zone = &zone_name;
   // RFC 6303 3: SOA "<zone> nobody.invalid." with 1 3600 1200 604800 10800, NS <zone>.
-  Rrset soa = local_soa(*zone, 10800, 10800);
+  dns::RRset soa = local_soa(*zone, 10800, 10800);
   int64_t now = clock_.now_ms();
-  auto entry = [&](const Rrset& rs) {
+  auto entry = [&](const dns::RRset& rs) {
     auto e = std::make_shared<CacheEntry>();
     e->rrset = rs;
     e->expires_ms = now + int64_t{rs.ttl} * 1000;
@@ -161,7 +161,7 @@ size_t ResolverService::write_local_zone(const dns::MessageView& q, const dns::N
   if (apex && q.qtype() == rrtype::SOA) {
     a.chain.push_back(entry(soa));
   } else if (apex && q.qtype() == rrtype::NS) {
-    Rrset ns;
+    dns::RRset ns;
     ns.owner = *zone;
     ns.type = rrtype::NS;
     ns.ttl = 10800;
@@ -171,7 +171,7 @@ size_t ResolverService::write_local_zone(const dns::MessageView& q, const dns::N
     a.rcode = apex ? dns::rcode::NOERROR : dns::rcode::NXDOMAIN;
     auto neg = std::make_shared<CacheEntry>();
     neg->kind = apex ? EntryKind::nodata : EntryKind::nxdomain;
-    neg->soa = std::make_shared<Rrset>(soa);
+    neg->soa = std::make_shared<dns::RRset>(soa);
     neg->expires_ms = now + 10800 * 1000;
     a.negative = neg;
   }
@@ -269,21 +269,21 @@ size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Nam
     std::unique_lock lock(flight->mu);
     flight->cv.wait(lock, [&] { return flight->result.has_value(); });
   }
-  Result<std::vector<Rrset>> looked = *flight->result;  // a copy: others read it too
+  Result<std::vector<dns::RRset>> looked = *flight->result;  // a copy: others read it too
   if (!looked) {
     servfails_.fetch_add(1, std::memory_order_relaxed);
     return write_error(q, dns::rcode::SERVFAIL, true, out);
   }
-  std::vector<Rrset> got = std::move(*looked);
+  std::vector<dns::RRset> got = std::move(*looked);
   // Not cached: the answer lives at most mdns_max_ttl seconds anyway, and
   // the resolver cache would not see the goodbyes (RFC 6762 10.1) that the
   // next one-shot query does. The resolution threads bound how many
   // multicast queries can be in flight.
-  std::vector<Rrset> sets;
+  std::vector<dns::RRset> sets;
   for (auto& r : got) {
     if (r.rclass != dns::rrclass::IN) continue;  // cache-flush bit already split off
     auto it = std::find_if(sets.begin(), sets.end(),
-                           [&](const Rrset& s) { return s.type == r.type && s.owner == r.owner; });
+                           [&](const dns::RRset& s) { return s.type == r.type && s.owner == r.owner; });
     if (it == sets.end()) {
       sets.push_back(r);
       sets.back().rclass = dns::rrclass::IN;
@@ -295,7 +295,7 @@ size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Nam
       if (std::find(it->rdata.begin(), it->rdata.end(), rd) == it->rdata.end()) it->rdata.push_back(rd);
   }
   int64_t now = clock_.now_ms();
-  auto entry = [&](Rrset rs) {
+  auto entry = [&](dns::RRset rs) {
     rs.ttl = std::min(rs.ttl, options_.mdns_max_ttl);
     auto e = std::make_shared<CacheEntry>();
     e->expires_ms = now + int64_t{rs.ttl} * 1000;
@@ -321,7 +321,7 @@ size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Nam
     a.rcode = name_exists ? dns::rcode::NOERROR : dns::rcode::NXDOMAIN;
     auto neg = std::make_shared<CacheEntry>();
     neg->kind = name_exists ? EntryKind::nodata : EntryKind::nxdomain;
-    neg->soa = std::make_shared<Rrset>(local_soa(zone, options_.mdns_max_ttl, options_.mdns_max_ttl));
+    neg->soa = std::make_shared<dns::RRset>(local_soa(zone, options_.mdns_max_ttl, options_.mdns_max_ttl));
     neg->expires_ms = now + int64_t{options_.mdns_max_ttl} * 1000;
     a.negative = neg;
     a.glue.clear();

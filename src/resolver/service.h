@@ -31,7 +31,7 @@ namespace namae::resolver {
 /// responders sent (answers and additional records, TTLs as received), or
 /// an error when it could not ask (the client gets SERVFAIL). Called on
 /// resolution threads only; it may block for its timeout.
-using MdnsLookup = std::function<Result<std::vector<Rrset>>(const dns::Name& qname, uint16_t qtype)>;
+using MdnsLookup = std::function<Result<std::vector<dns::RRset>>(const dns::Name& qname, uint16_t qtype)>;
 
 /// Everything the service needs besides the resolver's own options.
 struct ServiceOptions {
@@ -148,7 +148,7 @@ class ResolverService {
   struct BridgeFlight {
     std::mutex mu;
     std::condition_variable cv;
-    std::optional<Result<std::vector<Rrset>>> result;
+    std::optional<Result<std::vector<dns::RRset>>> result;
   };
   std::mutex bridge_mu_;
   std::map<std::string, std::shared_ptr<BridgeFlight>> bridge_flights_;
