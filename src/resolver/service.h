@@ -107,7 +107,11 @@ class ResolverService {
   size_t answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp);
   bool local_zone(const dns::MessageView& q, std::span<uint8_t> out, size_t& len);
   size_t write_local_zone(const dns::MessageView& q, const dns::Name& zone, std::span<uint8_t> out);
+  // The mDNS bridge: a .local (or link-local reverse) question asked on the link.
   size_t answer_bridged(const dns::MessageView& q, const dns::Name& zone, std::span<uint8_t> out, bool tcp);
+  Result<std::vector<dns::RRset>> ask_link(const dns::Name& qname, uint16_t qtype);
+  Answer bridged_answer(const dns::Name& qname, uint16_t qtype, const dns::Name& zone,
+                        const std::vector<dns::RRset>& sets, int64_t now) const;
   void maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype);
   bool enqueue(Job job);
   void run(net::WorkerMetrics* metrics);

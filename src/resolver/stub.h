@@ -97,6 +97,8 @@ class StubResolver {
 
  private:
   Result<StubAnswer> exchange(const dns::Name& name, uint16_t type);
+  // One server, once (again over TCP when the UDP reply is truncated).
+  Result<StubAnswer> ask(const net::Endpoint& server, const dns::Name& name, uint16_t type);
   bool cache_get(const dns::Name& name, uint16_t type, StubAnswer& out);
   void cache_put(const StubAnswer& a);
   void worker();
