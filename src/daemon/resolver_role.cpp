@@ -17,7 +17,7 @@ namespace {
 resolver::MdnsLookup mdns_bridge(const ResolverConfig& cfg) {
   auto interfaces = cfg.mdns_bridge_interfaces;
   int timeout_ms = static_cast<int>(cfg.mdns_bridge_timeout);
-  return [interfaces, timeout_ms](const dns::Name& qname, uint16_t qtype) -> Result<std::vector<resolver::Rrset>> {
+  return [interfaces, timeout_ms](const dns::Name& qname, uint16_t qtype) -> Result<std::vector<dns::RRset>> {
     namespace rrtype = dns::rrtype;
     mdns::Question q;
     q.name = qname;
@@ -30,11 +30,11 @@ resolver::MdnsLookup mdns_bridge(const ResolverConfig& cfg) {
         return r.name == qname && (r.type == qtype || r.type == rrtype::CNAME || r.type == rrtype::NSEC);
       });
     };
-    std::vector<resolver::Rrset> out;
+    std::vector<dns::RRset> out;
     auto got = mdns::one_shot({q}, interfaces, timeout_ms, enough);
     if (!got) return fail("mdns bridge: " + got.message());
     for (auto& r : *got) {
-      resolver::Rrset rs;
+      dns::RRset rs;
       rs.owner = r.name;
       rs.type = r.type;
       rs.rclass = r.rclass;

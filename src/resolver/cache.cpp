@@ -48,7 +48,7 @@ StoreResult Cache::insert(std::string_view key, EntryPtr entry, bool always_repl
     const CacheEntry& old = *it->second.entry;
     bool old_live = old.expires_ms > now;
     if (!always_replace && old_live && old.kind == EntryKind::rrset &&
-        entry->kind == EntryKind::rrset && entry->rrset.trust < old.rrset.trust)
+        entry->kind == EntryKind::rrset && entry->trust < old.trust)
       return StoreResult::kept_better;
     it->second.entry = std::move(entry);
     s.lru.splice(s.lru.begin(), s.lru, it->second.pos);
@@ -63,12 +63,13 @@ StoreResult Cache::insert(std::string_view key, EntryPtr entry, bool always_repl
   return StoreResult::stored;
 }
 
-StoreResult Cache::store(const Rrset& rrset) {
+StoreResult Cache::store(const dns::RRset& rrset, Trust trust) {
   if (rrset.rdata.empty() || rrset.type == dns::rrtype::OPT || rrset.type == 0)
     return StoreResult::rejected;
   auto e = std::make_shared<CacheEntry>();
   e->kind = EntryKind::rrset;
   e->rrset = rrset;
+  e->trust = trust;
   uint32_t ttl = clamp_ttl(rrset.ttl);
   e->rrset.ttl = ttl;
   e->original_ttl = ttl;
@@ -92,7 +93,7 @@ StoreResult Cache::store(const Rrset& rrset) {
 }
 
 StoreResult Cache::store_negative(const dns::Name& name, uint16_t type, bool nxdomain,
-                                  const Rrset& soa, Trust trust) {
+                                  const dns::RRset& soa, Trust trust) {
   if (soa.rdata.empty()) return StoreResult::rejected;
   // RFC 2308 5: the negative TTL is the smaller of the SOA's TTL and its MINIMUM.
   uint32_t ttl = soa.ttl;
@@ -103,8 +104,8 @@ StoreResult Cache::store_negative(const dns::Name& name, uint16_t type, bool nxd
   e->kind = nxdomain ? EntryKind::nxdomain : EntryKind::nodata;
   e->rrset.owner = name;
   e->rrset.type = nxdomain ? 0 : type;
-  e->rrset.trust = trust;
-  auto s = std::make_shared<Rrset>(soa);
+  e->trust = trust;
+  auto s = std::make_shared<dns::RRset>(soa);
   s->ttl = ttl;
   e->soa = std::move(s);
   e->original_ttl = ttl;
@@ -182,7 +183,7 @@ std::string Cache::dump(const dns::Name& name, size_t limit) const {
       const CacheEntry& e = *slot.entry;
       uint32_t left = e.ttl_left(now);
       std::string stale = e.expires_ms <= now ? " ; stale" : "";
-      std::string rank = " ; trust " + std::to_string(static_cast<int>(e.rrset.trust));
+      std::string rank = " ; trust " + std::to_string(static_cast<int>(e.trust));
       if (e.kind == EntryKind::rrset) {
         for (const auto& rd : e.rrset.rdata) {
           lines.emplace_back(owner, e.rrset.owner.to_text() + " " + std::to_string(left) + " " +

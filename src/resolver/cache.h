@@ -7,6 +7,7 @@
 // resolver's Clock; the remaining TTL is computed at read time.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -18,7 +19,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "resolver/rrset.h"
+#include "base/clock.h"
+#include "dns/record.h"
+#include "resolver/trust.h"
 
 namespace namae::resolver {
 
@@ -29,11 +32,13 @@ enum class EntryKind : uint8_t {
   nxdomain,  // RFC 2308 NXDOMAIN: the name does not exist (stored with type 0)
 };
 
-/// One cached item. Immutable after insertion.
+/// One cached item: the shared dns::RRset with what only the resolver adds
+/// (its trust rank, expiry and use). Immutable after insertion.
 struct CacheEntry {
   EntryKind kind = EntryKind::rrset;
-  Rrset rrset;                // kind == rrset: the data; negatives: owner/type asked
-  std::shared_ptr<const Rrset> soa;  // negatives: the SOA for the authority section
+  dns::RRset rrset;           // kind == rrset: the data; negatives: owner/type asked
+  Trust trust = Trust::additional;  // RFC 2181 5.4.1 rank of the section it came from
+  std::shared_ptr<const dns::RRset> soa;  // negatives: the SOA for the authority section
   int64_t stored_ms = 0;
   int64_t expires_ms = 0;
   uint32_t original_ttl = 0;  // as stored (after floor/ceiling), for prefetch decisions
@@ -70,11 +75,11 @@ class Cache {
   /// Store positive data. It replaces a cached RRset only when its trust is
   /// at least the cached one's, or the cached one has expired (RFC 2181
   /// 5.4.1). A positive RRset also clears a negative entry for the same key.
-  StoreResult store(const Rrset& rrset);
+  StoreResult store(const dns::RRset& rrset, Trust trust);
   /// Store an RFC 2308 negative answer: NXDOMAIN (for `name`, any type) or
   /// NODATA (for `name`/`type`), with the SOA that bounds its TTL.
   StoreResult store_negative(const dns::Name& name, uint16_t type, bool nxdomain,
-                             const Rrset& soa, Trust trust);
+                             const dns::RRset& soa, Trust trust);
 
   /// Live entry for (name, type), or nullptr. NXDOMAIN entries are found with
   /// type 0. With `allow_stale`, an expired entry inside the stale window is

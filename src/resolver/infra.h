@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "net/address.h"
-#include "resolver/rrset.h"
+#include "base/clock.h"
 
 namespace namae::resolver {
 

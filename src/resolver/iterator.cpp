@@ -1,18 +1,35 @@
-// The iterator state machine (see resolver.h). One Iterator serves one client
-// question with its sub-tasks; its budget is shared by all of them.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
+// The iterator (RFC 1034 5.3.3), as an explicit state machine after
+// Unbound's iterator: one QueryState per (name, type) being resolved (its
+// iter_qstate) and one function per state.
+//
+// One client question, from the top:
+//   Resolver::resolve            an Iterator for the question, its budget
+//   Iterator::resolve_full       cached CNAME links, then iterate() per name
+//   Iterator::iterate            runs the states until `finished`:
+//     init_request    the closest delegation the cache knows, else prime
+//     prime           RFC 8109: ask a root hint for the root's NS RRset
+//     query_targets   pick a server of the zone (glueless NS addresses are
+//                     looked up as nested sub-tasks: resolve_full at depth+1)
+//     send_query      the name to reveal (RFC 9156), one exchange
+//     query_response  what the reply means: a retry, a referral (back to
+//                     query_targets), one more label, an answer, a CNAME to
+//                     follow, a negative answer or a lame server
+//     finished        the IterResult goes back to resolve_full
+// Every exchange is described to the trace sink (`namae query +trace`).
+// Sub-tasks share the Iterator, so the upstream-query and sub-task budgets
+// bound a question with everything it causes (NXNS-style amplification).
 #include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "resolver/resolver.h"
 #include "resolver/sections.h"
+#include "resolver/server_address.h"
 
 namespace namae::resolver {
 
@@ -21,83 +38,94 @@ namespace {
 using dns::Name;
 namespace rrtype = dns::rrtype;
 
-// `name` with its suffix `from` replaced by `to` (DNAME substitution, RFC 6672 2.2).
-std::optional<Name> substitute(const Name& name, const Name& from, const Name& to) {
-  size_t keep = name.label_count() - from.label_count();
-  std::vector<std::string_view> labels;
-  for (size_t i = 0; i < keep; ++i) {
-    auto l = name.label(i);
-    labels.emplace_back(reinterpret_cast<const char*>(l.data()), l.size());
-  }
-  auto prefix = Name::from_labels(labels);
-  if (!prefix) return std::nullopt;
-  auto r = prefix->concat(to);
-  if (!r) return std::nullopt;
-  return *r;
-}
+std::optional<Name> substitute(const Name& name, const Name& from, const Name& to);
+std::string rrset_text(const dns::RRset& rs, size_t max = 4);
+EntryPtr transient(const dns::RRset& rs, Trust trust, int64_t now);
 
-bool endpoint_from_rdata(uint16_t type, const dns::RdataBytes& rd, uint16_t port,
-                         net::Endpoint& ep) {
-  ep = net::Endpoint{};
-  if (type == rrtype::A && rd.size() == 4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ep.addr);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    std::memcpy(&sin->sin_addr, rd.data(), 4);
-    ep.len = sizeof(sockaddr_in);
-    return true;
-  }
-  if (type == rrtype::AAAA && rd.size() == 16) {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ep.addr);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(port);
-    std::memcpy(&sin6->sin6_addr, rd.data(), 16);
-    ep.len = sizeof(sockaddr_in6);
-    return true;
-  }
-  return false;
-}
+enum class Outcome { answer, cname, nxdomain, nodata, servfail };
 
-// Addresses never worth asking: unspecified, multicast, broadcast, and
-// loopback unless allowed (do-not-query-localhost).
-bool address_allowed(const net::Endpoint& ep, bool allow_loopback) {
-  if (ep.family() == AF_INET) {
-    auto* sin = reinterpret_cast<const sockaddr_in*>(&ep.addr);
-    uint32_t a = ntohl(sin->sin_addr.s_addr);
-    if (a == 0 || a == 0xffffffff || (a >> 28) == 0xe) return false;
-    if ((a >> 24) == 127 && !allow_loopback) return false;
-    return true;
-  }
-  auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ep.addr);
-  if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr) || IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr))
-    return false;
-  if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) && !allow_loopback) return false;
-  return true;
-}
+/// What iterating one name gave.
+struct IterResult {
+  Outcome outcome = Outcome::servfail;
+  std::vector<EntryPtr> chain;  // CNAME/DNAME links and the data, as cached
+  EntryPtr negative;
+  Name next;                    // Outcome::cname: the name to go on with
+};
 
-std::string rrset_text(const Rrset& rs, size_t max = 4) {
-  std::string out;
-  size_t n = 0;
-  for (const auto& rd : rs.rdata) {
-    if (n++ == max) {
-      out += fmt::format(" (+{} more)", rs.rdata.size() - max);
-      break;
-    }
-    if (!out.empty()) out += "\n";
-    out += fmt::format("{} {} {} {}", rs.owner.to_text(), rs.ttl, dns::type_to_text(rs.type),
-                       dns::rdata::to_text(rs.type, rd));
-  }
-  return out;
-}
+// Named states, as in Unbound's iterator.
+enum class State { init_request, prime, query_targets, send_query, query_response, finished };
 
-EntryPtr transient(const Rrset& rs, int64_t now) {
-  auto e = std::make_shared<CacheEntry>();
-  e->rrset = rs;
-  e->stored_ms = now;
-  e->expires_ms = now + int64_t{rs.ttl} * 1000;
-  e->original_ttl = rs.ttl;
-  return e;
-}
+/// Everything the states of one iterate() share (Unbound's iter_qstate).
+struct QueryState {
+  QueryState(const Name& t, uint16_t type, int d, bool minimise_names)
+      : target(t), qtype(type), depth(d), minimise(minimise_names), sent_type(type) {}
+
+  // The question.
+  const Name target;
+  const uint16_t qtype;
+  const int depth;  // 0 = the client's question; >0 = a sub-task
+  State state = State::init_request;
+  IterResult result;
+
+  // The zone whose servers are asked.
+  Name zone;
+  std::vector<Name> ns_names;
+  bool hints_ok = false;                // the root hints' addresses may serve
+  bool priming = false, primed = false;
+  std::map<std::string, int> attempts;  // per server address this delegation; 99 = do not reuse
+  std::set<std::string> looked_up;      // NS names whose addresses were sought
+  int glueless = 0;
+  int referrals = 0;
+
+  // QNAME minimisation (RFC 9156).
+  bool minimise;
+  size_t extra_labels = 1;  // labels revealed below the zone cut
+  int minimise_steps = 0;
+
+  // The server chosen and the exchange with it.
+  net::Endpoint server;
+  Name server_name;
+  std::string why;  // why that server
+  bool use_tcp = false, no_edns = false;
+  Name sent;
+  uint16_t sent_type;
+  bool sent_edns = false;
+  net::Exchange ex;
+
+  // The identical-question flight this state owns (Resolver::begin_flight).
+  std::string flight_key;
+  int flight_waits = 0;
+};
+
+/// A server that may be asked: its address and the NS name it is for.
+struct Candidate {
+  net::Endpoint address;
+  Name ns;
+};
+
+/// The answer section followed from the name sent (bailiwick-checked).
+struct Chain {
+  std::vector<dns::RRset> links;     // CNAMEs, DNAMEs and the CNAMEs they synthesize
+  const dns::RRset* data = nullptr;  // the RRset of the type sent, in the reply
+  Name end;                          // the name the chain reached
+};
+
+/// A usable reply, taken apart.
+struct Reply {
+  uint16_t rcode = 0;
+  bool aa = false;
+  bool minimised = false;  // the name or type sent was not the question's
+  Sections sec;
+  Chain chain;
+
+  Trust answer_trust() const { return aa ? Trust::answer_auth : Trust::answer_nonauth; }
+};
+
+Chain follow_chain(const Sections& sec, const Name& sent, uint16_t sent_type, const Name& zone,
+                   int max_links);
+const dns::RRset* find_referral(const Reply& reply, const Name& zone, const Name& sent);
+const dns::RRset* soa_for(const Sections& sec, const Name& zone, const Name& name);
+bool delegated_below(const Sections& sec, const Name& name, const dns::RRset& soa);
 
 }  // namespace
 
@@ -110,24 +138,53 @@ class Iterator {
   int upstream() const { return upstream_; }
 
  private:
-  enum class Outcome { answer, cname, nxdomain, nodata, servfail };
-  struct IterResult {
-    Outcome outcome = Outcome::servfail;
-    std::vector<EntryPtr> chain;
-    EntryPtr negative;
-    Name next;
-  };
-  // Named states, as in Unbound's iterator.
-  enum class State { init_request, prime, query_targets, send_query, query_response, finished };
-
+  enum class CacheWalk { complete, incomplete, too_long };
+  CacheWalk follow_cache(Name& cur, uint16_t qtype, int& links, Answer& ans);
   IterResult iterate(const Name& target, uint16_t qtype, int depth);
-  bool find_delegation(const Name& target, uint16_t qtype, Name& zone, std::vector<Name>& ns);
-  std::vector<std::pair<net::Endpoint, Name>> gather(const Name& zone, const std::vector<Name>& ns,
-                                                     bool hints_ok);
+  State run(QueryState& q);
+
+  // The states.
+  State process_init_request(QueryState& q);
+  State process_prime(QueryState& q);
+  State process_query_targets(QueryState& q);
+  State process_send_query(QueryState& q);
+  State process_query_response(QueryState& q);
+
+  // query_targets and send_query.
+  std::vector<Candidate> servers_to_ask(QueryState& q);
+  std::vector<Candidate> untried_servers(QueryState& q);
+  const Name* next_glueless_name(QueryState& q);
   bool lookup_ns_address(const Name& ns, int depth);
-  EntryPtr store(const Rrset& rs);
-  EntryPtr store_negative(const Name& name, uint16_t type, bool nx, const Rrset& soa);
-  void emit(TraceStep& step) {
+  void choose_qname(QueryState& q);
+  bool waited_for_identical_question(QueryState& q);
+  void send(QueryState& q);
+
+  // query_response.
+  State on_no_reply(QueryState& q, TraceStep& step);
+  State on_error_rcode(QueryState& q, uint16_t rcode, bool minimised, TraceStep& step);
+  State process_prime_response(QueryState& q, const Sections& sec, TraceStep& step);
+  State process_reply(QueryState& q, const Reply& reply, TraceStep& step);
+  State process_referral(QueryState& q, const Sections& sec, const dns::RRset& ns, TraceStep& step);
+  State process_minimised_reply(QueryState& q, const Reply& reply, TraceStep& step);
+  bool answer_any(QueryState& q, const Reply& reply, TraceStep& step);
+  State process_negative(QueryState& q, const Reply& reply, TraceStep& step);
+
+  // Ways out of a state.
+  State finish(QueryState& q, TraceStep& step, Outcome outcome, std::string text);
+  State fail(QueryState& q, std::string reason);
+  State drop_server(QueryState& q, TraceStep& step, std::string outcome);
+  State stop_minimising(QueryState& q, TraceStep& step, const std::string& what);
+  void restart_delegation(QueryState& q);
+
+  // The cache.
+  bool find_delegation(const Name& target, uint16_t qtype, Name& zone, std::vector<Name>& ns);
+  std::vector<Candidate> gather(const Name& zone, const std::vector<Name>& ns, bool hints_ok);
+  EntryPtr store(const dns::RRset& rs, Trust trust);
+  EntryPtr store_negative(const Name& name, uint16_t type, bool nx, const dns::RRset& soa);
+  void add_to_answer(QueryState& q, const dns::RRset& rs, Trust trust, TraceStep& step);
+
+  TraceStep trace_step(const QueryState& q) const;
+  void emit(const TraceStep& step) const {
     if (trace_ && *trace_) (*trace_)(step);
   }
 
@@ -139,75 +196,179 @@ class Iterator {
   std::map<std::string, std::vector<net::Endpoint>> sub_addresses_;  // TTL-0 results of sub-tasks
 };
 
-EntryPtr Iterator::store(const Rrset& rs) {
-  r_.cache_.store(rs);
-  if (auto e = r_.cache_.lookup(rs.owner, rs.type)) return e;
-  return transient(rs, r_.clock_.now_ms());
-}
-
-EntryPtr Iterator::store_negative(const Name& name, uint16_t type, bool nx, const Rrset& soa) {
-  r_.cache_.store_negative(name, type, nx, soa, Trust::authority_auth);
-  if (auto e = r_.cache_.lookup(name, nx ? 0 : type)) return e;
-  auto e = std::make_shared<CacheEntry>();
-  e->kind = nx ? EntryKind::nxdomain : EntryKind::nodata;
-  e->rrset.owner = name;
-  e->rrset.type = type;
-  e->soa = std::make_shared<Rrset>(soa);
-  int64_t now = r_.clock_.now_ms();
-  e->stored_ms = e->expires_ms = now;
-  return e;
-}
-
-bool Iterator::find_delegation(const Name& target, uint16_t qtype, Name& zone,
-                               std::vector<Name>& ns) {
-  // DS lives in the parent (RFC 4035 3.1.4.1): start one label up.
-  Name n = (qtype == rrtype::DS && !target.is_root()) ? target.strip_left() : target;
-  for (;;) {
-    if (auto e = r_.cache_.lookup(n, rrtype::NS); e && e->kind == EntryKind::rrset) {
-      zone = n;
-      ns.clear();
-      for (const auto& rd : e->rrset.rdata)
-        if (auto t = rdata_name(rd)) ns.push_back(*t);
-      if (!ns.empty()) return true;
+Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const TraceSink* trace) {
+  Iterator it(*this, trace);
+  Answer a = it.resolve_full(qname, qtype, 0, refresh);
+  a.upstream_queries = it.upstream();
+  if (a.rcode == dns::rcode::SERVFAIL && cache_.options().serve_stale) {
+    Answer stale;
+    if (answer_from_cache(qname, qtype, stale, true)) {
+      stale.stale = true;
+      stale.from_cache = false;
+      stale.upstream_queries = a.upstream_queries;
+      return stale;
     }
-    if (n.is_root()) return false;
-    n = n.strip_left();
   }
+  return a;
 }
 
-std::vector<std::pair<net::Endpoint, Name>> Iterator::gather(const Name& zone,
-                                                             const std::vector<Name>& ns,
-                                                             bool hints_ok) {
-  std::vector<std::pair<net::Endpoint, Name>> out;
-  bool allow_lo = !r_.options_.do_not_query_localhost;
-  uint16_t port = r_.options_.upstream_port;
-  auto add = [&](const net::Endpoint& ep, const Name& n) {
-    if (!address_allowed(ep, allow_lo)) return;
-    for (const auto& o : out)
-      if (o.first.len == ep.len && std::memcmp(&o.first.addr, &ep.addr, ep.len) == 0) return;
-    out.emplace_back(ep, n);
-  };
-  for (const auto& name : ns) {
-    bool any = false;
-    for (uint16_t t : {rrtype::A, rrtype::AAAA}) {
-      auto e = r_.cache_.lookup(name, t);
-      if (!e || e->kind != EntryKind::rrset) continue;
-      for (const auto& rd : e->rrset.rdata) {
-        net::Endpoint ep;
-        if (endpoint_from_rdata(t, rd, port, ep)) {
-          add(ep, name);
-          any = true;
-        }
+Answer Iterator::resolve_full(const Name& qname, uint16_t qtype, int depth, bool refresh) {
+  Answer ans;
+  Name cur = qname;
+  int links = 0;
+  for (bool first = true;; first = false) {
+    if (!(refresh && first)) {
+      CacheWalk walk = follow_cache(cur, qtype, links, ans);
+      if (walk == CacheWalk::complete) return ans;
+      if (walk == CacheWalk::too_long) {
+        ans.rcode = dns::rcode::SERVFAIL;
+        return ans;
       }
     }
-    if (auto it = sub_addresses_.find(name.lower().to_text()); it != sub_addresses_.end())
-      for (const auto& ep : it->second) add(ep, name), any = true;
-    if (!any && hints_ok && zone.is_root())
-      for (const auto& ep : r_.hints_.endpoints_of(name, port)) add(ep, name);
+    IterResult r = iterate(cur, qtype, depth);
+    for (auto& e : r.chain) ans.chain.push_back(e);
+    links += static_cast<int>(r.chain.size());
+    switch (r.outcome) {
+      case Outcome::answer:
+        ans.rcode = dns::rcode::NOERROR;
+        return ans;
+      case Outcome::nxdomain:
+      case Outcome::nodata:
+        ans.rcode = r.outcome == Outcome::nxdomain ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR;
+        ans.negative = r.negative;
+        return ans;
+      case Outcome::servfail:
+        ans.rcode = dns::rcode::SERVFAIL;
+        return ans;
+      case Outcome::cname:
+        if (links > r_.options_.max_cname_chain) {
+          ans.rcode = dns::rcode::SERVFAIL;
+          return ans;
+        }
+        cur = r.next;
+        break;
+    }
   }
-  return out;
 }
 
+// Whatever the cache already knows along the chain from `cur`: its links
+// join `ans` and `cur` moves to the chain's end.
+Iterator::CacheWalk Iterator::follow_cache(Name& cur, uint16_t qtype, int& links, Answer& ans) {
+  Answer cached;
+  bool complete = r_.answer_from_cache(cur, qtype, cached);
+  for (auto& e : cached.chain) {
+    if (e->rrset.type == rrtype::CNAME && qtype != rrtype::CNAME) {
+      if (++links > r_.options_.max_cname_chain) return CacheWalk::too_long;
+      if (auto t = rdata_name(e->rrset.rdata.front())) cur = *t;
+    }
+    ans.chain.push_back(e);
+  }
+  if (!complete) return CacheWalk::incomplete;
+  ans.rcode = cached.rcode;
+  ans.negative = cached.negative;
+  ans.from_cache = upstream_ == 0;
+  return CacheWalk::complete;
+}
+
+IterResult Iterator::iterate(const Name& target, uint16_t qtype, int depth) {
+  QueryState q(target, qtype, depth, r_.options_.qname_minimisation);
+  while (q.state != State::finished) {
+    q.state = run(q);
+    if (!q.flight_key.empty() && q.state != State::query_response) {
+      r_.end_flight(q.flight_key);
+      q.flight_key.clear();
+    }
+  }
+  return std::move(q.result);
+}
+
+State Iterator::run(QueryState& q) {
+  switch (q.state) {
+    case State::init_request: return process_init_request(q);
+    case State::prime: return process_prime(q);
+    case State::query_targets: return process_query_targets(q);
+    case State::send_query: return process_send_query(q);
+    case State::query_response: return process_query_response(q);
+    case State::finished: break;
+  }
+  return State::finished;
+}
+
+State Iterator::process_init_request(QueryState& q) {
+  if (find_delegation(q.target, q.qtype, q.zone, q.ns_names)) {
+    q.hints_ok = q.zone.is_root();
+    return State::query_targets;
+  }
+  return q.primed ? fail(q, "priming gave no root NS") : State::prime;
+}
+
+State Iterator::process_prime(QueryState& q) {
+  // RFC 8109: ask a hint server for the root's NS RRset.
+  q.zone = Name();
+  q.ns_names = r_.hints_.ns_names;
+  q.hints_ok = true;
+  q.priming = true;
+  return State::query_targets;
+}
+
+State Iterator::process_query_targets(QueryState& q) {
+  if (upstream_ >= r_.options_.max_upstream_queries) return fail(q, "upstream query limit reached");
+  auto candidates = servers_to_ask(q);
+  if (candidates.empty()) return fail(q, "no reachable server for zone " + q.zone.to_text());
+  // Servers not yet asked for this question come before a second try
+  // of one that already failed (failover before retransmission).
+  auto tried = [&](const Candidate& c) { return q.attempts.count(c.address.to_string()) > 0; };
+  if (!std::all_of(candidates.begin(), candidates.end(), tried)) std::erase_if(candidates, tried);
+  std::vector<net::Endpoint> eps;
+  for (const auto& c : candidates) eps.push_back(c.address);
+  size_t i = r_.infra_.choose(eps, &q.why);
+  q.server = candidates[i].address;
+  q.server_name = candidates[i].ns;
+  q.use_tcp = false;
+  q.no_edns = r_.infra_.edns_broken(q.server);
+  return State::send_query;
+}
+
+// The zone's servers still worth asking; for a glueless delegation, NS
+// names' addresses are looked up as sub-tasks until one gives some.
+std::vector<Candidate> Iterator::servers_to_ask(QueryState& q) {
+  auto candidates = untried_servers(q);
+  while (candidates.empty()) {
+    const Name* ns = next_glueless_name(q);
+    if (!ns) break;
+    // A name inside the zone it serves needs glue: asking for it
+    // would lead back to the same servers.
+    if (ns->is_subdomain_of(q.zone) && !q.zone.is_root()) continue;
+    if (lookup_ns_address(*ns, q.depth)) candidates = untried_servers(q);
+  }
+  return candidates;
+}
+
+// The known addresses of the zone's servers, less those tried twice.
+std::vector<Candidate> Iterator::untried_servers(QueryState& q) {
+  auto candidates = gather(q.zone, q.ns_names, q.hints_ok);
+  std::erase_if(candidates, [&](const Candidate& c) {
+    auto it = q.attempts.find(c.address.to_string());
+    return it != q.attempts.end() && it->second >= 2;
+  });
+  return candidates;
+}
+
+// The next NS name whose address to look up, within the per-delegation limit.
+const Name* Iterator::next_glueless_name(QueryState& q) {
+  const Name* pick = nullptr;
+  for (const auto& n : q.ns_names) {
+    if (q.looked_up.count(n.lower().to_text())) continue;
+    pick = &n;
+    break;
+  }
+  if (!pick || q.glueless >= r_.options_.max_glueless_lookups || q.priming) return nullptr;
+  q.looked_up.insert(pick->lower().to_text());
+  ++q.glueless;
+  return pick;
+}
+
+// A sub-task: resolve `ns`'s address on this Iterator's budget.
 bool Iterator::lookup_ns_address(const Name& ns, int depth) {
   if (depth + 1 > r_.options_.max_depth) return false;
   auto key = std::make_pair(ns.lower().to_text(), rrtype::A);
@@ -231,686 +392,537 @@ bool Iterator::lookup_ns_address(const Name& ns, int depth) {
   return found;
 }
 
-Answer Iterator::resolve_full(const Name& qname, uint16_t qtype, int depth, bool refresh) {
-  Answer ans;
-  Name cur = qname;
-  int links = 0;
-  bool first = true;
-  for (;;) {
-    // Whatever the cache already knows along the chain.
-    if (!(refresh && first)) {
-      Answer cached;
-      bool complete = r_.answer_from_cache(cur, qtype, cached);
-      for (auto& e : cached.chain) {
-        if (e->rrset.type == rrtype::CNAME && qtype != rrtype::CNAME) {
-          if (++links > r_.options_.max_cname_chain) {
-            ans.rcode = dns::rcode::SERVFAIL;
-            return ans;
-          }
-          if (auto t = rdata_name(e->rrset.rdata.front())) cur = *t;
-        }
-        ans.chain.push_back(e);
-      }
-      if (complete) {
-        ans.rcode = cached.rcode;
-        ans.negative = cached.negative;
-        ans.from_cache = upstream_ == 0;
-        return ans;
-      }
-    }
-    first = false;
-    IterResult r = iterate(cur, qtype, depth);
-    for (auto& e : r.chain) ans.chain.push_back(e);
-    links += static_cast<int>(r.chain.size());
-    switch (r.outcome) {
-      case Outcome::answer:
-        ans.rcode = dns::rcode::NOERROR;
-        return ans;
-      case Outcome::nxdomain:
-        ans.rcode = dns::rcode::NXDOMAIN;
-        ans.negative = r.negative;
-        return ans;
-      case Outcome::nodata:
-        ans.rcode = dns::rcode::NOERROR;
-        ans.negative = r.negative;
-        return ans;
-      case Outcome::servfail:
-        ans.rcode = dns::rcode::SERVFAIL;
-        return ans;
-      case Outcome::cname:
-        if (links > r_.options_.max_cname_chain) {
-          ans.rcode = dns::rcode::SERVFAIL;
-          return ans;
-        }
-        cur = r.next;
-        break;
-    }
+State Iterator::process_send_query(QueryState& q) {
+  if (upstream_ >= r_.options_.max_upstream_queries) return fail(q, "upstream query limit reached");
+  choose_qname(q);
+  if (waited_for_identical_question(q)) {
+    restart_delegation(q);
+    return State::init_request;
   }
+  send(q);
+  return State::query_response;
 }
 
-Iterator::IterResult Iterator::iterate(const Name& target, uint16_t qtype, int depth) {
+// QNAME minimisation (RFC 9156): reveal one more label than the zone cut
+// to each zone's servers; ask with the real type only at the end.
+void Iterator::choose_qname(QueryState& q) {
+  if (q.priming) {
+    q.sent = Name();
+    q.sent_type = rrtype::NS;
+    return;
+  }
   const ResolverOptions& opt = r_.options_;
-  IterResult result;
-  State state = State::init_request;
-  Name zone;
-  std::vector<Name> ns_names;
-  bool priming = false, primed = false, hints_ok = false;
-  std::map<std::string, int> attempts;  // per server address this delegation; 99 = do not reuse
-  std::set<std::string> looked_up;       // NS names whose addresses were sought
-  int glueless = 0, referrals = 0, minimise_steps = 0;
-  size_t extra_labels = 1;
-  bool minimise = opt.qname_minimisation;
-  bool use_tcp = false, no_edns = false;
-  net::Endpoint server;
-  Name server_name;
-  std::string why;
-  Name sent;
-  uint16_t sent_type = qtype;
-  bool sent_edns = false;
-  net::Exchange ex;
-  std::string flight_key;  // the in-flight question this iterator owns
-  int flight_waits = 0;
+  for (;;) {
+    size_t want = q.zone.label_count() + q.extra_labels;
+    if (q.minimise && want < q.target.label_count() && q.minimise_steps < opt.max_minimise_steps &&
+        q.qtype != rrtype::DS) {
+      q.sent = q.target.suffix(want);
+      q.sent_type = rrtype::A;
+      // A name already known to exist without a delegation (a cached
+      // NODATA, e.g. an empty non-terminal): go one label further.
+      auto known = r_.cache_.lookup(q.sent, rrtype::A);
+      if (known && known->kind == EntryKind::nodata) {
+        ++q.extra_labels;
+        continue;
+      }
+    } else {
+      q.sent = q.target;
+      q.sent_type = q.qtype;
+    }
+    return;
+  }
+}
 
-  auto fail_servfail = [&](std::string reason) {
-    TraceStep s;
-    s.depth = depth;
-    s.zone = zone.to_text();
-    s.qname = target.to_text();
-    s.qtype = qtype;
-    s.error = std::move(reason);
-    s.outcome = "SERVFAIL";
-    emit(s);
-    result.outcome = Outcome::servfail;
+// Another iterator asking the same server zone the same question: wait for
+// it (a few times at most) and start again from what it cached. Otherwise
+// this state owns the flight until its reply is handled.
+bool Iterator::waited_for_identical_question(QueryState& q) {
+  if (!q.flight_key.empty()) return false;
+  std::string key = q.zone.lower().to_text() + "|" + q.sent.lower().to_text() + "|" +
+                    std::to_string(q.sent_type);
+  if (r_.begin_flight(key)) {
+    q.flight_key = std::move(key);
+    return false;
+  }
+  if (q.flight_waits >= 3) return false;
+  ++q.flight_waits;
+  r_.wait_flight(key);
+  return true;
+}
+
+void Iterator::send(QueryState& q) {
+  uint8_t qbuf[512];
+  dns::MessageBuilder b(qbuf, sizeof qbuf);
+  b.header().id = random_u16();
+  b.header().rd = false;
+  b.add_question(q.sent, q.sent_type, dns::rrclass::IN);
+  q.sent_edns = !q.no_edns;
+  if (q.sent_edns) {
+    dns::Edns e;
+    e.present = true;
+    e.udp_size = r_.options_.edns_udp_size;
+    b.add_opt(e);
+  }
+  size_t qlen = b.finish();
+  net::ExchangeOptions xo;
+  xo.protocol = q.use_tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
+  xo.tries = 1;
+  xo.timeout = q.use_tcp ? std::chrono::milliseconds(3000) : r_.infra_.timeout_for(q.server);
+  ++upstream_;
+  q.ex = r_.transport_.exchange(q.server, std::span<const uint8_t>(qbuf, qlen), xo);
+}
+
+State Iterator::process_query_response(QueryState& q) {
+  TraceStep step = trace_step(q);
+  if (!q.ex.ok()) return on_no_reply(q, step);
+  dns::MessageView v;
+  bool parsed = v.parse(q.ex.response) == dns::WireError::ok;
+  // RFC 5452 9.1: the reply must echo our question (the transport
+  // has matched ID and source address/port).
+  if (!parsed || !v.header().qr || v.header().opcode != dns::opcode::QUERY ||
+      v.header().qdcount != 1 || !(v.qname() == q.sent) || v.qtype() != q.sent_type ||
+      v.qclass() != dns::rrclass::IN) {
+    step.error = parsed ? "reply does not match the question" : "malformed reply";
+    return drop_server(q, step, "ignored, trying another server");
+  }
+  r_.infra_.record_rtt(q.server, q.ex.rtt);
+  const auto& h = v.header();
+  uint16_t rcode = v.edns().full_rcode(h.rcode);
+  step.rcode = rcode;
+  step.aa = h.aa;
+  step.tc = h.tc;
+  step.rd = h.rd;
+  step.ra = h.ra;
+  for (int s = 0; s < 4; ++s) step.counts[s] = v.count(static_cast<dns::Section>(s));
+  if (h.tc && !q.use_tcp) {
+    step.outcome = "truncated, retrying over TCP";
+    emit(step);
+    q.use_tcp = true;
+    return State::send_query;
+  }
+  if ((rcode == dns::rcode::FORMERR || rcode == dns::rcode::NOTIMP) && q.sent_edns &&
+      !v.edns().present) {
+    step.outcome = "EDNS not understood, retrying without EDNS";
+    emit(step);
+    r_.infra_.set_edns_broken(q.server);
+    q.no_edns = true;
+    return State::send_query;
+  }
+  bool minimised = !q.priming && (!(q.sent == q.target) || q.sent_type != q.qtype);
+  if (rcode != dns::rcode::NOERROR && rcode != dns::rcode::NXDOMAIN)
+    return on_error_rcode(q, rcode, minimised, step);
+  Reply reply;
+  if (!split_sections(v, reply.sec)) {
+    step.error = "undecodable rdata";
+    return drop_server(q, step, "ignored, trying another server");
+  }
+  if (q.priming) return process_prime_response(q, reply.sec, step);
+  reply.rcode = rcode;
+  reply.aa = h.aa;
+  reply.minimised = minimised;
+  reply.chain = follow_chain(reply.sec, q.sent, q.sent_type, q.zone, r_.options_.max_cname_chain);
+  return process_reply(q, reply, step);
+}
+
+State Iterator::on_no_reply(QueryState& q, TraceStep& step) {
+  step.error = net::exchange_error_text(q.ex.error);
+  step.outcome = "no reply, trying another server";
+  emit(step);
+  r_.infra_.record_timeout(q.server);  // refused or unreachable backs off like a timeout
+  if (q.ex.error == net::ExchangeError::timeout)
+    q.attempts[q.server.to_string()] += 1;
+  else
+    q.attempts[q.server.to_string()] = 99;
+  return State::query_targets;
+}
+
+State Iterator::on_error_rcode(QueryState& q, uint16_t rcode, bool minimised, TraceStep& step) {
+  if (minimised) return stop_minimising(q, step, dns::rcode_to_text(rcode));
+  return drop_server(q, step, dns::rcode_to_text(rcode) + ", trying another server");
+}
+
+State Iterator::process_prime_response(QueryState& q, const Sections& sec, TraceStep& step) {
+  const dns::RRset* ns = find_rrset(sec.answer, Name(), rrtype::NS);
+  if (!ns) return drop_server(q, step, "priming reply without root NS, trying another server");
+  r_.cache_.store(*ns, Trust::prime);
+  for (const auto& rs : sec.additional)
+    if (rs.type == rrtype::A || rs.type == rrtype::AAAA) r_.cache_.store(rs, Trust::additional);
+  step.outcome = fmt::format("primed: {} root servers", ns->rdata.size());
+  step.records.push_back(rrset_text(*ns));
+  emit(step);
+  q.priming = false;
+  q.primed = true;
+  return State::init_request;
+}
+
+State Iterator::process_reply(QueryState& q, const Reply& reply, TraceStep& step) {
+  if (const dns::RRset* ns = find_referral(reply, q.zone, q.sent))
+    return process_referral(q, reply.sec, *ns, step);
+  if (reply.minimised) return process_minimised_reply(q, reply, step);
+  if (q.sent_type == rrtype::ANY && reply.chain.links.empty() && answer_any(q, reply, step))
     return State::finished;
+  for (const auto& rs : reply.chain.links) add_to_answer(q, rs, reply.answer_trust(), step);
+  if (const dns::RRset* data = reply.chain.data) {
+    add_to_answer(q, *data, reply.answer_trust(), step);
+    return finish(q, step, Outcome::answer,
+                  reply.chain.links.empty() ? "answer" : "answer (via CNAME/DNAME)");
+  }
+  return process_negative(q, reply, step);
+}
+
+// Down one zone cut: the child's NS RRset and the glue for it.
+State Iterator::process_referral(QueryState& q, const Sections& sec, const dns::RRset& ns,
+                                 TraceStep& step) {
+  if (++q.referrals > r_.options_.max_referrals) {
+    emit(step);
+    return fail(q, "referral limit reached");
+  }
+  r_.cache_.store(ns, Trust::authority_nonauth);
+  std::vector<Name> names;
+  for (const auto& rd : ns.rdata)
+    if (auto t = rdata_name(rd)) names.push_back(*t);
+  // Glue: addresses of the new NS names, and only those inside the
+  // zone of the server that sent them (anything else could be a
+  // poisoning attempt).
+  for (const auto& rs : sec.additional) {
+    if (rs.type != rrtype::A && rs.type != rrtype::AAAA) continue;
+    if (!rs.owner.is_subdomain_of(q.zone)) continue;
+    if (std::find(names.begin(), names.end(), rs.owner) == names.end()) continue;
+    r_.cache_.store(rs, Trust::additional);
+    step.records.push_back(rrset_text(rs));
+  }
+  step.records.insert(step.records.begin(), rrset_text(ns, 13));
+  step.outcome = "referral to " + ns.owner.to_text();
+  emit(step);
+  q.zone = ns.owner;
+  q.ns_names = std::move(names);
+  q.hints_ok = false;
+  restart_delegation(q);
+  return State::query_targets;
+}
+
+State Iterator::process_minimised_reply(QueryState& q, const Reply& reply, TraceStep& step) {
+  const dns::RRset* soa = soa_for(reply.sec, q.zone, q.sent);
+  if (reply.rcode != dns::rcode::NOERROR || !reply.chain.links.empty() ||
+      !(reply.chain.data || soa || reply.aa)) {
+    // NXDOMAIN, CNAME or something odd for a minimised name: relaxed
+    // mode does not trust it and asks the full name (RFC 9156 2.3).
+    return stop_minimising(q, step, reply.rcode == dns::rcode::NXDOMAIN ? "NXDOMAIN" : "unexpected reply");
+  }
+  // The name exists (an empty non-terminal or a node of this zone) and is
+  // not delegated: reveal one more label here.
+  if (reply.chain.data)
+    r_.cache_.store(*reply.chain.data, reply.answer_trust());
+  else if (soa)
+    store_negative(q.sent, rrtype::A, false, *soa);
+  step.outcome = "no delegation at " + q.sent.to_text() + ", one more label";
+  emit(step);
+  ++q.extra_labels;
+  ++q.minimise_steps;
+  return State::send_query;
+}
+
+// ANY (RFC 8482): whatever RRsets the authority gave for the name are the
+// answer; each is cached by its own type, ANY itself never.
+bool Iterator::answer_any(QueryState& q, const Reply& reply, TraceStep& step) {
+  std::vector<const dns::RRset*> all;
+  for (const auto& rs : reply.sec.answer)
+    if (rs.owner == q.sent && q.sent.is_subdomain_of(q.zone)) all.push_back(&rs);
+  if (all.empty()) return false;
+  for (const auto* rs : all) add_to_answer(q, *rs, reply.answer_trust(), step);
+  finish(q, step, Outcome::answer, "answer (ANY)");
+  return true;
+}
+
+// No data at the chain's end: a CNAME to follow elsewhere, a negative
+// answer the SOA proves (RFC 2308 2.1, 2.2), or a lame server.
+State Iterator::process_negative(QueryState& q, const Reply& reply, TraceStep& step) {
+  const Name& end = reply.chain.end;
+  const dns::RRset* soa = soa_for(reply.sec, q.zone, end);
+  // After a CNAME/DNAME, the negative part is about the chain's end only if
+  // the SOA proves it and no delegation lies in between (the target may sit
+  // in a child zone that this server only refers to).
+  if (!reply.chain.links.empty() && (!soa || delegated_below(reply.sec, end, *soa))) {
+    q.result.next = end;
+    return finish(q, step, Outcome::cname, "CNAME to " + end.to_text() + ", following it");
+  }
+  if (reply.rcode == dns::rcode::NXDOMAIN && end.is_subdomain_of(q.zone)) {
+    if (soa) {
+      q.result.negative = store_negative(end, q.qtype, true, *soa);
+      step.records.push_back(rrset_text(*soa));
+    }
+    return finish(q, step, Outcome::nxdomain, "NXDOMAIN");
+  }
+  if (reply.rcode == dns::rcode::NOERROR && (soa || reply.aa)) {
+    if (soa) {
+      q.result.negative = store_negative(end, q.qtype, false, *soa);
+      step.records.push_back(rrset_text(*soa));
+    } else {
+      auto e = std::make_shared<CacheEntry>();
+      e->kind = EntryKind::nodata;
+      e->rrset.owner = end;
+      q.result.negative = e;
+    }
+    return finish(q, step, Outcome::nodata, "NODATA");
+  }
+  // Upward referral, out-of-zone data, no SOA: a lame server.
+  return drop_server(q, step, "lame (no answer, referral or SOA for this zone), trying another server");
+}
+
+State Iterator::finish(QueryState& q, TraceStep& step, Outcome outcome, std::string text) {
+  step.outcome = std::move(text);
+  emit(step);
+  q.result.outcome = outcome;
+  return State::finished;
+}
+
+State Iterator::fail(QueryState& q, std::string reason) {
+  TraceStep s;
+  s.depth = q.depth;
+  s.zone = q.zone.to_text();
+  s.qname = q.target.to_text();
+  s.qtype = q.qtype;
+  s.error = std::move(reason);
+  s.outcome = "SERVFAIL";
+  emit(s);
+  q.result.outcome = Outcome::servfail;
+  return State::finished;
+}
+
+// The server is not asked again for this delegation; another one is chosen.
+State Iterator::drop_server(QueryState& q, TraceStep& step, std::string outcome) {
+  step.outcome = std::move(outcome);
+  emit(step);
+  q.attempts[q.server.to_string()] = 99;
+  return State::query_targets;
+}
+
+State Iterator::stop_minimising(QueryState& q, TraceStep& step, const std::string& what) {
+  step.outcome = what + " to a minimised query, asking the full name";
+  emit(step);
+  q.minimise = false;
+  return State::send_query;
+}
+
+// A new zone's servers (or the same, after waiting for another iterator):
+// no server tried, no NS address sought, minimisation from the cut.
+void Iterator::restart_delegation(QueryState& q) {
+  q.attempts.clear();
+  q.looked_up.clear();
+  q.glueless = 0;
+  q.extra_labels = 1;
+}
+
+TraceStep Iterator::trace_step(const QueryState& q) const {
+  TraceStep step;
+  step.depth = q.depth;
+  step.zone = q.zone.to_text();
+  step.server_name = q.server_name.to_text();
+  step.server = q.server;
+  step.qname = q.sent.to_text();
+  step.qtype = q.sent_type;
+  step.tcp = q.use_tcp;
+  step.edns = q.sent_edns;
+  step.why = q.why;
+  step.rtt_ms = q.ex.rtt.count() / 1000;
+  return step;
+}
+
+bool Iterator::find_delegation(const Name& target, uint16_t qtype, Name& zone,
+                               std::vector<Name>& ns) {
+  // DS lives in the parent (RFC 4035 3.1.4.1): start one label up.
+  Name n = (qtype == rrtype::DS && !target.is_root()) ? target.strip_left() : target;
+  for (;;) {
+    if (auto e = r_.cache_.lookup(n, rrtype::NS); e && e->kind == EntryKind::rrset) {
+      zone = n;
+      ns.clear();
+      for (const auto& rd : e->rrset.rdata)
+        if (auto t = rdata_name(rd)) ns.push_back(*t);
+      if (!ns.empty()) return true;
+    }
+    if (n.is_root()) return false;
+    n = n.strip_left();
+  }
+}
+
+// Every usable address of the zone's servers, from the cache, sub-tasks
+// and (for the root) the hints; each address once.
+std::vector<Candidate> Iterator::gather(const Name& zone, const std::vector<Name>& ns,
+                                        bool hints_ok) {
+  std::vector<Candidate> out;
+  bool allow_lo = !r_.options_.do_not_query_localhost;
+  uint16_t port = r_.options_.upstream_port;
+  auto add = [&](const net::Endpoint& ep, const Name& n) {
+    if (!address_allowed(ep, allow_lo)) return;
+    for (const auto& o : out)
+      if (o.address.len == ep.len && std::memcmp(&o.address.addr, &ep.addr, ep.len) == 0) return;
+    out.push_back({ep, n});
   };
-
-  while (state != State::finished) {
-    switch (state) {
-      case State::init_request: {
-        if (find_delegation(target, qtype, zone, ns_names)) {
-          hints_ok = zone.is_root();
-          state = State::query_targets;
-        } else {
-          state = primed ? fail_servfail("priming gave no root NS") : State::prime;
+  for (const auto& name : ns) {
+    bool any = false;
+    for (uint16_t t : {rrtype::A, rrtype::AAAA}) {
+      auto e = r_.cache_.lookup(name, t);
+      if (!e || e->kind != EntryKind::rrset) continue;
+      for (const auto& rd : e->rrset.rdata) {
+        net::Endpoint ep;
+        if (endpoint_from_rdata(t, rd, port, ep)) {
+          add(ep, name);
+          any = true;
         }
-        break;
       }
-      case State::prime: {
-        // RFC 8109: ask a hint server for the root's NS RRset.
-        zone = Name();
-        ns_names = r_.hints_.ns_names;
-        hints_ok = true;
-        priming = true;
-        state = State::query_targets;
-        break;
-      }
-      case State::query_targets: {
-        if (upstream_ >= opt.max_upstream_queries) {
-          state = fail_servfail("upstream query limit reached");
-          break;
-        }
-        auto candidates = gather(zone, ns_names, hints_ok);
-        std::erase_if(candidates, [&](const auto& c) {
-          auto it = attempts.find(c.first.to_string());
-          return it != attempts.end() && it->second >= 2;
-        });
-        while (candidates.empty()) {
-          // Glueless delegation: find an NS name's address as a sub-task.
-          const Name* pick = nullptr;
-          for (const auto& n : ns_names) {
-            if (looked_up.count(n.lower().to_text())) continue;
-            pick = &n;
-            break;
-          }
-          if (!pick || glueless >= opt.max_glueless_lookups || priming) break;
-          looked_up.insert(pick->lower().to_text());
-          ++glueless;
-          // A name inside the zone it serves needs glue: asking for it
-          // would lead back to the same servers.
-          if (pick->is_subdomain_of(zone) && !zone.is_root()) continue;
-          if (!lookup_ns_address(*pick, depth)) continue;
-          candidates = gather(zone, ns_names, hints_ok);
-          std::erase_if(candidates, [&](const auto& c) {
-            auto it = attempts.find(c.first.to_string());
-            return it != attempts.end() && it->second >= 2;
-          });
-        }
-        if (candidates.empty()) {
-          state = fail_servfail("no reachable server for zone " + zone.to_text());
-          break;
-        }
-        // Servers not yet asked for this question come before a second try
-        // of one that already failed (failover before retransmission).
-        if (std::any_of(candidates.begin(), candidates.end(),
-                        [&](const auto& c) { return !attempts.count(c.first.to_string()); }))
-          std::erase_if(candidates, [&](const auto& c) { return attempts.count(c.first.to_string()) > 0; });
-        std::vector<net::Endpoint> eps;
-        for (const auto& c : candidates) eps.push_back(c.first);
-        size_t i = r_.infra_.choose(eps, &why);
-        server = candidates[i].first;
-        server_name = candidates[i].second;
-        use_tcp = false;
-        no_edns = r_.infra_.edns_broken(server);
-        state = State::send_query;
-        break;
-      }
-      case State::send_query: {
-        if (upstream_ >= opt.max_upstream_queries) {
-          state = fail_servfail("upstream query limit reached");
-          break;
-        }
-        // QNAME minimisation (RFC 9156): reveal one more label than the zone
-        // cut to each zone's servers; ask with the real type only at the end.
-        if (priming) {
-          sent = Name();
-          sent_type = rrtype::NS;
-        } else {
-          for (;;) {
-            size_t want = zone.label_count() + extra_labels;
-            if (minimise && want < target.label_count() &&
-                minimise_steps < opt.max_minimise_steps && qtype != rrtype::DS) {
-              sent = target.suffix(want);
-              sent_type = rrtype::A;
-              // A name already known to exist without a delegation (a cached
-              // NODATA, e.g. an empty non-terminal): go one label further.
-              auto known = r_.cache_.lookup(sent, rrtype::A);
-              if (known && known->kind == EntryKind::nodata) {
-                ++extra_labels;
-                continue;
-              }
-            } else {
-              sent = target;
-              sent_type = qtype;
-            }
-            break;
-          }
-        }
-        if (flight_key.empty()) {
-          std::string key = zone.lower().to_text() + "|" + sent.lower().to_text() + "|" +
-                            std::to_string(sent_type);
-          if (!r_.begin_flight(key)) {
-            if (flight_waits < 3) {
-              ++flight_waits;
-              r_.wait_flight(key);
-              attempts.clear();
-              looked_up.clear();
-              glueless = 0;
-              extra_labels = 1;
-              state = State::init_request;
-              break;
-            }
-          } else {
-            flight_key = std::move(key);
-          }
-        }
-        uint8_t qbuf[512];
-        dns::MessageBuilder b(qbuf, sizeof qbuf);
-        b.header().id = random_u16();
-        b.header().rd = false;
-        b.add_question(sent, sent_type, dns::rrclass::IN);
-        sent_edns = !no_edns;
-        if (sent_edns) {
-          dns::Edns e;
-          e.present = true;
-          e.udp_size = opt.edns_udp_size;
-          b.add_opt(e);
-        }
-        size_t qlen = b.finish();
-        net::ExchangeOptions xo;
-        xo.protocol = use_tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
-        xo.tries = 1;
-        xo.timeout = use_tcp ? std::chrono::milliseconds(3000) : r_.infra_.timeout_for(server);
-        ++upstream_;
-        ex = r_.transport_.exchange(server, std::span<const uint8_t>(qbuf, qlen), xo);
-        state = State::query_response;
-        break;
-      }
-      case State::query_response: {
-        TraceStep step;
-        step.depth = depth;
-        step.zone = zone.to_text();
-        step.server_name = server_name.to_text();
-        step.server = server;
-        step.qname = sent.to_text();
-        step.qtype = sent_type;
-        step.tcp = use_tcp;
-        step.edns = sent_edns;
-        step.why = why;
-        step.rtt_ms = ex.rtt.count() / 1000;
-        std::string skey = server.to_string();
-        if (!ex.ok()) {
-          step.error = net::exchange_error_text(ex.error);
-          step.outcome = "no reply, trying another server";
-          emit(step);
-          if (ex.error == net::ExchangeError::timeout) {
-            r_.infra_.record_timeout(server);
-            attempts[skey] += 1;
-          } else {
-            r_.infra_.record_timeout(server);  // refused/unreachable: back off the same way
-            attempts[skey] = 99;
-          }
-          state = State::query_targets;
-          break;
-        }
-        dns::MessageView v;
-        bool parsed = v.parse(ex.response) == dns::WireError::ok;
-        // RFC 5452 9.1: the reply must echo our question (the transport
-        // has matched ID and source address/port).
-        if (!parsed || !v.header().qr || v.header().opcode != dns::opcode::QUERY ||
-            v.header().qdcount != 1 || !(v.qname() == sent) || v.qtype() != sent_type ||
-            v.qclass() != dns::rrclass::IN) {
-          step.error = parsed ? "reply does not match the question" : "malformed reply";
-          step.outcome = "ignored, trying another server";
-          emit(step);
-          attempts[skey] = 99;
-          state = State::query_targets;
-          break;
-        }
-        r_.infra_.record_rtt(server, ex.rtt);
-        const auto& h = v.header();
-        uint16_t rcode = v.edns().full_rcode(h.rcode);
-        step.rcode = rcode;
-        step.aa = h.aa;
-        step.tc = h.tc;
-        step.rd = h.rd;
-        step.ra = h.ra;
-        for (int s = 0; s < 4; ++s) step.counts[s] = v.count(static_cast<dns::Section>(s));
-        if (h.tc && !use_tcp) {
-          step.outcome = "truncated, retrying over TCP";
-          emit(step);
-          use_tcp = true;
-          state = State::send_query;
-          break;
-        }
-        if ((rcode == dns::rcode::FORMERR || rcode == dns::rcode::NOTIMP) && sent_edns &&
-            !v.edns().present) {
-          step.outcome = "EDNS not understood, retrying without EDNS";
-          emit(step);
-          r_.infra_.set_edns_broken(server);
-          no_edns = true;
-          state = State::send_query;
-          break;
-        }
-        bool minimised = !priming && (!(sent == target) || sent_type != qtype);
-        if (rcode != dns::rcode::NOERROR && rcode != dns::rcode::NXDOMAIN) {
-          if (minimised) {
-            step.outcome = dns::rcode_to_text(rcode) + " to a minimised query, asking the full name";
-            minimise = false;
-            state = State::send_query;
-          } else {
-            step.outcome = dns::rcode_to_text(rcode) + ", trying another server";
-            attempts[skey] = 99;
-            state = State::query_targets;
-          }
-          emit(step);
-          break;
-        }
-        Sections sec;
-        if (!split_sections(v, sec)) {
-          step.error = "undecodable rdata";
-          step.outcome = "ignored, trying another server";
-          emit(step);
-          attempts[skey] = 99;
-          state = State::query_targets;
-          break;
-        }
-        Trust answer_trust = h.aa ? Trust::answer_auth : Trust::answer_nonauth;
-
-        if (priming) {
-          const Rrset* ns = find_rrset(sec.answer, Name(), rrtype::NS);
-          if (!ns) {
-            step.outcome = "priming reply without root NS, trying another server";
-            emit(step);
-            attempts[skey] = 99;
-            state = State::query_targets;
-            break;
-          }
-          Rrset copy = *ns;
-          copy.trust = Trust::prime;
-          r_.cache_.store(copy);
-          for (auto rs : sec.additional) {
-            if (rs.type != rrtype::A && rs.type != rrtype::AAAA) continue;
-            rs.trust = Trust::additional;
-            r_.cache_.store(rs);
-          }
-          step.outcome = fmt::format("primed: {} root servers", ns->rdata.size());
-          step.records.push_back(rrset_text(*ns));
-          emit(step);
-          priming = false;
-          primed = true;
-          state = State::init_request;
-          break;
-        }
-
-        // Follow the answer's chain from the name we sent, accepting only
-        // records inside the zone whose server we asked (bailiwick).
-        std::vector<Rrset> links;
-        const Rrset* final_rs = nullptr;
-        Name cur = sent;
-        for (int i = 0; i <= opt.max_cname_chain; ++i) {
-          if (!cur.is_subdomain_of(zone)) break;
-          if (auto* rs = find_rrset(sec.answer, cur, sent_type)) {
-            final_rs = rs;
-            break;
-          }
-          if (sent_type == rrtype::CNAME) break;
-          const Rrset* d = nullptr;
-          for (const auto& rs : sec.answer)
-            if (rs.type == rrtype::DNAME && cur.is_subdomain_of(rs.owner) && !(cur == rs.owner) &&
-                rs.owner.is_subdomain_of(zone))
-              d = &rs;
-          if (d) {
-            auto t = rdata_name(d->rdata.front());
-            auto n = t ? substitute(cur, d->owner, *t) : std::nullopt;
-            if (!n) break;
-            links.push_back(*d);
-            Rrset synth;  // RFC 6672 3.1: the synthesized CNAME, with the DNAME's TTL
-            synth.owner = cur;
-            synth.type = rrtype::CNAME;
-            synth.ttl = d->ttl;
-            synth.rdata.emplace_back(n->wire().begin(), n->wire().end());
-            links.push_back(std::move(synth));
-            cur = *n;
-            continue;
-          }
-          if (auto* c = find_rrset(sec.answer, cur, rrtype::CNAME)) {
-            auto t = rdata_name(c->rdata.front());
-            if (!t) break;
-            links.push_back(*c);
-            cur = *t;
-            continue;
-          }
-          break;
-        }
-
-        // A referral: NS for a zone strictly below the one asked, at or
-        // above the name sent, and no answer.
-        const Rrset* referral = nullptr;
-        if (!final_rs && links.empty() && sec.answer.empty() && rcode == dns::rcode::NOERROR) {
-          for (const auto& rs : sec.authority)
-            if (rs.type == rrtype::NS && rs.owner.is_subdomain_of(zone) && !(rs.owner == zone) &&
-                sent.is_subdomain_of(rs.owner))
-              referral = &rs;
-          if (referral && find_rrset(sec.authority, referral->owner, rrtype::SOA)) referral = nullptr;
-        }
-        auto soa_for = [&](const Name& name) -> const Rrset* {
-          for (const auto& rs : sec.authority)
-            if (rs.type == rrtype::SOA && rs.owner.is_subdomain_of(zone) &&
-                name.is_subdomain_of(rs.owner))
-              return &rs;
-          return nullptr;
-        };
-
-        if (referral) {
-          if (++referrals > opt.max_referrals) {
-            emit(step);
-            state = fail_servfail("referral limit reached");
-            break;
-          }
-          Rrset ns = *referral;
-          ns.trust = Trust::authority_nonauth;
-          r_.cache_.store(ns);
-          std::vector<Name> names;
-          for (const auto& rd : ns.rdata)
-            if (auto t = rdata_name(rd)) names.push_back(*t);
-          // Glue: addresses of the new NS names, and only those inside the
-          // zone of the server that sent them (anything else could be a
-          // poisoning attempt).
-          for (auto rs : sec.additional) {
-            if (rs.type != rrtype::A && rs.type != rrtype::AAAA) continue;
-            if (!rs.owner.is_subdomain_of(zone)) continue;
-            if (std::find(names.begin(), names.end(), rs.owner) == names.end()) continue;
-            rs.trust = Trust::additional;
-            r_.cache_.store(rs);
-            step.records.push_back(rrset_text(rs));
-          }
-          step.records.insert(step.records.begin(), rrset_text(ns, 13));
-          step.outcome = "referral to " + ns.owner.to_text();
-          emit(step);
-          zone = ns.owner;
-          ns_names = std::move(names);
-          hints_ok = false;
-          attempts.clear();
-          looked_up.clear();
-          glueless = 0;
-          extra_labels = 1;
-          state = State::query_targets;
-          break;
-        }
-
-        if (minimised) {
-          if (rcode == dns::rcode::NOERROR && links.empty() &&
-              (final_rs || soa_for(sent) || h.aa)) {
-            // The name exists (an empty non-terminal or a node of this
-            // zone) and is not delegated: reveal one more label here.
-            if (final_rs) {
-              Rrset rs = *final_rs;
-              rs.trust = answer_trust;
-              r_.cache_.store(rs);
-            } else if (const Rrset* soa = soa_for(sent)) {
-              Rrset s = *soa;
-              s.trust = Trust::authority_auth;
-              store_negative(sent, rrtype::A, false, s);
-            }
-            step.outcome = "no delegation at " + sent.to_text() + ", one more label";
-            emit(step);
-            ++extra_labels;
-            ++minimise_steps;
-            state = State::send_query;
-          } else {
-            // NXDOMAIN, CNAME or something odd for a minimised name: relaxed
-            // mode does not trust it and asks the full name (RFC 9156 2.3).
-            step.outcome = (rcode == dns::rcode::NXDOMAIN ? "NXDOMAIN" : "unexpected reply") +
-                           std::string(" to a minimised query, asking the full name");
-            emit(step);
-            minimise = false;
-            state = State::send_query;
-          }
-          break;
-        }
-
-        // ANY (RFC 8482): whatever RRsets the authority gave for the name are
-        // the answer; each is cached by its own type, ANY itself never.
-        if (!minimised && sent_type == rrtype::ANY && links.empty()) {
-          std::vector<const Rrset*> all;
-          for (const auto& rs : sec.answer)
-            if (rs.owner == sent && sent.is_subdomain_of(zone)) all.push_back(&rs);
-          if (!all.empty()) {
-            for (const auto* rs : all) {
-              Rrset copy = *rs;
-              copy.trust = answer_trust;
-              result.chain.push_back(store(copy));
-              step.records.push_back(rrset_text(copy));
-            }
-            step.outcome = "answer (ANY)";
-            emit(step);
-            result.outcome = Outcome::answer;
-            state = State::finished;
-            break;
-          }
-        }
-        for (auto& rs : links) {
-          rs.trust = answer_trust;
-          result.chain.push_back(store(rs));
-          step.records.push_back(rrset_text(rs));
-        }
-        if (final_rs) {
-          Rrset rs = *final_rs;
-          rs.trust = answer_trust;
-          result.chain.push_back(store(rs));
-          step.records.push_back(rrset_text(rs));
-          step.outcome = links.empty() ? "answer" : "answer (via CNAME/DNAME)";
-          emit(step);
-          result.outcome = Outcome::answer;
-          state = State::finished;
-          break;
-        }
-        // Negative answers: for the end of the chain, when that name is in
-        // this zone and the SOA proves it (RFC 2308 2.1, 2.2).
-        const Rrset* soa = soa_for(cur);
-        // After a CNAME/DNAME, the negative part is about the chain's end
-        // only if the SOA proves it and no delegation lies in between (the
-        // target may sit in a child zone that this server only refers to).
-        if (!links.empty()) {
-          bool delegated = false;
-          for (const auto& rs : sec.authority)
-            if (rs.type == rrtype::NS && cur.is_subdomain_of(rs.owner) &&
-                (!soa || (rs.owner.is_subdomain_of(soa->owner) && !(rs.owner == soa->owner))))
-              delegated = true;
-          if (!soa || delegated) {
-            step.outcome = "CNAME to " + cur.to_text() + ", following it";
-            emit(step);
-            result.outcome = Outcome::cname;
-            result.next = cur;
-            state = State::finished;
-            break;
-          }
-        }
-        if (rcode == dns::rcode::NXDOMAIN && cur.is_subdomain_of(zone)) {
-          if (soa) {
-            Rrset s = *soa;
-            s.trust = Trust::authority_auth;
-            result.negative = store_negative(cur, qtype, true, s);
-            step.records.push_back(rrset_text(s));
-          }
-          step.outcome = "NXDOMAIN";
-          emit(step);
-          result.outcome = Outcome::nxdomain;
-          state = State::finished;
-          break;
-        }
-        if (rcode == dns::rcode::NOERROR && (soa || h.aa)) {
-          if (soa) {
-            Rrset s = *soa;
-            s.trust = Trust::authority_auth;
-            result.negative = store_negative(cur, qtype, false, s);
-            step.records.push_back(rrset_text(s));
-          } else {
-            auto e = std::make_shared<CacheEntry>();
-            e->kind = EntryKind::nodata;
-            e->rrset.owner = cur;
-            result.negative = e;
-          }
-          step.outcome = "NODATA";
-          emit(step);
-          result.outcome = Outcome::nodata;
-          state = State::finished;
-          break;
-        }
-        // Upward referral, out-of-zone data, no SOA: a lame server.
-        step.outcome = "lame (no answer, referral or SOA for this zone), trying another server";
-        emit(step);
-        attempts[skey] = 99;
-        state = State::query_targets;
-        break;
-      }
-      case State::finished:
-        break;
     }
-    if (!flight_key.empty() && state != State::query_response) {
-      r_.end_flight(flight_key);
-      flight_key.clear();
+    if (auto it = sub_addresses_.find(name.lower().to_text()); it != sub_addresses_.end())
+      for (const auto& ep : it->second) add(ep, name), any = true;
+    if (!any && hints_ok && zone.is_root())
+      for (const auto& ep : r_.hints_.endpoints_of(name, port)) add(ep, name);
+  }
+  return out;
+}
+
+EntryPtr Iterator::store(const dns::RRset& rs, Trust trust) {
+  r_.cache_.store(rs, trust);
+  if (auto e = r_.cache_.lookup(rs.owner, rs.type)) return e;
+  return transient(rs, trust, r_.clock_.now_ms());
+}
+
+EntryPtr Iterator::store_negative(const Name& name, uint16_t type, bool nx, const dns::RRset& soa) {
+  r_.cache_.store_negative(name, type, nx, soa, Trust::authority_auth);
+  if (auto e = r_.cache_.lookup(name, nx ? 0 : type)) return e;
+  auto e = std::make_shared<CacheEntry>();
+  e->kind = nx ? EntryKind::nxdomain : EntryKind::nodata;
+  e->rrset.owner = name;
+  e->rrset.type = type;
+  e->soa = std::make_shared<dns::RRset>(soa);
+  int64_t now = r_.clock_.now_ms();
+  e->stored_ms = e->expires_ms = now;
+  return e;
+}
+
+// Cached, in the client's answer and in the trace.
+void Iterator::add_to_answer(QueryState& q, const dns::RRset& rs, Trust trust, TraceStep& step) {
+  q.result.chain.push_back(store(rs, trust));
+  step.records.push_back(rrset_text(rs));
+}
+
+namespace {
+
+// Follow the answer's chain from the name sent, accepting only records
+// inside the zone whose server was asked (bailiwick).
+Chain follow_chain(const Sections& sec, const Name& sent, uint16_t sent_type, const Name& zone,
+                   int max_links) {
+  Chain c;
+  c.end = sent;
+  for (int i = 0; i <= max_links; ++i) {
+    if (!c.end.is_subdomain_of(zone)) break;
+    if (auto* rs = find_rrset(sec.answer, c.end, sent_type)) {
+      c.data = rs;
+      break;
     }
+    if (sent_type == rrtype::CNAME) break;
+    const dns::RRset* d = nullptr;
+    for (const auto& rs : sec.answer)
+      if (rs.type == rrtype::DNAME && c.end.is_subdomain_of(rs.owner) && !(c.end == rs.owner) &&
+          rs.owner.is_subdomain_of(zone))
+        d = &rs;
+    if (d) {
+      auto t = rdata_name(d->rdata.front());
+      auto n = t ? substitute(c.end, d->owner, *t) : std::nullopt;
+      if (!n) break;
+      c.links.push_back(*d);
+      dns::RRset synth;  // RFC 6672 3.1: the synthesized CNAME, with the DNAME's TTL
+      synth.owner = c.end;
+      synth.type = rrtype::CNAME;
+      synth.ttl = d->ttl;
+      synth.rdata.emplace_back(n->wire().begin(), n->wire().end());
+      c.links.push_back(std::move(synth));
+      c.end = *n;
+      continue;
+    }
+    if (auto* cname = find_rrset(sec.answer, c.end, rrtype::CNAME)) {
+      auto t = rdata_name(cname->rdata.front());
+      if (!t) break;
+      c.links.push_back(*cname);
+      c.end = *t;
+      continue;
+    }
+    break;
   }
-  return result;
+  return c;
 }
 
-bool Resolver::begin_flight(const std::string& key) {
-  std::lock_guard lock(flight_mu_);
-  return flights_.insert(key).second;
+// A referral: NS for a zone strictly below the one asked, at or above the
+// name sent, and no answer.
+const dns::RRset* find_referral(const Reply& reply, const Name& zone, const Name& sent) {
+  if (reply.chain.data || !reply.chain.links.empty() || !reply.sec.answer.empty() ||
+      reply.rcode != dns::rcode::NOERROR)
+    return nullptr;
+  const dns::RRset* referral = nullptr;
+  for (const auto& rs : reply.sec.authority)
+    if (rs.type == rrtype::NS && rs.owner.is_subdomain_of(zone) && !(rs.owner == zone) &&
+        sent.is_subdomain_of(rs.owner))
+      referral = &rs;
+  if (referral && find_rrset(reply.sec.authority, referral->owner, rrtype::SOA)) return nullptr;
+  return referral;
 }
 
-void Resolver::end_flight(const std::string& key) {
-  {
-    std::lock_guard lock(flight_mu_);
-    flights_.erase(key);
-  }
-  flight_cv_.notify_all();
+// The authority section's SOA, inside `zone`, of the zone holding `name`.
+const dns::RRset* soa_for(const Sections& sec, const Name& zone, const Name& name) {
+  for (const auto& rs : sec.authority)
+    if (rs.type == rrtype::SOA && rs.owner.is_subdomain_of(zone) && name.is_subdomain_of(rs.owner))
+      return &rs;
+  return nullptr;
 }
 
-void Resolver::wait_flight(const std::string& key) {
-  std::unique_lock lock(flight_mu_);
-  flight_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !flights_.count(key); });
-}
-
-Resolver::Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra& infra,
-                   net::Transport& transport, const Clock& clock)
-    : options_(options), hints_(std::move(hints)), cache_(cache), infra_(infra),
-      transport_(transport), clock_(clock) {}
-
-bool Resolver::answer_from_cache(const Name& qname, uint16_t qtype, Answer& out,
-                                 bool allow_stale) const {
-  Name cur = qname;
-  out.from_cache = true;
-  for (int i = 0; i <= options_.max_cname_chain; ++i) {
-    if (auto e = cache_.lookup(cur, qtype, allow_stale)) {
-      if (e->kind == EntryKind::nodata) {
-        out.rcode = dns::rcode::NOERROR;
-        out.negative = std::move(e);
-      } else {
-        out.rcode = dns::rcode::NOERROR;
-        out.chain.push_back(std::move(e));
-      }
+// Whether the authority section delegates `name` to a zone below the SOA's.
+bool delegated_below(const Sections& sec, const Name& name, const dns::RRset& soa) {
+  for (const auto& rs : sec.authority)
+    if (rs.type == rrtype::NS && name.is_subdomain_of(rs.owner) &&
+        rs.owner.is_subdomain_of(soa.owner) && !(rs.owner == soa.owner))
       return true;
-    }
-    if (auto e = cache_.lookup(cur, 0, allow_stale)) {
-      out.rcode = dns::rcode::NXDOMAIN;
-      out.negative = std::move(e);
-      return true;
-    }
-    auto c = qtype == rrtype::CNAME ? nullptr : cache_.lookup(cur, rrtype::CNAME, allow_stale);
-    if (!c || c->kind != EntryKind::rrset) {
-      // RFC 8020: nothing exists below a name that does not exist.
-      for (Name up = cur; up.label_count() > 1;) {
-        up = up.strip_left();
-        if (auto e = cache_.lookup(up, 0, allow_stale); e && e->kind == EntryKind::nxdomain) {
-          out.rcode = dns::rcode::NXDOMAIN;
-          out.negative = std::move(e);
-          return true;
-        }
-      }
-      return false;
-    }
-    auto t = rdata_name(c->rrset.rdata.front());
-    out.chain.push_back(std::move(c));
-    if (!t) return false;
-    cur = *t;
-  }
   return false;
 }
 
-bool Resolver::referral_from_cache(const Name& qname, Answer& out) const {
-  for (Name n = qname;; n = n.strip_left()) {
-    if (auto ns = cache_.lookup(n, rrtype::NS); ns && ns->kind == EntryKind::rrset) {
-      out.rcode = dns::rcode::NOERROR;
-      out.referral = ns;
-      for (const auto& rd : ns->rrset.rdata) {
-        auto target = rdata_name(rd);
-        if (!target) continue;
-        for (uint16_t t : {rrtype::A, rrtype::AAAA})
-          if (auto a = cache_.lookup(*target, t); a && a->kind == EntryKind::rrset)
-            out.glue.push_back(std::move(a));
-      }
-      return true;
-    }
-    if (n.is_root()) return false;
+// `name` with its suffix `from` replaced by `to` (DNAME substitution, RFC 6672 2.2).
+std::optional<Name> substitute(const Name& name, const Name& from, const Name& to) {
+  size_t keep = name.label_count() - from.label_count();
+  std::vector<std::string_view> labels;
+  for (size_t i = 0; i < keep; ++i) {
+    auto l = name.label(i);
+    labels.emplace_back(reinterpret_cast<const char*>(l.data()), l.size());
   }
+  auto prefix = Name::from_labels(labels);
+  if (!prefix) return std::nullopt;
+  auto r = prefix->concat(to);
+  if (!r) return std::nullopt;
+  return *r;
 }
 
-Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const TraceSink* trace) {
-  Iterator it(*this, trace);
-  Answer a = it.resolve_full(qname, qtype, 0, refresh);
-  a.upstream_queries = it.upstream();
-  if (a.rcode == dns::rcode::SERVFAIL && cache_.options().serve_stale) {
-    Answer stale;
-    if (answer_from_cache(qname, qtype, stale, true)) {
-      stale.stale = true;
-      stale.from_cache = false;
-      stale.upstream_queries = a.upstream_queries;
-      return stale;
+std::string rrset_text(const dns::RRset& rs, size_t max) {
+  std::string out;
+  size_t n = 0;
+  for (const auto& rd : rs.rdata) {
+    if (n++ == max) {
+      out += fmt::format(" (+{} more)", rs.rdata.size() - max);
+      break;
     }
+    if (!out.empty()) out += "\n";
+    out += fmt::format("{} {} {} {}", rs.owner.to_text(), rs.ttl, dns::type_to_text(rs.type),
+                       dns::rdata::to_text(rs.type, rd));
   }
-  return a;
+  return out;
 }
+
+// An entry for data the cache did not keep (a TTL of 0 expires at once).
+EntryPtr transient(const dns::RRset& rs, Trust trust, int64_t now) {
+  auto e = std::make_shared<CacheEntry>();
+  e->rrset = rs;
+  e->trust = trust;
+  e->stored_ms = now;
+  e->expires_ms = now + int64_t{rs.ttl} * 1000;
+  e->original_ttl = rs.ttl;
+  return e;
+}
+
+}  // namespace
 
 }  // namespace namae::resolver

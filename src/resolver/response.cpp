@@ -26,7 +26,7 @@ bool begin(const dns::MessageView& query, dns::MessageBuilder& b, uint16_t rcode
   return true;
 }
 
-bool add_rrset(dns::MessageBuilder& b, const Rrset& rs, uint32_t ttl) {
+bool add_rrset(dns::MessageBuilder& b, const dns::RRset& rs, uint32_t ttl) {
   auto m = b.mark();
   for (const auto& rd : rs.rdata) {
     if (!b.add_record(rs.owner, rs.type, rs.rclass, ttl, rd)) {

@@ -1,13 +1,11 @@
 #include "resolver/root_hints.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "dns/rrtype.h"
+#include "resolver/server_address.h"
 #include "zonefile/parser.h"
 
 namespace namae::resolver {
@@ -61,12 +59,11 @@ void add_address(RootHints& h, const zonefile::Record& r) {
       return;
     }
   }
-  Rrset rs;
+  dns::RRset rs;
   rs.owner = r.owner;
   rs.type = r.type;
   rs.ttl = r.ttl;
   rs.rdata.push_back(r.rdata);
-  rs.trust = Trust::additional;
   h.addresses.push_back(std::move(rs));
 }
 }  // namespace
@@ -77,22 +74,7 @@ std::vector<net::Endpoint> RootHints::endpoints_of(const dns::Name& ns, uint16_t
     if (!(rs.owner == ns)) continue;
     for (const auto& rd : rs.rdata) {
       net::Endpoint ep;
-      if (rs.type == dns::rrtype::A && rd.size() == 4) {
-        auto* sin = reinterpret_cast<sockaddr_in*>(&ep.addr);
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(port);
-        std::memcpy(&sin->sin_addr, rd.data(), 4);
-        ep.len = sizeof(sockaddr_in);
-      } else if (rs.type == dns::rrtype::AAAA && rd.size() == 16) {
-        auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ep.addr);
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
-        std::memcpy(&sin6->sin6_addr, rd.data(), 16);
-        ep.len = sizeof(sockaddr_in6);
-      } else {
-        continue;
-      }
-      out.push_back(ep);
+      if (endpoint_from_rdata(rs.type, rd, port, ep)) out.push_back(ep);
     }
   }
   return out;

@@ -9,15 +9,15 @@
 
 #include "base/result.h"
 #include "net/address.h"
-#include "resolver/rrset.h"
+#include "dns/record.h"
 
 namespace namae::resolver {
 
 /// The root's NS names and their addresses.
 struct RootHints {
   std::vector<dns::Name> ns_names;
-  /// Address records of those names (A and AAAA RRsets), trust "additional".
-  std::vector<Rrset> addresses;
+  /// Address records of those names (A and AAAA RRsets).
+  std::vector<dns::RRset> addresses;
 
   /// Every address of `ns` listed in the hints, on port 53.
   std::vector<net::Endpoint> endpoints_of(const dns::Name& ns, uint16_t port) const;

@@ -11,7 +11,7 @@ using dns::Name;
 
 namespace {
 
-void add_record(std::vector<Rrset>& out, const Name& owner, uint16_t type, uint16_t rclass,
+void add_record(std::vector<dns::RRset>& out, const Name& owner, uint16_t type, uint16_t rclass,
                 uint32_t ttl, dns::RdataBytes rd) {
   for (auto& rs : out) {
     if (rs.type == type && rs.rclass == rclass && rs.owner == owner) {
@@ -21,7 +21,7 @@ void add_record(std::vector<Rrset>& out, const Name& owner, uint16_t type, uint1
       return;
     }
   }
-  Rrset rs;
+  dns::RRset rs;
   rs.owner = owner;
   rs.type = type;
   rs.rclass = rclass;
@@ -35,7 +35,7 @@ void add_record(std::vector<Rrset>& out, const Name& owner, uint16_t type, uint1
 bool split_sections(const dns::MessageView& v, Sections& out) {
   const dns::Section secs[3] = {dns::Section::answer, dns::Section::authority,
                                 dns::Section::additional};
-  std::vector<Rrset>* dst[3] = {&out.answer, &out.authority, &out.additional};
+  std::vector<dns::RRset>* dst[3] = {&out.answer, &out.authority, &out.additional};
   for (int i = 0; i < 3; ++i) {
     auto cur = v.records(secs[i]);
     dns::RecordView rr;
@@ -52,7 +52,7 @@ bool split_sections(const dns::MessageView& v, Sections& out) {
   return true;
 }
 
-const Rrset* find_rrset(const std::vector<Rrset>& v, const Name& owner, uint16_t type) {
+const dns::RRset* find_rrset(const std::vector<dns::RRset>& v, const Name& owner, uint16_t type) {
   for (const auto& rs : v)
     if (rs.type == type && rs.owner == owner) return &rs;
   return nullptr;

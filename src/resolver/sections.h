@@ -6,13 +6,13 @@
 #include <vector>
 
 #include "dns/message.h"
-#include "resolver/rrset.h"
+#include "dns/record.h"
 
 namespace namae::resolver {
 
 /// Answer, authority and additional RRsets (OPT, TSIG and non-IN records left out).
 struct Sections {
-  std::vector<Rrset> answer, authority, additional;
+  std::vector<dns::RRset> answer, authority, additional;
 };
 
 /// Split a parsed reply (RFC 2181 5.2: an RRset's TTL is its records' smallest).
@@ -20,7 +20,7 @@ struct Sections {
 bool split_sections(const dns::MessageView& v, Sections& out);
 
 /// The RRset with this owner and type, or nullptr.
-const Rrset* find_rrset(const std::vector<Rrset>& v, const dns::Name& owner, uint16_t type);
+const dns::RRset* find_rrset(const std::vector<dns::RRset>& v, const dns::Name& owner, uint16_t type);
 
 /// The domain name at the start of `rd` (NS, CNAME, DNAME, PTR targets).
 std::optional<dns::Name> rdata_name(const dns::RdataBytes& rd);

@@ -39,8 +39,8 @@ std::vector<dns::Name> rfc6303_zones() {
 
 namespace {
 // The SOA of a locally served zone: "<zone> nobody.invalid. 1 3600 1200 604800 MINIMUM".
-Rrset local_soa(const dns::Name& zone, uint32_t ttl, uint32_t minimum) {
-  Rrset soa;
+dns::RRset local_soa(const dns::Name& zone, uint32_t ttl, uint32_t minimum) {
+  dns::RRset soa;
   soa.owner = zone;
   soa.type = rrtype::SOA;
   soa.ttl = ttl;
@@ -54,6 +54,28 @@ Rrset local_soa(const dns::Name& zone, uint32_t ttl, uint32_t minimum) {
   }
   soa.rdata.push_back(std::move(rd));
   return soa;
+}
+
+// mDNS records as RRsets (RFC 2181 5.2: the smallest TTL, each rdata once);
+// records of other classes than IN are left out (the cache-flush bit is
+// already split off).
+std::vector<dns::RRset> merge_records(std::vector<dns::RRset> got) {
+  std::vector<dns::RRset> sets;
+  for (auto& r : got) {
+    if (r.rclass != dns::rrclass::IN) continue;
+    auto it = std::find_if(sets.begin(), sets.end(),
+                           [&](const dns::RRset& s) { return s.type == r.type && s.owner == r.owner; });
+    if (it == sets.end()) {
+      sets.push_back(r);
+      sets.back().rclass = dns::rrclass::IN;
+      sets.back().rdata.clear();
+      it = sets.end() - 1;
+    }
+    it->ttl = std::min(it->ttl, r.ttl);
+    for (auto& rd : r.rdata)
+      if (std::find(it->rdata.begin(), it->rdata.end(), rd) == it->rdata.end()) it->rdata.push_back(rd);
+  }
+  return sets;
 }
 }  // namespace
 
@@ -148,9 +170,9 @@ size_t ResolverService::write_local_zone(const dns::MessageView& q, const dns::N
   const dns::Name& qname = q.qname();
   const dns::Name* zone = &zone_name;
   // RFC 6303 3: SOA "<zone> nobody.invalid." with 1 3600 1200 604800 10800, NS <zone>.
-  Rrset soa = local_soa(*zone, 10800, 10800);
+  dns::RRset soa = local_soa(*zone, 10800, 10800);
   int64_t now = clock_.now_ms();
-  auto entry = [&](const Rrset& rs) {
+  auto entry = [&](const dns::RRset& rs) {
     auto e = std::make_shared<CacheEntry>();
     e->rrset = rs;
     e->expires_ms = now + int64_t{rs.ttl} * 1000;
@@ -161,7 +183,7 @@ size_t ResolverService::write_local_zone(const dns::MessageView& q, const dns::N
   if (apex && q.qtype() == rrtype::SOA) {
     a.chain.push_back(entry(soa));
   } else if (apex && q.qtype() == rrtype::NS) {
-    Rrset ns;
+    dns::RRset ns;
     ns.owner = *zone;
     ns.type = rrtype::NS;
     ns.ttl = 10800;
@@ -171,7 +193,7 @@ size_t ResolverService::write_local_zone(const dns::MessageView& q, const dns::N
     a.rcode = apex ? dns::rcode::NOERROR : dns::rcode::NXDOMAIN;
     auto neg = std::make_shared<CacheEntry>();
     neg->kind = apex ? EntryKind::nodata : EntryKind::nxdomain;
-    neg->soa = std::make_shared<Rrset>(soa);
+    neg->soa = std::make_shared<dns::RRset>(soa);
     neg->expires_ms = now + 10800 * 1000;
     a.negative = neg;
   }
@@ -238,8 +260,21 @@ size_t ResolverService::answer_slow(const dns::MessageView& q, std::span<uint8_t
 size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Name& zone,
                                       std::span<uint8_t> out, bool tcp) {
   bridged_.fetch_add(1, std::memory_order_relaxed);
-  const dns::Name& qname = q.qname();
-  uint16_t qt = q.qtype();
+  Result<std::vector<dns::RRset>> looked = ask_link(q.qname(), q.qtype());
+  if (!looked) {
+    servfails_.fetch_add(1, std::memory_order_relaxed);
+    return write_error(q, dns::rcode::SERVFAIL, true, out);
+  }
+  // Not cached: the answer lives at most mdns_max_ttl seconds anyway, and
+  // the resolver cache would not see the goodbyes (RFC 6762 10.1) that the
+  // next one-shot query does. The resolution threads bound how many
+  // multicast queries can be in flight.
+  int64_t now = clock_.now_ms();
+  Answer a = bridged_answer(q.qname(), q.qtype(), zone, merge_records(std::move(*looked)), now);
+  return write_response(q, a, now, 0, options_.max_udp_payload, tcp, out);
+}
+
+Result<std::vector<dns::RRset>> ResolverService::ask_link(const dns::Name& qname, uint16_t qt) {
   std::string key(qname.wire().begin(), qname.wire().end());
   for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   key += static_cast<char>(qt >> 8);
@@ -269,33 +304,12 @@ size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Nam
     std::unique_lock lock(flight->mu);
     flight->cv.wait(lock, [&] { return flight->result.has_value(); });
   }
-  Result<std::vector<Rrset>> looked = *flight->result;  // a copy: others read it too
-  if (!looked) {
-    servfails_.fetch_add(1, std::memory_order_relaxed);
-    return write_error(q, dns::rcode::SERVFAIL, true, out);
-  }
-  std::vector<Rrset> got = std::move(*looked);
-  // Not cached: the answer lives at most mdns_max_ttl seconds anyway, and
-  // the resolver cache would not see the goodbyes (RFC 6762 10.1) that the
-  // next one-shot query does. The resolution threads bound how many
-  // multicast queries can be in flight.
-  std::vector<Rrset> sets;
-  for (auto& r : got) {
-    if (r.rclass != dns::rrclass::IN) continue;  // cache-flush bit already split off
-    auto it = std::find_if(sets.begin(), sets.end(),
-                           [&](const Rrset& s) { return s.type == r.type && s.owner == r.owner; });
-    if (it == sets.end()) {
-      sets.push_back(r);
-      sets.back().rclass = dns::rrclass::IN;
-      sets.back().rdata.clear();
-      it = sets.end() - 1;
-    }
-    it->ttl = std::min(it->ttl, r.ttl);
-    for (auto& rd : r.rdata)
-      if (std::find(it->rdata.begin(), it->rdata.end(), rd) == it->rdata.end()) it->rdata.push_back(rd);
-  }
-  int64_t now = clock_.now_ms();
-  auto entry = [&](Rrset rs) {
+  return *flight->result;  // a copy: others read it too
+}
+
+Answer ResolverService::bridged_answer(const dns::Name& qname, uint16_t qt, const dns::Name& zone,
+                                       const std::vector<dns::RRset>& sets, int64_t now) const {
+  auto entry = [&](dns::RRset rs) {
     rs.ttl = std::min(rs.ttl, options_.mdns_max_ttl);
     auto e = std::make_shared<CacheEntry>();
     e->expires_ms = now + int64_t{rs.ttl} * 1000;
@@ -304,7 +318,7 @@ size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Nam
   };
   Answer a;
   bool name_exists = false;
-  for (auto& s : sets) {
+  for (const auto& s : sets) {
     if (s.rdata.empty() || s.ttl == 0) continue;
     bool at_name = s.owner == qname;
     if (at_name) name_exists = true;
@@ -321,12 +335,12 @@ size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Nam
     a.rcode = name_exists ? dns::rcode::NOERROR : dns::rcode::NXDOMAIN;
     auto neg = std::make_shared<CacheEntry>();
     neg->kind = name_exists ? EntryKind::nodata : EntryKind::nxdomain;
-    neg->soa = std::make_shared<Rrset>(local_soa(zone, options_.mdns_max_ttl, options_.mdns_max_ttl));
+    neg->soa = std::make_shared<dns::RRset>(local_soa(zone, options_.mdns_max_ttl, options_.mdns_max_ttl));
     neg->expires_ms = now + int64_t{options_.mdns_max_ttl} * 1000;
     a.negative = neg;
     a.glue.clear();
   }
-  return write_response(q, a, now, 0, options_.max_udp_payload, tcp, out);
+  return a;
 }
 
 size_t ResolverService::answer(std::span<const uint8_t> query, std::span<uint8_t> out,

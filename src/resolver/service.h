@@ -31,7 +31,7 @@ namespace namae::resolver {
 /// responders sent (answers and additional records, TTLs as received), or
 /// an error when it could not ask (the client gets SERVFAIL). Called on
 /// resolution threads only; it may block for its timeout.
-using MdnsLookup = std::function<Result<std::vector<Rrset>>(const dns::Name& qname, uint16_t qtype)>;
+using MdnsLookup = std::function<Result<std::vector<dns::RRset>>(const dns::Name& qname, uint16_t qtype)>;
 
 /// Everything the service needs besides the resolver's own options.
 struct ServiceOptions {
@@ -107,7 +107,11 @@ class ResolverService {
   size_t answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp);
   bool local_zone(const dns::MessageView& q, std::span<uint8_t> out, size_t& len);
   size_t write_local_zone(const dns::MessageView& q, const dns::Name& zone, std::span<uint8_t> out);
+  // The mDNS bridge: a .local (or link-local reverse) question asked on the link.
   size_t answer_bridged(const dns::MessageView& q, const dns::Name& zone, std::span<uint8_t> out, bool tcp);
+  Result<std::vector<dns::RRset>> ask_link(const dns::Name& qname, uint16_t qtype);
+  Answer bridged_answer(const dns::Name& qname, uint16_t qtype, const dns::Name& zone,
+                        const std::vector<dns::RRset>& sets, int64_t now) const;
   void maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype);
   bool enqueue(Job job);
   void run(net::WorkerMetrics* metrics);
@@ -148,7 +152,7 @@ class ResolverService {
   struct BridgeFlight {
     std::mutex mu;
     std::condition_variable cv;
-    std::optional<Result<std::vector<Rrset>>> result;
+    std::optional<Result<std::vector<dns::RRset>>> result;
   };
   std::mutex bridge_mu_;
   std::map<std::string, std::shared_ptr<BridgeFlight>> bridge_flights_;

@@ -195,74 +195,69 @@ Result<StubAnswer> StubResolver::query_exact(const dns::Name& name, uint16_t typ
 }
 
 Result<StubAnswer> StubResolver::exchange(const dns::Name& name, uint16_t type) {
-  uint8_t qbuf[512];
   std::string errors;
   size_t n = config_.servers.size();
   if (n == 0) return fail("no nameservers configured");
   unsigned start = config_.rotate ? next_server_.fetch_add(1) % n : 0;
   for (int attempt = 0; attempt < std::max(1, config_.attempts); ++attempt) {
     for (size_t k = 0; k < n; ++k) {
-      const net::Endpoint& server = config_.servers[(start + k) % n];
-      dns::MessageBuilder b(qbuf, sizeof qbuf);
-      b.header().id = resolver::random_u16();
-      b.header().rd = true;
-      b.add_question(name, type, dns::rrclass::IN);
-      if (config_.edns) {
-        dns::Edns e;
-        e.present = true;
-        e.udp_size = 1232;
-        b.add_opt(e);
-      }
-      size_t qlen = b.finish();
-      net::ExchangeOptions xo;
-      xo.tries = 1;
-      xo.timeout = config_.timeout;
-      xo.protocol = config_.use_tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
-      auto query = std::span<const uint8_t>(qbuf, qlen);
-      net::Exchange ex = transport_->exchange(server, query, xo);
-      bool retried = false;
-      dns::MessageView v;
-      auto valid = [&] {
-        return v.parse(ex.response) == dns::WireError::ok && v.header().qr &&
-               v.header().qdcount == 1 && v.qname() == name && v.qtype() == type;
-      };
-      if (ex.ok() && valid() && v.header().tc && xo.protocol == net::ClientProtocol::udp) {
-        xo.protocol = net::ClientProtocol::tcp;
-        ex = transport_->exchange(server, query, xo);
-        retried = true;
-      }
-      if (!ex.ok()) {
-        errors += (errors.empty() ? "" : "; ") + ex.message;
-        continue;
-      }
-      if (!valid()) {
-        errors += (errors.empty() ? "" : "; ") + server.to_string() + ": reply does not match the query";
-        continue;
-      }
-      uint16_t rcode = v.edns().full_rcode(v.header().rcode);
-      if (rcode == dns::rcode::SERVFAIL || rcode == dns::rcode::REFUSED ||
-          rcode == dns::rcode::NOTIMP || rcode == dns::rcode::FORMERR) {
-        errors += (errors.empty() ? "" : "; ") + server.to_string() + ": " + dns::rcode_to_text(rcode);
-        continue;
-      }
-      resolver::Sections sec;
-      if (!resolver::split_sections(v, sec)) {
-        errors += (errors.empty() ? "" : "; ") + server.to_string() + ": undecodable reply";
-        continue;
-      }
-      StubAnswer a;
-      a.rcode = rcode;
-      a.qname = name;
-      a.qtype = type;
-      a.answer = std::move(sec.answer);
-      for (auto& rs : sec.authority)
-        if (rs.type == rrtype::SOA) a.authority.push_back(std::move(rs));
-      a.truncated_retried = retried;
-      a.server = server;
-      return a;
+      auto a = ask(config_.servers[(start + k) % n], name, type);
+      if (a) return a;
+      errors += (errors.empty() ? "" : "; ") + a.message();
     }
   }
   return fail("no usable reply for " + name.to_text() + ": " + errors);
+}
+
+Result<StubAnswer> StubResolver::ask(const net::Endpoint& server, const dns::Name& name,
+                                     uint16_t type) {
+  uint8_t qbuf[512];
+  dns::MessageBuilder b(qbuf, sizeof qbuf);
+  b.header().id = resolver::random_u16();
+  b.header().rd = true;
+  b.add_question(name, type, dns::rrclass::IN);
+  if (config_.edns) {
+    dns::Edns e;
+    e.present = true;
+    e.udp_size = 1232;
+    b.add_opt(e);
+  }
+  size_t qlen = b.finish();
+  net::ExchangeOptions xo;
+  xo.tries = 1;
+  xo.timeout = config_.timeout;
+  xo.protocol = config_.use_tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
+  auto query = std::span<const uint8_t>(qbuf, qlen);
+  net::Exchange ex = transport_->exchange(server, query, xo);
+  bool retried = false;
+  dns::MessageView v;
+  auto valid = [&] {
+    return v.parse(ex.response) == dns::WireError::ok && v.header().qr &&
+           v.header().qdcount == 1 && v.qname() == name && v.qtype() == type;
+  };
+  if (ex.ok() && valid() && v.header().tc && xo.protocol == net::ClientProtocol::udp) {
+    xo.protocol = net::ClientProtocol::tcp;
+    ex = transport_->exchange(server, query, xo);
+    retried = true;
+  }
+  if (!ex.ok()) return fail(ex.message);
+  if (!valid()) return fail(server.to_string() + ": reply does not match the query");
+  uint16_t rcode = v.edns().full_rcode(v.header().rcode);
+  if (rcode == dns::rcode::SERVFAIL || rcode == dns::rcode::REFUSED ||
+      rcode == dns::rcode::NOTIMP || rcode == dns::rcode::FORMERR)
+    return fail(server.to_string() + ": " + dns::rcode_to_text(rcode));
+  resolver::Sections sec;
+  if (!resolver::split_sections(v, sec)) return fail(server.to_string() + ": undecodable reply");
+  StubAnswer a;
+  a.rcode = rcode;
+  a.qname = name;
+  a.qtype = type;
+  a.answer = std::move(sec.answer);
+  for (auto& rs : sec.authority)
+    if (rs.type == rrtype::SOA) a.authority.push_back(std::move(rs));
+  a.truncated_retried = retried;
+  a.server = server;
+  return a;
 }
 
 bool StubResolver::cache_get(const dns::Name& name, uint16_t type, StubAnswer& out) {

@@ -23,7 +23,8 @@
 
 #include "base/result.h"
 #include "net/client.h"
-#include "resolver/rrset.h"
+#include "base/clock.h"
+#include "dns/record.h"
 
 namespace namae {
 
@@ -52,8 +53,8 @@ struct StubAnswer {
   uint16_t rcode = 0;
   dns::Name qname;                          // the name that gave this answer (after search)
   uint16_t qtype = 0;
-  std::vector<resolver::Rrset> answer;      // CNAME chain and data, as received
-  std::vector<resolver::Rrset> authority;   // SOA for negative answers
+  std::vector<dns::RRset> answer;           // CNAME chain and data, as received
+  std::vector<dns::RRset> authority;        // SOA for negative answers
   bool from_cache = false;
   bool truncated_retried = false;           // TC=1 over UDP, answer came over TCP
   net::Endpoint server;                     // who answered (unset for a cache hit)
@@ -96,6 +97,8 @@ class StubResolver {
 
  private:
   Result<StubAnswer> exchange(const dns::Name& name, uint16_t type);
+  // One server, once (again over TCP when the UDP reply is truncated).
+  Result<StubAnswer> ask(const net::Endpoint& server, const dns::Name& name, uint16_t type);
   bool cache_get(const dns::Name& name, uint16_t type, StubAnswer& out);
   void cache_put(const StubAnswer& a);
   void worker();

@@ -11,30 +11,29 @@ namespace {
 
 dns::Name N(const char* t) { return *dns::Name::from_text(t); }
 
-Rrset a_rrset(const char* owner, uint8_t last, uint32_t ttl, Trust trust) {
-  Rrset rs;
+dns::RRset a_rrset(const char* owner, uint8_t last, uint32_t ttl) {
+  dns::RRset rs;
   rs.owner = N(owner);
   rs.type = dns::rrtype::A;
   rs.ttl = ttl;
   rs.rdata.push_back({192, 0, 2, last});
-  rs.trust = trust;
   return rs;
 }
 
 TEST(Cache, CredibilityRanking) {
   FakeClock clock;
   Cache c(CacheOptions{}, clock);
-  EXPECT_EQ(c.store(a_rrset("ns.example.", 1, 300, Trust::answer_auth)), StoreResult::stored);
+  EXPECT_EQ(c.store(a_rrset("ns.example.", 1, 300), Trust::answer_auth), StoreResult::stored);
   // Glue must not replace authoritative answer data (RFC 2181 5.4.1).
-  EXPECT_EQ(c.store(a_rrset("ns.example.", 2, 300, Trust::additional)), StoreResult::kept_better);
+  EXPECT_EQ(c.store(a_rrset("ns.example.", 2, 300), Trust::additional), StoreResult::kept_better);
   EXPECT_EQ(c.lookup(N("NS.example."), dns::rrtype::A)->rrset.rdata[0][3], 1);
   // Equal or better replaces.
-  EXPECT_EQ(c.store(a_rrset("ns.example.", 3, 300, Trust::answer_auth)), StoreResult::stored);
+  EXPECT_EQ(c.store(a_rrset("ns.example.", 3, 300), Trust::answer_auth), StoreResult::stored);
   EXPECT_EQ(c.lookup(N("ns.example."), dns::rrtype::A)->rrset.rdata[0][3], 3);
   // Once expired, anything replaces.
   clock.advance_ms(301'000);
   EXPECT_FALSE(c.lookup(N("ns.example."), dns::rrtype::A));
-  EXPECT_EQ(c.store(a_rrset("ns.example.", 4, 300, Trust::additional)), StoreResult::stored);
+  EXPECT_EQ(c.store(a_rrset("ns.example.", 4, 300), Trust::additional), StoreResult::stored);
 }
 
 TEST(Cache, TtlCountdownFloorAndCeiling) {
@@ -43,8 +42,8 @@ TEST(Cache, TtlCountdownFloorAndCeiling) {
   o.min_ttl = 10;
   o.max_ttl = 100;
   Cache c(o, clock);
-  c.store(a_rrset("a.example.", 1, 5, Trust::answer_auth));
-  c.store(a_rrset("b.example.", 1, 1000, Trust::answer_auth));
+  c.store(a_rrset("a.example.", 1, 5), Trust::answer_auth);
+  c.store(a_rrset("b.example.", 1, 1000), Trust::answer_auth);
   auto a = c.lookup(N("a.example."), dns::rrtype::A);
   auto b = c.lookup(N("b.example."), dns::rrtype::A);
   EXPECT_EQ(a->ttl_left(clock.now_ms()), 10u);
@@ -59,7 +58,7 @@ TEST(Cache, NegativeTtlIsSoaMinimumCapped) {
   CacheOptions o;
   o.max_negative_ttl = 900;
   Cache c(o, clock);
-  Rrset soa;
+  dns::RRset soa;
   soa.owner = N("example.");
   soa.type = dns::rrtype::SOA;
   soa.ttl = 3600;
@@ -71,7 +70,7 @@ TEST(Cache, NegativeTtlIsSoaMinimumCapped) {
   EXPECT_EQ(e->kind, EntryKind::nxdomain);
   EXPECT_EQ(e->original_ttl, 900u);
   // New positive data at the name removes the NXDOMAIN.
-  c.store(a_rrset("x.example.", 1, 300, Trust::answer_auth));
+  c.store(a_rrset("x.example.", 1, 300), Trust::answer_auth);
   EXPECT_FALSE(c.lookup(N("x.example."), 0));
 }
 
@@ -82,10 +81,10 @@ TEST(Cache, LruBoundAndFlush) {
   o.shards = 4;
   Cache c(o, clock);
   for (int i = 0; i < 1000; ++i)
-    c.store(a_rrset(("h" + std::to_string(i) + ".example.").c_str(), 1, 300, Trust::answer_auth));
+    c.store(a_rrset(("h" + std::to_string(i) + ".example.").c_str(), 1, 300), Trust::answer_auth);
   EXPECT_LE(c.size(), 64u);
   EXPECT_TRUE(c.lookup(N("h999.example."), dns::rrtype::A));
-  c.store(a_rrset("other.test.", 1, 300, Trust::answer_auth));
+  c.store(a_rrset("other.test.", 1, 300), Trust::answer_auth);
   EXPECT_GT(c.flush(N("example.")), 0u);
   EXPECT_FALSE(c.lookup(N("h999.example."), dns::rrtype::A));
   EXPECT_TRUE(c.lookup(N("other.test."), dns::rrtype::A));
@@ -98,7 +97,7 @@ TEST(Cache, ServeStaleWindow) {
   o.serve_stale = true;
   o.stale_window = 100;
   Cache c(o, clock);
-  c.store(a_rrset("a.example.", 1, 10, Trust::answer_auth));
+  c.store(a_rrset("a.example.", 1, 10), Trust::answer_auth);
   clock.advance_ms(50'000);
   EXPECT_FALSE(c.lookup(N("a.example."), dns::rrtype::A));
   EXPECT_TRUE(c.lookup(N("a.example."), dns::rrtype::A, true));

@@ -18,7 +18,7 @@
 #include "auth/engine.h"
 #include "dns/message.h"
 #include "net/client.h"
-#include "resolver/rrset.h"
+#include "base/clock.h"
 #include "zone/load.h"
 #include "zone/zone_set.h"
 

@@ -54,8 +54,8 @@ printer.local. A 192.0.2.7
   }
 };
 
-Rrset rr(const char* owner, uint16_t type, uint32_t ttl, const char* rdata_text) {
-  Rrset r;
+dns::RRset rr(const char* owner, uint16_t type, uint32_t ttl, const char* rdata_text) {
+  dns::RRset r;
   r.owner = N(owner);
   r.type = type;
   r.ttl = ttl;
@@ -128,10 +128,10 @@ TEST(LinkLocal, NeverSentUpstreamWithoutBridge) {
   }
 }
 
-ServiceOptions bridged(std::function<std::vector<Rrset>(const dns::Name&, uint16_t)> f,
+ServiceOptions bridged(std::function<std::vector<dns::RRset>(const dns::Name&, uint16_t)> f,
                        std::atomic<int>* calls = nullptr) {
   ServiceOptions o;
-  o.mdns_lookup = [f, calls](const dns::Name& n, uint16_t t) -> Result<std::vector<Rrset>> {
+  o.mdns_lookup = [f, calls](const dns::Name& n, uint16_t t) -> Result<std::vector<dns::RRset>> {
     if (calls) ++*calls;
     if (n == N("broken.local.")) return fail("no sockets");
     return f(n, t);
@@ -145,7 +145,7 @@ TEST(LinkLocal, BridgeAnswersAddressesWithCappedTtl) {
   World w(bridged([&](const dns::Name& n, uint16_t t) {
     std::lock_guard lock(mu);
     asked.emplace_back(n.to_text(), t);
-    std::vector<Rrset> out;
+    std::vector<dns::RRset> out;
     if (n == N("printer.local.")) {
       out.push_back(rr("printer.local.", rrtype::A, 120, "192.0.2.7"));
       out.push_back(rr("printer.local.", rrtype::A, 120, "192.0.2.8"));
@@ -179,7 +179,7 @@ TEST(LinkLocal, BridgeAnswersAddressesWithCappedTtl) {
 
 TEST(LinkLocal, BridgeBrowseServiceAndReverse) {
   World w(bridged([](const dns::Name& n, uint16_t t) {
-    std::vector<Rrset> out;
+    std::vector<dns::RRset> out;
     if (n == N("_http._tcp.local.") && t == rrtype::PTR) {
       out.push_back(rr("_http._tcp.local.", rrtype::PTR, 4500, "Web._http._tcp.local."));
       out.push_back(rr("Web._http._tcp.local.", rrtype::SRV, 120, "0 0 8080 host.local."));
@@ -257,7 +257,7 @@ TEST(LinkLocal, BridgeRunsOnResolutionThreads) {
       [&](const dns::Name&, uint16_t) {
         lookup_thread = std::this_thread::get_id();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the multicast wait
-        return std::vector<Rrset>{rr("printer.local.", rrtype::A, 120, "192.0.2.7")};
+        return std::vector<dns::RRset>{rr("printer.local.", rrtype::A, 120, "192.0.2.7")};
       },
       &calls));
   w.service->start();
@@ -288,7 +288,7 @@ TEST(LinkLocal, IdenticalBridgedQuestionsShareOneQuery) {
   World w(bridged(
       [&](const dns::Name&, uint16_t) {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        return std::vector<Rrset>{rr("printer.local.", rrtype::A, 120, "192.0.2.7")};
+        return std::vector<dns::RRset>{rr("printer.local.", rrtype::A, 120, "192.0.2.7")};
       },
       &calls));
   w.service->start();

@@ -1,15 +1,9 @@
-// The resolver's unit of data: one RRset as learnt from an upstream answer,
-// with the credibility (RFC 2181 5.4.1) of the section it came from.
+// What the resolver adds to the shared dns::RRset: the credibility (RFC 2181
+// 5.4.1) of the section an RRset was learnt from. The cache keeps it beside
+// each RRset (CacheEntry) and lets better data replace worse, never the reverse.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <memory>
-#include <vector>
-
-#include "base/clock.h"
-#include "dns/name.h"
-#include "dns/rdata.h"
 
 namespace namae::resolver {
 
@@ -22,16 +16,6 @@ enum class Trust : uint8_t {
   authority_auth = 4,   // authority section of an authoritative reply (SOA of a negative)
   answer_auth = 5,      // answer section of an authoritative reply
   prime = 6,            // root NS learnt by priming (and local data)
-};
-
-/// One RRset. Rdata is uncompressed wire form (dns/rdata.h).
-struct Rrset {
-  dns::Name owner;
-  uint16_t type = 0;
-  uint16_t rclass = 1;
-  uint32_t ttl = 0;
-  std::vector<dns::RdataBytes> rdata;
-  Trust trust = Trust::additional;
 };
 
 }  // namespace namae::resolver

@@ -1,0 +1,95 @@
+// The Resolver's own state and its cache-only answers; resolution itself
+// (Resolver::resolve) is the Iterator's, in iterator.cpp.
+#include "dns/message.h"
+#include "dns/rrtype.h"
+#include "resolver/resolver.h"
+#include "resolver/sections.h"
+
+namespace namae::resolver {
+
+using dns::Name;
+namespace rrtype = dns::rrtype;
+
+Resolver::Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra& infra,
+                   net::Transport& transport, const Clock& clock)
+    : options_(options), hints_(std::move(hints)), cache_(cache), infra_(infra),
+      transport_(transport), clock_(clock) {}
+
+bool Resolver::begin_flight(const std::string& key) {
+  std::lock_guard lock(flight_mu_);
+  return flights_.insert(key).second;
+}
+
+void Resolver::end_flight(const std::string& key) {
+  {
+    std::lock_guard lock(flight_mu_);
+    flights_.erase(key);
+  }
+  flight_cv_.notify_all();
+}
+
+void Resolver::wait_flight(const std::string& key) {
+  std::unique_lock lock(flight_mu_);
+  flight_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !flights_.count(key); });
+}
+
+bool Resolver::answer_from_cache(const Name& qname, uint16_t qtype, Answer& out,
+                                 bool allow_stale) const {
+  Name cur = qname;
+  out.from_cache = true;
+  for (int i = 0; i <= options_.max_cname_chain; ++i) {
+    if (auto e = cache_.lookup(cur, qtype, allow_stale)) {
+      if (e->kind == EntryKind::nodata) {
+        out.rcode = dns::rcode::NOERROR;
+        out.negative = std::move(e);
+      } else {
+        out.rcode = dns::rcode::NOERROR;
+        out.chain.push_back(std::move(e));
+      }
+      return true;
+    }
+    if (auto e = cache_.lookup(cur, 0, allow_stale)) {
+      out.rcode = dns::rcode::NXDOMAIN;
+      out.negative = std::move(e);
+      return true;
+    }
+    auto c = qtype == rrtype::CNAME ? nullptr : cache_.lookup(cur, rrtype::CNAME, allow_stale);
+    if (!c || c->kind != EntryKind::rrset) {
+      // RFC 8020: nothing exists below a name that does not exist.
+      for (Name up = cur; up.label_count() > 1;) {
+        up = up.strip_left();
+        if (auto e = cache_.lookup(up, 0, allow_stale); e && e->kind == EntryKind::nxdomain) {
+          out.rcode = dns::rcode::NXDOMAIN;
+          out.negative = std::move(e);
+          return true;
+        }
+      }
+      return false;
+    }
+    auto t = rdata_name(c->rrset.rdata.front());
+    out.chain.push_back(std::move(c));
+    if (!t) return false;
+    cur = *t;
+  }
+  return false;
+}
+
+bool Resolver::referral_from_cache(const Name& qname, Answer& out) const {
+  for (Name n = qname;; n = n.strip_left()) {
+    if (auto ns = cache_.lookup(n, rrtype::NS); ns && ns->kind == EntryKind::rrset) {
+      out.rcode = dns::rcode::NOERROR;
+      out.referral = ns;
+      for (const auto& rd : ns->rrset.rdata) {
+        auto target = rdata_name(rd);
+        if (!target) continue;
+        for (uint16_t t : {rrtype::A, rrtype::AAAA})
+          if (auto a = cache_.lookup(*target, t); a && a->kind == EntryKind::rrset)
+            out.glue.push_back(std::move(a));
+      }
+      return true;
+    }
+    if (n.is_root()) return false;
+  }
+}
+
+}  // namespace namae::resolver
