@@ -7,6 +7,7 @@
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "dns/text.h"
+#include "net/signed_exchange.h"
 #include "zonefile/lexer.h"
 
 namespace namae::cli {
@@ -397,22 +398,8 @@ Result<UpdateAction> apply_update_line(UpdateSession& session, std::string_view 
 
 Result<std::vector<uint8_t>> build_update_message(const UpdateSession& s, const dns::Name* zone,
                                                   uint16_t id) {
-  std::vector<uint8_t> buf(dns::kMaxMessage);
-  dns::MessageBuilder b(buf, buf.size());
-  b.header().id = id;
-  b.header().opcode = dns::opcode::UPDATE;
-  std::vector<uint8_t> options;
-  dns::Edns edns;
-  if (s.lease) {
-    edns.present = true;
-    edns.udp_size = 1232;
-    dns::UpdateLease l;
-    l.lease = *s.lease;
-    auto data = dns::encode_update_lease(l);
-    dns::append_edns_option(options, dns::edns_option::UPDATE_LEASE, data);
-    edns.options = options;
-    b.reserve(11 + options.size());
-  }
+  net::UpdateMessage m(id, s.lease);
+  dns::MessageBuilder& b = m.builder();
   if (zone && !b.add_question(*zone, dns::rrtype::SOA, s.zone_class))
     return fail("update message too large");
   b.begin(dns::Section::answer);
@@ -423,13 +410,7 @@ Result<std::vector<uint8_t>> build_update_message(const UpdateSession& s, const 
   for (const auto& r : s.updates)
     if (!b.add_record(r.owner, r.type, r.rclass, r.ttl, r.rdata))
       return fail("update message too large (over 65535 octets)");
-  if (edns.present) {
-    b.begin(dns::Section::additional);
-    if (!b.add_opt(edns)) return fail("update message too large");
-  }
-  size_t n = b.finish();
-  buf.resize(n);
-  return buf;
+  return m.finish();
 }
 
 namespace {

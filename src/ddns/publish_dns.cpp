@@ -10,21 +10,8 @@ namespace namae::ddns {
 
 std::vector<uint8_t> build_replace_update(const DnsTarget& t, const Selection& addrs, bool ipv4,
                                           bool ipv6, uint16_t id, bool goodbye) {
-  std::vector<uint8_t> buf(dns::kMaxMessage);
-  dns::MessageBuilder b(buf, buf.size());
-  b.header().id = id;
-  b.header().opcode = dns::opcode::UPDATE;
-  std::vector<uint8_t> options;
-  dns::Edns edns;
-  if (!goodbye && t.lease) {
-    edns.present = true;
-    edns.udp_size = 1232;
-    dns::UpdateLease l;
-    l.lease = t.lease;
-    dns::append_edns_option(options, dns::edns_option::UPDATE_LEASE, dns::encode_update_lease(l));
-    edns.options = options;
-    b.reserve(11 + options.size());
-  }
+  net::UpdateMessage m(id, goodbye || !t.lease ? std::nullopt : std::optional<uint32_t>(t.lease));
+  dns::MessageBuilder& b = m.builder();
   b.add_question(t.zone, dns::rrtype::SOA, dns::rrclass::IN);
   b.begin(dns::Section::authority);
   auto family = [&](bool enabled, uint16_t type, const std::vector<http::IpAddress>& list) {
@@ -35,12 +22,8 @@ std::vector<uint8_t> build_replace_update(const DnsTarget& t, const Selection& a
   };
   family(ipv4, dns::rrtype::A, addrs.v4);
   family(ipv6, dns::rrtype::AAAA, addrs.v6);
-  if (edns.present) {
-    b.begin(dns::Section::additional);
-    b.add_opt(edns);
-  }
-  buf.resize(b.finish());
-  return buf;
+  auto wire = m.finish();
+  return wire ? std::move(*wire) : std::vector<uint8_t>{};
 }
 
 namespace {

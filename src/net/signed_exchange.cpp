@@ -2,6 +2,8 @@
 
 #include <sys/random.h>
 
+#include "dns/edns.h"
+
 namespace namae::net {
 
 void random_bytes(std::span<uint8_t> out) {
@@ -16,6 +18,29 @@ uint16_t random_message_id() {
   uint8_t b[2];
   random_bytes(b);
   return static_cast<uint16_t>(b[0] << 8 | b[1]);
+}
+
+UpdateMessage::UpdateMessage(uint16_t id, std::optional<uint32_t> lease)
+    : buffer_(dns::kMaxMessage), builder_(buffer_, buffer_.size()) {
+  builder_.header().id = id;
+  builder_.header().opcode = dns::opcode::UPDATE;
+  if (!lease) return;
+  edns_.present = true;
+  edns_.udp_size = 1232;
+  dns::UpdateLease l;
+  l.lease = *lease;
+  dns::append_edns_option(options_, dns::edns_option::UPDATE_LEASE, dns::encode_update_lease(l));
+  edns_.options = options_;
+  builder_.reserve(11 + options_.size());  // the OPT: root owner, 10 fixed octets, options
+}
+
+Result<std::vector<uint8_t>> UpdateMessage::finish() {
+  if (edns_.present) {
+    builder_.begin(dns::Section::additional);
+    if (!builder_.add_opt(edns_)) return fail("update message too large");
+  }
+  buffer_.resize(builder_.finish());
+  return std::move(buffer_);
 }
 
 Result<SignedRequest> SignedRequest::make(std::vector<uint8_t> wire,

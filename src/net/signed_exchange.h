@@ -24,6 +24,26 @@ uint16_t random_message_id();
 /// Fill `out` from the kernel's random source (client cookies, IDs).
 void random_bytes(std::span<uint8_t> out);
 
+/// An RFC 2136 UPDATE under construction: the header (opcode UPDATE, `id`)
+/// and, when `lease` is set, room kept for the OPT that asks for an
+/// RFC 9664 lease (EDNS UPDATE-LEASE), which finish() adds.
+class UpdateMessage {
+ public:
+  UpdateMessage(uint16_t id, std::optional<uint32_t> lease);
+  UpdateMessage(const UpdateMessage&) = delete;
+  UpdateMessage& operator=(const UpdateMessage&) = delete;
+  /// Add the zone, prerequisite and update sections through this.
+  dns::MessageBuilder& builder() { return builder_; }
+  /// The wire octets; fails when the OPT no longer fits.
+  Result<std::vector<uint8_t>> finish();
+
+ private:
+  std::vector<uint8_t> buffer_;
+  dns::MessageBuilder builder_;
+  std::vector<uint8_t> options_;
+  dns::Edns edns_;
+};
+
 /// How to reach the servers.
 struct SignedExchangeOptions {
   /// The first try of each server (its protocol may already be TCP). Its
