@@ -14,7 +14,7 @@ std::vector<uint8_t> build_replace_update(const DnsTarget& t, const Selection& a
   dns::MessageBuilder& b = m.builder();
   b.add_question(t.zone, dns::rrtype::SOA, dns::rrclass::IN);
   b.begin(dns::Section::authority);
-  auto family = [&](bool enabled, uint16_t type, const std::vector<http::IpAddress>& list) {
+  auto family = [&](bool enabled, uint16_t type, const std::vector<net::IpAddress>& list) {
     if (!enabled) return;
     b.add_record(t.name, type, dns::rrclass::ANY, 0, {});  // RFC 2136 2.5.2: delete the RRset
     if (goodbye) return;
