@@ -7,6 +7,7 @@
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "dns/text.h"
+#include "net/signed_exchange.h"
 #include "zonefile/lexer.h"
 
 namespace namae::cli {
@@ -93,15 +94,15 @@ Result<UpdateRecord> parse_prereq(const UpdateSession& s, std::span<const TextTo
   auto owner = parse_name(t[1].text);
   if (!owner) return owner.error();
   UpdateRecord r;
-  r.owner = *owner;
-  r.ttl = 0;
+  r.rr.owner = *owner;
+  r.rr.ttl = 0;
   if (iequals(kind, "nxdomain") || iequals(kind, "yxdomain")) {
     if (t.size() > 2) return fail("prereq " + str(kind) + " takes only a name");
     bool nx = iequals(kind, "nxdomain");
     r.op = nx ? UpdateOp::prereq_nxdomain : UpdateOp::prereq_yxdomain;
-    r.type = dns::rrtype::ANY;
-    r.rclass = nx ? dns::rrclass::NONE : dns::rrclass::ANY;
-    r.text = std::string(nx ? "nxdomain " : "yxdomain ") + r.owner.to_text();
+    r.rr.type = dns::rrtype::ANY;
+    r.rr.rclass = nx ? dns::rrclass::NONE : dns::rrclass::ANY;
+    r.text = std::string(nx ? "nxdomain " : "yxdomain ") + r.rr.owner.to_text();
     return r;
   }
   bool nx = iequals(kind, "nxrrset");
@@ -119,29 +120,29 @@ Result<UpdateRecord> parse_prereq(const UpdateSession& s, std::span<const TextTo
   if (!is_data_type(*type))
     return fail("prereq " + str(kind) + " cannot name type " + dns::type_to_text(*type) +
                 (*type == dns::rrtype::ANY ? " (use yxdomain/nxdomain for a whole name)" : ""));
-  r.type = *type;
+  r.rr.type = *type;
   ++i;
-  std::string head = std::string(nx ? "nxrrset " : "yxrrset ") + r.owner.to_text() + " " +
-                     dns::type_to_text(r.type);
+  std::string head = std::string(nx ? "nxrrset " : "yxrrset ") + r.rr.owner.to_text() + " " +
+                     dns::type_to_text(r.rr.type);
   if (nx) {
     if (i < t.size()) return fail("prereq nxrrset takes no data");
     r.op = UpdateOp::prereq_nxrrset;
-    r.rclass = dns::rrclass::NONE;
+    r.rr.rclass = dns::rrclass::NONE;
     r.text = head;
     return r;
   }
   if (i == t.size()) {
     r.op = UpdateOp::prereq_yxrrset;
-    r.rclass = dns::rrclass::ANY;
+    r.rr.rclass = dns::rrclass::ANY;
     r.text = head;
     return r;
   }
-  auto rd = parse_rdata(r.type, t.subspan(i));
+  auto rd = parse_rdata(r.rr.type, t.subspan(i));
   if (!rd) return rd.error();
   r.op = UpdateOp::prereq_yxrrset_value;
-  r.rclass = s.zone_class;
-  r.rdata = std::move(*rd);
-  r.text = head + " " + rdata_text(r.type, r.rdata);
+  r.rr.rclass = s.zone_class;
+  r.rr.rdata = std::move(*rd);
+  r.text = head + " " + rdata_text(r.rr.type, r.rr.rdata);
   return r;
 }
 
@@ -151,14 +152,14 @@ Result<UpdateRecord> parse_add(const UpdateSession& s, std::span<const TextToken
   if (!owner) return owner.error();
   UpdateRecord r;
   r.op = UpdateOp::add;
-  r.owner = *owner;
-  r.rclass = s.zone_class;
+  r.rr.owner = *owner;
+  r.rr.rclass = s.zone_class;
   size_t i = 1;
   if (i < t.size() && !t[i].quoted && maybe_ttl(t[i].text)) {
-    r.ttl = *maybe_ttl(t[i].text);
+    r.rr.ttl = *maybe_ttl(t[i].text);
     ++i;
   } else if (s.default_ttl) {
-    r.ttl = *s.default_ttl;
+    r.rr.ttl = *s.default_ttl;
   } else {
     return fail("add needs a TTL (none given and no default set with `ttl`)");
   }
@@ -171,15 +172,15 @@ Result<UpdateRecord> parse_add(const UpdateSession& s, std::span<const TextToken
   auto type = parse_type(t[i]);
   if (!type) return type.error();
   if (!is_data_type(*type)) return fail("cannot add records of type " + dns::type_to_text(*type));
-  r.type = *type;
+  r.rr.type = *type;
   ++i;
   if (i == t.size()) return fail("add needs the record's data");
-  auto rd = parse_rdata(r.type, t.subspan(i));
+  auto rd = parse_rdata(r.rr.type, t.subspan(i));
   if (!rd) return rd.error();
-  r.rdata = std::move(*rd);
-  r.text = "add " + r.owner.to_text() + " " + std::to_string(r.ttl) + " " +
-           dns::class_to_text(r.rclass) + " " + dns::type_to_text(r.type) + " " +
-           rdata_text(r.type, r.rdata);
+  r.rr.rdata = std::move(*rd);
+  r.text = "add " + r.rr.owner.to_text() + " " + std::to_string(r.rr.ttl) + " " +
+           dns::class_to_text(r.rr.rclass) + " " + dns::type_to_text(r.rr.type) + " " +
+           rdata_text(r.rr.type, r.rr.rdata);
   return r;
 }
 
@@ -188,8 +189,8 @@ Result<UpdateRecord> parse_delete(const UpdateSession& s, std::span<const TextTo
   auto owner = parse_name(t[0].text);
   if (!owner) return owner.error();
   UpdateRecord r;
-  r.owner = *owner;
-  r.ttl = 0;  // RFC 2136 2.5.2-2.5.4: deletions carry TTL 0; a given TTL is ignored
+  r.rr.owner = *owner;
+  r.rr.ttl = 0;  // RFC 2136 2.5.2-2.5.4: deletions carry TTL 0; a given TTL is ignored
   size_t i = 1;
   if (i < t.size() && !t[i].quoted && maybe_ttl(t[i].text)) ++i;
   if (i < t.size()) {
@@ -201,30 +202,30 @@ Result<UpdateRecord> parse_delete(const UpdateSession& s, std::span<const TextTo
                                             std::optional<uint16_t>(dns::rrtype::ANY))) {
     if (i + 1 < t.size()) return fail("delete of every RRset at a name takes no data");
     r.op = UpdateOp::delete_name;
-    r.type = dns::rrtype::ANY;
-    r.rclass = dns::rrclass::ANY;
-    r.text = "delete " + r.owner.to_text();
+    r.rr.type = dns::rrtype::ANY;
+    r.rr.rclass = dns::rrclass::ANY;
+    r.text = "delete " + r.rr.owner.to_text();
     return r;
   }
   auto type = parse_type(t[i]);
   if (!type) return type.error();
   if (!is_data_type(*type))
     return fail("cannot delete records of type " + dns::type_to_text(*type));
-  r.type = *type;
+  r.rr.type = *type;
   ++i;
-  std::string head = "delete " + r.owner.to_text() + " " + dns::type_to_text(r.type);
+  std::string head = "delete " + r.rr.owner.to_text() + " " + dns::type_to_text(r.rr.type);
   if (i == t.size()) {
     r.op = UpdateOp::delete_rrset;
-    r.rclass = dns::rrclass::ANY;
+    r.rr.rclass = dns::rrclass::ANY;
     r.text = head;
     return r;
   }
-  auto rd = parse_rdata(r.type, t.subspan(i));
+  auto rd = parse_rdata(r.rr.type, t.subspan(i));
   if (!rd) return rd.error();
   r.op = UpdateOp::delete_rr;
-  r.rclass = dns::rrclass::NONE;
-  r.rdata = std::move(*rd);
-  r.text = head + " " + rdata_text(r.type, r.rdata);
+  r.rr.rclass = dns::rrclass::NONE;
+  r.rr.rdata = std::move(*rd);
+  r.text = head + " " + rdata_text(r.rr.type, r.rr.rdata);
   return r;
 }
 
@@ -368,8 +369,8 @@ bool is_prerequisite(UpdateOp op) {
 }
 
 std::optional<dns::Name> UpdateSession::first_name() const {
-  if (!updates.empty()) return updates.front().owner;
-  if (!prerequisites.empty()) return prerequisites.front().owner;
+  if (!updates.empty()) return updates.front().rr.owner;
+  if (!prerequisites.empty()) return prerequisites.front().rr.owner;
   return std::nullopt;
 }
 
@@ -397,39 +398,19 @@ Result<UpdateAction> apply_update_line(UpdateSession& session, std::string_view 
 
 Result<std::vector<uint8_t>> build_update_message(const UpdateSession& s, const dns::Name* zone,
                                                   uint16_t id) {
-  std::vector<uint8_t> buf(dns::kMaxMessage);
-  dns::MessageBuilder b(buf, buf.size());
-  b.header().id = id;
-  b.header().opcode = dns::opcode::UPDATE;
-  std::vector<uint8_t> options;
-  dns::Edns edns;
-  if (s.lease) {
-    edns.present = true;
-    edns.udp_size = 1232;
-    dns::UpdateLease l;
-    l.lease = *s.lease;
-    auto data = dns::encode_update_lease(l);
-    dns::append_edns_option(options, dns::edns_option::UPDATE_LEASE, data);
-    edns.options = options;
-    b.reserve(11 + options.size());
-  }
+  net::UpdateMessage m(id, s.lease);
+  dns::MessageBuilder& b = m.builder();
   if (zone && !b.add_question(*zone, dns::rrtype::SOA, s.zone_class))
     return fail("update message too large");
   b.begin(dns::Section::answer);
   for (const auto& r : s.prerequisites)
-    if (!b.add_record(r.owner, r.type, r.rclass, r.ttl, r.rdata))
+    if (!b.add_record(r.rr.owner, r.rr.type, r.rr.rclass, r.rr.ttl, r.rr.rdata))
       return fail("update message too large (over 65535 octets)");
   b.begin(dns::Section::authority);
   for (const auto& r : s.updates)
-    if (!b.add_record(r.owner, r.type, r.rclass, r.ttl, r.rdata))
+    if (!b.add_record(r.rr.owner, r.rr.type, r.rr.rclass, r.rr.ttl, r.rr.rdata))
       return fail("update message too large (over 65535 octets)");
-  if (edns.present) {
-    b.begin(dns::Section::additional);
-    if (!b.add_opt(edns)) return fail("update message too large");
-  }
-  size_t n = b.finish();
-  buf.resize(n);
-  return buf;
+  return m.finish();
 }
 
 namespace {

@@ -13,6 +13,7 @@
 #include "base/result.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/record.h"
 #include "dns/tsig.h"
 
 namespace namae::cli {
@@ -33,14 +34,12 @@ enum class UpdateOp : uint8_t {
 /// True for the five prerequisite kinds.
 bool is_prerequisite(UpdateOp op);
 
-/// One record of the prerequisite or update section, as it goes on the wire.
+/// One record of the prerequisite or update section: the record as it goes
+/// on the wire (class the zone's, ANY or NONE as RFC 2136 2.4/2.5 encode the
+/// operation), and what only the client needs besides.
 struct UpdateRecord {
   UpdateOp op = UpdateOp::add;
-  dns::Name owner;
-  uint16_t type = 0;
-  uint16_t rclass = 0;  // on the wire: the zone class, ANY or NONE
-  uint32_t ttl = 0;
-  dns::RdataBytes rdata;
+  dns::Record rr;
   /// The command in canonical text ("yxrrset foo.example. A"), so a failure
   /// can name the prerequisite it concerns.
   std::string text;

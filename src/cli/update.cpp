@@ -2,7 +2,6 @@
 // RFC 2136 UPDATE messages over net::SocketTransport, signed and verified with
 // dns::tsig, with RFC 9664 leases. This file is the I/O: reading lines,
 // finding the zone, sending, and telling the user what happened.
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "dns/text.h"
 #include "dns/tsig.h"
 #include "net/client.h"
+#include "net/signed_exchange.h"
 
 namespace namae::cli {
 
@@ -60,21 +60,6 @@ const char* kUsage =
     "exit status: 0 every update succeeded, 1 bad input (file:line: reason),\n"
     "2 the server rejected an update (its rcode is printed), 3 no usable reply\n"
     "(unreachable, timed out, malformed or unverified reply, zone not found).\n";
-
-void random_bytes(uint8_t* out, size_t n) {
-  while (n > 0) {
-    ssize_t got = ::getrandom(out, n, 0);
-    if (got <= 0) continue;
-    out += got;
-    n -= static_cast<size_t>(got);
-  }
-}
-
-uint16_t random_id() {
-  uint16_t id = 0;
-  random_bytes(reinterpret_cast<uint8_t*>(&id), sizeof id);
-  return id;
-}
 
 struct Settings {
   int family = AF_UNSPEC;
@@ -116,46 +101,82 @@ Result<std::vector<net::Endpoint>> endpoints(const std::string& host, uint16_t p
   return net::resolve_server(host, port, family);
 }
 
-// One exchange with the first server of `servers` that answers; UDP replies
-// with TC set are asked again over TCP (RFC 2136 says nothing else about
-// transport; nsupdate does the same).
-bool exchange(const UpdateSession& s, const Settings& st, const std::vector<net::Endpoint>& servers,
-              std::span<const uint8_t> query, bool tcp, net::Exchange& ex, net::Endpoint& used) {
-  net::SocketTransport transport;
-  net::ExchangeOptions opt;
+// How to reach the servers: UDP replies with TC set are asked again over
+// TCP (RFC 2136 says nothing else about transport; nsupdate does the same).
+Result<net::SignedExchangeOptions> exchange_options(const UpdateSession& s, const Settings& st,
+                                                    bool tcp) {
+  net::SignedExchangeOptions opt;
   if (!s.local_address.empty()) {
     auto local = net::make_endpoint(s.local_address, s.local_port);
-    if (!local) {
-      std::fprintf(stderr, "namae update: bad local address: %s\n", local.message().c_str());
-      return false;
-    }
-    opt.local = *local;
+    if (!local) return fail("bad local address: " + local.message());
+    opt.first.local = *local;
   }
-  for (const auto& server : servers) {
-    opt.protocol = tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
-    opt.timeout = std::chrono::seconds(tcp ? st.tcp_timeout_s : st.udp_wait_s);
-    opt.tries = tcp ? 1 : st.udp_retries + 1;
-    if (opt.local && opt.local->family() != server.family()) continue;
-    ex = transport.exchange(server, query, opt);
-    used = server;
-    if (ex.ok() && !tcp && ex.response.size() >= dns::kHeaderSize && (ex.response[2] & 0x02)) {
-      if (s.debug) std::fprintf(stderr, ";; Truncated, retrying in TCP mode.\n");
-      opt.protocol = net::ClientProtocol::tcp;
-      opt.timeout = std::chrono::seconds(st.tcp_timeout_s);
-      opt.tries = 1;
-      ex = transport.exchange(server, query, opt);
-    }
-    if (ex.ok()) return true;
+  opt.first.protocol = tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
+  opt.first.timeout = std::chrono::seconds(tcp ? st.tcp_timeout_s : st.udp_wait_s);
+  opt.first.tries = tcp ? 1 : st.udp_retries + 1;
+  opt.truncated = opt.first;
+  opt.truncated.protocol = net::ClientProtocol::tcp;
+  opt.truncated.timeout = std::chrono::seconds(st.tcp_timeout_s);
+  opt.truncated.tries = 1;
+  if (s.debug)
+    opt.on_truncated = [](const net::Endpoint&) {
+      std::fprintf(stderr, ";; Truncated, retrying in TCP mode.\n");
+    };
+  opt.on_failure = [](const net::Endpoint& server, const net::Exchange& ex) {
     std::fprintf(stderr, "; Communication with %s failed: %s\n", where(server).c_str(),
                  net::exchange_error_text(ex.error));
+  };
+  return opt;
+}
+
+// One exchange with the first server of `servers` that answers.
+bool exchange(const UpdateSession& s, const Settings& st, const std::vector<net::Endpoint>& servers,
+              const net::SignedRequest& request, bool tcp, net::SignedReply& reply) {
+  auto opt = exchange_options(s, st, tcp);
+  if (!opt) {
+    std::fprintf(stderr, "namae update: %s\n", opt.message().c_str());
+    return false;
   }
-  return false;
+  net::SocketTransport transport;
+  return request.send(transport, servers, *opt, reply);
 }
 
 struct ZoneInfo {
   dns::Name zone;
   dns::Name primary;  // the SOA MNAME
 };
+
+// The SOA in the answer or authority section of `msg` that can hold `name`.
+std::optional<ZoneInfo> soa_holding(const dns::MessageView& msg, const dns::Name& name) {
+  for (auto section : {dns::Section::answer, dns::Section::authority}) {
+    auto c = msg.records(section);
+    dns::RecordView rr;
+    while (c.next(rr)) {
+      if (rr.type != dns::rrtype::SOA) continue;
+      dns::Name owner = msg.owner(rr);
+      if (!name.is_subdomain_of(owner)) continue;  // an SOA that cannot hold the name
+      dns::RdataBytes rd;
+      if (dns::rdata::decode(rr.type, msg.data(), rr.rdata_offset, rr.rdlength, rd) !=
+          dns::WireError::ok)
+        continue;
+      size_t used_len = 0;
+      auto mname = dns::Name::from_wire_prefix(rd, used_len);
+      if (!mname) continue;
+      return ZoneInfo{owner, *mname};
+    }
+  }
+  return std::nullopt;
+}
+
+Result<net::SignedRequest> soa_query(const UpdateSession& s, const dns::Name& qname) {
+  std::vector<uint8_t> buf(512);
+  dns::MessageBuilder b(buf, buf.size());
+  b.header().id = net::random_message_id();
+  b.header().rd = true;
+  if (!b.add_question(qname, dns::rrtype::SOA, s.zone_class)) return fail("SOA query too large");
+  buf.resize(b.finish());
+  return net::SignedRequest::make(std::move(buf), std::nullopt);
+}
 
 // Find the zone holding `name` as nsupdate does: ask for its SOA and take the
 // owner of the SOA in the answer or authority section; with neither (a
@@ -173,47 +194,22 @@ Result<ZoneInfo> find_zone(const UpdateSession& s, const Settings& st, const dns
   if (!servers) return servers.error();
   dns::Name qname = name;
   while (true) {
-    std::vector<uint8_t> buf(512);
-    dns::MessageBuilder b(buf, buf.size());
-    uint16_t id = random_id();
-    b.header().id = id;
-    b.header().rd = true;
-    if (!b.add_question(qname, dns::rrtype::SOA, s.zone_class)) return fail("SOA query too large");
-    buf.resize(b.finish());
-    if (s.debug) print_message(stderr, ";; Sending SOA query:", buf);
-    net::Exchange ex;
-    net::Endpoint used;
-    if (!exchange(s, st, *servers, buf, s.tcp, ex, used))
+    auto request = soa_query(s, qname);
+    if (!request) return request.error();
+    if (s.debug) print_message(stderr, ";; Sending SOA query:", request->wire());
+    net::SignedReply reply;
+    if (!exchange(s, st, *servers, *request, s.tcp, reply))
       return fail("could not reach " + host + " to find the zone of " + name.to_text());
-    if (s.debug) print_message(stderr, ";; Reply to SOA query:", ex.response);
-    dns::MessageView msg;
-    if (auto err = msg.parse(ex.response); err != dns::WireError::ok)
-      return fail("malformed reply to the SOA query from " + where(used) + ": " +
-                  dns::wire_error_text(err));
-    if (!msg.header().qr || msg.header().id != id)
-      return fail("unexpected reply to the SOA query from " + where(used));
-    uint16_t rc =
-        msg.edns().present ? msg.edns().full_rcode(msg.header().rcode) : msg.header().rcode;
-    if (rc != dns::rcode::NOERROR && rc != dns::rcode::NXDOMAIN)
-      return fail("SOA query for " + qname.to_text() + " to " + where(used) +
-                  " failed: " + dns::rcode_to_text(rc));
-    for (auto section : {dns::Section::answer, dns::Section::authority}) {
-      auto c = msg.records(section);
-      dns::RecordView rr;
-      while (c.next(rr)) {
-        if (rr.type != dns::rrtype::SOA) continue;
-        dns::Name owner = msg.owner(rr);
-        if (!name.is_subdomain_of(owner)) continue;  // an SOA that cannot hold the name
-        dns::RdataBytes rd;
-        if (dns::rdata::decode(rr.type, msg.data(), rr.rdata_offset, rr.rdlength, rd) !=
-            dns::WireError::ok)
-          continue;
-        size_t used_len = 0;
-        auto mname = dns::Name::from_wire_prefix(rd, used_len);
-        if (!mname) continue;
-        return ZoneInfo{owner, *mname};
-      }
-    }
+    if (s.debug) print_message(stderr, ";; Reply to SOA query:", reply.exchange.response);
+    const std::string from = where(reply.server);
+    if (reply.parse_error != dns::WireError::ok)
+      return fail("malformed reply to the SOA query from " + from + ": " +
+                  dns::wire_error_text(reply.parse_error));
+    if (!reply.answers_request) return fail("unexpected reply to the SOA query from " + from);
+    if (reply.rcode != dns::rcode::NOERROR && reply.rcode != dns::rcode::NXDOMAIN)
+      return fail("SOA query for " + qname.to_text() + " to " + from +
+                  " failed: " + dns::rcode_to_text(reply.rcode));
+    if (auto found = soa_holding(reply.message, name)) return *found;
     if (qname.is_root()) return fail("no SOA found for " + name.to_text() + " or any parent");
     qname = qname.strip_left(1);
   }
@@ -234,26 +230,28 @@ const char* tsig_error_meaning(uint16_t e) {
   }
 }
 
-// Send the records collected so far. Returns the exit status for this send.
-int send_update(UpdateSession& s, Context& ctx) {
-  const Settings& st = ctx.settings;
-  auto first = s.first_name();
-  if (!first) return update_exit::ok;  // nothing to send (nsupdate is silent too)
-
+// Where an update goes: the zone (given, or found by SOA queries) and the
+// servers (given, or the zone's primary as nsupdate does).
+struct Destination {
   dns::Name zone;
   std::vector<net::Endpoint> servers;
-  if (s.zone) {
-    zone = *s.zone;
-  }
+  std::string server_text;  // as named in "no reply from ..."
+};
+
+// Errors are printed here; nullopt means the send failed with no_reply.
+std::optional<Destination> find_destination(const UpdateSession& s, const Settings& st,
+                                            const dns::Name& first) {
+  Destination d;
+  if (s.zone) d.zone = *s.zone;
   std::optional<ZoneInfo> found;
   if (!s.zone || s.server.empty()) {
-    auto z = find_zone(s, st, *first);
+    auto z = find_zone(s, st, first);
     if (!z) {
       std::fprintf(stderr, "update failed: %s\n", z.message().c_str());
-      return update_exit::no_reply;
+      return std::nullopt;
     }
     found = *z;
-    if (!s.zone) zone = z->zone;
+    if (!s.zone) d.zone = z->zone;
     if (s.debug)
       std::fprintf(stderr, ";; zone %s, primary %s\n", z->zone.to_text().c_str(),
                    z->primary.to_text().c_str());
@@ -262,111 +260,111 @@ int send_update(UpdateSession& s, Context& ctx) {
     auto e = endpoints(s.server, s.effective_port(), st.family);
     if (!e) {
       std::fprintf(stderr, "namae update: server %s: %s\n", s.server.c_str(), e.message().c_str());
-      return update_exit::no_reply;
+      return std::nullopt;
     }
-    servers = *e;
-  } else {
-    // nsupdate sends to the zone's primary (SOA MNAME) when no server is set.
-    std::string primary = found->primary.to_text();
-    if (primary.size() > 1) primary.pop_back();
-    auto e = endpoints(primary, s.port, st.family);
-    if (!e) {
-      std::fprintf(stderr, "update failed: cannot resolve the primary %s: %s\n", primary.c_str(),
-                   e.message().c_str());
-      return update_exit::no_reply;
-    }
-    servers = *e;
+    d.servers = *e;
+    d.server_text = s.server;
+    return d;
   }
+  std::string primary = found->primary.to_text();
+  if (primary.size() > 1) primary.pop_back();
+  auto e = endpoints(primary, s.port, st.family);
+  if (!e) {
+    std::fprintf(stderr, "update failed: cannot resolve the primary %s: %s\n", primary.c_str(),
+                 e.message().c_str());
+    return std::nullopt;
+  }
+  d.servers = *e;
+  d.server_text = found->primary.to_text();
+  return d;
+}
 
-  uint16_t id = random_id();
-  auto built = build_update_message(s, &zone, id);
+// A signed reply that does not verify: a rejection is still a rejection,
+// a success proves nothing.
+int report_unverified(const UpdateSession& s, const net::SignedReply& reply) {
+  const dns::TsigVerification& v = *reply.tsig;
+  if (v.status == dns::TsigStatus::peer_error) {
+    std::fprintf(stderr, "update failed: %s (TSIG error %s)\n",
+                 dns::rcode_to_text(reply.rcode).c_str(), tsig_error_meaning(v.error_code()));
+    return update_exit::failed;
+  }
+  const char* why = v.status == dns::TsigStatus::unsigned_message ? "the reply is not signed"
+                                                                  : dns::tsig_status_text(v.status);
+  if (reply.rcode != dns::rcode::NOERROR) {
+    std::fprintf(stderr, "%s [reply not verified: %s]\n",
+                 update_failure_text(s.prerequisites, reply.rcode).c_str(), why);
+    return update_exit::failed;
+  }
+  std::fprintf(stderr,
+               "update status unknown: NOERROR reply from %s failed TSIG verification: %s\n",
+               where(reply.server).c_str(), why);
+  return update_exit::no_reply;
+}
+
+std::string lease_text(const dns::MessageView& msg) {
+  auto opt = msg.edns().present ? msg.edns().find(dns::edns_option::UPDATE_LEASE) : std::nullopt;
+  auto lease = opt ? dns::parse_update_lease(opt->data) : std::nullopt;
+  if (!lease) return "; no lease granted (the server does not support UPDATE-LEASE)";
+  std::string text = "; lease granted " + std::to_string(lease->lease) + " s";
+  if (lease->key_lease) text += ", key lease " + std::to_string(*lease->key_lease) + " s";
+  return text;
+}
+
+// What the reply says about the update, printed; the exit status.
+int report_reply(const UpdateSession& s, const net::SignedReply& reply) {
+  if (reply.parse_error != dns::WireError::ok) {
+    std::fprintf(stderr, "update failed: malformed reply from %s: %s\n",
+                 where(reply.server).c_str(), dns::wire_error_text(reply.parse_error));
+    return update_exit::no_reply;
+  }
+  if (!reply.answers_request) {
+    std::fprintf(stderr, "update failed: reply from %s is not an answer to our update\n",
+                 where(reply.server).c_str());
+    return update_exit::no_reply;
+  }
+  if (reply.tsig && !reply.tsig->ok()) return report_unverified(s, reply);
+  if (reply.rcode != dns::rcode::NOERROR) {
+    std::fprintf(stderr, "%s\n", update_failure_text(s.prerequisites, reply.rcode).c_str());
+    return update_exit::failed;
+  }
+  std::printf("update succeeded%s\n", s.lease ? lease_text(reply.message).c_str() : "");
+  std::fflush(stdout);
+  return update_exit::ok;
+}
+
+// Send the records collected so far. Returns the exit status for this send.
+int send_update(UpdateSession& s, Context& ctx) {
+  const Settings& st = ctx.settings;
+  auto first = s.first_name();
+  if (!first) return update_exit::ok;  // nothing to send (nsupdate is silent too)
+  auto dest = find_destination(s, st, *first);
+  if (!dest) return update_exit::no_reply;
+
+  auto built = build_update_message(s, &dest->zone, net::random_message_id());
   if (!built) {
     std::fprintf(stderr, "namae update: %s\n", built.message().c_str());
     return update_exit::input;
   }
-  std::vector<uint8_t> query = std::move(*built);
-  std::vector<uint8_t> request_mac;
-  if (s.key) {
-    if (auto signed_ok = dns::tsig_sign_request(query, *s.key, &request_mac); !signed_ok) {
-      std::fprintf(stderr, "namae update: TSIG signing failed: %s\n", signed_ok.message().c_str());
-      return update_exit::input;
-    }
+  auto request = net::SignedRequest::make(std::move(*built), s.key);
+  if (!request) {
+    std::fprintf(stderr, "namae update: %s\n", request.message().c_str());
+    return update_exit::input;
   }
-  bool tcp = s.tcp || query.size() > 512;
+  bool tcp = s.tcp || request->wire().size() > 512;
   if (s.debug) {
-    std::fprintf(stderr, "Sending update to %s\n", where(servers.front()).c_str());
-    print_message(stderr, "Outgoing update query:", query);
+    std::fprintf(stderr, "Sending update to %s\n", where(dest->servers.front()).c_str());
+    print_message(stderr, "Outgoing update query:", request->wire());
   }
-
-  net::Exchange ex;
-  net::Endpoint used;
-  if (!exchange(s, st, servers, query, tcp, ex, used)) {
-    std::fprintf(stderr, "update failed: no reply from %s (%s)\n",
-                 s.server.empty() ? found->primary.to_text().c_str() : s.server.c_str(),
-                 ex.message.empty() ? "no usable address" : ex.message.c_str());
+  net::SignedReply reply;
+  if (!exchange(s, st, dest->servers, *request, tcp, reply)) {
+    std::fprintf(stderr, "update failed: no reply from %s (%s)\n", dest->server_text.c_str(),
+                 reply.exchange.message.empty() ? "no usable address"
+                                                : reply.exchange.message.c_str());
     return update_exit::no_reply;
   }
-  ctx.last_reply = ex.response;
-  if (s.debug) print_message(stderr, "\nReply from update query:", ex.response);
-
-  dns::MessageView msg;
-  if (auto err = msg.parse(ex.response); err != dns::WireError::ok) {
-    std::fprintf(stderr, "update failed: malformed reply from %s: %s\n", where(used).c_str(),
-                 dns::wire_error_text(err));
-    return update_exit::no_reply;
-  }
-  if (!msg.header().qr || msg.header().opcode != dns::opcode::UPDATE || msg.header().id != id) {
-    std::fprintf(stderr, "update failed: reply from %s is not an answer to our update\n",
-                 where(used).c_str());
-    return update_exit::no_reply;
-  }
-  uint16_t rc = msg.edns().present ? msg.edns().full_rcode(msg.header().rcode) : msg.header().rcode;
-
-  if (s.key) {
-    dns::TsigVerifyParams vp;
-    vp.now = dns::tsig_now();
-    vp.prior_mac = &request_mac;
-    auto v = dns::tsig_verify_response(msg, *s.key, vp);
-    if (v.status == dns::TsigStatus::peer_error) {
-      std::fprintf(stderr, "update failed: %s (TSIG error %s)\n", dns::rcode_to_text(rc).c_str(),
-                   tsig_error_meaning(v.error_code()));
-      return update_exit::failed;
-    }
-    if (!v.ok()) {
-      const char* why = v.status == dns::TsigStatus::unsigned_message
-                            ? "the reply is not signed"
-                            : dns::tsig_status_text(v.status);
-      if (rc != dns::rcode::NOERROR) {
-        // A rejection we cannot authenticate is still a rejection.
-        std::fprintf(stderr, "%s [reply not verified: %s]\n",
-                     update_failure_text(s.prerequisites, rc).c_str(), why);
-        return update_exit::failed;
-      }
-      std::fprintf(stderr,
-                   "update status unknown: NOERROR reply from %s failed TSIG verification: %s\n",
-                   where(used).c_str(), why);
-      return update_exit::no_reply;
-    }
-  }
-
-  if (rc != dns::rcode::NOERROR) {
-    std::fprintf(stderr, "%s\n", update_failure_text(s.prerequisites, rc).c_str());
-    return update_exit::failed;
-  }
-  std::string line = "update succeeded";
-  if (s.lease) {
-    auto opt = msg.edns().present ? msg.edns().find(dns::edns_option::UPDATE_LEASE) : std::nullopt;
-    auto lease = opt ? dns::parse_update_lease(opt->data) : std::nullopt;
-    if (lease) {
-      line += "; lease granted " + std::to_string(lease->lease) + " s";
-      if (lease->key_lease) line += ", key lease " + std::to_string(*lease->key_lease) + " s";
-    } else {
-      line += "; no lease granted (the server does not support UPDATE-LEASE)";
-    }
-  }
-  std::printf("%s\n", line.c_str());
-  std::fflush(stdout);
-  return update_exit::ok;
+  ctx.last_reply = reply.exchange.response;
+  if (s.debug) print_message(stderr, "\nReply from update query:", reply.exchange.response);
+  return report_reply(s, reply);
 }
 
 bool read_file(const std::string& path, std::string& out) {

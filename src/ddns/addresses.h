@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "http/dyndns.h"
+#include "net/ip_address.h"
 
 namespace namae::ddns {
 
 /// One interface address as the kernel reports it (RTM_NEWADDR), with the
 /// state of its link (RTM_NEWLINK).
 struct HostAddress {
-  http::IpAddress ip;
+  net::IpAddress ip;
   unsigned ifindex = 0;
   std::string ifname;
   uint8_t prefix_length = 0;
@@ -41,7 +41,7 @@ struct AddressFilter {
 /// The addresses to publish, per family, in a stable order (interface index,
 /// then address), so an unchanged host gives an equal Selection.
 struct Selection {
-  std::vector<http::IpAddress> v4, v6;
+  std::vector<net::IpAddress> v4, v6;
   bool operator==(const Selection& o) const { return v4 == o.v4 && v6 == o.v6; }
   bool empty() const { return v4.empty() && v6.empty(); }
   /// "192.0.2.1, 2001:db8::1" or "(none)".

@@ -68,7 +68,7 @@ PublishOutcome send_dyndns_update(const HttpTarget& t, const Selection& addrs, b
 
 /// The address a web service says we have (`--ip-from URL`): the body's
 /// first word, which must be an IPv4 or IPv6 address.
-Result<http::IpAddress> fetch_external_address(const std::string& url, const std::string& ca_file,
+Result<net::IpAddress> fetch_external_address(const std::string& url, const std::string& ca_file,
                                                bool insecure, std::chrono::milliseconds timeout);
 
 /// Split "scheme://host[:port]/path?query" into "scheme://host[:port]" and

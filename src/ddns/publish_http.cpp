@@ -4,7 +4,7 @@
 
 #include "ddns/publish.h"
 #include "dns/text.h"
-#include "http/update_api.h"
+#include "net/dyndns2.h"
 
 namespace namae::ddns {
 namespace {
@@ -63,16 +63,18 @@ PublishOutcome send_dyndns_update(const HttpTarget& t, const Selection& addrs, b
   }
   std::string answer = first_line(res->body);
   out.message = t.base_url + ": HTTP " + std::to_string(res->status) + " " + answer;
-  out.ok = res->status == 200 && (answer.rfind("good", 0) == 0 || answer.rfind("nochg", 0) == 0);
+  auto word = net::parse_dyn_answer(answer);
+  out.ok = res->status == 200 &&
+           (word == net::DynAnswer::good || word == net::DynAnswer::nochg);
   // namaed says which lease it granted (DynDNS2 has no field for it).
-  if (out.ok && res->has_header(http::kLeaseHeader)) {
-    auto v = dns::parse_uint(res->get_header_value(http::kLeaseHeader), 0x7fffffff);
+  if (out.ok && res->has_header(net::kLeaseHeader)) {
+    auto v = dns::parse_uint(res->get_header_value(net::kLeaseHeader), 0x7fffffff);
     if (v && *v > 0) out.lease = static_cast<uint32_t>(*v);
   }
   return out;
 }
 
-Result<http::IpAddress> fetch_external_address(const std::string& url, const std::string& ca_file,
+Result<net::IpAddress> fetch_external_address(const std::string& url, const std::string& ca_file,
                                                bool insecure, std::chrono::milliseconds timeout) {
   auto parts = split_url(url);
   if (!parts) return parts.error();
@@ -85,7 +87,7 @@ Result<http::IpAddress> fetch_external_address(const std::string& url, const std
   if (b == std::string::npos) return fail(url + ": empty answer");
   size_t e = body.find_first_of(" \t\r\n", b);
   std::string word = body.substr(b, e == std::string::npos ? std::string::npos : e - b);
-  auto ip = http::parse_ip(word);
+  auto ip = net::parse_ip(word);
   if (!ip) return fail(url + ": not an address: '" + word.substr(0, 64) + "'");
   return *ip;
 }

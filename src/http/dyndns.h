@@ -4,7 +4,6 @@
 // no sockets, no HTTP library, so every rule is unit-tested directly.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,44 +11,18 @@
 #include <vector>
 
 #include "dns/name.h"
+#include "net/dyndns2.h"
+#include "net/ip_address.h"
 #include "update/engine.h"
 
 namespace namae::http {
 
-/// DynDNS2 return codes (the first word of each answer line).
-enum class DynAnswer : uint8_t {
-  good,          // updated ("good ADDR")
-  nochg,         // the address was already published ("nochg ADDR"); lease renewed
-  badauth,       // no, unknown or wrong credentials
-  notfqdn,       // hostname missing or not a fully qualified domain name
-  nohost,        // hostname not owned by the user, or in no dynamic zone here
-  numhost,       // too many hostnames in one request
-  abuse,         // blocked: too many failed logins from this source or for this user
-  badagent,      // malformed request: bad myip, over-long query string, bad method
-  dnserr,        // the update engine refused the change (e.g. a CNAME owns the name)
-  server_error,  // "911": journal or internal failure, try later
-};
-
-/// The answer's word ("good", ..., "911").
-const char* dyn_answer_text(DynAnswer a);
-
-/// An IPv4 or IPv6 address.
-struct IpAddress {
-  int family = 0;  // AF_INET or AF_INET6
-  std::array<uint8_t, 16> bytes{};
-
-  /// Octets as they go into A (4) or AAAA (16) rdata.
-  std::vector<uint8_t> rdata() const;
-  /// The RR type it is published as (A or AAAA).
-  uint16_t rrtype() const;
-  std::string to_text() const;
-  bool operator==(const IpAddress& o) const { return family == o.family && bytes == o.bytes; }
-};
-
-/// Parse a numeric address strictly (inet_pton; no scope id, no brackets).
-/// An IPv4-mapped IPv6 address (::ffff:a.b.c.d, how a dual-stack socket
-/// reports IPv4 peers) is returned as IPv4.
-std::optional<IpAddress> parse_ip(std::string_view text);
+// The protocol words and the address type live in src/net, which the
+// client (`namae ddns`) shares without linking this server side.
+using net::DynAnswer;
+using net::dyn_answer_text;
+using net::IpAddress;
+using net::parse_ip;
 
 /// Limits on one request.
 struct DynLimits {

@@ -81,8 +81,8 @@ struct ApiResponse {
   std::optional<int64_t> lease;
 };
 
-/// The response header carrying ApiResponse::lease.
-inline constexpr const char* kLeaseHeader = "X-Namae-Lease";
+/// The response header carrying ApiResponse::lease (shared with the client).
+using net::kLeaseHeader;
 
 /// Log sink: level 0 debug, 1 info, 2 warning, 3 error (as update::LogSink).
 using ApiLog = std::function<void(int level, const std::string& message)>;

@@ -17,7 +17,7 @@ namespace {
 HostAddress addr(const char* ip, const char* ifname, unsigned ifindex, uint8_t scope = 0,
                  uint32_t flags = IFA_F_PERMANENT, bool up = true) {
   HostAddress a;
-  a.ip = *http::parse_ip(ip);
+  a.ip = *net::parse_ip(ip);
   a.ifname = ifname;
   a.ifindex = ifindex;
   a.scope = scope;
@@ -94,7 +94,7 @@ TEST(ReplaceUpdate, DeleteThenAddPerFamilyWithLease) {
   t.ttl = 30;
   t.lease = 600;
   Selection s;
-  s.v4 = {*http::parse_ip("192.0.2.1"), *http::parse_ip("192.0.2.2")};
+  s.v4 = {*net::parse_ip("192.0.2.1"), *net::parse_ip("192.0.2.2")};
   auto wire = build_replace_update(t, s, true, true, 0x1234, false);
   dns::MessageView msg;
   ASSERT_EQ(msg.parse(wire), dns::WireError::ok);
