@@ -11,10 +11,11 @@
 
 #include <toml++/toml.h>
 
+#include "daemon/config_schema.h"
 #include "dns/text.h"
 #include "dns/tsig.h"
+#include "net/acl.h"
 #include "net/address.h"
-#include "update/policy.h"
 
 namespace namae::daemon {
 namespace {
@@ -36,56 +37,52 @@ class Checker {
   static int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
 
   // Report keys of `t` not in `allowed` (the usual cause: a typo).
-  void only(const toml::table& t, const std::string& where, std::initializer_list<const char*> allowed) {
+  void only(const toml::table& t, std::string_view where, const std::vector<std::string_view>& allowed) {
     std::set<std::string_view> ok(allowed.begin(), allowed.end());
     for (auto&& [k, v] : t)
       if (!ok.count(k.str()))
         error(static_cast<int>(k.source().begin.line ? k.source().begin.line : v.source().begin.line),
-              "unknown key '" + std::string(k.str()) + "' in " + where);
+              "unknown key '" + std::string(k.str()) + "' in " + std::string(where));
   }
 
-  void get(const toml::table& t, const char* key, std::string& out) {
-    if (auto* n = t.get(key)) {
-      if (auto* s = n->as_string()) out = s->get();
-      else error(*n, std::string("'") + key + "' must be a string");
-    }
+  void get(const toml::table& t, std::string_view key, std::string& out) {
+    if (auto* n = t.get(key)) get(*n, key, out);
   }
-  void get(const toml::table& t, const char* key, bool& out) {
-    if (auto* n = t.get(key)) {
-      if (auto* b = n->as_boolean()) out = b->get();
-      else error(*n, std::string("'") + key + "' must be true or false");
-    }
+  void get(const toml::node& n, std::string_view key, std::string& out) {
+    if (auto* s = n.as_string()) out = s->get();
+    else error(n, "'" + std::string(key) + "' must be a string");
+  }
+  void get(const toml::node& n, std::string_view key, bool& out) {
+    if (auto* b = n.as_boolean()) out = b->get();
+    else error(n, "'" + std::string(key) + "' must be true or false");
   }
   template <class Int>
-  void get_int(const toml::table& t, const char* key, Int& out, int64_t lo, int64_t hi) {
-    if (auto* n = t.get(key)) {
-      auto* i = n->as_integer();
-      if (!i) {
-        error(*n, std::string("'") + key + "' must be an integer");
-      } else if (i->get() < lo || i->get() > hi) {
-        error(*n, std::string("'") + key + "' must be between " + std::to_string(lo) + " and " +
-                      std::to_string(hi) + ", not " + std::to_string(i->get()));
-      } else {
-        out = static_cast<Int>(i->get());
-      }
+  void get_int(const toml::node& n, std::string_view key, Int& out, int64_t lo, int64_t hi) {
+    auto* i = n.as_integer();
+    std::string quoted = "'" + std::string(key) + "'";
+    if (!i) {
+      error(n, quoted + " must be an integer");
+    } else if (i->get() < lo || i->get() > hi) {
+      error(n, quoted + " must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                   ", not " + std::to_string(i->get()));
+    } else {
+      out = static_cast<Int>(i->get());
     }
   }
-  void get(const toml::table& t, const char* key, std::vector<std::string>& out) {
-    if (auto* n = t.get(key)) {
-      if (auto* s = n->as_string()) {  // a single string is a list of one
-        out = {s->get()};
-        return;
-      }
-      auto* a = n->as_array();
-      if (!a) {
-        error(*n, std::string("'") + key + "' must be a list of strings");
-        return;
-      }
-      out.clear();
-      for (auto& e : *a) {
-        if (auto* s = e.as_string()) out.push_back(s->get());
-        else error(e, std::string("'") + key + "' must contain only strings");
-      }
+  void get(const toml::node& n, std::string_view key, std::vector<std::string>& out) {
+    if (auto* s = n.as_string()) {  // a single string is a list of one
+      out = {s->get()};
+      return;
+    }
+    auto* a = n.as_array();
+    if (!a) {
+      error(n, "'" + std::string(key) + "' must be a list of strings");
+      return;
+    }
+    out.clear();
+    for (auto& e : *a) {
+      if (auto* s = e.as_string()) out.push_back(s->get());
+      else error(e, "'" + std::string(key) + "' must contain only strings");
     }
   }
   // The tables of an array of tables (also accepts a single inline table).
@@ -141,17 +138,239 @@ bool same_socket_space(const net::Endpoint& a, const net::Endpoint& b) {
          IN6_IS_ADDR_UNSPECIFIED(&y);
 }
 
-void check_endpoints(Checker& c, const toml::table& t, const char* key, const std::vector<std::string>& list) {
-  for (const auto& s : list) {
-    auto ep = net::parse_endpoint(s);
-    if (!ep) c.error(*t.get(key), std::string("'") + key + "': " + ep.message());
-  }
-}
 
 std::string lower_no_dot(std::string s) {
   for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   while (s.size() > 1 && s.back() == '.') s.pop_back();
   return s;
+}
+
+// The checks a key's type makes beyond its TOML type.
+void check_value(Checker& c, const toml::node& n, const std::string& quoted, schema::Type type,
+                 std::string_view choices, const std::string& value) {
+  if (type == schema::Type::endpoint && !value.empty()) {
+    if (auto ep = net::parse_endpoint(value); !ep) c.error(n, quoted + ": " + ep.message());
+  } else if (type == schema::Type::choice) {
+    bool found = false;
+    for (size_t at = 0; at <= choices.size() && !found;) {
+      size_t end = std::min(choices.find(", ", at), choices.size());
+      found = choices.substr(at, end - at) == value;
+      at = end + 2;
+    }
+    if (!found) c.error(n, quoted + " must be one of " + std::string(choices));
+  }
+}
+
+void check_list(Checker& c, const toml::node& n, const std::string& quoted, schema::Type type,
+                const std::vector<std::string>& list) {
+  if (type == schema::Type::endpoints) {
+    for (const auto& s : list)
+      if (auto ep = net::parse_endpoint(s); !ep) c.error(n, quoted + ": " + ep.message());
+  } else if (type == schema::Type::prefixes) {
+    if (auto acl = net::parse_acl(list); !acl) c.error(n, quoted + ": " + acl.message());
+  }
+}
+
+// One key of the schema, read from node `n` into its member of `out`.
+template <class S>
+void read_key(Checker& c, const toml::node& n, const schema::Key<S>& key, S& out) {
+  std::string quoted = "'" + std::string(key.name) + "'";
+  if (key.type == schema::Type::unimplemented) {
+    c.error(n, quoted + " is not implemented yet (" + std::string(key.choices) + ")");
+    return;
+  }
+  std::visit(
+      [&](auto member) {
+        if constexpr (!std::is_same_v<decltype(member), std::monostate>) {
+          auto& field = out.*member;
+          using F = std::decay_t<decltype(field)>;
+          if constexpr (std::is_same_v<F, std::string>) {
+            c.get(n, key.name, field);
+            check_value(c, n, quoted, key.type, key.choices, field);
+          } else if constexpr (std::is_same_v<F, bool>) {
+            c.get(n, key.name, field);
+          } else if constexpr (std::is_same_v<F, std::vector<std::string>>) {
+            c.get(n, key.name, field);
+            check_list(c, n, quoted, key.type, field);
+          } else {
+            c.get_int(n, key.name, field, key.lo, key.hi);
+          }
+        }
+      },
+      key.field);
+}
+
+// Every key of table `t` that `sec` declares (sub-tables and keys without a
+// member are left to the section's own code); any other key is an error.
+template <class S>
+void read_keys(Checker& c, const toml::table& t, const schema::Section<S>& sec, S& out) {
+  std::vector<std::string_view> names;
+  for (const auto& key : sec.keys) names.push_back(key.name);
+  c.only(t, sec.where, names);
+  for (const auto& key : sec.keys)
+    if (auto* n = t.get(key.name)) read_key(c, *n, key, out);
+}
+
+template <class S>
+void resolve_paths(const schema::Section<S>& sec, S& out, const std::string& dir) {
+  for (const auto& key : sec.keys)
+    if (key.type == schema::Type::path)
+      if (auto* member = std::get_if<std::string S::*>(&key.field)) out.*(*member) = resolve_path(dir, out.*(*member));
+}
+
+void read_server(Checker& c, const toml::table& doc, const std::string& dir, ServerConfig& sv) {
+  if (auto* s = c.table(doc, "server")) read_keys(c, *s, schema::kServer, sv);
+  resolve_paths(schema::kServer, sv, dir);
+}
+
+// `y`: the `-y` string that dig, nsupdate and `namae key generate` use,
+// pasted as it is; it stands for the three fields, never beside them.
+void read_key_y(Checker& c, const toml::table& k, KeyConfig& key) {
+  std::string y;
+  c.get(k, "y", y);
+  if (y.empty()) {
+    if (key.name.empty()) c.error(k, "[[key]] needs a 'name' (or 'y')");
+    if (key.secret.empty()) c.error(k, "[[key]] '" + key.name + "' needs a 'secret' (base64)");
+  } else if (k.get("name") || k.get("algorithm") || k.get("secret")) {
+    c.error(*k.get("y"), "[[key]] takes either 'y' or 'name'/'algorithm'/'secret', not both");
+  } else if (auto parsed = dns::TsigKey::parse(y); !parsed) {
+    c.error(*k.get("y"), "[[key]] 'y': " + parsed.message());
+  } else {
+    key.name = parsed->name.to_text();
+    key.name.pop_back();  // as written in `name`: no trailing dot
+    key.algorithm = dns::tsig_algorithm_text(parsed->algorithm);
+    key.secret = dns::base64_encode(parsed->secret);
+  }
+}
+
+void read_tsig_keys(Checker& c, const toml::table& doc, std::set<std::string>& key_names,
+                    std::vector<KeyConfig>& keys) {
+  static const std::set<std::string> algs = {"hmac-md5",    "hmac-sha1",   "hmac-sha224",
+                                             "hmac-sha256", "hmac-sha384", "hmac-sha512"};
+  for (auto* k : c.tables(doc, "key")) {
+    KeyConfig key;
+    key.line = Checker::line_of(*k);
+    read_keys(c, *k, schema::kKey, key);
+    read_key_y(c, *k, key);
+    if (!algs.count(key.algorithm)) c.error(*k, "[[key]] '" + key.name + "': unknown algorithm '" + key.algorithm + "'");
+    if (!key_names.insert(lower_no_dot(key.name)).second) c.error(*k, "duplicate key '" + key.name + "'");
+    keys.push_back(std::move(key));
+  }
+}
+
+std::vector<GrantConfig> read_update_policy(Checker& c, const toml::table& z, const std::set<std::string>& key_names) {
+  static const std::set<std::string> kinds = {"self", "name", "subdomain", "zonesub", "wildcard"};
+  std::vector<GrantConfig> out;
+  for (auto* g : c.tables(z, "update-policy")) {
+    GrantConfig grant;
+    read_keys(c, *g, schema::kGrant, grant);
+    if (!kinds.count(grant.grant))
+      c.error(*g, "update-policy: 'grant' must be one of self, name, subdomain, zonesub, wildcard");
+    if (!key_names.count(lower_no_dot(grant.key)))
+      c.error(*g, "update-policy: no [[key]] named '" + grant.key + "' (keys must come before the zones using them)");
+    out.push_back(std::move(grant));
+  }
+  return out;
+}
+
+void read_zones(Checker& c, const toml::table& doc, const std::string& dir, const std::set<std::string>& key_names,
+                std::vector<ZoneConfig>& zones) {
+  std::set<std::string> zone_names;
+  for (auto* z : c.tables(doc, "zone")) {
+    ZoneConfig zone;
+    zone.line = Checker::line_of(*z);
+    read_keys(c, *z, schema::kZone, zone);
+    if (zone.max_lease != 0 && zone.min_lease > zone.max_lease) {
+      // Only a min-lease written in the file contradicts max-lease; the
+      // default shortest lease yields to a shorter longest one.
+      if (z->get("min-lease"))
+        c.error(*z->get("min-lease"), "'min-lease' is larger than 'max-lease'");
+      else
+        zone.min_lease = zone.max_lease;
+    }
+    zone.update_policy = read_update_policy(c, *z, key_names);
+    if (zone.name.empty()) c.error(*z, "[[zone]] needs a 'name'");
+    if (zone.file.empty()) c.error(*z, "[[zone]] '" + zone.name + "' needs a 'file'");
+    if (!zone.name.empty() && !zone_names.insert(lower_no_dot(zone.name)).second)
+      c.error(*z, "zone '" + zone.name + "' is configured twice");
+    resolve_paths(schema::kZone, zone, dir);
+    zones.push_back(std::move(zone));
+  }
+}
+
+// Both roles use SO_REUSEPORT: a shared address would make the kernel
+// split queries between the authoritative server and the resolver.
+void check_resolver_listen(Checker& c, const toml::table& r, const ResolverConfig& rv,
+                           const std::vector<std::string>& server_listen) {
+  if (rv.listen.empty()) c.error(r, "[resolver] needs 'listen'");
+  for (const auto& l : rv.listen) {
+    auto a = net::parse_endpoint(l);
+    if (!a) continue;
+    for (const auto& sl : server_listen) {
+      auto b = net::parse_endpoint(sl);
+      if (b && same_socket_space(*a, *b))
+        c.error(*r.get("listen"), "[resolver] listen '" + l + "' overlaps [server] listen '" + sl +
+                                      "' (the resolver needs its own address or port)");
+    }
+  }
+}
+
+void read_resolver(Checker& c, const toml::table& doc, const Config& cfg, ResolverConfig& rv) {
+  auto* r = c.table(doc, "resolver");
+  if (!r) return;
+  rv.enabled = true;
+  read_keys(c, *r, schema::kResolver, rv);
+  resolve_paths(schema::kResolver, rv, cfg.dir);
+  check_resolver_listen(c, *r, rv, cfg.server.listen);
+}
+
+void read_mdns(Checker& c, const toml::table& doc, MdnsConfig& mv) {
+  auto* m = c.table(doc, "mdns");
+  if (!m) return;
+  mv.enabled = true;
+  read_keys(c, *m, schema::kMdns, mv);
+  if (mv.hostname.find('.') != std::string::npos || mv.hostname.size() > 63)
+    c.error(*m->get("hostname"), "'hostname' is one label (without .local), at most 63 octets");
+  for (auto* s : c.tables(*m, "services")) {
+    ServiceConfig svc;
+    svc.line = Checker::line_of(*s);
+    read_keys(c, *s, schema::kService, svc);
+    if (svc.name.empty() || svc.type.empty()) c.error(*s, "a service needs 'name' and 'type'");
+    mv.services.push_back(std::move(svc));
+  }
+}
+
+void read_http_users(Checker& c, const toml::table& h, std::vector<UserConfig>& users) {
+  for (auto* u : c.tables(h, "users")) {
+    UserConfig user;
+    read_keys(c, *u, schema::kUser, user);
+    if (user.name.empty() || user.password_hash.empty()) c.error(*u, "a user needs 'name' and 'password-hash'");
+    if (!user.password_hash.empty() && user.password_hash.rfind("$argon2id$", 0) != 0)
+      c.error(*u, "user '" + user.name + "': 'password-hash' must be an Argon2id hash ($argon2id$...; see `namae passwd`)");
+    if (user.name.find(':') != std::string::npos)
+      c.error(*u, "user '" + user.name + "': a name cannot contain ':' (HTTP Basic authentication)");
+    for (const auto& hn : user.hostnames)
+      if (hn.empty() || !dns::Name::from_text(hn.back() == '.' ? hn : hn + "."))
+        c.error(*u, "user '" + user.name + "': bad hostname '" + hn + "'");
+    users.push_back(std::move(user));
+  }
+}
+
+void read_http(Checker& c, const toml::table& doc, const std::string& dir, HttpConfig& hv) {
+  auto* h = c.table(doc, "http");
+  if (!h) return;
+  read_keys(c, *h, schema::kHttp, hv);
+  if (hv.listen.empty()) {
+    hv.enabled = false;  // listen = "" turns the HTTP listener off
+  } else if (net::parse_endpoint(hv.listen) && !is_loopback_listen(hv.listen) &&
+             (hv.tls_cert.empty() || hv.tls_key.empty()) && !hv.allow_plain_http) {
+    c.error(*h->get("listen"),
+            "[http] on a non-loopback address needs 'tls-cert' and 'tls-key' "
+            "(or 'allow-plain-http = true' to send passwords in the clear)");
+  }
+  if (hv.tls_cert.empty() != hv.tls_key.empty()) c.error(*h, "[http] needs both 'tls-cert' and 'tls-key', or neither");
+  resolve_paths(schema::kHttp, hv, dir);
+  read_http_users(c, *h, hv.users);
 }
 
 }  // namespace
@@ -172,246 +391,14 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
   Config cfg;
   cfg.source = source;
   cfg.dir = dir;
-  c.only(doc, "the top level", {"server", "key", "zone", "resolver", "mdns", "http"});
-
-  if (auto* s = c.table(doc, "server")) {
-    auto& sv = cfg.server;
-    c.only(*s, "[server]",
-           {"listen", "workers", "tcp-workers", "control", "tcp-idle-timeout", "tcp-max-connections",
-            "tcp-write-buffer", "udp-batch", "udp-receive-buffer", "edns-udp-size", "minimal-responses",
-            "log-level", "pid-file"});
-    c.get(*s, "listen", sv.listen);
-    check_endpoints(c, *s, "listen", sv.listen);
-    c.get_int(*s, "workers", sv.workers, 0, 1024);
-    c.get_int(*s, "tcp-workers", sv.tcp_workers, 1, 1024);
-    c.get(*s, "control", sv.control);
-    c.get_int(*s, "tcp-idle-timeout", sv.tcp_idle_timeout_ms, 100, 3600 * 1000);
-    c.get_int(*s, "tcp-max-connections", sv.tcp_max_connections, 1, 1000000);
-    c.get_int(*s, "tcp-write-buffer", sv.tcp_write_buffer, 4096, 64 << 20);
-    c.get_int(*s, "udp-batch", sv.udp_batch, 1, 1024);
-    c.get_int(*s, "udp-receive-buffer", sv.udp_receive_buffer, 0, 1 << 30);
-    c.get_int(*s, "edns-udp-size", sv.edns_udp_size, 512, 65535);
-    c.get(*s, "minimal-responses", sv.minimal_responses);
-    c.get(*s, "log-level", sv.log_level);
-    c.get(*s, "pid-file", sv.pid_file);
-    static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-    if (!levels.count(sv.log_level))
-      c.error(*s->get("log-level"), "'log-level' must be one of trace, debug, info, warn, error, critical, off");
-  }
-  cfg.server.control = resolve_path(dir, cfg.server.control);
-  cfg.server.pid_file = resolve_path(dir, cfg.server.pid_file);
-
+  c.only(doc, "the top level", schema::top_level_names());
+  read_server(c, doc, dir, cfg.server);
   std::set<std::string> key_names;
-  for (auto* k : c.tables(doc, "key")) {
-    KeyConfig key;
-    key.line = Checker::line_of(*k);
-    c.only(*k, "[[key]]", {"name", "algorithm", "secret", "y"});
-    c.get(*k, "name", key.name);
-    c.get(*k, "algorithm", key.algorithm);
-    c.get(*k, "secret", key.secret);
-    // The `-y` string that dig, nsupdate and `namae key generate` use, pasted
-    // as it is; it stands for the three fields, never beside them.
-    std::string y;
-    c.get(*k, "y", y);
-    if (!y.empty()) {
-      if (!key.name.empty() || !key.algorithm.empty() || !key.secret.empty()) {
-        c.error(*k->get("y"), "[[key]] takes either 'y' or 'name'/'algorithm'/'secret', not both");
-      } else if (auto parsed = dns::TsigKey::parse(y); !parsed) {
-        c.error(*k->get("y"), "[[key]] 'y': " + parsed.message());
-      } else {
-        key.name = parsed->name.to_text();
-        key.name.pop_back();  // as written in `name`: no trailing dot
-        key.algorithm = dns::tsig_algorithm_text(parsed->algorithm);
-        key.secret = dns::base64_encode(parsed->secret);
-      }
-    }
-    if (y.empty() && key.name.empty()) c.error(*k, "[[key]] needs a 'name' (or 'y')");
-    if (y.empty() && key.secret.empty())
-      c.error(*k, "[[key]] '" + key.name + "' needs a 'secret' (base64)");
-    static const std::set<std::string> algs = {"hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256",
-                                               "hmac-sha384", "hmac-sha512"};
-    if (key.algorithm.empty()) key.algorithm = "hmac-sha256";
-    if (!algs.count(key.algorithm)) c.error(*k, "[[key]] '" + key.name + "': unknown algorithm '" + key.algorithm + "'");
-    if (!key_names.insert(lower_no_dot(key.name)).second) c.error(*k, "duplicate key '" + key.name + "'");
-    cfg.keys.push_back(std::move(key));
-  }
-
-  std::set<std::string> zone_names;
-  for (auto* z : c.tables(doc, "zone")) {
-    ZoneConfig zone;
-    zone.line = Checker::line_of(*z);
-    c.only(*z, "[[zone]]",
-           {"name", "file", "journal", "update-policy", "max-lease", "dynamic-max-ttl", "notify",
-            "allow-transfer", "allow-update", "min-lease", "lease-required", "file-sync-interval",
-            "journal-keep"});
-    c.get(*z, "name", zone.name);
-    c.get(*z, "file", zone.file);
-    c.get(*z, "journal", zone.journal);
-    c.get_int(*z, "max-lease", zone.max_lease, 0, 0x7fffffff);
-    c.get_int(*z, "dynamic-max-ttl", zone.dynamic_max_ttl, 0, 0x7fffffff);
-    c.get_int(*z, "min-lease", zone.min_lease, 0, 0x7fffffff);
-    c.get(*z, "lease-required", zone.lease_required);
-    c.get_int(*z, "file-sync-interval", zone.file_sync_interval, 0, 0x7fffffff);
-    c.get_int(*z, "journal-keep", zone.journal_keep, 0, 0x7fffffff);
-    c.get(*z, "allow-update", zone.allow_update);
-    for (const auto& p : zone.allow_update)
-      if (auto acl = net::parse_prefix(p); !acl)
-        c.error(*z->get("allow-update"), "'allow-update': " + acl.message());
-    if (zone.max_lease != 0 && zone.min_lease > zone.max_lease) {
-      // Only a min-lease written in the file contradicts max-lease; the
-      // default shortest lease yields to a shorter longest one.
-      if (z->get("min-lease"))
-        c.error(*z->get("min-lease"), "'min-lease' is larger than 'max-lease'");
-      else
-        zone.min_lease = zone.max_lease;
-    }
-    c.get(*z, "notify", zone.notify);
-    check_endpoints(c, *z, "notify", zone.notify);
-    c.get(*z, "allow-transfer", zone.allow_transfer);
-    for (auto* g : c.tables(*z, "update-policy")) {
-      GrantConfig grant;
-      c.only(*g, "update-policy", {"key", "grant", "name", "types"});
-      c.get(*g, "key", grant.key);
-      c.get(*g, "grant", grant.grant);
-      c.get(*g, "name", grant.name);
-      c.get(*g, "types", grant.types);
-      static const std::set<std::string> kinds = {"self", "name", "subdomain", "zonesub", "wildcard"};
-      if (!kinds.count(grant.grant))
-        c.error(*g, "update-policy: 'grant' must be one of self, name, subdomain, zonesub, wildcard");
-      if (!key_names.count(lower_no_dot(grant.key)))
-        c.error(*g, "update-policy: no [[key]] named '" + grant.key + "' (keys must come before the zones using them)");
-      zone.update_policy.push_back(std::move(grant));
-    }
-    if (zone.name.empty()) c.error(*z, "[[zone]] needs a 'name'");
-    if (zone.file.empty()) c.error(*z, "[[zone]] '" + zone.name + "' needs a 'file'");
-    if (!zone.name.empty() && !zone_names.insert(lower_no_dot(zone.name)).second)
-      c.error(*z, "zone '" + zone.name + "' is configured twice");
-    zone.file = resolve_path(dir, zone.file);
-    zone.journal = resolve_path(dir, zone.journal);
-    cfg.zones.push_back(std::move(zone));
-  }
-
-  if (auto* r = c.table(doc, "resolver")) {
-    auto& rv = cfg.resolver;
-    rv.enabled = true;
-    c.only(*r, "[resolver]", {"listen", "root-hints", "allow", "empty-zones", "do-not-query-localhost",
-                              "workers", "threads", "cache-size", "min-ttl", "max-ttl",
-                              "max-negative-ttl", "serve-stale", "prefetch", "qname-minimisation",
-                              "edns-udp-size", "upstream-port", "mdns-bridge", "mdns-bridge-timeout",
-                              "mdns-bridge-interfaces"});
-    c.get_int(*r, "workers", rv.workers, 1, 1024);
-    c.get_int(*r, "threads", rv.threads, 1, 1024);
-    c.get_int(*r, "cache-size", rv.cache_size, 16, 100000000);
-    c.get_int(*r, "min-ttl", rv.min_ttl, 0, 86400);
-    c.get_int(*r, "max-ttl", rv.max_ttl, 1, 604800);
-    c.get_int(*r, "max-negative-ttl", rv.max_negative_ttl, 0, 86400);
-    c.get(*r, "serve-stale", rv.serve_stale);
-    c.get(*r, "prefetch", rv.prefetch);
-    c.get(*r, "qname-minimisation", rv.qname_minimisation);
-    c.get_int(*r, "edns-udp-size", rv.edns_udp_size, 512, 4096);
-    c.get_int(*r, "upstream-port", rv.upstream_port, 1, 65535);
-    c.get(*r, "listen", rv.listen);
-    check_endpoints(c, *r, "listen", rv.listen);
-    c.get(*r, "root-hints", rv.root_hints);
-    rv.root_hints = resolve_path(dir, rv.root_hints);
-    c.get(*r, "allow", rv.allow);
-    for (const auto& p : rv.allow)
-      if (auto acl = net::parse_prefix(p); !acl)
-        c.error(*r->get("allow"), "[resolver] allow: " + acl.message());
-    c.get(*r, "empty-zones", rv.empty_zones);
-    c.get(*r, "do-not-query-localhost", rv.do_not_query_localhost);
-    c.get(*r, "mdns-bridge", rv.mdns_bridge);
-    c.get_int(*r, "mdns-bridge-timeout", rv.mdns_bridge_timeout, 50, 5000);
-    c.get(*r, "mdns-bridge-interfaces", rv.mdns_bridge_interfaces);
-    if (rv.listen.empty()) c.error(*r, "[resolver] needs 'listen'");
-    // Both roles use SO_REUSEPORT: a shared address would make the kernel
-    // split queries between the authoritative server and the resolver.
-    for (const auto& l : rv.listen) {
-      auto a = net::parse_endpoint(l);
-      if (!a) continue;
-      for (const auto& sl : cfg.server.listen) {
-        auto b = net::parse_endpoint(sl);
-        if (b && same_socket_space(*a, *b))
-          c.error(*r->get("listen"), "[resolver] listen '" + l + "' overlaps [server] listen '" + sl +
-                                         "' (the resolver needs its own address or port)");
-      }
-    }
-  }
-
-  if (auto* m = c.table(doc, "mdns")) {
-    auto& mv = cfg.mdns;
-    mv.enabled = true;
-    c.only(*m, "[mdns]", {"interfaces", "hostname", "services", "ipv6", "rescan-interval"});
-    c.get(*m, "interfaces", mv.interfaces);
-    c.get(*m, "hostname", mv.hostname);
-    c.get(*m, "ipv6", mv.ipv6);
-    c.get_int(*m, "rescan-interval", mv.rescan_interval, 1, 3600);
-    if (mv.hostname.find('.') != std::string::npos || mv.hostname.size() > 63)
-      c.error(*m->get("hostname"), "'hostname' is one label (without .local), at most 63 octets");
-    for (auto* s : c.tables(*m, "services")) {
-      ServiceConfig svc;
-      c.only(*s, "services", {"name", "type", "port", "txt", "subtypes"});
-      svc.line = Checker::line_of(*s);
-      c.get(*s, "subtypes", svc.subtypes);
-      c.get(*s, "name", svc.name);
-      c.get(*s, "type", svc.type);
-      c.get_int(*s, "port", svc.port, 0, 65535);
-      c.get(*s, "txt", svc.txt);
-      if (svc.name.empty() || svc.type.empty()) c.error(*s, "a service needs 'name' and 'type'");
-      mv.services.push_back(std::move(svc));
-    }
-  }
-
-  if (auto* h = c.table(doc, "http")) {
-    auto& hv = cfg.http;
-    c.only(*h, "[http]",
-           {"listen", "tls-cert", "tls-key", "users", "allow-plain-http", "trusted-proxies",
-            "update-ttl", "login-failures-per-source", "login-failures-per-user",
-            "login-failure-window", "max-query-length"});
-    c.get(*h, "listen", hv.listen);
-    c.get(*h, "tls-cert", hv.tls_cert);
-    c.get(*h, "tls-key", hv.tls_key);
-    c.get(*h, "allow-plain-http", hv.allow_plain_http);
-    c.get(*h, "trusted-proxies", hv.trusted_proxies);
-    for (const auto& p : hv.trusted_proxies)
-      if (auto acl = net::parse_prefix(p); !acl)
-        c.error(*h->get("trusted-proxies"), "'trusted-proxies': " + acl.message());
-    c.get_int(*h, "update-ttl", hv.update_ttl, 0, 0x7fffffff);
-    c.get_int(*h, "login-failures-per-source", hv.login_failures_per_source, 1, 1000000);
-    c.get_int(*h, "login-failures-per-user", hv.login_failures_per_user, 1, 1000000);
-    c.get_int(*h, "login-failure-window", hv.login_failure_window, 1, 86400);
-    c.get_int(*h, "max-query-length", hv.max_query_length, 64, 8192);
-    if (hv.listen.empty()) {
-      hv.enabled = false;  // listen = "" turns the HTTP listener off
-    } else if (auto ep = net::parse_endpoint(hv.listen); !ep) {
-      c.error(*h->get("listen"), "'listen': " + ep.message());
-    } else if (!is_loopback_listen(hv.listen) && (hv.tls_cert.empty() || hv.tls_key.empty()) &&
-               !hv.allow_plain_http) {
-      c.error(*h->get("listen"),
-              "[http] on a non-loopback address needs 'tls-cert' and 'tls-key' "
-              "(or 'allow-plain-http = true' to send passwords in the clear)");
-    }
-    if (hv.tls_cert.empty() != hv.tls_key.empty()) c.error(*h, "[http] needs both 'tls-cert' and 'tls-key', or neither");
-    hv.tls_cert = resolve_path(dir, hv.tls_cert);
-    hv.tls_key = resolve_path(dir, hv.tls_key);
-    for (auto* u : c.tables(*h, "users")) {
-      UserConfig user;
-      c.only(*u, "users", {"name", "password-hash", "hostnames"});
-      c.get(*u, "name", user.name);
-      c.get(*u, "password-hash", user.password_hash);
-      c.get(*u, "hostnames", user.hostnames);
-      if (user.name.empty() || user.password_hash.empty()) c.error(*u, "a user needs 'name' and 'password-hash'");
-      if (!user.password_hash.empty() && user.password_hash.rfind("$argon2id$", 0) != 0)
-        c.error(*u, "user '" + user.name + "': 'password-hash' must be an Argon2id hash ($argon2id$...; see `namae passwd`)");
-      if (user.name.find(':') != std::string::npos)
-        c.error(*u, "user '" + user.name + "': a name cannot contain ':' (HTTP Basic authentication)");
-      for (const auto& hn : user.hostnames)
-        if (hn.empty() || !dns::Name::from_text(hn.back() == '.' ? hn : hn + "."))
-          c.error(*u, "user '" + user.name + "': bad hostname '" + hn + "'");
-      hv.users.push_back(std::move(user));
-    }
-  }
-
+  read_tsig_keys(c, doc, key_names, cfg.keys);
+  read_zones(c, doc, dir, key_names, cfg.zones);
+  read_resolver(c, doc, cfg, cfg.resolver);
+  read_mdns(c, doc, cfg.mdns);
+  read_http(c, doc, dir, cfg.http);
   if (!c.ok()) return fail(c.take());
   return cfg;
 }

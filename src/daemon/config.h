@@ -1,8 +1,8 @@
-// namaed's configuration: the TOML file of DESIGN.md ("What people type and
-// write"), parsed and checked in one place. Every key of every role is parsed
-// (so a typo is caught today, not when the role lands); the daemon wires only
-// the roles that exist. Unknown keys and wrong types are errors that name the
-// file, line and reason. Every key is documented in docs/config.md.
+// namaed's configuration: the TOML file, parsed and checked in one place.
+// Every key is declared once in daemon/config_schema.cpp (its default is the
+// member's initializer below); unknown keys, wrong types and keys of roles not
+// built yet are errors that name the file, line and reason. Every key is
+// documented in docs/config.md (a unit test holds the two together).
 #pragma once
 
 #include <cstdint>
@@ -34,7 +34,9 @@ struct ServerConfig {
 
 /// [[key]]: a TSIG key.
 struct KeyConfig {
-  std::string name, algorithm, secret;
+  std::string name;
+  std::string algorithm = "hmac-sha256";
+  std::string secret;
   int line = 0;
 };
 
@@ -57,8 +59,6 @@ struct ZoneConfig {
   uint32_t dynamic_max_ttl = 0;
   uint32_t file_sync_interval = 300;  // seconds; 0 = only at shutdown
   uint32_t journal_keep = 1000;       // journal entries kept after compaction
-  std::vector<std::string> notify;
-  std::vector<std::string> allow_transfer;
   int line = 0;  // where the [[zone]] table starts, for messages
 };
 
@@ -152,6 +152,11 @@ Result<Config> load_config(const std::string& path);
 /// time), used by `namaed --default-config`; relative paths resolve against
 /// the current directory.
 std::string_view default_config_text();
+
+/// The effective configuration as TOML that parse_config accepts again:
+/// every key with its value or default (paths absolute), each with a
+/// one-line comment; absent optional roles are shown commented out.
+std::string print_config(const Config& cfg);
 
 /// `path` made absolute against `dir` unless it already is.
 std::string resolve_path(const std::string& dir, const std::string& path);

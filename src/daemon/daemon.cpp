@@ -1,6 +1,5 @@
 #include "daemon/daemon.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -8,7 +7,6 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -16,8 +14,6 @@
 #include <optional>
 
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "auth/engine.h"
@@ -25,6 +21,7 @@
 #include "daemon/control.h"
 #include "daemon/dynamic.h"
 #include "daemon/http_api.h"
+#include "daemon/logging.h"
 #include "daemon/mdns.h"
 #include "daemon/resolver_role.h"
 #include "daemon/zones.h"
@@ -36,7 +33,7 @@ namespace namae::daemon {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: namaed (--config FILE | --default-config) [--foreground] [--check]\n"
+    "usage: namaed (--config FILE | --default-config) [--foreground] [--check | --print-config]\n"
     "\n"
     "  --config FILE     TOML configuration (see docs/config.md)\n"
     "  --default-config  use the built-in configuration (examples/namae.toml;\n"
@@ -45,6 +42,8 @@ constexpr const char* kUsage =
     "                    (otherwise: detach and log to syslog)\n"
     "  --check           check the configuration and load every zone, then exit\n"
     "                    (status 0 if everything loads)\n"
+    "  --print-config    print the configuration in effect, every key with its\n"
+    "                    value or default, as TOML namaed reads again; then exit\n"
     "  --version         print the version\n";
 
 struct Args {
@@ -52,6 +51,7 @@ struct Args {
   bool default_config = false;
   bool foreground = false;
   bool check = false;
+  bool print_config = false;
 };
 
 std::optional<Args> parse_args(int argc, char** argv, int& status) {
@@ -68,6 +68,8 @@ std::optional<Args> parse_args(int argc, char** argv, int& status) {
       a.foreground = true;
     } else if (s == "--check") {
       a.check = true;
+    } else if (s == "--print-config") {
+      a.print_config = true;
     } else if (s == "--help" || s == "-h") {
       std::fputs(kUsage, stdout);
       status = 0;
@@ -90,18 +92,31 @@ std::optional<Args> parse_args(int argc, char** argv, int& status) {
   return a;
 }
 
-void setup_logging(bool foreground, const std::string& level) {
-  std::shared_ptr<spdlog::logger> logger;
-  if (foreground) {
-    logger = spdlog::stderr_color_mt("namaed");
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-  } else {
-    logger = spdlog::syslog_logger_mt("namaed", "namaed", LOG_PID, LOG_DAEMON);
-    logger->set_pattern("%v");
+Result<Config> load(const Args& args) {
+  return args.default_config ? parse_config(default_config_text(), "<default-config>", ".")
+                             : load_config(args.config);
+}
+
+// --check: load every zone once, print diagnostics, no sockets.
+int check_only(const Config& cfg) {
+  setup_logging(true, "warn");
+  net::MetricsRegistry metrics;
+  zone::ZoneSetHolder holder;
+  ZoneManager zones(holder, metrics);
+  if (auto r = zones.configure(cfg.zones); !r) {
+    std::fprintf(stderr, "%s\n", r.message().c_str());
+    return 1;
   }
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(level));
-  spdlog::flush_on(spdlog::level::info);
+  auto report = zones.reload(true);
+  std::fputs(zones.status().c_str(), stdout);
+  auto journals = check_journals(cfg, zones);
+  if (!journals) {
+    std::fprintf(stderr, "%s\n", journals.message().c_str());
+    return 1;
+  }
+  std::fputs(journals->c_str(), stdout);
+  std::printf("%s: configuration ok; zones: %s\n", cfg.source.c_str(), report.summary().c_str());
+  return report.failed ? 1 : 0;
 }
 
 std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
@@ -110,55 +125,53 @@ std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
   return out;
 }
 
-}  // namespace
-
-int namaed_main(int argc, char** argv) {
-  int status = 0;
-  auto args = parse_args(argc, argv, status);
-  if (!args) return status;
-
-  Result<Config> loaded = args->default_config
-                              ? parse_config(default_config_text(), "<default-config>", ".")
-                              : load_config(args->config);
-  if (!loaded) {
-    std::fprintf(stderr, "%s\n", loaded.message().c_str());
-    return 1;
-  }
-  Config& cfg = *loaded;
-
-  // --check: load every zone once, print diagnostics, no sockets.
-  if (args->check) {
-    setup_logging(true, "warn");
-    net::MetricsRegistry metrics;
-    zone::ZoneSetHolder holder;
-    ZoneManager zones(holder, metrics);
-    if (auto r = zones.configure(cfg.zones); !r) {
-      std::fprintf(stderr, "%s\n", r.message().c_str());
-      return 1;
-    }
-    auto report = zones.reload(true);
-    std::fputs(zones.status().c_str(), stdout);
-    auto journals = check_journals(cfg, zones);
-    if (!journals) {
-      std::fprintf(stderr, "%s\n", journals.message().c_str());
-      return 1;
-    }
-    std::fputs(journals->c_str(), stdout);
-    std::printf("%s: configuration ok; zones: %s\n", cfg.source.c_str(), report.summary().c_str());
-    return report.failed ? 1 : 0;
+// The running server: every role the config asks for, started in order
+// (zones and their journals before any listener opens), stopped in reverse.
+class Daemon {
+ public:
+  explicit Daemon(const Config& cfg) : cfg_(cfg), zones_(holder_, metrics_), http_server_(metrics_) {}
+  ~Daemon() {
+    if (sig_fd_ >= 0) close(sig_fd_);
+    if (stop_fd_ >= 0) close(stop_fd_);
   }
 
-  if (!args->foreground) {
-    // Detach before any thread exists (fork keeps only the calling thread).
-    if (::daemon(1, 0) != 0) {
-      std::fprintf(stderr, "namaed: cannot detach: %s\n", std::strerror(errno));
-      return 1;
-    }
-  }
-  setup_logging(args->foreground, cfg.server.log_level);
+  Result<void> start();
+  void run();
+  void stop();
 
-  // Signals are taken synchronously by the main thread through a signalfd; every
-  // thread started below inherits the blocked mask, so none is interrupted.
+ private:
+  void take_signals();
+  Result<void> start_zones();
+  Result<void> start_listeners();
+  Result<void> start_resolver();
+  Result<void> start_control();
+  Result<void> start_http();
+  void stop_roles();
+  ReloadReport reload(const char* why);
+  std::string control_command(std::string_view cmd);
+  std::string status();
+  bool handle_signals();
+
+  const Config& cfg_;
+  int sig_fd_ = -1;
+  int stop_fd_ = -1;
+  net::MetricsRegistry metrics_;
+  zone::ZoneSetHolder holder_;
+  ZoneManager zones_;
+  std::mutex reload_mu_;  // SIGHUP and `ctl reload` may race; reloads run one at a time
+  std::unique_ptr<update::UpdateService> updates_;
+  std::unique_ptr<net::UdpServer> udp_;
+  std::unique_ptr<net::TcpServer> tcp_;
+  std::unique_ptr<ResolverRole> resolver_;
+  std::unique_ptr<mdns::Stack> mdns_;
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<http::UpdateApi> update_api_;  // DynDNS2 + REST; outlives the listener
+  http::MetricsServer http_server_;
+};
+
+// Signals are taken synchronously by the main thread through a signalfd; every
+// thread started after this inherits the blocked mask, so none is interrupted.
+void Daemon::take_signals() {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGHUP);
@@ -166,180 +179,169 @@ int namaed_main(int argc, char** argv) {
   sigaddset(&mask, SIGINT);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  sig_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
 
-  net::MetricsRegistry metrics;
-  zone::ZoneSetHolder holder;
-  ZoneManager zones(holder, metrics);
-  std::mutex reload_mu;  // SIGHUP and `ctl reload` may race; reloads run one at a time
-  if (auto r = zones.configure(cfg.zones); !r) {
-    spdlog::critical("{}", r.message());
-    return 1;
-  }
-  {
-    auto report = zones.reload(true);
-    spdlog::info("zones: {}", report.summary());
-  }
+// Zones are loaded, and those with a journal replayed and handed to the
+// update service, before any listener opens.
+Result<void> Daemon::start_zones() {
+  if (auto r = zones_.configure(cfg_.zones); !r) return r;
+  auto report = zones_.reload(true);
+  spdlog::info("zones: {}", report.summary());
+  auto made = make_update_service(cfg_, zones_);
+  if (!made) return made.error();
+  updates_ = std::move(*made);
+  return {};
+}
 
-  // Dynamic update: zones with a journal are replayed and handed to the
-  // update service before any listener opens.
-  auto updates_made = make_update_service(cfg, zones);
-  if (!updates_made) {
-    spdlog::critical("{}", updates_made.message());
-    return 1;
-  }
-  std::unique_ptr<update::UpdateService> updates = std::move(*updates_made);
-  update::UpdateService* update_handler = updates.get();
-
+Result<void> Daemon::start_listeners() {
   auth::AuthOptions auth_opts;
-  auth_opts.minimal_responses = cfg.server.minimal_responses;
-  auth_opts.max_udp_payload = cfg.server.edns_udp_size;
-  if (auto keys = tsig_keys(cfg)) auth_opts.tsig_keys = std::move(*keys);  // checked above
-  net::HandlerFactory factory = [&holder, auth_opts, update_handler](net::WorkerMetrics* m) {
-    auto engine = std::make_unique<auth::AuthEngine>(holder, auth_opts, m);
+  auth_opts.minimal_responses = cfg_.server.minimal_responses;
+  auth_opts.max_udp_payload = cfg_.server.edns_udp_size;
+  if (auto keys = tsig_keys(cfg_)) auth_opts.tsig_keys = std::move(*keys);  // checked by start_zones
+  net::HandlerFactory factory = [this, auth_opts, update_handler = updates_.get()](net::WorkerMetrics* m) {
+    auto engine = std::make_unique<auth::AuthEngine>(holder_, auth_opts, m);
     engine->set_opcode_handler(dns::opcode::UPDATE, update_handler);
     return engine;
   };
-
   net::UdpOptions udp_opts;
-  udp_opts.listen = endpoints(cfg.server.listen);
-  udp_opts.workers = cfg.server.workers;
-  udp_opts.batch = cfg.server.udp_batch;
-  udp_opts.receive_buffer = static_cast<int>(cfg.server.udp_receive_buffer);
+  udp_opts.listen = endpoints(cfg_.server.listen);
+  udp_opts.workers = cfg_.server.workers;
+  udp_opts.batch = cfg_.server.udp_batch;
+  udp_opts.receive_buffer = static_cast<int>(cfg_.server.udp_receive_buffer);
   net::TcpOptions tcp_opts;
   tcp_opts.listen = udp_opts.listen;
-  tcp_opts.workers = cfg.server.tcp_workers;
-  tcp_opts.idle_timeout = std::chrono::milliseconds(cfg.server.tcp_idle_timeout_ms);
-  tcp_opts.max_connections = cfg.server.tcp_max_connections;
-  tcp_opts.write_watermark = cfg.server.tcp_write_buffer;
+  tcp_opts.workers = cfg_.server.tcp_workers;
+  tcp_opts.idle_timeout = std::chrono::milliseconds(cfg_.server.tcp_idle_timeout_ms);
+  tcp_opts.max_connections = cfg_.server.tcp_max_connections;
+  tcp_opts.write_watermark = cfg_.server.tcp_write_buffer;
 
-  net::UdpServer udp(udp_opts, factory, metrics);
-  net::TcpServer tcp(tcp_opts, factory, metrics);
-  if (auto r = udp.start(); !r) {
-    spdlog::critical("{}", r.message());
-    return 1;
-  }
-  if (auto r = tcp.start(); !r) {
-    spdlog::critical("{}", r.message());
-    udp.stop();
-    return 1;
-  }
-  for (const auto& ep : udp.bound())
-    spdlog::info("listening on {} (udp: {} workers, tcp)", ep.to_string(), udp.workers());
+  udp_ = std::make_unique<net::UdpServer>(udp_opts, factory, metrics_);
+  tcp_ = std::make_unique<net::TcpServer>(tcp_opts, factory, metrics_);
+  if (auto r = udp_->start(); !r) return r;
+  if (auto r = tcp_->start(); !r) return r;
+  for (const auto& ep : udp_->bound())
+    spdlog::info("listening on {} (udp: {} workers, tcp)", ep.to_string(), udp_->workers());
+  return {};
+}
 
-  // The recursive resolver: its own listeners, never the authoritative ones.
-  std::unique_ptr<ResolverRole> resolver_role;
-  if (cfg.resolver.enabled) {
-    auto made = ResolverRole::create(cfg.resolver, metrics);
-    Result<void> started = made ? (*made)->start() : Result<void>(made.error());
-    if (!started) {
-      spdlog::critical("{}", started.message());
-      tcp.stop();
-      udp.stop();
-      return 1;
-    }
-    resolver_role = std::move(*made);
-    for (const auto& ep : resolver_role->bound())
-      spdlog::info("resolver listening on {} (udp, tcp)", ep.to_string());
-  }
+// The recursive resolver: its own listeners, never the authoritative ones.
+Result<void> Daemon::start_resolver() {
+  if (!cfg_.resolver.enabled) return {};
+  auto made = ResolverRole::create(cfg_.resolver, metrics_);
+  if (!made) return made.error();
+  if (auto r = (*made)->start(); !r) return r;
+  resolver_ = std::move(*made);
+  for (const auto& ep : resolver_->bound()) spdlog::info("resolver listening on {} (udp, tcp)", ep.to_string());
+  return {};
+}
 
-  auto do_reload = [&](const char* why) {
-    std::lock_guard lock(reload_mu);
-    metrics.reloads.fetch_add(1);
-    auto report = zones.reload(false);
-    spdlog::info("reload ({}): {}", why, report.summary());
-    return report;
-  };
+Result<void> Daemon::start_control() {
+  control_ = std::make_unique<ControlServer>(cfg_.server.control,
+                                             [this](std::string_view cmd) { return control_command(cmd); });
+  if (auto r = control_->start(); !r) return r;
+  spdlog::info("control socket {}", control_->path());
+  return {};
+}
 
-  std::unique_ptr<mdns::Stack> mdns_stack;  // [mdns], started below
-  ControlDispatch dispatch = [&](std::string_view cmd) -> std::string {
-    if (cmd == "reload") {
-      auto report = do_reload("control");
-      std::string out = report.failed ? "error: " + report.summary() + "\n" : "ok " + report.summary() + "\n";
-      for (const auto& e : report.errors) out += e + "\n";
-      return out;
-    }
-    if (cmd == "status") {
-      std::string out = fmt::format("ok running pid {}\n", getpid());
-      out += fmt::format("queries {} dropped {} tcp-connections {}\n", metrics.total_queries(),
-                         metrics.total_dropped(), metrics.tcp_connections.load());
-      for (const auto& ep : udp.bound()) out += "listen " + ep.to_string() + "\n";
-      if (resolver_role)
-        for (const auto& ep : resolver_role->bound()) out += "resolver " + ep.to_string() + "\n";
-      std::lock_guard lock(reload_mu);
-      out += zones.status();
-      out += updates->status();
-      if (mdns_stack) out += mdns_stack->status();
-      return out;
-    }
-    if (cmd == "cache" || cmd.rfind("cache ", 0) == 0) {
-      if (!resolver_role) return "error: no [resolver] configured\n";
-      return resolver_role->control(cmd);
-    }
-    if (cmd == "stop") {
-      uint64_t one = 1;
-      if (write(stop_fd, &one, sizeof one) < 0) { /* cannot fail */ }
-      return "ok stopping\n";
-    }
-    return "error: unknown command '" + std::string(cmd) + "' (reload, status, stop)\n";
-  };
-  ControlServer control(cfg.server.control, dispatch);
-  if (auto r = control.start(); !r) {
-    spdlog::critical("{}", r.message());
-    tcp.stop();
-    udp.stop();
-    return 1;
-  }
-  spdlog::info("control socket {}", control.path());
+Result<void> Daemon::start_http() {
+  if (!cfg_.http.enabled) return {};
+  auto api = install_update_api(cfg_, *updates_, holder_, http_server_);
+  if (!api) return api.error();
+  update_api_ = std::move(*api);
+  if (auto r = http_server_.start(cfg_.http.listen, cfg_.http.tls_cert, cfg_.http.tls_key); !r) return r;
+  spdlog::info("http{} on {}: /metrics, /nic/update, /api ({} users)", http_server_.tls() ? "s" : "",
+               cfg_.http.listen, cfg_.http.users.size());
+  return {};
+}
 
-  std::unique_ptr<http::UpdateApi> update_api;  // DynDNS2 + REST; outlives the listener
-  http::MetricsServer http_server(metrics);
-  if (cfg.http.enabled) {
-    auto api = install_update_api(cfg, *updates, holder, http_server);
-    if (!api) {
-      spdlog::critical("{}", api.message());
-      control.stop();
-      tcp.stop();
-      udp.stop();
-      return 1;
-    }
-    update_api = std::move(*api);
-    if (auto r = http_server.start(cfg.http.listen, cfg.http.tls_cert, cfg.http.tls_key); !r) {
-      spdlog::critical("{}", r.message());
-      control.stop();
-      tcp.stop();
-      udp.stop();
-      return 1;
-    }
-    spdlog::info("http{} on {}: /metrics, /nic/update, /api ({} users)",
-                 http_server.tls() ? "s" : "", cfg.http.listen, cfg.http.users.size());
-  }
-
+Result<void> Daemon::start() {
+  take_signals();
+  if (auto r = start_zones(); !r) return r;
+  Result<void> started = start_listeners();
+  if (started) started = start_resolver();
+  if (started) started = start_control();
+  if (started) started = start_http();
   // [mdns]: multicast DNS responder (its own sockets on 5353, its own thread).
-  if (cfg.mdns.enabled) {
-    auto started = start_mdns(cfg);
-    if (!started) {
-      spdlog::critical("{}", started.message());
-      http_server.stop();
-      control.stop();
-      if (resolver_role) resolver_role->stop();
-      tcp.stop();
-      udp.stop();
-      return 1;
-    }
-    mdns_stack = std::move(*started);
+  if (started && cfg_.mdns.enabled) {
+    auto made = start_mdns(cfg_);
+    if (made) mdns_ = std::move(*made);
+    else started = made.error();
   }
-
-  if (!cfg.server.pid_file.empty()) {
-    std::ofstream(cfg.server.pid_file) << getpid() << "\n";
+  if (!started) {
+    stop_roles();
+    return started;
   }
-  updates->start();  // lease expiry and periodic zone file writes
-  sd_notifyf(0, "READY=1\nSTATUS=serving %zu zones\nMAINPID=%lu", zones.loaded_zones(),
+  if (!cfg_.server.pid_file.empty()) std::ofstream(cfg_.server.pid_file) << getpid() << "\n";
+  updates_->start();  // lease expiry and periodic zone file writes
+  sd_notifyf(0, "READY=1\nSTATUS=serving %zu zones\nMAINPID=%lu", zones_.loaded_zones(),
              static_cast<unsigned long>(getpid()));
   spdlog::info("ready");
+  return {};
+}
 
-  pollfd fds[2] = {{sig_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+ReloadReport Daemon::reload(const char* why) {
+  std::lock_guard lock(reload_mu_);
+  metrics_.reloads.fetch_add(1);
+  auto report = zones_.reload(false);
+  spdlog::info("reload ({}): {}", why, report.summary());
+  return report;
+}
+
+std::string Daemon::status() {
+  std::string out = fmt::format("ok running pid {}\n", getpid());
+  out += fmt::format("queries {} dropped {} tcp-connections {}\n", metrics_.total_queries(),
+                     metrics_.total_dropped(), metrics_.tcp_connections.load());
+  for (const auto& ep : udp_->bound()) out += "listen " + ep.to_string() + "\n";
+  if (resolver_)
+    for (const auto& ep : resolver_->bound()) out += "resolver " + ep.to_string() + "\n";
+  std::lock_guard lock(reload_mu_);
+  out += zones_.status();
+  out += updates_->status();
+  if (mdns_) out += mdns_->status();
+  return out;
+}
+
+std::string Daemon::control_command(std::string_view cmd) {
+  if (cmd == "reload") {
+    auto report = reload("control");
+    std::string out = report.failed ? "error: " + report.summary() + "\n" : "ok " + report.summary() + "\n";
+    for (const auto& e : report.errors) out += e + "\n";
+    return out;
+  }
+  if (cmd == "status") return status();
+  if (cmd == "cache" || cmd.rfind("cache ", 0) == 0) {
+    if (!resolver_) return "error: no [resolver] configured\n";
+    return resolver_->control(cmd);
+  }
+  if (cmd == "stop") {
+    uint64_t one = 1;
+    if (write(stop_fd_, &one, sizeof one) < 0) { /* cannot fail */ }
+    return "ok stopping\n";
+  }
+  return "error: unknown command '" + std::string(cmd) + "' (reload, status, stop)\n";
+}
+
+// Reads every pending signal; false once a stop signal came.
+bool Daemon::handle_signals() {
+  bool running = true;
+  signalfd_siginfo si{};
+  while (read(sig_fd_, &si, sizeof si) == sizeof si) {
+    if (si.ssi_signo == SIGHUP) {
+      sd_notify(0, "RELOADING=1");
+      reload("SIGHUP");
+      sd_notify(0, "READY=1");
+    } else {
+      spdlog::info("{} received, shutting down", strsignal(static_cast<int>(si.ssi_signo)));
+      running = false;
+    }
+  }
+  return running;
+}
+
+void Daemon::run() {
+  pollfd fds[2] = {{sig_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
   for (bool running = true; running;) {
     int n = poll(fds, 2, 1000);
     if (n < 0 && errno != EINTR) break;
@@ -347,35 +349,61 @@ int namaed_main(int argc, char** argv) {
       spdlog::info("stop requested through the control socket");
       break;
     }
-    if (fds[0].revents) {
-      signalfd_siginfo si{};
-      while (read(sig_fd, &si, sizeof si) == sizeof si) {
-        if (si.ssi_signo == SIGHUP) {
-          sd_notify(0, "RELOADING=1");
-          do_reload("SIGHUP");
-          sd_notify(0, "READY=1");
-        } else {
-          spdlog::info("{} received, shutting down", strsignal(static_cast<int>(si.ssi_signo)));
-          running = false;
-        }
-      }
-    }
-    std::lock_guard lock(reload_mu);
-    zones.reclaim();  // free snapshots the workers have let go of
+    if (fds[0].revents) running = handle_signals();
+    std::lock_guard lock(reload_mu_);
+    zones_.reclaim();  // free snapshots the workers have let go of
   }
+}
 
+// Every role that started, in reverse order of start.
+void Daemon::stop_roles() {
+  if (mdns_) mdns_->stop();  // goodbye packets for everything published
+  http_server_.stop();
+  if (control_) control_->stop();
+  if (resolver_) resolver_->stop();
+  if (tcp_) tcp_->stop();
+  if (udp_) udp_->stop();
+}
+
+void Daemon::stop() {
   sd_notify(0, "STOPPING=1");
-  if (mdns_stack) mdns_stack->stop();  // goodbye packets for everything published
-  http_server.stop();
-  control.stop();
-  if (resolver_role) resolver_role->stop();
-  tcp.stop();
-  udp.stop();
+  stop_roles();
   // No update can arrive any more: write dynamic zones back to their files.
-  updates->stop();
-  if (auto r = updates->sync_files(true); !r) spdlog::error("writing dynamic zones: {}", r.message());
-  if (!cfg.server.pid_file.empty()) unlink(cfg.server.pid_file.c_str());
+  updates_->stop();
+  if (auto r = updates_->sync_files(true); !r) spdlog::error("writing dynamic zones: {}", r.message());
+  if (!cfg_.server.pid_file.empty()) unlink(cfg_.server.pid_file.c_str());
   spdlog::info("stopped");
+}
+
+}  // namespace
+
+int namaed_main(int argc, char** argv) {
+  int status = 0;
+  auto args = parse_args(argc, argv, status);
+  if (!args) return status;
+  auto cfg = load(*args);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.message().c_str());
+    return 1;
+  }
+  if (args->print_config) {
+    std::fputs(print_config(*cfg).c_str(), stdout);
+    return 0;
+  }
+  if (args->check) return check_only(*cfg);
+  // Detach before any thread exists (fork keeps only the calling thread).
+  if (!args->foreground && ::daemon(1, 0) != 0) {
+    std::fprintf(stderr, "namaed: cannot detach: %s\n", std::strerror(errno));
+    return 1;
+  }
+  setup_logging(args->foreground, cfg->server.log_level);
+  Daemon d(*cfg);
+  if (auto r = d.start(); !r) {
+    spdlog::critical("{}", r.message());
+    return 1;
+  }
+  d.run();
+  d.stop();
   return 0;
 }
 

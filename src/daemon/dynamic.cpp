@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "daemon/logging.h"
+
 namespace namae::daemon {
 
 Result<std::vector<dns::TsigKey>> tsig_keys(const Config& cfg) {
@@ -45,23 +47,6 @@ Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& z) {
   return u;
 }
 
-void log_to_spdlog(int level, const std::string& message) {
-  switch (level) {
-    case 0:
-      spdlog::debug("{}", message);
-      break;
-    case 1:
-      spdlog::info("{}", message);
-      break;
-    case 2:
-      spdlog::warn("{}", message);
-      break;
-    default:
-      spdlog::error("{}", message);
-      break;
-  }
-}
-
 Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config& cfg,
                                                                    ZoneManager& zones) {
   auto keys = tsig_keys(cfg);
@@ -69,7 +54,7 @@ Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config&
   auto service = std::make_unique<update::UpdateService>(
       std::move(*keys),
       [&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
-      update::Clock{}, log_to_spdlog);
+      update::Clock{}, spdlog_int_sink());
   service->set_metrics(&zones.metrics());
   for (const auto& z : cfg.zones) {
     if (z.journal.empty()) continue;

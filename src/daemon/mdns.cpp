@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "daemon/logging.h"
+
 namespace namae::daemon {
 
 Result<std::vector<mdns::ServiceSpec>> mdns_services(const Config& cfg) {
@@ -38,11 +40,7 @@ Result<std::unique_ptr<mdns::Stack>> start_mdns(const Config& cfg) {
   opt.ipv6 = cfg.mdns.ipv6;
   opt.rescan_ms = static_cast<int>(cfg.mdns.rescan_interval) * 1000;
   auto stack = std::make_unique<mdns::Stack>(opt);
-  stack->log = [](int level, const std::string& msg) {
-    if (level == 0) spdlog::debug("{}", msg);
-    else if (level == 1) spdlog::info("{}", msg);
-    else spdlog::warn("{}", msg);
-  };
+  stack->log = spdlog_int_sink();
   if (auto r = stack->start(); !r) return r.error();
   for (const auto& s : *services) {
     auto id = stack->add_service(s);

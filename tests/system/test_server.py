@@ -524,3 +524,29 @@ def test_default_config_check():
                        cwd=os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "zone example.net serial" in r.stdout
+
+
+def test_print_config_is_read_back(tmp_path):
+    """--print-config writes every key with its value or default, as TOML that
+    namaed reads again (paths absolute, so it works from anywhere)."""
+    examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+    first = subprocess.run([namae_bin("namaed"), "--default-config", "--print-config"],
+                           capture_output=True, text=True, timeout=10, cwd=examples)
+    assert first.returncode == 0, first.stderr
+    assert "\ntcp-write-buffer = 65536" in first.stdout  # a default the example leaves out
+    printed = tmp_path / "printed.toml"
+    printed.write_text(first.stdout)
+    check = subprocess.run([namae_bin("namaed"), "--config", str(printed), "--check"],
+                           capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "zone example.net serial" in check.stdout
+    again = subprocess.run([namae_bin("namaed"), "--config", str(printed), "--print-config"],
+                           capture_output=True, text=True, timeout=10)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split("\n", 1)[1] == first.stdout.split("\n", 1)[1]
+
+
+def test_unimplemented_keys_are_errors(tmp_path):
+    r = run_check(tmp_path, '[[zone]]\nname = "a.test"\nfile = "a.zone"\nnotify = ["192.0.2.1:53"]\n')
+    assert r.returncode == 1
+    assert f"{tmp_path}/bad.toml:4: 'notify' is not implemented yet" in r.stderr, r.stderr

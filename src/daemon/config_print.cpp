@@ -1,0 +1,74 @@
+// `namaed --print-config`: the configuration in effect, written from the
+// schema so that every key shows up with its value or default.
+#include <string>
+
+#include "daemon/config.h"
+#include "daemon/config_schema.h"
+
+namespace namae::daemon {
+namespace {
+
+template <class S>
+std::string inline_table(const schema::Section<S>& sec, const S& v) {
+  std::string out;
+  for (const auto& key : sec.keys) {
+    std::string value = schema::toml_value(key, v);
+    if (!value.empty()) out += (out.empty() ? "" : ", ") + std::string(key.name) + " = " + value;
+  }
+  return "{ " + out + " }";
+}
+
+// An array of inline tables, one per line (TOML keeps an inline table on one line).
+template <class S>
+std::string inline_tables(const schema::Section<S>& sec, const std::vector<S>& list) {
+  if (list.empty()) return "[]";
+  std::string out = "[\n";
+  for (const auto& v : list) out += "  " + inline_table(sec, v) + ",\n";
+  return out + "]";
+}
+
+// A [section] or [[section]] with one `key = value  # help` line per key.
+// `tables` gives the value of the section's sub-table key, if it has one.
+template <class S, class Tables>
+std::string section_text(const schema::Section<S>& sec, const S& v, Tables&& tables) {
+  std::string out = std::string(sec.where) + "\n";
+  for (const auto& key : sec.keys) {
+    std::string value = key.type == schema::Type::tables ? tables() : schema::toml_value(key, v);
+    if (value.empty()) continue;  // keys read by their section's own code, unimplemented ones
+    out += std::string(key.name) + " = " + value + "  # " + std::string(key.help) + "\n";
+  }
+  return out;
+}
+
+std::string no_tables() { return ""; }
+
+// An optional role that is off: its keys and defaults, commented out.
+std::string commented(const std::string& why, const std::string& text) {
+  std::string out = "# " + why + "\n";
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    out += "# " + text.substr(at, end - at) + "\n";
+    at = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string print_config(const Config& cfg) {
+  std::string out = "# The configuration in effect (namaed --print-config): " + cfg.source +
+                    " with every default filled in.\n\n";
+  out += section_text(schema::kServer, cfg.server, no_tables) + "\n";
+  for (const auto& k : cfg.keys) out += section_text(schema::kKey, k, no_tables) + "\n";
+  for (const auto& z : cfg.zones)
+    out += section_text(schema::kZone, z, [&] { return inline_tables(schema::kGrant, z.update_policy); }) + "\n";
+  std::string resolver = section_text(schema::kResolver, cfg.resolver, no_tables);
+  out += cfg.resolver.enabled ? resolver : commented("[resolver] is absent: the resolver is off. Its defaults:", resolver);
+  std::string mdns =
+      section_text(schema::kMdns, cfg.mdns, [&] { return inline_tables(schema::kService, cfg.mdns.services); });
+  out += "\n" + (cfg.mdns.enabled ? mdns : commented("[mdns] is absent: the responder is off. Its defaults:", mdns));
+  out += "\n" + section_text(schema::kHttp, cfg.http, [&] { return inline_tables(schema::kUser, cfg.http.users); });
+  return out;
+}
+
+}  // namespace namae::daemon

@@ -1,0 +1,228 @@
+#include "daemon/config_schema.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace namae::daemon::schema {
+namespace {
+
+using T = Type;
+constexpr int64_t kMaxSeconds = 0x7fffffff;
+
+using S = ServerConfig;
+constexpr Key<S> server_keys[] = {
+    {"listen", T::endpoints, &S::listen, "UDP and TCP listen addresses"},
+    {"workers", T::integer, &S::workers, "UDP worker threads (0: one per core)", 0, 1024},
+    {"tcp-workers", T::integer, &S::tcp_workers, "TCP event-loop threads", 1, 1024},
+    {"control", T::path, &S::control, "Unix socket for `namae ctl`"},
+    {"tcp-idle-timeout", T::integer, &S::tcp_idle_timeout_ms, "milliseconds without progress before a TCP connection is closed", 100, 3600 * 1000},
+    {"tcp-max-connections", T::integer, &S::tcp_max_connections, "open TCP connections over all TCP workers", 1, 1000000},
+    {"tcp-write-buffer", T::integer, &S::tcp_write_buffer, "bytes of unsent answers per TCP connection", 4096, 64 << 20},
+    {"udp-batch", T::integer, &S::udp_batch, "datagrams per recvmmsg/sendmmsg call", 1, 1024},
+    {"udp-receive-buffer", T::integer, &S::udp_receive_buffer, "SO_RCVBUF of each UDP socket, bytes", 0, 1 << 30},
+    {"edns-udp-size", T::integer, &S::edns_udp_size, "largest UDP answer sent", 512, 65535},
+    {"minimal-responses", T::boolean, &S::minimal_responses, "leave NS and glue out of positive answers"},
+    {"log-level", T::choice, &S::log_level, "spdlog level", 0, 0, "trace, debug, info, warn, error, critical, off"},
+    {"pid-file", T::path, &S::pid_file, "write the process id here while running"},
+};
+
+using K = KeyConfig;
+constexpr Key<K> key_keys[] = {
+    {"name", T::string, &K::name, "key name, as on the wire", 0, 0, {}, true},
+    {"algorithm", T::string, &K::algorithm, "hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or hmac-sha512"},
+    {"secret", T::string, &K::secret, "base64", 0, 0, {}, true},
+    {"y", T::string, {}, "the whole key as dig's -y [algorithm:]name:secret, instead of the three above"},
+};
+
+using Z = ZoneConfig;
+constexpr Key<Z> zone_keys[] = {
+    {"name", T::string, &Z::name, "zone origin", 0, 0, {}, true},
+    {"file", T::path, &Z::file, "RFC 1035 master file", 0, 0, {}, true},
+    {"journal", T::path, &Z::journal, "SQLite journal; enables dynamic update"},
+    {"update-policy", T::tables, {}, "who may update what, per TSIG key"},
+    {"allow-update", T::prefixes, &Z::allow_update, "sources allowed to update without TSIG"},
+    {"max-lease", T::integer, &Z::max_lease, "longest RFC 9664 lease, seconds (0: leases as requested)", 0, kMaxSeconds},
+    {"min-lease", T::integer, &Z::min_lease, "shortest lease granted, seconds", 0, kMaxSeconds},
+    {"lease-required", T::boolean, &Z::lease_required, "records added without a lease get max-lease"},
+    {"dynamic-max-ttl", T::integer, &Z::dynamic_max_ttl, "TTL ceiling of updated records (0: none)", 0, kMaxSeconds},
+    {"file-sync-interval", T::integer, &Z::file_sync_interval, "seconds between zone file write-backs (0: at shutdown)", 0, kMaxSeconds},
+    {"journal-keep", T::integer, &Z::journal_keep, "journal entries kept after compaction", 0, kMaxSeconds},
+    {"notify", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
+    {"allow-transfer", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
+};
+
+using G = GrantConfig;
+constexpr Key<G> grant_keys[] = {
+    {"key", T::string, &G::key, "a [[key]] name", 0, 0, {}, true},
+    {"grant", T::string, &G::grant, "self, name, subdomain, zonesub or wildcard", 0, 0, {}, true},
+    {"name", T::string, &G::name, "the name the grant is about"},
+    {"types", T::strings, &G::types, "RR types (empty: every type)"},
+};
+
+using R = ResolverConfig;
+constexpr Key<R> resolver_keys[] = {
+    {"listen", T::endpoints, &R::listen, "UDP and TCP listen addresses of the resolver", 0, 0, {}, true},
+    {"root-hints", T::path, &R::root_hints, "named.root file (empty: built-in IANA hints)"},
+    {"allow", T::prefixes, &R::allow, "clients allowed to recurse"},
+    {"empty-zones", T::boolean, &R::empty_zones, "answer RFC 6303 locally served zones"},
+    {"do-not-query-localhost", T::boolean, &R::do_not_query_localhost, "never query servers on loopback"},
+    {"workers", T::integer, &R::workers, "UDP worker threads", 1, 1024},
+    {"threads", T::integer, &R::threads, "resolution threads", 1, 1024},
+    {"cache-size", T::integer, &R::cache_size, "cache entries", 16, 100000000},
+    {"min-ttl", T::integer, &R::min_ttl, "TTL floor of cached data", 0, 86400},
+    {"max-ttl", T::integer, &R::max_ttl, "TTL ceiling of cached data", 1, 604800},
+    {"max-negative-ttl", T::integer, &R::max_negative_ttl, "TTL ceiling of negative answers", 0, 86400},
+    {"serve-stale", T::boolean, &R::serve_stale, "RFC 8767 stale answers"},
+    {"prefetch", T::boolean, &R::prefetch, "refresh popular data before it expires"},
+    {"qname-minimisation", T::boolean, &R::qname_minimisation, "RFC 9156, relaxed"},
+    {"edns-udp-size", T::integer, &R::edns_udp_size, "EDNS payload size upstream, largest UDP answer", 512, 4096},
+    {"upstream-port", T::integer, &R::upstream_port, "port of every upstream server", 1, 65535},
+    {"mdns-bridge", T::boolean, &R::mdns_bridge, "ask .local questions by multicast DNS"},
+    {"mdns-bridge-timeout", T::integer, &R::mdns_bridge_timeout, "ms a bridged question waits", 50, 5000},
+    {"mdns-bridge-interfaces", T::strings, &R::mdns_bridge_interfaces, "interfaces of the bridge (empty: all)"},
+};
+
+using M = MdnsConfig;
+constexpr Key<M> mdns_keys[] = {
+    {"interfaces", T::strings, &M::interfaces, "interfaces to serve (empty: every multicast one)"},
+    {"hostname", T::string, &M::hostname, "one label published as NAME.local (empty: the system's)"},
+    {"services", T::tables, {}, "DNS-SD services"},
+    {"ipv6", T::boolean, &M::ipv6, "also use ff02::fb"},
+    {"rescan-interval", T::integer, &M::rescan_interval, "longest time between interface rescans, seconds", 1, 3600},
+};
+
+using V = ServiceConfig;
+constexpr Key<V> service_keys[] = {
+    {"name", T::string, &V::name, "instance name", 0, 0, {}, true},
+    {"type", T::string, &V::type, "_service._tcp or _service._udp", 0, 0, {}, true},
+    {"port", T::integer, &V::port, "port", 0, 65535},
+    {"txt", T::strings, &V::txt, "key=value strings"},
+    {"subtypes", T::strings, &V::subtypes, "published as SUB._sub.TYPE"},
+};
+
+using H = HttpConfig;
+constexpr Key<H> http_keys[] = {
+    {"listen", T::endpoint, &H::listen, "HTTP listener (empty: off)"},
+    {"tls-cert", T::path, &H::tls_cert, "PEM certificate (with tls-key: HTTPS only)"},
+    {"tls-key", T::path, &H::tls_key, "PEM private key"},
+    {"users", T::tables, {}, "who may set which names"},
+    {"allow-plain-http", T::boolean, &H::allow_plain_http, "plain HTTP on a non-loopback address"},
+    {"trusted-proxies", T::prefixes, &H::trusted_proxies, "peers whose X-Forwarded-For is believed"},
+    {"update-ttl", T::integer, &H::update_ttl, "TTL of addresses set over HTTP", 0, kMaxSeconds},
+    {"login-failures-per-source", T::integer, &H::login_failures_per_source, "failed logins per address per window", 1, 1000000},
+    {"login-failures-per-user", T::integer, &H::login_failures_per_user, "failed logins per user per window", 1, 1000000},
+    {"login-failure-window", T::integer, &H::login_failure_window, "seconds", 1, 86400},
+    {"max-query-length", T::integer, &H::max_query_length, "longest /nic/update request target, octets", 64, 8192},
+};
+
+using U = UserConfig;
+constexpr Key<U> user_keys[] = {
+    {"name", T::string, &U::name, "user name (no ':')", 0, 0, {}, true},
+    {"password-hash", T::string, &U::password_hash, "Argon2id hash (`namae passwd`)", 0, 0, {}, true},
+    {"hostnames", T::strings, &U::hostnames, "names the user may set"},
+};
+
+std::string absolute(const std::string& path) {
+  if (path.empty()) return path;
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
+}  // namespace
+
+const Section<ServerConfig> kServer{"server", "[server]", "", false, server_keys};
+const Section<KeyConfig> kKey{"key", "[[key]]", "", true, key_keys};
+const Section<ZoneConfig> kZone{"zone", "[[zone]]", "", true, zone_keys};
+const Section<GrantConfig> kGrant{"update-policy", "update-policy", "zone", true, grant_keys};
+const Section<ResolverConfig> kResolver{"resolver", "[resolver]", "", false, resolver_keys};
+const Section<MdnsConfig> kMdns{"mdns", "[mdns]", "", false, mdns_keys};
+const Section<ServiceConfig> kService{"services", "services", "mdns", true, service_keys};
+const Section<HttpConfig> kHttp{"http", "[http]", "", false, http_keys};
+const Section<UserConfig> kUser{"users", "users", "http", true, user_keys};
+
+std::vector<std::string_view> top_level_names() {
+  std::vector<std::string_view> out;
+  for_each_section([&](const auto& sec) {
+    if (sec.parent.empty()) out.push_back(sec.name);
+  });
+  return out;
+}
+
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') out += std::string("\\") + ch;
+    else if (ch == '\n') out += "\\n";
+    else if (ch == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7f) out += fmt::format("\\u{:04X}", u);
+    else out += ch;
+  }
+  return out + "\"";
+}
+
+std::string toml_strings(const std::vector<std::string>& list) {
+  std::string out = "[";
+  for (const auto& s : list) out += (out.size() > 1 ? ", " : "") + toml_string(s);
+  return out + "]";
+}
+
+template <class S>
+std::string toml_value(const Key<S>& key, const S& v) {
+  return std::visit(
+      [&](auto member) -> std::string {
+        using M = decltype(member);
+        if constexpr (std::is_same_v<M, std::monostate>) {
+          return "";
+        } else {
+          const auto& x = v.*member;
+          using X = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<X, std::string>)
+            return toml_string(key.type == Type::path ? absolute(x) : x);
+          else if constexpr (std::is_same_v<X, bool>)
+            return x ? "true" : "false";
+          else if constexpr (std::is_same_v<X, std::vector<std::string>>)
+            return toml_strings(x);
+          else
+            return std::to_string(x);
+        }
+      },
+      key.field);
+}
+
+template <class S>
+std::string doc_default(const Key<S>& key) {
+  if (key.required) return "required";
+  if (key.type == Type::tables) return "`[]`";
+  static const S defaults{};
+  std::string value = std::visit(
+      [&](auto member) -> std::string {
+        if constexpr (std::is_same_v<decltype(member), std::monostate>) {
+          return "";
+        } else {
+          const auto& x = defaults.*member;
+          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>)
+            return x.empty() ? "" : toml_string(x);  // relative paths as written
+          else
+            return toml_value(key, defaults);
+        }
+      },
+      key.field);
+  return value.empty() ? "none" : "`" + value + "`";
+}
+
+#define NAMAE_SCHEMA_INSTANTIATE(S)                            \
+  template std::string toml_value(const Key<S>&, const S&); \
+  template std::string doc_default(const Key<S>&);
+NAMAE_SCHEMA_INSTANTIATE(ServerConfig)
+NAMAE_SCHEMA_INSTANTIATE(KeyConfig)
+NAMAE_SCHEMA_INSTANTIATE(ZoneConfig)
+NAMAE_SCHEMA_INSTANTIATE(GrantConfig)
+NAMAE_SCHEMA_INSTANTIATE(ResolverConfig)
+NAMAE_SCHEMA_INSTANTIATE(MdnsConfig)
+NAMAE_SCHEMA_INSTANTIATE(ServiceConfig)
+NAMAE_SCHEMA_INSTANTIATE(HttpConfig)
+NAMAE_SCHEMA_INSTANTIATE(UserConfig)
+#undef NAMAE_SCHEMA_INSTANTIATE
+
+}  // namespace namae::daemon::schema

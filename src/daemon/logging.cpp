@@ -1,0 +1,54 @@
+#include "daemon/logging.h"
+
+#include <syslog.h>
+
+#include <algorithm>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+
+namespace namae::daemon {
+namespace {
+
+spdlog::level::level_enum spdlog_level(LogLevel level) {
+  switch (level) {
+    case LogLevel::debug:
+      return spdlog::level::debug;
+    case LogLevel::info:
+      return spdlog::level::info;
+    case LogLevel::warning:
+      return spdlog::level::warn;
+    case LogLevel::error:
+      break;
+  }
+  return spdlog::level::err;
+}
+
+}  // namespace
+
+void setup_logging(bool foreground, const std::string& level) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (foreground) {
+    logger = spdlog::stderr_color_mt("namaed");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  } else {
+    logger = spdlog::syslog_logger_mt("namaed", "namaed", LOG_PID, LOG_DAEMON);
+    logger->set_pattern("%v");
+  }
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+LogSink spdlog_sink() {
+  return [](LogLevel level, const std::string& message) { spdlog::log(spdlog_level(level), "{}", message); };
+}
+
+std::function<void(int, const std::string&)> spdlog_int_sink() {
+  return [sink = spdlog_sink()](int level, const std::string& message) {
+    sink(static_cast<LogLevel>(std::clamp(level, 0, static_cast<int>(LogLevel::error))), message);
+  };
+}
+
+}  // namespace namae::daemon
