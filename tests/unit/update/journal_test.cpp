@@ -621,6 +621,109 @@ TEST_F(JournalTest, ReplayChecksSerials) {
   EXPECT_EQ(*same, base);
 }
 
+// A journal as the first release wrote it (diff format 1; the blobs and the
+// lease row below were read out of a file its code committed): it must keep
+// replaying, and today's encoder must still write the same octets.
+constexpr const char* kLegacyDiff1 =
+    "0100000001076578616D706C6500000600000E10002C026E73076578616D706C650002686D076578616D706C65"
+    "000000000A00001C2000000E10001275000000012C00000003076578616D706C6500000600000E10002C026E73"
+    "076578616D706C650002686D076578616D706C65000000000B00001C2000000E10001275000000012C04486F73"
+    "74074578616D706C650000010000003C0004C000020704686F7374076578616D706C650000100000012C000302"
+    "6869";
+constexpr const char* kLegacyDiff2 =
+    "0100000002076578616D706C6500000600000E10002C026E73076578616D706C650002686D076578616D706C65"
+    "000000000B00001C2000000E10001275000000012C04486F7374074578616D706C650000010000003C0004C000"
+    "020700000003076578616D706C6500000600000E10002C026E73076578616D706C650002686D076578616D706C"
+    "65000000000C00001C2000000E10001275000000012C04686F7374076578616D706C6500001C0000003C001020"
+    "010DB8000000000000000000000007076578616D706C6500000F00000E100010000A044D61696C076578616D70"
+    "6C6500";
+
+ZoneRecord legacy_record(const char* owner, uint16_t type, uint32_t ttl, dns::RdataBytes rdata) {
+  ZoneRecord r;
+  r.owner = N(owner);
+  r.type = type;
+  r.ttl = ttl;
+  r.rdata = std::move(rdata);
+  return r;
+}
+
+// The two entries (serial 10 -> 11 -> 12) the legacy blobs hold.
+std::vector<JournalEntry> legacy_entries() {
+  const dns::RdataBytes host_a = {192, 0, 2, 7};
+  const dns::RdataBytes host_aaaa = {0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+  dns::RdataBytes mx = {0, 10};
+  auto mail = name_rdata("Mail.example.");
+  mx.insert(mx.end(), mail.begin(), mail.end());
+  JournalEntry e1;
+  e1.serial_from = 10;
+  e1.serial_to = 11;
+  e1.committed_at = 1700000100;
+  e1.diff.removed = {legacy_record("example.", SOA, 3600, soa_rdata(10))};
+  e1.diff.added = {legacy_record("example.", SOA, 3600, soa_rdata(11)),
+                   legacy_record("Host.Example.", A, 60, host_a),
+                   legacy_record("host.example.", TXT, 300, {2, 'h', 'i'})};
+  JournalEntry e2;
+  e2.serial_from = 11;
+  e2.serial_to = 12;
+  e2.committed_at = 1700000200;
+  e2.diff.removed = {legacy_record("example.", SOA, 3600, soa_rdata(11)),
+                     legacy_record("Host.Example.", A, 60, host_a)};
+  e2.diff.added = {legacy_record("example.", SOA, 3600, soa_rdata(12)),
+                   legacy_record("host.example.", AAAA, 60, host_aaaa),
+                   legacy_record("example.", MX, 3600, mx)};
+  return {e1, e2};
+}
+
+TEST_F(JournalTest, LegacyJournalStillReplays) {
+  ASSERT_TRUE(open());  // the schema, as every release has created it
+  raw_sql(std::string("INSERT INTO entries(serial_from, serial_to, committed_at, diff) VALUES ") +
+          "(10, 11, 1700000100, x'" + kLegacyDiff1 + "'), (11, 12, 1700000200, x'" +
+          kLegacyDiff2 + "');" +
+          "INSERT INTO leases VALUES (x'04686F7374076578616D706C6500', 28, "
+          "x'20010DB8000000000000000000000007', x'04486F7374074578616D706C6500', "
+          "x'20010DB8000000000000000000000007', 1700000800, 'dns:k1@192.0.2.50');");
+  auto j = open();
+  ASSERT_TRUE(j);
+  auto got = j->entries_since(10);
+  ASSERT_TRUE(got.ok()) << got.message();
+  auto want = legacy_entries();
+  ASSERT_EQ(got->size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) expect_same_entry((*got)[i], want[i]);
+  auto leases = j->leases();
+  ASSERT_TRUE(leases.ok());
+  ASSERT_EQ(leases->size(), 1u);
+  EXPECT_EQ((*leases)[0].owner.to_text(), "Host.Example.");
+  EXPECT_EQ((*leases)[0].type, AAAA);
+  EXPECT_EQ((*leases)[0].rdata, want[1].diff.added[1].rdata);
+  EXPECT_EQ((*leases)[0].expires_at, 1700000800);
+  EXPECT_EQ((*leases)[0].granted_to, "dns:k1@192.0.2.50");
+  auto replayed = replay(base_zone(), *got);
+  ASSERT_TRUE(replayed.ok()) << replayed.message();
+  EXPECT_EQ((*replayed)->serial(), 12u);
+  EXPECT_EQ((*replayed)->records().size(), 6u);  // SOA NS MX, ns A, host AAAA and TXT
+}
+
+TEST_F(JournalTest, EncoderWritesTheLegacyFormat) {
+  {
+    auto j = open();
+    ASSERT_TRUE(j);
+    for (const auto& e : legacy_entries()) ASSERT_TRUE(j->commit(e).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT hex(diff) FROM entries ORDER BY seq", -1, &st, nullptr),
+            SQLITE_OK);
+  std::vector<std::string> blobs;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    blobs.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  ASSERT_EQ(blobs.size(), 2u);
+  EXPECT_EQ(blobs[0], kLegacyDiff1);
+  EXPECT_EQ(blobs[1], kLegacyDiff2);
+}
+
 TEST_F(JournalTest, ConcurrentReadersWhileCommitting) {
   auto j = open();
   ASSERT_TRUE(j);
