@@ -14,8 +14,8 @@ namespace namae::update {
 
 namespace rc = dns::rcode;
 namespace rt = dns::rrtype;
+using dns::Record;
 using zone::RRsetData;
-using zone::ZoneRecord;
 
 namespace {
 
@@ -197,8 +197,8 @@ class Work {
       for (uint32_t k : keys) {
         const RRsetData* b = find_key(st.base, k);
         const RRsetData* c = find_key(st.cur, k);
-        auto push = [&](std::vector<ZoneRecord>& v, const RRsetData& s, const dns::RdataBytes& rd) {
-          v.push_back({st.owner, s.type, s.ttl, rd});
+        auto push = [&](std::vector<Record>& v, const RRsetData& s, const dns::RdataBytes& rd) {
+          v.push_back({st.owner, s.type, zone_.rclass(), s.ttl, rd});
         };
         if (b && c && b->ttl == c->ttl) {
           for (const auto& rd : b->rdatas)
@@ -394,7 +394,7 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
     });
     if (it == set->rdatas.end()) continue;
     if (!seen.insert({a.owner.lookup_key(), a.type, *it}).second) continue;
-    ev.added.push_back({st.owner, a.type, set->ttl, *it});
+    ev.added.push_back({st.owner, a.type, z.rclass(), set->ttl, *it});
   }
   return ev;
 }
@@ -423,7 +423,8 @@ Result<std::shared_ptr<zone::ZoneVersion>> finish_update(const zone::ZoneVersion
   const uint32_t old_serial = z.serial();
   const auto old_rd = old_soa.first();
   // The SOA after the update: one the update put in, else the current one.
-  ZoneRecord soa{z.origin(), rt::SOA, old_soa.ttl(), dns::RdataBytes(old_rd.begin(), old_rd.end())};
+  Record soa{z.origin(), rt::SOA, z.rclass(), old_soa.ttl(),
+             dns::RdataBytes(old_rd.begin(), old_rd.end())};
   bool replaced = false;
   for (auto it = diff.added.begin(); it != diff.added.end();) {
     if (it->type == rt::SOA) {
@@ -441,8 +442,8 @@ Result<std::shared_ptr<zone::ZoneVersion>> finish_update(const zone::ZoneVersion
   bool removed = false;
   for (const auto& r : diff.removed) removed = removed || r.type == rt::SOA;
   if (!removed)
-    diff.removed.push_back(
-        {z.origin(), rt::SOA, old_soa.ttl(), dns::RdataBytes(old_rd.begin(), old_rd.end())});
+    diff.removed.push_back({z.origin(), rt::SOA, z.rclass(), old_soa.ttl(),
+                            dns::RdataBytes(old_rd.begin(), old_rd.end())});
   diff.added.push_back(std::move(soa));
   if (draft) {
     assert(draft.get() == &z);

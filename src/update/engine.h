@@ -19,6 +19,7 @@
 #include "dns/message.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/record.h"
 #include "update/policy.h"
 #include "zone/zone.h"
 
@@ -59,7 +60,7 @@ struct Evaluation {
   zone::ZoneDiff diff;  // the changes; the SOA serial bump is added by finish_update()
   /// RRs that add operations put (or found already) in the zone and that are
   /// still there at the end, as stored: the RRs a lease applies to.
-  std::vector<zone::ZoneRecord> added;
+  std::vector<dns::Record> added;
   bool changed() const { return !diff.removed.empty() || !diff.added.empty(); }
 };
 

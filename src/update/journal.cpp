@@ -49,7 +49,7 @@ void put_u32(std::vector<uint8_t>& out, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
 }
 
-void encode_records(std::vector<uint8_t>& out, const std::vector<zone::ZoneRecord>& records) {
+void encode_records(std::vector<uint8_t>& out, const std::vector<dns::Record>& records) {
   put_u32(out, static_cast<uint32_t>(records.size()));
   for (const auto& r : records) {
     auto w = r.owner.wire();
@@ -118,7 +118,7 @@ class Reader {
   size_t pos_ = 0;
 };
 
-bool decode_records(Reader& rd, std::vector<zone::ZoneRecord>& out) {
+bool decode_records(Reader& rd, std::vector<dns::Record>& out) {
   uint32_t count = 0;
   if (!rd.u32(count)) return false;
   // Each record takes at least 9 octets (root owner, type, ttl, rdlength):

@@ -36,7 +36,7 @@ std::string net_peer_text(const net::Peer& p) {
   return buf;
 }
 
-bool same_record(const zone::ZoneRecord& a, const zone::ZoneRecord& b) {
+bool same_record(const dns::Record& a, const dns::Record& b) {
   return a.type == b.type && a.owner == b.owner && a.rdata == b.rdata;
 }
 
@@ -274,7 +274,7 @@ UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& 
   }
   for (const auto& r : ev.diff.removed) {
     bool readded = std::any_of(ev.diff.added.begin(), ev.diff.added.end(),
-                               [&](const zone::ZoneRecord& a) { return same_record(a, r); });
+                               [&](const dns::Record& a) { return same_record(a, r); });
     if (!readded && z.leases.find(r.owner, r.type, r.rdata))
       lc.removed.push_back({r.owner, r.type, r.rdata, 0, {}});
   }

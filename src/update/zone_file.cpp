@@ -16,14 +16,8 @@ std::string zone_to_text(const zone::ZoneVersion& z) {
   std::string out = "; zone " + z.origin().to_text() + " serial " + std::to_string(z.serial()) +
                     ", written by namaed from memory (dynamic zone)\n";
   auto records = z.records();
-  auto line = [&](const zone::ZoneRecord& r) {
-    zonefile::Record rec;
-    rec.owner = r.owner;
-    rec.ttl = r.ttl;
-    rec.rclass = z.rclass();
-    rec.type = r.type;
-    rec.rdata = r.rdata;
-    out += zonefile::format_record(rec);
+  auto line = [&](const dns::Record& r) {
+    out += zonefile::format_record(r);
     out += '\n';
   };
   for (const auto& r : records)

@@ -355,8 +355,8 @@ size_t ZoneVersion::predecessor(const Name& name) const {
   return i == 0 ? 0 : i - 1;
 }
 
-std::vector<ZoneRecord> ZoneVersion::records() const {
-  std::vector<ZoneRecord> out;
+std::vector<dns::Record> ZoneVersion::records() const {
+  std::vector<dns::Record> out;
   out.reserve(record_count_);
   nodes_.for_each([&](const NodeRef& n) {
     if (n->empty()) return;
@@ -366,7 +366,8 @@ std::vector<ZoneRecord> ZoneVersion::records() const {
     while (c.next(v)) {
       auto rc = v.rdatas();
       std::span<const uint8_t> rd;
-      while (rc.next(rd)) out.push_back({owner, v.type(), v.ttl(), {rd.begin(), rd.end()}});
+      while (rc.next(rd))
+        out.push_back({owner, v.type(), rclass_, v.ttl(), {rd.begin(), rd.end()}});
     }
   });
   return out;
@@ -403,7 +404,7 @@ Result<std::shared_ptr<ZoneVersion>> ZoneVersion::apply_in_place(std::shared_ptr
 Result<std::shared_ptr<ZoneVersion>> ZoneVersion::apply_to(const ZoneDiff& diff,
                                                            std::shared_ptr<ZoneVersion> target) const {
   struct Change {
-    const ZoneRecord* rec;
+    const dns::Record* rec;
     bool add;
   };
   std::vector<Change> changes;
@@ -435,7 +436,7 @@ Result<std::shared_ptr<ZoneVersion>> ZoneVersion::apply_to(const ZoneDiff& diff,
     const Node* old = find(owner);
     std::vector<RRsetData> data = old ? old->to_data() : std::vector<RRsetData>{};
     for (size_t k = i; k < j; ++k) {
-      const ZoneRecord& r = *changes[k].rec;
+      const dns::Record& r = *changes[k].rec;
       const uint32_t key = rrset_key(r.type, r.rdata);
       auto it = std::find_if(data.begin(), data.end(), [&](const RRsetData& s) {
         return !s.rdatas.empty() && rrset_key(s.type, s.rdatas.front()) == key;

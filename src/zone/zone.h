@@ -21,6 +21,7 @@
 #include "base/result.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/record.h"
 #include "dns/rrtype.h"
 #include "zone/node.h"
 #include "zone/node_seq.h"
@@ -46,20 +47,13 @@ struct LookupResult {
   bool at_cut = false;
 };
 
-/// One record given to or taken from a zone.
-struct ZoneRecord {
-  dns::Name owner;
-  uint16_t type = 0;
-  uint32_t ttl = 0;
-  dns::RdataBytes rdata;
-};
-
 /// Changes between two versions: RRs removed, then RRs added. Removing an RR
 /// that is not there, or adding one that is, is not an error (RFC 2136 3.4.2
-/// semantics); adding an RR to an existing RRset sets the RRset's TTL.
+/// semantics); adding an RR to an existing RRset sets the RRset's TTL. The
+/// records' class is not looked at: a diff is always in its zone's class.
 struct ZoneDiff {
-  std::vector<ZoneRecord> removed;
-  std::vector<ZoneRecord> added;
+  std::vector<dns::Record> removed;
+  std::vector<dns::Record> added;
 };
 
 /// An immutable zone version. Shared through shared_ptr<const ZoneVersion>.
@@ -92,7 +86,7 @@ class ZoneVersion {
   size_t predecessor(const dns::Name& name) const;
 
   /// All records in canonical order (RRsets in stored order), for dumps and AXFR.
-  std::vector<ZoneRecord> records() const;
+  std::vector<dns::Record> records() const;
 
   /// The next version: this one with `diff` applied and validated (SOA,
   /// CNAME exclusivity...). Nodes and node chunks the diff does not touch are
@@ -182,7 +176,7 @@ class ZoneBuilder {
                    uint32_t line = 0) {
     return add_wire(owner.wire(), type, ttl, rdata, rclass, line);
   }
-  Result<void> add(const ZoneRecord& r) { return add(r.owner, r.type, r.ttl, r.rdata); }
+  Result<void> add(const dns::Record& r) { return add(r.owner, r.type, r.ttl, r.rdata, r.rclass); }
   /// Same with the owner as an uncompressed wire name (must be well formed),
   /// so a loader need not build a dns::Name per record.
   Result<void> add_wire(std::span<const uint8_t> owner, uint16_t type, uint32_t ttl,

@@ -27,6 +27,7 @@
 #include "base/result.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/record.h"
 #include "zonefile/lexer.h"
 
 namespace namae::zonefile {
@@ -47,13 +48,9 @@ struct Diagnostic {
   std::string to_string() const;
 };
 
-/// One resource record as read from the file.
-struct Record {
-  dns::Name owner;
-  uint32_t ttl = 0;
-  uint16_t rclass = 0;
-  uint16_t type = 0;
-  dns::RdataBytes rdata;
+/// One resource record as read from the file: the shared dns::Record plus
+/// where it was read, which only the parser knows.
+struct Record : dns::Record {
   /// File the record came from (shared by all records of that file).
   std::shared_ptr<const std::string> file;
   uint32_t line = 0;

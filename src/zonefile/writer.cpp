@@ -22,7 +22,7 @@ std::string format_record(std::string_view owner, uint32_t ttl, uint16_t rclass,
   return s;
 }
 
-std::string format_record(const Record& r) {
+std::string format_record(const dns::Record& r) {
   return format_record(r.owner.to_text(), r.ttl, r.rclass, r.type, r.rdata);
 }
 

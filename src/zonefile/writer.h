@@ -16,7 +16,7 @@ namespace namae::zonefile {
 /// "owner<TAB>ttl<TAB>class<TAB>type<TAB>rdata" (no newline). The field order
 /// and absolute names are those of `named-checkzone -D`; BIND pads with tabs
 /// to fixed columns, we use single tabs (compare after collapsing whitespace).
-std::string format_record(const Record& r);
+std::string format_record(const dns::Record& r);
 
 /// The same line from its parts, for dumps straight from a zone in memory
 /// (`owner` is the owner's presentation form).

@@ -702,7 +702,7 @@ TEST_F(AuthTest, SnapshotSwapIsSeenByTheNextQuery) {
   auto s = server();
   EXPECT_EQ(s.ask("www.example.com", A).answer.size(), 1u);
   zone::ZoneDiff d;
-  d.added.push_back({N("new.example.com"), A, 60, {192, 0, 2, 99}});
+  d.added.push_back({N("new.example.com"), A, dns::rrclass::IN, 60, {192, 0, 2, 99}});
   auto next = com_->apply(d);
   ASSERT_TRUE(next.ok()) << next.message();
   s.holder().publish(s.holder().snapshot()->with(*next));

@@ -133,7 +133,8 @@ TEST(AuthRobustness, SnapshotSwapsWhileAnswering) {
   auto cur = v1;
   for (int i = 0; i < 300; ++i) {
     zone::ZoneDiff d;
-    d.added.push_back({N("n" + std::to_string(i) + ".example.com"), A, 60, {10, 0, 0, 1}});
+    d.added.push_back(
+        {N("n" + std::to_string(i) + ".example.com"), A, dns::rrclass::IN, 60, {10, 0, 0, 1}});
     cur = *cur->apply(d);
     holder.publish(std::make_shared<const zone::ZoneSet>(std::vector{cur}));
   }

@@ -493,21 +493,25 @@ TEST(PostUpdateSanity, ApexNsTargetsNeedAddresses) {
   std::string why;
   EXPECT_TRUE(apex_ns_have_addresses(*base, &why));
   zone::ZoneDiff d;
-  d.added.push_back({origin(), dns::rrtype::NS, 300, rdata(dns::rrtype::NS, "ns3.example.net.")});
+  d.added.push_back({origin(), dns::rrtype::NS, dns::rrclass::IN, 300,
+                     rdata(dns::rrtype::NS, "ns3.example.net.")});
   auto bad = finish_update(*base, d);
   ASSERT_TRUE(bad.ok());
   EXPECT_FALSE(apex_ns_have_addresses(**bad, &why));
   EXPECT_NE(why.find("ns3.example.net."), std::string::npos);
   // Glue below a cut counts, and out-of-zone targets are not ours to check.
   zone::ZoneDiff ok;
-  ok.added.push_back({origin(), dns::rrtype::NS, 300, rdata(dns::rrtype::NS, "ns.sub.example.net.")});
-  ok.added.push_back({origin(), dns::rrtype::NS, 300, rdata(dns::rrtype::NS, "ns.example.org.")});
+  ok.added.push_back({origin(), dns::rrtype::NS, dns::rrclass::IN, 300,
+                      rdata(dns::rrtype::NS, "ns.sub.example.net.")});
+  ok.added.push_back({origin(), dns::rrtype::NS, dns::rrclass::IN, 300,
+                      rdata(dns::rrtype::NS, "ns.example.org.")});
   auto good = finish_update(*base, ok);
   ASSERT_TRUE(good.ok());
   EXPECT_TRUE(apex_ns_have_addresses(**good, &why));
   // Removing the last address of a name the apex NS points at fails the check too.
   zone::ZoneDiff rm;
-  rm.removed.push_back({name("ns2.example.net."), dns::rrtype::A, 300, rdata(dns::rrtype::A, "192.0.2.2")});
+  rm.removed.push_back({name("ns2.example.net."), dns::rrtype::A, dns::rrclass::IN, 300,
+                        rdata(dns::rrtype::A, "192.0.2.2")});
   auto gone = finish_update(*base, rm);
   ASSERT_TRUE(gone.ok());
   EXPECT_FALSE(apex_ns_have_addresses(**gone, &why));

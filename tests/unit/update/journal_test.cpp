@@ -28,7 +28,6 @@ namespace {
 using namespace dns::rrtype;
 using dns::Name;
 using zone::ZoneDiff;
-using zone::ZoneRecord;
 using zone::test::N;
 using zone::test::name_rdata;
 using zone::test::soa_rdata;
@@ -38,7 +37,9 @@ dns::RdataBytes a(uint32_t n) {
   return {10, static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
 }
 
-ZoneRecord soa(uint32_t serial) { return {N("example."), SOA, 3600, soa_rdata(serial)}; }
+dns::Record soa(uint32_t serial) {
+  return {N("example."), SOA, dns::rrclass::IN, 3600, soa_rdata(serial)};
+}
 
 // The diff an update adding host<n> makes: SOA from -> to, one A record.
 JournalEntry entry(uint32_t from, uint32_t to, uint32_t n = 0) {
@@ -48,7 +49,8 @@ JournalEntry entry(uint32_t from, uint32_t to, uint32_t n = 0) {
   e.committed_at = 1700000000 + n;
   e.diff.removed.push_back(soa(from));
   e.diff.added.push_back(soa(to));
-  e.diff.added.push_back({N("host" + std::to_string(n) + ".example."), A, 60, a(n)});
+  e.diff.added.push_back(
+      {N("host" + std::to_string(n) + ".example."), A, dns::rrclass::IN, 60, a(n)});
   return e;
 }
 
@@ -63,7 +65,7 @@ Lease lease(const std::string& owner, uint16_t type, dns::RdataBytes rdata, int6
   return l;
 }
 
-void expect_same_records(const std::vector<ZoneRecord>& a, const std::vector<ZoneRecord>& b) {
+void expect_same_records(const std::vector<dns::Record>& a, const std::vector<dns::Record>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     // Byte-identical: the owner keeps its case, not only its equality.
@@ -139,11 +141,12 @@ TEST_F(JournalTest, CommitRoundTripIsByteIdentical) {
   e2.serial_from = 11;
   e2.serial_to = 12;
   e2.committed_at = -5;
-  e2.diff.removed = {soa(11), {N("HoSt1.Example."), A, 60, a(1)}};
-  e2.diff.added = {soa(12),
-                   {N("MiXeD.example."), CNAME, 0xffffffffu, name_rdata("Target.Example.")},
-                   {N("empty.example."), 65280, 5, {}},
-                   {N("txt.example."), TXT, 300, dns::RdataBytes(2000, 7)}};
+  e2.diff.removed = {soa(11), {N("HoSt1.Example."), A, dns::rrclass::IN, 60, a(1)}};
+  e2.diff.added = {
+      soa(12),
+      {N("MiXeD.example."), CNAME, dns::rrclass::IN, 0xffffffffu, name_rdata("Target.Example.")},
+      {N("empty.example."), 65280, dns::rrclass::IN, 5, {}},
+      {N("txt.example."), TXT, dns::rrclass::IN, 300, dns::RdataBytes(2000, 7)}};
   sent.push_back(e2);
   sent.push_back(entry(12, 13, 3));
   for (const auto& e : sent) ASSERT_TRUE(j->commit(e).ok());
@@ -571,7 +574,8 @@ TEST_F(JournalTest, ReplayRebuildsTheAcknowledgedState) {
   for (uint32_t s = 10; s < 40; ++s) {
     JournalEntry e = entry(s, s + 1, s);
     if (s % 3 == 0)
-      e.diff.removed.push_back({N("host" + std::to_string(s - 1) + ".example."), A, 60, a(s - 1)});
+      e.diff.removed.push_back(
+          {N("host" + std::to_string(s - 1) + ".example."), A, dns::rrclass::IN, 60, a(s - 1)});
     auto next = live->apply(e.diff);
     ASSERT_TRUE(next.ok()) << next.message();
     live = *next;
@@ -611,7 +615,8 @@ TEST_F(JournalTest, ReplayChecksSerials) {
   EXPECT_NE(r.message().find("reached 12"), std::string::npos) << r.message();
   // A diff the zone refuses (CNAME beside other data).
   JournalEntry bad = entry(10, 11);
-  bad.diff.added.push_back({N("ns.example."), CNAME, 60, name_rdata("x.example.")});
+  bad.diff.added.push_back(
+      {N("ns.example."), CNAME, dns::rrclass::IN, 60, name_rdata("x.example.")});
   r = replay(base, std::vector<JournalEntry>{bad});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("does not apply"), std::string::npos) << r.message();

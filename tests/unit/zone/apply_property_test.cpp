@@ -31,9 +31,9 @@ using test::soa_rdata;
 using Key = std::tuple<std::string, uint16_t, dns::RdataBytes>;
 
 struct Model {
-  std::map<Key, ZoneRecord> recs;
-  void remove(const ZoneRecord& r) { recs.erase({r.owner.lower().to_text(), r.type, r.rdata}); }
-  void add(const ZoneRecord& r) {
+  std::map<Key, dns::Record> recs;
+  void remove(const dns::Record& r) { recs.erase({r.owner.lower().to_text(), r.type, r.rdata}); }
+  void add(const dns::Record& r) {
     // Adding to an RRset sets the RRset's TTL.
     for (auto& [k, v] : recs)
       if (v.owner == r.owner && v.type == r.type) v.ttl = r.ttl;
@@ -82,7 +82,7 @@ void random_diffs_match_a_fresh_build(bool cuts, uint32_t seed) {
     return N(n + "example.");
   };
   auto random_record = [&](const Name& owner) {
-    ZoneRecord r{owner, A, 60 + static_cast<uint32_t>(rng() % 3), {}};
+    dns::Record r{owner, A, dns::rrclass::IN, 60 + static_cast<uint32_t>(rng() % 3), {}};
     switch (cuts ? rng() % 10 : 2 + rng() % 8) {
       case 0:  // a cut (glue below it becomes occluded)
         r.type = NS;
@@ -104,9 +104,9 @@ void random_diffs_match_a_fresh_build(bool cuts, uint32_t seed) {
   };
 
   Model model;
-  model.add({N("example."), SOA, 3600, soa_rdata(1)});
-  model.add({N("example."), NS, 3600, name_rdata("ns.example.")});
-  model.add({N("ns.example."), A, 3600, {192, 0, 2, 53}});
+  model.add({N("example."), SOA, dns::rrclass::IN, 3600, soa_rdata(1)});
+  model.add({N("example."), NS, dns::rrclass::IN, 3600, name_rdata("ns.example.")});
+  model.add({N("ns.example."), A, dns::rrclass::IN, 3600, {192, 0, 2, 53}});
   for (int i = 0; i < 150; ++i) model.add(random_record(random_name()));
   auto cur = model.build();
   ASSERT_NE(cur, nullptr);
@@ -117,7 +117,7 @@ void random_diffs_match_a_fresh_build(bool cuts, uint32_t seed) {
   std::shared_ptr<Model> published_model;
   for (int step = 0; step < 1500; ++step) {
     ZoneDiff d;
-    std::vector<ZoneRecord> existing;
+    std::vector<dns::Record> existing;
     for (const auto& [k, r] : model.recs)
       if (r.type != SOA && !(r.owner == N("example.") && r.type == NS)) existing.push_back(r);
     int n = 1 + static_cast<int>(rng() % 4);
@@ -129,8 +129,8 @@ void random_diffs_match_a_fresh_build(bool cuts, uint32_t seed) {
       }
     }
     // Also the serial bump every update carries.
-    d.removed.push_back({N("example."), SOA, 3600, soa_rdata(serial)});
-    d.added.push_back({N("example."), SOA, 3600, soa_rdata(++serial)});
+    d.removed.push_back({N("example."), SOA, dns::rrclass::IN, 3600, soa_rdata(serial)});
+    d.added.push_back({N("example."), SOA, dns::rrclass::IN, 3600, soa_rdata(++serial)});
     // Alternate copying and in-place drafts (as the update writer chains a
     // batch); a version published earlier must never change.
     Result<std::shared_ptr<const ZoneVersion>> next = fail("unset");

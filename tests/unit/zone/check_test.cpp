@@ -194,7 +194,7 @@ TEST(ZoneCheck, DuplicatesDroppedWithNoteAndCaseInsensitiveNames) {
   EXPECT_EQ(z.zone->record_count(), 4u);
 }
 
-TEST(ZoneCheck, RrsetTtlFirstWins) {
+TEST(ZoneCheck, RRsetTtlFirstWins) {
   auto z = load("m 100 A 192.0.2.10\nm 50 A 192.0.2.9\n");
   ASSERT_TRUE(z.ok());
   EXPECT_EQ(diags(z),
@@ -202,7 +202,7 @@ TEST(ZoneCheck, RrsetTtlFirstWins) {
   EXPECT_EQ(z.zone->find(Name::from_text("m.example.").value())->find(dns::rrtype::A).ttl(), 100u);
 }
 
-TEST(ZoneCheck, RrsigTtlFollowsTheCoveredRrset) {
+TEST(ZoneCheck, RrsigTtlFollowsTheCoveredRRset) {
   // RFC 4034 3: RRSIGs at one name have the TTLs of the RRsets they cover.
   auto z = load(
       "s 100 A 192.0.2.1\ns 100 RRSIG A 8 2 100 20300101000000 20200101000000 1 example. AAAA\n"

@@ -214,10 +214,10 @@ TEST(ZoneDiff, AddRemoveSharesUntouchedNodes) {
     ASSERT_TRUE(b.add(N("h" + std::to_string(i) + ".example."), A, 60, a(i)).ok());
   auto v1 = build(b);
   ZoneDiff d;
-  d.removed.push_back({N("h3.example."), A, 60, a(3)});
-  d.removed.push_back({N("h4.example."), A, 60, a(99)});  // not there: ignored
-  d.added.push_back({N("h4.example."), A, 300, a(200)});
-  d.added.push_back({N("x.y.new.example."), TXT, 60, {3, 'a', 'b', 'c'}});
+  d.removed.push_back({N("h3.example."), A, dns::rrclass::IN, 60, a(3)});
+  d.removed.push_back({N("h4.example."), A, dns::rrclass::IN, 60, a(99)});  // not there: ignored
+  d.added.push_back({N("h4.example."), A, dns::rrclass::IN, 300, a(200)});
+  d.added.push_back({N("x.y.new.example."), TXT, dns::rrclass::IN, 60, {3, 'a', 'b', 'c'}});
   auto v2r = v1->apply(d);
   ASSERT_TRUE(v2r.ok()) << v2r.message();
   auto v2 = *v2r;
@@ -236,7 +236,7 @@ TEST(ZoneDiff, AddRemoveSharesUntouchedNodes) {
 
   // Removing the last name below an ENT removes the ENT too.
   ZoneDiff d2;
-  d2.removed.push_back({N("x.y.new.example."), TXT, 60, {3, 'a', 'b', 'c'}});
+  d2.removed.push_back({N("x.y.new.example."), TXT, dns::rrclass::IN, 60, {3, 'a', 'b', 'c'}});
   auto v3 = *v2->apply(d2);
   EXPECT_EQ(v3->find(N("new.example.")), nullptr);
   EXPECT_EQ(v3->node_count(), v1->node_count() - 1 + 0);  // h3 gone
@@ -247,7 +247,7 @@ TEST(ZoneDiff, FlagsFollowNewCutsAndRejectsBadResults) {
   ASSERT_TRUE(b.add(N("host.sub.example."), A, 60, a(1)).ok());
   auto v1 = build(b);
   ZoneDiff d;
-  d.added.push_back({N("sub.example."), NS, 60, name_rdata("ns.other.")});
+  d.added.push_back({N("sub.example."), NS, dns::rrclass::IN, 60, name_rdata("ns.other.")});
   auto v2 = *v1->apply(d);
   EXPECT_EQ(v2->lookup(N("host.sub.example.")).kind, Kind::delegation);
   EXPECT_TRUE(v2->find(N("host.sub.example."))->has(node_flag::occluded));
@@ -255,13 +255,14 @@ TEST(ZoneDiff, FlagsFollowNewCutsAndRejectsBadResults) {
   EXPECT_EQ(v1->lookup(N("host.sub.example.")).kind, Kind::exact);
 
   ZoneDiff bad;
-  bad.added.push_back({N("host.sub.example."), CNAME, 60, name_rdata("x.example.")});
+  bad.added.push_back(
+      {N("host.sub.example."), CNAME, dns::rrclass::IN, 60, name_rdata("x.example.")});
   EXPECT_FALSE(v1->apply(bad).ok());
   ZoneDiff nosoa;
-  nosoa.removed.push_back({N("example."), SOA, 3600, soa_rdata()});
+  nosoa.removed.push_back({N("example."), SOA, dns::rrclass::IN, 3600, soa_rdata()});
   EXPECT_FALSE(v1->apply(nosoa).ok());
   ZoneDiff outside;
-  outside.added.push_back({N("example.org."), A, 60, a(1)});
+  outside.added.push_back({N("example.org."), A, dns::rrclass::IN, 60, a(1)});
   EXPECT_FALSE(v1->apply(outside).ok());
 }
 
