@@ -126,6 +126,8 @@ Chain follow_chain(const Sections& sec, const Name& sent, uint16_t sent_type, co
 const dns::RRset* find_referral(const Reply& reply, const Name& zone, const Name& sent);
 const dns::RRset* soa_for(const Sections& sec, const Name& zone, const Name& name);
 bool delegated_below(const Sections& sec, const Name& name, const dns::RRset& soa);
+bool echoes_question(const dns::MessageView& v, const QueryState& q);
+void describe_reply(const dns::MessageView& v, uint16_t rcode, TraceStep& step);
 
 }  // namespace
 
@@ -477,23 +479,14 @@ State Iterator::process_query_response(QueryState& q) {
   if (!q.ex.ok()) return on_no_reply(q, step);
   dns::MessageView v;
   bool parsed = v.parse(q.ex.response) == dns::WireError::ok;
-  // RFC 5452 9.1: the reply must echo our question (the transport
-  // has matched ID and source address/port).
-  if (!parsed || !v.header().qr || v.header().opcode != dns::opcode::QUERY ||
-      v.header().qdcount != 1 || !(v.qname() == q.sent) || v.qtype() != q.sent_type ||
-      v.qclass() != dns::rrclass::IN) {
+  if (!parsed || !echoes_question(v, q)) {
     step.error = parsed ? "reply does not match the question" : "malformed reply";
     return drop_server(q, step, "ignored, trying another server");
   }
   r_.infra_.record_rtt(q.server, q.ex.rtt);
   const auto& h = v.header();
   uint16_t rcode = v.edns().full_rcode(h.rcode);
-  step.rcode = rcode;
-  step.aa = h.aa;
-  step.tc = h.tc;
-  step.rd = h.rd;
-  step.ra = h.ra;
-  for (int s = 0; s < 4; ++s) step.counts[s] = v.count(static_cast<dns::Section>(s));
+  describe_reply(v, rcode, step);
   if (h.tc && !q.use_tcp) {
     step.outcome = "truncated, retrying over TCP";
     emit(step);
@@ -880,6 +873,24 @@ bool delegated_below(const Sections& sec, const Name& name, const dns::RRset& so
         rs.owner.is_subdomain_of(soa.owner) && !(rs.owner == soa.owner))
       return true;
   return false;
+}
+
+// RFC 5452 9.1: the reply must echo our question (the transport has
+// matched ID and source address/port).
+bool echoes_question(const dns::MessageView& v, const QueryState& q) {
+  return v.header().qr && v.header().opcode == dns::opcode::QUERY && v.header().qdcount == 1 &&
+         v.qname() == q.sent && v.qtype() == q.sent_type && v.qclass() == dns::rrclass::IN;
+}
+
+// The reply's header and counts, for the trace.
+void describe_reply(const dns::MessageView& v, uint16_t rcode, TraceStep& step) {
+  const auto& h = v.header();
+  step.rcode = rcode;
+  step.aa = h.aa;
+  step.tc = h.tc;
+  step.rd = h.rd;
+  step.ra = h.ra;
+  for (int s = 0; s < 4; ++s) step.counts[s] = v.count(static_cast<dns::Section>(s));
 }
 
 // `name` with its suffix `from` replaced by `to` (DNAME substitution, RFC 6672 2.2).

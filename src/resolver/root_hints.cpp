@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "dns/rrtype.h"
 #include "resolver/server_address.h"
 #include "zonefile/parser.h"
@@ -11,46 +13,38 @@
 namespace namae::resolver {
 
 namespace {
-constexpr std::string_view kIanaHints = R"(.                        3600000      NS    A.ROOT-SERVERS.NET.
-A.ROOT-SERVERS.NET.      3600000      A     198.41.0.4
-A.ROOT-SERVERS.NET.      3600000      AAAA  2001:503:ba3e::2:30
-.                        3600000      NS    B.ROOT-SERVERS.NET.
-B.ROOT-SERVERS.NET.      3600000      A     170.247.170.2
-B.ROOT-SERVERS.NET.      3600000      AAAA  2801:1b8:10::b
-.                        3600000      NS    C.ROOT-SERVERS.NET.
-C.ROOT-SERVERS.NET.      3600000      A     192.33.4.12
-C.ROOT-SERVERS.NET.      3600000      AAAA  2001:500:2::c
-.                        3600000      NS    D.ROOT-SERVERS.NET.
-D.ROOT-SERVERS.NET.      3600000      A     199.7.91.13
-D.ROOT-SERVERS.NET.      3600000      AAAA  2001:500:2d::d
-.                        3600000      NS    E.ROOT-SERVERS.NET.
-E.ROOT-SERVERS.NET.      3600000      A     192.203.230.10
-E.ROOT-SERVERS.NET.      3600000      AAAA  2001:500:a8::e
-.                        3600000      NS    F.ROOT-SERVERS.NET.
-F.ROOT-SERVERS.NET.      3600000      A     192.5.5.241
-F.ROOT-SERVERS.NET.      3600000      AAAA  2001:500:2f::f
-.                        3600000      NS    G.ROOT-SERVERS.NET.
-G.ROOT-SERVERS.NET.      3600000      A     192.112.36.4
-G.ROOT-SERVERS.NET.      3600000      AAAA  2001:500:12::d0d
-.                        3600000      NS    H.ROOT-SERVERS.NET.
-H.ROOT-SERVERS.NET.      3600000      A     198.97.190.53
-H.ROOT-SERVERS.NET.      3600000      AAAA  2001:500:1::53
-.                        3600000      NS    I.ROOT-SERVERS.NET.
-I.ROOT-SERVERS.NET.      3600000      A     192.36.148.17
-I.ROOT-SERVERS.NET.      3600000      AAAA  2001:7fe::53
-.                        3600000      NS    J.ROOT-SERVERS.NET.
-J.ROOT-SERVERS.NET.      3600000      A     192.58.128.30
-J.ROOT-SERVERS.NET.      3600000      AAAA  2001:503:c27::2:30
-.                        3600000      NS    K.ROOT-SERVERS.NET.
-K.ROOT-SERVERS.NET.      3600000      A     193.0.14.129
-K.ROOT-SERVERS.NET.      3600000      AAAA  2001:7fd::1
-.                        3600000      NS    L.ROOT-SERVERS.NET.
-L.ROOT-SERVERS.NET.      3600000      A     199.7.83.42
-L.ROOT-SERVERS.NET.      3600000      AAAA  2001:500:9f::42
-.                        3600000      NS    M.ROOT-SERVERS.NET.
-M.ROOT-SERVERS.NET.      3600000      A     202.12.27.33
-M.ROOT-SERVERS.NET.      3600000      AAAA  2001:dc3::35
-)";
+// The IANA root servers (named.root of 2024), [A-M].ROOT-SERVERS.NET.
+struct RootServer {
+  char letter;
+  std::string_view ipv4, ipv6;
+};
+constexpr RootServer kIanaRootServers[] = {
+    {'A', "198.41.0.4", "2001:503:ba3e::2:30"},
+    {'B', "170.247.170.2", "2801:1b8:10::b"},
+    {'C', "192.33.4.12", "2001:500:2::c"},
+    {'D', "199.7.91.13", "2001:500:2d::d"},
+    {'E', "192.203.230.10", "2001:500:a8::e"},
+    {'F', "192.5.5.241", "2001:500:2f::f"},
+    {'G', "192.112.36.4", "2001:500:12::d0d"},
+    {'H', "198.97.190.53", "2001:500:1::53"},
+    {'I', "192.36.148.17", "2001:7fe::53"},
+    {'J', "192.58.128.30", "2001:503:c27::2:30"},
+    {'K', "193.0.14.129", "2001:7fd::1"},
+    {'L', "199.7.83.42", "2001:500:9f::42"},
+    {'M', "202.12.27.33", "2001:dc3::35"},
+};
+
+// The table as named.root text, so the built-in hints are read like a file.
+std::string iana_hints_text() {
+  std::string out;
+  for (const auto& s : kIanaRootServers)
+    out += fmt::format(
+        ".                        3600000      NS    {0}.ROOT-SERVERS.NET.\n"
+        "{0}.ROOT-SERVERS.NET.      3600000      A     {1}\n"
+        "{0}.ROOT-SERVERS.NET.      3600000      AAAA  {2}\n",
+        s.letter, s.ipv4, s.ipv6);
+  return out;
+}
 
 void add_address(RootHints& h, const zonefile::Record& r) {
   for (auto& rs : h.addresses) {
@@ -116,7 +110,7 @@ Result<RootHints> load_root_hints(const std::string& path) {
 
 const RootHints& builtin_root_hints() {
   static const RootHints hints = [] {
-    auto r = parse_root_hints(kIanaHints, "<built-in root hints>");
+    auto r = parse_root_hints(iana_hints_text(), "<built-in root hints>");
     return r ? std::move(*r) : RootHints{};
   }();
   return hints;

@@ -455,5 +455,21 @@ TEST(Resolver, SurvivesDamagedReplies) {
   }
 }
 
+TEST(Resolver, BuiltInRootHintsAreIanas) {
+  const RootHints& h = builtin_root_hints();
+  ASSERT_EQ(h.ns_names.size(), 13u);
+  EXPECT_EQ(h.ns_names.front(), N("a.root-servers.net."));
+  EXPECT_EQ(h.ns_names.back(), N("m.root-servers.net."));
+  EXPECT_EQ(h.addresses.size(), 26u);  // an A and an AAAA RRset each
+  auto a = h.endpoints_of(N("A.ROOT-SERVERS.NET."), 53);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].to_string(), "198.41.0.4:53");
+  EXPECT_EQ(a[1].to_string(), "[2001:503:ba3e::2:30]:53");
+  auto m = h.endpoints_of(N("m.root-servers.net."), 53);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].to_string(), "202.12.27.33:53");
+  for (const auto& rs : h.addresses) EXPECT_EQ(rs.ttl, 3600000u);
+}
+
 }  // namespace
 }  // namespace namae::resolver
