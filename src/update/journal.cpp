@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "dns/rdata.h"
+#include "dns/wire.h"
 
 namespace namae::update {
 
@@ -41,104 +42,56 @@ constexpr int kSchemaVersion = 1;
 constexpr int32_t kApplicationId = 0x4e4d414a;  // "NMAJ": a namae journal
 constexpr uint8_t kDiffFormat = 1;
 
-void put_u16(std::vector<uint8_t>& out, uint16_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
-}
-
-void encode_records(std::vector<uint8_t>& out, const std::vector<dns::Record>& records) {
-  put_u32(out, static_cast<uint32_t>(records.size()));
+bool encode_records(dns::WireWriter& w, const std::vector<dns::Record>& records) {
+  w.u32(static_cast<uint32_t>(records.size()));
   for (const auto& r : records) {
-    auto w = r.owner.wire();
-    out.insert(out.end(), w.begin(), w.end());
-    put_u16(out, r.type);
-    put_u32(out, r.ttl);
-    put_u16(out, static_cast<uint16_t>(r.rdata.size()));
-    out.insert(out.end(), r.rdata.begin(), r.rdata.end());
+    w.name(r.owner);
+    w.u16(r.type);
+    w.u32(r.ttl);
+    w.u16(static_cast<uint16_t>(r.rdata.size()));
+    w.bytes(r.rdata);
   }
+  return w.ok();
 }
 
 Result<std::vector<uint8_t>> encode_diff(const zone::ZoneDiff& diff) {
-  size_t size = 9;
+  size_t size = 9;  // format octet, two counts
   for (const auto* list : {&diff.removed, &diff.added})
     for (const auto& r : *list) {
       if (r.rdata.size() > 0xffff) return fail("rdata longer than 65535 octets");
       size += r.owner.wire_length() + 8 + r.rdata.size();
     }
-  std::vector<uint8_t> out;
-  out.reserve(size);
-  out.push_back(kDiffFormat);
-  encode_records(out, diff.removed);
-  encode_records(out, diff.added);
+  std::vector<uint8_t> out(size);
+  dns::WireWriter w(out);
+  w.u8(kDiffFormat);
+  if (!encode_records(w, diff.removed) || !encode_records(w, diff.added) || w.size() != size)
+    return fail("diff does not fit its computed size");
   return out;
 }
 
-class Reader {
- public:
-  explicit Reader(std::span<const uint8_t> d) : d_(d) {}
-  bool u8(uint8_t& v) {
-    if (d_.size() - pos_ < 1) return false;
-    v = d_[pos_++];
-    return true;
-  }
-  bool u16(uint16_t& v) {
-    if (d_.size() - pos_ < 2) return false;
-    v = static_cast<uint16_t>(d_[pos_] << 8 | d_[pos_ + 1]);
-    pos_ += 2;
-    return true;
-  }
-  bool u32(uint32_t& v) {
-    if (d_.size() - pos_ < 4) return false;
-    v = static_cast<uint32_t>(d_[pos_]) << 24 | static_cast<uint32_t>(d_[pos_ + 1]) << 16 |
-        static_cast<uint32_t>(d_[pos_ + 2]) << 8 | d_[pos_ + 3];
-    pos_ += 4;
-    return true;
-  }
-  bool name(dns::Name& n) {
-    size_t used = 0;
-    auto r = dns::Name::from_wire_prefix(d_.subspan(pos_), used);
-    if (!r) return false;
-    n = *r;
-    pos_ += used;
-    return true;
-  }
-  bool bytes(size_t len, dns::RdataBytes& out) {
-    if (d_.size() - pos_ < len) return false;
-    out.assign(d_.begin() + pos_, d_.begin() + pos_ + len);
-    pos_ += len;
-    return true;
-  }
-  size_t left() const { return d_.size() - pos_; }
-
- private:
-  std::span<const uint8_t> d_;
-  size_t pos_ = 0;
-};
-
-bool decode_records(Reader& rd, std::vector<dns::Record>& out) {
+bool decode_records(dns::WireReader& rd, std::vector<dns::Record>& out) {
   uint32_t count = 0;
   if (!rd.u32(count)) return false;
   // Each record takes at least 9 octets (root owner, type, ttl, rdlength):
   // a corrupt count cannot make us reserve more than the blob could hold.
-  if (count > rd.left() / 9) return false;
+  if (count > rd.remaining() / 9) return false;
   out.resize(count);
   for (auto& r : out) {
     uint16_t rdlength = 0;
+    std::span<const uint8_t> rdata;
     if (!rd.name(r.owner) || !rd.u16(r.type) || !rd.u32(r.ttl) || !rd.u16(rdlength) ||
-        !rd.bytes(rdlength, r.rdata))
+        !rd.bytes(rdlength, rdata))
       return false;
+    r.rdata.assign(rdata.begin(), rdata.end());
   }
   return true;
 }
 
 bool decode_diff(std::span<const uint8_t> blob, zone::ZoneDiff& diff) {
-  Reader rd(blob);
+  dns::WireReader rd(blob);
   uint8_t format = 0;
   return rd.u8(format) && format == kDiffFormat && decode_records(rd, diff.removed) &&
-         decode_records(rd, diff.added) && rd.left() == 0;
+         decode_records(rd, diff.added) && rd.remaining() == 0;
 }
 
 std::vector<uint8_t> owner_key(const dns::Name& n) {

@@ -643,8 +643,8 @@ constexpr const char* kLegacyDiff2 =
     "010DB8000000000000000000000007076578616D706C6500000F00000E100010000A044D61696C076578616D70"
     "6C6500";
 
-ZoneRecord legacy_record(const char* owner, uint16_t type, uint32_t ttl, dns::RdataBytes rdata) {
-  ZoneRecord r;
+dns::Record legacy_record(const char* owner, uint16_t type, uint32_t ttl, dns::RdataBytes rdata) {
+  dns::Record r;
   r.owner = N(owner);
   r.type = type;
   r.ttl = ttl;
