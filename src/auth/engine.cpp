@@ -211,15 +211,15 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
   switch (qtype) {
     case rrtype::OPT:
     case rrtype::TSIG:
-    case 249:  // TKEY outside a TKEY exchange
+    case rrtype::TKEY:  // outside a TKEY exchange
       return finish_with(rcode::FORMERR, true);
     case rrtype::AXFR:
     case rrtype::IXFR:
       if (!tcp) return finish_with(rcode::FORMERR, true);
       if (transfer_) return transfer_->handle(view, response, peer, zones);
       return finish_with(rcode::NOTIMP, true);
-    case 253:  // MAILB
-    case 254:  // MAILA
+    case rrtype::MAILB:
+    case rrtype::MAILA:
       return finish_with(rcode::NOTIMP, true);
     default:
       break;

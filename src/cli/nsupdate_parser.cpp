@@ -16,15 +16,6 @@ namespace {
 
 using dns::TextToken;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
 std::string str(std::string_view v) { return std::string(v); }
 
 // nsupdate reads every name relative to the root: "host.example" is absolute.
@@ -69,13 +60,6 @@ Result<uint16_t> parse_type(const TextToken& tok) {
   return *t;
 }
 
-// Meta and pseudo types have no data to add or to require.
-bool is_data_type(uint16_t t) {
-  return !(t == dns::rrtype::ANY || t == dns::rrtype::AXFR || t == dns::rrtype::IXFR ||
-           t == dns::rrtype::OPT || t == dns::rrtype::TSIG || t == 253 /* MAILB */ ||
-           t == 254 /* MAILA */ || t == 0);
-}
-
 Result<dns::RdataBytes> parse_rdata(uint16_t type, std::span<const TextToken> tokens) {
   static const dns::Name root;
   auto rd = dns::rdata::from_text(type, tokens, root);
@@ -96,17 +80,17 @@ Result<UpdateRecord> parse_prereq(const UpdateSession& s, std::span<const TextTo
   UpdateRecord r;
   r.rr.owner = *owner;
   r.rr.ttl = 0;
-  if (iequals(kind, "nxdomain") || iequals(kind, "yxdomain")) {
+  if (dns::iequal(kind, "nxdomain") || dns::iequal(kind, "yxdomain")) {
     if (t.size() > 2) return fail("prereq " + str(kind) + " takes only a name");
-    bool nx = iequals(kind, "nxdomain");
+    bool nx = dns::iequal(kind, "nxdomain");
     r.op = nx ? UpdateOp::prereq_nxdomain : UpdateOp::prereq_yxdomain;
     r.rr.type = dns::rrtype::ANY;
     r.rr.rclass = nx ? dns::rrclass::NONE : dns::rrclass::ANY;
     r.text = std::string(nx ? "nxdomain " : "yxdomain ") + r.rr.owner.to_text();
     return r;
   }
-  bool nx = iequals(kind, "nxrrset");
-  if (!nx && !iequals(kind, "yxrrset"))
+  bool nx = dns::iequal(kind, "nxrrset");
+  if (!nx && !dns::iequal(kind, "yxrrset"))
     return fail("unknown prereq '" + str(kind) + "' (nxdomain, yxdomain, nxrrset, yxrrset)");
   size_t i = 2;
   if (i < t.size()) {
@@ -117,7 +101,7 @@ Result<UpdateRecord> parse_prereq(const UpdateSession& s, std::span<const TextTo
   if (i >= t.size()) return fail("prereq " + str(kind) + " needs a type");
   auto type = parse_type(t[i]);
   if (!type) return type.error();
-  if (!is_data_type(*type))
+  if (dns::is_meta_type(*type))
     return fail("prereq " + str(kind) + " cannot name type " + dns::type_to_text(*type) +
                 (*type == dns::rrtype::ANY ? " (use yxdomain/nxdomain for a whole name)" : ""));
   r.rr.type = *type;
@@ -171,7 +155,7 @@ Result<UpdateRecord> parse_add(const UpdateSession& s, std::span<const TextToken
   if (i >= t.size()) return fail("add needs a type and data");
   auto type = parse_type(t[i]);
   if (!type) return type.error();
-  if (!is_data_type(*type)) return fail("cannot add records of type " + dns::type_to_text(*type));
+  if (dns::is_meta_type(*type)) return fail("cannot add records of type " + dns::type_to_text(*type));
   r.rr.type = *type;
   ++i;
   if (i == t.size()) return fail("add needs the record's data");
@@ -209,7 +193,7 @@ Result<UpdateRecord> parse_delete(const UpdateSession& s, std::span<const TextTo
   }
   auto type = parse_type(t[i]);
   if (!type) return type.error();
-  if (!is_data_type(*type))
+  if (dns::is_meta_type(*type))
     return fail("cannot delete records of type " + dns::type_to_text(*type));
   r.rr.type = *type;
   ++i;
@@ -231,8 +215,8 @@ Result<UpdateRecord> parse_delete(const UpdateSession& s, std::span<const TextTo
 
 Result<UpdateRecord> parse_update(const UpdateSession& s, std::span<const TextToken> t) {
   if (t.empty()) return fail("update needs add or delete");
-  if (iequals(t[0].text, "add")) return parse_add(s, t.subspan(1));
-  if (iequals(t[0].text, "delete") || iequals(t[0].text, "del"))
+  if (dns::iequal(t[0].text, "add")) return parse_add(s, t.subspan(1));
+  if (dns::iequal(t[0].text, "delete") || dns::iequal(t[0].text, "del"))
     return parse_delete(s, t.subspan(1));
   return fail("update needs add or delete, not '" + str(t[0].text) + "'");
 }
@@ -244,19 +228,19 @@ Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t
     if (args.size() < lo || args.size() > hi) return fail(std::string("usage: ") + usage);
     return {};
   };
-  if (iequals(cmd, "send")) {
+  if (dns::iequal(cmd, "send")) {
     if (auto w = want(0, 0, "send"); !w) return w.error();
     return UpdateAction::send;
   }
-  if (iequals(cmd, "show")) return UpdateAction::show;
-  if (iequals(cmd, "answer")) return UpdateAction::answer;
-  if (iequals(cmd, "quit")) return UpdateAction::quit;
-  if (iequals(cmd, "help")) return UpdateAction::help;
-  if (iequals(cmd, "debug")) {
+  if (dns::iequal(cmd, "show")) return UpdateAction::show;
+  if (dns::iequal(cmd, "answer")) return UpdateAction::answer;
+  if (dns::iequal(cmd, "quit")) return UpdateAction::quit;
+  if (dns::iequal(cmd, "help")) return UpdateAction::help;
+  if (dns::iequal(cmd, "debug")) {
     s.debug = true;
     return UpdateAction::none;
   }
-  if (iequals(cmd, "server")) {
+  if (dns::iequal(cmd, "server")) {
     if (auto w = want(1, 2, "server HOST [PORT]"); !w) return w.error();
     std::optional<uint16_t> port;
     if (args.size() == 2) {
@@ -268,7 +252,7 @@ Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t
     s.server_port = port;
     return UpdateAction::none;
   }
-  if (iequals(cmd, "local")) {
+  if (dns::iequal(cmd, "local")) {
     if (auto w = want(1, 2, "local ADDRESS [PORT]"); !w) return w.error();
     uint16_t port = 0;
     if (args.size() == 2) {
@@ -280,14 +264,14 @@ Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t
     s.local_port = port;
     return UpdateAction::none;
   }
-  if (iequals(cmd, "zone")) {
+  if (dns::iequal(cmd, "zone")) {
     if (auto w = want(1, 1, "zone NAME"); !w) return w.error();
     auto z = parse_name(args[0].text);
     if (!z) return z.error();
     s.zone = *z;
     return UpdateAction::none;
   }
-  if (iequals(cmd, "class")) {
+  if (dns::iequal(cmd, "class")) {
     if (auto w = want(1, 1, "class CLASS"); !w) return w.error();
     auto c = dns::class_from_text(args[0].text);
     if (!c || *c == dns::rrclass::ANY || *c == dns::rrclass::NONE)
@@ -297,9 +281,9 @@ Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t
     s.zone_class = *c;
     return UpdateAction::none;
   }
-  if (iequals(cmd, "ttl")) {
+  if (dns::iequal(cmd, "ttl")) {
     if (auto w = want(1, 1, "ttl SECONDS|none"); !w) return w.error();
-    if (iequals(args[0].text, "none")) {
+    if (dns::iequal(args[0].text, "none")) {
       s.default_ttl.reset();
       return UpdateAction::none;
     }
@@ -309,9 +293,9 @@ Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t
     s.default_ttl = *ttl;
     return UpdateAction::none;
   }
-  if (iequals(cmd, "lease")) {
+  if (dns::iequal(cmd, "lease")) {
     if (auto w = want(1, 2, "lease SECONDS [KEY-LEASE-SECONDS] | lease none"); !w) return w.error();
-    if (iequals(args[0].text, "none") && args.size() == 1) {
+    if (dns::iequal(args[0].text, "none") && args.size() == 1) {
       s.lease.reset();
       return UpdateAction::none;
     }
@@ -324,27 +308,27 @@ Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t
     s.lease = *l;
     return UpdateAction::none;
   }
-  if (iequals(cmd, "key")) {
+  if (dns::iequal(cmd, "key")) {
     if (auto w = want(2, 2, "key [ALGORITHM:]NAME SECRET"); !w) return w.error();
     auto k = dns::TsigKey::parse(str(args[0].text) + ":" + str(args[1].text));
     if (!k) return k.error();
     s.key = std::move(*k);
     return UpdateAction::none;
   }
-  if (iequals(cmd, "gsstsig") || iequals(cmd, "oldgsstsig") || iequals(cmd, "realm"))
+  if (dns::iequal(cmd, "gsstsig") || dns::iequal(cmd, "oldgsstsig") || dns::iequal(cmd, "realm"))
     return fail("GSS-TSIG is not supported; use a TSIG key (`key`, -y or -k)");
-  if (iequals(cmd, "prereq")) {
+  if (dns::iequal(cmd, "prereq")) {
     auto r = parse_prereq(s, args);
     if (!r) return r.error();
     s.prerequisites.push_back(std::move(*r));
     return UpdateAction::none;
   }
   Result<UpdateRecord> r = fail("");
-  if (iequals(cmd, "update"))
+  if (dns::iequal(cmd, "update"))
     r = parse_update(s, args);
-  else if (iequals(cmd, "add"))
+  else if (dns::iequal(cmd, "add"))
     r = parse_add(s, args);
-  else if (iequals(cmd, "delete") || iequals(cmd, "del"))
+  else if (dns::iequal(cmd, "delete") || dns::iequal(cmd, "del"))
     r = parse_delete(s, args);
   else
     return fail("unknown command '" + str(cmd) + "' (try `help`)");
@@ -521,7 +505,7 @@ Result<dns::TsigKey> parse_key_file(std::string_view text, std::string_view path
   if (!toks) return toks.error();
   const auto& t = *toks;
   for (size_t i = 0; i < t.size(); ++i) {
-    if (t[i].quoted || !iequals(t[i].text, "key")) continue;
+    if (t[i].quoted || !dns::iequal(t[i].text, "key")) continue;
     if (i + 2 >= t.size() || t[i + 2].text != "{" || t[i + 2].quoted)
       return fail("expected key \"NAME\" { ... }");
     std::string name = t[i + 1].text;
@@ -531,9 +515,9 @@ Result<dns::TsigKey> parse_key_file(std::string_view text, std::string_view path
     for (; j < t.size() && !(t[j].text == "}" && !t[j].quoted); ++j) {
       if (j + 2 >= t.size() || t[j + 2].text != ";")
         return fail("expected `algorithm NAME;` or `secret \"BASE64\";` in key " + name);
-      if (iequals(t[j].text, "algorithm"))
+      if (dns::iequal(t[j].text, "algorithm"))
         algorithm = t[j + 1].text;
-      else if (iequals(t[j].text, "secret"))
+      else if (dns::iequal(t[j].text, "secret"))
         secret = t[j + 1].text;
       else
         return fail("unknown key statement '" + t[j].text + "'");

@@ -1,7 +1,8 @@
-// Rdata: every RR type's fields declared once (rdata.cpp's type table), and
-// the generic codecs that table drives: message decode (decompressing names),
-// validation, presentation text both ways, canonical form, and the positions
-// of embedded names so the message builder can compress them.
+// Rdata: every RR type's fields declared once (dns/rrtypes.def and the layouts
+// in rdata_types.cpp), and the generic codecs that table drives: message
+// decode (decompressing names), validation, presentation text both ways,
+// canonical form, and the positions of embedded names so the message builder
+// can compress them.
 //
 // Rdata is always held in uncompressed wire form. Types without a declaration
 // use RFC 3597's generic `\# len hex` text form.
@@ -67,7 +68,7 @@ enum class Field : uint8_t {
   tsig_error,    // u16 TSIG error shown as an rcode mnemonic (16 is BADSIG here)
 };
 
-/// A declared type: mnemonic and its fields.
+/// A declared type (a row of dns/rrtypes.def with a layout): mnemonic and its fields.
 struct TypeInfo {
   uint16_t type;
   std::string_view mnemonic;
@@ -78,6 +79,9 @@ struct TypeInfo {
   /// RFC 4034 6.2 (as amended by RFC 6840 5.1): embedded names are lower-cased
   /// in canonical form.
   bool canonical_lowercase = false;
+  /// Index into `fields` of the name that gets additional-section processing
+  /// (MX exchange, SRV target...), or -1 (dns/rrtypes.def's additional column).
+  int8_t additional = -1;
 };
 
 /// Every declared type, in type-number order (for tools and tests).

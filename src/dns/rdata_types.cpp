@@ -1,5 +1,6 @@
-// The type table: each RR type's rdata declared once as a list of fields.
-// Every codec in rdata.cpp is driven by these declarations.
+// The rdata side of the type table (dns/rrtypes.def): each layout declared
+// once as a list of fields, and the rows that name them. Every codec in
+// rdata.cpp is driven by these declarations.
 #include <array>
 
 #include "dns/rdata.h"
@@ -101,61 +102,71 @@ constexpr auto kTSIG = layout({{F::name, "algorithm"},
 constexpr auto kURI = layout({{F::u16, "priority"}, {F::u16, "weight"}, {F::caa_value, "target"}});
 constexpr auto kCAA = layout({{F::u8, "flags"}, {F::caa_tag, "tag"}, {F::caa_value, "value"}});
 
-template <size_t N>
-constexpr TypeInfo def(uint16_t type, std::string_view mnemonic, const Layout<N>& l,
-                       bool canonical_lowercase) {
-  return TypeInfo{type, mnemonic, l.fields, l.names, canonical_lowercase};
+// A row whose rdata is `generic` has no declaration (RFC 3597 handling).
+struct Generic {};
+constexpr Generic generic{};
+
+// One row of dns/rrtypes.def with its layout; `declared` is false for generic ones.
+struct Row {
+  TypeInfo info;
+  bool declared;
+};
+
+// Not constexpr: reaching it while building kRows stops the compile.
+void bad_additional_column(const char*) {}
+
+// Index of the field called `name`, or -1 for "" (no additional processing).
+// A name that is not a domain-name field of the layout fails to compile.
+constexpr int8_t field_index(std::span<const Field> fields, std::span<const std::string_view> names,
+                             std::string_view name) {
+  if (name.empty()) return -1;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name && (fields[i] == Field::name || fields[i] == Field::cname))
+      return static_cast<int8_t>(i);
+  bad_additional_column("the additional column names no domain-name field of the layout");
+  return -1;
 }
 
-// Sorted by type number. The last column is RFC 4034 6.2's list as amended by
-// RFC 6840 5.1 (NSEC removed); types without names carry false.
-constexpr TypeInfo kTypes[] = {
-    def(1, "A", kA, false),
-    def(2, "NS", kOneCname, true),
-    def(3, "MD", kOneCname, true),
-    def(4, "MF", kOneCname, true),
-    def(5, "CNAME", kOneCname, true),
-    def(6, "SOA", kSOA, true),
-    def(7, "MB", kOneCname, true),
-    def(8, "MG", kOneCname, true),
-    def(9, "MR", kOneCname, true),
-    def(12, "PTR", kOneCname, true),
-    def(13, "HINFO", kHINFO, false),
-    def(14, "MINFO", kMINFO, true),
-    def(15, "MX", kMX, true),
-    def(16, "TXT", kTXT, false),
-    def(17, "RP", kRP, true),
-    def(18, "AFSDB", kPrefName, true),
-    def(21, "RT", kPrefName, true),
-    def(24, "SIG", kRRSIG, true),
-    def(25, "KEY", kDNSKEY, false),
-    def(26, "PX", kPX, true),
-    def(28, "AAAA", kAAAA, false),
-    def(33, "SRV", kSRV, true),
-    def(35, "NAPTR", kNAPTR, true),
-    def(36, "KX", kPrefName, true),
-    def(39, "DNAME", kDNAME, true),
-    def(41, "OPT", kOPT, false),
-    def(43, "DS", kDS, false),
-    def(44, "SSHFP", kSSHFP, false),
-    def(46, "RRSIG", kRRSIG, true),
-    def(47, "NSEC", kNSEC, false),
-    def(48, "DNSKEY", kDNSKEY, false),
-    def(49, "DHCID", kBase64Only, false),
-    def(50, "NSEC3", kNSEC3, false),
-    def(51, "NSEC3PARAM", kNSEC3PARAM, false),
-    def(52, "TLSA", kTLSA, false),
-    def(53, "SMIMEA", kTLSA, false),
-    def(59, "CDS", kDS, false),
-    def(60, "CDNSKEY", kDNSKEY, false),
-    def(61, "OPENPGPKEY", kBase64Only, false),
-    def(62, "CSYNC", kCSYNC, false),
-    def(63, "ZONEMD", kZONEMD, false),
-    def(99, "SPF", kTXT, false),
-    def(250, "TSIG", kTSIG, false),
-    def(256, "URI", kURI, false),
-    def(257, "CAA", kCAA, false),
+template <size_t N>
+constexpr Row row(uint16_t type, std::string_view mnemonic, const Layout<N>& l, uint8_t flags,
+                  std::string_view additional) {
+  return {TypeInfo{type, mnemonic, l.fields, l.names, (flags & rrflag::lower) != 0,
+                   field_index(l.fields, l.names, additional)},
+          true};
+}
+
+constexpr Row row(uint16_t type, std::string_view mnemonic, Generic, uint8_t,
+                  std::string_view additional) {
+  if (!additional.empty()) bad_additional_column("a generic type has no field to name");
+  return {TypeInfo{type, mnemonic, {}, {}, false, -1}, false};
+}
+
+constexpr Row kRows[] = {
+#define NAMAE_RRTYPE(c, number, mnemonic, rdata, flag_bits, field) \
+  row(                                                             \
+      number, mnemonic, rdata,                                     \
+      [] {                                                         \
+        using namespace rrflag;                                    \
+        return static_cast<uint8_t>(flag_bits);                    \
+      }(),                                                         \
+      field),
+#include "dns/rrtypes.def"
+#undef NAMAE_RRTYPE
 };
+
+// The declared rows, in type-number order.
+constexpr size_t kDeclared = [] {
+  size_t n = 0;
+  for (const auto& r : kRows) n += r.declared;
+  return n;
+}();
+constexpr auto kTypes = [] {
+  std::array<TypeInfo, kDeclared> out{};
+  size_t n = 0;
+  for (const auto& r : kRows)
+    if (r.declared) out[n++] = r.info;
+  return out;
+}();
 
 // Direct index for the hot path (decode/check look the type up per record).
 constexpr size_t kIndexSize = 512;
@@ -170,11 +181,9 @@ static_assert(
     [] {
       for (const auto& t : kTypes)
         if (t.type >= kIndexSize || t.fields.size() != t.field_names.size()) return false;
-      for (size_t i = 1; i < std::size(kTypes); ++i)
-        if (kTypes[i - 1].type >= kTypes[i].type) return false;
       return true;
     }(),
-    "type table must be sorted, below kIndexSize, and fully named");
+    "declared types must be below kIndexSize and fully named");
 
 }  // namespace
 

@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "dns/text.h"
+
 namespace namae::dns {
 namespace {
 
@@ -11,40 +13,9 @@ struct Mnemonic {
   std::string_view text;
 };
 
-// IANA "Resource Record (RR) TYPEs". Kept separate from the rdata table because
-// many mnemonics (meta types, obsolete types) have no rdata declaration.
-constexpr Mnemonic kTypes[] = {
-    {1, "A"},         {2, "NS"},          {3, "MD"},          {4, "MF"},      {5, "CNAME"},
-    {6, "SOA"},       {7, "MB"},          {8, "MG"},          {9, "MR"},      {10, "NULL"},
-    {11, "WKS"},      {12, "PTR"},        {13, "HINFO"},      {14, "MINFO"},  {15, "MX"},
-    {16, "TXT"},      {17, "RP"},         {18, "AFSDB"},      {19, "X25"},    {20, "ISDN"},
-    {21, "RT"},       {22, "NSAP"},       {23, "NSAP-PTR"},   {24, "SIG"},    {25, "KEY"},
-    {26, "PX"},       {27, "GPOS"},       {28, "AAAA"},       {29, "LOC"},    {30, "NXT"},
-    {33, "SRV"},      {35, "NAPTR"},      {36, "KX"},         {37, "CERT"},   {38, "A6"},
-    {39, "DNAME"},    {41, "OPT"},        {42, "APL"},        {43, "DS"},     {44, "SSHFP"},
-    {45, "IPSECKEY"}, {46, "RRSIG"},      {47, "NSEC"},       {48, "DNSKEY"}, {49, "DHCID"},
-    {50, "NSEC3"},    {51, "NSEC3PARAM"}, {52, "TLSA"},       {53, "SMIMEA"}, {55, "HIP"},
-    {59, "CDS"},      {60, "CDNSKEY"},    {61, "OPENPGPKEY"}, {62, "CSYNC"},  {63, "ZONEMD"},
-    {64, "SVCB"},     {65, "HTTPS"},      {99, "SPF"},        {104, "NID"},   {105, "L32"},
-    {106, "L64"},     {107, "LP"},        {108, "EUI48"},     {109, "EUI64"}, {249, "TKEY"},
-    {250, "TSIG"},    {251, "IXFR"},      {252, "AXFR"},      {253, "MAILB"}, {254, "MAILA"},
-    {255, "ANY"},     {256, "URI"},       {257, "CAA"},       {32768, "TA"},  {32769, "DLV"},
-};
-
 constexpr Mnemonic kClasses[] = {
     {1, "IN"}, {3, "CH"}, {4, "HS"}, {254, "NONE"}, {255, "ANY"},
 };
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
-    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // "TYPE123" / "CLASS123" (RFC 3597 5): prefix case-insensitive, decimal <= 65535.
 std::optional<uint16_t> parse_generic(std::string_view text, std::string_view prefix) {
@@ -71,14 +42,14 @@ std::string_view lookup(const Mnemonic (&table)[N], uint16_t value) {
 }  // namespace
 
 std::string type_to_text(uint16_t type) {
-  std::string_view m = lookup(kTypes, type);
-  if (!m.empty()) return std::string(m);
+  for (const auto& row : detail::kTypeTable)
+    if (row.type == type) return std::string(row.mnemonic);
   return "TYPE" + std::to_string(type);
 }
 
 std::optional<uint16_t> type_from_text(std::string_view text) {
-  for (const auto& m : kTypes)
-    if (iequal(m.text, text)) return m.value;
+  for (const auto& row : detail::kTypeTable)
+    if (iequal(row.mnemonic, text)) return row.type;
   return parse_generic(text, "TYPE");
 }
 

@@ -1,6 +1,8 @@
 // RR type, class, opcode and rcode numbers with their mnemonics.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8,14 +10,87 @@
 
 namespace namae::dns {
 
-/// RR types namae knows by name (IANA registry values). Every other value is
-/// handled as an unknown type (RFC 3597).
+/// Flags of an RR type, set in dns/rrtypes.def (which documents each one).
+namespace rrflag {
+inline constexpr uint8_t meta = 1;         // never data (RFC 6895 3.1)
+inline constexpr uint8_t question = 2;     // a QTYPE (RFC 6895 3.1)
+inline constexpr uint8_t obsolete = 4;     // retired by an RFC
+inline constexpr uint8_t lower = 8;        // RFC 4034 6.2 canonical lower-casing
+inline constexpr uint8_t additional = 16;  // a name in the rdata gets additional-section processing
+}  // namespace rrflag
+
+/// RR types namae knows by name (IANA registry values), one per row of
+/// dns/rrtypes.def. Every other value is handled as an unknown type (RFC 3597).
 namespace rrtype {
-inline constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, HINFO = 13, MX = 15,
-                          TXT = 16, AAAA = 28, SRV = 33, NAPTR = 35, DNAME = 39, OPT = 41,
-                          DS = 43, SSHFP = 44, RRSIG = 46, NSEC = 47, DNSKEY = 48, TSIG = 250,
-                          IXFR = 251, AXFR = 252, ANY = 255, CAA = 257;
+#define NAMAE_RRTYPE(constant, number, mnemonic, rdata, flags, additional) \
+  inline constexpr uint16_t constant = number;
+#include "dns/rrtypes.def"
+#undef NAMAE_RRTYPE
 }  // namespace rrtype
+
+/// One row of dns/rrtypes.def, without its rdata layout (dns/rdata.h has that).
+struct TypeTraits {
+  uint16_t type;
+  std::string_view mnemonic;
+  uint8_t flags;                // rrflag bits
+  std::string_view additional;  // field whose name gets additional processing, or ""
+};
+
+namespace detail {
+using namespace rrflag;
+inline constexpr TypeTraits kTypeTable[] = {
+// (Parameter names differ from the rrflag names the flags column uses.)
+#define NAMAE_RRTYPE(c, number, mnemonic, r, flag_bits, field)                                     \
+  {number, mnemonic,                                                                               \
+   static_cast<uint8_t>((flag_bits) | (std::string_view(field).empty() ? 0 : rrflag::additional)), \
+   field},
+#include "dns/rrtypes.def"
+#undef NAMAE_RRTYPE
+};
+
+// Flags of types 0..kDirect-1 by direct index (every flagged row is below it).
+// RFC 6895 3.1 adds by rule: type 0 is reserved and 128-255 are Q/Meta types,
+// so an unassigned number there can never be data either.
+inline constexpr size_t kDirect = 512;
+inline constexpr auto kDirectFlags = [] {
+  std::array<uint8_t, kDirect> f{};
+  f[0] = rrflag::meta;
+  for (size_t t = 128; t <= 255; ++t) f[t] = rrflag::meta;
+  for (const auto& row : kTypeTable)
+    if (row.type < kDirect) f[row.type] |= row.flags;
+  return f;
+}();
+
+static_assert(
+    [] {
+      for (size_t i = 1; i < std::size(kTypeTable); ++i)
+        if (kTypeTable[i - 1].type >= kTypeTable[i].type) return false;
+      for (const auto& row : kTypeTable)
+        if (row.type >= kDirect && row.flags & ~rrflag::obsolete) return false;
+      return true;
+    }(),
+    "dns/rrtypes.def: rows sorted by number, and only `obsolete` allowed at or above kDirect");
+}  // namespace detail
+
+/// The rrflag bits of `type` (0 for a type without a row and outside the rules).
+constexpr uint8_t type_flags(uint16_t type) {
+  if (type < detail::kDirect) return detail::kDirectFlags[type];
+  for (const auto& row : detail::kTypeTable)
+    if (row.type == type) return row.flags;
+  return 0;
+}
+
+/// Never data: type 0, OPT, TKEY, TSIG and all of 128-255 (RFC 6895 3.1),
+/// so never stored in a zone, added by an update or read from a zone file.
+/// Includes the QTYPEs.
+constexpr bool is_meta_type(uint16_t type) { return type_flags(type) & rrflag::meta; }
+/// May appear only in a question: IXFR, AXFR, MAILB, MAILA, ANY (RFC 6895 3.1).
+constexpr bool is_question_only(uint16_t type) { return type_flags(type) & rrflag::question; }
+/// Retired by an RFC (dns/rrtypes.def names which): MD, MF, NXT, A6, MAILA, DLV.
+constexpr bool is_obsolete(uint16_t type) { return type_flags(type) & rrflag::obsolete; }
+/// Its rdata names a host that gets additional-section processing (RFC 1035
+/// 3.3: NS, MX...); rdata::TypeInfo::additional says which field.
+constexpr bool needs_additional(uint16_t type) { return type_flags(type) & rrflag::additional; }
 
 namespace rrclass {
 inline constexpr uint16_t IN = 1, CH = 3, HS = 4, NONE = 254, ANY = 255;

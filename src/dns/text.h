@@ -1,7 +1,8 @@
 // Presentation-format helpers shared by rdata, zone files and the CLI:
-// TTLs with units, base64, base16, character-strings.
+// TTLs with units, base64, base16, character-strings, keyword comparison.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -12,6 +13,19 @@
 #include "base/result.h"
 
 namespace namae::dns {
+
+/// ASCII case-insensitive equality (mnemonics, directives, keywords: RFC 1035
+/// 5.1 and RFC 4343 compare letters without regard to case, other octets exactly).
+constexpr bool iequal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
 
 /// "3600", "1h30m", "1w2d", "2H" (BIND units w d h m s, case-insensitive).
 /// Fails on overflow past 2^32-1, empty input or unknown units.

@@ -35,14 +35,6 @@ constexpr AlgInfo kAlgs[] = {
 
 const AlgInfo& info(TsigAlgorithm alg) { return kAlgs[static_cast<size_t>(alg)]; }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(static_cast<uint8_t>(a[i])) != ascii_lower(static_cast<uint8_t>(b[i])))
-      return false;
-  return true;
-}
-
 // Incremental HMAC over OpenSSL 3's EVP_MAC. The HMAC method is fetched once;
 // a context per computation keeps this thread-safe.
 class Hmac {
@@ -160,7 +152,7 @@ std::optional<TsigAlgorithm> tsig_algorithm_from_text(std::string_view text) {
   for (const auto& a : kAlgs) {
     std::string_view wire = a.wire;
     wire.remove_suffix(1);
-    if (iequals(text, a.text) || iequals(text, wire)) return a.alg;
+    if (iequal(text, a.text) || iequal(text, wire)) return a.alg;
   }
   return std::nullopt;
 }

@@ -21,36 +21,10 @@ const char* kRcodeNames[16] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NO
                                "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI",
                                "RCODE12", "RCODE13", "RCODE14", "RCODE15"};
 
+// Per-type counters cover 0-255; the rest share one label.
 std::string qtype_label(size_t t) {
   if (t >= 256) return "other";
-  switch (t) {
-    case 1: return "A";
-    case 2: return "NS";
-    case 5: return "CNAME";
-    case 6: return "SOA";
-    case 12: return "PTR";
-    case 13: return "HINFO";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 28: return "AAAA";
-    case 33: return "SRV";
-    case 35: return "NAPTR";
-    case 39: return "DNAME";
-    case 41: return "OPT";
-    case 43: return "DS";
-    case 44: return "SSHFP";
-    case 46: return "RRSIG";
-    case 47: return "NSEC";
-    case 48: return "DNSKEY";
-    case 64: return "SVCB";
-    case 65: return "HTTPS";
-    case 99: return "SPF";
-    case 251: return "IXFR";
-    case 252: return "AXFR";
-    case 255: return "ANY";
-    case 257: return "CAA";
-    default: return fmt::format("TYPE{}", t);
-  }
+  return dns::type_to_text(static_cast<uint16_t>(t));
 }
 
 double now_seconds() {

@@ -19,16 +19,9 @@ using zone::RRsetData;
 
 namespace {
 
-// Meta and question types (RFC 6895 3.1: 128-255 and OPT; 0 is reserved):
-// never data, so an update naming one is malformed (as in BIND and the zone
-// file parser).
-bool meta_type(uint16_t type) {
-  return type == 0 || type == rt::OPT || (type >= 128 && type <= 255) || zone::is_meta_type(type);
-}
-
 // Types that may share a name with a CNAME (RFC 2181 10.1, RFC 4035 2.5).
 bool cname_compatible(uint16_t type) {
-  return type == rt::CNAME || type == rt::RRSIG || type == rt::NSEC || type == 50 /* NSEC3 */;
+  return type == rt::CNAME || type == rt::RRSIG || type == rt::NSEC || type == rt::NSEC3;
 }
 
 // Types of which a name holds at most one RR: an add replaces (RFC 2136
@@ -114,7 +107,7 @@ uint16_t check_prerequisites(const zone::ZoneVersion& z, const UpdateMessage& ms
     if (rr.rclass == dns::rrclass::ANY || rr.rclass == dns::rrclass::NONE) {
       if (!rr.rdata.empty())
         return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": rdata must be empty");
-      if (rr.type != rt::ANY && meta_type(rr.type))
+      if (rr.type != rt::ANY && dns::is_meta_type(rr.type))
         return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": meta type");
       const bool in_use = node != nullptr && !node->empty();
       const bool exists =
@@ -131,7 +124,7 @@ uint16_t check_prerequisites(const zone::ZoneVersion& z, const UpdateMessage& ms
     }
     if (rr.rclass != msg.zclass)
       return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": bad class");
-    if (meta_type(rr.type))
+    if (dns::is_meta_type(rr.type))
       return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": meta type");
     if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v)
       return fail_with(rc::FORMERR, reason, "prerequisite " + what + ": " + v.message());
@@ -272,16 +265,16 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
     };
     if (!rr.owner.is_subdomain_of(zname)) return refuse(rc::NOTZONE, "outside the zone");
     if (rr.rclass == msg.zclass) {
-      if (meta_type(rr.type)) return refuse(rc::FORMERR, "meta type cannot be added");
+      if (dns::is_meta_type(rr.type)) return refuse(rc::FORMERR, "meta type cannot be added");
       if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v)
         return refuse(rc::FORMERR, v.message());
     } else if (rr.rclass == dns::rrclass::ANY) {
       if (rr.ttl != 0 || !rr.rdata.empty())
         return refuse(rc::FORMERR, "delete RRset with TTL or rdata");
-      if (rr.type != rt::ANY && meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
+      if (rr.type != rt::ANY && dns::is_meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
     } else if (rr.rclass == dns::rrclass::NONE) {
       if (rr.ttl != 0) return refuse(rc::FORMERR, "delete RR with TTL not 0");
-      if (meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
+      if (dns::is_meta_type(rr.type)) return refuse(rc::FORMERR, "meta type");
       if (auto v = dns::rdata::validate(rr.type, rr.rdata); !v)
         return refuse(rc::FORMERR, v.message());
     } else {

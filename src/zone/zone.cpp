@@ -13,23 +13,6 @@ namespace namae::zone {
 using dns::Name;
 namespace rrtype = dns::rrtype;
 
-bool is_meta_type(uint16_t type) {
-  switch (type) {
-    case 0:
-    case rrtype::OPT:
-    case 249:  // TKEY
-    case rrtype::TSIG:
-    case rrtype::IXFR:
-    case rrtype::AXFR:
-    case 253:  // MAILB
-    case 254:  // MAILA
-    case rrtype::ANY:
-      return true;
-    default:
-      return false;
-  }
-}
-
 namespace {
 
 std::string owner_text(std::span<const uint8_t> wire) {
@@ -40,7 +23,7 @@ std::string owner_text(std::span<const uint8_t> wire) {
 // Types allowed next to a CNAME (RFC 2181 10.1, RFC 4035 2.5).
 bool cname_compatible(uint16_t type) {
   return type == rrtype::CNAME || type == rrtype::RRSIG || type == rrtype::NSEC ||
-         type == 50 /* NSEC3 */;
+         type == rrtype::NSEC3;
 }
 
 // One RRset's census for the node rules: how many records survived
@@ -414,7 +397,7 @@ Result<std::shared_ptr<ZoneVersion>> ZoneVersion::apply_to(const ZoneDiff& diff,
   for (const auto& c : changes) {
     if (!c.rec->owner.is_subdomain_of(origin_))
       return fail(c.rec->owner.to_text() + " is outside zone " + origin_.to_text());
-    if (c.add && is_meta_type(c.rec->type))
+    if (c.add && dns::is_meta_type(c.rec->type))
       return fail(c.rec->owner.to_text() + ": type " + dns::type_to_text(c.rec->type) +
                   " cannot be stored in a zone");
     if (c.rec->rdata.size() > 65535) return fail(c.rec->owner.to_text() + ": rdata too long");
@@ -706,7 +689,7 @@ Result<void> ZoneBuilder::add_wire(std::span<const uint8_t> owner, uint16_t type
   if (rclass != rclass_)
     return fail(owner_text(owner) + ": class " + dns::class_to_text(rclass) + " in a " +
                 dns::class_to_text(rclass_) + " zone");
-  if (is_meta_type(type))
+  if (dns::is_meta_type(type))
     return fail(owner_text(owner) + ": type " + dns::type_to_text(type) +
                 " cannot be stored in a zone");
   if (rdata.size() > 65535) return fail(owner_text(owner) + ": rdata too long");

@@ -227,9 +227,6 @@ class ZoneBuilder {
   std::vector<uint32_t> tags_;
 };
 
-/// Types that may never be stored in a zone (meta and question-only types).
-bool is_meta_type(uint16_t type);
-
 /// What makes records one RRset: the type, and for RRSIG also the covered
 /// type (RFC 4034 3), as type << 16 | covered.
 uint32_t rrset_key(uint16_t type, std::span<const uint8_t> rdata);

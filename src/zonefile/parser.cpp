@@ -22,18 +22,7 @@ namespace {
 
 constexpr uint32_t kMaxTtl = 0x7fffffff;  // RFC 2181 8
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (dns::ascii_lower(static_cast<uint8_t>(a[i])) != dns::ascii_lower(static_cast<uint8_t>(b[i])))
-      return false;
-  return true;
-}
-
 bool starts_with_digit(std::string_view t) { return !t.empty() && t[0] >= '0' && t[0] <= '9'; }
-
-/// Types that may not appear in zone data: OPT and the query/meta range.
-bool is_meta_type(uint16_t t) { return t == 0 || t == dns::rrtype::OPT || (t >= 128 && t <= 255); }
 
 std::string directory_of(const std::string& path) {
   auto slash = path.rfind('/');
@@ -425,7 +414,7 @@ bool Parser::handle_record(Entry& e, Record& out) {
       report(Severity::error, pos[i], "unknown RR type '" + std::string(t) + "'");
       return false;
     }
-    if (is_meta_type(*ty)) {
+    if (dns::is_meta_type(*ty)) {
       report(Severity::error, pos[i], "meta type " + std::string(t) + " is not allowed in zone data");
       return false;
     }
@@ -475,7 +464,7 @@ void Parser::handle_directive(Entry& e) {
   std::string_view d = e.tokens[0].text;
   const auto& tok = e.tokens;
   const auto& pos = e.positions;
-  if (iequals(d, "$ORIGIN")) {
+  if (dns::iequal(d, "$ORIGIN")) {
     if (tok.size() != 2) {
       report(Severity::error, pos[0], "$ORIGIN takes exactly one name");
       return;
@@ -490,7 +479,7 @@ void Parser::handle_directive(Entry& e) {
     if (!first_origin_ && frames_.size() == 1) first_origin_ = f.origin;
     return;
   }
-  if (iequals(d, "$TTL")) {
+  if (dns::iequal(d, "$TTL")) {
     if (tok.size() != 2) {
       report(Severity::error, pos[0], "$TTL takes exactly one TTL");
       return;
@@ -503,8 +492,8 @@ void Parser::handle_directive(Entry& e) {
     default_ttl_ = limit_ttl(*v, pos[1]);
     return;
   }
-  if (iequals(d, "$INCLUDE")) return do_include(e);
-  if (iequals(d, "$GENERATE")) return do_generate(e);
+  if (dns::iequal(d, "$INCLUDE")) return do_include(e);
+  if (dns::iequal(d, "$GENERATE")) return do_generate(e);
   report(Severity::error, pos[0], "unknown directive '" + std::string(d) + "'");
 }
 
@@ -625,7 +614,7 @@ void Parser::do_generate(Entry& e) {
       }
     }
     auto ty = tok[i].quoted ? std::nullopt : dns::type_from_text(t);
-    if (!ty || is_meta_type(*ty)) {
+    if (!ty || dns::is_meta_type(*ty)) {
       report(Severity::error, pos[i], "bad type '" + std::string(t) + "' in $GENERATE");
       return;
     }

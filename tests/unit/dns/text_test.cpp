@@ -34,6 +34,16 @@ TEST(Ttl, Parse) {
   EXPECT_EQ(ttl_to_text(86400), "86400");
 }
 
+TEST(Iequal, AsciiOnly) {
+  EXPECT_TRUE(iequal("$ORIGIN", "$origin"));
+  EXPECT_TRUE(iequal("hmac-SHA256", "HMAC-sha256"));
+  EXPECT_TRUE(iequal("", ""));
+  EXPECT_FALSE(iequal("MX", "MXX"));
+  EXPECT_FALSE(iequal("@", "`"));  // 0x40 and 0x60 differ by the case bit but are not letters
+  EXPECT_FALSE(iequal("[", "{"));
+  EXPECT_FALSE(iequal("\xc4", "\xe4"));
+}
+
 TEST(ParseUint, Strict) {
   EXPECT_EQ(parse_uint("0", 10), 0u);
   EXPECT_EQ(parse_uint("10", 10), 10u);
