@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -13,7 +14,7 @@ namespace namae::daemon {
 namespace {
 
 struct DocRow {
-  std::string default_text, meaning;
+  std::string type, default_text, meaning;
 };
 
 // Cells of a markdown table row; `\|` is a pipe inside a cell.
@@ -54,7 +55,7 @@ std::map<std::string, std::map<std::string, DocRow>> doc_tables() {
       continue;
     }
     std::string key = c[0].substr(1, c[0].size() - 2);  // without the backquotes
-    EXPECT_TRUE(out[section].emplace(key, DocRow{c[2], c[3]}).second) << "documented twice: " << key;
+    EXPECT_TRUE(out[section].emplace(key, DocRow{c[1], c[2], c[3]}).second) << "documented twice: " << key;
   }
   return out;
 }
@@ -82,6 +83,12 @@ TEST(ConfigSchema, DocsDescribeEveryKeyWithItsDefault) {
       EXPECT_EQ(row->second.default_text.rfind(schema::doc_default(key), 0), 0u)
           << sec.where << " '" << name << "': docs say " << row->second.default_text << ", the schema "
           << schema::doc_default(key);
+      // A range the docs spell in digits ("integer 0–1024") is the schema's.
+      static const std::regex range("([0-9]+)–([0-9]+)( [KMG]iB)?");
+      std::smatch m;
+      if (key.type == schema::Type::integer && std::regex_search(row->second.type, m, range) && !m[3].matched)
+        EXPECT_EQ(m[1].str() + "–" + m[2].str(), std::to_string(key.lo) + "–" + std::to_string(key.hi))
+            << sec.where << " '" << name << "'";
     }
     for (const auto& [name, row] : rows)
       EXPECT_TRUE(declared.count(name)) << sec.where << " '" << name << "' is documented but not in the schema";
