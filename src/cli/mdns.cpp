@@ -190,7 +190,7 @@ int resolve_cmd(const Options& o) {
     std::vector<std::string> names;
     if (recs)
       for (const auto& r : *recs)
-        if (r.type == dns::rrtype::PTR && r.name == *rev)
+        if (r.type == dns::rrtype::PTR && r.owner == *rev)
           if (auto n = dns::Name::from_wire(r.rdata)) names.push_back(n->to_text());
     if (names.empty()) {
       std::fprintf(stderr, "namae mdns: no answer for %s\n", rev->to_text().c_str());
@@ -218,7 +218,7 @@ int resolve_cmd(const Options& o) {
   }
   auto recs = one_shot({Question{*name, dns::rrtype::A}, Question{*name, dns::rrtype::AAAA}}, o.interfaces, timeout,
                        [&](const std::vector<Record>& got) {
-                         return std::any_of(got.begin(), got.end(), [&](const Record& r) { return r.name == *name; });
+                         return std::any_of(got.begin(), got.end(), [&](const Record& r) { return r.owner == *name; });
                        });
   if (!recs) {
     std::fprintf(stderr, "namae mdns: %s\n", recs.message().c_str());
@@ -226,7 +226,7 @@ int resolve_cmd(const Options& o) {
   }
   std::vector<std::string> addrs;
   for (const auto& r : *recs)
-    if (r.name == *name && (r.type == dns::rrtype::A || r.type == dns::rrtype::AAAA)) addrs.push_back(address_text(r));
+    if (r.owner == *name && (r.type == dns::rrtype::A || r.type == dns::rrtype::AAAA)) addrs.push_back(address_text(r));
   if (addrs.empty()) {
     std::fprintf(stderr, "namae mdns: no answer for %s\n", name->to_text().c_str());
     return 1;
@@ -256,7 +256,7 @@ int services_cmd(const Options& o) {
   }
   std::vector<std::string> types;
   for (const auto& r : *recs) {
-    if (r.type != dns::rrtype::PTR || !(r.name == services_name())) continue;
+    if (r.type != dns::rrtype::PTR || !(r.owner == services_name())) continue;
     auto t = dns::Name::from_wire(r.rdata);
     if (t && std::find(types.begin(), types.end(), t->to_text()) == types.end()) types.push_back(t->to_text());
   }
@@ -310,7 +310,7 @@ int browse_cmd(const Options& o) {
   StackOptions so;
   so.interfaces = o.interfaces;
   Stack stack(so);
-  if (o.verbose) stack.log = [](int, const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
+  if (o.verbose) stack.log = [](LogLevel, const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
   struct Pending {
     int64_t first_look, deadline;
     dns::Name name;
@@ -323,7 +323,7 @@ int browse_cmd(const Options& o) {
   std::vector<std::pair<dns::Name, std::string>> removes;
   const dns::Name t = *type;
   stack.on_record = [&](const RecordEvent& ev) {
-    if (ev.record.type != dns::rrtype::PTR || !(ev.record.name == t)) return;
+    if (ev.record.type != dns::rrtype::PTR || !(ev.record.owner == t)) return;
     auto inst = dns::Name::from_wire(ev.record.rdata);
     if (!inst) return;
     std::lock_guard lock(mu);
@@ -469,7 +469,7 @@ int register_cmd(const Options& o) {
     if (dot != std::string::npos) so.hostname.resize(dot);
   }
   Stack stack(so);
-  if (o.verbose) stack.log = [](int, const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
+  if (o.verbose) stack.log = [](LogLevel, const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
   std::mutex mu;
   stack.on_group = [&](const std::string& ifname, GroupState st, int attempt, const std::vector<Record>& recs) {
     if (recs.empty()) return;
@@ -486,14 +486,14 @@ int register_cmd(const Options& o) {
       jw.begin_object();
       jw.member("event", what);
       jw.member("interface", ifname);
-      jw.member("name", display_name(named->name));
+      jw.member("name", display_name(named->owner));
       jw.member("attempt", attempt);
       jw.end_object();
       std::string line = jw.str();
       line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
       std::printf("%s\n", line.c_str());
     } else {
-      std::printf("%s %s %s%s\n", what, ifname.c_str(), display_name(named->name).c_str(),
+      std::printf("%s %s %s%s\n", what, ifname.c_str(), display_name(named->owner).c_str(),
                   attempt > 1 ? fmt::format(" (renamed, attempt {})", attempt).c_str() : "");
     }
     std::fflush(stdout);

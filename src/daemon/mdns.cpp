@@ -40,7 +40,7 @@ Result<std::unique_ptr<mdns::Stack>> start_mdns(const Config& cfg) {
   opt.ipv6 = cfg.mdns.ipv6;
   opt.rescan_ms = static_cast<int>(cfg.mdns.rescan_interval) * 1000;
   auto stack = std::make_unique<mdns::Stack>(opt);
-  stack->log = spdlog_int_sink();
+  stack->log = spdlog_sink();
   if (auto r = stack->start(); !r) return r.error();
   for (const auto& s : *services) {
     auto id = stack->add_service(s);

@@ -27,7 +27,7 @@ resolver::MdnsLookup mdns_bridge(const ResolverConfig& cfg) {
     auto enough = [&](const std::vector<mdns::Record>& got) {
       if (shared) return false;
       return std::any_of(got.begin(), got.end(), [&](const mdns::Record& r) {
-        return r.name == qname && (r.type == qtype || r.type == rrtype::CNAME || r.type == rrtype::NSEC);
+        return r.owner == qname && (r.type == qtype || r.type == rrtype::CNAME || r.type == rrtype::NSEC);
       });
     };
     std::vector<dns::RRset> out;
@@ -35,7 +35,7 @@ resolver::MdnsLookup mdns_bridge(const ResolverConfig& cfg) {
     if (!got) return fail("mdns bridge: " + got.message());
     for (auto& r : *got) {
       dns::RRset rs;
-      rs.owner = r.name;
+      rs.owner = r.owner;
       rs.type = r.type;
       rs.rclass = r.rclass;
       rs.ttl = r.ttl;

@@ -101,21 +101,21 @@ Result<std::vector<Record>> service_records(const ServiceSpec& svc, const dns::N
   auto txt = encode_txt(svc.txt);
   if (!txt) return txt.error();
   std::vector<Record> out;
-  out.push_back(Record{*type, dns::rrtype::PTR, dns::rrclass::IN, kOtherTtl, false, name_rdata(*inst)});
+  out.push_back(Record{{*type, dns::rrtype::PTR, dns::rrclass::IN, kOtherTtl, name_rdata(*inst)}, false});
   auto enumeration = dns::Name::from_text("_services._dns-sd._udp." + svc.domain + ".");
   if (!enumeration) return enumeration.error();
-  out.push_back(Record{*enumeration, dns::rrtype::PTR, dns::rrclass::IN, kOtherTtl, false, name_rdata(*type)});
+  out.push_back(Record{{*enumeration, dns::rrtype::PTR, dns::rrclass::IN, kOtherTtl, name_rdata(*type)}, false});
   for (const auto& sub : svc.subtypes) {
     auto sn = dns::Name::from_text(sub + "._sub." + type->to_text());
     if (!sn) return fail("subtype '" + sub + "': " + sn.message());
-    out.push_back(Record{*sn, dns::rrtype::PTR, dns::rrclass::IN, kOtherTtl, false, name_rdata(*inst)});
+    out.push_back(Record{{*sn, dns::rrtype::PTR, dns::rrclass::IN, kOtherTtl, name_rdata(*inst)}, false});
   }
   dns::RdataBytes srv(6);
   dns::put_u16(srv.data() + 4, svc.port);  // priority 0, weight 0
   auto hw = host.wire();
   srv.insert(srv.end(), hw.begin(), hw.end());
-  out.push_back(Record{*inst, dns::rrtype::SRV, dns::rrclass::IN, kHostTtl, true, std::move(srv)});
-  out.push_back(Record{*inst, dns::rrtype::TXT, dns::rrclass::IN, kOtherTtl, true, std::move(*txt)});
+  out.push_back(Record{{*inst, dns::rrtype::SRV, dns::rrclass::IN, kHostTtl, std::move(srv)}, true});
+  out.push_back(Record{{*inst, dns::rrtype::TXT, dns::rrclass::IN, kOtherTtl, std::move(*txt)}, true});
   return out;
 }
 
@@ -140,7 +140,7 @@ Result<std::vector<Record>> host_records(const dns::Name& host, const std::vecto
     in_addr v4{};
     in6_addr v6{};
     Record r;
-    r.name = host;
+    r.owner = host;
     r.ttl = kHostTtl;
     r.unique = true;
     if (inet_pton(AF_INET, a.c_str(), &v4) == 1) {
@@ -155,7 +155,7 @@ Result<std::vector<Record>> host_records(const dns::Name& host, const std::vecto
     out.push_back(r);
     auto rev = reverse_name(a);
     if (!rev) return rev.error();
-    out.push_back(Record{*rev, dns::rrtype::PTR, dns::rrclass::IN, kHostTtl, true, name_rdata(host)});
+    out.push_back(Record{{*rev, dns::rrtype::PTR, dns::rrclass::IN, kHostTtl, name_rdata(host)}, true});
   }
   return out;
 }
@@ -174,7 +174,7 @@ std::optional<ServiceInfo> assemble_service(const dns::Name& name, const std::ve
   info.type = name.strip_left(1);
   bool have_srv = false;
   for (const auto& r : records) {
-    if (!(r.name == name)) continue;
+    if (!(r.owner == name)) continue;
     if (r.type == dns::rrtype::SRV && r.rdata.size() > 6) {
       info.priority = dns::get_u16(r.rdata.data());
       info.weight = dns::get_u16(r.rdata.data() + 2);
@@ -188,7 +188,7 @@ std::optional<ServiceInfo> assemble_service(const dns::Name& name, const std::ve
   }
   if (!have_srv) return std::nullopt;
   for (const auto& r : records)
-    if (r.name == info.target && (r.type == dns::rrtype::A || r.type == dns::rrtype::AAAA)) {
+    if (r.owner == info.target && (r.type == dns::rrtype::A || r.type == dns::rrtype::AAAA)) {
       auto a = address_text(r);
       if (std::find(info.addresses.begin(), info.addresses.end(), a) == info.addresses.end())
         info.addresses.push_back(a);

@@ -2,20 +2,13 @@
 
 #include <algorithm>
 
-#include <fmt/format.h>
-
 #include "dns/wire.h"
 
 namespace namae::mdns {
 
-std::string Record::to_text() const {
-  return fmt::format("{} {} {} {} {}", name.to_text(), ttl, dns::class_to_text(rclass),
-                     dns::type_to_text(type), dns::rdata::to_text(type, rdata));
-}
-
 bool Question::matches(const Record& r) const {
   return (type == dns::rrtype::ANY || type == r.type) &&
-         (rclass == dns::rrclass::ANY || rclass == r.rclass) && name == r.name;
+         (rclass == dns::rrclass::ANY || rclass == r.rclass) && name == r.owner;
 }
 
 dns::WireError parse_message(std::span<const uint8_t> wire, Message& out) {
@@ -49,7 +42,7 @@ dns::WireError parse_message(std::span<const uint8_t> wire, Message& out) {
     for (uint32_t i = 0; i < counts[s]; ++i) {
       Record r;
       size_t next = 0;
-      if (auto e = dns::read_name(wire, pos, r.name, next); e != dns::WireError::ok) return e;
+      if (auto e = dns::read_name(wire, pos, r.owner, next); e != dns::WireError::ok) return e;
       if (next + 10 > wire.size()) return dns::WireError::truncated;
       r.type = dns::get_u16(m + next);
       const uint16_t rclass = dns::get_u16(m + next + 2);
@@ -101,7 +94,7 @@ std::vector<std::vector<uint8_t>> PacketWriter::finish() {
       if (e.rec.unique && !legacy) rclass |= kTopBit;
       uint32_t ttl = e.ttl;
       if (ttl_cap && ttl > ttl_cap) ttl = ttl_cap;
-      if (!b.add_record(e.rec.name, e.rec.type, rclass, ttl, e.rec.rdata)) {
+      if (!b.add_record(e.rec.owner, e.rec.type, rclass, ttl, e.rec.rdata)) {
         if (e.section == dns::Section::additional) continue;  // optional: leave it out
         full = true;
         break;

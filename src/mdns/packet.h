@@ -12,6 +12,7 @@
 #include "dns/message.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/record.h"
 #include "dns/rrtype.h"
 
 namespace namae::mdns {
@@ -23,25 +24,12 @@ inline constexpr uint16_t kPort = 5353;
 /// Monotonic milliseconds. The protocol logic never reads a clock: callers pass `now`.
 using Millis = int64_t;
 
-/// One resource record owned or cached by mDNS (class without the top bit).
-struct Record {
-  dns::Name name;
-  uint16_t type = 0;
-  uint16_t rclass = dns::rrclass::IN;
-  uint32_t ttl = 0;
+/// One resource record owned or cached by mDNS: the shared record (class
+/// without the top bit) and what mDNS adds to it.
+struct Record : dns::Record {
   /// Unique (RFC 6762 2: one host owns the name and type; probed, sent with
   /// the cache-flush bit) or shared (PTR of DNS-SD, several answers normal).
   bool unique = false;
-  dns::RdataBytes rdata;
-
-  /// Same name, type, class and rdata (TTL and flags aside).
-  bool same_data(const Record& o) const {
-    return type == o.type && rclass == o.rclass && rdata == o.rdata && name == o.name;
-  }
-  /// Same name, type and class (an RRset).
-  bool same_set(const Record& o) const { return type == o.type && rclass == o.rclass && name == o.name; }
-  /// "name TTL class type rdata" for logs and tests.
-  std::string to_text() const;
 };
 
 /// A question with its unicast-response bit split off.

@@ -32,10 +32,10 @@ void Querier::add(const Record& r, Millis now) {
     // more than a second old expire in one second (newer ones are part of
     // the same burst of answers and stay).
     for (auto& e : cache_)
-      if (e.rec.same_set(r) && !e.rec.same_data(r) && e.received < now - 1000 && e.expires > now + 1000)
+      if (e.rec.same_set(r) && !e.rec.same_rr(r) && e.received < now - 1000 && e.expires > now + 1000)
         e.expires = now + 1000;
   }
-  auto it = std::find_if(cache_.begin(), cache_.end(), [&](const CacheEntry& e) { return e.rec.same_data(r); });
+  auto it = std::find_if(cache_.begin(), cache_.end(), [&](const CacheEntry& e) { return e.rec.same_rr(r); });
   if (r.ttl == 0) {
     // RFC 6762 10.1: a goodbye; keep it one more second (in case another
     // responder still holds the record and answers).
@@ -83,7 +83,7 @@ void Querier::receive(const Message& msg, const Source& from, Millis now) {
   }
   if (msg.questions.empty()) return;  // a known-answer continuation
   auto in_their_list = [&msg](const Record& r) {
-    return std::any_of(msg.answers.begin(), msg.answers.end(), [&](const Record& k) { return k.same_data(r); });
+    return std::any_of(msg.answers.begin(), msg.answers.end(), [&](const Record& k) { return k.same_rr(r); });
   };
   // Duplicate question suppression (RFC 6762 7.3).
   for (auto& [id, a] : active_) {
@@ -94,7 +94,7 @@ void Querier::receive(const Message& msg, const Source& from, Millis now) {
       for (const auto& k : msg.answers) {
         if (!a.q.matches(k)) continue;
         bool ours = std::any_of(cache_.begin(), cache_.end(), [&](const CacheEntry& e) {
-          return e.rec.same_data(k) && e.rec.ttl > 0 && e.ttl_left(now) * 2 > e.rec.ttl;
+          return e.rec.same_rr(k) && e.rec.ttl > 0 && e.ttl_left(now) * 2 > e.rec.ttl;
         });
         if (!ours) subset = false;
       }
@@ -163,7 +163,7 @@ void Querier::tick(Millis now) {
     }
     ++e.refreshes;
     e.refresh_at = e.received + static_cast<Millis>(e.rec.ttl) * (800 + 50 * e.refreshes + rng_.uniform(0, 20));
-    Question q{e.rec.name, e.rec.type, e.rec.rclass, false};
+    Question q{e.rec.owner, e.rec.type, e.rec.rclass, false};
     if (std::none_of(qs.begin(), qs.end(), [&](const Question& o) { return o.name == q.name && o.type == q.type; }))
       qs.push_back(q);
   }

@@ -49,24 +49,24 @@ std::vector<Record> with_nsec(std::vector<Record> recs) {
   std::vector<Record> out = recs;
   std::vector<dns::Name> done;
   for (const auto& r : recs) {
-    if (!r.unique || r.type == NSEC || std::find(done.begin(), done.end(), r.name) != done.end()) continue;
-    done.push_back(r.name);
+    if (!r.unique || r.type == NSEC || std::find(done.begin(), done.end(), r.owner) != done.end()) continue;
+    done.push_back(r.owner);
     uint8_t bits[32] = {};
     int top = -1;
     uint32_t ttl = r.ttl;
     for (const auto& o : recs) {
-      if (!(o.name == r.name) || o.type >= 256) continue;
+      if (!(o.owner == r.owner) || o.type >= 256) continue;
       bits[o.type / 8] |= static_cast<uint8_t>(0x80 >> (o.type % 8));
       top = std::max(top, o.type / 8);
       ttl = std::min(ttl, o.ttl);
     }
     if (top < 0) continue;
     Record n;
-    n.name = r.name;
+    n.owner = r.owner;
     n.type = NSEC;
     n.ttl = ttl;
     n.unique = true;
-    auto w = r.name.wire();
+    auto w = r.owner.wire();
     n.rdata.assign(w.begin(), w.end());  // next name: the name itself (RFC 6762 6.1)
     n.rdata.push_back(0);                // window 0
     n.rdata.push_back(static_cast<uint8_t>(top + 1));
@@ -142,7 +142,7 @@ void Responder::replace(GroupId id, RecordMaker make, Millis now) {
     w.header.qr = true;
     w.header.aa = true;
     for (const auto& o : g.recs) {
-      bool kept = std::any_of(fresh.begin(), fresh.end(), [&](const Owned& n) { return n.rec.same_data(o.rec); });
+      bool kept = std::any_of(fresh.begin(), fresh.end(), [&](const Owned& n) { return n.rec.same_rr(o.rec); });
       if (!kept && o.rec.type != NSEC) w.record(dns::Section::answer, o.rec, 0);
     }
     for (auto& p : w.finish()) transport_.send(p, Destination::group());
@@ -182,8 +182,8 @@ void Responder::send_probe(Group& g) {
   PacketWriter w;
   std::vector<dns::Name> names;
   for (const auto& o : g.recs)
-    if (o.rec.unique && o.rec.type != NSEC && std::find(names.begin(), names.end(), o.rec.name) == names.end())
-      names.push_back(o.rec.name);
+    if (o.rec.unique && o.rec.type != NSEC && std::find(names.begin(), names.end(), o.rec.owner) == names.end())
+      names.push_back(o.rec.owner);
   for (const auto& n : names) {
     // RFC 6762 8.1: QU on the first probe, so defenders answer by unicast.
     w.question(Question{n, dns::rrtype::ANY, dns::rrclass::IN, g.sent == 0});
@@ -243,7 +243,7 @@ void Responder::receive(const Message& msg, const Source& from, Millis now) {
 bool Responder::probe_conflict(const Group& g, const dns::Name& name, const std::vector<Record>& theirs) const {
   std::vector<Record> ours;
   for (const auto& o : g.recs)
-    if (o.rec.unique && o.rec.type != NSEC && o.rec.name == name) ours.push_back(o.rec);
+    if (o.rec.unique && o.rec.type != NSEC && o.rec.owner == name) ours.push_back(o.rec);
   if (ours.empty() || theirs.empty()) return false;
   auto a = sorted(ours);
   auto b = sorted(theirs);
@@ -266,7 +266,7 @@ void Responder::handle_query(const Message& msg, const Source& from, Millis now)
   // (RFC 6762 7.2): they cancel what we had scheduled.
   auto suppressed = [&msg](const Owned& o) {
     for (const auto& k : msg.answers)
-      if (k.same_data(o.rec) && k.ttl >= o.rec.ttl / 2) return true;  // RFC 6762 7.1
+      if (k.same_rr(o.rec) && k.ttl >= o.rec.ttl / 2) return true;  // RFC 6762 7.1
     return false;
   };
   if (msg.questions.empty()) {
@@ -284,7 +284,7 @@ void Responder::handle_query(const Message& msg, const Source& from, Millis now)
       for (const auto& q : msg.questions) {
         std::vector<Record> theirs;
         for (const auto& r : msg.authority)
-          if (r.name == q.name) theirs.push_back(r);
+          if (r.owner == q.name) theirs.push_back(r);
         if (probe_conflict(g, q.name, theirs)) {
           // We lost: wait one second and probe again; if they have taken the
           // name by then, their answer to our probe makes us rename.
@@ -304,9 +304,9 @@ void Responder::handle_query(const Message& msg, const Source& from, Millis now)
       for (auto& o : g.recs) {
         if (o.rec.type == NSEC) {
           // The negative answer: only when the name is ours and the type is not.
-          if (q.type == dns::rrtype::ANY || !(q.name == o.rec.name)) continue;
+          if (q.type == dns::rrtype::ANY || !(q.name == o.rec.owner)) continue;
           bool have = std::any_of(g.recs.begin(), g.recs.end(), [&](const Owned& x) {
-            return x.rec.type != NSEC && x.rec.type == q.type && x.rec.name == q.name;
+            return x.rec.type != NSEC && x.rec.type == q.type && x.rec.owner == q.name;
           });
           if (have && q.type != NSEC) continue;
         } else if (!q.matches(o.rec)) {
@@ -367,7 +367,7 @@ void Responder::add_additionals(PacketWriter& w, const std::vector<const Owned*>
     for (const auto& [id, g] : groups_) {
       if (!answerable(g)) continue;
       for (const auto& o : g.recs) {
-        if (!(o.rec.name == name) || std::find(types.begin(), types.end(), o.rec.type) == types.end())
+        if (!(o.rec.owner == name) || std::find(types.begin(), types.end(), o.rec.type) == types.end())
           continue;
         if (!added.insert(&o).second) continue;
         w.record(dns::Section::additional, o.rec);
@@ -383,14 +383,14 @@ void Responder::add_additionals(PacketWriter& w, const std::vector<const Owned*>
     if (o->rec.type == PTR && target_of(o->rec, t)) add_named(t, {SRV, TXT}, &srvs);
     if (o->rec.type == SRV) srvs.push_back(o);
     if (o->rec.type == A || o->rec.type == AAAA) {
-      add_named(o->rec.name, {A, AAAA}, nullptr);
+      add_named(o->rec.owner, {A, AAAA}, nullptr);
       // RFC 6762 6.1: a host with only one address family says so, so the
       // querier does not go on asking for the other.
       const uint16_t other = o->rec.type == A ? AAAA : A;
       bool has_other = false;
       for (const auto& [id, g] : groups_)
-        for (const auto& x : g.recs) has_other |= x.rec.type == other && x.rec.name == o->rec.name;
-      if (!has_other) add_named(o->rec.name, {NSEC}, nullptr);
+        for (const auto& x : g.recs) has_other |= x.rec.type == other && x.rec.owner == o->rec.owner;
+      if (!has_other) add_named(o->rec.owner, {NSEC}, nullptr);
     }
   }
   for (const auto* s : srvs) {
@@ -404,14 +404,14 @@ void Responder::handle_response(const Message& msg, Millis now) {
     for (auto& [id, g] : groups_) {
       // Duplicate answer suppression (RFC 6762 7.4).
       for (auto& o : g.recs)
-        if (o.pending != kNever && r.same_data(o.rec) && r.ttl >= o.rec.ttl / 2) o.pending = kNever;
+        if (o.pending != kNever && r.same_rr(o.rec) && r.ttl >= o.rec.ttl / 2) o.pending = kNever;
       if (r.ttl == 0) continue;  // a goodbye claims nothing
-      bool ours = std::any_of(g.recs.begin(), g.recs.end(), [&](const Owned& o) { return o.rec.same_data(r); });
+      bool ours = std::any_of(g.recs.begin(), g.recs.end(), [&](const Owned& o) { return o.rec.same_rr(r); });
       if (ours) continue;
       if (g.state == GroupState::probing) {
         // RFC 6762 8.1: any record with a name we are probing is a conflict.
         bool hit = std::any_of(g.recs.begin(), g.recs.end(),
-                               [&](const Owned& o) { return o.rec.unique && o.rec.name == r.name; });
+                               [&](const Owned& o) { return o.rec.unique && o.rec.owner == r.owner; });
         if (hit) {
           rename(g, now);
           return;

@@ -303,7 +303,7 @@ Result<void> Stack::start() {
   }
   if (opt_.ipv6) {
     fd6_ = open_socket(AF_INET6, opt_.port, err);
-    if (fd6_ < 0) say(2, "mdns: no IPv6 socket: " + err);  // IPv6 may be disabled
+    if (fd6_ < 0) say(LogLevel::warning, "mdns: no IPv6 socket: " + err);  // IPv6 may be disabled
   }
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   // rtnetlink tells us when links or addresses change; the messages only
@@ -443,22 +443,22 @@ void Stack::open_link(const InterfaceInfo& info, int64_t now) {
     if (on_record) on_record(RecordEvent{ifname, r, false});
   };
   l.responder.on_state = [this, ifname, &l](GroupId id, GroupState st, int attempt, const std::vector<Record>& recs) {
-    if (id == l.host_group && !recs.empty() && recs.front().name.to_text() != l.host) {
+    if (id == l.host_group && !recs.empty() && recs.front().owner.to_text() != l.host) {
       // Renamed after a conflict: services must point their SRV at the new
       // name. Done after the responder call returns (we are inside it now).
-      l.host = recs.front().name.to_text();
+      l.host = recs.front().owner.to_text();
       l.host_renamed = true;
     }
     static const char* kStates[] = {"probing", "announcing", "established", "withdrawn"};
     // Name a group by its first unique record (the SRV of a service, the host's A).
     std::string what;
     for (const auto& r : recs)
-      if (r.unique && what.empty()) what = display_name(r.name);
-    if (what.empty() && !recs.empty()) what = display_name(recs.front().name);
+      if (r.unique && what.empty()) what = display_name(r.owner);
+    if (what.empty() && !recs.empty()) what = display_name(recs.front().owner);
     if (!recs.empty())
-      say(0, fmt::format("mdns {}: {} {} (attempt {})", ifname, what, kStates[static_cast<int>(st)], attempt));
+      say(LogLevel::debug, fmt::format("mdns {}: {} {} (attempt {})", ifname, what, kStates[static_cast<int>(st)], attempt));
     if (st == GroupState::established && !recs.empty())
-      say(1, fmt::format("mdns {}: {} established{}", ifname, what,
+      say(LogLevel::info, fmt::format("mdns {}: {} established{}", ifname, what,
                          attempt > 1 ? fmt::format(" (renamed after conflict, attempt {})", attempt) : ""));
     if (on_group) on_group(ifname, st, attempt, recs);
   };
@@ -466,7 +466,7 @@ void Stack::open_link(const InterfaceInfo& info, int64_t now) {
   publish_host(l, now);
   for (const auto& [id, svc] : services_) publish_service(l, id, svc, now);
   for (const auto& [id, q] : watches_) l.watches[id] = l.querier.start(q, now);
-  say(1, fmt::format("mdns: using interface {} ({})", info.name, fmt::join(info.addresses, ", ")));
+  say(LogLevel::info, fmt::format("mdns: using interface {} ({})", info.name, fmt::join(info.addresses, ", ")));
 }
 
 void Stack::rescan(int64_t now) {
@@ -485,13 +485,13 @@ void Stack::rescan(int64_t now) {
     } else if (it->second->transport.info.addresses != info.addresses) {
       // Addresses changed: publish the new set (probed again, RFC 6762 8).
       it->second->transport.info = info;
-      say(1, fmt::format("mdns: addresses of {} changed", info.name));
+      say(LogLevel::info, fmt::format("mdns: addresses of {} changed", info.name));
       publish_host(*it->second, now);
     }
   }
   for (auto it = links_.begin(); it != links_.end();) {
     if (std::find(seen.begin(), seen.end(), it->first) == seen.end()) {
-      say(1, "mdns: interface " + it->second->transport.info.name + " gone");
+      say(LogLevel::info, "mdns: interface " + it->second->transport.info.name + " gone");
       join(fd4_, fd6_, it->first, false);
       it = links_.erase(it);
     } else {
@@ -550,7 +550,7 @@ void Stack::receive(int fd) {
     if (to_group && src.port() == kPort && ttl >= 0 && ttl != 255) src.on_link = false;
     Message msg;
     if (parse_message(packet, msg) != dns::WireError::ok) {
-      say(0, "mdns: malformed packet from " + src.host());
+      say(LogLevel::debug, "mdns: malformed packet from " + src.host());
       continue;
     }
     // RFC 6762 15.1: a unicast reply to port 5353 on this host reaches only
@@ -653,7 +653,7 @@ std::vector<Record> Stack::lookup(const Question& q) {
   int64_t now = monotonic_ms();
   for (auto& [idx, l] : links_)
     for (auto& r : l->querier.lookup(q, now))
-      if (std::none_of(out.begin(), out.end(), [&](const Record& o) { return o.same_data(r); })) out.push_back(r);
+      if (std::none_of(out.begin(), out.end(), [&](const Record& o) { return o.same_rr(r); })) out.push_back(r);
   return out;
 }
 
@@ -731,7 +731,7 @@ Result<std::vector<Record>> one_shot(const std::vector<Question>& questions, con
       if (msg.is_query() || msg.header.id != w.header.id) continue;
       for (auto* sec : {&msg.answers, &msg.additional})
         for (auto& r : *sec)
-          if (r.ttl > 0 && std::none_of(out.begin(), out.end(), [&](const Record& o) { return o.same_data(r); }))
+          if (r.ttl > 0 && std::none_of(out.begin(), out.end(), [&](const Record& o) { return o.same_rr(r); }))
             out.push_back(r);
     }
     // Enough to answer: linger briefly for the other responders' answers

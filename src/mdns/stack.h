@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/log.h"
 #include "base/result.h"
 #include "mdns/dnssd.h"
 #include "mdns/querier.h"
@@ -75,8 +76,8 @@ class Stack {
   std::function<void(const RecordEvent&)> on_record;
   /// Called from the stack's thread when a name is established or renamed.
   std::function<void(const std::string& interface, GroupState, int attempt, const std::vector<Record>&)> on_group;
-  /// Log lines (level 0 debug, 1 info, 2 warning).
-  std::function<void(int level, const std::string&)> log;
+  /// Log lines (debug, info and warning).
+  LogSink log;
 
   /// Open the sockets and start the thread.
   Result<void> start();
@@ -114,7 +115,7 @@ class Stack {
   void wake();
   void note_sent(std::span<const uint8_t> packet);
   bool sent_recently(std::span<const uint8_t> packet, int64_t now);
-  void say(int level, const std::string& msg) { if (log) log(level, msg); }
+  void say(LogLevel level, const std::string& msg) { log_to(log, level, msg); }
 
   StackOptions opt_;
   int fd4_ = -1, fd6_ = -1, wake_fd_ = -1, nl_fd_ = -1;

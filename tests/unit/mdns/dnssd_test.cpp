@@ -38,15 +38,15 @@ TEST(Dnssd, ServiceRecords) {
     if (r.type == dns::rrtype::SRV) {
       ++srv;
       EXPECT_TRUE(r.unique);
-      EXPECT_EQ(r.name, inst);
+      EXPECT_EQ(r.owner, inst);
     }
     if (r.type == dns::rrtype::TXT) ++txt;
   }
   EXPECT_EQ(ptr, 3);  // type, enumeration, subtype
   EXPECT_EQ(srv, 1);
   EXPECT_EQ(txt, 1);
-  EXPECT_EQ((*recs)[1].name, services_name());
-  EXPECT_EQ((*recs)[2].name, N("_universal._sub._ipp._tcp.local."));
+  EXPECT_EQ((*recs)[1].owner, services_name());
+  EXPECT_EQ((*recs)[2].owner, N("_universal._sub._ipp._tcp.local."));
   auto info = assemble_service(inst, *recs);
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->port, 631);
@@ -110,7 +110,7 @@ TEST(Packet, BadRdataCostsOneRecordNotThePacket) {
   PacketWriter w;
   w.header.qr = true;
   // NSEC whose bitmap ends in a zero octet (RFC 4034 4.1.2 forbids it; zeroconf 0.47 sends it).
-  Record nsec{N("a.local."), dns::rrtype::NSEC, dns::rrclass::IN, 120, true, {0, 0, 2, 0x40, 0x00}};
+  Record nsec{{N("a.local."), dns::rrtype::NSEC, dns::rrclass::IN, 120, {0, 0, 2, 0x40, 0x00}}, true};
   w.record(dns::Section::answer, nsec);
   w.record(dns::Section::answer, a_record("a.local.", "192.0.2.1"));
   auto p = w.finish();

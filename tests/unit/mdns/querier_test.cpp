@@ -74,7 +74,7 @@ TEST_F(QuerierTest, KnownAnswersIncludedAndSplitWithTc) {
   for (int i = 0; i < 100; ++i) {
     auto inst = *instance_name("service number " + std::to_string(i) + " with a long name", N("_http._tcp.local."));
     auto w = inst.wire();
-    answer(Record{N("_http._tcp.local."), dns::rrtype::PTR, dns::rrclass::IN, 4500, false, {w.begin(), w.end()}},
+    answer(Record{{N("_http._tcp.local."), dns::rrtype::PTR, dns::rrclass::IN, 4500, {w.begin(), w.end()}}, false},
            false, 4500);
   }
   t.sent.clear();

@@ -98,7 +98,7 @@ TEST_F(ResponderTest, ConflictWhileProbingRenames) {
   w.record(dns::Section::answer, a_record("laptop.local.", "192.0.2.99"));
   r.receive(wire(w), peer, now);
   auto recs = r.records(id);
-  EXPECT_EQ(recs.front().name, N("laptop-2.local."));
+  EXPECT_EQ(recs.front().owner, N("laptop-2.local."));
   run(now + 5000);
   EXPECT_EQ(r.state(id), GroupState::established);
   ASSERT_FALSE(attempts.empty());
@@ -113,13 +113,13 @@ TEST_F(ResponderTest, ServiceRenameUsesParenthesisedNumber) {
   PacketWriter w;
   w.header.qr = true;
   dns::RdataBytes txt = {3, 'a', '=', 'b'};
-  w.record(dns::Section::answer, Record{inst, dns::rrtype::TXT, dns::rrclass::IN, 4500, true, txt});
+  w.record(dns::Section::answer, Record{{inst, dns::rrtype::TXT, dns::rrclass::IN, 4500, txt}, true});
   r.receive(wire(w), peer, now);
   run(now + 5000);
   bool found = false;
   for (const auto& rec : r.records(id))
     if (rec.type == dns::rrtype::SRV) {
-      EXPECT_EQ(first_label(rec.name), "My Printer (2)");
+      EXPECT_EQ(first_label(rec.owner), "My Printer (2)");
       found = true;
     }
   EXPECT_TRUE(found);
