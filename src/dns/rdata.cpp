@@ -11,16 +11,14 @@
 #include <optional>
 #include <string>
 
+#include "dns/rdata_codec.h"
 #include "dns/rrtype.h"
 #include "dns/text.h"
 
 namespace namae::dns::rdata {
-namespace {
 
-constexpr size_t kMaxRdata = 65535;
-
-// Length of an uncompressed name at `pos` that must end by `end`; 0 if malformed.
-inline size_t plain_name_length(const uint8_t* d, size_t pos, size_t end) {
+namespace detail {
+size_t plain_name_length(const uint8_t* d, size_t pos, size_t end) {
   size_t start = pos;
   while (pos < end) {
     uint8_t len = d[pos];
@@ -31,12 +29,24 @@ inline size_t plain_name_length(const uint8_t* d, size_t pos, size_t end) {
   }
   return 0;
 }
+}  // namespace detail
+
+namespace {
+
+using detail::plain_name_length;
+using detail::put16;
+using detail::put32;
+using detail::quote;
+using detail::TokenReader;
+
+constexpr size_t kMaxRdata = 65535;
 
 // Advance `pos` over one field whose data lies in buf[pos, end). With kInMessage
 // names may be compressed (buf is the whole message); otherwise buf is the
 // uncompressed rdata. The field must not reach past `end`. No allocation.
 template <bool kInMessage>
-inline bool skip_field(Field f, std::span<const uint8_t> buf, size_t& pos, size_t end) {
+inline bool skip_field(Field f, std::span<const uint8_t> buf, size_t start, size_t& pos,
+                       size_t end) {
   const uint8_t* d = buf.data();
   auto fixed = [&](size_t n) {
     if (end - pos < n) return false;
@@ -128,16 +138,18 @@ inline bool skip_field(Field f, std::span<const uint8_t> buf, size_t& pos, size_
     case Field::raw_rest:
       pos = end;
       return true;
+    default:
+      return detail::skip_special(f, d, start, pos, end);
   }
-  return false;
 }
 
 // Walk all fields; returns the index of the first field that does not fit,
 // fields.size() if the rdata is longer than its fields, or -1 when it matches.
 template <bool kInMessage>
 inline int walk(const TypeInfo& info, std::span<const uint8_t> buf, size_t pos, size_t end) {
+  const size_t start = pos;
   for (size_t i = 0; i < info.fields.size(); ++i)
-    if (!skip_field<kInMessage>(info.fields[i], buf, pos, end)) return static_cast<int>(i);
+    if (!skip_field<kInMessage>(info.fields[i], buf, start, pos, end)) return static_cast<int>(i);
   return pos == end ? -1 : static_cast<int>(info.fields.size());
 }
 
@@ -401,48 +413,13 @@ bool append_field_text(std::string& out, Field f, const uint8_t* d, size_t& pos,
     }
     case Field::raw_rest:
       return false;  // OPT options have no presentation syntax of their own
+    default:
+      return detail::special_to_text(f, d, 0, pos, end, out);
   }
-  return false;
 }
 
 // ---------------------------------------------------------------------------
 // from_text helpers.
-
-class TokenReader {
- public:
-  TokenReader(const TypeInfo* info, std::span<const TextToken> tokens)
-      : info_(info), tokens_(tokens) {}
-
-  bool at_end() const { return i_ >= tokens_.size(); }
-  const TextToken& next() { return tokens_[i_++]; }
-  std::span<const TextToken> rest() {
-    auto r = tokens_.subspan(i_);
-    i_ = tokens_.size();
-    return r;
-  }
-  size_t remaining() const { return tokens_.size() - i_; }
-
-  // "MX preference: " — the prefix of every error about field `field`.
-  std::string where(size_t field) const {
-    return std::string(info_->mnemonic) + " " + std::string(info_->field_names[field]) + ": ";
-  }
-
- private:
-  const TypeInfo* info_;
-  std::span<const TextToken> tokens_;
-  size_t i_ = 0;
-};
-
-std::string quote(std::string_view t) { return "'" + std::string(t) + "'"; }
-
-void put16(RdataBytes& out, uint16_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-void put32(RdataBytes& out, uint32_t v) {
-  put16(out, static_cast<uint16_t>(v >> 16));
-  put16(out, static_cast<uint16_t>(v));
-}
 
 Result<void> number_field(TokenReader& r, size_t fi, uint64_t max, size_t octets, RdataBytes& out) {
   if (r.at_end()) return fail(r.where(fi) + "missing");
@@ -498,6 +475,91 @@ Result<void> bitmap_field(TokenReader& r, size_t fi, RdataBytes& out) {
   return {};
 }
 
+// Fields written as one token that maps to a fixed-size number.
+Result<void> scalar_from_text(Field f, size_t fi, TokenReader& r, RdataBytes& out) {
+  if (r.at_end()) return fail(r.where(fi) + "missing");
+  std::string_view t = r.next().text;
+  switch (f) {
+    case Field::ttl: {
+      auto v = parse_ttl(t);
+      if (!v) return fail(r.where(fi) + v.message());
+      put32(out, *v);
+      return {};
+    }
+    case Field::type: {
+      auto v = type_from_text(t);
+      if (!v) return fail(r.where(fi) + "unknown type " + quote(t));
+      put16(out, *v);
+      return {};
+    }
+    case Field::tsig_error: {
+      auto v = tsig_error_from_text(t);
+      if (!v) return fail(r.where(fi) + "unknown error " + quote(t));
+      put16(out, *v);
+      return {};
+    }
+    case Field::time: {
+      auto v = time_from_text(t);
+      if (!v) return fail(r.where(fi) + quote(t) + " is not a valid time");
+      put32(out, *v);
+      return {};
+    }
+    case Field::ipv4:
+    case Field::ipv6: {
+      std::string s(t);
+      uint8_t buf[16];
+      bool v4 = f == Field::ipv4;
+      if (inet_pton(v4 ? AF_INET : AF_INET6, s.c_str(), buf) != 1)
+        return fail(r.where(fi) + quote(t) +
+                    (v4 ? " is not an IPv4 address" : " is not an IPv6 address"));
+      out.insert(out.end(), buf, buf + (v4 ? 4 : 16));
+      return {};
+    }
+    default:
+      return fail(r.where(fi) + "unsupported field");
+  }
+}
+
+// Octet strings: hex or base64 to the end, or with a length in front.
+Result<void> octets_from_text(Field f, size_t fi, TokenReader& r, RdataBytes& out) {
+  if (r.at_end()) return fail(r.where(fi) + "missing");
+  if (f == Field::hex_rest || f == Field::base64_rest) {
+    std::string all = joined(r.rest());
+    auto bytes = f == Field::hex_rest ? hex_decode(all) : base64_decode(all);
+    if (!bytes) return fail(r.where(fi) + bytes.message());
+    out.insert(out.end(), bytes->begin(), bytes->end());
+    return {};
+  }
+  std::string_view t = r.next().text;
+  if (f == Field::hex_u8len || f == Field::base32hex_u8len) {
+    if (f == Field::hex_u8len && t == "-") {
+      out.push_back(0);
+      return {};
+    }
+    auto bytes = f == Field::hex_u8len ? hex_decode(t) : base32hex_decode(t);
+    if (!bytes) return fail(r.where(fi) + bytes.message());
+    if (f == Field::base32hex_u8len && (bytes->empty() || bytes->size() > 255))
+      return fail(r.where(fi) + "must be 1 to 255 octets");
+    if (bytes->size() > 255) return fail(r.where(fi) + "longer than 255 octets");
+    out.push_back(static_cast<uint8_t>(bytes->size()));
+    out.insert(out.end(), bytes->begin(), bytes->end());
+    return {};
+  }
+  // base64_u16len: a length, then (unless it is 0) the data.
+  auto len = parse_uint(t, 0xffff);
+  if (!len) return fail(r.where(fi) + "length " + quote(t) + " is not a number up to 65535");
+  put16(out, static_cast<uint16_t>(*len));
+  if (*len == 0) return {};
+  if (r.at_end()) return fail(r.where(fi) + "missing data");
+  auto bytes = base64_decode(r.next().text);
+  if (!bytes) return fail(r.where(fi) + bytes.message());
+  if (bytes->size() != *len)
+    return fail(r.where(fi) + "length " + std::to_string(*len) + " does not match its " +
+                std::to_string(bytes->size()) + " octets of data");
+  out.insert(out.end(), bytes->begin(), bytes->end());
+  return {};
+}
+
 Result<void> field_from_text(const TypeInfo& info, size_t fi, TokenReader& r, const Name& origin,
                              RdataBytes& out) {
   Field f = info.fields[fi];
@@ -514,50 +576,13 @@ Result<void> field_from_text(const TypeInfo& info, size_t fi, TokenReader& r, co
       return number_field(r, fi, 0xffffffffu, 4, out);
     case Field::u48:
       return number_field(r, fi, 0xffffffffffffull, 6, out);
-    case Field::ttl: {
-      if (auto e = need(); !e) return e;
-      std::string_view t = r.next().text;
-      auto v = parse_ttl(t);
-      if (!v) return fail(r.where(fi) + v.message());
-      put32(out, *v);
-      return {};
-    }
-    case Field::type: {
-      if (auto e = need(); !e) return e;
-      std::string_view t = r.next().text;
-      auto v = type_from_text(t);
-      if (!v) return fail(r.where(fi) + "unknown type " + quote(t));
-      put16(out, *v);
-      return {};
-    }
-    case Field::tsig_error: {
-      if (auto e = need(); !e) return e;
-      std::string_view t = r.next().text;
-      auto v = tsig_error_from_text(t);
-      if (!v) return fail(r.where(fi) + "unknown error " + quote(t));
-      put16(out, *v);
-      return {};
-    }
-    case Field::time: {
-      if (auto e = need(); !e) return e;
-      std::string_view t = r.next().text;
-      auto v = time_from_text(t);
-      if (!v) return fail(r.where(fi) + quote(t) + " is not a valid time");
-      put32(out, *v);
-      return {};
-    }
+    case Field::ttl:
+    case Field::type:
+    case Field::tsig_error:
+    case Field::time:
     case Field::ipv4:
-    case Field::ipv6: {
-      if (auto e = need(); !e) return e;
-      std::string t(r.next().text);
-      uint8_t buf[16];
-      bool v4 = f == Field::ipv4;
-      if (inet_pton(v4 ? AF_INET : AF_INET6, t.c_str(), buf) != 1)
-        return fail(r.where(fi) + quote(t) +
-                    (v4 ? " is not an IPv4 address" : " is not an IPv6 address"));
-      out.insert(out.end(), buf, buf + (v4 ? 4 : 16));
-      return {};
-    }
+    case Field::ipv6:
+      return scalar_from_text(f, fi, r, out);
     case Field::name:
     case Field::cname: {
       if (auto e = need(); !e) return e;
@@ -578,54 +603,11 @@ Result<void> field_from_text(const TypeInfo& info, size_t fi, TokenReader& r, co
       return {};
     }
     case Field::hex_rest:
-    case Field::base64_rest: {
-      if (auto e = need(); !e) return e;
-      std::string all = joined(r.rest());
-      auto bytes = f == Field::hex_rest ? hex_decode(all) : base64_decode(all);
-      if (!bytes) return fail(r.where(fi) + bytes.message());
-      out.insert(out.end(), bytes->begin(), bytes->end());
-      return {};
-    }
-    case Field::hex_u8len: {
-      if (auto e = need(); !e) return e;
-      std::string_view t = r.next().text;
-      if (t == "-") {
-        out.push_back(0);
-        return {};
-      }
-      auto bytes = hex_decode(t);
-      if (!bytes) return fail(r.where(fi) + bytes.message());
-      if (bytes->size() > 255) return fail(r.where(fi) + "longer than 255 octets");
-      out.push_back(static_cast<uint8_t>(bytes->size()));
-      out.insert(out.end(), bytes->begin(), bytes->end());
-      return {};
-    }
-    case Field::base32hex_u8len: {
-      if (auto e = need(); !e) return e;
-      auto bytes = base32hex_decode(r.next().text);
-      if (!bytes) return fail(r.where(fi) + bytes.message());
-      if (bytes->empty() || bytes->size() > 255)
-        return fail(r.where(fi) + "must be 1 to 255 octets");
-      out.push_back(static_cast<uint8_t>(bytes->size()));
-      out.insert(out.end(), bytes->begin(), bytes->end());
-      return {};
-    }
-    case Field::base64_u16len: {
-      if (auto e = need(); !e) return e;
-      std::string_view lt = r.next().text;
-      auto len = parse_uint(lt, 0xffff);
-      if (!len) return fail(r.where(fi) + "length " + quote(lt) + " is not a number up to 65535");
-      put16(out, static_cast<uint16_t>(*len));
-      if (*len == 0) return {};
-      if (r.at_end()) return fail(r.where(fi) + "missing data");
-      auto bytes = base64_decode(r.next().text);
-      if (!bytes) return fail(r.where(fi) + bytes.message());
-      if (bytes->size() != *len)
-        return fail(r.where(fi) + "length " + std::to_string(*len) + " does not match its " +
-                    std::to_string(bytes->size()) + " octets of data");
-      out.insert(out.end(), bytes->begin(), bytes->end());
-      return {};
-    }
+    case Field::base64_rest:
+    case Field::hex_u8len:
+    case Field::base32hex_u8len:
+    case Field::base64_u16len:
+      return octets_from_text(f, fi, r, out);
     case Field::type_bitmap:
       return bitmap_field(r, fi, out);
     case Field::caa_tag: {
@@ -648,8 +630,9 @@ Result<void> field_from_text(const TypeInfo& info, size_t fi, TokenReader& r, co
     }
     case Field::raw_rest:
       return fail(r.where(fi) + "has no presentation form; use \\# generic syntax");
+    default:
+      return detail::special_from_text(f, fi, r, origin, out);
   }
-  return fail(r.where(fi) + "unsupported field");
 }
 
 Result<RdataBytes> generic_from_text(uint16_t type, std::span<const TextToken> tokens) {
@@ -702,7 +685,7 @@ WireError decode(uint16_t type, std::span<const uint8_t> msg, size_t offset, siz
       pos = run = next;
       continue;
     }
-    if (!skip_field<false>(f, msg.first(end), pos, end)) {
+    if (!skip_field<false>(f, msg.first(end), offset, pos, end)) {
       err = WireError::bad_rdata;
       break;
     }
@@ -740,8 +723,9 @@ size_t names(uint16_t type, std::span<const uint8_t> rdata, std::span<RdataName>
   size_t count = 0, pos = 0;
   for (Field f : info->fields) {
     size_t start = pos;
-    if (!skip_field<false>(f, rdata, pos, rdata.size())) return 0;
-    if ((f == Field::name || f == Field::cname) && count < out.size())
+    if (!skip_field<false>(f, rdata, 0, pos, rdata.size())) return 0;
+    bool is_name = f == Field::name || f == Field::cname || (f == Field::a6_prefix && pos > start);
+    if (is_name && count < out.size())
       out[count++] = RdataName{static_cast<uint16_t>(start), static_cast<uint16_t>(pos - start),
                                f == Field::cname};
   }

@@ -66,6 +66,30 @@ enum class Field : uint8_t {
   raw_rest,      // uninterpreted octets to the end (OPT options), shown as generic hex
   base32hex_u8len,  // base32hex with a length octet, at least 1 (NSEC3 next hashed owner)
   tsig_error,    // u16 TSIG error shown as an rcode mnemonic (16 is BADSIG here)
+  // Kinds with codecs of their own (rdata_fields.cpp):
+  loc,           // RFC 1876 2: version 0 body, 16 octets (other versions: generic text)
+  svc_params,    // RFC 9460 2.2: SvcParams to the end, keys ascending, mandatory honoured
+  apl,           // RFC 3123 4: address prefix items to the end, possibly none
+  ipseckey_gateway,  // RFC 4025 2.3-2.5: gateway type, algorithm, gateway by type
+  hip,           // RFC 8005 5: HIT and PK lengths, PK algorithm, HIT, public key
+  names_rest,    // zero or more uncompressed names to the end (HIP rendezvous servers)
+  ip_protocol,   // u8 IP protocol number, also "tcp"/"udp" in text (WKS)
+  wks_ports,     // RFC 1035 3.4.2: port bitmap to the end, shown as port numbers
+  nxt_bitmap,    // RFC 2535 5.2: types 1-127 bitmap to the end (NXT)
+  cert_type,     // u16 with RFC 4398 2.1's mnemonics (PKIX, PGP, URI, ...)
+  secalg,        // u8 DNSSEC algorithm with its mnemonic (CERT)
+  nsap,          // RFC 1706 5: octets to the end as "0x" hex, at least one
+  atma,          // ATM Forum AESA/E.164: format octet + address
+  a6_suffix,     // RFC 2874 3.1: prefix length + the address octets it leaves
+  a6_prefix,     // RFC 2874 3.1: prefix name, present iff the prefix length is not 0
+  eui48,         // RFC 7043 3: 6 octets as xx-xx-xx-xx-xx-xx
+  eui64,         // RFC 7043 4: 8 octets as xx-xx-xx-xx-xx-xx-xx-xx
+  ilnp64,        // RFC 6742 2.1: 8 octets as four 16-bit hex groups (NID, L64)
+  charstring_opt,  // an optional character-string (ISDN subaddress)
+  base64_dash,   // base64 to the end, "-" when empty (DOA data)
+  base64_opt,    // base64 to the end, possibly empty and then not shown (SINK data)
+  amt_relay,     // RFC 8777 4.2: D bit, relay type, relay by type
+  dsync_scheme,  // u8 DSYNC scheme, 1 shown as NOTIFY
 };
 
 /// A declared type (a row of dns/rrtypes.def with a layout): mnemonic and its fields.

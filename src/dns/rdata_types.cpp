@@ -101,6 +101,54 @@ constexpr auto kTSIG = layout({{F::name, "algorithm"},
                                {F::base64_u16len, "other data"}});
 constexpr auto kURI = layout({{F::u16, "priority"}, {F::u16, "weight"}, {F::caa_value, "target"}});
 constexpr auto kCAA = layout({{F::u8, "flags"}, {F::caa_tag, "tag"}, {F::caa_value, "value"}});
+constexpr auto kWKS = layout(
+    {{F::ipv4, "address"}, {F::ip_protocol, "protocol"}, {F::wks_ports, "ports"}});
+constexpr auto kOneCharstring = layout({{F::charstring, "address"}});  // X25
+constexpr auto kISDN =
+    layout({{F::charstring, "address"}, {F::charstring_opt, "subaddress"}});
+constexpr auto kNSAP = layout({{F::nsap, "address"}});
+constexpr auto kGPOS =
+    layout({{F::charstring, "longitude"}, {F::charstring, "latitude"}, {F::charstring, "altitude"}});
+constexpr auto kLOC = layout({{F::loc, "location"}});
+constexpr auto kNXT = layout({{F::name, "next name"}, {F::nxt_bitmap, "types"}});
+constexpr auto kHexOnly = layout({{F::hex_rest, "data"}});  // EID, NIMLOC
+constexpr auto kATMA = layout({{F::atma, "address"}});
+constexpr auto kCERT = layout({{F::cert_type, "certificate type"},
+                               {F::u16, "key tag"},
+                               {F::secalg, "algorithm"},
+                               {F::base64_rest, "certificate"}});
+constexpr auto kA6 = layout({{F::a6_suffix, "address suffix"}, {F::a6_prefix, "prefix name"}});
+constexpr auto kSINK = layout(
+    {{F::u8, "meaning"}, {F::u8, "coding"}, {F::u8, "subcoding"}, {F::base64_opt, "data"}});
+constexpr auto kAPL = layout({{F::apl, "items"}});
+constexpr auto kIPSECKEY = layout({{F::u8, "precedence"},
+                                   {F::ipseckey_gateway, "gateway"},
+                                   {F::base64_rest, "public key"}});
+constexpr auto kHIP = layout({{F::hip, "host identity"}, {F::names_rest, "rendezvous servers"}});
+constexpr auto kTwoNames = layout({{F::name, "previous"}, {F::name, "next"}});  // TALINK
+constexpr auto kSVCB = layout({{F::u16, "priority"}, {F::name, "target"}, {F::svc_params, "params"}});
+constexpr auto kDSYNC = layout(
+    {{F::type, "type"}, {F::dsync_scheme, "scheme"}, {F::u16, "port"}, {F::name, "target"}});
+constexpr auto kBase64Rest = layout({{F::base64_rest, "data"}});  // HHIT, BRID
+constexpr auto kNID = layout({{F::u16, "preference"}, {F::ilnp64, "node id"}});
+constexpr auto kL32 = layout({{F::u16, "preference"}, {F::ipv4, "locator"}});
+constexpr auto kL64 = layout({{F::u16, "preference"}, {F::ilnp64, "locator"}});
+constexpr auto kLP = layout({{F::u16, "preference"}, {F::name, "fqdn"}});
+constexpr auto kEUI48 = layout({{F::eui48, "address"}});
+constexpr auto kEUI64 = layout({{F::eui64, "address"}});
+constexpr auto kTKEY = layout({{F::name, "algorithm"},
+                               {F::time, "inception"},
+                               {F::time, "expiration"},
+                               {F::u16, "mode"},
+                               {F::tsig_error, "error"},
+                               {F::base64_u16len, "key"},
+                               {F::base64_u16len, "other data"}});
+constexpr auto kDOA = layout({{F::u32, "enterprise"},
+                              {F::u32, "type"},
+                              {F::u8, "location"},
+                              {F::charstring, "media type"},
+                              {F::base64_dash, "data"}});
+constexpr auto kAMTRELAY = layout({{F::u8, "precedence"}, {F::amt_relay, "relay"}});
 
 // A row whose rdata is `generic` has no declaration (RFC 3597 handling).
 struct Generic {};
@@ -172,7 +220,8 @@ constexpr auto kTypes = [] {
 constexpr size_t kIndexSize = 512;
 constexpr auto kIndex = [] {
   std::array<uint8_t, kIndexSize> idx{};
-  for (size_t i = 0; i < std::size(kTypes); ++i) idx[kTypes[i].type] = static_cast<uint8_t>(i + 1);
+  for (size_t i = 0; i < std::size(kTypes); ++i)
+    if (kTypes[i].type < kIndexSize) idx[kTypes[i].type] = static_cast<uint8_t>(i + 1);
   return idx;
 }();
 
@@ -180,10 +229,10 @@ static_assert(std::size(kTypes) < 255);
 static_assert(
     [] {
       for (const auto& t : kTypes)
-        if (t.type >= kIndexSize || t.fields.size() != t.field_names.size()) return false;
+        if (t.fields.size() != t.field_names.size()) return false;
       return true;
     }(),
-    "declared types must be below kIndexSize and fully named");
+    "declared types must be fully named");
 
 }  // namespace
 
@@ -192,7 +241,10 @@ const TypeInfo* find(uint16_t type) {
     uint8_t i = kIndex[type];
     return i ? &kTypes[i - 1] : nullptr;
   }
-  return nullptr;  // every declared type is below kIndexSize (static_assert above)
+  // The few declared types above the index (TA, DLV): a short sorted tail.
+  for (size_t i = std::size(kTypes); i-- > 0 && kTypes[i].type >= kIndexSize;)
+    if (kTypes[i].type == type) return &kTypes[i];
+  return nullptr;
 }
 
 std::span<const TypeInfo> all_types() { return kTypes; }

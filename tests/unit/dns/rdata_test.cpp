@@ -20,7 +20,8 @@ namespace rd = namae::dns::rdata;
 namespace {
 
 // A tiny presentation-format tokenizer for tests: whitespace separates tokens,
-// "..." makes one quoted token; escapes stay in the raw text as a lexer leaves them.
+// "..." makes one quoted token (a quote also ends a word, as in the zone-file
+// lexer: `key="a b"` is `key=` and `a b`); escapes stay in the raw text.
 struct Tokens {
   std::deque<std::string> storage;
   std::vector<TextToken> tokens;
@@ -45,7 +46,7 @@ Tokens tokenize(std::string_view s) {
         i += 2;
         continue;
       }
-      if (quoted ? c == '"' : (c == ' ' || c == '\t')) break;
+      if (quoted ? c == '"' : (c == ' ' || c == '\t' || c == '"')) break;
       cur += c;
       ++i;
     }
@@ -251,6 +252,45 @@ TEST(Rdata, EveryDeclaredTypeRoundTrips) {
       {"TSIG", "k. 1 2 0 3 NOERROR 0"},
       {"URI", "1 2 \"x\""},
       {"CAA", "0 issue \"\""},
+      {"WKS", "10.0.0.1 6 25 80"},
+      {"X25", "\"1234\""},
+      {"ISDN", "\"1\" \"2\""},
+      {"NSAP", "0x4700"},
+      {"NSAP-PTR", "a."},
+      {"GPOS", "\"1\" \"2\" \"3\""},
+      {"LOC", "42 21 54.000 N 71 6 18.000 W -24.00m 30m 10000m 10m"},
+      {"NXT", "a. A NS"},
+      {"EID", "AB"},
+      {"NIMLOC", "AB"},
+      {"ATMA", "+123"},
+      {"CERT", "PGP 0 RSASHA256 AQID"},
+      {"A6", "64 ::1:2:3:4 a."},
+      {"SINK", "1 0 0 AQID"},
+      {"APL", "1:192.168.32.0/21 !2:2001:db8::/32"},
+      {"IPSECKEY", "10 1 2 192.0.2.38 AQID"},
+      {"HIP", "2 AB AQID a."},
+      {"NINFO", "\"x\""},
+      {"RKEY", "0 3 5 AQID"},
+      {"TALINK", "a. b."},
+      {"SVCB", "1 a. mandatory=alpn alpn=\"h2,h3\" port=53 ipv4hint=192.0.2.1 ech=AQID ipv6hint=::1 key9=\"x\""},
+      {"HTTPS", "0 a."},
+      {"DSYNC", "CDS NOTIFY 53 a."},
+      {"HHIT", "AQID"},
+      {"BRID", "AQID"},
+      {"NID", "10 14:4fff:ff20:ee64"},
+      {"L32", "10 10.1.2.0"},
+      {"L64", "10 2001:db8:1140:1000"},
+      {"LP", "10 a."},
+      {"EUI48", "00-00-5e-00-53-2a"},
+      {"EUI64", "00-00-5e-ef-10-00-00-2a"},
+      {"TKEY", "a. 20000101000000 20000102000000 3 NOERROR 3 AQID 0"},
+      {"AVC", "\"x\""},
+      {"DOA", "0 1 2 \"\" -"},
+      {"AMTRELAY", "128 1 3 a."},
+      {"RESINFO", "\"qnamemin\""},
+      {"WALLET", "\"BTC\" \"x\""},
+      {"TA", "1 2 3 00"},
+      {"DLV", "1 2 3 00"},
   };
   for (const auto& info : rd::all_types()) {
     ASSERT_EQ(info.fields.size(), info.field_names.size());
@@ -699,6 +739,156 @@ void random_bytes(Rng& rng, RdataBytes& out, size_t n) {
   for (size_t i = 0; i < n; ++i) out.push_back(static_cast<uint8_t>(rng.below(256)));
 }
 
+void random_gateway(Rng& rng, unsigned type, RdataBytes& out) {
+  if (type == 1) random_bytes(rng, out, 4);
+  if (type == 2) random_bytes(rng, out, 16);
+  if (type == 3) random_name(rng, out);
+}
+
+// RFC 9460 SvcParams: ascending keys, valid values, mandatory naming present keys.
+void random_svc_params(Rng& rng, RdataBytes& out) {
+  std::vector<std::pair<uint16_t, RdataBytes>> params;
+  for (uint16_t key = 1; key < 12; ++key) {
+    if (rng.below(2) || key == 2) continue;  // no-default-alpn needs alpn: leave it out
+    RdataBytes v;
+    if (key == 1)
+      for (size_t k = 0, n = 1 + rng.below(3); k < n; ++k) {
+        size_t len = 1 + rng.below(6);
+        v.push_back(static_cast<uint8_t>(len));
+        random_bytes(rng, v, len);
+      }
+    else if (key == 3) random_bytes(rng, v, 2);
+    else if (key == 4) random_bytes(rng, v, 4 * (1 + rng.below(3)));
+    else if (key == 6) random_bytes(rng, v, 16 * (1 + rng.below(2)));
+    else random_bytes(rng, v, rng.below(10));
+    params.emplace_back(key, v);
+  }
+  if (!params.empty() && rng.below(2)) {
+    RdataBytes man;
+    for (const auto& p : params)
+      if (rng.below(2) || man.empty()) {
+        man.push_back(static_cast<uint8_t>(p.first >> 8));
+        man.push_back(static_cast<uint8_t>(p.first));
+      }
+    params.insert(params.begin(), {0, man});
+  }
+  for (const auto& [key, v] : params) {
+    out.push_back(static_cast<uint8_t>(key >> 8));
+    out.push_back(static_cast<uint8_t>(key));
+    out.push_back(static_cast<uint8_t>(v.size() >> 8));
+    out.push_back(static_cast<uint8_t>(v.size()));
+    out.insert(out.end(), v.begin(), v.end());
+  }
+}
+
+// Random bytes whose last octet is not zero (bitmaps, APL address parts).
+void random_trimmed(Rng& rng, RdataBytes& out, size_t n) {
+  if (n == 0) return;
+  random_bytes(rng, out, n - 1);
+  out.push_back(static_cast<uint8_t>(1 + rng.below(255)));
+}
+
+void random_loc(Rng& rng, RdataBytes& out) {
+  out.push_back(0);
+  for (int i = 0; i < 3; ++i)
+    out.push_back(rng.below(5) ? static_cast<uint8_t>((1 + rng.below(9)) << 4 | rng.below(10)) : 0);
+  uint32_t lat = 0x80000000u - 90u * 3600000 + rng.below(2 * 90u * 3600000 + 1);
+  uint32_t lon = 0x80000000u - 180u * 3600000 + rng.below(2 * 180u * 3600000 + 1);
+  for (uint32_t v : {lat, lon, rng.next()})
+    for (int b = 3; b >= 0; --b) out.push_back(static_cast<uint8_t>(v >> (8 * b)));
+}
+
+void random_special(Rng& rng, rd::Field f, RdataBytes& out) {
+  switch (f) {
+    case rd::Field::loc:
+      return random_loc(rng, out);
+    case rd::Field::svc_params:
+      return random_svc_params(rng, out);
+    case rd::Field::apl:
+      for (size_t k = 0, n = rng.below(4); k < n; ++k) {
+        bool v4 = rng.below(2);
+        size_t len = rng.below(v4 ? 5 : 17);
+        out.insert(out.end(), {0, static_cast<uint8_t>(v4 ? 1 : 2),
+                               static_cast<uint8_t>(rng.below(v4 ? 33 : 129)),
+                               static_cast<uint8_t>(len | (rng.below(2) ? 0x80 : 0))});
+        random_trimmed(rng, out, len);
+      }
+      return;
+    case rd::Field::ipseckey_gateway: {
+      unsigned type = rng.below(4);
+      out.push_back(static_cast<uint8_t>(type));
+      random_bytes(rng, out, 1);
+      return random_gateway(rng, type, out);
+    }
+    case rd::Field::hip: {
+      size_t hit = 1 + rng.below(20), pk = 1 + rng.below(40);
+      out.insert(out.end(), {static_cast<uint8_t>(hit), static_cast<uint8_t>(rng.below(256)), 0,
+                             static_cast<uint8_t>(pk)});
+      return random_bytes(rng, out, hit + pk);
+    }
+    case rd::Field::names_rest:
+      for (size_t k = 0, n = rng.below(3); k < n; ++k) random_name(rng, out);
+      return;
+    case rd::Field::ip_protocol:
+    case rd::Field::secalg:
+    case rd::Field::dsync_scheme:
+      return random_bytes(rng, out, 1);
+    case rd::Field::cert_type:
+      return random_bytes(rng, out, 2);
+    case rd::Field::wks_ports:
+      return random_trimmed(rng, out, rng.below(12));
+    case rd::Field::nxt_bitmap: {
+      size_t n = rng.below(17);
+      if (n == 0) return;
+      out.push_back(static_cast<uint8_t>(rng.below(128)));
+      if (n == 1) out.back() |= 1;
+      return random_trimmed(rng, out, n - 1);
+    }
+    case rd::Field::nsap:
+      return random_bytes(rng, out, 1 + rng.below(20));
+    case rd::Field::atma:
+      if (rng.below(2)) {
+        out.push_back(0);
+        return random_bytes(rng, out, 1 + rng.below(20));
+      }
+      out.push_back(1);
+      for (size_t k = 0, n = 1 + rng.below(15); k < n; ++k) out.push_back(static_cast<uint8_t>('0' + rng.below(10)));
+      return;
+    case rd::Field::a6_suffix: {
+      unsigned prefix = rng.below(129);
+      out.push_back(static_cast<uint8_t>(prefix));
+      size_t n = 16 - prefix / 8, at = out.size();
+      random_bytes(rng, out, n);
+      if (n) out[at] &= static_cast<uint8_t>(0xff >> (prefix % 8));
+      return;
+    }
+    case rd::Field::a6_prefix:
+      if (out[0] != 0) random_name(rng, out);
+      return;
+    case rd::Field::eui48:
+      return random_bytes(rng, out, 6);
+    case rd::Field::eui64:
+    case rd::Field::ilnp64:
+      return random_bytes(rng, out, 8);
+    case rd::Field::charstring_opt: {
+      if (rng.below(2)) return;
+      size_t n = rng.below(20);
+      out.push_back(static_cast<uint8_t>(n));
+      return random_bytes(rng, out, n);
+    }
+    case rd::Field::base64_dash:
+    case rd::Field::base64_opt:
+      return random_bytes(rng, out, rng.below(3) ? rng.below(40) : 0);
+    case rd::Field::amt_relay: {
+      unsigned type = rng.below(4);
+      out.push_back(static_cast<uint8_t>((rng.below(2) ? 0x80 : 0) | type));
+      return random_gateway(rng, type, out);
+    }
+    default:
+      return;
+  }
+}
+
 // Random rdata that fits `info`'s declaration.
 RdataBytes random_rdata(Rng& rng, const rd::TypeInfo& info) {
   RdataBytes out;
@@ -780,6 +970,9 @@ RdataBytes random_rdata(Rng& rng, const rd::TypeInfo& info) {
         }
         break;
       }
+      default:
+        random_special(rng, f, out);
+        break;
     }
   }
   return out;
