@@ -45,18 +45,18 @@ Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& z) {
   return u;
 }
 
-void log_to_spdlog(int level, const std::string& message) {
+void log_to_spdlog(LogLevel level, const std::string& message) {
   switch (level) {
-    case 0:
+    case LogLevel::debug:
       spdlog::debug("{}", message);
       break;
-    case 1:
+    case LogLevel::info:
       spdlog::info("{}", message);
       break;
-    case 2:
+    case LogLevel::warning:
       spdlog::warn("{}", message);
       break;
-    default:
+    case LogLevel::error:
       spdlog::error("{}", message);
       break;
   }
@@ -69,7 +69,7 @@ Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config&
   auto service = std::make_unique<update::UpdateService>(
       std::move(*keys),
       [&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
-      update::Clock{}, log_to_spdlog);
+      system_clock(), log_to_spdlog);
   service->set_metrics(&zones.metrics());
   for (const auto& z : cfg.zones) {
     if (z.journal.empty()) continue;

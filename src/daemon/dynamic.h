@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "base/log.h"
 #include "base/result.h"
 #include "daemon/config.h"
 #include "daemon/zones.h"
@@ -13,8 +14,8 @@
 namespace namae::daemon {
 
 /// The daemon's LogSink for libraries that log through a callback (update
-/// service, HTTP API): level 0 debug, 1 info, 2 warning, 3+ error.
-void log_to_spdlog(int level, const std::string& message);
+/// service, HTTP API).
+void log_to_spdlog(LogLevel level, const std::string& message);
 
 /// TSIG keys of the [[key]] tables.
 Result<std::vector<dns::TsigKey>> tsig_keys(const Config& cfg);
