@@ -54,7 +54,7 @@ Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config&
   auto service = std::make_unique<update::UpdateService>(
       std::move(*keys),
       [&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
-      update::Clock{}, spdlog_int_sink());
+      system_clock(), spdlog_sink());
   service->set_metrics(&zones.metrics());
   for (const auto& z : cfg.zones) {
     if (z.journal.empty()) continue;

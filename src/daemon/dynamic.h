@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "base/log.h"
 #include "base/result.h"
 #include "daemon/config.h"
 #include "daemon/zones.h"

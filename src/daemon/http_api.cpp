@@ -50,7 +50,7 @@ Result<std::unique_ptr<http::UpdateApi>> install_update_api(const Config& cfg,
             "updates will answer nohost",
             u.name, h.to_text());
     }
-  auto api = std::make_unique<http::UpdateApi>(std::move(*opt), service, &zones, spdlog_int_sink());
+  auto api = std::make_unique<http::UpdateApi>(std::move(*opt), service, &zones, spdlog_sink());
   http::UpdateApi* raw = api.get();
   server.add_routes([raw](httplib::Server& s) { raw->install(s); });
   server.add_metrics([raw] { return raw->render_metrics(); });

@@ -45,10 +45,4 @@ LogSink spdlog_sink() {
   return [](LogLevel level, const std::string& message) { spdlog::log(spdlog_level(level), "{}", message); };
 }
 
-std::function<void(int, const std::string&)> spdlog_int_sink() {
-  return [sink = spdlog_sink()](int level, const std::string& message) {
-    sink(static_cast<LogLevel>(std::clamp(level, 0, static_cast<int>(LogLevel::error))), message);
-  };
-}
-
 }  // namespace namae::daemon

@@ -16,8 +16,4 @@ void setup_logging(bool foreground, const std::string& level);
 /// The LogSink that writes to the default spdlog logger.
 LogSink spdlog_sink();
 
-/// The same for libraries that still log with an int level (0 debug,
-/// 1 info, 2 warning, 3 and above error) until they take a LogSink.
-std::function<void(int, const std::string&)> spdlog_int_sink();
-
 }  // namespace namae::daemon

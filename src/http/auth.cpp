@@ -59,19 +59,12 @@ std::optional<BasicCredentials> parse_basic_auth(std::string_view header) {
   return BasicCredentials{text.substr(0, colon), text.substr(colon + 1)};
 }
 
-FailureLimiter::FailureLimiter(unsigned limit, int64_t window_ms, Clock clock)
-    : limit_(std::max(1u, limit)), window_ms_(window_ms), clock_(std::move(clock)) {
-  if (!clock_)
-    clock_ = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now().time_since_epoch())
-          .count();
-    };
-}
+FailureLimiter::FailureLimiter(unsigned limit, int64_t window_ms, const Clock& clock)
+    : limit_(std::max(1u, limit)), window_ms_(window_ms), clock_(clock) {}
 
 bool FailureLimiter::blocked(const std::string& key) {
   std::lock_guard lk(mu_);
-  int64_t now = clock_();
+  int64_t now = clock_.now_ms();
   auto it = failures_.find(key);
   if (it == failures_.end()) return false;
   auto& times = it->second;
@@ -85,7 +78,7 @@ bool FailureLimiter::blocked(const std::string& key) {
 
 void FailureLimiter::fail(const std::string& key) {
   std::lock_guard lk(mu_);
-  int64_t now = clock_();
+  int64_t now = clock_.now_ms();
   prune_locked(now);
   auto& times = failures_[key];
   times.push_back(now);
@@ -100,7 +93,7 @@ void FailureLimiter::clear(const std::string& key) {
 
 size_t FailureLimiter::tracked() {
   std::lock_guard lk(mu_);
-  prune_locked(clock_());
+  prune_locked(clock_.now_ms());
   return failures_.size();
 }
 

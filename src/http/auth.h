@@ -4,13 +4,14 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "base/clock.h"
 #include "base/result.h"
 
 namespace namae::http {
@@ -44,12 +45,11 @@ std::optional<BasicCredentials> parse_basic_auth(std::string_view header);
 
 /// Counts failed logins per key (a source address or a user name) in a
 /// sliding window; a key with `limit` failures inside the window is blocked
-/// until the oldest of them leaves the window. Thread-safe; the clock is
-/// injectable for tests.
+/// until the oldest of them leaves the window (Clock::now_ms). Thread-safe.
 class FailureLimiter {
  public:
-  using Clock = std::function<int64_t()>;  // milliseconds, monotonic
-  FailureLimiter(unsigned limit, int64_t window_ms, Clock clock = {});
+  /// `clock` must outlive the limiter.
+  FailureLimiter(unsigned limit, int64_t window_ms, const Clock& clock = system_clock());
 
   /// Is `key` blocked now?
   bool blocked(const std::string& key);
@@ -64,7 +64,7 @@ class FailureLimiter {
   void prune_locked(int64_t now);
   unsigned limit_;
   int64_t window_ms_;
-  Clock clock_;
+  const Clock& clock_;
   std::mutex mu_;
   // Per key: failure times, oldest first, at most `limit_` kept.
   std::map<std::string, std::vector<int64_t>> failures_;

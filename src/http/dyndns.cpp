@@ -88,10 +88,9 @@ std::optional<DynAnswer> parse_dyn_request(std::optional<std::string_view> hostn
   return std::nullopt;
 }
 
-std::vector<update::UpdateRR> replace_addresses(const dns::Name& name,
-                                                const std::vector<IpAddress>& addresses,
-                                                uint32_t ttl) {
-  std::vector<update::UpdateRR> out;
+std::vector<dns::Record> replace_addresses(const dns::Name& name,
+                                          const std::vector<IpAddress>& addresses, uint32_t ttl) {
+  std::vector<dns::Record> out;
   for (const auto& a : addresses) {
     // RFC 2136 2.5.2 delete an RRset (class ANY, TTL 0, no rdata), then 2.5.1 add.
     out.push_back({name, a.rrtype(), dns::rrclass::ANY, 0, {}});

@@ -13,6 +13,7 @@
 #include "dns/name.h"
 #include "net/dyndns2.h"
 #include "net/ip_address.h"
+#include "dns/record.h"
 #include "update/engine.h"
 
 namespace namae::http {
@@ -51,9 +52,8 @@ bool is_fqdn_text(std::string_view text);
 /// The atomic delete-old/add-new for `name`: for each address, delete the
 /// RRset of its type and add the address with `ttl`. Families not in
 /// `addresses` are left alone.
-std::vector<update::UpdateRR> replace_addresses(const dns::Name& name,
-                                                const std::vector<IpAddress>& addresses,
-                                                uint32_t ttl);
+std::vector<dns::Record> replace_addresses(const dns::Name& name,
+                                          const std::vector<IpAddress>& addresses, uint32_t ttl);
 
 /// The address picked from a request: the last X-Forwarded-For entry that is
 /// not itself a trusted proxy when the peer is one, else the peer.

@@ -18,12 +18,6 @@ namespace {
 
 namespace rc = dns::rcode;
 
-int64_t wall_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A printable, bounded copy of client-supplied text for logs.
 std::string printable(std::string_view s, size_t max = 80) {
   std::string out;
@@ -75,18 +69,16 @@ const dns::Name& http_signer() {
 }  // namespace
 
 UpdateApi::UpdateApi(ApiOptions options, update::UpdateService& service,
-                     const zone::ZoneSetHolder* zones, ApiLog log, std::function<int64_t()> now)
+                     const zone::ZoneSetHolder* zones, LogSink log, const Clock& clock)
     : opt_(std::move(options)),
       service_(service),
       zones_(zones),
       log_(std::move(log)),
-      now_(now ? std::move(now) : std::function<int64_t()>(wall_seconds)),
-      by_source_(opt_.fail_limit_source, opt_.fail_window_ms),
-      by_user_(opt_.fail_limit_user, opt_.fail_window_ms) {}
+      clock_(clock),
+      by_source_(opt_.fail_limit_source, opt_.fail_window_ms, clock),
+      by_user_(opt_.fail_limit_user, opt_.fail_window_ms, clock) {}
 
-void UpdateApi::log(int level, const std::string& msg) const {
-  if (log_) log_(level, msg);
-}
+void UpdateApi::log(LogLevel level, const std::string& msg) const { log_to(log_, level, msg); }
 
 std::string UpdateApi::source_of(const ApiRequest& req) const {
   auto trusted = [this](const IpAddress& ip) {
@@ -115,14 +107,14 @@ UpdateApi::Auth UpdateApi::authenticate(const ApiRequest& req, const std::string
   const std::string source_key = "src:" + source;
   if (by_source_.blocked(source_key) || (creds && by_user_.blocked("user:" + creds->user))) {
     out.refused = DynAnswer::abuse;
-    log(2, fmt::format("http {}: too many failed logins (user '{}'): abuse", source,
+    log(LogLevel::warning, fmt::format("http {}: too many failed logins (user '{}'): abuse", source,
                        creds ? printable(creds->user) : std::string()));
     return out;
   }
   if (!creds) {
     out.refused = DynAnswer::badauth;
     // No credentials is how a browser or curl without -u starts; not counted.
-    log(1, fmt::format("http {}: no credentials: badauth", source));
+    log(LogLevel::info, fmt::format("http {}: no credentials: badauth", source));
     return out;
   }
   const ApiUser* user = nullptr;
@@ -138,7 +130,7 @@ UpdateApi::Auth UpdateApi::authenticate(const ApiRequest& req, const std::string
     by_source_.fail(source_key);
     by_user_.fail("user:" + creds->user);
     out.refused = DynAnswer::badauth;
-    log(2, fmt::format("http {}: {} '{}': badauth", source,
+    log(LogLevel::warning, fmt::format("http {}: {} '{}': badauth", source,
                        user ? "wrong password for user" : "unknown user", printable(creds->user)));
     return out;
   }
@@ -178,14 +170,14 @@ std::vector<dns::RdataBytes> UpdateApi::published(const dns::Name& zone, const d
 ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
   const std::string source = source_of(req);
   if (req.target_length > opt_.max_query_length) {
-    log(2,
+    log(LogLevel::warning,
         fmt::format("http {}: request of {} octets over the limit of {}: badagent",
                     source.empty() ? req.peer : source, req.target_length, opt_.max_query_length));
     count(DynAnswer::badagent);
     return text(414, "badagent\n");
   }
   if (source.empty()) {
-    log(2, fmt::format("http {}: unusable X-Forwarded-For '{}': badagent", req.peer,
+    log(LogLevel::warning, fmt::format("http {}: unusable X-Forwarded-For '{}': badagent", req.peer,
                        printable(req.forwarded_for)));
     count(DynAnswer::badagent);
     return text(400, "badagent\n");
@@ -204,7 +196,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
   std::string bad;
   if (auto err =
           parse_dyn_request(param(req, "hostname"), param(req, "myip"), opt_.limits, dr, &bad)) {
-    log(2, fmt::format("http {} user {}: bad request ({}): {}", source, user.name, printable(bad),
+    log(LogLevel::warning, fmt::format("http {} user {}: bad request ({}): {}", source, user.name, printable(bad),
                        dyn_answer_text(*err)));
     count(*err);
     return text(*err == DynAnswer::badagent ? 400 : 200, std::string(dyn_answer_text(*err)) + "\n");
@@ -223,7 +215,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
     if (!owns(user, name)) {
       lines[i] = "nohost";
       count(DynAnswer::nohost);
-      log(2, fmt::format("http {} user {}: {} is not theirs: nohost", source, user.name,
+      log(LogLevel::warning, fmt::format("http {} user {}: {} is not theirs: nohost", source, user.name,
                          name.to_text()));
       continue;
     }
@@ -231,7 +223,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
     if (!zone) {
       lines[i] = "nohost";
       count(DynAnswer::nohost);
-      log(2, fmt::format("http {} user {}: {} is in no dynamic zone here: nohost", source,
+      log(LogLevel::warning, fmt::format("http {} user {}: {} is in no dynamic zone here: nohost", source,
                          user.name, name.to_text()));
       continue;
     }
@@ -291,7 +283,9 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
       lines[i] = dyn_answer_text(a);
       count(a);
       if (a == DynAnswer::good || a == DynAnswer::nochg) lines[i] += " " + addr_text;
-      int level = a == DynAnswer::good ? 1 : a == DynAnswer::nochg ? 0 : 2;
+      LogLevel level = a == DynAnswer::good    ? LogLevel::info
+                       : a == DynAnswer::nochg ? LogLevel::debug
+                                               : LogLevel::warning;
       log(level,
           fmt::format("http {} user {}: {} -> {}: {}{}", source, user.name, name.to_text(),
                       addr_text, dyn_answer_text(a),
@@ -300,11 +294,11 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
                           : fmt::format(" ({}: {})", dns::rcode_to_text(res.rcode), res.reason)));
       if (a == DynAnswer::good || a == DynAnswer::nochg) {
         std::lock_guard lk(last_mu_);
-        last_[name] = {user.name, source, now_()};
+        last_[name] = {user.name, source, clock_.unix_time()};
       }
     }
     if (res.rcode == rc::NOERROR) {
-      const int64_t now = now_();
+      const int64_t now = clock_.unix_time();
       for (const auto& l : service_.leases(zone))
         for (size_t i : idx)
           if (l.owner == dr.hostnames[i])
@@ -425,7 +419,7 @@ ApiResponse UpdateApi::rest_hosts() {
   for (const auto& origin : dynamic)
     for (auto& l : service_.leases(origin)) hosts[l.owner].push_back(l);
 
-  const int64_t now = now_();
+  const int64_t now = clock_.unix_time();
   JsonWriter w;
   w.begin_object();
   w.key("hosts");

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
+#include "base/log.h"
 #include "http/auth.h"
 #include "http/dyndns.h"
 #include "update/policy.h"
@@ -84,9 +86,6 @@ struct ApiResponse {
 /// The response header carrying ApiResponse::lease (shared with the client).
 using net::kLeaseHeader;
 
-/// Log sink: level 0 debug, 1 info, 2 warning, 3 error (as update::LogSink).
-using ApiLog = std::function<void(int level, const std::string& message)>;
-
 /// Where one host's address last came from through this API (in memory).
 struct LastUpdate {
   std::string user, source;
@@ -95,10 +94,11 @@ struct LastUpdate {
 
 class UpdateApi {
  public:
-  /// `zones` (may be null) lists every served zone for the REST API; `now`
-  /// gives unix seconds (injectable for tests).
+  /// `zones` (may be null) lists every served zone for the REST API.
+  /// `clock` (which must outlive the API) dates updates and leases
+  /// (unix_time) and times the failed-login windows (now_ms).
   UpdateApi(ApiOptions options, update::UpdateService& service, const zone::ZoneSetHolder* zones,
-            ApiLog log = {}, std::function<int64_t()> now = {});
+            LogSink log = {}, const Clock& clock = system_clock());
 
   /// GET /nic/update (DynDNS2).
   ApiResponse nic_update(const ApiRequest& req);
@@ -127,13 +127,13 @@ class UpdateApi {
   ApiResponse rest_zones();
   ApiResponse rest_zone(const std::string& name);
   ApiResponse rest_hosts();
-  void log(int level, const std::string& msg) const;
+  void log(LogLevel level, const std::string& msg) const;
 
   ApiOptions opt_;
   update::UpdateService& service_;
   const zone::ZoneSetHolder* zones_;
-  ApiLog log_;
-  std::function<int64_t()> now_;
+  LogSink log_;
+  const Clock& clock_;
   FailureLimiter by_source_, by_user_;
   void count(DynAnswer a) {
     answers_[static_cast<size_t>(a)].fetch_add(1, std::memory_order_relaxed);

@@ -77,7 +77,7 @@ uint16_t read_update(const dns::MessageView& msg, UpdateMessage& out, std::strin
     auto cur = msg.records(s);
     dns::RecordView rr;
     while (cur.next(rr)) {
-      UpdateRR u;
+      dns::Record u;
       u.owner = msg.owner(rr);
       u.type = rr.type;
       u.rclass = rr.rclass;
@@ -96,7 +96,7 @@ uint16_t read_update(const dns::MessageView& msg, UpdateMessage& out, std::strin
 uint16_t check_prerequisites(const zone::ZoneVersion& z, const UpdateMessage& msg,
                              std::string* reason) {
   // Value-dependent RRsets collected first and compared whole (3.2.3).
-  std::map<std::pair<std::string, uint16_t>, std::pair<const UpdateRR*, std::set<dns::RdataBytes>>>
+  std::map<std::pair<std::string, uint16_t>, std::pair<const dns::Record*, std::set<dns::RdataBytes>>>
       temp;
   for (const auto& rr : msg.prerequisites) {
     const std::string what = rr_text(rr.owner, rr.type);
@@ -133,7 +133,7 @@ uint16_t check_prerequisites(const zone::ZoneVersion& z, const UpdateMessage& ms
     slot.second.insert(dns::rdata::canonical(rr.type, rr.rdata));
   }
   for (const auto& [key, val] : temp) {
-    const UpdateRR& rr = *val.first;
+    const dns::Record& rr = *val.first;
     const zone::Node* node = z.find(rr.owner);
     // Every RRset of the type: RRSIGs are stored one RRset per covered type.
     std::set<dns::RdataBytes> have;

@@ -25,21 +25,13 @@
 
 namespace namae::update {
 
-/// One RR of the prerequisite or update section, rdata decompressed.
-struct UpdateRR {
-  dns::Name owner;
-  uint16_t type = 0;
-  uint16_t rclass = 0;
-  uint32_t ttl = 0;
-  dns::RdataBytes rdata;
-};
-
-/// The sections of an UPDATE message (RFC 2136 2.3-2.5).
+/// The sections of an UPDATE message (RFC 2136 2.3-2.5); each RR's rdata
+/// decompressed, its class the section's meaning (RFC 2136 2.4, 2.5).
 struct UpdateMessage {
   dns::Name zone;
   uint16_t zclass = dns::rrclass::IN;
-  std::vector<UpdateRR> prerequisites;
-  std::vector<UpdateRR> updates;
+  std::vector<dns::Record> prerequisites;
+  std::vector<dns::Record> updates;
 };
 
 /// Read the zone, prerequisite and update sections of a parsed UPDATE.

@@ -117,15 +117,13 @@ struct UpdateService::Maint {
   std::atomic<uint64_t> received{0}, applied{0}, refused{0}, failed{0}, commits{0}, expired{0};
 };
 
-UpdateService::UpdateService(std::vector<dns::TsigKey> keys, Publisher publish, Clock clock,
-                             LogSink log)
+UpdateService::UpdateService(std::vector<dns::TsigKey> keys, Publisher publish,
+                             const Clock& clock, LogSink log)
     : keys_(std::move(keys)),
       publish_(std::move(publish)),
-      clock_(std::move(clock)),
+      clock_(clock),
       log_(std::move(log)),
-      maint_(std::make_unique<Maint>()) {
-  if (!clock_) clock_ = [] { return static_cast<int64_t>(::time(nullptr)); };
-}
+      maint_(std::make_unique<Maint>()) {}
 
 UpdateService::~UpdateService() {
   stop();
@@ -140,8 +138,8 @@ UpdateService::~UpdateService() {
   }
 }
 
-void UpdateService::log(int level, const std::string& msg) const {
-  if (log_) log_(level, msg);
+void UpdateService::log(LogLevel level, const std::string& msg) const {
+  log_to(log_, level, msg);
 }
 
 UpdateService::Zone* UpdateService::find(const dns::Name& origin) const {
@@ -177,7 +175,7 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
     if (plan->kind == ReplayPlan::Kind::file_newer) {
       // The file was edited by hand past everything journaled: the file wins
       // (as BIND discards an out-of-date journal); old entries go.
-      log(2, fmt::format("zone {}: file serial {} is newer than the journal's {}; journal entries "
+      log(LogLevel::warning, fmt::format("zone {}: file serial {} is newer than the journal's {}; journal entries "
                          "dropped",
                          cfg.origin.to_text(), file_serial, *plan->journal_serial));
       if (auto r = z->journal->compact(file_serial, 0); !r) return fail(r.message());
@@ -185,7 +183,7 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
       auto replayed = replay(version, plan->entries);
       if (!replayed) return fail(replayed.message());
       version = std::move(*replayed);
-      log(1, fmt::format("zone {}: replayed {} journal entries, serial {} -> {}",
+      log(LogLevel::info, fmt::format("zone {}: replayed {} journal entries, serial {} -> {}",
                          cfg.origin.to_text(), plan->entries.size(), file_serial,
                          version->serial()));
     }
@@ -197,7 +195,7 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
   z->head = z->committed = version;
   z->rclass = version->rclass();
   z->written_serial = loaded->serial();
-  z->written_at = clock_();
+  z->written_at = clock_.unix_time();
   if (publish_) publish_(version);
   zones_.push_back(std::move(z));
   return version;
@@ -237,7 +235,7 @@ UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& 
   maint_->received.fetch_add(1, std::memory_order_relaxed);
   Staged st;
   UpdateResult& res = st.res;
-  const int64_t now = clock_();
+  const int64_t now = clock_.unix_time();
   auto base = z.head;
   Evaluation ev = evaluate(*base, msg, perm, z.cfg.engine);
   res.rcode = ev.rcode;
@@ -328,7 +326,7 @@ UpdateService::Staged UpdateService::stage_locked(Zone& z, const UpdateMessage& 
   z.draft.reset();
   auto next = finish_update(*base, diff, draft);
   if (!next) {
-    log(3, fmt::format("zone {}: update produced an invalid zone: {}", z.cfg.origin.to_text(),
+    log(LogLevel::error, fmt::format("zone {}: update produced an invalid zone: {}", z.cfg.origin.to_text(),
                        next.message()));
     res.rcode = rc::SERVFAIL;
     res.reason = next.message();
@@ -386,7 +384,7 @@ bool UpdateService::wait_durable(Zone& z, std::unique_lock<std::mutex>& lk,
       if (publish_) publish_(z.committed);
       for (auto& p : batch) p.slot->done = p.slot->ok = true;
     } else {
-      log(3, fmt::format("zone {}: journal commit failed, {} update(s) not applied: {}",
+      log(LogLevel::error, fmt::format("zone {}: journal commit failed, {} update(s) not applied: {}",
                          z.cfg.origin.to_text(), batch.size() + z.queue.size(), r.message()));
       for (auto& p : batch) p.slot->done = true;
       for (auto& p : z.queue) p.slot->done = true;  // evaluated on top of the lost ones
@@ -493,20 +491,20 @@ std::vector<uint8_t> lease_option(const UpdateResult& res, bool edns) {
 void UpdateService::log_result(const std::string& peer, const std::string& who,
                                const dns::Name& zone, const UpdateResult& res) const {
   if (res.rcode == rc::NOERROR)
-    log(res.changed ? 1 : 0,
+    log(res.changed ? LogLevel::info : LogLevel::debug,
         fmt::format("update from {} ({}) for {}: {}{}", peer, who, zone.to_text(),
                     res.changed ? "applied, serial " + std::to_string(res.serial)
                                 : std::string("no change"),
                     res.lease ? ", lease " + std::to_string(*res.lease) : ""));
   else
-    log(1, fmt::format("update from {} ({}) for {}: {}: {}", peer, who, zone.to_text(),
+    log(LogLevel::info, fmt::format("update from {} ({}) for {}: {}: {}", peer, who, zone.to_text(),
                        dns::rcode_to_text(res.rcode), res.reason));
 }
 
 size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> response,
                              const net::Peer& peer, const zone::ZoneSet& zones) {
   const auto t0 = std::chrono::steady_clock::now();
-  const int64_t now = clock_();
+  const int64_t now = clock_.unix_time();
   const dns::Edns& qe = q.edns();
 
   dns::TsigVerification tv;
@@ -521,7 +519,7 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
   };
 
   if (q.has_tsig() && !tv.ok()) {
-    log(2, fmt::format("update from {}: TSIG {}", net_peer_text(peer),
+    log(LogLevel::warning, fmt::format("update from {}: TSIG {}", net_peer_text(peer),
                        dns::tsig_status_text(tv.status)));
     maint_->refused.fetch_add(1, std::memory_order_relaxed);
     return reply(tv.status == dns::TsigStatus::formerr ? rc::FORMERR : tv.reply_rcode());
@@ -538,7 +536,7 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
   UpdateMessage msg;
   std::string why;
   if (uint16_t code = read_update(q, msg, &why); code != rc::NOERROR) {
-    log(1,
+    log(LogLevel::info,
         fmt::format("update from {}: {}: {}", net_peer_text(peer), dns::rcode_to_text(code), why));
     return reply(code);
   }
@@ -549,7 +547,7 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
     // we serve but that is not dynamic refuses updates (as BIND).
     bool served = zones.get(msg.zone) != nullptr && msg.zclass == dns::rrclass::IN;
     uint16_t code = served ? rc::REFUSED : rc::NOTAUTH;
-    log(1, fmt::format("update from {} for {}: {}", net_peer_text(peer), msg.zone.to_text(),
+    log(LogLevel::info, fmt::format("update from {} for {}: {}", net_peer_text(peer), msg.zone.to_text(),
                        served ? "zone is not dynamic" : "not authoritative"));
     return reply(code);
   }
@@ -562,7 +560,7 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
     perm.policy = &z->cfg.policy;
     perm.signer = tv.key->name;
   } else {
-    log(1, fmt::format("update from {} ({}) for {}: REFUSED (not allowed)", net_peer_text(peer),
+    log(LogLevel::info, fmt::format("update from {} ({}) for {}: REFUSED (not allowed)", net_peer_text(peer),
                        who, msg.zone.to_text()));
     maint_->refused.fetch_add(1, std::memory_order_relaxed);
     return reply(rc::REFUSED);
@@ -639,7 +637,7 @@ void UpdateService::process_batch(Zone& z, std::vector<Deferred>& batch) {
       if (st.slot) wait_durable(z, lk, st.slot);
     for (auto& st : staged) results.push_back(finish_locked(z, st));
   }
-  const int64_t now = clock_();
+  const int64_t now = clock_.unix_time();
   std::vector<uint8_t> buf(65535);
   for (size_t i = 0; i < batch.size(); ++i) {
     Deferred& d = batch[i];
@@ -677,10 +675,10 @@ size_t UpdateService::expire(int64_t now) {
     if (r.rcode == rc::NOERROR) {
       total += ex.size();
       maint_->expired.fetch_add(ex.size(), std::memory_order_relaxed);
-      log(1, fmt::format("zone {}: {} lease(s) expired, serial {}", z.cfg.origin.to_text(),
+      log(LogLevel::info, fmt::format("zone {}: {} lease(s) expired, serial {}", z.cfg.origin.to_text(),
                          ex.size(), r.serial));
     } else {
-      log(3, fmt::format("zone {}: lease expiry failed: {}: {}", z.cfg.origin.to_text(),
+      log(LogLevel::error, fmt::format("zone {}: lease expiry failed: {}: {}", z.cfg.origin.to_text(),
                          dns::rcode_to_text(r.rcode), r.reason));
     }
   }
@@ -708,7 +706,7 @@ std::vector<Lease> UpdateService::leases(const dns::Name& origin) const {
 
 Result<void> UpdateService::sync_files(bool force) {
   std::string errors;
-  const int64_t now = clock_();
+  const int64_t now = clock_.unix_time();
   for (auto& zp : zones_) {
     Zone& z = *zp;
     if (z.cfg.file.empty()) continue;
@@ -723,7 +721,7 @@ Result<void> UpdateService::sync_files(bool force) {
         continue;
     }
     if (auto r = write_zone_file(z.cfg.file, *v); !r) {
-      log(3, fmt::format("zone {}: {}", z.cfg.origin.to_text(), r.message()));
+      log(LogLevel::error, fmt::format("zone {}: {}", z.cfg.origin.to_text(), r.message()));
       errors += (errors.empty() ? "" : "\n") + r.message();
       continue;
     }
@@ -732,12 +730,12 @@ Result<void> UpdateService::sync_files(bool force) {
       z.written_serial = v->serial();
       z.written_at = now;
     }
-    log(1, fmt::format("zone {}: wrote serial {} to {}", z.cfg.origin.to_text(), v->serial(),
+    log(LogLevel::info, fmt::format("zone {}: wrote serial {} to {}", z.cfg.origin.to_text(), v->serial(),
                        z.cfg.file));
     if (z.journal) {
       std::lock_guard jl(z.journal_mu);
       if (auto r = z.journal->compact(v->serial(), z.cfg.journal_keep); !r) {
-        log(3, fmt::format("zone {}: journal compaction: {}", z.cfg.origin.to_text(), r.message()));
+        log(LogLevel::error, fmt::format("zone {}: journal compaction: {}", z.cfg.origin.to_text(), r.message()));
         errors += (errors.empty() ? "" : "\n") + r.message();
       }
     }
@@ -758,7 +756,7 @@ void UpdateService::start() {
     std::unique_lock lk(maint_->mu);
     while (!maint_->stop) {
       lk.unlock();
-      expire(clock_());
+      expire(clock_.unix_time());
       (void)sync_files(false);
       lk.lock();
       maint_->cv.wait_for(lk, std::chrono::seconds(1), [this] { return maint_->stop; });

@@ -31,6 +31,8 @@
 #include <vector>
 
 #include "auth/engine.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "dns/edns.h"
 #include "dns/tsig.h"
 #include "net/metrics.h"
@@ -55,14 +57,10 @@ struct ZoneUpdateConfig {
   uint32_t journal_keep = 1000;
 };
 
-/// Unix seconds; injectable so lease and TSIG tests control time.
-using Clock = std::function<int64_t()>;
 /// Makes a new version of a zone visible to readers (the daemon swaps its
 /// ZoneSet). Called with versions in commit order, never concurrently for
 /// one zone.
 using Publisher = std::function<void(std::shared_ptr<const zone::ZoneVersion>)>;
-/// Log sink: level 0 debug, 1 info, 2 warning, 3 error.
-using LogSink = std::function<void(int level, const std::string& message)>;
 
 /// The outcome of one update as the requester sees it.
 struct UpdateResult {
@@ -83,9 +81,10 @@ struct UpdateStats {
 
 class UpdateService : public auth::RequestHandler {
  public:
-  /// `keys` verify TSIG on updates; `publish` shows new versions to readers.
-  UpdateService(std::vector<dns::TsigKey> keys, Publisher publish, Clock clock = {},
-                LogSink log = {});
+  /// `keys` verify TSIG on updates; `publish` shows new versions to readers;
+  /// `clock` (which must outlive the service) gives lease and TSIG time.
+  UpdateService(std::vector<dns::TsigKey> keys, Publisher publish,
+                const Clock& clock = system_clock(), LogSink log = {});
   ~UpdateService() override;
   UpdateService(const UpdateService&) = delete;
   UpdateService& operator=(const UpdateService&) = delete;
@@ -162,11 +161,11 @@ class UpdateService : public auth::RequestHandler {
   void process_batch(Zone& z, std::vector<Deferred>& batch);
   void log_result(const std::string& peer, const std::string& who, const dns::Name& zone,
                   const UpdateResult& res) const;
-  void log(int level, const std::string& msg) const;
+  void log(LogLevel level, const std::string& msg) const;
 
   std::vector<dns::TsigKey> keys_;
   Publisher publish_;
-  Clock clock_;
+  const Clock& clock_;
   LogSink log_;
   std::vector<std::unique_ptr<Zone>> zones_;
   net::MetricsRegistry* metrics_ = nullptr;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "dns/tsig.h"
@@ -69,8 +70,10 @@ struct Fixture {
   dns::TsigKey key =
       *dns::TsigKey::parse("hmac-sha256:k1:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=");
   update::ZoneUpdateConfig cfg;
+  FakeClock clock;
 
   Fixture() {
+    clock.set_unix_time(1700000000);
     std::vector<zonefile::Diagnostic> d;
     auto v = zone::load_zone_text(kZone, "fuzz.zone", origin, d);
     if (!v) die("seed zone does not load");
@@ -117,7 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       [&holder](std::shared_ptr<const zone::ZoneVersion> v) {
         holder.publish(holder.snapshot()->with(std::move(v)));
       },
-      [] { return int64_t{1700000000}; });
+      fx.clock);
   if (!service.add_zone(fx.cfg, fx.base)) die("add_zone failed");
   auto before = holder.snapshot()->get(fx.origin);
   const std::string before_text = update::zone_to_text(*before);

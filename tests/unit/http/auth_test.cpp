@@ -1,5 +1,7 @@
 #include "http/auth.h"
 
+#include "base/clock.h"
+
 #include <gtest/gtest.h>
 
 #include "dns/text.h"
@@ -61,8 +63,9 @@ TEST(BasicAuth, Parse) {
 }
 
 TEST(FailureLimiter, BlocksAfterLimitWithinWindowAndForgets) {
-  int64_t now = 1000;
-  FailureLimiter lim(3, 10000, [&] { return now; });
+  FakeClock clock;
+  clock.set_ms(1000);
+  FailureLimiter lim(3, 10000, clock);
   EXPECT_FALSE(lim.blocked("src:a"));
   lim.fail("src:a");
   lim.fail("src:a");
@@ -70,9 +73,9 @@ TEST(FailureLimiter, BlocksAfterLimitWithinWindowAndForgets) {
   lim.fail("src:a");
   EXPECT_TRUE(lim.blocked("src:a"));
   EXPECT_FALSE(lim.blocked("src:b"));  // per key
-  now += 9999;
+  clock.advance_ms(9999);
   EXPECT_TRUE(lim.blocked("src:a"));
-  now += 1;  // the oldest failure leaves the window
+  clock.advance_ms(1);  // the oldest failure leaves the window
   EXPECT_FALSE(lim.blocked("src:a"));
   // A success clears the count.
   lim.fail("src:c");
@@ -83,20 +86,21 @@ TEST(FailureLimiter, BlocksAfterLimitWithinWindowAndForgets) {
 }
 
 TEST(FailureLimiter, SlidingWindowAndBoundedMemory) {
-  int64_t now = 0;
-  FailureLimiter lim(2, 1000, [&] { return now; });
+  FakeClock clock;
+  clock.set_ms(0);
+  FailureLimiter lim(2, 1000, clock);
   lim.fail("k");
-  now = 600;
+  clock.set_ms(600);
   lim.fail("k");
   EXPECT_TRUE(lim.blocked("k"));
-  now = 1000;  // first failure gone, one left
+  clock.set_ms(1000);  // first failure gone, one left
   EXPECT_FALSE(lim.blocked("k"));
   lim.fail("k");
   EXPECT_TRUE(lim.blocked("k"));
   // Many sources guessing once each are pruned after the window.
   for (int i = 0; i < 1000; ++i) lim.fail("src:" + std::to_string(i));
   EXPECT_GE(lim.tracked(), 1000u);
-  now += 5000;
+  clock.advance_ms(5000);
   EXPECT_EQ(lim.tracked(), 0u);
 }
 

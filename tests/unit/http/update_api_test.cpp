@@ -27,6 +27,7 @@ std::string basic(const std::string& user, const std::string& pw) {
 class UpdateApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    clock.set_unix_time(1700000000);
     base = load();
     holder.publish(std::make_shared<const zone::ZoneSet>(
         std::vector<std::shared_ptr<const zone::ZoneVersion>>{base}));
@@ -35,7 +36,7 @@ class UpdateApiTest : public ::testing::Test {
         [this](std::shared_ptr<const zone::ZoneVersion> v) {
           holder.publish(holder.snapshot()->with(std::move(v)));
         },
-        [this] { return now.load(); });
+        clock);
     update::ZoneUpdateConfig cfg;
     cfg.origin = origin();
     cfg.leases.min_lease = 30;
@@ -56,10 +57,10 @@ class UpdateApiTest : public ::testing::Test {
     o.max_query_length = 200;
     api = std::make_unique<UpdateApi>(
         std::move(o), *service, &holder,
-        [this](int level, const std::string& m) {
-          logs.push_back(std::to_string(level) + " " + m);
+        [this](LogLevel level, const std::string& m) {
+          logs.push_back(std::to_string(static_cast<int>(level)) + " " + m);
         },
-        [this] { return now.load(); });
+        clock);
   }
 
   ApiRequest req(const std::string& host, std::optional<std::string> myip = std::nullopt,
@@ -86,7 +87,7 @@ class UpdateApiTest : public ::testing::Test {
     return out;
   }
 
-  std::atomic<int64_t> now{1'700'000'000};
+  FakeClock clock;  // unix_time() set to 1700000000 in SetUp
   std::shared_ptr<const zone::ZoneVersion> base;
   zone::ZoneSetHolder holder;
   std::unique_ptr<update::UpdateService> service;
@@ -104,14 +105,14 @@ TEST_F(UpdateApiTest, GoodThenNochgWithLeaseAndSerial) {
   EXPECT_EQ(current()->serial(), s0 + 1);
   auto leases = service->leases(origin());
   ASSERT_EQ(leases.size(), 1u);
-  EXPECT_EQ(leases[0].expires_at, now.load() + 600);  // the zone's max-lease
+  EXPECT_EQ(leases[0].expires_at, clock.unix_time() + 600);  // the zone's max-lease
   EXPECT_EQ(leases[0].granted_to, "http:alice@192.0.2.50");
   EXPECT_EQ(current()->find(name("h.example.net"))->find(dns::rrtype::A).ttl(), 45u);
 
-  now += 100;
+  clock.advance_ms(100'000);
   r = api->nic_update(req("h.example.net", "192.0.2.7"));
   EXPECT_EQ(r.body, "nochg 192.0.2.7\n");
-  EXPECT_EQ(service->leases(origin())[0].expires_at, now.load() + 600);  // renewed
+  EXPECT_EQ(service->leases(origin())[0].expires_at, clock.unix_time() + 600);  // renewed
 
   // A new address replaces the old one atomically (delete RRset + add).
   r = api->nic_update(req("h.example.net", "192.0.2.8"));

@@ -26,7 +26,7 @@ class EngineTest : public ::testing::Test {
   std::shared_ptr<const zone::ZoneVersion> base = load();
   std::string before = dump(*base);
 
-  Outcome run(std::vector<UpdateRR> updates, std::vector<UpdateRR> prereqs = {},
+  Outcome run(std::vector<dns::Record> updates, std::vector<dns::Record> prereqs = {},
               const Permission& perm = everything(), EngineOptions opts = {}) {
     UpdateMessage m;
     m.zone = origin();
@@ -47,8 +47,8 @@ class EngineTest : public ::testing::Test {
     return r;
   }
   // A refused message: rcode as expected, no diff, nothing to apply.
-  void expect_refused(uint16_t code, std::vector<UpdateRR> updates,
-                      std::vector<UpdateRR> prereqs = {}, const Permission& perm = everything()) {
+  void expect_refused(uint16_t code, std::vector<dns::Record> updates,
+                      std::vector<dns::Record> prereqs = {}, const Permission& perm = everything()) {
     Outcome r = run(std::move(updates), std::move(prereqs), perm);
     EXPECT_EQ(r.rcode, code) << dns::rcode_to_text(r.rcode) << " " << r.ev.reason;
     EXPECT_FALSE(r.ev.changed());
@@ -116,19 +116,19 @@ TEST_F(EngineTest, PrereqNameNotInUse) {
 }
 
 TEST_F(EngineTest, PrereqFormatErrors) {
-  auto add = std::vector<UpdateRR>{rr("new", "A", IN, 60, "192.0.2.99")};
+  auto add = std::vector<dns::Record>{rr("new", "A", IN, 60, "192.0.2.99")};
   expect_refused(rc::FORMERR, add, {rr("www", "A", ANY, 5)});                 // TTL not 0
   expect_refused(rc::FORMERR, add, {rr("www", "A", ANY, 0, "192.0.2.10")});   // rdata with ANY
   expect_refused(rc::FORMERR, add, {rr("www", "A", NONE, 0, "192.0.2.10")});  // rdata with NONE
   expect_refused(rc::FORMERR, add, {rr("www", "A", dns::rrclass::CH, 0, "192.0.2.10")});
   expect_refused(rc::FORMERR, add, {rr("www", "AXFR", ANY, 0)});
-  UpdateRR bad = rr("www", "A", IN, 0);  // value-dependent with unusable rdata
+  dns::Record bad = rr("www", "A", IN, 0);  // value-dependent with unusable rdata
   bad.rdata = {1, 2, 3};
   expect_refused(rc::FORMERR, add, {bad});
 }
 
 TEST_F(EngineTest, PrereqOutsideZoneIsNotzone) {
-  UpdateRR p = rr("www", "A", ANY, 0);
+  dns::Record p = rr("www", "A", ANY, 0);
   p.owner = name("www.example.org.");
   expect_refused(rc::NOTZONE, {rr("new", "A", IN, 60, "192.0.2.99")}, {p});
 }
@@ -202,7 +202,7 @@ TEST_F(EngineTest, OpsApplyInOrder) {
 
 TEST_F(EngineTest, PrescanRejectsWholeMessage) {
   auto good = rr("new", "A", IN, 60, "192.0.2.99");
-  UpdateRR outside = rr("x", "A", IN, 60, "192.0.2.1");
+  dns::Record outside = rr("x", "A", IN, 60, "192.0.2.1");
   outside.owner = name("x.example.org.");
   expect_refused(rc::NOTZONE, {good, outside});
   expect_refused(rc::FORMERR, {good, rr("www", "ANY", IN, 60)});  // add of a meta type
@@ -214,10 +214,10 @@ TEST_F(EngineTest, PrescanRejectsWholeMessage) {
   expect_refused(rc::FORMERR, {good, rr("www", "A", NONE, 60, "192.0.2.10")});  // delete RR, TTL
   expect_refused(rc::FORMERR, {good, rr("www", "ANY", NONE, 0)});
   expect_refused(rc::FORMERR, {good, rr("www", "A", dns::rrclass::CH, 60, "192.0.2.1")});
-  UpdateRR short_a = rr("www", "A", IN, 60);
+  dns::Record short_a = rr("www", "A", IN, 60);
   short_a.rdata = {1, 2};
   expect_refused(rc::FORMERR, {good, short_a});
-  UpdateRR empty_del = rr("www", "A", NONE, 0);  // delete RR without rdata
+  dns::Record empty_del = rr("www", "A", NONE, 0);  // delete RR without rdata
   expect_refused(rc::FORMERR, {good, empty_del});
 }
 

@@ -86,7 +86,7 @@ struct PublishGate {
 };
 
 struct Request {
-  std::vector<UpdateRR> prereqs, updates;
+  std::vector<dns::Record> prereqs, updates;
   dns::Name zone = origin();
   uint16_t ztype = dns::rrtype::SOA;
   uint16_t zclass = dns::rrclass::IN;
@@ -109,6 +109,7 @@ struct Reply {
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    clock.set_unix_time(1700000000);
     char tmpl[] = "/tmp/namae-update-XXXXXX";
     dir = mkdtemp(tmpl);
     k1 = *dns::TsigKey::parse(std::string("hmac-sha256:k1:") + kSecret1);
@@ -144,7 +145,7 @@ class ServiceTest : public ::testing::Test {
           }
           gate.pass();
         },
-        [this] { return now.load(); });
+        clock);
     registry = std::make_unique<net::MetricsRegistry>();
     service->set_metrics(registry.get());
     auto r = service->add_zone(cfg, from ? from : base);
@@ -180,7 +181,7 @@ class ServiceTest : public ::testing::Test {
     size_t len = b.finish();
     if (rq.key) {
       dns::TsigSignParams p;
-      p.time_signed = static_cast<uint64_t>(rq.signed_at ? rq.signed_at : now.load());
+      p.time_signed = static_cast<uint64_t>(rq.signed_at ? rq.signed_at : clock.unix_time());
       auto s = dns::tsig_sign(buf, len, *rq.key, p, &mac);
       EXPECT_TRUE(s.ok());
       len = *s;
@@ -239,7 +240,7 @@ class ServiceTest : public ::testing::Test {
     }
     if (rq.key) {
       dns::TsigVerifyParams vp;
-      vp.now = static_cast<uint64_t>(now.load());
+      vp.now = static_cast<uint64_t>(clock.unix_time());
       vp.prior_mac = &mac;
       auto v = dns::tsig_verify_response(r, *rq.key, vp);
       out.tsig = v.status;
@@ -260,13 +261,13 @@ class ServiceTest : public ::testing::Test {
   zone::ZoneSetHolder holder;
   std::mutex publish_mu;
   PublishGate gate;
-  std::atomic<int64_t> now{1700000000};
+  FakeClock clock;  // unix_time() set to 1700000000 in SetUp
   ZoneUpdateConfig cfg;
   std::unique_ptr<net::MetricsRegistry> registry;  // declared before (outlived by) the service
   std::unique_ptr<UpdateService> service;
 };
 
-UpdateRR add(const char* owner, const char* rd = "192.0.2.99") {
+dns::Record add(const char* owner, const char* rd = "192.0.2.99") {
   return rr(owner, "A", IN, 60, rd);
 }
 
@@ -355,7 +356,7 @@ TEST_F(ServiceTest, TsigBadTimeIsSigned) {
   Request rq;
   rq.updates = {add("h1")};
   rq.key = &k1;
-  rq.signed_at = now.load() - 1000;  // outside the 300 s fudge
+  rq.signed_at = clock.unix_time() - 1000;  // outside the 300 s fudge
   Reply r = send(rq);
   EXPECT_EQ(r.rcode, rc::NOTAUTH);
   EXPECT_EQ(r.tsig_error, rc::BADTIME);
@@ -403,7 +404,7 @@ TEST_F(ServiceTest, RcodesFromTheEngineLeaveZoneUnchanged) {
   rq.prereqs = {rr("www", "A", NONE, 0)};
   EXPECT_EQ(send(rq).rcode, rc::YXRRSET);
   rq.prereqs = {};
-  UpdateRR out = add("x");
+  dns::Record out = add("x");
   out.owner = name("x.example.org.");
   rq.updates = {add("h1"), out};
   EXPECT_EQ(send(rq).rcode, rc::NOTZONE);
@@ -427,7 +428,7 @@ TEST_F(ServiceTest, NoOpUpdateKeepsVersion) {
   const int64_t expiry = service->leases(origin())[0].expires_at;
   EXPECT_EQ(service->stats().commits, 1u);
   // Renewing again moves the expiry, still without a new version.
-  now += 10;
+  clock.advance_ms(10'000);
   EXPECT_EQ(send(rq).rcode, rc::NOERROR);
   expect_unchanged(before);
   EXPECT_EQ(service->leases(origin())[0].expires_at, expiry + 10);
@@ -482,13 +483,13 @@ TEST_F(ServiceTest, LeaseClampedAndEchoed) {
   ASSERT_EQ(leases.size(), 3u);
   for (const auto& l : leases) {
     if (l.owner == name("h1.example.net.")) {
-      EXPECT_EQ(l.expires_at, now.load() + 30);
+      EXPECT_EQ(l.expires_at, clock.unix_time() + 30);
     }
     if (l.owner == name("h2.example.net.")) {
-      EXPECT_EQ(l.expires_at, now.load() + 100);
+      EXPECT_EQ(l.expires_at, clock.unix_time() + 100);
     }
     if (l.owner == name("h3.example.net.")) {
-      EXPECT_EQ(l.expires_at, now.load() + 50);
+      EXPECT_EQ(l.expires_at, clock.unix_time() + 50);
     }
     EXPECT_EQ(l.granted_to, "dns:k1@127.0.0.1");  // key and source, as HTTP writes it
   }
@@ -541,24 +542,24 @@ TEST_F(ServiceTest, LeaseExpiryRemovesThroughTheUpdatePath) {
   rq.lease = dns::UpdateLease{80, std::nullopt};
   ASSERT_EQ(send(rq).rcode, rc::NOERROR);
   const uint32_t serial = served()->serial();
-  EXPECT_EQ(service->next_expiry(), now.load() + 40);
-  EXPECT_EQ(service->expire(now.load() + 39), 0u);
+  EXPECT_EQ(service->next_expiry(), clock.unix_time() + 40);
+  EXPECT_EQ(service->expire(clock.unix_time() + 39), 0u);
   EXPECT_EQ(served()->serial(), serial);
-  now += 40;
-  EXPECT_EQ(service->expire(now.load()), 2u);
+  clock.advance_ms(40'000);
+  EXPECT_EQ(service->expire(clock.unix_time()), 2u);
   EXPECT_EQ(served()->find(name("h1.example.net.")), nullptr);
   EXPECT_NE(served()->find(name("h2.example.net.")), nullptr);
   EXPECT_EQ(served()->serial(), serial + 1);
   EXPECT_EQ(service->leases(origin()).size(), 1u);
   // Renewal: re-sending the same update extends the lease.
-  now += 30;
+  clock.advance_ms(30'000);
   rq.updates = {add("h2")};
   ASSERT_EQ(send(rq).rcode, rc::NOERROR);
-  now += 60;  // past the first lease (t0+80), within the renewed one (t0+70+80)
-  EXPECT_EQ(service->expire(now.load()), 0u);
+  clock.advance_ms(60'000);  // past the first lease (t0+80), within the renewed one (t0+70+80)
+  EXPECT_EQ(service->expire(clock.unix_time()), 0u);
   EXPECT_NE(served()->find(name("h2.example.net.")), nullptr);
-  now += 20;
-  EXPECT_EQ(service->expire(now.load()), 1u);
+  clock.advance_ms(20'000);
+  EXPECT_EQ(service->expire(clock.unix_time()), 1u);
   EXPECT_EQ(served()->find(name("h2.example.net.")), nullptr);
   EXPECT_TRUE(service->leases(origin()).empty());
   EXPECT_EQ(dump(*served()).find("h2."), std::string::npos);
@@ -596,7 +597,7 @@ TEST_F(ServiceTest, RestartReplaysJournalAndKeepsLeases) {
   start(true);
   EXPECT_EQ(dump(*served()), state);
   EXPECT_EQ(service->leases(origin()).size(), leases);
-  EXPECT_EQ(service->expire(now.load() + 45), 6u);  // h0..h5 (40..45 s)
+  EXPECT_EQ(service->expire(clock.unix_time() + 45), 6u);  // h0..h5 (40..45 s)
 }
 
 TEST_F(ServiceTest, ZoneFileRewriteAndCompaction) {
@@ -634,7 +635,7 @@ TEST_F(ServiceTest, PeriodicSyncHonoursTheInterval) {
   ASSERT_EQ(send(rq).rcode, rc::NOERROR);
   ASSERT_TRUE(service->sync_files(false).ok());
   EXPECT_FALSE(std::filesystem::exists(cfg.file));
-  now += 100;
+  clock.advance_ms(100'000);
   ASSERT_TRUE(service->sync_files(false).ok());
   EXPECT_TRUE(std::filesystem::exists(cfg.file));
 }

@@ -65,9 +65,9 @@ inline dns::RdataBytes rdata(uint16_t type, const std::string& text) {
 }
 
 /// One RR; `type` is a mnemonic, `cls` IN/ANY/NONE, names relative to example.net.
-inline UpdateRR rr(const std::string& owner, const std::string& type, uint16_t cls, uint32_t ttl,
-                   const std::string& rd = "") {
-  UpdateRR r;
+inline dns::Record rr(const std::string& owner, const std::string& type, uint16_t cls,
+                      uint32_t ttl, const std::string& rd = "") {
+  dns::Record r;
   r.owner = owner == "@" ? origin() : *dns::Name::from_text(owner, &origin());
   r.type = *dns::type_from_text(type);
   r.rclass = cls;
