@@ -125,72 +125,70 @@ void print_service(const ServiceInfo& s, bool json, JsonWriter* jw) {
   for (const auto& t : s.txt) std::printf("  txt     %s\n", t.c_str());
 }
 
-int resolve_cmd(const Options& o) {
-  if (o.positional.size() != 1) {
-    return usage_error("mdns resolve", "give one NAME.local");
+// A service instance: SRV, TXT and the target's addresses.
+int resolve_instance(const Options& o, const dns::Name& inst, int timeout) {
+  std::vector<Question> qs = {Question{inst, dns::rrtype::SRV}, Question{inst, dns::rrtype::TXT}};
+  auto recs = one_shot(qs, o.interfaces, timeout, [&](const std::vector<Record>& got) {
+    auto s = assemble_service(inst, got);
+    return s && !s->addresses.empty();
+  });
+  if (!recs) {
+    std::fprintf(stderr, "namae mdns: %s\n", recs.message().c_str());
+    return 1;
   }
-  int timeout = o.timeout_ms > 0 ? o.timeout_ms : 2000;
-  if (auto inst = service_instance(o.positional[0])) {
-    std::vector<Question> qs = {Question{*inst, dns::rrtype::SRV}, Question{*inst, dns::rrtype::TXT}};
-    auto recs = one_shot(qs, o.interfaces, timeout, [&](const std::vector<Record>& got) {
-      auto s = assemble_service(*inst, got);
-      return s && !s->addresses.empty();
-    });
-    if (!recs) {
-      std::fprintf(stderr, "namae mdns: %s\n", recs.message().c_str());
-      return 1;
+  auto info = assemble_service(inst, *recs);
+  if (info && info->addresses.empty()) {
+    // The responder left the addresses out: ask for them.
+    auto more = one_shot({Question{info->target, dns::rrtype::A}, Question{info->target, dns::rrtype::AAAA}},
+                         o.interfaces, timeout, [](const std::vector<Record>& got) { return !got.empty(); });
+    if (more) {
+      recs->insert(recs->end(), more->begin(), more->end());
+      info = assemble_service(inst, *recs);
     }
-    auto info = assemble_service(*inst, *recs);
-    if (info && info->addresses.empty()) {
-      // The responder left the addresses out: ask for them.
-      auto more = one_shot({Question{info->target, dns::rrtype::A}, Question{info->target, dns::rrtype::AAAA}},
-                           o.interfaces, timeout, [](const std::vector<Record>& got) { return !got.empty(); });
-      if (more) {
-        recs->insert(recs->end(), more->begin(), more->end());
-        info = assemble_service(*inst, *recs);
-      }
-    }
-    if (!info) {
-      std::fprintf(stderr, "namae mdns: no answer for %s\n", display_name(*inst).c_str());
-      return 1;
-    }
+  }
+  if (!info) {
+    std::fprintf(stderr, "namae mdns: no answer for %s\n", display_name(inst).c_str());
+    return 1;
+  }
+  JsonWriter jw;
+  print_service(*info, o.json, &jw);
+  if (o.json) std::printf("%s\n", jw.str().c_str());
+  return 0;
+}
+
+// An address: the host name that owns it (reverse-mapping PTR).
+int resolve_address(const Options& o, const dns::Name& rev, int timeout) {
+  auto recs = one_shot({Question{rev, dns::rrtype::PTR}}, o.interfaces, timeout,
+                       [](const std::vector<Record>& got) { return !got.empty(); });
+  std::vector<std::string> names;
+  if (recs)
+    for (const auto& r : *recs)
+      if (r.type == dns::rrtype::PTR && r.name == rev)
+        if (auto n = dns::Name::from_wire(r.rdata)) names.push_back(n->to_text());
+  if (names.empty()) {
+    std::fprintf(stderr, "namae mdns: no answer for %s\n", rev.to_text().c_str());
+    return 1;
+  }
+  if (o.json) {
     JsonWriter jw;
-    print_service(*info, o.json, &jw);
-    if (o.json) std::printf("%s\n", jw.str().c_str());
-    return 0;
+    jw.begin_object();
+    jw.member("address", o.positional[0]);
+    jw.key("names");
+    jw.begin_array();
+    for (const auto& n : names) jw.value(n);
+    jw.end_array();
+    jw.end_object();
+    std::printf("%s\n", jw.str().c_str());
+  } else {
+    for (const auto& n : names) std::printf("%s\t%s\n", o.positional[0].c_str(), n.c_str());
   }
-  if (auto rev = reverse_name(o.positional[0]); rev.ok()) {
-    // An address: the host name that owns it (reverse-mapping PTR).
-    auto recs = one_shot({Question{*rev, dns::rrtype::PTR}}, o.interfaces, timeout,
-                         [](const std::vector<Record>& got) { return !got.empty(); });
-    std::vector<std::string> names;
-    if (recs)
-      for (const auto& r : *recs)
-        if (r.type == dns::rrtype::PTR && r.name == *rev)
-          if (auto n = dns::Name::from_wire(r.rdata)) names.push_back(n->to_text());
-    if (names.empty()) {
-      std::fprintf(stderr, "namae mdns: no answer for %s\n", rev->to_text().c_str());
-      return 1;
-    }
-    if (o.json) {
-      JsonWriter jw;
-      jw.begin_object();
-      jw.member("address", o.positional[0]);
-      jw.key("names");
-      jw.begin_array();
-      for (const auto& n : names) jw.value(n);
-      jw.end_array();
-      jw.end_object();
-      std::printf("%s\n", jw.str().c_str());
-    } else {
-      for (const auto& n : names) std::printf("%s\t%s\n", o.positional[0].c_str(), n.c_str());
-    }
-    return 0;
-  }
+  return 0;
+}
+
+// A host name: its A and AAAA records.
+int resolve_host(const Options& o, int timeout) {
   auto name = dns::Name::from_text(absolute(o.positional[0]));
-  if (!name) {
-    return usage_error("mdns resolve", name.message());
-  }
+  if (!name) return usage_error("mdns resolve", name.message());
   auto recs = one_shot({Question{*name, dns::rrtype::A}, Question{*name, dns::rrtype::AAAA}}, o.interfaces, timeout,
                        [&](const std::vector<Record>& got) {
                          return std::any_of(got.begin(), got.end(), [&](const Record& r) { return r.name == *name; });
@@ -220,6 +218,14 @@ int resolve_cmd(const Options& o) {
     for (const auto& a : addrs) std::printf("%s\t%s\n", name->to_text().c_str(), a.c_str());
   }
   return 0;
+}
+
+int resolve_cmd(const Options& o) {
+  if (o.positional.size() != 1) return usage_error("mdns resolve", "give one NAME.local");
+  int timeout = o.timeout_ms > 0 ? o.timeout_ms : 2000;
+  if (auto inst = service_instance(o.positional[0])) return resolve_instance(o, *inst, timeout);
+  if (auto rev = reverse_name(o.positional[0]); rev.ok()) return resolve_address(o, *rev, timeout);
+  return resolve_host(o, timeout);
 }
 
 int services_cmd(const Options& o) {
@@ -429,9 +435,7 @@ int browse_cmd(const Options& o) {
 }
 
 int register_cmd(const Options& o) {
-  if (o.positional.size() < 3) {
-    return usage_error("mdns register", "give NAME TYPE PORT [KEY=VALUE...]");
-  }
+  if (o.positional.size() < 3) return usage_error("mdns register", "give NAME TYPE PORT [KEY=VALUE...]");
   ServiceSpec svc;
   svc.instance = o.positional[0];
   svc.type = o.positional[1];
