@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "daemon/config.h"
 #include "daemon/control.h"
@@ -33,33 +34,18 @@ constexpr const char* kCtlUsage =
 int ctl_main(std::span<char*> args) {
   std::string socket_path, config_path, command;
   int timeout_s = 60;
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    if (a == "-h" || a == "--help") {
-      std::fputs(kCtlUsage, stdout);
-      return 0;
-    } else if ((a == "-s" || a == "--socket") && i + 1 < args.size()) {
-      socket_path = args[++i];
-    } else if ((a == "-c" || a == "--config") && i + 1 < args.size()) {
-      config_path = args[++i];
-    } else if ((a == "-t" || a == "--timeout") && i + 1 < args.size()) {
-      timeout_s = std::atoi(args[++i]);
-      if (timeout_s <= 0) {
-        std::fprintf(stderr, "namae ctl: bad timeout '%s'\n", args[i]);
-        return 2;
-      }
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "namae ctl: unknown option '%s'\n%s", args[i], kCtlUsage);
-      return 2;
-    } else {
-      if (!command.empty()) command += ' ';
-      command += a;
-    }
-  }
-  if (command.empty()) {
-    std::fputs(kCtlUsage, stderr);
-    return 2;
-  }
+  ArgParser p("ctl", kCtlUsage);
+  p.option({"-s", "--socket"}, socket_path)
+      .option({"-c", "--config"}, config_path)
+      .number({"-t", "--timeout"}, 1, 86400, "timeout",
+              [&](uint32_t n) { timeout_s = static_cast<int>(n); })
+      .positional([&](const std::string& word) {
+        if (!command.empty()) command += ' ';
+        command += word;
+        return Result<void>{};
+      });
+  if (auto status = p.parse(args.subspan(1))) return *status;
+  if (command.empty()) return p.error("give a COMMAND (reload, status, stop, cache ...)");
   if (socket_path.empty() && !config_path.empty()) {
     auto cfg = daemon::load_config(config_path);
     if (!cfg) {

@@ -21,10 +21,11 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/key_util.h"
 #include "cli/nsupdate_parser.h"
 #include "ddns/addresses.h"
 #include "ddns/netlink.h"
@@ -112,135 +113,91 @@ bool read_first_line(const std::string& path, std::string& out) {
   return true;
 }
 
-Result<uint32_t> number(const char* text, uint32_t lo, uint32_t hi, const std::string& what) {
-  auto v = dns::parse_uint(text ? text : "", hi);
-  if (!v || *v < lo) return fail("bad " + what + " '" + (text ? text : "") + "'");
-  return static_cast<uint32_t>(*v);
+// The options without checks across them.
+ArgParser option_parser(Options& o, bool& only4, bool& only6, std::string& keyfile,
+                        std::string& password_file) {
+  ArgParser p("ddns", kUsage);
+  auto uint = [](uint32_t& target) { return [&target](uint32_t n) { target = n; }; };
+  p.flag({"-4"}, only4)
+      .flag({"-6"}, only6)
+      .flag({"--unsigned"}, o.unsigned_ok)
+      .flag({"--tcp"}, o.tcp)
+      .flag({"--insecure"}, o.insecure)
+      .flag({"--all-scopes"}, o.filter.all_scopes)
+      .flag({"--temporary"}, o.filter.temporary)
+      .flag({"--once"}, o.once)
+      .flag({"--no-goodbye"}, o.goodbye, false)
+      .flag({"-v", "--verbose"}, o.verbose)
+      .option({"-s", "--server"}, o.server)
+      .number({"-p", "--port"}, 1, 65535, "port",
+              [&](uint32_t n) { o.port = static_cast<uint16_t>(n); })
+      .option({"-y"}, y_option(o.key))
+      .option({"-k"}, keyfile)
+      .option({"--zone"}, o.zone_text)
+      .option({"--http"}, o.http_url)
+      .option({"--user"}, o.user)
+      .option({"--password-file"}, password_file)
+      .option({"--ca-file"}, o.ca_file)
+      .option({"-i", "--interface"}, o.filter.include)
+      .option({"-x", "--exclude"}, o.filter.exclude)
+      .option({"--ip-from"}, o.ip_from)
+      .number({"--interval"}, 1, 0x7fffffff, "interval", uint(o.interval))
+      .number({"--ttl"}, 0, 0x7fffffff, "ttl", uint(o.ttl))
+      .number({"--lease"}, 0, 0x7fffffff, "lease", uint(o.lease))
+      .number({"--retry-max"}, 1, 0x7fffffff, "retry-max", uint(o.retry_max))
+      .number({"--timeout"}, 1, 600000, "timeout", uint(o.timeout_ms))
+      .positional([&](const std::string& v) -> Result<void> {
+        if (!o.name_text.empty()) return fail("one NAME only");
+        o.name_text = v;
+        return {};
+      });
+  return p;
+}
+
+// The DynDNS2 password: from --password-file, else NAMAE_DDNS_PASSWORD.
+Result<std::string> http_password(const std::string& password_file) {
+  std::string password;
+  if (!password_file.empty()) {
+    if (!read_first_line(password_file, password)) return fail("cannot read " + password_file);
+    return password;
+  }
+  if (const char* env = std::getenv("NAMAE_DDNS_PASSWORD")) return std::string(env);
+  return fail("--http needs --password-file or NAMAE_DDNS_PASSWORD");
+}
+
+// The checks across options: one way to publish, each with what it needs.
+Result<void> check_publishing(Options& o, const std::string& password_file) {
+  if (o.http_url.empty()) {
+    if (o.server.empty()) return fail("give --server (RFC 2136) or --http URL");
+    if (!o.key && !o.unsigned_ok)
+      return fail("updates are signed: give -y or -k (or --unsigned if the server's ACL allows)");
+    return {};
+  }
+  if (!o.server.empty() || o.key) return fail("--http and --server/-y/-k are exclusive");
+  if (o.user.empty()) return fail("--http needs --user");
+  auto password = http_password(password_file);
+  if (!password) return password.error();
+  o.password = std::move(*password);
+  return {};
 }
 
 // Returns the exit status when parsing ends the program (help, errors).
 std::optional<int> parse(std::span<char*> argv, Options& o) {
-  auto usage_error = [](const std::string& m) {
-    std::fprintf(stderr, "namae ddns: %s\n(see namae ddns --help)\n", m.c_str());
-    return 2;
-  };
   bool only4 = false, only6 = false;
   std::string keyfile, password_file;
-  for (size_t i = 1; i < argv.size(); ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argv.size() ? argv[++i] : nullptr; };
-    auto need = [&](const char*& v) {
-      v = value();
-      return v != nullptr;
-    };
-    const char* v = nullptr;
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "-4") {
-      only4 = true;
-    } else if (a == "-6") {
-      only6 = true;
-    } else if (a == "--unsigned") {
-      o.unsigned_ok = true;
-    } else if (a == "--tcp") {
-      o.tcp = true;
-    } else if (a == "--insecure") {
-      o.insecure = true;
-    } else if (a == "--all-scopes") {
-      o.filter.all_scopes = true;
-    } else if (a == "--temporary") {
-      o.filter.temporary = true;
-    } else if (a == "--once") {
-      o.once = true;
-    } else if (a == "--no-goodbye") {
-      o.goodbye = false;
-    } else if (a == "-v" || a == "--verbose") {
-      o.verbose = true;
-    } else if (a == "-s" || a == "--server" || a == "-p" || a == "--port" || a == "-y" ||
-               a == "-k" || a == "--zone" || a == "--http" || a == "--user" ||
-               a == "--password-file" || a == "--ca-file" || a == "-i" || a == "--interface" ||
-               a == "-x" || a == "--exclude" || a == "--ip-from" || a == "--interval" ||
-               a == "--ttl" || a == "--lease" || a == "--retry-max" || a == "--timeout") {
-      if (!need(v)) return usage_error(a + " needs a value");
-      if (a == "-s" || a == "--server") {
-        o.server = v;
-      } else if (a == "-p" || a == "--port") {
-        auto n = number(v, 1, 65535, "port");
-        if (!n) return usage_error(n.message());
-        o.port = static_cast<uint16_t>(*n);
-      } else if (a == "-y") {
-        auto k = dns::TsigKey::parse(v);
-        if (!k) return usage_error("-y: " + k.message());
-        o.key = std::move(*k);
-      } else if (a == "-k") {
-        keyfile = v;
-      } else if (a == "--zone") {
-        o.zone_text = v;
-      } else if (a == "--http") {
-        o.http_url = v;
-      } else if (a == "--user") {
-        o.user = v;
-      } else if (a == "--password-file") {
-        password_file = v;
-      } else if (a == "--ca-file") {
-        o.ca_file = v;
-      } else if (a == "-i" || a == "--interface") {
-        o.filter.include.push_back(v);
-      } else if (a == "-x" || a == "--exclude") {
-        o.filter.exclude.push_back(v);
-      } else if (a == "--ip-from") {
-        o.ip_from = v;
-      } else {
-        uint32_t lo = a == "--lease" || a == "--ttl" ? 0 : 1;
-        uint32_t hi = a == "--timeout" ? 600000 : 0x7fffffff;
-        auto n = number(v, lo, hi, a.substr(2));
-        if (!n) return usage_error(n.message());
-        if (a == "--interval") o.interval = *n;
-        if (a == "--ttl") o.ttl = *n;
-        if (a == "--lease") o.lease = *n;
-        if (a == "--retry-max") o.retry_max = *n;
-        if (a == "--timeout") o.timeout_ms = *n;
-      }
-    } else if (a.size() > 1 && a[0] == '-') {
-      return usage_error("unknown option " + a);
-    } else if (!o.name_text.empty()) {
-      return usage_error("one NAME only");
-    } else {
-      o.name_text = a;
-    }
-  }
-  if (o.name_text.empty()) return usage_error("give the NAME to keep up to date");
-  if (only4 && only6) return usage_error("-4 and -6 together: leave both out for both");
+  ArgParser p = option_parser(o, only4, only6, keyfile, password_file);
+  if (auto status = p.parse(argv.subspan(1))) return status;
+  if (o.name_text.empty()) return p.error("give the NAME to keep up to date");
+  if (only4 && only6) return p.error("-4 and -6 together: leave both out for both");
   if (only4) o.filter.ipv6 = false;
   if (only6) o.filter.ipv4 = false;
   if (!keyfile.empty()) {
-    if (o.key) return usage_error("-k and -y are exclusive");
-    std::ifstream f(keyfile);
-    if (!f) return usage_error("cannot read key file " + keyfile);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    auto k = parse_key_file(ss.str(), keyfile);
-    if (!k) return usage_error(keyfile + ": " + k.message());
+    if (o.key) return p.error("-k and -y are exclusive");
+    auto k = load_key_file(keyfile);
+    if (!k) return p.error(k.message());
     o.key = std::move(*k);
   }
-  if (o.http_url.empty()) {
-    if (o.server.empty()) return usage_error("give --server (RFC 2136) or --http URL");
-    if (!o.key && !o.unsigned_ok)
-      return usage_error(
-          "updates are signed: give -y or -k (or --unsigned if the server's ACL allows)");
-  } else {
-    if (!o.server.empty() || o.key) return usage_error("--http and --server/-y/-k are exclusive");
-    if (o.user.empty()) return usage_error("--http needs --user");
-    if (!password_file.empty()) {
-      if (!read_first_line(password_file, o.password))
-        return usage_error("cannot read " + password_file);
-    } else if (const char* env = std::getenv("NAMAE_DDNS_PASSWORD")) {
-      o.password = env;
-    } else {
-      return usage_error("--http needs --password-file or NAMAE_DDNS_PASSWORD");
-    }
-  }
+  if (auto r = check_publishing(o, password_file); !r) return p.error(r.message());
   return std::nullopt;
 }
 
@@ -260,6 +217,216 @@ Result<ddns::Selection> current_addresses(const Options& o) {
   return ddns::select_addresses(*all, o.filter);
 }
 
+
+// Where and how to publish: RFC 2136 or DynDNS2, from the options.
+struct Publisher {
+  bool use_http = false;
+  ddns::DnsTarget dns;
+  ddns::HttpTarget http;
+  std::string where;  // for the log
+
+  ddns::PublishOutcome publish(const Options& o, const ddns::Selection& s, bool goodbye) const {
+    if (use_http) return ddns::send_dyndns_update(http, s, o.filter.ipv4, o.filter.ipv6);
+    return ddns::send_dns_update(dns, s, o.filter.ipv4, o.filter.ipv6, goodbye);
+  }
+};
+
+Result<Publisher> make_publisher(const Options& o, const dns::Name& name) {
+  Publisher p;
+  p.use_http = !o.http_url.empty();
+  if (p.use_http) {
+    p.where = o.http_url;
+    p.http.base_url = o.http_url;
+    while (!p.http.base_url.empty() && p.http.base_url.back() == '/') p.http.base_url.pop_back();
+    p.http.user = o.user;
+    p.http.password = o.password;
+    p.http.ca_file = o.ca_file;
+    p.http.insecure = o.insecure;
+    p.http.hostname = name.to_text().substr(0, name.to_text().size() - 1);
+    p.http.timeout = std::chrono::milliseconds(o.timeout_ms);
+    return p;
+  }
+  p.where = o.server + "#" + std::to_string(o.port);
+  auto servers = net::resolve_server(o.server, o.port, AF_UNSPEC);
+  if (!servers || servers->empty())
+    return fail("server " + o.server + ": " + (servers ? "no address" : servers.message()));
+  p.dns.servers = *servers;
+  p.dns.name = name;
+  p.dns.zone = name.strip_left(1);
+  if (!o.zone_text.empty()) {
+    auto z = dns::Name::from_text(o.zone_text.back() == '.' ? o.zone_text : o.zone_text + ".");
+    if (!z || !name.is_subdomain_of(*z))
+      return fail("bad --zone '" + o.zone_text + "' for " + name.to_text());
+    p.dns.zone = *z;
+  }
+  p.dns.key = o.key;
+  p.dns.ttl = o.ttl;
+  p.dns.lease = o.lease;
+  p.dns.tcp = o.tcp;
+  p.dns.timeout = std::chrono::milliseconds(o.timeout_ms);
+  return p;
+}
+
+// The event loop's state: what the server holds as far as we know, and when
+// to act next (0: not scheduled).
+class Keeper {
+ public:
+  Keeper(const Options& o, dns::Name name, Publisher publisher)
+      : o_(o), name_(std::move(name)), publisher_(std::move(publisher)),
+        log_(spdlog::get("namae-ddns")) {}
+
+  // Publish if something is due. An exit status when the run is over (--once).
+  std::optional<int> act() {
+    int64_t now = now_ms();
+    bool due = settle_at_ && now >= settle_at_;
+    bool renew = published_ && renew_at_ && now >= renew_at_;
+    bool retry = failing_ && now >= retry_at_;
+    bool repoll = !o_.ip_from.empty() && poll_at_ && now >= poll_at_;
+    if (!(due || renew || retry || repoll)) return std::nullopt;
+    settle_at_ = 0;
+    if (repoll) poll_at_ = now + int64_t{o_.interval} * 1000;
+    auto desired = current_addresses(o_);
+    if (!desired) {
+      log_->warn("cannot read this host's addresses: {}", desired.message());
+      fail_at(now, false);
+    } else if (!published_ || !(*published_ == *desired) || renew || failing_) {
+      if (auto status = publish(*desired)) return status;
+    }
+    if (!o_.ip_from.empty() && !poll_at_) poll_at_ = now_ms() + int64_t{o_.interval} * 1000;
+    if (o_.once) return failing_ ? 1 : 0;  // nothing to do counts as success
+    return std::nullopt;
+  }
+
+  // How long poll() may sleep (ms; -1: until an event).
+  int wait_ms() const {
+    int64_t wake = INT64_MAX;
+    for (int64_t t : {settle_at_, published_ ? renew_at_ : 0, failing_ ? retry_at_ : 0, poll_at_})
+      if (t) wake = std::min(wake, t);
+    if (wake == INT64_MAX) return -1;
+    return static_cast<int>(std::clamp<int64_t>(wake - now_ms(), 0, 60000));
+  }
+
+  // A move is a burst of netlink events: publish once it has ended.
+  void settle_later() { settle_at_ = now_ms() + kSettleMs; }
+  void settle_now() { settle_at_ = now_ms(); }
+
+  // Clean shutdown: delete the records (RFC 2136), or leave them to the lease.
+  void goodbye() {
+    if (!o_.goodbye || !published_) return;
+    if (publisher_.use_http) {
+      log_->info("{}: stopping; DynDNS2 cannot delete, the lease will remove {}",
+                 name_.to_text(), published_->to_text());
+      return;
+    }
+    auto out = publisher_.publish(o_, ddns::Selection{}, true);
+    if (out.ok)
+      log_->info("{}: {} -> (none) (goodbye: {})", name_.to_text(), published_->to_text(),
+                 out.message);
+    else
+      log_->warn("{}: goodbye failed ({}); the lease will remove {}", name_.to_text(),
+                 out.message, published_->to_text());
+  }
+
+ private:
+  static constexpr int64_t kSettleMs = 100;
+
+  std::optional<int> publish(const ddns::Selection& desired) {
+    auto out = publisher_.publish(o_, desired, false);
+    int64_t now = now_ms();
+    if (!out.ok) {
+      if (o_.once) {
+        log_->error("{}: publishing {} failed: {}", name_.to_text(), desired.to_text(),
+                    out.message);
+        return 1;
+      }
+      log_->warn("{}: publishing {} failed: {}; retry in {} ms", name_.to_text(),
+                 desired.to_text(), out.message, backoff_ms_);
+      fail_at(now, true);
+      return std::nullopt;
+    }
+    uint32_t lease = out.lease.value_or(o_.lease);
+    if (!published_ || !(*published_ == desired))
+      log_->info("{}: {} -> {} ({}{})", name_.to_text(),
+                 published_ ? published_->to_text() : std::string("(unknown)"), desired.to_text(),
+                 out.message, out.lease ? fmt::format(", lease {} s", *out.lease) : std::string());
+    else
+      log_->debug("{}: renewed {} ({}, lease {} s)", name_.to_text(), desired.to_text(),
+                  out.message, lease);
+    published_ = desired;
+    failing_ = false;
+    backoff_ms_ = 1000;
+    // RFC 9664: renew before the lease runs out; at 75% of it.
+    renew_at_ = lease ? now + int64_t{lease} * 750 : 0;
+    if (o_.once) return 0;
+    return std::nullopt;
+  }
+
+  // Retry with exponential backoff; a failed publish adds jitter (up to a
+  // quarter), so many hosts back from one outage do not retry in step.
+  void fail_at(int64_t now, bool jitter) {
+    failing_ = true;
+    uint32_t r = 0;
+    if (jitter) (void)getrandom(&r, sizeof r, 0);
+    retry_at_ = now + backoff_ms_ + static_cast<int64_t>(r % (backoff_ms_ / 4 + 1));
+    backoff_ms_ = std::min<int64_t>(backoff_ms_ * 2, int64_t{o_.retry_max} * 1000);
+  }
+
+  const Options& o_;
+  dns::Name name_;
+  Publisher publisher_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::optional<ddns::Selection> published_;
+  bool failing_ = false;
+  int64_t retry_at_ = 0, renew_at_ = 0, poll_at_ = 0, settle_at_ = now_ms();
+  int64_t backoff_ms_ = 1000;
+};
+
+// Signals arrive through a signalfd polled with netlink.
+int signal_fd() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+// Drain the signalfd: SIGHUP re-reads and re-publishes now. True to stop.
+bool read_signals(int sig_fd, Keeper& keeper) {
+  signalfd_siginfo si{};
+  bool stop = false;
+  while (read(sig_fd, &si, sizeof si) == sizeof si) {
+    if (si.ssi_signo == SIGHUP)
+      keeper.settle_now();
+    else
+      stop = true;
+  }
+  return stop;
+}
+
+int run(const Options& o, Keeper& keeper, ddns::AddressWatcher& watcher, int sig_fd) {
+  auto log = spdlog::get("namae-ddns");
+  while (true) {
+    if (auto status = keeper.act()) return *status;
+    pollfd fds[2] = {{sig_fd, POLLIN, 0}, {watcher.fd(), POLLIN, 0}};
+    int n = poll(fds, 2, keeper.wait_ms());
+    if (n < 0 && errno != EINTR) {
+      log->error("poll: {}", std::strerror(errno));
+      return 1;
+    }
+    if (n > 0 && (fds[1].revents & POLLIN) && watcher.drain()) {
+      log->debug("address or link change");
+      keeper.settle_later();
+    }
+    if (n > 0 && (fds[0].revents & POLLIN) && read_signals(sig_fd, keeper)) {
+      keeper.goodbye();
+      log->info("stopped");
+      return 0;
+    }
+  }
+}
+
 }  // namespace
 
 int ddns_main(std::span<char*> argv) {
@@ -273,181 +440,24 @@ int ddns_main(std::span<char*> argv) {
 
   std::string nt = o.name_text.back() == '.' ? o.name_text : o.name_text + ".";
   auto name = dns::Name::from_text(nt);
-  if (!name || name->label_count() < 2) {
-    std::fprintf(stderr, "namae ddns: bad NAME '%s'\n", o.name_text.c_str());
-    return 2;
-  }
+  if (!name || name->label_count() < 2) return usage_error("ddns", "bad NAME '" + o.name_text + "'");
+  auto publisher = make_publisher(o, *name);
+  if (!publisher) return usage_error("ddns", publisher.message());
+  const std::string where = publisher->where;
+  Keeper keeper(o, *name, std::move(*publisher));
 
-  ddns::DnsTarget dns_target;
-  ddns::HttpTarget http_target;
-  const bool use_http = !o.http_url.empty();
-  if (use_http) {
-    http_target.base_url = o.http_url;
-    while (!http_target.base_url.empty() && http_target.base_url.back() == '/')
-      http_target.base_url.pop_back();
-    http_target.user = o.user;
-    http_target.password = o.password;
-    http_target.ca_file = o.ca_file;
-    http_target.insecure = o.insecure;
-    http_target.hostname = name->to_text().substr(0, name->to_text().size() - 1);
-    http_target.timeout = std::chrono::milliseconds(o.timeout_ms);
-  } else {
-    auto servers = net::resolve_server(o.server, o.port, AF_UNSPEC);
-    if (!servers || servers->empty()) {
-      std::fprintf(stderr, "namae ddns: server %s: %s\n", o.server.c_str(),
-                   servers ? "no address" : servers.message().c_str());
-      return 2;
-    }
-    dns_target.servers = *servers;
-    dns_target.name = *name;
-    if (o.zone_text.empty()) {
-      dns_target.zone = name->strip_left(1);
-    } else {
-      auto z = dns::Name::from_text(o.zone_text.back() == '.' ? o.zone_text : o.zone_text + ".");
-      if (!z || !name->is_subdomain_of(*z)) {
-        std::fprintf(stderr, "namae ddns: bad --zone '%s' for %s\n", o.zone_text.c_str(),
-                     name->to_text().c_str());
-        return 2;
-      }
-      dns_target.zone = *z;
-    }
-    dns_target.key = o.key;
-    dns_target.ttl = o.ttl;
-    dns_target.lease = o.lease;
-    dns_target.tcp = o.tcp;
-    dns_target.timeout = std::chrono::milliseconds(o.timeout_ms);
-  }
-  const std::string where = use_http ? o.http_url : o.server + "#" + std::to_string(o.port);
-  auto publish = [&](const ddns::Selection& s, bool goodbye) {
-    if (use_http) return ddns::send_dyndns_update(http_target, s, o.filter.ipv4, o.filter.ipv6);
-    return ddns::send_dns_update(dns_target, s, o.filter.ipv4, o.filter.ipv6, goodbye);
-  };
-
-  // Signals arrive through a signalfd polled with netlink.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-
+  int sig_fd = signal_fd();
   ddns::AddressWatcher watcher;
   if (!o.once) {
     if (auto r = watcher.open(); !r) {
-      spdlog::get("namae-ddns")->error("cannot watch addresses: {}", r.message());
+      logger->error("cannot watch addresses: {}", r.message());
       return 1;
     }
   }
-  auto log = spdlog::get("namae-ddns");
-  log->info("{}: keeping {} up to date via {} ({}{}{})", o.once ? "once" : "started",
-            name->to_text(), where, o.filter.ipv4 ? "IPv4" : "",
-            o.filter.ipv4 && o.filter.ipv6 ? "+" : "", o.filter.ipv6 ? "IPv6" : "");
-
-  std::optional<ddns::Selection> published;  // what the server holds, as far as we know
-  bool failing = false;
-  int64_t retry_at = 0, renew_at = 0, poll_at = 0, settle_at = now_ms();
-  int64_t backoff_ms = 1000;
-  constexpr int64_t kSettleMs = 100;  // a move is a burst of netlink events: wait for its end
-
-  while (true) {
-    int64_t now = now_ms();
-    bool due = settle_at && now >= settle_at;
-    bool renew = published && renew_at && now >= renew_at;
-    bool retry = failing && now >= retry_at;
-    bool repoll = !o.ip_from.empty() && poll_at && now >= poll_at;
-    if (due || renew || retry || repoll) {
-      settle_at = 0;
-      if (repoll) poll_at = now + int64_t{o.interval} * 1000;
-      auto desired = current_addresses(o);
-      if (!desired) {
-        log->warn("cannot read this host's addresses: {}", desired.message());
-        failing = true;
-        retry_at = now + backoff_ms;
-        backoff_ms = std::min<int64_t>(backoff_ms * 2, int64_t{o.retry_max} * 1000);
-      } else if (!published || !(*published == *desired) || renew || failing) {
-        auto out = publish(*desired, false);
-        now = now_ms();
-        if (out.ok) {
-          std::string old = published ? published->to_text() : std::string("(unknown)");
-          uint32_t lease = out.lease.value_or(o.lease);
-          if (!published || !(*published == *desired))
-            log->info("{}: {} -> {} ({}{})", name->to_text(), old, desired->to_text(), out.message,
-                      out.lease ? fmt::format(", lease {} s", *out.lease) : std::string());
-          else
-            log->debug("{}: renewed {} ({}, lease {} s)", name->to_text(), desired->to_text(),
-                       out.message, lease);
-          published = *desired;
-          failing = false;
-          backoff_ms = 1000;
-          // RFC 9664: renew before the lease runs out; at 75% of it.
-          renew_at = lease ? now + int64_t{lease} * 750 : 0;
-          if (o.once) return 0;
-        } else {
-          if (o.once) {
-            log->error("{}: publishing {} failed: {}", name->to_text(), desired->to_text(),
-                       out.message);
-            return 1;
-          }
-          log->warn("{}: publishing {} failed: {}; retry in {} ms", name->to_text(),
-                    desired->to_text(), out.message, backoff_ms);
-          failing = true;
-          // Jitter (up to a quarter) so many hosts back from one outage do not retry in step.
-          uint32_t r = 0;
-          (void)getrandom(&r, sizeof r, 0);
-          retry_at = now + backoff_ms + static_cast<int64_t>(r % (backoff_ms / 4 + 1));
-          backoff_ms = std::min<int64_t>(backoff_ms * 2, int64_t{o.retry_max} * 1000);
-        }
-      }
-      if (!o.ip_from.empty() && !poll_at) poll_at = now + int64_t{o.interval} * 1000;
-      if (o.once && !failing) return 0;  // nothing to do counts as success
-      if (o.once) return 1;
-    }
-
-    int64_t wake = INT64_MAX;
-    for (int64_t t : {settle_at, published ? renew_at : 0, failing ? retry_at : 0, poll_at})
-      if (t) wake = std::min(wake, t);
-    now = now_ms();
-    int timeout =
-        wake == INT64_MAX ? -1 : static_cast<int>(std::clamp<int64_t>(wake - now, 0, 60000));
-    pollfd fds[2] = {{sig_fd, POLLIN, 0}, {watcher.fd(), POLLIN, 0}};
-    int n = poll(fds, 2, timeout);
-    if (n < 0 && errno != EINTR) {
-      log->error("poll: {}", std::strerror(errno));
-      return 1;
-    }
-    if (n > 0 && (fds[1].revents & POLLIN) && watcher.drain()) {
-      log->debug("address or link change");
-      settle_at = now_ms() + kSettleMs;
-    }
-    if (n > 0 && (fds[0].revents & POLLIN)) {
-      signalfd_siginfo si{};
-      bool stop = false;
-      while (read(sig_fd, &si, sizeof si) == sizeof si) {
-        if (si.ssi_signo == SIGHUP) {
-          settle_at = now_ms();  // re-read and re-publish now
-        } else {
-          stop = true;
-        }
-      }
-      if (stop) {
-        if (o.goodbye && published && !use_http) {
-          auto out = publish(ddns::Selection{}, true);
-          if (out.ok)
-            log->info("{}: {} -> (none) (goodbye: {})", name->to_text(), published->to_text(),
-                      out.message);
-          else
-            log->warn("{}: goodbye failed ({}); the lease will remove {}", name->to_text(),
-                      out.message, published->to_text());
-        } else if (o.goodbye && published) {
-          log->info("{}: stopping; DynDNS2 cannot delete, the lease will remove {}",
-                    name->to_text(), published->to_text());
-        }
-        log->info("stopped");
-        return 0;
-      }
-    }
-  }
+  logger->info("{}: keeping {} up to date via {} ({}{}{})", o.once ? "once" : "started",
+               name->to_text(), where, o.filter.ipv4 ? "IPv4" : "",
+               o.filter.ipv4 && o.filter.ipv6 ? "+" : "", o.filter.ipv6 ? "IPv6" : "");
+  return run(o, keeper, watcher, sig_fd);
 }
 
 }  // namespace namae::cli

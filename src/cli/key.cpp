@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_util.h"
 
@@ -26,71 +27,37 @@ const char* kUsage =
 }  // namespace
 
 int key_main(std::span<char*> argv) {
-  if (argv.size() < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
-    std::fputs(kUsage, argv.size() < 2 ? stderr : stdout);
-    return argv.size() < 2 ? 1 : 0;
-  }
-  if (std::string(argv[1]) != "generate") {
-    std::fprintf(stderr, "namae key: unknown subcommand '%s'\n%s", argv[1], kUsage);
-    return 1;
+  ArgParser top("key", kUsage);
+  if (argv.size() < 2) return top.error("give a subcommand (generate)");
+  if (std::string_view(argv[1]) != "generate") {
+    if (auto status = top.parse(argv.subspan(1, 1))) return *status;  // --help, or an option
+    return top.error("unknown subcommand '" + std::string(argv[1]) + "'");
   }
   std::optional<std::string> name;
   dns::TsigAlgorithm alg = dns::TsigAlgorithm::hmac_sha256;
   std::string format = "all";
-  for (size_t i = 2; i < argv.size(); ++i) {
-    std::string a = argv[i];
-    std::string value;
-    bool has_value = false;
-    // `--opt VALUE`, `--opt=VALUE` (and -a for --algorithm).
-    auto take = [&](const std::string& opt, const char* short_opt) {
-      if (a == opt || (short_opt && a == short_opt)) {
-        if (i + 1 < argv.size()) {
-          value = argv[++i];
-          has_value = true;
-        }
-        return true;
-      }
-      if (a.rfind(opt + "=", 0) == 0) {
-        value = a.substr(opt.size() + 1);
-        has_value = true;
-        return true;
-      }
-      return false;
-    };
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (take("--algorithm", "-a")) {
-      if (!has_value) {
-        std::fprintf(stderr, "namae key: --algorithm needs a value\n");
-        return 1;
-      }
-      auto parsed = dns::tsig_algorithm_from_text(value);
-      if (!parsed) {
-        std::fprintf(stderr, "namae key: unknown algorithm '%s'\n%s", value.c_str(), kUsage);
-        return 1;
-      }
-      alg = *parsed;
-    } else if (take("--format", nullptr)) {
-      if (!has_value || (value != "all" && value != "toml" && value != "y" && value != "bind")) {
-        std::fprintf(stderr, "namae key: --format must be all, toml, y or bind\n");
-        return 1;
-      }
-      format = value;
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "namae key: unknown option '%s'\n%s", a.c_str(), kUsage);
-      return 1;
-    } else if (name) {
-      std::fprintf(stderr, "namae key: only one key name\n");
-      return 1;
-    } else {
-      name = a;
-    }
-  }
-  if (!name) {
-    std::fprintf(stderr, "namae key: generate needs a key NAME\n%s", kUsage);
-    return 1;
-  }
+  ArgParser p("key generate", kUsage);
+  p.option({"--algorithm", "-a"},
+           [&](const std::string& v) -> Result<void> {
+             auto parsed = dns::tsig_algorithm_from_text(v);
+             if (!parsed) return fail("unknown algorithm '" + v + "'");
+             alg = *parsed;
+             return {};
+           })
+      .option({"--format"},
+              [&](const std::string& v) -> Result<void> {
+                if (v != "all" && v != "toml" && v != "y" && v != "bind")
+                  return fail("--format must be all, toml, y or bind");
+                format = v;
+                return {};
+              })
+      .positional([&](const std::string& v) -> Result<void> {
+        if (name) return fail("only one key name");
+        name = v;
+        return {};
+      });
+  if (auto status = p.parse(argv.subspan(2))) return *status;
+  if (!name) return p.error("generate needs a key NAME");
   auto key = generate_tsig_key(*name, alg);
   if (!key) {
     std::fprintf(stderr, "namae key: %s\n", key.message().c_str());

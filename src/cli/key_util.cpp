@@ -1,7 +1,14 @@
 #include "cli/key_util.h"
 
 #include <openssl/rand.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "cli/nsupdate_parser.h"
 #include "dns/text.h"
 
 namespace namae::cli {
@@ -58,6 +65,30 @@ std::string key_to_bind(const dns::TsigKey& key) {
   return "key " + toml_string(bare_name(key)) + " {\n\talgorithm " +
          dns::tsig_algorithm_text(key.algorithm) + ";\n\tsecret \"" +
          dns::base64_encode(key.secret) + "\";\n};\n";
+}
+
+Result<dns::TsigKey> load_key_file(const std::string& path) {
+  std::string use = path;
+  if (use.size() > 4 && use.compare(use.size() - 4, 4, ".key") == 0) {
+    std::string priv = use.substr(0, use.size() - 4) + ".private";
+    if (access(priv.c_str(), R_OK) == 0) use = priv;
+  }
+  std::ifstream f(use, std::ios::binary);
+  if (!f) return fail("cannot read key file " + use + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << f.rdbuf();
+  auto k = parse_key_file(text.str(), use);
+  if (!k) return fail(use + ": " + k.message());
+  return k;
+}
+
+std::function<Result<void>(const std::string&)> y_option(std::optional<dns::TsigKey>& key) {
+  return [&key](const std::string& v) -> Result<void> {
+    auto k = dns::TsigKey::parse(v);
+    if (!k) return fail("-y: " + k.message());
+    key = std::move(*k);
+    return {};
+  };
 }
 
 }  // namespace namae::cli

@@ -3,6 +3,8 @@
 // `namae update`, and BIND's `key` clause (named.conf, nsupdate -k).
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,5 +35,12 @@ std::string key_to_y(const dns::TsigKey& key);
 
 /// `key "laptop" { algorithm hmac-sha256; secret "base64"; };` (named.conf, -k).
 std::string key_to_bind(const dns::TsigKey& key);
+
+/// Read a key file given with -k: BIND's key clause or a dnssec-keygen
+/// K*.private (given K*.key, its .private twin is read, as nsupdate -k does).
+Result<dns::TsigKey> load_key_file(const std::string& path);
+
+/// The option handler of `-y [ALG:]NAME:SECRET`: the key goes to `key`.
+std::function<Result<void>(const std::string&)> y_option(std::optional<dns::TsigKey>& key);
 
 }  // namespace namae::cli

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/json.h"
 #include "mdns/dnssd.h"
@@ -62,46 +63,22 @@ struct Options {
   std::string host;
 };
 
-std::optional<Options> parse(std::span<char*> args, int& status) {
-  Options o;
-  for (size_t i = 2; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    auto value = [&]() -> const char* { return i + 1 < args.size() ? args[++i] : nullptr; };
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      status = 0;
-      return std::nullopt;
-    } else if (a == "-i" || a == "--interface") {
-      const char* v = value();
-      if (!v) break;
-      o.interfaces.push_back(v);
-    } else if (a == "-t" || a == "--timeout") {
-      const char* v = value();
-      if (!v) break;
-      o.timeout_ms = std::atoi(v);
-    } else if (a == "--json") {
-      o.json = true;
-    } else if (a == "-v" || a == "--verbose") {
-      o.verbose = true;
-    } else if (a == "--no-resolve") {
-      o.resolve = false;
-    } else if (a == "--host") {
-      const char* v = value();
-      if (!v) break;
-      o.host = v;
-    } else if (a == "--subtype") {
-      const char* v = value();
-      if (!v) break;
-      o.subtypes.push_back(v);
-    } else if (a.size() > 1 && a[0] == '-' && a != "-") {
-      std::fprintf(stderr, "namae mdns: unknown option '%s'\n", args[i]);
-      status = 2;
-      return std::nullopt;
-    } else {
-      o.positional.emplace_back(a);
-    }
-  }
-  return o;
+// Returns the exit status when parsing ends the program (help, errors).
+std::optional<int> parse(std::span<char*> args, Options& o) {
+  ArgParser p("mdns", kUsage);
+  p.option({"-i", "--interface"}, o.interfaces)
+      .number({"-t", "--timeout"}, 0, 0x7fffffff, "timeout",
+              [&](uint32_t n) { o.timeout_ms = static_cast<int>(n); })
+      .flag({"--json"}, o.json)
+      .flag({"-v", "--verbose"}, o.verbose)
+      .flag({"--no-resolve"}, o.resolve, false)
+      .option({"--host"}, o.host)
+      .option({"--subtype"}, o.subtypes)
+      .positional([&](const std::string& v) {
+        o.positional.push_back(v);
+        return Result<void>{};
+      });
+  return p.parse(args);
 }
 
 std::string absolute(std::string n) { return n.empty() || n.back() == '.' ? n : n + "."; }
@@ -148,74 +125,70 @@ void print_service(const ServiceInfo& s, bool json, JsonWriter* jw) {
   for (const auto& t : s.txt) std::printf("  txt     %s\n", t.c_str());
 }
 
-int resolve_cmd(const Options& o) {
-  if (o.positional.size() != 1) {
-    std::fputs("namae mdns resolve: give one NAME.local\n", stderr);
-    return 2;
+// A service instance: SRV, TXT and the target's addresses.
+int resolve_instance(const Options& o, const dns::Name& inst, int timeout) {
+  std::vector<Question> qs = {Question{inst, dns::rrtype::SRV}, Question{inst, dns::rrtype::TXT}};
+  auto recs = one_shot(qs, o.interfaces, timeout, [&](const std::vector<Record>& got) {
+    auto s = assemble_service(inst, got);
+    return s && !s->addresses.empty();
+  });
+  if (!recs) {
+    std::fprintf(stderr, "namae mdns: %s\n", recs.message().c_str());
+    return 1;
   }
-  int timeout = o.timeout_ms > 0 ? o.timeout_ms : 2000;
-  if (auto inst = service_instance(o.positional[0])) {
-    std::vector<Question> qs = {Question{*inst, dns::rrtype::SRV}, Question{*inst, dns::rrtype::TXT}};
-    auto recs = one_shot(qs, o.interfaces, timeout, [&](const std::vector<Record>& got) {
-      auto s = assemble_service(*inst, got);
-      return s && !s->addresses.empty();
-    });
-    if (!recs) {
-      std::fprintf(stderr, "namae mdns: %s\n", recs.message().c_str());
-      return 1;
+  auto info = assemble_service(inst, *recs);
+  if (info && info->addresses.empty()) {
+    // The responder left the addresses out: ask for them.
+    auto more = one_shot({Question{info->target, dns::rrtype::A}, Question{info->target, dns::rrtype::AAAA}},
+                         o.interfaces, timeout, [](const std::vector<Record>& got) { return !got.empty(); });
+    if (more) {
+      recs->insert(recs->end(), more->begin(), more->end());
+      info = assemble_service(inst, *recs);
     }
-    auto info = assemble_service(*inst, *recs);
-    if (info && info->addresses.empty()) {
-      // The responder left the addresses out: ask for them.
-      auto more = one_shot({Question{info->target, dns::rrtype::A}, Question{info->target, dns::rrtype::AAAA}},
-                           o.interfaces, timeout, [](const std::vector<Record>& got) { return !got.empty(); });
-      if (more) {
-        recs->insert(recs->end(), more->begin(), more->end());
-        info = assemble_service(*inst, *recs);
-      }
-    }
-    if (!info) {
-      std::fprintf(stderr, "namae mdns: no answer for %s\n", display_name(*inst).c_str());
-      return 1;
-    }
+  }
+  if (!info) {
+    std::fprintf(stderr, "namae mdns: no answer for %s\n", display_name(inst).c_str());
+    return 1;
+  }
+  JsonWriter jw;
+  print_service(*info, o.json, &jw);
+  if (o.json) std::printf("%s\n", jw.str().c_str());
+  return 0;
+}
+
+// An address: the host name that owns it (reverse-mapping PTR).
+int resolve_address(const Options& o, const dns::Name& rev, int timeout) {
+  auto recs = one_shot({Question{rev, dns::rrtype::PTR}}, o.interfaces, timeout,
+                       [](const std::vector<Record>& got) { return !got.empty(); });
+  std::vector<std::string> names;
+  if (recs)
+    for (const auto& r : *recs)
+      if (r.type == dns::rrtype::PTR && r.owner == rev)
+        if (auto n = dns::Name::from_wire(r.rdata)) names.push_back(n->to_text());
+  if (names.empty()) {
+    std::fprintf(stderr, "namae mdns: no answer for %s\n", rev.to_text().c_str());
+    return 1;
+  }
+  if (o.json) {
     JsonWriter jw;
-    print_service(*info, o.json, &jw);
-    if (o.json) std::printf("%s\n", jw.str().c_str());
-    return 0;
+    jw.begin_object();
+    jw.member("address", o.positional[0]);
+    jw.key("names");
+    jw.begin_array();
+    for (const auto& n : names) jw.value(n);
+    jw.end_array();
+    jw.end_object();
+    std::printf("%s\n", jw.str().c_str());
+  } else {
+    for (const auto& n : names) std::printf("%s\t%s\n", o.positional[0].c_str(), n.c_str());
   }
-  if (auto rev = reverse_name(o.positional[0]); rev.ok()) {
-    // An address: the host name that owns it (reverse-mapping PTR).
-    auto recs = one_shot({Question{*rev, dns::rrtype::PTR}}, o.interfaces, timeout,
-                         [](const std::vector<Record>& got) { return !got.empty(); });
-    std::vector<std::string> names;
-    if (recs)
-      for (const auto& r : *recs)
-        if (r.type == dns::rrtype::PTR && r.owner == *rev)
-          if (auto n = dns::Name::from_wire(r.rdata)) names.push_back(n->to_text());
-    if (names.empty()) {
-      std::fprintf(stderr, "namae mdns: no answer for %s\n", rev->to_text().c_str());
-      return 1;
-    }
-    if (o.json) {
-      JsonWriter jw;
-      jw.begin_object();
-      jw.member("address", o.positional[0]);
-      jw.key("names");
-      jw.begin_array();
-      for (const auto& n : names) jw.value(n);
-      jw.end_array();
-      jw.end_object();
-      std::printf("%s\n", jw.str().c_str());
-    } else {
-      for (const auto& n : names) std::printf("%s\t%s\n", o.positional[0].c_str(), n.c_str());
-    }
-    return 0;
-  }
+  return 0;
+}
+
+// A host name: its A and AAAA records.
+int resolve_host(const Options& o, int timeout) {
   auto name = dns::Name::from_text(absolute(o.positional[0]));
-  if (!name) {
-    std::fprintf(stderr, "namae mdns: %s\n", name.message().c_str());
-    return 2;
-  }
+  if (!name) return usage_error("mdns resolve", name.message());
   auto recs = one_shot({Question{*name, dns::rrtype::A}, Question{*name, dns::rrtype::AAAA}}, o.interfaces, timeout,
                        [&](const std::vector<Record>& got) {
                          return std::any_of(got.begin(), got.end(), [&](const Record& r) { return r.owner == *name; });
@@ -245,6 +218,14 @@ int resolve_cmd(const Options& o) {
     for (const auto& a : addrs) std::printf("%s\t%s\n", name->to_text().c_str(), a.c_str());
   }
   return 0;
+}
+
+int resolve_cmd(const Options& o) {
+  if (o.positional.size() != 1) return usage_error("mdns resolve", "give one NAME.local");
+  int timeout = o.timeout_ms > 0 ? o.timeout_ms : 2000;
+  if (auto inst = service_instance(o.positional[0])) return resolve_instance(o, *inst, timeout);
+  if (auto rev = reverse_name(o.positional[0]); rev.ok()) return resolve_address(o, *rev, timeout);
+  return resolve_host(o, timeout);
 }
 
 int services_cmd(const Options& o) {
@@ -296,21 +277,105 @@ void block_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int browse_cmd(const Options& o) {
-  if (o.positional.size() != 1) {
-    std::fputs("namae mdns browse: give one service type (_http._tcp)\n", stderr);
-    return 2;
+// What the cache knows of an instance (SRV, TXT, the target's addresses),
+// and whether its TXT has come.
+std::pair<std::optional<ServiceInfo>, bool> known_service(Stack& stack, const dns::Name& inst) {
+  std::vector<Record> recs;
+  for (uint16_t ty : {dns::rrtype::SRV, dns::rrtype::TXT}) {
+    auto r = stack.lookup(Question{inst, ty});
+    recs.insert(recs.end(), r.begin(), r.end());
   }
-  auto type = service_type(o.positional[0]);
-  if (!type) {
-    std::fprintf(stderr, "namae mdns: %s\n", type.message().c_str());
-    return 2;
+  auto info = assemble_service(inst, recs);
+  if (info)
+    for (uint16_t ty : {dns::rrtype::A, dns::rrtype::AAAA}) {
+      auto r = stack.lookup(Question{info->target, ty});
+      recs.insert(recs.end(), r.begin(), r.end());
+    }
+  bool has_txt = std::any_of(recs.begin(), recs.end(),
+                             [](const Record& r) { return r.type == dns::rrtype::TXT; });
+  return {assemble_service(inst, recs), has_txt};
+}
+
+// One line per instance that comes or goes (JSON: one object per line).
+void print_browse_event(bool json, bool added, const dns::Name& inst, const std::string& ifname,
+                        const std::optional<ServiceInfo>& info) {
+  if (json) {
+    JsonWriter jw;
+    jw.begin_object();
+    jw.member("event", added ? "add" : "remove");
+    jw.member("interface", ifname);
+    jw.member("instance", first_label(inst));
+    jw.member("name", display_name(inst));
+    if (info) {
+      jw.member("host", info->target.to_text());
+      jw.member("port", static_cast<unsigned>(info->port));
+      jw.key("txt");
+      jw.begin_array();
+      for (const auto& x : info->txt) jw.value(x);
+      jw.end_array();
+      jw.key("addresses");
+      jw.begin_array();
+      for (const auto& x : info->addresses) jw.value(x);
+      jw.end_array();
+    }
+    jw.end_object();
+    std::string line = jw.str();
+    line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
+    std::printf("%s\n", line.c_str());
+  } else {
+    std::printf("%s %-8s %s", added ? "+" : "-", ifname.c_str(), first_label(inst).c_str());
+    if (info) {
+      std::printf("  %s:%u", info->target.to_text().c_str(), info->port);
+      for (const auto& a : info->addresses) std::printf(" %s", a.c_str());
+      for (const auto& x : info->txt) std::printf(" \"%s\"", x.c_str());
+    }
+    std::printf("\n");
   }
-  block_signals();
-  StackOptions so;
-  so.interfaces = o.interfaces;
-  Stack stack(so);
-  if (o.verbose) stack.log = [](LogLevel, const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
+  std::fflush(stdout);
+}
+
+// Follows the instances of one service type: the stack reports PTR adds and
+// removes on its thread; the main thread resolves each new instance (up to
+// 3 s) before printing it.
+class Browser {
+ public:
+  Browser(const Options& o, Stack& stack, dns::Name type)
+      : o_(o), stack_(stack), type_(std::move(type)) {}
+
+  void on_record(const RecordEvent& ev) {
+    if (ev.record.type != dns::rrtype::PTR || !(ev.record.owner == type_)) return;
+    auto inst = dns::Name::from_wire(ev.record.rdata);
+    if (!inst) return;
+    std::lock_guard lock(mu_);
+    int64_t now = monotonic_ms();
+    if (ev.added)
+      arrived_.push_back(Pending{now + 150, now + 3000, *inst, ev.interface, {}, false});
+    else
+      removes_.emplace_back(*inst, ev.interface);
+  }
+
+  void poll() {
+    std::vector<std::pair<dns::Name, std::string>> removes;
+    {
+      std::lock_guard lock(mu_);
+      for (; !arrived_.empty(); arrived_.pop_front()) resolving_.push_back(arrived_.front());
+      removes.swap(removes_);
+    }
+    int64_t now = monotonic_ms();
+    for (auto it = resolving_.begin(); it != resolving_.end();) {
+      std::optional<ServiceInfo> info;
+      if (now < it->first_look || (o_.resolve && !resolved(*it, now, info))) {
+        ++it;
+        continue;
+      }
+      for (auto w : it->watches) stack_.unwatch(w);
+      print_browse_event(o_.json, true, it->name, it->interface, info);
+      it = resolving_.erase(it);
+    }
+    for (const auto& [n, i] : removes) print_browse_event(o_.json, false, n, i, std::nullopt);
+  }
+
+ private:
   struct Pending {
     int64_t first_look, deadline;
     dns::Name name;
@@ -318,144 +383,71 @@ int browse_cmd(const Options& o) {
     std::vector<uint64_t> watches;
     bool address_asked = false;
   };
-  std::mutex mu;
-  std::deque<Pending> arrived;
-  std::vector<std::pair<dns::Name, std::string>> removes;
-  const dns::Name t = *type;
-  stack.on_record = [&](const RecordEvent& ev) {
-    if (ev.record.type != dns::rrtype::PTR || !(ev.record.owner == t)) return;
-    auto inst = dns::Name::from_wire(ev.record.rdata);
-    if (!inst) return;
-    std::lock_guard lock(mu);
-    int64_t now = monotonic_ms();
-    if (ev.added) arrived.push_back(Pending{now + 150, now + 3000, *inst, ev.interface, {}, false});
-    else removes.emplace_back(*inst, ev.interface);
-  };
+
+  // All known, or out of time: print what there is. Otherwise ask for the
+  // rest (RFC 6763 12 lists what should have come as additional records with
+  // the PTR; not every responder sends it) and wait.
+  bool resolved(Pending& p, int64_t now, std::optional<ServiceInfo>& info) {
+    bool has_txt = false;
+    std::tie(info, has_txt) = known_service(stack_, p.name);
+    if ((info && has_txt && !info->addresses.empty()) || now >= p.deadline) return true;
+    if (p.watches.empty()) {
+      p.watches.push_back(stack_.watch(Question{p.name, dns::rrtype::SRV}));
+      p.watches.push_back(stack_.watch(Question{p.name, dns::rrtype::TXT}));
+    }
+    if (info && info->addresses.empty() && !p.address_asked) {
+      p.watches.push_back(stack_.watch(Question{info->target, dns::rrtype::A}));
+      p.watches.push_back(stack_.watch(Question{info->target, dns::rrtype::AAAA}));
+      p.address_asked = true;
+    }
+    return false;
+  }
+
+  const Options& o_;
+  Stack& stack_;
+  const dns::Name type_;
+  std::mutex mu_;  // guards arrived_ and removes_ (written on the stack's thread)
+  std::deque<Pending> arrived_;
+  std::vector<std::pair<dns::Name, std::string>> removes_;
+  std::vector<Pending> resolving_;
+};
+
+int browse_cmd(const Options& o) {
+  if (o.positional.size() != 1)
+    return usage_error("mdns browse", "give one service type (_http._tcp)");
+  auto type = service_type(o.positional[0]);
+  if (!type) return usage_error("mdns browse", type.message());
+  block_signals();
+  StackOptions so;
+  so.interfaces = o.interfaces;
+  Stack stack(so);
+  if (o.verbose) stack.log = [](LogLevel, const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
+  Browser browser(o, stack, *type);
+  stack.on_record = [&](const RecordEvent& ev) { browser.on_record(ev); };
   if (auto r = stack.start(); !r) {
     std::fprintf(stderr, "namae mdns: %s\n", r.message().c_str());
     return 1;
   }
-  stack.watch(Question{t, dns::rrtype::PTR});
-  // What the cache knows of an instance (SRV, TXT, the target's addresses).
-  auto known = [&](const dns::Name& inst) {
-    std::vector<Record> recs;
-    for (uint16_t ty : {dns::rrtype::SRV, dns::rrtype::TXT}) {
-      auto r = stack.lookup(Question{inst, ty});
-      recs.insert(recs.end(), r.begin(), r.end());
-    }
-    auto info = assemble_service(inst, recs);
-    if (info)
-      for (uint16_t ty : {dns::rrtype::A, dns::rrtype::AAAA}) {
-        auto r = stack.lookup(Question{info->target, ty});
-        recs.insert(recs.end(), r.begin(), r.end());
-      }
-    bool has_txt = std::any_of(recs.begin(), recs.end(), [](const Record& r) { return r.type == dns::rrtype::TXT; });
-    auto full = assemble_service(inst, recs);
-    return std::make_pair(full, has_txt);
-  };
-  auto emit = [&](bool added, const dns::Name& inst, const std::string& ifname, const std::optional<ServiceInfo>& info) {
-    if (o.json) {
-      JsonWriter jw;
-      jw.begin_object();
-      jw.member("event", added ? "add" : "remove");
-      jw.member("interface", ifname);
-      jw.member("instance", first_label(inst));
-      jw.member("name", display_name(inst));
-      if (info) {
-        jw.member("host", info->target.to_text());
-        jw.member("port", static_cast<unsigned>(info->port));
-        jw.key("txt");
-        jw.begin_array();
-        for (const auto& x : info->txt) jw.value(x);
-        jw.end_array();
-        jw.key("addresses");
-        jw.begin_array();
-        for (const auto& x : info->addresses) jw.value(x);
-        jw.end_array();
-      }
-      jw.end_object();
-      std::string line = jw.str();
-      line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
-      std::printf("%s\n", line.c_str());
-    } else {
-      std::printf("%s %-8s %s", added ? "+" : "-", ifname.c_str(), first_label(inst).c_str());
-      if (info) {
-        std::printf("  %s:%u", info->target.to_text().c_str(), info->port);
-        for (const auto& a : info->addresses) std::printf(" %s", a.c_str());
-        for (const auto& x : info->txt) std::printf(" \"%s\"", x.c_str());
-      }
-      std::printf("\n");
-    }
-    std::fflush(stdout);
-  };
-  std::vector<Pending> resolving;
-  wait_for_signal(o.timeout_ms, [&] {
-    std::vector<std::pair<dns::Name, std::string>> now_removes;
-    {
-      std::lock_guard lock(mu);
-      while (!arrived.empty()) {
-        resolving.push_back(arrived.front());
-        arrived.pop_front();
-      }
-      now_removes.swap(removes);
-    }
-    int64_t now = monotonic_ms();
-    for (auto it = resolving.begin(); it != resolving.end();) {
-      Pending& p = *it;
-      if (now < p.first_look) {
-        ++it;
-        continue;
-      }
-      std::optional<ServiceInfo> info;
-      bool has_txt = false;
-      if (o.resolve) {
-        std::tie(info, has_txt) = known(p.name);
-        bool done = info && has_txt && !info->addresses.empty();
-        if (!done && now < p.deadline) {
-          // Not all of it came with the PTR: ask (RFC 6763 12 lists what
-          // should have come as additional records; not every responder sends it).
-          if (p.watches.empty()) {
-            p.watches.push_back(stack.watch(Question{p.name, dns::rrtype::SRV}));
-            p.watches.push_back(stack.watch(Question{p.name, dns::rrtype::TXT}));
-          }
-          if (info && info->addresses.empty() && !p.address_asked) {
-            p.watches.push_back(stack.watch(Question{info->target, dns::rrtype::A}));
-            p.watches.push_back(stack.watch(Question{info->target, dns::rrtype::AAAA}));
-            p.address_asked = true;
-          }
-          ++it;
-          continue;
-        }
-      }
-      for (auto w : p.watches) stack.unwatch(w);
-      emit(true, p.name, p.interface, info);
-      it = resolving.erase(it);
-    }
-    for (const auto& [n, i] : now_removes) emit(false, n, i, std::nullopt);
-  });
+  stack.watch(Question{*type, dns::rrtype::PTR});
+  wait_for_signal(o.timeout_ms, [&] { browser.poll(); });
   stack.stop();
   return 0;
 }
 
 int register_cmd(const Options& o) {
-  if (o.positional.size() < 3) {
-    std::fputs("namae mdns register: give NAME TYPE PORT [KEY=VALUE...]\n", stderr);
-    return 2;
-  }
+  if (o.positional.size() < 3) return usage_error("mdns register", "give NAME TYPE PORT [KEY=VALUE...]");
   ServiceSpec svc;
   svc.instance = o.positional[0];
   svc.type = o.positional[1];
   int port = std::atoi(o.positional[2].c_str());
   if (port < 0 || port > 65535 || o.positional[2].find_first_not_of("0123456789") != std::string::npos) {
-    std::fprintf(stderr, "namae mdns: bad port '%s'\n", o.positional[2].c_str());
-    return 2;
+    return usage_error("mdns register", "bad port '" + o.positional[2] + "'");
   }
   svc.port = static_cast<uint16_t>(port);
   svc.txt.assign(o.positional.begin() + 3, o.positional.end());
   svc.subtypes = o.subtypes;
   if (auto r = service_records(svc, *dns::Name::from_text("x.local."), 1); !r) {
-    std::fprintf(stderr, "namae mdns: %s\n", r.message().c_str());
-    return 2;
+    return usage_error("mdns register", r.message());
   }
   block_signals();
   StackOptions so;
@@ -515,20 +507,21 @@ int register_cmd(const Options& o) {
 }  // namespace
 
 int mdns_main(std::span<char*> args) {
-  if (args.size() < 2 || std::string_view(args[1]) == "-h" || std::string_view(args[1]) == "--help") {
-    std::fputs(kUsage, args.size() < 2 ? stderr : stdout);
-    return args.size() < 2 ? 2 : 0;
-  }
-  int status = 0;
-  auto o = parse(args, status);
-  if (!o) return status;
+  ArgParser top("mdns", kUsage);
+  if (args.size() < 2) return top.error("give a COMMAND (resolve, browse, register, services)");
   std::string_view cmd = args[1];
-  if (cmd == "resolve") return resolve_cmd(*o);
-  if (cmd == "browse") return browse_cmd(*o);
-  if (cmd == "register") return register_cmd(*o);
-  if (cmd == "services") return services_cmd(*o);
-  std::fprintf(stderr, "namae mdns: unknown command '%s'\n%s", args[1], kUsage);
-  return 2;
+  int (*run)(const Options&) = cmd == "resolve"    ? resolve_cmd
+                               : cmd == "browse"   ? browse_cmd
+                               : cmd == "register" ? register_cmd
+                               : cmd == "services" ? services_cmd
+                                                   : nullptr;
+  if (!run) {
+    if (auto status = top.parse(args.subspan(1, 1))) return *status;  // --help, or an option
+    return top.error("unknown command '" + std::string(cmd) + "'");
+  }
+  Options o;
+  if (auto status = parse(args.subspan(2), o)) return *status;
+  return run(o);
 }
 
 }  // namespace namae::cli

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_util.h"
 #include "http/auth.h"
@@ -51,29 +52,15 @@ std::string read_line_noecho(const char* prompt) {
 int passwd_main(std::span<char*> args) {
   std::string user;
   std::vector<std::string> hostnames;
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--hostname" && i + 1 < args.size()) {
-      hostnames.push_back(args[++i]);
-    } else if (a.rfind("--hostname=", 0) == 0) {
-      hostnames.push_back(a.substr(11));
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "namae passwd: unknown option %s\n%s", a.c_str(), kUsage);
-      return 2;
-    } else if (user.empty()) {
-      user = a;
-    } else {
-      std::fprintf(stderr, "namae passwd: one USER only\n%s", kUsage);
-      return 2;
-    }
-  }
-  if (user.empty() || user.find(':') != std::string::npos) {
-    std::fprintf(stderr, "namae passwd: give a USER (without ':')\n%s", kUsage);
-    return 2;
-  }
+  ArgParser p("passwd", kUsage);
+  p.option({"--hostname"}, hostnames).positional([&](const std::string& v) -> Result<void> {
+    if (!user.empty()) return fail("one USER only");
+    user = v;
+    return {};
+  });
+  if (auto status = p.parse(args.subspan(1))) return *status;
+  if (user.empty() || user.find(':') != std::string::npos)
+    return p.error("give a USER (without ':')");
   std::string pw;
   if (isatty(STDIN_FILENO)) {
     pw = read_line_noecho("Password: ");

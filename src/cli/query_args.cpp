@@ -163,125 +163,138 @@ Result<dns::Name> reverse_name(std::string_view address) {
   return dns::Name::from_text(name);
 }
 
-Result<QueryArgs> parse_query_args(std::span<const std::string> args) {
-  QueryArgs a;
+namespace {
+
+// What parsing has seen so far besides QueryArgs itself.
+struct ParseState {
   bool name_given = false;
-  bool reverse = false;
-  std::string shown;
-  auto show = [&](std::string_view s) {
+  bool reverse = false;  // the name came from -x
+  std::string shown;     // the command line for the banner, secrets masked
+  void show(std::string_view s) {
     if (!shown.empty()) shown += ' ';
     shown += s;
-  };
-  // Options that take the next argument (also accepted glued: -p53, -tMX).
-  auto take_value = [&](size_t& i, std::string_view flag) -> Result<std::string> {
-    const std::string& arg = args[i];
-    if (arg.size() > 2) return arg.substr(2);
-    if (i + 1 >= args.size()) return fail(std::string(flag) + " needs an argument");
-    return args[++i];
-  };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.empty()) return fail("empty argument");
-    if (arg[0] == '@') {
-      if (arg.size() == 1) return fail("@ needs a server");
-      a.server = arg.substr(1);
-      show(arg);
-    } else if (arg[0] == '+') {
-      auto r = apply_plus(a, arg);
-      if (!r) return r.error();
-      show(arg);
-    } else if (arg == "-h" || arg == "--help") {
-      a.help = true;
-    } else if (arg == "--root-hints") {
-      if (i + 1 >= args.size()) return fail("--root-hints needs a file");
-      a.root_hints = args[++i];
-      show(arg);
-      show(a.root_hints);
-    } else if (arg == "--allow-localhost") {
-      a.allow_localhost = true;
-      show(arg);
-    } else if (arg == "-4") {
-      a.family = AF_INET;
-      show(arg);
-    } else if (arg == "-6") {
-      a.family = AF_INET6;
-      show(arg);
-    } else if (arg[0] == '-' && arg.size() >= 2 && std::string_view("ptxcy").find(arg[1]) !=
-                                                        std::string_view::npos) {
-      char flag = arg[1];
-      auto v = take_value(i, arg.substr(0, 2));
-      if (!v) return v.error();
-      const std::string& value = *v;
-      switch (flag) {
-        case 'p': {
-          auto port = dns::parse_uint(value, 65535);
-          if (!port) return fail("bad port '" + value + "'");
-          a.port = static_cast<uint16_t>(*port);
-          break;
-        }
-        case 't': {
-          auto t = dns::type_from_text(value);
-          if (!t) return fail("unknown type '" + value + "'");
-          a.qtype = *t;
-          a.type_given = true;
-          break;
-        }
-        case 'c': {
-          auto c = dns::class_from_text(value);
-          if (!c) return fail("unknown class '" + value + "'");
-          a.qclass = *c;
-          a.class_given = true;
-          break;
-        }
-        case 'x': {
-          auto n = reverse_name(value);
-          if (!n) return n.error();
-          a.name = *n;
-          name_given = true;
-          reverse = true;
-          break;
-        }
-        case 'y': {
-          auto k = dns::TsigKey::parse(value);
-          if (!k) return fail("bad -y key: " + k.message());
-          a.key = std::move(*k);
-          show(std::string("-y ") + dns::tsig_algorithm_text(a.key->algorithm) + ":" +
-               a.key->name.to_text() + ":<secret>");
-          continue;
-        }
-      }
-      show(std::string("-") + flag + " " + value);
-    } else if (arg[0] == '-' && arg.size() > 1) {
-      return fail("invalid option: " + arg);
-    } else {
-      // Positional: a type, then a class, then the name (dig's order of guesses).
-      show(arg);
-      if (!a.type_given) {
-        if (auto t = dns::type_from_text(arg)) {
-          a.qtype = *t;
-          a.type_given = true;
-          continue;
-        }
-      }
-      if (!a.class_given) {
-        if (auto c = dns::class_from_text(arg)) {
-          a.qclass = *c;
-          a.class_given = true;
-          continue;
-        }
-      }
-      if (name_given && !reverse) return fail("more than one name: '" + arg + "'");
-      auto n = absolute_name(arg);
+  }
+};
+
+// -p, -t, -c, -x, -y with their value.
+Result<void> apply_dash_option(QueryArgs& a, ParseState& st, char flag, const std::string& value) {
+  switch (flag) {
+    case 'p': {
+      auto port = dns::parse_uint(value, 65535);
+      if (!port) return fail("bad port '" + value + "'");
+      a.port = static_cast<uint16_t>(*port);
+      break;
+    }
+    case 't': {
+      auto t = dns::type_from_text(value);
+      if (!t) return fail("unknown type '" + value + "'");
+      a.qtype = *t;
+      a.type_given = true;
+      break;
+    }
+    case 'c': {
+      auto c = dns::class_from_text(value);
+      if (!c) return fail("unknown class '" + value + "'");
+      a.qclass = *c;
+      a.class_given = true;
+      break;
+    }
+    case 'x': {
+      auto n = reverse_name(value);
       if (!n) return n.error();
       a.name = *n;
-      name_given = true;
-      reverse = false;
+      st.name_given = true;
+      st.reverse = true;
+      break;
+    }
+    case 'y': {
+      auto k = dns::TsigKey::parse(value);
+      if (!k) return fail("bad -y key: " + k.message());
+      a.key = std::move(*k);
+      st.show(std::string("-y ") + dns::tsig_algorithm_text(a.key->algorithm) + ":" +
+              a.key->name.to_text() + ":<secret>");
+      return {};
     }
   }
-  if (reverse && !a.type_given) a.qtype = dns::rrtype::PTR;
-  if (!name_given && !a.type_given) a.qtype = dns::rrtype::NS;  // dig: ". NS"
+  st.show(std::string("-") + flag + " " + value);
+  return {};
+}
+
+// A word that is no option: a type, then a class, then the name (dig's
+// order of guesses).
+Result<void> apply_positional(QueryArgs& a, ParseState& st, const std::string& arg) {
+  st.show(arg);
+  if (!a.type_given)
+    if (auto t = dns::type_from_text(arg)) {
+      a.qtype = *t;
+      a.type_given = true;
+      return {};
+    }
+  if (!a.class_given)
+    if (auto c = dns::class_from_text(arg)) {
+      a.qclass = *c;
+      a.class_given = true;
+      return {};
+    }
+  if (st.name_given && !st.reverse) return fail("more than one name: '" + arg + "'");
+  auto n = absolute_name(arg);
+  if (!n) return n.error();
+  a.name = *n;
+  st.name_given = true;
+  st.reverse = false;
+  return {};
+}
+
+// One argument (and the next one, for options that take it).
+Result<void> apply_argument(QueryArgs& a, ParseState& st, std::span<const std::string> args,
+                            size_t& i) {
+  const std::string& arg = args[i];
+  if (arg.empty()) return fail("empty argument");
+  if (arg[0] == '@') {
+    if (arg.size() == 1) return fail("@ needs a server");
+    a.server = arg.substr(1);
+  } else if (arg[0] == '+') {
+    if (auto r = apply_plus(a, arg); !r) return r.error();
+  } else if (arg == "-h" || arg == "--help") {
+    a.help = true;
+    return {};
+  } else if (arg == "--root-hints") {
+    if (i + 1 >= args.size()) return fail("--root-hints needs a file");
+    a.root_hints = args[++i];
+    st.show(arg);
+  } else if (arg == "--allow-localhost") {
+    a.allow_localhost = true;
+  } else if (arg == "-4" || arg == "-6") {
+    a.family = arg == "-4" ? AF_INET : AF_INET6;
+  } else if (arg[0] == '-' && arg.size() >= 2 &&
+             std::string_view("ptxcy").find(arg[1]) != std::string_view::npos) {
+    // Options that take the next argument (also accepted glued: -p53, -tMX).
+    std::string value = arg.substr(2);
+    if (value.empty()) {
+      if (i + 1 >= args.size()) return fail(arg.substr(0, 2) + " needs an argument");
+      value = args[++i];
+    }
+    return apply_dash_option(a, st, arg[1], value);
+  } else if (arg[0] == '-' && arg.size() > 1) {
+    return fail("invalid option: " + arg);
+  } else {
+    return apply_positional(a, st, arg);
+  }
+  st.show(args[i]);
+  return {};
+}
+
+}  // namespace
+
+Result<QueryArgs> parse_query_args(std::span<const std::string> args) {
+  QueryArgs a;
+  ParseState st;
+  for (size_t i = 0; i < args.size(); ++i)
+    if (auto r = apply_argument(a, st, args, i); !r) return r.error();
+  if (st.reverse && !a.type_given) a.qtype = dns::rrtype::PTR;
+  if (!st.name_given && !a.type_given) a.qtype = dns::rrtype::NS;  // dig: ". NS"
   if (a.short_output && a.json) return fail("+short and +json cannot be combined");
-  a.command_line = shown;
+  a.command_line = st.shown;
   return a;
 }
 
@@ -352,7 +365,7 @@ Ask a DNS server one question and print the reply the way dig does.
 
 Exit status:
   0   a reply was received (whatever its RCODE)
-  1   usage error
+  2   usage error
   9   no reply: timed out, connection refused, unreachable, or malformed reply
   10  internal error (e.g. the server name did not resolve)
   11  the reply failed TSIG verification or carried a TSIG error

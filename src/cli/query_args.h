@@ -77,7 +77,7 @@ const char* query_usage();
 /// Exit codes (as dig's where dig has one).
 namespace query_exit {
 inline constexpr int ok = 0;          // got a reply (whatever its rcode)
-inline constexpr int usage = 1;       // bad command line
+inline constexpr int usage = 2;       // bad command line (as every namae subcommand)
 inline constexpr int no_reply = 9;    // timeout, refused, unreachable, or malformed reply
 inline constexpr int internal = 10;   // server name did not resolve, local failure
 inline constexpr int tsig = 11;       // the reply failed TSIG verification or reported a TSIG error

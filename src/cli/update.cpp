@@ -8,12 +8,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/key_util.h"
 #include "cli/nsupdate_parser.h"
 #include "cli/print.h"
 #include "dns/edns.h"
@@ -31,7 +31,7 @@ namespace {
 
 namespace update_exit {
 constexpr int ok = 0;
-constexpr int input = 1;     // bad command line or input line, unreadable file
+constexpr int input = 1;     // bad input line, unreadable file (a bad command line is 2)
 constexpr int failed = 2;    // the server answered with an error rcode (as nsupdate)
 constexpr int no_reply = 3;  // no server reached, malformed or unverifiable reply, no zone
 }  // namespace update_exit
@@ -58,8 +58,9 @@ const char* kUsage =
     "  -h, --help            this text\n"
     "\n"
     "exit status: 0 every update succeeded, 1 bad input (file:line: reason),\n"
-    "2 the server rejected an update (its rcode is printed), 3 no usable reply\n"
-    "(unreachable, timed out, malformed or unverified reply, zone not found).\n";
+    "2 the server rejected an update (its rcode is printed) or a usage error,\n"
+    "3 no usable reply (unreachable, timed out, malformed or unverified reply,\n"
+    "zone not found).\n";
 
 struct Settings {
   int family = AF_UNSPEC;
@@ -367,136 +368,99 @@ int send_update(UpdateSession& s, Context& ctx) {
   return report_reply(s, reply);
 }
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  out = ss.str();
-  return true;
-}
-
-Result<dns::TsigKey> load_key_file(const std::string& path) {
-  std::string text;
-  std::string use = path;
-  // nsupdate -k accepts either half of a dnssec-keygen pair.
-  if (use.size() > 4 && use.compare(use.size() - 4, 4, ".key") == 0) {
-    std::string priv = use.substr(0, use.size() - 4) + ".private";
-    if (access(priv.c_str(), R_OK) == 0) use = priv;
-  }
-  if (!read_file(use, text))
-    return fail("cannot read key file " + use + ": " + std::strerror(errno));
-  auto k = parse_key_file(text, use);
-  if (!k) return fail(use + ": " + k.message());
-  return k;
-}
-
-Result<int> parse_int(const char* text, int lo, int hi, const char* what) {
-  auto v = dns::parse_uint(text ? text : "", static_cast<uint64_t>(hi));
-  if (!v || static_cast<int>(*v) < lo)
-    return fail(std::string("bad ") + what + " '" + (text ? text : "") + "'");
-  return static_cast<int>(*v);
-}
-
-}  // namespace
-
-int update_main(std::span<char*> argv) {
-  UpdateSession session;
-  Context ctx;
+// The command line: settings for the session, and the input file.
+struct CommandLine {
   std::optional<std::string> file;
   std::optional<std::string> keyfile;
   bool local_mode = false;
-  auto usage_error = [](const std::string& m) {
-    std::fprintf(stderr, "namae update: %s\n(see namae update --help)\n", m.c_str());
-    return update_exit::input;
+};
+
+// Returns the exit status when parsing ends the program (help, errors).
+std::optional<int> parse_command_line(std::span<char*> argv, UpdateSession& session,
+                                      Settings& st, CommandLine& cl) {
+  ArgParser p("update", kUsage);
+  auto lease = [&](const std::string& v) -> Result<void> {
+    auto l = dns::parse_ttl(v);
+    if (!l) return fail("bad lease '" + v + "'");
+    session.lease = *l;
+    return {};
   };
-  for (size_t i = 1; i < argv.size(); ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char* what) -> const char* {
-      if (i + 1 >= argv.size()) return nullptr;
-      (void)what;
-      return argv[++i];
-    };
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return update_exit::ok;
-    } else if (a == "-d" || a == "-D") {
-      session.debug = true;
-    } else if (a == "-v") {
-      session.tcp = true;
-    } else if (a == "-l") {
-      local_mode = true;
-    } else if (a == "-4") {
-      ctx.settings.family = AF_INET;
-    } else if (a == "-6") {
-      ctx.settings.family = AF_INET6;
-    } else if (a == "-y") {
-      const char* v = value("-y");
-      if (!v) return usage_error("-y needs [ALG:]NAME:SECRET");
-      auto k = dns::TsigKey::parse(v);
-      if (!k) return usage_error("-y: " + k.message());
-      session.key = std::move(*k);
-    } else if (a == "-k") {
-      const char* v = value("-k");
-      if (!v) return usage_error("-k needs a key file");
-      keyfile = v;
-    } else if (a == "-p" || a == "-t" || a == "-u" || a == "-r" || a == "--lease") {
-      const char* v = value(a.c_str());
-      if (!v) return usage_error(a + " needs a value");
-      if (a == "-p") {
-        auto p = parse_int(v, 1, 65535, "port");
-        if (!p) return usage_error(p.message());
-        session.port = static_cast<uint16_t>(*p);
-      } else if (a == "--lease") {
-        auto l = dns::parse_ttl(v);
-        if (!l) return usage_error(std::string("bad lease '") + v + "'");
-        session.lease = *l;
-      } else {
-        auto n = parse_int(v, a == "-r" ? 0 : 1, 3600, a == "-r" ? "retry count" : "timeout");
-        if (!n) return usage_error(n.message());
-        if (a == "-t") ctx.settings.tcp_timeout_s = *n;
-        if (a == "-u") ctx.settings.udp_wait_s = *n;
-        if (a == "-r") ctx.settings.udp_retries = *n;
-      }
-    } else if (a.rfind("--lease=", 0) == 0) {
-      auto l = dns::parse_ttl(a.substr(8));
-      if (!l) return usage_error("bad lease '" + a.substr(8) + "'");
-      session.lease = *l;
-    } else if (a.size() > 1 && a[0] == '-') {
-      return usage_error("unknown option " + a);
-    } else if (file) {
-      return usage_error("only one input file");
-    } else {
-      file = a;
-    }
-  }
-  if (keyfile && session.key) return usage_error("-k and -y are exclusive");
-  if (keyfile) {
-    auto k = load_key_file(*keyfile);
-    if (!k) return usage_error(k.message());
+  p.flag({"-d", "-D"}, session.debug)
+      .flag({"-v"}, session.tcp)
+      .flag({"-l"}, cl.local_mode)
+      .flag({"-4"}, [&] { st.family = AF_INET; })
+      .flag({"-6"}, [&] { st.family = AF_INET6; })
+      .option({"-y"}, y_option(session.key))
+      .option({"-k"}, [&](const std::string& v) {
+        cl.keyfile = v;
+        return Result<void>{};
+      })
+      .number({"-p"}, 1, 65535, "port", [&](uint32_t n) { session.port = static_cast<uint16_t>(n); })
+      .number({"-t"}, 1, 3600, "timeout", [&](uint32_t n) { st.tcp_timeout_s = static_cast<int>(n); })
+      .number({"-u"}, 1, 3600, "timeout", [&](uint32_t n) { st.udp_wait_s = static_cast<int>(n); })
+      .number({"-r"}, 0, 3600, "retry count",
+              [&](uint32_t n) { st.udp_retries = static_cast<int>(n); })
+      .option({"--lease"}, lease)
+      .positional([&](const std::string& a) -> Result<void> {
+        if (cl.file) return fail("only one input file");
+        cl.file = a;
+        return {};
+      });
+  if (auto status = p.parse(argv.subspan(1))) return status;
+  if (cl.keyfile && session.key) return p.error("-k and -y are exclusive");
+  if (cl.keyfile) {
+    auto k = load_key_file(*cl.keyfile);
+    if (!k) return p.error(k.message());
     session.key = std::move(*k);
   }
-  if (local_mode) {
+  if (cl.local_mode) {
     session.server = "127.0.0.1";
     if (!session.key && access("/run/named/session.key", R_OK) == 0) {
       auto k = load_key_file("/run/named/session.key");
       if (k) session.key = std::move(*k);
     }
   }
+  return std::nullopt;
+}
 
-  FILE* in = stdin;
-  std::string source = "stdin";
-  if (file && *file != "-") {
-    in = std::fopen(file->c_str(), "r");
-    if (!in) {
-      std::fprintf(stderr, "namae update: cannot open %s: %s\n", file->c_str(),
-                   std::strerror(errno));
-      return update_exit::input;
+// Carry out what an input line asked for. True to stop reading.
+bool carry_out(UpdateAction action, UpdateSession& session, Context& ctx, int& status) {
+  switch (action) {
+    case UpdateAction::none:
+      return false;
+    case UpdateAction::quit:
+      return true;
+    case UpdateAction::help:
+      std::fputs(update_commands_help(), stdout);
+      return false;
+    case UpdateAction::show: {
+      auto m = build_update_message(session, session.zone ? &*session.zone : nullptr, 0);
+      if (!m)
+        std::fprintf(stderr, "namae update: %s\n", m.message().c_str());
+      else
+        print_message(stdout, "Outgoing update query:", *m);
+      return false;
     }
-    source = *file;
+    case UpdateAction::answer:
+      if (ctx.last_reply.empty())
+        std::printf("Answer:\n(no reply yet)\n");
+      else
+        print_message(stdout, "Answer:", ctx.last_reply);
+      return false;
+    case UpdateAction::send: {
+      int r = send_update(session, ctx);
+      session.clear_records();
+      if (r > status) status = r;
+      return false;
+    }
   }
-  bool interactive = in == stdin && isatty(STDIN_FILENO);
+  return false;
+}
 
+// Read and apply the lines of `in`; the exit status. EOF ends the session
+// without sending (as nsupdate).
+int run_session(FILE* in, const std::string& source, UpdateSession& session, Context& ctx) {
+  bool interactive = in == stdin && isatty(STDIN_FILENO);
   char* line = nullptr;
   size_t cap = 0;
   unsigned lineno = 0;
@@ -507,10 +471,9 @@ int update_main(std::span<char*> argv) {
       std::fflush(stdout);
     }
     ssize_t n = ::getline(&line, &cap, in);
-    if (n < 0) break;  // EOF ends the session without sending (as nsupdate)
+    if (n < 0) break;
     ++lineno;
-    std::string_view text(line, static_cast<size_t>(n));
-    auto action = apply_update_line(session, text);
+    auto action = apply_update_line(session, std::string_view(line, static_cast<size_t>(n)));
     if (!action) {
       std::fprintf(stderr, "namae update: %s:%u: %s\n", source.c_str(), lineno,
                    action.message().c_str());
@@ -518,42 +481,28 @@ int update_main(std::span<char*> argv) {
       status = update_exit::input;
       break;
     }
-    bool quit = false;
-    switch (*action) {
-      case UpdateAction::none:
-        break;
-      case UpdateAction::quit:
-        quit = true;
-        break;
-      case UpdateAction::help:
-        std::fputs(update_commands_help(), stdout);
-        break;
-      case UpdateAction::show: {
-        auto m = build_update_message(session, session.zone ? &*session.zone : nullptr, 0);
-        if (!m) {
-          std::fprintf(stderr, "namae update: %s\n", m.message().c_str());
-        } else {
-          print_message(stdout, "Outgoing update query:", *m);
-        }
-        break;
-      }
-      case UpdateAction::answer:
-        if (ctx.last_reply.empty())
-          std::printf("Answer:\n(no reply yet)\n");
-        else
-          print_message(stdout, "Answer:", ctx.last_reply);
-        break;
-      case UpdateAction::send: {
-        int r = send_update(session, ctx);
-        session.clear_records();
-        if (r > status) status = r;
-        break;
-      }
-    }
-    if (quit) break;
+    if (carry_out(*action, session, ctx, status)) break;
   }
   std::free(line);
-  if (in != stdin) std::fclose(in);
+  return status;
+}
+
+}  // namespace
+
+int update_main(std::span<char*> argv) {
+  UpdateSession session;
+  Context ctx;
+  CommandLine cl;
+  if (auto status = parse_command_line(argv, session, ctx.settings, cl)) return *status;
+  if (!cl.file || *cl.file == "-") return run_session(stdin, "stdin", session, ctx);
+  FILE* in = std::fopen(cl.file->c_str(), "r");
+  if (!in) {
+    std::fprintf(stderr, "namae update: cannot open %s: %s\n", cl.file->c_str(),
+                 std::strerror(errno));
+    return update_exit::input;
+  }
+  int status = run_session(in, *cl.file, session, ctx);
+  std::fclose(in);
   return status;
 }
 

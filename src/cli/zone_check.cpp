@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "dns/rrtype.h"
 #include "zone/dump.h"
@@ -20,16 +21,14 @@
 namespace namae::cli {
 namespace {
 
-void usage() {
-  std::fprintf(stderr,
-               "usage: namae zone check FILE [--origin NAME] [--class CLASS] [--dump] [--quiet]\n"
-               "  --origin NAME  zone origin (default: the owner of the file's first SOA;\n"
-               "                 needed when the file uses relative names before $ORIGIN)\n"
-               "  --class CLASS  zone class (default IN)\n"
-               "  --dump         print the zone in canonical form (one RR a line) on stdout\n"
-               "  --no-include   refuse $INCLUDE\n"
-               "  --quiet        print errors only\n");
-}
+const char* kUsage =
+    "usage: namae zone check FILE [--origin NAME] [--class CLASS] [--dump] [--quiet]\n"
+    "  --origin NAME  zone origin (default: the owner of the file's first SOA;\n"
+    "                 needed when the file uses relative names before $ORIGIN)\n"
+    "  --class CLASS  zone class (default IN)\n"
+    "  --dump         print the zone in canonical form (one RR a line) on stdout\n"
+    "  --no-include   refuse $INCLUDE\n"
+    "  --quiet        print errors only\n";
 
 // The owner of the file's first SOA, read only as far as that record (for
 // files that say where they belong). Parse errors before it are reported.
@@ -58,109 +57,96 @@ std::optional<dns::Name> discover_origin(const std::string& file, zonefile::Pars
   return origin;
 }
 
-}  // namespace
-
-int zone_main(std::span<char*> args) {
-  if (args.size() < 2 || std::strcmp(args[1], "check") != 0) {
-    if (args.size() >= 2 && (!std::strcmp(args[1], "-h") || !std::strcmp(args[1], "--help"))) {
-      usage();
-      return 0;
-    }
-    usage();
-    return 2;
-  }
+struct CheckOptions {
   std::string file;
   bool dump = false, quiet = false;
-  zonefile::ParserOptions options;
-  for (size_t i = 2; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    auto value = [&](const char* opt) -> const char* {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "namae zone check: %s needs a value\n", opt);
-        return nullptr;
-      }
-      return args[++i];
-    };
-    if (a == "--origin" || a == "-o") {
-      const char* v = value("--origin");
-      if (!v) return 2;
-      std::string text = v;
-      if (text.empty() || text.back() != '.') text += '.';
-      auto n = dns::Name::from_text(text);
-      if (!n) {
-        std::fprintf(stderr, "namae zone check: bad origin '%s': %s\n", v, n.message().c_str());
-        return 2;
-      }
-      options.origin = n.value();
-    } else if (a == "--class" || a == "-c") {
-      const char* v = value("--class");
-      if (!v) return 2;
-      auto c = dns::class_from_text(v);
-      if (!c) {
-        std::fprintf(stderr, "namae zone check: unknown class '%s'\n", v);
-        return 2;
-      }
-      options.rclass = *c;
-    } else if (a == "--dump" || a == "-D") {
-      dump = true;
-    } else if (a == "--quiet" || a == "-q") {
-      quiet = true;
-    } else if (a == "--no-include") {
-      options.allow_include = false;
-    } else if (a == "-h" || a == "--help") {
-      usage();
-      return 0;
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "namae zone check: unknown option '%s'\n", args[i]);
-      usage();
-      return 2;
-    } else if (file.empty()) {
-      file = args[i];
-    } else {
-      std::fprintf(stderr, "namae zone check: more than one file given\n");
-      return 2;
-    }
-  }
-  if (file.empty()) {
-    usage();
-    return 2;
-  }
+  zonefile::ParserOptions parser;
+};
 
+// Load the zone as namaed would and report; the exit status.
+int check_zone(CheckOptions o) {
   std::vector<zonefile::Diagnostic> diags;
-  if (!options.origin) options.origin = discover_origin(file, options, diags);
+  if (!o.parser.origin) o.parser.origin = discover_origin(o.file, o.parser, diags);
   std::shared_ptr<const zone::ZoneVersion> zone;
-  if (options.origin) {
-    auto loaded = zone::load_zone_file(file, options, diags);
+  if (o.parser.origin) {
+    auto loaded = zone::load_zone_file(o.file, o.parser, diags);
     if (loaded) zone = std::move(*loaded);
   }
   size_t errors = 0;
   for (const auto& d : diags) {
     if (d.severity == zonefile::Severity::error) ++errors;
-    if (quiet && d.severity != zonefile::Severity::error) continue;
+    if (o.quiet && d.severity != zonefile::Severity::error) continue;
     std::fprintf(stderr, "%s\n", d.to_string().c_str());
   }
-  std::string label = options.origin ? options.origin->to_text() : file;
-  if (options.origin && label.size() > 1) label.pop_back();
-  std::FILE* msg = dump ? stderr : stdout;
-  const std::string cls = dns::class_to_text(options.rclass);
+  std::string label = o.parser.origin ? o.parser.origin->to_text() : o.file;
+  if (o.parser.origin && label.size() > 1) label.pop_back();
+  std::FILE* msg = o.dump ? stderr : stdout;
+  const std::string cls = dns::class_to_text(o.parser.rclass);
   if (!zone || errors) {
     if (errors == 0) errors = 1;  // a failure always comes with an error; be safe
     std::fprintf(msg, "zone %s/%s: not loaded due to errors (%zu error%s)\n", label.c_str(),
                  cls.c_str(), errors, errors == 1 ? "" : "s");
     return 1;
   }
-  if (!quiet)
+  if (!o.quiet)
     std::fprintf(msg, "zone %s/%s: loaded serial %u\n", label.c_str(), cls.c_str(), zone->serial());
-  if (dump && !zone::write_canonical(stdout, *zone)) {
+  if (o.dump && !zone::write_canonical(stdout, *zone)) {
     std::fprintf(stderr, "namae zone check: writing the dump failed\n");
     return 1;
   }
-  if (!quiet) std::fprintf(msg, "OK\n");
+  if (!o.quiet) std::fprintf(msg, "OK\n");
   // The process ends next: freeing a million nodes one by one would cost
   // more than a tenth of the check. Keep the zone reachable (no leak report).
   static auto* keep = new std::shared_ptr<const zone::ZoneVersion>();
   *keep = std::move(zone);
   return 0;
+}
+
+// Returns the exit status when parsing ends the program (help, errors).
+std::optional<int> parse_check_args(std::span<char*> args, CheckOptions& o) {
+  ArgParser p("zone check", kUsage);
+  p.option({"--origin", "-o"},
+           [&](const std::string& v) -> Result<void> {
+             std::string text = v;
+             if (text.empty() || text.back() != '.') text += '.';
+             auto n = dns::Name::from_text(text);
+             if (!n) return fail("bad origin '" + v + "': " + n.message());
+             o.parser.origin = n.value();
+             return {};
+           })
+      .option({"--class", "-c"},
+              [&](const std::string& v) -> Result<void> {
+                auto c = dns::class_from_text(v);
+                if (!c) return fail("unknown class '" + v + "'");
+                o.parser.rclass = *c;
+                return {};
+              })
+      .flag({"--dump", "-D"}, o.dump)
+      .flag({"--quiet", "-q"}, o.quiet)
+      .flag({"--no-include"}, o.parser.allow_include, false)
+      .positional([&](const std::string& v) -> Result<void> {
+        if (!o.file.empty()) return fail("more than one file given");
+        o.file = v;
+        return {};
+      });
+  if (auto status = p.parse(args)) return status;
+  if (o.file.empty()) return p.error("give the zone FILE");
+  return std::nullopt;
+}
+
+}  // namespace
+
+int zone_main(std::span<char*> args) {
+  if (args.size() < 2 || std::strcmp(args[1], "check") != 0) {
+    ArgParser top("zone", kUsage);
+    if (args.size() >= 2)
+      if (auto status = top.parse(args.subspan(1, 1))) return *status;  // --help, or an option
+    return top.error(args.size() < 2 ? "give a subcommand (check)"
+                                     : "unknown subcommand '" + std::string(args[1]) + "'");
+  }
+  CheckOptions o;
+  if (auto status = parse_check_args(args.subspan(2), o)) return *status;
+  return check_zone(std::move(o));
 }
 
 }  // namespace namae::cli

@@ -457,10 +457,10 @@ def test_truncated_reply_without_tcp_exits_9():
     assert "connection refused" in r.stderr
 
 
-def test_usage_errors_exit_1():
+def test_usage_errors_exit_2():
     for args in (["+bogus"], ["-p", "99999", "x"], ["-t", "NOPE", "x"], ["-y", "broken", "x"]):
         r = run([namae_bin(), "query", *args])
-        assert r.returncode == 1, args
+        assert r.returncode == 2, args
         assert "namae query:" in r.stderr
     r = run([namae_bin(), "query", "--help"])
     assert r.returncode == 0
