@@ -42,18 +42,29 @@ struct Mnemonic {
 };
 
 // RFC 4398 2.1 certificate types.
-constexpr Mnemonic kCertTypes[] = {{1, "PKIX"},   {2, "SPKI"},    {3, "PGP"},
-                                   {4, "IPKIX"},  {5, "ISPKI"},   {6, "IPGP"},
-                                   {7, "ACPKIX"}, {8, "IACPKIX"}, {253, "URI"},
-                                   {254, "OID"}};
+constexpr Mnemonic kCertTypes[] = {{1, "PKIX"},  {2, "SPKI"}, {3, "PGP"},    {4, "IPKIX"},
+                                   {5, "ISPKI"}, {6, "IPGP"}, {7, "ACPKIX"}, {8, "IACPKIX"},
+                                   {253, "URI"}, {254, "OID"}};
 // DNSSEC algorithm mnemonics as BIND prints them (the IANA registry's, plus
 // BIND's two short aliases, accepted on input only: they come last).
-constexpr Mnemonic kSecAlgs[] = {
-    {1, "RSAMD5"},          {2, "DH"},          {3, "DSA"},          {5, "RSASHA1"},
-    {6, "NSEC3DSA"},        {7, "NSEC3RSASHA1"}, {8, "RSASHA256"},   {10, "RSASHA512"},
-    {12, "ECCGOST"},        {13, "ECDSAP256SHA256"}, {14, "ECDSAP384SHA384"},
-    {15, "ED25519"},        {16, "ED448"},      {252, "INDIRECT"},   {253, "PRIVATEDNS"},
-    {254, "PRIVATEOID"},    {13, "ECDSA256"},   {14, "ECDSA384"}};
+constexpr Mnemonic kSecAlgs[] = {{1, "RSAMD5"},
+                                 {2, "DH"},
+                                 {3, "DSA"},
+                                 {5, "RSASHA1"},
+                                 {6, "NSEC3DSA"},
+                                 {7, "NSEC3RSASHA1"},
+                                 {8, "RSASHA256"},
+                                 {10, "RSASHA512"},
+                                 {12, "ECCGOST"},
+                                 {13, "ECDSAP256SHA256"},
+                                 {14, "ECDSAP384SHA384"},
+                                 {15, "ED25519"},
+                                 {16, "ED448"},
+                                 {252, "INDIRECT"},
+                                 {253, "PRIVATEDNS"},
+                                 {254, "PRIVATEOID"},
+                                 {13, "ECDSA256"},
+                                 {14, "ECDSA384"}};
 constexpr Mnemonic kDsyncSchemes[] = {{1, "NOTIFY"}};
 
 template <size_t N>
@@ -121,8 +132,16 @@ bool parse_address(int family, std::string_view t, uint8_t* out) {
 
 Result<uint64_t> number(TokenReader& r, size_t fi, std::string_view t, uint64_t max) {
   auto v = parse_uint(t, max);
-  if (!v) return fail(r.where(fi) + quote(t) + (all_digits(t) ? " is out of range" : " is not a number"));
+  if (!v)
+    return fail(r.where(fi) + quote(t) + (all_digits(t) ? " is out of range" : " is not a number"));
   return *v;
+}
+
+// The next token as a decimal number up to `max`.
+Result<uint64_t> next_number(TokenReader& r, size_t fi, uint64_t max) {
+  auto t = need(fi, r);
+  if (!t) return Error{t.error()};
+  return number(r, fi, *t, max);
 }
 
 // ---------------------------------------------------------------------------
@@ -132,7 +151,9 @@ constexpr uint32_t kEquator = 0x80000000u;  // latitude/longitude 0; altitude ba
 constexpr uint32_t kAltitudeZero = 10000000;
 constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
 
-bool loc_precision_ok(uint8_t c) { return c == 0 || ((c & 0xf) <= 9 && (c >> 4) >= 1 && (c >> 4) <= 9); }
+bool loc_precision_ok(uint8_t c) {
+  return c == 0 || ((c & 0xf) <= 9 && (c >> 4) >= 1 && (c >> 4) <= 9);
+}
 
 bool skip_loc(const uint8_t* d, size_t& pos, size_t end) {
   if (pos >= end) return false;
@@ -218,9 +239,7 @@ Error loc_error(TokenReader& r, size_t fi, std::string_view t, Parsed p) {
 // d [m [s]] DIR, as thousandths of an arc second from the equator/meridian.
 Result<uint32_t> loc_coordinate(TokenReader& r, size_t fi, char positive, char negative,
                                 uint64_t max_degrees) {
-  auto dt = need(fi, r);
-  if (!dt) return Error{dt.error()};
-  auto deg = number(r, fi, *dt, max_degrees);
+  auto deg = next_number(r, fi, max_degrees);
   if (!deg) return Error{deg.error()};
   uint64_t minutes = 0, millis = 0;
   int dir = 0;
@@ -496,7 +515,8 @@ Result<std::vector<uint8_t>> svc_list_from_text(uint16_t key, const std::vector<
     }
     uint8_t a[16];
     int family = key == kIpv4Hint ? AF_INET : AF_INET6;
-    if (!parse_address(family, item, a)) return fail(svc_key_text(key) + ": " + quote(item) + " is not an address");
+    if (!parse_address(family, item, a))
+      return fail(svc_key_text(key) + ": " + quote(item) + " is not an address");
     out.insert(out.end(), a, a + (family == AF_INET ? 4 : 16));
   }
   return out;
@@ -522,7 +542,8 @@ Result<std::vector<uint8_t>> svc_value_from_text(uint16_t key, bool typed, std::
     }
     case kEch: {
       if (bytes->empty()) return std::move(bytes.value());
-      return base64_decode(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+      return base64_decode(
+          std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
     }
     default:
       return std::move(bytes.value());
@@ -552,7 +573,8 @@ Result<SvcParam> svc_param_from_text(TokenReader& r) {
   std::string_view name = tok.text.substr(0, eq), raw;
   if (eq != std::string_view::npos) {
     raw = tok.text.substr(eq + 1);
-    if (raw.empty() && !r.at_end() && r.peek().quoted) raw = r.next().text;
+    if (raw.empty() && !r.at_end() && r.peek().quoted)
+      raw = r.next().text;
     else if (quoted_inside(raw))
       raw = raw.substr(1, raw.size() - 2);
   }
@@ -722,9 +744,7 @@ bool ipseckey_text(std::string& out, const uint8_t* d, size_t& pos, size_t end) 
 
 Result<void> ipseckey_from_text(TokenReader& r, size_t fi, const Name& origin, RdataBytes& out) {
   for (uint64_t max : {3u, 255u}) {
-    auto t = need(fi, r);
-    if (!t) return Error{t.error()};
-    auto v = number(r, fi, *t, max);
+    auto v = next_number(r, fi, max);
     if (!v) return Error{v.error()};
     out.push_back(static_cast<uint8_t>(*v));
   }
@@ -754,9 +774,7 @@ bool amt_relay_text(std::string& out, const uint8_t* d, size_t& pos, size_t end)
 Result<void> amt_relay_from_text(TokenReader& r, size_t fi, const Name& origin, RdataBytes& out) {
   uint64_t v[2];
   for (int i = 0; i < 2; ++i) {
-    auto t = need(fi, r);
-    if (!t) return Error{t.error()};
-    auto n = number(r, fi, *t, i == 0 ? 1 : 3);
+    auto n = next_number(r, fi, i == 0 ? 1 : 3);
     if (!n) return Error{n.error()};
     v[i] = *n;
   }
@@ -785,18 +803,18 @@ bool hip_text(std::string& out, const uint8_t* d, size_t& pos, size_t) {
 }
 
 Result<void> hip_from_text(TokenReader& r, size_t fi, RdataBytes& out) {
-  auto at = need(fi, r);
-  if (!at) return Error{at.error()};
-  auto alg = number(r, fi, *at, 255);
+  auto alg = next_number(r, fi, 255);
   if (!alg) return Error{alg.error()};
   auto ht = need(fi, r);
   if (!ht) return Error{ht.error()};
   auto hit = hex_decode(*ht);
-  if (!hit || hit->empty() || hit->size() > 255) return fail(r.where(fi) + "HIT must be 1 to 255 octets of hex");
+  if (!hit || hit->empty() || hit->size() > 255)
+    return fail(r.where(fi) + "HIT must be 1 to 255 octets of hex");
   auto kt = need(fi, r);
   if (!kt) return Error{kt.error()};
   auto pk = base64_decode(*kt);
-  if (!pk || pk->empty() || pk->size() > 0xffff) return fail(r.where(fi) + "public key must be base64, 1 to 65535 octets");
+  if (!pk || pk->empty() || pk->size() > 0xffff)
+    return fail(r.where(fi) + "public key must be base64, 1 to 65535 octets");
   out.push_back(static_cast<uint8_t>(hit->size()));
   out.push_back(static_cast<uint8_t>(*alg));
   put16(out, static_cast<uint16_t>(pk->size()));
@@ -832,7 +850,8 @@ std::optional<uint16_t> port_from_text(std::string_view t, uint8_t protocol) {
   protoent pe{}, *proto = nullptr;
   servent se{}, *found = nullptr;
   char pbuf[1024], sbuf[1024];
-  if (getprotobynumber_r(protocol, &pe, pbuf, sizeof pbuf, &proto) != 0 || !proto) return std::nullopt;
+  if (getprotobynumber_r(protocol, &pe, pbuf, sizeof pbuf, &proto) != 0 || !proto)
+    return std::nullopt;
   std::string name(t);
   if (getservbyname_r(name.c_str(), proto->p_name, &se, sbuf, sizeof sbuf, &found) != 0 || !found)
     return std::nullopt;
@@ -877,7 +896,8 @@ Result<void> nxt_bitmap_from_text(TokenReader& r, size_t fi, RdataBytes& out) {
   for (const auto& tok : r.rest()) {
     auto type = type_from_text(tok.text);
     if (!type) return fail(r.where(fi) + "unknown type " + quote(tok.text));
-    if (*type == 0 || *type > 127) return fail(r.where(fi) + quote(tok.text) + " is out of range (1-127)");
+    if (*type == 0 || *type > 127)
+      return fail(r.where(fi) + quote(tok.text) + " is out of range (1-127)");
     bits[*type / 8] |= static_cast<uint8_t>(0x80 >> (*type % 8));
     len = std::max(len, size_t{*type} / 8 + 1);
   }
@@ -898,7 +918,8 @@ Result<void> nsap_from_text(TokenReader& r, size_t fi, RdataBytes& out) {
   for (char c : t->substr(2))
     if (c != '.') hex.push_back(c);
   auto bytes = hex_decode(hex);
-  if (!bytes || bytes->empty()) return fail(r.where(fi) + quote(*t) + " is not an even number of hex digits");
+  if (!bytes || bytes->empty())
+    return fail(r.where(fi) + quote(*t) + " is not an even number of hex digits");
   out.insert(out.end(), bytes->begin(), bytes->end());
   return {};
 }
@@ -934,7 +955,8 @@ Result<void> atma_from_text(TokenReader& r, size_t fi, RdataBytes& out) {
     return {};
   }
   auto bytes = hex_decode(*t);
-  if (!bytes || bytes->empty()) return fail(r.where(fi) + quote(*t) + " is not an even number of hex digits");
+  if (!bytes || bytes->empty())
+    return fail(r.where(fi) + quote(*t) + " is not an even number of hex digits");
   out.push_back(0);
   out.insert(out.end(), bytes->begin(), bytes->end());
   return {};
@@ -967,9 +989,7 @@ bool a6_suffix_text(std::string& out, const uint8_t* d, size_t& pos, size_t) {
 }
 
 Result<void> a6_suffix_from_text(TokenReader& r, size_t fi, RdataBytes& out) {
-  auto t = need(fi, r);
-  if (!t) return Error{t.error()};
-  auto prefix = number(r, fi, *t, 128);
+  auto prefix = next_number(r, fi, 128);
   if (!prefix) return Error{prefix.error()};
   out.push_back(static_cast<uint8_t>(*prefix));
   size_t n = a6_suffix_octets(static_cast<unsigned>(*prefix));
@@ -977,7 +997,8 @@ Result<void> a6_suffix_from_text(TokenReader& r, size_t fi, RdataBytes& out) {
   auto at = need(fi, r);
   if (!at) return Error{at.error()};
   uint8_t addr[16];
-  if (!parse_address(AF_INET6, *at, addr)) return fail(r.where(fi) + quote(*at) + " is not an IPv6 address");
+  if (!parse_address(AF_INET6, *at, addr))
+    return fail(r.where(fi) + quote(*at) + " is not an IPv6 address");
   addr[16 - n] &= static_cast<uint8_t>(0xff >> (*prefix % 8));
   out.insert(out.end(), addr + 16 - n, addr + 16);
   return {};
@@ -1007,7 +1028,8 @@ Result<void> eui_from_text(TokenReader& r, size_t fi, size_t n, RdataBytes& out)
   }
   auto bytes = hex_decode(hex);
   if (t->size() != n * 3 - 1 || !bytes || bytes->size() != n)
-    return fail(r.where(fi) + quote(*t) + " is not " + std::to_string(n) + " hex pairs joined by '-'");
+    return fail(r.where(fi) + quote(*t) + " is not " + std::to_string(n) +
+                " hex pairs joined by '-'");
   out.insert(out.end(), bytes->begin(), bytes->end());
   return {};
 }
@@ -1030,10 +1052,13 @@ Result<void> ilnp64_from_text(TokenReader& r, size_t fi, RdataBytes& out) {
   size_t at = 0;
   for (int g = 0; g < 4; ++g) {
     size_t stop = g < 3 ? t->find(':', at) : t->size();
-    std::string_view group = stop == std::string_view::npos ? std::string_view{} : t->substr(at, stop - at);
-    std::string padded = std::string(4 - std::min<size_t>(group.size(), 4), '0') + std::string(group);
+    std::string_view group =
+        stop == std::string_view::npos ? std::string_view{} : t->substr(at, stop - at);
+    std::string padded =
+        std::string(4 - std::min<size_t>(group.size(), 4), '0') + std::string(group);
     auto v = hex_decode(padded);
-    if (group.empty() || group.size() > 4 || !v) return fail(r.where(fi) + quote(*t) + " is not xxxx:xxxx:xxxx:xxxx");
+    if (group.empty() || group.size() > 4 || !v)
+      return fail(r.where(fi) + quote(*t) + " is not xxxx:xxxx:xxxx:xxxx");
     out.insert(out.end(), v->begin(), v->end());
     at = stop + 1;
   }
@@ -1064,8 +1089,8 @@ Result<void> base64_rest_from_text(TokenReader& r, size_t fi, bool dash, RdataBy
 }
 
 template <size_t N>
-Result<void> mnemonic_from_text(TokenReader& r, size_t fi, const Mnemonic (&table)[N], size_t octets,
-                                RdataBytes& out) {
+Result<void> mnemonic_from_text(TokenReader& r, size_t fi, const Mnemonic (&table)[N],
+                                size_t octets, RdataBytes& out) {
   auto t = need(fi, r);
   if (!t) return Error{t.error()};
   auto v = mnemonic_value(table, *t, octets == 1 ? 0xff : 0xffff);
