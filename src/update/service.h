@@ -5,15 +5,19 @@
 // and only then replies. It also removes RRs whose leases ran out and writes
 // dynamic zones back to their files.
 //
-// Concurrency: one writer per zone. A request that arrives through a
-// transport able to answer later (net::Peer::can_defer) is checked without
-// any zone lock (parse, TSIG, zone, permission), queued to the zone's writer
-// thread, and the transport worker goes back to serving queries at once
-// (net::kDeferred). The writer drains its queue in batches: it evaluates each
-// update in order against the newest version, commits the whole batch in one
-// journal transaction (one fsync), publishes, and only then sends each reply
-// through its net::ReplyChannel. Direct callers (apply, lease expiry, tests
-// calling handle() without a channel) use the same queue of evaluated
+// One UPDATE's path, file by file:
+//   request.cpp      on the transport worker: TSIG, the zone, permission;
+//                    queued to the zone's writer (net::kDeferred)
+//   writer.h/.cpp    the zone's writer thread takes a batch, evaluates each
+//                    update against the newest version, commits the batch in
+//                    one journal transaction (one fsync), publishes, and
+//                    replies through each request's net::ReplyChannel
+//                    (reply and lease option built by request.cpp)
+//   maintenance.h    lease expiry, zone file rewrite and journal compaction,
+//                    on the maintenance thread, through the same writer
+//
+// Concurrency: one writer per zone. Direct callers (apply, lease expiry,
+// tests calling handle() without a channel) use the same queue of evaluated
 // changes synchronously: a zone's mutex serialises evaluation, the commit
 // runs outside it, and whichever waiting thread finds no commit in progress
 // commits everything queued so far (group commit). Readers never see a
@@ -27,7 +31,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "auth/engine.h"
@@ -79,6 +82,11 @@ struct UpdateStats {
   uint64_t expired = 0;  // RRs removed by lease expiry
 };
 
+struct ServiceContext;
+struct CheckedUpdate;
+class ZoneWriter;
+class Maintenance;
+
 class UpdateService : public auth::RequestHandler {
  public:
   /// `keys` verify TSIG on updates; `publish` shows new versions to readers;
@@ -105,7 +113,7 @@ class UpdateService : public auth::RequestHandler {
                 const zone::ZoneSet& zones) override;
 
   /// Apply an already-read update with a decided permission (the DNS path
-  /// after TSIG and ACL, lease expiry, later the HTTP API).
+  /// after TSIG and ACL, the HTTP API).
   UpdateResult apply(const UpdateMessage& msg, const Permission& permission,
                      std::optional<dns::UpdateLease> lease = std::nullopt,
                      const std::string& granted_to = {});
@@ -138,41 +146,21 @@ class UpdateService : public auth::RequestHandler {
   std::string status() const;
 
  private:
-  struct Zone;
-  struct Slot;
-  struct Staged;
-  struct Deferred;
-  Zone* find(const dns::Name& origin) const;
-  UpdateResult apply_locked(Zone& z, std::unique_lock<std::mutex>& lk, const UpdateMessage& msg,
-                            const Permission& perm, std::optional<dns::UpdateLease> lease,
-                            const std::string& granted_to, const std::vector<Lease>* expired);
-  // Evaluate one update against the zone's newest version and queue its
-  // change for commit, without waiting (z.mu held).
-  Staged stage_locked(Zone& z, const UpdateMessage& msg, const Permission& perm,
-                      std::optional<dns::UpdateLease> lease, const std::string& granted_to,
-                      const std::vector<Lease>* expired);
-  // Wait until `slot` is durable, committing the queue if no one else is
-  // (z.mu held via `lk`). True if it was committed.
-  bool wait_durable(Zone& z, std::unique_lock<std::mutex>& lk, const std::shared_ptr<Slot>& slot);
-  // The requester's result of a staged update whose commit has settled (z.mu held).
-  UpdateResult finish_locked(Zone& z, Staged& st);
-  // The zone's writer thread: answers queued deferred requests in batches.
-  void writer(Zone& z);
-  void process_batch(Zone& z, std::vector<Deferred>& batch);
-  void log_result(const std::string& peer, const std::string& who, const dns::Name& zone,
-                  const UpdateResult& res) const;
-  void log(LogLevel level, const std::string& msg) const;
+  ZoneWriter* find(const dns::Name& origin) const;
+  // The request side (request.cpp): every check an UPDATE passes on the
+  // transport worker, before any zone lock. NOERROR, or the rcode to reply.
+  uint16_t check(const dns::MessageView& query, const net::Peer& peer, const zone::ZoneSet& zones,
+                 int64_t now, CheckedUpdate& out, ZoneWriter*& zone) const;
+  uint16_t verify_tsig(const dns::MessageView& query, const net::Peer& peer, int64_t now,
+                       dns::TsigVerification& tv) const;
+  uint16_t find_zone(const UpdateMessage& msg, const net::Peer& peer,
+                     const zone::ZoneSet& zones, ZoneWriter*& zone) const;
 
   std::vector<dns::TsigKey> keys_;
-  Publisher publish_;
-  const Clock& clock_;
-  LogSink log_;
-  std::vector<std::unique_ptr<Zone>> zones_;
+  std::unique_ptr<ServiceContext> ctx_;
+  std::vector<std::unique_ptr<ZoneWriter>> zones_;
+  std::unique_ptr<Maintenance> maintenance_;
   net::MetricsRegistry* metrics_ = nullptr;
-
-  struct Maint;
-  std::unique_ptr<Maint> maint_;
-  std::thread thread_;
 };
 
 }  // namespace namae::update
