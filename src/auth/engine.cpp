@@ -142,162 +142,202 @@ size_t AuthEngine::dispatch_signed(const zone::ZoneSet& zones, const dns::Messag
   return respond(zones, view, qh, query, response, peer, &tv);
 }
 
+// One reply being written, and what answering the query has found so far.
+struct AuthEngine::Reply {
+  const dns::MessageView& view;
+  const dns::Header& qh;
+  std::span<const uint8_t> query;
+  std::span<uint8_t> response;
+  // Set for a signed query answered here: the reply is signed with its key.
+  const dns::TsigVerification* tv;
+  MessageBuilder b;
+  dns::Edns re;
+  // Set while answering a QUERY.
+  uint16_t qtype = 0;
+  uint16_t rclass = 0;  // the first zone's class, used for every record written
+  uint16_t rc = rcode::NOERROR;
+  const ZoneVersion* zone = nullptr;  // the zone the CNAME/DNAME chain ended in
+  const Node* cut = nullptr;          // End::referral: the zone cut
+};
+
+namespace {
+
+// The most a reply may take: the client's EDNS UDP size, our own and 512
+// bound it over UDP (RFC 6891 6.2.5); TCP is bounded by the buffer only.
+size_t reply_limit(const dns::Edns& qe, bool tcp, size_t buffer, uint16_t max_udp_payload) {
+  if (tcp) return buffer;
+  size_t udp = 512;
+  if (qe.present) udp = std::max<size_t>(512, std::min<size_t>(qe.udp_size, max_udp_payload));
+  return std::min(buffer, udp);
+}
+
+}  // namespace
+
 size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& view,
                            const dns::Header& qh, std::span<const uint8_t> query,
                            std::span<uint8_t> response, const net::Peer& peer,
                            const dns::TsigVerification* tv) {
-  const bool tcp = peer.tcp;
   const dns::Edns& qe = view.edns();
-  size_t limit = response.size();
-  if (!tcp) {
-    size_t udp = 512;
-    if (qe.present)
-      udp = std::max<size_t>(512, std::min<size_t>(qe.udp_size, opts_.max_udp_payload));
-    limit = std::min(limit, udp);
-  }
-  MessageBuilder b(response, limit);
-  dns::Header& h = b.header();
+  Reply r{
+      view,
+      qh,
+      query,
+      response,
+      tv,
+      MessageBuilder(response, reply_limit(qe, peer.tcp, response.size(), opts_.max_udp_payload)),
+      dns::Edns{}};
+  dns::Header& h = r.b.header();
   h.id = qh.id;
   h.qr = true;
   h.opcode = qh.opcode;
   h.rd = qh.rd;
   h.cd = qh.cd;
-  dns::Edns re;
-  re.present = qe.present;
-  re.udp_size = opts_.max_udp_payload;
-  re.do_bit = qe.do_bit;
-  if (re.present) b.reserve(kOptSize);
+  r.re.present = qe.present;
+  r.re.udp_size = opts_.max_udp_payload;
+  r.re.do_bit = qe.do_bit;
+  if (r.re.present) r.b.reserve(kOptSize);
   // Room for the reply's TSIG, so that truncation leaves space for it.
-  if (tv && tv->record) b.reserve(tsig_reply_size(*tv));
-
-  auto add_question = [&]() {
-    if (qh.qdcount != 1) return;
-    auto raw =
-        query.subspan(view.question_offset(), view.question_end() - 4 - view.question_offset());
-    if (!b.add_question_raw(raw, view.qtype(), view.qclass()))
-      (void)b.add_question(view.qname(), view.qtype(), view.qclass());
-  };
-  auto finish_with = [&](uint16_t rc, bool question) {
-    dns::set_full_rcode(rc, h, re);
-    if (question) add_question();
-    if (re.present) b.add_opt(re);
-    size_t len = b.finish();
-    if (tv && tv->record) [[unlikely]] {
-      auto signed_len = dns::tsig_sign_reply(response.first(b.limit()), len, *tv, dns::tsig_now());
-      // Cannot happen with the space reserved; the client would reject the
-      // reply unsigned, so SERVFAIL rather than an answer it cannot verify.
-      if (!signed_len) return header_only(qh, rcode::SERVFAIL, response);
-      len = *signed_len;
-    }
-    return len;
-  };
+  if (tv && tv->record) r.b.reserve(tsig_reply_size(*tv));
 
   // RFC 8945 5.2: a query whose TSIG fails gets only the error (NOTAUTH with
   // BADKEY/BADSIG unsigned, BADTIME/BADTRUNC signed; FORMERR if malformed).
-  if (tv && !tv->ok()) return finish_with(tv->reply_rcode(), true);
+  if (tv && !tv->ok()) return finish(r, tv->reply_rcode(), true);
 
   // RFC 6891 6.1.3: an unknown EDNS version gets BADVERS and our version (0).
-  if (qe.present && qe.version > 0) return finish_with(rcode::BADVERS, true);
+  if (qe.present && qe.version > 0) return finish(r, rcode::BADVERS, true);
 
   if (qh.opcode != dns::opcode::QUERY) {
     if (RequestHandler* handler = opcode_handlers_[qh.opcode & 0x0f])
       return handler->handle(view, response, peer, zones);
-    return finish_with(rcode::NOTIMP, false);  // as NSD and BIND: header only
+    return finish(r, rcode::NOTIMP, false);  // as NSD and BIND: header only
   }
-  if (qh.qdcount != 1) return finish_with(rcode::FORMERR, false);
+  if (qh.qdcount != 1) return finish(r, rcode::FORMERR, false);
 
-  const uint16_t qtype = view.qtype();
-  const uint16_t qclass = view.qclass();
-  switch (qtype) {
+  switch (view.qtype()) {
     case rrtype::OPT:
     case rrtype::TSIG:
     case rrtype::TKEY:  // outside a TKEY exchange
-      return finish_with(rcode::FORMERR, true);
+      return finish(r, rcode::FORMERR, true);
     case rrtype::AXFR:
     case rrtype::IXFR:
-      if (!tcp) return finish_with(rcode::FORMERR, true);
+      if (!peer.tcp) return finish(r, rcode::FORMERR, true);
       if (transfer_) return transfer_->handle(view, response, peer, zones);
-      return finish_with(rcode::NOTIMP, true);
+      return finish(r, rcode::NOTIMP, true);
     case rrtype::MAILB:
     case rrtype::MAILA:
-      return finish_with(rcode::NOTIMP, true);
+      return finish(r, rcode::NOTIMP, true);
     default:
       break;
   }
+  const uint16_t qclass = view.qclass();
   if (qclass != dns::rrclass::IN && qclass != dns::rrclass::ANY)
-    return finish_with(rcode::REFUSED, true);
+    return finish(r, rcode::REFUSED, true);
+  return answer_query(r, zones);
+}
 
-  const Name& qname = view.qname();
+void AuthEngine::add_question(Reply& r) {
+  if (r.qh.qdcount != 1) return;
+  const dns::MessageView& v = r.view;
+  auto raw = r.query.subspan(v.question_offset(), v.question_end() - 4 - v.question_offset());
+  if (!r.b.add_question_raw(raw, v.qtype(), v.qclass()))
+    (void)r.b.add_question(v.qname(), v.qtype(), v.qclass());
+}
+
+size_t AuthEngine::finish(Reply& r, uint16_t rc, bool question) {
+  dns::set_full_rcode(rc, r.b.header(), r.re);
+  if (question) add_question(r);
+  if (r.re.present) r.b.add_opt(r.re);
+  size_t len = r.b.finish();
+  if (r.tv && r.tv->record) [[unlikely]] {
+    auto signed_len =
+        dns::tsig_sign_reply(r.response.first(r.b.limit()), len, *r.tv, dns::tsig_now());
+    // Cannot happen with the space reserved; the client would reject the
+    // reply unsigned, so SERVFAIL rather than an answer it cannot verify.
+    if (!signed_len) return header_only(r.qh, rcode::SERVFAIL, r.response);
+    len = *signed_len;
+  }
+  return len;
+}
+
+size_t AuthEngine::answer_query(Reply& r, const zone::ZoneSet& zones) {
+  const Name& qname = r.view.qname();
+  r.qtype = r.view.qtype();
   size_t zone_index = 0;
   const ZoneVersion* zone = zones.find(qname, &zone_index);
   // A DS record lives in the parent: at a child apex we also serve, answer
   // from the parent zone if we have it (RFC 4035 3.1.4.1).
-  if (zone && qtype == rrtype::DS && zone->origin() == qname && !qname.is_root()) {
+  if (zone && r.qtype == rrtype::DS && zone->origin() == qname && !qname.is_root()) {
     size_t parent_index = 0;
     if (const ZoneVersion* parent = zones.find(qname.strip_left(1), &parent_index)) {
       zone = parent;
       zone_index = parent_index;
     }
   }
-  if (!zone) return finish_with(rcode::REFUSED, true);  // never recursive
+  if (!zone) return finish(r, rcode::REFUSED, true);  // never recursive
   if (metrics_ && zone_index < zone_slots_.size()) metrics_->zone_query(zone_slots_[zone_index]);
 
-  add_question();
-  if (b.count(Section::question) != 1) return finish_with(rcode::SERVFAIL, false);
+  add_question(r);
+  if (r.b.count(Section::question) != 1) return finish(r, rcode::SERVFAIL, false);
   // QCLASS ANY may match data in classes we do not serve: answer, but not
   // authoritatively (as NSD does).
-  h.aa = qclass == dns::rrclass::IN;
+  r.b.header().aa = r.view.qclass() == dns::rrclass::IN;
   n_extras_ = 0;
   n_added_ = 0;
   n_answered_ = 0;
+  r.zone = zone;
+  r.rclass = zone->rclass();
+  add_authority_and_additional(r, resolve(r, zones));
+  return finish(r, r.rc, false);
+}
 
-  const Node* cut = nullptr;
-  uint16_t rc = rcode::NOERROR;
-  const ZoneVersion* last = zone;
-  End end = resolve(b, zones, last, qname, qtype, tcp, cut, rc);
-
-  b.begin(Section::authority);
+void AuthEngine::add_authority_and_additional(Reply& r, End end) {
+  r.b.begin(Section::authority);
   switch (end) {
     case End::positive:
-      if (!opts_.minimal_responses) {
-        RRsetView ns = last->apex().find(rrtype::NS);
-        bool already = false;
-        for (size_t i = 0; i < n_extras_; ++i)
-          if (extras_[i].rrset == ns) already = true;
-        if (ns && !already) {
-          // Optional data: dropped silently when it does not fit.
-          if (add_rrset(b, last->origin(), ns, last->rclass())) note_extra(last, ns);
-        }
-      }
-      b.begin(Section::additional);
-      if (!opts_.minimal_responses) add_extras(b);
+      add_zone_ns(r);
+      r.b.begin(Section::additional);
+      if (!opts_.minimal_responses) add_extras(r.b);
       break;
     case End::any:
-      b.begin(Section::additional);
-      if (!opts_.minimal_responses) add_extras(b);
+      r.b.begin(Section::additional);
+      if (!opts_.minimal_responses) add_extras(r.b);
       break;
     case End::nodata:
-    case End::nxdomain: {
-      RRsetView soa = last->soa();
-      auto m = b.mark();
-      if (!b.add_record(last->origin(), rrtype::SOA, last->rclass(), last->negative_ttl(),
-                        soa.first())) {
-        b.rollback(m);
-        b.set_truncated();
-      }
+    case End::nxdomain:
+      add_negative_soa(r);
       break;
-    }
     case End::referral:
-      if (b.count(Section::answer) == 0) h.aa = false;
-      if (!add_referral(b, *last, *cut)) b.set_truncated();
+      if (r.b.count(Section::answer) == 0) r.b.header().aa = false;
+      if (!add_referral(r.b, *r.zone, *r.cut)) r.b.set_truncated();
       break;
     case End::truncated:
-      b.set_truncated();
+      r.b.set_truncated();
       break;
+    case End::follow:
     case End::done:
       break;
   }
-  return finish_with(rc, false);
+}
+
+void AuthEngine::add_zone_ns(Reply& r) {
+  if (opts_.minimal_responses) return;
+  const ZoneVersion& z = *r.zone;
+  RRsetView ns = z.apex().find(rrtype::NS);
+  if (!ns) return;
+  for (size_t i = 0; i < n_extras_; ++i)
+    if (extras_[i].rrset == ns) return;  // the answer holds it already
+  // Optional data: dropped silently when it does not fit.
+  if (add_rrset(r.b, z.origin(), ns, z.rclass())) note_extra(&z, ns);
+}
+
+void AuthEngine::add_negative_soa(Reply& r) {
+  // RFC 2308 3: the SOA with the negative TTL, so the answer may be cached.
+  const ZoneVersion& z = *r.zone;
+  auto m = r.b.mark();
+  if (!r.b.add_record(z.origin(), rrtype::SOA, z.rclass(), z.negative_ttl(), z.soa().first())) {
+    r.b.rollback(m);
+    r.b.set_truncated();
+  }
 }
 
 bool AuthEngine::add_rrset(MessageBuilder& b, const Name& owner, const RRsetView& set,
@@ -320,97 +360,101 @@ void AuthEngine::note_extra(const ZoneVersion* z, const RRsetView& set) {
   extras_[n_extras_++] = Extra{z, set, set.type() == rrtype::NS};
 }
 
-AuthEngine::End AuthEngine::resolve(MessageBuilder& b, const zone::ZoneSet& zones,
-                                    const ZoneVersion*& z, const Name& qname, uint16_t qtype,
-                                    bool tcp, const Node*& cut, uint16_t& rc) {
-  b.begin(Section::answer);
+AuthEngine::End AuthEngine::resolve(Reply& r, const zone::ZoneSet& zones) {
+  r.b.begin(Section::answer);
   size_t nchain = 0;
-  chain_[nchain++] = qname;
-  const uint16_t rclass = z->rclass();
-
+  chain_[nchain++] = r.view.qname();
   for (;;) {
-    const Name& cur = chain_[nchain - 1];
-    const Name* next_src = nullptr;  // set when the chain continues
     Name next;
-    LookupResult r = z->lookup(cur);
-
-    if (r.kind == LookupResult::Kind::delegation && !(r.at_cut && qtype == rrtype::DS)) {
-      cut = r.node;
-      return End::referral;
-    }
-    if (r.kind == LookupResult::Kind::dname) {
-      // RFC 6672 5.3.2: the DNAME, then a CNAME synthesized with its TTL.
-      RRsetView d = r.node->find(rrtype::DNAME);
-      Name owner = r.node->owner_name();
-      if (!add_rrset(b, owner, d, rclass, true)) return End::truncated;
-      auto target = d.first();
-      size_t keep = zone::label_offset(cur, cur.label_count() - owner.label_count());
-      if (keep + target.size() > Name::kMaxWire) {
-        rc = rcode::YXDOMAIN;  // RFC 6672 2.2: the substitution would overflow
-        return End::done;
-      }
-      uint8_t buf[Name::kMaxWire];
-      std::memcpy(buf, cur.wire().data(), keep);
-      std::memcpy(buf + keep, target.data(), target.size());
-      auto synth = Name::from_wire(std::span<const uint8_t>(buf, keep + target.size()));
-      if (!synth) return End::done;
-      next = *synth;
-      if (!b.add_record(cur, rrtype::CNAME, rclass, d.ttl(), next.wire())) return End::truncated;
-      if (qtype == rrtype::CNAME) return End::done;  // as NSD: no authority here
-      next_src = &next;
-    } else {
-      const Node* node = nullptr;
-      if (r.kind == LookupResult::Kind::nxdomain) {
-        if (!r.wildcard) {
-          rc = rcode::NXDOMAIN;
-          return End::nxdomain;
-        }
-        node = r.wildcard;  // RFC 4592 3.3.1: synthesize from the source of synthesis
-      } else {
-        node = r.node;
-      }
-
-      if (qtype == rrtype::ANY) {
-        if (node->empty()) return End::nodata;
-        auto c = node->rrsets();
-        RRsetView s;
-        bool any = false;
-        while (c.next(s)) {
-          if (s.type() == rrtype::RRSIG) continue;
-          if (!add_rrset(b, cur, s, rclass, true)) return End::truncated;
-          note_extra(z, s);
-          any = true;
-          break;  // RFC 8482 4.1: one RRset is a complete answer (NSD, Knot)
-        }
-        // Like NSD: no authority section, but target addresses as usual.
-        return any ? End::any : End::nodata;
-      }
-      if (RRsetView s = node->find(qtype)) {
-        if (!add_rrset(b, cur, s, rclass, true)) return End::truncated;
-        note_extra(z, s);
-        // A DS answer is the parent's data about the cut: NSD and BIND add no NS.
-        return qtype == rrtype::DS ? End::done : End::positive;
-      }
-      RRsetView cn = qtype == rrtype::CNAME ? RRsetView() : node->find(rrtype::CNAME);
-      if (!cn) return End::nodata;
-      if (!add_rrset(b, cur, cn, rclass, true)) return End::truncated;
-      auto t = Name::from_wire(cn.first());
-      if (!t) return End::positive;
-      next = *t;
-      next_src = &next;
-    }
-
+    const End end = answer_name(r, chain_[nchain - 1], next);
+    if (end != End::follow) return end;
     // Follow the chain: stop at its length limit, at a loop, or when the
     // target is in no zone we serve (the resolver takes it from there). Those
     // answers end with the CNAMEs alone, no authority (as NSD and BIND).
     if (nchain >= opts_.max_chain + 1) return End::done;
     for (size_t i = 0; i < nchain; ++i)
-      if (chain_[i] == *next_src) return End::done;
-    const ZoneVersion* nz = zones.find(*next_src);
+      if (chain_[i] == next) return End::done;
+    const ZoneVersion* nz = zones.find(next);
     if (!nz) return End::done;
-    z = nz;
-    chain_[nchain++] = *next_src;
+    r.zone = nz;
+    chain_[nchain++] = next;
   }
+}
+
+AuthEngine::End AuthEngine::answer_name(Reply& r, const Name& cur, Name& next) {
+  LookupResult l = r.zone->lookup(cur);
+  switch (l.kind) {
+    case LookupResult::Kind::delegation:
+      if (l.at_cut && r.qtype == rrtype::DS) break;  // the parent side of the cut answers
+      r.cut = l.node;
+      return End::referral;
+    case LookupResult::Kind::dname:
+      return answer_dname(r, cur, *l.node, next);
+    case LookupResult::Kind::nxdomain:
+      if (!l.wildcard) {
+        r.rc = rcode::NXDOMAIN;
+        return End::nxdomain;
+      }
+      // RFC 4592 3.3.1: synthesize from the source of synthesis.
+      return answer_node(r, cur, *l.wildcard, next);
+    case LookupResult::Kind::exact:
+      break;
+  }
+  return answer_node(r, cur, *l.node, next);
+}
+
+AuthEngine::End AuthEngine::answer_dname(Reply& r, const Name& cur, const Node& node, Name& next) {
+  // RFC 6672 5.3.2: the DNAME, then a CNAME synthesized with its TTL.
+  RRsetView d = node.find(rrtype::DNAME);
+  Name owner = node.owner_name();
+  if (!add_rrset(r.b, owner, d, r.rclass, true)) return End::truncated;
+  auto target = d.first();
+  size_t keep = zone::label_offset(cur, cur.label_count() - owner.label_count());
+  if (keep + target.size() > Name::kMaxWire) {
+    r.rc = rcode::YXDOMAIN;  // RFC 6672 2.2: the substitution would overflow
+    return End::done;
+  }
+  uint8_t buf[Name::kMaxWire];
+  std::memcpy(buf, cur.wire().data(), keep);
+  std::memcpy(buf + keep, target.data(), target.size());
+  auto synth = Name::from_wire(std::span<const uint8_t>(buf, keep + target.size()));
+  if (!synth) return End::done;
+  next = *synth;
+  if (!r.b.add_record(cur, rrtype::CNAME, r.rclass, d.ttl(), next.wire())) return End::truncated;
+  if (r.qtype == rrtype::CNAME) return End::done;  // as NSD: no authority here
+  return End::follow;
+}
+
+AuthEngine::End AuthEngine::answer_node(Reply& r, const Name& cur, const Node& node, Name& next) {
+  if (r.qtype == rrtype::ANY) return answer_any(r, cur, node);
+  if (RRsetView s = node.find(r.qtype)) {
+    if (!add_rrset(r.b, cur, s, r.rclass, true)) return End::truncated;
+    note_extra(r.zone, s);
+    // A DS answer is the parent's data about the cut: NSD and BIND add no NS.
+    return r.qtype == rrtype::DS ? End::done : End::positive;
+  }
+  RRsetView cn = r.qtype == rrtype::CNAME ? RRsetView() : node.find(rrtype::CNAME);
+  if (!cn) return End::nodata;
+  if (!add_rrset(r.b, cur, cn, r.rclass, true)) return End::truncated;
+  auto t = Name::from_wire(cn.first());
+  if (!t) return End::positive;
+  next = *t;
+  return End::follow;
+}
+
+AuthEngine::End AuthEngine::answer_any(Reply& r, const Name& cur, const Node& node) {
+  if (node.empty()) return End::nodata;
+  auto c = node.rrsets();
+  RRsetView s;
+  while (c.next(s)) {
+    if (s.type() == rrtype::RRSIG) continue;
+    if (!add_rrset(r.b, cur, s, r.rclass, true)) return End::truncated;
+    note_extra(r.zone, s);
+    // RFC 8482 4.1: one RRset is a complete answer (NSD, Knot). Like NSD:
+    // no authority section, but target addresses as usual.
+    return End::any;
+  }
+  return End::nodata;
 }
 
 bool AuthEngine::add_addresses(MessageBuilder& b, const ZoneVersion& z, const Name& target,

@@ -87,13 +87,15 @@ class AuthEngine : public net::QueryHandler {
  private:
   // How resolve() ended, which decides authority and additional: positive
   // (zone NS + addresses), any (addresses only), nodata/nxdomain (SOA),
-  // referral, truncated, done (nothing more).
-  enum class End : uint8_t { positive, any, nodata, nxdomain, referral, truncated, done };
+  // referral, truncated, done (nothing more). `follow`: one link of the
+  // chain ended in a CNAME or DNAME, resolve() goes on at its target.
+  enum class End : uint8_t { positive, any, nodata, nxdomain, referral, truncated, done, follow };
   struct Extra {
     const zone::ZoneVersion* zone;
     zone::RRsetView rrset;
     bool glue;  // NS: addresses may come from below a cut
   };
+  struct Reply;
 
   void refresh();
   size_t dispatch(const zone::ZoneSet& zones, std::span<const uint8_t> query,
@@ -102,14 +104,33 @@ class AuthEngine : public net::QueryHandler {
   size_t dispatch_signed(const zone::ZoneSet& zones, const dns::MessageView& view,
                          const dns::Header& qh, std::span<const uint8_t> query,
                          std::span<uint8_t> response, const net::Peer& peer);
-  // Answers a parsed query. `tv` is set for a signed query handled here: a
-  // failed verification is answered with its error, and the reply is signed.
+  // Answers a parsed query: the errors that need no zone here, then
+  // answer_query(). `tv` is set for a signed query handled here: a failed
+  // verification is answered with its error, and the reply is signed.
   size_t respond(const zone::ZoneSet& zones, const dns::MessageView& view, const dns::Header& qh,
                  std::span<const uint8_t> query, std::span<uint8_t> response, const net::Peer& peer,
                  const dns::TsigVerification* tv);
-  End resolve(dns::MessageBuilder& b, const zone::ZoneSet& zones, const zone::ZoneVersion*& zone,
-              const dns::Name& qname, uint16_t qtype, bool tcp, const zone::Node*& cut,
-              uint16_t& rcode);
+  // The reply with rcode `rc` (and the question if `question`), EDNS and TSIG.
+  size_t finish(Reply& r, uint16_t rc, bool question);
+  void add_question(Reply& r);
+  // Finds the zone, resolves the name, and fills authority and additional
+  // by how resolve() ended.
+  size_t answer_query(Reply& r, const zone::ZoneSet& zones);
+  // The answer section: the CNAME/DNAME chain from the qname (RFC 1034
+  // 4.3.2, RFC 6672), one answer_name() per link.
+  End resolve(Reply& r, const zone::ZoneSet& zones);
+  // One link: a referral, an NXDOMAIN, or the name's (or its wildcard's) data.
+  End answer_name(Reply& r, const dns::Name& cur, dns::Name& next);
+  End answer_dname(Reply& r, const dns::Name& cur, const zone::Node& node, dns::Name& next);
+  End answer_node(Reply& r, const dns::Name& cur, const zone::Node& node, dns::Name& next);
+  End answer_any(Reply& r, const dns::Name& cur, const zone::Node& node);
+  // Authority and additional sections by how resolve() ended (as NSD
+  // answers each outcome: answer, referral, NXDOMAIN, NODATA).
+  void add_authority_and_additional(Reply& r, End end);
+  // Authority of a positive answer: the zone's NS, unless minimal.
+  void add_zone_ns(Reply& r);
+  // Authority of NXDOMAIN / NODATA: the SOA (RFC 2308 3).
+  void add_negative_soa(Reply& r);
   // Whole RRset or nothing; `answer` records it as answer-section data.
   bool add_rrset(dns::MessageBuilder& b, const dns::Name& owner, const zone::RRsetView& set,
                  uint16_t rclass, bool answer = false);

@@ -3,17 +3,13 @@
 #include <string>
 
 #include "dns/rrtype.h"
+#include "zone/node_rules.h"
 
 namespace namae::zone {
 
 namespace rrtype = dns::rrtype;
 
 namespace {
-
-std::string name_text(std::span<const uint8_t> wire) {
-  auto n = dns::Name::from_wire(wire);
-  return n.ok() ? n->to_text() : std::string("?");
-}
 
 // The target name of an NS, MX or SRV rdata as an uncompressed wire span.
 std::span<const uint8_t> target_of(uint16_t type, std::span<const uint8_t> rd) {
@@ -73,7 +69,7 @@ void check_zone(const ZoneVersion& z, std::span<const uint32_t> tags,
                                   ? zonefile::Severity::error
                                   : zonefile::Severity::warning;
         std::string what =
-            name_text(node.owner()) + " " + dns::type_to_text(t) + " '" + name_text(target) + "'";
+            owner_text(node.owner()) + " " + dns::type_to_text(t) + " '" + owner_text(target) + "'";
         targets.push_back({tag(at),
                            what + (cname       ? " is a CNAME (illegal, RFC 2181 10.3)"
                                    : below_cut ? " has no REQUIRED GLUE address records (A or AAAA)"
@@ -87,14 +83,14 @@ void check_zone(const ZoneVersion& z, std::span<const uint32_t> tags,
     if (cut) {
       if (has_nonglue || cut_is_dname)
         issues.push_back({tag(first),
-                          name_text(node.owner()) + ": data below the delegation/DNAME at " +
-                              name_text(cut->owner()) +
+                          owner_text(node.owner()) + ": data below the delegation/DNAME at " +
+                              owner_text(cut->owner()) +
                               " is occluded (only address glue belongs there)",
                           zonefile::Severity::warning});
     } else if (has_ns || has_dname) {
       if (has_ns && has_cut_other)
         issues.push_back({tag(first),
-                          name_text(node.owner()) +
+                          owner_text(node.owner()) +
                               ": data at a delegation point other than NS/DS/glue is occluded",
                           zonefile::Severity::warning});
       cut = &node;

@@ -1,13 +1,14 @@
 // Zone-wide checks of a built version: the rules that need lookups across
 // names, which named-checkzone (and so `namae zone check` and namaed) apply
 // on top of the per-name rules ZoneBuilder enforces. Together they are the
-// one place zone validation lives (zone/zone.h has the per-name half).
+// one place zone validation lives (zone/node_rules.h has the per-name half).
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "zone/builder.h"
 #include "zone/zone.h"
 #include "zonefile/parser.h"
 

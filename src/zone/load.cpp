@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "zone/builder.h"
 #include "zone/check.h"
 
 #if defined(__GLIBC__)

@@ -1,6 +1,8 @@
-// ZoneVersion: one immutable version of a zone (DESIGN.md "Zone versions are
-// immutable"), the ZoneBuilder that validates records into one, and the diff
-// that turns one version into the next.
+// ZoneVersion: one immutable version of a zone (readers keep the version
+// they started with while an update publishes the next), and the diff that
+// turns one version into the next. The code is in four rooms: the version as
+// a whole (zone.cpp), finding names (lookup.cpp), applying diffs (apply.cpp)
+// and building a version from records (ZoneBuilder, builder.h).
 //
 // Structure: a flat array of node pointers in canonical order (RFC 4034 6.1,
 // i.e. Name::lookup_key() byte order) plus an open-addressing hash index over
@@ -25,7 +27,6 @@
 #include "dns/rrtype.h"
 #include "zone/node.h"
 #include "zone/node_seq.h"
-#include "zonefile/parser.h"
 
 namespace namae::zone {
 
@@ -132,10 +133,22 @@ class ZoneVersion {
                                                 std::shared_ptr<ZoneVersion> target) const;
   // A name's new content in apply().
   struct Replacement;
+  // apply() for a large diff, or one that adds or removes a cut or DNAME: a
+  // new version from this one's nodes merged with the replacements.
+  std::shared_ptr<ZoneVersion> rebuilt_with(std::vector<Replacement>& repl) const;
   // apply() for a small diff that adds or removes no cut or DNAME, on a copy
   // of the version it is called on: nodes, empty non-terminals, flags and
   // the index are changed where the names are.
   void patch(std::vector<Replacement>& repl);
+  // patch() steps. Names whose flags must be derived again go to `touched`,
+  // names left without data to `emptied`.
+  void put_name(Replacement& r, std::vector<dns::Name>& touched, std::vector<dns::Name>& emptied);
+  void insert_node(std::span<const uint8_t> owner, NodeRef node, std::vector<dns::Name>& touched);
+  // Removes the emptied names, and empty non-terminals above them, that have
+  // nothing left below.
+  void drop_emptied(const std::vector<dns::Name>& emptied, std::vector<dns::Name>& touched);
+  // Derives the flags of `name` again from its content and its neighbours.
+  void reflag(const dns::Name& name);
   void index_insert(const Node* n);
   void index_erase(const Node* n);
   // Reads serial and negative TTL off the apex SOA.
@@ -150,81 +163,6 @@ class ZoneVersion {
   const Node* apex_ = nullptr;
   std::vector<Slot> index_;
   uint64_t mask_ = 0;
-};
-
-/// A problem found while building or checking a zone; `line` is the caller's
-/// tag (the zone file line) of the record it concerns, 0 for zone-wide problems.
-struct BuildIssue {
-  uint32_t line = 0;
-  std::string message;
-  zonefile::Severity severity = zonefile::Severity::error;
-};
-
-/// Collects records and builds a validated ZoneVersion. Records are staged in
-/// one flat buffer, consecutive records of one owner sharing a single key
-/// (no per-record allocation), sorted once by owner, and packed into nodes;
-/// nothing of the staging survives build().
-class ZoneBuilder {
- public:
-  explicit ZoneBuilder(const dns::Name& origin, uint16_t rclass = dns::rrclass::IN);
-
-  /// Stage one record. Rejects names outside the zone, another class, meta
-  /// types (OPT, TSIG, AXFR, ANY...) and oversize rdata. `line` tags the
-  /// record in later issues.
-  Result<void> add(const dns::Name& owner, uint16_t type, uint32_t ttl,
-                   std::span<const uint8_t> rdata, uint16_t rclass = dns::rrclass::IN,
-                   uint32_t line = 0) {
-    return add_wire(owner.wire(), type, ttl, rdata, rclass, line);
-  }
-  Result<void> add(const dns::Record& r) { return add(r.owner, r.type, r.ttl, r.rdata, r.rclass); }
-  /// Same with the owner as an uncompressed wire name (must be well formed),
-  /// so a loader need not build a dns::Name per record.
-  Result<void> add_wire(std::span<const uint8_t> owner, uint16_t type, uint32_t ttl,
-                        std::span<const uint8_t> rdata, uint16_t rclass = dns::rrclass::IN,
-                        uint32_t line = 0);
-
-  /// Validate the nodes (exactly one SOA, at the apex; NS at the apex; CNAME
-  /// alone at its name; one CNAME / DNAME per name) and build. Duplicate RRs
-  /// (equal in canonical form, RFC 4034 6.2) are dropped with a note (RFC
-  /// 2181 5); a record whose TTL differs from its RRset's first one takes that
-  /// TTL, with a warning (RFC 2181 5.2). RRSIGs form one RRset per covered
-  /// type (RFC 4034 3: their TTLs follow the covered RRset). On failure the
-  /// errors in issues() list every problem. Zone-wide checks that need
-  /// lookups are check_zone()'s (zone/check.h).
-  Result<std::shared_ptr<const ZoneVersion>> build();
-
-  /// Every note, warning and error of build(), in canonical node order.
-  const std::vector<BuildIssue>& issues() const { return issues_; }
-  std::vector<BuildIssue> errors() const { return filtered(zonefile::Severity::error); }
-  std::vector<BuildIssue> warnings() const { return filtered(zonefile::Severity::warning); }
-  std::vector<BuildIssue> notes() const { return filtered(zonefile::Severity::note); }
-  /// After a successful build(): the `line` tag of every record of the
-  /// version, in its iteration order (nodes canonical, then RRsets and rdatas
-  /// as stored), for check_zone's messages. One u32 a record.
-  const std::vector<uint32_t>& record_tags() const { return tags_; }
-  /// Records staged so far.
-  size_t staged() const { return staged_; }
-  /// Expected number of records and octets of input, to size the staging once.
-  void reserve(size_t records, size_t octets);
-
- private:
-  // One run of consecutive records with the same owner spelling.
-  struct Run {
-    uint64_t prefix;  // first 8 octets of the key, big-endian: most comparisons stop here
-    uint64_t offset;  // into stage_
-    uint32_t count;   // records in the run
-  };
-  std::vector<BuildIssue> filtered(zonefile::Severity s) const;
-
-  dns::Name origin_;
-  uint16_t rclass_;
-  size_t origin_labels_;
-  std::vector<uint8_t> stage_;
-  std::vector<Run> runs_;
-  size_t staged_ = 0;
-  size_t last_owner_ = 0;  // offset of the current run's owner in stage_
-  std::vector<BuildIssue> issues_;
-  std::vector<uint32_t> tags_;
 };
 
 /// What makes records one RRset: the type, and for RRSIG also the covered

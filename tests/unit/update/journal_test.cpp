@@ -19,8 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include "dns/rrtype.h"
 #include "../zone/zone_test_util.h"
+#include "dns/rrtype.h"
+#include "zone/builder.h"
 
 namespace namae::update {
 namespace {

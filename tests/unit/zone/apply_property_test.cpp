@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dns/rrtype.h"
+#include "zone/builder.h"
 #include "zone/zone.h"
 #include "zone_test_util.h"
 

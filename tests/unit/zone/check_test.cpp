@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dns/rrtype.h"
+#include "zone/builder.h"
 #include "zone/dump.h"
 #include "zone/load.h"
 

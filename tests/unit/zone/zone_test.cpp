@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dns/rrtype.h"
+#include "zone/builder.h"
 #include "zone/load.h"
 #include "zone/zone_set.h"
 #include "zone_test_util.h"
