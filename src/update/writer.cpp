@@ -12,10 +12,6 @@ namespace namae::update {
 
 namespace rc = dns::rcode;
 
-namespace {
-constexpr uint16_t kKeyType = 25;  // KEY: RFC 9664 KEY-LEASE applies to it
-}  // namespace
-
 // A commit's outcome, shared by the thread that queued it and whoever waits
 // for it to be durable (guarded by mu_).
 struct ZoneWriter::Slot {
@@ -165,7 +161,7 @@ void ZoneWriter::grant_leases_locked(const Evaluation& ev,
   std::optional<uint32_t> key_granted =
       lease && lease->key_lease ? grant_lease(cfg_.leases, lease->key_lease) : granted;
   for (const auto& r : ev.added) {
-    auto l = r.type == kKeyType ? key_granted : granted;
+    auto l = r.type == dns::rrtype::KEY ? key_granted : granted;  // RFC 9664 KEY-LEASE
     if (l) {
       lc.upserted.push_back({r.owner, r.type, r.rdata, now + *l, granted_to});
     } else if (leases_.find(r.owner, r.type, r.rdata)) {
