@@ -5,8 +5,8 @@
 // (one relaxed load) and re-take the snapshot only when it changed, so there
 // is no per-query reference counting and no lock on the packet path. Old
 // snapshots are retired to the holder, which frees them on the control thread
-// (reclaim()) once no worker holds them: the quiescent-state idea of DESIGN.md
-// with shared_ptr counts standing in for liburcu's grace periods (a worker
+// (reclaim()) once no worker holds them: the quiescent-state idea (docs/ARCHITECTURE.md,
+// "Design choices") with shared_ptr counts standing in for liburcu's grace periods (a worker
 // drops its reference at its next query after a swap), which keeps the large
 // frees of an old zone off the workers.
 #pragma once
