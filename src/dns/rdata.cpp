@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "dns/rdata_codec.h"
 #include "dns/rrtype.h"
 #include "dns/text.h"
@@ -195,7 +196,7 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 // names the moment closest to now; like BIND, print that one (a time just
 // below 2^32 is a moment in 1969 rather than in 2106).
 std::string time_to_text(uint32_t when) {
-  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  const int64_t now = system_clock().unix_time();
   int64_t t = static_cast<int64_t>(when) + (now & ~int64_t{0xffffffff});
   if (t - now > 0x7fffffff)
     t -= int64_t{1} << 32;

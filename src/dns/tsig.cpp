@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/clock.h"
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "dns/text.h"
@@ -553,6 +554,6 @@ TsigStatus TsigStreamVerifier::next(const MessageView& msg, uint64_t now) {
   return TsigStatus::ok;
 }
 
-uint64_t tsig_now() { return static_cast<uint64_t>(std::time(nullptr)); }
+uint64_t tsig_now() { return static_cast<uint64_t>(system_clock().unix_time()); }
 
 }  // namespace namae::dns
