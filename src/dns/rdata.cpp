@@ -787,4 +787,13 @@ RdataBytes canonical(uint16_t type, std::span<const uint8_t> rdata) {
   return out;
 }
 
+bool equal_canonical(uint16_t type, std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0) return true;
+  // Canonical forms only lower-case, so this cheap filter rejects nearly all pairs.
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return canonical(type, a) == canonical(type, b);
+}
+
 }  // namespace namae::dns::rdata

@@ -147,5 +147,9 @@ Result<RdataBytes> from_text(uint16_t type, std::span<const TextToken> tokens, c
 /// list requires (NS, CNAME, SOA, PTR, MX, ..., RRSIG, NSEC...).
 RdataBytes canonical(uint16_t type, std::span<const uint8_t> rdata);
 
+/// Equal in canonical form (names inside rdata compare without case for the
+/// types RFC 4034 6.2 lower-cases): the same RR per RFC 2181 5.
+bool equal_canonical(uint16_t type, std::span<const uint8_t> a, std::span<const uint8_t> b);
+
 }  // namespace rdata
 }  // namespace namae::dns

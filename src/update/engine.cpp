@@ -28,11 +28,6 @@ bool cname_compatible(uint16_t type) {
 // 3.4.2.2 for CNAME and SOA; DNAME by RFC 6672 2.4, as BIND treats it).
 bool singleton(uint16_t type) { return type == rt::CNAME || type == rt::SOA || type == rt::DNAME; }
 
-bool same_rdata(uint16_t type, std::span<const uint8_t> a, std::span<const uint8_t> b) {
-  if (a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin())) return true;
-  return dns::rdata::canonical(type, a) == dns::rdata::canonical(type, b);
-}
-
 std::string rr_text(const dns::Name& owner, uint16_t type) {
   return owner.to_text() + "/" + dns::type_to_text(type);
 }
@@ -336,7 +331,7 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
       set->ttl = ttl;  // the new TTL applies to the whole RRset (as BIND)
       auto it = std::find_if(
           set->rdatas.begin(), set->rdatas.end(),
-          [&](const dns::RdataBytes& rd) { return same_rdata(rr.type, rd, rr.rdata); });
+          [&](const dns::RdataBytes& rd) { return dns::rdata::equal_canonical(rr.type, rd, rr.rdata); });
       if (it != set->rdatas.end()) {
         adds.push_back({rr.owner, rr.type, *it});  // duplicate: ignored, lease renewed
         continue;
@@ -366,7 +361,7 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
       if (!set) continue;
       auto it = std::find_if(
           set->rdatas.begin(), set->rdatas.end(),
-          [&](const dns::RdataBytes& rd) { return same_rdata(rr.type, rd, rr.rdata); });
+          [&](const dns::RdataBytes& rd) { return dns::rdata::equal_canonical(rr.type, rd, rr.rdata); });
       if (it == set->rdatas.end()) continue;
       if (apex && rr.type == rt::NS && set->rdatas.size() == 1) continue;  // the last apex NS stays
       set->rdatas.erase(it);
@@ -383,7 +378,7 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
     const RRsetData* set = Work::find_key(st.cur, zone::rrset_key(a.type, a.rdata));
     if (!set) continue;
     auto it = std::find_if(set->rdatas.begin(), set->rdatas.end(), [&](const dns::RdataBytes& rd) {
-      return same_rdata(a.type, rd, a.rdata);
+      return dns::rdata::equal_canonical(a.type, rd, a.rdata);
     });
     if (it == set->rdatas.end()) continue;
     if (!seen.insert({a.owner.lookup_key(), a.type, *it}).second) continue;

@@ -58,17 +58,6 @@ const uint8_t* decode_record(const uint8_t* p, Staged& s) {
   return p + kRecordHeader + rl;
 }
 
-// Equal in canonical form (RFC 4034 6.2: names inside rdata compare without
-// case for the types that lower-case them), i.e. duplicates per RFC 2181 5.
-bool same_rdata(uint16_t type, std::span<const uint8_t> a, std::span<const uint8_t> b) {
-  if (a.size() != b.size()) return false;
-  if (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0) return true;
-  // Canonical forms only lower-case, so this cheap filter rejects nearly all pairs.
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i] && dns::ascii_lower(a[i]) != dns::ascii_lower(b[i])) return false;
-  return dns::rdata::canonical(type, a) == dns::rdata::canonical(type, b);
-}
-
 uint64_t lower_hash(std::span<const uint8_t> d) {
   uint64_t h = 1469598103934665603ull;
   for (uint8_t c : d) h = (h ^ dns::ascii_lower(c)) * 1099511628211ull;
@@ -82,7 +71,7 @@ void find_duplicates(const std::vector<Staged>& recs, size_t a, size_t b,
   if (b - a <= 16) {
     for (size_t k = a + 1; k < b; ++k)
       for (size_t m = a; m < k; ++m)
-        if (!dup[m] && same_rdata(type, recs[k].rdata, recs[m].rdata)) {
+        if (!dup[m] && dns::rdata::equal_canonical(type, recs[k].rdata, recs[m].rdata)) {
           dup[k] = 1;
           break;
         }
@@ -100,7 +89,7 @@ void find_duplicates(const std::vector<Staged>& recs, size_t a, size_t b,
     for (size_t k = x + 1; k < y; ++k)
       for (size_t m = x; m < k; ++m)
         if (!dup[h[m].second] &&
-            same_rdata(type, recs[h[k].second].rdata, recs[h[m].second].rdata)) {
+            dns::rdata::equal_canonical(type, recs[h[k].second].rdata, recs[h[m].second].rdata)) {
           dup[h[k].second] = 1;
           break;
         }

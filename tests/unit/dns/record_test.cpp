@@ -29,3 +29,20 @@ TEST(RRset, Records) {
 
 }  // namespace
 }  // namespace namae::dns
+
+namespace namae::dns {
+namespace {
+
+TEST(Rdata, EqualCanonicalIgnoresCaseOnlyInNamesOfListedTypes) {
+  auto lower = Name::from_text("ns.example."), upper = Name::from_text("NS.Example.");
+  RdataBytes ns_lower(lower->wire().begin(), lower->wire().end());
+  RdataBytes ns_upper(upper->wire().begin(), upper->wire().end());
+  EXPECT_TRUE(rdata::equal_canonical(rrtype::NS, ns_lower, ns_upper));
+  RdataBytes txt_lower = {2, 'a', 'b'}, txt_upper = {2, 'A', 'B'};
+  EXPECT_FALSE(rdata::equal_canonical(rrtype::TXT, txt_lower, txt_upper));
+  EXPECT_TRUE(rdata::equal_canonical(rrtype::TXT, txt_lower, txt_lower));
+  EXPECT_FALSE(rdata::equal_canonical(rrtype::NS, ns_lower, txt_lower));
+}
+
+}  // namespace
+}  // namespace namae::dns
