@@ -57,6 +57,7 @@ def start_knot_primary(workdir, zone, text, key, notify_port):
     port = free_port()
     os.makedirs(workdir, exist_ok=True)
     path = _write_zones(workdir, {zone: text})[zone]
+    os.makedirs(os.path.join(workdir, "db"), exist_ok=True)  # the journal lives here
     conf = [
         "server:", f"    listen: 127.0.0.1@{port}", f"    rundir: {workdir}",
         "database:", f"    storage: {workdir}/db",
