@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 
 import dns.message
 import dns.query
@@ -37,7 +38,8 @@ txt   TXT "hello" "world"
 class Secondary:
     """namaed with one secondary zone, in `dir`."""
 
-    def __init__(self, dir, primary_port, secret=KEY[2], forward=False, port=None):
+    def __init__(self, dir, primary_port, secret=KEY[2], forward=False, port=None, http_port=None):
+        self.http = f"127.0.0.1:{http_port}" if http_port else ""
         self.dir = dir
         self.port = port or free_port()
         self.primary_port = primary_port
@@ -54,7 +56,7 @@ workers = 1
 control = "ctl.sock"
 
 [http]
-listen = ""
+listen = "{self.http}"
 
 [[key]]
 name = "{KEY[0]}"
@@ -259,7 +261,8 @@ def fake_records(serial_no):
 def test_cut_transfer_and_expiry(tmp_path, secondaries):
     fake = FakePrimary(ZONE, fake_records(1))
     try:
-        sec = Secondary(str(tmp_path / "namaed"), fake.port)
+        http_port = free_port()
+        sec = Secondary(str(tmp_path / "namaed"), fake.port, http_port=http_port)
         sec.write_config(KEY[2], False)
         # The fake primary signs nothing: no transfer-key for it.
         with open(os.path.join(sec.dir, "namaed.toml")) as f:
@@ -268,6 +271,10 @@ def test_cut_transfer_and_expiry(tmp_path, secondaries):
             f.write(text)
         secondaries.append(sec.start())
         wait_for(lambda: serial(sec.port) == 1, what="the first AXFR")
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=5).read().decode()
+        assert f'namae_xfr_in_transfers_total{{zone="{ZONE}."}} 1' in metrics, metrics[-2000:]
+        assert f'namae_xfr_in_bytes_total{{zone="{ZONE}."}}' in metrics
+        assert f'namae_secondary_age_seconds{{zone="{ZONE}."}}' in metrics
 
         # A transfer cut midway leaves serial 1 serving.
         fake.records = fake_records(2)
