@@ -162,11 +162,10 @@ void Secondary::refresh(bool whole) {
     }
     if (*serial == ours) return contacted(primary);
     // RFC 1982: older, or exactly 2^31 away (undefined): never go back.
-    errors += fmt::format("{}: serial {} is not newer than ours {}; refused",
-                          primary.address.to_string(), *serial, ours);
-    say(LogLevel::warning, errors);
+    errors += fmt::format("{}{}: serial {} is not newer than ours {}; refused",
+                          errors.empty() ? "" : "; ", primary.address.to_string(), *serial, ours);
   }
-  failed(errors.empty() ? "no primaries" : errors);
+  failed(errors.empty() ? "no primaries" : errors);  // logged there
 }
 
 // State: fetch the zone (IXFR from our serial unless the whole zone is
