@@ -273,6 +273,8 @@ size_t AuthEngine::answer_query(Reply& r, const zone::ZoneSet& zones) {
       zone_index = parent_index;
     }
   }
+  // A secondary zone that expired or was never transferred (RFC 1035 3.3.13).
+  if (zones.unavailable(qname, zone)) [[unlikely]] return finish(r, rcode::SERVFAIL, true);
   if (!zone) return finish(r, rcode::REFUSED, true);  // never recursive
   if (metrics_ && zone_index < zone_slots_.size()) metrics_->zone_query(zone_slots_[zone_index]);
 

@@ -1,5 +1,5 @@
 // `namae ctl`: talk to a running namaed through its control socket
-// (daemon/control.h): reload, status, stop.
+// (daemon/control.h): reload, status, stop, secondary zones, the resolver's cache.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -20,6 +20,10 @@ constexpr const char* kCtlUsage =
     "  reload   re-read changed zone files (a zone that fails keeps its old version)\n"
     "  status   listeners, counters, and each zone's serial and state\n"
     "  stop     shut the server down cleanly\n"
+    "  zone status NAME      a secondary zone: serial, primaries, last and next\n"
+    "                        refresh, expiry, last error\n"
+    "  zone refresh NAME     check the secondary's primaries now\n"
+    "  zone retransfer NAME  transfer the whole zone (AXFR) now\n"
     "  cache show [NAME]   the resolver's cache at and below NAME\n"
     "  cache flush [NAME]  drop the resolver's cache at and below NAME (default all)\n"
     "  cache stats         resolver cache counters\n"
@@ -45,7 +49,7 @@ int ctl_main(std::span<char*> args) {
         return Result<void>{};
       });
   if (auto status = p.parse(args.subspan(1))) return *status;
-  if (command.empty()) return p.error("give a COMMAND (reload, status, stop, cache ...)");
+  if (command.empty()) return p.error("give a COMMAND (reload, status, stop, zone ..., cache ...)");
   if (socket_path.empty() && !config_path.empty()) {
     auto cfg = daemon::load_config(config_path);
     if (!cfg) {

@@ -273,6 +273,24 @@ std::vector<GrantConfig> read_update_policy(Checker& c, const toml::table& z, co
   return out;
 }
 
+// `primaries` makes a secondary, whose data come only from transfers: the
+// keys of a dynamic zone contradict it, and the secondary-only keys need it.
+void check_secondary(Checker& c, const toml::table& z, const ZoneConfig& zone,
+                     const std::set<std::string>& key_names) {
+  const std::string quoted = "zone '" + zone.name + "': ";
+  if (zone.primaries.empty()) {
+    if (!zone.transfer_key.empty()) c.error(z, quoted + "'transfer-key' needs 'primaries'");
+    if (zone.forward_updates) c.error(z, quoted + "'forward-updates' needs 'primaries'");
+    return;
+  }
+  for (const auto& p : zone.primaries)
+    if (auto ep = net::parse_endpoint(p, 53); !ep) c.error(z, quoted + "primaries: '" + p + "': " + ep.message());
+  if (!zone.transfer_key.empty() && !key_names.count(lower_no_dot(zone.transfer_key)))
+    c.error(z, quoted + "transfer-key: no [[key]] named '" + zone.transfer_key + "' (keys must come before the zones using them)");
+  if (!zone.journal.empty() || !zone.update_policy.empty() || !zone.allow_update.empty())
+    c.error(z, quoted + "a secondary (with 'primaries') cannot have 'journal', 'update-policy' or 'allow-update'");
+}
+
 void read_zones(Checker& c, const toml::table& doc, const std::string& dir, const std::set<std::string>& key_names,
                 std::vector<ZoneConfig>& zones) {
   std::set<std::string> zone_names;
@@ -293,6 +311,7 @@ void read_zones(Checker& c, const toml::table& doc, const std::string& dir, cons
     if (zone.file.empty()) c.error(*z, "[[zone]] '" + zone.name + "' needs a 'file'");
     if (!zone.name.empty() && !zone_names.insert(lower_no_dot(zone.name)).second)
       c.error(*z, "zone '" + zone.name + "' is configured twice");
+    check_secondary(c, *z, zone, key_names);
     resolve_paths(schema::kZone, zone, dir);
     zones.push_back(std::move(zone));
   }

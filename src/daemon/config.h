@@ -59,6 +59,10 @@ struct ZoneConfig {
   uint32_t dynamic_max_ttl = 0;
   uint32_t file_sync_interval = 300;  // seconds; 0 = only at shutdown
   uint32_t journal_keep = 1000;       // journal entries kept after compaction
+  // Secondary (issue 13): transferred from these primaries instead of loaded.
+  std::vector<std::string> primaries;  // "addr[:port]"; non-empty makes the zone a secondary
+  std::string transfer_key;            // a [[key]] name: signs transfers, required on NOTIFY
+  bool forward_updates = false;        // UPDATEs go on to the primary (RFC 2136 6), else REFUSED
   int line = 0;  // where the [[zone]] table starts, for messages
 };
 

@@ -38,7 +38,7 @@ constexpr Key<K> key_keys[] = {
 using Z = ZoneConfig;
 constexpr Key<Z> zone_keys[] = {
     {"name", T::string, &Z::name, "zone origin", 0, 0, {}, true},
-    {"file", T::path, &Z::file, "RFC 1035 master file", 0, 0, {}, true},
+    {"file", T::path, &Z::file, "RFC 1035 master file (a secondary's saved copy)", 0, 0, {}, true},
     {"journal", T::path, &Z::journal, "SQLite journal; enables dynamic update"},
     {"update-policy", T::tables, {}, "who may update what, per TSIG key"},
     {"allow-update", T::prefixes, &Z::allow_update, "sources allowed to update without TSIG"},
@@ -48,6 +48,9 @@ constexpr Key<Z> zone_keys[] = {
     {"dynamic-max-ttl", T::integer, &Z::dynamic_max_ttl, "TTL ceiling of updated records (0: none)", 0, kMaxSeconds},
     {"file-sync-interval", T::integer, &Z::file_sync_interval, "seconds between zone file write-backs (0: at shutdown)", 0, kMaxSeconds},
     {"journal-keep", T::integer, &Z::journal_keep, "journal entries kept after compaction", 0, kMaxSeconds},
+    {"primaries", T::strings, &Z::primaries, "addr[:port] of the primaries; makes the zone a secondary"},
+    {"transfer-key", T::string, &Z::transfer_key, "[[key]] signing transfers from the primaries (and their NOTIFYs)"},
+    {"forward-updates", T::boolean, &Z::forward_updates, "secondary: forward UPDATEs to the primary (else REFUSED)"},
     {"notify", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
     {"allow-transfer", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
 };

@@ -24,6 +24,7 @@
 #include "daemon/logging.h"
 #include "daemon/mdns.h"
 #include "daemon/resolver_role.h"
+#include "daemon/secondary.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
 #include "net/tcp_server.h"
@@ -160,6 +161,7 @@ class Daemon {
   ZoneManager zones_;
   std::mutex reload_mu_;  // SIGHUP and `ctl reload` may race; reloads run one at a time
   std::unique_ptr<update::UpdateService> updates_;
+  std::unique_ptr<SecondaryRole> secondaries_;
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;
   std::unique_ptr<ResolverRole> resolver_;
@@ -192,6 +194,10 @@ Result<void> Daemon::start_zones() {
   auto made = make_update_service(cfg_, zones_);
   if (!made) return made.error();
   updates_ = std::move(*made);
+  auto secondaries = SecondaryRole::create(cfg_, zones_, updates_.get());
+  if (!secondaries) return secondaries.error();
+  secondaries_ = std::move(*secondaries);
+  metrics_.add_renderer([s = secondaries_.get()] { return s->metrics(); });
   return {};
 }
 
@@ -200,9 +206,11 @@ Result<void> Daemon::start_listeners() {
   auth_opts.minimal_responses = cfg_.server.minimal_responses;
   auth_opts.max_udp_payload = cfg_.server.edns_udp_size;
   if (auto keys = tsig_keys(cfg_)) auth_opts.tsig_keys = std::move(*keys);  // checked by start_zones
-  net::HandlerFactory factory = [this, auth_opts, update_handler = updates_.get()](net::WorkerMetrics* m) {
+  net::HandlerFactory factory = [this, auth_opts, update_handler = secondaries_->update_handler(),
+                                 notify_handler = secondaries_->notify_handler()](net::WorkerMetrics* m) {
     auto engine = std::make_unique<auth::AuthEngine>(holder_, auth_opts, m);
     engine->set_opcode_handler(dns::opcode::UPDATE, update_handler);
+    engine->set_opcode_handler(dns::opcode::NOTIFY, notify_handler);
     return engine;
   };
   net::UdpOptions udp_opts;
@@ -275,6 +283,7 @@ Result<void> Daemon::start() {
   }
   if (!cfg_.server.pid_file.empty()) std::ofstream(cfg_.server.pid_file) << getpid() << "\n";
   updates_->start();  // lease expiry and periodic zone file writes
+  secondaries_->start();  // refresh timers, NOTIFY-triggered checks
   sd_notifyf(0, "READY=1\nSTATUS=serving %zu zones\nMAINPID=%lu", zones_.loaded_zones(),
              static_cast<unsigned long>(getpid()));
   spdlog::info("ready");
@@ -315,12 +324,18 @@ std::string Daemon::control_command(std::string_view cmd) {
     if (!resolver_) return "error: no [resolver] configured\n";
     return resolver_->control(cmd);
   }
+  if (cmd.rfind("zone ", 0) == 0) {  // zone status|refresh|retransfer NAME
+    std::string_view rest = cmd.substr(5);
+    size_t sp = rest.find(' ');
+    if (sp == std::string_view::npos) return "error: usage: zone status|refresh|retransfer NAME\n";
+    return secondaries_->control(rest.substr(0, sp), rest.substr(sp + 1));
+  }
   if (cmd == "stop") {
     uint64_t one = 1;
     if (write(stop_fd_, &one, sizeof one) < 0) { /* cannot fail */ }
     return "ok stopping\n";
   }
-  return "error: unknown command '" + std::string(cmd) + "' (reload, status, stop)\n";
+  return "error: unknown command '" + std::string(cmd) + "' (reload, status, zone, stop)\n";
 }
 
 // Reads every pending signal; false once a stop signal came.
@@ -363,6 +378,7 @@ void Daemon::stop_roles() {
   if (resolver_) resolver_->stop();
   if (tcp_) tcp_->stop();
   if (udp_) udp_->stop();
+  if (secondaries_) secondaries_->stop();
 }
 
 void Daemon::stop() {

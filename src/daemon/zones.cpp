@@ -32,6 +32,10 @@ Result<void> ZoneManager::configure(const std::vector<ZoneConfig>& zones) {
     Entry e;
     e.config = z;
     e.origin = *origin;
+    // A secondary's file is read and written by its xfr::Secondary, which
+    // makes it available once it has a version.
+    e.secondary = !z.primaries.empty();
+    e.available = !e.secondary;
     zones_.push_back(std::move(e));
   }
   if (!errors.empty()) {
@@ -45,8 +49,8 @@ ReloadReport ZoneManager::reload(bool force) {
   ReloadReport report;
   bool changed = false;
   for (auto& z : zones_) {
-    if (z.dynamic) {
-      ++report.unchanged;  // the update service owns this zone and its file
+    if (z.dynamic || z.secondary) {
+      ++report.unchanged;  // the update service or the secondary owns this zone and its file
       continue;
     }
     struct stat st {};
@@ -121,9 +125,12 @@ ReloadReport ZoneManager::reload(bool force) {
 
 void ZoneManager::publish_locked() {
   std::vector<std::shared_ptr<const zone::ZoneVersion>> versions;
-  for (auto& z : zones_)
-    if (z.version) versions.push_back(z.version);
-  holder_.publish(std::make_shared<const zone::ZoneSet>(std::move(versions)));
+  std::vector<dns::Name> unavailable;
+  for (auto& z : zones_) {
+    if (!z.available) unavailable.push_back(z.origin);
+    else if (z.version) versions.push_back(z.version);
+  }
+  holder_.publish(std::make_shared<const zone::ZoneSet>(std::move(versions), std::move(unavailable)));
 }
 
 std::shared_ptr<const zone::ZoneVersion> ZoneManager::version(const dns::Name& origin) const {
@@ -149,9 +156,19 @@ void ZoneManager::publish_version(std::shared_ptr<const zone::ZoneVersion> v) {
   for (auto& z : zones_)
     if (z.origin == v->origin()) {
       z.version = v;
+      z.available = true;
       // Only this zone changes: the other zones' versions are shared as they are.
       holder_.publish(holder_.snapshot()->with(std::move(v)));
       return;
+    }
+}
+
+void ZoneManager::set_available(const dns::Name& origin, bool available) {
+  std::lock_guard lock(mu_);
+  for (auto& z : zones_)
+    if (z.origin == origin && z.available != available) {
+      z.available = available;
+      publish_locked();
     }
 }
 
@@ -170,6 +187,9 @@ std::string ZoneManager::status() const {
       out += fmt::format("zone {} serial {} {} file {}", z.config.name, z.version->serial(),
                          z.last_error.empty() ? "loaded" : "stale", z.config.file);
       if (z.dynamic) out += " dynamic";
+      if (z.secondary) out += z.available ? " secondary" : " secondary expired";
+    } else if (z.secondary) {
+      out += fmt::format("zone {} - not-transferred file {} secondary", z.config.name, z.config.file);
     } else {
       out += fmt::format("zone {} - not-loaded file {}", z.config.name, z.config.file);
     }

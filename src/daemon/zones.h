@@ -54,8 +54,12 @@ class ZoneManager {
   /// update service rewrites it). False if `origin` is not configured.
   bool set_dynamic(const dns::Name& origin);
   /// Serve `v` as the new version of its zone (one pointer swap for
-  /// readers). Safe to call from update threads while a reload runs.
+  /// readers). Safe to call from update threads while a reload runs. An
+  /// unavailable zone becomes available again.
   void publish_version(std::shared_ptr<const zone::ZoneVersion> v);
+  /// Withdraw a secondary zone (false: queries get SERVFAIL) or serve its
+  /// version again (true).
+  void set_available(const dns::Name& origin, bool available);
 
  private:
   struct Entry {
@@ -68,6 +72,8 @@ class ZoneManager {
     std::string last_error;
     time_t loaded_at = 0;
     bool dynamic = false;  // versions come from the update service
+    bool secondary = false;  // versions come from transfers (config `primaries`)
+    bool available = true;   // false: SERVFAIL (a secondary expired or not transferred yet)
   };
   void publish_locked();
   zone::ZoneSetHolder& holder_;

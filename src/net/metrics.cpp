@@ -174,7 +174,13 @@ std::string MetricsRegistry::render() const {
   o += fmt::format("process_open_fds {}\n", fds);
   o += "# TYPE process_start_time_seconds gauge\n";
   o += fmt::format("process_start_time_seconds {:.3f}\n", start_time_);
+  for (const auto& fn : renderers_) o += fn();
   return o;
+}
+
+void MetricsRegistry::add_renderer(std::function<std::string()> fn) {
+  std::lock_guard lock(mu_);
+  renderers_.push_back(std::move(fn));
 }
 
 }  // namespace namae::net

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -103,14 +104,19 @@ class MetricsRegistry {
   uint64_t total_dropped() const;
 
   /// The Prometheus text exposition (version 0.0.4) of everything above plus
-  /// process basics (CPU seconds, resident memory, open fds, start time).
+  /// process basics (CPU seconds, resident memory, open fds, start time),
+  /// then what each added renderer returns.
   std::string render() const;
+  /// A role's own metrics (complete HELP/TYPE/sample lines), appended to
+  /// render(). `fn` must stay callable for the registry's lifetime.
+  void add_renderer(std::function<std::string()> fn);
 
  private:
   mutable std::mutex mu_;
   std::deque<WorkerMetrics> workers_;  // deque: addresses stay put as it grows
   std::unordered_map<std::string, uint32_t> zone_slots_;
   std::vector<std::string> zone_names_;
+  std::vector<std::function<std::string()>> renderers_;
   double start_time_;
 };
 

@@ -6,7 +6,9 @@ namespace namae::zone {
 
 using dns::Name;
 
-ZoneSet::ZoneSet(std::vector<std::shared_ptr<const ZoneVersion>> zones) {
+ZoneSet::ZoneSet(std::vector<std::shared_ptr<const ZoneVersion>> zones,
+                 std::vector<Name> unavailable)
+    : unavailable_(std::move(unavailable)) {
   for (auto& z : zones) {
     if (!z) continue;
     auto it = std::find_if(zones_.begin(), zones_.end(),
@@ -58,6 +60,13 @@ const ZoneVersion* ZoneSet::find(const Name& qname, size_t* index) const {
   return nullptr;
 }
 
+bool ZoneSet::unavailable_slow(const Name& qname, const ZoneVersion* found) const {
+  const size_t depth = found ? found->origin().label_count() : 0;
+  for (const auto& o : unavailable_)
+    if ((!found || o.label_count() > depth) && qname.is_subdomain_of(o)) return true;
+  return false;
+}
+
 std::shared_ptr<const ZoneVersion> ZoneSet::get(const Name& origin) const {
   if (zones_.empty()) return nullptr;
   int i = find_index(origin.wire(), wire_hash(origin.wire()));
@@ -66,15 +75,18 @@ std::shared_ptr<const ZoneVersion> ZoneSet::get(const Name& origin) const {
 
 std::shared_ptr<const ZoneSet> ZoneSet::with(std::shared_ptr<const ZoneVersion> zone) const {
   auto all = zones_;
+  std::vector<Name> unavailable;
+  for (const auto& o : unavailable_)
+    if (!(o == zone->origin())) unavailable.push_back(o);
   all.push_back(std::move(zone));
-  return std::make_shared<const ZoneSet>(std::move(all));
+  return std::make_shared<const ZoneSet>(std::move(all), std::move(unavailable));
 }
 
 std::shared_ptr<const ZoneSet> ZoneSet::without(const Name& origin) const {
   std::vector<std::shared_ptr<const ZoneVersion>> all;
   for (const auto& z : zones_)
     if (!(z->origin() == origin)) all.push_back(z);
-  return std::make_shared<const ZoneSet>(std::move(all));
+  return std::make_shared<const ZoneSet>(std::move(all), unavailable_);
 }
 
 ZoneSetHolder::ZoneSetHolder() : current_(std::make_shared<const ZoneSet>()) {}

@@ -26,8 +26,12 @@ namespace namae::zone {
 class ZoneSet {
  public:
   ZoneSet() = default;
-  /// Zones with the same origin: the later one wins.
-  explicit ZoneSet(std::vector<std::shared_ptr<const ZoneVersion>> zones);
+  /// Zones with the same origin: the later one wins. `unavailable` are
+  /// zones we are authoritative for but cannot answer from (a secondary that
+  /// expired or has not had its first transfer): queries below them get
+  /// SERVFAIL rather than REFUSED or a parent zone's answer.
+  explicit ZoneSet(std::vector<std::shared_ptr<const ZoneVersion>> zones,
+                   std::vector<dns::Name> unavailable = {});
 
   /// The zone with the longest origin that `qname` is at or below, or nullptr.
   /// No allocation (one pass of suffix hashes, one probe per label).
@@ -45,10 +49,20 @@ class ZoneSet {
   const std::vector<std::shared_ptr<const ZoneVersion>>& zones() const { return zones_; }
   size_t size() const { return zones_.size(); }
 
+  /// True when `qname`'s closest enclosing zone is an unavailable one (its
+  /// origin is deeper than that of `found`, the zone find() gave, if any).
+  /// A short scan, and none at all while every zone is available.
+  bool unavailable(const dns::Name& qname, const ZoneVersion* found) const {
+    return !unavailable_.empty() && unavailable_slow(qname, found);
+  }
+  const std::vector<dns::Name>& unavailable_zones() const { return unavailable_; }
+
  private:
   int find_index(std::span<const uint8_t> wire, uint64_t hash) const;
+  bool unavailable_slow(const dns::Name& qname, const ZoneVersion* found) const;
 
   std::vector<std::shared_ptr<const ZoneVersion>> zones_;
+  std::vector<dns::Name> unavailable_;
   std::vector<int32_t> index_;  // open addressing over origins, -1 = free
   uint64_t mask_ = 0;
   size_t min_labels_ = 0, max_labels_ = 0;

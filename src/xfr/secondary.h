@@ -1,0 +1,138 @@
+// One secondary zone (RFC 1034 4.3.5, RFC 1996): its copy of the zone and
+// the SOA timers that keep it fresh. Driven from outside: a service thread
+// calls tick() when next_event_ms() is due (unit tests do, with a
+// FakeClock and a scripted Fetcher), and NOTIFY or `namae ctl` ask for an
+// early check.
+//
+// A check reads like the resolver's iterator, one function per state:
+// refresh() asks each primary's SOA serial; a newer serial (RFC 1982) leads
+// to transfer(), which asks for IXFR from ours and installs the answer as
+// install_full() (a new version built whole) or install_steps() (the IXFR
+// steps applied one by one, falling back to AXFR when they do not apply);
+// success is contacted(), failure failed(). Every new version is built and
+// checked (zone/check.h) before anything else sees it, saved (zone file
+// after a full transfer, journal entries after IXFR) and only then
+// published, so readers never see half a transfer and a broken one leaves
+// the old version serving. After `expire` seconds without contact the zone
+// is withdrawn (SERVFAIL) until a primary answers again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/result.h"
+#include "update/journal.h"
+#include "xfr/client.h"
+#include "xfr/remote.h"
+#include "zone/zone.h"
+
+namespace namae::xfr {
+
+struct SecondaryConfig {
+  dns::Name origin;
+  std::vector<Remote> primaries;
+  std::string file;     // where the zone is saved (may not exist yet)
+  std::string journal;  // the IXFR steps since the file was written
+  size_t journal_keep = 1000;  // entries beyond which the file is rewritten and the journal compacted
+};
+
+/// How a secondary changes what the server answers.
+struct SecondaryHooks {
+  /// Serve `v` (a checked, saved version) from now on.
+  std::function<void(std::shared_ptr<const zone::ZoneVersion>)> publish;
+  /// false: answer SERVFAIL for the zone (expired, or never transferred); true: serve it again.
+  std::function<void(bool)> set_available;
+};
+
+/// Counters the metrics export (per zone; read under the secondary's lock).
+struct SecondaryCounters {
+  uint64_t transfers = 0;  // versions installed (AXFR or IXFR)
+  uint64_t bytes = 0;      // octets of transfer responses received
+  uint64_t failures = 0;   // checks or transfers that failed
+};
+
+/// What `namae ctl zone status` shows. Times are unix seconds, 0 for never.
+struct SecondaryStatus {
+  std::optional<uint32_t> serial;
+  std::vector<std::string> primaries;
+  int64_t last_refresh = 0;  // last successful contact with a primary
+  int64_t next_refresh = 0;
+  int64_t expires_at = 0;    // 0: no data to expire
+  bool available = false;
+  std::string last_error;
+  SecondaryCounters counters;
+};
+
+class Secondary {
+ public:
+  Secondary(SecondaryConfig config, Fetcher& fetcher, const Clock& clock, SecondaryHooks hooks,
+            LogSink log = {});
+
+  /// Start-up: the saved zone file plus the journal's steps, served at once
+  /// and checked with the primaries right away. No file yet: nothing is
+  /// served until the first transfer. A file or journal that cannot be read
+  /// is an error.
+  Result<void> load();
+
+  /// Run whatever is due: expiry, then a check (and transfer) if its time came.
+  void tick();
+  /// Monotonic ms of the next thing tick() has to do.
+  int64_t next_event_ms() const;
+
+  /// Check with the primaries at the next tick (NOTIFY, `ctl zone refresh`).
+  void refresh_soon();
+  /// Transfer the whole zone at the next tick, whatever the serials (`ctl zone retransfer`).
+  void retransfer_soon();
+  /// True if `addr` (IP only: NOTIFY may come from any port) is one of the primaries.
+  bool is_primary(const net::Endpoint& addr) const;
+  /// The key a primary signs with (NOTIFY must be signed with it), if any.
+  const std::optional<dns::TsigKey>& key() const;
+
+  const dns::Name& origin() const { return cfg_.origin; }
+  const std::vector<Remote>& primaries() const { return cfg_.primaries; }
+  SecondaryStatus status() const;
+  /// The version being served (nullptr before the first transfer).
+  std::shared_ptr<const zone::ZoneVersion> version() const;
+
+ private:
+  // The states of one check.
+  void refresh(bool whole);
+  Result<void> transfer(const Remote& primary, bool whole);
+  Result<void> install_full(Transfer& t);
+  Result<void> install_steps(Transfer& t);
+  void publish(std::shared_ptr<const zone::ZoneVersion> v, const std::string& how);
+  void contacted(const Remote& primary);
+  void failed(const std::string& why);
+  void expire();
+
+  Result<void> save_full(const zone::ZoneVersion& v);
+  Result<void> save_steps(const std::vector<XfrStep>& steps, const zone::ZoneVersion& v);
+  std::optional<dns::Record> our_soa() const;
+  void say(LogLevel level, const std::string& text) const;
+
+  SecondaryConfig cfg_;
+  Fetcher& fetcher_;
+  const Clock& clock_;
+  SecondaryHooks hooks_;
+  LogSink log_;
+  std::unique_ptr<update::Journal> journal_;
+
+  mutable std::mutex mu_;  // everything below: tick() writes, status()/refresh_soon() read
+  std::shared_ptr<const zone::ZoneVersion> version_;
+  int64_t next_check_ms_ = 0;
+  int64_t expire_at_ms_ = 0;   // 0: nothing to expire
+  int64_t last_contact_unix_ = 0;
+  bool available_ = false;
+  bool whole_ = false;         // the next check transfers the whole zone
+  std::string last_error_;
+  SecondaryCounters counters_;
+};
+
+}  // namespace namae::xfr
