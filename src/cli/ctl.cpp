@@ -1,5 +1,5 @@
 // `namae ctl`: talk to a running namaed through its control socket
-// (daemon/control.h): reload, status, stop.
+// (daemon/control.h): reload, status, stop, zone notify, cache.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -20,6 +20,7 @@ constexpr const char* kCtlUsage =
     "  reload   re-read changed zone files (a zone that fails keeps its old version)\n"
     "  status   listeners, counters, and each zone's serial and state\n"
     "  stop     shut the server down cleanly\n"
+    "  zone notify NAME    send NOTIFY for zone NAME to its notify targets now\n"
     "  cache show [NAME]   the resolver's cache at and below NAME\n"
     "  cache flush [NAME]  drop the resolver's cache at and below NAME (default all)\n"
     "  cache stats         resolver cache counters\n"

@@ -59,6 +59,12 @@ struct ZoneConfig {
   uint32_t dynamic_max_ttl = 0;
   uint32_t file_sync_interval = 300;  // seconds; 0 = only at shutdown
   uint32_t journal_keep = 1000;       // journal entries kept after compaction
+  std::vector<std::string> notify;    // RFC 1996 NOTIFY targets, "addr:port"
+  std::string notify_key;             // [[key]] signing them; empty: unsigned
+  std::string catalog_role = "none";  // RFC 9432: none, generate, consume
+  std::string catalog_zone;           // the generated catalog listing this zone
+  std::string catalog_group;          // its RFC 9432 group property
+  std::string catalog_member_dir;     // consume: where member zone files go
   int line = 0;  // where the [[zone]] table starts, for messages
 };
 

@@ -48,7 +48,12 @@ constexpr Key<Z> zone_keys[] = {
     {"dynamic-max-ttl", T::integer, &Z::dynamic_max_ttl, "TTL ceiling of updated records (0: none)", 0, kMaxSeconds},
     {"file-sync-interval", T::integer, &Z::file_sync_interval, "seconds between zone file write-backs (0: at shutdown)", 0, kMaxSeconds},
     {"journal-keep", T::integer, &Z::journal_keep, "journal entries kept after compaction", 0, kMaxSeconds},
-    {"notify", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
+    {"notify", T::endpoints, &Z::notify, "send NOTIFY to these addr:port after each new version"},
+    {"notify-key", T::string, &Z::notify_key, "[[key]] that signs NOTIFY (empty: unsigned)"},
+    {"catalog-role", T::choice, &Z::catalog_role, "RFC 9432 catalog zone: none, generate or consume", 0, 0, "none, generate, consume"},
+    {"catalog-zone", T::string, &Z::catalog_zone, "the generated catalog zone that lists this zone"},
+    {"catalog-group", T::string, &Z::catalog_group, "this zone's group property in that catalog"},
+    {"catalog-member-dir", T::path, &Z::catalog_member_dir, "consume: directory of the member zones' files"},
     {"allow-transfer", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
 };
 
