@@ -567,3 +567,63 @@ def test_catalog_config_errors(tmp_path):
                            text=True, timeout=20)
         assert r.returncode != 0, conf
         assert expected.replace("\\\"", '"') in r.stderr, (conf, r.stderr)
+
+
+def catalog_view(zone_obj, origin):
+    """(SOA fields but the serial, NS targets, version strings, {member: groups}) of a catalog."""
+    origin = dns.name.from_text(origin)
+    soa = zone_obj.find_rdataset(origin, "SOA")[0]
+    ns = sorted(str(r.target) for r in zone_obj.find_rdataset(origin, "NS"))
+    version = [r.strings for r in zone_obj.find_rdataset(dns.name.from_text("version", origin), "TXT")]
+    zones = dns.name.from_text("zones", origin)
+    members = {}
+    for name, rds in zone_obj.iterate_rdatasets("PTR"):
+        if name.parent() == zones:
+            node_id = name.labels[0]
+            group = zone_obj.get_rdataset(dns.name.Name((b"group", node_id) + zones.labels), "TXT")
+            members[str(rds[0].target)] = sorted(s for r in (group or []) for s in r.strings)
+    return (soa.mname, soa.rname, soa.refresh, soa.retry, soa.expire, soa.minimum), ns, version, members
+
+
+def test_generated_catalog_matches_knots(tmp_path):
+    """Knot's `catalog-role: generate` and namaed's catalog-role = "generate"
+    list the same members the same way (ids aside: each hashes its own)."""
+    if not shutil.which("knotd"):
+        pytest.skip("knotd not installed")
+    kdir = tmp_path / "knot"
+    kdir.mkdir()
+    members = [("one.test", "blue"), ("two.test", "")]
+    for zone, _ in members:
+        (kdir / f"{zone}.zone").write_text("$TTL 300\n@ SOA ns1 h 1 7200 900 1209600 60\n@ NS ns1.example.\n")
+    kport = free_port()
+    conf = [f"server:\n    listen: 127.0.0.1@{kport}\n    rundir: {kdir}",
+            f"database:\n    storage: {kdir}/db",
+            "log:\n  - target: stderr\n    any: info",
+            "acl:\n  - id: open\n    action: transfer",
+            f"template:\n  - id: default\n    storage: {kdir}",
+            f"zone:\n  - domain: {CATALOG}\n    catalog-role: generate\n    acl: open"]
+    for zone, group in members:
+        conf.append(f"  - domain: {zone}\n    file: {zone}.zone\n    catalog-role: member\n"
+                    f"    catalog-zone: {CATALOG}" + (f"\n    catalog-group: {group}" if group else ""))
+    (kdir / "knot.conf").write_text("\n".join(conf) + "\n")
+    log = open(kdir / "knotd.log", "w")
+    knot = subprocess.Popen(["knotd", "-c", str(kdir / "knot.conf")], stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    try:
+        knot_zone = None
+        deadline = time.time() + 10
+        while time.time() < deadline and knot_zone is None:
+            try:
+                knot_zone = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", CATALOG, port=kport, timeout=2),
+                                              relativize=False)
+            except Exception:
+                time.sleep(0.2)
+        assert knot_zone is not None, (kdir / "knotd.log").read_text()
+    finally:
+        knot.terminate()
+        knot.wait(10)
+    proc, _ = start_catalog_server(str(tmp_path / "namaed"), members)
+    stop(proc)
+    ours = dns.zone.from_file(str(tmp_path / "namaed" / f"{CATALOG}.zone"), origin=CATALOG, relativize=False)
+    assert catalog_view(ours, CATALOG) == catalog_view(knot_zone, CATALOG)
+    assert catalog_view(ours, CATALOG)[3] == {"one.test.": ["blue"], "two.test.": []}

@@ -29,7 +29,8 @@ dns::Record soa(uint32_t serial) {
   std::vector<zonefile::Diagnostic> diags;
   auto v = zone::load_zone_text(
       "@ 3600 IN SOA ns.example. host.example. " + std::to_string(serial) + " 3600 600 86400 300\n"
-      "@ 3600 IN NS ns.example.\n",
+      "@ 3600 IN NS ns.example.\n"
+      "ns 3600 IN A 192.0.2.1\n",
       "t", name("example."), diags);
   EXPECT_TRUE(v) << v.message();
   return soa_record(**v);
