@@ -63,7 +63,7 @@ std::string notify_command(xfr::NotifyService* notify, const ZoneManager& zones,
   if (name.empty() || !origin) return "error: usage: zone notify NAME\n";
   auto v = zones.version(*origin);
   if (!v) return "error: zone " + origin->to_text() + " is not served\n";
-  size_t n = notify ? notify->zone_changed(*v) : 0;
+  size_t n = notify ? notify->zone_changed(*v, /*force=*/true) : 0;
   if (n == 0) return "error: zone " + origin->to_text() + " has no notify targets\n";
   return fmt::format("ok zone {} serial {}: NOTIFY to {} target(s)\n", origin->to_text(), v->serial(), n);
 }

@@ -87,10 +87,13 @@ void Notifier::set_targets(const dns::Name& zone, std::vector<Remote> targets) {
 
 bool Notifier::has_targets(const dns::Name& zone) const { return zones_.count(zone_key(zone)) != 0; }
 
-size_t Notifier::zone_changed(const dns::Name& zone, const dns::Record& soa) {
+size_t Notifier::zone_changed(const dns::Name& zone, const dns::Record& soa, bool force) {
   auto it = zones_.find(zone_key(zone));
   if (it == zones_.end()) return 0;
+  const uint32_t serial = soa_serial(soa);
   for (auto& p : it->second) {
+    if (!force && p.last_serial == serial) continue;
+    p.last_serial = serial;
     if (p.flight) p.pending = soa;  // sent once the flight ends (coalescing)
     else start(p, soa);
   }

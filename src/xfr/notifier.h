@@ -80,8 +80,12 @@ class Notifier {
   /// True when `zone` has targets.
   bool has_targets(const dns::Name& zone) const;
   /// A new version of `zone` whose SOA is `soa`: notify every target now, or
-  /// after the NOTIFY in flight to it ends. Returns the number of targets.
-  size_t zone_changed(const dns::Name& zone, const dns::Record& soa);
+  /// after the NOTIFY in flight to it ends. A serial a target was already
+  /// sent (or has pending) is not sent again unless `force` (`ctl zone
+  /// notify`): a secondary acts on serials only (RFC 1996 3.11), and a
+  /// journal replay at start republishes the loaded serial. Returns the
+  /// number of targets.
+  size_t zone_changed(const dns::Name& zone, const dns::Record& soa, bool force = false);
   /// A datagram that arrived on the NOTIFY socket from `from`. Anything that
   /// is not the answer to a NOTIFY in flight (ID, source, opcode, QR, zone,
   /// TSIG when the NOTIFY was signed) is ignored.
@@ -112,6 +116,7 @@ class Notifier {
     Remote target;
     std::optional<Flight> flight;
     std::optional<dns::Record> pending;  // newest SOA waiting for the flight to end
+    std::optional<uint32_t> last_serial;  // of the newest NOTIFY started or pending
   };
   void start(Peer& p, const dns::Record& soa);
   void send(Peer& p);

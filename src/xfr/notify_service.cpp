@@ -72,12 +72,12 @@ void NotifyService::stop() {
     if (*fd >= 0) ::close(std::exchange(*fd, -1));
 }
 
-size_t NotifyService::zone_changed(const zone::ZoneVersion& v) {
+size_t NotifyService::zone_changed(const zone::ZoneVersion& v, bool force) {
   size_t n;
   {
     std::lock_guard lock(mu_);
     if (!notifier_.has_targets(v.origin())) return 0;
-    n = notifier_.zone_changed(v.origin(), soa_record(v));
+    n = notifier_.zone_changed(v.origin(), soa_record(v), force);
   }
   wake();  // the thread recomputes its next timer
   return n;

@@ -26,9 +26,10 @@ class NotifyService {
   Result<void> start();
   /// Stop the thread (NOTIFYs still in flight are dropped) and close the sockets.
   void stop();
-  /// Notify the targets of `v`'s zone (a new version, or `ctl zone notify`).
-  /// Returns the number of targets (0: the zone has none).
-  size_t zone_changed(const zone::ZoneVersion& v);
+  /// Notify the targets of `v`'s zone (a new version; `force` for `ctl zone
+  /// notify`, see Notifier::zone_changed). Returns the number of targets
+  /// (0: the zone has none).
+  size_t zone_changed(const zone::ZoneVersion& v, bool force = false);
   bool has_targets(const dns::Name& zone) const;
   /// NOTIFYs in flight, for status.
   size_t in_flight() const;

@@ -194,6 +194,24 @@ TEST_F(NotifierTest, BurstOfVersionsCoalescesToTheNewestSerial) {
   EXPECT_EQ(to_5302, 10);  // five tries of serial 1, five of serial 1000
 }
 
+TEST_F(NotifierTest, ASerialAlreadySentIsNotSentAgainUnlessForced) {
+  targets({"127.0.0.1:5301"});
+  notifier.zone_changed(name("example."), soa(5));
+  notifier.receive(answer_to(sink.sent[0].wire), ep("127.0.0.1:5301"));
+  notifier.zone_changed(name("example."), soa(5));  // the same version published again
+  EXPECT_EQ(sink.sent.size(), 1u);
+  notifier.zone_changed(name("example."), soa(5), /*force=*/true);
+  EXPECT_EQ(sink.sent.size(), 2u);
+  // While one is in flight, a repeat of the pending serial adds nothing either.
+  notifier.zone_changed(name("example."), soa(6));
+  notifier.zone_changed(name("example."), soa(6));
+  notifier.receive(answer_to(sink.sent[1].wire), ep("127.0.0.1:5301"));
+  ASSERT_EQ(sink.sent.size(), 3u);
+  EXPECT_EQ(serial_of(sink.sent[2].wire), 6u);
+  notifier.receive(answer_to(sink.sent[2].wire), ep("127.0.0.1:5301"));
+  EXPECT_EQ(sink.sent.size(), 3u);
+}
+
 TEST_F(NotifierTest, SignedNotifyVerifiesAndNeedsASignedAnswer) {
   auto k = key();
   targets({"127.0.0.1:5301"}, k);
