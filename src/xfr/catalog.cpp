@@ -244,6 +244,7 @@ std::string CatalogConsumer::member_file(const std::string& dir, const dns::Name
 
 std::vector<std::string> CatalogConsumer::members(const dns::Name& catalog) const {
   std::vector<std::string> out;
+  std::lock_guard lock(mu_);
   auto it = catalogs_.find(key_of(catalog));
   if (it == catalogs_.end()) return out;
   for (const auto& [k, m] : it->second.owned) out.push_back(m.zone.to_text());
@@ -324,6 +325,7 @@ void CatalogConsumer::take(State& s, const CatalogMember& m) {
 void CatalogConsumer::catalog_changed(const zone::ZoneVersion& v) {
   auto it = catalogs_.find(key_of(v.origin()));
   if (it == catalogs_.end()) return;
+  std::lock_guard lock(mu_);
   State& s = it->second;
   auto parsed = parse_catalog(v);
   if (!parsed) {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -115,8 +116,12 @@ struct ConsumedCatalog {
 };
 
 /// Keeps the secondary zones of every consumed catalog in step with the
-/// catalogs' newest versions, without a restart. Not thread-safe: call from
-/// one thread (or under one lock).
+/// catalogs' newest versions, without a restart. Add the catalogs first;
+/// after that catalog_changed() may be called from any publishing thread
+/// (one catalog version is handled at a time). A version of a zone that is
+/// not a consumed catalog returns before taking the lock, so an
+/// add_secondary() that publishes the member's first version (and so comes
+/// back here through the same observer) does not deadlock.
 class CatalogConsumer {
  public:
   /// `configured(zone)`: the zone is one of namaed's own [[zone]]s, which a
@@ -151,7 +156,8 @@ class CatalogConsumer {
   SecondaryZones& secondaries_;
   std::function<bool(const dns::Name&)> configured_;
   LogSink log_;
-  std::map<std::string, State> catalogs_;  // by lower-case origin text
+  std::map<std::string, State> catalogs_;  // by lower-case origin text; keys fixed once running
+  mutable std::mutex mu_;                  // guards the States' members
 };
 
 }  // namespace namae::xfr

@@ -172,6 +172,7 @@ class Recorder : public SecondaryZones {
     if (refuse == spec.zone.to_text()) return fail("cannot");
     calls.push_back("add " + spec.zone.to_text() + " from " + spec.catalog.to_text() + " file " + spec.file);
     last = spec;
+    if (on_add) on_add(spec);
     return {};
   }
   void remove_secondary(const dns::Name& zone) override { calls.push_back("remove " + zone.to_text()); }
@@ -179,6 +180,7 @@ class Recorder : public SecondaryZones {
   std::vector<std::string> calls;
   std::string refuse;
   SecondaryZoneSpec last;
+  std::function<void(const SecondaryZoneSpec&)> on_add;
 };
 
 class ConsumerTest : public ::testing::Test {
@@ -262,6 +264,16 @@ TEST_F(ConsumerTest, FailedAddIsNotOwnedAndIsRetriedWithTheNextVersion) {
 TEST_F(ConsumerTest, VersionsOfOtherZonesAreIgnored) {
   publish("version TXT \"2\"\na.zones PTR one.example.\n", "elsewhere.example.");
   EXPECT_TRUE(rec.take().empty());
+}
+
+TEST_F(ConsumerTest, AMemberPublishedFromInsideAddComesBackWithoutDeadlock) {
+  // The secondary role may publish the member's first version from
+  // add_secondary(); the observer then hands it to the consumer again.
+  rec.on_add = [&](const SecondaryZoneSpec& spec) {
+    consumer.catalog_changed(*load("version TXT \"2\"\n", "one.example."));
+  };
+  publish("version TXT \"2\"\na.zones PTR one.example.\n");
+  EXPECT_EQ(consumer.members(name("catalog.example.")), std::vector<std::string>{"one.example."});
 }
 
 TEST(CatalogConsumerFile, MemberFileNames) {
