@@ -56,12 +56,13 @@ class Listener:
     answer is signed.
     """
 
-    def __init__(self, answer=0.0, keyring=None, sign_answer=True):
+    def __init__(self, answer=0.0, keyring=None, sign_answer=True, ipv6=False):
         self.answer = answer
         self.keyring = keyring
         self.sign_answer = sign_answer
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.ipv6 = ipv6
+        self.sock = socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("::1" if ipv6 else "127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.got = []  # (time, message)
         self.errors = []
@@ -72,7 +73,7 @@ class Listener:
 
     @property
     def target(self):
-        return f"127.0.0.1:{self.port}"
+        return f"[::1]:{self.port}" if self.ipv6 else f"127.0.0.1:{self.port}"
 
     def _run(self):
         self.sock.settimeout(0.1)
@@ -281,6 +282,18 @@ def test_one_notify_per_target_after_an_update(listeners, servers):
     assert msg.question[0].name == dns.name.from_text(ZONE)
     assert msg.answer[0].rdtype == dns.rdatatype.SOA
     assert srv.soa_serial() == 101
+
+
+def test_ipv6_target(listeners, servers):
+    a = listeners(ipv6=True)
+    srv = servers(notify=[a.target])
+    a.wait_for(100)
+    srv.update_a(3)
+    a.wait_for(101)
+    deadline = time.time() + 5
+    while "NOTIFY serial 101 answered" not in srv.log() and time.time() < deadline:
+        time.sleep(0.05)
+    assert f"[::1]:{a.port}: NOTIFY serial 101 answered" in srv.log()
 
 
 def test_notify_after_a_reload_that_changed_the_file(listeners, servers):
