@@ -172,15 +172,11 @@ size_t Notifier::in_flight() const {
 }
 
 // RFC 1996 4.7: the answer has the NOTIFY's ID, opcode and question, with
-// QR set; it must come from the target, and be signed over our MAC when we
-// signed (RFC 8945 5.3).
-bool Notifier::answers(const Peer& p, std::span<const uint8_t> wire, const net::Endpoint& from) const {
-  if (!p.flight || !same_endpoint(p.target.address, from)) return false;
-  dns::MessageView msg;
-  if (msg.parse(wire) != dns::WireError::ok) return false;
-  const auto& h = msg.header();
-  if (!h.qr || h.opcode != dns::opcode::NOTIFY || h.id != p.flight->id) return false;
-  if (h.qdcount != 1 || msg.qtype() != dns::rrtype::SOA || !(msg.qname() == p.zone)) return false;
+// QR set (receive() checks what does not depend on the peer); it must come
+// from the target, and be signed over our MAC when we signed (RFC 8945 5.3).
+bool Notifier::answers(const Peer& p, const dns::MessageView& msg, const net::Endpoint& from) const {
+  if (!p.flight || msg.header().id != p.flight->id || !same_endpoint(p.target.address, from)) return false;
+  if (!(msg.qname() == p.zone)) return false;
   if (!p.target.key) return true;
   dns::TsigVerifyParams params;
   params.now = static_cast<uint64_t>(clock_.unix_time());
@@ -195,11 +191,14 @@ bool Notifier::answers(const Peer& p, std::span<const uint8_t> wire, const net::
 }
 
 void Notifier::receive(std::span<const uint8_t> wire, const net::Endpoint& from) {
-  if (wire.size() < dns::kHeaderSize) return;
+  dns::MessageView msg;
+  if (msg.parse(wire) != dns::WireError::ok) return;
+  const auto& h = msg.header();
+  if (!h.qr || h.opcode != dns::opcode::NOTIFY || h.qdcount != 1 || msg.qtype() != dns::rrtype::SOA) return;
   for (auto& [name, peers] : zones_)
     for (auto& p : peers) {
-      if (!answers(p, wire, from)) continue;
-      uint8_t rcode = wire[3] & 0x0f;
+      if (!answers(p, msg, from)) continue;
+      const uint8_t rcode = h.rcode;
       if (rcode == dns::rcode::NOERROR) {
         count(&NotifyStats::answered);
         log_to(log_, LogLevel::info,

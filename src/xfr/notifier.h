@@ -27,6 +27,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "dns/message.h"
 #include "dns/name.h"
 #include "dns/record.h"
 #include "net/address.h"
@@ -121,7 +122,7 @@ class Notifier {
   void start(Peer& p, const dns::Record& soa);
   void send(Peer& p);
   void finish(Peer& p);
-  bool answers(const Peer& p, std::span<const uint8_t> wire, const net::Endpoint& from) const;
+  bool answers(const Peer& p, const dns::MessageView& msg, const net::Endpoint& from) const;
   void count(uint64_t NotifyStats::*field);
   std::string describe(const Peer& p) const;
 
