@@ -4,8 +4,9 @@ namaed's `notify` targets are small dnspython UDP listeners that record every
 NOTIFY (and answer it, late, or not at all, as a test needs): one NOTIFY per
 target after an update and after a reload that changed the file, TSIG-signed
 with `notify-key`, resent with backoff while unanswered, coalesced under a
-burst of updates, sent on `namae ctl zone notify`. A real peer, knotd as a
-secondary of namaed, logs the NOTIFY it receives. The catalog zone namaed
+burst of updates, sent on `namae ctl zone notify`. Real peers, knotd and
+BIND's named as secondaries of namaed, log the NOTIFY they receive (named
+with TSIG, whose signed answer namaed verifies). The catalog zone namaed
 generates is read back record by record with dnspython, and its serial
 follows the member set across restarts.
 """
@@ -266,13 +267,17 @@ def servers():
 
 
 def test_one_notify_per_target_after_an_update(listeners, servers):
+    if not shutil.which("nsupdate"):
+        pytest.skip("nsupdate not installed")
     a, b = listeners(), listeners()
     srv = servers(notify=[a.target, b.target])
     a.wait_for(100)  # the first load is notified too
     b.wait_for(100)
     time.sleep(0.3)
     before = (len(a.notifies()), len(b.notifies()))
-    srv.update_a(1)
+    script = f"server 127.0.0.1 {srv.port}\nzone {ZONE}\nupdate add host1.{ZONE} 300 A 192.0.2.7\nsend\n"
+    r = subprocess.run(["nsupdate"], input=script, capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
     a.wait_for(101)
     b.wait_for(101)
     time.sleep(1.5)  # answered at once: no retry, no duplicate
@@ -461,6 +466,60 @@ def test_knot_secondary_receives_notify(tmp_path, servers):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_bind_secondary_receives_signed_notify(tmp_path, servers):
+    """named as a secondary of namaed, sharing notify-key: it logs the
+    signed NOTIFY, and namaed takes its signed answer."""
+    if not shutil.which("named"):
+        pytest.skip("named not installed")
+    primary_port, bind_port = free_port(), free_port()
+    d = tmp_path / "named"
+    d.mkdir()
+    (d / "named.conf").write_text(f"""options {{
+  directory "{d}";
+  pid-file "{d}/named.pid";
+  session-keyfile "{d}/session.key";
+  managed-keys-directory "{d}";
+  listen-on port {bind_port} {{ 127.0.0.1; }};
+  listen-on-v6 {{ none; }};
+  recursion no;
+  dnssec-validation no;
+  notify no;
+}};
+controls {{ }};
+key "{KEY[0]}" {{ algorithm {KEY[1]}; secret "{KEY[2]}"; }};
+zone "{ZONE}" {{
+  type secondary;
+  file "{d}/{ZONE}.zone";
+  primaries port {primary_port} {{ 127.0.0.1; }};
+  allow-notify {{ key {KEY[0]}; }};
+}};
+""")
+    log_path = d / "named.log"
+    log = open(log_path, "w")
+    named = subprocess.Popen(["named", "-g", "-c", str(d / "named.conf"), "-n", "1"], stdout=log,
+                             stderr=subprocess.STDOUT)
+    log.close()
+    try:
+        deadline = time.time() + 15
+        while time.time() < deadline and "running" not in log_path.read_text():
+            time.sleep(0.05)
+        srv = servers(notify=[f"127.0.0.1:{bind_port}"], notify_key=True, port=primary_port)
+        srv.update_a(9)
+        pattern = re.compile(rf"127\.0\.0\.1#\d+/key {KEY[0]}.*received notify for zone '{ZONE}'")
+        deadline = time.time() + 10
+        while time.time() < deadline and len(pattern.findall(log_path.read_text())) < 2:
+            time.sleep(0.1)
+        assert len(pattern.findall(log_path.read_text())) >= 2, log_path.read_text()[-3000:]  # serials 100, 101
+        deadline = time.time() + 5
+        while "NOTIFY serial 101 answered" not in srv.log() and time.time() < deadline:
+            time.sleep(0.05)
+        assert "NOTIFY serial 101 answered" in srv.log(), srv.log()[-2000:]
+        assert "TSIG" not in srv.log()  # no answer was refused for its signature
+    finally:
+        named.terminate()
+        named.wait(10)
 
 
 # --- generated catalog zones ----------------------------------------------------
