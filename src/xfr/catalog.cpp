@@ -81,37 +81,41 @@ Nodes collect(const zone::ZoneVersion& v) {
 
 Result<void> check_version(const Nodes& n, const dns::Name& origin) {
   if (n.version_txt.size() != 1)
-    return fail(fmt::format("catalog {}: version.{} must hold exactly one TXT, not {}", origin.to_text(),
+    return fail(fmt::format("catalog {}: version.{} must hold exactly one TXT, not {} (RFC 9432 4.3.1)", origin.to_text(),
                             origin.to_text(), n.version_txt.size()));
   auto strings = txt_strings(n.version_txt[0]);
   if (strings.size() != 1 || strings[0] != "2")
-    return fail(fmt::format("catalog {}: schema version is not \"2\"; the catalog is ignored (RFC 9432 4.2.1)",
+    return fail(fmt::format("catalog {}: schema version is not \"2\"; the catalog is ignored (RFC 9432 4.3.1)",
                             origin.to_text()));
   return {};
 }
 
-std::optional<CatalogMember> member_at(const Nodes& n, const std::string& id, const dns::Name& origin,
-                                       std::vector<std::string>& ignored) {
+// The member at node `id`: its one PTR and its properties. A broken node
+// (RFC 9432 4.2, 4.4.1: other than one PTR, or a coo RRset of other than
+// one PTR) breaks the whole catalog.
+Result<std::optional<CatalogMember>> member_at(const Nodes& n, const std::string& id, const dns::Name& origin,
+                                               std::vector<std::string>& ignored) {
   const auto& ptrs = n.member_ptr.at(id);
   std::string where = id + ".zones." + origin.to_text();
-  if (ptrs.size() != 1) {
-    ignored.push_back(fmt::format("{}: {} PTR records, a member node needs exactly one", where, ptrs.size()));
-    return std::nullopt;
-  }
+  if (ptrs.size() != 1)
+    return fail(fmt::format("{}: {} PTR records, a member node holds exactly one (RFC 9432 4.2)", where, ptrs.size()));
   auto zone = dns::Name::from_wire(ptrs[0]);
-  if (!zone || *zone == origin) {
+  if (!zone) return fail(where + ": " + zone.message());
+  if (*zone == origin) {  // a clash with the catalog itself (RFC 9432 5.2)
     ignored.push_back(where + ": a member cannot be the catalog itself");
-    return std::nullopt;
+    return std::optional<CatalogMember>();
   }
   CatalogMember m{*zone, id, {}, std::nullopt};
   if (auto g = n.group_txt.find(id); g != n.group_txt.end())
     for (const auto& rd : g->second)
       for (auto& s : txt_strings(rd)) m.groups.push_back(std::move(s));
   if (auto c = n.coo_ptr.find(id); c != n.coo_ptr.end()) {
-    if (c->second.size() == 1) m.coo = *dns::Name::from_wire(c->second[0]);
-    else ignored.push_back(fmt::format("coo.{}: {} PTR records, the property needs exactly one", where, c->second.size()));
+    if (c->second.size() != 1)
+      return fail(fmt::format("coo.{}: {} PTR records, the property holds exactly one (RFC 9432 4.4.1)", where,
+                              c->second.size()));
+    m.coo = *dns::Name::from_wire(c->second[0]);
   }
-  return m;
+  return std::optional<CatalogMember>(std::move(m));
 }
 
 }  // namespace
@@ -127,16 +131,16 @@ Result<Catalog> parse_catalog(const zone::ZoneVersion& v) {
   if (auto ok = check_version(n, v.origin()); !ok) return ok.error();
   Catalog c;
   c.origin = v.origin();
-  std::set<std::string> seen;
+  std::map<std::string, std::string> seen;  // member zone -> its id
   for (const auto& id : n.order) {
     auto m = member_at(n, id, c.origin, c.ignored);
-    if (!m) continue;
-    if (!seen.insert(key_of(m->zone)).second) {
-      c.ignored.push_back(fmt::format("{}.zones.{}: {} is already a member under another id", id,
-                                      c.origin.to_text(), m->zone.to_text()));
-      continue;
-    }
-    c.members.push_back(std::move(*m));
+    if (!m) return fail("catalog " + c.origin.to_text() + " is broken and ignored: " + m.message());
+    if (!*m) continue;
+    auto [at, fresh] = seen.emplace(key_of((*m)->zone), id);
+    if (!fresh)
+      return fail(fmt::format("catalog {} is broken and ignored: {} is listed under both {} and {} (RFC 9432 4.2)",
+                              c.origin.to_text(), (*m)->zone.to_text(), at->second, id));
+    c.members.push_back(std::move(**m));
   }
   return c;
 }
@@ -294,7 +298,7 @@ void CatalogConsumer::take(State& s, const CatalogMember& m) {
       return;
     }
     log_to(log_, LogLevel::info,
-           fmt::format("catalog {}: member {} has a new unique id: reset (RFC 9432 5.6)", cat, m.zone.to_text()));
+           fmt::format("catalog {}: member {} has a new unique id: reset (RFC 9432 5.4)", cat, m.zone.to_text()));
     secondaries_.remove_secondary(m.zone);
     s.owned.erase(it);
     add(s, m);

@@ -2,8 +2,8 @@
 // other zones, so that adding a zone on the primary adds it on every
 // secondary that consumes the catalog.
 //
-//   version.<catalog>          TXT "2"               (RFC 9432 4.2.1)
-//   <id>.zones.<catalog>       PTR <member zone>     (4.3: one PTR, a unique id)
+//   version.<catalog>          TXT "2"               (RFC 9432 4.3.1)
+//   <id>.zones.<catalog>       PTR <member zone>     (4.2: one PTR, a unique id)
 //   group.<id>.zones.<catalog> TXT "<group>" ...     (4.4.2)
 //   coo.<id>.zones.<catalog>   PTR <new catalog>     (4.4.1: change of ownership)
 //
@@ -49,19 +49,19 @@ struct Catalog {
   const CatalogMember* find(const dns::Name& zone) const;
 };
 
-/// Read catalog `v`. Fails (the whole catalog is to be ignored, RFC 9432
-/// 4.2.1) unless version.<catalog> holds exactly one TXT of the one string
-/// "2". A member node with other than one PTR, a member naming the catalog
-/// itself, and every member node after the first naming the same zone
-/// (RFC 9432 4.3, 5.2; "first" in canonical order of the member nodes) are
-/// ignored; so is a coo property with other than one PTR. Records of other
-/// names (ext., unknown properties) are ignored without a word (RFC 9432
-/// 4.4: consumers ignore properties they do not understand).
+/// Read catalog `v`. A broken catalog (RFC 9432 5.1) fails as a whole, to be
+/// ignored with the reason logged: version.<catalog> other than exactly one
+/// TXT of the one string "2" (4.3.1), a member node with other than one PTR
+/// or one member zone listed under two ids (4.2), a coo property with other
+/// than one PTR (4.4.1). A member naming the catalog itself clashes with it
+/// (5.2) and is left out, with a line in `ignored`. Records at other names
+/// (ext., unknown properties, unknown types) are ignored without a word
+/// (4.3: consumers ignore what they do not understand).
 Result<Catalog> parse_catalog(const zone::ZoneVersion& v);
 
 /// The unique id namaed gives a member: 16 hex digits of SHA-256 over the
 /// lower-case wire name (stable, like Knot's hash of the member name, so a
-/// member keeps its id across restarts and RFC 9432 5.6 resets never
+/// member keeps its id across restarts and RFC 9432 5.4 resets never
 /// happen by accident).
 std::string member_id(const dns::Name& zone);
 
@@ -72,7 +72,7 @@ struct ProducedMember {
 };
 
 /// The catalog zone `origin` listing `members`: SOA and NS from a minimal
-/// template (invalid., as RFC 9432 4.1 suggests), TXT "2" at version, one
+/// template (invalid., as RFC 9432 4.1 recommends), TXT "2" at version, one
 /// PTR per member and its group. TTLs are 0 (RFC 9432 4: not used).
 Result<std::shared_ptr<const zone::ZoneVersion>> build_catalog(const dns::Name& origin, uint32_t serial,
                                                                std::span<const ProducedMember> members);
@@ -133,10 +133,11 @@ class CatalogConsumer {
   bool consumes(const dns::Name& origin) const;
   /// A new version of a consumed catalog: members added are added as
   /// secondaries, members gone are removed, a member whose unique id
-  /// changed is removed and added again (RFC 9432 5.6 reset). A member
+  /// changed is removed and added again (RFC 9432 5.4). A member
   /// another catalog owns is refused unless that catalog's coo property
-  /// points here (5.5 change of ownership). An invalid version changes
-  /// nothing. Ignores versions of zones it does not consume.
+  /// points here (4.4.1, 5.5 change of ownership; the member's state is
+  /// always reset: removed and added again). A broken version changes
+  /// nothing (5.1). Ignores versions of zones it does not consume.
   void catalog_changed(const zone::ZoneVersion& v);
   /// The members `catalog` currently owns (zone text, canonical order).
   std::vector<std::string> members(const dns::Name& catalog) const;

@@ -171,9 +171,10 @@ size_t Notifier::in_flight() const {
   return n;
 }
 
-// RFC 1996 4.7: the answer has the NOTIFY's ID, opcode and question, with
-// QR set (receive() checks what does not depend on the peer); it must come
-// from the target, and be signed over our MAC when we signed (RFC 8945 5.3).
+// RFC 1996 3.6: the answer matches the NOTIFY's ID and QNAME and comes from
+// the target's address and port; QR, the NOTIFY opcode and the SOA question
+// are checked once by receive(). When we signed, it must be signed over our
+// MAC (RFC 8945 5.3).
 bool Notifier::answers(const Peer& p, const dns::MessageView& msg, const net::Endpoint& from) const {
   if (!p.flight || msg.header().id != p.flight->id || !same_endpoint(p.target.address, from)) return false;
   if (!(msg.qname() == p.zone)) return false;
@@ -204,8 +205,8 @@ void Notifier::receive(std::span<const uint8_t> wire, const net::Endpoint& from)
         log_to(log_, LogLevel::info,
                fmt::format("{}: NOTIFY serial {} answered", describe(p), p.flight->serial));
       } else {
-        // An error answer will not change on a resend (RFC 1996 4.8 has
-        // the secondary answer NOTIMP or REFUSED when it will not act).
+        // An error answer (NOTIMP from a server without NOTIFY, REFUSED
+        // from one that does not take it from us) will not change on a resend.
         count(&NotifyStats::failed);
         log_to(log_, LogLevel::warning,
                fmt::format("{}: NOTIFY serial {} answered {}", describe(p), p.flight->serial,

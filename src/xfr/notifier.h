@@ -10,7 +10,7 @@
 // - NotifyService (notify_service.h): the socket and the thread.
 //
 // Per (zone, target) at most one NOTIFY is in flight (RFC 1996 3.6 has the
-// primary retry until answered). A newer version while one is in flight is
+// primary resend it until a matching answer comes or it gives up). A newer version while one is in flight is
 // remembered, not sent: when the in-flight one is answered or given up on,
 // the newest SOA goes out once. A burst of 1,000 updates thus gives one
 // NOTIFY in flight plus one for the last serial, not 1,000.
@@ -83,7 +83,7 @@ class Notifier {
   /// A new version of `zone` whose SOA is `soa`: notify every target now, or
   /// after the NOTIFY in flight to it ends. A serial a target was already
   /// sent (or has pending) is not sent again unless `force` (`ctl zone
-  /// notify`): a secondary acts on serials only (RFC 1996 3.11), and a
+  /// notify`): a secondary acts only on a newer serial (RFC 1996), and a
   /// journal replay at start republishes the loaded serial. Returns the
   /// number of targets.
   size_t zone_changed(const dns::Name& zone, const dns::Record& soa, bool force = false);
