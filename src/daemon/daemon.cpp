@@ -104,7 +104,14 @@ int check_only(const Config& cfg) {
   net::MetricsRegistry metrics;
   zone::ZoneSetHolder holder;
   ZoneManager zones(holder, metrics);
-  if (auto r = zones.configure(cfg.zones); !r) {
+  std::vector<ZoneConfig> to_load = cfg.zones;
+  auto catalogs = check_generated_catalogs(cfg, to_load);
+  if (!catalogs) {
+    std::fprintf(stderr, "%s\n", catalogs.message().c_str());
+    return 1;
+  }
+  std::fputs(catalogs->c_str(), stdout);
+  if (auto r = zones.configure(to_load); !r) {
     std::fprintf(stderr, "%s\n", r.message().c_str());
     return 1;
   }

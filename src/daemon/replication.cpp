@@ -1,6 +1,7 @@
 #include "daemon/replication.h"
 
 #include <ctime>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -16,21 +17,44 @@ Result<dns::Name> origin_of(const std::string& text) {
   return dns::Name::from_text(text.empty() || text.back() != '.' ? text + "." : text);
 }
 
+// The zones whose catalog-zone names `origin`.
+std::vector<xfr::ProducedMember> members_of(const Config& cfg, const dns::Name& origin) {
+  std::vector<xfr::ProducedMember> members;
+  for (const auto& z : cfg.zones) {
+    if (z.catalog_zone.empty()) continue;
+    auto listed_in = origin_of(z.catalog_zone);
+    auto member = origin_of(z.name);
+    if (listed_in && member && *listed_in == origin) members.push_back({*member, z.catalog_group});
+  }
+  return members;
+}
+
 }  // namespace
+
+Result<std::string> check_generated_catalogs(const Config& cfg, std::vector<ZoneConfig>& zones) {
+  std::string out;
+  for (const auto& cat : cfg.zones) {
+    if (cat.catalog_role != "generate") continue;
+    auto origin = origin_of(cat.name);
+    if (!origin) return fail("zone '" + cat.name + "': " + origin.message());
+    auto members = members_of(cfg, *origin);
+    auto built = xfr::build_catalog(*origin, 1, members);
+    if (!built) return fail(fmt::format("catalog zone {}: {}", cat.name, built.message()));
+    bool written = std::filesystem::exists(cat.file);
+    out += fmt::format("catalog zone {}: {} members{}\n", cat.name, members.size(),
+                       written ? "" : " (its file is written at start)");
+    if (!written)
+      std::erase_if(zones, [&](const ZoneConfig& z) { return z.name == cat.name; });
+  }
+  return out;
+}
 
 Result<void> write_generated_catalogs(const Config& cfg) {
   for (const auto& cat : cfg.zones) {
     if (cat.catalog_role != "generate") continue;
     auto origin = origin_of(cat.name);
     if (!origin) return fail("zone '" + cat.name + "': " + origin.message());
-    std::vector<xfr::ProducedMember> members;
-    for (const auto& z : cfg.zones) {
-      if (z.catalog_zone.empty()) continue;
-      auto listed_in = origin_of(z.catalog_zone);
-      auto member = origin_of(z.name);
-      if (!listed_in || !member || !(*listed_in == *origin)) continue;
-      members.push_back({*member, z.catalog_group});
-    }
+    auto members = members_of(cfg, *origin);
     auto serial = xfr::write_catalog_file(cat.file, *origin, members, static_cast<uint32_t>(time(nullptr)));
     if (!serial) return fail(fmt::format("catalog zone {}: {}: {}", cat.name, cat.file, serial.message()));
     spdlog::info("catalog zone {}: {} members, serial {}", cat.name, members.size(), *serial);

@@ -20,6 +20,11 @@ namespace namae::daemon {
 /// loads like any zone). The serial changes only when the member set does.
 Result<void> write_generated_catalogs(const Config& cfg);
 
+/// `namaed --check`: build every generated catalog in memory (nothing is
+/// written) and take those whose file start-up has not written yet out of
+/// `zones`, so that the check loads the rest. One line per catalog.
+Result<std::string> check_generated_catalogs(const Config& cfg, std::vector<ZoneConfig>& zones);
+
 /// A started NotifyService that every new version of a zone with `notify`
 /// targets reaches (a ZoneManager observer); nullptr when no zone has any.
 /// Call before the zones first load: their first versions are notified too.

@@ -700,3 +700,13 @@ def test_generated_catalog_matches_knots(tmp_path):
     ours = dns.zone.from_file(str(tmp_path / "namaed" / f"{CATALOG}.zone"), origin=CATALOG, relativize=False)
     assert catalog_view(ours, CATALOG) == catalog_view(knot_zone, CATALOG)
     assert catalog_view(ours, CATALOG)[3] == {"one.test.": [b"blue"], "two.test.": []}
+
+
+def test_check_builds_the_catalog_without_writing_it(tmp_path):
+    (tmp_path / "member.zone").write_text("$TTL 300\n@ SOA ns1 h 1 7200 900 1209600 60\n@ NS ns1.example.\n")
+    (tmp_path / "c.toml").write_text('[http]\nlisten = ""\n\n' + catalog_conf([("one.test", "g")]))
+    r = subprocess.run([namae_bin("namaed"), "--config", str(tmp_path / "c.toml"), "--check"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"catalog zone {CATALOG}: 1 members (its file is written at start)" in r.stdout
+    assert not (tmp_path / f"{CATALOG}.zone").exists()
