@@ -1,5 +1,5 @@
 // `namae ctl`: talk to a running namaed through its control socket
-// (daemon/control.h): reload, status, stop, secondary zones, the resolver's cache.
+// (daemon/control.h): reload, status, stop, zone status|refresh|retransfer|notify, cache.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -24,6 +24,7 @@ constexpr const char* kCtlUsage =
     "                        refresh, expiry, last error\n"
     "  zone refresh NAME     check the secondary's primaries now\n"
     "  zone retransfer NAME  transfer the whole zone (AXFR) now\n"
+    "  zone notify NAME    send NOTIFY for zone NAME to its notify targets now\n"
     "  cache show [NAME]   the resolver's cache at and below NAME\n"
     "  cache flush [NAME]  drop the resolver's cache at and below NAME (default all)\n"
     "  cache stats         resolver cache counters\n"

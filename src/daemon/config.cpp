@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -291,6 +292,28 @@ void check_secondary(Checker& c, const toml::table& z, const ZoneConfig& zone,
     c.error(z, quoted + "a secondary (with 'primaries') cannot have 'journal', 'update-policy' or 'allow-update'");
 }
 
+// RFC 9432 roles: a member names a zone that generates a catalog; the
+// generated zone is namaed's to write, never updated or a member itself.
+void check_catalog_zone(Checker& c, int line, const ZoneConfig& z, const std::vector<ZoneConfig>& zones) {
+  auto where = [&](const std::string& why) { c.error(line, "zone '" + z.name + "': " + why); };
+  if (!z.catalog_zone.empty()) {
+    auto it = std::find_if(zones.begin(), zones.end(),
+                           [&](const ZoneConfig& o) { return lower_no_dot(o.name) == lower_no_dot(z.catalog_zone); });
+    if (it == zones.end() || it->catalog_role != "generate")
+      where("'catalog-zone' must name a [[zone]] with catalog-role = \"generate\"");
+  }
+  if (!z.catalog_group.empty() && z.catalog_zone.empty()) where("'catalog-group' needs 'catalog-zone'");
+  if (z.catalog_role != "none" && !z.catalog_zone.empty()) where("a catalog zone cannot be a catalog member");
+  if (z.catalog_role == "generate" && !z.journal.empty())
+    where("a generated catalog is namaed's to write: no 'journal'");
+  if (z.catalog_role != "consume" && !z.catalog_member_dir.empty())
+    where("'catalog-member-dir' needs catalog-role = \"consume\"");
+  // The consumer (xfr::CatalogConsumer) adds members through the secondary
+  // role, which this build does not have yet.
+  if (z.catalog_role == "consume")
+    where("catalog-role = \"consume\" is not implemented yet (it needs secondary zones)");
+}
+
 void read_zones(Checker& c, const toml::table& doc, const std::string& dir, const std::set<std::string>& key_names,
                 std::vector<ZoneConfig>& zones) {
   std::set<std::string> zone_names;
@@ -312,9 +335,14 @@ void read_zones(Checker& c, const toml::table& doc, const std::string& dir, cons
     if (!zone.name.empty() && !zone_names.insert(lower_no_dot(zone.name)).second)
       c.error(*z, "zone '" + zone.name + "' is configured twice");
     check_secondary(c, *z, zone, key_names);
+    if (!zone.notify_key.empty() && !key_names.count(lower_no_dot(zone.notify_key)))
+      c.error(*z->get("notify-key"), "'notify-key': no [[key]] named '" + zone.notify_key + "'");
+    if (!zone.notify_key.empty() && zone.notify.empty())
+      c.error(*z->get("notify-key"), "'notify-key' without 'notify' targets");
     resolve_paths(schema::kZone, zone, dir);
     zones.push_back(std::move(zone));
   }
+  for (const auto& zone : zones) check_catalog_zone(c, zone.line, zone, zones);
 }
 
 // Both roles use SO_REUSEPORT: a shared address would make the kernel

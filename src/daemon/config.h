@@ -63,6 +63,12 @@ struct ZoneConfig {
   std::vector<std::string> primaries;  // "addr[:port]"; non-empty makes the zone a secondary
   std::string transfer_key;            // a [[key]] name: signs transfers, required on NOTIFY
   bool forward_updates = false;        // UPDATEs go on to the primary (RFC 2136 6), else REFUSED
+  std::vector<std::string> notify;    // RFC 1996 NOTIFY targets, "addr:port"
+  std::string notify_key;             // [[key]] signing them; empty: unsigned
+  std::string catalog_role = "none";  // RFC 9432: none, generate, consume
+  std::string catalog_zone;           // the generated catalog listing this zone
+  std::string catalog_group;          // its RFC 9432 group property
+  std::string catalog_member_dir;     // consume: where member zone files go
   int line = 0;  // where the [[zone]] table starts, for messages
 };
 

@@ -51,7 +51,12 @@ constexpr Key<Z> zone_keys[] = {
     {"primaries", T::strings, &Z::primaries, "addr[:port] of the primaries; makes the zone a secondary"},
     {"transfer-key", T::string, &Z::transfer_key, "[[key]] signing transfers from the primaries (and their NOTIFYs)"},
     {"forward-updates", T::boolean, &Z::forward_updates, "secondary: forward UPDATEs to the primary (else REFUSED)"},
-    {"notify", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
+    {"notify", T::endpoints, &Z::notify, "send NOTIFY to these addr:port after each new version"},
+    {"notify-key", T::string, &Z::notify_key, "[[key]] that signs NOTIFY (empty: unsigned)"},
+    {"catalog-role", T::choice, &Z::catalog_role, "RFC 9432 catalog zone: none, generate or consume", 0, 0, "none, generate, consume"},
+    {"catalog-zone", T::string, &Z::catalog_zone, "the generated catalog zone that lists this zone"},
+    {"catalog-group", T::string, &Z::catalog_group, "this zone's group property in that catalog"},
+    {"catalog-member-dir", T::path, &Z::catalog_member_dir, "consume: directory of the member zones' files"},
     {"allow-transfer", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
 };
 

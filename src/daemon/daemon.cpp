@@ -23,6 +23,7 @@
 #include "daemon/http_api.h"
 #include "daemon/logging.h"
 #include "daemon/mdns.h"
+#include "daemon/replication.h"
 #include "daemon/resolver_role.h"
 #include "daemon/secondary.h"
 #include "daemon/zones.h"
@@ -104,7 +105,14 @@ int check_only(const Config& cfg) {
   net::MetricsRegistry metrics;
   zone::ZoneSetHolder holder;
   ZoneManager zones(holder, metrics);
-  if (auto r = zones.configure(cfg.zones); !r) {
+  std::vector<ZoneConfig> to_load = cfg.zones;
+  auto catalogs = check_generated_catalogs(cfg, to_load);
+  if (!catalogs) {
+    std::fprintf(stderr, "%s\n", catalogs.message().c_str());
+    return 1;
+  }
+  std::fputs(catalogs->c_str(), stdout);
+  if (auto r = zones.configure(to_load); !r) {
     std::fprintf(stderr, "%s\n", r.message().c_str());
     return 1;
   }
@@ -162,6 +170,7 @@ class Daemon {
   std::mutex reload_mu_;  // SIGHUP and `ctl reload` may race; reloads run one at a time
   std::unique_ptr<update::UpdateService> updates_;
   std::unique_ptr<SecondaryRole> secondaries_;
+  std::unique_ptr<xfr::NotifyService> notify_;  // nullptr: no zone has `notify`
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;
   std::unique_ptr<ResolverRole> resolver_;
@@ -188,7 +197,11 @@ void Daemon::take_signals() {
 // Zones are loaded, and those with a journal replayed and handed to the
 // update service, before any listener opens.
 Result<void> Daemon::start_zones() {
+  if (auto r = write_generated_catalogs(cfg_); !r) return r;
   if (auto r = zones_.configure(cfg_.zones); !r) return r;
+  auto notify = start_notify(cfg_, zones_);  // before the first load, which it notifies
+  if (!notify) return notify.error();
+  notify_ = std::move(*notify);
   auto report = zones_.reload(true);
   spdlog::info("zones: {}", report.summary());
   auto made = make_update_service(cfg_, zones_);
@@ -324,6 +337,8 @@ std::string Daemon::control_command(std::string_view cmd) {
     if (!resolver_) return "error: no [resolver] configured\n";
     return resolver_->control(cmd);
   }
+  if (cmd.rfind("zone notify", 0) == 0 && (cmd.size() == 11 || cmd[11] == ' '))
+    return notify_command(notify_.get(), zones_, cmd.size() > 12 ? cmd.substr(12) : "");
   if (cmd.rfind("zone ", 0) == 0) {  // zone status|refresh|retransfer NAME
     std::string_view rest = cmd.substr(5);
     size_t sp = rest.find(' ');
@@ -335,7 +350,7 @@ std::string Daemon::control_command(std::string_view cmd) {
     if (write(stop_fd_, &one, sizeof one) < 0) { /* cannot fail */ }
     return "ok stopping\n";
   }
-  return "error: unknown command '" + std::string(cmd) + "' (reload, status, zone, stop)\n";
+  return "error: unknown command '" + std::string(cmd) + "' (reload, status, zone, cache, stop)\n";
 }
 
 // Reads every pending signal; false once a stop signal came.
@@ -386,6 +401,7 @@ void Daemon::stop() {
   stop_roles();
   // No update can arrive any more: write dynamic zones back to their files.
   updates_->stop();
+  if (notify_) notify_->stop();
   if (auto r = updates_->sync_files(true); !r) spdlog::error("writing dynamic zones: {}", r.message());
   if (!cfg_.server.pid_file.empty()) unlink(cfg_.server.pid_file.c_str());
   spdlog::info("stopped");

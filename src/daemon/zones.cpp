@@ -48,6 +48,7 @@ Result<void> ZoneManager::configure(const std::vector<ZoneConfig>& zones) {
 ReloadReport ZoneManager::reload(bool force) {
   ReloadReport report;
   bool changed = false;
+  std::vector<std::shared_ptr<const zone::ZoneVersion>> fresh;  // for the observers
   for (auto& z : zones_) {
     if (z.dynamic || z.secondary) {
       ++report.unchanged;  // the update service or the secondary owns this zone and its file
@@ -107,6 +108,7 @@ ReloadReport ZoneManager::reload(bool force) {
     z.last_error.clear();
     z.loaded_at = time(nullptr);
     changed = true;
+    fresh.push_back(z.version);
     ++report.loaded;
     if (first_load)
       spdlog::info("zone {}: loaded serial {} from {}", z.config.name, z.version->serial(), z.config.file);
@@ -117,6 +119,7 @@ ReloadReport ZoneManager::reload(bool force) {
     std::lock_guard lock(mu_);
     publish_locked();
   }
+  tell_observers(fresh);
   holder_.reclaim();
   metrics_.zones_loaded.store(static_cast<int64_t>(loaded_zones()));
   if (report.failed) metrics_.reload_failures.fetch_add(static_cast<uint64_t>(report.failed));
@@ -152,15 +155,21 @@ bool ZoneManager::set_dynamic(const dns::Name& origin) {
 
 void ZoneManager::publish_version(std::shared_ptr<const zone::ZoneVersion> v) {
   if (!v) return;
-  std::lock_guard lock(mu_);
-  for (auto& z : zones_)
-    if (z.origin == v->origin()) {
-      z.version = v;
-      z.available = true;
-      // Only this zone changes: the other zones' versions are shared as they are.
-      holder_.publish(holder_.snapshot()->with(std::move(v)));
-      return;
-    }
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(zones_.begin(), zones_.end(), [&](const Entry& z) { return z.origin == v->origin(); });
+    if (it == zones_.end()) return;
+    it->version = v;
+    it->available = true;
+    // Only this zone changes: the other zones' versions are shared as they are.
+    holder_.publish(holder_.snapshot()->with(v));
+  }
+  tell_observers({v});
+}
+
+void ZoneManager::tell_observers(const std::vector<std::shared_ptr<const zone::ZoneVersion>>& versions) const {
+  for (const auto& v : versions)
+    for (const auto& f : observers_) f(v);
 }
 
 void ZoneManager::set_available(const dns::Name& origin, bool available) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,15 @@ class ZoneManager {
   /// version again (true).
   void set_available(const dns::Name& origin, bool available);
 
+  /// Told of every new version a zone serves, whatever made it: a dynamic
+  /// update's publish_version(), a reload that read a changed file, (later)
+  /// a zone transfer. Outgoing NOTIFY and the catalog consumer hang here, so
+  /// no source of versions can forget them. Called on the publishing thread
+  /// after the new snapshot is out and outside the manager's lock (an
+  /// observer may call version()). Add observers before anything publishes.
+  using VersionObserver = std::function<void(const std::shared_ptr<const zone::ZoneVersion>&)>;
+  void add_observer(VersionObserver f) { observers_.push_back(std::move(f)); }
+
  private:
   struct Entry {
     ZoneConfig config;
@@ -76,9 +86,11 @@ class ZoneManager {
     bool available = true;   // false: SERVFAIL (a secondary expired or not transferred yet)
   };
   void publish_locked();
+  void tell_observers(const std::vector<std::shared_ptr<const zone::ZoneVersion>>& versions) const;
   zone::ZoneSetHolder& holder_;
   net::MetricsRegistry& metrics_;
   std::vector<Entry> zones_;
+  std::vector<VersionObserver> observers_;
   // Guards the versions of dynamic entries and every publish(), so an
   // update's publish and a reload's never undo one another.
   mutable std::mutex mu_;

@@ -144,6 +144,15 @@ std::string MetricsRegistry::render() const {
   o += fmt::format("namae_reloads_total {}\n", reloads.load());
   o += "# TYPE namae_reload_failures_total counter\n";
   o += fmt::format("namae_reload_failures_total {}\n", reload_failures.load());
+  o += "# HELP namae_notify_sent_total NOTIFY messages sent (RFC 1996), retries included.\n"
+       "# TYPE namae_notify_sent_total counter\n";
+  o += fmt::format("namae_notify_sent_total {}\n", notify_sent.load());
+  o += "# HELP namae_notify_answered_total NOTIFYs a target answered with NOERROR.\n"
+       "# TYPE namae_notify_answered_total counter\n";
+  o += fmt::format("namae_notify_answered_total {}\n", notify_answered.load());
+  o += "# HELP namae_notify_failed_total NOTIFYs given up on after every retry, or answered with an error.\n"
+       "# TYPE namae_notify_failed_total counter\n";
+  o += fmt::format("namae_notify_failed_total {}\n", notify_failed.load());
   o += "# TYPE namae_zones_loaded gauge\n";
   o += fmt::format("namae_zones_loaded {}\n", zones_loaded.load());
 

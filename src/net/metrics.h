@@ -98,6 +98,8 @@ class MetricsRegistry {
   std::atomic<uint64_t> tcp_accepted{0}, tcp_refused{0}, tcp_idle_closed{0}, tcp_slow_closed{0};
   std::atomic<uint64_t> reloads{0}, reload_failures{0};
   std::atomic<int64_t> zones_loaded{0};
+  /// Outgoing NOTIFY (src/xfr/notifier.h): datagrams sent, answered, given up on.
+  std::atomic<uint64_t> notify_sent{0}, notify_answered{0}, notify_failed{0};
 
   /// Sum of one counter over all workers, for tests and `status`.
   uint64_t total_queries() const;

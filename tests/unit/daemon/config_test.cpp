@@ -140,14 +140,52 @@ TEST(Config, ZoneAndKeyChecks) {
 }
 
 TEST(Config, KeysNothingImplementsAreErrors) {
-  // Zone transfers are not built yet: their keys must not be accepted and ignored.
-  auto c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nnotify = [\"192.0.2.2:53\"]\n"
-                 "allow-transfer = [\"key:xfr\"]\n");
+  // Zone transfers out and catalog consumers are not built yet: their keys
+  // must not be accepted and ignored.
+  auto c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\n"
+                 "allow-transfer = [\"key:xfr\"]\n"
+                 "[[zone]]\nname = \"c.test\"\nfile = \"c\"\ncatalog-role = \"consume\"\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.message().find("t.toml:4: 'notify' is not implemented yet (zone transfers are a later issue)"),
-            std::string::npos) << c.message();
-  EXPECT_NE(c.message().find("t.toml:5: 'allow-transfer' is not implemented yet"), std::string::npos)
+  EXPECT_NE(c.message().find("t.toml:4: 'allow-transfer' is not implemented yet"), std::string::npos)
       << c.message();
+  EXPECT_NE(c.message().find("t.toml:5: zone 'c.test': catalog-role = \"consume\" is not implemented yet"),
+            std::string::npos) << c.message();
+}
+
+TEST(Config, NotifyTargetsAndKey) {
+  auto c = parse("[[key]]\nname = \"xfr\"\nsecret = \"AA==\"\n"
+                 "[[zone]]\nname = \"a.test\"\nfile = \"a\"\nnotify = [\"192.0.2.2:53\", \"[::1]:5300\"]\n"
+                 "notify-key = \"XFR.\"\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->zones[0].notify, (std::vector<std::string>{"192.0.2.2:53", "[::1]:5300"}));
+  EXPECT_EQ(c->zones[0].notify_key, "XFR.");
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nnotify = [\"192.0.2.2\"]\nnotify-key = \"nokey\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:4: 'notify': "), std::string::npos) << c.message();  // port required
+  EXPECT_NE(c.message().find("t.toml:5: 'notify-key': no [[key]] named 'nokey'"), std::string::npos) << c.message();
+  c = parse("[[key]]\nname = \"xfr\"\nsecret = \"AA==\"\n[[zone]]\nname = \"a.test\"\nfile = \"a\"\nnotify-key = \"xfr\"\n");
+  EXPECT_NE(c.message().find("'notify-key' without 'notify' targets"), std::string::npos) << c.message();
+}
+
+TEST(Config, CatalogRolesMustFitTogether) {
+  auto c = parse("[[zone]]\nname = \"cat.test\"\nfile = \"cat\"\ncatalog-role = \"generate\"\n"
+                 "[[zone]]\nname = \"a.test\"\nfile = \"a\"\ncatalog-zone = \"CAT.test.\"\ncatalog-group = \"g\"\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->zones[1].catalog_group, "g");
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\ncatalog-zone = \"nowhere.test\"\n"
+            "[[zone]]\nname = \"b.test\"\nfile = \"b\"\ncatalog-group = \"g\"\n"
+            "[[zone]]\nname = \"cat.test\"\nfile = \"cat\"\ncatalog-role = \"generate\"\njournal = \"j\"\n"
+            "catalog-zone = \"cat.test\"\n"
+            "[[zone]]\nname = \"d.test\"\nfile = \"d\"\ncatalog-member-dir = \"m\"\n"
+            "[[zone]]\nname = \"e.test\"\nfile = \"e\"\ncatalog-role = \"producer\"\n");
+  ASSERT_FALSE(c.ok());
+  for (const char* why : {"t.toml:1: zone 'a.test': 'catalog-zone' must name a [[zone]] with catalog-role = \"generate\"",
+                          "t.toml:5: zone 'b.test': 'catalog-group' needs 'catalog-zone'",
+                          "t.toml:9: zone 'cat.test': a catalog zone cannot be a catalog member",
+                          "t.toml:9: zone 'cat.test': a generated catalog is namaed's to write: no 'journal'",
+                          "t.toml:15: zone 'd.test': 'catalog-member-dir' needs catalog-role = \"consume\"",
+                          "'catalog-role' must be one of none, generate, consume"})
+    EXPECT_NE(c.message().find(why), std::string::npos) << why << "\n" << c.message();
 }
 
 TEST(Config, EveryAclKeyParsesTheSameWay) {

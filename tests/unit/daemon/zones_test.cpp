@@ -87,6 +87,29 @@ TEST_F(ZonesTest, LoadsReloadsOnlyChangedAndKeepsOldVersionOnError) {
   EXPECT_EQ(zones.loaded_zones(), 2u);
 }
 
+TEST_F(ZonesTest, ObserversSeeEveryNewVersionWhateverMadeIt) {
+  std::vector<uint32_t> seen;
+  zones.add_observer([&](const std::shared_ptr<const zone::ZoneVersion>& v) { seen.push_back(v->serial()); });
+  ZoneConfig z;
+  z.name = "a.test";
+  z.file = write("a.zone", zone_text(1));
+  ASSERT_TRUE(zones.configure({z}));
+  zones.reload(true);
+  EXPECT_EQ(seen, std::vector<uint32_t>{1});
+  zones.reload(false);  // unchanged file: no new version
+  EXPECT_EQ(seen, std::vector<uint32_t>{1});
+  write("a.zone", zone_text(2));
+  zones.reload(false);
+  EXPECT_EQ(seen, (std::vector<uint32_t>{1, 2}));
+  // A published version (dynamic update, later a transfer) takes the same path.
+  zone::ZoneDiff diff;
+  auto v = zones.version(*dns::Name::from_text("a.test."));
+  auto next = v->apply(diff);
+  ASSERT_TRUE(next);
+  zones.publish_version(*next);
+  EXPECT_EQ(seen, (std::vector<uint32_t>{1, 2, 2}));
+}
+
 TEST_F(ZonesTest, BadZoneNameIsAConfigError) {
   ZoneConfig z;
   z.name = std::string(70, 'x') + ".test";

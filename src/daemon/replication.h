@@ -1,0 +1,36 @@
+// Wiring replication into namaed: outgoing NOTIFY for zones with `notify`
+// targets (src/xfr/notifier.h) and the catalog zones namaed generates
+// (src/xfr/catalog.h). Zone transfers and secondaries come with their own
+// branches; the catalog consumer waits for the latter.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "daemon/config.h"
+#include "daemon/zones.h"
+#include "xfr/notify_service.h"
+
+namespace namae::daemon {
+
+/// Write the file of every zone with catalog-role = "generate" from the
+/// zones whose catalog-zone names it (before zones load, so the catalog
+/// loads like any zone). The serial changes only when the member set does.
+Result<void> write_generated_catalogs(const Config& cfg);
+
+/// `namaed --check`: build every generated catalog in memory (nothing is
+/// written) and take those whose file start-up has not written yet out of
+/// `zones`, so that the check loads the rest. One line per catalog.
+Result<std::string> check_generated_catalogs(const Config& cfg, std::vector<ZoneConfig>& zones);
+
+/// A started NotifyService that every new version of a zone with `notify`
+/// targets reaches (a ZoneManager observer); nullptr when no zone has any.
+/// Call before the zones first load: their first versions are notified too.
+Result<std::unique_ptr<xfr::NotifyService>> start_notify(const Config& cfg, ZoneManager& zones);
+
+/// `ctl zone notify NAME`: send NOTIFY for NAME's current version now.
+std::string notify_command(xfr::NotifyService* notify, const ZoneManager& zones, std::string_view name);
+
+}  // namespace namae::daemon
