@@ -49,7 +49,7 @@ constexpr Key<Z> zone_keys[] = {
     {"file-sync-interval", T::integer, &Z::file_sync_interval, "seconds between zone file write-backs (0: at shutdown)", 0, kMaxSeconds},
     {"journal-keep", T::integer, &Z::journal_keep, "journal entries kept after compaction", 0, kMaxSeconds},
     {"notify", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
-    {"allow-transfer", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
+    {"allow-transfer", T::strings, &Z::allow_transfer, "who may AXFR/IXFR: address prefixes and \"key:NAME\" entries"},
 };
 
 using G = GrantConfig;

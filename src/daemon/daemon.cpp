@@ -24,6 +24,7 @@
 #include "daemon/logging.h"
 #include "daemon/mdns.h"
 #include "daemon/resolver_role.h"
+#include "daemon/transfer_out.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
 #include "net/tcp_server.h"
@@ -115,6 +116,10 @@ int check_only(const Config& cfg) {
     return 1;
   }
   std::fputs(journals->c_str(), stdout);
+  if (auto transfers = transfer_options(cfg); !transfers) {
+    std::fprintf(stderr, "%s\n", transfers.message().c_str());
+    return 1;
+  }
   std::printf("%s: configuration ok; zones: %s\n", cfg.source.c_str(), report.summary().c_str());
   return report.failed ? 1 : 0;
 }
@@ -160,6 +165,7 @@ class Daemon {
   ZoneManager zones_;
   std::mutex reload_mu_;  // SIGHUP and `ctl reload` may race; reloads run one at a time
   std::unique_ptr<update::UpdateService> updates_;
+  std::unique_ptr<xfr::TransferService> transfers_;  // AXFR/IXFR out; outlives the listeners
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;
   std::unique_ptr<ResolverRole> resolver_;
@@ -192,6 +198,9 @@ Result<void> Daemon::start_zones() {
   auto made = make_update_service(cfg_, zones_);
   if (!made) return made.error();
   updates_ = std::move(*made);
+  auto transfers = make_transfer_service(cfg_, *updates_, metrics_);
+  if (!transfers) return transfers.error();
+  transfers_ = std::move(*transfers);
   return {};
 }
 
@@ -200,9 +209,11 @@ Result<void> Daemon::start_listeners() {
   auth_opts.minimal_responses = cfg_.server.minimal_responses;
   auth_opts.max_udp_payload = cfg_.server.edns_udp_size;
   if (auto keys = tsig_keys(cfg_)) auth_opts.tsig_keys = std::move(*keys);  // checked by start_zones
-  net::HandlerFactory factory = [this, auth_opts, update_handler = updates_.get()](net::WorkerMetrics* m) {
+  net::HandlerFactory factory = [this, auth_opts, update_handler = updates_.get(),
+                                 transfer_handler = transfers_.get()](net::WorkerMetrics* m) {
     auto engine = std::make_unique<auth::AuthEngine>(holder_, auth_opts, m);
     engine->set_opcode_handler(dns::opcode::UPDATE, update_handler);
+    engine->set_transfer_handler(transfer_handler);
     return engine;
   };
   net::UdpOptions udp_opts;

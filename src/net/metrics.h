@@ -97,6 +97,8 @@ class MetricsRegistry {
   std::atomic<uint64_t> tcp_accepted{0}, tcp_refused{0}, tcp_idle_closed{0}, tcp_slow_closed{0};
   std::atomic<uint64_t> reloads{0}, reload_failures{0};
   std::atomic<int64_t> zones_loaded{0};
+  /// Outgoing zone transfers (cold path: one bump per transfer or message).
+  std::atomic<uint64_t> xfr_out_axfr{0}, xfr_out_ixfr{0}, xfr_out_bytes{0}, xfr_out_refused{0};
 
   /// Sum of one counter over all workers, for tests and `status`.
   uint64_t total_queries() const;

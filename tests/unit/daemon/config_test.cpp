@@ -140,14 +140,25 @@ TEST(Config, ZoneAndKeyChecks) {
 }
 
 TEST(Config, KeysNothingImplementsAreErrors) {
-  // Zone transfers are not built yet: their keys must not be accepted and ignored.
-  auto c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nnotify = [\"192.0.2.2:53\"]\n"
-                 "allow-transfer = [\"key:xfr\"]\n");
+  // NOTIFY is not built yet: its key must not be accepted and ignored.
+  auto c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nnotify = [\"192.0.2.2:53\"]\n");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.message().find("t.toml:4: 'notify' is not implemented yet (zone transfers are a later issue)"),
             std::string::npos) << c.message();
-  EXPECT_NE(c.message().find("t.toml:5: 'allow-transfer' is not implemented yet"), std::string::npos)
+}
+
+TEST(Config, AllowTransferTakesPrefixesAndKnownKeys) {
+  auto c = parse("[[key]]\nname = \"xfr\"\nsecret = \"AAAA\"\n"
+                 "[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-transfer = [\"key:xfr\", \"192.0.2.0/24\", \"::1\"]\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->zones[0].allow_transfer.size(), 3u);
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-transfer = [\"key:nokey\"]\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:4: allow-transfer: no [[key]] named 'nokey.'"), std::string::npos)
       << c.message();
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-transfer = [\"10.1.2.3/8\"]\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:4: 'allow-transfer': "), std::string::npos) << c.message();
 }
 
 TEST(Config, EveryAclKeyParsesTheSameWay) {
