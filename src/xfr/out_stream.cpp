@@ -69,7 +69,7 @@ AxfrStream::AxfrStream(Envelope env, std::shared_ptr<const zone::ZoneVersion> zo
     : TransferStream(std::move(env)), zone_(std::move(zone)) {
   const zone::Node& apex = zone_->node(0);
   rrsets_ = apex.rrsets();
-  owner_ = apex.owner_name();
+  owner_ = apex.owner();
 }
 
 bool AxfrStream::advance() {
@@ -86,7 +86,7 @@ bool AxfrStream::advance() {
     const zone::Node& n = z.node(node_);
     if (n.empty()) continue;
     rrsets_ = n.rrsets();
-    owner_ = n.owner_name();
+    owner_ = n.owner();
   }
 }
 

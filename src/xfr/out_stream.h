@@ -90,7 +90,7 @@ class AxfrStream : public TransferStream {
   zone::Node::Cursor rrsets_{nullptr, 0};
   zone::RRsetView set_;
   zone::RRsetView::Cursor rdatas_{nullptr, nullptr};
-  dns::Name owner_;
+  std::span<const uint8_t> owner_;  // the current node's, in the version held
 };
 
 /// The differences from a client's serial to the version served (RFC 1995 4,
