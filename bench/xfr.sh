@@ -5,8 +5,10 @@
 # parses every message but prints nothing) pinned to core 1. Reports the
 # median wall time of a transfer, the primary's CPU seconds per transfer (the
 # fair measure when the receiver on the other core may be the bottleneck),
-# the primary's RSS before the transfers and its peak (VmHWM) after them, with
-# ratios to namaed. Usage: bench/xfr.sh BUILD_DIR [ROUNDS] [NAMES]
+# the primary's RSS before the transfers and its peak (VmHWM, reset after the
+# zone load) during them, with ratios to namaed. Wall time is the receiver's
+# as much as the primary's: kdig parsing a million records takes about as
+# long as any of these primaries takes to send them. Usage: bench/xfr.sh BUILD_DIR [ROUNDS] [NAMES]
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 rounds=${2:-3}
@@ -108,6 +110,8 @@ run_one() {  # label starter
   sleep 1
   local rss0 hz c0 c1 n t0 t1
   rss0=$(kib "$pid" VmRSS)
+  # Reset the peak (VmHWM) so it shows the transfers, not the zone load.
+  echo 5 > "/proc/$pid/clear_refs" 2>/dev/null || true
   hz=$(getconf CLK_TCK)
   : > "$dir/times"
   c0=$(cpu_ticks "$pid")

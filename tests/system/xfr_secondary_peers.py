@@ -81,7 +81,8 @@ def start_namaed(workdir, zones, keys, http=False, extra_server=""):
     http_port = None
     if http:
         http_port = free_port()
-        conf += ["[http]", f'listen = "127.0.0.1:{http_port}"']
+    # Without http: no listener at all (the default port would clash between tests).
+    conf += ["[http]", f'listen = "127.0.0.1:{http_port}"' if http else 'listen = ""']
     for name, (alg, secret) in keys.items():
         conf += ["[[key]]", f'name = "{name}"', f'algorithm = "{alg}"', f'secret = "{secret}"']
     for name, z in zones.items():
