@@ -381,17 +381,50 @@ bool MessageBuilder::add_record(const Name& owner, uint16_t type, uint16_t rclas
 bool MessageBuilder::add_record(std::span<const uint8_t> owner, uint16_t type, uint16_t rclass,
                                 uint32_t ttl, std::span<const uint8_t> rdata) {
   if (section_ == Section::question) section_ = Section::answer;
-  const int sec = static_cast<int>(section_);
-  if (rdata.size() > 0xffff || counts_[sec] == 0xffff) return false;
+  if (rdata.size() > 0xffff || counts_[static_cast<int>(section_)] == 0xffff) return false;
   const size_t size0 = size_;
   const uint16_t comp0 = comp_count_;
+  owner_len_ = 0;
+  if (!write_name(owner.data(), owner.size(), true)) {
+    truncate_entries(comp0);
+    return false;
+  }
+  if (!add_record_body(size0, comp0, type, rclass, ttl, rdata)) return false;
+  // The owner's encoding, for add_record_same_owner (offsets fit: messages are at most 64 KiB).
+  owner_at_ = static_cast<uint16_t>(size0);
+  owner_len_ = static_cast<uint16_t>(last_owner_end_ - size0);
+  return true;
+}
+
+bool MessageBuilder::add_record_same_owner(uint16_t type, uint16_t rclass, uint32_t ttl,
+                                           std::span<const uint8_t> rdata) {
+  if (owner_len_ == 0 || rdata.size() > 0xffff || counts_[static_cast<int>(section_)] == 0xffff)
+    return false;
+  const size_t size0 = size_;
+  const uint8_t* prev = buf_.data() + owner_at_;
+  // A pointer to the previous owner when in reach (a pointer there is copied
+  // instead: no pointer leads to another), else a copy of its encoding.
+  const bool is_pointer = (prev[0] & 0xC0) == 0xC0;
+  const size_t len = is_pointer || owner_at_ > 0x3FFF ? owner_len_ : 2;
+  if (!room(len)) return false;
+  if (len == 2 && !is_pointer) {
+    put_u16(buf_.data() + size_, static_cast<uint16_t>(0xC000 | owner_at_));
+  } else {
+    std::memmove(buf_.data() + size_, prev, len);
+  }
+  size_ += len;
+  return add_record_body(size0, comp_count_, type, rclass, ttl, rdata);
+}
+
+bool MessageBuilder::add_record_body(size_t size0, uint16_t comp0, uint16_t type, uint16_t rclass,
+                                     uint32_t ttl, std::span<const uint8_t> rdata) {
+  const int sec = static_cast<int>(section_);
+  const size_t owner_end = size_;
   auto fail = [&] {
     size_ = size0;
     truncate_entries(comp0);
     return false;
   };
-
-  if (!write_name(owner.data(), owner.size(), true)) return fail();
   if (!room(10)) return fail();
   uint8_t* f = buf_.data() + size_;
   put_u16(f, type);
@@ -426,6 +459,7 @@ bool MessageBuilder::add_record(std::span<const uint8_t> owner, uint16_t type, u
   size_ += rest;
   put_u16(buf_.data() + rdlen_at, static_cast<uint16_t>(size_ - rd_start));
   ++counts_[sec];
+  last_owner_end_ = owner_end;
   return true;
 }
 
@@ -434,6 +468,7 @@ MessageBuilder::Mark MessageBuilder::mark() const {
 }
 
 void MessageBuilder::rollback(const Mark& m) {
+  if (m.size <= owner_at_) owner_len_ = 0;  // the previous owner is gone
   size_ = m.size;
   for (int i = 0; i < 4; ++i) counts_[i] = m.counts[i];
   truncate_entries(m.compression_entries);

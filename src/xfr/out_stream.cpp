@@ -87,6 +87,7 @@ bool AxfrStream::advance() {
     if (n.empty()) continue;
     rrsets_ = n.rrsets();
     owner_ = n.owner();
+    new_owner_ = true;
   }
 }
 
@@ -97,6 +98,9 @@ bool AxfrStream::fill(dns::MessageBuilder& b) {
     if (!b.add_record(z.origin(), dns::rrtype::SOA, z.rclass(), soa.ttl(), soa.first())) return false;
     phase_ = advance() ? Phase::records : Phase::last_soa;
   }
+  // A message's first record writes its owner in full; the owner's next
+  // records point at it (half of a typical zone's owners: no name lookup).
+  new_owner_ = true;
   std::span<const uint8_t> rd;
   while (phase_ == Phase::records) {
     const auto before = rdatas_;
@@ -104,10 +108,13 @@ bool AxfrStream::fill(dns::MessageBuilder& b) {
       if (!advance()) phase_ = Phase::last_soa;
       continue;
     }
-    if (!b.add_record(owner_, set_.type(), z.rclass(), set_.ttl(), rd)) {
+    const bool ok = new_owner_ ? b.add_record(owner_, set_.type(), z.rclass(), set_.ttl(), rd)
+                               : b.add_record_same_owner(set_.type(), z.rclass(), set_.ttl(), rd);
+    if (!ok) {
       rdatas_ = before;
       return false;
     }
+    new_owner_ = false;
   }
   if (phase_ == Phase::last_soa) {
     if (!b.add_record(z.origin(), dns::rrtype::SOA, z.rclass(), soa.ttl(), soa.first())) return false;

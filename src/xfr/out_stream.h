@@ -91,6 +91,7 @@ class AxfrStream : public TransferStream {
   zone::RRsetView set_;
   zone::RRsetView::Cursor rdatas_{nullptr, nullptr};
   std::span<const uint8_t> owner_;  // the current node's, in the version held
+  bool new_owner_ = true;            // owner_ not yet written in this message
 };
 
 /// The differences from a client's serial to the version served (RFC 1995 4,

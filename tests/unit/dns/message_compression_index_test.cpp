@@ -76,5 +76,33 @@ TEST(MessageBuilderIndex, RollbackForgetsTheRemovedEntriesOnly) {
   EXPECT_EQ(got[31], "a7.example.net.");
 }
 
+TEST(MessageBuilderSameOwner, PointsAtTheOwnerOrCopiesItBeyondPointerReach) {
+  std::vector<uint8_t> buf(65535);
+  MessageBuilder b(buf, buf.size());
+  EXPECT_FALSE(b.add_record_same_owner(rrtype::A, 1, 60, kA)) << "no previous record";
+  ASSERT_TRUE(b.add_record(N("www.example.net."), rrtype::A, 1, 60, kA));
+  size_t before = b.size();
+  ASSERT_TRUE(b.add_record_same_owner(rrtype::A, 1, 60, std::vector<uint8_t>{192, 0, 2, 2}));
+  EXPECT_EQ(b.size() - before, 2u + 10 + 4);
+  // Past 16 KiB: a name whose first label is literal, then records of the same owner.
+  const std::vector<uint8_t> big(1000, 'x');
+  for (int i = 0; i < 17; ++i) ASSERT_TRUE(b.add_record(N("pad.example.net."), rrtype::NULL_, 1, 60, big));
+  ASSERT_GT(b.size(), 0x4000u);
+  ASSERT_TRUE(b.add_record(N("far.example.net."), rrtype::A, 1, 60, kA));
+  before = b.size();
+  ASSERT_TRUE(b.add_record_same_owner(rrtype::TXT, 1, 60, std::vector<uint8_t>{2, 'h', 'i'}));
+  EXPECT_EQ(b.size() - before, 4u + 2 + 10 + 3) << "the owner's encoding copied: 'far' and a pointer";
+  // A rollback that removes the owner's record forgets it.
+  auto m = b.mark();
+  ASSERT_TRUE(b.add_record(N("gone.example.net."), rrtype::A, 1, 60, kA));
+  b.rollback(m);
+  EXPECT_FALSE(b.add_record_same_owner(rrtype::A, 1, 60, kA));
+  buf.resize(b.finish());
+  auto got = owners(buf);
+  ASSERT_EQ(got.size(), 21u);
+  EXPECT_EQ(got[1], "www.example.net.");
+  EXPECT_EQ(got[20], "far.example.net.");
+}
+
 }  // namespace
 }  // namespace namae::dns
