@@ -131,8 +131,8 @@ size_t AuthEngine::dispatch_signed(const zone::ZoneSet& zones, const dns::Messag
   if (qh.opcode != dns::opcode::QUERY) {
     if (opcode_handlers_[qh.opcode & 0x0f])
       return respond(zones, view, qh, query, response, peer, nullptr);
-  } else if (transfer_ && peer.tcp && qh.qdcount == 1 &&
-             (view.qtype() == rrtype::AXFR || view.qtype() == rrtype::IXFR)) {
+  } else if (transfer_ && qh.qdcount == 1 &&
+             ((peer.tcp && view.qtype() == rrtype::AXFR) || view.qtype() == rrtype::IXFR)) {
     return respond(zones, view, qh, query, response, peer, nullptr);
   }
   dns::TsigVerifyParams params;
@@ -220,8 +220,9 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
       return finish(r, rcode::FORMERR, true);
     case rrtype::AXFR:
     case rrtype::IXFR:
+      if (transfer_ && (peer.tcp || view.qtype() == rrtype::IXFR))
+        return transfer_->handle(view, response, peer, zones);
       if (!peer.tcp) return finish(r, rcode::FORMERR, true);
-      if (transfer_) return transfer_->handle(view, response, peer, zones);
       return finish(r, rcode::NOTIMP, true);
     case rrtype::MAILB:
     case rrtype::MAILA:

@@ -7,8 +7,10 @@
 // Choices where servers differ (docs/auth.md lists them for the differential test):
 //  - ANY (RFC 8482): one RRset of the name, the first in zone-file order, over
 //    UDP and TCP alike (as NSD and Knot do; BIND sends them all).
-//  - AXFR/IXFR: FORMERR over UDP (as BIND); over TCP handed to the transfer
-//    handler if one is set, else NOTIMP.
+//  - AXFR: FORMERR over UDP (as BIND); over TCP handed to the transfer
+//    handler if one is set, else NOTIMP. IXFR goes to the transfer handler
+//    over UDP too (RFC 1995 4: the IXFR if it fits, else the SOA); without
+//    one it is FORMERR over UDP and NOTIMP over TCP.
 //  - A CNAME chain is followed across every zone in the snapshot, at most
 //    AuthOptions::max_chain links; a loop ends the chain with NOERROR.
 //  - Referrals carry in-domain glue as required data (TC=1 if it does not
@@ -55,8 +57,12 @@ class RequestHandler {
   /// Same contract as net::QueryHandler::handle; `query` is already parsed.
   /// Its TSIG, if any, is not verified: the handler does that (an UPDATE
   /// needs the key for its policy, a transfer signs a stream of messages).
+  /// It may also return net::kStream (TCP only: a zone transfer's messages);
+  /// the engine then hands the transport take_stream() at once.
   virtual size_t handle(const dns::MessageView& query, std::span<uint8_t> response,
                         const net::Peer& peer, const zone::ZoneSet& zones) = 0;
+  /// The stream the last handle() on this thread announced with kStream.
+  virtual std::unique_ptr<net::ResponseStream> take_stream() { return nullptr; }
 };
 
 /// The authoritative query handler (one per worker).
@@ -71,6 +77,10 @@ class AuthEngine : public net::QueryHandler {
   void end_batch() override;
   size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response,
                 const net::Peer& peer) override;
+  /// The transfer handler's stream after handle() returned net::kStream.
+  std::unique_ptr<net::ResponseStream> take_stream() override {
+    return transfer_ ? transfer_->take_stream() : nullptr;
+  }
 
   /// Answer `query` from `zones` directly (tests, tools). `tcp` selects the
   /// transport rules (size limit, AXFR).
@@ -79,7 +89,7 @@ class AuthEngine : public net::QueryHandler {
 
   /// Route an opcode (NOTIFY = 4, UPDATE = 5) to `handler` (nullptr: NOTIMP).
   void set_opcode_handler(uint8_t opcode, RequestHandler* handler);
-  /// Route AXFR/IXFR over TCP to `handler` (nullptr: NOTIMP).
+  /// Route AXFR over TCP and IXFR to `handler` (nullptr: NOTIMP, FORMERR over UDP).
   void set_transfer_handler(RequestHandler* handler) { transfer_ = handler; }
 
   const AuthOptions& options() const { return opts_; }

@@ -314,6 +314,21 @@ void check_catalog_zone(Checker& c, int line, const ZoneConfig& z, const std::ve
     where("catalog-role = \"consume\" is not implemented yet (it needs secondary zones)");
 }
 
+// allow-transfer: address prefixes, and "key:NAME" naming a [[key]] above.
+void check_allow_transfer(Checker& c, const toml::table& z, const std::vector<std::string>& list,
+                          const std::set<std::string>& key_names) {
+  const toml::node* n = z.get("allow-transfer");
+  if (!n) return;
+  auto acl = net::parse_acl(list, net::AclKeys::yes);
+  if (!acl) {
+    c.error(*n, "'allow-transfer': " + acl.message());
+    return;
+  }
+  for (const auto& k : acl->keys)
+    if (!key_names.count(lower_no_dot(k.to_text())))
+      c.error(*n, "allow-transfer: no [[key]] named '" + k.to_text() + "' (keys must come before the zones using them)");
+}
+
 void read_zones(Checker& c, const toml::table& doc, const std::string& dir, const std::set<std::string>& key_names,
                 std::vector<ZoneConfig>& zones) {
   std::set<std::string> zone_names;
@@ -330,6 +345,7 @@ void read_zones(Checker& c, const toml::table& doc, const std::string& dir, cons
         zone.min_lease = zone.max_lease;
     }
     zone.update_policy = read_update_policy(c, *z, key_names);
+    check_allow_transfer(c, *z, zone.allow_transfer, key_names);
     if (zone.name.empty()) c.error(*z, "[[zone]] needs a 'name'");
     if (zone.file.empty()) c.error(*z, "[[zone]] '" + zone.name + "' needs a 'file'");
     if (!zone.name.empty() && !zone_names.insert(lower_no_dot(zone.name)).second)

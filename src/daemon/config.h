@@ -53,6 +53,7 @@ struct ZoneConfig {
   std::string journal;
   std::vector<GrantConfig> update_policy;
   std::vector<std::string> allow_update;  // prefixes allowed to update without TSIG
+  std::vector<std::string> allow_transfer;  // prefixes and "key:NAME" allowed AXFR/IXFR
   uint32_t max_lease = 0;
   uint32_t min_lease = 60;
   bool lease_required = true;

@@ -57,7 +57,7 @@ constexpr Key<Z> zone_keys[] = {
     {"catalog-zone", T::string, &Z::catalog_zone, "the generated catalog zone that lists this zone"},
     {"catalog-group", T::string, &Z::catalog_group, "this zone's group property in that catalog"},
     {"catalog-member-dir", T::path, &Z::catalog_member_dir, "consume: directory of the member zones' files"},
-    {"allow-transfer", T::unimplemented, {}, "", 0, 0, "zone transfers are a later issue"},
+    {"allow-transfer", T::strings, &Z::allow_transfer, "who may AXFR/IXFR: address prefixes and \"key:NAME\" entries"},
 };
 
 using G = GrantConfig;

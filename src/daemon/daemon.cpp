@@ -26,6 +26,7 @@
 #include "daemon/replication.h"
 #include "daemon/resolver_role.h"
 #include "daemon/secondary.h"
+#include "daemon/transfer_out.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
 #include "net/tcp_server.h"
@@ -124,6 +125,10 @@ int check_only(const Config& cfg) {
     return 1;
   }
   std::fputs(journals->c_str(), stdout);
+  if (auto transfers = transfer_options(cfg); !transfers) {
+    std::fprintf(stderr, "%s\n", transfers.message().c_str());
+    return 1;
+  }
   std::printf("%s: configuration ok; zones: %s\n", cfg.source.c_str(), report.summary().c_str());
   return report.failed ? 1 : 0;
 }
@@ -171,6 +176,7 @@ class Daemon {
   std::unique_ptr<update::UpdateService> updates_;
   std::unique_ptr<SecondaryRole> secondaries_;
   std::unique_ptr<xfr::NotifyService> notify_;  // nullptr: no zone has `notify`
+  std::unique_ptr<xfr::TransferService> transfers_;  // AXFR/IXFR out; outlives the listeners
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;
   std::unique_ptr<ResolverRole> resolver_;
@@ -211,6 +217,9 @@ Result<void> Daemon::start_zones() {
   if (!secondaries) return secondaries.error();
   secondaries_ = std::move(*secondaries);
   metrics_.add_renderer([s = secondaries_.get()] { return s->metrics(); });
+  auto transfers = make_transfer_service(cfg_, *updates_, metrics_);
+  if (!transfers) return transfers.error();
+  transfers_ = std::move(*transfers);
   return {};
 }
 
@@ -220,10 +229,12 @@ Result<void> Daemon::start_listeners() {
   auth_opts.max_udp_payload = cfg_.server.edns_udp_size;
   if (auto keys = tsig_keys(cfg_)) auth_opts.tsig_keys = std::move(*keys);  // checked by start_zones
   net::HandlerFactory factory = [this, auth_opts, update_handler = secondaries_->update_handler(),
-                                 notify_handler = secondaries_->notify_handler()](net::WorkerMetrics* m) {
+                                 notify_handler = secondaries_->notify_handler(),
+                                 transfer_handler = transfers_.get()](net::WorkerMetrics* m) {
     auto engine = std::make_unique<auth::AuthEngine>(holder_, auth_opts, m);
     engine->set_opcode_handler(dns::opcode::UPDATE, update_handler);
     engine->set_opcode_handler(dns::opcode::NOTIFY, notify_handler);
+    engine->set_transfer_handler(transfer_handler);
     return engine;
   };
   net::UdpOptions udp_opts;

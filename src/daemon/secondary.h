@@ -15,7 +15,7 @@
 #include "net/client.h"
 #include "xfr/client.h"
 #include "xfr/notify_handler.h"
-#include "xfr/service.h"
+#include "xfr/secondary_service.h"
 #include "xfr/update_forwarder.h"
 
 namespace namae::daemon {

@@ -253,6 +253,48 @@ bool MessageBuilder::same_name(size_t off, const uint8_t* w) const {
   }
 }
 
+int MessageBuilder::find_entry(uint32_t hash, const uint8_t* suffix) const {
+  if (comp_indexed_) {
+    for (uint16_t v = comp_heads_[hash % kBuckets]; v; v = comp_next_[v - 1u]) {
+      const size_t e = v - 1u;
+      if (comp_hashes_[e] == hash && same_name(comp_offsets_[e], suffix)) return static_cast<int>(e);
+    }
+    return -1;
+  }
+  for (size_t e = 0; e < comp_count_; ++e)
+    if (comp_hashes_[e] == hash && same_name(comp_offsets_[e], suffix)) return static_cast<int>(e);
+  return -1;
+}
+
+void MessageBuilder::link_entry(size_t e) {
+  uint16_t& head = comp_heads_[comp_hashes_[e] % kBuckets];
+  comp_next_[e] = head;
+  head = static_cast<uint16_t>(e + 1);
+}
+
+void MessageBuilder::add_entry(uint16_t offset, uint32_t hash) {
+  const size_t e = comp_count_++;
+  comp_offsets_[e] = offset;
+  comp_hashes_[e] = hash;
+  if (comp_indexed_) {
+    link_entry(e);
+  } else if (comp_count_ > kIndexAfter) {
+    comp_heads_.fill(0);
+    for (size_t k = 0; k < comp_count_; ++k) link_entry(k);
+    comp_indexed_ = true;
+  }
+}
+
+void MessageBuilder::truncate_entries(uint16_t count) {
+  if (comp_indexed_ && count <= kIndexAfter) {
+    comp_indexed_ = false;
+  } else if (comp_indexed_) {
+    // Newest first: each removed entry is then the head of its bucket.
+    for (size_t e = comp_count_; e-- > count;) comp_heads_[comp_hashes_[e] % kBuckets] = comp_next_[e];
+  }
+  comp_count_ = count;
+}
+
 bool MessageBuilder::write_name(const uint8_t* w, size_t len, bool compress) {
   // Label starts of the uncompressed name (at most 127 labels fit in 255 octets).
   uint8_t starts[Name::kMaxLabels];
@@ -261,18 +303,25 @@ bool MessageBuilder::write_name(const uint8_t* w, size_t len, bool compress) {
 
   size_t literal = len - 1;  // octets written before the pointer or root octet
   size_t target = SIZE_MAX;
+  uint32_t hashes[Name::kMaxLabels];
   if (compress) {
-    // Longest suffix first: the first suffix that matches any entry wins.
+    // A case-insensitive hash of each suffix, right to left, so an entry is
+    // walked only when its hash matches: a full table (a zone transfer's
+    // 64 KiB messages) costs one integer compare per entry, not a name walk.
+    uint32_t h = 0x811c9dc5u;
+    for (size_t i = labels; i-- > 0;) {
+      const uint8_t* label = w + starts[i];
+      for (size_t k = 0; k <= label[0]; ++k) h = (h ^ ascii_lower(label[k])) * 0x01000193u;
+      hashes[i] = h;
+    }
+    // Longest suffix first: the first suffix that matches any entry wins
+    // (entries are distinct names, so at most one entry matches a suffix).
     for (size_t i = 0; i < labels && target == SIZE_MAX; ++i) {
       const uint8_t* suffix = w + starts[i];
-      for (size_t e = 0; e < comp_count_; ++e) {
-        size_t off = comp_offsets_[e];
-        // Cheap reject on the first label's length before the full walk.
-        if (buf_[off] == suffix[0] && same_name(off, suffix)) {
-          target = off;
-          literal = starts[i];
-          break;
-        }
+      int e = find_entry(hashes[i], suffix);
+      if (e >= 0) {
+        target = comp_offsets_[static_cast<size_t>(e)];
+        literal = starts[i];
       }
     }
   }
@@ -290,7 +339,7 @@ bool MessageBuilder::write_name(const uint8_t* w, size_t len, bool compress) {
     for (size_t i = 0; i < labels && starts[i] < literal; ++i) {
       size_t off = size_ + starts[i];
       if (off > 0x3FFF || comp_count_ >= kMaxCompression) break;
-      comp_offsets_[comp_count_++] = static_cast<uint16_t>(off);
+      add_entry(static_cast<uint16_t>(off), hashes[i]);
     }
   }
   size_ += need;
@@ -310,7 +359,7 @@ bool MessageBuilder::add_question_raw(std::span<const uint8_t> name_wire, uint16
   const uint16_t comp0 = comp_count_;
   if (!write_name(name_wire.data(), name_wire.size(), true) || !room(4)) {
     size_ = size0;
-    comp_count_ = comp0;
+    truncate_entries(comp0);
     return false;
   }
   put_u16(buf_.data() + size_, type);
@@ -326,19 +375,56 @@ void MessageBuilder::begin(Section s) {
 
 bool MessageBuilder::add_record(const Name& owner, uint16_t type, uint16_t rclass, uint32_t ttl,
                                 std::span<const uint8_t> rdata) {
+  return add_record(owner.wire(), type, rclass, ttl, rdata);
+}
+
+bool MessageBuilder::add_record(std::span<const uint8_t> owner, uint16_t type, uint16_t rclass,
+                                uint32_t ttl, std::span<const uint8_t> rdata) {
   if (section_ == Section::question) section_ = Section::answer;
-  const int sec = static_cast<int>(section_);
-  if (rdata.size() > 0xffff || counts_[sec] == 0xffff) return false;
+  if (rdata.size() > 0xffff || counts_[static_cast<int>(section_)] == 0xffff) return false;
   const size_t size0 = size_;
   const uint16_t comp0 = comp_count_;
+  owner_len_ = 0;
+  if (!write_name(owner.data(), owner.size(), true)) {
+    truncate_entries(comp0);
+    return false;
+  }
+  if (!add_record_body(size0, comp0, type, rclass, ttl, rdata)) return false;
+  // The owner's encoding, for add_record_same_owner (offsets fit: messages are at most 64 KiB).
+  owner_at_ = static_cast<uint16_t>(size0);
+  owner_len_ = static_cast<uint16_t>(last_owner_end_ - size0);
+  return true;
+}
+
+bool MessageBuilder::add_record_same_owner(uint16_t type, uint16_t rclass, uint32_t ttl,
+                                           std::span<const uint8_t> rdata) {
+  if (owner_len_ == 0 || rdata.size() > 0xffff || counts_[static_cast<int>(section_)] == 0xffff)
+    return false;
+  const size_t size0 = size_;
+  const uint8_t* prev = buf_.data() + owner_at_;
+  // A pointer to the previous owner when in reach (a pointer there is copied
+  // instead: no pointer leads to another), else a copy of its encoding.
+  const bool is_pointer = (prev[0] & 0xC0) == 0xC0;
+  const size_t len = is_pointer || owner_at_ > 0x3FFF ? owner_len_ : 2;
+  if (!room(len)) return false;
+  if (len == 2 && !is_pointer) {
+    put_u16(buf_.data() + size_, static_cast<uint16_t>(0xC000 | owner_at_));
+  } else {
+    std::memmove(buf_.data() + size_, prev, len);
+  }
+  size_ += len;
+  return add_record_body(size0, comp_count_, type, rclass, ttl, rdata);
+}
+
+bool MessageBuilder::add_record_body(size_t size0, uint16_t comp0, uint16_t type, uint16_t rclass,
+                                     uint32_t ttl, std::span<const uint8_t> rdata) {
+  const int sec = static_cast<int>(section_);
+  const size_t owner_end = size_;
   auto fail = [&] {
     size_ = size0;
-    comp_count_ = comp0;
+    truncate_entries(comp0);
     return false;
   };
-
-  auto ow = owner.wire();
-  if (!write_name(ow.data(), ow.size(), true)) return fail();
   if (!room(10)) return fail();
   uint8_t* f = buf_.data() + size_;
   put_u16(f, type);
@@ -373,6 +459,7 @@ bool MessageBuilder::add_record(const Name& owner, uint16_t type, uint16_t rclas
   size_ += rest;
   put_u16(buf_.data() + rdlen_at, static_cast<uint16_t>(size_ - rd_start));
   ++counts_[sec];
+  last_owner_end_ = owner_end;
   return true;
 }
 
@@ -381,9 +468,10 @@ MessageBuilder::Mark MessageBuilder::mark() const {
 }
 
 void MessageBuilder::rollback(const Mark& m) {
+  if (m.size <= owner_at_) owner_len_ = 0;  // the previous owner is gone
   size_ = m.size;
   for (int i = 0; i < 4; ++i) counts_[i] = m.counts[i];
-  comp_count_ = m.compression_entries;
+  truncate_entries(m.compression_entries);
 }
 
 bool MessageBuilder::add_opt(const Edns& edns) {

@@ -161,6 +161,17 @@ class MessageBuilder {
   /// rdata are compressed. False, and nothing written, if it does not fit.
   bool add_record(const Name& owner, uint16_t type, uint16_t rclass, uint32_t ttl,
                   std::span<const uint8_t> rdata);
+  /// The same with the owner as an uncompressed wire name the caller has
+  /// validated (a zone node's owner): no Name to build per record.
+  bool add_record(std::span<const uint8_t> owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                  std::span<const uint8_t> rdata);
+  /// Append a record with the owner of the last record add_record() wrote
+  /// (the next RR of an RRset, the next RRset of a name: a zone transfer's
+  /// common case): a pointer to that owner, no name lookup. False, and
+  /// nothing written, if it does not fit or there is no such record (none
+  /// yet, or rolled back).
+  bool add_record_same_owner(uint16_t type, uint16_t rclass, uint32_t ttl,
+                             std::span<const uint8_t> rdata);
 
   /// A position to roll back to (so a whole RRset goes in or none of it).
   struct Mark {
@@ -219,7 +230,33 @@ class MessageBuilder {
   // Compression table: offsets of names (and their suffixes) already written.
   static constexpr size_t kMaxCompression = 256;
   std::array<uint16_t, kMaxCompression> comp_offsets_{};
+  // The hash of each entry's name (write_name). Past kIndexAfter entries (a
+  // zone transfer's 64 KiB messages fill all 256) they are also chained in
+  // hash buckets, newest first, so a lookup walks one short chain instead of
+  // every entry. Only [0, comp_count_) and, once indexed, the buckets are
+  // set: nothing is cleared per message on the query path.
+  static constexpr size_t kIndexAfter = 16;
+  static constexpr size_t kBuckets = 256;
+  std::array<uint32_t, kMaxCompression> comp_hashes_;
+  std::array<uint16_t, kMaxCompression> comp_next_;  // entry + 1 of the next older in the bucket, 0: none
+  std::array<uint16_t, kBuckets> comp_heads_;        // newest entry + 1 of each bucket, 0: empty
+  bool comp_indexed_ = false;
   uint16_t comp_count_ = 0;
+
+  // Type, class, TTL and rdata after an owner already written at [size0, size_).
+  bool add_record_body(size_t size0, uint16_t comp0, uint16_t type, uint16_t rclass, uint32_t ttl,
+                       std::span<const uint8_t> rdata);
+  // Where the owner of the last add_record() starts and its encoded length (0: none).
+  uint16_t owner_at_ = 0;
+  uint16_t owner_len_ = 0;
+  size_t last_owner_end_ = 0;  // end of the owner of the last record body written
+
+  // The entry holding the name `suffix` (whose hash is `hash`), or -1.
+  int find_entry(uint32_t hash, const uint8_t* suffix) const;
+  void add_entry(uint16_t offset, uint32_t hash);
+  void link_entry(size_t e);
+  // Forget the entries from `count` on (rollback).
+  void truncate_entries(uint16_t count);
 };
 
 }  // namespace namae::dns

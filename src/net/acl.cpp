@@ -90,9 +90,24 @@ bool AddressAcl::allows(const sockaddr* sa, socklen_t len) const {
   return false;
 }
 
-Result<AddressAcl> parse_acl(const std::vector<std::string>& texts) {
+bool AddressAcl::allows(const sockaddr* sa, socklen_t len, const dns::Name* key) const {
+  if (key)
+    for (const auto& k : keys)
+      if (k == *key) return true;
+  return allows(sa, len);
+}
+
+Result<AddressAcl> parse_acl(const std::vector<std::string>& texts, AclKeys keys) {
   AddressAcl acl;
   for (const auto& t : texts) {
+    if (keys == AclKeys::yes && t.rfind("key:", 0) == 0) {
+      std::string name = t.substr(4);
+      if (name.empty() || name.back() != '.') name += '.';
+      auto n = dns::Name::from_text(name);
+      if (!n || t.size() == 4) return fail("bad key entry '" + t + "'");
+      acl.keys.push_back(*n);
+      continue;
+    }
     auto p = parse_prefix(t);
     if (!p) return p.error();
     acl.prefixes.push_back(*p);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "dns/name.h"
 
 namespace namae::net {
 
@@ -30,13 +31,25 @@ struct AddressPrefix {
 /// like "10.1.2.3/8" is more likely meant as something else).
 Result<AddressPrefix> parse_prefix(std::string_view text);
 
-/// A list of prefixes; empty allows nothing.
+/// A list of prefixes and, where the list admits them ("key:NAME" entries:
+/// allow-transfer), TSIG key names; empty allows nothing. A key entry admits
+/// a request verified with that key from any address (as BIND's "key NAME"
+/// address-match element).
 struct AddressAcl {
   std::vector<AddressPrefix> prefixes;
+  std::vector<dns::Name> keys;
   bool allows(const sockaddr* sa, socklen_t len) const;
+  /// The request came from `sa`, verified with the key named `key` (nullptr:
+  /// unsigned): admitted by its key or by its address.
+  bool allows(const sockaddr* sa, socklen_t len, const dns::Name* key) const;
 };
 
+/// Whether an access list may hold "key:NAME" entries.
+enum class AclKeys : uint8_t { no, yes };
+
 /// Parse each text of `texts` (config lists); the first bad one is the error.
-Result<AddressAcl> parse_acl(const std::vector<std::string>& texts);
+/// A "key:NAME" entry is one only with AclKeys::yes (the caller checks that
+/// the key exists).
+Result<AddressAcl> parse_acl(const std::vector<std::string>& texts, AclKeys keys = AclKeys::no);
 
 }  // namespace namae::net

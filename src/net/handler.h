@@ -90,6 +90,24 @@ inline ReplyChannel Peer::channel() const {
 /// transport then sends nothing now and does not count the query as dropped.
 inline constexpr size_t kDeferred = ~size_t{0};
 
+/// A response of several messages (a zone transfer, RFC 5936 2.2), pulled
+/// one message at a time by the TCP transport only while the connection's
+/// unsent bytes are under its write watermark, so a zone of any size is never
+/// buffered whole. Owned by the connection and dropped when it closes.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  /// Write the next complete message (unframed) into `out` (65535 octets)
+  /// and return its length; 0 when the stream has ended (nothing written).
+  virtual size_t next(std::span<uint8_t> out) = 0;
+};
+
+/// Returned by QueryHandler::handle to say "my answer is a stream": the
+/// transport then calls take_stream() at once, on the same thread, and sends
+/// its messages before answering any later query of the connection. TCP only;
+/// a UDP transport treats it as a dropped query.
+inline constexpr size_t kStream = ~size_t{0} - 1;
+
 /// Answers queries. One instance per worker thread, so implementations need
 /// no locking for their own scratch state; handle() must not block.
 class QueryHandler {
@@ -106,9 +124,12 @@ class QueryHandler {
   /// message the transport can carry: 65535 for TCP, the UDP buffer for UDP;
   /// the handler applies EDNS payload limits itself). Returns the response
   /// length, 0 to send nothing (e.g. the "query" was itself a response), or
-  /// kDeferred after taking peer.channel() to answer later.
+  /// kDeferred after taking peer.channel() to answer later, or (TCP only)
+  /// kStream when the answer is take_stream()'s messages.
   virtual size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response,
                         const Peer& peer) = 0;
+  /// The stream the last handle() call announced with kStream (nullptr if none).
+  virtual std::unique_ptr<ResponseStream> take_stream() { return nullptr; }
 };
 
 }  // namespace namae::net

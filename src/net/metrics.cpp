@@ -155,6 +155,13 @@ std::string MetricsRegistry::render() const {
   o += fmt::format("namae_notify_failed_total {}\n", notify_failed.load());
   o += "# TYPE namae_zones_loaded gauge\n";
   o += fmt::format("namae_zones_loaded {}\n", zones_loaded.load());
+  o += "# HELP namae_xfr_out_total Zone transfers served as primary, by the answer's kind (an IXFR answered in full counts as axfr), and requests refused.\n"
+       "# TYPE namae_xfr_out_total counter\n";
+  o += fmt::format("namae_xfr_out_total{{type=\"axfr\"}} {}\n", xfr_out_axfr.load());
+  o += fmt::format("namae_xfr_out_total{{type=\"ixfr\"}} {}\n", xfr_out_ixfr.load());
+  o += fmt::format("namae_xfr_out_total{{type=\"refused\"}} {}\n", xfr_out_refused.load());
+  o += "# TYPE namae_xfr_out_bytes_total counter\n";
+  o += fmt::format("namae_xfr_out_bytes_total {}\n", xfr_out_bytes.load());
 
   // Process basics under the conventional names.
   rusage ru{};

@@ -100,6 +100,8 @@ class MetricsRegistry {
   std::atomic<int64_t> zones_loaded{0};
   /// Outgoing NOTIFY (src/xfr/notifier.h): datagrams sent, answered, given up on.
   std::atomic<uint64_t> notify_sent{0}, notify_answered{0}, notify_failed{0};
+  /// Outgoing zone transfers (cold path: one bump per transfer or message).
+  std::atomic<uint64_t> xfr_out_axfr{0}, xfr_out_ixfr{0}, xfr_out_bytes{0}, xfr_out_refused{0};
 
   /// Sum of one counter over all workers, for tests and `status`.
   uint64_t total_queries() const;

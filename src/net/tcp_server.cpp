@@ -115,12 +115,15 @@ struct TcpServer::Loop {
     size_t out_off = 0;
     uint64_t last_progress = 0;  // accept, a complete query, or bytes written
     size_t deferred = 0;         // answers a handler still owes (kDeferred)
+    // A multi-message answer being sent (kStream): pulled while the unsent
+    // bytes are under the watermark; later queries wait until it ends.
+    std::unique_ptr<ResponseStream> stream;
     bool eof = false;
     uint32_t events = 0;  // current epoll interest
     std::list<Conn*>::iterator lru;
     size_t pending_out() const { return out.size() - out_off; }
     /// Half-closed and nothing left to send or to wait for.
-    bool finished() const { return eof && pending_out() == 0 && deferred == 0; }
+    bool finished() const { return eof && pending_out() == 0 && deferred == 0 && !stream; }
   };
 
   unsigned index = 0;
@@ -145,6 +148,7 @@ struct TcpServer::Loop {
   void deliver();
   void on_event(Conn& c, uint32_t ev);
   void process_frames(Conn& c);
+  void pull_stream(Conn& c);
   bool pump(Conn& c);
   static bool has_frame(const Conn& c) {
     return c.in_len >= 2 && c.in_len >= 2 + (size_t{c.in[0]} << 8 | c.in[1]);
@@ -353,7 +357,8 @@ void TcpServer::Loop::on_event(Conn& c, uint32_t ev) {
     if (!flush(c)) return;
     if (!pump(c)) return;  // queries held back by the watermark may go now
   }
-  if ((ev & (EPOLLIN | EPOLLRDHUP)) && !c.eof && c.pending_out() < server->options_.write_watermark) {
+  if ((ev & (EPOLLIN | EPOLLRDHUP)) && !c.eof && !c.stream &&
+      c.pending_out() < server->options_.write_watermark) {
     // One bounded read per event keeps a fast talker from monopolising the loop.
     size_t want = kReadChunk;
     if (c.in_len >= 2) {
@@ -399,7 +404,7 @@ void TcpServer::Loop::deliver() {
 void TcpServer::Loop::process_frames(Conn& c) {
   size_t pos = 0;
   const size_t watermark = server->options_.write_watermark;
-  while (c.in_len - pos >= 2 && c.pending_out() < watermark) {
+  while (!c.stream && c.in_len - pos >= 2 && c.pending_out() < watermark) {
     size_t len = size_t{c.in[pos]} << 8 | c.in[pos + 1];
     if (len == 0) {  // no DNS message is empty: the stream is garbage
       c.eof = true;
@@ -415,6 +420,12 @@ void TcpServer::Loop::process_frames(Conn& c) {
     touch(c, now_ns());
     if (rlen == kDeferred) {
       ++c.deferred;  // answered later through the inbox
+      continue;
+    }
+    if (rlen == kStream) {
+      c.stream = handler->take_stream();
+      if (!c.stream) metrics->dropped();
+      pull_stream(c);  // the loop condition holds later queries back meanwhile
       continue;
     }
     if (rlen == 0 || rlen > 65535) {
@@ -437,14 +448,39 @@ void TcpServer::Loop::process_frames(Conn& c) {
   }
 }
 
+// Frames the stream's next messages into the write buffer until the unsent
+// bytes reach the watermark (flow control: the client's reading paces the
+// stream) or the stream ends.
+void TcpServer::Loop::pull_stream(Conn& c) {
+  const size_t watermark = server->options_.write_watermark;
+  while (c.stream && c.pending_out() < watermark) {
+    size_t len = c.stream->next({scratch.data() + 2, kFrameMax - 2});
+    if (len == 0 || len > 65535) {
+      c.stream.reset();
+      break;
+    }
+    scratch[0] = static_cast<uint8_t>(len >> 8);
+    scratch[1] = static_cast<uint8_t>(len);
+    c.out.insert(c.out.end(), scratch.begin(), scratch.begin() + 2 + len);
+  }
+}
+
 // Answer buffered queries and write, until the buffer holds no complete
 // query or the client's unsent answers reach the watermark. Buffered frames
-// must be drained here: epoll only reports new bytes on the socket.
+// must be drained here: epoll only reports new bytes on the socket. A stream
+// gets one fill per call, so one fast transfer cannot monopolise the loop:
+// EPOLLOUT stays armed while it lasts and brings the loop back.
 bool TcpServer::Loop::pump(Conn& c) {
+  const size_t watermark = server->options_.write_watermark;
+  if (c.stream) {
+    pull_stream(c);
+    if (!flush(c)) return false;
+    if (c.stream) return true;
+  }
   do {
     process_frames(c);
     if (!flush(c)) return false;
-  } while (has_frame(c) && c.pending_out() < server->options_.write_watermark);
+  } while (!c.stream && has_frame(c) && c.pending_out() < watermark);
   return true;
 }
 
@@ -476,8 +512,10 @@ bool TcpServer::Loop::flush(Conn& c) {
 
 void TcpServer::Loop::update_interest(Conn& c) {
   uint32_t want = 0;
-  if (!c.eof && c.pending_out() < server->options_.write_watermark) want |= EPOLLIN | EPOLLRDHUP;
-  if (c.pending_out()) want |= EPOLLOUT;
+  // While a stream lasts, reading waits (its queries could not be answered yet).
+  if (!c.eof && !c.stream && c.pending_out() < server->options_.write_watermark)
+    want |= EPOLLIN | EPOLLRDHUP;
+  if (c.pending_out() || c.stream) want |= EPOLLOUT;
   if (want == c.events) return;
   epoll_event ev{};
   ev.events = want;

@@ -2,6 +2,10 @@
 // answered in order, an idle timeout, a connection limit, and per-connection
 // buffers on non-blocking sockets so a slow or half-open client costs only its
 // own connection slot. Raw epoll, one event loop per TCP worker thread.
+// A multi-message answer (kStream, handler.h: a zone transfer) stays on its
+// connection and is pulled one message at a time while the connection's
+// unsent bytes are under write_watermark; the connection's later queries wait
+// for it to end.
 //
 // Why epoll and not Asio: the loop needs exactly four things (accept, read,
 // write-with-backpressure, one timeout per connection ordered by last

@@ -315,6 +315,7 @@ void UdpServer::run(Worker& w) {
           uint64_t t0 = now_ns();
           size_t len = query.empty() ? 0 : w.handler->handle(query, {w.out(nout), kDatagramMax}, peer);
           if (len == kDeferred) continue;  // answered later through peer.channel()
+          if (len == kStream) (void)w.handler->take_stream();  // UDP never streams: dropped
           if (len == 0 || len > kDatagramMax) {
             w.metrics->dropped();
             continue;

@@ -73,6 +73,11 @@ std::shared_ptr<const zone::ZoneVersion> UpdateService::current(const dns::Name&
   return z ? z->committed() : nullptr;
 }
 
+const Journal* UpdateService::journal(const dns::Name& origin) const {
+  ZoneWriter* z = find(origin);
+  return z ? z->journal() : nullptr;
+}
+
 Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
     const ZoneUpdateConfig& cfg, std::shared_ptr<const zone::ZoneVersion> loaded) {
   if (!loaded) return fail("zone " + cfg.origin.to_text() + ": no loaded version");

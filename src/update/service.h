@@ -105,6 +105,9 @@ class UpdateService : public auth::RequestHandler {
   bool has_zone(const dns::Name& origin) const { return find(origin) != nullptr; }
   /// The newest durable version of a dynamic zone (nullptr if not dynamic).
   std::shared_ptr<const zone::ZoneVersion> current(const dns::Name& origin) const;
+  /// The journal of a dynamic zone, for IXFR (nullptr: not dynamic, or in
+  /// memory only). Thread-safe, like every Journal call.
+  const Journal* journal(const dns::Name& origin) const;
 
   /// auth::RequestHandler: answer one UPDATE message (thread-safe). With a
   /// deferrable peer it returns net::kDeferred and the zone's writer replies

@@ -8,7 +8,7 @@
 
 #include "auth/engine.h"
 #include "dns/tsig.h"
-#include "xfr/service.h"
+#include "xfr/secondary_service.h"
 
 namespace namae::xfr {
 

@@ -13,7 +13,7 @@
 #include "auth/engine.h"
 #include "net/client.h"
 #include "net/handler.h"
-#include "xfr/service.h"
+#include "xfr/secondary_service.h"
 
 namespace namae::xfr {
 

@@ -140,15 +140,10 @@ TEST(Config, ZoneAndKeyChecks) {
 }
 
 TEST(Config, KeysNothingImplementsAreErrors) {
-  // Zone transfers out and catalog consumers are not built yet: their keys
-  // must not be accepted and ignored.
-  auto c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\n"
-                 "allow-transfer = [\"key:xfr\"]\n"
-                 "[[zone]]\nname = \"c.test\"\nfile = \"c\"\ncatalog-role = \"consume\"\n");
+  // Catalog consumers are not built yet: the key must not be accepted and ignored.
+  auto c = parse("[[zone]]\nname = \"c.test\"\nfile = \"c\"\ncatalog-role = \"consume\"\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.message().find("t.toml:4: 'allow-transfer' is not implemented yet"), std::string::npos)
-      << c.message();
-  EXPECT_NE(c.message().find("t.toml:5: zone 'c.test': catalog-role = \"consume\" is not implemented yet"),
+  EXPECT_NE(c.message().find("t.toml:1: zone 'c.test': catalog-role = \"consume\" is not implemented yet"),
             std::string::npos) << c.message();
 }
 
@@ -186,6 +181,20 @@ TEST(Config, CatalogRolesMustFitTogether) {
                           "t.toml:15: zone 'd.test': 'catalog-member-dir' needs catalog-role = \"consume\"",
                           "'catalog-role' must be one of none, generate, consume"})
     EXPECT_NE(c.message().find(why), std::string::npos) << why << "\n" << c.message();
+}
+
+TEST(Config, AllowTransferTakesPrefixesAndKnownKeys) {
+  auto c = parse("[[key]]\nname = \"xfr\"\nsecret = \"AAAA\"\n"
+                 "[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-transfer = [\"key:xfr\", \"192.0.2.0/24\", \"::1\"]\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->zones[0].allow_transfer.size(), 3u);
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-transfer = [\"key:nokey\"]\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:4: allow-transfer: no [[key]] named 'nokey.'"), std::string::npos)
+      << c.message();
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-transfer = [\"10.1.2.3/8\"]\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:4: 'allow-transfer': "), std::string::npos) << c.message();
 }
 
 TEST(Config, EveryAclKeyParsesTheSameWay) {

@@ -1,4 +1,4 @@
-#include "xfr/service.h"
+#include "xfr/secondary_service.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,0 +1,36 @@
+#include "daemon/transfer_out.h"
+
+#include "daemon/dynamic.h"
+#include "xfr/remote.h"
+
+namespace namae::daemon {
+
+Result<xfr::TransferOptions> transfer_options(const Config& cfg) {
+  xfr::TransferOptions opts;
+  auto keys = tsig_keys(cfg);
+  if (!keys) return fail(keys.message());
+  opts.keys = std::move(*keys);
+  opts.max_udp_payload = cfg.server.edns_udp_size;
+  for (const auto& z : cfg.zones) {
+    auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+    if (!origin) return fail("zone '" + z.name + "': " + origin.message());
+    auto acl = net::parse_acl(z.allow_transfer, net::AclKeys::yes);
+    if (!acl) return fail("zone '" + z.name + "': allow-transfer: " + acl.message());
+    for (const auto& k : acl->keys)
+      if (!xfr::find_key(opts.keys, k.to_text()))
+        return fail("zone '" + z.name + "': allow-transfer: no [[key]] named '" + k.to_text() + "'");
+    opts.zones.push_back({*origin, std::move(*acl)});
+  }
+  return opts;
+}
+
+Result<std::unique_ptr<xfr::TransferService>> make_transfer_service(
+    const Config& cfg, const update::UpdateService& updates, net::MetricsRegistry& metrics) {
+  auto opts = transfer_options(cfg);
+  if (!opts) return opts.error();
+  opts->journal = [&updates](const dns::Name& origin) { return updates.journal(origin); };
+  opts->metrics = &metrics;
+  return std::make_unique<xfr::TransferService>(std::move(*opts));
+}
+
+}  // namespace namae::daemon
