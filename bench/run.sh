@@ -30,3 +30,13 @@ if [ -x "$here/resolver.sh" ]; then
   echo "== recursive resolver: namaed vs Unbound (cold-cache upstream queries and time, cache-hit qps) =="
   bash "$here/resolver.sh" "$build"
 fi
+if [ -x "$here/xfr.sh" ]; then
+  echo
+  echo "== zone transfers: AXFR out of a 1M-record zone, namaed vs BIND vs Knot =="
+  bash "$here/xfr.sh" "$build"
+fi
+if [ -x "$here/propagation.sh" ]; then
+  echo
+  echo "== propagation: update ack -> served by a namaed and a Knot secondary (NOTIFY + IXFR) =="
+  bash "$here/propagation.sh" "$build"
+fi
