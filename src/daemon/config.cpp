@@ -308,10 +308,13 @@ void check_catalog_zone(Checker& c, int line, const ZoneConfig& z, const std::ve
     where("a generated catalog is namaed's to write: no 'journal'");
   if (z.catalog_role != "consume" && !z.catalog_member_dir.empty())
     where("'catalog-member-dir' needs catalog-role = \"consume\"");
-  // The consumer (xfr::CatalogConsumer) adds members through the secondary
-  // role, which this build does not have yet.
-  if (z.catalog_role == "consume")
-    where("catalog-role = \"consume\" is not implemented yet (it needs secondary zones)");
+  // A consumed catalog is itself transferred from the primaries its
+  // members are then transferred from (xfr::CatalogConsumer), and the
+  // members' files need a home of their own.
+  if (z.catalog_role == "consume" && z.primaries.empty())
+    where("catalog-role = \"consume\" needs 'primaries' (the catalog is a secondary zone)");
+  if (z.catalog_role == "consume" && z.catalog_member_dir.empty())
+    where("catalog-role = \"consume\" needs 'catalog-member-dir' (where member zones are kept)");
 }
 
 // allow-transfer: address prefixes, and "key:NAME" naming a [[key]] above.

@@ -1,40 +1,115 @@
 #include "daemon/secondary.h"
 
+#include <filesystem>
+#include <set>
+#include <system_error>
+
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "daemon/dynamic.h"
 #include "daemon/logging.h"
 #include "xfr/remote.h"
 
 namespace namae::daemon {
+namespace {
 
-SecondaryRole::SecondaryRole()
-    : client_(transport_, system_clock()), service_(client_, system_clock(), spdlog_sink()) {}
+Result<dns::Name> origin_of(const ZoneConfig& z) {
+  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+  if (!origin) return fail("zone '" + z.name + "': " + origin.message());
+  return origin;
+}
+
+// A member's file, its journal and SQLite's companions of the journal.
+void delete_member_files(const std::string& file) {
+  for (const char* suffix : {"", ".jnl", ".jnl-wal", ".jnl-shm", ".jnl-journal"}) {
+    std::error_code ec;
+    std::filesystem::remove(file + suffix, ec);
+    if (ec) spdlog::warn("removing {}{}: {}", file, suffix, ec.message());
+  }
+}
+
+}  // namespace
+
+SecondaryRole::SecondaryRole(ZoneManager& zones)
+    : zones_(zones), client_(transport_, system_clock()), service_(client_, system_clock(), spdlog_sink()) {}
 
 SecondaryRole::~SecondaryRole() { service_.stop(); }
+
+xfr::SecondaryHooks SecondaryRole::hooks_for(const dns::Name& origin) {
+  ZoneManager& zones = zones_;
+  return {[&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
+          [&zones, origin](bool available) { zones.set_available(origin, available); }};
+}
+
+Result<void> SecondaryRole::add_configured(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys) {
+  auto origin = origin_of(z);
+  if (!origin) return origin.error();
+  auto remotes = xfr::parse_remotes(z.primaries, z.transfer_key, keys);
+  if (!remotes) return fail("zone '" + z.name + "': primaries: " + remotes.message());
+  xfr::SecondaryConfig sc{*origin, std::move(*remotes), z.file, z.file + ".jnl", z.journal_keep};
+  return service_.add(std::move(sc), hooks_for(*origin), z.forward_updates);
+}
+
+Result<void> SecondaryRole::add_catalog(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys) {
+  auto origin = origin_of(z);
+  if (!origin) return origin.error();
+  auto remotes = xfr::parse_remotes(z.primaries, z.transfer_key, keys);
+  if (!remotes) return fail("zone '" + z.name + "': primaries: " + remotes.message());
+  std::error_code ec;
+  std::filesystem::create_directories(z.catalog_member_dir, ec);
+  if (ec) return fail("zone '" + z.name + "': catalog-member-dir " + z.catalog_member_dir + ": " + ec.message());
+  consumer_->add_catalog({*origin, std::move(*remotes), z.catalog_member_dir});
+  return {};
+}
 
 Result<std::unique_ptr<SecondaryRole>> SecondaryRole::create(const Config& cfg, ZoneManager& zones,
                                                              auth::RequestHandler* updates) {
   auto keys = tsig_keys(cfg);
   if (!keys) return keys.error();
-  std::unique_ptr<SecondaryRole> role(new SecondaryRole());
+  std::unique_ptr<SecondaryRole> role(new SecondaryRole(zones));
+  // RFC 9432 5.2: a catalog never takes over a zone configured here.
+  std::set<std::string> configured;
+  for (const auto& z : cfg.zones)
+    if (auto o = origin_of(z)) configured.insert(o->lower().to_text());
+  role->consumer_ = std::make_shared<xfr::CatalogConsumer>(
+      *role, [configured](const dns::Name& n) { return configured.count(n.lower().to_text()) != 0; },
+      spdlog_sink());
+  // Before any catalog loads: its saved copy's members are added as it does.
+  zones.add_observer([c = role->consumer_](const std::shared_ptr<const zone::ZoneVersion>& v) {
+    c->catalog_changed(*v);
+  });
+  // Every catalog is known before the first one loads (the consumer's list
+  // is fixed once versions flow).
+  for (const auto& z : cfg.zones)
+    if (z.catalog_role == "consume")
+      if (auto r = role->add_catalog(z, *keys); !r) return r.error();
   for (const auto& z : cfg.zones) {
     if (z.primaries.empty()) continue;
-    auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
-    if (!origin) return fail("zone '" + z.name + "': " + origin.message());
-    auto remotes = xfr::parse_remotes(z.primaries, z.transfer_key, *keys);
-    if (!remotes) return fail("zone '" + z.name + "': primaries: " + remotes.message());
-    xfr::SecondaryConfig sc{*origin, std::move(*remotes), z.file, z.file + ".jnl", z.journal_keep};
-    const dns::Name o = *origin;
-    xfr::SecondaryHooks hooks{
-        [&zones](std::shared_ptr<const zone::ZoneVersion> v) { zones.publish_version(std::move(v)); },
-        [&zones, o](bool available) { zones.set_available(o, available); }};
-    if (auto r = role->service_.add(std::move(sc), std::move(hooks), z.forward_updates); !r)
-      return r.error();
+    if (auto r = role->add_configured(z, *keys); !r) return r.error();
   }
   role->notify_ = std::make_unique<xfr::NotifyHandler>(role->service_, *keys);
   role->forwarder_ = std::make_unique<xfr::UpdateForwarder>(role->service_, updates, role->transport_);
   return role;
+}
+
+// The zone is served (SERVFAIL) before its secondary exists, so the
+// secondary's first publish has an entry to land in.
+Result<void> SecondaryRole::add_secondary(const xfr::SecondaryZoneSpec& spec) {
+  if (auto r = zones_.add_secondary_zone(spec.zone, spec.file); !r) return r;
+  xfr::SecondaryConfig sc{spec.zone, spec.primaries, spec.file, spec.file + ".jnl", 1000};
+  if (auto r = service_.add(std::move(sc), hooks_for(spec.zone), false); !r) {
+    zones_.remove_zone(spec.zone);
+    return r;
+  }
+  return {};
+}
+
+// Retired before its files go, so no transfer in flight writes them again.
+void SecondaryRole::remove_secondary(const dns::Name& zone) {
+  auto gone = service_.remove(zone);
+  zones_.remove_zone(zone);
+  if (gone) delete_member_files(gone->config().file);
 }
 
 }  // namespace namae::daemon

@@ -2,6 +2,15 @@
 // xfr::Secondary per zone on a SecondaryService thread over the real
 // network, their versions served through the ZoneManager, and the handlers
 // the query engine routes NOTIFY and (for forwarding) UPDATE to.
+//
+// Consumed catalogs (RFC 9432, `catalog-role = "consume"`) are secondaries
+// too; the role owns the xfr::CatalogConsumer that every new version passes
+// (a ZoneManager observer) and is its SecondaryZones: a member the catalog
+// lists becomes a secondary of the catalog's primaries, with its file and
+// journal in `catalog-member-dir`; a member that leaves is retired, taken
+// out of the served set and its files deleted. Members are not written
+// anywhere else: at start the catalog's saved copy lists them again, and
+// their own saved copies are served at once.
 #pragma once
 
 #include <memory>
@@ -13,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/zones.h"
 #include "net/client.h"
+#include "xfr/catalog.h"
 #include "xfr/client.h"
 #include "xfr/notify_handler.h"
 #include "xfr/secondary_service.h"
@@ -20,13 +30,14 @@
 
 namespace namae::daemon {
 
-class SecondaryRole {
+class SecondaryRole final : public xfr::SecondaryZones {
  public:
-  /// Every secondary zone of `cfg`, loaded from its saved copy. UPDATEs for
-  /// other zones go on to `updates`.
+  /// Every secondary zone of `cfg`, loaded from its saved copy (and the
+  /// members its consumed catalogs list). UPDATEs for other zones go on to
+  /// `updates`.
   static Result<std::unique_ptr<SecondaryRole>> create(const Config& cfg, ZoneManager& zones,
                                                        auth::RequestHandler* updates);
-  ~SecondaryRole();
+  ~SecondaryRole() override;
 
   void start() { service_.start(); }
   void stop() { service_.stop(); }
@@ -40,11 +51,24 @@ class SecondaryRole {
   }
   std::string metrics() const { return service_.metrics(); }
 
+  // xfr::SecondaryZones, called by the consumer on the publishing thread.
+  Result<void> add_secondary(const xfr::SecondaryZoneSpec& spec) override;
+  void remove_secondary(const dns::Name& zone) override;
+
  private:
-  SecondaryRole();
+  explicit SecondaryRole(ZoneManager& zones);
+  Result<void> add_configured(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys);
+  Result<void> add_catalog(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys);
+  xfr::SecondaryHooks hooks_for(const dns::Name& origin);
+
+  ZoneManager& zones_;
   net::SocketTransport transport_;
   xfr::TransferClient client_;
   xfr::SecondaryService service_;
+  // Shared with the ZoneManager observer, which may outlive the role (the
+  // update service publishes until it stops); the observer returns before
+  // touching the role for zones that are not consumed catalogs.
+  std::shared_ptr<xfr::CatalogConsumer> consumer_;
   std::unique_ptr<xfr::NotifyHandler> notify_;
   std::unique_ptr<xfr::UpdateForwarder> forwarder_;
 };

@@ -36,7 +36,7 @@ Result<void> ZoneManager::configure(const std::vector<ZoneConfig>& zones) {
     // makes it available once it has a version.
     e.secondary = !z.primaries.empty();
     e.available = !e.secondary;
-    zones_.push_back(std::move(e));
+    zones_.push_back(std::make_unique<Entry>(std::move(e)));
   }
   if (!errors.empty()) {
     errors.pop_back();
@@ -49,7 +49,9 @@ ReloadReport ZoneManager::reload(bool force) {
   ReloadReport report;
   bool changed = false;
   std::vector<std::shared_ptr<const zone::ZoneVersion>> fresh;  // for the observers
-  for (auto& z : zones_) {
+  std::unique_lock list(list_mu_);
+  for (auto& entry : zones_) {
+    Entry& z = *entry;
     if (z.dynamic || z.secondary) {
       ++report.unchanged;  // the update service or the secondary owns this zone and its file
       continue;
@@ -119,6 +121,7 @@ ReloadReport ZoneManager::reload(bool force) {
     std::lock_guard lock(mu_);
     publish_locked();
   }
+  list.unlock();  // an observer may add or remove zones (a catalog's members)
   tell_observers(fresh);
   holder_.reclaim();
   metrics_.zones_loaded.store(static_cast<int64_t>(loaded_zones()));
@@ -130,8 +133,8 @@ void ZoneManager::publish_locked() {
   std::vector<std::shared_ptr<const zone::ZoneVersion>> versions;
   std::vector<dns::Name> unavailable;
   for (auto& z : zones_) {
-    if (!z.available) unavailable.push_back(z.origin);
-    else if (z.version) versions.push_back(z.version);
+    if (!z->available) unavailable.push_back(z->origin);
+    else if (z->version) versions.push_back(z->version);
   }
   holder_.publish(std::make_shared<const zone::ZoneSet>(std::move(versions), std::move(unavailable)));
 }
@@ -139,28 +142,31 @@ void ZoneManager::publish_locked() {
 std::shared_ptr<const zone::ZoneVersion> ZoneManager::version(const dns::Name& origin) const {
   std::lock_guard lock(mu_);
   for (const auto& z : zones_)
-    if (z.origin == origin) return z.version;
+    if (z->origin == origin) return z->version;
+  return nullptr;
+}
+
+ZoneManager::Entry* ZoneManager::find_locked(const dns::Name& origin) {
+  for (auto& z : zones_)
+    if (z->origin == origin) return z.get();
   return nullptr;
 }
 
 bool ZoneManager::set_dynamic(const dns::Name& origin) {
   std::lock_guard lock(mu_);
-  for (auto& z : zones_)
-    if (z.origin == origin) {
-      z.dynamic = true;
-      return true;
-    }
-  return false;
+  Entry* z = find_locked(origin);
+  if (z) z->dynamic = true;
+  return z != nullptr;
 }
 
 void ZoneManager::publish_version(std::shared_ptr<const zone::ZoneVersion> v) {
   if (!v) return;
   {
     std::lock_guard lock(mu_);
-    auto it = std::find_if(zones_.begin(), zones_.end(), [&](const Entry& z) { return z.origin == v->origin(); });
-    if (it == zones_.end()) return;
-    it->version = v;
-    it->available = true;
+    Entry* z = find_locked(v->origin());
+    if (!z) return;  // removed meanwhile (a catalog member that left)
+    z->version = v;
+    z->available = true;
     // Only this zone changes: the other zones' versions are shared as they are.
     holder_.publish(holder_.snapshot()->with(v));
   }
@@ -174,31 +180,62 @@ void ZoneManager::tell_observers(const std::vector<std::shared_ptr<const zone::Z
 
 void ZoneManager::set_available(const dns::Name& origin, bool available) {
   std::lock_guard lock(mu_);
-  for (auto& z : zones_)
-    if (z.origin == origin && z.available != available) {
-      z.available = available;
-      publish_locked();
-    }
+  Entry* z = find_locked(origin);
+  if (z && z->available != available) {
+    z->available = available;
+    publish_locked();
+  }
+}
+
+Result<void> ZoneManager::add_secondary_zone(const dns::Name& origin, const std::string& file) {
+  std::lock_guard list(list_mu_);
+  std::lock_guard lock(mu_);
+  if (find_locked(origin)) return fail("zone " + origin.to_text() + " is already served");
+  auto e = std::make_unique<Entry>();
+  e->config.name = origin.to_text();
+  e->config.file = file;
+  e->origin = origin;
+  e->secondary = true;
+  e->member = true;
+  e->available = false;
+  zones_.push_back(std::move(e));
+  publish_locked();  // SERVFAIL, not REFUSED, until the first transfer
+  return {};
+}
+
+bool ZoneManager::remove_zone(const dns::Name& origin) {
+  std::lock_guard list(list_mu_);
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(zones_.begin(), zones_.end(), [&](const auto& z) { return z->origin == origin; });
+  if (it == zones_.end()) return false;
+  zones_.erase(it);
+  publish_locked();
+  metrics_.zones_loaded.store(static_cast<int64_t>(std::count_if(
+      zones_.begin(), zones_.end(), [](const auto& z) { return z->version != nullptr; })));
+  return true;
 }
 
 size_t ZoneManager::loaded_zones() const {
   std::lock_guard lock(mu_);
   size_t n = 0;
-  for (const auto& z : zones_) n += z.version != nullptr;
+  for (const auto& z : zones_) n += z->version != nullptr;
   return n;
 }
 
 std::string ZoneManager::status() const {
   std::lock_guard lock(mu_);
   std::string out;
-  for (const auto& z : zones_) {
+  for (const auto& entry : zones_) {
+    const Entry& z = *entry;
     if (z.version) {
       out += fmt::format("zone {} serial {} {} file {}", z.config.name, z.version->serial(),
                          z.last_error.empty() ? "loaded" : "stale", z.config.file);
       if (z.dynamic) out += " dynamic";
       if (z.secondary) out += z.available ? " secondary" : " secondary expired";
+      if (z.member) out += " catalog-member";
     } else if (z.secondary) {
-      out += fmt::format("zone {} - not-transferred file {} secondary", z.config.name, z.config.file);
+      out += fmt::format("zone {} - not-transferred file {} secondary{}", z.config.name, z.config.file,
+                         z.member ? " catalog-member" : "");
     } else {
       out += fmt::format("zone {} - not-loaded file {}", z.config.name, z.config.file);
     }

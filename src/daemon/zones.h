@@ -62,6 +62,15 @@ class ZoneManager {
   /// version again (true).
   void set_available(const dns::Name& origin, bool available);
 
+  /// A secondary zone that came while running (a member of a consumed
+  /// catalog, RFC 9432): SERVFAIL until its secondary publishes a version.
+  /// Its file is the secondary's, never read by reload(). An origin that is
+  /// already served is an error.
+  Result<void> add_secondary_zone(const dns::Name& origin, const std::string& file);
+  /// Stop serving `origin` (it drops out of the next snapshot; queries for
+  /// it are then answered as for any zone not served). False if not there.
+  bool remove_zone(const dns::Name& origin);
+
   /// Told of every new version a zone serves, whatever made it: a dynamic
   /// update's publish_version(), a reload that read a changed file, (later)
   /// a zone transfer. Outgoing NOTIFY and the catalog consumer hang here, so
@@ -84,16 +93,23 @@ class ZoneManager {
     bool dynamic = false;  // versions come from the update service
     bool secondary = false;  // versions come from transfers (config `primaries`)
     bool available = true;   // false: SERVFAIL (a secondary expired or not transferred yet)
+    bool member = false;     // added by add_secondary_zone() (a catalog member)
   };
+  Entry* find_locked(const dns::Name& origin);
   void publish_locked();
   void tell_observers(const std::vector<std::shared_ptr<const zone::ZoneVersion>>& versions) const;
   zone::ZoneSetHolder& holder_;
   net::MetricsRegistry& metrics_;
-  std::vector<Entry> zones_;
+  // By pointer, so an Entry stays put while zones come and go.
+  std::vector<std::unique_ptr<Entry>> zones_;
   std::vector<VersionObserver> observers_;
-  // Guards the versions of dynamic entries and every publish(), so an
-  // update's publish and a reload's never undo one another.
+  // Guards the versions of dynamic entries, every publish() and every
+  // change to the list, so an update's publish and a reload's never undo
+  // one another.
   mutable std::mutex mu_;
+  // Held by reload() while it walks the list without mu_ (it reads files),
+  // and by add/remove, which change the list.
+  std::mutex list_mu_;
 };
 
 }  // namespace namae::daemon

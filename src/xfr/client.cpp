@@ -29,7 +29,18 @@ std::vector<uint8_t> transfer_request(uint16_t id, const dns::Name& zone, uint16
 TransferClient::TransferClient(net::Transport& transport, const Clock& clock, ClientOptions options)
     : transport_(transport), clock_(clock), opts_(options) {}
 
+// Some primaries refuse the SOA of a zone over UDP and give it over TCP
+// (Knot answers catalog zones with an error in some setups): an error
+// rcode over UDP is asked again over TCP before it counts.
 Result<uint32_t> TransferClient::query_serial(const Remote& primary, const dns::Name& zone) {
+  uint16_t rcode = dns::rcode::NOERROR;
+  auto serial = ask_serial(primary, zone, net::ClientProtocol::udp, rcode);
+  if (serial || rcode == dns::rcode::NOERROR) return serial;
+  return ask_serial(primary, zone, net::ClientProtocol::tcp, rcode);
+}
+
+Result<uint32_t> TransferClient::ask_serial(const Remote& primary, const dns::Name& zone,
+                                            net::ClientProtocol protocol, uint16_t& rcode) {
   std::vector<uint8_t> buf(512);
   dns::MessageBuilder b(buf, buf.size());
   b.header().id = net::random_message_id();
@@ -38,20 +49,23 @@ Result<uint32_t> TransferClient::query_serial(const Remote& primary, const dns::
   auto req = net::SignedRequest::make(std::move(buf), primary.key);
   if (!req) return req.error();
   net::SignedExchangeOptions o;
+  o.first.protocol = protocol;
   o.first.timeout = opts_.query_timeout;
   o.first.tries = opts_.query_tries;
   o.truncated = o.first;
   o.truncated.protocol = net::ClientProtocol::tcp;
   net::SignedReply reply;
   const net::Endpoint servers[] = {primary.address};
+  const char* what = protocol == net::ClientProtocol::tcp ? "SOA query over TCP: " : "SOA query: ";
   if (!req->send(transport_, servers, o, reply))
-    return fail("SOA query: " + reply.exchange.message);
+    return fail(what + reply.exchange.message);
   if (reply.parse_error != dns::WireError::ok || !reply.answers_request)
-    return fail("SOA query: malformed reply");
+    return fail(std::string(what) + "malformed reply");
   if (reply.tsig && !reply.tsig->ok())
-    return fail(std::string("SOA query: TSIG ") + dns::tsig_status_text(reply.tsig->status));
+    return fail(std::string(what) + "TSIG " + dns::tsig_status_text(reply.tsig->status));
+  rcode = reply.rcode;
   if (reply.rcode != dns::rcode::NOERROR)
-    return fail("SOA query: " + dns::rcode_to_text(reply.rcode));
+    return fail(what + dns::rcode_to_text(reply.rcode));
   auto cur = reply.message.records(dns::Section::answer);
   dns::RecordView rr;
   while (cur.next(rr)) {
@@ -62,7 +76,7 @@ Result<uint32_t> TransferClient::query_serial(const Remote& primary, const dns::
       break;
     if (auto t = soa_timers(rd)) return t->serial;
   }
-  return fail("SOA query: no SOA in the answer");
+  return fail(std::string(what) + "no SOA in the answer");
 }
 
 Result<Transfer> TransferClient::transfer(const Remote& primary, const dns::Name& zone,

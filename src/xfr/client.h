@@ -1,5 +1,7 @@
 // The transfer client: what a secondary asks its primaries, over the
-// network. The SOA query goes over UDP (again over TCP when truncated); the
+// network. The SOA query goes over UDP (again over TCP when truncated, or
+// when the answer is an error rcode: some primaries serve some zones,
+// catalogs among them, only over TCP); the
 // transfer over one TCP connection (RFC 5936 4.1), IXFR from our serial
 // first (RFC 1995 3: our SOA in the authority section) and AXFR when the
 // primary does not do IXFR. With a key, the request is signed and every
@@ -59,6 +61,10 @@ class TransferClient final : public Fetcher {
                             const std::optional<dns::Record>& ours) override;
 
  private:
+  // One SOA query over `protocol`; `rcode` receives an error rcode the
+  // primary answered with.
+  Result<uint32_t> ask_serial(const Remote& primary, const dns::Name& zone, net::ClientProtocol protocol,
+                              uint16_t& rcode);
   // One IXFR or AXFR over a fresh connection. `rcode` receives the rcode
   // that ended it, if one did.
   Result<Transfer> run(const Remote& primary, const dns::Name& zone, uint16_t qtype,

@@ -17,7 +17,7 @@ uint16_t NotifyHandler::decide(const dns::MessageView& query, const net::Peer& p
     tv = dns::tsig_verify(query, keys_, {static_cast<uint64_t>(clock_.unix_time())});
     if (!tv.ok()) return tv.status == dns::TsigStatus::formerr ? rc::FORMERR : tv.reply_rcode();
   }
-  Secondary* s = secondaries_.find(query.qname());
+  std::shared_ptr<Secondary> s = secondaries_.find(query.qname());
   if (!s) return rc::NOTAUTH;
   net::Endpoint from;
   std::memcpy(&from.addr, &peer.addr, peer.addr_len);

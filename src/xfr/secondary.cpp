@@ -81,6 +81,7 @@ Result<void> Secondary::load() {
 
 int64_t Secondary::next_event_ms() const {
   std::lock_guard lock(mu_);
+  if (retired_) return INT64_MAX;
   int64_t next = next_check_ms_;
   if (available_ && expire_at_ms_) next = std::min(next, expire_at_ms_);
   return next;
@@ -129,11 +130,22 @@ SecondaryStatus Secondary::status() const {
   return s;
 }
 
+void Secondary::retire() {
+  std::lock_guard work(work_mu_);
+  {
+    std::lock_guard lock(mu_);
+    retired_ = true;
+  }
+  journal_.reset();
+}
+
 void Secondary::tick() {
+  std::lock_guard work(work_mu_);
   const int64_t now = clock_.now_ms();
   bool due, whole, expiring;
   {
     std::lock_guard lock(mu_);
+    if (retired_) return;
     expiring = available_ && expire_at_ms_ && now >= expire_at_ms_;
     due = now >= next_check_ms_;
     whole = whole_;
@@ -249,6 +261,10 @@ Result<void> Secondary::install_steps(Transfer& t) {
 }
 
 void Secondary::publish(std::shared_ptr<const zone::ZoneVersion> v, const std::string& how) {
+  {
+    std::lock_guard lock(mu_);
+    if (retired_) return;
+  }
   say(LogLevel::info, fmt::format("serial {} now served ({})", v->serial(), how));
   if (hooks_.publish) hooks_.publish(v);
   bool was_available;

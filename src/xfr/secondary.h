@@ -90,12 +90,20 @@ class Secondary {
   void refresh_soon();
   /// Transfer the whole zone at the next tick, whatever the serials (`ctl zone retransfer`).
   void retransfer_soon();
+  /// The zone left the server (a catalog dropped it): wait for a tick in
+  /// progress on another thread to end, close the journal, and from now on
+  /// do nothing: tick() returns at once and no hook is called again, so a
+  /// service thread still holding this secondary cannot resurrect the zone
+  /// or write to files about to be deleted. Never call it from this
+  /// secondary's own tick (its hooks): that would wait for itself.
+  void retire();
   /// True if `addr` (IP only: NOTIFY may come from any port) is one of the primaries.
   bool is_primary(const net::Endpoint& addr) const;
   /// The key a primary signs with (NOTIFY must be signed with it), if any.
   const std::optional<dns::TsigKey>& key() const;
 
   const dns::Name& origin() const { return cfg_.origin; }
+  const SecondaryConfig& config() const { return cfg_; }
   const std::vector<Remote>& primaries() const { return cfg_.primaries; }
   SecondaryStatus status() const;
   /// The version being served (nullptr before the first transfer).
@@ -123,6 +131,7 @@ class Secondary {
   SecondaryHooks hooks_;
   LogSink log_;
   std::unique_ptr<update::Journal> journal_;
+  std::mutex work_mu_;  // held by tick() and retire(): a retired secondary works no more
 
   mutable std::mutex mu_;  // everything below: tick() writes, status()/refresh_soon() read
   std::shared_ptr<const zone::ZoneVersion> version_;
@@ -131,6 +140,7 @@ class Secondary {
   int64_t last_contact_unix_ = 0;
   bool available_ = false;
   bool whole_ = false;         // the next check transfers the whole zone
+  bool retired_ = false;       // retire() was called: no more work, no more hooks
   std::string last_error_;
   SecondaryCounters counters_;
 };

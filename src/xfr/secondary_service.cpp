@@ -14,14 +14,39 @@ SecondaryService::~SecondaryService() { stop(); }
 
 Result<void> SecondaryService::add(SecondaryConfig config, SecondaryHooks hooks,
                                    bool forward_updates) {
-  auto s = std::make_unique<Secondary>(std::move(config), fetcher_, clock_, std::move(hooks), log_);
+  if (find(config.origin)) return fail("zone " + config.origin.to_text() + " is already a secondary");
+  auto s = std::make_shared<Secondary>(std::move(config), fetcher_, clock_, std::move(hooks), log_);
   if (auto r = s->load(); !r) return fail("zone " + s->origin().to_text() + ": " + r.message());
-  zones_.push_back({std::move(s), forward_updates});
+  {
+    std::lock_guard lock(mu_);
+    zones_.push_back({std::move(s), forward_updates});
+  }
+  wake();  // its first check is due now
   return {};
 }
 
+std::shared_ptr<Secondary> SecondaryService::remove(const dns::Name& origin) {
+  std::shared_ptr<Secondary> gone;
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(zones_.begin(), zones_.end(),
+                           [&](const Zone& z) { return z.secondary->origin() == origin; });
+    if (it == zones_.end()) return nullptr;
+    gone = std::move(it->secondary);
+    zones_.erase(it);
+  }
+  gone->retire();  // outside the lock: it waits for a tick in progress
+  return gone;
+}
+
+std::vector<SecondaryService::Zone> SecondaryService::zones() const {
+  std::lock_guard lock(mu_);
+  return zones_;
+}
+
+// The thread runs even without zones: a consumed catalog may add some later.
 void SecondaryService::start() {
-  if (zones_.empty() || thread_.joinable()) return;
+  if (thread_.joinable()) return;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -42,20 +67,22 @@ void SecondaryService::wake() {
   cv_.notify_all();
 }
 
-Secondary* SecondaryService::find(const dns::Name& origin) const {
+std::shared_ptr<Secondary> SecondaryService::find(const dns::Name& origin) const {
+  std::lock_guard lock(mu_);
   for (const auto& z : zones_)
-    if (z.secondary->origin() == origin) return z.secondary.get();
+    if (z.secondary->origin() == origin) return z.secondary;
   return nullptr;
 }
 
 bool SecondaryService::forwards_updates(const dns::Name& origin) const {
+  std::lock_guard lock(mu_);
   for (const auto& z : zones_)
     if (z.secondary->origin() == origin) return z.forward_updates;
   return false;
 }
 
 void SecondaryService::notify(const dns::Name& origin) {
-  if (Secondary* s = find(origin)) {
+  if (auto s = find(origin)) {
     s->refresh_soon();
     wake();
   }
@@ -67,7 +94,7 @@ void SecondaryService::run() {
     lock.unlock();
     const int64_t now = clock_.now_ms();
     int64_t next = now + 60'000;
-    for (auto& z : zones_) {
+    for (auto& z : zones()) {
       if (z.secondary->next_event_ms() <= now) z.secondary->tick();
       next = std::min(next, z.secondary->next_event_ms());
     }
@@ -103,7 +130,7 @@ std::string SecondaryService::control(std::string_view verb, std::string_view zo
   std::string text(zone);
   if (text.empty() || text.back() != '.') text += '.';
   auto name = dns::Name::from_text(text);
-  Secondary* s = name ? find(*name) : nullptr;
+  auto s = name ? find(*name) : nullptr;
   if (!s) return "error: " + std::string(zone) + " is not a secondary zone\n";
   if (verb == "status") return "ok\n" + status_text(s->origin(), s->status(), clock_.unix_time());
   if (verb == "refresh") {
@@ -120,10 +147,11 @@ std::string SecondaryService::control(std::string_view verb, std::string_view zo
 }
 
 std::string SecondaryService::metrics() const {
-  if (zones_.empty()) return {};
+  const auto list = zones();
+  if (list.empty()) return {};
   std::string transfers, bytes, failures, age;
   const int64_t now = clock_.unix_time();
-  for (const auto& z : zones_) {
+  for (const auto& z : list) {
     auto s = z.secondary->status();
     std::string label = fmt::format("{{zone=\"{}\"}}", z.secondary->origin().to_text());
     transfers += fmt::format("namae_xfr_in_transfers_total{} {}\n", label, s.counters.transfers);

@@ -2,6 +2,10 @@
 // until the earliest secondary's next event (refresh, retry, expiry) or
 // until NOTIFY or `namae ctl` wakes it, then ticks the ones that are due.
 // One thread for every secondary zone: transfers run one at a time.
+// Zones may come and go while it runs (catalog members, RFC 9432): the
+// list is copied under the lock for each round, and find() hands out
+// shared_ptrs, so a zone removed meanwhile stays alive until the last user
+// lets go; remove() retires it first, so that user does no more work.
 #pragma once
 
 #include <condition_variable>
@@ -23,13 +27,21 @@ class SecondaryService {
   SecondaryService(Fetcher& fetcher, const Clock& clock, LogSink log = {});
   ~SecondaryService();
 
-  /// Add a zone and load its saved copy (Secondary::load). Before start().
+  /// Add a zone and load its saved copy (Secondary::load), before or after
+  /// start(); a running thread checks it with its primaries at once. An
+  /// origin already here is an error. Not under the lock while loading:
+  /// the load publishes, and the publish may add further zones (a catalog's
+  /// members).
   Result<void> add(SecondaryConfig config, SecondaryHooks hooks, bool forward_updates);
+  /// Take `origin` out and retire it (Secondary::retire): its files may be
+  /// deleted once this returns. Not from `origin`'s own hooks. Returns the
+  /// retired secondary (nullptr if there was none).
+  std::shared_ptr<Secondary> remove(const dns::Name& origin);
   void start();
   void stop();
 
   /// The secondary for `origin`, or nullptr.
-  Secondary* find(const dns::Name& origin) const;
+  std::shared_ptr<Secondary> find(const dns::Name& origin) const;
   /// Whether UPDATEs to `origin` go on to its primary (RFC 2136 6).
   bool forwards_updates(const dns::Name& origin) const;
   /// A NOTIFY (already checked) asks for a check of `origin` now.
@@ -43,17 +55,18 @@ class SecondaryService {
 
  private:
   struct Zone {
-    std::unique_ptr<Secondary> secondary;
+    std::shared_ptr<Secondary> secondary;
     bool forward_updates = false;
   };
   void run();
   void wake();
+  std::vector<Zone> zones() const;  // a copy of the list, taken under the lock
 
   Fetcher& fetcher_;
   const Clock& clock_;
   LogSink log_;
-  std::vector<Zone> zones_;  // fixed once started
-  std::mutex mu_;
+  std::vector<Zone> zones_;  // guarded by mu_
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
   bool woken_ = false;

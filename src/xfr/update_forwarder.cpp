@@ -30,7 +30,7 @@ UpdateForwarder::~UpdateForwarder() {
 size_t UpdateForwarder::handle(const dns::MessageView& query, std::span<uint8_t> response,
                                const net::Peer& peer, const zone::ZoneSet& zones) {
   // The zone section is the question section of an UPDATE (RFC 2136 2.3).
-  Secondary* s = query.header().qdcount == 1 ? secondaries_.find(query.qname()) : nullptr;
+  std::shared_ptr<Secondary> s = query.header().qdcount == 1 ? secondaries_.find(query.qname()) : nullptr;
   if (!s) {
     if (next_) return next_->handle(query, response, peer, zones);
     return header_reply(query, dns::rcode::NOTAUTH, response);

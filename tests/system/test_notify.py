@@ -628,7 +628,7 @@ def test_catalog_config_errors(tmp_path):
     cases = [
         ('[[zone]]\nname = "a.test"\nfile = "a"\ncatalog-zone = "nowhere.test"\n', "catalog-role = \\\"generate\\\""),
         ('[[zone]]\nname = "a.test"\nfile = "a"\ncatalog-group = "g"\n', "'catalog-group' needs 'catalog-zone'"),
-        ('[[zone]]\nname = "c.test"\nfile = "c"\ncatalog-role = "consume"\n', "not implemented yet"),
+        ('[[zone]]\nname = "c.test"\nfile = "c"\ncatalog-role = "consume"\n', "needs 'primaries'"),
         ('[[zone]]\nname = "a.test"\nfile = "a"\nnotify-key = "k"\nnotify = ["127.0.0.1:53"]\n', "no [[key]] named 'k'"),
         ('[[zone]]\nname = "a.test"\nfile = "a"\nnotify = ["nonsense"]\n', "'notify'"),
     ]

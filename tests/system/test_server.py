@@ -544,10 +544,3 @@ def test_print_config_is_read_back(tmp_path):
                            capture_output=True, text=True, timeout=10)
     assert again.returncode == 0, again.stderr
     assert again.stdout.split("\n", 1)[1] == first.stdout.split("\n", 1)[1]
-
-
-def test_unimplemented_keys_are_errors(tmp_path):
-    r = run_check(tmp_path, '[[zone]]\nname = "cat.test"\nfile = "cat.zone"\ncatalog-role = "consume"\nprimaries = ["127.0.0.1:5300"]\n')
-    assert r.returncode == 1
-    assert "is not implemented yet" in r.stderr, r.stderr
-    assert "bad.toml:1:" in r.stderr, r.stderr

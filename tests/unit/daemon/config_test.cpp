@@ -139,12 +139,18 @@ TEST(Config, ZoneAndKeyChecks) {
   EXPECT_NE(c.message().find("unknown algorithm 'hmac-sha3'"), std::string::npos) << c.message();
 }
 
-TEST(Config, KeysNothingImplementsAreErrors) {
-  // Catalog consumers are not built yet: the key must not be accepted and ignored.
+TEST(Config, ConsumedCatalogNeedsPrimariesAndMemberDir) {
   auto c = parse("[[zone]]\nname = \"c.test\"\nfile = \"c\"\ncatalog-role = \"consume\"\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.message().find("t.toml:1: zone 'c.test': catalog-role = \"consume\" is not implemented yet"),
+  EXPECT_NE(c.message().find("t.toml:1: zone 'c.test': catalog-role = \"consume\" needs 'primaries'"),
             std::string::npos) << c.message();
+  EXPECT_NE(c.message().find("catalog-role = \"consume\" needs 'catalog-member-dir'"), std::string::npos)
+      << c.message();
+  c = parse("[[zone]]\nname = \"c.test\"\nfile = \"c\"\ncatalog-role = \"consume\"\n"
+            "primaries = [\"192.0.2.1\"]\ncatalog-member-dir = \"members\"\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->zones[0].catalog_role, "consume");
+  EXPECT_EQ(c->zones[0].catalog_member_dir.back(), 's');  // resolved against the config's directory
 }
 
 TEST(Config, NotifyTargetsAndKey) {
