@@ -30,8 +30,8 @@ TransferClient::TransferClient(net::Transport& transport, const Clock& clock, Cl
     : transport_(transport), clock_(clock), opts_(options) {}
 
 // Some primaries refuse the SOA of a zone over UDP and give it over TCP
-// (Knot answers catalog zones with an error in some setups): an error
-// rcode over UDP is asked again over TCP before it counts.
+// (Knot 3.2 answers a generated catalog REFUSED, unsigned, over UDP): an
+// error rcode over UDP is asked again over TCP before it counts.
 Result<uint32_t> TransferClient::query_serial(const Remote& primary, const dns::Name& zone) {
   uint16_t rcode = dns::rcode::NOERROR;
   auto serial = ask_serial(primary, zone, net::ClientProtocol::udp, rcode);
@@ -61,9 +61,11 @@ Result<uint32_t> TransferClient::ask_serial(const Remote& primary, const dns::Na
     return fail(what + reply.exchange.message);
   if (reply.parse_error != dns::WireError::ok || !reply.answers_request)
     return fail(std::string(what) + "malformed reply");
+  // Before the TSIG check: Knot's REFUSED over UDP comes unsigned. Only
+  // the retry's answer is taken, and it must verify.
+  rcode = reply.rcode;
   if (reply.tsig && !reply.tsig->ok())
     return fail(std::string(what) + "TSIG " + dns::tsig_status_text(reply.tsig->status));
-  rcode = reply.rcode;
   if (reply.rcode != dns::rcode::NOERROR)
     return fail(what + dns::rcode_to_text(reply.rcode));
   auto cur = reply.message.records(dns::Section::answer);
