@@ -306,7 +306,7 @@ class Bind(Daemon):
             "options {", f'  directory "{self.dir}";', f'  pid-file "{self.dir}/named.pid";',
             f'  session-keyfile "{self.dir}/session.key";', f'  managed-keys-directory "{self.dir}";',
             f"  listen-on port {self.port} {{ 127.0.0.1; }};", "  listen-on-v6 { none; };",
-            "  recursion no;", "  dnssec-validation no;", "  notify explicit;", "};",
+            "  recursion no;", "  dnssec-validation no;", "  notify explicit;", "  notify-delay 0;", "};",
             f'key "{KEY[0]}" {{ algorithm {KEY[1]}; secret "{KEY[2]}"; }};',
             f'key "rndc-key" {{ algorithm hmac-sha256; secret "{RNDC_SECRET}"; }};',
             f'controls {{ inet 127.0.0.1 port {self.ctl_port} allow {{ 127.0.0.1; }} keys {{ "rndc-key"; }}; }};',
