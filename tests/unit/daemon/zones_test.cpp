@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "zone/load.h"
+
 namespace namae::daemon {
 namespace {
 
@@ -117,6 +119,38 @@ TEST_F(ZonesTest, BadZoneNameIsAConfigError) {
   auto r = zones.configure({z});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("zone '"), std::string::npos);
+}
+
+// Catalog members come and go while namaed runs: SERVFAIL until their first
+// version, then served; removed, they leave the snapshot; a reload in
+// between neither reads their files nor loses them.
+TEST_F(ZonesTest, SecondaryZonesAddedAndRemovedAtRunTime) {
+  ZoneConfig a;
+  a.name = "a.test";
+  a.file = write("a.zone", zone_text(1));
+  ASSERT_TRUE(zones.configure({a}).ok());
+  zones.reload(true);
+  const auto m = *dns::Name::from_text("m.test.");
+  ASSERT_TRUE(zones.add_secondary_zone(m, dir + "/m.zone").ok());
+  EXPECT_FALSE(zones.add_secondary_zone(m, dir + "/m.zone").ok());  // one entry per origin
+  EXPECT_FALSE(zones.add_secondary_zone(*dns::Name::from_text("a.test."), "x").ok());
+  EXPECT_TRUE(holder.snapshot()->unavailable(*dns::Name::from_text("www.m.test."), nullptr));
+  EXPECT_NE(zones.status().find("zone m.test. - not-transferred"), std::string::npos) << zones.status();
+  std::vector<zonefile::Diagnostic> diags;
+  auto v = zone::load_zone_text("$TTL 60\n@ SOA ns hm 7 1 1 1 1\n@ NS ns\nns A 192.0.2.7\n", "m", m, diags);
+  ASSERT_TRUE(v);
+  zones.publish_version(*v);
+  EXPECT_EQ(served_serial("m.test."), 7u);
+  EXPECT_EQ(zones.reload(false).failed, 0);  // its file (none) is not the reload's
+  EXPECT_EQ(served_serial("m.test."), 7u);
+  EXPECT_NE(zones.status().find("catalog-member"), std::string::npos);
+  EXPECT_TRUE(zones.remove_zone(m));
+  EXPECT_FALSE(zones.remove_zone(m));
+  EXPECT_EQ(served_serial("m.test."), 0u);
+  EXPECT_FALSE(holder.snapshot()->unavailable(*dns::Name::from_text("www.m.test."), nullptr));
+  zones.publish_version(*v);  // a late publish of a removed zone is dropped
+  EXPECT_EQ(served_serial("m.test."), 0u);
+  EXPECT_EQ(served_serial("a.test."), 1u);
 }
 
 }  // namespace
