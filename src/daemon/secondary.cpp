@@ -94,8 +94,13 @@ Result<std::unique_ptr<SecondaryRole>> SecondaryRole::create(const Config& cfg, 
 }
 
 // The zone is served (SERVFAIL) before its secondary exists, so the
-// secondary's first publish has an entry to land in.
+// secondary's first publish has an entry to land in. While the catalog
+// itself is still loading (start-up: it is not in the service yet) the
+// member's saved copy is what a restart serves; once the catalog runs, a
+// member is new, and files under its name are leftovers (a crash before a
+// removal finished) that must not pass for its data.
 Result<void> SecondaryRole::add_secondary(const xfr::SecondaryZoneSpec& spec) {
+  if (service_.find(spec.catalog)) delete_member_files(spec.file);
   if (auto r = zones_.add_secondary_zone(spec.zone, spec.file); !r) return r;
   xfr::SecondaryConfig sc{spec.zone, spec.primaries, spec.file, spec.file + ".jnl", 1000};
   if (auto r = service_.add(std::move(sc), hooks_for(spec.zone), false); !r) {

@@ -244,7 +244,11 @@ def test_knot_catalog_members_come_and_go(tmp_path):
         ours.start()
         wait_serving(ours.port, "one.test", "192.0.2.1", ours.log)
         assert ours.member_files() == ["one.test.zone"]
-        # A member added at Knot: its catalog changes, NOTIFY, the member is transferred.
+        # A member added at Knot: its catalog changes, NOTIFY, the member is
+        # transferred. A leftover file under its name (same serial, other
+        # data) is not taken for its copy.
+        with open(os.path.join(ours.dir, "members", "two.test.zone"), "w") as f:
+            f.write(member_text("two.test", "198.51.100.1"))
         knot_member(knot, "two.test", "192.0.2.2")
         knot.reload()
         wait_serving(ours.port, "two.test", "192.0.2.2", ours.log)
