@@ -305,14 +305,14 @@ void CatalogConsumer::take(State& s, const CatalogMember& m) {
     return;
   }
   if (configured_ && configured_(m.zone)) {
-    log_to(log_, LogLevel::error,
+    log_to(log_, LogLevel::warning,
            fmt::format("catalog {}: member {} refused: it is a configured zone (RFC 9432 5.2)", cat, m.zone.to_text()));
     return;
   }
   if (State* other = owner_of(k, &s)) {
     const CatalogMember& there = other->owned.at(k);
     if (!there.coo || !(*there.coo == s.config.origin)) {
-      log_to(log_, LogLevel::error,
+      log_to(log_, LogLevel::warning,
              fmt::format("catalog {}: member {} refused: catalog {} has it (RFC 9432 5.2)", cat,
                          m.zone.to_text(), other->config.origin.to_text()));
       return;
