@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <map>
 #include <mutex>
 
@@ -306,6 +309,36 @@ TEST_F(ConsumerServiceTest, MembersAreTransferredServedAndRetiredWithTheCatalog)
   EXPECT_EQ(held->next_event_ms(), INT64_MAX);
   tick("two.example.");
   EXPECT_TRUE(zones.serves("two.example."));
+}
+
+// The same on the service's own thread, while another thread looks the
+// members up as NOTIFY, `ctl zone` and /metrics do.
+TEST_F(ConsumerServiceTest, TheServiceThreadAddsAndRemovesMembersWhileOthersLook) {
+  auto eventually = [](const std::function<bool()>& cond) {
+    for (int i = 0; i < 500 && !cond(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return cond();
+  };
+  primary.serve(load("version TXT \"2\"\na.zones PTR one.example.\n", "catalog.example.", 1));
+  add_catalog();
+  service.start();
+  std::atomic<bool> done{false};
+  std::thread looker([&] {
+    while (!done) {
+      if (auto s = service.find(name("one.example."))) s->status();
+      service.control("status", "two.example");
+      service.metrics();
+    }
+  });
+  EXPECT_TRUE(eventually([&] { return zones.serves("one.example."); }));
+  primary.serve(load("version TXT \"2\"\nb.zones PTR two.example.\n", "catalog.example.", 2));
+  service.notify(name("catalog.example."));
+  EXPECT_TRUE(eventually([&] { return zones.serves("two.example.") && !zones.serves("one.example."); }));
+  done = true;
+  looker.join();
+  service.stop();
+  EXPECT_FALSE(service.find(name("one.example.")));
+  EXPECT_FALSE(member_file("one.example."));
+  EXPECT_TRUE(member_file("two.example."));
 }
 
 TEST_F(ConsumerServiceTest, BrokenCatalogKeepsTheMembersServed) {
