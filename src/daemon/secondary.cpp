@@ -100,8 +100,8 @@ Result<std::unique_ptr<SecondaryRole>> SecondaryRole::create(const Config& cfg, 
 // member is new, and files under its name are leftovers (a crash before a
 // removal finished) that must not pass for its data.
 Result<void> SecondaryRole::add_secondary(const xfr::SecondaryZoneSpec& spec) {
-  if (service_.find(spec.catalog)) delete_member_files(spec.file);
   if (auto r = zones_.add_secondary_zone(spec.zone, spec.file); !r) return r;
+  if (service_.find(spec.catalog)) delete_member_files(spec.file);
   // A member has no [[zone]] of its own: journal-keep's default.
   xfr::SecondaryConfig sc{spec.zone, spec.primaries, spec.file, spec.file + ".jnl", ZoneConfig{}.journal_keep};
   if (auto r = service_.add(std::move(sc), hooks_for(spec.zone), false); !r) {
