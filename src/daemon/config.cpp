@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "daemon/config_schema.h"
+#include "dns/cookie.h"
 #include "dns/text.h"
 #include "dns/tsig.h"
 #include "net/acl.h"
@@ -220,7 +221,12 @@ void resolve_paths(const schema::Section<S>& sec, S& out, const std::string& dir
 }
 
 void read_server(Checker& c, const toml::table& doc, const std::string& dir, ServerConfig& sv) {
-  if (auto* s = c.table(doc, "server")) read_keys(c, *s, schema::kServer, sv);
+  if (auto* s = c.table(doc, "server")) {
+    read_keys(c, *s, schema::kServer, sv);
+    if (auto* n = s->get("cookie-secret"); n && !sv.cookie_secret.empty())
+      if (auto secret = dns::CookieSecretSchedule::parse_secret(sv.cookie_secret); !secret)
+        c.error(*n, "'cookie-secret': " + secret.message());
+  }
   resolve_paths(schema::kServer, sv, dir);
 }
 

@@ -30,6 +30,8 @@ struct ServerConfig {
   bool minimal_responses = false;
   std::string log_level = "info";
   std::string pid_file;              // empty: none
+  bool cookies = true;               // RFC 7873 server cookies
+  std::string cookie_secret;         // 32 hex digits shared by every server of an address; empty: random, rotated
 };
 
 /// [[key]]: a TSIG key.

@@ -29,6 +29,7 @@
 #include "daemon/transfer_out.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
+#include "net/signed_exchange.h"
 #include "net/tcp_server.h"
 #include "net/udp_server.h"
 
@@ -133,6 +134,18 @@ int check_only(const Config& cfg) {
   return report.failed ? 1 : 0;
 }
 
+// RFC 9018 server cookies: a configured secret is shared by every server
+// behind an address; without one, a random master secret gives each day its
+// own (cookies live an hour, so the previous day's is accepted beside it).
+std::optional<dns::CookieSecretSchedule> cookie_schedule(const ServerConfig& sv) {
+  if (!sv.cookies) return std::nullopt;
+  if (auto shared = dns::CookieSecretSchedule::parse_secret(sv.cookie_secret); shared)
+    return dns::CookieSecretSchedule::shared(*shared);  // an empty or bad secret: refused by the config check
+  std::array<uint8_t, 32> master{};
+  net::random_bytes(master);
+  return dns::CookieSecretSchedule::rotating(master, 86400);
+}
+
 std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
   std::vector<net::Endpoint> out;
   for (const auto& t : texts) out.push_back(*net::parse_endpoint(t));  // validated by the config
@@ -228,6 +241,7 @@ Result<void> Daemon::start_listeners() {
   auth_opts.minimal_responses = cfg_.server.minimal_responses;
   auth_opts.max_udp_payload = cfg_.server.edns_udp_size;
   if (auto keys = tsig_keys(cfg_)) auth_opts.tsig_keys = std::move(*keys);  // checked by start_zones
+  auth_opts.cookies = cookie_schedule(cfg_.server);
   net::HandlerFactory factory = [this, auth_opts, update_handler = secondaries_->update_handler(),
                                  notify_handler = secondaries_->notify_handler(),
                                  transfer_handler = transfers_.get()](net::WorkerMetrics* m) {
