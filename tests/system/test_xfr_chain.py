@@ -223,7 +223,20 @@ def chain(nodes, forward=False, journal_keep=None, leaf=True):
     if l:
         l.configure(primary=m.port, forward=forward).start()
         wait_serial(l.port, 1, what="leaf's first AXFR")
+    # The NOTIFYs of serial 1, sent before their target was up, are answered
+    # on a retry (1 s); until then a newer serial waits behind them (one
+    # NOTIFY in flight per target). Measure from the steady state.
+    wait_answered(p, 1)
+    if l:
+        wait_answered(m, 1)
     return p, m, l
+
+
+def wait_answered(node, serial_no, count=1, timeout=10):
+    deadline = time.time() + timeout
+    while node.log().count(f"NOTIFY serial {serial_no} answered") < count:
+        assert time.time() < deadline, f"{node.name}: NOTIFY {serial_no} not answered\n{node.log()[-2000:]}"
+        time.sleep(0.05)
 
 
 def test_namaed_primary_to_namaed_secondary_axfr_then_ixfr(nodes):
@@ -448,6 +461,8 @@ def test_knot_and_bind_secondaries_of_a_namaed_secondary(nodes, tmp_path):
     try:
         wait_serial(knot_port, 1, timeout=30, what="knotd's first transfer")
         wait_serial(bind_port, 1, timeout=30, what="named's first transfer")
+        wait_answered(p, 1)
+        wait_answered(m, 1, count=2)
         times = {"knotd": [], "named": []}
         for i in range(2, 5):
             assert update(p.port, (f"peer{i}", "A", f"192.0.2.{i}")) == dns.rcode.NOERROR
