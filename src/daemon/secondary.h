@@ -41,7 +41,9 @@ class SecondaryRole {
   std::string metrics() const { return service_.metrics(); }
   /// The received IXFR steps of secondary zone `origin` (nullptr: not a
   /// secondary), which IXFR out of this server answers from.
-  const update::Journal* journal(const dns::Name& origin) const { return service_.journal(origin); }
+  std::shared_ptr<const update::Journal> journal(const dns::Name& origin) const {
+    return service_.journal(origin);
+  }
 
  private:
   SecondaryRole();

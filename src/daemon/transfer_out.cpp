@@ -32,8 +32,10 @@ Result<std::unique_ptr<xfr::TransferService>> make_transfer_service(
   // A zone is either dynamic (its update journal) or a secondary (the steps
   // it received), never both (the config refuses 'journal' with 'primaries').
   opts->journal = [&updates, &secondaries](const dns::Name& origin) {
-    const update::Journal* j = updates.journal(origin);
-    return j ? j : secondaries.journal(origin);
+    // The update service owns its journals for the server's lifetime: not shared.
+    if (const update::Journal* j = updates.journal(origin))
+      return std::shared_ptr<const update::Journal>(std::shared_ptr<const void>(), j);
+    return secondaries.journal(origin);
   };
   opts->metrics = &metrics;
   return std::make_unique<xfr::TransferService>(std::move(*opts));

@@ -49,7 +49,10 @@ void Secondary::say(LogLevel level, const std::string& text) const {
 Result<void> Secondary::load() {
   auto j = update::Journal::open(cfg_.journal, cfg_.origin);
   if (!j) return fail("journal " + cfg_.journal + ": " + j.message());
-  journal_ = std::move(*j);
+  {
+    std::lock_guard lock(mu_);
+    journal_ = std::move(*j);
+  }
   next_check_ms_ = clock_.now_ms();
   struct stat st {};
   if (stat(cfg_.file.c_str(), &st) != 0) {
@@ -120,6 +123,11 @@ const std::optional<dns::TsigKey>& Secondary::key() const {
 std::shared_ptr<const zone::ZoneVersion> Secondary::version() const {
   std::lock_guard lock(mu_);
   return version_;
+}
+
+std::shared_ptr<const update::Journal> Secondary::journal() const {
+  std::lock_guard lock(mu_);
+  return journal_;
 }
 
 SecondaryStatus Secondary::status() const {

@@ -112,13 +112,12 @@ class Secondary {
   /// The version being served (nullptr before the first transfer).
   std::shared_ptr<const zone::ZoneVersion> version() const;
   /// The IXFR steps received and kept (at most about journal_keep; emptied
-  /// by a full transfer), for serving IXFR onwards. Set by load() and never
-  /// replaced, so the pointer stays valid for the Secondary's lifetime;
-  /// update::Journal serializes its own calls, so the transfer threads may
-  /// read it while tick() appends or compacts (a reader then sees the chain
-  /// before or after, and a serial compacted away answers AXFR). nullptr
-  /// before load().
-  const update::Journal* journal() const { return journal_.get(); }
+  /// by a full transfer), for serving IXFR onwards; nullptr before load().
+  /// Shared, so a transfer thread that got it keeps it open even if the
+  /// zone goes away meanwhile; update::Journal serializes its own calls, so
+  /// readers may use it while tick() appends or compacts (they see the
+  /// chain before or after; a serial compacted away is answered AXFR-style).
+  std::shared_ptr<const update::Journal> journal() const;
 
  private:
   // The states of one check.
@@ -142,7 +141,9 @@ class Secondary {
   const Clock& clock_;
   SecondaryHooks hooks_;
   LogSink log_;
-  std::unique_ptr<update::Journal> journal_;
+  // Set by load() under mu_ (journal() copies it under mu_); written to
+  // only by tick()'s thread.
+  std::shared_ptr<update::Journal> journal_;
 
   mutable std::mutex mu_;  // everything below: tick() writes, status()/refresh_soon() read
   std::shared_ptr<const zone::ZoneVersion> version_;

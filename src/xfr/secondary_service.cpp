@@ -48,8 +48,8 @@ Secondary* SecondaryService::find(const dns::Name& origin) const {
   return nullptr;
 }
 
-const update::Journal* SecondaryService::journal(const dns::Name& origin) const {
-  const Secondary* s = find(origin);
+std::shared_ptr<const update::Journal> SecondaryService::journal(const dns::Name& origin) const {
+  auto s = find(origin);
   return s ? s->journal() : nullptr;
 }
 
