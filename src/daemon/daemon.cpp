@@ -205,7 +205,7 @@ void Daemon::take_signals() {
 Result<void> Daemon::start_zones() {
   if (auto r = write_generated_catalogs(cfg_); !r) return r;
   if (auto r = zones_.configure(cfg_.zones); !r) return r;
-  auto notify = make_notify(cfg_, zones_);  // before the first load, which it notifies (once started)
+  auto notify = make_notify(cfg_, zones_);  // before the first load: it notifies it, once started
   if (!notify) return notify.error();
   notify_ = std::move(*notify);
   auto report = zones_.reload(true);

@@ -9,8 +9,8 @@
 
 #include "base/result.h"
 #include "daemon/config.h"
-#include "net/metrics.h"
 #include "daemon/secondary.h"
+#include "net/metrics.h"
 #include "update/service.h"
 #include "xfr/transfer_service.h"
 
