@@ -218,7 +218,7 @@ void Daemon::take_signals() {
 Result<void> Daemon::start_zones() {
   if (auto r = write_generated_catalogs(cfg_); !r) return r;
   if (auto r = zones_.configure(cfg_.zones); !r) return r;
-  auto notify = start_notify(cfg_, zones_);  // before the first load, which it notifies
+  auto notify = make_notify(cfg_, zones_);  // before the first load: it notifies it, once started
   if (!notify) return notify.error();
   notify_ = std::move(*notify);
   auto report = zones_.reload(true);
@@ -230,7 +230,7 @@ Result<void> Daemon::start_zones() {
   if (!secondaries) return secondaries.error();
   secondaries_ = std::move(*secondaries);
   metrics_.add_renderer([s = secondaries_.get()] { return s->metrics(); });
-  auto transfers = make_transfer_service(cfg_, *updates_, metrics_);
+  auto transfers = make_transfer_service(cfg_, *updates_, *secondaries_, metrics_);
   if (!transfers) return transfers.error();
   transfers_ = std::move(*transfers);
   return {};
@@ -306,6 +306,8 @@ Result<void> Daemon::start() {
   take_signals();
   if (auto r = start_zones(); !r) return r;
   Result<void> started = start_listeners();
+  // NOTIFY only once we listen: a downstream asks for the SOA or IXFR at once.
+  if (started && notify_) started = notify_->start();
   if (started) started = start_resolver();
   if (started) started = start_control();
   if (started) started = start_http();

@@ -39,6 +39,11 @@ class SecondaryRole {
     return service_.control(verb, zone);
   }
   std::string metrics() const { return service_.metrics(); }
+  /// The received IXFR steps of secondary zone `origin` (nullptr: not a
+  /// secondary), which IXFR out of this server answers from.
+  std::shared_ptr<const update::Journal> journal(const dns::Name& origin) const {
+    return service_.journal(origin);
+  }
 
  private:
   SecondaryRole();

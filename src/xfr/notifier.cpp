@@ -87,6 +87,11 @@ void Notifier::set_targets(const dns::Name& zone, std::vector<Remote> targets) {
 
 bool Notifier::has_targets(const dns::Name& zone) const { return zones_.count(zone_key(zone)) != 0; }
 
+size_t Notifier::target_count(const dns::Name& zone) const {
+  auto it = zones_.find(zone_key(zone));
+  return it == zones_.end() ? 0 : it->second.size();
+}
+
 size_t Notifier::zone_changed(const dns::Name& zone, const dns::Record& soa, bool force) {
   auto it = zones_.find(zone_key(zone));
   if (it == zones_.end()) return 0;

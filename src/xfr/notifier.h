@@ -87,6 +87,8 @@ class Notifier {
   void set_targets(const dns::Name& zone, std::vector<Remote> targets);
   /// True when `zone` has targets.
   bool has_targets(const dns::Name& zone) const;
+  /// How many targets `zone` has.
+  size_t target_count(const dns::Name& zone) const;
   /// A new version of `zone` whose SOA is `soa`: notify every target now, or
   /// after the NOTIFY in flight to it ends. A serial a target was already
   /// sent (or has pending) is not sent again unless `force` (`ctl zone

@@ -48,6 +48,11 @@ Secondary* SecondaryService::find(const dns::Name& origin) const {
   return nullptr;
 }
 
+std::shared_ptr<const update::Journal> SecondaryService::journal(const dns::Name& origin) const {
+  auto s = find(origin);
+  return s ? s->journal() : nullptr;
+}
+
 bool SecondaryService::forwards_updates(const dns::Name& origin) const {
   for (const auto& z : zones_)
     if (z.secondary->origin() == origin) return z.forward_updates;
