@@ -25,6 +25,8 @@ constexpr Key<S> server_keys[] = {
     {"minimal-responses", T::boolean, &S::minimal_responses, "leave NS and glue out of positive answers"},
     {"log-level", T::choice, &S::log_level, "spdlog level", 0, 0, "trace, debug, info, warn, error, critical, off"},
     {"pid-file", T::path, &S::pid_file, "write the process id here while running"},
+    {"user", T::string, &S::user, "run as this user once every listener is bound (namaed started as root)"},
+    {"group", T::string, &S::group, "run with this group (empty: the user's primary group)"},
 };
 
 using K = KeyConfig;
