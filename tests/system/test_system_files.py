@@ -1,0 +1,157 @@
+"""The files around the programs: the systemd unit, the man pages and
+`make install` (CMakeLists.txt's install() rules).
+
+- build/systemd/namaed.service passes `systemd-analyze verify` (ExecStart
+  pointed at the built binary, MANPATH at the built man pages so its
+  Documentation= resolves) and `systemd-analyze security --offline=true`
+  rates it "OK" or better (systemd 252: exposure below 5.0; MEDIUM from 5.0,
+  EXPOSED from 7.5). The score is printed (pytest -s) and kept in
+  build/systemd/security.txt.
+- build/man/man{1,5,8}: roff from pandoc with a .TH header; namae(1) names
+  every subcommand of `namae --help`; namaed.toml(5) has every key of
+  docs/config.md's tables (it is made from that file).
+- `cmake --install` with DESTDIR into a temporary directory gives the tree
+  the README's "Install" section describes.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import BIN_DIR, REPO, namae_bin
+
+BUILD = os.path.dirname(BIN_DIR)
+UNIT = os.path.join(BUILD, "systemd", "namaed.service")
+MAN = os.path.join(BUILD, "man")
+PAGES = {"namae.1": "man1", "namaed.toml.5": "man5", "namaed.8": "man8"}
+
+
+def need(tool):
+    if not shutil.which(tool):
+        pytest.skip(f"{tool} not installed")
+
+
+@pytest.fixture
+def unit(tmp_path):
+    if not os.path.exists(UNIT):
+        pytest.skip(f"{UNIT} not generated (cmake configure)")
+    with open(UNIT) as f:
+        text = f.read()
+    text = re.sub(r"^ExecStart=\S+", f"ExecStart={namae_bin('namaed')}", text, flags=re.M)
+    path = tmp_path / "namaed.service"
+    path.write_text(text)
+    return path
+
+
+def test_unit_verifies(unit):
+    need("systemd-analyze")
+    env = dict(os.environ, MANPATH=MAN, SYSTEMD_LOG_LEVEL="notice")
+    p = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True,
+                       env=env, cwd=unit.parent, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "namaed.service" not in p.stderr, p.stderr  # no warning about the unit either
+
+
+def test_unit_security_exposure_is_ok(unit):
+    need("systemd-analyze")
+    p = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
+                       capture_output=True, text=True, cwd=unit.parent, timeout=60)
+    out = p.stdout + p.stderr
+    m = re.search(r"Overall exposure level for namaed\.service: ([0-9.]+) (\w+)", out)
+    assert m, out
+    score, level = float(m.group(1)), m.group(2)
+    with open(os.path.join(BUILD, "systemd", "security.txt"), "w") as f:
+        f.write(out)
+    print(f"systemd-analyze security: {score} {level}")
+    assert level in ("OK", "SAFE", "PERFECT") and score < 5.0, out
+
+
+def test_unit_settings():
+    if not os.path.exists(UNIT):
+        pytest.skip(f"{UNIT} not generated")
+    with open(UNIT) as f:
+        text = f.read()
+    for line in ("Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=namae",
+                 "RuntimeDirectory=namae", "ConfigurationDirectory=namae",
+                 "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+                 "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK", "UMask=0077"):
+        assert f"\n{line}\n" in text, line
+    execstart = re.search(r"^ExecStart=(\S+) (.*)$", text, re.M)
+    assert execstart.group(1).endswith("/sbin/namaed"), execstart.group(1)
+    assert "--foreground" in execstart.group(2)
+
+
+def page(name):
+    path = os.path.join(MAN, PAGES[name], name)
+    if not os.path.exists(path):
+        pytest.skip(f"{path} not built")
+    with open(path) as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_man_page_is_roff_with_a_title(name):
+    text = page(name)
+    # pandoc's preamble (comments, font definitions) comes before the header.
+    first = next(line for line in text.splitlines() if line.startswith(".") and not line.startswith('.\\"')
+                 and not line.startswith((".ie", ".el", ". ftr", ".\\}")))
+    title, section = name.rsplit(".", 1)
+    assert first == f'.TH "{title.upper()}" "{section}" "" "namae 0.1.0" "namae manual"', first
+    assert "\n.SH NAME\n" in text
+    need("man")
+    p = subprocess.run(["man", "-l", os.path.join(MAN, PAGES[name], name)], capture_output=True, text=True,
+                       env=dict(os.environ, MANWIDTH="100", MAN_KEEP_STDERR="0"), timeout=30)
+    assert p.returncode == 0 and "NAME" in p.stdout, p.stderr
+
+
+def test_namae_page_names_every_subcommand():
+    text = page("namae.1")
+    p = subprocess.run([namae_bin("namae"), "--help"], capture_output=True, text=True, timeout=10)
+    usage = p.stdout + p.stderr
+    commands = re.findall(r"^  (\w+)\s{2,}", usage.split("commands:", 1)[1], re.M)
+    assert len(commands) >= 8, usage
+    for c in commands:
+        assert f".SH NAMAE {c.upper()}\n" in text, c
+        assert f"\\f[B]namae {c}" in text or f"\\f[B]namae\\f[R] \\f[B]{c}" in text or \
+            f"\\f[B]namae {c}\\f[R]" in text, c
+
+
+def test_config_page_is_docs_config_md():
+    text = page("namaed.toml.5")
+    with open(os.path.join(REPO, "docs", "config.md")) as f:
+        doc = f.read()
+    keys = re.findall(r"^\| `([a-z0-9-]+)` \|", doc, re.M)
+    assert "user" in keys and "listen" in keys
+    for key in keys:
+        assert f"\\f[V]{key}\\f[R]" in text, key
+    assert "../" not in text  # repository links are plain text
+
+
+def test_cmake_install_tree(tmp_path):
+    need("cmake")
+    cache = os.path.join(BUILD, "CMakeCache.txt")
+    if not os.path.exists(cache):
+        pytest.skip("no CMake build directory")
+    with open(cache) as f:
+        prefix = re.search(r"^CMAKE_INSTALL_PREFIX:PATH=(.*)$", f.read(), re.M).group(1)
+    dest = tmp_path / "root"
+    p = subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix], capture_output=True, text=True,
+                       env=dict(os.environ, DESTDIR=str(dest)), timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    root = str(dest) + prefix
+    files = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+    expected = ["bin/namae", "sbin/namaed", "share/man/man1/namae.1", "share/man/man5/namaed.toml.5",
+                "share/man/man8/namaed.8", "lib/systemd/system/namaed.service", "lib/sysusers.d/namae.conf",
+                "share/doc/namae/examples/namae.toml", "share/doc/namae/examples/namae-ddns.service",
+                "share/doc/namae/examples/zones/example.net.zone"]
+    for e in expected:
+        assert e in files, (e, files)
+    assert not [f for f in files if f not in expected], files
+    assert os.access(os.path.join(root, "sbin/namaed"), os.X_OK)
+    with open(os.path.join(root, "lib/systemd/system/namaed.service")) as f:
+        assert f"ExecStart={prefix}/sbin/namaed --config /etc/namae/namaed.toml --foreground" in f.read()
+    v = subprocess.run([os.path.join(root, "sbin/namaed"), "--version"], capture_output=True, text=True)
+    assert v.returncode == 0 and v.stdout.startswith("namaed ")
