@@ -89,6 +89,7 @@ Result<void> Privileges::prepare() {
                             "start it as root, or as that user, or remove 'user'",
                             where, geteuid(), getegid(), user_, group_.empty() ? "" : " group '" + group_ + "'"));
   }
+  if (uid_ == 0) return {};  // user = "root": stay root (namaed warns when ready)
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail(where + ": PR_SET_NO_NEW_PRIVS: " + errno_text());
   // The bounding set caps what any later execve could gain (none: no_new_privs).
   for (int cap = 0; cap <= 63; ++cap)
