@@ -262,3 +262,34 @@ def test_unprivileged_as_its_own_user_is_a_no_op():
         assert s.query(ZONE, "SOA").answer, s.log()
     finally:
         s.remove()
+
+
+def test_unprivileged_with_ambient_bind_capability():
+    """As systemd starts it (User=, AmbientCapabilities=CAP_NET_BIND_SERVICE)
+    with no `user` key: it binds below 1024, and the capability stays (as
+    with Knot; docs/config.md "Privileges")."""
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv (util-linux) not installed")
+    s = State()
+    try:
+        with open(s.config) as f:
+            text = f.read().replace('user = "nobody"\ngroup = "nogroup"\n', "")
+        with open(s.config, "w") as f:
+            f.write(text)
+        cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+               "--inh-caps=+net_bind_service", "--ambient-caps=+net_bind_service",
+               namae_bin("namaed"), "--config", s.config, "--foreground"]
+        with open(os.path.join(s.dir, "namaed.1.log"), "w") as log:
+            s.starts = 1
+            s.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while "ready" not in s.log() and time.time() < deadline:
+            assert s.proc.poll() is None, s.log()
+            time.sleep(0.05)
+        assert s.query(ZONE, "SOA").answer, s.log()
+        for tid, st in thread_status(s.proc.pid).items():
+            assert st["Uid"] == [str(s.uid)] * 4, (tid, st["Uid"])
+            assert int(st["CapEff"][0], 16) == 1 << 10, (tid, st["CapEff"])  # CAP_NET_BIND_SERVICE
+        assert "running as root" not in s.log()
+    finally:
+        s.remove()
