@@ -17,6 +17,9 @@
 import os
 import re
 import shutil
+import signal
+import socket
+import time
 import subprocess
 
 import pytest
@@ -155,3 +158,98 @@ def test_cmake_install_tree(tmp_path):
         assert f"ExecStart={prefix}/sbin/namaed --config /etc/namae/namaed.toml --foreground" in f.read()
     v = subprocess.run([os.path.join(root, "sbin/namaed"), "--version"], capture_output=True, text=True)
     assert v.returncode == 0 and v.stdout.startswith("namaed ")
+
+
+def syscall_groups():
+    """systemd-analyze syscall-filter: group name -> its members (calls and @groups)."""
+    p = subprocess.run(["systemd-analyze", "syscall-filter", "--no-pager"], capture_output=True, text=True,
+                       timeout=30)
+    groups, current = {}, None
+    for line in p.stdout.splitlines():
+        if line.startswith("@"):
+            current = groups.setdefault(line.strip(), set())
+        elif current is not None and line.strip() and not line.strip().startswith("#"):
+            current.add(line.strip())
+    return groups
+
+
+def expand(names, groups):
+    out = set()
+    for n in names:
+        out |= expand(groups.get(n, ()), groups) if n.startswith("@") else {n}
+    return out
+
+
+def unit_filter(text, groups):
+    """The calls the unit's SystemCallFilter= lines allow (@default always is)."""
+    allowed = expand(["@default"], groups)
+    for line in re.findall(r"^SystemCallFilter=(.*)$", text, re.M):
+        if line.startswith("~"):
+            allowed -= expand(line[1:].split(), groups)
+        else:
+            allowed |= expand(line.split(), groups)
+    return allowed
+
+
+def test_namaed_needs_no_call_the_unit_filters(tmp_path):
+    """Runs namaed as the unit does (an unprivileged user with ambient
+    CAP_NET_BIND_SERVICE) under strace through start, queries over UDP and
+    TCP, a signed update, SIGHUP, `namae ctl status`, /metrics and SIGTERM:
+    every system call it makes must pass the unit's SystemCallFilter=."""
+    need("systemd-analyze"), need("strace"), need("setpriv")
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start namaed as another user")
+    from test_privileges import State, nsupdate, ZONE
+    with open(UNIT) as f:
+        allowed = unit_filter(f.read(), syscall_groups())
+    assert "recvmmsg" in allowed and "setresuid" not in allowed
+    s = State()
+    trace = os.path.join(s.dir, "strace.txt")
+    try:
+        with open(s.config) as f:
+            text = f.read().replace('user = "nobody"\ngroup = "nogroup"\n', "")
+        with open(s.config, "w") as f:
+            f.write(text)
+        cmd = ["strace", "-f", "-qq", "-o", trace, "setpriv", "--reuid=nobody", "--regid=nogroup",
+               "--clear-groups", "--inh-caps=+net_bind_service", "--ambient-caps=+net_bind_service",
+               namae_bin("namaed"), "--config", s.config, "--foreground"]
+        with open(os.path.join(s.dir, "namaed.1.log"), "w") as log:
+            s.starts = 1
+            s.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while "ready" not in s.log() and time.time() < deadline:
+            assert s.proc.poll() is None, s.log()
+            time.sleep(0.1)
+        assert s.query(ZONE, "SOA").answer and s.query(ZONE, "SOA", tcp=True).answer
+        assert nsupdate(s, "update add t.priv.test. 60 A 192.0.2.1").returncode == 0, s.log()
+        ctl = subprocess.run([namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "run", "ctl.sock"), "status"],
+                             capture_output=True, text=True, timeout=10)
+        assert ctl.returncode == 0, ctl.stderr
+        with socket.create_connection(("127.0.0.1", s.http_port), timeout=5) as c:
+            c.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+            assert c.recv(100).startswith(b"HTTP/1.")
+        namaed_pid = None
+        with open(trace) as f:
+            for line in f:
+                if re.search(r'execve\("[^"]*/namaed"', line):
+                    namaed_pid = line.split()[0]
+        os.kill(int(namaed_pid), signal.SIGHUP)
+        time.sleep(0.5)
+        os.kill(int(namaed_pid), signal.SIGTERM)
+        s.proc.wait(timeout=30)
+    finally:
+        s.kill()
+    calls, started = set(), False
+    with open(trace) as f:
+        for line in f:
+            if not started:
+                started = re.search(r'execve\("[^"]*/namaed"', line) is not None
+                continue
+            m = re.match(r"^\d+\s+(?:<\.\.\. )?(\w+)[( ]", line)
+            if m and not line.split(None, 1)[1].startswith(("+++", "---")):
+                calls.add(m.group(1))
+    shutil.rmtree(s.dir, ignore_errors=True)
+    assert started and "bind" in calls and "recvmmsg" in calls, sorted(calls)
+    denied = sorted(calls - allowed)
+    print(f"namaed made {len(calls)} kinds of system call; outside the unit's filter: {denied}")
+    assert not denied, denied
