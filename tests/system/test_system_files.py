@@ -133,6 +133,18 @@ def test_config_page_is_docs_config_md():
     assert "../" not in text  # repository links are plain text
 
 
+def test_unit_example_config_parses_and_writes_only_state_dirs():
+    """examples/systemd/namaed.toml: valid, and every path namaed writes is
+    under the unit's StateDirectory or RuntimeDirectory (the rest is read-only)."""
+    conf = os.path.join(REPO, "examples", "systemd", "namaed.toml")
+    p = subprocess.run([namae_bin("namaed"), "--config", conf, "--print-config"], capture_output=True, text=True,
+                       timeout=10)
+    assert p.returncode == 0, p.stderr
+    for key in ("control", "journal", "file", "pid-file"):
+        for value in re.findall(rf'^{key} = "(.+)"', p.stdout, re.M):
+            assert value.startswith(("/var/lib/namae/", "/run/namae/")), (key, value)
+
+
 def test_cmake_install_tree(tmp_path):
     need("cmake")
     cache = os.path.join(BUILD, "CMakeCache.txt")
@@ -148,7 +160,8 @@ def test_cmake_install_tree(tmp_path):
     files = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
     expected = ["bin/namae", "sbin/namaed", "share/man/man1/namae.1", "share/man/man5/namaed.toml.5",
                 "share/man/man8/namaed.8", "lib/systemd/system/namaed.service", "lib/sysusers.d/namae.conf",
-                "share/doc/namae/examples/namae.toml", "share/doc/namae/examples/namae-ddns.service",
+                "share/doc/namae/examples/namae.toml", "share/doc/namae/examples/systemd/namaed.toml",
+                "share/doc/namae/examples/systemd/namae-ddns.service",
                 "share/doc/namae/examples/zones/example.net.zone"]
     for e in expected:
         assert e in files, (e, files)
