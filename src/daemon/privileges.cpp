@@ -92,9 +92,13 @@ Result<void> Privileges::prepare() {
   if (uid_ == 0) return {};  // user = "root": stay root (namaed warns when ready)
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail(where + ": PR_SET_NO_NEW_PRIVS: " + errno_text());
   // The bounding set caps what any later execve could gain (none: no_new_privs).
-  for (int cap = 0; cap <= 63; ++cap)
-    if (cap != CAP_NET_BIND_SERVICE && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-      return fail(where + ": PR_CAPBSET_DROP: " + errno_text());
+  // Caps already out of it are skipped: dropping needs CAP_SETPCAP even for those.
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (cap == CAP_NET_BIND_SERVICE || prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+      return fail(fmt::format("{}: PR_CAPBSET_DROP({}): {} (namaed needs CAP_SETPCAP to switch users)", where, cap,
+                              errno_text()));
+  }
   gid_t groups[1] = {gid_};
   if (setgroups(1, groups) != 0) return fail(where + ": setgroups: " + errno_text());
   if (setresgid(gid_, gid_, gid_) != 0) return fail(where + ": setresgid: " + errno_text());

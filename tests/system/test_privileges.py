@@ -293,3 +293,29 @@ def test_unprivileged_with_ambient_bind_capability():
         assert "running as root" not in s.log()
     finally:
         s.remove()
+
+
+def test_root_with_only_the_capabilities_it_needs():
+    """Root with a bounding set of just CAP_NET_BIND_SERVICE, CAP_SETUID,
+    CAP_SETGID and CAP_SETPCAP (what namaed.service's comment says to grant
+    when namaed switches users itself) is enough to bind and switch."""
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv (util-linux) not installed")
+    s = State()
+    try:
+        caps = "-all,+net_bind_service,+setuid,+setgid,+setpcap"
+        cmd = ["setpriv", f"--bounding-set={caps}", f"--inh-caps=-all",
+               namae_bin("namaed"), "--config", s.config, "--foreground"]
+        with open(os.path.join(s.dir, "namaed.1.log"), "w") as log:
+            s.starts = 1
+            s.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while "ready" not in s.log() and time.time() < deadline:
+            assert s.proc.poll() is None, s.log()
+            time.sleep(0.05)
+        assert s.query(ZONE, "SOA").answer, s.log()
+        assert "running as user nobody" in s.log()
+        for tid, st in thread_status(s.proc.pid).items():
+            assert st["Uid"] == [str(s.uid)] * 4 and int(st["CapPrm"][0], 16) == 0, (tid, st)
+    finally:
+        s.remove()
