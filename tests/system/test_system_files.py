@@ -266,3 +266,12 @@ def test_namaed_needs_no_call_the_unit_filters(tmp_path):
     denied = sorted(calls - allowed)
     print(f"namaed made {len(calls)} kinds of system call; outside the unit's filter: {denied}")
     assert not denied, denied
+
+
+def test_namaed_page_names_every_option():
+    text = page("namaed.8").replace("\\-", "-")
+    p = subprocess.run([namae_bin("namaed"), "--help"], capture_output=True, text=True, timeout=10)
+    options = set(re.findall(r"(--[a-z-]+)", p.stdout))
+    assert {"--config", "--foreground", "--check", "--print-config", "--version"} <= options, p.stdout
+    for o in options:
+        assert f"\\f[B]{o}" in text, o
