@@ -275,3 +275,18 @@ def test_namaed_page_names_every_option():
     assert {"--config", "--foreground", "--check", "--print-config", "--version"} <= options, p.stdout
     for o in options:
         assert f"\\f[B]{o}" in text, o
+
+
+def test_namae_page_names_every_long_option():
+    """Every --option in each `namae CMD --help` is in namae(1): the page
+    cannot fall behind an option added to a subcommand."""
+    text = page("namae.1").replace("\\-", "-")
+    usage = subprocess.run([namae_bin("namae"), "--help"], capture_output=True, text=True, timeout=10)
+    commands = re.findall(r"^  (\w+)\s{2,}", (usage.stdout + usage.stderr).split("commands:", 1)[1], re.M)
+    missing = []
+    for c in commands:
+        p = subprocess.run([namae_bin("namae"), c, "--help"], capture_output=True, text=True, timeout=10)
+        for o in set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", p.stdout + p.stderr)):
+            if o != "--help" and o not in text:
+                missing.append(f"namae {c} {o}")
+    assert not missing, missing
