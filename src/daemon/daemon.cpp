@@ -23,6 +23,7 @@
 #include "daemon/http_api.h"
 #include "daemon/logging.h"
 #include "daemon/mdns.h"
+#include "daemon/privileges.h"
 #include "daemon/replication.h"
 #include "daemon/resolver_role.h"
 #include "daemon/secondary.h"
@@ -156,7 +157,8 @@ std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
 // (zones and their journals before any listener opens), stopped in reverse.
 class Daemon {
  public:
-  explicit Daemon(const Config& cfg) : cfg_(cfg), zones_(holder_, metrics_), http_server_(metrics_) {}
+  explicit Daemon(const Config& cfg)
+      : cfg_(cfg), privileges_(cfg.server, cfg.source), zones_(holder_, metrics_), http_server_(metrics_) {}
   ~Daemon() {
     if (sig_fd_ >= 0) close(sig_fd_);
     if (stop_fd_ >= 0) close(stop_fd_);
@@ -180,6 +182,7 @@ class Daemon {
   bool handle_signals();
 
   const Config& cfg_;
+  Privileges privileges_;  // [server] user: prepared first thing, dropped before READY=1
   int sig_fd_ = -1;
   int stop_fd_ = -1;
   net::MetricsRegistry metrics_;
@@ -303,6 +306,7 @@ Result<void> Daemon::start_http() {
 }
 
 Result<void> Daemon::start() {
+  if (auto r = privileges_.prepare(); !r) return r;  // before any thread, file or socket
   take_signals();
   if (auto r = start_zones(); !r) return r;
   Result<void> started = start_listeners();
@@ -324,6 +328,12 @@ Result<void> Daemon::start() {
   if (!cfg_.server.pid_file.empty()) std::ofstream(cfg_.server.pid_file) << getpid() << "\n";
   updates_->start();  // lease expiry and periodic zone file writes
   secondaries_->start();  // refresh timers, NOTIFY-triggered checks
+  if (auto r = privileges_.drop(); !r) {  // every listener is bound: no capability is needed any more
+    stop();
+    return r;
+  }
+  if (privileges_.switching()) spdlog::info("running as user {}", cfg_.server.user);
+  else if (geteuid() == 0) spdlog::warn("running as root: set [server] user to drop privileges");
   sd_notifyf(0, "READY=1\nSTATUS=serving %zu zones\nMAINPID=%lu", zones_.loaded_zones(),
              static_cast<unsigned long>(getpid()));
   spdlog::info("ready");
