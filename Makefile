@@ -1,12 +1,14 @@
-# namae: `make run` starts the daemon on loopback, `make test` runs every test.
-# Both install missing Debian packages first (scripts/deps.sh).
+# namae: `make run` starts the daemon on loopback, `make test` runs every test,
+# `make install` installs under PREFIX (default /usr/local; DESTDIR honoured).
+# All install missing Debian packages first (scripts/deps.sh).
 BUILD      ?= build
 FUZZ_BUILD ?= build-fuzz
 GENERATOR  ?= Ninja
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
+PREFIX     ?= /usr/local
 
-.PHONY: all deps configure build run test unit system bench fuzz clean
+.PHONY: all deps configure build run test unit system bench fuzz clean install
 
 all: build
 
@@ -20,6 +22,13 @@ configure: deps $(BUILD)/build.ninja
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The prefix is configured (the systemd unit names $(PREFIX)/sbin/namaed), then
+# cmake --install copies programs, man pages, the unit and the examples.
+install: configure
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 run: build
 	@bash scripts/run.sh $(BUILD)

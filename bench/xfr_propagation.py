@@ -4,7 +4,7 @@ secondaries serve it (NOTIFY, then IXFR)?
 
 Sends COUNT signed UPDATEs to the primary at a steady RATE, one at a time,
 each adding an A record at a new name. After each acknowledgement it polls
-every secondary over UDP (every 0.5 ms, round robin) until each answers the
+every secondary over UDP (a query to each every 0.5 ms) until each answers the
 new name, and records the time from the acknowledgement to that answer.
 Prints one line per secondary: median, p90, p99 and max in milliseconds, and
 how many updates never showed up within the timeout.
@@ -40,30 +40,38 @@ def percentile(values, p):
 
 
 def wait_visible(sock, secondaries, qname, timeout):
-    """Poll every secondary until each answers qname/A; returns {label: seconds or None}."""
+    """Poll every secondary until each answers qname/A; returns {label: seconds or None}.
+
+    Each round sends one query to every secondary still pending, then reads
+    every reply that has arrived, matched to its secondary by message ID: a
+    reply that comes after the round it was asked in still counts, and none
+    is left queued to be mistaken for a later round's."""
     t0 = time.monotonic()
     pending = dict(secondaries)
     seen = {}
+    asked = {}  # message ID -> label
     qid = 0
     while pending and time.monotonic() - t0 < timeout:
-        for label, addr in list(pending.items()):
+        for label, addr in pending.items():
             qid = (qid + 1) & 0xFFFF
             q = dns.message.make_query(qname, "A")
             q.id = qid
+            asked[qid] = label
             sock.sendto(q.to_wire(), addr)
-            deadline = time.monotonic() + 0.002
-            while time.monotonic() < deadline:
-                try:
-                    data, _ = sock.recvfrom(4096)
-                except BlockingIOError:
-                    time.sleep(0.0002)
-                    continue
-                r = dns.message.from_wire(data)
-                if r.id == qid and r.rcode() == dns.rcode.NOERROR and r.answer:
-                    seen[label] = time.monotonic() - t0
-                    del pending[label]
-                break
-        time.sleep(0.0005)
+        round_end = time.monotonic() + 0.0005
+        while True:
+            try:
+                data, _ = sock.recvfrom(4096)
+            except BlockingIOError:
+                if time.monotonic() >= round_end:
+                    break
+                time.sleep(0.0001)
+                continue
+            r = dns.message.from_wire(data)
+            label = asked.pop(r.id, None)
+            if label in pending and r.rcode() == dns.rcode.NOERROR and r.answer:
+                seen[label] = time.monotonic() - t0
+                del pending[label]
     for label in pending:
         seen[label] = None
     return seen

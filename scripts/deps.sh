@@ -14,6 +14,7 @@ packages=(
   bind9-dnsutils bind9-utils knot-dnsutils bind9 nsd knot knot-dnssecutils unbound
   libldns-dev dnsperf iproute2 procps
   curl openssl ddclient libio-socket-ssl-perl
+  pandoc systemd util-linux
   avahi-daemon avahi-utils dbus
 )
 

@@ -27,6 +27,8 @@ Try, in another terminal:
   $bin/namae query @127.0.0.1 -p 5300 www.example.net
   $bin/namae query @127.0.0.1 -p 5300 example.net MX +tcp
   dig @127.0.0.1 -p 5300 lab.example.net NS +norec
+  dig @127.0.0.1 -p 5300 example.net AXFR                  (zone transfer: loopback may)
+  dig @127.0.0.1 -p 5300 example.net IXFR=2024010101       (after an update: the journal's changes since)
   $bin/namae query @127.0.0.1 -p 5301 www.debian.org       (the resolver: goes to the Internet)
   $bin/namae ctl -s $build/run-example/run/namaed.sock status     (or: reload, stop)
   printf 'server 127.0.0.1 5300\nzone example.net\nupdate add laptop.example.net 60 A 192.0.2.77\nsend\n' |

@@ -1,5 +1,7 @@
 #include "auth/engine.h"
 
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -67,6 +69,7 @@ AuthEngine::AuthEngine(const zone::ZoneSetHolder& zones, AuthOptions options,
     : holder_(zones), opts_(options), metrics_(metrics) {
   if (opts_.max_udp_payload < 512) opts_.max_udp_payload = 512;
   chain_.resize(opts_.max_chain + 2);
+  if (opts_.cookies) cookies_ = std::make_unique<dns::ServerCookies>(*opts_.cookies);
   refresh();
 }
 
@@ -206,6 +209,24 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
   // RFC 6891 6.1.3: an unknown EDNS version gets BADVERS and our version (0).
   if (qe.present && qe.version > 0) return finish(r, rcode::BADVERS, true);
 
+  // RFC 7873 5.2: only the first COOKIE option counts. A server cookie we
+  // cannot vouch for over UDP gets BADCOOKIE (with a good one to retry
+  // with, 5.2.3), as PowerDNS does; over TCP the handshake already proved
+  // the address, so the answer goes out with the new cookie.
+  if (cookies_ && qe.present) [[unlikely]] {
+    if (auto option = qe.find(dns::edns_option::COOKIE)) {
+      switch (take_cookie(r, option->data, peer)) {
+        case dns::CookieVerdict::malformed:
+          return finish(r, rcode::FORMERR, true);
+        case dns::CookieVerdict::invalid:
+          if (!peer.tcp && qh.opcode == dns::opcode::QUERY) return finish(r, rcode::BADCOOKIE, true);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
   if (qh.opcode != dns::opcode::QUERY) {
     if (RequestHandler* handler = opcode_handlers_[qh.opcode & 0x0f])
       return handler->handle(view, response, peer, zones);
@@ -234,6 +255,31 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
   if (qclass != dns::rrclass::IN && qclass != dns::rrclass::ANY)
     return finish(r, rcode::REFUSED, true);
   return answer_query(r, zones);
+}
+
+// The client's IP as RFC 9018 4.4 hashes it: 4 octets or 16.
+static std::span<const uint8_t> client_ip(const net::Peer& peer) {
+  if (peer.addr.ss_family == AF_INET)
+    return {reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&peer.addr)->sin_addr), 4};
+  if (peer.addr.ss_family == AF_INET6)
+    return {reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(&peer.addr)->sin6_addr), 16};
+  return {};
+}
+
+// Judges the query's COOKIE option and, unless it is malformed, puts the
+// reply's (the client cookie and our server cookie) into the reply's OPT.
+dns::CookieVerdict AuthEngine::take_cookie(Reply& r, std::span<const uint8_t> option, const net::Peer& peer) {
+  dns::CookieReply data{};
+  const auto verdict = cookies_->check(option, client_ip(peer), static_cast<uint32_t>(dns::tsig_now()), data);
+  if (verdict == dns::CookieVerdict::malformed) return verdict;
+  cookie_option_[0] = 0;
+  cookie_option_[1] = static_cast<uint8_t>(dns::edns_option::COOKIE);
+  cookie_option_[2] = 0;
+  cookie_option_[3] = static_cast<uint8_t>(data.size());
+  std::copy(data.begin(), data.end(), cookie_option_.begin() + 4);
+  r.re.options = cookie_option_;
+  r.b.reserve(cookie_option_.size());
+  return verdict;
 }
 
 void AuthEngine::add_question(Reply& r) {

@@ -21,9 +21,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
+#include "dns/cookie.h"
 #include "dns/message.h"
 #include "dns/name.h"
 #include "dns/tsig.h"
@@ -47,6 +49,10 @@ struct AuthOptions {
   /// 5.2); the reply to a verified query is signed with the same key. Empty:
   /// every signed query gets BADKEY.
   std::vector<dns::TsigKey> tsig_keys;
+  /// DNS cookies (RFC 7873, RFC 9018 server cookies) made and checked with
+  /// these secrets; unset: COOKIE options are ignored, as by a server
+  /// without cookie support.
+  std::optional<dns::CookieSecretSchedule> cookies;
 };
 
 /// Handles a request the query engine does not (NOTIFY, UPDATE, zone
@@ -122,6 +128,7 @@ class AuthEngine : public net::QueryHandler {
                  const dns::TsigVerification* tv);
   // The reply with rcode `rc` (and the question if `question`), EDNS and TSIG.
   size_t finish(Reply& r, uint16_t rc, bool question);
+  dns::CookieVerdict take_cookie(Reply& r, std::span<const uint8_t> option, const net::Peer& peer);
   void add_question(Reply& r);
   // Finds the zone, resolves the name, and fills authority and additional
   // by how resolve() ended.
@@ -167,6 +174,8 @@ class AuthEngine : public net::QueryHandler {
   size_t n_added_ = 0;
   std::array<zone::RRsetView, 16> answered_{};  // RRsets in the answer section
   size_t n_answered_ = 0;
+  std::unique_ptr<dns::ServerCookies> cookies_;  // set when opts_.cookies is
+  std::array<uint8_t, 4 + 24> cookie_option_{};  // the reply's COOKIE option (code, length, data)
   std::vector<dns::Name> chain_;  // names visited by the CNAME chain (sized once)
 };
 

@@ -1,7 +1,9 @@
 #include "daemon/config.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,6 +15,7 @@
 #include <toml++/toml.h>
 
 #include "daemon/config_schema.h"
+#include "dns/cookie.h"
 #include "dns/text.h"
 #include "dns/tsig.h"
 #include "net/acl.h"
@@ -219,8 +222,34 @@ void resolve_paths(const schema::Section<S>& sec, S& out, const std::string& dir
       if (auto* member = std::get_if<std::string S::*>(&key.field)) out.*(*member) = resolve_path(dir, out.*(*member));
 }
 
+// `user` and `group` name accounts of this system (passwd(5), group(5)); an
+// unknown one is an error here, at its line, not a failure after zones load.
+void read_run_as(Checker& c, const toml::table& s, ServerConfig& sv) {
+  std::vector<char> buf(16384);
+  if (auto* n = s.get("user"); n && !sv.user.empty()) {
+    passwd pw{}, *found = nullptr;
+    getpwnam_r(sv.user.c_str(), &pw, buf.data(), buf.size(), &found);
+    if (!found) c.error(*n, "[server] user '" + sv.user + "': no such user");
+    else sv.uid = pw.pw_uid, sv.gid = pw.pw_gid;
+    sv.user_line = Checker::line_of(*n);
+  }
+  if (auto* n = s.get("group"); n && !sv.group.empty()) {
+    if (sv.user.empty()) c.error(*n, "[server] 'group' needs 'user'");
+    group gr{}, *found = nullptr;
+    getgrnam_r(sv.group.c_str(), &gr, buf.data(), buf.size(), &found);
+    if (!found) c.error(*n, "[server] group '" + sv.group + "': no such group");
+    else sv.gid = gr.gr_gid;
+  }
+}
+
 void read_server(Checker& c, const toml::table& doc, const std::string& dir, ServerConfig& sv) {
-  if (auto* s = c.table(doc, "server")) read_keys(c, *s, schema::kServer, sv);
+  if (auto* s = c.table(doc, "server")) {
+    read_keys(c, *s, schema::kServer, sv);
+    if (auto* n = s->get("cookie-secret"); n && !sv.cookie_secret.empty())
+      if (auto secret = dns::CookieSecretSchedule::parse_secret(sv.cookie_secret); !secret)
+        c.error(*n, "'cookie-secret': " + secret.message());
+    read_run_as(c, *s, sv);
+  }
   resolve_paths(schema::kServer, sv, dir);
 }
 

@@ -30,6 +30,12 @@ struct ServerConfig {
   bool minimal_responses = false;
   std::string log_level = "info";
   std::string pid_file;              // empty: none
+  bool cookies = true;               // RFC 7873 server cookies
+  std::string cookie_secret;         // 32 hex digits shared by every server of an address; empty: random, rotated
+  std::string user;                  // run as this user once listening (empty: stay as started)
+  std::string group;                 // and group (empty: the user's primary group)
+  uint32_t uid = 0, gid = 0;         // resolved from user/group by the parser (getpwnam/getgrnam)
+  int user_line = 0;                 // where `user` is, for startup errors
 };
 
 /// [[key]]: a TSIG key.

@@ -25,6 +25,10 @@ constexpr Key<S> server_keys[] = {
     {"minimal-responses", T::boolean, &S::minimal_responses, "leave NS and glue out of positive answers"},
     {"log-level", T::choice, &S::log_level, "spdlog level", 0, 0, "trace, debug, info, warn, error, critical, off"},
     {"pid-file", T::path, &S::pid_file, "write the process id here while running"},
+    {"cookies", T::boolean, &S::cookies, "answer DNS cookies (RFC 7873, RFC 9018 server cookies)"},
+    {"cookie-secret", T::string, &S::cookie_secret, "32 hex digits: the server cookie secret shared by every server behind one address (default: random, rotated daily)"},
+    {"user", T::string, &S::user, "run as this user once every listener is bound (namaed started as root)"},
+    {"group", T::string, &S::group, "run with this group (empty: the user's primary group)"},
 };
 
 using K = KeyConfig;

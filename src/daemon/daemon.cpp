@@ -23,12 +23,14 @@
 #include "daemon/http_api.h"
 #include "daemon/logging.h"
 #include "daemon/mdns.h"
+#include "daemon/privileges.h"
 #include "daemon/replication.h"
 #include "daemon/resolver_role.h"
 #include "daemon/secondary.h"
 #include "daemon/transfer_out.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
+#include "net/signed_exchange.h"
 #include "net/tcp_server.h"
 #include "net/udp_server.h"
 
@@ -133,6 +135,18 @@ int check_only(const Config& cfg) {
   return report.failed ? 1 : 0;
 }
 
+// RFC 9018 server cookies: a configured secret is shared by every server
+// behind an address; without one, a random master secret gives each day its
+// own (cookies live an hour, so the previous day's is accepted beside it).
+std::optional<dns::CookieSecretSchedule> cookie_schedule(const ServerConfig& sv) {
+  if (!sv.cookies) return std::nullopt;
+  if (auto shared = dns::CookieSecretSchedule::parse_secret(sv.cookie_secret); shared)
+    return dns::CookieSecretSchedule::shared(*shared);  // an empty or bad secret: refused by the config check
+  std::array<uint8_t, 32> master{};
+  net::random_bytes(master);
+  return dns::CookieSecretSchedule::rotating(master, 86400);
+}
+
 std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
   std::vector<net::Endpoint> out;
   for (const auto& t : texts) out.push_back(*net::parse_endpoint(t));  // validated by the config
@@ -143,7 +157,8 @@ std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
 // (zones and their journals before any listener opens), stopped in reverse.
 class Daemon {
  public:
-  explicit Daemon(const Config& cfg) : cfg_(cfg), zones_(holder_, metrics_), http_server_(metrics_) {}
+  explicit Daemon(const Config& cfg)
+      : cfg_(cfg), privileges_(cfg.server, cfg.source), zones_(holder_, metrics_), http_server_(metrics_) {}
   ~Daemon() {
     if (sig_fd_ >= 0) close(sig_fd_);
     if (stop_fd_ >= 0) close(stop_fd_);
@@ -167,6 +182,7 @@ class Daemon {
   bool handle_signals();
 
   const Config& cfg_;
+  Privileges privileges_;  // [server] user: prepared first thing, dropped before READY=1
   int sig_fd_ = -1;
   int stop_fd_ = -1;
   net::MetricsRegistry metrics_;
@@ -205,7 +221,7 @@ void Daemon::take_signals() {
 Result<void> Daemon::start_zones() {
   if (auto r = write_generated_catalogs(cfg_); !r) return r;
   if (auto r = zones_.configure(cfg_.zones); !r) return r;
-  auto notify = start_notify(cfg_, zones_);  // before the first load, which it notifies
+  auto notify = make_notify(cfg_, zones_);  // before the first load: it notifies it, once started
   if (!notify) return notify.error();
   notify_ = std::move(*notify);
   auto report = zones_.reload(true);
@@ -217,7 +233,7 @@ Result<void> Daemon::start_zones() {
   if (!secondaries) return secondaries.error();
   secondaries_ = std::move(*secondaries);
   metrics_.add_renderer([s = secondaries_.get()] { return s->metrics(); });
-  auto transfers = make_transfer_service(cfg_, *updates_, metrics_);
+  auto transfers = make_transfer_service(cfg_, *updates_, *secondaries_, metrics_);
   if (!transfers) return transfers.error();
   transfers_ = std::move(*transfers);
   return {};
@@ -228,6 +244,7 @@ Result<void> Daemon::start_listeners() {
   auth_opts.minimal_responses = cfg_.server.minimal_responses;
   auth_opts.max_udp_payload = cfg_.server.edns_udp_size;
   if (auto keys = tsig_keys(cfg_)) auth_opts.tsig_keys = std::move(*keys);  // checked by start_zones
+  auth_opts.cookies = cookie_schedule(cfg_.server);
   net::HandlerFactory factory = [this, auth_opts, update_handler = secondaries_->update_handler(),
                                  notify_handler = secondaries_->notify_handler(),
                                  transfer_handler = transfers_.get()](net::WorkerMetrics* m) {
@@ -289,9 +306,12 @@ Result<void> Daemon::start_http() {
 }
 
 Result<void> Daemon::start() {
+  if (auto r = privileges_.prepare(); !r) return r;  // before any thread, file or socket
   take_signals();
   if (auto r = start_zones(); !r) return r;
   Result<void> started = start_listeners();
+  // NOTIFY only once we listen: a downstream asks for the SOA or IXFR at once.
+  if (started && notify_) started = notify_->start();
   if (started) started = start_resolver();
   if (started) started = start_control();
   if (started) started = start_http();
@@ -308,6 +328,12 @@ Result<void> Daemon::start() {
   if (!cfg_.server.pid_file.empty()) std::ofstream(cfg_.server.pid_file) << getpid() << "\n";
   updates_->start();  // lease expiry and periodic zone file writes
   secondaries_->start();  // refresh timers, NOTIFY-triggered checks
+  if (auto r = privileges_.drop(); !r) {  // every listener is bound: no capability is needed any more
+    stop();
+    return r;
+  }
+  if (privileges_.switching()) spdlog::info("running as user {}", cfg_.server.user);
+  else if (geteuid() == 0) spdlog::warn("running as root: set [server] user to drop privileges");
   sd_notifyf(0, "READY=1\nSTATUS=serving %zu zones\nMAINPID=%lu", zones_.loaded_zones(),
              static_cast<unsigned long>(getpid()));
   spdlog::info("ready");

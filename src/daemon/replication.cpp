@@ -62,7 +62,7 @@ Result<void> write_generated_catalogs(const Config& cfg) {
   return {};
 }
 
-Result<std::unique_ptr<xfr::NotifyService>> start_notify(const Config& cfg, ZoneManager& zones) {
+Result<std::unique_ptr<xfr::NotifyService>> make_notify(const Config& cfg, ZoneManager& zones) {
   auto keys = tsig_keys(cfg);
   if (!keys) return keys.error();
   auto service = std::make_unique<xfr::NotifyService>(xfr::NotifyOptions{}, &zones.metrics(), spdlog_sink());
@@ -76,7 +76,6 @@ Result<std::unique_ptr<xfr::NotifyService>> start_notify(const Config& cfg, Zone
     any = true;
   }
   if (!any) return std::unique_ptr<xfr::NotifyService>();
-  if (auto r = service->start(); !r) return r.error();
   auto* s = service.get();
   zones.add_observer([s](const std::shared_ptr<const zone::ZoneVersion>& v) { s->zone_changed(*v); });
   return service;

@@ -25,10 +25,14 @@ Result<void> write_generated_catalogs(const Config& cfg);
 /// `zones`, so that the check loads the rest. One line per catalog.
 Result<std::string> check_generated_catalogs(const Config& cfg, std::vector<ZoneConfig>& zones);
 
-/// A started NotifyService that every new version of a zone with `notify`
-/// targets reaches (a ZoneManager observer); nullptr when no zone has any.
-/// Call before the zones first load: their first versions are notified too.
-Result<std::unique_ptr<xfr::NotifyService>> start_notify(const Config& cfg, ZoneManager& zones);
+/// A NotifyService that every new version of a zone with `notify` targets
+/// reaches (a ZoneManager observer); nullptr when no zone has any. Call
+/// before the zones first load, so their first versions are notified too;
+/// it is not started: the caller starts it once the listeners are up (what
+/// was published until then is held and sent by start(), see
+/// notify_service.h), so that a downstream's SOA query or IXFR in answer
+/// to the NOTIFY finds this server listening.
+Result<std::unique_ptr<xfr::NotifyService>> make_notify(const Config& cfg, ZoneManager& zones);
 
 /// `ctl zone notify NAME`: send NOTIFY for NAME's current version now.
 std::string notify_command(xfr::NotifyService* notify, const ZoneManager& zones, std::string_view name);

@@ -50,6 +50,11 @@ class SecondaryRole final : public xfr::SecondaryZones {
     return service_.control(verb, zone);
   }
   std::string metrics() const { return service_.metrics(); }
+  /// The received IXFR steps of secondary zone `origin` (nullptr: not a
+  /// secondary), which IXFR out of this server answers from.
+  std::shared_ptr<const update::Journal> journal(const dns::Name& origin) const {
+    return service_.journal(origin);
+  }
 
   // xfr::SecondaryZones, called by the consumer on the publishing thread.
   Result<void> add_secondary(const xfr::SecondaryZoneSpec& spec) override;

@@ -81,11 +81,16 @@ Notifier::Notifier(const Clock& clock, NotifySink& sink, NotifyOptions options, 
 void Notifier::set_targets(const dns::Name& zone, std::vector<Remote> targets) {
   auto& peers = zones_[zone_key(zone)];
   peers.clear();
-  for (auto& t : targets) peers.push_back(Peer{zone, std::move(t), std::nullopt, std::nullopt});
+  for (auto& t : targets) peers.push_back(Peer{zone, std::move(t), {}, {}, {}});
   if (peers.empty()) zones_.erase(zone_key(zone));
 }
 
 bool Notifier::has_targets(const dns::Name& zone) const { return zones_.count(zone_key(zone)) != 0; }
+
+size_t Notifier::target_count(const dns::Name& zone) const {
+  auto it = zones_.find(zone_key(zone));
+  return it == zones_.end() ? 0 : it->second.size();
+}
 
 size_t Notifier::zone_changed(const dns::Name& zone, const dns::Record& soa, bool force) {
   auto it = zones_.find(zone_key(zone));
@@ -94,8 +99,14 @@ size_t Notifier::zone_changed(const dns::Name& zone, const dns::Record& soa, boo
   for (auto& p : it->second) {
     if (!force && p.last_serial == serial) continue;
     p.last_serial = serial;
-    if (p.flight) p.pending = soa;  // sent once the flight ends (coalescing)
-    else start(p, soa);
+    if (!p.flight) {
+      start(p, soa);
+    } else if (clock_.now_ms() - p.flight->last_sent >= options_.supersede_after_ms && renew(p, soa)) {
+      p.pending.reset();
+      send(p);
+    } else {
+      p.pending = soa;  // sent once the flight ends or at its next try (coalescing)
+    }
   }
   return it->second.size();
 }
@@ -117,11 +128,28 @@ void Notifier::start(Peer& p, const dns::Record& soa) {
   send(p);
 }
 
+// The flight's message becomes a NOTIFY for `soa` (new ID, new MAC); its
+// count of tries and its backoff go on as they were, so a target that never
+// answers is still given up on after `tries` sends.
+bool Notifier::renew(Peer& p, const dns::Record& soa) {
+  Flight& f = *p.flight;
+  std::vector<uint8_t> mac;
+  const uint16_t id = ids_();
+  auto wire = make_notify(p.zone, soa, id, p.target.key, static_cast<uint64_t>(clock_.unix_time()), &mac);
+  if (!wire) return false;
+  f.id = id;
+  f.serial = soa_serial(soa);
+  f.wire = std::move(*wire);
+  f.mac = std::move(mac);
+  return true;
+}
+
 void Notifier::send(Peer& p) {
   Flight& f = *p.flight;
   sink_.send(p.target.address, f.wire);
   ++f.sent;
-  f.next_at = clock_.now_ms() + f.wait;
+  f.last_sent = clock_.now_ms();
+  f.next_at = f.last_sent + f.wait;
   f.wait = std::min(f.wait * 2, options_.max_retry_ms);
   count(&NotifyStats::sent);
   log_to(log_, LogLevel::debug,
@@ -145,6 +173,7 @@ void Notifier::tick() {
     for (auto& p : peers) {
       if (!p.flight || p.flight->next_at > now) continue;
       if (p.flight->sent < options_.tries) {
+        if (p.pending && renew(p, *p.pending)) p.pending.reset();  // resend the newest serial
         send(p);
         continue;
       }

@@ -10,10 +10,14 @@
 // - NotifyService (notify_service.h): the socket and the thread.
 //
 // Per (zone, target) at most one NOTIFY is in flight (RFC 1996 3.6 has the
-// primary resend it until a matching answer comes or it gives up). A newer version while one is in flight is
-// remembered, not sent: when the in-flight one is answered or given up on,
-// the newest SOA goes out once. A burst of 1,000 updates thus gives one
-// NOTIFY in flight plus one for the last serial, not 1,000.
+// primary resend it until a matching answer comes or it gives up). A newer
+// version while one is in flight is remembered, not sent: when the in-flight
+// one is answered, the newest SOA goes out once. A burst of 1,000 updates thus
+// gives one NOTIFY in flight plus one for the last serial, not 1,000.
+// A flight left unanswered past `supersede_after_ms` (the target was down or
+// the datagram lost) is no reason to hold a newer serial back for the whole
+// retry schedule: the newer version goes out at once, and every resend
+// carries the newest serial, within the same schedule of tries.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +54,9 @@ struct NotifyOptions {
   int64_t first_retry_ms = 1000;  // wait after the first send; doubles after each retry
   int64_t max_retry_ms = 16000;   // the wait never grows past this
   int tries = 5;                  // sends in total before giving up
+  // An answer on loopback or a LAN takes well under this; a flight older than
+  // this is presumed lost and a newer version replaces it at once.
+  int64_t supersede_after_ms = 100;
 };
 
 /// Totals since start (also added to the MetricsRegistry when one is set).
@@ -80,6 +87,8 @@ class Notifier {
   void set_targets(const dns::Name& zone, std::vector<Remote> targets);
   /// True when `zone` has targets.
   bool has_targets(const dns::Name& zone) const;
+  /// How many targets `zone` has.
+  size_t target_count(const dns::Name& zone) const;
   /// A new version of `zone` whose SOA is `soa`: notify every target now, or
   /// after the NOTIFY in flight to it ends. A serial a target was already
   /// sent (or has pending) is not sent again unless `force` (`ctl zone
@@ -111,6 +120,7 @@ class Notifier {
     int sent = 0;
     int64_t next_at = 0;  // resend or give up at this time
     int64_t wait = 0;     // the wait that follows the next send
+    int64_t last_sent = 0;
   };
   struct Peer {
     dns::Name zone;
@@ -120,6 +130,7 @@ class Notifier {
     std::optional<uint32_t> last_serial;  // of the newest NOTIFY started or pending
   };
   void start(Peer& p, const dns::Record& soa);
+  bool renew(Peer& p, const dns::Record& soa);
   void send(Peer& p);
   void finish(Peer& p);
   bool answers(const Peer& p, const dns::MessageView& msg, const net::Endpoint& from) const;

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -60,6 +61,13 @@ Result<void> NotifyService::start() {
   if (wake_fd_ < 0) return fail(std::string("NOTIFY eventfd: ") + std::strerror(errno));
   running_ = true;
   thread_ = std::thread([this] { run(); });
+  {
+    std::lock_guard lock(mu_);
+    started_ = true;
+    for (const auto& h : held_) notifier_.zone_changed(h.zone, h.soa, h.force);
+    held_.clear();
+  }
+  wake();
   return {};
 }
 
@@ -77,10 +85,20 @@ size_t NotifyService::zone_changed(const zone::ZoneVersion& v, bool force) {
   {
     std::lock_guard lock(mu_);
     if (!notifier_.has_targets(v.origin())) return 0;
+    if (!started_) return hold(v, force);
     n = notifier_.zone_changed(v.origin(), soa_record(v), force);
   }
   wake();  // the thread recomputes its next timer
   return n;
+}
+
+// Before start(): keep the newest version of each zone for start() to send.
+size_t NotifyService::hold(const zone::ZoneVersion& v, bool force) {
+  auto it = std::find_if(held_.begin(), held_.end(), [&](const Held& h) { return h.zone == v.origin(); });
+  if (it == held_.end()) it = held_.insert(held_.end(), Held{v.origin(), {}, false});
+  it->soa = soa_record(v);
+  it->force = it->force || force;
+  return notifier_.target_count(v.origin());
 }
 
 void NotifyService::wake() {

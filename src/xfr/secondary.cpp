@@ -49,7 +49,10 @@ void Secondary::say(LogLevel level, const std::string& text) const {
 Result<void> Secondary::load() {
   auto j = update::Journal::open(cfg_.journal, cfg_.origin);
   if (!j) return fail("journal " + cfg_.journal + ": " + j.message());
-  journal_ = std::move(*j);
+  {
+    std::lock_guard lock(mu_);
+    journal_ = std::move(*j);
+  }
   next_check_ms_ = clock_.now_ms();
   struct stat st {};
   if (stat(cfg_.file.c_str(), &st) != 0) {
@@ -89,13 +92,22 @@ int64_t Secondary::next_event_ms() const {
 
 void Secondary::refresh_soon() {
   std::lock_guard lock(mu_);
+  ++asked_;
   next_check_ms_ = clock_.now_ms();
 }
 
 void Secondary::retransfer_soon() {
   std::lock_guard lock(mu_);
+  ++asked_;
+  ++asked_whole_;
   whole_ = true;
   next_check_ms_ = clock_.now_ms();
+}
+
+// When the next check is due after one that just ended: at once if a
+// NOTIFY or `ctl` asked for one while it ran, else after `wait_ms`.
+int64_t Secondary::next_check_locked(int64_t now, int64_t wait_ms) const {
+  return asked_ != check_asked_ ? now : now + wait_ms;
 }
 
 bool Secondary::is_primary(const net::Endpoint& addr) const {
@@ -112,6 +124,11 @@ const std::optional<dns::TsigKey>& Secondary::key() const {
 std::shared_ptr<const zone::ZoneVersion> Secondary::version() const {
   std::lock_guard lock(mu_);
   return version_;
+}
+
+std::shared_ptr<const update::Journal> Secondary::journal() const {
+  std::lock_guard lock(mu_);
+  return journal_;
 }
 
 SecondaryStatus Secondary::status() const {
@@ -132,11 +149,9 @@ SecondaryStatus Secondary::status() const {
 
 void Secondary::retire() {
   std::lock_guard work(work_mu_);
-  {
-    std::lock_guard lock(mu_);
-    retired_ = true;
-  }
-  journal_.reset();
+  std::lock_guard lock(mu_);
+  retired_ = true;
+  journal_.reset();  // an IXFR out still reading it holds its own reference
 }
 
 void Secondary::tick() {
@@ -149,6 +164,10 @@ void Secondary::tick() {
     expiring = available_ && expire_at_ms_ && now >= expire_at_ms_;
     due = now >= next_check_ms_;
     whole = whole_;
+    if (due) {
+      check_asked_ = asked_;
+      check_asked_whole_ = asked_whole_;
+    }
   }
   if (expiring) expire();
   if (due) refresh(whole);
@@ -287,9 +306,9 @@ void Secondary::contacted(const Remote& primary) {
     const int64_t now = clock_.now_ms();
     SoaTimers t = version_ ? timers_of(*version_) : SoaTimers{};
     last_contact_unix_ = clock_.unix_time();
-    next_check_ms_ = now + seconds_ms(t.refresh);
+    next_check_ms_ = next_check_locked(now, seconds_ms(t.refresh));
     expire_at_ms_ = now + seconds_ms(t.expire);
-    whole_ = false;
+    if (asked_whole_ == check_asked_whole_) whole_ = false;  // else a retransfer came meanwhile
     last_error_.clear();
     revived = version_ && !available_;
     available_ = available_ || version_ != nullptr;
@@ -305,8 +324,8 @@ void Secondary::failed(const std::string& why) {
   std::lock_guard lock(mu_);
   ++counters_.failures;
   last_error_ = why;
-  next_check_ms_ = clock_.now_ms() + (version_ ? seconds_ms(timers_of(*version_).retry)
-                                               : kRetryWithoutSoaMs);
+  next_check_ms_ = next_check_locked(clock_.now_ms(), version_ ? seconds_ms(timers_of(*version_).retry)
+                                                               : kRetryWithoutSoaMs);
 }
 
 // RFC 1035 3.3.13: past `expire` without contact the data is no longer

@@ -15,6 +15,17 @@
 // published, so readers never see half a transfer and a broken one leaves
 // the old version serving. After `expire` seconds without contact the zone
 // is withdrawn (SERVFAIL) until a primary answers again.
+//
+// A NOTIFY (RFC 1996 4.4: "a slave which receives a valid NOTIFY should
+// defer action on any subsequent NOTIFY ... until it has completed the
+// transaction begun by the first") that arrives while a check runs is not
+// dropped either: the check, once done, is followed at once by another, so
+// a serial announced during a transfer is fetched right after it (without
+// this, the refresh timer set at the end of the check would swallow it).
+//
+// The journal of received IXFR steps is also what this server's own IXFR
+// answers come from (RFC 1995 as a primary to its downstream secondaries,
+// chains primary -> secondary -> secondary): journal() hands it out.
 #pragma once
 
 #include <cstdint>
@@ -108,6 +119,13 @@ class Secondary {
   SecondaryStatus status() const;
   /// The version being served (nullptr before the first transfer).
   std::shared_ptr<const zone::ZoneVersion> version() const;
+  /// The IXFR steps received and kept (at most about journal_keep; emptied
+  /// by a full transfer), for serving IXFR onwards; nullptr before load().
+  /// Shared, so a transfer thread that got it keeps it open even if the
+  /// zone goes away meanwhile; update::Journal serializes its own calls, so
+  /// readers may use it while tick() appends or compacts (they see the
+  /// chain before or after; a serial compacted away is answered AXFR-style).
+  std::shared_ptr<const update::Journal> journal() const;
 
  private:
   // The states of one check.
@@ -118,6 +136,7 @@ class Secondary {
   void publish(std::shared_ptr<const zone::ZoneVersion> v, const std::string& how);
   void contacted(const Remote& primary);
   void failed(const std::string& why);
+  int64_t next_check_locked(int64_t now, int64_t wait_ms) const;
   void expire();
 
   Result<void> save_full(const zone::ZoneVersion& v);
@@ -130,7 +149,9 @@ class Secondary {
   const Clock& clock_;
   SecondaryHooks hooks_;
   LogSink log_;
-  std::unique_ptr<update::Journal> journal_;
+  // Set by load() under mu_ (journal() copies it under mu_); written to
+  // only by tick()'s thread; dropped by retire() under mu_.
+  std::shared_ptr<update::Journal> journal_;
   std::mutex work_mu_;  // held by tick() and retire(): a retired secondary works no more
 
   mutable std::mutex mu_;  // everything below: tick() writes, status()/refresh_soon() read
@@ -141,6 +162,11 @@ class Secondary {
   bool available_ = false;
   bool whole_ = false;         // the next check transfers the whole zone
   bool retired_ = false;       // retire() was called: no more work, no more hooks
+  // Requests for a check (refresh_soon) and for a whole transfer
+  // (retransfer_soon) so far, and the counts when the running check began:
+  // a difference at its end means one came during it, so it runs again.
+  uint64_t asked_ = 0, asked_whole_ = 0;
+  uint64_t check_asked_ = 0, check_asked_whole_ = 0;
   std::string last_error_;
   SecondaryCounters counters_;
 };

@@ -74,6 +74,11 @@ std::shared_ptr<Secondary> SecondaryService::find(const dns::Name& origin) const
   return nullptr;
 }
 
+std::shared_ptr<const update::Journal> SecondaryService::journal(const dns::Name& origin) const {
+  auto s = find(origin);
+  return s ? s->journal() : nullptr;
+}
+
 bool SecondaryService::forwards_updates(const dns::Name& origin) const {
   std::lock_guard lock(mu_);
   for (const auto& z : zones_)

@@ -42,6 +42,10 @@ class SecondaryService {
 
   /// The secondary for `origin`, or nullptr.
   std::shared_ptr<Secondary> find(const dns::Name& origin) const;
+  /// The journal of `origin`'s received IXFR steps (Secondary::journal), for
+  /// IXFR out of this secondary; nullptr when `origin` is not a secondary
+  /// (or was retired). Safe from any thread.
+  std::shared_ptr<const update::Journal> journal(const dns::Name& origin) const;
   /// Whether UPDATEs to `origin` go on to its primary (RFC 2136 6).
   bool forwards_updates(const dns::Name& origin) const;
   /// A NOTIFY (already checked) asks for a check of `origin` now.

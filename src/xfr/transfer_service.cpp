@@ -125,7 +125,7 @@ size_t TransferService::answer_ixfr(Request& r) {
   // journal may already hold a change not yet published).
   std::vector<update::JournalEntry> steps;
   bool bridged = false;
-  const update::Journal* journal = opts_.journal ? opts_.journal(r.zone->origin()) : nullptr;
+  auto journal = opts_.journal ? opts_.journal(r.zone->origin()) : nullptr;
   if (journal) {
     if (auto entries = journal->entries_since(theirs)) {
       for (auto& e : *entries) {

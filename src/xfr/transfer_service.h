@@ -7,11 +7,13 @@
 //    nobody by default: REFUSED).
 //  - AXFR over TCP: a stream (net::kStream) of the version current when the
 //    request came, however long the client takes to read it.
-//  - IXFR: the journal's differences from the client's serial to the served
-//    version's; the whole zone AXFR-style when the journal cannot bridge
-//    that (serial unknown, compacted away, no journal); the single SOA when
-//    the client is current or newer. Over UDP (RFC 1995 4) the differences
-//    when they fit in one datagram, else the single SOA.
+//  - IXFR: the journal's differences (a dynamic zone's updates, or the
+//    steps a secondary zone received: chains of secondaries) from the
+//    client's serial to the served version's; the whole zone AXFR-style
+//    when the journal cannot bridge that (serial unknown, compacted away,
+//    no journal); the single SOA when the client is current or newer. Over
+//    UDP (RFC 1995 4) the differences when they fit in one datagram, else
+//    the single SOA.
 #pragma once
 
 #include <functional>
@@ -37,8 +39,10 @@ struct TransferOptions {
   std::vector<TransferZone> zones;   // zones not listed are refused to everyone
   std::vector<dns::TsigKey> keys;    // [[key]]: what signed requests are verified against
   uint16_t max_udp_payload = 1232;   // largest IXFR-over-UDP answer
-  /// The journal of a dynamic zone (nullptr: none, IXFR answers in full).
-  std::function<const update::Journal*(const dns::Name&)> journal;
+  /// The journal of a dynamic zone, or the received steps of a secondary
+  /// (nullptr: none, IXFR answers in full). Shared: a secondary zone may be
+  /// removed while a transfer reads its journal.
+  std::function<std::shared_ptr<const update::Journal>(const dns::Name&)> journal;
   net::MetricsRegistry* metrics = nullptr;  // transfers, bytes, refusals
 };
 

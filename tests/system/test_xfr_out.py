@@ -368,6 +368,8 @@ def test_secondary_pulls_axfr_then_ixfr(tmp_path, kind):
             m = p.metrics()
             assert m['namae_xfr_out_total{type="ixfr"}'] >= 2, m
             assert m['namae_xfr_out_total{type="refused"}'] == 0
+            # Each round came by IXFR and applied: no secondary fell back to AXFR.
+            assert m['namae_xfr_out_total{type="axfr"}'] == axfr_count + 2, m
         finally:
             sec.stop()
     finally:

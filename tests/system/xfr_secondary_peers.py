@@ -172,7 +172,9 @@ def start_named_secondary(workdir, zone, primary_port, key):
 def start_knotd_secondary(workdir, zone, primary_port, key):
     if not shutil.which("knotd"):
         pytest.skip("knotd not installed")
-    os.makedirs(workdir, exist_ok=True)
+    # knotd does not create its database directory: without it there is no
+    # journal, and every IXFR fails to store ("not exists") and falls back to AXFR.
+    os.makedirs(os.path.join(workdir, "db"), exist_ok=True)
     port = free_port()
     kname, alg, secret = key
     sock = os.path.join(workdir, "knot.sock")

@@ -1,6 +1,12 @@
 #include "xfr/notifier.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "xfr/notify_service.h"
 
 #include "dns/message.h"
 #include "dns/rrtype.h"
@@ -25,7 +31,7 @@ class Recorder : public NotifySink {
 
 dns::Name name(const char* text) { return *dns::Name::from_text(text); }
 
-dns::Record soa(uint32_t serial) {
+std::shared_ptr<const zone::ZoneVersion> version(uint32_t serial) {
   std::vector<zonefile::Diagnostic> diags;
   auto v = zone::load_zone_text(
       "@ 3600 IN SOA ns.example. host.example. " + std::to_string(serial) + " 3600 600 86400 300\n"
@@ -33,8 +39,10 @@ dns::Record soa(uint32_t serial) {
       "ns 3600 IN A 192.0.2.1\n",
       "t", name("example."), diags);
   EXPECT_TRUE(v) << v.message();
-  return soa_record(**v);
+  return *v;
 }
+
+dns::Record soa(uint32_t serial) { return soa_record(*version(serial)); }
 
 net::Endpoint ep(const char* text) { return *net::parse_endpoint(text); }
 
@@ -181,17 +189,37 @@ TEST_F(NotifierTest, BurstOfVersionsCoalescesToTheNewestSerial) {
   EXPECT_EQ(serial_of(sink.sent[2].wire), 1000u);
   notifier.receive(answer_to(sink.sent[2].wire), ep("127.0.0.1:5301"));
   EXPECT_EQ(sink.sent.size(), 3u);  // nothing more pending for 5301
-  // The other target gives up on serial 1, then sends 1000.
+  // The other target never answers: its retries carry serial 1000, within
+  // the one schedule of five tries.
   for (int i = 0; i < 700; ++i) {
     clock.advance_ms(100);
     notifier.tick();
   }
-  uint32_t last = 0;
-  int to_5302 = 0;
+  std::vector<uint32_t> to_5302;
   for (const auto& s : sink.sent)
-    if (s.to.port() == 5302) ++to_5302, last = serial_of(s.wire);
-  EXPECT_EQ(last, 1000u);
-  EXPECT_EQ(to_5302, 10);  // five tries of serial 1, five of serial 1000
+    if (s.to.port() == 5302) to_5302.push_back(serial_of(s.wire));
+  EXPECT_EQ(to_5302, (std::vector<uint32_t>{1, 1000, 1000, 1000, 1000}));
+  EXPECT_EQ(notifier.in_flight(), 0u);
+}
+
+TEST_F(NotifierTest, AnUnansweredFlightIsSupersededByANewerVersionAtOnce) {
+  targets({"127.0.0.1:5301"});
+  notifier.zone_changed(name("example."), soa(1));  // the target is not up yet
+  clock.advance_ms(50);
+  notifier.zone_changed(name("example."), soa(2));  // too soon: coalesced
+  ASSERT_EQ(sink.sent.size(), 1u);
+  clock.advance_ms(60);
+  notifier.zone_changed(name("example."), soa(3));  // 110 ms unanswered: sent now
+  ASSERT_EQ(sink.sent.size(), 2u);
+  EXPECT_EQ(serial_of(sink.sent[1].wire), 3u);
+  EXPECT_EQ(notifier.in_flight(), 1u);
+  notifier.receive(answer_to(sink.sent[0].wire), ep("127.0.0.1:5301"));  // the old ID
+  EXPECT_EQ(notifier.in_flight(), 1u);
+  notifier.receive(answer_to(sink.sent[1].wire), ep("127.0.0.1:5301"));
+  EXPECT_EQ(notifier.in_flight(), 0u);
+  clock.advance_ms(60000);
+  notifier.tick();
+  EXPECT_EQ(sink.sent.size(), 2u);  // serial 2 was folded into 3, never sent alone
 }
 
 TEST_F(NotifierTest, ASerialAlreadySentIsNotSentAgainUnlessForced) {
@@ -263,6 +291,41 @@ TEST_F(NotifierTest, MetricsCountSentAnsweredFailed) {
   EXPECT_EQ(reg.notify_answered.load(), 1u);
   EXPECT_EQ(reg.notify_failed.load(), 0u);
   EXPECT_NE(reg.render().find("namae_notify_answered_total 1"), std::string::npos);
+}
+
+// NotifyService on a real socket: versions published before start() (the
+// zones load before namaed's listeners open) are held, and start() sends
+// the newest of them; nothing leaves before.
+TEST(NotifyServiceTest, HoldsVersionsUntilStarted) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  auto target = ep(("127.0.0.1:" + std::to_string(ntohs(sa.sin_port))).c_str());
+  auto receive = [fd](int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    std::vector<uint8_t> buf(4096);
+    if (::poll(&p, 1, timeout_ms) != 1) return std::vector<uint8_t>{};
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return buf;
+  };
+
+  NotifyService service(NotifyOptions{}, nullptr, {});
+  service.set_targets(name("example."), {Remote{target, std::nullopt}});
+  EXPECT_EQ(service.zone_changed(*version(1)), 1u);
+  EXPECT_EQ(service.zone_changed(*version(2)), 1u);
+  EXPECT_TRUE(receive(200).empty());  // not started: nothing sent
+  ASSERT_TRUE(service.start().ok());
+  auto got = receive(2000);
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(serial_of(got), 2u);  // the newest held version only
+  service.stop();
+  ::close(fd);
 }
 
 }  // namespace

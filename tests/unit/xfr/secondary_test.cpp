@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <deque>
+#include <functional>
+#include <utility>
 #include <filesystem>
 
 #include "base/clock.h"
@@ -24,6 +26,7 @@ class ScriptedPrimary : public Fetcher {
  public:
   Result<uint32_t> query_serial(const Remote&, const dns::Name&) override {
     ++queries;
+    if (during_query) std::exchange(during_query, nullptr)();  // once: what happens mid-check
     if (down) return fail("timed out");
     return serial;
   }
@@ -63,6 +66,7 @@ class ScriptedPrimary : public Fetcher {
   int queries = 0;
   std::deque<Result<Transfer>> answers;
   std::vector<std::optional<uint32_t>> asked;  // the serial each transfer was asked from
+  std::function<void()> during_query;  // run inside the next query_serial (a NOTIFY mid-check)
 };
 
 XfrStep step(uint32_t from, uint32_t to, std::vector<dns::Record> add = {}) {
@@ -246,6 +250,75 @@ TEST_F(SecondaryTest, NotifyChecksAtOnce) {
   EXPECT_GT(sec->next_event_ms(), clock.now_ms());
   sec->refresh_soon();
   EXPECT_EQ(sec->next_event_ms(), clock.now_ms());
+}
+
+// A NOTIFY while a check runs (here: the primary announces serial 101 after
+// answering 100 to our SOA query) is not swallowed by the refresh timer the
+// check sets: the next check is due at once and fetches 101.
+TEST_F(SecondaryTest, NotifyDuringACheckRunsAnotherAtOnce) {
+  sec->tick();
+  ASSERT_EQ(serial(), 100u);
+  clock.advance_ms(1000);
+  sec->refresh_soon();
+  primary.during_query = [this] { sec->refresh_soon(); };  // the serial is still 100 here
+  sec->tick();
+  EXPECT_EQ(serial(), 100u);
+  EXPECT_EQ(sec->next_event_ms(), clock.now_ms());  // not the hour of SOA refresh
+  primary.serial = 101;
+  primary.answers.push_back(ScriptedPrimary::steps({step(100, 101)}));
+  sec->tick();
+  EXPECT_EQ(serial(), 101u);
+  EXPECT_EQ(sec->next_event_ms(), clock.now_ms() + 3600 * 1000);  // nothing more asked
+}
+
+// The same for a check that fails: the NOTIFY that came during it gets its
+// own check at once instead of waiting for the retry timer.
+TEST_F(SecondaryTest, NotifyDuringAFailedCheckRetriesAtOnce) {
+  sec->tick();
+  clock.advance_ms(1000);
+  primary.down = true;
+  primary.during_query = [this] { sec->refresh_soon(); };
+  sec->refresh_soon();
+  sec->tick();
+  EXPECT_EQ(sec->status().counters.failures, 1u);
+  EXPECT_EQ(sec->next_event_ms(), clock.now_ms());
+  sec->tick();  // fails again, nothing asked during it: the SOA retry (600 s)
+  EXPECT_EQ(sec->next_event_ms(), clock.now_ms() + 600 * 1000);
+}
+
+// A retransfer asked for during an ordinary check is still a whole transfer.
+TEST_F(SecondaryTest, RetransferDuringACheckIsKept) {
+  sec->tick();
+  clock.advance_ms(1000);
+  sec->refresh_soon();
+  primary.during_query = [this] { sec->retransfer_soon(); };
+  sec->tick();
+  EXPECT_EQ(primary.asked.size(), 1u);  // same serial: no transfer in that check
+  sec->tick();
+  ASSERT_EQ(primary.asked.size(), 2u);
+  EXPECT_FALSE(primary.asked[1]);  // AXFR: asked from no serial
+  EXPECT_EQ(sec->next_event_ms(), clock.now_ms() + 3600 * 1000);
+}
+
+// The journal IXFR out of this secondary serves: the received steps, by serial.
+TEST_F(SecondaryTest, JournalHoldsTheReceivedSteps) {
+  sec->tick();
+  ASSERT_NE(sec->journal(), nullptr);
+  primary.serial = 102;
+  primary.answers.push_back(ScriptedPrimary::steps({step(100, 101), step(101, 102)}));
+  sec->refresh_soon();
+  sec->tick();
+  ASSERT_EQ(serial(), 102u);
+  auto entries = sec->journal()->entries_since(100);
+  ASSERT_TRUE(entries.ok()) << entries.message();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].serial_from, 100u);
+  EXPECT_EQ((*entries)[1].serial_to, 102u);
+  // A full transfer empties it: older serials are then answered in full.
+  sec->retransfer_soon();
+  sec->tick();
+  auto after = sec->journal()->entries_since(100);
+  EXPECT_FALSE(after.ok() && !after->empty());
 }
 
 TEST_F(SecondaryTest, RetransferTakesTheWholeZone) {

@@ -92,7 +92,9 @@ struct Primary {
     auto acl = net::parse_acl(allow, net::AclKeys::yes);
     EXPECT_TRUE(acl.ok());
     o.zones.push_back({name("example.net."), *acl});
-    o.journal = [this](const dns::Name&) { return journal; };
+    o.journal = [this](const dns::Name&) {
+      return std::shared_ptr<const update::Journal>(std::shared_ptr<const void>(), journal);  // not owned
+    };
     o.metrics = &metrics;
     service = std::make_unique<TransferService>(std::move(o));
   }
