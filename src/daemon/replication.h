@@ -1,7 +1,7 @@
 // Wiring replication into namaed: outgoing NOTIFY for zones with `notify`
 // targets (src/xfr/notifier.h) and the catalog zones namaed generates
-// (src/xfr/catalog.h). Zone transfers and secondaries come with their own
-// branches; the catalog consumer waits for the latter.
+// (src/xfr/catalog.h). Consumed catalogs belong to the secondary role
+// (src/daemon/secondary.h), whose zones they add and remove.
 #pragma once
 
 #include <memory>
