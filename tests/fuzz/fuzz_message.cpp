@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "dns/cookie.h"
 #include "dns/edns.h"
 #include "dns/message.h"
 #include "dns/rdata.h"
@@ -92,6 +93,23 @@ void collect(const MessageView& v, std::vector<Question>& qs, std::vector<Record
 }
 
 // Exercise the EDNS option helpers on whatever options arrived.
+// The server side of RFC 7873 on whatever COOKIE option arrives: the verdict
+// agrees with the client-side parser on what is well formed, and every
+// reply echoes the client cookie with a 16-octet version-1 server cookie
+// that the same server then accepts.
+void check_server_cookie(std::span<const uint8_t> data) {
+  static ServerCookies cookies(CookieSecretSchedule::shared(CookieSecret{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}));
+  const uint8_t ip[4] = {192, 0, 2, 1};
+  const uint32_t now = 1700000000;
+  CookieReply reply{};
+  const auto verdict = cookies.check(data, ip, now, reply);
+  if ((verdict == CookieVerdict::malformed) != !parse_cookie(data)) mismatch("cookie verdict vs parser");
+  if (verdict == CookieVerdict::malformed) return;
+  if (!std::equal(data.begin(), data.begin() + 8, reply.begin()) || reply[8] != 1) mismatch("cookie reply");
+  CookieReply again{};
+  if (cookies.check(reply, ip, now, again) != CookieVerdict::valid) mismatch("own cookie not valid");
+}
+
 void walk_options(const Edns& e) {
   auto c = e.option_cursor();
   EdnsOption o;
@@ -105,6 +123,7 @@ void walk_options(const Edns& e) {
     if (auto ck = parse_cookie(o.data)) {
       if (ck->client.size() + ck->server.size() != o.data.size()) mismatch("cookie split");
     }
+    if (o.code == edns_option::COOKIE) check_server_cookie(o.data);
   }
   if (total != e.options.size()) mismatch("option walk stopped early");
 }
