@@ -322,6 +322,50 @@ def test_tcp_client_that_never_reads_does_not_starve_others(server):
     hog.close()
 
 
+def latencies(server, n, tcp=False):
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        assert server.query(tcp=tcp).answer
+        out.append(time.perf_counter() - t0)
+    return sorted(out)
+
+
+def test_slowloris_and_a_client_that_never_reads(server):
+    # 1,000 connections that send one octet and stop, plus a client that
+    # pipelines queries and never reads its answers: UDP and fresh TCP
+    # clients keep their latency (median within 2x of idle, with a 2 ms
+    # floor for timer noise on a busy machine).
+    udp_idle = latencies(server, 200)
+    tcp_idle = latencies(server, 50, tcp=True)
+    slow = []
+    hog = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    try:
+        for _ in range(1000):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            s.sendall(b"\x00")
+            slow.append(s)
+        hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        hog.setblocking(False)
+        q = framed(dns.message.make_query("example.test", "ANY").to_wire())
+        try:
+            for _ in range(20000):
+                hog.send(q)
+        except BlockingIOError:
+            pass
+        udp_busy = latencies(server, 200)
+        tcp_busy = latencies(server, 50, tcp=True)
+    finally:
+        hog.close()
+        for s in slow:
+            s.close()
+    med = lambda v: v[len(v) // 2]
+    print(f"\nslowloris: UDP median {med(udp_idle) * 1e3:.2f} ms idle, {med(udp_busy) * 1e3:.2f} ms under 1,000 "
+          f"slow connections; TCP {med(tcp_idle) * 1e3:.2f} / {med(tcp_busy) * 1e3:.2f} ms")
+    assert med(udp_busy) <= max(2 * med(udp_idle), 0.002), (udp_idle, udp_busy)
+    assert med(tcp_busy) <= max(2 * med(tcp_idle), 0.002), (tcp_idle, tcp_busy)
+
+
 # --- malformed input ------------------------------------------------------------
 
 def malformed_packets():
