@@ -1,9 +1,13 @@
 #include "resolver/infra.h"
 
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/random.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
 
 namespace namae::resolver {
@@ -42,7 +46,55 @@ size_t random_below(size_t n) {
   return v % n;
 }
 
+Infra::Infra(const Clock& clock, size_t max_servers) : clock_(clock), max_servers_(max_servers) {
+  pool.fill(cookie_secret_.data(), cookie_secret_.size());
+}
+
 std::string Infra::key(const net::Endpoint& ep) { return ep.to_string(); }
+
+std::array<uint8_t, 8> Infra::client_cookie(const net::Endpoint& server) const {
+  const uint8_t* ip = nullptr;
+  size_t len = 0;
+  if (server.family() == AF_INET) {
+    ip = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&server.addr)->sin_addr);
+    len = 4;
+  } else {
+    ip = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(&server.addr)->sin6_addr);
+    len = 16;
+  }
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  unsigned digest_len = 0;
+  HMAC(EVP_sha256(), cookie_secret_.data(), static_cast<int>(cookie_secret_.size()), ip, len, digest, &digest_len);
+  std::array<uint8_t, 8> out{};
+  std::memcpy(out.data(), digest, out.size());
+  return out;
+}
+
+CookieOption Infra::cookie_for(const net::Endpoint& server) const {
+  CookieOption opt;
+  auto client = client_cookie(server);
+  std::memcpy(opt.data.data(), client.data(), client.size());
+  opt.size = client.size();
+  std::lock_guard lock(mu_);
+  if (auto it = servers_.find(key(server)); it != servers_.end() && it->second.server_cookie_len) {
+    std::memcpy(opt.data.data() + 8, it->second.server_cookie.data(), it->second.server_cookie_len);
+    opt.size += it->second.server_cookie_len;
+  }
+  return opt;
+}
+
+bool Infra::take_reply_cookie(const net::Endpoint& server, std::span<const uint8_t> option) {
+  // RFC 7873 4: 8 octets of client cookie, then 8 to 32 of server cookie;
+  // a reply carries both (5.3).
+  if (option.size() < 16 || option.size() > 40) return false;
+  auto client = client_cookie(server);
+  if (std::memcmp(option.data(), client.data(), client.size()) != 0) return false;
+  std::lock_guard lock(mu_);
+  ServerInfo& s = entry(server);
+  s.server_cookie_len = static_cast<uint8_t>(option.size() - 8);
+  std::memcpy(s.server_cookie.data(), option.data() + 8, s.server_cookie_len);
+  return true;
+}
 
 ServerInfo& Infra::entry(const net::Endpoint& ep) {
   std::string k = key(ep);

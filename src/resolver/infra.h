@@ -6,6 +6,7 @@
 // moderate guess so they are tried early.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -26,6 +27,16 @@ struct ServerInfo {
   int timeouts = 0;       // consecutive timeouts
   int64_t last_timeout_ms = 0;
   bool edns_broken = false;  // answered FORMERR/NOTIMP to EDNS, fine without
+  std::array<uint8_t, 32> server_cookie{};  // RFC 7873: the last server cookie it gave us
+  uint8_t server_cookie_len = 0;
+};
+
+/// The COOKIE option data for a query (RFC 7873 4): our client cookie and,
+/// once the server gave one, its server cookie.
+struct CookieOption {
+  std::array<uint8_t, 40> data{};
+  size_t size = 0;
+  std::span<const uint8_t> bytes() const { return {data.data(), size}; }
 };
 
 /// Shared RTT/EDNS table (thread-safe, small critical sections).
@@ -36,8 +47,7 @@ class Infra {
 
   /// `max_servers` bounds the table (as Unbound's infra-cache-numhosts): beyond
   /// it an arbitrary entry is forgotten, which only costs that server a re-measure.
-  explicit Infra(const Clock& clock, size_t max_servers = 10000)
-      : clock_(clock), max_servers_(max_servers) {}
+  explicit Infra(const Clock& clock, size_t max_servers = 10000);
 
   /// The effective RTT used for ranking (backed off after timeouts).
   double effective_rtt(const net::Endpoint& server) const;
@@ -52,13 +62,26 @@ class Infra {
   bool edns_broken(const net::Endpoint& server) const;
   ServerInfo info(const net::Endpoint& server) const;
 
+  /// DNS cookies, client side (RFC 7873 5.1): the option for a query to
+  /// `server`. The client cookie is an HMAC of this resolver's secret and
+  /// the server's address, so each server sees its own and none can replay
+  /// another's.
+  CookieOption cookie_for(const net::Endpoint& server) const;
+  /// A reply's COOKIE option data from `server` (RFC 7873 5.3): false when
+  /// it does not carry the client cookie we sent (malformed, or a forgery
+  /// by someone who never saw our query), else its server cookie is kept
+  /// for the next query.
+  bool take_reply_cookie(const net::Endpoint& server, std::span<const uint8_t> option);
+
  private:
   static std::string key(const net::Endpoint& ep);
+  std::array<uint8_t, 8> client_cookie(const net::Endpoint& server) const;
   ServerInfo& entry(const net::Endpoint& ep);  // under mu_; creates, evicting if full
   mutable std::mutex mu_;
   std::unordered_map<std::string, ServerInfo> servers_;
   const Clock& clock_;
   size_t max_servers_;
+  std::array<uint8_t, 16> cookie_secret_{};  // random per process (RFC 7873 4.1)
 };
 
 /// A random 16-bit value from the kernel's CSPRNG (query IDs must not be

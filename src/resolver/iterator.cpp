@@ -25,6 +25,7 @@
 #include <optional>
 #include <set>
 
+#include "dns/edns.h"
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "resolver/resolver.h"
@@ -90,6 +91,7 @@ struct QueryState {
   Name sent;
   uint16_t sent_type;
   bool sent_edns = false;
+  int badcookies = 0;  // BADCOOKIE replies from this server for this question (RFC 7873 5.3)
   net::Exchange ex;
 
   // The identical-question flight this state owns (Resolver::begin_flight).
@@ -163,6 +165,7 @@ class Iterator {
 
   // query_response.
   State on_no_reply(QueryState& q, TraceStep& step);
+  State retry_after_badcookie(QueryState& q, TraceStep& step);
   State on_error_rcode(QueryState& q, uint16_t rcode, bool minimised, TraceStep& step);
   State process_prime_response(QueryState& q, const Sections& sec, TraceStep& step);
   State process_reply(QueryState& q, const Reply& reply, TraceStep& step);
@@ -327,6 +330,7 @@ State Iterator::process_query_targets(QueryState& q) {
   q.server = candidates[i].address;
   q.server_name = candidates[i].ns;
   q.use_tcp = false;
+  q.badcookies = 0;
   q.no_edns = r_.infra_.edns_broken(q.server);
   return State::send_query;
 }
@@ -460,9 +464,17 @@ void Iterator::send(QueryState& q) {
   b.add_question(q.sent, q.sent_type, dns::rrclass::IN);
   q.sent_edns = !q.no_edns;
   if (q.sent_edns) {
+    const CookieOption cookie = r_.infra_.cookie_for(q.server);
+    uint8_t options[4 + 40];
+    options[0] = 0;
+    options[1] = static_cast<uint8_t>(dns::edns_option::COOKIE);
+    options[2] = 0;
+    options[3] = static_cast<uint8_t>(cookie.size);
+    std::memcpy(options + 4, cookie.data.data(), cookie.size);
     dns::Edns e;
     e.present = true;
     e.udp_size = r_.options_.edns_udp_size;
+    e.options = std::span<const uint8_t>(options, 4 + cookie.size);
     b.add_opt(e);
   }
   size_t qlen = b.finish();
@@ -483,10 +495,18 @@ State Iterator::process_query_response(QueryState& q) {
     step.error = parsed ? "reply does not match the question" : "malformed reply";
     return drop_server(q, step, "ignored, trying another server");
   }
+  // RFC 7873 5.3: a reply whose COOKIE does not carry our client cookie was
+  // not made for our query.
+  if (auto cookie = v.edns().find(dns::edns_option::COOKIE);
+      cookie && q.sent_edns && !r_.infra_.take_reply_cookie(q.server, cookie->data)) {
+    step.error = "reply's COOKIE does not carry our client cookie";
+    return drop_server(q, step, "ignored, trying another server");
+  }
   r_.infra_.record_rtt(q.server, q.ex.rtt);
   const auto& h = v.header();
   uint16_t rcode = v.edns().full_rcode(h.rcode);
   describe_reply(v, rcode, step);
+  if (rcode == dns::rcode::BADCOOKIE && q.badcookies < 2) return retry_after_badcookie(q, step);
   if (h.tc && !q.use_tcp) {
     step.outcome = "truncated, retrying over TCP";
     emit(step);
@@ -515,6 +535,17 @@ State Iterator::process_query_response(QueryState& q) {
   reply.minimised = minimised;
   reply.chain = follow_chain(reply.sec, q.sent, q.sent_type, q.zone, r_.options_.max_cname_chain);
   return process_reply(q, reply, step);
+}
+
+// RFC 7873 5.3: the BADCOOKIE reply gave us the server cookie it wants
+// (kept by take_reply_cookie): ask again with it; a second BADCOOKIE, over
+// TCP, where the server has no reason to insist.
+State Iterator::retry_after_badcookie(QueryState& q, TraceStep& step) {
+  ++q.badcookies;
+  if (q.badcookies == 2) q.use_tcp = true;
+  step.outcome = q.use_tcp ? "BADCOOKIE again, retrying over TCP" : "BADCOOKIE, retrying with the server's cookie";
+  emit(step);
+  return State::send_query;
 }
 
 State Iterator::on_no_reply(QueryState& q, TraceStep& step) {

@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 
+import dns.edns
 import dns.flags
 import dns.message
 import dns.name
@@ -192,9 +193,18 @@ class CountingServer:
 
     SOA = "count.test. 60 IN SOA ns.count.test. hostmaster.test. 1 1800 900 604800 60"
 
+    SERVER_COOKIE = bytes(range(0x10, 0x20))   # what cookie_mode "answer" hands out
+    REQUIRED_COOKIE = bytes(range(0x20, 0x30))  # the only one cookie_mode "require" accepts
+
     def __init__(self, addr):
         self.counts = {}
         self.silent = False  # True: count queries but answer nothing (a dead server)
+        # DNS cookies (RFC 7873): None ignores them; "answer" returns the
+        # client cookie with SERVER_COOKIE; "require" answers BADCOOKIE (with
+        # REQUIRED_COOKIE) unless the query carries REQUIRED_COOKIE; "forge"
+        # returns a client cookie that is not the one sent.
+        self.cookie_mode = None
+        self.cookies = []  # (qname, COOKIE option data or None) per query, in order
         self.lock = threading.Lock()
         self.server = PyServer(addr, self.handle)
         self.addr = addr
@@ -203,11 +213,24 @@ class CountingServer:
         qn = q.question[0].name
         qt = q.question[0].rdtype
         key = (qn.to_text().lower(), dns.rdatatype.to_text(qt))
+        sent = next((o.data if hasattr(o, "data") else o.to_wire() for o in q.options
+                     if o.otype == dns.edns.COOKIE), None)
         with self.lock:
             self.counts[key] = self.counts.get(key, 0) + 1
+            self.cookies.append((key[0], sent))
         if self.silent:
             return
         r = reply_to(q)
+        if self.cookie_mode and sent is not None:
+            client = sent[:8]
+            if self.cookie_mode == "forge":
+                client = bytes(b ^ 0xFF for b in client)
+            server = self.REQUIRED_COOKIE if self.cookie_mode == "require" else self.SERVER_COOKIE
+            r.use_edns(0, options=[dns.edns.GenericOption(dns.edns.COOKIE, client + server)])
+            if self.cookie_mode == "require" and sent[8:] != self.REQUIRED_COOKIE:
+                r.set_rcode(dns.rcode.BADCOOKIE)
+                sock.sendto(r.to_wire(), src)
+                return
         origin = dns.name.from_text("count.test.")
         first = qn.relativize(origin).labels[0].decode().lower() if qn != origin else ""
         if first.startswith("nx"):

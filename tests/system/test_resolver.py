@@ -228,6 +228,38 @@ def test_spoofed_replies_are_not_cached(tree, resolver):
     assert "victim.example.test." in out
 
 
+def cookies_sent(counter, name):
+    with counter.lock:
+        return [c for n, c in counter.cookies if n == name]
+
+
+def test_cookies_are_sent_learned_and_checked(tree, resolver):
+    # RFC 7873 client side: a client cookie to every server, the server
+    # cookie it answers with sent back next time, BADCOOKIE retried with the
+    # cookie it carries, and a reply with someone else's client cookie
+    # ignored as a forgery.
+    c = tree.counter
+    try:
+        c.cookie_mode = "answer"
+        assert addresses(resolver.query("ck1.count.test")) == {"192.0.2.99"}
+        assert addresses(resolver.query("ck2.count.test")) == {"192.0.2.99"}
+        first, = cookies_sent(c, "ck1.count.test.")
+        second, = cookies_sent(c, "ck2.count.test.")
+        assert first is not None and len(first) in (8, 24)
+        assert second == first[:8] + c.SERVER_COOKIE
+
+        c.cookie_mode = "require"
+        assert addresses(resolver.query("ck3.count.test")) == {"192.0.2.99"}
+        tries = cookies_sent(c, "ck3.count.test.")
+        assert tries == [first[:8] + c.SERVER_COOKIE, first[:8] + c.REQUIRED_COOKIE], tries
+
+        c.cookie_mode = "forge"
+        r = resolver.query("ck4.count.test")
+        assert r.rcode() == dns.rcode.SERVFAIL and not r.answer
+    finally:
+        c.cookie_mode = None
+
+
 def test_ctl_cache_show_and_flush(resolver):
     resolver.query("www.example.test.")
     code, out = resolver.ctl("cache", "show", "www.example.test")
