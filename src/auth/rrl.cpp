@@ -117,8 +117,19 @@ RrlVerdict RateLimiter::check(const sockaddr* sa, socklen_t len, RrlClass cls, u
     const int64_t next_debt = std::min(debt + interval_us_, max_debt_us_);
     const uint64_t next = ((now + static_cast<uint64_t>(next_debt)) & kTimeMask) |
                           (slipped << kSlipShift) | (limited ? kLimitedBit : 0);
-    if (e->compare_exchange_weak(old, next, std::memory_order_relaxed)) return v;
+    if (e->compare_exchange_weak(old, next, std::memory_order_relaxed)) {
+      if (v.log) v.log = log_allowed();
+      return v;
+    }
   }
+}
+
+bool RateLimiter::log_allowed() noexcept {
+  const int64_t second = clock_.now_ms() / 1000;
+  int64_t seen = log_second_.load(std::memory_order_relaxed);
+  if (seen != second && log_second_.compare_exchange_strong(seen, second, std::memory_order_relaxed))
+    logs_.store(0, std::memory_order_relaxed);
+  return logs_.fetch_add(1, std::memory_order_relaxed) < kLogsPerSecond;
 }
 
 std::string RateLimiter::prefix_text(const sockaddr* sa, socklen_t len) const {

@@ -60,7 +60,7 @@ struct RrlOptions {
 
 /// What check() decided; `log` is set on the first limited response of a
 /// run of an account (so log lines are limited too: one per run, and a run
-/// lasts at least until the debt is paid).
+/// lasts at least until the debt is paid), and at most a few a second overall.
 struct RrlVerdict {
   RrlAction action = RrlAction::send;
   bool log = false;
@@ -87,6 +87,9 @@ class RateLimiter {
   // The entry for (client prefix, class, key); nullptr for an unknown family.
   std::atomic<uint64_t>* entry(const sockaddr* sa, socklen_t len, RrlClass cls, uint64_t key) noexcept;
   int64_t now_us() const noexcept;
+  // At most kLogsPerSecond log verdicts a second over all accounts.
+  bool log_allowed() noexcept;
+  static constexpr uint32_t kLogsPerSecond = 10;
 
   RrlOptions opts_;
   const Clock& clock_;
@@ -95,6 +98,8 @@ class RateLimiter {
   int64_t interval_us_;  // cost of one response: 1 s / rate
   int64_t max_debt_us_;  // (1 + window) s: the balance never below -window * rate
   std::unique_ptr<std::atomic<uint64_t>[]> table_;
+  std::atomic<int64_t> log_second_{-1};
+  std::atomic<uint32_t> logs_{0};
 };
 
 }  // namespace namae::auth
