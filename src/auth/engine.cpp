@@ -422,7 +422,7 @@ void AuthEngine::log_limited(const Reply& r, RrlClass cls) {
   if (r.qh.qdcount == 1) what += " for " + r.view.qname().to_text();
   const std::string how = o.slip == 0   ? "all dropped"
                           : o.slip == 1 ? "all sent truncated"
-                                        : "dropped, every " + std::to_string(o.slip) + "th sent truncated";
+                                        : "dropped, 1 in " + std::to_string(o.slip) + " sent truncated";
   log_to(opts_.log, LogLevel::info,
          "rrl: limiting " + what + " responses to " + opts_.rrl->prefix_text(sa, r.peer->addr_len) + " (over " +
              std::to_string(o.responses_per_second) + "/s: " + how + "; not logged again until it is answered)");

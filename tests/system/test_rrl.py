@@ -226,8 +226,12 @@ def test_flood_is_limited_and_others_are_not(namaed_rrl, namaed_plain, tmp_path)
     assert "rrl: limiting answer for big.example.test. responses to 127.0.1.0/24" in log, log
     assert log.count("rrl: limiting") <= 3, log  # one per limited run, not one per query
 
-    knot_plain = knot_figures(tmp_path, rrl=False)
-    knot = knot_figures(tmp_path, rrl=True)
+    try:
+        knot_plain = knot_figures(tmp_path, rrl=False)
+        knot = knot_figures(tmp_path, rrl=True)
+    except pytest.skip.Exception as e:  # namaed's part has passed; Knot is only for comparison
+        print(f"\nno comparison with Knot: {e}")
+        return
     show("knotd without rrl", knot_plain)
     show(f"knotd mod-rrl rate-limit {RATE} slip {SLIP}", knot)
     print(f"\n{'':28}{'answers/s':>10}{'slipped':>9}{'amplification':>15}{'legit':>8}")
