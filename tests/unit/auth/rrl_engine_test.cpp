@@ -36,6 +36,9 @@ class RrlEngine : public ::testing::Test {
   }
 
   Response ask(const std::string& name, uint16_t type, const char* from = "192.0.2.10", bool tcp = false) {
+    return ask(make_query(name, type), from, tcp);
+  }
+  Response ask(const std::vector<uint8_t>& query, const char* from = "192.0.2.10", bool tcp = false) {
     net::Peer peer;
     auto* in = reinterpret_cast<sockaddr_in*>(&peer.addr);
     in->sin_family = AF_INET;
@@ -43,7 +46,7 @@ class RrlEngine : public ::testing::Test {
     peer.addr_len = sizeof(sockaddr_in);
     peer.tcp = tcp;
     std::vector<uint8_t> out(65535);
-    out.resize(engine_->handle(make_query(name, type), out, peer));
+    out.resize(engine_->handle(query, out, peer));
     return decode(std::move(out));
   }
   // How many of `n` questions were answered in full (not dropped, not slipped).
@@ -119,6 +122,51 @@ TEST_F(RrlEngine, ExemptPrefixesAreNeverLimited) {
   engine_ = std::make_unique<AuthEngine>(holder_, ao, metrics_);
   EXPECT_EQ(answered(std::vector<std::string>(20, "www.example.com")), 20);
   EXPECT_EQ(answered(std::vector<std::string>(20, "www.example.com"), dns::rrtype::A, "198.51.100.1"), 1);
+}
+
+}  // namespace
+}  // namespace namae::auth
+
+namespace namae::auth {
+namespace {
+
+// A query for www.example.com A with one COOKIE option of `cookie`.
+std::vector<uint8_t> cookie_query(std::span<const uint8_t> cookie) {
+  std::vector<uint8_t> option = {0, static_cast<uint8_t>(dns::edns_option::COOKIE), 0,
+                                 static_cast<uint8_t>(cookie.size())};
+  option.insert(option.end(), cookie.begin(), cookie.end());
+  std::vector<uint8_t> buf(512);
+  dns::MessageBuilder b(buf, buf.size());
+  EXPECT_TRUE(b.add_question(N("www.example.com"), dns::rrtype::A, dns::rrclass::IN));
+  dns::Edns e;
+  e.present = true;
+  e.udp_size = 1232;
+  e.options = option;
+  EXPECT_TRUE(b.add_opt(e));
+  buf.resize(b.finish());
+  return buf;
+}
+
+TEST_F(RrlEngine, ValidServerCookiesAreNeverLimited) {
+  RrlOptions o;
+  o.responses_per_second = 1;
+  o.slip = 0;
+  AuthOptions ao;
+  ao.rrl = std::make_shared<RateLimiter>(o, clock_);
+  ao.cookies = dns::CookieSecretSchedule::shared(*dns::CookieSecretSchedule::parse_secret("e5e973e5a6b2a43f48e7dc849e37bfcf"));
+  engine_ = std::make_unique<AuthEngine>(holder_, ao, metrics_);
+  const std::vector<uint8_t> client = {1, 2, 3, 4, 5, 6, 7, 8};
+  Response first = ask(cookie_query(client));  // no server cookie yet: accounted (the one of this second)
+  ASSERT_EQ(first.answer.size(), 1u);
+  auto full = first.edns.find(dns::edns_option::COOKIE);
+  ASSERT_TRUE(full);
+  std::vector<uint8_t> cookie(full->data.begin(), full->data.end());
+  ASSERT_EQ(cookie.size(), 24u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(ask(cookie_query(cookie)).answer.size(), 1u) << i;
+  EXPECT_TRUE(ask(cookie_query(client)).empty()) << "a client cookie alone proves nothing";
+  // From another address the cookie is not valid: BADCOOKIE, an error, limited as such.
+  EXPECT_EQ(ask(cookie_query(cookie), "192.0.2.11").rcode, dns::rcode::BADCOOKIE);
+  EXPECT_TRUE(ask(cookie_query(cookie), "192.0.2.11").empty());
 }
 
 }  // namespace
