@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace namae::auth {
 namespace {
@@ -180,6 +182,18 @@ TEST(Rrl, TableIsBoundedWhateverTheSources) {
   EXPECT_EQ(rrl.table_size(), 1024u);
   EXPECT_GE(sent, 1024 * 1000 * 9 / 10);  // ~1000 per shared account
   EXPECT_LE(sent, 1024 * 1000);
+}
+
+TEST(Rrl, ThreadsSharingOneAccountSpendItOnce) {
+  FakeClock clock;  // time stands still: exactly one second's worth goes out
+  RateLimiter rrl(opts(100, 0), clock);
+  Addr a = addr("192.0.2.1");
+  std::atomic<int> sent{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] { sent += run(rrl, a, 20000).sent; });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(sent.load(), 100);
 }
 
 TEST(Rrl, UnknownFamilyIsNotLimited) {
