@@ -161,6 +161,16 @@ struct AuthEngine::Reply {
   uint16_t rc = rcode::NOERROR;
   const ZoneVersion* zone = nullptr;  // the zone the CNAME/DNAME chain ended in
   const Node* cut = nullptr;          // End::referral: the zone cut
+  const Node* wildcard = nullptr;     // the qname's data came from this wildcard
+  // RRL: the client; whether its address is proven (TSIG, server cookie);
+  // the answer's class and key once classify() has run (else: error by rcode).
+  const net::Peer* peer = nullptr;
+  bool rrl_exempt = false;
+  bool classified = false;
+  RrlClass rrl_class = RrlClass::error;
+  uint64_t rrl_key = 0;
+  bool has_question_mark = false;
+  MessageBuilder::Mark question_mark{};  // just after the question (the slip form's end)
 };
 
 namespace {
@@ -195,6 +205,8 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
   h.opcode = qh.opcode;
   h.rd = qh.rd;
   h.cd = qh.cd;
+  r.peer = &peer;
+  r.rrl_exempt = tv && tv->ok();
   r.re.present = qe.present;
   r.re.udp_size = opts_.max_udp_payload;
   r.re.do_bit = qe.do_bit;
@@ -216,6 +228,9 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
   if (cookies_ && qe.present) [[unlikely]] {
     if (auto option = qe.find(dns::edns_option::COOKIE)) {
       switch (take_cookie(r, option->data, peer)) {
+        case dns::CookieVerdict::valid:
+          r.rrl_exempt = true;  // a server cookie we made: the address is the client's
+          break;
         case dns::CookieVerdict::malformed:
           return finish(r, rcode::FORMERR, true);
         case dns::CookieVerdict::invalid:
@@ -291,6 +306,18 @@ void AuthEngine::add_question(Reply& r) {
 }
 
 size_t AuthEngine::finish(Reply& r, uint16_t rc, bool question) {
+  if (opts_.rrl && !r.rrl_exempt && r.peer && !r.peer->tcp) [[unlikely]] {
+    switch (rate_limit(r, rc)) {
+      case RrlAction::drop:
+        return 0;
+      case RrlAction::slip:  // BIND's and Knot's slip: TC=1, the question only
+        if (r.has_question_mark) r.b.rollback(r.question_mark);
+        r.b.set_truncated();
+        break;
+      case RrlAction::send:
+        break;
+    }
+  }
   dns::set_full_rcode(rc, r.b.header(), r.re);
   if (question) add_question(r);
   if (r.re.present) r.b.add_opt(r.re);
@@ -327,6 +354,8 @@ size_t AuthEngine::answer_query(Reply& r, const zone::ZoneSet& zones) {
 
   add_question(r);
   if (r.b.count(Section::question) != 1) return finish(r, rcode::SERVFAIL, false);
+  r.question_mark = r.b.mark();
+  r.has_question_mark = true;
   // QCLASS ANY may match data in classes we do not serve: answer, but not
   // authoritatively (as NSD does).
   r.b.header().aa = r.view.qclass() == dns::rrclass::IN;
@@ -335,8 +364,68 @@ size_t AuthEngine::answer_query(Reply& r, const zone::ZoneSet& zones) {
   n_answered_ = 0;
   r.zone = zone;
   r.rclass = zone->rclass();
-  add_authority_and_additional(r, resolve(r, zones));
+  const End end = resolve(r, zones);
+  add_authority_and_additional(r, end);
+  if (opts_.rrl) classify(r, end);
   return finish(r, r.rc, false);
+}
+
+void AuthEngine::classify(Reply& r, End end) {
+  r.classified = true;
+  const Name& qname = r.view.qname();
+  switch (end) {
+    case End::nxdomain:  // by zone: random names under it share one account
+      r.rrl_class = RrlClass::nxdomain;
+      r.rrl_key = r.zone->origin().hash();
+      return;
+    case End::referral:  // by delegation
+      r.rrl_class = RrlClass::referral;
+      r.rrl_key = r.cut->owner_name().hash();
+      return;
+    case End::nodata:
+      if (r.b.count(Section::answer) != 0) break;  // a CNAME to no data: an answer
+      r.rrl_class = RrlClass::nodata;
+      r.rrl_key = qname.hash();
+      return;
+    default:
+      break;
+  }
+  // Positive: by qname and qtype, or by the wildcard that made them (names
+  // invented under it share one account).
+  r.rrl_class = r.wildcard ? RrlClass::wildcard : RrlClass::answer;
+  r.rrl_key = (r.wildcard ? r.wildcard->owner_name().hash() : qname.hash()) ^ (uint64_t{r.qtype} << 48);
+}
+
+RrlAction AuthEngine::rate_limit(Reply& r, uint16_t rc) {
+  const auto* sa = reinterpret_cast<const sockaddr*>(&r.peer->addr);
+  const socklen_t len = r.peer->addr_len;
+  RateLimiter& rrl = *opts_.rrl;
+  if (rrl.exempt(sa, len)) return RrlAction::send;
+  RrlClass cls = r.rrl_class;
+  uint64_t key = r.rrl_key;
+  if (!r.classified || (rc != rcode::NOERROR && rc != rcode::NXDOMAIN)) {
+    cls = RrlClass::error;  // by rcode
+    key = rc;
+  }
+  const RrlVerdict v = rrl.check(sa, len, cls, key);
+  if (v.action == RrlAction::send) return v.action;
+  if (metrics_) metrics_->rrl(v.action == RrlAction::slip, static_cast<size_t>(cls));
+  if (v.log && opts_.log) [[unlikely]] log_limited(r, cls);
+  return v.action;
+}
+
+// Cold: once per limited run of an account, and a few per second at most.
+void AuthEngine::log_limited(const Reply& r, RrlClass cls) {
+  const auto* sa = reinterpret_cast<const sockaddr*>(&r.peer->addr);
+  const RrlOptions& o = opts_.rrl->options();
+  std::string what = std::string(net::kRrlClassNames[static_cast<size_t>(cls)]);
+  if (r.qh.qdcount == 1) what += " for " + r.view.qname().to_text();
+  const std::string how = o.slip == 0   ? "all dropped"
+                          : o.slip == 1 ? "all sent truncated"
+                                        : "dropped, 1 in " + std::to_string(o.slip) + " sent truncated";
+  log_to(opts_.log, LogLevel::info,
+         "rrl: limiting " + what + " responses to " + opts_.rrl->prefix_text(sa, r.peer->addr_len) + " (over " +
+             std::to_string(o.responses_per_second) + "/s: " + how + "; not logged again until it is answered)");
 }
 
 void AuthEngine::add_authority_and_additional(Reply& r, End end) {
@@ -445,6 +534,7 @@ AuthEngine::End AuthEngine::answer_name(Reply& r, const Name& cur, Name& next) {
         return End::nxdomain;
       }
       // RFC 4592 3.3.1: synthesize from the source of synthesis.
+      if (&cur == &chain_[0]) r.wildcard = l.wildcard;
       return answer_node(r, cur, *l.wildcard, next);
     case LookupResult::Kind::exact:
       break;

@@ -15,6 +15,12 @@
 //    AuthOptions::max_chain links; a loop ends the chain with NOERROR.
 //  - Referrals carry in-domain glue as required data (TC=1 if it does not
 //    fit, RFC 9471) and sibling glue as optional data.
+//  - Response rate limiting (AuthOptions::rrl, auth/rrl.h): a UDP answer is
+//    classified once built (BIND's classes) and accounted; over the rate it
+//    is dropped (handle() returns 0) or slips out as TC=1 with the question
+//    only. TCP, TSIG-verified queries and queries with a valid server cookie
+//    are never limited: their source address is proven (BIND ARM rate-limit,
+//    Knot mod-rrl).
 #pragma once
 
 #include <array>
@@ -25,6 +31,8 @@
 #include <span>
 #include <vector>
 
+#include "auth/rrl.h"
+#include "base/log.h"
 #include "dns/cookie.h"
 #include "dns/message.h"
 #include "dns/name.h"
@@ -53,6 +61,10 @@ struct AuthOptions {
   /// these secrets; unset: COOKIE options are ignored, as by a server
   /// without cookie support.
   std::optional<dns::CookieSecretSchedule> cookies;
+  /// Response rate limiting of UDP answers, shared by every worker (nullptr: none).
+  std::shared_ptr<RateLimiter> rrl;
+  /// Where the first limited response of each run is logged (rate-limited).
+  LogSink log;
 };
 
 /// Handles a request the query engine does not (NOTIFY, UPDATE, zone
@@ -130,6 +142,13 @@ class AuthEngine : public net::QueryHandler {
   size_t finish(Reply& r, uint16_t rc, bool question);
   dns::CookieVerdict take_cookie(Reply& r, std::span<const uint8_t> option, const net::Peer& peer);
   void add_question(Reply& r);
+  // RRL: the limiter's verdict on the reply about to be finished with `rc`
+  // (send when exempt); logs and counts what it limits.
+  RrlAction rate_limit(Reply& r, uint16_t rc);
+  void log_limited(const Reply& r, RrlClass cls);
+  void log_limited(const Reply& r, RrlClass cls, RrlAction action);
+  // The RRL class and key of an answer, by how resolve() ended (BIND's classes).
+  void classify(Reply& r, End end);
   // Finds the zone, resolves the name, and fills authority and additional
   // by how resolve() ended.
   size_t answer_query(Reply& r, const zone::ZoneSet& zones);

@@ -242,9 +242,19 @@ void read_run_as(Checker& c, const toml::table& s, ServerConfig& sv) {
   }
 }
 
+// rrl = { ... }: present turns response rate limiting on; the rate has no default.
+void read_rrl(Checker& c, const toml::table& s, RrlConfig& rrl) {
+  auto* t = c.table(s, "rrl");
+  if (!t) return;
+  rrl.enabled = true;
+  read_keys(c, *t, schema::kRrl, rrl);
+  if (!t->get("responses-per-second")) c.error(*t, "[server] rrl needs 'responses-per-second'");
+}
+
 void read_server(Checker& c, const toml::table& doc, const std::string& dir, ServerConfig& sv) {
   if (auto* s = c.table(doc, "server")) {
     read_keys(c, *s, schema::kServer, sv);
+    read_rrl(c, *s, sv.rrl);
     if (auto* n = s->get("cookie-secret"); n && !sv.cookie_secret.empty())
       if (auto secret = dns::CookieSecretSchedule::parse_secret(sv.cookie_secret); !secret)
         c.error(*n, "'cookie-secret': " + secret.message());

@@ -15,6 +15,19 @@
 
 namespace namae::daemon {
 
+/// [server] rrl: response rate limiting of UDP answers (BIND's rate-limit,
+/// Knot's mod-rrl; auth/rrl.h). Absent: off.
+struct RrlConfig {
+  bool enabled = false;
+  uint32_t responses_per_second = 0;  // required when the table is present
+  uint32_t slip = 2;
+  uint32_t window = 15;
+  uint32_t ipv4_prefix = 24;
+  uint32_t ipv6_prefix = 56;
+  uint32_t table_size = 65536;
+  std::vector<std::string> exempt;
+};
+
 /// [server]: the authoritative listeners.
 struct ServerConfig {
   std::vector<std::string> listen = {"127.0.0.1:53", "[::1]:53"};
@@ -36,6 +49,7 @@ struct ServerConfig {
   std::string group;                 // and group (empty: the user's primary group)
   uint32_t uid = 0, gid = 0;         // resolved from user/group by the parser (getpwnam/getgrnam)
   int user_line = 0;                 // where `user` is, for startup errors
+  RrlConfig rrl;
 };
 
 /// [[key]]: a TSIG key.

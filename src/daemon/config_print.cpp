@@ -33,7 +33,8 @@ template <class S, class Tables>
 std::string section_text(const schema::Section<S>& sec, const S& v, Tables&& tables) {
   std::string out = std::string(sec.where) + "\n";
   for (const auto& key : sec.keys) {
-    std::string value = key.type == schema::Type::tables ? tables() : schema::toml_value(key, v);
+    const bool sub = key.type == schema::Type::tables || key.type == schema::Type::table;
+    std::string value = sub ? tables() : schema::toml_value(key, v);
     if (value.empty()) continue;  // keys read by their section's own code, unimplemented ones
     out += std::string(key.name) + " = " + value + "  # " + std::string(key.help) + "\n";
   }
@@ -58,7 +59,14 @@ std::string commented(const std::string& why, const std::string& text) {
 std::string print_config(const Config& cfg) {
   std::string out = "# The configuration in effect (namaed --print-config): " + cfg.source +
                     " with every default filled in.\n\n";
-  out += section_text(schema::kServer, cfg.server, no_tables) + "\n";
+  const RrlConfig& rrl = cfg.server.rrl;
+  out += section_text(schema::kServer, cfg.server, [&] { return rrl.enabled ? inline_table(schema::kRrl, rrl) : ""; });
+  if (!rrl.enabled) {
+    RrlConfig example;
+    example.responses_per_second = 10;
+    out += "# rrl = " + inline_table(schema::kRrl, example) + "  # absent: no response rate limiting\n";
+  }
+  out += "\n";
   for (const auto& k : cfg.keys) out += section_text(schema::kKey, k, no_tables) + "\n";
   for (const auto& z : cfg.zones)
     out += section_text(schema::kZone, z, [&] { return inline_tables(schema::kGrant, z.update_policy); }) + "\n";

@@ -29,6 +29,18 @@ constexpr Key<S> server_keys[] = {
     {"cookie-secret", T::string, &S::cookie_secret, "32 hex digits: the server cookie secret shared by every server behind one address (default: random, rotated daily)"},
     {"user", T::string, &S::user, "run as this user once every listener is bound (namaed started as root)"},
     {"group", T::string, &S::group, "run with this group (empty: the user's primary group)"},
+    {"rrl", T::table, {}, "response rate limiting of UDP answers (absent: off)"},
+};
+
+using L = RrlConfig;
+constexpr Key<L> rrl_keys[] = {
+    {"responses-per-second", T::integer, &L::responses_per_second, "answers per second per client prefix and answer", 1, 1000000, {}, true},
+    {"slip", T::integer, &L::slip, "every n-th limited answer goes out truncated (0: none, 1: all)", 0, 10},
+    {"window", T::integer, &L::window, "seconds of debt a flooding prefix pays off", 1, 3600},
+    {"ipv4-prefix", T::integer, &L::ipv4_prefix, "IPv4 clients are grouped by this prefix", 8, 32},
+    {"ipv6-prefix", T::integer, &L::ipv6_prefix, "IPv6 clients are grouped by this prefix", 16, 128},
+    {"table-size", T::integer, &L::table_size, "accounts kept (a power of two; collisions share one)", 1, 1 << 26},
+    {"exempt", T::prefixes, &L::exempt, "sources never limited"},
 };
 
 using K = KeyConfig;
@@ -151,6 +163,7 @@ const Section<MdnsConfig> kMdns{"mdns", "[mdns]", "", false, mdns_keys};
 const Section<ServiceConfig> kService{"services", "services", "mdns", true, service_keys};
 const Section<HttpConfig> kHttp{"http", "[http]", "", false, http_keys};
 const Section<UserConfig> kUser{"users", "users", "http", true, user_keys};
+const Section<RrlConfig> kRrl{"rrl", "rrl", "server", false, rrl_keys};
 
 std::vector<std::string_view> top_level_names() {
   std::vector<std::string_view> out;
@@ -206,6 +219,7 @@ template <class S>
 std::string doc_default(const Key<S>& key) {
   if (key.required) return "required";
   if (key.type == Type::tables) return "`[]`";
+  if (key.type == Type::table) return "none";
   static const S defaults{};
   std::string value = std::visit(
       [&](auto member) -> std::string {
@@ -235,6 +249,7 @@ NAMAE_SCHEMA_INSTANTIATE(MdnsConfig)
 NAMAE_SCHEMA_INSTANTIATE(ServiceConfig)
 NAMAE_SCHEMA_INSTANTIATE(HttpConfig)
 NAMAE_SCHEMA_INSTANTIATE(UserConfig)
+NAMAE_SCHEMA_INSTANTIATE(RrlConfig)
 #undef NAMAE_SCHEMA_INSTANTIATE
 
 }  // namespace namae::daemon::schema

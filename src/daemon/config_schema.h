@@ -28,6 +28,7 @@ enum class Type : uint8_t {
   prefixes,       // an address-prefix ACL (net::parse_acl)
   choice,         // one of `choices`
   tables,         // an array of inline tables: the Section whose parent is this key
+  table,          // one inline table (absent: off): the Section whose parent is this key
   unimplemented,  // a key of a role not built yet: an error naming it (`choices` says why)
 };
 
@@ -51,7 +52,7 @@ struct Section {
   std::string_view name;    // its TOML key: "server", "zone", "update-policy"
   std::string_view where;   // in messages: "[server]", "[[zone]]", "update-policy"
   std::string_view parent;  // for sub-tables: the section holding them ("zone")
-  bool array;               // [[zone]], update-policy = [ {...} ]
+  bool array;               // [[zone]], update-policy = [ {...} ]; false: rrl = { ... }
   std::span<const Key<S>> keys;
 };
 
@@ -64,12 +65,13 @@ extern const Section<MdnsConfig> kMdns;
 extern const Section<ServiceConfig> kService;
 extern const Section<HttpConfig> kHttp;
 extern const Section<UserConfig> kUser;
+extern const Section<RrlConfig> kRrl;
 
 /// Calls `f` with every section, top-level ones in file order, then sub-tables.
 template <class F>
 void for_each_section(F&& f) {
   f(kServer), f(kKey), f(kZone), f(kResolver), f(kMdns), f(kHttp);
-  f(kGrant), f(kService), f(kUser);
+  f(kGrant), f(kService), f(kUser), f(kRrl);
 }
 
 /// The names allowed at the top level of the file.

@@ -147,6 +147,20 @@ std::optional<dns::CookieSecretSchedule> cookie_schedule(const ServerConfig& sv)
   return dns::CookieSecretSchedule::rotating(master, 86400);
 }
 
+// [server] rrl: one limiter shared by every UDP worker (nullptr: off).
+std::shared_ptr<auth::RateLimiter> rate_limiter(const RrlConfig& c) {
+  if (!c.enabled) return nullptr;
+  auth::RrlOptions o;
+  o.responses_per_second = c.responses_per_second;
+  o.slip = c.slip;
+  o.window = c.window;
+  o.ipv4_prefix = c.ipv4_prefix;
+  o.ipv6_prefix = c.ipv6_prefix;
+  o.table_size = c.table_size;
+  if (auto acl = net::parse_acl(c.exempt)) o.exempt = std::move(*acl);  // validated by the config
+  return std::make_shared<auth::RateLimiter>(std::move(o));
+}
+
 std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
   std::vector<net::Endpoint> out;
   for (const auto& t : texts) out.push_back(*net::parse_endpoint(t));  // validated by the config
@@ -245,6 +259,11 @@ Result<void> Daemon::start_listeners() {
   auth_opts.max_udp_payload = cfg_.server.edns_udp_size;
   if (auto keys = tsig_keys(cfg_)) auth_opts.tsig_keys = std::move(*keys);  // checked by start_zones
   auth_opts.cookies = cookie_schedule(cfg_.server);
+  auth_opts.rrl = rate_limiter(cfg_.server.rrl);
+  auth_opts.log = spdlog_sink();
+  if (auth_opts.rrl)
+    spdlog::info("response rate limiting: {} per second per prefix, slip {}, window {} s",
+                 cfg_.server.rrl.responses_per_second, cfg_.server.rrl.slip, cfg_.server.rrl.window);
   net::HandlerFactory factory = [this, auth_opts, update_handler = secondaries_->update_handler(),
                                  notify_handler = secondaries_->notify_handler(),
                                  transfer_handler = transfers_.get()](net::WorkerMetrics* m) {

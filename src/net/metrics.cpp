@@ -79,6 +79,29 @@ uint64_t MetricsRegistry::total_dropped() const {
   return n;
 }
 
+// Response rate limiting: totals by action, then by class and action.
+void MetricsRegistry::render_rrl(std::string& o) const {
+  uint64_t n[2][kRrlClassNames.size()] = {};
+  for (const auto& w : workers_)
+    for (size_t a = 0; a < 2; ++a)
+      for (size_t c = 0; c < kRrlClassNames.size(); ++c) n[a][c] += w.rrl_[a][c].get();
+  static constexpr const char* kAction[2] = {"dropped", "slipped"};
+  o += "# HELP namae_rrl_total UDP responses rate limiting dropped, or slipped (sent truncated, TC=1).\n"
+       "# TYPE namae_rrl_total counter\n";
+  for (size_t a = 0; a < 2; ++a) {
+    uint64_t total = 0;
+    for (size_t c = 0; c < kRrlClassNames.size(); ++c) total += n[a][c];
+    o += fmt::format("namae_rrl_total{{action=\"{}\"}} {}\n", kAction[a], total);
+  }
+  o += "# HELP namae_rrl_class_total Rate-limited UDP responses by response class (BIND's) and action.\n"
+       "# TYPE namae_rrl_class_total counter\n";
+  for (size_t c = 0; c < kRrlClassNames.size(); ++c)
+    for (size_t a = 0; a < 2; ++a)
+      if (n[a][c])
+        o += fmt::format("namae_rrl_class_total{{class=\"{}\",action=\"{}\"}} {}\n", kRrlClassNames[c], kAction[a],
+                         n[a][c]);
+}
+
 std::string MetricsRegistry::render() const {
   std::lock_guard lock(mu_);
   std::string o;
@@ -129,6 +152,8 @@ std::string MetricsRegistry::render() const {
     uint64_t n = sum([](const WorkerMetrics& w) -> const Counter& { return w.zone_[kMaxZoneSlots - 1]; });
     o += fmt::format("namae_zone_queries_total{{zone=\"(other)\"}} {}\n", n);
   }
+
+  render_rrl(o);
 
   o += "# HELP namae_tcp_connections Open TCP connections.\n# TYPE namae_tcp_connections gauge\n";
   o += fmt::format("namae_tcp_connections {}\n", tcp_connections.load());

@@ -40,6 +40,10 @@ class Counter {
 /// Upper bounds (microseconds) of the latency histogram buckets; +Inf is implicit.
 inline constexpr std::array<uint32_t, 12> kLatencyBucketsUs = {10,   25,   50,    100,   250,   500,
                                                                1000, 2500, 10000, 50000, 250000, 1000000};
+/// Response rate limiting's classes (auth/rrl.h RrlClass, in its order).
+inline constexpr std::array<std::string_view, 6> kRrlClassNames = {"answer",   "nxdomain", "nodata",
+                                                                   "referral", "error",    "wildcard"};
+
 /// Zone slots per registry; zones past this share the last slot ("other").
 inline constexpr size_t kMaxZoneSlots = 1024;
 
@@ -67,6 +71,12 @@ class alignas(64) WorkerMetrics {
   /// A query answered from the zone in `slot` (see MetricsRegistry::zone_slot).
   void zone_query(uint32_t slot) { zone_[slot < kMaxZoneSlots ? slot : kMaxZoneSlots - 1].add(); }
 
+  /// A UDP response that rate limiting dropped or slipped (TC=1), by class
+  /// (an index of kRrlClassNames).
+  void rrl(bool slipped, size_t cls) {
+    if (cls < kRrlClassNames.size()) rrl_[slipped][cls].add();
+  }
+
   /// The registry this block belongs to (roles call zone_slot() through it at load time).
   MetricsRegistry* registry() const { return registry_; }
 
@@ -78,6 +88,7 @@ class alignas(64) WorkerMetrics {
   std::array<Counter, kLatencyBucketsUs.size() + 1> latency_{};
   Counter latency_sum_ns_, udp_, tcp_, dropped_;
   std::array<Counter, kMaxZoneSlots> zone_{};
+  std::array<std::array<Counter, kRrlClassNames.size()>, 2> rrl_{};  // [slipped][class]
 };
 
 /// Owns every worker's block and process-wide gauges; renders Prometheus text.
@@ -116,6 +127,8 @@ class MetricsRegistry {
   void add_renderer(std::function<std::string()> fn);
 
  private:
+  void render_rrl(std::string& o) const;  // with mu_ held
+
   mutable std::mutex mu_;
   std::deque<WorkerMetrics> workers_;  // deque: addresses stay put as it grows
   std::unordered_map<std::string, uint32_t> zone_slots_;

@@ -219,11 +219,13 @@ def start_named(workdir, zones=None, keys=None, port=None, addr="127.0.0.1",
                    workdir, addr, port, keys, zones)
 
 
-def start_knotd(workdir, zones=None, keys=None, port=None, addr="127.0.0.1"):
+def start_knotd(workdir, zones=None, keys=None, port=None, addr="127.0.0.1", extra_conf=()):
     """Start knotd in the foreground with its own config in `workdir`.
 
     Same arguments as start_named. Every zone allows transfer and update to
-    every key given (ACL "keys"), and transfer without a key.
+    every key given (ACL "keys"), and transfer without a key. `extra_conf`:
+    more config lines (whole sections, e.g. mod-rrl and a template), put
+    before the zones.
     """
     if not shutil.which("knotd"):
         pytest.skip("knotd not installed")
@@ -249,6 +251,7 @@ def start_knotd(workdir, zones=None, keys=None, port=None, addr="127.0.0.1"):
     conf += ["acl:", "  - id: open", "    action: transfer"]
     if keys:
         conf += ["  - id: keys", f"    key: [{', '.join(keys)}]", "    action: [transfer, update]"]
+    conf += list(extra_conf)
     conf.append("zone:")
     for name, path in paths.items():
         conf += [f"  - domain: {name}", f"    file: {path}", "    zonefile-sync: -1",

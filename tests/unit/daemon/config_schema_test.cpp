@@ -109,6 +109,7 @@ constexpr const char* kEveryRole = R"(
 listen = ["127.0.0.1:5300"]
 pid-file = "run/namaed.pid"
 log-level = "debug"
+rrl = { responses-per-second = 20, slip = 3, exempt = ["192.0.2.0/24"] }
 
 [[key]]
 y = "hmac-sha512:laptop:c2VjcmV0"
@@ -166,6 +167,14 @@ TEST(ConfigPrint, IsReadBackAsTheSameConfig) {
   EXPECT_EQ(again->mdns.services[0].txt, (std::vector<std::string>{"rp=queue1", "x=\ty"}));
   EXPECT_EQ(again->http.tls_key, "/etc/namae/tls/key.pem");
   EXPECT_EQ(again->http.users[0].hostnames, std::vector<std::string>{"alice.example.net"});
+  EXPECT_TRUE(again->server.rrl.enabled);
+  EXPECT_EQ(again->server.rrl.responses_per_second, 20u);
+  EXPECT_EQ(again->server.rrl.slip, 3u);
+  EXPECT_EQ(again->server.rrl.window, 15u);
+  EXPECT_EQ(again->server.rrl.exempt, std::vector<std::string>{"192.0.2.0/24"});
+  auto off = parse_config("", "t.toml", "/");
+  EXPECT_FALSE(off->server.rrl.enabled);
+  EXPECT_FALSE(parse_config(print_config(*off), "printed.toml", "/")->server.rrl.enabled);
 }
 
 TEST(ConfigPrint, ShowsEveryKey) {

@@ -122,6 +122,32 @@ TEST(Config, ErrorsNameFileLineAndReason) {
   EXPECT_EQ(c.message(), "t.toml:1: unknown key 'bogus' in the top level");
 }
 
+TEST(Config, RrlTable) {
+  auto c = parse("[server]\nrrl = { responses-per-second = 5, window = 30, ipv6-prefix = 48, exempt = [\"10.0.0.0/8\"] }\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_TRUE(c->server.rrl.enabled);
+  EXPECT_EQ(c->server.rrl.responses_per_second, 5u);
+  EXPECT_EQ(c->server.rrl.slip, 2u);
+  EXPECT_EQ(c->server.rrl.window, 30u);
+  EXPECT_EQ(c->server.rrl.ipv4_prefix, 24u);
+  EXPECT_EQ(c->server.rrl.ipv6_prefix, 48u);
+  EXPECT_EQ(c->server.rrl.table_size, 65536u);
+  EXPECT_FALSE(parse("")->server.rrl.enabled);
+
+  c = parse("[server]\nworkers = 1\nrrl = { responses-per-second = 0 }\n");
+  EXPECT_EQ(c.message(), "t.toml:3: 'responses-per-second' must be between 1 and 1000000, not 0");
+  c = parse("[server]\nrrl = { slip = 11, responses-per-second = 1 }\n");
+  EXPECT_EQ(c.message(), "t.toml:2: 'slip' must be between 0 and 10, not 11");
+  c = parse("[server]\nrrl = { slip = 2 }\n");
+  EXPECT_EQ(c.message(), "t.toml:2: [server] rrl needs 'responses-per-second'");
+  c = parse("[server]\nrrl = { responses-per-second = 1, rate = 2 }\n");
+  EXPECT_EQ(c.message(), "t.toml:2: unknown key 'rate' in rrl");
+  c = parse("[server]\n\nrrl = { responses-per-second = 1, exempt = [\"10.0.0.1/8\"] }\n");
+  EXPECT_EQ(c.message().rfind("t.toml:3: 'exempt': ", 0), 0u) << c.message();
+  c = parse("[server]\nrrl = 10\n");
+  EXPECT_EQ(c.message(), "t.toml:2: 'rrl' must be a table");
+}
+
 TEST(Config, SeveralErrorsAreAllReported) {
   auto c = parse("[server]\nworkerz = 1\n\n[[zone]]\nname = \"a.test\"\n\n[[zone]]\nname = \"b.test\"\nfile = \"b\"\nnotifi = []\n");
   ASSERT_FALSE(c.ok());
