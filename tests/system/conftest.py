@@ -15,6 +15,7 @@ Only 127.0.0.0/8 and ports chosen here are used; nothing leaves the host.
 import os
 import shutil
 import socket
+import signal
 import subprocess
 import time
 
@@ -85,6 +86,18 @@ def namae_bin(name="namae"):
     if not os.access(path, os.X_OK):
         pytest.skip(f"{path} not built")
     return path
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def free_port(host="127.0.0.1"):

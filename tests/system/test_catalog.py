@@ -16,7 +16,6 @@ Only 127.0.0.1 and ports chosen here are used.
 """
 import os
 import shutil
-import signal
 import subprocess
 import time
 
@@ -28,7 +27,7 @@ import dns.tsigkeyring
 import dns.update
 import pytest
 
-from conftest import free_port, namae_bin
+from conftest import free_port, namae_bin, stop_process
 
 CATALOG = "catalog.test"
 KEY = ("catkey", "hmac-sha256", "Y2F0YWxvZy1rZXktZm9yLW5hbWFlLWNhdGFsb2ctdGVzdHM=")
@@ -118,13 +117,7 @@ class Daemon:
         return True
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
 

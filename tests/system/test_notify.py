@@ -36,7 +36,7 @@ import dns.update
 import dns.zone
 import pytest
 
-from conftest import free_port, namae_bin
+from conftest import free_port, namae_bin, stop_process
 
 ZONE = "example.test"
 ZONE_TEXT = """$ORIGIN example.test.
@@ -227,13 +227,7 @@ file = "{ZONE}.zone"
             return r.read().decode()
 
     def stop(self, keep=False):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -24,7 +24,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import free_port, namae_bin
+from conftest import free_port, namae_bin, stop_process
 
 ZONE = """$ORIGIN example.test.
 $TTL 300
@@ -158,13 +158,7 @@ listen = "127.0.0.1:{self.http_port}"
             return r.read().decode()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
         self.notify.close()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -10,7 +10,6 @@ import base64
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -23,7 +22,7 @@ import dns.tsig
 import dns.tsigkeyring
 import pytest
 
-from conftest import free_port, namae_bin
+from conftest import free_port, namae_bin, stop_process
 
 KEY = ("qkey.", "hmac-sha256", base64.b64encode(bytes(range(32))).decode())
 SHA1_KEY = ("other-key.", "hmac-sha1", base64.b64encode(b"another secret of 20").decode())
@@ -82,13 +81,7 @@ file = "example.test.zone"
         raise AssertionError("namaed did not start")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -20,7 +20,6 @@ import hmac
 import re
 import struct
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -40,7 +39,7 @@ import dns.tsigkeyring
 import dns.update
 import pytest
 
-from conftest import free_port, namae_bin, start_named
+from conftest import free_port, namae_bin, start_named, stop_process
 
 ZONE_NAME = "example.test"
 ZONE = """$ORIGIN example.test.
@@ -148,13 +147,7 @@ update-policy = [ {{ key = "{ADMIN[0]}", grant = "zonesub" }},
         self.proc.wait()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -15,7 +15,6 @@ Only 127.0.0.1 and ports chosen here are used.
 """
 import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.request
@@ -24,7 +23,7 @@ import dns.message
 import dns.query
 import pytest
 
-from conftest import Peer, free_port, namae_bin
+from conftest import Peer, free_port, namae_bin, stop_process
 
 RNDC_SECRET = "cm5kYy1rZXktZm9yLW5hbWFlLXhmci10ZXN0cy0wMTIzNDU2Nzg5"
 
@@ -54,13 +53,7 @@ class NamaedPeer:
         return out
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
 
