@@ -315,7 +315,6 @@ bool AuthEngine::query_allowed(const Reply& r, const net::AddressAcl* acl) const
   if (!acl) return true;
   // A key entry admits only a query whose TSIG verified (RFC 8945 5.2).
   const Name* key = r.tv && r.tv->ok() && r.tv->key ? &r.tv->key->name : nullptr;
-  if (!r.peer) return key && acl->allows(nullptr, 0, key);
   return acl->allows(reinterpret_cast<const sockaddr*>(&r.peer->addr), r.peer->addr_len, key);
 }
 

@@ -133,6 +133,25 @@ TEST_F(AclEngine, CnameChainStopsAtADeniedZone) {
   for (const auto& rr : r.additional) EXPECT_EQ(rr.find("198.51.100.7"), std::string::npos) << rr;
 }
 
+TEST_F(AclEngine, AnotherSnapshotFindsTheListsByOrigin) {
+  // answer() over a set that is not the engine's snapshot (tools, tests):
+  // the lists are found by origin. No peer address: only a key admits.
+  zone::ZoneSet other(std::vector{make_zone("open.test", kOpen), make_zone("closed.test", kClosed)});
+  QueryOpts o;
+  o.edns = true;
+  std::vector<uint8_t> out(65535);
+  out.resize(engine_->answer(other, make_query("www.open.test", rrtype::A, o), out, false));
+  EXPECT_TRUE(prohibited(decode(std::move(out))));
+}
+
+TEST_F(AclEngine, DeniedSignedQueryGetsASignedRefusal) {
+  Response r = ask_signed("secret.closed.test", "203.0.113.9", "friend.");
+  EXPECT_TRUE(prohibited(r));
+  dns::MessageView v;
+  ASSERT_EQ(v.parse(r.wire), dns::WireError::ok);
+  EXPECT_TRUE(v.has_tsig());  // RFC 8945 5.3: the reply to a verified query is signed
+}
+
 class AclEngineServerOnly : public AclEngine {
  protected:
   AclEngineServerOnly() : AclEngine(false) {}
