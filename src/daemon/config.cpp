@@ -359,7 +359,8 @@ void check_catalog_zone(Checker& c, int line, const ZoneConfig& z, const std::ve
 // allow-transfer, allow-query: address prefixes, and "key:NAME" naming a
 // [[key]] above.
 void check_acl(Checker& c, const toml::table& t, const char* key, const std::vector<std::string>& list,
-               const std::set<std::string>& key_names) {
+               const std::set<std::string>& key_names,
+               const char* hint = " (keys must come before the zones using them)") {
   const toml::node* n = t.get(key);
   if (!n) return;
   auto acl = net::parse_acl(list, net::AclKeys::yes);
@@ -369,7 +370,7 @@ void check_acl(Checker& c, const toml::table& t, const char* key, const std::vec
   }
   for (const auto& k : acl->keys)
     if (!key_names.count(lower_no_dot(k.to_text())))
-      c.error(*n, std::string(key) + ": no [[key]] named '" + k.to_text() + "' (keys must come before the zones using them)");
+      c.error(*n, std::string(key) + ": no [[key]] named '" + k.to_text() + "'" + hint);
 }
 
 void read_zones(Checker& c, const toml::table& doc, const std::string& dir, const std::set<std::string>& key_names,
@@ -504,7 +505,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
   std::set<std::string> key_names;
   read_tsig_keys(c, doc, key_names, cfg.keys);
   if (const toml::table* server = doc["server"].as_table())
-    check_acl(c, *server, "allow-query", cfg.server.allow_query, key_names);
+    check_acl(c, *server, "allow-query", cfg.server.allow_query, key_names, "");
   read_zones(c, doc, dir, key_names, cfg.zones);
   read_resolver(c, doc, cfg, cfg.resolver);
   read_mdns(c, doc, cfg.mdns);
