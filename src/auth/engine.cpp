@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "dns/wire.h"
@@ -83,6 +84,9 @@ void AuthEngine::refresh() {
   snap_ = holder_.snapshot();
   gen_ = g;
   zone_slots_.clear();
+  // Per zone index, so the query path finds a zone's list without a search.
+  zone_acls_.clear();
+  for (const auto& z : snap_->zones()) zone_acls_.push_back(query_acl(*snap_, z.get(), SIZE_MAX));
   if (metrics_ && metrics_->registry()) {
     // Rare (once per reload): the registry lock and the text form are fine here.
     for (const auto& z : snap_->zones()) {
@@ -91,6 +95,16 @@ void AuthEngine::refresh() {
       zone_slots_.push_back(metrics_->registry()->zone_slot(name));
     }
   }
+}
+
+const net::AddressAcl* AuthEngine::query_acl(const zone::ZoneSet& zones, const ZoneVersion* zone,
+                                             size_t index) const {
+  if (&zones == snap_.get() && index < zone_acls_.size()) return zone_acls_[index];
+  // Another snapshot (answer() from tools and tests) or refresh() itself:
+  // a search by origin, over the zones that have their own list only.
+  for (const auto& [origin, acl] : opts_.zone_allow_query)
+    if (origin == zone->origin()) return &acl;
+  return opts_.allow_query ? &*opts_.allow_query : nullptr;
 }
 
 void AuthEngine::begin_batch() { refresh(); }
@@ -287,14 +301,32 @@ dns::CookieVerdict AuthEngine::take_cookie(Reply& r, std::span<const uint8_t> op
   dns::CookieReply data{};
   const auto verdict = cookies_->check(option, client_ip(peer), static_cast<uint32_t>(dns::tsig_now()), data);
   if (verdict == dns::CookieVerdict::malformed) return verdict;
-  cookie_option_[0] = 0;
-  cookie_option_[1] = static_cast<uint8_t>(dns::edns_option::COOKIE);
-  cookie_option_[2] = 0;
-  cookie_option_[3] = static_cast<uint8_t>(data.size());
-  std::copy(data.begin(), data.end(), cookie_option_.begin() + 4);
-  r.re.options = cookie_option_;
-  r.b.reserve(cookie_option_.size());
+  reply_options_[0] = 0;
+  reply_options_[1] = static_cast<uint8_t>(dns::edns_option::COOKIE);
+  reply_options_[2] = 0;
+  reply_options_[3] = static_cast<uint8_t>(data.size());
+  std::copy(data.begin(), data.end(), reply_options_.begin() + 4);
+  r.re.options = std::span<const uint8_t>(reply_options_.data(), kCookieOptionSize);
+  r.b.reserve(kCookieOptionSize);
   return verdict;
+}
+
+bool AuthEngine::query_allowed(const Reply& r, const net::AddressAcl* acl) const {
+  if (!acl) return true;
+  // A key entry admits only a query whose TSIG verified (RFC 8945 5.2).
+  const Name* key = r.tv && r.tv->ok() && r.tv->key ? &r.tv->key->name : nullptr;
+  return acl->allows(reinterpret_cast<const sockaddr*>(&r.peer->addr), r.peer->addr_len, key);
+}
+
+size_t AuthEngine::refuse_prohibited(Reply& r) {
+  // RFC 8914 3: EDE only in a reply to a query with EDNS (an OPT record).
+  if (r.re.present) {
+    const size_t off = r.re.options.size();  // after the COOKIE option, if any
+    const size_t n = dns::write_ede_option(std::span<uint8_t>(reply_options_).subspan(off), dns::ede::PROHIBITED);
+    r.re.options = std::span<const uint8_t>(reply_options_.data(), off + n);
+    r.b.reserve(n);
+  }
+  return finish(r, rcode::REFUSED, true);
 }
 
 void AuthEngine::add_question(Reply& r) {
@@ -347,6 +379,9 @@ size_t AuthEngine::answer_query(Reply& r, const zone::ZoneSet& zones) {
       zone_index = parent_index;
     }
   }
+  // allow-query before anything about the zone (even that it expired).
+  if (zone && !query_allowed(r, query_acl(zones, zone, zone_index))) [[unlikely]]
+    return refuse_prohibited(r);
   // A secondary zone that expired or was never transferred (RFC 1035 3.3.13).
   if (zones.unavailable(qname, zone)) [[unlikely]] return finish(r, rcode::SERVFAIL, true);
   if (!zone) return finish(r, rcode::REFUSED, true);  // never recursive
@@ -512,8 +547,12 @@ AuthEngine::End AuthEngine::resolve(Reply& r, const zone::ZoneSet& zones) {
     if (nchain >= opts_.max_chain + 1) return End::done;
     for (size_t i = 0; i < nchain; ++i)
       if (chain_[i] == next) return End::done;
-    const ZoneVersion* nz = zones.find(next);
+    size_t nz_index = 0;
+    const ZoneVersion* nz = zones.find(next, &nz_index);
     if (!nz) return End::done;
+    // A zone this client may not query ends the chain too: its data must
+    // not reach the client through a name in a zone it may query.
+    if (nz != r.zone && !query_allowed(r, query_acl(zones, nz, nz_index))) return End::done;
     r.zone = nz;
     chain_[nchain++] = next;
   }

@@ -21,6 +21,11 @@
 //    only. TCP, TSIG-verified queries and queries with a valid server cookie
 //    are never limited: their source address is proven (BIND ARM rate-limit,
 //    Knot mod-rrl).
+//  - allow-query (AuthOptions::allow_query, zone_allow_query): checked once
+//    the zone is found, so a query for a zone we do not serve is REFUSED as
+//    before; a denied one gets REFUSED with EDE 18 "Prohibited" (RFC 8914
+//    4.19) when it has EDNS. A CNAME chain stops at a zone the client may
+//    not query (its data must not leak through another zone's name).
 #pragma once
 
 #include <array>
@@ -28,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -37,6 +43,7 @@
 #include "dns/message.h"
 #include "dns/name.h"
 #include "dns/tsig.h"
+#include "net/acl.h"
 #include "net/handler.h"
 #include "net/metrics.h"
 #include "zone/zone_set.h"
@@ -63,6 +70,12 @@ struct AuthOptions {
   std::optional<dns::CookieSecretSchedule> cookies;
   /// Response rate limiting of UDP answers, shared by every worker (nullptr: none).
   std::shared_ptr<RateLimiter> rrl;
+  /// allow-query of [server]: who may query any zone without its own list
+  /// (prefixes; key entries admit queries verified with that [[key]]).
+  /// Unset: everyone.
+  std::optional<net::AddressAcl> allow_query;
+  /// allow-query of a [[zone]], by origin: replaces the server's for it.
+  std::vector<std::pair<dns::Name, net::AddressAcl>> zone_allow_query;
   /// Where the first limited response of each run is logged (rate-limited).
   LogSink log;
 };
@@ -126,6 +139,13 @@ class AuthEngine : public net::QueryHandler {
   struct Reply;
 
   void refresh();
+  // The allow-query list of `zone` (index `index` in `zones`); nullptr: everyone.
+  const net::AddressAcl* query_acl(const zone::ZoneSet& zones, const zone::ZoneVersion* zone,
+                                   size_t index) const;
+  // Whether the client of `r` (its address, or the key it verified with) may query.
+  bool query_allowed(const Reply& r, const net::AddressAcl* acl) const;
+  // REFUSED with EDE 18 "Prohibited" (RFC 8914 4.19) when the query had EDNS.
+  size_t refuse_prohibited(Reply& r);
   size_t dispatch(const zone::ZoneSet& zones, std::span<const uint8_t> query,
                   std::span<uint8_t> response, const net::Peer& peer);
   // Verifies a signed query (cold path, may allocate) and answers through respond().
@@ -182,6 +202,7 @@ class AuthEngine : public net::QueryHandler {
   std::shared_ptr<const zone::ZoneSet> snap_;
   uint64_t gen_ = 0;
   std::vector<uint32_t> zone_slots_;  // metrics slot per snap_->zones() index
+  std::vector<const net::AddressAcl*> zone_acls_;  // allow-query per snap_->zones() index
   std::array<RequestHandler*, 16> opcode_handlers_{};
   RequestHandler* transfer_ = nullptr;
 
@@ -194,7 +215,9 @@ class AuthEngine : public net::QueryHandler {
   std::array<zone::RRsetView, 16> answered_{};  // RRsets in the answer section
   size_t n_answered_ = 0;
   std::unique_ptr<dns::ServerCookies> cookies_;  // set when opts_.cookies is
-  std::array<uint8_t, 4 + 24> cookie_option_{};  // the reply's COOKIE option (code, length, data)
+  // The reply's options: COOKIE (code, length, data), then room for an EDE.
+  static constexpr size_t kCookieOptionSize = 4 + 24;
+  std::array<uint8_t, kCookieOptionSize + dns::ede_option_size(0)> reply_options_{};
   std::vector<dns::Name> chain_;  // names visited by the CNAME chain (sized once)
 };
 

@@ -356,19 +356,21 @@ void check_catalog_zone(Checker& c, int line, const ZoneConfig& z, const std::ve
     where("catalog-role = \"consume\" needs 'catalog-member-dir' (where member zones are kept)");
 }
 
-// allow-transfer: address prefixes, and "key:NAME" naming a [[key]] above.
-void check_allow_transfer(Checker& c, const toml::table& z, const std::vector<std::string>& list,
-                          const std::set<std::string>& key_names) {
-  const toml::node* n = z.get("allow-transfer");
+// allow-transfer, allow-query: address prefixes, and "key:NAME" naming a
+// [[key]] above.
+void check_acl(Checker& c, const toml::table& t, const char* key, const std::vector<std::string>& list,
+               const std::set<std::string>& key_names,
+               const char* hint = " (keys must come before the zones using them)") {
+  const toml::node* n = t.get(key);
   if (!n) return;
   auto acl = net::parse_acl(list, net::AclKeys::yes);
   if (!acl) {
-    c.error(*n, "'allow-transfer': " + acl.message());
+    c.error(*n, std::string("'") + key + "': " + acl.message());
     return;
   }
   for (const auto& k : acl->keys)
     if (!key_names.count(lower_no_dot(k.to_text())))
-      c.error(*n, "allow-transfer: no [[key]] named '" + k.to_text() + "' (keys must come before the zones using them)");
+      c.error(*n, std::string(key) + ": no [[key]] named '" + k.to_text() + "'" + hint);
 }
 
 void read_zones(Checker& c, const toml::table& doc, const std::string& dir, const std::set<std::string>& key_names,
@@ -387,7 +389,9 @@ void read_zones(Checker& c, const toml::table& doc, const std::string& dir, cons
         zone.min_lease = zone.max_lease;
     }
     zone.update_policy = read_update_policy(c, *z, key_names);
-    check_allow_transfer(c, *z, zone.allow_transfer, key_names);
+    check_acl(c, *z, "allow-transfer", zone.allow_transfer, key_names);
+    check_acl(c, *z, "allow-query", zone.allow_query, key_names);
+    zone.has_allow_query = z->get("allow-query") != nullptr;
     if (zone.name.empty()) c.error(*z, "[[zone]] needs a 'name'");
     if (zone.file.empty()) c.error(*z, "[[zone]] '" + zone.name + "' needs a 'file'");
     if (!zone.name.empty() && !zone_names.insert(lower_no_dot(zone.name)).second)
@@ -500,6 +504,8 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
   read_server(c, doc, dir, cfg.server);
   std::set<std::string> key_names;
   read_tsig_keys(c, doc, key_names, cfg.keys);
+  if (const toml::table* server = doc["server"].as_table())
+    check_acl(c, *server, "allow-query", cfg.server.allow_query, key_names, "");
   read_zones(c, doc, dir, key_names, cfg.zones);
   read_resolver(c, doc, cfg, cfg.resolver);
   read_mdns(c, doc, cfg.mdns);

@@ -50,6 +50,8 @@ struct ServerConfig {
   uint32_t uid = 0, gid = 0;         // resolved from user/group by the parser (getpwnam/getgrnam)
   int user_line = 0;                 // where `user` is, for startup errors
   RrlConfig rrl;
+  // Who may query (prefixes and "key:NAME"); the default is everyone.
+  std::vector<std::string> allow_query = {"0.0.0.0/0", "::/0"};
 };
 
 /// [[key]]: a TSIG key.
@@ -74,6 +76,8 @@ struct ZoneConfig {
   std::vector<GrantConfig> update_policy;
   std::vector<std::string> allow_update;  // prefixes allowed to update without TSIG
   std::vector<std::string> allow_transfer;  // prefixes and "key:NAME" allowed AXFR/IXFR
+  std::vector<std::string> allow_query;     // prefixes and "key:NAME" allowed to query
+  bool has_allow_query = false;             // set: replaces [server] allow-query for the zone
   uint32_t max_lease = 0;
   uint32_t min_lease = 60;
   bool lease_required = true;

@@ -30,6 +30,7 @@ constexpr Key<S> server_keys[] = {
     {"user", T::string, &S::user, "run as this user once every listener is bound (namaed started as root)"},
     {"group", T::string, &S::group, "run with this group (empty: the user's primary group)"},
     {"rrl", T::table, {}, "response rate limiting of UDP answers (absent: off)"},
+    {"allow-query", T::strings, &S::allow_query, "who may query: address prefixes and \"key:NAME\" entries"},
 };
 
 using L = RrlConfig;
@@ -74,6 +75,7 @@ constexpr Key<Z> zone_keys[] = {
     {"catalog-group", T::string, &Z::catalog_group, "this zone's group property in that catalog"},
     {"catalog-member-dir", T::path, &Z::catalog_member_dir, "consume: directory of the member zones' files"},
     {"allow-transfer", T::strings, &Z::allow_transfer, "who may AXFR/IXFR: address prefixes and \"key:NAME\" entries"},
+    {"allow-query", T::strings, &Z::allow_query, "who may query this zone (replaces [server] allow-query)"},
 };
 
 using G = GrantConfig;

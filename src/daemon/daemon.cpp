@@ -30,6 +30,7 @@
 #include "daemon/transfer_out.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
+#include "net/acl.h"
 #include "net/signed_exchange.h"
 #include "net/tcp_server.h"
 #include "net/udp_server.h"
@@ -161,6 +162,29 @@ std::shared_ptr<auth::RateLimiter> rate_limiter(const RrlConfig& c) {
   return std::make_shared<auth::RateLimiter>(std::move(o));
 }
 
+// allow-query of [server] (unset when it admits everyone, so the engine
+// skips the check) and of each [[zone]] that has its own; already checked
+// by the config parser, so an error here is one it let through.
+using QueryAcls = std::pair<std::optional<net::AddressAcl>, std::vector<std::pair<dns::Name, net::AddressAcl>>>;
+Result<QueryAcls> query_acls(const Config& cfg) {
+  QueryAcls out;
+  const auto& sv = cfg.server.allow_query;
+  if (sv != ServerConfig{}.allow_query) {
+    auto acl = net::parse_acl(sv, net::AclKeys::yes);
+    if (!acl) return fail("[server] allow-query: " + acl.message());
+    out.first = std::move(*acl);
+  }
+  for (const auto& z : cfg.zones) {
+    if (!z.has_allow_query) continue;
+    auto acl = net::parse_acl(z.allow_query, net::AclKeys::yes);
+    std::string origin = z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name;
+    auto name = dns::Name::from_text(origin);
+    if (!acl || !name) return fail("zone '" + z.name + "': allow-query: " + (acl ? name.message() : acl.message()));
+    out.second.emplace_back(*name, std::move(*acl));
+  }
+  return out;
+}
+
 std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
   std::vector<net::Endpoint> out;
   for (const auto& t : texts) out.push_back(*net::parse_endpoint(t));  // validated by the config
@@ -261,6 +285,12 @@ Result<void> Daemon::start_listeners() {
   auth_opts.cookies = cookie_schedule(cfg_.server);
   auth_opts.rrl = rate_limiter(cfg_.server.rrl);
   auth_opts.log = spdlog_sink();
+  if (auto acls = query_acls(cfg_)) {
+    auth_opts.allow_query = std::move(acls->first);
+    auth_opts.zone_allow_query = std::move(acls->second);
+  } else {
+    return acls.error();
+  }
   if (auth_opts.rrl)
     spdlog::info("response rate limiting: {} per second per prefix, slip {}, window {} s",
                  cfg_.server.rrl.responses_per_second, cfg_.server.rrl.slip, cfg_.server.rrl.window);

@@ -48,6 +48,16 @@ void append_edns_option(std::vector<uint8_t>& raw, uint16_t code, std::span<cons
   raw.insert(raw.end(), data.begin(), data.end());
 }
 
+size_t write_ede_option(std::span<uint8_t> out, uint16_t info_code, std::string_view extra_text) {
+  const size_t n = ede_option_size(extra_text.size());
+  if (out.size() < n || n - 4 > 0xffff) return 0;
+  put_u16(out.data(), edns_option::EDE);
+  put_u16(out.data() + 2, static_cast<uint16_t>(n - 4));
+  put_u16(out.data() + 4, info_code);
+  std::memcpy(out.data() + 6, extra_text.data(), extra_text.size());
+  return n;
+}
+
 std::optional<UpdateLease> parse_update_lease(std::span<const uint8_t> data) {
   // RFC 9664 4: LEASE alone (4 octets) or LEASE and KEY-LEASE (8 octets).
   if (data.size() != 4 && data.size() != 8) return std::nullopt;

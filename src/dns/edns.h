@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace namae::dns {
@@ -59,6 +60,19 @@ bool edns_options_valid(std::span<const uint8_t> raw);
 
 /// Append one option (code, length, data) to an option list being built.
 void append_edns_option(std::vector<uint8_t>& raw, uint16_t code, std::span<const uint8_t> data);
+
+/// RFC 8914 Extended DNS Error INFO-CODEs namae sends.
+namespace ede {
+inline constexpr uint16_t PROHIBITED = 18;  // RFC 8914 4.19: refused by policy (an ACL)
+}  // namespace ede
+
+/// Octets an EDE option takes in the OPT rdata: code, length, INFO-CODE, EXTRA-TEXT.
+constexpr size_t ede_option_size(size_t extra_text_size) { return 4 + 2 + extra_text_size; }
+
+/// Write an EDE option (RFC 8914 2: option code 15, INFO-CODE u16, then
+/// optional UTF-8 EXTRA-TEXT, not NUL-terminated) into `out`. Returns the
+/// octets written, 0 when `out` is too small. Never allocates (answer paths).
+size_t write_ede_option(std::span<uint8_t> out, uint16_t info_code, std::string_view extra_text = {});
 
 /// RFC 9664 UPDATE-LEASE: LEASE (u32) and optional KEY-LEASE (u32).
 struct UpdateLease {

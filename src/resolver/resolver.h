@@ -132,4 +132,8 @@ size_t write_response(const dns::MessageView& query, const Answer& answer, int64
 /// A SERVFAIL/REFUSED/... response to `query` with no records.
 size_t write_error(const dns::MessageView& query, uint16_t rcode, bool ra, std::span<uint8_t> out);
 
+/// The answer to a client `[resolver] allow` turns away: REFUSED, RA=0, with
+/// EDE 18 "Prohibited" (RFC 8914 4.19) when the query had EDNS.
+size_t write_prohibited(const dns::MessageView& query, std::span<uint8_t> out);
+
 }  // namespace namae::resolver

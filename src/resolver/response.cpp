@@ -1,7 +1,9 @@
 // The client's response, written from an Answer (cache entries) straight
 // into the transport's buffer.
 #include <algorithm>
+#include <array>
 
+#include "dns/edns.h"
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "resolver/resolver.h"
@@ -92,6 +94,25 @@ size_t write_response(const dns::MessageView& query, const Answer& answer, int64
 size_t write_error(const dns::MessageView& query, uint16_t rcode, bool ra, std::span<uint8_t> out) {
   dns::MessageBuilder b(out, std::min<size_t>(out.size(), 512));
   if (!begin(query, b, rcode, ra)) return 0;
+  return b.finish();
+}
+
+size_t write_prohibited(const dns::MessageView& query, std::span<uint8_t> out) {
+  dns::MessageBuilder b(out, std::min<size_t>(out.size(), 512));
+  const bool edns = query.edns().present;
+  std::array<uint8_t, dns::ede_option_size(0)> ede{};
+  if (edns) b.reserve(11 + ede.size());
+  // RA=0: this client gets no recursion from us.
+  if (!begin(query, b, dns::rcode::REFUSED, false)) return 0;
+  if (edns) {
+    // RFC 8914 4.19 "Prohibited"; only with EDNS (RFC 8914 3).
+    dns::Edns e;
+    e.present = true;
+    e.udp_size = 512;
+    e.options = std::span<const uint8_t>(ede.data(), dns::write_ede_option(ede, dns::ede::PROHIBITED));
+    b.begin(dns::Section::additional);
+    b.add_opt(e);
+  }
   return b.finish();
 }
 

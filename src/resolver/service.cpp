@@ -208,7 +208,7 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
   if (options_.allowed &&
       !options_.allowed->allows(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len)) {
     refused_.fetch_add(1, std::memory_order_relaxed);
-    return write_error(q, dns::rcode::REFUSED, false, out);
+    return write_prohibited(q, out);
   }
   if (q.header().opcode != dns::opcode::QUERY) return write_error(q, dns::rcode::NOTIMP, true, out);
   if (q.header().qdcount != 1) return write_error(q, dns::rcode::FORMERR, true, out);

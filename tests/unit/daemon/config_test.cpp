@@ -229,6 +229,24 @@ TEST(Config, AllowTransferTakesPrefixesAndKnownKeys) {
   EXPECT_NE(c.message().find("t.toml:4: 'allow-transfer': "), std::string::npos) << c.message();
 }
 
+TEST(Config, AllowQueryOfServerAndZone) {
+  auto c = parse("[server]\nallow-query = [\"key:q\", \"192.0.2.0/24\"]\n[[key]]\nname = \"q\"\nsecret = \"AAAA\"\n"
+                 "[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-query = []\n"
+                 "[[zone]]\nname = \"b.test\"\nfile = \"b\"\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->server.allow_query.size(), 2u);
+  EXPECT_TRUE(c->zones[0].has_allow_query);  // empty: nobody
+  EXPECT_FALSE(c->zones[1].has_allow_query);
+  EXPECT_EQ(parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\n")->server.allow_query,
+            (std::vector<std::string>{"0.0.0.0/0", "::/0"}));
+  c = parse("[server]\nallow-query = [\"key:nokey\"]\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:2: allow-query: no [[key]] named 'nokey.'"), std::string::npos) << c.message();
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-query = [\"10.1.2.3/8\"]\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.message().find("t.toml:4: 'allow-query': "), std::string::npos) << c.message();
+}
+
 TEST(Config, EveryAclKeyParsesTheSameWay) {
   auto c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-update = [\"::1\", \"10.1.2.3/8\"]\n"
                  "[resolver]\nlisten = \"127.0.0.1:5300\"\nallow = \"192.0.2.0/33\"\n"

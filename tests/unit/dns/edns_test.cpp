@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,22 @@ TEST(Edns, TextLikeDig) {
   EXPECT_EQ(text(2, "00000e10"), "UPDATE-LEASE: 3600 (1 hour)");
   EXPECT_EQ(text(2, "00000e1000015180"), "UPDATE-LEASE: 3600 (1 hour), KEY-LEASE: 86400 (1 day)");
   EXPECT_EQ(text(2, "0e10"), "UPDATE-LEASE: 0e 10 (\"..\")");
+}
+
+TEST(EdnsEde, WritesCodeAndText) {
+  std::array<uint8_t, 32> buf{};
+  size_t n = write_ede_option(buf, ede::PROHIBITED, "no");
+  ASSERT_EQ(n, 8u);
+  EXPECT_EQ(buf[0], 0);
+  EXPECT_EQ(buf[1], 15);  // RFC 8914 2: option code 15
+  EXPECT_EQ(buf[3], 4);
+  EXPECT_EQ(buf[5], 18);
+  Edns e;
+  e.options = std::span<const uint8_t>(buf.data(), n);
+  auto o = e.find(edns_option::EDE);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(edns_option_to_text(*o), "EDE: 18 (Prohibited): (no)");
+  EXPECT_EQ(write_ede_option(std::span<uint8_t>(buf.data(), 5), ede::PROHIBITED), 0u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "dns/edns.h"
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "fake_net.h"
@@ -94,6 +95,32 @@ TEST(ResolverService, AclRefusesOthers) {
   EXPECT_EQ(v.header().rcode, dns::rcode::REFUSED);
   EXPECT_FALSE(v.header().ra);
   EXPECT_TRUE(w.net.log.empty());
+}
+
+TEST(ResolverService, AclRefusalCarriesEdeProhibitedWithEdns) {
+  ServiceOptions o;
+  o.allowed = *net::parse_acl({"127.0.0.0/8"});
+  ServiceWorld w(o);
+  std::vector<uint8_t> q(512);
+  dns::MessageBuilder b(q, q.size());
+  b.header().id = 7;
+  b.header().rd = true;
+  b.add_question(N("www.example."), rrtype::A, 1);
+  dns::Edns e;
+  e.present = true;
+  b.add_opt(e);
+  q.resize(b.finish());
+  std::vector<uint8_t> buf;
+  auto v = test::ask_service(*w.service, q, test::client_peer("203.0.113.9", 5353), buf);
+  EXPECT_EQ(v.header().rcode, dns::rcode::REFUSED);
+  ASSERT_TRUE(v.edns().present);
+  auto ede = v.edns().find(dns::edns_option::EDE);
+  ASSERT_TRUE(ede);  // RFC 8914 4.19
+  EXPECT_EQ(dns::edns_option_to_text(*ede), "EDE: 18 (Prohibited)");
+  // Without EDNS: REFUSED and no OPT at all (RFC 8914 3).
+  auto plain = w.ask("www.example.", rrtype::A, buf, true, "203.0.113.9");
+  EXPECT_EQ(plain.header().rcode, dns::rcode::REFUSED);
+  EXPECT_FALSE(plain.edns().present);
 }
 
 TEST(ResolverService, Rfc6303EmptyZonesAreLocal) {
