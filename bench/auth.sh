@@ -6,6 +6,8 @@
 # cores dnsperf saturates first, so qps/CPU is the fair comparison), average
 # and p99 latency, lost queries, PSS (RSS without double-counting shared pages) after load; then the same with a
 # 1,000,000-record zone. Usage: bench/auth.sh BUILD_DIR [SECONDS] [NAMES]
+# NAMAE_SERVER_EXTRA='rrl = { responses-per-second = 1000000 }' adds lines to
+# namaed's [server] table (e.g. to measure what RRL costs when nothing is limited).
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 secs=${2:-15}
@@ -24,6 +26,7 @@ start_namaed() {  # dir port
 listen = ["127.0.0.1:$2"]
 workers = 1
 control = "$1/namaed.sock"
+${NAMAE_SERVER_EXTRA:-}
 [http]
 listen = "127.0.0.1:$(($2 + 1))"
 [[zone]]
