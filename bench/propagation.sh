@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 if ! command -v knotd >/dev/null; then echo "knotd not installed"; exit 0; fi
 work=$(mktemp -d /tmp/namae-propbench.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 origin=prop.test
 key_name=xfrkey
