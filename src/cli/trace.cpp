@@ -111,6 +111,9 @@ int trace_main(const QueryArgs& a) {
   resolver::ResolverOptions ro;
   ro.do_not_query_localhost = !a.allow_localhost;
   ro.upstream_port = a.port;
+  // Someone watching a trace would rather wait than see it cut short: the
+  // daemon's 2.5 s bound is for clients that retry on their own.
+  ro.resolution_timeout_ms = 15000;
   resolver::Resolver r(ro, hints, cache, infra, transport, clock);
 
   std::vector<resolver::TraceStep> steps;

@@ -64,6 +64,7 @@ void append_edns_option(std::vector<uint8_t>& raw, uint16_t code, std::span<cons
 /// RFC 8914 Extended DNS Error INFO-CODEs namae sends.
 namespace ede {
 inline constexpr uint16_t PROHIBITED = 18;  // RFC 8914 4.19: refused by policy (an ACL)
+inline constexpr uint16_t NO_REACHABLE_AUTHORITY = 22;  // RFC 8914 4.23: every server timed out or refused
 }  // namespace ede
 
 /// Octets an EDE option takes in the OPT rdata: code, length, INFO-CODE, EXTRA-TEXT.

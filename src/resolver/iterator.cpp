@@ -136,10 +136,14 @@ void describe_reply(const dns::MessageView& v, uint16_t rcode, TraceStep& step);
 /// Runs one client question (and its sub-tasks) against a Resolver.
 class Iterator {
  public:
-  Iterator(Resolver& r, const TraceSink* trace) : r_(r), trace_(trace) {}
+  Iterator(Resolver& r, const TraceSink* trace)
+      : r_(r), trace_(trace), deadline_ms_(r.clock_.now_ms() + r.options_.resolution_timeout_ms) {}
 
   Answer resolve_full(const Name& qname, uint16_t qtype, int depth, bool refresh);
   int upstream() const { return upstream_; }
+  // RFC 8914 4.23 "No Reachable Authority": a zone's servers all timed
+  // out, refused or failed, or the deadline passed before one answered.
+  bool unreachable() const { return unreachable_; }
 
  private:
   enum class CacheWalk { complete, incomplete, too_long };
@@ -197,6 +201,8 @@ class Iterator {
   const TraceSink* trace_;
   int upstream_ = 0;
   int subtasks_ = 0;
+  int64_t deadline_ms_ = 0;  // the question's resolution_timeout, sub-tasks included
+  bool unreachable_ = false;  // a zone ran out of servers, or the question out of time
   std::set<std::pair<std::string, uint16_t>> in_progress_;
   std::map<std::string, std::vector<net::Endpoint>> sub_addresses_;  // TTL-0 results of sub-tasks
 };
@@ -205,6 +211,7 @@ Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const 
   Iterator it(*this, trace);
   Answer a = it.resolve_full(qname, qtype, 0, refresh);
   a.upstream_queries = it.upstream();
+  if (a.rcode == dns::rcode::SERVFAIL && it.unreachable()) a.ede = dns::ede::NO_REACHABLE_AUTHORITY;
   if (a.rcode == dns::rcode::SERVFAIL && cache_.options().serve_stale) {
     Answer stale;
     if (answer_from_cache(qname, qtype, stale, true)) {
@@ -319,7 +326,10 @@ State Iterator::process_prime(QueryState& q) {
 State Iterator::process_query_targets(QueryState& q) {
   if (upstream_ >= r_.options_.max_upstream_queries) return fail(q, "upstream query limit reached");
   auto candidates = servers_to_ask(q);
-  if (candidates.empty()) return fail(q, "no reachable server for zone " + q.zone.to_text());
+  if (candidates.empty()) {
+    unreachable_ = true;
+    return fail(q, "no reachable server for zone " + q.zone.to_text());
+  }
   // Servers not yet asked for this question come before a second try
   // of one that already failed (failover before retransmission).
   auto tried = [&](const Candidate& c) { return q.attempts.count(c.address.to_string()) > 0; };
@@ -400,6 +410,10 @@ bool Iterator::lookup_ns_address(const Name& ns, int depth) {
 
 State Iterator::process_send_query(QueryState& q) {
   if (upstream_ >= r_.options_.max_upstream_queries) return fail(q, "upstream query limit reached");
+  if (r_.clock_.now_ms() >= deadline_ms_) {
+    unreachable_ = true;
+    return fail(q, "out of time: no server answered within the resolution timeout");
+  }
   choose_qname(q);
   if (waited_for_identical_question(q)) {
     restart_delegation(q);
@@ -482,6 +496,9 @@ void Iterator::send(QueryState& q) {
   xo.protocol = q.use_tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
   xo.tries = 1;
   xo.timeout = q.use_tcp ? std::chrono::milliseconds(3000) : r_.infra_.timeout_for(q.server);
+  // No exchange outlives the question's deadline.
+  const auto left = std::chrono::milliseconds(std::max<int64_t>(1, deadline_ms_ - r_.clock_.now_ms()));
+  xo.timeout = std::min(xo.timeout, left);
   ++upstream_;
   q.ex = r_.transport_.exchange(q.server, std::span<const uint8_t>(qbuf, qlen), xo);
 }

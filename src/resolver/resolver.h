@@ -41,6 +41,9 @@ struct ResolverOptions {
   int max_glueless_lookups = 6;       // NS names resolved per delegation (NXNS mitigation)
   int max_minimise_steps = 10;        // RFC 9156 MAX_MINIMISE_COUNT
   uint32_t stale_answer_ttl = 30;     // RFC 8767 4
+  // A client question ends by then, whatever its servers do: a stub retries
+  // after a few seconds, and a SERVFAIL saying why (EDE 22) beats silence.
+  int64_t resolution_timeout_ms = 2500;
 };
 
 /// The result of a resolution: what the client's answer contains.
@@ -53,6 +56,7 @@ struct Answer {
   bool stale = false;           // served from expired data (RFC 8767)
   bool from_cache = false;      // entirely from the cache, no upstream exchange
   int upstream_queries = 0;
+  uint16_t ede = 0xffff;        // RFC 8914 INFO-CODE for the client (0xffff: none)
 };
 
 /// One upstream exchange, for `namae query +trace` and tests.

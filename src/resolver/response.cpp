@@ -49,7 +49,10 @@ size_t write_response(const dns::MessageView& query, const Answer& answer, int64
     limit = std::min({limit, want, std::max<size_t>(512, max_udp)});
   }
   dns::MessageBuilder b(out, std::min<size_t>(limit, 65535));
-  if (qe.present) b.reserve(11);
+  // RFC 8914: why the answer is what it is, for a client with EDNS (3).
+  std::array<uint8_t, dns::ede_option_size(0)> ede{};
+  const size_t ede_size = qe.present && answer.ede != 0xffff ? dns::write_ede_option(ede, answer.ede) : 0;
+  if (qe.present) b.reserve(11 + ede_size);
   if (!begin(query, b, answer.rcode, true)) return 0;
   auto ttl_of = [&](const CacheEntry& e) {
     return answer.stale ? stale_ttl : e.ttl_left(now_ms);
@@ -85,6 +88,7 @@ size_t write_response(const dns::MessageView& query, const Answer& answer, int64
     dns::Edns e;
     e.present = true;
     e.udp_size = max_udp;
+    e.options = std::span<const uint8_t>(ede.data(), ede_size);
     b.begin(dns::Section::additional);
     b.add_opt(e);
   }

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 
+import dns.edns
 import dns.flags
 import dns.message
 import dns.query
@@ -323,6 +324,30 @@ def test_acl_refuses_outsiders(tree):
         resp = r.query("www.example.test.")
         assert resp.rcode() == dns.rcode.REFUSED
         assert not resp.flags & dns.flags.RA
+    finally:
+        r.stop()
+
+
+def test_no_reachable_authority_is_servfail_with_ede_22_within_3_s(tree, tmp_path):
+    # Every root server swallows queries (no network, a firewall): the
+    # client hears SERVFAIL with EDE 22 before its own retry, not silence.
+    hints = tmp_path / "dead.hints"
+    hints.write_text(". 3600000 NS a.root-servers.test.\n"
+                     f"a.root-servers.test. 3600000 A {tree.addr(9)}\n")
+    r = Resolverd(str(hints), "do-not-query-localhost = false")
+    try:
+        t0 = time.time()
+        resp = r.query("www.example.test.", timeout=10)
+        took = time.time() - t0
+        assert resp.rcode() == dns.rcode.SERVFAIL
+        codes = [o.code for o in resp.options if o.otype == dns.edns.EDE]
+        assert codes == [22], resp.options
+        assert took < 3.0, took
+        print(f"\nno reachable authority: SERVFAIL + EDE 22 after {took:.2f} s")
+        # Without EDNS: SERVFAIL, no OPT (RFC 8914 3).
+        q = dns.message.make_query("other.example.test.", "A", use_edns=False)
+        resp = dns.query.udp(q, "127.0.0.1", port=r.port, timeout=10)
+        assert resp.rcode() == dns.rcode.SERVFAIL and resp.edns < 0
     finally:
         r.stop()
 

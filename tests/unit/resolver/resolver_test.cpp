@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "dns/rrtype.h"
+#include "dns/edns.h"
 #include "resolver/resolver.h"
 #include "fake_net.h"
 
@@ -261,6 +262,46 @@ TEST(Resolver, AllServersDownIsServfail) {
   Answer a = w.resolve("www.example.test.", rrtype::A);
   EXPECT_EQ(a.rcode, dns::rcode::SERVFAIL);
   EXPECT_LE(a.upstream_queries, 8);
+  EXPECT_EQ(a.ede, dns::ede::NO_REACHABLE_AUTHORITY);
+}
+
+TEST(Resolver, NoEdeOnAnAnswer) {
+  World w;
+  w.net.server("198.51.100.1").dead = true;  // the root times out: nothing else can be asked
+  Answer a = w.resolve("www.example.test.", rrtype::A);
+  EXPECT_EQ(a.rcode, dns::rcode::SERVFAIL);
+  EXPECT_EQ(a.ede, dns::ede::NO_REACHABLE_AUTHORITY);
+  World ok;
+  Answer b = ok.resolve("www.example.test.", rrtype::A);
+  EXPECT_EQ(b.rcode, dns::rcode::NOERROR);
+  EXPECT_EQ(b.ede, 0xffff);
+}
+
+TEST(Resolver, AQuestionEndsAtTheResolutionTimeout) {
+  // Servers that answer, but each after 900 ms: the question must end by
+  // its 2.5 s deadline, however many servers remain to be tried.
+  World w;
+  for (const char* s : {"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.5"})
+    w.net.server(s).rtt_ms = 900;
+  const int64_t t0 = w.clock.now_ms();
+  Answer a = w.resolve("www.example.test.", rrtype::A);
+  EXPECT_LE(w.clock.now_ms() - t0, 2500 + 900);
+  if (a.rcode == dns::rcode::SERVFAIL) {
+    EXPECT_EQ(a.ede, dns::ede::NO_REACHABLE_AUTHORITY);
+  } else {
+    EXPECT_EQ(a.rcode, dns::rcode::NOERROR);  // it made it in time: fine too
+  }
+  // With a tighter budget it cannot.
+  ResolverOptions tight;
+  tight.resolution_timeout_ms = 1000;
+  World t(tight);
+  for (const char* s : {"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.5"})
+    t.net.server(s).rtt_ms = 900;
+  const int64_t t1 = t.clock.now_ms();
+  Answer b = t.resolve("www.example.test.", rrtype::A);
+  EXPECT_EQ(b.rcode, dns::rcode::SERVFAIL);
+  EXPECT_EQ(b.ede, dns::ede::NO_REACHABLE_AUTHORITY);
+  EXPECT_LE(t.clock.now_ms() - t1, 1000 + 900);
 }
 
 TEST(Resolver, TruncatedAnswerIsRetriedOverTcp) {
