@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "dns/wire.h"
+#include "net/address.h"
 
 namespace namae::auth {
 
@@ -286,20 +287,13 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
   return answer_query(r, zones);
 }
 
-// The client's IP as RFC 9018 4.4 hashes it: 4 octets or 16.
-static std::span<const uint8_t> client_ip(const net::Peer& peer) {
-  if (peer.addr.ss_family == AF_INET)
-    return {reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&peer.addr)->sin_addr), 4};
-  if (peer.addr.ss_family == AF_INET6)
-    return {reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(&peer.addr)->sin6_addr), 16};
-  return {};
-}
-
 // Judges the query's COOKIE option and, unless it is malformed, puts the
 // reply's (the client cookie and our server cookie) into the reply's OPT.
 dns::CookieVerdict AuthEngine::take_cookie(Reply& r, std::span<const uint8_t> option, const net::Peer& peer) {
   dns::CookieReply data{};
-  const auto verdict = cookies_->check(option, client_ip(peer), static_cast<uint32_t>(dns::tsig_now()), data);
+  // RFC 9018 4.4 hashes the client's IP as it is: 4 octets or 16.
+  const auto client_ip = net::address_octets(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len);
+  const auto verdict = cookies_->check(option, client_ip, static_cast<uint32_t>(dns::tsig_now()), data);
   if (verdict == dns::CookieVerdict::malformed) return verdict;
   reply_options_[0] = 0;
   reply_options_[1] = static_cast<uint8_t>(dns::edns_option::COOKIE);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/address.h"
+
 namespace namae::auth {
 namespace {
 
@@ -32,19 +34,13 @@ uint64_t mix(uint64_t x) {  // splitmix64's finalizer
 bool client_prefix(const sockaddr* sa, socklen_t len, unsigned v4, unsigned v6, int& family,
                    uint8_t (&out)[16]) {
   std::memset(out, 0, sizeof out);
-  const uint8_t* a = nullptr;
-  unsigned bits = 0;
-  if (sa && sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
-    a = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
-    family = AF_INET, bits = v4;
-  } else if (sa && sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
-    const auto& in6 = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
-    a = reinterpret_cast<const uint8_t*>(&in6);
-    family = AF_INET6, bits = v6;
-    if (IN6_IS_ADDR_V4MAPPED(&in6)) a += 12, family = AF_INET, bits = v4;
-  } else {
-    return false;
-  }
+  const auto address = net::address_octets(sa, len);
+  if (address.empty()) return false;
+  const uint8_t* a = address.data();
+  family = address.size() == 4 ? AF_INET : AF_INET6;
+  unsigned bits = family == AF_INET ? v4 : v6;
+  if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(reinterpret_cast<const in6_addr*>(a)))
+    a += 12, family = AF_INET, bits = v4;
   const unsigned octets = family == AF_INET ? 4 : 16;
   for (unsigned i = 0; i < octets && i * 8 < bits; ++i)
     out[i] = bits >= (i + 1) * 8 ? a[i] : static_cast<uint8_t>(a[i] & (0xff00 >> (bits - i * 8)));

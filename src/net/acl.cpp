@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "net/address.h"
+
 namespace namae::net {
 
 namespace {
@@ -59,20 +61,14 @@ Result<AddressPrefix> parse_prefix(std::string_view text) {
 }
 
 bool AddressPrefix::contains(const sockaddr* sa, socklen_t len) const {
-  if (sa == nullptr) return false;
-  const uint8_t* a = nullptr;
-  int fam = sa->sa_family;
-  if (fam == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
-    a = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
-  } else if (fam == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
-    a = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (family == AF_INET && std::memcmp(a, mapped, 12) == 0) {
-      a += 12;  // an IPv4 client on a dual-stack socket
-      fam = AF_INET;
-    }
-  } else {
-    return false;
+  auto octets = address_octets(sa, len);
+  if (octets.empty()) return false;
+  const uint8_t* a = octets.data();
+  int fam = octets.size() == 4 ? AF_INET : AF_INET6;
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (fam == AF_INET6 && family == AF_INET && std::memcmp(a, mapped, 12) == 0) {
+    a += 12;  // an IPv4 client on a dual-stack socket
+    fam = AF_INET;
   }
   if (fam != family) return false;
   return bits_match(a, bytes.data(), length);

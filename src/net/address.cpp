@@ -10,6 +10,14 @@
 
 namespace namae::net {
 
+std::span<const uint8_t> address_octets(const sockaddr* sa, socklen_t len) {
+  if (sa && sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in)))
+    return {reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr), 4};
+  if (sa && sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6)))
+    return {reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr), 16};
+  return {};
+}
+
 std::string sockaddr_to_string(const sockaddr* sa, socklen_t len) {
   char host[INET6_ADDRSTRLEN] = "?";
   if (sa->sa_family == AF_INET && len >= sizeof(sockaddr_in)) {

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <sys/socket.h>
@@ -28,6 +29,10 @@ struct Endpoint {
 /// Parse "a.b.c.d:port" or "[v6]:port". The port is required unless
 /// `default_port` is non-zero. Only numeric addresses: a listener never resolves names.
 Result<Endpoint> parse_endpoint(std::string_view text, uint16_t default_port = 0);
+
+/// The address octets of an IPv4 (4) or IPv6 (16) socket address, as they
+/// sit in it; empty for other families or a too-short `len`.
+std::span<const uint8_t> address_octets(const sockaddr* sa, socklen_t len);
 
 /// Text form of any socket address (used in logs and tests).
 std::string sockaddr_to_string(const sockaddr* sa, socklen_t len);

@@ -53,18 +53,11 @@ Infra::Infra(const Clock& clock, size_t max_servers) : clock_(clock), max_server
 std::string Infra::key(const net::Endpoint& ep) { return ep.to_string(); }
 
 std::array<uint8_t, 8> Infra::client_cookie(const net::Endpoint& server) const {
-  const uint8_t* ip = nullptr;
-  size_t len = 0;
-  if (server.family() == AF_INET) {
-    ip = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&server.addr)->sin_addr);
-    len = 4;
-  } else {
-    ip = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(&server.addr)->sin6_addr);
-    len = 16;
-  }
+  const auto ip = net::address_octets(reinterpret_cast<const sockaddr*>(&server.addr), server.len);
   uint8_t digest[EVP_MAX_MD_SIZE];
   unsigned digest_len = 0;
-  HMAC(EVP_sha256(), cookie_secret_.data(), static_cast<int>(cookie_secret_.size()), ip, len, digest, &digest_len);
+  HMAC(EVP_sha256(), cookie_secret_.data(), static_cast<int>(cookie_secret_.size()), ip.data(), ip.size(), digest,
+       &digest_len);
   std::array<uint8_t, 8> out{};
   std::memcpy(out.data(), digest, out.size());
   return out;
