@@ -15,6 +15,7 @@ Only 127.0.0.0/8 and ports chosen here are used; nothing leaves the host.
 import os
 import shutil
 import socket
+import re
 import signal
 import subprocess
 import time
@@ -86,6 +87,20 @@ def namae_bin(name="namae"):
     if not os.access(path, os.X_OK):
         pytest.skip(f"{path} not built")
     return path
+
+
+def dig_stdout(port, *args, addr="127.0.0.1"):
+    """dig's output for one try of 2 s at addr:port."""
+    r = subprocess.run(["dig", f"@{addr}", "-p", str(port), "+time=2", "+tries=1", *args],
+                       capture_output=True, text=True, timeout=15)
+    return r.stdout
+
+
+def dig_status(out):
+    """The status dig printed (NOERROR, REFUSED, BADCOOKIE...)."""
+    m = re.search(r"status: (\w+)", out)
+    assert m, out
+    return m.group(1)
 
 
 def stop_process(proc, timeout=10):

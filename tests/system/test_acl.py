@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import namae_bin
+from conftest import namae_bin, dig_stdout as dig, dig_status as status
 from test_resolver import Resolverd
 from test_server import Namaed
 
@@ -46,18 +46,6 @@ def server():
                     f'\n[[key]]\ny = "{KEY}"\n')
     yield s
     s.stop()
-
-
-def dig(port, *args, addr="127.0.0.1"):
-    r = subprocess.run(["dig", f"@{addr}", "-p", str(port), "+time=2", "+tries=1", *args],
-                       capture_output=True, text=True, timeout=15)
-    return r.stdout
-
-
-def status(out):
-    m = re.search(r"status: (\w+)", out)
-    assert m, out
-    return m.group(1)
 
 
 def test_dig_admitted_and_prohibited(server):

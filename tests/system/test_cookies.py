@@ -10,7 +10,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import namae_bin, start_named
+from conftest import namae_bin, start_named, dig_stdout as dig, dig_status as status
 from test_server import Namaed
 
 SECRET = "e5e973e5a6b2a43f48e7dc849e37bfcf"
@@ -22,18 +22,6 @@ def server():
     s = Namaed(extra_server=f'cookie-secret = "{SECRET}"')
     yield s
     s.stop()
-
-
-def dig(port, *args, addr="127.0.0.1"):
-    r = subprocess.run(["dig", f"@{addr}", "-p", str(port), "+time=2", "+tries=1", *args],
-                       capture_output=True, text=True, timeout=15)
-    return r.stdout
-
-
-def status(out):
-    m = re.search(r"status: (\w+)", out)
-    assert m, out
-    return m.group(1)
 
 
 def cookie_of(out):
