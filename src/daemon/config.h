@@ -121,6 +121,8 @@ struct ResolverConfig {
   bool mdns_bridge = false;        // RFC 8766-style: .local questions asked by multicast
   uint32_t mdns_bridge_timeout = 1000;            // ms to wait for mDNS answers
   std::vector<std::string> mdns_bridge_interfaces;  // empty: every multicast interface
+  std::vector<std::string> dot_listen;  // DNS over TLS (RFC 7858)
+  std::string tls_cert, tls_key;        // PEM files for both
 };
 
 /// One DNS-SD service advertised by [mdns].

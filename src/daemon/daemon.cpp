@@ -327,7 +327,7 @@ Result<void> Daemon::start_listeners() {
 // The recursive resolver: its own listeners, never the authoritative ones.
 Result<void> Daemon::start_resolver() {
   if (!cfg_.resolver.enabled) return {};
-  auto made = ResolverRole::create(cfg_.resolver, metrics_);
+  auto made = ResolverRole::create(cfg_.resolver, cfg_.server, metrics_);
   if (!made) return made.error();
   if (auto r = (*made)->start(); !r) return r;
   resolver_ = std::move(*made);

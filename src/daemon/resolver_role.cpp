@@ -45,9 +45,47 @@ resolver::MdnsLookup mdns_bridge(const ResolverConfig& cfg) {
     return out;
   };
 }
+Result<std::vector<net::Endpoint>> parse_endpoints(const std::vector<std::string>& list, const char* key) {
+  std::vector<net::Endpoint> eps;
+  for (const auto& l : list) {
+    auto ep = net::parse_endpoint(l);
+    if (!ep) return fail(std::string("[resolver] ") + key + ": " + ep.message());
+    eps.push_back(*ep);
+  }
+  return eps;
+}
+
+// The [server] TCP limits (idle timeout, connections, write buffer) for the
+// resolver's stream listeners, on one event loop each.
+net::TcpOptions stream_limits(const ServerConfig& server) {
+  net::TcpOptions to;
+  to.workers = 1;
+  to.idle_timeout = std::chrono::milliseconds(server.tcp_idle_timeout_ms);
+  to.max_connections = server.tcp_max_connections;
+  to.write_watermark = server.tcp_write_buffer;
+  return to;
+}
+
+// A DoT or DoH listener set: the TCP limits over TLS with its own context
+// (its own ALPN protocol, session cache and ticket keys).
+Result<std::unique_ptr<net::TcpServer>> tls_server(const ResolverConfig& cfg, net::TcpOptions to,
+                                                   const std::vector<std::string>& listen, const char* key,
+                                                   const char* alpn, const net::HandlerFactory& factory,
+                                                   net::MetricsRegistry& metrics) {
+  if (listen.empty()) return std::unique_ptr<net::TcpServer>();
+  if (cfg.tls_cert.empty() || cfg.tls_key.empty())
+    return fail(std::string("[resolver] ") + key + " needs tls-cert and tls-key");
+  auto eps = parse_endpoints(listen, key);
+  if (!eps) return eps.error();
+  auto ctx = net::TlsContext::load(cfg.tls_cert, cfg.tls_key, alpn);
+  if (!ctx) return fail("[resolver] " + ctx.message());
+  to.listen = std::move(*eps);
+  to.tls = std::move(*ctx);
+  return std::make_unique<net::TcpServer>(std::move(to), factory, metrics);
+}
 }  // namespace
 
-Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig& cfg,
+Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig& cfg, const ServerConfig& server,
                                                            net::MetricsRegistry& metrics) {
   std::unique_ptr<ResolverRole> role(new ResolverRole());
   resolver::RootHints hints;
@@ -79,22 +117,20 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   o.allowed = std::move(*acl);
   role->service_ = std::make_unique<resolver::ResolverService>(std::move(o), std::move(hints),
                                                                role->transport_, role->clock_);
-  std::vector<net::Endpoint> eps;
-  for (const auto& l : cfg.listen) {
-    auto ep = net::parse_endpoint(l);
-    if (!ep) return fail("[resolver] listen: " + ep.message());
-    eps.push_back(*ep);
-  }
+  auto eps = parse_endpoints(cfg.listen, "listen");
+  if (!eps) return eps.error();
   auto* service = role->service_.get();
   net::HandlerFactory factory = [service](net::WorkerMetrics* m) { return service->make_handler(m); };
   net::UdpOptions uo;
-  uo.listen = eps;
+  uo.listen = *eps;
   uo.workers = cfg.workers;
-  net::TcpOptions to;
-  to.listen = eps;
-  to.workers = 1;
+  net::TcpOptions to = stream_limits(server);
+  to.listen = *eps;
   role->udp_ = std::make_unique<net::UdpServer>(uo, factory, metrics);
   role->tcp_ = std::make_unique<net::TcpServer>(to, factory, metrics);
+  auto dot = tls_server(cfg, stream_limits(server), cfg.dot_listen, "dot-listen", "dot", factory, metrics);
+  if (!dot) return dot.error();
+  role->dot_ = std::move(*dot);
   return role;
 }
 
@@ -103,14 +139,19 @@ ResolverRole::~ResolverRole() { stop(); }
 Result<void> ResolverRole::start() {
   service_->start();
   if (auto r = udp_->start(); !r) return r;
-  if (auto r = tcp_->start(); !r) {
-    udp_->stop();
-    return r;
+  for (auto* s : {tcp_.get(), dot_.get(), doh_.get()}) {
+    if (!s) continue;
+    if (auto r = s->start(); !r) {
+      stop();
+      return r;
+    }
   }
   return {};
 }
 
 void ResolverRole::stop() {
+  if (doh_) doh_->stop();
+  if (dot_) dot_->stop();
   if (tcp_) tcp_->stop();
   if (udp_) udp_->stop();
   if (service_) service_->stop();

@@ -1,6 +1,7 @@
 // Wiring the [resolver] table into namaed: a ResolverService on its own UDP
-// and TCP listeners (never the authoritative ones), the recursion ACL from
-// `allow`, root hints from `root-hints` or the built-in copy.
+// and TCP listeners (never the authoritative ones) and optional DNS over TLS
+// and DNS over HTTPS listeners, the recursion ACL from `allow`, root hints
+// from `root-hints` or the built-in copy.
 #pragma once
 
 #include <memory>
@@ -22,7 +23,8 @@ namespace namae::daemon {
 class ResolverRole {
  public:
   /// Build from the config (hints loaded, ACL parsed); nothing is bound yet.
-  static Result<std::unique_ptr<ResolverRole>> create(const ResolverConfig& cfg,
+  /// The stream listeners (TCP, DoT, DoH) take `server`'s TCP limits.
+  static Result<std::unique_ptr<ResolverRole>> create(const ResolverConfig& cfg, const ServerConfig& server,
                                                       net::MetricsRegistry& metrics);
   ~ResolverRole();
 
@@ -42,6 +44,8 @@ class ResolverRole {
   std::unique_ptr<resolver::ResolverService> service_;
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;
+  std::unique_ptr<net::TcpServer> dot_;  // DNS over TLS (RFC 7858), if configured
+  std::unique_ptr<net::TcpServer> doh_;  // DNS over HTTPS (RFC 8484), if configured
 };
 
 }  // namespace namae::daemon

@@ -118,6 +118,7 @@ struct TcpServer::Loop {
     // A multi-message answer being sent (kStream): pulled while the unsent
     // bytes are under the watermark; later queries wait until it ends.
     std::unique_ptr<ResponseStream> stream;
+    std::unique_ptr<TlsStream> tls;  // DNS over TLS: the byte layer under the framing
     bool eof = false;
     uint32_t events = 0;  // current epoll interest
     std::list<Conn*>::iterator lru;
@@ -140,6 +141,7 @@ struct TcpServer::Loop {
   std::unordered_map<int, std::unique_ptr<Conn>> conns;
   std::list<Conn*> lru;  // front: least recent progress
   std::vector<int> paused_listeners;  // taken out of epoll after EMFILE
+  std::vector<uint64_t> again;  // TLS connections with decrypted bytes epoll will not announce
   uint64_t resume_listeners_at = 0;
   std::vector<uint8_t> scratch = std::vector<uint8_t>(kFrameMax);
 
@@ -155,11 +157,18 @@ struct TcpServer::Loop {
   }
   bool flush(Conn& c);
   void update_interest(Conn& c);
+  void run_again();
+  // Byte I/O, plain or TLS: bytes moved (> 0), 0 at the peer's end of
+  // stream (reads), kWouldBlock, or kIoError.
+  static constexpr long kWouldBlock = -1, kIoError = -2;
+  static long io_read(Conn& c, uint8_t* buf, size_t len);
+  static long io_write(Conn& c, const uint8_t* buf, size_t len);
   void touch(Conn& c, uint64_t now) {
     c.last_progress = now;
     lru.splice(lru.end(), lru, c.lru);
   }
   void close_conn(Conn& c) {
+    if (c.tls) c.tls->shutdown();  // close_notify (RFC 8446 6.1), best effort
     epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
     close(c.fd);
     lru.erase(c.lru);
@@ -249,8 +258,8 @@ void TcpServer::Loop::run() {
   epoll_event events[128];
   for (;;) {
     // Sleep until the oldest connection would expire (at most a second).
-    int wait_ms = paused_listeners.empty() ? 1000 : 100;
-    if (!lru.empty()) {
+    int wait_ms = !again.empty() ? 0 : paused_listeners.empty() ? 1000 : 100;
+    if (!lru.empty() && wait_ms) {
       uint64_t now = now_ns();
       uint64_t deadline = lru.front()->last_progress + timeout_ns;
       wait_ms = deadline <= now ? 0 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000000 + 1, static_cast<uint64_t>(wait_ms)));
@@ -275,6 +284,7 @@ void TcpServer::Loop::run() {
       auto it = conns.find(static_cast<int>(tag));
       if (it != conns.end()) on_event(*it->second, events[i].events);
     }
+    run_again();
     handler->end_batch();
     uint64_t now = now_ns();
     expire(now);
@@ -335,6 +345,13 @@ void TcpServer::Loop::accept_all(int lfd) {
     c->peer.conn = uint64_t{++generation} << 32 | static_cast<uint32_t>(fd);
     c->peer.local_len = sizeof c->peer.local;
     getsockname(fd, reinterpret_cast<sockaddr*>(&c->peer.local), &c->peer.local_len);
+    if (server->options_.tls) {
+      c->tls = std::make_unique<TlsStream>(*server->options_.tls, fd);
+      if (!c->tls->valid()) {
+        close(fd);
+        continue;
+      }
+    }
     c->last_progress = now_ns();
     c->lru = lru.insert(lru.end(), c.get());
     epoll_event ev{};
@@ -357,8 +374,9 @@ void TcpServer::Loop::on_event(Conn& c, uint32_t ev) {
     if (!flush(c)) return;
     if (!pump(c)) return;  // queries held back by the watermark may go now
   }
-  if ((ev & (EPOLLIN | EPOLLRDHUP)) && !c.eof && !c.stream &&
-      c.pending_out() < server->options_.write_watermark) {
+  // A TLS read that stopped to write (handshake) resumes when writable.
+  bool readable = (ev & (EPOLLIN | EPOLLRDHUP)) || (c.tls && (ev & EPOLLOUT) && c.tls->read_wants_write());
+  if (readable && !c.eof && !c.stream && c.pending_out() < server->options_.write_watermark) {
     // One bounded read per event keeps a fast talker from monopolising the loop.
     size_t want = kReadChunk;
     if (c.in_len >= 2) {
@@ -366,12 +384,12 @@ void TcpServer::Loop::on_event(Conn& c, uint32_t ev) {
       if (frame > c.in_len) want = std::max(want, frame - c.in_len);
     }
     if (c.in.size() < c.in_len + want) c.in.resize(std::min(c.in_len + want, kFrameMax + kReadChunk));
-    ssize_t n = read(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len);
+    long n = io_read(c, c.in.data() + c.in_len, c.in.size() - c.in_len);
     if (n > 0) {
       c.in_len += static_cast<size_t>(n);
     } else if (n == 0) {
       c.eof = true;  // half-close: answer what was sent, then close
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    } else if (n == kIoError) {
       close_conn(c);
       return;
     }
@@ -486,14 +504,12 @@ bool TcpServer::Loop::pump(Conn& c) {
 
 bool TcpServer::Loop::flush(Conn& c) {
   while (c.pending_out()) {
-    ssize_t n = send(c.fd, c.out.data() + c.out_off, c.pending_out(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    long n = io_write(c, c.out.data() + c.out_off, c.pending_out());
     if (n > 0) {
       c.out_off += static_cast<size_t>(n);
       touch(c, now_ns());
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    } else if (n == kWouldBlock) {
       break;
-    } else if (n < 0 && errno == EINTR) {
-      continue;
     } else {
       close_conn(c);
       return false;
@@ -515,13 +531,52 @@ void TcpServer::Loop::update_interest(Conn& c) {
   // While a stream lasts, reading waits (its queries could not be answered yet).
   if (!c.eof && !c.stream && c.pending_out() < server->options_.write_watermark)
     want |= EPOLLIN | EPOLLRDHUP;
-  if (c.pending_out() || c.stream) want |= EPOLLOUT;
+  if (c.pending_out() || c.stream || (c.tls && c.tls->read_wants_write())) want |= EPOLLOUT;
+  if ((want & EPOLLIN) && c.tls && c.tls->has_buffered()) again.push_back(c.peer.conn);
   if (want == c.events) return;
   epoll_event ev{};
   ev.events = want;
   ev.data.u64 = static_cast<uint64_t>(c.fd);
   epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &ev);
   c.events = want;
+}
+
+long TcpServer::Loop::io_read(Conn& c, uint8_t* buf, size_t len) {
+  if (c.tls) {
+    long n = c.tls->read(buf, len);
+    return n >= 0 ? n : n == TlsStream::kError ? kIoError : kWouldBlock;
+  }
+  for (;;) {
+    ssize_t n = read(c.fd, buf, len);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? kWouldBlock : kIoError;
+  }
+}
+
+long TcpServer::Loop::io_write(Conn& c, const uint8_t* buf, size_t len) {
+  if (c.tls) {
+    long n = c.tls->write(buf, len);
+    return n > 0 ? n : n == TlsStream::kError ? kIoError : kWouldBlock;
+  }
+  for (;;) {
+    ssize_t n = send(c.fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) return n;
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? kWouldBlock : kIoError;
+  }
+}
+
+// Connections whose decrypted bytes wait inside OpenSSL: read on as if the
+// socket had signalled (the id check skips connections closed meanwhile).
+void TcpServer::Loop::run_again() {
+  if (again.empty()) return;
+  std::vector<uint64_t> ids;
+  ids.swap(again);
+  for (uint64_t id : ids) {
+    auto it = conns.find(static_cast<int>(static_cast<uint32_t>(id)));
+    if (it != conns.end() && it->second->peer.conn == id) on_event(*it->second, EPOLLIN);
+  }
 }
 
 void TcpServer::Loop::expire(uint64_t now) {

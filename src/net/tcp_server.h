@@ -7,6 +7,14 @@
 // unsent bytes are under write_watermark; the connection's later queries wait
 // for it to end.
 //
+// TLS (DNS over TLS, RFC 7858; the HTTPS of RFC 8484) is a byte layer under
+// the same framing: with `tls` set, every read and write goes through a
+// TlsStream, the handshake counts against the idle timeout (a client that
+// connects and never finishes it is closed like an idle one), and decrypted
+// bytes that OpenSSL holds back (epoll cannot see them) bring the connection
+// back on the next loop turn. With `doh` set the framing is HTTP/2 instead of
+// RFC 7766 length prefixes (net/doh_session.h), with the same limits.
+//
 // Why epoll and not Asio: the loop needs exactly four things (accept, read,
 // write-with-backpressure, one timeout per connection ordered by last
 // activity), each connection is a few fields and two buffers, and every limit
@@ -23,6 +31,7 @@
 #include "base/result.h"
 #include "net/address.h"
 #include "net/metrics.h"
+#include "net/tls.h"
 
 namespace namae::net {
 
@@ -34,6 +43,7 @@ struct TcpOptions {
   size_t max_connections = 1024;             // over all workers
   size_t write_watermark = 64 * 1024;        // stop reading a client whose unsent answers exceed this
   int backlog = 1024;
+  std::shared_ptr<TlsContext> tls;  // set: DNS over TLS (RFC 7858) or, with doh, HTTPS
 };
 
 /// Runs the TCP workers. start() binds and listens on every address before any

@@ -1,0 +1,300 @@
+"""namaed's resolver over DNS over TLS (RFC 7858) and DNS over HTTPS (RFC 8484).
+
+namaed serves a small root zone authoritatively on loopback and its resolver
+iterates from it (root hints pointing at that listener), so every answer is
+real resolution. Checked with kdig (+tls, certificate verification, +https
+GET and POST), curl --http2 (status codes of bad requests) and Python's ssl
+(pipelining, session resumption, idle and silent clients), always against the
+same question asked over UDP.
+"""
+import os
+import shutil
+import socket
+import ssl
+import struct
+import subprocess
+import tempfile
+import time
+
+import dns.message
+import dns.rcode
+import pytest
+
+from conftest import free_port, namae_bin, stop_process
+
+ROOT_ZONE = """$TTL 300
+. IN SOA a.root. hostmaster.root. 1 3600 600 86400 60
+. IN NS a.root.
+a.root. IN A 127.0.0.1
+www.example. IN A 192.0.2.80
+www.example. IN AAAA 2001:db8::80
+short.example. 30 IN A 192.0.2.30
+"""
+IDLE_MS = 700
+
+
+def make_cert(d):
+    """A self-signed P-256 certificate for dns.test, key mode 0600."""
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=dns.test",
+                    "-addext", "subjectAltName=DNS:dns.test"], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+class Namaed:
+    """namaed: the root zone on [server], the resolver with DoT (and DoH) listeners."""
+
+    def __init__(self, d, cert, key, tls_lines=None):
+        self.dir = d
+        self.auth_port, self.port, self.dot_port, self.doh_port = (free_port() for _ in range(4))
+        with open(os.path.join(d, "root.zone"), "w") as f:
+            f.write(ROOT_ZONE)
+        with open(os.path.join(d, "hints"), "w") as f:
+            f.write(". 3600000 NS a.root.\na.root. 3600000 A 127.0.0.1\n")
+        if tls_lines is None:
+            tls_lines = (f'dot-listen = ["127.0.0.1:{self.dot_port}"]\n'
+                         f'tls-cert = "{cert}"\ntls-key = "{key}"\n')
+        self.config = os.path.join(d, "namaed.toml")
+        with open(self.config, "w") as f:
+            f.write(f"""[server]
+listen = ["127.0.0.1:{self.auth_port}"]
+workers = 1
+control = "ctl.sock"
+tcp-idle-timeout = {IDLE_MS}
+
+[http]
+listen = ""
+
+[[zone]]
+name = "."
+file = "root.zone"
+
+[resolver]
+listen = ["127.0.0.1:{self.port}"]
+root-hints = "hints"
+upstream-port = {self.auth_port}
+do-not-query-localhost = false
+empty-zones = false
+{tls_lines}
+""")
+        self.log = os.path.join(d, "namaed.log")
+        self.proc = subprocess.Popen([namae_bin("namaed"), "--config", self.config, "--foreground"],
+                                     stdout=open(self.log, "w"), stderr=subprocess.STDOUT, cwd=d)
+
+    def wait_ready(self):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("namaed exited:\n" + open(self.log).read())
+            if os.path.exists(os.path.join(self.dir, "ctl.sock")):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("namaed did not start:\n" + open(self.log).read())
+
+    def exit_output(self):
+        """The log of a namaed expected to refuse to start."""
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            stop_process(self.proc)
+            raise
+        return self.proc.returncode, open(self.log).read()
+
+
+@pytest.fixture(scope="module")
+def workdir():
+    d = tempfile.mkdtemp(prefix="namaed-tls-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cert(workdir):
+    return make_cert(workdir)
+
+
+@pytest.fixture(scope="module")
+def server(workdir, cert):
+    n = Namaed(workdir, *cert).wait_ready()
+    yield n
+    stop_process(n.proc)
+
+
+def kdig(*args):
+    r = subprocess.run(["kdig", "+time=3", "+retry=0", *args], capture_output=True, text=True, timeout=20)
+    return r.returncode, r.stdout + r.stderr
+
+
+def answers(text):
+    """The answer section records of kdig/dig output, as (name, type, rdata) without TTLs."""
+    out, inside = set(), False
+    for line in text.splitlines():
+        if line.startswith(";; ANSWER SECTION"):
+            inside = True
+            continue
+        if inside:
+            if not line.strip() or line.startswith(";;"):
+                inside = False
+                continue
+            f = line.split()
+            out.add((f[0], f[3], " ".join(f[4:])))
+    return out
+
+
+def udp_answers(server, name, rtype="A"):
+    code, out = kdig("@127.0.0.1", "-p", str(server.port), name, rtype)
+    assert code == 0, out
+    return answers(out)
+
+
+def tls_client(cert=None, alpn=("dot",)):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if cert:
+        ctx.load_verify_locations(cert)
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    return ctx
+
+
+def framed(name, rtype="A", qid=0):
+    q = dns.message.make_query(name, rtype)
+    q.id = qid
+    w = q.to_wire()
+    return struct.pack("!H", len(w)) + w
+
+
+def read_frame(s):
+    def exact(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return buf
+    (n,) = struct.unpack("!H", exact(2))
+    return dns.message.from_wire(exact(n))
+
+
+def test_dot_same_answers_as_udp(server):
+    for name, rtype in [("www.example.", "A"), ("www.example.", "AAAA"), ("nx.example.", "A")]:
+        code, out = kdig("@127.0.0.1", "-p", str(server.dot_port), "+tls", name, rtype)
+        assert code == 0, out
+        assert "TLS session (TLS1.3)" in out, out
+        assert answers(out) == udp_answers(server, name, rtype)
+    code, out = kdig("@127.0.0.1", "-p", str(server.dot_port), "+tls", "www.example.", "A")
+    assert ("www.example.", "A", "192.0.2.80") in answers(out), out
+
+
+def test_dot_certificate_verification(server, cert):
+    ok_args = ["@127.0.0.1", "-p", str(server.dot_port), f"+tls-ca={cert[0]}", "www.example.", "A"]
+    code, out = kdig(*ok_args, "+tls-hostname=dns.test")
+    assert code == 0 and ("www.example.", "A", "192.0.2.80") in answers(out), out
+    code, out = kdig(*ok_args, "+tls-hostname=other.test")
+    assert code != 0 or not answers(out), out  # the name does not match the certificate
+
+
+def test_dot_alpn_and_old_versions(server):
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with tls_client(alpn=("dot", "h2")).wrap_socket(raw) as s:
+            assert s.selected_alpn_protocol() == "dot"
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with pytest.raises(ssl.SSLError):
+            tls_client(alpn=("h2",)).wrap_socket(raw)  # RFC 7301 3.2: no common protocol
+    ctx = tls_client()
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # so the client really offers TLS 1.1
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    try:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+    except ValueError:
+        pytest.skip("this OpenSSL cannot offer TLS 1.1")
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with pytest.raises((ssl.SSLError, ConnectionResetError)):
+            ctx.wrap_socket(raw)
+
+
+def test_dot_pipelined_queries_on_one_connection(server):
+    names = [("www.example.", "A"), ("www.example.", "AAAA"), ("short.example.", "A"), ("nx.example.", "A")]
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with tls_client().wrap_socket(raw) as s:
+            s.sendall(b"".join(framed(n, t, qid=100 + i) for i, (n, t) in enumerate(names)))
+            got = {}
+            for _ in names:
+                m = read_frame(s)
+                got[m.id] = m
+    assert sorted(got) == [100, 101, 102, 103]
+    assert got[100].answer[0].to_text().endswith("192.0.2.80")
+    assert got[101].answer[0].to_text().endswith("2001:db8::80")
+    assert got[103].rcode() == dns.rcode.NXDOMAIN
+
+
+@pytest.mark.parametrize("version", ["TLSv1_3", "TLSv1_2"])
+def test_dot_session_resumption(server, version):
+    ctx = tls_client()
+    ctx.minimum_version = ctx.maximum_version = getattr(ssl.TLSVersion, version)
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with ctx.wrap_socket(raw) as s:
+            s.sendall(framed("www.example."))
+            read_frame(s)  # TLS 1.3 tickets arrive after the handshake
+            session = s.session
+            assert not s.session_reused
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with ctx.wrap_socket(raw, session=session) as s:
+            s.sendall(framed("www.example."))
+            assert read_frame(s).answer
+            assert s.session_reused
+
+
+def closed_within(s, seconds):
+    """True if the server closes `s` (EOF or reset) within `seconds`."""
+    s.settimeout(seconds)
+    try:
+        return s.recv(100) == b""
+    except (ConnectionResetError, ssl.SSLError):
+        return True
+    except (socket.timeout, TimeoutError):
+        return False
+
+
+def test_dot_idle_connection_closed(server):
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with tls_client().wrap_socket(raw) as s:
+            s.sendall(framed("www.example."))
+            assert read_frame(s).answer
+            t0 = time.monotonic()
+            assert closed_within(s, 5)
+            assert time.monotonic() - t0 < IDLE_MS / 1000 + 1.5
+
+
+def test_silent_client_closed_at_idle_timeout(server):
+    # Connects and never starts the handshake: the handshake counts against the timeout.
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        t0 = time.monotonic()
+        assert closed_within(raw, 5)
+        assert time.monotonic() - t0 < IDLE_MS / 1000 + 1.5
+
+
+def test_group_readable_key_is_a_startup_error(tmp_path, cert):
+    key = tmp_path / "key.pem"
+    shutil.copy(cert[1], key)
+    os.chmod(key, 0o640)
+    n = Namaed(str(tmp_path), cert[0], str(key))
+    code, log = n.exit_output()
+    assert code != 0
+    assert "tls-key" in log and "group or others" in log, log
+
+
+def test_missing_cert_is_a_startup_error(tmp_path, cert):
+    n = Namaed(str(tmp_path), cert[0], cert[1], tls_lines='dot-listen = ["127.0.0.1:1"]\n')
+    code, log = n.exit_output()
+    assert code != 0
+    assert "dot-listen needs tls-cert and tls-key" in log, log
+    n = Namaed(str(tmp_path), str(tmp_path / "absent.pem"), cert[1])
+    code, log = n.exit_output()
+    assert code != 0
+    assert "tls-cert" in log, log
