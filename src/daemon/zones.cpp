@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "zone/check.h"
 #include "zone/load.h"
 
 namespace namae::daemon {
@@ -72,6 +74,7 @@ ReloadReport ZoneManager::reload(bool force) {
     }
     std::vector<zonefile::Diagnostic> diags;
     auto loaded = zone::load_zone_file(z.config.file, z.origin, diags);
+    if (loaded) zone::check_signatures(**loaded, static_cast<uint32_t>(::time(nullptr)), diags);
     for (const auto& d : diags) {
       if (d.severity == zonefile::Severity::error) {
         spdlog::error("zone {}: {}", z.config.name, d.to_string());

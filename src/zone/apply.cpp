@@ -179,6 +179,8 @@ void ZoneVersion::put_name(Replacement& r, std::vector<Name>& touched, std::vect
     const Node* old = nodes_.at(pos).get();
     if (old->empty() && r.node->empty()) return;
     record_count_ = record_count_ - old->record_count() + r.node->record_count();
+    nsec3_index_remove(*old);
+    nsec3_index_add(*r.node);
     index_erase(old);
     index_insert(r.node.get());
     if (r.node->empty()) emptied.push_back(owner);
@@ -207,6 +209,7 @@ void ZoneVersion::put_name(Replacement& r, std::vector<Name>& touched, std::vect
 void ZoneVersion::insert_node(std::span<const uint8_t> owner, NodeRef node,
                               std::vector<Name>& touched) {
   index_insert(node.get());
+  nsec3_index_add(*node);
   nodes_.insert(nodes_.lower_bound(owner), std::move(node));
   Name name = Name::from_wire(owner).value();
   if (name.is_wildcard()) touched.push_back(name.strip_left(1));  // wildcard_child

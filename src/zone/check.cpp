@@ -3,6 +3,7 @@
 #include <string>
 
 #include "dns/rrtype.h"
+#include "dns/wire.h"
 #include "zone/node_rules.h"
 
 namespace namae::zone {
@@ -109,6 +110,41 @@ void check_zone(const ZoneVersion& z, std::vector<zonefile::Diagnostic>& diags) 
     d.message = std::move(i.message);
     diags.push_back(std::move(d));
   }
+}
+
+void check_signatures(const ZoneVersion& z, uint32_t now, std::vector<zonefile::Diagnostic>& diags) {
+  size_t expired = 0, early = 0;
+  std::string first;
+  for (size_t n = 0; n < z.node_count(); ++n) {
+    const Node& node = z.node(n);
+    auto c = node.rrsets();
+    RRsetView v;
+    while (c.next(v)) {
+      if (v.type() != rrtype::RRSIG) continue;
+      auto rc = v.rdatas();
+      std::span<const uint8_t> rd;
+      while (rc.next(rd)) {
+        if (rd.size() < 18) continue;
+        // Fields: type covered, algorithm, labels, original TTL, expiration, inception.
+        const uint32_t expiration = dns::get_u32(rd.data() + 8);
+        const uint32_t inception = dns::get_u32(rd.data() + 12);
+        const bool is_expired = static_cast<int32_t>(expiration - now) < 0;
+        const bool not_yet = static_cast<int32_t>(now - inception) < 0;
+        if (!is_expired && !not_yet) continue;
+        (is_expired ? expired : early) += 1;
+        if (first.empty())
+          first = owner_text(node.owner()) + " RRSIG " + dns::type_to_text(dns::get_u16(rd.data())) +
+                  (is_expired ? " expired" : " not yet valid");
+      }
+    }
+  }
+  if (expired + early == 0) return;
+  zonefile::Diagnostic d;
+  d.severity = zonefile::Severity::warning;
+  d.message = std::to_string(expired) + " expired and " + std::to_string(early) +
+              " not yet valid RRSIGs (first: " + first +
+              "); served as they are, validators will reject them until the zone is signed again";
+  diags.push_back(std::move(d));
 }
 
 }  // namespace namae::zone

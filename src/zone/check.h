@@ -30,4 +30,10 @@ void check_zone(const ZoneVersion& z, std::span<const uint32_t> record_tags,
 /// Same, as diagnostics without file or line (for versions not read from a file).
 void check_zone(const ZoneVersion& z, std::vector<zonefile::Diagnostic>& diags);
 
+/// RRSIGs of `z` whose validity period (RFC 4034 3.1.5, serial number
+/// arithmetic) does not include `now` (seconds since the epoch): one warning
+/// with their count and the first of them. A pre-signed zone is served as
+/// it is; validators will reject those answers until it is signed again.
+void check_signatures(const ZoneVersion& z, uint32_t now, std::vector<zonefile::Diagnostic>& diags);
+
 }  // namespace namae::zone

@@ -18,6 +18,7 @@
 
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/rrtype.h"
 
 namespace namae::zone {
 
@@ -118,6 +119,20 @@ class Node {
     for (uint16_t i = 0; i < rrset_count_; ++i) {
       RRsetView v(p);
       if (v.type() == type) return v;
+      p += v.stored_size();
+    }
+    return {};
+  }
+
+  /// The RRSIG RRset covering `covered` (RRSIGs are kept one RRset per
+  /// covered type, RFC 4034 3), or an invalid view.
+  RRsetView find_signatures(uint16_t covered) const {
+    const uint8_t* p = data() + owner_len_;
+    for (uint16_t i = 0; i < rrset_count_; ++i) {
+      RRsetView v(p);
+      if (v.type() == dns::rrtype::RRSIG && v.count() > 0 && v.first().size() >= 2 &&
+          (v.first()[0] << 8 | v.first()[1]) == covered)
+        return v;
       p += v.stored_size();
     }
     return {};

@@ -120,7 +120,10 @@ ZoneVersion::ZoneVersion(const Name& origin, uint16_t rclass, std::vector<NodeRe
     : origin_(origin), rclass_(rclass) {
   nodes = finalize(std::move(nodes));
   assert(!nodes.empty());
-  for (const auto& n : nodes) record_count_ += n->record_count();
+  for (const auto& n : nodes) {
+    record_count_ += n->record_count();
+    nsec3_index_add(*n);
+  }
   nodes_ = NodeSeq(std::move(nodes));
   apex_ = nodes_.at(0).get();
   read_soa();
@@ -131,6 +134,17 @@ void ZoneVersion::read_soa() {
   RRsetView s = soa();
   uint32_t minimum = 0;
   if (s && soa_fields(s.first(), serial_, minimum)) negative_ttl_ = std::min(s.ttl(), minimum);
+  signed_ = static_cast<bool>(apex().find(rrtype::DNSKEY));
+  // RFC 5155 4: NSEC3PARAM tells the authoritative server which NSEC3
+  // chain to answer from (its flags field is 0 in the record).
+  has_nsec3_ = false;
+  if (RRsetView p = apex().find(rrtype::NSEC3PARAM)) {
+    if (auto params = dns::Nsec3Params::from_rdata(p.first());
+        params && params->algorithm == dns::kNsec3Sha1) {
+      nsec3_params_ = *params;
+      has_nsec3_ = true;
+    }
+  }
 }
 
 std::vector<dns::Record> ZoneVersion::records() const {
@@ -152,7 +166,8 @@ std::vector<dns::Record> ZoneVersion::records() const {
 }
 
 size_t ZoneVersion::memory_usage() const {
-  size_t total = sizeof(*this) + nodes_.overhead() + index_.capacity() * sizeof(Slot);
+  size_t total = sizeof(*this) + nodes_.overhead() + index_.capacity() * sizeof(Slot) +
+                 nsec3_.capacity() * sizeof(dns::Nsec3Hash);
   nodes_.for_each([&](const NodeRef& n) {
     total += sizeof(Node) + n->owner().size();
     auto c = n->rrsets();

@@ -22,6 +22,7 @@
 
 #include "base/result.h"
 #include "dns/name.h"
+#include "dns/nsec3_hash.h"
 #include "dns/rdata.h"
 #include "dns/record.h"
 #include "dns/rrtype.h"
@@ -85,6 +86,22 @@ class ZoneVersion {
   size_t record_count() const { return record_count_; }
   /// Index of the last node whose name sorts at or before `name` (canonical order).
   size_t predecessor(const dns::Name& name) const;
+
+  /// DNSSEC (RFC 4035 2.1): the zone is signed when its apex has a DNSKEY RRset.
+  bool is_signed() const { return signed_; }
+  /// The zone's NSEC3 parameters (apex NSEC3PARAM, RFC 5155 4) when its
+  /// denial of existence uses NSEC3; nullptr: NSEC (or unsigned).
+  const dns::Nsec3Params* nsec3_params() const { return has_nsec3_ ? &nsec3_params_ : nullptr; }
+  /// The node owning the NSEC3 whose owner hash is `hash`, or nullptr.
+  const Node* nsec3_match(const dns::Nsec3Hash& hash) const;
+  /// The node owning the NSEC3 whose interval covers `hash` (owner hash <
+  /// hash < next, the last one wrapping around, RFC 5155 1.3); nullptr
+  /// when the zone has no NSEC3.
+  const Node* nsec3_cover(const dns::Nsec3Hash& hash) const;
+  /// The last node at or before `name` in canonical order that owns an
+  /// NSEC: its NSEC matches `name` or covers it (RFC 4034 4.1.1); nullptr
+  /// when there is none.
+  const Node* nsec_at_or_before(const dns::Name& name) const;
 
   /// All records in canonical order (RRsets in stored order), for dumps and AXFR.
   std::vector<dns::Record> records() const;
@@ -151,8 +168,14 @@ class ZoneVersion {
   void reflag(const dns::Name& name);
   void index_insert(const Node* n);
   void index_erase(const Node* n);
-  // Reads serial and negative TTL off the apex SOA.
+  // Reads serial and negative TTL off the apex SOA, and the DNSSEC facts
+  // (DNSKEY, NSEC3PARAM) off the apex.
   void read_soa();
+  // The NSEC3 owner-hash index (zone/denial.cpp): a node's entry when it
+  // owns an NSEC3 (built whole, or kept by patch() as nodes change).
+  void nsec3_index_add(const Node& n);
+  void nsec3_index_remove(const Node& n);
+  const Node* nsec3_node(const dns::Nsec3Hash& hash) const;
 
   dns::Name origin_;
   uint16_t rclass_;
@@ -163,6 +186,14 @@ class ZoneVersion {
   const Node* apex_ = nullptr;
   std::vector<Slot> index_;
   uint64_t mask_ = 0;
+  bool signed_ = false;
+  bool has_nsec3_ = false;
+  dns::Nsec3Params nsec3_params_;
+  // Owner hashes of the nodes that own NSEC3 records, sorted: the chain in
+  // hash order, to find the NSEC3 matching or covering a hash by binary
+  // search (RFC 5155 7.2). Hashes, not node pointers, so that a node copied
+  // for new flags needs no index change.
+  std::vector<dns::Nsec3Hash> nsec3_;
 };
 
 /// What makes records one RRset: the type, and for RRSIG also the covered
