@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "auth/reply.h"
 #include "dns/wire.h"
 #include "net/address.h"
 
@@ -71,6 +72,7 @@ AuthEngine::AuthEngine(const zone::ZoneSetHolder& zones, AuthOptions options,
     : holder_(zones), opts_(options), metrics_(metrics) {
   if (opts_.max_udp_payload < 512) opts_.max_udp_payload = 512;
   chain_.resize(opts_.max_chain + 2);
+  links_.resize(opts_.max_chain + 2);
   if (opts_.cookies) cookies_ = std::make_unique<dns::ServerCookies>(*opts_.cookies);
   refresh();
 }
@@ -159,34 +161,6 @@ size_t AuthEngine::dispatch_signed(const zone::ZoneSet& zones, const dns::Messag
   if (tv.status == dns::TsigStatus::formerr) tv.record.reset();  // FORMERR goes out unsigned
   return respond(zones, view, qh, query, response, peer, &tv);
 }
-
-// One reply being written, and what answering the query has found so far.
-struct AuthEngine::Reply {
-  const dns::MessageView& view;
-  const dns::Header& qh;
-  std::span<const uint8_t> query;
-  std::span<uint8_t> response;
-  // Set for a signed query answered here: the reply is signed with its key.
-  const dns::TsigVerification* tv;
-  MessageBuilder b;
-  dns::Edns re;
-  // Set while answering a QUERY.
-  uint16_t qtype = 0;
-  uint16_t rclass = 0;  // the first zone's class, used for every record written
-  uint16_t rc = rcode::NOERROR;
-  const ZoneVersion* zone = nullptr;  // the zone the CNAME/DNAME chain ended in
-  const Node* cut = nullptr;          // End::referral: the zone cut
-  const Node* wildcard = nullptr;     // the qname's data came from this wildcard
-  // RRL: the client; whether its address is proven (TSIG, server cookie);
-  // the answer's class and key once classify() has run (else: error by rcode).
-  const net::Peer* peer = nullptr;
-  bool rrl_exempt = false;
-  bool classified = false;
-  RrlClass rrl_class = RrlClass::error;
-  uint64_t rrl_key = 0;
-  bool has_question_mark = false;
-  MessageBuilder::Mark question_mark{};  // just after the question (the slip form's end)
-};
 
 namespace {
 
@@ -391,6 +365,8 @@ size_t AuthEngine::answer_query(Reply& r, const zone::ZoneSet& zones) {
   n_extras_ = 0;
   n_added_ = 0;
   n_answered_ = 0;
+  n_proofs_ = 0;
+  r.dnssec = r.re.do_bit;
   r.zone = zone;
   r.rclass = zone->rclass();
   const End end = resolve(r, zones);
@@ -459,23 +435,33 @@ void AuthEngine::log_limited(const Reply& r, RrlClass cls) {
 
 void AuthEngine::add_authority_and_additional(Reply& r, End end) {
   r.b.begin(Section::authority);
+  // RFC 4035 3.1.3: the proofs are required data, so a reply they do not
+  // fit in is truncated. A negative answer's come after its SOA, a
+  // referral's DS after its NS (add_referral).
+  const bool negative = end == End::nodata || end == End::nxdomain;
+  if (r.dnssec && !negative && end != End::referral && end != End::truncated &&
+      !add_denial(r, end)) [[unlikely]] {
+    r.b.set_truncated();
+    return;
+  }
   switch (end) {
     case End::positive:
       add_zone_ns(r);
       r.b.begin(Section::additional);
-      if (!opts_.minimal_responses) add_extras(r.b);
+      if (!opts_.minimal_responses) add_extras(r);
       break;
     case End::any:
       r.b.begin(Section::additional);
-      if (!opts_.minimal_responses) add_extras(r.b);
+      if (!opts_.minimal_responses) add_extras(r);
       break;
     case End::nodata:
     case End::nxdomain:
       add_negative_soa(r);
+      if (r.dnssec && !add_denial(r, end)) r.b.set_truncated();
       break;
     case End::referral:
       if (r.b.count(Section::answer) == 0) r.b.header().aa = false;
-      if (!add_referral(r.b, *r.zone, *r.cut)) r.b.set_truncated();
+      if (!add_referral(r, *r.zone, *r.cut)) r.b.set_truncated();
       break;
     case End::truncated:
       r.b.set_truncated();
@@ -494,7 +480,8 @@ void AuthEngine::add_zone_ns(Reply& r) {
   for (size_t i = 0; i < n_extras_; ++i)
     if (extras_[i].rrset == ns) return;  // the answer holds it already
   // Optional data: dropped silently when it does not fit.
-  if (add_rrset(r.b, z.origin(), ns, z.rclass())) note_extra(&z, ns);
+  if (add_signed_rrset(r.b, z.origin().wire(), z.apex(), ns, z.rclass(), signs(r, z)))
+    note_extra(&z, ns);
 }
 
 void AuthEngine::add_negative_soa(Reply& r) {
@@ -504,10 +491,23 @@ void AuthEngine::add_negative_soa(Reply& r) {
   if (!r.b.add_record(z.origin(), rrtype::SOA, z.rclass(), z.negative_ttl(), z.soa().first())) {
     r.b.rollback(m);
     r.b.set_truncated();
+    return;
+  }
+  // Its signatures with the same TTL, as BIND, NSD and Knot send them.
+  if (!signs(r, z)) return;
+  RRsetView sig = z.apex().find_signatures(rrtype::SOA);
+  auto c = sig ? sig.rdatas() : RRsetView::Cursor(nullptr, nullptr);
+  std::span<const uint8_t> rd;
+  while (c.next(rd)) {
+    if (!r.b.add_record(z.origin(), rrtype::RRSIG, z.rclass(), z.negative_ttl(), rd)) {
+      r.b.rollback(m);
+      r.b.set_truncated();
+      return;
+    }
   }
 }
 
-bool AuthEngine::add_rrset(MessageBuilder& b, const Name& owner, const RRsetView& set,
+bool AuthEngine::add_rrset(MessageBuilder& b, std::span<const uint8_t> owner, const RRsetView& set,
                            uint16_t rclass, bool answer) {
   if (answer && n_answered_ < answered_.size()) answered_[n_answered_++] = set;
   auto m = b.mark();
@@ -533,6 +533,8 @@ AuthEngine::End AuthEngine::resolve(Reply& r, const zone::ZoneSet& zones) {
   chain_[nchain++] = r.view.qname();
   for (;;) {
     Name next;
+    links_[nchain - 1] = Link{r.zone, nullptr};
+    r.links = nchain;
     const End end = answer_name(r, chain_[nchain - 1], next);
     if (end != End::follow) return end;
     // Follow the chain: stop at its length limit, at a loop, or when the
@@ -564,10 +566,12 @@ AuthEngine::End AuthEngine::answer_name(Reply& r, const Name& cur, Name& next) {
     case LookupResult::Kind::nxdomain:
       if (!l.wildcard) {
         r.rc = rcode::NXDOMAIN;
+        r.ce = l.node;
         return End::nxdomain;
       }
       // RFC 4592 3.3.1: synthesize from the source of synthesis.
       if (&cur == &chain_[0]) r.wildcard = l.wildcard;
+      links_[r.links - 1].wildcard = l.wildcard;
       return answer_node(r, cur, *l.wildcard, next);
     case LookupResult::Kind::exact:
       break;
@@ -579,7 +583,7 @@ AuthEngine::End AuthEngine::answer_dname(Reply& r, const Name& cur, const Node& 
   // RFC 6672 5.3.2: the DNAME, then a CNAME synthesized with its TTL.
   RRsetView d = node.find(rrtype::DNAME);
   Name owner = node.owner_name();
-  if (!add_rrset(r.b, owner, d, r.rclass, true)) return End::truncated;
+  if (!add_answer(r, owner, node, d)) return End::truncated;
   auto target = d.first();
   size_t keep = zone::label_offset(cur, cur.label_count() - owner.label_count());
   if (keep + target.size() > Name::kMaxWire) {
@@ -599,15 +603,20 @@ AuthEngine::End AuthEngine::answer_dname(Reply& r, const Name& cur, const Node& 
 
 AuthEngine::End AuthEngine::answer_node(Reply& r, const Name& cur, const Node& node, Name& next) {
   if (r.qtype == rrtype::ANY) return answer_any(r, cur, node);
+  if (r.qtype == rrtype::RRSIG) return answer_rrsig(r, cur, node);
   if (RRsetView s = node.find(r.qtype)) {
-    if (!add_rrset(r.b, cur, s, r.rclass, true)) return End::truncated;
+    if (!add_answer(r, cur, node, s)) return End::truncated;
     note_extra(r.zone, s);
-    // A DS answer is the parent's data about the cut: NSD and BIND add no NS.
-    return r.qtype == rrtype::DS ? End::done : End::positive;
+    // A DS answer is the parent's data about the cut: NSD and BIND add no
+    // NS. NSD adds none to a DNSKEY answer either (Knot to no answer).
+    return r.qtype == rrtype::DS || r.qtype == rrtype::DNSKEY ? End::done : End::positive;
   }
   RRsetView cn = r.qtype == rrtype::CNAME ? RRsetView() : node.find(rrtype::CNAME);
-  if (!cn) return End::nodata;
-  if (!add_rrset(r.b, cur, cn, r.rclass, true)) return End::truncated;
+  if (!cn) {
+    r.node = &node;
+    return End::nodata;
+  }
+  if (!add_answer(r, cur, node, cn)) return End::truncated;
   auto t = Name::from_wire(cn.first());
   if (!t) return End::positive;
   next = *t;
@@ -615,12 +624,13 @@ AuthEngine::End AuthEngine::answer_node(Reply& r, const Name& cur, const Node& n
 }
 
 AuthEngine::End AuthEngine::answer_any(Reply& r, const Name& cur, const Node& node) {
+  r.node = &node;
   if (node.empty()) return End::nodata;
   auto c = node.rrsets();
   RRsetView s;
   while (c.next(s)) {
     if (s.type() == rrtype::RRSIG) continue;
-    if (!add_rrset(r.b, cur, s, r.rclass, true)) return End::truncated;
+    if (!add_answer(r, cur, node, s)) return End::truncated;
     note_extra(r.zone, s);
     // RFC 8482 4.1: one RRset is a complete answer (NSD, Knot). Like NSD:
     // no authority section, but target addresses as usual.
@@ -629,14 +639,47 @@ AuthEngine::End AuthEngine::answer_any(Reply& r, const Name& cur, const Node& no
   return End::nodata;
 }
 
+AuthEngine::End AuthEngine::answer_rrsig(Reply& r, const Name& cur, const Node& node) {
+  // Every RRSIG RRset of the name (RFC 4035 3.1.5 leaves it open; BIND,
+  // NSD and Knot answer them all), each whole or TC.
+  r.node = &node;
+  auto c = node.rrsets();
+  RRsetView s;
+  bool any = false;
+  while (c.next(s)) {
+    if (s.type() != rrtype::RRSIG) continue;
+    if (!add_rrset(r.b, cur, s, r.rclass, true)) return End::truncated;
+    any = true;
+  }
+  return any ? End::positive : End::nodata;
+}
+
+bool AuthEngine::add_answer(Reply& r, const Name& owner, const Node& node, const RRsetView& set) {
+  return add_signed_rrset(r.b, owner.wire(), node, set, r.rclass, signs(r, *r.zone), true);
+}
+
+bool AuthEngine::add_signed_rrset(MessageBuilder& b, std::span<const uint8_t> owner, const Node& node,
+                                  const RRsetView& set, uint16_t rclass, bool sign, bool answer) {
+  if (!sign) return add_rrset(b, owner, set, rclass, answer);
+  auto m = b.mark();
+  if (!add_rrset(b, owner, set, rclass, answer)) return false;
+  RRsetView sig = node.find_signatures(set.type());
+  if (sig && !add_rrset(b, owner, sig, rclass)) {
+    b.rollback(m);
+    return false;
+  }
+  return true;
+}
+
 bool AuthEngine::add_addresses(MessageBuilder& b, const ZoneVersion& z, const Name& target,
-                               bool glue, bool required) {
+                               bool glue, bool required, bool sign) {
   uint64_t h = zone::wire_hash(target.wire());
   for (size_t i = 0; i < n_added_; ++i)
     if (added_targets_[i] == h) return true;
   const Node* n = z.find(target);
   if (!n || n->empty()) return true;
   if (n->has(zone::node_flag::occluded) && !glue) return true;
+  sign = sign && !n->has(zone::node_flag::occluded);
   auto m = b.mark();
   for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
     RRsetView s = n->find(type);
@@ -644,7 +687,7 @@ bool AuthEngine::add_addresses(MessageBuilder& b, const ZoneVersion& z, const Na
     if (s && std::find(answered_.begin(), answered_.begin() + n_answered_, s) !=
                  answered_.begin() + n_answered_)
       continue;
-    if (s && !add_rrset(b, target, s, z.rclass())) {
+    if (s && !add_signed_rrset(b, target.wire(), *n, s, z.rclass(), sign)) {
       b.rollback(m);
       return !required;
     }
@@ -653,7 +696,8 @@ bool AuthEngine::add_addresses(MessageBuilder& b, const ZoneVersion& z, const Na
   return true;
 }
 
-void AuthEngine::add_extras(MessageBuilder& b) {
+void AuthEngine::add_extras(Reply& r) {
+  MessageBuilder& b = r.b;
   for (size_t i = 0; i < n_extras_; ++i) {
     const Extra& e = extras_[i];
     size_t off = static_cast<size_t>(target_offset(e.rrset.type()));
@@ -666,15 +710,18 @@ void AuthEngine::add_extras(MessageBuilder& b) {
       // Only names in the same zone: addresses from elsewhere are not ours
       // to vouch for in this answer (and a resolver would not trust them).
       if (!t || !t->is_subdomain_of(e.zone->origin())) continue;
-      (void)add_addresses(b, *e.zone, *t, e.glue, false);
+      (void)add_addresses(b, *e.zone, *t, e.glue, false, signs(r, *e.zone));
     }
   }
 }
 
-bool AuthEngine::add_referral(MessageBuilder& b, const ZoneVersion& z, const Node& cut) {
+bool AuthEngine::add_referral(Reply& r, const ZoneVersion& z, const Node& cut) {
+  MessageBuilder& b = r.b;
   RRsetView ns = cut.find(rrtype::NS);
   Name owner = cut.owner_name();
   if (!add_rrset(b, owner, ns, z.rclass())) return false;
+  // RFC 4035 3.1.4: the DS RRset (signed), or the proof there is none.
+  if (r.dnssec && !add_referral_ds(r, z, cut)) return false;
   b.begin(Section::additional);
   // In-domain glue first (required, RFC 9471), then sibling and in-zone addresses.
   for (int pass = 0; pass < 2; ++pass) {
@@ -686,7 +733,7 @@ bool AuthEngine::add_referral(MessageBuilder& b, const ZoneVersion& z, const Nod
       if (!t) continue;
       bool in_domain = t->is_subdomain_of(owner);
       if (in_domain != (pass == 0)) continue;
-      if (!add_addresses(b, z, *t, true, in_domain)) return false;
+      if (!add_addresses(b, z, *t, true, in_domain, signs(r, z))) return false;
     }
   }
   return true;

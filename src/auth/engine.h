@@ -180,6 +180,7 @@ class AuthEngine : public net::QueryHandler {
   End answer_dname(Reply& r, const dns::Name& cur, const zone::Node& node, dns::Name& next);
   End answer_node(Reply& r, const dns::Name& cur, const zone::Node& node, dns::Name& next);
   End answer_any(Reply& r, const dns::Name& cur, const zone::Node& node);
+  End answer_rrsig(Reply& r, const dns::Name& cur, const zone::Node& node);
   // Authority and additional sections by how resolve() ended (as NSD
   // answers each outcome: answer, referral, NXDOMAIN, NODATA).
   void add_authority_and_additional(Reply& r, End end);
@@ -188,13 +189,51 @@ class AuthEngine : public net::QueryHandler {
   // Authority of NXDOMAIN / NODATA: the SOA (RFC 2308 3).
   void add_negative_soa(Reply& r);
   // Whole RRset or nothing; `answer` records it as answer-section data.
-  bool add_rrset(dns::MessageBuilder& b, const dns::Name& owner, const zone::RRsetView& set,
+  bool add_rrset(dns::MessageBuilder& b, std::span<const uint8_t> owner, const zone::RRsetView& set,
                  uint16_t rclass, bool answer = false);
+  bool add_rrset(dns::MessageBuilder& b, const dns::Name& owner, const zone::RRsetView& set,
+                 uint16_t rclass, bool answer = false) {
+    return add_rrset(b, owner.wire(), set, rclass, answer);
+  }
+  // add_rrset() and, when `sign`, the RRSIGs covering it at `node`: both or
+  // neither (RFC 4035 3.1.1).
+  bool add_signed_rrset(dns::MessageBuilder& b, std::span<const uint8_t> owner, const zone::Node& node,
+                        const zone::RRsetView& set, uint16_t rclass, bool sign, bool answer = false);
+  // An answer-section RRset of the current link, signed when the query has
+  // DO=1 and the link's zone is signed.
+  bool add_answer(Reply& r, const dns::Name& owner, const zone::Node& node, const zone::RRsetView& set);
+
+  // DNSSEC proofs in the authority section (dnssec.cpp; RFC 4035 3.1.3,
+  // 3.1.4, RFC 5155 7.2). Each returns false when a required record did not
+  // fit (the caller sets TC).
+  // Whether `z`'s records go out signed in this reply.
+  static bool signs(const Reply& r, const zone::ZoneVersion& z);
+  // The proofs that end an answer, by how resolve() ended.
+  bool add_denial(Reply& r, End end);
+  // RFC 4035 3.1.3.3, RFC 5155 7.2.6: for every link answered from a
+  // wildcard, the proof that its name does not exist.
+  bool add_wildcard_proofs(Reply& r);
+  bool add_nodata_proof(Reply& r, const zone::ZoneVersion& z, const dns::Name& qname,
+                        const zone::Node& node, const zone::Node* wildcard);
+  bool add_nxdomain_proof(Reply& r, const zone::ZoneVersion& z, const dns::Name& qname,
+                          const zone::Node& ce);
+  // A referral's DS with its RRSIGs, or the proof that the cut has none.
+  bool add_referral_ds(Reply& r, const zone::ZoneVersion& z, const zone::Node& cut);
+  // The NSEC (or NSEC3) RRset of `n` with its RRSIGs, once per reply.
+  bool add_proof(Reply& r, const zone::ZoneVersion& z, const zone::Node* n, uint16_t type);
+  // NSEC3 (RFC 5155 7.2.1): the closest provable encloser of `name` at or
+  // above `start_labels` labels (its NSEC3 matches) and the NSEC3 covering
+  // the next closer name; `ce_labels` is the encloser's label count.
+  bool add_nsec3_encloser_proof(Reply& r, const zone::ZoneVersion& z, const dns::Name& name,
+                                size_t start_labels, size_t& ce_labels);
+  bool add_nsec3_for(Reply& r, const zone::ZoneVersion& z, const dns::Name& name, bool cover);
   void note_extra(const zone::ZoneVersion* z, const zone::RRsetView& set);
+  // `sign`: with RRSIGs when the zone is signed (not for glue: a cut's
+  // addresses are not the parent's authoritative data, RFC 4035 3.1.4).
   bool add_addresses(dns::MessageBuilder& b, const zone::ZoneVersion& z, const dns::Name& target,
-                     bool glue, bool required);
-  bool add_referral(dns::MessageBuilder& b, const zone::ZoneVersion& z, const zone::Node& cut);
-  void add_extras(dns::MessageBuilder& b);
+                     bool glue, bool required, bool sign);
+  bool add_referral(Reply& r, const zone::ZoneVersion& z, const zone::Node& cut);
+  void add_extras(Reply& r);
 
   const zone::ZoneSetHolder& holder_;
   AuthOptions opts_;
@@ -219,6 +258,17 @@ class AuthEngine : public net::QueryHandler {
   static constexpr size_t kCookieOptionSize = 4 + 24;
   std::array<uint8_t, kCookieOptionSize + dns::ede_option_size(0)> reply_options_{};
   std::vector<dns::Name> chain_;  // names visited by the CNAME chain (sized once)
+  // Per chain_ entry: the zone it was answered from and the wildcard that
+  // answered it (DNSSEC proofs of the names wildcards stood in for).
+  struct Link {
+    const zone::ZoneVersion* zone;
+    const zone::Node* wildcard;
+  };
+  std::vector<Link> links_;
+  // NSEC/NSEC3 RRsets already in this reply's authority section.
+  static constexpr size_t kMaxProofs = 12;
+  std::array<const zone::Node*, kMaxProofs> proofs_{};
+  size_t n_proofs_ = 0;
 };
 
 }  // namespace namae::auth
