@@ -8,6 +8,9 @@
 # 1,000,000-record zone. Usage: bench/auth.sh BUILD_DIR [SECONDS] [NAMES]
 # NAMAE_SERVER_EXTRA='rrl = { responses-per-second = 1000000 }' adds lines to
 # namaed's [server] table (e.g. to measure what RRL costs when nothing is limited).
+# NAMAE_BENCH_DO=1 signs the zone first (dnssec-signzone, ECDSA P-256, NSEC;
+# NAMAE_BENCH_DO=nsec3 for NSEC3 without salt or extra iterations) and sends
+# every query with DO=1, so the servers answer with RRSIGs and denial proofs.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 secs=${2:-15}
@@ -103,7 +106,7 @@ run_one() {  # label starter names -> prints a result line
   local hz t0 t1 out p99
   hz=$(getconf CLK_TCK)
   t0=$(cpu_ticks "$pid")
-  out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/data/queries-mix.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1)
+  out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/data/queries-mix.txt" -l "$secs" -c 4 -q 200 -t 2 $do_flag 2>&1)
   t1=$(cpu_ticks "$pid")
   local qps avg lost cpu rss
   qps=$(awk '/Queries per second/ {print $4}' <<<"$out")
@@ -112,7 +115,7 @@ run_one() {  # label starter names -> prints a result line
   rss=$(rss_kib "$pid")
   cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
   # Latency distribution: a second, rate-limited run with per-query output.
-  p99=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/data/queries-mix.txt" -l 4 -Q 20000 -t 2 -v 2>/dev/null |
+  p99=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/data/queries-mix.txt" -l 4 -Q 20000 -t 2 -v $do_flag 2>/dev/null |
         awk '$1 == ">" && NF >= 5 { print $NF * 1000 }' | sort -n |
         awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", v[int(NR * 0.99)]; else print "-" }')
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
@@ -135,9 +138,26 @@ rss_big() {  # label starter -> RSS with the big zone loaded
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 }
 
+sign_zone() {  # dir nsec3
+  local keys="$1/keys" flags=()
+  [ "$2" = nsec3 ] && flags=(-3 - -H 0)
+  mkdir -p "$keys"
+  dnssec-keygen -q -K "$keys" -a ECDSAP256SHA256 -f KSK "$origin" >/dev/null
+  dnssec-keygen -q -K "$keys" -a ECDSAP256SHA256 "$origin" >/dev/null
+  dnssec-signzone -q -S -K "$keys" -o "$origin" -f "$1/zone.signed" -n 2 "${flags[@]}" "$1/zone" >/dev/null
+  mv "$1/zone.signed" "$1/zone"
+}
+
 records=$(python3 "$here/gen_zone.py" "$work/data" --names "$names")
+do_flag=
+what="$records-record zone"
+if [ -n "${NAMAE_BENCH_DO:-}" ]; then
+  sign_zone "$work/data" "$NAMAE_BENCH_DO"
+  do_flag=-D
+  what="$records-record zone signed ($([ "$NAMAE_BENCH_DO" = nsec3 ] && echo NSEC3 || echo NSEC)), DO=1 queries"
+fi
 results=$(for s in namaed nsd knot; do run_one "$s" "start_$s"; done)
-echo "authoritative: $records-record zone, ${secs}s per server, dnsperf -c 4 -q 200, 80/15/5 hit/nx/referral"
+echo "authoritative: $what, ${secs}s per server, dnsperf -c 4 -q 200, 80/15/5 hit/nx/referral"
 awk '
   { l[NR]=$1; q[NR]=$2; c[NR]=$3; a[NR]=$4; p[NR]=$5; lo[NR]=$6; r[NR]=$7
     eff[NR] = ($3 > 0) ? $2 / $3 : 0
@@ -148,6 +168,7 @@ awk '
       printf "%-7s %10.0f %8.2f %12.0f %9.3f %9s %7s %9.1f | %8.2f %8.2f %8.2f\n", l[i], q[i], c[i], eff[i], a[i], p[i], lo[i], r[i] / 1024, q[i] / bq, eff[i] / be, r[i] / br
   }' <<<"$results"
 
+[ -n "${NAMAE_BENCH_DO:-}" ] && exit 0  # memory: the unsigned run measures it
 big=$(python3 "$here/gen_zone.py" "$work/big" --names 512000)
 echo
 echo "memory with a $big-record zone (PSS after load):"

@@ -152,21 +152,25 @@ class Query:
         return q
 
 
+def owner_names(text, origin):
+    """Sorted owner names of zone `text`, empty non-terminals included, lower case."""
+    z = dns.zone.from_text(text, origin=origin, relativize=False, check_origin=False)
+    o = dns.name.from_text(origin)
+    names = set()
+    for n in z.nodes:
+        while n != o and n.is_subdomain(o):
+            names.add(n)
+            n = n.parent()
+    names.add(o)
+    return sorted(n.to_text(omit_final_dot=True).lower() for n in names)
+
+
 def _zone_names():
     """{origin: sorted owner names incl. empty non-terminals}, all lower case."""
     out = {}
     for origin, path in ZONES:
         with open(os.path.join(DATA, path)) as f:
-            z = dns.zone.from_text(f.read(), origin=origin, relativize=False,
-                                   check_origin=False)
-        o = dns.name.from_text(origin)
-        names = set()
-        for n in z.nodes:
-            while n != o and n.is_subdomain(o):
-                names.add(n)
-                n = n.parent()
-        names.add(o)
-        out[origin] = sorted(n.to_text(omit_final_dot=True).lower() for n in names)
+            out[origin] = owner_names(f.read(), origin)
     return out
 
 
@@ -321,6 +325,30 @@ def start_namaed(workdir):
     return peer
 
 
+def start_peers(base, texts, started):
+    """NSD and knotd (those installed) serving `texts` ({origin: zone text})
+    in base/nsd and base/knotd, appended to `started`; skips the test when
+    neither is installed. Every server in `started` must then answer for
+    every zone: a zone one peer refused to load would otherwise let namaed
+    "match" the other peer unnoticed."""
+    peers = []
+    for starter, sub in ((start_nsd, "nsd"), (start_knotd, "knotd")):
+        try:
+            p = starter(os.path.join(base, sub), zones=texts)
+        except pytest.skip.Exception:
+            continue
+        started.append(p)
+        peers.append(p)
+    if not peers:
+        pytest.skip("neither nsd nor knotd is installed")
+    for server in started:
+        for origin in texts:
+            r = ask(server, Query(origin, "SOA", VARIANTS[1]))
+            assert not isinstance(r, str) and r[0].answer and r[0].flags & dns.flags.AA, \
+                f"{server.kind} does not serve {origin}:\n{server.log()[-3000:]}"
+    return peers
+
+
 @pytest.fixture(scope="module")
 def servers():
     """(namaed, [peers]) serving ZONES; stopped at the end of the module."""
@@ -329,23 +357,7 @@ def servers():
     try:
         os.makedirs(os.path.join(base, "namaed"))
         started.append(start_namaed(os.path.join(base, "namaed")))
-        peers = []
-        for starter, sub in ((start_nsd, "nsd"), (start_knotd, "knotd")):
-            try:
-                p = starter(os.path.join(base, sub), zones=_zone_texts())
-            except pytest.skip.Exception:
-                continue
-            started.append(p)
-            peers.append(p)
-        if not peers:
-            pytest.skip("neither nsd nor knotd is installed")
-        # Every server must have loaded every zone: a zone one peer refused to
-        # load would otherwise let namaed "match" the other peer unnoticed.
-        for server in started:
-            for origin, _ in ZONES:
-                r = ask(server, Query(origin, "SOA", VARIANTS[1]))
-                assert not isinstance(r, str) and r[0].answer and r[0].flags & dns.flags.AA, \
-                    f"{server.kind} does not serve {origin}:\n{server.log()[-3000:]}"
+        peers = start_peers(base, _zone_texts(), started)
         yield started[0], peers
     finally:
         for p in started:
@@ -435,11 +447,13 @@ def differing(a, b):
     return [f for f in FIELDS if a[f] != b[f]]
 
 
-def allowed_by(query, fields, nam, peer):
-    """Names of the ALLOWED_DIFFERENCES entries explaining all `fields`, or None."""
+def allowed_by(query, fields, nam, peer, allowed=None):
+    """Names of the `allowed` (default ALLOWED_DIFFERENCES) entries explaining
+    all `fields`, or None."""
+    allowed = ALLOWED_DIFFERENCES if allowed is None else allowed
     names = []
     for f in fields:
-        hit = [n for n, fs, pred, _ in ALLOWED_DIFFERENCES if f in fs and pred(query, nam, peer)]
+        hit = [n for n, fs, pred, _ in allowed if f in fs and pred(query, nam, peer)]
         if not hit:
             return None
         names.append(hit[0])
@@ -484,12 +498,11 @@ class Outcome:
     peers_disagree: list = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def outcomes(servers):
-    """Every query of QUERIES sent to every server, judged once: {query id: Outcome}."""
-    namaed, peers = servers
+def judge_all(queries, namaed, peers, allowed=None):
+    """Every query sent to namaed and every peer, judged once against
+    `allowed` (default ALLOWED_DIFFERENCES): {query id: Outcome}."""
     out = {}
-    for q in QUERIES:
+    for q in queries:
         nam = canon(ask(namaed, q), q)
         pc = {p.kind: canon(ask(p, q), q) for p in peers}
         o = Outcome(q, nam, pc)
@@ -500,7 +513,7 @@ def outcomes(servers):
             o.verdict = "same"
         else:
             for kind, c in pc.items():
-                why = allowed_by(q, differing(nam, c), nam, c)
+                why = allowed_by(q, differing(nam, c), nam, c, allowed)
                 if why is not None:
                     o.verdict, o.detail = "allowed", f"vs {kind}: {', '.join(sorted(set(why)))}"
                     break
@@ -508,6 +521,13 @@ def outcomes(servers):
                 o.verdict, o.detail = "differs", diff_text(q, nam, pc)
         out[q.id] = o
     return out
+
+
+@pytest.fixture(scope="module")
+def outcomes(servers):
+    """Every query of QUERIES sent to every server, judged once: {query id: Outcome}."""
+    namaed, peers = servers
+    return judge_all(QUERIES, namaed, peers)
 
 
 def _params():
