@@ -720,8 +720,9 @@ bool AuthEngine::add_referral(Reply& r, const ZoneVersion& z, const Node& cut) {
   RRsetView ns = cut.find(rrtype::NS);
   Name owner = cut.owner_name();
   if (!add_rrset(b, owner, ns, z.rclass())) return false;
-  // RFC 4035 3.1.4: the DS RRset (signed), or the proof there is none.
-  if (r.dnssec && !add_referral_ds(r, z, cut)) return false;
+  // RFC 4035 3.1.4: the DS RRset (signed), or the proof there is none;
+  // and for a chain that got here through a wildcard, its proofs.
+  if (r.dnssec && !(add_referral_ds(r, z, cut) && add_wildcard_proofs(r))) return false;
   b.begin(Section::additional);
   // In-domain glue first (required, RFC 9471), then sibling and in-zone addresses.
   for (int pass = 0; pass < 2; ++pass) {

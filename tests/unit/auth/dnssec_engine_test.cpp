@@ -210,7 +210,9 @@ a.ent NSEC ns A RRSIG NSEC
 deleg NS ns.other.
 deleg NSEC a.ent NS RRSIG NSEC
 ns A 192.0.2.2
-ns NSEC *.wild A RRSIG NSEC
+ns NSEC *.wc A RRSIG NSEC
+*.wc CNAME host.deleg
+*.wc NSEC *.wild CNAME RRSIG NSEC
 *.wild TXT "w"
 *.wild NSEC zz TXT RRSIG NSEC
 zz A 192.0.2.3
@@ -220,7 +222,7 @@ zz NSEC @ A RRSIG NSEC
   z += sig("zz", "TXT", 2, "nz.");
   for (const auto& [owner, type] : std::initializer_list<std::pair<const char*, const char*>>{
            {"@", "SOA"}, {"@", "NS"}, {"@", "NSEC"}, {"a.ent", "A"}, {"a.ent", "NSEC"}, {"deleg", "NSEC"},
-           {"ns", "A"}, {"ns", "NSEC"}, {"*.wild", "TXT"}, {"*.wild", "NSEC"}, {"zz", "A"}, {"zz", "NSEC"}})
+           {"ns", "A"}, {"ns", "NSEC"}, {"*.wc", "CNAME"}, {"*.wc", "NSEC"}, {"*.wild", "TXT"}, {"*.wild", "NSEC"}, {"zz", "A"}, {"zz", "NSEC"}})
     z += sig(owner, type, 2, "nz.");
   return z;
 }
@@ -260,6 +262,15 @@ TEST_F(NsecProofs, WildcardAnswerAndNodata) {
   r = s.ask("x.wild.nz", A, dnssec_ok());
   EXPECT_THAT(r.answer, IsEmpty());
   EXPECT_THAT(owners(r.authority, "NSEC"), ::testing::ElementsAre("*.wild.nz."));  // covers and matches
+}
+
+TEST_F(NsecProofs, WildcardCnameIntoDelegation) {
+  // The CNAME synthesized from *.wc, then the referral: the proof that
+  // x.wc.nz does not exist (RFC 4035 3.1.3.3) comes with the no-DS proof.
+  auto r = s.ask("x.wc.nz", A, dnssec_ok());
+  EXPECT_THAT(owners(r.answer, "CNAME"), ::testing::ElementsAre("x.wc.nz."));
+  EXPECT_EQ(sigs_over(r.answer, "CNAME"), 1u);
+  EXPECT_THAT(owners(r.authority, "NSEC"), ::testing::ElementsAre("*.wc.nz.", "deleg.nz."));
 }
 
 TEST_F(NsecProofs, UnsignedReferralProvesNoDs) {
