@@ -144,7 +144,7 @@ sign_zone() {  # dir nsec3
   mkdir -p "$keys"
   dnssec-keygen -q -K "$keys" -a ECDSAP256SHA256 -f KSK "$origin" >/dev/null
   dnssec-keygen -q -K "$keys" -a ECDSAP256SHA256 "$origin" >/dev/null
-  dnssec-signzone -q -S -K "$keys" -o "$origin" -f "$1/zone.signed" -n 2 "${flags[@]}" "$1/zone" >/dev/null
+  dnssec-signzone -q -S -K "$keys" -d "$1" -o "$origin" -f "$1/zone.signed" -n 2 "${flags[@]}" "$1/zone" >/dev/null
   mv "$1/zone.signed" "$1/zone"
 }
 
