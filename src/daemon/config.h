@@ -98,6 +98,15 @@ struct ZoneConfig {
 };
 
 /// [resolver]: the recursive resolver's own listeners.
+/// [[resolver.stub]] and [[resolver.forward]]: a domain sent to given servers.
+struct ZoneRouteConfig {
+  std::string name;
+  std::vector<std::string> servers;  // "addr", "addr:port", "[v6]", "[v6]:port"
+  bool tls = false;                  // forward only: DNS over TLS (RFC 7858)
+  std::string tls_name;              // the name the forwarders' certificates must carry
+  int line = 0;
+};
+
 struct ResolverConfig {
   bool enabled = false;
   std::vector<std::string> listen;
@@ -123,6 +132,8 @@ struct ResolverConfig {
   std::vector<std::string> mdns_bridge_interfaces;  // empty: every multicast interface
   std::vector<std::string> dot_listen;  // DNS over TLS (RFC 7858)
   std::string tls_cert, tls_key;        // PEM files for both
+  bool local_zones = true;         // answer the zones served here from their data
+  std::vector<ZoneRouteConfig> stubs, forwards;
 };
 
 /// One DNS-SD service advertised by [mdns].

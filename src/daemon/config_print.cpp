@@ -34,14 +34,14 @@ std::string section_text(const schema::Section<S>& sec, const S& v, Tables&& tab
   std::string out = std::string(sec.where) + "\n";
   for (const auto& key : sec.keys) {
     const bool sub = key.type == schema::Type::tables || key.type == schema::Type::table;
-    std::string value = sub ? tables() : schema::toml_value(key, v);
+    std::string value = sub ? tables(key.name) : schema::toml_value(key, v);
     if (value.empty()) continue;  // keys read by their section's own code, unimplemented ones
     out += std::string(key.name) + " = " + value + "  # " + std::string(key.help) + "\n";
   }
   return out;
 }
 
-std::string no_tables() { return ""; }
+std::string no_tables(std::string_view) { return ""; }
 
 // An optional role that is off: its keys and defaults, commented out.
 std::string commented(const std::string& why, const std::string& text) {
@@ -60,7 +60,7 @@ std::string print_config(const Config& cfg) {
   std::string out = "# The configuration in effect (namaed --print-config): " + cfg.source +
                     " with every default filled in.\n\n";
   const RrlConfig& rrl = cfg.server.rrl;
-  out += section_text(schema::kServer, cfg.server, [&] { return rrl.enabled ? inline_table(schema::kRrl, rrl) : ""; });
+  out += section_text(schema::kServer, cfg.server, [&](std::string_view) { return rrl.enabled ? inline_table(schema::kRrl, rrl) : ""; });
   if (!rrl.enabled) {
     RrlConfig example;
     example.responses_per_second = 10;
@@ -69,13 +69,16 @@ std::string print_config(const Config& cfg) {
   out += "\n";
   for (const auto& k : cfg.keys) out += section_text(schema::kKey, k, no_tables) + "\n";
   for (const auto& z : cfg.zones)
-    out += section_text(schema::kZone, z, [&] { return inline_tables(schema::kGrant, z.update_policy); }) + "\n";
-  std::string resolver = section_text(schema::kResolver, cfg.resolver, no_tables);
+    out += section_text(schema::kZone, z, [&](std::string_view) { return inline_tables(schema::kGrant, z.update_policy); }) + "\n";
+  std::string resolver = section_text(schema::kResolver, cfg.resolver, [&](std::string_view key) {
+    return key == "stub" ? inline_tables(schema::kStub, cfg.resolver.stubs)
+                         : inline_tables(schema::kForward, cfg.resolver.forwards);
+  });
   out += cfg.resolver.enabled ? resolver : commented("[resolver] is absent: the resolver is off. Its defaults:", resolver);
   std::string mdns =
-      section_text(schema::kMdns, cfg.mdns, [&] { return inline_tables(schema::kService, cfg.mdns.services); });
+      section_text(schema::kMdns, cfg.mdns, [&](std::string_view) { return inline_tables(schema::kService, cfg.mdns.services); });
   out += "\n" + (cfg.mdns.enabled ? mdns : commented("[mdns] is absent: the responder is off. Its defaults:", mdns));
-  out += "\n" + section_text(schema::kHttp, cfg.http, [&] { return inline_tables(schema::kUser, cfg.http.users); });
+  out += "\n" + section_text(schema::kHttp, cfg.http, [&](std::string_view) { return inline_tables(schema::kUser, cfg.http.users); });
   return out;
 }
 

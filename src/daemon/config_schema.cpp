@@ -110,6 +110,21 @@ constexpr Key<R> resolver_keys[] = {
     {"dot-listen", T::endpoints, &R::dot_listen, "DNS over TLS listen addresses (RFC 7858)"},
     {"tls-cert", T::path, &R::tls_cert, "PEM certificate chain of the DoT and DoH listeners"},
     {"tls-key", T::path, &R::tls_key, "PEM private key of the DoT and DoH listeners (mode 0600)"},
+    {"local-zones", T::boolean, &R::local_zones, "answer the zones served here from their data, no network hop"},
+    {"stub", T::tables, {}, "domains asked of given authoritative servers"},
+    {"forward", T::tables, {}, "domains asked of given recursive servers"},
+};
+
+using ZR = ZoneRouteConfig;
+constexpr Key<ZR> stub_keys[] = {
+    {"name", T::string, &ZR::name, "the domain (and everything below it)", 0, 0, {}, true},
+    {"servers", T::strings, &ZR::servers, "its authoritative servers: \"addr\", \"addr:port\", \"[v6]:port\"", 0, 0, {}, true},
+};
+constexpr Key<ZR> forward_keys[] = {
+    {"name", T::string, &ZR::name, "the domain (and everything below it; \".\" for all)", 0, 0, {}, true},
+    {"servers", T::strings, &ZR::servers, "recursive servers: \"addr\", \"addr:port\", \"[v6]:port\"", 0, 0, {}, true},
+    {"tls", T::boolean, &ZR::tls, "DNS over TLS to the servers (not implemented yet: an error)"},
+    {"tls-name", T::string, &ZR::tls_name, "the name their certificates must carry"},
 };
 
 using M = MdnsConfig;
@@ -164,6 +179,8 @@ const Section<KeyConfig> kKey{"key", "[[key]]", "", true, key_keys};
 const Section<ZoneConfig> kZone{"zone", "[[zone]]", "", true, zone_keys};
 const Section<GrantConfig> kGrant{"update-policy", "update-policy", "zone", true, grant_keys};
 const Section<ResolverConfig> kResolver{"resolver", "[resolver]", "", false, resolver_keys};
+const Section<ZoneRouteConfig> kStub{"stub", "[[resolver.stub]]", "resolver", true, stub_keys};
+const Section<ZoneRouteConfig> kForward{"forward", "[[resolver.forward]]", "resolver", true, forward_keys};
 const Section<MdnsConfig> kMdns{"mdns", "[mdns]", "", false, mdns_keys};
 const Section<ServiceConfig> kService{"services", "services", "mdns", true, service_keys};
 const Section<HttpConfig> kHttp{"http", "[http]", "", false, http_keys};
@@ -255,6 +272,7 @@ NAMAE_SCHEMA_INSTANTIATE(ServiceConfig)
 NAMAE_SCHEMA_INSTANTIATE(HttpConfig)
 NAMAE_SCHEMA_INSTANTIATE(UserConfig)
 NAMAE_SCHEMA_INSTANTIATE(RrlConfig)
+NAMAE_SCHEMA_INSTANTIATE(ZoneRouteConfig)
 #undef NAMAE_SCHEMA_INSTANTIATE
 
 }  // namespace namae::daemon::schema

@@ -61,6 +61,8 @@ extern const Section<KeyConfig> kKey;
 extern const Section<ZoneConfig> kZone;
 extern const Section<GrantConfig> kGrant;
 extern const Section<ResolverConfig> kResolver;
+extern const Section<ZoneRouteConfig> kStub;
+extern const Section<ZoneRouteConfig> kForward;
 extern const Section<MdnsConfig> kMdns;
 extern const Section<ServiceConfig> kService;
 extern const Section<HttpConfig> kHttp;
@@ -71,7 +73,7 @@ extern const Section<RrlConfig> kRrl;
 template <class F>
 void for_each_section(F&& f) {
   f(kServer), f(kKey), f(kZone), f(kResolver), f(kMdns), f(kHttp);
-  f(kGrant), f(kService), f(kUser), f(kRrl);
+  f(kGrant), f(kService), f(kUser), f(kRrl), f(kStub), f(kForward);
 }
 
 /// The names allowed at the top level of the file.

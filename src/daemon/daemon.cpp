@@ -234,6 +234,7 @@ class Daemon {
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;
   std::unique_ptr<ResolverRole> resolver_;
+  auth::AuthOptions auth_opts_;
   std::unique_ptr<mdns::Stack> mdns_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<http::UpdateApi> update_api_;  // DynDNS2 + REST; outlives the listener
@@ -291,6 +292,7 @@ Result<void> Daemon::start_listeners() {
   } else {
     return acls.error();
   }
+  auth_opts_ = auth_opts;  // the resolver's local zones answer as these listeners do
   if (auth_opts.rrl)
     spdlog::info("response rate limiting: {} per second per prefix, slip {}, window {} s",
                  cfg_.server.rrl.responses_per_second, cfg_.server.rrl.slip, cfg_.server.rrl.window);
@@ -327,7 +329,7 @@ Result<void> Daemon::start_listeners() {
 // The recursive resolver: its own listeners, never the authoritative ones.
 Result<void> Daemon::start_resolver() {
   if (!cfg_.resolver.enabled) return {};
-  auto made = ResolverRole::create(cfg_.resolver, cfg_.server, metrics_);
+  auto made = ResolverRole::create(cfg_.resolver, cfg_.server, metrics_, holder_, auth_opts_);
   if (!made) return made.error();
   if (auto r = (*made)->start(); !r) return r;
   resolver_ = std::move(*made);

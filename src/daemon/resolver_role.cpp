@@ -1,6 +1,7 @@
 #include "daemon/resolver_role.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "dns/rrtype.h"
 #include "mdns/stack.h"
@@ -83,10 +84,79 @@ Result<std::unique_ptr<net::TcpServer>> tls_server(const ResolverConfig& cfg, ne
   to.tls = std::move(*ctx);
   return std::make_unique<net::TcpServer>(std::move(to), factory, metrics);
 }
+
+// The zones served here as the resolver sees them: the authoritative engine
+// over the current snapshot (checked per query, so an update shows at once),
+// a few engines pooled for the resolver's workers and threads. No rate
+// limiting or server cookies: the resolver's clients are not the
+// authoritative listeners' ones, and it answers them itself.
+class ServedZones final : public resolver::LocalAuthority {
+ public:
+  ServedZones(const zone::ZoneSetHolder& holder, auth::AuthOptions options)
+      : holder_(holder), options_(std::move(options)) {
+    options_.rrl = nullptr;
+    options_.cookies.reset();
+  }
+
+  std::optional<dns::Name> zone_of(const dns::Name& name) override {
+    auto snap = holder_.snapshot();
+    std::optional<dns::Name> best;
+    if (const zone::ZoneVersion* z = snap->find(name)) best = z->origin();
+    for (const auto& u : snap->unavailable_zones())
+      if (name.is_subdomain_of(u) && (!best || u.label_count() > best->label_count())) best = u;
+    return best;
+  }
+
+  size_t answer(std::span<const uint8_t> query, std::span<uint8_t> out, const net::Peer& client) override {
+    std::unique_ptr<auth::AuthEngine> engine;
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        engine = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (!engine) engine = std::make_unique<auth::AuthEngine>(holder_, options_);
+    size_t n = engine->handle(query, out, client);
+    engine->end_batch();  // lets go of a replaced snapshot now
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(engine));
+    return n <= out.size() ? n : 0;  // never deferred: only queries come here
+  }
+
+ private:
+  const zone::ZoneSetHolder& holder_;
+  auth::AuthOptions options_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<auth::AuthEngine>> idle_;
+};
+
+// [[resolver.stub]] and [[resolver.forward]] as the resolver's routes.
+Result<std::vector<resolver::ZoneRoute>> zone_routes(const ResolverConfig& cfg) {
+  std::vector<resolver::ZoneRoute> out;
+  for (const auto* list : {&cfg.stubs, &cfg.forwards}) {
+    for (const auto& rc : *list) {
+      resolver::ZoneRoute r;
+      auto name = dns::Name::from_text(rc.name.back() == '.' ? rc.name : rc.name + ".");
+      if (!name) return fail("[resolver] " + rc.name + ": " + name.message());
+      r.name = *name;
+      r.forward = list == &cfg.forwards;
+      for (const auto& s : rc.servers) {
+        auto ep = net::parse_endpoint(s, 53);
+        if (!ep) return fail("[resolver] " + rc.name + ": " + ep.message());
+        r.servers.push_back(*ep);
+      }
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
 }  // namespace
 
 Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig& cfg, const ServerConfig& server,
-                                                           net::MetricsRegistry& metrics) {
+                                                           net::MetricsRegistry& metrics,
+                                                           const zone::ZoneSetHolder& zones,
+                                                           const auth::AuthOptions& auth) {
   std::unique_ptr<ResolverRole> role(new ResolverRole());
   resolver::RootHints hints;
   if (cfg.root_hints.empty()) {
@@ -103,6 +173,13 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   o.resolver.do_not_query_localhost = cfg.do_not_query_localhost;
   o.resolver.edns_udp_size = cfg.edns_udp_size;
   o.resolver.upstream_port = cfg.upstream_port;
+  auto routes = zone_routes(cfg);
+  if (!routes) return routes.error();
+  o.resolver.routes = std::move(*routes);
+  if (cfg.local_zones) {
+    role->local_ = std::make_unique<ServedZones>(zones, auth);
+    o.local = role->local_.get();
+  }
   o.cache.max_entries = cfg.cache_size;
   o.cache.min_ttl = cfg.min_ttl;
   o.cache.max_ttl = cfg.max_ttl;

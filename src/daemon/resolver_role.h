@@ -1,7 +1,9 @@
 // Wiring the [resolver] table into namaed: a ResolverService on its own UDP
 // and TCP listeners (never the authoritative ones) and optional DNS over TLS
 // and DNS over HTTPS listeners, the recursion ACL from `allow`, root hints
-// from `root-hints` or the built-in copy.
+// from `root-hints` or the built-in copy, stub and forward domains, and
+// (`local-zones`) the zones served here answered by the authoritative engine
+// from the published snapshot.
 #pragma once
 
 #include <memory>
@@ -9,13 +11,16 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/engine.h"
 #include "base/result.h"
 #include "daemon/config.h"
 #include "net/client.h"
 #include "net/metrics.h"
 #include "net/tcp_server.h"
 #include "net/udp_server.h"
+#include "resolver/local_authority.h"
 #include "resolver/service.h"
+#include "zone/zone_set.h"
 
 namespace namae::daemon {
 
@@ -24,8 +29,12 @@ class ResolverRole {
  public:
   /// Build from the config (hints loaded, ACL parsed); nothing is bound yet.
   /// The stream listeners (TCP, DoT, DoH) take `server`'s TCP limits.
+  /// `zones` (which must outlive the role) and `auth` are the authoritative
+  /// side's snapshot holder and options, for `local-zones`.
   static Result<std::unique_ptr<ResolverRole>> create(const ResolverConfig& cfg, const ServerConfig& server,
-                                                      net::MetricsRegistry& metrics);
+                                                      net::MetricsRegistry& metrics,
+                                                      const zone::ZoneSetHolder& zones,
+                                                      const auth::AuthOptions& auth);
   ~ResolverRole();
 
   /// Start the resolution threads and bind the listeners.
@@ -41,6 +50,7 @@ class ResolverRole {
   ResolverRole() = default;
   net::SocketTransport transport_;
   SystemClock clock_;
+  std::unique_ptr<resolver::LocalAuthority> local_;
   std::unique_ptr<resolver::ResolverService> service_;
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;

@@ -18,6 +18,9 @@
 // Every exchange is described to the trace sink (`namae query +trace`).
 // Sub-tasks share the Iterator, so the upstream-query and sub-task budgets
 // bound a question with everything it causes (NXNS-style amplification).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
@@ -56,6 +59,11 @@ struct IterResult {
 // Named states, as in Unbound's iterator.
 enum class State { init_request, prime, query_targets, send_query, query_response, finished };
 
+// Whose servers the zone's questions go to: the delegation the cache holds
+// (or the root hints), a configured stub or forward domain, or the zone
+// served on this host (asked in-process, its data never cached).
+enum class Via { delegation, stub, forward, local };
+
 /// Everything the states of one iterate() share (Unbound's iter_qstate).
 struct QueryState {
   QueryState(const Name& t, uint16_t type, int d, bool minimise_names)
@@ -70,6 +78,8 @@ struct QueryState {
 
   // The zone whose servers are asked.
   Name zone;
+  Via via = Via::delegation;
+  const ZoneRoute* route = nullptr;  // Via::stub and Via::forward
   std::vector<Name> ns_names;
   bool hints_ok = false;                // the root hints' addresses may serve
   bool priming = false, primed = false;
@@ -153,12 +163,14 @@ class Iterator {
 
   // The states.
   State process_init_request(QueryState& q);
+  bool choose_route(QueryState& q, bool cached);
   State process_prime(QueryState& q);
   State process_query_targets(QueryState& q);
   State process_send_query(QueryState& q);
   State process_query_response(QueryState& q);
 
   // query_targets and send_query.
+  State ask_local_zone(QueryState& q);
   std::vector<Candidate> servers_to_ask(QueryState& q);
   std::vector<Candidate> untried_servers(QueryState& q);
   const Name* next_glueless_name(QueryState& q);
@@ -166,6 +178,7 @@ class Iterator {
   void choose_qname(QueryState& q);
   bool waited_for_identical_question(QueryState& q);
   void send(QueryState& q);
+  void exchange_locally(QueryState& q, std::span<const uint8_t> query);
 
   // query_response.
   State on_no_reply(QueryState& q, TraceStep& step);
@@ -187,9 +200,11 @@ class Iterator {
 
   // The cache.
   bool find_delegation(const Name& target, uint16_t qtype, Name& zone, std::vector<Name>& ns);
+  void keep_addresses(const dns::RRset& rs);
   std::vector<Candidate> gather(const Name& zone, const std::vector<Name>& ns, bool hints_ok);
-  EntryPtr store(const dns::RRset& rs, Trust trust);
-  EntryPtr store_negative(const Name& name, uint16_t type, bool nx, const dns::RRset& soa);
+  EntryPtr store(const QueryState& q, const dns::RRset& rs, Trust trust);
+  EntryPtr store_negative(const QueryState& q, const Name& name, uint16_t type, bool nx,
+                          const dns::RRset& soa);
   void add_to_answer(QueryState& q, const dns::RRset& rs, Trust trust, TraceStep& step);
 
   TraceStep trace_step(const QueryState& q) const;
@@ -307,11 +322,36 @@ State Iterator::run(QueryState& q) {
 }
 
 State Iterator::process_init_request(QueryState& q) {
-  if (find_delegation(q.target, q.qtype, q.zone, q.ns_names)) {
+  q.via = Via::delegation;
+  q.route = nullptr;
+  bool cached = find_delegation(q.target, q.qtype, q.zone, q.ns_names);
+  if (choose_route(q, cached)) return State::query_targets;
+  if (cached) {
     q.hints_ok = q.zone.is_root();
     return State::query_targets;
   }
   return q.primed ? fail(q, "priming gave no root NS") : State::prime;
+}
+
+// The deepest of a local zone and a stub or forward domain holding the
+// question (the local zone on a tie) decides where it goes, except that a
+// cached delegation below a local zone or stub is closer (Unbound's rule
+// for stubs; a forward domain sends everything below it to its servers).
+bool Iterator::choose_route(QueryState& q, bool cached) {
+  const Name start = delegation_start(q.target, q.qtype);
+  const ZoneRoute* route = r_.route_for(start);
+  std::optional<Name> local = r_.local_ ? r_.local_->zone_of(start) : std::nullopt;
+  if (local && route && route->name.label_count() > local->label_count()) local.reset();
+  if (!local && !route) return false;
+  const Name& name = local ? *local : route->name;
+  bool forward = !local && route->forward;
+  if (!forward && cached && q.zone.label_count() > name.label_count()) return false;
+  q.zone = name;
+  q.ns_names.clear();
+  q.hints_ok = false;
+  q.via = local ? Via::local : forward ? Via::forward : Via::stub;
+  q.route = local ? nullptr : route;
+  return true;
 }
 
 State Iterator::process_prime(QueryState& q) {
@@ -324,6 +364,7 @@ State Iterator::process_prime(QueryState& q) {
 }
 
 State Iterator::process_query_targets(QueryState& q) {
+  if (q.via == Via::local) return ask_local_zone(q);
   if (upstream_ >= r_.options_.max_upstream_queries) return fail(q, "upstream query limit reached");
   auto candidates = servers_to_ask(q);
   if (candidates.empty()) {
@@ -339,9 +380,23 @@ State Iterator::process_query_targets(QueryState& q) {
   size_t i = r_.infra_.choose(eps, &q.why);
   q.server = candidates[i].address;
   q.server_name = candidates[i].ns;
+  if (q.route) q.why = (q.route->forward ? "forwarder, " : "stub server, ") + q.why;
   q.use_tcp = false;
   q.badcookies = 0;
   q.no_edns = r_.infra_.edns_broken(q.server);
+  return State::send_query;
+}
+
+// The zone served here has one "server", the authoritative engine in this
+// process: asked once per delegation step; a reply that leads nowhere fails.
+State Iterator::ask_local_zone(QueryState& q) {
+  if (!q.attempts.empty()) return fail(q, "the local zone " + q.zone.to_text() + " gave no usable answer");
+  q.attempts["local"] = 99;
+  q.server = net::Endpoint{};
+  q.server_name = q.zone;
+  q.why = "zone served here";
+  q.use_tcp = false;
+  q.no_edns = false;
   return State::send_query;
 }
 
@@ -362,7 +417,11 @@ std::vector<Candidate> Iterator::servers_to_ask(QueryState& q) {
 
 // The known addresses of the zone's servers, less those tried twice.
 std::vector<Candidate> Iterator::untried_servers(QueryState& q) {
-  auto candidates = gather(q.zone, q.ns_names, q.hints_ok);
+  std::vector<Candidate> candidates;
+  if (q.route)
+    for (const auto& ep : q.route->servers) candidates.push_back({ep, q.route->name});
+  else
+    candidates = gather(q.zone, q.ns_names, q.hints_ok);
   std::erase_if(candidates, [&](const Candidate& c) {
     auto it = q.attempts.find(c.address.to_string());
     return it != q.attempts.end() && it->second >= 2;
@@ -432,9 +491,11 @@ void Iterator::choose_qname(QueryState& q) {
     return;
   }
   const ResolverOptions& opt = r_.options_;
+  // A forwarder resolves the whole name itself; the local engine is this process.
+  const bool minimise = q.minimise && (q.via == Via::delegation || q.via == Via::stub);
   for (;;) {
     size_t want = q.zone.label_count() + q.extra_labels;
-    if (q.minimise && want < q.target.label_count() && q.minimise_steps < opt.max_minimise_steps &&
+    if (minimise && want < q.target.label_count() && q.minimise_steps < opt.max_minimise_steps &&
         q.qtype != rrtype::DS) {
       q.sent = q.target.suffix(want);
       q.sent_type = rrtype::A;
@@ -457,7 +518,7 @@ void Iterator::choose_qname(QueryState& q) {
 // it (a few times at most) and start again from what it cached. Otherwise
 // this state owns the flight until its reply is handled.
 bool Iterator::waited_for_identical_question(QueryState& q) {
-  if (!q.flight_key.empty()) return false;
+  if (!q.flight_key.empty() || q.via == Via::local) return false;
   std::string key = q.zone.lower().to_text() + "|" + q.sent.lower().to_text() + "|" +
                     std::to_string(q.sent_type);
   if (r_.begin_flight(key)) {
@@ -474,10 +535,15 @@ void Iterator::send(QueryState& q) {
   uint8_t qbuf[512];
   dns::MessageBuilder b(qbuf, sizeof qbuf);
   b.header().id = random_u16();
-  b.header().rd = false;
+  b.header().rd = q.via == Via::forward;  // a forwarder recurses for us
   b.add_question(q.sent, q.sent_type, dns::rrclass::IN);
   q.sent_edns = !q.no_edns;
-  if (q.sent_edns) {
+  if (q.sent_edns && q.via == Via::local) {
+    dns::Edns e;
+    e.present = true;
+    e.udp_size = 65535;  // no datagram in between
+    b.add_opt(e);
+  } else if (q.sent_edns) {
     const CookieOption cookie = r_.infra_.cookie_for(q.server);
     uint8_t options[4 + 40];
     options[0] = 0;
@@ -492,6 +558,7 @@ void Iterator::send(QueryState& q) {
     b.add_opt(e);
   }
   size_t qlen = b.finish();
+  if (q.via == Via::local) return exchange_locally(q, std::span<const uint8_t>(qbuf, qlen));
   net::ExchangeOptions xo;
   xo.protocol = q.use_tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
   xo.tries = 1;
@@ -501,6 +568,25 @@ void Iterator::send(QueryState& q) {
   xo.timeout = std::min(xo.timeout, left);
   ++upstream_;
   q.ex = r_.transport_.exchange(q.server, std::span<const uint8_t>(qbuf, qlen), xo);
+}
+
+// The local zone's engine answers as it would the resolver asking over
+// loopback (so its allow-query sees the resolver, as without local zones).
+// No network: no upstream query counted, no RTT for Infra.
+void Iterator::exchange_locally(QueryState& q, std::span<const uint8_t> query) {
+  net::Peer self;
+  auto* sin = reinterpret_cast<sockaddr_in*>(&self.addr);
+  sin->sin_family = AF_INET;
+  sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  self.addr_len = sizeof(sockaddr_in);
+  self.tcp = true;
+  q.ex = net::Exchange{};
+  q.ex.response.resize(65535);
+  q.ex.response.resize(r_.local_->answer(query, q.ex.response, self));
+  if (q.ex.response.empty()) {
+    q.ex.error = net::ExchangeError::refused;
+    q.ex.message = "local zone: no answer";
+  }
 }
 
 State Iterator::process_query_response(QueryState& q) {
@@ -519,7 +605,7 @@ State Iterator::process_query_response(QueryState& q) {
     step.error = "reply's COOKIE does not carry our client cookie";
     return drop_server(q, step, "ignored, trying another server");
   }
-  r_.infra_.record_rtt(q.server, q.ex.rtt);
+  if (q.via != Via::local) r_.infra_.record_rtt(q.server, q.ex.rtt);
   const auto& h = v.header();
   uint16_t rcode = v.edns().full_rcode(h.rcode);
   describe_reply(v, rcode, step);
@@ -569,6 +655,7 @@ State Iterator::on_no_reply(QueryState& q, TraceStep& step) {
   step.error = net::exchange_error_text(q.ex.error);
   step.outcome = "no reply, trying another server";
   emit(step);
+  if (q.via == Via::local) return State::query_targets;  // ask_local_zone fails it
   r_.infra_.record_timeout(q.server);  // refused or unreachable backs off like a timeout
   if (q.ex.error == net::ExchangeError::timeout)
     q.attempts[q.server.to_string()] += 1;
@@ -597,7 +684,8 @@ State Iterator::process_prime_response(QueryState& q, const Sections& sec, Trace
 }
 
 State Iterator::process_reply(QueryState& q, const Reply& reply, TraceStep& step) {
-  if (const dns::RRset* ns = find_referral(reply, q.zone, q.sent))
+  // A forwarder's referral is no answer (process_negative finds it lame).
+  if (const dns::RRset* ns = q.via == Via::forward ? nullptr : find_referral(reply, q.zone, q.sent))
     return process_referral(q, reply.sec, *ns, step);
   if (reply.minimised) return process_minimised_reply(q, reply, step);
   if (q.sent_type == rrtype::ANY && reply.chain.links.empty() && answer_any(q, reply, step))
@@ -618,7 +706,10 @@ State Iterator::process_referral(QueryState& q, const Sections& sec, const dns::
     emit(step);
     return fail(q, "referral limit reached");
   }
-  r_.cache_.store(ns, Trust::authority_nonauth);
+  // A local zone's delegation is asked again for each question, so a
+  // change to it shows at once; its glue lives as long as this question.
+  const bool local = q.via == Via::local;
+  if (!local) r_.cache_.store(ns, Trust::authority_nonauth);
   std::vector<Name> names;
   for (const auto& rd : ns.rdata)
     if (auto t = rdata_name(rd)) names.push_back(*t);
@@ -629,13 +720,18 @@ State Iterator::process_referral(QueryState& q, const Sections& sec, const dns::
     if (rs.type != rrtype::A && rs.type != rrtype::AAAA) continue;
     if (!rs.owner.is_subdomain_of(q.zone)) continue;
     if (std::find(names.begin(), names.end(), rs.owner) == names.end()) continue;
-    r_.cache_.store(rs, Trust::additional);
+    if (local)
+      keep_addresses(rs);
+    else
+      r_.cache_.store(rs, Trust::additional);
     step.records.push_back(rrset_text(rs));
   }
   step.records.insert(step.records.begin(), rrset_text(ns, 13));
   step.outcome = "referral to " + ns.owner.to_text();
   emit(step);
   q.zone = ns.owner;
+  q.via = Via::delegation;
+  q.route = nullptr;
   q.ns_names = std::move(names);
   q.hints_ok = false;
   restart_delegation(q);
@@ -653,9 +749,9 @@ State Iterator::process_minimised_reply(QueryState& q, const Reply& reply, Trace
   // The name exists (an empty non-terminal or a node of this zone) and is
   // not delegated: reveal one more label here.
   if (reply.chain.data)
-    r_.cache_.store(*reply.chain.data, reply.answer_trust());
+    store(q, *reply.chain.data, reply.answer_trust());
   else if (soa)
-    store_negative(q.sent, rrtype::A, false, *soa);
+    store_negative(q, q.sent, rrtype::A, false, *soa);
   step.outcome = "no delegation at " + q.sent.to_text() + ", one more label";
   emit(step);
   ++q.extra_labels;
@@ -679,7 +775,9 @@ bool Iterator::answer_any(QueryState& q, const Reply& reply, TraceStep& step) {
 // answer the SOA proves (RFC 2308 2.1, 2.2), or a lame server.
 State Iterator::process_negative(QueryState& q, const Reply& reply, TraceStep& step) {
   const Name& end = reply.chain.end;
-  const dns::RRset* soa = soa_for(reply.sec, q.zone, end);
+  // A forwarder answers for the whole name: its SOA may be above the domain forwarded.
+  const bool forward = q.via == Via::forward;
+  const dns::RRset* soa = soa_for(reply.sec, forward ? Name() : q.zone, end);
   // After a CNAME/DNAME, the negative part is about the chain's end only if
   // the SOA proves it and no delegation lies in between (the target may sit
   // in a child zone that this server only refers to).
@@ -689,14 +787,14 @@ State Iterator::process_negative(QueryState& q, const Reply& reply, TraceStep& s
   }
   if (reply.rcode == dns::rcode::NXDOMAIN && end.is_subdomain_of(q.zone)) {
     if (soa) {
-      q.result.negative = store_negative(end, q.qtype, true, *soa);
+      q.result.negative = store_negative(q, end, q.qtype, true, *soa);
       step.records.push_back(rrset_text(*soa));
     }
     return finish(q, step, Outcome::nxdomain, "NXDOMAIN");
   }
-  if (reply.rcode == dns::rcode::NOERROR && (soa || reply.aa)) {
+  if (reply.rcode == dns::rcode::NOERROR && (soa || reply.aa || forward)) {
     if (soa) {
-      q.result.negative = store_negative(end, q.qtype, false, *soa);
+      q.result.negative = store_negative(q, end, q.qtype, false, *soa);
       step.records.push_back(rrset_text(*soa));
     } else {
       auto e = std::make_shared<CacheEntry>();
@@ -769,10 +867,18 @@ TraceStep Iterator::trace_step(const QueryState& q) const {
   return step;
 }
 
+// A local zone's glue, for this question only (as sub-task results are).
+void Iterator::keep_addresses(const dns::RRset& rs) {
+  auto& eps = sub_addresses_[rs.owner.lower().to_text()];
+  for (const auto& rd : rs.rdata) {
+    net::Endpoint ep;
+    if (endpoint_from_rdata(rs.type, rd, r_.options_.upstream_port, ep)) eps.push_back(ep);
+  }
+}
+
 bool Iterator::find_delegation(const Name& target, uint16_t qtype, Name& zone,
                                std::vector<Name>& ns) {
-  // DS lives in the parent (RFC 4035 3.1.4.1): start one label up.
-  Name n = (qtype == rrtype::DS && !target.is_root()) ? target.strip_left() : target;
+  Name n = delegation_start(target, qtype);
   for (;;) {
     if (auto e = r_.cache_.lookup(n, rrtype::NS); e && e->kind == EntryKind::rrset) {
       zone = n;
@@ -820,15 +926,21 @@ std::vector<Candidate> Iterator::gather(const Name& zone, const std::vector<Name
   return out;
 }
 
-EntryPtr Iterator::store(const dns::RRset& rs, Trust trust) {
+// Data from a local zone is handed to the client only: the zone, not the
+// cache, is where it lives, and a dynamic update must show at once.
+EntryPtr Iterator::store(const QueryState& q, const dns::RRset& rs, Trust trust) {
+  if (q.via == Via::local) return transient(rs, trust, r_.clock_.now_ms());
   r_.cache_.store(rs, trust);
   if (auto e = r_.cache_.lookup(rs.owner, rs.type)) return e;
   return transient(rs, trust, r_.clock_.now_ms());
 }
 
-EntryPtr Iterator::store_negative(const Name& name, uint16_t type, bool nx, const dns::RRset& soa) {
-  r_.cache_.store_negative(name, type, nx, soa, Trust::authority_auth);
-  if (auto e = r_.cache_.lookup(name, nx ? 0 : type)) return e;
+EntryPtr Iterator::store_negative(const QueryState& q, const Name& name, uint16_t type, bool nx,
+                                  const dns::RRset& soa) {
+  if (q.via != Via::local) {
+    r_.cache_.store_negative(name, type, nx, soa, Trust::authority_auth);
+    if (auto e = r_.cache_.lookup(name, nx ? 0 : type)) return e;
+  }
   auto e = std::make_shared<CacheEntry>();
   e->kind = nx ? EntryKind::nxdomain : EntryKind::nodata;
   e->rrset.owner = name;
@@ -836,12 +948,15 @@ EntryPtr Iterator::store_negative(const Name& name, uint16_t type, bool nx, cons
   e->soa = std::make_shared<dns::RRset>(soa);
   int64_t now = r_.clock_.now_ms();
   e->stored_ms = e->expires_ms = now;
+  // RFC 2308 3: a local zone's negative answer lives min(SOA TTL, MINIMUM),
+  // as the engine already set the SOA's TTL.
+  if (q.via == Via::local) e->expires_ms += int64_t{soa.ttl} * 1000;
   return e;
 }
 
 // Cached, in the client's answer and in the trace.
 void Iterator::add_to_answer(QueryState& q, const dns::RRset& rs, Trust trust, TraceStep& step) {
-  q.result.chain.push_back(store(rs, trust));
+  q.result.chain.push_back(store(q, rs, trust));
   step.records.push_back(rrset_text(rs));
 }
 

@@ -11,9 +11,21 @@ using dns::Name;
 namespace rrtype = dns::rrtype;
 
 Resolver::Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra& infra,
-                   net::Transport& transport, const Clock& clock)
-    : options_(options), hints_(std::move(hints)), cache_(cache), infra_(infra),
-      transport_(transport), clock_(clock) {}
+                   net::Transport& transport, const Clock& clock, LocalAuthority* local)
+    : options_(std::move(options)), hints_(std::move(hints)), cache_(cache), infra_(infra),
+      transport_(transport), clock_(clock), local_(local) {}
+
+Name delegation_start(const Name& target, uint16_t qtype) {
+  return (qtype == rrtype::DS && !target.is_root()) ? target.strip_left() : target;
+}
+
+const ZoneRoute* Resolver::route_for(const Name& name) const {
+  const ZoneRoute* best = nullptr;
+  for (const auto& r : options_.routes)
+    if (name.is_subdomain_of(r.name) && (!best || r.name.label_count() > best->name.label_count()))
+      best = &r;
+  return best;
+}
 
 bool Resolver::begin_flight(const std::string& key) {
   std::lock_guard lock(flight_mu_);

@@ -24,9 +24,22 @@
 #include "net/client.h"
 #include "resolver/cache.h"
 #include "resolver/infra.h"
+#include "resolver/local_authority.h"
 #include "resolver/root_hints.h"
 
 namespace namae::resolver {
+
+/// A domain whose questions go to configured servers rather than down the
+/// delegations from the root, as Unbound's stub-zone and forward-zone.
+struct ZoneRoute {
+  dns::Name name;                       // the domain, and everything below it
+  std::vector<net::Endpoint> servers;   // each with its own port
+  // Forward: the servers are recursive resolvers, asked with RD=1, whose
+  // answers are taken as they come (no referrals followed, no QNAME
+  // minimisation). Stub: they are the domain's authoritative servers, asked
+  // with RD=0, and their referrals are followed as any other.
+  bool forward = false;
+};
 
 /// Behaviour switches and limits.
 struct ResolverOptions {
@@ -44,6 +57,10 @@ struct ResolverOptions {
   // A client question ends by then, whatever its servers do: a stub retries
   // after a few seconds, and a SERVFAIL saying why (EDE 22) beats silence.
   int64_t resolution_timeout_ms = 2500;
+  /// Stub and forward domains; a question goes by the deepest one holding
+  /// it (a local zone at least as deep wins). Their servers may be on
+  /// loopback whatever do_not_query_localhost says: they are configured.
+  std::vector<ZoneRoute> routes;
 };
 
 /// The result of a resolution: what the client's answer contains.
@@ -84,8 +101,10 @@ using TraceSink = std::function<void(const TraceStep&)>;
 /// Answers questions; thread-safe (all shared state is in Cache and Infra).
 class Resolver {
  public:
+  /// `local` (may be null: none) answers the zones served on this host; it
+  /// must outlive the resolver.
   Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra& infra,
-           net::Transport& transport, const Clock& clock);
+           net::Transport& transport, const Clock& clock, LocalAuthority* local = nullptr);
 
   /// Resolve (qname, qtype, IN). `refresh` skips the cache for the last step
   /// (prefetch). `trace` is told about each upstream exchange.
@@ -102,7 +121,11 @@ class Resolver {
   /// BIND answers non-recursive queries. False if the cache has none.
   bool referral_from_cache(const dns::Name& qname, Answer& out) const;
 
+  /// The deepest stub or forward domain holding `name`, or nullptr.
+  const ZoneRoute* route_for(const dns::Name& name) const;
+
   const ResolverOptions& options() const { return options_; }
+  LocalAuthority* local_authority() const { return local_; }
   Cache& cache() { return cache_; }
   Infra& infra() { return infra_; }
 
@@ -124,7 +147,12 @@ class Resolver {
   Infra& infra_;
   net::Transport& transport_;
   const Clock& clock_;
+  LocalAuthority* local_;
 };
+
+/// Where the zone that answers (qname, qtype) is sought: DS lives in the
+/// parent zone (RFC 4035 3.1.4.1), so one label up; anything else at qname.
+dns::Name delegation_start(const dns::Name& target, uint16_t qtype);
 
 /// Write the client's response for `answer` into `out` (RA=1, AA=0, RD and
 /// the question echoed, TTLs counted down, SOA in authority for negatives,

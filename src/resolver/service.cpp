@@ -7,6 +7,7 @@
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "resolver/link_local.h"
+#include "resolver/sections.h"
 
 namespace namae::resolver {
 
@@ -54,6 +55,35 @@ dns::RRset local_soa(const dns::Name& zone, uint32_t ttl, uint32_t minimum) {
   }
   soa.rdata.push_back(std::move(rd));
   return soa;
+}
+
+// Whether an authoritative response answers the question by itself: an
+// error, or a chain from `qname` that ends in data of `qtype` or in a
+// negative answer its SOA proves. A referral or a CNAME leaving the zones
+// served here needs resolution.
+bool answered_fully(std::span<const uint8_t> response, const dns::Name& qname, uint16_t qtype,
+                    int max_links) {
+  dns::MessageView v;
+  if (v.parse(response) != dns::WireError::ok) return true;  // passed on as the engine made it
+  uint16_t rc = v.edns().full_rcode(v.header().rcode);
+  if (rc != dns::rcode::NOERROR && rc != dns::rcode::NXDOMAIN) return true;
+  Sections sec;
+  if (!v.header().aa || !split_sections(v, sec)) return false;
+  dns::Name cur = qname;
+  for (int i = 0; i <= max_links; ++i) {
+    if (find_rrset(sec.answer, cur, qtype)) return true;
+    if (qtype == rrtype::ANY &&
+        std::any_of(sec.answer.begin(), sec.answer.end(), [&](const dns::RRset& rs) { return rs.owner == cur; }))
+      return true;
+    const dns::RRset* cname = find_rrset(sec.answer, cur, rrtype::CNAME);
+    if (!cname) break;
+    auto t = rdata_name(cname->rdata.front());
+    if (!t) return true;
+    cur = *t;
+  }
+  return std::any_of(sec.authority.begin(), sec.authority.end(), [&](const dns::RRset& rs) {
+    return rs.type == rrtype::SOA && cur.is_subdomain_of(rs.owner);
+  });
 }
 
 // mDNS records as RRsets (RFC 2181 5.2: the smallest TTL, each rdata once);
@@ -116,7 +146,8 @@ class ServiceHandler final : public net::QueryHandler {
 ResolverService::ResolverService(ServiceOptions options, RootHints hints,
                                  net::Transport& transport, const Clock& clock)
     : options_(std::move(options)), clock_(clock), cache_(options_.cache, clock),
-      infra_(clock), resolver_(options_.resolver, std::move(hints), cache_, infra_, transport, clock) {
+      infra_(clock),
+      resolver_(options_.resolver, std::move(hints), cache_, infra_, transport, clock, options_.local) {
   if (options_.empty_zones) empty_zones_ = rfc6303_zones();
 }
 
@@ -202,6 +233,28 @@ size_t ResolverService::write_local_zone(const dns::MessageView& q, const dns::N
   return len;
 }
 
+// A zone served here is answered by its engine from the published data, as
+// the client asked (its allow-query applies), with RA=1 and AA as the engine
+// sets it (BIND answers its own zones so with recursion on). With RD=1, a
+// referral or a CNAME out of these zones goes on to resolution (false).
+bool ResolverService::served_here(const dns::MessageView& q, std::span<uint8_t> out,
+                                  const net::Peer& peer, size_t& len) {
+  if (!options_.local->zone_of(delegation_start(q.qname(), q.qtype()))) return false;
+  net::Peer client = peer;
+  client.sink = nullptr;  // answered now, never deferred
+  len = options_.local->answer(q.data(), out, client);
+  if (len < dns::kHeaderSize) {
+    len = write_error(q, dns::rcode::SERVFAIL, true, out);
+    return true;
+  }
+  if (q.header().rd && !answered_fully(out.first(len), q.qname(), q.qtype(),
+                                        resolver_.options().max_cname_chain))
+    return false;
+  out[3] |= 0x80;  // RA
+  served_here_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t> out,
                                     const net::Peer& peer, bool& miss) {
   miss = false;
@@ -228,6 +281,7 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
     return write_local_zone(q, *ll, out);
   }
   size_t len = 0;
+  if (options_.local && served_here(q, out, peer, len)) return len;
   if (!empty_zones_.empty() && local_zone(q, out, len)) return len;
   Answer a;
   if (resolver_.answer_from_cache(q.qname(), qt, a)) {
@@ -483,9 +537,11 @@ std::string ResolverService::control(std::string_view command) {
   if (words[1] == "stats") {
     return fmt::format(
         "ok entries {} hits {} misses {} prefetches {} refused {} servfail {} upstream-queries {} "
-        "stale-answers {} mdns-bridged {} mdns-bridged-shared {} mdns-names-answered-locally {}\n",
+        "stale-answers {} mdns-bridged {} mdns-bridged-shared {} mdns-names-answered-locally {} "
+        "served-here {}\n",
         cache_.size(), hits_.load(), misses_.load(), prefetches_.load(), refused_.load(),
-        servfails_.load(), upstream_.load(), stale_answers_.load(), bridged_.load(), bridge_shared_.load(), link_local_.load());
+        servfails_.load(), upstream_.load(), stale_answers_.load(), bridged_.load(), bridge_shared_.load(), link_local_.load(),
+        served_here_.load());
   }
   return "error: unknown cache command '" + words[1] + "' (show, flush, stats)\n";
 }

@@ -58,6 +58,10 @@ struct ServiceOptions {
   MdnsLookup mdns_lookup;
   /// TTL ceiling of bridged records (RFC 8766 5.5.1, RFC 6762 6.7: 10 s).
   uint32_t mdns_max_ttl = 10;
+  /// The zones served on this host, answered from their published data
+  /// (nullptr: none; those names are resolved like any other). Must
+  /// outlive the service.
+  LocalAuthority* local = nullptr;
 };
 
 /// Owns the cache, server table, resolver and its threads.
@@ -106,6 +110,7 @@ class ResolverService {
                      bool& miss);
   size_t answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp);
   bool local_zone(const dns::MessageView& q, std::span<uint8_t> out, size_t& len);
+  bool served_here(const dns::MessageView& q, std::span<uint8_t> out, const net::Peer& peer, size_t& len);
   size_t write_local_zone(const dns::MessageView& q, const dns::Name& zone, std::span<uint8_t> out);
   // The mDNS bridge: a .local (or link-local reverse) question asked on the link.
   size_t answer_bridged(const dns::MessageView& q, const dns::Name& zone, std::span<uint8_t> out, bool tcp);
@@ -145,7 +150,7 @@ class ResolverService {
   bool stopping_ = false;
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> hits_{0}, misses_{0}, prefetches_{0}, refused_{0}, servfails_{0}, upstream_{0};
-  std::atomic<uint64_t> bridged_{0}, link_local_{0};
+  std::atomic<uint64_t> bridged_{0}, link_local_{0}, served_here_{0};
   // Bridged questions in flight: clients asking the same name and type at
   // once share one multicast query (RFC 6762 7.3 asks queriers not to
   // repeat a question another just sent).

@@ -115,5 +115,53 @@ mdns-bridge-interfaces = ["eth0", "wlan0"]
   EXPECT_FALSE(bad.ok());
 }
 
+TEST(ResolverConfig, StubAndForwardDomains) {
+  auto c = parse(R"([resolver]
+listen = "127.0.0.1:5300"
+local-zones = false
+
+[[resolver.stub]]
+name = "corp.example"
+servers = ["10.0.0.53", "10.0.1.53:5353", "[2001:db8::53]"]
+
+[[resolver.forward]]
+name = "."
+servers = ["192.0.2.1:853"]
+)");
+  ASSERT_TRUE(c.ok()) << c.message();
+  const auto& r = c->resolver;
+  EXPECT_FALSE(r.local_zones);
+  ASSERT_EQ(r.stubs.size(), 1u);
+  EXPECT_EQ(r.stubs[0].name, "corp.example");
+  EXPECT_EQ(r.stubs[0].servers.size(), 3u);
+  ASSERT_EQ(r.forwards.size(), 1u);
+  EXPECT_EQ(r.forwards[0].name, ".");
+  EXPECT_FALSE(r.forwards[0].tls);
+  EXPECT_TRUE(parse("[resolver]\nlisten = \"127.0.0.1:5300\"\n")->resolver.local_zones);
+}
+
+TEST(ResolverConfig, BadStubAndForwardDomainsNameTheLine) {
+  auto err = [](const std::string& tables) {
+    auto c = parse("[resolver]\nlisten = \"127.0.0.1:5300\"\n" + tables);
+    EXPECT_FALSE(c.ok()) << tables;
+    return c.ok() ? std::string() : c.message();
+  };
+  EXPECT_NE(err("[[resolver.stub]]\nname = \"a.example\"\n").find("t.toml:3"), std::string::npos);
+  EXPECT_NE(err("[[resolver.stub]]\nname = \"a.example\"\nservers = [\"10.0.0.1:99999\"]\n").find("bad port"),
+            std::string::npos);
+  EXPECT_NE(err("[[resolver.forward]]\nname = \"a..b\"\nservers = [\"10.0.0.1\"]\n").find("bad name"),
+            std::string::npos);
+  EXPECT_NE(err("[[resolver.stub]]\nname = \"a.example\"\nservers = [\"10.0.0.1\"]\n"
+                "[[resolver.forward]]\nname = \"A.example.\"\nservers = [\"10.0.0.2\"]\n")
+                .find("already a stub or forward domain"),
+            std::string::npos);
+  // DNS over TLS upstream is not built yet: asking for it is an error, not ignored.
+  std::string tls = err("[[resolver.forward]]\nname = \".\"\nservers = [\"10.0.0.1:853\"]\ntls = true\n");
+  EXPECT_NE(tls.find("t.toml:6"), std::string::npos) << tls;
+  EXPECT_NE(tls.find("not implemented yet"), std::string::npos) << tls;
+  EXPECT_NE(err("[[resolver.forward]]\nname = \".\"\nservers = [\"10.0.0.1\"]\nfrob = 1\n").find("frob"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace namae::daemon

@@ -73,6 +73,7 @@ struct LoggedQuery {
   uint16_t qtype = 0;
   bool tcp = false;
   bool edns = false;
+  bool rd = false;
 };
 
 /// A fake server: zones answered by AuthEngine, plus behaviours.
@@ -109,6 +110,7 @@ class FakeNet final : public net::Transport {
       lq.qname = q.qname().to_text();
       lq.qtype = q.qtype();
       lq.edns = q.edns().present;
+      lq.rd = q.header().rd;
     }
     log.push_back(lq);
     auto it = servers_.find(addr);
