@@ -97,7 +97,6 @@ struct ZoneConfig {
   int line = 0;  // where the [[zone]] table starts, for messages
 };
 
-/// [resolver]: the recursive resolver's own listeners.
 /// [[resolver.stub]] and [[resolver.forward]]: a domain sent to given servers.
 struct ZoneRouteConfig {
   std::string name;
@@ -107,6 +106,7 @@ struct ZoneRouteConfig {
   int line = 0;
 };
 
+/// [resolver]: the recursive resolver's own listeners.
 struct ResolverConfig {
   bool enabled = false;
   std::vector<std::string> listen;
