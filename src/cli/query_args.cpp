@@ -264,6 +264,11 @@ Result<void> apply_argument(QueryArgs& a, ParseState& st, std::span<const std::s
     st.show(arg);
   } else if (arg == "--allow-localhost") {
     a.allow_localhost = true;
+  } else if (arg == "--stub" || arg == "--forward") {
+    if (i + 1 >= args.size() || args[i + 1].find('=') == std::string::npos)
+      return fail(std::string(arg) + " needs NAME=ADDR[,ADDR...]");
+    (arg == "--stub" ? a.stubs : a.forwards).push_back(std::string(args[++i]));
+    st.show(arg);
   } else if (arg == "-4" || arg == "-6") {
     a.family = arg == "-4" ? AF_INET : AF_INET6;
   } else if (arg[0] == '-' && arg.size() >= 2 &&
@@ -362,6 +367,10 @@ Ask a DNS server one question and print the reply the way dig does.
                  or answer; with +json the steps as data
   --root-hints FILE  +trace starts from these root hints (named.root format)
   --allow-localhost  +trace may ask servers on 127.0.0.0/8 and ::1
+  --stub NAME=ADDR[,ADDR...]     +trace asks these authoritative servers for
+                                 NAME and below (as [[resolver.stub]])
+  --forward NAME=ADDR[,ADDR...]  +trace sends NAME and below to these
+                                 recursive servers (as [[resolver.forward]])
 
 Exit status:
   0   a reply was received (whatever its RCODE)

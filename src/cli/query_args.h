@@ -49,6 +49,7 @@ struct QueryArgs {
   bool trace = false;         // +trace: resolve from the root, printing each step
   std::string root_hints;     // --root-hints FILE for +trace (default: built-in IANA hints)
   bool allow_localhost = false;  // --allow-localhost: +trace may ask servers on loopback
+  std::vector<std::string> stubs, forwards;  // --stub / --forward NAME=ADDR[,ADDR...] for +trace
   bool help = false;
 
   /// The arguments as given, secrets masked, for the output banner.

@@ -114,6 +114,25 @@ int trace_main(const QueryArgs& a) {
   // Someone watching a trace would rather wait than see it cut short: the
   // daemon's 2.5 s bound is for clients that retry on their own.
   ro.resolution_timeout_ms = 15000;
+  for (const auto* list : {&a.stubs, &a.forwards}) {
+    for (const auto& spec : *list) {
+      // NAME=ADDR[,ADDR...], checked for '=' by the option parser.
+      size_t eq = spec.find('=');
+      std::vector<std::string> servers;
+      for (size_t at = eq + 1; at <= spec.size();) {
+        size_t comma = std::min(spec.find(',', at), spec.size());
+        servers.push_back(spec.substr(at, comma - at));
+        at = comma + 1;
+      }
+      auto route = resolver::make_route(std::string_view(spec).substr(0, eq), servers, list == &a.forwards);
+      if (!route) {
+        std::fprintf(stderr, "namae query: %s: %s\n", list == &a.stubs ? "--stub" : "--forward",
+                     route.message().c_str());
+        return query_exit::usage;
+      }
+      ro.routes.push_back(std::move(*route));
+    }
+  }
   resolver::Resolver r(ro, hints, cache, infra, transport, clock);
 
   std::vector<resolver::TraceStep> steps;

@@ -136,17 +136,9 @@ Result<std::vector<resolver::ZoneRoute>> zone_routes(const ResolverConfig& cfg) 
   std::vector<resolver::ZoneRoute> out;
   for (const auto* list : {&cfg.stubs, &cfg.forwards}) {
     for (const auto& rc : *list) {
-      resolver::ZoneRoute r;
-      auto name = dns::Name::from_text(rc.name.back() == '.' ? rc.name : rc.name + ".");
-      if (!name) return fail("[resolver] " + rc.name + ": " + name.message());
-      r.name = *name;
-      r.forward = list == &cfg.forwards;
-      for (const auto& s : rc.servers) {
-        auto ep = net::parse_endpoint(s, 53);
-        if (!ep) return fail("[resolver] " + rc.name + ": " + ep.message());
-        r.servers.push_back(*ep);
-      }
-      out.push_back(std::move(r));
+      auto r = resolver::make_route(rc.name, rc.servers, list == &cfg.forwards);
+      if (!r) return fail("[resolver] " + r.message());
+      out.push_back(std::move(*r));
     }
   }
   return out;

@@ -856,7 +856,10 @@ TraceStep Iterator::trace_step(const QueryState& q) const {
   TraceStep step;
   step.depth = q.depth;
   step.zone = q.zone.to_text();
-  step.server_name = q.server_name.to_text();
+  step.server_name = q.via == Via::forward ? "(forwarder)"
+                     : q.via == Via::stub  ? "(stub server)"
+                     : q.via == Via::local ? "(zone served here)"
+                                           : q.server_name.to_text();
   step.server = q.server;
   step.qname = q.sent.to_text();
   step.qtype = q.sent_type;

@@ -15,6 +15,23 @@ Resolver::Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra
     : options_(std::move(options)), hints_(std::move(hints)), cache_(cache), infra_(infra),
       transport_(transport), clock_(clock), local_(local) {}
 
+Result<ZoneRoute> make_route(std::string_view name, const std::vector<std::string>& servers, bool forward) {
+  std::string text(name);
+  if (text.empty() || text.back() != '.') text += '.';
+  auto n = Name::from_text(text);
+  if (!n) return fail("'" + std::string(name) + "': " + n.message());
+  ZoneRoute r;
+  r.name = *n;
+  r.forward = forward;
+  for (const auto& s : servers) {
+    auto ep = net::parse_endpoint(s, 53);
+    if (!ep) return fail("'" + std::string(name) + "': " + ep.message());
+    r.servers.push_back(*ep);
+  }
+  if (r.servers.empty()) return fail("'" + std::string(name) + "': no servers");
+  return r;
+}
+
 Name delegation_start(const Name& target, uint16_t qtype) {
   return (qtype == rrtype::DS && !target.is_root()) ? target.strip_left() : target;
 }

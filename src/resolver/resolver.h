@@ -18,9 +18,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "dns/message.h"
+#include "net/address.h"
 #include "net/client.h"
 #include "resolver/cache.h"
 #include "resolver/infra.h"
@@ -40,6 +43,10 @@ struct ZoneRoute {
   // with RD=0, and their referrals are followed as any other.
   bool forward = false;
 };
+
+/// A route from its text form: `name` (absolute or not) and servers as
+/// "addr", "addr:port", "[v6]" or "[v6]:port" (port 53 when left out).
+Result<ZoneRoute> make_route(std::string_view name, const std::vector<std::string>& servers, bool forward);
 
 /// Behaviour switches and limits.
 struct ResolverOptions {

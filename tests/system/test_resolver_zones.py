@@ -10,6 +10,7 @@ first forwarder (failover time measured) and a CNAME from the local zone out
 to a forwarded name. The root hints point at a closed port, so anything not
 routed fails fast.
 """
+import json
 import os
 import shutil
 import socket
@@ -214,16 +215,16 @@ def test_forward_root_to_unbound_with_a_dead_first_forwarder(namaed_factory, unb
         n = namaed_factory(tables=f'[[resolver.forward]]\nname = "."\n'
                                   f'servers = ["127.0.0.1:{dead.getsockname()[1]}", "127.0.0.1:{unbound}"]\n')
         times = []
-        for i in range(4):
+        for i in range(8):
             t = time.time()
             r = n.query(f"www.fwd.test." if i == 0 else f"n{i}.fwd.test.")
             times.append(time.time() - t)
             assert r.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN), r
         assert addresses(n.query("www.fwd.test.")) == ["192.0.2.7"]
-        # One timeout at most (the dead server, if it was chosen first), then
-        # it is avoided: the later questions take no timeout.
-        assert times[0] < 1.5, times
-        assert max(times[1:]) < 0.3, times
+        # An unmeasured server is explored (as by Unbound), so one question
+        # may pay one timeout on the dead forwarder; after it, it is avoided.
+        assert max(times) < 1.5, times
+        assert sum(t > 0.3 for t in times) <= 1, times
         nx = n.query("nope.fwd.test.")
         assert nx.rcode() == dns.rcode.NXDOMAIN and nx.authority and nx.authority[0].rdtype == 6
         # A local CNAME to a forwarded name: the chain goes on through Unbound.
@@ -233,6 +234,28 @@ def test_forward_root_to_unbound_with_a_dead_first_forwarder(namaed_factory, unb
         print("forward failover times (s):", [round(x, 3) for x in times])
     finally:
         dead.close()
+
+
+def test_trace_of_a_forwarded_and_a_stub_name(unbound, tmp_path):
+    nsd = start_nsd(str(tmp_path / "nsd"), zones={"corp.test": CORP})
+    try:
+        r = subprocess.run([namae_bin("namae"), "query", "+trace", "--forward", f".=127.0.0.1:{unbound}",
+                            "--stub", f"corp.test=127.0.0.1:{free_port()},127.0.0.1:{nsd.port}",
+                            "www.fwd.test", "A"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stdout + r.stderr
+        out = r.stdout
+        assert f"zone .: asked (forwarder) (127.0.0.1#{unbound}) over UDP: www.fwd.test. A" in out, out
+        assert "why this server: forwarder," in out and "rd ra;" in out, out
+        assert out.split(";; ANSWER SECTION:")[1].split() == ["www.fwd.test.", "120", "IN", "A", "192.0.2.7"], out
+        r = subprocess.run([namae_bin("namae"), "query", "+trace", "+json", "--forward", f".=127.0.0.1:{unbound}",
+                            "--stub", f"corp.test=127.0.0.1:{nsd.port}", "www.corp.test", "A"],
+                           capture_output=True, text=True, timeout=30)
+        steps = json.loads(r.stdout)["steps"]
+        assert [(s["zone"], s["server_name"], s["flags"]["rd"]) for s in steps] == \
+            [("corp.test.", "(stub server)", False)], steps
+        assert json.loads(r.stdout)["answer"] == ["www.corp.test.\t600\tIN\tA\t10.1.1.1"]
+    finally:
+        nsd.stop()
 
 
 def test_forwarding_tls_is_refused_at_startup(tmp_path):
