@@ -1,6 +1,7 @@
 #include "daemon/resolver_role.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 
 #include "dns/rrtype.h"
@@ -99,10 +100,10 @@ class ServedZones final : public resolver::LocalAuthority {
   }
 
   std::optional<dns::Name> zone_of(const dns::Name& name) override {
-    auto snap = holder_.snapshot();
+    const zone::ZoneSet& snap = current();
     std::optional<dns::Name> best;
-    if (const zone::ZoneVersion* z = snap->find(name)) best = z->origin();
-    for (const auto& u : snap->unavailable_zones())
+    if (const zone::ZoneVersion* z = snap.find(name)) best = z->origin();
+    for (const auto& u : snap.unavailable_zones())
       if (name.is_subdomain_of(u) && (!best || u.label_count() > best->label_count())) best = u;
     return best;
   }
@@ -125,6 +126,28 @@ class ServedZones final : public resolver::LocalAuthority {
   }
 
  private:
+  // Every resolver query asks zone_of(): the snapshot is re-taken only when
+  // the holder's generation moved (one load per query otherwise, as the
+  // engines do), per thread. A thread keeps at most one old snapshot alive
+  // until its next query.
+  const zone::ZoneSet& current() {
+    struct Seen {
+      uint64_t owner = 0;  // an id, not an address: a later instance may reuse one
+      uint64_t generation = 0;
+      std::shared_ptr<const zone::ZoneSet> snap;
+    };
+    thread_local Seen seen;
+    uint64_t g = holder_.generation();
+    if (seen.owner != id_ || seen.generation != g || !seen.snap) {
+      seen.snap = holder_.snapshot();
+      seen.generation = g;
+      seen.owner = id_;
+    }
+    return *seen.snap;
+  }
+
+  static inline std::atomic<uint64_t> next_id_{1};
+  const uint64_t id_ = next_id_.fetch_add(1);
   const zone::ZoneSetHolder& holder_;
   auth::AuthOptions options_;
   std::mutex mu_;
