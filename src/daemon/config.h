@@ -131,6 +131,7 @@ struct ResolverConfig {
   uint32_t mdns_bridge_timeout = 1000;            // ms to wait for mDNS answers
   std::vector<std::string> mdns_bridge_interfaces;  // empty: every multicast interface
   std::vector<std::string> dot_listen;  // DNS over TLS (RFC 7858)
+  std::vector<std::string> doh_listen;  // DNS over HTTPS (RFC 8484), path /dns-query
   std::string tls_cert, tls_key;        // PEM files for both
   bool local_zones = true;         // answer the zones served here from their data
   std::vector<ZoneRouteConfig> stubs, forwards;

@@ -108,6 +108,7 @@ constexpr Key<R> resolver_keys[] = {
     {"mdns-bridge-timeout", T::integer, &R::mdns_bridge_timeout, "ms a bridged question waits", 50, 5000},
     {"mdns-bridge-interfaces", T::strings, &R::mdns_bridge_interfaces, "interfaces of the bridge (empty: all)"},
     {"dot-listen", T::endpoints, &R::dot_listen, "DNS over TLS listen addresses (RFC 7858)"},
+    {"doh-listen", T::endpoints, &R::doh_listen, "DNS over HTTPS listen addresses (RFC 8484, HTTP/2, /dns-query)"},
     {"tls-cert", T::path, &R::tls_cert, "PEM certificate chain of the DoT and DoH listeners"},
     {"tls-key", T::path, &R::tls_key, "PEM private key of the DoT and DoH listeners (mode 0600)"},
     {"local-zones", T::boolean, &R::local_zones, "answer the zones served here from their data, no network hop"},

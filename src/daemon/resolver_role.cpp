@@ -223,6 +223,11 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   auto dot = tls_server(cfg, stream_limits(server), cfg.dot_listen, "dot-listen", "dot", factory, metrics);
   if (!dot) return dot.error();
   role->dot_ = std::move(*dot);
+  auto doh_limits = stream_limits(server);
+  doh_limits.doh = true;
+  auto doh = tls_server(cfg, doh_limits, cfg.doh_listen, "doh-listen", "h2", factory, metrics);
+  if (!doh) return doh.error();
+  role->doh_ = std::move(*doh);
   return role;
 }
 

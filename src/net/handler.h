@@ -33,6 +33,8 @@ struct Peer {
   /// connection generation and descriptor; UDP: unused).
   ReplySink* sink = nullptr;
   uint64_t conn = 0;
+  /// DNS over HTTPS: the HTTP/2 stream the query came on (0 otherwise).
+  int32_t stream = 0;
 
   /// True if a handler may answer this query later through channel().
   bool can_defer() const { return sink != nullptr; }

@@ -16,6 +16,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "net/doh_session.h"
+
 namespace namae::net {
 namespace {
 
@@ -58,9 +60,10 @@ class TcpServer::Inbox : public ReplySink {
  public:
   struct Item {
     uint64_t conn;
-    std::vector<uint8_t> framed;
+    int32_t stream;               // DoH: the HTTP/2 stream of the request
+    std::vector<uint8_t> framed;  // RFC 7766 framed; for DoH the bare message
   };
-  Inbox() : efd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  explicit Inbox(bool frame) : frame_(frame), efd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
   ~Inbox() override {
     if (efd_ >= 0) ::close(efd_);
   }
@@ -68,13 +71,16 @@ class TcpServer::Inbox : public ReplySink {
 
   bool send(const Peer& to, std::span<const uint8_t> response) override {
     if (!to.tcp) return false;
-    std::vector<uint8_t> framed(2 + response.size());
-    framed[0] = static_cast<uint8_t>(response.size() >> 8);
-    framed[1] = static_cast<uint8_t>(response.size());
-    std::memcpy(framed.data() + 2, response.data(), response.size());
+    const size_t prefix = frame_ ? 2 : 0;
+    std::vector<uint8_t> framed(prefix + response.size());
+    if (frame_) {
+      framed[0] = static_cast<uint8_t>(response.size() >> 8);
+      framed[1] = static_cast<uint8_t>(response.size());
+    }
+    std::memcpy(framed.data() + prefix, response.data(), response.size());
     std::lock_guard lk(mu_);
     if (closed_) return false;
-    items_.push_back({to.conn, std::move(framed)});
+    items_.push_back({to.conn, to.stream, std::move(framed)});
     if (items_.size() == 1) {
       uint64_t one = 1;
       if (write(efd_, &one, sizeof one) < 0) { /* already readable */ }
@@ -101,6 +107,7 @@ class TcpServer::Inbox : public ReplySink {
   std::mutex mu_;
   std::vector<Item> items_;
   bool closed_ = false;
+  const bool frame_;
   const int efd_;
 };
 
@@ -119,6 +126,7 @@ struct TcpServer::Loop {
     // bytes are under the watermark; later queries wait until it ends.
     std::unique_ptr<ResponseStream> stream;
     std::unique_ptr<TlsStream> tls;  // DNS over TLS: the byte layer under the framing
+    std::unique_ptr<DohSession> doh;  // DNS over HTTPS: HTTP/2 instead of RFC 7766 framing
     bool eof = false;
     uint32_t events = 0;  // current epoll interest
     std::list<Conn*>::iterator lru;
@@ -150,10 +158,12 @@ struct TcpServer::Loop {
   void deliver();
   void on_event(Conn& c, uint32_t ev);
   void process_frames(Conn& c);
+  void process_doh(Conn& c);
+  void answer_doh(Conn& c, int32_t stream, std::span<const uint8_t> query);
   void pull_stream(Conn& c);
   bool pump(Conn& c);
   static bool has_frame(const Conn& c) {
-    return c.in_len >= 2 && c.in_len >= 2 + (size_t{c.in[0]} << 8 | c.in[1]);
+    return !c.doh && c.in_len >= 2 && c.in_len >= 2 + (size_t{c.in[0]} << 8 | c.in[1]);
   }
   bool flush(Conn& c);
   void update_interest(Conn& c);
@@ -214,7 +224,7 @@ Result<void> TcpServer::start() {
   for (auto& l : loops) {
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     l->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    l->inbox = std::make_shared<Inbox>();
+    l->inbox = std::make_shared<Inbox>(!options_.doh);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = kStopTag;
@@ -352,6 +362,13 @@ void TcpServer::Loop::accept_all(int lfd) {
         continue;
       }
     }
+    if (server->options_.doh) {
+      c->doh = DohSession::create(static_cast<uint32_t>(server->options_.max_streams));
+      if (!c->doh) {
+        close(fd);
+        continue;
+      }
+    }
     c->last_progress = now_ns();
     c->lru = lru.insert(lru.end(), c.get());
     epoll_event ev{};
@@ -379,7 +396,7 @@ void TcpServer::Loop::on_event(Conn& c, uint32_t ev) {
   if (readable && !c.eof && !c.stream && c.pending_out() < server->options_.write_watermark) {
     // One bounded read per event keeps a fast talker from monopolising the loop.
     size_t want = kReadChunk;
-    if (c.in_len >= 2) {
+    if (c.in_len >= 2 && !c.doh) {
       size_t frame = 2 + (size_t{c.in[0]} << 8 | c.in[1]);
       if (frame > c.in_len) want = std::max(want, frame - c.in_len);
     }
@@ -408,7 +425,12 @@ void TcpServer::Loop::deliver() {
     if (it == conns.end() || it->second->peer.conn != item.conn) continue;  // closed meanwhile
     Conn& c = *it->second;
     if (c.deferred) --c.deferred;
-    c.out.insert(c.out.end(), item.framed.begin(), item.framed.end());
+    if (c.doh) {
+      c.doh->respond(item.stream, item.framed);
+      if (!c.doh->send(c.out)) c.eof = true;
+    } else {
+      c.out.insert(c.out.end(), item.framed.begin(), item.framed.end());
+    }
     // Write now; then read on if the watermark held queries back.
     if (!pump(c)) continue;
     if (c.finished()) {
@@ -420,6 +442,10 @@ void TcpServer::Loop::deliver() {
 }
 
 void TcpServer::Loop::process_frames(Conn& c) {
+  if (c.doh) {
+    process_doh(c);
+    return;
+  }
   size_t pos = 0;
   const size_t watermark = server->options_.write_watermark;
   while (!c.stream && c.in_len - pos >= 2 && c.pending_out() < watermark) {
@@ -464,6 +490,42 @@ void TcpServer::Loop::process_frames(Conn& c) {
     c.in.clear();
     c.in.shrink_to_fit();
   }
+}
+
+// DNS over HTTPS: all buffered bytes go to the HTTP/2 session (its flow
+// control bounds them); each complete request is one query for the handler,
+// answered on its stream now or, deferred, through the inbox.
+void TcpServer::Loop::process_doh(Conn& c) {
+  if (c.in_len) {
+    if (!c.doh->receive({c.in.data(), c.in_len})) c.eof = true;
+    c.in_len = 0;
+  }
+  for (auto& q : c.doh->take_queries()) answer_doh(c, q.stream, q.message);
+  if (!c.doh->send(c.out) || c.doh->done()) c.eof = true;
+  if (c.in.size() > kReadChunk * 2) {
+    c.in.clear();
+    c.in.shrink_to_fit();
+  }
+}
+
+void TcpServer::Loop::answer_doh(Conn& c, int32_t stream, std::span<const uint8_t> query) {
+  Peer peer = c.peer;
+  peer.stream = stream;
+  uint64_t t0 = now_ns();
+  size_t rlen = handler->handle(query, {scratch.data(), kFrameMax - 2}, peer);
+  touch(c, now_ns());
+  if (rlen == kDeferred) {
+    ++c.deferred;
+    return;
+  }
+  if (rlen == kStream) handler->take_stream();  // a multi-message answer has no HTTP form
+  if (rlen == 0 || rlen > 65535) {
+    metrics->dropped();
+    c.doh->refuse(stream, 400);  // not a query this server answers (e.g. a response)
+    return;
+  }
+  record_query(*metrics, query, {scratch.data(), rlen}, true, now_ns() - t0);
+  c.doh->respond(stream, {scratch.data(), rlen});
 }
 
 // Frames the stream's next messages into the write buffer until the unsent

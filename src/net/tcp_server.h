@@ -44,6 +44,8 @@ struct TcpOptions {
   size_t write_watermark = 64 * 1024;        // stop reading a client whose unsent answers exceed this
   int backlog = 1024;
   std::shared_ptr<TlsContext> tls;  // set: DNS over TLS (RFC 7858) or, with doh, HTTPS
+  bool doh = false;                 // HTTP/2 framing (RFC 8484) instead of RFC 7766
+  size_t max_streams = 100;         // DoH: concurrent HTTP/2 streams per connection
 };
 
 /// Runs the TCP workers. start() binds and listens on every address before any

@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 import time
 
+import base64
+
 import dns.message
 import dns.rcode
 import pytest
@@ -29,6 +31,7 @@ a.root. IN A 127.0.0.1
 www.example. IN A 192.0.2.80
 www.example. IN AAAA 2001:db8::80
 short.example. 30 IN A 192.0.2.30
+loop.example. IN A 127.0.0.1
 """
 IDLE_MS = 700
 
@@ -55,6 +58,7 @@ class Namaed:
             f.write(". 3600000 NS a.root.\na.root. 3600000 A 127.0.0.1\n")
         if tls_lines is None:
             tls_lines = (f'dot-listen = ["127.0.0.1:{self.dot_port}"]\n'
+                         f'doh-listen = ["127.0.0.1:{self.doh_port}"]\n'
                          f'tls-cert = "{cert}"\ntls-key = "{key}"\n')
         self.config = os.path.join(d, "namaed.toml")
         with open(self.config, "w") as f:
@@ -251,14 +255,18 @@ def test_dot_session_resumption(server, version):
 
 
 def closed_within(s, seconds):
-    """True if the server closes `s` (EOF or reset) within `seconds`."""
-    s.settimeout(seconds)
+    """True if the server closes `s` (EOF or reset) within `seconds` (what it sends meanwhile is skipped)."""
+    deadline = time.monotonic() + seconds
     try:
-        return s.recv(100) == b""
+        while time.monotonic() < deadline:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            if s.recv(4096) == b"":
+                return True
     except (ConnectionResetError, ssl.SSLError):
         return True
     except (socket.timeout, TimeoutError):
         return False
+    return False
 
 
 def test_dot_idle_connection_closed(server):
@@ -298,3 +306,99 @@ def test_missing_cert_is_a_startup_error(tmp_path, cert):
     code, log = n.exit_output()
     assert code != 0
     assert "tls-cert" in log, log
+
+
+def test_doh_kdig_post_and_get_same_answers_as_udp(server):
+    for mode in ["+https", "+https-get"]:
+        for name, rtype in [("www.example.", "A"), ("www.example.", "AAAA"), ("nx.example.", "A")]:
+            code, out = kdig("@127.0.0.1", "-p", str(server.doh_port), mode, name, rtype)
+            assert code == 0, out
+            assert "HTTP session (HTTP/2" in out, out
+            assert answers(out) == udp_answers(server, name, rtype), out
+            if name == "nx.example.":
+                assert "NXDOMAIN" in out, out
+            else:
+                assert len(answers(out)) == 1, out
+
+
+def curl(server, path, *args):
+    """(status, headers, body) of one HTTP/2 request to the DoH listener."""
+    r = subprocess.run(["curl", "--http2", "-k", "-s", "-D", "-", "--max-time", "5", *args,
+                        f"https://127.0.0.1:{server.doh_port}{path}"], capture_output=True, timeout=20)
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0].startswith("HTTP/2 "), (r.returncode, r.stdout, r.stderr)
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), headers, body
+
+
+def post_args(server, wire, content_type="application/dns-message"):
+    """curl arguments that POST `wire` (through a file: argv cannot hold NULs)."""
+    path = os.path.join(server.dir, "body.bin")
+    with open(path, "wb") as f:
+        f.write(wire)
+    return ["-H", f"content-type: {content_type}", "--data-binary", "@" + path]
+
+
+def b64url(wire):
+    return base64.urlsafe_b64encode(wire).rstrip(b"=").decode()
+
+
+def test_doh_curl_get_and_post(server):
+    q = dns.message.make_query("short.example.", "A")
+    q.id = 0
+    status, headers, body = curl(server, "/dns-query?dns=" + b64url(q.to_wire()))
+    assert status == 200
+    assert headers["content-type"] == "application/dns-message"
+    m = dns.message.from_wire(body)
+    assert m.id == 0 and m.answer[0].to_text().endswith("192.0.2.30")
+    ttl = m.answer[0].ttl
+    assert 0 < ttl <= 30 and headers["cache-control"] == f"max-age={ttl}"  # RFC 8484 5.1
+    q.id = 4242  # RFC 8484 4.1 asks for 0; any is accepted
+    q.question[0].name = dns.name.from_text("www.example.")
+    status, headers, body = curl(server, "/dns-query", *post_args(server, q.to_wire()))
+    assert status == 200
+    m = dns.message.from_wire(body)
+    assert m.id == 4242 and m.answer[0].to_text().endswith("192.0.2.80")
+
+
+def test_doh_http_errors(server):
+    wire = dns.message.make_query("www.example.", "A").to_wire()
+    assert curl(server, "/other?dns=" + b64url(wire))[0] == 404
+    assert curl(server, "/dns-query?dns=" + b64url(wire), "-X", "PUT")[0] == 405
+    assert curl(server, "/dns-query", *post_args(server, wire, "text/plain"))[0] == 415
+    assert curl(server, "/dns-query?dns=%25%25")[0] == 400
+    assert curl(server, "/dns-query?dns=" + b64url(wire) + "==")[0] == 400  # padding
+    assert curl(server, "/dns-query")[0] == 400
+    assert curl(server, "/dns-query", *post_args(server, wire + b"\0" * 70000))[0] == 413
+    assert curl(server, "/dns-query?dns=" + b64url(wire))[0] == 200  # the listener is still fine
+
+
+def test_doh_parallel_streams_on_one_connection(server):
+    urls = []
+    for i, name in enumerate(["www.example.", "short.example.", "loop.example.", "nx.example."]):
+        q = dns.message.make_query(name, "A")
+        q.id = i
+        urls.append(f"https://127.0.0.1:{server.doh_port}/dns-query?dns={b64url(q.to_wire())}")
+    r = subprocess.run(["curl", "--http2", "-k", "-s", "-Z", "--parallel-max", "4", "-v", "-w", "%{http_code}\n",
+                        "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null", *urls],
+                       capture_output=True, text=True, timeout=20)
+    assert r.stdout.split() == ["200"] * 4, r.stdout + r.stderr
+    assert r.stderr.count("Connected to") == 1 or "Re-using existing connection" in r.stderr, r.stderr
+
+
+def test_curl_resolves_through_doh_url(server):
+    # curl asks A and AAAA of loop.example over DoH, then connects to the answer.
+    r = subprocess.run(["curl", "-v", "-s", "--max-time", "5", "--doh-insecure", "--doh-url",
+                        f"https://127.0.0.1:{server.doh_port}/dns-query",
+                        f"http://loop.example:{server.port}/"], capture_output=True, text=True, timeout=20)
+    assert "Trying 127.0.0.1:" in r.stderr, r.stderr
+
+
+def test_doh_silent_client_closed_at_idle_timeout(server):
+    with socket.create_connection(("127.0.0.1", server.doh_port)) as raw:
+        with tls_client(alpn=("h2",)).wrap_socket(raw) as s:
+            assert s.selected_alpn_protocol() == "h2"
+            t0 = time.monotonic()
+            assert closed_within(s, 5)
+            assert time.monotonic() - t0 < IDLE_MS / 1000 + 1.5
