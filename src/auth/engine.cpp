@@ -69,12 +69,24 @@ size_t tsig_reply_size(const dns::TsigVerification& tv) {
 
 AuthEngine::AuthEngine(const zone::ZoneSetHolder& zones, AuthOptions options,
                        net::WorkerMetrics* metrics)
-    : holder_(zones), opts_(options), metrics_(metrics) {
-  if (opts_.max_udp_payload < 512) opts_.max_udp_payload = 512;
-  chain_.resize(opts_.max_chain + 2);
-  links_.resize(opts_.max_chain + 2);
-  if (opts_.cookies) cookies_ = std::make_unique<dns::ServerCookies>(*opts_.cookies);
+    : AuthEngine(zones, std::make_shared<const AuthSettings>(std::make_shared<const AuthOptions>(std::move(options))),
+                 metrics) {}
+
+AuthEngine::AuthEngine(const zone::ZoneSetHolder& zones, std::shared_ptr<const AuthSettings> settings,
+                       net::WorkerMetrics* metrics)
+    : holder_(zones), settings_(std::move(settings)), opts_(*settings_), metrics_(metrics) {
+  take_options();
   refresh();
+}
+
+// What the engine derives from its options, again after each publish (a
+// reconfiguration: rare, so allocating here is fine).
+void AuthEngine::take_options() {
+  max_udp_payload_ = std::max<uint16_t>(opts_->max_udp_payload, 512);
+  chain_.resize(opts_->max_chain + 2);
+  links_.resize(opts_->max_chain + 2);
+  cookies_.reset();
+  if (opts_->cookies) cookies_ = std::make_unique<dns::ServerCookies>(*opts_->cookies);
 }
 
 void AuthEngine::set_opcode_handler(uint8_t opcode, RequestHandler* handler) {
@@ -83,7 +95,9 @@ void AuthEngine::set_opcode_handler(uint8_t opcode, RequestHandler* handler) {
 
 void AuthEngine::refresh() {
   uint64_t g = holder_.generation();
-  if (g == gen_ && snap_) return;
+  bool new_options = opts_.refresh();
+  if (new_options) take_options();
+  if (g == gen_ && snap_ && !new_options) return;
   snap_ = holder_.snapshot();
   gen_ = g;
   zone_slots_.clear();
@@ -105,22 +119,23 @@ const net::AddressAcl* AuthEngine::query_acl(const zone::ZoneSet& zones, const Z
   if (&zones == snap_.get() && index < zone_acls_.size()) return zone_acls_[index];
   // Another snapshot (answer() from tools and tests) or refresh() itself:
   // a search by origin, over the zones that have their own list only.
-  for (const auto& [origin, acl] : opts_.zone_allow_query)
+  for (const auto& [origin, acl] : opts_->zone_allow_query)
     if (origin == zone->origin()) return &acl;
-  return opts_.allow_query ? &*opts_.allow_query : nullptr;
+  return opts_->allow_query ? &*opts_->allow_query : nullptr;
 }
 
 void AuthEngine::begin_batch() { refresh(); }
 
 void AuthEngine::end_batch() {
-  if (holder_.generation() != gen_) refresh();
+  if (holder_.generation() != gen_ || opts_.stale()) refresh();
 }
 
 size_t AuthEngine::handle(std::span<const uint8_t> query, std::span<uint8_t> response,
                           const net::Peer& peer) {
-  // One relaxed-cost load per query; the snapshot is re-taken only after a
-  // publish, so the TCP path (which has no batches) stays current too.
-  if (holder_.generation() != gen_) refresh();
+  // Two relaxed-cost loads per query; the snapshot and the options are
+  // re-taken only after a publish, so the TCP path (which has no batches)
+  // stays current too.
+  if (holder_.generation() != gen_ || opts_.stale()) [[unlikely]] refresh();
   return dispatch(*snap_, query, response, peer);
 }
 
@@ -157,7 +172,7 @@ size_t AuthEngine::dispatch_signed(const zone::ZoneSet& zones, const dns::Messag
   }
   dns::TsigVerifyParams params;
   params.now = dns::tsig_now();
-  dns::TsigVerification tv = dns::tsig_verify(view, opts_.tsig_keys, params);
+  dns::TsigVerification tv = dns::tsig_verify(view, opts_->tsig_keys, params);
   if (tv.status == dns::TsigStatus::formerr) tv.record.reset();  // FORMERR goes out unsigned
   return respond(zones, view, qh, query, response, peer, &tv);
 }
@@ -186,7 +201,7 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
       query,
       response,
       tv,
-      MessageBuilder(response, reply_limit(qe, peer.tcp, response.size(), opts_.max_udp_payload)),
+      MessageBuilder(response, reply_limit(qe, peer.tcp, response.size(), max_udp_payload_)),
       dns::Edns{}};
   dns::Header& h = r.b.header();
   h.id = qh.id;
@@ -197,7 +212,7 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
   r.peer = &peer;
   r.rrl_exempt = tv && tv->ok();
   r.re.present = qe.present;
-  r.re.udp_size = opts_.max_udp_payload;
+  r.re.udp_size = max_udp_payload_;
   r.re.do_bit = qe.do_bit;
   if (r.re.present) r.b.reserve(kOptSize);
   // Room for the reply's TSIG, so that truncation leaves space for it.
@@ -306,7 +321,7 @@ void AuthEngine::add_question(Reply& r) {
 }
 
 size_t AuthEngine::finish(Reply& r, uint16_t rc, bool question) {
-  if (opts_.rrl && !r.rrl_exempt && r.peer && !r.peer->tcp) [[unlikely]] {
+  if (opts_->rrl && !r.rrl_exempt && r.peer && !r.peer->tcp) [[unlikely]] {
     switch (rate_limit(r, rc)) {
       case RrlAction::drop:
         return 0;
@@ -371,7 +386,7 @@ size_t AuthEngine::answer_query(Reply& r, const zone::ZoneSet& zones) {
   r.rclass = zone->rclass();
   const End end = resolve(r, zones);
   add_authority_and_additional(r, end);
-  if (opts_.rrl) classify(r, end);
+  if (opts_->rrl) classify(r, end);
   return finish(r, r.rc, false);
 }
 
@@ -404,7 +419,7 @@ void AuthEngine::classify(Reply& r, End end) {
 RrlAction AuthEngine::rate_limit(Reply& r, uint16_t rc) {
   const auto* sa = reinterpret_cast<const sockaddr*>(&r.peer->addr);
   const socklen_t len = r.peer->addr_len;
-  RateLimiter& rrl = *opts_.rrl;
+  RateLimiter& rrl = *opts_->rrl;
   if (rrl.exempt(sa, len)) return RrlAction::send;
   RrlClass cls = r.rrl_class;
   uint64_t key = r.rrl_key;
@@ -415,21 +430,21 @@ RrlAction AuthEngine::rate_limit(Reply& r, uint16_t rc) {
   const RrlVerdict v = rrl.check(sa, len, cls, key);
   if (v.action == RrlAction::send) return v.action;
   if (metrics_) metrics_->rrl(v.action == RrlAction::slip, static_cast<size_t>(cls));
-  if (v.log && opts_.log) [[unlikely]] log_limited(r, cls);
+  if (v.log && opts_->log) [[unlikely]] log_limited(r, cls);
   return v.action;
 }
 
 // Cold: once per limited run of an account, and a few per second at most.
 void AuthEngine::log_limited(const Reply& r, RrlClass cls) {
   const auto* sa = reinterpret_cast<const sockaddr*>(&r.peer->addr);
-  const RrlOptions& o = opts_.rrl->options();
+  const RrlOptions& o = opts_->rrl->options();
   std::string what = std::string(net::kRrlClassNames[static_cast<size_t>(cls)]);
   if (r.qh.qdcount == 1) what += " for " + r.view.qname().to_text();
   const std::string how = o.slip == 0   ? "all dropped"
                           : o.slip == 1 ? "all sent truncated"
                                         : "dropped, 1 in " + std::to_string(o.slip) + " sent truncated";
-  log_to(opts_.log, LogLevel::info,
-         "rrl: limiting " + what + " responses to " + opts_.rrl->prefix_text(sa, r.peer->addr_len) + " (over " +
+  log_to(opts_->log, LogLevel::info,
+         "rrl: limiting " + what + " responses to " + opts_->rrl->prefix_text(sa, r.peer->addr_len) + " (over " +
              std::to_string(o.responses_per_second) + "/s: " + how + "; not logged again until it is answered)");
 }
 
@@ -448,11 +463,11 @@ void AuthEngine::add_authority_and_additional(Reply& r, End end) {
     case End::positive:
       add_zone_ns(r);
       r.b.begin(Section::additional);
-      if (!opts_.minimal_responses) add_extras(r);
+      if (!opts_->minimal_responses) add_extras(r);
       break;
     case End::any:
       r.b.begin(Section::additional);
-      if (!opts_.minimal_responses) add_extras(r);
+      if (!opts_->minimal_responses) add_extras(r);
       break;
     case End::nodata:
     case End::nxdomain:
@@ -473,7 +488,7 @@ void AuthEngine::add_authority_and_additional(Reply& r, End end) {
 }
 
 void AuthEngine::add_zone_ns(Reply& r) {
-  if (opts_.minimal_responses) return;
+  if (opts_->minimal_responses) return;
   const ZoneVersion& z = *r.zone;
   RRsetView ns = z.apex().find(rrtype::NS);
   if (!ns) return;
@@ -540,7 +555,7 @@ AuthEngine::End AuthEngine::resolve(Reply& r, const zone::ZoneSet& zones) {
     // Follow the chain: stop at its length limit, at a loop, or when the
     // target is in no zone we serve (the resolver takes it from there). Those
     // answers end with the CNAMEs alone, no authority (as NSD and BIND).
-    if (nchain >= opts_.max_chain + 1) return End::done;
+    if (nchain >= opts_->max_chain + 1) return End::done;
     for (size_t i = 0; i < nchain; ++i)
       if (chain_[i] == next) return End::done;
     size_t nz_index = 0;

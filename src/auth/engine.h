@@ -39,6 +39,7 @@
 
 #include "auth/rrl.h"
 #include "base/log.h"
+#include "base/published.h"
 #include "dns/cookie.h"
 #include "dns/message.h"
 #include "dns/name.h"
@@ -80,6 +81,10 @@ struct AuthOptions {
   LogSink log;
 };
 
+/// The options every worker's engine reads, swapped whole by a live
+/// reconfiguration (base/published.h).
+using AuthSettings = Published<AuthOptions>;
+
 /// Handles a request the query engine does not (NOTIFY, UPDATE, zone
 /// transfers); set by the xfr and update modules.
 class RequestHandler {
@@ -102,6 +107,10 @@ class AuthEngine : public net::QueryHandler {
   /// `zones` must outlive the engine. `metrics` (optional) receives per-zone counts.
   explicit AuthEngine(const zone::ZoneSetHolder& zones, AuthOptions options = {},
                       net::WorkerMetrics* metrics = nullptr);
+  /// Options that change while it runs: the engine takes each new version
+  /// between two queries (`settings` is shared by every worker).
+  AuthEngine(const zone::ZoneSetHolder& zones, std::shared_ptr<const AuthSettings> settings,
+             net::WorkerMetrics* metrics = nullptr);
 
   void begin_batch() override;
   /// Lets go of a replaced snapshot right after the batch, not at the next one.
@@ -123,7 +132,7 @@ class AuthEngine : public net::QueryHandler {
   /// Route AXFR over TCP and IXFR to `handler` (nullptr: NOTIMP, FORMERR over UDP).
   void set_transfer_handler(RequestHandler* handler) { transfer_ = handler; }
 
-  const AuthOptions& options() const { return opts_; }
+  const AuthOptions& options() const { return *opts_; }
 
  private:
   // How resolve() ended, which decides authority and additional: positive
@@ -139,6 +148,7 @@ class AuthEngine : public net::QueryHandler {
   struct Reply;
 
   void refresh();
+  void take_options();
   // The allow-query list of `zone` (index `index` in `zones`); nullptr: everyone.
   const net::AddressAcl* query_acl(const zone::ZoneSet& zones, const zone::ZoneVersion* zone,
                                    size_t index) const;
@@ -236,7 +246,9 @@ class AuthEngine : public net::QueryHandler {
   void add_extras(Reply& r);
 
   const zone::ZoneSetHolder& holder_;
-  AuthOptions opts_;
+  std::shared_ptr<const AuthSettings> settings_;
+  AuthSettings::Reader opts_;
+  uint16_t max_udp_payload_ = 512;  // options' max_udp_payload, at least 512
   net::WorkerMetrics* metrics_;
   std::shared_ptr<const zone::ZoneSet> snap_;
   uint64_t gen_ = 0;

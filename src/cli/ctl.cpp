@@ -1,5 +1,5 @@
 // `namae ctl`: talk to a running namaed through its control socket
-// (daemon/control.h): reload, status, stop, zone status|refresh|retransfer|notify, cache.
+// (daemon/control.h): reload, reconfigure, status, stop, zone status|refresh|retransfer|notify, cache.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -18,6 +18,9 @@ constexpr const char* kCtlUsage =
     "\n"
     "commands:\n"
     "  reload   re-read changed zone files (a zone that fails keeps its old version)\n"
+    "  reconfigure  re-read the whole config file and apply it live: zones,\n"
+    "           keys, policies, ACLs, rrl, cookies, resolver allow; a config with\n"
+    "           an error is refused whole (exit 1) and the running one stays\n"
     "  status   listeners, counters, and each zone's serial and state\n"
     "  stop     shut the server down cleanly\n"
     "  zone status NAME      a secondary zone: serial, primaries, last and next\n"
@@ -50,7 +53,7 @@ int ctl_main(std::span<char*> args) {
         return Result<void>{};
       });
   if (auto status = p.parse(args.subspan(1))) return *status;
-  if (command.empty()) return p.error("give a COMMAND (reload, status, stop, zone ..., cache ...)");
+  if (command.empty()) return p.error("give a COMMAND (reload, reconfigure, status, stop, zone ..., cache ...)");
   if (socket_path.empty() && !config_path.empty()) {
     auto cfg = daemon::load_config(config_path);
     if (!cfg) {

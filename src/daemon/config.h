@@ -26,6 +26,7 @@ struct RrlConfig {
   uint32_t ipv6_prefix = 56;
   uint32_t table_size = 65536;
   std::vector<std::string> exempt;
+  bool operator==(const RrlConfig&) const = default;
 };
 
 /// [server]: the authoritative listeners.
@@ -52,6 +53,7 @@ struct ServerConfig {
   RrlConfig rrl;
   // Who may query (prefixes and "key:NAME"); the default is everyone.
   std::vector<std::string> allow_query = {"0.0.0.0/0", "::/0"};
+  bool operator==(const ServerConfig&) const = default;
 };
 
 /// [[key]]: a TSIG key.
@@ -60,12 +62,14 @@ struct KeyConfig {
   std::string algorithm = "hmac-sha256";
   std::string secret;
   int line = 0;
+  bool operator==(const KeyConfig&) const = default;
 };
 
 /// One update-policy rule of a zone.
 struct GrantConfig {
   std::string key, grant, name;
   std::vector<std::string> types;
+  bool operator==(const GrantConfig&) const = default;
 };
 
 /// [[zone]]: a zone this server is authoritative for.
@@ -95,6 +99,7 @@ struct ZoneConfig {
   std::string catalog_group;          // its RFC 9432 group property
   std::string catalog_member_dir;     // consume: where member zone files go
   int line = 0;  // where the [[zone]] table starts, for messages
+  bool operator==(const ZoneConfig&) const = default;
 };
 
 /// [[resolver.stub]] and [[resolver.forward]]: a domain sent to given servers.
@@ -104,6 +109,7 @@ struct ZoneRouteConfig {
   bool tls = false;                  // forward only: DNS over TLS (RFC 7858)
   std::string tls_name;              // the name the forwarders' certificates must carry
   int line = 0;
+  bool operator==(const ZoneRouteConfig&) const = default;
 };
 
 /// [resolver]: the recursive resolver's own listeners.
@@ -135,6 +141,7 @@ struct ResolverConfig {
   std::string tls_cert, tls_key;        // PEM files for both
   bool local_zones = true;         // answer the zones served here from their data
   std::vector<ZoneRouteConfig> stubs, forwards;
+  bool operator==(const ResolverConfig&) const = default;
 };
 
 /// One DNS-SD service advertised by [mdns].
@@ -144,6 +151,7 @@ struct ServiceConfig {
   std::vector<std::string> txt;
   std::vector<std::string> subtypes;  // "_universal" → _universal._sub.TYPE
   int line = 0;
+  bool operator==(const ServiceConfig&) const = default;
 };
 
 /// [mdns]: the multicast DNS responder.
@@ -154,12 +162,14 @@ struct MdnsConfig {
   std::vector<ServiceConfig> services;
   bool ipv6 = true;                     // also use ff02::fb
   uint32_t rescan_interval = 5;         // seconds between interface rescans (netlink wakes it sooner)
+  bool operator==(const MdnsConfig&) const = default;
 };
 
 /// One user of the DynDNS2 API.
 struct UserConfig {
   std::string name, password_hash;
   std::vector<std::string> hostnames;
+  bool operator==(const UserConfig&) const = default;
 };
 
 /// [http]: DynDNS2 API, REST and /metrics.
@@ -176,6 +186,7 @@ struct HttpConfig {
   uint32_t login_failures_per_user = 10;
   uint32_t login_failure_window = 60;        // seconds
   uint32_t max_query_length = 1024;          // longer request targets get "badagent"
+  bool operator==(const HttpConfig&) const = default;
 };
 
 /// The whole file.

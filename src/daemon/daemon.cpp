@@ -9,7 +9,9 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <optional>
 
@@ -18,6 +20,7 @@
 
 #include "auth/engine.h"
 #include "daemon/config.h"
+#include "daemon/config_diff.h"
 #include "daemon/control.h"
 #include "daemon/dynamic.h"
 #include "daemon/http_api.h"
@@ -185,6 +188,35 @@ Result<QueryAcls> query_acls(const Config& cfg) {
   return out;
 }
 
+// Everything the query engines read from the config. `running` (the
+// options in effect, on a reconfiguration) lends what must not change when
+// its settings did not: the RRL table with its accounts, and the cookie
+// secret (a rotating one is random: a new one would fail every client's
+// cookie).
+Result<std::shared_ptr<const auth::AuthOptions>> auth_options(const Config& cfg, const auth::AuthOptions* running,
+                                                              bool new_rrl, bool new_cookies) {
+  auto o = std::make_shared<auth::AuthOptions>();
+  o->minimal_responses = cfg.server.minimal_responses;
+  o->max_udp_payload = cfg.server.edns_udp_size;
+  auto keys = tsig_keys(cfg);
+  if (!keys) return keys.error();
+  o->tsig_keys = std::move(*keys);
+  o->cookies = running && !new_cookies ? running->cookies : cookie_schedule(cfg.server);
+  o->rrl = running && !new_rrl ? running->rrl : rate_limiter(cfg.server.rrl);
+  o->log = spdlog_sink();
+  auto acls = query_acls(cfg);
+  if (!acls) return acls.error();
+  o->allow_query = std::move(acls->first);
+  o->zone_allow_query = std::move(acls->second);
+  return std::shared_ptr<const auth::AuthOptions>(std::move(o));
+}
+
+void log_rrl(const RrlConfig& rrl) {
+  if (rrl.enabled)
+    spdlog::info("response rate limiting: {} per second per prefix, slip {}, window {} s", rrl.responses_per_second,
+                 rrl.slip, rrl.window);
+}
+
 std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
   std::vector<net::Endpoint> out;
   for (const auto& t : texts) out.push_back(*net::parse_endpoint(t));  // validated by the config
@@ -193,10 +225,25 @@ std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
 
 // The running server: every role the config asks for, started in order
 // (zones and their journals before any listener opens), stopped in reverse.
+// A new config checked whole by a reconfiguration, with everything that
+// could fail already done (files read, keys and ACLs parsed): applying it
+// cannot fail half way.
+struct Reconfiguration {
+  Config next;
+  ConfigDiff diff;
+  std::shared_ptr<const auth::AuthOptions> auth;
+  std::vector<dns::TsigKey> keys;
+  std::vector<std::pair<dns::Name, std::vector<xfr::Remote>>> notify;
+  std::optional<net::AddressAcl> resolver_allow;
+  std::map<std::string, LoadedZone> files;  // by zone_key: static zones read ahead
+  std::map<std::string, update::ZoneUpdateConfig> updates;  // by zone_key: zones with a journal
+};
+
 class Daemon {
  public:
-  explicit Daemon(const Config& cfg)
-      : cfg_(cfg), privileges_(cfg.server, cfg.source), zones_(holder_, metrics_), http_server_(metrics_) {}
+  Daemon(const Config& cfg, Args args)
+      : cfg_(cfg), args_(std::move(args)), privileges_(cfg.server, cfg.source), zones_(holder_, metrics_),
+        http_server_(metrics_) {}
   ~Daemon() {
     if (sig_fd_ >= 0) close(sig_fd_);
     if (stop_fd_ >= 0) close(stop_fd_);
@@ -215,18 +262,27 @@ class Daemon {
   Result<void> start_http();
   void stop_roles();
   ReloadReport reload(const char* why);
+  // Live reconfiguration: the reply ("ok ..." or "error: ..."), also logged.
+  std::string reconfigure(const char* why);
+  Result<Reconfiguration> prepare(Config next);
+  Result<void> read_zones(Reconfiguration& rc);
+  void apply(Reconfiguration& rc, std::vector<std::string>& lines);
+  void remove_zone(const ZoneConfig& z);
+  void add_zone(Reconfiguration& rc, const ZoneConfig& z, std::vector<std::string>& lines);
   std::string control_command(std::string_view cmd);
   std::string status();
   bool handle_signals();
 
-  const Config& cfg_;
+  Config cfg_;  // the config in effect (replaced by each reconfiguration)
+  const Args args_;  // where to read it again
   Privileges privileges_;  // [server] user: prepared first thing, dropped before READY=1
   int sig_fd_ = -1;
   int stop_fd_ = -1;
   net::MetricsRegistry metrics_;
   zone::ZoneSetHolder holder_;
   ZoneManager zones_;
-  std::mutex reload_mu_;  // SIGHUP and `ctl reload` may race; reloads run one at a time
+  std::mutex reload_mu_;  // SIGHUP, `ctl reload` and `ctl reconfigure` may race; they run one at a time
+  std::shared_ptr<auth::AuthSettings> auth_settings_;  // every worker's AuthEngine reads these
   std::unique_ptr<update::UpdateService> updates_;
   std::unique_ptr<SecondaryRole> secondaries_;
   std::unique_ptr<xfr::NotifyService> notify_;  // nullptr: no zone has `notify`
@@ -234,7 +290,6 @@ class Daemon {
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;
   std::unique_ptr<ResolverRole> resolver_;
-  auth::AuthOptions auth_opts_;
   std::unique_ptr<mdns::Stack> mdns_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<http::UpdateApi> update_api_;  // DynDNS2 + REST; outlives the listener
@@ -279,27 +334,14 @@ Result<void> Daemon::start_zones() {
 }
 
 Result<void> Daemon::start_listeners() {
-  auth::AuthOptions auth_opts;
-  auth_opts.minimal_responses = cfg_.server.minimal_responses;
-  auth_opts.max_udp_payload = cfg_.server.edns_udp_size;
-  if (auto keys = tsig_keys(cfg_)) auth_opts.tsig_keys = std::move(*keys);  // checked by start_zones
-  auth_opts.cookies = cookie_schedule(cfg_.server);
-  auth_opts.rrl = rate_limiter(cfg_.server.rrl);
-  auth_opts.log = spdlog_sink();
-  if (auto acls = query_acls(cfg_)) {
-    auth_opts.allow_query = std::move(acls->first);
-    auth_opts.zone_allow_query = std::move(acls->second);
-  } else {
-    return acls.error();
-  }
-  auth_opts_ = auth_opts;  // the resolver's local zones answer as these listeners do
-  if (auth_opts.rrl)
-    spdlog::info("response rate limiting: {} per second per prefix, slip {}, window {} s",
-                 cfg_.server.rrl.responses_per_second, cfg_.server.rrl.slip, cfg_.server.rrl.window);
-  net::HandlerFactory factory = [this, auth_opts, update_handler = secondaries_->update_handler(),
+  auto auth_opts = auth_options(cfg_, nullptr, true, true);
+  if (!auth_opts) return auth_opts.error();
+  auth_settings_ = std::make_shared<auth::AuthSettings>(std::move(*auth_opts));
+  log_rrl(cfg_.server.rrl);
+  net::HandlerFactory factory = [this, update_handler = secondaries_->update_handler(),
                                  notify_handler = secondaries_->notify_handler(),
                                  transfer_handler = transfers_.get()](net::WorkerMetrics* m) {
-    auto engine = std::make_unique<auth::AuthEngine>(holder_, auth_opts, m);
+    auto engine = std::make_unique<auth::AuthEngine>(holder_, auth_settings_, m);
     engine->set_opcode_handler(dns::opcode::UPDATE, update_handler);
     engine->set_opcode_handler(dns::opcode::NOTIFY, notify_handler);
     engine->set_transfer_handler(transfer_handler);
@@ -329,7 +371,7 @@ Result<void> Daemon::start_listeners() {
 // The recursive resolver: its own listeners, never the authoritative ones.
 Result<void> Daemon::start_resolver() {
   if (!cfg_.resolver.enabled) return {};
-  auto made = ResolverRole::create(cfg_.resolver, cfg_.server, metrics_, holder_, auth_opts_);
+  auto made = ResolverRole::create(cfg_.resolver, cfg_.server, metrics_, holder_, *auth_settings_->get());
   if (!made) return made.error();
   if (auto r = (*made)->start(); !r) return r;
   resolver_ = std::move(*made);
@@ -399,6 +441,143 @@ ReloadReport Daemon::reload(const char* why) {
   return report;
 }
 
+// Parse and check the whole new config before anything changes: a config
+// with an error is refused whole and the running one stays.
+Result<Reconfiguration> Daemon::prepare(Config next) {
+  Reconfiguration rc;
+  auto restart = keep_restart_keys(cfg_, next);
+  rc.diff = diff_config(cfg_, next, std::move(restart));
+  rc.next = std::move(next);
+  const Config& cfg = rc.next;
+  auto keys = tsig_keys(cfg);
+  if (!keys) return keys.error();
+  rc.keys = std::move(*keys);
+  auto auth = auth_options(cfg, &*auth_settings_->get(), rc.diff.rrl, rc.diff.cookies);
+  if (!auth) return auth.error();
+  rc.auth = std::move(*auth);
+  if (auto t = transfer_options(cfg); !t) return t.error();
+  auto notify = notify_targets(cfg);
+  if (!notify) return notify.error();
+  rc.notify = std::move(*notify);
+  if (resolver_) {
+    auto acl = net::parse_acl(cfg.resolver.allow);
+    if (!acl) return fail("[resolver] allow: " + acl.message());
+    rc.resolver_allow = std::move(*acl);
+  }
+  if (auto r = read_zones(rc); !r) return r.error();
+  return rc;
+}
+
+// Every zone file the new config serves anew is read now (a missing or
+// broken one refuses the config); the update settings of every zone with a
+// journal are checked. Files of unchanged zones are the reload's that
+// follows: as with `ctl reload`, one that fails keeps its old version.
+Result<void> Daemon::read_zones(Reconfiguration& rc) {
+  std::map<std::string, const ZoneChange*> changes;
+  for (const auto& c : rc.diff.zones) changes[zone_key(c.name)] = &c;
+  for (const auto& z : rc.next.zones) {
+    const std::string key = zone_key(z.name);
+    if (!z.journal.empty()) {
+      auto u = zone_update_config(z);
+      if (!u) return u.error();
+      rc.updates[key] = std::move(*u);
+    }
+    if (!z.primaries.empty() || z.catalog_role == "generate") continue;  // their files are not ours to read
+    auto c = changes.find(key);
+    if (c == changes.end() || c->second->kind == ZoneChange::Kind::settings) continue;
+    auto loaded = ZoneManager::read(z);
+    if (!loaded) return loaded.error();
+    rc.files[key] = std::move(*loaded);
+  }
+  return {};
+}
+
+// Out of the served set, its writer or secondary stopped first.
+void Daemon::remove_zone(const ZoneConfig& z) {
+  auto origin = dns::Name::from_text(zone_key(z.name));
+  if (!origin) return;
+  if (!z.primaries.empty()) {
+    secondaries_->remove_zone(*origin);
+    return;
+  }
+  updates_->remove_zone(*origin);
+  notify_->set_targets(*origin, {});
+  zones_.remove_zone(*origin);
+}
+
+void Daemon::add_zone(Reconfiguration& rc, const ZoneConfig& z, std::vector<std::string>& lines) {
+  const std::string key = zone_key(z.name);
+  if (!z.primaries.empty()) {
+    if (auto r = secondaries_->add_zone(z, rc.keys); !r) lines.push_back("zone " + z.name + ": " + r.message());
+    return;
+  }
+  auto file = rc.files.find(key);
+  if (file == rc.files.end()) return;  // a generated catalog: loaded by the reload that follows
+  auto version = file->second.version;
+  zones_.install(std::move(file->second));
+  rc.files.erase(file);
+  auto u = rc.updates.find(key);
+  if (u == rc.updates.end()) return;
+  std::error_code ec;
+  auto parent = std::filesystem::path(z.journal).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (auto v = updates_->add_zone(u->second, version); !v)
+    lines.push_back(fmt::format("zone {}: journal {}: {} (served from its file, not dynamic)", z.name, z.journal,
+                                v.message()));
+  else
+    zones_.set_dynamic(u->second.origin);
+}
+
+// Each part in turn; none of them can fail any more (prepare() did all that could).
+void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
+  if (rc.diff.keys) updates_->set_keys(rc.keys);
+  if (rc.diff.catalogs)
+    if (auto r = write_generated_catalogs(rc.next); !r) lines.push_back(r.message());
+  for (const auto& c : rc.diff.zones) {
+    if (c.kind == ZoneChange::Kind::removed || c.kind == ZoneChange::Kind::replaced) {
+      auto was = std::find_if(cfg_.zones.begin(), cfg_.zones.end(),
+                              [&](const ZoneConfig& z) { return zone_key(z.name) == zone_key(c.name); });
+      if (was != cfg_.zones.end()) remove_zone(*was);
+    }
+    if (c.kind == ZoneChange::Kind::added || c.kind == ZoneChange::Kind::replaced) add_zone(rc, c.config, lines);
+    if (c.kind == ZoneChange::Kind::settings) {
+      zones_.set_config(c.config);
+      if (auto u = rc.updates.find(zone_key(c.name)); u != rc.updates.end()) updates_->set_zone_config(u->second);
+    }
+  }
+  for (auto& [origin, targets] : rc.notify) notify_->set_targets(origin, std::move(targets));
+  auth_settings_->publish(rc.auth);
+  if (auto t = transfer_options(rc.next, *updates_, *secondaries_, metrics_)) transfers_->set_options(std::move(*t));
+  if (resolver_) resolver_->set_auth_options(*rc.auth);
+  if (resolver_ && rc.diff.resolver_allow) resolver_->set_allowed(std::move(rc.resolver_allow));
+  if (rc.diff.log_level) spdlog::set_level(spdlog::level::from_str(rc.next.server.log_level));
+  if (rc.diff.rrl) log_rrl(rc.next.server.rrl);
+}
+
+std::string Daemon::reconfigure(const char* why) {
+  std::lock_guard lock(reload_mu_);
+  metrics_.reloads.fetch_add(1);
+  auto next = load(args_);
+  Result<Reconfiguration> rc = next ? prepare(std::move(*next)) : Result<Reconfiguration>(next.error());
+  if (!rc) {
+    spdlog::error("reconfigure ({}): refused, the running configuration stays: {}", why, rc.message());
+    return "error: configuration refused, the running one stays:\n" + rc.message() + "\n";
+  }
+  std::vector<std::string> lines = rc->diff.lines();
+  apply(*rc, lines);
+  cfg_ = std::move(rc->next);
+  auto report = zones_.reload(false);  // generated catalogs, and files changed on disk
+  if (report.loaded || report.failed) lines.push_back("zone files: " + report.summary());
+  for (const auto& e : report.errors) lines.push_back(e);
+  std::string out = fmt::format("ok reconfigured from {}: {} change(s)\n", cfg_.source, lines.size());
+  spdlog::info("reconfigure ({}): {} change(s)", why, lines.size());
+  for (const auto& l : lines) {
+    spdlog::info("reconfigure: {}", l);
+    out += l + "\n";
+  }
+  return out;
+}
+
 std::string Daemon::status() {
   std::string out = fmt::format("ok running pid {}\n", getpid());
   out += fmt::format("queries {} dropped {} tcp-connections {}\n", metrics_.total_queries(),
@@ -420,6 +599,7 @@ std::string Daemon::control_command(std::string_view cmd) {
     for (const auto& e : report.errors) out += e + "\n";
     return out;
   }
+  if (cmd == "reconfigure") return reconfigure("control");
   if (cmd == "status") return status();
   if (cmd == "cache" || cmd.rfind("cache ", 0) == 0) {
     if (!resolver_) return "error: no [resolver] configured\n";
@@ -438,7 +618,7 @@ std::string Daemon::control_command(std::string_view cmd) {
     if (write(stop_fd_, &one, sizeof one) < 0) { /* cannot fail */ }
     return "ok stopping\n";
   }
-  return "error: unknown command '" + std::string(cmd) + "' (reload, status, zone, cache, stop)\n";
+  return "error: unknown command '" + std::string(cmd) + "' (reload, reconfigure, status, zone, cache, stop)\n";
 }
 
 // Reads every pending signal; false once a stop signal came.
@@ -448,7 +628,7 @@ bool Daemon::handle_signals() {
   while (read(sig_fd_, &si, sizeof si) == sizeof si) {
     if (si.ssi_signo == SIGHUP) {
       sd_notify(0, "RELOADING=1");
-      reload("SIGHUP");
+      reconfigure("SIGHUP");
       sd_notify(0, "READY=1");
     } else {
       spdlog::info("{} received, shutting down", strsignal(static_cast<int>(si.ssi_signo)));
@@ -517,7 +697,7 @@ int namaed_main(int argc, char** argv) {
     return 1;
   }
   setup_logging(args->foreground, cfg->server.log_level);
-  Daemon d(*cfg);
+  Daemon d(*cfg, *args);
   if (auto r = d.start(); !r) {
     spdlog::critical("{}", r.message());
     return 1;

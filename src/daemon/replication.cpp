@@ -62,20 +62,24 @@ Result<void> write_generated_catalogs(const Config& cfg) {
   return {};
 }
 
-Result<std::unique_ptr<xfr::NotifyService>> make_notify(const Config& cfg, ZoneManager& zones) {
+Result<std::vector<std::pair<dns::Name, std::vector<xfr::Remote>>>> notify_targets(const Config& cfg) {
   auto keys = tsig_keys(cfg);
   if (!keys) return keys.error();
-  auto service = std::make_unique<xfr::NotifyService>(xfr::NotifyOptions{}, &zones.metrics(), spdlog_sink());
-  bool any = false;
+  std::vector<std::pair<dns::Name, std::vector<xfr::Remote>>> out;
   for (const auto& z : cfg.zones) {
-    if (z.notify.empty()) continue;
     auto origin = origin_of(z.name);
     auto targets = xfr::parse_remotes(z.notify, z.notify_key, *keys);
     if (!origin || !targets) return fail("zone '" + z.name + "': notify: " + (origin ? targets.message() : origin.message()));
-    service->set_targets(*origin, std::move(*targets));
-    any = true;
+    out.emplace_back(*origin, std::move(*targets));
   }
-  if (!any) return std::unique_ptr<xfr::NotifyService>();
+  return out;
+}
+
+Result<std::unique_ptr<xfr::NotifyService>> make_notify(const Config& cfg, ZoneManager& zones) {
+  auto service = std::make_unique<xfr::NotifyService>(xfr::NotifyOptions{}, &zones.metrics(), spdlog_sink());
+  auto targets = notify_targets(cfg);
+  if (!targets) return targets.error();
+  for (auto& [origin, remotes] : *targets) service->set_targets(origin, std::move(remotes));
   auto* s = service.get();
   zones.add_observer([s](const std::shared_ptr<const zone::ZoneVersion>& v) { s->zone_changed(*v); });
   return service;

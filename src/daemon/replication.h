@@ -25,8 +25,12 @@ Result<void> write_generated_catalogs(const Config& cfg);
 /// `zones`, so that the check loads the rest. One line per catalog.
 Result<std::string> check_generated_catalogs(const Config& cfg, std::vector<ZoneConfig>& zones);
 
+/// The NOTIFY targets of every zone (empty for a zone without `notify`).
+Result<std::vector<std::pair<dns::Name, std::vector<xfr::Remote>>>> notify_targets(const Config& cfg);
+
 /// A NotifyService that every new version of a zone with `notify` targets
-/// reaches (a ZoneManager observer); nullptr when no zone has any. Call
+/// reaches (a ZoneManager observer), made even when no zone has targets yet
+/// (a reconfiguration may add some). Call
 /// before the zones first load, so their first versions are notified too;
 /// it is not started: the caller starts it once the listeners are up (what
 /// was published until then is held and sent by start(), see

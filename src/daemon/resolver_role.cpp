@@ -93,11 +93,12 @@ Result<std::unique_ptr<net::TcpServer>> tls_server(const ResolverConfig& cfg, ne
 // authoritative listeners' ones, and it answers them itself.
 class ServedZones final : public resolver::LocalAuthority {
  public:
-  ServedZones(const zone::ZoneSetHolder& holder, auth::AuthOptions options)
-      : holder_(holder), options_(std::move(options)) {
-    options_.rrl = nullptr;
-    options_.cookies.reset();
-  }
+  ServedZones(const zone::ZoneSetHolder& holder, const auth::AuthOptions& options)
+      : holder_(holder), settings_(std::make_shared<auth::AuthSettings>(without_limits(options))) {}
+
+  /// The authoritative side's new options (live reconfiguration): pooled
+  /// engines take them at their next query.
+  void set_options(const auth::AuthOptions& options) { settings_->publish(without_limits(options)); }
 
   std::optional<dns::Name> zone_of(const dns::Name& name) override {
     const zone::ZoneSet& snap = current();
@@ -117,7 +118,7 @@ class ServedZones final : public resolver::LocalAuthority {
         idle_.pop_back();
       }
     }
-    if (!engine) engine = std::make_unique<auth::AuthEngine>(holder_, options_);
+    if (!engine) engine = std::make_unique<auth::AuthEngine>(holder_, settings_);
     size_t n = engine->handle(query, out, client);
     engine->end_batch();  // lets go of a replaced snapshot now
     std::lock_guard lock(mu_);
@@ -146,10 +147,16 @@ class ServedZones final : public resolver::LocalAuthority {
     return *seen.snap;
   }
 
+  static std::shared_ptr<const auth::AuthOptions> without_limits(auth::AuthOptions o) {
+    o.rrl = nullptr;
+    o.cookies.reset();
+    return std::make_shared<const auth::AuthOptions>(std::move(o));
+  }
+
   static inline std::atomic<uint64_t> next_id_{1};
   const uint64_t id_ = next_id_.fetch_add(1);
   const zone::ZoneSetHolder& holder_;
-  auth::AuthOptions options_;
+  std::shared_ptr<auth::AuthSettings> settings_;
   std::mutex mu_;
   std::vector<std::unique_ptr<auth::AuthEngine>> idle_;
 };
@@ -192,7 +199,9 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   if (!routes) return routes.error();
   o.resolver.routes = std::move(*routes);
   if (cfg.local_zones) {
-    role->local_ = std::make_unique<ServedZones>(zones, auth);
+    auto local = std::make_unique<ServedZones>(zones, auth);
+    role->set_local_options_ = [l = local.get()](const auth::AuthOptions& a) { l->set_options(a); };
+    role->local_ = std::move(local);
     o.local = role->local_.get();
   }
   o.cache.max_entries = cfg.cache_size;

@@ -6,6 +6,7 @@
 // from the published snapshot.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +44,13 @@ class ResolverRole {
 
   /// The addresses bound (for logs and `status`).
   const std::vector<net::Endpoint>& bound() const { return udp_->bound(); }
+  /// The authoritative side's options after a reconfiguration (`local-zones`
+  /// answers as the authoritative listeners do).
+  void set_auth_options(const auth::AuthOptions& auth) {
+    if (set_local_options_) set_local_options_(auth);
+  }
+  /// Who may recurse from now on ([resolver] allow, live reconfiguration).
+  void set_allowed(std::optional<net::AddressAcl> allowed) { service_->set_allowed(std::move(allowed)); }
   /// `cache ...` control commands.
   std::string control(std::string_view command) { return service_->control(command); }
 
@@ -51,6 +59,7 @@ class ResolverRole {
   net::SocketTransport transport_;
   SystemClock clock_;
   std::unique_ptr<resolver::LocalAuthority> local_;
+  std::function<void(const auth::AuthOptions&)> set_local_options_;
   std::unique_ptr<resolver::ResolverService> service_;
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;

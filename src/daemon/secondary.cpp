@@ -93,6 +93,20 @@ Result<std::unique_ptr<SecondaryRole>> SecondaryRole::create(const Config& cfg, 
   return role;
 }
 
+Result<void> SecondaryRole::add_zone(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys) {
+  if (auto r = zones_.add_configured_secondary(z); !r) return r;
+  if (auto r = add_configured(z, keys); !r) {
+    zones_.remove_zone(*origin_of(z));
+    return r;
+  }
+  return {};
+}
+
+void SecondaryRole::remove_zone(const dns::Name& origin) {
+  service_.remove(origin);  // retired first: no transfer in flight publishes it again
+  zones_.remove_zone(origin);
+}
+
 // The zone is served (SERVFAIL) before its secondary exists, so the
 // secondary's first publish has an entry to land in. While the catalog
 // itself is still loading (start-up: it is not in the service yet) the

@@ -56,6 +56,13 @@ class SecondaryRole final : public xfr::SecondaryZones {
     return service_.journal(origin);
   }
 
+  /// A [[zone]] with `primaries` added by a live reconfiguration: served
+  /// (SERVFAIL) at once, transferred as soon as the secondary thread runs it.
+  Result<void> add_zone(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys);
+  /// One removed from the config: its timers stop and it is no longer
+  /// served; its saved copy and journal stay on disk (they are the operator's).
+  void remove_zone(const dns::Name& origin);
+
   // xfr::SecondaryZones, called by the consumer on the publishing thread.
   Result<void> add_secondary(const xfr::SecondaryZoneSpec& spec) override;
   void remove_secondary(const dns::Name& zone) override;

@@ -24,20 +24,25 @@ Result<xfr::TransferOptions> transfer_options(const Config& cfg) {
   return opts;
 }
 
-Result<std::unique_ptr<xfr::TransferService>> make_transfer_service(
-    const Config& cfg, const update::UpdateService& updates, const SecondaryRole& secondaries,
-    net::MetricsRegistry& metrics) {
+Result<xfr::TransferOptions> transfer_options(const Config& cfg, const update::UpdateService& updates,
+                                              const SecondaryRole& secondaries, net::MetricsRegistry& metrics) {
   auto opts = transfer_options(cfg);
   if (!opts) return opts.error();
   // A zone is either dynamic (its update journal) or a secondary (the steps
   // it received), never both (the config refuses 'journal' with 'primaries').
   opts->journal = [&updates, &secondaries](const dns::Name& origin) {
-    // The update service owns its journals for the server's lifetime: not shared.
-    if (const update::Journal* j = updates.journal(origin))
-      return std::shared_ptr<const update::Journal>(std::shared_ptr<const void>(), j);
+    if (auto j = updates.journal(origin)) return j;
     return secondaries.journal(origin);
   };
   opts->metrics = &metrics;
+  return opts;
+}
+
+Result<std::unique_ptr<xfr::TransferService>> make_transfer_service(
+    const Config& cfg, const update::UpdateService& updates, const SecondaryRole& secondaries,
+    net::MetricsRegistry& metrics) {
+  auto opts = transfer_options(cfg, updates, secondaries, metrics);
+  if (!opts) return opts.error();
   return std::make_unique<xfr::TransferService>(std::move(*opts));
 }
 

@@ -20,6 +20,11 @@ namespace namae::daemon {
 /// "key:NAME", each NAME a [[key]]). An error names the zone and the entry.
 Result<xfr::TransferOptions> transfer_options(const Config& cfg);
 
+/// The same with IXFR's journals and the metrics: what the service runs
+/// with (at start, and again on each reconfiguration).
+Result<xfr::TransferOptions> transfer_options(const Config& cfg, const update::UpdateService& updates,
+                                              const SecondaryRole& secondaries, net::MetricsRegistry& metrics);
+
 /// The service set on every AuthEngine (`updates` and `secondaries`, which
 /// give IXFR its journals, and `metrics` must outlive it).
 Result<std::unique_ptr<xfr::TransferService>> make_transfer_service(

@@ -190,7 +190,7 @@ void ZoneManager::set_available(const dns::Name& origin, bool available) {
   }
 }
 
-Result<void> ZoneManager::add_secondary_zone(const dns::Name& origin, const std::string& file) {
+Result<void> ZoneManager::add_secondary_zone(const dns::Name& origin, const std::string& file, bool member) {
   std::lock_guard list(list_mu_);
   std::lock_guard lock(mu_);
   if (find_locked(origin)) return fail("zone " + origin.to_text() + " is already served");
@@ -199,7 +199,7 @@ Result<void> ZoneManager::add_secondary_zone(const dns::Name& origin, const std:
   e->config.file = file;
   e->origin = origin;
   e->secondary = true;
-  e->member = true;
+  e->member = member;
   e->available = false;
   zones_.push_back(std::move(e));
   publish_locked();  // SERVFAIL, not REFUSED, until the first transfer
@@ -246,6 +246,73 @@ std::string ZoneManager::status() const {
     out += "\n";
   }
   return out;
+}
+
+}  // namespace namae::daemon
+
+namespace namae::daemon {
+
+Result<LoadedZone> ZoneManager::read(const ZoneConfig& z) {
+  LoadedZone out;
+  out.config = z;
+  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+  if (!origin) return fail(fmt::format("zone '{}': {}", z.name, origin.message()));
+  out.origin = *origin;
+  struct stat st {};
+  if (stat(z.file.c_str(), &st) != 0)
+    return fail(fmt::format("zone {}: {}: cannot read: {}", z.name, z.file, std::strerror(errno)));
+  std::vector<zonefile::Diagnostic> diags;
+  auto loaded = zone::load_zone_file(z.file, out.origin, diags);
+  if (!loaded) {
+    for (const auto& d : diags)
+      if (d.severity == zonefile::Severity::error) return fail(fmt::format("zone {}: {}", z.name, d.to_string()));
+    return fail(fmt::format("zone {}: {}", z.name, loaded.message()));
+  }
+  out.version = std::move(*loaded);
+  out.ino = st.st_ino;
+  out.size = st.st_size;
+  out.mtime = st.st_mtim;
+  return out;
+}
+
+void ZoneManager::install(LoadedZone z) {
+  std::shared_ptr<const zone::ZoneVersion> v = z.version;
+  {
+    std::lock_guard list(list_mu_);
+    std::lock_guard lock(mu_);
+    Entry* e = find_locked(z.origin);
+    if (!e) {
+      zones_.push_back(std::make_unique<Entry>());
+      e = zones_.back().get();
+    }
+    *e = Entry{};
+    e->config = std::move(z.config);
+    e->origin = z.origin;
+    e->version = std::move(z.version);
+    e->ino = z.ino;
+    e->size = z.size;
+    e->mtime = z.mtime;
+    e->loaded_at = time(nullptr);
+    publish_locked();
+  }
+  metrics_.zones_loaded.store(static_cast<int64_t>(loaded_zones()));
+  tell_observers({v});
+}
+
+Result<void> ZoneManager::add_configured_secondary(const ZoneConfig& z) {
+  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+  if (!origin) return fail(fmt::format("zone '{}': {}", z.name, origin.message()));
+  if (auto r = add_secondary_zone(*origin, z.file, false); !r) return r;
+  set_config(z);
+  return {};
+}
+
+void ZoneManager::set_config(const ZoneConfig& z) {
+  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+  if (!origin) return;
+  std::lock_guard list(list_mu_);  // reload() reads the config under this lock alone
+  std::lock_guard lock(mu_);
+  if (Entry* e = find_locked(*origin)) e->config = z;
 }
 
 }  // namespace namae::daemon

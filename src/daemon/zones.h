@@ -29,6 +29,17 @@ struct ReloadReport {
   std::string summary() const;
 };
 
+/// A zone file read ahead of a live reconfiguration: nothing served changes
+/// until ZoneManager::install().
+struct LoadedZone {
+  ZoneConfig config;
+  dns::Name origin;
+  std::shared_ptr<const zone::ZoneVersion> version;
+  ino_t ino = 0;
+  off_t size = -1;
+  timespec mtime{};
+};
+
 /// Owns the per-zone load state and publishes snapshots into a ZoneSetHolder.
 class ZoneManager {
  public:
@@ -39,6 +50,18 @@ class ZoneManager {
   /// (Re)load changed zones (all zones when `force`), publish a new snapshot
   /// if anything changed, and free snapshots no worker still holds.
   ReloadReport reload(bool force = false);
+  /// Read `z`'s file for install() (a reconfiguration checks every new or
+  /// changed zone this way before it changes anything). The error names
+  /// the file, line and reason.
+  static Result<LoadedZone> read(const ZoneConfig& z);
+  /// Serve `z`: a new zone, or the zone of its origin with a new file or
+  /// settings (an entry that was dynamic is static again until set_dynamic).
+  void install(LoadedZone z);
+  /// A [[zone]] with `primaries` added while running: SERVFAIL until its
+  /// secondary publishes a version.
+  Result<void> add_configured_secondary(const ZoneConfig& z);
+  /// New settings of a served zone; its version and load state stay.
+  void set_config(const ZoneConfig& z);
   /// Free retired snapshots (called periodically by the daemon).
   void reclaim() { holder_.reclaim(); }
 
@@ -66,7 +89,7 @@ class ZoneManager {
   /// catalog, RFC 9432): SERVFAIL until its secondary publishes a version.
   /// Its file is the secondary's, never read by reload(). An origin that is
   /// already served is an error.
-  Result<void> add_secondary_zone(const dns::Name& origin, const std::string& file);
+  Result<void> add_secondary_zone(const dns::Name& origin, const std::string& file, bool member = true);
   /// Stop serving `origin` (it drops out of the next snapshot; queries for
   /// it are then answered as for any zone not served). False if not there.
   bool remove_zone(const dns::Name& origin);

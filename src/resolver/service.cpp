@@ -111,7 +111,7 @@ std::vector<dns::RRset> merge_records(std::vector<dns::RRset> got) {
 
 class ServiceHandler final : public net::QueryHandler {
  public:
-  ServiceHandler(ResolverService& s, net::WorkerMetrics*) : s_(s) {}
+  ServiceHandler(ResolverService& s, net::WorkerMetrics*) : s_(s), allowed_(s.allowed_) {}
 
   size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response,
                 const net::Peer& peer) override {
@@ -127,7 +127,8 @@ class ServiceHandler final : public net::QueryHandler {
     }
     if (q.header().qr) return 0;
     bool miss = false;
-    size_t n = s_.answer_fast(q, response, peer, miss);
+    if (allowed_.stale()) [[unlikely]] allowed_.refresh();
+    size_t n = s_.answer_fast(q, response, peer, *allowed_, miss);
     if (!miss) return n;
     if (!peer.can_defer()) return s_.answer_slow(q, response, peer.tcp);
     ResolverService::Job job;
@@ -141,12 +142,13 @@ class ServiceHandler final : public net::QueryHandler {
 
  private:
   ResolverService& s_;
+  ResolverService::Allowed::Reader allowed_;
 };
 
 ResolverService::ResolverService(ServiceOptions options, RootHints hints,
                                  net::Transport& transport, const Clock& clock)
-    : options_(std::move(options)), clock_(clock), cache_(options_.cache, clock),
-      infra_(clock),
+    : options_(std::move(options)), allowed_(std::make_shared<const std::optional<net::AddressAcl>>(options_.allowed)),
+      clock_(clock), cache_(options_.cache, clock), infra_(clock),
       resolver_(options_.resolver, std::move(hints), cache_, infra_, transport, clock, options_.local) {
   if (options_.empty_zones) empty_zones_ = rfc6303_zones();
 }
@@ -255,11 +257,16 @@ bool ResolverService::served_here(const dns::MessageView& q, std::span<uint8_t> 
   return true;
 }
 
+void ResolverService::set_allowed(std::optional<net::AddressAcl> allowed) {
+  allowed_.publish(std::make_shared<const std::optional<net::AddressAcl>>(std::move(allowed)));
+}
+
 size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t> out,
-                                    const net::Peer& peer, bool& miss) {
+                                    const net::Peer& peer, const std::optional<net::AddressAcl>& allowed,
+                                    bool& miss) {
   miss = false;
-  if (options_.allowed &&
-      !options_.allowed->allows(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len)) {
+  if (allowed &&
+      !allowed->allows(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len)) {
     refused_.fetch_add(1, std::memory_order_relaxed);
     return write_prohibited(q, out);
   }
@@ -402,7 +409,7 @@ size_t ResolverService::answer(std::span<const uint8_t> query, std::span<uint8_t
   dns::MessageView q;
   if (q.parse(query) != dns::WireError::ok || q.header().qr) return 0;
   bool miss = false;
-  size_t n = answer_fast(q, out, peer, miss);
+  size_t n = answer_fast(q, out, peer, *allowed_.get(), miss);
   return miss ? answer_slow(q, out, peer.tcp) : n;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "net/acl.h"
+#include "base/published.h"
 #include "base/result.h"
 #include "net/address.h"
 #include "net/handler.h"
@@ -65,7 +66,10 @@ struct ServiceOptions {
 };
 
 /// Owns the cache, server table, resolver and its threads.
+class ServiceHandler;
+
 class ResolverService {
+  friend class ServiceHandler;
  public:
   /// `transport` and `clock` must outlive the service.
   ResolverService(ServiceOptions options, RootHints hints, net::Transport& transport,
@@ -76,6 +80,9 @@ class ResolverService {
 
   /// Start the resolution threads.
   void start();
+  /// Who may recurse from now on (live reconfiguration of `allow`; unset:
+  /// everyone). Workers take it between two queries.
+  void set_allowed(std::optional<net::AddressAcl> allowed);
   /// Stop them; queued queries are dropped (their clients retry).
   void stop();
 
@@ -106,8 +113,9 @@ class ResolverService {
 
   // The first half of answering: checks, local zones, cache. Returns the
   // length written, or 0 with `miss` set when the resolver must run.
+  using Allowed = Published<std::optional<net::AddressAcl>>;
   size_t answer_fast(const dns::MessageView& q, std::span<uint8_t> out, const net::Peer& peer,
-                     bool& miss);
+                     const std::optional<net::AddressAcl>& allowed, bool& miss);
   size_t answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp);
   bool local_zone(const dns::MessageView& q, std::span<uint8_t> out, size_t& len);
   bool served_here(const dns::MessageView& q, std::span<uint8_t> out, const net::Peer& peer, size_t& len);
@@ -138,6 +146,7 @@ class ResolverService {
   std::atomic<uint64_t> stale_answers_{0};
 
   ServiceOptions options_;
+  Allowed allowed_;  // options_.allowed, then each set_allowed()
   const Clock& clock_;
   Cache cache_;
   Infra infra_;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "update/zone_file.h"
@@ -17,17 +18,30 @@ void Maintenance::add_zone(ZoneWriter& zone, uint32_t file_serial) {
   f->zone = &zone;
   f->written_serial = file_serial;
   f->written_at = ctx_.clock.unix_time();
+  std::lock_guard files(files_mu_);
   files_.push_back(std::move(f));
+}
+
+Result<void> Maintenance::remove_zone(ZoneWriter& zone) {
+  std::lock_guard files(files_mu_);
+  auto it = std::find_if(files_.begin(), files_.end(), [&](const auto& f) { return f->zone == &zone; });
+  if (it == files_.end()) return {};
+  std::string errors;
+  if (!zone.config()->file.empty()) sync_file(**it, true, ctx_.clock.unix_time(), errors);
+  files_.erase(it);
+  if (!errors.empty()) return fail(errors);
+  return {};
 }
 
 size_t Maintenance::expire(int64_t now) {
   size_t total = 0;
+  std::lock_guard files(files_mu_);
   for (auto& f : files_) {
     ZoneWriter& z = *f->zone;
     size_t ended = 0;
     UpdateResult r = z.expire_leases(now, kExpiryBatch, ended);
     if (ended == 0) continue;
-    const std::string origin = z.config().origin.to_text();
+    const std::string origin = z.origin().to_text();
     if (r.rcode == dns::rcode::NOERROR) {
       total += ended;
       ServiceContext::count(ctx_.expired, ended);
@@ -44,14 +58,16 @@ size_t Maintenance::expire(int64_t now) {
 Result<void> Maintenance::sync_files(bool force) {
   std::string errors;
   const int64_t now = ctx_.clock.unix_time();
+  std::lock_guard files(files_mu_);
   for (auto& f : files_)
-    if (!f->zone->config().file.empty()) sync_file(*f, force, now, errors);
+    if (!f->zone->config()->file.empty()) sync_file(*f, force, now, errors);
   if (!errors.empty()) return fail(errors);
   return {};
 }
 
 void Maintenance::sync_file(ZoneFile& f, bool force, int64_t now, std::string& errors) {
-  const ZoneUpdateConfig& cfg = f.zone->config();
+  const auto config = f.zone->config();
+  const ZoneUpdateConfig& cfg = *config;
   auto report = [&](const std::string& context, const std::string& why) {
     ctx_.say(LogLevel::error, fmt::format("zone {}: {}{}", cfg.origin.to_text(), context, why));
     errors += (errors.empty() ? "" : "\n") + why;
@@ -72,6 +88,7 @@ void Maintenance::sync_file(ZoneFile& f, bool force, int64_t now, std::string& e
 }
 
 uint32_t Maintenance::file_serial(const ZoneWriter& zone) const {
+  std::lock_guard files(files_mu_);
   for (const auto& f : files_)
     if (f->zone == &zone) return f->written_serial;
   return 0;

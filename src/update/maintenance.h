@@ -28,6 +28,9 @@ class Maintenance {
 
   /// Look after `zone`, whose file holds serial `file_serial` now. Before start().
   void add_zone(ZoneWriter& zone, uint32_t file_serial);
+  /// Stop looking after `zone` (removed by a reconfiguration) after writing
+  /// it to its file one last time (the error of that write, if any).
+  Result<void> remove_zone(ZoneWriter& zone);
 
   /// Remove every RR whose lease ended at or before `now`. Returns the
   /// number of leases ended.
@@ -53,6 +56,9 @@ class Maintenance {
   void sync_file(ZoneFile& f, bool force, int64_t now, std::string& errors);
 
   ServiceContext& ctx_;
+  // Changed by add_zone/remove_zone while the thread runs; held while a
+  // pass walks it (a removal waits for the write in progress).
+  mutable std::mutex files_mu_;
   std::vector<std::unique_ptr<ZoneFile>> files_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -114,7 +114,7 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
   const auto received = std::chrono::steady_clock::now();
   const int64_t now = ctx_->clock.unix_time();
   CheckedUpdate u;
-  ZoneWriter* zone = nullptr;
+  std::shared_ptr<ZoneWriter> zone;
   if (uint16_t code = check(q, peer, zones, now, u, zone); code != rc::NOERROR)
     return build_update_reply(q, response, peer.tcp, u.tsig, code, {}, now);
 
@@ -137,7 +137,7 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
 
 uint16_t UpdateService::check(const dns::MessageView& q, const net::Peer& peer,
                               const zone::ZoneSet& zones, int64_t now, CheckedUpdate& u,
-                              ZoneWriter*& zone) const {
+                              std::shared_ptr<ZoneWriter>& zone) const {
   if (uint16_t code = verify_tsig(q, peer, now, u.tsig); code != rc::NOERROR) return code;
   if (q.edns().present) {
     if (auto opt = q.edns().find(dns::edns_option::UPDATE_LEASE)) {
@@ -155,7 +155,8 @@ uint16_t UpdateService::check(const dns::MessageView& q, const net::Peer& peer,
 
   u.peer = peer_text(peer);
   u.who = u.tsig.ok() ? "key " + u.tsig.key->name.to_text() : "unsigned";
-  const ZoneUpdateConfig& cfg = zone->config();
+  u.config = zone->config();  // keeps the policy alive while the update waits
+  const ZoneUpdateConfig& cfg = *u.config;
   if (cfg.allow_update.allows(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len)) {
     u.permission.everything = true;
   } else if (u.tsig.ok() && cfg.policy.knows(u.tsig.key->name)) {
@@ -176,7 +177,7 @@ uint16_t UpdateService::verify_tsig(const dns::MessageView& q, const net::Peer& 
   if (!q.has_tsig()) return rc::NOERROR;
   dns::TsigVerifyParams params;
   params.now = static_cast<uint64_t>(now);
-  tv = dns::tsig_verify(q, keys_, params);
+  tv = dns::tsig_verify(q, *keys_.get(), params);
   if (tv.status == dns::TsigStatus::formerr) tv.record.reset();  // answered unsigned
   if (tv.ok()) return rc::NOERROR;
   ctx_->say(LogLevel::warning, fmt::format("update from {}: TSIG {}", peer_text(peer),
@@ -186,7 +187,7 @@ uint16_t UpdateService::verify_tsig(const dns::MessageView& q, const net::Peer& 
 }
 
 uint16_t UpdateService::find_zone(const UpdateMessage& msg, const net::Peer& peer,
-                                  const zone::ZoneSet& zones, ZoneWriter*& zone) const {
+                                  const zone::ZoneSet& zones, std::shared_ptr<ZoneWriter>& zone) const {
   zone = find(msg.zone);
   // The zone's class never changes, so reading it needs no lock.
   if (zone && msg.zclass == zone->rclass()) return rc::NOERROR;

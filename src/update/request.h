@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,10 +26,13 @@
 namespace namae::update {
 
 /// An UPDATE that passed every check made on the transport worker.
+struct ZoneUpdateConfig;
+
 struct CheckedUpdate {
   dns::TsigVerification tsig;  // the request's TSIG, to sign the reply with
   UpdateMessage msg;
   Permission permission;
+  std::shared_ptr<const ZoneUpdateConfig> config;  // the zone's settings it was checked with (owns the policy)
   std::optional<dns::UpdateLease> lease;  // asked for (RFC 9664)
   std::string granted_to;                 // holder of the leases it grants: "dns:KEY@ADDR"
   std::string who;                        // "key NAME" or "unsigned", for logs

@@ -52,30 +52,32 @@ Result<std::unique_ptr<Journal>> open_journal(const ServiceContext& ctx,
 
 UpdateService::UpdateService(std::vector<dns::TsigKey> keys, Publisher publish,
                              const Clock& clock, LogSink log)
-    : keys_(std::move(keys)),
+    : keys_(std::make_shared<const std::vector<dns::TsigKey>>(std::move(keys))),
+      writers_(std::make_shared<const Writers>()),
       ctx_(std::make_unique<ServiceContext>(clock, std::move(publish), std::move(log))),
       maintenance_(std::make_unique<Maintenance>(*ctx_)) {}
 
 UpdateService::~UpdateService() {
   stop();
   // Writers answer what they already hold, then exit; later requests get no answer.
-  for (auto& z : zones_) z->stop();
+  for (auto& z : *writers()) z->stop();
 }
 
-ZoneWriter* UpdateService::find(const dns::Name& origin) const {
-  for (const auto& z : zones_)
-    if (z->config().origin == origin) return z.get();
+std::shared_ptr<ZoneWriter> UpdateService::find(const dns::Name& origin) const {
+  for (const auto& z : *writers())
+    if (z->origin() == origin) return z;
   return nullptr;
 }
 
 std::shared_ptr<const zone::ZoneVersion> UpdateService::current(const dns::Name& origin) const {
-  ZoneWriter* z = find(origin);
+  auto z = find(origin);
   return z ? z->committed() : nullptr;
 }
 
-const Journal* UpdateService::journal(const dns::Name& origin) const {
-  ZoneWriter* z = find(origin);
-  return z ? z->journal() : nullptr;
+std::shared_ptr<const Journal> UpdateService::journal(const dns::Name& origin) const {
+  auto z = find(origin);
+  if (!z || !z->journal()) return nullptr;
+  return std::shared_ptr<const Journal>(z, z->journal());  // shares the writer's ownership
 }
 
 Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
@@ -84,6 +86,7 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
   if (!(loaded->origin() == cfg.origin))
     return fail("zone " + cfg.origin.to_text() + ": loaded version is of " +
                 loaded->origin().to_text());
+  std::lock_guard lock(writers_mu_);
   if (find(cfg.origin)) return fail("zone " + cfg.origin.to_text() + " is already dynamic");
   auto version = loaded;
   std::unique_ptr<Journal> journal;
@@ -94,17 +97,45 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
     journal = std::move(*j);
   }
   net::WorkerMetrics* metrics = metrics_ ? metrics_->add_worker() : nullptr;
-  auto z = std::make_unique<ZoneWriter>(*ctx_, cfg, std::move(journal), version, leases, metrics);
+  auto z = std::make_shared<ZoneWriter>(*ctx_, cfg, std::move(journal), version, leases, metrics);
   maintenance_->add_zone(*z, loaded->serial());
   if (ctx_->publish) ctx_->publish(version);
-  zones_.push_back(std::move(z));
+  auto next = std::make_shared<Writers>(*writers());
+  next->push_back(std::move(z));
+  std::atomic_store(&writers_, std::shared_ptr<const Writers>(std::move(next)));
   return version;
+}
+
+bool UpdateService::remove_zone(const dns::Name& origin) {
+  std::lock_guard lock(writers_mu_);
+  auto z = find(origin);
+  if (!z) return false;
+  auto next = std::make_shared<Writers>();
+  for (const auto& w : *writers())
+    if (w != z) next->push_back(w);
+  std::atomic_store(&writers_, std::shared_ptr<const Writers>(std::move(next)));
+  // A worker that found it just before gets no answer (enqueue fails) and retries.
+  z->stop();
+  if (auto r = maintenance_->remove_zone(*z); !r)
+    ctx_->say(LogLevel::error, "zone " + origin.to_text() + ": " + r.message());
+  return true;
+}
+
+bool UpdateService::set_zone_config(const ZoneUpdateConfig& cfg) {
+  auto z = find(cfg.origin);
+  if (!z) return false;
+  z->set_config(cfg);
+  return true;
+}
+
+void UpdateService::set_keys(std::vector<dns::TsigKey> keys) {
+  keys_.publish(std::make_shared<const std::vector<dns::TsigKey>>(std::move(keys)));
 }
 
 UpdateResult UpdateService::apply(const UpdateMessage& msg, const Permission& permission,
                                   std::optional<dns::UpdateLease> lease,
                                   const std::string& granted_to) {
-  ZoneWriter* z = find(msg.zone);
+  auto z = find(msg.zone);
   if (!z) {
     UpdateResult r;
     r.rcode = dns::rcode::NOTAUTH;
@@ -118,7 +149,7 @@ size_t UpdateService::expire(int64_t now) { return maintenance_->expire(now); }
 
 std::optional<int64_t> UpdateService::next_expiry() const {
   std::optional<int64_t> best;
-  for (const auto& z : zones_) {
+  for (const auto& z : *writers()) {
     auto n = z->next_expiry();
     if (n && (!best || *n < *best)) best = n;
   }
@@ -126,7 +157,7 @@ std::optional<int64_t> UpdateService::next_expiry() const {
 }
 
 std::vector<Lease> UpdateService::leases(const dns::Name& origin) const {
-  ZoneWriter* z = find(origin);
+  auto z = find(origin);
   return z ? z->leases() : std::vector<Lease>{};
 }
 
@@ -140,11 +171,11 @@ UpdateStats UpdateService::stats() const { return ctx_->stats(); }
 
 std::string UpdateService::status() const {
   std::string out;
-  for (const auto& z : zones_) {
-    const ZoneUpdateConfig& cfg = z->config();
+  for (const auto& z : *writers()) {
+    auto cfg = z->config();
     out += fmt::format("dynamic {} serial {} leases {} file-serial {} journal {}\n",
-                       cfg.origin.to_text(), z->committed()->serial(), z->lease_count(),
-                       maintenance_->file_serial(*z), cfg.journal.empty() ? "-" : cfg.journal);
+                       cfg->origin.to_text(), z->committed()->serial(), z->lease_count(),
+                       maintenance_->file_serial(*z), cfg->journal.empty() ? "-" : cfg->journal);
   }
   auto s = stats();
   out += fmt::format("updates received {} applied {} refused {} failed {} commits {} expired {}\n",

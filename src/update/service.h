@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@
 #include "auth/engine.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/published.h"
 #include "dns/edns.h"
 #include "dns/tsig.h"
 #include "net/metrics.h"
@@ -103,11 +105,21 @@ class UpdateService : public auth::RequestHandler {
   Result<std::shared_ptr<const zone::ZoneVersion>> add_zone(
       const ZoneUpdateConfig& cfg, std::shared_ptr<const zone::ZoneVersion> loaded);
   bool has_zone(const dns::Name& origin) const { return find(origin) != nullptr; }
+  /// Stop taking updates for `origin` (live reconfiguration removed it or
+  /// changed its file or journal): its writer answers what it holds, the
+  /// zone is written to its file and the journal closed. False if not dynamic.
+  bool remove_zone(const dns::Name& origin);
+  /// New policy, allow-update, lease and sync settings of a dynamic zone
+  /// (same origin, file and journal); updates checked from now on use them.
+  bool set_zone_config(const ZoneUpdateConfig& cfg);
+  /// The TSIG keys updates are verified against from now on.
+  void set_keys(std::vector<dns::TsigKey> keys);
   /// The newest durable version of a dynamic zone (nullptr if not dynamic).
   std::shared_ptr<const zone::ZoneVersion> current(const dns::Name& origin) const;
   /// The journal of a dynamic zone, for IXFR (nullptr: not dynamic, or in
-  /// memory only). Thread-safe, like every Journal call.
-  const Journal* journal(const dns::Name& origin) const;
+  /// memory only). Thread-safe, like every Journal call; it stays open while
+  /// held, even if a reconfiguration removes the zone meanwhile.
+  std::shared_ptr<const Journal> journal(const dns::Name& origin) const;
 
   /// auth::RequestHandler: answer one UPDATE message (thread-safe). With a
   /// deferrable peer it returns net::kDeferred and the zone's writer replies
@@ -149,19 +161,24 @@ class UpdateService : public auth::RequestHandler {
   std::string status() const;
 
  private:
-  ZoneWriter* find(const dns::Name& origin) const;
+  using Writers = std::vector<std::shared_ptr<ZoneWriter>>;
+  // Workers find a zone's writer in this list without a lock (one atomic
+  // load per UPDATE); the control thread swaps it whole (writers_mu_).
+  std::shared_ptr<ZoneWriter> find(const dns::Name& origin) const;
+  std::shared_ptr<const Writers> writers() const { return std::atomic_load(&writers_); }
   // The request side (request.cpp): every check an UPDATE passes on the
   // transport worker, before any zone lock. NOERROR, or the rcode to reply.
   uint16_t check(const dns::MessageView& query, const net::Peer& peer, const zone::ZoneSet& zones,
-                 int64_t now, CheckedUpdate& out, ZoneWriter*& zone) const;
+                 int64_t now, CheckedUpdate& out, std::shared_ptr<ZoneWriter>& zone) const;
   uint16_t verify_tsig(const dns::MessageView& query, const net::Peer& peer, int64_t now,
                        dns::TsigVerification& tv) const;
   uint16_t find_zone(const UpdateMessage& msg, const net::Peer& peer,
-                     const zone::ZoneSet& zones, ZoneWriter*& zone) const;
+                     const zone::ZoneSet& zones, std::shared_ptr<ZoneWriter>& zone) const;
 
-  std::vector<dns::TsigKey> keys_;
+  Published<std::vector<dns::TsigKey>> keys_;
   std::unique_ptr<ServiceContext> ctx_;
-  std::vector<std::unique_ptr<ZoneWriter>> zones_;
+  std::shared_ptr<const Writers> writers_;  // accessed with std::atomic_load/store
+  std::mutex writers_mu_;  // add_zone/remove_zone, one at a time
   std::unique_ptr<Maintenance> maintenance_;
   net::MetricsRegistry* metrics_ = nullptr;
 };

@@ -40,7 +40,8 @@ ZoneWriter::ZoneWriter(ServiceContext& ctx, ZoneUpdateConfig cfg, std::unique_pt
                        std::shared_ptr<const zone::ZoneVersion> version,
                        const std::vector<Lease>& leases, net::WorkerMetrics* metrics)
     : ctx_(ctx),
-      cfg_(std::move(cfg)),
+      cfg_(std::make_shared<const ZoneUpdateConfig>(std::move(cfg))),
+      origin_(cfg_->origin),
       rclass_(version->rclass()),
       journal_(std::move(journal)),
       metrics_(metrics),
@@ -50,6 +51,10 @@ ZoneWriter::ZoneWriter(ServiceContext& ctx, ZoneUpdateConfig cfg, std::unique_pt
 }
 
 ZoneWriter::~ZoneWriter() { stop(); }
+
+void ZoneWriter::set_config(const ZoneUpdateConfig& cfg) {
+  std::atomic_store(&cfg_, std::make_shared<const ZoneUpdateConfig>(cfg));
+}
 
 std::shared_ptr<const zone::ZoneVersion> ZoneWriter::committed() const {
   std::lock_guard lk(mu_);
@@ -86,7 +91,7 @@ UpdateResult ZoneWriter::expire_leases(int64_t now, size_t limit, size_t& ended)
   ended = ex.size();
   if (ex.empty()) return {};
   UpdateMessage m;
-  m.zone = cfg_.origin;
+  m.zone = origin_;
   m.zclass = rclass_;
   for (const auto& l : ex) m.updates.push_back({l.owner, l.type, dns::rrclass::NONE, 0, l.rdata});
   Permission p;
@@ -112,7 +117,7 @@ ZoneWriter::Staged ZoneWriter::stage_locked(const UpdateMessage& msg, const Perm
   Staged st;
   const int64_t now = ctx_.clock.unix_time();
   auto base = head_;
-  Evaluation ev = evaluate(*base, msg, perm, cfg_.engine);
+  Evaluation ev = evaluate(*base, msg, perm, config()->engine);
   st.res.rcode = ev.rcode;
   st.res.reason = ev.reason;
   if (ev.rcode != rc::NOERROR) {
@@ -156,10 +161,11 @@ void ZoneWriter::grant_leases_locked(const Evaluation& ev,
                                      const std::optional<dns::UpdateLease>& lease,
                                      const std::string& granted_to, int64_t now,
                                      LeaseChanges& lc, UpdateResult& res) const {
+  const LeasePolicy leases = config()->leases;
   std::optional<uint32_t> granted =
-      grant_lease(cfg_.leases, lease ? std::optional<uint32_t>(lease->lease) : std::nullopt);
+      grant_lease(leases, lease ? std::optional<uint32_t>(lease->lease) : std::nullopt);
   std::optional<uint32_t> key_granted =
-      lease && lease->key_lease ? grant_lease(cfg_.leases, lease->key_lease) : granted;
+      lease && lease->key_lease ? grant_lease(leases, lease->key_lease) : granted;
   for (const auto& r : ev.added) {
     auto l = r.type == dns::rrtype::KEY ? key_granted : granted;  // RFC 9664 KEY-LEASE
     if (l) {
@@ -198,7 +204,7 @@ std::shared_ptr<zone::ZoneVersion> ZoneWriter::next_version_locked(
   auto next = finish_update(*base, diff, draft);
   if (!next) {
     ctx_.say(LogLevel::error, fmt::format("zone {}: update produced an invalid zone: {}",
-                                          cfg_.origin.to_text(), next.message()));
+                                          origin_.to_text(), next.message()));
     res.rcode = rc::SERVFAIL;
     res.reason = next.message();
     ServiceContext::count(ctx_.failed);
@@ -298,7 +304,7 @@ Result<void> ZoneWriter::write_journal(std::vector<Pending>& batch) {
 void ZoneWriter::roll_back_locked(std::vector<Pending>& batch, const Result<void>& why) {
   ctx_.say(LogLevel::error,
            fmt::format("zone {}: journal commit failed, {} update(s) not applied: {}",
-                       cfg_.origin.to_text(), batch.size() + queue_.size(), why.message()));
+                       origin_.to_text(), batch.size() + queue_.size(), why.message()));
   for (auto& p : batch) p.slot->done = true;
   for (auto& p : queue_) p.slot->done = true;
   queue_.clear();
@@ -354,7 +360,7 @@ void ZoneWriter::stop() {
 }
 
 void ZoneWriter::run() {
-  std::string name = "namae-upd-" + cfg_.origin.to_text();
+  std::string name = "namae-upd-" + origin_.to_text();
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   reply_buf_.resize(65535);
   std::unique_lock lk(wq_mu_);

@@ -40,7 +40,13 @@ class ZoneWriter {
   ZoneWriter(const ZoneWriter&) = delete;
   ZoneWriter& operator=(const ZoneWriter&) = delete;
 
-  const ZoneUpdateConfig& config() const { return cfg_; }
+  /// The zone's settings now (set_config may replace them at any time).
+  std::shared_ptr<const ZoneUpdateConfig> config() const { return std::atomic_load(&cfg_); }
+  /// Replace policy, allow-update, leases and sync settings (origin, file
+  /// and journal stay): updates checked from now on use the new ones.
+  void set_config(const ZoneUpdateConfig& cfg);
+  /// The zone's origin: fixed, so read without a lock.
+  const dns::Name& origin() const { return origin_; }
   /// The zone's class: fixed, so read without a lock.
   uint16_t rclass() const { return rclass_; }
   /// The journal (null: none). Journal calls are thread-safe.
@@ -106,7 +112,8 @@ class ZoneWriter {
   void reply_batch(std::vector<QueuedUpdate>& batch, const std::vector<UpdateResult>& results);
 
   ServiceContext& ctx_;
-  const ZoneUpdateConfig cfg_;
+  std::shared_ptr<const ZoneUpdateConfig> cfg_;  // accessed with std::atomic_load/store
+  const dns::Name origin_;
   const uint16_t rclass_;
   const std::unique_ptr<Journal> journal_;
   net::WorkerMetrics* const metrics_;  // written by the writer thread only

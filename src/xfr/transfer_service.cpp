@@ -43,6 +43,7 @@ struct TransferService::Request {
   const net::Peer& peer;
   const dns::TsigVerification* tv = nullptr;  // set for a signed request
   std::shared_ptr<const zone::ZoneVersion> zone;
+  std::shared_ptr<const TransferOptions> opts;  // as they were when the request came
 
   // What every message of a streamed answer repeats.
   Envelope envelope(net::MetricsRegistry* metrics, uint16_t udp_size) const {
@@ -72,12 +73,17 @@ struct TransferService::Request {
   }
 };
 
-TransferService::TransferService(TransferOptions options) : opts_(std::move(options)) {}
+TransferService::TransferService(TransferOptions options)
+    : opts_(std::make_shared<const TransferOptions>(std::move(options))) {}
+
+void TransferService::set_options(TransferOptions options) {
+  opts_.publish(std::make_shared<const TransferOptions>(std::move(options)));
+}
 
 std::unique_ptr<net::ResponseStream> TransferService::take_stream() { return std::move(t_pending); }
 
-const TransferZone* TransferService::find(const dns::Name& origin) const {
-  for (const auto& z : opts_.zones)
+const TransferZone* TransferService::find(const TransferOptions& opts, const dns::Name& origin) const {
+  for (const auto& z : opts.zones)
     if (z.origin == origin) return &z;
   return nullptr;
 }
@@ -89,12 +95,12 @@ size_t TransferService::stream(std::unique_ptr<net::ResponseStream> s) {
 
 size_t TransferService::handle(const dns::MessageView& query, std::span<uint8_t> response,
                                const net::Peer& peer, const zone::ZoneSet& zones) {
-  Request r{query, response, peer, nullptr, nullptr};
+  Request r{query, response, peer, nullptr, nullptr, opts_.get()};
   dns::TsigVerification tv;
   if (query.has_tsig()) {
     dns::TsigVerifyParams params;
     params.now = dns::tsig_now();
-    tv = dns::tsig_verify(query, opts_.keys, params);
+    tv = dns::tsig_verify(query, r.opts->keys, params);
     if (tv.status == dns::TsigStatus::formerr) tv.record.reset();  // FORMERR goes out unsigned
     r.tv = &tv;
     if (!tv.ok()) return reply(r, tv.reply_rcode(), false);  // RFC 8945 5.2
@@ -103,15 +109,15 @@ size_t TransferService::handle(const dns::MessageView& query, std::span<uint8_t>
   if (axfr && !peer.tcp) return reply(r, rcode::FORMERR, false);
   r.zone = zones.get(query.qname());
   if (!r.zone || query.qclass() != r.zone->rclass()) return reply(r, rcode::NOTAUTH, false);
-  const TransferZone* tz = find(r.zone->origin());
+  const TransferZone* tz = find(*r.opts, r.zone->origin());
   const dns::Name* key = tv.ok() ? &tv.key->name : nullptr;
   if (!tz || !tz->allow.allows(reinterpret_cast<const sockaddr*>(&peer.addr), peer.addr_len, key)) {
-    if (opts_.metrics) opts_.metrics->xfr_out_refused.fetch_add(1, std::memory_order_relaxed);
+    if (r.opts->metrics) r.opts->metrics->xfr_out_refused.fetch_add(1, std::memory_order_relaxed);
     return reply(r, rcode::REFUSED, false);
   }
   if (!axfr) return answer_ixfr(r);
-  if (opts_.metrics) opts_.metrics->xfr_out_axfr.fetch_add(1, std::memory_order_relaxed);
-  return stream(std::make_unique<AxfrStream>(r.envelope(opts_.metrics, opts_.max_udp_payload), r.zone));
+  if (r.opts->metrics) r.opts->metrics->xfr_out_axfr.fetch_add(1, std::memory_order_relaxed);
+  return stream(std::make_unique<AxfrStream>(r.envelope(r.opts->metrics, r.opts->max_udp_payload), r.zone));
 }
 
 size_t TransferService::answer_ixfr(Request& r) {
@@ -125,7 +131,7 @@ size_t TransferService::answer_ixfr(Request& r) {
   // journal may already hold a change not yet published).
   std::vector<update::JournalEntry> steps;
   bool bridged = false;
-  auto journal = opts_.journal ? opts_.journal(r.zone->origin()) : nullptr;
+  auto journal = r.opts->journal ? r.opts->journal(r.zone->origin()) : nullptr;
   if (journal) {
     if (auto entries = journal->entries_since(theirs)) {
       for (auto& e : *entries) {
@@ -138,12 +144,12 @@ size_t TransferService::answer_ixfr(Request& r) {
       }
     }
   }
-  Envelope env = r.envelope(opts_.metrics, opts_.max_udp_payload);
+  Envelope env = r.envelope(r.opts->metrics, r.opts->max_udp_payload);
   std::unique_ptr<TransferStream> s;
   if (bridged) {
     auto ix = std::make_unique<IxfrStream>(std::move(env), r.zone, std::move(steps));
     if (ix->valid()) s = std::move(ix);
-    else env = r.envelope(opts_.metrics, opts_.max_udp_payload);
+    else env = r.envelope(r.opts->metrics, r.opts->max_udp_payload);
   }
   const bool incremental = s != nullptr;
   if (!incremental) {
@@ -151,19 +157,19 @@ size_t TransferService::answer_ixfr(Request& r) {
     if (!r.peer.tcp) return reply(r, rcode::NOERROR, true);
     s = std::make_unique<AxfrStream>(std::move(env), r.zone);
   }
-  if (opts_.metrics)
-    (incremental ? opts_.metrics->xfr_out_ixfr : opts_.metrics->xfr_out_axfr)
+  if (r.opts->metrics)
+    (incremental ? r.opts->metrics->xfr_out_ixfr : r.opts->metrics->xfr_out_axfr)
         .fetch_add(1, std::memory_order_relaxed);
   if (r.peer.tcp) return stream(std::move(s));
   // UDP: the differences if they fit in one datagram, else the SOA.
-  size_t len = s->next(r.response.first(r.limit(opts_.max_udp_payload)));
+  size_t len = s->next(r.response.first(r.limit(r.opts->max_udp_payload)));
   if (len && s->done()) return len;
   return reply(r, rcode::NOERROR, true);
 }
 
 size_t TransferService::reply(Request& r, uint16_t rc, bool with_soa) {
   const dns::MessageView& v = r.view;
-  dns::MessageBuilder b(r.response, r.limit(opts_.max_udp_payload));
+  dns::MessageBuilder b(r.response, r.limit(r.opts->max_udp_payload));
   dns::Header& h = b.header();
   h.id = v.header().id;
   h.qr = true;
@@ -172,7 +178,7 @@ size_t TransferService::reply(Request& r, uint16_t rc, bool with_soa) {
   h.aa = rc == rcode::NOERROR && r.zone;
   dns::Edns re;
   re.present = v.edns().present;
-  re.udp_size = opts_.max_udp_payload;
+  re.udp_size = r.opts->max_udp_payload;
   if (re.present) b.reserve(kOptSize);
   const bool sign = r.tv && r.tv->record;
   if (sign) b.reserve(tsig_reply_size(*r.tv));

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "auth/engine.h"
+#include "base/published.h"
 #include "dns/tsig.h"
 #include "net/acl.h"
 #include "net/metrics.h"
@@ -49,6 +50,9 @@ struct TransferOptions {
 class TransferService : public auth::RequestHandler {
  public:
   explicit TransferService(TransferOptions options);
+  /// New zones, ACLs and keys (live reconfiguration): transfers that start
+  /// from now on use them; one in progress keeps the zone version it has.
+  void set_options(TransferOptions options);
 
   /// auth::RequestHandler: AXFR/IXFR (thread-safe; nothing here is shared
   /// but the options, read-only after construction).
@@ -63,9 +67,9 @@ class TransferService : public auth::RequestHandler {
   // A single-message answer: rcode, question, and the SOA when `with_soa`.
   size_t reply(Request& r, uint16_t rc, bool with_soa);
   size_t stream(std::unique_ptr<net::ResponseStream> s);
-  const TransferZone* find(const dns::Name& origin) const;
+  const TransferZone* find(const TransferOptions& opts, const dns::Name& origin) const;
 
-  TransferOptions opts_;
+  Published<TransferOptions> opts_;
 };
 
 }  // namespace namae::xfr

@@ -194,9 +194,9 @@ def test_update_reload_and_restart_as_nobody(state):
     assert os.stat(journal).st_uid == state.uid
     state.proc.send_signal(signal.SIGHUP)
     deadline = time.time() + 10
-    while "reload (SIGHUP)" not in state.log() and time.time() < deadline:
+    while "reconfigure (SIGHUP)" not in state.log() and time.time() < deadline:
         time.sleep(0.05)
-    assert "reload (SIGHUP)" in state.log()
+    assert "reconfigure (SIGHUP)" in state.log()
     assert state.proc.poll() is None
     state.kill()
     state.start()

@@ -166,7 +166,7 @@ TEST(AuthMetrics, CountsQueriesPerZone) {
   net::WorkerMetrics* worker = registry.add_worker();
   zone::ZoneSetHolder holder(std::make_shared<const zone::ZoneSet>(
       std::vector{make_zone("example.com", kZone), make_zone("example.net", kZone)}));
-  AuthEngine e(holder, {}, worker);
+  AuthEngine e(holder, AuthOptions{}, worker);
   std::vector<uint8_t> out(512);
   net::Peer peer;
   for (const char* n : {"www.example.com", "nope.example.com", "www.example.net", "x.org"})

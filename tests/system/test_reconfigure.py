@@ -1,0 +1,331 @@
+"""Live reconfiguration: `namae ctl reconfigure` and SIGHUP re-read the whole
+config file. Zones added (answered at once), removed (REFUSED), changed
+(new file's data); a TSIG key and grant added (nsupdate works) and revoked
+(refused); allow-query, rrl and the resolver's allow changed; a config with
+an error refused whole (ctl exits 1, the message names file:line: reason,
+the old config still serves); an open TCP connection survives; secondaries
+added (transferred) and removed (timers stop); and reconfiguring 10 times
+under dnsperf load loses no query."""
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+from conftest import dig_status as status, dig_stdout as dig, free_port, namae_bin
+from test_server import ZONE, Namaed
+
+KEY_NAME = "upd-key"
+KEY_SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAxMjM="
+OTHER = """$ORIGIN other.test.
+$TTL 300
+@     IN SOA ns1 hostmaster {serial} 7200 900 1209600 60
+@     IN NS  ns1
+ns1   IN A   127.0.0.1
+www   IN A   198.51.100.{last}
+"""
+DYN = OTHER.replace("other.test.", "dyn.test.")
+
+
+class Server(Namaed):
+    """namaed whose config the test rewrites: `extra` goes in [server],
+    `tail` after the example.test zone."""
+
+    def __init__(self, extra="", tail=""):
+        self.extra, self.tail = extra, tail
+        super().__init__(extra_server=extra)
+
+    def write_config(self, idle_ms, extra_server):
+        super().write_config(idle_ms, self.extra)
+        with open(self.config, "a") as f:
+            f.write(self.tail)
+
+    def rewrite(self, extra=None, tail=None):
+        self.extra = self.extra if extra is None else extra
+        self.tail = self.tail if tail is None else tail
+        self.write_config(1500, self.extra)
+
+    def ctl(self, *words):
+        p = subprocess.run([namae_bin(), "ctl", "-s", self.control, *words], capture_output=True, text=True,
+                           timeout=60)
+        return p.returncode, p.stdout + p.stderr
+
+    def reconfigure(self, how="ctl"):
+        """Apply the config file; the reply (ctl) or the log lines it added (SIGHUP)."""
+        if how == "ctl":
+            rc, out = self.ctl("reconfigure")
+            assert rc == 0 and out.startswith("ok"), out
+            return out
+        before = self.log_text().count("reconfigure (SIGHUP):")
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            log = self.log_text()
+            if log.count("reconfigure (SIGHUP):") > before:
+                time.sleep(0.1)  # the change lines follow the summary
+                return log
+            time.sleep(0.05)
+        raise AssertionError("no reconfigure after SIGHUP:\n" + self.log_text())
+
+
+def zone_table(name, file, more=""):
+    return f'\n[[zone]]\nname = "{name}"\nfile = "{file}"\n{more}'
+
+
+def write(server, name, text):
+    path = os.path.join(server.dir, name)
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.mark.parametrize("how", ["ctl", "sighup"])
+def test_zones_added_changed_removed(server, how):
+    assert status(dig(server.port, "www.other.test", "A")) == "REFUSED"
+    write(server, "other.zone", OTHER.format(serial=1, last=1))
+    server.rewrite(tail=zone_table("other.test", "other.zone"))
+    out = server.reconfigure(how)
+    assert "zone other.test: added" in out, out
+    out = dig(server.port, "www.other.test", "A")
+    assert status(out) == "NOERROR" and "198.51.100.1" in out, out
+
+    write(server, "other2.zone", OTHER.format(serial=2, last=2))
+    server.rewrite(tail=zone_table("other.test", "other2.zone"))
+    out = server.reconfigure(how)
+    assert "zone other.test: file changed: served anew" in out, out
+    assert "198.51.100.2" in dig(server.port, "www.other.test", "A")
+
+    server.rewrite(tail="")
+    out = server.reconfigure(how)
+    assert "zone other.test: removed" in out, out
+    assert status(dig(server.port, "www.other.test", "A")) == "REFUSED"
+    assert "192.0.2.1" in dig(server.port, "www.example.test", "A")  # untouched
+
+
+def nsupdate(server, key=True):
+    script = f"server 127.0.0.1 {server.port}\nzone dyn.test\nupdate add new.dyn.test 60 A 203.0.113.9\nsend\n"
+    args = ["nsupdate"] + (["-y", f"hmac-sha256:{KEY_NAME}:{KEY_SECRET}"] if key else [])
+    return subprocess.run(args, input=script, capture_output=True, text=True, timeout=30)
+
+
+DYN_ZONE = zone_table("dyn.test", "dyn.zone", 'journal = "dyn.db"\n')
+GRANT = f'update-policy = [ {{ key = "{KEY_NAME}", grant = "zonesub", types = ["A"] }} ]\n'
+KEY = f'\n[[key]]\nname = "{KEY_NAME}"\nsecret = "{KEY_SECRET}"\n'
+
+
+@pytest.mark.parametrize("how", ["ctl", "sighup"])
+def test_key_and_grant_added_then_revoked(server, how):
+    write(server, "dyn.zone", DYN.format(serial=1, last=1))
+    server.rewrite(tail=DYN_ZONE)
+    server.reconfigure(how)
+    assert status(dig(server.port, "www.dyn.test", "A")) == "NOERROR"
+    p = nsupdate(server)
+    assert p.returncode != 0, p.stdout + p.stderr  # no such key yet
+
+    server.rewrite(tail=DYN_ZONE + GRANT + KEY)
+    out = server.reconfigure(how)
+    assert "keys: [[key]] tables changed" in out and "zone dyn.test: update-policy changed" in out, out
+    p = nsupdate(server)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "203.0.113.9" in dig(server.port, "new.dyn.test", "A")
+
+    server.rewrite(tail=DYN_ZONE)
+    server.reconfigure(how)
+    p = nsupdate(server)
+    assert p.returncode != 0 and re.search(r"NOTAUTH|REFUSED|BADKEY|tsig", p.stdout + p.stderr, re.I), \
+        p.stdout + p.stderr
+    # The journal kept the update through both changes.
+    assert "203.0.113.9" in dig(server.port, "new.dyn.test", "A")
+
+
+@pytest.mark.parametrize("how", ["ctl", "sighup"])
+def test_allow_query_changes(server, how):
+    server.rewrite(extra='allow-query = ["127.0.0.2/32"]')
+    out = server.reconfigure(how)
+    assert "allow-query" in out, out
+    out = dig(server.port, "www.example.test", "A")
+    assert status(out) == "REFUSED" and "EDE: 18 (Prohibited)" in out, out
+    server.rewrite(extra='allow-query = ["127.0.0.1/32"]')
+    server.reconfigure(how)
+    out = dig(server.port, "www.example.test", "A")
+    assert status(out) == "NOERROR" and "192.0.2.1" in out, out
+
+
+def udp_burst(port, n=60):
+    """Answers to `n` queries sent at once from one source."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
+    q = dns.message.make_query("www.example.test", "A")
+    for i in range(n):
+        q.id = i
+        s.sendto(q.to_wire(), ("127.0.0.1", port))
+    got = 0
+    try:
+        while True:
+            s.recvfrom(4096)
+            got += 1
+    except socket.timeout:
+        pass
+    s.close()
+    return got
+
+
+def test_rrl_rate_changes(server):
+    server.rewrite(extra="rrl = { responses-per-second = 2, slip = 0 }")
+    out = server.reconfigure()
+    assert "server: rrl changed" in out, out
+    limited = udp_burst(server.port)
+    assert limited <= 10, limited
+    server.rewrite(extra="rrl = { responses-per-second = 1000, slip = 0 }")
+    server.reconfigure("sighup")
+    assert udp_burst(server.port) == 60
+
+
+def resolver_tail(allow):
+    return f'\n[resolver]\nlisten = ["127.0.0.1:{RESOLVER_PORT}"]\nallow = ["{allow}"]\n'
+
+
+RESOLVER_PORT = free_port()
+
+
+def test_resolver_allow_changes():
+    s = Server(tail=resolver_tail("127.0.0.2/32"))
+    try:
+        # An RFC 6303 empty zone: answered by the resolver itself, no upstream.
+        out = dig(RESOLVER_PORT, "1.10.in-addr.arpa", "PTR")
+        assert status(out) == "REFUSED", out
+        s.rewrite(tail=resolver_tail("127.0.0.1/32"))
+        out = s.reconfigure("sighup")
+        assert "resolver: allow changed" in out, out
+        assert status(dig(RESOLVER_PORT, "1.10.in-addr.arpa", "PTR")) == "NXDOMAIN"
+    finally:
+        s.stop()
+
+
+@pytest.mark.parametrize("how", ["ctl", "sighup"])
+def test_bad_config_refused_whole(server, how):
+    write(server, "other.zone", OTHER.format(serial=1, last=1))
+    good = zone_table("other.test", "other.zone")
+    cases = [
+        (good + "\n[[zone]\nname = 1\n", r"namaed\.toml:\d+"),  # TOML syntax
+        (good + 'bogus-key = 1\n', r"namaed\.toml:\d+:.*bogus-key"),  # unknown key
+        (good + zone_table("gone.test", "missing.zone"), r"missing\.zone.*(No such file|cannot)"),
+    ]
+    for tail, message in cases:
+        server.rewrite(extra="", tail=tail)
+        if how == "ctl":
+            rc, out = server.ctl("reconfigure")
+            assert rc != 0 and out.startswith("error: configuration refused"), out
+        else:
+            out = server.reconfigure("sighup")
+            out = out[out.rindex("reconfigure (SIGHUP)"):]
+            assert "refused" in out, out
+        assert re.search(message, out), (message, out)
+        # Nothing of it applied, not even the good zone; the old config serves.
+        assert status(dig(server.port, "www.other.test", "A")) == "REFUSED"
+        assert "192.0.2.1" in dig(server.port, "www.example.test", "A")
+
+
+def tcp_query(sock, name, qid):
+    q = dns.message.make_query(name, "A")
+    q.id = qid
+    w = q.to_wire()
+    sock.sendall(struct.pack("!H", len(w)) + w)
+
+
+def tcp_read(sock):
+    def exact(n):
+        b = b""
+        while len(b) < n:
+            chunk = sock.recv(n - len(b))
+            assert chunk, "connection closed"
+            b += chunk
+        return b
+    (n,) = struct.unpack("!H", exact(2))
+    return dns.message.from_wire(exact(n))
+
+
+def test_open_tcp_connection_survives(server):
+    write(server, "other.zone", OTHER.format(serial=1, last=1))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        for i in range(3):
+            tcp_query(s, "www.example.test", i)
+        got = [tcp_read(s) for _ in range(3)]
+        assert sorted(m.id for m in got) == [0, 1, 2]
+        server.rewrite(tail=zone_table("other.test", "other.zone"))
+        server.reconfigure()
+        for i in range(3, 6):
+            tcp_query(s, "www.other.test" if i % 2 else "www.example.test", i)
+        got = [tcp_read(s) for _ in range(3)]
+        assert sorted(m.id for m in got) == [3, 4, 5]
+        assert all(m.rcode() == dns.rcode.NOERROR and m.answer for m in got), got
+
+
+def test_secondary_added_transfers_and_removed_stops(server, peers):
+    name = "sec.test"
+    primary = peers("named", zones={name: OTHER.replace("other.test.", "sec.test.").format(serial=7, last=7)})
+    sec = zone_table(name, "sec.zone", f'primaries = ["127.0.0.1:{primary.port}"]\n')
+    server.rewrite(tail=sec)
+    out = server.reconfigure()
+    assert f"zone {name}: added" in out, out
+    deadline = time.time() + 10
+    while time.time() < deadline and status(dig(server.port, name, "SOA")) != "NOERROR":
+        time.sleep(0.1)
+    out = dig(server.port, "www." + name, "A")
+    assert status(out) == "NOERROR" and "198.51.100.7" in out, server.log_text()
+    rc, out = server.ctl("zone", "status", name)
+    assert rc == 0, out
+    server.rewrite(tail="")
+    out = server.reconfigure("sighup")
+    assert status(dig(server.port, name, "SOA")) == "REFUSED"
+    rc, out = server.ctl("zone", "status", name)
+    assert rc != 0, out  # no secondary (and no timers) left
+
+
+def test_restart_keys_reported(server):
+    server.rewrite(extra="tcp-workers = 3\nudp-batch = 8")
+    out = server.reconfigure()
+    assert "[server] tcp-workers: needs a restart" in out, out
+    assert "[server] udp-batch: needs a restart" in out, out
+    assert "192.0.2.1" in dig(server.port, "www.example.test", "A")
+
+
+@pytest.mark.skipif(not shutil.which("dnsperf"), reason="dnsperf not installed")
+def test_reconfigure_under_load(server, tmp_path):
+    """dnsperf at a moderate rate while the config changes 10 times (a zone and
+    a key added and removed in turn): no query lost, none answered SERVFAIL."""
+    write(server, "other.zone", OTHER.format(serial=1, last=1))
+    data = tmp_path / "queries"
+    data.write_text("www.example.test A\nwww.example.test AAAA\nexample.test SOA\n")
+    perf = subprocess.Popen(["dnsperf", "-s", "127.0.0.1", "-p", str(server.port), "-d", str(data),
+                             "-l", "6", "-Q", "2000", "-t", "2", "-c", "4"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(0.5)
+    for i in range(10):
+        tail = zone_table("other.test", "other.zone") + KEY if i % 2 == 0 else ""
+        server.rewrite(tail=tail)
+        server.reconfigure("ctl" if i % 3 else "sighup")
+        time.sleep(0.4)
+    out, _ = perf.communicate(timeout=30)
+    sent = int(re.search(r"Queries sent:\s+(\d+)", out).group(1))
+    completed = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
+    lost = int(re.search(r"Queries lost:\s+(\d+)", out).group(1))
+    print(f"dnsperf during 10 reconfigurations: sent {sent} completed {completed} lost {lost}")
+    assert sent > 5000, out
+    assert lost == 0 and completed == sent, out
+    assert "SERVFAIL" not in out and "REFUSED" not in out, out

@@ -1,0 +1,151 @@
+#include "daemon/config_diff.h"
+
+#include <gtest/gtest.h>
+
+namespace namae::daemon {
+namespace {
+
+Config parse(const std::string& text) {
+  auto c = parse_config(text, "t.toml", "/etc/namae");
+  EXPECT_TRUE(c.ok()) << c.message();
+  return c.ok() ? *c : Config{};
+}
+
+const char* kBase = R"(
+[server]
+listen = ["127.0.0.1:5300"]
+workers = 2
+[[key]]
+name = "k1"
+secret = "c2VjcmV0"
+[[zone]]
+name = "a.test"
+file = "a.zone"
+[[zone]]
+name = "b.test"
+file = "b.zone"
+journal = "b.db"
+update-policy = [ { key = "k1", grant = "zonesub", types = ["A"] } ]
+)";
+
+ConfigDiff diff(const std::string& before, const std::string& after) {
+  Config running = parse(before);
+  Config next = parse(after);
+  auto restart = keep_restart_keys(running, next);
+  return diff_config(running, next, restart);
+}
+
+TEST(ConfigDiff, SameFileChangesNothing) {
+  auto d = diff(kBase, kBase);
+  EXPECT_TRUE(d.empty());
+  EXPECT_TRUE(d.lines().empty());
+}
+
+TEST(ConfigDiff, ZoneAddedAndRemoved) {
+  std::string after = std::string(kBase) + "[[zone]]\nname = \"C.test.\"\nfile = \"c.zone\"\n";
+  auto d = diff(kBase, after);
+  ASSERT_EQ(d.zones.size(), 1u);
+  EXPECT_EQ(d.zones[0].kind, ZoneChange::Kind::added);
+  EXPECT_EQ(d.zones[0].name, "C.test.");
+  auto back = diff(after, kBase);
+  ASSERT_EQ(back.zones.size(), 1u);
+  EXPECT_EQ(back.zones[0].kind, ZoneChange::Kind::removed);
+  EXPECT_EQ(back.lines(), std::vector<std::string>{"zone C.test.: removed"});
+}
+
+TEST(ConfigDiff, MovedLinesAndNameCaseAreNoChange) {
+  std::string after = std::string("\n\n# moved\n") + kBase;
+  EXPECT_TRUE(diff(kBase, after).empty());
+  EXPECT_EQ(zone_key("A.Test"), "a.test.");
+  EXPECT_EQ(zone_key("a.test."), "a.test.");
+}
+
+TEST(ConfigDiff, FileChangeServesTheZoneAnew) {
+  std::string after = kBase;
+  after.replace(after.find("a.zone"), 6, "a2.zone");
+  auto d = diff(kBase, after);
+  ASSERT_EQ(d.zones.size(), 1u);
+  EXPECT_EQ(d.zones[0].kind, ZoneChange::Kind::replaced);
+  EXPECT_EQ(d.zones[0].keys, std::vector<std::string>{"file"});
+  EXPECT_EQ(d.zones[0].config.file, "/etc/namae/a2.zone");
+}
+
+TEST(ConfigDiff, AclAndPolicyChangesKeepTheZone) {
+  std::string after = kBase;
+  after.replace(after.find("types = [\"A\"]"), 13, "types = [\"A\", \"AAAA\"]");
+  after += "allow-query = [\"127.0.0.1/32\"]\n";
+  auto d = diff(kBase, after);
+  ASSERT_EQ(d.zones.size(), 1u);
+  EXPECT_EQ(d.zones[0].kind, ZoneChange::Kind::settings);
+  EXPECT_EQ(d.zones[0].keys, (std::vector<std::string>{"update-policy", "allow-query"}));
+  EXPECT_EQ(d.lines(), std::vector<std::string>{"zone b.test: update-policy, allow-query changed"});
+}
+
+TEST(ConfigDiff, KeysRrlCookiesAndResolverAllow) {
+  std::string after = kBase;
+  after.replace(after.find("workers = 2"), 11,
+                "workers = 2\nallow-query = [\"127.0.0.0/8\"]\ncookies = false\nrrl = { responses-per-second = 5 }");
+  after += "[[key]]\nname = \"k2\"\nsecret = \"c2VjcmV0\"\n";
+  const std::string resolver = "[resolver]\nlisten = [\"127.0.0.1:5353\"]\n";
+  auto d = diff(std::string(kBase) + resolver, after + resolver + "allow = [\"127.0.0.1/32\"]\n");
+  EXPECT_TRUE(d.keys);
+  EXPECT_TRUE(d.auth);
+  EXPECT_TRUE(d.rrl);
+  EXPECT_TRUE(d.cookies);
+  EXPECT_TRUE(d.resolver_allow);
+  EXPECT_TRUE(d.zones.empty());
+  EXPECT_TRUE(d.restart.empty());
+}
+
+TEST(ConfigDiff, RestartKeysAreNamedAndKeepTheirRunningValue) {
+  std::string after = kBase;
+  after.replace(after.find("workers = 2"), 11, "workers = 3\ncontrol = \"/run/x.sock\"");
+  after.replace(after.find("127.0.0.1:5300"), 14, "127.0.0.1:5301");
+  Config running = parse(kBase);
+  Config next = parse(after);
+  auto restart = keep_restart_keys(running, next);
+  EXPECT_EQ(restart, (std::vector<std::string>{"[server] listen", "[server] workers", "[server] control"}));
+  EXPECT_EQ(next.server.workers, 2u);
+  EXPECT_EQ(next.server.listen, running.server.listen);
+  EXPECT_EQ(next.server.control, running.server.control);
+  auto d = diff_config(running, next, restart);
+  EXPECT_FALSE(d.empty());
+  EXPECT_EQ(d.lines().back(), "[server] control: needs a restart (the running value stays)");
+  // Applied, the kept config shows no difference to the file the next time.
+  EXPECT_TRUE(diff_config(next, next).empty());
+}
+
+TEST(ConfigDiff, HttpUsersAndANewResolverKeyNeedARestart) {
+  std::string resolver = "[resolver]\nlisten = [\"127.0.0.1:5353\"]\n";
+  std::string after = std::string(kBase) + resolver + "dot-listen = [\"127.0.0.1:8853\"]\n" +
+                      "[http]\nupdate-ttl = 30\n";
+  Config running = parse(std::string(kBase) + resolver);
+  Config next = parse(after);
+  auto restart = keep_restart_keys(running, next);
+  EXPECT_EQ(restart, (std::vector<std::string>{"[resolver] dot-listen", "[http] update-ttl"}));
+  EXPECT_TRUE(diff_config(running, next, {}).empty());
+}
+
+TEST(ConfigDiff, ConsumedCatalogNeedsARestart) {
+  std::string after = std::string(kBase) +
+                      "[[zone]]\nname = \"cat.test\"\nfile = \"cat.zone\"\nprimaries = [\"127.0.0.1:5301\"]\n"
+                      "catalog-role = \"consume\"\ncatalog-member-dir = \"members\"\n";
+  Config running = parse(kBase);
+  Config next = parse(after);
+  auto restart = keep_restart_keys(running, next);
+  EXPECT_EQ(restart, std::vector<std::string>{"[[zone]] cat.test (catalog-role = \"consume\")"});
+  EXPECT_EQ(next.zones.size(), running.zones.size());
+  EXPECT_TRUE(diff_config(running, next, {}).zones.empty());
+}
+
+TEST(ConfigDiff, PrimariesMakeASecondaryAnew) {
+  std::string after = kBase;
+  after.replace(after.find("file = \"a.zone\""), 15, "file = \"a.zone\"\nprimaries = [\"127.0.0.1:5301\"]");
+  auto d = diff(kBase, after);
+  ASSERT_EQ(d.zones.size(), 1u);
+  EXPECT_EQ(d.zones[0].kind, ZoneChange::Kind::replaced);
+  EXPECT_EQ(d.zones[0].keys, std::vector<std::string>{"primaries"});
+}
+
+}  // namespace
+}  // namespace namae::daemon
