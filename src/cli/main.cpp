@@ -15,7 +15,7 @@ struct Command {
 };
 constexpr Command kCommands[] = {
     {"query", namae::cli::query_main, "ask a DNS server (like dig)"},
-    {"zone", namae::cli::zone_main, "check or dump a zone file (zone check FILE)"},
+    {"zone", namae::cli::zone_main, "check, dump, sign or verify a zone file (zone check|sign|verify FILE)"},
     {"ctl", namae::cli::ctl_main, "control a running namaed (reload, status, stop)"},
     {"update", namae::cli::update_main, "send dynamic updates (nsupdate's commands, leases)"},
     {"key", namae::cli::key_main, "generate a TSIG key (key generate NAME)"},

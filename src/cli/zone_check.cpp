@@ -13,6 +13,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/zone_args.h"
 #include "dns/rrtype.h"
 #include "zone/dump.h"
 #include "zone/load.h"
@@ -21,46 +22,14 @@
 namespace namae::cli {
 namespace {
 
-const char* kUsage =
-    "usage: namae zone check FILE [--origin NAME] [--class CLASS] [--dump] [--quiet]\n"
-    "  --origin NAME  zone origin (default: the owner of the file's first SOA;\n"
-    "                 needed when the file uses relative names before $ORIGIN)\n"
-    "  --class CLASS  zone class (default IN)\n"
+const std::string kUsage = std::string(
+    "usage: namae zone check FILE [--origin NAME] [--class CLASS] [--dump] [--quiet]\n") +
+    kZoneInputUsage +
     "  --dump         print the zone in canonical form (one RR a line) on stdout\n"
-    "  --no-include   refuse $INCLUDE\n"
     "  --quiet        print errors only\n";
 
-// The owner of the file's first SOA, read only as far as that record (for
-// files that say where they belong). Parse errors before it are reported.
-std::optional<dns::Name> discover_origin(const std::string& file, zonefile::ParserOptions options,
-                                         std::vector<zonefile::Diagnostic>& diags) {
-  options.origin.reset();
-  auto p = zonefile::Parser::open(file, options);
-  if (!p) {
-    diags.push_back({zonefile::Severity::error, file, 0, 0, p.message()});
-    return std::nullopt;
-  }
-  zonefile::Record r;
-  std::optional<dns::Name> origin;
-  while ((*p)->next(r))
-    if (r.type == dns::rrtype::SOA) {
-      origin = r.owner;
-      break;
-    }
-  if ((*p)->error_count() > 0) {
-    diags = (*p)->diagnostics();
-    return std::nullopt;
-  }
-  if (!origin)
-    diags.push_back({zonefile::Severity::error, file, 0, 0,
-                     "no SOA record found, so the origin is unknown (give --origin)"});
-  return origin;
-}
-
-struct CheckOptions {
-  std::string file;
+struct CheckOptions : ZoneInput {
   bool dump = false, quiet = false;
-  zonefile::ParserOptions parser;
 };
 
 // Load the zone as namaed would and report; the exit status.
@@ -104,31 +73,9 @@ int check_zone(CheckOptions o) {
 
 // Returns the exit status when parsing ends the program (help, errors).
 std::optional<int> parse_check_args(std::span<char*> args, CheckOptions& o) {
-  ArgParser p("zone check", kUsage);
-  p.option({"--origin", "-o"},
-           [&](const std::string& v) -> Result<void> {
-             std::string text = v;
-             if (text.empty() || text.back() != '.') text += '.';
-             auto n = dns::Name::from_text(text);
-             if (!n) return fail("bad origin '" + v + "': " + n.message());
-             o.parser.origin = n.value();
-             return {};
-           })
-      .option({"--class", "-c"},
-              [&](const std::string& v) -> Result<void> {
-                auto c = dns::class_from_text(v);
-                if (!c) return fail("unknown class '" + v + "'");
-                o.parser.rclass = *c;
-                return {};
-              })
-      .flag({"--dump", "-D"}, o.dump)
-      .flag({"--quiet", "-q"}, o.quiet)
-      .flag({"--no-include"}, o.parser.allow_include, false)
-      .positional([&](const std::string& v) -> Result<void> {
-        if (!o.file.empty()) return fail("more than one file given");
-        o.file = v;
-        return {};
-      });
+  ArgParser p("zone check", kUsage.c_str());
+  add_zone_input_options(p, o);
+  p.flag({"--dump", "-D"}, o.dump).flag({"--quiet", "-q"}, o.quiet);
   if (auto status = p.parse(args)) return status;
   if (o.file.empty()) return p.error("give the zone FILE");
   return std::nullopt;
@@ -137,11 +84,13 @@ std::optional<int> parse_check_args(std::span<char*> args, CheckOptions& o) {
 }  // namespace
 
 int zone_main(std::span<char*> args) {
+  if (args.size() >= 2 && std::strcmp(args[1], "sign") == 0) return zone_sign_main(args.subspan(2));
+  if (args.size() >= 2 && std::strcmp(args[1], "verify") == 0) return zone_verify_main(args.subspan(2));
   if (args.size() < 2 || std::strcmp(args[1], "check") != 0) {
-    ArgParser top("zone", kUsage);
+    ArgParser top("zone", "usage: namae zone check|sign|verify FILE ... (namae zone SUBCOMMAND --help)\n");
     if (args.size() >= 2)
       if (auto status = top.parse(args.subspan(1, 1))) return *status;  // --help, or an option
-    return top.error(args.size() < 2 ? "give a subcommand (check)"
+    return top.error(args.size() < 2 ? "give a subcommand (check, sign, verify)"
                                      : "unknown subcommand '" + std::string(args[1]) + "'");
   }
   CheckOptions o;

@@ -168,30 +168,6 @@ std::string mnemonic_of(uint16_t type) {
   return info ? std::string(info->mnemonic) : type_to_text(type);
 }
 
-// Days since 1970-01-01 for a civil date, and back (H. Hinnant's algorithms),
-// so RRSIG times need neither timegm nor the process time zone.
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
-
 // RFC 4034 3.1.5: signature times are serial numbers (RFC 1982), so a value
 // names the moment closest to now; like BIND, print that one (a time just
 // below 2^32 is a moment in 1969 rather than in 2106).
@@ -202,16 +178,7 @@ std::string time_to_text(uint32_t when) {
     t -= int64_t{1} << 32;
   else if (now - t > 0x7fffffff)
     t += int64_t{1} << 32;
-  int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-  int64_t secs = t - days * 86400;
-  int64_t y;
-  unsigned mo, d;
-  civil_from_days(days, y, mo, d);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02u%02u%02u", static_cast<long long>(y), mo, d,
-                static_cast<unsigned>(secs / 3600), static_cast<unsigned>(secs / 60 % 60),
-                static_cast<unsigned>(secs % 60));
-  return buf;
+  return utc_timestamp_to_text(t);
 }
 
 // YYYYMMDDHHmmSS (UTC) or plain seconds (RFC 4034 3.2). Dates are kept modulo
@@ -224,22 +191,9 @@ std::optional<uint32_t> time_from_text(std::string_view t) {
     if (!v) return std::nullopt;
     return static_cast<uint32_t>(*v);
   }
-  for (char c : t)
-    if (c < '0' || c > '9') return std::nullopt;
-  auto num = [&](size_t at, size_t n) {
-    unsigned v = 0;
-    for (size_t i = 0; i < n; ++i) v = v * 10 + static_cast<unsigned>(t[at + i] - '0');
-    return v;
-  };
-  unsigned y = num(0, 4), mo = num(4, 2), d = num(6, 2), h = num(8, 2), mi = num(10, 2),
-           s = num(12, 2);
-  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1 || mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) return std::nullopt;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  unsigned mdays = kDays[mo - 1] + (mo == 2 && leap ? 1 : 0);
-  if (d < 1 || d > mdays) return std::nullopt;
-  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-  return static_cast<uint32_t>(secs & 0xffffffff);
+  auto secs = utc_timestamp_from_text(t);
+  if (!secs) return std::nullopt;
+  return static_cast<uint32_t>(*secs & 0xffffffff);
 }
 
 std::optional<uint16_t> tsig_error_from_text(std::string_view t) {
@@ -457,22 +411,7 @@ Result<void> bitmap_field(TokenReader& r, size_t fi, RdataBytes& out) {
     if (!type) return fail(r.where(fi) + "unknown type " + quote(t.text));
     types.push_back(*type);
   }
-  std::sort(types.begin(), types.end());
-  types.erase(std::unique(types.begin(), types.end()), types.end());
-  size_t i = 0;
-  while (i < types.size()) {
-    uint8_t window = static_cast<uint8_t>(types[i] >> 8);
-    uint8_t bits[32] = {};
-    size_t len = 0;
-    for (; i < types.size() && (types[i] >> 8) == window; ++i) {
-      uint8_t low = static_cast<uint8_t>(types[i]);
-      bits[low / 8] |= static_cast<uint8_t>(0x80 >> (low % 8));
-      len = low / 8 + 1;
-    }
-    out.push_back(window);
-    out.push_back(static_cast<uint8_t>(len));
-    out.insert(out.end(), bits, bits + len);
-  }
+  append_type_bitmap(std::move(types), out);
   return {};
 }
 
@@ -794,6 +733,44 @@ bool equal_canonical(uint16_t type, std::span<const uint8_t> a, std::span<const 
   for (size_t i = 0; i < a.size(); ++i)
     if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return canonical(type, a) == canonical(type, b);
+}
+
+void append_type_bitmap(std::vector<uint16_t> types, RdataBytes& out) {
+  std::sort(types.begin(), types.end());
+  types.erase(std::unique(types.begin(), types.end()), types.end());
+  size_t i = 0;
+  while (i < types.size()) {
+    uint8_t window = static_cast<uint8_t>(types[i] >> 8);
+    uint8_t bits[32] = {};
+    size_t len = 0;
+    for (; i < types.size() && (types[i] >> 8) == window; ++i) {
+      uint8_t low = static_cast<uint8_t>(types[i]);
+      bits[low / 8] |= static_cast<uint8_t>(0x80 >> (low % 8));
+      len = low / 8 + 1;
+    }
+    out.push_back(window);
+    out.push_back(static_cast<uint8_t>(len));
+    out.insert(out.end(), bits, bits + len);
+  }
+}
+
+std::optional<std::vector<uint16_t>> type_bitmap_types(std::span<const uint8_t> bitmap) {
+  std::vector<uint16_t> types;
+  size_t pos = 0;
+  int last_window = -1;
+  while (pos < bitmap.size()) {
+    if (bitmap.size() - pos < 2) return std::nullopt;
+    const uint8_t window = bitmap[pos], len = bitmap[pos + 1];
+    if (window <= last_window || len == 0 || len > 32 || bitmap.size() - pos - 2 < len)
+      return std::nullopt;
+    last_window = window;
+    for (size_t b = 0; b < len; ++b)
+      for (int bit = 0; bit < 8; ++bit)
+        if (bitmap[pos + 2 + b] & (0x80 >> bit))
+          types.push_back(static_cast<uint16_t>(window << 8 | (b * 8 + bit)));
+    pos += 2 + len;
+  }
+  return types;
 }
 
 }  // namespace namae::dns::rdata

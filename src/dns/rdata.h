@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -150,6 +151,19 @@ RdataBytes canonical(uint16_t type, std::span<const uint8_t> rdata);
 /// Equal in canonical form (names inside rdata compare without case for the
 /// types RFC 4034 6.2 lower-cases): the same RR per RFC 2181 5.
 bool equal_canonical(uint16_t type, std::span<const uint8_t> a, std::span<const uint8_t> b);
+
+/// DNSSEC algorithm mnemonic as BIND prints it ("ECDSAP256SHA256"), or the number.
+std::string algorithm_to_text(uint8_t algorithm);
+/// A mnemonic (either case, BIND's aliases too) or a decimal number.
+std::optional<uint8_t> algorithm_from_text(std::string_view text);
+
+/// RFC 4034 4.1.2: append the window/bitmap form of `types` (any order,
+/// duplicates allowed) to `out` (NSEC, NSEC3, CSYNC type bitmaps).
+void append_type_bitmap(std::vector<uint16_t> types, RdataBytes& out);
+
+/// The types a window/bitmap list holds, ascending; nullopt when it breaks
+/// RFC 4034 4.1.2 (windows out of order, a zero or over-long bitmap length).
+std::optional<std::vector<uint16_t>> type_bitmap_types(std::span<const uint8_t> bitmap);
 
 }  // namespace rdata
 }  // namespace namae::dns

@@ -1288,3 +1288,15 @@ Result<void> special_from_text(Field f, size_t fi, TokenReader& r, const Name& o
 }
 
 }  // namespace namae::dns::rdata::detail
+
+namespace namae::dns::rdata {
+
+std::string algorithm_to_text(uint8_t algorithm) { return detail::mnemonic_text(detail::kSecAlgs, algorithm); }
+
+std::optional<uint8_t> algorithm_from_text(std::string_view text) {
+  auto v = detail::mnemonic_value(detail::kSecAlgs, text, 255);
+  if (!v) return std::nullopt;
+  return static_cast<uint8_t>(*v);
+}
+
+}  // namespace namae::dns::rdata

@@ -1,6 +1,7 @@
 #include "dns/text.h"
 
 #include <array>
+#include <cstdio>
 
 namespace namae::dns {
 namespace {
@@ -108,6 +109,65 @@ std::optional<uint64_t> parse_uint(std::string_view text, uint64_t max) {
   }
   if (v > max) return std::nullopt;
   return v;
+}
+
+// Days since 1970-01-01 for a civil date, and back (H. Hinnant's algorithms),
+// so timestamps need neither timegm nor the process time zone.
+namespace {
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+}  // namespace
+
+std::string utc_timestamp_to_text(int64_t t) {
+  int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+  int64_t secs = t - days * 86400;
+  int64_t y;
+  unsigned mo, d;
+  civil_from_days(days, y, mo, d);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04lld%02u%02u%02u%02u%02u", static_cast<long long>(y), mo, d,
+                static_cast<unsigned>(secs / 3600), static_cast<unsigned>(secs / 60 % 60),
+                static_cast<unsigned>(secs % 60));
+  return buf;
+}
+
+std::optional<int64_t> utc_timestamp_from_text(std::string_view t) {
+  if (t.size() != 14) return std::nullopt;
+  for (char c : t)
+    if (c < '0' || c > '9') return std::nullopt;
+  auto num = [&](size_t at, size_t n) {
+    unsigned v = 0;
+    for (size_t i = 0; i < n; ++i) v = v * 10 + static_cast<unsigned>(t[at + i] - '0');
+    return v;
+  };
+  unsigned y = num(0, 4), mo = num(4, 2), d = num(6, 2), h = num(8, 2), mi = num(10, 2),
+           s = num(12, 2);
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1 || mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  unsigned mdays = kDays[mo - 1] + (mo == 2 && leap ? 1 : 0);
+  if (d < 1 || d > mdays) return std::nullopt;
+  return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 std::string base64_encode(std::span<const uint8_t> data) {

@@ -36,6 +36,11 @@ std::string ttl_to_text(uint32_t ttl);
 /// Strict decimal parse of an unsigned value no larger than `max`.
 std::optional<uint64_t> parse_uint(std::string_view text, uint64_t max);
 
+/// YYYYMMDDHHmmSS in UTC (RRSIG times, key file timing), and back; the
+/// parser checks the calendar and fails on anything but 14 digits.
+std::string utc_timestamp_to_text(int64_t unix_seconds);
+std::optional<int64_t> utc_timestamp_from_text(std::string_view text);
+
 std::string base64_encode(std::span<const uint8_t> data);
 /// Ignores embedded whitespace; fails on bad characters or padding.
 Result<std::vector<uint8_t>> base64_decode(std::string_view text);
