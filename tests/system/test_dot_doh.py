@@ -402,3 +402,34 @@ def test_doh_silent_client_closed_at_idle_timeout(server):
             t0 = time.monotonic()
             assert closed_within(s, 5)
             assert time.monotonic() - t0 < IDLE_MS / 1000 + 1.5
+
+
+def dig(*args):
+    r = subprocess.run(["dig", "+time=3", "+tries=1", *args], capture_output=True, text=True, timeout=20)
+    return r.returncode, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("mode,port", [("+tls", "dot_port"), ("+https", "doh_port"), ("+https-get", "doh_port")])
+def test_bind_dig_over_dot_and_doh(server, mode, port):
+    """BIND's dig, the second client implementation, gets the UDP answers too."""
+    for name, rtype in [("www.example.", "A"), ("nx.example.", "A")]:
+        code, out = dig("@127.0.0.1", "-p", str(getattr(server, port)), mode, name, rtype)
+        assert code == 0, out
+        assert answers(out) == udp_answers(server, name, rtype), out
+        assert ("NXDOMAIN" in out) == (name == "nx.example."), out
+
+
+def test_doh_certificate_verification(server, cert):
+    """A DoH client that checks the certificate accepts it for dns.test and refuses
+    it for another name (curl against the same CA file)."""
+    q = dns.message.make_query("www.example.", "A")
+    url = f"https://dns.test:{server.doh_port}/dns-query?dns=" + b64url(q.to_wire())
+    base = ["curl", "--http2", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+            "--cacert", cert[0]]
+    ok = subprocess.run(base + ["--resolve", f"dns.test:{server.doh_port}:127.0.0.1", url],
+                        capture_output=True, text=True, timeout=20)
+    assert ok.returncode == 0 and ok.stdout == "200", (ok.returncode, ok.stdout, ok.stderr)
+    other = url.replace("dns.test", "other.test")
+    bad = subprocess.run(base + ["--resolve", f"other.test:{server.doh_port}:127.0.0.1", other],
+                         capture_output=True, text=True, timeout=20)
+    assert bad.returncode == 60, (bad.returncode, bad.stdout, bad.stderr)  # curl: peer certificate not verified
