@@ -550,4 +550,14 @@ Result<Config> load_config(const std::string& path) {
   return parse_config(ss.str(), path, dir);
 }
 
+Result<dns::Name> absolute_name(const std::string& text) {
+  return dns::Name::from_text(text.empty() || text.back() != '.' ? text + "." : text);
+}
+
+Result<dns::Name> zone_origin(const ZoneConfig& z) {
+  auto origin = absolute_name(z.name);
+  if (!origin) return fail("zone '" + z.name + "': " + origin.message());
+  return origin;
+}
+
 }  // namespace namae::daemon

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "dns/name.h"
 
 namespace namae::daemon {
 
@@ -200,6 +201,12 @@ struct Config {
   MdnsConfig mdns;
   HttpConfig http;
 };
+
+/// A zone's origin: its `name` as an absolute domain name (the trailing dot
+/// is optional in the config). Errors read "zone 'NAME': reason".
+Result<dns::Name> zone_origin(const ZoneConfig& z);
+/// A domain name as the config writes it, the trailing dot optional.
+Result<dns::Name> absolute_name(const std::string& text);
 
 /// Parse TOML `text`. `source` names it in errors; `dir` resolves relative
 /// paths. Errors read "source:line: reason" (several, one per line).

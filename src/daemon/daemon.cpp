@@ -180,9 +180,9 @@ Result<QueryAcls> query_acls(const Config& cfg) {
   for (const auto& z : cfg.zones) {
     if (!z.has_allow_query) continue;
     auto acl = net::parse_acl(z.allow_query, net::AclKeys::yes);
-    std::string origin = z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name;
-    auto name = dns::Name::from_text(origin);
-    if (!acl || !name) return fail("zone '" + z.name + "': allow-query: " + (acl ? name.message() : acl.message()));
+    auto name = zone_origin(z);
+    if (!name) return name.error();
+    if (!acl) return fail("zone '" + z.name + "': allow-query: " + acl.message());
     out.second.emplace_back(*name, std::move(*acl));
   }
   return out;

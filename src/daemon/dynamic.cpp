@@ -22,9 +22,8 @@ Result<std::vector<dns::TsigKey>> tsig_keys(const Config& cfg) {
 
 Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& z) {
   update::ZoneUpdateConfig u;
-  auto origin =
-      dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
-  if (!origin) return fail("zone '" + z.name + "': " + origin.message());
+  auto origin = zone_origin(z);
+  if (!origin) return origin.error();
   u.origin = *origin;
   u.file = z.file;
   u.journal = z.journal;

@@ -14,7 +14,7 @@ Result<http::ApiOptions> api_options(const HttpConfig& cfg) {
     user.name = u.name;
     user.password_hash = u.password_hash;
     for (const auto& h : u.hostnames) {
-      auto n = dns::Name::from_text(h.empty() || h.back() != '.' ? h + "." : h);
+      auto n = absolute_name(h);
       if (!n) return fail("[http] user '" + u.name + "': hostname '" + h + "': " + n.message());
       user.hostnames.push_back(std::move(*n));
     }

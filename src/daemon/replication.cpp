@@ -13,17 +13,13 @@
 namespace namae::daemon {
 namespace {
 
-Result<dns::Name> origin_of(const std::string& text) {
-  return dns::Name::from_text(text.empty() || text.back() != '.' ? text + "." : text);
-}
-
 // The zones whose catalog-zone names `origin`.
 std::vector<xfr::ProducedMember> members_of(const Config& cfg, const dns::Name& origin) {
   std::vector<xfr::ProducedMember> members;
   for (const auto& z : cfg.zones) {
     if (z.catalog_zone.empty()) continue;
-    auto listed_in = origin_of(z.catalog_zone);
-    auto member = origin_of(z.name);
+    auto listed_in = absolute_name(z.catalog_zone);
+    auto member = absolute_name(z.name);
     if (listed_in && member && *listed_in == origin) members.push_back({*member, z.catalog_group});
   }
   return members;
@@ -35,7 +31,7 @@ Result<std::string> check_generated_catalogs(const Config& cfg, std::vector<Zone
   std::string out;
   for (const auto& cat : cfg.zones) {
     if (cat.catalog_role != "generate") continue;
-    auto origin = origin_of(cat.name);
+    auto origin = absolute_name(cat.name);
     if (!origin) return fail("zone '" + cat.name + "': " + origin.message());
     auto members = members_of(cfg, *origin);
     auto built = xfr::build_catalog(*origin, 1, members);
@@ -52,7 +48,7 @@ Result<std::string> check_generated_catalogs(const Config& cfg, std::vector<Zone
 Result<void> write_generated_catalogs(const Config& cfg) {
   for (const auto& cat : cfg.zones) {
     if (cat.catalog_role != "generate") continue;
-    auto origin = origin_of(cat.name);
+    auto origin = absolute_name(cat.name);
     if (!origin) return fail("zone '" + cat.name + "': " + origin.message());
     auto members = members_of(cfg, *origin);
     auto serial = xfr::write_catalog_file(cat.file, *origin, members, static_cast<uint32_t>(time(nullptr)));
@@ -67,7 +63,7 @@ Result<std::vector<std::pair<dns::Name, std::vector<xfr::Remote>>>> notify_targe
   if (!keys) return keys.error();
   std::vector<std::pair<dns::Name, std::vector<xfr::Remote>>> out;
   for (const auto& z : cfg.zones) {
-    auto origin = origin_of(z.name);
+    auto origin = absolute_name(z.name);
     auto targets = xfr::parse_remotes(z.notify, z.notify_key, *keys);
     if (!origin || !targets) return fail("zone '" + z.name + "': notify: " + (origin ? targets.message() : origin.message()));
     out.emplace_back(*origin, std::move(*targets));
@@ -86,7 +82,7 @@ Result<std::unique_ptr<xfr::NotifyService>> make_notify(const Config& cfg, ZoneM
 }
 
 std::string notify_command(xfr::NotifyService* notify, const ZoneManager& zones, std::string_view name) {
-  auto origin = origin_of(std::string(name));
+  auto origin = absolute_name(std::string(name));
   if (name.empty() || !origin) return "error: usage: zone notify NAME\n";
   auto v = zones.version(*origin);
   if (!v) return "error: zone " + origin->to_text() + " is not served\n";

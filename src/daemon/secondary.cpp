@@ -14,12 +14,6 @@
 namespace namae::daemon {
 namespace {
 
-Result<dns::Name> origin_of(const ZoneConfig& z) {
-  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
-  if (!origin) return fail("zone '" + z.name + "': " + origin.message());
-  return origin;
-}
-
 // A member's file, its journal and SQLite's companions of the journal.
 void delete_member_files(const std::string& file) {
   for (const char* suffix : {"", ".jnl", ".jnl-wal", ".jnl-shm", ".jnl-journal"}) {
@@ -43,7 +37,7 @@ xfr::SecondaryHooks SecondaryRole::hooks_for(const dns::Name& origin) {
 }
 
 Result<void> SecondaryRole::add_configured(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys) {
-  auto origin = origin_of(z);
+  auto origin = zone_origin(z);
   if (!origin) return origin.error();
   auto remotes = xfr::parse_remotes(z.primaries, z.transfer_key, keys);
   if (!remotes) return fail("zone '" + z.name + "': primaries: " + remotes.message());
@@ -52,7 +46,7 @@ Result<void> SecondaryRole::add_configured(const ZoneConfig& z, const std::vecto
 }
 
 Result<void> SecondaryRole::add_catalog(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys) {
-  auto origin = origin_of(z);
+  auto origin = zone_origin(z);
   if (!origin) return origin.error();
   auto remotes = xfr::parse_remotes(z.primaries, z.transfer_key, keys);
   if (!remotes) return fail("zone '" + z.name + "': primaries: " + remotes.message());
@@ -71,7 +65,7 @@ Result<std::unique_ptr<SecondaryRole>> SecondaryRole::create(const Config& cfg, 
   // RFC 9432 5.2: a catalog never takes over a zone configured here.
   std::set<std::string> configured;
   for (const auto& z : cfg.zones)
-    if (auto o = origin_of(z)) configured.insert(o->lower().to_text());
+    if (auto o = zone_origin(z)) configured.insert(o->lower().to_text());
   role->consumer_ = std::make_shared<xfr::CatalogConsumer>(
       *role, [configured](const dns::Name& n) { return configured.count(n.lower().to_text()) != 0; },
       spdlog_sink());
@@ -96,7 +90,7 @@ Result<std::unique_ptr<SecondaryRole>> SecondaryRole::create(const Config& cfg, 
 Result<void> SecondaryRole::add_zone(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys) {
   if (auto r = zones_.add_configured_secondary(z); !r) return r;
   if (auto r = add_configured(z, keys); !r) {
-    zones_.remove_zone(*origin_of(z));
+    zones_.remove_zone(*zone_origin(z));
     return r;
   }
   return {};

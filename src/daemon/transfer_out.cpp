@@ -12,8 +12,8 @@ Result<xfr::TransferOptions> transfer_options(const Config& cfg) {
   opts.keys = std::move(*keys);
   opts.max_udp_payload = cfg.server.edns_udp_size;
   for (const auto& z : cfg.zones) {
-    auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
-    if (!origin) return fail("zone '" + z.name + "': " + origin.message());
+    auto origin = zone_origin(z);
+    if (!origin) return origin.error();
     auto acl = net::parse_acl(z.allow_transfer, net::AclKeys::yes);
     if (!acl) return fail("zone '" + z.name + "': allow-transfer: " + acl.message());
     for (const auto& k : acl->keys)

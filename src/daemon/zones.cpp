@@ -26,9 +26,9 @@ Result<void> ZoneManager::configure(const std::vector<ZoneConfig>& zones) {
   std::string errors;
   zones_.clear();
   for (const auto& z : zones) {
-    auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+    auto origin = zone_origin(z);
     if (!origin) {
-      errors += fmt::format("zone '{}': {}\n", z.name, origin.message());
+      errors += origin.message() + "\n";
       continue;
     }
     Entry e;
@@ -255,8 +255,8 @@ namespace namae::daemon {
 Result<LoadedZone> ZoneManager::read(const ZoneConfig& z) {
   LoadedZone out;
   out.config = z;
-  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
-  if (!origin) return fail(fmt::format("zone '{}': {}", z.name, origin.message()));
+  auto origin = zone_origin(z);
+  if (!origin) return origin.error();
   out.origin = *origin;
   struct stat st {};
   if (stat(z.file.c_str(), &st) != 0)
@@ -300,15 +300,15 @@ void ZoneManager::install(LoadedZone z) {
 }
 
 Result<void> ZoneManager::add_configured_secondary(const ZoneConfig& z) {
-  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
-  if (!origin) return fail(fmt::format("zone '{}': {}", z.name, origin.message()));
+  auto origin = zone_origin(z);
+  if (!origin) return origin.error();
   if (auto r = add_secondary_zone(*origin, z.file, false); !r) return r;
   set_config(z);
   return {};
 }
 
 void ZoneManager::set_config(const ZoneConfig& z) {
-  auto origin = dns::Name::from_text(z.name.empty() || z.name.back() != '.' ? z.name + "." : z.name);
+  auto origin = zone_origin(z);
   if (!origin) return;
   std::lock_guard list(list_mu_);  // reload() reads the config under this lock alone
   std::lock_guard lock(mu_);
