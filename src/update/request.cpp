@@ -138,7 +138,7 @@ size_t UpdateService::handle(const dns::MessageView& q, std::span<uint8_t> respo
 uint16_t UpdateService::check(const dns::MessageView& q, const net::Peer& peer,
                               const zone::ZoneSet& zones, int64_t now, CheckedUpdate& u,
                               std::shared_ptr<ZoneWriter>& zone) const {
-  if (uint16_t code = verify_tsig(q, peer, now, u.tsig); code != rc::NOERROR) return code;
+  if (uint16_t code = verify_tsig(q, peer, now, u); code != rc::NOERROR) return code;
   if (q.edns().present) {
     if (auto opt = q.edns().find(dns::edns_option::UPDATE_LEASE)) {
       u.lease = dns::parse_update_lease(opt->data);
@@ -173,11 +173,13 @@ uint16_t UpdateService::check(const dns::MessageView& q, const net::Peer& peer,
 }
 
 uint16_t UpdateService::verify_tsig(const dns::MessageView& q, const net::Peer& peer, int64_t now,
-                                    dns::TsigVerification& tv) const {
+                                    CheckedUpdate& u) const {
   if (!q.has_tsig()) return rc::NOERROR;
   dns::TsigVerifyParams params;
   params.now = static_cast<uint64_t>(now);
-  tv = dns::tsig_verify(q, *keys_.get(), params);
+  u.keys = keys_.get();
+  dns::TsigVerification& tv = u.tsig;
+  tv = dns::tsig_verify(q, *u.keys, params);
   if (tv.status == dns::TsigStatus::formerr) tv.record.reset();  // answered unsigned
   if (tv.ok()) return rc::NOERROR;
   ctx_->say(LogLevel::warning, fmt::format("update from {}: TSIG {}", peer_text(peer),

@@ -29,6 +29,9 @@ namespace namae::update {
 struct ZoneUpdateConfig;
 
 struct CheckedUpdate {
+  // The key table the request was verified against: tsig.key points into it,
+  // and a reconfiguration may publish another table before the reply is signed.
+  std::shared_ptr<const std::vector<dns::TsigKey>> keys;
   dns::TsigVerification tsig;  // the request's TSIG, to sign the reply with
   UpdateMessage msg;
   Permission permission;

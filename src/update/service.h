@@ -170,8 +170,9 @@ class UpdateService : public auth::RequestHandler {
   // transport worker, before any zone lock. NOERROR, or the rcode to reply.
   uint16_t check(const dns::MessageView& query, const net::Peer& peer, const zone::ZoneSet& zones,
                  int64_t now, CheckedUpdate& out, std::shared_ptr<ZoneWriter>& zone) const;
+  // Verifies into out.tsig, keeping the key table it used alive in out.keys.
   uint16_t verify_tsig(const dns::MessageView& query, const net::Peer& peer, int64_t now,
-                       dns::TsigVerification& tv) const;
+                       CheckedUpdate& out) const;
   uint16_t find_zone(const UpdateMessage& msg, const net::Peer& peer,
                      const zone::ZoneSet& zones, std::shared_ptr<ZoneWriter>& zone) const;
 

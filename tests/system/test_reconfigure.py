@@ -4,8 +4,10 @@ config file. Zones added (answered at once), removed (REFUSED), changed
 (refused); allow-query, rrl and the resolver's allow changed; a config with
 an error refused whole (ctl exits 1, the message names file:line: reason,
 the old config still serves); an open TCP connection survives; secondaries
-added (transferred) and removed (timers stop); and reconfiguring 10 times
-under dnsperf load loses no query."""
+added (transferred) and removed (timers stop); reconfiguring 10 times
+under dnsperf load loses no query; and 20 reconfigurations with a bad one
+amid dnsperf load and a stream of signed updates lose no query and no
+update."""
 import os
 import re
 import shutil
@@ -64,6 +66,7 @@ class Server(Namaed):
             rc, out = self.ctl("reconfigure")
             assert rc == 0 and out.startswith("ok"), out
             return out
+        self.drain_notify()
         before = self.log_text().count("reconfigure (SIGHUP):")
         self.proc.send_signal(signal.SIGHUP)
         deadline = time.time() + 10
@@ -74,6 +77,19 @@ class Server(Namaed):
                 return log
             time.sleep(0.05)
         raise AssertionError("no reconfigure after SIGHUP:\n" + self.log_text())
+
+
+    def drain_notify(self):
+        """Reads what namaed sent the notify socket, as systemd would: each
+        SIGHUP sends RELOADING=1 and READY=1, and once the socket's queue is
+        full sd_notify blocks namaed's signal loop."""
+        self.notify.setblocking(False)
+        try:
+            while self.notify.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+        self.notify.settimeout(0.2)
 
 
 def zone_table(name, file, more=""):
@@ -329,3 +345,125 @@ def test_reconfigure_under_load(server, tmp_path):
     assert sent > 5000, out
     assert lost == 0 and completed == sent, out
     assert "SERVFAIL" not in out and "REFUSED" not in out, out
+
+
+ROT_KEY, ROT_SECRET = "rot-key", "cm90YXRlZC1yb3RhdGVkLXJvdGF0ZWQtcm90YXRlZDA="
+DYN2 = OTHER.replace("other.test.", "dyn2.test.")
+
+
+def key_table(name, secret):
+    return f'\n[[key]]\nname = "{name}"\nsecret = "{secret}"\n'
+
+
+def grant(key):
+    return f'{{ key = "{key}", grant = "zonesub", types = ["A"] }}'
+
+
+def churn_tail(i):
+    """Reconfiguration i's tail: dyn.test (updated throughout) stays; on even
+    steps other.test, rot-key and rot-key's grant on dyn.test are there, on odd
+    steps the dynamic zone dyn2.test is instead."""
+    even = i % 2 == 0
+    keys = key_table(KEY_NAME, KEY_SECRET) + (key_table(ROT_KEY, ROT_SECRET) if even else "")
+    grants = [grant(KEY_NAME)] + ([grant(ROT_KEY)] if even else [])
+    dyn = zone_table("dyn.test", "dyn.zone", f'journal = "dyn.db"\nupdate-policy = [ {", ".join(grants)} ]\n')
+    other = zone_table("other.test", "other.zone") if even else \
+        zone_table("dyn2.test", "dyn2.zone", f'journal = "dyn2.db"\nupdate-policy = [ {grant(KEY_NAME)} ]\n')
+    return keys + dyn + other
+
+
+def signed_update(port, name, key, secret, address="203.0.113.7"):
+    """The rcode of a TSIG-signed update adding `name` A to dyn.test over TCP,
+    or the exception's text when none came (timeout, bad signature...)."""
+    import dns.tsigkeyring
+    import dns.update
+    upd = dns.update.UpdateMessage("dyn.test", keyring=dns.tsigkeyring.from_text({key: secret}),
+                                   keyname=key, keyalgorithm="hmac-sha256")
+    upd.add(name, 60, "A", address)
+    try:
+        return dns.rcode.to_text(dns.query.tcp(upd, "127.0.0.1", port=port, timeout=5).rcode())
+    except Exception as e:  # the caller counts it as failed
+        return f"{type(e).__name__}: {e}"
+
+
+def udp_rcode(port, name, rdtype="A"):
+    r = dns.query.udp(dns.message.make_query(name, rdtype), "127.0.0.1", port=port, timeout=2)
+    return dns.rcode.to_text(r.rcode()), r
+
+
+@pytest.mark.skipif(not shutil.which("dnsperf"), reason="dnsperf not installed")
+def test_reconfigure_under_load_with_updates(tmp_path):
+    """dnsperf queries example.test while a thread sends TSIG-signed updates to
+    dyn.test one after another, and 20 reconfigurations (ctl and SIGHUP in turn)
+    add and remove other.test, the dynamic dyn2.test, rot-key and its grant,
+    with a bad config in the middle: no query lost, every update NOERROR and in
+    the zone afterwards, each change visible at once, the bad config refused
+    while the old one serves."""
+    import threading
+    stop = threading.Event()
+    s = Server()
+    try:
+        for name, text in (("dyn.zone", DYN), ("other.zone", OTHER), ("dyn2.zone", DYN2)):
+            write(s, name, text.format(serial=1, last=1))
+        s.rewrite(tail=churn_tail(1))
+        s.reconfigure()
+        assert udp_rcode(s.port, "www.dyn.test")[0] == "NOERROR"
+        data = tmp_path / "queries"
+        data.write_text("www.example.test A\nwww.example.test AAAA\nexample.test SOA\n")
+        perf = subprocess.Popen(["dnsperf", "-s", "127.0.0.1", "-p", str(s.port), "-d", str(data),
+                                 "-l", "7", "-Q", "2000", "-t", "2", "-c", "4"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        results = []
+
+        def updater():
+            n = 0
+            while not stop.is_set():
+                name = f"u{n}.dyn.test."
+                results.append((name, signed_update(s.port, name, KEY_NAME, KEY_SECRET)))
+                n += 1
+                time.sleep(0.005)
+
+        thread = threading.Thread(target=updater, daemon=True)
+        thread.start()
+        time.sleep(0.3)
+        refused_bad, rot_checked = False, 0
+        for i in range(20):
+            if i == 10:  # a bad config: refused whole, the running one serves on
+                s.rewrite(tail=churn_tail(i) + zone_table("gone.test", "missing.zone"))
+                rc, out = s.ctl("reconfigure")
+                assert rc != 0 and out.startswith("error: configuration refused"), out
+                refused_bad = True
+                assert udp_rcode(s.port, "www.dyn2.test")[0] == "NOERROR"  # step 9's config
+                assert udp_rcode(s.port, "www.other.test")[0] == "REFUSED"
+                assert udp_rcode(s.port, "www.gone.test")[0] == "REFUSED"
+            s.rewrite(tail=churn_tail(i))
+            s.reconfigure("ctl" if i % 2 == 0 else "sighup")
+            even = i % 2 == 0
+            assert udp_rcode(s.port, "www.other.test")[0] == ("NOERROR" if even else "REFUSED"), i
+            assert udp_rcode(s.port, "www.dyn2.test")[0] == ("REFUSED" if even else "NOERROR"), i
+            rot = signed_update(s.port, f"rot{i}.dyn.test.", ROT_KEY, ROT_SECRET)
+            assert (rot == "NOERROR") == even, (i, rot, s.log_text()[-3000:])
+            rot_checked += 1
+            time.sleep(0.1)
+        load_running = perf.poll() is None
+        stop.set()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "an update hung"
+        out, _ = perf.communicate(timeout=30)
+        sent = int(re.search(r"Queries sent:\s+(\d+)", out).group(1))
+        lost = int(re.search(r"Queries lost:\s+(\d+)", out).group(1))
+        acked = [name for name, rcode in results if rcode == "NOERROR"]
+        failed = [(name, rcode) for name, rcode in results if rcode != "NOERROR"]
+        missing = [name for name in acked if udp_rcode(s.port, name)[0] != "NOERROR"]
+        print(f"20 reconfigurations (+1 refused) under load: dnsperf sent {sent} lost {lost}; "
+              f"updates sent {len(results)} acknowledged {len(acked)} missing afterwards {len(missing)}; "
+              f"rot-key updates checked {rot_checked}")
+        assert load_running, "dnsperf ended before the reconfigurations did"
+        assert refused_bad
+        assert sent > 5000 and lost == 0, out
+        assert "SERVFAIL" not in out and "REFUSED" not in out, out
+        assert len(results) > 50 and not failed, failed[:5]
+        assert not missing, missing[:5]
+    finally:
+        stop.set()
+        s.stop()
