@@ -67,8 +67,7 @@ ReloadReport ZoneManager::reload(bool force) {
       ++report.failed;
       continue;
     }
-    if (!force && z.version && z.last_error.empty() && st.st_ino == z.ino && st.st_size == z.size &&
-        st.st_mtim.tv_sec == z.mtime.tv_sec && st.st_mtim.tv_nsec == z.mtime.tv_nsec) {
+    if (!force && z.version && z.last_error.empty() && z.same_file(st)) {
       ++report.unchanged;
       continue;
     }
@@ -107,9 +106,7 @@ ReloadReport ZoneManager::reload(bool force) {
       std::lock_guard lock(mu_);
       z.version = std::move(*loaded);
     }
-    z.ino = st.st_ino;
-    z.size = st.st_size;
-    z.mtime = st.st_mtim;
+    z.stamp(st);
     z.last_error.clear();
     z.loaded_at = time(nullptr);
     changed = true;
@@ -269,9 +266,7 @@ Result<LoadedZone> ZoneManager::read(const ZoneConfig& z) {
     return fail(fmt::format("zone {}: {}", z.name, loaded.message()));
   }
   out.version = std::move(*loaded);
-  out.ino = st.st_ino;
-  out.size = st.st_size;
-  out.mtime = st.st_mtim;
+  out.stamp(st);
   return out;
 }
 
@@ -286,12 +281,7 @@ void ZoneManager::install(LoadedZone z) {
       e = zones_.back().get();
     }
     *e = Entry{};
-    e->config = std::move(z.config);
-    e->origin = z.origin;
-    e->version = std::move(z.version);
-    e->ino = z.ino;
-    e->size = z.size;
-    e->mtime = z.mtime;
+    static_cast<LoadedZone&>(*e) = std::move(z);
     e->loaded_at = time(nullptr);
     publish_locked();
   }

@@ -6,6 +6,8 @@
 // published with one pointer swap.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -38,6 +40,17 @@ struct LoadedZone {
   ino_t ino = 0;
   off_t size = -1;
   timespec mtime{};
+  /// Remember the file as `st` describes it.
+  void stamp(const struct stat& st) {
+    ino = st.st_ino;
+    size = st.st_size;
+    mtime = st.st_mtim;
+  }
+  /// The file is still the one stamped (same inode, size and mtime).
+  bool same_file(const struct stat& st) const {
+    return st.st_ino == ino && st.st_size == size && st.st_mtim.tv_sec == mtime.tv_sec &&
+           st.st_mtim.tv_nsec == mtime.tv_nsec;
+  }
 };
 
 /// Owns the per-zone load state and publishes snapshots into a ZoneSetHolder.
@@ -104,13 +117,9 @@ class ZoneManager {
   void add_observer(VersionObserver f) { observers_.push_back(std::move(f)); }
 
  private:
-  struct Entry {
-    ZoneConfig config;
-    dns::Name origin;
-    std::shared_ptr<const zone::ZoneVersion> version;
-    ino_t ino = 0;
-    off_t size = -1;
-    timespec mtime{};
+  // A served zone: what read() gives (config, origin, version, file stamp)
+  // and how it is kept.
+  struct Entry : LoadedZone {
     std::string last_error;
     time_t loaded_at = 0;
     bool dynamic = false;  // versions come from the update service
