@@ -59,6 +59,13 @@ Result<void> MetricsServer::start(const std::string& listen, const std::string& 
     res.set_content("namaed: see /metrics\n", "text/plain");
   });
   for (const auto& install : routes_) install(*server_);
+  // SO_REUSEADDR, as the DNS listeners: a restart binds again while the last
+  // run's closed HTTP connections sit in TIME_WAIT (cpp-httplib's default
+  // sets only SO_REUSEPORT, which fails over them when the user differs).
+  server_->set_socket_options([](socket_t sock) {
+    int one = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  });
   if (ep->port() == 0) {
     port_ = server_->bind_to_any_port(host);
     if (port_ <= 0) return fail("http listen " + listen + ": cannot bind");
