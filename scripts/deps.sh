@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
-  libsqlite3-dev libmnl-dev libcpp-httplib-dev libargon2-dev libsystemd-dev
+  libsqlite3-dev libmnl-dev libcpp-httplib-dev libargon2-dev
   python3 python3-pytest python3-dnspython python3-zeroconf
   bind9-dnsutils bind9-utils knot-dnsutils bind9 nsd knot knot-dnssecutils unbound
   libldns-dev ldnsutils libnghttp2-dev dnsperf iproute2 procps

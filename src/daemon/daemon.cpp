@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -30,6 +29,7 @@
 #include "daemon/replication.h"
 #include "daemon/resolver_role.h"
 #include "daemon/secondary.h"
+#include "daemon/service_notify.h"
 #include "daemon/transfer_out.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
@@ -427,8 +427,7 @@ Result<void> Daemon::start() {
   }
   if (privileges_.switching()) spdlog::info("running as user {}", cfg_.server.user);
   else if (geteuid() == 0) spdlog::warn("running as root: set [server] user to drop privileges");
-  sd_notifyf(0, "READY=1\nSTATUS=serving %zu zones\nMAINPID=%lu", zones_.loaded_zones(),
-             static_cast<unsigned long>(getpid()));
+  notify_service_manager(fmt::format("READY=1\nSTATUS=serving {} zones\nMAINPID={}", zones_.loaded_zones(), getpid()));
   spdlog::info("ready");
   return {};
 }
@@ -530,7 +529,10 @@ void Daemon::add_zone(Reconfiguration& rc, const ZoneConfig& z, std::vector<std:
 
 // Each part in turn; none of them can fail any more (prepare() did all that could).
 void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
-  if (rc.diff.keys) updates_->set_keys(rc.keys);
+  if (rc.diff.keys) {
+    updates_->set_keys(rc.keys);
+    for (auto& e : secondaries_->set_keys(rc.keys)) lines.push_back(std::move(e));
+  }
   if (rc.diff.catalogs)
     if (auto r = write_generated_catalogs(rc.next); !r) lines.push_back(r.message());
   for (const auto& c : rc.diff.zones) {
@@ -627,9 +629,9 @@ bool Daemon::handle_signals() {
   signalfd_siginfo si{};
   while (read(sig_fd_, &si, sizeof si) == sizeof si) {
     if (si.ssi_signo == SIGHUP) {
-      sd_notify(0, "RELOADING=1");
+      notify_service_manager("RELOADING=1");
       reconfigure("SIGHUP");
-      sd_notify(0, "READY=1");
+      notify_service_manager("READY=1");
     } else {
       spdlog::info("{} received, shutting down", strsignal(static_cast<int>(si.ssi_signo)));
       running = false;
@@ -665,7 +667,7 @@ void Daemon::stop_roles() {
 }
 
 void Daemon::stop() {
-  sd_notify(0, "STOPPING=1");
+  notify_service_manager("STOPPING=1");
   stop_roles();
   // No update can arrive any more: write dynamic zones back to their files.
   updates_->stop();

@@ -96,6 +96,14 @@ Result<void> SecondaryRole::add_zone(const ZoneConfig& z, const std::vector<dns:
   return {};
 }
 
+std::vector<std::string> SecondaryRole::set_keys(const std::vector<dns::TsigKey>& keys) {
+  notify_->set_keys(keys);
+  auto errors = consumer_->rekey(keys);
+  auto more = service_.rekey(keys);
+  errors.insert(errors.end(), more.begin(), more.end());
+  return errors;
+}
+
 void SecondaryRole::remove_zone(const dns::Name& origin) {
   service_.remove(origin);  // retired first: no transfer in flight publishes it again
   zones_.remove_zone(origin);

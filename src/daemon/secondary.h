@@ -59,6 +59,11 @@ class SecondaryRole final : public xfr::SecondaryZones {
   /// A [[zone]] with `primaries` added by a live reconfiguration: served
   /// (SERVFAIL) at once, transferred as soon as the secondary thread runs it.
   Result<void> add_zone(const ZoneConfig& z, const std::vector<dns::TsigKey>& keys);
+  /// A changed [[key]] table (live reconfiguration): NOTIFYs are verified
+  /// against it, and every secondary, consumed catalog and catalog member
+  /// signs its next SOA query and transfer with the new secret of its key.
+  /// One line per zone whose key is gone (it keeps the old one).
+  std::vector<std::string> set_keys(const std::vector<dns::TsigKey>& keys);
   /// One removed from the config: its timers stop and it is no longer
   /// served; its saved copy and journal stay on disk (they are the operator's).
   void remove_zone(const dns::Name& origin);

@@ -246,6 +246,17 @@ std::string CatalogConsumer::member_file(const std::string& dir, const dns::Name
   return (dir.empty() || dir.back() == '/' ? dir : dir + "/") + safe + ".zone";
 }
 
+std::vector<std::string> CatalogConsumer::rekey(std::span<const dns::TsigKey> keys) {
+  std::vector<std::string> errors;
+  std::lock_guard lock(mu_);
+  for (auto& [k, s] : catalogs_) {
+    auto primaries = xfr::rekey(s.config.primaries, keys);
+    if (primaries) s.config.primaries = std::move(*primaries);
+    else errors.push_back("catalog " + s.config.origin.to_text() + ": primaries: " + primaries.message());
+  }
+  return errors;
+}
+
 std::vector<std::string> CatalogConsumer::members(const dns::Name& catalog) const {
   std::vector<std::string> out;
   std::lock_guard lock(mu_);

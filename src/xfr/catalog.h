@@ -139,6 +139,10 @@ class CatalogConsumer {
   /// always reset: removed and added again). A broken version changes
   /// nothing (5.1). Ignores versions of zones it does not consume.
   void catalog_changed(const zone::ZoneVersion& v);
+  /// The catalogs' primaries with their keys taken from `keys` anew (for
+  /// members added from now on; members already added are secondaries,
+  /// rekeyed with the rest). One line per catalog whose key is gone.
+  std::vector<std::string> rekey(std::span<const dns::TsigKey> keys);
   /// The members `catalog` currently owns (zone text, canonical order).
   std::vector<std::string> members(const dns::Name& catalog) const;
   /// Where a member's zone file goes: <member-dir>/<zone>.zone.

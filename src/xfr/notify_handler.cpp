@@ -7,14 +7,19 @@ namespace namae::xfr {
 
 NotifyHandler::NotifyHandler(SecondaryService& secondaries, std::vector<dns::TsigKey> keys,
                              const Clock& clock)
-    : secondaries_(secondaries), keys_(std::move(keys)), clock_(clock) {}
+    : secondaries_(secondaries), keys_(std::make_shared<const std::vector<dns::TsigKey>>(std::move(keys))),
+      clock_(clock) {}
+
+void NotifyHandler::set_keys(std::vector<dns::TsigKey> keys) {
+  keys_.publish(std::make_shared<const std::vector<dns::TsigKey>>(std::move(keys)));
+}
 
 uint16_t NotifyHandler::decide(const dns::MessageView& query, const net::Peer& peer,
-                               dns::TsigVerification& tv) {
+                               const std::vector<dns::TsigKey>& keys, dns::TsigVerification& tv) {
   namespace rc = dns::rcode;
   if (query.header().qdcount != 1 || query.qtype() != dns::rrtype::SOA) return rc::FORMERR;
   if (query.has_tsig()) {
-    tv = dns::tsig_verify(query, keys_, {static_cast<uint64_t>(clock_.unix_time())});
+    tv = dns::tsig_verify(query, keys, {static_cast<uint64_t>(clock_.unix_time())});
     if (!tv.ok()) return tv.status == dns::TsigStatus::formerr ? rc::FORMERR : tv.reply_rcode();
   }
   std::shared_ptr<Secondary> s = secondaries_.find(query.qname());
@@ -25,15 +30,17 @@ uint16_t NotifyHandler::decide(const dns::MessageView& query, const net::Peer& p
   if (!s->is_primary(from)) return rc::REFUSED;
   // RFC 1996 has no signature of its own; with a transfer-key the primary
   // must prove itself with that key (as BIND's allow-notify with a key).
-  if (s->key() && !(tv.ok() && tv.key && tv.key->name == s->key()->name)) return rc::NOTAUTH;
+  auto key = s->key();
+  if (key && !(tv.ok() && tv.key && tv.key->name == key->name)) return rc::NOTAUTH;
   secondaries_.notify(s->origin());
   return rc::NOERROR;
 }
 
 size_t NotifyHandler::handle(const dns::MessageView& query, std::span<uint8_t> response,
                              const net::Peer& peer, const zone::ZoneSet&) {
+  const auto keys = keys_.get();  // held until the reply is signed: tv.key points into it
   dns::TsigVerification tv;
-  const uint16_t rcode = decide(query, peer, tv);
+  const uint16_t rcode = decide(query, peer, *keys, tv);
   dns::MessageBuilder b(response, response.size());
   if (tv.record) b.reserve(400);  // the reply's TSIG
   b.header().id = query.header().id;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "auth/engine.h"
+#include "base/published.h"
 #include "dns/tsig.h"
 #include "xfr/secondary_service.h"
 
@@ -19,6 +20,10 @@ class NotifyHandler final : public auth::RequestHandler {
   NotifyHandler(SecondaryService& secondaries, std::vector<dns::TsigKey> keys,
                 const Clock& clock = system_clock());
 
+  /// A new key table (live reconfiguration): a NOTIFY being answered
+  /// keeps the table it was verified with, whose key signs its reply.
+  void set_keys(std::vector<dns::TsigKey> keys);
+
   /// NOTAUTH for a zone that is not a secondary here (or a bad signature),
   /// REFUSED for a source that is not one of its primaries, FORMERR for a
   /// NOTIFY without exactly one SOA question.
@@ -26,11 +31,13 @@ class NotifyHandler final : public auth::RequestHandler {
                 const zone::ZoneSet& zones) override;
 
  private:
-  // The rcode for `query` from `peer`; `tv` receives its TSIG verification.
-  uint16_t decide(const dns::MessageView& query, const net::Peer& peer, dns::TsigVerification& tv);
+  // The rcode for `query` from `peer`; `tv` receives its TSIG verification
+  // (its key points into `keys`).
+  uint16_t decide(const dns::MessageView& query, const net::Peer& peer, const std::vector<dns::TsigKey>& keys,
+                  dns::TsigVerification& tv);
 
   SecondaryService& secondaries_;
-  std::vector<dns::TsigKey> keys_;
+  Published<std::vector<dns::TsigKey>> keys_;
   const Clock& clock_;
 };
 

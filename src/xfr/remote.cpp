@@ -1,5 +1,7 @@
 #include "xfr/remote.h"
 
+#include <algorithm>
+
 namespace namae::xfr {
 
 std::string Remote::to_string() const {
@@ -16,6 +18,16 @@ const dns::TsigKey* find_key(std::span<const dns::TsigKey> keys, std::string_vie
   for (const auto& k : keys)
     if (k.name == *wanted) return &k;
   return nullptr;
+}
+
+Result<std::vector<Remote>> rekey(std::vector<Remote> remotes, std::span<const dns::TsigKey> keys) {
+  for (auto& r : remotes) {
+    if (!r.key) continue;
+    auto it = std::find_if(keys.begin(), keys.end(), [&](const dns::TsigKey& k) { return k.name == r.key->name; });
+    if (it == keys.end()) return fail("key '" + r.key->name.to_text() + "' is not a [[key]] any more");
+    r.key = *it;
+  }
+  return remotes;
 }
 
 Result<std::vector<Remote>> parse_remotes(const std::vector<std::string>& texts,

@@ -32,6 +32,11 @@ Result<std::vector<Remote>> parse_remotes(const std::vector<std::string>& texts,
                                           std::string_view key_name,
                                           std::span<const dns::TsigKey> keys);
 
+/// `remotes` with each key replaced by the one of the same name in `keys`
+/// (a live reconfiguration changed a secret: what was parsed before holds
+/// a copy of the old one). A key no longer in `keys` is the error.
+Result<std::vector<Remote>> rekey(std::vector<Remote> remotes, std::span<const dns::TsigKey> keys);
+
 /// The key called `name` among `keys` (names compare as DNS names).
 const dns::TsigKey* find_key(std::span<const dns::TsigKey> keys, std::string_view name);
 

@@ -111,14 +111,26 @@ int64_t Secondary::next_check_locked(int64_t now, int64_t wait_ms) const {
 }
 
 bool Secondary::is_primary(const net::Endpoint& addr) const {
+  std::lock_guard lock(mu_);
   for (const auto& p : cfg_.primaries)
     if (net::endpoint_address(p.address) == net::endpoint_address(addr)) return true;
   return false;
 }
 
-const std::optional<dns::TsigKey>& Secondary::key() const {
-  static const std::optional<dns::TsigKey> none;
-  return cfg_.primaries.empty() ? none : cfg_.primaries.front().key;
+std::optional<dns::TsigKey> Secondary::key() const {
+  std::lock_guard lock(mu_);
+  if (cfg_.primaries.empty()) return std::nullopt;
+  return cfg_.primaries.front().key;
+}
+
+std::vector<Remote> Secondary::primaries() const {
+  std::lock_guard lock(mu_);
+  return cfg_.primaries;
+}
+
+void Secondary::set_primaries(std::vector<Remote> primaries) {
+  std::lock_guard lock(mu_);
+  cfg_.primaries = std::move(primaries);
 }
 
 std::shared_ptr<const zone::ZoneVersion> Secondary::version() const {
@@ -178,7 +190,7 @@ void Secondary::tick() {
 void Secondary::refresh(bool whole) {
   const auto current = version();
   std::string errors;
-  for (const auto& primary : cfg_.primaries) {
+  for (const auto& primary : primaries()) {
     auto serial = fetcher_.query_serial(primary, cfg_.origin);
     if (!serial) {
       errors += (errors.empty() ? "" : "; ") + serial.message();

@@ -111,11 +111,18 @@ class Secondary {
   /// True if `addr` (IP only: NOTIFY may come from any port) is one of the primaries.
   bool is_primary(const net::Endpoint& addr) const;
   /// The key a primary signs with (NOTIFY must be signed with it), if any.
-  const std::optional<dns::TsigKey>& key() const;
+  std::optional<dns::TsigKey> key() const;
 
   const dns::Name& origin() const { return cfg_.origin; }
+  /// Origin, file, journal and journal-keep (the primaries may change: primaries()).
   const SecondaryConfig& config() const { return cfg_; }
-  const std::vector<Remote>& primaries() const { return cfg_.primaries; }
+  /// A copy: set_primaries() may replace them while a worker or the
+  /// update forwarder reads them.
+  std::vector<Remote> primaries() const;
+  /// New keys for the same primaries (a live reconfiguration changed a
+  /// [[key]]'s secret): the next check uses them; one running finishes
+  /// with the copy it took.
+  void set_primaries(std::vector<Remote> primaries);
   SecondaryStatus status() const;
   /// The version being served (nullptr before the first transfer).
   std::shared_ptr<const zone::ZoneVersion> version() const;
@@ -154,7 +161,7 @@ class Secondary {
   std::shared_ptr<update::Journal> journal_;
   std::mutex work_mu_;  // held by tick() and retire(): a retired secondary works no more
 
-  mutable std::mutex mu_;  // everything below: tick() writes, status()/refresh_soon() read
+  mutable std::mutex mu_;  // cfg_.primaries and everything below: tick() writes, status()/refresh_soon() read
   std::shared_ptr<const zone::ZoneVersion> version_;
   int64_t next_check_ms_ = 0;
   int64_t expire_at_ms_ = 0;   // 0: nothing to expire

@@ -39,6 +39,16 @@ std::shared_ptr<Secondary> SecondaryService::remove(const dns::Name& origin) {
   return gone;
 }
 
+std::vector<std::string> SecondaryService::rekey(std::span<const dns::TsigKey> keys) {
+  std::vector<std::string> errors;
+  for (const auto& z : zones()) {
+    auto primaries = xfr::rekey(z.secondary->primaries(), keys);
+    if (primaries) z.secondary->set_primaries(std::move(*primaries));
+    else errors.push_back("zone " + z.secondary->origin().to_text() + ": primaries: " + primaries.message());
+  }
+  return errors;
+}
+
 std::vector<SecondaryService::Zone> SecondaryService::zones() const {
   std::lock_guard lock(mu_);
   return zones_;

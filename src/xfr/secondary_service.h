@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -48,6 +49,10 @@ class SecondaryService {
   std::shared_ptr<const update::Journal> journal(const dns::Name& origin) const;
   /// Whether UPDATEs to `origin` go on to its primary (RFC 2136 6).
   bool forwards_updates(const dns::Name& origin) const;
+  /// Every secondary's primaries with their keys taken from `keys` anew
+  /// (xfr::rekey; a live reconfiguration changed a secret). One line per
+  /// zone whose key is gone (it keeps the old one).
+  std::vector<std::string> rekey(std::span<const dns::TsigKey> keys);
   /// A NOTIFY (already checked) asks for a check of `origin` now.
   void notify(const dns::Name& origin);
 

@@ -80,9 +80,9 @@ class Server(Namaed):
 
 
     def drain_notify(self):
-        """Reads what namaed sent the notify socket, as systemd would: each
-        SIGHUP sends RELOADING=1 and READY=1, and once the socket's queue is
-        full sd_notify blocks namaed's signal loop."""
+        """Reads what namaed sent the notify socket, as systemd would (each
+        SIGHUP sends RELOADING=1 and READY=1; test_unread_notify_socket_never_
+        blocks is the one test that leaves them unread)."""
         self.notify.setblocking(False)
         try:
             while self.notify.recv(4096):
@@ -467,3 +467,99 @@ def test_reconfigure_under_load_with_updates(tmp_path):
     finally:
         stop.set()
         s.stop()
+
+
+XFR_KEY, XFR_OLD, XFR_NEW = "xfr-key", "b2xkLXNlY3JldC1vbGQtc2VjcmV0LW9sZC1zZWNyZXQ=", \
+    "bmV3LXNlY3JldC1uZXctc2VjcmV0LW5ldy1zZWNyZXQ="
+SEC = OTHER.replace("other.test.", "sec.test.")
+
+
+def signed(query, secret):
+    import dns.tsigkeyring
+    query.use_tsig(dns.tsigkeyring.from_text({XFR_KEY: secret}), keyname=XFR_KEY, algorithm="hmac-sha256")
+    return query
+
+
+def notify_rcode(port, secret):
+    """The rcode of a NOTIFY for sec.test signed with `secret` (a reply to a
+    bad signature is unsigned: read without checking it)."""
+    q = signed(dns.message.make_query("sec.test", "SOA"), secret)
+    q.set_opcode(dns.opcode.NOTIFY)
+    q.flags |= dns.flags.AA
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(q.to_wire(), ("127.0.0.1", port))
+        wire = s.recv(4096)
+    return dns.rcode.to_text(dns.rcode.from_flags(struct.unpack("!H", wire[2:4])[0], 0))
+
+
+def axfr_outcome(port, secret):
+    try:
+        r = dns.query.tcp(signed(dns.message.make_query("sec.test", "AXFR"), secret), "127.0.0.1", port=port,
+                          timeout=5)
+        return dns.rcode.to_text(r.rcode())
+    except Exception as e:  # dnspython refuses the unsigned BADSIG reply
+        return type(e).__name__
+
+
+def wait_serial(server, serial):
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if f" {serial} " in dig(server.port, "sec.test", "SOA"):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"serial {serial} never arrived:\n" + server.log_text())
+
+
+def test_key_secret_change_reaches_transfers_and_notify():
+    """A [[key]]'s secret changed while the zones using it stay as they are:
+    after the reconfiguration the primary's transfers, the secondary's
+    NOTIFY check and its SOA queries and transfers use the new secret, and
+    the old one is refused."""
+    import dns.flags
+    import dns.opcode
+    primary, secondary = Server(), Server()
+    try:
+        write(primary, "sec.zone", SEC.format(serial=1, last=1))
+        p_tail = lambda secret: key_table(XFR_KEY, secret) + zone_table(
+            "sec.test", "sec.zone", f'allow-transfer = ["key:{XFR_KEY}"]\n')
+        s_tail = lambda secret: key_table(XFR_KEY, secret) + zone_table(
+            "sec.test", "sec.zone", f'primaries = ["127.0.0.1:{primary.port}"]\ntransfer-key = "{XFR_KEY}"\n')
+        primary.rewrite(tail=p_tail(XFR_OLD))
+        primary.reconfigure()
+        secondary.rewrite(tail=s_tail(XFR_OLD))
+        secondary.reconfigure()
+        wait_serial(secondary, 1)
+
+        for server, tail in ((primary, p_tail), (secondary, s_tail)):
+            server.rewrite(tail=tail(XFR_NEW))
+            out = server.reconfigure()
+            assert "keys: [[key]] tables changed" in out and "sec.test" not in out, out
+        assert axfr_outcome(primary.port, XFR_OLD) != "NOERROR"
+        assert axfr_outcome(primary.port, XFR_NEW) == "NOERROR"
+        assert notify_rcode(secondary.port, XFR_OLD) == "NOTAUTH"
+
+        write(primary, "sec.zone", SEC.format(serial=2, last=2))
+        primary.ctl("reload")
+        assert notify_rcode(secondary.port, XFR_NEW) == "NOERROR"
+        wait_serial(secondary, 2)  # the check and IXFR went out signed with the new secret
+        assert "198.51.100.2" in dig(secondary.port, "www.sec.test", "A")
+    finally:
+        primary.stop()
+        secondary.stop()
+
+
+def test_unread_notify_socket_never_blocks(server):
+    """Nobody reads the notify socket (its queue holds 10 datagrams by
+    default, net.unix.max_dgram_qlen): 15 SIGHUPs, two messages each, are
+    all applied, and namaed still answers and stops on SIGTERM."""
+    for i in range(15):
+        before = server.log_text().count("reconfigure (SIGHUP):")
+        server.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 5
+        while server.log_text().count("reconfigure (SIGHUP):") == before:
+            assert time.time() < deadline, f"SIGHUP {i + 1} not handled:\n" + server.log_text()
+            time.sleep(0.02)
+    assert "192.0.2.1" in dig(server.port, "www.example.test", "A")
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=10) == 0

@@ -122,5 +122,45 @@ TEST_F(NotifyTest, TransferKeyMustSign) {
   EXPECT_TRUE(check_due());
 }
 
+// A [[key]] whose secret changes on a live reconfiguration: the handler
+// swaps its table whole and the secondary its primaries' copy of the key, so
+// a NOTIFY signed with the old secret is refused and one with the new is
+// taken, its reply signed with the new secret.
+TEST_F(NotifyTest, KeyTableSwapTakesTheNewSecret) {
+  auto old_key = *dns::TsigKey::parse("hmac-sha256:xfr:c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+  auto new_key = *dns::TsigKey::parse("hmac-sha256:xfr:YW5vdGhlci1zZWNyZXQtYW5vdGhlcg==");
+  clock.set_unix_time(time(nullptr));
+  add(old_key);
+  NotifyHandler h(service, {old_key}, clock);
+  auto ask = [&](const dns::TsigKey& key) {
+    std::vector<uint8_t> mac;
+    auto q = notify(origin());
+    EXPECT_TRUE(dns::tsig_sign_request(q, key, &mac).ok());
+    dns::MessageView v;
+    EXPECT_EQ(v.parse(q), dns::WireError::ok);
+    std::vector<uint8_t> out(4096);
+    zone::ZoneSet zones;
+    out.resize(h.handle(v, out, peer_at("192.0.2.53"), zones));
+    dns::MessageView r;
+    EXPECT_EQ(r.parse(out), dns::WireError::ok);
+    dns::TsigVerifyParams params;
+    params.now = static_cast<uint64_t>(clock.unix_time());
+    params.prior_mac = &mac;
+    return std::pair{r.header().rcode, dns::tsig_verify_response(r, key, params).ok()};
+  };
+  EXPECT_EQ(ask(old_key), std::pair(uint8_t{dns::rcode::NOERROR}, true));
+
+  h.set_keys({new_key});
+  EXPECT_TRUE(service.rekey(std::vector{new_key}).empty());
+  EXPECT_EQ(service.find(origin())->key()->secret, new_key.secret);
+  EXPECT_EQ(ask(old_key).first, dns::rcode::NOTAUTH);  // BADSIG
+  EXPECT_EQ(ask(new_key), std::pair(uint8_t{dns::rcode::NOERROR}, true));
+
+  auto gone = service.rekey(std::vector<dns::TsigKey>{});  // the key left the table: kept, and said
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_NE(gone[0].find("xfr."), std::string::npos) << gone[0];
+  EXPECT_EQ(service.find(origin())->key()->secret, new_key.secret);
+}
+
 }  // namespace
 }  // namespace namae::xfr::test

@@ -40,5 +40,19 @@ TEST(Remote, FindKeyIgnoresCaseAndTrailingDot) {
   EXPECT_EQ(find_key(k, "k2"), nullptr);
 }
 
+TEST(Remote, RekeyTakesTheNewSecretByName) {
+  auto k = keys();
+  auto r = parse_remotes({"127.0.0.1:53", "127.0.0.2:53"}, "k1", k);
+  ASSERT_TRUE(r);
+  r->push_back({*net::parse_endpoint("127.0.0.3:53"), std::nullopt});
+  std::vector<dns::TsigKey> next = {*dns::TsigKey::parse("hmac-sha512:K1.:bmV3LXNlY3JldA==")};
+  auto again = rekey(*r, next);
+  ASSERT_TRUE(again) << again.message();
+  EXPECT_EQ((*again)[0].key->secret, next[0].secret);
+  EXPECT_EQ((*again)[1].key->algorithm, dns::TsigAlgorithm::hmac_sha512);
+  EXPECT_FALSE((*again)[2].key);
+  EXPECT_FALSE(rekey(*r, {}));
+}
+
 }  // namespace
 }  // namespace namae::xfr
