@@ -1,0 +1,266 @@
+// The validator's pure logic: trust anchors, DNSKEY by DS, RRsets by keys,
+// NSEC and NSEC3 denial proofs (RFC 4035 5, RFC 5155 8, RFC 9276).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "../dnssec/test_util.h"
+#include "dns/nsec3_hash.h"
+#include "dns/rdata.h"
+#include "dnssec/algorithm.h"
+#include "dnssec/dnskey.h"
+#include "dnssec/key_file.h"
+#include "dnssec/rrsig.h"
+#include "validator/anchors.h"
+#include "validator/denial.h"
+#include "validator/keys.h"
+
+namespace namae::validator {
+namespace {
+
+using dnssec::test::N;
+using dnssec::test::rrset;
+
+constexpr uint32_t kNow = 1750000000;
+const dnssec::Validity kValid{kNow - 3600, kNow + 86400};
+
+struct Zone {
+  dns::Name name;
+  dnssec::ZoneKey ksk, zsk;
+  dns::RRset dnskey;
+  std::vector<dns::RdataBytes> ds;
+
+  explicit Zone(const std::string& origin)
+      : name(N(origin)),
+        ksk(dnssec::generate_zone_key(name, dnssec::alg::ECDSAP256SHA256, dnssec::kFlagsKsk, kNow).value()),
+        zsk(dnssec::generate_zone_key(name, dnssec::alg::ED25519, dnssec::kFlagsZsk, kNow).value()) {
+    dnskey.owner = name;
+    dnskey.type = dns::rrtype::DNSKEY;
+    dnskey.ttl = 3600;
+    dnskey.rdata = {ksk.dnskey, zsk.dnskey};
+    ds.push_back(dnssec::ds_rdata(name, ksk.dnskey, dnssec::kDigestSha256).value());
+  }
+  dns::RdataBytes sign(const dns::RRset& set, const dnssec::ZoneKey& key, dnssec::Validity v = kValid) const {
+    return dnssec::sign_rrset(set, key.key, key.dnskey, name, v).value();
+  }
+  KeySet keys() const { return verify_dnskeys(name, dnskey, {sign(dnskey, ksk)}, ds, {}, kNow); }
+};
+
+TEST(TrustAnchors, BuiltInRootHasBothKsks) {
+  auto t = TrustAnchors::builtin_root();
+  const Anchor* a = t.closest(N("www.example.com."));
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->zone.is_root());
+  ASSERT_EQ(a->ds.size(), 2u);
+  EXPECT_EQ(a->ds[0][0] << 8 | a->ds[0][1], 20326);
+  EXPECT_EQ(a->ds[1][0] << 8 | a->ds[1][1], 38696);
+}
+
+TEST(TrustAnchors, FileWithDnskeyAndDeeperAnchor) {
+  Zone z("example.");
+  std::string path = ::testing::TempDir() + "/anchors.txt";
+  std::ofstream(path) << ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
+                      << "example. IN DNSKEY " << dns::rdata::to_text(dns::rrtype::DNSKEY, z.ksk.dnskey) << "\n";
+  auto t = TrustAnchors::from_file(path);
+  ASSERT_TRUE(t.ok()) << t.message();
+  const Anchor* a = t->closest(N("www.example."));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->zone, N("example."));
+  ASSERT_EQ(a->dnskeys.size(), 1u);
+  EXPECT_TRUE(verify_dnskeys(z.name, z.dnskey, {z.sign(z.dnskey, z.ksk)}, a->ds, a->dnskeys, kNow).verdict.is_secure());
+}
+
+TEST(TrustAnchors, OtherTypesAreErrorsNamingFileAndLine) {
+  std::string path = ::testing::TempDir() + "/bad-anchors.txt";
+  std::ofstream(path) << "; comment\nexample. 3600 IN A 192.0.2.1\n";
+  auto t = TrustAnchors::from_file(path);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.message().find("bad-anchors.txt:2"), std::string::npos) << t.message();
+  EXPECT_FALSE(TrustAnchors::from_text("", "empty").ok());
+}
+
+TEST(Keys, DnskeyBySdsAndRrsetByZsk) {
+  Zone z("example.");
+  KeySet k = z.keys();
+  ASSERT_TRUE(k.verdict.is_secure()) << k.verdict.why;
+  auto a = rrset("www.example. 300 IN A 192.0.2.1");
+  EXPECT_TRUE(verify_rrset(a, {z.sign(a, z.zsk)}, k, kNow).is_secure());
+  auto forged = rrset("www.example. 300 IN A 192.0.2.66");
+  Verdict v = verify_rrset(forged, {z.sign(a, z.zsk)}, k, kNow);
+  EXPECT_EQ(v.security, Security::bogus);
+  EXPECT_EQ(v.ede, ede::DNSSEC_BOGUS);
+  v = verify_rrset(a, {}, k, kNow);
+  EXPECT_EQ(v.ede, ede::RRSIGS_MISSING);
+}
+
+TEST(Keys, TimesGiveExpiredAndNotYetValid) {
+  Zone z("example.");
+  KeySet k = z.keys();
+  auto a = rrset("www.example. 300 IN A 192.0.2.1");
+  EXPECT_EQ(verify_rrset(a, {z.sign(a, z.zsk, {kNow - 7200, kNow - 3600})}, k, kNow).ede, ede::SIGNATURE_EXPIRED);
+  EXPECT_EQ(verify_rrset(a, {z.sign(a, z.zsk, {kNow + 3600, kNow + 7200})}, k, kNow).ede,
+            ede::SIGNATURE_NOT_YET_VALID);
+  KeySet expired = verify_dnskeys(z.name, z.dnskey, {z.sign(z.dnskey, z.ksk, {kNow - 7200, kNow - 3600})}, z.ds, {}, kNow);
+  EXPECT_EQ(expired.verdict.ede, ede::SIGNATURE_EXPIRED);
+}
+
+TEST(Keys, DsMatchingNoKeyIsBogusUnknownAlgorithmInsecure) {
+  Zone z("example."), other("example.");
+  KeySet k = verify_dnskeys(z.name, z.dnskey, {z.sign(z.dnskey, z.ksk)}, other.ds, {}, kNow);
+  EXPECT_EQ(k.verdict.security, Security::bogus);
+  EXPECT_EQ(k.verdict.ede, ede::DNSKEY_MISSING);
+  auto ds = other.ds[0];
+  ds[2] = 253;  // a private algorithm no one verifies
+  k = verify_dnskeys(z.name, z.dnskey, {z.sign(z.dnskey, z.ksk)}, {ds}, {}, kNow);
+  EXPECT_EQ(k.verdict.security, Security::insecure);
+  EXPECT_EQ(k.verdict.ede, ede::UNSUPPORTED_DNSKEY_ALGORITHM);
+  // The DNSKEY RRset signed only by the ZSK, which no DS names: bogus.
+  k = verify_dnskeys(z.name, z.dnskey, {z.sign(z.dnskey, z.zsk)}, z.ds, {}, kNow);
+  EXPECT_EQ(k.verdict.security, Security::bogus);
+  auto a = rrset("www.example. 300 IN A 192.0.2.1");
+  EXPECT_EQ(verify_rrset(a, {z.sign(a, z.zsk)}, k, kNow).security, Security::bogus);
+}
+
+TEST(Keys, WildcardParentFromLabels) {
+  Zone z("example.");
+  auto wild = rrset("*.w.example. 300 IN TXT \"x\"");
+  auto sig = z.sign(wild, z.zsk);
+  auto expanded = wild;
+  expanded.owner = N("a.b.w.example.");
+  EXPECT_EQ(wildcard_parent(expanded, {sig}), N("w.example."));
+  EXPECT_TRUE(verify_rrset(expanded, {sig}, z.keys(), kNow).is_secure());
+  EXPECT_FALSE(wildcard_parent(wild, {sig}).has_value());
+  EXPECT_EQ(signer_of({sig}), N("example."));
+}
+
+std::vector<dns::RRset> nsec_chain(const std::string& text) {
+  std::vector<dns::RRset> out;
+  for (const auto& r : dnssec::test::records(text)) {
+    dns::RRset s;
+    s.owner = r.owner;
+    s.type = r.type;
+    s.rdata = {r.rdata};
+    out.push_back(s);
+  }
+  return out;
+}
+
+// In canonical order (RFC 4034 6.1): labels compare from the right.
+const char* kNsecZone =
+    "example. NSEC a.example. NS SOA RRSIG NSEC DNSKEY\n"
+    "a.example. NSEC c.example. A RRSIG NSEC\n"
+    "c.example. NSEC d.e.example. A RRSIG NSEC\n"
+    "d.e.example. NSEC sub.example. A RRSIG NSEC\n"
+    "sub.example. NSEC *.w.example. NS RRSIG NSEC\n"
+    "*.w.example. NSEC example. TXT RRSIG NSEC\n";
+
+TEST(Denial, NsecNxdomainNeedsNameAndWildcard) {
+  auto all = nsec_chain(kNsecZone);
+  EXPECT_TRUE(prove_nxdomain(N("b.example."), all).is_secure());
+  std::vector<dns::RRset> only_cover = {all[1]};
+  Verdict v = prove_nxdomain(N("b.example."), only_cover);
+  EXPECT_EQ(v.ede, ede::NSEC_MISSING);
+  EXPECT_EQ(prove_nxdomain(N("a.example."), all).security, Security::bogus);  // it exists
+  // Below a delegation the parent's NSEC proves nothing (RFC 6840 4.1).
+  EXPECT_EQ(prove_nxdomain(N("x.sub.example."), all).security, Security::bogus);
+}
+
+TEST(Denial, NsecNodataEntAndWildcard) {
+  auto all = nsec_chain(kNsecZone);
+  EXPECT_TRUE(prove_nodata(N("a.example."), dns::rrtype::MX, all).is_secure());
+  EXPECT_EQ(prove_nodata(N("a.example."), dns::rrtype::A, all).security, Security::bogus);
+  EXPECT_TRUE(prove_nodata(N("e.example."), dns::rrtype::A, all).is_secure());  // empty non-terminal
+  EXPECT_TRUE(prove_nodata(N("x.w.example."), dns::rrtype::A, all).is_secure());  // wildcard NODATA
+  EXPECT_EQ(prove_nodata(N("x.w.example."), dns::rrtype::TXT, all).security, Security::bogus);
+  // The parent side of a cut answers for DS only.
+  EXPECT_TRUE(prove_nodata(N("sub.example."), dns::rrtype::DS, all).is_secure());
+  EXPECT_EQ(prove_nodata(N("sub.example."), dns::rrtype::A, all).security, Security::bogus);
+}
+
+TEST(Denial, NsecWildcardAnswerAndCuts) {
+  auto all = nsec_chain(kNsecZone);
+  EXPECT_TRUE(prove_wildcard_answer(N("x.w.example."), N("w.example."), all).is_secure());
+  EXPECT_EQ(prove_wildcard_answer(N("x.w.example."), N("w.example."), {}).ede, ede::NSEC_MISSING);
+  EXPECT_EQ(prove_no_ds(N("sub.example."), all).cut, Cut::unsigned_delegation);
+  EXPECT_EQ(prove_no_ds(N("c.example."), all).cut, Cut::no_delegation);
+  EXPECT_EQ(prove_no_ds(N("e.example."), all).cut, Cut::no_delegation);
+  EXPECT_EQ(prove_no_ds(N("c.example."), {}).cut, Cut::unproven);
+}
+
+// A whole NSEC3 chain for names with their types (ENTs included by the caller).
+std::vector<dns::RRset> nsec3_chain(const std::vector<std::pair<std::string, std::vector<uint16_t>>>& names,
+                                    uint16_t iterations, bool opt_out) {
+  dns::Nsec3Params p;
+  p.iterations = iterations;
+  p.salt_length = 2;
+  p.salt[0] = 0xab;
+  p.salt[1] = 0xcd;
+  std::vector<std::pair<dns::Nsec3Hash, std::vector<uint16_t>>> hashed;
+  for (const auto& [n, t] : names) hashed.push_back({*dns::nsec3_hash(N(n), p), t});
+  std::sort(hashed.begin(), hashed.end());
+  std::vector<dns::RRset> out;
+  for (size_t i = 0; i < hashed.size(); ++i) {
+    const auto& next = hashed[(i + 1) % hashed.size()].first;
+    dns::RdataBytes rd = {1, static_cast<uint8_t>(opt_out ? 1 : 0), static_cast<uint8_t>(iterations >> 8),
+                          static_cast<uint8_t>(iterations & 0xff), 2, 0xab, 0xcd, 20};
+    rd.insert(rd.end(), next.begin(), next.end());
+    dns::rdata::append_type_bitmap(hashed[i].second, rd);
+    std::array<char, dns::kNsec3LabelSize> label;
+    dns::nsec3_label(hashed[i].first, label);
+    dns::RRset s;
+    s.owner = N(std::string(label.data(), label.size()) + ".example.");
+    s.type = dns::rrtype::NSEC3;
+    s.rdata = {rd};
+    out.push_back(s);
+  }
+  return out;
+}
+
+using T = std::vector<uint16_t>;
+namespace rt = dns::rrtype;
+
+std::vector<dns::RRset> nsec3_zone(uint16_t iterations, bool opt_out) {
+  return nsec3_chain({{"example.", T{rt::NS, rt::SOA, rt::RRSIG, rt::DNSKEY, rt::NSEC3PARAM}},
+                      {"a.example.", T{rt::A, rt::RRSIG}},
+                      {"e.example.", T{}},
+                      {"d.e.example.", T{rt::A, rt::RRSIG}},
+                      {"w.example.", T{}},
+                      {"*.w.example.", T{rt::TXT, rt::RRSIG}},
+                      {"signed.example.", T{rt::NS, rt::DS, rt::RRSIG}}},
+                     iterations, opt_out);
+}
+
+TEST(Denial, Nsec3Proofs) {
+  auto all = nsec3_zone(0, false);
+  EXPECT_TRUE(prove_nxdomain(N("nope.example."), all).is_secure());
+  EXPECT_TRUE(prove_nxdomain(N("x.y.a.example."), all).is_secure());
+  EXPECT_EQ(prove_nxdomain(N("a.example."), all).security, Security::bogus);
+  EXPECT_TRUE(prove_nodata(N("a.example."), rt::MX, all).is_secure());
+  EXPECT_EQ(prove_nodata(N("a.example."), rt::A, all).security, Security::bogus);
+  EXPECT_TRUE(prove_nodata(N("e.example."), rt::A, all).is_secure());
+  EXPECT_TRUE(prove_nodata(N("x.w.example."), rt::MX, all).is_secure());  // RFC 5155 8.7
+  EXPECT_TRUE(prove_wildcard_answer(N("x.w.example."), N("w.example."), all).is_secure());
+  EXPECT_EQ(prove_no_ds(N("a.example."), all).cut, Cut::no_delegation);
+  EXPECT_EQ(prove_nxdomain(N("nope.example."), {}).ede, ede::NSEC_MISSING);
+  std::vector<dns::RRset> one = {all[0]};
+  EXPECT_EQ(prove_nxdomain(N("nope.example."), one).ede, ede::NSEC_MISSING);
+}
+
+TEST(Denial, Nsec3OptOutAndIterationLimit) {
+  // An unsigned delegation left out of an opt-out chain: insecure.
+  auto optout = nsec3_zone(0, true);
+  Verdict v = prove_nodata(N("unsigned.example."), rt::DS, optout);
+  EXPECT_EQ(v.security, Security::insecure) << v.why;
+  EXPECT_EQ(prove_no_ds(N("unsigned.example."), optout).cut, Cut::unsigned_delegation);
+  EXPECT_EQ(prove_no_ds(N("unsigned.example."), nsec3_zone(0, false)).cut, Cut::no_delegation);
+  // RFC 9276: 150 iterations still count, 151 make the proof insecure with EDE 27.
+  EXPECT_TRUE(prove_nxdomain(N("nope.example."), nsec3_zone(150, false)).is_secure());
+  v = prove_nxdomain(N("nope.example."), nsec3_zone(151, false));
+  EXPECT_EQ(v.security, Security::insecure);
+  EXPECT_EQ(v.ede, ede::UNSUPPORTED_NSEC3_ITERATIONS);
+}
+
+}  // namespace
+}  // namespace namae::validator
