@@ -72,14 +72,22 @@ const std::vector<Key<ResolverConfig>>& resolver_restart_keys() {
   return keys;
 }
 
+// The listener's address and certificate are bound at start.
 const std::vector<Key<HttpConfig>>& http_restart_keys() {
   static const std::vector<Key<HttpConfig>> keys = {
       NAMAE_KEY(HttpConfig, "enabled", enabled),
       NAMAE_KEY(HttpConfig, "listen", listen),
       NAMAE_KEY(HttpConfig, "tls-cert", tls_cert),
       NAMAE_KEY(HttpConfig, "tls-key", tls_key),
-      NAMAE_KEY(HttpConfig, "users", users),
       NAMAE_KEY(HttpConfig, "allow-plain-http", allow_plain_http),
+  };
+  return keys;
+}
+
+// What the update API reads per request: swapped while the listener serves.
+const std::vector<Key<HttpConfig>>& http_live_keys() {
+  static const std::vector<Key<HttpConfig>> keys = {
+      NAMAE_KEY(HttpConfig, "users", users),
       NAMAE_KEY(HttpConfig, "trusted-proxies", trusted_proxies),
       NAMAE_KEY(HttpConfig, "update-ttl", update_ttl),
       NAMAE_KEY(HttpConfig, "login-failures-per-source", login_failures_per_source),
@@ -263,7 +271,11 @@ std::vector<std::string> keep_restart_keys(const Config& running, Config& next) 
   keep_unlisted<ResolverConfig>("resolver", running.resolver, next.resolver,
                                 [](const ResolverConfig& from, ResolverConfig& to) { to.allow = from.allow; }, out);
   keep(http_restart_keys(), "http", running.http, next.http, out);
-  keep_unlisted<HttpConfig>("http", running.http, next.http, [](const HttpConfig&, HttpConfig&) {}, out);
+  // No API runs (or none will, until a restart): nothing takes its settings.
+  if (!running.http.enabled) keep(http_live_keys(), "http", running.http, next.http, out);
+  keep_unlisted<HttpConfig>("http", running.http, next.http, [](const HttpConfig& from, HttpConfig& to) {
+    for (const auto& k : http_live_keys()) k.keep(from, to);
+  }, out);
   if (!(running.mdns == next.mdns)) {
     out.push_back("[mdns]");
     next.mdns = running.mdns;
@@ -285,11 +297,12 @@ ConfigDiff diff_config(const Config& running, const Config& next, std::vector<st
   d.cookies = a.cookies != b.cookies || a.cookie_secret != b.cookie_secret;
   d.log_level = a.log_level != b.log_level;
   d.resolver_allow = running.resolver.allow != next.resolver.allow;
+  d.http = changed(http_live_keys(), running.http, next.http);
   return d;
 }
 
 bool ConfigDiff::empty() const {
-  return zones.empty() && !keys && !auth && !rrl && !cookies && !log_level && !resolver_allow &&
+  return zones.empty() && !keys && !auth && !rrl && !cookies && !log_level && !resolver_allow && http.empty() &&
          restart.empty();
 }
 
@@ -318,6 +331,7 @@ std::vector<std::string> ConfigDiff::lines() const {
   if (cookies) out.push_back("server: cookies changed");
   if (log_level) out.push_back("server: log-level changed");
   if (resolver_allow) out.push_back("resolver: allow changed");
+  for (const auto& k : http) out.push_back("http: " + k + " changed");
   for (const auto& k : restart) out.push_back(k + ": needs a restart (the running value stays)");
   return out;
 }

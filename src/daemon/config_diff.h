@@ -35,6 +35,7 @@ struct ConfigDiff {
   bool log_level = false;       // [server] log-level
   bool resolver_allow = false;  // [resolver] allow
   bool catalogs = false;        // a generated catalog's member list may have changed
+  std::vector<std::string> http;  // [http] keys the update API takes live ("users")
   // Keys whose new value only a restart applies ("[server] workers"); the
   // running value stays (keep_restart_keys put it back).
   std::vector<std::string> restart;

@@ -237,6 +237,7 @@ struct Reconfiguration {
   std::optional<net::AddressAcl> resolver_allow;
   std::map<std::string, LoadedZone> files;  // by zone_key: static zones read ahead
   std::map<std::string, update::ZoneUpdateConfig> updates;  // by zone_key: zones with a journal
+  std::optional<http::ApiOptions> api;  // [http] users and limits, when they changed
 };
 
 class Daemon {
@@ -463,6 +464,11 @@ Result<Reconfiguration> Daemon::prepare(Config next) {
     if (!acl) return fail("[resolver] allow: " + acl.message());
     rc.resolver_allow = std::move(*acl);
   }
+  if (update_api_ && !rc.diff.http.empty()) {
+    auto api = api_options(cfg.http);
+    if (!api) return api.error();
+    rc.api = std::move(*api);
+  }
   if (auto r = read_zones(rc); !r) return r.error();
   return rc;
 }
@@ -552,6 +558,10 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
   if (auto t = transfer_options(rc.next, *updates_, *secondaries_, metrics_)) transfers_->set_options(std::move(*t));
   if (resolver_) resolver_->set_auth_options(*rc.auth);
   if (resolver_ && rc.diff.resolver_allow) resolver_->set_allowed(std::move(rc.resolver_allow));
+  if (rc.api) {  // after the zones: a user's hostname may lie in a zone just added
+    for (auto& w : hostnames_without_zone(*rc.api, *updates_)) lines.push_back(std::move(w));
+    update_api_->set_options(std::move(*rc.api));
+  }
   if (rc.diff.log_level) spdlog::set_level(spdlog::level::from_str(rc.next.server.log_level));
   if (rc.diff.rrl) log_rrl(rc.next.server.rrl);
 }

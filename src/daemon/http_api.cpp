@@ -1,5 +1,6 @@
 #include "daemon/http_api.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "daemon/dynamic.h"
@@ -31,13 +32,9 @@ Result<http::ApiOptions> api_options(const HttpConfig& cfg) {
   return o;
 }
 
-Result<std::unique_ptr<http::UpdateApi>> install_update_api(const Config& cfg,
-                                                            update::UpdateService& service,
-                                                            const zone::ZoneSetHolder& zones,
-                                                            http::MetricsServer& server) {
-  auto opt = api_options(cfg.http);
-  if (!opt) return fail(opt.message());
-  for (const auto& u : opt->users)
+std::vector<std::string> hostnames_without_zone(const http::ApiOptions& opt, const update::UpdateService& service) {
+  std::vector<std::string> out;
+  for (const auto& u : opt.users)
     for (const auto& h : u.hostnames) {
       bool found = false;
       for (dns::Name n = h; !found; n = n.strip_left(1)) {
@@ -45,11 +42,20 @@ Result<std::unique_ptr<http::UpdateApi>> install_update_api(const Config& cfg,
         if (n.is_root()) break;
       }
       if (!found)
-        spdlog::warn(
-            "[http] user '{}': {} is in no dynamic zone (a zone with a journal); its "
-            "updates will answer nohost",
-            u.name, h.to_text());
+        out.push_back(fmt::format("[http] user '{}': {} is in no dynamic zone (a zone with a journal); its "
+                                  "updates will answer nohost",
+                                  u.name, h.to_text()));
     }
+  return out;
+}
+
+Result<std::unique_ptr<http::UpdateApi>> install_update_api(const Config& cfg,
+                                                            update::UpdateService& service,
+                                                            const zone::ZoneSetHolder& zones,
+                                                            http::MetricsServer& server) {
+  auto opt = api_options(cfg.http);
+  if (!opt) return fail(opt.message());
+  for (const auto& w : hostnames_without_zone(*opt, service)) spdlog::warn("{}", w);
   auto api = std::make_unique<http::UpdateApi>(std::move(*opt), service, &zones, spdlog_sink());
   http::UpdateApi* raw = api.get();
   server.add_routes([raw](httplib::Server& s) { raw->install(s); });

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "daemon/config.h"
@@ -16,6 +18,10 @@ namespace namae::daemon {
 
 /// The API settings of [http] (names and prefixes checked).
 Result<http::ApiOptions> api_options(const HttpConfig& cfg);
+
+/// One line per user hostname that lies in no dynamic zone of `service`
+/// (its updates would answer "nohost").
+std::vector<std::string> hostnames_without_zone(const http::ApiOptions& opt, const update::UpdateService& service);
 
 /// Build the update API for `cfg` and register its routes on `server`
 /// (call before server.start()). Returns the API, which must outlive the

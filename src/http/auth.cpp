@@ -91,6 +91,12 @@ void FailureLimiter::clear(const std::string& key) {
   failures_.erase(key);
 }
 
+void FailureLimiter::set_limits(unsigned limit, int64_t window_ms) {
+  std::lock_guard lock(mu_);
+  limit_ = limit;
+  window_ms_ = window_ms;
+}
+
 size_t FailureLimiter::tracked() {
   std::lock_guard lk(mu_);
   prune_locked(clock_.now_ms());

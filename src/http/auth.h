@@ -57,6 +57,8 @@ class FailureLimiter {
   void fail(const std::string& key);
   /// Forget `key`'s failures (a successful login).
   void clear(const std::string& key);
+  /// New limits (live reconfiguration); the failures recorded stay.
+  void set_limits(unsigned limit, int64_t window_ms);
   /// Keys currently tracked (for tests; stale keys are pruned as they go).
   size_t tracked();
 

@@ -70,18 +70,24 @@ const dns::Name& http_signer() {
 
 UpdateApi::UpdateApi(ApiOptions options, update::UpdateService& service,
                      const zone::ZoneSetHolder* zones, LogSink log, const Clock& clock)
-    : opt_(std::move(options)),
+    : opt_(std::make_shared<const ApiOptions>(std::move(options))),
       service_(service),
       zones_(zones),
       log_(std::move(log)),
       clock_(clock),
-      by_source_(opt_.fail_limit_source, opt_.fail_window_ms, clock),
-      by_user_(opt_.fail_limit_user, opt_.fail_window_ms, clock) {}
+      by_source_(opt_.get()->fail_limit_source, opt_.get()->fail_window_ms, clock),
+      by_user_(opt_.get()->fail_limit_user, opt_.get()->fail_window_ms, clock) {}
+
+void UpdateApi::set_options(ApiOptions options) {
+  by_source_.set_limits(options.fail_limit_source, options.fail_window_ms);
+  by_user_.set_limits(options.fail_limit_user, options.fail_window_ms);
+  opt_.publish(std::make_shared<const ApiOptions>(std::move(options)));
+}
 
 void UpdateApi::log(LogLevel level, const std::string& msg) const { log_to(log_, level, msg); }
 
-std::string UpdateApi::source_of(const ApiRequest& req) const {
-  auto trusted = [this](const IpAddress& ip) {
+std::string UpdateApi::source_of(const ApiRequest& req, const ApiOptions& opt) const {
+  auto trusted = [&opt](const IpAddress& ip) {
     sockaddr_storage ss{};
     socklen_t len = 0;
     if (ip.family == AF_INET) {
@@ -95,13 +101,13 @@ std::string UpdateApi::source_of(const ApiRequest& req) const {
       std::memcpy(&sin6->sin6_addr, ip.bytes.data(), 16);
       len = sizeof(sockaddr_in6);
     }
-    return opt_.trusted_proxies.allows(reinterpret_cast<const sockaddr*>(&ss), len);
+    return opt.trusted_proxies.allows(reinterpret_cast<const sockaddr*>(&ss), len);
   };
   auto a = client_address(req.peer, req.forwarded_for, trusted);
   return a ? a->to_text() : std::string();
 }
 
-UpdateApi::Auth UpdateApi::authenticate(const ApiRequest& req, const std::string& source) {
+UpdateApi::Auth UpdateApi::authenticate(const ApiRequest& req, const std::string& source, const ApiOptions& opt) {
   Auth out;
   auto creds = parse_basic_auth(req.authorization);
   const std::string source_key = "src:" + source;
@@ -118,7 +124,7 @@ UpdateApi::Auth UpdateApi::authenticate(const ApiRequest& req, const std::string
     return out;
   }
   const ApiUser* user = nullptr;
-  for (const auto& u : opt_.users)
+  for (const auto& u : opt.users)
     if (u.name == creds->user) user = &u;
   // Verify even for an unknown user, so timing does not tell which names exist.
   static const std::string kDummy =
@@ -168,11 +174,12 @@ std::vector<dns::RdataBytes> UpdateApi::published(const dns::Name& zone, const d
 }
 
 ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
-  const std::string source = source_of(req);
-  if (req.target_length > opt_.max_query_length) {
+  const auto opt = opt_.get();  // held to the end: the user authenticated lives in it
+  const std::string source = source_of(req, *opt);
+  if (req.target_length > opt->max_query_length) {
     log(LogLevel::warning,
         fmt::format("http {}: request of {} octets over the limit of {}: badagent",
-                    source.empty() ? req.peer : source, req.target_length, opt_.max_query_length));
+                    source.empty() ? req.peer : source, req.target_length, opt->max_query_length));
     count(DynAnswer::badagent);
     return text(414, "badagent\n");
   }
@@ -182,7 +189,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
     count(DynAnswer::badagent);
     return text(400, "badagent\n");
   }
-  auto auth = authenticate(req, source);
+  auto auth = authenticate(req, source, *opt);
   if (auth.refused) {
     count(*auth.refused);
     ApiResponse r = text(*auth.refused == DynAnswer::badauth ? 401 : 200,
@@ -195,7 +202,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
   DynRequest dr;
   std::string bad;
   if (auto err =
-          parse_dyn_request(param(req, "hostname"), param(req, "myip"), opt_.limits, dr, &bad)) {
+          parse_dyn_request(param(req, "hostname"), param(req, "myip"), opt->limits, dr, &bad)) {
     log(LogLevel::warning, fmt::format("http {} user {}: bad request ({}): {}", source, user.name, printable(bad),
                        dyn_answer_text(*err)));
     count(*err);
@@ -244,7 +251,7 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
         same = same && have.size() == 1 && have[0] == a.rdata();
       }
       unchanged[i] = same;
-      auto rrs = replace_addresses(name, dr.addresses, opt_.ttl);
+      auto rrs = replace_addresses(name, dr.addresses, opt->ttl);
       msg.updates.insert(msg.updates.end(), rrs.begin(), rrs.end());
       update::Grant g;
       g.key = http_signer();
@@ -332,9 +339,10 @@ std::string UpdateApi::render_metrics() const {
 }
 
 ApiResponse UpdateApi::rest(const ApiRequest& req) {
-  const std::string source = source_of(req);
+  const auto opt = opt_.get();
+  const std::string source = source_of(req, *opt);
   if (source.empty()) return json_error(400, "unusable X-Forwarded-For");
-  auto auth = authenticate(req, source);
+  auto auth = authenticate(req, source, *opt);
   if (auth.refused) {
     ApiResponse r =
         json_error(*auth.refused == DynAnswer::badauth ? 401 : 429,
@@ -346,7 +354,7 @@ ApiResponse UpdateApi::rest(const ApiRequest& req) {
   if (req.method != "GET") return json_error(405, "only GET");
   if (req.path == "/api/zones" || req.path == "/api/zones/") return rest_zones();
   if (req.path.rfind("/api/zones/", 0) == 0) return rest_zone(req.path.substr(11));
-  if (req.path == "/api/hosts") return rest_hosts();
+  if (req.path == "/api/hosts") return rest_hosts(*opt);
   return json_error(404, "no such resource (try /api/zones, /api/zones/NAME, /api/hosts)");
 }
 
@@ -405,12 +413,12 @@ ApiResponse UpdateApi::rest_zone(const std::string& text) {
   return json(200, w.str());
 }
 
-ApiResponse UpdateApi::rest_hosts() {
+ApiResponse UpdateApi::rest_hosts(const ApiOptions& opt) {
   // Every name a user may update plus every name holding a lease, with its
   // addresses, the lease on them and who set them last.
   std::map<dns::Name, std::vector<update::Lease>> hosts;
   std::set<dns::Name> zones_seen;
-  for (const auto& u : opt_.users)
+  for (const auto& u : opt.users)
     for (const auto& h : u.hostnames) hosts[h];
   std::vector<dns::Name> dynamic;
   if (zones_)

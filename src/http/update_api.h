@@ -26,6 +26,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/published.h"
 #include "http/auth.h"
 #include "http/dyndns.h"
 #include "update/policy.h"
@@ -100,6 +101,11 @@ class UpdateApi {
   UpdateApi(ApiOptions options, update::UpdateService& service, const zone::ZoneSetHolder* zones,
             LogSink log = {}, const Clock& clock = system_clock());
 
+  /// New users, proxies and limits (live reconfiguration): requests from
+  /// now on use them; one being answered finishes with the options it
+  /// began with (its authenticated user lives in them).
+  void set_options(ApiOptions options);
+
   /// GET /nic/update (DynDNS2).
   ApiResponse nic_update(const ApiRequest& req);
   /// GET /api/zones, /api/zones/NAME, /api/hosts.
@@ -115,21 +121,21 @@ class UpdateApi {
 
  private:
   struct Auth {
-    const ApiUser* user = nullptr;
+    const ApiUser* user = nullptr;     // in the request's options
     std::optional<DynAnswer> refused;  // badauth or abuse
   };
-  Auth authenticate(const ApiRequest& req, const std::string& source);
-  std::string source_of(const ApiRequest& req) const;
+  Auth authenticate(const ApiRequest& req, const std::string& source, const ApiOptions& opt);
+  std::string source_of(const ApiRequest& req, const ApiOptions& opt) const;
   bool owns(const ApiUser& user, const dns::Name& name) const;
   std::optional<dns::Name> dynamic_zone_of(const dns::Name& name) const;
   std::vector<dns::RdataBytes> published(const dns::Name& zone, const dns::Name& name,
                                          uint16_t type) const;
   ApiResponse rest_zones();
   ApiResponse rest_zone(const std::string& name);
-  ApiResponse rest_hosts();
+  ApiResponse rest_hosts(const ApiOptions& opt);
   void log(LogLevel level, const std::string& msg) const;
 
-  ApiOptions opt_;
+  Published<ApiOptions> opt_;  // each request takes them once and keeps them
   update::UpdateService& service_;
   const zone::ZoneSetHolder* zones_;
   LogSink log_;

@@ -563,3 +563,63 @@ def test_unread_notify_socket_never_blocks(server):
     assert "192.0.2.1" in dig(server.port, "www.example.test", "A")
     server.proc.send_signal(signal.SIGTERM)
     assert server.proc.wait(timeout=10) == 0
+
+
+def http_user(name, password, host):
+    line = subprocess.run([namae_bin(), "passwd", name, "--hostname", host], input=password + "\n",
+                          capture_output=True, text=True, check=True).stdout.strip()
+    return f"users = [ {line} ]\n"
+
+
+def nic_update(server, user, password, host, ip):
+    """(HTTP status, body) of a DynDNS2 update."""
+    import base64
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(f"http://127.0.0.1:{server.http_port}/nic/update?hostname={host}&myip={ip}")
+    req.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.read().decode().strip()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode().strip()
+
+
+def test_http_user_password_changes_live(server):
+    """An [http] user added, its password changed and the user removed by
+    reconfigurations: DynDNS2 takes the new password at once and refuses the
+    old one, and the listener keeps serving throughout."""
+    write(server, "dyn.zone", DYN.format(serial=1, last=1))
+    dyn = zone_table("dyn.test", "dyn.zone", 'journal = "dyn.db"\n')
+    server.rewrite(tail=http_user("alice", "first-pass", "alice.dyn.test") + dyn)
+    out = server.reconfigure()
+    assert "http: users changed" in out and "zone dyn.test: added" in out and "nohost" not in out, out
+    assert nic_update(server, "alice", "first-pass", "alice.dyn.test", "192.0.2.7") == (200, "good 192.0.2.7")
+
+    server.rewrite(tail=http_user("alice", "second-pass", "alice.dyn.test") + dyn)
+    out = server.reconfigure("sighup")
+    assert "http: users changed" in out, out
+    assert nic_update(server, "alice", "first-pass", "alice.dyn.test", "192.0.2.8")[0] == 401
+    assert nic_update(server, "alice", "second-pass", "alice.dyn.test", "192.0.2.8") == (200, "good 192.0.2.8")
+    assert "192.0.2.8" in dig(server.port, "alice.dyn.test", "A")
+
+    server.rewrite(tail=dyn)
+    assert "http: users changed" in server.reconfigure()
+    assert nic_update(server, "alice", "second-pass", "alice.dyn.test", "192.0.2.9")[0] == 401
+
+
+def test_consumed_catalog_needs_a_restart(server):
+    """A consumed catalog (RFC 9432) owns the zones it lists: adding one live
+    is reported as needing a restart, nothing of it is served or fetched,
+    and the rest of the file still applies."""
+    write(server, "other.zone", OTHER.format(serial=1, last=1))
+    cat = zone_table("cat.test", "cat.zone", 'primaries = ["127.0.0.1:9"]\ncatalog-role = "consume"\n'
+                     'catalog-member-dir = "members"\n')
+    server.rewrite(tail=zone_table("other.test", "other.zone") + cat)
+    out = server.reconfigure()
+    assert '[[zone]] cat.test (catalog-role = "consume"): needs a restart (the running value stays)' in out, out
+    assert "zone other.test: added" in out, out
+    assert status(dig(server.port, "cat.test", "SOA")) == "REFUSED"
+    assert not os.path.exists(os.path.join(server.dir, "members"))
+    rc, out = server.ctl("zone", "status", "cat.test")
+    assert rc != 0, out

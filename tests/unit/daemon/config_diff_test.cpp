@@ -115,14 +115,28 @@ TEST(ConfigDiff, RestartKeysAreNamedAndKeepTheirRunningValue) {
   EXPECT_TRUE(diff_config(next, next).empty());
 }
 
-TEST(ConfigDiff, HttpUsersAndANewResolverKeyNeedARestart) {
+TEST(ConfigDiff, HttpUsersApplyLiveANewResolverKeyNeedsARestart) {
   std::string resolver = "[resolver]\nlisten = [\"127.0.0.1:5353\"]\n";
+  const std::string user = "[[http.users]]\nname = \"u\"\npassword-hash = \"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA\"\n"
+                           "hostnames = [\"h.b.test\"]\n";
   std::string after = std::string(kBase) + resolver + "dot-listen = [\"127.0.0.1:8853\"]\n" +
-                      "[http]\nupdate-ttl = 30\n";
+                      "[http]\nupdate-ttl = 30\nlisten = \"127.0.0.1:8054\"\n" + user;
   Config running = parse(std::string(kBase) + resolver);
   Config next = parse(after);
   auto restart = keep_restart_keys(running, next);
-  EXPECT_EQ(restart, (std::vector<std::string>{"[resolver] dot-listen", "[http] update-ttl"}));
+  EXPECT_EQ(restart, (std::vector<std::string>{"[resolver] dot-listen", "[http] listen"}));
+  auto d = diff_config(running, next, {});
+  EXPECT_EQ(d.http, (std::vector<std::string>{"users", "update-ttl"}));
+  EXPECT_EQ(d.lines(), (std::vector<std::string>{"http: users changed", "http: update-ttl changed"}));
+  EXPECT_EQ(next.http.users.size(), 1u);
+}
+
+TEST(ConfigDiff, HttpSettingsWithoutARunningApiNeedARestart) {
+  std::string off = std::string(kBase) + "[http]\nlisten = \"\"\n";
+  Config running = parse(off);
+  Config next = parse(std::string(kBase) + "[http]\nupdate-ttl = 30\n");
+  auto restart = keep_restart_keys(running, next);
+  EXPECT_EQ(restart, (std::vector<std::string>{"[http] enabled", "[http] listen", "[http] update-ttl"}));
   EXPECT_TRUE(diff_config(running, next, {}).empty());
 }
 
