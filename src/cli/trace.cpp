@@ -40,7 +40,7 @@ void print_step(int n, const resolver::TraceStep& s) {
   }
   std::printf("%s;; [%d] zone %s: asked %s (%s) over %s%s: %s %s\n", indent.c_str(), n,
               s.zone.c_str(), s.server_name.c_str(), server_text(s.server).c_str(),
-              s.tcp ? "TCP" : "UDP", s.edns ? "" : " without EDNS", s.qname.c_str(),
+              s.tls ? "TLS" : s.tcp ? "TCP" : "UDP", s.edns ? "" : " without EDNS", s.qname.c_str(),
               dns::type_to_text(s.qtype).c_str());
   if (!s.why.empty()) std::printf("%s;;     why this server: %s\n", indent.c_str(), s.why.c_str());
   if (!s.error.empty()) {
@@ -83,7 +83,7 @@ std::string step_json(const resolver::TraceStep& s) {
       "\"outcome\": {}, \"records\": [{}], \"rtt_ms\": {}}}",
       s.depth, json_quote(s.zone), json_quote(s.server.len ? server_text(s.server) : ""),
       json_quote(s.server_name), json_quote(s.qname), json_quote(dns::type_to_text(s.qtype)),
-      s.tcp ? "TCP" : "UDP", s.edns, json_quote(s.why), json_quote(s.error),
+      s.tls ? "TLS" : s.tcp ? "TCP" : "UDP", s.edns, json_quote(s.why), json_quote(s.error),
       json_quote(dns::rcode_to_text(s.rcode)), s.aa, s.tc, s.rd, s.ra, s.counts[0], s.counts[1],
       s.counts[2], s.counts[3], json_quote(s.outcome), recs, s.rtt_ms);
 }

@@ -427,11 +427,12 @@ void check_resolver_listen(Checker& c, const toml::table& r, const ResolverConfi
 // [[resolver.stub]] or [[resolver.forward]] (`key`): a domain, its servers
 // ("addr" means port 53), each domain once over both kinds.
 void read_routes(Checker& c, const toml::table& r, const char* key, const schema::Section<ZoneRouteConfig>& sec,
-                 std::set<std::string>& names, std::vector<ZoneRouteConfig>& out) {
+                 const std::string& dir, std::set<std::string>& names, std::vector<ZoneRouteConfig>& out) {
   for (auto* t : c.tables(r, key)) {
     ZoneRouteConfig route;
     route.line = Checker::line_of(*t);
     read_keys(c, *t, sec, route);
+    resolve_paths(sec, route, dir);
     const std::string where = std::string(sec.where) + " '" + route.name + "'";
     if (route.name.empty() || route.servers.empty()) c.error(*t, std::string(sec.where) + " needs 'name' and 'servers'");
     auto name = dns::Name::from_text(route.name.empty() || route.name.back() == '.' ? route.name : route.name + ".");
@@ -440,9 +441,10 @@ void read_routes(Checker& c, const toml::table& r, const char* key, const schema
       c.error(*t, where + ": the domain is already a stub or forward domain");
     for (const auto& s : route.servers)
       if (auto ep = net::parse_endpoint(s, 53); !ep) c.error(*t, where + ": servers: " + ep.message());
-    if (route.tls)
-      c.error(*t->get("tls"), where + ": 'tls' (DNS over TLS to forwarders) is not implemented yet");
-    if (!route.tls_name.empty() && !route.tls) c.error(*t->get("tls-name"), where + ": 'tls-name' without 'tls = true'");
+    // RFC 8310's strict profile only: a certificate is checked against a name.
+    if (route.tls && route.tls_name.empty()) c.error(*t->get("tls"), where + ": 'tls = true' needs 'tls-name'");
+    for (const char* k : {"tls-name", "tls-ca-file"})
+      if (t->get(k) && !route.tls) c.error(*t->get(k), where + ": '" + k + "' without 'tls = true'");
     out.push_back(std::move(route));
   }
 }
@@ -455,8 +457,8 @@ void read_resolver(Checker& c, const toml::table& doc, const Config& cfg, Resolv
   resolve_paths(schema::kResolver, rv, cfg.dir);
   check_resolver_listen(c, *r, rv, cfg.server.listen);
   std::set<std::string> routed;
-  read_routes(c, *r, "stub", schema::kStub, routed, rv.stubs);
-  read_routes(c, *r, "forward", schema::kForward, routed, rv.forwards);
+  read_routes(c, *r, "stub", schema::kStub, cfg.dir, routed, rv.stubs);
+  read_routes(c, *r, "forward", schema::kForward, cfg.dir, routed, rv.forwards);
 }
 
 void read_mdns(Checker& c, const toml::table& doc, MdnsConfig& mv) {

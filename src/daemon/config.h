@@ -109,6 +109,7 @@ struct ZoneRouteConfig {
   std::vector<std::string> servers;  // "addr", "addr:port", "[v6]", "[v6]:port"
   bool tls = false;                  // forward only: DNS over TLS (RFC 7858)
   std::string tls_name;              // the name the forwarders' certificates must carry
+  std::string tls_ca_file;           // CAs trusted for them (empty: the system's store)
   int line = 0;
   bool operator==(const ZoneRouteConfig&) const = default;
 };

@@ -124,8 +124,9 @@ constexpr Key<ZR> stub_keys[] = {
 constexpr Key<ZR> forward_keys[] = {
     {"name", T::string, &ZR::name, "the domain (and everything below it; \".\" for all)", 0, 0, {}, true},
     {"servers", T::strings, &ZR::servers, "recursive servers: \"addr\", \"addr:port\", \"[v6]:port\"", 0, 0, {}, true},
-    {"tls", T::boolean, &ZR::tls, "DNS over TLS to the servers (not implemented yet: an error)"},
-    {"tls-name", T::string, &ZR::tls_name, "the name their certificates must carry"},
+    {"tls", T::boolean, &ZR::tls, "DNS over TLS to the servers (RFC 7858; port 853 unless given)"},
+    {"tls-name", T::string, &ZR::tls_name, "with tls: the name their certificates must carry (required)"},
+    {"tls-ca-file", T::path, &ZR::tls_ca_file, "with tls: PEM CA certificates to trust (default: the system's store)"},
 };
 
 using M = MdnsConfig;

@@ -166,8 +166,14 @@ Result<std::vector<resolver::ZoneRoute>> zone_routes(const ResolverConfig& cfg) 
   std::vector<resolver::ZoneRoute> out;
   for (const auto* list : {&cfg.stubs, &cfg.forwards}) {
     for (const auto& rc : *list) {
-      auto r = resolver::make_route(rc.name, rc.servers, list == &cfg.forwards);
+      auto r = resolver::make_route(rc.name, rc.servers, list == &cfg.forwards, rc.tls ? 853 : 53);
       if (!r) return fail("[resolver] " + r.message());
+      if (rc.tls) {
+        auto dot = net::DotClient::create(rc.tls_ca_file);
+        if (!dot) return fail("[resolver] forward '" + rc.name + "': " + dot.message());
+        r->dot = std::move(*dot);
+        r->tls_name = rc.tls_name;
+      }
       out.push_back(std::move(*r));
     }
   }

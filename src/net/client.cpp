@@ -1,5 +1,7 @@
 #include "net/client.h"
 
+#include "net/dot_client.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -207,7 +209,7 @@ Attempt tcp_try(const Endpoint& server, std::span<const uint8_t> query,
 }  // namespace
 
 const char* client_protocol_text(ClientProtocol p) {
-  return p == ClientProtocol::tcp ? "TCP" : "UDP";
+  return p == ClientProtocol::tls ? "TLS" : p == ClientProtocol::tcp ? "TCP" : "UDP";
 }
 
 const char* exchange_error_text(ExchangeError e) {
@@ -218,14 +220,22 @@ const char* exchange_error_text(ExchangeError e) {
     case ExchangeError::unreachable: return "network unreachable";
     case ExchangeError::io: return "I/O error";
     case ExchangeError::bad_reply: return "bad reply (framing or ID mismatch)";
+    case ExchangeError::tls: return "TLS authentication failed";
   }
   return "unknown error";
 }
 
 Exchange SocketTransport::exchange(const Endpoint& server, std::span<const uint8_t> query,
                                    const ExchangeOptions& options) {
+  if (options.protocol == ClientProtocol::tls && options.dot)
+    return options.dot->exchange(server, options.tls_name, query, options.timeout);
   Exchange ex;
   ex.protocol = options.protocol;
+  if (options.protocol == ClientProtocol::tls) {
+    ex.error = ExchangeError::io;
+    ex.message = "DNS over TLS without a TLS client";
+    return ex;
+  }
   if (query.size() < 2 || query.size() > 65535) {
     ex.error = ExchangeError::io;
     ex.message = "query size out of range";

@@ -24,9 +24,11 @@
 namespace namae::net {
 
 /// Which transport carries the exchange.
-enum class ClientProtocol : uint8_t { udp, tcp };
+enum class ClientProtocol : uint8_t { udp, tcp, tls };
 
-/// "UDP" / "TCP", as dig prints in its SERVER line.
+class DotClient;
+
+/// "UDP" / "TCP" / "TLS", as dig prints in its SERVER line.
 const char* client_protocol_text(ClientProtocol p);
 
 /// Why an exchange produced no reply. Callers map these to exit codes and
@@ -38,6 +40,7 @@ enum class ExchangeError : uint8_t {
   unreachable,  // no route, network/host unreachable
   io,           // any other socket error (text in Exchange::message)
   bad_reply,    // TCP framing broken, or the reply's ID differs (TCP has no other traffic)
+  tls,          // TLS handshake failed: the certificate did not verify, or no common protocol
 };
 
 /// Text for an ExchangeError ("timed out", "connection refused", ...).
@@ -59,6 +62,10 @@ struct ExchangeOptions {
   /// servers whose ACLs name the client's address (nsupdate's `local`).
   /// Unset: the kernel chooses.
   std::optional<Endpoint> local;
+  /// ClientProtocol::tls: the client whose connections carry the query, and
+  /// the name the server's certificate must carry (RFC 8310).
+  DotClient* dot = nullptr;
+  std::string tls_name;
 };
 
 /// Outcome of one exchange. On success `response` holds the reply exactly

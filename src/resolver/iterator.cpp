@@ -531,6 +531,20 @@ bool Iterator::waited_for_identical_question(QueryState& q) {
   return true;
 }
 
+namespace {
+
+// A forwarder over TLS (RFC 7858) through the route's kept connections. A
+// new connection costs a TCP and a TLS handshake before the query, so the
+// wait is at least a second (the question's deadline still bounds it).
+void use_tls(const ZoneRoute& route, net::ExchangeOptions& xo) {
+  xo.protocol = net::ClientProtocol::tls;
+  xo.dot = route.dot.get();
+  xo.tls_name = route.tls_name;
+  xo.timeout = std::max(xo.timeout, std::chrono::milliseconds(1000));
+}
+
+}  // namespace
+
 void Iterator::send(QueryState& q) {
   uint8_t qbuf[512];
   dns::MessageBuilder b(qbuf, sizeof qbuf);
@@ -563,6 +577,7 @@ void Iterator::send(QueryState& q) {
   xo.protocol = q.use_tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
   xo.tries = 1;
   xo.timeout = q.use_tcp ? std::chrono::milliseconds(3000) : r_.infra_.timeout_for(q.server);
+  if (q.route && q.route->dot) use_tls(*q.route, xo);
   // No exchange outlives the question's deadline.
   const auto left = std::chrono::milliseconds(std::max<int64_t>(1, deadline_ms_ - r_.clock_.now_ms()));
   xo.timeout = std::min(xo.timeout, left);
@@ -864,6 +879,7 @@ TraceStep Iterator::trace_step(const QueryState& q) const {
   step.qname = q.sent.to_text();
   step.qtype = q.sent_type;
   step.tcp = q.use_tcp;
+  step.tls = q.route && q.route->dot;
   step.edns = q.sent_edns;
   step.why = q.why;
   step.rtt_ms = q.ex.rtt.count() / 1000;

@@ -15,7 +15,8 @@ Resolver::Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra
     : options_(std::move(options)), hints_(std::move(hints)), cache_(cache), infra_(infra),
       transport_(transport), clock_(clock), local_(local) {}
 
-Result<ZoneRoute> make_route(std::string_view name, const std::vector<std::string>& servers, bool forward) {
+Result<ZoneRoute> make_route(std::string_view name, const std::vector<std::string>& servers, bool forward,
+                             uint16_t port) {
   std::string text(name);
   if (text.empty() || text.back() != '.') text += '.';
   auto n = Name::from_text(text);
@@ -24,7 +25,7 @@ Result<ZoneRoute> make_route(std::string_view name, const std::vector<std::strin
   r.name = *n;
   r.forward = forward;
   for (const auto& s : servers) {
-    auto ep = net::parse_endpoint(s, 53);
+    auto ep = net::parse_endpoint(s, port);
     if (!ep) return fail("'" + std::string(name) + "': " + ep.message());
     r.servers.push_back(*ep);
   }

@@ -25,6 +25,7 @@
 #include "dns/message.h"
 #include "net/address.h"
 #include "net/client.h"
+#include "net/dot_client.h"
 #include "resolver/cache.h"
 #include "resolver/infra.h"
 #include "resolver/local_authority.h"
@@ -42,11 +43,16 @@ struct ZoneRoute {
   // minimisation). Stub: they are the domain's authoritative servers, asked
   // with RD=0, and their referrals are followed as any other.
   bool forward = false;
+  // Forward over TLS (RFC 7858): queries go through `dot`'s kept
+  // connections to servers whose certificates carry `tls_name`.
+  std::shared_ptr<net::DotClient> dot;
+  std::string tls_name;
 };
 
 /// A route from its text form: `name` (absolute or not) and servers as
-/// "addr", "addr:port", "[v6]" or "[v6]:port" (port 53 when left out).
-Result<ZoneRoute> make_route(std::string_view name, const std::vector<std::string>& servers, bool forward);
+/// "addr", "addr:port", "[v6]" or "[v6]:port" (`port` when left out).
+Result<ZoneRoute> make_route(std::string_view name, const std::vector<std::string>& servers, bool forward,
+                             uint16_t port = 53);
 
 /// Behaviour switches and limits.
 struct ResolverOptions {
@@ -92,6 +98,7 @@ struct TraceStep {
   std::string qname;             // as sent (minimised or not)
   uint16_t qtype = 0;
   bool tcp = false;
+  bool tls = false;              // DNS over TLS to a forwarder
   bool edns = false;
   std::string why;               // why this server was chosen
   std::string error;             // timeout / refused / mismatch..., empty if a reply came

@@ -257,19 +257,3 @@ def test_trace_of_a_forwarded_and_a_stub_name(unbound, tmp_path):
     finally:
         nsd.stop()
 
-
-def test_forwarding_tls_is_refused_at_startup(tmp_path):
-    conf = tmp_path / "namaed.toml"
-    conf.write_text(f"""[server]
-listen = ["127.0.0.1:{free_port()}"]
-[resolver]
-listen = ["127.0.0.1:{free_port()}"]
-[[resolver.forward]]
-name = "."
-servers = ["127.0.0.1:853"]
-tls = true
-""")
-    r = subprocess.run([namae_bin("namaed"), "--config", str(conf), "--check"], capture_output=True, text=True,
-                       timeout=10)
-    assert r.returncode != 0
-    assert "not implemented yet" in r.stdout + r.stderr

@@ -126,7 +126,10 @@ servers = ["10.0.0.53", "10.0.1.53:5353", "[2001:db8::53]"]
 
 [[resolver.forward]]
 name = "."
-servers = ["192.0.2.1:853"]
+servers = ["192.0.2.1"]
+tls = true
+tls-name = "dns.example"
+tls-ca-file = "ca.pem"
 )");
   ASSERT_TRUE(c.ok()) << c.message();
   const auto& r = c->resolver;
@@ -136,7 +139,9 @@ servers = ["192.0.2.1:853"]
   EXPECT_EQ(r.stubs[0].servers.size(), 3u);
   ASSERT_EQ(r.forwards.size(), 1u);
   EXPECT_EQ(r.forwards[0].name, ".");
-  EXPECT_FALSE(r.forwards[0].tls);
+  EXPECT_TRUE(r.forwards[0].tls);
+  EXPECT_EQ(r.forwards[0].tls_name, "dns.example");
+  EXPECT_NE(r.forwards[0].tls_ca_file.find("ca.pem"), std::string::npos);
   EXPECT_TRUE(parse("[resolver]\nlisten = \"127.0.0.1:5300\"\n")->resolver.local_zones);
 }
 
@@ -155,10 +160,12 @@ TEST(ResolverConfig, BadStubAndForwardDomainsNameTheLine) {
                 "[[resolver.forward]]\nname = \"A.example.\"\nservers = [\"10.0.0.2\"]\n")
                 .find("already a stub or forward domain"),
             std::string::npos);
-  // DNS over TLS upstream is not built yet: asking for it is an error, not ignored.
+  // RFC 8310 strict profile only: TLS without a name to check is refused.
   std::string tls = err("[[resolver.forward]]\nname = \".\"\nservers = [\"10.0.0.1:853\"]\ntls = true\n");
   EXPECT_NE(tls.find("t.toml:6"), std::string::npos) << tls;
-  EXPECT_NE(tls.find("not implemented yet"), std::string::npos) << tls;
+  EXPECT_NE(tls.find("needs 'tls-name'"), std::string::npos) << tls;
+  std::string name_alone = err("[[resolver.forward]]\nname = \".\"\nservers = [\"10.0.0.1\"]\ntls-ca-file = \"ca.pem\"\n");
+  EXPECT_NE(name_alone.find("'tls-ca-file' without 'tls = true'"), std::string::npos) << name_alone;
   EXPECT_NE(err("[[resolver.forward]]\nname = \".\"\nservers = [\"10.0.0.1\"]\nfrob = 1\n").find("frob"),
             std::string::npos);
 }
