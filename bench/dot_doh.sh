@@ -69,6 +69,7 @@ doh-listen = ["127.0.0.1:$(($2 + 2))"]
 tls-cert = "$work/cert.pem"
 tls-key = "$work/key.pem"
 root-hints = "$work/hints"
+validate = false  # the test root is unsigned
 upstream-port = $root_port
 empty-zones = false
 do-not-query-localhost = false

@@ -142,6 +142,8 @@ struct ResolverConfig {
   std::vector<std::string> doh_listen;  // DNS over HTTPS (RFC 8484), path /dns-query
   std::string tls_cert, tls_key;        // PEM files for both
   bool local_zones = true;         // answer the zones served here from their data
+  bool validate = true;            // DNSSEC validation (RFC 4035)
+  std::string trust_anchor_file;   // empty: the root's KSKs, built in
   std::vector<ZoneRouteConfig> stubs, forwards;
   bool operator==(const ResolverConfig&) const = default;
 };

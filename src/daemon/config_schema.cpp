@@ -112,6 +112,8 @@ constexpr Key<R> resolver_keys[] = {
     {"tls-cert", T::path, &R::tls_cert, "PEM certificate chain of the DoT and DoH listeners"},
     {"tls-key", T::path, &R::tls_key, "PEM private key of the DoT and DoH listeners (mode 0600)"},
     {"local-zones", T::boolean, &R::local_zones, "answer the zones served here from their data, no network hop"},
+    {"validate", T::boolean, &R::validate, "DNSSEC validation (RFC 4035): AD on secure answers, SERVFAIL on bogus ones"},
+    {"trust-anchor-file", T::path, &R::trust_anchor_file, "DS or DNSKEY records of the trust anchors (empty: the root's KSKs, built in)"},
     {"stub", T::tables, {}, "domains asked of given authoritative servers"},
     {"forward", T::tables, {}, "domains asked of given recursive servers"},
 };

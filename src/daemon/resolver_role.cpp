@@ -181,6 +181,14 @@ Result<std::vector<resolver::ZoneRoute>> zone_routes(const ResolverConfig& cfg) 
 }
 }  // namespace
 
+// The built-in root KSKs, or the file's DS/DNSKEY records.
+static Result<validator::TrustAnchors> trust_anchors(const ResolverConfig& cfg) {
+  if (cfg.trust_anchor_file.empty()) return validator::TrustAnchors::builtin_root();
+  auto t = validator::TrustAnchors::from_file(cfg.trust_anchor_file);
+  if (!t) return fail("[resolver] trust-anchor-file: " + t.message());
+  return t;
+}
+
 Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig& cfg, const ServerConfig& server,
                                                            net::MetricsRegistry& metrics,
                                                            const zone::ZoneSetHolder& zones,
@@ -204,6 +212,11 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   auto routes = zone_routes(cfg);
   if (!routes) return routes.error();
   o.resolver.routes = std::move(*routes);
+  if (cfg.validate) {
+    auto anchors = trust_anchors(cfg);
+    if (!anchors) return anchors.error();
+    o.resolver.trust_anchors = std::make_shared<const validator::TrustAnchors>(std::move(*anchors));
+  }
   if (cfg.local_zones) {
     auto local = std::make_unique<ServedZones>(zones, auth);
     role->set_local_options_ = [l = local.get()](const auth::AuthOptions& a) { l->set_options(a); };

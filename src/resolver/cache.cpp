@@ -63,13 +63,14 @@ StoreResult Cache::insert(std::string_view key, EntryPtr entry, bool always_repl
   return StoreResult::stored;
 }
 
-StoreResult Cache::store(const dns::RRset& rrset, Trust trust) {
+StoreResult Cache::store(const dns::RRset& rrset, Trust trust, Dnssec dnssec) {
   if (rrset.rdata.empty() || rrset.type == dns::rrtype::OPT || rrset.type == 0)
     return StoreResult::rejected;
   auto e = std::make_shared<CacheEntry>();
   e->kind = EntryKind::rrset;
   e->rrset = rrset;
   e->trust = trust;
+  e->dnssec = std::move(dnssec);
   uint32_t ttl = clamp_ttl(rrset.ttl);
   e->rrset.ttl = ttl;
   e->original_ttl = ttl;
@@ -93,7 +94,7 @@ StoreResult Cache::store(const dns::RRset& rrset, Trust trust) {
 }
 
 StoreResult Cache::store_negative(const dns::Name& name, uint16_t type, bool nxdomain,
-                                  const dns::RRset& soa, Trust trust) {
+                                  const dns::RRset& soa, Trust trust, Dnssec dnssec) {
   if (soa.rdata.empty()) return StoreResult::rejected;
   // RFC 2308 5: the negative TTL is the smaller of the SOA's TTL and its MINIMUM.
   uint32_t ttl = soa.ttl;
@@ -105,6 +106,7 @@ StoreResult Cache::store_negative(const dns::Name& name, uint16_t type, bool nxd
   e->rrset.owner = name;
   e->rrset.type = nxdomain ? 0 : type;
   e->trust = trust;
+  e->dnssec = std::move(dnssec);
   auto s = std::make_shared<dns::RRset>(soa);
   s->ttl = ttl;
   e->soa = std::move(s);
@@ -131,6 +133,9 @@ EntryPtr Cache::lookup(const dns::Name& name, uint16_t type, bool allow_stale) c
                     now < e->expires_ms + int64_t{options_.stale_window} * 1000;
     if (!stale_ok) return nullptr;
   }
+  if (e->judged() == validator::Security::bogus &&
+      now >= e->checked_ms.load(std::memory_order_relaxed) + int64_t{options_.bogus_ttl} * 1000)
+    return nullptr;
   s.lru.splice(s.lru.begin(), s.lru, it->second.pos);
   return e;
 }

@@ -22,6 +22,7 @@
 #include "base/clock.h"
 #include "dns/record.h"
 #include "resolver/trust.h"
+#include "validator/verdict.h"
 
 namespace namae::resolver {
 
@@ -30,6 +31,14 @@ enum class EntryKind : uint8_t {
   rrset,     // positive data
   nodata,    // RFC 2308 NODATA: the name exists, the type does not
   nxdomain,  // RFC 2308 NXDOMAIN: the name does not exist (stored with type 0)
+};
+
+/// DNSSEC material kept with an entry (RFC 4035 3.1.1, 3.1.3): the RRSIGs
+/// over its RRset and, for a negative or wildcard answer, the authority
+/// section's NSEC/NSEC3 RRsets and RRSIG RRsets that prove it.
+struct Dnssec {
+  std::vector<dns::RdataBytes> sigs;
+  std::shared_ptr<const std::vector<dns::RRset>> proof;
 };
 
 /// One cached item: the shared dns::RRset with what only the resolver adds
@@ -42,8 +51,22 @@ struct CacheEntry {
   int64_t stored_ms = 0;
   int64_t expires_ms = 0;
   uint32_t original_ttl = 0;  // as stored (after floor/ceiling), for prefetch decisions
+  Dnssec dnssec;
   mutable std::atomic<uint32_t> hits{0};
   mutable std::atomic<bool> prefetching{false};
+  // What validating it gave (the data itself never changes): set by the
+  // resolution thread that checked it, read by the cache-hit path for AD=1
+  // or SERVFAIL. A bogus verdict holds for CacheOptions::bogus_ttl only.
+  mutable std::atomic<validator::Security> security{validator::Security::unchecked};
+  mutable std::atomic<uint16_t> ede{validator::ede::NONE};
+  mutable std::atomic<int64_t> checked_ms{0};
+
+  void judge(const validator::Verdict& v, int64_t now_ms) const {
+    ede.store(v.ede, std::memory_order_relaxed);
+    checked_ms.store(now_ms, std::memory_order_relaxed);
+    security.store(v.security, std::memory_order_release);
+  }
+  validator::Security judged() const { return security.load(std::memory_order_acquire); }
 
   /// Seconds left at `now_ms` (0 once expired).
   uint32_t ttl_left(int64_t now_ms) const {
@@ -62,6 +85,9 @@ struct CacheOptions {
   uint32_t max_negative_ttl = 3600;  // RFC 2308 5: negative TTLs are capped
   bool serve_stale = false;     // RFC 8767: keep expired data for stale answers
   uint32_t stale_window = 86400;  // how long past expiry data may still be served stale
+  // A bogus answer is a SERVFAIL for this long, then asked again: a broken
+  // zone costs one resolution a minute, not one per query (RFC 4035 4.7).
+  uint32_t bogus_ttl = 60;
 };
 
 /// Outcome of Cache::store.
@@ -75,14 +101,14 @@ class Cache {
   /// Store positive data. It replaces a cached RRset only when its trust is
   /// at least the cached one's, or the cached one has expired (RFC 2181
   /// 5.4.1). A positive RRset also clears a negative entry for the same key.
-  StoreResult store(const dns::RRset& rrset, Trust trust);
+  StoreResult store(const dns::RRset& rrset, Trust trust, Dnssec dnssec = {});
   /// Store an RFC 2308 negative answer: NXDOMAIN (for `name`, any type) or
   /// NODATA (for `name`/`type`), with the SOA that bounds its TTL.
   StoreResult store_negative(const dns::Name& name, uint16_t type, bool nxdomain,
-                             const dns::RRset& soa, Trust trust);
+                             const dns::RRset& soa, Trust trust, Dnssec dnssec = {});
 
   /// Live entry for (name, type), or nullptr. NXDOMAIN entries are found with
-  /// type 0. With `allow_stale`, an expired entry inside the stale window is
+  /// type 0; an entry judged bogus longer than bogus_ttl ago is not. With `allow_stale`, an expired entry inside the stale window is
   /// returned too (the caller checks ttl_left).
   EntryPtr lookup(const dns::Name& name, uint16_t type, bool allow_stale = false) const;
 

@@ -34,6 +34,7 @@
 #include "resolver/resolver.h"
 #include "resolver/sections.h"
 #include "resolver/server_address.h"
+#include "validator/keys.h"
 
 namespace namae::resolver {
 
@@ -44,7 +45,7 @@ namespace rrtype = dns::rrtype;
 
 std::optional<Name> substitute(const Name& name, const Name& from, const Name& to);
 std::string rrset_text(const dns::RRset& rs, size_t max = 4);
-EntryPtr transient(const dns::RRset& rs, Trust trust, int64_t now);
+EntryPtr transient(const dns::RRset& rs, Trust trust, int64_t now, Dnssec dnssec = {});
 
 enum class Outcome { answer, cname, nxdomain, nodata, servfail };
 
@@ -129,6 +130,9 @@ struct Reply {
   bool minimised = false;  // the name or type sent was not the question's
   Sections sec;
   Chain chain;
+  // When validating: the authority section's NSEC, NSEC3 and RRSIG RRsets,
+  // kept with negative and wildcard answers as their proof.
+  std::shared_ptr<const std::vector<dns::RRset>> proof;
 
   Trust answer_trust() const { return aa ? Trust::answer_auth : Trust::answer_nonauth; }
 };
@@ -136,6 +140,8 @@ struct Reply {
 Chain follow_chain(const Sections& sec, const Name& sent, uint16_t sent_type, const Name& zone,
                    int max_links);
 const dns::RRset* find_referral(const Reply& reply, const Name& zone, const Name& sent);
+Dnssec dnssec_of(const Reply& reply, const dns::RRset& rs);
+std::shared_ptr<const std::vector<dns::RRset>> denial_records(const Sections& sec);
 const dns::RRset* soa_for(const Sections& sec, const Name& zone, const Name& name);
 bool delegated_below(const Sections& sec, const Name& name, const dns::RRset& soa);
 bool echoes_question(const dns::MessageView& v, const QueryState& q);
@@ -202,10 +208,10 @@ class Iterator {
   bool find_delegation(const Name& target, uint16_t qtype, Name& zone, std::vector<Name>& ns);
   void keep_addresses(const dns::RRset& rs);
   std::vector<Candidate> gather(const Name& zone, const std::vector<Name>& ns, bool hints_ok);
-  EntryPtr store(const QueryState& q, const dns::RRset& rs, Trust trust);
+  EntryPtr store(const QueryState& q, const dns::RRset& rs, Trust trust, Dnssec dnssec = {});
   EntryPtr store_negative(const QueryState& q, const Name& name, uint16_t type, bool nx,
-                          const dns::RRset& soa);
-  void add_to_answer(QueryState& q, const dns::RRset& rs, Trust trust, TraceStep& step);
+                          const dns::RRset& soa, Dnssec dnssec = {});
+  void add_to_answer(QueryState& q, const Reply& reply, const dns::RRset& rs, TraceStep& step);
 
   TraceStep trace_step(const QueryState& q) const;
   void emit(const TraceStep& step) const {
@@ -222,14 +228,25 @@ class Iterator {
   std::map<std::string, std::vector<net::Endpoint>> sub_addresses_;  // TTL-0 results of sub-tasks
 };
 
-Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const TraceSink* trace) {
+Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const TraceSink* trace,
+                         bool checking_disabled) {
   Iterator it(*this, trace);
   Answer a = it.resolve_full(qname, qtype, 0, refresh);
+  if (validating() && !checking_disabled) {
+    // The keys' DS and DNSKEY questions go through the same iterator: the
+    // question's budgets bound them too.
+    AnswerValidator v(*options_.trust_anchors, keys_, clock_, cache_.options().bogus_ttl,
+                      [&](const Name& n, uint16_t t) { return it.resolve_full(n, t, 1, false); });
+    v.validate(a, qtype);
+  }
+  settle(a, checking_disabled);
   a.upstream_queries = it.upstream();
   if (a.rcode == dns::rcode::SERVFAIL && it.unreachable()) a.ede = dns::ede::NO_REACHABLE_AUTHORITY;
-  if (a.rcode == dns::rcode::SERVFAIL && cache_.options().serve_stale) {
+  // RFC 8767 never covers bogus data: only an unreachable upstream.
+  if (a.rcode == dns::rcode::SERVFAIL && cache_.options().serve_stale &&
+      a.security != validator::Security::bogus) {
     Answer stale;
-    if (answer_from_cache(qname, qtype, stale, true)) {
+    if (answer_from_cache(qname, qtype, stale, true) && settle(stale, checking_disabled)) {
       stale.stale = true;
       stale.from_cache = false;
       stale.upstream_queries = a.upstream_queries;
@@ -568,6 +585,7 @@ void Iterator::send(QueryState& q) {
     dns::Edns e;
     e.present = true;
     e.udp_size = r_.options_.edns_udp_size;
+    e.do_bit = r_.validating();  // RFC 4035 4.1: the RRSIGs and denial records with the data
     e.options = std::span<const uint8_t>(options, 4 + cookie.size);
     b.add_opt(e);
   }
@@ -652,6 +670,7 @@ State Iterator::process_query_response(QueryState& q) {
   reply.aa = h.aa;
   reply.minimised = minimised;
   reply.chain = follow_chain(reply.sec, q.sent, q.sent_type, q.zone, r_.options_.max_cname_chain);
+  if (r_.validating() && q.via != Via::local) reply.proof = denial_records(reply.sec);
   return process_reply(q, reply, step);
 }
 
@@ -705,9 +724,9 @@ State Iterator::process_reply(QueryState& q, const Reply& reply, TraceStep& step
   if (reply.minimised) return process_minimised_reply(q, reply, step);
   if (q.sent_type == rrtype::ANY && reply.chain.links.empty() && answer_any(q, reply, step))
     return State::finished;
-  for (const auto& rs : reply.chain.links) add_to_answer(q, rs, reply.answer_trust(), step);
+  for (const auto& rs : reply.chain.links) add_to_answer(q, reply, rs, step);
   if (const dns::RRset* data = reply.chain.data) {
-    add_to_answer(q, *data, reply.answer_trust(), step);
+    add_to_answer(q, reply, *data, step);
     return finish(q, step, Outcome::answer,
                   reply.chain.links.empty() ? "answer" : "answer (via CNAME/DNAME)");
   }
@@ -781,7 +800,7 @@ bool Iterator::answer_any(QueryState& q, const Reply& reply, TraceStep& step) {
   for (const auto& rs : reply.sec.answer)
     if (rs.owner == q.sent && q.sent.is_subdomain_of(q.zone)) all.push_back(&rs);
   if (all.empty()) return false;
-  for (const auto* rs : all) add_to_answer(q, *rs, reply.answer_trust(), step);
+  for (const auto* rs : all) add_to_answer(q, reply, *rs, step);
   finish(q, step, Outcome::answer, "answer (ANY)");
   return true;
 }
@@ -802,14 +821,14 @@ State Iterator::process_negative(QueryState& q, const Reply& reply, TraceStep& s
   }
   if (reply.rcode == dns::rcode::NXDOMAIN && end.is_subdomain_of(q.zone)) {
     if (soa) {
-      q.result.negative = store_negative(q, end, q.qtype, true, *soa);
+      q.result.negative = store_negative(q, end, q.qtype, true, *soa, dnssec_of(reply, *soa));
       step.records.push_back(rrset_text(*soa));
     }
     return finish(q, step, Outcome::nxdomain, "NXDOMAIN");
   }
   if (reply.rcode == dns::rcode::NOERROR && (soa || reply.aa || forward)) {
     if (soa) {
-      q.result.negative = store_negative(q, end, q.qtype, false, *soa);
+      q.result.negative = store_negative(q, end, q.qtype, false, *soa, dnssec_of(reply, *soa));
       step.records.push_back(rrset_text(*soa));
     } else {
       auto e = std::make_shared<CacheEntry>();
@@ -947,17 +966,22 @@ std::vector<Candidate> Iterator::gather(const Name& zone, const std::vector<Name
 
 // Data from a local zone is handed to the client only: the zone, not the
 // cache, is where it lives, and a dynamic update must show at once.
-EntryPtr Iterator::store(const QueryState& q, const dns::RRset& rs, Trust trust) {
-  if (q.via == Via::local) return transient(rs, trust, r_.clock_.now_ms());
-  r_.cache_.store(rs, trust);
+EntryPtr Iterator::store(const QueryState& q, const dns::RRset& rs, Trust trust, Dnssec dnssec) {
+  if (q.via == Via::local) {
+    // Local data is not validated and never gets AD (as Unbound's local data).
+    EntryPtr e = transient(rs, trust, r_.clock_.now_ms());
+    e->judge(validator::Verdict::insecure("a zone served here"), r_.clock_.now_ms());
+    return e;
+  }
+  r_.cache_.store(rs, trust, dnssec);
   if (auto e = r_.cache_.lookup(rs.owner, rs.type)) return e;
-  return transient(rs, trust, r_.clock_.now_ms());
+  return transient(rs, trust, r_.clock_.now_ms(), std::move(dnssec));
 }
 
 EntryPtr Iterator::store_negative(const QueryState& q, const Name& name, uint16_t type, bool nx,
-                                  const dns::RRset& soa) {
+                                  const dns::RRset& soa, Dnssec dnssec) {
   if (q.via != Via::local) {
-    r_.cache_.store_negative(name, type, nx, soa, Trust::authority_auth);
+    r_.cache_.store_negative(name, type, nx, soa, Trust::authority_auth, dnssec);
     if (auto e = r_.cache_.lookup(name, nx ? 0 : type)) return e;
   }
   auto e = std::make_shared<CacheEntry>();
@@ -967,15 +991,20 @@ EntryPtr Iterator::store_negative(const QueryState& q, const Name& name, uint16_
   e->soa = std::make_shared<dns::RRset>(soa);
   int64_t now = r_.clock_.now_ms();
   e->stored_ms = e->expires_ms = now;
-  // RFC 2308 3: a local zone's negative answer lives min(SOA TTL, MINIMUM),
-  // as the engine already set the SOA's TTL.
-  if (q.via == Via::local) e->expires_ms += int64_t{soa.ttl} * 1000;
+  e->dnssec = std::move(dnssec);
+  if (q.via == Via::local) {
+    // RFC 2308 3: a local zone's negative answer lives min(SOA TTL, MINIMUM),
+    // as the engine already set the SOA's TTL. Local data is not validated
+    // and never gets AD (as Unbound's local data).
+    e->expires_ms += int64_t{soa.ttl} * 1000;
+    e->judge(validator::Verdict::insecure("a zone served here"), now);
+  }
   return e;
 }
 
 // Cached, in the client's answer and in the trace.
-void Iterator::add_to_answer(QueryState& q, const dns::RRset& rs, Trust trust, TraceStep& step) {
-  q.result.chain.push_back(store(q, rs, trust));
+void Iterator::add_to_answer(QueryState& q, const Reply& reply, const dns::RRset& rs, TraceStep& step) {
+  q.result.chain.push_back(store(q, rs, reply.answer_trust(), dnssec_of(reply, rs)));
   step.records.push_back(rrset_text(rs));
 }
 
@@ -1105,9 +1134,25 @@ std::string rrset_text(const dns::RRset& rs, size_t max) {
   return out;
 }
 
+// RFC 4035 3.1.1: the RRSIGs over `rs` in the reply's answer section, and
+// the denial records a wildcard or negative answer is proven by.
+Dnssec dnssec_of(const Reply& reply, const dns::RRset& rs) {
+  if (!reply.proof) return {};
+  const auto& sigs_in = rs.type == rrtype::SOA ? reply.sec.authority : reply.sec.answer;
+  return Dnssec{validator::signatures_over(rs, sigs_in), reply.proof};
+}
+
+std::shared_ptr<const std::vector<dns::RRset>> denial_records(const Sections& sec) {
+  auto out = std::make_shared<std::vector<dns::RRset>>();
+  for (const auto& rs : sec.authority)
+    if (rs.type == rrtype::NSEC || rs.type == rrtype::NSEC3 || rs.type == rrtype::RRSIG) out->push_back(rs);
+  return out;
+}
+
 // An entry for data the cache did not keep (a TTL of 0 expires at once).
-EntryPtr transient(const dns::RRset& rs, Trust trust, int64_t now) {
+EntryPtr transient(const dns::RRset& rs, Trust trust, int64_t now, Dnssec dnssec) {
   auto e = std::make_shared<CacheEntry>();
+  e->dnssec = std::move(dnssec);
   e->rrset = rs;
   e->trust = trust;
   e->stored_ms = now;

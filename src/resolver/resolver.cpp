@@ -13,7 +13,42 @@ namespace rrtype = dns::rrtype;
 Resolver::Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra& infra,
                    net::Transport& transport, const Clock& clock, LocalAuthority* local)
     : options_(std::move(options)), hints_(std::move(hints)), cache_(cache), infra_(infra),
-      transport_(transport), clock_(clock), local_(local) {}
+      transport_(transport), clock_(clock), local_(local), keys_(clock) {}
+
+namespace {
+// Worst first: one bogus entry spoils the answer, one unchecked leaves it to be checked.
+int rank(validator::Security s) {
+  using validator::Security;
+  switch (s) {
+    case Security::bogus: return 0;
+    case Security::unchecked: return 1;
+    case Security::indeterminate: return 2;
+    case Security::insecure: return 3;
+    case Security::secure: return 4;
+  }
+  return 0;
+}
+}  // namespace
+
+bool Resolver::settle(Answer& a, bool checking_disabled) const {
+  using validator::Security;
+  const CacheEntry* worst = nullptr;
+  auto consider = [&](const EntryPtr& e) {
+    if (e && (!worst || rank(e->judged()) < rank(worst->judged()))) worst = e.get();
+  };
+  for (const auto& e : a.chain) consider(e);
+  consider(a.negative);
+  a.security = worst ? worst->judged() : Security::unchecked;
+  if (!validating() || checking_disabled) return true;
+  if (a.security == Security::unchecked && worst) return false;
+  if (a.security == Security::bogus) {
+    a.rcode = dns::rcode::SERVFAIL;
+    a.ede = worst->ede.load(std::memory_order_relaxed);
+    a.chain.clear();
+    a.negative.reset();
+  }
+  return true;
+}
 
 Result<ZoneRoute> make_route(std::string_view name, const std::vector<std::string>& servers, bool forward,
                              uint16_t port) {

@@ -30,6 +30,8 @@
 #include "resolver/infra.h"
 #include "resolver/local_authority.h"
 #include "resolver/root_hints.h"
+#include "resolver/validate.h"
+#include "validator/anchors.h"
 
 namespace namae::resolver {
 
@@ -74,6 +76,8 @@ struct ResolverOptions {
   /// it (a local zone at least as deep wins). Their servers may be on
   /// loopback whatever do_not_query_localhost says: they are configured.
   std::vector<ZoneRoute> routes;
+  /// DNSSEC validation (RFC 4035 4): from these anchors; null validates nothing.
+  std::shared_ptr<const validator::TrustAnchors> trust_anchors;
 };
 
 /// The result of a resolution: what the client's answer contains.
@@ -87,6 +91,9 @@ struct Answer {
   bool from_cache = false;      // entirely from the cache, no upstream exchange
   int upstream_queries = 0;
   uint16_t ede = 0xffff;        // RFC 8914 INFO-CODE for the client (0xffff: none)
+  // The least secure of its entries (RFC 4035 4.3); secure sets AD=1 for a
+  // client that asked with DO or AD (RFC 6840 5.7).
+  validator::Security security = validator::Security::unchecked;
 };
 
 /// One upstream exchange, for `namae query +trace` and tests.
@@ -123,7 +130,15 @@ class Resolver {
   /// Resolve (qname, qtype, IN). `refresh` skips the cache for the last step
   /// (prefetch). `trace` is told about each upstream exchange.
   Answer resolve(const dns::Name& qname, uint16_t qtype, bool refresh = false,
-                 const TraceSink* trace = nullptr);
+                 const TraceSink* trace = nullptr, bool checking_disabled = false);
+
+  /// Whether answers are validated (trust anchors configured).
+  bool validating() const { return options_.trust_anchors != nullptr; }
+  /// Set `a.security` from its entries' verdicts; a bogus one turns the
+  /// answer into SERVFAIL with its EDE unless the client set CD (RFC 4035
+  /// 3.2.2). False when validating and some entry is not judged yet (the
+  /// cache-hit path then hands the question to a resolution thread).
+  bool settle(Answer& a, bool checking_disabled) const;
 
   /// The answer if the cache alone can give it (following cached CNAMEs);
   /// false if any step is missing. Never touches the network.
@@ -162,6 +177,7 @@ class Resolver {
   net::Transport& transport_;
   const Clock& clock_;
   LocalAuthority* local_;
+  KeyCache keys_;
 };
 
 /// Where the zone that answers (qname, qtype) is sought: DS lives in the

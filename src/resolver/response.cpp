@@ -7,6 +7,7 @@
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "resolver/resolver.h"
+#include "validator/keys.h"
 
 namespace namae::resolver {
 
@@ -28,7 +29,10 @@ bool begin(const dns::MessageView& query, dns::MessageBuilder& b, uint16_t rcode
   return true;
 }
 
-bool add_rrset(dns::MessageBuilder& b, const dns::RRset& rs, uint32_t ttl) {
+// With `sigs` (a DO=1 client, RFC 4035 3.2.1): the RRSIGs over the RRset
+// go with it, or neither does.
+bool add_rrset(dns::MessageBuilder& b, const dns::RRset& rs, uint32_t ttl,
+               const std::vector<dns::RdataBytes>* sigs = nullptr) {
   auto m = b.mark();
   for (const auto& rd : rs.rdata) {
     if (!b.add_record(rs.owner, rs.type, rs.rclass, ttl, rd)) {
@@ -36,6 +40,22 @@ bool add_rrset(dns::MessageBuilder& b, const dns::RRset& rs, uint32_t ttl) {
       return false;
     }
   }
+  if (sigs)
+    for (const auto& rd : *sigs) {
+      if (!b.add_record(rs.owner, dns::rrtype::RRSIG, rs.rclass, ttl, rd)) {
+        b.rollback(m);
+        return false;
+      }
+    }
+  return true;
+}
+
+// RFC 4035 3.1.3: the NSEC/NSEC3 records (and all RRSIGs) of the
+// authority section that prove a negative or wildcard answer.
+bool add_proof(dns::MessageBuilder& b, const CacheEntry& e, uint32_t ttl) {
+  if (!e.dnssec.proof) return true;
+  for (const auto& rs : *e.dnssec.proof)
+    if (!add_rrset(b, rs, ttl)) return false;
   return true;
 }
 }  // namespace
@@ -54,21 +74,31 @@ size_t write_response(const dns::MessageView& query, const Answer& answer, int64
   const size_t ede_size = qe.present && answer.ede != 0xffff ? dns::write_ede_option(ede, answer.ede) : 0;
   if (qe.present) b.reserve(11 + ede_size);
   if (!begin(query, b, answer.rcode, true)) return 0;
+  // RFC 6840 5.7: AD for a client that shows it understands it (DO or AD).
+  b.header().ad = answer.security == validator::Security::secure && (qe.do_bit || query.header().ad);
   auto ttl_of = [&](const CacheEntry& e) {
     return answer.stale ? stale_ttl : e.ttl_left(now_ms);
   };
   bool truncated = false;
+  const CacheEntry* wildcard = nullptr;
   b.begin(dns::Section::answer);
   for (const auto& e : answer.chain) {
-    if (!add_rrset(b, e->rrset, ttl_of(*e))) {
+    if (!add_rrset(b, e->rrset, ttl_of(*e), qe.do_bit ? &e->dnssec.sigs : nullptr)) {
       truncated = true;
       break;
     }
+    if (qe.do_bit && validator::wildcard_parent(e->rrset, e->dnssec.sigs)) wildcard = e.get();
   }
   if (!truncated && answer.negative && answer.negative->soa) {
     b.begin(dns::Section::authority);
     // RFC 2308 3: the SOA's TTL is the negative answer's remaining TTL.
-    if (!add_rrset(b, *answer.negative->soa, ttl_of(*answer.negative))) truncated = true;
+    if (!add_rrset(b, *answer.negative->soa, ttl_of(*answer.negative)) ||
+        (qe.do_bit && !add_proof(b, *answer.negative, ttl_of(*answer.negative))))
+      truncated = true;
+  }
+  if (!truncated && wildcard) {
+    b.begin(dns::Section::authority);
+    if (!add_proof(b, *wildcard, ttl_of(*wildcard))) truncated = true;
   }
   if (!truncated && answer.referral) {
     b.begin(dns::Section::authority);
@@ -88,6 +118,7 @@ size_t write_response(const dns::MessageView& query, const Answer& answer, int64
     dns::Edns e;
     e.present = true;
     e.udp_size = max_udp;
+    e.do_bit = qe.do_bit;  // RFC 3225 3: echoed
     e.options = std::span<const uint8_t>(ede.data(), ede_size);
     b.begin(dns::Section::additional);
     b.add_opt(e);

@@ -291,7 +291,9 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
   if (options_.local && served_here(q, out, peer, len)) return len;
   if (!empty_zones_.empty() && local_zone(q, out, len)) return len;
   Answer a;
-  if (resolver_.answer_from_cache(q.qname(), qt, a)) {
+  // An answer not validated yet goes to a resolution thread, which checks
+  // it (keys may need fetching); one judged already is answered here.
+  if (resolver_.answer_from_cache(q.qname(), qt, a) && resolver_.settle(a, q.header().cd)) {
     hits_.fetch_add(1, std::memory_order_relaxed);
     int64_t now = clock_.now_ms();
     if (options_.prefetch) maybe_prefetch(a, q.qname(), qt);
@@ -311,7 +313,7 @@ size_t ResolverService::answer_slow(const dns::MessageView& q, std::span<uint8_t
   if (options_.mdns_lookup)
     if (const dns::Name* ll = link_local_zone(q.qname())) return answer_bridged(q, *ll, out, tcp);
   misses_.fetch_add(1, std::memory_order_relaxed);
-  Answer a = resolver_.resolve(q.qname(), q.qtype());
+  Answer a = resolver_.resolve(q.qname(), q.qtype(), false, nullptr, q.header().cd);
   upstream_.fetch_add(static_cast<uint64_t>(a.upstream_queries), std::memory_order_relaxed);
   if (a.rcode == dns::rcode::SERVFAIL) servfails_.fetch_add(1, std::memory_order_relaxed);
   return write_response(q, a, clock_.now_ms(), resolver_.options().stale_answer_ttl,
@@ -502,7 +504,9 @@ void ResolverService::stale_watch() {
       dns::MessageView q;
       if (q.parse(p->query) != dns::WireError::ok) continue;
       Answer a;
-      if (!resolver_.answer_from_cache(q.qname(), q.qtype(), a, true)) continue;
+      if (!resolver_.answer_from_cache(q.qname(), q.qtype(), a, true) || !resolver_.settle(a, q.header().cd) ||
+          a.security == validator::Security::bogus)
+        continue;
       a.stale = true;
       size_t n = write_response(q, a, clock_.now_ms(), resolver_.options().stale_answer_ttl,
                                 options_.max_udp_payload, p->tcp, buf);

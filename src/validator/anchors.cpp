@@ -53,7 +53,7 @@ Result<TrustAnchors> TrustAnchors::from_file(const std::string& path) {
   o.origin = dns::Name();
   // Included, so a TTL-less anchor line (RFC 7958's form) inherits $TTL 0
   // and diagnostics still name the file and its own line numbers.
-  zonefile::Parser p("$TTL 0\n$INCLUDE \"" + path + "\"\n", path, o);
+  zonefile::Parser p("$TTL 0\n$INCLUDE \"" + path + "\"\n", path + " (trust anchors)", o);
   TrustAnchors out;
   auto r = read_anchors(p, path, [&](const dns::Record& rec) { out.add(rec); });
   if (!r) return r.error();

@@ -83,7 +83,18 @@ std::optional<Name> wildcard_at(const Name& parent) {
   return *w;
 }
 
-Verdict missing(const std::string& what) { return Verdict::bogus(ede::NSEC_MISSING, what); }
+// Denial records that do not prove what they should (Unbound's EDE 6);
+// none at all is NSEC Missing (12), decided by the callers.
+Verdict missing(const std::string& what) { return Verdict::bogus(ede::DNSSEC_BOGUS, what); }
+
+bool no_denial(const std::vector<dns::RRset>& denial) {
+  return std::none_of(denial.begin(), denial.end(),
+                      [](const auto& rs) { return rs.type == rrtype::NSEC || rs.type == rrtype::NSEC3; });
+}
+
+Verdict none_given(const Name& name) {
+  return Verdict::bogus(ede::NSEC_MISSING, "no NSEC or NSEC3 records for " + name.to_text());
+}
 
 Verdict nsec_nxdomain(const Name& qname, const std::vector<Nsec>& v) {
   const Nsec* cover = nsec_covering(v, qname);
@@ -237,8 +248,9 @@ Verdict nsec3_nodata(const Name& qname, uint16_t qtype, const Nsec3Set& s) {
   }
   auto enc = p.closest_encloser(qname);
   if (!enc) return missing("no NSEC3 matches " + qname.to_text() + " and no closest encloser proof");
-  if (qtype == rrtype::DS && enc->next_closer->opt_out)
-    return Verdict::insecure("an opt-out NSEC3 span covers " + qname.to_text());  // RFC 5155 8.6
+  // RFC 5155 8.6 (and, as Unbound reads 9.2, any proof through an opt-out
+  // span): the name may lie under an unsigned delegation.
+  if (enc->next_closer->opt_out) return Verdict::insecure("an opt-out NSEC3 span covers " + qname.to_text());
   auto wild = wildcard_at(enc->ce);
   if (const Nsec3* w = wild ? p.match(*wild) : nullptr; w && w->types.lacks(qtype))
     return Verdict::secure();  // RFC 5155 8.7
@@ -252,18 +264,21 @@ bool uses_nsec3(const std::vector<dns::RRset>& denial) {
 }  // namespace
 
 Verdict prove_nxdomain(const Name& qname, const std::vector<dns::RRset>& denial) {
+  if (no_denial(denial)) return none_given(qname);
   if (!uses_nsec3(denial)) return nsec_nxdomain(qname, nsecs_of(denial));
   auto s = nsec3s_of(denial);
   return s.too_many_iterations ? too_many(s) : nsec3_nxdomain(qname, s);
 }
 
 Verdict prove_nodata(const Name& qname, uint16_t qtype, const std::vector<dns::RRset>& denial) {
+  if (no_denial(denial)) return none_given(qname);
   if (!uses_nsec3(denial)) return nsec_nodata(qname, qtype, nsecs_of(denial));
   auto s = nsec3s_of(denial);
   return s.too_many_iterations ? too_many(s) : nsec3_nodata(qname, qtype, s);
 }
 
 Verdict prove_wildcard_answer(const Name& qname, const Name& closest, const std::vector<dns::RRset>& denial) {
+  if (no_denial(denial)) return none_given(qname);
   if (!(qname.is_subdomain_of(closest)) || qname.label_count() <= closest.label_count())
     return Verdict::bogus(ede::DNSSEC_BOGUS, "the wildcard's RRSIG does not fit " + qname.to_text());
   if (!uses_nsec3(denial)) {
@@ -275,11 +290,13 @@ Verdict prove_wildcard_answer(const Name& qname, const Name& closest, const std:
   auto s = nsec3s_of(denial);
   if (s.too_many_iterations) return too_many(s);
   Name next_closer = qname.suffix(closest.label_count() + 1);
-  if (Nsec3Proof(s.records).cover(next_closer)) return Verdict::secure();
+  if (const Nsec3* c = Nsec3Proof(s.records).cover(next_closer))
+    return c->opt_out ? Verdict::insecure("an opt-out NSEC3 span covers " + next_closer.to_text()) : Verdict::secure();
   return missing("no NSEC3 covers " + next_closer.to_text() + ", the wildcard answer's next closer name");
 }
 
 CutProof prove_no_ds(const Name& name, const std::vector<dns::RRset>& denial) {
+  if (no_denial(denial)) return {Cut::unproven, none_given(name)};
   auto judge = [&](const TypeSet& t) -> CutProof {
     if (t.has(rrtype::DS) || (t.has(rrtype::SOA) && !name.is_root()))
       return {Cut::unproven, Verdict::bogus(ede::DNSSEC_BOGUS, "the denial of DS at " + name.to_text() +

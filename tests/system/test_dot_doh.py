@@ -78,6 +78,7 @@ file = "root.zone"
 [resolver]
 listen = ["127.0.0.1:{self.port}"]
 root-hints = "hints"
+validate = false  # the test root is unsigned
 upstream-port = {self.auth_port}
 do-not-query-localhost = false
 empty-zones = false

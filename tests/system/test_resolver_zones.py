@@ -83,6 +83,7 @@ update-policy = [ {{ key = "{KEY[0]}", grant = "zonesub" }} ]
 [resolver]
 listen = ["127.0.0.1:{self.port}"]
 root-hints = "root.hints"
+validate = false  # the test root is unsigned
 do-not-query-localhost = false
 upstream-port = {closed}
 {resolver_extra}
