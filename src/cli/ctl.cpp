@@ -31,6 +31,10 @@ constexpr const char* kCtlUsage =
     "  cache show [NAME]   the resolver's cache at and below NAME\n"
     "  cache flush [NAME]  drop the resolver's cache at and below NAME (default all)\n"
     "  cache stats         resolver cache counters\n"
+    "  nta add NAME [SECONDS]  a negative trust anchor (RFC 7646): NAME and below\n"
+    "                      are not validated for SECONDS (default 3600, at most 604800)\n"
+    "  nta remove NAME     end it before it expires\n"
+    "  nta list            the negative trust anchors and their seconds left\n"
     "\n"
     "The socket is -s SOCKET, else [server] control of -c CONFIG, else $NAMAE_CONTROL,\n"
     "else run/namaed.sock in the current directory.\n"
@@ -53,7 +57,7 @@ int ctl_main(std::span<char*> args) {
         return Result<void>{};
       });
   if (auto status = p.parse(args.subspan(1))) return *status;
-  if (command.empty()) return p.error("give a COMMAND (reload, reconfigure, status, stop, zone ..., cache ...)");
+  if (command.empty()) return p.error("give a COMMAND (reload, reconfigure, status, stop, zone ..., cache ..., nta ...)");
   if (socket_path.empty() && !config_path.empty()) {
     auto cfg = daemon::load_config(config_path);
     if (!cfg) {

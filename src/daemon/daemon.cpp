@@ -613,7 +613,7 @@ std::string Daemon::control_command(std::string_view cmd) {
   }
   if (cmd == "reconfigure") return reconfigure("control");
   if (cmd == "status") return status();
-  if (cmd == "cache" || cmd.rfind("cache ", 0) == 0) {
+  if (cmd == "cache" || cmd.rfind("cache ", 0) == 0 || cmd == "nta" || cmd.rfind("nta ", 0) == 0) {
     if (!resolver_) return "error: no [resolver] configured\n";
     return resolver_->control(cmd);
   }

@@ -51,7 +51,7 @@ class ResolverRole {
   }
   /// Who may recurse from now on ([resolver] allow, live reconfiguration).
   void set_allowed(std::optional<net::AddressAcl> allowed) { service_->set_allowed(std::move(allowed)); }
-  /// `cache ...` control commands.
+  /// `cache ...` and `nta ...` control commands.
   std::string control(std::string_view command) { return service_->control(command); }
 
  private:

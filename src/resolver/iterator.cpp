@@ -235,7 +235,7 @@ Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const 
   if (validating() && !checking_disabled) {
     // The keys' DS and DNSKEY questions go through the same iterator: the
     // question's budgets bound them too.
-    AnswerValidator v(*options_.trust_anchors, keys_, clock_, cache_.options().bogus_ttl,
+    AnswerValidator v(*options_.trust_anchors, keys_, clock_, negative_, cache_.options().bogus_ttl,
                       [&](const Name& n, uint16_t t) { return it.resolve_full(n, t, 1, false); });
     v.validate(a, qtype);
   }

@@ -13,7 +13,7 @@ namespace rrtype = dns::rrtype;
 Resolver::Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra& infra,
                    net::Transport& transport, const Clock& clock, LocalAuthority* local)
     : options_(std::move(options)), hints_(std::move(hints)), cache_(cache), infra_(infra),
-      transport_(transport), clock_(clock), local_(local), keys_(clock) {}
+      transport_(transport), clock_(clock), local_(local), keys_(clock), negative_(clock) {}
 
 namespace {
 // Worst first: one bogus entry spoils the answer, one unchecked leaves it to be checked.

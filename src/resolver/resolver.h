@@ -156,6 +156,7 @@ class Resolver {
   const ResolverOptions& options() const { return options_; }
   LocalAuthority* local_authority() const { return local_; }
   Cache& cache() { return cache_; }
+  NegativeAnchors& negative_anchors() { return negative_; }
   Infra& infra() { return infra_; }
 
  private:
@@ -178,6 +179,7 @@ class Resolver {
   const Clock& clock_;
   LocalAuthority* local_;
   KeyCache keys_;
+  NegativeAnchors negative_;
 };
 
 /// Where the zone that answers (qname, qtype) is sought: DS lives in the

@@ -1,6 +1,7 @@
 #include "resolver/service.h"
 
 #include <cctype>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -517,6 +518,34 @@ void ResolverService::stale_watch() {
   }
 }
 
+// RFC 7646: "nta add NAME [SECONDS]" (default an hour, at most a week),
+// "nta remove NAME", "nta list". Adding or removing one flushes the cache
+// at and below the name, so its answers are judged again at once.
+std::string ResolverService::nta_command(const std::vector<std::string>& words) {
+  static const char* kUsage = "error: usage: nta add NAME [SECONDS] | nta remove NAME | nta list\n";
+  if (words.size() == 2 && words[1] == "list")
+    return "ok negative trust anchors\n" + resolver_.negative_anchors().list();
+  if (words.size() < 3 || words.size() > 4 || (words[1] != "add" && words[1] != "remove")) return kUsage;
+  auto n = dns::Name::from_text(words[2].back() == '.' ? words[2] : words[2] + ".");
+  if (!n) return "error: bad name '" + words[2] + "': " + n.message() + "\n";
+  if (words[1] == "remove") {
+    if (words.size() != 3) return kUsage;
+    if (!resolver_.negative_anchors().remove(*n)) return "error: no negative trust anchor at " + n->to_text() + "\n";
+    cache_.flush(*n);
+    return "ok removed the negative trust anchor at " + n->to_text() + "\n";
+  }
+  uint32_t seconds = 3600;
+  if (words.size() == 4) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(words[3].c_str(), &end, 10);
+    if (*end || v == 0 || v > 7 * 86400) return "error: SECONDS must be 1 to 604800\n";
+    seconds = static_cast<uint32_t>(v);
+  }
+  resolver_.negative_anchors().add(*n, seconds);
+  cache_.flush(*n);
+  return fmt::format("ok negative trust anchor at {} for {} s\n", n->to_text(), seconds);
+}
+
 std::string ResolverService::control(std::string_view command) {
   // "cache show [name]" / "cache flush [name]" / "cache stats"
   std::vector<std::string> words;
@@ -528,6 +557,7 @@ std::string ResolverService::control(std::string_view command) {
     if (j > i) words.emplace_back(command.substr(i, j - i));
     i = j;
   }
+  if (!words.empty() && words[0] == "nta") return nta_command(words);
   if (words.size() < 2 || words[0] != "cache")
     return "error: usage: cache show [NAME] | cache flush [NAME] | cache stats\n";
   dns::Name name;

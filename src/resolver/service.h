@@ -92,6 +92,7 @@ class ResolverService {
   /// `cache show [NAME]`, `cache flush [NAME]`, `cache stats`: the text
   /// answered on the control socket (first line `ok ...` or `error: ...`).
   std::string control(std::string_view command);
+  std::string nta_command(const std::vector<std::string>& words);
 
   /// Answer `query` synchronously (tests and tools; resolves on this thread).
   size_t answer(std::span<const uint8_t> query, std::span<uint8_t> out, const net::Peer& peer);

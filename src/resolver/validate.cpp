@@ -51,6 +51,33 @@ void KeyCache::store(const Name& name, std::shared_ptr<const KeySet> keys, uint3
   map_[key_of(name)] = Slot{std::move(keys), clock_.now_ms() + int64_t{ttl} * 1000};
 }
 
+void NegativeAnchors::add(const Name& name, uint32_t seconds) {
+  std::lock_guard lock(mu_);
+  std::erase_if(anchors_, [&](const auto& a) { return a.first == name; });
+  anchors_.emplace_back(name, clock_.now_ms() + int64_t{seconds} * 1000);
+}
+
+bool NegativeAnchors::remove(const Name& name) {
+  std::lock_guard lock(mu_);
+  return std::erase_if(anchors_, [&](const auto& a) { return a.first == name; }) > 0;
+}
+
+bool NegativeAnchors::covers(const Name& name) const {
+  std::lock_guard lock(mu_);
+  int64_t now = clock_.now_ms();
+  return std::any_of(anchors_.begin(), anchors_.end(),
+                     [&](const auto& a) { return a.second > now && name.is_subdomain_of(a.first); });
+}
+
+std::string NegativeAnchors::list() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  int64_t now = clock_.now_ms();
+  for (const auto& [name, expires] : anchors_)
+    if (expires > now) out += name.to_text() + " " + std::to_string((expires - now + 999) / 1000) + "\n";
+  return out;
+}
+
 void AnswerValidator::validate(const Answer& a, uint16_t qtype) {
   const CacheEntry* prev = nullptr;
   for (const auto& e : a.chain) {
@@ -120,6 +147,8 @@ Verdict AnswerValidator::verified_proof(const CacheEntry& e, const KeySet& ks, s
 // The keys that hold at `name`: from the deepest known point (or the
 // closest trust anchor) down, one label at a time.
 std::shared_ptr<const KeySet> AnswerValidator::keys_for(const Name& name) {
+  if (negative_.covers(name))
+    return std::make_shared<const KeySet>(KeySet{name, Verdict::insecure("under a negative trust anchor"), {}});
   const validator::Anchor* anchor = anchors_.closest(name);
   if (!anchor)
     return std::make_shared<const KeySet>(KeySet{name, Verdict::insecure("no trust anchor above " + name.to_text()), {}});

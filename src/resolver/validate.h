@@ -43,6 +43,25 @@ class KeyCache {
   std::unordered_map<std::string, Slot> map_;
 };
 
+/// RFC 7646 negative trust anchors: domains an operator declared broken,
+/// whose answers are taken as insecure (no validation, no AD) until the
+/// anchor expires or is removed.
+class NegativeAnchors {
+ public:
+  explicit NegativeAnchors(const Clock& clock) : clock_(clock) {}
+  void add(const dns::Name& name, uint32_t seconds);
+  bool remove(const dns::Name& name);
+  /// Whether `name` is at or below a live negative anchor.
+  bool covers(const dns::Name& name) const;
+  /// "NAME SECONDS-LEFT" lines.
+  std::string list() const;
+
+ private:
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  std::vector<std::pair<dns::Name, int64_t>> anchors_;  // name, expiry (ms)
+};
+
 /// One question's validation. `fetch` resolves (name, type) without
 /// validating (the iterator, on the question's budget).
 class AnswerValidator {
@@ -52,8 +71,8 @@ class AnswerValidator {
   using Note = std::function<void(const std::string& zone, const validator::Verdict&)>;
 
   AnswerValidator(const validator::TrustAnchors& anchors, KeyCache& keys, const Clock& clock,
-                  uint32_t bogus_ttl, Fetch fetch, Note note = {})
-      : anchors_(anchors), keys_(keys), clock_(clock), bogus_ttl_(bogus_ttl),
+                  const NegativeAnchors& negative, uint32_t bogus_ttl, Fetch fetch, Note note = {})
+      : anchors_(anchors), keys_(keys), clock_(clock), negative_(negative), bogus_ttl_(bogus_ttl),
         fetch_(std::move(fetch)), note_(std::move(note)) {}
 
   /// Judge every entry of `a` not judged yet (CNAME links, data, negative).
@@ -76,6 +95,7 @@ class AnswerValidator {
   const validator::TrustAnchors& anchors_;
   KeyCache& keys_;
   const Clock& clock_;
+  const NegativeAnchors& negative_;
   uint32_t bogus_ttl_;
   Fetch fetch_;
   Note note_;

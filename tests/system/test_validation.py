@@ -349,3 +349,19 @@ def test_delv_validates_through_namaed(env):
         out = subprocess.run(["delv", "@127.0.0.1", "-p", str(env["namaed"].port), "-a", conf, qname, qtype],
                              capture_output=True, text=True, timeout=20)
         assert want in out.stdout + out.stderr, f"{qname} {qtype}:\n{out.stdout}{out.stderr}"
+
+
+def test_negative_trust_anchor_set_and_removed_with_ctl(env):
+    n = env["namaed"]
+    assert ask(n.port, "www.future.test.", "A").rcode() == dns.rcode.SERVFAIL
+    rc, out = n.ctl("nta", "add", "future.test", "600")
+    assert rc == 0 and out.startswith("ok"), out
+    r = ask(n.port, "www.future.test.", "A")
+    assert r.rcode() == dns.rcode.NOERROR and not r.flags & dns.flags.AD
+    assert ask(n.port, "www.nsec.test.", "A").flags & dns.flags.AD  # others still validated
+    rc, out = n.ctl("nta", "list")
+    assert "future.test. " in out, out
+    rc, out = n.ctl("nta", "remove", "future.test")
+    assert rc == 0, out
+    assert ask(n.port, "www.future.test.", "A").rcode() == dns.rcode.SERVFAIL
+    assert n.ctl("nta", "add", "future.test", "0")[0] != 0
