@@ -105,7 +105,10 @@ Attempt udp_try(int fd, std::span<const uint8_t> query, std::chrono::millisecond
   }
   auto start = Clock::now();
   auto deadline = start + timeout;
-  std::vector<uint8_t> buf(65535);
+  // Received into a buffer of this thread's, the reply copied out at its
+  // size: a fresh zeroed 64 KiB per exchange (and its page faults) was a
+  // fifth of a cold-resolving resolver's CPU time.
+  thread_local std::vector<uint8_t> buf(65535);
   for (;;) {
     int r = wait_for(fd, POLLIN, deadline);
     if (r == 0) return fail_with(ExchangeError::timeout);
@@ -120,8 +123,7 @@ Attempt udp_try(int fd, std::span<const uint8_t> query, std::chrono::millisecond
     if (n < 2 || query_id(buf) != query_id(query)) continue;
     Attempt a;
     a.rtt = Clock::now() - start;
-    buf.resize(static_cast<size_t>(n));
-    a.response = std::move(buf);
+    a.response.assign(buf.begin(), buf.begin() + n);
     return a;
   }
 }
