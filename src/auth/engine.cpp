@@ -153,7 +153,8 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
   if (qh.qr) return 0;  // never answer a response (RFC 1035 7.1; reflection loops)
 
   dns::MessageView view;
-  if (view.parse(query) != dns::WireError::ok) return header_only(qh, rcode::FORMERR, response);
+  if (view.parse(query) != dns::WireError::ok)
+    return rate_limit_error(peer, response, header_only(qh, rcode::FORMERR, response), nullptr);
   if (view.has_tsig()) [[unlikely]]
     return dispatch_signed(zones, view, qh, query, response, peer);
   return respond(zones, view, qh, query, response, peer, nullptr);
@@ -247,8 +248,11 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
   }
 
   if (qh.opcode != dns::opcode::QUERY) {
-    if (RequestHandler* handler = opcode_handlers_[qh.opcode & 0x0f])
-      return handler->handle(view, response, peer, zones);
+    if (RequestHandler* handler = opcode_handlers_[qh.opcode & 0x0f]) {
+      const size_t len = handler->handle(view, response, peer, zones);
+      if (r.rrl_exempt) return len;  // verified by a server cookie
+      return rate_limit_error(peer, response, len, qh.qdcount == 1 ? &view.qname() : nullptr);
+    }
     return finish(r, rcode::NOTIMP, false);  // as NSD and BIND: header only
   }
   if (qh.qdcount != 1) return finish(r, rcode::FORMERR, false);
@@ -417,34 +421,62 @@ void AuthEngine::classify(Reply& r, End end) {
 }
 
 RrlAction AuthEngine::rate_limit(Reply& r, uint16_t rc) {
-  const auto* sa = reinterpret_cast<const sockaddr*>(&r.peer->addr);
-  const socklen_t len = r.peer->addr_len;
-  RateLimiter& rrl = *opts_->rrl;
-  if (rrl.exempt(sa, len)) return RrlAction::send;
   RrlClass cls = r.rrl_class;
   uint64_t key = r.rrl_key;
   if (!r.classified || (rc != rcode::NOERROR && rc != rcode::NXDOMAIN)) {
     cls = RrlClass::error;  // by rcode
     key = rc;
   }
-  const RrlVerdict v = rrl.check(sa, len, cls, key);
+  return account(*r.peer, cls, key, r.qh.qdcount == 1 ? &r.view.qname() : nullptr);
+}
+
+size_t AuthEngine::rate_limit_error(const net::Peer& peer, std::span<uint8_t> response, size_t len,
+                                    const dns::Name* qname) {
+  if (!opts_->rrl || peer.tcp || len < dns::kHeaderSize || len == net::kDeferred || len == net::kStream)
+    return len;
+  const dns::Header h = dns::Header::read(response.data());
+  if (h.rcode == rcode::NOERROR) return len;  // extended rcodes are not on this path
+  switch (account(peer, RrlClass::error, h.rcode, qname)) {
+    case RrlAction::drop:
+      return 0;
+    case RrlAction::slip: {
+      dns::Header tc;
+      tc.id = h.id;
+      tc.qr = true;
+      tc.opcode = h.opcode;
+      tc.tc = true;
+      tc.rcode = h.rcode;
+      tc.write(response.data());
+      return dns::kHeaderSize;
+    }
+    case RrlAction::send:
+      break;
+  }
+  return len;
+}
+
+RrlAction AuthEngine::account(const net::Peer& peer, RrlClass cls, uint64_t key, const dns::Name* qname) {
+  const auto* sa = reinterpret_cast<const sockaddr*>(&peer.addr);
+  RateLimiter& rrl = *opts_->rrl;
+  if (rrl.exempt(sa, peer.addr_len)) return RrlAction::send;
+  const RrlVerdict v = rrl.check(sa, peer.addr_len, cls, key);
   if (v.action == RrlAction::send) return v.action;
   if (metrics_) metrics_->rrl(v.action == RrlAction::slip, static_cast<size_t>(cls));
-  if (v.log && opts_->log) [[unlikely]] log_limited(r, cls);
+  if (v.log && opts_->log) [[unlikely]] log_limited(peer, cls, qname);
   return v.action;
 }
 
 // Cold: once per limited run of an account, and a few per second at most.
-void AuthEngine::log_limited(const Reply& r, RrlClass cls) {
-  const auto* sa = reinterpret_cast<const sockaddr*>(&r.peer->addr);
+void AuthEngine::log_limited(const net::Peer& peer, RrlClass cls, const dns::Name* qname) {
+  const auto* sa = reinterpret_cast<const sockaddr*>(&peer.addr);
   const RrlOptions& o = opts_->rrl->options();
   std::string what = std::string(net::kRrlClassNames[static_cast<size_t>(cls)]);
-  if (r.qh.qdcount == 1) what += " for " + r.view.qname().to_text();
+  if (qname) what += " for " + qname->to_text();
   const std::string how = o.slip == 0   ? "all dropped"
                           : o.slip == 1 ? "all sent truncated"
                                         : "dropped, 1 in " + std::to_string(o.slip) + " sent truncated";
   log_to(opts_->log, LogLevel::info,
-         "rrl: limiting " + what + " responses to " + opts_->rrl->prefix_text(sa, r.peer->addr_len) + " (over " +
+         "rrl: limiting " + what + " responses to " + opts_->rrl->prefix_text(sa, peer.addr_len) + " (over " +
              std::to_string(o.responses_per_second) + "/s: " + how + "; not logged again until it is answered)");
 }
 

@@ -20,7 +20,11 @@
 //    is dropped (handle() returns 0) or slips out as TC=1 with the question
 //    only. TCP, TSIG-verified queries and queries with a valid server cookie
 //    are never limited: their source address is proven (BIND ARM rate-limit,
-//    Knot mod-rrl).
+//    Knot mod-rrl). Error replies outside the answer algorithm are limited
+//    too, in the error class by rcode as BIND's errors-per-second: FORMERR
+//    to a query that does not parse, and the UPDATE and NOTIFY handlers'
+//    errors (REFUSED, NOTAUTH...); their NOERROR replies are not (BIND does
+//    not limit them; Knot exempts TSIG-authorized requests).
 //  - allow-query (AuthOptions::allow_query, zone_allow_query): checked once
 //    the zone is found, so a query for a zone we do not serve is REFUSED as
 //    before; a denied one gets REFUSED with EDE 18 "Prohibited" (RFC 8914
@@ -175,8 +179,15 @@ class AuthEngine : public net::QueryHandler {
   // RRL: the limiter's verdict on the reply about to be finished with `rc`
   // (send when exempt); logs and counts what it limits.
   RrlAction rate_limit(Reply& r, uint16_t rc);
-  void log_limited(const Reply& r, RrlClass cls);
-  void log_limited(const Reply& r, RrlClass cls, RrlAction action);
+  // The same for a UDP reply built outside finish(): one to a query that
+  // does not parse, or an UPDATE or NOTIFY handler's. Errors only (by
+  // rcode, as BIND's errors-per-second); `len` as handle() returns it, 0
+  // when dropped; a slip is the header alone with TC=1.
+  size_t rate_limit_error(const net::Peer& peer, std::span<uint8_t> response, size_t len,
+                          const dns::Name* qname);
+  // Accounts one response of `cls`/`key` to `peer` (not exempt, UDP).
+  RrlAction account(const net::Peer& peer, RrlClass cls, uint64_t key, const dns::Name* qname);
+  void log_limited(const net::Peer& peer, RrlClass cls, const dns::Name* qname);
   // The RRL class and key of an answer, by how resolve() ended (BIND's classes).
   void classify(Reply& r, End end);
   // Finds the zone, resolves the name, and fills authority and additional

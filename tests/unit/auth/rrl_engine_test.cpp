@@ -39,15 +39,26 @@ class RrlEngine : public ::testing::Test {
     return ask(make_query(name, type), from, tcp);
   }
   Response ask(const std::vector<uint8_t>& query, const char* from = "192.0.2.10", bool tcp = false) {
-    net::Peer peer;
-    auto* in = reinterpret_cast<sockaddr_in*>(&peer.addr);
-    in->sin_family = AF_INET;
-    inet_pton(AF_INET, from, &in->sin_addr);
-    peer.addr_len = sizeof(sockaddr_in);
-    peer.tcp = tcp;
     std::vector<uint8_t> out(65535);
-    out.resize(engine_->handle(query, out, peer));
+    out.resize(engine_->handle(query, out, peer_at(from, tcp)));
     return decode(std::move(out));
+  }
+  // An IPv4 or IPv6 source.
+  static net::Peer peer_at(const char* from, bool tcp = false) {
+    net::Peer peer;
+    if (std::string_view(from).find(':') != std::string_view::npos) {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer.addr);
+      in6->sin6_family = AF_INET6;
+      EXPECT_EQ(inet_pton(AF_INET6, from, &in6->sin6_addr), 1) << from;
+      peer.addr_len = sizeof(sockaddr_in6);
+    } else {
+      auto* in = reinterpret_cast<sockaddr_in*>(&peer.addr);
+      in->sin_family = AF_INET;
+      EXPECT_EQ(inet_pton(AF_INET, from, &in->sin_addr), 1) << from;
+      peer.addr_len = sizeof(sockaddr_in);
+    }
+    peer.tcp = tcp;
+    return peer;
   }
   // How many of `n` questions were answered in full (not dropped, not slipped).
   int answered(const std::vector<std::string>& names, uint16_t type = dns::rrtype::A, const char* from = "192.0.2.10") {
@@ -106,6 +117,103 @@ TEST_F(RrlEngine, ClassesShareAccountsAsBindDoes) {
   std::string text = registry_.render();
   for (const char* cls : {"nxdomain", "wildcard", "referral", "error"})
     EXPECT_NE(text.find("class=\"" + std::string(cls) + "\""), std::string::npos) << cls;
+}
+
+// A spoofed-source flood from one IPv6 /56 (a different address each
+// query, as a flood from forged sources is): cut to the rate with slip, as
+// the IPv4 one; a client in another /56 is answered in full.
+TEST_F(RrlEngine, Ipv6FloodIsLimitedByItsPrefix) {
+  int full = 0, slipped = 0, dropped = 0;
+  for (int i = 0; i < 100; ++i) {
+    const std::string from = "2001:db8:0:" + std::to_string(i % 256) + "::" + std::to_string(i + 1);
+    Response r = ask(make_query("www.example.com", dns::rrtype::A), from.c_str());
+    if (r.empty()) ++dropped;
+    else if (r.h.tc) ++slipped;
+    else ++full;
+  }
+  EXPECT_EQ(full, 5);
+  EXPECT_EQ(slipped + dropped, 95);
+  EXPECT_GE(slipped, 47);  // every 2nd limited one slips
+  EXPECT_EQ(answered(std::vector<std::string>(5, "www.example.com"), dns::rrtype::A, "2001:db8:0:100::1"), 5)
+      << "another /56";
+  ASSERT_FALSE(logs_.empty());
+  EXPECT_NE(logs_[0].find("2001:db8::/56"), std::string::npos) << logs_[0];
+}
+
+TEST_F(RrlEngine, Ipv6PrefixLengthIsConfigurable) {
+  RrlOptions o;
+  o.responses_per_second = 5;
+  o.ipv6_prefix = 64;
+  AuthOptions ao;
+  ao.rrl = std::make_shared<RateLimiter>(o, clock_);
+  engine_ = std::make_unique<AuthEngine>(holder_, ao, metrics_);
+  EXPECT_EQ(answered(std::vector<std::string>(10, "www.example.com"), dns::rrtype::A, "2001:db8:0:1::1"), 5);
+  EXPECT_EQ(answered(std::vector<std::string>(10, "www.example.com"), dns::rrtype::A, "2001:db8:0:2::1"), 5)
+      << "another /64 of the same /56";
+}
+
+// FORMERR to queries that do not parse is an error response like the
+// others (BIND limits it under errors-per-second): a flood of garbage is
+// cut to the rate too.
+TEST_F(RrlEngine, FormerrToUnparsableQueriesIsLimited) {
+  std::vector<uint8_t> garbage = make_query("www.example.com", dns::rrtype::A);
+  garbage.resize(garbage.size() - 3);  // the question cut short
+  int full = 0, slipped = 0;
+  for (int i = 0; i < 20; ++i) {
+    Response r = ask(garbage);
+    if (r.empty()) continue;
+    EXPECT_EQ(r.rcode, dns::rcode::FORMERR);
+    (r.h.tc ? slipped : full)++;
+  }
+  EXPECT_EQ(full, 5);
+  EXPECT_GT(slipped, 0);
+  EXPECT_EQ(ask(garbage, "192.0.2.10", true).rcode, dns::rcode::FORMERR) << "TCP: never limited";
+  EXPECT_NE(registry_.render().find("class=\"error\""), std::string::npos);
+}
+
+// What an UPDATE or NOTIFY handler answers: REFUSED for odd sequence
+// numbers, NOERROR for even ones.
+class FixedHandler : public RequestHandler {
+ public:
+  size_t handle(const dns::MessageView& query, std::span<uint8_t> response, const net::Peer&,
+                const zone::ZoneSet&) override {
+    dns::MessageBuilder b(response, response.size());
+    b.header().id = query.header().id;
+    b.header().qr = true;
+    b.header().opcode = query.header().opcode;
+    b.header().rcode = (calls_++ % 2) ? dns::rcode::REFUSED : dns::rcode::NOERROR;
+    (void)b.add_question(query.qname(), query.qtype(), query.qclass());
+    return b.finish();
+  }
+  int calls_ = 0;
+};
+
+std::vector<uint8_t> opcode_query(uint8_t opcode) {
+  auto q = make_query("example.com", dns::rrtype::SOA);
+  q[2] = static_cast<uint8_t>((q[2] & 0x87) | (opcode << 3));
+  return q;
+}
+
+// The UPDATE and NOTIFY handlers' errors (REFUSED, NOTAUTH...) are limited
+// as error responses; their NOERROR replies are not (BIND limits neither
+// successful UPDATE nor NOTIFY replies).
+TEST_F(RrlEngine, UpdateAndNotifyErrorsAreLimitedTheirSuccessesNot) {
+  for (uint8_t opcode : {dns::opcode::UPDATE, dns::opcode::NOTIFY}) {
+    FixedHandler handler;
+    engine_->set_opcode_handler(opcode, &handler);
+    clock_.advance_ms(60000);  // every account paid up
+    int refused = 0, ok = 0, limited = 0;
+    for (int i = 0; i < 40; ++i) {
+      Response r = ask(opcode_query(opcode));
+      if (r.empty() || r.h.tc) ++limited;
+      else if (r.rcode == dns::rcode::REFUSED) ++refused;
+      else if (r.rcode == dns::rcode::NOERROR) ++ok;
+    }
+    EXPECT_EQ(ok, 20) << int(opcode);
+    EXPECT_EQ(refused, 5) << int(opcode);
+    EXPECT_EQ(limited, 15) << int(opcode);
+    engine_->set_opcode_handler(opcode, nullptr);
+  }
 }
 
 TEST_F(RrlEngine, TcpIsNeverLimited) {
