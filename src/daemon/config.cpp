@@ -373,8 +373,41 @@ void check_acl(Checker& c, const toml::table& t, const char* key, const std::vec
       c.error(*n, std::string(key) + ": no [[key]] named '" + k.to_text() + "'" + hint);
 }
 
+void read_dnssec_policies(Checker& c, const toml::table& doc, std::vector<DnssecPolicyConfig>& out) {
+  std::set<std::string> names;
+  for (auto* t : c.tables(doc, "dnssec-policy")) {
+    DnssecPolicyConfig p;
+    p.line = Checker::line_of(*t);
+    read_keys(c, *t, schema::kDnssecPolicy, p);
+    if (!names.insert(p.name).second) c.error(*t, "[[dnssec-policy]] '" + p.name + "' is configured twice");
+    for (const char* key : {"ksk-lifetime", "zsk-lifetime"})
+      if (const toml::node* n = t->get(key); n && n->value_or<int64_t>(0) != 0)
+        c.error(*n, std::string("'") + key + "': key rollovers are not implemented yet (0: keys are kept)");
+    if (p.signature_refresh >= p.signature_validity)
+      c.error(*t, "[[dnssec-policy]] '" + p.name + "': 'signature-refresh' must be less than 'signature-validity'");
+    out.push_back(std::move(p));
+  }
+}
+
+// A signed zone names a policy that exists; a secondary serves what its
+// primary signed.
+void read_zone_dnssec(Checker& c, const toml::table& z, ZoneConfig& zone,
+                      const std::vector<DnssecPolicyConfig>& policies) {
+  if (!zone.dnssec_policy.empty()) {
+    auto it = std::find_if(policies.begin(), policies.end(), [&](const auto& p) { return p.name == zone.dnssec_policy; });
+    if (it == policies.end())
+      c.error(*z.get("dnssec-policy"), "'dnssec-policy': no [[dnssec-policy]] named '" + zone.dnssec_policy + "'");
+    else
+      zone.policy = *it;
+  }
+  if (zone.signs() && !zone.primaries.empty())
+    c.error(z, "zone '" + zone.name + "': a secondary (with 'primaries') serves its primary's signatures: no 'dnssec'");
+  if (zone.signs() && zone.catalog_role != "none")
+    c.error(z, "zone '" + zone.name + "': a catalog zone is not signed");
+}
+
 void read_zones(Checker& c, const toml::table& doc, const std::string& dir, const std::set<std::string>& key_names,
-                std::vector<ZoneConfig>& zones) {
+                const std::vector<DnssecPolicyConfig>& policies, std::vector<ZoneConfig>& zones) {
   std::set<std::string> zone_names;
   for (auto* z : c.tables(doc, "zone")) {
     ZoneConfig zone;
@@ -397,6 +430,7 @@ void read_zones(Checker& c, const toml::table& doc, const std::string& dir, cons
     if (!zone.name.empty() && !zone_names.insert(lower_no_dot(zone.name)).second)
       c.error(*z, "zone '" + zone.name + "' is configured twice");
     check_secondary(c, *z, zone, key_names);
+    read_zone_dnssec(c, *z, zone, policies);
     if (!zone.notify_key.empty() && !key_names.count(lower_no_dot(zone.notify_key)))
       c.error(*z->get("notify-key"), "'notify-key': no [[key]] named '" + zone.notify_key + "'");
     if (!zone.notify_key.empty() && zone.notify.empty())
@@ -534,7 +568,8 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
   read_tsig_keys(c, doc, key_names, cfg.keys);
   if (const toml::table* server = doc["server"].as_table())
     check_acl(c, *server, "allow-query", cfg.server.allow_query, key_names, "");
-  read_zones(c, doc, dir, key_names, cfg.zones);
+  read_dnssec_policies(c, doc, cfg.dnssec_policies);
+  read_zones(c, doc, dir, key_names, cfg.dnssec_policies, cfg.zones);
   read_resolver(c, doc, cfg, cfg.resolver);
   read_mdns(c, doc, cfg.mdns);
   read_http(c, doc, dir, cfg.http);

@@ -73,6 +73,20 @@ struct GrantConfig {
   bool operator==(const GrantConfig&) const = default;
 };
 
+/// [[dnssec-policy]]: how the zones naming it are signed (docs/config.md).
+struct DnssecPolicyConfig {
+  std::string name;
+  std::string algorithm = "ecdsap256sha256";  // ecdsap256sha256, ed25519, rsasha256
+  std::string keys = "csk";                   // csk, or ksk-zsk
+  uint32_t ksk_lifetime = 0;                  // 0: unlimited (rollovers are not implemented)
+  uint32_t zsk_lifetime = 0;
+  uint32_t signature_validity = 14 * 86400;
+  uint32_t signature_refresh = 5 * 86400;
+  bool nsec3 = false;
+  int line = 0;
+  bool operator==(const DnssecPolicyConfig&) const = default;
+};
+
 /// [[zone]]: a zone this server is authoritative for.
 struct ZoneConfig {
   std::string name;   // as written, e.g. "example.net"
@@ -99,6 +113,12 @@ struct ZoneConfig {
   std::string catalog_zone;           // the generated catalog listing this zone
   std::string catalog_group;          // its RFC 9432 group property
   std::string catalog_member_dir;     // consume: where member zone files go
+  // DNSSEC (issue 14): namaed signs the zone itself.
+  bool dnssec = false;                // sign with the default [[dnssec-policy]] values
+  std::string dnssec_policy;          // a [[dnssec-policy]] name (implies dnssec)
+  std::string key_directory = "keys";  // the zone's K-files, created 0700
+  DnssecPolicyConfig policy;          // the named policy, or the defaults (set by the parser)
+  bool signs() const { return dnssec || !dnssec_policy.empty(); }
   int line = 0;  // where the [[zone]] table starts, for messages
   bool operator==(const ZoneConfig&) const = default;
 };
@@ -200,6 +220,7 @@ struct Config {
   ServerConfig server;
   std::vector<KeyConfig> keys;
   std::vector<ZoneConfig> zones;
+  std::vector<DnssecPolicyConfig> dnssec_policies;
   ResolverConfig resolver;
   MdnsConfig mdns;
   HttpConfig http;

@@ -203,8 +203,42 @@ void keep_consumed_catalogs(const Config& running, Config& next, std::vector<std
   next.zones = std::move(kept);
 }
 
+bool same_signing(const ZoneConfig& a, const ZoneConfig& b) {
+  DnssecPolicyConfig pa = a.policy, pb = b.policy;
+  pa.line = pb.line = 0;
+  return a.dnssec == b.dnssec && a.dnssec_policy == b.dnssec_policy && a.key_directory == b.key_directory &&
+         pa == pb;
+}
+
+// A zone's signer (policy and keys) is set up at start, before the zone is
+// served: a zone that starts or stops signing, or signs otherwise, waits for
+// a restart and keeps its running signing settings meanwhile.
+void keep_signing(const Config& running, Config& next, std::vector<std::string>& out) {
+  auto old_zones = by_name(running.zones);
+  std::vector<ZoneConfig> kept;
+  for (auto& z : next.zones) {
+    auto it = old_zones.find(zone_key(z.name));
+    if (it == old_zones.end()) {
+      if (z.signs()) out.push_back(fmt::format("[[zone]] {} (a new zone with dnssec)", z.name));
+      else kept.push_back(z);
+      continue;
+    }
+    const ZoneConfig& was = *it->second;
+    if (!same_signing(was, z)) {
+      out.push_back(fmt::format("[[zone]] {} dnssec, dnssec-policy, key-directory", z.name));
+      z.dnssec = was.dnssec;
+      z.dnssec_policy = was.dnssec_policy;
+      z.key_directory = was.key_directory;
+      z.policy = was.policy;
+    }
+    kept.push_back(z);
+  }
+  next.zones = std::move(kept);
+}
+
 ZoneConfig without_line(ZoneConfig z) {
   z.line = 0;
+  z.policy.line = 0;
   return z;
 }
 
@@ -281,6 +315,7 @@ std::vector<std::string> keep_restart_keys(const Config& running, Config& next) 
     next.mdns = running.mdns;
   }
   keep_consumed_catalogs(running, next, out);
+  keep_signing(running, next, out);
   return out;
 }
 

@@ -68,6 +68,7 @@ std::string print_config(const Config& cfg) {
   }
   out += "\n";
   for (const auto& k : cfg.keys) out += section_text(schema::kKey, k, no_tables) + "\n";
+  for (const auto& p : cfg.dnssec_policies) out += section_text(schema::kDnssecPolicy, p, no_tables) + "\n";
   for (const auto& z : cfg.zones)
     out += section_text(schema::kZone, z, [&](std::string_view) { return inline_tables(schema::kGrant, z.update_policy); }) + "\n";
   std::string resolver = section_text(schema::kResolver, cfg.resolver, [&](std::string_view key) {

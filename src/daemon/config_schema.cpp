@@ -76,6 +76,21 @@ constexpr Key<Z> zone_keys[] = {
     {"catalog-member-dir", T::path, &Z::catalog_member_dir, "consume: directory of the member zones' files"},
     {"allow-transfer", T::strings, &Z::allow_transfer, "who may AXFR/IXFR: address prefixes and \"key:NAME\" entries"},
     {"allow-query", T::strings, &Z::allow_query, "who may query this zone (replaces [server] allow-query)"},
+    {"dnssec", T::boolean, &Z::dnssec, "namaed signs the zone (DNSSEC) with the default policy"},
+    {"dnssec-policy", T::string, &Z::dnssec_policy, "a [[dnssec-policy]] name: namaed signs the zone with it"},
+    {"key-directory", T::path, &Z::key_directory, "directory of the zone's DNSSEC keys (created 0700)"},
+};
+
+using DP = DnssecPolicyConfig;
+constexpr Key<DP> dnssec_policy_keys[] = {
+    {"name", T::string, &DP::name, "the policy's name, for [[zone]] dnssec-policy", 0, 0, {}, true},
+    {"algorithm", T::choice, &DP::algorithm, "signing algorithm", 0, 0, "ecdsap256sha256, ed25519, rsasha256"},
+    {"keys", T::choice, &DP::keys, "one combined signing key, or a KSK and a ZSK", 0, 0, "csk, ksk-zsk"},
+    {"ksk-lifetime", T::integer, &DP::ksk_lifetime, "seconds a KSK is used (0: unlimited; key rollovers are not implemented: other values are an error)", 0, kMaxSeconds},
+    {"zsk-lifetime", T::integer, &DP::zsk_lifetime, "seconds a ZSK is used (0: unlimited; key rollovers are not implemented: other values are an error)", 0, kMaxSeconds},
+    {"signature-validity", T::integer, &DP::signature_validity, "seconds an RRSIG is valid from its signing", 60, 366 * 86400},
+    {"signature-refresh", T::integer, &DP::signature_refresh, "an RRSIG with less validity left than this is made anew, seconds", 30, 365 * 86400},
+    {"nsec3", T::boolean, &DP::nsec3, "NSEC3 (RFC 5155, RFC 9276 parameters: no extra iterations, no salt) instead of NSEC"},
 };
 
 using G = GrantConfig;
@@ -182,6 +197,7 @@ const Section<ServerConfig> kServer{"server", "[server]", "", false, server_keys
 const Section<KeyConfig> kKey{"key", "[[key]]", "", true, key_keys};
 const Section<ZoneConfig> kZone{"zone", "[[zone]]", "", true, zone_keys};
 const Section<GrantConfig> kGrant{"update-policy", "update-policy", "zone", true, grant_keys};
+const Section<DnssecPolicyConfig> kDnssecPolicy{"dnssec-policy", "[[dnssec-policy]]", "", true, dnssec_policy_keys};
 const Section<ResolverConfig> kResolver{"resolver", "[resolver]", "", false, resolver_keys};
 const Section<ZoneRouteConfig> kStub{"stub", "[[resolver.stub]]", "resolver", true, stub_keys};
 const Section<ZoneRouteConfig> kForward{"forward", "[[resolver.forward]]", "resolver", true, forward_keys};
@@ -277,6 +293,7 @@ NAMAE_SCHEMA_INSTANTIATE(HttpConfig)
 NAMAE_SCHEMA_INSTANTIATE(UserConfig)
 NAMAE_SCHEMA_INSTANTIATE(RrlConfig)
 NAMAE_SCHEMA_INSTANTIATE(ZoneRouteConfig)
+NAMAE_SCHEMA_INSTANTIATE(DnssecPolicyConfig)
 #undef NAMAE_SCHEMA_INSTANTIATE
 
 }  // namespace namae::daemon::schema

@@ -60,6 +60,7 @@ extern const Section<ServerConfig> kServer;
 extern const Section<KeyConfig> kKey;
 extern const Section<ZoneConfig> kZone;
 extern const Section<GrantConfig> kGrant;
+extern const Section<DnssecPolicyConfig> kDnssecPolicy;
 extern const Section<ResolverConfig> kResolver;
 extern const Section<ZoneRouteConfig> kStub;
 extern const Section<ZoneRouteConfig> kForward;
@@ -72,7 +73,7 @@ extern const Section<RrlConfig> kRrl;
 /// Calls `f` with every section, top-level ones in file order, then sub-tables.
 template <class F>
 void for_each_section(F&& f) {
-  f(kServer), f(kKey), f(kZone), f(kResolver), f(kMdns), f(kHttp);
+  f(kServer), f(kKey), f(kDnssecPolicy), f(kZone), f(kResolver), f(kMdns), f(kHttp);
   f(kGrant), f(kService), f(kUser), f(kRrl), f(kStub), f(kForward);
 }
 

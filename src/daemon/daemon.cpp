@@ -30,6 +30,7 @@
 #include "daemon/resolver_role.h"
 #include "daemon/secondary.h"
 #include "daemon/service_notify.h"
+#include "daemon/signing.h"
 #include "daemon/transfer_out.h"
 #include "daemon/zones.h"
 #include "http/metrics_server.h"
@@ -257,6 +258,7 @@ class Daemon {
  private:
   void take_signals();
   Result<void> start_zones();
+  Result<void> start_signers();
   Result<void> start_listeners();
   Result<void> start_resolver();
   Result<void> start_control();
@@ -316,6 +318,7 @@ void Daemon::take_signals() {
 Result<void> Daemon::start_zones() {
   if (auto r = write_generated_catalogs(cfg_); !r) return r;
   if (auto r = zones_.configure(cfg_.zones); !r) return r;
+  if (auto r = start_signers(); !r) return r;
   auto notify = make_notify(cfg_, zones_);  // before the first load: it notifies it, once started
   if (!notify) return notify.error();
   notify_ = std::move(*notify);
@@ -331,6 +334,22 @@ Result<void> Daemon::start_zones() {
   auto transfers = make_transfer_service(cfg_, *updates_, *secondaries_, metrics_);
   if (!transfers) return transfers.error();
   transfers_ = std::move(*transfers);
+  return {};
+}
+
+// Keys are read (or made, the first time) before any zone loads: a key
+// file that cannot be used stops the start, naming the file.
+Result<void> Daemon::start_signers() {
+  for (const auto& z : cfg_.zones) {
+    if (!z.signs()) continue;
+    auto signer = make_zone_signer(z, ::time(nullptr));
+    if (!signer) return signer.error();
+    for (const auto& k : (*signer)->keys())
+      spdlog::info("zone {}: DNSSEC {} key tag {} algorithm {}", z.name, k.is_ksk() ? "KSK" : "ZSK", k.tag,
+                   k.key.algorithm());
+    const dns::Name origin = (*signer)->origin();
+    zones_.set_signer(origin, std::move(*signer));
+  }
   return {};
 }
 
@@ -485,12 +504,14 @@ Result<void> Daemon::read_zones(Reconfiguration& rc) {
     if (!z.journal.empty()) {
       auto u = zone_update_config(z);
       if (!u) return u.error();
+      u->signer = zones_.signer(u->origin);
       rc.updates[key] = std::move(*u);
     }
     if (!z.primaries.empty() || z.catalog_role == "generate") continue;  // their files are not ours to read
     auto c = changes.find(key);
     if (c == changes.end() || c->second->kind == ZoneChange::Kind::settings) continue;
-    auto loaded = ZoneManager::read(z);
+    auto origin = zone_origin(z);
+    auto loaded = ZoneManager::read(z, origin ? zones_.signer(*origin) : nullptr);
     if (!loaded) return loaded.error();
     rc.files[key] = std::move(*loaded);
   }
@@ -662,6 +683,7 @@ void Daemon::run() {
     if (fds[0].revents) running = handle_signals();
     std::lock_guard lock(reload_mu_);
     zones_.reclaim();  // free snapshots the workers have let go of
+    zones_.refresh_signatures(::time(nullptr));
   }
 }
 

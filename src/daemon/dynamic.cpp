@@ -59,6 +59,7 @@ Result<std::unique_ptr<update::UpdateService>> make_update_service(const Config&
     if (z.journal.empty()) continue;
     auto u = zone_update_config(z);
     if (!u) return fail(u.message());
+    u->signer = zones.signer(u->origin);
     auto loaded = zones.version(u->origin);
     if (!loaded) {
       spdlog::error("zone {}: not loaded, so not open for dynamic update", z.name);

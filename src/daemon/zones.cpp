@@ -10,10 +10,30 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "update/engine.h"
 #include "zone/check.h"
 #include "zone/load.h"
 
 namespace namae::daemon {
+
+namespace {
+
+// A zone without a journal that namaed signs is signed whole as it loads
+// (RRSIGs that are still good, e.g. from the last load, are kept). A
+// dynamic zone is the update service's to sign, journaled.
+Result<std::shared_ptr<const zone::ZoneVersion>> signed_if_static(const LoadedZone& z,
+                                                                  std::shared_ptr<const zone::ZoneVersion> v) {
+  if (!z.signer || !z.config.journal.empty()) return v;
+  signing::Scope all;
+  all.all = true;
+  zone::ZoneDiff diff;
+  // Nobody holds the version just loaded: it is signed in place.
+  auto s = z.signer->sign(std::const_pointer_cast<zone::ZoneVersion>(std::move(v)), all, ::time(nullptr), diff);
+  if (!s) return fail(z.config.file + ": signing: " + s.message());
+  return std::shared_ptr<const zone::ZoneVersion>(std::move(*s));
+}
+
+}  // namespace
 
 std::string ReloadReport::summary() const {
   return fmt::format("{} loaded, {} unchanged, {} failed", loaded, unchanged, failed);
@@ -74,6 +94,7 @@ ReloadReport ZoneManager::reload(bool force) {
     std::vector<zonefile::Diagnostic> diags;
     auto loaded = zone::load_zone_file(z.config.file, z.origin, diags);
     if (loaded) zone::check_signatures(**loaded, static_cast<uint32_t>(::time(nullptr)), diags);
+    if (loaded) loaded = signed_if_static(z, std::move(*loaded));
     for (const auto& d : diags) {
       if (d.severity == zonefile::Severity::error) {
         spdlog::error("zone {}: {}", z.config.name, d.to_string());
@@ -249,9 +270,10 @@ std::string ZoneManager::status() const {
 
 namespace namae::daemon {
 
-Result<LoadedZone> ZoneManager::read(const ZoneConfig& z) {
+Result<LoadedZone> ZoneManager::read(const ZoneConfig& z, std::shared_ptr<const signing::ZoneSigner> signer) {
   LoadedZone out;
   out.config = z;
+  out.signer = std::move(signer);
   auto origin = zone_origin(z);
   if (!origin) return origin.error();
   out.origin = *origin;
@@ -265,9 +287,57 @@ Result<LoadedZone> ZoneManager::read(const ZoneConfig& z) {
       if (d.severity == zonefile::Severity::error) return fail(fmt::format("zone {}: {}", z.name, d.to_string()));
     return fail(fmt::format("zone {}: {}", z.name, loaded.message()));
   }
-  out.version = std::move(*loaded);
+  auto v = signed_if_static(out, std::move(*loaded));
+  if (!v) return fail(fmt::format("zone {}: {}", z.name, v.message()));
+  out.version = std::move(*v);
   out.stamp(st);
   return out;
+}
+
+void ZoneManager::set_signer(const dns::Name& origin, std::shared_ptr<const signing::ZoneSigner> signer) {
+  std::lock_guard list(list_mu_);
+  std::lock_guard lock(mu_);
+  if (Entry* e = find_locked(origin)) e->signer = std::move(signer);
+}
+
+std::shared_ptr<const signing::ZoneSigner> ZoneManager::signer(const dns::Name& origin) const {
+  std::lock_guard lock(mu_);
+  for (const auto& z : zones_)
+    if (z->origin == origin) return z->signer;
+  return nullptr;
+}
+
+void ZoneManager::refresh_signatures(int64_t now) {
+  std::vector<std::shared_ptr<const zone::ZoneVersion>> fresh;
+  {
+    std::lock_guard list(list_mu_);
+    for (auto& entry : zones_) {
+      Entry& z = *entry;
+      if (!z.signer || z.dynamic || z.secondary || !z.version || now < z.next_refresh) continue;
+      signing::Scope due = z.signer->refresh_scope(*z.version, now, z.next_refresh);
+      if (due.names.empty()) continue;
+      zone::ZoneDiff diff;
+      auto bumped = update::finish_update(*z.version, diff);  // secondaries see a new serial
+      if (!bumped) continue;
+      due.changed.emplace_back(z.origin, dns::rrtype::SOA);
+      due.names.push_back(z.origin);
+      auto next = z.signer->sign(std::move(*bumped), std::move(due), now, diff);
+      if (!next) {
+        spdlog::error("zone {}: signature refresh failed: {}", z.config.name, next.message());
+        continue;
+      }
+      z.next_refresh = 0;
+      std::lock_guard lock(mu_);
+      z.version = std::move(*next);
+      fresh.push_back(z.version);
+      spdlog::info("zone {}: signatures renewed, serial {}", z.config.name, z.version->serial());
+    }
+    if (!fresh.empty()) {
+      std::lock_guard lock(mu_);
+      publish_locked();
+    }
+  }
+  tell_observers(fresh);
 }
 
 void ZoneManager::install(LoadedZone z) {

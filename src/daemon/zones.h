@@ -18,6 +18,7 @@
 #include "daemon/config.h"
 #include "dns/name.h"
 #include "net/metrics.h"
+#include "signing/zone_signer.h"
 #include "zone/zone_set.h"
 
 namespace namae::daemon {
@@ -37,6 +38,9 @@ struct LoadedZone {
   ZoneConfig config;
   dns::Name origin;
   std::shared_ptr<const zone::ZoneVersion> version;
+  /// Set: the zone is signed by namaed (a zone without a journal whole at
+  /// each load; a dynamic one by the update service).
+  std::shared_ptr<const signing::ZoneSigner> signer;
   ino_t ino = 0;
   off_t size = -1;
   timespec mtime{};
@@ -66,7 +70,8 @@ class ZoneManager {
   /// Read `z`'s file for install() (a reconfiguration checks every new or
   /// changed zone this way before it changes anything). The error names
   /// the file, line and reason.
-  static Result<LoadedZone> read(const ZoneConfig& z);
+  static Result<LoadedZone> read(const ZoneConfig& z,
+                                 std::shared_ptr<const signing::ZoneSigner> signer = nullptr);
   /// Serve `z`: a new zone, or the zone of its origin with a new file or
   /// settings (an entry that was dynamic is static again until set_dynamic).
   void install(LoadedZone z);
@@ -75,6 +80,14 @@ class ZoneManager {
   Result<void> add_configured_secondary(const ZoneConfig& z);
   /// New settings of a served zone; its version and load state stay.
   void set_config(const ZoneConfig& z);
+  /// Sign `origin` with `signer` from its next load on (before reload()).
+  void set_signer(const dns::Name& origin, std::shared_ptr<const signing::ZoneSigner> signer);
+  /// The signer of `origin` (nullptr: not signed by namaed).
+  std::shared_ptr<const signing::ZoneSigner> signer(const dns::Name& origin) const;
+  /// Renew the RRSIGs that come due by `now` in the signed zones without a
+  /// journal (dynamic zones renew theirs through the update service): the
+  /// serial rises by one in memory and the new version is published.
+  void refresh_signatures(int64_t now);
   /// Free retired snapshots (called periodically by the daemon).
   void reclaim() { holder_.reclaim(); }
 
@@ -126,6 +139,7 @@ class ZoneManager {
     bool secondary = false;  // versions come from transfers (config `primaries`)
     bool available = true;   // false: SERVFAIL (a secondary expired or not transferred yet)
     bool member = false;     // added by add_secondary_zone() (a catalog member)
+    int64_t next_refresh = 0;  // no RRSIG of a signed zone is due before this
   };
   Entry* find_locked(const dns::Name& origin);
   void publish_locked();

@@ -55,6 +55,20 @@ size_t Maintenance::expire(int64_t now) {
   return total;
 }
 
+size_t Maintenance::refresh_signatures(int64_t now) {
+  size_t changed = 0;
+  std::lock_guard files(files_mu_);
+  for (auto& f : files_) {
+    ZoneWriter& z = *f->zone;
+    UpdateResult r = z.refresh_signatures(now);
+    if (r.rcode != dns::rcode::NOERROR)
+      ctx_.say(LogLevel::error, fmt::format("zone {}: signature refresh failed: {}", z.origin().to_text(), r.reason));
+    else if (r.changed)
+      ++changed, ctx_.say(LogLevel::info, fmt::format("zone {}: signatures renewed, serial {}", z.origin().to_text(), r.serial));
+  }
+  return changed;
+}
+
 Result<void> Maintenance::sync_files(bool force) {
   std::string errors;
   const int64_t now = ctx_.clock.unix_time();
@@ -105,6 +119,7 @@ void Maintenance::start() {
     while (!stop_) {
       lk.unlock();
       expire(ctx_.clock.unix_time());
+      refresh_signatures(ctx_.clock.unix_time());
       (void)sync_files(false);
       lk.lock();
       cv_.wait_for(lk, std::chrono::seconds(1), [this] { return stop_; });

@@ -35,13 +35,16 @@ class Maintenance {
   /// Remove every RR whose lease ended at or before `now`. Returns the
   /// number of leases ended.
   size_t expire(int64_t now);
+  /// Renew the RRSIGs of signed zones that come due by `now` (ZoneWriter::
+  /// refresh_signatures). Returns the zones that changed.
+  size_t refresh_signatures(int64_t now);
   /// Write zones changed since their last write (all when `force`, else
   /// those whose file-sync-interval has passed), then compact their journals.
   Result<void> sync_files(bool force);
   /// The serial last written to `zone`'s file.
   uint32_t file_serial(const ZoneWriter& zone) const;
 
-  /// Run expire() and sync_files(false) every second on a thread.
+  /// Run expire(), refresh_signatures() and sync_files(false) every second on a thread.
   void start();
   void stop();
 

@@ -98,6 +98,16 @@ Result<std::shared_ptr<const zone::ZoneVersion>> UpdateService::add_zone(
   }
   net::WorkerMetrics* metrics = metrics_ ? metrics_->add_worker() : nullptr;
   auto z = std::make_shared<ZoneWriter>(*ctx_, cfg, std::move(journal), version, leases, metrics);
+  if (cfg.signer) {
+    // Signed now if it was not (or not with these keys and policy): one
+    // journaled version, so the journal and IXFR hold the signatures too.
+    signing::Scope all;
+    all.all = true;
+    UpdateResult r = z->resign(all);
+    if (r.rcode != dns::rcode::NOERROR)
+      return fail("zone " + cfg.origin.to_text() + ": signing failed: " + r.reason);
+    version = z->committed();
+  }
   maintenance_->add_zone(*z, loaded->serial());
   if (ctx_->publish) ctx_->publish(version);
   auto next = std::make_shared<Writers>(*writers());
@@ -146,6 +156,8 @@ UpdateResult UpdateService::apply(const UpdateMessage& msg, const Permission& pe
 }
 
 size_t UpdateService::expire(int64_t now) { return maintenance_->expire(now); }
+
+size_t UpdateService::refresh_signatures(int64_t now) { return maintenance_->refresh_signatures(now); }
 
 std::optional<int64_t> UpdateService::next_expiry() const {
   std::optional<int64_t> best;

@@ -41,6 +41,7 @@
 #include "dns/edns.h"
 #include "dns/tsig.h"
 #include "net/metrics.h"
+#include "signing/zone_signer.h"
 #include "update/engine.h"
 #include "update/journal.h"
 #include "update/leases.h"
@@ -60,6 +61,9 @@ struct ZoneUpdateConfig {
   EngineOptions engine;
   uint32_t file_sync_interval = 300;  // seconds; 0 = only by sync_files(true)
   uint32_t journal_keep = 1000;
+  /// Set: namaed keeps the zone signed (every update re-signs what it
+  /// changed in the same version; DNSSEC records cannot be updated).
+  std::shared_ptr<const signing::ZoneSigner> signer;
 };
 
 /// Makes a new version of a zone visible to readers (the daemon swaps its
@@ -136,6 +140,9 @@ class UpdateService : public auth::RequestHandler {
   /// Remove every RR whose lease ended at or before `now`, one journaled
   /// update per zone. Returns the number of leases ended.
   size_t expire(int64_t now);
+  /// Renew the RRSIGs of signed zones that come due by `now`, one
+  /// journaled version per zone that needs it. Returns the zones changed.
+  size_t refresh_signatures(int64_t now);
   /// Earliest lease expiry over all zones.
   std::optional<int64_t> next_expiry() const;
   /// Leases held in a zone (for status and tests).

@@ -53,7 +53,10 @@ ZoneWriter::ZoneWriter(ServiceContext& ctx, ZoneUpdateConfig cfg, std::unique_pt
 ZoneWriter::~ZoneWriter() { stop(); }
 
 void ZoneWriter::set_config(const ZoneUpdateConfig& cfg) {
-  std::atomic_store(&cfg_, std::make_shared<const ZoneUpdateConfig>(cfg));
+  auto next = std::make_shared<ZoneUpdateConfig>(cfg);
+  // The signer came with the zone (its keys are set up at start): kept.
+  if (!next->signer) next->signer = config()->signer;
+  std::atomic_store(&cfg_, std::shared_ptr<const ZoneUpdateConfig>(std::move(next)));
 }
 
 std::shared_ptr<const zone::ZoneVersion> ZoneWriter::committed() const {
@@ -117,7 +120,15 @@ ZoneWriter::Staged ZoneWriter::stage_locked(const UpdateMessage& msg, const Perm
   Staged st;
   const int64_t now = ctx_.clock.unix_time();
   auto base = head_;
-  Evaluation ev = evaluate(*base, msg, perm, config()->engine);
+  const auto cfg = config();
+  if (cfg->signer && touches_signer_records(msg, st.res)) {
+    ServiceContext::count(ctx_.refused);
+    depend_locked(st);
+    return st;
+  }
+  Evaluation ev = evaluate(*base, msg, perm, cfg->engine);
+  // Deleting every RRset at a name leaves the signer's records to the signer.
+  if (cfg->signer) std::erase_if(ev.diff.removed, [](const dns::Record& r) { return signing::is_signer_type(r.type); });
   st.res.rcode = ev.rcode;
   st.res.reason = ev.reason;
   if (ev.rcode != rc::NOERROR) {
@@ -145,7 +156,7 @@ ZoneWriter::Staged ZoneWriter::stage_locked(const UpdateMessage& msg, const Perm
     return st;
   }
   zone::ZoneDiff diff = std::move(ev.diff);
-  auto next = next_version_locked(base, diff, st.res);
+  auto next = next_version_locked(base, diff, st.res, now);
   if (!next) {
     depend_locked(st);
     return st;
@@ -193,9 +204,20 @@ void ZoneWriter::drop_removed_leases_locked(const Evaluation& ev, LeaseChanges& 
 
 // The version `diff` (completed with the serial change) makes of `base`, or
 // null with the refusal in `res`.
+bool ZoneWriter::touches_signer_records(const UpdateMessage& msg, UpdateResult& res) {
+  for (const auto& u : msg.updates)
+    if (signing::is_signer_type(u.type)) {
+      // As BIND: the signer owns these in a zone it signs.
+      res.rcode = rc::REFUSED;
+      res.reason = dns::type_to_text(u.type) + " records of a signed zone are maintained by namaed";
+      return true;
+    }
+  return false;
+}
+
 std::shared_ptr<zone::ZoneVersion> ZoneWriter::next_version_locked(
     const std::shared_ptr<const zone::ZoneVersion>& base, zone::ZoneDiff& diff,
-    UpdateResult& res) {
+    UpdateResult& res, int64_t now) {
   // In place only when no check below can still refuse the update: a
   // refusal must leave the draft as it was.
   std::shared_ptr<zone::ZoneVersion> draft;
@@ -216,7 +238,83 @@ std::shared_ptr<zone::ZoneVersion> ZoneWriter::next_version_locked(
     res.reason = "post-update name server sanity check failed: " + why;
     return nullptr;
   }
-  return std::move(*next);
+  const auto signer = config()->signer;
+  if (!signer) return std::move(*next);
+  // The changed RRsets, the chain around the changed names and the SOA are
+  // signed in the same version, so the journal entry (and IXFR) carries them.
+  auto signed_next = signer->sign(std::move(*next), signing::scope_of(diff), now, diff);
+  if (!signed_next) {
+    ctx_.say(LogLevel::error, fmt::format("zone {}: signing failed: {}", origin_.to_text(), signed_next.message()));
+    res.rcode = rc::SERVFAIL;
+    res.reason = signed_next.message();
+    ServiceContext::count(ctx_.failed);
+    return nullptr;
+  }
+  return std::move(*signed_next);
+}
+
+namespace {
+
+// A signing pass that only renewed the SOA's own RRSIG (for the serial it
+// was handed) found nothing to do.
+bool only_soa_changed(const zone::ZoneDiff& d, const dns::Name& origin) {
+  auto soa_only = [&](const dns::Record& r) {
+    const bool soa_sig = r.type == dns::rrtype::RRSIG && r.rdata.size() >= 2 &&
+                         (r.rdata[0] << 8 | r.rdata[1]) == dns::rrtype::SOA;
+    return r.owner == origin && (r.type == dns::rrtype::SOA || soa_sig);
+  };
+  return std::all_of(d.removed.begin(), d.removed.end(), soa_only) &&
+         std::all_of(d.added.begin(), d.added.end(), soa_only);
+}
+
+}  // namespace
+
+UpdateResult ZoneWriter::resign(const signing::Scope& scope) {
+  std::unique_lock lk(mu_);
+  return resign_locked(lk, scope, ctx_.clock.unix_time());
+}
+
+UpdateResult ZoneWriter::refresh_signatures(int64_t now) {
+  std::unique_lock lk(mu_);
+  const auto signer = config()->signer;
+  if (!signer || now < next_refresh_) return {};
+  int64_t next_due = 0;
+  signing::Scope due = signer->refresh_scope(*head_, now, next_due);
+  if (due.names.empty()) {
+    next_refresh_ = next_due;
+    return {};
+  }
+  next_refresh_ = 0;
+  return resign_locked(lk, due, now);
+}
+
+UpdateResult ZoneWriter::resign_locked(std::unique_lock<std::mutex>& lk, const signing::Scope& scope,
+                                       int64_t now) {
+  const auto signer = config()->signer;
+  if (!signer) return {};
+  Staged st;
+  auto base = head_;
+  zone::ZoneDiff diff;
+  auto bumped = finish_update(*base, diff);  // a new serial, so secondaries see the change
+  if (!bumped) return {rc::SERVFAIL, bumped.message()};
+  signing::Scope s = scope;
+  s.changed.emplace_back(origin_, dns::rrtype::SOA);
+  s.names.push_back(origin_);
+  auto next = signer->sign(std::move(*bumped), std::move(s), now, diff);
+  if (!next) {
+    ctx_.say(LogLevel::error, fmt::format("zone {}: signing failed: {}", origin_.to_text(), next.message()));
+    return {rc::SERVFAIL, next.message()};
+  }
+  if (only_soa_changed(diff, origin_)) {
+    UpdateResult unchanged;
+    unchanged.serial = base->serial();
+    return unchanged;
+  }
+  if (journal_) draft_ = *next;
+  const uint32_t serial_to = (*next)->serial();
+  queue_locked(st, {base->serial(), serial_to, now, std::move(diff)}, std::move(*next), {});
+  wait_durable(lk, st.slot);
+  return finish_locked(st);
 }
 
 void ZoneWriter::queue_locked(Staged& st, JournalEntry entry,

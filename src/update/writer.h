@@ -65,6 +65,14 @@ class ZoneWriter {
   /// as one journaled update; `ended` is how many (0: nothing to do).
   UpdateResult expire_leases(int64_t now, size_t limit, size_t& ended);
 
+  /// Bring the zone's DNSSEC records within `scope` in line with its
+  /// signer, as one journaled version; nothing when they already are (or
+  /// the zone is not signed).
+  UpdateResult resign(const signing::Scope& scope);
+  /// resign() the names whose RRSIGs come due by `now` (the zone is
+  /// scanned only once the earliest of them is due).
+  UpdateResult refresh_signatures(int64_t now);
+
   /// Queue a checked request for the writer thread (started on the first).
   /// False when the writer is stopping: the request gets no answer.
   bool enqueue(QueuedUpdate&& update);
@@ -85,13 +93,16 @@ class ZoneWriter {
   Staged stage_locked(const UpdateMessage& msg, const Permission& perm,
                       std::optional<dns::UpdateLease> lease, const std::string& granted_to,
                       const std::vector<Lease>* expired);
+  UpdateResult resign_locked(std::unique_lock<std::mutex>& lk, const signing::Scope& scope, int64_t now);
+  // An update of a signed zone may not touch what the signer maintains.
+  static bool touches_signer_records(const UpdateMessage& msg, UpdateResult& res);
   void grant_leases_locked(const Evaluation& ev, const std::optional<dns::UpdateLease>& lease,
                            const std::string& granted_to, int64_t now, LeaseChanges& lc,
                            UpdateResult& res) const;
   void drop_removed_leases_locked(const Evaluation& ev, LeaseChanges& lc) const;
   std::shared_ptr<zone::ZoneVersion> next_version_locked(
       const std::shared_ptr<const zone::ZoneVersion>& base, zone::ZoneDiff& diff,
-      UpdateResult& res);
+      UpdateResult& res, int64_t now);
   void queue_locked(Staged& st, JournalEntry entry,
                     std::shared_ptr<const zone::ZoneVersion> version, LeaseChanges lc);
   // A reply decided against versions not yet durable waits for them too.
@@ -138,6 +149,7 @@ class ZoneWriter {
   std::vector<Pending> queue_;  // evaluated, not yet committed
   std::shared_ptr<Slot> last_;  // slot of the newest queued entry
   bool committing_ = false;
+  int64_t next_refresh_ = 0;  // no RRSIG is due before this (0: scan to find out)
 };
 
 }  // namespace namae::update

@@ -98,6 +98,8 @@ class ZoneVersion {
   /// hash < next, the last one wrapping around, RFC 5155 1.3); nullptr
   /// when the zone has no NSEC3.
   const Node* nsec3_cover(const dns::Nsec3Hash& hash) const;
+  /// The owner hashes of the NSEC3 chain, sorted (a signer repairing it).
+  std::span<const dns::Nsec3Hash> nsec3_hashes() const { return nsec3_; }
   /// The last node at or before `name` in canonical order that owns an
   /// NSEC: its NSEC matches `name` or covers it (RFC 4034 4.1.1); nullptr
   /// when there is none.

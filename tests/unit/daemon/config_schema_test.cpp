@@ -114,6 +114,11 @@ rrl = { responses-per-second = 20, slip = 3, exempt = ["192.0.2.0/24"] }
 [[key]]
 y = "hmac-sha512:laptop:c2VjcmV0"
 
+[[dnssec-policy]]
+name = "split"
+keys = "ksk-zsk"
+nsec3 = true
+
 [[zone]]
 name = "example.net"
 file = "zones/example.net.zone"

@@ -18,6 +18,8 @@
 
 #include "dns/message.h"
 #include "dns/tsig.h"
+#include "dnssec/zone_verify.h"
+#include "signing/zone_signer.h"
 #include "update_test_util.h"
 #include "zone/zone_set.h"
 
@@ -810,6 +812,65 @@ TEST_F(ServiceTest, JournalFileNewerThanJournalWins) {
   EXPECT_EQ(served()->find(name("h1.example.net.")), nullptr);
   EXPECT_EQ(send(rq).rcode, rc::NOERROR);
   EXPECT_EQ(served()->serial(), 501u);
+}
+
+}  // namespace
+}  // namespace namae::update
+
+namespace namae::update {
+namespace {
+
+// A signed zone through the service: signed when added (one journaled
+// version), each update re-signed in its own version, DNSSEC records not
+// updatable, due RRSIGs renewed on the (fake) clock without a reload.
+class SignedServiceTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    signing::Policy p;
+    p.nsec3 = true;
+    p.validity = 1000;
+    p.refresh = 400;
+    const int64_t now = clock.unix_time();
+    auto k = dnssec::generate_zone_key(origin(), p.algorithm, dnssec::kFlagsKsk, now - 10);
+    cfg.signer = std::make_shared<const signing::ZoneSigner>(origin(), p, std::vector<dnssec::ZoneKey>{std::move(*k)});
+  }
+  void expect_verifies(int64_t now) {
+    auto check = dnssec::verify_zone(served()->records(), origin(), now);
+    EXPECT_TRUE(check.problems.empty()) << check.problems.front();
+  }
+};
+
+TEST_F(SignedServiceTest, SignedAtStartAndAfterEveryUpdate) {
+  start(/*journal=*/true);
+  EXPECT_TRUE(served()->is_signed());
+  EXPECT_EQ(served()->serial(), 101u);  // the signing is a version of its own
+  expect_verifies(clock.unix_time());
+  Request rq;
+  rq.key = &k1;
+  rq.updates = {add("new.deep")};
+  EXPECT_EQ(send(rq).rcode, rc::NOERROR);
+  expect_verifies(clock.unix_time());
+  rq.updates = {rr("new.deep", "A", ANY, 0, "")};
+  EXPECT_EQ(send(rq).rcode, rc::NOERROR);
+  expect_verifies(clock.unix_time());
+  auto before = served();
+  rq.updates = {rr("@", "NSEC3PARAM", IN, 0, "1 0 0 -")};
+  EXPECT_EQ(send(rq).rcode, rc::REFUSED);
+  rq.updates = {rr("@", "DNSKEY", ANY, 0, "")};
+  EXPECT_EQ(send(rq).rcode, rc::REFUSED);
+  expect_unchanged(before);
+}
+
+TEST_F(SignedServiceTest, DueSignaturesAreRenewedOnTheClock) {
+  start();
+  const uint32_t serial = served()->serial();
+  EXPECT_EQ(service->refresh_signatures(clock.unix_time()), 0u);
+  clock.advance_ms(700 * 1000);  // past the refresh point (1000 - 400), before expiry
+  EXPECT_EQ(service->refresh_signatures(clock.unix_time()), 1u);
+  EXPECT_EQ(served()->serial(), serial + 1);
+  expect_verifies(clock.unix_time() + 500);  // the first signatures have expired by then
+  EXPECT_EQ(service->refresh_signatures(clock.unix_time()), 0u);
 }
 
 }  // namespace

@@ -1,0 +1,339 @@
+"""namaed signing its own zones (issue 14): `dnssec = true` and
+`[[dnssec-policy]]`.
+
+A zone without a journal and a dynamic zone are signed by namaed at start
+(keys generated into their key directory, 0600 files in a 0700 directory);
+each zone's AXFR must satisfy dnssec-verify and ldns-verify-zone, and a
+validating Unbound with the zone's DNSKEY as trust anchor must answer AD=1.
+A restart signs with the same keys. The dynamic zone then takes 1,000
+changes by nsupdate with TSIG (names added and removed, batched several to
+an UPDATE), a kill -9 and restart half way, and lease expiry, and must
+verify after each; its IXFR carries the RRSIG and NSEC3 changes. An UPDATE
+of DNSSEC records is REFUSED; a key file readable by others or of the
+wrong algorithm stops the start, naming the file; a pre-signed file whose
+RRSIGs expired is served freshly signed.
+"""
+import os
+import shutil
+import stat
+import subprocess
+import time
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+from conftest import free_port, namae_bin, stop_process
+
+STATIC, DYNAMIC = "static.test", "dyn.test"
+KEY = ("upd", "hmac-sha256", "dXBkYXRlLWtleS1mb3ItZG5zc2VjLXRlc3RzLTAxMjM0NTY3")
+LEASE = 3  # seconds: records added by the lease test go this long after
+
+ZONE = """$TTL 300
+@ IN SOA ns hostmaster 1 7200 3600 1209600 300
+@ NS ns
+ns A 192.0.2.1
+www A 192.0.2.2
+*.wild TXT "wildcard"
+host.ent A 192.0.2.3
+sub NS ns.sub
+ns.sub A 192.0.2.4
+"""
+
+
+def run(*args, check=True, **kw):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{args} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+class Server:
+    def __init__(self, workdir, static_extra="", dynamic_extra="", policy=""):
+        self.dir = workdir
+        self.port = free_port()
+        os.makedirs(workdir, exist_ok=True)
+        for z in (STATIC, DYNAMIC):
+            path = os.path.join(workdir, f"{z}.zone")
+            if not os.path.exists(path):
+                with open(path, "w") as f:
+                    f.write(ZONE)
+        with open(os.path.join(workdir, "namaed.toml"), "w") as f:
+            f.write(f"""[server]
+listen = ["127.0.0.1:{self.port}"]
+workers = 1
+control = "ctl.sock"
+
+[http]
+listen = ""
+
+[[key]]
+name = "{KEY[0]}"
+algorithm = "{KEY[1]}"
+secret = "{KEY[2]}"
+
+{policy}
+[[zone]]
+name = "{STATIC}"
+file = "{STATIC}.zone"
+allow-transfer = ["127.0.0.0/8"]
+dnssec = true
+{static_extra}
+
+[[zone]]
+name = "{DYNAMIC}"
+file = "{DYNAMIC}.zone"
+journal = "{DYNAMIC}.db"
+allow-transfer = ["127.0.0.0/8"]
+update-policy = [ {{ key = "{KEY[0]}", grant = "zonesub" }} ]
+{dynamic_extra}
+""")
+        self.log_path = os.path.join(workdir, "namaed.log")
+
+    def start(self, expect_fail=False):
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([namae_bin("namaed"), "--config", os.path.join(self.dir, "namaed.toml"),
+                                      "--foreground"], stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+        log.close()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                if expect_fail:
+                    return self.log()
+                raise RuntimeError("namaed exited:\n" + self.log())
+            if not expect_fail:
+                try:
+                    if self.query(DYNAMIC, "SOA").rcode() == dns.rcode.NOERROR:
+                        return self
+                except Exception:
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError("namaed did not start / exit:\n" + self.log())
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()[-6000:]
+
+    def query(self, name, rdtype, do=True):
+        q = dns.message.make_query(name, rdtype, want_dnssec=do)
+        return dns.query.tcp(q, "127.0.0.1", port=self.port, timeout=5)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self):
+        stop_process(self.proc)
+
+    def axfr(self, zone, path):
+        p = run("dig", "@127.0.0.1", "-p", self.port, zone, "AXFR", "+nocmd", "+nostats", "+onesoa")
+        with open(path, "w") as f:
+            f.write(p.stdout)
+        return p.stdout
+
+    def key_tags(self, zone):
+        ans = self.query(zone, "DNSKEY").answer
+        return sorted(dns.dnssec.key_id(rd) for rrset in ans if rrset.rdtype == dns.rdatatype.DNSKEY
+                      for rd in rrset)
+
+    def update(self, script, lease=None):
+        """nsupdate with TSIG, or `namae update --lease` for an RFC 9664 lease."""
+        cmd = ["nsupdate"] if lease is None else [namae_bin("namae"), "update", "--lease", str(lease)]
+        return run(*cmd, "-y", f"{KEY[1]}:{KEY[0]}:{KEY[2]}", check=False,
+                   input=f"server 127.0.0.1 {self.port}\nzone {DYNAMIC}\n{script}send\n")
+
+
+def verify(srv, zone, csk=True):
+    """The zone's AXFR passes dnssec-verify and ldns-verify-zone."""
+    path = os.path.join(srv.dir, f"{zone}.axfr")
+    text = srv.axfr(zone, path)
+    assert "RRSIG" in text and "DNSKEY" in text
+    run("dnssec-verify", "-q", *(["-z"] if csk else []), "-o", zone, path)
+    run("ldns-verify-zone", path)
+    return text
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    if not shutil.which("dnssec-verify") or not shutil.which("ldns-verify-zone"):
+        pytest.skip("dnssec-verify or ldns-verify-zone not installed")
+    base = str(tmp_path_factory.mktemp("dnssec-online"))
+    s = Server(base, dynamic_extra=f'dnssec-policy = "split"\nmax-lease = {LEASE}\nmin-lease = 1\n'
+                                   'lease-required = false\n',
+               policy='[[dnssec-policy]]\nname = "split"\nalgorithm = "ed25519"\nkeys = "ksk-zsk"\nnsec3 = true\n')
+    s.start()
+    yield s
+    s.stop()
+
+
+import dns.dnssec  # noqa: E402  (after dns.query: the module imports cryptography lazily)
+
+
+def test_zones_are_signed_at_start_and_verify(srv):
+    static = verify(srv, STATIC)
+    assert "NSEC3" not in static and " NSEC " in static.replace("\t", " ")
+    dynamic = verify(srv, DYNAMIC, csk=False)
+    assert "NSEC3PARAM" in dynamic
+    keydir = os.path.join(srv.dir, "keys")
+    assert stat.S_IMODE(os.stat(keydir).st_mode) == 0o700
+    private = [f for f in os.listdir(keydir) if f.endswith(".private")]
+    assert len(private) == 3  # a CSK for the static zone, a KSK and a ZSK for the dynamic one
+    for f in private:
+        assert stat.S_IMODE(os.stat(os.path.join(keydir, f)).st_mode) == 0o600
+
+
+def start_unbound(workdir, srv):
+    if not shutil.which("unbound"):
+        pytest.skip("unbound not installed")
+    port = free_port()
+    anchors = []
+    for zone in (STATIC, DYNAMIC):
+        for rrset in srv.query(zone, "DNSKEY").answer:
+            if rrset.rdtype == dns.rdatatype.DNSKEY:
+                anchors += [f'    trust-anchor: "{zone}. DNSKEY {rd.to_text()}"' for rd in rrset if rd.flags & 1]
+    lines = ["server:", f"    interface: 127.0.0.1@{port}", f"    port: {port}", "    num-threads: 1",
+             '    username: ""', '    chroot: ""', f'    directory: "{workdir}"', '    logfile: ""',
+             f'    pidfile: "{workdir}/unbound.pid"', "    use-syslog: no", "    do-not-query-localhost: no",
+             '    module-config: "validator iterator"', "    access-control: 127.0.0.0/8 allow",
+             '    local-zone: "test." nodefault', "    do-ip6: no", "    qname-minimisation: no",
+             "    trust-anchor-signaling: no", "    root-key-sentinel: no"] + anchors
+    for zone in (STATIC, DYNAMIC):
+        lines += ["stub-zone:", f'    name: "{zone}"', f"    stub-addr: 127.0.0.1@{srv.port}"]
+    lines += ["remote-control:", "    control-enable: no"]
+    conf = os.path.join(workdir, "unbound.conf")
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    proc = subprocess.Popen(["unbound", "-d", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, port
+
+
+@pytest.mark.parametrize("zone", [STATIC, DYNAMIC])
+@pytest.mark.parametrize("name,rdtype,rcode", [
+    ("www", "A", "NOERROR"), ("nope", "A", "NXDOMAIN"), ("www", "TXT", "NOERROR"),
+    ("x.wild", "TXT", "NOERROR"), ("ent", "A", "NOERROR")])
+def test_validating_resolver_answers_ad(srv, tmp_path, zone, name, rdtype, rcode):
+    proc, port = start_unbound(str(tmp_path), srv)
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                q = dns.message.make_query(f"{name}.{zone}.", rdtype, want_dnssec=True)
+                r = dns.query.udp(q, "127.0.0.1", port=port, timeout=2)
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert dns.rcode.to_text(r.rcode()) == rcode
+        assert r.flags & dns.flags.AD, r.to_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_dnssec_records_cannot_be_updated(srv):
+    serial = srv.query(DYNAMIC, "SOA").answer[0][0].serial
+    for line in (f"update add {DYNAMIC}. 300 DNSKEY 256 3 15 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+                 f"update delete {DYNAMIC}. NSEC3PARAM\n", f"update delete www.{DYNAMIC}. RRSIG\n"):
+        p = srv.update(line)
+        assert "REFUSED" in p.stdout + p.stderr, p.stdout + p.stderr
+    assert srv.query(DYNAMIC, "SOA").answer[0][0].serial == serial
+
+
+def updates(first, count, per_message=20):
+    """`count` changes from number `first` on: new names (some under new
+    empty non-terminals), and every third change deletes an earlier name."""
+    scripts, script = [], ""
+    for i in range(first, first + count):
+        if i % 3 == 2:
+            script += f"update delete h{i - 2}.g{(i - 2) % 7}.{DYNAMIC}. A\n"
+        else:
+            script += f"update add h{i}.g{i % 7}.{DYNAMIC}. 300 A 192.0.2.{i % 250}\n"
+        if (i - first + 1) % per_message == 0:
+            scripts.append(script)
+            script = ""
+    if script:
+        scripts.append(script)
+    return scripts
+
+
+def test_thousand_updates_restart_and_ixfr(srv):
+    before = srv.query(DYNAMIC, "SOA").answer[0][0].serial
+    tags = srv.key_tags(DYNAMIC)
+    for script in updates(0, 500):
+        p = srv.update(script)
+        assert p.returncode == 0, p.stdout + p.stderr
+    srv.kill()  # kill -9 half way: the journal has every acknowledged update
+    srv.start()
+    assert srv.key_tags(DYNAMIC) == tags
+    for script in updates(500, 500):
+        p = srv.update(script)
+        assert p.returncode == 0, p.stdout + p.stderr
+    text = verify(srv, DYNAMIC, csk=False)
+    assert f"h999.g{999 % 7}.{DYNAMIC}." in text and f"h0.g0.{DYNAMIC}." not in text
+    ixfr = run("dig", "@127.0.0.1", "-p", srv.port, DYNAMIC, f"IXFR={before}", "+nocmd", "+nostats").stdout
+    assert "RRSIG" in ixfr and "NSEC3" in ixfr
+
+
+def test_lease_expiry_keeps_the_zone_signed(srv):
+    p = srv.update(f"update add leased.{DYNAMIC}. 300 A 192.0.2.99\nupdate add leased.sub2.{DYNAMIC}. 300 A 192.0.2.98\n",
+                   lease=LEASE)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert srv.query(f"leased.{DYNAMIC}.", "A").answer
+    time.sleep(LEASE + 2.5)
+    assert not srv.query(f"leased.{DYNAMIC}.", "A").answer, srv.log()
+    verify(srv, DYNAMIC, csk=False)
+
+
+def test_restart_reuses_keys(tmp_path):
+    s = Server(str(tmp_path))
+    s.start()
+    tags = s.key_tags(STATIC)
+    s.stop()
+    s.start()
+    try:
+        assert s.key_tags(STATIC) == tags
+        verify(s, STATIC)
+    finally:
+        s.stop()
+
+
+def test_unusable_key_files_stop_the_start(tmp_path):
+    s = Server(str(tmp_path))
+    s.start()
+    s.stop()
+    keydir = tmp_path / "keys"
+    private = next(f for f in os.listdir(keydir) if f.startswith(f"K{STATIC}") and f.endswith(".private"))
+    os.chmod(keydir / private, 0o644)
+    out = s.start(expect_fail=True)
+    assert private in out and "read" in out.lower(), out
+    os.chmod(keydir / private, 0o600)
+    # Keys of another algorithm than the policy's.
+    s2 = Server(str(tmp_path), static_extra='dnssec-policy = "ed"\n',
+                policy='[[dnssec-policy]]\nname = "ed"\nalgorithm = "ed25519"\n')
+    out = s2.start(expect_fail=True)
+    assert private in out and "algorithm" in out, out
+
+
+def test_expired_presigned_zone_is_signed_afresh(tmp_path):
+    signed = tmp_path / "presigned"
+    zone = tmp_path / "in.zone"
+    zone.write_text(f"$ORIGIN {STATIC}.\n" + ZONE)
+    run(namae_bin("namae"), "zone", "sign", zone, "--origin", STATIC, "--key-dir", tmp_path / "oldkeys",
+        "--output", signed)
+    text = signed.read_text()
+    # Expire the signatures: dates in RRSIGs rewritten to the past.
+    import re
+    text = re.sub(r"(RRSIG\s+\S+\s+\d+\s+\d+\s+\d+\s+)\d{14}\s+\d{14}", r"\g<1>20200102000000 20200101000000", text)
+    s = Server(str(tmp_path / "srv"))
+    with open(os.path.join(s.dir, f"{STATIC}.zone"), "w") as f:
+        f.write(text)
+    s.start()
+    try:
+        verify(s, STATIC)
+        assert "20200102000000" not in s.axfr(STATIC, os.path.join(s.dir, "again"))
+    finally:
+        s.stop()
