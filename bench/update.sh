@@ -15,8 +15,13 @@
 # with 1 UDP worker (as bench/auth.sh) and with 4 (NAMAED_WORKERS="1 4" by default);
 # named runs with -n 1 (its update processing is serial anyway).
 #
+# SIGNED=1: the zone is signed by each server (namaed: dnssec = true, a
+# combined ECDSA P-256 key and NSEC; named: dnssec-policy default, the same),
+# so every update also re-signs what it changed, the NSEC chain around it
+# and the SOA. The query throughput part is skipped then.
+#
 # Usage: bench/update.sh BUILD_DIR [SECONDS] [CLIENTS] [STREAM_RATE]
-#        (environment: NAMAED_WORKERS, QUERY_SECONDS, QUERY_ROUNDS)
+#        (environment: NAMAED_WORKERS, QUERY_SECONDS, QUERY_ROUNDS, SIGNED)
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 secs=${2:-10}
@@ -27,6 +32,7 @@ qsecs=${QUERY_SECONDS:-5}
 qrounds=${QUERY_ROUNDS:-5}
 clients=${3:-16}
 stream_rate=${4:-500}
+signed=${SIGNED:-0}
 here=$(cd "$(dirname "$0")" && pwd)
 load="$build/bin/update_load"
 if [ ! -x "$load" ]; then echo "update_load not built ($load)"; exit 0; fi
@@ -70,10 +76,13 @@ journal = "$1/zone.db"
 update-policy = [ { key = "$key_name", grant = "zonesub" } ]
 file-sync-interval = 0
 EOT
+  if [ "$signed" = 1 ]; then printf 'dnssec = true\nkey-directory = "%s/keys"\n' "$1" >> "$1/namae.toml"; fi
   taskset -c "$server_core" "$build/bin/namaed" --config "$1/namae.toml" --foreground >"$1/log" 2>&1 &
   echo $!
 }
 start_named() {  # dir port
+  local signing=""
+  [ "$signed" = 1 ] && signing="dnssec-policy default; key-directory \"$1\";"
   cat > "$1/named.conf" <<EOT
 options {
   directory "$1";
@@ -88,7 +97,7 @@ options {
 };
 controls { };
 key "$key_name" { algorithm hmac-sha256; secret "$key_secret"; };
-zone "$origin" { type primary; file "$1/zone"; update-policy { grant $key_name zonesub ANY; }; };
+zone "$origin" { type primary; file "$1/zone"; update-policy { grant $key_name zonesub ANY; }; $signing };
 EOT
   taskset -c "$server_core" named -g -n 1 -c "$1/named.conf" >"$1/log" 2>&1 &
   echo $!
@@ -115,6 +124,15 @@ if c=$(disk_irq_cpu) && [[ "$c" =~ ^[0-9]+$ ]] && [ "$c" -le 1 ]; then
   load_core=$((1 - c))
 fi
 serial() { dig +short -p "$1" @127.0.0.1 "$origin" SOA | awk '{print $3}'; }
+# A signed zone is measured once the server has signed it (named signs in the background).
+wait_signed() {  # port
+  [ "$signed" = 1 ] || return 0
+  for _ in $(seq 1 300); do
+    if dig +dnssec +norec -p "$1" @127.0.0.1 "h1000.$origin" A | grep -q "RRSIG"; then return 0; fi
+    sleep 0.2
+  done
+  echo "warning: $origin not signed after 60 s" >&2
+}
 
 # Writes $work/LABEL.res: label rate cpu_seconds acked errors avg_ms p99_ms serial_delta.
 # Not run in a subshell: it leaves the server running in $server_pid/$server_port.
@@ -129,6 +147,7 @@ run_updates() {  # label starter
     echo "$label did not start:" >&2; tail -5 "$dir/log" >&2
     echo "$label - - - - - - -" > "$work/$label.res"; server_pid=$pid; server_port=$port; return
   fi
+  wait_signed "$port"
   local hz t0 t1 s0 s1 out
   hz=$(getconf CLK_TCK)
   s0=$(serial "$port")
@@ -150,7 +169,7 @@ run_updates() {  # label starter
   server_port=$port
 }
 
-echo "dynamic update: zone $origin (1000 records), TSIG hmac-sha256, $clients clients x 1 outstanding, ${secs}s each"
+echo "dynamic update: zone $origin (1000 records$([ "$signed" = 1 ] && echo ", signed by the server: ECDSA P-256 CSK, NSEC")), TSIG hmac-sha256, $clients clients x 1 outstanding, ${secs}s each"
 echo "servers on core $server_core (it takes the journal disk's interrupts), load generators on core $load_core"
 run_updates named start_named
 kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
@@ -175,6 +194,10 @@ for workers in ${NAMAED_WORKERS:-1 4}; do
   label=namaed-w$workers
   labels+=("$label")
   run_updates "$label" start_namaed
+  if [ "$signed" = 1 ]; then
+    kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
+    continue
+  fi
   # Query throughput on a fresh namaed with the 1000-record zone (the
   # throughput run above grew its zone by ~100k names): idle, then with a
   # stream of updates at $stream_rate/s from 8 clients (load generator and

@@ -295,15 +295,21 @@ UpdateResult ZoneWriter::resign_locked(std::unique_lock<std::mutex>& lk, const s
   Staged st;
   auto base = head_;
   zone::ZoneDiff diff;
+  UpdateResult failed;
+  failed.rcode = rc::SERVFAIL;
   auto bumped = finish_update(*base, diff);  // a new serial, so secondaries see the change
-  if (!bumped) return {rc::SERVFAIL, bumped.message()};
+  if (!bumped) {
+    failed.reason = bumped.message();
+    return failed;
+  }
   signing::Scope s = scope;
   s.changed.emplace_back(origin_, dns::rrtype::SOA);
   s.names.push_back(origin_);
   auto next = signer->sign(std::move(*bumped), std::move(s), now, diff);
   if (!next) {
     ctx_.say(LogLevel::error, fmt::format("zone {}: signing failed: {}", origin_.to_text(), next.message()));
-    return {rc::SERVFAIL, next.message()};
+    failed.reason = next.message();
+    return failed;
   }
   if (only_soa_changed(diff, origin_)) {
     UpdateResult unchanged;
