@@ -23,7 +23,6 @@ struct Key {
 // Bound once: sockets, threads, the process's identity and files.
 const std::vector<Key<ServerConfig>>& server_restart_keys() {
   static const std::vector<Key<ServerConfig>> keys = {
-      NAMAE_KEY(ServerConfig, "listen", listen),
       NAMAE_KEY(ServerConfig, "workers", workers),
       NAMAE_KEY(ServerConfig, "tcp-workers", tcp_workers),
       NAMAE_KEY(ServerConfig, "control", control),
@@ -300,6 +299,7 @@ std::vector<std::string> keep_restart_keys(const Config& running, Config& next) 
     to.cookies = from.cookies;
     to.cookie_secret = from.cookie_secret;
     to.rrl = from.rrl;
+    to.listen = from.listen;
   }, out);
   keep(resolver_restart_keys(), "resolver", running.resolver, next.resolver, out);
   keep_unlisted<ResolverConfig>("resolver", running.resolver, next.resolver,
@@ -333,12 +333,16 @@ ConfigDiff diff_config(const Config& running, const Config& next, std::vector<st
   d.log_level = a.log_level != b.log_level;
   d.resolver_allow = running.resolver.allow != next.resolver.allow;
   d.http = changed(http_live_keys(), running.http, next.http);
+  for (const auto& l : b.listen)
+    if (std::find(a.listen.begin(), a.listen.end(), l) == a.listen.end()) d.listen_added.push_back(l);
+  for (const auto& l : a.listen)
+    if (std::find(b.listen.begin(), b.listen.end(), l) == b.listen.end()) d.listen_removed.push_back(l);
   return d;
 }
 
 bool ConfigDiff::empty() const {
   return zones.empty() && !keys && !auth && !rrl && !cookies && !log_level && !resolver_allow && http.empty() &&
-         restart.empty();
+         listen_added.empty() && listen_removed.empty() && restart.empty();
 }
 
 std::vector<std::string> ConfigDiff::lines() const {

@@ -36,6 +36,7 @@ struct ConfigDiff {
   bool resolver_allow = false;  // [resolver] allow
   bool catalogs = false;        // a generated catalog's member list may have changed
   std::vector<std::string> http;  // [http] keys the update API takes live ("users")
+  std::vector<std::string> listen_added, listen_removed;  // [server] listen, as written
   // Keys whose new value only a restart applies ("[server] workers"); the
   // running value stays (keep_restart_keys put it back).
   std::vector<std::string> restart;

@@ -224,6 +224,25 @@ std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
   return out;
 }
 
+net::UdpOptions udp_options(const ServerConfig& sv, std::vector<net::Endpoint> listen) {
+  net::UdpOptions o;
+  o.listen = std::move(listen);
+  o.workers = sv.workers;
+  o.batch = sv.udp_batch;
+  o.receive_buffer = static_cast<int>(sv.udp_receive_buffer);
+  return o;
+}
+
+net::TcpOptions tcp_options(const ServerConfig& sv, std::vector<net::Endpoint> listen) {
+  net::TcpOptions o;
+  o.listen = std::move(listen);
+  o.workers = sv.tcp_workers;
+  o.idle_timeout = std::chrono::milliseconds(sv.tcp_idle_timeout_ms);
+  o.max_connections = sv.tcp_max_connections;
+  o.write_watermark = sv.tcp_write_buffer;
+  return o;
+}
+
 // The running server: every role the config asks for, started in order
 // (zones and their journals before any listener opens), stopped in reverse.
 // A new config checked whole by a reconfiguration, with everything that
@@ -290,8 +309,19 @@ class Daemon {
   std::unique_ptr<SecondaryRole> secondaries_;
   std::unique_ptr<xfr::NotifyService> notify_;  // nullptr: no zone has `notify`
   std::unique_ptr<xfr::TransferService> transfers_;  // AXFR/IXFR out; outlives the listeners
+  // The [server] listen addresses bound at start (udp_, tcp_), and one pair
+  // per address a reconfiguration added (each may go again the same way).
+  struct Listener {
+    std::string text;  // as the config names it
+    std::unique_ptr<net::UdpServer> udp;
+    std::unique_ptr<net::TcpServer> tcp;
+  };
+  Result<Listener> open_listener(const std::string& text);
+  void change_listeners(Reconfiguration& rc, std::vector<std::string>& lines);
+  net::HandlerFactory factory_;  // every listener's engines
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;
+  std::vector<Listener> added_listeners_;
   std::unique_ptr<ResolverRole> resolver_;
   std::unique_ptr<mdns::Stack> mdns_;
   std::unique_ptr<ControlServer> control_;
@@ -358,34 +388,37 @@ Result<void> Daemon::start_listeners() {
   if (!auth_opts) return auth_opts.error();
   auth_settings_ = std::make_shared<auth::AuthSettings>(std::move(*auth_opts));
   log_rrl(cfg_.server.rrl);
-  net::HandlerFactory factory = [this, update_handler = secondaries_->update_handler(),
-                                 notify_handler = secondaries_->notify_handler(),
-                                 transfer_handler = transfers_.get()](net::WorkerMetrics* m) {
+  factory_ = [this, update_handler = secondaries_->update_handler(), notify_handler = secondaries_->notify_handler(),
+              transfer_handler = transfers_.get()](net::WorkerMetrics* m) {
     auto engine = std::make_unique<auth::AuthEngine>(holder_, auth_settings_, m);
     engine->set_opcode_handler(dns::opcode::UPDATE, update_handler);
     engine->set_opcode_handler(dns::opcode::NOTIFY, notify_handler);
     engine->set_transfer_handler(transfer_handler);
     return engine;
   };
-  net::UdpOptions udp_opts;
-  udp_opts.listen = endpoints(cfg_.server.listen);
-  udp_opts.workers = cfg_.server.workers;
-  udp_opts.batch = cfg_.server.udp_batch;
-  udp_opts.receive_buffer = static_cast<int>(cfg_.server.udp_receive_buffer);
-  net::TcpOptions tcp_opts;
-  tcp_opts.listen = udp_opts.listen;
-  tcp_opts.workers = cfg_.server.tcp_workers;
-  tcp_opts.idle_timeout = std::chrono::milliseconds(cfg_.server.tcp_idle_timeout_ms);
-  tcp_opts.max_connections = cfg_.server.tcp_max_connections;
-  tcp_opts.write_watermark = cfg_.server.tcp_write_buffer;
-
-  udp_ = std::make_unique<net::UdpServer>(udp_opts, factory, metrics_);
-  tcp_ = std::make_unique<net::TcpServer>(tcp_opts, factory, metrics_);
+  udp_ = std::make_unique<net::UdpServer>(udp_options(cfg_.server, endpoints(cfg_.server.listen)), factory_, metrics_);
+  tcp_ = std::make_unique<net::TcpServer>(tcp_options(cfg_.server, endpoints(cfg_.server.listen)), factory_, metrics_);
   if (auto r = udp_->start(); !r) return r;
   if (auto r = tcp_->start(); !r) return r;
   for (const auto& ep : udp_->bound())
     spdlog::info("listening on {} (udp: {} workers, tcp)", ep.to_string(), udp_->workers());
   return {};
+}
+
+// A [server] listen address added by a reconfiguration, bound now: as long
+// as the process may (an unprivileged port; a port below 1024 only while
+// namaed still runs as root or keeps CAP_NET_BIND_SERVICE).
+Result<Daemon::Listener> Daemon::open_listener(const std::string& text) {
+  Listener l{text, nullptr, nullptr};
+  const std::vector<net::Endpoint> at = endpoints({text});
+  l.udp = std::make_unique<net::UdpServer>(udp_options(cfg_.server, at), factory_, metrics_);
+  l.tcp = std::make_unique<net::TcpServer>(tcp_options(cfg_.server, at), factory_, metrics_);
+  if (auto r = l.udp->start(); !r) return r.error();
+  if (auto r = l.tcp->start(); !r) {
+    l.udp->stop();
+    return r.error();
+  }
+  return l;
 }
 
 // The recursive resolver: its own listeners, never the authoritative ones.
@@ -583,8 +616,42 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
     for (auto& w : hostnames_without_zone(*rc.api, *updates_)) lines.push_back(std::move(w));
     update_api_->set_options(std::move(*rc.api));
   }
+  change_listeners(rc, lines);
   if (rc.diff.log_level) spdlog::set_level(spdlog::level::from_str(rc.next.server.log_level));
   if (rc.diff.rrl) log_rrl(rc.next.server.rrl);
+}
+
+// [server] listen: an address added is bound now (one that cannot be, for
+// want of privilege or because it is taken, is left out and reported); one
+// removed that a reconfiguration added closes; one bound at start stays
+// until a restart (its sockets are shared by the start-up workers). The
+// config kept afterwards lists what is bound.
+void Daemon::change_listeners(Reconfiguration& rc, std::vector<std::string>& lines) {
+  std::vector<std::string>& listen = rc.next.server.listen;
+  for (const auto& text : rc.diff.listen_removed) {
+    auto added = std::find_if(added_listeners_.begin(), added_listeners_.end(),
+                              [&](const Listener& l) { return l.text == text; });
+    if (added != added_listeners_.end()) {
+      added->tcp->stop();  // its open connections close with it
+      added->udp->stop();
+      added_listeners_.erase(added);
+      lines.push_back("server: listen " + text + " removed");
+      continue;
+    }
+    lines.push_back("[server] listen " + text + ": bound at start, removing it needs a restart (it stays)");
+    listen.push_back(text);
+  }
+  for (const auto& text : rc.diff.listen_added) {
+    auto opened = open_listener(text);
+    if (!opened) {
+      lines.push_back("[server] listen " + text + ": cannot bind now (" + opened.message() +
+                      "): needs a restart (left out)");
+      std::erase(listen, text);
+      continue;
+    }
+    added_listeners_.push_back(std::move(*opened));
+    lines.push_back("server: listen " + text + " added");
+  }
 }
 
 std::string Daemon::reconfigure(const char* why) {
@@ -616,6 +683,11 @@ std::string Daemon::status() {
   out += fmt::format("queries {} dropped {} tcp-connections {}\n", metrics_.total_queries(),
                      metrics_.total_dropped(), metrics_.tcp_connections.load());
   for (const auto& ep : udp_->bound()) out += "listen " + ep.to_string() + "\n";
+  {
+    std::lock_guard lock(reload_mu_);  // a reconfiguration may change the list
+    for (const auto& l : added_listeners_)
+      for (const auto& ep : l.udp->bound()) out += "listen " + ep.to_string() + "\n";
+  }
   if (resolver_)
     for (const auto& ep : resolver_->bound()) out += "resolver " + ep.to_string() + "\n";
   std::lock_guard lock(reload_mu_);
@@ -693,6 +765,10 @@ void Daemon::stop_roles() {
   http_server_.stop();
   if (control_) control_->stop();
   if (resolver_) resolver_->stop();
+  for (auto& l : added_listeners_) {
+    l.tcp->stop();
+    l.udp->stop();
+  }
   if (tcp_) tcp_->stop();
   if (udp_) udp_->stop();
   if (secondaries_) secondaries_->stop();

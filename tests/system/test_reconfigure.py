@@ -623,3 +623,59 @@ def test_consumed_catalog_needs_a_restart(server):
     assert not os.path.exists(os.path.join(server.dir, "members"))
     rc, out = server.ctl("zone", "status", "cat.test")
     assert rc != 0, out
+
+
+class ListenServer(Server):
+    """A Server whose [server] listen the test sets (`listen`: addresses
+    beside its own 127.0.0.1 port, `own`: whether that one stays)."""
+
+    def __init__(self):
+        self.listen, self.own = [], True
+        super().__init__()
+
+    def write_config(self, idle_ms, extra_server):
+        super().write_config(idle_ms, extra_server)
+        addrs = ([f"127.0.0.1:{self.port}"] if self.own else []) + self.listen
+        text = open(self.config).read()
+        text = re.sub(r"^listen = \[.*\]$", "listen = [" + ", ".join(f'"{a}"' for a in addrs) + "]", text,
+                      count=1, flags=re.M)
+        with open(self.config, "w") as f:
+            f.write(text)
+
+
+def test_listeners_added_and_removed_live():
+    """A [server] listen address added is bound at once (UDP and TCP) and one
+    a reconfiguration added is closed when removed; one bound at start stays
+    (reported as needing a restart), and one that cannot be bound (taken by
+    another socket) is reported and left out while the rest applies."""
+    server = ListenServer()
+    try:
+        extra = free_port()
+        server.listen = [f"127.0.0.1:{extra}"]
+        server.rewrite()
+        out = server.reconfigure()
+        assert f"server: listen 127.0.0.1:{extra} added" in out, out
+        assert "192.0.2.1" in dig(server.port, "www.example.test", "A")
+        assert "192.0.2.1" in dig(extra, "www.example.test", "A")
+        assert "192.0.2.1" in dig(extra, "www.example.test", "A", "+tcp")
+        rc, out = server.ctl("status")
+        assert f"listen 127.0.0.1:{extra}" in out, out
+
+        taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        taken.bind(("127.0.0.1", 0))
+        busy = taken.getsockname()[1]
+        try:
+            server.listen, server.own = [f"127.0.0.1:{busy}"], False
+            server.rewrite()
+            out = server.reconfigure("sighup")
+            assert f"server: listen 127.0.0.1:{extra} removed" in out, out
+            assert f"[server] listen 127.0.0.1:{server.port}: bound at start, removing it needs a restart" in out
+            assert f"[server] listen 127.0.0.1:{busy}: cannot bind now" in out, out
+        finally:
+            taken.close()
+        assert "status: NOERROR" not in dig(extra, "www.example.test", "A")  # nothing listens there
+        assert "192.0.2.1" in dig(server.port, "www.example.test", "A")
+        rc, out = server.ctl("status")
+        assert f"listen 127.0.0.1:{extra}" not in out and f"listen 127.0.0.1:{busy}" not in out, out
+    finally:
+        server.stop()
