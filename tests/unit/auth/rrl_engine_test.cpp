@@ -43,6 +43,12 @@ class RrlEngine : public ::testing::Test {
     out.resize(engine_->handle(query, out, peer_at(from, tcp)));
     return decode(std::move(out));
   }
+  // A new engine whose limiter has options `o`.
+  void limit_with(RrlOptions o) {
+    AuthOptions ao;
+    ao.rrl = std::make_shared<RateLimiter>(std::move(o), clock_);
+    engine_ = std::make_unique<AuthEngine>(holder_, ao, metrics_);
+  }
   // An IPv4 or IPv6 source.
   static net::Peer peer_at(const char* from, bool tcp = false) {
     net::Peer peer;
@@ -144,9 +150,7 @@ TEST_F(RrlEngine, Ipv6PrefixLengthIsConfigurable) {
   RrlOptions o;
   o.responses_per_second = 5;
   o.ipv6_prefix = 64;
-  AuthOptions ao;
-  ao.rrl = std::make_shared<RateLimiter>(o, clock_);
-  engine_ = std::make_unique<AuthEngine>(holder_, ao, metrics_);
+  limit_with(o);
   EXPECT_EQ(answered(std::vector<std::string>(10, "www.example.com"), dns::rrtype::A, "2001:db8:0:1::1"), 5);
   EXPECT_EQ(answered(std::vector<std::string>(10, "www.example.com"), dns::rrtype::A, "2001:db8:0:2::1"), 5)
       << "another /64 of the same /56";
@@ -225,9 +229,7 @@ TEST_F(RrlEngine, ExemptPrefixesAreNeverLimited) {
   RrlOptions o;
   o.responses_per_second = 1;
   o.exempt = *net::parse_acl({"192.0.2.0/24"});
-  AuthOptions ao;
-  ao.rrl = std::make_shared<RateLimiter>(o, clock_);
-  engine_ = std::make_unique<AuthEngine>(holder_, ao, metrics_);
+  limit_with(o);
   EXPECT_EQ(answered(std::vector<std::string>(20, "www.example.com")), 20);
   EXPECT_EQ(answered(std::vector<std::string>(20, "www.example.com"), dns::rrtype::A, "198.51.100.1"), 1);
 }
