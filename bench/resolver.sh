@@ -10,10 +10,17 @@
 #  2. Cache hits: the cached names for SECONDS, one resolver thread each
 #     pinned to core 0, dnsperf pinned to core 1; qps, server CPU seconds and
 #     qps per CPU second (dnsperf saturates first on 2 cores).
-# Usage: bench/resolver.sh BUILD_DIR [SECONDS]
+# With --validate, both validate (Unbound: "validator iterator") on the signed
+# hierarchy of tests/system/signed_tree.py from its root's trust anchor: the
+# cold list is a few hundred signed names (NSEC, NSEC3, opt-out, Ed25519,
+# RSA), negatives, wildcards, an unsigned delegation and two bogus zones; every
+# query has DO=1 and the answers compared include the AD flag.
+# Usage: bench/resolver.sh BUILD_DIR [SECONDS] [--validate]
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 secs=${2:-10}
+validate=0
+[ "${3:-}" = "--validate" ] && validate=1
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 work=$(mktemp -d /tmp/namae-resbench.XXXXXX)
@@ -28,15 +35,31 @@ trap cleanup EXIT
 . "$here/lib.sh"
 port_base=$((20000 + RANDOM % 20000))
 
-/usr/bin/python3 "$repo/tests/system/hierarchy.py" "$work/tree" --healthy >"$work/tree.out" 2>&1 &
+if [ "$validate" = 1 ]; then
+  /usr/bin/python3 "$repo/tests/system/signed_tree.py" "$work/tree" >"$work/tree.out" 2>&1 &
+else
+  /usr/bin/python3 "$repo/tests/system/hierarchy.py" "$work/tree" --healthy >"$work/tree.out" 2>&1 &
+fi
 tree_pid=$!
 for _ in $(seq 1 100); do grep -q '^BASE=' "$work/tree.out" 2>/dev/null && break; sleep 0.2; done
 hints=$(sed -n 's/^HINTS=//p' "$work/tree.out")
+anchor=$(sed -n 's/^ANCHOR=//p' "$work/tree.out")
 [ -n "$hints" ] || { echo "hierarchy did not start:" >&2; cat "$work/tree.out" >&2; exit 1; }
 
 # The cold list: 200 hosts under a delegation, names needing more labels
 # revealed one by one, the reverse tree, negatives, a big RRset, the python server.
-{
+# Validating: 50 hosts in each of four signed zones, negatives, NODATA,
+# wildcards, an unsigned zone and two bogus ones.
+if [ "$validate" = 1 ]; then {
+  for z in nsec nsec3 ed optout; do
+    for i in $(seq 0 49); do echo "h$i.$z.test A"; done
+    for i in $(seq 0 4); do echo "nx$i.$z.test A"; done
+    echo "www.$z.test TXT"; echo "x.wild.$z.test TXT"
+  done
+  echo "www.unsigned.test A"; echo "www.expired.test A"; echo "www.wrongds.test A"
+} >"$work/cold.txt"
+grep '^h' "$work/cold.txt" >"$work/warm.txt"
+else {
   for i in $(seq 0 199); do echo "h$i.example.test A"; done
   for i in $(seq 0 29); do echo "nx$i.example.test A"; done
   for i in $(seq 0 19); do echo "c$i.count.test A"; done
@@ -45,7 +68,21 @@ hints=$(sed -n 's/^HINTS=//p' "$work/tree.out")
   echo "80.2.0.192.in-addr.arpa PTR"; echo "5.2.0.192.in-addr.arpa PTR"; echo "9.2.0.192.in-addr.arpa PTR"
 } >"$work/cold.txt"
 grep -v '^nx\|^c[0-9]\|TXT$' "$work/cold.txt" >"$work/warm.txt"
+fi
 cold_n=$(wc -l <"$work/cold.txt")
+# DO=1 on every query when validating (dnsperf -D, dig +dnssec).
+do_flag=(); dig_do=()
+[ "$validate" = 1 ] && do_flag=(-D) && dig_do=(+dnssec)
+if [ "$validate" = 1 ]; then
+  namaed_validation="validate = true
+trust-anchor-file = \"$anchor\""
+  unbound_modules="validator iterator"
+  unbound_anchor="trust-anchor-file: \"$anchor\""
+else
+  namaed_validation="validate = false  # the test root is unsigned"
+  unbound_modules="iterator"
+  unbound_anchor=""
+fi
 
 start_namaed() {  # dir port
   cat >"$1/namae.toml" <<EOT
@@ -58,7 +95,7 @@ listen = ""
 [resolver]
 listen = ["127.0.0.1:$2"]
 root-hints = "$hints"
-validate = false  # the test root is unsigned
+$namaed_validation
 empty-zones = false
 do-not-query-localhost = false
 workers = 1
@@ -84,7 +121,8 @@ server:
     verbosity: 0
     root-hints: "$hints"
     do-not-query-localhost: no
-    module-config: "iterator"
+    module-config: "$unbound_modules"
+    $unbound_anchor
     access-control: 127.0.0.0/8 allow
     local-zone: "test." nodefault
     local-zone: "2.0.192.in-addr.arpa." nodefault
@@ -125,19 +163,19 @@ run_one() {  # label
   wait_up "$port" "$pid" || { echo "$label did not start" >&2; tail -5 "$dir/log" >&2; return 1; }
   local up0 cold wall done_ answers up1
   up0=$("upstream_$label" "$dir")
-  cold=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/cold.txt" -n 1 -q 20 -t 5 2>&1)
+  cold=$(taskset -c 1 dnsperf "${do_flag[@]}" -s 127.0.0.1 -p "$port" -d "$work/cold.txt" -n 1 -q 20 -t 5 2>&1)
   wall=$(awk '/Run time \(s\)/ {print $4}' <<<"$cold")
   done_=$(awk '/Queries completed/ {print $3}' <<<"$cold")
   up1=$("upstream_$label" "$dir")
   # The answers themselves, to show both resolvers agree (sorted rdata per question).
   while read -r name type; do
-    echo "$name $type $(dig +time=2 +tries=1 +tcp -p "$port" @127.0.0.1 "$name" "$type" | awk '/status:/ {print $6}') $(dig +short +time=2 +tries=1 +tcp -p "$port" @127.0.0.1 "$name" "$type" | sort | tr '\n' ' ')"
+    echo "$name $type $(dig "${dig_do[@]}" +time=2 +tries=1 +tcp -p "$port" @127.0.0.1 "$name" "$type" | awk '/status:/ {s=$6} /^;; flags:/ {a=($0 ~ / ad[ ;]/) ? "AD" : "-"} END {print s, a}') $(dig +short +time=2 +tries=1 +tcp -p "$port" @127.0.0.1 "$name" "$type" | sort | tr '\n' ' ')"
   done <"$work/cold.txt" >"$dir/answers"
   local hz t0 t1 out qps lost cpu
   hz=$(getconf CLK_TCK)
-  taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/warm.txt" -l 2 -c 4 -q 200 >/dev/null 2>&1
+  taskset -c 1 dnsperf "${do_flag[@]}" -s 127.0.0.1 -p "$port" -d "$work/warm.txt" -l 2 -c 4 -q 200 >/dev/null 2>&1
   t0=$(cpu_ticks "$pid")
-  out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/warm.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1)
+  out=$(taskset -c 1 dnsperf "${do_flag[@]}" -s 127.0.0.1 -p "$port" -d "$work/warm.txt" -l "$secs" -c 4 -q 200 -t 2 2>&1)
   t1=$(cpu_ticks "$pid")
   qps=$(awk '/Queries per second/ {print $4}' <<<"$out")
   lost=$(awk '/Queries lost/ {print $3}' <<<"$out")
@@ -147,6 +185,7 @@ run_one() {  # label
 }
 
 results=$(for s in namaed unbound; do run_one "$s"; done)
+[ "$validate" = 1 ] && echo "validating (DO=1), signed hierarchy"
 echo "resolver: cold list of $cold_n names (dnsperf -n 1 -q 20), then ${secs}s of cache hits (dnsperf -c 4 -q 200); one thread each on core 0"
 awk '
   { l[NR]=$1; w[NR]=$2; d[NR]=$3; u[NR]=$4; q[NR]=$5; c[NR]=$6; lo[NR]=$7; e[NR] = ($6 > 0) ? $5 / $6 : 0 }

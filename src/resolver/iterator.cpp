@@ -744,6 +744,10 @@ State Iterator::process_referral(QueryState& q, const Sections& sec, const dns::
   // change to it shows at once; its glue lives as long as this question.
   const bool local = q.via == Via::local;
   if (!local) r_.cache_.store(ns, Trust::authority_nonauth);
+  // RFC 4035 3.1.4: a signed referral carries the child's DS; kept, the
+  // validator needs no DS question of its own (as Unbound).
+  if (const dns::RRset* ds = find_rrset(sec.authority, ns.owner, rrtype::DS); ds && !local && r_.validating())
+    r_.cache_.store(*ds, Trust::authority_nonauth, Dnssec{validator::signatures_over(*ds, sec.authority), nullptr});
   std::vector<Name> names;
   for (const auto& rd : ns.rdata)
     if (auto t = rdata_name(rd)) names.push_back(*t);
