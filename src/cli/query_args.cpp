@@ -264,6 +264,12 @@ Result<void> apply_argument(QueryArgs& a, ParseState& st, std::span<const std::s
     st.show(arg);
   } else if (arg == "--allow-localhost") {
     a.allow_localhost = true;
+  } else if (arg == "--validate") {
+    a.validate = true;
+  } else if (arg == "--trust-anchor-file") {
+    if (i + 1 >= args.size()) return fail("--trust-anchor-file needs a file");
+    a.trust_anchor_file = args[++i];
+    a.validate = true;
   } else if (arg == "--stub" || arg == "--forward") {
     if (i + 1 >= args.size() || args[i + 1].find('=') == std::string::npos)
       return fail(std::string(arg) + " needs NAME=ADDR[,ADDR...]");
@@ -367,6 +373,9 @@ Ask a DNS server one question and print the reply the way dig does.
                  or answer; with +json the steps as data
   --root-hints FILE  +trace starts from these root hints (named.root format)
   --allow-localhost  +trace may ask servers on 127.0.0.0/8 and ::1
+  --validate         +trace validates (DNSSEC) from the root's built-in KSKs,
+                     showing each zone's keys and the answer: secure, insecure or bogus (why)
+  --trust-anchor-file FILE  +trace validates from these DS/DNSKEY records
   --stub NAME=ADDR[,ADDR...]     +trace asks these authoritative servers for
                                  NAME and below (as [[resolver.stub]])
   --forward NAME=ADDR[,ADDR...]  +trace sends NAME and below to these

@@ -49,6 +49,8 @@ struct QueryArgs {
   bool trace = false;         // +trace: resolve from the root, printing each step
   std::string root_hints;     // --root-hints FILE for +trace (default: built-in IANA hints)
   bool allow_localhost = false;  // --allow-localhost: +trace may ask servers on loopback
+  bool validate = false;         // --validate: +trace validates (DNSSEC) from the root's KSKs
+  std::string trust_anchor_file; // --trust-anchor-file FILE: ... from these anchors
   std::vector<std::string> stubs, forwards;  // --stub / --forward NAME=ADDR[,ADDR...] for +trace
   bool help = false;
 

@@ -114,6 +114,15 @@ int trace_main(const QueryArgs& a) {
   // Someone watching a trace would rather wait than see it cut short: the
   // daemon's 2.5 s bound is for clients that retry on their own.
   ro.resolution_timeout_ms = 15000;
+  if (a.validate) {
+    auto anchors = a.trust_anchor_file.empty() ? Result<validator::TrustAnchors>(validator::TrustAnchors::builtin_root())
+                                               : validator::TrustAnchors::from_file(a.trust_anchor_file);
+    if (!anchors) {
+      std::fprintf(stderr, "namae query: --trust-anchor-file: %s\n", anchors.message().c_str());
+      return query_exit::usage;
+    }
+    ro.trust_anchors = std::make_shared<const validator::TrustAnchors>(std::move(*anchors));
+  }
   for (const auto* list : {&a.stubs, &a.forwards}) {
     for (const auto& spec : *list) {
       // NAME=ADDR[,ADDR...], checked for '=' by the option parser.

@@ -46,6 +46,7 @@ namespace rrtype = dns::rrtype;
 std::optional<Name> substitute(const Name& name, const Name& from, const Name& to);
 std::string rrset_text(const dns::RRset& rs, size_t max = 4);
 EntryPtr transient(const dns::RRset& rs, Trust trust, int64_t now, Dnssec dnssec = {});
+AnswerValidator::Note trace_validation(const TraceSink* trace);
 
 enum class Outcome { answer, cname, nxdomain, nodata, servfail };
 
@@ -236,7 +237,8 @@ Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const 
     // The keys' DS and DNSKEY questions go through the same iterator: the
     // question's budgets bound them too.
     AnswerValidator v(*options_.trust_anchors, keys_, clock_, negative_, cache_.options().bogus_ttl,
-                      [&](const Name& n, uint16_t t) { return it.resolve_full(n, t, 1, false); });
+                      [&](const Name& n, uint16_t t) { return it.resolve_full(n, t, 1, false); },
+                      trace_validation(trace));
     v.validate(a, qtype);
   }
   settle(a, checking_disabled);
@@ -255,6 +257,23 @@ Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const 
   }
   return a;
 }
+
+namespace {
+// `namae query +trace`: each zone's keys and each RRset of the answer as
+// a step of their own, secure, insecure or bogus and why.
+AnswerValidator::Note trace_validation(const TraceSink* trace) {
+  if (!trace || !*trace) return {};
+  return [trace](const Name& name, uint16_t type, const validator::Verdict& v) {
+    TraceStep s;
+    s.qname = name.to_text();
+    s.qtype = type;
+    s.error = "DNSSEC";
+    s.outcome = validator::security_text(v.security);
+    if (!v.why.empty()) s.outcome += ": " + v.why;
+    (*trace)(s);
+  };
+}
+}  // namespace
 
 Answer Iterator::resolve_full(const Name& qname, uint16_t qtype, int depth, bool refresh) {
   Answer ans;

@@ -81,11 +81,16 @@ std::string NegativeAnchors::list() const {
 void AnswerValidator::validate(const Answer& a, uint16_t qtype) {
   const CacheEntry* prev = nullptr;
   for (const auto& e : a.chain) {
-    if (e->judged() == Security::unchecked) e->judge(judge(*e, qtype, prev), clock_.now_ms());
+    if (e->judged() == Security::unchecked) judge_and_note(*e, qtype, prev);
     prev = e.get();
   }
-  if (a.negative && a.negative->judged() == Security::unchecked)
-    a.negative->judge(judge(*a.negative, qtype, prev), clock_.now_ms());
+  if (a.negative && a.negative->judged() == Security::unchecked) judge_and_note(*a.negative, qtype, prev);
+}
+
+void AnswerValidator::judge_and_note(const CacheEntry& e, uint16_t qtype, const CacheEntry* prev) {
+  Verdict v = judge(e, qtype, prev);
+  if (note_) note_(e.rrset.owner, e.kind == EntryKind::rrset ? e.rrset.type : qtype, v);
+  e.judge(v, clock_.now_ms());
 }
 
 Verdict AnswerValidator::judge(const CacheEntry& e, uint16_t qtype, const CacheEntry* prev) {
@@ -216,7 +221,7 @@ std::shared_ptr<const KeySet> AnswerValidator::child_keys(const Name& child, con
 
 std::shared_ptr<const KeySet> AnswerValidator::remember(const Name& at, KeySet ks, uint32_t ttl) {
   if (ks.verdict.is_bogus() || ttl == 0) ttl = ks.verdict.is_bogus() ? bogus_ttl_ : std::max<uint32_t>(ttl, 1);
-  if (note_) note_(at.to_text(), ks.verdict);
+  if (note_) note_(at, rrtype::DNSKEY, ks.verdict);
   auto p = std::make_shared<const KeySet>(std::move(ks));
   keys_.store(at, p, ttl);
   return p;

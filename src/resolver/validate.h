@@ -68,7 +68,7 @@ class AnswerValidator {
  public:
   using Fetch = std::function<Answer(const dns::Name&, uint16_t)>;
   /// `note` (may be empty) hears each step, for `namae query +trace`.
-  using Note = std::function<void(const std::string& zone, const validator::Verdict&)>;
+  using Note = std::function<void(const dns::Name& name, uint16_t type, const validator::Verdict&)>;
 
   AnswerValidator(const validator::TrustAnchors& anchors, KeyCache& keys, const Clock& clock,
                   const NegativeAnchors& negative, uint32_t bogus_ttl, Fetch fetch, Note note = {})
@@ -79,6 +79,7 @@ class AnswerValidator {
   void validate(const Answer& a, uint16_t qtype);
 
  private:
+  void judge_and_note(const CacheEntry& e, uint16_t qtype, const CacheEntry* prev);
   validator::Verdict judge(const CacheEntry& e, uint16_t qtype, const CacheEntry* prev);
   validator::Verdict judge_positive(const CacheEntry& e);
   validator::Verdict judge_negative(const CacheEntry& e, uint16_t qtype);

@@ -23,7 +23,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import free_port
+from conftest import free_port, namae_bin
 from signed_tree import SIGNED, SignedTree
 from test_resolver import Resolverd
 
@@ -226,3 +226,21 @@ def test_negative_trust_anchor_set_and_removed_with_ctl(env):
     assert rc == 0, out
     assert ask(n.port, "www.future.test.", "A").rcode() == dns.rcode.SERVFAIL
     assert n.ctl("nta", "add", "future.test", "0")[0] != 0
+
+
+def test_trace_shows_validation_per_step(env):
+    tree = env["tree"]
+
+    def trace(name):
+        out = subprocess.run([namae_bin("namae"), "query", "+trace", "--root-hints", tree.hints, "--allow-localhost",
+                              "--trust-anchor-file", tree.anchor, name, "A"],
+                             capture_output=True, text=True, timeout=30)
+        return out.stdout
+    out = trace("www.nsec.test.")
+    assert "nsec.test. DNSKEY: secure (DNSSEC)" in out, out
+    assert "www.nsec.test. A: secure (DNSSEC)" in out, out
+    out = trace("www.unsigned.test.")
+    assert "unsigned.test. DNSKEY: insecure: unsigned.test. is delegated without DS" in out, out
+    out = trace("www.expired.test.")
+    assert "expired.test. DNSKEY: bogus: the RRSIG over expired.test. DNSKEY has expired" in out, out
+    assert "result: SERVFAIL" in out, out
