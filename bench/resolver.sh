@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Recursive resolver: namaed's [resolver] against Unbound on the same private
+# Recursive resolver: namaed's [resolver] against Unbound and Knot Resolver
+# (kresd, one process) on the same private
 # hierarchy (tests/system/hierarchy.py --healthy: NSD servers and one python
 # server on 127.53.B.x:53; needs root for port 53).
 #  1. Cold cache: a fixed list of names (delegations, empty non-terminals,
 #     glueless reverse tree, RFC 2317, CNAME across zones, NXDOMAIN, TCP
 #     fallback) sent once each by dnsperf with 20 in flight; reports the wall
 #     time, the answers, and the upstream queries each resolver sent (namaed:
-#     `ctl cache stats`, Unbound: num.query.udpout + tcpout).
+#     `ctl cache stats`, Unbound: num.query.udpout + tcpout, kresd:
+#     worker.stats() udp + tcp on its control socket).
 #  2. Cache hits: the cached names for SECONDS, one resolver thread each
 #     pinned to core 0, dnsperf pinned to core 1; qps, server CPU seconds and
 #     qps per CPU second (dnsperf saturates first on 2 cores).
@@ -145,6 +147,33 @@ upstream_unbound() {
     awk -F= '$1 == "num.query.udpout" || $1 == "num.query.tcpout" { s += $2 } END { print s + 0 }'
 }
 
+# No validation (as the others here), the RFC 6761/6303 names of the test
+# hierarchy not answered locally, loopback name servers allowed.
+start_kresd() {  # dir port
+  cat >"$1/kresd.conf" <<EOT
+net.ipv6 = false
+net.listen('127.0.0.1', $2, { kind = 'dns' })
+trust_anchors.remove('.')
+modules.load('hints > iterate')
+hints.root_file('$hints')
+policy.special_names = {}
+option('ALLOW_LOCAL', true)
+cache.size = 100 * MB
+EOT
+  taskset -c 0 kresd -n -q -c "$1/kresd.conf" "$1" >"$1/log" 2>&1 &
+  echo $!
+}
+upstream_kresd() {
+  /usr/bin/python3 - "$1"/control/* <<'EOT'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"worker.stats().udp + worker.stats().tcp\n")
+time.sleep(0.2)
+print(int(s.recv(4096).decode().split()[-1]))
+EOT
+}
+
 wait_up() {  # port pid
   for _ in $(seq 1 100); do
     kill -0 "$2" 2>/dev/null || return 1
@@ -184,7 +213,10 @@ run_one() {  # label
   echo "$label $wall $done_ $((up1 - up0)) $qps $cpu $lost"
 }
 
-results=$(for s in namaed unbound; do run_one "$s"; done)
+# kresd only in the unsigned run: it is set up here without validation.
+others=(unbound kresd)
+[ "$validate" = 1 ] && others=(unbound)
+results=$(for s in namaed "${others[@]}"; do run_one "$s"; done)
 [ "$validate" = 1 ] && echo "validating (DO=1), signed hierarchy"
 echo "resolver: cold list of $cold_n names (dnsperf -n 1 -q 20), then ${secs}s of cache hits (dnsperf -c 4 -q 200); one thread each on core 0"
 awk '
@@ -193,12 +225,14 @@ awk '
     printf "%-8s %9s %9s %10s | %10s %7s %12s %7s\n", "resolver", "cold s", "answered", "upstream", "hit qps", "cpu s", "qps/cpu-s", "lost"
     for (i = 1; i <= NR; i++)
       printf "%-8s %9.3f %9s %10s | %10.0f %7.2f %12.0f %7s\n", l[i], w[i], d[i], u[i], q[i], c[i], e[i], lo[i]
-    if (NR == 2)
-      printf "namaed/unbound: cold time %.2fx, upstream queries %.2fx, hit qps %.2fx, hit qps/cpu-s %.2fx\n",
-             w[1] / w[2], u[1] / u[2], q[1] / q[2], (e[2] > 0 ? e[1] / e[2] : 0)
+    for (i = 2; i <= NR; i++)
+      printf "namaed/%s: cold time %.2fx, upstream queries %.2fx, hit qps %.2fx, hit qps/cpu-s %.2fx\n",
+             l[i], w[1] / w[i], u[1] / u[i], q[1] / q[i], (e[i] > 0 ? e[1] / e[i] : 0)
   }' <<<"$results"
-if diff -q "$work/namaed/answers" "$work/unbound/answers" >/dev/null; then
-  echo "answers: identical for all $cold_n questions"
-else
-  echo "answers differ:"; diff "$work/namaed/answers" "$work/unbound/answers" | head -20
-fi
+for other in "${others[@]}"; do
+  if diff -q "$work/namaed/answers" "$work/$other/answers" >/dev/null; then
+    echo "answers: namaed's and $other's identical for all $cold_n questions"
+  else
+    echo "answers differ from $other's:"; diff "$work/namaed/answers" "$work/$other/answers" | head -20
+  fi
+done
