@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "net/doh_request.h"
 
@@ -39,6 +40,7 @@ struct DohSession::Impl {
   nghttp2_session* session = nullptr;
   std::unordered_map<int32_t, Stream> streams;
   std::vector<Query> queries;
+  uint64_t http_errors = 0;
   bool failed = false;
 
   ~Impl() {
@@ -134,6 +136,7 @@ void DohSession::Impl::complete(int32_t id, Stream& s) {
 
 void DohSession::Impl::submit(int32_t id, Stream& s, int status, std::span<const uint8_t> body, uint32_t max_age) {
   s.answered = true;
+  if (status != 200) ++http_errors;
   std::string code = std::to_string(status), length = std::to_string(body.size());
   std::string cache = "max-age=" + std::to_string(max_age);
   nghttp2_nv nva[4] = {header(":status", code), header("content-length", length),
@@ -204,6 +207,8 @@ bool DohSession::send(std::vector<uint8_t>& out) {
     out.insert(out.end(), data, data + n);
   }
 }
+
+uint64_t DohSession::take_http_errors() { return std::exchange(impl_->http_errors, 0); }
 
 bool DohSession::done() const {
   return impl_->failed || (!nghttp2_session_want_read(impl_->session) && !nghttp2_session_want_write(impl_->session));

@@ -46,6 +46,8 @@ class DohSession {
   bool send(std::vector<uint8_t>& out);
   /// The session has ended (GOAWAY exchanged, or a fatal error): close once sent.
   bool done() const;
+  /// Requests answered with an HTTP error status since the last call (metrics).
+  uint64_t take_http_errors();
 
  private:
   struct Impl;

@@ -164,6 +164,7 @@ std::string MetricsRegistry::render() const {
   o += fmt::format("namae_tcp_closed_total{{reason=\"refused\"}} {}\n", tcp_refused.load());
   o += fmt::format("namae_tcp_closed_total{{reason=\"idle\"}} {}\n", tcp_idle_closed.load());
   o += fmt::format("namae_tcp_closed_total{{reason=\"slow_reader\"}} {}\n", tcp_slow_closed.load());
+  render_tls_streams(o);
   o += "# HELP namae_reloads_total Zone reloads (SIGHUP or ctl reload), and zones that failed to load.\n"
        "# TYPE namae_reloads_total counter\n";
   o += fmt::format("namae_reloads_total {}\n", reloads.load());
@@ -222,6 +223,31 @@ std::string MetricsRegistry::render() const {
 void MetricsRegistry::add_renderer(std::function<std::string()> fn) {
   std::lock_guard lock(mu_);
   renderers_.push_back(std::move(fn));
+}
+
+void MetricsRegistry::render_tls_streams(std::string& o) const {
+  struct Row {
+    const char* name;
+    const char* type;
+    const char* help;
+    int64_t dot, doh;
+  };
+  const Row rows[] = {
+      {"namae_tls_connections", "gauge", "Open DNS over TLS / HTTPS connections.", dot.open.load(), doh.open.load()},
+      {"namae_tls_accepted_total", "counter", "DNS over TLS / HTTPS connections accepted.",
+       static_cast<int64_t>(dot.accepted.load()), static_cast<int64_t>(doh.accepted.load())},
+      {"namae_tls_queries_total", "counter", "Queries received over DNS over TLS / HTTPS.",
+       static_cast<int64_t>(dot.queries.load()), static_cast<int64_t>(doh.queries.load())},
+      {"namae_tls_errors_total", "counter", "TLS handshakes or connections that failed.",
+       static_cast<int64_t>(dot.tls_errors.load()), static_cast<int64_t>(doh.tls_errors.load())},
+  };
+  for (const auto& r : rows) {
+    o += fmt::format("# HELP {} {}\n# TYPE {} {}\n", r.name, r.help, r.name, r.type);
+    o += fmt::format("{}{{transport=\"dot\"}} {}\n{}{{transport=\"doh\"}} {}\n", r.name, r.dot, r.name, r.doh);
+  }
+  o += "# HELP namae_doh_http_errors_total DoH requests refused with an HTTP error status (RFC 8484 4.2.1).\n"
+       "# TYPE namae_doh_http_errors_total counter\n";
+  o += fmt::format("namae_doh_http_errors_total {}\n", doh.http_errors.load());
 }
 
 }  // namespace namae::net

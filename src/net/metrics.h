@@ -104,6 +104,15 @@ class MetricsRegistry {
   /// call at zone load, not per query.
   uint32_t zone_slot(std::string_view name);
 
+  /// DNS over TLS or over HTTPS listeners: connections (also counted as
+  /// TCP), queries answered, and errors (a failed TLS handshake or
+  /// connection, an HTTP request refused with a 4xx status).
+  struct TlsStreamCounters {
+    std::atomic<int64_t> open{0};
+    std::atomic<uint64_t> accepted{0}, queries{0}, tls_errors{0}, http_errors{0};
+  };
+  TlsStreamCounters dot, doh;
+
   /// Gauges and counters owned by the transports and daemon, not per worker.
   std::atomic<int64_t> tcp_connections{0};
   std::atomic<uint64_t> tcp_accepted{0}, tcp_refused{0}, tcp_idle_closed{0}, tcp_slow_closed{0};
@@ -128,6 +137,7 @@ class MetricsRegistry {
 
  private:
   void render_rrl(std::string& o) const;  // with mu_ held
+  void render_tls_streams(std::string& o) const;
 
   mutable std::mutex mu_;
   std::deque<WorkerMetrics> workers_;  // deque: addresses stay put as it grows

@@ -177,7 +177,16 @@ struct TcpServer::Loop {
     c.last_progress = now;
     lru.splice(lru.end(), lru, c.lru);
   }
+  // The DoT or DoH listener's counters; nullptr for plain TCP.
+  MetricsRegistry::TlsStreamCounters* tls_counters() const {
+    auto& m = server->metrics_;
+    return server->options_.doh ? &m.doh : server->options_.tls ? &m.dot : nullptr;
+  }
   void close_conn(Conn& c) {
+    if (auto* t = tls_counters()) {
+      t->open.fetch_sub(1, std::memory_order_relaxed);
+      if (c.tls->failed()) t->tls_errors.fetch_add(1, std::memory_order_relaxed);
+    }
     if (c.tls) c.tls->shutdown();  // close_notify (RFC 8446 6.1), best effort
     epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
     close(c.fd);
@@ -379,6 +388,10 @@ void TcpServer::Loop::accept_all(int lfd) {
     conns.emplace(fd, std::move(c));
     m.tcp_accepted.fetch_add(1, std::memory_order_relaxed);
     m.tcp_connections.fetch_add(1, std::memory_order_relaxed);
+    if (auto* t = tls_counters()) {
+      t->accepted.fetch_add(1, std::memory_order_relaxed);
+      t->open.fetch_add(1, std::memory_order_relaxed);
+    }
   }
 }
 
@@ -459,6 +472,7 @@ void TcpServer::Loop::process_frames(Conn& c) {
     if (c.in_len - pos < 2 + len) break;
     std::span<const uint8_t> query(c.in.data() + pos + 2, len);
     pos += 2 + len;
+    if (auto* t = tls_counters()) t->queries.fetch_add(1, std::memory_order_relaxed);
     uint64_t t0 = now_ns();
     size_t rlen = handler->handle(query, {scratch.data() + 2, kFrameMax - 2}, c.peer);
     touch(c, now_ns());
@@ -501,6 +515,7 @@ void TcpServer::Loop::process_doh(Conn& c) {
     c.in_len = 0;
   }
   for (auto& q : c.doh->take_queries()) answer_doh(c, q.stream, q.message);
+  server->metrics_.doh.http_errors.fetch_add(c.doh->take_http_errors(), std::memory_order_relaxed);
   if (!c.doh->send(c.out) || c.doh->done()) c.eof = true;
   if (c.in.size() > kReadChunk * 2) {
     c.in.clear();
@@ -511,6 +526,7 @@ void TcpServer::Loop::process_doh(Conn& c) {
 void TcpServer::Loop::answer_doh(Conn& c, int32_t stream, std::span<const uint8_t> query) {
   Peer peer = c.peer;
   peer.stream = stream;
+  server->metrics_.doh.queries.fetch_add(1, std::memory_order_relaxed);
   uint64_t t0 = now_ns();
   size_t rlen = handler->handle(query, {scratch.data(), kFrameMax - 2}, peer);
   touch(c, now_ns());

@@ -72,6 +72,8 @@ class TlsStream {
   void shutdown();
   /// The session was resumed (tests, metrics).
   bool resumed() const;
+  /// A fatal TLS error ended the connection (a failed handshake, a bad record).
+  bool failed() const { return failed_; }
 
  private:
   long result(int n, bool reading);

@@ -15,6 +15,7 @@ import struct
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 import base64
 
@@ -51,7 +52,7 @@ class Namaed:
 
     def __init__(self, d, cert, key, tls_lines=None):
         self.dir = d
-        self.auth_port, self.port, self.dot_port, self.doh_port = (free_port() for _ in range(4))
+        self.auth_port, self.port, self.dot_port, self.doh_port, self.http_port = (free_port() for _ in range(5))
         with open(os.path.join(d, "root.zone"), "w") as f:
             f.write(ROOT_ZONE)
         with open(os.path.join(d, "hints"), "w") as f:
@@ -69,7 +70,7 @@ control = "ctl.sock"
 tcp-idle-timeout = {IDLE_MS}
 
 [http]
-listen = ""
+listen = "127.0.0.1:{self.http_port}"
 
 [[zone]]
 name = "."
@@ -434,3 +435,105 @@ def test_doh_certificate_verification(server, cert):
     bad = subprocess.run(base + ["--resolve", f"other.test:{server.doh_port}:127.0.0.1", other],
                          capture_output=True, text=True, timeout=20)
     assert bad.returncode == 60, (bad.returncode, bad.stdout, bad.stderr)  # curl: peer certificate not verified
+
+
+def metrics(server):
+    """namaed's /metrics samples of the DoT and DoH families, by name and labels."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(("namae_tls_", "namae_doh_")):
+            key, value = line.rsplit(" ", 1)
+            out[key] = float(value)
+    return out
+
+
+def test_dot_and_doh_metrics(server):
+    before = metrics(server)
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with tls_client().wrap_socket(raw) as s:
+            s.sendall(framed("www.example.", qid=1) + framed("short.example.", qid=2))
+            read_frame(s)
+            read_frame(s)
+            during = metrics(server)
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with pytest.raises(ssl.SSLError):
+            tls_client(alpn=("h2",)).wrap_socket(raw)  # a failed handshake
+    wire = dns.message.make_query("www.example.", "A").to_wire()
+    assert curl(server, "/dns-query?dns=" + b64url(wire))[0] == 200
+    assert curl(server, "/dns-query", *post_args(server, wire, "text/plain"))[0] == 415
+    deadline = time.time() + 5
+    while True:  # connections are counted closed when the server notices
+        after = metrics(server)
+        if after['namae_tls_connections{transport="dot"}'] == before['namae_tls_connections{transport="dot"}'] or \
+                time.time() > deadline:
+            break
+        time.sleep(0.05)
+
+    def delta(name, transport=None):
+        key = f'{name}{{transport="{transport}"}}' if transport else name
+        return after[key] - before[key]
+    assert during['namae_tls_connections{transport="dot"}'] == before['namae_tls_connections{transport="dot"}'] + 1
+    assert delta("namae_tls_connections", "dot") == 0
+    assert delta("namae_tls_accepted_total", "dot") == 2
+    assert delta("namae_tls_queries_total", "dot") == 2
+    assert delta("namae_tls_errors_total", "dot") == 1
+    assert delta("namae_tls_accepted_total", "doh") == 2
+    assert delta("namae_tls_queries_total", "doh") == 1
+    assert delta("namae_tls_errors_total", "doh") == 0
+    assert delta("namae_doh_http_errors_total") == 1
+
+
+def h2_frame(kind, flags, stream, payload=b""):
+    return struct.pack("!I", len(payload))[1:] + bytes([kind, flags]) + struct.pack("!I", stream) + payload
+
+
+def hpack_literal(index, value):
+    """A header field as an HPACK literal without indexing, its name from the
+    static table (RFC 7541 6.2.2), its value plain (no Huffman)."""
+    assert index < 15 and len(value) < 127
+    return bytes([index]) + bytes([len(value)]) + value.encode()
+
+
+def h2_frames(data):
+    """Complete HTTP/2 frames in `data` as (type, flags, stream, payload), and the rest."""
+    frames = []
+    while len(data) >= 9:
+        n = int.from_bytes(data[:3], "big")
+        if len(data) < 9 + n:
+            break
+        frames.append((data[3], data[4], int.from_bytes(data[5:9], "big") & 0x7fffffff, data[9:9 + n]))
+        data = data[9 + n:]
+    return frames, data
+
+
+def test_doh_streams_past_the_concurrency_limit_are_refused(server):
+    """101 GET requests at once on one connection: the server advertises 100
+    concurrent streams (RFC 9113 6.5.2) and resets the one past it with
+    REFUSED_STREAM (RFC 9113 5.1.2); the hundred others are answered."""
+    def block(i):  # GET, https, :path, :authority; names not cached: each answer waits for upstream
+        wire = dns.message.make_query(f"s{i}.nx.example.", "A").to_wire()
+        return b"\x82\x87" + hpack_literal(4, "/dns-query?dns=" + b64url(wire)) + hpack_literal(1, "dns.test")
+    out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0)  # preface, empty SETTINGS
+    out += b"".join(h2_frame(1, 0x5, 2 * i + 1, block(i)) for i in range(101))  # HEADERS, END_STREAM|END_HEADERS
+    statuses, resets = {}, {}
+    with socket.create_connection(("127.0.0.1", server.doh_port)) as raw:
+        with tls_client(alpn=("h2",)).wrap_socket(raw) as s:
+            s.sendall(out)
+            s.settimeout(5)
+            rest = b""
+            while len(statuses) + len(resets) < 101:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                frames, rest = h2_frames(rest + chunk)
+                for kind, flags, stream, payload in frames:
+                    if kind == 4 and not flags & 1:
+                        s.sendall(h2_frame(4, 1, 0))  # SETTINGS ACK
+                    if kind == 1:
+                        statuses[stream] = payload[:1]  # :status 200 is static index 8 (0x88)
+                    if kind == 3:
+                        resets[stream] = int.from_bytes(payload, "big")
+    assert resets == {201: 7}, resets  # REFUSED_STREAM
+    assert len(statuses) == 100 and set(statuses.values()) == {b"\x88"}, statuses
