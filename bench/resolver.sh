@@ -12,7 +12,8 @@
 #  2. Cache hits: the cached names for SECONDS, one resolver thread each
 #     pinned to core 0, dnsperf pinned to core 1; qps, server CPU seconds and
 #     qps per CPU second (dnsperf saturates first on 2 cores).
-# With --validate, both validate (Unbound: "validator iterator") on the signed
+# With --validate, namaed and Unbound validate (Unbound: "validator iterator"; kresd
+# is left out) on the signed
 # hierarchy of tests/system/signed_tree.py from its root's trust anchor: the
 # cold list is a few hundred signed names (NSEC, NSEC3, opt-out, Ed25519,
 # RSA), negatives, wildcards, an unsigned delegation and two bogus zones; every
