@@ -26,12 +26,6 @@ std::string where(const ZoneNode& node, uint16_t type) {
   return node.owner.to_text() + " " + dns::type_to_text(type) + ": ";
 }
 
-std::string types_text(const std::vector<uint16_t>& types) {
-  std::string out;
-  for (uint16_t t : types) out += (out.empty() ? "" : " ") + dns::type_to_text(t);
-  return out.empty() ? "(none)" : out;
-}
-
 class Verifier {
  public:
   Verifier(ZoneModel& zone, std::optional<int64_t> now, ZoneCheck& out) : zone_(zone), out_(out) {

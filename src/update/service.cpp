@@ -53,8 +53,8 @@ Result<std::unique_ptr<Journal>> open_journal(const ServiceContext& ctx,
 UpdateService::UpdateService(std::vector<dns::TsigKey> keys, Publisher publish,
                              const Clock& clock, LogSink log)
     : keys_(std::make_shared<const std::vector<dns::TsigKey>>(std::move(keys))),
-      writers_(std::make_shared<const Writers>()),
       ctx_(std::make_unique<ServiceContext>(clock, std::move(publish), std::move(log))),
+      writers_(std::make_shared<const Writers>()),
       maintenance_(std::make_unique<Maintenance>(*ctx_)) {}
 
 UpdateService::~UpdateService() {

@@ -86,9 +86,10 @@ TEST(ConfigSchema, DocsDescribeEveryKeyWithItsDefault) {
       // A range the docs spell in digits ("integer 0–1024") is the schema's.
       static const std::regex range("([0-9]+)–([0-9]+)( [KMG]iB)?");
       std::smatch m;
-      if (key.type == schema::Type::integer && std::regex_search(row->second.type, m, range) && !m[3].matched)
+      if (key.type == schema::Type::integer && std::regex_search(row->second.type, m, range) && !m[3].matched) {
         EXPECT_EQ(m[1].str() + "–" + m[2].str(), std::to_string(key.lo) + "–" + std::to_string(key.hi))
             << sec.where << " '" << name << "'";
+      }
     }
     for (const auto& [name, row] : rows)
       EXPECT_TRUE(declared.count(name)) << sec.where << " '" << name << "' is documented but not in the schema";

@@ -47,7 +47,9 @@ TEST(Metrics, SumsWorkersAndRendersPrometheusText) {
     size_t nl = t.find('\n', pos);
     ASSERT_NE(nl, std::string::npos);
     std::string line = t.substr(pos, nl - pos);
-    if (line[0] != '#') EXPECT_EQ(std::count(line.begin(), line.end(), ' '), 1) << line;
+    if (line[0] != '#') {
+      EXPECT_EQ(std::count(line.begin(), line.end(), ' '), 1) << line;
+    }
     pos = nl + 1;
   }
 }

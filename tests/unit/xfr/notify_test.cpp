@@ -40,7 +40,9 @@ std::vector<uint8_t> notify(const dns::Name& zone, const std::optional<dns::Tsig
   b.header().aa = true;
   b.add_question(zone, dns::rrtype::SOA, IN);
   buf.resize(b.finish());
-  if (key) EXPECT_TRUE(dns::tsig_sign_request(buf, *key, nullptr).ok());
+  if (key) {
+    EXPECT_TRUE(dns::tsig_sign_request(buf, *key, nullptr).ok());
+  }
   return buf;
 }
 

@@ -150,7 +150,9 @@ TEST(XfrAxfr, SoaFirstAndLastEveryRecordOnceInFullMessages) {
     EXPECT_EQ(r.h.id, 0x1234);
     EXPECT_EQ(r.h.qdcount, i == 0 ? 1 : 0) << "question only in the first message";
     // Full messages: the next record would not have fitted.
-    if (i + 1 < msgs.size()) EXPECT_GT(msgs[i].size(), 65535u - 600);
+    if (i + 1 < msgs.size()) {
+      EXPECT_GT(msgs[i].size(), 65535u - 600);
+    }
   }
   auto got = answers(msgs);
   auto want = zone_records(*zone);  // SOA first, once
