@@ -22,7 +22,6 @@ import random
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -39,6 +38,7 @@ import dns.rrset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import start_knotd, start_nsd  # noqa: E402
+from unbound_peer import run_unbound, unbound_conf  # noqa: E402
 
 
 def pick_base():
@@ -350,52 +350,14 @@ class Hierarchy:
 
 def start_unbound(workdir, hints, port, addr="127.0.0.1", threads=1, extra=""):
     """Unbound as a reference resolver on addr:port iterating the test
-    hierarchy: loopback servers allowed, the RFC 6303/6761 local zones that
-    cover the test names turned off, no validation."""
-    os.makedirs(workdir, exist_ok=True)
-    conf = os.path.join(workdir, "unbound.conf")
-    with open(conf, "w") as f:
-        f.write(f"""server:
-    interface: {addr}@{port}
-    port: {port}
-    num-threads: {threads}
-    username: ""
-    chroot: ""
-    directory: "{workdir}"
-    pidfile: "{workdir}/unbound.pid"
-    logfile: ""
-    use-syslog: no
-    verbosity: 1
-    root-hints: "{hints}"
-    do-not-query-localhost: no
-    module-config: "iterator"
-    access-control: 127.0.0.0/8 allow
-    local-zone: "test." nodefault
-    local-zone: "2.0.192.in-addr.arpa." nodefault
-    qname-minimisation: yes
-    harden-referral-path: no
-    prefetch: no
-    do-ip6: no
-    ratelimit: 0
-    ip-ratelimit: 0
-{extra}
-remote-control:
-    control-enable: no
-""")
-    log = open(os.path.join(workdir, "unbound.log"), "w")
-    proc = subprocess.Popen(["unbound", "-d", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 10
-    q = dns.message.make_query("a.root-servers.test.", "A")
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("unbound exited: " + open(os.path.join(workdir, "unbound.log")).read())
-        try:
-            dns.query.udp(q, addr, port=port, timeout=0.5)
-            return proc
-        except Exception:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("unbound did not start")
+    hierarchy: the RFC 6303/6761 local zones that cover the test names
+    turned off, no validation. `extra`: more server lines, indented."""
+    lines = [f'root-hints: "{hints}"', 'module-config: "iterator"', 'local-zone: "2.0.192.in-addr.arpa." nodefault',
+             "qname-minimisation: yes", "harden-referral-path: no", "prefetch: no", "ratelimit: 0",
+             "ip-ratelimit: 0"]
+    text = unbound_conf(workdir, port, addr=addr, threads=threads, lines=lines)
+    text = text.replace("remote-control:", extra + "remote-control:")
+    return run_unbound(workdir, text, port, ("a.root-servers.test.", "A"), addr=addr)
 
 
 if __name__ == "__main__":

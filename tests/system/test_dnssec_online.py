@@ -27,6 +27,7 @@ import dns.rdatatype
 import pytest
 
 from conftest import free_port, namae_bin, stop_process
+from unbound_peer import start_validating_unbound
 
 STATIC, DYNAMIC = "static.test", "dyn.test"
 KEY = ("upd", "hmac-sha256", "dXBkYXRlLWtleS1mb3ItZG5zc2VjLXRlc3RzLTAxMjM0NTY3")
@@ -186,28 +187,14 @@ def test_zones_are_signed_at_start_and_verify(srv):
 
 
 def start_unbound(workdir, srv):
-    if not shutil.which("unbound"):
-        pytest.skip("unbound not installed")
-    port = free_port()
     anchors = []
     for zone in (STATIC, DYNAMIC):
         for rrset in srv.query(zone, "DNSKEY").answer:
             if rrset.rdtype == dns.rdatatype.DNSKEY:
-                anchors += [f'    trust-anchor: "{zone}. DNSKEY {rd.to_text()}"' for rd in rrset if rd.flags & 1]
-    lines = ["server:", f"    interface: 127.0.0.1@{port}", f"    port: {port}", "    num-threads: 1",
-             '    username: ""', '    chroot: ""', f'    directory: "{workdir}"', '    logfile: ""',
-             f'    pidfile: "{workdir}/unbound.pid"', "    use-syslog: no", "    do-not-query-localhost: no",
-             '    module-config: "validator iterator"', "    access-control: 127.0.0.0/8 allow",
-             '    local-zone: "test." nodefault', "    do-ip6: no", "    qname-minimisation: no",
-             "    trust-anchor-signaling: no", "    root-key-sentinel: no"] + anchors
-    for zone in (STATIC, DYNAMIC):
-        lines += ["stub-zone:", f'    name: "{zone}"', f"    stub-addr: 127.0.0.1@{srv.port}"]
-    lines += ["remote-control:", "    control-enable: no"]
-    conf = os.path.join(workdir, "unbound.conf")
-    with open(conf, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    proc = subprocess.Popen(["unbound", "-d", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc, port
+                anchors += [f"{zone}. DNSKEY {rd.to_text()}" for rd in rrset if rd.flags & 1]
+    return start_validating_unbound(workdir, (f"{STATIC}.", "SOA"), anchors=anchors,
+                                    stubs={zone: srv.port for zone in (STATIC, DYNAMIC)},
+                                    lines=["qname-minimisation: no"])
 
 
 @pytest.mark.parametrize("zone", [STATIC, DYNAMIC])

@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 
 import dns.dnssec
 import dns.edns
@@ -35,6 +34,7 @@ import pytest
 
 from conftest import Peer, free_port, namae_bin
 from dnssec_zones import OTHER, sign, signed_tree
+from unbound_peer import start_validating_unbound
 
 # origin: how it is signed. An opt-out zone's NXDOMAIN and wildcard proofs are
 # insecure to a validator (RFC 5155 9.2: an opt-out span may hide an insecure
@@ -59,43 +59,11 @@ def start_namaed(workdir, files):
     return peer
 
 
-def start_validator(workdir, port, anchors, stubs):
+def start_validator(workdir, anchors, stubs):
     """Unbound validating with `anchors` ({zone: DNSKEY text}) and stub zones
     ({zone: port on 127.0.0.1})."""
-    if not shutil.which("unbound"):
-        pytest.skip("unbound not installed")
-    upport = free_port()
-    conf = os.path.join(workdir, "unbound.conf")
-    lines = [
-        "server:", f"    interface: 127.0.0.1@{upport}", f"    port: {upport}", "    num-threads: 1",
-        '    username: ""', '    chroot: ""', f'    directory: "{workdir}"',
-        f'    pidfile: "{workdir}/unbound.pid"', '    logfile: ""', "    use-syslog: no",
-        "    verbosity: 1", "    val-log-level: 2", "    do-not-query-localhost: no",
-        '    module-config: "validator iterator"', "    access-control: 127.0.0.0/8 allow",
-        '    local-zone: "test." nodefault', "    do-ip6: no", "    qname-minimisation: no",
-        "    trust-anchor-signaling: no", "    root-key-sentinel: no",
-    ]
-    lines += [f'    trust-anchor: "{a}"' for a in anchors.values()]
-    for zone, p in stubs.items():
-        lines += ["stub-zone:", f'    name: "{zone}"', f"    stub-addr: 127.0.0.1@{p}"]
-    lines += ["remote-control:", "    control-enable: no"]
-    with open(conf, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    log = open(os.path.join(workdir, "unbound.log"), "w")
-    proc = subprocess.Popen(["unbound", "-d", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("unbound exited: " + open(os.path.join(workdir, "unbound.log")).read())
-        try:
-            dns.query.udp(dns.message.make_query("www.other.test.", "A"), "127.0.0.1", port=upport,
-                          timeout=1)
-            return proc, upport
-        except Exception:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("unbound did not start")
+    return start_validating_unbound(workdir, ("www.other.test.", "A"), anchors=anchors.values(), stubs=stubs,
+                                    lines=["qname-minimisation: no"])
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +79,7 @@ def env(tmp_path_factory):
     anchors["other.test"] = other_key
     nam = start_namaed(base, files)
     stubs = {z: nam.port for z in list(PARENTS) + ["other.test"]}
-    unbound, uport = start_validator(base, nam.port, anchors, stubs)
+    unbound, uport = start_validator(base, anchors, stubs)
     try:
         yield {"namaed": nam, "uport": uport, "anchors": anchors, "base": base, "files": files}
     finally:

@@ -14,7 +14,6 @@ case must give what it is built to give.
 import os
 import shutil
 import subprocess
-import time
 
 import dns.edns
 import dns.flags
@@ -23,58 +22,18 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import free_port, namae_bin
+from conftest import namae_bin
 from signed_tree import SIGNED, SignedTree
 from test_resolver import Resolverd
+from unbound_peer import start_validating_unbound
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not all(shutil.which(t) for t in ("nsd", "unbound", "ldns-signzone", "dnssec-keygen")),
     reason="needs root (port 53 on 127.53.x.x), nsd, unbound, ldns-signzone and dnssec-keygen")
 
 def start_unbound(workdir, tree):
-    port = free_port()
-    conf = os.path.join(workdir, "unbound.conf")
-    with open(conf, "w") as f:
-        f.write(f"""server:
-    interface: 127.0.0.1@{port}
-    port: {port}
-    num-threads: 1
-    username: ""
-    chroot: ""
-    directory: "{workdir}"
-    pidfile: "{workdir}/unbound.pid"
-    logfile: ""
-    use-syslog: no
-    verbosity: 1
-    val-log-level: 2
-    ede: yes
-    root-hints: "{tree.hints}"
-    trust-anchor-file: "{tree.anchor}"
-    trust-anchor-signaling: no
-    root-key-sentinel: no
-    do-not-query-localhost: no
-    module-config: "validator iterator"
-    access-control: 127.0.0.0/8 allow
-    local-zone: "test." nodefault
-    do-ip6: no
-    prefetch: no
-    ratelimit: 0
-remote-control:
-    control-enable: no
-""")
-    log = open(os.path.join(workdir, "unbound.log"), "w")
-    proc = subprocess.Popen(["unbound", "-d", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("unbound exited: " + open(os.path.join(workdir, "unbound.log")).read())
-        try:
-            dns.query.udp(dns.message.make_query("test.", "SOA"), "127.0.0.1", port=port, timeout=1)
-            return proc, port
-        except Exception:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("unbound did not start")
+    return start_validating_unbound(workdir, ("test.", "SOA"), anchor_file=tree.anchor, hints=tree.hints,
+                                    lines=["ede: yes", "prefetch: no", "ratelimit: 0"])
 
 
 @pytest.fixture(scope="module")
