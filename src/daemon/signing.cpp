@@ -1,6 +1,11 @@
 #include "daemon/signing.h"
 
+#include <charconv>
+#include <fstream>
+
+#include "base/durable_file.h"
 #include "signing/keys.h"
+#include "update/engine.h"
 
 namespace namae::daemon {
 
@@ -25,6 +30,35 @@ Result<std::shared_ptr<const signing::ZoneSigner>> make_zone_signer(const ZoneCo
   auto keys = signing::zone_keys(*origin, policy, now);
   if (!keys) return fail("zone '" + z.name + "': " + keys.message());
   return std::make_shared<const signing::ZoneSigner>(*origin, policy, std::move(*keys));
+}
+
+namespace {
+
+std::string served_serial_path(const ZoneConfig& z) {
+  std::string name = z.name;
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  return z.key_directory + "/" + (name.empty() ? "root" : name) + ".serial";
+}
+
+}  // namespace
+
+std::optional<uint32_t> read_served_serial(const ZoneConfig& z) {
+  std::ifstream in(served_serial_path(z));
+  std::string text;
+  if (!(in >> text)) return std::nullopt;
+  uint32_t serial = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), serial);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return serial;
+}
+
+Result<void> store_served_serial(const ZoneConfig& z, uint32_t serial) {
+  return write_file_durably(served_serial_path(z), std::to_string(serial) + "\n", 0600);
+}
+
+uint32_t serial_to_serve(uint32_t file_serial, std::optional<uint32_t> last_served) {
+  if (!last_served || update::serial_gt(file_serial, *last_served)) return file_serial;
+  return update::next_serial(*last_served);
 }
 
 }  // namespace namae::daemon

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "base/result.h"
 #include "daemon/config.h"
@@ -20,5 +22,18 @@ signing::Policy signing_policy(const ZoneConfig& z);
 /// first use generated into, its key-directory. An unusable key file is an
 /// error naming it.
 Result<std::shared_ptr<const signing::ZoneSigner>> make_zone_signer(const ZoneConfig& z, int64_t now);
+
+/// A zone signed from its file is namaed's own version of the file's zone
+/// (as BIND's inline-signing): every load and every signature refresh makes
+/// new records, so the serial it serves must keep rising even when the
+/// file's does not, across restarts too, or secondaries that already hold a
+/// higher serial would never take the new signatures. The serial last served
+/// is kept in the key directory as `<zone>.serial` (written durably before
+/// the version is published).
+std::optional<uint32_t> read_served_serial(const ZoneConfig& z);
+Result<void> store_served_serial(const ZoneConfig& z, uint32_t serial);
+/// The file's serial when it is newer (RFC 1982) than the one last served,
+/// else the next after that one.
+uint32_t serial_to_serve(uint32_t file_serial, std::optional<uint32_t> last_served);
 
 }  // namespace namae::daemon

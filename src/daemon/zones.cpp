@@ -10,6 +10,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "daemon/signing.h"
+#include "dns/rrtype.h"
+#include "dns/wire.h"
 #include "update/engine.h"
 #include "zone/check.h"
 #include "zone/load.h"
@@ -18,18 +21,40 @@ namespace namae::daemon {
 
 namespace {
 
+// The version with its SOA serial set to `serial` (higher than its own).
+Result<std::shared_ptr<zone::ZoneVersion>> with_serial(const zone::ZoneVersion& v, uint32_t serial) {
+  auto soa = v.soa();
+  const auto rd = soa.first();
+  dns::Record raised{v.origin(), dns::rrtype::SOA, v.rclass(), soa.ttl(), dns::RdataBytes(rd.begin(), rd.end())};
+  dns::put_u32(raised.rdata.data() + raised.rdata.size() - 20, serial);
+  zone::ZoneDiff diff;
+  diff.added.push_back(std::move(raised));
+  return update::finish_update(v, diff);
+}
+
 // A zone without a journal that namaed signs is signed whole as it loads
-// (RRSIGs that are still good, e.g. from the last load, are kept). A
+// (RRSIGs that are still good, e.g. from the last load, are kept), under a
+// serial above the one it last served (daemon/signing.h says why). A
 // dynamic zone is the update service's to sign, journaled.
 Result<std::shared_ptr<const zone::ZoneVersion>> signed_if_static(const LoadedZone& z,
                                                                   std::shared_ptr<const zone::ZoneVersion> v) {
   if (!z.signer || !z.config.journal.empty()) return v;
+  const uint32_t serial = serial_to_serve(v->serial(), read_served_serial(z.config));
+  std::shared_ptr<zone::ZoneVersion> draft;
+  if (serial != v->serial()) {
+    auto raised = with_serial(*v, serial);
+    if (!raised) return fail(z.config.file + ": " + raised.message());
+    draft = std::move(*raised);
+  } else {
+    // Nobody holds the version just loaded: it is signed in place.
+    draft = std::const_pointer_cast<zone::ZoneVersion>(std::move(v));
+  }
   signing::Scope all;
   all.all = true;
   zone::ZoneDiff diff;
-  // Nobody holds the version just loaded: it is signed in place.
-  auto s = z.signer->sign(std::const_pointer_cast<zone::ZoneVersion>(std::move(v)), all, ::time(nullptr), diff);
+  auto s = z.signer->sign(std::move(draft), all, ::time(nullptr), diff);
   if (!s) return fail(z.config.file + ": signing: " + s.message());
+  if (auto stored = store_served_serial(z.config, serial); !stored) return fail(stored.message());
   return std::shared_ptr<const zone::ZoneVersion>(std::move(*s));
 }
 
@@ -324,6 +349,10 @@ void ZoneManager::refresh_signatures(int64_t now) {
       auto next = z.signer->sign(std::move(*bumped), std::move(due), now, diff);
       if (!next) {
         spdlog::error("zone {}: signature refresh failed: {}", z.config.name, next.message());
+        continue;
+      }
+      if (auto stored = store_served_serial(z.config, (*next)->serial()); !stored) {
+        spdlog::error("zone {}: signatures renewed but not served: {}", z.config.name, stored.message());
         continue;
       }
       z.next_refresh = 0;

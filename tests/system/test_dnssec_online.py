@@ -275,14 +275,18 @@ def test_lease_expiry_keeps_the_zone_signed(srv):
     verify(srv, DYNAMIC, csk=False)
 
 
-def test_restart_reuses_keys(tmp_path):
+def test_restart_reuses_keys_and_raises_the_signed_serial(tmp_path):
     s = Server(str(tmp_path))
     s.start()
     tags = s.key_tags(STATIC)
+    serial = s.query(STATIC, "SOA").answer[0][0].serial
     s.stop()
     s.start()
     try:
         assert s.key_tags(STATIC) == tags
+        # Signed afresh from the same file: a new version under a higher
+        # serial, or secondaries holding the last one would never take it.
+        assert s.query(STATIC, "SOA").answer[0][0].serial == serial + 1
         verify(s, STATIC)
     finally:
         s.stop()

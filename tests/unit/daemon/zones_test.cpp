@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "daemon/signing.h"
 #include "zone/load.h"
 
 namespace namae::daemon {
@@ -87,6 +88,50 @@ TEST_F(ZonesTest, LoadsReloadsOnlyChangedAndKeepsOldVersionOnError) {
   r = zones.reload();
   EXPECT_EQ(served_serial("b.test."), 7u);
   EXPECT_EQ(zones.loaded_zones(), 2u);
+}
+
+// A zone signed from its file: each load is a new signed version, so its
+// serial rises past the one last served even when the file's does not,
+// across a restart (a new manager) too; a file with a higher serial wins.
+TEST_F(ZonesTest, SignedFileZoneServesARisingSerialAcrossRestarts) {
+  ZoneConfig a;
+  a.name = "a.test";
+  a.dnssec = true;
+  a.key_directory = dir + "/keys";
+  a.file = write("a.zone", zone_text(10));
+  auto load = [&](ZoneManager& m) {
+    ASSERT_TRUE(m.configure({a}).ok());
+    auto signer = make_zone_signer(a, ::time(nullptr));
+    ASSERT_TRUE(signer.ok()) << signer.message();
+    m.set_signer(*dns::Name::from_text("a.test."), *signer);
+    EXPECT_EQ(m.reload(true).loaded, 1);
+  };
+  load(zones);
+  EXPECT_EQ(served_serial("a.test."), 10u);  // nothing served before: the file's
+  EXPECT_EQ(read_served_serial(a), 10u);
+  {
+    zone::ZoneSetHolder holder2;
+    ZoneManager restarted{holder2, metrics};
+    load(restarted);
+    EXPECT_EQ(holder2.snapshot()->get(*dns::Name::from_text("a.test."))->serial(), 11u);
+  }
+  write("a.zone", zone_text(5));  // edited without raising the serial enough
+  EXPECT_EQ(zones.reload().loaded, 1);
+  EXPECT_EQ(served_serial("a.test."), 12u);
+  write("a.zone", zone_text(100));
+  EXPECT_EQ(zones.reload().loaded, 1);
+  EXPECT_EQ(served_serial("a.test."), 100u);
+  EXPECT_EQ(read_served_serial(a), 100u);
+}
+
+TEST(SignedSerial, FollowsRfc1982) {
+  EXPECT_EQ(serial_to_serve(7, std::nullopt), 7u);
+  EXPECT_EQ(serial_to_serve(7, 7), 8u);
+  EXPECT_EQ(serial_to_serve(8, 7), 8u);
+  EXPECT_EQ(serial_to_serve(3, 0xFFFFFFFFu), 3u);   // 3 is after 2^32-1 in serial arithmetic
+  EXPECT_EQ(serial_to_serve(5, 0xFFFFFFFFu - 1), 5u);
+  EXPECT_EQ(serial_to_serve(0xFFFFFFF0u, 2), 3u);   // before 2: the next after the last served
+  EXPECT_EQ(serial_to_serve(1, 0xFFFFFFFFu), 1u);
 }
 
 TEST_F(ZonesTest, ObserversSeeEveryNewVersionWhateverMadeIt) {
