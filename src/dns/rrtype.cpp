@@ -80,7 +80,7 @@ std::string opcode_to_text(uint8_t op) {
       return "NOTIFY";
     case opcode::UPDATE:
       return "UPDATE";
-    case 6:
+    case opcode::DSO:
       return "DSO";  // RFC 8490
     default:
       return std::to_string(op);

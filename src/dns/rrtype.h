@@ -97,14 +97,14 @@ inline constexpr uint16_t IN = 1, CH = 3, HS = 4, NONE = 254, ANY = 255;
 }  // namespace rrclass
 
 namespace opcode {
-inline constexpr uint8_t QUERY = 0, IQUERY = 1, STATUS = 2, NOTIFY = 4, UPDATE = 5;
+inline constexpr uint8_t QUERY = 0, IQUERY = 1, STATUS = 2, NOTIFY = 4, UPDATE = 5, DSO = 6;
 }  // namespace opcode
 
 /// Response codes, including the extended ones carried in OPT/TSIG (RFC 6891, 8945).
 namespace rcode {
 inline constexpr uint16_t NOERROR = 0, FORMERR = 1, SERVFAIL = 2, NXDOMAIN = 3, NOTIMP = 4,
                           REFUSED = 5, YXDOMAIN = 6, YXRRSET = 7, NXRRSET = 8, NOTAUTH = 9,
-                          NOTZONE = 10, BADVERS = 16, BADSIG = 16, BADKEY = 17, BADTIME = 18,
+                          NOTZONE = 10, DSOTYPENI = 11, BADVERS = 16, BADSIG = 16, BADKEY = 17, BADTIME = 18,
                           BADMODE = 19, BADNAME = 20, BADALG = 21, BADTRUNC = 22,
                           BADCOOKIE = 23;
 }  // namespace rcode
