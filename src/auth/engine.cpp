@@ -151,6 +151,12 @@ size_t AuthEngine::dispatch(const zone::ZoneSet& zones, std::span<const uint8_t>
   if (query.size() < dns::kHeaderSize || response.size() < dns::kHeaderSize) return 0;
   dns::Header qh = dns::Header::read(query.data());
   if (qh.qr) return 0;  // never answer a response (RFC 1035 7.1; reflection loops)
+  // DNS Stateful Operations (RFC 8490) live on the push listeners
+  // (src/push). A datagram cannot carry a session (5.1): FORMERR; this
+  // listener's connections hold none: NOTIMP, "no DSO here" (5.1.1).
+  // Both before parsing, as a DSO message's TLVs are no DNS sections.
+  if (qh.opcode == dns::opcode::DSO) [[unlikely]]
+    return qh.id ? header_only(qh, peer.tcp ? rcode::NOTIMP : rcode::FORMERR, response) : 0;
 
   dns::MessageView view;
   if (view.parse(query) != dns::WireError::ok)

@@ -14,5 +14,6 @@ int key_main(std::span<char*> args);    // `key generate`: new TSIG keys (key.cp
 int passwd_main(std::span<char*> args); // Argon2id hash for an [http] user (passwd.cpp)
 int ddns_main(std::span<char*> args);   // the mobile host's update client (ddns.cpp)
 int mdns_main(std::span<char*> args);   // multicast DNS / DNS-SD tools (mdns.cpp)
+int watch_main(std::span<char*> args);  // DNS Push subscriber (watch.cpp)
 
 }  // namespace namae::cli

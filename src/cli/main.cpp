@@ -22,6 +22,7 @@ constexpr Command kCommands[] = {
     {"passwd", namae::cli::passwd_main, "hash a password for an [http] user (passwd USER)"},
     {"ddns", namae::cli::ddns_main, "keep this host's name pointing at its addresses"},
     {"mdns", namae::cli::mdns_main, "multicast DNS: resolve, browse, register, services"},
+    {"watch", namae::cli::watch_main, "follow a name's records as they change (DNS Push)"},
 };
 
 void usage() {

@@ -54,6 +54,9 @@ struct ServerConfig {
   RrlConfig rrl;
   // Who may query (prefixes and "key:NAME"); the default is everyone.
   std::vector<std::string> allow_query = {"0.0.0.0/0", "::/0"};
+  // DNS Push Notifications over DSO (RFC 8765, RFC 8490), always over TLS.
+  std::vector<std::string> push_listen;
+  std::string tls_cert, tls_key;     // PEM files of the push listeners
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -34,6 +34,9 @@ const std::vector<Key<ServerConfig>>& server_restart_keys() {
       NAMAE_KEY(ServerConfig, "pid-file", pid_file),
       NAMAE_KEY(ServerConfig, "user", user),
       NAMAE_KEY(ServerConfig, "group", group),
+      NAMAE_KEY(ServerConfig, "push-listen", push_listen),
+      NAMAE_KEY(ServerConfig, "tls-cert", tls_cert),
+      NAMAE_KEY(ServerConfig, "tls-key", tls_key),
   };
   return keys;
 }

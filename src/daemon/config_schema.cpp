@@ -31,6 +31,9 @@ constexpr Key<S> server_keys[] = {
     {"group", T::string, &S::group, "run with this group (empty: the user's primary group)"},
     {"rrl", T::table, {}, "response rate limiting of UDP answers (absent: off)"},
     {"allow-query", T::strings, &S::allow_query, "who may query: address prefixes and \"key:NAME\" entries"},
+    {"push-listen", T::endpoints, &S::push_listen, "DNS Push Notification (RFC 8765) listen addresses, over TLS"},
+    {"tls-cert", T::path, &S::tls_cert, "PEM certificate chain of the push listeners"},
+    {"tls-key", T::path, &S::tls_key, "PEM private key of the push listeners (mode 0600)"},
 };
 
 using L = RrlConfig;

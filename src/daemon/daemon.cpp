@@ -26,6 +26,7 @@
 #include "daemon/logging.h"
 #include "daemon/mdns.h"
 #include "daemon/privileges.h"
+#include "daemon/push_role.h"
 #include "daemon/replication.h"
 #include "daemon/resolver_role.h"
 #include "daemon/secondary.h"
@@ -323,6 +324,7 @@ class Daemon {
   std::unique_ptr<net::TcpServer> tcp_;
   std::vector<Listener> added_listeners_;
   std::unique_ptr<ResolverRole> resolver_;
+  std::unique_ptr<PushRole> push_;  // nullptr: no push-listen
   std::unique_ptr<mdns::Stack> mdns_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<http::UpdateApi> update_api_;  // DynDNS2 + REST; outlives the listener
@@ -352,6 +354,9 @@ Result<void> Daemon::start_zones() {
   auto notify = make_notify(cfg_, zones_);  // before the first load: it notifies it, once started
   if (!notify) return notify.error();
   notify_ = std::move(*notify);
+  auto push = PushRole::create(cfg_.server, holder_, zones_);  // before the first load, like NOTIFY
+  if (!push) return push.error();
+  push_ = std::move(*push);
   auto report = zones_.reload(true);
   spdlog::info("zones: {}", report.summary());
   auto made = make_update_service(cfg_, zones_);
@@ -402,6 +407,10 @@ Result<void> Daemon::start_listeners() {
   if (auto r = tcp_->start(); !r) return r;
   for (const auto& ep : udp_->bound())
     spdlog::info("listening on {} (udp: {} workers, tcp)", ep.to_string(), udp_->workers());
+  if (push_) {
+    if (auto r = push_->start(cfg_.server, factory, metrics_); !r) return r;
+    for (const auto& ep : push_->bound()) spdlog::info("dns push (dso over tls) on {}", ep.to_string());
+  }
   return {};
 }
 
@@ -769,6 +778,7 @@ void Daemon::stop_roles() {
     l.tcp->stop();
     l.udp->stop();
   }
+  if (push_) push_->stop();
   if (tcp_) tcp_->stop();
   if (udp_) udp_->stop();
   if (secondaries_) secondaries_->stop();

@@ -53,6 +53,18 @@ class ReplySink : public std::enable_shared_from_this<ReplySink> {
   /// from any thread. False if it was dropped (server stopping, connection
   /// gone, socket error).
   virtual bool send(const Peer& to, std::span<const uint8_t> response) = 0;
+
+  /// What a long-lived session (DNS Stateful Operations, RFC 8490) asks of
+  /// its connection, in order with the messages sent before it: a message
+  /// that answers no request (a PUSH), keeping the connection open past the
+  /// transport's idle timeout (the session's own timers govern it then), and
+  /// closing it once what was queued before is written. Stream transports
+  /// only; the default (UDP) drops them.
+  enum class Control : uint8_t { unsolicited, hold, close };
+  virtual bool control(const Peer& to, Control what, std::span<const uint8_t> message) {
+    (void)to, (void)what, (void)message;
+    return false;
+  }
 };
 
 /// A deferred reply's destination: the peer (addresses, connection) plus the
@@ -76,6 +88,15 @@ class ReplyChannel {
     if (!sink_ || response.empty() || response.size() > 65535) return false;
     return sink_->send(peer_, response);
   }
+  /// A message that answers no request (may be sent any number of times).
+  bool push(std::span<const uint8_t> message) const {
+    if (!sink_ || message.empty() || message.size() > 65535) return false;
+    return sink_->control(peer_, ReplySink::Control::unsolicited, message);
+  }
+  /// Exempt the connection from the transport's idle timeout.
+  bool hold() const { return sink_ && sink_->control(peer_, ReplySink::Control::hold, {}); }
+  /// Close the connection once everything queued before is written.
+  bool close() const { return sink_ && sink_->control(peer_, ReplySink::Control::close, {}); }
 
  private:
   std::shared_ptr<ReplySink> sink_;
@@ -132,6 +153,9 @@ class QueryHandler {
                         const Peer& peer) = 0;
   /// The stream the last handle() call announced with kStream (nullptr if none).
   virtual std::unique_ptr<ResponseStream> take_stream() { return nullptr; }
+  /// A stream transport closed the connection of `peer` (peer.conn), for
+  /// handlers that keep state per connection. Called on the handler's thread.
+  virtual void closed(const Peer& peer) { (void)peer; }
 };
 
 }  // namespace namae::net

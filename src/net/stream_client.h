@@ -30,6 +30,8 @@ class StreamConnection {
   /// The next message, waiting at most `timeout` for all of it. A peer that
   /// closes the connection (even mid-message) is an error.
   Result<std::vector<uint8_t>> receive(std::chrono::milliseconds timeout);
+  /// The socket (non-blocking), for a byte layer on top (TlsClient).
+  int fd() const { return fd_; }
 
  private:
   explicit StreamConnection(int fd) : fd_(fd) {}

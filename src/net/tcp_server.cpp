@@ -58,9 +58,13 @@ Result<int> open_listener(const Endpoint& ep, int backlog) {
 // was reused since, is dropped.
 class TcpServer::Inbox : public ReplySink {
  public:
+  // A deferred reply settles a debt of its connection (Conn::deferred); the
+  // rest are a long-lived session's (ReplySink::Control).
+  enum class Kind : uint8_t { reply, unsolicited, hold, close };
   struct Item {
     uint64_t conn;
     int32_t stream;               // DoH: the HTTP/2 stream of the request
+    Kind kind;
     std::vector<uint8_t> framed;  // RFC 7766 framed; for DoH the bare message
   };
   explicit Inbox(bool frame) : frame_(frame), efd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
@@ -70,22 +74,11 @@ class TcpServer::Inbox : public ReplySink {
   int fd() const { return efd_; }
 
   bool send(const Peer& to, std::span<const uint8_t> response) override {
-    if (!to.tcp) return false;
-    const size_t prefix = frame_ ? 2 : 0;
-    std::vector<uint8_t> framed(prefix + response.size());
-    if (frame_) {
-      framed[0] = static_cast<uint8_t>(response.size() >> 8);
-      framed[1] = static_cast<uint8_t>(response.size());
-    }
-    std::memcpy(framed.data() + prefix, response.data(), response.size());
-    std::lock_guard lk(mu_);
-    if (closed_) return false;
-    items_.push_back({to.conn, to.stream, std::move(framed)});
-    if (items_.size() == 1) {
-      uint64_t one = 1;
-      if (write(efd_, &one, sizeof one) < 0) { /* already readable */ }
-    }
-    return true;
+    return post(to, Kind::reply, response);
+  }
+  bool control(const Peer& to, Control what, std::span<const uint8_t> message) override {
+    return post(to, what == Control::unsolicited ? Kind::unsolicited : what == Control::hold ? Kind::hold : Kind::close,
+                message);
   }
   /// Everything posted so far (loop thread).
   std::vector<Item> take() {
@@ -104,6 +97,25 @@ class TcpServer::Inbox : public ReplySink {
   }
 
  private:
+  bool post(const Peer& to, Kind kind, std::span<const uint8_t> message) {
+    if (!to.tcp) return false;
+    const size_t prefix = frame_ && !message.empty() ? 2 : 0;
+    std::vector<uint8_t> framed(prefix + message.size());
+    if (prefix) {
+      framed[0] = static_cast<uint8_t>(message.size() >> 8);
+      framed[1] = static_cast<uint8_t>(message.size());
+    }
+    if (!message.empty()) std::memcpy(framed.data() + prefix, message.data(), message.size());
+    std::lock_guard lk(mu_);
+    if (closed_) return false;
+    items_.push_back({to.conn, to.stream, kind, std::move(framed)});
+    if (items_.size() == 1) {
+      uint64_t one = 1;
+      if (write(efd_, &one, sizeof one) < 0) { /* already readable */ }
+    }
+    return true;
+  }
+
   std::mutex mu_;
   std::vector<Item> items_;
   bool closed_ = false;
@@ -128,6 +140,7 @@ struct TcpServer::Loop {
     std::unique_ptr<TlsStream> tls;  // DNS over TLS: the byte layer under the framing
     std::unique_ptr<DohSession> doh;  // DNS over HTTPS: HTTP/2 instead of RFC 7766 framing
     bool eof = false;
+    bool held = false;    // a long-lived session: out of the idle timeout's list
     uint32_t events = 0;  // current epoll interest
     std::list<Conn*>::iterator lru;
     size_t pending_out() const { return out.size() - out_off; }
@@ -156,6 +169,7 @@ struct TcpServer::Loop {
   void run();
   void accept_all(int lfd);
   void deliver();
+  bool take_item(Conn& c, TcpServer::Inbox::Item& item);
   void on_event(Conn& c, uint32_t ev);
   void process_frames(Conn& c);
   void process_doh(Conn& c);
@@ -175,7 +189,12 @@ struct TcpServer::Loop {
   static long io_write(Conn& c, const uint8_t* buf, size_t len);
   void touch(Conn& c, uint64_t now) {
     c.last_progress = now;
-    lru.splice(lru.end(), lru, c.lru);
+    if (!c.held) lru.splice(lru.end(), lru, c.lru);
+  }
+  void hold(Conn& c) {
+    if (c.held) return;
+    lru.erase(c.lru);
+    c.held = true;
   }
   // The DoT or DoH listener's counters; nullptr for plain TCP.
   MetricsRegistry::TlsStreamCounters* tls_counters() const {
@@ -190,7 +209,8 @@ struct TcpServer::Loop {
     if (c.tls) c.tls->shutdown();  // close_notify (RFC 8446 6.1), best effort
     epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
     close(c.fd);
-    lru.erase(c.lru);
+    if (!c.held) lru.erase(c.lru);
+    handler->closed(c.peer);
     server->metrics_.tcp_connections.fetch_sub(1, std::memory_order_relaxed);
     conns.erase(c.fd);  // destroys c
   }
@@ -437,13 +457,7 @@ void TcpServer::Loop::deliver() {
     auto it = conns.find(static_cast<int>(static_cast<uint32_t>(item.conn)));
     if (it == conns.end() || it->second->peer.conn != item.conn) continue;  // closed meanwhile
     Conn& c = *it->second;
-    if (c.deferred) --c.deferred;
-    if (c.doh) {
-      c.doh->respond(item.stream, item.framed);
-      if (!c.doh->send(c.out)) c.eof = true;
-    } else {
-      c.out.insert(c.out.end(), item.framed.begin(), item.framed.end());
-    }
+    if (!take_item(c, item)) continue;
     // Write now; then read on if the watermark held queries back.
     if (!pump(c)) continue;
     if (c.finished()) {
@@ -452,6 +466,38 @@ void TcpServer::Loop::deliver() {
     }
     update_interest(c);
   }
+}
+
+// One inbox item into its connection; false if that closed the connection:
+// a client whose unsent bytes pass max_unsent has stopped reading what the
+// server sends unasked (pushes), which the write watermark cannot pace.
+bool TcpServer::Loop::take_item(Conn& c, TcpServer::Inbox::Item& item) {
+  using Kind = TcpServer::Inbox::Kind;
+  switch (item.kind) {
+    case Kind::hold:
+      hold(c);
+      return true;
+    case Kind::close:
+      c.eof = true;
+      return true;
+    case Kind::reply:
+      if (c.deferred) --c.deferred;
+      break;
+    case Kind::unsolicited:
+      break;
+  }
+  if (c.doh) {
+    c.doh->respond(item.stream, item.framed);
+    if (!c.doh->send(c.out)) c.eof = true;
+  } else {
+    c.out.insert(c.out.end(), item.framed.begin(), item.framed.end());
+  }
+  if (c.pending_out() > server->options_.max_unsent) {
+    server->metrics_.tcp_slow_closed.fetch_add(1, std::memory_order_relaxed);
+    close_conn(c);
+    return false;
+  }
+  return true;
 }
 
 void TcpServer::Loop::process_frames(Conn& c) {

@@ -7,6 +7,13 @@
 // unsent bytes are under write_watermark; the connection's later queries wait
 // for it to end.
 //
+// A long-lived session (DNS Stateful Operations, RFC 8490) talks to its
+// connection through the ReplySink controls (handler.h): messages sent
+// unasked, a hold that takes the connection out of the idle timeout (the
+// session's own keepalive rules it then), and a close after what is queued.
+// Unasked messages are not paced by the client's requests, so a client that
+// stops reading is closed once its unsent bytes pass max_unsent.
+//
 // TLS (DNS over TLS, RFC 7858; the HTTPS of RFC 8484) is a byte layer under
 // the same framing: with `tls` set, every read and write goes through a
 // TlsStream, the handshake counts against the idle timeout (a client that
@@ -42,6 +49,7 @@ struct TcpOptions {
   std::chrono::milliseconds idle_timeout{10000};  // RFC 7766 6.2.3: no query and no progress
   size_t max_connections = 1024;             // over all workers
   size_t write_watermark = 64 * 1024;        // stop reading a client whose unsent answers exceed this
+  size_t max_unsent = 1 << 20;               // close a client whose unsent bytes (pushes included) pass this
   int backlog = 1024;
   std::shared_ptr<TlsContext> tls;  // set: DNS over TLS (RFC 7858) or, with doh, HTTPS
   bool doh = false;                 // HTTP/2 framing (RFC 8484) instead of RFC 7766

@@ -1,0 +1,54 @@
+#include "daemon/push_role.h"
+
+#include <chrono>
+#include <thread>
+
+namespace namae::daemon {
+
+namespace {
+// How long a client told to go away at shutdown waits before reconnecting.
+constexpr uint32_t kShutdownRetryDelayMs = 5000;
+}  // namespace
+
+Result<std::unique_ptr<PushRole>> PushRole::create(const ServerConfig& cfg, const zone::ZoneSetHolder& holder,
+                                                   ZoneManager& zones) {
+  if (cfg.push_listen.empty()) return std::unique_ptr<PushRole>();
+  // RFC 8765 6.1: DNS Push runs over TLS only.
+  if (cfg.tls_cert.empty() || cfg.tls_key.empty()) return fail("[server] push-listen needs tls-cert and tls-key");
+  auto ctx = net::TlsContext::load(cfg.tls_cert, cfg.tls_key, "dot");
+  if (!ctx) return fail("[server] " + ctx.message());
+  auto role = std::unique_ptr<PushRole>(new PushRole());
+  role->tls_ = std::move(*ctx);
+  role->service_ = std::make_unique<push::PushService>(holder, push::PushOptions{});
+  zones.add_observer([s = role->service_.get()](const std::shared_ptr<const zone::ZoneVersion>& v) {
+    s->zone_changed(v->origin());
+  });
+  return role;
+}
+
+Result<void> PushRole::start(const ServerConfig& cfg, net::HandlerFactory auth, net::MetricsRegistry& metrics) {
+  net::TcpOptions to;
+  for (const auto& t : cfg.push_listen) to.listen.push_back(*net::parse_endpoint(t));  // validated by the config
+  to.workers = 1;
+  to.idle_timeout = std::chrono::milliseconds(cfg.tcp_idle_timeout_ms);
+  to.max_connections = cfg.tcp_max_connections;
+  to.write_watermark = cfg.tcp_write_buffer;
+  to.tls = tls_;
+  net::HandlerFactory factory = [s = service_.get(), auth = std::move(auth)](net::WorkerMetrics* m) {
+    return std::make_unique<push::PushHandler>(*s, auth(m));
+  };
+  tcp_ = std::make_unique<net::TcpServer>(std::move(to), factory, metrics);
+  if (auto r = tcp_->start(); !r) return r;
+  service_->start();
+  return {};
+}
+
+void PushRole::stop() {
+  if (!tcp_) return;
+  service_->shutdown(kShutdownRetryDelayMs);
+  // Let the event loop write the Retry Delay messages before it closes.
+  for (int i = 0; i < 20 && service_->sessions(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  tcp_->stop();
+}
+
+}  // namespace namae::daemon

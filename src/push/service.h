@@ -1,0 +1,128 @@
+// DNS Push Notifications (RFC 8765) over DNS Stateful Operations sessions
+// (RFC 8490, push/session.h): subscriptions to a name, type and class in a
+// served zone, answered at once with what is there and then with every
+// change as the versions that carry it are published.
+//
+// A subscription watches one (name, type, class); sessions subscribing to
+// the same one share its watch, which remembers the records last pushed.
+// When a zone publishes (ZoneManager's observer, whatever the cause), every
+// watch of that zone re-reads its records from the current snapshot (not
+// the version passed along: observers of two publishes may run out of
+// order, the snapshot never goes back) and pushes the difference: new or
+// re-TTLed records as adds, vanished records as removals (TTL 0xFFFFFFFF),
+// a type that vanished whole as one RRset removal (TTL 0xFFFFFFFE).
+//
+// The transport sees none of this: messages go out through each session's
+// ReplyChannel (push, hold, close; net/handler.h) from whichever thread
+// caused them, and the transport tells the handler when a connection
+// closes. One mutex guards everything; nothing in here blocks on I/O.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <span>
+#include <thread>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "dns/dso.h"
+#include "dns/record.h"
+#include "net/handler.h"
+#include "push/session.h"
+#include "zone/zone_set.h"
+
+namespace namae::push {
+
+struct PushOptions {
+  SessionTimers timers;
+  size_t max_subscriptions = 1024;  // per session; one more is REFUSED
+};
+
+class PushService {
+ public:
+  PushService(const zone::ZoneSetHolder& zones, PushOptions options, const Clock& clock = system_clock());
+  ~PushService();
+  PushService(const PushService&) = delete;
+  PushService& operator=(const PushService&) = delete;
+
+  /// One DSO message from a stream connection (its transport's thread):
+  /// the reply's length in `response`, or 0 for none.
+  size_t receive(std::span<const uint8_t> msg, std::span<uint8_t> response, const net::Peer& peer);
+  /// The connection `conn` closed: its session and subscriptions go.
+  void closed(uint64_t conn);
+  /// A version of zone `origin` was published (any thread).
+  void zone_changed(const dns::Name& origin);
+  /// Close the sessions whose client broke the timers (RFC 8490 6.4, 6.5).
+  void tick();
+
+  /// Run tick() on a thread of its own, four times a second.
+  void start();
+  /// Stop that thread; tell every session to go away for `retry_delay_ms`
+  /// (a Retry Delay message, RFC 8490 7.2) and close it.
+  void shutdown(uint32_t retry_delay_ms);
+
+  size_t sessions() const;
+  size_t subscriptions() const;
+
+ private:
+  using WatchKey = std::tuple<dns::Name, uint16_t, uint16_t>;  // name, type, class
+  struct Watch {
+    dns::dso::Question q;
+    std::vector<dns::Record> current;  // as last pushed
+    std::set<std::pair<uint64_t, uint16_t>> subscribers;  // (connection, SUBSCRIBE id)
+  };
+  struct Session {
+    DsoSession dso;
+    net::ReplyChannel channel;
+    std::map<uint16_t, WatchKey> subscriptions;  // by SUBSCRIBE MESSAGE ID (RFC 8765 6.4)
+    bool dead = false;                           // closing: later messages are ignored
+  };
+
+  size_t act(Session& s, uint64_t conn, const Verdict& v, const dns::dso::Message& m, std::span<uint8_t> response);
+  size_t operation(Session& s, uint64_t conn, const dns::dso::Message& m, std::span<uint8_t> response);
+  uint16_t subscribe(Session& s, uint64_t conn, uint16_t id, const dns::dso::Question& q);
+  void unsubscribe(Session& s, uint64_t conn, uint16_t id);
+  void reconfirm(Session& s, const dns::Record& r);
+  void drop_session(uint64_t conn);
+  void push_changes(const Watch& w, const std::vector<dns::dso::PushRecord>& changes, uint64_t only_conn = 0);
+  std::vector<dns::Record> read_records(const zone::ZoneSet& zones, const dns::dso::Question& q) const;
+
+  const zone::ZoneSetHolder& zones_;
+  const PushOptions options_;
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  std::unordered_map<uint64_t, Session> sessions_;
+  std::map<WatchKey, Watch> watches_;
+  std::map<dns::Name, std::set<WatchKey>> by_zone_;  // zone origin -> its watches
+  size_t subscriptions_ = 0;
+
+  std::thread ticker_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+};
+
+/// The push listener's handler (one per transport worker): DSO messages
+/// go to the service, every other message to `inner` (the authoritative
+/// engine), so a push client may also query the zones it watches.
+class PushHandler : public net::QueryHandler {
+ public:
+  PushHandler(PushService& service, std::unique_ptr<net::QueryHandler> inner)
+      : service_(service), inner_(std::move(inner)) {}
+  void begin_batch() override { inner_->begin_batch(); }
+  void end_batch() override { inner_->end_batch(); }
+  size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response, const net::Peer& peer) override;
+  std::unique_ptr<net::ResponseStream> take_stream() override { return inner_->take_stream(); }
+  void closed(const net::Peer& peer) override { service_.closed(peer.conn); }
+
+ private:
+  PushService& service_;
+  std::unique_ptr<net::QueryHandler> inner_;
+};
+
+}  // namespace namae::push

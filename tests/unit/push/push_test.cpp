@@ -1,0 +1,267 @@
+// DSO sessions (RFC 8490) and DNS Push (RFC 8765) without sockets: messages
+// in through PushService::receive, everything the service sends captured by
+// a recording ReplySink, time from a FakeClock, zones published by hand.
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "../auth/auth_test_util.h"
+#include "dns/dso.h"
+#include "push/service.h"
+#include "push/session.h"
+
+namespace namae::push {
+namespace {
+
+using namespace dns::dso;
+using auth::authtest::make_zone;
+using auth::authtest::N;
+
+const char* kZone = R"(
+$TTL 300
+@ SOA ns hm 1 7200 3600 1209600 300
+@ NS ns
+ns A 192.0.2.53
+h A 192.0.2.1
+alias CNAME h
+sub NS ns.other.
+)";
+
+const char* kZone2 = R"(
+$TTL 300
+@ SOA ns hm 2 7200 3600 1209600 300
+@ NS ns
+ns A 192.0.2.53
+h A 192.0.2.2
+h A 192.0.2.3
+h TXT "hello"
+alias CNAME h
+sub NS ns.other.
+)";
+
+// What the service sent through the transport, per connection.
+class RecordingSink : public net::ReplySink {
+ public:
+  bool send(const net::Peer&, std::span<const uint8_t>) override { return false; }
+  bool control(const net::Peer& to, Control what, std::span<const uint8_t> m) override {
+    std::lock_guard lk(mu);
+    if (what == Control::unsolicited) pushed[to.conn].emplace_back(m.begin(), m.end());
+    if (what == Control::hold) held.insert(to.conn);
+    if (what == Control::close) closed.insert(to.conn);
+    return true;
+  }
+  std::mutex mu;
+  std::map<uint64_t, std::vector<std::vector<uint8_t>>> pushed;
+  std::set<uint64_t> held, closed;
+};
+
+class PushTest : public ::testing::Test {
+ protected:
+  PushTest()
+      : holder_(std::make_shared<const zone::ZoneSet>(std::vector{make_zone("example", kZone)})),
+        sink_(std::make_shared<RecordingSink>()),
+        service_(holder_, options(), clock_) {}
+  static PushOptions options() {
+    PushOptions o;
+    o.max_subscriptions = 3;
+    return o;
+  }
+  net::Peer peer(uint64_t conn) {
+    net::Peer p;
+    p.tcp = true;
+    p.conn = conn;
+    p.sink = sink_.get();
+    return p;
+  }
+  // Send `msg` on `conn`; the reply's rcode, or -1 for no reply.
+  int send(uint64_t conn, const std::vector<uint8_t>& msg) {
+    std::vector<uint8_t> out(65535);
+    size_t n = service_.receive(msg, out, peer(conn));
+    if (!n) return -1;
+    Message m;
+    EXPECT_EQ(parse({out.data(), n}, m), dns::dso::Error::ok);
+    EXPECT_EQ(m.kind, Kind::response);
+    EXPECT_EQ(m.header.id, dns::get_u16(msg.data()));
+    last_reply_ = m.tlvs.empty() ? 0 : m.tlvs[0].type;
+    return m.header.rcode;
+  }
+  static std::vector<uint8_t> subscribe(uint16_t id, const char* name, uint16_t type) {
+    Writer w(id, false);
+    w.subscribe({N(name), type, dns::rrclass::IN});
+    return w.take();
+  }
+  // Every change pushed to `conn` so far, in order.
+  std::vector<PushRecord> pushed(uint64_t conn) {
+    std::vector<PushRecord> all;
+    for (const auto& m : sink_->pushed[conn]) {
+      Message msg;
+      EXPECT_EQ(parse(m, msg), dns::dso::Error::ok);
+      if (msg.primary()->type != tlv::PUSH) continue;
+      std::vector<PushRecord> part;
+      EXPECT_TRUE(read_push(msg.primary()->data, part));
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    return all;
+  }
+  void publish(const char* text) {
+    holder_.publish(std::make_shared<const zone::ZoneSet>(std::vector{make_zone("example", text)}));
+    service_.zone_changed(N("example"));
+  }
+
+  FakeClock clock_;
+  zone::ZoneSetHolder holder_;
+  std::shared_ptr<RecordingSink> sink_;
+  PushService service_;
+  uint16_t last_reply_ = 0;
+};
+
+TEST_F(PushTest, SubscribeAnswersThenPushesEveryChange) {
+  EXPECT_EQ(send(1, subscribe(5, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_TRUE(sink_->held.count(1));  // established: out of the transport's idle timeout
+  auto initial = pushed(1);
+  ASSERT_EQ(initial.size(), 1u);
+  EXPECT_EQ(initial[0].change, Change::add);
+  EXPECT_EQ(initial[0].record.rdata, (dns::RdataBytes{192, 0, 2, 1}));
+
+  publish(kZone2);
+  auto all = pushed(1);
+  ASSERT_EQ(all.size(), 4u);  // one removal, two adds; the TXT is another type
+  EXPECT_EQ(all[1].change, Change::remove);
+  EXPECT_EQ(all[1].record.rdata, (dns::RdataBytes{192, 0, 2, 1}));
+  EXPECT_EQ(all[2].change, Change::add);
+  EXPECT_EQ(all[3].change, Change::add);
+
+  publish(kZone);  // back: the A RRset is replaced again
+  all = pushed(1);
+  ASSERT_EQ(all.size(), 7u);
+  EXPECT_EQ(all[4].change, Change::remove);
+  EXPECT_EQ(all[5].change, Change::remove);
+  EXPECT_EQ(all[6].change, Change::add);
+}
+
+TEST_F(PushTest, AnyTypeSeesWholeRRsetsGoAndCnamesCount) {
+  EXPECT_EQ(send(1, subscribe(1, "h.example.", dns::rrtype::ANY)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(1, subscribe(2, "alias.example.", dns::rrtype::AAAA)), dns::rcode::NOERROR);
+  auto first = pushed(1);
+  ASSERT_EQ(first.size(), 2u);  // the A of h, the CNAME of alias
+  EXPECT_EQ(first[1].record.type, dns::rrtype::CNAME);
+  publish(kZone2);
+  publish(kZone);
+  auto all = pushed(1);
+  ASSERT_GE(all.size(), 2u);
+  bool txt_gone = false;
+  for (const auto& c : all) txt_gone |= c.change == Change::remove_rrset && c.record.type == dns::rrtype::TXT;
+  EXPECT_TRUE(txt_gone);
+}
+
+TEST_F(PushTest, SubscribeErrors) {
+  EXPECT_EQ(send(1, subscribe(1, "h.elsewhere.", dns::rrtype::A)), dns::rcode::NOTAUTH);
+  EXPECT_EQ(send(1, subscribe(2, "x.sub.example.", dns::rrtype::A)), dns::rcode::NOTAUTH);  // below a cut
+  EXPECT_EQ(send(1, subscribe(3, "h.example.", dns::rrtype::AXFR)), dns::rcode::REFUSED);
+  EXPECT_FALSE(sink_->held.count(1));  // no success: not established
+  EXPECT_EQ(send(1, subscribe(4, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(1, subscribe(5, "h.example.", dns::rrtype::A)), dns::rcode::REFUSED);  // duplicate
+  EXPECT_EQ(send(1, subscribe(6, "ns.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(1, subscribe(7, "alias.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(1, subscribe(8, "ns.example.", dns::rrtype::AAAA)), dns::rcode::REFUSED);  // over the limit of 3
+  EXPECT_EQ(service_.subscriptions(), 3u);
+  EXPECT_FALSE(sink_->closed.count(1));
+  EXPECT_EQ(send(1, subscribe(4, "ns.example.", dns::rrtype::TXT)), dns::rcode::FORMERR);  // id 4 is active
+  EXPECT_TRUE(sink_->closed.count(1));
+}
+
+TEST_F(PushTest, UnsubscribeAndCloseCleanUp) {
+  EXPECT_EQ(send(1, subscribe(1, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(2, subscribe(1, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  Writer u(0, false);
+  u.unsubscribe(1);
+  EXPECT_EQ(send(1, u.take()), -1);
+  EXPECT_EQ(service_.subscriptions(), 1u);
+  publish(kZone2);
+  EXPECT_EQ(pushed(1).size(), 1u);  // only the initial answer
+  EXPECT_EQ(pushed(2).size(), 4u);
+  service_.closed(2);
+  EXPECT_EQ(service_.subscriptions(), 0u);
+  EXPECT_EQ(service_.sessions(), 1u);
+}
+
+TEST_F(PushTest, ReconfirmOfAMissingRecordPushesItsRemoval) {
+  EXPECT_EQ(send(1, subscribe(1, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  Writer w(0, false);
+  w.reconfirm({N("h.example."), dns::rrtype::A, dns::rrclass::IN, 0, {192, 0, 2, 77}});
+  EXPECT_EQ(send(1, w.take()), -1);
+  auto all = pushed(1);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].change, Change::remove);
+  Writer held(0, false);
+  held.reconfirm({N("h.example."), dns::rrtype::A, dns::rrclass::IN, 0, {192, 0, 2, 1}});
+  send(1, held.take());
+  EXPECT_EQ(pushed(1).size(), 2u);  // the zone has it: nothing to say
+}
+
+TEST_F(PushTest, DsoLayerRules) {
+  // A unidirectional message before the session is established: abort.
+  Writer u(0, false);
+  u.unsubscribe(1);
+  EXPECT_EQ(send(1, u.take()), -1);
+  EXPECT_TRUE(sink_->closed.count(1));
+  // An unknown primary TLV in a request: DSOTYPENI, the connection stays.
+  Writer x(9, false);
+  x.tlv(0xf00d, {});
+  EXPECT_EQ(send(2, x.take()), dns::rcode::DSOTYPENI);
+  EXPECT_FALSE(sink_->closed.count(2));
+  // A Keepalive request establishes and is answered with the server's values.
+  Writer k(10, false);
+  k.keepalive({1000, 20000});
+  EXPECT_EQ(send(2, k.take()), dns::rcode::NOERROR);
+  EXPECT_EQ(last_reply_, tlv::KEEPALIVE);
+  EXPECT_TRUE(sink_->held.count(2));
+  // A TLV that runs past the end: FORMERR, then the connection closes.
+  auto bad = subscribe(11, "h.example.", dns::rrtype::A);
+  bad.pop_back();
+  EXPECT_EQ(send(3, bad), dns::rcode::FORMERR);
+  EXPECT_TRUE(sink_->closed.count(3));
+  // A SUBSCRIBE whose name is malformed: FORMERR and close.
+  std::vector<uint8_t> badname = {0, 12, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 6, 0xc0, 12, 0, 1, 0, 1};
+  EXPECT_EQ(send(4, badname), dns::rcode::FORMERR);
+  EXPECT_TRUE(sink_->closed.count(4));
+}
+
+TEST(DsoSession, TimersEndASilentSession) {
+  SessionTimers t{15000, 30000};
+  DsoSession s(t, 0);
+  EXPECT_FALSE(s.expired(1000000));  // not established: the transport's timeout rules
+  Message m;
+  Writer k(1, false);
+  k.keepalive({0, 0});
+  auto msg = k.take();
+  EXPECT_EQ(s.receive(msg, m, 0).act, Act::reply);
+  EXPECT_TRUE(s.established());
+  // Idle with nothing active: inactivity (15 s) plus max(2 x 15 s, 5 s).
+  EXPECT_FALSE(s.expired(44999));
+  EXPECT_TRUE(s.expired(45000));
+  // With a subscription active only the keepalive rule holds: 2 x 30 s of silence.
+  s.set_active(1, 0);
+  EXPECT_FALSE(s.expired(59999));
+  EXPECT_TRUE(s.expired(60000));
+  s.receive(msg, m, 59000);
+  EXPECT_FALSE(s.expired(60000));
+}
+
+TEST(DsoSession, ResponsesAndClientOnlyTlvsAreFatal) {
+  DsoSession s({}, 0);
+  Message m;
+  Writer r(3, true);
+  EXPECT_EQ(s.receive(r.take(), m, 0).act, Act::abort);
+  Writer p(4, false);
+  p.retry_delay(5);
+  auto v = s.receive(p.take(), m, 0);
+  EXPECT_EQ(v.act, Act::reply_close);
+  EXPECT_EQ(v.rcode, dns::rcode::FORMERR);
+  Writer k(5, false);
+  k.tlv(tlv::KEEPALIVE, std::vector<uint8_t>(7));
+  EXPECT_EQ(s.receive(k.take(), m, 0).act, Act::reply_close);
+}
+
+}  // namespace
+}  // namespace namae::push
