@@ -553,7 +553,7 @@ Result<void> Daemon::read_zones(Reconfiguration& rc) {
     auto c = changes.find(key);
     if (c == changes.end() || c->second->kind == ZoneChange::Kind::settings) continue;
     auto origin = zone_origin(z);
-    auto loaded = ZoneManager::read(z, origin ? zones_.signer(*origin) : nullptr);
+    auto loaded = zones_.read(z, origin ? zones_.signer(*origin) : nullptr);
     if (!loaded) return loaded.error();
     rc.files[key] = std::move(*loaded);
   }

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <thread>
 
+#include "push/discovery.h"
+
 namespace namae::daemon {
 
 namespace {
@@ -23,6 +25,9 @@ Result<std::unique_ptr<PushRole>> PushRole::create(const ServerConfig& cfg, cons
   zones.add_observer([s = role->service_.get()](const std::shared_ptr<const zone::ZoneVersion>& v) {
     s->zone_changed(v->origin());
   });
+  // RFC 8765 6.1: clients find the server through each zone's SRV record.
+  uint16_t port = net::parse_endpoint(cfg.push_listen.front())->port();  // validated by the config
+  zones.set_load_hook([port](std::shared_ptr<const zone::ZoneVersion> v) { return push::with_push_srv(std::move(v), port); });
   return role;
 }
 

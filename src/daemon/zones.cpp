@@ -117,7 +117,7 @@ ReloadReport ZoneManager::reload(bool force) {
       continue;
     }
     std::vector<zonefile::Diagnostic> diags;
-    auto loaded = zone::load_zone_file(z.config.file, z.origin, diags);
+    auto loaded = load_file(z.config.file, z.origin, diags);
     if (loaded) zone::check_signatures(**loaded, static_cast<uint32_t>(::time(nullptr)), diags);
     if (loaded) loaded = signed_if_static(z, std::move(*loaded));
     for (const auto& d : diags) {
@@ -295,7 +295,14 @@ std::string ZoneManager::status() const {
 
 namespace namae::daemon {
 
-Result<LoadedZone> ZoneManager::read(const ZoneConfig& z, std::shared_ptr<const signing::ZoneSigner> signer) {
+Result<std::shared_ptr<const zone::ZoneVersion>> ZoneManager::load_file(
+    const std::string& file, const dns::Name& origin, std::vector<zonefile::Diagnostic>& diags) const {
+  auto loaded = zone::load_zone_file(file, origin, diags);
+  if (!loaded || !load_hook_) return loaded;
+  return load_hook_(*loaded);
+}
+
+Result<LoadedZone> ZoneManager::read(const ZoneConfig& z, std::shared_ptr<const signing::ZoneSigner> signer) const {
   LoadedZone out;
   out.config = z;
   out.signer = std::move(signer);
@@ -306,7 +313,7 @@ Result<LoadedZone> ZoneManager::read(const ZoneConfig& z, std::shared_ptr<const 
   if (stat(z.file.c_str(), &st) != 0)
     return fail(fmt::format("zone {}: {}: cannot read: {}", z.name, z.file, std::strerror(errno)));
   std::vector<zonefile::Diagnostic> diags;
-  auto loaded = zone::load_zone_file(z.file, out.origin, diags);
+  auto loaded = load_file(z.file, out.origin, diags);
   if (!loaded) {
     for (const auto& d : diags)
       if (d.severity == zonefile::Severity::error) return fail(fmt::format("zone {}: {}", z.name, d.to_string()));

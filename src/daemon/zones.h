@@ -20,6 +20,7 @@
 #include "net/metrics.h"
 #include "signing/zone_signer.h"
 #include "zone/zone_set.h"
+#include "zonefile/parser.h"
 
 namespace namae::daemon {
 
@@ -70,8 +71,7 @@ class ZoneManager {
   /// Read `z`'s file for install() (a reconfiguration checks every new or
   /// changed zone this way before it changes anything). The error names
   /// the file, line and reason.
-  static Result<LoadedZone> read(const ZoneConfig& z,
-                                 std::shared_ptr<const signing::ZoneSigner> signer = nullptr);
+  Result<LoadedZone> read(const ZoneConfig& z, std::shared_ptr<const signing::ZoneSigner> signer = nullptr) const;
   /// Serve `z`: a new zone, or the zone of its origin with a new file or
   /// settings (an entry that was dynamic is static again until set_dynamic).
   void install(LoadedZone z);
@@ -129,7 +129,16 @@ class ZoneManager {
   using VersionObserver = std::function<void(const std::shared_ptr<const zone::ZoneVersion>&)>;
   void add_observer(VersionObserver f) { observers_.push_back(std::move(f)); }
 
+  /// Applied to every version read from a zone file (reload() and read(),
+  /// before a zone is signed),
+  /// for records the server adds to the zones it serves (the DNS Push SRV,
+  /// RFC 8765 6.1). Set before anything loads.
+  using LoadHook = std::function<std::shared_ptr<const zone::ZoneVersion>(std::shared_ptr<const zone::ZoneVersion>)>;
+  void set_load_hook(LoadHook f) { load_hook_ = std::move(f); }
+
  private:
+  Result<std::shared_ptr<const zone::ZoneVersion>> load_file(const std::string& file, const dns::Name& origin,
+                                                             std::vector<zonefile::Diagnostic>& diags) const;
   // A served zone: what read() gives (config, origin, version, file stamp)
   // and how it is kept.
   struct Entry : LoadedZone {
@@ -149,6 +158,7 @@ class ZoneManager {
   // By pointer, so an Entry stays put while zones come and go.
   std::vector<std::unique_ptr<Entry>> zones_;
   std::vector<VersionObserver> observers_;
+  LoadHook load_hook_;
   // Guards the versions of dynamic entries, every publish() and every
   // change to the list, so an update's publish and a reload's never undo
   // one another.

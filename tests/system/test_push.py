@@ -233,6 +233,12 @@ def ipv4(rdata):
 
 # --- Push ------------------------------------------------------------------
 
+def test_zones_publish_the_push_srv(server):
+    q = dns.message.make_query("_dns-push-tls._tcp.example.test.", "SRV")
+    r = dns.query.udp(q, "127.0.0.1", port=server.port, timeout=3)
+    assert [rd.to_text() for rs in r.answer for rd in rs] == [f"0 0 {server.push_port} ns1.example.test."]
+
+
 def test_watch_sees_an_nsupdate_change(server, cert):
     watch = subprocess.Popen([namae_bin("namae"), "watch", "www.example.test", "A", "--server",
                               f"127.0.0.1:{server.push_port}", "--tls-name", "dns.test", "--ca", cert[0], "--json"],
@@ -329,6 +335,8 @@ def test_keepalive_establishes_and_unknown_tlv_gets_dsotypeni(server, cert):
     assert r[:2] == b"\x00\x08" and r[3] & 0x0f == NOERROR
     assert struct.unpack(">HHII", r[12:24]) == (KEEPALIVE, 8, 15000, 60000)
     assert c.request(subscribe(9, "www.example.test.")) == NOERROR  # still open
+    # Additional TLVs: encryption padding (RFC 8490 7.3) and an unknown one are passed over.
+    assert c.request(subscribe(10, "ns1.example.test.") + tlv(PADDING, bytes(17)) + tlv(0xF00D)) == NOERROR
     c.close()
 
 

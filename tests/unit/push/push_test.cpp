@@ -7,6 +7,7 @@
 
 #include "../auth/auth_test_util.h"
 #include "dns/dso.h"
+#include "push/discovery.h"
 #include "push/service.h"
 #include "push/session.h"
 
@@ -225,6 +226,17 @@ TEST_F(PushTest, DsoLayerRules) {
   std::vector<uint8_t> badname = {0, 12, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 6, 0xc0, 12, 0, 1, 0, 1};
   EXPECT_EQ(send(4, badname), dns::rcode::FORMERR);
   EXPECT_TRUE(sink_->closed.count(4));
+}
+
+TEST(PushDiscovery, ZonesGetTheSrvOfThePushServerOnce) {
+  auto z = with_push_srv(make_zone("example", kZone), 853);
+  const zone::Node* n = z->find(N("_dns-push-tls._tcp.example."));
+  ASSERT_NE(n, nullptr);
+  auto srv = n->find(dns::rrtype::SRV);
+  ASSERT_TRUE(srv.valid());
+  EXPECT_EQ(srv.count(), 1);
+  EXPECT_EQ(dns::rdata::to_text(dns::rrtype::SRV, srv.first()), "0 0 853 ns.example.");
+  EXPECT_EQ(with_push_srv(z, 8853), z);  // already there: left alone
 }
 
 TEST(DsoSession, TimersEndASilentSession) {
