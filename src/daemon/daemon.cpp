@@ -408,7 +408,7 @@ Result<void> Daemon::start_listeners() {
   for (const auto& ep : udp_->bound())
     spdlog::info("listening on {} (udp: {} workers, tcp)", ep.to_string(), udp_->workers());
   if (push_) {
-    if (auto r = push_->start(cfg_.server, factory, metrics_); !r) return r;
+    if (auto r = push_->start(cfg_.server, factory_, metrics_); !r) return r;
     for (const auto& ep : push_->bound()) spdlog::info("dns push (dso over tls) on {}", ep.to_string());
   }
   return {};
