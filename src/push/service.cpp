@@ -115,6 +115,11 @@ size_t PushService::operation(Session& s, uint64_t conn, const Message& m, std::
   if (p.type == tlv::SUBSCRIBE) {
     Question q;
     uint16_t rc = read_subscribe(p.data, q) ? subscribe(s, conn, m.header.id, q) : dns::rcode::FORMERR;
+    if (rc == kAbort) {
+      s.dead = true;
+      s.channel.close();
+      return 0;
+    }
     Writer w(m.header.id, true, static_cast<uint8_t>(rc));
     size_t n = copy_out(w.take(), response);
     if (rc == dns::rcode::FORMERR) {
@@ -147,12 +152,14 @@ size_t PushService::operation(Session& s, uint64_t conn, const Message& m, std::
   return 0;
 }
 
-// RFC 8765 6.2: the rcodes of a SUBSCRIBE.
+// RFC 8765 6.2: the rcodes of a SUBSCRIBE, or kAbort.
 uint16_t PushService::subscribe(Session& s, uint64_t conn, uint16_t id, const Question& q) {
   if (s.subscriptions.count(id)) return dns::rcode::FORMERR;  // an active subscription's id again
   WatchKey key{q.name, q.type, q.rclass};
+  // RFC 8765 6.2.1: a duplicate of an active subscription (names compared
+  // case-insensitively) is a fatal error: the connection is aborted.
   for (const auto& [other, k] : s.subscriptions)
-    if (k == key) return dns::rcode::REFUSED;  // already subscribed on this session
+    if (k == key) return kAbort;
   if (s.subscriptions.size() >= options_.max_subscriptions) return dns::rcode::REFUSED;
   if (dns::is_meta_type(q.type) && q.type != dns::rrtype::ANY) return dns::rcode::REFUSED;
   auto snap = zones_.snapshot();

@@ -86,6 +86,8 @@ class PushService {
 
   size_t act(Session& s, uint64_t conn, const Verdict& v, const dns::dso::Message& m, std::span<uint8_t> response);
   size_t operation(Session& s, uint64_t conn, const dns::dso::Message& m, std::span<uint8_t> response);
+  // Not an rcode: the session ends without an answer.
+  static constexpr uint16_t kAbort = 0xFFFF;
   uint16_t subscribe(Session& s, uint64_t conn, uint16_t id, const dns::dso::Question& q);
   void unsubscribe(Session& s, uint64_t conn, uint16_t id);
   void reconfirm(Session& s, const dns::Record& r);

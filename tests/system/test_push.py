@@ -377,7 +377,13 @@ def test_subscribe_errors_duplicates_and_the_limit(server, cert):
     c = Client(server, cert)
     assert c.request(subscribe(1, "www.elsewhere.test.")) == NOTAUTH
     assert c.request(subscribe(2, "www.example.test.")) == NOERROR
-    assert c.request(subscribe(3, "www.example.test.")) == REFUSED  # the same name, type and class again
+    # RFC 8765 6.2.1: the same name, type and class again (in any letter
+    # case) is a fatal error: no answer, the server ends the connection.
+    dup = Client(server, cert)
+    assert dup.request(subscribe(1, "www.example.test.")) == NOERROR
+    dup.send(subscribe(2, "WWW.Example.TEST."))
+    while (r := dup.read()) is not None:
+        assert not (r[2] & 0x80 and struct.unpack(">H", r[:2])[0] == 2), "the duplicate was answered"
     # Up to the limit, pipelined; then one more.
     for i in range(MAX_SUBSCRIPTIONS - 1):
         c.send(subscribe(100 + i, f"n{i}.example.test."))
@@ -396,6 +402,7 @@ def test_subscribe_errors_duplicates_and_the_limit(server, cert):
     assert d.request(subscribe(1, "over.example.test.")) == NOERROR
     c.close()
     d.close()
+    dup.sock.close()
 
 
 def test_a_client_that_stops_reading_is_dropped(server, cert):

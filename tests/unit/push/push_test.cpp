@@ -161,13 +161,20 @@ TEST_F(PushTest, SubscribeErrors) {
   EXPECT_EQ(send(1, subscribe(3, "h.example.", dns::rrtype::AXFR)), dns::rcode::REFUSED);
   EXPECT_FALSE(sink_->held.count(1));  // no success: not established
   EXPECT_EQ(send(1, subscribe(4, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
-  EXPECT_EQ(send(1, subscribe(5, "h.example.", dns::rrtype::A)), dns::rcode::REFUSED);  // duplicate
   EXPECT_EQ(send(1, subscribe(6, "ns.example.", dns::rrtype::A)), dns::rcode::NOERROR);
   EXPECT_EQ(send(1, subscribe(7, "alias.example.", dns::rrtype::A)), dns::rcode::NOERROR);
   EXPECT_EQ(send(1, subscribe(8, "ns.example.", dns::rrtype::AAAA)), dns::rcode::REFUSED);  // over the limit of 3
   EXPECT_EQ(service_.subscriptions(), 3u);
   EXPECT_FALSE(sink_->closed.count(1));
   EXPECT_EQ(send(1, subscribe(4, "ns.example.", dns::rrtype::TXT)), dns::rcode::FORMERR);  // id 4 is active
+  EXPECT_TRUE(sink_->closed.count(1));
+}
+
+// RFC 8765 6.2.1: a duplicate SUBSCRIBE (names compared case-insensitively)
+// is a fatal error: no answer, the connection closes.
+TEST_F(PushTest, DuplicateSubscribeAbortsTheSession) {
+  EXPECT_EQ(send(1, subscribe(1, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(1, subscribe(2, "H.Example.", dns::rrtype::A)), -1);
   EXPECT_TRUE(sink_->closed.count(1));
 }
 
