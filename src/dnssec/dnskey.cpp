@@ -1,10 +1,27 @@
 #include "dnssec/dnskey.h"
 
+#include <algorithm>
+#include <array>
+
 #include <openssl/evp.h>
 
 #include "dnssec/algorithm.h"
 
 namespace namae::dnssec {
+
+namespace {
+
+// DNSKEY and DS rdata: four octets of fixed fields, then the key or digest.
+// Sized once and filled: GCC 12 misreads an insert after an initializer-list
+// construction as an overflow (-Warray-bounds).
+Bytes fields_then(std::array<uint8_t, 4> fields, std::span<const uint8_t> rest) {
+  Bytes out(fields.size() + rest.size());
+  std::copy(fields.begin(), fields.end(), out.begin());
+  std::copy(rest.begin(), rest.end(), out.begin() + fields.size());
+  return out;
+}
+
+}  // namespace
 
 std::optional<DnskeyFields> parse_dnskey(std::span<const uint8_t> r) {
   if (r.size() < 4) return std::nullopt;
@@ -12,9 +29,8 @@ std::optional<DnskeyFields> parse_dnskey(std::span<const uint8_t> r) {
 }
 
 Bytes dnskey_rdata(uint16_t flags, uint8_t algorithm, std::span<const uint8_t> public_key) {
-  Bytes out{static_cast<uint8_t>(flags >> 8), static_cast<uint8_t>(flags), kProtocol, algorithm};
-  out.insert(out.end(), public_key.begin(), public_key.end());
-  return out;
+  return fields_then({static_cast<uint8_t>(flags >> 8), static_cast<uint8_t>(flags), kProtocol, algorithm},
+                     public_key);
 }
 
 uint16_t key_tag(std::span<const uint8_t> rdata) {
@@ -42,9 +58,8 @@ Result<Bytes> ds_rdata(const dns::Name& owner, std::span<const uint8_t> dnskey, 
   EVP_MD_CTX_free(ctx);
   if (!ok) return fail("digest failed");
   const uint16_t tag = key_tag(dnskey);
-  Bytes out{static_cast<uint8_t>(tag >> 8), static_cast<uint8_t>(tag), fields->algorithm, digest_type};
-  out.insert(out.end(), digest, digest + len);
-  return out;
+  return fields_then({static_cast<uint8_t>(tag >> 8), static_cast<uint8_t>(tag), fields->algorithm, digest_type},
+                     std::span<const uint8_t>(digest, len));
 }
 
 }  // namespace namae::dnssec

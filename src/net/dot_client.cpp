@@ -13,6 +13,8 @@
 #include <optional>
 #include <vector>
 
+#include "net/tls.h"
+
 namespace namae::net {
 namespace {
 
@@ -34,14 +36,7 @@ int wait_for(int fd, short events, Deadline deadline) {
   }
 }
 
-std::string ssl_error_text() {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (!e) return "TLS error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
+std::string ssl_error_text() { return openssl_error_text("TLS error"); }
 
 void set_failure(Exchange& ex, ExchangeError error, std::string message) {
   ex.error = error;

@@ -8,16 +8,19 @@
 #include <cstring>
 
 namespace namae::net {
-namespace {
 
-std::string ssl_error_text() {
+std::string openssl_error_text(const char* fallback) {
   unsigned long e = ERR_get_error();
-  if (!e) return "unknown TLS error";
+  ERR_clear_error();
+  if (!e) return fallback;
   char buf[256];
   ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
   return buf;
 }
+
+namespace {
+
+std::string ssl_error_text() { return openssl_error_text("unknown TLS error"); }
 
 // RFC 7301 3.2: a client that offers protocols, none of them ours, gets the
 // no_application_protocol alert; one that offers none is served.

@@ -22,6 +22,11 @@ typedef struct ssl_st SSL;
 
 namespace namae::net {
 
+/// The oldest queued OpenSSL error as text, or `fallback` when none is
+/// queued; the thread's error queue is cleared either way, so the next
+/// failure is not reported with this one's reason.
+std::string openssl_error_text(const char* fallback = "TLS error");
+
 class TlsContext {
  public:
   /// Load a PEM certificate chain and private key. `alpn` is the one protocol

@@ -9,19 +9,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "net/tls.h"
+
 namespace namae::net {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-std::string tls_error() {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (!e) return "TLS connection failed";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
+std::string tls_error() { return openssl_error_text("TLS connection failed"); }
 
 // Wait for what the last SSL call asked for; false on timeout.
 bool wait_ssl(int fd, int ssl_error, SteadyClock::time_point deadline) {
