@@ -13,6 +13,7 @@
 Only 127.0.0.0/8 and ports chosen here are used; nothing leaves the host.
 """
 import os
+import random
 import shutil
 import socket
 import re
@@ -115,21 +116,32 @@ def stop_process(proc, timeout=10):
         proc.wait()
 
 
+_handed_out = set()
+
+
 def free_port(host="127.0.0.1"):
-    """A port that is currently free on `host` for both UDP and TCP."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind((host, 0))
-            port = u.getsockname()[1]
-            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                t.bind((host, port))
-            except OSError:
-                continue
-            finally:
-                t.close()
-            return port
+    """A port that is currently free on `host` for both UDP and TCP, below
+    the kernel's ephemeral range (32768 and up): a client such as dig, which
+    sets SO_REUSEPORT as namaed does, could otherwise be given a test
+    server's port as its own source port and then receive its own query.
+    Never the same port twice in one test process."""
+    for _ in range(1000):
+        port = random.randint(20000, 32767)
+        if port in _handed_out:
+            continue
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            u.bind((host, port))
+            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            t.bind((host, port))
+        except OSError:
+            continue
+        finally:
+            u.close()
+            t.close()
+        _handed_out.add(port)
+        return port
     raise RuntimeError("no free port")
 
 
