@@ -40,3 +40,14 @@ if [ -x "$here/propagation.sh" ]; then
   echo "== propagation: update ack -> served by a namaed and a Knot secondary (NOTIFY + IXFR) =="
   bash "$here/propagation.sh" "$build"
 fi
+for b in sign dot_doh push staleness; do
+  [ -x "$here/$b.sh" ] || continue
+  echo
+  case $b in
+    sign) echo "== zone signing: namae vs dnssec-signzone vs kzonesign vs ldns-signzone (wall time, peak RSS) ==" ;;
+    dot_doh) echo "== DNS over TLS and HTTPS (see bench/dot_doh.sh for the peers) ==" ;;
+    push) echo "== DNS Push fan-out: update ack -> PUSH received, CPU per notification ==" ;;
+    staleness) echo "== stale answers: a host's move seen by a Push subscriber vs through caching resolvers (TTL 60 s) ==" ;;
+  esac
+  bash "$here/$b.sh" "$build"
+done
