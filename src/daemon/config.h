@@ -167,6 +167,7 @@ struct ResolverConfig {
   bool local_zones = true;         // answer the zones served here from their data
   bool validate = true;            // DNSSEC validation (RFC 4035)
   std::string trust_anchor_file;   // empty: the root's KSKs, built in
+  bool aggressive_nsec = true;     // RFC 8198: validated NSEC ranges answer what they cover
   std::vector<ZoneRouteConfig> stubs, forwards;
   bool operator==(const ResolverConfig&) const = default;
 };

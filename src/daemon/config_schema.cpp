@@ -132,6 +132,7 @@ constexpr Key<R> resolver_keys[] = {
     {"local-zones", T::boolean, &R::local_zones, "answer the zones served here from their data, no network hop"},
     {"validate", T::boolean, &R::validate, "DNSSEC validation (RFC 4035): AD on secure answers, SERVFAIL on bogus ones"},
     {"trust-anchor-file", T::path, &R::trust_anchor_file, "DS or DNSKEY records of the trust anchors (empty: the root's KSKs, built in)"},
+    {"aggressive-nsec", T::boolean, &R::aggressive_nsec, "RFC 8198: answer names cached validated NSEC records deny"},
     {"stub", T::tables, {}, "domains asked of given authoritative servers"},
     {"forward", T::tables, {}, "domains asked of given recursive servers"},
 };

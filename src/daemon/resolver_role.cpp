@@ -209,6 +209,7 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   o.resolver.do_not_query_localhost = cfg.do_not_query_localhost;
   o.resolver.edns_udp_size = cfg.edns_udp_size;
   o.resolver.upstream_port = cfg.upstream_port;
+  o.resolver.aggressive_nsec = cfg.aggressive_nsec;
   auto routes = zone_routes(cfg);
   if (!routes) return routes.error();
   o.resolver.routes = std::move(*routes);

@@ -237,7 +237,7 @@ Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const 
     // The keys' DS and DNSKEY questions go through the same iterator: the
     // question's budgets bound them too.
     AnswerValidator v(*options_.trust_anchors, keys_, clock_, negative_, cache_.options().bogus_ttl,
-                      [&](const Name& n, uint16_t t) { return it.resolve_full(n, t, 1, false); },
+                      options_.aggressive_nsec ? &denial_ : nullptr, [&](const Name& n, uint16_t t) { return it.resolve_full(n, t, 1, false); },
                       trace_validation(trace));
     v.validate(a, qtype);
   }

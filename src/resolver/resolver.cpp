@@ -13,7 +13,8 @@ namespace rrtype = dns::rrtype;
 Resolver::Resolver(ResolverOptions options, RootHints hints, Cache& cache, Infra& infra,
                    net::Transport& transport, const Clock& clock, LocalAuthority* local)
     : options_(std::move(options)), hints_(std::move(hints)), cache_(cache), infra_(infra),
-      transport_(transport), clock_(clock), local_(local), keys_(clock), negative_(clock) {}
+      transport_(transport), clock_(clock), local_(local), keys_(clock), negative_(clock),
+      denial_(clock, cache.options().max_entries) {}
 
 namespace {
 // Worst first: one bogus entry spoils the answer, one unchecked leaves it to be checked.
@@ -129,7 +130,7 @@ bool Resolver::answer_from_cache(const Name& qname, uint16_t qtype, Answer& out,
           return true;
         }
       }
-      return false;
+      return synthesized(cur, qtype, out);
     }
     auto t = rdata_name(c->rrset.rdata.front());
     out.chain.push_back(std::move(c));
@@ -137,6 +138,16 @@ bool Resolver::answer_from_cache(const Name& qname, uint16_t qtype, Answer& out,
     cur = *t;
   }
   return false;
+}
+
+// RFC 8198 5.1: a name the cached, validated NSEC ranges deny.
+bool Resolver::synthesized(const Name& name, uint16_t qtype, Answer& out) const {
+  if (!validating() || !options_.aggressive_nsec) return false;
+  EntryPtr e = denial_.synthesize(name, qtype);
+  if (!e) return false;
+  out.rcode = e->kind == EntryKind::nxdomain ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR;
+  out.negative = std::move(e);
+  return true;
 }
 
 bool Resolver::referral_from_cache(const Name& qname, Answer& out) const {

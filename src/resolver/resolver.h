@@ -78,6 +78,8 @@ struct ResolverOptions {
   std::vector<ZoneRoute> routes;
   /// DNSSEC validation (RFC 4035 4): from these anchors; null validates nothing.
   std::shared_ptr<const validator::TrustAnchors> trust_anchors;
+  /// RFC 8198: validated NSEC ranges answer the names they cover (when validating).
+  bool aggressive_nsec = true;
 };
 
 /// The result of a resolution: what the client's answer contains.
@@ -157,10 +159,12 @@ class Resolver {
   LocalAuthority* local_authority() const { return local_; }
   Cache& cache() { return cache_; }
   NegativeAnchors& negative_anchors() { return negative_; }
+  DenialCache& denial_cache() { return denial_; }
   Infra& infra() { return infra_; }
 
  private:
   friend class Iterator;
+  bool synthesized(const dns::Name& name, uint16_t qtype, Answer& out) const;
   // Identical upstream questions in flight (zone|qname|qtype): a second
   // iterator waits for the first and then reads the cache, as Unbound's mesh
   // does, so concurrent cold queries do not ask the same server the same thing.
@@ -180,6 +184,7 @@ class Resolver {
   LocalAuthority* local_;
   KeyCache keys_;
   NegativeAnchors negative_;
+  DenialCache denial_;
 };
 
 /// Where the zone that answers (qname, qtype) is sought: DS lives in the

@@ -531,7 +531,7 @@ std::string ResolverService::nta_command(const std::vector<std::string>& words) 
   if (words[1] == "remove") {
     if (words.size() != 3) return kUsage;
     if (!resolver_.negative_anchors().remove(*n)) return "error: no negative trust anchor at " + n->to_text() + "\n";
-    cache_.flush(*n);
+    flush(*n);
     return "ok removed the negative trust anchor at " + n->to_text() + "\n";
   }
   uint32_t seconds = 3600;
@@ -542,8 +542,14 @@ std::string ResolverService::nta_command(const std::vector<std::string>& words) 
     seconds = static_cast<uint32_t>(v);
   }
   resolver_.negative_anchors().add(*n, seconds);
-  cache_.flush(*n);
+  flush(*n);
   return fmt::format("ok negative trust anchor at {} for {} s\n", n->to_text(), seconds);
+}
+
+// The cache and the NSEC ranges kept for RFC 8198, which would otherwise
+// answer for the flushed names still.
+size_t ResolverService::flush(const dns::Name& name) {
+  return cache_.flush(name) + resolver_.denial_cache().flush(name);
 }
 
 std::string ResolverService::control(std::string_view command) {
@@ -572,17 +578,17 @@ std::string ResolverService::control(std::string_view command) {
     return fmt::format("ok {} records at or below {}\n", lines, name.to_text()) + body;
   }
   if (words[1] == "flush") {
-    size_t n = cache_.flush(name);
+    size_t n = flush(name);
     return fmt::format("ok flushed {} entries at or below {}\n", n, name.to_text());
   }
   if (words[1] == "stats") {
     return fmt::format(
         "ok entries {} hits {} misses {} prefetches {} refused {} servfail {} upstream-queries {} "
         "stale-answers {} mdns-bridged {} mdns-bridged-shared {} mdns-names-answered-locally {} "
-        "served-here {}\n",
+        "served-here {} aggressive-nsec-answers {}\n",
         cache_.size(), hits_.load(), misses_.load(), prefetches_.load(), refused_.load(),
         servfails_.load(), upstream_.load(), stale_answers_.load(), bridged_.load(), bridge_shared_.load(), link_local_.load(),
-        served_here_.load());
+        served_here_.load(), resolver_.denial_cache().answers());
   }
   return "error: unknown cache command '" + words[1] + "' (show, flush, stats)\n";
 }

@@ -127,6 +127,7 @@ class ResolverService {
   Answer bridged_answer(const dns::Name& qname, uint16_t qtype, const dns::Name& zone,
                         const std::vector<dns::RRset>& sets, int64_t now) const;
   void maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype);
+  size_t flush(const dns::Name& name);
   bool enqueue(Job job);
   void run(net::WorkerMetrics* metrics);
   void stale_watch();

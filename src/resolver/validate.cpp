@@ -115,7 +115,9 @@ Verdict AnswerValidator::judge_positive(const CacheEntry& e) {
   // asked does not exist.
   std::vector<dns::RRset> denial;
   if (Verdict p = verified_proof(e, *ks, denial); !p.is_secure()) return p;
-  return validator::prove_wildcard_answer(e.rrset.owner, *closest, denial);
+  Verdict w = validator::prove_wildcard_answer(e.rrset.owner, *closest, denial);
+  if (w.is_secure()) keep_denial(*ks, e, denial, {});
+  return w;
 }
 
 Verdict AnswerValidator::judge_negative(const CacheEntry& e, uint16_t qtype) {
@@ -132,8 +134,22 @@ Verdict AnswerValidator::judge_negative(const CacheEntry& e, uint16_t qtype) {
     if (Verdict v = validator::verify_rrset(*e.soa, soa_sigs, *ks, now()); !v.is_secure()) return v;
   std::vector<dns::RRset> denial;
   if (Verdict v = verified_proof(e, *ks, denial); !v.is_secure()) return v;
-  if (e.kind == EntryKind::nxdomain) return validator::prove_nxdomain(e.rrset.owner, denial);
-  return validator::prove_nodata(e.rrset.owner, qtype, denial);
+  Verdict v = e.kind == EntryKind::nxdomain ? validator::prove_nxdomain(e.rrset.owner, denial)
+                                             : validator::prove_nodata(e.rrset.owner, qtype, denial);
+  if (v.is_secure()) keep_denial(*ks, e, denial, soa_sigs);
+  return v;
+}
+
+// RFC 8198: the NSEC records of a secure proof (and the zone's SOA, when
+// it came with them) answer later questions their ranges cover.
+void AnswerValidator::keep_denial(const KeySet& ks, const CacheEntry& e, const std::vector<dns::RRset>& denial,
+                                  const std::vector<dns::RdataBytes>& soa_sigs) {
+  if (!denial_ || !e.dnssec.proof) return;
+  uint32_t ttl = e.ttl_left(clock_.now_ms());
+  if (e.soa && !soa_sigs.empty()) denial_->keep_soa(ks.zone, *e.soa, soa_sigs, ttl);
+  for (const auto& rs : denial)
+    if (rs.type == rrtype::NSEC)
+      denial_->keep_nsec(ks.zone, rs, validator::signatures_over(rs, *e.dnssec.proof), std::min(rs.ttl, ttl));
 }
 
 // The NSEC and NSEC3 RRsets of the entry's proof, each verified by `ks`.

@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "resolver/cache.h"
+#include "resolver/denial_cache.h"
 #include "validator/anchors.h"
 #include "validator/keys.h"
 
@@ -70,10 +71,13 @@ class AnswerValidator {
   /// `note` (may be empty) hears each step, for `namae query +trace`.
   using Note = std::function<void(const dns::Name& name, uint16_t type, const validator::Verdict&)>;
 
+  /// `denial` (may be null: RFC 8198 off) keeps the NSEC records of
+  /// every proof found secure.
   AnswerValidator(const validator::TrustAnchors& anchors, KeyCache& keys, const Clock& clock,
-                  const NegativeAnchors& negative, uint32_t bogus_ttl, Fetch fetch, Note note = {})
+                  const NegativeAnchors& negative, uint32_t bogus_ttl, DenialCache* denial, Fetch fetch,
+                  Note note = {})
       : anchors_(anchors), keys_(keys), clock_(clock), negative_(negative), bogus_ttl_(bogus_ttl),
-        fetch_(std::move(fetch)), note_(std::move(note)) {}
+        denial_(denial), fetch_(std::move(fetch)), note_(std::move(note)) {}
 
   /// Judge every entry of `a` not judged yet (CNAME links, data, negative).
   void validate(const Answer& a, uint16_t qtype);
@@ -85,6 +89,8 @@ class AnswerValidator {
   validator::Verdict judge_negative(const CacheEntry& e, uint16_t qtype);
   validator::Verdict verified_proof(const CacheEntry& e, const validator::KeySet& ks,
                                     std::vector<dns::RRset>& out);
+  void keep_denial(const validator::KeySet& ks, const CacheEntry& e, const std::vector<dns::RRset>& denial,
+                   const std::vector<dns::RdataBytes>& soa_sigs);
 
   std::shared_ptr<const validator::KeySet> keys_for(const dns::Name& name);
   std::shared_ptr<const validator::KeySet> anchor_keys(const validator::Anchor& anchor);
@@ -98,6 +104,7 @@ class AnswerValidator {
   const Clock& clock_;
   const NegativeAnchors& negative_;
   uint32_t bogus_ttl_;
+  DenialCache* denial_;
   Fetch fetch_;
   Note note_;
 };

@@ -99,7 +99,10 @@ Verdict none_given(const Name& name) {
 Verdict nsec_nxdomain(const Name& qname, const std::vector<Nsec>& v) {
   const Nsec* cover = nsec_covering(v, qname);
   if (!cover) return missing("no NSEC covers " + qname.to_text());
-  auto wild = wildcard_at(implied_encloser(*cover, qname));
+  Name encloser = implied_encloser(*cover, qname);
+  // A next name below qname makes it an empty non-terminal: it exists.
+  if (encloser == qname) return missing("the NSEC covering " + qname.to_text() + " shows names below it");
+  auto wild = wildcard_at(encloser);
   if (!wild || nsec_at(v, *wild) || !nsec_covering(v, *wild))
     return missing("no NSEC proves that no wildcard covers " + qname.to_text());
   return Verdict::secure();
@@ -320,6 +323,29 @@ CutProof prove_no_ds(const Name& name, const std::vector<dns::RRset>& denial) {
   if (enc->next_closer->opt_out)
     return {Cut::unsigned_delegation, Verdict::insecure("an opt-out NSEC3 span covers " + name.to_text())};
   return {Cut::no_delegation, Verdict::secure()};
+}
+
+NsecSynthesis synthesize_from_nsec(const Name& qname, uint16_t qtype, const NsecAtOrBefore& at_or_before) {
+  NsecSynthesis out;
+  // A meta question (ANY) has no type a bitmap could deny.
+  if (dns::is_meta_type(qtype) || dns::is_question_only(qtype)) return out;
+  const dns::RRset* first = at_or_before(qname);
+  if (!first) return out;
+  std::vector<const dns::RRset*> used{first};
+  auto parsed = nsecs_of({*first});
+  if (parsed.empty()) return out;
+  // RFC 8198 5.1 needs the wildcard's absence (NXDOMAIN) or its types (NODATA) too.
+  if (!(parsed.front().owner == qname))
+    if (auto wild = wildcard_at(implied_encloser(parsed.front(), qname)))
+      if (const dns::RRset* w = at_or_before(*wild); w && w != first) used.push_back(w);
+  std::vector<dns::RRset> records;
+  for (const auto* p : used) records.push_back(*p);
+  if (prove_nxdomain(qname, records).is_secure())
+    out.denied = Denied::nxdomain;
+  else if (prove_nodata(qname, qtype, records).is_secure())
+    out.denied = Denied::nodata;
+  if (out.denied != Denied::nothing) out.used = std::move(used);
+  return out;
 }
 
 }  // namespace namae::validator

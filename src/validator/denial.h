@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "dns/name.h"
@@ -44,5 +45,18 @@ struct CutProof {
   Verdict verdict;
 };
 CutProof prove_no_ds(const dns::Name& name, const std::vector<dns::RRset>& denial);
+
+/// RFC 8198 5.1: a negative answer for `qname`/`qtype` that a zone's
+/// cached NSEC records (each already verified) prove without asking.
+/// `at_or_before(name)` gives the zone's cached NSEC RRset whose owner is the
+/// last at or before `name` in canonical order (nullptr: none known), which
+/// matches or covers `name` when the chain holds it.
+enum class Denied : uint8_t { nothing, nxdomain, nodata };
+struct NsecSynthesis {
+  Denied denied = Denied::nothing;
+  std::vector<const dns::RRset*> used;  // the NSEC RRsets of the proof, from at_or_before
+};
+using NsecAtOrBefore = std::function<const dns::RRset*(const dns::Name&)>;
+NsecSynthesis synthesize_from_nsec(const dns::Name& qname, uint16_t qtype, const NsecAtOrBefore& at_or_before);
 
 }  // namespace namae::validator

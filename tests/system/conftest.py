@@ -301,13 +301,15 @@ def start_knotd(workdir, zones=None, keys=None, port=None, addr="127.0.0.1", ext
                    workdir, addr, port, keys, zones)
 
 
-def start_nsd(workdir, zones=None, port=None, addr="127.0.0.1", options=""):
+def start_nsd(workdir, zones=None, port=None, addr="127.0.0.1", options="", control=False):
     """Start NSD in the foreground (`nsd -d`) with its own config in `workdir`.
 
     zones: {name: zone text} (default DEFAULT_ZONES). No chroot, no privilege
     drop, no database file, response rate limiting off (it would drop answers
     to a test that sends hundreds of queries). `options` is extra text for the
-    server: clause (indented lines).
+    server: clause (indented lines). `control`: nsd-control on the unix socket
+    workdir/nsd.sock (e.g. `nsd-control -c workdir/nsd.conf stats_noreset`
+    to count the queries it answered).
     """
     if not shutil.which("nsd"):
         pytest.skip("nsd not installed")
@@ -331,8 +333,8 @@ def start_nsd(workdir, zones=None, port=None, addr="127.0.0.1", options=""):
         "    verbosity: 1",
         options,
         "remote-control:",
-        "    control-enable: no",
-    ]
+    ] + ([f"    control-enable: yes\n    control-interface: {workdir}/nsd.sock"] if control else
+         ["    control-enable: no"])
     for name, path in paths.items():
         conf += ["zone:", f'    name: "{name}"', f'    zonefile: "{path}"']
     return _launch("nsd", "nsd.conf", conf, lambda c: ["nsd", "-d", "-c", c],

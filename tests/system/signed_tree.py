@@ -144,7 +144,7 @@ test. {tld_ds}
         try:
             for i, zones in ((ROOT, {".": root}), (TLD, {"test.": tld}), (LEAF, leaves)):
                 self.servers.append(start_nsd(os.path.join(workdir, f"nsd{i}"), zones=zones, port=53,
-                                              addr=f"{b}.{i}"))
+                                              addr=f"{b}.{i}", control=True))
         except Exception:
             self.stop()
             raise
@@ -155,6 +155,13 @@ test. {tld_ds}
         with open(self.anchor, "w") as f:
             f.write(f". {root_ds}\n")
         self.root_ds = root_ds
+
+    def queries(self, level=LEAF):
+        """Queries the NSD of `level` (ROOT, TLD, LEAF) has answered so far."""
+        conf = os.path.join(self.workdir, f"nsd{level}", "nsd.conf")
+        out = subprocess.run(["nsd-control", "-c", conf, "stats_noreset"], check=True, capture_output=True,
+                             text=True).stdout
+        return int(next(line.split("=")[1] for line in out.splitlines() if line.startswith("num.queries=")))
 
     def stop(self):
         for s in self.servers:

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 
 def start_unbound(workdir, tree):
     return start_validating_unbound(workdir, ("test.", "SOA"), anchor_file=tree.anchor, hints=tree.hints,
-                                    lines=["ede: yes", "prefetch: no", "ratelimit: 0"])
+                                    lines=["ede: yes", "prefetch: no", "ratelimit: 0", "aggressive-nsec: yes"])
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +203,31 @@ def test_trace_shows_validation_per_step(env):
     out = trace("www.expired.test.")
     assert "expired.test. DNSKEY: bogus: the RRSIG over expired.test. DNSKEY has expired" in out, out
     assert "result: SERVFAIL" in out, out
+
+
+def test_aggressive_nsec_answers_covered_names_without_asking(env):
+    """RFC 8198: after one NXDOMAIN (and one NODATA) in an NSEC zone, names
+    the same NSEC ranges deny are answered with AD and no query reaches the
+    zone's server, by namaed as by Unbound with aggressive-nsec."""
+    tree = env["tree"]
+    # In canonical order h9 < i < k < m < nope < nothere < ns: the NSEC
+    # h9 -> ns covers them all; the apex's NSEC denies the wildcard.
+    covered = [("i.nsec.test.", "A", "NXDOMAIN"), ("k.nsec.test.", "AAAA", "NXDOMAIN"),
+               ("m.nsec.test.", "TXT", "NXDOMAIN"), ("nope.nsec.test.", "A", "NXDOMAIN"),
+               ("x.nope.nsec.test.", "A", "NXDOMAIN"), ("www.nsec.test.", "MX", "NOERROR"),
+               ("www.nsec.test.", "SRV", "NOERROR")]
+    for port in (env["namaed"].port, env["uport"]):
+        for qname, qtype in (("nothere.nsec.test.", "A"), ("www.nsec.test.", "TXT")):
+            assert outcome(ask(port, qname, qtype))[:2] == ("NXDOMAIN" if "nothere" in qname else "NOERROR", True)
+        before = tree.queries()
+        for qname, qtype, rcode in covered:
+            r = ask(port, qname, qtype)
+            assert outcome(r) == (rcode, True, []), f"{qname} {qtype} at port {port}: {outcome(r)}"
+            assert any(rrset.rdtype == dns.rdatatype.NSEC for rrset in r.authority), r
+        assert tree.queries() == before, f"resolver at port {port} asked the zone's server"
+    out = env["namaed"].ctl("cache", "stats")[1]
+    assert int(out.split("aggressive-nsec-answers ")[1].split()[0]) >= len(covered), out
+    # A name the cached ranges do not cover (a.b.ent -> h0 was never given) is still asked.
+    before = tree.queries()
+    assert outcome(ask(env["namaed"].port, "gg.nsec.test.", "A")) == ("NXDOMAIN", True, [])
+    assert tree.queries() > before

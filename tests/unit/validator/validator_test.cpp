@@ -263,5 +263,56 @@ TEST(Denial, Nsec3OptOutAndIterationLimit) {
   EXPECT_EQ(v.ede, ede::UNSUPPORTED_NSEC3_ITERATIONS);
 }
 
+TEST(Denial, EmptyNonTerminalIsNoNxdomain) {
+  // e.example. lies above d.e.example.: the NSEC c -> d.e covers it, but
+  // its next name shows e.example. exists.
+  auto all = nsec_chain(kNsecZone);
+  EXPECT_EQ(prove_nxdomain(N("e.example."), all).security, Security::bogus);
+}
+
+// A zone's cached NSEC RRsets, found as a resolver's cache finds them: the
+// last owner at or before a name.
+struct CachedChain {
+  std::vector<dns::RRset> sets;
+  NsecAtOrBefore finder() const {
+    return [this](const dns::Name& n) -> const dns::RRset* {
+      const dns::RRset* best = nullptr;
+      for (const auto& s : sets)
+        if (s.owner.canonical_compare(n) <= 0) best = &s;
+      return best;
+    };
+  }
+};
+
+TEST(Aggressive, NxdomainAndNodataFromCachedNsec) {
+  CachedChain c{nsec_chain(kNsecZone)};
+  auto s = synthesize_from_nsec(N("b.example."), rt::A, c.finder());
+  EXPECT_EQ(s.denied, Denied::nxdomain);
+  ASSERT_EQ(s.used.size(), 2u);  // a -> c covers b, the apex's NSEC covers *.example.
+  EXPECT_EQ(s.used[0]->owner, N("a.example."));
+  EXPECT_EQ(s.used[1]->owner, N("example."));
+  EXPECT_EQ(synthesize_from_nsec(N("x.c.example."), rt::A, c.finder()).denied, Denied::nxdomain);
+  EXPECT_EQ(synthesize_from_nsec(N("a.example."), rt::MX, c.finder()).denied, Denied::nodata);
+  EXPECT_EQ(synthesize_from_nsec(N("e.example."), rt::A, c.finder()).denied, Denied::nodata);  // ENT
+  EXPECT_EQ(synthesize_from_nsec(N("x.w.example."), rt::MX, c.finder()).denied, Denied::nodata);  // wildcard
+  EXPECT_EQ(synthesize_from_nsec(N("sub.example."), rt::DS, c.finder()).denied, Denied::nodata);
+}
+
+TEST(Aggressive, NothingWhereTheCacheProvesNothing) {
+  CachedChain c{nsec_chain(kNsecZone)};
+  EXPECT_EQ(synthesize_from_nsec(N("a.example."), rt::A, c.finder()).denied, Denied::nothing);  // exists
+  EXPECT_EQ(synthesize_from_nsec(N("x.w.example."), rt::TXT, c.finder()).denied, Denied::nothing);  // wildcard answers
+  EXPECT_EQ(synthesize_from_nsec(N("x.sub.example."), rt::A, c.finder()).denied, Denied::nothing);  // below a cut
+  EXPECT_EQ(synthesize_from_nsec(N("sub.example."), rt::A, c.finder()).denied, Denied::nothing);  // parent side
+  EXPECT_TRUE(synthesize_from_nsec(N("a.example."), rt::ANY, c.finder()).used.empty());
+  // Only the NSEC covering b.example. is cached, not the apex's: the
+  // wildcard's absence is unproven.
+  CachedChain partial{{c.sets[1]}};
+  EXPECT_EQ(synthesize_from_nsec(N("b.example."), rt::A, partial.finder()).denied, Denied::nothing);
+  // A gap in the cached chain: d.e -> sub is not cached, so nothing covers f.example.
+  CachedChain gap{{c.sets[0], c.sets[1], c.sets[2]}};
+  EXPECT_EQ(synthesize_from_nsec(N("f.example."), rt::A, gap.finder()).denied, Denied::nothing);
+}
+
 }  // namespace
 }  // namespace namae::validator
