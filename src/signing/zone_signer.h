@@ -45,6 +45,7 @@ bool is_signer_type(uint16_t type);
 class ZoneSigner {
  public:
   ZoneSigner(dns::Name origin, Policy policy, std::vector<dnssec::ZoneKey> keys);
+  virtual ~ZoneSigner() = default;
 
   const dns::Name& origin() const { return origin_; }
   const Policy& policy() const { return policy_; }
@@ -53,9 +54,10 @@ class ZoneSigner {
   /// Sign `v` (a version no reader can see yet, changed in place where
   /// zone::ZoneVersion::apply_in_place can) within `scope` at `now` (unix
   /// seconds). The records changed are appended to `diff`; the result is
-  /// the signed version.
-  Result<std::shared_ptr<zone::ZoneVersion>> sign(std::shared_ptr<zone::ZoneVersion> v, Scope scope,
-                                                  int64_t now, zone::ZoneDiff& diff) const;
+  /// the signed version. A failure (OpenSSL's) may leave `v` changed.
+  /// Virtual so that tests can stand in such a failure.
+  virtual Result<std::shared_ptr<zone::ZoneVersion>> sign(std::shared_ptr<zone::ZoneVersion> v, Scope scope,
+                                                          int64_t now, zone::ZoneDiff& diff) const;
 
   /// The names of `v` holding an RRSIG that is due (within `refresh` of its
   /// expiration, or by a key no longer active), and when the next one

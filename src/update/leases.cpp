@@ -80,9 +80,31 @@ std::vector<Lease> LeaseTable::all() const {
   return out;
 }
 
-void LeaseTable::apply(const LeaseChanges& changes) {
-  for (const auto& l : changes.upserted) upsert(l);
-  for (const auto& l : changes.removed) remove(l.owner, l.type, l.rdata);
+LeaseTable::Undo LeaseTable::apply(const LeaseChanges& changes) {
+  Undo undo;
+  auto remember = [&](const Lease& l) {
+    const Lease* was = find(l.owner, l.type, l.rdata);
+    undo.prior.emplace_back(was ? *was : l, was != nullptr);
+  };
+  for (const auto& l : changes.upserted) {
+    remember(l);
+    upsert(l);
+  }
+  for (const auto& l : changes.removed) {
+    remember(l);
+    remove(l.owner, l.type, l.rdata);
+  }
+  return undo;
+}
+
+void LeaseTable::restore(const Undo& undo) {
+  for (auto it = undo.prior.rbegin(); it != undo.prior.rend(); ++it) {
+    const auto& [lease, held] = *it;
+    if (held)
+      upsert(lease);
+    else
+      remove(lease.owner, lease.type, lease.rdata);
+  }
 }
 
 }  // namespace namae::update

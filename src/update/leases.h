@@ -47,8 +47,15 @@ class LeaseTable {
   /// Every lease, in key order.
   std::vector<Lease> all() const;
 
+  /// What apply() replaced: each touched lease as it was (or its absence),
+  /// in the order touched, so restore() can put the table back.
+  struct Undo {
+    std::vector<std::pair<Lease, bool>> prior;  // (the lease or its key, held before)
+  };
   /// Apply one commit's lease changes (upserts, then removals).
-  void apply(const LeaseChanges& changes);
+  Undo apply(const LeaseChanges& changes);
+  /// Undo one apply() (the newest first when undoing several).
+  void restore(const Undo& undo);
 
  private:
   static std::string key(const dns::Name& owner, uint16_t type, const dns::RdataBytes& rdata);

@@ -23,7 +23,9 @@
 // commits everything queued so far (group commit). Readers never see a
 // version before it is durable. If a commit fails, every update evaluated on
 // top of it is answered SERVFAIL and the zone goes back to the last durable
-// version.
+// version; if signing an update fails after it changed the unpublished head
+// in place, the updates queued with it are, and the head goes back to the
+// version committed or being committed.
 #pragma once
 
 #include <cstdint>

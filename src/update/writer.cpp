@@ -17,6 +17,7 @@ namespace rc = dns::rcode;
 struct ZoneWriter::Slot {
   bool done = false;
   bool ok = false;
+  const char* failure = "";  // why, when done and not ok
 };
 
 // One update evaluated and queued, its reply not yet decided.
@@ -32,6 +33,7 @@ struct ZoneWriter::Staged {
 struct ZoneWriter::Pending {
   JournalEntry entry;
   LeaseChanges leases;
+  LeaseTable::Undo undo;  // takes leases_ back to before this change
   std::shared_ptr<const zone::ZoneVersion> version;
   std::shared_ptr<Slot> slot;
 };
@@ -223,6 +225,7 @@ std::shared_ptr<zone::ZoneVersion> ZoneWriter::next_version_locked(
   std::shared_ptr<zone::ZoneVersion> draft;
   if (draft_ && draft_ == base && keeps_ns_addresses(*base, diff)) draft = std::move(draft_);
   draft_.reset();
+  const bool in_place = draft != nullptr;
   auto next = finish_update(*base, diff, draft);
   if (!next) {
     ctx_.say(LogLevel::error, fmt::format("zone {}: update produced an invalid zone: {}",
@@ -248,6 +251,10 @@ std::shared_ptr<zone::ZoneVersion> ZoneWriter::next_version_locked(
     res.rcode = rc::SERVFAIL;
     res.reason = signed_next.message();
     ServiceContext::count(ctx_.failed);
+    // Only a signing failure can follow a change made in place (the checks
+    // above fail before it or leave the draft as it was): the head now holds
+    // this update, unsigned, on top of the queued ones it was built on.
+    if (in_place) abandon_queue_locked(signed_next.message());
     return nullptr;
   }
   return std::move(*signed_next);
@@ -327,7 +334,7 @@ void ZoneWriter::queue_locked(Staged& st, JournalEntry entry,
                               std::shared_ptr<const zone::ZoneVersion> version, LeaseChanges lc) {
   Pending p;
   p.entry = std::move(entry);
-  leases_.apply(lc);
+  p.undo = leases_.apply(lc);
   p.leases = std::move(lc);
   p.version = std::move(version);
   p.slot = std::make_shared<Slot>();
@@ -369,9 +376,13 @@ void ZoneWriter::commit_queue(std::unique_lock<std::mutex>& lk) {
   std::vector<Pending> batch;
   batch.swap(queue_);
   draft_.reset();  // head is published when this commit succeeds
+  in_flight_ = batch.back().version;
+  in_flight_slot_ = batch.back().slot;
   lk.unlock();
   Result<void> r = write_journal(batch);
   lk.lock();
+  in_flight_.reset();
+  in_flight_slot_.reset();
   if (r.ok()) {
     committed_ = batch.back().version;
     if (ctx_.publish) ctx_.publish(committed_);
@@ -409,8 +420,11 @@ void ZoneWriter::roll_back_locked(std::vector<Pending>& batch, const Result<void
   ctx_.say(LogLevel::error,
            fmt::format("zone {}: journal commit failed, {} update(s) not applied: {}",
                        origin_.to_text(), batch.size() + queue_.size(), why.message()));
-  for (auto& p : batch) p.slot->done = true;
-  for (auto& p : queue_) p.slot->done = true;
+  for (auto* list : {&batch, &queue_})
+    for (auto& p : *list) {
+      p.slot->done = true;
+      p.slot->failure = "journal commit failed";
+    }
   queue_.clear();
   head_ = committed_;
   draft_.reset();
@@ -418,12 +432,27 @@ void ZoneWriter::roll_back_locked(std::vector<Pending>& batch, const Result<void
     if (auto l = journal_->leases(); l.ok()) leases_.assign(*l);
 }
 
+void ZoneWriter::abandon_queue_locked(const std::string& why) {
+  if (!queue_.empty())
+    ctx_.say(LogLevel::error, fmt::format("zone {}: {} queued update(s) not applied: {}", origin_.to_text(),
+                                          queue_.size(), why));
+  for (auto it = queue_.rbegin(); it != queue_.rend(); ++it) {
+    leases_.restore(it->undo);
+    it->slot->done = true;
+    it->slot->failure = "a later update of its batch could not be signed";
+  }
+  queue_.clear();
+  head_ = in_flight_ ? in_flight_ : committed_;
+  last_ = in_flight_slot_;
+  draft_.reset();
+}
+
 UpdateResult ZoneWriter::finish_locked(Staged& st) {
   UpdateResult res = std::move(st.res);
   if (st.own) {
     if (!st.slot->ok) {
       res.rcode = rc::SERVFAIL;
-      res.reason = "journal commit failed";
+      res.reason = st.slot->failure;
       res.lease.reset();
       res.key_lease.reset();
       ServiceContext::count(ctx_.failed);

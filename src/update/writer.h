@@ -114,6 +114,10 @@ class ZoneWriter {
   void commit_queue(std::unique_lock<std::mutex>& lk);
   Result<void> write_journal(std::vector<Pending>& batch);
   void roll_back_locked(std::vector<Pending>& batch, const Result<void>& why);
+  // The unpublished head was changed in place by an update that then failed:
+  // drop every queued update (not a commit under way) and go back to the
+  // newest version committed or being committed.
+  void abandon_queue_locked(const std::string& why);
   // The requester's result of a staged update whose commit has settled (mu_ held).
   UpdateResult finish_locked(Staged& st);
 
@@ -148,6 +152,9 @@ class ZoneWriter {
   LeaseTable leases_;  // as of head_
   std::vector<Pending> queue_;  // evaluated, not yet committed
   std::shared_ptr<Slot> last_;  // slot of the newest queued entry
+  // The newest version of the commit under way and its slot (null: none).
+  std::shared_ptr<const zone::ZoneVersion> in_flight_;
+  std::shared_ptr<Slot> in_flight_slot_;
   bool committing_ = false;
   int64_t next_refresh_ = 0;  // no RRSIG is due before this (0: scan to find out)
 };

@@ -13,8 +13,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
+
+#include <sqlite3.h>
 
 #include "dns/message.h"
 #include "dns/tsig.h"
@@ -860,6 +863,148 @@ TEST_F(SignedServiceTest, SignedAtStartAndAfterEveryUpdate) {
   rq.updates = {rr("@", "DNSKEY", ANY, 0, "")};
   EXPECT_EQ(send(rq).rcode, rc::REFUSED);
   expect_unchanged(before);
+}
+
+// A signer whose OpenSSL fails whenever a pass looks at `fail.example.net.`
+// (the only way signing fails, standing in for it on demand).
+class FailingSigner : public signing::ZoneSigner {
+ public:
+  using ZoneSigner::ZoneSigner;
+  Result<std::shared_ptr<zone::ZoneVersion>> sign(std::shared_ptr<zone::ZoneVersion> v, signing::Scope scope,
+                                                  int64_t now, zone::ZoneDiff& diff) const override {
+    for (const auto& n : scope.names)
+      if (n == name("fail.example.net.")) return fail("injected signing failure");
+    return ZoneSigner::sign(std::move(v), std::move(scope), now, diff);
+  }
+};
+
+// Replies collected as CollectingSink does, but the first send blocks until
+// released: the writer thread waits there, outside the zone's lock.
+class HoldingSink : public CollectingSink {
+ public:
+  bool send(const net::Peer& to, std::span<const uint8_t> response) override {
+    {
+      std::unique_lock lk(mu_);
+      if (!released_) {
+        held_ = true;
+        cv_.notify_all();
+        cv_.wait(lk, [&] { return released_; });
+      }
+    }
+    return CollectingSink::send(to, response);
+  }
+  bool wait_held() {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, std::chrono::seconds(10), [&] { return held_; });
+  }
+  void release() {
+    std::lock_guard lk(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false, released_ = false;
+};
+
+class SigningFailureTest : public SignedServiceTest {
+ protected:
+  static bool eventually(const std::function<bool()>& done) {
+    for (int i = 0; i < 10000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return done();
+  }
+  void SetUp() override {
+    SignedServiceTest::SetUp();
+    const auto& s = *cfg.signer;
+    cfg.signer = std::make_shared<const FailingSigner>(s.origin(), s.policy(),
+                                                       std::vector<dnssec::ZoneKey>(s.keys().begin(), s.keys().end()));
+  }
+  static Request update(const char* owner) {
+    Request rq;
+    rq.from = "10.0.0.1";
+    rq.updates = {add(owner)};
+    rq.lease = dns::UpdateLease{60, std::nullopt};
+    return rq;
+  }
+  // Nothing of the refused updates is served or leased; later ones work and
+  // a restart replays the journal to the same zone.
+  void expect_recovered(const std::string& state, uint32_t serial, size_t leases) {
+    EXPECT_EQ(dump(*served()), state);
+    EXPECT_EQ(service->current(origin()).get(), served().get());
+    EXPECT_EQ(service->leases(origin()).size(), leases);
+    expect_verifies(clock.unix_time());
+    ASSERT_EQ(send(update("later")).rcode, rc::NOERROR);
+    EXPECT_EQ(served()->serial(), serial + 1);
+    EXPECT_EQ(service->leases(origin()).size(), leases + 1);
+    expect_verifies(clock.unix_time());
+    const std::string after = dump(*served());
+    service.reset();
+    start(true);
+    EXPECT_EQ(dump(*served()), after);
+  }
+};
+
+TEST_F(SigningFailureTest, FailureInPlaceDropsTheQueuedUpdatesItWasBuiltOn) {
+  start(true);
+  auto sink = std::make_shared<CollectingSink>();
+  gate.armed = true;
+  Request first = update("first");
+  send_deferred(first, sink);
+  ASSERT_TRUE(gate.wait_blocked());  // the writer publishes `first`, holding the zone
+  // One batch behind it: `a` copies the head, `b` and `fail` change that
+  // copy in place, and signing `fail` breaks it.
+  std::vector<Request> batch = {update("a"), update("b"), update("fail")};
+  for (auto& rq : batch) send_deferred(rq, sink);
+  gate.release();
+  auto replies = sink->wait(4);
+  ASSERT_EQ(replies.size(), 4u);
+  std::vector<uint8_t> none;
+  EXPECT_EQ(parse_reply(replies[0].second, first, none).rcode, rc::NOERROR);
+  for (size_t i = 0; i < batch.size(); ++i)
+    EXPECT_EQ(parse_reply(replies[1 + i].second, batch[i], none).rcode, rc::SERVFAIL) << i;
+  EXPECT_EQ(service->stats().failed, 3u);
+  for (const char* gone : {"a.example.net.", "b.example.net.", "fail.example.net."})
+    EXPECT_EQ(served()->find(name(gone)), nullptr) << gone;
+  EXPECT_EQ(served()->serial(), 102u);  // signed at start (101), then `first`
+  expect_recovered(dump(*served()), 102, 1);
+}
+
+TEST_F(SigningFailureTest, FailureInPlaceKeepsTheCommitUnderWay) {
+  start(true);
+  auto sink = std::make_shared<HoldingSink>();
+  Request first = update("first");
+  send_deferred(first, sink);
+  ASSERT_TRUE(sink->wait_held());  // the writer thread waits in its reply, outside the zone's lock
+  // Another connection holds the journal's write lock: the next commit waits in it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir + "/z.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Reply direct;
+  std::thread committer([&] { direct = send(update("direct")); });  // no channel: commits itself
+  // It staged under the zone's lock and holds it until its commit begins.
+  ASSERT_TRUE(eventually([&] { return service->stats().received >= 2; }));
+  std::vector<Request> batch = {update("a"), update("fail")};
+  for (auto& rq : batch) send_deferred(rq, sink);
+  sink->release();  // the writer takes both as one batch, on top of the commit under way
+  const bool failed = eventually([&] { return service->stats().failed >= 1; });
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  committer.join();
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(direct.rcode, rc::NOERROR);
+  auto replies = sink->wait(3);
+  ASSERT_EQ(replies.size(), 3u);
+  std::vector<uint8_t> none;
+  EXPECT_EQ(parse_reply(replies[0].second, first, none).rcode, rc::NOERROR);
+  for (size_t i = 0; i < batch.size(); ++i)
+    EXPECT_EQ(parse_reply(replies[1 + i].second, batch[i], none).rcode, rc::SERVFAIL) << i;
+  EXPECT_NE(served()->find(name("direct.example.net.")), nullptr);
+  for (const char* gone : {"a.example.net.", "fail.example.net."})
+    EXPECT_EQ(served()->find(name(gone)), nullptr) << gone;
+  EXPECT_EQ(served()->serial(), 103u);
+  expect_recovered(dump(*served()), 103, 2);
 }
 
 TEST_F(SignedServiceTest, DueSignaturesAreRenewedOnTheClock) {
