@@ -21,14 +21,15 @@ from conftest import free_port
 def unbound_conf(workdir, port, addr="127.0.0.1", threads=1, lines=(), stubs=None):
     """The config text: the shared server lines, then `lines` (server
     options, each without indentation), then a stub zone per entry of
-    `stubs` ({zone: port on 127.0.0.1})."""
+    `stubs` ({zone: port on 127.0.0.1, or "ADDRESS@PORT"})."""
     server = [f"interface: {addr}@{port}", f"port: {port}", f"num-threads: {threads}", 'username: ""',
               'chroot: ""', f'directory: "{workdir}"', f'pidfile: "{workdir}/unbound.pid"', 'logfile: ""',
               "use-syslog: no", "verbosity: 1", "do-not-query-localhost: no", "access-control: 127.0.0.0/8 allow",
               'local-zone: "test." nodefault', "do-ip6: no"]
     text = "server:\n" + "".join(f"    {line}\n" for line in server + list(lines))
     for zone, p in (stubs or {}).items():
-        text += f'stub-zone:\n    name: "{zone}"\n    stub-addr: 127.0.0.1@{p}\n'
+        where = p if isinstance(p, str) else f"127.0.0.1@{p}"
+        text += f'stub-zone:\n    name: "{zone}"\n    stub-addr: {where}\n'
     return text + "remote-control:\n    control-enable: no\n"
 
 
