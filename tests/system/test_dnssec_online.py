@@ -8,7 +8,7 @@ validating Unbound with the zone's DNSKEY as trust anchor must answer AD=1.
 A restart signs with the same keys. The dynamic zone then takes 1,000
 changes by nsupdate with TSIG (names added and removed, batched several to
 an UPDATE), a kill -9 and restart half way, and lease expiry, and must
-verify after each; its IXFR carries the RRSIG and NSEC3 changes. An UPDATE
+verify after each (and so must a dynamic NSEC zone after as many); its IXFR carries the RRSIG and NSEC3 changes. An UPDATE
 of DNSSEC records is REFUSED; a key file readable by others or of the
 wrong algorithm stops the start, naming the file; a pre-signed file whose
 RRSIGs expired is served freshly signed.
@@ -224,7 +224,9 @@ def test_validating_resolver_answers_ad(srv, tmp_path, zone, name, rdtype, rcode
 def test_dnssec_records_cannot_be_updated(srv):
     serial = srv.query(DYNAMIC, "SOA").answer[0][0].serial
     for line in (f"update add {DYNAMIC}. 300 DNSKEY 256 3 15 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
-                 f"update delete {DYNAMIC}. NSEC3PARAM\n", f"update delete www.{DYNAMIC}. RRSIG\n"):
+                 f"update delete {DYNAMIC}. NSEC3PARAM\n", f"update delete www.{DYNAMIC}. RRSIG\n",
+                 f"update add www.{DYNAMIC}. 300 NSEC {DYNAMIC}. A RRSIG NSEC\n",
+                 f"update delete {DYNAMIC}. NSEC3\n"):
         p = srv.update(line)
         assert "REFUSED" in p.stdout + p.stderr, p.stdout + p.stderr
     assert srv.query(DYNAMIC, "SOA").answer[0][0].serial == serial
@@ -247,22 +249,39 @@ def updates(first, count, per_message=20):
     return scripts
 
 
+def send_updates(srv, first, count):
+    """updates(first, count), one UPDATE message after the other from one nsupdate."""
+    p = srv.update("send\n".join(updates(first, count)))
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
 def test_thousand_updates_restart_and_ixfr(srv):
     before = srv.query(DYNAMIC, "SOA").answer[0][0].serial
     tags = srv.key_tags(DYNAMIC)
-    for script in updates(0, 500):
-        p = srv.update(script)
-        assert p.returncode == 0, p.stdout + p.stderr
+    send_updates(srv, 0, 500)
     srv.kill()  # kill -9 half way: the journal has every acknowledged update
     srv.start()
     assert srv.key_tags(DYNAMIC) == tags
-    for script in updates(500, 500):
-        p = srv.update(script)
-        assert p.returncode == 0, p.stdout + p.stderr
+    text = verify(srv, DYNAMIC, csk=False)  # as replayed from the journal
+    assert f"h498.g{498 % 7}.{DYNAMIC}." in text and f"h0.g0.{DYNAMIC}." not in text
+    send_updates(srv, 500, 500)
     text = verify(srv, DYNAMIC, csk=False)
     assert f"h999.g{999 % 7}.{DYNAMIC}." in text and f"h0.g0.{DYNAMIC}." not in text
     ixfr = run("dig", "@127.0.0.1", "-p", srv.port, DYNAMIC, f"IXFR={before}", "+nocmd", "+nostats").stdout
     assert "RRSIG" in ixfr and "NSEC3" in ixfr
+
+
+def test_thousand_updates_to_an_nsec_zone(tmp_path):
+    """The same changes to a dynamic zone signed with the defaults (a CSK,
+    NSEC): its NSEC chain follows every name added and removed."""
+    s = Server(str(tmp_path), dynamic_extra="dnssec = true\n")
+    s.start()
+    try:
+        send_updates(s, 0, 1000)
+        text = verify(s, DYNAMIC)
+        assert "NSEC3" not in text and f"h999.g{999 % 7}.{DYNAMIC}." in text
+    finally:
+        s.stop()
 
 
 def test_lease_expiry_keeps_the_zone_signed(srv):
@@ -309,22 +328,24 @@ def test_unusable_key_files_stop_the_start(tmp_path):
     assert private in out and "algorithm" in out, out
 
 
-def test_expired_presigned_zone_is_signed_afresh(tmp_path):
+@pytest.mark.parametrize("zone", [STATIC, DYNAMIC])
+def test_expired_presigned_zone_is_signed_afresh(tmp_path, zone):
     signed = tmp_path / "presigned"
-    zone = tmp_path / "in.zone"
-    zone.write_text(f"$ORIGIN {STATIC}.\n" + ZONE)
-    run(namae_bin("namae"), "zone", "sign", zone, "--origin", STATIC, "--key-dir", tmp_path / "oldkeys",
+    path = tmp_path / "in.zone"
+    path.write_text(f"$ORIGIN {zone}.\n" + ZONE)
+    run(namae_bin("namae"), "zone", "sign", path, "--origin", zone, "--key-dir", tmp_path / "oldkeys",
         "--output", signed)
     text = signed.read_text()
     # Expire the signatures: dates in RRSIGs rewritten to the past.
     import re
     text = re.sub(r"(RRSIG\s+\S+\s+\d+\s+\d+\s+\d+\s+)\d{14}\s+\d{14}", r"\g<1>20200102000000 20200101000000", text)
-    s = Server(str(tmp_path / "srv"))
-    with open(os.path.join(s.dir, f"{STATIC}.zone"), "w") as f:
+    assert "20200102000000" in text
+    s = Server(str(tmp_path / "srv"), dynamic_extra="dnssec = true\n")
+    with open(os.path.join(s.dir, f"{zone}.zone"), "w") as f:
         f.write(text)
     s.start()
     try:
-        verify(s, STATIC)
-        assert "20200102000000" not in s.axfr(STATIC, os.path.join(s.dir, "again"))
+        verify(s, zone)
+        assert "20200102000000" not in s.axfr(zone, os.path.join(s.dir, "again"))
     finally:
         s.stop()
