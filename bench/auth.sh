@@ -11,6 +11,9 @@
 # NAMAE_BENCH_DO=1 signs the zone first (dnssec-signzone, ECDSA P-256, NSEC;
 # NAMAE_BENCH_DO=nsec3 for NSEC3 without salt or extra iterations) and sends
 # every query with DO=1, so the servers answer with RRSIGs and denial proofs.
+# NAMAE_BENCH_DO=namaed (or namaed-nsec3) has namaed sign it instead
+# (`dnssec = true`, its default ECDSA P-256 CSK): namaed serves the zone it
+# signs itself, NSD and Knot its AXFR.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 secs=${2:-15}
@@ -32,10 +35,13 @@ control = "$1/namaed.sock"
 ${NAMAE_SERVER_EXTRA:-}
 [http]
 listen = "127.0.0.1:$(($2 + 1))"
+${namaed_policy:-}
 [[zone]]
 name = "$origin"
 file = "$1/zone"
+${namaed_zone_extra:-}
 EOT
+  [ -d "$work/data/keys" ] && [ ! -e "$1/keys" ] && cp -r "$work/data/keys" "$1/keys"
   taskset -c 0 "$build/bin/namaed" --config "$1/namae.toml" --foreground >"$1/log" 2>&1 &
   echo $!
 }
@@ -103,6 +109,9 @@ run_one() {  # label starter names -> prints a result line
   if ! wait_ready "$port" "$pid"; then
     echo "$label did not start:" >&2; tail -5 "$dir/log" >&2; echo "$label - - - - - - - -"; return
   fi
+  if [ -n "$do_flag" ] && ! dig +dnssec -p "$port" @127.0.0.1 "h1.$origin" A | grep -q RRSIG; then
+    echo "$label answers DO=1 without RRSIG:" >&2; tail -5 "$dir/log" >&2; echo "$label - - - - - - - -"; return
+  fi
   local hz t0 t1 out p99
   hz=$(getconf CLK_TCK)
   t0=$(cpu_ticks "$pid")
@@ -148,14 +157,39 @@ sign_zone() {  # dir nsec3
   mv "$1/zone.signed" "$1/zone"
 }
 
+# namaed signs the zone in DIR (its keys left in DIR/keys, which each
+# namaed run then signs with) and DIR/zone becomes its AXFR.
+sign_zone_namaed() {  # dir
+  local dir="$1/signer" port=$((port_base + 98)) pid
+  mkdir -p "$dir"
+  cp "$1/zone" "$dir/zone"
+  pid=$(namaed_zone_extra="$namaed_zone_extra"$'\nallow-transfer = ["127.0.0.1"]' start_namaed "$dir" "$port")
+  pids+=("$pid")
+  if ! wait_ready "$port" "$pid"; then echo "namaed did not sign the zone:" >&2; tail -5 "$dir/log" >&2; exit 1; fi
+  dig +nocmd +nostats +nocomments +onesoa -p "$port" @127.0.0.1 "$origin" AXFR >"$1/zone"
+  grep -q RRSIG "$1/zone" || { echo "namaed's AXFR has no RRSIG" >&2; exit 1; }
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  cp -r "$dir/keys" "$1/keys"
+}
+
 records=$(python3 "$here/gen_zone.py" "$work/data" --names "$names")
 do_flag=
 what="$records-record zone"
-if [ -n "${NAMAE_BENCH_DO:-}" ]; then
-  sign_zone "$work/data" "$NAMAE_BENCH_DO"
-  do_flag=-D
-  what="$records-record zone signed ($([ "$NAMAE_BENCH_DO" = nsec3 ] && echo NSEC3 || echo NSEC)), DO=1 queries"
-fi
+case "${NAMAE_BENCH_DO:-}" in
+  "") ;;
+  namaed | namaed-nsec3)
+    namaed_zone_extra='dnssec = true'
+    if [ "$NAMAE_BENCH_DO" = namaed-nsec3 ]; then
+      namaed_policy=$'[[dnssec-policy]]\nname = "bench"\nnsec3 = true'
+      namaed_zone_extra='dnssec-policy = "bench"'
+    fi
+    sign_zone_namaed "$work/data"
+    what="$records-record zone signed by namaed ($([ "$NAMAE_BENCH_DO" = namaed-nsec3 ] && echo NSEC3 || echo NSEC)), DO=1 queries" ;;
+  *)
+    sign_zone "$work/data" "$NAMAE_BENCH_DO"
+    what="$records-record zone signed ($([ "$NAMAE_BENCH_DO" = nsec3 ] && echo NSEC3 || echo NSEC)), DO=1 queries" ;;
+esac
+[ -n "${NAMAE_BENCH_DO:-}" ] && do_flag=-D
 results=$(for s in namaed nsd knot; do run_one "$s" "start_$s"; done)
 echo "authoritative: $what, ${secs}s per server, dnsperf -c 4 -q 200, 80/15/5 hit/nx/referral"
 awk '
