@@ -236,14 +236,21 @@ Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const 
   if (validating() && !checking_disabled) {
     // The keys' DS and DNSKEY questions go through the same iterator: the
     // question's budgets bound them too.
-    AnswerValidator v(*options_.trust_anchors, keys_, clock_, negative_, cache_.options().bogus_ttl,
-                      options_.aggressive_nsec ? &denial_ : nullptr, [&](const Name& n, uint16_t t) { return it.resolve_full(n, t, 1, false); },
-                      trace_validation(trace));
-    v.validate(a, qtype);
+    const ValidationContext ctx{*options_.trust_anchors, keys_, negative_, cache_,
+                                options_.aggressive_nsec ? &denial_ : nullptr, clock_, cache_.options().bogus_ttl};
+    auto fetch = [&](const Name& n, uint16_t t) {
+      Answer f = it.resolve_full(n, t, 1, false);
+      if (f.rcode == dns::rcode::SERVFAIL && f.ede == validator::ede::NONE)
+        f.ede = it.unreachable() ? dns::ede::NO_REACHABLE_AUTHORITY : validator::ede::NETWORK_ERROR;
+      return f;
+    };
+    AnswerValidator v(ctx, fetch, trace_validation(trace));
+    if (auto failed = v.validate(a, qtype)) a.servfail(failed->ede);
   }
   settle(a, checking_disabled);
   a.upstream_queries = it.upstream();
-  if (a.rcode == dns::rcode::SERVFAIL && it.unreachable()) a.ede = dns::ede::NO_REACHABLE_AUTHORITY;
+  if (a.rcode == dns::rcode::SERVFAIL && it.unreachable() && a.ede == validator::ede::NONE)
+    a.ede = dns::ede::NO_REACHABLE_AUTHORITY;
   // RFC 8767 never covers bogus data: only an unreachable upstream.
   if (a.rcode == dns::rcode::SERVFAIL && cache_.options().serve_stale &&
       a.security != validator::Security::bogus) {
@@ -762,10 +769,13 @@ State Iterator::process_referral(QueryState& q, const Sections& sec, const dns::
   // A local zone's delegation is asked again for each question, so a
   // change to it shows at once; its glue lives as long as this question.
   const bool local = q.via == Via::local;
-  if (!local) r_.cache_.store(ns, Trust::authority_nonauth);
-  // RFC 4035 3.1.4: a signed referral carries the child's DS; kept, the
-  // validator needs no DS question of its own (as Unbound).
-  if (const dns::RRset* ds = find_rrset(sec.authority, ns.owner, rrtype::DS); ds && !local && r_.validating())
+  // RFC 4035 3.1.4: a signed referral carries the child's DS, or the
+  // NSEC/NSEC3 records proving there is none (kept with the NS RRset);
+  // either way the validator needs no DS question of its own.
+  const dns::RRset* ds = find_rrset(sec.authority, ns.owner, rrtype::DS);
+  const bool validating = !local && r_.validating();
+  if (!local) r_.cache_.store(ns, Trust::authority_nonauth, validating && !ds ? Dnssec{{}, denial_records(sec)} : Dnssec{});
+  if (ds && validating)
     r_.cache_.store(*ds, Trust::authority_nonauth, Dnssec{validator::signatures_over(*ds, sec.authority), nullptr});
   std::vector<Name> names;
   for (const auto& rd : ns.rdata)

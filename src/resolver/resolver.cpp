@@ -42,12 +42,7 @@ bool Resolver::settle(Answer& a, bool checking_disabled) const {
   a.security = worst ? worst->judged() : Security::unchecked;
   if (!validating() || checking_disabled) return true;
   if (a.security == Security::unchecked && worst) return false;
-  if (a.security == Security::bogus) {
-    a.rcode = dns::rcode::SERVFAIL;
-    a.ede = worst->ede.load(std::memory_order_relaxed);
-    a.chain.clear();
-    a.negative.reset();
-  }
+  if (a.security == Security::bogus) a.servfail(worst->ede.load(std::memory_order_relaxed));
   return true;
 }
 

@@ -96,6 +96,15 @@ struct Answer {
   // The least secure of its entries (RFC 4035 4.3); secure sets AD=1 for a
   // client that asked with DO or AD (RFC 6840 5.7).
   validator::Security security = validator::Security::unchecked;
+
+  /// SERVFAIL saying why (RFC 8914 `code`), with no records: what a client
+  /// gets for bogus data or data that could not be validated.
+  void servfail(uint16_t code) {
+    rcode = dns::rcode::SERVFAIL;
+    ede = code;
+    chain.clear();
+    negative.reset();
+  }
 };
 
 /// One upstream exchange, for `namae query +trace` and tests.
@@ -160,6 +169,7 @@ class Resolver {
   Cache& cache() { return cache_; }
   NegativeAnchors& negative_anchors() { return negative_; }
   DenialCache& denial_cache() { return denial_; }
+  KeyCache& key_cache() { return keys_; }
   Infra& infra() { return infra_; }
 
  private:

@@ -546,10 +546,10 @@ std::string ResolverService::nta_command(const std::vector<std::string>& words) 
   return fmt::format("ok negative trust anchor at {} for {} s\n", n->to_text(), seconds);
 }
 
-// The cache and the NSEC ranges kept for RFC 8198, which would otherwise
-// answer for the flushed names still.
+// The cache, the NSEC ranges kept for RFC 8198 and the validated keys,
+// which would otherwise still answer for (or judge) the flushed names.
 size_t ResolverService::flush(const dns::Name& name) {
-  return cache_.flush(name) + resolver_.denial_cache().flush(name);
+  return cache_.flush(name) + resolver_.denial_cache().flush(name) + resolver_.key_cache().flush(name);
 }
 
 std::string ResolverService::control(std::string_view command) {

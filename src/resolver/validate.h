@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -33,9 +34,12 @@ class KeyCache {
   explicit KeyCache(const Clock& clock) : clock_(clock) {}
   std::shared_ptr<const validator::KeySet> find(const dns::Name& name) const;
   void store(const dns::Name& name, std::shared_ptr<const validator::KeySet> keys, uint32_t ttl);
+  /// Forget the keys of `name` and the zones below it; returns how many.
+  size_t flush(const dns::Name& name);
 
  private:
   struct Slot {
+    dns::Name name;  // where the keys hold (a zone, or a name below one without a cut)
     std::shared_ptr<const validator::KeySet> keys;
     int64_t expires_ms = 0;
   };
@@ -63,24 +67,36 @@ class NegativeAnchors {
   std::vector<std::pair<dns::Name, int64_t>> anchors_;  // name, expiry (ms)
 };
 
+/// What the validators of all questions share (the Resolver's).
+struct ValidationContext {
+  const validator::TrustAnchors& anchors;
+  KeyCache& keys;
+  const NegativeAnchors& negative;
+  const Cache& cache;    // where referrals left their no-DS proofs (with the child's NS RRset)
+  DenialCache* denial;   // RFC 8198: the NSEC records of secure proofs go here (null: off)
+  const Clock& clock;
+  uint32_t bogus_ttl;    // how long a bogus zone's keys are remembered
+};
+
 /// One question's validation. `fetch` resolves (name, type) without
-/// validating (the iterator, on the question's budget).
+/// validating (the iterator, on the question's budget); an Answer it
+/// cannot get is a SERVFAIL carrying why in its EDE (22: no server
+/// reachable).
 class AnswerValidator {
  public:
   using Fetch = std::function<Answer(const dns::Name&, uint16_t)>;
   /// `note` (may be empty) hears each step, for `namae query +trace`.
   using Note = std::function<void(const dns::Name& name, uint16_t type, const validator::Verdict&)>;
 
-  /// `denial` (may be null: RFC 8198 off) keeps the NSEC records of
-  /// every proof found secure.
-  AnswerValidator(const validator::TrustAnchors& anchors, KeyCache& keys, const Clock& clock,
-                  const NegativeAnchors& negative, uint32_t bogus_ttl, DenialCache* denial, Fetch fetch,
-                  Note note = {})
-      : anchors_(anchors), keys_(keys), clock_(clock), negative_(negative), bogus_ttl_(bogus_ttl),
-        denial_(denial), fetch_(std::move(fetch)), note_(std::move(note)) {}
+  AnswerValidator(const ValidationContext& ctx, Fetch fetch, Note note = {})
+      : ctx_(ctx), fetch_(std::move(fetch)), note_(std::move(note)) {}
 
   /// Judge every entry of `a` not judged yet (CNAME links, data, negative).
-  void validate(const Answer& a, uint16_t qtype);
+  /// When the DS or DNSKEY records an entry needs could not be fetched
+  /// (RFC 4035 4.3's indeterminate, as far as this question goes), the
+  /// verdict saying so: the answer is then a SERVFAIL, and the entry is
+  /// left unjudged (not bogus for bogus_ttl), to be checked again.
+  std::optional<validator::Verdict> validate(const Answer& a, uint16_t qtype);
 
  private:
   void judge_and_note(const CacheEntry& e, uint16_t qtype, const CacheEntry* prev);
@@ -95,18 +111,15 @@ class AnswerValidator {
   std::shared_ptr<const validator::KeySet> keys_for(const dns::Name& name);
   std::shared_ptr<const validator::KeySet> anchor_keys(const validator::Anchor& anchor);
   std::shared_ptr<const validator::KeySet> step_down(const validator::KeySet& above, const dns::Name& child);
+  std::shared_ptr<const validator::KeySet> no_ds_from_referral(const validator::KeySet& above, const dns::Name& child);
   std::shared_ptr<const validator::KeySet> child_keys(const dns::Name& child, const CacheEntry& ds);
   std::shared_ptr<const validator::KeySet> remember(const dns::Name& at, validator::KeySet ks, uint32_t ttl);
-  uint32_t now() const { return static_cast<uint32_t>(clock_.unix_time()); }  // RRSIG times are wall-clock
+  uint32_t now() const { return static_cast<uint32_t>(ctx_.clock.unix_time()); }  // RRSIG times are wall-clock
 
-  const validator::TrustAnchors& anchors_;
-  KeyCache& keys_;
-  const Clock& clock_;
-  const NegativeAnchors& negative_;
-  uint32_t bogus_ttl_;
-  DenialCache* denial_;
+  const ValidationContext& ctx_;
   Fetch fetch_;
   Note note_;
+  std::optional<validator::Verdict> unanswered_;  // the first fetch that failed
 };
 
 }  // namespace namae::resolver

@@ -43,6 +43,15 @@ KeySet verify_dnskeys(const dns::Name& zone, const dns::RRset& dnskey,
 Verdict verify_rrset(const dns::RRset& set, const std::vector<dns::RdataBytes>& rrsigs,
                      const KeySet& keys, uint32_t now);
 
+/// Clocks (ours, the signer's) drift: as Unbound's val-sig-skew-min and
+/// val-sig-skew-max, a signature is taken for a tenth of its validity
+/// period, at least an hour and at most a day, before its inception and
+/// after its expiration (RFC 4035 5.3.1 leaves the margin to the resolver).
+inline constexpr uint32_t kSigSkewMin = 3600;
+inline constexpr uint32_t kSigSkewMax = 86400;
+/// Whether `now` lies in [inception, expiration] widened by that skew (RFC 1982 serial arithmetic).
+bool within_validity_skewed(uint32_t inception, uint32_t expiration, uint32_t now);
+
 /// The signer name of the first well-formed RRSIG in `rrsigs`, if any.
 std::optional<dns::Name> signer_of(const std::vector<dns::RdataBytes>& rrsigs);
 

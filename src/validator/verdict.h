@@ -24,6 +24,8 @@ inline constexpr uint16_t SIGNATURE_NOT_YET_VALID = 8;       // 4.9
 inline constexpr uint16_t DNSKEY_MISSING = 9;                // 4.10
 inline constexpr uint16_t RRSIGS_MISSING = 10;               // 4.11
 inline constexpr uint16_t NSEC_MISSING = 12;                 // 4.13
+inline constexpr uint16_t NO_REACHABLE_AUTHORITY = 22;       // 4.23
+inline constexpr uint16_t NETWORK_ERROR = 23;                // 4.24
 inline constexpr uint16_t UNSUPPORTED_NSEC3_ITERATIONS = 27; // RFC 9276 3.2 (IANA registry)
 }  // namespace ede
 
@@ -37,6 +39,10 @@ struct Verdict {
     return {Security::insecure, code, std::move(why)};
   }
   static Verdict bogus(uint16_t code, std::string why) { return {Security::bogus, code, std::move(why)}; }
+  /// The records needed to judge could not be had (a fetch failed): why, for the client's SERVFAIL.
+  static Verdict indeterminate(uint16_t code, std::string why) {
+    return {Security::indeterminate, code, std::move(why)};
+  }
   bool is_secure() const { return security == Security::secure; }
   bool is_bogus() const { return security == Security::bogus; }
 };

@@ -28,6 +28,9 @@ SIGNED = {
     "nsec3.test.": {"alg": "RSASHA256", "nsec3": 0},
     "ed.test.": {"alg": "ED25519"},
     "optout.test.": {"alg": "ECDSAP256SHA256", "nsec3": 0, "optout": True},
+    # Expired half an hour ago, within the clock skew a ten-day validity
+    # period is allowed (a tenth of it, at most a day; Unbound's val-sig-skew-max).
+    "skew.test.": {"alg": "ECDSAP256SHA256", "dates": (-10 * 86400, -1800)},
 }
 BROKEN = {
     # Beyond Unbound's clock skew allowance (10% of the validity, 1 h to 1 day).

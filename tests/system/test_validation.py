@@ -22,8 +22,8 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import namae_bin
-from signed_tree import SIGNED, SignedTree
+from conftest import free_port, namae_bin, start_nsd
+from signed_tree import SIGNED, TLD, SignedTree
 from test_resolver import Resolverd
 from unbound_peer import start_validating_unbound
 
@@ -231,3 +231,50 @@ def test_aggressive_nsec_answers_covered_names_without_asking(env):
     before = tree.queries()
     assert outcome(ask(env["namaed"].port, "gg.nsec.test.", "A")) == ("NXDOMAIN", True, [])
     assert tree.queries() > before
+
+
+def fresh_namaed(tree, extra=""):
+    return Resolverd(tree.hints, f'validate = true\ntrust-anchor-file = "{tree.anchor}"\n'
+                     f"empty-zones = false\ndo-not-query-localhost = false\n{extra}")
+
+
+def test_referral_proves_unsigned_delegation_without_a_ds_question(env):
+    """RFC 4035 3.1.4: the referral to unsigned.test. carries the TLD's NSEC
+    proving it has no DS; namaed proves the delegation insecure from it, so
+    the TLD's server hears the referral question and the DNSKEY question
+    for test., and no DS question; later names of the zone cost it nothing."""
+    tree = env["tree"]
+    n = fresh_namaed(tree)
+    try:
+        before = tree.queries(TLD)
+        assert outcome(ask(n.port, "www.unsigned.test.", "A")) == ("NOERROR", False, [])
+        assert tree.queries(TLD) - before == 2
+        before = tree.queries(TLD)
+        for name in ("h1.unsigned.test.", "nothere.unsigned.test.", "h2.unsigned.test."):
+            assert not outcome(ask(n.port, name, "A"))[1]
+        assert tree.queries(TLD) == before
+    finally:
+        n.stop()
+
+
+def test_unreachable_keys_are_servfail_22_not_bogus(env):
+    """A DNSKEY question that no server answers (test.'s only server, a stub
+    here, refuses connections) leaves the answer undetermined: SERVFAIL with
+    EDE 22 No Reachable Authority within the resolution timeout, not a bogus
+    verdict held for 60 s: once the server is up, the next question
+    validates. (Unbound 1.17, configured alike, gave no answer within 8 s.)"""
+    tree, work = env["tree"], env["work"]
+    dead = free_port()
+    stubs = f'[[resolver.stub]]\nname = "nsec.test"\nservers = ["{tree.base}.3:53"]\n' \
+            f'[[resolver.stub]]\nname = "test"\nservers = ["127.0.0.1:{dead}"]\n'
+    n = fresh_namaed(tree, "\n" + stubs)
+    nsd = None
+    try:
+        assert outcome(ask(n.port, "www.nsec.test.", "A")) == ("SERVFAIL", False, [22])
+        signed_tld = open(os.path.join(work, "test.zone.signed")).read()
+        nsd = start_nsd(os.path.join(work, "nsd-late"), zones={"test.": signed_tld}, port=dead)
+        assert outcome(ask(n.port, "www.nsec.test.", "A")) == ("NOERROR", True, [])
+    finally:
+        if nsd:
+            nsd.stop()
+        n.stop()

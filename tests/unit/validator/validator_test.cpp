@@ -99,11 +99,32 @@ TEST(Keys, TimesGiveExpiredAndNotYetValid) {
   Zone z("example.");
   KeySet k = z.keys();
   auto a = rrset("www.example. 300 IN A 192.0.2.1");
-  EXPECT_EQ(verify_rrset(a, {z.sign(a, z.zsk, {kNow - 7200, kNow - 3600})}, k, kNow).ede, ede::SIGNATURE_EXPIRED);
-  EXPECT_EQ(verify_rrset(a, {z.sign(a, z.zsk, {kNow + 3600, kNow + 7200})}, k, kNow).ede,
+  // Beyond the hour of skew a short validity period gets.
+  EXPECT_EQ(verify_rrset(a, {z.sign(a, z.zsk, {kNow - 20000, kNow - 7200})}, k, kNow).ede, ede::SIGNATURE_EXPIRED);
+  EXPECT_EQ(verify_rrset(a, {z.sign(a, z.zsk, {kNow + 7200, kNow + 20000})}, k, kNow).ede,
             ede::SIGNATURE_NOT_YET_VALID);
-  KeySet expired = verify_dnskeys(z.name, z.dnskey, {z.sign(z.dnskey, z.ksk, {kNow - 7200, kNow - 3600})}, z.ds, {}, kNow);
+  KeySet expired = verify_dnskeys(z.name, z.dnskey, {z.sign(z.dnskey, z.ksk, {kNow - 20000, kNow - 7200})}, z.ds, {}, kNow);
   EXPECT_EQ(expired.verdict.ede, ede::SIGNATURE_EXPIRED);
+}
+
+TEST(Keys, ClockSkewOfATenthOfTheValidityBetweenAnHourAndADay) {
+  constexpr uint32_t kDay = 86400;
+  // Ten days of validity: a day of skew (the ceiling) either side.
+  EXPECT_TRUE(within_validity_skewed(kNow - 10 * kDay, kNow - 20 * 3600, kNow));
+  EXPECT_FALSE(within_validity_skewed(kNow - 10 * kDay, kNow - 25 * 3600, kNow));
+  EXPECT_TRUE(within_validity_skewed(kNow + 20 * 3600, kNow + 10 * kDay, kNow));
+  EXPECT_FALSE(within_validity_skewed(kNow + 25 * 3600, kNow + 10 * kDay, kNow));
+  // One day: 2.4 hours.
+  EXPECT_TRUE(within_validity_skewed(kNow - kDay, kNow - 2 * 3600, kNow));
+  EXPECT_FALSE(within_validity_skewed(kNow - kDay, kNow - 3 * 3600, kNow));
+  // An hour: the floor, an hour.
+  EXPECT_TRUE(within_validity_skewed(kNow - 7200, kNow - 3600, kNow));
+  EXPECT_FALSE(within_validity_skewed(kNow - 7200, kNow - 3601, kNow));
+  // Across the 32-bit wrap (RFC 4034 3.1.5 serial arithmetic).
+  EXPECT_TRUE(within_validity_skewed(0xffffff00u, 0x00010000u, 0x00000100u));
+  Zone z("example.");
+  auto a = rrset("www.example. 300 IN A 192.0.2.1");
+  EXPECT_TRUE(verify_rrset(a, {z.sign(a, z.zsk, {kNow - 10 * kDay, kNow - 3600})}, z.keys(), kNow).is_secure());
 }
 
 TEST(Keys, DsMatchingNoKeyIsBogusUnknownAlgorithmInsecure) {
@@ -204,9 +225,12 @@ std::vector<dns::RRset> nsec3_chain(const std::vector<std::pair<std::string, std
   std::vector<dns::RRset> out;
   for (size_t i = 0; i < hashed.size(); ++i) {
     const auto& next = hashed[(i + 1) % hashed.size()].first;
-    dns::RdataBytes rd = {1, static_cast<uint8_t>(opt_out ? 1 : 0), static_cast<uint8_t>(iterations >> 8),
-                          static_cast<uint8_t>(iterations & 0xff), 2, 0xab, 0xcd, 20};
-    rd.insert(rd.end(), next.begin(), next.end());
+    const uint8_t fields[] = {1, static_cast<uint8_t>(opt_out ? 1 : 0), static_cast<uint8_t>(iterations >> 8),
+                              static_cast<uint8_t>(iterations & 0xff), 2, 0xab, 0xcd, 20};
+    // Sized once (GCC 12 warns -Warray-bounds on an insert after an initializer list).
+    dns::RdataBytes rd(sizeof fields + next.size());
+    std::copy(std::begin(fields), std::end(fields), rd.begin());
+    std::copy(next.begin(), next.end(), rd.begin() + sizeof fields);
     dns::rdata::append_type_bitmap(hashed[i].second, rd);
     std::array<char, dns::kNsec3LabelSize> label;
     dns::nsec3_label(hashed[i].first, label);
