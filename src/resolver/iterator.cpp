@@ -593,6 +593,9 @@ void Iterator::send(QueryState& q) {
   dns::MessageBuilder b(qbuf, sizeof qbuf);
   b.header().id = random_u16();
   b.header().rd = q.via == Via::forward;  // a forwarder recurses for us
+  // RFC 6840 5.9: a validator asks with CD=1, so a validating forwarder
+  // hands over even data it finds bogus, and the verdict is ours.
+  b.header().cd = r_.validating();
   b.add_question(q.sent, q.sent_type, dns::rrclass::IN);
   q.sent_edns = !q.no_edns;
   if (q.sent_edns && q.via == Via::local) {

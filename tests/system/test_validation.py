@@ -25,7 +25,7 @@ import pytest
 from conftest import free_port, namae_bin, start_nsd
 from signed_tree import SIGNED, TLD, SignedTree
 from test_resolver import Resolverd
-from unbound_peer import start_validating_unbound
+from unbound_peer import run_unbound, start_validating_unbound, unbound_conf
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not all(shutil.which(t) for t in ("nsd", "unbound", "ldns-signzone", "dnssec-keygen")),
@@ -278,3 +278,41 @@ def test_unreachable_keys_are_servfail_22_not_bogus(env):
         if nsd:
             nsd.stop()
         n.stop()
+
+
+@pytest.mark.parametrize("upstream_validates", [False, True], ids=["plain-forwarder", "validating-forwarder"])
+def test_validation_through_a_forwarder(env, upstream_validates):
+    """Everything forwarded (`.`) to an Unbound that validates or not:
+    namaed validates the forwarder's answers itself (asking with DO=1 for
+    the RRSIGs and proofs, CD=1 for the data whatever the forwarder thinks
+    of it), so AD, bogus and the EDE come out alike either way."""
+    tree, work = env["tree"], env["work"]
+    name = "unbound-fwd-" + ("val" if upstream_validates else "plain")
+    uport = free_port()
+    if upstream_validates:
+        lines = ['module-config: "validator iterator"', f'trust-anchor-file: "{tree.anchor}"',
+                 "trust-anchor-signaling: no", "root-key-sentinel: no"]
+    else:
+        lines = ['module-config: "iterator"']
+    conf = unbound_conf(os.path.join(work, name), uport, lines=lines + [f'root-hints: "{tree.hints}"', "prefetch: no"])
+    unbound = run_unbound(os.path.join(work, name), conf, uport, ("test.", "SOA"))
+    n = fresh_namaed(tree, f'\n[[resolver.forward]]\nname = "."\nservers = ["127.0.0.1:{uport}"]\n')
+    try:
+        for qname, qtype, want in (("www.nsec.test.", "A", ("NOERROR", True)),
+                                   ("nothere.nsec3.test.", "A", ("NXDOMAIN", True)),
+                                   ("x.wild.ed.test.", "TXT", ("NOERROR", True)),
+                                   ("www.unsigned.test.", "A", ("NOERROR", False)),
+                                   ("www.expired.test.", "A", ("SERVFAIL", False)),
+                                   ("www.wrongds.test.", "A", ("SERVFAIL", False))):
+            got = outcome(ask(n.port, qname, qtype))
+            assert got[:2] == want, f"{qname} {qtype}: {got}"
+            if want[0] == "SERVFAIL":
+                # Asked with CD=1 (RFC 6840 5.9), even a validating forwarder
+                # passes the data on: namaed finds it bogus, and says why.
+                assert got[2] == EXPECTED[qname[4:]][2], f"{qname}: {got}"
+        r = ask(n.port, "www.expired.test.", "A", cd=True)  # the data, for a client that sets CD
+        assert r.rcode() == dns.rcode.NOERROR and any(rr.rdtype == dns.rdatatype.A for rr in r.answer), r
+    finally:
+        n.stop()
+        unbound.terminate()
+        unbound.wait(timeout=10)
