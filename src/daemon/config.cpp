@@ -511,6 +511,40 @@ void read_mdns(Checker& c, const toml::table& doc, MdnsConfig& mv) {
   }
 }
 
+// [[proxy]]: each domain a proxy of its own, owning no served zone. A
+// zone above it (the parent delegating to it) may be served here too: its
+// questions below the cut go to the proxy.
+void read_proxies(Checker& c, const toml::table& doc, const std::vector<ZoneConfig>& zones,
+                  std::vector<ProxyConfig>& out) {
+  for (auto* t : c.tables(doc, "proxy")) {
+    ProxyConfig p;
+    p.line = Checker::line_of(*t);
+    read_keys(c, *t, schema::kProxy, p);
+    std::string where = "[[proxy]] '" + p.name + "'";
+    auto name = absolute_name(p.name);
+    if (p.name.empty() || !name) {
+      c.error(*t, "[[proxy]] needs a 'name' that is a domain name");
+      continue;
+    }
+    if (p.interface.empty()) c.error(*t, where + " needs an 'interface'");
+    for (const auto& z : zones) {
+      auto origin = absolute_name(z.name);
+      if (origin && origin->is_subdomain_of(*name))
+        c.error(*t, where + ": zone '" + z.name + "' is served here at or below it (the proxy answers every name under its domain)");
+    }
+    for (const auto& other : out)
+      if (auto o = absolute_name(other.name); o && (o->is_subdomain_of(*name) || name->is_subdomain_of(*o)))
+        c.error(*t, where + ": overlaps [[proxy]] '" + other.name + "'");
+    for (const auto& ns : p.nameservers) {
+      auto n = absolute_name(ns);
+      if (!n) c.error(*t, where + ": bad nameserver '" + ns + "'");
+      // RFC 8766 6.2: a host name inside the proxy's domain belongs to the link.
+      else if (n->is_subdomain_of(*name)) c.error(*t, where + ": nameserver '" + ns + "' is inside the proxy's domain");
+    }
+    out.push_back(std::move(p));
+  }
+}
+
 void read_http_users(Checker& c, const toml::table& h, std::vector<UserConfig>& users) {
   for (auto* u : c.tables(h, "users")) {
     UserConfig user;
@@ -572,6 +606,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
   read_zones(c, doc, dir, key_names, cfg.dnssec_policies, cfg.zones);
   read_resolver(c, doc, cfg, cfg.resolver);
   read_mdns(c, doc, cfg.mdns);
+  read_proxies(c, doc, cfg.zones, cfg.proxies);
   read_http(c, doc, dir, cfg.http);
   if (!c.ok()) return fail(c.take());
   return cfg;

@@ -193,6 +193,18 @@ struct MdnsConfig {
   bool operator==(const MdnsConfig&) const = default;
 };
 
+/// [[proxy]]: a DNS-SD Discovery Proxy (RFC 8766) for one link.
+struct ProxyConfig {
+  std::string name;       // the delegated domain
+  std::string interface;  // the link
+  std::vector<std::string> nameservers;  // apex NS targets; empty: this host's name
+  uint32_t timeout = 6000;  // ms a question with nothing cached waits (RFC 8766 5.6)
+  int line = 0;
+  bool operator==(const ProxyConfig& o) const {  // where it sits in the file aside
+    return name == o.name && interface == o.interface && nameservers == o.nameservers && timeout == o.timeout;
+  }
+};
+
 /// One user of the DynDNS2 API.
 struct UserConfig {
   std::string name, password_hash;
@@ -227,6 +239,7 @@ struct Config {
   std::vector<DnssecPolicyConfig> dnssec_policies;
   ResolverConfig resolver;
   MdnsConfig mdns;
+  std::vector<ProxyConfig> proxies;
   HttpConfig http;
 };
 

@@ -317,6 +317,10 @@ std::vector<std::string> keep_restart_keys(const Config& running, Config& next) 
     out.push_back("[mdns]");
     next.mdns = running.mdns;
   }
+  if (running.proxies != next.proxies) {
+    out.push_back("[[proxy]]");
+    next.proxies = running.proxies;
+  }
   keep_consumed_catalogs(running, next, out);
   keep_signing(running, next, out);
   return out;

@@ -79,6 +79,7 @@ std::string print_config(const Config& cfg) {
   std::string mdns =
       section_text(schema::kMdns, cfg.mdns, [&](std::string_view) { return inline_tables(schema::kService, cfg.mdns.services); });
   out += "\n" + (cfg.mdns.enabled ? mdns : commented("[mdns] is absent: the responder is off. Its defaults:", mdns));
+  for (const auto& p : cfg.proxies) out += "\n" + section_text(schema::kProxy, p, no_tables);
   out += "\n" + section_text(schema::kHttp, cfg.http, [&](std::string_view) { return inline_tables(schema::kUser, cfg.http.users); });
   return out;
 }

@@ -159,6 +159,14 @@ constexpr Key<M> mdns_keys[] = {
     {"rescan-interval", T::integer, &M::rescan_interval, "longest time between interface rescans, seconds", 1, 3600},
 };
 
+using P = ProxyConfig;
+constexpr Key<P> proxy_keys[] = {
+    {"name", T::string, &P::name, "the domain delegated to this proxy", 0, 0, {}, true},
+    {"interface", T::string, &P::interface, "the link whose multicast DNS it answers from", 0, 0, {}, true},
+    {"nameservers", T::strings, &P::nameservers, "host names of the zone's NS records (empty: this host's name)"},
+    {"timeout", T::integer, &P::timeout, "ms a question with nothing cached waits for the link", 100, 10000},
+};
+
 using V = ServiceConfig;
 constexpr Key<V> service_keys[] = {
     {"name", T::string, &V::name, "instance name", 0, 0, {}, true},
@@ -206,6 +214,7 @@ const Section<ResolverConfig> kResolver{"resolver", "[resolver]", "", false, res
 const Section<ZoneRouteConfig> kStub{"stub", "[[resolver.stub]]", "resolver", true, stub_keys};
 const Section<ZoneRouteConfig> kForward{"forward", "[[resolver.forward]]", "resolver", true, forward_keys};
 const Section<MdnsConfig> kMdns{"mdns", "[mdns]", "", false, mdns_keys};
+const Section<ProxyConfig> kProxy{"proxy", "[[proxy]]", "", true, proxy_keys};
 const Section<ServiceConfig> kService{"services", "services", "mdns", true, service_keys};
 const Section<HttpConfig> kHttp{"http", "[http]", "", false, http_keys};
 const Section<UserConfig> kUser{"users", "users", "http", true, user_keys};
@@ -292,6 +301,7 @@ NAMAE_SCHEMA_INSTANTIATE(ZoneConfig)
 NAMAE_SCHEMA_INSTANTIATE(GrantConfig)
 NAMAE_SCHEMA_INSTANTIATE(ResolverConfig)
 NAMAE_SCHEMA_INSTANTIATE(MdnsConfig)
+NAMAE_SCHEMA_INSTANTIATE(ProxyConfig)
 NAMAE_SCHEMA_INSTANTIATE(ServiceConfig)
 NAMAE_SCHEMA_INSTANTIATE(HttpConfig)
 NAMAE_SCHEMA_INSTANTIATE(UserConfig)

@@ -65,6 +65,7 @@ extern const Section<ResolverConfig> kResolver;
 extern const Section<ZoneRouteConfig> kStub;
 extern const Section<ZoneRouteConfig> kForward;
 extern const Section<MdnsConfig> kMdns;
+extern const Section<ProxyConfig> kProxy;
 extern const Section<ServiceConfig> kService;
 extern const Section<HttpConfig> kHttp;
 extern const Section<UserConfig> kUser;
@@ -73,7 +74,7 @@ extern const Section<RrlConfig> kRrl;
 /// Calls `f` with every section, top-level ones in file order, then sub-tables.
 template <class F>
 void for_each_section(F&& f) {
-  f(kServer), f(kKey), f(kDnssecPolicy), f(kZone), f(kResolver), f(kMdns), f(kHttp);
+  f(kServer), f(kKey), f(kDnssecPolicy), f(kZone), f(kResolver), f(kMdns), f(kProxy), f(kHttp);
   f(kGrant), f(kService), f(kUser), f(kRrl), f(kStub), f(kForward);
 }
 

@@ -25,6 +25,7 @@
 #include "daemon/http_api.h"
 #include "daemon/logging.h"
 #include "daemon/mdns.h"
+#include "daemon/proxy_role.h"
 #include "daemon/privileges.h"
 #include "daemon/push_role.h"
 #include "daemon/replication.h"
@@ -326,6 +327,7 @@ class Daemon {
   std::unique_ptr<ResolverRole> resolver_;
   std::unique_ptr<PushRole> push_;  // nullptr: no push-listen
   std::unique_ptr<mdns::Stack> mdns_;
+  std::unique_ptr<ProxyRole> proxies_;  // nullptr: no [[proxy]]
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<http::UpdateApi> update_api_;  // DynDNS2 + REST; outlives the listener
   http::MetricsServer http_server_;
@@ -401,6 +403,11 @@ Result<void> Daemon::start_listeners() {
     engine->set_transfer_handler(transfer_handler);
     return engine;
   };
+  // [[proxy]]: its domains' questions are taken before the engine sees them.
+  auto proxies = ProxyRole::start(cfg_, 0);
+  if (!proxies) return proxies.error();
+  proxies_ = std::move(*proxies);
+  if (proxies_) factory_ = proxies_->wrap(std::move(factory_));
   udp_ = std::make_unique<net::UdpServer>(udp_options(cfg_.server, endpoints(cfg_.server.listen)), factory_, metrics_);
   tcp_ = std::make_unique<net::TcpServer>(tcp_options(cfg_.server, endpoints(cfg_.server.listen)), factory_, metrics_);
   if (auto r = udp_->start(); !r) return r;
@@ -703,6 +710,7 @@ std::string Daemon::status() {
   out += zones_.status();
   out += updates_->status();
   if (mdns_) out += mdns_->status();
+  if (proxies_) out += proxies_->status();
   return out;
 }
 
@@ -781,6 +789,7 @@ void Daemon::stop_roles() {
   if (push_) push_->stop();
   if (tcp_) tcp_->stop();
   if (udp_) udp_->stop();
+  if (proxies_) proxies_->stop();
   if (secondaries_) secondaries_->stop();
 }
 

@@ -181,12 +181,12 @@ Millis Querier::next_timer() const {
   return t;
 }
 
-std::vector<Record> Querier::lookup(const Question& q, Millis now) const {
+std::vector<Record> Querier::lookup(const Question& q, Millis now, bool ttl_left) const {
   std::vector<Record> out;
   for (const auto& e : cache_)
     if (e.rec.ttl > 0 && e.expires > now && q.matches(e.rec)) {
       Record r = e.rec;
-      r.ttl = e.ttl_left(now);
+      if (ttl_left) r.ttl = e.ttl_left(now);
       out.push_back(std::move(r));
     }
   return out;

@@ -59,8 +59,9 @@ class Querier {
   void tick(Millis now);
   Millis next_timer() const;
 
-  /// Live cached records answering `q` (ANY type/class match everything).
-  std::vector<Record> lookup(const Question& q, Millis now) const;
+  /// Live cached records answering `q` (ANY type/class match everything),
+  /// with the TTL left (`ttl_left`) or the TTL they arrived with.
+  std::vector<Record> lookup(const Question& q, Millis now, bool ttl_left = true) const;
   /// Every live cached record.
   std::vector<Record> all(Millis now) const;
   size_t cache_size() const { return cache_.size(); }

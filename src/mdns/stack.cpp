@@ -465,7 +465,7 @@ void Stack::open_link(const InterfaceInfo& info, int64_t now) {
   links_[info.index] = std::move(link);
   publish_host(l, now);
   for (const auto& [id, svc] : services_) publish_service(l, id, svc, now);
-  for (const auto& [id, q] : watches_) l.watches[id] = l.querier.start(q, now);
+  for (const auto& [id, w] : watches_) l.watches[id] = l.querier.start(w.first, now, w.second);
   say(LogLevel::info, fmt::format("mdns: using interface {} ({})", info.name, fmt::join(info.addresses, ", ")));
 }
 
@@ -626,12 +626,12 @@ void Stack::remove_service(uint64_t id) {
   wake();
 }
 
-uint64_t Stack::watch(const Question& q) {
+uint64_t Stack::watch(const Question& q, bool qu_first) {
   std::lock_guard lock(mu_);
   uint64_t id = next_id_++;
-  watches_[id] = q;
+  watches_[id] = {q, qu_first};
   int64_t now = monotonic_ms();
-  for (auto& [idx, l] : links_) l->watches[id] = l->querier.start(q, now);
+  for (auto& [idx, l] : links_) l->watches[id] = l->querier.start(q, now, qu_first);
   wake();
   return id;
 }
@@ -647,12 +647,12 @@ void Stack::unwatch(uint64_t id) {
   }
 }
 
-std::vector<Record> Stack::lookup(const Question& q) {
+std::vector<Record> Stack::lookup(const Question& q, bool ttl_left) {
   std::lock_guard lock(mu_);
   std::vector<Record> out;
   int64_t now = monotonic_ms();
   for (auto& [idx, l] : links_)
-    for (auto& r : l->querier.lookup(q, now))
+    for (auto& r : l->querier.lookup(q, now, ttl_left))
       if (std::none_of(out.begin(), out.end(), [&](const Record& o) { return o.same_rr(r); })) out.push_back(r);
   return out;
 }

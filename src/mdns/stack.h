@@ -87,11 +87,13 @@ class Stack {
   /// Publish a service on every interface (and on interfaces that appear later).
   Result<uint64_t> add_service(const ServiceSpec& svc);
   void remove_service(uint64_t id);
-  /// Ask `q` continuously on every interface.
-  uint64_t watch(const Question& q);
+  /// Ask `q` continuously on every interface; the first query asks for
+  /// unicast answers (QU) when `qu_first` (RFC 6762 5.4).
+  uint64_t watch(const Question& q, bool qu_first = true);
   void unwatch(uint64_t id);
-  /// Live cached answers to `q` over all interfaces.
-  std::vector<Record> lookup(const Question& q);
+  /// Live cached answers to `q` over all interfaces, with the TTL left or,
+  /// if not `ttl_left`, the TTL they arrived with.
+  std::vector<Record> lookup(const Question& q, bool ttl_left = true);
   /// The host name currently held ("laptop-2.local." after a conflict) on
   /// the first interface, or the configured one.
   std::string hostname();
@@ -125,7 +127,7 @@ class Stack {
   std::unique_ptr<Rng> rng_;
   std::map<int, std::unique_ptr<Link>> links_;
   std::map<uint64_t, ServiceSpec> services_;
-  std::map<uint64_t, Question> watches_;
+  std::map<uint64_t, std::pair<Question, bool>> watches_;  // and qu_first
   uint64_t next_id_ = 1;
   int64_t next_rescan_ = 0;
   std::vector<std::pair<size_t, int64_t>> sent_;  // hashes of packets we sent, and when

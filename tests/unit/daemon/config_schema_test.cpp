@@ -138,6 +138,12 @@ allow = ["192.0.2.0/24"]
 hostname = "box"
 services = [ { name = "My Printer", type = "_ipp._tcp", port = 631, txt = ["rp=queue1", "x=\ty"] } ]
 
+[[proxy]]
+name = "lan.example.net"
+interface = "eth0"
+nameservers = ["ns1.example.net"]
+timeout = 2000
+
 [http]
 listen = "192.0.2.1:8443"
 tls-cert = "/etc/tls/cert.pem"
@@ -156,6 +162,7 @@ TEST(ConfigPrint, IsReadBackAsTheSameConfig) {
     EXPECT_EQ(again->server.control, first->server.control);
     EXPECT_EQ(again->resolver.enabled, first->resolver.enabled);
     EXPECT_EQ(again->mdns.enabled, first->mdns.enabled);
+    EXPECT_EQ(again->proxies, first->proxies);
     EXPECT_EQ(again->http.enabled, first->http.enabled);
     ASSERT_EQ(again->zones.size(), first->zones.size());
     for (size_t i = 0; i < first->zones.size(); ++i) {

@@ -1,0 +1,40 @@
+// Wiring `[[proxy]]` into namaed: per proxy, an mDNS stack on its
+// interface (its own 5353 socket, shared by SO_REUSEPORT, publishing
+// nothing) whose cache the proxy's service answers from, and the handler
+// that takes the questions under the proxies' domains off the
+// authoritative listeners before the engine sees them.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "base/result.h"
+#include "daemon/config.h"
+#include "mdns/stack.h"
+#include "net/address.h"
+#include "net/handler.h"
+#include "proxy/service.h"
+
+namespace namae::daemon {
+
+class ProxyRole {
+ public:
+  /// nullptr when no [[proxy]] is configured. Each interface must exist
+  /// and take multicast. `push_port`: the DNS Push listener's port (0: none).
+  static Result<std::unique_ptr<ProxyRole>> start(const Config& cfg, uint16_t push_port);
+  ~ProxyRole();
+  void stop();
+
+  /// `inner` (the listeners' engines) with the proxies in front.
+  net::HandlerFactory wrap(net::HandlerFactory inner);
+  const std::vector<proxy::ProxyService*>& services() const { return services_; }
+  /// Status lines for `namae ctl status`.
+  std::string status() const;
+
+ private:
+  struct Proxy;
+  std::vector<std::unique_ptr<Proxy>> proxies_;
+  std::vector<proxy::ProxyService*> services_;
+};
+
+}  // namespace namae::daemon

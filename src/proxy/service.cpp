@@ -1,0 +1,130 @@
+#include "proxy/service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "dns/rrtype.h"
+#include "mdns/stack.h"
+
+namespace namae::proxy {
+
+ProxyService::ProxyService(ProxyOptions options, Link& link, uint16_t max_udp)
+    : core_(std::move(options), link), max_udp_(max_udp) {}
+
+ProxyService::~ProxyService() { stop(); }
+
+size_t ProxyService::handle(const dns::MessageView& q, std::span<uint8_t> out, const net::Peer& peer) {
+  QueryInfo info = QueryInfo::from(q, peer.tcp);
+  Outcome o;
+  {
+    std::lock_guard lk(mu_);
+    ++stats_.queries;
+    o = core_.ask(q.qname(), q.qtype(), mdns::monotonic_ms());
+    if (o.answer.rcode == dns::rcode::SERVFAIL) ++stats_.limited;
+    if (o.pending && peer.can_defer()) {
+      ++stats_.waited;
+      waiters_.emplace(o.ticket, Waiter{std::move(info), peer.channel()});
+      cv_.notify_one();  // a new deadline
+      return net::kDeferred;
+    }
+    if (!o.pending) ++stats_.from_cache;
+  }
+  // A caller that cannot wait (a test, a tool) gets what there is now.
+  if (o.pending) o.answer = Answer{dns::rcode::SERVFAIL, {}, {}, {}};
+  return write_reply(info, o.answer, out, max_udp_);
+}
+
+void ProxyService::link_changed(const mdns::Record& r, bool added) {
+  std::lock_guard lk(events_mu_);
+  events_.emplace_back(r, added);
+  cv_.notify_one();
+}
+
+void ProxyService::answer(std::vector<Done> done) {
+  std::vector<Waiter> ready;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& d : done) {
+      auto it = waiters_.find(d.ticket);
+      if (it == waiters_.end()) continue;
+      ready.push_back(std::move(it->second));
+      waiters_.erase(it);
+    }
+  }
+  std::vector<uint8_t> buf(65535);
+  for (size_t i = 0; i < ready.size(); ++i) {
+    size_t n = write_reply(ready[i].query, done[i].answer, buf, max_udp_);
+    ready[i].channel.send(std::span<const uint8_t>(buf.data(), n));
+  }
+}
+
+void ProxyService::run() {
+  for (;;) {
+    std::vector<std::pair<mdns::Record, bool>> events;
+    Millis next;
+    {
+      std::lock_guard lk(mu_);
+      next = core_.next_timer();
+    }
+    {
+      std::unique_lock lk(events_mu_);
+      auto wait = std::chrono::milliseconds(std::clamp<Millis>(next - mdns::monotonic_ms(), 0, 1000));
+      cv_.wait_for(lk, wait, [&] { return stopping_ || !events_.empty(); });
+      if (stopping_) return;
+      events.swap(events_);
+    }
+    std::vector<Done> done;
+    {
+      std::lock_guard lk(mu_);
+      Millis now = mdns::monotonic_ms();
+      for (const auto& [r, added] : events)
+        if (added)
+          for (auto& d : core_.changed(r, now)) done.push_back(std::move(d));
+      for (auto& d : core_.tick(now)) done.push_back(std::move(d));
+    }
+    answer(std::move(done));
+    if (!on_change) continue;
+    Rewriter rw(domain());
+    for (const auto& [r, added] : events)
+      if (auto owner = rw.from_local(r.owner)) on_change(*owner);
+  }
+}
+
+void ProxyService::start() { thread_ = std::thread([this] { run(); }); }
+
+void ProxyService::stop() {
+  {
+    std::lock_guard lk(events_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::vector<Done> done;
+  {
+    std::lock_guard lk(mu_);
+    done = core_.tick(std::numeric_limits<Millis>::max());
+  }
+  answer(std::move(done));
+}
+
+ProxyService::Stats ProxyService::stats() const {
+  std::lock_guard lk(mu_);
+  return stats_;
+}
+
+size_t ProxyHandler::handle(std::span<const uint8_t> query, std::span<uint8_t> response, const net::Peer& peer) {
+  dns::MessageView q;
+  if (q.parse(query) != dns::WireError::ok) return inner_->handle(query, response, peer);
+  const dns::Header& h = q.header();
+  // Signed queries stay with the engine: the proxy holds no keys.
+  if (h.qr || h.opcode != dns::opcode::QUERY || h.qdcount != 1 || q.has_tsig() ||
+      (q.qclass() != dns::rrclass::IN && q.qclass() != dns::rrclass::ANY))
+    return inner_->handle(query, response, peer);
+  for (auto* p : proxies_)
+    if (q.qname().is_subdomain_of(p->domain())) return p->handle(q, response, peer);
+  return inner_->handle(query, response, peer);
+}
+
+}  // namespace namae::proxy

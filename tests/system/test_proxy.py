@@ -1,0 +1,193 @@
+"""The DNS-SD Discovery Proxy (RFC 8766): `[[proxy]]` answers unicast
+questions under lan.example.net from multicast DNS on a link.
+
+Namespaces from test_mdns.Lan (a, b, c on one bridge; nothing reaches the
+host's network). namaed runs in a with a proxy on its eth0; python3-zeroconf
+registers an _http._tcp service in b, and a second one in c that later
+goes away with goodbye packets. dig in a browses lan.example.net (service
+types, PTR, SRV, TXT, A) and sees the services with rewritten names, TTLs
+capped at 10 s and link-local addresses left out; the apex answers SOA and
+NS at once; a name nobody has is NODATA after the wait; a goodbye removes a
+service. Configuration mistakes (an interface that does not exist, a zone
+served inside the proxy's domain) stop namaed at start with a clear error.
+"""
+import os
+import shutil
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+from conftest import BIN_DIR
+from test_mdns import _why, Lan, ZC_REGISTER, PY, wait_line
+from test_mdns_bridge import records, status, flags
+
+pytestmark = [pytest.mark.skipif(_why is not None, reason=_why or ""),
+              pytest.mark.skipif(shutil.which("dig") is None, reason="needs dig")]
+
+PORT = 5331
+DOMAIN = "lan.example.net."
+
+
+@pytest.fixture(scope="module")
+def lan():
+    l = Lan()
+    l.prefix = f"np{os.getpid() % 100000}"  # not test_mdns.py's namespaces
+    try:
+        l.up()
+        # b also holds a link-local address: the proxy must leave it out.
+        l.sh("ip", "-n", l.ns("b"), "addr", "add", "169.254.7.2/16", "dev", "eth0")
+        yield l
+    finally:
+        l.down()
+
+
+def write_config(d, body):
+    cfg = os.path.join(d, "namaed.toml")
+    with open(cfg, "w") as f:
+        f.write(textwrap.dedent(f"""\
+            [server]
+            listen = ["127.0.0.1:{PORT}"]
+            control = "ctl.sock"
+
+            [http]
+            listen = ""
+            """) + textwrap.dedent(body))
+    return cfg
+
+
+def zc_register(lan, host, ip, name, port, server, *txt, addresses=None):
+    p = lan.start(host, [PY, "-c", ZC_REGISTER, ip, name, "_http._tcp.local.", str(port), server] + list(txt),
+                  stdin=subprocess.PIPE)
+    line, seen = wait_line(p, lambda l: l == "registered", timeout=15)
+    assert line, seen
+    return p
+
+
+def dig(lan, name, rtype, *extra):
+    return lan.run("a", ["dig", "@127.0.0.1", "-p", str(PORT), name, rtype, "+norec", "+noall", "+comments",
+                         "+answer", "+authority", "+additional", "+stats", "+tries=1", "+time=5", *extra],
+                   timeout=15)
+
+
+@pytest.fixture(scope="module")
+def proxy(lan):
+    d = os.path.join(lan.tmp, "proxy")
+    os.makedirs(d)
+    cfg = write_config(d, f"""
+        [[proxy]]
+        name = "{DOMAIN}"
+        interface = "eth0"
+        nameservers = ["ns1.example.net"]
+        timeout = 1000
+        """)
+    log = open(cfg + ".log", "w")
+    p = subprocess.Popen(["ip", "netns", "exec", lan.ns("a"), os.path.join(BIN_DIR, "namaed"), "--config", cfg,
+                          "--foreground"], stdout=log, stderr=subprocess.STDOUT, cwd=d)
+    lan.procs.append(p)
+    web = zc_register(lan, "b", "192.0.2.2", "Web Site", 8080, "zhost.local.", "path=/index.html")
+    for _ in range(50):
+        if dig(lan, DOMAIN, "SOA").returncode == 0:
+            break
+        time.sleep(0.1)
+    yield {"dir": d, "log": cfg + ".log", "web": web}
+    web.stdin.close()
+    log.close()
+
+
+def test_apex_soa_and_ns_at_once(lan, proxy):
+    t = time.monotonic()
+    r = dig(lan, DOMAIN, "SOA")
+    assert time.monotonic() - t < 1.0
+    assert status(r.stdout) == "NOERROR", r.stdout
+    assert "aa" in flags(r.stdout)
+    (name, ttl, typ, data), = records(r.stdout)
+    assert (name, typ) == (DOMAIN, "SOA")
+    # RFC 8766 6.1: MNAME the proxy's name server, serial 0, minimum 10.
+    assert data.split()[0] == "ns1.example.net." and data.split()[2:] == ["0", "7200", "3600", "86400", "10"], data
+    r = dig(lan, DOMAIN, "NS")
+    assert [(n, t, d) for n, _, t, d in records(r.stdout)] == [(DOMAIN, "NS", "ns1.example.net.")]
+
+
+def test_browse_with_rewritten_names(lan, proxy):
+    r = dig(lan, "_services._dns-sd._udp." + DOMAIN, "PTR")
+    assert status(r.stdout) == "NOERROR", r.stdout
+    assert ("PTR", "_http._tcp." + DOMAIN) in [(t, d) for _, _, t, d in records(r.stdout)], r.stdout
+    r = dig(lan, "_http._tcp." + DOMAIN, "PTR")
+    assert "aa" in flags(r.stdout), r.stdout
+    ans = records(r.stdout)
+    assert ("_http._tcp." + DOMAIN, "PTR", "Web\\032Site._http._tcp." + DOMAIN) in [(n, t, d) for n, _, t, d in ans], r.stdout
+    assert all(ttl <= 10 for _, ttl, _, _ in ans)
+    # RFC 6763 12: the instance's SRV (target rewritten), TXT and address come along.
+    extra = [(t, d) for _, _, t, d in records(r.stdout, "ADDITIONAL")]
+    assert ("SRV", "0 0 8080 zhost." + DOMAIN) in extra, r.stdout
+    assert ("A", "192.0.2.2") in extra, r.stdout
+
+
+def test_srv_txt_and_address(lan, proxy):
+    inst = "Web\\032Site._http._tcp." + DOMAIN
+    r = dig(lan, inst, "SRV")
+    assert [(t, d) for _, _, t, d in records(r.stdout)] == [("SRV", "0 0 8080 zhost." + DOMAIN)], r.stdout
+    r = dig(lan, inst, "TXT")
+    assert [(t, d) for _, _, t, d in records(r.stdout)] == [("TXT", '"path=/index.html"')], r.stdout
+    r = dig(lan, "zhost." + DOMAIN, "A")
+    # zeroconf publishes 192.0.2.2 only; b's link-local address never leaves the link.
+    assert [(n, t, d) for n, _, t, d in records(r.stdout)] == [("zhost." + DOMAIN, "A", "192.0.2.2")], r.stdout
+    assert all(ttl <= 10 for _, ttl, _, _ in records(r.stdout))
+
+
+def test_nothing_on_the_link_is_nodata_after_the_wait(lan, proxy):
+    t = time.monotonic()
+    r = dig(lan, "nobody." + DOMAIN, "A")
+    took = time.monotonic() - t
+    # RFC 8766 5.6: "no error no answer", with the SOA (minimum 10).
+    assert status(r.stdout) == "NOERROR", r.stdout
+    assert records(r.stdout) == []
+    assert [t for _, _, t, _ in records(r.stdout, "AUTHORITY")] == ["SOA"]
+    assert 0.9 <= took < 3, took
+
+
+def test_goodbye_removes_a_service(lan, proxy):
+    gone = zc_register(lan, "c", "192.0.2.3", "Gone Soon", 8081, "chost.local.")
+    want = ("PTR", "Gone\\032Soon._http._tcp." + DOMAIN)
+    for _ in range(30):
+        if want in [(t, d) for _, _, t, d in records(dig(lan, "_http._tcp." + DOMAIN, "PTR").stdout)]:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the new service never showed")
+    gone.stdin.close()  # zeroconf unregisters: goodbye packets (TTL 0)
+    line, seen = wait_line(gone, lambda l: l == "unregistered", timeout=10)
+    assert line, seen
+    time.sleep(1.5)  # RFC 6762 10.1: a goodbye takes effect after one second
+    r = dig(lan, "_http._tcp." + DOMAIN, "PTR")
+    got = [(t, d) for _, _, t, d in records(r.stdout)]
+    assert want not in got and ("PTR", "Web\\032Site._http._tcp." + DOMAIN) in got, r.stdout
+
+
+def test_bad_interface_and_overlapping_zone_stop_the_start(lan):
+    d = os.path.join(lan.tmp, "bad")
+    os.makedirs(d)
+    cfg = write_config(d, f"""
+        [[proxy]]
+        name = "{DOMAIN}"
+        interface = "nosuch0"
+        """)
+    r = lan.run("a", [os.path.join(BIN_DIR, "namaed"), "--config", cfg, "--foreground"], timeout=10)
+    assert r.returncode != 0
+    assert "[[proxy]] 'lan.example.net.': interface 'nosuch0' does not exist" in r.stderr + r.stdout
+    with open(os.path.join(d, "z.zone"), "w") as f:
+        f.write("@ 60 SOA ns1.example.net. h.example.net. 1 60 60 600 60\n@ 60 NS ns1.example.net.\n")
+    cfg = write_config(d, f"""
+        [[zone]]
+        name = "sub.{DOMAIN}"
+        file = "z.zone"
+
+        [[proxy]]
+        name = "{DOMAIN}"
+        interface = "eth0"
+        """)
+    r = subprocess.run([os.path.join(BIN_DIR, "namaed"), "--config", cfg, "--check"], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert f"namaed.toml:12: [[proxy]] '{DOMAIN}': zone 'sub.{DOMAIN}' is served here" in r.stderr, r.stderr

@@ -1,0 +1,341 @@
+// The Discovery Proxy's logic (RFC 8766) over a real mdns::Querier driven
+// with fake time: what a unicast client is answered, when, and with which
+// names, TTLs and records.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "../mdns/fake.h"
+#include "dns/rrtype.h"
+#include "mdns/querier.h"
+#include "proxy/core.h"
+#include "proxy/reply.h"
+#include "proxy/rewrite.h"
+
+namespace namae::proxy {
+namespace {
+
+using mdns::test::N;
+namespace rrtype = dns::rrtype;
+
+mdns::Record rec(const char* owner, uint16_t type, uint32_t ttl, std::vector<uint8_t> rdata) {
+  mdns::Record r;
+  r.owner = N(owner);
+  r.type = type;
+  r.ttl = ttl;
+  r.rdata = std::move(rdata);
+  return r;
+}
+std::vector<uint8_t> name_rdata(const char* n) {
+  auto w = N(n).wire();
+  return {w.begin(), w.end()};
+}
+std::vector<uint8_t> srv_rdata(uint16_t port, const char* target) {
+  std::vector<uint8_t> rd = {0, 0, 0, 0, static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port)};
+  auto w = N(target).wire();
+  rd.insert(rd.end(), w.begin(), w.end());
+  return rd;
+}
+mdns::Record ptr(const char* owner, const char* target, uint32_t ttl = 4500) {
+  return rec(owner, rrtype::PTR, ttl, name_rdata(target));
+}
+mdns::Record srv(const char* owner, uint16_t port, const char* target) {
+  return rec(owner, rrtype::SRV, 120, srv_rdata(port, target));
+}
+mdns::Record a(const char* owner, std::vector<uint8_t> addr) { return rec(owner, rrtype::A, 120, std::move(addr)); }
+
+// The link: a Querier whose packets are recorded, and a responder's
+// answers fed to it by hand.
+struct QuerierLink : Link {
+  mdns::test::FakeTransport transport;
+  mdns::Rng rng{7};
+  mdns::Querier querier{transport, rng};
+  Millis now = 1000;
+  int watching = 0;
+
+  std::vector<mdns::Record> lookup(const mdns::Question& q, bool ttl_left) override {
+    return querier.lookup(q, now, ttl_left);
+  }
+  uint64_t watch(const mdns::Question& q) override {
+    ++watching;
+    return querier.start(q, now, false);
+  }
+  void unwatch(uint64_t id) override {
+    --watching;
+    querier.stop(id);
+  }
+  // One response packet. The cache changes it makes are handed on once it
+  // is all in, as ProxyService's thread does (the stack holds its lock
+  // until the whole packet is cached).
+  std::function<void(const mdns::Record&)> on_added;
+  void hear(std::vector<mdns::Record> answers) {
+    std::vector<mdns::Record> added;
+    querier.listener.added = [&](const mdns::Record& r) { added.push_back(r); };
+    mdns::Message m;
+    m.header.qr = true;
+    m.answers = std::move(answers);
+    querier.receive(m, mdns::Source::from("192.0.2.9", mdns::kPort), now);
+    for (const auto& r : added) on_added(r);
+  }
+};
+
+struct ProxyTest : ::testing::Test {
+  QuerierLink link;
+  Core core{options(), link};
+  std::vector<Done> done;
+
+  static ProxyOptions options() {
+    ProxyOptions o;
+    o.domain = N("lan.example.net.");
+    o.nameservers = {N("proxy.example.net.")};
+    o.contact = N("hostmaster.lan.example.net.");
+    o.timeout = 6000;
+    return o;
+  }
+  ProxyTest() {
+    link.on_added = [this](const mdns::Record& r) {
+      for (auto& d : core.changed(r, link.now)) done.push_back(std::move(d));
+    };
+  }
+  void advance(Millis ms) {
+    Millis end = link.now + ms;
+    while (link.now < end) {
+      link.now = std::min(end, link.now + 10);
+      link.querier.tick(link.now);
+      for (auto& d : core.tick(link.now)) done.push_back(std::move(d));
+    }
+  }
+  const Answer* answer_of(Ticket t) const {
+    for (const auto& d : done)
+      if (d.ticket == t) return &d.answer;
+    return nullptr;
+  }
+  void browse_records() {
+    link.hear({ptr("_http._tcp.local.", "Web Site._http._tcp.local."), srv("Web Site._http._tcp.local.", 8080, "zhost.local."),
+               rec("Web Site._http._tcp.local.", rrtype::TXT, 4500, {15, 'p', 'a', 't', 'h', '=', '/', 'i', 'n', 'd', 'e', 'x', '.', 'h', 't', 'm'}),
+               a("zhost.local.", {192, 0, 2, 2}), a("zhost.local.", {169, 254, 7, 3})});
+  }
+};
+
+TEST(ProxyRewrite, TranslatesNamesBothWays) {
+  Rewriter rw(N("lan.example.net."));
+  EXPECT_EQ(rw.to_local(N("_http._tcp.LAN.example.net."))->to_text(), "_http._tcp.local.");
+  EXPECT_EQ(rw.to_local(N("lan.example.net."))->to_text(), "local.");
+  EXPECT_FALSE(rw.to_local(N("other.example.net.")));
+  EXPECT_EQ(rw.from_local(N("My Printer._ipp._tcp.local."))->to_text(), "My\\032Printer._ipp._tcp.lan.example.net.");
+  // RFC 8766 5.5: names outside .local are not touched.
+  EXPECT_EQ(rw.from_local(N("www.example.com."))->to_text(), "www.example.com.");
+}
+
+TEST(ProxyRewrite, TranslatesRdataNamesAndCapsTtl) {
+  Rewriter rw(N("lan.example.net."));
+  auto s = rw.from_link(srv("Web._http._tcp.local.", 8080, "zhost.local."), 10);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->to_text(), "Web._http._tcp.lan.example.net. 10 IN SRV 0 0 8080 zhost.lan.example.net.");
+  auto p = rw.from_link(ptr("_http._tcp.local.", "Web._http._tcp.local."), 0);
+  EXPECT_EQ(p->to_text(), "_http._tcp.lan.example.net. 4500 IN PTR Web._http._tcp.lan.example.net.");
+  auto outside = rw.from_link(rec("x.local.", rrtype::CNAME, 60, name_rdata("www.example.com.")), 10);
+  EXPECT_EQ(outside->to_text(), "x.lan.example.net. 10 IN CNAME www.example.com.");
+}
+
+TEST(ProxyRewrite, LeavesOutWhatIsUselessOffTheLink) {
+  Rewriter rw(N("lan.example.net."));
+  EXPECT_FALSE(rw.from_link(a("h.local.", {169, 254, 1, 2}), 10));
+  std::vector<uint8_t> ll(16, 0), global(16, 0);
+  ll[0] = 0xfe, ll[1] = 0x80, ll[15] = 1;
+  global[0] = 0x20, global[1] = 0x01, global[2] = 0x0d, global[3] = 0xb8, global[15] = 1;
+  EXPECT_FALSE(rw.from_link(rec("h.local.", rrtype::AAAA, 120, ll), 10));
+  EXPECT_TRUE(rw.from_link(rec("h.local.", rrtype::AAAA, 120, global), 10));
+  EXPECT_TRUE(rw.from_link(a("h.local.", {192, 0, 2, 1}), 10));
+  EXPECT_FALSE(rw.from_link(rec("h.local.", rrtype::NSEC, 120, {0xc0, 0x0c, 0, 1, 0x40}), 10));
+}
+
+TEST_F(ProxyTest, ApexAndAdministrativeNamesAreAnsweredAtOnceWithoutAskingTheLink) {
+  auto soa = core.ask(N("lan.example.net."), rrtype::SOA, link.now);
+  ASSERT_FALSE(soa.pending);
+  ASSERT_EQ(soa.answer.answer.size(), 1u);
+  // RFC 8766 6.1: serial 0, refresh 7200, retry 3600, expire 86400, minimum 10.
+  EXPECT_EQ(soa.answer.answer[0].to_text(),
+            "lan.example.net. 10 IN SOA proxy.example.net. hostmaster.lan.example.net. 0 7200 3600 86400 10");
+  auto ns = core.ask(N("lan.example.net."), rrtype::NS, link.now);
+  ASSERT_EQ(ns.answer.answer.size(), 1u);
+  EXPECT_EQ(ns.answer.answer[0].to_text(), "lan.example.net. 10 IN NS proxy.example.net.");
+  EXPECT_EQ(core.ask(N("lan.example.net."), rrtype::ANY, link.now).answer.answer.size(), 2u);
+  // RFC 8766 6.3: nothing is delegated below the apex; 6.4: no DNS Push here, no updates.
+  for (auto [name, type] : {std::pair{"x.lan.example.net.", rrtype::NS}, {"x.lan.example.net.", rrtype::SOA},
+                            {"x.lan.example.net.", rrtype::DS}, {"_dns-push-tls._tcp.lan.example.net.", rrtype::SRV},
+                            {"_dns-update._udp.lan.example.net.", rrtype::SRV}, {"lan.example.net.", rrtype::A}}) {
+    auto o = core.ask(N(name), type, link.now);
+    EXPECT_FALSE(o.pending) << name;
+    EXPECT_EQ(o.answer.rcode, dns::rcode::NOERROR) << name;
+    EXPECT_TRUE(o.answer.answer.empty()) << name;
+    ASSERT_EQ(o.answer.authority.size(), 1u) << name;
+    EXPECT_EQ(o.answer.authority[0].type, rrtype::SOA);
+  }
+  advance(1000);
+  EXPECT_TRUE(link.transport.sent.empty());
+}
+
+TEST_F(ProxyTest, PushServerIsAdvertisedWhenThereIsOne) {
+  auto o = options();
+  o.push_port = 853;
+  Core c(o, link);
+  auto srv = c.ask(N("_dns-push-tls._tcp.lan.example.net."), rrtype::SRV, link.now);
+  ASSERT_EQ(srv.answer.answer.size(), 1u);
+  EXPECT_EQ(srv.answer.answer[0].to_text(), "_dns-push-tls._tcp.lan.example.net. 10 IN SRV 0 0 853 proxy.example.net.");
+}
+
+TEST_F(ProxyTest, BrowseWaitsForTheLinkAndAnswersTranslatedWithAdditionalRecords) {
+  auto o = core.ask(N("_http._tcp.lan.example.net."), rrtype::PTR, link.now);
+  ASSERT_TRUE(o.pending);
+  advance(200);
+  // One multicast (QM) question for the .local name went out.
+  ASSERT_EQ(link.transport.sent.size(), 1u);
+  const auto& q = link.transport.sent[0].msg.questions.at(0);
+  EXPECT_EQ(q.name.to_text(), "_http._tcp.local.");
+  EXPECT_EQ(q.type, rrtype::PTR);
+  EXPECT_FALSE(q.unicast_response);
+  browse_records();
+  // A browse gets other responders a moment (RFC 6762 6) before it is answered.
+  EXPECT_FALSE(answer_of(o.ticket));
+  advance(200);
+  const Answer* ans = answer_of(o.ticket);
+  ASSERT_TRUE(ans);
+  ASSERT_EQ(ans->answer.size(), 1u);
+  EXPECT_EQ(ans->answer[0].to_text(), "_http._tcp.lan.example.net. 10 IN PTR Web\\032Site._http._tcp.lan.example.net.");
+  std::vector<std::string> extra;
+  for (const auto& r : ans->additional) extra.push_back(r.to_text());
+  // SRV with its target translated, TXT, and only the usable address (RFC 8766 5.5.2).
+  EXPECT_EQ(extra, (std::vector<std::string>{
+                       "Web\\032Site._http._tcp.lan.example.net. 10 IN SRV 0 0 8080 zhost.lan.example.net.",
+                       "Web\\032Site._http._tcp.lan.example.net. 10 IN TXT \"path=/index.htm\"",
+                       "zhost.lan.example.net. 10 IN A 192.0.2.2"}));
+  // The question is no longer asked on the link.
+  EXPECT_EQ(link.watching, 0);
+  size_t sent = link.transport.sent.size();
+  advance(10000);
+  EXPECT_EQ(link.transport.sent.size(), sent);
+  // The cache answers the next client at once (RFC 8766 5.6).
+  auto again = core.ask(N("_http._tcp.lan.example.net."), rrtype::PTR, link.now);
+  EXPECT_FALSE(again.pending);
+  EXPECT_EQ(again.answer.answer.size(), 1u);
+}
+
+TEST_F(ProxyTest, UniqueAnswerIsSentAsSoonAsItArrives) {
+  auto o = core.ask(N("Web Site._http._tcp.lan.example.net."), rrtype::SRV, link.now);
+  ASSERT_TRUE(o.pending);
+  advance(150);
+  browse_records();
+  const Answer* ans = answer_of(o.ticket);
+  ASSERT_TRUE(ans);
+  ASSERT_EQ(ans->answer.size(), 1u);
+  EXPECT_EQ(ans->answer[0].type, rrtype::SRV);
+  ASSERT_EQ(ans->additional.size(), 1u);  // the target's usable address
+  EXPECT_EQ(ans->additional[0].to_text(), "zhost.lan.example.net. 10 IN A 192.0.2.2");
+}
+
+TEST_F(ProxyTest, NothingOnTheLinkIsNodataAfterTheWaitNotNxdomain) {
+  auto o = core.ask(N("nobody.lan.example.net."), rrtype::A, link.now);
+  ASSERT_TRUE(o.pending);
+  advance(5900);
+  EXPECT_FALSE(answer_of(o.ticket));
+  // The link was asked again meanwhile (RFC 6762 5.2: 1 s, 2 s, 4 s...).
+  EXPECT_GE(link.transport.sent.size(), 3u);
+  advance(200);
+  const Answer* ans = answer_of(o.ticket);
+  ASSERT_TRUE(ans);
+  EXPECT_EQ(ans->rcode, dns::rcode::NOERROR);
+  EXPECT_TRUE(ans->answer.empty());
+  ASSERT_EQ(ans->authority.size(), 1u);
+  EXPECT_EQ(ans->authority[0].type, rrtype::SOA);
+  EXPECT_EQ(link.watching, 0);
+}
+
+TEST_F(ProxyTest, NsecFromTheLinkEndsTheWaitAtOnce) {
+  auto o = core.ask(N("zhost.lan.example.net."), rrtype::AAAA, link.now);
+  advance(150);
+  // zhost has an A only: its responder says so with NSEC (RFC 6762 6.1).
+  link.hear({a("zhost.local.", {192, 0, 2, 2}), rec("zhost.local.", rrtype::NSEC, 120, {0xc0, 0x0c, 0, 1, 0x40})});
+  const Answer* ans = answer_of(o.ticket);
+  ASSERT_TRUE(ans);
+  EXPECT_TRUE(ans->answer.empty());
+  EXPECT_EQ(ans->authority.size(), 1u);
+}
+
+TEST_F(ProxyTest, SameQuestionFromTwoClientsIsAskedOnce) {
+  auto o1 = core.ask(N("zhost.lan.example.net."), rrtype::A, link.now);
+  auto o2 = core.ask(N("ZHOST.lan.example.net."), rrtype::A, link.now);
+  EXPECT_EQ(link.watching, 1);
+  advance(150);
+  link.hear({a("zhost.local.", {192, 0, 2, 2})});
+  ASSERT_TRUE(answer_of(o1.ticket));
+  ASSERT_TRUE(answer_of(o2.ticket));
+  EXPECT_EQ(answer_of(o2.ticket)->answer.size(), 1u);
+}
+
+TEST_F(ProxyTest, NewQuestionsOnTheLinkAreRateLimited) {
+  // RFC 8766 9.3: 20 a second; more is SERVFAIL, not another multicast query.
+  for (int i = 0; i < 20; ++i)
+    EXPECT_TRUE(core.ask(N(("h" + std::to_string(i) + ".lan.example.net.").c_str()), rrtype::A, link.now).pending);
+  auto over = core.ask(N("h20.lan.example.net."), rrtype::A, link.now);
+  EXPECT_FALSE(over.pending);
+  EXPECT_EQ(over.answer.rcode, dns::rcode::SERVFAIL);
+  advance(100);
+  EXPECT_TRUE(core.ask(N("h21.lan.example.net."), rrtype::A, link.now).pending);
+}
+
+TEST_F(ProxyTest, GoodbyeTakesARecordOutOfTheAnswers) {
+  browse_records();
+  EXPECT_EQ(core.ask(N("_http._tcp.lan.example.net."), rrtype::PTR, link.now).answer.answer.size(), 1u);
+  link.hear({ptr("_http._tcp.local.", "Web Site._http._tcp.local.", 0)});
+  auto after = core.ask(N("_http._tcp.lan.example.net."), rrtype::PTR, link.now);
+  EXPECT_TRUE(after.pending);  // nothing cached any more: asked on the link
+}
+
+TEST_F(ProxyTest, PushRecordsKeepTheirTtl) {
+  browse_records();
+  advance(5000);
+  auto recs = core.link_records(N("_http._tcp.lan.example.net."), rrtype::PTR);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].ttl, 4500u);  // RFC 8766 5.5.1: unmodified for DNS Push
+  EXPECT_EQ(recs[0].to_text(), "_http._tcp.lan.example.net. 4500 IN PTR Web\\032Site._http._tcp.lan.example.net.");
+}
+
+TEST(ProxyReply, AuthoritativeWithEdnsAndTruncatedWhenTheAnswerDoesNotFit) {
+  std::vector<uint8_t> query(64);
+  dns::MessageBuilder qb(query, query.size());
+  qb.header().id = 0x1234;
+  qb.header().rd = true;
+  qb.add_question(N("_http._tcp.lan.example.net."), rrtype::PTR, dns::rrclass::IN);
+  dns::Edns e;
+  e.present = true;
+  e.udp_size = 512;
+  qb.add_opt(e);
+  query.resize(qb.finish());
+  dns::MessageView v;
+  ASSERT_EQ(v.parse(query), dns::WireError::ok);
+  QueryInfo info = QueryInfo::from(v, false);
+  Answer a;
+  for (int i = 0; i < 40; ++i) {
+    std::string inst = "Instance number " + std::to_string(i) + "._http._tcp.lan.example.net.";
+    a.answer.push_back({N("_http._tcp.lan.example.net."), rrtype::PTR, dns::rrclass::IN, 10, name_rdata(inst.c_str())});
+  }
+  std::vector<uint8_t> out(65535);
+  size_t n = write_reply(info, a, out, 1232);
+  dns::MessageView r;
+  ASSERT_EQ(r.parse(std::span<const uint8_t>(out.data(), n)), dns::WireError::ok);
+  EXPECT_LE(n, 512u);
+  EXPECT_EQ(r.header().id, 0x1234);
+  EXPECT_TRUE(r.header().aa);
+  EXPECT_TRUE(r.header().rd);
+  EXPECT_TRUE(r.header().tc);
+  EXPECT_TRUE(r.edns().present);
+  info.tcp = true;
+  n = write_reply(info, a, out, 1232);
+  ASSERT_EQ(r.parse(std::span<const uint8_t>(out.data(), n)), dns::WireError::ok);
+  EXPECT_FALSE(r.header().tc);
+  EXPECT_EQ(r.count(dns::Section::answer), 40);
+}
+
+}  // namespace
+}  // namespace namae::proxy
