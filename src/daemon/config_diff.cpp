@@ -132,6 +132,10 @@ const std::vector<Key<ZoneConfig>>& zone_settings_keys() {
       NAMAE_KEY(ZoneConfig, "file-sync-interval", file_sync_interval),
       NAMAE_KEY(ZoneConfig, "notify", notify),
       NAMAE_KEY(ZoneConfig, "notify-key", notify_key),
+      // The signer takes them live (keep_signing keeps every other signing change).
+      NAMAE_KEY(ZoneConfig, "dnssec-policy", dnssec_policy),
+      NAMAE_KEY(ZoneConfig, "signature-validity", policy.signature_validity),
+      NAMAE_KEY(ZoneConfig, "signature-refresh", policy.signature_refresh),
   };
   return keys;
 }
@@ -205,16 +209,22 @@ void keep_consumed_catalogs(const Config& running, Config& next, std::vector<std
   next.zones = std::move(kept);
 }
 
-bool same_signing(const ZoneConfig& a, const ZoneConfig& b) {
-  DnssecPolicyConfig pa = a.policy, pb = b.policy;
-  pa.line = pb.line = 0;
-  return a.dnssec == b.dnssec && a.dnssec_policy == b.dnssec_policy && a.key_directory == b.key_directory &&
-         pa == pb;
+// What a running signer is made of: whether the zone is signed, its keys
+// (where, which algorithm, how split, for how long) and its denial of
+// existence. Signature validity and refresh are not: a signer with the same
+// keys takes them live.
+bool same_signer(const ZoneConfig& a, const ZoneConfig& b) {
+  if (!a.signs() && !b.signs()) return true;
+  const DnssecPolicyConfig &pa = a.policy, &pb = b.policy;
+  return a.signs() == b.signs() && a.key_directory == b.key_directory && pa.algorithm == pb.algorithm &&
+         pa.keys == pb.keys && pa.ksk_lifetime == pb.ksk_lifetime && pa.zsk_lifetime == pb.zsk_lifetime &&
+         pa.nsec3 == pb.nsec3;
 }
 
-// A zone's signer (policy and keys) is set up at start, before the zone is
-// served: a zone that starts or stops signing, or signs otherwise, waits for
-// a restart and keeps its running signing settings meanwhile.
+// A zone's keys are read (or made) at start, before the zone is served: a
+// zone that starts or stops signing, or signs with other keys or another
+// denial, waits for a restart and keeps its running signing settings
+// meanwhile.
 void keep_signing(const Config& running, Config& next, std::vector<std::string>& out) {
   auto old_zones = by_name(running.zones);
   std::vector<ZoneConfig> kept;
@@ -226,8 +236,9 @@ void keep_signing(const Config& running, Config& next, std::vector<std::string>&
       continue;
     }
     const ZoneConfig& was = *it->second;
-    if (!same_signing(was, z)) {
-      out.push_back(fmt::format("[[zone]] {} dnssec, dnssec-policy, key-directory", z.name));
+    if (!same_signer(was, z)) {
+      out.push_back(fmt::format("[[zone]] {} dnssec, key-directory, or the policy's algorithm, keys, lifetimes, nsec3",
+                                z.name));
       z.dnssec = was.dnssec;
       z.dnssec_policy = was.dnssec_policy;
       z.key_directory = was.key_directory;

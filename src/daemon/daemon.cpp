@@ -259,6 +259,7 @@ struct Reconfiguration {
   std::optional<net::AddressAcl> resolver_allow;
   std::map<std::string, LoadedZone> files;  // by zone_key: static zones read ahead
   std::map<std::string, update::ZoneUpdateConfig> updates;  // by zone_key: zones with a journal
+  std::map<std::string, std::shared_ptr<const signing::ZoneSigner>> signers;  // by zone_key: new validity
   std::optional<http::ApiOptions> api;  // [http] users and limits, when they changed
 };
 
@@ -550,17 +551,20 @@ Result<void> Daemon::read_zones(Reconfiguration& rc) {
   for (const auto& c : rc.diff.zones) changes[zone_key(c.name)] = &c;
   for (const auto& z : rc.next.zones) {
     const std::string key = zone_key(z.name);
+    auto origin = zone_origin(z);
+    auto signer = origin ? zones_.signer(*origin) : nullptr;
+    if (signer && changes.count(key) && changes[key]->kind == ZoneChange::Kind::settings)
+      if (auto s = with_new_validity(*signer, z)) signer = rc.signers[key] = std::move(s);
     if (!z.journal.empty()) {
       auto u = zone_update_config(z);
       if (!u) return u.error();
-      u->signer = zones_.signer(u->origin);
+      u->signer = signer;
       rc.updates[key] = std::move(*u);
     }
     if (!z.primaries.empty() || z.catalog_role == "generate") continue;  // their files are not ours to read
     auto c = changes.find(key);
     if (c == changes.end() || c->second->kind == ZoneChange::Kind::settings) continue;
-    auto origin = zone_origin(z);
-    auto loaded = zones_.read(z, origin ? zones_.signer(*origin) : nullptr);
+    auto loaded = zones_.read(z, signer);
     if (!loaded) return loaded.error();
     rc.files[key] = std::move(*loaded);
   }
@@ -620,6 +624,8 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
     if (c.kind == ZoneChange::Kind::added || c.kind == ZoneChange::Kind::replaced) add_zone(rc, c.config, lines);
     if (c.kind == ZoneChange::Kind::settings) {
       zones_.set_config(c.config);
+      if (auto s = rc.signers.find(zone_key(c.name)); s != rc.signers.end())
+        zones_.set_signer(s->second->origin(), s->second);
       if (auto u = rc.updates.find(zone_key(c.name)); u != rc.updates.end()) updates_->set_zone_config(u->second);
     }
   }

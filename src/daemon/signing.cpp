@@ -32,6 +32,16 @@ Result<std::shared_ptr<const signing::ZoneSigner>> make_zone_signer(const ZoneCo
   return std::make_shared<const signing::ZoneSigner>(*origin, policy, std::move(*keys));
 }
 
+std::shared_ptr<const signing::ZoneSigner> with_new_validity(const signing::ZoneSigner& running, const ZoneConfig& z) {
+  signing::Policy p = running.policy();
+  const signing::Policy wanted = signing_policy(z);
+  if (p.validity == wanted.validity && p.refresh == wanted.refresh) return nullptr;
+  p.validity = wanted.validity;
+  p.refresh = wanted.refresh;
+  return std::make_shared<const signing::ZoneSigner>(
+      running.origin(), std::move(p), std::vector<dnssec::ZoneKey>(running.keys().begin(), running.keys().end()));
+}
+
 namespace {
 
 std::string served_serial_path(const ZoneConfig& z) {

@@ -22,6 +22,9 @@ signing::Policy signing_policy(const ZoneConfig& z);
 /// first use generated into, its key-directory. An unusable key file is an
 /// error naming it.
 Result<std::shared_ptr<const signing::ZoneSigner>> make_zone_signer(const ZoneConfig& z, int64_t now);
+/// `running` with the signature validity and refresh `z` now gives (a live
+/// reconfiguration: same keys), or null when they are the ones it has.
+std::shared_ptr<const signing::ZoneSigner> with_new_validity(const signing::ZoneSigner& running, const ZoneConfig& z);
 
 /// A zone signed from its file is namaed's own version of the file's zone
 /// (as BIND's inline-signing): every load and every signature refresh makes

@@ -329,7 +329,10 @@ Result<LoadedZone> ZoneManager::read(const ZoneConfig& z, std::shared_ptr<const 
 void ZoneManager::set_signer(const dns::Name& origin, std::shared_ptr<const signing::ZoneSigner> signer) {
   std::lock_guard list(list_mu_);
   std::lock_guard lock(mu_);
-  if (Entry* e = find_locked(origin)) e->signer = std::move(signer);
+  if (Entry* e = find_locked(origin)) {
+    e->signer = std::move(signer);
+    e->next_refresh = 0;  // the signer's refresh may come sooner
+  }
 }
 
 std::shared_ptr<const signing::ZoneSigner> ZoneManager::signer(const dns::Name& origin) const {

@@ -80,7 +80,7 @@ class ZoneManager {
   Result<void> add_configured_secondary(const ZoneConfig& z);
   /// New settings of a served zone; its version and load state stay.
   void set_config(const ZoneConfig& z);
-  /// Sign `origin` with `signer` from its next load on (before reload()).
+  /// Sign `origin` with `signer` from its next load or signature refresh on.
   void set_signer(const dns::Name& origin, std::shared_ptr<const signing::ZoneSigner> signer);
   /// The signer of `origin` (nullptr: not signed by namaed).
   std::shared_ptr<const signing::ZoneSigner> signer(const dns::Name& origin) const;

@@ -56,9 +56,15 @@ ZoneWriter::~ZoneWriter() { stop(); }
 
 void ZoneWriter::set_config(const ZoneUpdateConfig& cfg) {
   auto next = std::make_shared<ZoneUpdateConfig>(cfg);
-  // The signer came with the zone (its keys are set up at start): kept.
+  // The signer came with the zone (its keys are set up at start): kept
+  // unless one with other signature timing replaces it.
   if (!next->signer) next->signer = config()->signer;
+  const bool new_signer = next->signer != config()->signer;
   std::atomic_store(&cfg_, std::shared_ptr<const ZoneUpdateConfig>(std::move(next)));
+  if (new_signer) {
+    std::lock_guard lk(mu_);
+    next_refresh_ = 0;  // its refresh may come sooner
+  }
 }
 
 std::shared_ptr<const zone::ZoneVersion> ZoneWriter::committed() const {

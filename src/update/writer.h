@@ -43,7 +43,8 @@ class ZoneWriter {
   /// The zone's settings now (set_config may replace them at any time).
   std::shared_ptr<const ZoneUpdateConfig> config() const { return std::atomic_load(&cfg_); }
   /// Replace policy, allow-update, leases and sync settings (origin, file
-  /// and journal stay): updates checked from now on use the new ones.
+  /// and journal stay) and, when it has one, the signer (same keys, other
+  /// signature timing): updates checked from now on use the new ones.
   void set_config(const ZoneUpdateConfig& cfg);
   /// The zone's origin: fixed, so read without a lock.
   const dns::Name& origin() const { return origin_; }

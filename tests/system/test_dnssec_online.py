@@ -349,3 +349,47 @@ def test_expired_presigned_zone_is_signed_afresh(tmp_path, zone):
         assert "20200102000000" not in s.axfr(zone, os.path.join(s.dir, "again"))
     finally:
         s.stop()
+
+
+def signed_for(srv, name):
+    """Seconds between the inception and the expiration of `name`'s A RRSIG."""
+    sigs = [rd for rrset in srv.query(name, "A").answer if rrset.rdtype == dns.rdatatype.RRSIG for rd in rrset]
+    assert sigs, name
+    return sigs[0].expiration - sigs[0].inception
+
+
+def test_signature_timing_changes_live(tmp_path):
+    """`namae ctl reconfigure` gives a signed zone a new signature validity
+    at once (same keys); a change of keys or denial waits for a restart."""
+    day, hour = 86400, 3600
+    policy = '[[dnssec-policy]]\nname = "p"\nsignature-validity = {}\nsignature-refresh = 86400\nnsec3 = false\n'
+    s = Server(str(tmp_path), static_extra='dnssec-policy = "p"\n', dynamic_extra='dnssec-policy = "p"\n',
+               policy=policy.format(3 * day))
+    conf = os.path.join(s.dir, "namaed.toml")
+    s.start()
+    try:
+        assert s.update(f"update add a.{DYNAMIC}. 300 A 192.0.2.50\n").returncode == 0
+        assert signed_for(s, f"a.{DYNAMIC}.") == 3 * day + hour
+        tags = s.key_tags(DYNAMIC)
+        text = open(conf).read()
+        open(conf, "w").write(text.replace(f"signature-validity = {3 * day}", f"signature-validity = {5 * day}"))
+        with open(os.path.join(s.dir, f"{STATIC}.zone"), "w") as f:  # re-read by the reconfiguration
+            f.write(ZONE.replace(" 1 7200", " 2 7200") + "new A 192.0.2.60\n")
+        out = run(namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "ctl.sock"), "reconfigure").stdout
+        assert f"zone {DYNAMIC}: signature-validity changed" in out and "restart" not in out, out
+        assert s.update(f"update add b.{DYNAMIC}. 300 A 192.0.2.51\n").returncode == 0
+        assert signed_for(s, f"b.{DYNAMIC}.") == 5 * day + hour
+        assert signed_for(s, f"a.{DYNAMIC}.") == 3 * day + hour  # renewed at its refresh point
+        assert signed_for(s, f"new.{STATIC}.") == 5 * day + hour
+        assert s.key_tags(DYNAMIC) == tags
+        verify(s, DYNAMIC)
+        verify(s, STATIC)
+        # Another denial of existence needs a restart: NSEC stays meanwhile.
+        text = open(conf).read()
+        open(conf, "w").write(text.replace("nsec3 = false", "nsec3 = true"))
+        out = run(namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "ctl.sock"), "reconfigure").stdout
+        assert f"[[zone]] {DYNAMIC} dnssec" in out and "needs a restart" in out, out
+        assert s.update(f"update add c.{DYNAMIC}. 300 A 192.0.2.52\n").returncode == 0
+        assert "NSEC3" not in verify(s, DYNAMIC)
+    finally:
+        s.stop()

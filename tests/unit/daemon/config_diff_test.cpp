@@ -154,6 +154,30 @@ TEST(ConfigDiff, ConsumedCatalogNeedsARestart) {
   EXPECT_TRUE(diff_config(running, next, {}).zones.empty());
 }
 
+TEST(ConfigDiff, SignatureTimingAppliesLiveOtherSigningNeedsARestart) {
+  auto signed_with = [](const std::string& policy) {
+    return std::string(kBase) + "[[dnssec-policy]]\nname = \"p\"\n" + policy +
+           "[[zone]]\nname = \"s.test\"\nfile = \"s.zone\"\ndnssec-policy = \"p\"\n";
+  };
+  const std::string before = signed_with("signature-validity = 600000\n");
+  auto d = diff(before, signed_with("signature-validity = 700000\nsignature-refresh = 100000\n"));
+  ASSERT_EQ(d.zones.size(), 1u);
+  EXPECT_EQ(d.zones[0].kind, ZoneChange::Kind::settings);
+  EXPECT_EQ(d.zones[0].config.policy.signature_validity, 700000u);
+  EXPECT_EQ(d.lines(), std::vector<std::string>{"zone s.test: signature-validity, signature-refresh changed"});
+  Config running = parse(before);
+  Config next = parse(signed_with("signature-validity = 700000\nnsec3 = true\n"));
+  auto restart = keep_restart_keys(running, next);
+  ASSERT_EQ(restart.size(), 1u);
+  EXPECT_NE(restart[0].find("nsec3"), std::string::npos);
+  EXPECT_EQ(next.zones.back().policy.signature_validity, 600000u);  // the whole policy waits
+  EXPECT_FALSE(next.zones.back().policy.nsec3);
+  running = parse(kBase + std::string("[[zone]]\nname = \"s.test\"\nfile = \"s.zone\"\n"));
+  next = parse(signed_with(""));
+  ASSERT_EQ(keep_restart_keys(running, next).size(), 1u);  // starting to sign
+  EXPECT_FALSE(next.zones.back().signs());
+}
+
 TEST(ConfigDiff, PrimariesMakeASecondaryAnew) {
   std::string after = kBase;
   after.replace(after.find("file = \"a.zone\""), 15, "file = \"a.zone\"\nprimaries = [\"127.0.0.1:5301\"]");
