@@ -114,6 +114,9 @@ const std::vector<Key<ZoneConfig>>& zone_identity_keys() {
       NAMAE_KEY(ZoneConfig, "catalog-zone", catalog_zone),
       NAMAE_KEY(ZoneConfig, "catalog-group", catalog_group),
       NAMAE_KEY(ZoneConfig, "catalog-member-dir", catalog_member_dir),
+      // Starting to sign: loaded (a dynamic zone journaled) signed whole, as at a start.
+      Key<ZoneConfig>{"dnssec", [](const ZoneConfig& a, const ZoneConfig& b) { return a.signs() != b.signs(); },
+                      [](const ZoneConfig&, ZoneConfig&) {}},
   };
   return keys;
 }
@@ -221,21 +224,17 @@ bool same_signer(const ZoneConfig& a, const ZoneConfig& b) {
          pa.nsec3 == pb.nsec3;
 }
 
-// A zone's keys are read (or made) at start, before the zone is served: a
-// zone that starts or stops signing, or signs with other keys or another
-// denial, waits for a restart and keeps its running signing settings
-// meanwhile.
+// A zone that starts signing (new, or served anew) gets its keys as at a
+// start. One that stops signing, or signs with other keys or another
+// denial, waits for a restart (a dynamic zone's journal holds its
+// signatures) and keeps its running signing settings meanwhile.
 void keep_signing(const Config& running, Config& next, std::vector<std::string>& out) {
   auto old_zones = by_name(running.zones);
-  std::vector<ZoneConfig> kept;
   for (auto& z : next.zones) {
     auto it = old_zones.find(zone_key(z.name));
-    if (it == old_zones.end()) {
-      if (z.signs()) out.push_back(fmt::format("[[zone]] {} (a new zone with dnssec)", z.name));
-      else kept.push_back(z);
-      continue;
-    }
+    if (it == old_zones.end()) continue;
     const ZoneConfig& was = *it->second;
+    if (!was.signs() && z.signs()) continue;
     if (!same_signer(was, z)) {
       out.push_back(fmt::format("[[zone]] {} dnssec, key-directory, or the policy's algorithm, keys, lifetimes, nsec3",
                                 z.name));
@@ -244,9 +243,7 @@ void keep_signing(const Config& running, Config& next, std::vector<std::string>&
       z.key_directory = was.key_directory;
       z.policy = was.policy;
     }
-    kept.push_back(z);
   }
-  next.zones = std::move(kept);
 }
 
 ZoneConfig without_line(ZoneConfig z) {

@@ -291,6 +291,8 @@ class Daemon {
   std::string reconfigure(const char* why);
   Result<Reconfiguration> prepare(Config next);
   Result<void> read_zones(Reconfiguration& rc);
+  Result<std::shared_ptr<const signing::ZoneSigner>> signer_after(Reconfiguration& rc, const ZoneConfig& z,
+                                                                  const ZoneChange* change);
   void apply(Reconfiguration& rc, std::vector<std::string>& lines);
   void remove_zone(const ZoneConfig& z);
   void add_zone(Reconfiguration& rc, const ZoneConfig& z, std::vector<std::string>& lines);
@@ -375,6 +377,12 @@ Result<void> Daemon::start_zones() {
   return {};
 }
 
+void log_keys(const ZoneConfig& z, const signing::ZoneSigner& signer) {
+  for (const auto& k : signer.keys())
+    spdlog::info("zone {}: DNSSEC {} key tag {} algorithm {}", z.name, k.is_ksk() ? "KSK" : "ZSK", k.tag,
+                 k.key.algorithm());
+}
+
 // Keys are read (or made, the first time) before any zone loads: a key
 // file that cannot be used stops the start, naming the file.
 Result<void> Daemon::start_signers() {
@@ -382,9 +390,7 @@ Result<void> Daemon::start_signers() {
     if (!z.signs()) continue;
     auto signer = make_zone_signer(z, ::time(nullptr));
     if (!signer) return signer.error();
-    for (const auto& k : (*signer)->keys())
-      spdlog::info("zone {}: DNSSEC {} key tag {} algorithm {}", z.name, k.is_ksk() ? "KSK" : "ZSK", k.tag,
-                   k.key.algorithm());
+    log_keys(z, **signer);
     const dns::Name origin = (*signer)->origin();
     zones_.set_signer(origin, std::move(*signer));
   }
@@ -551,24 +557,43 @@ Result<void> Daemon::read_zones(Reconfiguration& rc) {
   for (const auto& c : rc.diff.zones) changes[zone_key(c.name)] = &c;
   for (const auto& z : rc.next.zones) {
     const std::string key = zone_key(z.name);
-    auto origin = zone_origin(z);
-    auto signer = origin ? zones_.signer(*origin) : nullptr;
-    if (signer && changes.count(key) && changes[key]->kind == ZoneChange::Kind::settings)
-      if (auto s = with_new_validity(*signer, z)) signer = rc.signers[key] = std::move(s);
+    auto signer = signer_after(rc, z, changes.count(key) ? changes[key] : nullptr);
+    if (!signer) return signer.error();
     if (!z.journal.empty()) {
       auto u = zone_update_config(z);
       if (!u) return u.error();
-      u->signer = signer;
+      u->signer = *signer;
       rc.updates[key] = std::move(*u);
     }
     if (!z.primaries.empty() || z.catalog_role == "generate") continue;  // their files are not ours to read
     auto c = changes.find(key);
     if (c == changes.end() || c->second->kind == ZoneChange::Kind::settings) continue;
-    auto loaded = zones_.read(z, signer);
+    auto loaded = zones_.read(z, *signer);
     if (!loaded) return loaded.error();
     rc.files[key] = std::move(*loaded);
   }
   return {};
+}
+
+// The signer `z` has once `change` (null: none) is applied: the running one;
+// for a zone that starts signing (added, or served anew) one with its keys,
+// read or made as at a start; for new signature timing one with the same
+// keys (the last two also in rc.signers).
+Result<std::shared_ptr<const signing::ZoneSigner>> Daemon::signer_after(Reconfiguration& rc, const ZoneConfig& z,
+                                                                        const ZoneChange* change) {
+  auto origin = zone_origin(z);
+  auto signer = origin ? zones_.signer(*origin) : nullptr;
+  const std::string key = zone_key(z.name);
+  if (!change) return signer;
+  if (change->kind == ZoneChange::Kind::settings) {
+    if (auto s = signer ? with_new_validity(*signer, z) : nullptr) signer = rc.signers[key] = std::move(s);
+    return signer;
+  }
+  if (!z.signs() || (signer && change->kind != ZoneChange::Kind::added)) return signer;
+  auto made = make_zone_signer(z, ::time(nullptr));
+  if (!made) return made.error();
+  log_keys(z, **made);
+  return rc.signers[key] = std::move(*made);
 }
 
 // Out of the served set, its writer or secondary stopped first.

@@ -393,3 +393,36 @@ def test_signature_timing_changes_live(tmp_path):
         assert "NSEC3" not in verify(s, DYNAMIC)
     finally:
         s.stop()
+
+
+def test_signing_starts_live(tmp_path):
+    """`dnssec = true` on a running dynamic zone, and a new zone with
+    `dnssec = true`, are signed at `namae ctl reconfigure` as at a start:
+    keys made, the zone signed whole (the dynamic one journaled), updates
+    signed from then on, the same keys after a restart."""
+    s = Server(str(tmp_path))
+    conf = os.path.join(s.dir, "namaed.toml")
+    s.start()
+    try:
+        assert s.update(f"update add before.{DYNAMIC}. 300 A 192.0.2.70\n").returncode == 0
+        assert not any(rrset.rdtype == dns.rdatatype.RRSIG for rrset in s.query(DYNAMIC, "SOA").answer)
+        with open(os.path.join(s.dir, "new.test.zone"), "w") as f:
+            f.write(ZONE)
+        text = open(conf).read()
+        text = text.replace(f'journal = "{DYNAMIC}.db"', f'journal = "{DYNAMIC}.db"\ndnssec = true')
+        text += '\n[[zone]]\nname = "new.test"\nfile = "new.test.zone"\nallow-transfer = ["127.0.0.0/8"]\ndnssec = true\n'
+        open(conf, "w").write(text)
+        out = run(namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "ctl.sock"), "reconfigure").stdout
+        assert f"zone {DYNAMIC}: dnssec changed: served anew" in out and "zone new.test: added" in out, out
+        assert "restart" not in out, out
+        assert f"before.{DYNAMIC}." in verify(s, DYNAMIC)
+        verify(s, "new.test")
+        assert s.update(f"update add after.{DYNAMIC}. 300 A 192.0.2.71\n").returncode == 0
+        assert f"after.{DYNAMIC}." in verify(s, DYNAMIC)
+        tags = s.key_tags(DYNAMIC), s.key_tags("new.test")
+        s.stop()
+        s.start()
+        assert (s.key_tags(DYNAMIC), s.key_tags("new.test")) == tags
+        verify(s, DYNAMIC)
+    finally:
+        s.stop()

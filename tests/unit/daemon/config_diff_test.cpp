@@ -172,10 +172,17 @@ TEST(ConfigDiff, SignatureTimingAppliesLiveOtherSigningNeedsARestart) {
   EXPECT_NE(restart[0].find("nsec3"), std::string::npos);
   EXPECT_EQ(next.zones.back().policy.signature_validity, 600000u);  // the whole policy waits
   EXPECT_FALSE(next.zones.back().policy.nsec3);
-  running = parse(kBase + std::string("[[zone]]\nname = \"s.test\"\nfile = \"s.zone\"\n"));
-  next = parse(signed_with(""));
-  ASSERT_EQ(keep_restart_keys(running, next).size(), 1u);  // starting to sign
-  EXPECT_FALSE(next.zones.back().signs());
+  // Starting to sign serves the zone anew (its keys made as at a start); stopping waits.
+  const std::string unsigned_zone = kBase + std::string("[[zone]]\nname = \"s.test\"\nfile = \"s.zone\"\n");
+  auto on = diff(unsigned_zone, signed_with(""));
+  ASSERT_EQ(on.zones.size(), 1u);
+  EXPECT_EQ(on.zones[0].kind, ZoneChange::Kind::replaced);
+  EXPECT_EQ(on.lines(), std::vector<std::string>{"zone s.test: dnssec, dnssec-policy changed: served anew"});
+  EXPECT_TRUE(diff(kBase, signed_with("")).restart.empty());  // a new zone that signs
+  running = parse(signed_with(""));
+  next = parse(unsigned_zone);
+  ASSERT_EQ(keep_restart_keys(running, next).size(), 1u);
+  EXPECT_TRUE(next.zones.back().signs());
 }
 
 TEST(ConfigDiff, PrimariesMakeASecondaryAnew) {
