@@ -33,12 +33,14 @@ PARENT, KID, PLAIN = "par.test", "kid.par.test", "plain.par.test"
 KEY = ("ds-upd", "hmac-sha256", "ZHMtdXBkYXRlLWtleS1mb3ItY2hhaW4tdGVzdHMtMDE=")
 
 
-def parent_zone(base):
-    return f"""$TTL 300
-@ SOA ns hostmaster 1 7200 3600 1209600 300
-@ NS ns
-ns A {base}.1
-www A 192.0.2.1
+def zone_text(ns_address, body):
+    """A zone served by the name server `ns` at `ns_address`, then `body`."""
+    return f"$TTL 300\n@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A {ns_address}\n{body}"
+
+
+def zones(base):
+    """The parent's text, the signed child's and the unsigned child's."""
+    parent = zone_text(f"{base}.1", f"""www A 192.0.2.1
 *.wild TXT "parent wildcard"
 host.ent A 192.0.2.3
 to-kid CNAME www.kid
@@ -46,28 +48,13 @@ kid NS ns.kid
 ns.kid A {base}.2
 plain NS ns.plain
 ns.plain A {base}.2
-"""
-
-
-def kid_zone(base):
-    return f"""$TTL 300
-@ SOA ns hostmaster 1 7200 3600 1209600 300
-@ NS ns
-ns A {base}.2
-www A 192.0.2.10
+""")
+    kid = zone_text(f"{base}.2", f"""www A 192.0.2.10
 *.w TXT "child wildcard"
 a.deep A 192.0.2.11
 to-parent CNAME www.{PARENT}.
-"""
-
-
-def plain_zone(base):
-    return f"""$TTL 300
-@ SOA ns hostmaster 1 7200 3600 1209600 300
-@ NS ns
-ns A {base}.2
-www A 192.0.2.20
-"""
+""")
+    return parent, kid, zone_text(f"{base}.2", "www A 192.0.2.20\n")
 
 
 def run(*args, **kw):
@@ -118,16 +105,17 @@ def chain(tmp_path_factory):
         if not shutil.which(tool):
             pytest.skip(f"{tool} not installed")
     base = pick_base()
+    parent_zone, kid_zone, plain_zone = zones(base)
     work = str(tmp_path_factory.mktemp("dnssec-chain"))
     parent = start_namaed(os.path.join(work, "parent"), f"{base}.1", {
-        PARENT: (parent_zone(base), f'journal = "{PARENT}.db"\ndnssec-policy = "nsec3"\n'
+        PARENT: (parent_zone, f'journal = "{PARENT}.db"\ndnssec-policy = "nsec3"\n'
                                     f'update-policy = [ {{ key = "{KEY[0]}", grant = "zonesub" }} ]\n')},
         extra='[[dnssec-policy]]\nname = "nsec3"\nnsec3 = true\n\n')
     child = None
     unbound = None
     try:
         child = start_namaed(os.path.join(work, "child"), f"{base}.2", {
-            KID: (kid_zone(base), "dnssec = true\n"), PLAIN: (plain_zone(base), "")})
+            KID: (kid_zone, "dnssec = true\n"), PLAIN: (plain_zone, "")})
         ds = kid_ds(work, f"{base}.2")
         run("nsupdate", "-y", f"{KEY[1]}:{KEY[0]}:{KEY[2]}",
             input=f"server {base}.1 53\nzone {PARENT}\nupdate add {ds}\nsend\n")
