@@ -411,7 +411,7 @@ Result<void> Daemon::start_listeners() {
     return engine;
   };
   // [[proxy]]: its domains' questions are taken before the engine sees them.
-  auto proxies = ProxyRole::start(cfg_, 0);
+  auto proxies = push_ ? ProxyRole::start(cfg_, &push_->service(), push_->port()) : ProxyRole::start(cfg_);
   if (!proxies) return proxies.error();
   proxies_ = std::move(*proxies);
   if (proxies_) factory_ = proxies_->wrap(std::move(factory_));

@@ -55,13 +55,35 @@ std::vector<dns::Name> nameservers(const ProxyConfig& p, const dns::Name& domain
 
 }  // namespace
 
+// DNS Push subscriptions to a proxy's names (RFC 8766 5.6): the records
+// as the link's cache holds them, TTLs unmodified, and the link asked
+// continuously while anyone subscribes.
+class ProxyRole::PushSource final : public push::RecordSource {
+ public:
+  explicit PushSource(proxy::ProxyService& s) : s_(s) {}
+  bool covers(const dns::Name& name) const override { return name.is_subdomain_of(s_.domain()); }
+  std::vector<dns::Record> records(const dns::dso::Question& q) override {
+    return s_.with_core([&](proxy::Core& c) { return c.link_records(q.name, q.type); });
+  }
+  void watch(const dns::dso::Question& q) override {
+    s_.with_core([&](proxy::Core& c) { c.follow(q.name, q.type); });
+  }
+  void unwatch(const dns::dso::Question& q) override {
+    s_.with_core([&](proxy::Core& c) { c.unfollow(q.name, q.type); });
+  }
+
+ private:
+  proxy::ProxyService& s_;
+};
+
 struct ProxyRole::Proxy {
   std::unique_ptr<mdns::Stack> stack;
   std::unique_ptr<StackLink> link;
   std::unique_ptr<proxy::ProxyService> service;
+  std::unique_ptr<PushSource> push_source;
 };
 
-Result<std::unique_ptr<ProxyRole>> ProxyRole::start(const Config& cfg, uint16_t push_port) {
+Result<std::unique_ptr<ProxyRole>> ProxyRole::start(const Config& cfg, push::PushService* push, uint16_t push_port) {
   if (cfg.proxies.empty()) return std::unique_ptr<ProxyRole>();
   auto role = std::make_unique<ProxyRole>();
   for (const auto& p : cfg.proxies) {
@@ -70,7 +92,7 @@ Result<std::unique_ptr<ProxyRole>> ProxyRole::start(const Config& cfg, uint16_t 
     o.domain = *absolute_name(p.name);  // checked by the config
     o.nameservers = nameservers(p, o.domain);
     o.contact = *dns::Name::from_text("hostmaster.", &o.domain);
-    o.push_port = push_port;
+    o.push_port = push ? push_port : 0;
     o.timeout = p.timeout;
     mdns::StackOptions so;
     so.interfaces = {p.interface};
@@ -80,6 +102,11 @@ Result<std::unique_ptr<ProxyRole>> ProxyRole::start(const Config& cfg, uint16_t 
     px->link = std::make_unique<StackLink>(*px->stack);
     px->service = std::make_unique<proxy::ProxyService>(o, *px->link, cfg.server.edns_udp_size);
     px->stack->on_record = [s = px->service.get()](const mdns::RecordEvent& e) { s->link_changed(e.record, e.added); };
+    if (push) {
+      px->push_source = std::make_unique<PushSource>(*px->service);
+      push->add_source(px->push_source.get());
+      px->service->on_change = [push](const dns::Name& owner) { push->source_changed(owner); };
+    }
     px->service->start();
     if (auto r = px->stack->start(); !r) return fail(fmt::format("[[proxy]] '{}': {}", p.name, r.message()));
     spdlog::info("discovery proxy for {} on {} (ns {})", o.domain.to_text(), p.interface, o.nameservers.front().to_text());

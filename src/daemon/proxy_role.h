@@ -14,14 +14,17 @@
 #include "net/address.h"
 #include "net/handler.h"
 #include "proxy/service.h"
+#include "push/service.h"
 
 namespace namae::daemon {
 
 class ProxyRole {
  public:
   /// nullptr when no [[proxy]] is configured. Each interface must exist
-  /// and take multicast. `push_port`: the DNS Push listener's port (0: none).
-  static Result<std::unique_ptr<ProxyRole>> start(const Config& cfg, uint16_t push_port);
+  /// and take multicast. With `push` (not started yet), subscriptions to
+  /// the proxies' names are served too and `push_port` is advertised.
+  static Result<std::unique_ptr<ProxyRole>> start(const Config& cfg, push::PushService* push = nullptr,
+                                                  uint16_t push_port = 0);
   ~ProxyRole();
   void stop();
 
@@ -33,6 +36,7 @@ class ProxyRole {
 
  private:
   struct Proxy;
+  class PushSource;
   std::vector<std::unique_ptr<Proxy>> proxies_;
   std::vector<proxy::ProxyService*> services_;
 };

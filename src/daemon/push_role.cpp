@@ -27,6 +27,7 @@ Result<std::unique_ptr<PushRole>> PushRole::create(const ServerConfig& cfg, cons
   });
   // RFC 8765 6.1: clients find the server through each zone's SRV record.
   uint16_t port = net::parse_endpoint(cfg.push_listen.front())->port();  // validated by the config
+  role->port_ = port;
   zones.set_load_hook([port](std::shared_ptr<const zone::ZoneVersion> v) { return push::with_push_srv(std::move(v), port); });
   return role;
 }

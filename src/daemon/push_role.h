@@ -30,11 +30,14 @@ class PushRole {
   void stop();
   const std::vector<net::Endpoint>& bound() const { return tcp_->bound(); }
   push::PushService& service() { return *service_; }
+  /// The port clients are told of (RFC 8765 6.1): the first push-listen address's.
+  uint16_t port() const { return port_; }
 
  private:
   std::shared_ptr<net::TlsContext> tls_;
   std::unique_ptr<push::PushService> service_;
   std::unique_ptr<net::TcpServer> tcp_;
+  uint16_t port_ = 0;
 };
 
 }  // namespace namae::daemon

@@ -245,6 +245,22 @@ Millis Core::next_timer() const {
   return t;
 }
 
+void Core::follow(const dns::Name& qname, uint16_t qtype) {
+  auto local = rw_.to_local(qname);
+  if (!local || zone_records(qname, qtype)) return;
+  Followed& f = followed_[key_of(*local, qtype)];
+  if (f.subscribers++ == 0) f.watch = link_.watch({*local, qtype});
+}
+
+void Core::unfollow(const dns::Name& qname, uint16_t qtype) {
+  auto local = rw_.to_local(qname);
+  if (!local) return;
+  auto it = followed_.find(key_of(*local, qtype));
+  if (it == followed_.end() || --it->second.subscribers > 0) return;
+  link_.unwatch(it->second.watch);
+  followed_.erase(it);
+}
+
 std::vector<dns::Record> Core::link_records(const dns::Name& qname, uint16_t qtype) {
   std::vector<dns::Record> out;
   if (auto own = zone_records(qname, qtype)) return *own;

@@ -93,6 +93,10 @@ class Core {
   /// The translated link records answering `qname`/`qtype` now, with their
   /// TTLs as received (DNS Push: RFC 8766 5.5.1 leaves them unmodified).
   std::vector<dns::Record> link_records(const dns::Name& qname, uint16_t qtype);
+  /// DNS Push: keep asking the link about `qname`/`qtype` while anyone
+  /// subscribes to it (RFC 8766 5.6), one mDNS question per name and type.
+  void follow(const dns::Name& qname, uint16_t qtype);
+  void unfollow(const dns::Name& qname, uint16_t qtype);
 
  private:
   struct Pending {
@@ -116,6 +120,11 @@ class Core {
   Link& link_;
   Rewriter rw_;
   std::map<std::string, Pending> pending_;  // by lower-cased local name and type
+  struct Followed {
+    uint64_t watch = 0;
+    int subscribers = 0;
+  };
+  std::map<std::string, Followed> followed_;  // likewise
   Ticket next_ticket_ = 1;
   double tokens_;
   Millis refilled_ = 0;

@@ -162,16 +162,28 @@ uint16_t PushService::subscribe(Session& s, uint64_t conn, uint16_t id, const Qu
     if (k == key) return kAbort;
   if (s.subscriptions.size() >= options_.max_subscriptions) return dns::rcode::REFUSED;
   if (dns::is_meta_type(q.type) && q.type != dns::rrtype::ANY) return dns::rcode::REFUSED;
-  auto snap = zones_.snapshot();
-  const zone::ZoneVersion* z = snap->find(q.name);
-  if (snap->unavailable(q.name, z)) return dns::rcode::SERVFAIL;
-  if (!z || (q.rclass != z->rclass() && q.rclass != dns::rrclass::ANY)) return dns::rcode::NOTAUTH;
-  if (z->lookup(q.name).kind == zone::LookupResult::Kind::delegation) return dns::rcode::NOTAUTH;
+  // A zone's name, or a source's (RFC 8766 5.6: the proxy's link).
+  RecordSource* src = source_of(q.name);
+  std::shared_ptr<const zone::ZoneSet> snap;
+  const zone::ZoneVersion* z = nullptr;
+  if (!src) {
+    snap = zones_.snapshot();
+    z = snap->find(q.name);
+    if (snap->unavailable(q.name, z)) return dns::rcode::SERVFAIL;
+    if (!z || (q.rclass != z->rclass() && q.rclass != dns::rrclass::ANY)) return dns::rcode::NOTAUTH;
+    if (z->lookup(q.name).kind == zone::LookupResult::Kind::delegation) return dns::rcode::NOTAUTH;
+  }
   auto [it, fresh] = watches_.try_emplace(key);
   if (fresh) {
     it->second.q = q;
-    it->second.current = read_records(*snap, q);
-    by_zone_[z->origin()].insert(key);
+    it->second.source = src;
+    if (src) {
+      it->second.current = src->records(q);
+      src->watch(q);
+    } else {
+      it->second.current = read_records(*snap, q);
+      by_zone_[z->origin()].insert(key);
+    }
   }
   it->second.subscribers.insert({conn, id});
   s.subscriptions.emplace(id, key);
@@ -188,6 +200,7 @@ void PushService::unsubscribe(Session& s, uint64_t conn, uint16_t id) {
     w->second.subscribers.erase({conn, id});
     if (w->second.subscribers.empty()) {
       for (auto& [origin, keys] : by_zone_) keys.erase(it->second);
+      if (w->second.source) w->second.source->unwatch(w->second.q);
       watches_.erase(w);
     }
   }
@@ -249,12 +262,27 @@ void PushService::zone_changed(const dns::Name& origin) {
   auto snap = zones_.snapshot();
   for (const auto& key : keys->second) {
     Watch& w = watches_.at(key);
-    auto now = read_records(*snap, w.q);
-    auto changes = diff(w.current, now);
-    if (changes.empty()) continue;
-    w.current = std::move(now);
-    push_changes(w, changes);
+    refresh(w, read_records(*snap, w.q));
   }
+}
+
+void PushService::refresh(Watch& w, std::vector<dns::Record> now) {
+  auto changes = diff(w.current, now);
+  if (changes.empty()) return;
+  w.current = std::move(now);
+  push_changes(w, changes);
+}
+
+RecordSource* PushService::source_of(const dns::Name& name) const {
+  for (auto* s : sources_)
+    if (s->covers(name)) return s;
+  return nullptr;
+}
+
+void PushService::source_changed(const dns::Name& owner) {
+  std::lock_guard lk(mu_);
+  for (auto& [key, w] : watches_)
+    if (w.source && w.q.name == owner) refresh(w, w.source->records(w.q));
 }
 
 void PushService::closed(uint64_t conn) {

@@ -39,6 +39,22 @@
 
 namespace namae::push {
 
+/// Names whose records come from somewhere other than the zones (the
+/// DNS-SD discovery proxy's domains, RFC 8766 5.6): subscriptions to them
+/// are answered from here, and the source says when records changed
+/// (PushService::source_changed).
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  virtual bool covers(const dns::Name& name) const = 0;
+  /// The records answering `q` now.
+  virtual std::vector<dns::Record> records(const dns::dso::Question& q) = 0;
+  /// Someone subscribed to `q` / the last subscriber left: a source that
+  /// must ask for its records keeps asking in between.
+  virtual void watch(const dns::dso::Question& q) = 0;
+  virtual void unwatch(const dns::dso::Question& q) = 0;
+};
+
 struct PushOptions {
   SessionTimers timers;
   size_t max_subscriptions = 1024;  // per session; one more is REFUSED
@@ -58,6 +74,11 @@ class PushService {
   void closed(uint64_t conn);
   /// A version of zone `origin` was published (any thread).
   void zone_changed(const dns::Name& origin);
+  /// Serve the names `source` covers (before start(); it must outlive the service).
+  void add_source(RecordSource* source) { sources_.push_back(source); }
+  /// Records at `owner` of a source changed (any thread not holding a lock
+  /// the source takes in records()).
+  void source_changed(const dns::Name& owner);
   /// Close the sessions whose client broke the timers (RFC 8490 6.4, 6.5).
   void tick();
 
@@ -76,6 +97,7 @@ class PushService {
     dns::dso::Question q;
     std::vector<dns::Record> current;  // as last pushed
     std::set<std::pair<uint64_t, uint16_t>> subscribers;  // (connection, SUBSCRIBE id)
+    RecordSource* source = nullptr;  // not a zone's
   };
   struct Session {
     DsoSession dso;
@@ -94,6 +116,8 @@ class PushService {
   void drop_session(uint64_t conn);
   void push_changes(const Watch& w, const std::vector<dns::dso::PushRecord>& changes, uint64_t only_conn = 0);
   std::vector<dns::Record> read_records(const zone::ZoneSet& zones, const dns::dso::Question& q) const;
+  RecordSource* source_of(const dns::Name& name) const;
+  void refresh(Watch& w, std::vector<dns::Record> now);
 
   const zone::ZoneSetHolder& zones_;
   const PushOptions options_;
@@ -102,6 +126,7 @@ class PushService {
   std::unordered_map<uint64_t, Session> sessions_;
   std::map<WatchKey, Watch> watches_;
   std::map<dns::Name, std::set<WatchKey>> by_zone_;  // zone origin -> its watches
+  std::vector<RecordSource*> sources_;
   size_t subscriptions_ = 0;
 
   std::thread ticker_;

@@ -8,9 +8,12 @@ goes away with goodbye packets. dig in a browses lan.example.net (service
 types, PTR, SRV, TXT, A) and sees the services with rewritten names, TTLs
 capped at 10 s and link-local addresses left out; the apex answers SOA and
 NS at once; a name nobody has is NODATA after the wait; a goodbye removes a
-service. Configuration mistakes (an interface that does not exist, a zone
+service. With push-listen, `namae watch` (DNS Push, RFC 8765) subscribed to
+the browse name gets what is there at once, a service registered later
+within a second and its goodbye as a removal. Configuration mistakes (an interface that does not exist, a zone
 served inside the proxy's domain) stop namaed at start with a clear error.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -19,7 +22,8 @@ import time
 
 import pytest
 
-from conftest import BIN_DIR
+from conftest import BIN_DIR, namae_bin
+from test_dot_doh import make_cert
 from test_mdns import _why, Lan, ZC_REGISTER, PY, wait_line
 from test_mdns_bridge import records, status, flags
 
@@ -27,6 +31,7 @@ pytestmark = [pytest.mark.skipif(_why is not None, reason=_why or ""),
               pytest.mark.skipif(shutil.which("dig") is None, reason="needs dig")]
 
 PORT = 5331
+PUSH_PORT = 5332
 DOMAIN = "lan.example.net."
 
 
@@ -43,13 +48,14 @@ def lan():
         l.down()
 
 
-def write_config(d, body):
+def write_config(d, body, server=""):
     cfg = os.path.join(d, "namaed.toml")
     with open(cfg, "w") as f:
         f.write(textwrap.dedent(f"""\
             [server]
             listen = ["127.0.0.1:{PORT}"]
             control = "ctl.sock"
+            {server}
 
             [http]
             listen = ""
@@ -75,13 +81,14 @@ def dig(lan, name, rtype, *extra):
 def proxy(lan):
     d = os.path.join(lan.tmp, "proxy")
     os.makedirs(d)
+    cert, key = make_cert(d)
     cfg = write_config(d, f"""
         [[proxy]]
         name = "{DOMAIN}"
         interface = "eth0"
         nameservers = ["ns1.example.net"]
         timeout = 1000
-        """)
+        """, server=f'push-listen = ["127.0.0.1:{PUSH_PORT}"]\ntls-cert = "{cert}"\ntls-key = "{key}"')
     log = open(cfg + ".log", "w")
     p = subprocess.Popen(["ip", "netns", "exec", lan.ns("a"), os.path.join(BIN_DIR, "namaed"), "--config", cfg,
                           "--foreground"], stdout=log, stderr=subprocess.STDOUT, cwd=d)
@@ -91,7 +98,7 @@ def proxy(lan):
         if dig(lan, DOMAIN, "SOA").returncode == 0:
             break
         time.sleep(0.1)
-    yield {"dir": d, "log": cfg + ".log", "web": web}
+    yield {"dir": d, "log": cfg + ".log", "web": web, "cert": cert}
     web.stdin.close()
     log.close()
 
@@ -166,6 +173,38 @@ def test_goodbye_removes_a_service(lan, proxy):
     assert want not in got and ("PTR", "Web\\032Site._http._tcp." + DOMAIN) in got, r.stdout
 
 
+def watch_line(p, timeout):
+    line, seen = wait_line(p, lambda l: l.startswith("{"), timeout=timeout)
+    return json.loads(line) if line else None
+
+
+def test_push_subscriber_hears_services_come_and_go(lan, proxy):
+    r = dig(lan, "_dns-push-tls._tcp." + DOMAIN, "SRV")
+    assert [(t, d) for _, _, t, d in records(r.stdout)] == [("SRV", f"0 0 {PUSH_PORT} ns1.example.net.")], r.stdout
+    w = lan.start("a", [namae_bin("namae"), "watch", "_http._tcp." + DOMAIN, "PTR", "--server",
+                        f"127.0.0.1:{PUSH_PORT}", "--tls-name", "dns.test", "--ca", proxy["cert"], "--json"])
+    first = watch_line(w, 5)
+    assert first, lan.stop(w)
+    # What the link's cache holds, at once, TTL unmodified (RFC 8766 5.5.1).
+    assert first["change"] == "add" and first["data"] == "Web\\032Site._http._tcp." + DOMAIN, first
+    assert first["ttl"] > 10, first
+    t0 = time.monotonic()
+    late = zc_register(lan, "c", "192.0.2.3", "Late Comer", 8082, "lhost.local.")
+    t = time.monotonic()  # zeroconf has probed and announced
+    ev = watch_line(w, 1.0)
+    assert ev and ev["change"] == "add" and ev["data"] == "Late\\032Comer._http._tcp." + DOMAIN, ev
+    print(f"new service pushed {time.monotonic() - t:.3f} s after zeroconf's register_service returned "
+          f"({time.monotonic() - t0:.3f} s after it started)")
+    late.stdin.close()
+    line, seen = wait_line(late, lambda l: l == "unregistered", timeout=10)
+    assert line, seen
+    t = time.monotonic()
+    ev = watch_line(w, 5)
+    assert ev and ev["change"] == "remove" and ev["data"] == "Late\\032Comer._http._tcp." + DOMAIN, ev
+    assert time.monotonic() - t < 3
+    lan.stop(w)
+
+
 def test_bad_interface_and_overlapping_zone_stop_the_start(lan):
     d = os.path.join(lan.tmp, "bad")
     os.makedirs(d)
@@ -190,4 +229,4 @@ def test_bad_interface_and_overlapping_zone_stop_the_start(lan):
         """)
     r = subprocess.run([os.path.join(BIN_DIR, "namaed"), "--config", cfg, "--check"], capture_output=True, text=True)
     assert r.returncode != 0
-    assert f"namaed.toml:12: [[proxy]] '{DOMAIN}': zone 'sub.{DOMAIN}' is served here" in r.stderr, r.stderr
+    assert f"namaed.toml:13: [[proxy]] '{DOMAIN}': zone 'sub.{DOMAIN}' is served here" in r.stderr, r.stderr

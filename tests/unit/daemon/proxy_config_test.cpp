@@ -76,7 +76,7 @@ interface = "eth0"
 TEST(ProxyConfig, AnInterfaceThatDoesNotExistStopsTheStart) {
   auto c = parse_config("[[proxy]]\nname = \"lan.example.net\"\ninterface = \"nosuch0\"\n", "t.toml", "/tmp");
   ASSERT_TRUE(c.ok()) << c.message();
-  auto role = ProxyRole::start(*c, 0);
+  auto role = ProxyRole::start(*c);
   ASSERT_FALSE(role.ok());
   EXPECT_EQ(role.message(), "t.toml:1: [[proxy]] 'lan.example.net': interface 'nosuch0' does not exist");
 }

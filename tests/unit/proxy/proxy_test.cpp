@@ -301,6 +301,20 @@ TEST_F(ProxyTest, PushRecordsKeepTheirTtl) {
   EXPECT_EQ(recs[0].to_text(), "_http._tcp.lan.example.net. 4500 IN PTR Web\\032Site._http._tcp.lan.example.net.");
 }
 
+TEST_F(ProxyTest, PushSubscriptionsKeepTheLinkAskedUntilTheLastOneLeaves) {
+  core.follow(N("_http._tcp.lan.example.net."), rrtype::PTR);
+  core.follow(N("_HTTP._tcp.lan.example.net."), rrtype::PTR);
+  core.follow(N("lan.example.net."), rrtype::SOA);  // the zone's own: nothing to ask
+  EXPECT_EQ(link.watching, 1);
+  advance(8000);
+  // Asked continuously: at once, then 1 s, 2 s, 4 s later (RFC 6762 5.2).
+  EXPECT_GE(link.transport.sent.size(), 4u);
+  core.unfollow(N("_http._tcp.lan.example.net."), rrtype::PTR);
+  EXPECT_EQ(link.watching, 1);
+  core.unfollow(N("_http._tcp.lan.example.net."), rrtype::PTR);
+  EXPECT_EQ(link.watching, 0);
+}
+
 TEST(ProxyReply, AuthoritativeWithEdnsAndTruncatedWhenTheAnswerDoesNotFit) {
   std::vector<uint8_t> query(64);
   dns::MessageBuilder qb(query, query.size());

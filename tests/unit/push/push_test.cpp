@@ -193,6 +193,55 @@ TEST_F(PushTest, UnsubscribeAndCloseCleanUp) {
   EXPECT_EQ(service_.sessions(), 1u);
 }
 
+// Names of a RecordSource (the discovery proxy's link): answered from it,
+// followed while subscribed, changes pushed when it says so.
+struct FakeSource : RecordSource {
+  bool covers(const dns::Name& name) const override { return name.is_subdomain_of(N("lan.example.")); }
+  std::vector<dns::Record> records(const Question& q) override {
+    std::vector<dns::Record> out;
+    for (const auto& r : held)
+      if (r.owner == q.name && (q.type == r.type || q.type == dns::rrtype::ANY)) out.push_back(r);
+    return out;
+  }
+  void watch(const Question& q) override { watched.push_back(q.name.to_text()); }
+  void unwatch(const Question& q) override { unwatched.push_back(q.name.to_text()); }
+  std::vector<dns::Record> held;
+  std::vector<std::string> watched, unwatched;
+};
+
+TEST_F(PushTest, SourceNamesAreServedAndTheirChangesPushed) {
+  FakeSource src;
+  service_.add_source(&src);
+  dns::Record web{N("_http._tcp.lan.example."), dns::rrtype::PTR, dns::rrclass::IN, 4500, {}};
+  auto target = N("Web._http._tcp.lan.example.").wire();
+  web.rdata.assign(target.begin(), target.end());
+  src.held.push_back(web);
+  EXPECT_EQ(send(1, subscribe(1, "_http._tcp.lan.example.", dns::rrtype::PTR)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(2, subscribe(1, "_http._tcp.lan.example.", dns::rrtype::PTR)), dns::rcode::NOERROR);
+  EXPECT_EQ(src.watched, std::vector<std::string>{"_http._tcp.lan.example."});  // one watch for both
+  ASSERT_EQ(pushed(1).size(), 1u);
+  EXPECT_EQ(pushed(1)[0].record.ttl, 4500u);
+  dns::Record printer = web;
+  target = N("Printer._http._tcp.lan.example.").wire();
+  printer.rdata.assign(target.begin(), target.end());
+  src.held.push_back(printer);
+  service_.source_changed(N("_http._tcp.lan.example."));
+  ASSERT_EQ(pushed(1).size(), 2u);
+  EXPECT_EQ(pushed(1)[1].change, Change::add);
+  EXPECT_EQ(pushed(1)[1].record.rdata, printer.rdata);
+  src.held.erase(src.held.begin());  // a goodbye
+  service_.source_changed(N("other.lan.example."));  // not watched: nothing
+  EXPECT_EQ(pushed(1).size(), 2u);
+  service_.source_changed(N("_http._tcp.lan.example."));
+  ASSERT_EQ(pushed(2).size(), 3u);
+  EXPECT_EQ(pushed(2)[2].change, Change::remove);
+  EXPECT_EQ(pushed(2)[2].record.rdata, web.rdata);
+  service_.closed(1);
+  EXPECT_TRUE(src.unwatched.empty());
+  service_.closed(2);
+  EXPECT_EQ(src.unwatched, std::vector<std::string>{"_http._tcp.lan.example."});
+}
+
 TEST_F(PushTest, ReconfirmOfAMissingRecordPushesItsRemoval) {
   EXPECT_EQ(send(1, subscribe(1, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
   Writer w(0, false);
