@@ -340,7 +340,7 @@ allow-interfaces=eth0
 enable-dbus=yes
 ratelimit-interval-usec=0
 [wide-area]
-enable-wide-area=no
+enable-wide-area={wide_area}
 [publish]
 publish-hinfo=no
 publish-workstation=no
@@ -349,19 +349,21 @@ enable-reflector=no
 """
 
 
-@pytest.fixture(scope="module")
-def avahi(lan):
-    """avahi-daemon (host name 'charlie') with a private system bus in namespace c."""
+def start_avahi(lan, host, wide_area=False, resolv_conf=None):
+    """avahi-daemon (host name `host`) with a private system bus in namespace c.
+
+    Returns the environment its clients need and the processes to stop.
+    `resolv_conf`: a file bind-mounted on /etc/resolv.conf for it (its
+    wide-area DNS-SD servers), in the private mount namespace of ip netns exec."""
     for tool in ("avahi-daemon", "avahi-browse", "avahi-publish", "avahi-resolve", "dbus-daemon"):
         if not shutil.which(tool):
             pytest.fail(f"{tool} is not installed (scripts/deps.sh installs avahi-daemon avahi-utils dbus)")
-    d = os.path.join(lan.tmp, "avahi")
-    os.makedirs(d)
+    d = tempfile.mkdtemp(prefix="avahi-", dir=lan.tmp)
     sock = os.path.join(d, "bus")
     with open(os.path.join(d, "dbus.conf"), "w") as f:
         f.write(DBUS_CONF.format(sock=sock))
     with open(os.path.join(d, "avahi.conf"), "w") as f:
-        f.write(AVAHI_CONF.format(host="charlie"))
+        f.write(AVAHI_CONF.format(host=host, wide_area="yes" if wide_area else "no"))
     bus = lan.start("c", ["dbus-daemon", "--nofork", "--config-file=" + os.path.join(d, "dbus.conf")])
     for _ in range(50):
         if os.path.exists(sock):
@@ -370,8 +372,10 @@ def avahi(lan):
     env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + sock)
     # avahi-daemon keeps its pid file and socket in /run/avahi-daemon: give it
     # a private tmpfs there (ip netns exec runs us in our own mount namespace).
-    daemon = lan.start("c", ["sh", "-c", "mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon && "
-                                         "exec avahi-daemon -f " + os.path.join(d, "avahi.conf") +
+    mounts = "mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon && "
+    if resolv_conf:
+        mounts += f"mount --bind {resolv_conf} /etc/resolv.conf && "
+    daemon = lan.start("c", ["sh", "-c", mounts + "exec avahi-daemon -f " + os.path.join(d, "avahi.conf") +
                                          " --no-drop-root --no-chroot --no-rlimits"], env=env)
     deadline = time.monotonic() + 15
     ok = False
@@ -383,9 +387,15 @@ def avahi(lan):
         if not line and daemon.poll() is not None:
             break
     assert ok, "avahi-daemon did not start"
+    return env, [daemon, bus]
+
+
+@pytest.fixture(scope="module")
+def avahi(lan):
+    env, procs = start_avahi(lan, "charlie")
     yield env
-    lan.stop(daemon)
-    lan.stop(bus)
+    for p in procs:
+        lan.stop(p)
 
 
 def test_avahi_browses_and_resolves_namae(lan, avahi):

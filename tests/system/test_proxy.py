@@ -8,7 +8,8 @@ goes away with goodbye packets. dig in a browses lan.example.net (service
 types, PTR, SRV, TXT, A) and sees the services with rewritten names, TTLs
 capped at 10 s and link-local addresses left out; the apex answers SOA and
 NS at once; a name nobody has is NODATA after the wait; a goodbye removes a
-service. With push-listen, `namae watch` (DNS Push, RFC 8765) subscribed to
+service. A real DNS-SD client, avahi-daemon with wide-area DNS-SD pointed at
+namaed, browses and resolves the domain (avahi-browse -d). With push-listen, `namae watch` (DNS Push, RFC 8765) subscribed to
 the browse name gets what is there at once, a service registered later
 within a second and its goodbye as a removal. Configuration mistakes (an interface that does not exist, a zone
 served inside the proxy's domain) stop namaed at start with a clear error.
@@ -24,7 +25,7 @@ import pytest
 
 from conftest import BIN_DIR, namae_bin
 from test_dot_doh import make_cert
-from test_mdns import _why, Lan, ZC_REGISTER, PY, wait_line
+from test_mdns import _why, Lan, ZC_REGISTER, PY, wait_line, start_avahi
 from test_mdns_bridge import records, status, flags
 
 pytestmark = [pytest.mark.skipif(_why is not None, reason=_why or ""),
@@ -48,12 +49,13 @@ def lan():
         l.down()
 
 
-def write_config(d, body, server=""):
+def write_config(d, body, server="", listen=()):
     cfg = os.path.join(d, "namaed.toml")
+    addresses = ", ".join(f'"{a}"' for a in (f"127.0.0.1:{PORT}",) + tuple(listen))
     with open(cfg, "w") as f:
         f.write(textwrap.dedent(f"""\
             [server]
-            listen = ["127.0.0.1:{PORT}"]
+            listen = [{addresses}]
             control = "ctl.sock"
             {server}
 
@@ -88,7 +90,7 @@ def proxy(lan):
         interface = "eth0"
         nameservers = ["ns1.example.net"]
         timeout = 1000
-        """, server=f'push-listen = ["127.0.0.1:{PUSH_PORT}"]\ntls-cert = "{cert}"\ntls-key = "{key}"')
+        """, listen=("192.0.2.1:53",), server=f'push-listen = ["127.0.0.1:{PUSH_PORT}"]\ntls-cert = "{cert}"\ntls-key = "{key}"')
     log = open(cfg + ".log", "w")
     p = subprocess.Popen(["ip", "netns", "exec", lan.ns("a"), os.path.join(BIN_DIR, "namaed"), "--config", cfg,
                           "--foreground"], stdout=log, stderr=subprocess.STDOUT, cwd=d)
@@ -203,6 +205,25 @@ def test_push_subscriber_hears_services_come_and_go(lan, proxy):
     assert ev and ev["change"] == "remove" and ev["data"] == "Late\\032Comer._http._tcp." + DOMAIN, ev
     assert time.monotonic() - t < 3
     lan.stop(w)
+
+
+def test_avahi_browses_the_domain_over_unicast_dns(lan, proxy):
+    # A real DNS-SD client: avahi-daemon in c with wide-area DNS-SD on, its
+    # unicast server namaed in a (port 53 of a's address), browsing
+    # lan.example.net and resolving what it finds there (SRV, TXT, A).
+    resolv = os.path.join(lan.tmp, "resolv.conf")
+    with open(resolv, "w") as f:
+        f.write("nameserver 192.0.2.1\n")
+    env, procs = start_avahi(lan, "widearea", wide_area=True, resolv_conf=resolv)
+    try:
+        # -p: ";"-separated, names escaped; -k: the type as it is, not its description.
+        r = lan.run("c", ["avahi-browse", "-d", DOMAIN.rstrip("."), "-rptk", "_http._tcp"], env=env, timeout=30)
+        resolved = [l.split(";") for l in r.stdout.splitlines() if l.startswith("=")]
+        assert ["Web\\032Site", "_http._tcp", DOMAIN.rstrip("."), "zhost." + DOMAIN.rstrip("."), "192.0.2.2", "8080",
+                '"path=/index.html"'] in [f[3:] for f in resolved], r.stdout + r.stderr
+    finally:
+        for p in procs:
+            lan.stop(p)
 
 
 def test_bad_interface_and_overlapping_zone_stop_the_start(lan):
