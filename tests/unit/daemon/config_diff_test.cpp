@@ -53,6 +53,17 @@ TEST(ConfigDiff, ZoneAddedAndRemoved) {
   EXPECT_EQ(back.lines(), std::vector<std::string>{"zone C.test.: removed"});
 }
 
+TEST(ConfigDiff, ProxyChangesNeedARestartAndMovingThemDoesNot) {
+  std::string proxy = "[[proxy]]\nname = \"lan.example.net\"\ninterface = \"eth0\"\n";
+  std::string before = std::string(kBase) + proxy;
+  Config running = parse(before);
+  Config next = parse(before + "timeout = 2000\n");
+  auto restart = keep_restart_keys(running, next);
+  EXPECT_EQ(restart, std::vector<std::string>{"[[proxy]]"});
+  EXPECT_EQ(next.proxies, running.proxies);  // the running proxies stay
+  EXPECT_TRUE(diff(before, "\n\n" + before).empty());
+}
+
 TEST(ConfigDiff, MovedLinesAndNameCaseAreNoChange) {
   std::string after = std::string("\n\n# moved\n") + kBase;
   EXPECT_TRUE(diff(kBase, after).empty());
