@@ -24,7 +24,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 origin=bench.test.
-port_base=$((20000 + RANDOM % 20000))
+. "$here/lib.sh"
+port_base=$(free_port_base)
 
 start_namaed() {  # dir port
   cat > "$1/namae.toml" <<EOT
@@ -97,7 +98,6 @@ EOT
   echo $!
 }
 
-. "$here/lib.sh"
 
 run_one() {  # label starter names -> prints a result line
   local label=$1 starter=$2 dir="$work/$1" port=$((port_base + ${#pids[@]} * 2))

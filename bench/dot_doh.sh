@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$here/lib.sh"
-base=$((20000 + RANDOM % 20000))
+base=$(free_port_base)
 root_port=$base
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \

@@ -16,3 +16,15 @@ tree() { local p=$1; echo "$p"; for c in $(pgrep -P "$p"); do tree "$c"; done; }
 cpu_ticks() { for p in $(tree "$1"); do sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'; done | awk '{s += $1} END {print s + 0}'; }
 # Proportional set size, so pages shared between a server's processes count once.
 rss_kib() { for p in $(tree "$1"); do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
+# A base port with SPAN ports above it that no socket uses (TCP or UDP,
+# listening or connected), below the kernel's ephemeral range so that no
+# client is given one of them as its source port meanwhile.
+free_port_base() {  # [span]
+  local span=${1:-200} base used
+  used=$(ss -Htuan | awk '{n = split($5, a, ":"); print a[n]}' | sort -un)
+  for _ in $(seq 100); do
+    base=$((20000 + RANDOM % (12767 - span)))
+    awk -v b="$base" -v s="$span" '$1 >= b && $1 < b + s {hit = 1} END {exit hit ? 0 : 1}' <<<"$used" || break
+  done
+  echo "$base"
+}

@@ -19,7 +19,8 @@ trap cleanup EXIT
 origin=prop.test
 key_name=xfrkey
 key_secret=$(head -c 32 /dev/urandom | base64)
-port_base=$((20000 + RANDOM % 20000))
+. "$here/lib.sh"
+port_base=$(free_port_base)
 p_port=$port_base
 s_port=$((port_base + 1))
 k_port=$((port_base + 2))

@@ -36,7 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$here/lib.sh"
-port_base=$((20000 + RANDOM % 20000))
+port_base=$(free_port_base)
 
 if [ "$validate" = 1 ]; then
   /usr/bin/python3 "$repo/tests/system/signed_tree.py" "$work/tree" >"$work/tree.out" 2>&1 &

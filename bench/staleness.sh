@@ -17,7 +17,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
-base=$((20000 + RANDOM % 10000))
+. "$here/lib.sh"
+base=$(free_port_base)
 auth=$base push=$((base + 1)) ub=$((base + 2)) res=$((base + 3)) res_auth=$((base + 4))
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \

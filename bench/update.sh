@@ -45,7 +45,8 @@ origin=dyn.test
 key_name=benchkey
 key_secret=$(head -c 32 /dev/urandom | base64)
 key="hmac-sha256:$key_name:$key_secret"
-port_base=$((20000 + RANDOM % 20000))
+. "$here/lib.sh"
+port_base=$(free_port_base)
 
 {
   echo "\$ORIGIN $origin."
@@ -102,7 +103,6 @@ EOT
   taskset -c "$server_core" named -g -n 1 -c "$1/named.conf" >"$1/log" 2>&1 &
   echo $!
 }
-. "$here/lib.sh"
 
 # The servers' core is the one that takes the journal disk's interrupts, so a
 # server pays for its own fsyncs' completions; on the other core they would

@@ -19,7 +19,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 origin=bench.test.
-port_base=$((20000 + RANDOM % 20000))
+. "$here/lib.sh"
+port_base=$(free_port_base)
 
 start_namaed() {  # dir port
   cat > "$1/namae.toml" <<EOT
@@ -87,7 +88,6 @@ EOT
   echo $!
 }
 
-. "$here/lib.sh"
 
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
