@@ -15,5 +15,6 @@ int passwd_main(std::span<char*> args); // Argon2id hash for an [http] user (pas
 int ddns_main(std::span<char*> args);   // the mobile host's update client (ddns.cpp)
 int mdns_main(std::span<char*> args);   // multicast DNS / DNS-SD tools (mdns.cpp)
 int watch_main(std::span<char*> args);  // DNS Push subscriber (watch.cpp)
+int srp_main(std::span<char*> args);    // SRP requester: register a service (srp.cpp)
 
 }  // namespace namae::cli

@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"ddns", namae::cli::ddns_main, "keep this host's name pointing at its addresses"},
     {"mdns", namae::cli::mdns_main, "multicast DNS: resolve, browse, register, services"},
     {"watch", namae::cli::watch_main, "follow a name's records as they change (DNS Push)"},
+    {"srp", namae::cli::srp_main, "register a service with an SRP registrar (srp register NAME TYPE PORT)"},
 };
 
 void usage() {

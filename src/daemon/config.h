@@ -103,6 +103,8 @@ struct ZoneConfig {
   uint32_t max_lease = 0;
   uint32_t min_lease = 60;
   bool lease_required = true;
+  uint32_t max_key_lease = 0;  // 0: max_lease's ceiling
+  bool srp = false;            // accepts RFC 9665 SRP registrations
   uint32_t dynamic_max_ttl = 0;
   uint32_t file_sync_interval = 300;  // seconds; 0 = only at shutdown
   uint32_t journal_keep = 1000;       // journal entries kept after compaction

@@ -131,6 +131,8 @@ const std::vector<Key<ZoneConfig>>& zone_settings_keys() {
       NAMAE_KEY(ZoneConfig, "max-lease", max_lease),
       NAMAE_KEY(ZoneConfig, "min-lease", min_lease),
       NAMAE_KEY(ZoneConfig, "lease-required", lease_required),
+      NAMAE_KEY(ZoneConfig, "max-key-lease", max_key_lease),
+      NAMAE_KEY(ZoneConfig, "srp", srp),
       NAMAE_KEY(ZoneConfig, "dynamic-max-ttl", dynamic_max_ttl),
       NAMAE_KEY(ZoneConfig, "file-sync-interval", file_sync_interval),
       NAMAE_KEY(ZoneConfig, "notify", notify),

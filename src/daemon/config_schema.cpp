@@ -65,6 +65,8 @@ constexpr Key<Z> zone_keys[] = {
     {"max-lease", T::integer, &Z::max_lease, "longest RFC 9664 lease, seconds (0: leases as requested)", 0, kMaxSeconds},
     {"min-lease", T::integer, &Z::min_lease, "shortest lease granted, seconds", 0, kMaxSeconds},
     {"lease-required", T::boolean, &Z::lease_required, "records added without a lease get max-lease"},
+    {"max-key-lease", T::integer, &Z::max_key_lease, "longest KEY-LEASE, seconds (0: max-lease)", 0, kMaxSeconds},
+    {"srp", T::boolean, &Z::srp, "accept SRP registrations (RFC 9665): SIG(0)-signed, first come first served"},
     {"dynamic-max-ttl", T::integer, &Z::dynamic_max_ttl, "TTL ceiling of updated records (0: none)", 0, kMaxSeconds},
     {"file-sync-interval", T::integer, &Z::file_sync_interval, "seconds between zone file write-backs (0: at shutdown)", 0, kMaxSeconds},
     {"journal-keep", T::integer, &Z::journal_keep, "journal entries kept after compaction", 0, kMaxSeconds},

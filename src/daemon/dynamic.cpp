@@ -40,6 +40,9 @@ Result<update::ZoneUpdateConfig> zone_update_config(const ZoneConfig& z) {
   u.leases.min_lease = z.min_lease;
   u.leases.max_lease = z.max_lease;
   u.leases.required = z.lease_required;
+  u.leases.max_key_lease = z.max_key_lease;
+  u.leases.zero_removes = z.srp;
+  u.srp = z.srp;
   u.engine.dynamic_max_ttl = z.dynamic_max_ttl;
   u.file_sync_interval = z.file_sync_interval;
   u.journal_keep = z.journal_keep;

@@ -21,15 +21,17 @@ uint16_t random_message_id() {
 }
 
 UpdateMessage::UpdateMessage(uint16_t id, std::optional<uint32_t> lease)
+    : UpdateMessage(id, lease ? std::optional<dns::UpdateLease>(dns::UpdateLease{*lease, std::nullopt})
+                              : std::nullopt) {}
+
+UpdateMessage::UpdateMessage(uint16_t id, std::optional<dns::UpdateLease> lease)
     : buffer_(dns::kMaxMessage), builder_(buffer_, buffer_.size()) {
   builder_.header().id = id;
   builder_.header().opcode = dns::opcode::UPDATE;
   if (!lease) return;
   edns_.present = true;
   edns_.udp_size = 1232;
-  dns::UpdateLease l;
-  l.lease = *lease;
-  dns::append_edns_option(options_, dns::edns_option::UPDATE_LEASE, dns::encode_update_lease(l));
+  dns::append_edns_option(options_, dns::edns_option::UPDATE_LEASE, dns::encode_update_lease(*lease));
   edns_.options = options_;
   builder_.reserve(11 + options_.size());  // the OPT: root owner, 10 fixed octets, options
 }

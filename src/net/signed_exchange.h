@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "dns/edns.h"
 #include "dns/message.h"
 #include "dns/tsig.h"
 #include "net/client.h"
@@ -30,6 +31,8 @@ void random_bytes(std::span<uint8_t> out);
 class UpdateMessage {
  public:
   UpdateMessage(uint16_t id, std::optional<uint32_t> lease);
+  /// The same with the whole option: LEASE and KEY-LEASE (SRP, RFC 9665).
+  UpdateMessage(uint16_t id, std::optional<dns::UpdateLease> lease);
   UpdateMessage(const UpdateMessage&) = delete;
   UpdateMessage& operator=(const UpdateMessage&) = delete;
   /// Add the zone, prerequisite and update sections through this.

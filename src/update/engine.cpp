@@ -9,6 +9,7 @@
 
 #include "dns/rrtype.h"
 #include "dns/wire.h"
+#include "update/srp.h"
 
 namespace namae::update {
 
@@ -249,6 +250,11 @@ Evaluation evaluate(const zone::ZoneVersion& z, const UpdateMessage& msg, const 
   // 3.2: prerequisites.
   ev.rcode = check_prerequisites(z, msg, &ev.reason);
   if (ev.rcode != rc::NOERROR) return ev;
+  // RFC 9665 3.3.3: first come, first served, judged on this version.
+  if (perm.srp) {
+    ev.rcode = check_srp_owner(z, *perm.srp, &ev.reason);
+    if (ev.rcode != rc::NOERROR) return ev;
+  }
 
   // 3.3 + 3.4.1: prescan and permissions, RR by RR (BIND's order).
   for (const auto& rr : msg.updates) {

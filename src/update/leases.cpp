@@ -11,9 +11,16 @@ std::optional<uint32_t> grant_lease(const LeasePolicy& p, std::optional<uint32_t
     if (p.max_lease != 0 && p.required) return p.max_lease;
     return std::nullopt;
   }
+  if (*requested == 0 && p.zero_removes) return 0;
   uint32_t v = std::max(*requested, p.min_lease);
   if (p.max_lease != 0) v = std::min(v, p.max_lease);
   return std::min<uint32_t>(v, 0x7fffffff);
+}
+
+std::optional<uint32_t> grant_key_lease(const LeasePolicy& p, std::optional<uint32_t> requested) {
+  LeasePolicy keys = p;
+  if (p.max_key_lease != 0) keys.max_lease = p.max_key_lease;
+  return grant_lease(keys, requested);
 }
 
 std::string LeaseTable::key(const dns::Name& owner, uint16_t type, const dns::RdataBytes& rdata) {

@@ -20,12 +20,16 @@ struct LeasePolicy {
   uint32_t min_lease = 60;
   uint32_t max_lease = 0;  // 0: no ceiling, and leases are optional
   bool required = true;    // with max_lease: unleased adds get max_lease
+  uint32_t max_key_lease = 0;  // ceiling of KEY-LEASE (0: max_lease's)
+  bool zero_removes = false;   // SRP (RFC 9665 3.2.5.5): a lease of 0 is granted as 0
 };
 
 /// The lease granted for a request: the requested one clamped to
 /// [min_lease, max_lease], max_lease when none was asked for and leases are
 /// required, nullopt for a permanent record.
 std::optional<uint32_t> grant_lease(const LeasePolicy& policy, std::optional<uint32_t> requested);
+/// The same for a KEY-LEASE, under max_key_lease when set.
+std::optional<uint32_t> grant_key_lease(const LeasePolicy& policy, std::optional<uint32_t> requested);
 
 /// The leases of one zone, keyed like the journal's (owner case-insensitive,
 /// rdata canonical), with an index by expiry time.

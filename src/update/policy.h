@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,15 +60,23 @@ class UpdatePolicy {
   std::vector<Grant> grants_;
 };
 
+struct SrpClaim;  // srp.h
+/// May an SRP update with `claim` change RRs at `owner` (its own names only)?
+bool srp_covers(const SrpClaim& claim, const dns::Name& owner);
+
 /// What one request may do, decided before its sections are read.
 struct Permission {
   bool everything = false;               // address ACL matched
   const UpdatePolicy* policy = nullptr;  // per-RR checks for `signer`
   dns::Name signer;
+  /// An SRP update (RFC 9665): its own names, once the zone's version shows
+  /// they are free or its key's (checked by the engine, srp.h).
+  std::shared_ptr<const SrpClaim> srp;
 
   /// May the requester change <owner, type>?
   bool allows(const dns::Name& origin, const dns::Name& owner, uint16_t type) const {
     if (everything) return true;
+    if (srp) return srp_covers(*srp, owner);
     return policy != nullptr && policy->allows(signer, origin, owner, type);
   }
 };

@@ -8,7 +8,9 @@
 #include <algorithm>
 
 #include "dns/rrtype.h"
+#include "dnssec/sig0.h"
 #include "update/context.h"
+#include "update/srp.h"
 #include "update/writer.h"
 
 namespace namae::update {
@@ -162,6 +164,8 @@ uint16_t UpdateService::check(const dns::MessageView& q, const net::Peer& peer,
   } else if (u.tsig.ok() && cfg.policy.knows(u.tsig.key->name)) {
     u.permission.policy = &cfg.policy;
     u.permission.signer = u.tsig.key->name;
+  } else if (cfg.srp && !q.has_tsig()) {
+    return check_srp(q, now, u);
   } else {
     ctx_->say(LogLevel::info, fmt::format("update from {} ({}) for {}: REFUSED (not allowed)",
                                           u.peer, u.who, u.msg.zone.to_text()));
@@ -169,6 +173,37 @@ uint16_t UpdateService::check(const dns::MessageView& q, const net::Peer& peer,
     return rc::REFUSED;
   }
   u.granted_to = lease_holder(u.tsig, u.peer);
+  return rc::NOERROR;
+}
+
+uint16_t UpdateService::check_srp(const dns::MessageView& q, int64_t now, CheckedUpdate& u) const {
+  auto refuse = [&](uint16_t code, const std::string& why) {
+    ctx_->say(LogLevel::info, fmt::format("SRP update from {} for {}: {}: {}", u.peer,
+                                          u.msg.zone.to_text(), dns::rcode_to_text(code), why));
+    ServiceContext::count(ctx_->refused);
+    return code;
+  };
+  auto sig = dnssec::find_sig0(q);
+  if (!sig) return refuse(rc::FORMERR, sig.message());
+  if (!*sig) return refuse(rc::REFUSED, "not signed (no TSIG, no SIG(0))");
+  SrpClaim claim;
+  std::string why;
+  if (uint16_t code = read_srp(u.msg, claim, &why); code != rc::NOERROR) return refuse(code, why);
+  // Requesters without a clock (Thread devices) sign with no validity
+  // period at all; any other period is checked.
+  const auto& f = (*sig)->fields;
+  std::optional<uint32_t> at;
+  if (f.inception != 0 || f.expiration != 0) at = static_cast<uint32_t>(now);
+  if (auto ok = dnssec::verify_sig0(q.data(), **sig, claim.key, at); !ok)
+    return refuse(rc::REFUSED, "SIG(0): " + ok.message());
+  const bool remove = u.lease && u.lease->lease == 0;
+  if (!remove && claim.addresses == 0) return refuse(rc::FORMERR, "a host with no address");
+  const bool keep_key = u.lease && u.lease->key_lease.value_or(u.lease->lease) != 0;
+  srp_apply_form(u.msg, claim, remove, keep_key);
+  std::string host = claim.host.to_text();
+  u.who = "SIG(0) of " + host;
+  u.granted_to = "srp:" + host + "@" + u.peer;
+  u.permission.srp = std::make_shared<const SrpClaim>(std::move(claim));
   return rc::NOERROR;
 }
 

@@ -61,6 +61,9 @@ struct ZoneUpdateConfig {
   net::AddressAcl allow_update;
   LeasePolicy leases;
   EngineOptions engine;
+  /// Accepts SRP registrations (RFC 9665, srp.h): updates without TSIG,
+  /// signed with SIG(0) by the key they carry.
+  bool srp = false;
   uint32_t file_sync_interval = 300;  // seconds; 0 = only by sync_files(true)
   uint32_t journal_keep = 1000;
   /// Set: namaed keeps the zone signed (every update re-signs what it
@@ -184,6 +187,9 @@ class UpdateService : public auth::RequestHandler {
                        CheckedUpdate& out) const;
   uint16_t find_zone(const UpdateMessage& msg, const net::Peer& peer,
                      const zone::ZoneSet& zones, std::shared_ptr<ZoneWriter>& zone) const;
+  // An SRP update's SIG(0), shape and lease (RFC 9665 3.3): fills the
+  // claim into out.permission, the update as applied into out.msg.
+  uint16_t check_srp(const dns::MessageView& query, int64_t now, CheckedUpdate& out) const;
 
   Published<std::vector<dns::TsigKey>> keys_;
   std::unique_ptr<ServiceContext> ctx_;

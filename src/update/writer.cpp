@@ -184,7 +184,7 @@ void ZoneWriter::grant_leases_locked(const Evaluation& ev,
   std::optional<uint32_t> granted =
       grant_lease(leases, lease ? std::optional<uint32_t>(lease->lease) : std::nullopt);
   std::optional<uint32_t> key_granted =
-      lease && lease->key_lease ? grant_lease(leases, lease->key_lease) : granted;
+      lease && lease->key_lease ? grant_key_lease(leases, lease->key_lease) : granted;
   for (const auto& r : ev.added) {
     auto l = r.type == dns::rrtype::KEY ? key_granted : granted;  // RFC 9664 KEY-LEASE
     if (l) {

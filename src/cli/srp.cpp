@@ -1,0 +1,347 @@
+// `namae srp register`: an SRP requester (RFC 9665 3.2). It keeps an ECDSA
+// P-256 key in a file (made 0600 on first use: the key is what owns the
+// names, first come first served), registers the host's addresses and one
+// service in one SIG(0)-signed UPDATE with an RFC 9664 lease, renews at 80 %
+// of the granted lease, and on SIGINT/SIGTERM removes the registration (a
+// lease of 0, the key kept for its key lease so the names stay ours).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "dns/rrtype.h"
+#include "dnssec/algorithm.h"
+#include "dnssec/dnskey.h"
+#include "dnssec/sig0.h"
+#include "mdns/dnssd.h"
+#include "net/address.h"
+#include "net/client.h"
+#include "net/ip_address.h"
+#include "net/signed_exchange.h"
+
+namespace namae::cli {
+namespace {
+
+const char* kUsage =
+    "usage: namae srp register NAME TYPE PORT [KEY=VALUE...] [options]\n"
+    "\n"
+    "Registers service NAME of TYPE (\"_ipp._tcp\") on PORT, and this host's\n"
+    "addresses, with an SRP registrar (RFC 9665), renews it before its lease\n"
+    "ends, and removes it on SIGINT/SIGTERM.\n"
+    "\n"
+    "options:\n"
+    "  --server ADDR[:PORT]  the registrar (default 127.0.0.1:53)\n"
+    "  --domain DOMAIN       the registration domain (default default.service.arpa)\n"
+    "  --host LABEL          the host's name in it (default: hostname)\n"
+    "  --address ADDR        an address to register (repeatable; default: this\n"
+    "                        host's global addresses)\n"
+    "  --key FILE            the key (made 0600 if missing; default\n"
+    "                        ~/.namae-srp-HOST.pem)\n"
+    "  --lease SECONDS       lease asked for (default 7200)\n"
+    "  --key-lease SECONDS   key lease asked for (default 1209600)\n"
+    "  --ttl SECONDS         TTL of the records (default 120)\n"
+    "  --tcp                 send over TCP\n"
+    "  --once                register once and exit (no renewal, no removal)\n";
+
+struct Options {
+  std::string instance, type, server = "127.0.0.1", domain = "default.service.arpa", host, key_file;
+  uint16_t port = 0;
+  std::vector<std::string> txt, addresses;
+  uint32_t lease = 7200, key_lease = 1209600, ttl = 120;
+  bool tcp = false, once = false;
+};
+
+// ---------------------------------------------------------------- the key
+
+Result<dnssec::PrivateKey> read_key(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return fail(path + ": " + std::strerror(errno));
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) return fail(path + ": readable by others (chmod 600)");
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return fail(path + ": " + std::strerror(errno));
+  EVP_PKEY* p = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (!p) return fail(path + ": not a PEM private key");
+  return dnssec::PrivateKey::from_pkey(dnssec::alg::ECDSAP256SHA256, dnssec::PkeyPtr(p));
+}
+
+Result<dnssec::PrivateKey> make_key(const std::string& path) {
+  auto key = dnssec::PrivateKey::generate(dnssec::alg::ECDSAP256SHA256);
+  if (!key) return key.error();
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(path + ": " + std::strerror(errno));
+  FILE* f = fdopen(fd, "w");
+  bool ok = f && PEM_write_PrivateKey(f, key->pkey(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  ok = f && std::fflush(f) == 0 && fsync(fd) == 0 && ok;
+  if (f) std::fclose(f); else close(fd);
+  if (!ok) return fail(path + ": cannot write the key");
+  return key;
+}
+
+Result<dnssec::PrivateKey> key_for(const std::string& path) {
+  if (access(path.c_str(), F_OK) == 0) return read_key(path);
+  return make_key(path);
+}
+
+// ---------------------------------------------------------------- the update
+
+// This host's addresses worth registering: up, not loopback, not link-local.
+std::vector<std::string> own_addresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)) continue;
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (i->ifa_addr->sa_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      auto* a = &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr;
+      if (IN6_IS_ADDR_LINKLOCAL(a)) continue;
+      inet_ntop(AF_INET6, a, buf, sizeof buf);
+    } else {
+      continue;
+    }
+    out.emplace_back(buf);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// The names and rdata of one registration, checked once at start.
+struct Registration {
+  dns::Name zone, host, type, instance;
+  dns::RdataBytes txt, key_rdata;
+  std::vector<net::IpAddress> addresses;
+  uint16_t port = 0;
+  uint32_t ttl = 120;
+};
+
+Result<Registration> describe(const Options& o, const dnssec::PrivateKey& key) {
+  Registration r;
+  auto zone = dns::Name::from_text(o.domain.back() == '.' ? o.domain : o.domain + ".");
+  if (!zone) return fail("bad domain '" + o.domain + "'");
+  r.zone = *zone;
+  auto host = dns::Name::from_text(o.host, &r.zone);
+  if (!host || host->label_count() != r.zone.label_count() + 1) return fail("bad host '" + o.host + "'");
+  r.host = *host;
+  auto type = mdns::service_type(o.type, o.domain);
+  if (!type) return type.error();
+  r.type = *type;
+  auto instance = mdns::instance_name(o.instance, r.type);
+  if (!instance) return instance.error();
+  r.instance = *instance;
+  auto txt = mdns::encode_txt(o.txt);
+  if (!txt) return txt.error();
+  r.txt = *txt;
+  for (const auto& a : o.addresses.empty() ? own_addresses() : o.addresses) {
+    auto ip = net::parse_ip(a);
+    if (!ip) return fail("bad address '" + a + "'");
+    r.addresses.push_back(*ip);
+  }
+  if (r.addresses.empty()) return fail("no address to register (give --address)");
+  r.key_rdata = dnssec::dnskey_rdata(0x0200, key.algorithm(), key.public_key());
+  r.port = o.port;
+  r.ttl = o.ttl;
+  return r;
+}
+
+dns::RdataBytes srv_rdata(uint16_t port, const dns::Name& target) {
+  dns::RdataBytes rd = {0, 0, 0, 0, static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port)};
+  rd.insert(rd.end(), target.wire().begin(), target.wire().end());
+  return rd;
+}
+
+// RFC 9665 3.3.1's instructions in one UPDATE, SIG(0)-signed (3.2.5.1).
+Result<std::vector<uint8_t>> srp_update(const Registration& r, const dnssec::PrivateKey& key,
+                                        dns::UpdateLease lease) {
+  net::UpdateMessage m(net::random_message_id(), std::optional<dns::UpdateLease>(lease));
+  auto& b = m.builder();
+  bool ok = b.add_question(r.zone, dns::rrtype::SOA, dns::rrclass::IN);
+  b.begin(dns::Section::authority);
+  const auto IN = dns::rrclass::IN, ANY = dns::rrclass::ANY;
+  ok = ok && b.add_record(r.type, dns::rrtype::PTR, IN, r.ttl, r.instance.wire());
+  ok = ok && b.add_record(r.instance, dns::rrtype::ANY, ANY, 0, {});
+  ok = ok && b.add_record(r.instance, dns::rrtype::SRV, IN, r.ttl, srv_rdata(r.port, r.host));
+  ok = ok && b.add_record(r.instance, dns::rrtype::TXT, IN, r.ttl, r.txt);
+  ok = ok && b.add_record(r.host, dns::rrtype::ANY, ANY, 0, {});
+  for (const auto& a : r.addresses) ok = ok && b.add_record(r.host, a.rrtype(), IN, r.ttl, a.rdata());
+  ok = ok && b.add_record(r.host, dns::rrtype::KEY, IN, r.ttl, r.key_rdata);
+  if (!ok) return fail("the registration does not fit in one message");
+  auto wire = m.finish();
+  if (!wire) return wire.error();
+  const auto now = static_cast<uint32_t>(std::time(nullptr));
+  if (auto s = dnssec::sign_sig0(*wire, key, r.key_rdata, r.host, {now - 300, now + 300}); !s)
+    return s.error();
+  return wire;
+}
+
+// ---------------------------------------------------------------- the exchange
+
+struct Answer {
+  uint16_t rcode = 0;
+  std::optional<dns::UpdateLease> granted;
+};
+
+Result<Answer> send(const Options& o, const std::vector<net::Endpoint>& servers,
+                    std::vector<uint8_t> wire) {
+  auto req = net::SignedRequest::make(std::move(wire), std::nullopt);
+  if (!req) return req.error();
+  net::SignedExchangeOptions opt;
+  opt.first.protocol = o.tcp ? net::ClientProtocol::tcp : net::ClientProtocol::udp;
+  opt.first.timeout = std::chrono::seconds(2);
+  opt.first.tries = 3;
+  opt.truncated = opt.first;
+  opt.truncated.protocol = net::ClientProtocol::tcp;
+  net::SocketTransport transport;
+  net::SignedReply reply;
+  if (!req->send(transport, servers, opt, reply) || !reply.answers_request)
+    return fail(std::string("no answer from the registrar: ") + net::exchange_error_text(reply.exchange.error));
+  Answer a;
+  a.rcode = reply.rcode;
+  if (auto opt_lease = reply.message.edns().find(dns::edns_option::UPDATE_LEASE))
+    a.granted = dns::parse_update_lease(opt_lease->data);
+  return a;
+}
+
+// ---------------------------------------------------------------- the loop
+
+int signal_fd() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+// Wait up to `seconds`; true when a stop signal came.
+bool wait_stop(int fd, uint32_t seconds) {
+  pollfd p{fd, POLLIN, 0};
+  int n = poll(&p, 1, static_cast<int>(std::min<uint64_t>(seconds * 1000ull, INT32_MAX)));
+  return n > 0;
+}
+
+struct Requester {
+  const Options& o;
+  const Registration& reg;
+  const dnssec::PrivateKey& key;
+  std::vector<net::Endpoint> servers;
+
+  // One UPDATE; the granted leases, or nullopt after an error (printed).
+  std::optional<dns::UpdateLease> update(dns::UpdateLease ask, const char* what) {
+    auto wire = srp_update(reg, key, ask);
+    auto a = wire ? send(o, servers, std::move(*wire)) : Result<Answer>(wire.error());
+    if (!a) {
+      std::fprintf(stderr, "namae srp: %s: %s\n", what, a.message().c_str());
+      return std::nullopt;
+    }
+    if (a->rcode != dns::rcode::NOERROR) {
+      std::fprintf(stderr, "namae srp: %s refused: %s%s\n", what, dns::rcode_to_text(a->rcode).c_str(),
+                   a->rcode == dns::rcode::YXDOMAIN ? " (the name belongs to another key)" : "");
+      return std::nullopt;
+    }
+    dns::UpdateLease g = a->granted.value_or(ask);
+    std::printf("%s %s on %s, lease %u s, key lease %u s\n", what,
+                mdns::display_name(reg.instance).c_str(), reg.host.to_text().c_str(), g.lease,
+                g.key_lease.value_or(g.lease));
+    std::fflush(stdout);
+    return g;
+  }
+};
+
+int run(const Options& o) {
+  auto key = key_for(o.key_file);
+  if (!key) {
+    std::fprintf(stderr, "namae srp: %s\n", key.message().c_str());
+    return exit_status::failure;
+  }
+  auto reg = describe(o, *key);
+  if (!reg) return usage_error("srp register", reg.message());
+  std::vector<net::Endpoint> servers;
+  if (auto ep = net::parse_endpoint(o.server, 53)) {
+    servers.push_back(*ep);
+  } else if (auto found = net::resolve_server(o.server, 53, AF_UNSPEC); found && !found->empty()) {
+    servers = *found;
+  } else {
+    return usage_error("srp register", "bad server '" + o.server + "'");
+  }
+  const int sig = signal_fd();
+  Requester rq{o, *reg, *key, servers};
+  const dns::UpdateLease ask{o.lease, o.key_lease};
+  auto granted = rq.update(ask, "registered");
+  if (!granted) return exit_status::failure;
+  if (o.once) return exit_status::ok;
+  // RFC 9665 3.2.5.3: renew before the lease ends (at 80 %, at least 1 s
+  // on); after a failure try again within the fifth of the lease left.
+  uint32_t wait = std::max<uint32_t>(1, granted->lease * 4 / 5);
+  while (!wait_stop(sig, wait)) {
+    auto again = rq.update(ask, "renewed");
+    wait = again ? std::max<uint32_t>(1, again->lease * 4 / 5) : std::max<uint32_t>(1, wait / 5);
+  }
+  return rq.update({0, o.key_lease}, "removed") ? exit_status::ok : exit_status::failure;
+}
+
+std::string default_host() {
+  char buf[256] = "";
+  gethostname(buf, sizeof buf - 1);
+  std::string h = buf;
+  if (auto dot = h.find('.'); dot != std::string::npos) h.resize(dot);
+  return h;
+}
+
+}  // namespace
+
+int srp_main(std::span<char*> args) {
+  Options o;
+  std::vector<std::string> pos;
+  ArgParser p("srp", kUsage);
+  p.option({"--server"}, o.server)
+      .option({"--domain"}, o.domain)
+      .option({"--host"}, o.host)
+      .option({"--address"}, o.addresses)
+      .option({"--key"}, o.key_file)
+      .number({"--lease"}, 0, 0x7fffffff, "lease", [&](uint32_t v) { o.lease = v; })
+      .number({"--key-lease"}, 0, 0x7fffffff, "key lease", [&](uint32_t v) { o.key_lease = v; })
+      .number({"--ttl"}, 0, 0x7fffffff, "TTL", [&](uint32_t v) { o.ttl = v; })
+      .flag({"--tcp"}, o.tcp)
+      .flag({"--once"}, o.once)
+      .positional([&](const std::string& v) -> Result<void> {
+        pos.push_back(v);
+        return {};
+      });
+  if (auto done = p.parse(args.subspan(1))) return *done;
+  if (pos.empty() || pos[0] != "register") return p.error("give 'register NAME TYPE PORT [KEY=VALUE...]'");
+  if (pos.size() < 4) return p.error("give NAME TYPE PORT [KEY=VALUE...]");
+  o.instance = pos[1];
+  o.type = pos[2];
+  auto port = parse_number(pos[3], 0, 65535, "port");
+  if (!port) return p.error(port.message());
+  o.port = static_cast<uint16_t>(*port);
+  o.txt.assign(pos.begin() + 4, pos.end());
+  if (o.host.empty()) o.host = default_host();
+  if (o.key_file.empty()) {
+    const char* home = std::getenv("HOME");
+    o.key_file = std::string(home ? home : ".") + "/.namae-srp-" + o.host + ".pem";
+  }
+  return run(o);
+}
+
+}  // namespace namae::cli
