@@ -3,8 +3,9 @@
 // and the SIG(0) verified with the KEY the update carries (or, when the
 // shape is wrong, with the bytes after the SIG as KEY rdata), with and
 // without the time check. Oracle: no crash, no leak; a claim that reads
-// is never empty of host and key. The seeds are real signed SRP updates
-// (`namae srp register`'s, recorded in tests/system/test_srp.py's way).
+// is never empty of host and key. The seeds are real signed updates as
+// sent on the wire: `namae srp register` (a registration, a removal) and
+// BIND's `nsupdate -k` with a SIG(0) KEY.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
