@@ -423,6 +423,8 @@ void read_zones(Checker& c, const toml::table& doc, const std::string& dir, cons
     }
     if (zone.srp && zone.journal.empty())
       c.error(*z->get("srp"), "'srp' needs a 'journal' (SRP registrations are dynamic updates)");
+    if (zone.srp && zone.max_lease == 0)
+      c.error(*z->get("srp"), "'srp' needs a 'max-lease' (SRP registrations are leased, RFC 9665)");
     zone.update_policy = read_update_policy(c, *z, key_names);
     check_acl(c, *z, "allow-transfer", zone.allow_transfer, key_names);
     check_acl(c, *z, "allow-query", zone.allow_query, key_names);

@@ -13,8 +13,10 @@ python3-cryptography signs the SIG(0) with ECDSA P-256, independently of
 namae's C++ signer), and BIND's `nsupdate -k` with a SIG(0) KEY made by
 `dnssec-keygen -T KEY -a ECDSAP256SHA256`.
 """
+import json
 import os
 import shutil
+import select
 import signal
 import socket
 import struct
@@ -37,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from conftest import free_port, namae_bin, stop_process
+from test_dot_doh import make_cert
 
 ZONE = "default.service.arpa"
 ZONE_TEXT = f"""$ORIGIN {ZONE}.
@@ -53,13 +56,17 @@ UPDATE_LEASE = 2  # EDNS option code (RFC 9664)
 class Namaed:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="namaed-srp-")
-        self.port = free_port()
+        self.port, self.push_port = free_port(), free_port()
+        self.cert, key = make_cert(self.dir)
         with open(os.path.join(self.dir, "zone"), "w") as f:
             f.write(ZONE_TEXT)
         with open(os.path.join(self.dir, "namaed.toml"), "w") as f:
             f.write(f"""[server]
 listen = ["127.0.0.1:{self.port}"]
 workers = 1
+push-listen = ["127.0.0.1:{self.push_port}"]
+tls-cert = "{self.cert}"
+tls-key = "{key}"
 
 [http]
 listen = ""
@@ -203,6 +210,46 @@ def test_second_key_is_refused(srv, tmp_path):
     again = register(srv, tmp_path, "Shared", "h3", "first.pem", "--once", addresses=("192.0.2.33",))
     assert again.returncode == 0, again.stderr
     assert dig(srv, fqdn("h3"), "A") == ["192.0.2.33"]
+
+
+def wait_change(watch, kind, data, timeout=10.0):
+    """Read `namae watch --json` lines (unbuffered, so select sees every
+    one) until one says `kind` `data`."""
+    deadline = time.time() + timeout
+    fd = watch.stdout.fileno()
+    while time.time() < deadline:
+        while b"\n" in watch.pending:
+            line, watch.pending = watch.pending.split(b"\n", 1)
+            change = json.loads(line)
+            if change["change"] == kind and change.get("data") == data:
+                return True
+        if not select.select([fd], [], [], max(0.0, deadline - time.time()))[0]:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        watch.pending += chunk
+    return False
+
+
+def test_push_subscriber_sees_the_registration(srv, tmp_path):
+    """A DNS Push subscriber browsing _ipp._tcp hears the service arrive
+    and leave (RFC 8765 over the registrar's own zone)."""
+    watch = subprocess.Popen([namae_bin("namae"), "watch", f"_ipp._tcp.{ZONE}", "PTR", "--server",
+                              f"127.0.0.1:{srv.push_port}", "--tls-name", "dns.test", "--ca", srv.cert,
+                              "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watch.pending = b""
+    try:
+        time.sleep(0.5)  # subscribed before the registration
+        inst = f"Pushed._ipp._tcp.{ZONE}."
+        r = register(srv, tmp_path, "Pushed", "h5", "k5.pem", "--once", "--lease", "30")
+        assert r.returncode == 0, r.stderr
+        assert wait_change(watch, "add", inst)
+        r = register(srv, tmp_path, "Pushed", "h5", "k5.pem", "--once", "--lease", "0")
+        assert r.returncode == 0, r.stderr
+        assert wait_change(watch, "remove", inst)
+    finally:
+        stop_process(watch)
 
 
 # --- an independent requester: dnspython + python3-cryptography -------------

@@ -296,6 +296,17 @@ TEST(Config, MinLeaseYieldsToAShortMaxLeaseUnlessWritten) {
       << c.message();
 }
 
+TEST(Config, SrpNeedsAJournalAndLeases) {
+  auto c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nsrp = true\nmax-lease = 60\n");
+  EXPECT_NE(c.message().find("t.toml:4: 'srp' needs a 'journal'"), std::string::npos) << c.message();
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\njournal = \"j\"\nsrp = true\n");
+  EXPECT_NE(c.message().find("t.toml:5: 'srp' needs a 'max-lease'"), std::string::npos) << c.message();
+  c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\njournal = \"j\"\nsrp = true\nmax-lease = 60\nmax-key-lease = 600\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_TRUE(c->zones[0].srp);
+  EXPECT_EQ(c->zones[0].max_key_lease, 600u);
+}
+
 TEST(Config, HttpOffLoopbackNeedsTls) {
   auto c = parse("[http]\nlisten = \"0.0.0.0:8053\"\n");
   ASSERT_FALSE(c.ok());
