@@ -1,6 +1,7 @@
 #include "update/srp.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "dns/rrtype.h"
@@ -33,9 +34,20 @@ struct Instance {
 
 // RFC 6763 7.1: an instance is <label>.<type>; its PTR sits at <type> or at
 // <subtype>._sub.<type>.
+bool is_service_type(const dns::Name& type) {
+  if (type.label_count() < 2) return false;
+  auto proto = type.label(1), service = type.label(0);
+  auto is = [&](const char* want) {
+    return proto.size() == 4 && std::equal(proto.begin(), proto.end(), want,
+                                           [](uint8_t a, char b) { return std::tolower(a) == b; });
+  };
+  return (is("_tcp") || is("_udp")) && service.size() >= 2 && service[0] == '_';
+}
+
 bool names_instance(const dns::Name& ptr_owner, const dns::Name& instance) {
   if (instance.label_count() < 1) return false;
   const dns::Name type = instance.strip_left();
+  if (!is_service_type(type)) return false;
   if (ptr_owner == type) return true;
   static const uint8_t sub[] = {'_', 's', 'u', 'b'};
   auto expected = type.prepend(sub);

@@ -110,6 +110,18 @@ TEST(SrpShape, BrokenShapesAreFormerr) {
   }
 }
 
+TEST(SrpShape, InstancesAreUnderAServiceType) {
+  // The same registration with its instance under a name that is no
+  // _service._tcp/_udp type (here the apex) is no SRP update.
+  auto m = registration(new_key());
+  m.updates[0] = rr("@", "PTR", IN, 120, "printer.example.net.");
+  for (int i : {1, 2, 3}) m.updates[i].owner = test::name("printer.example.net");
+  EXPECT_EQ(read(m), rc::FORMERR);
+  m.updates[0] = rr("_ipp._udp", "PTR", IN, 120, "printer._ipp._udp.example.net.");
+  for (int i : {1, 2, 3}) m.updates[i].owner = test::name("printer._ipp._udp.example.net");
+  EXPECT_EQ(read(m), rc::NOERROR);
+}
+
 TEST(SrpOwner, FirstKeyOwnsTheNames) {
   auto first = new_key(), second = new_key();
   auto zone = test::load();
