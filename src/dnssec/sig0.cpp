@@ -10,15 +10,8 @@ namespace namae::dnssec {
 namespace {
 
 constexpr size_t kHeaderArcount = 10;  // offset of ARCOUNT in the header
-
-void put16(Bytes& out, uint16_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-void put32(Bytes& out, uint32_t v) {
-  put16(out, static_cast<uint16_t>(v >> 16));
-  put16(out, static_cast<uint16_t>(v));
-}
+constexpr size_t kSigFixed = 18;       // SIG rdata before the signer's name
+constexpr size_t kRrFixed = 11;        // root owner, type, class, TTL, rdlength
 
 // RFC 2931 3.1: the SIG rdata before the signature (signer's name as sent),
 // then the message before the SIG with its ARCOUNT not counting it.
@@ -27,8 +20,7 @@ Bytes signed_data(std::span<const uint8_t> rdata_prefix, std::span<const uint8_t
   Bytes out(rdata_prefix.begin(), rdata_prefix.end());
   const size_t header = out.size();
   out.insert(out.end(), unsigned_msg.begin(), unsigned_msg.end());
-  out[header + kHeaderArcount] = static_cast<uint8_t>(arcount >> 8);
-  out[header + kHeaderArcount + 1] = static_cast<uint8_t>(arcount);
+  dns::put_u16(&out[header + kHeaderArcount], arcount);
   return out;
 }
 
@@ -78,28 +70,25 @@ Result<void> verify_sig0(std::span<const uint8_t> msg, const Sig0& sig,
 Result<void> sign_sig0(Bytes& msg, const PrivateKey& key, std::span<const uint8_t> key_rdata,
                        const dns::Name& signer, Validity validity) {
   if (msg.size() < dns::kHeaderSize) return fail("message shorter than its header");
-  Bytes rdata;
-  put16(rdata, 0);  // type covered: a whole transaction
-  rdata.push_back(key.algorithm());
-  rdata.push_back(0);  // labels
-  put32(rdata, 0);     // original TTL
-  put32(rdata, validity.expiration);
-  put32(rdata, validity.inception);
-  put16(rdata, key_tag(key_rdata));
+  // Type covered 0 (a whole transaction), labels 0, original TTL 0.
+  Bytes rdata(kSigFixed);
+  rdata[2] = key.algorithm();
+  dns::put_u32(&rdata[8], validity.expiration);
+  dns::put_u32(&rdata[12], validity.inception);
+  dns::put_u16(&rdata[16], key_tag(key_rdata));
   rdata.insert(rdata.end(), signer.wire().begin(), signer.wire().end());
   const uint16_t arcount = dns::get_u16(msg.data() + kHeaderArcount);
   auto signature = key.sign(signed_data(rdata, msg, arcount));
   if (!signature) return signature.error();
   rdata.insert(rdata.end(), signature->begin(), signature->end());
   if (rdata.size() > 0xffff) return fail("SIG(0) too large");
-  msg.push_back(0);  // owner: the root
-  put16(msg, dns::rrtype::SIG);
-  put16(msg, dns::rrclass::ANY);
-  put32(msg, 0);
-  put16(msg, static_cast<uint16_t>(rdata.size()));
+  const size_t rr = msg.size();
+  msg.resize(rr + kRrFixed);  // owner: the root; TTL 0
+  dns::put_u16(&msg[rr + 1], dns::rrtype::SIG);
+  dns::put_u16(&msg[rr + 3], dns::rrclass::ANY);
+  dns::put_u16(&msg[rr + 9], static_cast<uint16_t>(rdata.size()));
   msg.insert(msg.end(), rdata.begin(), rdata.end());
-  msg[kHeaderArcount] = static_cast<uint8_t>((arcount + 1) >> 8);
-  msg[kHeaderArcount + 1] = static_cast<uint8_t>(arcount + 1);
+  dns::put_u16(&msg[kHeaderArcount], static_cast<uint16_t>(arcount + 1));
   return {};
 }
 
