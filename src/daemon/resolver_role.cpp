@@ -4,6 +4,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "daemon/logging.h"
 #include "dns/rrtype.h"
 #include "mdns/stack.h"
 #include "update/policy.h"
@@ -189,6 +190,17 @@ static Result<validator::TrustAnchors> trust_anchors(const ResolverConfig& cfg) 
   return t;
 }
 
+// RFC 5011 needs a file to keep the states in, and validation to act on them.
+static Result<std::shared_ptr<resolver::AutoTrustAnchors>> auto_trust_anchors(const ResolverConfig& cfg,
+                                                                              const Clock& clock) {
+  if (!cfg.validate || cfg.trust_anchor_file.empty())
+    return fail("[resolver] auto-trust-anchor needs validate = true and a trust-anchor-file to keep up to date");
+  validator::HoldDowns hold{cfg.trust_anchor_hold_down, cfg.trust_anchor_hold_down};
+  auto a = resolver::AutoTrustAnchors::load(cfg.trust_anchor_file, hold, clock, spdlog_sink());
+  if (!a) return fail("[resolver] trust-anchor-file: " + a.message());
+  return a;
+}
+
 Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig& cfg, const ServerConfig& server,
                                                            net::MetricsRegistry& metrics,
                                                            const zone::ZoneSetHolder& zones,
@@ -217,6 +229,11 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
     auto anchors = trust_anchors(cfg);
     if (!anchors) return anchors.error();
     o.resolver.trust_anchors = std::make_shared<const validator::TrustAnchors>(std::move(*anchors));
+  }
+  if (cfg.auto_trust_anchor) {
+    auto a = auto_trust_anchors(cfg, role->clock_);
+    if (!a) return a.error();
+    o.resolver.auto_anchors = std::move(*a);
   }
   if (cfg.local_zones) {
     auto local = std::make_unique<ServedZones>(zones, auth);

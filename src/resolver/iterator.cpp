@@ -236,8 +236,9 @@ Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const 
   if (validating() && !checking_disabled) {
     // The keys' DS and DNSKEY questions go through the same iterator: the
     // question's budgets bound them too.
-    const ValidationContext ctx{*options_.trust_anchors, keys_, negative_, cache_,
-                                options_.aggressive_nsec ? &denial_ : nullptr, clock_, cache_.options().bogus_ttl};
+    auto anchors = options_.auto_anchors ? options_.auto_anchors->anchors() : options_.trust_anchors;
+    const ValidationContext ctx{*anchors, keys_, negative_, cache_, options_.aggressive_nsec ? &denial_ : nullptr,
+                                options_.auto_anchors.get(), clock_, cache_.options().bogus_ttl};
     auto fetch = [&](const Name& n, uint16_t t) {
       Answer f = it.resolve_full(n, t, 1, false);
       if (f.rcode == dns::rcode::SERVFAIL && f.ede == validator::ede::NONE)

@@ -26,6 +26,7 @@
 #include "net/address.h"
 #include "net/client.h"
 #include "net/dot_client.h"
+#include "resolver/auto_anchors.h"
 #include "resolver/cache.h"
 #include "resolver/infra.h"
 #include "resolver/local_authority.h"
@@ -78,6 +79,9 @@ struct ResolverOptions {
   std::vector<ZoneRoute> routes;
   /// DNSSEC validation (RFC 4035 4): from these anchors; null validates nothing.
   std::shared_ptr<const validator::TrustAnchors> trust_anchors;
+  /// RFC 5011: when set, the anchors come from here (and `trust_anchors`
+  /// is only whether to validate) and follow the trust points' key changes.
+  std::shared_ptr<AutoTrustAnchors> auto_anchors;
   /// RFC 8198: validated NSEC ranges answer the names they cover (when validating).
   bool aggressive_nsec = true;
 };

@@ -213,6 +213,7 @@ std::shared_ptr<const KeySet> AnswerValidator::anchor_keys(const validator::Anch
     return remember(anchor.zone, KeySet{anchor.zone, Verdict::bogus(ede::DNSKEY_MISSING,
                                          "no DNSKEY RRset for the trust anchor " + anchor.zone.to_text()), {}}, 0);
   KeySet ks = validator::verify_dnskeys(anchor.zone, k->rrset, k->dnssec.sigs, anchor.ds, anchor.dnskeys, now());
+  if (ks.verdict.is_secure() && ctx_.updates) ctx_.updates->observe(k->rrset, k->dnssec.sigs);
   return remember(anchor.zone, std::move(ks), k->ttl_left(ctx_.clock.now_ms()));
 }
 

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "base/clock.h"
+#include "resolver/auto_anchors.h"
 #include "resolver/cache.h"
 #include "resolver/denial_cache.h"
 #include "validator/anchors.h"
@@ -74,6 +75,7 @@ struct ValidationContext {
   const NegativeAnchors& negative;
   const Cache& cache;    // where referrals left their no-DS proofs (with the child's NS RRset)
   DenialCache* denial;   // RFC 8198: the NSEC records of secure proofs go here (null: off)
+  AutoTrustAnchors* updates;  // RFC 5011: hears each trust point's validated DNSKEY RRset (null: off)
   const Clock& clock;
   uint32_t bogus_ttl;    // how long a bogus zone's keys are remembered
 };

@@ -13,8 +13,8 @@ constexpr const char* kRootAnchors =
     ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
     ". IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16\n";
 
-Result<TrustAnchors> read_anchors(zonefile::Parser& p, const std::string& name,
-                                  const std::function<void(const dns::Record&)>& add) {
+Result<void> read_anchors(zonefile::Parser& p, const std::string& name,
+                          const std::function<void(const zonefile::Record&)>& add) {
   zonefile::Record r;
   size_t n = 0;
   while (p.next(r)) {
@@ -26,7 +26,7 @@ Result<TrustAnchors> read_anchors(zonefile::Parser& p, const std::string& name,
   }
   if (p.error_count() > 0) return fail(p.diagnostics().front().to_string());
   if (n == 0) return fail(name + ": no DS or DNSKEY record");
-  return TrustAnchors{};
+  return {};
 }
 
 }  // namespace
@@ -48,15 +48,25 @@ Result<TrustAnchors> TrustAnchors::from_text(const std::string& text, const std:
   return out;
 }
 
-Result<TrustAnchors> TrustAnchors::from_file(const std::string& path) {
+Result<void> read_anchor_records(const std::string& path, const std::function<void(const zonefile::Record&)>& add) {
   zonefile::ParserOptions o;
   o.origin = dns::Name();
   // Included, so a TTL-less anchor line (RFC 7958's form) inherits $TTL 0
   // and diagnostics still name the file and its own line numbers.
   zonefile::Parser p("$TTL 0\n$INCLUDE \"" + path + "\"\n", path + " (trust anchors)", o);
+  return read_anchors(p, path, add);
+}
+
+Result<TrustAnchors> TrustAnchors::from_file(const std::string& path) {
   TrustAnchors out;
-  auto r = read_anchors(p, path, [&](const dns::Record& rec) { out.add(rec); });
+  auto r = read_anchor_records(path, [&](const dns::Record& rec) { out.add(rec); });
   if (!r) return r.error();
+  return out;
+}
+
+TrustAnchors TrustAnchors::from_anchors(std::vector<Anchor> anchors) {
+  TrustAnchors out;
+  out.anchors_ = std::move(anchors);
   return out;
 }
 

@@ -5,12 +5,14 @@
 // DNSKEY records of a zone file.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
 #include "dns/name.h"
 #include "dns/record.h"
+#include "zonefile/parser.h"
 
 namespace namae::validator {
 
@@ -22,6 +24,11 @@ struct Anchor {
   std::vector<dns::RdataBytes> dnskeys;
 };
 
+/// Each DS or DNSKEY record of a trust-anchor file in order, with the file
+/// and line it came from (other types are an error naming file and line;
+/// a file without one is an error too).
+Result<void> read_anchor_records(const std::string& path, const std::function<void(const zonefile::Record&)>& add);
+
 class TrustAnchors {
  public:
   /// The root's KSK-2017 and KSK-2024 as DS records (IANA's root-anchors.xml).
@@ -31,6 +38,9 @@ class TrustAnchors {
   static Result<TrustAnchors> from_file(const std::string& path);
   /// The same from text (`name` in diagnostics), for tests and the built-in set.
   static Result<TrustAnchors> from_text(const std::string& text, const std::string& name);
+
+  /// Anchors already taken apart (RFC 5011's trust points give them).
+  static TrustAnchors from_anchors(std::vector<Anchor> anchors);
 
   /// The deepest anchor at or above `name`, or nullptr.
   const Anchor* closest(const dns::Name& name) const;

@@ -16,12 +16,6 @@ bool ds_supported(const dns::RdataBytes& ds) {
          (ds[3] == dnssec::kDigestSha256 || ds[3] == dnssec::kDigestSha384);
 }
 
-bool key_matches_ds(const dns::Name& zone, const dns::RdataBytes& key, const dns::RdataBytes& ds) {
-  if (ds.size() < 4 || dnssec::key_tag(key) != static_cast<uint16_t>(ds[0] << 8 | ds[1])) return false;
-  auto mine = dnssec::ds_rdata(zone, key, ds[3]);
-  return mine && mine->size() == ds.size() && std::equal(mine->begin(), mine->end(), ds.begin());
-}
-
 // The most telling failure of the RRSIGs tried, in Unbound's order of
 // preference: a time problem says more than "did not verify".
 struct Failure {
@@ -78,6 +72,12 @@ bool within_validity_skewed(uint32_t inception, uint32_t expiration, uint32_t no
   int32_t span = static_cast<int32_t>(expiration - inception);
   uint32_t skew = std::clamp<uint32_t>(span > 0 ? static_cast<uint32_t>(span) / 10 : 0, kSigSkewMin, kSigSkewMax);
   return static_cast<int32_t>(now - (inception - skew)) >= 0 && static_cast<int32_t>(expiration + skew - now) >= 0;
+}
+
+bool key_matches_ds(const dns::Name& zone, const dns::RdataBytes& key, const dns::RdataBytes& ds) {
+  if (ds.size() < 4 || dnssec::key_tag(key) != static_cast<uint16_t>(ds[0] << 8 | ds[1])) return false;
+  auto mine = dnssec::ds_rdata(zone, key, ds[3]);
+  return mine && mine->size() == ds.size() && std::equal(mine->begin(), mine->end(), ds.begin());
 }
 
 const char* security_text(Security s) {

@@ -52,6 +52,9 @@ inline constexpr uint32_t kSigSkewMax = 86400;
 /// Whether `now` lies in [inception, expiration] widened by that skew (RFC 1982 serial arithmetic).
 bool within_validity_skewed(uint32_t inception, uint32_t expiration, uint32_t now);
 
+/// Whether the DNSKEY rdata `key` of `zone` is the one the DS rdata `ds` names.
+bool key_matches_ds(const dns::Name& zone, const dns::RdataBytes& key, const dns::RdataBytes& ds);
+
 /// The signer name of the first well-formed RRSIG in `rrsigs`, if any.
 std::optional<dns::Name> signer_of(const std::vector<dns::RdataBytes>& rrsigs);
 
