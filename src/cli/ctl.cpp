@@ -1,5 +1,5 @@
 // `namae ctl`: talk to a running namaed through its control socket
-// (daemon/control.h): reload, reconfigure, status, stop, zone status|refresh|retransfer|notify, cache.
+// (daemon/control.h): reload, reconfigure, status, stop, zone status|refresh|retransfer|notify, dnssec, cache.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -28,6 +28,11 @@ constexpr const char* kCtlUsage =
     "  zone refresh NAME     check the secondary's primaries now\n"
     "  zone retransfer NAME  transfer the whole zone (AXFR) now\n"
     "  zone notify NAME    send NOTIFY for zone NAME to its notify targets now\n"
+    "  dnssec ds NAME      the DS records (SHA-256) of the zone's keys in its CDS set,\n"
+    "                      as dnssec-dsfromkey -2 prints them\n"
+    "  dnssec ds-seen NAME KEYTAG  the parent now has the DS of KEYTAG: the key it\n"
+    "                      replaces leaves once the old DS has left caches\n"
+    "  dnssec status NAME  the zone's keys, their states and the next key event\n"
     "  cache show [NAME]   the resolver's cache at and below NAME\n"
     "  cache flush [NAME]  drop the resolver's cache at and below NAME (default all)\n"
     "  cache stats         resolver cache counters\n"
@@ -57,7 +62,7 @@ int ctl_main(std::span<char*> args) {
         return Result<void>{};
       });
   if (auto status = p.parse(args.subspan(1))) return *status;
-  if (command.empty()) return p.error("give a COMMAND (reload, reconfigure, status, stop, zone ..., cache ..., nta ...)");
+  if (command.empty()) return p.error("give a COMMAND (reload, reconfigure, status, stop, zone ..., dnssec ..., cache ..., nta ...)");
   if (socket_path.empty() && !config_path.empty()) {
     auto cfg = daemon::load_config(config_path);
     if (!cfg) {

@@ -380,9 +380,8 @@ void read_dnssec_policies(Checker& c, const toml::table& doc, std::vector<Dnssec
     p.line = Checker::line_of(*t);
     read_keys(c, *t, schema::kDnssecPolicy, p);
     if (!names.insert(p.name).second) c.error(*t, "[[dnssec-policy]] '" + p.name + "' is configured twice");
-    for (const char* key : {"ksk-lifetime", "zsk-lifetime"})
-      if (const toml::node* n = t->get(key); n && n->value_or<int64_t>(0) != 0)
-        c.error(*n, std::string("'") + key + "': key rollovers are not implemented yet (0: keys are kept)");
+    if (const toml::node* n = t->get("zsk-lifetime"); n && p.keys != "ksk-zsk" && p.zsk_lifetime != 0)
+      c.error(*n, "'zsk-lifetime': a CSK rolls by 'ksk-lifetime' (zsk-lifetime is for keys = \"ksk-zsk\")");
     if (p.signature_refresh >= p.signature_validity)
       c.error(*t, "[[dnssec-policy]] '" + p.name + "': 'signature-refresh' must be less than 'signature-validity'");
     out.push_back(std::move(p));

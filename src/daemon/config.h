@@ -81,11 +81,15 @@ struct DnssecPolicyConfig {
   std::string name;
   std::string algorithm = "ecdsap256sha256";  // ecdsap256sha256, ed25519, rsasha256
   std::string keys = "csk";                   // csk, or ksk-zsk
-  uint32_t ksk_lifetime = 0;                  // 0: unlimited (rollovers are not implemented)
+  uint32_t ksk_lifetime = 0;                  // 0: unlimited; a CSK's too
   uint32_t zsk_lifetime = 0;
   uint32_t signature_validity = 14 * 86400;
   uint32_t signature_refresh = 5 * 86400;
   bool nsec3 = false;
+  uint32_t dnskey_ttl = 0;                    // 0: the SOA's TTL
+  uint32_t propagation_delay = 3600;
+  uint32_t parent_ds_ttl = 86400;
+  uint32_t parent_propagation_delay = 3600;
   int line = 0;
   bool operator==(const DnssecPolicyConfig&) const = default;
 };

@@ -91,11 +91,15 @@ constexpr Key<DP> dnssec_policy_keys[] = {
     {"name", T::string, &DP::name, "the policy's name, for [[zone]] dnssec-policy", 0, 0, {}, true},
     {"algorithm", T::choice, &DP::algorithm, "signing algorithm", 0, 0, "ecdsap256sha256, ed25519, rsasha256"},
     {"keys", T::choice, &DP::keys, "one combined signing key, or a KSK and a ZSK", 0, 0, "csk, ksk-zsk"},
-    {"ksk-lifetime", T::integer, &DP::ksk_lifetime, "seconds a KSK is used (0: unlimited; key rollovers are not implemented: other values are an error)", 0, kMaxSeconds},
-    {"zsk-lifetime", T::integer, &DP::zsk_lifetime, "seconds a ZSK is used (0: unlimited; key rollovers are not implemented: other values are an error)", 0, kMaxSeconds},
+    {"ksk-lifetime", T::integer, &DP::ksk_lifetime, "seconds from a KSK's (or CSK's) activation to its successor's (0: never rolled)", 0, kMaxSeconds},
+    {"zsk-lifetime", T::integer, &DP::zsk_lifetime, "seconds from a ZSK's activation to its successor's (0: never rolled; keys = ksk-zsk only)", 0, kMaxSeconds},
     {"signature-validity", T::integer, &DP::signature_validity, "seconds an RRSIG is valid from its signing", 60, 366 * 86400},
     {"signature-refresh", T::integer, &DP::signature_refresh, "an RRSIG with less validity left than this is made anew, seconds", 30, 365 * 86400},
     {"nsec3", T::boolean, &DP::nsec3, "NSEC3 (RFC 5155, RFC 9276 parameters: no extra iterations, no salt) instead of NSEC"},
+    {"dnskey-ttl", T::integer, &DP::dnskey_ttl, "TTL of the DNSKEY, CDS and CDNSKEY RRsets (0: the SOA's TTL)", 0, kMaxSeconds},
+    {"propagation-delay", T::integer, &DP::propagation_delay, "seconds a new zone version takes to reach every secondary (rollover timing)", 0, kMaxSeconds},
+    {"parent-ds-ttl", T::integer, &DP::parent_ds_ttl, "TTL of the zone's DS RRset at the parent (KSK rollover timing)", 0, kMaxSeconds},
+    {"parent-propagation-delay", T::integer, &DP::parent_propagation_delay, "seconds a DS change takes to reach the parent's secondaries", 0, kMaxSeconds},
 };
 
 using G = GrantConfig;

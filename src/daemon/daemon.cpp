@@ -311,6 +311,7 @@ class Daemon {
   std::mutex reload_mu_;  // SIGHUP, `ctl reload` and `ctl reconfigure` may race; they run one at a time
   std::shared_ptr<auth::AuthSettings> auth_settings_;  // every worker's AuthEngine reads these
   std::unique_ptr<update::UpdateService> updates_;
+  KeyRings key_rings_;  // the signed zones' keys and rollovers
   std::unique_ptr<SecondaryRole> secondaries_;
   std::unique_ptr<xfr::NotifyService> notify_;  // nullptr: no zone has `notify`
   std::unique_ptr<xfr::TransferService> transfers_;  // AXFR/IXFR out; outlives the listeners
@@ -377,25 +378,9 @@ Result<void> Daemon::start_zones() {
   return {};
 }
 
-void log_keys(const ZoneConfig& z, const signing::ZoneSigner& signer) {
-  for (const auto& k : signer.keys())
-    spdlog::info("zone {}: DNSSEC {} key tag {} algorithm {}", z.name, k.is_ksk() ? "KSK" : "ZSK", k.tag,
-                 k.key.algorithm());
-}
-
 // Keys are read (or made, the first time) before any zone loads: a key
 // file that cannot be used stops the start, naming the file.
-Result<void> Daemon::start_signers() {
-  for (const auto& z : cfg_.zones) {
-    if (!z.signs()) continue;
-    auto signer = make_zone_signer(z, ::time(nullptr));
-    if (!signer) return signer.error();
-    log_keys(z, **signer);
-    const dns::Name origin = (*signer)->origin();
-    zones_.set_signer(origin, std::move(*signer));
-  }
-  return {};
-}
+Result<void> Daemon::start_signers() { return key_rings_.open(cfg_.zones, zones_, ::time(nullptr)); }
 
 Result<void> Daemon::start_listeners() {
   auto auth_opts = auth_options(cfg_, nullptr, true, true);
@@ -590,9 +575,8 @@ Result<std::shared_ptr<const signing::ZoneSigner>> Daemon::signer_after(Reconfig
     return signer;
   }
   if (!z.signs() || (signer && change->kind != ZoneChange::Kind::added)) return signer;
-  auto made = make_zone_signer(z, ::time(nullptr));
+  auto made = key_rings_.open_zone(z, ::time(nullptr));
   if (!made) return made.error();
-  log_keys(z, **made);
   return rc.signers[key] = std::move(*made);
 }
 
@@ -649,8 +633,10 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
     if (c.kind == ZoneChange::Kind::added || c.kind == ZoneChange::Kind::replaced) add_zone(rc, c.config, lines);
     if (c.kind == ZoneChange::Kind::settings) {
       zones_.set_config(c.config);
-      if (auto s = rc.signers.find(zone_key(c.name)); s != rc.signers.end())
+      if (auto s = rc.signers.find(zone_key(c.name)); s != rc.signers.end()) {
         zones_.set_signer(s->second->origin(), s->second);
+        key_rings_.set_signature_timing(s->second->origin(), s->second->policy());
+      }
       if (auto u = rc.updates.find(zone_key(c.name)); u != rc.updates.end()) updates_->set_zone_config(u->second);
     }
   }
@@ -766,12 +752,16 @@ std::string Daemon::control_command(std::string_view cmd) {
     if (sp == std::string_view::npos) return "error: usage: zone status|refresh|retransfer NAME\n";
     return secondaries_->control(rest.substr(0, sp), rest.substr(sp + 1));
   }
+  if (cmd.rfind("dnssec ", 0) == 0) {
+    std::lock_guard lock(reload_mu_);
+    return key_rings_.control(cmd.substr(7), zones_, updates_.get(), ::time(nullptr));
+  }
   if (cmd == "stop") {
     uint64_t one = 1;
     if (write(stop_fd_, &one, sizeof one) < 0) { /* cannot fail */ }
     return "ok stopping\n";
   }
-  return "error: unknown command '" + std::string(cmd) + "' (reload, reconfigure, status, zone, cache, stop)\n";
+  return "error: unknown command '" + std::string(cmd) + "' (reload, reconfigure, status, zone, dnssec, cache, stop)\n";
 }
 
 // Reads every pending signal; false once a stop signal came.
@@ -803,6 +793,7 @@ void Daemon::run() {
     if (fds[0].revents) running = handle_signals();
     std::lock_guard lock(reload_mu_);
     zones_.reclaim();  // free snapshots the workers have let go of
+    key_rings_.tick(::time(nullptr), zones_, updates_.get());
     zones_.refresh_signatures(::time(nullptr));
   }
 }

@@ -5,6 +5,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "base/durable_file.h"
+#include "dns/rdata.h"
+#include "dns/rrtype.h"
+#include "dns/text.h"
+#include "dnssec/dnskey.h"
 
 namespace namae::signing {
 namespace {
@@ -21,36 +29,216 @@ Result<void> ensure_directory(const std::string& dir) {
   return {};
 }
 
-Result<void> add_key(std::vector<dnssec::ZoneKey>& keys, const dns::Name& zone, const Policy& p,
-                     uint16_t flags, int64_t now) {
-  auto k = dnssec::generate_zone_key(zone, p.algorithm, flags, now);
-  if (!k) return k.error();
-  if (auto w = dnssec::write_key_files(p.key_directory, *k, 3600); !w)
-    return fail("key-directory " + p.key_directory + ": " + w.message());
-  keys.push_back(std::move(*k));
-  return {};
+std::string state_file(const std::string& dir, const dns::Name& zone) {
+  std::string name = zone.lower().to_text();
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  return dir + "/" + (name.empty() ? "root" : name) + ".keystate";
+}
+
+// A key file's own times as a record (a key made before the state file
+// existed, or by BIND): published and active from when they say.
+KeyRecord adopted(const dnssec::ZoneKey& k, bool split_keys, int64_t now) {
+  KeyRecord r;
+  r.tag = k.tag;
+  r.algorithm = k.key.algorithm();
+  r.role = !k.is_ksk() ? KeyRole::zsk : split_keys ? KeyRole::ksk : KeyRole::csk;
+  r.created = k.timing.created.value_or(now);
+  r.published = k.timing.publish ? k.timing.publish : k.timing.activate ? k.timing.activate : r.created;
+  r.active = k.timing.activate ? k.timing.activate : r.published;
+  r.retired = k.timing.inactive;
+  r.removed = k.timing.remove;
+  return r;
+}
+
+Result<std::optional<std::string>> read_if_exists(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return std::optional<std::string>{};
+    return fail(path + ": " + std::strerror(errno));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return std::optional<std::string>{ss.str()};
 }
 
 }  // namespace
 
-Result<std::vector<dnssec::ZoneKey>> zone_keys(const dns::Name& zone, const Policy& p, int64_t now) {
-  if (!dnssec::can_sign(p.algorithm))
-    return fail("algorithm " + std::to_string(p.algorithm) + " cannot sign");
+ZoneKeyRing::ZoneKeyRing(dns::Name zone, Policy policy)
+    : zone_(std::move(zone)), policy_(std::move(policy)), state_path_(state_file(policy_.key_directory, zone_)) {}
+
+Result<std::unique_ptr<ZoneKeyRing>> ZoneKeyRing::open(const dns::Name& zone, const Policy& p, int64_t now) {
+  if (!dnssec::can_sign(p.algorithm)) return fail("algorithm " + std::to_string(p.algorithm) + " cannot sign");
   if (auto d = ensure_directory(p.key_directory); !d) return d.error();
-  auto keys = dnssec::read_key_dir(p.key_directory, zone);
-  if (!keys) return keys.error();
-  for (const auto& k : *keys)
-    if (k.key.algorithm() != p.algorithm)
-      return fail(p.key_directory + "/" + dnssec::key_file_base(zone, k.key.algorithm(), k.tag) +
-                  ".private: algorithm " + std::to_string(k.key.algorithm()) + ", but the zone is signed with " +
-                  std::to_string(p.algorithm));
-  const bool has_sep = std::any_of(keys->begin(), keys->end(), [](const auto& k) { return k.is_ksk(); });
-  const bool has_zsk = std::any_of(keys->begin(), keys->end(), [](const auto& k) { return !k.is_ksk(); });
-  if (!has_sep)
-    if (auto r = add_key(*keys, zone, p, dnssec::kFlagsKsk, now); !r) return r.error();
-  if (p.split_keys && !has_zsk)
-    if (auto r = add_key(*keys, zone, p, dnssec::kFlagsZsk, now); !r) return r.error();
-  return keys;
+  std::unique_ptr<ZoneKeyRing> ring(new ZoneKeyRing(zone, p));
+  auto text = read_if_exists(ring->state_path_);
+  if (!text) return text.error();
+  if (*text) {
+    auto records = parse_key_state(**text);
+    if (!records) return fail(ring->state_path_ + ": " + records.message());
+    ring->records_ = std::move(*records);
+    for (const auto& r : ring->records_)
+      if (!r.is_removed(now))
+        if (auto l = ring->load_key(r); !l) return l.error();
+  } else {
+    auto keys = dnssec::read_key_dir(p.key_directory, zone);
+    if (!keys) return keys.error();
+    for (auto& k : *keys) {
+      if (auto u = ring->usable(k); !u) return u.error();
+      ring->records_.push_back(adopted(k, p.split_keys, now));
+      ring->loaded_.insert_or_assign(k.tag, std::move(k));
+    }
+  }
+  // Only the roles without any key get one now; rollovers wait for the
+  // zone's TTLs (tick).
+  const RollTiming t = ring->timing(nullptr);
+  for (KeyRole role : roles_of(p.split_keys))
+    if (std::none_of(ring->records_.begin(), ring->records_.end(),
+                     [&](const KeyRecord& r) { return r.role == role && !r.is_removed(now); }))
+      if (auto k = ring->make_key(role, now, t); !k) return k.error();
+  if (auto s = ring->save_and_rebuild(now, t); !s) return s.error();
+  return ring;
+}
+
+RollTiming ZoneKeyRing::timing(const zone::ZoneVersion* served) const {
+  RollTiming t;
+  t.ksk_lifetime = policy_.ksk_lifetime;
+  t.zsk_lifetime = policy_.zsk_lifetime;
+  t.propagation_delay = policy_.propagation_delay;
+  t.parent_ds_ttl = policy_.parent_ds_ttl;
+  t.parent_propagation_delay = policy_.parent_propagation_delay;
+  if (served && signer_) {
+    t.dnskey_ttl = signer_->dnskey_ttl(*served);
+    t.max_zone_ttl = largest_ttl(*served);
+  } else if (policy_.dnskey_ttl) {
+    t.dnskey_ttl = policy_.dnskey_ttl;
+  }
+  return t;
+}
+
+Result<void> ZoneKeyRing::load_key(const KeyRecord& r) {
+  const std::string base = policy_.key_directory + "/" + dnssec::key_file_base(zone_, r.algorithm, r.tag);
+  auto k = dnssec::read_key_files(base);
+  if (!k) return fail(k.message() + " (a key " + state_path_ + " names)");
+  if (auto u = usable(*k); !u) return u.error();
+  if (k->is_ksk() != (r.role != KeyRole::zsk))
+    return fail(base + ".key: the flags do not fit its role " + std::string(role_name(r.role)) + " in " + state_path_);
+  loaded_.insert_or_assign(r.tag, std::move(*k));
+  return {};
+}
+
+Result<void> ZoneKeyRing::usable(const dnssec::ZoneKey& k) const {
+  const std::string base = policy_.key_directory + "/" + dnssec::key_file_base(k.zone, k.key.algorithm(), k.tag);
+  if (k.key.algorithm() != policy_.algorithm)
+    return fail(base + ".private: algorithm " + std::to_string(k.key.algorithm()) + ", but the zone is signed with " +
+                std::to_string(policy_.algorithm));
+  if (!(k.zone == zone_)) return fail(base + ".key: the key belongs to " + k.zone.to_text());
+  return {};
+}
+
+Result<void> ZoneKeyRing::make_key(KeyRole role, int64_t now, const RollTiming& t) {
+  const uint16_t flags = role == KeyRole::zsk ? dnssec::kFlagsZsk : dnssec::kFlagsKsk;
+  std::string why;
+  // A tag already in the ring (or left on disk by a crash) is drawn again.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto k = dnssec::generate_zone_key(zone_, policy_.algorithm, flags, now);
+    if (!k) return k.error();
+    const uint16_t tag = k->tag;
+    if (loaded_.count(tag) ||
+        std::any_of(records_.begin(), records_.end(), [&](const KeyRecord& r) { return r.tag == tag; }))
+      continue;
+    if (auto w = dnssec::write_key_files(policy_.key_directory, *k, t.dnskey_ttl); !w) {
+      why = w.message();
+      continue;
+    }
+    KeyRecord r;
+    r.tag = tag;
+    r.algorithm = policy_.algorithm;
+    r.role = role;
+    add_key(records_, r, t, now);
+    loaded_.insert_or_assign(tag, std::move(*k));
+    return {};
+  }
+  return fail("key-directory " + policy_.key_directory + ": cannot make a new key" + (why.empty() ? "" : ": " + why));
+}
+
+// The state first (durably), then the signer that follows it.
+Result<void> ZoneKeyRing::save_and_rebuild(int64_t now, const RollTiming& t) {
+  if (auto w = write_file_durably(state_path_, format_key_state(records_), 0600); !w) return w.error();
+  std::vector<dnssec::ZoneKey> keys;
+  for (const auto& r : records_) {
+    auto it = loaded_.find(r.tag);
+    if (r.is_removed(now) || it == loaded_.end()) continue;
+    dnssec::ZoneKey k = it->second;
+    k.timing = {r.created, r.published, r.active, r.retired, r.removed};
+    keys.push_back(std::move(k));
+  }
+  signer_ = std::make_shared<const ZoneSigner>(zone_, policy_, std::move(keys));
+  next_event_ = next_event(records_, policy_.split_keys, t, now);
+  return {};
+}
+
+std::shared_ptr<const ZoneSigner> ZoneKeyRing::signer() const {
+  std::lock_guard lk(mu_);
+  return signer_;
+}
+
+Result<bool> ZoneKeyRing::tick(int64_t now, const zone::ZoneVersion* served) {
+  std::lock_guard lk(mu_);
+  if (!next_event_ || now < *next_event_) return false;
+  const RollTiming t = timing(served);
+  const auto needed = keys_needed(records_, policy_.split_keys, t, now);
+  for (KeyRole role : needed)
+    if (auto k = make_key(role, now, t); !k) {
+      next_event_ = now + 60;  // try again in a minute, not every second
+      return k.error();
+    }
+  if (needed.empty()) {
+    // Only a key's time passed: the signer follows times by itself.
+    next_event_ = next_event(records_, policy_.split_keys, t, now);
+    return false;
+  }
+  if (auto s = save_and_rebuild(now, t); !s) return s.error();
+  return true;
+}
+
+Result<void> ZoneKeyRing::ds_seen(uint16_t tag, int64_t now, const zone::ZoneVersion* served) {
+  std::lock_guard lk(mu_);
+  const RollTiming t = timing(served);
+  auto before = records_;
+  if (auto r = signing::ds_seen(records_, tag, t, now); !r) return r;
+  if (auto s = save_and_rebuild(now, t); !s) {
+    records_ = std::move(before);
+    return s;
+  }
+  return {};
+}
+
+void ZoneKeyRing::set_signature_timing(uint32_t validity, uint32_t refresh) {
+  std::lock_guard lk(mu_);
+  policy_.validity = validity;
+  policy_.refresh = refresh;
+}
+
+std::string ZoneKeyRing::ds_records(int64_t now) const {
+  std::lock_guard lk(mu_);
+  std::string out;
+  for (const auto& r : records_) {
+    auto it = loaded_.find(r.tag);
+    if (!r.signs_keys() || !r.is_active(now) || it == loaded_.end()) continue;
+    auto ds = dnssec::ds_rdata(zone_, it->second.dnskey, 2);
+    if (ds) out += zone_.to_text() + " IN DS " + dns::rdata::to_text(dns::rrtype::DS, *ds) + "\n";
+  }
+  return out;
+}
+
+std::string ZoneKeyRing::status(int64_t now) const {
+  std::lock_guard lk(mu_);
+  std::string out;
+  for (const auto& r : records_)
+    out += "key " + std::to_string(r.tag) + " " + std::string(role_name(r.role)) + " algorithm " +
+           std::to_string(r.algorithm) + ": " + key_status(r, now) + "\n";
+  out += "next event: " + (next_event_ ? std::to_string(*next_event_) : std::string("none")) + "\n";
+  return out;
 }
 
 }  // namespace namae::signing

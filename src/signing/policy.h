@@ -19,6 +19,14 @@ struct Policy {
   uint32_t refresh = 5 * 86400;      // signed anew when less than this validity is left
   uint32_t inception_offset = 3600;  // inception = signing time - this (clock skew)
   bool nsec3 = false;
+  uint32_t dnskey_ttl = 0;  // TTL of DNSKEY, CDS and CDNSKEY; 0: the SOA's
+  // Rollovers (signing/rollover.h): lifetimes (0: never; a CSK's is the
+  // KSK's) and the delays RFC 7583's timing adds to the TTLs.
+  uint32_t ksk_lifetime = 0;
+  uint32_t zsk_lifetime = 0;
+  uint32_t propagation_delay = 3600;         // to every secondary
+  uint32_t parent_ds_ttl = 86400;
+  uint32_t parent_propagation_delay = 3600;  // to the parent's secondaries
   std::string key_directory;
 };
 

@@ -10,6 +10,7 @@
 
 #include "dns/rrtype.h"
 #include "dnssec/chain.h"
+#include "dnssec/dnskey.h"
 #include "dnssec/rrsig.h"
 #include "dnssec/zone_model.h"
 
@@ -21,6 +22,10 @@ using Hash = dns::Nsec3Hash;
 using dnssec::ZoneKey;
 
 bool is_chain_type(uint16_t t) { return t == rt::NSEC || t == rt::NSEC3 || t == rt::RRSIG; }
+
+// RFC 7344 4.1: CDS and CDNSKEY are signed as DNSKEY is, by the keys the
+// parent's DS points to.
+bool is_key_type(uint16_t t) { return t == rt::DNSKEY || t == rt::CDS || t == rt::CDNSKEY; }
 
 uint16_t covered_type(const dns::Record& r) {
   return r.type == rt::RRSIG && r.rdata.size() >= 2 ? static_cast<uint16_t>(r.rdata[0] << 8 | r.rdata[1]) : r.type;
@@ -74,7 +79,16 @@ int64_t near(uint32_t t, int64_t now) { return now + static_cast<int32_t>(t - st
 }  // namespace
 
 bool is_signer_type(uint16_t t) {
-  return t == rt::DNSKEY || t == rt::RRSIG || t == rt::NSEC || t == rt::NSEC3 || t == rt::NSEC3PARAM;
+  return is_key_type(t) || t == rt::RRSIG || t == rt::NSEC || t == rt::NSEC3 || t == rt::NSEC3PARAM;
+}
+
+uint32_t largest_ttl(const zone::ZoneVersion& v) {
+  uint32_t ttl = 0;
+  for (size_t i = 0; i < v.node_count(); ++i) {
+    auto c = v.node(i).rrsets();
+    for (zone::RRsetView set; c.next(set);) ttl = std::max(ttl, set.ttl());
+  }
+  return ttl;
 }
 
 Scope scope_of(const zone::ZoneDiff& diff) {
@@ -94,10 +108,9 @@ ZoneSigner::ZoneSigner(dns::Name origin, Policy policy, std::vector<ZoneKey> key
 
 struct ZoneSigner::Pass {
   Pass(const ZoneSigner& s, const zone::ZoneVersion& v, int64_t now) : s(s), v(v), now(now) {
-    for (const auto& k : s.keys_)
-      if (k.timing.active(now) && k.timing.published(now)) (k.is_ksk() ? ksk : zsk).push_back(&k);
-    if (ksk.empty()) ksk = zsk;
-    if (zsk.empty()) zsk = ksk;
+    auto by = s.signers(now);
+    ksk = std::move(by.keys);
+    zsk = std::move(by.data);
     validity = {static_cast<uint32_t>(now - s.policy_.inception_offset),
                 static_cast<uint32_t>(now + s.policy_.validity)};
   }
@@ -135,7 +148,7 @@ struct ZoneSigner::Pass {
     auto old = rdatas_of(sigs);
     std::vector<bool> kept(old.size());
     forced = forced || changed.count({key_of(set.owner), set.type});
-    for (const ZoneKey* k : set.type == rt::DNSKEY ? ksk : zsk) {
+    for (const ZoneKey* k : is_key_type(set.type) ? ksk : zsk) {
       bool have = false;
       for (size_t i = 0; i < old.size() && !have && !forced; ++i)
         if (!kept[i] && keepable(old[i], *k, set)) kept[i] = have = true;
@@ -383,7 +396,25 @@ struct ZoneSigner::Pass {
 
 // ---------------------------------------------------------------- apex and whole-zone cleanup
 
-zone::ZoneDiff ZoneSigner::apex_changes(const zone::ZoneVersion& v, bool all) const {
+ZoneSigner::Signers ZoneSigner::signers(int64_t now) const {
+  Signers by;
+  for (const auto& k : keys_) {
+    if (!k.timing.published(now)) continue;
+    if (signs_keys(k)) by.keys.push_back(&k);
+    if (signs_data(k) && k.timing.active(now)) by.data.push_back(&k);
+  }
+  if (by.keys.empty()) by.keys = by.data;
+  if (by.data.empty()) by.data = by.keys;
+  return by;
+}
+
+uint32_t ZoneSigner::dnskey_ttl(const zone::ZoneVersion& v) const {
+  if (policy_.dnskey_ttl) return policy_.dnskey_ttl;
+  zone::RRsetView old_keys = v.apex().find(rt::DNSKEY);
+  return old_keys ? old_keys.ttl() : v.soa().ttl();
+}
+
+zone::ZoneDiff ZoneSigner::apex_changes(const zone::ZoneVersion& v, bool all, int64_t now) const {
   zone::ZoneDiff d;
   const zone::Node& apex = v.apex();
   auto put = [&](uint16_t type, std::vector<dns::RdataBytes> want, uint32_t ttl) {
@@ -395,10 +426,20 @@ zone::ZoneDiff ZoneSigner::apex_changes(const zone::ZoneVersion& v, bool all) co
     for (auto& rd : have) d.removed.push_back({origin_, type, v.rclass(), set.ttl(), std::move(rd)});
     for (auto& rd : want) d.added.push_back({origin_, type, v.rclass(), ttl, std::move(rd)});
   };
-  std::vector<dns::RdataBytes> dnskeys;
-  for (const auto& k : keys_) dnskeys.push_back(k.dnskey);
-  zone::RRsetView old_keys = apex.find(rt::DNSKEY);
-  put(rt::DNSKEY, std::move(dnskeys), old_keys ? old_keys.ttl() : v.soa().ttl());
+  // RFC 7344 4: CDS and CDNSKEY name the keys the parent's DS should
+  // point to (the active KSKs or CSKs), kept in step with the DNSKEY RRset.
+  std::vector<dns::RdataBytes> dnskeys, cdnskeys, cds;
+  for (const auto& k : keys_) {
+    if (!k.timing.published(now)) continue;
+    dnskeys.push_back(k.dnskey);
+    if (!signs_keys(k) || !k.timing.active(now)) continue;
+    cdnskeys.push_back(k.dnskey);
+    if (auto ds = dnssec::ds_rdata(origin_, k.dnskey, 2)) cds.push_back(std::move(*ds));
+  }
+  const uint32_t key_ttl = dnskey_ttl(v);
+  put(rt::DNSKEY, std::move(dnskeys), key_ttl);
+  put(rt::CDNSKEY, std::move(cdnskeys), key_ttl);
+  put(rt::CDS, std::move(cds), key_ttl);
   std::vector<dns::RdataBytes> param;
   if (policy_.nsec3) param.push_back(dnssec::nsec3param_rdata(dnssec::Nsec3Settings{}));
   put(rt::NSEC3PARAM, std::move(param), 0);
@@ -462,7 +503,7 @@ std::vector<dns::Name> scope_names(const zone::ZoneVersion& v, const Scope& scop
 
 Result<std::shared_ptr<zone::ZoneVersion>> ZoneSigner::sign(std::shared_ptr<zone::ZoneVersion> v, Scope scope,
                                                             int64_t now, zone::ZoneDiff& diff) const {
-  zone::ZoneDiff apex = apex_changes(*v, scope.all);
+  zone::ZoneDiff apex = apex_changes(*v, scope.all, now);
   if (!apex.removed.empty() || !apex.added.empty()) {
     for (const auto* list : {&apex.removed, &apex.added})
       for (const auto& r : *list) {
@@ -520,9 +561,15 @@ Result<std::shared_ptr<zone::ZoneVersion>> ZoneSigner::sign(std::shared_ptr<zone
 Scope ZoneSigner::refresh_scope(const zone::ZoneVersion& v, int64_t now, int64_t& next_due) const {
   Scope scope;
   next_due = INT64_MAX;
-  std::unordered_set<uint16_t> tags;
+  const Signers by = signers(now);
+  std::unordered_set<uint16_t> key_tags, data_tags;
+  for (const ZoneKey* k : by.keys) key_tags.insert(k->tag);
+  for (const ZoneKey* k : by.data) data_tags.insert(k->tag);
   for (const auto& k : keys_)
-    if (k.timing.active(now)) tags.insert(k.tag);
+    for (auto at : {k.timing.publish, k.timing.activate, k.timing.inactive, k.timing.remove})
+      if (at && *at > now) next_due = std::min(next_due, *at);
+  const zone::ZoneDiff apex = apex_changes(v, false, now);
+  if (!apex.added.empty() || !apex.removed.empty()) scope.names.push_back(origin_);
   for (size_t i = 0; i < v.node_count(); ++i) {
     const zone::Node& n = v.node(i);
     auto c = n.rrsets();
@@ -533,7 +580,7 @@ Scope ZoneSigner::refresh_scope(const zone::ZoneVersion& v, int64_t now, int64_t
       for (std::span<const uint8_t> sig; rd.next(sig) && !due;) {
         auto f = dnssec::parse_rrsig(sig);
         const int64_t renew_at = f ? near(f->expiration, now) - policy_.refresh : now;
-        due = !f || !tags.count(f->key_tag) || renew_at <= now;
+        due = !f || !(is_key_type(f->type_covered) ? key_tags : data_tags).count(f->key_tag) || renew_at <= now;
         if (!due) next_due = std::min(next_due, renew_at);
       }
     }

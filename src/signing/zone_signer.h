@@ -42,6 +42,9 @@ Scope scope_of(const zone::ZoneDiff& diff);
 /// Types the signer alone maintains (an UPDATE touching them is refused).
 bool is_signer_type(uint16_t type);
 
+/// The largest TTL of any RRset in `v` (RFC 7583's TTLsig bound).
+uint32_t largest_ttl(const zone::ZoneVersion& v);
+
 class ZoneSigner {
  public:
   ZoneSigner(dns::Name origin, Policy policy, std::vector<dnssec::ZoneKey> keys);
@@ -60,15 +63,29 @@ class ZoneSigner {
                                                           int64_t now, zone::ZoneDiff& diff) const;
 
   /// The names of `v` holding an RRSIG that is due (within `refresh` of its
-  /// expiration, or by a key no longer active), and when the next one
-  /// comes due if none is now.
+  /// expiration, or by a key no longer signing that RRset), the apex when
+  /// its key RRsets are not those of `now`'s keys, and when the next of
+  /// these comes due (a signature, or a key's time) if none is now.
   Scope refresh_scope(const zone::ZoneVersion& v, int64_t now, int64_t& next_due) const;
+
+  /// The TTL the DNSKEY, CDS and CDNSKEY RRsets get in `v`.
+  uint32_t dnskey_ttl(const zone::ZoneVersion& v) const;
+
+  /// The keys signing at `now` (signing/rollover.h): the DNSKEY, CDS and
+  /// CDNSKEY RRsets by every published KSK or CSK, the rest by every active
+  /// ZSK or CSK.
+  struct Signers {
+    std::vector<const dnssec::ZoneKey*> keys, data;
+  };
+  Signers signers(int64_t now) const;
 
  private:
   struct Pass;
-  // The apex DNSKEY and NSEC3PARAM RRsets, and (whole-zone passes) the
-  // records of a denial chain the policy does not use.
-  zone::ZoneDiff apex_changes(const zone::ZoneVersion& v, bool all) const;
+  // The apex DNSKEY, CDS, CDNSKEY and NSEC3PARAM RRsets for `now`, and
+  // (whole-zone passes) the records of a denial chain the policy does not use.
+  zone::ZoneDiff apex_changes(const zone::ZoneVersion& v, bool all, int64_t now) const;
+  bool signs_keys(const dnssec::ZoneKey& k) const { return !policy_.split_keys || k.is_ksk(); }
+  bool signs_data(const dnssec::ZoneKey& k) const { return !policy_.split_keys || !k.is_ksk(); }
 
   dns::Name origin_;
   Policy policy_;

@@ -131,6 +131,15 @@ bool UpdateService::remove_zone(const dns::Name& origin) {
   return true;
 }
 
+bool UpdateService::set_signer(const dns::Name& origin, std::shared_ptr<const signing::ZoneSigner> signer) {
+  auto z = find(origin);
+  if (!z) return false;
+  ZoneUpdateConfig cfg = *z->config();
+  cfg.signer = std::move(signer);
+  z->set_config(cfg);
+  return true;
+}
+
 bool UpdateService::set_zone_config(const ZoneUpdateConfig& cfg) {
   auto z = find(cfg.origin);
   if (!z) return false;

@@ -121,6 +121,9 @@ class UpdateService : public auth::RequestHandler {
   /// New policy, allow-update, lease and sync settings of a dynamic zone
   /// (same origin, file and journal); updates checked from now on use them.
   bool set_zone_config(const ZoneUpdateConfig& cfg);
+  /// Sign `origin` with `signer` from now on (a key rollover's new keys;
+  /// the zone's signatures are checked against it at the next refresh).
+  bool set_signer(const dns::Name& origin, std::shared_ptr<const signing::ZoneSigner> signer);
   /// The TSIG keys updates are verified against from now on.
   void set_keys(std::vector<dns::TsigKey> keys);
   /// The newest durable version of a dynamic zone (nullptr if not dynamic).

@@ -101,9 +101,9 @@ TEST_F(ZonesTest, SignedFileZoneServesARisingSerialAcrossRestarts) {
   a.file = write("a.zone", zone_text(10));
   auto load = [&](ZoneManager& m) {
     ASSERT_TRUE(m.configure({a}).ok());
-    auto signer = make_zone_signer(a, ::time(nullptr));
-    ASSERT_TRUE(signer.ok()) << signer.message();
-    m.set_signer(*dns::Name::from_text("a.test."), *signer);
+    auto ring = open_key_ring(a, ::time(nullptr));
+    ASSERT_TRUE(ring.ok()) << ring.message();
+    m.set_signer(*dns::Name::from_text("a.test."), (*ring)->signer());
     EXPECT_EQ(m.reload(true).loaded, 1);
   };
   load(zones);

@@ -10,6 +10,8 @@
 #include "dns/rdata.h"
 #include "dns/rrtype.h"
 #include "dnssec/algorithm.h"
+#include "dnssec/dnskey.h"
+#include "dnssec/rrsig.h"
 #include "dnssec/zone_verify.h"
 #include "signing/zone_signer.h"
 #include "zone/load.h"
@@ -155,6 +157,83 @@ TEST_P(ZoneSignerTest, DueSignaturesAreRefreshed) {
   v_ = *s;
   expect_verifies(later + 500, "refreshed");  // the old signatures would have expired
   EXPECT_TRUE(signer_->refresh_scope(*v_, later, next_due).names.empty());
+}
+
+// Signing and publication follow the keys' times (signing/rollover.h): a
+// pre-published ZSK is in the DNSKEY RRset but signs nothing until its
+// activation, when every signature by its predecessor is due; the
+// predecessor leaves the DNSKEY RRset at its removal; the CDS and CDNSKEY
+// RRsets name the active KSK and are signed by the KSKs.
+std::vector<uint16_t> signer_tags(const zone::ZoneVersion& v, const std::string& owner, uint16_t covered) {
+  std::vector<uint16_t> tags;
+  const zone::Node* n = v.find(N(owner));
+  if (!n) return tags;
+  auto c = n->find_signatures(covered).rdatas();
+  for (std::span<const uint8_t> rd; c.next(rd);) tags.push_back(dnssec::parse_rrsig(rd)->key_tag);
+  std::sort(tags.begin(), tags.end());
+  return tags;
+}
+
+TEST(ZoneSignerKeys, KeyTimesDriveWhatIsPublishedAndWhoSigns) {
+  Policy p;
+  p.split_keys = true;
+  p.validity = 100000;
+  p.refresh = 400;
+  auto make = [&](uint16_t flags, dnssec::KeyTiming t) {
+    auto k = dnssec::generate_zone_key(N("example."), p.algorithm, flags, kNow - 10);
+    k->timing = t;
+    return std::move(*k);
+  };
+  const int64_t activate = kNow + 100, remove = kNow + 150;
+  std::vector<dnssec::ZoneKey> keys;
+  keys.push_back(make(dnssec::kFlagsKsk, {kNow - 10, kNow - 10, kNow - 10, {}, {}}));
+  keys.push_back(make(dnssec::kFlagsZsk, {kNow - 10, kNow - 10, kNow - 10, activate, remove}));
+  keys.push_back(make(dnssec::kFlagsZsk, {kNow, kNow, activate, {}, {}}));
+  const uint16_t ksk = keys[0].tag, old_zsk = keys[1].tag, new_zsk = keys[2].tag;
+  ZoneSigner signer(N("example."), p, keys);
+  std::vector<zonefile::Diagnostic> diags;
+  auto loaded = zone::load_zone_text(kZone, "test", N("example."), diags);
+  ASSERT_TRUE(loaded.ok());
+  std::shared_ptr<const zone::ZoneVersion> v = *loaded;
+  auto pass = [&](Scope scope, int64_t now) {
+    zone::ZoneDiff d;
+    auto s = signer.sign(std::make_shared<zone::ZoneVersion>(*v), std::move(scope), now, d);
+    ASSERT_TRUE(s.ok()) << s.message();
+    v = *s;
+    auto check = dnssec::verify_zone(v->records(), N("example."), now);
+    ASSERT_TRUE(check.problems.empty()) << check.problems[0];
+  };
+  Scope all;
+  all.all = true;
+  pass(all, kNow);
+  EXPECT_EQ(v->apex().find(rt::DNSKEY).count(), 3u);
+  EXPECT_EQ(signer_tags(*v, "mail.example.", rt::A), std::vector<uint16_t>{old_zsk});
+  EXPECT_EQ(signer_tags(*v, "example.", rt::DNSKEY), std::vector<uint16_t>{ksk});
+  EXPECT_EQ(signer_tags(*v, "example.", rt::CDS), std::vector<uint16_t>{ksk});
+  auto cds = v->apex().find(rt::CDS);
+  ASSERT_EQ(cds.count(), 1u);
+  auto want_ds = dnssec::ds_rdata(N("example."), keys[0].dnskey, 2);
+  EXPECT_TRUE(std::equal(cds.first().begin(), cds.first().end(), want_ds->begin(), want_ds->end()));
+  EXPECT_EQ(v->apex().find(rt::CDNSKEY).count(), 1u);
+  // Nothing is due before the activation, which is the next event.
+  int64_t next_due = 0;
+  EXPECT_TRUE(signer.refresh_scope(*v, kNow + 1, next_due).names.empty());
+  EXPECT_EQ(next_due, activate);
+  // At it, the whole zone moves to the new ZSK.
+  Scope due = signer.refresh_scope(*v, activate, next_due);
+  EXPECT_GT(due.names.size(), 5u);
+  pass(due, activate);
+  EXPECT_EQ(signer_tags(*v, "mail.example.", rt::A), std::vector<uint16_t>{new_zsk});
+  EXPECT_EQ(signer_tags(*v, "host.ent.deep.example.", rt::A), std::vector<uint16_t>{new_zsk});
+  EXPECT_EQ(v->apex().find(rt::DNSKEY).count(), 3u);
+  EXPECT_TRUE(signer.refresh_scope(*v, activate + 1, next_due).names.empty());
+  EXPECT_EQ(next_due, remove);
+  // At the removal only the apex changes.
+  due = signer.refresh_scope(*v, remove, next_due);
+  EXPECT_EQ(due.names, std::vector<dns::Name>{N("example.")});
+  pass(due, remove);
+  EXPECT_EQ(v->apex().find(rt::DNSKEY).count(), 2u);
+  EXPECT_TRUE(signer.refresh_scope(*v, remove + 1, next_due).names.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Denial, ZoneSignerTest, ::testing::Values(false, true),

@@ -1,0 +1,210 @@
+#include "signing/rollover.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace namae::signing {
+namespace {
+
+uint32_t lifetime_of(KeyRole r, const RollTiming& t) { return r == KeyRole::zsk ? t.zsk_lifetime : t.ksk_lifetime; }
+
+// The keys of `role` not removed by `now` (const or not, as the ring is).
+template <typename Ring>
+auto live_keys(Ring& keys, KeyRole role, int64_t now) {
+  std::vector<decltype(&keys.front())> out;
+  for (auto& k : keys)
+    if (k.role == role && !k.is_removed(now)) out.push_back(&k);
+  return out;
+}
+
+// When the only key of a role should hand over to a successor: its
+// lifetime from activation, less the successor's pre-publication.
+std::optional<int64_t> roll_time(const KeyRecord& k, const RollTiming& t) {
+  const uint32_t life = lifetime_of(k.role, t);
+  if (life == 0 || !k.active || k.retired) return std::nullopt;
+  return *k.active + life - t.publish_interval();
+}
+
+std::string time_text(std::optional<int64_t> t) { return t ? std::to_string(*t) : "-"; }
+
+}  // namespace
+
+std::string_view role_name(KeyRole r) {
+  switch (r) {
+    case KeyRole::ksk: return "ksk";
+    case KeyRole::zsk: return "zsk";
+    case KeyRole::csk: return "csk";
+  }
+  return "?";
+}
+
+std::vector<KeyRole> roles_of(bool split_keys) {
+  if (split_keys) return {KeyRole::ksk, KeyRole::zsk};
+  return {KeyRole::csk};
+}
+
+std::vector<KeyRole> keys_needed(const std::vector<KeyRecord>& keys, bool split_keys, const RollTiming& t,
+                                 int64_t now) {
+  std::vector<KeyRole> out;
+  for (KeyRole role : roles_of(split_keys)) {
+    auto live = live_keys(keys, role, now);
+    if (live.empty()) {
+      out.push_back(role);
+    } else if (live.size() == 1) {
+      auto at = roll_time(*live.front(), t);
+      if (at && *at <= now) out.push_back(role);
+    }
+  }
+  return out;
+}
+
+void add_key(std::vector<KeyRecord>& keys, KeyRecord fresh, const RollTiming& t, int64_t now) {
+  fresh.created = now;
+  fresh.published = now;
+  fresh.active = now;
+  for (KeyRecord* cur : live_keys(keys, fresh.role, now)) {
+    if (cur->retired) continue;
+    fresh.active = now + t.publish_interval();
+    cur->retired = fresh.active;
+    if (cur->role == KeyRole::zsk) cur->removed = *cur->retired + t.retire_interval();
+  }
+  keys.push_back(fresh);
+}
+
+Result<void> ds_seen(std::vector<KeyRecord>& keys, uint16_t tag, const RollTiming& t, int64_t now) {
+  auto it = std::find_if(keys.begin(), keys.end(),
+                         [&](const KeyRecord& k) { return k.tag == tag && k.signs_keys() && !k.is_removed(now); });
+  if (it == keys.end()) return fail("no KSK or CSK with key tag " + std::to_string(tag));
+  if (!it->is_active(now))
+    return fail("key " + std::to_string(tag) + " is not in the CDS set " +
+                (it->active && *it->active > now ? "before " + std::to_string(*it->active) : std::string("any more")));
+  it->ds_seen = now;
+  for (auto& old : keys) {
+    if (old.role != it->role || !old.retired || *old.retired > now || old.removed) continue;
+    int64_t at = now + t.parent_interval();
+    if (old.role == KeyRole::csk) at = std::max(at, *old.retired + t.retire_interval());
+    old.removed = at;
+  }
+  return {};
+}
+
+std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, bool split_keys, const RollTiming& t,
+                                  int64_t now) {
+  std::optional<int64_t> next;
+  auto consider = [&](std::optional<int64_t> at) {
+    if (at && *at > now && (!next || *at < *next)) next = at;
+  };
+  for (const auto& k : keys)
+    for (auto at : {k.published, k.active, k.retired, k.removed}) consider(at);
+  // A roll whose time has passed (namaed was down) is due now.
+  for (KeyRole role : roles_of(split_keys))
+    if (auto live = live_keys(keys, role, now); live.size() == 1)
+      if (auto at = roll_time(*live.front(), t)) {
+        const int64_t due = std::max(*at, now);
+        if (!next || due < *next) next = due;
+      }
+  return next;
+}
+
+std::string key_status(const KeyRecord& k, int64_t now) {
+  const bool sep = k.signs_keys();
+  if (k.is_removed(now)) return "removed since " + std::to_string(*k.removed);
+  if (!k.is_published(now)) return "created, published at " + time_text(k.published);
+  if (!k.active || *k.active > now)
+    return std::string("published, ") + (sep ? "in CDS" : "active") + " at " + time_text(k.active);
+  if (k.is_active(now)) {
+    std::string s = "active";
+    if (k.retired) s += ", retired at " + std::to_string(*k.retired);
+    if (sep) s += k.ds_seen ? ", DS seen at " + std::to_string(*k.ds_seen) : ", DS not reported seen";
+    return s;
+  }
+  if (k.removed) return "retired, removed at " + std::to_string(*k.removed);
+  return "retired, waiting for ds-seen of its successor";
+}
+
+std::string format_key_state(const std::vector<KeyRecord>& keys) {
+  std::string out = "; namaed DNSSEC key state (unix seconds; '-': not yet). Written by namaed.\n";
+  for (const auto& k : keys)
+    out += "key " + std::to_string(k.tag) + " " + std::to_string(k.algorithm) + " " + std::string(role_name(k.role)) +
+           " created " + std::to_string(k.created) + " published " + time_text(k.published) + " active " +
+           time_text(k.active) + " retired " + time_text(k.retired) + " removed " + time_text(k.removed) +
+           " ds-seen " + time_text(k.ds_seen) + "\n";
+  return out;
+}
+
+namespace {
+
+std::vector<std::string_view> words_of(std::string_view line) {
+  std::vector<std::string_view> w;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (j > i) w.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return w;
+}
+
+template <typename T>
+bool parse_number(std::string_view s, T& out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+bool parse_time(std::string_view s, std::optional<int64_t>& out) {
+  if (s == "-") {
+    out.reset();
+    return true;
+  }
+  int64_t v = 0;
+  if (!parse_number(s, v) || v < 0) return false;
+  out = v;
+  return true;
+}
+
+std::optional<KeyRecord> parse_key_line(const std::vector<std::string_view>& w) {
+  static constexpr std::string_view kFields[] = {"created", "published", "active", "retired", "removed", "ds-seen"};
+  if (w.size() != 4 + 2 * std::size(kFields) || w[0] != "key") return std::nullopt;
+  KeyRecord k;
+  unsigned alg = 0;
+  if (!parse_number(w[1], k.tag) || !parse_number(w[2], alg) || alg > 255) return std::nullopt;
+  k.algorithm = static_cast<uint8_t>(alg);
+  if (w[3] == "ksk") k.role = KeyRole::ksk;
+  else if (w[3] == "zsk") k.role = KeyRole::zsk;
+  else if (w[3] == "csk") k.role = KeyRole::csk;
+  else return std::nullopt;
+  std::optional<int64_t> created;
+  std::optional<int64_t>* slots[] = {&created, &k.published, &k.active, &k.retired, &k.removed, &k.ds_seen};
+  for (size_t i = 0; i < std::size(kFields); ++i)
+    if (w[4 + 2 * i] != kFields[i] || !parse_time(w[5 + 2 * i], *slots[i])) return std::nullopt;
+  if (!created) return std::nullopt;
+  k.created = *created;
+  return k;
+}
+
+}  // namespace
+
+Result<std::vector<KeyRecord>> parse_key_state(std::string_view text) {
+  std::vector<KeyRecord> keys;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++line_no;
+    auto w = words_of(line);
+    if (w.empty() || w[0].front() == ';') continue;
+    auto k = parse_key_line(w);
+    if (!k) return fail("line " + std::to_string(line_no) + ": expected 'key TAG ALG ksk|zsk|csk created T published T "
+                        "active T retired T removed T ds-seen T'");
+    for (const auto& other : keys)
+      if (other.tag == k->tag && other.algorithm == k->algorithm)
+        return fail("line " + std::to_string(line_no) + ": key " + std::to_string(k->tag) + " listed twice");
+    keys.push_back(*k);
+  }
+  return keys;
+}
+
+}  // namespace namae::signing

@@ -1,0 +1,109 @@
+// Key rollovers of a zone namaed signs, as a pure state machine over the
+// zone's key records (no I/O, no clock: the time is passed in, so unit
+// tests run whole rollovers on fake time).
+//
+// Each key's record holds the times it enters and leaves each use:
+//   published  in the DNSKEY RRset from then on; a KSK or CSK signs the
+//              DNSKEY, CDS and CDNSKEY RRsets while it is published;
+//   active     a ZSK or CSK signs the zone's data from then on; a KSK or
+//              CSK is in the CDS/CDNSKEY RRsets (RFC 7344, RFC 8078): the
+//              parent's DS should point to it;
+//   retired    the end of the active period;
+//   removed    out of the DNSKEY RRset.
+//
+// Timing follows RFC 7583 (Ipub = DNSKEY TTL + propagation delay, Iret =
+// the zone's largest TTL + propagation delay, no signing delay: a pass
+// re-signs the zone at once):
+// - ZSK pre-publication (RFC 6781 4.1.1.1, RFC 7583 3.2.1): the successor is
+//   published Ipub before the predecessor's lifetime ends and becomes active
+//   when it ends; the predecessor, retired then, is removed Iret later, once
+//   no cache can hold a signature by it.
+// - KSK and CSK (RFC 7583 3.3.2 double-KSK with the DS change driven by
+//   CDS): the successor is published, signing the DNSKEY RRset at once, and
+//   becomes active (the CDS/CDNSKEY RRsets name it instead of the
+//   predecessor) Ipub later. The predecessor keeps signing the DNSKEY RRset
+//   until the operator reports the parent's new DS (ds_seen, as Knot's
+//   zone-ksk-submitted), then is removed once the parent's old DS set has
+//   left every cache (parent DS TTL + parent propagation delay; for a CSK
+//   also Iret after it stopped signing data). While both sign, a resolver
+//   holding either DS set validates.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace namae::signing {
+
+enum class KeyRole : uint8_t { ksk, zsk, csk };
+
+std::string_view role_name(KeyRole r);
+
+struct KeyRecord {
+  uint16_t tag = 0;
+  uint8_t algorithm = 0;
+  KeyRole role = KeyRole::csk;
+  int64_t created = 0;
+  std::optional<int64_t> published, active, retired, removed;
+  std::optional<int64_t> ds_seen;  // the operator reported the parent's DS for it
+
+  bool signs_keys() const { return role != KeyRole::zsk; }    // SEP: DNSKEY, CDS, CDNSKEY
+  bool signs_data() const { return role != KeyRole::ksk; }
+  bool is_removed(int64_t now) const { return removed && *removed <= now; }
+  bool is_published(int64_t now) const { return published && *published <= now && !is_removed(now); }
+  bool is_active(int64_t now) const { return active && *active <= now && !(retired && *retired <= now); }
+};
+
+/// What the timing depends on: the policy's and the zone's (seconds).
+struct RollTiming {
+  uint32_t ksk_lifetime = 0;  // 0: never rolled (for a CSK too)
+  uint32_t zsk_lifetime = 0;
+  uint32_t dnskey_ttl = 3600;
+  uint32_t max_zone_ttl = 86400;  // the largest TTL in the zone
+  uint32_t propagation_delay = 3600;
+  uint32_t parent_ds_ttl = 86400;
+  uint32_t parent_propagation_delay = 3600;
+
+  int64_t publish_interval() const { return int64_t{dnskey_ttl} + propagation_delay; }        // Ipub
+  int64_t retire_interval() const { return int64_t{max_zone_ttl} + propagation_delay; }       // Iret
+  int64_t parent_interval() const { return int64_t{parent_ds_ttl} + parent_propagation_delay; }
+};
+
+/// The roles a zone's keys take: a CSK, or a KSK and a ZSK.
+std::vector<KeyRole> roles_of(bool split_keys);
+
+/// The roles that need a new key at `now`: none yet, or the only key's
+/// lifetime ends within Ipub and no rollover of that role is under way.
+std::vector<KeyRole> keys_needed(const std::vector<KeyRecord>& keys, bool split_keys, const RollTiming& t,
+                                 int64_t now);
+
+/// Take a key made at `now` for `fresh.role` into the ring: the zone's first
+/// of that role is published and active at once; else it succeeds the
+/// current one (times set as the header says).
+void add_key(std::vector<KeyRecord>& keys, KeyRecord fresh, const RollTiming& t, int64_t now);
+
+/// The operator saw the parent's DS for key `tag` at `now`: the keys of its
+/// role it replaced get their removal time. An error when no active KSK or
+/// CSK has that tag.
+Result<void> ds_seen(std::vector<KeyRecord>& keys, uint16_t tag, const RollTiming& t, int64_t now);
+
+/// The next time after `now` anything changes by itself (a key's time, a
+/// lifetime ending), or `now` when a roll is due already; nullopt:
+/// nothing is scheduled.
+std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, bool split_keys, const RollTiming& t,
+                                  int64_t now);
+
+/// What a key waits for at `now`, for `namae ctl dnssec status`.
+std::string key_status(const KeyRecord& k, int64_t now);
+
+/// The key state file: a comment header, then one line per key:
+///   key TAG ALG ROLE created T published T|- active T|- retired T|- removed T|- ds-seen T|-
+/// (unix seconds). parse_key_state rejects anything else, naming the line.
+std::string format_key_state(const std::vector<KeyRecord>& keys);
+Result<std::vector<KeyRecord>> parse_key_state(std::string_view text);
+
+}  // namespace namae::signing

@@ -1,0 +1,298 @@
+"""Key rollovers of zones namaed signs (issue 14), on real time with short
+intervals: TTLs of 1 s, propagation delays of 1 s, lifetimes of 8 s.
+
+ZSK pre-publication (a zone from its file): the new ZSK appears in the
+DNSKEY RRset, signs the zone 2 s later, and the old one leaves 2 s after
+that; namaed is restarted in the middle. KSK roll (a dynamic zone): the new
+KSK appears and signs the DNSKEY RRset, the CDS/CDNSKEY RRsets switch to
+it, `namae ctl dnssec ds` prints its DS exactly as `dnssec-dsfromkey -2`
+does; a validating Unbound trusting the old DS and one trusting the new DS
+both answer AD=1 through the roll, across a kill -9 and restart; the old
+KSK leaves only after `namae ctl dnssec ds-seen`. At every step the zone's
+AXFR passes dnssec-verify and ldns-verify-zone.
+"""
+import os
+import shutil
+import subprocess
+import time
+
+import dns.dnssec
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+from conftest import free_port, namae_bin, stop_process
+from unbound_peer import start_validating_unbound
+
+KEY = ("upd", "hmac-sha256", "dXBkYXRlLWtleS1mb3ItZG5zc2VjLXRlc3RzLTAxMjM0NTY3")
+ZONE = """$TTL 1
+@ IN SOA ns hostmaster 1 7200 3600 1209600 1
+@ NS ns
+ns A 192.0.2.1
+www A 192.0.2.2
+mail A 192.0.2.3
+host.ent A 192.0.2.4
+"""
+TIMING = """keys = "ksk-zsk"
+dnskey-ttl = 1
+propagation-delay = 1
+parent-ds-ttl = 1
+parent-propagation-delay = 1
+"""
+
+
+def run(*args, check=True, **kw):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=60, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{args} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def wait_for(what, check, timeout=15):
+    deadline = time.time() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
+class Server:
+    def __init__(self, workdir, zone, lifetimes, dynamic):
+        self.dir, self.zone, self.port = workdir, zone, free_port()
+        os.makedirs(workdir, exist_ok=True)
+        with open(os.path.join(workdir, f"{zone}.zone"), "w") as f:
+            f.write(ZONE)
+        journal = f'journal = "{zone}.db"\nupdate-policy = [ {{ key = "{KEY[0]}", grant = "zonesub" }} ]\n'
+        with open(os.path.join(workdir, "namaed.toml"), "w") as f:
+            f.write(f"""[server]
+listen = ["127.0.0.1:{self.port}"]
+workers = 1
+control = "ctl.sock"
+
+[http]
+listen = ""
+
+[[key]]
+name = "{KEY[0]}"
+algorithm = "{KEY[1]}"
+secret = "{KEY[2]}"
+
+[[dnssec-policy]]
+name = "roll"
+{TIMING}{lifetimes}
+
+[[zone]]
+name = "{zone}"
+file = "{zone}.zone"
+allow-transfer = ["127.0.0.0/8"]
+dnssec-policy = "roll"
+{journal if dynamic else ""}
+""")
+        self.log_path = os.path.join(workdir, "namaed.log")
+
+    def start(self):
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([namae_bin("namaed"), "--config", os.path.join(self.dir, "namaed.toml"),
+                                      "--foreground"], stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+        log.close()
+
+        def up():
+            if self.proc.poll() is not None:
+                raise RuntimeError("namaed exited:\n" + open(self.log_path).read()[-4000:])
+            try:
+                return self.query(self.zone, "SOA").rcode() == dns.rcode.NOERROR
+            except Exception:
+                return False
+        wait_for("namaed", up, 30)
+        return self
+
+    def query(self, name, rdtype):
+        q = dns.message.make_query(name, rdtype, want_dnssec=True)
+        return dns.query.tcp(q, "127.0.0.1", port=self.port, timeout=5)
+
+    def rrset(self, name, rdtype):
+        r = self.query(name, rdtype)
+        return [s for s in r.answer if s.rdtype == dns.rdatatype.from_text(rdtype)]
+
+    def dnskeys(self):
+        """{tag: flags} of the DNSKEY RRset."""
+        return {dns.dnssec.key_id(rd): rd.flags for s in self.rrset(self.zone, "DNSKEY") for rd in s}
+
+    def dnskeys_if(self, count):
+        keys = self.dnskeys()
+        return keys if len(keys) == count else None
+
+    def signers(self, name, covered):
+        """Key tags of the RRSIGs over (name, covered)."""
+        r = self.query(name, covered)
+        return sorted(rd.key_tag for s in r.answer if s.rdtype == dns.rdatatype.RRSIG for rd in s
+                      if rd.type_covered == dns.rdatatype.from_text(covered))
+
+    def cds_tags(self):
+        return sorted(rd.key_tag for s in self.rrset(self.zone, "CDS") for rd in s)
+
+    def ctl(self, *words, check=True):
+        return run(namae_bin("namae"), "ctl", "-s", os.path.join(self.dir, "ctl.sock"), *words, check=check)
+
+    def ds_lines(self):
+        out = self.ctl("dnssec", "ds", self.zone).stdout.splitlines()
+        assert out[0] == "ok"
+        return sorted(out[1:])
+
+    def verify(self, label):
+        path = os.path.join(self.dir, f"{label}.axfr")
+        p = run("dig", "@127.0.0.1", "-p", self.port, self.zone, "AXFR", "+nocmd", "+nostats", "+onesoa")
+        with open(path, "w") as f:
+            f.write(p.stdout)
+        assert "CDS" in p.stdout and "CDNSKEY" in p.stdout
+        run("dnssec-verify", "-q", "-o", self.zone, path)
+        run("ldns-verify-zone", path)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self):
+        stop_process(self.proc)
+
+
+def dsfromkey(srv, tag):
+    keydir = os.path.join(srv.dir, "keys")
+    [name] = [f for f in os.listdir(keydir) if f.endswith(f"+{tag:05d}.key")]
+    return run("dnssec-dsfromkey", "-2", os.path.join(keydir, name)).stdout.strip()
+
+
+class Resolver:
+    """A validating Unbound trusting one DS for the zone, asked with DO."""
+
+    def __init__(self, workdir, srv, ds_line):
+        self.proc, self.port = start_validating_unbound(
+            workdir, (f"{srv.zone}.", "SOA"), anchors=[ds_line.replace(" IN DS ", " DS ")],
+            stubs={srv.zone: srv.port}, lines=["qname-minimisation: no"])
+        self.zone, self.n = srv.zone, 0
+
+    def secure(self):
+        """AD=1 for a positive answer and for a denial (names not cached yet)."""
+        for name, rcode in (("www", dns.rcode.NOERROR), (f"nx{self.n}-{time.time_ns()}", dns.rcode.NXDOMAIN)):
+            q = dns.message.make_query(f"{name}.{self.zone}.", "A", want_dnssec=True)
+            r = dns.query.udp(q, "127.0.0.1", port=self.port, timeout=5)
+            assert r.rcode() == rcode and r.flags & dns.flags.AD, r.to_text()
+        self.n += 1
+        return True
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def tools():
+    for tool in ("dnssec-verify", "ldns-verify-zone", "dnssec-dsfromkey"):
+        if not shutil.which(tool):
+            pytest.skip(f"{tool} not installed")
+
+
+def test_zsk_prepublication_with_a_restart_midway(tmp_path, tools):
+    srv = Server(str(tmp_path / "ns"), "zroll.test", "zsk-lifetime = 8\n", dynamic=False).start()
+    res = None
+    try:
+        keys = srv.dnskeys()
+        [ksk] = [t for t, f in keys.items() if f & 1]
+        [zsk1] = [t for t, f in keys.items() if not f & 1]
+        assert srv.ds_lines() == [dsfromkey(srv, ksk)]
+        assert srv.cds_tags() == [ksk]
+        srv.verify("start")
+        res = Resolver(str(tmp_path / "unbound"), srv, srv.ds_lines()[0])
+        assert res.secure()
+        assert srv.signers(f"www.{srv.zone}", "A") == [zsk1]
+        # Published, not yet signing.
+        keys = wait_for("the new ZSK published", lambda: srv.dnskeys_if(3))
+        [zsk2] = [t for t in keys if t not in (ksk, zsk1)]
+        assert srv.signers(f"www.{srv.zone}", "A") == [zsk1]
+        srv.verify("zsk2-published")
+        assert res.secure()
+        # A restart mid-roll takes the stored state up again: no third ZSK.
+        srv.stop()
+        srv.start()
+        assert set(srv.dnskeys()) <= {ksk, zsk1, zsk2}
+        status = srv.ctl("dnssec", "status", srv.zone).stdout
+        assert f"key {zsk2} zsk" in status and f"key {zsk1} zsk" in status, status
+        # The new ZSK signs, the old one is still published.
+        wait_for("the new ZSK signing", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
+        assert srv.signers(f"host.ent.{srv.zone}", "A") == [zsk2]
+        assert set(srv.dnskeys()) == {ksk, zsk1, zsk2} or set(srv.dnskeys()) == {ksk, zsk2}
+        srv.verify("zsk2-active")
+        assert res.secure()
+        # Then the old one leaves.
+        wait_for("the old ZSK removed", lambda: zsk1 not in srv.dnskeys())
+        assert ksk in srv.dnskeys() and zsk2 in srv.dnskeys()
+        srv.verify("zsk1-removed")
+        assert res.secure()
+        assert srv.signers(srv.zone, "DNSKEY") == [ksk]
+    finally:
+        if res:
+            res.stop()
+        srv.stop()
+
+
+def test_ksk_roll_with_cds_and_ds_seen_and_a_kill_midway(tmp_path, tools):
+    srv = Server(str(tmp_path / "ns"), "kroll.test", "ksk-lifetime = 8\n", dynamic=True).start()
+    old_res = new_res = None
+    try:
+        keys = srv.dnskeys()
+        [ksk1] = [t for t, f in keys.items() if f & 1]
+        old_ds = srv.ds_lines()
+        assert old_ds == [dsfromkey(srv, ksk1)]
+        assert srv.cds_tags() == [ksk1]
+        old_res = Resolver(str(tmp_path / "unbound-old"), srv, old_ds[0])
+        assert old_res.secure()
+        srv.verify("start")
+        # The new KSK is published and signs the DNSKEY RRset at once; the
+        # CDS set still names the old one.
+        keys = wait_for("the new KSK published", lambda: srv.dnskeys_if(3))
+        [ksk2] = [t for t, f in keys.items() if f & 1 and t != ksk1]
+        assert srv.signers(srv.zone, "DNSKEY") == sorted([ksk1, ksk2])
+        # Then the CDS/CDNSKEY RRsets switch to it, and so does `ctl dnssec ds`.
+        wait_for("the CDS set switched", lambda: srv.cds_tags() == [ksk2])
+        cdnskey = [dns.dnssec.key_id(rd) for s in srv.rrset(srv.zone, "CDNSKEY") for rd in s]
+        assert cdnskey == [ksk2]
+        assert srv.signers(srv.zone, "CDS") == sorted([ksk1, ksk2])
+        new_ds = srv.ds_lines()
+        assert new_ds == [dsfromkey(srv, ksk2)]
+        srv.verify("ksk2-in-cds")
+        # Resolvers holding either DS set validate.
+        new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
+        assert old_res.secure() and new_res.secure()
+        # kill -9 in the middle: the roll waits for the DS report still.
+        srv.kill()
+        srv.start()
+        assert set(srv.dnskeys()) == {ksk1, ksk2} | {t for t, f in keys.items() if not f & 1}
+        assert srv.cds_tags() == [ksk2]
+        srv.verify("after-kill")
+        assert old_res.secure() and new_res.secure()
+        # The old key's DS, or one not yet in the CDS set, cannot be reported seen.
+        bad = srv.ctl("dnssec", "ds-seen", srv.zone, str(ksk1), check=False)
+        assert bad.returncode == 1 and "not in the CDS set" in bad.stdout, bad.stdout
+        # An UPDATE may not touch CDS or CDNSKEY.
+        p = run("nsupdate", "-y", f"{KEY[1]}:{KEY[0]}:{KEY[2]}", check=False,
+                input=f"server 127.0.0.1 {srv.port}\nzone {srv.zone}\nupdate delete {srv.zone}. CDS\nsend\n")
+        assert "REFUSED" in p.stdout + p.stderr, p.stdout + p.stderr
+        time.sleep(1.5)
+        assert srv.dnskeys().keys() >= {ksk1, ksk2}  # still there without the report
+        srv.ctl("dnssec", "ds-seen", srv.zone, str(ksk2))
+        wait_for("the old KSK removed", lambda: ksk1 not in srv.dnskeys())
+        assert srv.signers(srv.zone, "DNSKEY") == [ksk2]
+        assert srv.cds_tags() == [ksk2]
+        srv.verify("ksk1-removed")
+        assert new_res.secure()
+    finally:
+        for r in (old_res, new_res):
+            if r:
+                r.stop()
+        srv.stop()

@@ -1,0 +1,150 @@
+// ZoneKeyRing on a real key directory: the first keys and the state file
+// made at first open and taken up again, a rollover's new key recorded
+// before the signer changes, key files the state does not name (a crash
+// between writing them and the state) ignored, a state naming a missing
+// key refused.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "signing/keys.h"
+
+namespace namae::signing {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr int64_t kNow = 1800000000;
+
+dns::Name N(const std::string& t) { return dns::Name::from_text(t).value(); }
+
+class KeyRingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/namae-keyring-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    policy_.split_keys = true;
+    policy_.zsk_lifetime = 1000;
+    policy_.dnskey_ttl = 60;
+    policy_.propagation_delay = 40;
+    policy_.key_directory = dir_ + "/keys";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::unique_ptr<ZoneKeyRing> open(int64_t now) {
+    auto r = ZoneKeyRing::open(N("example."), policy_, now);
+    EXPECT_TRUE(r.ok()) << r.message();
+    return r.ok() ? std::move(*r) : nullptr;
+  }
+  std::set<uint16_t> tags(const ZoneKeyRing& ring) {
+    std::set<uint16_t> out;
+    for (const auto& k : ring.signer()->keys()) out.insert(k.tag);
+    return out;
+  }
+  std::string state() {
+    std::ifstream in(policy_.key_directory + "/example.keystate");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  size_t key_files() {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(policy_.key_directory)) n += e.path().extension() == ".private";
+    return n;
+  }
+  std::string dir_;
+  Policy policy_;
+};
+
+TEST_F(KeyRingTest, FirstOpenMakesKeysAndLaterOpensReuseThem) {
+  auto ring = open(kNow);
+  ASSERT_TRUE(ring);
+  EXPECT_EQ(tags(*ring).size(), 2u);
+  EXPECT_EQ(fs::status(policy_.key_directory + "/example.keystate").permissions() & fs::perms::others_read,
+            fs::perms::none);
+  const auto first = tags(*ring);
+  auto again = open(kNow + 10);
+  EXPECT_EQ(tags(*again), first);
+  EXPECT_EQ(key_files(), 2u);
+}
+
+TEST_F(KeyRingTest, RolloverKeyIsRecordedAndSurvivesReopen) {
+  auto ring = open(kNow);
+  const auto first = tags(*ring);
+  // Nothing is due before the ZSK's lifetime less Ipub (100).
+  auto changed = ring->tick(kNow + 10, nullptr);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_FALSE(*changed);
+  changed = ring->tick(kNow + 900, nullptr);
+  ASSERT_TRUE(changed.ok()) << changed.message();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(tags(*ring).size(), 3u);
+  EXPECT_NE(ring->status(kNow + 900).find("published, active at " + std::to_string(kNow + 1000)), std::string::npos)
+      << ring->status(kNow + 900);
+  auto reopened = open(kNow + 901);
+  EXPECT_EQ(tags(*reopened), tags(*ring));
+  EXPECT_EQ(state(), [&] {
+    std::ifstream in(reopened->state_path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }());
+  for (uint16_t t : first) EXPECT_TRUE(tags(*reopened).count(t));
+}
+
+TEST_F(KeyRingTest, KeyFilesTheStateDoesNotNameAreIgnored) {
+  auto ring = open(kNow);
+  const auto first = tags(*ring);
+  const std::string stored = state();
+  ASSERT_TRUE(ring->tick(kNow + 900, nullptr).ok());
+  ASSERT_EQ(key_files(), 3u);
+  // As if killed after the new key's files were written, before the state.
+  {
+    std::ofstream out(policy_.key_directory + "/example.keystate", std::ios::trunc);
+    out << stored;
+  }
+  auto reopened = open(kNow + 901);
+  EXPECT_EQ(tags(*reopened), first);
+  // The roll starts again with a key of its own.
+  auto changed = reopened->tick(kNow + 902, nullptr);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(tags(*reopened).size(), 3u);
+}
+
+TEST_F(KeyRingTest, StateNamingAMissingKeyIsAnError) {
+  auto ring = open(kNow);
+  for (const auto& e : fs::directory_iterator(policy_.key_directory))
+    if (e.path().extension() == ".private") {
+      fs::remove(e.path());
+      break;
+    }
+  auto r = ZoneKeyRing::open(N("example."), policy_, kNow + 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("example.keystate"), std::string::npos) << r.message();
+}
+
+TEST_F(KeyRingTest, DsSeenNeedsAKeyInTheCdsSet) {
+  policy_.split_keys = false;
+  policy_.zsk_lifetime = 0;
+  policy_.ksk_lifetime = 1000;
+  auto ring = open(kNow);
+  const uint16_t old_tag = *tags(*ring).begin();
+  EXPECT_NE(ring->ds_records(kNow).find("example. IN DS " + std::to_string(old_tag) + " 13 2 "), std::string::npos)
+      << ring->ds_records(kNow);
+  ASSERT_TRUE(*ring->tick(kNow + 900, nullptr));
+  uint16_t new_tag = 0;
+  for (uint16_t t : tags(*ring))
+    if (t != old_tag) new_tag = t;
+  EXPECT_FALSE(ring->ds_seen(new_tag, kNow + 950, nullptr).ok());  // in the CDS set only from kNow + 1000
+  EXPECT_NE(ring->ds_records(kNow + 1000).find(" IN DS " + std::to_string(new_tag) + " "), std::string::npos);
+  EXPECT_EQ(ring->ds_records(kNow + 1000).find(" IN DS " + std::to_string(old_tag) + " "), std::string::npos);
+  ASSERT_TRUE(ring->ds_seen(new_tag, kNow + 1000, nullptr).ok());
+  EXPECT_NE(state().find("ds-seen " + std::to_string(kNow + 1000)), std::string::npos) << state();
+}
+
+}  // namespace
+}  // namespace namae::signing

@@ -1,0 +1,197 @@
+// The rollover state machine on fake time: every step of a ZSK
+// pre-publication, a KSK and a CSK roll with the DS reported seen, and the
+// stored state taken up again in the middle (a restart, or a kill before
+// the new key was recorded).
+#include <gtest/gtest.h>
+
+#include "signing/rollover.h"
+
+namespace namae::signing {
+namespace {
+
+RollTiming timing() {
+  RollTiming t;
+  t.ksk_lifetime = 1000;
+  t.zsk_lifetime = 100;
+  t.dnskey_ttl = 10;
+  t.propagation_delay = 5;  // Ipub = 15
+  t.max_zone_ttl = 20;      // Iret = 25
+  t.parent_ds_ttl = 30;
+  t.parent_propagation_delay = 7;  // 37
+  return t;
+}
+
+KeyRecord fresh(uint16_t tag, KeyRole role) {
+  KeyRecord k;
+  k.tag = tag;
+  k.algorithm = 13;
+  k.role = role;
+  return k;
+}
+
+const KeyRecord& by_tag(const std::vector<KeyRecord>& keys, uint16_t tag) {
+  for (const auto& k : keys)
+    if (k.tag == tag) return k;
+  throw std::runtime_error("no key " + std::to_string(tag));
+}
+
+std::vector<KeyRecord> first_keys(bool split, int64_t now) {
+  std::vector<KeyRecord> keys;
+  uint16_t tag = 1;
+  for (KeyRole r : keys_needed(keys, split, timing(), now)) add_key(keys, fresh(tag++, r), timing(), now);
+  return keys;
+}
+
+TEST(Rollover, FirstKeysArePublishedAndActiveAtOnce) {
+  auto split = first_keys(true, 0);
+  ASSERT_EQ(split.size(), 2u);
+  EXPECT_EQ(split[0].role, KeyRole::ksk);
+  EXPECT_EQ(split[1].role, KeyRole::zsk);
+  for (const auto& k : split) {
+    EXPECT_TRUE(k.is_published(0));
+    EXPECT_TRUE(k.is_active(0));
+  }
+  auto csk = first_keys(false, 0);
+  ASSERT_EQ(csk.size(), 1u);
+  EXPECT_EQ(csk[0].role, KeyRole::csk);
+  EXPECT_TRUE(keys_needed(csk, false, timing(), 0).empty());
+}
+
+TEST(Rollover, ZskPrePublicationStepByStep) {
+  auto keys = first_keys(true, 0);
+  const RollTiming t = timing();
+  // The ZSK's lifetime (100) ends at 100: its successor is published Ipub (15) before.
+  EXPECT_EQ(next_event(keys, true, t, 0), 85);
+  EXPECT_TRUE(keys_needed(keys, true, t, 84).empty());
+  ASSERT_EQ(keys_needed(keys, true, t, 85), std::vector<KeyRole>{KeyRole::zsk});
+  add_key(keys, fresh(3, KeyRole::zsk), t, 85);
+  const KeyRecord &old_zsk = by_tag(keys, 2), &new_zsk = by_tag(keys, 3);
+  EXPECT_TRUE(new_zsk.is_published(85));
+  EXPECT_FALSE(new_zsk.is_active(99));
+  EXPECT_TRUE(old_zsk.is_active(99));
+  EXPECT_EQ(next_event(keys, true, t, 85), 100);
+  // At 100 the new ZSK signs, the old one stops; it stays in the DNSKEY
+  // RRset until its signatures left every cache (Iret = 25).
+  EXPECT_TRUE(new_zsk.is_active(100));
+  EXPECT_FALSE(old_zsk.is_active(100));
+  EXPECT_TRUE(old_zsk.is_published(124));
+  EXPECT_EQ(next_event(keys, true, t, 100), 125);
+  EXPECT_FALSE(old_zsk.is_published(125));
+  EXPECT_TRUE(keys_needed(keys, true, t, 124).empty());  // no new roll while one is under way
+  // The next roll: the new ZSK's lifetime from its activation.
+  EXPECT_EQ(next_event(keys, true, t, 125), 185);
+  EXPECT_EQ(keys_needed(keys, true, t, 185), std::vector<KeyRole>{KeyRole::zsk});
+  // The KSK was never touched.
+  EXPECT_TRUE(by_tag(keys, 1).is_active(185));
+  EXPECT_FALSE(by_tag(keys, 1).retired);
+}
+
+TEST(Rollover, KskRollWaitsForTheParentsDs) {
+  auto keys = first_keys(true, 0);
+  RollTiming t = timing();
+  t.zsk_lifetime = 0;
+  ASSERT_EQ(keys_needed(keys, true, t, 985), std::vector<KeyRole>{KeyRole::ksk});
+  add_key(keys, fresh(9, KeyRole::ksk), t, 985);
+  const KeyRecord &old_ksk = by_tag(keys, 1), &new_ksk = by_tag(keys, 9);
+  // Published (and signing the DNSKEY RRset) at once, in the CDS set Ipub later.
+  EXPECT_TRUE(new_ksk.is_published(985));
+  EXPECT_FALSE(new_ksk.is_active(999));
+  EXPECT_TRUE(new_ksk.is_active(1000));
+  EXPECT_FALSE(old_ksk.is_active(1000));
+  // The DS cannot be reported before the new key is in the CDS set, nor for the old one.
+  EXPECT_FALSE(ds_seen(keys, 9, t, 999).ok());
+  EXPECT_FALSE(ds_seen(keys, 1, t, 1001).ok());
+  EXPECT_FALSE(ds_seen(keys, 2, t, 1001).ok());  // a ZSK
+  EXPECT_FALSE(ds_seen(keys, 77, t, 1001).ok());
+  // Until then the old KSK stays, however long it takes, and no roll starts.
+  EXPECT_EQ(next_event(keys, true, t, 1000), std::nullopt);
+  EXPECT_TRUE(old_ksk.is_published(50000));
+  EXPECT_TRUE(keys_needed(keys, true, t, 50000).empty());
+  ASSERT_TRUE(ds_seen(keys, 9, t, 2000).ok());
+  EXPECT_EQ(old_ksk.removed, 2000 + 37);
+  EXPECT_EQ(new_ksk.ds_seen, 2000);
+  EXPECT_TRUE(old_ksk.is_published(2036));
+  EXPECT_FALSE(old_ksk.is_published(2037));
+  EXPECT_EQ(next_event(keys, true, t, 2000), 2037);
+  // The new KSK's own lifetime (from 1000) ran out meanwhile: its roll is due at once.
+  EXPECT_EQ(keys_needed(keys, true, t, 2037), std::vector<KeyRole>{KeyRole::ksk});
+  EXPECT_EQ(next_event(keys, true, t, 2037), 2037);
+}
+
+TEST(Rollover, CskRollKeepsTheOldKeyUntilItsSignaturesAndDsAreGone) {
+  auto keys = first_keys(false, 0);
+  RollTiming t = timing();
+  t.max_zone_ttl = 100;  // Iret = 105 outlasts the parent's 37
+  ASSERT_EQ(keys_needed(keys, false, t, 985), std::vector<KeyRole>{KeyRole::csk});
+  add_key(keys, fresh(5, KeyRole::csk), t, 985);
+  EXPECT_TRUE(by_tag(keys, 5).is_active(1000));
+  EXPECT_FALSE(by_tag(keys, 1).is_active(1000));
+  ASSERT_TRUE(ds_seen(keys, 5, t, 1001).ok());
+  EXPECT_EQ(by_tag(keys, 1).removed, 1000 + 105);
+}
+
+TEST(Rollover, StateSurvivesARestartMidRoll) {
+  auto keys = first_keys(true, 0);
+  const RollTiming t = timing();
+  add_key(keys, fresh(3, KeyRole::zsk), t, 85);
+  auto text = format_key_state(keys);
+  auto back = parse_key_state(text);
+  ASSERT_TRUE(back.ok()) << back.message();
+  ASSERT_EQ(back->size(), keys.size());
+  EXPECT_EQ(format_key_state(*back), text);
+  // Taken up again, it goes on exactly where it was.
+  for (int64_t now : {90, 100, 124, 125, 185})
+    EXPECT_EQ(next_event(*back, true, t, now), next_event(keys, true, t, now)) << now;
+  EXPECT_TRUE(keys_needed(*back, true, t, 124).empty());
+  EXPECT_TRUE(by_tag(*back, 3).is_active(100));
+  EXPECT_FALSE(by_tag(*back, 2).is_published(125));
+}
+
+TEST(Rollover, KilledBeforeTheNewKeyWasRecordedStartsTheRollAgain) {
+  auto keys = first_keys(true, 0);
+  const RollTiming t = timing();
+  // The state last stored is from before the successor was made (its key
+  // files may exist, but the record of the roll does not): the roll is
+  // still needed, and the new successor gets the full pre-publication.
+  auto stored = parse_key_state(format_key_state(keys));
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(keys_needed(*stored, true, t, 90), std::vector<KeyRole>{KeyRole::zsk});
+  add_key(*stored, fresh(4, KeyRole::zsk), t, 90);
+  EXPECT_EQ(by_tag(*stored, 4).active, 105);
+  EXPECT_EQ(by_tag(*stored, 2).retired, 105);
+  EXPECT_EQ(by_tag(*stored, 2).removed, 130);
+}
+
+TEST(Rollover, LateStartStillPrePublishes) {
+  // namaed was down when the roll was due: the successor still waits Ipub.
+  auto keys = first_keys(true, 0);
+  add_key(keys, fresh(3, KeyRole::zsk), timing(), 500);
+  EXPECT_EQ(by_tag(keys, 3).active, 515);
+}
+
+TEST(Rollover, StatusNamesWhatEachKeyWaitsFor) {
+  auto keys = first_keys(true, 0);
+  add_key(keys, fresh(9, KeyRole::ksk), timing(), 985);
+  EXPECT_EQ(key_status(by_tag(keys, 9), 990), "published, in CDS at 1000");
+  EXPECT_EQ(key_status(by_tag(keys, 1), 1001), "retired, waiting for ds-seen of its successor");
+  EXPECT_EQ(key_status(by_tag(keys, 9), 1001), "active, DS not reported seen");
+}
+
+TEST(Rollover, MalformedStateIsRejectedWithItsLine) {
+  for (const char* bad : {"key 1 13 csk created 5\n", "key x 13 csk created 1 published - active - retired - removed - ds-seen -\n",
+                          "key 1 13 foo created 1 published - active - retired - removed - ds-seen -\n",
+                          "key 1 300 csk created 1 published - active - retired - removed - ds-seen -\n",
+                          "key 1 13 csk created - published - active - retired - removed - ds-seen -\n",
+                          "key 1 13 csk created 1 published -5 active - retired - removed - ds-seen -\n",
+                          "key 1 13 csk created 1 active - published - retired - removed - ds-seen -\n",
+                          "hello\n"}) {
+    auto r = parse_key_state(std::string("; header\n") + bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.message().find("line 2"), std::string::npos) << r.message();
+  }
+  const char* twice = "key 1 13 csk created 1 published - active - retired - removed - ds-seen -\n";
+  EXPECT_FALSE(parse_key_state(std::string(twice) + twice).ok());
+}
+
+}  // namespace
+}  // namespace namae::signing
