@@ -158,8 +158,10 @@ bool parse_time(std::string_view s, std::optional<int64_t>& out) {
     out.reset();
     return true;
   }
+  // Up to the end of year 9999, so the timing sums cannot overflow.
+  constexpr int64_t kLatest = 253402300799;
   int64_t v = 0;
-  if (!parse_number(s, v) || v < 0) return false;
+  if (!parse_number(s, v) || v < 0 || v > kLatest) return false;
   out = v;
   return true;
 }

@@ -1,0 +1,36 @@
+// The key state file parser (signing/rollover.h) on arbitrary text: it
+// must reject or accept without crashing; what it accepts must format and
+// parse back the same, and the state machine must run on it.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "signing/rollover.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace namae::signing;
+  auto keys = parse_key_state(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!keys) return 0;
+  const std::string text = format_key_state(*keys);
+  auto again = parse_key_state(text);
+  if (!again || format_key_state(*again) != text) __builtin_trap();
+  RollTiming t;
+  t.ksk_lifetime = 1000;
+  t.zsk_lifetime = 100;
+  for (int64_t now : {int64_t{0}, int64_t{1800000000}}) {
+    for (bool split : {false, true}) {
+      (void)keys_needed(*keys, split, t, now);
+      (void)next_event(*keys, split, t, now);
+    }
+    for (const auto& k : *keys) {
+      (void)key_status(k, now);
+      auto copy = *keys;
+      (void)ds_seen(copy, k.tag, t, now);
+    }
+    auto copy = *keys;
+    KeyRecord fresh;
+    fresh.role = KeyRole::zsk;
+    add_key(copy, fresh, t, now);
+  }
+  return 0;
+}
