@@ -214,16 +214,19 @@ void keep_consumed_catalogs(const Config& running, Config& next, std::vector<std
   next.zones = std::move(kept);
 }
 
-// What a running signer is made of: whether the zone is signed, its keys
-// (where, which algorithm, how split, for how long) and its denial of
-// existence. Signature validity and refresh are not: a signer with the same
-// keys takes them live.
+// What a running signer is made of: whether the zone is signed, where its
+// keys are, and the whole policy (algorithm, split, lifetimes, rollover
+// timing, denial of existence) but signature validity and refresh, which a
+// signer with the same keys takes live.
 bool same_signer(const ZoneConfig& a, const ZoneConfig& b) {
   if (!a.signs() && !b.signs()) return true;
-  const DnssecPolicyConfig &pa = a.policy, &pb = b.policy;
-  return a.signs() == b.signs() && a.key_directory == b.key_directory && pa.algorithm == pb.algorithm &&
-         pa.keys == pb.keys && pa.ksk_lifetime == pb.ksk_lifetime && pa.zsk_lifetime == pb.zsk_lifetime &&
-         pa.nsec3 == pb.nsec3;
+  DnssecPolicyConfig pa = a.policy;
+  const DnssecPolicyConfig& pb = b.policy;
+  pa.name = pb.name;
+  pa.line = pb.line;
+  pa.signature_validity = pb.signature_validity;
+  pa.signature_refresh = pb.signature_refresh;
+  return a.signs() == b.signs() && a.key_directory == b.key_directory && pa == pb;
 }
 
 // A zone that starts signing (new, or served anew) gets its keys as at a
@@ -238,7 +241,7 @@ void keep_signing(const Config& running, Config& next, std::vector<std::string>&
     const ZoneConfig& was = *it->second;
     if (!was.signs() && z.signs()) continue;
     if (!same_signer(was, z)) {
-      out.push_back(fmt::format("[[zone]] {} dnssec, key-directory, or the policy's algorithm, keys, lifetimes, nsec3",
+      out.push_back(fmt::format("[[zone]] {} dnssec, key-directory, or the policy's keys, their timing or nsec3",
                                 z.name));
       z.dnssec = was.dnssec;
       z.dnssec_policy = was.dnssec_policy;

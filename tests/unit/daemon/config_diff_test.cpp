@@ -183,6 +183,13 @@ TEST(ConfigDiff, SignatureTimingAppliesLiveOtherSigningNeedsARestart) {
   EXPECT_NE(restart[0].find("nsec3"), std::string::npos);
   EXPECT_EQ(next.zones.back().policy.signature_validity, 600000u);  // the whole policy waits
   EXPECT_FALSE(next.zones.back().policy.nsec3);
+  // So does the rollover timing, which the running key ring holds.
+  for (const char* timing : {"propagation-delay = 60\n", "dnskey-ttl = 60\n", "parent-ds-ttl = 60\n",
+                             "parent-propagation-delay = 60\n", "zsk-lifetime = 86400\nkeys = \"ksk-zsk\"\n"}) {
+    next = parse(signed_with(timing));
+    EXPECT_EQ(keep_restart_keys(running, next).size(), 1u) << timing;
+    EXPECT_EQ(next.zones.back().policy, running.zones.back().policy) << timing;
+  }
   // Starting to sign serves the zone anew (its keys made as at a start); stopping waits.
   const std::string unsigned_zone = kBase + std::string("[[zone]]\nname = \"s.test\"\nfile = \"s.zone\"\n");
   auto on = diff(unsigned_zone, signed_with(""));
