@@ -311,6 +311,12 @@ bool AuthEngine::query_allowed(const Reply& r, const net::AddressAcl* acl) const
   return acl->allows(reinterpret_cast<const sockaddr*>(&r.peer->addr), r.peer->addr_len, key);
 }
 
+const net::AddressAcl* AuthEngine::listener_acl(const Reply& r) const {
+  const auto& acls = opts_->listener_allow_query;
+  if (!r.peer || r.peer->listener >= acls.size() || !acls[r.peer->listener]) return nullptr;
+  return &*acls[r.peer->listener];
+}
+
 size_t AuthEngine::refuse_prohibited(Reply& r) {
   // RFC 8914 3: EDE only in a reply to a query with EDNS (an OPT record).
   if (r.re.present) {
@@ -372,8 +378,10 @@ size_t AuthEngine::answer_query(Reply& r, const zone::ZoneSet& zones) {
       zone_index = parent_index;
     }
   }
-  // allow-query before anything about the zone (even that it expired).
-  if (zone && !query_allowed(r, query_acl(zones, zone, zone_index))) [[unlikely]]
+  // allow-query before anything about the zone (even that it expired):
+  // the listener's, then the zone's.
+  if (zone && (!query_allowed(r, listener_acl(r)) || !query_allowed(r, query_acl(zones, zone, zone_index))))
+      [[unlikely]]
     return refuse_prohibited(r);
   // A secondary zone that expired or was never transferred (RFC 1035 3.3.13).
   if (zones.unavailable(qname, zone)) [[unlikely]] return finish(r, rcode::SERVFAIL, true);

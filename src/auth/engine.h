@@ -29,7 +29,9 @@
 //    the zone is found, so a query for a zone we do not serve is REFUSED as
 //    before; a denied one gets REFUSED with EDE 18 "Prohibited" (RFC 8914
 //    4.19) when it has EDNS. A CNAME chain stops at a zone the client may
-//    not query (its data must not leak through another zone's name).
+//    not query (its data must not leak through another zone's name). The
+//    listener's own list (listener_allow_query) is checked at the same
+//    point, before the zone's: both must admit the query.
 #pragma once
 
 #include <array>
@@ -81,6 +83,10 @@ struct AuthOptions {
   std::optional<net::AddressAcl> allow_query;
   /// allow-query of a [[zone]], by origin: replaces the server's for it.
   std::vector<std::pair<dns::Name, net::AddressAcl>> zone_allow_query;
+  /// allow-query of a [server] listen entry, by net::Peer::listener (unset
+  /// or out of range: that listener has none). A query must pass both its
+  /// listener's list and its zone's.
+  std::vector<std::optional<net::AddressAcl>> listener_allow_query;
   /// Where the first limited response of each run is logged (rate-limited).
   LogSink log;
 };
@@ -156,6 +162,8 @@ class AuthEngine : public net::QueryHandler {
   // The allow-query list of `zone` (index `index` in `zones`); nullptr: everyone.
   const net::AddressAcl* query_acl(const zone::ZoneSet& zones, const zone::ZoneVersion* zone,
                                    size_t index) const;
+  // The allow-query list of the listener the query of `r` came on; nullptr: none.
+  const net::AddressAcl* listener_acl(const Reply& r) const;
   // Whether the client of `r` (its address, or the key it verified with) may query.
   bool query_allowed(const Reply& r, const net::AddressAcl* acl) const;
   // REFUSED with EDE 18 "Prohibited" (RFC 8914 4.19) when the query had EDNS.

@@ -179,6 +179,7 @@ void check_list(Checker& c, const toml::node& n, const std::string& quoted, sche
 template <class S>
 void read_key(Checker& c, const toml::node& n, const schema::Key<S>& key, S& out) {
   std::string quoted = "'" + std::string(key.name) + "'";
+  if (key.type == schema::Type::listeners) return;  // strings and tables: the section's own code
   if (key.type == schema::Type::unimplemented) {
     c.error(n, quoted + " is not implemented yet (" + std::string(key.choices) + ")");
     return;
@@ -251,9 +252,43 @@ void read_rrl(Checker& c, const toml::table& s, RrlConfig& rrl) {
   if (!t->get("responses-per-second")) c.error(*t, "[server] rrl needs 'responses-per-second'");
 }
 
+// One entry of [server] listen: "addr:port", or a table with its own settings.
+void read_listen_entry(Checker& c, const toml::node& e, ServerConfig& sv) {
+  if (auto* str = e.as_string()) {
+    if (auto ep = net::parse_endpoint(str->get()); !ep) c.error(e, "'listen': " + ep.message());
+    sv.listen.push_back(str->get());
+  } else if (auto* t = e.as_table()) {
+    ListenerConfig l;
+    read_keys(c, *t, schema::kListener, l);
+    l.has_allow_query = t->get("allow-query") != nullptr;
+    if (l.address.empty()) c.error(*t, "[server] listen: a table needs 'address'");
+    sv.listen.push_back(l.address);
+    sv.listeners.push_back(std::move(l));
+  } else {
+    c.error(e, "'listen' must hold \"addr:port\" strings and { address = ... } tables");
+  }
+}
+
+// [server] listen: a list (or one entry alone). Each address once: a
+// listener's own settings are found by its address.
+void read_listen(Checker& c, const toml::table& s, ServerConfig& sv) {
+  const toml::node* n = s.get("listen");
+  if (!n) return;
+  sv.listen.clear();
+  if (auto* a = n->as_array()) {
+    for (const auto& e : *a) read_listen_entry(c, e, sv);
+  } else {
+    read_listen_entry(c, *n, sv);
+  }
+  std::set<std::string> seen;
+  for (const auto& l : sv.listen)
+    if (!l.empty() && !seen.insert(l).second) c.error(*n, "[server] listen '" + l + "' is given twice");
+}
+
 void read_server(Checker& c, const toml::table& doc, const std::string& dir, ServerConfig& sv) {
   if (auto* s = c.table(doc, "server")) {
     read_keys(c, *s, schema::kServer, sv);
+    read_listen(c, *s, sv);
     read_rrl(c, *s, sv.rrl);
     if (auto* n = s->get("cookie-secret"); n && !sv.cookie_secret.empty())
       if (auto secret = dns::CookieSecretSchedule::parse_secret(sv.cookie_secret); !secret)
@@ -371,6 +406,21 @@ void check_acl(Checker& c, const toml::table& t, const char* key, const std::vec
   for (const auto& k : acl->keys)
     if (!key_names.count(lower_no_dot(k.to_text())))
       c.error(*n, std::string(key) + ": no [[key]] named '" + k.to_text() + "'" + hint);
+}
+
+// The allow-query of each [server] listen table (in the order read_listen took them).
+void check_listener_acls(Checker& c, const toml::table& server, const ServerConfig& sv,
+                         const std::set<std::string>& key_names) {
+  const toml::array* list = server["listen"].as_array();
+  if (!list) {
+    if (const toml::table* one = server["listen"].as_table(); one && !sv.listeners.empty())
+      check_acl(c, *one, "allow-query", sv.listeners[0].allow_query, key_names, "");
+    return;
+  }
+  size_t i = 0;
+  for (const auto& e : *list)
+    if (const toml::table* t = e.as_table(); t && i < sv.listeners.size())
+      check_acl(c, *t, "allow-query", sv.listeners[i++].allow_query, key_names, "");
 }
 
 void read_dnssec_policies(Checker& c, const toml::table& doc, std::vector<DnssecPolicyConfig>& out) {
@@ -603,8 +653,10 @@ Result<Config> parse_config(std::string_view text, const std::string& source, co
   read_server(c, doc, dir, cfg.server);
   std::set<std::string> key_names;
   read_tsig_keys(c, doc, key_names, cfg.keys);
-  if (const toml::table* server = doc["server"].as_table())
+  if (const toml::table* server = doc["server"].as_table()) {
     check_acl(c, *server, "allow-query", cfg.server.allow_query, key_names, "");
+    check_listener_acls(c, *server, cfg.server, key_names);
+  }
   read_dnssec_policies(c, doc, cfg.dnssec_policies);
   read_zones(c, doc, dir, key_names, cfg.dnssec_policies, cfg.zones);
   read_resolver(c, doc, cfg, cfg.resolver);

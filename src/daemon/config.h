@@ -30,9 +30,19 @@ struct RrlConfig {
   bool operator==(const RrlConfig&) const = default;
 };
 
+/// A [server] listen entry written as a table: an address with settings of
+/// its own (one written as a plain "addr:port" string has none).
+struct ListenerConfig {
+  std::string address;                   // "addr:port"
+  std::vector<std::string> allow_query;  // prefixes and "key:NAME": who may query through it
+  bool has_allow_query = false;          // set: checked as well as the zone's list
+  bool operator==(const ListenerConfig&) const = default;
+};
+
 /// [server]: the authoritative listeners.
 struct ServerConfig {
-  std::vector<std::string> listen = {"127.0.0.1:53", "[::1]:53"};
+  std::vector<std::string> listen = {"127.0.0.1:53", "[::1]:53"};  // every address, as written
+  std::vector<ListenerConfig> listeners;  // the entries of `listen` written as tables, in order
   unsigned workers = 0;              // UDP workers; 0 = one per core
   unsigned tcp_workers = 1;          // TCP event loops
   std::string control = "run/namaed.sock";  // resolved against the config dir

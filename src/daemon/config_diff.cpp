@@ -147,6 +147,15 @@ const std::vector<Key<ZoneConfig>>& zone_settings_keys() {
 
 #undef NAMAE_KEY
 
+// The access lists of the listen entries that have one, by address (a
+// table without allow-query means the same as the plain address).
+std::map<std::string, std::vector<std::string>> listener_acls(const ServerConfig& sv) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& l : sv.listeners)
+    if (l.has_allow_query) out[l.address] = l.allow_query;
+  return out;
+}
+
 template <class T>
 void keep(const std::vector<Key<T>>& keys, const char* table, const T& running, T& next,
           std::vector<std::string>& out) {
@@ -316,6 +325,7 @@ std::vector<std::string> keep_restart_keys(const Config& running, Config& next) 
     to.cookie_secret = from.cookie_secret;
     to.rrl = from.rrl;
     to.listen = from.listen;
+    to.listeners = from.listeners;
   }, out);
   keep(resolver_restart_keys(), "resolver", running.resolver, next.resolver, out);
   keep_unlisted<ResolverConfig>("resolver", running.resolver, next.resolver,
@@ -348,6 +358,7 @@ ConfigDiff diff_config(const Config& running, const Config& next, std::vector<st
   const ServerConfig& b = next.server;
   d.auth = a.allow_query != b.allow_query || a.minimal_responses != b.minimal_responses ||
            a.edns_udp_size != b.edns_udp_size;
+  d.listener_acls = listener_acls(a) != listener_acls(b);
   d.rrl = !(a.rrl == b.rrl);
   d.cookies = a.cookies != b.cookies || a.cookie_secret != b.cookie_secret;
   d.log_level = a.log_level != b.log_level;
@@ -361,7 +372,7 @@ ConfigDiff diff_config(const Config& running, const Config& next, std::vector<st
 }
 
 bool ConfigDiff::empty() const {
-  return zones.empty() && !keys && !auth && !rrl && !cookies && !log_level && !resolver_allow && http.empty() &&
+  return zones.empty() && !keys && !auth && !listener_acls && !rrl && !cookies && !log_level && !resolver_allow && http.empty() &&
          listen_added.empty() && listen_removed.empty() && restart.empty();
 }
 
@@ -386,6 +397,7 @@ std::vector<std::string> ConfigDiff::lines() const {
   }
   if (keys) out.push_back("keys: [[key]] tables changed");
   if (auth) out.push_back("server: allow-query, minimal-responses or edns-udp-size changed");
+  if (listener_acls) out.push_back("server: a listen entry's allow-query changed");
   if (rrl) out.push_back("server: rrl changed");
   if (cookies) out.push_back("server: cookies changed");
   if (log_level) out.push_back("server: log-level changed");

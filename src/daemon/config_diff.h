@@ -30,6 +30,7 @@ struct ConfigDiff {
   std::vector<ZoneChange> zones;
   bool keys = false;            // [[key]] tables
   bool auth = false;            // [server] allow-query, minimal-responses, edns-udp-size
+  bool listener_acls = false;   // the allow-query of a [server] listen table
   bool rrl = false;             // [server] rrl
   bool cookies = false;         // [server] cookies, cookie-secret
   bool log_level = false;       // [server] log-level

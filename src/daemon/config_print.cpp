@@ -1,5 +1,6 @@
 // `namaed --print-config`: the configuration in effect, written from the
 // schema so that every key shows up with its value or default.
+#include <algorithm>
 #include <string>
 
 #include "daemon/config.h"
@@ -33,7 +34,8 @@ template <class S, class Tables>
 std::string section_text(const schema::Section<S>& sec, const S& v, Tables&& tables) {
   std::string out = std::string(sec.where) + "\n";
   for (const auto& key : sec.keys) {
-    const bool sub = key.type == schema::Type::tables || key.type == schema::Type::table;
+    const bool sub = key.type == schema::Type::tables || key.type == schema::Type::table ||
+                     key.type == schema::Type::listeners;
     std::string value = sub ? tables(key.name) : schema::toml_value(key, v);
     if (value.empty()) continue;  // keys read by their section's own code, unimplemented ones
     out += std::string(key.name) + " = " + value + "  # " + std::string(key.help) + "\n";
@@ -42,6 +44,18 @@ std::string section_text(const schema::Section<S>& sec, const S& v, Tables&& tab
 }
 
 std::string no_tables(std::string_view) { return ""; }
+
+// [server] listen: plain addresses as strings, those with an access list as tables.
+std::string listen_text(const ServerConfig& sv) {
+  std::string out = "[";
+  for (const auto& address : sv.listen) {
+    auto it = std::find_if(sv.listeners.begin(), sv.listeners.end(),
+                           [&](const ListenerConfig& l) { return l.address == address && l.has_allow_query; });
+    out += (out.size() > 1 ? ", " : "");
+    out += it == sv.listeners.end() ? schema::toml_string(address) : inline_table(schema::kListener, *it);
+  }
+  return out + "]";
+}
 
 // An optional role that is off: its keys and defaults, commented out.
 std::string commented(const std::string& why, const std::string& text) {
@@ -60,7 +74,10 @@ std::string print_config(const Config& cfg) {
   std::string out = "# The configuration in effect (namaed --print-config): " + cfg.source +
                     " with every default filled in.\n\n";
   const RrlConfig& rrl = cfg.server.rrl;
-  out += section_text(schema::kServer, cfg.server, [&](std::string_view) { return rrl.enabled ? inline_table(schema::kRrl, rrl) : ""; });
+  out += section_text(schema::kServer, cfg.server, [&](std::string_view key) {
+    if (key == "listen") return listen_text(cfg.server);
+    return rrl.enabled ? inline_table(schema::kRrl, rrl) : "";
+  });
   if (!rrl.enabled) {
     RrlConfig example;
     example.responses_per_second = 10;

@@ -12,7 +12,7 @@ constexpr int64_t kMaxSeconds = 0x7fffffff;
 
 using S = ServerConfig;
 constexpr Key<S> server_keys[] = {
-    {"listen", T::endpoints, &S::listen, "UDP and TCP listen addresses"},
+    {"listen", T::listeners, &S::listen, "UDP and TCP listen addresses: \"addr:port\", or { address, allow-query } with its own access list"},
     {"workers", T::integer, &S::workers, "UDP worker threads (0: one per core)", 0, 1024},
     {"tcp-workers", T::integer, &S::tcp_workers, "TCP event-loop threads", 1, 1024},
     {"control", T::path, &S::control, "Unix socket for `namae ctl`"},
@@ -45,6 +45,12 @@ constexpr Key<L> rrl_keys[] = {
     {"ipv6-prefix", T::integer, &L::ipv6_prefix, "IPv6 clients are grouped by this prefix", 16, 128},
     {"table-size", T::integer, &L::table_size, "accounts kept (a power of two; collisions share one)", 1, 1 << 26},
     {"exempt", T::prefixes, &L::exempt, "sources never limited"},
+};
+
+using LC = ListenerConfig;
+constexpr Key<LC> listener_keys[] = {
+    {"address", T::endpoint, &LC::address, "\"addr:port\"", 0, 0, {}, true},
+    {"allow-query", T::strings, &LC::allow_query, "who may query through this address: prefixes and \"key:NAME\" entries"},
 };
 
 using K = KeyConfig;
@@ -227,6 +233,7 @@ const Section<ServiceConfig> kService{"services", "services", "mdns", true, serv
 const Section<HttpConfig> kHttp{"http", "[http]", "", false, http_keys};
 const Section<UserConfig> kUser{"users", "users", "http", true, user_keys};
 const Section<RrlConfig> kRrl{"rrl", "rrl", "server", false, rrl_keys};
+const Section<ListenerConfig> kListener{"listen", "listen", "server", true, listener_keys};
 
 std::vector<std::string_view> top_level_names() {
   std::vector<std::string_view> out;
@@ -314,6 +321,7 @@ NAMAE_SCHEMA_INSTANTIATE(ServiceConfig)
 NAMAE_SCHEMA_INSTANTIATE(HttpConfig)
 NAMAE_SCHEMA_INSTANTIATE(UserConfig)
 NAMAE_SCHEMA_INSTANTIATE(RrlConfig)
+NAMAE_SCHEMA_INSTANTIATE(ListenerConfig)
 NAMAE_SCHEMA_INSTANTIATE(ZoneRouteConfig)
 NAMAE_SCHEMA_INSTANTIATE(DnssecPolicyConfig)
 #undef NAMAE_SCHEMA_INSTANTIATE

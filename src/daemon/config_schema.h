@@ -25,6 +25,7 @@ enum class Type : uint8_t {
   strings,        // a list of strings (a single string is a list of one)
   endpoint,       // "addr:port" ("" allowed where the key says so)
   endpoints,      // a list of "addr:port"
+  listeners,      // a list of "addr:port" and inline tables: the Section whose parent is this key
   prefixes,       // an address-prefix ACL (net::parse_acl)
   choice,         // one of `choices`
   tables,         // an array of inline tables: the Section whose parent is this key
@@ -70,12 +71,13 @@ extern const Section<ServiceConfig> kService;
 extern const Section<HttpConfig> kHttp;
 extern const Section<UserConfig> kUser;
 extern const Section<RrlConfig> kRrl;
+extern const Section<ListenerConfig> kListener;
 
 /// Calls `f` with every section, top-level ones in file order, then sub-tables.
 template <class F>
 void for_each_section(F&& f) {
   f(kServer), f(kKey), f(kDnssecPolicy), f(kZone), f(kResolver), f(kMdns), f(kProxy), f(kHttp);
-  f(kGrant), f(kService), f(kUser), f(kRrl), f(kStub), f(kForward);
+  f(kGrant), f(kService), f(kUser), f(kRrl), f(kListener), f(kStub), f(kForward);
 }
 
 /// The names allowed at the top level of the file.

@@ -168,6 +168,10 @@ std::shared_ptr<auth::RateLimiter> rate_limiter(const RrlConfig& c) {
   return std::make_shared<auth::RateLimiter>(std::move(o));
 }
 
+// The number each [server] listen address tags its queries with
+// (net::Peer::listener), by the address as written; never reused for another.
+using ListenerIds = std::map<std::string, uint32_t>;
+
 // allow-query of [server] (unset when it admits everyone, so the engine
 // skips the check) and of each [[zone]] that has its own; already checked
 // by the config parser, so an error here is one it let through.
@@ -191,13 +195,30 @@ Result<QueryAcls> query_acls(const Config& cfg) {
   return out;
 }
 
+// The allow-query of each [server] listen table that has one, at the
+// listener number its sockets tag queries with (`ids`, by address).
+using ListenerAcls = std::vector<std::optional<net::AddressAcl>>;
+Result<ListenerAcls> listener_acls(const ServerConfig& sv, const ListenerIds& ids) {
+  ListenerAcls out;
+  for (const auto& l : sv.listeners) {
+    if (!l.has_allow_query) continue;
+    auto acl = net::parse_acl(l.allow_query, net::AclKeys::yes);
+    if (!acl) return fail("[server] listen " + l.address + ": allow-query: " + acl.message());
+    const uint32_t id = ids.at(l.address);
+    if (out.size() <= id) out.resize(id + 1);
+    out[id] = std::move(*acl);
+  }
+  return out;
+}
+
 // Everything the query engines read from the config. `running` (the
 // options in effect, on a reconfiguration) lends what must not change when
 // its settings did not: the RRL table with its accounts, and the cookie
 // secret (a rotating one is random: a new one would fail every client's
 // cookie).
-Result<std::shared_ptr<const auth::AuthOptions>> auth_options(const Config& cfg, const auth::AuthOptions* running,
-                                                              bool new_rrl, bool new_cookies) {
+Result<std::shared_ptr<const auth::AuthOptions>> auth_options(const Config& cfg, const ListenerIds& ids,
+                                                              const auth::AuthOptions* running, bool new_rrl,
+                                                              bool new_cookies) {
   auto o = std::make_shared<auth::AuthOptions>();
   o->minimal_responses = cfg.server.minimal_responses;
   o->max_udp_payload = cfg.server.edns_udp_size;
@@ -211,6 +232,9 @@ Result<std::shared_ptr<const auth::AuthOptions>> auth_options(const Config& cfg,
   if (!acls) return acls.error();
   o->allow_query = std::move(acls->first);
   o->zone_allow_query = std::move(acls->second);
+  auto listeners = listener_acls(cfg.server, ids);
+  if (!listeners) return listeners.error();
+  o->listener_allow_query = std::move(*listeners);
   return std::shared_ptr<const auth::AuthOptions>(std::move(o));
 }
 
@@ -226,18 +250,20 @@ std::vector<net::Endpoint> endpoints(const std::vector<std::string>& texts) {
   return out;
 }
 
-net::UdpOptions udp_options(const ServerConfig& sv, std::vector<net::Endpoint> listen) {
+net::UdpOptions udp_options(const ServerConfig& sv, std::vector<net::Endpoint> listen, uint32_t first_listener) {
   net::UdpOptions o;
   o.listen = std::move(listen);
+  o.first_listener = first_listener;
   o.workers = sv.workers;
   o.batch = sv.udp_batch;
   o.receive_buffer = static_cast<int>(sv.udp_receive_buffer);
   return o;
 }
 
-net::TcpOptions tcp_options(const ServerConfig& sv, std::vector<net::Endpoint> listen) {
+net::TcpOptions tcp_options(const ServerConfig& sv, std::vector<net::Endpoint> listen, uint32_t first_listener) {
   net::TcpOptions o;
   o.listen = std::move(listen);
+  o.first_listener = first_listener;
   o.workers = sv.tcp_workers;
   o.idle_timeout = std::chrono::milliseconds(sv.tcp_idle_timeout_ms);
   o.max_connections = sv.tcp_max_connections;
@@ -261,6 +287,7 @@ struct Reconfiguration {
   std::map<std::string, update::ZoneUpdateConfig> updates;  // by zone_key: zones with a journal
   std::map<std::string, std::shared_ptr<const signing::ZoneSigner>> signers;  // by zone_key: new validity
   std::optional<http::ApiOptions> api;  // [http] users and limits, when they changed
+  std::vector<std::string> listen_lines;  // start-up listen addresses left out, which stay
 };
 
 class Daemon {
@@ -323,7 +350,14 @@ class Daemon {
     std::unique_ptr<net::TcpServer> tcp;
   };
   Result<Listener> open_listener(const std::string& text);
-  void change_listeners(Reconfiguration& rc, std::vector<std::string>& lines);
+  bool added_listener(const std::string& text) const;
+  void keep_startup_listeners(Config& next, std::vector<std::string>& lines) const;
+  void close_removed_listeners(const Reconfiguration& rc, std::vector<std::string>& lines);
+  void open_added_listeners(Reconfiguration& rc, std::vector<std::string>& lines);
+  // The number of listen address `text`, given now if it has none yet.
+  uint32_t listener_id(const std::string& text);
+  ListenerIds listener_ids_;
+  uint32_t next_listener_id_ = 1;  // 0 is no listener's
   net::HandlerFactory factory_;  // every listener's engines
   std::unique_ptr<net::UdpServer> udp_;
   std::unique_ptr<net::TcpServer> tcp_;
@@ -383,7 +417,8 @@ Result<void> Daemon::start_zones() {
 Result<void> Daemon::start_signers() { return key_rings_.open(cfg_.zones, zones_, ::time(nullptr)); }
 
 Result<void> Daemon::start_listeners() {
-  auto auth_opts = auth_options(cfg_, nullptr, true, true);
+  for (const auto& text : cfg_.server.listen) listener_id(text);  // 1, 2, ...: the start-up servers' tags
+  auto auth_opts = auth_options(cfg_, listener_ids_, nullptr, true, true);
   if (!auth_opts) return auth_opts.error();
   auth_settings_ = std::make_shared<auth::AuthSettings>(std::move(*auth_opts));
   log_rrl(cfg_.server.rrl);
@@ -400,8 +435,9 @@ Result<void> Daemon::start_listeners() {
   if (!proxies) return proxies.error();
   proxies_ = std::move(*proxies);
   if (proxies_) factory_ = proxies_->wrap(std::move(factory_));
-  udp_ = std::make_unique<net::UdpServer>(udp_options(cfg_.server, endpoints(cfg_.server.listen)), factory_, metrics_);
-  tcp_ = std::make_unique<net::TcpServer>(tcp_options(cfg_.server, endpoints(cfg_.server.listen)), factory_, metrics_);
+  const auto at = endpoints(cfg_.server.listen);
+  udp_ = std::make_unique<net::UdpServer>(udp_options(cfg_.server, at, 1), factory_, metrics_);
+  tcp_ = std::make_unique<net::TcpServer>(tcp_options(cfg_.server, at, 1), factory_, metrics_);
   if (auto r = udp_->start(); !r) return r;
   if (auto r = tcp_->start(); !r) return r;
   for (const auto& ep : udp_->bound())
@@ -419,8 +455,9 @@ Result<void> Daemon::start_listeners() {
 Result<Daemon::Listener> Daemon::open_listener(const std::string& text) {
   Listener l{text, nullptr, nullptr};
   const std::vector<net::Endpoint> at = endpoints({text});
-  l.udp = std::make_unique<net::UdpServer>(udp_options(cfg_.server, at), factory_, metrics_);
-  l.tcp = std::make_unique<net::TcpServer>(tcp_options(cfg_.server, at), factory_, metrics_);
+  const uint32_t id = listener_id(text);
+  l.udp = std::make_unique<net::UdpServer>(udp_options(cfg_.server, at, id), factory_, metrics_);
+  l.tcp = std::make_unique<net::TcpServer>(tcp_options(cfg_.server, at, id), factory_, metrics_);
   if (auto r = l.udp->start(); !r) return r.error();
   if (auto r = l.tcp->start(); !r) {
     l.udp->stop();
@@ -506,13 +543,15 @@ ReloadReport Daemon::reload(const char* why) {
 Result<Reconfiguration> Daemon::prepare(Config next) {
   Reconfiguration rc;
   auto restart = keep_restart_keys(cfg_, next);
+  keep_startup_listeners(next, rc.listen_lines);
   rc.diff = diff_config(cfg_, next, std::move(restart));
   rc.next = std::move(next);
   const Config& cfg = rc.next;
   auto keys = tsig_keys(cfg);
   if (!keys) return keys.error();
   rc.keys = std::move(*keys);
-  auto auth = auth_options(cfg, &*auth_settings_->get(), rc.diff.rrl, rc.diff.cookies);
+  for (const auto& text : cfg.server.listen) listener_id(text);
+  auto auth = auth_options(cfg, listener_ids_, &*auth_settings_->get(), rc.diff.rrl, rc.diff.cookies);
   if (!auth) return auth.error();
   rc.auth = std::move(*auth);
   if (auto t = transfer_options(cfg); !t) return t.error();
@@ -641,6 +680,8 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
     }
   }
   for (auto& [origin, targets] : rc.notify) notify_->set_targets(origin, std::move(targets));
+  // A listener leaves before its access list does, and one comes after its list.
+  close_removed_listeners(rc, lines);
   auth_settings_->publish(rc.auth);
   if (auto t = transfer_options(rc.next, *updates_, *secondaries_, metrics_)) transfers_->set_options(std::move(*t));
   if (resolver_) resolver_->set_auth_options(*rc.auth);
@@ -649,7 +690,7 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
     for (auto& w : hostnames_without_zone(*rc.api, *updates_)) lines.push_back(std::move(w));
     update_api_->set_options(std::move(*rc.api));
   }
-  change_listeners(rc, lines);
+  open_added_listeners(rc, lines);
   if (rc.diff.log_level) spdlog::set_level(spdlog::level::from_str(rc.next.server.log_level));
   if (rc.diff.rrl) log_rrl(rc.next.server.rrl);
 }
@@ -659,32 +700,57 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
 // removed that a reconfiguration added closes; one bound at start stays
 // until a restart (its sockets are shared by the start-up workers). The
 // config kept afterwards lists what is bound.
-void Daemon::change_listeners(Reconfiguration& rc, std::vector<std::string>& lines) {
-  std::vector<std::string>& listen = rc.next.server.listen;
+bool Daemon::added_listener(const std::string& text) const {
+  return std::any_of(added_listeners_.begin(), added_listeners_.end(),
+                     [&](const Listener& l) { return l.text == text; });
+}
+
+// A start-up address the new file leaves out goes back into it, with the
+// access list it runs with: it keeps serving, never less guarded.
+void Daemon::keep_startup_listeners(Config& next, std::vector<std::string>& lines) const {
+  ServerConfig& sv = next.server;
+  for (const auto& text : cfg_.server.listen) {
+    if (added_listener(text) || std::find(sv.listen.begin(), sv.listen.end(), text) != sv.listen.end()) continue;
+    lines.push_back("[server] listen " + text + ": bound at start, removing it needs a restart (it stays)");
+    sv.listen.push_back(text);
+    for (const auto& l : cfg_.server.listeners)
+      if (l.address == text) sv.listeners.push_back(l);
+  }
+}
+
+void Daemon::close_removed_listeners(const Reconfiguration& rc, std::vector<std::string>& lines) {
+  for (const auto& line : rc.listen_lines) lines.push_back(line);
   for (const auto& text : rc.diff.listen_removed) {
     auto added = std::find_if(added_listeners_.begin(), added_listeners_.end(),
                               [&](const Listener& l) { return l.text == text; });
-    if (added != added_listeners_.end()) {
-      added->tcp->stop();  // its open connections close with it
-      added->udp->stop();
-      added_listeners_.erase(added);
-      lines.push_back("server: listen " + text + " removed");
-      continue;
-    }
-    lines.push_back("[server] listen " + text + ": bound at start, removing it needs a restart (it stays)");
-    listen.push_back(text);
+    if (added == added_listeners_.end()) continue;
+    added->tcp->stop();  // its open connections close with it
+    added->udp->stop();
+    added_listeners_.erase(added);
+    lines.push_back("server: listen " + text + " removed");
   }
+}
+
+void Daemon::open_added_listeners(Reconfiguration& rc, std::vector<std::string>& lines) {
+  std::vector<std::string>& listen = rc.next.server.listen;
   for (const auto& text : rc.diff.listen_added) {
     auto opened = open_listener(text);
     if (!opened) {
       lines.push_back("[server] listen " + text + ": cannot bind now (" + opened.message() +
                       "): needs a restart (left out)");
       std::erase(listen, text);
+      std::erase_if(rc.next.server.listeners, [&](const ListenerConfig& l) { return l.address == text; });
       continue;
     }
     added_listeners_.push_back(std::move(*opened));
     lines.push_back("server: listen " + text + " added");
   }
+}
+
+uint32_t Daemon::listener_id(const std::string& text) {
+  auto [it, fresh] = listener_ids_.try_emplace(text, next_listener_id_);
+  if (fresh) ++next_listener_id_;
+  return it->second;
 }
 
 std::string Daemon::reconfigure(const char* why) {

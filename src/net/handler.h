@@ -35,6 +35,10 @@ struct Peer {
   uint64_t conn = 0;
   /// DNS over HTTPS: the HTTP/2 stream the query came on (0 otherwise).
   int32_t stream = 0;
+  /// Which configured listener received it: the transport's `first_listener`
+  /// plus the index of its listen address (0: a transport that tags none).
+  /// Roles key per-listener settings (an access list) on it.
+  uint32_t listener = 0;
 
   /// True if a handler may answer this query later through channel().
   bool can_defer() const { return sink != nullptr; }

@@ -167,7 +167,7 @@ struct TcpServer::Loop {
   std::vector<uint8_t> scratch = std::vector<uint8_t>(kFrameMax);
 
   void run();
-  void accept_all(int lfd);
+  void accept_all(size_t k);  // the k-th listen address
   void deliver();
   bool take_item(Conn& c, TcpServer::Inbox::Item& item);
   void on_event(Conn& c, uint32_t ev);
@@ -313,7 +313,7 @@ void TcpServer::Loop::run() {
         return;
       }
       if (tag & kListenTag) {
-        accept_all(listeners[tag & 0xffff]);
+        accept_all(tag & 0xffff);
         continue;
       }
       if (tag == kInboxTag) {
@@ -341,7 +341,8 @@ void TcpServer::Loop::run() {
   }
 }
 
-void TcpServer::Loop::accept_all(int lfd) {
+void TcpServer::Loop::accept_all(size_t k) {
+  const int lfd = listeners[k];
   for (;;) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
@@ -382,6 +383,8 @@ void TcpServer::Loop::accept_all(int lfd) {
     c->peer.tcp = true;
     c->peer.sink = inbox.get();
     c->peer.conn = uint64_t{++generation} << 32 | static_cast<uint32_t>(fd);
+    if (server->options_.first_listener)
+      c->peer.listener = server->options_.first_listener + static_cast<uint32_t>(k);
     c->peer.local_len = sizeof c->peer.local;
     getsockname(fd, reinterpret_cast<sockaddr*>(&c->peer.local), &c->peer.local_len);
     if (server->options_.tls) {

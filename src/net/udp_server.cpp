@@ -287,6 +287,7 @@ void UdpServer::run(Worker& w) {
           peer.addr_len = h.msg_namelen;
           peer.tcp = false;
           peer.sink = w.sinks[s].get();
+          if (options_.first_listener) peer.listener = options_.first_listener + static_cast<uint32_t>(s);
           // Where the datagram arrived: needed to answer from the same address.
           const void* pktinfo = nullptr;
           int level = 0;

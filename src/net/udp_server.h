@@ -22,6 +22,7 @@ struct UdpOptions {
   size_t batch = 64;                  // datagrams per recvmmsg/sendmmsg
   int receive_buffer = 8 << 20;       // SO_RCVBUF request (the kernel caps it at rmem_max)
   int send_buffer = 4 << 20;          // SO_SNDBUF request
+  uint32_t first_listener = 0;        // nonzero: Peer::listener = this + listen index
 };
 
 /// Runs the UDP workers. start() binds every socket before any thread runs, so

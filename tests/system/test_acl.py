@@ -1,17 +1,28 @@
-"""allow-query ([server] and per [[zone]]) and the resolver's allow, from
-dig and kdig: an admitted client gets the answer, any other REFUSED with
-Extended DNS Error 18 "Prohibited" (RFC 8914 4.19) when it sent EDNS, none
-without (RFC 8914 3). Sources: 127.0.0.1 and 127.0.0.2 (dig -b), and a
-TSIG key (dig -y) that admits a query from anywhere."""
+"""allow-query ([server], per [[zone]] and per [server] listen table) and
+the resolver's allow, from dig and kdig: an admitted client gets the answer,
+any other REFUSED with Extended DNS Error 18 "Prohibited" (RFC 8914 4.19)
+when it sent EDNS, none without (RFC 8914 3). Sources: 127.0.0.1 and
+127.0.0.2 (dig -b), and a TSIG key (dig -y) that admits a query from
+anywhere. Two listeners, one open and one restricted: a query must pass the
+listener's list and the zone's, and the restricted one's list changes live
+(an open TCP connection's next query meets it)."""
 import os
 import re
+import socket
 import subprocess
 
+import dns.rcode
 import pytest
 
-from conftest import namae_bin, dig_stdout as dig, dig_status as status
+from conftest import free_port, namae_bin, dig_stdout as dig, dig_status as status
+from test_reconfigure import Server, tcp_query, tcp_read
 from test_resolver import Resolverd
 from test_server import Namaed
+
+
+def tcp_ask(conn, name, qid):
+    tcp_query(conn, name, qid)
+    return tcp_read(conn)
 
 KEY = "hmac-sha256:acl-key:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAxMjM="
 OTHER_ZONE = """$ORIGIN other.test.
@@ -131,3 +142,96 @@ def test_resolver_allow_prohibited(resolver):
     r = subprocess.run(["kdig", "@127.0.0.1", "-p", str(resolver.port), "-b", "127.0.0.2", "+edns",
                         "1.0.168.192.in-addr.arpa", "PTR"], capture_output=True, text=True, timeout=15)
     assert "REFUSED" in r.stdout and "EDE: 18 (Prohibited)" in r.stdout, r.stdout
+
+
+class TwoListeners(Server):
+    """namaed on two ports: `port`, a plain address (open), and `restricted`,
+    a listen table whose allow-query the test sets (None: a plain address).
+    other.test admits 127.0.0.1 and 127.0.0.2 only."""
+
+    def __init__(self, acl):
+        self.acl, self.restricted, self.for_port = acl, None, None
+        super().__init__(extra=f'\n[[key]]\ny = "{KEY}"\n',
+                         tail='\n[[zone]]\nname = "other.test"\nfile = "other.test.zone"\n'
+                              'allow-query = ["127.0.0.1", "127.0.0.2"]\n')
+
+    def write_config(self, idle_ms, extra_server):
+        if self.for_port != self.port:  # Namaed picked a (new) port: pick the second beside it
+            self.restricted, self.for_port = free_port(), self.port
+        with open(os.path.join(self.dir, "other.test.zone"), "w") as f:
+            f.write(OTHER_ZONE)
+        super().write_config(idle_ms, extra_server)
+        second = f'"127.0.0.1:{self.restricted}"'
+        if self.acl is not None:
+            second = f'{{ address = {second}, allow-query = [{", ".join(map(repr, self.acl))}] }}'.replace("'", '"')
+        text = re.sub(r"^listen = \[.*\]$", f'listen = ["127.0.0.1:{self.port}", {second}]',
+                      open(self.config).read(), count=1, flags=re.M)
+        with open(self.config, "w") as f:
+            f.write(text)
+
+
+@pytest.fixture
+def listeners():
+    s = TwoListeners(["127.0.0.2", "key:acl-key"])
+    yield s
+    s.stop()
+
+
+def test_listener_list_restricts_only_its_listener(listeners):
+    for source in ("127.0.0.1", "127.0.0.2"):
+        out = dig(listeners.port, "-b", source, "www.example.test", "A")
+        assert status(out) == "NOERROR" and "192.0.2.1" in out, out
+    for transport in ("+notcp", "+tcp"):
+        out = dig(listeners.restricted, "-b", "127.0.0.1", transport, "www.example.test", "A")
+        assert status(out) == "REFUSED" and "EDE: 18 (Prohibited)" in out, out
+        out = dig(listeners.restricted, "-b", "127.0.0.2", transport, "www.example.test", "A")
+        assert status(out) == "NOERROR" and "192.0.2.1" in out, out
+    out = dig(listeners.restricted, "-b", "127.0.0.1", "+noedns", "www.example.test", "A")
+    assert status(out) == "REFUSED" and "EDE" not in out, out
+
+
+def test_listener_key_entry_and_zone_list_both_apply(listeners):
+    out = dig(listeners.restricted, "-b", "127.0.0.1", "-y", KEY, "www.example.test", "A")
+    assert status(out) == "NOERROR" and "192.0.2.1" in out, out
+    # other.test admits 127.0.0.1 and .2: through the restricted listener .2
+    # passes both lists, .1 fails the listener's, .3 with the key passes the
+    # listener's (by the key) and fails the zone's.
+    out = dig(listeners.restricted, "-b", "127.0.0.2", "www.other.test", "A")
+    assert status(out) == "NOERROR" and "198.51.100.7" in out, out
+    out = dig(listeners.restricted, "-b", "127.0.0.1", "www.other.test", "A")
+    assert status(out) == "REFUSED" and "EDE: 18" in out, out
+    out = dig(listeners.restricted, "-b", "127.0.0.3", "-y", KEY, "www.other.test", "A")
+    assert status(out) == "REFUSED" and "EDE: 18" in out, out
+    out = dig(listeners.restricted, "-b", "127.0.0.3", "-y", KEY, "www.example.test", "A")
+    assert status(out) == "NOERROR", out
+    out = dig(listeners.port, "-b", "127.0.0.1", "www.other.test", "A")
+    assert status(out) == "NOERROR", out
+
+
+def test_listener_list_changes_live_without_rebinding(listeners):
+    with socket.create_connection(("127.0.0.1", listeners.restricted), timeout=5) as conn:
+        assert tcp_ask(conn, "www.example.test", 1).rcode() == dns.rcode.REFUSED
+        listeners.acl = ["127.0.0.1"]
+        listeners.rewrite()
+        out = listeners.reconfigure()
+        assert "server: a listen entry's allow-query changed" in out, out
+        assert "added" not in out and "removed" not in out, out
+        # The open connection's next query meets the new list.
+        reply = tcp_ask(conn, "www.example.test", 2)
+        assert reply.rcode() == dns.rcode.NOERROR and reply.answer, reply
+    out = dig(listeners.restricted, "-b", "127.0.0.2", "www.example.test", "A")
+    assert status(out) == "REFUSED" and "EDE: 18" in out, out
+    listeners.acl = None  # the plain address: everyone
+    listeners.rewrite()
+    listeners.reconfigure("sighup")
+    out = dig(listeners.restricted, "-b", "127.0.0.2", "www.example.test", "A")
+    assert status(out) == "NOERROR", out
+
+
+def test_listener_list_with_an_unknown_key_is_refused_whole(listeners):
+    listeners.acl = ["key:nokey"]
+    listeners.rewrite()
+    rc, out = listeners.ctl("reconfigure")
+    assert rc != 0 and re.search(r"namaed.toml:\d+: allow-query: no \[\[key\]\] named 'nokey.'", out), out
+    out = dig(listeners.restricted, "-b", "127.0.0.1", "www.example.test", "A")
+    assert status(out) == "REFUSED", out  # the running list stays

@@ -1,6 +1,8 @@
 // allow-query in the engine: the server's list and a zone's own, by address
 // prefix and by verified TSIG key; the denial's EDE 18 (RFC 8914 4.19) only
-// with EDNS; a CNAME chain that stops at a zone the client may not query.
+// with EDNS; a CNAME chain that stops at a zone the client may not query;
+// a listener's own list, which a query must pass as well as its zone's, and
+// that list changed live (a new AuthOptions published between two queries).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -54,10 +56,15 @@ class AclEngine : public ::testing::Test {
     o.tsig_keys = {key("friend."), key("stranger.")};
     o.allow_query = acl({"192.0.2.0/24", "key:friend"});
     if (zone_acl) o.zone_allow_query.emplace_back(N("closed.test"), acl({"10.0.0.0/8"}));
-    engine_ = std::make_unique<AuthEngine>(holder_, o);
+    // Listener 2 admits 10.0.0.0/8 and key:friend; listeners 0 and 1 have no list.
+    o.listener_allow_query.resize(3);
+    o.listener_allow_query[2] = acl({"10.0.0.0/8", "key:friend"});
+    settings_ = std::make_shared<AuthSettings>(std::make_shared<const AuthOptions>(o));
+    engine_ = std::make_unique<AuthEngine>(holder_, settings_);
   }
-  Response ask(const std::vector<uint8_t>& query, const char* from) {
+  Response ask(const std::vector<uint8_t>& query, const char* from, uint32_t listener = 0) {
     net::Peer peer;
+    peer.listener = listener;
     auto* in = reinterpret_cast<sockaddr_in*>(&peer.addr);
     in->sin_family = AF_INET;
     inet_pton(AF_INET, from, &in->sin_addr);
@@ -66,12 +73,13 @@ class AclEngine : public ::testing::Test {
     out.resize(engine_->handle(query, out, peer));
     return decode(std::move(out));
   }
-  Response ask(const std::string& name, const char* from, bool edns = true) {
+  Response ask(const std::string& name, const char* from, bool edns = true, uint32_t listener = 0) {
     QueryOpts o;
     o.edns = edns;
-    return ask(make_query(name, rrtype::A, o), from);
+    return ask(make_query(name, rrtype::A, o), from, listener);
   }
-  Response ask_signed(const std::string& name, const char* from, const std::string& key_name) {
+  Response ask_signed(const std::string& name, const char* from, const std::string& key_name,
+                      uint32_t listener = 0) {
     QueryOpts o;
     o.edns = true;
     auto q = make_query(name, rrtype::A, o);
@@ -82,7 +90,7 @@ class AclEngine : public ::testing::Test {
     auto r = dns::tsig_sign(q, len, key(key_name), p, nullptr);
     EXPECT_TRUE(r.ok());
     q.resize(r.ok() ? *r : len);
-    return ask(q, from);
+    return ask(q, from, listener);
   }
   static bool prohibited(const Response& r) {
     auto ede = r.edns.find(dns::edns_option::EDE);
@@ -90,6 +98,7 @@ class AclEngine : public ::testing::Test {
   }
 
   zone::ZoneSetHolder holder_;
+  std::shared_ptr<AuthSettings> settings_;
   std::unique_ptr<AuthEngine> engine_;
 };
 
@@ -150,6 +159,45 @@ TEST_F(AclEngine, DeniedSignedQueryGetsASignedRefusal) {
   dns::MessageView v;
   ASSERT_EQ(v.parse(r.wire), dns::WireError::ok);
   EXPECT_TRUE(v.has_tsig());  // RFC 8945 5.3: the reply to a verified query is signed
+}
+
+TEST_F(AclEngine, ListenerListAndZoneListMustBothAdmit) {
+  // 192.0.2.10: the server's list admits it, listener 2's does not.
+  EXPECT_EQ(ask("www.open.test", "192.0.2.10", true, 1).rcode, rcode::NOERROR);
+  EXPECT_TRUE(prohibited(ask("www.open.test", "192.0.2.10", true, 2)));
+  // 10.1.2.3: listener 2 admits it; open.test (the server's list) does not,
+  // closed.test (its own list) does.
+  EXPECT_TRUE(prohibited(ask("www.open.test", "10.1.2.3", true, 2)));
+  Response r = ask("secret.closed.test", "10.1.2.3", true, 2);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_EQ(r.answer.size(), 1u);
+  // A listener number past the list has none.
+  EXPECT_EQ(ask("www.open.test", "192.0.2.10", true, 7).rcode, rcode::NOERROR);
+}
+
+TEST_F(AclEngine, ListenerKeyEntryAdmitsAVerifiedQuery) {
+  Response r = ask_signed("www.open.test", "203.0.113.9", "friend.", 2);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_EQ(r.answer.size(), 1u);
+  EXPECT_TRUE(prohibited(ask_signed("www.open.test", "203.0.113.9", "stranger.", 2)));
+  // Without EDNS: REFUSED with no OPT (RFC 8914 3).
+  Response plain = ask("www.open.test", "192.0.2.10", false, 2);
+  EXPECT_EQ(plain.rcode, rcode::REFUSED);
+  EXPECT_FALSE(plain.has_opt);
+}
+
+TEST_F(AclEngine, ListenerListChangesBetweenQueries) {
+  EXPECT_TRUE(prohibited(ask("www.open.test", "192.0.2.10", true, 2)));
+  auto next = std::make_shared<AuthOptions>(*settings_->get());
+  next->listener_allow_query[2] = acl({"192.0.2.0/24"});
+  next->listener_allow_query.push_back(acl({"10.0.0.0/8"}));  // listener 3, say one just added
+  settings_->publish(next);
+  EXPECT_EQ(ask("www.open.test", "192.0.2.10", true, 2).rcode, rcode::NOERROR);
+  EXPECT_TRUE(prohibited(ask("www.open.test", "192.0.2.10", true, 3)));
+  next = std::make_shared<AuthOptions>(*next);
+  next->listener_allow_query.clear();
+  settings_->publish(next);
+  EXPECT_EQ(ask("www.open.test", "192.0.2.10", true, 3).rcode, rcode::NOERROR);
 }
 
 class AclEngineServerOnly : public AclEngine {

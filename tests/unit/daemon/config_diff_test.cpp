@@ -108,6 +108,24 @@ TEST(ConfigDiff, KeysRrlCookiesAndResolverAllow) {
   EXPECT_TRUE(d.restart.empty());
 }
 
+TEST(ConfigDiff, AListenersAccessListChangesLive) {
+  std::string table = kBase;
+  table.replace(table.find("\"127.0.0.1:5300\""), 16,
+                "{ address = \"127.0.0.1:5300\", allow-query = [\"10.0.0.0/8\"] }");
+  auto d = diff(kBase, table);
+  EXPECT_TRUE(d.listener_acls);
+  EXPECT_TRUE(d.listen_added.empty() && d.listen_removed.empty());  // the same address: nothing rebound
+  EXPECT_TRUE(d.restart.empty());
+  EXPECT_EQ(d.lines(), std::vector<std::string>{"server: a listen entry's allow-query changed"});
+  std::string other = table;
+  other.replace(other.find("10.0.0.0/8"), 10, "key:k1");
+  EXPECT_TRUE(diff(table, other).listener_acls);
+  // A table without allow-query is the plain address.
+  std::string bare = kBase;
+  bare.replace(bare.find("\"127.0.0.1:5300\""), 16, "{ address = \"127.0.0.1:5300\" }");
+  EXPECT_TRUE(diff(kBase, bare).empty());
+}
+
 TEST(ConfigDiff, RestartKeysAreNamedAndKeepTheirRunningValue) {
   std::string after = kBase;
   after.replace(after.find("workers = 2"), 11, "workers = 3\ncontrol = \"/run/x.sock\"");

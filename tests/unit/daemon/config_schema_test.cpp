@@ -107,7 +107,8 @@ std::string without_first_line(const std::string& s) { return s.substr(s.find('\
 
 constexpr const char* kEveryRole = R"(
 [server]
-listen = ["127.0.0.1:5300"]
+listen = ["127.0.0.1:5300", { address = "127.0.0.2:5300", allow-query = ["10.0.0.0/8", "key:laptop"] },
+          { address = "127.0.0.3:5300" }]
 pid-file = "run/namaed.pid"
 log-level = "debug"
 rrl = { responses-per-second = 20, slip = 3, exempt = ["192.0.2.0/24"] }
@@ -185,6 +186,9 @@ TEST(ConfigPrint, IsReadBackAsTheSameConfig) {
   EXPECT_EQ(again->server.rrl.slip, 3u);
   EXPECT_EQ(again->server.rrl.window, 15u);
   EXPECT_EQ(again->server.rrl.exempt, std::vector<std::string>{"192.0.2.0/24"});
+  EXPECT_EQ(again->server.listen, every->server.listen);
+  ASSERT_EQ(again->server.listeners.size(), 1u);  // the table without allow-query is printed as its address
+  EXPECT_EQ(again->server.listeners[0].allow_query, (std::vector<std::string>{"10.0.0.0/8", "key:laptop"}));
   auto off = parse_config("", "t.toml", "/");
   EXPECT_FALSE(off->server.rrl.enabled);
   EXPECT_FALSE(parse_config(print_config(*off), "printed.toml", "/")->server.rrl.enabled);

@@ -108,7 +108,7 @@ TEST(Config, ErrorsNameFileLineAndReason) {
 
   c = parse("[server]\nlisten = [\"127.0.0.1:53\",\n  \"::1:53\"]\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.message().find("t.toml:2: 'listen'"), std::string::npos) << c.message();
+  EXPECT_NE(c.message().find("t.toml:3: 'listen'"), std::string::npos) << c.message();  // the entry's line
   EXPECT_NE(c.message().find("brackets"), std::string::npos);
 
   c = parse("[server]\nminimal-responses = 1\n");
@@ -245,6 +245,41 @@ TEST(Config, AllowQueryOfServerAndZone) {
   c = parse("[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow-query = [\"10.1.2.3/8\"]\n");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.message().find("t.toml:4: 'allow-query': "), std::string::npos) << c.message();
+}
+
+TEST(Config, ListenEntriesAreAddressesOrTablesWithAnAccessList) {
+  auto c = parse("[server]\nlisten = [\"127.0.0.1:5300\",\n"
+                 "  { address = \"127.0.0.2:5300\", allow-query = [\"10.0.0.0/8\", \"key:q\"] },\n"
+                 "  { address = \"[::1]:5300\" }]\n[[key]]\nname = \"q\"\nsecret = \"AAAA\"\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->server.listen, (std::vector<std::string>{"127.0.0.1:5300", "127.0.0.2:5300", "[::1]:5300"}));
+  ASSERT_EQ(c->server.listeners.size(), 2u);
+  EXPECT_EQ(c->server.listeners[0].address, "127.0.0.2:5300");
+  EXPECT_EQ(c->server.listeners[0].allow_query, (std::vector<std::string>{"10.0.0.0/8", "key:q"}));
+  EXPECT_TRUE(c->server.listeners[0].has_allow_query);
+  EXPECT_FALSE(c->server.listeners[1].has_allow_query);  // the plain address
+  c = parse("[server]\nlisten = { address = \"127.0.0.1:5300\", allow-query = [] }\n");  // one alone
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->server.listen, std::vector<std::string>{"127.0.0.1:5300"});
+  EXPECT_TRUE(c->server.listeners[0].has_allow_query);  // empty: nobody
+}
+
+TEST(Config, ListenEntryErrorsNameTheirLine) {
+  auto c = parse("[server]\nlisten = [\"127.0.0.1:5300\",\n"
+                 "  { allow-query = [\"10.0.0.0/8\"] },\n"
+                 "  { address = \"127.0.0.2:5300\", allow-query = [\"key:nokey\"] },\n"
+                 "  { address = \"127.0.0.3:5300\", allow-query = [\"10.1.2.3/8\"] },\n"
+                 "  { address = \"127.0.0.4\", alow-query = [] },\n"
+                 "  42, \"127.0.0.1:5300\"]\n");
+  ASSERT_FALSE(c.ok());
+  const std::string m = c.message();
+  EXPECT_NE(m.find("t.toml:3: [server] listen: a table needs 'address'"), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:4: allow-query: no [[key]] named 'nokey.'"), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:5: 'allow-query': "), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:6: 'address': "), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:6: unknown key 'alow-query' in listen"), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:7: 'listen' must hold"), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:2: [server] listen '127.0.0.1:5300' is given twice"), std::string::npos) << m;
 }
 
 TEST(Config, EveryAclKeyParsesTheSameWay) {

@@ -56,6 +56,22 @@ TEST_F(TcpFixture, AnswersPipelinedQueriesInOrder) {
   EXPECT_TRUE(stats.saw_tcp);
 }
 
+TEST_F(TcpFixture, TagsEachConnectionWithItsListener) {
+  TcpOptions opt;
+  opt.listen = {ep("127.0.0.1:0"), ep("127.0.0.1:0")};
+  opt.first_listener = 3;
+  start(opt);
+  for (size_t k : {1u, 0u}) {
+    int fd = tcp_connect(server->bound()[k]);
+    ASSERT_GE(fd, 0);
+    auto f = frame(make_query(1));
+    ASSERT_EQ(write(fd, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+    EXPECT_FALSE(read_frame(fd).empty());
+    EXPECT_EQ(stats.last_listener, 3u + k);
+    close(fd);
+  }
+}
+
 TEST_F(TcpFixture, BufferedQueriesPastTheWatermarkAreAllAnswered) {
   TcpOptions opt;
   opt.write_watermark = 1024;  // forces many pause/resume rounds

@@ -26,6 +26,7 @@ struct EchoStats {
   std::atomic<size_t> pad_to{0};
   std::atomic<bool> saw_local{false};
   std::atomic<bool> saw_tcp{false};
+  std::atomic<uint32_t> last_listener{0};  // Peer::listener of the latest query
 };
 
 class EchoHandler : public QueryHandler {
@@ -37,6 +38,7 @@ class EchoHandler : public QueryHandler {
     s_.queries++;
     if (peer.local_len) s_.saw_local = true;
     if (peer.tcp) s_.saw_tcp = true;
+    s_.last_listener = peer.listener;
     if (q.size() < 12 || (q[2] & 0x80)) return 0;
     size_t n = std::max(q.size(), s_.pad_to.load());
     if (n > r.size()) return 0;

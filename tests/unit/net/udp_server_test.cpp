@@ -91,6 +91,29 @@ TEST(UdpServer, AnswersEveryQueryAcrossWorkers) {
   EXPECT_NE(text.find("namae_query_duration_seconds_count 200"), std::string::npos);
 }
 
+TEST(UdpServer, TagsEachQueryWithItsListener) {
+  EchoStats stats;
+  MetricsRegistry metrics;
+  UdpOptions opt;
+  opt.listen = {ep("127.0.0.1:0"), ep("127.0.0.1:0")};
+  opt.workers = 1;
+  opt.first_listener = 5;
+  UdpServer server(opt, echo_factory(stats), metrics);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_EQ(exchange(server.bound()[1], 1).size(), 1u);
+  EXPECT_EQ(stats.last_listener, 6u);
+  ASSERT_EQ(exchange(server.bound()[0], 1).size(), 1u);
+  EXPECT_EQ(stats.last_listener, 5u);
+  server.stop();
+  UdpOptions untagged;
+  untagged.listen = {ep("127.0.0.1:0")};
+  untagged.workers = 1;
+  UdpServer plain(untagged, echo_factory(stats), metrics);
+  ASSERT_TRUE(plain.start().ok());
+  ASSERT_EQ(exchange(plain.bound()[0], 1).size(), 1u);
+  EXPECT_EQ(stats.last_listener, 0u);
+}
+
 TEST(UdpServer, DropsWhatTheHandlerDeclinesAndKeepsServing) {
   EchoStats stats;
   MetricsRegistry metrics;
