@@ -24,9 +24,7 @@ trap cleanup EXIT
 base=$(free_port_base)
 root_port=$base
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \
-  -out "$work/cert.pem" -days 2 -subj /CN=dns.test -addext subjectAltName=DNS:dns.test 2>/dev/null
-chmod 600 "$work/key.pem"
+"$here/../scripts/make-cert.sh" "$work/key.pem" "$work/cert.pem"
 
 # The root: 200 names with addresses, answered authoritatively by a namaed.
 {

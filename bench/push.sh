@@ -21,9 +21,7 @@ trap cleanup EXIT
 port=$(free_port_base)
 push_port=$((port + 1))
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \
-  -out "$work/cert.pem" -days 2 -subj /CN=dns.test -addext subjectAltName=DNS:dns.test 2>/dev/null
-chmod 600 "$work/key.pem"
+"$here/../scripts/make-cert.sh" "$work/key.pem" "$work/cert.pem"
 {
   echo '$TTL 300'
   echo 'bench.test. SOA ns1.bench.test. hostmaster.bench.test. 1 3600 600 86400 60'

@@ -59,10 +59,8 @@ fi
 # years); the key 0600 from the start (umask), as namaed requires.
 if [ ! -f "$state/tls/namaed.key" ] || [ ! -f "$state/tls/namaed.crt" ]; then
   mkdir -p "$state/tls"
-  (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-     -keyout "$state/tls/namaed.key" -out "$state/tls/namaed.crt" -subj "/CN=localhost" \
-     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" 2>/dev/null)
-  chmod 644 "$state/tls/namaed.crt"
+  "$repo/scripts/make-cert.sh" --name localhost --san "DNS:localhost,IP:127.0.0.1,IP:::1" --days 3650 \
+    "$state/tls/namaed.key" "$state/tls/namaed.crt"
 fi
 cd "$state"
 exec "$bin/namaed" --default-config --foreground

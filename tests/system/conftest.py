@@ -9,6 +9,8 @@
   (start_nsd takes no keys.)
 * Fixtures `peers` (a factory that cleans up after the test), and the
   module-scoped `named_peer` / `knot_peer` serving TEST_ZONE with TEST_KEY.
+* `namaed_config_head(port, ...)`: the opening of a test namaed's config.
+* `make_cert(cert, key, ...)`: a TLS key and certificate (scripts/make-cert.sh).
 
 Only 127.0.0.0/8 and ports chosen here are used; nothing leaves the host.
 """
@@ -80,6 +82,45 @@ DEFAULT_ZONES = {
     REVERSE_ZONE_NAME: REVERSE_ZONE,
     REVERSE6_ZONE_NAME: REVERSE6_ZONE,
 }
+
+
+def namaed_config_head(port, server_extra="", key=None):
+    """The opening of a test namaed's TOML: [server] on 127.0.0.1:`port` with
+    one worker and the control socket ctl.sock beside the file, then
+    `server_extra` ([server] lines), the HTTP listener off, and `key` (name,
+    algorithm, secret) as a [[key]] table when given."""
+    text = f"""[server]
+listen = ["127.0.0.1:{port}"]
+workers = 1
+control = "ctl.sock"
+{server_extra}
+[http]
+listen = ""
+"""
+    if key:
+        text += f"""
+[[key]]
+name = "{key[0]}"
+algorithm = "{key[1]}"
+secret = "{key[2]}"
+"""
+    return text + "\n"
+
+
+def make_cert(cert, key, name="dns.test", san=None, ca_root=False, signed_by=None):
+    """A P-256 key (mode 0600) and certificate for `name` made by
+    scripts/make-cert.sh: self-signed, a CA's (`ca_root`), or signed by the
+    CA `signed_by` (its cert, key); `san` as openssl writes subjectAltName
+    (default DNS:name). Returns (cert, key)."""
+    args = [os.path.join(REPO, "scripts", "make-cert.sh"), "--name", name]
+    if san:
+        args += ["--san", san]
+    if ca_root:
+        args.append("--ca-root")
+    if signed_by:
+        args += ["--signed-by", *signed_by]
+    subprocess.run(args + [key, cert], check=True, capture_output=True)
+    return cert, key
 
 
 def namae_bin(name="namae"):

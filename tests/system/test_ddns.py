@@ -33,7 +33,7 @@ import time
 
 import pytest
 
-from conftest import namae_bin
+from conftest import make_cert, namae_bin
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
@@ -129,11 +129,8 @@ class World:
         run("ip", "addr", "add", f"{SRV6}/64", "dev", SRV_IF, "nodad", ns=SRV_NS)
         self.set_mobile4("10.77.0.10")
         # TLS for the HTTP listener: a self-signed certificate for the server's address.
-        self.cert = os.path.join(tmp, "cert.pem")
-        self.key = os.path.join(tmp, "key.pem")
-        run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", self.key, "-out", self.cert, "-days", "2", "-subj",
-            "/CN=ns1.mobile.test", "-addext", f"subjectAltName=IP:{SRV4},DNS:ns1.mobile.test")
+        self.cert, self.key = make_cert(os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem"),
+                                        "ns1.mobile.test", san=f"IP:{SRV4},DNS:ns1.mobile.test")
         users = []
         for user, host in HOSTNAMES.items():
             line = run(namae_bin(), "passwd", user, "--hostname", host,

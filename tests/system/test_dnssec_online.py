@@ -26,7 +26,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import free_port, namae_bin, stop_process
+from conftest import free_port, namae_bin, namaed_config_head, stop_process
 from unbound_peer import start_validating_unbound
 
 STATIC, DYNAMIC = "static.test", "dyn.test"
@@ -63,20 +63,7 @@ class Server:
                 with open(path, "w") as f:
                     f.write(ZONE)
         with open(os.path.join(workdir, "namaed.toml"), "w") as f:
-            f.write(f"""[server]
-listen = ["127.0.0.1:{self.port}"]
-workers = 1
-control = "ctl.sock"
-
-[http]
-listen = ""
-
-[[key]]
-name = "{KEY[0]}"
-algorithm = "{KEY[1]}"
-secret = "{KEY[2]}"
-
-{policy}
+            f.write(namaed_config_head(self.port, key=KEY) + f"""{policy}
 [[zone]]
 name = "{STATIC}"
 file = "{STATIC}.zone"

@@ -23,7 +23,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from conftest import free_port, namae_bin, stop_process
+from conftest import free_port, make_cert, namae_bin, stop_process
 
 ROOT_ZONE = """$TTL 300
 . IN SOA a.root. hostmaster.root. 1 3600 600 86400 60
@@ -37,14 +37,9 @@ loop.example. IN A 127.0.0.1
 IDLE_MS = 700
 
 
-def make_cert(d):
-    """A self-signed P-256 certificate for dns.test, key mode 0600."""
-    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=dns.test",
-                    "-addext", "subjectAltName=DNS:dns.test"], check=True, capture_output=True)
-    os.chmod(key, 0o600)
-    return cert, key
+def self_signed(d):
+    """A self-signed certificate for dns.test (cert, key)."""
+    return make_cert(os.path.join(d, "cert.pem"), os.path.join(d, "key.pem"))
 
 
 class Namaed:
@@ -118,7 +113,7 @@ def workdir():
 
 @pytest.fixture(scope="module")
 def cert(workdir):
-    return make_cert(workdir)
+    return self_signed(workdir)
 
 
 @pytest.fixture(scope="module")

@@ -16,34 +16,18 @@ import dns.edns
 import dns.rcode
 import pytest
 
-from conftest import free_port, stop_process
+from conftest import free_port, make_cert, stop_process
 from hierarchy import start_unbound
 from test_resolver_zones import READY, Namaed, addresses
 
 
-def openssl(*args):
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-
 def make_ca(d, name):
-    key, cert = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
-            "-out", cert, "-days", "2", "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign")
-    return cert, key
+    return make_cert(os.path.join(d, name + ".pem"), os.path.join(d, name + ".key"), name, ca_root=True)
 
 
 def make_server_cert(d, ca, dns_name):
     """A key and a certificate for `dns_name` signed by `ca` (cert, key)."""
-    key, csr, cert = (os.path.join(d, "server" + ext) for ext in (".key", ".csr", ".pem"))
-    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
-            "-out", csr, "-subj", f"/CN={dns_name}")
-    ext = os.path.join(d, "san.ext")
-    with open(ext, "w") as f:
-        f.write(f"subjectAltName=DNS:{dns_name}\nextendedKeyUsage=serverAuth\n")
-    openssl("x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-CAcreateserial", "-out", cert,
-            "-days", "2", "-extfile", ext)
-    return cert, key
+    return make_cert(os.path.join(d, "server.pem"), os.path.join(d, "server.key"), dns_name, signed_by=ca)
 
 
 @pytest.fixture(scope="module")

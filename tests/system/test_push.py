@@ -24,7 +24,7 @@ import dns.rdatatype
 import dns.update
 import pytest
 
-from conftest import free_port, namae_bin, stop_process
+from conftest import free_port, namae_bin, namaed_config_head, stop_process
 from test_dot_doh import cert, workdir  # noqa: F401 (fixtures: a temporary directory, its certificate)
 
 DSO = 6
@@ -75,18 +75,10 @@ class Namaed:
             with open(os.path.join(d, name), "w") as f:
                 f.write(text)
         with open(os.path.join(d, "namaed.toml"), "w") as f:
-            f.write(f"""[server]
-listen = ["127.0.0.1:{self.port}"]
-workers = 1
-control = "ctl.sock"
-push-listen = ["127.0.0.1:{self.push_port}"]
+            f.write(namaed_config_head(self.port, f"""push-listen = ["127.0.0.1:{self.push_port}"]
 tls-cert = "{cert}"
 tls-key = "{key}"
-
-[http]
-listen = ""
-
-[[zone]]
+""") + """[[zone]]
 name = "example.test"
 file = "example.test.zone"
 journal = "example.test.db"

@@ -24,7 +24,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import free_port, namae_bin, start_nsd, stop_process
+from conftest import free_port, namae_bin, namaed_config_head, start_nsd, stop_process
 from hierarchy import start_unbound
 
 KEY = ("homekey", "hmac-sha256", "aG9tZS1rZXktZm9yLXJlc29sdmVyLXpvbmUtdGVzdHMtMDE=")
@@ -61,20 +61,7 @@ class Namaed:
         with open(os.path.join(self.dir, "root.hints"), "w") as f:
             f.write(". 3600000 NS a.root.test.\na.root.test. 3600000 A 127.0.0.1\n")
         with open(os.path.join(self.dir, "namaed.toml"), "w") as f:
-            f.write(f"""[server]
-listen = ["127.0.0.1:{self.auth_port}"]
-workers = 1
-control = "ctl.sock"
-
-[http]
-listen = ""
-
-[[key]]
-name = "{KEY[0]}"
-algorithm = "{KEY[1]}"
-secret = "{KEY[2]}"
-
-[[zone]]
+            f.write(namaed_config_head(self.auth_port, key=KEY) + f"""[[zone]]
 name = "home.test"
 file = "home.test.zone"
 journal = "home.test.db"
