@@ -1,6 +1,7 @@
 #include "net/client.h"
 
 #include "net/dot_client.h"
+#include "net/wait.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -59,20 +60,6 @@ std::string describe(const Endpoint& server, ExchangeError e, int err = 0) {
   return text + exchange_error_text(e);
 }
 
-int remaining_ms(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() < 0 ? 0 : static_cast<int>(left.count());
-}
-
-// Waits for `events` on fd until `deadline`. Returns 1 ready, 0 timeout, -1 error (errno).
-int wait_for(int fd, short events, Clock::time_point deadline) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    int r = ::poll(&p, 1, remaining_ms(deadline));
-    if (r < 0 && errno == EINTR) continue;
-    return r;
-  }
-}
 
 struct Attempt {
   ExchangeError error = ExchangeError::none;

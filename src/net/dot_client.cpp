@@ -14,41 +14,18 @@
 #include <vector>
 
 #include "net/tls.h"
+#include "net/wait.h"
 
 namespace namae::net {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-using Deadline = SteadyClock::time_point;
-
-int remaining_ms(Deadline deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-  return left.count() < 0 ? 0 : static_cast<int>(left.count());
-}
-
-// 1 ready, 0 timed out, -1 error.
-int wait_for(int fd, short events, Deadline deadline) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    int r = ::poll(&p, 1, remaining_ms(deadline));
-    if (r < 0 && errno == EINTR) continue;
-    return r;
-  }
-}
 
 std::string ssl_error_text() { return openssl_error_text("TLS error"); }
 
 void set_failure(Exchange& ex, ExchangeError error, std::string message) {
   ex.error = error;
   ex.message = std::move(message);
-}
-
-// Waits out a WANT_READ/WANT_WRITE of `ssl`'s last call (`n`): true to retry.
-bool wait_for_ssl(SSL* ssl, int fd, int n, Deadline deadline) {
-  int e = SSL_get_error(ssl, n);
-  if (e == SSL_ERROR_WANT_READ) return wait_for(fd, POLLIN, deadline) > 0;
-  if (e == SSL_ERROR_WANT_WRITE) return wait_for(fd, POLLOUT, deadline) > 0;
-  return false;
 }
 
 }  // namespace
@@ -135,7 +112,7 @@ bool DotConnection::handshake(const Endpoint& server, Deadline deadline, Exchang
   for (;;) {
     int n = SSL_connect(ssl_);
     if (n == 1) return true;
-    if (wait_for_ssl(ssl_, fd_, n, deadline)) continue;
+    if (wait_for_ssl(fd_, SSL_get_error(ssl_, n), deadline)) continue;
     if (SSL_get_error(ssl_, n) == SSL_ERROR_WANT_READ || SSL_get_error(ssl_, n) == SSL_ERROR_WANT_WRITE) {
       set_failure(ex, ExchangeError::timeout, server.to_string() + ": TLS handshake timed out");
       return false;
@@ -217,7 +194,7 @@ bool DotConnection::send(std::span<const uint8_t> framed, Deadline deadline) {
       done += static_cast<size_t>(n);
       continue;
     }
-    if (!wait_for_ssl(ssl_, fd_, n, deadline)) {
+    if (!wait_for_ssl(fd_, SSL_get_error(ssl_, n), deadline)) {
       ERR_clear_error();
       return false;
     }

@@ -1,4 +1,5 @@
 #include "net/stream_client.h"
+#include "net/wait.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -13,20 +14,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-int remaining_ms(SteadyClock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-  return left.count() < 0 ? 0 : static_cast<int>(left.count());
-}
-
-// 1 ready, 0 timed out, -1 error (errno).
-int wait_for(int fd, short events, SteadyClock::time_point deadline) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    int r = ::poll(&p, 1, remaining_ms(deadline));
-    if (r < 0 && errno == EINTR) continue;
-    return r;
-  }
-}
 
 Result<void> io_error(const char* what) {
   return fail(std::string(what) + ": " + std::strerror(errno));

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "net/tls.h"
+#include "net/wait.h"
 
 namespace namae::net {
 namespace {
@@ -17,18 +18,6 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 std::string tls_error() { return openssl_error_text("TLS connection failed"); }
-
-// Wait for what the last SSL call asked for; false on timeout.
-bool wait_ssl(int fd, int ssl_error, SteadyClock::time_point deadline) {
-  short events = ssl_error == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
-    pollfd p{fd, events, 0};
-    int r = ::poll(&p, 1, left < 0 ? 0 : static_cast<int>(left));
-    if (r < 0 && errno == EINTR) continue;
-    return r > 0;
-  }
-}
 
 // The address alone, for verifying a certificate's IP address SAN.
 std::string ip_text(const Endpoint& ep) {
@@ -81,7 +70,7 @@ Result<void> TlsClient::handshake(const Endpoint& server, const TlsClientOptions
       if (v != X509_V_OK) return fail(server.to_string() + ": certificate: " + X509_verify_cert_error_string(v));
       return fail(server.to_string() + ": " + tls_error());
     }
-    if (!wait_ssl(tcp_->fd(), e, deadline)) return fail(server.to_string() + ": TLS handshake timed out");
+    if (!wait_for_ssl(tcp_->fd(), e, deadline)) return fail(server.to_string() + ": TLS handshake timed out");
   }
 }
 
@@ -107,7 +96,7 @@ Result<void> TlsClient::send(std::span<const uint8_t> message, std::chrono::mill
     }
     int e = SSL_get_error(ssl_, n);
     if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return fail("send: " + tls_error());
-    if (!wait_ssl(tcp_->fd(), e, deadline)) return fail("send timed out");
+    if (!wait_for_ssl(tcp_->fd(), e, deadline)) return fail("send timed out");
   }
   return {};
 }
@@ -124,7 +113,7 @@ Result<bool> TlsClient::fill(SteadyClock::time_point deadline) {
     if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0))
       return fail("the server closed the connection");
     if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return fail("receive: " + tls_error());
-    if (!wait_ssl(tcp_->fd(), e, deadline)) return false;
+    if (!wait_for_ssl(tcp_->fd(), e, deadline)) return false;
   }
 }
 
