@@ -171,6 +171,8 @@ run_updates() {  # label starter
 
 echo "dynamic update: zone $origin (1000 records$([ "$signed" = 1 ] && echo ", signed by the server: ECDSA P-256 CSK, NSEC")), TSIG hmac-sha256, $clients clients x 1 outstanding, ${secs}s each"
 echo "servers on core $server_core (it takes the journal disk's interrupts), load generators on core $load_core"
+# The floor under namaed's figures: the journal's own commits on this disk.
+taskset -c "$server_core" "$load" -j "$work/rate.db" -l 3 || true
 run_updates named start_named
 kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
 # One dnsperf run: "qps server_cpu_share". Below a share of 1 the run was

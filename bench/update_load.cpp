@@ -10,6 +10,8 @@
 //
 // usage: update_load -s ADDR -p PORT -z ZONE -y ALG:NAME:SECRET
 //                    [-c CLIENTS] [-l SECONDS | -n UPDATES] [-r RATE] [-P PREFIX]
+//        update_load -j FILE [-l SECONDS]: the journal's own commit rate
+//                    (bench/journal_rate.cpp), no server
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -64,14 +66,18 @@ struct Client {
 void usage() {
   std::fprintf(stderr,
                "usage: update_load -s ADDR -p PORT -z ZONE -y ALG:NAME:SECRET [-c CLIENTS]\n"
-               "                   [-l SECONDS | -n UPDATES] [-r RATE] [-P PREFIX]\n");
+               "                   [-l SECONDS | -n UPDATES] [-r RATE] [-P PREFIX]\n"
+               "       update_load -j FILE [-l SECONDS]\n");
   std::exit(2);
 }
 
 }  // namespace
 
+int journal_rate(const std::string& path, double seconds);  // bench/journal_rate.cpp
+
 int main(int argc, char** argv) {
   Options o;
+  std::string journal;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc) usage();
@@ -94,9 +100,12 @@ int main(int argc, char** argv) {
       o.rate = std::atof(v);
     else if (a == "-P")
       o.prefix = v;
+    else if (a == "-j")
+      journal = v;
     else
       usage();
   }
+  if (!journal.empty()) return journal_rate(journal, o.seconds);
   if (o.zone.empty() || o.key.empty()) usage();
   auto key = namae::dns::TsigKey::parse(o.key);
   if (!key) die(key.message().c_str());

@@ -750,41 +750,5 @@ TEST_F(JournalTest, ConcurrentReadersWhileCommitting) {
   EXPECT_EQ(j->entries_since(1)->size(), 59u);
 }
 
-// Not a correctness test: commits per second with the real fsync, for the
-// report and for tuning (run with --gtest_also_run_disabled_tests). Set
-// NAMAE_JOURNAL_DIR to measure on a particular file system.
-TEST_F(JournalTest, DISABLED_CommitRate) {
-  if (const char* d = getenv("NAMAE_JOURNAL_DIR")) path_ = std::string(d) + "/rate.db";
-  std::filesystem::remove(path_);
-  std::filesystem::remove(path_ + "-wal");
-  std::filesystem::remove(path_ + "-shm");
-  auto j = open();
-  ASSERT_TRUE(j);
-  uint32_t serial = 1;
-  auto measure = [&](size_t batch, double seconds) {
-    size_t n = 0;
-    auto t0 = std::chrono::steady_clock::now();
-    double el = 0;
-    while (el < seconds) {
-      std::vector<JournalEntry> es;
-      std::vector<LeaseChanges> ls(batch);
-      for (size_t i = 0; i < batch; ++i, ++serial) {
-        es.push_back(entry(serial, serial + 1, serial));
-        ls[i].upserted.push_back(
-            lease("host" + std::to_string(serial) + ".example.", A, a(serial), 1000));
-      }
-      EXPECT_TRUE(batch == 1 ? j->commit(es[0], ls[0]).ok() : j->commit_batch(es, ls).ok());
-      n += batch;
-      el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
-    std::printf("batch %zu: %zu entries in %.2f s = %.0f entries/s, %.0f transactions/s\n", batch,
-                n, el, n / el, n / el / batch);
-  };
-  measure(1, 3.0);
-  measure(16, 3.0);
-  EXPECT_EQ(**j->last_serial(), serial);
-  std::filesystem::remove(path_);
-}
-
 }  // namespace
 }  // namespace namae::update
