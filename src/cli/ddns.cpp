@@ -27,6 +27,7 @@
 #include "cli/commands.h"
 #include "cli/key_util.h"
 #include "cli/nsupdate_parser.h"
+#include "cli/signals.h"
 #include "ddns/addresses.h"
 #include "ddns/netlink.h"
 #include "ddns/publish.h"
@@ -381,16 +382,6 @@ class Keeper {
   int64_t backoff_ms_ = 1000;
 };
 
-// Signals arrive through a signalfd polled with netlink.
-int signal_fd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-}
 
 // Drain the signalfd: SIGHUP re-reads and re-publishes now. True to stop.
 bool read_signals(int sig_fd, Keeper& keeper) {
@@ -446,7 +437,7 @@ int ddns_main(std::span<char*> argv) {
   const std::string where = publisher->where;
   Keeper keeper(o, *name, std::move(*publisher));
 
-  int sig_fd = signal_fd();
+  int sig_fd = signal_fd({SIGTERM, SIGINT, SIGHUP});  // polled with netlink
   ddns::AddressWatcher watcher;
   if (!o.once) {
     if (auto r = watcher.open(); !r) {

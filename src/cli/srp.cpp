@@ -12,7 +12,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <poll.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/signals.h"
 #include "dns/rrtype.h"
 #include "dnssec/algorithm.h"
 #include "dnssec/dnskey.h"
@@ -223,14 +223,6 @@ Result<Answer> send(const Options& o, const std::vector<net::Endpoint>& servers,
 
 // ---------------------------------------------------------------- the loop
 
-int signal_fd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  return signalfd(-1, &mask, SFD_CLOEXEC);
-}
 
 // Wait up to `seconds`; true when a stop signal came.
 bool wait_stop(int fd, uint32_t seconds) {
@@ -283,7 +275,7 @@ int run(const Options& o) {
   } else {
     return usage_error("srp register", "bad server '" + o.server + "'");
   }
-  const int sig = signal_fd();
+  const int sig = signal_fd({SIGTERM, SIGINT});
   Requester rq{o, *reg, *key, servers};
   const dns::UpdateLease ask{o.lease, o.key_lease};
   auto granted = rq.update(ask, "registered");

@@ -23,8 +23,7 @@ import time
 
 import pytest
 
-from conftest import BIN_DIR, namae_bin
-from test_dot_doh import make_cert
+from conftest import BIN_DIR, make_cert, namae_bin
 from test_mdns import _why, Lan, ZC_REGISTER, PY, wait_line, start_avahi
 from test_mdns_bridge import records, status, flags
 
@@ -87,7 +86,7 @@ def dig(lan, name, rtype, *extra):
 def proxy(lan):
     d = os.path.join(lan.tmp, "proxy")
     os.makedirs(d)
-    cert, key = make_cert(d)
+    cert, key = make_cert(os.path.join(d, "cert.pem"), os.path.join(d, "key.pem"))
     cfg = write_config(d, f"""
         [[proxy]]
         name = "{DOMAIN}"

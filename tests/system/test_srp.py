@@ -38,8 +38,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from conftest import free_port, namae_bin, stop_process
-from test_dot_doh import make_cert
+from conftest import free_port, make_cert, namae_bin, stop_process
 
 ZONE = "default.service.arpa"
 ZONE_TEXT = f"""$ORIGIN {ZONE}.
@@ -57,7 +56,7 @@ class Namaed:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="namaed-srp-")
         self.port, self.push_port = free_port(), free_port()
-        self.cert, key = make_cert(self.dir)
+        self.cert, key = make_cert(os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem"))
         with open(os.path.join(self.dir, "zone"), "w") as f:
             f.write(ZONE_TEXT)
         with open(os.path.join(self.dir, "namaed.toml"), "w") as f:
