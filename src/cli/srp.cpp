@@ -4,11 +4,7 @@
 // service in one SIG(0)-signed UPDATE with an RFC 9664 lease, renews at 80 %
 // of the granted lease, and on SIGINT/SIGTERM removes the registration (a
 // lease of 0, the key kept for its key lease so the names stay ours).
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <poll.h>
@@ -26,6 +22,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
+#include "ddns/addresses.h"
+#include "ddns/netlink.h"
 #include "dns/rrtype.h"
 #include "dnssec/algorithm.h"
 #include "dnssec/dnskey.h"
@@ -102,26 +100,16 @@ Result<dnssec::PrivateKey> key_for(const std::string& path) {
 
 // ---------------------------------------------------------------- the update
 
-// This host's addresses worth registering: up, not loopback, not link-local.
+// This host's addresses worth registering: what `namae ddns` would publish
+// by default (links up, not loopback, global scope, no temporary,
+// tentative or deprecated address).
 std::vector<std::string> own_addresses() {
   std::vector<std::string> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* i = list; i; i = i->ifa_next) {
-    if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)) continue;
-    char buf[INET6_ADDRSTRLEN] = "";
-    if (i->ifa_addr->sa_family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
-    } else if (i->ifa_addr->sa_family == AF_INET6) {
-      auto* a = &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr;
-      if (IN6_IS_ADDR_LINKLOCAL(a)) continue;
-      inet_ntop(AF_INET6, a, buf, sizeof buf);
-    } else {
-      continue;
-    }
-    out.emplace_back(buf);
-  }
-  freeifaddrs(list);
+  auto all = ddns::dump_addresses();
+  if (!all) return out;
+  auto chosen = ddns::select_addresses(*all, ddns::AddressFilter{});
+  for (const auto* family : {&chosen.v4, &chosen.v6})
+    for (const auto& ip : *family) out.push_back(ip.to_text());
   return out;
 }
 

@@ -181,6 +181,33 @@ def test_register_renew_and_remove_on_sigterm(srv, tmp_path):
     assert len(dig(srv, fqdn("h1"), "KEY")) == 1  # the name stays the key's
 
 
+def global_addresses():
+    """This host's addresses as `ip` lists them: links up and running, not loopback,
+    global scope, neither temporary, tentative, DAD-failed nor deprecated."""
+    out = subprocess.run(["ip", "-j", "addr", "show", "scope", "global"], capture_output=True, text=True,
+                         check=True).stdout
+    v4, v6 = [], []
+    for link in json.loads(out):
+        flags = link.get("flags", [])
+        if "UP" not in flags or "LOWER_UP" not in flags or "LOOPBACK" in flags:
+            continue
+        for a in link.get("addr_info", []):
+            if "family" not in a or any(a.get(f) for f in ("temporary", "tentative", "dadfailed", "deprecated")):
+                continue
+            (v4 if a["family"] == "inet" else v6).append(a["local"])
+    return sorted(v4), sorted(v6)
+
+
+def test_default_addresses_are_the_hosts_global_ones(srv, tmp_path):
+    v4, v6 = global_addresses()
+    if not v4 and not v6:
+        pytest.skip("this host has no global address to register")
+    r = register(srv, tmp_path, "Printer Default", "hd", "kd.pem", "--once", addresses=())
+    assert r.returncode == 0, r.stderr
+    assert dig(srv, fqdn("hd"), "A") == v4
+    assert dig(srv, fqdn("hd"), "AAAA") == v6
+
+
 def test_lease_end_removes_records_then_key(srv, tmp_path):
     r = register(srv, tmp_path, "Short", "h2", "k2.pem", "--once", "--lease", "1", "--key-lease", "3")
     assert r.returncode == 0, r.stderr
