@@ -387,6 +387,16 @@ TsigStatus check_mac(const MessageView& msg, const TsigRecord& rec, const TsigKe
   return mac_equal(mac, rec.mac, size) ? TsigStatus::ok : TsigStatus::badsig;
 }
 
+// The verification's start: the TSIG record to check, or no record and the
+// verdict already (unsigned, or FORMERR for a TSIG that does not parse).
+TsigVerification read_tsig(const MessageView& msg) {
+  TsigVerification v;
+  if (!msg.has_tsig()) return v;
+  v.record = tsig_record(msg);
+  if (!v.record) v.status = TsigStatus::formerr;
+  return v;
+}
+
 bool time_ok(const TsigRecord& rec, uint64_t now) {
   uint64_t diff = now > rec.time_signed ? now - rec.time_signed : rec.time_signed - now;
   return diff <= rec.fudge;
@@ -396,13 +406,8 @@ bool time_ok(const TsigRecord& rec, uint64_t now) {
 
 TsigVerification tsig_verify(const MessageView& msg, std::span<const TsigKey> keys,
                              const TsigVerifyParams& params) {
-  TsigVerification v;
-  if (!msg.has_tsig()) return v;
-  v.record = tsig_record(msg);
-  if (!v.record) {
-    v.status = TsigStatus::formerr;
-    return v;
-  }
+  TsigVerification v = read_tsig(msg);
+  if (!v.record) return v;
   const TsigRecord& rec = *v.record;
   auto alg = tsig_algorithm_from_name(rec.algorithm);
   for (const TsigKey& k : keys)
@@ -428,13 +433,8 @@ TsigVerification tsig_verify(const MessageView& msg, std::span<const TsigKey> ke
 
 TsigVerification tsig_verify_response(const MessageView& msg, const TsigKey& key,
                                       const TsigVerifyParams& params) {
-  TsigVerification v;
-  if (!msg.has_tsig()) return v;
-  v.record = tsig_record(msg);
-  if (!v.record) {
-    v.status = TsigStatus::formerr;
-    return v;
-  }
+  TsigVerification v = read_tsig(msg);
+  if (!v.record) return v;
   const TsigRecord& rec = *v.record;
   auto alg = tsig_algorithm_from_name(rec.algorithm);
   if (!(rec.key_name == key.name) || !alg || *alg != key.algorithm) {
