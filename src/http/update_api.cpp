@@ -176,19 +176,7 @@ std::vector<dns::RdataBytes> UpdateApi::published(const dns::Name& zone, const d
 ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
   const auto opt = opt_.get();  // held to the end: the user authenticated lives in it
   const std::string source = source_of(req, *opt);
-  if (req.target_length > opt->max_query_length) {
-    log(LogLevel::warning,
-        fmt::format("http {}: request of {} octets over the limit of {}: badagent",
-                    source.empty() ? req.peer : source, req.target_length, opt->max_query_length));
-    count(DynAnswer::badagent);
-    return text(414, "badagent\n");
-  }
-  if (source.empty()) {
-    log(LogLevel::warning, fmt::format("http {}: unusable X-Forwarded-For '{}': badagent", req.peer,
-                       printable(req.forwarded_for)));
-    count(DynAnswer::badagent);
-    return text(400, "badagent\n");
-  }
+  if (auto refused = refuse_request(req, source, *opt)) return *refused;
   auto auth = authenticate(req, source, *opt);
   if (auth.refused) {
     count(*auth.refused);
@@ -197,129 +185,163 @@ ApiResponse UpdateApi::nic_update(const ApiRequest& req) {
     r.challenge = *auth.refused == DynAnswer::badauth;
     return r;
   }
-  const ApiUser& user = *auth.user;
-
-  DynRequest dr;
+  DynCall call{*auth.user, source, *opt, {}, {}, {}, {}};
   std::string bad;
-  if (auto err =
-          parse_dyn_request(param(req, "hostname"), param(req, "myip"), opt->limits, dr, &bad)) {
-    log(LogLevel::warning, fmt::format("http {} user {}: bad request ({}): {}", source, user.name, printable(bad),
-                       dyn_answer_text(*err)));
+  if (auto err = parse_dyn_request(param(req, "hostname"), param(req, "myip"), opt->limits,
+                                   call.request, &bad)) {
+    log(LogLevel::warning, fmt::format("http {} user {}: bad request ({}): {}", source,
+                                       call.user.name, printable(bad), dyn_answer_text(*err)));
     count(*err);
     return text(*err == DynAnswer::badagent ? 400 : 200, std::string(dyn_answer_text(*err)) + "\n");
   }
-  if (dr.addresses.empty()) dr.addresses.push_back(*parse_ip(source));
+  if (call.request.addresses.empty()) call.request.addresses.push_back(*parse_ip(source));
+  for (const auto& a : call.request.addresses)
+    call.addr_text += (call.addr_text.empty() ? "" : ",") + a.to_text();
+  call.lines.resize(call.request.hostnames.size());
 
-  std::string addr_text;
-  for (const auto& a : dr.addresses) addr_text += (addr_text.empty() ? "" : ",") + a.to_text();
+  // Names of one zone go through the engine together as one atomic transaction.
+  for (const auto& [zone, idx] : group_by_zone(call)) update_zone(call, zone, idx);
 
-  // One answer line per hostname, in request order; names of one zone go
-  // through the engine together as one atomic transaction.
-  std::vector<std::string> lines(dr.hostnames.size());
+  std::string body;
+  for (const auto& l : call.lines) body += l + "\n";
+  ApiResponse out = text(200, body);
+  out.lease = call.lease;
+  return out;
+}
+
+std::optional<ApiResponse> UpdateApi::refuse_request(const ApiRequest& req,
+                                                     const std::string& source,
+                                                     const ApiOptions& opt) {
+  if (req.target_length > opt.max_query_length) {
+    log(LogLevel::warning,
+        fmt::format("http {}: request of {} octets over the limit of {}: badagent",
+                    source.empty() ? req.peer : source, req.target_length, opt.max_query_length));
+    count(DynAnswer::badagent);
+    return text(414, "badagent\n");
+  }
+  if (source.empty()) {
+    log(LogLevel::warning, fmt::format("http {}: unusable X-Forwarded-For '{}': badagent",
+                                       req.peer, printable(req.forwarded_for)));
+    count(DynAnswer::badagent);
+    return text(400, "badagent\n");
+  }
+  return std::nullopt;
+}
+
+std::map<dns::Name, std::vector<size_t>> UpdateApi::group_by_zone(DynCall& call) {
   std::map<dns::Name, std::vector<size_t>> by_zone;
-  for (size_t i = 0; i < dr.hostnames.size(); ++i) {
-    const auto& name = dr.hostnames[i];
-    if (!owns(user, name)) {
-      lines[i] = "nohost";
+  for (size_t i = 0; i < call.request.hostnames.size(); ++i) {
+    const auto& name = call.request.hostnames[i];
+    std::optional<dns::Name> zone;
+    const char* why = nullptr;
+    if (!owns(call.user, name))
+      why = "is not theirs";
+    else if (!(zone = dynamic_zone_of(name)))
+      why = "is in no dynamic zone here";
+    if (why) {
+      call.lines[i] = "nohost";
       count(DynAnswer::nohost);
-      log(LogLevel::warning, fmt::format("http {} user {}: {} is not theirs: nohost", source, user.name,
-                         name.to_text()));
-      continue;
-    }
-    auto zone = dynamic_zone_of(name);
-    if (!zone) {
-      lines[i] = "nohost";
-      count(DynAnswer::nohost);
-      log(LogLevel::warning, fmt::format("http {} user {}: {} is in no dynamic zone here: nohost", source,
-                         user.name, name.to_text()));
+      log(LogLevel::warning, fmt::format("http {} user {}: {} {}: nohost", call.source,
+                                         call.user.name, name.to_text(), why));
       continue;
     }
     by_zone[*zone].push_back(i);
   }
+  return by_zone;
+}
 
-  std::optional<int64_t> lease;  // shortest granted, over every zone touched
-  for (const auto& [zone, idx] : by_zone) {
-    update::UpdateMessage msg;
-    msg.zone = zone;
-    std::vector<update::Grant> grants;
-    std::vector<bool> unchanged(dr.hostnames.size(), false);
-    for (size_t i : idx) {
-      const auto& name = dr.hostnames[i];
-      bool same = true;
-      for (const auto& a : dr.addresses) {
-        auto have = published(zone, name, a.rrtype());
-        same = same && have.size() == 1 && have[0] == a.rdata();
-      }
-      unchanged[i] = same;
-      auto rrs = replace_addresses(name, dr.addresses, opt->ttl);
-      msg.updates.insert(msg.updates.end(), rrs.begin(), rrs.end());
-      update::Grant g;
-      g.key = http_signer();
-      g.kind = update::GrantKind::name;
-      g.name = name;
-      g.has_name = true;
-      g.types = {dns::rrtype::A, dns::rrtype::AAAA};
-      grants.push_back(std::move(g));
-    }
-    update::UpdatePolicy policy(std::move(grants));
-    update::Permission perm;
-    perm.policy = &policy;
-    perm.signer = http_signer();
-    // No lease asked for: the zone's policy grants its lease (max-lease) to
-    // the added addresses, so a router that stops updating stops being served.
-    auto res = service_.apply(msg, perm, std::nullopt, "http:" + user.name + "@" + source);
-    for (size_t i : idx) {
-      const auto& name = dr.hostnames[i];
-      DynAnswer a;
-      if (res.rcode == rc::NOERROR) {
-        bool there = true;
-        for (const auto& ad : dr.addresses) {
-          auto have = published(zone, name, ad.rrtype());
-          there = there && std::find(have.begin(), have.end(), ad.rdata()) != have.end();
-        }
-        // NOERROR but not published: the engine ignored the add (RFC 2136
-        // 3.4.2.2, e.g. a CNAME owns the name).
-        a = !there ? DynAnswer::dnserr : unchanged[i] ? DynAnswer::nochg : DynAnswer::good;
-      } else if (res.rcode == rc::REFUSED || res.rcode == rc::NOTAUTH || res.rcode == rc::NOTZONE) {
-        a = DynAnswer::nohost;
-      } else if (res.rcode == rc::SERVFAIL) {
-        a = DynAnswer::server_error;
-      } else {
-        a = DynAnswer::dnserr;
-      }
-      lines[i] = dyn_answer_text(a);
-      count(a);
-      if (a == DynAnswer::good || a == DynAnswer::nochg) lines[i] += " " + addr_text;
-      LogLevel level = a == DynAnswer::good    ? LogLevel::info
-                       : a == DynAnswer::nochg ? LogLevel::debug
-                                               : LogLevel::warning;
-      log(level,
-          fmt::format("http {} user {}: {} -> {}: {}{}", source, user.name, name.to_text(),
-                      addr_text, dyn_answer_text(a),
-                      res.rcode == rc::NOERROR
-                          ? fmt::format(" (serial {})", res.serial)
-                          : fmt::format(" ({}: {})", dns::rcode_to_text(res.rcode), res.reason)));
-      if (a == DynAnswer::good || a == DynAnswer::nochg) {
-        std::lock_guard lk(last_mu_);
-        last_[name] = {user.name, source, clock_.unix_time()};
-      }
-    }
-    if (res.rcode == rc::NOERROR) {
-      const int64_t now = clock_.unix_time();
-      for (const auto& l : service_.leases(zone))
-        for (size_t i : idx)
-          if (l.owner == dr.hostnames[i])
-            for (const auto& ad : dr.addresses)
-              if (l.type == ad.rrtype() && l.rdata == ad.rdata())
-                lease = std::min(lease.value_or(INT64_MAX), l.expires_at - now);
-    }
+bool UpdateApi::publishes(const dns::Name& zone, const dns::Name& name,
+                          std::span<const IpAddress> addresses, bool only) const {
+  for (const auto& a : addresses) {
+    auto have = published(zone, name, a.rrtype());
+    bool found = only ? have.size() == 1 && have[0] == a.rdata()
+                      : std::find(have.begin(), have.end(), a.rdata()) != have.end();
+    if (!found) return false;
   }
+  return true;
+}
 
-  std::string body;
-  for (const auto& l : lines) body += l + "\n";
-  ApiResponse out = text(200, body);
-  out.lease = lease;
-  return out;
+void UpdateApi::update_zone(DynCall& call, const dns::Name& zone, const std::vector<size_t>& idx) {
+  const auto& addresses = call.request.addresses;
+  update::UpdateMessage msg;
+  msg.zone = zone;
+  std::vector<update::Grant> grants;
+  std::vector<bool> unchanged;
+  for (size_t i : idx) {
+    const auto& name = call.request.hostnames[i];
+    unchanged.push_back(publishes(zone, name, addresses, true));
+    auto rrs = replace_addresses(name, addresses, call.opt.ttl);
+    msg.updates.insert(msg.updates.end(), rrs.begin(), rrs.end());
+    update::Grant g;
+    g.key = http_signer();
+    g.kind = update::GrantKind::name;
+    g.name = name;
+    g.has_name = true;
+    g.types = {dns::rrtype::A, dns::rrtype::AAAA};
+    grants.push_back(std::move(g));
+  }
+  update::UpdatePolicy policy(std::move(grants));
+  update::Permission perm;
+  perm.policy = &policy;
+  perm.signer = http_signer();
+  // No lease asked for: the zone's policy grants its lease (max-lease) to
+  // the added addresses, so a router that stops updating stops being served.
+  auto res = service_.apply(msg, perm, std::nullopt, "http:" + call.user.name + "@" + call.source);
+  for (size_t k = 0; k < idx.size(); ++k) {
+    const auto& name = call.request.hostnames[idx[k]];
+    DynAnswer a = dyn_answer(res, unchanged[k], [&] { return publishes(zone, name, addresses, false); });
+    report(call, idx[k], a, res);
+  }
+  if (res.rcode == rc::NOERROR) note_lease(call, zone, idx);
+}
+
+DynAnswer UpdateApi::dyn_answer(const update::UpdateResult& res, bool unchanged,
+                                const std::function<bool()>& published_now) {
+  switch (res.rcode) {
+    case rc::NOERROR:
+      // NOERROR but not published: the engine ignored the add (RFC 2136
+      // 3.4.2.2, e.g. a CNAME owns the name).
+      if (!published_now()) return DynAnswer::dnserr;
+      return unchanged ? DynAnswer::nochg : DynAnswer::good;
+    case rc::REFUSED:
+    case rc::NOTAUTH:
+    case rc::NOTZONE:
+      return DynAnswer::nohost;
+    case rc::SERVFAIL:
+      return DynAnswer::server_error;
+    default:
+      return DynAnswer::dnserr;
+  }
+}
+
+void UpdateApi::report(DynCall& call, size_t i, DynAnswer a, const update::UpdateResult& res) {
+  const auto& name = call.request.hostnames[i];
+  const bool applied = a == DynAnswer::good || a == DynAnswer::nochg;
+  call.lines[i] = dyn_answer_text(a);
+  if (applied) call.lines[i] += " " + call.addr_text;
+  count(a);
+  LogLevel level = a == DynAnswer::good    ? LogLevel::info
+                   : a == DynAnswer::nochg ? LogLevel::debug
+                                           : LogLevel::warning;
+  log(level, fmt::format("http {} user {}: {} -> {}: {}{}", call.source, call.user.name,
+                         name.to_text(), call.addr_text, dyn_answer_text(a),
+                         res.rcode == rc::NOERROR
+                             ? fmt::format(" (serial {})", res.serial)
+                             : fmt::format(" ({}: {})", dns::rcode_to_text(res.rcode), res.reason)));
+  if (applied) {
+    std::lock_guard lk(last_mu_);
+    last_[name] = {call.user.name, call.source, clock_.unix_time()};
+  }
+}
+
+void UpdateApi::note_lease(DynCall& call, const dns::Name& zone, const std::vector<size_t>& idx) {
+  const int64_t now = clock_.unix_time();
+  for (const auto& l : service_.leases(zone))
+    for (size_t i : idx)
+      if (l.owner == call.request.hostnames[i])
+        for (const auto& ad : call.request.addresses)
+          if (l.type == ad.rrtype() && l.rdata == ad.rdata())
+            call.lease = std::min(call.lease.value_or(INT64_MAX), l.expires_at - now);
 }
 
 std::string UpdateApi::render_metrics() const {

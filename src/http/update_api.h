@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,30 @@ class UpdateApi {
     std::optional<DynAnswer> refused;  // badauth or abuse
   };
   Auth authenticate(const ApiRequest& req, const std::string& source, const ApiOptions& opt);
+
+  // One DynDNS2 request on its way: who asked, what, and one answer line per
+  // hostname in request order.
+  struct DynCall {
+    const ApiUser& user;
+    const std::string& source;
+    const ApiOptions& opt;
+    DynRequest request;
+    std::string addr_text;           // the addresses as the answer lines show them
+    std::vector<std::string> lines;  // by hostname
+    std::optional<int64_t> lease;    // shortest granted, over every zone touched
+  };
+  std::optional<ApiResponse> refuse_request(const ApiRequest& req, const std::string& source,
+                                            const ApiOptions& opt);
+  std::map<dns::Name, std::vector<size_t>> group_by_zone(DynCall& call);
+  void update_zone(DynCall& call, const dns::Name& zone, const std::vector<size_t>& idx);
+  static DynAnswer dyn_answer(const update::UpdateResult& res, bool unchanged,
+                              const std::function<bool()>& published_now);
+  void report(DynCall& call, size_t i, DynAnswer a, const update::UpdateResult& res);
+  void note_lease(DynCall& call, const dns::Name& zone, const std::vector<size_t>& idx);
+  // Whether `name` has each of `addresses` (with `only`: as its one record
+  // of that type).
+  bool publishes(const dns::Name& zone, const dns::Name& name,
+                 std::span<const IpAddress> addresses, bool only) const;
   std::string source_of(const ApiRequest& req, const ApiOptions& opt) const;
   bool owns(const ApiUser& user, const dns::Name& name) const;
   std::optional<dns::Name> dynamic_zone_of(const dns::Name& name) const;
