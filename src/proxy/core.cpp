@@ -31,6 +31,14 @@ std::string key_of(const dns::Name& name, uint16_t type) {
   return k;
 }
 
+// The target host of an SRV record (RFC 2782), as the link names it.
+std::optional<dns::Name> srv_target(const mdns::Record& srv) {
+  if (srv.type != rrtype::SRV || srv.rdata.size() <= 6) return std::nullopt;
+  auto target = dns::Name::from_wire(std::span<const uint8_t>(srv.rdata).subspan(6));
+  if (!target) return std::nullopt;
+  return *target;
+}
+
 // Questions several responders answer (a browse, RFC 6763 4; ANY): worth
 // waiting a moment after the first answer.
 bool shared_question(uint16_t qtype) { return qtype == rrtype::PTR || qtype == rrtype::ANY; }
@@ -120,13 +128,42 @@ void Core::add_translated(const std::vector<mdns::Record>& recs, std::vector<dns
   }
 }
 
+// RFC 8766 5.5.2: a host whose addresses the cache holds, none of them
+// usable off the link. A host the cache knows no address of is not judged:
+// the client may still find one.
+bool Core::unusable_host(const dns::Name& host) {
+  bool any = false;
+  for (uint16_t type : {rrtype::A, rrtype::AAAA})
+    for (const auto& r : link_.lookup({host, type}, true)) {
+      if (!is_link_local_address(r)) return false;
+      any = true;
+    }
+  return any;
+}
+
+// RFC 8766 5.5.2: an SRV whose target is unusable, and a browse PTR whose
+// instance has SRV records, all of them unusable.
+bool Core::unusable(const mdns::Record& r) {
+  if (auto target = srv_target(r)) return unusable_host(*target);
+  if (r.type != rrtype::PTR) return false;
+  auto instance = dns::Name::from_wire(r.rdata);
+  if (!instance) return false;
+  auto srvs = link_.lookup({*instance, rrtype::SRV}, true);
+  return !srvs.empty() && std::all_of(srvs.begin(), srvs.end(), [&](const mdns::Record& s) { return unusable(s); });
+}
+
+std::vector<mdns::Record> Core::usable(std::vector<mdns::Record> recs) {
+  std::erase_if(recs, [&](const mdns::Record& r) { return unusable(r); });
+  return recs;
+}
+
 // RFC 6763 12: a browse answer brings the instances' SRV and TXT, an SRV
 // the addresses of its target, as far as the cache holds them (nothing
 // more is asked on the link for them).
 void Core::add_additional(const std::vector<mdns::Record>& answered, Answer& a) {
   std::vector<dns::Name> hosts;
   auto add_host = [&](const mdns::Record& srv) {
-    auto target = dns::Name::from_wire(std::span<const uint8_t>(srv.rdata).subspan(6));
+    auto target = srv_target(srv);
     if (target && std::none_of(hosts.begin(), hosts.end(), [&](const dns::Name& h) { return h == *target; }))
       hosts.push_back(*target);
   };
@@ -134,12 +171,11 @@ void Core::add_additional(const std::vector<mdns::Record>& answered, Answer& a) 
     if (r.type == rrtype::PTR) {
       auto instance = dns::Name::from_wire(r.rdata);
       if (!instance) continue;
-      auto srv = link_.lookup({*instance, rrtype::SRV}, true);
+      auto srv = usable(link_.lookup({*instance, rrtype::SRV}, true));
       add_translated(srv, a.additional, opt_.max_ttl);
       add_translated(link_.lookup({*instance, rrtype::TXT}, true), a.additional, opt_.max_ttl);
-      for (const auto& s : srv)
-        if (s.rdata.size() > 6) add_host(s);
-    } else if (r.type == rrtype::SRV && r.rdata.size() > 6) {
+      for (const auto& s : srv) add_host(s);
+    } else {
       add_host(r);
     }
   }
@@ -152,6 +188,7 @@ void Core::add_additional(const std::vector<mdns::Record>& answered, Answer& a) 
 Answer Core::from_link(const mdns::Question& q) {
   auto recs = link_.lookup(q, true);
   if (recs.empty() && q.type != rrtype::CNAME) recs = link_.lookup({q.name, rrtype::CNAME}, true);
+  recs = usable(std::move(recs));
   Answer a;
   add_translated(recs, a.answer, opt_.max_ttl);
   if (a.answer.empty()) return negative();

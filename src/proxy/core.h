@@ -111,6 +111,9 @@ class Core {
   Answer from_zone(const std::vector<dns::Record>& recs) const;
   Answer from_link(const mdns::Question& q);
   void add_additional(const std::vector<mdns::Record>& answered, Answer& a);
+  bool unusable_host(const dns::Name& host);
+  bool unusable(const mdns::Record& r);
+  std::vector<mdns::Record> usable(std::vector<mdns::Record> recs);
   void add_translated(const std::vector<mdns::Record>& recs, std::vector<dns::Record>& out, uint32_t ttl_cap);
   bool take_token(Millis now);
   void finish(std::map<std::string, Pending>::iterator it, std::vector<Done>& out);

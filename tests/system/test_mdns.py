@@ -168,12 +168,14 @@ def register(lan, host, *args):
 
 # python3-zeroconf helpers, run inside a namespace.
 ZC_REGISTER = textwrap.dedent("""
-    import socket, sys, time
+    import os, socket, sys, time
     from zeroconf import Zeroconf, ServiceInfo, IPVersion
     ip, name, typ, port, host = sys.argv[1:6]
     props = dict(kv.split("=", 1) for kv in sys.argv[6:])
+    # ZC_ADDRESSES: the addresses published, when not the one it sends from.
+    published = os.environ.get("ZC_ADDRESSES", ip).split()
     zc = Zeroconf(interfaces=[ip], ip_version=IPVersion.V4Only)
-    info = ServiceInfo(typ, name + "." + typ, addresses=[socket.inet_aton(ip)], port=int(port),
+    info = ServiceInfo(typ, name + "." + typ, addresses=[socket.inet_aton(a) for a in published], port=int(port),
                        properties=props, server=host)
     zc.register_service(info)
     print("registered", flush=True)

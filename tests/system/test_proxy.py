@@ -65,8 +65,9 @@ def write_config(d, body, server="", listen=()):
 
 
 def zc_register(lan, host, ip, name, port, server, *txt, addresses=None):
+    env = dict(os.environ, ZC_ADDRESSES=" ".join(addresses)) if addresses else None
     p = lan.start(host, [PY, "-c", ZC_REGISTER, ip, name, "_http._tcp.local.", str(port), server] + list(txt),
-                  stdin=subprocess.PIPE)
+                  stdin=subprocess.PIPE, env=env)
     line, seen = wait_line(p, lambda l: l == "registered", timeout=15)
     assert line, seen
     return p
@@ -147,6 +148,29 @@ def test_srv_txt_and_address(lan, proxy):
     # zeroconf publishes 192.0.2.2 only; b's link-local address never leaves the link.
     assert [(n, t, d) for n, _, t, d in records(r.stdout)] == [("zhost." + DOMAIN, "A", "192.0.2.2")], r.stdout
     assert all(ttl <= 10 for _, ttl, _, _ in records(r.stdout))
+
+
+def test_service_on_a_link_local_only_host_is_left_out(lan, proxy):
+    # RFC 8766 5.5.2: zeroconf in b publishes "Link Only" on a host whose only
+    # address is b's 169.254.7.2: its SRV and its browse PTR are not passed on.
+    inst = "Link\\032Only._http._tcp." + DOMAIN
+    ll = zc_register(lan, "b", "192.0.2.2", "Link Only", 8090, "llonly.local.", "k=v", addresses=["169.254.7.2"])
+    try:
+        for _ in range(30):  # its announcement (PTR, SRV, TXT, A in one packet) reached the proxy's cache
+            if records(dig(lan, inst, "TXT").stdout):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the link-local service's TXT never showed")
+        r = dig(lan, inst, "SRV")
+        assert status(r.stdout) == "NOERROR" and records(r.stdout) == [], r.stdout
+        r = dig(lan, "_http._tcp." + DOMAIN, "PTR")
+        got = [(t, d) for _, _, t, d in records(r.stdout)]
+        assert ("PTR", "Web\\032Site._http._tcp." + DOMAIN) in got and ("PTR", inst) not in got, r.stdout
+        assert "llonly." not in r.stdout, r.stdout
+    finally:
+        ll.stdin.close()
+        wait_line(ll, lambda l: l == "unregistered", timeout=10)
 
 
 def test_ctl_status_counts_the_proxy(lan, proxy):

@@ -234,6 +234,52 @@ TEST_F(ProxyTest, UniqueAnswerIsSentAsSoonAsItArrives) {
   EXPECT_EQ(ans->additional[0].to_text(), "zhost.lan.example.net. 10 IN A 192.0.2.2");
 }
 
+TEST_F(ProxyTest, ServicesWhoseHostsHaveOnlyLinkLocalAddressesAreLeftOut) {
+  // RFC 8766 5.5.2: "Link Only" lives on a host with 169.254/16 and fe80::
+  // addresses only; "Web Site" on one with a global address too.
+  std::vector<uint8_t> fe80(16, 0);
+  fe80[0] = 0xfe, fe80[1] = 0x80, fe80[15] = 9;
+  browse_records();
+  link.hear({ptr("_http._tcp.local.", "Link Only._http._tcp.local."), srv("Link Only._http._tcp.local.", 80, "llhost.local."),
+             rec("Link Only._http._tcp.local.", rrtype::TXT, 4500, {0}), a("llhost.local.", {169, 254, 9, 9}),
+             rec("llhost.local.", rrtype::AAAA, 120, fe80)});
+  auto browse = core.ask(N("_http._tcp.lan.example.net."), rrtype::PTR, link.now);
+  ASSERT_FALSE(browse.pending);
+  ASSERT_EQ(browse.answer.answer.size(), 1u);
+  EXPECT_EQ(browse.answer.answer[0].to_text(), "_http._tcp.lan.example.net. 10 IN PTR Web\\032Site._http._tcp.lan.example.net.");
+  for (const auto& r : browse.answer.additional) EXPECT_FALSE(r.owner.is_subdomain_of(N("Link Only._http._tcp.lan.example.net."))) << r.to_text();
+  // The instance's SRV is NODATA at once; its TXT is still there.
+  auto s = core.ask(N("Link Only._http._tcp.lan.example.net."), rrtype::SRV, link.now);
+  ASSERT_FALSE(s.pending);
+  EXPECT_TRUE(s.answer.answer.empty());
+  EXPECT_EQ(s.answer.authority.size(), 1u);
+  EXPECT_EQ(core.ask(N("Link Only._http._tcp.lan.example.net."), rrtype::TXT, link.now).answer.answer.size(), 1u);
+  // Once the host has a usable address, the service is back.
+  link.hear({a("llhost.local.", {192, 0, 2, 9})});
+  EXPECT_EQ(core.ask(N("_http._tcp.lan.example.net."), rrtype::PTR, link.now).answer.answer.size(), 2u);
+  EXPECT_EQ(core.ask(N("Link Only._http._tcp.lan.example.net."), rrtype::SRV, link.now).answer.answer.size(), 1u);
+}
+
+TEST_F(ProxyTest, AnSrvWhoseTargetHasNoKnownAddressIsAnswered) {
+  // Nothing says the target is unusable: the client may find its address.
+  link.hear({srv("Far._http._tcp.local.", 80, "far.example.com.")});
+  auto s = core.ask(N("Far._http._tcp.lan.example.net."), rrtype::SRV, link.now);
+  ASSERT_EQ(s.answer.answer.size(), 1u);
+  EXPECT_TRUE(s.answer.additional.empty());
+}
+
+TEST_F(ProxyTest, AWaitedSrvWithALinkLocalTargetIsNodata) {
+  auto o = core.ask(N("Link Only._http._tcp.lan.example.net."), rrtype::SRV, link.now);
+  ASSERT_TRUE(o.pending);
+  advance(150);
+  link.hear({srv("Link Only._http._tcp.local.", 80, "llhost.local."), a("llhost.local.", {169, 254, 9, 9})});
+  const Answer* ans = answer_of(o.ticket);
+  ASSERT_TRUE(ans);
+  EXPECT_TRUE(ans->answer.empty());
+  EXPECT_TRUE(ans->additional.empty());
+  EXPECT_EQ(ans->authority.size(), 1u);
+}
+
 TEST_F(ProxyTest, NothingOnTheLinkIsNodataAfterTheWaitNotNxdomain) {
   auto o = core.ask(N("nobody.lan.example.net."), rrtype::A, link.now);
   ASSERT_TRUE(o.pending);
