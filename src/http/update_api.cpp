@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <set>
 
 #include "base/json.h"
 #include "dns/rdata.h"
@@ -436,94 +435,102 @@ ApiResponse UpdateApi::rest_zone(const std::string& text) {
 }
 
 ApiResponse UpdateApi::rest_hosts(const ApiOptions& opt) {
-  // Every name a user may update plus every name holding a lease, with its
-  // addresses, the lease on them and who set them last.
+  // Every name a user may update plus every name holding a lease.
   std::map<dns::Name, std::vector<update::Lease>> hosts;
-  std::set<dns::Name> zones_seen;
   for (const auto& u : opt.users)
     for (const auto& h : u.hostnames) hosts[h];
-  std::vector<dns::Name> dynamic;
   if (zones_)
     for (const auto& z : zones_->snapshot()->zones())
-      if (service_.has_zone(z->origin())) dynamic.push_back(z->origin());
-  for (const auto& origin : dynamic)
-    for (auto& l : service_.leases(origin)) hosts[l.owner].push_back(l);
+      if (service_.has_zone(z->origin()))
+        for (auto& l : service_.leases(z->origin())) hosts[l.owner].push_back(l);
 
   const int64_t now = clock_.unix_time();
   JsonWriter w;
   w.begin_object();
   w.key("hosts");
   w.begin_array();
-  for (const auto& [name, leases] : hosts) {
-    auto zone = dynamic_zone_of(name);
-    w.begin_object();
-    w.member("name", name.to_text());
-    if (zone)
-      w.member("zone", zone->to_text());
-    else
-      w.key("zone"), w.null();
-    w.key("addresses");
-    w.begin_array();
-    std::optional<int64_t> expires;
-    std::string by;
-    if (zone) {
-      for (uint16_t type : {dns::rrtype::A, dns::rrtype::AAAA})
-        for (const auto& rd : published(*zone, name, type)) {
-          w.begin_object();
-          w.member("type", dns::type_to_text(type));
-          w.member("address", dns::rdata::to_text(type, rd));
-          auto l = std::find_if(leases.begin(), leases.end(), [&](const update::Lease& x) {
-            return x.type == type && x.rdata == rd;
-          });
-          if (l != leases.end()) {
-            w.member("lease_expires", l->expires_at);
-            w.member("lease_remaining", std::max<int64_t>(0, l->expires_at - now));
-            w.member("granted_to", l->granted_to);
-            if (!expires || l->expires_at > *expires) {
-              expires = l->expires_at;
-              by = l->granted_to;
-            }
-          } else {
-            w.key("lease_expires"), w.null();
-          }
-          w.end_object();
-        }
-    }
-    w.end_array();
-    if (expires) {
-      w.member("lease_expires", *expires);
-      w.member("lease_remaining", std::max<int64_t>(0, *expires - now));
-    } else {
-      w.key("lease_expires"), w.null();
-    }
-    LastUpdate last;
-    {
-      std::lock_guard lk(last_mu_);
-      auto it = last_.find(name);
-      if (it != last_.end()) last = it->second;
-    }
-    w.key("last_update");
-    if (last.at) {
-      w.begin_object();
-      w.member("via", "http");
-      w.member("user", last.user);
-      w.member("source", last.source);
-      w.member("at", last.at);
-      w.end_object();
-    } else if (!by.empty()) {
-      // Set over DNS UPDATE (or before a restart): the lease says by whom.
-      w.begin_object();
-      w.member("via", by.rfind("http:", 0) == 0 ? "http" : "dns");
-      w.member("by", by);
-      w.end_object();
-    } else {
-      w.null();
-    }
-    w.end_object();
-  }
+  for (const auto& [name, leases] : hosts) write_host(w, name, leases, now);
   w.end_array();
   w.end_object();
   return json(200, w.str());
+}
+
+namespace {
+
+void write_expiry(JsonWriter& w, std::optional<int64_t> expires, int64_t now) {
+  if (!expires) {
+    w.key("lease_expires"), w.null();
+    return;
+  }
+  w.member("lease_expires", *expires);
+  w.member("lease_remaining", std::max<int64_t>(0, *expires - now));
+}
+
+}  // namespace
+
+// One host: its addresses with the lease on each, the latest lease, and who
+// set them last.
+void UpdateApi::write_host(JsonWriter& w, const dns::Name& name,
+                           const std::vector<update::Lease>& leases, int64_t now) const {
+  auto zone = dynamic_zone_of(name);
+  w.begin_object();
+  w.member("name", name.to_text());
+  if (zone)
+    w.member("zone", zone->to_text());
+  else
+    w.key("zone"), w.null();
+  w.key("addresses");
+  w.begin_array();
+  const update::Lease* latest = nullptr;
+  if (zone)
+    for (uint16_t type : {dns::rrtype::A, dns::rrtype::AAAA})
+      for (const auto& rd : published(*zone, name, type)) {
+        auto l = std::find_if(leases.begin(), leases.end(), [&](const update::Lease& x) {
+          return x.type == type && x.rdata == rd;
+        });
+        w.begin_object();
+        w.member("type", dns::type_to_text(type));
+        w.member("address", dns::rdata::to_text(type, rd));
+        if (l == leases.end()) {
+          write_expiry(w, std::nullopt, now);
+        } else {
+          write_expiry(w, l->expires_at, now);
+          w.member("granted_to", l->granted_to);
+          if (!latest || l->expires_at > latest->expires_at) latest = &*l;
+        }
+        w.end_object();
+      }
+  w.end_array();
+  write_expiry(w, latest ? std::optional(latest->expires_at) : std::nullopt, now);
+  write_last_update(w, name, latest ? latest->granted_to : std::string());
+  w.end_object();
+}
+
+void UpdateApi::write_last_update(JsonWriter& w, const dns::Name& name,
+                                  const std::string& granted_to) const {
+  LastUpdate last;
+  {
+    std::lock_guard lk(last_mu_);
+    auto it = last_.find(name);
+    if (it != last_.end()) last = it->second;
+  }
+  w.key("last_update");
+  if (last.at) {
+    w.begin_object();
+    w.member("via", "http");
+    w.member("user", last.user);
+    w.member("source", last.source);
+    w.member("at", last.at);
+    w.end_object();
+  } else if (!granted_to.empty()) {
+    // Set over DNS UPDATE (or before a restart): the lease says by whom.
+    w.begin_object();
+    w.member("via", granted_to.rfind("http:", 0) == 0 ? "http" : "dns");
+    w.member("by", granted_to);
+    w.end_object();
+  } else {
+    w.null();
+  }
 }
 
 }  // namespace namae::http

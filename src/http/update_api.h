@@ -39,6 +39,10 @@ namespace httplib {
 class Server;
 }
 
+namespace namae {
+class JsonWriter;
+}
+
 namespace namae::http {
 
 /// One API user ([http] users in the config).
@@ -158,6 +162,9 @@ class UpdateApi {
   ApiResponse rest_zones();
   ApiResponse rest_zone(const std::string& name);
   ApiResponse rest_hosts(const ApiOptions& opt);
+  void write_host(JsonWriter& w, const dns::Name& name, const std::vector<update::Lease>& leases,
+                  int64_t now) const;
+  void write_last_update(JsonWriter& w, const dns::Name& name, const std::string& granted_to) const;
   void log(LogLevel level, const std::string& msg) const;
 
   Published<ApiOptions> opt_;  // each request takes them once and keeps them
@@ -171,7 +178,7 @@ class UpdateApi {
   }
   std::array<std::atomic<uint64_t>, 10> answers_{};  // by DynAnswer
   std::atomic<uint64_t> login_failures_{0};
-  std::mutex last_mu_;
+  mutable std::mutex last_mu_;
   std::map<dns::Name, LastUpdate> last_;  // by host name
 };
 
