@@ -221,120 +221,155 @@ Result<UpdateRecord> parse_update(const UpdateSession& s, std::span<const TextTo
   return fail("update needs add or delete, not '" + str(t[0].text) + "'");
 }
 
-Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t) {
-  std::string_view cmd = t[0].text;
-  auto args = t.subspan(1);
-  auto want = [&](size_t lo, size_t hi, const char* usage) -> Result<void> {
-    if (args.size() < lo || args.size() > hi) return fail(std::string("usage: ") + usage);
-    return {};
-  };
-  if (dns::iequal(cmd, "send")) {
-    if (auto w = want(0, 0, "send"); !w) return w.error();
-    return UpdateAction::send;
+using Args = std::span<const TextToken>;
+constexpr auto kDone = UpdateAction::none;
+
+Result<std::optional<uint16_t>> optional_port(Args a) {
+  if (a.size() < 2) return std::optional<uint16_t>();
+  auto p = parse_port(a[1].text);
+  if (!p) return p.error();
+  return std::optional<uint16_t>(*p);
+}
+
+Result<UpdateAction> cmd_server(UpdateSession& s, Args a) {
+  auto port = optional_port(a);
+  if (!port) return port.error();
+  s.server = str(a[0].text);
+  s.server_port = *port;
+  return kDone;
+}
+
+Result<UpdateAction> cmd_local(UpdateSession& s, Args a) {
+  auto port = optional_port(a);
+  if (!port) return port.error();
+  s.local_address = str(a[0].text);
+  s.local_port = port->value_or(0);
+  return kDone;
+}
+
+Result<UpdateAction> cmd_zone(UpdateSession& s, Args a) {
+  auto z = parse_name(a[0].text);
+  if (!z) return z.error();
+  s.zone = *z;
+  return kDone;
+}
+
+Result<UpdateAction> cmd_class(UpdateSession& s, Args a) {
+  auto c = dns::class_from_text(a[0].text);
+  if (!c || *c == dns::rrclass::ANY || *c == dns::rrclass::NONE)
+    return fail("bad class '" + str(a[0].text) + "'");
+  if (!s.empty() && *c != s.zone_class)
+    return fail("cannot change the class with records pending (send them first)");
+  s.zone_class = *c;
+  return kDone;
+}
+
+Result<UpdateAction> cmd_ttl(UpdateSession& s, Args a) {
+  if (dns::iequal(a[0].text, "none")) {
+    s.default_ttl.reset();
+    return kDone;
   }
-  if (dns::iequal(cmd, "show")) return UpdateAction::show;
-  if (dns::iequal(cmd, "answer")) return UpdateAction::answer;
-  if (dns::iequal(cmd, "quit")) return UpdateAction::quit;
-  if (dns::iequal(cmd, "help")) return UpdateAction::help;
-  if (dns::iequal(cmd, "debug")) {
-    s.debug = true;
-    return UpdateAction::none;
+  auto ttl = dns::parse_ttl(a[0].text);
+  if (!ttl || *ttl > 0x7fffffffu)  // RFC 2181 8: TTLs are 31-bit
+    return fail("bad TTL '" + str(a[0].text) + "'");
+  s.default_ttl = *ttl;
+  return kDone;
+}
+
+Result<UpdateAction> cmd_lease(UpdateSession& s, Args a) {
+  if (dns::iequal(a[0].text, "none") && a.size() == 1) {
+    s.lease.reset();
+    return kDone;
   }
-  if (dns::iequal(cmd, "server")) {
-    if (auto w = want(1, 2, "server HOST [PORT]"); !w) return w.error();
-    std::optional<uint16_t> port;
-    if (args.size() == 2) {
-      auto p = parse_port(args[1].text);
-      if (!p) return p.error();
-      port = *p;
-    }
-    s.server = str(args[0].text);
-    s.server_port = port;
-    return UpdateAction::none;
-  }
-  if (dns::iequal(cmd, "local")) {
-    if (auto w = want(1, 2, "local ADDRESS [PORT]"); !w) return w.error();
-    uint16_t port = 0;
-    if (args.size() == 2) {
-      auto p = parse_port(args[1].text);
-      if (!p) return p.error();
-      port = *p;
-    }
-    s.local_address = str(args[0].text);
-    s.local_port = port;
-    return UpdateAction::none;
-  }
-  if (dns::iequal(cmd, "zone")) {
-    if (auto w = want(1, 1, "zone NAME"); !w) return w.error();
-    auto z = parse_name(args[0].text);
-    if (!z) return z.error();
-    s.zone = *z;
-    return UpdateAction::none;
-  }
-  if (dns::iequal(cmd, "class")) {
-    if (auto w = want(1, 1, "class CLASS"); !w) return w.error();
-    auto c = dns::class_from_text(args[0].text);
-    if (!c || *c == dns::rrclass::ANY || *c == dns::rrclass::NONE)
-      return fail("bad class '" + str(args[0].text) + "'");
-    if (!s.empty() && *c != s.zone_class)
-      return fail("cannot change the class with records pending (send them first)");
-    s.zone_class = *c;
-    return UpdateAction::none;
-  }
-  if (dns::iequal(cmd, "ttl")) {
-    if (auto w = want(1, 1, "ttl SECONDS|none"); !w) return w.error();
-    if (dns::iequal(args[0].text, "none")) {
-      s.default_ttl.reset();
-      return UpdateAction::none;
-    }
-    auto ttl = dns::parse_ttl(args[0].text);
-    if (!ttl || *ttl > 0x7fffffffu)  // RFC 2181 8: TTLs are 31-bit
-      return fail("bad TTL '" + str(args[0].text) + "'");
-    s.default_ttl = *ttl;
-    return UpdateAction::none;
-  }
-  if (dns::iequal(cmd, "lease")) {
-    if (auto w = want(1, 2, "lease SECONDS [KEY-LEASE-SECONDS] | lease none"); !w) return w.error();
-    if (dns::iequal(args[0].text, "none") && args.size() == 1) {
-      s.lease.reset();
-      return UpdateAction::none;
-    }
-    auto l = dns::parse_ttl(args[0].text);
-    if (!l) return fail("bad lease '" + str(args[0].text) + "'");
-    if (args.size() == 2) {
-      // RFC 9664's KEY-LEASE is for SIG(0) keys; namae signs with TSIG only.
-      return fail("KEY-LEASE is not supported (it applies to SIG(0) keys)");
-    }
-    s.lease = *l;
-    return UpdateAction::none;
-  }
-  if (dns::iequal(cmd, "key")) {
-    if (auto w = want(2, 2, "key [ALGORITHM:]NAME SECRET"); !w) return w.error();
-    auto k = dns::TsigKey::parse(str(args[0].text) + ":" + str(args[1].text));
-    if (!k) return k.error();
-    s.key = std::move(*k);
-    return UpdateAction::none;
-  }
-  if (dns::iequal(cmd, "gsstsig") || dns::iequal(cmd, "oldgsstsig") || dns::iequal(cmd, "realm"))
-    return fail("GSS-TSIG is not supported; use a TSIG key (`key`, -y or -k)");
-  if (dns::iequal(cmd, "prereq")) {
-    auto r = parse_prereq(s, args);
-    if (!r) return r.error();
-    s.prerequisites.push_back(std::move(*r));
-    return UpdateAction::none;
-  }
-  Result<UpdateRecord> r = fail("");
-  if (dns::iequal(cmd, "update"))
-    r = parse_update(s, args);
-  else if (dns::iequal(cmd, "add"))
-    r = parse_add(s, args);
-  else if (dns::iequal(cmd, "delete") || dns::iequal(cmd, "del"))
-    r = parse_delete(s, args);
-  else
-    return fail("unknown command '" + str(cmd) + "' (try `help`)");
+  auto l = dns::parse_ttl(a[0].text);
+  if (!l) return fail("bad lease '" + str(a[0].text) + "'");
+  // RFC 9664's KEY-LEASE is for SIG(0) keys; namae signs with TSIG only.
+  if (a.size() == 2) return fail("KEY-LEASE is not supported (it applies to SIG(0) keys)");
+  s.lease = *l;
+  return kDone;
+}
+
+Result<UpdateAction> cmd_key(UpdateSession& s, Args a) {
+  auto k = dns::TsigKey::parse(str(a[0].text) + ":" + str(a[1].text));
+  if (!k) return k.error();
+  s.key = std::move(*k);
+  return kDone;
+}
+
+Result<UpdateAction> cmd_gss(UpdateSession&, Args) {
+  return fail("GSS-TSIG is not supported; use a TSIG key (`key`, -y or -k)");
+}
+
+Result<UpdateAction> cmd_prereq(UpdateSession& s, Args a) {
+  auto r = parse_prereq(s, a);
+  if (!r) return r.error();
+  s.prerequisites.push_back(std::move(*r));
+  return kDone;
+}
+
+Result<UpdateAction> add_update(UpdateSession& s, Result<UpdateRecord> r) {
   if (!r) return r.error();
   s.updates.push_back(std::move(*r));
-  return UpdateAction::none;
+  return kDone;
+}
+
+Result<UpdateAction> cmd_update(UpdateSession& s, Args a) { return add_update(s, parse_update(s, a)); }
+Result<UpdateAction> cmd_add(UpdateSession& s, Args a) { return add_update(s, parse_add(s, a)); }
+Result<UpdateAction> cmd_delete(UpdateSession& s, Args a) { return add_update(s, parse_delete(s, a)); }
+
+Result<UpdateAction> cmd_debug(UpdateSession& s, Args) {
+  s.debug = true;
+  return kDone;
+}
+
+template <UpdateAction A>
+Result<UpdateAction> action(UpdateSession&, Args) {
+  return A;
+}
+
+// Each command once, as nsupdate(1) spells it; `usage` set: the argument
+// count is checked against [min_args, max_args] first.
+struct Command {
+  std::string_view name;
+  size_t min_args, max_args;
+  const char* usage;
+  Result<UpdateAction> (*run)(UpdateSession&, Args);
+};
+constexpr size_t kAny = SIZE_MAX;
+constexpr Command kCommands[] = {
+    {"send", 0, 0, "send", action<UpdateAction::send>},
+    {"show", 0, kAny, nullptr, action<UpdateAction::show>},
+    {"answer", 0, kAny, nullptr, action<UpdateAction::answer>},
+    {"quit", 0, kAny, nullptr, action<UpdateAction::quit>},
+    {"help", 0, kAny, nullptr, action<UpdateAction::help>},
+    {"debug", 0, kAny, nullptr, cmd_debug},
+    {"server", 1, 2, "server HOST [PORT]", cmd_server},
+    {"local", 1, 2, "local ADDRESS [PORT]", cmd_local},
+    {"zone", 1, 1, "zone NAME", cmd_zone},
+    {"class", 1, 1, "class CLASS", cmd_class},
+    {"ttl", 1, 1, "ttl SECONDS|none", cmd_ttl},
+    {"lease", 1, 2, "lease SECONDS [KEY-LEASE-SECONDS] | lease none", cmd_lease},
+    {"key", 2, 2, "key [ALGORITHM:]NAME SECRET", cmd_key},
+    {"gsstsig", 0, kAny, nullptr, cmd_gss},
+    {"oldgsstsig", 0, kAny, nullptr, cmd_gss},
+    {"realm", 0, kAny, nullptr, cmd_gss},
+    {"prereq", 0, kAny, nullptr, cmd_prereq},
+    {"update", 0, kAny, nullptr, cmd_update},
+    {"add", 0, kAny, nullptr, cmd_add},
+    {"delete", 0, kAny, nullptr, cmd_delete},
+    {"del", 0, kAny, nullptr, cmd_delete},
+};
+
+Result<UpdateAction> apply_tokens(UpdateSession& s, std::span<const TextToken> t) {
+  std::string_view cmd = t[0].text;
+  Args args = t.subspan(1);
+  for (const Command& c : kCommands) {
+    if (!dns::iequal(cmd, c.name)) continue;
+    if (c.usage && (args.size() < c.min_args || args.size() > c.max_args))
+      return fail(std::string("usage: ") + c.usage);
+    return c.run(s, args);
+  }
+  return fail("unknown command '" + str(cmd) + "' (try `help`)");
 }
 
 }  // namespace
