@@ -268,6 +268,11 @@ struct Journal::Impl {
   }
 
   Result<void> init(bool& created);
+  Result<void> identify(bool& created);
+  Result<void> make_durable();
+  Result<void> create_schema();
+  Result<void> write_schema();
+  Result<void> check_schema();
 
   Result<void> sync_parent_dir() const {
     auto dir = std::filesystem::path(path).parent_path();
@@ -290,9 +295,27 @@ struct Journal::Impl {
 };
 
 Result<void> Journal::Impl::init(bool& created) {
-  // Identify the file before changing anything in it: a foreign database is
-  // refused untouched (not even switched to WAL). A file that is not SQLite
-  // at all fails here with SQLITE_NOTADB.
+  if (auto r = identify(created); !r) return r;
+  if (auto r = make_durable(); !r) return r;
+  if (created) {
+    if (auto r = create_schema(); !r) return r;
+    // SQLite syncs the directory when it creates the -wal file, not when it
+    // creates the database file itself; without this a power cut could keep
+    // the WAL of acknowledged updates and lose the database it belongs to.
+    if (auto r = sync_parent_dir(); !r) return r;
+  }
+  if (auto r = check_schema(); !r) return r;
+  for (size_t i = 0; i < kStmtCount; ++i)
+    if (sqlite3_prepare_v3(db, kStmtSql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts[i], nullptr) !=
+        SQLITE_OK)
+      return err(fmt::format("cannot prepare \"{}\"", kStmtSql[i]));
+  return {};
+}
+
+// Identify the file before changing anything in it: a foreign database is
+// refused untouched (not even switched to WAL). A file that is not SQLite at
+// all fails here with SQLITE_NOTADB.
+Result<void> Journal::Impl::identify(bool& created) {
   auto tables = query_int("SELECT count(*) FROM sqlite_schema", "cannot read the database");
   if (!tables) return tables.error();
   auto app_id = query_int("PRAGMA application_id", "cannot read the database header");
@@ -301,62 +324,60 @@ Result<void> Journal::Impl::init(bool& created) {
   if (!created && *app_id != kApplicationId)
     return bad(fmt::format("not a namae journal (application_id {:#x}, {} schema objects)",
                            static_cast<uint32_t>(*app_id), *tables));
+  return {};
+}
 
+Result<void> Journal::Impl::make_durable() {
   if (sqlite3_busy_timeout(db, 10000) != SQLITE_OK) return err("cannot set busy timeout");
   auto mode = query_text("PRAGMA journal_mode=WAL", "cannot switch to WAL");
   if (!mode) return mode.error();
   if (*mode != "wal") return bad(fmt::format("cannot switch to WAL (journal_mode is {})", *mode));
   // FULL: the WAL is fsync'ed at every commit, so an acknowledged update
   // survives power loss, not only a crashed process.
-  if (auto r = exec_sql("PRAGMA synchronous=FULL", "cannot set synchronous=FULL"); !r) return r;
+  return exec_sql("PRAGMA synchronous=FULL", "cannot set synchronous=FULL");
+}
 
+Result<void> Journal::Impl::create_schema() {
+  if (auto r = exec_sql("BEGIN IMMEDIATE", "cannot create the schema"); !r) return r;
+  // Another process may have created it meanwhile.
+  auto again = query_int("SELECT count(*) FROM sqlite_schema", "cannot read the database");
+  Result<void> r = again ? Result<void>() : Result<void>(again.error());
+  if (r && *again == 0) r = write_schema();
+  if (r) r = exec_sql("COMMIT", "cannot create the schema");
+  if (!r) rollback();
+  return r;
+}
+
+// The tables, the file's identity (application_id, user_version) and the
+// zone it belongs to, inside create_schema's transaction.
+Result<void> Journal::Impl::write_schema() {
+  std::string sql = fmt::format("PRAGMA application_id={}; PRAGMA user_version={};{}",
+                                kApplicationId, kSchemaVersion, kCreateSchema);
+  if (auto r = exec_sql(sql.c_str(), "cannot create the schema"); !r) return r;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, "INSERT INTO meta(key, value) VALUES(?1, ?2)", -1, &s, nullptr) !=
+      SQLITE_OK)
+    return err("cannot create the schema");
   auto want = owner_key(origin);
-  if (created) {
-    if (auto r = exec_sql("BEGIN IMMEDIATE", "cannot create the schema"); !r) return r;
-    // Another process may have created it meanwhile.
-    auto again = query_int("SELECT count(*) FROM sqlite_schema", "cannot read the database");
-    if (!again) {
-      rollback();
-      return again.error();
+  auto text = origin.to_text();
+  Result<void> r;
+  for (auto [k, v] :
+       {std::pair<const char*, std::span<const uint8_t>>{"origin", want},
+        {"origin_text", {reinterpret_cast<const uint8_t*>(text.data()), text.size()}}}) {
+    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+      r = err("cannot write the zone origin");
+      break;
     }
-    if (*again == 0) {
-      std::string sql = fmt::format("PRAGMA application_id={}; PRAGMA user_version={};{}",
-                                    kApplicationId, kSchemaVersion, kCreateSchema);
-      sqlite3_stmt* s = nullptr;
-      Result<void> r = exec_sql(sql.c_str(), "cannot create the schema");
-      if (r && sqlite3_prepare_v2(db, "INSERT INTO meta(key, value) VALUES(?1, ?2)", -1, &s,
-                                  nullptr) != SQLITE_OK)
-        r = err("cannot create the schema");
-      if (r) {
-        auto text = origin.to_text();
-        for (auto [k, v] :
-             {std::pair<const char*, std::span<const uint8_t>>{"origin", want},
-              {"origin_text", {reinterpret_cast<const uint8_t*>(text.data()), text.size()}}}) {
-          sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
-          sqlite3_bind_blob(s, 2, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-          if (sqlite3_step(s) != SQLITE_DONE) {
-            r = err("cannot write the zone origin");
-            break;
-          }
-          sqlite3_reset(s);
-        }
-      }
-      sqlite3_finalize(s);
-      if (!r) {
-        rollback();
-        return r;
-      }
-    }
-    if (auto r = exec_sql("COMMIT", "cannot create the schema"); !r) {
-      rollback();
-      return r;
-    }
-    // SQLite syncs the directory when it creates the -wal file, not when it
-    // creates the database file itself; without this a power cut could keep
-    // the WAL of acknowledged updates and lose the database it belongs to.
-    if (auto r = sync_parent_dir(); !r) return r;
+    sqlite3_reset(s);
   }
+  sqlite3_finalize(s);
+  return r;
+}
 
+// An existing journal: this version's schema, intact, and this zone's.
+Result<void> Journal::Impl::check_schema() {
   auto version = query_int("PRAGMA user_version", "cannot read the schema version");
   if (!version) return version.error();
   if (*version != kSchemaVersion)
@@ -368,20 +389,15 @@ Result<void> Journal::Impl::init(bool& created) {
   auto stored =
       query_text("SELECT value FROM meta WHERE key = 'origin'", "cannot read the zone origin");
   if (!stored) return stored.error();
-  if (stored->size() != want.size() ||
-      !std::equal(want.begin(), want.end(), reinterpret_cast<const uint8_t*>(stored->data()))) {
-    auto other =
-        dns::Name::from_wire({reinterpret_cast<const uint8_t*>(stored->data()), stored->size()});
-    return bad(fmt::format("belongs to zone {}, not {}",
-                           other ? other->to_text() : std::string("(unreadable origin)"),
-                           origin.to_text()));
-  }
-
-  for (size_t i = 0; i < kStmtCount; ++i)
-    if (sqlite3_prepare_v3(db, kStmtSql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts[i], nullptr) !=
-        SQLITE_OK)
-      return err(fmt::format("cannot prepare \"{}\"", kStmtSql[i]));
-  return {};
+  auto want = owner_key(origin);
+  if (stored->size() == want.size() &&
+      std::equal(want.begin(), want.end(), reinterpret_cast<const uint8_t*>(stored->data())))
+    return {};
+  auto other =
+      dns::Name::from_wire({reinterpret_cast<const uint8_t*>(stored->data()), stored->size()});
+  return bad(fmt::format("belongs to zone {}, not {}",
+                         other ? other->to_text() : std::string("(unreadable origin)"),
+                         origin.to_text()));
 }
 
 Result<void> Journal::Impl::append(const JournalEntry& e, std::optional<uint32_t>& last) {
