@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "dns/rdata.h"
 #include "dns/rrtype.h"
 #include "mdns/querier.h"
 
@@ -37,6 +38,15 @@ std::optional<dns::Name> srv_target(const mdns::Record& srv) {
   auto target = dns::Name::from_wire(std::span<const uint8_t>(srv.rdata).subspan(6));
   if (!target) return std::nullopt;
   return *target;
+}
+
+// The types an mDNS NSEC says its owner has (RFC 6762 6.1); empty when
+// its rdata does not parse.
+std::vector<uint16_t> nsec_types(const mdns::Record& nsec) {
+  size_t used = 0;
+  if (!dns::Name::from_wire_prefix(nsec.rdata, used)) return {};
+  auto types = dns::rdata::type_bitmap_types(std::span<const uint8_t>(nsec.rdata).subspan(used));
+  return types ? *types : std::vector<uint16_t>{};
 }
 
 // Questions several responders answer (a browse, RFC 6763 4; ANY): worth
@@ -75,6 +85,7 @@ std::optional<std::vector<dns::Record>> Core::zone_records(const dns::Name& qnam
   if (qname == opt_.domain) {
     // RFC 8766 6.3: the apex is answered at once, never asked on the link.
     if (qtype == rrtype::SOA || any) out.push_back(soa());
+    if (qtype == rrtype::NSEC) out.push_back(nsec(opt_.domain, {rrtype::SOA, rrtype::NS}));
     if (qtype == rrtype::NS || any)
       for (const auto& ns : opt_.nameservers) {
         dns::Record r{opt_.domain, rrtype::NS, dns::rrclass::IN, opt_.max_ttl, {}};
@@ -84,8 +95,10 @@ std::optional<std::vector<dns::Record>> Core::zone_records(const dns::Name& qnam
     return out;
   }
   // RFC 8766 6.3: no delegation below the apex; DNSSEC types are not served.
-  if (qtype == rrtype::SOA || qtype == rrtype::NS || qtype == rrtype::DS || qtype == rrtype::NSEC ||
-      qtype == rrtype::NSEC3 || qtype == rrtype::RRSIG || qtype == rrtype::DNSKEY)
+  // NSEC3 owners are hashes under parameters (NSEC3PARAM) an unsigned zone
+  // does not have; NSEC is made per name (5.5.3, nsec_answer).
+  if (qtype == rrtype::SOA || qtype == rrtype::NS || qtype == rrtype::DS || qtype == rrtype::NSEC3 ||
+      qtype == rrtype::RRSIG || qtype == rrtype::DNSKEY)
     return out;
   for (const auto& prefix : admin_prefixes()) {
     auto name = prefix.concat(opt_.domain);
@@ -109,6 +122,56 @@ Answer Core::negative() const {
   Answer a;
   a.authority.push_back(soa());
   return a;
+}
+
+// RFC 8766 5.5.3: an NSEC about `owner` alone: the next name is its
+// immediate successor (\000.owner, as RFC 4470 does), so it denies no
+// other name; the bitmap has the NSEC bit an mDNS NSEC lacks.
+dns::Record Core::nsec(const dns::Name& owner, std::vector<uint16_t> types) const {
+  static const std::string_view zero("\0", 1);
+  dns::Record r{owner, rrtype::NSEC, dns::rrclass::IN, opt_.max_ttl, {}};
+  auto next = dns::Name::from_labels(std::span(&zero, 1))->concat(owner);
+  put_name(r.rdata, next ? *next : owner);
+  types.push_back(rrtype::NSEC);
+  dns::rdata::append_type_bitmap(std::move(types), r.rdata);
+  return r;
+}
+
+// RFC 8766 5.5.3: the types the link holds at `local` (asked with ANY), as
+// far as they survive translation (5.5.2).
+Answer Core::nsec_answer(const dns::Name& local) {
+  std::vector<dns::Record> held;
+  add_translated(usable(link_.lookup({local, rrtype::ANY}, true)), held, opt_.max_ttl);
+  std::vector<uint16_t> types;
+  for (const auto& r : held) types.push_back(r.type);
+  auto owner = rw_.from_local(local);
+  if (!owner) return negative();
+  Answer a;
+  a.answer.push_back(nsec(*owner, std::move(types)));
+  return a;
+}
+
+Answer Core::answer_for(const mdns::Question& q, uint16_t qtype) {
+  return qtype == rrtype::NSEC ? nsec_answer(q.name) : from_link(q);
+}
+
+// RFC 6762 6.1: a cached NSEC at the name whose bitmap leaves `q.type` out
+// is the owner's "no such record", a negative answer in the cache
+// (RFC 8766 5.6 answers from it at once).
+bool Core::denied(const mdns::Question& q) {
+  if (q.type == rrtype::ANY) return false;
+  for (const auto& n : link_.lookup({q.name, rrtype::NSEC}, true)) {
+    auto types = nsec_types(n);
+    if (!types.empty() && std::find(types.begin(), types.end(), q.type) == types.end()) return true;
+  }
+  return false;
+}
+
+// What the cache holds for `q`: an answer, a CNAME, or a denial.
+bool Core::cached(const mdns::Question& q) {
+  if (!link_.lookup(q, true).empty()) return true;
+  if (q.type != rrtype::CNAME && !link_.lookup({q.name, rrtype::CNAME}, true).empty()) return true;
+  return denied(q);
 }
 
 Answer Core::from_zone(const std::vector<dns::Record>& recs) const {
@@ -216,10 +279,11 @@ Outcome Core::ask(const dns::Name& qname, uint16_t qtype, Millis now) {
     o.answer = negative();
     return o;
   }
-  mdns::Question q{*local, qtype};
+  // RFC 8766 5.5.3: an NSEC question asks the link for every type (ANY).
+  mdns::Question q{*local, qtype == rrtype::NSEC ? rrtype::ANY : qtype};
   // RFC 8766 5.6: what the cache holds is answered at once, no query sent.
-  if (!link_.lookup(q, true).empty() || (qtype != rrtype::CNAME && !link_.lookup({*local, rrtype::CNAME}, true).empty())) {
-    o.answer = from_link(q);
+  if (cached(q)) {
+    o.answer = answer_for(q, qtype);
     return o;
   }
   auto key = key_of(*local, qtype);
@@ -230,7 +294,7 @@ Outcome Core::ask(const dns::Name& qname, uint16_t qtype, Millis now) {
       o.answer.rcode = rcode::SERVFAIL;
       return o;
     }
-    Pending p{q, link_.watch(q), now + opt_.timeout, 0, {}};
+    Pending p{q, qtype, link_.watch(q), now + opt_.timeout, 0, {}};
     it = pending_.emplace(key, std::move(p)).first;
   }
   o.pending = true;
@@ -242,7 +306,7 @@ Outcome Core::ask(const dns::Name& qname, uint16_t qtype, Millis now) {
 void Core::finish(std::map<std::string, Pending>::iterator it, std::vector<Done>& out) {
   Pending& p = it->second;
   link_.unwatch(p.watch);
-  Answer a = from_link(p.q);
+  Answer a = answer_for(p.q, p.qtype);
   for (Ticket t : p.tickets) out.push_back({t, a});
   pending_.erase(it);
 }

@@ -101,6 +101,7 @@ class Core {
  private:
   struct Pending {
     mdns::Question q;       // the link's side
+    uint16_t qtype = 0;     // the client's (NSEC asks the link ANY)
     uint64_t watch = 0;
     Millis deadline = 0;    // timeout: answered with what there is
     Millis answer_at = 0;   // an answer came: when to send it (0: not yet)
@@ -110,6 +111,11 @@ class Core {
   Answer negative() const;
   Answer from_zone(const std::vector<dns::Record>& recs) const;
   Answer from_link(const mdns::Question& q);
+  Answer nsec_answer(const dns::Name& local);
+  Answer answer_for(const mdns::Question& q, uint16_t qtype);
+  dns::Record nsec(const dns::Name& owner, std::vector<uint16_t> types) const;
+  bool denied(const mdns::Question& q);
+  bool cached(const mdns::Question& q);
   void add_additional(const std::vector<mdns::Record>& answered, Answer& a);
   bool unusable_host(const dns::Name& host);
   bool unusable(const mdns::Record& r);

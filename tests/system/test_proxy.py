@@ -24,7 +24,7 @@ import time
 import pytest
 
 from conftest import BIN_DIR, make_cert, namae_bin
-from test_mdns import _why, Lan, ZC_REGISTER, PY, wait_line, start_avahi
+from test_mdns import _why, Lan, ZC_REGISTER, PY, wait_line, start_avahi, register
 from test_mdns_bridge import records, status, flags
 
 pytestmark = [pytest.mark.skipif(_why is not None, reason=_why or ""),
@@ -171,6 +171,31 @@ def test_service_on_a_link_local_only_host_is_left_out(lan, proxy):
     finally:
         ll.stdin.close()
         wait_line(ll, lambda l: l == "unregistered", timeout=10)
+
+
+def test_nsec_denial_and_nsec_questions(lan, proxy):
+    # namae register in c publishes gamma.local (A only) with the NSEC of
+    # RFC 6762 6.1 saying so, and a printer on it.
+    p, _ = register(lan, "c", "Printer", "_ipp._tcp", "631", "--host", "gamma")
+    try:
+        r = dig(lan, "gamma." + DOMAIN, "AAAA")
+        assert status(r.stdout) == "NOERROR" and records(r.stdout) == [], r.stdout
+        # The mDNS NSEC is in the cache now: a negative answer given at once
+        # (RFC 8766 5.6), not after the 1 s timeout.
+        t = time.monotonic()
+        r = dig(lan, "gamma." + DOMAIN, "AAAA")
+        took = time.monotonic() - t
+        assert status(r.stdout) == "NOERROR" and records(r.stdout) == [], r.stdout
+        assert [t for _, _, t, _ in records(r.stdout, "AUTHORITY")] == ["SOA"], r.stdout
+        assert took < 0.5, took
+        # RFC 8766 5.5.3: an NSEC for that name alone, NSEC bit set.
+        r = dig(lan, "gamma." + DOMAIN, "NSEC")
+        assert [(n, t, d) for n, _, t, d in records(r.stdout)] == [
+            ("gamma." + DOMAIN, "NSEC", "\\000.gamma." + DOMAIN + " A NSEC")], r.stdout
+        r = dig(lan, "Printer._ipp._tcp." + DOMAIN, "NSEC")
+        assert [d for _, _, t, d in records(r.stdout)] == ["\\000.Printer._ipp._tcp." + DOMAIN + " TXT SRV NSEC"], r.stdout
+    finally:
+        lan.stop(p)
 
 
 def test_ctl_status_counts_the_proxy(lan, proxy):

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "../mdns/fake.h"
+#include "dns/rdata.h"
 #include "dns/rrtype.h"
 #include "mdns/querier.h"
 #include "proxy/core.h"
@@ -43,6 +44,12 @@ mdns::Record srv(const char* owner, uint16_t port, const char* target) {
   return rec(owner, rrtype::SRV, 120, srv_rdata(port, target));
 }
 mdns::Record a(const char* owner, std::vector<uint8_t> addr) { return rec(owner, rrtype::A, 120, std::move(addr)); }
+// An mDNS NSEC (RFC 6762 6.1): next name the owner, bitmap the types it has.
+mdns::Record nsec(const char* owner, std::vector<uint16_t> types) {
+  auto rd = name_rdata(owner);
+  dns::rdata::append_type_bitmap(std::move(types), rd);
+  return rec(owner, rrtype::NSEC, 120, rd);
+}
 
 // The link: a Querier whose packets are recorded, and a responder's
 // answers fed to it by hand.
@@ -306,6 +313,60 @@ TEST_F(ProxyTest, NsecFromTheLinkEndsTheWaitAtOnce) {
   ASSERT_TRUE(ans);
   EXPECT_TRUE(ans->answer.empty());
   EXPECT_EQ(ans->authority.size(), 1u);
+}
+
+TEST_F(ProxyTest, CachedNsecDenialIsAnsweredAtOnce) {
+  // RFC 6762 6.1: zhost's responder said it has an A and nothing else.
+  link.hear({a("zhost.local.", {192, 0, 2, 2}), nsec("zhost.local.", {rrtype::A})});
+  auto aaaa = core.ask(N("zhost.lan.example.net."), rrtype::AAAA, link.now);
+  ASSERT_FALSE(aaaa.pending);
+  EXPECT_TRUE(aaaa.answer.answer.empty());
+  ASSERT_EQ(aaaa.answer.authority.size(), 1u);
+  EXPECT_EQ(aaaa.answer.authority[0].type, rrtype::SOA);
+  EXPECT_EQ(core.ask(N("zhost.lan.example.net."), rrtype::A, link.now).answer.answer.size(), 1u);
+  // A type the NSEC lists but the cache lacks is still asked on the link.
+  link.hear({nsec("other.local.", {rrtype::A, rrtype::AAAA})});
+  EXPECT_TRUE(core.ask(N("other.lan.example.net."), rrtype::AAAA, link.now).pending);
+  advance(1000);
+  EXPECT_EQ(link.watching, 1);
+}
+
+TEST_F(ProxyTest, NsecQuestionGetsAnNsecForThatNameAloneFromTheCache) {
+  browse_records();
+  // RFC 8766 5.5.3: the types the name has, the NSEC bit set, next name its
+  // immediate successor (no other name denied).
+  auto o = core.ask(N("Web Site._http._tcp.lan.example.net."), rrtype::NSEC, link.now);
+  ASSERT_FALSE(o.pending);
+  ASSERT_EQ(o.answer.answer.size(), 1u);
+  EXPECT_EQ(o.answer.answer[0].to_text(),
+            "Web\\032Site._http._tcp.lan.example.net. 10 IN NSEC \\000.Web\\032Site._http._tcp.lan.example.net. TXT SRV NSEC");
+  // The apex: its SOA and NS.
+  auto apex = core.ask(N("lan.example.net."), rrtype::NSEC, link.now);
+  ASSERT_EQ(apex.answer.answer.size(), 1u);
+  EXPECT_EQ(apex.answer.answer[0].to_text(), "lan.example.net. 10 IN NSEC \\000.lan.example.net. NS SOA NSEC");
+}
+
+TEST_F(ProxyTest, NsecQuestionAsksTheLinkAnyAndLeavesOutWhatIsUnusable) {
+  auto o = core.ask(N("zhost.lan.example.net."), rrtype::NSEC, link.now);
+  ASSERT_TRUE(o.pending);
+  advance(200);
+  ASSERT_EQ(link.transport.sent.size(), 1u);
+  EXPECT_EQ(link.transport.sent[0].msg.questions.at(0).type, rrtype::ANY);
+  std::vector<uint8_t> fe80(16, 0);
+  fe80[0] = 0xfe, fe80[1] = 0x80, fe80[15] = 2;
+  link.hear({a("zhost.local.", {192, 0, 2, 2}), rec("zhost.local.", rrtype::AAAA, 120, fe80),
+             nsec("zhost.local.", {rrtype::A, rrtype::AAAA})});
+  const Answer* ans = answer_of(o.ticket);
+  ASSERT_TRUE(ans);
+  ASSERT_EQ(ans->answer.size(), 1u);
+  // The AAAA is link-local (5.5.2): not there for a client off the link.
+  EXPECT_EQ(ans->answer[0].to_text(), "zhost.lan.example.net. 10 IN NSEC \\000.zhost.lan.example.net. A NSEC");
+  // Nothing at all on the link: an NSEC with the NSEC bit alone after the wait.
+  auto none = core.ask(N("nobody.lan.example.net."), rrtype::NSEC, link.now);
+  ASSERT_TRUE(none.pending);
+  advance(6100);
+  ASSERT_TRUE(answer_of(none.ticket));
+  EXPECT_EQ(answer_of(none.ticket)->answer.at(0).to_text(), "nobody.lan.example.net. 10 IN NSEC \\000.nobody.lan.example.net. NSEC");
 }
 
 TEST_F(ProxyTest, SameQuestionFromTwoClientsIsAskedOnce) {
