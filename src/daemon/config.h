@@ -183,7 +183,7 @@ struct ResolverConfig {
   bool local_zones = true;         // answer the zones served here from their data
   bool validate = true;            // DNSSEC validation (RFC 4035)
   std::string trust_anchor_file;   // empty: the root's KSKs, built in
-  bool aggressive_nsec = true;     // RFC 8198: validated NSEC ranges answer what they cover
+  bool aggressive_nsec = true;     // RFC 8198: validated NSEC/NSEC3 ranges answer what they cover
   bool auto_trust_anchor = false;  // RFC 5011 updates of trust_anchor_file
   uint32_t trust_anchor_hold_down = 30 * 86400;  // RFC 5011 add and remove hold-downs, seconds
   std::vector<ZoneRouteConfig> stubs, forwards;

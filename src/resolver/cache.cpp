@@ -93,14 +93,19 @@ StoreResult Cache::store(const dns::RRset& rrset, Trust trust, Dnssec dnssec) {
   return r;
 }
 
+uint32_t negative_ttl(const dns::RRset& soa) {
+  uint32_t ttl = soa.ttl;
+  if (!soa.rdata.empty() && soa.rdata.front().size() >= 4) {
+    const auto& rd = soa.rdata.front();
+    ttl = std::min(ttl, dns::get_u32(rd.data() + rd.size() - 4));
+  }
+  return ttl;
+}
+
 StoreResult Cache::store_negative(const dns::Name& name, uint16_t type, bool nxdomain,
                                   const dns::RRset& soa, Trust trust, Dnssec dnssec) {
   if (soa.rdata.empty()) return StoreResult::rejected;
-  // RFC 2308 5: the negative TTL is the smaller of the SOA's TTL and its MINIMUM.
-  uint32_t ttl = soa.ttl;
-  const auto& rd = soa.rdata.front();
-  if (rd.size() >= 4) ttl = std::min(ttl, dns::get_u32(rd.data() + rd.size() - 4));
-  ttl = std::min(ttl, options_.max_negative_ttl);
+  uint32_t ttl = std::min(negative_ttl(soa), options_.max_negative_ttl);
   auto e = std::make_shared<CacheEntry>();
   e->kind = nxdomain ? EntryKind::nxdomain : EntryKind::nodata;
   e->rrset.owner = name;

@@ -90,6 +90,10 @@ struct CacheOptions {
   uint32_t bogus_ttl = 60;
 };
 
+/// RFC 2308 5: how long a negative answer lives, the smaller of its SOA's
+/// TTL and the SOA's MINIMUM field.
+uint32_t negative_ttl(const dns::RRset& soa);
+
 /// Outcome of Cache::store.
 enum class StoreResult : uint8_t { stored, kept_better, rejected };
 

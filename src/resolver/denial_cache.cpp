@@ -13,15 +13,40 @@ using dns::Name;
 
 void DenialCache::keep_nsec(const Name& zone, const dns::RRset& nsec, std::vector<dns::RdataBytes> sigs,
                             uint32_t ttl) {
-  if (ttl == 0 || sigs.empty() || nsec.type != dns::rrtype::NSEC || !nsec.owner.is_subdomain_of(zone)) return;
+  bool nsec3 = nsec.type == dns::rrtype::NSEC3;
+  if (ttl == 0 || sigs.empty() || (nsec.type != dns::rrtype::NSEC && !nsec3) || !nsec.owner.is_subdomain_of(zone))
+    return;
+  // RFC 5155 7.1: an NSEC3 owner is one hash label above the apex.
+  if (nsec3 && (nsec.rdata.size() != 1 || !(nsec.owner.strip_left() == zone))) return;
   std::unique_lock lock(mu_);
   int64_t now = clock_.now_ms();
   if (records_ >= max_records_) sweep(now);
   if (records_ >= max_records_) return;
   Zone& z = zones_[zone.lookup_key()];
   z.apex = zone;
-  auto [it, added] = z.nsec.insert_or_assign(nsec.owner.lookup_key(),
-                                             Signed{nsec, std::move(sigs), now + int64_t{ttl} * 1000});
+  Signed s{nsec, std::move(sigs), now, now + int64_t{ttl} * 1000};
+  if (nsec3) return keep_nsec3(z, nsec, std::move(s));
+  auto [it, added] = z.nsec.insert_or_assign(nsec.owner.lookup_key(), std::move(s));
+  if (added) ++records_;
+}
+
+// One chain per zone: records hashed otherwise (the zone changed its salt
+// or iterations) replace the old chain, whose hashes no longer compare.
+void DenialCache::keep_nsec3(Zone& z, const dns::RRset& nsec3, Signed s) {
+  auto params = dns::Nsec3Params::from_rdata(nsec3.rdata.front());
+  auto hash = dns::nsec3_label_hash(nsec3.owner.label(0));
+  if (!params || !hash || params->algorithm != dns::kNsec3Sha1 || (params->flags & ~1) != 0 ||
+      params->iterations > validator::kMaxNsec3Iterations)
+    return;
+  params->flags = 0;  // opt-out is per record, not the chain's
+  auto& chain = z.nsec3;
+  if (chain.params.iterations != params->iterations ||
+      !std::ranges::equal(chain.params.salt_span(), params->salt_span())) {
+    records_ -= chain.records.size();
+    chain.records.clear();
+    chain.params = *params;
+  }
+  auto [it, added] = chain.records.insert_or_assign(*hash, std::move(s));
   if (added) ++records_;
 }
 
@@ -31,15 +56,17 @@ void DenialCache::keep_soa(const Name& zone, const dns::RRset& soa, std::vector<
   std::unique_lock lock(mu_);
   Zone& z = zones_[zone.lookup_key()];
   z.apex = zone;
-  z.soa = Signed{soa, std::move(sigs), clock_.now_ms() + int64_t{ttl} * 1000};
+  int64_t now = clock_.now_ms();
+  z.soa = Signed{soa, std::move(sigs), now, now + int64_t{ttl} * 1000};
 }
 
 void DenialCache::sweep(int64_t now_ms) {
+  auto expired = [&](const auto& kv) { return kv.second.expires_ms <= now_ms; };
   for (auto zit = zones_.begin(); zit != zones_.end();) {
-    auto& nsec = zit->second.nsec;
-    records_ -= std::erase_if(nsec, [&](const auto& kv) { return kv.second.expires_ms <= now_ms; });
-    bool soa_live = zit->second.soa && zit->second.soa->expires_ms > now_ms;
-    zit = nsec.empty() && !soa_live ? zones_.erase(zit) : std::next(zit);
+    Zone& z = zit->second;
+    records_ -= std::erase_if(z.nsec, expired) + std::erase_if(z.nsec3.records, expired);
+    bool soa_live = z.soa && z.soa->expires_ms > now_ms;
+    zit = z.count() == 0 && !soa_live ? zones_.erase(zit) : std::next(zit);
   }
 }
 
@@ -59,15 +86,8 @@ EntryPtr DenialCache::synthesize(const Name& qname, uint16_t qtype) const {
   int64_t now = clock_.now_ms();
   if (!z || !z->soa || z->soa->expires_ms <= now) return nullptr;
   std::vector<const Signed*> found;
-  auto at_or_before = [&](const Name& n) -> const dns::RRset* {
-    auto it = z->nsec.upper_bound(n.lookup_key());
-    if (it == z->nsec.begin()) return nullptr;
-    --it;
-    if (it->second.expires_ms <= now) return nullptr;
-    found.push_back(&it->second);
-    return &it->second.set;
-  };
-  auto s = validator::synthesize_from_nsec(qname, qtype, at_or_before);
+  auto s = from_nsec(*z, qname, qtype, found, now);
+  if (s.denied == validator::Denied::nothing) s = from_nsec3(*z, qname, qtype, found, now);
   if (s.denied == validator::Denied::nothing) return nullptr;
   std::vector<const Signed*> used;
   for (const dns::RRset* p : s.used)
@@ -80,9 +100,48 @@ EntryPtr DenialCache::synthesize(const Name& qname, uint16_t qtype) const {
   return make_entry(qname, qtype, s.denied == validator::Denied::nxdomain, *z->soa, used);
 }
 
+validator::NsecSynthesis DenialCache::from_nsec(const Zone& z, const Name& qname, uint16_t qtype,
+                                                std::vector<const Signed*>& found, int64_t now) const {
+  if (z.nsec.empty()) return {};
+  auto at_or_before = [&](const Name& n) -> const dns::RRset* {
+    auto it = z.nsec.upper_bound(n.lookup_key());
+    if (it == z.nsec.begin()) return nullptr;
+    --it;
+    if (usable_until(it->second, *z.soa) <= now) return nullptr;
+    found.push_back(&it->second);
+    return &it->second.set;
+  };
+  return validator::synthesize_from_nsec(qname, qtype, at_or_before);
+}
+
+validator::NsecSynthesis DenialCache::from_nsec3(const Zone& z, const Name& qname, uint16_t qtype,
+                                                 std::vector<const Signed*>& found, int64_t now) const {
+  const auto& records = z.nsec3.records;
+  if (records.empty()) return {};
+  // The chain is a ring: below its first hash, the last record's span
+  // (the one whose next hash wraps) is the candidate.
+  auto at_or_before = [&](const dns::Nsec3Hash& h) -> const dns::RRset* {
+    auto it = records.upper_bound(h);
+    if (it == records.begin()) it = records.end();
+    --it;
+    if (usable_until(it->second, *z.soa) <= now) return nullptr;
+    found.push_back(&it->second);
+    return &it->second.set;
+  };
+  return validator::synthesize_from_nsec3(qname, qtype, z.apex, z.nsec3.params, at_or_before);
+}
+
+// RFC 8198 5.4 as RFC 9077 3.4 updates it: a record is used no longer than
+// its own TTL nor the zone's negative TTL (the SOA's TTL and MINIMUM) from
+// when it was kept; records of wildcard answers and referrals came without
+// the SOA to bound them.
+int64_t DenialCache::usable_until(const Signed& record, const Signed& soa) {
+  return std::min(record.expires_ms, record.stored_ms + int64_t{negative_ttl(soa.set)} * 1000);
+}
+
 // The entry as if the zone's server had answered: the SOA, the NSEC
 // RRsets and their RRSIGs (RFC 4035 3.1.3), living as long as the
-// shortest-lived of them (RFC 8198 5.4), judged secure.
+// shortest-lived of them, judged secure.
 EntryPtr DenialCache::make_entry(const Name& qname, uint16_t qtype, bool nxdomain, const Signed& soa,
                                  const std::vector<const Signed*>& used) const {
   auto proof = std::make_shared<std::vector<dns::RRset>>();
@@ -96,7 +155,7 @@ EntryPtr DenialCache::make_entry(const Name& qname, uint16_t qtype, bool nxdomai
     sigs.ttl = s.set.ttl;
     sigs.rdata = s.sigs;
     proof->push_back(std::move(sigs));
-    expires = std::min(expires, s.expires_ms);
+    expires = std::min(expires, usable_until(s, soa));
   };
   for (const Signed* u : used) add(*u);
   add(soa);
@@ -122,9 +181,14 @@ size_t DenialCache::flush(const Name& name) {
   for (auto it = zones_.begin(); it != zones_.end();) {
     auto& nsec = it->second.nsec;
     if (it->second.apex.is_subdomain_of(name)) {
-      removed += nsec.size();
+      removed += it->second.count();
       it = zones_.erase(it);
       continue;
+    }
+    // NSEC3 owners are hashes: a name inside the zone may be any of them.
+    if (name.is_subdomain_of(it->second.apex)) {
+      removed += it->second.nsec3.records.size();
+      it->second.nsec3.records.clear();
     }
     // Names at and below `name` share its key as a prefix: one run of the map.
     auto first = nsec.lower_bound(prefix), last = first;

@@ -158,16 +158,15 @@ Verdict AnswerValidator::judge_negative(const CacheEntry& e, uint16_t qtype) {
   return v;
 }
 
-// RFC 8198: the NSEC records of a secure proof (and the zone's SOA, when
+// RFC 8198: the NSEC and NSEC3 records of a secure proof (and the zone's SOA, when
 // it came with them) answer later questions their ranges cover.
 void AnswerValidator::keep_denial(const KeySet& ks, const CacheEntry& e, const std::vector<dns::RRset>& denial,
                                   const std::vector<dns::RdataBytes>& soa_sigs) {
   if (!ctx_.denial || !e.dnssec.proof) return;
   uint32_t ttl = e.ttl_left(ctx_.clock.now_ms());
   if (e.soa && !soa_sigs.empty()) ctx_.denial->keep_soa(ks.zone, *e.soa, soa_sigs, ttl);
-  for (const auto& rs : denial)
-    if (rs.type == rrtype::NSEC)
-      ctx_.denial->keep_nsec(ks.zone, rs, validator::signatures_over(rs, *e.dnssec.proof), std::min(rs.ttl, ttl));
+  for (const auto& rs : denial)  // verified NSEC and NSEC3 RRsets only
+    ctx_.denial->keep_nsec(ks.zone, rs, validator::signatures_over(rs, *e.dnssec.proof), std::min(rs.ttl, ttl));
 }
 
 // The NSEC and NSEC3 RRsets of the entry's proof, each verified by `ks`.

@@ -264,6 +264,33 @@ bool uses_nsec3(const std::vector<dns::RRset>& denial) {
   return std::any_of(denial.begin(), denial.end(), [](const auto& rs) { return rs.type == rrtype::NSEC3; });
 }
 
+// RFC 8198 5.1-5.2: what the records picked from the cache prove, judged
+// by the same proofs as an upstream answer's.
+NsecSynthesis judged_synthesis(const Name& qname, uint16_t qtype, std::vector<const dns::RRset*> used) {
+  std::vector<dns::RRset> records;
+  for (const auto* p : used) records.push_back(*p);
+  NsecSynthesis out;
+  if (prove_nxdomain(qname, records).is_secure())
+    out.denied = Denied::nxdomain;
+  else if (prove_nodata(qname, qtype, records).is_secure())
+    out.denied = Denied::nodata;
+  if (out.denied != Denied::nothing) out.used = std::move(used);
+  return out;
+}
+
+// The cached NSEC3 record that matches or may cover `name`; `matched` says which.
+const dns::RRset* nsec3_record_for(const Name& name, const dns::Nsec3Params& params,
+                                   const Nsec3AtOrBefore& at_or_before, bool& matched) {
+  matched = false;
+  auto h = dns::nsec3_hash(name, params);
+  const dns::RRset* r = h ? at_or_before(*h) : nullptr;
+  if (r && r->owner.label_count() > 0) {
+    auto owner = dns::nsec3_label_hash(r->owner.label(0));
+    matched = owner && *owner == *h;
+  }
+  return r;
+}
+
 }  // namespace
 
 Verdict prove_nxdomain(const Name& qname, const std::vector<dns::RRset>& denial) {
@@ -338,14 +365,38 @@ NsecSynthesis synthesize_from_nsec(const Name& qname, uint16_t qtype, const Nsec
   if (!(parsed.front().owner == qname))
     if (auto wild = wildcard_at(implied_encloser(parsed.front(), qname)))
       if (const dns::RRset* w = at_or_before(*wild); w && w != first) used.push_back(w);
-  std::vector<dns::RRset> records;
-  for (const auto* p : used) records.push_back(*p);
-  if (prove_nxdomain(qname, records).is_secure())
-    out.denied = Denied::nxdomain;
-  else if (prove_nodata(qname, qtype, records).is_secure())
-    out.denied = Denied::nodata;
-  if (out.denied != Denied::nothing) out.used = std::move(used);
-  return out;
+  return judged_synthesis(qname, qtype, std::move(used));
+}
+
+NsecSynthesis synthesize_from_nsec3(const Name& qname, uint16_t qtype, const Name& zone,
+                                    const dns::Nsec3Params& params, const Nsec3AtOrBefore& at_or_before) {
+  if (dns::is_meta_type(qtype) || dns::is_question_only(qtype) || !qname.is_subdomain_of(zone) ||
+      params.iterations > kMaxNsec3Iterations)
+    return {};
+  bool matched = false;
+  const dns::RRset* own = nsec3_record_for(qname, params, at_or_before, matched);
+  if (!own) return {};
+  if (matched) return judged_synthesis(qname, qtype, {own});  // NODATA (RFC 5155 8.5)
+  // RFC 5155 8.3: up from the name to the first ancestor with a matching
+  // record; the record met one label below it covers the next closer name.
+  const dns::RRset* next_closer = own;
+  for (Name ce = qname; ce.label_count() > zone.label_count();) {
+    ce = ce.strip_left();
+    const dns::RRset* at = nsec3_record_for(ce, params, at_or_before, matched);
+    if (!at) return {};
+    if (!matched) {
+      next_closer = at;
+      continue;
+    }
+    std::vector<const dns::RRset*> used{at};
+    auto add = [&](const dns::RRset* r) {
+      if (r && std::find(used.begin(), used.end(), r) == used.end()) used.push_back(r);
+    };
+    add(next_closer);
+    if (auto wild = wildcard_at(ce)) add(nsec3_record_for(*wild, params, at_or_before, matched));
+    return judged_synthesis(qname, qtype, std::move(used));
+  }
+  return {};
 }
 
 }  // namespace namae::validator

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dns/name.h"
+#include "dns/nsec3_hash.h"
 #include "dns/record.h"
 #include "validator/verdict.h"
 
@@ -58,5 +59,15 @@ struct NsecSynthesis {
 };
 using NsecAtOrBefore = std::function<const dns::RRset*(const dns::Name&)>;
 NsecSynthesis synthesize_from_nsec(const dns::Name& qname, uint16_t qtype, const NsecAtOrBefore& at_or_before);
+
+/// RFC 8198 5.2 with RFC 5155 8.4-8.7: the same from a zone's cached NSEC3
+/// chain hashed with `params`. `at_or_before(hash)` gives the cached NSEC3
+/// RRset whose owner hash is the last at or before `hash`, wrapping to the
+/// last of the chain below the first (nullptr: none). The closest encloser
+/// proof is rebuilt from the cache; an opt-out span proves no NXDOMAIN (the
+/// proofs judge it insecure), nor does a chain beyond kMaxNsec3Iterations.
+using Nsec3AtOrBefore = std::function<const dns::RRset*(const dns::Nsec3Hash&)>;
+NsecSynthesis synthesize_from_nsec3(const dns::Name& qname, uint16_t qtype, const dns::Name& zone,
+                                    const dns::Nsec3Params& params, const Nsec3AtOrBefore& at_or_before);
 
 }  // namespace namae::validator

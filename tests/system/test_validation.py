@@ -11,10 +11,12 @@ Unbound started here with the same trust anchor (the root's DS) are asked the
 same questions with DO=1; rcode, AD and the EDE codes must agree, and each
 case must give what it is built to give.
 """
+import base64
 import os
 import shutil
 import subprocess
 
+import dns.dnssec
 import dns.edns
 import dns.flags
 import dns.message
@@ -231,6 +233,74 @@ def test_aggressive_nsec_answers_covered_names_without_asking(env):
     before = tree.queries()
     assert outcome(ask(env["namaed"].port, "gg.nsec.test.", "A")) == ("NXDOMAIN", True, [])
     assert tree.queries() > before
+
+
+def nsec3_spans(r):
+    """The (owner, next) hash spans of the NSEC3 records of a response, in base32hex."""
+    spans = []
+    for rrset in r.authority:
+        if rrset.rdtype == dns.rdatatype.NSEC3:
+            for rd in rrset:
+                nxt = base64.b32encode(rd.next).decode().translate(B32_TO_HEX)
+                spans.append((rrset.name.labels[0].decode().upper(), nxt, rd))
+    return spans
+
+
+B32_TO_HEX = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHIJKLMNOPQRSTUV")
+
+
+def names_in_spans(zone, spans, count):
+    """`count` names q<i>.<zone> whose hashes fall in one of the spans (not at an owner)."""
+    rd = spans[0][2]
+    out = []
+    for i in range(20000):
+        name = f"q{i}.{zone}"
+        h = dns.dnssec.nsec3_hash(name, rd.salt, rd.iterations, 1)
+        if any(o < h < n or (n <= o and (h > o or h < n)) for o, n, _ in spans):
+            out.append(name)
+            if len(out) == count:
+                return out
+    raise AssertionError(f"no names in the spans {spans}")
+
+
+def leaf_cost(env, port, questions):
+    """Queries the leaf zones' server got while `port` answered `questions`, and the outcomes."""
+    before = env["tree"].queries()
+    got = [outcome(ask(port, q, t)) for q, t in questions]
+    return env["tree"].queries() - before, got
+
+
+def test_aggressive_nsec3_answers_covered_names_without_asking(env):
+    """RFC 8198 5.2: after one NXDOMAIN and one NODATA in an NSEC3 zone,
+    other names the cached spans cover (closest encloser proof rebuilt from
+    the cache) cost namaed no query at the zone's server. Unbound 1.17 does
+    aggressive NSEC only: its count is printed, not compared."""
+    port = env["namaed"].port
+    first = ask(port, "nothere.nsec3.test.", "A")
+    assert outcome(first) == ("NXDOMAIN", True, [])
+    assert outcome(ask(port, "www.nsec3.test.", "TXT")) == ("NOERROR", True, [])
+    covered = [(q, "A") for q in names_in_spans("nsec3.test.", nsec3_spans(first), 5)]
+    covered += [("www.nsec3.test.", "MX"), ("www.nsec3.test.", "SRV")]
+    mine, got = leaf_cost(env, port, covered)
+    assert got == [("NXDOMAIN", True, [])] * 5 + [("NOERROR", True, [])] * 2, got
+    assert mine == 0, f"namaed asked the zone's server {mine} times"
+    for q, t in (("nothere.nsec3.test.", "A"), ("www.nsec3.test.", "TXT")):
+        ask(env["uport"], q, t)
+    theirs, got = leaf_cost(env, env["uport"], covered)
+    assert got == [("NXDOMAIN", True, [])] * 5 + [("NOERROR", True, [])] * 2, got
+    print(f"\nNSEC3 zone, {len(covered)} covered questions: leaf queries namaed {mine}, unbound {theirs}")
+
+
+def test_opt_out_span_is_still_asked(env):
+    """RFC 5155 9.2: an opt-out span may hide an unsigned delegation, so it
+    proves no NXDOMAIN; every such name goes to the zone's server."""
+    port = env["namaed"].port
+    first = ask(port, "nothere.optout.test.", "A")
+    assert outcome(first) == ("NXDOMAIN", False, [])
+    names = names_in_spans("optout.test.", nsec3_spans(first), 3)
+    cost, got = leaf_cost(env, port, [(q, "A") for q in names])
+    assert got == [("NXDOMAIN", False, [])] * 3, got
+    assert cost >= 3, cost
 
 
 def fresh_namaed(tree, extra=""):

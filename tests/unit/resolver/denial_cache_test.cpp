@@ -7,6 +7,7 @@
 #include "dns/message.h"
 #include "dns/rrtype.h"
 #include "resolver/denial_cache.h"
+#include "../validator/nsec3_chain.h"
 
 namespace namae::resolver {
 namespace {
@@ -103,6 +104,87 @@ TEST(DenialCache, FlushAndLimit) {
   clock.advance_ms(10'000);
   small.keep_nsec(N("example."), rrset("d.example. 300 NSEC e.example. A NSEC"), kSig, 300);
   EXPECT_EQ(small.size(), 2u);  // the expired one made room
+}
+
+// example. signed with NSEC3 (validator::test::nsec3_zone), every record
+// and the SOA kept as a secure proof leaves them.
+struct FilledNsec3 {
+  FakeClock clock;
+  DenialCache cache{clock, 100};
+  explicit FilledNsec3(bool opt_out = false, uint16_t iterations = 0, uint32_t ttl = 300) {
+    for (const auto& rs : validator::test::nsec3_zone(iterations, opt_out)) cache.keep_nsec(N("example."), rs, kSig, ttl);
+    cache.keep_soa(N("example."), rrset("example. 300 SOA ns h 1 2 3 4 300"), kSig, 300);
+  }
+};
+
+TEST(DenialCache, Nsec3NxdomainAndNodataWithTheProof) {
+  FilledNsec3 f;
+  EXPECT_EQ(f.cache.size(), 7u);
+  EntryPtr e = f.cache.synthesize(N("nope.example."), rt::A);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->kind, EntryKind::nxdomain);
+  EXPECT_EQ(e->judged(), validator::Security::secure);
+  size_t nsec3 = 0, sigs = 0;
+  for (const auto& rs : *e->dnssec.proof) (rs.type == rt::NSEC3 ? nsec3 : sigs) += 1;
+  EXPECT_GE(nsec3, 2u);            // encloser, next closer, wildcard (two may coincide)
+  EXPECT_EQ(sigs, nsec3 + 1);      // each with its RRSIGs, and the SOA's
+  e = f.cache.synthesize(N("a.example."), rt::MX);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->kind, EntryKind::nodata);
+  EXPECT_EQ(f.cache.synthesize(N("a.example."), rt::A), nullptr);
+  EXPECT_EQ(f.cache.synthesize(N("x.w.example."), rt::TXT), nullptr);
+  EXPECT_EQ(f.cache.answers(), 2u);
+}
+
+TEST(DenialCache, Nsec3OptOutIterationsAndResalting) {
+  FilledNsec3 optout(true);
+  EXPECT_EQ(optout.cache.synthesize(N("nope.example."), rt::A), nullptr);  // may be an unsigned delegation
+  EXPECT_NE(optout.cache.synthesize(N("a.example."), rt::MX), nullptr);
+  FilledNsec3 costly(false, 151);
+  EXPECT_EQ(costly.cache.size(), 0u);  // RFC 9276: not kept at all
+  // A record of another salt or iteration count replaces the old chain.
+  FilledNsec3 f;
+  f.cache.keep_nsec(N("example."), validator::test::nsec3_zone(5, false).front(), kSig, 300);
+  EXPECT_EQ(f.cache.size(), 1u);
+  EXPECT_EQ(f.cache.synthesize(N("nope.example."), rt::A), nullptr);
+  // Flushing a name in the zone drops its chain (hashed names hide where it lies).
+  FilledNsec3 g;
+  EXPECT_EQ(g.cache.flush(N("a.example.")), 7u);
+}
+
+TEST(DenialCache, Nsec3LivesTheShorterOfItsTtlAndTheNegativeTtl) {
+  FilledNsec3 f(false, 0, 100);
+  f.clock.advance_ms(99'000);
+  EntryPtr e = f.cache.synthesize(N("nope.example."), rt::A);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->ttl_left(f.clock.now_ms()), 1u);
+  f.clock.advance_ms(1'000);
+  EXPECT_EQ(f.cache.synthesize(N("nope.example."), rt::A), nullptr);
+}
+
+// RFC 9077 3.4: records kept from a wildcard answer (TTL 3600, no SOA with
+// them) are used no longer than the SOA's negative TTL (60 here) after
+// they were kept, though the SOA itself is renewed later.
+TEST(DenialCache, RecordsBoundByTheSoaMinimumFromWhenKept) {
+  for (bool nsec3 : {false, true}) {
+    FakeClock clock;
+    DenialCache cache(clock, 100);
+    if (nsec3)
+      for (const auto& rs : validator::test::nsec3_zone(0, false)) cache.keep_nsec(N("example."), rs, kSig, 3600);
+    else
+      for (const char* line : {"example. 3600 NSEC a.example. NS SOA RRSIG NSEC DNSKEY",
+                               "a.example. 3600 NSEC example. A RRSIG NSEC"})
+        cache.keep_nsec(N("example."), rrset(line), kSig, 3600);
+    clock.advance_ms(30'000);
+    cache.keep_soa(N("example."), rrset("example. 60 SOA ns h 1 2 3 4 60"), kSig, 60);
+    const auto q = nsec3 ? N("nope.example.") : N("b.example.");
+    EntryPtr e = cache.synthesize(q, rt::A);
+    ASSERT_NE(e, nullptr) << nsec3;
+    EXPECT_EQ(e->ttl_left(clock.now_ms()), 30u) << nsec3;
+    clock.advance_ms(30'000);
+    cache.keep_soa(N("example."), rrset("example. 60 SOA ns h 1 2 3 4 60"), kSig, 60);
+    EXPECT_EQ(cache.synthesize(q, rt::A), nullptr) << nsec3;
+  }
 }
 
 }  // namespace

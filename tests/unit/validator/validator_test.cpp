@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "../dnssec/test_util.h"
 #include "dns/nsec3_hash.h"
@@ -13,6 +14,7 @@
 #include "dnssec/dnskey.h"
 #include "dnssec/key_file.h"
 #include "dnssec/rrsig.h"
+#include "nsec3_chain.h"
 #include "validator/anchors.h"
 #include "validator/denial.h"
 #include "validator/keys.h"
@@ -211,51 +213,9 @@ TEST(Denial, NsecWildcardAnswerAndCuts) {
   EXPECT_EQ(prove_no_ds(N("c.example."), {}).cut, Cut::unproven);
 }
 
-// A whole NSEC3 chain for names with their types (ENTs included by the caller).
-std::vector<dns::RRset> nsec3_chain(const std::vector<std::pair<std::string, std::vector<uint16_t>>>& names,
-                                    uint16_t iterations, bool opt_out) {
-  dns::Nsec3Params p;
-  p.iterations = iterations;
-  p.salt_length = 2;
-  p.salt[0] = 0xab;
-  p.salt[1] = 0xcd;
-  std::vector<std::pair<dns::Nsec3Hash, std::vector<uint16_t>>> hashed;
-  for (const auto& [n, t] : names) hashed.push_back({*dns::nsec3_hash(N(n), p), t});
-  std::sort(hashed.begin(), hashed.end());
-  std::vector<dns::RRset> out;
-  for (size_t i = 0; i < hashed.size(); ++i) {
-    const auto& next = hashed[(i + 1) % hashed.size()].first;
-    const uint8_t fields[] = {1, static_cast<uint8_t>(opt_out ? 1 : 0), static_cast<uint8_t>(iterations >> 8),
-                              static_cast<uint8_t>(iterations & 0xff), 2, 0xab, 0xcd, 20};
-    // Sized once (GCC 12 warns -Warray-bounds on an insert after an initializer list).
-    dns::RdataBytes rd(sizeof fields + next.size());
-    std::copy(std::begin(fields), std::end(fields), rd.begin());
-    std::copy(next.begin(), next.end(), rd.begin() + sizeof fields);
-    dns::rdata::append_type_bitmap(hashed[i].second, rd);
-    std::array<char, dns::kNsec3LabelSize> label;
-    dns::nsec3_label(hashed[i].first, label);
-    dns::RRset s;
-    s.owner = N(std::string(label.data(), label.size()) + ".example.");
-    s.type = dns::rrtype::NSEC3;
-    s.rdata = {rd};
-    out.push_back(s);
-  }
-  return out;
-}
-
 using T = std::vector<uint16_t>;
 namespace rt = dns::rrtype;
-
-std::vector<dns::RRset> nsec3_zone(uint16_t iterations, bool opt_out) {
-  return nsec3_chain({{"example.", T{rt::NS, rt::SOA, rt::RRSIG, rt::DNSKEY, rt::NSEC3PARAM}},
-                      {"a.example.", T{rt::A, rt::RRSIG}},
-                      {"e.example.", T{}},
-                      {"d.e.example.", T{rt::A, rt::RRSIG}},
-                      {"w.example.", T{}},
-                      {"*.w.example.", T{rt::TXT, rt::RRSIG}},
-                      {"signed.example.", T{rt::NS, rt::DS, rt::RRSIG}}},
-                     iterations, opt_out);
-}
+using test::nsec3_zone;
 
 TEST(Denial, Nsec3Proofs) {
   auto all = nsec3_zone(0, false);
@@ -336,6 +296,60 @@ TEST(Aggressive, NothingWhereTheCacheProvesNothing) {
   // A gap in the cached chain: d.e -> sub is not cached, so nothing covers f.example.
   CachedChain gap{{c.sets[0], c.sets[1], c.sets[2]}};
   EXPECT_EQ(synthesize_from_nsec(N("f.example."), rt::A, gap.finder()).denied, Denied::nothing);
+}
+
+// A zone's cached NSEC3 RRsets, found as the resolver's cache finds them:
+// the last owner hash at or before a hash, wrapping to the last.
+struct CachedNsec3 {
+  std::map<dns::Nsec3Hash, dns::RRset> by_hash;
+  explicit CachedNsec3(const std::vector<dns::RRset>& sets) {
+    for (const auto& s : sets) by_hash[*dns::nsec3_label_hash(s.owner.label(0))] = s;
+  }
+  Nsec3AtOrBefore finder() const {
+    return [this](const dns::Nsec3Hash& h) -> const dns::RRset* {
+      if (by_hash.empty()) return nullptr;
+      auto it = by_hash.upper_bound(h);
+      if (it == by_hash.begin()) it = by_hash.end();
+      return &(--it)->second;
+    };
+  }
+  Denied denies(const std::string& qname, uint16_t qtype, uint16_t iterations = 0) const {
+    return synthesize_from_nsec3(N(qname), qtype, N("example."), test::chain_params(iterations), finder()).denied;
+  }
+};
+
+TEST(Aggressive, Nsec3ClosestEncloserProofFromTheCache) {
+  CachedNsec3 c(nsec3_zone(0, false));
+  auto s = synthesize_from_nsec3(N("nope.example."), rt::A, N("example."), test::chain_params(0), c.finder());
+  EXPECT_EQ(s.denied, Denied::nxdomain);
+  // The apex matched, nope covered, *.example covered: two or three records.
+  ASSERT_GE(s.used.size(), 2u);
+  EXPECT_EQ(c.denies("x.y.a.example.", rt::A), Denied::nxdomain);  // encloser a.example.
+  EXPECT_EQ(c.denies("a.example.", rt::MX), Denied::nodata);
+  EXPECT_EQ(c.denies("e.example.", rt::A), Denied::nodata);     // ENT
+  EXPECT_EQ(c.denies("x.w.example.", rt::MX), Denied::nodata);  // RFC 5155 8.7
+  EXPECT_EQ(c.denies("a.example.", rt::A), Denied::nothing);    // exists
+  EXPECT_EQ(c.denies("x.w.example.", rt::TXT), Denied::nothing);  // the wildcard answers
+  EXPECT_EQ(c.denies("x.signed.example.", rt::A), Denied::nothing);  // below a cut
+  EXPECT_EQ(c.denies("signed.example.", rt::DS), Denied::nothing);
+  EXPECT_EQ(c.denies("a.example.", rt::ANY), Denied::nothing);
+  // Without the record that denies the wildcard, NXDOMAIN is unproven.
+  std::vector<dns::RRset> partial;
+  for (const auto* r : s.used) partial.push_back(*r);
+  partial.pop_back();
+  EXPECT_EQ(CachedNsec3(partial).denies("nope.example.", rt::A), Denied::nothing);
+}
+
+TEST(Aggressive, Nsec3OptOutAndIterationsProveNoNxdomain) {
+  // RFC 5155 9.2: an opt-out span may hide an unsigned delegation; a
+  // matching record still proves NODATA.
+  CachedNsec3 optout(nsec3_zone(0, true));
+  EXPECT_EQ(optout.denies("nope.example.", rt::A), Denied::nothing);
+  EXPECT_EQ(optout.denies("x.y.a.example.", rt::A), Denied::nothing);
+  EXPECT_EQ(optout.denies("a.example.", rt::MX), Denied::nodata);
+  // RFC 9276: beyond the limit the proof is insecure, so never synthesized.
+  EXPECT_EQ(CachedNsec3(nsec3_zone(150, false)).denies("nope.example.", rt::A, 150), Denied::nxdomain);
+  EXPECT_EQ(CachedNsec3(nsec3_zone(151, false)).denies("nope.example.", rt::A, 151), Denied::nothing);
 }
 
 }  // namespace
