@@ -102,6 +102,33 @@ bool KeyTiming::active(int64_t now) const {
   return (!activate || *activate <= now) && (!inactive || *inactive > now);
 }
 
+namespace {
+
+bool within(std::optional<int64_t> from, std::optional<int64_t> until, int64_t now) {
+  return (!from || *from <= now) && (!until || *until > now);
+}
+
+std::optional<int64_t> later(std::optional<int64_t> a, std::optional<int64_t> b) {
+  if (!a || !b) return a ? a : b;
+  return std::max(a, b);
+}
+
+std::optional<int64_t> earlier(std::optional<int64_t> a, std::optional<int64_t> b) {
+  if (!a || !b) return a ? a : b;
+  return std::min(a, b);
+}
+
+}  // namespace
+
+bool KeyTiming::signs_keys_at(int64_t now) const {
+  return within(sign_from ? sign_from : publish ? publish : activate, sign_until ? sign_until : remove, now);
+}
+
+bool KeyTiming::signs_data_at(int64_t now) const {
+  return within(sign_from ? sign_from : later(publish, activate), sign_until ? sign_until : earlier(remove, inactive),
+                now);
+}
+
 bool ZoneKey::is_ksk() const { return flags & kFlagSep; }
 
 Result<ZoneKey> generate_zone_key(const dns::Name& zone, uint8_t algorithm, uint16_t flags, int64_t now) {
@@ -109,7 +136,7 @@ Result<ZoneKey> generate_zone_key(const dns::Name& zone, uint8_t algorithm, uint
   if (!key) return key.error();
   Bytes rdata = dnskey_rdata(flags, algorithm, key->public_key());
   const uint16_t tag = key_tag(rdata);
-  return ZoneKey{zone, flags, std::move(*key), std::move(rdata), tag, KeyTiming{now, now, now, {}, {}}};
+  return ZoneKey{zone, flags, std::move(*key), std::move(rdata), tag, KeyTiming{now, now, now, {}, {}, {}, {}}};
 }
 
 std::string key_file_base(const dns::Name& zone, uint8_t algorithm, uint16_t tag) {

@@ -23,11 +23,23 @@ namespace namae::dnssec {
 /// When a key enters and leaves use (unix seconds; unset: not scheduled).
 struct KeyTiming {
   std::optional<int64_t> created, publish, activate, inactive, remove;
+  // An algorithm rollover (RFC 6781 4.1.4): a key of the new algorithm
+  // signs from `sign_from`, before it is published; one of the old keeps
+  // signing until `sign_until`, after it left the DNSKEY RRset, so that
+  // every RRset carries an RRSIG of each algorithm a cached DNSKEY RRset
+  // holds (RFC 4035 2.2).
+  std::optional<int64_t> sign_from, sign_until;
 
   /// Published in the DNSKEY RRset at `now`.
   bool published(int64_t now) const;
   /// Signing at `now` (active and not yet inactive).
   bool active(int64_t now) const;
+  /// A key-signing key signs the DNSKEY RRset at `now`: while published,
+  /// or within the algorithm rollover's windows.
+  bool signs_keys_at(int64_t now) const;
+  /// A zone-signing key signs the zone's data at `now`: while published
+  /// and active, or within the algorithm rollover's windows.
+  bool signs_data_at(int64_t now) const;
 };
 
 /// A zone's key: owner, flags, the key pair and its schedule.

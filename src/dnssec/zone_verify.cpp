@@ -74,7 +74,15 @@ class Verifier {
         problem(where(node, set.type) + "malformed RRSIG");
         continue;
       }
-      std::string why = "no DNSKEY with tag " + std::to_string(f->key_tag) + " and algorithm " + std::to_string(f->algorithm);
+      // An RRSIG by a key the DNSKEY RRset does not hold is no fault, as for
+      // dnssec-verify and ldns-verify-zone: an algorithm rollover (RFC 6781
+      // 4.1.4) signs before it publishes and after it removes a key. The
+      // algorithms of the keys it does hold must still sign the set.
+      const bool named = std::any_of(keys_.begin(), keys_.end(), [&](const ApexKey& k) {
+        return key_tag(k.rdata) == f->key_tag && k.fields.algorithm == f->algorithm;
+      });
+      if (!named) continue;
+      std::string why;
       bool ok = false;
       for (const auto& k : keys_) {
         if (key_tag(k.rdata) != f->key_tag || k.fields.algorithm != f->algorithm) continue;

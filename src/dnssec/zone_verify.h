@@ -1,5 +1,6 @@
 // Checking a signed zone, as dnssec-verify and ldns-verify-zone do: every
-// RRSIG verifies with an apex DNSKEY and is within its validity period,
+// RRSIG by an apex DNSKEY verifies and is within its validity period (one
+// by another key is let be, as an algorithm rollover makes them),
 // every authoritative RRset is signed by each algorithm of the DNSKEY RRset
 // (RFC 4035 2.2), the DNSKEY RRset by a SEP key, nothing non-authoritative
 // is signed, and the NSEC or NSEC3 chain is exactly what the data requires.

@@ -77,24 +77,25 @@ Result<std::unique_ptr<ZoneKeyRing>> ZoneKeyRing::open(const dns::Name& zone, co
     if (!records) return fail(ring->state_path_ + ": " + records.message());
     ring->records_ = std::move(*records);
     for (const auto& r : ring->records_)
-      if (!r.is_removed(now))
+      if (!r.is_gone(now))
         if (auto l = ring->load_key(r); !l) return l.error();
   } else {
     auto keys = dnssec::read_key_dir(p.key_directory, zone);
     if (!keys) return keys.error();
     for (auto& k : *keys) {
-      if (auto u = ring->usable(k); !u) return u.error();
+      if (auto u = ring->usable(k, p.algorithm); !u) return u.error();
       ring->records_.push_back(adopted(k, p.split_keys, now));
       ring->loaded_.insert_or_assign(k.tag, std::move(k));
     }
   }
-  // Only the roles without any key get one now; rollovers wait for the
-  // zone's TTLs (tick).
+  // Only the roles without any key get one now; rollovers, an algorithm
+  // rollover too, wait for the zone's TTLs (tick).
   const RollTiming t = ring->timing(nullptr);
-  for (KeyRole role : roles_of(p.split_keys))
-    if (std::none_of(ring->records_.begin(), ring->records_.end(),
-                     [&](const KeyRecord& r) { return r.role == role && !r.is_removed(now); }))
-      if (auto k = ring->make_key(role, now, t); !k) return k.error();
+  if (!rolls_algorithm(ring->records_, p.algorithm, now))
+    for (KeyRole role : roles_of(p.split_keys))
+      if (std::none_of(ring->records_.begin(), ring->records_.end(),
+                       [&](const KeyRecord& r) { return r.role == role && !r.is_removed(now); }))
+        if (auto k = ring->make_key(role, now, t); !k) return k.error();
   if (auto s = ring->save_and_rebuild(now, t); !s) return s.error();
   return ring;
 }
@@ -119,18 +120,20 @@ Result<void> ZoneKeyRing::load_key(const KeyRecord& r) {
   const std::string base = policy_.key_directory + "/" + dnssec::key_file_base(zone_, r.algorithm, r.tag);
   auto k = dnssec::read_key_files(base);
   if (!k) return fail(k.message() + " (a key " + state_path_ + " names)");
-  if (auto u = usable(*k); !u) return u.error();
+  // A key of another algorithm than the policy's is one an algorithm
+  // rollover is leaving.
+  if (auto u = usable(*k, r.algorithm); !u) return u.error();
   if (k->is_ksk() != (r.role != KeyRole::zsk))
     return fail(base + ".key: the flags do not fit its role " + std::string(role_name(r.role)) + " in " + state_path_);
   loaded_.insert_or_assign(r.tag, std::move(*k));
   return {};
 }
 
-Result<void> ZoneKeyRing::usable(const dnssec::ZoneKey& k) const {
+Result<void> ZoneKeyRing::usable(const dnssec::ZoneKey& k, uint8_t algorithm) const {
   const std::string base = policy_.key_directory + "/" + dnssec::key_file_base(k.zone, k.key.algorithm(), k.tag);
-  if (k.key.algorithm() != policy_.algorithm)
+  if (k.key.algorithm() != algorithm)
     return fail(base + ".private: algorithm " + std::to_string(k.key.algorithm()) + ", but the zone is signed with " +
-                std::to_string(policy_.algorithm));
+                std::to_string(algorithm));
   if (!(k.zone == zone_)) return fail(base + ".key: the key belongs to " + k.zone.to_text());
   return {};
 }
@@ -167,13 +170,13 @@ Result<void> ZoneKeyRing::save_and_rebuild(int64_t now, const RollTiming& t) {
   std::vector<dnssec::ZoneKey> keys;
   for (const auto& r : records_) {
     auto it = loaded_.find(r.tag);
-    if (r.is_removed(now) || it == loaded_.end()) continue;
+    if (r.is_gone(now) || it == loaded_.end()) continue;
     dnssec::ZoneKey k = it->second;
-    k.timing = {r.created, r.published, r.active, r.retired, r.removed};
+    k.timing = {r.created, r.published, r.active, r.retired, r.removed, r.sign_from, r.sign_until};
     keys.push_back(std::move(k));
   }
   signer_ = std::make_shared<const ZoneSigner>(zone_, policy_, std::move(keys));
-  next_event_ = next_event(records_, policy_.split_keys, t, now);
+  next_event_ = next_event(records_, plan(), t, now);
   return {};
 }
 
@@ -186,7 +189,9 @@ Result<bool> ZoneKeyRing::tick(int64_t now, const zone::ZoneVersion* served) {
   std::lock_guard lk(mu_);
   if (!next_event_ || now < *next_event_) return false;
   const RollTiming t = timing(served);
-  const auto needed = keys_needed(records_, policy_.split_keys, t, now);
+  const auto needed = keys_needed(records_, plan(), t, now);
+  // An algorithm rollover's first step waits for the served zone's TTLs.
+  if (!needed.empty() && !served && rolls_algorithm(records_, policy_.algorithm, now)) return false;
   for (KeyRole role : needed)
     if (auto k = make_key(role, now, t); !k) {
       next_event_ = now + 60;  // try again in a minute, not every second
@@ -194,7 +199,7 @@ Result<bool> ZoneKeyRing::tick(int64_t now, const zone::ZoneVersion* served) {
     }
   if (needed.empty()) {
     // Only a key's time passed: the signer follows times by itself.
-    next_event_ = next_event(records_, policy_.split_keys, t, now);
+    next_event_ = next_event(records_, plan(), t, now);
     return false;
   }
   if (auto s = save_and_rebuild(now, t); !s) return s.error();

@@ -31,10 +31,12 @@ class ZoneKeyRing {
   /// The ring of `zone` in `policy.key_directory` (created 0700 if
   /// missing): its state file read, or, when there is none, every key file
   /// of the zone taken as published and active (keys made before
-  /// rollovers existed); keys made for any role without one. A key file
-  /// that cannot be used (readable by others, malformed, of another
-  /// algorithm than the policy's, missing though the state names it) or a
-  /// malformed state file is an error naming the file.
+  /// rollovers existed); keys made for any role without one. Keys the
+  /// state names of another algorithm than the policy's are rolled to the
+  /// policy's (signing/rollover.h) from the first tick. A key file that
+  /// cannot be used (readable by others, malformed, of another algorithm
+  /// than the policy's when no state names it, missing though the state
+  /// names it) or a malformed state file is an error naming the file.
   static Result<std::unique_ptr<ZoneKeyRing>> open(const dns::Name& zone, const Policy& policy, int64_t now);
 
   /// The signer for the keys as they are now (it follows the keys' times
@@ -66,8 +68,9 @@ class ZoneKeyRing {
   RollTiming timing(const zone::ZoneVersion* served) const;
   Result<void> make_key(KeyRole role, int64_t now, const RollTiming& t);
   Result<void> load_key(const KeyRecord& r);
-  // Of the policy's algorithm and this zone, else the error naming its file.
-  Result<void> usable(const dnssec::ZoneKey& k) const;
+  // Of `algorithm` and this zone, else the error naming its file.
+  Result<void> usable(const dnssec::ZoneKey& k, uint8_t algorithm) const;
+  KeyPlan plan() const { return {policy_.split_keys, policy_.algorithm}; }
   Result<void> save_and_rebuild(int64_t now, const RollTiming& t);
 
   const dns::Name zone_;

@@ -8,13 +8,36 @@ namespace {
 
 uint32_t lifetime_of(KeyRole r, const RollTiming& t) { return r == KeyRole::zsk ? t.zsk_lifetime : t.ksk_lifetime; }
 
-// The keys of `role` not removed by `now` (const or not, as the ring is).
+// The keys of `role` and `algorithm` not removed by `now` (const or not,
+// as the ring is).
 template <typename Ring>
-auto live_keys(Ring& keys, KeyRole role, int64_t now) {
+auto live_keys(Ring& keys, KeyRole role, uint8_t algorithm, int64_t now) {
   std::vector<decltype(&keys.front())> out;
   for (auto& k : keys)
-    if (k.role == role && !k.is_removed(now)) out.push_back(&k);
+    if (k.role == role && k.algorithm == algorithm && !k.is_removed(now)) out.push_back(&k);
   return out;
+}
+
+// RFC 6781 4.1.4 "new RRSIGs": a key of the new algorithm signs at once and
+// is published once no cache holds an RRset without its signature; a KSK
+// or CSK enters the CDS set Ipub later, taking the old ones' place there.
+void introduce_algorithm(std::vector<KeyRecord>& keys, KeyRecord& fresh, const RollTiming& t, int64_t now) {
+  fresh.sign_from = now;
+  fresh.published = now + t.retire_interval();
+  fresh.active = fresh.signs_keys() ? *fresh.published + t.publish_interval() : now;
+  if (!fresh.signs_keys()) return;
+  for (auto& old : keys)
+    if (old.algorithm != fresh.algorithm && old.signs_keys() && !old.is_removed(now) && !old.retired)
+      old.retired = fresh.active;
+}
+
+// RFC 6781 4.1.4 "DNSKEY removal" and "RRSIGs removal": once the parent's
+// old DS has left every cache, and the DNSKEY RRset naming the old
+// algorithm after it.
+void retire_algorithm(KeyRecord& old, const RollTiming& t, int64_t now) {
+  old.removed = now + t.parent_interval();
+  old.sign_until = *old.removed + t.publish_interval();
+  if (!old.retired || *old.retired > *old.sign_until) old.retired = old.sign_until;
 }
 
 // When the only key of a role should hand over to a successor: its
@@ -43,11 +66,11 @@ std::vector<KeyRole> roles_of(bool split_keys) {
   return {KeyRole::csk};
 }
 
-std::vector<KeyRole> keys_needed(const std::vector<KeyRecord>& keys, bool split_keys, const RollTiming& t,
+std::vector<KeyRole> keys_needed(const std::vector<KeyRecord>& keys, const KeyPlan& plan, const RollTiming& t,
                                  int64_t now) {
   std::vector<KeyRole> out;
-  for (KeyRole role : roles_of(split_keys)) {
-    auto live = live_keys(keys, role, now);
+  for (KeyRole role : roles_of(plan.split_keys)) {
+    auto live = live_keys(keys, role, plan.algorithm, now);
     if (live.empty()) {
       out.push_back(role);
     } else if (live.size() == 1) {
@@ -58,11 +81,18 @@ std::vector<KeyRole> keys_needed(const std::vector<KeyRecord>& keys, bool split_
   return out;
 }
 
+bool rolls_algorithm(const std::vector<KeyRecord>& keys, uint8_t algorithm, int64_t now) {
+  return std::any_of(keys.begin(), keys.end(),
+                     [&](const KeyRecord& k) { return k.algorithm != algorithm && !k.is_removed(now); });
+}
+
 void add_key(std::vector<KeyRecord>& keys, KeyRecord fresh, const RollTiming& t, int64_t now) {
   fresh.created = now;
   fresh.published = now;
   fresh.active = now;
-  for (KeyRecord* cur : live_keys(keys, fresh.role, now)) {
+  auto current = live_keys(keys, fresh.role, fresh.algorithm, now);
+  if (current.empty() && rolls_algorithm(keys, fresh.algorithm, now)) introduce_algorithm(keys, fresh, t, now);
+  for (KeyRecord* cur : current) {
     if (cur->retired) continue;
     fresh.active = now + t.publish_interval();
     cur->retired = fresh.active;
@@ -79,8 +109,15 @@ Result<void> ds_seen(std::vector<KeyRecord>& keys, uint16_t tag, const RollTimin
     return fail("key " + std::to_string(tag) + " is not in the CDS set " +
                 (it->active && *it->active > now ? "before " + std::to_string(*it->active) : std::string("any more")));
   it->ds_seen = now;
+  // The DS of the new algorithm ends the old one only once the old one's
+  // KSKs or CSKs left the CDS set.
+  const bool other_algorithm_left = std::all_of(keys.begin(), keys.end(), [&](const KeyRecord& k) {
+    return k.algorithm == it->algorithm || !k.signs_keys() || k.is_removed(now) || (k.retired && *k.retired <= now);
+  });
   for (auto& old : keys) {
-    if (old.role != it->role || !old.retired || *old.retired > now || old.removed) continue;
+    if (old.algorithm != it->algorithm && !old.removed && other_algorithm_left) retire_algorithm(old, t, now);
+    if (old.role != it->role || old.algorithm != it->algorithm || !old.retired || *old.retired > now || old.removed)
+      continue;
     int64_t at = now + t.parent_interval();
     if (old.role == KeyRole::csk) at = std::max(at, *old.retired + t.retire_interval());
     old.removed = at;
@@ -88,17 +125,18 @@ Result<void> ds_seen(std::vector<KeyRecord>& keys, uint16_t tag, const RollTimin
   return {};
 }
 
-std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, bool split_keys, const RollTiming& t,
+std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, const KeyPlan& plan, const RollTiming& t,
                                   int64_t now) {
+  // A key due (namaed was down, or the policy's algorithm changed) is due now.
+  if (!keys_needed(keys, plan, t, now).empty()) return now;
   std::optional<int64_t> next;
   auto consider = [&](std::optional<int64_t> at) {
     if (at && *at > now && (!next || *at < *next)) next = at;
   };
   for (const auto& k : keys)
-    for (auto at : {k.published, k.active, k.retired, k.removed}) consider(at);
-  // A roll whose time has passed (namaed was down) is due now.
-  for (KeyRole role : roles_of(split_keys))
-    if (auto live = live_keys(keys, role, now); live.size() == 1)
+    for (auto at : {k.published, k.active, k.retired, k.removed, k.sign_from, k.sign_until}) consider(at);
+  for (KeyRole role : roles_of(plan.split_keys))
+    if (auto live = live_keys(keys, role, plan.algorithm, now); live.size() == 1)
       if (auto at = roll_time(*live.front(), t)) {
         const int64_t due = std::max(*at, now);
         if (!next || due < *next) next = due;
@@ -108,7 +146,11 @@ std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, bool split
 
 std::string key_status(const KeyRecord& k, int64_t now) {
   const bool sep = k.signs_keys();
+  if (k.is_removed(now) && !k.is_gone(now))
+    return "removed, its signatures stay until " + std::to_string(*k.sign_until) + " (algorithm rollover)";
   if (k.is_removed(now)) return "removed since " + std::to_string(*k.removed);
+  if (!k.is_published(now) && k.sign_from && *k.sign_from <= now)
+    return "signing, published at " + time_text(k.published) + " (algorithm rollover)";
   if (!k.is_published(now)) return "created, published at " + time_text(k.published);
   if (!k.active || *k.active > now)
     return std::string("published, ") + (sep ? "in CDS" : "active") + " at " + time_text(k.active);
@@ -128,7 +170,8 @@ std::string format_key_state(const std::vector<KeyRecord>& keys) {
     out += "key " + std::to_string(k.tag) + " " + std::to_string(k.algorithm) + " " + std::string(role_name(k.role)) +
            " created " + std::to_string(k.created) + " published " + time_text(k.published) + " active " +
            time_text(k.active) + " retired " + time_text(k.retired) + " removed " + time_text(k.removed) +
-           " ds-seen " + time_text(k.ds_seen) + "\n";
+           " ds-seen " + time_text(k.ds_seen) + " sign-from " + time_text(k.sign_from) + " sign-until " +
+           time_text(k.sign_until) + "\n";
   return out;
 }
 
@@ -167,8 +210,12 @@ bool parse_time(std::string_view s, std::optional<int64_t>& out) {
 }
 
 std::optional<KeyRecord> parse_key_line(const std::vector<std::string_view>& w) {
-  static constexpr std::string_view kFields[] = {"created", "published", "active", "retired", "removed", "ds-seen"};
-  if (w.size() != 4 + 2 * std::size(kFields) || w[0] != "key") return std::nullopt;
+  static constexpr std::string_view kFields[] = {"created", "published", "active",     "retired",
+                                                 "removed", "ds-seen",   "sign-from", "sign-until"};
+  constexpr size_t kOlder = 2;  // namaed before algorithm rollovers wrote no sign-from, sign-until
+  const size_t fields = (w.size() - 4) / 2;
+  if ((w.size() != 4 + 2 * std::size(kFields) && w.size() != 4 + 2 * (std::size(kFields) - kOlder)) || w[0] != "key")
+    return std::nullopt;
   KeyRecord k;
   unsigned alg = 0;
   if (!parse_number(w[1], k.tag) || !parse_number(w[2], alg) || alg > 255) return std::nullopt;
@@ -178,8 +225,9 @@ std::optional<KeyRecord> parse_key_line(const std::vector<std::string_view>& w) 
   else if (w[3] == "csk") k.role = KeyRole::csk;
   else return std::nullopt;
   std::optional<int64_t> created;
-  std::optional<int64_t>* slots[] = {&created, &k.published, &k.active, &k.retired, &k.removed, &k.ds_seen};
-  for (size_t i = 0; i < std::size(kFields); ++i)
+  std::optional<int64_t>* slots[] = {&created,   &k.published, &k.active,    &k.retired,
+                                     &k.removed, &k.ds_seen,   &k.sign_from, &k.sign_until};
+  for (size_t i = 0; i < fields; ++i)
     if (w[4 + 2 * i] != kFields[i] || !parse_time(w[5 + 2 * i], *slots[i])) return std::nullopt;
   if (!created) return std::nullopt;
   k.created = *created;
@@ -200,7 +248,7 @@ Result<std::vector<KeyRecord>> parse_key_state(std::string_view text) {
     if (w.empty() || w[0].front() == ';') continue;
     auto k = parse_key_line(w);
     if (!k) return fail("line " + std::to_string(line_no) + ": expected 'key TAG ALG ksk|zsk|csk created T published T "
-                        "active T retired T removed T ds-seen T'");
+                        "active T retired T removed T ds-seen T sign-from T sign-until T'");
     for (const auto& other : keys)
       if (other.tag == k->tag && other.algorithm == k->algorithm)
         return fail("line " + std::to_string(line_no) + ": key " + std::to_string(k->tag) + " listed twice");

@@ -27,6 +27,16 @@
 //   left every cache (parent DS TTL + parent propagation delay; for a CSK
 //   also Iret after it stopped signing data). While both sign, a resolver
 //   holding either DS set validates.
+// - Algorithm (RFC 6781 4.1.4, its conservative order, as BIND and Knot
+//   roll): when the policy's algorithm is not the keys', keys of the new
+//   algorithm for every role sign the whole zone at once but are published
+//   only Iret later, when every cached RRset carries their signatures
+//   (RFC 4035 2.2: an RRSIG for each algorithm of the DNSKEY RRset); the new
+//   KSK or CSK enters the CDS set Ipub after that, the old one leaving it.
+//   On the operator's ds_seen the old keys leave the DNSKEY RRset once the
+//   old DS left every cache (parent DS TTL + parent propagation delay), and
+//   their signatures go Ipub after that, when no cache holds a DNSKEY RRset
+//   with the old algorithm.
 #pragma once
 
 #include <cstdint>
@@ -50,10 +60,14 @@ struct KeyRecord {
   int64_t created = 0;
   std::optional<int64_t> published, active, retired, removed;
   std::optional<int64_t> ds_seen;  // the operator reported the parent's DS for it
+  // Algorithm rollover: signing before published, or after removed.
+  std::optional<int64_t> sign_from, sign_until;
 
   bool signs_keys() const { return role != KeyRole::zsk; }    // SEP: DNSKEY, CDS, CDNSKEY
   bool signs_data() const { return role != KeyRole::ksk; }
   bool is_removed(int64_t now) const { return removed && *removed <= now; }
+  /// Out of the DNSKEY RRset and no signature by it left.
+  bool is_gone(int64_t now) const { return is_removed(now) && !(sign_until && *sign_until > now); }
   bool is_published(int64_t now) const { return published && *published <= now && !is_removed(now); }
   bool is_active(int64_t now) const { return active && *active <= now && !(retired && *retired <= now); }
 };
@@ -76,25 +90,38 @@ struct RollTiming {
 /// The roles a zone's keys take: a CSK, or a KSK and a ZSK.
 std::vector<KeyRole> roles_of(bool split_keys);
 
-/// The roles that need a new key at `now`: none yet, or the only key's
+/// What the policy wants of the keys: their split and algorithm.
+struct KeyPlan {
+  bool split_keys = false;
+  uint8_t algorithm = 0;
+};
+
+/// The roles that need a new key of the plan's algorithm at `now`: none
+/// yet (the zone's first keys, or an algorithm rollover), or the only key's
 /// lifetime ends within Ipub and no rollover of that role is under way.
-std::vector<KeyRole> keys_needed(const std::vector<KeyRecord>& keys, bool split_keys, const RollTiming& t,
+std::vector<KeyRole> keys_needed(const std::vector<KeyRecord>& keys, const KeyPlan& plan, const RollTiming& t,
                                  int64_t now);
 
+/// Whether keys of another algorithm than `algorithm` are still published:
+/// new keys of `algorithm` then start an algorithm rollover.
+bool rolls_algorithm(const std::vector<KeyRecord>& keys, uint8_t algorithm, int64_t now);
+
 /// Take a key made at `now` for `fresh.role` into the ring: the zone's first
-/// of that role is published and active at once; else it succeeds the
-/// current one (times set as the header says).
+/// of that role is published and active at once; one of a new algorithm
+/// starts an algorithm rollover; else it succeeds the current one of its
+/// role and algorithm (times set as the header says).
 void add_key(std::vector<KeyRecord>& keys, KeyRecord fresh, const RollTiming& t, int64_t now);
 
 /// The operator saw the parent's DS for key `tag` at `now`: the keys of its
-/// role it replaced get their removal time. An error when no active KSK or
-/// CSK has that tag.
+/// role it replaced, or in an algorithm rollover every key of the old
+/// algorithm, get their removal time. An error when no active KSK or CSK
+/// has that tag.
 Result<void> ds_seen(std::vector<KeyRecord>& keys, uint16_t tag, const RollTiming& t, int64_t now);
 
 /// The next time after `now` anything changes by itself (a key's time, a
 /// lifetime ending), or `now` when a roll is due already; nullopt:
 /// nothing is scheduled.
-std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, bool split_keys, const RollTiming& t,
+std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, const KeyPlan& plan, const RollTiming& t,
                                   int64_t now);
 
 /// What a key waits for at `now`, for `namae ctl dnssec status`.
@@ -102,7 +129,10 @@ std::string key_status(const KeyRecord& k, int64_t now);
 
 /// The key state file: a comment header, then one line per key:
 ///   key TAG ALG ROLE created T published T|- active T|- retired T|- removed T|- ds-seen T|-
-/// (unix seconds). parse_key_state rejects anything else, naming the line.
+///       sign-from T|- sign-until T|-
+/// (unix seconds, on one line; the last two may be missing, as namaed wrote
+/// them before algorithm rollovers). parse_key_state rejects anything else,
+/// naming the line.
 std::string format_key_state(const std::vector<KeyRecord>& keys);
 Result<std::vector<KeyRecord>> parse_key_state(std::string_view text);
 

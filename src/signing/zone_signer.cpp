@@ -399,9 +399,8 @@ struct ZoneSigner::Pass {
 ZoneSigner::Signers ZoneSigner::signers(int64_t now) const {
   Signers by;
   for (const auto& k : keys_) {
-    if (!k.timing.published(now)) continue;
-    if (signs_keys(k)) by.keys.push_back(&k);
-    if (signs_data(k) && k.timing.active(now)) by.data.push_back(&k);
+    if (signs_keys(k) && k.timing.signs_keys_at(now)) by.keys.push_back(&k);
+    if (signs_data(k) && k.timing.signs_data_at(now)) by.data.push_back(&k);
   }
   if (by.keys.empty()) by.keys = by.data;
   if (by.data.empty()) by.data = by.keys;
@@ -566,7 +565,8 @@ Scope ZoneSigner::refresh_scope(const zone::ZoneVersion& v, int64_t now, int64_t
   for (const ZoneKey* k : by.keys) key_tags.insert(k->tag);
   for (const ZoneKey* k : by.data) data_tags.insert(k->tag);
   for (const auto& k : keys_)
-    for (auto at : {k.timing.publish, k.timing.activate, k.timing.inactive, k.timing.remove})
+    for (auto at : {k.timing.publish, k.timing.activate, k.timing.inactive, k.timing.remove, k.timing.sign_from,
+                    k.timing.sign_until})
       if (at && *at > now) next_due = std::min(next_due, *at);
   const zone::ZoneDiff apex = apex_changes(v, false, now);
   if (!apex.added.empty() || !apex.removed.empty()) scope.names.push_back(origin_);
@@ -577,12 +577,18 @@ Scope ZoneSigner::refresh_scope(const zone::ZoneVersion& v, int64_t now, int64_t
     for (zone::RRsetView set; c.next(set) && !due;) {
       if (set.type() != rt::RRSIG) continue;
       auto rd = set.rdatas();
+      size_t by_signers = 0, wanted = 0;
       for (std::span<const uint8_t> sig; rd.next(sig) && !due;) {
         auto f = dnssec::parse_rrsig(sig);
         const int64_t renew_at = f ? near(f->expiration, now) - policy_.refresh : now;
-        due = !f || !(is_key_type(f->type_covered) ? key_tags : data_tags).count(f->key_tag) || renew_at <= now;
+        const auto& tags = f && is_key_type(f->type_covered) ? key_tags : data_tags;
+        wanted = tags.size();
+        due = !f || !tags.count(f->key_tag) || renew_at <= now;
         if (!due) next_due = std::min(next_due, renew_at);
+        ++by_signers;
       }
+      // A key that started signing (an algorithm rollover's) has no RRSIG here yet.
+      due = due || by_signers < wanted;
     }
     if (due) scope.names.push_back(n.owner_name());
   }

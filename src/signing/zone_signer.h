@@ -73,7 +73,8 @@ class ZoneSigner {
 
   /// The keys signing at `now` (signing/rollover.h): the DNSKEY, CDS and
   /// CDNSKEY RRsets by every published KSK or CSK, the rest by every active
-  /// ZSK or CSK.
+  /// ZSK or CSK, and in an algorithm rollover the keys of either algorithm
+  /// whose signatures come before or outlast their publication.
   struct Signers {
     std::vector<const dnssec::ZoneKey*> keys, data;
   };

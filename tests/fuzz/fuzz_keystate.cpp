@@ -18,10 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   t.ksk_lifetime = 1000;
   t.zsk_lifetime = 100;
   for (int64_t now : {int64_t{0}, int64_t{1800000000}}) {
-    for (bool split : {false, true}) {
-      (void)keys_needed(*keys, split, t, now);
-      (void)next_event(*keys, split, t, now);
-    }
+    for (bool split : {false, true})
+      for (uint8_t alg : {uint8_t{13}, uint8_t{15}}) {
+        (void)keys_needed(*keys, KeyPlan{split, alg}, t, now);
+        (void)next_event(*keys, KeyPlan{split, alg}, t, now);
+      }
     for (const auto& k : *keys) {
       (void)key_status(k, now);
       auto copy = *keys;
@@ -30,6 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto copy = *keys;
     KeyRecord fresh;
     fresh.role = KeyRole::zsk;
+    fresh.algorithm = 15;  // an algorithm rollover when the state's keys are of another
     add_key(copy, fresh, t, now);
   }
   return 0;

@@ -296,3 +296,58 @@ def test_ksk_roll_with_cds_and_ds_seen_and_a_kill_midway(tmp_path, tools):
             if r:
                 r.stop()
         srv.stop()
+
+
+def test_algorithm_roll_after_a_policy_change(tmp_path, tools):
+    """RFC 6781 4.1.4: ECDSA P-256 to Ed25519 on a restart with the new
+    policy. Each step of the roll verifies; the resolver trusting the old DS
+    validates until the old keys leave, the one trusting the new DS from the
+    CDS switch on."""
+    srv = Server(str(tmp_path / "ns"), "aroll.test", 'algorithm = "ecdsap256sha256"\n', dynamic=True).start()
+    old_res = new_res = None
+    try:
+        old_keys = set(srv.dnskeys())
+        [zsk1] = [t for t, f in srv.dnskeys().items() if not f & 1]
+        old_res = Resolver(str(tmp_path / "unbound-old"), srv, srv.ds_lines()[0])
+        assert old_res.secure()
+        srv.stop()
+        conf = os.path.join(srv.dir, "namaed.toml")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace('algorithm = "ecdsap256sha256"', 'algorithm = "ed25519"'))
+        srv.start()
+        # New RRSIGs: every RRset signed by both algorithms, the new keys not published yet.
+        wait_for("signatures of both algorithms", lambda: len(srv.signers(f"www.{srv.zone}", "A")) == 2)
+        [zsk2] = [t for t in srv.signers(f"www.{srv.zone}", "A") if t != zsk1]
+        assert set(srv.dnskeys()) == old_keys
+        srv.verify("new-rrsigs")
+        assert old_res.secure()
+        # New DNSKEY: all four keys published; the CDS set still names the old KSK.
+        keys = wait_for("the new keys published", lambda: srv.dnskeys_if(4))
+        [ksk2] = [t for t, f in keys.items() if f & 1 and t not in old_keys]
+        srv.verify("new-dnskey")
+        assert old_res.secure()
+        # New DS: the CDS set switches to the Ed25519 KSK.
+        wait_for("the CDS set switched", lambda: srv.cds_tags() == [ksk2])
+        new_ds = srv.ds_lines()
+        assert new_ds == [dsfromkey(srv, ksk2)] and " 15 2 " in new_ds[0]
+        new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
+        srv.verify("new-ds")
+        assert old_res.secure() and new_res.secure()
+        status = srv.ctl("dnssec", "ds-seen", srv.zone, str(ksk2)).stdout
+        assert "removed at" in status, status
+        # DNSKEY removal: the old keys leave, their signatures stay a while.
+        wait_for("the old keys removed", lambda: set(srv.dnskeys()) == {ksk2, zsk2})
+        srv.verify("dnskey-removal")
+        assert new_res.secure()
+        # RRSIGs removal.
+        wait_for("the old signatures removed", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
+        assert srv.signers(srv.zone, "DNSKEY") == [ksk2]
+        srv.verify("rrsigs-removal")
+        assert new_res.secure()
+    finally:
+        for r in (old_res, new_res):
+            if r:
+                r.stop()
+        srv.stop()

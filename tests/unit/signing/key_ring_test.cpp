@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "signing/keys.h"
+#include "zone/load.h"
 
 namespace namae::signing {
 namespace {
@@ -144,6 +145,53 @@ TEST_F(KeyRingTest, DsSeenNeedsAKeyInTheCdsSet) {
   EXPECT_EQ(ring->ds_records(kNow + 1000).find(" IN DS " + std::to_string(old_tag) + " "), std::string::npos);
   ASSERT_TRUE(ring->ds_seen(new_tag, kNow + 1000, nullptr).ok());
   EXPECT_NE(state().find("ds-seen " + std::to_string(kNow + 1000)), std::string::npos) << state();
+}
+
+// The policy's algorithm changed between two runs: the ring keeps the old
+// keys the state names, and its first tick with the served zone starts the
+// algorithm rollover with its TTLs (Iret = 30 + 40, Ipub = 60 + 40).
+TEST_F(KeyRingTest, ChangedAlgorithmRollsToNewKeys) {
+  const auto old_tags = tags(*open(kNow));
+  policy_.algorithm = 15;
+  policy_.zsk_lifetime = 0;
+  auto ring = open(kNow + 10);
+  ASSERT_TRUE(ring);
+  EXPECT_EQ(tags(*ring), old_tags);
+  auto nothing = ring->tick(kNow + 10, nullptr);  // no TTLs to time it by yet
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_FALSE(*nothing);
+  std::vector<zonefile::Diagnostic> diags;
+  auto served = zone::load_zone_text("$TTL 30\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n", "test", N("example."),
+                                     diags);
+  ASSERT_TRUE(served.ok()) << served.message();
+  auto changed = ring->tick(kNow + 11, served->get());
+  ASSERT_TRUE(changed.ok()) << changed.message();
+  ASSERT_TRUE(*changed);
+  ASSERT_EQ(tags(*ring).size(), 4u);
+  auto by = ring->signer()->signers(kNow + 11);
+  ASSERT_EQ(by.data.size(), 2u);
+  EXPECT_NE(by.data[0]->key.algorithm(), by.data[1]->key.algorithm());
+  EXPECT_EQ(by.keys.size(), 2u);
+  EXPECT_NE(ring->status(kNow + 11).find("signing, published at " + std::to_string(kNow + 11 + 70)),
+            std::string::npos)
+      << ring->status(kNow + 11);
+  // The CDS set moves to the new KSK Ipub after its publication.
+  EXPECT_NE(ring->ds_records(kNow + 180).find(" 13 2 "), std::string::npos);
+  EXPECT_NE(ring->ds_records(kNow + 181).find(" 15 2 "), std::string::npos) << ring->ds_records(kNow + 181);
+  // Taken up again by a restart in the middle.
+  auto reopened = open(kNow + 100);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(tags(*reopened), tags(*ring));
+  EXPECT_FALSE(*reopened->tick(kNow + 101, served->get()));
+}
+
+TEST_F(KeyRingTest, KeyFileOfAnotherAlgorithmWithoutStateIsRefused) {
+  open(kNow);
+  fs::remove(policy_.key_directory + "/example.keystate");
+  policy_.algorithm = 15;
+  auto r = ZoneKeyRing::open(N("example."), policy_, kNow + 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("but the zone is signed with 15"), std::string::npos) << r.message();
 }
 
 }  // namespace

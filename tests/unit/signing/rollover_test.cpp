@@ -38,7 +38,7 @@ const KeyRecord& by_tag(const std::vector<KeyRecord>& keys, uint16_t tag) {
 std::vector<KeyRecord> first_keys(bool split, int64_t now) {
   std::vector<KeyRecord> keys;
   uint16_t tag = 1;
-  for (KeyRole r : keys_needed(keys, split, timing(), now)) add_key(keys, fresh(tag++, r), timing(), now);
+  for (KeyRole r : keys_needed(keys, KeyPlan{split, 13}, timing(), now)) add_key(keys, fresh(tag++, r), timing(), now);
   return keys;
 }
 
@@ -54,33 +54,33 @@ TEST(Rollover, FirstKeysArePublishedAndActiveAtOnce) {
   auto csk = first_keys(false, 0);
   ASSERT_EQ(csk.size(), 1u);
   EXPECT_EQ(csk[0].role, KeyRole::csk);
-  EXPECT_TRUE(keys_needed(csk, false, timing(), 0).empty());
+  EXPECT_TRUE(keys_needed(csk, KeyPlan{false, 13}, timing(), 0).empty());
 }
 
 TEST(Rollover, ZskPrePublicationStepByStep) {
   auto keys = first_keys(true, 0);
   const RollTiming t = timing();
   // The ZSK's lifetime (100) ends at 100: its successor is published Ipub (15) before.
-  EXPECT_EQ(next_event(keys, true, t, 0), 85);
-  EXPECT_TRUE(keys_needed(keys, true, t, 84).empty());
-  ASSERT_EQ(keys_needed(keys, true, t, 85), std::vector<KeyRole>{KeyRole::zsk});
+  EXPECT_EQ(next_event(keys, KeyPlan{true, 13}, t, 0), 85);
+  EXPECT_TRUE(keys_needed(keys, KeyPlan{true, 13}, t, 84).empty());
+  ASSERT_EQ(keys_needed(keys, KeyPlan{true, 13}, t, 85), std::vector<KeyRole>{KeyRole::zsk});
   add_key(keys, fresh(3, KeyRole::zsk), t, 85);
   const KeyRecord &old_zsk = by_tag(keys, 2), &new_zsk = by_tag(keys, 3);
   EXPECT_TRUE(new_zsk.is_published(85));
   EXPECT_FALSE(new_zsk.is_active(99));
   EXPECT_TRUE(old_zsk.is_active(99));
-  EXPECT_EQ(next_event(keys, true, t, 85), 100);
+  EXPECT_EQ(next_event(keys, KeyPlan{true, 13}, t, 85), 100);
   // At 100 the new ZSK signs, the old one stops; it stays in the DNSKEY
   // RRset until its signatures left every cache (Iret = 25).
   EXPECT_TRUE(new_zsk.is_active(100));
   EXPECT_FALSE(old_zsk.is_active(100));
   EXPECT_TRUE(old_zsk.is_published(124));
-  EXPECT_EQ(next_event(keys, true, t, 100), 125);
+  EXPECT_EQ(next_event(keys, KeyPlan{true, 13}, t, 100), 125);
   EXPECT_FALSE(old_zsk.is_published(125));
-  EXPECT_TRUE(keys_needed(keys, true, t, 124).empty());  // no new roll while one is under way
+  EXPECT_TRUE(keys_needed(keys, KeyPlan{true, 13}, t, 124).empty());  // no new roll while one is under way
   // The next roll: the new ZSK's lifetime from its activation.
-  EXPECT_EQ(next_event(keys, true, t, 125), 185);
-  EXPECT_EQ(keys_needed(keys, true, t, 185), std::vector<KeyRole>{KeyRole::zsk});
+  EXPECT_EQ(next_event(keys, KeyPlan{true, 13}, t, 125), 185);
+  EXPECT_EQ(keys_needed(keys, KeyPlan{true, 13}, t, 185), std::vector<KeyRole>{KeyRole::zsk});
   // The KSK was never touched.
   EXPECT_TRUE(by_tag(keys, 1).is_active(185));
   EXPECT_FALSE(by_tag(keys, 1).retired);
@@ -90,7 +90,7 @@ TEST(Rollover, KskRollWaitsForTheParentsDs) {
   auto keys = first_keys(true, 0);
   RollTiming t = timing();
   t.zsk_lifetime = 0;
-  ASSERT_EQ(keys_needed(keys, true, t, 985), std::vector<KeyRole>{KeyRole::ksk});
+  ASSERT_EQ(keys_needed(keys, KeyPlan{true, 13}, t, 985), std::vector<KeyRole>{KeyRole::ksk});
   add_key(keys, fresh(9, KeyRole::ksk), t, 985);
   const KeyRecord &old_ksk = by_tag(keys, 1), &new_ksk = by_tag(keys, 9);
   // Published (and signing the DNSKEY RRset) at once, in the CDS set Ipub later.
@@ -104,25 +104,25 @@ TEST(Rollover, KskRollWaitsForTheParentsDs) {
   EXPECT_FALSE(ds_seen(keys, 2, t, 1001).ok());  // a ZSK
   EXPECT_FALSE(ds_seen(keys, 77, t, 1001).ok());
   // Until then the old KSK stays, however long it takes, and no roll starts.
-  EXPECT_EQ(next_event(keys, true, t, 1000), std::nullopt);
+  EXPECT_EQ(next_event(keys, KeyPlan{true, 13}, t, 1000), std::nullopt);
   EXPECT_TRUE(old_ksk.is_published(50000));
-  EXPECT_TRUE(keys_needed(keys, true, t, 50000).empty());
+  EXPECT_TRUE(keys_needed(keys, KeyPlan{true, 13}, t, 50000).empty());
   ASSERT_TRUE(ds_seen(keys, 9, t, 2000).ok());
   EXPECT_EQ(old_ksk.removed, 2000 + 37);
   EXPECT_EQ(new_ksk.ds_seen, 2000);
   EXPECT_TRUE(old_ksk.is_published(2036));
   EXPECT_FALSE(old_ksk.is_published(2037));
-  EXPECT_EQ(next_event(keys, true, t, 2000), 2037);
+  EXPECT_EQ(next_event(keys, KeyPlan{true, 13}, t, 2000), 2037);
   // The new KSK's own lifetime (from 1000) ran out meanwhile: its roll is due at once.
-  EXPECT_EQ(keys_needed(keys, true, t, 2037), std::vector<KeyRole>{KeyRole::ksk});
-  EXPECT_EQ(next_event(keys, true, t, 2037), 2037);
+  EXPECT_EQ(keys_needed(keys, KeyPlan{true, 13}, t, 2037), std::vector<KeyRole>{KeyRole::ksk});
+  EXPECT_EQ(next_event(keys, KeyPlan{true, 13}, t, 2037), 2037);
 }
 
 TEST(Rollover, CskRollKeepsTheOldKeyUntilItsSignaturesAndDsAreGone) {
   auto keys = first_keys(false, 0);
   RollTiming t = timing();
   t.max_zone_ttl = 100;  // Iret = 105 outlasts the parent's 37
-  ASSERT_EQ(keys_needed(keys, false, t, 985), std::vector<KeyRole>{KeyRole::csk});
+  ASSERT_EQ(keys_needed(keys, KeyPlan{false, 13}, t, 985), std::vector<KeyRole>{KeyRole::csk});
   add_key(keys, fresh(5, KeyRole::csk), t, 985);
   EXPECT_TRUE(by_tag(keys, 5).is_active(1000));
   EXPECT_FALSE(by_tag(keys, 1).is_active(1000));
@@ -141,8 +141,8 @@ TEST(Rollover, StateSurvivesARestartMidRoll) {
   EXPECT_EQ(format_key_state(*back), text);
   // Taken up again, it goes on exactly where it was.
   for (int64_t now : {90, 100, 124, 125, 185})
-    EXPECT_EQ(next_event(*back, true, t, now), next_event(keys, true, t, now)) << now;
-  EXPECT_TRUE(keys_needed(*back, true, t, 124).empty());
+    EXPECT_EQ(next_event(*back, KeyPlan{true, 13}, t, now), next_event(keys, KeyPlan{true, 13}, t, now)) << now;
+  EXPECT_TRUE(keys_needed(*back, KeyPlan{true, 13}, t, 124).empty());
   EXPECT_TRUE(by_tag(*back, 3).is_active(100));
   EXPECT_FALSE(by_tag(*back, 2).is_published(125));
 }
@@ -155,7 +155,7 @@ TEST(Rollover, KilledBeforeTheNewKeyWasRecordedStartsTheRollAgain) {
   // still needed, and the new successor gets the full pre-publication.
   auto stored = parse_key_state(format_key_state(keys));
   ASSERT_TRUE(stored.ok());
-  ASSERT_EQ(keys_needed(*stored, true, t, 90), std::vector<KeyRole>{KeyRole::zsk});
+  ASSERT_EQ(keys_needed(*stored, KeyPlan{true, 13}, t, 90), std::vector<KeyRole>{KeyRole::zsk});
   add_key(*stored, fresh(4, KeyRole::zsk), t, 90);
   EXPECT_EQ(by_tag(*stored, 4).active, 105);
   EXPECT_EQ(by_tag(*stored, 2).retired, 105);
@@ -191,6 +191,97 @@ TEST(Rollover, MalformedStateIsRejectedWithItsLine) {
   }
   const char* twice = "key 1 13 csk created 1 published - active - retired - removed - ds-seen -\n";
   EXPECT_FALSE(parse_key_state(std::string(twice) + twice).ok());
+}
+
+
+KeyRecord fresh_of(uint16_t tag, KeyRole role, uint8_t algorithm) {
+  KeyRecord k = fresh(tag, role);
+  k.algorithm = algorithm;
+  return k;
+}
+
+// RFC 6781 4.1.4 step by step (Ipub 15, Iret 25, parent 37): new RRSIGs,
+// new DNSKEY, new DS (CDS, then ds-seen), DNSKEY removal, RRSIGs removal.
+TEST(Rollover, AlgorithmRollSignsFirstPublishesThenWaitsForTheDs) {
+  RollTiming t = timing();
+  t.ksk_lifetime = t.zsk_lifetime = 0;
+  auto keys = first_keys(true, 0);
+  const KeyPlan ed25519{true, 15};
+  ASSERT_EQ(keys_needed(keys, ed25519, t, 10), (std::vector<KeyRole>{KeyRole::ksk, KeyRole::zsk}));
+  EXPECT_EQ(next_event(keys, ed25519, t, 10), 10);  // due at once
+  EXPECT_TRUE(rolls_algorithm(keys, 15, 10));
+  add_key(keys, fresh_of(3, KeyRole::ksk, 15), t, 10);
+  add_key(keys, fresh_of(4, KeyRole::zsk, 15), t, 10);
+  EXPECT_TRUE(keys_needed(keys, ed25519, t, 11).empty());
+  const KeyRecord &ksk1 = by_tag(keys, 1), &zsk1 = by_tag(keys, 2), &ksk2 = by_tag(keys, 3), &zsk2 = by_tag(keys, 4);
+  // Signing at once, published Iret later, in the CDS set Ipub after that.
+  for (const KeyRecord* k : {&ksk2, &zsk2}) {
+    EXPECT_EQ(k->sign_from, 10);
+    EXPECT_FALSE(k->is_published(34));
+    EXPECT_TRUE(k->is_published(35));
+  }
+  EXPECT_EQ(zsk2.active, 10);
+  EXPECT_EQ(ksk2.active, 50);
+  EXPECT_EQ(ksk1.retired, 50);
+  EXPECT_FALSE(zsk1.retired);
+  EXPECT_EQ(key_status(ksk2, 20), "signing, published at 35 (algorithm rollover)");
+  EXPECT_EQ(next_event(keys, ed25519, t, 10), 35);
+  EXPECT_EQ(next_event(keys, ed25519, t, 35), 50);
+  EXPECT_EQ(next_event(keys, ed25519, t, 50), std::nullopt);  // waits for the DS
+  // The old DS reported again ends nothing; the new one only once in the CDS set.
+  ASSERT_TRUE(ds_seen(keys, 1, t, 20).ok());
+  EXPECT_FALSE(ksk2.removed || zsk2.removed || zsk1.removed);
+  EXPECT_FALSE(ds_seen(keys, 3, t, 49).ok());
+  ASSERT_TRUE(ds_seen(keys, 3, t, 60).ok());
+  // The old keys leave the DNSKEY RRset when the old DS left every cache
+  // (60 + 37), their signatures Ipub after that.
+  for (const KeyRecord* k : {&ksk1, &zsk1}) {
+    EXPECT_EQ(k->removed, 97);
+    EXPECT_EQ(k->sign_until, 112);
+    EXPECT_TRUE(k->is_published(96));
+    EXPECT_FALSE(k->is_published(97));
+    EXPECT_FALSE(k->is_gone(111));
+    EXPECT_TRUE(k->is_gone(112));
+  }
+  EXPECT_EQ(zsk1.retired, 112);
+  EXPECT_FALSE(ksk2.removed || zsk2.removed);
+  EXPECT_EQ(key_status(zsk1, 100), "removed, its signatures stay until 112 (algorithm rollover)");
+  EXPECT_EQ(next_event(keys, ed25519, t, 60), 97);
+  EXPECT_EQ(next_event(keys, ed25519, t, 97), 112);
+  EXPECT_EQ(next_event(keys, ed25519, t, 112), std::nullopt);
+  EXPECT_FALSE(rolls_algorithm(keys, 15, 97));
+  // Stored and taken up again mid-roll, with the new fields.
+  auto back = parse_key_state(format_key_state(keys));
+  ASSERT_TRUE(back.ok()) << back.message();
+  EXPECT_EQ(format_key_state(*back), format_key_state(keys));
+  EXPECT_EQ(by_tag(*back, 2).sign_until, 112);
+  EXPECT_EQ(by_tag(*back, 4).sign_from, 10);
+}
+
+TEST(Rollover, AlgorithmRollOfACsk) {
+  RollTiming t = timing();
+  t.ksk_lifetime = 0;
+  auto keys = first_keys(false, 0);
+  ASSERT_EQ(keys_needed(keys, KeyPlan{false, 8}, t, 5), std::vector<KeyRole>{KeyRole::csk});
+  add_key(keys, fresh_of(2, KeyRole::csk, 8), t, 5);
+  const KeyRecord &old_csk = by_tag(keys, 1), &new_csk = by_tag(keys, 2);
+  EXPECT_EQ(new_csk.sign_from, 5);
+  EXPECT_EQ(new_csk.published, 30);
+  EXPECT_EQ(new_csk.active, 45);
+  EXPECT_EQ(old_csk.retired, 45);
+  ASSERT_TRUE(ds_seen(keys, 2, t, 45).ok());
+  EXPECT_EQ(old_csk.removed, 82);
+  EXPECT_EQ(old_csk.sign_until, 97);
+  EXPECT_TRUE(keys_needed(keys, KeyPlan{false, 8}, t, 200).empty());
+}
+
+TEST(Rollover, StateWithoutTheAlgorithmRollFieldsIsRead) {
+  auto r = parse_key_state("key 7 13 csk created 1 published 1 active 1 retired - removed - ds-seen -\n");
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_FALSE(r->at(0).sign_from || r->at(0).sign_until);
+  EXPECT_FALSE(parse_key_state("key 7 13 csk created 1 published 1 active 1 retired - removed - ds-seen - "
+                               "sign-from 3\n")
+                   .ok());
 }
 
 }  // namespace

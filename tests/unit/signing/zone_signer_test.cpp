@@ -186,9 +186,9 @@ TEST(ZoneSignerKeys, KeyTimesDriveWhatIsPublishedAndWhoSigns) {
   };
   const int64_t activate = kNow + 100, remove = kNow + 150;
   std::vector<dnssec::ZoneKey> keys;
-  keys.push_back(make(dnssec::kFlagsKsk, {kNow - 10, kNow - 10, kNow - 10, {}, {}}));
-  keys.push_back(make(dnssec::kFlagsZsk, {kNow - 10, kNow - 10, kNow - 10, activate, remove}));
-  keys.push_back(make(dnssec::kFlagsZsk, {kNow, kNow, activate, {}, {}}));
+  keys.push_back(make(dnssec::kFlagsKsk, {kNow - 10, kNow - 10, kNow - 10, {}, {}, {}, {}}));
+  keys.push_back(make(dnssec::kFlagsZsk, {kNow - 10, kNow - 10, kNow - 10, activate, remove, {}, {}}));
+  keys.push_back(make(dnssec::kFlagsZsk, {kNow, kNow, activate, {}, {}, {}, {}}));
   const uint16_t ksk = keys[0].tag, old_zsk = keys[1].tag, new_zsk = keys[2].tag;
   ZoneSigner signer(N("example."), p, keys);
   std::vector<zonefile::Diagnostic> diags;
@@ -234,6 +234,63 @@ TEST(ZoneSignerKeys, KeyTimesDriveWhatIsPublishedAndWhoSigns) {
   pass(due, remove);
   EXPECT_EQ(v->apex().find(rt::DNSKEY).count(), 2u);
   EXPECT_TRUE(signer.refresh_scope(*v, remove + 1, next_due).names.empty());
+}
+
+// RFC 6781 4.1.4: keys of the new algorithm sign before they are published,
+// the old ones after they left the DNSKEY RRset; the zone verifies at
+// every step and each RRset carries an RRSIG of each algorithm signing.
+TEST(ZoneSignerKeys, AlgorithmRollSignsWithBothAlgorithms) {
+  Policy p;
+  p.split_keys = true;
+  p.validity = 100000;
+  p.refresh = 400;
+  auto make = [&](uint8_t alg, uint16_t flags, dnssec::KeyTiming t) {
+    auto k = dnssec::generate_zone_key(N("example."), alg, flags, kNow - 10);
+    k->timing = t;
+    return std::move(*k);
+  };
+  const int64_t publish = kNow + 100, removal = kNow + 200, sigs_gone = kNow + 300;
+  std::vector<dnssec::ZoneKey> keys;
+  keys.push_back(make(13, dnssec::kFlagsKsk, {kNow - 10, kNow - 10, kNow - 10, {}, removal, {}, sigs_gone}));
+  keys.push_back(make(13, dnssec::kFlagsZsk, {kNow - 10, kNow - 10, kNow - 10, {}, removal, {}, sigs_gone}));
+  keys.push_back(make(15, dnssec::kFlagsKsk, {kNow, publish, publish + 50, {}, {}, kNow, {}}));
+  keys.push_back(make(15, dnssec::kFlagsZsk, {kNow, publish, kNow, {}, {}, kNow, {}}));
+  const uint16_t ksk1 = keys[0].tag, zsk1 = keys[1].tag, ksk2 = keys[2].tag, zsk2 = keys[3].tag;
+  ZoneSigner signer(N("example."), p, keys);
+  std::vector<zonefile::Diagnostic> diags;
+  auto loaded = zone::load_zone_text(kZone, "test", N("example."), diags);
+  ASSERT_TRUE(loaded.ok());
+  std::shared_ptr<const zone::ZoneVersion> v = *loaded;
+  auto pass = [&](int64_t now) {
+    int64_t next_due = 0;
+    Scope scope = now == kNow ? Scope{true, {}, {}} : signer.refresh_scope(*v, now, next_due);
+    zone::ZoneDiff d;
+    auto s = signer.sign(std::make_shared<zone::ZoneVersion>(*v), std::move(scope), now, d);
+    ASSERT_TRUE(s.ok()) << s.message();
+    v = *s;
+    auto check = dnssec::verify_zone(v->records(), N("example."), now);
+    ASSERT_TRUE(check.problems.empty()) << check.problems[0];
+  };
+  auto sorted = [](std::vector<uint16_t> t) {
+    std::sort(t.begin(), t.end());
+    return t;
+  };
+  pass(kNow);  // new RRSIGs
+  EXPECT_EQ(v->apex().find(rt::DNSKEY).count(), 2u);
+  EXPECT_EQ(signer_tags(*v, "mail.example.", rt::A), sorted({zsk1, zsk2}));
+  EXPECT_EQ(signer_tags(*v, "host.ent.deep.example.", rt::A), sorted({zsk1, zsk2}));
+  EXPECT_EQ(signer_tags(*v, "example.", rt::DNSKEY), sorted({ksk1, ksk2}));
+  pass(publish);  // new DNSKEY; the CDS set names the old KSK still
+  EXPECT_EQ(v->apex().find(rt::DNSKEY).count(), 4u);
+  EXPECT_EQ(signer_tags(*v, "example.", rt::CDS), sorted({ksk1, ksk2}));
+  pass(publish + 50);  // new DS: the CDS set names both KSKs (the old one is retired by the ring)
+  pass(removal);  // DNSKEY removal: the old signatures stay
+  EXPECT_EQ(v->apex().find(rt::DNSKEY).count(), 2u);
+  EXPECT_EQ(signer_tags(*v, "mail.example.", rt::A), sorted({zsk1, zsk2}));
+  pass(sigs_gone);  // RRSIGs removal
+  EXPECT_EQ(signer_tags(*v, "mail.example.", rt::A), std::vector<uint16_t>{zsk2});
+  EXPECT_EQ(signer_tags(*v, "example.", rt::DNSKEY), std::vector<uint16_t>{ksk2});
+  EXPECT_EQ(signer_tags(*v, "example.", rt::SOA), std::vector<uint16_t>{zsk2});
 }
 
 INSTANTIATE_TEST_SUITE_P(Denial, ZoneSignerTest, ::testing::Values(false, true),
