@@ -48,7 +48,9 @@ std::string rrset_text(const dns::RRset& rs, size_t max = 4);
 EntryPtr transient(const dns::RRset& rs, Trust trust, int64_t now, Dnssec dnssec = {});
 AnswerValidator::Note trace_validation(const TraceSink* trace);
 
-enum class Outcome { answer, cname, nxdomain, nodata, servfail };
+// `cached`: another iterator asked this very question meanwhile, and the
+// cache now holds its answer (resolve_full reads it from there).
+enum class Outcome { answer, cname, nxdomain, nodata, servfail, cached };
 
 /// What iterating one name gave.
 struct IterResult {
@@ -65,6 +67,9 @@ enum class State { init_request, prime, query_targets, send_query, query_respons
 // (or the root hints), a configured stub or forward domain, or the zone
 // served on this host (asked in-process, its data never cached).
 enum class Via { delegation, stub, forward, local };
+
+// Flights of other iterators one name waits for before asking anyway.
+constexpr int kMaxFlightWaits = 16;
 
 /// Everything the states of one iterate() share (Unbound's iter_qstate).
 struct QueryState {
@@ -145,6 +150,7 @@ Dnssec dnssec_of(const Reply& reply, const dns::RRset& rs);
 std::shared_ptr<const std::vector<dns::RRset>> denial_records(const Sections& sec);
 const dns::RRset* soa_for(const Sections& sec, const Name& zone, const Name& name);
 bool delegated_below(const Sections& sec, const Name& name, const dns::RRset& soa);
+const dns::RRset* find_delegation_of(const Sections& sec, const Name& zone, const Name& name);
 bool echoes_question(const dns::MessageView& v, const QueryState& q);
 void describe_reply(const dns::MessageView& v, uint16_t rcode, TraceStep& step);
 
@@ -184,6 +190,8 @@ class Iterator {
   bool lookup_ns_address(const Name& ns, int depth);
   void choose_qname(QueryState& q);
   bool waited_for_identical_question(QueryState& q);
+  bool answered_meanwhile(QueryState& q);
+  bool closer_delegation_cached(QueryState& q);
   void send(QueryState& q);
   void exchange_locally(QueryState& q, std::span<const uint8_t> query);
 
@@ -194,6 +202,7 @@ class Iterator {
   State process_prime_response(QueryState& q, const Sections& sec, TraceStep& step);
   State process_reply(QueryState& q, const Reply& reply, TraceStep& step);
   State process_referral(QueryState& q, const Sections& sec, const dns::RRset& ns, TraceStep& step);
+  std::vector<Name> keep_delegation(QueryState& q, const Sections& sec, const dns::RRset& ns, TraceStep& step);
   State process_minimised_reply(QueryState& q, const Reply& reply, TraceStep& step);
   bool answer_any(QueryState& q, const Reply& reply, TraceStep& step);
   State process_negative(QueryState& q, const Reply& reply, TraceStep& step);
@@ -311,6 +320,8 @@ Answer Iterator::resolve_full(const Name& qname, uint16_t qtype, int depth, bool
       case Outcome::servfail:
         ans.rcode = dns::rcode::SERVFAIL;
         return ans;
+      case Outcome::cached:
+        break;
       case Outcome::cname:
         if (links > r_.options_.max_cname_chain) {
           ans.rcode = dns::rcode::SERVFAIL;
@@ -517,13 +528,39 @@ State Iterator::process_send_query(QueryState& q) {
     unreachable_ = true;
     return fail(q, "out of time: no server answered within the resolution timeout");
   }
+  if (closer_delegation_cached(q)) {
+    restart_delegation(q);
+    return State::init_request;
+  }
   choose_qname(q);
   if (waited_for_identical_question(q)) {
+    if (answered_meanwhile(q)) return State::finished;
     restart_delegation(q);
     return State::init_request;
   }
   send(q);
   return State::query_response;
+}
+
+// Another iterator followed a referral below this zone since this one
+// chose it (concurrent questions under one cold zone): go on from there
+// rather than ask this zone's servers for it again.
+bool Iterator::closer_delegation_cached(QueryState& q) {
+  if (q.via != Via::delegation || q.priming) return false;
+  Name zone;
+  std::vector<Name> ns;
+  return find_delegation(q.target, q.qtype, zone, ns) && zone.label_count() > q.zone.label_count();
+}
+
+// After waiting for another iterator that asked the question itself (not
+// a minimised step of it): its answer is in the cache, and asking again
+// would only repeat its exchange.
+bool Iterator::answered_meanwhile(QueryState& q) {
+  if (!(q.sent == q.target) || q.sent_type != q.qtype) return false;
+  Answer cached;
+  if (!r_.answer_from_cache(q.target, q.qtype, cached) && cached.chain.empty()) return false;
+  q.result.outcome = Outcome::cached;
+  return true;
 }
 
 // QNAME minimisation (RFC 9156): reveal one more label than the zone cut
@@ -559,7 +596,9 @@ void Iterator::choose_qname(QueryState& q) {
 }
 
 // Another iterator asking the same server zone the same question: wait for
-// it (a few times at most) and start again from what it cached. Otherwise
+// it (up to kMaxFlightWaits times per name: concurrent questions under the
+// same cold zones walk its minimised steps one behind the other, a wait
+// each; the question's deadline bounds them all) and start again from what it cached. Otherwise
 // this state owns the flight until its reply is handled.
 bool Iterator::waited_for_identical_question(QueryState& q) {
   if (!q.flight_key.empty() || q.via == Via::local) return false;
@@ -569,9 +608,9 @@ bool Iterator::waited_for_identical_question(QueryState& q) {
     q.flight_key = std::move(key);
     return false;
   }
-  if (q.flight_waits >= 3) return false;
+  if (q.flight_waits >= kMaxFlightWaits) return false;
   ++q.flight_waits;
-  r_.wait_flight(key);
+  r_.wait_flight(key, std::chrono::milliseconds(std::max<int64_t>(1, deadline_ms_ - r_.clock_.now_ms())));
   return true;
 }
 
@@ -770,6 +809,22 @@ State Iterator::process_referral(QueryState& q, const Sections& sec, const dns::
     emit(step);
     return fail(q, "referral limit reached");
   }
+  std::vector<Name> names = keep_delegation(q, sec, ns, step);
+  step.outcome = "referral to " + ns.owner.to_text();
+  emit(step);
+  q.zone = ns.owner;
+  q.via = Via::delegation;
+  q.route = nullptr;
+  q.ns_names = std::move(names);
+  q.hints_ok = false;
+  restart_delegation(q);
+  return State::query_targets;
+}
+
+// A child zone's NS RRset and the glue for it, from a referral (or a CNAME
+// answer that also refers its target to a child zone); returns the NS names.
+std::vector<Name> Iterator::keep_delegation(QueryState& q, const Sections& sec, const dns::RRset& ns,
+                                            TraceStep& step) {
   // A local zone's delegation is asked again for each question, so a
   // change to it shows at once; its glue lives as long as this question.
   const bool local = q.via == Via::local;
@@ -798,15 +853,7 @@ State Iterator::process_referral(QueryState& q, const Sections& sec, const dns::
     step.records.push_back(rrset_text(rs));
   }
   step.records.insert(step.records.begin(), rrset_text(ns, 13));
-  step.outcome = "referral to " + ns.owner.to_text();
-  emit(step);
-  q.zone = ns.owner;
-  q.via = Via::delegation;
-  q.route = nullptr;
-  q.ns_names = std::move(names);
-  q.hints_ok = false;
-  restart_delegation(q);
-  return State::query_targets;
+  return names;
 }
 
 State Iterator::process_minimised_reply(QueryState& q, const Reply& reply, TraceStep& step) {
@@ -853,6 +900,11 @@ State Iterator::process_negative(QueryState& q, const Reply& reply, TraceStep& s
   // the SOA proves it and no delegation lies in between (the target may sit
   // in a child zone that this server only refers to).
   if (!reply.chain.links.empty() && (!soa || delegated_below(reply.sec, end, *soa))) {
+    // The target's delegation, when the server gave it (as NSD does), is
+    // a referral: kept, the CNAME is followed without asking for it again.
+    const bool cacheable = q.via == Via::delegation || q.via == Via::stub;
+    if (const dns::RRset* ns = cacheable ? find_delegation_of(reply.sec, q.zone, end) : nullptr)
+      keep_delegation(q, reply.sec, *ns, step);
     q.result.next = end;
     return finish(q, step, Outcome::cname, "CNAME to " + end.to_text() + ", following it");
   }
@@ -1121,6 +1173,17 @@ bool delegated_below(const Sections& sec, const Name& name, const dns::RRset& so
         rs.owner.is_subdomain_of(soa.owner) && !(rs.owner == soa.owner))
       return true;
   return false;
+}
+
+// The authority section's NS RRset for a zone strictly below `zone` that
+// holds `name` (the deepest, should there be several).
+const dns::RRset* find_delegation_of(const Sections& sec, const Name& zone, const Name& name) {
+  const dns::RRset* best = nullptr;
+  for (const auto& rs : sec.authority)
+    if (rs.type == rrtype::NS && name.is_subdomain_of(rs.owner) && rs.owner.is_subdomain_of(zone) &&
+        !(rs.owner == zone) && (!best || rs.owner.label_count() > best->owner.label_count()))
+      best = &rs;
+  return best;
 }
 
 // RFC 5452 9.1: the reply must echo our question (the transport has

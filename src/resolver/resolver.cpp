@@ -89,9 +89,9 @@ void Resolver::end_flight(const std::string& key) {
   flight_cv_.notify_all();
 }
 
-void Resolver::wait_flight(const std::string& key) {
+void Resolver::wait_flight(const std::string& key, std::chrono::milliseconds at_most) {
   std::unique_lock lock(flight_mu_);
-  flight_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !flights_.count(key); });
+  flight_cv_.wait_for(lock, at_most, [&] { return !flights_.count(key); });
 }
 
 bool Resolver::answer_from_cache(const Name& qname, uint16_t qtype, Answer& out,

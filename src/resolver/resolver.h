@@ -184,7 +184,7 @@ class Resolver {
   // does, so concurrent cold queries do not ask the same server the same thing.
   bool begin_flight(const std::string& key);
   void end_flight(const std::string& key);
-  void wait_flight(const std::string& key);
+  void wait_flight(const std::string& key, std::chrono::milliseconds at_most);
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;
   std::set<std::string> flights_;

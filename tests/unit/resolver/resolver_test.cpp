@@ -237,6 +237,18 @@ TEST(Resolver, GluelessReverseAndRfc2317) {
   EXPECT_GT(w.net.count_to("198.51.100.7"), 0u);
 }
 
+// A CNAME whose target lies in a child zone comes with the child's
+// delegation (as NSD and namaed's engine send it): the CNAME is followed
+// straight to the child's servers, no minimised question for the cut.
+TEST(Resolver, CnameAnswerCarryingTheTargetsDelegationIsAReferral) {
+  World w;
+  ASSERT_EQ(w.resolve("5.2.0.192.in-addr.arpa.", rrtype::PTR).rcode, dns::rcode::NOERROR);
+  size_t cut_asked = 0;
+  for (const auto& q : w.net.log) cut_asked += q.qname == "0/26.2.0.192.in-addr.arpa.";
+  EXPECT_EQ(cut_asked, 0u);
+  EXPECT_EQ(w.net.count_to("198.51.100.7"), 1u);
+}
+
 TEST(Resolver, FailsOverToAnotherServerOnTimeout) {
   World w;
   w.net.server("198.51.100.2").dead = true;
