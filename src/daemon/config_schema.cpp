@@ -146,7 +146,7 @@ constexpr Key<R> resolver_keys[] = {
     {"trust-anchor-file", T::path, &R::trust_anchor_file, "DS or DNSKEY records of the trust anchors (empty: the root's KSKs, built in)"},
     {"auto-trust-anchor", T::boolean, &R::auto_trust_anchor, "RFC 5011: follow the trust anchors' key rollovers, keeping trust-anchor-file up to date"},
     {"trust-anchor-hold-down", T::integer, &R::trust_anchor_hold_down, "RFC 5011 add and remove hold-down, seconds", 1, 365 * 86400},
-    {"aggressive-nsec", T::boolean, &R::aggressive_nsec, "RFC 8198: answer names cached validated NSEC and NSEC3 records deny"},
+    {"aggressive-nsec", T::boolean, &R::aggressive_nsec, "RFC 8198: answer names cached validated NSEC and NSEC3 records deny, or cached wildcards cover"},
     {"stub", T::tables, {}, "domains asked of given authoritative servers"},
     {"forward", T::tables, {}, "domains asked of given recursive servers"},
 };

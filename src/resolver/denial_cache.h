@@ -7,6 +7,12 @@
 // limit are not kept; opt-out spans are kept but prove no NXDOMAIN (the
 // proofs of src/validator judge them insecure).
 //
+// The RRsets of validated wildcard answers are kept too, under the
+// wildcard's own name (*.closest-encloser, as Unbound keeps them): with a
+// kept record proving that another name below the same encloser does not
+// exist, the wildcard answers it positively (RFC 8198 5.3), its RRSIGs and
+// that proof as an upstream server would have sent them (RFC 4035 3.1.3.3).
+//
 // Filled by the validator (AnswerValidator), read on the cache-miss path of
 // Resolver::answer_from_cache; a reader-writer lock, since reads dominate.
 #pragma once
@@ -39,15 +45,20 @@ class DenialCache {
   void keep_nsec(const dns::Name& zone, const dns::RRset& nsec, std::vector<dns::RdataBytes> sigs, uint32_t ttl);
   /// Keep `zone`'s verified SOA (the authority section of a synthesized answer).
   void keep_soa(const dns::Name& zone, const dns::RRset& soa, std::vector<dns::RdataBytes> sigs, uint32_t ttl);
+  /// Keep `answer`, a verified expansion of the wildcard *.`closest` in `zone`
+  /// (its RRSIGs in `sigs`), for `ttl` seconds.
+  void keep_wildcard(const dns::Name& zone, const dns::Name& closest, const dns::RRset& answer,
+                     std::vector<dns::RdataBytes> sigs, uint32_t ttl);
 
-  /// RFC 8198 5.1: a negative entry for (qname, qtype), judged secure, that
-  /// the kept records prove; nullptr when they prove nothing.
+  /// RFC 8198 5.1-5.3: an entry for (qname, qtype), judged secure, that the
+  /// kept records prove: negative (with the zone's SOA), or the expansion of
+  /// a kept wildcard; nullptr when they prove nothing.
   EntryPtr synthesize(const dns::Name& qname, uint16_t qtype) const;
 
   /// Forget everything at and below `name`; returns the RRsets removed.
   size_t flush(const dns::Name& name);
   size_t size() const;
-  /// Answers synthesized so far.
+  /// Answers synthesized so far (negative and wildcard).
   uint64_t answers() const { return answers_.load(std::memory_order_relaxed); }
 
  private:
@@ -66,10 +77,16 @@ class DenialCache {
     std::optional<Signed> soa;
     std::map<std::string, Signed> nsec;  // by Name::lookup_key(): canonical order
     Nsec3Chain nsec3;
-    size_t count() const { return nsec.size() + nsec3.records.size(); }
+    std::map<std::pair<std::string, uint16_t>, Signed> wildcards;  // by (owner's lookup_key(), type)
+    size_t count() const { return nsec.size() + nsec3.records.size() + wildcards.size(); }
   };
   const Zone* zone_for(const dns::Name& name) const;
-  static int64_t usable_until(const Signed& record, const Signed& soa);
+  static int64_t usable_until(const Signed& record, const Signed* soa);
+  static const Signed* live_soa(const Zone& z, int64_t now);
+  EntryPtr synthesize_denial(const Zone& z, const dns::Name& qname, uint16_t qtype, int64_t now) const;
+  EntryPtr synthesize_wildcard(const Zone& z, const dns::Name& qname, uint16_t qtype, int64_t now) const;
+  const Signed* nonexistence_below(const Zone& z, const dns::Name& qname, const dns::Name& closest,
+                                   int64_t now) const;
   void keep_nsec3(Zone& z, const dns::RRset& nsec3, Signed s);
   validator::NsecSynthesis from_nsec(const Zone& z, const dns::Name& qname, uint16_t qtype,
                                      std::vector<const Signed*>& found, int64_t now) const;
@@ -77,6 +94,8 @@ class DenialCache {
                                       std::vector<const Signed*>& found, int64_t now) const;
   EntryPtr make_entry(const dns::Name& qname, uint16_t qtype, bool nxdomain, const Signed& soa,
                       const std::vector<const Signed*>& used) const;
+  EntryPtr make_expansion(const dns::Name& qname, const Signed& wildcard, const Signed& proof,
+                          const Signed* soa) const;
   void sweep(int64_t now_ms);
 
   const Clock& clock_;

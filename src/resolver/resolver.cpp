@@ -135,13 +135,17 @@ bool Resolver::answer_from_cache(const Name& qname, uint16_t qtype, Answer& out,
   return false;
 }
 
-// RFC 8198 5.1: a name the cached, validated NSEC ranges deny.
+// RFC 8198 5.1-5.3: a name the cached, validated NSEC ranges deny, or a
+// cached wildcard answers.
 bool Resolver::synthesized(const Name& name, uint16_t qtype, Answer& out) const {
   if (!validating() || !options_.aggressive_nsec) return false;
   EntryPtr e = denial_.synthesize(name, qtype);
   if (!e) return false;
   out.rcode = e->kind == EntryKind::nxdomain ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR;
-  out.negative = std::move(e);
+  if (e->kind == EntryKind::rrset)
+    out.chain.push_back(std::move(e));
+  else
+    out.negative = std::move(e);
   return true;
 }
 

@@ -134,7 +134,11 @@ Verdict AnswerValidator::judge_positive(const CacheEntry& e) {
   std::vector<dns::RRset> denial;
   if (Verdict p = verified_proof(e, *ks, denial); !p.is_secure()) return p;
   Verdict w = validator::prove_wildcard_answer(e.rrset.owner, *closest, denial);
-  if (w.is_secure()) keep_denial(*ks, e, denial, {});
+  if (w.is_secure()) {
+    keep_denial(*ks, e, denial, {});
+    // RFC 8198 5.3: the wildcard itself answers other names it covers.
+    if (ctx_.denial) ctx_.denial->keep_wildcard(ks->zone, *closest, e.rrset, sigs, e.ttl_left(ctx_.clock.now_ms()));
+  }
   return w;
 }
 

@@ -291,6 +291,47 @@ def test_aggressive_nsec3_answers_covered_names_without_asking(env):
     print(f"\nNSEC3 zone, {len(covered)} covered questions: leaf queries namaed {mine}, unbound {theirs}")
 
 
+def expanded(r, qname):
+    """Whether `r` is a secure wildcard expansion for `qname`: the TXT "wild"
+    under the name asked, with the wildcard's RRSIG and a denial record."""
+    ans = [rrset for rrset in r.answer if rrset.rdtype == dns.rdatatype.TXT]
+    sigs = [rd for rrset in r.answer if rrset.rdtype == dns.rdatatype.RRSIG for rd in rrset]
+    return (outcome(r) == ("NOERROR", True, []) and len(ans) == 1 and str(ans[0].name) == qname
+            and [rd.strings for rd in ans[0]] == [(b"wild",)] and sigs
+            and all(rd.labels == 3 for rd in sigs)  # *.wild.<zone>: the expansion shows
+            and any(rrset.rdtype in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3) for rrset in r.authority))
+
+
+def wildcard_cost(env, port, names):
+    before = env["tree"].queries()
+    for q in names:
+        r = ask(port, q, "TXT")
+        assert expanded(r, q), f"{q} at port {port}: {r}"
+    return env["tree"].queries() - before
+
+
+def test_aggressive_wildcard_answers_without_asking(env):
+    """RFC 8198 5.3: after one wildcard answer, other names the cached
+    proof shows absent get the cached wildcard's expansion with AD and no
+    query reaches the zone's server. NSEC zone: *.wild -> www covers every
+    name below wild, for namaed as for Unbound with aggressive-nsec; NSEC3
+    zone (namaed only: Unbound 1.17's aggressive use is NSEC-only): names
+    whose hash falls in the span the first answer brought."""
+    names = ["y.wild.nsec.test.", "zz.wild.nsec.test.", "a.b.wild.nsec.test."]
+    costs = []
+    for port in (env["namaed"].port, env["uport"]):
+        assert expanded(ask(port, "x.wild.nsec.test.", "TXT"), "x.wild.nsec.test.")
+        costs.append(wildcard_cost(env, port, names))
+    assert costs == [0, 0], f"leaf queries for {len(names)} expansions: namaed {costs[0]}, unbound {costs[1]}"
+    port = env["namaed"].port
+    first = ask(port, "x.wild.nsec3.test.", "TXT")
+    assert expanded(first, "x.wild.nsec3.test.")
+    covered = names_in_spans("wild.nsec3.test.", nsec3_spans(first), 3)
+    assert wildcard_cost(env, port, covered) == 0
+    theirs = wildcard_cost(env, env["uport"], ["x.wild.nsec3.test."] + covered)
+    print(f"\nNSEC3 zone, {len(covered)} expansions after the first: leaf queries namaed 0, unbound {theirs}")
+
+
 def test_opt_out_span_is_still_asked(env):
     """RFC 5155 9.2: an opt-out span may hide an unsigned delegation, so it
     proves no NXDOMAIN; every such name goes to the zone's server."""

@@ -187,5 +187,104 @@ TEST(DenialCache, RecordsBoundByTheSoaMinimumFromWhenKept) {
   }
 }
 
+// RFC 8198 5.3: example. with the wildcard *.w (w an empty non-terminal)
+// and b.w beside it; one wildcard answer validated (its TXT RRset and the
+// NSEC that came with it) and kept.
+struct Wild {
+  FakeClock clock;
+  DenialCache cache{clock, 100};
+  explicit Wild(uint32_t wild_ttl = 300, uint32_t nsec_ttl = 200) {
+    for (const char* line : {"*.w.example. 300 NSEC b.w.example. TXT RRSIG NSEC",
+                             "b.w.example. 300 NSEC z.example. A RRSIG NSEC"})
+      cache.keep_nsec(N("example."), rrset(line), kSig, nsec_ttl);
+    cache.keep_wildcard(N("example."), N("w.example."), rrset("x.w.example. 300 TXT \"wild\""), kSig, wild_ttl);
+  }
+};
+
+TEST(DenialCache, WildcardExpandedForACoveredName) {
+  Wild f;
+  EXPECT_EQ(f.cache.size(), 3u);
+  EntryPtr e = f.cache.synthesize(N("y.w.example."), rt::TXT);  // covered by b.w -> z, encloser w
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->kind, EntryKind::rrset);
+  EXPECT_EQ(e->judged(), validator::Security::secure);
+  EXPECT_EQ(e->rrset.owner, N("y.w.example."));
+  EXPECT_EQ(e->rrset.type, rt::TXT);
+  EXPECT_EQ(e->rrset.rdata, rrset("x.w.example. 300 TXT \"wild\"").rdata);
+  EXPECT_EQ(e->dnssec.sigs, kSig);  // the wildcard's own RRSIGs: their label count shows the expansion
+  ASSERT_NE(e->dnssec.proof, nullptr);
+  std::vector<std::string> got;
+  for (const auto& rs : *e->dnssec.proof) got.push_back(rs.owner.to_text() + " " + dns::type_to_text(rs.type));
+  EXPECT_EQ(got, (std::vector<std::string>{"b.w.example. NSEC", "b.w.example. RRSIG"}));
+  EXPECT_EQ(e->ttl_left(f.clock.now_ms()), 200u);  // the shorter of the wildcard's and the proof's
+  // Deeper names too; the name the wildcard answered first, which does not exist either.
+  EXPECT_NE(f.cache.synthesize(N("a.b.c.w.example."), rt::TXT), nullptr);  // covered by *.w -> b.w
+  EXPECT_NE(f.cache.synthesize(N("x.w.example."), rt::TXT), nullptr);
+  EXPECT_EQ(f.cache.answers(), 3u);
+}
+
+TEST(DenialCache, WildcardNotExpandedWithoutItsProof) {
+  Wild f;
+  EXPECT_EQ(f.cache.synthesize(N("y.w.example."), rt::A), nullptr);        // no A kept at *.w (nor a SOA for NODATA)
+  EXPECT_EQ(f.cache.synthesize(N("c.b.w.example."), rt::TXT), nullptr);    // below b.w, which exists
+  EXPECT_EQ(f.cache.synthesize(N("b.w.example."), rt::TXT), nullptr);      // b.w itself exists
+  EXPECT_EQ(f.cache.synthesize(N("w.example."), rt::TXT), nullptr);        // the encloser is no expansion
+  EXPECT_EQ(f.cache.synthesize(N("zz.example."), rt::TXT), nullptr);       // no wildcard *.example
+  EXPECT_EQ(f.cache.synthesize(N("y.w.example."), rt::ANY), nullptr);
+  // No kept NSEC covers names before *.w: nothing proves they do not exist.
+  FakeClock clock;
+  DenialCache bare(clock, 100);
+  bare.keep_wildcard(N("example."), N("w.example."), rrset("x.w.example. 300 TXT \"wild\""), kSig, 300);
+  EXPECT_EQ(bare.synthesize(N("y.w.example."), rt::TXT), nullptr);
+  // Unsigned, or not an expansion of *.closest, or outside the zone: not kept.
+  bare.keep_wildcard(N("example."), N("w.example."), rrset("x.w.example. 300 TXT \"wild\""), {}, 300);
+  bare.keep_wildcard(N("example."), N("w.example."), rrset("w.example. 300 TXT \"wild\""), kSig, 300);
+  bare.keep_wildcard(N("other."), N("w.example."), rrset("x.w.example. 300 TXT \"wild\""), kSig, 300);
+  EXPECT_EQ(bare.size(), 1u);
+}
+
+TEST(DenialCache, WildcardExpansionExpiresAndIsFlushed) {
+  Wild f(100, 300);
+  f.clock.advance_ms(99'000);
+  EntryPtr e = f.cache.synthesize(N("y.w.example."), rt::TXT);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->ttl_left(f.clock.now_ms()), 1u);
+  f.clock.advance_ms(1'000);
+  EXPECT_EQ(f.cache.synthesize(N("y.w.example."), rt::TXT), nullptr);
+  Wild g;
+  EXPECT_EQ(g.cache.flush(N("w.example.")), 3u);  // the wildcard and the NSEC records at and below w
+  EXPECT_EQ(g.cache.synthesize(N("y.w.example."), rt::TXT), nullptr);
+  // With the zone's SOA known, the proof lives no longer than the negative TTL (RFC 9077 3.4).
+  Wild h(300, 300);
+  h.cache.keep_soa(N("example."), rrset("example. 60 SOA ns h 1 2 3 4 60"), kSig, 60);
+  e = h.cache.synthesize(N("y.w.example."), rt::TXT);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->ttl_left(h.clock.now_ms()), 60u);
+  // And a type the wildcard lacks is NODATA from its NSEC, as before.
+  e = h.cache.synthesize(N("y.w.example."), rt::A);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->kind, EntryKind::nodata);
+}
+
+TEST(DenialCache, WildcardExpandedFromNsec3) {
+  FilledNsec3 f;
+  f.cache.keep_wildcard(N("example."), N("w.example."), rrset("x.w.example. 300 TXT \"wild\""), kSig, 300);
+  for (const char* q : {"x.w.example.", "y.w.example.", "a.b.w.example."}) {
+    EntryPtr e = f.cache.synthesize(N(q), rt::TXT);
+    ASSERT_NE(e, nullptr) << q;
+    EXPECT_EQ(e->kind, EntryKind::rrset);
+    EXPECT_EQ(e->rrset.owner, N(q));
+    ASSERT_EQ(e->dnssec.proof->size(), 2u);
+    EXPECT_EQ(e->dnssec.proof->front().type, rt::NSEC3);  // the span covering the next closer name
+  }
+  EntryPtr other = f.cache.synthesize(N("x.d.e.example."), rt::TXT);  // no wildcard at *.d.e
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->kind, EntryKind::nxdomain);
+  // An opt-out span may hide an unsigned delegation at the next closer name.
+  FilledNsec3 optout(true);
+  optout.cache.keep_wildcard(N("example."), N("w.example."), rrset("x.w.example. 300 TXT \"wild\""), kSig, 300);
+  EXPECT_EQ(optout.cache.synthesize(N("y.w.example."), rt::TXT), nullptr);
+}
+
 }  // namespace
 }  // namespace namae::resolver
