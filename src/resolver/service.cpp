@@ -164,6 +164,8 @@ void ResolverService::start() {
     threads_.emplace_back([this, m] { run(m); });
   }
   if (options_.cache.serve_stale) stale_thread_ = std::thread([this] { stale_watch(); });
+  if (resolver_.validating() && resolver_.options().auto_anchors)
+    anchor_thread_ = std::thread([this] { refresh_anchors(); });
 }
 
 void ResolverService::stop() {
@@ -177,6 +179,7 @@ void ResolverService::stop() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   if (stale_thread_.joinable()) stale_thread_.join();
+  if (anchor_thread_.joinable()) anchor_thread_.join();
 }
 
 std::unique_ptr<net::QueryHandler> ResolverService::make_handler(net::WorkerMetrics* metrics) {
@@ -484,6 +487,31 @@ void ResolverService::run(net::WorkerMetrics* metrics) {
                                                   std::chrono::steady_clock::now() - job.received)
                                                   .count()));
     job.channel.send(std::span<const uint8_t>(buf.data(), n));
+  }
+}
+
+// RFC 5011 2.3: each trust point's DNSKEY RRset asked for when due, with
+// or without client traffic; the answer is not taken from the cache, and
+// AutoTrustAnchors checks it against the anchors itself (CD=1 here: a set
+// the cached keys no longer validate must still reach it).
+void ResolverService::refresh_anchors() {
+  AutoTrustAnchors& anchors = *resolver_.options().auto_anchors;
+  auto fetch = [this](const dns::Name& zone) -> std::optional<AutoTrustAnchors::Fetched> {
+    Answer a = resolver_.resolve(zone, rrtype::DNSKEY, true, nullptr, true);
+    upstream_.fetch_add(static_cast<uint64_t>(a.upstream_queries), std::memory_order_relaxed);
+    for (const auto& e : a.chain)
+      if (e->kind == EntryKind::rrset && e->rrset.type == rrtype::DNSKEY && e->rrset.owner == zone)
+        return AutoTrustAnchors::Fetched{e->rrset, e->dnssec.sigs};
+    return std::nullopt;
+  };
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      // Woken at least once a minute: the clock may have jumped.
+      auto wait = std::chrono::milliseconds(std::clamp<int64_t>(anchors.next_refresh_in_ms(), 0, 60'000));
+      if (stale_cv_.wait_for(lock, wait, [&] { return stopping_; })) return;
+    }
+    anchors.refresh_due(fetch);
   }
 }
 

@@ -144,7 +144,12 @@ class ResolverService {
   std::mutex pending_mu_;
   std::vector<std::shared_ptr<Pending>> pending_;
   std::thread stale_thread_;
-  std::condition_variable stale_cv_;  // its own: a notify_one on cv_ must reach a resolver thread
+  // The background threads' (stale_thread_, anchor_thread_), apart from
+  // cv_: a notify_one on cv_ must reach a resolver thread.
+  std::condition_variable stale_cv_;
+  // RFC 5011 2.3 active refresh of the trust points (auto-trust-anchor).
+  std::thread anchor_thread_;
+  void refresh_anchors();
   std::atomic<uint64_t> stale_answers_{0};
 
   ServiceOptions options_;

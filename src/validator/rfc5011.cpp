@@ -6,6 +6,7 @@
 #include "dns/rdata.h"
 #include "dns/rrtype.h"
 #include "dnssec/algorithm.h"
+#include "dnssec/rrsig.h"
 #include "validator/keys.h"
 
 namespace namae::validator {
@@ -129,6 +130,24 @@ bool observe(TrustPoint& tp, const dns::RRset& dnskey, const std::vector<dns::Rd
   for (const auto& k : dnskey.rdata)
     if (flags_of(k) & dnssec::kFlagSep) changed = see(tp, dnskey, k, rrsigs, now, hold) || changed;
   return age(tp, dnskey, now, hold) || changed;
+}
+
+RefreshTimes refresh_times(const dns::RRset& dnskey, const std::vector<dns::RdataBytes>& rrsigs, int64_t now,
+                           uint32_t floor) {
+  int64_t ttl = -1, expiry = -1;
+  for (const auto& sig : rrsigs)
+    if (auto f = dnssec::parse_rrsig(sig)) {
+      int64_t left = std::max<int64_t>(0, int64_t{f->expiration} - now);
+      ttl = ttl < 0 ? f->original_ttl : std::min<int64_t>(ttl, f->original_ttl);
+      expiry = expiry < 0 ? left : std::min(expiry, left);
+    }
+  if (ttl < 0) ttl = dnskey.ttl;
+  if (expiry < 0) expiry = 0;
+  auto bound = [&](int64_t most, int64_t divisor) {
+    int64_t t = std::min({most, ttl / divisor, expiry / divisor});
+    return static_cast<uint32_t>(std::max<int64_t>(floor, t));
+  };
+  return {bound(15 * 86400, 2), bound(86400, 10)};
 }
 
 Result<std::vector<TrustPoint>> read_trust_points(const std::string& path) {

@@ -42,7 +42,25 @@ struct TrustPoint {
 struct HoldDowns {
   uint32_t add = 30 * 86400;
   uint32_t remove = 30 * 86400;
+  /// RFC 5011 2.3's hour, the least time between two queries of a trust
+  /// point; shorter only with hold-downs under an hour (tests, as Unbound's
+  /// permit-small-holddown).
+  uint32_t refresh_floor = 3600;
 };
+
+/// RFC 5011 2.3: when to ask a trust point for its DNSKEY RRset again,
+/// in seconds. From an RRset just validated: queryInterval = MAX(1 hour,
+/// MIN(15 days, 1/2 OrigTTL, 1/2 the expiration interval)); after a query
+/// that failed, retryTime = MAX(1 hour, MIN(1 day, 1/10 OrigTTL, 1/10 the
+/// expiration interval)). OrigTTL is the RRSIGs' original TTL, the
+/// expiration interval the time from `now` (unix seconds) until the first
+/// of them expires; the hour is `floor`.
+struct RefreshTimes {
+  uint32_t query_interval = 3600;
+  uint32_t retry_time = 3600;
+};
+RefreshTimes refresh_times(const dns::RRset& dnskey, const std::vector<dns::RdataBytes>& rrsigs, int64_t now,
+                           uint32_t floor);
 
 /// RFC 5011 2.4.1 and 4: `dnskey` is `tp.zone`'s DNSKEY RRset with
 /// `rrsigs`, validated by a key `tp` trusts, seen at `now`. A new SEP key

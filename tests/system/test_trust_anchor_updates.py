@@ -3,7 +3,9 @@ NSD, signed by dnssec-signzone with the KSKs of its key directory; namaed's
 trust-anchor file starts as the DS of the first KSK, with auto-trust-anchor
 on and a 2 s hold-down. A second KSK appears (AddPend, then Valid once seen
 after the hold-down), the first is revoked with dnssec-revoke (Revoked, then
-removed), and namaed, restarted on the file alone, still validates.
+removed), and namaed, restarted on the file alone, still validates. And
+RFC 5011 2.3's active refresh: with a 4 s DNSKEY TTL, namaed follows a new
+KSK into the file with no client asking it anything.
 """
 import os
 import shutil
@@ -31,8 +33,9 @@ HOLD_DOWN = 2
 
 
 class SignedRoot:
-    def __init__(self, work):
+    def __init__(self, work, ttl=60):
         self.work = work
+        self.ttl = ttl
         self.keys = os.path.join(work, "keys")
         os.makedirs(self.keys)
         self.port = free_port()
@@ -63,7 +66,7 @@ class SignedRoot:
         self.serial += 1
         src = os.path.join(self.work, "root.src")
         with open(src, "w") as f:
-            f.write(f"$TTL 60\n. SOA ns.root. h.root. {self.serial} 1800 900 604800 60\n. NS ns.root.\n"
+            f.write(f"$TTL {self.ttl}\n. SOA ns.root. h.root. {self.serial} 1800 900 604800 60\n. NS ns.root.\n"
                     "ns.root. A 127.0.0.1\nprobe. TXT \"probe\"\n")
         out = src + ".signed"
         subprocess.run(["dnssec-signzone", "-S", "-z", "-K", self.keys, "-o", ".", "-e", "+864000", "-f", out, src],
@@ -117,10 +120,8 @@ def env(tmp_path):
             root.nsd.stop()
 
 
-def test_rfc5011_key_rollover_followed_and_written(env):
-    root, started = env
-    k1 = root.keygen()
-    root.publish()
+def namaed_on(root, k1):
+    """The hints, the anchor file (k1's DS) and namaed's config for `root`."""
     hints = os.path.join(root.work, "root.hints")
     with open(hints, "w") as f:
         f.write(". 3600000 NS ns.root.\nns.root. 3600000 A 127.0.0.1\n")
@@ -130,6 +131,14 @@ def test_rfc5011_key_rollover_followed_and_written(env):
     config = (f'validate = true\ntrust-anchor-file = "{anchor}"\nauto-trust-anchor = true\n'
               f"trust-anchor-hold-down = {HOLD_DOWN}\ndo-not-query-localhost = false\nupstream-port = {root.port}\n"
               "empty-zones = false")
+    return hints, anchor, config
+
+
+def test_rfc5011_key_rollover_followed_and_written(env):
+    root, started = env
+    k1 = root.keygen()
+    root.publish()
+    hints, anchor, config = namaed_on(root, k1)
 
     def start():
         started.append(Resolverd(hints, config))
@@ -167,3 +176,30 @@ def test_rfc5011_key_rollover_followed_and_written(env):
     n = start()
     assert secure()
     assert anchor_states(anchor) == ({key_tag(k2): "valid"}, False)
+
+
+def wait_for_states(path, want, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if anchor_states(path) == want:
+            return
+        time.sleep(0.1)
+    assert anchor_states(path) == want
+
+
+def test_rfc5011_active_refresh_without_client_queries(env):
+    """RFC 5011 2.3: the query interval is half the DNSKEY TTL of 4 s (the
+    2 s hold-down stands in for the hour floor, as Unbound's
+    permit-small-holddown): namaed asks the root for its keys at startup and
+    every 2 s on its own, so its file follows a new KSK though no client asks."""
+    root, started = env
+    root.ttl = 4
+    k1 = root.keygen()
+    root.publish()
+    hints, anchor, config = namaed_on(root, k1)
+    started.append(Resolverd(hints, config))
+    wait_for_states(anchor, ({key_tag(k1): "valid"}, False), 5)  # the startup query adopted the DS's key
+    k2 = root.keygen()
+    root.publish()
+    wait_for_states(anchor, ({key_tag(k1): "valid", key_tag(k2): "addpend"}, False), 5)
+    wait_for_states(anchor, ({key_tag(k1): "valid", key_tag(k2): "valid"}, False), HOLD_DOWN + 5)

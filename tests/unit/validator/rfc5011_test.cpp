@@ -13,44 +13,18 @@
 #include "dnssec/key_file.h"
 #include "dnssec/rrsig.h"
 #include "validator/rfc5011.h"
+#include "signed_dnskeys.h"
 
 namespace namae::validator {
 namespace {
 
 using dnssec::test::N;
 
-constexpr int64_t kT0 = 1750000000;
-constexpr uint32_t kDay = 86400;
+using test::Key;
+using test::Published;
+using test::kDay;
+using test::kT0;
 const HoldDowns kHold{30 * kDay, 30 * kDay};
-
-struct Key {
-  dnssec::ZoneKey k;
-  explicit Key(uint16_t flags = dnssec::kFlagsKsk)
-      : k(dnssec::generate_zone_key(N("."), dnssec::alg::ED25519, flags, kT0).value()) {}
-  // RFC 5011 7: the same key with the REVOKE bit (a new key tag).
-  dns::RdataBytes revoked() const {
-    auto r = k.dnskey;
-    r[1] |= 0x80;
-    return r;
-  }
-};
-
-// The root's DNSKEY RRset of `shown` keys, signed by each of `signers`
-// (rdata as shown, private key).
-struct Published {
-  dns::RRset set;
-  std::vector<dns::RdataBytes> sigs;
-  Published(std::vector<dns::RdataBytes> shown, const std::vector<std::pair<dns::RdataBytes, const Key*>>& signers,
-            int64_t now) {
-    set.owner = N(".");
-    set.type = dns::rrtype::DNSKEY;
-    set.ttl = 3600;
-    set.rdata = std::move(shown);
-    dnssec::Validity v{static_cast<uint32_t>(now - 3600), static_cast<uint32_t>(now + 10 * kDay)};
-    for (const auto& [rdata, key] : signers)
-      sigs.push_back(dnssec::sign_rrset(set, key->k.key, rdata, N("."), v).value());
-  }
-};
 
 TrustPoint point_on(const Key& key) { return TrustPoint{N("."), {}, {{key.k.dnskey, KeyState::valid, 0}}}; }
 
@@ -141,6 +115,25 @@ TEST(Rfc5011, StatesSurviveTheFile) {
   // An operator's DNSKEY line without a state is a valid anchor.
   EXPECT_EQ((*back)[1].keys.at(0).state, KeyState::valid);
   std::remove(path.c_str());
+}
+
+// RFC 5011 2.3's query interval and retry time, each bound in turn.
+TEST(Rfc5011, RefreshTimesBoundAsSection23Says) {
+  Key ksk;
+  auto times = [&](uint32_t ttl, uint32_t valid_for, uint32_t floor = 3600) {
+    Published p({ksk.k.dnskey}, {{ksk.k.dnskey, &ksk}}, kT0, ttl, valid_for);
+    auto t = refresh_times(p.set, p.sigs, kT0, floor);
+    return std::pair{t.query_interval, t.retry_time};
+  };
+  EXPECT_EQ(times(3600, 10 * kDay), std::pair(3600u, 3600u));              // half the TTL under the hour
+  EXPECT_EQ(times(2 * kDay, 10 * kDay), std::pair(kDay, 2 * kDay / 10));   // half and a tenth of the TTL
+  EXPECT_EQ(times(40 * kDay, 60 * kDay), std::pair(15 * kDay, kDay));      // 15 days and 1 day at most
+  EXPECT_EQ(times(2 * kDay, 4 * 3600), std::pair(2u * 3600, 3600u));       // half the time the RRSIG has left
+  EXPECT_EQ(times(4, 10 * kDay, 2), std::pair(2u, 2u));                    // a test's floor
+  // The RRSIG's original TTL counts, not what a cache left of it.
+  Published p({ksk.k.dnskey}, {{ksk.k.dnskey, &ksk}}, kT0, 2 * kDay);
+  p.set.ttl = 60;
+  EXPECT_EQ(refresh_times(p.set, p.sigs, kT0, 3600).query_interval, kDay);
 }
 
 }  // namespace
