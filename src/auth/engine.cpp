@@ -283,7 +283,18 @@ size_t AuthEngine::respond(const zone::ZoneSet& zones, const dns::MessageView& v
   const uint16_t qclass = view.qclass();
   if (qclass != dns::rrclass::IN && qclass != dns::rrclass::ANY)
     return finish(r, rcode::REFUSED, true);
+  if (names_ && !tv && names_->covers(view.qname())) [[unlikely]]
+    return answer_by_name_handler(zones, view, response, peer, r.rrl_exempt);
   return answer_query(r, zones);
+}
+
+size_t AuthEngine::answer_by_name_handler(const zone::ZoneSet& zones, const dns::MessageView& view,
+                                          std::span<uint8_t> response, const net::Peer& peer, bool exempt) {
+  const size_t len = names_->handle(view, response, peer, zones);
+  if (!opts_->rrl || exempt || peer.tcp || len < dns::kHeaderSize || len == net::kDeferred) return len;
+  const auto acct = classify_reply(response.first(len));
+  if (!acct) return len;
+  return apply_rrl(account(peer, acct->cls, acct->key, &view.qname()), response, len);
 }
 
 // Judges the query's COOKIE option and, unless it is malformed, puts the

@@ -111,6 +111,19 @@ class RequestHandler {
   virtual std::unique_ptr<net::ResponseStream> take_stream() { return nullptr; }
 };
 
+/// Answers the QUERYs for names whose data is not in the zones (the
+/// discovery proxy's domains, RFC 8766 5.1: their authoritative server
+/// makes its answers from the link). Asked once a query has passed the
+/// engine's checks that need no zone (EDNS version, cookies, class, query
+/// type), before the zones; unsigned queries only (it holds no keys). Its
+/// immediate UDP replies are rate limited like the engine's (classified by
+/// auth::classify_reply); deferred ones it limits itself.
+class NameHandler : public RequestHandler {
+ public:
+  /// True for a name this handler answers.
+  virtual bool covers(const dns::Name& qname) const = 0;
+};
+
 /// The authoritative query handler (one per worker).
 class AuthEngine : public net::QueryHandler {
  public:
@@ -141,6 +154,8 @@ class AuthEngine : public net::QueryHandler {
   void set_opcode_handler(uint8_t opcode, RequestHandler* handler);
   /// Route AXFR over TCP and IXFR to `handler` (nullptr: NOTIMP, FORMERR over UDP).
   void set_transfer_handler(RequestHandler* handler) { transfer_ = handler; }
+  /// Route QUERYs for the names `handler` covers to it (nullptr: none).
+  void set_name_handler(NameHandler* handler) { names_ = handler; }
 
   const AuthOptions& options() const { return *opts_; }
 
@@ -193,6 +208,10 @@ class AuthEngine : public net::QueryHandler {
   // when dropped; a slip is the header alone with TC=1.
   size_t rate_limit_error(const net::Peer& peer, std::span<uint8_t> response, size_t len,
                           const dns::Name* qname);
+  // The NameHandler's answer to `view`, rate limited as an answer of its
+  // class (auth::classify_reply) unless `exempt`.
+  size_t answer_by_name_handler(const zone::ZoneSet& zones, const dns::MessageView& view,
+                                std::span<uint8_t> response, const net::Peer& peer, bool exempt);
   // Accounts one response of `cls`/`key` to `peer` (not exempt, UDP).
   RrlAction account(const net::Peer& peer, RrlClass cls, uint64_t key, const dns::Name* qname);
   void log_limited(const net::Peer& peer, RrlClass cls, const dns::Name* qname);
@@ -275,6 +294,7 @@ class AuthEngine : public net::QueryHandler {
   std::vector<const net::AddressAcl*> zone_acls_;  // allow-query per snap_->zones() index
   std::array<RequestHandler*, 16> opcode_handlers_{};
   RequestHandler* transfer_ = nullptr;
+  NameHandler* names_ = nullptr;
 
   // Scratch, reused by every query (no allocation on the packet path).
   static constexpr size_t kMaxExtras = 16;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dns/message.h"
+#include "dns/rrtype.h"
 #include "net/address.h"
 
 namespace namae::auth {
@@ -135,6 +137,33 @@ std::string RateLimiter::prefix_text(const sockaddr* sa, socklen_t len) const {
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(family, prefix, buf, sizeof buf);
   return std::string(buf) + "/" + std::to_string(family == AF_INET ? opts_.ipv4_prefix : opts_.ipv6_prefix);
+}
+
+std::optional<RrlAccount> classify_reply(std::span<const uint8_t> reply) {
+  dns::MessageView v;
+  if (v.parse(reply) != dns::WireError::ok || v.header().qdcount != 1) return std::nullopt;
+  const dns::Header& h = v.header();
+  if (h.rcode == dns::rcode::NXDOMAIN) return RrlAccount{RrlClass::nxdomain, v.qname().hash()};
+  if (h.rcode != dns::rcode::NOERROR) return RrlAccount{RrlClass::error, h.rcode};
+  if (h.ancount == 0) return RrlAccount{RrlClass::nodata, v.qname().hash()};
+  return RrlAccount{RrlClass::answer, v.qname().hash() ^ (uint64_t{v.qtype()} << 48)};
+}
+
+size_t apply_rrl(RrlAction action, std::span<uint8_t> reply, size_t len) {
+  if (action == RrlAction::send) return len;
+  if (action == RrlAction::drop || len < dns::kHeaderSize) return 0;
+  dns::MessageView v;
+  dns::Header h = dns::Header::read(reply.data());
+  size_t keep = dns::kHeaderSize;
+  if (v.parse(reply.first(len)) == dns::WireError::ok && h.qdcount == 1) {
+    keep = v.question_end();
+  } else {
+    h.qdcount = 0;
+  }
+  h.tc = true;
+  h.ancount = h.nscount = h.arcount = 0;
+  h.write(reply.data());
+  return keep;
 }
 
 }  // namespace namae::auth

@@ -34,6 +34,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "base/clock.h"
@@ -101,5 +103,21 @@ class RateLimiter {
   std::atomic<int64_t> log_second_{-1};
   std::atomic<uint32_t> logs_{0};
 };
+
+/// BIND's class and key of a reply made outside the engine's answer
+/// algorithm (the discovery proxy's, RFC 8766), read back from the message:
+/// an answer by qname and qtype when it has answer records, NODATA by
+/// qname for an empty NOERROR, NXDOMAIN by qname, any other rcode an error
+/// by rcode. nullopt when it does not parse.
+struct RrlAccount {
+  RrlClass cls;
+  uint64_t key;
+};
+std::optional<RrlAccount> classify_reply(std::span<const uint8_t> reply);
+
+/// The reply of `len` octets as `action` leaves it: 0 when dropped; on a
+/// slip the header and question alone, TC=1 (BIND's and Knot's slip); the
+/// new length.
+size_t apply_rrl(RrlAction action, std::span<uint8_t> reply, size_t len);
 
 }  // namespace namae::auth

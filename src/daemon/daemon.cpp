@@ -422,19 +422,22 @@ Result<void> Daemon::start_listeners() {
   if (!auth_opts) return auth_opts.error();
   auth_settings_ = std::make_shared<auth::AuthSettings>(std::move(*auth_opts));
   log_rrl(cfg_.server.rrl);
+  // [[proxy]]: the engines hand their domains' questions to the proxies.
+  RateLimiterSource rrl = [s = auth_settings_] { return s->get()->rrl; };
+  auto proxies = push_ ? ProxyRole::start(cfg_, &push_->service(), push_->port(), rrl)
+                       : ProxyRole::start(cfg_, nullptr, 0, rrl);
+  if (!proxies) return proxies.error();
+  proxies_ = std::move(*proxies);
   factory_ = [this, update_handler = secondaries_->update_handler(), notify_handler = secondaries_->notify_handler(),
-              transfer_handler = transfers_.get()](net::WorkerMetrics* m) {
+              transfer_handler = transfers_.get(),
+              names = proxies_ ? proxies_->names() : nullptr](net::WorkerMetrics* m) {
     auto engine = std::make_unique<auth::AuthEngine>(holder_, auth_settings_, m);
     engine->set_opcode_handler(dns::opcode::UPDATE, update_handler);
     engine->set_opcode_handler(dns::opcode::NOTIFY, notify_handler);
     engine->set_transfer_handler(transfer_handler);
+    engine->set_name_handler(names);
     return engine;
   };
-  // [[proxy]]: its domains' questions are taken before the engine sees them.
-  auto proxies = push_ ? ProxyRole::start(cfg_, &push_->service(), push_->port()) : ProxyRole::start(cfg_);
-  if (!proxies) return proxies.error();
-  proxies_ = std::move(*proxies);
-  if (proxies_) factory_ = proxies_->wrap(std::move(factory_));
   const auto at = endpoints(cfg_.server.listen);
   udp_ = std::make_unique<net::UdpServer>(udp_options(cfg_.server, at, 1), factory_, metrics_);
   tcp_ = std::make_unique<net::TcpServer>(tcp_options(cfg_.server, at, 1), factory_, metrics_);

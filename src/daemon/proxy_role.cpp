@@ -61,7 +61,7 @@ std::vector<dns::Name> nameservers(const ProxyConfig& p, const dns::Name& domain
 class ProxyRole::PushSource final : public push::RecordSource {
  public:
   explicit PushSource(proxy::ProxyService& s) : s_(s) {}
-  bool covers(const dns::Name& name) const override { return name.is_subdomain_of(s_.domain()); }
+  bool covers(const dns::Name& name) const override { return s_.covers(name); }
   std::vector<dns::Record> records(const dns::dso::Question& q) override {
     return s_.with_core([&](proxy::Core& c) { return c.link_records(q.name, q.type); });
   }
@@ -83,7 +83,8 @@ struct ProxyRole::Proxy {
   std::unique_ptr<PushSource> push_source;
 };
 
-Result<std::unique_ptr<ProxyRole>> ProxyRole::start(const Config& cfg, push::PushService* push, uint16_t push_port) {
+Result<std::unique_ptr<ProxyRole>> ProxyRole::start(const Config& cfg, push::PushService* push, uint16_t push_port,
+                                                    RateLimiterSource rrl) {
   if (cfg.proxies.empty()) return std::unique_ptr<ProxyRole>();
   auto role = std::make_unique<ProxyRole>();
   for (const auto& p : cfg.proxies) {
@@ -101,6 +102,7 @@ Result<std::unique_ptr<ProxyRole>> ProxyRole::start(const Config& cfg, push::Pus
     px->stack->log = spdlog_sink();
     px->link = std::make_unique<StackLink>(*px->stack);
     px->service = std::make_unique<proxy::ProxyService>(o, *px->link, cfg.server.edns_udp_size);
+    px->service->rate_limiter = rrl;
     px->stack->on_record = [s = px->service.get()](const mdns::RecordEvent& e) { s->link_changed(e.record, e.added); };
     if (push) {
       px->push_source = std::make_unique<PushSource>(*px->service);
@@ -113,6 +115,7 @@ Result<std::unique_ptr<ProxyRole>> ProxyRole::start(const Config& cfg, push::Pus
     role->services_.push_back(px->service.get());
     role->proxies_.push_back(std::move(px));
   }
+  role->names_ = std::make_unique<proxy::ProxyNames>(role->services_);
   return role;
 }
 
@@ -125,18 +128,12 @@ void ProxyRole::stop() {
   }
 }
 
-net::HandlerFactory ProxyRole::wrap(net::HandlerFactory inner) {
-  return [services = services_, inner = std::move(inner)](net::WorkerMetrics* m) -> std::unique_ptr<net::QueryHandler> {
-    return std::make_unique<proxy::ProxyHandler>(services, inner(m));
-  };
-}
-
 std::string ProxyRole::status() const {
   std::string out;
   for (const auto& p : proxies_) {
     auto s = p->service->stats();
-    out += fmt::format("proxy {} queries {} answered-at-once {} waited {} limited {}\n", p->service->domain().to_text(),
-                       s.queries, s.from_cache, s.waited, s.limited);
+    out += fmt::format("proxy {} queries {} answered-at-once {} waited {} limited {} rrl-limited {}\n",
+                       p->service->domain().to_text(), s.queries, s.from_cache, s.waited, s.limited, s.rrl_limited);
   }
   return out;
 }

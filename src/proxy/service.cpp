@@ -42,21 +42,39 @@ void ProxyService::link_changed(const mdns::Record& r, bool added) {
 }
 
 void ProxyService::answer(std::vector<Done> done) {
-  std::vector<Waiter> ready;
+  // A ticket may have no waiter (its caller could not wait): each answer
+  // stays paired with its own waiter.
+  std::vector<std::pair<Waiter, const Answer*>> ready;
   {
     std::lock_guard lk(mu_);
     for (auto& d : done) {
       auto it = waiters_.find(d.ticket);
       if (it == waiters_.end()) continue;
-      ready.push_back(std::move(it->second));
+      ready.emplace_back(std::move(it->second), &d.answer);
       waiters_.erase(it);
     }
   }
   std::vector<uint8_t> buf(65535);
-  for (size_t i = 0; i < ready.size(); ++i) {
-    size_t n = write_reply(ready[i].query, done[i].answer, buf, max_udp_);
-    ready[i].channel.send(std::span<const uint8_t>(buf.data(), n));
+  for (auto& [w, a] : ready) {
+    size_t n = write_reply(w.query, *a, buf, max_udp_);
+    n = rate_limit(w.channel.peer(), buf, n);
+    if (n) w.channel.send(std::span<const uint8_t>(buf.data(), n));
   }
+}
+
+size_t ProxyService::rate_limit(const net::Peer& to, std::span<uint8_t> reply, size_t len) {
+  if (to.tcp || !rate_limiter) return len;
+  auto rrl = rate_limiter();
+  const auto* sa = reinterpret_cast<const sockaddr*>(&to.addr);
+  if (!rrl || rrl->exempt(sa, to.addr_len)) return len;
+  auto acct = auth::classify_reply(reply.first(len));
+  if (!acct) return len;
+  auto verdict = rrl->check(sa, to.addr_len, acct->cls, acct->key);
+  if (verdict.action != auth::RrlAction::send) {
+    std::lock_guard lk(mu_);
+    ++stats_.rrl_limited;
+  }
+  return auth::apply_rrl(verdict.action, reply, len);
 }
 
 void ProxyService::run() {
@@ -114,17 +132,16 @@ ProxyService::Stats ProxyService::stats() const {
   return stats_;
 }
 
-size_t ProxyHandler::handle(std::span<const uint8_t> query, std::span<uint8_t> response, const net::Peer& peer) {
-  dns::MessageView q;
-  if (q.parse(query) != dns::WireError::ok) return inner_->handle(query, response, peer);
-  const dns::Header& h = q.header();
-  // Signed queries stay with the engine: the proxy holds no keys.
-  if (h.qr || h.opcode != dns::opcode::QUERY || h.qdcount != 1 || q.has_tsig() ||
-      (q.qclass() != dns::rrclass::IN && q.qclass() != dns::rrclass::ANY))
-    return inner_->handle(query, response, peer);
+ProxyService* ProxyNames::find(const dns::Name& qname) const {
   for (auto* p : proxies_)
-    if (q.qname().is_subdomain_of(p->domain())) return p->handle(q, response, peer);
-  return inner_->handle(query, response, peer);
+    if (p->covers(qname)) return p;
+  return nullptr;
+}
+
+size_t ProxyNames::handle(const dns::MessageView& query, std::span<uint8_t> response, const net::Peer& peer,
+                          const zone::ZoneSet&) {
+  ProxyService* p = find(query.qname());
+  return p ? p->handle(query, response, peer) : 0;
 }
 
 }  // namespace namae::proxy

@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "auth/engine.h"
+#include "auth/rrl.h"
 #include "net/handler.h"
 #include "proxy/core.h"
 #include "proxy/reply.h"
@@ -34,6 +36,8 @@ class ProxyService {
   ProxyService& operator=(const ProxyService&) = delete;
 
   const dns::Name& domain() const { return core_.options().domain; }
+  /// True for a name in one of the proxy's domains (fixed from construction: no lock).
+  bool covers(const dns::Name& name) const { return core_.covers(name); }
   /// A parsed QUERY for a name at or below domain(): the reply's length,
   /// or net::kDeferred (answered later through peer.channel()).
   size_t handle(const dns::MessageView& q, std::span<uint8_t> out, const net::Peer& peer);
@@ -43,6 +47,10 @@ class ProxyService {
   /// Called on the service's thread with the unicast owner name of every
   /// link record that came or went (DNS Push follows them).
   std::function<void(const dns::Name& owner)> on_change;
+  /// The listeners' response rate limiter now (it changes with a
+  /// reconfiguration; nullptr: none): a deferred UDP answer is limited as
+  /// the engine limits the immediate ones (auth::classify_reply). Unset: none.
+  std::function<std::shared_ptr<auth::RateLimiter>()> rate_limiter;
 
   void start();
   /// Stop the thread; questions still waiting are answered with what the
@@ -58,6 +66,7 @@ class ProxyService {
 
   struct Stats {
     uint64_t queries = 0, from_cache = 0, waited = 0, limited = 0;
+    uint64_t rrl_limited = 0;  // deferred answers dropped or slipped by RRL
   };
   Stats stats() const;
 
@@ -68,6 +77,8 @@ class ProxyService {
   };
   void run();
   void answer(std::vector<Done> done);
+  // RRL on a deferred reply of `len` octets to `to`: its new length (0: dropped).
+  size_t rate_limit(const net::Peer& to, std::span<uint8_t> reply, size_t len);
 
   mutable std::mutex mu_;  // core_, waiters_, stats_
   Core core_;
@@ -82,22 +93,19 @@ class ProxyService {
   std::thread thread_;
 };
 
-/// The authoritative listeners' handler when proxies are configured: a
-/// QUERY for a name under a proxy's domain goes to that proxy, everything
-/// else to `inner` (the authoritative engine).
-class ProxyHandler : public net::QueryHandler {
+/// The proxies' domains as the authoritative engine's NameHandler: the
+/// engine parses each query once, checks it, and hands a QUERY for a name
+/// under a proxy's domain to that proxy.
+class ProxyNames final : public auth::NameHandler {
  public:
-  ProxyHandler(std::vector<ProxyService*> proxies, std::unique_ptr<net::QueryHandler> inner)
-      : proxies_(std::move(proxies)), inner_(std::move(inner)) {}
-  void begin_batch() override { inner_->begin_batch(); }
-  void end_batch() override { inner_->end_batch(); }
-  size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response, const net::Peer& peer) override;
-  std::unique_ptr<net::ResponseStream> take_stream() override { return inner_->take_stream(); }
-  void closed(const net::Peer& peer) override { inner_->closed(peer); }
+  explicit ProxyNames(std::vector<ProxyService*> proxies) : proxies_(std::move(proxies)) {}
+  bool covers(const dns::Name& qname) const override { return find(qname) != nullptr; }
+  size_t handle(const dns::MessageView& query, std::span<uint8_t> response, const net::Peer& peer,
+                const zone::ZoneSet& zones) override;
 
  private:
+  ProxyService* find(const dns::Name& qname) const;
   std::vector<ProxyService*> proxies_;
-  std::unique_ptr<net::QueryHandler> inner_;
 };
 
 }  // namespace namae::proxy

@@ -279,5 +279,91 @@ TEST_F(RrlEngine, ValidServerCookiesAreNeverLimited) {
   EXPECT_TRUE(ask(cookie_query(cookie), "192.0.2.11").empty());
 }
 
+// A NameHandler (the discovery proxy's seam): answers names under
+// proxy.test. itself, one A record, NODATA for other types.
+struct ProxyLike : NameHandler {
+  int calls = 0;
+  bool covers(const dns::Name& qname) const override { return qname.is_subdomain_of(N("proxy.test")); }
+  size_t handle(const dns::MessageView& q, std::span<uint8_t> out, const net::Peer&, const zone::ZoneSet&) override {
+    ++calls;
+    dns::MessageBuilder b(out, 512);
+    b.header().id = q.header().id;
+    b.header().qr = b.header().aa = true;
+    EXPECT_TRUE(b.add_question(q.qname(), q.qtype(), q.qclass()));
+    b.begin(dns::Section::answer);
+    if (q.qtype() == dns::rrtype::A) {
+      const std::vector<uint8_t> addr{192, 0, 2, 7};
+      EXPECT_TRUE(b.add_record(q.qname(), dns::rrtype::A, dns::rrclass::IN, 10, addr));
+    }
+    return b.finish();
+  }
+};
+
+// RFC 8766 5.1: the proxy is the authoritative server of its domain, and
+// its answers are limited as the zones' are (BIND's classes, read back from
+// the reply): answers by name and type, NODATA by name.
+TEST_F(RrlEngine, NameHandlerAnswersAreLimitedLikeTheZones) {
+  ProxyLike proxy;
+  engine_->set_name_handler(&proxy);
+  EXPECT_EQ(answered(std::vector<std::string>(10, "printer.proxy.test")), 5);
+  clock_.advance_ms(60000);  // paid up
+  Response r = ask("printer.proxy.test", dns::rrtype::A);
+  ASSERT_EQ(r.answer.size(), 1u);
+  for (int i = 0; i < 4; ++i) ask("printer.proxy.test", dns::rrtype::A);
+  Response s = ask("printer.proxy.test", dns::rrtype::A);
+  ASSERT_FALSE(s.empty());
+  EXPECT_TRUE(s.h.tc && s.h.aa);
+  EXPECT_EQ(s.h.qdcount, 1);
+  EXPECT_TRUE(s.answer.empty() && s.authority.empty() && s.additional.empty());
+  // Its own account: other names, another type (NODATA), other networks.
+  EXPECT_EQ(answered(std::vector<std::string>(5, "scanner.proxy.test")), 5);
+  EXPECT_EQ(answered(std::vector<std::string>(5, "printer.proxy.test"), dns::rrtype::AAAA), 5);
+  EXPECT_EQ(answered(std::vector<std::string>(5, "printer.proxy.test"), dns::rrtype::A, "198.51.100.1"), 5);
+  // TCP never; the zones' names never reach the handler.
+  int before = proxy.calls;
+  EXPECT_EQ(ask("printer.proxy.test", dns::rrtype::A, "192.0.2.10", true).answer.size(), 1u);
+  EXPECT_EQ(ask("www.example.com", dns::rrtype::A).answer.size(), 1u);
+  EXPECT_EQ(proxy.calls, before + 1);
+  std::string text = registry_.render();
+  EXPECT_NE(text.find("namae_rrl_class_total{class=\"answer\",action=\"dropped\"}"), std::string::npos) << text;
+}
+
+// The engine's checks come first: a query the proxy would have taken with
+// a bad EDNS version or a meta type is answered by the engine.
+TEST_F(RrlEngine, NameHandlerGetsOnlyCheckedQueries) {
+  limit_with(RrlOptions{.responses_per_second = 1000});
+  ProxyLike proxy;
+  engine_->set_name_handler(&proxy);
+  QueryOpts o;
+  o.edns = true;
+  o.version = 1;
+  EXPECT_EQ(ask(make_query("printer.proxy.test", dns::rrtype::A, o)).rcode, dns::rcode::BADVERS);
+  EXPECT_EQ(ask("printer.proxy.test", dns::rrtype::OPT).rcode, dns::rcode::FORMERR);
+  EXPECT_EQ(proxy.calls, 0);
+  EXPECT_EQ(ask("printer.proxy.test", dns::rrtype::A).answer.size(), 1u);
+  EXPECT_EQ(proxy.calls, 1);
+}
+
+TEST(RrlReply, ClassifiesAndSlipsAFinishedReply) {
+  std::vector<uint8_t> buf(512);
+  dns::MessageBuilder b(buf, buf.size());
+  b.header().qr = true;
+  ASSERT_TRUE(b.add_question(N("a.proxy.test"), dns::rrtype::A, dns::rrclass::IN));
+  size_t bare = b.finish();
+  auto nodata = classify_reply(std::span(buf).first(bare));
+  ASSERT_TRUE(nodata);
+  EXPECT_EQ(nodata->cls, RrlClass::nodata);
+  EXPECT_EQ(nodata->key, N("a.proxy.test").hash());
+  dns::Header h = dns::Header::read(buf.data());
+  h.rcode = dns::rcode::SERVFAIL;
+  h.write(buf.data());
+  EXPECT_EQ(classify_reply(std::span(buf).first(bare))->cls, RrlClass::error);
+  EXPECT_FALSE(classify_reply(std::span(buf).first(5)));
+  EXPECT_EQ(apply_rrl(RrlAction::drop, buf, bare), 0u);
+  EXPECT_EQ(apply_rrl(RrlAction::send, buf, bare), bare);
+  EXPECT_EQ(apply_rrl(RrlAction::slip, buf, bare), bare);
+  EXPECT_TRUE(dns::Header::read(buf.data()).tc);
+}
+
 }  // namespace
 }  // namespace namae::auth
