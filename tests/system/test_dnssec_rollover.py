@@ -8,8 +8,10 @@ KSK appears and signs the DNSKEY RRset, the CDS/CDNSKEY RRsets switch to
 it, `namae ctl dnssec ds` prints its DS exactly as `dnssec-dsfromkey -2`
 does; a validating Unbound trusting the old DS and one trusting the new DS
 both answer AD=1 through the roll, across a kill -9 and restart; the old
-KSK leaves only after `namae ctl dnssec ds-seen`. At every step the zone's
-AXFR passes dnssec-verify and ldns-verify-zone.
+KSK leaves only after `namae ctl dnssec ds-seen`. CSK roll (a dynamic
+zone): the same double-KSK steps with the zone's data signed by the new
+CSK from the CDS switch on. At every step the zone's AXFR passes
+dnssec-verify and ldns-verify-zone.
 """
 import os
 import shutil
@@ -63,8 +65,9 @@ def wait_for(what, check, timeout=15):
 
 
 class Server:
-    def __init__(self, workdir, zone, lifetimes, dynamic):
+    def __init__(self, workdir, zone, lifetimes, dynamic, timing=TIMING):
         self.dir, self.zone, self.port = workdir, zone, free_port()
+        self.csk = 'keys = "csk"' in timing
         os.makedirs(workdir, exist_ok=True)
         with open(os.path.join(workdir, f"{zone}.zone"), "w") as f:
             f.write(ZONE)
@@ -85,7 +88,7 @@ secret = "{KEY[2]}"
 
 [[dnssec-policy]]
 name = "roll"
-{TIMING}{lifetimes}
+{timing}{lifetimes}
 
 [[zone]]
 name = "{zone}"
@@ -151,7 +154,7 @@ dnssec-policy = "roll"
         with open(path, "w") as f:
             f.write(p.stdout)
         assert "CDS" in p.stdout and "CDNSKEY" in p.stdout
-        run("dnssec-verify", "-q", "-o", self.zone, path)
+        run("dnssec-verify", "-q", *(["-z"] if self.csk else []), "-o", self.zone, path)
         run("ldns-verify-zone", path)
 
     def kill(self):
@@ -290,6 +293,57 @@ def test_ksk_roll_with_cds_and_ds_seen_and_a_kill_midway(tmp_path, tools):
         assert srv.signers(srv.zone, "DNSKEY") == [ksk2]
         assert srv.cds_tags() == [ksk2]
         srv.verify("ksk1-removed")
+        assert new_res.secure()
+    finally:
+        for r in (old_res, new_res):
+            if r:
+                r.stop()
+        srv.stop()
+
+
+def test_csk_roll_with_cds_and_ds_seen(tmp_path, tools):
+    """RFC 7583 3.3.2 for a combined key: the new CSK signs the DNSKEY RRset
+    from its publication, and everything else from the CDS switch on; the
+    old one signs the DNSKEY RRset until ds-seen, so resolvers holding
+    either DS validate at each step."""
+    srv = Server(str(tmp_path / "ns"), "croll.test", "ksk-lifetime = 8\n", dynamic=True,
+                 timing=TIMING.replace('keys = "ksk-zsk"', 'keys = "csk"')).start()
+    old_res = new_res = None
+    try:
+        keys = srv.dnskeys()
+        [csk1] = keys
+        assert keys[csk1] & 1
+        old_ds = srv.ds_lines()
+        assert old_ds == [dsfromkey(srv, csk1)] and srv.cds_tags() == [csk1]
+        assert srv.signers(f"www.{srv.zone}", "A") == [csk1]
+        old_res = Resolver(str(tmp_path / "unbound-old"), srv, old_ds[0])
+        assert old_res.secure()
+        srv.verify("start")
+        # Published: signs the DNSKEY RRset at once, the data not yet.
+        keys = wait_for("the new CSK published", lambda: srv.dnskeys_if(2))
+        [csk2] = [t for t in keys if t != csk1]
+        assert keys[csk2] & 1
+        assert srv.signers(srv.zone, "DNSKEY") == sorted([csk1, csk2])
+        if srv.cds_tags() == [csk1]:  # Ipub is 2 s: still before the switch
+            assert srv.signers(f"www.{srv.zone}", "A") == [csk1]
+            srv.verify("csk2-published")
+        assert old_res.secure()
+        # The CDS switch: the new CSK signs the data, the old one only the DNSKEY RRset.
+        wait_for("the CDS set switched", lambda: srv.cds_tags() == [csk2])
+        wait_for("the new CSK signing the data", lambda: srv.signers(f"www.{srv.zone}", "A") == [csk2])
+        assert srv.signers(f"host.ent.{srv.zone}", "A") == [csk2]
+        assert srv.signers(srv.zone, "DNSKEY") == sorted([csk1, csk2])
+        new_ds = srv.ds_lines()
+        assert new_ds == [dsfromkey(srv, csk2)]
+        srv.verify("csk2-active")
+        new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
+        assert old_res.secure() and new_res.secure()
+        time.sleep(1.5)
+        assert csk1 in srv.dnskeys()  # stays without the report
+        srv.ctl("dnssec", "ds-seen", srv.zone, str(csk2))
+        wait_for("the old CSK removed", lambda: csk1 not in srv.dnskeys())
+        assert srv.signers(srv.zone, "DNSKEY") == [csk2]
+        srv.verify("csk1-removed")
         assert new_res.secure()
     finally:
         for r in (old_res, new_res):
