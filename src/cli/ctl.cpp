@@ -32,6 +32,8 @@ constexpr const char* kCtlUsage =
     "                      as dnssec-dsfromkey -2 prints them\n"
     "  dnssec ds-seen NAME KEYTAG  the parent now has the DS of KEYTAG: the key it\n"
     "                      replaces leaves once the old DS has left caches\n"
+    "  dnssec ds-gone NAME the parent has no DS for the zone any more: a zone going\n"
+    "                      insecure drops its DNSSEC records once the DS left caches\n"
     "  dnssec status NAME  the zone's keys, their states and the next key event\n"
     "  cache show [NAME]   the resolver's cache at and below NAME\n"
     "  cache flush [NAME]  drop the resolver's cache at and below NAME (default all)\n"

@@ -423,6 +423,9 @@ void check_listener_acls(Checker& c, const toml::table& server, const ServerConf
       check_acl(c, *t, "allow-query", sv.listeners[i++].allow_query, key_names, "");
 }
 
+// BIND's built-in policy that takes a signed zone to unsigned safely.
+constexpr const char* kInsecurePolicy = "insecure";
+
 void read_dnssec_policies(Checker& c, const toml::table& doc, std::vector<DnssecPolicyConfig>& out) {
   std::set<std::string> names;
   for (auto* t : c.tables(doc, "dnssec-policy")) {
@@ -430,6 +433,8 @@ void read_dnssec_policies(Checker& c, const toml::table& doc, std::vector<Dnssec
     p.line = Checker::line_of(*t);
     read_keys(c, *t, schema::kDnssecPolicy, p);
     if (!names.insert(p.name).second) c.error(*t, "[[dnssec-policy]] '" + p.name + "' is configured twice");
+    if (p.name == kInsecurePolicy)
+      c.error(*t, "[[dnssec-policy]] 'insecure' is built in (it takes a signed zone to unsigned): pick another name");
     if (const toml::node* n = t->get("zsk-lifetime"); n && p.keys != "ksk-zsk" && p.zsk_lifetime != 0)
       c.error(*n, "'zsk-lifetime': a CSK rolls by 'ksk-lifetime' (zsk-lifetime is for keys = \"ksk-zsk\")");
     if (p.signature_refresh >= p.signature_validity)
@@ -442,13 +447,19 @@ void read_dnssec_policies(Checker& c, const toml::table& doc, std::vector<Dnssec
 // primary signed.
 void read_zone_dnssec(Checker& c, const toml::table& z, ZoneConfig& zone,
                       const std::vector<DnssecPolicyConfig>& policies) {
-  if (!zone.dnssec_policy.empty()) {
+  if (zone.dnssec_policy == kInsecurePolicy) {
+    zone.policy = DnssecPolicyConfig{};
+    zone.policy.name = kInsecurePolicy;
+    zone.policy.insecure = true;
+  } else if (!zone.dnssec_policy.empty()) {
     auto it = std::find_if(policies.begin(), policies.end(), [&](const auto& p) { return p.name == zone.dnssec_policy; });
     if (it == policies.end())
       c.error(*z.get("dnssec-policy"), "'dnssec-policy': no [[dnssec-policy]] named '" + zone.dnssec_policy + "'");
     else
       zone.policy = *it;
   }
+  if (!zone.signs() && !zone.parental_agents.empty())
+    c.error(*z.get("parental-agents"), "'parental-agents': zone '" + zone.name + "' is not signed by namaed (no 'dnssec')");
   if (zone.signs() && !zone.primaries.empty())
     c.error(z, "zone '" + zone.name + "': a secondary (with 'primaries') serves its primary's signatures: no 'dnssec'");
   if (zone.signs() && zone.catalog_role != "none")

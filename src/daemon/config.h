@@ -100,6 +100,9 @@ struct DnssecPolicyConfig {
   uint32_t propagation_delay = 3600;
   uint32_t parent_ds_ttl = 86400;
   uint32_t parent_propagation_delay = 3600;
+  uint32_t purge_keys = 90 * 86400;           // 0: a removed key's files are kept
+  uint32_t parental_check_interval = 3600;    // seconds between DS queries to parental-agents
+  bool insecure = false;                      // unsign the zone (RFC 8078 4); the built-in "insecure" sets it
   int line = 0;
   bool operator==(const DnssecPolicyConfig&) const = default;
 };
@@ -137,6 +140,7 @@ struct ZoneConfig {
   std::string dnssec_policy;          // a [[dnssec-policy]] name (implies dnssec)
   std::string key_directory = "keys";  // the zone's K-files, created 0700
   DnssecPolicyConfig policy;          // the named policy, or the defaults (set by the parser)
+  std::vector<std::string> parental_agents;  // "addr:port" asked for the zone's DS
   bool signs() const { return dnssec || !dnssec_policy.empty(); }
   int line = 0;  // where the [[zone]] table starts, for messages
   bool operator==(const ZoneConfig&) const = default;

@@ -141,6 +141,18 @@ const std::vector<Key<ZoneConfig>>& zone_settings_keys() {
       NAMAE_KEY(ZoneConfig, "dnssec-policy", dnssec_policy),
       NAMAE_KEY(ZoneConfig, "signature-validity", policy.signature_validity),
       NAMAE_KEY(ZoneConfig, "signature-refresh", policy.signature_refresh),
+      // The key ring takes them live (signing::ZoneKeyRing::set_policy):
+      // the next events follow them; a new algorithm starts its rollover.
+      NAMAE_KEY(ZoneConfig, "algorithm", policy.algorithm),
+      NAMAE_KEY(ZoneConfig, "ksk-lifetime", policy.ksk_lifetime),
+      NAMAE_KEY(ZoneConfig, "zsk-lifetime", policy.zsk_lifetime),
+      NAMAE_KEY(ZoneConfig, "dnskey-ttl", policy.dnskey_ttl),
+      NAMAE_KEY(ZoneConfig, "propagation-delay", policy.propagation_delay),
+      NAMAE_KEY(ZoneConfig, "parent-ds-ttl", policy.parent_ds_ttl),
+      NAMAE_KEY(ZoneConfig, "parent-propagation-delay", policy.parent_propagation_delay),
+      NAMAE_KEY(ZoneConfig, "purge-keys", policy.purge_keys),
+      NAMAE_KEY(ZoneConfig, "parental-check-interval", policy.parental_check_interval),
+      NAMAE_KEY(ZoneConfig, "parental-agents", parental_agents),
   };
   return keys;
 }
@@ -223,19 +235,17 @@ void keep_consumed_catalogs(const Config& running, Config& next, std::vector<std
   next.zones = std::move(kept);
 }
 
-// What a running signer is made of: whether the zone is signed, where its
-// keys are, and the whole policy (algorithm, split, lifetimes, rollover
-// timing, denial of existence) but signature validity and refresh, which a
-// signer with the same keys takes live.
+// What a running signer is made of and only a restart changes: whether the
+// zone is signed, where its keys are, their split into KSK and ZSK and the
+// denial of existence (as BIND, which changes neither at a reconfig
+// without a new key set). The rest of the policy its key ring takes live;
+// going insecure ("insecure" names no split or denial: the running ones
+// stay) too.
 bool same_signer(const ZoneConfig& a, const ZoneConfig& b) {
   if (!a.signs() && !b.signs()) return true;
-  DnssecPolicyConfig pa = a.policy;
-  const DnssecPolicyConfig& pb = b.policy;
-  pa.name = pb.name;
-  pa.line = pb.line;
-  pa.signature_validity = pb.signature_validity;
-  pa.signature_refresh = pb.signature_refresh;
-  return a.signs() == b.signs() && a.key_directory == b.key_directory && pa == pb;
+  if (a.signs() != b.signs() || a.key_directory != b.key_directory) return false;
+  if (b.policy.insecure) return true;
+  return a.policy.keys == b.policy.keys && a.policy.nsec3 == b.policy.nsec3;
 }
 
 // A zone that starts signing (new, or served anew) gets its keys as at a
@@ -250,8 +260,7 @@ void keep_signing(const Config& running, Config& next, std::vector<std::string>&
     const ZoneConfig& was = *it->second;
     if (!was.signs() && z.signs()) continue;
     if (!same_signer(was, z)) {
-      out.push_back(fmt::format("[[zone]] {} dnssec, key-directory, or the policy's keys, their timing or nsec3",
-                                z.name));
+      out.push_back(fmt::format("[[zone]] {} dnssec, key-directory, or the policy's keys or nsec3", z.name));
       z.dnssec = was.dnssec;
       z.dnssec_policy = was.dnssec_policy;
       z.key_directory = was.key_directory;

@@ -90,6 +90,7 @@ constexpr Key<Z> zone_keys[] = {
     {"dnssec", T::boolean, &Z::dnssec, "namaed signs the zone (DNSSEC) with the default policy"},
     {"dnssec-policy", T::string, &Z::dnssec_policy, "a [[dnssec-policy]] name: namaed signs the zone with it"},
     {"key-directory", T::path, &Z::key_directory, "directory of the zone's DNSSEC keys (created 0700)"},
+    {"parental-agents", T::endpoints, &Z::parental_agents, "addr:port of the parent's servers, asked for the zone's DS while a key roll (or going insecure) waits on the parent"},
 };
 
 using DP = DnssecPolicyConfig;
@@ -106,6 +107,9 @@ constexpr Key<DP> dnssec_policy_keys[] = {
     {"propagation-delay", T::integer, &DP::propagation_delay, "seconds a new zone version takes to reach every secondary (rollover timing)", 0, kMaxSeconds},
     {"parent-ds-ttl", T::integer, &DP::parent_ds_ttl, "TTL of the zone's DS RRset at the parent (KSK rollover timing)", 0, kMaxSeconds},
     {"parent-propagation-delay", T::integer, &DP::parent_propagation_delay, "seconds a DS change takes to reach the parent's secondaries", 0, kMaxSeconds},
+    {"parental-check-interval", T::integer, &DP::parental_check_interval, "seconds between DS queries to a zone's parental-agents while a roll waits on the parent", 1, kMaxSeconds},
+    {"insecure", T::boolean, &DP::insecure, "take the zones naming it to unsigned safely (RFC 8078 4), with this policy's timing (the built-in \"insecure\" policy: with the defaults)"},
+    {"purge-keys", T::integer, &DP::purge_keys, "seconds after a key's removal its files are deleted (0: kept)", 0, kMaxSeconds},
 };
 
 using G = GrantConfig;

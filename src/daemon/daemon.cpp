@@ -613,7 +613,7 @@ Result<std::shared_ptr<const signing::ZoneSigner>> Daemon::signer_after(Reconfig
   const std::string key = zone_key(z.name);
   if (!change) return signer;
   if (change->kind == ZoneChange::Kind::settings) {
-    if (auto s = signer ? with_new_validity(*signer, z) : nullptr) signer = rc.signers[key] = std::move(s);
+    if (auto s = signer ? with_new_policy(*signer, z) : nullptr) signer = rc.signers[key] = std::move(s);
     return signer;
   }
   if (!z.signs() || (signer && change->kind != ZoneChange::Kind::added)) return signer;
@@ -675,11 +675,13 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
     if (c.kind == ZoneChange::Kind::added || c.kind == ZoneChange::Kind::replaced) add_zone(rc, c.config, lines);
     if (c.kind == ZoneChange::Kind::settings) {
       zones_.set_config(c.config);
-      if (auto s = rc.signers.find(zone_key(c.name)); s != rc.signers.end()) {
-        zones_.set_signer(s->second->origin(), s->second);
-        key_rings_.set_signature_timing(s->second->origin(), s->second->policy());
-      }
+      auto s = rc.signers.find(zone_key(c.name));
+      if (s != rc.signers.end()) zones_.set_signer(s->second->origin(), s->second);
       if (auto u = rc.updates.find(zone_key(c.name)); u != rc.updates.end()) updates_->set_zone_config(u->second);
+      // The ring's signer last: it holds the going-insecure times too.
+      if (c.config.signs())
+        if (auto r = key_rings_.set_policy(c.config, ::time(nullptr), zones_, updates_.get()); !r)
+          lines.push_back("zone " + c.name + ": DNSSEC policy: " + r.message());
     }
   }
   for (auto& [origin, targets] : rc.notify) notify_->set_targets(origin, std::move(targets));

@@ -7,7 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include "base/durable_file.h"
+#include "daemon/parent_ds.h"
 #include "dns/text.h"
+#include "net/client.h"
 #include "update/service.h"
 #include "update/engine.h"
 
@@ -29,6 +31,8 @@ signing::Policy signing_policy(const ZoneConfig& z) {
   p.propagation_delay = c.propagation_delay;
   p.parent_ds_ttl = c.parent_ds_ttl;
   p.parent_propagation_delay = c.parent_propagation_delay;
+  p.purge_keys = c.purge_keys;
+  p.insecure = c.insecure;
   p.key_directory = z.key_directory;
   return p;
 }
@@ -41,6 +45,15 @@ Result<std::unique_ptr<signing::ZoneKeyRing>> open_key_ring(const ZoneConfig& z,
   return std::move(*ring);
 }
 
+KeyRings::~KeyRings() {
+  {
+    std::lock_guard lk(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (checker_.joinable()) checker_.join();
+}
+
 Result<void> KeyRings::open(const std::vector<ZoneConfig>& zones, ZoneManager& manager, int64_t now) {
   for (const auto& z : zones) {
     if (!z.signs()) continue;
@@ -48,7 +61,84 @@ Result<void> KeyRings::open(const std::vector<ZoneConfig>& zones, ZoneManager& m
     if (!signer) return signer.error();
     manager.set_signer((*signer)->origin(), *signer);
   }
+  start_checker();
   return {};
+}
+
+void KeyRings::start_checker() {
+  if (checker_.joinable()) return;
+  checker_ = std::thread([this] {
+    std::unique_lock lk(stop_mu_);
+    while (!stopping_) {
+      lk.unlock();
+      check_parents(::time(nullptr));
+      lk.lock();
+      stop_cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stopping_; });
+    }
+  });
+}
+
+void KeyRings::set_agents(Entry& e, const ZoneConfig& z) {
+  e.agents.clear();
+  for (const auto& a : z.parental_agents)
+    if (auto ep = net::parse_endpoint(a)) e.agents.push_back(*ep);  // checked with the config
+  e.check_interval = std::max<uint32_t>(1, z.policy.parental_check_interval);
+  e.next_check = 0;
+}
+
+void KeyRings::check_parents(int64_t now) {
+  struct Job {
+    dns::Name origin;
+    std::vector<net::Endpoint> agents;
+    signing::ZoneKeyRing::DsWait wait;
+  };
+  std::vector<Job> jobs;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& e : rings_) {
+      if (e.agents.empty() || now < e.next_check) continue;
+      auto wait = e.ring->ds_wait(now);
+      if (!wait) continue;
+      e.next_check = now + e.check_interval;
+      jobs.push_back({e.origin, e.agents, std::move(*wait)});
+    }
+  }
+  net::SocketTransport transport;
+  for (const auto& job : jobs) {
+    std::vector<ParentDs> answers;
+    for (const auto& agent : job.agents) {
+      answers.push_back(ask_parent(transport, agent, job.origin, std::chrono::milliseconds(2000)));
+      if (!answers.back().ok)
+        spdlog::warn("zone {}: parental agent {}: DS query: {}", job.origin.to_text(), agent.to_string(),
+                     answers.back().error);
+    }
+    const ParentVerdict v = judge(answers, job.origin, job.wait);
+    if (!v.gone && !v.seen) continue;
+    std::lock_guard lk(verdicts_mu_);
+    verdicts_.push_back({job.origin, v.gone, v.seen.value_or(0)});
+  }
+}
+
+void KeyRings::take_verdicts(int64_t now, ZoneManager& manager, update::UpdateService* updates) {
+  std::vector<Verdict> verdicts;
+  {
+    std::lock_guard lk(verdicts_mu_);
+    verdicts.swap(verdicts_);
+  }
+  for (const auto& v : verdicts) {
+    Entry* e = find(v.origin);
+    if (!e) continue;
+    auto served = manager.version(v.origin);
+    auto r = v.gone ? e->ring->ds_gone(now, served.get())
+                    : e->ring->ds_seen(v.tag, now, served.get());
+    if (!r) {
+      spdlog::warn("zone {}: parental agents: {}", v.origin.to_text(), r.message());
+      continue;
+    }
+    if (v.gone) spdlog::info("zone {}: the parental agents have no DS any more:\n{}", v.origin.to_text(), e->ring->status(now));
+    else spdlog::info("zone {}: the parental agents hold the DS of key {}:\n{}", v.origin.to_text(), v.tag, e->ring->status(now));
+    install(v.origin, *e->ring, manager, updates);
+  }
 }
 
 Result<std::shared_ptr<const signing::ZoneSigner>> KeyRings::open_zone(const ZoneConfig& z, int64_t now) {
@@ -59,15 +149,27 @@ Result<std::shared_ptr<const signing::ZoneSigner>> KeyRings::open_zone(const Zon
     spdlog::info("zone {}: DNSSEC {} key tag {} algorithm {}", z.name, k.is_ksk() ? "KSK" : "ZSK", k.tag,
                  k.key.algorithm());
   std::lock_guard lk(mu_);
-  auto it = std::find_if(rings_.begin(), rings_.end(), [&](const auto& r) { return r.first == signer->origin(); });
-  if (it != rings_.end()) it->second = std::move(*ring);
-  else rings_.emplace_back(signer->origin(), std::move(*ring));
+  Entry* e = find(signer->origin());
+  if (!e) {
+    rings_.push_back(Entry{signer->origin(), nullptr, {}, 3600, 0});
+    e = &rings_.back();
+  }
+  e->ring = std::move(*ring);
+  set_agents(*e, z);
   return signer;
 }
 
-void KeyRings::set_signature_timing(const dns::Name& origin, const signing::Policy& p) {
+Result<void> KeyRings::set_policy(const ZoneConfig& z, int64_t now, ZoneManager& manager,
+                                  update::UpdateService* updates) {
+  auto origin = zone_origin(z);
+  if (!origin) return origin.error();
   std::lock_guard lk(mu_);
-  if (signing::ZoneKeyRing* ring = find(origin)) ring->set_signature_timing(p.validity, p.refresh);
+  Entry* e = find(*origin);
+  if (!e) return {};
+  set_agents(*e, z);
+  if (auto r = e->ring->set_policy(signing_policy(z), now); !r) return r;
+  install(*origin, *e->ring, manager, updates);
+  return {};
 }
 
 void KeyRings::install(const dns::Name& origin, const signing::ZoneKeyRing& ring, ZoneManager& manager,
@@ -79,7 +181,8 @@ void KeyRings::install(const dns::Name& origin, const signing::ZoneKeyRing& ring
 
 void KeyRings::tick(int64_t now, ZoneManager& manager, update::UpdateService* updates) {
   std::lock_guard lk(mu_);
-  for (auto& [origin, ring] : rings_) {
+  take_verdicts(now, manager, updates);
+  for (auto& [origin, ring, agents, interval, next_check] : rings_) {
     auto served = manager.version(origin);
     auto changed = ring->tick(now, served.get());
     if (!changed) {
@@ -91,9 +194,9 @@ void KeyRings::tick(int64_t now, ZoneManager& manager, update::UpdateService* up
   }
 }
 
-signing::ZoneKeyRing* KeyRings::find(const dns::Name& origin) {
-  for (auto& [o, ring] : rings_)
-    if (o == origin) return ring.get();
+KeyRings::Entry* KeyRings::find(const dns::Name& origin) {
+  for (auto& e : rings_)
+    if (e.origin == origin) return &e;
   return nullptr;
 }
 
@@ -107,15 +210,23 @@ std::string KeyRings::control(std::string_view args, ZoneManager& manager, updat
     i = j + 1;
   }
   const bool seen = !w.empty() && w[0] == "ds-seen";
-  if (w.size() != (seen ? 3u : 2u) || !(seen || w[0] == "ds" || w[0] == "status"))
-    return "error: usage: dnssec ds NAME | dnssec ds-seen NAME KEYTAG | dnssec status NAME\n";
+  if (w.size() != (seen ? 3u : 2u) || !(seen || w[0] == "ds" || w[0] == "status" || w[0] == "ds-gone"))
+    return "error: usage: dnssec ds NAME | dnssec ds-seen NAME KEYTAG | dnssec ds-gone NAME | dnssec status NAME\n";
   auto origin = absolute_name(std::string(w[1]));
   if (!origin) return "error: " + std::string(w[1]) + ": " + origin.message() + "\n";
   std::lock_guard lk(mu_);
-  signing::ZoneKeyRing* ring = find(*origin);
-  if (!ring) return "error: zone " + origin->to_text() + " is not signed by namaed\n";
+  Entry* e = find(*origin);
+  if (!e) return "error: zone " + origin->to_text() + " is not signed by namaed\n";
+  signing::ZoneKeyRing* ring = e->ring.get();
   if (w[0] == "ds") return "ok\n" + ring->ds_records(now);
   if (w[0] == "status") return "ok\n" + ring->status(now);
+  if (w[0] == "ds-gone") {
+    auto served = manager.version(*origin);
+    if (auto r = ring->ds_gone(now, served.get()); !r) return "error: " + r.message() + "\n";
+    spdlog::info("zone {}: the parent's DS reported gone:\n{}", origin->to_text(), ring->status(now));
+    install(*origin, *ring, manager, updates);
+    return "ok\n" + ring->status(now);
+  }
   auto tag = dns::parse_uint(w[2], 65535);
   if (!tag) return "error: " + std::string(w[2]) + ": not a key tag\n";
   auto served = manager.version(*origin);
@@ -125,12 +236,23 @@ std::string KeyRings::control(std::string_view args, ZoneManager& manager, updat
   return "ok\n" + ring->status(now);
 }
 
-std::shared_ptr<const signing::ZoneSigner> with_new_validity(const signing::ZoneSigner& running, const ZoneConfig& z) {
-  signing::Policy p = running.policy();
-  const signing::Policy wanted = signing_policy(z);
-  if (p.validity == wanted.validity && p.refresh == wanted.refresh) return nullptr;
-  p.validity = wanted.validity;
-  p.refresh = wanted.refresh;
+std::shared_ptr<const signing::ZoneSigner> with_new_policy(const signing::ZoneSigner& running, const ZoneConfig& z) {
+  const signing::Policy& was = running.policy();
+  signing::Policy p = signing_policy(z);
+  // Restart-only, and the key ring's own (signing::ZoneKeyRing::set_policy).
+  p.key_directory = was.key_directory;
+  p.split_keys = was.split_keys;
+  p.nsec3 = was.nsec3;
+  p.delete_cds_from = was.delete_cds_from;
+  p.unsigned_from = was.unsigned_from;
+  auto same = [](const signing::Policy& a, const signing::Policy& b) {
+    return a.validity == b.validity && a.refresh == b.refresh && a.algorithm == b.algorithm &&
+           a.dnskey_ttl == b.dnskey_ttl && a.ksk_lifetime == b.ksk_lifetime && a.zsk_lifetime == b.zsk_lifetime &&
+           a.propagation_delay == b.propagation_delay && a.parent_ds_ttl == b.parent_ds_ttl &&
+           a.parent_propagation_delay == b.parent_propagation_delay && a.purge_keys == b.purge_keys &&
+           a.insecure == b.insecure;
+  };
+  if (same(p, was)) return nullptr;
   return std::make_shared<const signing::ZoneSigner>(
       running.origin(), std::move(p), std::vector<dnssec::ZoneKey>(running.keys().begin(), running.keys().end()));
 }

@@ -9,10 +9,14 @@
 #include <optional>
 #include <string>
 
+#include <condition_variable>
 #include <mutex>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include "net/address.h"
 
 #include "base/result.h"
 #include "daemon/config.h"
@@ -38,32 +42,65 @@ Result<std::unique_ptr<signing::ZoneKeyRing>> open_key_ring(const ZoneConfig& z,
 /// the daemon's loop every second (a rollover's new key or new times make
 /// a new signer, handed to the zone manager and, for a dynamic zone, to
 /// the update service; the next signature refresh then follows it), and
-/// the `namae ctl dnssec` commands.
+/// the `namae ctl dnssec` commands. A thread of its own asks the zones'
+/// parental agents for their DS while a roll waits on the parent
+/// (daemon/parent_ds.h); what they say is taken up by the next tick.
 class KeyRings {
  public:
+  KeyRings() = default;
+  KeyRings(const KeyRings&) = delete;
+  KeyRings& operator=(const KeyRings&) = delete;
+  ~KeyRings();
   Result<void> open(const std::vector<ZoneConfig>& zones, ZoneManager& manager, int64_t now);
   /// The ring of one zone (a live reconfiguration adds a signed zone, or
   /// signing to a zone): opened or made as at a start, and stepped from now
   /// on; its signer.
   Result<std::shared_ptr<const signing::ZoneSigner>> open_zone(const ZoneConfig& z, int64_t now);
-  /// A live reconfiguration gave `origin` other signature timing: the
-  /// signers the ring makes from now on keep it.
-  void set_signature_timing(const dns::Name& origin, const signing::Policy& p);
+  /// A live reconfiguration gave a signed zone another policy (timing,
+  /// algorithm, going insecure): its ring takes it (the next events
+  /// computed anew) and the ring's signer is installed.
+  Result<void> set_policy(const ZoneConfig& z, int64_t now, ZoneManager& manager, update::UpdateService* updates);
   void tick(int64_t now, ZoneManager& manager, update::UpdateService* updates);
-  /// "ds NAME", "ds-seen NAME TAG", "status NAME": the reply ("ok" or "error: ...").
+  /// "ds NAME", "ds-seen NAME TAG", "ds-gone NAME", "status NAME": the reply ("ok" or "error: ...").
   std::string control(std::string_view args, ZoneManager& manager, update::UpdateService* updates, int64_t now);
+  /// One round of parent DS checks at `now` (the checker thread's; tests
+  /// call it directly): the zones whose check is due and that wait on the
+  /// parent ask their agents; a verdict is queued for tick.
+  void check_parents(int64_t now);
 
  private:
-  signing::ZoneKeyRing* find(const dns::Name& origin);
+  struct Entry {
+    dns::Name origin;
+    std::unique_ptr<signing::ZoneKeyRing> ring;
+    std::vector<net::Endpoint> agents;  // parental-agents
+    uint32_t check_interval = 3600;
+    int64_t next_check = 0;
+  };
+  struct Verdict {
+    dns::Name origin;
+    bool gone = false;
+    uint16_t tag = 0;
+  };
+  Entry* find(const dns::Name& origin);
+  static void set_agents(Entry& e, const ZoneConfig& z);
   static void install(const dns::Name& origin, const signing::ZoneKeyRing& ring, ZoneManager& manager,
                       update::UpdateService* updates);
+  void take_verdicts(int64_t now, ZoneManager& manager, update::UpdateService* updates);
+  void start_checker();
 
-  std::mutex mu_;  // the daemon's loop and the control thread
-  std::vector<std::pair<dns::Name, std::unique_ptr<signing::ZoneKeyRing>>> rings_;
+  std::mutex mu_;  // the daemon's loop, the control thread and the checker
+  std::vector<Entry> rings_;
+  std::mutex verdicts_mu_;
+  std::vector<Verdict> verdicts_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread checker_;
 };
-/// `running` with the signature validity and refresh `z` now gives (a live
-/// reconfiguration: same keys), or null when they are the ones it has.
-std::shared_ptr<const signing::ZoneSigner> with_new_validity(const signing::ZoneSigner& running, const ZoneConfig& z);
+/// `running` with the policy `z` now gives but what only a restart changes
+/// (key directory, key split, denial) and its ring's going-insecure times
+/// (a live reconfiguration: same keys), or null when nothing differs.
+std::shared_ptr<const signing::ZoneSigner> with_new_policy(const signing::ZoneSigner& running, const ZoneConfig& z);
 
 /// A zone signed from its file is namaed's own version of the file's zone
 /// (as BIND's inline-signing): every load and every signature refresh makes

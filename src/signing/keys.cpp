@@ -1,6 +1,7 @@
 #include "signing/keys.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -73,7 +74,7 @@ Result<std::unique_ptr<ZoneKeyRing>> ZoneKeyRing::open(const dns::Name& zone, co
   auto text = read_if_exists(ring->state_path_);
   if (!text) return text.error();
   if (*text) {
-    auto records = parse_key_state(**text);
+    auto records = parse_key_state(**text, &ring->unsigning_);
     if (!records) return fail(ring->state_path_ + ": " + records.message());
     ring->records_ = std::move(*records);
     for (const auto& r : ring->records_)
@@ -83,15 +84,21 @@ Result<std::unique_ptr<ZoneKeyRing>> ZoneKeyRing::open(const dns::Name& zone, co
     auto keys = dnssec::read_key_dir(p.key_directory, zone);
     if (!keys) return keys.error();
     for (auto& k : *keys) {
-      if (auto u = ring->usable(k, p.algorithm); !u) return u.error();
+      // Going insecure takes the keys there are, of any algorithm.
+      if (auto u = ring->usable(k, p.insecure ? k.key.algorithm() : p.algorithm); !u) return u.error();
       ring->records_.push_back(adopted(k, p.split_keys, now));
       ring->loaded_.insert_or_assign(k.tag, std::move(k));
     }
   }
   // Only the roles without any key get one now; rollovers, an algorithm
   // rollover too, wait for the zone's TTLs (tick).
+  // The "insecure" policy names no key split: the keys' own.
+  if (p.insecure)
+    ring->policy_.split_keys = std::any_of(ring->records_.begin(), ring->records_.end(),
+                                           [](const KeyRecord& r) { return r.role != KeyRole::csk; });
+  ring->follow_insecure(now);
   const RollTiming t = ring->timing(nullptr);
-  if (!rolls_algorithm(ring->records_, p.algorithm, now))
+  if (!rolls_algorithm(ring->records_, p.algorithm, now) && !ring->plan().insecure)
     for (KeyRole role : roles_of(p.split_keys))
       if (std::none_of(ring->records_.begin(), ring->records_.end(),
                        [&](const KeyRecord& r) { return r.role == role && !r.is_removed(now); }))
@@ -107,6 +114,7 @@ RollTiming ZoneKeyRing::timing(const zone::ZoneVersion* served) const {
   t.propagation_delay = policy_.propagation_delay;
   t.parent_ds_ttl = policy_.parent_ds_ttl;
   t.parent_propagation_delay = policy_.parent_propagation_delay;
+  t.purge_keys = policy_.purge_keys;
   if (served && signer_) {
     t.dnskey_ttl = signer_->dnskey_ttl(*served);
     t.max_zone_ttl = largest_ttl(*served);
@@ -166,7 +174,7 @@ Result<void> ZoneKeyRing::make_key(KeyRole role, int64_t now, const RollTiming& 
 
 // The state first (durably), then the signer that follows it.
 Result<void> ZoneKeyRing::save_and_rebuild(int64_t now, const RollTiming& t) {
-  if (auto w = write_file_durably(state_path_, format_key_state(records_), 0600); !w) return w.error();
+  if (auto w = write_file_durably(state_path_, format_key_state(records_, unsigning_), 0600); !w) return w.error();
   std::vector<dnssec::ZoneKey> keys;
   for (const auto& r : records_) {
     auto it = loaded_.find(r.tag);
@@ -175,8 +183,11 @@ Result<void> ZoneKeyRing::save_and_rebuild(int64_t now, const RollTiming& t) {
     k.timing = {r.created, r.published, r.active, r.retired, r.removed, r.sign_from, r.sign_until};
     keys.push_back(std::move(k));
   }
-  signer_ = std::make_shared<const ZoneSigner>(zone_, policy_, std::move(keys));
-  next_event_ = next_event(records_, plan(), t, now);
+  Policy p = policy_;
+  p.delete_cds_from = unsigning_ ? std::optional<int64_t>(unsigning_->since) : std::nullopt;
+  p.unsigned_from = unsigning_ ? unsigning_->unsigned_from : std::nullopt;
+  signer_ = std::make_shared<const ZoneSigner>(zone_, std::move(p), std::move(keys));
+  next_event_ = next_event(records_, plan(), t, now, unsigning_);
   return {};
 }
 
@@ -189,6 +200,8 @@ Result<bool> ZoneKeyRing::tick(int64_t now, const zone::ZoneVersion* served) {
   std::lock_guard lk(mu_);
   if (!next_event_ || now < *next_event_) return false;
   const RollTiming t = timing(served);
+  // A zone signing again once its unsigning went through gets new keys.
+  const bool resumed = !policy_.insecure && stop_going_insecure(unsigning_, now);
   const auto needed = keys_needed(records_, plan(), t, now);
   // An algorithm rollover's first step waits for the served zone's TTLs.
   if (!needed.empty() && !served && rolls_algorithm(records_, policy_.algorithm, now)) return false;
@@ -197,13 +210,35 @@ Result<bool> ZoneKeyRing::tick(int64_t now, const zone::ZoneVersion* served) {
       next_event_ = now + 60;  // try again in a minute, not every second
       return k.error();
     }
-  if (needed.empty()) {
+  if (auto p = purge(now, t); !p) return p.error();
+  if (needed.empty() && !resumed) {
     // Only a key's time passed: the signer follows times by itself.
-    next_event_ = next_event(records_, plan(), t, now);
+    next_event_ = next_event(records_, plan(), t, now, unsigning_);
     return false;
   }
   if (auto s = save_and_rebuild(now, t); !s) return s.error();
   return true;
+}
+
+// The state without the purged keys first (durably), then their files: a
+// crash in between leaves files no state names, which are ignored.
+Result<void> ZoneKeyRing::purge(int64_t now, const RollTiming& t) {
+  auto before = records_;
+  auto purged = take_purged(records_, t, now);
+  if (purged.empty()) return {};
+  if (auto s = save_and_rebuild(now, t); !s) {
+    records_ = std::move(before);
+    next_event_ = now + 60;
+    return s.error();
+  }
+  for (const auto& r : purged) {
+    const std::string base = policy_.key_directory + "/" + dnssec::key_file_base(zone_, r.algorithm, r.tag);
+    for (const char* ext : {".key", ".private", ".state"})
+      if (::unlink((base + ext).c_str()) != 0 && errno != ENOENT)
+        return fail(base + ext + ": " + std::strerror(errno));
+    loaded_.erase(r.tag);
+  }
+  return {};
 }
 
 Result<void> ZoneKeyRing::ds_seen(uint16_t tag, int64_t now, const zone::ZoneVersion* served) {
@@ -218,15 +253,57 @@ Result<void> ZoneKeyRing::ds_seen(uint16_t tag, int64_t now, const zone::ZoneVer
   return {};
 }
 
-void ZoneKeyRing::set_signature_timing(uint32_t validity, uint32_t refresh) {
+Result<void> ZoneKeyRing::ds_gone(int64_t now, const zone::ZoneVersion* served) {
   std::lock_guard lk(mu_);
-  policy_.validity = validity;
-  policy_.refresh = refresh;
+  if (!unsigning_) return fail("zone " + zone_.to_text() + " is not going insecure (dnssec-policy = \"insecure\")");
+  const RollTiming t = timing(served);
+  auto before = records_;
+  auto was = unsigning_;
+  if (auto r = signing::ds_gone(records_, *unsigning_, t, now); !r) return r;
+  if (auto s = save_and_rebuild(now, t); !s) {
+    records_ = std::move(before);
+    unsigning_ = std::move(was);
+    return s;
+  }
+  return {};
+}
+
+void ZoneKeyRing::follow_insecure(int64_t now) {
+  if (policy_.insecure) go_insecure(records_, unsigning_, now);
+  else stop_going_insecure(unsigning_, now);
+}
+
+Result<void> ZoneKeyRing::set_policy(const Policy& p, int64_t now) {
+  std::lock_guard lk(mu_);
+  Policy next = p;
+  next.key_directory = policy_.key_directory;
+  next.split_keys = policy_.split_keys;
+  next.nsec3 = policy_.nsec3;
+  policy_ = std::move(next);
+  follow_insecure(now);
+  if (auto s = save_and_rebuild(now, timing(nullptr)); !s) return s;
+  next_event_ = now;  // the next tick computes the events with the served zone's TTLs
+  return {};
+}
+
+std::optional<ZoneKeyRing::DsWait> ZoneKeyRing::ds_wait(int64_t now) const {
+  std::lock_guard lk(mu_);
+  DsWait w;
+  if (unsigning_) {
+    if (unsigning_->ds_gone) return std::nullopt;
+    w.gone = true;
+    return w;
+  }
+  for (uint16_t tag : keys_awaiting_ds(records_, now))
+    if (auto it = loaded_.find(tag); it != loaded_.end()) w.keys.emplace_back(tag, it->second.dnskey);
+  if (w.keys.empty()) return std::nullopt;
+  return w;
 }
 
 std::string ZoneKeyRing::ds_records(int64_t now) const {
   std::lock_guard lk(mu_);
   std::string out;
+  if (unsigning_) return out;  // the CDS set asks the parent to remove the DS
   for (const auto& r : records_) {
     auto it = loaded_.find(r.tag);
     if (!r.signs_keys() || !r.is_active(now) || it == loaded_.end()) continue;
@@ -242,6 +319,14 @@ std::string ZoneKeyRing::status(int64_t now) const {
   for (const auto& r : records_)
     out += "key " + std::to_string(r.tag) + " " + std::string(role_name(r.role)) + " algorithm " +
            std::to_string(r.algorithm) + ": " + key_status(r, now) + "\n";
+  if (unsigning_) {
+    out += "going insecure since " + std::to_string(unsigning_->since) + ": ";
+    if (unsigning_->is_unsigned(now)) out += "unsigned since " + std::to_string(*unsigning_->unsigned_from) + "\n";
+    else if (unsigning_->ds_gone)
+      out += "parent DS gone at " + std::to_string(*unsigning_->ds_gone) + ", unsigned at " +
+             std::to_string(*unsigning_->unsigned_from) + "\n";
+    else out += "CDS/CDNSKEY delete published, waiting for the parent's DS to go (ds-gone)\n";
+  }
   out += "next event: " + (next_event_ ? std::to_string(*next_event_) : std::string("none")) + "\n";
   return out;
 }

@@ -49,17 +49,32 @@ class ZoneKeyRing {
   Result<bool> tick(int64_t now, const zone::ZoneVersion* served);
   /// The operator reports the parent's DS for key `tag` (signing::ds_seen).
   Result<void> ds_seen(uint16_t tag, int64_t now, const zone::ZoneVersion* served);
+  /// The parent has no DS for the zone any more (signing::ds_gone): an
+  /// error unless the zone is going insecure.
+  Result<void> ds_gone(int64_t now, const zone::ZoneVersion* served);
+
+  /// What a parent DS check looks for at `now`: the DS set gone (going
+  /// insecure, not yet reported), or the DS of one of `keys` (tag, DNSKEY
+  /// RDATA; signing::keys_awaiting_ds). Nothing: no roll waits on the parent.
+  struct DsWait {
+    bool gone = false;
+    std::vector<std::pair<uint16_t, dns::RdataBytes>> keys;
+  };
+  std::optional<DsWait> ds_wait(int64_t now) const;
 
   /// The DS records (SHA-256, RFC 4509) of the keys in the CDS set at
-  /// `now`, one a line as `dnssec-dsfromkey -2` prints them.
+  /// `now`, one a line as `dnssec-dsfromkey -2` prints them (none when
+  /// going insecure).
   std::string ds_records(int64_t now) const;
   /// One line per key (tag, role, algorithm, state, next change), then
   /// the next event.
   std::string status(int64_t now) const;
 
-  /// RRSIG validity and refresh for the signers made from now on (a live
-  /// reconfiguration already serves a signer with them).
-  void set_signature_timing(uint32_t validity, uint32_t refresh);
+  /// A live reconfiguration's policy: its signature and rollover timing,
+  /// algorithm (a change starts an algorithm rollover) and going insecure
+  /// or not take effect now, the next events computed anew; the key
+  /// directory, key split and denial stay the running ones (restart).
+  Result<void> set_policy(const Policy& p, int64_t now);
 
   const std::string& state_path() const { return state_path_; }
 
@@ -70,8 +85,12 @@ class ZoneKeyRing {
   Result<void> load_key(const KeyRecord& r);
   // Of `algorithm` and this zone, else the error naming its file.
   Result<void> usable(const dnssec::ZoneKey& k, uint8_t algorithm) const;
-  KeyPlan plan() const { return {policy_.split_keys, policy_.algorithm}; }
+  KeyPlan plan() const { return {policy_.split_keys, policy_.algorithm, policy_.insecure || unsigning_.has_value()}; }
+  // Going insecure as the policy says (or called off).
+  void follow_insecure(int64_t now);
   Result<void> save_and_rebuild(int64_t now, const RollTiming& t);
+  // Delete the files of keys removed purge-keys ago and forget them.
+  Result<void> purge(int64_t now, const RollTiming& t);
 
   const dns::Name zone_;
   Policy policy_;  // validity and refresh change under mu_
@@ -81,6 +100,7 @@ class ZoneKeyRing {
   std::map<uint16_t, dnssec::ZoneKey> loaded_;  // by tag: the records' key files
   std::shared_ptr<const ZoneSigner> signer_;
   std::optional<int64_t> next_event_;
+  std::optional<Unsigning> unsigning_;
 };
 
 }  // namespace namae::signing

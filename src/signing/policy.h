@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "dnssec/algorithm.h"
@@ -27,7 +28,18 @@ struct Policy {
   uint32_t propagation_delay = 3600;         // to every secondary
   uint32_t parent_ds_ttl = 86400;
   uint32_t parent_propagation_delay = 3600;  // to the parent's secondaries
+  uint32_t purge_keys = 90 * 86400;          // a removed key's files go this long after (0: kept)
   std::string key_directory;
+  // Going insecure (RFC 8078 4; signing/rollover.h): the policy asks for it
+  // (dnssec-policy = "insecure"); the key ring sets the times the signer
+  // follows: the CDS/CDNSKEY "delete" records from delete_cds_from on, and
+  // no DNSSEC record at all (DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS,
+  // CDNSKEY) from unsigned_from on.
+  bool insecure = false;
+  std::optional<int64_t> delete_cds_from, unsigned_from;
+
+  bool deletes_ds(int64_t now) const { return delete_cds_from && *delete_cds_from <= now; }
+  bool is_unsigned(int64_t now) const { return unsigned_from && *unsigned_from <= now; }
 };
 
 }  // namespace namae::signing

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 
 namespace namae::signing {
 namespace {
@@ -69,6 +70,7 @@ std::vector<KeyRole> roles_of(bool split_keys) {
 std::vector<KeyRole> keys_needed(const std::vector<KeyRecord>& keys, const KeyPlan& plan, const RollTiming& t,
                                  int64_t now) {
   std::vector<KeyRole> out;
+  if (plan.insecure) return out;
   for (KeyRole role : roles_of(plan.split_keys)) {
     auto live = live_keys(keys, role, plan.algorithm, now);
     if (live.empty()) {
@@ -125,8 +127,46 @@ Result<void> ds_seen(std::vector<KeyRecord>& keys, uint16_t tag, const RollTimin
   return {};
 }
 
+std::vector<uint16_t> keys_awaiting_ds(const std::vector<KeyRecord>& keys, int64_t now) {
+  const bool waiting = std::any_of(keys.begin(), keys.end(), [&](const KeyRecord& k) {
+    return k.signs_keys() && k.retired && *k.retired <= now && !k.removed;
+  });
+  std::vector<uint16_t> out;
+  if (!waiting) return out;
+  for (const auto& k : keys)
+    if (k.signs_keys() && k.is_active(now) && !k.ds_seen && !k.is_removed(now)) out.push_back(k.tag);
+  return out;
+}
+
+void go_insecure(const std::vector<KeyRecord>& keys, std::optional<Unsigning>& u, int64_t now) {
+  if (u) return;
+  u = Unsigning{now, std::nullopt, std::nullopt};
+  if (std::none_of(keys.begin(), keys.end(), [&](const KeyRecord& k) { return !k.is_gone(now); }))
+    u->ds_gone = u->unsigned_from = now;
+}
+
+bool stop_going_insecure(std::optional<Unsigning>& u, int64_t now) {
+  if (!u || (u->ds_gone && !u->is_unsigned(now))) return false;
+  u.reset();
+  return true;
+}
+
+Result<void> ds_gone(std::vector<KeyRecord>& keys, Unsigning& u, const RollTiming& t, int64_t now) {
+  if (u.ds_gone) return fail("the parent's DS was reported gone at " + std::to_string(*u.ds_gone) + " already");
+  u.ds_gone = now;
+  u.unsigned_from = now + t.parent_interval();
+  const int64_t end = *u.unsigned_from;
+  for (auto& k : keys) {
+    if (k.is_removed(now)) continue;
+    if (!k.removed || *k.removed > end) k.removed = end;
+    if (!k.retired || *k.retired > end) k.retired = end;
+    if (k.sign_until && *k.sign_until > end) k.sign_until = end;
+  }
+  return {};
+}
+
 std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, const KeyPlan& plan, const RollTiming& t,
-                                  int64_t now) {
+                                  int64_t now, const std::optional<Unsigning>& u) {
   // A key due (namaed was down, or the policy's algorithm changed) is due now.
   if (!keys_needed(keys, plan, t, now).empty()) return now;
   std::optional<int64_t> next;
@@ -134,7 +174,13 @@ std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, const KeyP
     if (at && *at > now && (!next || *at < *next)) next = at;
   };
   for (const auto& k : keys)
-    for (auto at : {k.published, k.active, k.retired, k.removed, k.sign_from, k.sign_until}) consider(at);
+    for (auto at : {k.published, k.active, k.retired, k.removed, k.sign_from, k.sign_until, purge_time(k, t)})
+      consider(at);
+  if (u) consider(u->unsigned_from);
+  // A purge namaed was down for is due now.
+  for (const auto& k : keys)
+    if (auto at = purge_time(k, t); at && *at <= now) return now;
+  if (plan.insecure) return next;
   for (KeyRole role : roles_of(plan.split_keys))
     if (auto live = live_keys(keys, role, plan.algorithm, now); live.size() == 1)
       if (auto at = roll_time(*live.front(), t)) {
@@ -142,6 +188,22 @@ std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, const KeyP
         if (!next || due < *next) next = due;
       }
   return next;
+}
+
+std::optional<int64_t> purge_time(const KeyRecord& k, const RollTiming& t) {
+  if (t.purge_keys == 0 || !k.removed) return std::nullopt;
+  return std::max(*k.removed, k.sign_until.value_or(*k.removed)) + t.purge_keys;
+}
+
+std::vector<KeyRecord> take_purged(std::vector<KeyRecord>& keys, const RollTiming& t, int64_t now) {
+  std::vector<KeyRecord> out;
+  auto due = [&](const KeyRecord& k) {
+    auto at = purge_time(k, t);
+    return at && *at <= now;
+  };
+  std::copy_if(keys.begin(), keys.end(), std::back_inserter(out), due);
+  keys.erase(std::remove_if(keys.begin(), keys.end(), due), keys.end());
+  return out;
 }
 
 std::string key_status(const KeyRecord& k, int64_t now) {
@@ -164,8 +226,11 @@ std::string key_status(const KeyRecord& k, int64_t now) {
   return "retired, waiting for ds-seen of its successor";
 }
 
-std::string format_key_state(const std::vector<KeyRecord>& keys) {
+std::string format_key_state(const std::vector<KeyRecord>& keys, const std::optional<Unsigning>& u) {
   std::string out = "; namaed DNSSEC key state (unix seconds; '-': not yet). Written by namaed.\n";
+  if (u)
+    out += "insecure since " + std::to_string(u->since) + " ds-gone " + time_text(u->ds_gone) + " unsigned " +
+           time_text(u->unsigned_from) + "\n";
   for (const auto& k : keys)
     out += "key " + std::to_string(k.tag) + " " + std::to_string(k.algorithm) + " " + std::string(role_name(k.role)) +
            " created " + std::to_string(k.created) + " published " + time_text(k.published) + " active " +
@@ -234,9 +299,21 @@ std::optional<KeyRecord> parse_key_line(const std::vector<std::string_view>& w) 
   return k;
 }
 
+std::optional<Unsigning> parse_insecure_line(const std::vector<std::string_view>& w) {
+  std::optional<int64_t> since;
+  Unsigning u;
+  if (w.size() != 7 || w[0] != "insecure" || w[1] != "since" || w[3] != "ds-gone" || w[5] != "unsigned" ||
+      !parse_time(w[2], since) || !since || !parse_time(w[4], u.ds_gone) || !parse_time(w[6], u.unsigned_from) ||
+      u.ds_gone.has_value() != u.unsigned_from.has_value())
+    return std::nullopt;
+  u.since = *since;
+  return u;
+}
+
 }  // namespace
 
-Result<std::vector<KeyRecord>> parse_key_state(std::string_view text) {
+Result<std::vector<KeyRecord>> parse_key_state(std::string_view text, std::optional<Unsigning>* unsigning) {
+  std::optional<Unsigning> u;
   std::vector<KeyRecord> keys;
   size_t line_no = 0;
   while (!text.empty()) {
@@ -246,6 +323,11 @@ Result<std::vector<KeyRecord>> parse_key_state(std::string_view text) {
     ++line_no;
     auto w = words_of(line);
     if (w.empty() || w[0].front() == ';') continue;
+    if (w[0] == "insecure" && !u) {
+      u = parse_insecure_line(w);
+      if (!u) return fail("line " + std::to_string(line_no) + ": expected 'insecure since T ds-gone T unsigned T'");
+      continue;
+    }
     auto k = parse_key_line(w);
     if (!k) return fail("line " + std::to_string(line_no) + ": expected 'key TAG ALG ksk|zsk|csk created T published T "
                         "active T retired T removed T ds-seen T sign-from T sign-until T'");
@@ -254,6 +336,7 @@ Result<std::vector<KeyRecord>> parse_key_state(std::string_view text) {
         return fail("line " + std::to_string(line_no) + ": key " + std::to_string(k->tag) + " listed twice");
     keys.push_back(*k);
   }
+  if (unsigning) *unsigning = u;
   return keys;
 }
 

@@ -37,6 +37,13 @@
 //   old DS left every cache (parent DS TTL + parent propagation delay), and
 //   their signatures go Ipub after that, when no cache holds a DNSKEY RRset
 //   with the old algorithm.
+// - Going insecure (RFC 8078 4, as BIND's dnssec-policy "insecure"): the
+//   CDS and CDNSKEY RRsets become the "delete" records at once, and no key
+//   rolls any more; the zone stays signed until the parent's DS is gone
+//   (the operator's ds-gone, or the parental agents' empty DS set) and the
+//   old DS set has left every cache (parent DS TTL + parent propagation
+//   delay). Then every DNSSEC record leaves the zone at once: with no DS a
+//   resolver takes the zone as insecure and needs none of them.
 #pragma once
 
 #include <cstdint>
@@ -72,6 +79,15 @@ struct KeyRecord {
   bool is_active(int64_t now) const { return active && *active <= now && !(retired && *retired <= now); }
 };
 
+/// Going insecure: the zone-wide part of the state (header).
+struct Unsigning {
+  int64_t since = 0;                     // the CDS/CDNSKEY "delete" records from then on
+  std::optional<int64_t> ds_gone;        // the parent was seen without a DS for the zone
+  std::optional<int64_t> unsigned_from;  // every DNSSEC record leaves the zone then
+
+  bool is_unsigned(int64_t now) const { return unsigned_from && *unsigned_from <= now; }
+};
+
 /// What the timing depends on: the policy's and the zone's (seconds).
 struct RollTiming {
   uint32_t ksk_lifetime = 0;  // 0: never rolled (for a CSK too)
@@ -81,6 +97,7 @@ struct RollTiming {
   uint32_t propagation_delay = 3600;
   uint32_t parent_ds_ttl = 86400;
   uint32_t parent_propagation_delay = 3600;
+  uint32_t purge_keys = 90 * 86400;  // a gone key's files are deleted this long after (0: kept)
 
   int64_t publish_interval() const { return int64_t{dnskey_ttl} + propagation_delay; }        // Ipub
   int64_t retire_interval() const { return int64_t{max_zone_ttl} + propagation_delay; }       // Iret
@@ -94,6 +111,7 @@ std::vector<KeyRole> roles_of(bool split_keys);
 struct KeyPlan {
   bool split_keys = false;
   uint8_t algorithm = 0;
+  bool insecure = false;  // going insecure: no key is made or rolled
 };
 
 /// The roles that need a new key of the plan's algorithm at `now`: none
@@ -118,22 +136,52 @@ void add_key(std::vector<KeyRecord>& keys, KeyRecord fresh, const RollTiming& t,
 /// has that tag.
 Result<void> ds_seen(std::vector<KeyRecord>& keys, uint16_t tag, const RollTiming& t, int64_t now);
 
+/// The KSKs or CSKs whose DS at the parent would move a roll on at `now`
+/// (what a parent DS check looks for): in the CDS set, not reported seen,
+/// while another KSK or CSK, retired, waits for it to be.
+std::vector<uint16_t> keys_awaiting_ds(const std::vector<KeyRecord>& keys, int64_t now);
+
+/// The policy asks to go insecure at `now`: the CDS/CDNSKEY "delete"
+/// records from now on (kept as they are when already going insecure). A
+/// zone without a key left has nothing to unsign: unsigned at once.
+void go_insecure(const std::vector<KeyRecord>& keys, std::optional<Unsigning>& u, int64_t now);
+
+/// The policy signs again: going insecure is called off while the parent's
+/// DS was not seen gone, or once the zone is unsigned (new keys are then
+/// made, as a zone's first). True when it was called off.
+bool stop_going_insecure(std::optional<Unsigning>& u, int64_t now);
+
+/// The parent has no DS for the zone at `now` (RFC 8078 4): every key
+/// leaves, and with them every DNSSEC record, once the old DS set has left
+/// every cache. An error when the zone is not going insecure.
+Result<void> ds_gone(std::vector<KeyRecord>& keys, Unsigning& u, const RollTiming& t, int64_t now);
+
 /// The next time after `now` anything changes by itself (a key's time, a
 /// lifetime ending), or `now` when a roll is due already; nullopt:
 /// nothing is scheduled.
 std::optional<int64_t> next_event(const std::vector<KeyRecord>& keys, const KeyPlan& plan, const RollTiming& t,
-                                  int64_t now);
+                                  int64_t now, const std::optional<Unsigning>& u = std::nullopt);
+
+/// When a removed key's files are deleted (BIND's purge-keys): `purge_keys`
+/// after it is gone (out of the DNSKEY RRset, no signature by it left);
+/// nullopt while it is not removed, or when purge_keys is 0.
+std::optional<int64_t> purge_time(const KeyRecord& k, const RollTiming& t);
+
+/// Take the keys whose purge time has come out of `keys`; they are returned.
+std::vector<KeyRecord> take_purged(std::vector<KeyRecord>& keys, const RollTiming& t, int64_t now);
 
 /// What a key waits for at `now`, for `namae ctl dnssec status`.
 std::string key_status(const KeyRecord& k, int64_t now);
 
-/// The key state file: a comment header, then one line per key:
+/// The key state file: a comment header, a line when going insecure:
+///   insecure since T ds-gone T|- unsigned T|-
+/// then one line per key:
 ///   key TAG ALG ROLE created T published T|- active T|- retired T|- removed T|- ds-seen T|-
 ///       sign-from T|- sign-until T|-
 /// (unix seconds, on one line; the last two may be missing, as namaed wrote
 /// them before algorithm rollovers). parse_key_state rejects anything else,
 /// naming the line.
-std::string format_key_state(const std::vector<KeyRecord>& keys);
-Result<std::vector<KeyRecord>> parse_key_state(std::string_view text);
+std::string format_key_state(const std::vector<KeyRecord>& keys, const std::optional<Unsigning>& u = std::nullopt);
+Result<std::vector<KeyRecord>> parse_key_state(std::string_view text, std::optional<Unsigning>* u = nullptr);
 
 }  // namespace namae::signing

@@ -407,11 +407,28 @@ ZoneSigner::Signers ZoneSigner::signers(int64_t now) const {
   return by;
 }
 
+// Going insecure keeps the denial the zone has (the "insecure" policy
+// names none).
+bool ZoneSigner::uses_nsec3(const zone::ZoneVersion& v) const {
+  return policy_.insecure ? static_cast<bool>(v.apex().find(rt::NSEC3PARAM)) : policy_.nsec3;
+}
+
 uint32_t ZoneSigner::dnskey_ttl(const zone::ZoneVersion& v) const {
   if (policy_.dnskey_ttl) return policy_.dnskey_ttl;
   zone::RRsetView old_keys = v.apex().find(rt::DNSKEY);
   return old_keys ? old_keys.ttl() : v.soa().ttl();
 }
+
+namespace {
+
+// RFC 8078 4: the parent is asked to remove the DS RRset by a CDS or
+// CDNSKEY RRset of exactly one record of these fields.
+const dns::RdataBytes kDeleteCds = {0, 0, 0, 0, 0};         // CDS 0 0 0 00
+const dns::RdataBytes kDeleteCdnskey = {0, 0, 3, 0, 0};     // CDNSKEY 0 3 0 AA==
+
+bool is_dnssec_type(uint16_t t) { return is_chain_type(t) || is_key_type(t) || t == rt::NSEC3PARAM; }
+
+}  // namespace
 
 zone::ZoneDiff ZoneSigner::apex_changes(const zone::ZoneVersion& v, bool all, int64_t now) const {
   zone::ZoneDiff d;
@@ -428,29 +445,35 @@ zone::ZoneDiff ZoneSigner::apex_changes(const zone::ZoneVersion& v, bool all, in
   // RFC 7344 4: CDS and CDNSKEY name the keys the parent's DS should
   // point to (the active KSKs or CSKs), kept in step with the DNSKEY RRset.
   std::vector<dns::RdataBytes> dnskeys, cdnskeys, cds;
+  const bool gone = policy_.is_unsigned(now);
   for (const auto& k : keys_) {
-    if (!k.timing.published(now)) continue;
+    if (gone || !k.timing.published(now)) continue;
     dnskeys.push_back(k.dnskey);
     if (!signs_keys(k) || !k.timing.active(now)) continue;
     cdnskeys.push_back(k.dnskey);
     if (auto ds = dnssec::ds_rdata(origin_, k.dnskey, 2)) cds.push_back(std::move(*ds));
+  }
+  if (policy_.deletes_ds(now) && !gone) {
+    cdnskeys = {kDeleteCdnskey};
+    cds = {kDeleteCds};
   }
   const uint32_t key_ttl = dnskey_ttl(v);
   put(rt::DNSKEY, std::move(dnskeys), key_ttl);
   put(rt::CDNSKEY, std::move(cdnskeys), key_ttl);
   put(rt::CDS, std::move(cds), key_ttl);
   std::vector<dns::RdataBytes> param;
-  if (policy_.nsec3) param.push_back(dnssec::nsec3param_rdata(dnssec::Nsec3Settings{}));
+  const bool nsec3 = uses_nsec3(v);
+  if (nsec3 && !gone) param.push_back(dnssec::nsec3param_rdata(dnssec::Nsec3Settings{}));
   put(rt::NSEC3PARAM, std::move(param), 0);
-  if (!all) return d;
+  if (!all || gone) return d;
   // A chain of the other kind, or NSEC3 of other parameters, goes whole.
   const auto wanted_param = dnssec::nsec3param_rdata(dnssec::Nsec3Settings{});
   for (size_t i = 0; i < v.node_count(); ++i) {
     const zone::Node& n = v.node(i);
-    const uint16_t stale = policy_.nsec3 ? rt::NSEC : rt::NSEC3;
-    zone::RRsetView nsec3 = n.find(rt::NSEC3);
-    const bool other_params = policy_.nsec3 && nsec3 &&
-                              !std::equal(wanted_param.begin() + 2, wanted_param.end(), nsec3.first().begin() + 2);
+    const uint16_t stale = nsec3 ? rt::NSEC : rt::NSEC3;
+    zone::RRsetView chain = n.find(rt::NSEC3);
+    const bool other_params = nsec3 && chain &&
+                              !std::equal(wanted_param.begin() + 2, wanted_param.end(), chain.first().begin() + 2);
     const uint16_t drop = other_params ? rt::NSEC3 : stale;
     zone::RRsetView set = n.find(drop);
     if (!set) continue;
@@ -500,8 +523,34 @@ std::vector<dns::Name> scope_names(const zone::ZoneVersion& v, const Scope& scop
 
 }  // namespace
 
+// Going insecure's last step: the apex key RRsets and every RRSIG, NSEC
+// and NSEC3 at the scope's names leave.
+Result<std::shared_ptr<zone::ZoneVersion>> ZoneSigner::strip(std::shared_ptr<zone::ZoneVersion> v, const Scope& scope,
+                                                             int64_t now, zone::ZoneDiff& diff) const {
+  zone::ZoneDiff d = apex_changes(*v, false, now);
+  auto drop = [&](const zone::Node& n) {
+    const dns::Name owner = n.owner_name();
+    auto c = n.rrsets();
+    for (zone::RRsetView set; c.next(set);)
+      if (is_chain_type(set.type()))
+        for (auto& rd : rdatas_of(set)) d.removed.push_back({owner, set.type(), v->rclass(), set.ttl(), std::move(rd)});
+  };
+  if (scope.all) {
+    for (size_t i = 0; i < v->node_count(); ++i) drop(v->node(i));
+  } else {
+    for (const auto& name : scope_names(*v, scope))
+      if (const zone::Node* n = v->find(name)) drop(*n);
+  }
+  if (d.removed.empty() && d.added.empty()) return v;
+  auto next = zone::ZoneVersion::apply_in_place(std::move(v), d);
+  if (!next) return next.error();
+  append(diff, std::move(d));
+  return std::move(*next);
+}
+
 Result<std::shared_ptr<zone::ZoneVersion>> ZoneSigner::sign(std::shared_ptr<zone::ZoneVersion> v, Scope scope,
                                                             int64_t now, zone::ZoneDiff& diff) const {
+  if (policy_.is_unsigned(now)) return strip(std::move(v), scope, now, diff);
   zone::ZoneDiff apex = apex_changes(*v, scope.all, now);
   if (!apex.removed.empty() || !apex.added.empty()) {
     for (const auto* list : {&apex.removed, &apex.added})
@@ -535,7 +584,7 @@ Result<std::shared_ptr<zone::ZoneVersion>> ZoneSigner::sign(std::shared_ptr<zone
     }
   }
   std::set<Hash> handled;
-  if (policy_.nsec3) {
+  if (uses_nsec3(*v)) {
     if (auto r = pass.nsec3_chain(candidates, scope.all, handled); !r) return r.error();
   } else {
     pass.nsec_chain(present, absent);
@@ -560,6 +609,18 @@ Result<std::shared_ptr<zone::ZoneVersion>> ZoneSigner::sign(std::shared_ptr<zone
 Scope ZoneSigner::refresh_scope(const zone::ZoneVersion& v, int64_t now, int64_t& next_due) const {
   Scope scope;
   next_due = INT64_MAX;
+  if (policy_.is_unsigned(now)) {
+    for (size_t i = 0; i < v.node_count(); ++i) {
+      const zone::Node& n = v.node(i);
+      auto c = n.rrsets();
+      bool dnssec = false;
+      for (zone::RRsetView set; c.next(set) && !dnssec;) dnssec = is_dnssec_type(set.type());
+      if (dnssec) scope.names.push_back(n.owner_name());
+    }
+    return scope;
+  }
+  for (auto at : {policy_.delete_cds_from, policy_.unsigned_from})
+    if (at && *at > now) next_due = std::min(next_due, *at);
   const Signers by = signers(now);
   std::unordered_set<uint16_t> key_tags, data_tags;
   for (const ZoneKey* k : by.keys) key_tags.insert(k->tag);

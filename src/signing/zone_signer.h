@@ -85,6 +85,9 @@ class ZoneSigner {
   // The apex DNSKEY, CDS, CDNSKEY and NSEC3PARAM RRsets for `now`, and
   // (whole-zone passes) the records of a denial chain the policy does not use.
   zone::ZoneDiff apex_changes(const zone::ZoneVersion& v, bool all, int64_t now) const;
+  Result<std::shared_ptr<zone::ZoneVersion>> strip(std::shared_ptr<zone::ZoneVersion> v, const Scope& scope,
+                                                   int64_t now, zone::ZoneDiff& diff) const;
+  bool uses_nsec3(const zone::ZoneVersion& v) const;
   bool signs_keys(const dnssec::ZoneKey& k) const { return !policy_.split_keys || k.is_ksk(); }
   bool signs_data(const dnssec::ZoneKey& k) const { return !policy_.split_keys || !k.is_ksk(); }
 

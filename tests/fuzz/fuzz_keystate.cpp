@@ -3,17 +3,20 @@
 // parse back the same, and the state machine must run on it.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "signing/rollover.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace namae::signing;
-  auto keys = parse_key_state(std::string_view(reinterpret_cast<const char*>(data), size));
+  std::optional<Unsigning> u;
+  auto keys = parse_key_state(std::string_view(reinterpret_cast<const char*>(data), size), &u);
   if (!keys) return 0;
-  const std::string text = format_key_state(*keys);
-  auto again = parse_key_state(text);
-  if (!again || format_key_state(*again) != text) __builtin_trap();
+  const std::string text = format_key_state(*keys, u);
+  std::optional<Unsigning> u2;
+  auto again = parse_key_state(text, &u2);
+  if (!again || format_key_state(*again, u2) != text) __builtin_trap();
   RollTiming t;
   t.ksk_lifetime = 1000;
   t.zsk_lifetime = 100;
@@ -22,7 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (uint8_t alg : {uint8_t{13}, uint8_t{15}}) {
         (void)keys_needed(*keys, KeyPlan{split, alg}, t, now);
         (void)next_event(*keys, KeyPlan{split, alg}, t, now);
+        (void)next_event(*keys, KeyPlan{split, alg, true}, t, now, u);
       }
+    if (u) {
+      auto copy = *keys;
+      auto cu = *u;
+      (void)ds_gone(copy, cu, t, now);
+    }
     for (const auto& k : *keys) {
       (void)key_status(k, now);
       auto copy = *keys;

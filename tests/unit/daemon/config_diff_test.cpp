@@ -201,13 +201,29 @@ TEST(ConfigDiff, SignatureTimingAppliesLiveOtherSigningNeedsARestart) {
   EXPECT_NE(restart[0].find("nsec3"), std::string::npos);
   EXPECT_EQ(next.zones.back().policy.signature_validity, 600000u);  // the whole policy waits
   EXPECT_FALSE(next.zones.back().policy.nsec3);
-  // So does the rollover timing, which the running key ring holds.
+  // The rollover timing and the algorithm the key ring takes live, as settings.
   for (const char* timing : {"propagation-delay = 60\n", "dnskey-ttl = 60\n", "parent-ds-ttl = 60\n",
-                             "parent-propagation-delay = 60\n", "zsk-lifetime = 86400\nkeys = \"ksk-zsk\"\n"}) {
+                             "parent-propagation-delay = 60\n", "ksk-lifetime = 86400\n", "purge-keys = 60\n",
+                             "parental-check-interval = 60\n", "algorithm = \"ed25519\"\n"}) {
     next = parse(signed_with(timing));
-    EXPECT_EQ(keep_restart_keys(running, next).size(), 1u) << timing;
-    EXPECT_EQ(next.zones.back().policy, running.zones.back().policy) << timing;
+    EXPECT_TRUE(keep_restart_keys(running, next).empty()) << timing;
+    auto live = diff(before, signed_with(timing));
+    ASSERT_EQ(live.zones.size(), 1u) << timing;
+    EXPECT_EQ(live.zones[0].kind, ZoneChange::Kind::settings) << timing;
+    EXPECT_TRUE(live.restart.empty()) << timing;
   }
+  // The key split stays restart-only (BIND rolls no split either).
+  next = parse(signed_with("keys = \"ksk-zsk\"\n"));
+  EXPECT_EQ(keep_restart_keys(running, next).size(), 1u);
+  EXPECT_EQ(next.zones.back().policy, running.zones.back().policy);
+  // Going insecure is live, whatever split or denial the zone has.
+  running = parse(signed_with("keys = \"ksk-zsk\"\nnsec3 = true\n"));
+  std::string insecure = signed_with("");
+  const std::string named = "dnssec-policy = \"p\"";
+  insecure.replace(insecure.find(named), named.size(), "dnssec-policy = \"insecure\"");
+  next = parse(insecure);
+  EXPECT_TRUE(next.zones.back().policy.insecure);
+  EXPECT_TRUE(keep_restart_keys(running, next).empty());
   // Starting to sign serves the zone anew (its keys made as at a start); stopping waits.
   const std::string unsigned_zone = kBase + std::string("[[zone]]\nname = \"s.test\"\nfile = \"s.zone\"\n");
   auto on = diff(unsigned_zone, signed_with(""));

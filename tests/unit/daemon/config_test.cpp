@@ -369,5 +369,53 @@ TEST(Config, LoadConfigResolvesAgainstItsDirectory) {
   EXPECT_EQ(resolve_path("/a/", "/b"), "/b");
 }
 
+// The going-insecure, parent check and purge keys of DNSSEC signing.
+TEST(Config, DnssecInsecureParentalAgentsAndPurgeKeys) {
+  auto c = parse(R"(
+[[dnssec-policy]]
+name = "p"
+purge-keys = 0
+parental-check-interval = 60
+
+[[dnssec-policy]]
+name = "gone"
+insecure = true
+parent-ds-ttl = 60
+
+[[zone]]
+name = "a.test"
+file = "a.zone"
+dnssec-policy = "p"
+parental-agents = ["192.0.2.1:53", "[2001:db8::1]:5300"]
+
+[[zone]]
+name = "b.test"
+file = "b.zone"
+dnssec-policy = "insecure"
+)");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->zones[0].policy.purge_keys, 0u);
+  EXPECT_EQ(c->zones[0].policy.parental_check_interval, 60u);
+  EXPECT_EQ(c->zones[0].parental_agents, (std::vector<std::string>{"192.0.2.1:53", "[2001:db8::1]:5300"}));
+  EXPECT_FALSE(c->zones[0].policy.insecure);
+  EXPECT_TRUE(c->zones[1].signs());
+  EXPECT_TRUE(c->zones[1].policy.insecure);
+  EXPECT_EQ(c->zones[1].policy.purge_keys, 90u * 86400);
+  EXPECT_EQ(c->zones[1].policy.parental_check_interval, 3600u);
+  EXPECT_EQ(c->zones[1].policy.parent_ds_ttl, 86400u);
+  EXPECT_TRUE(c->dnssec_policies[1].insecure);
+  EXPECT_EQ(c->dnssec_policies[1].parent_ds_ttl, 60u);
+  // "insecure" is built in; agents need a signed zone and an address with a port.
+  auto reserved = parse("[[dnssec-policy]]\nname = \"insecure\"\n");
+  ASSERT_FALSE(reserved.ok());
+  EXPECT_NE(reserved.message().find("built in"), std::string::npos) << reserved.message();
+  auto unsigned_zone = parse("[[zone]]\nname = \"a.test\"\nfile = \"a.zone\"\nparental-agents = [\"192.0.2.1:53\"]\n");
+  ASSERT_FALSE(unsigned_zone.ok());
+  EXPECT_NE(unsigned_zone.message().find("not signed"), std::string::npos) << unsigned_zone.message();
+  EXPECT_FALSE(parse("[[zone]]\nname = \"a.test\"\nfile = \"a.zone\"\ndnssec = true\n"
+                     "parental-agents = [\"not an address\"]\n").ok());
+  EXPECT_FALSE(parse("[[dnssec-policy]]\nname = \"p\"\nparental-check-interval = 0\n").ok());
+}
+
 }  // namespace
 }  // namespace namae::daemon

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -94,6 +95,80 @@ TEST_F(KeyRingTest, RolloverKeyIsRecordedAndSurvivesReopen) {
     return ss.str();
   }());
   for (uint16_t t : first) EXPECT_TRUE(tags(*reopened).count(t));
+}
+
+// BIND's purge-keys: a removed ZSK's files and record go purge-keys after
+// its removal, not before; the state is written without it first.
+TEST_F(KeyRingTest, RemovedKeyIsPurgedAfterThePurgeDelay) {
+  policy_.purge_keys = 500;
+  policy_.zsk_lifetime = 200000;  // no third ZSK before the purge
+  auto ring = open(kNow);
+  const auto first = tags(*ring);
+  ASSERT_TRUE(ring->tick(kNow + 199900, nullptr).ok());  // the successor ZSK
+  EXPECT_EQ(key_files(), 3u);
+  // Without a served zone the timing takes Iret = 86400 + 40 as the
+  // largest TTL's default: the old ZSK retires at 200000 and goes Iret later.
+  const int64_t removed = kNow + 200000 + 86400 + 40;
+  ASSERT_TRUE(ring->tick(kNow + 200000, nullptr).ok());
+  EXPECT_NE(ring->status(kNow + 200000).find("removed at " + std::to_string(removed)), std::string::npos)
+      << ring->status(kNow + 200000);
+  ASSERT_TRUE(ring->tick(removed + 499, nullptr).ok());
+  EXPECT_EQ(key_files(), 3u);
+  auto purged = ring->tick(removed + 500, nullptr);
+  ASSERT_TRUE(purged.ok()) << purged.message();
+  EXPECT_EQ(key_files(), 2u);
+  const std::string st = state();
+  EXPECT_EQ(std::count(st.begin(), st.end(), '\n'), 3) << st;  // header + 2 keys
+  auto reopened = open(removed + 501);
+  EXPECT_EQ(tags(*reopened).size(), 2u);
+  size_t kept = 0;
+  for (uint16_t t : first) kept += tags(*reopened).count(t);
+  EXPECT_EQ(kept, 1u);  // the KSK stays, the first ZSK is gone
+}
+
+TEST_F(KeyRingTest, PurgeKeysZeroKeepsRemovedKeys) {
+  policy_.purge_keys = 0;
+  auto ring = open(kNow);
+  ASSERT_TRUE(ring->tick(kNow + 900, nullptr).ok());
+  ASSERT_TRUE(ring->tick(kNow + 1000, nullptr).ok());
+  ASSERT_TRUE(ring->tick(kNow + 10 * 365 * 86400, nullptr).ok());
+  EXPECT_EQ(key_files(), 4u);  // and a third ZSK by then; none deleted
+}
+
+// dnssec-policy "insecure" on fake time: the signer publishes the delete
+// records at once, keeps the keys until ds-gone + the parent interval, then
+// holds none; a reopen mid-way takes the state up again; the keys' files
+// go purge-keys later.
+TEST_F(KeyRingTest, GoingInsecureThroughDsGoneAndPurge) {
+  policy_.parent_ds_ttl = 30;
+  policy_.parent_propagation_delay = 7;
+  policy_.purge_keys = 100;
+  auto ring = open(kNow);
+  EXPECT_FALSE(ring->ds_gone(kNow + 1, nullptr).ok());  // not going insecure
+  Policy insecure = policy_;
+  insecure.insecure = true;
+  ASSERT_TRUE(ring->set_policy(insecure, kNow + 10).ok());
+  EXPECT_EQ(ring->signer()->policy().delete_cds_from, kNow + 10);
+  EXPECT_FALSE(ring->signer()->policy().is_unsigned(kNow + 100000));
+  ASSERT_TRUE(ring->tick(kNow + 5000, nullptr).ok());  // past the ZSK's lifetime: no roll
+  EXPECT_EQ(key_files(), 2u);
+  policy_.insecure = true;
+  auto reopened = open(kNow + 20);  // a restart with the policy
+  EXPECT_EQ(reopened->signer()->policy().delete_cds_from, kNow + 10);
+  ASSERT_TRUE(reopened->ds_gone(kNow + 6000, nullptr).ok());
+  EXPECT_EQ(reopened->signer()->policy().unsigned_from, kNow + 6037);
+  EXPECT_NE(reopened->status(kNow + 6001).find("unsigned at " + std::to_string(kNow + 6037)), std::string::npos);
+  ASSERT_TRUE(reopened->tick(kNow + 6037, nullptr).ok());
+  EXPECT_TRUE(reopened->signer()->policy().is_unsigned(kNow + 6037));
+  EXPECT_EQ(reopened->signer()->signers(kNow + 6037).keys.size(), 0u);
+  ASSERT_TRUE(reopened->tick(kNow + 6137, nullptr).ok());
+  EXPECT_EQ(key_files(), 0u);
+  // Signing again: new keys, published at once.
+  policy_.insecure = false;
+  auto again = open(kNow + 7000);
+  EXPECT_EQ(tags(*again).size(), 2u);
+  EXPECT_FALSE(again->signer()->policy().delete_cds_from);
+  EXPECT_EQ(state().find("insecure"), std::string::npos);
 }
 
 TEST_F(KeyRingTest, KeyFilesTheStateDoesNotNameAreIgnored) {

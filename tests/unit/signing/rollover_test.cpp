@@ -248,7 +248,7 @@ TEST(Rollover, AlgorithmRollSignsFirstPublishesThenWaitsForTheDs) {
   EXPECT_EQ(key_status(zsk1, 100), "removed, its signatures stay until 112 (algorithm rollover)");
   EXPECT_EQ(next_event(keys, ed25519, t, 60), 97);
   EXPECT_EQ(next_event(keys, ed25519, t, 97), 112);
-  EXPECT_EQ(next_event(keys, ed25519, t, 112), std::nullopt);
+  EXPECT_EQ(next_event(keys, ed25519, t, 112), 112 + t.purge_keys);  // then only the old keys' purge
   EXPECT_FALSE(rolls_algorithm(keys, 15, 97));
   // Stored and taken up again mid-roll, with the new fields.
   auto back = parse_key_state(format_key_state(keys));
@@ -282,6 +282,105 @@ TEST(Rollover, StateWithoutTheAlgorithmRollFieldsIsRead) {
   EXPECT_FALSE(parse_key_state("key 7 13 csk created 1 published 1 active 1 retired - removed - ds-seen - "
                                "sign-from 3\n")
                    .ok());
+}
+
+
+TEST(Rollover, RemovedKeysArePurgedAfterPurgeKeysAndNotBefore) {
+  RollTiming t = timing();
+  t.purge_keys = 50;
+  auto keys = first_keys(true, 0);
+  add_key(keys, fresh(3, KeyRole::zsk), t, 85);  // the old ZSK (2) is removed at 125
+  const KeyPlan plan{true, 13};
+  EXPECT_EQ(purge_time(by_tag(keys, 2), t), 175);
+  EXPECT_EQ(purge_time(by_tag(keys, 3), t), std::nullopt);
+  EXPECT_EQ(next_event(keys, plan, t, 170), 175);
+  EXPECT_TRUE(take_purged(keys, t, 174).empty());
+  auto purged = take_purged(keys, t, 175);
+  ASSERT_EQ(purged.size(), 1u);
+  EXPECT_EQ(purged[0].tag, 2);
+  EXPECT_EQ(keys.size(), 2u);
+  // A purge namaed slept through is due at once.
+  auto late = first_keys(true, 0);
+  add_key(late, fresh(3, KeyRole::zsk), t, 85);
+  EXPECT_EQ(next_event(late, plan, t, 180), 180);
+  // An algorithm rollover's key is purged after its last signature went.
+  KeyRecord old = fresh(9, KeyRole::csk);
+  old.removed = 100;
+  old.sign_until = 130;
+  EXPECT_EQ(purge_time(old, t), 180);
+  t.purge_keys = 0;
+  EXPECT_EQ(purge_time(old, t), std::nullopt);
+}
+
+// RFC 8078 4 on fake time: the delete records from the policy change on,
+// no roll while going insecure, every key out parent DS TTL + parent
+// propagation delay after the DS was seen gone; the state file keeps it.
+TEST(Rollover, GoingInsecureWaitsForTheDsToGoThenRemovesEveryKey) {
+  const RollTiming t = timing();
+  auto keys = first_keys(true, 0);
+  std::optional<Unsigning> u;
+  go_insecure(keys, u, 500);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->since, 500);
+  go_insecure(keys, u, 600);  // already going
+  EXPECT_EQ(u->since, 500);
+  const KeyPlan plan{true, 13, true};
+  // The ZSK's lifetime (100) ended long ago: no roll while going insecure.
+  EXPECT_TRUE(keys_needed(keys, plan, t, 985).empty());
+  EXPECT_EQ(next_event(keys, plan, t, 985, u), std::nullopt);  // waits for ds-gone
+  ASSERT_TRUE(ds_gone(keys, *u, t, 1000).ok());
+  EXPECT_FALSE(ds_gone(keys, *u, t, 1001).ok());  // once
+  EXPECT_EQ(u->unsigned_from, 1037);
+  EXPECT_EQ(next_event(keys, plan, t, 1000, u), 1037);
+  for (const auto& k : keys) {
+    EXPECT_TRUE(k.is_published(1036) && k.is_active(1036));
+    EXPECT_FALSE(k.is_published(1037) || k.is_active(1037));
+  }
+  EXPECT_FALSE(u->is_unsigned(1036));
+  EXPECT_TRUE(u->is_unsigned(1037));
+  // Called off after ds-gone: not before it is unsigned.
+  EXPECT_FALSE(stop_going_insecure(u, 1036));
+  auto text = format_key_state(keys, u);
+  EXPECT_NE(text.find("insecure since 500 ds-gone 1000 unsigned 1037\n"), std::string::npos) << text;
+  std::optional<Unsigning> back;
+  auto parsed = parse_key_state(text, &back);
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  ASSERT_TRUE(back);
+  EXPECT_EQ(format_key_state(*parsed, back), text);
+  // Unsigned, then signing again: new keys, as a zone's first.
+  EXPECT_TRUE(stop_going_insecure(u, 1037));
+  EXPECT_FALSE(u);
+  EXPECT_EQ(keys_needed(keys, KeyPlan{true, 13}, t, 1037), (std::vector<KeyRole>{KeyRole::ksk, KeyRole::zsk}));
+  EXPECT_FALSE(parse_key_state("insecure since 5 ds-gone 6 unsigned -\n").ok());
+  EXPECT_FALSE(parse_key_state("insecure since - ds-gone - unsigned -\n").ok());
+  EXPECT_FALSE(parse_key_state("insecure since 5 ds-gone - unsigned -\ninsecure since 5 ds-gone - unsigned -\n").ok());
+}
+
+TEST(Rollover, GoingInsecureCalledOffBeforeDsGoneAndWithoutKeys) {
+  auto keys = first_keys(false, 0);
+  std::optional<Unsigning> u;
+  go_insecure(keys, u, 10);
+  EXPECT_TRUE(stop_going_insecure(u, 20));
+  EXPECT_FALSE(u);
+  // A zone with no key left has nothing to wait for.
+  std::vector<KeyRecord> none;
+  go_insecure(none, u, 30);
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->is_unsigned(30));
+}
+
+// What a parent DS check looks for: nothing while no roll waits on the
+// parent; the new KSK once the old one retired and waits for ds-seen;
+// nothing again once it was reported.
+TEST(Rollover, KeysAwaitingDsAreThoseARollWaitsFor) {
+  const RollTiming t = timing();
+  auto keys = first_keys(true, 0);
+  EXPECT_TRUE(keys_awaiting_ds(keys, 0).empty());  // the first KSK: no roll
+  add_key(keys, fresh(5, KeyRole::ksk), t, 985);   // active (in CDS) at 1000
+  EXPECT_TRUE(keys_awaiting_ds(keys, 999).empty());
+  EXPECT_EQ(keys_awaiting_ds(keys, 1000), std::vector<uint16_t>{5});
+  ASSERT_TRUE(ds_seen(keys, 5, t, 1001).ok());
+  EXPECT_TRUE(keys_awaiting_ds(keys, 1001).empty());
 }
 
 }  // namespace

@@ -296,5 +296,73 @@ TEST(ZoneSignerKeys, AlgorithmRollSignsWithBothAlgorithms) {
 INSTANTIATE_TEST_SUITE_P(Denial, ZoneSignerTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Nsec3" : "Nsec"; });
 
+// Going insecure (RFC 8078 4): from delete_cds_from the CDS and CDNSKEY
+// RRsets are the one "delete" record each, signed, the zone verifying;
+// from unsigned_from a refresh pass finds every DNSSEC record due and the
+// pass strips them all, leaving exactly the unsigned zone's data, which a
+// dynamic update then keeps unsigned.
+TEST_P(ZoneSignerTest, GoingInsecurePublishesDeleteRecordsThenStripsEverything) {
+  Policy p = signer_->policy();
+  p.insecure = true;
+  p.delete_cds_from = kNow + 10;
+  p.unsigned_from = kNow + 100;
+  ZoneSigner going(N("example."), p, std::vector<dnssec::ZoneKey>(signer_->keys().begin(), signer_->keys().end()));
+  int64_t next_due = 0;
+  EXPECT_TRUE(going.refresh_scope(*v_, kNow, next_due).names.empty());
+  EXPECT_EQ(next_due, kNow + 10);
+  Scope due = going.refresh_scope(*v_, kNow + 10, next_due);
+  ASSERT_EQ(due.names.size(), 1u);
+  zone::ZoneDiff d;
+  auto s = going.sign(std::make_shared<zone::ZoneVersion>(*v_), due, kNow + 10, d);
+  ASSERT_TRUE(s.ok()) << s.message();
+  v_ = *s;
+  expect_verifies(kNow + 10, "delete records");
+  auto texts = [&](uint16_t type) {
+    std::vector<std::string> out;
+    auto c = v_->apex().find(type).rdatas();
+    for (std::span<const uint8_t> rd; c.next(rd);) out.push_back(dns::rdata::to_text(type, rd));
+    return out;
+  };
+  EXPECT_EQ(texts(rt::CDS), std::vector<std::string>{"0 0 0 00"});
+  EXPECT_EQ(texts(rt::CDNSKEY), std::vector<std::string>{"0 3 0 AA=="});
+  EXPECT_EQ(texts(rt::DNSKEY).size(), 1u);
+  EXPECT_EQ(signer_tags(*v_, "example.", rt::CDS).size(), 1u);
+  EXPECT_TRUE(going.refresh_scope(*v_, kNow + 10, next_due).names.empty());
+  EXPECT_EQ(next_due, kNow + 100);
+  // Unsigned: every DNSSEC record goes in one pass.
+  due = going.refresh_scope(*v_, kNow + 100, next_due);
+  EXPECT_GT(due.names.size(), 5u);
+  d = {};
+  s = going.sign(std::make_shared<zone::ZoneVersion>(*v_), due, kNow + 100, d);
+  ASSERT_TRUE(s.ok()) << s.message();
+  v_ = *s;
+  EXPECT_FALSE(v_->is_signed());
+  std::vector<zonefile::Diagnostic> diags;
+  auto plain = zone::load_zone_text(kZone, "test", N("example."), diags);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(v_->records().size(), (*plain)->records().size());
+  for (const auto& r : v_->records())
+    EXPECT_FALSE(is_signer_type(r.type) || r.type == rt::CDS || r.type == rt::CDNSKEY) << dns::type_to_text(r.type);
+  EXPECT_TRUE(going.refresh_scope(*v_, kNow + 200, next_due).names.empty());
+  EXPECT_EQ(next_due, INT64_MAX);
+  // An update of the unsigned zone adds no signature.
+  zone::ZoneDiff u;
+  u.added.push_back(rr("new.example.", rt::A, "192.0.2.9"));
+  auto applied = v_->apply(u);
+  ASSERT_TRUE(applied.ok());
+  zone::ZoneDiff signed_diff = u;
+  s = going.sign(std::const_pointer_cast<zone::ZoneVersion>(*applied), scope_of(u), kNow + 300, signed_diff);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(signed_diff.added.size(), 1u);
+  EXPECT_TRUE(signed_diff.removed.empty());
+  // A whole-zone pass (a restart loading the file) gives the unsigned zone too.
+  Scope all;
+  all.all = true;
+  zone::ZoneDiff w;
+  auto again = going.sign(std::const_pointer_cast<zone::ZoneVersion>(*plain), all, kNow + 300, w);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(w.added.empty() && w.removed.empty());
+}
+
 }  // namespace
 }  // namespace namae::signing
