@@ -352,6 +352,40 @@ def test_csk_roll_with_cds_and_ds_seen(tmp_path, tools):
         srv.stop()
 
 
+def test_rollover_timing_applies_at_reconfigure(tmp_path, tools):
+    """`namae ctl reconfigure` with a ZSK lifetime where there was none and
+    another dnskey-ttl: applied live (no restart reported), the DNSKEY RRset
+    served with the new TTL at once and the ZSK rolled by the new lifetime."""
+    srv = Server(str(tmp_path / "ns"), "live.test", "", dynamic=False).start()
+    res = None
+    try:
+        [zsk1] = [t for t, f in srv.dnskeys().items() if not f & 1]
+        res = Resolver(str(tmp_path / "unbound"), srv, srv.ds_lines()[0])
+        assert res.secure()
+        time.sleep(3)
+        assert len(srv.dnskeys()) == 2  # no lifetime: no roll
+        conf = os.path.join(srv.dir, "namaed.toml")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("dnskey-ttl = 1\n", "dnskey-ttl = 2\nzsk-lifetime = 8\n"))
+        out = srv.ctl("reconfigure").stdout
+        assert "restart" not in out and "zsk-lifetime" in open(srv.log_path).read(), out
+        wait_for("the DNSKEY TTL", lambda: all(s.ttl == 2 for s in srv.rrset(srv.zone, "DNSKEY")))
+        # Its successor comes Ipub (3 s) before the new lifetime (from its activation) ends.
+        keys = wait_for("the new ZSK published", lambda: srv.dnskeys_if(3))
+        [zsk2] = [t for t, f in keys.items() if not f & 1 and t != zsk1]
+        srv.verify("zsk2-published")
+        assert res.secure()
+        wait_for("the new ZSK signing", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
+        srv.verify("zsk2-active")
+        assert res.secure()
+    finally:
+        if res:
+            res.stop()
+        srv.stop()
+
+
 def test_algorithm_roll_after_a_policy_change(tmp_path, tools):
     """RFC 6781 4.1.4: ECDSA P-256 to Ed25519 on a restart with the new
     policy. Each step of the roll verifies; the resolver trusting the old DS
