@@ -671,6 +671,8 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
       auto was = std::find_if(cfg_.zones.begin(), cfg_.zones.end(),
                               [&](const ZoneConfig& z) { return zone_key(z.name) == zone_key(c.name); });
       if (was != cfg_.zones.end()) remove_zone(*was);
+      if (auto origin = dns::Name::from_text(zone_key(c.name)); origin && c.kind == ZoneChange::Kind::removed)
+        key_rings_.forget(*origin);
     }
     if (c.kind == ZoneChange::Kind::added || c.kind == ZoneChange::Kind::replaced) add_zone(rc, c.config, lines);
     if (c.kind == ZoneChange::Kind::settings) {

@@ -194,6 +194,12 @@ void KeyRings::tick(int64_t now, ZoneManager& manager, update::UpdateService* up
   }
 }
 
+void KeyRings::forget(const dns::Name& origin) {
+  std::lock_guard lk(mu_);
+  rings_.erase(std::remove_if(rings_.begin(), rings_.end(), [&](const Entry& e) { return e.origin == origin; }),
+               rings_.end());
+}
+
 KeyRings::Entry* KeyRings::find(const dns::Name& origin) {
   for (auto& e : rings_)
     if (e.origin == origin) return &e;

@@ -61,6 +61,9 @@ class KeyRings {
   /// computed anew) and the ring's signer is installed.
   Result<void> set_policy(const ZoneConfig& z, int64_t now, ZoneManager& manager, update::UpdateService* updates);
   void tick(int64_t now, ZoneManager& manager, update::UpdateService* updates);
+  /// A zone no longer served: its ring is no longer stepped nor its parent
+  /// asked (its key files and state stay for a zone added again).
+  void forget(const dns::Name& origin);
   /// "ds NAME", "ds-seen NAME TAG", "ds-gone NAME", "status NAME": the reply ("ok" or "error: ...").
   std::string control(std::string_view args, ZoneManager& manager, update::UpdateService* updates, int64_t now);
   /// One round of parent DS checks at `now` (the checker thread's; tests

@@ -171,6 +171,38 @@ TEST_F(KeyRingTest, GoingInsecureThroughDsGoneAndPurge) {
   EXPECT_EQ(state().find("insecure"), std::string::npos);
 }
 
+// ctl reconfigure: a new policy taken live. Another lifetime moves the
+// next event at once; another algorithm starts its rollover at the next
+// tick, as at a restart; the key split stays the running one.
+TEST_F(KeyRingTest, LivePolicyRecomputesEventsAndRollsTheAlgorithm) {
+  auto ring = open(kNow);
+  const auto first = tags(*ring);
+  ASSERT_TRUE(ring->tick(kNow + 1, nullptr).ok());
+  EXPECT_NE(ring->status(kNow + 1).find("next event: " + std::to_string(kNow + 900)), std::string::npos)
+      << ring->status(kNow + 1);
+  Policy longer = policy_;
+  longer.zsk_lifetime = 5000;
+  ASSERT_TRUE(ring->set_policy(longer, kNow + 2).ok());
+  ASSERT_TRUE(ring->tick(kNow + 2, nullptr).ok());
+  EXPECT_NE(ring->status(kNow + 2).find("next event: " + std::to_string(kNow + 4900)), std::string::npos)
+      << ring->status(kNow + 2);
+  EXPECT_FALSE(*ring->tick(kNow + 900, nullptr));  // the old lifetime's roll time passes unnoticed
+  EXPECT_EQ(tags(*ring), first);
+  Policy ed = longer;
+  ed.algorithm = 15;
+  ed.split_keys = false;  // restart-only: ignored
+  ASSERT_TRUE(ring->set_policy(ed, kNow + 1000).ok());
+  std::vector<zonefile::Diagnostic> diags;
+  auto served = zone::load_zone_text("$TTL 30\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n", "test",
+                                     N("example."), diags);
+  ASSERT_TRUE(served.ok());
+  auto changed = ring->tick(kNow + 1000, served->get());
+  ASSERT_TRUE(changed.ok()) << changed.message();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(tags(*ring).size(), 4u);  // a KSK and a ZSK of each algorithm
+  EXPECT_TRUE(ring->signer()->policy().split_keys);
+}
+
 TEST_F(KeyRingTest, KeyFilesTheStateDoesNotNameAreIgnored) {
   auto ring = open(kNow);
   const auto first = tags(*ring);
