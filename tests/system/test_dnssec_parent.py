@@ -289,6 +289,8 @@ def test_ksk_roll_finished_by_the_parental_agents(pair):
         time.sleep(2)  # checks of the parent's old DS set change nothing
         status = ctl(p["kid"], "dnssec", "status", KID).stdout
         assert "DS not reported seen" in status and "waiting for ds-seen" in status, status
+        bad = ctl(p["kid"], "dnssec", "ds-gone", KID, check=False)  # not going insecure
+        assert bad.returncode == 1 and "not going insecure" in bad.stdout, bad.stdout
         # The parent's operator swaps the DS; the agents' answer finishes the roll.
         nsupdate(p["base"], [f"update delete {KID}. DS", f"update add {ds_of(p['work'], kid_addr, ksk2)}"])
         wait_for("DS seen by the parental agents", lambda: f"DS seen at" in ctl(p["kid"], "dnssec", "status",
