@@ -75,10 +75,11 @@ class Infra {
 
  private:
   static std::string key(const net::Endpoint& ep);
-  std::array<uint8_t, 8> client_cookie(const net::Endpoint& server) const;
+  std::array<uint8_t, 8> client_cookie(const net::Endpoint& server) const;  // under mu_
   ServerInfo& entry(const net::Endpoint& ep);  // under mu_; creates, evicting if full
   mutable std::mutex mu_;
   std::unordered_map<std::string, ServerInfo> servers_;
+  mutable std::unordered_map<std::string, std::array<uint8_t, 8>> client_cookies_;  // by key()
   const Clock& clock_;
   size_t max_servers_;
   std::array<uint8_t, 16> cookie_secret_{};  // random per process (RFC 7873 4.1)
