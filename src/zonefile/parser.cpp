@@ -346,37 +346,54 @@ bool Parser::handle_entry(Entry& e, Record& out) {
 }
 
 bool Parser::handle_record(Entry& e, Record& out) {
+  size_t i = 0;
+  std::optional<uint32_t> ttl;
+  uint16_t type = 0;
+  if (!read_owner(e, out.owner, i) || !read_type(e, i, ttl, type) || !read_rdata(e, i, type, out.rdata))
+    return false;
+  if (!settle_ttl(ttl, type, out.rdata, e.positions[0], out.ttl)) return false;
+  const Frame& f = *frames_.back();
+  out.rclass = opts_.rclass;
+  out.type = type;
+  out.file = f.file;
+  out.line = e.line;
+  return true;
+}
+
+// A blank first column inherits the previous owner (RFC 1035 5.1); so does
+// the same text again, without parsing the name a second time.
+bool Parser::read_owner(const Entry& e, Name& owner, size_t& i) {
   Frame& f = *frames_.back();
   const auto& tok = e.tokens;
-  const auto& pos = e.positions;
-  size_t i = 0;
-
-  // Owner.
   if (e.leading_blank) {
     if (!f.last_owner) {
       report(Severity::error, Position{e.line, 1}, "no previous owner name to inherit");
       return false;
     }
-    out.owner = *f.last_owner;
-  } else if (f.last_owner && !f.last_owner_text.empty() && tok[0].text == f.last_owner_text) {
-    out.owner = *f.last_owner;
-    i = 1;
-  } else {
-    auto owner = owner_name(tok[0].text);
-    if (!owner) {
-      report(Severity::error, pos[0], owner.message());
-      return false;
-    }
-    out.owner = owner.value();
-    f.last_owner = out.owner;
-    f.last_owner_text = tok[0].text;
-    i = 1;
+    owner = *f.last_owner;
+    return true;
   }
+  i = 1;
+  if (f.last_owner && !f.last_owner_text.empty() && tok[0].text == f.last_owner_text) {
+    owner = *f.last_owner;
+    return true;
+  }
+  auto parsed = owner_name(tok[0].text);
+  if (!parsed) {
+    report(Severity::error, e.positions[0], parsed.message());
+    return false;
+  }
+  owner = parsed.value();
+  f.last_owner = owner;
+  f.last_owner_text = tok[0].text;
+  return true;
+}
 
-  // [TTL] [class] in either order, then the type.
-  std::optional<uint32_t> ttl;
+// [TTL] [class] in either order, then the type (RFC 1035 5.1).
+bool Parser::read_type(const Entry& e, size_t& i, std::optional<uint32_t>& ttl, uint16_t& type) {
+  const auto& tok = e.tokens;
+  const auto& pos = e.positions;
   std::optional<uint16_t> rclass;
-  uint16_t type = 0;
   for (;; ++i) {
     if (i >= tok.size()) {
       report(Severity::error, i > 0 ? pos[i - 1] : Position{e.line, 1}, "missing RR type");
@@ -420,42 +437,39 @@ bool Parser::handle_record(Entry& e, Record& out) {
     }
     type = *ty;
     ++i;
-    break;
+    return true;
   }
+}
 
-  const Position rdata_pos = i < tok.size() ? pos[i] : pos[i - 1];
+bool Parser::read_rdata(const Entry& e, size_t i, uint16_t type, dns::RdataBytes& rdata) {
+  const Frame& f = *frames_.back();
+  const auto& tok = e.tokens;
+  const Position where = i < tok.size() ? e.positions[i] : e.positions[i - 1];
   std::span<const dns::TextToken> rd(tok.data() + i, tok.size() - i);
   if (f.origin) {
-    auto rdata = dns::rdata::from_text(type, rd, *f.origin);
-    if (!rdata) {
-      report(Severity::error, rdata_pos,
-             "bad " + dns::type_to_text(type) + " rdata: " + rdata.message());
+    auto parsed = dns::rdata::from_text(type, rd, *f.origin);
+    if (!parsed) {
+      report(Severity::error, where, "bad " + dns::type_to_text(type) + " rdata: " + parsed.message());
       return false;
     }
-    out.rdata = std::move(rdata.value());
-  } else {
-    // No origin yet: parse against two different origins; if the results
-    // differ, the rdata held a relative name, which needs an origin.
-    static const Name probe = Name::from_text("namae-origin-probe.invalid.").value();
-    auto a = dns::rdata::from_text(type, rd, Name());
-    if (!a) {
-      report(Severity::error, rdata_pos, "bad " + dns::type_to_text(type) + " rdata: " + a.message());
-      return false;
-    }
-    auto b = dns::rdata::from_text(type, rd, probe);
-    if (!b || b.value() != a.value()) {
-      report(Severity::error, rdata_pos,
-             "relative name in " + dns::type_to_text(type) + " rdata before any $ORIGIN (give an origin)");
-      return false;
-    }
-    out.rdata = std::move(a.value());
+    rdata = std::move(parsed.value());
+    return true;
   }
-
-  if (!settle_ttl(ttl, type, out.rdata, pos[0], out.ttl)) return false;
-  out.rclass = opts_.rclass;
-  out.type = type;
-  out.file = f.file;
-  out.line = e.line;
+  // No origin yet: parse against two different origins; if the results
+  // differ, the rdata held a relative name, which needs an origin.
+  static const Name probe = Name::from_text("namae-origin-probe.invalid.").value();
+  auto a = dns::rdata::from_text(type, rd, Name());
+  if (!a) {
+    report(Severity::error, where, "bad " + dns::type_to_text(type) + " rdata: " + a.message());
+    return false;
+  }
+  auto b = dns::rdata::from_text(type, rd, probe);
+  if (!b || b.value() != a.value()) {
+    report(Severity::error, where,
+           "relative name in " + dns::type_to_text(type) + " rdata before any $ORIGIN (give an origin)");
+    return false;
+  }
+  rdata = std::move(a.value());
   return true;
 }
 
@@ -550,6 +564,8 @@ void Parser::do_include(Entry& e) {
   frames_.back()->identity = identity;
 }
 
+// BIND's $GENERATE: range lhs [ttl] [class] type rhs. The [ttl] [class] type
+// part is read as in any record, so both accept and refuse the same text.
 void Parser::do_generate(Entry& e) {
   Frame& f = *frames_.back();
   const auto& tok = e.tokens;
@@ -562,70 +578,14 @@ void Parser::do_generate(Entry& e) {
     report(Severity::error, pos[0], "$GENERATE before any $ORIGIN (give an origin)");
     return;
   }
-  // range: start-stop[/step]
-  std::string_view range = tok[1].text;
-  auto dash = range.find('-');
-  if (dash == std::string_view::npos) {
-    report(Severity::error, pos[1], "bad $GENERATE range '" + std::string(range) + "' (start-stop[/step])");
-    return;
-  }
-  std::string_view rest = range.substr(dash + 1);
-  std::string_view step_text = "1";
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    step_text = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-  }
-  auto start = dns::parse_uint(range.substr(0, dash), 0x7fffffff);
-  auto stop = dns::parse_uint(rest, 0x7fffffff);
-  auto step = dns::parse_uint(step_text, 0x7fffffff);
-  if (!start || !stop || !step || *step == 0 || *start > *stop) {
-    report(Severity::error, pos[1], "bad $GENERATE range '" + std::string(range) + "' (start-stop[/step])");
-    return;
-  }
   auto g = std::make_unique<Generate>();
-  g->current = *start;
-  g->stop = *stop;
-  g->step = *step;
+  if (!read_generate_range(tok[1].text, pos[1], *g)) return;
   g->lhs = std::string(tok[2].text);
   g->rclass = opts_.rclass;
   g->origin = *f.origin;
   g->where = pos[0];
   size_t i = 3;
-  bool have_class = false;
-  for (; i < tok.size(); ++i) {
-    std::string_view t = tok[i].text;
-    if (!tok[i].quoted && starts_with_digit(t) && !g->ttl) {
-      auto v = dns::parse_ttl(t);
-      if (!v) {
-        report(Severity::error, pos[i], "bad TTL '" + std::string(t) + "' in $GENERATE");
-        return;
-      }
-      g->ttl = limit_ttl(*v, pos[i]);
-      continue;
-    }
-    if (!tok[i].quoted && !have_class) {
-      if (auto c = dns::class_from_text(t); c && *c != dns::rrclass::NONE && *c != dns::rrclass::ANY) {
-        if (*c != opts_.rclass) {
-          report(Severity::error, pos[i], "class " + dns::class_to_text(*c) + " does not match the zone");
-          return;
-        }
-        have_class = true;
-        continue;
-      }
-    }
-    auto ty = tok[i].quoted ? std::nullopt : dns::type_from_text(t);
-    if (!ty || dns::is_meta_type(*ty)) {
-      report(Severity::error, pos[i], "bad type '" + std::string(t) + "' in $GENERATE");
-      return;
-    }
-    g->type = *ty;
-    ++i;
-    break;
-  }
-  if (g->type == 0) {
-    report(Severity::error, pos[0], "$GENERATE without a type");
-    return;
-  }
+  if (!read_type(e, i, g->ttl, g->type)) return;
   if (i + 1 != tok.size()) {
     report(Severity::error, i < tok.size() ? pos[i] : pos[0],
            i < tok.size() ? "extra tokens after $GENERATE rhs (quote an rhs with spaces)"
@@ -639,6 +599,30 @@ void Parser::do_generate(Entry& e) {
     return;
   }
   gen_ = std::move(g);
+}
+
+// start-stop[/step]
+bool Parser::read_generate_range(std::string_view range, Position where, Generate& g) {
+  auto refuse = [&] {
+    report(Severity::error, where, "bad $GENERATE range '" + std::string(range) + "' (start-stop[/step])");
+    return false;
+  };
+  auto dash = range.find('-');
+  if (dash == std::string_view::npos) return refuse();
+  std::string_view rest = range.substr(dash + 1);
+  std::string_view step_text = "1";
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    step_text = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+  }
+  auto start = dns::parse_uint(range.substr(0, dash), 0x7fffffff);
+  auto stop = dns::parse_uint(rest, 0x7fffffff);
+  auto step = dns::parse_uint(step_text, 0x7fffffff);
+  if (!start || !stop || !step || *step == 0 || *start > *stop) return refuse();
+  g.current = *start;
+  g.stop = *stop;
+  g.step = *step;
+  return true;
 }
 
 bool Parser::generate_next(Record& out) {

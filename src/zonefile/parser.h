@@ -115,9 +115,13 @@ class Parser {
   void push_frame(std::string text, std::string file_name, std::optional<dns::Name> origin);
   bool handle_entry(Entry& e, Record& out);
   bool handle_record(Entry& e, Record& out);
+  bool read_owner(const Entry& e, dns::Name& owner, size_t& i);
+  bool read_type(const Entry& e, size_t& i, std::optional<uint32_t>& ttl, uint16_t& type);
+  bool read_rdata(const Entry& e, size_t i, uint16_t type, dns::RdataBytes& rdata);
   void handle_directive(Entry& e);
   void do_include(Entry& e);
   void do_generate(Entry& e);
+  bool read_generate_range(std::string_view range, Position where, Generate& g);
   bool generate_next(Record& out);
   /// Resolve TTL defaults for a record; returns false (after reporting) if none.
   bool settle_ttl(std::optional<uint32_t> explicit_ttl, uint16_t type, const dns::RdataBytes& rdata,
