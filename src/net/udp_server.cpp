@@ -64,6 +64,46 @@ size_t source_control(uint8_t* c_buf, const sockaddr_storage& local, socklen_t l
   return 0;
 }
 
+// Where the datagram arrived (IP_PKTINFO / IPV6_PKTINFO): a reply must come
+// from that address, and listeners are told apart by it.
+void read_local_address(const msghdr& h, Peer& peer) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      auto* pi = reinterpret_cast<const in_pktinfo*>(CMSG_DATA(c));
+      auto* l = reinterpret_cast<sockaddr_in*>(&peer.local);
+      l->sin_family = AF_INET;
+      l->sin_addr = pi->ipi_addr;
+      peer.local_len = sizeof(sockaddr_in);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      auto* pi = reinterpret_cast<const in6_pktinfo*>(CMSG_DATA(c));
+      auto* l = reinterpret_cast<sockaddr_in6*>(&peer.local);
+      l->sin6_family = AF_INET6;
+      l->sin6_addr = pi->ipi6_addr;
+      l->sin6_scope_id = pi->ipi6_ifindex;
+      peer.local_len = sizeof(sockaddr_in6);
+    }
+  }
+}
+
+void send_batch(int fd, mmsghdr* msgs, size_t n) {
+  size_t sent = 0;
+  while (sent < n) {
+    int got = sendmmsg(fd, msgs + sent, static_cast<unsigned>(n - sent), 0);
+    if (got > 0) {
+      sent += static_cast<size_t>(got);
+    } else if (got < 0 && errno == EINTR) {
+      continue;
+    } else if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // Send buffer full: wait briefly for room rather than dropping the batch.
+      pollfd p{fd, POLLOUT, 0};
+      if (poll(&p, 1, 100) <= 0) return;
+    } else {
+      // This datagram cannot be sent (e.g. unreachable peer); skip it, keep the rest.
+      ++sent;
+    }
+  }
+}
+
 }  // namespace
 
 // Deferred replies on one socket. It owns the descriptor, so a late reply can
@@ -248,8 +288,6 @@ void UdpServer::run(Worker& w) {
   for (int fd : w.fds) pfds.push_back({fd, POLLIN, 0});
   pfds.push_back({stop_fd_, POLLIN, 0});
   const size_t nsock = w.fds.size();
-  const size_t batch = w.batch;
-
   for (;;) {
     int r = poll(pfds.data(), pfds.size(), -1);
     if (r < 0) {
@@ -257,126 +295,80 @@ void UdpServer::run(Worker& w) {
       return;
     }
     if (pfds[nsock].revents) return;
-    for (size_t s = 0; s < nsock; ++s) {
-      if (!pfds[s].revents) continue;
-      const int fd = w.fds[s];
-      // Drain the socket in batches; go back to poll only when it is empty,
-      // so a busy worker makes one syscall per batch, not per datagram.
-      for (;;) {
-        for (size_t i = 0; i < batch; ++i) {
-          w.in_iov[i] = {w.in(i), kDatagramMax};
-          msghdr& h = w.in_msgs[i].msg_hdr;
-          h.msg_name = &w.peers[i];
-          h.msg_namelen = sizeof(sockaddr_storage);
-          h.msg_iov = &w.in_iov[i];
-          h.msg_iovlen = 1;
-          h.msg_control = w.in_ctl[i].data();
-          h.msg_controllen = kControlSize;
-          h.msg_flags = 0;
-          w.in_msgs[i].msg_len = 0;
-        }
-        int got = recvmmsg(fd, w.in_msgs.data(), static_cast<unsigned>(batch), MSG_DONTWAIT, nullptr);
-        if (got <= 0) break;
-
-        w.handler->begin_batch();
-        size_t nout = 0;
-        for (int i = 0; i < got; ++i) {
-          const msghdr& h = w.in_msgs[i].msg_hdr;
-          Peer peer;
-          std::memcpy(&peer.addr, &w.peers[i], h.msg_namelen);
-          peer.addr_len = h.msg_namelen;
-          peer.tcp = false;
-          peer.sink = w.sinks[s].get();
-          if (options_.first_listener) peer.listener = options_.first_listener + static_cast<uint32_t>(s);
-          // Where the datagram arrived: needed to answer from the same address.
-          const void* pktinfo = nullptr;
-          int level = 0;
-          for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-              auto* pi = reinterpret_cast<const in_pktinfo*>(CMSG_DATA(c));
-              auto* l = reinterpret_cast<sockaddr_in*>(&peer.local);
-              l->sin_family = AF_INET;
-              l->sin_addr = pi->ipi_addr;
-              peer.local_len = sizeof(sockaddr_in);
-              pktinfo = pi;
-              level = IPPROTO_IP;
-            } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-              auto* pi = reinterpret_cast<const in6_pktinfo*>(CMSG_DATA(c));
-              auto* l = reinterpret_cast<sockaddr_in6*>(&peer.local);
-              l->sin6_family = AF_INET6;
-              l->sin6_addr = pi->ipi6_addr;
-              l->sin6_scope_id = pi->ipi6_ifindex;
-              peer.local_len = sizeof(sockaddr_in6);
-              pktinfo = pi;
-              level = IPPROTO_IPV6;
-            }
-          }
-          std::span<const uint8_t> query(w.in(i), w.in_msgs[i].msg_len);
-          if (h.msg_flags & MSG_TRUNC) query = query.first(0);  // larger than any DNS message
-          uint64_t t0 = now_ns();
-          size_t len = query.empty() ? 0 : w.handler->handle(query, {w.out(nout), kDatagramMax}, peer);
-          if (len == kDeferred) continue;  // answered later through peer.channel()
-          if (len == kStream) (void)w.handler->take_stream();  // UDP never streams: dropped
-          if (len == 0 || len > kDatagramMax) {
-            w.metrics->dropped();
-            continue;
-          }
-          record_query(*w.metrics, query, {w.out(nout), len}, false, now_ns() - t0);
-
-          w.out_iov[nout] = {w.out(nout), len};
-          msghdr& o = w.out_msgs[nout].msg_hdr;
-          o = {};
-          o.msg_name = &w.peers[i];
-          o.msg_namelen = h.msg_namelen;
-          o.msg_iov = &w.out_iov[nout];
-          o.msg_iovlen = 1;
-          if (w.wildcard[s] && pktinfo) {
-            // Source the reply from the address the query was sent to.
-            o.msg_control = w.out_ctl[nout].data();
-            std::memset(o.msg_control, 0, kControlSize);
-            o.msg_controllen = kControlSize;
-            cmsghdr* c = CMSG_FIRSTHDR(&o);
-            if (level == IPPROTO_IP) {
-              in_pktinfo pi{};
-              pi.ipi_spec_dst = static_cast<const in_pktinfo*>(pktinfo)->ipi_addr;
-              c->cmsg_level = IPPROTO_IP;
-              c->cmsg_type = IP_PKTINFO;
-              c->cmsg_len = CMSG_LEN(sizeof pi);
-              std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
-              o.msg_controllen = CMSG_SPACE(sizeof pi);
-            } else {
-              in6_pktinfo pi = *static_cast<const in6_pktinfo*>(pktinfo);
-              c->cmsg_level = IPPROTO_IPV6;
-              c->cmsg_type = IPV6_PKTINFO;
-              c->cmsg_len = CMSG_LEN(sizeof pi);
-              std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
-              o.msg_controllen = CMSG_SPACE(sizeof pi);
-            }
-          }
-          ++nout;
-        }
-        w.handler->end_batch();
-
-        size_t sent = 0;
-        while (sent < nout) {
-          int n = sendmmsg(fd, w.out_msgs.data() + sent, static_cast<unsigned>(nout - sent), 0);
-          if (n > 0) {
-            sent += static_cast<size_t>(n);
-          } else if (n < 0 && errno == EINTR) {
-            continue;
-          } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            // Send buffer full: wait briefly for room rather than dropping the batch.
-            pollfd p{fd, POLLOUT, 0};
-            if (poll(&p, 1, 100) <= 0) break;
-          } else {
-            // This datagram cannot be sent (e.g. unreachable peer); skip it, keep the rest.
-            ++sent;
-          }
-        }
-        if (static_cast<size_t>(got) < batch) break;
-      }
-    }
+    for (size_t s = 0; s < nsock; ++s)
+      if (pfds[s].revents) drain(w, s);
   }
+}
+
+// Drain the socket in batches; go back to poll only when it is empty, so a
+// busy worker makes one syscall per batch, not per datagram.
+void UdpServer::drain(Worker& w, size_t s) {
+  for (;;) {
+    int got = receive_batch(w, w.fds[s]);
+    if (got <= 0) return;
+    w.handler->begin_batch();
+    size_t nout = 0;
+    for (int i = 0; i < got; ++i)
+      if (answer(w, s, static_cast<size_t>(i), nout)) ++nout;
+    w.handler->end_batch();
+    send_batch(w.fds[s], w.out_msgs.data(), nout);
+    if (static_cast<size_t>(got) < w.batch) return;
+  }
+}
+
+int UdpServer::receive_batch(Worker& w, int fd) {
+  for (size_t i = 0; i < w.batch; ++i) {
+    w.in_iov[i] = {w.in(i), kDatagramMax};
+    msghdr& h = w.in_msgs[i].msg_hdr;
+    h.msg_name = &w.peers[i];
+    h.msg_namelen = sizeof(sockaddr_storage);
+    h.msg_iov = &w.in_iov[i];
+    h.msg_iovlen = 1;
+    h.msg_control = w.in_ctl[i].data();
+    h.msg_controllen = kControlSize;
+    h.msg_flags = 0;
+    w.in_msgs[i].msg_len = 0;
+  }
+  return recvmmsg(fd, w.in_msgs.data(), static_cast<unsigned>(w.batch), MSG_DONTWAIT, nullptr);
+}
+
+// Datagram `i` of the batch: its answer goes to out slot `nout`, sourced
+// from the address the query was sent to (a wildcard socket has many).
+// False: nothing to send now (dropped, or deferred to peer.channel()).
+bool UdpServer::answer(Worker& w, size_t s, size_t i, size_t nout) {
+  const msghdr& h = w.in_msgs[i].msg_hdr;
+  Peer peer;
+  std::memcpy(&peer.addr, &w.peers[i], h.msg_namelen);
+  peer.addr_len = h.msg_namelen;
+  peer.tcp = false;
+  peer.sink = w.sinks[s].get();
+  if (options_.first_listener) peer.listener = options_.first_listener + static_cast<uint32_t>(s);
+  read_local_address(h, peer);
+
+  std::span<const uint8_t> query(w.in(i), w.in_msgs[i].msg_len);
+  if (h.msg_flags & MSG_TRUNC) query = query.first(0);  // larger than any DNS message
+  uint64_t t0 = now_ns();
+  size_t len = query.empty() ? 0 : w.handler->handle(query, {w.out(nout), kDatagramMax}, peer);
+  if (len == kDeferred) return false;
+  if (len == kStream) (void)w.handler->take_stream();  // UDP never streams: dropped
+  if (len == 0 || len > kDatagramMax) {
+    w.metrics->dropped();
+    return false;
+  }
+  record_query(*w.metrics, query, {w.out(nout), len}, false, now_ns() - t0);
+
+  w.out_iov[nout] = {w.out(nout), len};
+  msghdr& o = w.out_msgs[nout].msg_hdr;
+  o = {};
+  o.msg_name = &w.peers[i];
+  o.msg_namelen = h.msg_namelen;
+  o.msg_iov = &w.out_iov[nout];
+  o.msg_iovlen = 1;
+  if (w.wildcard[s] && peer.local_len) {
+    o.msg_controllen = source_control(w.out_ctl[nout].data(), peer.local, peer.local_len);
+    if (o.msg_controllen) o.msg_control = w.out_ctl[nout].data();
+  }
+  return true;
 }
 
 }  // namespace namae::net

@@ -47,6 +47,9 @@ class UdpServer {
   struct Worker;
   class Sink;
   void run(Worker& w);
+  void drain(Worker& w, size_t socket);
+  int receive_batch(Worker& w, int fd);
+  bool answer(Worker& w, size_t socket, size_t i, size_t nout);
 
   UdpOptions options_;
   HandlerFactory factory_;
