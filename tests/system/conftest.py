@@ -123,6 +123,26 @@ def make_cert(cert, key, name="dns.test", san=None, ca_root=False, signed_by=Non
     return cert, key
 
 
+def run_checked(*args, check=True, timeout=120, **kw):
+    """Run a tool (arguments made text), output captured; a failure raises with both streams."""
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{args} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def wait_until(what, check, timeout=20):
+    """check()'s first true value, polled every 0.2 s; `what` names it when time runs out."""
+    deadline = time.time() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
 def namae_bin(name="namae"):
     """Path of a built binary; skips the test when it has not been built."""
     path = os.path.join(BIN_DIR, name)

@@ -26,7 +26,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import free_port, namae_bin, namaed_config_head, stop_process
+from conftest import free_port, namae_bin, namaed_config_head, run_checked, stop_process
 from unbound_peer import start_validating_unbound
 
 STATIC, DYNAMIC = "static.test", "dyn.test"
@@ -43,13 +43,6 @@ host.ent A 192.0.2.3
 sub NS ns.sub
 ns.sub A 192.0.2.4
 """
-
-
-def run(*args, check=True, **kw):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120, **kw)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{args} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
-    return p
 
 
 class Server:
@@ -117,7 +110,7 @@ update-policy = [ {{ key = "{KEY[0]}", grant = "zonesub" }} ]
         stop_process(self.proc)
 
     def axfr(self, zone, path):
-        p = run("dig", "@127.0.0.1", "-p", self.port, zone, "AXFR", "+nocmd", "+nostats", "+onesoa")
+        p = run_checked("dig", "@127.0.0.1", "-p", self.port, zone, "AXFR", "+nocmd", "+nostats", "+onesoa")
         with open(path, "w") as f:
             f.write(p.stdout)
         return p.stdout
@@ -130,7 +123,7 @@ update-policy = [ {{ key = "{KEY[0]}", grant = "zonesub" }} ]
     def update(self, script, lease=None):
         """nsupdate with TSIG, or `namae update --lease` for an RFC 9664 lease."""
         cmd = ["nsupdate"] if lease is None else [namae_bin("namae"), "update", "--lease", str(lease)]
-        return run(*cmd, "-y", f"{KEY[1]}:{KEY[0]}:{KEY[2]}", check=False,
+        return run_checked(*cmd, "-y", f"{KEY[1]}:{KEY[0]}:{KEY[2]}", check=False,
                    input=f"server 127.0.0.1 {self.port}\nzone {DYNAMIC}\n{script}send\n")
 
 
@@ -139,8 +132,8 @@ def verify(srv, zone, csk=True):
     path = os.path.join(srv.dir, f"{zone}.axfr")
     text = srv.axfr(zone, path)
     assert "RRSIG" in text and "DNSKEY" in text
-    run("dnssec-verify", "-q", *(["-z"] if csk else []), "-o", zone, path)
-    run("ldns-verify-zone", path)
+    run_checked("dnssec-verify", "-q", *(["-z"] if csk else []), "-o", zone, path)
+    run_checked("ldns-verify-zone", path)
     return text
 
 
@@ -254,7 +247,7 @@ def test_thousand_updates_restart_and_ixfr(srv):
     send_updates(srv, 500, 500)
     text = verify(srv, DYNAMIC, csk=False)
     assert f"h999.g{999 % 7}.{DYNAMIC}." in text and f"h0.g0.{DYNAMIC}." not in text
-    ixfr = run("dig", "@127.0.0.1", "-p", srv.port, DYNAMIC, f"IXFR={before}", "+nocmd", "+nostats").stdout
+    ixfr = run_checked("dig", "@127.0.0.1", "-p", srv.port, DYNAMIC, f"IXFR={before}", "+nocmd", "+nostats").stdout
     assert "RRSIG" in ixfr and "NSEC3" in ixfr
 
 
@@ -322,7 +315,7 @@ def test_expired_presigned_zone_is_signed_afresh(tmp_path, zone):
     signed = tmp_path / "presigned"
     path = tmp_path / "in.zone"
     path.write_text(f"$ORIGIN {zone}.\n" + ZONE)
-    run(namae_bin("namae"), "zone", "sign", path, "--origin", zone, "--key-dir", tmp_path / "oldkeys",
+    run_checked(namae_bin("namae"), "zone", "sign", path, "--origin", zone, "--key-dir", tmp_path / "oldkeys",
         "--output", signed)
     text = signed.read_text()
     # Expire the signatures: dates in RRSIGs rewritten to the past.
@@ -364,7 +357,7 @@ def test_signature_timing_changes_live(tmp_path):
         open(conf, "w").write(text.replace(f"signature-validity = {3 * day}", f"signature-validity = {5 * day}"))
         with open(os.path.join(s.dir, f"{STATIC}.zone"), "w") as f:  # re-read by the reconfiguration
             f.write(ZONE.replace(" 1 7200", " 2 7200") + "new A 192.0.2.60\n")
-        out = run(namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "ctl.sock"), "reconfigure").stdout
+        out = run_checked(namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "ctl.sock"), "reconfigure").stdout
         assert f"zone {DYNAMIC}: signature-validity changed" in out and "restart" not in out, out
         assert s.update(f"update add b.{DYNAMIC}. 300 A 192.0.2.51\n").returncode == 0
         assert signed_for(s, f"b.{DYNAMIC}.") == 5 * day + hour
@@ -376,7 +369,7 @@ def test_signature_timing_changes_live(tmp_path):
         # Another denial of existence needs a restart: NSEC stays meanwhile.
         text = open(conf).read()
         open(conf, "w").write(text.replace("nsec3 = false", "nsec3 = true"))
-        out = run(namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "ctl.sock"), "reconfigure").stdout
+        out = run_checked(namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "ctl.sock"), "reconfigure").stdout
         assert f"[[zone]] {DYNAMIC} dnssec" in out and "needs a restart" in out, out
         assert s.update(f"update add c.{DYNAMIC}. 300 A 192.0.2.52\n").returncode == 0
         assert "NSEC3" not in verify(s, DYNAMIC)
@@ -401,7 +394,7 @@ def test_signing_starts_live(tmp_path):
         text = text.replace(f'journal = "{DYNAMIC}.db"', f'journal = "{DYNAMIC}.db"\ndnssec = true')
         text += '\n[[zone]]\nname = "new.test"\nfile = "new.test.zone"\nallow-transfer = ["127.0.0.0/8"]\ndnssec = true\n'
         open(conf, "w").write(text)
-        out = run(namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "ctl.sock"), "reconfigure").stdout
+        out = run_checked(namae_bin("namae"), "ctl", "-s", os.path.join(s.dir, "ctl.sock"), "reconfigure").stdout
         assert f"zone {DYNAMIC}: dnssec changed: served anew" in out and "zone new.test: added" in out, out
         assert "restart" not in out, out
         assert f"before.{DYNAMIC}." in verify(s, DYNAMIC)

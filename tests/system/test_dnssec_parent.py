@@ -27,7 +27,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import Peer, namae_bin
+from conftest import Peer, namae_bin, run_checked, wait_until
 from hierarchy import pick_base
 from unbound_peer import start_validating_unbound
 
@@ -38,24 +38,6 @@ DNSSEC_RECORDS = ("RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNS
 
 def zone_text(ns_address, body):
     return f"$TTL 1\n@ SOA ns hostmaster 1 7200 3600 1209600 1\n@ NS ns\nns A {ns_address}\n{body}"
-
-
-def run(*args, check=True, **kw):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=60, **kw)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{args} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
-    return p
-
-
-def wait_for(what, check, timeout=20):
-    deadline = time.time() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.2)
 
 
 def write_config(workdir, addr, zones, extra=""):
@@ -94,11 +76,11 @@ def rdatas(addr, qname, qtype):
 
 
 def ctl(peer, *words, check=True):
-    return run(namae_bin("namae"), "ctl", "-s", os.path.join(peer.workdir, "ctl.sock"), *words, check=check)
+    return run_checked(namae_bin("namae"), "ctl", "-s", os.path.join(peer.workdir, "ctl.sock"), *words, check=check)
 
 
 def nsupdate(base, lines):
-    run("nsupdate", "-y", f"{KEY[1]}:{KEY[0]}:{KEY[2]}",
+    run_checked("nsupdate", "-y", f"{KEY[1]}:{KEY[0]}:{KEY[2]}",
         input=f"server {base}.1 53\nzone {PARENT}\n" + "".join(l + "\n" for l in lines) + "send\n")
 
 
@@ -109,12 +91,12 @@ def ds_of(workdir, addr, tag):
         for rd in rdatas(addr, KID, "DNSKEY"):
             if dns.dnssec.key_id(rd) == tag:
                 f.write(f"{KID}. 1 IN DNSKEY {rd.to_text()}\n")
-    return run("dnssec-dsfromkey", "-2", "-T", "1", "-f", keys, KID).stdout.strip()
+    return run_checked("dnssec-dsfromkey", "-2", "-T", "1", "-f", keys, KID).stdout.strip()
 
 
 def axfr(workdir, addr, label):
     path = os.path.join(workdir, f"{label}.axfr")
-    p = run("dig", f"@{addr}", "-p", "53", KID, "AXFR", "+nocmd", "+nostats", "+onesoa")
+    p = run_checked("dig", f"@{addr}", "-p", "53", KID, "AXFR", "+nocmd", "+nostats", "+onesoa")
     with open(path, "w") as f:
         f.write(p.stdout)
     return path, p.stdout
@@ -122,8 +104,8 @@ def axfr(workdir, addr, label):
 
 def verify(workdir, addr, label):
     path, _ = axfr(workdir, addr, label)
-    run("dnssec-verify", "-q", "-z", "-o", KID, path)  # -z: a CSK signs everything
-    run("ldns-verify-zone", path)
+    run_checked("dnssec-verify", "-q", "-z", "-o", KID, path)  # -z: a CSK signs everything
+    run_checked("ldns-verify-zone", path)
 
 
 class Watch:
@@ -156,7 +138,7 @@ class Watch:
 
     def last(self):
         count = len(self.seen)
-        wait_for("an answer", lambda: len(self.seen) > count, 10)
+        wait_until("an answer", lambda: len(self.seen) > count, 10)
         return self.seen[-1]
 
     def stop(self):
@@ -229,14 +211,14 @@ def test_going_insecure_with_the_parental_agents(pair):
     kid_addr = f"{p['base']}.2"
     watch = Watch(p["port"])
     try:
-        assert wait_for("AD=1 through the DS", lambda: watch.last() == (True, True))
+        assert wait_until("AD=1 through the DS", lambda: watch.last() == (True, True))
         verify(p["work"], kid_addr, "signed")
         # A policy with insecure = true, live: the CDS/CDNSKEY delete records, still signed.
         write_config(p["kid_dir"], kid_addr, {KID: (None, p["kid_options"].replace('"kid"', '"gone"'))},
                      p["extra"])
         out = ctl(p["kid"], "reconfigure").stdout
         assert "restart" not in out, out
-        wait_for("the CDS delete record", lambda: [rd.to_text() for rd in rdatas(kid_addr, KID, "CDS")] ==
+        wait_until("the CDS delete record", lambda: [rd.to_text() for rd in rdatas(kid_addr, KID, "CDS")] ==
                  ["0 0 0 00"])
         assert [rd.to_text() for rd in rdatas(kid_addr, KID, "CDNSKEY")] == ["0 3 0 AA=="]
         assert ctl(p["kid"], "dnssec", "ds", KID).stdout.strip() == "ok"
@@ -247,18 +229,18 @@ def test_going_insecure_with_the_parental_agents(pair):
         # The parent drops the DS: the parental agents see it gone, the
         # zone goes unsigned parent-ds-ttl + parent-propagation-delay later.
         nsupdate(p["base"], [f"update delete {KID}. DS"])
-        status = wait_for("ds-gone from the parental agents", lambda: (lambda s: "parent DS gone" in s and s)(
+        status = wait_until("ds-gone from the parental agents", lambda: (lambda s: "parent DS gone" in s and s)(
             ctl(p["kid"], "dnssec", "status", KID).stdout))
         path, text = axfr(p["work"], kid_addr, "ds-gone")
         if " DNSKEY " in text:  # not unsigned yet
-            run("dnssec-verify", "-q", "-z", "-o", KID, path)
-            run("ldns-verify-zone", path)
-        wait_for("the zone unsigned", lambda: not rdatas(kid_addr, KID, "DNSKEY"))
+            run_checked("dnssec-verify", "-q", "-z", "-o", KID, path)
+            run_checked("ldns-verify-zone", path)
+        wait_until("the zone unsigned", lambda: not rdatas(kid_addr, KID, "DNSKEY"))
         _, text = axfr(p["work"], kid_addr, "unsigned")
         types = {line.split()[3] for line in text.splitlines() if line and not line.startswith(";")}
         assert not types & set(DNSSEC_RECORDS), types
         assert "192.0.2.10" in text
-        assert wait_for("insecure answers", lambda: watch.last() == (False, False))
+        assert wait_until("insecure answers", lambda: watch.last() == (False, False))
     finally:
         watch.stop()
     # Through the whole transition: secure first, insecure at the end, never SERVFAIL.
@@ -280,9 +262,9 @@ def test_ksk_roll_finished_by_the_parental_agents(pair):
     ksk1 = p["sep"]
     watch = Watch(p["port"])
     try:
-        assert wait_for("AD=1 through the DS", lambda: watch.last() == (True, True))
+        assert wait_until("AD=1 through the DS", lambda: watch.last() == (True, True))
         # The new KSK is published, then named by the CDS set; the old one waits for the parent.
-        wait_for("the CDS set switched", lambda: (lambda t: t and t != [ksk1] and t)(
+        wait_until("the CDS set switched", lambda: (lambda t: t and t != [ksk1] and t)(
             sorted(rd.key_tag for rd in rdatas(kid_addr, KID, "CDS"))))
         [ksk2] = [rd.key_tag for rd in rdatas(kid_addr, KID, "CDS")]
         verify(p["work"], kid_addr, "ksk2-in-cds")
@@ -293,9 +275,9 @@ def test_ksk_roll_finished_by_the_parental_agents(pair):
         assert bad.returncode == 1 and "not going insecure" in bad.stdout, bad.stdout
         # The parent's operator swaps the DS; the agents' answer finishes the roll.
         nsupdate(p["base"], [f"update delete {KID}. DS", f"update add {ds_of(p['work'], kid_addr, ksk2)}"])
-        wait_for("DS seen by the parental agents", lambda: f"DS seen at" in ctl(p["kid"], "dnssec", "status",
+        wait_until("DS seen by the parental agents", lambda: "DS seen at" in ctl(p["kid"], "dnssec", "status",
                                                                                    KID).stdout)
-        wait_for("the old KSK removed", lambda: ksk1 not in
+        wait_until("the old KSK removed", lambda: ksk1 not in
                  [dns.dnssec.key_id(rd) for rd in rdatas(kid_addr, KID, "DNSKEY")])
         verify(p["work"], kid_addr, "ksk1-removed")
         assert watch.last() == (True, True)

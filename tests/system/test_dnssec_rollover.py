@@ -26,7 +26,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import free_port, namae_bin, stop_process
+from conftest import free_port, namae_bin, run_checked, stop_process, wait_until
 from unbound_peer import start_validating_unbound
 
 KEY = ("upd", "hmac-sha256", "dXBkYXRlLWtleS1mb3ItZG5zc2VjLXRlc3RzLTAxMjM0NTY3")
@@ -44,24 +44,6 @@ propagation-delay = 1
 parent-ds-ttl = 1
 parent-propagation-delay = 1
 """
-
-
-def run(*args, check=True, **kw):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=60, **kw)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{args} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
-    return p
-
-
-def wait_for(what, check, timeout=15):
-    deadline = time.time() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.2)
 
 
 class Server:
@@ -112,7 +94,7 @@ dnssec-policy = "roll"
                 return self.query(self.zone, "SOA").rcode() == dns.rcode.NOERROR
             except Exception:
                 return False
-        wait_for("namaed", up, 30)
+        wait_until("namaed", up, 30)
         return self
 
     def query(self, name, rdtype):
@@ -141,7 +123,7 @@ dnssec-policy = "roll"
         return sorted(rd.key_tag for s in self.rrset(self.zone, "CDS") for rd in s)
 
     def ctl(self, *words, check=True):
-        return run(namae_bin("namae"), "ctl", "-s", os.path.join(self.dir, "ctl.sock"), *words, check=check)
+        return run_checked(namae_bin("namae"), "ctl", "-s", os.path.join(self.dir, "ctl.sock"), *words, check=check)
 
     def ds_lines(self):
         out = self.ctl("dnssec", "ds", self.zone).stdout.splitlines()
@@ -150,12 +132,12 @@ dnssec-policy = "roll"
 
     def verify(self, label):
         path = os.path.join(self.dir, f"{label}.axfr")
-        p = run("dig", "@127.0.0.1", "-p", self.port, self.zone, "AXFR", "+nocmd", "+nostats", "+onesoa")
+        p = run_checked("dig", "@127.0.0.1", "-p", self.port, self.zone, "AXFR", "+nocmd", "+nostats", "+onesoa")
         with open(path, "w") as f:
             f.write(p.stdout)
         assert "CDS" in p.stdout and "CDNSKEY" in p.stdout
-        run("dnssec-verify", "-q", *(["-z"] if self.csk else []), "-o", self.zone, path)
-        run("ldns-verify-zone", path)
+        run_checked("dnssec-verify", "-q", *(["-z"] if self.csk else []), "-o", self.zone, path)
+        run_checked("ldns-verify-zone", path)
 
     def kill(self):
         self.proc.kill()
@@ -168,7 +150,7 @@ dnssec-policy = "roll"
 def dsfromkey(srv, tag):
     keydir = os.path.join(srv.dir, "keys")
     [name] = [f for f in os.listdir(keydir) if f.endswith(f"+{tag:05d}.key")]
-    return run("dnssec-dsfromkey", "-2", os.path.join(keydir, name)).stdout.strip()
+    return run_checked("dnssec-dsfromkey", "-2", os.path.join(keydir, name)).stdout.strip()
 
 
 class Resolver:
@@ -215,7 +197,7 @@ def test_zsk_prepublication_with_a_restart_midway(tmp_path, tools):
         assert res.secure()
         assert srv.signers(f"www.{srv.zone}", "A") == [zsk1]
         # Published, not yet signing.
-        keys = wait_for("the new ZSK published", lambda: srv.dnskeys_if(3))
+        keys = wait_until("the new ZSK published", lambda: srv.dnskeys_if(3))
         [zsk2] = [t for t in keys if t not in (ksk, zsk1)]
         assert srv.signers(f"www.{srv.zone}", "A") == [zsk1]
         srv.verify("zsk2-published")
@@ -227,13 +209,13 @@ def test_zsk_prepublication_with_a_restart_midway(tmp_path, tools):
         status = srv.ctl("dnssec", "status", srv.zone).stdout
         assert f"key {zsk2} zsk" in status and f"key {zsk1} zsk" in status, status
         # The new ZSK signs, the old one is still published.
-        wait_for("the new ZSK signing", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
+        wait_until("the new ZSK signing", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
         assert srv.signers(f"host.ent.{srv.zone}", "A") == [zsk2]
         assert set(srv.dnskeys()) == {ksk, zsk1, zsk2} or set(srv.dnskeys()) == {ksk, zsk2}
         srv.verify("zsk2-active")
         assert res.secure()
         # Then the old one leaves.
-        wait_for("the old ZSK removed", lambda: zsk1 not in srv.dnskeys())
+        wait_until("the old ZSK removed", lambda: zsk1 not in srv.dnskeys())
         assert ksk in srv.dnskeys() and zsk2 in srv.dnskeys()
         srv.verify("zsk1-removed")
         assert res.secure()
@@ -258,11 +240,11 @@ def test_ksk_roll_with_cds_and_ds_seen_and_a_kill_midway(tmp_path, tools):
         srv.verify("start")
         # The new KSK is published and signs the DNSKEY RRset at once; the
         # CDS set still names the old one.
-        keys = wait_for("the new KSK published", lambda: srv.dnskeys_if(3))
+        keys = wait_until("the new KSK published", lambda: srv.dnskeys_if(3))
         [ksk2] = [t for t, f in keys.items() if f & 1 and t != ksk1]
         assert srv.signers(srv.zone, "DNSKEY") == sorted([ksk1, ksk2])
         # Then the CDS/CDNSKEY RRsets switch to it, and so does `ctl dnssec ds`.
-        wait_for("the CDS set switched", lambda: srv.cds_tags() == [ksk2])
+        wait_until("the CDS set switched", lambda: srv.cds_tags() == [ksk2])
         cdnskey = [dns.dnssec.key_id(rd) for s in srv.rrset(srv.zone, "CDNSKEY") for rd in s]
         assert cdnskey == [ksk2]
         assert srv.signers(srv.zone, "CDS") == sorted([ksk1, ksk2])
@@ -283,13 +265,13 @@ def test_ksk_roll_with_cds_and_ds_seen_and_a_kill_midway(tmp_path, tools):
         bad = srv.ctl("dnssec", "ds-seen", srv.zone, str(ksk1), check=False)
         assert bad.returncode == 1 and "not in the CDS set" in bad.stdout, bad.stdout
         # An UPDATE may not touch CDS or CDNSKEY.
-        p = run("nsupdate", "-y", f"{KEY[1]}:{KEY[0]}:{KEY[2]}", check=False,
+        p = run_checked("nsupdate", "-y", f"{KEY[1]}:{KEY[0]}:{KEY[2]}", check=False,
                 input=f"server 127.0.0.1 {srv.port}\nzone {srv.zone}\nupdate delete {srv.zone}. CDS\nsend\n")
         assert "REFUSED" in p.stdout + p.stderr, p.stdout + p.stderr
         time.sleep(1.5)
         assert srv.dnskeys().keys() >= {ksk1, ksk2}  # still there without the report
         srv.ctl("dnssec", "ds-seen", srv.zone, str(ksk2))
-        wait_for("the old KSK removed", lambda: ksk1 not in srv.dnskeys())
+        wait_until("the old KSK removed", lambda: ksk1 not in srv.dnskeys())
         assert srv.signers(srv.zone, "DNSKEY") == [ksk2]
         assert srv.cds_tags() == [ksk2]
         srv.verify("ksk1-removed")
@@ -320,7 +302,7 @@ def test_csk_roll_with_cds_and_ds_seen(tmp_path, tools):
         assert old_res.secure()
         srv.verify("start")
         # Published: signs the DNSKEY RRset at once, the data not yet.
-        keys = wait_for("the new CSK published", lambda: srv.dnskeys_if(2))
+        keys = wait_until("the new CSK published", lambda: srv.dnskeys_if(2))
         [csk2] = [t for t in keys if t != csk1]
         assert keys[csk2] & 1
         assert srv.signers(srv.zone, "DNSKEY") == sorted([csk1, csk2])
@@ -329,8 +311,8 @@ def test_csk_roll_with_cds_and_ds_seen(tmp_path, tools):
             srv.verify("csk2-published")
         assert old_res.secure()
         # The CDS switch: the new CSK signs the data, the old one only the DNSKEY RRset.
-        wait_for("the CDS set switched", lambda: srv.cds_tags() == [csk2])
-        wait_for("the new CSK signing the data", lambda: srv.signers(f"www.{srv.zone}", "A") == [csk2])
+        wait_until("the CDS set switched", lambda: srv.cds_tags() == [csk2])
+        wait_until("the new CSK signing the data", lambda: srv.signers(f"www.{srv.zone}", "A") == [csk2])
         assert srv.signers(f"host.ent.{srv.zone}", "A") == [csk2]
         assert srv.signers(srv.zone, "DNSKEY") == sorted([csk1, csk2])
         new_ds = srv.ds_lines()
@@ -341,7 +323,7 @@ def test_csk_roll_with_cds_and_ds_seen(tmp_path, tools):
         time.sleep(1.5)
         assert csk1 in srv.dnskeys()  # stays without the report
         srv.ctl("dnssec", "ds-seen", srv.zone, str(csk2))
-        wait_for("the old CSK removed", lambda: csk1 not in srv.dnskeys())
+        wait_until("the old CSK removed", lambda: csk1 not in srv.dnskeys())
         assert srv.signers(srv.zone, "DNSKEY") == [csk2]
         srv.verify("csk1-removed")
         assert new_res.secure()
@@ -371,13 +353,13 @@ def test_rollover_timing_applies_at_reconfigure(tmp_path, tools):
             f.write(text.replace("dnskey-ttl = 1\n", "dnskey-ttl = 2\nzsk-lifetime = 8\n"))
         out = srv.ctl("reconfigure").stdout
         assert "restart" not in out and "zsk-lifetime" in open(srv.log_path).read(), out
-        wait_for("the DNSKEY TTL", lambda: all(s.ttl == 2 for s in srv.rrset(srv.zone, "DNSKEY")))
+        wait_until("the DNSKEY TTL", lambda: all(s.ttl == 2 for s in srv.rrset(srv.zone, "DNSKEY")))
         # Its successor comes Ipub (3 s) before the new lifetime (from its activation) ends.
-        keys = wait_for("the new ZSK published", lambda: srv.dnskeys_if(3))
+        keys = wait_until("the new ZSK published", lambda: srv.dnskeys_if(3))
         [zsk2] = [t for t, f in keys.items() if not f & 1 and t != zsk1]
         srv.verify("zsk2-published")
         assert res.secure()
-        wait_for("the new ZSK signing", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
+        wait_until("the new ZSK signing", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
         srv.verify("zsk2-active")
         assert res.secure()
     finally:
@@ -406,18 +388,18 @@ def test_algorithm_roll_after_a_policy_change(tmp_path, tools):
             f.write(text.replace('algorithm = "ecdsap256sha256"', 'algorithm = "ed25519"'))
         srv.start()
         # New RRSIGs: every RRset signed by both algorithms, the new keys not published yet.
-        wait_for("signatures of both algorithms", lambda: len(srv.signers(f"www.{srv.zone}", "A")) == 2)
+        wait_until("signatures of both algorithms", lambda: len(srv.signers(f"www.{srv.zone}", "A")) == 2)
         [zsk2] = [t for t in srv.signers(f"www.{srv.zone}", "A") if t != zsk1]
         assert set(srv.dnskeys()) == old_keys
         srv.verify("new-rrsigs")
         assert old_res.secure()
         # New DNSKEY: all four keys published; the CDS set still names the old KSK.
-        keys = wait_for("the new keys published", lambda: srv.dnskeys_if(4))
+        keys = wait_until("the new keys published", lambda: srv.dnskeys_if(4))
         [ksk2] = [t for t, f in keys.items() if f & 1 and t not in old_keys]
         srv.verify("new-dnskey")
         assert old_res.secure()
         # New DS: the CDS set switches to the Ed25519 KSK.
-        wait_for("the CDS set switched", lambda: srv.cds_tags() == [ksk2])
+        wait_until("the CDS set switched", lambda: srv.cds_tags() == [ksk2])
         new_ds = srv.ds_lines()
         assert new_ds == [dsfromkey(srv, ksk2)] and " 15 2 " in new_ds[0]
         new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
@@ -426,11 +408,11 @@ def test_algorithm_roll_after_a_policy_change(tmp_path, tools):
         status = srv.ctl("dnssec", "ds-seen", srv.zone, str(ksk2)).stdout
         assert "removed at" in status, status
         # DNSKEY removal: the old keys leave, their signatures stay a while.
-        wait_for("the old keys removed", lambda: set(srv.dnskeys()) == {ksk2, zsk2})
+        wait_until("the old keys removed", lambda: set(srv.dnskeys()) == {ksk2, zsk2})
         srv.verify("dnskey-removal")
         assert new_res.secure()
         # RRSIGs removal.
-        wait_for("the old signatures removed", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
+        wait_until("the old signatures removed", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
         assert srv.signers(srv.zone, "DNSKEY") == [ksk2]
         srv.verify("rrsigs-removal")
         assert new_res.secure()

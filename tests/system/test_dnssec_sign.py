@@ -8,9 +8,10 @@ namae zone verify must accept dnssec-signzone's and ldns-signzone's output
 """
 import os
 import stat
-import subprocess
 
 import pytest
+
+from conftest import run_checked
 
 NAMAE = os.path.join(os.environ.get("NAMAE_BIN", "build/bin"), "namae")
 ORIGIN = "example.test"
@@ -33,13 +34,6 @@ secure  IN DS 12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456
 """
 
 
-def run(*args, check=True):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{args} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
-    return p
-
-
 @pytest.fixture
 def zone(tmp_path):
     path = tmp_path / "zone"
@@ -48,15 +42,15 @@ def zone(tmp_path):
 
 
 def sign(zone, keydir, out, *extra):
-    return run(NAMAE, "zone", "sign", zone, "--origin", ORIGIN, "--key-dir", keydir, "--output", out, *extra)
+    return run_checked(NAMAE, "zone", "sign", zone, "--origin", ORIGIN, "--key-dir", keydir, "--output", out, *extra)
 
 
 def verify_all(path, csk=True):
     # -z: a combined signing key has the SEP flag, so dnssec-verify must not
     # require a separate ZSK.
-    run("dnssec-verify", "-q", *(["-z"] if csk else []), "-o", ORIGIN, path)
-    run("ldns-verify-zone", path)
-    p = run(NAMAE, "zone", "verify", path, "--origin", ORIGIN)
+    run_checked("dnssec-verify", "-q", *(["-z"] if csk else []), "-o", ORIGIN, path)
+    run_checked("ldns-verify-zone", path)
+    p = run_checked(NAMAE, "zone", "verify", path, "--origin", ORIGIN)
     assert "chain complete" in p.stdout
 
 
@@ -90,7 +84,7 @@ def test_readable_key_refused(tmp_path, zone):
     sign(zone, keydir, tmp_path / "zone.signed")
     private = keydir / next(f for f in os.listdir(keydir) if f.endswith(".private"))
     os.chmod(private, 0o640)
-    p = run(NAMAE, "zone", "sign", zone, "--origin", ORIGIN, "--key-dir", keydir, "--output",
+    p = run_checked(NAMAE, "zone", "sign", zone, "--origin", ORIGIN, "--key-dir", keydir, "--output",
             tmp_path / "again", check=False)
     assert p.returncode == 1
     assert "readable by group or others" in p.stderr
@@ -105,12 +99,12 @@ def test_accepts_bind_and_ldns_output(tmp_path, zone, nsec3):
     keydir = tmp_path / "keys"
     sign(zone, keydir, tmp_path / "ours")  # makes the key
     bind_out = tmp_path / "bind.signed"
-    run("dnssec-signzone", "-q", "-z", "-d", tmp_path, "-S", "-K", keydir, "-o", ORIGIN, "-f", bind_out,
+    run_checked("dnssec-signzone", "-q", "-z", "-d", tmp_path, "-S", "-K", keydir, "-o", ORIGIN, "-f", bind_out,
         *(["-3", "-"] if nsec3 else []), zone)
-    run(NAMAE, "zone", "verify", bind_out, "--origin", ORIGIN)
+    run_checked(NAMAE, "zone", "verify", bind_out, "--origin", ORIGIN)
     ldns_out = tmp_path / "ldns.signed"
-    run("ldns-signzone", *(["-n"] if nsec3 else []), "-f", ldns_out, zone, *keys_of(keydir))
-    run(NAMAE, "zone", "verify", ldns_out, "--origin", ORIGIN)
+    run_checked("ldns-signzone", *(["-n"] if nsec3 else []), "-f", ldns_out, zone, *keys_of(keydir))
+    run_checked(NAMAE, "zone", "verify", ldns_out, "--origin", ORIGIN)
 
 
 def rewrite(path, out, change):
@@ -120,7 +114,7 @@ def rewrite(path, out, change):
 
 
 def problems(path):
-    p = run(NAMAE, "zone", "verify", path, "--origin", ORIGIN, check=False)
+    p = run_checked(NAMAE, "zone", "verify", path, "--origin", ORIGIN, check=False)
     assert p.returncode == 1, p.stdout + p.stderr
     return p.stderr
 
@@ -140,7 +134,7 @@ def test_rejects_damaged_zones(tmp_path, zone):
 
     # Expired: signed by dnssec-signzone with our key, valid only in 2020.
     expired = tmp_path / "expired"
-    run("dnssec-signzone", "-q", "-z", "-d", tmp_path, "-S", "-K", keydir, "-o", ORIGIN, "-f", expired,
+    run_checked("dnssec-signzone", "-q", "-z", "-d", tmp_path, "-S", "-K", keydir, "-o", ORIGIN, "-f", expired,
         "-P", "-s", "20200101000000", "-e", "20200201000000", zone)
     assert "the signature has expired" in problems(expired)
-    run(NAMAE, "zone", "verify", expired, "--origin", ORIGIN, "--no-time")
+    run_checked(NAMAE, "zone", "verify", expired, "--origin", ORIGIN, "--no-time")
