@@ -20,6 +20,7 @@
 #include "dns/tsig.h"
 #include "net/acl.h"
 #include "net/address.h"
+#include "proxy/rewrite.h"
 
 namespace namae::daemon {
 namespace {
@@ -575,9 +576,45 @@ void read_mdns(Checker& c, const toml::table& doc, MdnsConfig& mv) {
   }
 }
 
-// [[proxy]]: each domain a proxy of its own, owning no served zone. A
-// zone above it (the parent delegating to it) may be served here too: its
-// questions below the cut go to the proxy.
+// The apexes one [[proxy]] answers for: its name, its host-name domain,
+// its reverse zones (those of them that are valid).
+std::vector<dns::Name> proxy_domains(const ProxyConfig& p) {
+  std::vector<dns::Name> out;
+  if (auto n = absolute_name(p.name)) out.push_back(*n);
+  if (auto h = absolute_name(p.host_domain); !p.host_domain.empty() && h) out.push_back(*h);
+  for (const auto& text : p.reverse)
+    if (auto prefix = net::parse_prefix(text))
+      if (auto z = proxy::reverse_zone(*prefix)) out.push_back(z->apex);
+  return out;
+}
+
+// RFC 8766 5.3: host names are letters, digits and hyphens only.
+bool ldh_name(const dns::Name& n) {
+  for (size_t i = 0; i < n.label_count(); ++i)
+    for (uint8_t ch : n.label(i))
+      if (!std::isalnum(ch) && ch != '-') return false;
+  return true;
+}
+
+// The domains of one [[proxy]] beyond `name`: a host-name domain that is
+// one (LDH), reverse prefixes on label boundaries.
+void check_proxy_domains(Checker& c, const toml::table& t, const ProxyConfig& p, const std::string& where) {
+  if (!p.host_domain.empty()) {
+    auto h = absolute_name(p.host_domain);
+    if (!h || h->is_root() || !ldh_name(*h))
+      c.error(t, where + ": 'host-domain' '" + p.host_domain + "' is not a letter-digit-hyphen domain name");
+  }
+  for (const auto& text : p.reverse) {
+    auto prefix = net::parse_prefix(text);
+    if (prefix && !proxy::reverse_zone(*prefix))
+      c.error(t, where + ": reverse prefix '" + text + "' does not end on a label boundary (a multiple of 8 bits for IPv4, 4 for IPv6)");
+  }
+}
+
+// [[proxy]]: each domain a proxy of its own (its name, its host-name
+// domain, its reverse zones), owning no served zone. A zone above one (the
+// parent delegating to it) may be served here too: its questions below the
+// cut go to the proxy.
 void read_proxies(Checker& c, const toml::table& doc, const std::vector<ZoneConfig>& zones,
                   std::vector<ProxyConfig>& out) {
   for (auto* t : c.tables(doc, "proxy")) {
@@ -591,19 +628,31 @@ void read_proxies(Checker& c, const toml::table& doc, const std::vector<ZoneConf
       continue;
     }
     if (p.interface.empty()) c.error(*t, where + " needs an 'interface'");
-    for (const auto& z : zones) {
-      auto origin = absolute_name(z.name);
-      if (origin && origin->is_subdomain_of(*name))
-        c.error(*t, where + ": zone '" + z.name + "' is served here at or below it (the proxy answers every name under its domain)");
+    check_proxy_domains(c, *t, p, where);
+    auto mine = proxy_domains(p);
+    for (size_t i = 0; i < mine.size(); ++i)
+      for (size_t j = i + 1; j < mine.size(); ++j)
+        if (mine[i].is_subdomain_of(mine[j]) || mine[j].is_subdomain_of(mine[i]))
+          c.error(*t, where + ": its domains '" + mine[i].to_text() + "' and '" + mine[j].to_text() + "' overlap");
+    for (const auto& d : mine) {
+      for (const auto& z : zones) {
+        auto origin = absolute_name(z.name);
+        if (origin && origin->is_subdomain_of(d))
+          c.error(*t, where + ": zone '" + z.name + "' is served here at or below '" + d.to_text() +
+                          "' (the proxy answers every name under its domains)");
+      }
+      for (const auto& other : out)
+        for (const auto& o : proxy_domains(other))
+          if (o.is_subdomain_of(d) || d.is_subdomain_of(o))
+            c.error(*t, where + (d == mine.front() ? "" : ": '" + d.to_text() + "'") + ": overlaps [[proxy]] '" +
+                            other.name + "'");
     }
-    for (const auto& other : out)
-      if (auto o = absolute_name(other.name); o && (o->is_subdomain_of(*name) || name->is_subdomain_of(*o)))
-        c.error(*t, where + ": overlaps [[proxy]] '" + other.name + "'");
     for (const auto& ns : p.nameservers) {
       auto n = absolute_name(ns);
       if (!n) c.error(*t, where + ": bad nameserver '" + ns + "'");
-      // RFC 8766 6.2: a host name inside the proxy's domain belongs to the link.
-      else if (n->is_subdomain_of(*name)) c.error(*t, where + ": nameserver '" + ns + "' is inside the proxy's domain");
+      // RFC 8766 6.2: a host name inside the proxy's domains belongs to the link.
+      else if (std::any_of(mine.begin(), mine.end(), [&](const dns::Name& d) { return n->is_subdomain_of(d); }))
+        c.error(*t, where + ": nameserver '" + ns + "' is inside the proxy's domain");
     }
     out.push_back(std::move(p));
   }

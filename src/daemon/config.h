@@ -221,9 +221,12 @@ struct ProxyConfig {
   std::string interface;  // the link
   std::vector<std::string> nameservers;  // apex NS targets; empty: this host's name
   uint32_t timeout = 6000;  // ms a question with nothing cached waits (RFC 8766 5.6)
+  std::string host_domain;           // RFC 8766 5.3; empty: `name` names hosts too
+  std::vector<std::string> reverse;  // RFC 8766 5.4: prefixes on label boundaries
   int line = 0;
   bool operator==(const ProxyConfig& o) const {  // where it sits in the file aside
-    return name == o.name && interface == o.interface && nameservers == o.nameservers && timeout == o.timeout;
+    return name == o.name && interface == o.interface && nameservers == o.nameservers && timeout == o.timeout &&
+           host_domain == o.host_domain && reverse == o.reverse;
   }
 };
 

@@ -183,6 +183,8 @@ constexpr Key<P> proxy_keys[] = {
     {"interface", T::string, &P::interface, "the link whose multicast DNS it answers from", 0, 0, {}, true},
     {"nameservers", T::strings, &P::nameservers, "host names of the zone's NS records (empty: this host's name)"},
     {"timeout", T::integer, &P::timeout, "ms a question with nothing cached waits for the link", 100, 10000},
+    {"host-domain", T::string, &P::host_domain, "a letter-digit-hyphen domain for the link's host names (RFC 8766 5.3)"},
+    {"reverse", T::prefixes, &P::reverse, "address prefixes whose reverse-mapping domains the proxy answers (RFC 8766 5.4)"},
 };
 
 using V = ServiceConfig;

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/logging.h"
+#include "net/acl.h"
 
 namespace namae::daemon {
 
@@ -90,7 +91,9 @@ Result<std::unique_ptr<ProxyRole>> ProxyRole::start(const Config& cfg, push::Pus
   for (const auto& p : cfg.proxies) {
     if (auto r = check_interface(cfg, p); !r) return r.error();
     proxy::ProxyOptions o;
-    o.domain = *absolute_name(p.name);  // checked by the config
+    o.domain = *absolute_name(p.name);  // checked by the config, as the others
+    if (!p.host_domain.empty()) o.hosts = *absolute_name(p.host_domain);
+    for (const auto& text : p.reverse) o.reverse.push_back(*proxy::reverse_zone(*net::parse_prefix(text)));
     o.nameservers = nameservers(p, o.domain);
     o.contact = *dns::Name::from_text("hostmaster.", &o.domain);
     o.push_port = push ? push_port : 0;

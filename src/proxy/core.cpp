@@ -67,33 +67,75 @@ const std::vector<dns::Name>& admin_prefixes() {
 
 }  // namespace
 
+// RFC 6763 11: the browsing-domain enumeration names, "b" (browse), "db"
+// (default browse), "lb" (legacy browse), and the registration ones "r"
+// and "dr" (the proxy takes no registrations: they stay empty).
+const std::vector<std::string_view>& enumeration_labels() {
+  static const std::vector<std::string_view> labels = {"b", "db", "lb", "r", "dr"};
+  return labels;
+}
+
 Core::Core(ProxyOptions options, Link& link)
-    : opt_(std::move(options)), link_(link), rw_(opt_.domain), tokens_(opt_.questions_per_second) {}
+    : opt_(std::move(options)), link_(link), rw_(opt_.domain, opt_.hosts, opt_.reverse), tokens_(opt_.questions_per_second) {
+  // The proxy's forward domains, and each reverse zone's subnet (RFC 6763
+  // 11: a client derives that name from its own address and prefix).
+  std::vector<dns::Name> bases = {rw_.domain()};
+  if (!(rw_.hosts() == rw_.domain())) bases.push_back(rw_.hosts());
+  for (const auto& z : rw_.reverse()) bases.push_back(z.network);
+  for (const auto& base : bases)
+    for (auto label : enumeration_labels()) {
+      std::string text = std::string(label) + "._dns-sd._udp";  // relative to `base`
+      if (auto n = dns::Name::from_text(text, &base)) enumeration_.push_back(*n);
+    }
+}
 
 // RFC 8766 6.1: serial 0, the recommended timers, MINIMUM the 10 s of 5.5.1.
-dns::Record Core::soa() const {
-  dns::Record r{opt_.domain, rrtype::SOA, dns::rrclass::IN, opt_.max_ttl, {}};
+dns::Record Core::soa(const dns::Name& apex) const {
+  dns::Record r{apex, rrtype::SOA, dns::rrclass::IN, opt_.max_ttl, {}};
   put_name(r.rdata, opt_.nameservers.front());
   put_name(r.rdata, opt_.contact);
   for (uint32_t v : {0u, 7200u, 3600u, 86400u, opt_.max_ttl}) put32(r.rdata, v);
   return r;
 }
 
+// RFC 8766 6.3: each apex is answered at once, never asked on the link.
+std::optional<std::vector<dns::Record>> Core::apex_records(const dns::Name& apex, uint16_t qtype) const {
+  std::vector<dns::Record> out;
+  bool any = qtype == rrtype::ANY;
+  if (qtype == rrtype::SOA || any) out.push_back(soa(apex));
+  if (qtype == rrtype::NSEC) out.push_back(nsec(apex, {rrtype::SOA, rrtype::NS}));
+  if (qtype == rrtype::NS || any)
+    for (const auto& ns : opt_.nameservers) {
+      dns::Record r{apex, rrtype::NS, dns::rrclass::IN, opt_.max_ttl, {}};
+      put_name(r.rdata, ns);
+      out.push_back(std::move(r));
+    }
+  return out;
+}
+
+// RFC 6763 11, RFC 8766 5.2: the proxy's domain is a browsing domain of its
+// own names and of the subnets it maps back; the registration names are
+// empty. False when `qname` is no enumeration name.
+bool Core::enumeration_records(const dns::Name& qname, uint16_t qtype, std::vector<dns::Record>& out) const {
+  auto it = std::find(enumeration_.begin(), enumeration_.end(), qname);
+  if (it == enumeration_.end()) return false;
+  auto label = qname.label(0);
+  bool browse = label.size() <= 2 && label.back() == 'b';
+  if (browse && (qtype == rrtype::PTR || qtype == rrtype::ANY)) {
+    dns::Record r{qname, rrtype::PTR, dns::rrclass::IN, opt_.max_ttl, {}};
+    put_name(r.rdata, opt_.domain);
+    out.push_back(std::move(r));
+  }
+  return true;
+}
+
 std::optional<std::vector<dns::Record>> Core::zone_records(const dns::Name& qname, uint16_t qtype) const {
   std::vector<dns::Record> out;
   bool any = qtype == rrtype::ANY;
-  if (qname == opt_.domain) {
-    // RFC 8766 6.3: the apex is answered at once, never asked on the link.
-    if (qtype == rrtype::SOA || any) out.push_back(soa());
-    if (qtype == rrtype::NSEC) out.push_back(nsec(opt_.domain, {rrtype::SOA, rrtype::NS}));
-    if (qtype == rrtype::NS || any)
-      for (const auto& ns : opt_.nameservers) {
-        dns::Record r{opt_.domain, rrtype::NS, dns::rrclass::IN, opt_.max_ttl, {}};
-        put_name(r.rdata, ns);
-        out.push_back(std::move(r));
-      }
-    return out;
-  }
+  const dns::Name* apex = rw_.apex_of(qname);
+  if (!apex) return std::nullopt;
+  if (qname == *apex) return apex_records(*apex, qtype);
+  if (enumeration_records(qname, qtype, out)) return out;
   // RFC 8766 6.3: no delegation below the apex; DNSSEC types are not served.
   // NSEC3 owners are hashes under parameters (NSEC3PARAM) an unsigned zone
   // does not have; NSEC is made per name (5.5.3, nsec_answer).
@@ -101,7 +143,7 @@ std::optional<std::vector<dns::Record>> Core::zone_records(const dns::Name& qnam
       qtype == rrtype::RRSIG || qtype == rrtype::DNSKEY)
     return out;
   for (const auto& prefix : admin_prefixes()) {
-    auto name = prefix.concat(opt_.domain);
+    auto name = prefix.concat(*apex);
     if (!name || !(*name == qname)) continue;
     if (prefix == admin_prefixes().front() && opt_.push_port && (qtype == rrtype::SRV || any)) {
       dns::Record r{qname, rrtype::SRV, dns::rrclass::IN, opt_.max_ttl, {}};
@@ -118,9 +160,10 @@ std::optional<std::vector<dns::Record>> Core::zone_records(const dns::Name& qnam
 
 // RFC 8766 5.6: "no error no answer", never NXDOMAIN (a name without
 // answers may have children on the link), with the SOA for negative caching.
-Answer Core::negative() const {
+Answer Core::negative(const dns::Name& qname) const {
   Answer a;
-  a.authority.push_back(soa());
+  const dns::Name* apex = rw_.apex_of(qname);
+  a.authority.push_back(soa(apex ? *apex : opt_.domain));
   return a;
 }
 
@@ -139,20 +182,18 @@ dns::Record Core::nsec(const dns::Name& owner, std::vector<uint16_t> types) cons
 
 // RFC 8766 5.5.3: the types the link holds at `local` (asked with ANY), as
 // far as they survive translation (5.5.2).
-Answer Core::nsec_answer(const dns::Name& local) {
+Answer Core::nsec_answer(const dns::Name& qname, const dns::Name& local) {
   std::vector<dns::Record> held;
-  add_translated(usable(link_.lookup({local, rrtype::ANY}, true)), held, opt_.max_ttl);
+  add_translated(usable(link_.lookup({local, rrtype::ANY}, true)), held, opt_.max_ttl, rw_.target_for(qname));
   std::vector<uint16_t> types;
   for (const auto& r : held) types.push_back(r.type);
-  auto owner = rw_.from_local(local);
-  if (!owner) return negative();
   Answer a;
-  a.answer.push_back(nsec(*owner, std::move(types)));
+  a.answer.push_back(nsec(qname, std::move(types)));
   return a;
 }
 
-Answer Core::answer_for(const mdns::Question& q, uint16_t qtype) {
-  return qtype == rrtype::NSEC ? nsec_answer(q.name) : from_link(q);
+Answer Core::answer_for(const dns::Name& qname, const mdns::Question& q, uint16_t qtype) {
+  return qtype == rrtype::NSEC ? nsec_answer(qname, q.name) : from_link(qname, q);
 }
 
 // RFC 6762 6.1: a cached NSEC at the name whose bitmap leaves `q.type` out
@@ -174,20 +215,21 @@ bool Core::cached(const mdns::Question& q) {
   return denied(q);
 }
 
-Answer Core::from_zone(const std::vector<dns::Record>& recs) const {
-  if (recs.empty()) return negative();
+Answer Core::from_zone(const dns::Name& qname, const std::vector<dns::Record>& recs) const {
+  if (recs.empty()) return negative(qname);
   Answer a;
   a.answer = recs;
   return a;
 }
 
-void Core::add_translated(const std::vector<mdns::Record>& recs, std::vector<dns::Record>& out, uint32_t ttl_cap) {
+void Core::add_translated(const std::vector<mdns::Record>& recs, std::vector<dns::Record>& out, uint32_t ttl_cap,
+                          const Target& t) {
   for (const auto& r : recs) {
     if (r.rclass != dns::rrclass::IN) continue;
-    auto t = rw_.from_link(r, ttl_cap);
-    if (!t) continue;
-    if (std::none_of(out.begin(), out.end(), [&](const dns::Record& o) { return o.same_rr(*t); }))
-      out.push_back(std::move(*t));
+    auto tr = rw_.from_link(r, ttl_cap, t);
+    if (!tr) continue;
+    if (std::none_of(out.begin(), out.end(), [&](const dns::Record& o) { return o.same_rr(*tr); }))
+      out.push_back(std::move(*tr));
   }
 }
 
@@ -222,8 +264,9 @@ std::vector<mdns::Record> Core::usable(std::vector<mdns::Record> recs) {
 
 // RFC 6763 12: a browse answer brings the instances' SRV and TXT, an SRV
 // the addresses of its target, as far as the cache holds them (nothing
-// more is asked on the link for them).
-void Core::add_additional(const std::vector<mdns::Record>& answered, Answer& a) {
+// more is asked on the link for them). Addresses are named as the SRV
+// targets are: in the host-name domain (RFC 8766 5.5).
+void Core::add_additional(const std::vector<mdns::Record>& answered, Answer& a, const Target& t) {
   std::vector<dns::Name> hosts;
   auto add_host = [&](const mdns::Record& srv) {
     auto target = srv_target(srv);
@@ -235,27 +278,29 @@ void Core::add_additional(const std::vector<mdns::Record>& answered, Answer& a) 
       auto instance = dns::Name::from_wire(r.rdata);
       if (!instance) continue;
       auto srv = usable(link_.lookup({*instance, rrtype::SRV}, true));
-      add_translated(srv, a.additional, opt_.max_ttl);
-      add_translated(link_.lookup({*instance, rrtype::TXT}, true), a.additional, opt_.max_ttl);
+      add_translated(srv, a.additional, opt_.max_ttl, t);
+      add_translated(link_.lookup({*instance, rrtype::TXT}, true), a.additional, opt_.max_ttl, t);
       for (const auto& s : srv) add_host(s);
     } else {
       add_host(r);
     }
   }
+  const Target host{t.host, t.host, t.host};
   for (const auto& h : hosts) {
-    add_translated(link_.lookup({h, rrtype::A}, true), a.additional, opt_.max_ttl);
-    add_translated(link_.lookup({h, rrtype::AAAA}, true), a.additional, opt_.max_ttl);
+    add_translated(link_.lookup({h, rrtype::A}, true), a.additional, opt_.max_ttl, host);
+    add_translated(link_.lookup({h, rrtype::AAAA}, true), a.additional, opt_.max_ttl, host);
   }
 }
 
-Answer Core::from_link(const mdns::Question& q) {
+Answer Core::from_link(const dns::Name& qname, const mdns::Question& q) {
+  const Target t = rw_.target_for(qname);
   auto recs = link_.lookup(q, true);
   if (recs.empty() && q.type != rrtype::CNAME) recs = link_.lookup({q.name, rrtype::CNAME}, true);
   recs = usable(std::move(recs));
   Answer a;
-  add_translated(recs, a.answer, opt_.max_ttl);
-  if (a.answer.empty()) return negative();
-  add_additional(recs, a);
+  add_translated(recs, a.answer, opt_.max_ttl, t);
+  if (a.answer.empty()) return negative(qname);
+  add_additional(recs, a, t);
   return a;
 }
 
@@ -271,22 +316,24 @@ bool Core::take_token(Millis now) {
 Outcome Core::ask(const dns::Name& qname, uint16_t qtype, Millis now) {
   Outcome o;
   if (auto own = zone_records(qname, qtype)) {
-    o.answer = from_zone(*own);
+    o.answer = from_zone(qname, *own);
     return o;
   }
   auto local = rw_.to_local(qname);
   if (!local) {
-    o.answer = negative();
+    o.answer = negative(qname);
     return o;
   }
   // RFC 8766 5.5.3: an NSEC question asks the link for every type (ANY).
   mdns::Question q{*local, qtype == rrtype::NSEC ? rrtype::ANY : qtype};
   // RFC 8766 5.6: what the cache holds is answered at once, no query sent.
   if (cached(q)) {
-    o.answer = answer_for(q, qtype);
+    o.answer = answer_for(qname, q, qtype);
     return o;
   }
-  auto key = key_of(*local, qtype);
+  // By the client's name: the same link name in two domains is answered
+  // with two sets of names.
+  auto key = key_of(qname, qtype);
   auto it = pending_.find(key);
   if (it == pending_.end()) {
     // RFC 8766 9.3: a remote client must not flood the link with queries.
@@ -294,7 +341,7 @@ Outcome Core::ask(const dns::Name& qname, uint16_t qtype, Millis now) {
       o.answer.rcode = rcode::SERVFAIL;
       return o;
     }
-    Pending p{q, qtype, link_.watch(q), now + opt_.timeout, 0, {}};
+    Pending p{q, qtype, qname, link_.watch(q), now + opt_.timeout, 0, {}};
     it = pending_.emplace(key, std::move(p)).first;
   }
   o.pending = true;
@@ -306,7 +353,7 @@ Outcome Core::ask(const dns::Name& qname, uint16_t qtype, Millis now) {
 void Core::finish(std::map<std::string, Pending>::iterator it, std::vector<Done>& out) {
   Pending& p = it->second;
   link_.unwatch(p.watch);
-  Answer a = answer_for(p.q, p.qtype);
+  Answer a = answer_for(p.qname, p.q, p.qtype);
   for (Ticket t : p.tickets) out.push_back({t, a});
   pending_.erase(it);
 }
@@ -367,7 +414,7 @@ std::vector<dns::Record> Core::link_records(const dns::Name& qname, uint16_t qty
   if (auto own = zone_records(qname, qtype)) return *own;
   auto local = rw_.to_local(qname);
   if (!local) return out;
-  add_translated(link_.lookup({*local, qtype}, false), out, 0);
+  add_translated(link_.lookup({*local, qtype}, false), out, 0, rw_.target_for(qname));
   return out;
 }
 

@@ -1,9 +1,11 @@
 // The Discovery Proxy of one link (RFC 8766) as pure logic: unicast
-// questions under the delegated domain are answered from the link's
+// questions under the delegated domains (the services' domain, the
+// host-name domain of 5.3, the reverse zones of 5.4) are answered from the link's
 // multicast DNS cache, or asked on the link and answered when mDNS answers
-// (5.6), with names translated (5.5, proxy/rewrite.h). The zone's own
-// records (SOA and NS at the apex, the administrative SRV names of 6.4) are
-// made here and answered at once. No sockets and no clock: the link is an
+// (5.6), with names translated (5.5, proxy/rewrite.h). The zones' own
+// records (SOA and NS at each apex, the administrative SRV names of 6.4,
+// the domain enumeration PTRs of RFC 6763 11) are made here and answered
+// at once. No sockets and no clock: the link is an
 // interface and `now` is passed in, so unit tests drive it with a real
 // mdns::Querier and fake time.
 #pragma once
@@ -37,6 +39,11 @@ class Link {
 
 struct ProxyOptions {
   dns::Name domain;
+  /// The host-name (letter-digit-hyphen) domain of RFC 8766 5.3; the
+  /// root: none, `domain` names hosts too.
+  dns::Name hosts;
+  /// Reverse-mapping domains delegated to the proxy (RFC 8766 5.4).
+  std::vector<ReverseZone> reverse;
   /// The apex NS targets (RFC 8766 6.2); the first is the SOA MNAME (6.1).
   std::vector<dns::Name> nameservers;
   dns::Name contact;        // SOA RNAME
@@ -75,8 +82,9 @@ class Core {
   Core(ProxyOptions options, Link& link);
 
   const ProxyOptions& options() const { return opt_; }
-  /// True if `name` is at or below the domain.
-  bool covers(const dns::Name& name) const { return name.is_subdomain_of(opt_.domain); }
+  /// True if `name` is at or below one of the proxy's domains.
+  bool covers(const dns::Name& name) const { return rw_.apex_of(name) != nullptr; }
+  const Rewriter& rewriter() const { return rw_; }
 
   /// A unicast question (class IN) for a covered name.
   Outcome ask(const dns::Name& qname, uint16_t qtype, Millis now);
@@ -87,8 +95,9 @@ class Core {
   Millis next_timer() const;
   size_t pending() const { return pending_.size(); }
 
-  /// The records of the zone's own names (apex, administrative names) for
-  /// `qname`/`qtype`, or nullopt when the name is the link's.
+  /// The records of the zones' own names (apexes, administrative and
+  /// domain enumeration names) for `qname`/`qtype`, or nullopt when the
+  /// name is the link's.
   std::optional<std::vector<dns::Record>> zone_records(const dns::Name& qname, uint16_t qtype) const;
   /// The translated link records answering `qname`/`qtype` now, with their
   /// TTLs as received (DNS Push: RFC 8766 5.5.1 leaves them unmodified).
@@ -102,33 +111,38 @@ class Core {
   struct Pending {
     mdns::Question q;       // the link's side
     uint16_t qtype = 0;     // the client's (NSEC asks the link ANY)
+    dns::Name qname;        // the client's
     uint64_t watch = 0;
     Millis deadline = 0;    // timeout: answered with what there is
     Millis answer_at = 0;   // an answer came: when to send it (0: not yet)
     std::vector<Ticket> tickets;
   };
 
-  Answer negative() const;
-  Answer from_zone(const std::vector<dns::Record>& recs) const;
-  Answer from_link(const mdns::Question& q);
-  Answer nsec_answer(const dns::Name& local);
-  Answer answer_for(const mdns::Question& q, uint16_t qtype);
+  Answer negative(const dns::Name& qname) const;
+  Answer from_zone(const dns::Name& qname, const std::vector<dns::Record>& recs) const;
+  Answer from_link(const dns::Name& qname, const mdns::Question& q);
+  Answer nsec_answer(const dns::Name& qname, const dns::Name& local);
+  Answer answer_for(const dns::Name& qname, const mdns::Question& q, uint16_t qtype);
+  std::optional<std::vector<dns::Record>> apex_records(const dns::Name& apex, uint16_t qtype) const;
+  bool enumeration_records(const dns::Name& qname, uint16_t qtype, std::vector<dns::Record>& out) const;
   dns::Record nsec(const dns::Name& owner, std::vector<uint16_t> types) const;
   bool denied(const mdns::Question& q);
   bool cached(const mdns::Question& q);
-  void add_additional(const std::vector<mdns::Record>& answered, Answer& a);
+  void add_additional(const std::vector<mdns::Record>& answered, Answer& a, const Target& t);
   bool unusable_host(const dns::Name& host);
   bool unusable(const mdns::Record& r);
   std::vector<mdns::Record> usable(std::vector<mdns::Record> recs);
-  void add_translated(const std::vector<mdns::Record>& recs, std::vector<dns::Record>& out, uint32_t ttl_cap);
+  void add_translated(const std::vector<mdns::Record>& recs, std::vector<dns::Record>& out, uint32_t ttl_cap,
+                      const Target& t);
   bool take_token(Millis now);
   void finish(std::map<std::string, Pending>::iterator it, std::vector<Done>& out);
 
-  dns::Record soa() const;
+  dns::Record soa(const dns::Name& apex) const;
   ProxyOptions opt_;
   Link& link_;
   Rewriter rw_;
-  std::map<std::string, Pending> pending_;  // by lower-cased local name and type
+  std::map<std::string, Pending> pending_;  // by lower-cased unicast name and type
+  std::vector<dns::Name> enumeration_;      // b/db/lb._dns-sd._udp names (RFC 6763 11)
   struct Followed {
     uint64_t watch = 0;
     int subscribers = 0;

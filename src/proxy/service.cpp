@@ -103,9 +103,10 @@ void ProxyService::run() {
     }
     answer(std::move(done));
     if (!on_change) continue;
-    Rewriter rw(domain());
+    // The Core's Rewriter is fixed from construction: no lock needed.
+    const Rewriter& rw = core_.rewriter();
     for (const auto& [r, added] : events)
-      if (auto owner = rw.from_local(r.owner)) on_change(*owner);
+      for (const auto& owner : rw.unicast_names(r.owner)) on_change(owner);
   }
 }
 

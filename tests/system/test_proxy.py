@@ -13,6 +13,10 @@ namaed, browses and resolves the domain (avahi-browse -d). With push-listen, `na
 the browse name gets what is there at once, a service registered later
 within a second and its goodbye as a removal. Configuration mistakes (an interface that does not exist, a zone
 served inside the proxy's domain) stop namaed at start with a clear error.
+A second namaed with `host-domain` and `reverse` (RFC 8766 5.3, 5.4): avahi-daemon
+in c answers the reverse question for its address asked on the link, and its
+host name comes back in the host-name domain; SRV targets and addresses are
+named there too; the domain enumeration names of RFC 6763 11 name the proxy's domain.
 """
 import json
 import os
@@ -313,3 +317,115 @@ def test_bad_interface_and_overlapping_zone_stop_the_start(lan):
     r = subprocess.run([os.path.join(BIN_DIR, "namaed"), "--config", cfg, "--check"], capture_output=True, text=True)
     assert r.returncode != 0
     assert f"namaed.toml:13: [[proxy]] '{DOMAIN}': zone 'sub.{DOMAIN}' is served here" in r.stderr, r.stderr
+
+
+# --- RFC 8766 5.3 host-name domain, 5.4 reverse mapping, RFC 6763 11 domain enumeration
+
+WIDE_PORT = 5333
+HOSTS = "hosts.example.net."
+
+
+def dig_at(lan, port, *args):
+    return lan.run("a", ["dig", "@127.0.0.1", "-p", str(port), *args, "+norec", "+noall", "+comments", "+answer",
+                         "+authority", "+additional", "+tries=1", "+time=5"], timeout=15)
+
+
+@pytest.fixture(scope="module")
+def wide_proxy(lan, proxy):
+    """A second namaed in a with a host-name domain and the link's reverse zone."""
+    d = os.path.join(lan.tmp, "wide")
+    os.makedirs(d)
+    cfg = os.path.join(d, "namaed.toml")
+    with open(cfg, "w") as f:
+        f.write(textwrap.dedent(f"""\
+            [server]
+            listen = ["127.0.0.1:{WIDE_PORT}"]
+            control = "ctl.sock"
+
+            [http]
+            listen = ""
+
+            [[proxy]]
+            name = "{DOMAIN}"
+            interface = "eth0"
+            nameservers = ["ns1.example.net"]
+            timeout = 1500
+            host-domain = "{HOSTS}"
+            reverse = ["192.0.2.0/24"]
+            """))
+    log = open(cfg + ".log", "w")
+    p = subprocess.Popen(["ip", "netns", "exec", lan.ns("a"), os.path.join(BIN_DIR, "namaed"), "--config", cfg,
+                          "--foreground"], stdout=log, stderr=subprocess.STDOUT, cwd=d)
+    lan.procs.append(p)
+    for _ in range(50):
+        if dig_at(lan, WIDE_PORT, HOSTS, "SOA").returncode == 0:
+            break
+        time.sleep(0.1)
+    yield p
+    log.close()
+
+
+def test_reverse_mapping_asks_the_link_and_names_the_host_domain(lan, wide_proxy):
+    # RFC 8766 5.4: avahi-daemon in c (charlie, 192.0.2.3) answers the
+    # reverse question asked on the link as it is; the .local name comes
+    # back in the host-name domain, which then answers its address.
+    env, procs = start_avahi(lan, "charlie")
+    try:
+        r = dig_at(lan, WIDE_PORT, "-x", "192.0.2.3")
+        assert status(r.stdout) == "NOERROR" and "aa" in flags(r.stdout), r.stdout
+        assert [(n, t, d) for n, _, t, d in records(r.stdout)] == [
+            ("3.2.0.192.in-addr.arpa.", "PTR", "charlie." + HOSTS)], r.stdout
+        assert all(ttl <= 10 for _, ttl, _, _ in records(r.stdout))
+        r = dig_at(lan, WIDE_PORT, "charlie." + HOSTS, "A")
+        assert [(n, t, d) for n, _, t, d in records(r.stdout)] == [("charlie." + HOSTS, "A", "192.0.2.3")], r.stdout
+    finally:
+        for p in procs:
+            lan.stop(p)
+    # The reverse zone's apex is the proxy's, answered at once; an address
+    # outside the configured prefix is not its business.
+    r = dig_at(lan, WIDE_PORT, "2.0.192.in-addr.arpa", "SOA")
+    assert [(n, t) for n, _, t, _ in records(r.stdout)] == [("2.0.192.in-addr.arpa.", "SOA")], r.stdout
+    r = dig_at(lan, WIDE_PORT, "-x", "198.51.100.1")
+    assert status(r.stdout) == "REFUSED", r.stdout
+
+
+def test_srv_targets_and_addresses_are_in_the_host_domain(lan, wide_proxy):
+    # RFC 8766 5.3/5.5: the service keeps the rich-text domain, its host the LDH one.
+    r = dig_at(lan, WIDE_PORT, "_http._tcp." + DOMAIN, "PTR")
+    assert ("PTR", "Web\\032Site._http._tcp." + DOMAIN) in [(t, d) for _, _, t, d in records(r.stdout)], r.stdout
+    extra = [(n, t, d) for n, _, t, d in records(r.stdout, "ADDITIONAL")]
+    # (records() writes owner names in lower case)
+    assert ("web\\032site._http._tcp." + DOMAIN, "SRV", "0 0 8080 zhost." + HOSTS) in extra, r.stdout
+    assert ("zhost." + HOSTS, "A", "192.0.2.2") in extra, r.stdout
+    r = dig_at(lan, WIDE_PORT, "zhost." + HOSTS, "A")
+    assert [(n, t, d) for n, _, t, d in records(r.stdout)] == [("zhost." + HOSTS, "A", "192.0.2.2")], r.stdout
+
+
+def test_domain_enumeration_names_the_proxys_domain(lan, wide_proxy):
+    # RFC 6763 11: a client on 192.0.2.0/24 asks b/db/lb._dns-sd._udp under
+    # its subnet's reverse name, one told lan.example.net under that domain.
+    for name in ("b._dns-sd._udp.0.2.0.192.in-addr.arpa", "lb._dns-sd._udp.0.2.0.192.in-addr.arpa",
+                 "b._dns-sd._udp." + DOMAIN, "db._dns-sd._udp." + DOMAIN):
+        t = time.monotonic()
+        r = dig_at(lan, WIDE_PORT, name, "PTR")
+        assert time.monotonic() - t < 1.0  # not asked on the link
+        assert [(t, d) for _, _, t, d in records(r.stdout)] == [("PTR", DOMAIN)], r.stdout
+    r = dig_at(lan, WIDE_PORT, "r._dns-sd._udp." + DOMAIN, "PTR")
+    assert status(r.stdout) == "NOERROR" and records(r.stdout) == [], r.stdout
+
+
+def test_bad_host_domain_and_reverse_prefix_stop_the_start(lan):
+    d = os.path.join(lan.tmp, "badwide")
+    os.makedirs(d)
+    for extra, msg in [('host-domain = "bldg 1.example.net"', "is not a letter-digit-hyphen domain name"),
+                       ('reverse = ["192.0.2.0/25"]', "does not end on a label boundary"),
+                       ('reverse = ["nonsense"]', "is not an address"),
+                       (f'host-domain = "x.{DOMAIN}"', "overlap")]:
+        cfg = write_config(d, f"""
+            [[proxy]]
+            name = "{DOMAIN}"
+            interface = "eth0"
+            {extra}
+            """)
+        r = subprocess.run([os.path.join(BIN_DIR, "namaed"), "--config", cfg, "--check"], capture_output=True, text=True)
+        assert r.returncode != 0 and msg in r.stderr, (extra, r.stderr)

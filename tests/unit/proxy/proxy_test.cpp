@@ -9,6 +9,7 @@
 #include "dns/rdata.h"
 #include "dns/rrtype.h"
 #include "mdns/querier.h"
+#include "net/acl.h"
 #include "proxy/core.h"
 #include "proxy/reply.h"
 #include "proxy/rewrite.h"
@@ -456,6 +457,143 @@ TEST(ProxyReply, AuthoritativeWithEdnsAndTruncatedWhenTheAnswerDoesNotFit) {
   ASSERT_EQ(r.parse(std::span<const uint8_t>(out.data(), n)), dns::WireError::ok);
   EXPECT_FALSE(r.header().tc);
   EXPECT_EQ(r.count(dns::Section::answer), 40);
+}
+
+// ---------------------------------------------------------------- RFC 8766 5.3, 5.4, RFC 6763 11
+
+TEST(ProxyRewrite, ReverseZonesFollowThePrefix) {
+  auto v4 = reverse_zone(*net::parse_prefix("203.0.113.0/24"));
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->apex.to_text(), "113.0.203.in-addr.arpa.");
+  EXPECT_EQ(v4->network.to_text(), "0.113.0.203.in-addr.arpa.");
+  auto v6 = reverse_zone(*net::parse_prefix("2001:db8:1234:5678::/64"));
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->apex.to_text(), "8.7.6.5.4.3.2.1.8.b.d.0.1.0.0.2.ip6.arpa.");
+  EXPECT_EQ(v6->network.label_count(), 34u);
+  // Not on a label boundary: no single zone (RFC 2317 is another story).
+  EXPECT_FALSE(reverse_zone(*net::parse_prefix("198.51.100.0/25")));
+  EXPECT_FALSE(reverse_zone(*net::parse_prefix("2001:db8::/62")));
+}
+
+// RFC 8766 5.5's examples: SRV targets and addresses in the host-name
+// domain, service names in the rich-text one, reverse owners as they are.
+TEST(ProxyRewrite, HostNamesGoToTheHostDomain) {
+  ReverseZone rz = *reverse_zone(*net::parse_prefix("203.0.113.0/24"));
+  Rewriter rw(N("Building 1.example.com."), N("bldg-1.example.com."), {rz});
+  Target rich = rw.target_for(N("My Printer._ipp._tcp.Building 1.example.com."));
+  auto s = rw.from_link(srv("My Printer._ipp._tcp.local.", 631, "prnt.local."), 10, rich);
+  EXPECT_EQ(s->to_text(), "My\\032Printer._ipp._tcp.Building\\0321.example.com. 10 IN SRV 0 0 631 prnt.bldg-1.example.com.");
+  auto p = rw.from_link(ptr("_ipp._tcp.local.", "My Printer._ipp._tcp.local."), 10, rich);
+  EXPECT_EQ(p->to_text(), "_ipp._tcp.Building\\0321.example.com. 10 IN PTR My\\032Printer._ipp._tcp.Building\\0321.example.com.");
+  Target ldh = rw.target_for(N("thing.bldg-1.example.com."));
+  EXPECT_EQ(rw.to_local(N("thing.bldg-1.example.com."))->to_text(), "thing.local.");
+  auto c = rw.from_link(rec("thing.local.", rrtype::CNAME, 60, name_rdata("prnt.local.")), 10, ldh);
+  EXPECT_EQ(c->to_text(), "thing.bldg-1.example.com. 10 IN CNAME prnt.bldg-1.example.com.");
+  Target rev = rw.target_for(N("2.113.0.203.in-addr.arpa."));
+  EXPECT_EQ(rw.to_local(N("2.113.0.203.in-addr.arpa."))->to_text(), "2.113.0.203.in-addr.arpa.");
+  auto back = rw.from_link(ptr("2.113.0.203.in-addr.arpa.", "prnt.local."), 10, rev);
+  EXPECT_EQ(back->to_text(), "2.113.0.203.in-addr.arpa. 10 IN PTR prnt.bldg-1.example.com.");
+  EXPECT_FALSE(rw.to_local(N("2.114.0.203.in-addr.arpa.")));
+  // Push: a link owner under both forward domains; a reverse one as it is.
+  auto names = rw.unicast_names(N("prnt.local."));
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[1].to_text(), "prnt.bldg-1.example.com.");
+  EXPECT_EQ(rw.unicast_names(N("2.113.0.203.in-addr.arpa.")).size(), 1u);
+}
+
+struct ProxyDomainsTest : ProxyTest {
+  Core wide{options_with_domains(), link};
+  ProxyDomainsTest() {
+    link.on_added = [this](const mdns::Record& r) {
+      for (auto& d : wide.changed(r, link.now)) done.push_back(std::move(d));
+    };
+  }
+  static ProxyOptions options_with_domains() {
+    ProxyOptions o = options();
+    o.hosts = N("hosts.example.net.");
+    o.reverse = {*reverse_zone(*net::parse_prefix("192.0.2.0/24"))};
+    return o;
+  }
+  std::vector<std::string> texts(const std::vector<dns::Record>& rs) {
+    std::vector<std::string> out;
+    for (const auto& r : rs) out.push_back(r.to_text());
+    return out;
+  }
+  void advance_wide(Millis ms) {
+    Millis end = link.now + ms;
+    while (link.now < end) {
+      link.now = std::min(end, link.now + 10);
+      link.querier.tick(link.now);
+      for (auto& d : wide.tick(link.now)) done.push_back(std::move(d));
+    }
+  }
+};
+
+// RFC 8766 5.4: the reverse question is asked on the link as it is, and
+// the host name in the answer comes back in the host-name domain.
+TEST_F(ProxyDomainsTest, ReverseQuestionIsAskedOnTheLinkAsItIs) {
+  ASSERT_TRUE(wide.covers(N("2.2.0.192.in-addr.arpa.")));
+  EXPECT_FALSE(wide.covers(N("2.3.0.192.in-addr.arpa.")));
+  auto o = wide.ask(N("2.2.0.192.in-addr.arpa."), rrtype::PTR, link.now);
+  ASSERT_TRUE(o.pending);
+  advance_wide(200);
+  ASSERT_EQ(link.transport.sent.size(), 1u);
+  EXPECT_EQ(link.transport.sent[0].msg.questions.at(0).name.to_text(), "2.2.0.192.in-addr.arpa.");
+  link.hear({rec("2.2.0.192.in-addr.arpa.", rrtype::PTR, 120, name_rdata("zhost.local."))});
+  advance_wide(200);
+  const Answer* ans = answer_of(o.ticket);
+  ASSERT_TRUE(ans);
+  EXPECT_EQ(texts(ans->answer), std::vector<std::string>{"2.2.0.192.in-addr.arpa. 10 IN PTR zhost.hosts.example.net."});
+  // The reverse zone's own apex and negative answers.
+  auto soa = wide.ask(N("2.0.192.in-addr.arpa."), rrtype::SOA, link.now);
+  ASSERT_EQ(soa.answer.answer.size(), 1u);
+  EXPECT_EQ(soa.answer.answer[0].owner.to_text(), "2.0.192.in-addr.arpa.");
+  auto none = wide.ask(N("9.2.0.192.in-addr.arpa."), rrtype::PTR, link.now);
+  advance_wide(7000);
+  ans = answer_of(none.ticket);
+  ASSERT_TRUE(ans);
+  ASSERT_EQ(ans->authority.size(), 1u);
+  EXPECT_EQ(ans->authority[0].owner.to_text(), "2.0.192.in-addr.arpa.");
+}
+
+// RFC 8766 5.3: a browse in the rich-text domain names hosts (SRV targets,
+// their addresses) in the host-name domain, which answers for them too.
+TEST_F(ProxyDomainsTest, HostNamesAreInTheHostDomain) {
+  browse_records();
+  auto o = wide.ask(N("_http._tcp.lan.example.net."), rrtype::PTR, link.now);
+  ASSERT_FALSE(o.pending);
+  EXPECT_EQ(texts(o.answer.answer),
+            std::vector<std::string>{"_http._tcp.lan.example.net. 10 IN PTR Web\\032Site._http._tcp.lan.example.net."});
+  auto extra = texts(o.answer.additional);
+  EXPECT_NE(std::find(extra.begin(), extra.end(), "Web\\032Site._http._tcp.lan.example.net. 10 IN SRV 0 0 8080 zhost.hosts.example.net."),
+            extra.end());
+  EXPECT_NE(std::find(extra.begin(), extra.end(), "zhost.hosts.example.net. 10 IN A 192.0.2.2"), extra.end());
+  auto host = wide.ask(N("zhost.hosts.example.net."), rrtype::A, link.now);
+  ASSERT_FALSE(host.pending);
+  EXPECT_EQ(texts(host.answer.answer), std::vector<std::string>{"zhost.hosts.example.net. 10 IN A 192.0.2.2"});
+  auto apex = wide.ask(N("hosts.example.net."), rrtype::SOA, link.now);
+  ASSERT_EQ(apex.answer.answer.size(), 1u);
+  EXPECT_EQ(apex.answer.answer[0].owner.to_text(), "hosts.example.net.");
+}
+
+// RFC 6763 11: the browsing domains of the proxy's domains and of the
+// subnets it maps back are its own domain; nothing is asked on the link.
+TEST_F(ProxyDomainsTest, DomainEnumerationNamesTheProxysDomain) {
+  for (const char* name : {"b._dns-sd._udp.lan.example.net.", "lb._dns-sd._udp.lan.example.net.",
+                           "db._dns-sd._udp.lan.example.net.", "b._dns-sd._udp.hosts.example.net.",
+                           "b._dns-sd._udp.0.2.0.192.in-addr.arpa.", "lb._dns-sd._udp.0.2.0.192.in-addr.arpa."}) {
+    auto o = wide.ask(N(name), rrtype::PTR, link.now);
+    ASSERT_FALSE(o.pending) << name;
+    EXPECT_EQ(texts(o.answer.answer), std::vector<std::string>{std::string(name) + " 10 IN PTR lan.example.net."});
+  }
+  for (const char* name : {"r._dns-sd._udp.lan.example.net.", "dr._dns-sd._udp.0.2.0.192.in-addr.arpa."}) {
+    auto o = wide.ask(N(name), rrtype::PTR, link.now);
+    ASSERT_FALSE(o.pending) << name;
+    EXPECT_TRUE(o.answer.answer.empty()) << name;
+  }
+  EXPECT_FALSE(wide.ask(N("b._dns-sd._udp.lan.example.net."), rrtype::TXT, link.now).pending);
+  advance_wide(1000);
+  EXPECT_TRUE(link.transport.sent.empty());
 }
 
 }  // namespace
