@@ -99,6 +99,12 @@ Result<void> apply_plus(QueryArgs& a, std::string_view arg) {
     auto v = small_number(o, 0, 99);
     if (!v) return v.error();
     a.tries = *v + 1;
+  } else if (is(o, {"tls"})) {
+    a.tls = on;
+  } else if (is(o, {"tls-hostname", "tls-ca"})) {
+    if (!on || !o.has_value || o.value.empty())
+      return fail("+" + std::string(o.name) + " needs a value (+" + std::string(o.name) + "=...)");
+    (o.name == "tls-ca" ? a.tls_ca : a.tls_hostname) = std::string(o.value);
   } else if (is(o, {"bufsize"})) {
     auto v = small_number(o, 0, 65535);
     if (!v) return v.error();
@@ -305,6 +311,11 @@ Result<QueryArgs> parse_query_args(std::span<const std::string> args) {
   if (st.reverse && !a.type_given) a.qtype = dns::rrtype::PTR;
   if (!st.name_given && !a.type_given) a.qtype = dns::rrtype::NS;  // dig: ". NS"
   if (a.short_output && a.json) return fail("+short and +json cannot be combined");
+  if ((a.tls || !a.tls_hostname.empty() || !a.tls_ca.empty()) && (!a.trace || a.forwards.empty()))
+    return fail("+tls is for +trace's --forward servers (DNS over TLS to forwarders)");
+  // RFC 8310 5.1's strict profile only, as [[resolver.forward]] tls = true.
+  if (a.tls && a.tls_hostname.empty()) return fail("+tls needs +tls-hostname=NAME, the forwarders' certificate name");
+  if (!a.tls && (!a.tls_hostname.empty() || !a.tls_ca.empty())) return fail("+tls-hostname and +tls-ca need +tls");
   a.command_line = st.shown;
   return a;
 }
@@ -380,6 +391,9 @@ Ask a DNS server one question and print the reply the way dig does.
                                  NAME and below (as [[resolver.stub]])
   --forward NAME=ADDR[,ADDR...]  +trace sends NAME and below to these
                                  recursive servers (as [[resolver.forward]])
+  +tls +tls-hostname=NAME [+tls-ca=FILE]  --forward servers over DNS over
+                 TLS (port 853 unless given), their certificates checked for
+                 NAME against FILE's CAs (default: the system's store)
 
 Exit status:
   0   a reply was received (whatever its RCODE)

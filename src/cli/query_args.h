@@ -52,6 +52,9 @@ struct QueryArgs {
   bool validate = false;         // --validate: +trace validates (DNSSEC) from the root's KSKs
   std::string trust_anchor_file; // --trust-anchor-file FILE: ... from these anchors
   std::vector<std::string> stubs, forwards;  // --stub / --forward NAME=ADDR[,ADDR...] for +trace
+  bool tls = false;            // +tls: +trace's forwarders over DNS over TLS (RFC 7858)
+  std::string tls_hostname;    // +tls-hostname=NAME: the name their certificates must carry
+  std::string tls_ca;          // +tls-ca=FILE: PEM CAs to trust (default: the system's store)
   bool help = false;
 
   /// The arguments as given, secrets masked, for the output banner.

@@ -12,6 +12,7 @@
 #include "cli/query_args.h"
 #include "dns/rrtype.h"
 #include "net/client.h"
+#include "net/dot_client.h"
 #include "resolver/resolver.h"
 
 namespace namae::cli {
@@ -123,6 +124,7 @@ int trace_main(const QueryArgs& a) {
     }
     ro.trust_anchors = std::make_shared<const validator::TrustAnchors>(std::move(*anchors));
   }
+  std::shared_ptr<net::DotClient> dot;  // +tls: one client for every forwarder
   for (const auto* list : {&a.stubs, &a.forwards}) {
     for (const auto& spec : *list) {
       // NAME=ADDR[,ADDR...], checked for '=' by the option parser.
@@ -133,11 +135,25 @@ int trace_main(const QueryArgs& a) {
         servers.push_back(spec.substr(at, comma - at));
         at = comma + 1;
       }
-      auto route = resolver::make_route(std::string_view(spec).substr(0, eq), servers, list == &a.forwards);
+      const bool tls = a.tls && list == &a.forwards;
+      auto route = resolver::make_route(std::string_view(spec).substr(0, eq), servers, list == &a.forwards,
+                                        tls ? 853 : 53);
       if (!route) {
         std::fprintf(stderr, "namae query: %s: %s\n", list == &a.stubs ? "--stub" : "--forward",
                      route.message().c_str());
         return query_exit::usage;
+      }
+      if (tls) {
+        if (!dot) {
+          auto c = net::DotClient::create(a.tls_ca);
+          if (!c) {
+            std::fprintf(stderr, "namae query: +tls-ca: %s\n", c.message().c_str());
+            return query_exit::usage;
+          }
+          dot = std::move(*c);
+        }
+        route->dot = dot;
+        route->tls_name = a.tls_hostname;
       }
       ro.routes.push_back(std::move(*route));
     }
@@ -180,11 +196,14 @@ int trace_main(const QueryArgs& a) {
     out += "],\n \"authority\": [";
     for (size_t i = 0; i < authority_lines.size(); ++i)
       out += (i ? ", " : "") + json_quote(authority_lines[i]);
-    out += fmt::format("],\n \"upstream_queries\": {}}}\n", ans.upstream_queries);
+    out += fmt::format("],\n \"upstream_queries\": {}", ans.upstream_queries);
+    if (ans.ede != 0xffff) out += fmt::format(",\n \"ede\": {}, \"ede_text\": {}", ans.ede, json_quote(ans.ede_text));
+    out += "}\n";
     std::fputs(out.c_str(), stdout);
   } else {
     std::printf("\n;; result: %s after %d upstream queries\n", dns::rcode_to_text(ans.rcode).c_str(),
                 ans.upstream_queries);
+    if (ans.ede != 0xffff) std::printf(";; EDE %u: %s\n", ans.ede, ans.ede_text.c_str());
     if (!answer_lines.empty()) std::printf(";; ANSWER SECTION:\n");
     for (const auto& l : answer_lines) std::printf("%s\n", l.c_str());
     if (!authority_lines.empty()) std::printf(";; AUTHORITY SECTION:\n");

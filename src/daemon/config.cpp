@@ -542,7 +542,7 @@ void read_routes(Checker& c, const toml::table& r, const char* key, const schema
       if (auto ep = net::parse_endpoint(s, 53); !ep) c.error(*t, where + ": servers: " + ep.message());
     // RFC 8310's strict profile only: a certificate is checked against a name.
     if (route.tls && route.tls_name.empty()) c.error(*t->get("tls"), where + ": 'tls = true' needs 'tls-name'");
-    for (const char* k : {"tls-name", "tls-ca-file"})
+    for (const char* k : {"tls-name", "tls-ca-file", "tls-idle-timeout"})
       if (t->get(k) && !route.tls) c.error(*t->get(k), where + ": '" + k + "' without 'tls = true'");
     out.push_back(std::move(route));
   }

@@ -153,6 +153,7 @@ struct ZoneRouteConfig {
   bool tls = false;                  // forward only: DNS over TLS (RFC 7858)
   std::string tls_name;              // the name the forwarders' certificates must carry
   std::string tls_ca_file;           // CAs trusted for them (empty: the system's store)
+  uint32_t tls_idle_timeout_ms = 60000;  // a connection idle this long is closed (Unbound's tcp-reuse-timeout)
   int line = 0;
   bool operator==(const ZoneRouteConfig&) const = default;
 };

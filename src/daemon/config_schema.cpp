@@ -166,6 +166,7 @@ constexpr Key<ZR> forward_keys[] = {
     {"tls", T::boolean, &ZR::tls, "DNS over TLS to the servers (RFC 7858; port 853 unless given)"},
     {"tls-name", T::string, &ZR::tls_name, "with tls: the name their certificates must carry (required)"},
     {"tls-ca-file", T::path, &ZR::tls_ca_file, "with tls: PEM CA certificates to trust (default: the system's store)"},
+    {"tls-idle-timeout", T::integer, &ZR::tls_idle_timeout_ms, "with tls: milliseconds a connection no query uses stays open", 100, 3600 * 1000},
 };
 
 using M = MdnsConfig;

@@ -4,7 +4,11 @@
 #include <atomic>
 #include <mutex>
 
+#include <fmt/format.h>
+
 #include "daemon/logging.h"
+#include "net/dot_client.h"
+#include "net/metrics.h"
 #include "dns/rrtype.h"
 #include "mdns/stack.h"
 #include "update/policy.h"
@@ -170,7 +174,7 @@ Result<std::vector<resolver::ZoneRoute>> zone_routes(const ResolverConfig& cfg) 
       auto r = resolver::make_route(rc.name, rc.servers, list == &cfg.forwards, rc.tls ? 853 : 53);
       if (!r) return fail("[resolver] " + r.message());
       if (rc.tls) {
-        auto dot = net::DotClient::create(rc.tls_ca_file);
+        auto dot = net::DotClient::create(rc.tls_ca_file, std::chrono::milliseconds(rc.tls_idle_timeout_ms));
         if (!dot) return fail("[resolver] forward '" + rc.name + "': " + dot.message());
         r->dot = std::move(*dot);
         r->tls_name = rc.tls_name;
@@ -179,6 +183,36 @@ Result<std::vector<resolver::ZoneRoute>> zone_routes(const ResolverConfig& cfg) 
     }
   }
   return out;
+}
+// The forwarders' DoT connections on /metrics: handshakes (resumed or
+// full, RFC 7858 3.4), idle closes and the ones open, per forward domain.
+void add_forward_tls_metrics(const std::vector<resolver::ZoneRoute>& routes, net::MetricsRegistry& metrics) {
+  std::vector<std::pair<std::string, std::weak_ptr<net::DotClient>>> clients;
+  for (const auto& r : routes)
+    if (r.dot) clients.emplace_back(r.name.to_text(), r.dot);
+  if (clients.empty()) return;
+  metrics.add_renderer([clients] {
+    std::string o =
+        "# HELP namae_forward_tls_handshakes_total TLS connections opened to forwarders, by session resumption.\n"
+        "# TYPE namae_forward_tls_handshakes_total counter\n";
+    std::string idle =
+        "# HELP namae_forward_tls_idle_closed_total Forwarder TLS connections closed for being idle.\n"
+        "# TYPE namae_forward_tls_idle_closed_total counter\n";
+    std::string open = "# HELP namae_forward_tls_connections Open TLS connections to forwarders.\n"
+                       "# TYPE namae_forward_tls_connections gauge\n";
+    for (const auto& [name, weak] : clients) {
+      auto c = weak.lock();
+      if (!c) continue;
+      const uint64_t opened = c->connections_opened(), resumed = c->connections_resumed();
+      o += fmt::format("namae_forward_tls_handshakes_total{{forward=\"{}\",resumed=\"false\"}} {}\n", name,
+                       opened - resumed);
+      o += fmt::format("namae_forward_tls_handshakes_total{{forward=\"{}\",resumed=\"true\"}} {}\n", name, resumed);
+      idle += fmt::format("namae_forward_tls_idle_closed_total{{forward=\"{}\"}} {}\n", name,
+                          c->connections_idle_closed());
+      open += fmt::format("namae_forward_tls_connections{{forward=\"{}\"}} {}\n", name, c->connections_open());
+    }
+    return o + idle + open;
+  });
 }
 }  // namespace
 
@@ -226,6 +260,7 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   o.resolver.aggressive_nsec = cfg.aggressive_nsec;
   auto routes = zone_routes(cfg);
   if (!routes) return routes.error();
+  add_forward_tls_metrics(*routes, metrics);
   o.resolver.routes = std::move(*routes);
   if (cfg.validate) {
     auto anchors = trust_anchors(cfg);

@@ -28,24 +28,58 @@ void set_failure(Exchange& ex, ExchangeError error, std::string message) {
   ex.message = std::move(message);
 }
 
+// Why a handshake failed, for the log and the client's EDE (RFC 8914 extra
+// text): the certificate check's verdict in words when it failed, else
+// OpenSSL's reason (a handshake alert, a peer that is not speaking TLS).
+std::string handshake_failure(SSL* ssl, const std::string& name) {
+  const long verify = SSL_get_verify_result(ssl);
+  switch (verify) {
+    case X509_V_OK: {
+      const unsigned long e = ERR_peek_error();
+      const char* reason = e ? ERR_reason_error_string(e) : nullptr;
+      ERR_clear_error();
+      return std::string("handshake failed: ") + (reason ? reason : "the server closed the connection");
+    }
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+      ERR_clear_error();
+      return "certificate name mismatch for " + name;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      ERR_clear_error();
+      return std::string("certificate not trusted (") + X509_verify_cert_error_string(verify) + ")";
+    default:
+      ERR_clear_error();
+      return std::string("certificate: ") + X509_verify_cert_error_string(verify);
+  }
+}
+
 }  // namespace
 
 // One TLS connection to one server, shared by every caller asking it.
 class DotConnection {
  public:
-  static std::shared_ptr<DotConnection> open(SSL_CTX* ctx, const Endpoint& server, const std::string& name,
-                                             Deadline deadline, Exchange& ex);
+  static std::shared_ptr<DotConnection> open(DotClient& client, const Endpoint& server, const std::string& name,
+                                             const std::string& key, Deadline deadline, Exchange& ex);
   ~DotConnection();
   void exchange(std::span<const uint8_t> query, Deadline deadline, Exchange& ex);
   bool dead() const {
     std::lock_guard lock(mu_);
     return dead_;
   }
+  bool resumed() const { return SSL_session_reused(ssl_) == 1; }
+  // Closes (no new queries) when nothing is pending and the last use is
+  // `idle` ago (true); otherwise false, and `due` is when that may be.
+  bool close_if_idle(SteadyClock::time_point now, std::chrono::milliseconds idle, SteadyClock::time_point& due);
 
  private:
-  DotConnection(int fd, SSL* ssl) : fd_(fd), ssl_(ssl) {}
+  DotConnection(int fd, SSL* ssl, DotClient& client, std::string key)
+      : fd_(fd), ssl_(ssl), client_(client), key_(std::move(key)) {}
+  friend class DotClient;  // on_new_session
   bool connect_socket(const Endpoint& server, Deadline deadline, Exchange& ex);
-  bool handshake(const Endpoint& server, Deadline deadline, Exchange& ex);
+  bool handshake(const std::string& name, Deadline deadline, Exchange& ex);
   std::optional<uint16_t> reserve_id();
   bool send(std::span<const uint8_t> framed, Deadline deadline);
   void read_for_all(Deadline deadline);
@@ -53,6 +87,8 @@ class DotConnection {
 
   int fd_;
   SSL* ssl_;
+  DotClient& client_;
+  const std::string key_;  // the client's key for this server and name: its sessions are kept under it
   std::mutex ssl_mu_;  // SSL_read and SSL_write never run at once on one SSL
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -62,28 +98,40 @@ class DotConnection {
   std::map<uint16_t, std::optional<std::vector<uint8_t>>> pending_;
   uint16_t next_id_ = 0;
   bool reading_ = false;  // a waiter is reading for all (the leader)
-  bool dead_ = false;
+  bool dead_ = false;     // no new queries
+  bool failed_ = false;   // an I/O or TLS failure: no close_notify
+  SteadyClock::time_point last_used_ = SteadyClock::now();
   std::vector<uint8_t> inbuf_;  // read but not yet framed; only the leader touches it
 };
 
-std::shared_ptr<DotConnection> DotConnection::open(SSL_CTX* ctx, const Endpoint& server, const std::string& name,
+std::shared_ptr<DotConnection> DotConnection::open(DotClient& client, const Endpoint& server,
+                                                   const std::string& name, const std::string& key,
                                                    Deadline deadline, Exchange& ex) {
   int fd = ::socket(server.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
-    set_failure(ex, ExchangeError::io, server.to_string() + ": socket: " + std::strerror(errno));
+    set_failure(ex, ExchangeError::io, std::string("socket: ") + std::strerror(errno));
     return nullptr;
   }
-  SSL* ssl = SSL_new(ctx);
-  std::shared_ptr<DotConnection> c(new DotConnection(fd, ssl));
+  SSL* ssl = SSL_new(client.ctx_);
+  std::shared_ptr<DotConnection> c(new DotConnection(fd, ssl, client, key));
   // RFC 8310 8.1: the authentication domain name is checked against the
   // certificate's subjectAltName, and sent as SNI.
   if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_set1_host(ssl, name.c_str()) != 1 ||
       SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
-    set_failure(ex, ExchangeError::io, server.to_string() + ": " + ssl_error_text());
+    c->failed_ = true;
+    set_failure(ex, ExchangeError::io, ssl_error_text());
     return nullptr;
   }
   SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  if (!c->connect_socket(server, deadline, ex) || !c->handshake(server, deadline, ex)) return nullptr;
+  SSL_set_app_data(ssl, c.get());
+  if (SSL_SESSION* kept = client.take_session(key)) {
+    SSL_set_session(ssl, kept);  // takes its own reference
+    SSL_SESSION_free(kept);
+  }
+  if (!c->connect_socket(server, deadline, ex) || !c->handshake(name, deadline, ex)) {
+    c->failed_ = true;
+    return nullptr;
+  }
   return c;
 }
 
@@ -93,7 +141,7 @@ bool DotConnection::connect_socket(const Endpoint& server, Deadline deadline, Ex
   if (err == EINPROGRESS) {
     int r = wait_for(fd_, POLLOUT, deadline);
     if (r == 0) {
-      set_failure(ex, ExchangeError::timeout, server.to_string() + ": TLS connect timed out");
+      set_failure(ex, ExchangeError::timeout, "connect timed out");
       return false;
     }
     socklen_t len = sizeof err;
@@ -102,24 +150,21 @@ bool DotConnection::connect_socket(const Endpoint& server, Deadline deadline, Ex
     else ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
     if (!err) return true;
   }
-  set_failure(ex, err == ECONNREFUSED ? ExchangeError::refused : ExchangeError::unreachable,
-              server.to_string() + ": " + std::strerror(err));
+  set_failure(ex, err == ECONNREFUSED ? ExchangeError::refused : ExchangeError::unreachable, std::strerror(err));
   return false;
 }
 
-bool DotConnection::handshake(const Endpoint& server, Deadline deadline, Exchange& ex) {
+bool DotConnection::handshake(const std::string& name, Deadline deadline, Exchange& ex) {
   ERR_clear_error();
   for (;;) {
     int n = SSL_connect(ssl_);
     if (n == 1) return true;
     if (wait_for_ssl(fd_, SSL_get_error(ssl_, n), deadline)) continue;
     if (SSL_get_error(ssl_, n) == SSL_ERROR_WANT_READ || SSL_get_error(ssl_, n) == SSL_ERROR_WANT_WRITE) {
-      set_failure(ex, ExchangeError::timeout, server.to_string() + ": TLS handshake timed out");
+      set_failure(ex, ExchangeError::timeout, "handshake timed out");
       return false;
     }
-    long verify = SSL_get_verify_result(ssl_);
-    std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ssl_error_text();
-    set_failure(ex, ExchangeError::tls, server.to_string() + ": TLS: " + why);
+    set_failure(ex, ExchangeError::tls, handshake_failure(ssl_, name));
     ERR_clear_error();
     return false;
   }
@@ -127,7 +172,7 @@ bool DotConnection::handshake(const Endpoint& server, Deadline deadline, Exchang
 
 DotConnection::~DotConnection() {
   if (ssl_) {
-    if (!dead_ && SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);  // close_notify, best effort
+    if (!failed_ && SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);  // close_notify, best effort
     ERR_clear_error();
     SSL_free(ssl_);
   }
@@ -145,7 +190,7 @@ std::optional<uint16_t> DotConnection::reserve_id() {
 
 void DotConnection::exchange(std::span<const uint8_t> query, Deadline deadline, Exchange& ex) {
   auto id = reserve_id();
-  if (!id) return set_failure(ex, ExchangeError::io, "TLS connection closed");
+  if (!id) return set_failure(ex, ExchangeError::io, "connection closed");
   std::vector<uint8_t> framed(query.size() + 2);
   framed[0] = static_cast<uint8_t>(query.size() >> 8);
   framed[1] = static_cast<uint8_t>(query.size());
@@ -155,12 +200,13 @@ void DotConnection::exchange(std::span<const uint8_t> query, Deadline deadline, 
   const auto start = SteadyClock::now();
   const bool sent = send(framed, deadline);
   std::unique_lock lk(mu_);
-  if (!sent) dead_ = true;
+  if (!sent) dead_ = failed_ = true;
   for (;;) {
     auto it = pending_.find(*id);
     if (it->second) {
       ex.response = std::move(*it->second);
       pending_.erase(it);
+      last_used_ = SteadyClock::now();
       std::memcpy(ex.response.data(), query.data(), 2);  // the caller's ID back
       ex.rtt = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start);
       ex.error = ExchangeError::none;
@@ -168,8 +214,9 @@ void DotConnection::exchange(std::span<const uint8_t> query, Deadline deadline, 
     }
     if (dead_ || SteadyClock::now() >= deadline) {
       pending_.erase(it);
+      last_used_ = SteadyClock::now();
       return set_failure(ex, dead_ ? ExchangeError::io : ExchangeError::timeout,
-                         dead_ ? "TLS connection closed before the reply" : "timed out over TLS");
+                         dead_ ? "connection closed before the reply" : "timed out");
     }
     if (reading_) {
       cv_.wait_until(lk, deadline);
@@ -231,7 +278,7 @@ void DotConnection::read_for_all(Deadline deadline) {
   deliver_frames();
   if (closed) {
     std::lock_guard lock(mu_);
-    dead_ = true;
+    dead_ = failed_ = true;
   }
 }
 
@@ -253,7 +300,20 @@ void DotConnection::deliver_frames() {
   inbuf_.erase(inbuf_.begin(), inbuf_.begin() + static_cast<long>(at));
 }
 
-Result<std::shared_ptr<DotClient>> DotClient::create(const std::string& ca_file) {
+bool DotConnection::close_if_idle(SteadyClock::time_point now, std::chrono::milliseconds idle,
+                                  SteadyClock::time_point& due) {
+  std::lock_guard lock(mu_);
+  due = now + idle;
+  if (dead_ || !pending_.empty()) return false;  // a dead one is its last user's to forget
+  if (now - last_used_ < idle) {
+    due = last_used_ + idle;
+    return false;
+  }
+  dead_ = true;  // the close_notify goes when the last holder lets go
+  return true;
+}
+
+Result<std::shared_ptr<DotClient>> DotClient::create(const std::string& ca_file, std::chrono::milliseconds idle_timeout) {
   std::shared_ptr<DotClient> self(new DotClient());
   self->ctx_ = SSL_CTX_new(TLS_client_method());
   if (!self->ctx_) return fail("TLS client context: " + ssl_error_text());
@@ -266,11 +326,26 @@ Result<std::shared_ptr<DotClient>> DotClient::create(const std::string& ca_file)
   const int loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx)
                                      : SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
   if (loaded != 1) return fail((ca_file.empty() ? "system CA store" : ca_file) + ": " + ssl_error_text());
+  // Sessions are kept by on_new_session under the connection's server and
+  // name, not in OpenSSL's cache (which a client does not look up anyway).
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, &DotClient::on_new_session);
+  self->idle_timeout_ = idle_timeout;
+  self->reaper_ = std::thread([c = self.get()] { c->reap_idle(); });
   return self;
 }
 
 DotClient::~DotClient() {
+  if (reaper_.joinable()) {
+    {
+      std::lock_guard lock(reaper_mu_);
+      stopping_ = true;
+    }
+    reaper_cv_.notify_all();
+    reaper_.join();
+  }
   open_.clear();
+  for (auto& [key, session] : sessions_) SSL_SESSION_free(session);
   if (ctx_) SSL_CTX_free(ctx_);
 }
 
@@ -279,8 +354,86 @@ uint64_t DotClient::connections_opened() const {
   return opened_;
 }
 
+uint64_t DotClient::connections_resumed() const {
+  std::lock_guard lock(mu_);
+  return resumed_;
+}
+
+uint64_t DotClient::connections_idle_closed() const {
+  std::lock_guard lock(mu_);
+  return idle_closed_;
+}
+
+size_t DotClient::connections_open() const {
+  std::lock_guard lock(mu_);
+  return open_.size();
+}
+
+SSL_SESSION* DotClient::take_session(const std::string& key) {
+  std::lock_guard lock(sessions_mu_);
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return nullptr;
+  SSL_SESSION* s = it->second;
+  sessions_.erase(it);
+  return s;
+}
+
+void DotClient::keep_session(const std::string& key, SSL_SESSION* session) {
+  std::lock_guard lock(sessions_mu_);
+  auto& slot = sessions_[key];
+  if (slot) SSL_SESSION_free(slot);
+  slot = session;
+}
+
+// OpenSSL hands over each new session (after a TLS 1.2 handshake, or a TLS
+// 1.3 NewSessionTicket read with a reply); the latest one is kept.
+int DotClient::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* conn = static_cast<DotConnection*>(SSL_get_app_data(ssl));
+  if (!conn || !SSL_SESSION_is_resumable(session)) return 0;
+  conn->client_.keep_session(conn->key_, session);
+  return 1;  // the reference is ours now
+}
+
+// One thread per client wakes when the next idle connection is due.
+void DotClient::reap_idle() {
+  std::unique_lock lk(reaper_mu_);
+  while (!stopping_) {
+    lk.unlock();
+    const auto next = close_idle();
+    lk.lock();
+    reaper_cv_.wait_until(lk, next, [this] { return stopping_; });
+  }
+}
+
+SteadyClock::time_point DotClient::close_idle() {
+  const auto now = SteadyClock::now();
+  auto next = now + idle_timeout_;
+  std::vector<std::shared_ptr<DotConnection>> closed;  // let go of outside the lock
+  std::lock_guard lock(mu_);
+  for (auto it = open_.begin(); it != open_.end();) {
+    SteadyClock::time_point due;
+    if (!it->second->close_if_idle(now, idle_timeout_, due)) {
+      next = std::min(next, due);
+      ++it;
+      continue;
+    }
+    ++idle_closed_;
+    closed.push_back(std::move(it->second));
+    it = open_.erase(it);
+  }
+  return next;
+}
+
 Exchange DotClient::exchange(const Endpoint& server, const std::string& tls_name, std::span<const uint8_t> query,
                              std::chrono::milliseconds timeout) {
+  Exchange ex = exchange_once_more(server, tls_name, query, timeout);
+  // Exchange::message names the server (the resolver's EDE extra text shows it).
+  if (!ex.ok()) ex.message = "TLS to " + server.to_string() + ": " + ex.message;
+  return ex;
+}
+
+Exchange DotClient::exchange_once_more(const Endpoint& server, const std::string& tls_name,
+                                       std::span<const uint8_t> query, std::chrono::milliseconds timeout) {
   Exchange ex;
   ex.protocol = ClientProtocol::tls;
   ex.attempts = 1;
@@ -298,10 +451,11 @@ Exchange DotClient::exchange(const Endpoint& server, const std::string& tls_name
     }
     const bool reused = conn != nullptr;
     if (!conn) {
-      conn = DotConnection::open(ctx_, server, tls_name, deadline, ex);
+      conn = DotConnection::open(*this, server, tls_name, key, deadline, ex);
       if (!conn) return ex;
       std::lock_guard lock(mu_);
       ++opened_;
+      if (conn->resumed()) ++resumed_;
       open_[key] = conn;
     }
     conn->exchange(query, deadline, ex);

@@ -167,6 +167,9 @@ class Iterator {
   // RFC 8914 4.23 "No Reachable Authority": a zone's servers all timed
   // out, refused or failed, or the deadline passed before one answered.
   bool unreachable() const { return unreachable_; }
+  // The last exchange that got no reply, and why (with the server), for
+  // the EDE extra text of a SERVFAIL (RFC 8914 2).
+  const std::string& last_failure() const { return last_failure_; }
 
  private:
   enum class CacheWalk { complete, incomplete, too_long };
@@ -234,6 +237,7 @@ class Iterator {
   int subtasks_ = 0;
   int64_t deadline_ms_ = 0;  // the question's resolution_timeout, sub-tasks included
   bool unreachable_ = false;  // a zone ran out of servers, or the question out of time
+  std::string last_failure_;
   std::set<std::pair<std::string, uint16_t>> in_progress_;
   std::map<std::string, std::vector<net::Endpoint>> sub_addresses_;  // TTL-0 results of sub-tasks
 };
@@ -259,8 +263,10 @@ Answer Resolver::resolve(const Name& qname, uint16_t qtype, bool refresh, const 
   }
   settle(a, checking_disabled);
   a.upstream_queries = it.upstream();
-  if (a.rcode == dns::rcode::SERVFAIL && it.unreachable() && a.ede == validator::ede::NONE)
+  if (a.rcode == dns::rcode::SERVFAIL && it.unreachable() && a.ede == validator::ede::NONE) {
     a.ede = dns::ede::NO_REACHABLE_AUTHORITY;
+    a.ede_text = it.last_failure();
+  }
   // RFC 8767 never covers bogus data: only an unreachable upstream.
   if (a.rcode == dns::rcode::SERVFAIL && cache_.options().serve_stale &&
       a.security != validator::Security::bogus) {
@@ -756,6 +762,8 @@ State Iterator::retry_after_badcookie(QueryState& q, TraceStep& step) {
 
 State Iterator::on_no_reply(QueryState& q, TraceStep& step) {
   step.error = net::exchange_error_text(q.ex.error);
+  last_failure_ = q.ex.message.empty() ? q.server.to_string() + ": " + step.error : q.ex.message;
+  if (q.ex.protocol == net::ClientProtocol::tls && !q.ex.message.empty()) step.error = q.ex.message;
   step.outcome = "no reply, trying another server";
   emit(step);
   if (q.via == Via::local) return State::query_targets;  // ask_local_zone fails it

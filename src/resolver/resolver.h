@@ -97,6 +97,7 @@ struct Answer {
   bool from_cache = false;      // entirely from the cache, no upstream exchange
   int upstream_queries = 0;
   uint16_t ede = 0xffff;        // RFC 8914 INFO-CODE for the client (0xffff: none)
+  std::string ede_text;         // and its EXTRA-TEXT (why no server answered, say)
   // The least secure of its entries (RFC 4035 4.3); secure sets AD=1 for a
   // client that asked with DO or AD (RFC 6840 5.7).
   validator::Security security = validator::Security::unchecked;

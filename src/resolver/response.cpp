@@ -12,6 +12,8 @@
 namespace namae::resolver {
 
 namespace {
+constexpr size_t kMaxEdeText = 200;
+
 // Header and question of a response to `query`.
 bool begin(const dns::MessageView& query, dns::MessageBuilder& b, uint16_t rcode, bool ra) {
   auto& h = b.header();
@@ -70,8 +72,11 @@ size_t write_response(const dns::MessageView& query, const Answer& answer, int64
   }
   dns::MessageBuilder b(out, std::min<size_t>(limit, 65535));
   // RFC 8914: why the answer is what it is, for a client with EDNS (3).
-  std::array<uint8_t, dns::ede_option_size(0)> ede{};
-  const size_t ede_size = qe.present && answer.ede != 0xffff ? dns::write_ede_option(ede, answer.ede) : 0;
+  // The extra text is cut short rather than crowd out the answer of a
+  // 512-octet datagram.
+  std::array<uint8_t, dns::ede_option_size(kMaxEdeText)> ede{};
+  const std::string_view text = std::string_view(answer.ede_text).substr(0, kMaxEdeText);
+  const size_t ede_size = qe.present && answer.ede != 0xffff ? dns::write_ede_option(ede, answer.ede, text) : 0;
   if (qe.present) b.reserve(11 + ede_size);
   if (!begin(query, b, answer.rcode, true)) return 0;
   // RFC 6840 5.7: AD for a client that shows it understands it (DO or AD).

@@ -49,9 +49,10 @@ READY = '    local-data: "a.root-servers.test. 60 IN A 127.0.0.1"\n'
 
 class Namaed:
     """namaed serving home.test. with the resolver on; `resolver_extra` is
-    appended to [resolver] (stub and forward tables go after it)."""
+    appended to [resolver] (stub and forward tables go after it); with
+    `http`, /metrics on 127.0.0.1:http_port."""
 
-    def __init__(self, resolver_extra="", tables=""):
+    def __init__(self, resolver_extra="", tables="", http=False):
         self.dir = tempfile.mkdtemp(prefix="namaed-rz-")
         self.auth_port = free_port()
         self.port = free_port()
@@ -61,7 +62,11 @@ class Namaed:
         with open(os.path.join(self.dir, "root.hints"), "w") as f:
             f.write(". 3600000 NS a.root.test.\na.root.test. 3600000 A 127.0.0.1\n")
         with open(os.path.join(self.dir, "namaed.toml"), "w") as f:
-            f.write(namaed_config_head(self.auth_port, key=KEY) + f"""[[zone]]
+            head = namaed_config_head(self.auth_port, key=KEY)
+            if http:
+                self.http_port = free_port()
+                head = head.replace('[http]\nlisten = ""', f'[http]\nlisten = "127.0.0.1:{self.http_port}"')
+            f.write(head + f"""[[zone]]
 name = "home.test"
 file = "home.test.zone"
 journal = "home.test.db"

@@ -186,4 +186,19 @@ TEST(QueryArgs, BuildQuery) {
 }
 
 }  // namespace
+TEST(QueryArgs, TlsIsForTraceForwardersWithAName) {
+  auto a = parse({"+trace", "--forward", ".=192.0.2.1", "+tls", "+tls-hostname=dns.example", "+tls-ca=/ca.pem", "x."});
+  ASSERT_TRUE(a.ok()) << a.message();
+  EXPECT_TRUE(a->tls);
+  EXPECT_EQ(a->tls_hostname, "dns.example");
+  EXPECT_EQ(a->tls_ca, "/ca.pem");
+  EXPECT_FALSE(parse({"+tls", "+tls-hostname=dns.example", "@192.0.2.1", "x."}).ok());  // no +trace
+  EXPECT_FALSE(parse({"+trace", "+tls", "+tls-hostname=dns.example", "x."}).ok());     // no --forward
+  auto no_name = parse({"+trace", "--forward", ".=192.0.2.1", "+tls", "x."});
+  ASSERT_FALSE(no_name.ok());
+  EXPECT_NE(no_name.message().find("+tls-hostname"), std::string::npos) << no_name.message();
+  EXPECT_FALSE(parse({"+trace", "--forward", ".=192.0.2.1", "+tls-hostname=dns.example", "x."}).ok());  // no +tls
+  EXPECT_FALSE(parse({"+trace", "--forward", ".=192.0.2.1", "+tls", "+tls-hostname", "x."}).ok());  // no value
+}
+
 }  // namespace namae::cli
