@@ -532,3 +532,142 @@ def test_doh_streams_past_the_concurrency_limit_are_refused(server):
                         resets[stream] = int.from_bytes(payload, "big")
     assert resets == {201: 7}, resets  # REFUSED_STREAM
     assert len(statuses) == 100 and set(statuses.values()) == {b"\x88"}, statuses
+
+
+def all_metrics(server):
+    """Every sample on namaed's /metrics, by name and labels."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return {k: float(v) for k, v in (line.rsplit(" ", 1) for line in text.splitlines()
+                                      if line and not line.startswith("#"))}
+
+
+def rss_kib(server):
+    with open(f"/proc/{server.proc.pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def push_until_stalled(s, make_chunk, seconds):
+    """Send chunks from make_chunk() on the non-blocking TLS socket `s` for
+    `seconds`, never reading: the bytes the server took in."""
+    sent, deadline, chunk = 0, time.monotonic() + seconds, make_chunk()
+    while time.monotonic() < deadline:
+        try:
+            sent += s.send(chunk)  # all of it: Python's ssl does no partial writes
+            chunk = make_chunk()
+        except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+            time.sleep(0.02)  # the same chunk again: OpenSSL wants the retry identical
+        except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError, BrokenPipeError):
+            break  # the server closed it (its unsent bytes passed the limit)
+    return sent
+
+
+def tiny_receive_window():
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+    return raw
+
+
+def assert_others_answered(server):
+    t0 = time.monotonic()
+    code, out = kdig("@127.0.0.1", "-p", str(server.dot_port), "+tls", "www.example.", "A")
+    assert code == 0 and ("www.example.", "A", "192.0.2.80") in answers(out), out
+    wire = dns.message.make_query("www.example.", "A").to_wire()
+    assert curl(server, "/dns-query?dns=" + b64url(wire))[0] == 200
+    assert time.monotonic() - t0 < 3
+
+
+def slow_reader_closed(server, before, queries_key, s, make_chunk):
+    """The client on `s` pushes make_chunk()s and never reads: the server stops
+    taking its queries (a bounded backlog, flat memory), answers others, and
+    closes it as a slow reader after the idle timeout."""
+    rss0 = rss_kib(server)
+    s.setblocking(False)
+    pushed = push_until_stalled(s, make_chunk, 1.5)
+    taken = all_metrics(server)[queries_key] - before[queries_key]
+    time.sleep(0.3)
+    assert all_metrics(server)[queries_key] - before[queries_key] == taken  # no longer read
+    assert_others_answered(server)
+    closed = 'namae_tcp_closed_total{reason="slow_reader"}'
+    deadline = time.monotonic() + IDLE_MS / 1000 + 3
+    while all_metrics(server).get(closed, 0) == before.get(closed, 0):
+        assert time.monotonic() < deadline, "the slow reader was never closed"
+        time.sleep(0.1)
+    assert rss_kib(server) - rss0 < 32 * 1024, (rss0, rss_kib(server))
+    return taken
+
+
+def test_dot_client_that_never_reads(server):
+    before = all_metrics(server)
+    with tiny_receive_window() as raw:
+        raw.connect(("127.0.0.1", server.dot_port))
+        with tls_client().wrap_socket(raw) as s:
+            chunk = framed("www.example.") * 100
+            taken = slow_reader_closed(server, before, 'namae_tls_queries_total{transport="dot"}', s, lambda: chunk)
+    print(f"\nDoT slow reader: {taken:.0f} queries taken before the server stopped reading")
+
+
+def test_doh_client_that_never_reads(server):
+    wire = dns.message.make_query("www.example.", "A").to_wire()
+    block = b"\x82\x87" + hpack_literal(4, "/dns-query?dns=" + b64url(wire)) + hpack_literal(1, "dns.test")
+    before = all_metrics(server)
+    with tiny_receive_window() as raw:
+        raw.connect(("127.0.0.1", server.doh_port))
+        with tls_client(alpn=("h2",)).wrap_socket(raw) as s:
+            s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0))
+            streams = iter(range(1, 1 << 31, 2))
+
+            def requests():  # 50 new GET streams
+                return b"".join(h2_frame(1, 0x5, next(streams), block) for _ in range(50))
+            taken = slow_reader_closed(server, before, 'namae_tls_queries_total{transport="doh"}', s, requests)
+    print(f"\nDoH slow reader: {taken:.0f} requests taken before the server stopped reading")
+
+
+def trickle_until_closed(s, data, gap, seconds):
+    """Send `data` a byte every `gap` seconds (each gap shorter than the idle
+    timeout) until the server closes the connection: how long that took, or
+    None if it stayed open `seconds`."""
+    t0 = time.monotonic()
+    for b in data:
+        if time.monotonic() - t0 > seconds:
+            return None
+        try:
+            s.sendall(bytes([b]))
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            return time.monotonic() - t0
+        if closed_within(s, gap):
+            return time.monotonic() - t0
+    return None
+
+
+def client_hello():
+    """The first flight of a TLS client, as bytes to send by hand."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = tls_client().wrap_bio(incoming, outgoing)
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.do_handshake()
+    return outgoing.read()
+
+
+def test_dot_slowloris_handshake_closed_at_idle_timeout(server):
+    # The ClientHello a byte at a time: bytes that complete nothing are no progress.
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        took = trickle_until_closed(raw, client_hello(), 0.15, 5)
+    assert took is not None and took < IDLE_MS / 1000 + 1.5, took
+
+
+def test_dot_slowloris_query_closed_at_idle_timeout(server):
+    with socket.create_connection(("127.0.0.1", server.dot_port)) as raw:
+        with tls_client().wrap_socket(raw) as s:
+            took = trickle_until_closed(s, framed("www.example."), 0.15, 5)
+    assert took is not None and took < IDLE_MS / 1000 + 1.5, took
+
+
+def test_doh_slowloris_request_closed_at_idle_timeout(server):
+    wire = dns.message.make_query("www.example.", "A").to_wire()
+    block = b"\x82\x87" + hpack_literal(4, "/dns-query?dns=" + b64url(wire)) + hpack_literal(1, "dns.test")
+    with socket.create_connection(("127.0.0.1", server.doh_port)) as raw:
+        with tls_client(alpn=("h2",)).wrap_socket(raw) as s:
+            s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0))
+            took = trickle_until_closed(s, h2_frame(1, 0x5, 1, block), 0.15, 5)
+    assert took is not None and took < IDLE_MS / 1000 + 1.5, took
