@@ -167,6 +167,18 @@ bool Writer::reconfirm(const Record& r) {
 
 bool Writer::padding(size_t n) { return tlv(tlv::PADDING, std::vector<uint8_t>(n, 0)); }
 
+void pad_to_block(std::vector<uint8_t>& msg, size_t block) {
+  if (msg.size() + 4 > kMaxMessage || block == 0) return;
+  size_t total = (msg.size() + 4 + block - 1) / block * block;
+  if (total > kMaxMessage) total = kMaxMessage;
+  size_t n = total - msg.size() - 4;
+  uint8_t head[4];
+  put_u16(head, tlv::PADDING);
+  put_u16(head + 2, static_cast<uint16_t>(n));
+  msg.insert(msg.end(), head, head + 4);
+  msg.insert(msg.end(), n, 0);
+}
+
 void Writer::begin_push() {
   open_ = buf_.size();
   uint8_t head[4] = {0, 0, 0, 0};

@@ -121,6 +121,8 @@ class Writer {
   bool reconfirm(const Record& r);
   /// RFC 8467-style padding for the encryption padding TLV: `n` zero octets.
   bool padding(size_t n);
+  /// Keep the message at most `n` octets (room left for padding added later).
+  void limit(size_t n) { limit_ = n < kMaxMessage ? n : kMaxMessage; }
 
   /// A PUSH TLV built change by change: push_change() returns false, and
   /// writes nothing, when the change would not fit (send this message and
@@ -133,9 +135,17 @@ class Writer {
   std::vector<uint8_t> take() { return std::move(buf_); }
 
  private:
-  bool fits(size_t n) const { return buf_.size() + n <= kMaxMessage; }
+  bool fits(size_t n) const { return buf_.size() + n <= limit_; }
   std::vector<uint8_t> buf_;
+  size_t limit_ = kMaxMessage;
   size_t open_ = 0;  // offset of the open PUSH TLV's header (0: none)
 };
+
+/// RFC 8467 4.1's block-length padding of a server's messages.
+inline constexpr size_t kServerPaddingBlock = 468;
+/// Append an Encryption Padding TLV (RFC 8490 7.3) that brings `msg` (a
+/// whole DSO message) to a multiple of `block` octets; as close to it as
+/// fits under 65535 octets, or nothing if not even the TLV's 4 octets do.
+void pad_to_block(std::vector<uint8_t>& msg, size_t block = kServerPaddingBlock);
 
 }  // namespace namae::dns::dso

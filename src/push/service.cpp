@@ -41,12 +41,20 @@ std::vector<PushRecord> diff(const std::vector<dns::Record>& before, const std::
   return out;
 }
 
-// PUSH messages carrying `changes`, split where one would pass 64 KiB.
+bool has_padding(const Message& m) {
+  for (size_t i = 1; i < m.tlvs.size(); ++i)
+    if (m.tlvs[i].type == tlv::PADDING) return true;
+  return false;
+}
+
+// PUSH messages carrying `changes`, split where one would pass 64 KiB (less
+// room for a padding TLV of a full block).
 std::vector<std::vector<uint8_t>> push_messages(const std::vector<PushRecord>& changes) {
   std::vector<std::vector<uint8_t>> out;
   size_t i = 0;
   while (i < changes.size()) {
     Writer w(0, false);
+    w.limit(dns::kMaxMessage - 4 - kServerPaddingBlock);
     w.begin_push();
     size_t first = i;
     while (i < changes.size() && w.push_change(changes[i])) ++i;
@@ -100,14 +108,30 @@ size_t PushService::act(Session& s, uint64_t conn, const Verdict& v, const Messa
   }
   Writer w(m.header.id, true, static_cast<uint8_t>(v.rcode));
   if (v.keepalive) {
-    w.keepalive({options_.timers.inactivity_ms, options_.timers.keepalive_ms});
+    w.keepalive({s.dso.timers().inactivity_ms, s.dso.timers().keepalive_ms});
     s.channel.hold();  // established: the session's timers rule from now on
   }
   if (v.act == Act::reply_close) {
     s.dead = true;
     s.channel.close();
   }
-  return copy_out(w.take(), response);
+  return reply(w, m, response);
+}
+
+size_t PushService::reply(Writer& w, const Message& request, std::span<uint8_t> response) const {
+  std::vector<uint8_t> msg = w.take();
+  if (has_padding(request)) pad_to_block(msg);
+  return copy_out(msg, response);
+}
+
+void PushService::send(Session& s, const std::vector<uint8_t>& msg) {
+  if (!s.dso.client_pads()) {
+    s.channel.push(msg);
+    return;
+  }
+  std::vector<uint8_t> padded = msg;
+  pad_to_block(padded);
+  s.channel.push(padded);
 }
 
 size_t PushService::operation(Session& s, uint64_t conn, const Message& m, std::span<uint8_t> response) {
@@ -121,7 +145,7 @@ size_t PushService::operation(Session& s, uint64_t conn, const Message& m, std::
       return 0;
     }
     Writer w(m.header.id, true, static_cast<uint8_t>(rc));
-    size_t n = copy_out(w.take(), response);
+    size_t n = reply(w, m, response);
     if (rc == dns::rcode::FORMERR) {
       s.dead = true;
       s.channel.close();
@@ -160,7 +184,10 @@ uint16_t PushService::subscribe(Session& s, uint64_t conn, uint16_t id, const Qu
   // case-insensitively) is a fatal error: the connection is aborted.
   for (const auto& [other, k] : s.subscriptions)
     if (k == key) return kAbort;
-  if (s.subscriptions.size() >= options_.max_subscriptions) return dns::rcode::REFUSED;
+  if (s.subscriptions.size() >= options_.max_subscriptions) {
+    ++refused_;
+    return dns::rcode::REFUSED;
+  }
   if (dns::is_meta_type(q.type) && q.type != dns::rrtype::ANY) return dns::rcode::REFUSED;
   // A zone's name, or a source's (RFC 8766 5.6: the proxy's link).
   RecordSource* src = source_of(q.name);
@@ -182,12 +209,14 @@ uint16_t PushService::subscribe(Session& s, uint64_t conn, uint16_t id, const Qu
       src->watch(q);
     } else {
       it->second.current = read_records(*snap, q);
+      it->second.zone = z->origin();
       by_zone_[z->origin()].insert(key);
     }
   }
   it->second.subscribers.insert({conn, id});
   s.subscriptions.emplace(id, key);
   ++subscriptions_;
+  ++subscribed_;
   s.dso.set_active(s.subscriptions.size(), clock_.now_ms());
   return dns::rcode::NOERROR;
 }
@@ -199,7 +228,10 @@ void PushService::unsubscribe(Session& s, uint64_t conn, uint16_t id) {
   if (w != watches_.end()) {
     w->second.subscribers.erase({conn, id});
     if (w->second.subscribers.empty()) {
-      for (auto& [origin, keys] : by_zone_) keys.erase(it->second);
+      if (auto z = by_zone_.find(w->second.zone); !w->second.source && z != by_zone_.end()) {
+        z->second.erase(it->second);
+        if (z->second.empty()) by_zone_.erase(z);
+      }
       if (w->second.source) w->second.source->unwatch(w->second.q);
       watches_.erase(w);
     }
@@ -219,8 +251,10 @@ void PushService::reconfirm(Session& s, const dns::Record& r) {
     if (!covers) continue;
     bool held = std::any_of(w.current.begin(), w.current.end(), [&](const dns::Record& c) { return same_data(c, r); });
     if (!held) {
-      auto msgs = push_messages({{Change::remove, r}});
-      for (const auto& m : msgs) s.channel.push(m);
+      for (const auto& m : push_messages({{Change::remove, r}})) {
+        send(s, m);
+        ++pushes_;
+      }
     }
     return;
   }
@@ -233,7 +267,8 @@ void PushService::push_changes(const Watch& w, const std::vector<PushRecord>& ch
     if (only_conn && conn != only_conn) continue;
     auto s = sessions_.find(conn);
     if (s == sessions_.end() || s->second.dead) continue;
-    for (const auto& m : msgs) s->second.channel.push(m);
+    for (const auto& m : msgs) send(s->second, m);
+    pushes_ += msgs.size();
   }
 }
 
@@ -307,6 +342,57 @@ void PushService::tick() {
     s.dead = true;
     s.channel.close();  // the transport's closed() then drops it
   }
+  end_removed_zones();
+}
+
+namespace {
+bool serves(const zone::ZoneSet& zones, const dns::Name& origin) {
+  const zone::ZoneVersion* z = zones.find(origin);
+  if (z && z->origin() == origin) return true;
+  const auto& off = zones.unavailable_zones();  // still configured, only not served now
+  return std::find(off.begin(), off.end(), origin) != off.end();
+}
+}  // namespace
+
+// RFC 8490 7.2.1: NOTAUTH, "no longer authoritative for the names in
+// question"; a delay of 0 (6.6.1.1) because the session's other
+// subscriptions may well succeed again at once.
+void PushService::end_removed_zones() {
+  if (by_zone_.empty()) return;
+  auto snap = zones_.snapshot();
+  std::set<uint64_t> conns;
+  for (const auto& [origin, keys] : by_zone_) {
+    if (serves(*snap, origin)) continue;
+    for (const auto& key : keys)
+      for (const auto& [conn, id] : watches_.at(key).subscribers) conns.insert(conn);
+  }
+  for (uint64_t conn : conns) {
+    Session& s = sessions_.at(conn);
+    Writer w(0, false, dns::rcode::NOTAUTH);
+    w.retry_delay(0);
+    if (!s.dead) send(s, w.take());
+    s.dead = true;
+    s.channel.close();
+    std::vector<uint16_t> ids;
+    for (const auto& [id, key] : s.subscriptions) ids.push_back(id);
+    for (uint16_t id : ids) unsubscribe(s, conn, id);
+  }
+}
+
+void PushService::set_options(const PushOptions& options) {
+  std::lock_guard lk(mu_);
+  const bool new_timers = !(options.timers == options_.timers);
+  options_ = options;
+  if (!new_timers) return;
+  Writer w(0, false);
+  w.keepalive({options.timers.inactivity_ms, options.timers.keepalive_ms});
+  const std::vector<uint8_t> msg = w.take();
+  const int64_t now = clock_.now_ms();
+  for (auto& [conn, s] : sessions_) {
+    if (s.dead) continue;
+    s.dso.set_timers(options.timers, now);
+    if (s.dso.established()) send(s, msg);  // RFC 8490 7.1: only once the session is in progress
+  }
 }
 
 void PushService::start() {
@@ -331,7 +417,7 @@ void PushService::shutdown(uint32_t retry_delay_ms) {
     auto msg = w.take();
     for (auto& [conn, s] : sessions_) {
       if (s.dead || !s.dso.established()) continue;
-      s.channel.push(msg);
+      send(s, msg);
       s.channel.close();
       s.dead = true;
     }
@@ -348,6 +434,11 @@ size_t PushService::sessions() const {
 size_t PushService::subscriptions() const {
   std::lock_guard lk(mu_);
   return subscriptions_;
+}
+
+PushStats PushService::stats() const {
+  std::lock_guard lk(mu_);
+  return {sessions_.size(), subscriptions_, watches_.size(), by_zone_.size(), subscribed_, refused_, pushes_};
 }
 
 size_t PushHandler::handle(std::span<const uint8_t> query, std::span<uint8_t> response, const net::Peer& peer) {

@@ -16,6 +16,13 @@
 // ReplyChannel (push, hold, close; net/handler.h) from whichever thread
 // caused them, and the transport tells the handler when a connection
 // closes. One mutex guards everything; nothing in here blocks on I/O.
+//
+// Encryption padding (RFC 8490 7.3): a request that carries an Encryption
+// Padding TLV gets a padded response (a MUST, as for EDNS(0) padding), and
+// once a client has padded anything, what the server sends it unasked is
+// padded too; both to RFC 8467 4.1's 468-octet blocks. A client that never
+// pads is not padded at: push-listen is TLS-only, and padding is its
+// client's choice of cost.
 #pragma once
 
 #include <condition_variable>
@@ -58,6 +65,16 @@ class RecordSource {
 struct PushOptions {
   SessionTimers timers;
   size_t max_subscriptions = 1024;  // per session; one more is REFUSED
+  bool operator==(const PushOptions&) const = default;
+};
+
+/// What /metrics shows of the service.
+struct PushStats {
+  size_t sessions = 0, subscriptions = 0;
+  size_t watches = 0, zones_watched = 0;  // shared watches, zones with one (tests: nothing left behind)
+  uint64_t subscribed = 0;  // SUBSCRIBEs answered NOERROR
+  uint64_t refused = 0;     // SUBSCRIBEs over max_subscriptions
+  uint64_t pushes = 0;      // PUSH messages sent (one per session it went to)
 };
 
 class PushService {
@@ -79,8 +96,15 @@ class PushService {
   /// Records at `owner` of a source changed (any thread not holding a lock
   /// the source takes in records()).
   void source_changed(const dns::Name& owner);
-  /// Close the sessions whose client broke the timers (RFC 8490 6.4, 6.5).
+  /// Close the sessions whose client broke the timers (RFC 8490 6.4, 6.5),
+  /// and end those subscribed in a zone no longer served (a reconfigure
+  /// removed it): a Retry Delay of 0 with NOTAUTH (RFC 8490 7.2.1) and the
+  /// close, their subscriptions gone at once.
   void tick();
+  /// New limits and timers (a reconfigure): the limit applies to later
+  /// SUBSCRIBEs; new timers go to every established session in a Keepalive
+  /// message of the server's own (RFC 8490 7.1).
+  void set_options(const PushOptions& options);
 
   /// Run tick() on a thread of its own, four times a second.
   void start();
@@ -90,6 +114,7 @@ class PushService {
 
   size_t sessions() const;
   size_t subscriptions() const;
+  PushStats stats() const;
 
  private:
   using WatchKey = std::tuple<dns::Name, uint16_t, uint16_t>;  // name, type, class
@@ -98,6 +123,7 @@ class PushService {
     std::vector<dns::Record> current;  // as last pushed
     std::set<std::pair<uint64_t, uint16_t>> subscribers;  // (connection, SUBSCRIBE id)
     RecordSource* source = nullptr;  // not a zone's
+    dns::Name zone;                  // the zone's origin (a zone's watch)
   };
   struct Session {
     DsoSession dso;
@@ -114,13 +140,17 @@ class PushService {
   void unsubscribe(Session& s, uint64_t conn, uint16_t id);
   void reconfirm(Session& s, const dns::Record& r);
   void drop_session(uint64_t conn);
+  void end_removed_zones();
+  // Server-initiated messages, padded for a client that pads (RFC 8490 7.3).
+  void send(Session& s, const std::vector<uint8_t>& msg);
+  size_t reply(dns::dso::Writer& w, const dns::dso::Message& request, std::span<uint8_t> response) const;
   void push_changes(const Watch& w, const std::vector<dns::dso::PushRecord>& changes, uint64_t only_conn = 0);
   std::vector<dns::Record> read_records(const zone::ZoneSet& zones, const dns::dso::Question& q) const;
   RecordSource* source_of(const dns::Name& name) const;
   void refresh(Watch& w, std::vector<dns::Record> now);
 
   const zone::ZoneSetHolder& zones_;
-  const PushOptions options_;
+  PushOptions options_;
   const Clock& clock_;
   mutable std::mutex mu_;
   std::unordered_map<uint64_t, Session> sessions_;
@@ -128,6 +158,7 @@ class PushService {
   std::map<dns::Name, std::set<WatchKey>> by_zone_;  // zone origin -> its watches
   std::vector<RecordSource*> sources_;
   size_t subscriptions_ = 0;
+  uint64_t subscribed_ = 0, refused_ = 0, pushes_ = 0;
 
   std::thread ticker_;
   std::condition_variable stop_cv_;

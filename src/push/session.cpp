@@ -15,6 +15,7 @@ Verdict DsoSession::receive(std::span<const uint8_t> msg, Message& out, int64_t 
     bool request = msg.size() >= dns::kHeaderSize && out.header.id != 0 && !out.header.qr;
     return {request && e != dns::dso::Error::not_dso ? Act::reply_close : Act::abort, dns::rcode::FORMERR};
   }
+  for (size_t i = 1; i < out.tlvs.size(); ++i) client_pads_ |= out.tlvs[i].type == tlv::PADDING;
   switch (out.kind) {
     case Kind::request:
       return request(out);
@@ -71,10 +72,17 @@ void DsoSession::set_active(size_t n, int64_t now_ms) {
   active_ = n;
 }
 
+void DsoSession::set_timers(SessionTimers timers, int64_t now_ms) {
+  if (timers.inactivity_ms < timers_.inactivity_ms)
+    grace_until_ = now_ms + std::max<int64_t>(timers.inactivity_ms / 4, 5000);
+  timers_ = timers;
+  last_heard_ = now_ms;
+}
+
 bool DsoSession::expired(int64_t now_ms) const {
   if (!established_) return false;
   if (now_ms - last_heard_ >= 2 * static_cast<int64_t>(timers_.keepalive_ms)) return true;
-  if (active_) return false;
+  if (active_ || now_ms < grace_until_) return false;
   int64_t grace = std::max<int64_t>(2 * static_cast<int64_t>(timers_.inactivity_ms), 5000);
   return now_ms - idle_since_ >= timers_.inactivity_ms + grace;
 }

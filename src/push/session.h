@@ -14,10 +14,14 @@
 namespace namae::push {
 
 /// The server's timeouts (RFC 8490 6.2, 7.1), sent in its Keepalive TLV.
+/// Each may be 0xFFFFFFFF, "infinity" (RFC 8490 6.4.2, 6.5.2).
 struct SessionTimers {
   uint32_t inactivity_ms = 15000;  // an established session with nothing active may stay idle this long
   uint32_t keepalive_ms = 60000;   // the client sends something at least this often (>= 10 s, RFC 8490 6.5.2)
+  bool operator==(const SessionTimers&) const = default;
 };
+/// RFC 8490 6.5.2: a server never dictates a shorter keepalive interval.
+inline constexpr uint32_t kMinKeepaliveMs = 10000;
 
 /// What to do with one received message.
 enum class Act : uint8_t {
@@ -54,13 +58,23 @@ class DsoSession {
   /// 6.5.2). Before establishment the transport's idle timeout rules.
   bool expired(int64_t now_ms) const;
   const SessionTimers& timers() const { return timers_; }
+  /// The server dictated new timers (its unsolicited Keepalive, RFC 8490
+  /// 7.1, sent now): the client's keepalive clock starts over, and a
+  /// shorter inactivity timeout gets the grace of 7.1.1 (a quarter of it or
+  /// 5 s, whichever is longer) before an idle client counts as delinquent.
+  void set_timers(SessionTimers timers, int64_t now_ms);
+  /// Whether the client has padded a message (RFC 8490 7.3): then what the
+  /// server sends on its own (PUSH, Keepalive, Retry Delay) is padded too.
+  bool client_pads() const { return client_pads_; }
 
  private:
   Verdict request(const dns::dso::Message& m);
   Verdict unidirectional(const dns::dso::Message& m) const;
   SessionTimers timers_;
   bool established_ = false;
+  bool client_pads_ = false;
   size_t active_ = 0;
+  int64_t grace_until_ = 0;  // not delinquent for inactivity before this
   int64_t idle_since_;  // when the last operation ended (or the session began)
   int64_t last_heard_;  // the client's last message
 };

@@ -284,6 +284,150 @@ TEST_F(PushTest, DsoLayerRules) {
   EXPECT_TRUE(sink_->closed.count(4));
 }
 
+// The service keeps nothing of a subscription once it is gone: no watch,
+// no zone entry (RFC 8765 6.4's UNSUBSCRIBE, or the connection closing).
+TEST_F(PushTest, NothingIsLeftBehindOnceSubscriptionsGo) {
+  EXPECT_EQ(send(1, subscribe(1, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(1, subscribe(2, "ns.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(2, subscribe(1, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  PushStats st = service_.stats();
+  EXPECT_EQ(st.watches, 2u);
+  EXPECT_EQ(st.zones_watched, 1u);
+  Writer u(0, false);
+  u.unsubscribe(2);
+  send(1, u.take());
+  service_.closed(1);
+  service_.closed(2);
+  st = service_.stats();
+  EXPECT_EQ(st.subscriptions, 0u);
+  EXPECT_EQ(st.watches, 0u);
+  EXPECT_EQ(st.zones_watched, 0u);
+  EXPECT_EQ(st.sessions, 0u);
+  EXPECT_EQ(st.subscribed, 3u);
+}
+
+// A reconfigure that stops serving a zone: its subscribers' sessions get a
+// Retry Delay (NOTAUTH, 0 ms; RFC 8490 7.2.1) and are closed, and every
+// subscription of theirs goes at the next tick, even before the transport
+// reports the close.
+TEST_F(PushTest, AZoneNoLongerServedEndsItsSubscribersSessions) {
+  holder_.publish(std::make_shared<const zone::ZoneSet>(
+      std::vector{make_zone("example", kZone), make_zone("other", kZone)}));
+  EXPECT_EQ(send(1, subscribe(1, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(1, subscribe(2, "h.other.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(2, subscribe(1, "h.other.", dns::rrtype::A)), dns::rcode::NOERROR);
+  service_.tick();  // everything still served: nothing happens
+  EXPECT_TRUE(sink_->closed.empty());
+  holder_.publish(std::make_shared<const zone::ZoneSet>(std::vector{make_zone("other", kZone)}));
+  service_.tick();
+  EXPECT_TRUE(sink_->closed.count(1));
+  EXPECT_FALSE(sink_->closed.count(2));
+  Message m;
+  ASSERT_EQ(parse(sink_->pushed[1].back(), m), dns::dso::Error::ok);
+  EXPECT_EQ(m.primary()->type, tlv::RETRY_DELAY);
+  EXPECT_EQ(m.header.rcode, dns::rcode::NOTAUTH);
+  uint32_t delay = 1;
+  EXPECT_TRUE(read_retry_delay(m.primary()->data, delay));
+  EXPECT_EQ(delay, 0u);
+  PushStats st = service_.stats();
+  EXPECT_EQ(st.subscriptions, 1u);  // session 2's
+  EXPECT_EQ(st.watches, 1u);
+  EXPECT_EQ(st.zones_watched, 1u);
+  EXPECT_EQ(send(1, subscribe(3, "h.other.", dns::rrtype::A)), -1);  // closing: ignored
+  service_.closed(1);
+  service_.closed(2);
+  st = service_.stats();
+  EXPECT_EQ(st.subscriptions + st.watches + st.zones_watched + st.sessions, 0u);
+}
+
+// RFC 8490 7.3: a padded request gets a padded response; after that, what
+// the server sends the client unasked is padded too; RFC 8467 4.1's
+// 468-octet blocks. A client that does not pad is not padded at.
+TEST_F(PushTest, PaddingFollowsTheClient) {
+  std::vector<uint8_t> out(65535);
+  auto raw = [&](uint64_t conn, std::vector<uint8_t> msg) {
+    size_t n = service_.receive(msg, out, peer(conn));
+    return std::vector<uint8_t>(out.begin(), out.begin() + n);
+  };
+  auto plain = raw(1, subscribe(1, "h.example.", dns::rrtype::A));
+  EXPECT_EQ(plain.size(), dns::kHeaderSize);
+  ASSERT_EQ(sink_->pushed[1].size(), 1u);
+  EXPECT_NE(sink_->pushed[1][0].size() % kServerPaddingBlock, 0u);
+  Writer w(1, false);
+  w.subscribe({N("h.example."), dns::rrtype::A, dns::rrclass::IN});
+  w.padding(40);
+  auto padded = raw(2, w.take());
+  EXPECT_EQ(padded.size(), kServerPaddingBlock);
+  Message m;
+  ASSERT_EQ(parse(padded, m), dns::dso::Error::ok);
+  EXPECT_EQ(m.header.rcode, dns::rcode::NOERROR);
+  ASSERT_EQ(m.tlvs.size(), 1u);
+  EXPECT_EQ(m.tlvs[0].type, tlv::PADDING);
+  publish(kZone2);
+  ASSERT_EQ(sink_->pushed[2].size(), 2u);
+  for (const auto& msg : sink_->pushed[2]) EXPECT_EQ(msg.size() % kServerPaddingBlock, 0u);
+  EXPECT_EQ(pushed(2).size(), 4u);  // the PUSH TLV reads as before
+  for (const auto& msg : sink_->pushed[1]) EXPECT_NE(msg.size() % kServerPaddingBlock, 0u);
+}
+
+TEST(DsoPadding, ToTheBlockOrAsCloseAsFits) {
+  std::vector<uint8_t> msg(12);
+  pad_to_block(msg);
+  EXPECT_EQ(msg.size(), 468u);
+  EXPECT_EQ(dns::get_u16(&msg[12]), tlv::PADDING);
+  EXPECT_EQ(dns::get_u16(&msg[14]), 468u - 16);
+  msg.assign(465, 0);  // the TLV's own 4 octets pass the block: the next one
+  pad_to_block(msg);
+  EXPECT_EQ(msg.size(), 936u);
+  msg.assign(65400, 0);
+  pad_to_block(msg);
+  EXPECT_EQ(msg.size(), 65520u);  // 140 blocks
+  msg.assign(65517, 0);  // the next block would pass 65535: up to 65535
+  pad_to_block(msg);
+  EXPECT_EQ(msg.size(), 65535u);
+  msg.assign(65533, 0);
+  pad_to_block(msg);
+  EXPECT_EQ(msg.size(), 65533u);
+}
+
+// A reconfigure's limits: the subscription limit holds for the next
+// SUBSCRIBE; new timers reach every established session in a Keepalive of
+// the server's own (unidirectional, RFC 8490 7.1) and rule from then on.
+TEST_F(PushTest, NewOptionsApplyToRunningSessions) {
+  for (uint16_t i = 1; i <= 3; ++i)
+    EXPECT_EQ(send(1, subscribe(i, i == 1 ? "h.example." : i == 2 ? "ns.example." : "alias.example.",
+                                dns::rrtype::A)), dns::rcode::NOERROR);
+  Writer x(9, false);
+  x.tlv(0xf00d, {});
+  EXPECT_EQ(send(2, x.take()), dns::rcode::DSOTYPENI);  // a session, not established
+  PushOptions o = options();
+  o.max_subscriptions = 1;
+  o.timers = {0, 10000};
+  service_.set_options(o);
+  EXPECT_EQ(send(3, subscribe(1, "h.example.", dns::rrtype::A)), dns::rcode::NOERROR);
+  EXPECT_EQ(send(3, subscribe(2, "ns.example.", dns::rrtype::A)), dns::rcode::REFUSED);
+  EXPECT_EQ(service_.stats().refused, 1u);
+  Message m;
+  ASSERT_EQ(parse(sink_->pushed[1].back(), m), dns::dso::Error::ok);
+  EXPECT_EQ(m.kind, Kind::unidirectional);
+  ASSERT_EQ(m.primary()->type, tlv::KEEPALIVE);
+  Keepalive k;
+  ASSERT_TRUE(read_keepalive(m.primary()->data, k));
+  EXPECT_EQ(k.inactivity_ms, 0u);
+  EXPECT_EQ(k.interval_ms, 10000u);
+  EXPECT_FALSE(sink_->pushed.count(2));  // not in progress: told in its Keepalive response
+  Writer ka(10, false);
+  ka.keepalive({15000, 15000});
+  EXPECT_EQ(send(2, ka.take()), dns::rcode::NOERROR);
+  // Silent for twice the new 10 s interval: closed.
+  clock_.advance_ms(19999);
+  service_.tick();
+  EXPECT_FALSE(sink_->closed.count(1));
+  clock_.advance_ms(1);
+  service_.tick();
+  EXPECT_TRUE(sink_->closed.count(1));
+}
+
 TEST(PushDiscovery, ZonesGetTheSrvOfThePushServerOnce) {
   auto z = with_push_srv(make_zone("example", kZone), 853);
   const zone::Node* n = z->find(N("_dns-push-tls._tcp.example."));
@@ -314,6 +458,26 @@ TEST(DsoSession, TimersEndASilentSession) {
   EXPECT_TRUE(s.expired(60000));
   s.receive(msg, m, 59000);
   EXPECT_FALSE(s.expired(60000));
+}
+
+// RFC 8490 7.1.1: a server that cuts the inactivity timeout gives an idle
+// client a quarter of the new one or 5 s, whichever is longer, to close.
+TEST(DsoSession, ShorterInactivityTimeoutGetsGrace) {
+  DsoSession s({60000, 3600000}, 0);
+  Message m;
+  Writer k(1, false);
+  k.keepalive({0, 0});
+  s.receive(k.take(), m, 0);
+  EXPECT_FALSE(s.expired(100000));
+  s.set_timers({1000, 3600000}, 100000);  // idle 100 s already: over twice the new 1 s
+  EXPECT_FALSE(s.expired(104999));
+  EXPECT_TRUE(s.expired(105000));
+  EXPECT_FALSE(s.client_pads());
+  Writer p(2, false);
+  p.keepalive({0, 0});
+  p.padding(8);
+  s.receive(p.take(), m, 105000);
+  EXPECT_TRUE(s.client_pads());
 }
 
 TEST(DsoSession, ResponsesAndClientOnlyTlvsAreFatal) {
