@@ -38,6 +38,7 @@ push-listen = ["127.0.0.1:$push_port"]
 tls-cert = "$work/cert.pem"
 tls-key = "$work/key.pem"
 tcp-max-connections = 4096
+push-max-connections = 4096
 [http]
 listen = ""
 [[zone]]

@@ -67,6 +67,10 @@ struct ServerConfig {
   // DNS Push Notifications over DSO (RFC 8765, RFC 8490), always over TLS.
   std::vector<std::string> push_listen;
   std::string tls_cert, tls_key;     // PEM files of the push listeners
+  uint32_t push_max_subscriptions = 1024;       // per connection
+  uint32_t push_max_connections = 1024;         // over every push listener
+  uint32_t push_inactivity_timeout_ms = 15000;  // RFC 8490 6.4 (0xFFFFFFFF: infinity)
+  uint32_t push_keepalive_interval_ms = 60000;  // RFC 8490 6.5 (>= 10 s, 6.5.2)
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -37,6 +37,7 @@ const std::vector<Key<ServerConfig>>& server_restart_keys() {
       NAMAE_KEY(ServerConfig, "push-listen", push_listen),
       NAMAE_KEY(ServerConfig, "tls-cert", tls_cert),
       NAMAE_KEY(ServerConfig, "tls-key", tls_key),
+      NAMAE_KEY(ServerConfig, "push-max-connections", push_max_connections),
   };
   return keys;
 }
@@ -335,6 +336,9 @@ std::vector<std::string> keep_restart_keys(const Config& running, Config& next) 
     to.rrl = from.rrl;
     to.listen = from.listen;
     to.listeners = from.listeners;
+    to.push_max_subscriptions = from.push_max_subscriptions;
+    to.push_inactivity_timeout_ms = from.push_inactivity_timeout_ms;
+    to.push_keepalive_interval_ms = from.push_keepalive_interval_ms;
   }, out);
   keep(resolver_restart_keys(), "resolver", running.resolver, next.resolver, out);
   keep_unlisted<ResolverConfig>("resolver", running.resolver, next.resolver,
@@ -371,6 +375,9 @@ ConfigDiff diff_config(const Config& running, const Config& next, std::vector<st
   d.rrl = !(a.rrl == b.rrl);
   d.cookies = a.cookies != b.cookies || a.cookie_secret != b.cookie_secret;
   d.log_level = a.log_level != b.log_level;
+  d.push = a.push_max_subscriptions != b.push_max_subscriptions ||
+           a.push_inactivity_timeout_ms != b.push_inactivity_timeout_ms ||
+           a.push_keepalive_interval_ms != b.push_keepalive_interval_ms;
   d.resolver_allow = running.resolver.allow != next.resolver.allow;
   d.http = changed(http_live_keys(), running.http, next.http);
   for (const auto& l : b.listen)
@@ -381,7 +388,7 @@ ConfigDiff diff_config(const Config& running, const Config& next, std::vector<st
 }
 
 bool ConfigDiff::empty() const {
-  return zones.empty() && !keys && !auth && !listener_acls && !rrl && !cookies && !log_level && !resolver_allow && http.empty() &&
+  return zones.empty() && !keys && !auth && !listener_acls && !rrl && !cookies && !log_level && !push && !resolver_allow && http.empty() &&
          listen_added.empty() && listen_removed.empty() && restart.empty();
 }
 
@@ -410,6 +417,7 @@ std::vector<std::string> ConfigDiff::lines() const {
   if (rrl) out.push_back("server: rrl changed");
   if (cookies) out.push_back("server: cookies changed");
   if (log_level) out.push_back("server: log-level changed");
+  if (push) out.push_back("server: push-max-subscriptions, push-inactivity-timeout or push-keepalive-interval changed");
   if (resolver_allow) out.push_back("resolver: allow changed");
   for (const auto& k : http) out.push_back("http: " + k + " changed");
   for (const auto& k : restart) out.push_back(k + ": needs a restart (the running value stays)");

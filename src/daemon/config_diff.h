@@ -34,6 +34,7 @@ struct ConfigDiff {
   bool rrl = false;             // [server] rrl
   bool cookies = false;         // [server] cookies, cookie-secret
   bool log_level = false;       // [server] log-level
+  bool push = false;            // [server] push-max-subscriptions, push-inactivity-timeout, push-keepalive-interval
   bool resolver_allow = false;  // [resolver] allow
   bool catalogs = false;        // a generated catalog's member list may have changed
   std::vector<std::string> http;  // [http] keys the update API takes live ("users")

@@ -34,6 +34,10 @@ constexpr Key<S> server_keys[] = {
     {"push-listen", T::endpoints, &S::push_listen, "DNS Push Notification (RFC 8765) listen addresses, over TLS"},
     {"tls-cert", T::path, &S::tls_cert, "PEM certificate chain of the push listeners"},
     {"tls-key", T::path, &S::tls_key, "PEM private key of the push listeners (mode 0600)"},
+    {"push-max-subscriptions", T::integer, &S::push_max_subscriptions, "DNS Push subscriptions per connection (one more is REFUSED)", 1, 1000000},
+    {"push-max-connections", T::integer, &S::push_max_connections, "open connections over every push-listen address", 1, 1000000},
+    {"push-inactivity-timeout", T::integer, &S::push_inactivity_timeout_ms, "milliseconds a DSO session with no subscription may stay idle (RFC 8490 6.4; 4294967295: no limit)", 0, 0xffffffff},
+    {"push-keepalive-interval", T::integer, &S::push_keepalive_interval_ms, "milliseconds between a DSO client's keepalive messages (RFC 8490 6.5; at least 10000, 6.5.2; 4294967295: none needed)", 10000, 0xffffffff},
 };
 
 using L = RrlConfig;

@@ -699,6 +699,7 @@ void Daemon::apply(Reconfiguration& rc, std::vector<std::string>& lines) {
   }
   open_added_listeners(rc, lines);
   if (rc.diff.log_level) spdlog::set_level(spdlog::level::from_str(rc.next.server.log_level));
+  if (push_ && rc.diff.push) push_->service().set_options(PushRole::options(rc.next.server));
   if (rc.diff.rrl) log_rrl(rc.next.server.rrl);
 }
 

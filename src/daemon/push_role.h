@@ -26,6 +26,10 @@ class PushRole {
                                                   ZoneManager& zones);
   /// Bind the TLS listeners; `auth` makes the engine that answers non-DSO messages.
   Result<void> start(const ServerConfig& cfg, net::HandlerFactory auth, net::MetricsRegistry& metrics);
+  /// The service's limits and timers: `push-max-subscriptions`,
+  /// `push-inactivity-timeout`, `push-keepalive-interval` (all live: a
+  /// reconfigure hands them to PushService::set_options).
+  static push::PushOptions options(const ServerConfig& cfg);
   /// Retry Delay to every session (RFC 8490 7.2), then close the listeners.
   void stop();
   const std::vector<net::Endpoint>& bound() const { return tcp_->bound(); }

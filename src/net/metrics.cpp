@@ -230,20 +230,25 @@ void MetricsRegistry::render_tls_streams(std::string& o) const {
     const char* name;
     const char* type;
     const char* help;
-    int64_t dot, doh;
+    int64_t dot, doh, push;
   };
   const Row rows[] = {
-      {"namae_tls_connections", "gauge", "Open DNS over TLS / HTTPS connections.", dot.open.load(), doh.open.load()},
-      {"namae_tls_accepted_total", "counter", "DNS over TLS / HTTPS connections accepted.",
-       static_cast<int64_t>(dot.accepted.load()), static_cast<int64_t>(doh.accepted.load())},
-      {"namae_tls_queries_total", "counter", "Queries received over DNS over TLS / HTTPS.",
-       static_cast<int64_t>(dot.queries.load()), static_cast<int64_t>(doh.queries.load())},
+      {"namae_tls_connections", "gauge", "Open DNS over TLS / HTTPS / DNS Push connections.", dot.open.load(),
+       doh.open.load(), push.open.load()},
+      {"namae_tls_accepted_total", "counter", "DNS over TLS / HTTPS / DNS Push connections accepted.",
+       static_cast<int64_t>(dot.accepted.load()), static_cast<int64_t>(doh.accepted.load()),
+       static_cast<int64_t>(push.accepted.load())},
+      {"namae_tls_queries_total", "counter", "Messages received over DNS over TLS / HTTPS / DNS Push.",
+       static_cast<int64_t>(dot.queries.load()), static_cast<int64_t>(doh.queries.load()),
+       static_cast<int64_t>(push.queries.load())},
       {"namae_tls_errors_total", "counter", "TLS handshakes or connections that failed.",
-       static_cast<int64_t>(dot.tls_errors.load()), static_cast<int64_t>(doh.tls_errors.load())},
+       static_cast<int64_t>(dot.tls_errors.load()), static_cast<int64_t>(doh.tls_errors.load()),
+       static_cast<int64_t>(push.tls_errors.load())},
   };
   for (const auto& r : rows) {
     o += fmt::format("# HELP {} {}\n# TYPE {} {}\n", r.name, r.help, r.name, r.type);
-    o += fmt::format("{}{{transport=\"dot\"}} {}\n{}{{transport=\"doh\"}} {}\n", r.name, r.dot, r.name, r.doh);
+    o += fmt::format("{}{{transport=\"dot\"}} {}\n{}{{transport=\"doh\"}} {}\n{}{{transport=\"push\"}} {}\n", r.name,
+                     r.dot, r.name, r.doh, r.name, r.push);
   }
   o += "# HELP namae_doh_http_errors_total DoH requests refused with an HTTP error status (RFC 8484 4.2.1).\n"
        "# TYPE namae_doh_http_errors_total counter\n";

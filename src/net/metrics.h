@@ -104,14 +104,15 @@ class MetricsRegistry {
   /// call at zone load, not per query.
   uint32_t zone_slot(std::string_view name);
 
-  /// DNS over TLS or over HTTPS listeners: connections (also counted as
-  /// TCP), queries answered, and errors (a failed TLS handshake or
+  /// DNS over TLS or over HTTPS listeners, and DNS Push's (DSO over TLS):
+  /// connections (also counted as TCP), queries answered (Push: DSO and
+  /// other messages received), and errors (a failed TLS handshake or
   /// connection, an HTTP request refused with a 4xx status).
   struct TlsStreamCounters {
     std::atomic<int64_t> open{0};
     std::atomic<uint64_t> accepted{0}, queries{0}, tls_errors{0}, http_errors{0};
   };
-  TlsStreamCounters dot, doh;
+  TlsStreamCounters dot, doh, push;
 
   /// Gauges and counters owned by the transports and daemon, not per worker.
   std::atomic<int64_t> tcp_connections{0};

@@ -196,10 +196,11 @@ struct TcpServer::Loop {
     lru.erase(c.lru);
     c.held = true;
   }
-  // The DoT or DoH listener's counters; nullptr for plain TCP.
+  // The DoT, DoH or Push listener's counters; nullptr for plain TCP.
   MetricsRegistry::TlsStreamCounters* tls_counters() const {
     auto& m = server->metrics_;
-    return server->options_.doh ? &m.doh : server->options_.tls ? &m.dot : nullptr;
+    if (!server->options_.tls) return nullptr;
+    return server->options_.doh ? &m.doh : server->options_.push ? &m.push : &m.dot;
   }
   void close_conn(Conn& c) {
     if (auto* t = tls_counters()) {

@@ -53,6 +53,7 @@ struct TcpOptions {
   int backlog = 1024;
   std::shared_ptr<TlsContext> tls;  // set: DNS over TLS (RFC 7858) or, with doh, HTTPS
   bool doh = false;                 // HTTP/2 framing (RFC 8484) instead of RFC 7766
+  bool push = false;                // with tls: DNS Push (DSO), counted apart from DoT
   size_t max_streams = 100;         // DoH: concurrent HTTP/2 streams per connection
   uint32_t first_listener = 0;      // nonzero: Peer::listener = this + listen index
 };

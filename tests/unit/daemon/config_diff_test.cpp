@@ -108,6 +108,24 @@ TEST(ConfigDiff, KeysRrlCookiesAndResolverAllow) {
   EXPECT_TRUE(d.restart.empty());
 }
 
+TEST(ConfigDiff, PushTimersAndLimitApplyLiveConnectionsNeedARestart) {
+  std::string after = kBase;
+  after.replace(after.find("workers = 2"), 11,
+                "workers = 2\npush-max-subscriptions = 5\npush-keepalive-interval = 20000\npush-max-connections = 7");
+  Config running = parse(kBase);
+  Config next = parse(after);
+  auto restart = keep_restart_keys(running, next);
+  EXPECT_EQ(restart, std::vector<std::string>{"[server] push-max-connections"});
+  EXPECT_EQ(next.server.push_max_connections, 1024u);
+  EXPECT_EQ(next.server.push_max_subscriptions, 5u);
+  EXPECT_EQ(next.server.push_keepalive_interval_ms, 20000u);
+  auto d = diff_config(running, next, restart);
+  EXPECT_TRUE(d.push);
+  EXPECT_EQ(d.lines().front(),
+            "server: push-max-subscriptions, push-inactivity-timeout or push-keepalive-interval changed");
+  EXPECT_FALSE(diff(kBase, kBase).push);
+}
+
 TEST(ConfigDiff, AListenersAccessListChangesLive) {
   std::string table = kBase;
   table.replace(table.find("\"127.0.0.1:5300\""), 16,

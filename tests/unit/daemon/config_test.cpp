@@ -122,6 +122,32 @@ TEST(Config, ErrorsNameFileLineAndReason) {
   EXPECT_EQ(c.message(), "t.toml:1: unknown key 'bogus' in the top level");
 }
 
+// RFC 8490 6.5.2: a server never asks for keepalives more often than 10 s;
+// the inactivity timeout may be anything, 0 and "infinity" included (6.4.2).
+TEST(Config, PushLimitsAndTimers) {
+  auto c = parse("[server]\npush-max-subscriptions = 10\npush-max-connections = 3\n"
+                 "push-inactivity-timeout = 0\npush-keepalive-interval = 10000\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->server.push_max_subscriptions, 10u);
+  EXPECT_EQ(c->server.push_max_connections, 3u);
+  EXPECT_EQ(c->server.push_inactivity_timeout_ms, 0u);
+  EXPECT_EQ(c->server.push_keepalive_interval_ms, 10000u);
+  c = parse("[server]\npush-inactivity-timeout = 4294967295\npush-keepalive-interval = 4294967295\n");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_EQ(c->server.push_keepalive_interval_ms, 0xffffffffu);
+  c = parse("[server]\npush-keepalive-interval = 9999\n");
+  EXPECT_EQ(c.message(), "t.toml:2: 'push-keepalive-interval' must be between 10000 and 4294967295, not 9999");
+  c = parse("[server]\npush-max-subscriptions = 0\n");
+  EXPECT_EQ(c.message(), "t.toml:2: 'push-max-subscriptions' must be between 1 and 1000000, not 0");
+  c = parse("[server]\npush-inactivity-timeout = 4294967296\n");
+  EXPECT_FALSE(c.ok());
+  auto d = parse("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->server.push_max_subscriptions, 1024u);
+  EXPECT_EQ(d->server.push_inactivity_timeout_ms, 15000u);
+  EXPECT_EQ(d->server.push_keepalive_interval_ms, 60000u);
+}
+
 TEST(Config, RrlTable) {
   auto c = parse("[server]\nrrl = { responses-per-second = 5, window = 30, ipv6-prefix = 48, exempt = [\"10.0.0.0/8\"] }\n");
   ASSERT_TRUE(c.ok()) << c.message();
