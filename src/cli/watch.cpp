@@ -1,11 +1,13 @@
 // `namae watch NAME [TYPE] --server ADDR:PORT`: a DNS Push Notification
-// client (RFC 8765 over RFC 8490 DSO, over TLS). It subscribes to NAME and
-// TYPE, prints the records the server pushes (first what is there, then
-// every change), keeps the session alive with Keepalive requests, and
+// client (RFC 8765 over RFC 8490 DSO, over TLS) through
+// StubResolver::subscribe. It subscribes to NAME and TYPE, prints the
+// records the server pushes (first what is there, then every change), the
+// session kept alive with Keepalive requests (net/push_client), and
 // reconnects with a doubling backoff (1 s to 60 s) when the connection
 // breaks or the server asks it to go away (Retry Delay).
 #include <sys/time.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -17,7 +19,8 @@
 #include "dns/dso.h"
 #include "dns/rdata.h"
 #include "dns/rrtype.h"
-#include "net/tls_client.h"
+#include "net/push_client.h"
+#include "resolver/stub.h"
 
 namespace namae::cli {
 namespace {
@@ -41,14 +44,6 @@ struct WatchArgs {
   net::Endpoint server;
   net::TlsClientOptions tls;
   bool json = false;
-};
-
-// Why a session ended: a fault (reconnect after the backoff), the server's
-// Retry Delay (reconnect after that), or an answer that retrying cannot change.
-struct Ended {
-  enum class Why { fault, retry_delay, refused } why;
-  std::chrono::milliseconds wait{0};
-  std::string message;
 };
 
 const char* change_word(Change c) {
@@ -90,52 +85,19 @@ void print_change(const PushRecord& c, bool json) {
   std::fflush(stdout);
 }
 
-// One server message in an established session; an Ended when it ends it.
-std::optional<Ended> take_message(const std::vector<uint8_t>& bytes, bool json) {
-  Message m;
-  if (parse(bytes, m) != dns::dso::Error::ok) return Ended{Ended::Why::fault, 0ms, "malformed message from the server"};
-  if (m.kind != Kind::unidirectional) return std::nullopt;  // a Keepalive answer
-  const Tlv& p = *m.primary();
-  uint32_t delay;
-  std::vector<PushRecord> changes;
-  if (p.type == tlv::RETRY_DELAY && read_retry_delay(p.data, delay))
-    return Ended{Ended::Why::retry_delay, std::chrono::milliseconds(delay), "the server asked to reconnect later"};
-  if (p.type == tlv::PUSH) {
-    if (!read_push(p.data, changes)) return Ended{Ended::Why::fault, 0ms, "malformed PUSH from the server"};
-    for (const auto& c : changes) print_change(c, json);
-  }
-  return std::nullopt;
-}
-
-// One session: subscribe, then print pushes until it ends.
-Ended run_session(const WatchArgs& a, bool& subscribed) {
-  auto conn = net::TlsClient::connect(a.server, a.tls, 10s);
-  if (!conn) return {Ended::Why::fault, 0ms, conn.message()};
-  Writer sub(1, false);
-  sub.subscribe(a.q);
-  if (auto r = (*conn)->send(sub.take(), 10s); !r) return {Ended::Why::fault, 0ms, r.message()};
-  // The server's keepalive interval is at least 10 s (RFC 8490 6.5.2): a
-  // Keepalive request every 5 s keeps any server's clock happy.
-  uint16_t next_id = 2;
-  for (;;) {
-    auto got = (*conn)->receive(5s);
-    if (!got) return {Ended::Why::fault, 0ms, got.message()};
-    if (!*got) {
-      Writer k(next_id, false);
-      next_id = next_id == 0xffff ? 2 : next_id + 1;  // never 0 (a request), never 1 (the SUBSCRIBE)
-      k.keepalive({0, 10000});
-      if (auto r = (*conn)->send(k.take(), 10s); !r) return {Ended::Why::fault, 0ms, r.message()};
-      continue;
-    }
-    Message m;
-    if (!subscribed && parse(**got, m) == dns::dso::Error::ok && m.kind == Kind::response && m.header.id == 1) {
-      if (m.header.rcode != dns::rcode::NOERROR)
-        return {Ended::Why::refused, 0ms, "SUBSCRIBE answered " + dns::rcode_to_text(m.header.rcode)};
-      subscribed = true;
-      continue;
-    }
-    if (auto end = take_message(**got, a.json)) return *end;
-  }
+// One session (StubResolver::subscribe, RFC 8765 over RFC 8490): print
+// pushes until it ends.
+net::PushEnd run_session(const WatchArgs& a, std::atomic<bool>& subscribed) {
+  StubResolver stub(StubConfig{});  // the server is given: nothing to look up
+  net::PushCallbacks cb;
+  cb.subscribed = [&] { subscribed = true; };
+  cb.changes = [&](const std::vector<PushRecord>& changes) {
+    for (const auto& c : changes) print_change(c, a.json);
+  };
+  auto sub = stub.subscribe(a.q.name, a.q.type, std::move(cb), net::PushServer{a.server, a.tls});
+  if (!sub) return {net::PushEnd::Why::fault, 0ms, 0, sub.message()};
+  for (;;)
+    if (auto end = (*sub)->wait(1h)) return *end;
 }
 
 std::optional<int> parse_args(std::span<char*> args, WatchArgs& a) {
@@ -174,15 +136,15 @@ int watch_main(std::span<char*> args) {
   if (auto end = parse_args(args, a)) return *end;
   auto backoff = 1s;
   for (;;) {
-    bool subscribed = false;
-    Ended e = run_session(a, subscribed);
+    std::atomic<bool> subscribed = false;
+    net::PushEnd e = run_session(a, subscribed);
     std::fprintf(stderr, "namae watch: %s\n", e.message.c_str());
-    if (e.why == Ended::Why::refused) return exit_status::failure;
+    if (e.why == net::PushEnd::Why::refused) return exit_status::failure;
     if (subscribed) backoff = 1s;  // it worked for a while: start the backoff over
     std::chrono::milliseconds wait = backoff;
-    if (e.why == Ended::Why::retry_delay) wait = std::max<std::chrono::milliseconds>(e.wait, 1s);
+    if (e.why == net::PushEnd::Why::retry_delay) wait = std::max<std::chrono::milliseconds>(e.wait, 1s);
     std::this_thread::sleep_for(wait);
-    if (e.why == Ended::Why::fault) backoff = std::min<std::chrono::seconds>(backoff * 2, 60s);
+    if (e.why == net::PushEnd::Why::fault) backoff = std::min<std::chrono::seconds>(backoff * 2, 60s);
   }
 }
 

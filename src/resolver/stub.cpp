@@ -8,6 +8,7 @@
 
 #include "dns/message.h"
 #include "dns/rrtype.h"
+#include "dns/wire.h"
 #include "resolver/infra.h"
 #include "resolver/sections.h"
 
@@ -314,6 +315,86 @@ void StubResolver::flush_cache() {
   std::lock_guard lock(cache_mu_);
   cache_.clear();
   lru_.clear();
+}
+
+PushSubscription::PushSubscription(net::PushServer server, dns::dso::Question q, net::PushCallbacks cb)
+    : server_(std::move(server)) {
+  thread_ = std::thread([this, q = std::move(q), cb = std::move(cb)] {
+    net::PushEnd end = net::run_push_session(server_, q, cb, stop_);
+    std::lock_guard lk(mu_);
+    end_ = std::move(end);
+    cv_.notify_all();
+  });
+}
+
+PushSubscription::~PushSubscription() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+std::optional<net::PushEnd> PushSubscription::wait(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  cv_.wait_for(lk, timeout, [&] { return end_.has_value(); });
+  return end_;
+}
+
+Result<std::unique_ptr<PushSubscription>> StubResolver::subscribe(const dns::Name& name, uint16_t type,
+                                                                  net::PushCallbacks cb,
+                                                                  std::optional<net::PushServer> server) {
+  if (!server) {
+    auto found = find_push_server(name);
+    if (!found) return found.error();
+    server = std::move(*found);
+  }
+  dns::dso::Question q{name, type, dns::rrclass::IN};
+  return std::make_unique<PushSubscription>(std::move(*server), std::move(q), std::move(cb));
+}
+
+namespace {
+// The zone `name` is in: the owner of the SOA that answers (or denies) it.
+std::optional<dns::Name> zone_of(const StubAnswer& a) {
+  for (const auto* section : {&a.answer, &a.authority})
+    for (const auto& rs : *section)
+      if (rs.type == dns::rrtype::SOA) return rs.owner;
+  return std::nullopt;
+}
+}  // namespace
+
+Result<net::PushServer> StubResolver::find_push_server(const dns::Name& name, const std::string& ca_file) {
+  auto soa = query_exact(name, dns::rrtype::SOA);
+  if (!soa) return soa.error();
+  auto zone = zone_of(*soa);
+  if (!zone) return fail("no zone found for " + name.to_text());
+  auto srv_name = dns::Name::from_text("_dns-push-tls._tcp." + zone->to_text());
+  if (!srv_name) return fail("no SRV name for zone " + zone->to_text());
+  auto srv = query_exact(*srv_name, dns::rrtype::SRV);
+  if (!srv) return srv.error();
+  // RFC 2782: the lowest priority first.
+  const dns::RdataBytes* best = nullptr;
+  for (const auto& rs : srv->answer)
+    if (rs.type == dns::rrtype::SRV)
+      for (const auto& rd : rs.rdata)
+        if (rd.size() > 6 && (!best || dns::get_u16(rd.data()) < dns::get_u16(best->data()))) best = &rd;
+  if (!best) return fail(srv_name->to_text() + " has no SRV record: zone " + zone->to_text() + " offers no DNS Push");
+  const uint16_t port = dns::get_u16(best->data() + 4);
+  auto target = dns::Name::from_wire({best->data() + 6, best->size() - 6});
+  if (!target) return fail("bad SRV target in " + srv_name->to_text());
+  for (uint16_t t : {dns::rrtype::AAAA, dns::rrtype::A}) {
+    auto addr = query_exact(*target, t);
+    if (!addr) continue;
+    for (const auto& text : addr->texts(t)) {
+      auto ep = net::parse_endpoint(t == dns::rrtype::AAAA ? "[" + text + "]" : text, port);
+      if (!ep) continue;
+      net::PushServer s;
+      s.address = *ep;
+      std::string host = target->to_text();
+      if (host.size() > 1 && host.back() == '.') host.pop_back();
+      s.tls.name = host;
+      s.tls.ca_file = ca_file;
+      return s;
+    }
+  }
+  return fail("no address for " + target->to_text());
 }
 
 }  // namespace namae

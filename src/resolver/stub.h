@@ -6,6 +6,7 @@
 // default), so tests script the servers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -23,6 +25,7 @@
 
 #include "base/result.h"
 #include "net/client.h"
+#include "net/push_client.h"
 #include "base/clock.h"
 #include "dns/record.h"
 
@@ -67,6 +70,28 @@ struct StubAnswer {
   std::vector<std::string> texts(uint16_t type) const;
 };
 
+/// One DNS Push subscription (RFC 8765) made by StubResolver::subscribe:
+/// one DSO session on a thread of its own, until it ends or this goes.
+class PushSubscription {
+ public:
+  PushSubscription(net::PushServer server, dns::dso::Question q, net::PushCallbacks cb);
+  /// Stops the session (within a quarter second) and joins its thread.
+  ~PushSubscription();
+  PushSubscription(const PushSubscription&) = delete;
+  PushSubscription& operator=(const PushSubscription&) = delete;
+  /// Why the session ended, once it has (nullopt if it still runs after `timeout`).
+  std::optional<net::PushEnd> wait(std::chrono::milliseconds timeout);
+  const net::PushServer& server() const { return server_; }
+
+ private:
+  net::PushServer server_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<net::PushEnd> end_;
+  std::thread thread_;
+};
+
 /// Thread-safe; blocking calls run on the caller's thread, async ones on the
 /// resolver's own worker thread.
 class StubResolver {
@@ -90,6 +115,19 @@ class StubResolver {
                    std::function<void(Result<StubAnswer>)> done);
   /// Asynchronous query as a future.
   std::future<Result<StubAnswer>> query_future(std::string name, uint16_t type);
+
+  /// Subscribe to `name`'s records of `type` with DNS Push: `cb.changes`
+  /// is called on the subscription's thread with each PUSH's changes, the
+  /// records already there first (RFC 8765 6.2). The server is `server`,
+  /// or else found as RFC 8765 6.1 says, through the configured resolvers:
+  /// the zone of `name` (its SOA), that zone's `_dns-push-tls._tcp` SRV,
+  /// the target's address (its certificate must carry the target's name).
+  /// One session: what to do when it ends (PushSubscription::wait) is the
+  /// caller's choice.
+  Result<std::unique_ptr<PushSubscription>> subscribe(const dns::Name& name, uint16_t type, net::PushCallbacks cb,
+                                                      std::optional<net::PushServer> server = std::nullopt);
+  /// RFC 8765 6.1's discovery alone. `ca_file` for the server's certificate.
+  Result<net::PushServer> find_push_server(const dns::Name& name, const std::string& ca_file = "");
 
   /// Drop every cached answer.
   void flush_cache();

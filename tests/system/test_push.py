@@ -425,3 +425,297 @@ def test_a_client_that_stops_reading_is_dropped(server, cert):
     pushed = 2 * BIG_NAMES * BIG_RECORDS * 260  # initial answers, then removals and adds
     assert got < pushed * 3 / 4, (got, pushed)
     c.close()
+
+
+# --- Limits and timers from the config, padding, metrics -------------------
+# A second namaed with small limits: push-max-subscriptions 2000,
+# push-max-connections 4, a 500 ms inactivity timeout, the smallest
+# keepalive interval RFC 8490 6.5.2 allows (10 s), and /metrics.
+
+LIMITED_ZONES = ("example.test", "gone.test")
+
+
+def start_namaed(d, config):
+    with open(os.path.join(d, "namaed.toml"), "w") as f:
+        f.write(config)
+    log = os.path.join(d, "namaed.log")
+    proc = subprocess.Popen([namae_bin("namaed"), "--config", "namaed.toml", "--foreground"],
+                            stdout=open(log, "a"), stderr=subprocess.STDOUT, cwd=d)
+    deadline = time.time() + 20
+    while not os.path.exists(os.path.join(d, "ctl.sock")):
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError("namaed did not start:\n" + open(log).read())
+        time.sleep(0.05)
+    return proc
+
+
+class Limited:
+    def __init__(self, d, cert, key, keepalive=10000):
+        self.dir = os.path.join(d, "limited")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port, self.push_port, self.http_port = free_port(), free_port(), free_port()
+        self.cert, self.key = cert, key
+        for z in LIMITED_ZONES:
+            with open(os.path.join(self.dir, z + ".zone"), "w") as f:
+                f.write(ZONE.replace("example.test.", z + "."))
+        self.proc = start_namaed(self.dir, self.config(keepalive, LIMITED_ZONES))
+
+    def config(self, keepalive, zones):
+        text = f"""[server]
+listen = ["127.0.0.1:{self.port}"]
+workers = 1
+control = "ctl.sock"
+push-listen = ["127.0.0.1:{self.push_port}"]
+tls-cert = "{self.cert}"
+tls-key = "{self.key}"
+push-max-subscriptions = 2000
+push-max-connections = 4
+push-inactivity-timeout = 500
+push-keepalive-interval = {keepalive}
+[http]
+listen = "127.0.0.1:{self.http_port}"
+"""
+        for z in zones:
+            text += f'[[zone]]\nname = "{z}"\nfile = "{z}.zone"\n'
+        return text
+
+    def reconfigure(self, keepalive, zones=LIMITED_ZONES):
+        with open(os.path.join(self.dir, "namaed.toml"), "w") as f:
+            f.write(self.config(keepalive, zones))
+        r = subprocess.run([namae_bin("namae"), "ctl", "--socket", os.path.join(self.dir, "ctl.sock"), "reconfigure"],
+                           capture_output=True, text=True, timeout=20)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+
+    def metrics(self):
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=5) as r:
+            return r.read().decode()
+
+
+@pytest.fixture(scope="module")
+def limited(workdir, cert):
+    n = Limited(workdir, *cert)
+    yield n
+    stop_process(n.proc)
+
+
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def test_10000_subscribes_against_the_configured_limit(limited, cert):
+    """push-max-subscriptions = 2000: of 10,000 SUBSCRIBEs on one connection
+    (pipelined, 1,000 at a time) the first 2,000 work, the rest are REFUSED
+    (RFC 8765 6.2) and the session goes on."""
+    c = Client(limited, cert)
+    rcodes = {}
+    t0 = time.monotonic()
+    for batch in range(10):
+        ids = range(batch * 1000 + 1, batch * 1000 + 1001)
+        c.sock.sendall(b"".join(struct.pack(">H", len(m)) + m
+                                for m in (subscribe(i, f"n{i}.example.test.") for i in ids)))
+        while len(rcodes) < (batch + 1) * 1000:
+            r = c.read()
+            assert r is not None, "closed"
+            if r[2] & 0x80:
+                rcodes[struct.unpack(">H", r[:2])[0]] = r[3] & 0x0f
+    took = time.monotonic() - t0
+    assert [rcodes[i] for i in range(1, 2001)] == [NOERROR] * 2000
+    assert [rcodes[i] for i in range(2001, 10001)] == [REFUSED] * 8000
+    # The session is fine: a Keepalive is answered.
+    c.send(header(20000) + tlv(KEEPALIVE, struct.pack(">II", 15000, 15000)))
+    while (r := c.read()) is not None and struct.unpack(">H", r[:2])[0] != 20000:
+        pass
+    assert r is not None and r[3] & 0x0f == NOERROR
+    m = limited.metrics()
+    assert metric(m, 'namae_push_subscriptions') == 2000
+    assert metric(m, 'namae_push_subscribes_total{result="refused"}') >= 8000
+    assert metric(m, 'namae_tls_connections{transport="push"}') >= 1
+    assert metric(m, 'namae_tls_connections{transport="dot"}') == 0
+    print(f"\n10,000 SUBSCRIBEs answered in {took:.2f} s")
+    c.close()
+    deadline = time.time() + 5
+    while metric(limited.metrics(), "namae_push_subscriptions") != 0:
+        assert time.time() < deadline, "subscriptions outlive their connection"
+        time.sleep(0.05)
+
+
+def test_configured_timers_connections_and_a_live_reconfigure(limited, cert):
+    idle = Client(limited, cert)
+    t0 = time.monotonic()
+    idle.send(header(1) + tlv(KEEPALIVE, struct.pack(">II", 60000, 60000)))
+    r = idle.read()
+    assert struct.unpack(">HHII", r[12:24]) == (KEEPALIVE, 8, 500, 10000)
+    held = [Client(limited, cert) for _ in range(3)]
+    for h in held:
+        assert h.request(subscribe(1, "www.example.test.")) == NOERROR
+    # push-max-connections = 4, every one an established session: a fifth is refused.
+    with pytest.raises((ConnectionError, ssl.SSLError, socket.timeout, OSError)):
+        extra = Client(limited, cert)
+        assert extra.read(2) is None
+        raise ConnectionError("closed")
+    # A reconfigure's timers reach every established session unasked (RFC 8490 7.1).
+    out = limited.reconfigure(keepalive=20000)
+    assert "push-keepalive-interval" in out
+    for h in held:
+        while True:
+            m = h.read()
+            assert m is not None
+            if m[:2] == b"\x00\x00" and struct.unpack(">H", m[12:14])[0] == KEEPALIVE:
+                assert struct.unpack(">II", m[16:24]) == (500, 20000)
+                break
+    # The idle session (nothing subscribed) is closed once 500 ms and then
+    # max(2 x 500 ms, 5 s) have passed.
+    assert idle.closed(timeout=10)
+    assert 5.0 <= time.monotonic() - t0 < 8.0
+    for h in held:
+        h.close()
+
+
+def test_a_zone_removed_by_reconfigure_ends_its_subscriptions(limited, cert):
+    c = Client(limited, cert)
+    assert c.request(subscribe(1, "www.gone.test.")) == NOERROR
+    assert c.request(subscribe(2, "www.example.test.")) == NOERROR
+    before = metric(limited.metrics(), "namae_push_subscriptions")
+    try:
+        limited.reconfigure(keepalive=20000, zones=("example.test",))
+        while True:  # RFC 8490 7.2.1: Retry Delay, NOTAUTH, then the close
+            m = c.read()
+            assert m is not None, "closed without a Retry Delay"
+            if m[:2] == b"\x00\x00" and struct.unpack(">H", m[12:14])[0] == RETRY_DELAY:
+                assert m[3] & 0x0f == NOTAUTH
+                break
+        assert c.closed()
+        deadline = time.time() + 5
+        while metric(limited.metrics(), "namae_push_subscriptions") != before - 2:
+            assert time.time() < deadline
+            time.sleep(0.05)
+        d = Client(limited, cert)
+        assert d.request(subscribe(1, "www.gone.test.")) == NOTAUTH
+        d.close()
+    finally:
+        limited.reconfigure(keepalive=20000)
+
+
+def test_padded_requests_get_padded_answers_and_pushes(server, cert):
+    """RFC 8490 7.3: a request with an Encryption Padding TLV gets a padded
+    response; its PUSHes are padded too; RFC 8467's 468-octet blocks."""
+    c = Client(server, cert)
+    c.send(subscribe(1, "padded.example.test.") + tlv(PADDING, bytes(100)))
+    r = c.read()
+    assert r[:2] == b"\x00\x01" and r[3] & 0x0f == NOERROR
+    assert len(r) == 468 and struct.unpack(">H", r[12:14])[0] == PADDING
+    update(server, "example.test", ("add", "padded.example.test.", 60, "A", "192.0.2.99"))
+    m = c.read()
+    assert struct.unpack(">H", m[12:14])[0] == PUSH and len(m) % 468 == 0
+    assert [ipv4(rd) for _, _, _, rd in parse_push(m[16:16 + struct.unpack(">H", m[14:16])[0]])] == ["192.0.2.99"]
+    plain = Client(server, cert)
+    plain.send(subscribe(1, "www.example.test."))
+    assert len(plain.read()) == 12
+    c.close()
+    plain.close()
+
+
+def vm_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_rss_is_stable_over_a_soak_of_sessions(server, cert):
+    """Connect, subscribe 100 names, unsubscribe half, disconnect: 200
+    cycles. After a warm-up, namaed's resident memory grows by less than
+    4 MiB (allocator slack), not with every session."""
+    def cycle(n):
+        c = Client(server, cert)
+        msgs = [subscribe(i + 1, f"soak{i}.example.test.") for i in range(100)]
+        c.sock.sendall(b"".join(struct.pack(">H", len(m)) + m for m in msgs))
+        got = 0
+        while got < 100:
+            r = c.read()
+            got += bool(r[2] & 0x80)
+        for i in range(50):
+            c.send(header(0) + tlv(UNSUBSCRIBE, struct.pack(">H", i + 1)))
+        c.close()
+    for n in range(40):
+        cycle(n)
+    time.sleep(0.3)
+    base = vm_rss_kb(server.proc.pid)
+    t0 = time.monotonic()
+    for n in range(200):
+        cycle(n)
+    time.sleep(0.3)
+    grown = vm_rss_kb(server.proc.pid) - base
+    print(f"\nRSS {base} kB after the warm-up, {grown:+d} kB after 200 more cycles "
+          f"({time.monotonic() - t0:.1f} s)")
+    assert grown < 4096
+
+
+SECONDARY_ZONE = """$ORIGIN sec.test.
+$TTL 60
+@    SOA ns1 hostmaster 1 7200 900 1209600 60
+@    NS  ns1
+ns1  A   127.0.0.1
+host A   192.0.2.1
+"""
+
+
+def test_a_secondarys_incoming_transfer_is_pushed(workdir, cert):
+    """namaed secondary of a namaed primary: an UPDATE on the primary
+    reaches the secondary by NOTIFY and IXFR, and the secondary's
+    subscriber is pushed the change."""
+    pdir, sdir = os.path.join(workdir, "primary"), os.path.join(workdir, "secondary")
+    os.makedirs(pdir, exist_ok=True)
+    os.makedirs(sdir, exist_ok=True)
+    pport, sport, spush = free_port(), free_port(), free_port()
+    with open(os.path.join(pdir, "sec.test.zone"), "w") as f:
+        f.write(SECONDARY_ZONE)
+    primary = start_namaed(pdir, namaed_config_head(pport) + f"""[[zone]]
+name = "sec.test"
+file = "sec.test.zone"
+journal = "sec.test.db"
+allow-update = ["127.0.0.1"]
+allow-transfer = ["127.0.0.1"]
+notify = ["127.0.0.1:{sport}"]
+""")
+    secondary = None
+    try:
+        secondary = start_namaed(sdir, namaed_config_head(sport, f"""push-listen = ["127.0.0.1:{spush}"]
+tls-cert = "{cert[0]}"
+tls-key = "{cert[1]}"
+""") + f"""[[zone]]
+name = "sec.test"
+file = "sec.test.copy"
+primaries = ["127.0.0.1:{pport}"]
+""")
+        deadline = time.time() + 10
+        while True:
+            r = dns.query.udp(dns.message.make_query("sec.test.", "SOA"), "127.0.0.1", port=sport, timeout=2)
+            if r.rcode() == dns.rcode.NOERROR:
+                break
+            assert time.time() < deadline, "the secondary never transferred"
+            time.sleep(0.05)
+
+        class At:
+            push_port = spush
+        c = Client(At, cert)
+        assert c.request(subscribe(1, "host.sec.test.")) == NOERROR
+        assert [ipv4(rd) for _, _, _, rd in c.pushes()] == ["192.0.2.1"]
+        t0 = time.monotonic()
+
+        class P:
+            port = pport
+        update(P, "sec.test", ("add", "host.sec.test.", 60, "A", "192.0.2.2"))
+        changes = c.pushes(timeout=10)
+        assert [(t, ipv4(rd)) for t, _, _, rd in changes] == [(60, "192.0.2.2")]
+        print(f"\nprimary UPDATE to the secondary's PUSH: {(time.monotonic() - t0) * 1000:.1f} ms")
+        c.close()
+    finally:
+        stop_process(secondary)
+        stop_process(primary)
