@@ -554,10 +554,13 @@ def test_configured_timers_connections_and_a_live_reconfigure(limited, cert):
     for h in held:
         assert h.request(subscribe(1, "www.example.test.")) == NOERROR
     # push-max-connections = 4, every one an established session: a fifth is refused.
-    with pytest.raises((ConnectionError, ssl.SSLError, socket.timeout, OSError)):
-        extra = Client(limited, cert)
-        assert extra.read(2) is None
-        raise ConnectionError("closed")
+    try:
+        refused = Client(limited, cert).read(2) is None
+    except socket.timeout:  # (an OSError too) accepted and kept: not refused
+        refused = False
+    except (ConnectionError, ssl.SSLError, OSError):
+        refused = True
+    assert refused
     # A reconfigure's timers reach every established session unasked (RFC 8490 7.1).
     out = limited.reconfigure(keepalive=20000)
     assert "push-keepalive-interval" in out
