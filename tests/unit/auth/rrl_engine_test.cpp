@@ -331,7 +331,9 @@ TEST_F(RrlEngine, NameHandlerAnswersAreLimitedLikeTheZones) {
 // The engine's checks come first: a query the proxy would have taken with
 // a bad EDNS version or a meta type is answered by the engine.
 TEST_F(RrlEngine, NameHandlerGetsOnlyCheckedQueries) {
-  limit_with(RrlOptions{.responses_per_second = 1000});
+  RrlOptions limits;
+  limits.responses_per_second = 1000;
+  limit_with(limits);
   ProxyLike proxy;
   engine_->set_name_handler(&proxy);
   QueryOpts o;
