@@ -1,7 +1,8 @@
 // `namae srp register`: an SRP requester (RFC 9665 3.2). It keeps an ECDSA
 // P-256 key in a file (made 0600 on first use: the key is what owns the
-// names, first come first served), registers the host's addresses and one
-// service in one SIG(0)-signed UPDATE with an RFC 9664 lease, renews at 80 %
+// names, first come first served), registers the host's addresses and its
+// services (each with its subtypes, RFC 6763 7.1) in one SIG(0)-signed
+// UPDATE with an RFC 9664 lease, renews at 80 %
 // of the granted lease, and on SIGINT/SIGTERM removes the registration (a
 // lease of 0, the key kept for its key lease so the names stay ours).
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -38,13 +40,17 @@ namespace namae::cli {
 namespace {
 
 const char* kUsage =
-    "usage: namae srp register NAME TYPE PORT [KEY=VALUE...] [options]\n"
+    "usage: namae srp register NAME TYPE PORT [KEY=VALUE...] [+ NAME TYPE PORT [KEY=VALUE...]]... [options]\n"
     "\n"
     "Registers service NAME of TYPE (\"_ipp._tcp\") on PORT, and this host's\n"
     "addresses, with an SRP registrar (RFC 9665), renews it before its lease\n"
-    "ends, and removes it on SIGINT/SIGTERM.\n"
+    "ends, and removes it on SIGINT/SIGTERM. Several services, separated by a\n"
+    "lone '+', go in the same registration.\n"
     "\n"
     "options:\n"
+    "  --subtype SUB         a subtype (\"_printer\") of the service named last\n"
+    "                        before it (the first one if none yet; repeatable):\n"
+    "                        browsable as SUB._sub.TYPE (RFC 6763 7.1)\n"
     "  --server ADDR[:PORT]  the registrar (default 127.0.0.1:53)\n"
     "  --domain DOMAIN       the registration domain (default default.service.arpa)\n"
     "  --host LABEL          the host's name in it (default: hostname)\n"
@@ -58,10 +64,17 @@ const char* kUsage =
     "  --tcp                 send over TCP\n"
     "  --once                register once and exit (no renewal, no removal)\n";
 
-struct Options {
-  std::string instance, type, server = "127.0.0.1", domain = "default.service.arpa", host, key_file;
+// One service as given: NAME TYPE PORT [KEY=VALUE...] and its subtypes.
+struct ServiceArgs {
+  std::string instance, type;
   uint16_t port = 0;
-  std::vector<std::string> txt, addresses;
+  std::vector<std::string> txt, subtypes;
+};
+
+struct Options {
+  std::string server = "127.0.0.1", domain = "default.service.arpa", host, key_file;
+  std::vector<ServiceArgs> services;
+  std::vector<std::string> addresses;
   uint32_t lease = 7200, key_lease = 1209600, ttl = 120;
   bool tcp = false, once = false;
 };
@@ -113,14 +126,48 @@ std::vector<std::string> own_addresses() {
   return out;
 }
 
+// One service's names and rdata.
+struct Service {
+  dns::Name type, instance;
+  std::vector<dns::Name> subtypes;  // SUB._sub.TYPE
+  dns::RdataBytes txt;
+  uint16_t port = 0;
+};
+
 // The names and rdata of one registration, checked once at start.
 struct Registration {
-  dns::Name zone, host, type, instance;
-  dns::RdataBytes txt, key_rdata;
+  dns::Name zone, host;
+  std::vector<Service> services;
+  dns::RdataBytes key_rdata;
   std::vector<net::IpAddress> addresses;
-  uint16_t port = 0;
   uint32_t ttl = 120;
 };
+
+Result<Service> describe_service(const ServiceArgs& a, const std::string& domain) {
+  Service s;
+  auto type = mdns::service_type(a.type, domain);
+  if (!type) return type.error();
+  s.type = *type;
+  auto instance = mdns::instance_name(a.instance, s.type);
+  if (!instance) return instance.error();
+  s.instance = *instance;
+  for (const auto& sub : a.subtypes) {
+    // One label, as given (RFC 6763 7.1: usually with a leading underscore).
+    std::string_view label(sub);
+    if (label.empty() || label.find('.') != std::string_view::npos) return fail("bad subtype '" + sub + "'");
+    const std::array<std::string_view, 2> labels{label, "_sub"};
+    auto name = dns::Name::from_labels(labels);
+    if (!name) return fail("bad subtype '" + sub + "'");
+    auto full = name->concat(s.type);
+    if (!full) return fail("subtype '" + sub + "' makes too long a name");
+    s.subtypes.push_back(*full);
+  }
+  auto txt = mdns::encode_txt(a.txt);
+  if (!txt) return txt.error();
+  s.txt = *txt;
+  s.port = a.port;
+  return s;
+}
 
 Result<Registration> describe(const Options& o, const dnssec::PrivateKey& key) {
   Registration r;
@@ -130,15 +177,13 @@ Result<Registration> describe(const Options& o, const dnssec::PrivateKey& key) {
   auto host = dns::Name::from_text(o.host, &r.zone);
   if (!host || host->label_count() != r.zone.label_count() + 1) return fail("bad host '" + o.host + "'");
   r.host = *host;
-  auto type = mdns::service_type(o.type, o.domain);
-  if (!type) return type.error();
-  r.type = *type;
-  auto instance = mdns::instance_name(o.instance, r.type);
-  if (!instance) return instance.error();
-  r.instance = *instance;
-  auto txt = mdns::encode_txt(o.txt);
-  if (!txt) return txt.error();
-  r.txt = *txt;
+  for (const auto& a : o.services) {
+    auto s = describe_service(a, o.domain);
+    if (!s) return s.error();
+    for (const auto& other : r.services)
+      if (other.instance == s->instance) return fail("service '" + a.instance + "' " + a.type + " given twice");
+    r.services.push_back(std::move(*s));
+  }
   for (const auto& a : o.addresses.empty() ? own_addresses() : o.addresses) {
     auto ip = net::parse_ip(a);
     if (!ip) return fail("bad address '" + a + "'");
@@ -146,7 +191,6 @@ Result<Registration> describe(const Options& o, const dnssec::PrivateKey& key) {
   }
   if (r.addresses.empty()) return fail("no address to register (give --address)");
   r.key_rdata = dnssec::dnskey_rdata(0x0200, key.algorithm(), key.public_key());
-  r.port = o.port;
   r.ttl = o.ttl;
   return r;
 }
@@ -165,10 +209,15 @@ Result<std::vector<uint8_t>> srp_update(const Registration& r, const dnssec::Pri
   bool ok = b.add_question(r.zone, dns::rrtype::SOA, dns::rrclass::IN);
   b.begin(dns::Section::authority);
   const auto IN = dns::rrclass::IN, ANY = dns::rrclass::ANY;
-  ok = ok && b.add_record(r.type, dns::rrtype::PTR, IN, r.ttl, r.instance.wire());
-  ok = ok && b.add_record(r.instance, dns::rrtype::ANY, ANY, 0, {});
-  ok = ok && b.add_record(r.instance, dns::rrtype::SRV, IN, r.ttl, srv_rdata(r.port, r.host));
-  ok = ok && b.add_record(r.instance, dns::rrtype::TXT, IN, r.ttl, r.txt);
+  for (const auto& s : r.services) {
+    // Service Discovery Instructions: the type's PTR and each subtype's.
+    ok = ok && b.add_record(s.type, dns::rrtype::PTR, IN, r.ttl, s.instance.wire());
+    for (const auto& sub : s.subtypes) ok = ok && b.add_record(sub, dns::rrtype::PTR, IN, r.ttl, s.instance.wire());
+    // Service Description.
+    ok = ok && b.add_record(s.instance, dns::rrtype::ANY, ANY, 0, {});
+    ok = ok && b.add_record(s.instance, dns::rrtype::SRV, IN, r.ttl, srv_rdata(s.port, r.host));
+    ok = ok && b.add_record(s.instance, dns::rrtype::TXT, IN, r.ttl, s.txt);
+  }
   ok = ok && b.add_record(r.host, dns::rrtype::ANY, ANY, 0, {});
   for (const auto& a : r.addresses) ok = ok && b.add_record(r.host, a.rrtype(), IN, r.ttl, a.rdata());
   ok = ok && b.add_record(r.host, dns::rrtype::KEY, IN, r.ttl, r.key_rdata);
@@ -239,9 +288,10 @@ struct Requester {
       return std::nullopt;
     }
     dns::UpdateLease g = a->granted.value_or(ask);
-    std::printf("%s %s on %s, lease %u s, key lease %u s\n", what,
-                mdns::display_name(reg.instance).c_str(), reg.host.to_text().c_str(), g.lease,
-                g.key_lease.value_or(g.lease));
+    std::string names;
+    for (const auto& s : reg.services) names += (names.empty() ? "" : ", ") + mdns::display_name(s.instance);
+    std::printf("%s %s on %s, lease %u s, key lease %u s\n", what, names.c_str(), reg.host.to_text().c_str(),
+                g.lease, g.key_lease.value_or(g.lease));
     std::fflush(stdout);
     return g;
   }
@@ -289,9 +339,42 @@ std::string default_host() {
 
 }  // namespace
 
+// The services of the positional words after "register": groups split at
+// a lone "+", each NAME TYPE PORT [KEY=VALUE...]; `subtypes[i]` belong to group i.
+static Result<std::vector<ServiceArgs>> services_of(const std::vector<std::string>& words,
+                                             std::vector<std::vector<std::string>> subtypes) {
+  std::vector<ServiceArgs> out;
+  std::vector<std::string> group;
+  auto close = [&]() -> Result<void> {
+    if (group.size() < 3) return fail("give NAME TYPE PORT [KEY=VALUE...] for each service");
+    ServiceArgs s;
+    s.instance = group[0];
+    s.type = group[1];
+    auto port = parse_number(group[2], 0, 65535, "port");
+    if (!port) return port.error();
+    s.port = static_cast<uint16_t>(*port);
+    s.txt.assign(group.begin() + 3, group.end());
+    if (out.size() < subtypes.size()) s.subtypes = std::move(subtypes[out.size()]);
+    out.push_back(std::move(s));
+    group.clear();
+    return {};
+  };
+  for (const auto& w : words) {
+    if (w != "+") {
+      group.push_back(w);
+    } else if (auto r = close(); !r) {
+      return r.error();
+    }
+  }
+  if (auto r = close(); !r) return r.error();
+  return out;
+}
+
 int srp_main(std::span<char*> args) {
   Options o;
   std::vector<std::string> pos;
+  std::vector<std::vector<std::string>> subtypes;  // by service, in command-line order
+  size_t groups = 0;                               // "+"-separated groups begun so far
   ArgParser p("srp", kUsage);
   p.option({"--server"}, o.server)
       .option({"--domain"}, o.domain)
@@ -303,19 +386,24 @@ int srp_main(std::span<char*> args) {
       .number({"--ttl"}, 0, 0x7fffffff, "TTL", [&](uint32_t v) { o.ttl = v; })
       .flag({"--tcp"}, o.tcp)
       .flag({"--once"}, o.once)
+      .option({"--subtype"},
+              [&](const std::string& v) -> Result<void> {
+                size_t at = groups ? groups - 1 : 0;
+                if (subtypes.size() <= at) subtypes.resize(at + 1);
+                subtypes[at].push_back(v);
+                return {};
+              })
       .positional([&](const std::string& v) -> Result<void> {
+        if (pos.size() == 1 && groups == 0) groups = 1;  // the first word after "register"
+        if (v == "+") ++groups;
         pos.push_back(v);
         return {};
       });
   if (auto done = p.parse(args.subspan(1))) return *done;
   if (pos.empty() || pos[0] != "register") return p.error("give 'register NAME TYPE PORT [KEY=VALUE...]'");
-  if (pos.size() < 4) return p.error("give NAME TYPE PORT [KEY=VALUE...]");
-  o.instance = pos[1];
-  o.type = pos[2];
-  auto port = parse_number(pos[3], 0, 65535, "port");
-  if (!port) return p.error(port.message());
-  o.port = static_cast<uint16_t>(*port);
-  o.txt.assign(pos.begin() + 4, pos.end());
+  auto services = services_of(std::vector<std::string>(pos.begin() + 1, pos.end()), std::move(subtypes));
+  if (!services) return p.error(services.message());
+  o.services = std::move(*services);
   if (o.host.empty()) o.host = default_host();
   if (o.key_file.empty()) {
     const char* home = std::getenv("HOME");

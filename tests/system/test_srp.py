@@ -22,6 +22,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 import dns.edns
@@ -417,3 +418,109 @@ send
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and "YXDOMAIN" in r.stdout + r.stderr
     assert dig(srv, host, "A") == ["192.0.2.60"]
+
+
+# --- several services, subtypes, TCP ----------------------------------------
+
+class TcpRelay:
+    """A TCP-only port relaying to namaed's: UDP sent there reaches nobody,
+    so a registration through it proves `--tcp` (RFC 7766 framing both ways)."""
+    def __init__(self, port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.target = port
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with c, socket.create_connection(("127.0.0.1", self.target), timeout=5) as up:
+                while True:
+                    r, _, _ = select.select([c, up], [], [], 5)
+                    if not r:
+                        break
+                    data = b""
+                    for s in r:
+                        data = s.recv(65535)
+                        if not data:
+                            break
+                        (up if s is c else c).sendall(data)
+                    if not data:
+                        break
+
+    def close(self):
+        self.sock.close()
+
+
+def test_subtypes_and_several_services_over_tcp(srv, tmp_path):
+    relay = TcpRelay(srv.port)
+    watch = subprocess.Popen([namae_bin("namae"), "watch", f"_printer._sub._ipp._tcp.{ZONE}", "PTR", "--server",
+                              f"127.0.0.1:{srv.push_port}", "--tls-name", "dns.test", "--ca", srv.cert,
+                              "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watch.pending = b""
+    printer, web = f"Multi\\032Printer._ipp._tcp.{ZONE}.", f"Multi\\032Web._http._tcp.{ZONE}."
+    args = [namae_bin("namae"), "srp", "register", "--subtype", "_printer", "Multi Printer", "_ipp._tcp", "631",
+            "rp=ipp", "--subtype", "_color", "+", "Multi Web", "_http._tcp", "80", "path=/", "--subtype", "_admin",
+            "--server", f"127.0.0.1:{relay.port}", "--tcp", "--domain", ZONE, "--host", "hm",
+            "--key", str(tmp_path / "km.pem"), "--address", "192.0.2.70", "--lease", "30"]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)  # the subscription is in place first
+        line = p.stdout.readline()
+        assert line.startswith(f"registered Multi Printer._ipp._tcp.{ZONE}., Multi Web._http._tcp.{ZONE}. "
+                               f"on hm.{ZONE}."), line
+        assert relay.connections >= 1
+        assert dig(srv, f"_printer._sub._ipp._tcp.{ZONE}", "PTR") == [printer]
+        assert dig(srv, f"_color._sub._ipp._tcp.{ZONE}", "PTR") == [printer]
+        assert dig(srv, f"_admin._sub._http._tcp.{ZONE}", "PTR") == [web]
+        assert printer in dig(srv, f"_ipp._tcp.{ZONE}", "PTR") and web in dig(srv, f"_http._tcp.{ZONE}", "PTR")
+        assert dig(srv, web, "SRV") == [f"0 0 80 {fqdn('hm')}"]
+        assert dig(srv, printer, "TXT") == ['"rp=ipp"']
+        assert wait_change(watch, "add", printer)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=10)
+    try:
+        assert p.returncode == 0, err
+        assert "removed" in out
+        # Removal takes the subtype PTRs with the services (RFC 9665 3.2.5.5).
+        assert dig(srv, f"_printer._sub._ipp._tcp.{ZONE}", "PTR") == []
+        assert dig(srv, f"_admin._sub._http._tcp.{ZONE}", "PTR") == []
+        assert web not in dig(srv, f"_http._tcp.{ZONE}", "PTR")
+        # The subtype's one PTR went, so the whole RRset did: RFC 8765 6.3.1's
+        # RRset removal (no data), as the push service sends it.
+        assert wait_change(watch, "remove-rrset", None)
+    finally:
+        stop_process(watch)
+        relay.close()
+
+
+def test_subtype_goes_at_lease_end(srv, tmp_path):
+    r = subprocess.run([namae_bin("namae"), "srp", "register", "Brief", "_ipp._tcp", "631", "--subtype", "_brief",
+                        "--server", f"127.0.0.1:{srv.port}", "--domain", ZONE, "--host", "hb",
+                        "--key", str(tmp_path / "kb.pem"), "--address", "192.0.2.71", "--once", "--lease", "1",
+                        "--key-lease", "3"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    inst = f"Brief._ipp._tcp.{ZONE}."
+    assert dig(srv, f"_brief._sub._ipp._tcp.{ZONE}", "PTR") == [inst]
+    assert wait_for(lambda: dig(srv, f"_brief._sub._ipp._tcp.{ZONE}", "PTR") == [])
+    assert inst not in dig(srv, f"_ipp._tcp.{ZONE}", "PTR")
+
+
+def test_bad_service_arguments_are_usage_errors(tmp_path):
+    base = [namae_bin("namae"), "srp", "register"]
+    for extra, msg in [(["A", "_ipp._tcp", "631", "+"], "for each service"),
+                       (["A", "_ipp._tcp", "631", "+", "B", "_ipp._tcp"], "for each service"),
+                       (["A", "_ipp._tcp", "631", "--subtype", "a.b"], "bad subtype"),
+                       (["A", "_ipp._tcp", "631", "+", "A", "_ipp._tcp", "632"], "given twice")]:
+        r = subprocess.run(base + extra + ["--key", str(tmp_path / "ku.pem"), "--address", "192.0.2.1",
+                                           "--host", "hu"], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2 and msg in r.stderr, (extra, r.stderr)
