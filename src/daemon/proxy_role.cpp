@@ -23,6 +23,7 @@ class StackLink final : public proxy::Link {
   // port 5353 here, namaed's own [mdns] responder's socket included.
   uint64_t watch(const mdns::Question& q) override { return stack_.watch(q, false); }
   void unwatch(uint64_t id) override { stack_.unwatch(id); }
+  void reconfirm(const mdns::Record& r) override { stack_.reconfirm(r); }
 
  private:
   mdns::Stack& stack_;
@@ -71,6 +72,9 @@ class ProxyRole::PushSource final : public push::RecordSource {
   }
   void unwatch(const dns::dso::Question& q) override {
     s_.with_core([&](proxy::Core& c) { c.unfollow(q.name, q.type); });
+  }
+  void reconfirm(const dns::Record& r) override {
+    s_.with_core([&](proxy::Core& c) { return c.reconfirm(r); });
   }
 
  private:

@@ -68,6 +68,7 @@ void Querier::add(const Record& r, Millis now) {
   // RFC 6762 5.2: refresh at 80 % of the TTL plus 0-2 % random variation.
   it->refresh_at = now + static_cast<Millis>(r.ttl) * (800 + rng_.uniform(0, 20));
   it->poof_queries = 0;
+  it->reconfirm_by = 0;  // answered: confirmed
   if (fresh && listener.added) listener.added(it->rec);
 }
 
@@ -119,7 +120,8 @@ void Querier::expire(Millis now) {
   cache_.erase(std::remove_if(cache_.begin(), cache_.end(),
                               [&](const CacheEntry& e) {
                                 bool poofed = e.poof_queries >= 2 && now >= e.poof_since + 10000;
-                                if (e.expires > now && !poofed) return false;
+                                bool unconfirmed = e.reconfirm_by && now >= e.reconfirm_by;
+                                if (e.expires > now && !poofed && !unconfirmed) return false;
                                 gone.push_back(e.rec);
                                 return true;
                               }),
@@ -132,13 +134,35 @@ void Querier::send_queries(const std::vector<Question>& qs, Millis now) {
   if (qs.empty()) return;
   PacketWriter w;
   for (const auto& q : qs) w.question(q);
-  // RFC 6762 7.1: known answers with more than half their TTL left.
+  // RFC 6762 7.1: known answers with more than half their TTL left; a
+  // record being reconfirmed is not one (its answer is the point, 10.4).
   for (const auto& e : cache_) {
-    if (e.rec.ttl == 0 || e.ttl_left(now) * 2 <= e.rec.ttl) continue;
+    if (e.rec.ttl == 0 || e.reconfirm_by || e.ttl_left(now) * 2 <= e.rec.ttl) continue;
     bool asked = std::any_of(qs.begin(), qs.end(), [&](const Question& q) { return q.matches(e.rec); });
     if (asked) w.known_answer(e.rec, e.ttl_left(now));
   }
   for (auto& p : w.finish()) transport_.send(p, Destination::group());
+}
+
+bool Querier::reconfirm(const Record& r, Millis now) {
+  auto it = std::find_if(cache_.begin(), cache_.end(), [&](const CacheEntry& e) { return e.rec.same_rr(r); });
+  if (it == cache_.end() || it->rec.ttl == 0) return false;
+  if (it->reconfirm_by) return true;  // already under way
+  it->reconfirm_by = now + kReconfirmWait;
+  it->reconfirm_next = now;
+  it->reconfirm_queries = 0;
+  return true;
+}
+
+void Querier::add_reconfirm_queries(std::vector<Question>& qs, Millis now) {
+  for (auto& e : cache_) {
+    if (!e.reconfirm_by || e.reconfirm_queries >= kReconfirmQueries || e.reconfirm_next > now) continue;
+    ++e.reconfirm_queries;
+    e.reconfirm_next = now + kReconfirmInterval;
+    Question q{e.rec.owner, e.rec.type, e.rec.rclass, false};
+    if (std::none_of(qs.begin(), qs.end(), [&](const Question& o) { return o.name == q.name && o.type == q.type; }))
+      qs.push_back(q);
+  }
 }
 
 void Querier::tick(Millis now) {
@@ -167,6 +191,7 @@ void Querier::tick(Millis now) {
     if (std::none_of(qs.begin(), qs.end(), [&](const Question& o) { return o.name == q.name && o.type == q.type; }))
       qs.push_back(q);
   }
+  add_reconfirm_queries(qs, now);
   send_queries(qs, now);
 }
 
@@ -177,6 +202,8 @@ Millis Querier::next_timer() const {
     t = std::min(t, e.expires);
     if (e.refreshes < 4) t = std::min(t, e.refresh_at);
     if (e.poof_queries >= 2) t = std::min(t, e.poof_since + 10000);
+    if (e.reconfirm_by) t = std::min(t, e.reconfirm_by);
+    if (e.reconfirm_by && e.reconfirm_queries < kReconfirmQueries) t = std::min(t, e.reconfirm_next);
   }
   return t;
 }

@@ -25,6 +25,11 @@ struct CacheEntry {
   Millis refresh_at = 0;
   int poof_queries = 0;  // others' queries it failed to answer (RFC 6762 10.5)
   Millis poof_since = 0;
+  // RFC 6762 10.4: under reconfirmation until a fresh copy arrives; flushed
+  // at `reconfirm_by` (0: not under reconfirmation).
+  Millis reconfirm_by = 0;
+  Millis reconfirm_next = 0;
+  int reconfirm_queries = 0;  // sent so far
 
   /// TTL left at `now`, in seconds (for known-answer lists).
   uint32_t ttl_left(Millis now) const {
@@ -51,6 +56,16 @@ class Querier {
   /// then after 1 s, 2 s, 4 s ... up to 60 minutes (RFC 6762 5.2).
   QueryId start(const Question& q, Millis now, bool qu_first = true);
   void stop(QueryId id);
+
+  /// RFC 6762 10.4: a hint (a failed connection, a DNS Push RECONFIRM)
+  /// that the cached record `r` may be gone: it is asked for three times
+  /// (at once, then 3 s and 6 s later) and left out of their known-answer
+  /// lists; unless a responder sends it again within 10 s it is flushed
+  /// (reported removed). False when the cache does not hold it.
+  bool reconfirm(const Record& r, Millis now);
+  static constexpr Millis kReconfirmWait = 10000;
+  static constexpr Millis kReconfirmInterval = 3000;
+  static constexpr int kReconfirmQueries = 3;
 
   /// Feed one received packet (responses fill the cache; others' queries
   /// drive duplicate-question suppression and POOF).
@@ -82,6 +97,7 @@ class Querier {
 
   void add(const Record& r, Millis now);
   void send_queries(const std::vector<Question>& qs, Millis now);
+  void add_reconfirm_queries(std::vector<Question>& qs, Millis now);
   void expire(Millis now);
   bool wanted(const CacheEntry& e) const;
 

@@ -657,6 +657,15 @@ std::vector<Record> Stack::lookup(const Question& q, bool ttl_left) {
   return out;
 }
 
+bool Stack::reconfirm(const Record& r) {
+  std::lock_guard lock(mu_);
+  int64_t now = monotonic_ms();
+  bool any = false;
+  for (auto& [idx, l] : links_) any = l->querier.reconfirm(r, now) || any;
+  if (any) wake();
+  return any;
+}
+
 std::string Stack::hostname() {
   std::lock_guard lock(mu_);
   for (auto& [idx, l] : links_)

@@ -94,6 +94,9 @@ class Stack {
   /// Live cached answers to `q` over all interfaces, with the TTL left or,
   /// if not `ttl_left`, the TTL they arrived with.
   std::vector<Record> lookup(const Question& q, bool ttl_left = true);
+  /// RFC 6762 10.4: reconfirm the cached record `r` on every interface
+  /// holding it (Querier::reconfirm); false when none does.
+  bool reconfirm(const Record& r);
   /// The host name currently held ("laptop-2.local." after a conflict) on
   /// the first interface, or the configured one.
   std::string hostname();

@@ -409,6 +409,21 @@ void Core::unfollow(const dns::Name& qname, uint16_t qtype) {
   followed_.erase(it);
 }
 
+bool Core::reconfirm(const dns::Record& unicast) {
+  auto local = rw_.to_local(unicast.owner);
+  if (!local || zone_records(unicast.owner, unicast.type)) return false;
+  const Target t = rw_.target_for(unicast.owner);
+  bool found = false;
+  for (const auto& r : link_.lookup({*local, unicast.type}, false)) {
+    auto seen = rw_.from_link(r, 0, t);
+    if (seen && seen->rdata == unicast.rdata) {
+      link_.reconfirm(r);
+      found = true;
+    }
+  }
+  return found;
+}
+
 std::vector<dns::Record> Core::link_records(const dns::Name& qname, uint16_t qtype) {
   std::vector<dns::Record> out;
   if (auto own = zone_records(qname, qtype)) return *own;

@@ -35,6 +35,9 @@ class Link {
   /// Ask `q` on the link (and keep asking, RFC 6762 5.2) until unwatch().
   virtual uint64_t watch(const mdns::Question& q) = 0;
   virtual void unwatch(uint64_t id) = 0;
+  /// RFC 6762 10.4: ask the link whether cached `r` is still there, and
+  /// forget it if nobody says so.
+  virtual void reconfirm(const mdns::Record& r) = 0;
 };
 
 struct ProxyOptions {
@@ -106,6 +109,10 @@ class Core {
   /// subscribes to it (RFC 8766 5.6), one mDNS question per name and type.
   void follow(const dns::Name& qname, uint16_t qtype);
   void unfollow(const dns::Name& qname, uint16_t qtype);
+  /// DNS Push RECONFIRM (RFC 8765 6.5) of a record as a client saw it:
+  /// the cached link record it was translated from is reconfirmed on the
+  /// link (RFC 6762 10.4). False when the cache holds no such record.
+  bool reconfirm(const dns::Record& unicast);
 
  private:
   struct Pending {

@@ -245,6 +245,7 @@ void PushService::unsubscribe(Session& s, uint64_t conn, uint16_t id) {
 // if the zone does not hold it, the client's subscriptions that would cover
 // it hear of its removal.
 void PushService::reconfirm(Session& s, const dns::Record& r) {
+  if (RecordSource* src = source_of(r.owner)) src->reconfirm(r);
   for (const auto& [id, key] : s.subscriptions) {
     const Watch& w = watches_.at(key);
     bool covers = w.q.name == r.owner && (w.q.type == r.type || w.q.type == dns::rrtype::ANY);

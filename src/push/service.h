@@ -60,6 +60,9 @@ class RecordSource {
   /// must ask for its records keeps asking in between.
   virtual void watch(const dns::dso::Question& q) = 0;
   virtual void unwatch(const dns::dso::Question& q) = 0;
+  /// A client's RECONFIRM of `r` (RFC 8765 6.5): a source that caches what
+  /// it is told (the proxy's link) checks it with its origin. Default: nothing.
+  virtual void reconfirm(const dns::Record& r) { (void)r; }
 };
 
 struct PushOptions {

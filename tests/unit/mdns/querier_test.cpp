@@ -230,5 +230,44 @@ TEST_F(QuerierTest, OffLinkResponsesIgnored) {
   EXPECT_EQ(q.cache_size(), 0u);
 }
 
+// RFC 6762 10.4: a reconfirmed record is asked for three times without it
+// in the known answers and flushed when no responder sends it within 10 s.
+TEST_F(QuerierTest, ReconfirmFlushesARecordNobodyAnswersFor) {
+  Record laptop = a_record("laptop.local.", "192.0.2.1");
+  answer(laptop, true, 120);
+  answer(a_record("desk.local.", "192.0.2.2"), true, 120);
+  now += 1000;
+  EXPECT_FALSE(q.reconfirm(a_record("gone.local.", "192.0.2.9"), now));
+  ASSERT_TRUE(q.reconfirm(laptop, now));
+  std::vector<Millis> asked;
+  while (q.cache_size() == 2 && now < 20000) {
+    now = q.next_timer();
+    size_t before = t.sent.size();
+    q.tick(now);
+    for (size_t i = before; i < t.sent.size(); ++i) {
+      const Message& m = t.sent[i].msg;
+      ASSERT_EQ(m.questions.at(0).name.to_text(), "laptop.local.");
+      EXPECT_TRUE(m.answers.empty()) << "the disputed record is no known answer";
+      asked.push_back(now);
+    }
+  }
+  EXPECT_EQ(asked, (std::vector<Millis>{1000, 4000, 7000}));
+  EXPECT_EQ(now, 11000);
+  ASSERT_EQ(q.cache_size(), 1u);
+  EXPECT_EQ(events.back(), "-192.0.2.1");
+  EXPECT_TRUE(q.lookup(Question{N("desk.local."), dns::rrtype::A}, now).size() == 1);
+}
+
+TEST_F(QuerierTest, ReconfirmEndsWhenTheRecordIsSentAgain) {
+  Record laptop = a_record("laptop.local.", "192.0.2.1");
+  answer(laptop, true, 120);
+  ASSERT_TRUE(q.reconfirm(laptop, now));
+  run(now + 2000);
+  answer(laptop, true, 120);
+  run(now + 30000);
+  EXPECT_EQ(q.cache_size(), 1u);
+  EXPECT_EQ(t.sent.size(), 1u);  // asked once, answered: no more reconfirm queries
+}
+
 }  // namespace
 }  // namespace namae::mdns::test

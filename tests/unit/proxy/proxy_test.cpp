@@ -72,6 +72,7 @@ struct QuerierLink : Link {
     --watching;
     querier.stop(id);
   }
+  void reconfirm(const mdns::Record& r) override { querier.reconfirm(r, now); }
   // One response packet. The cache changes it makes are handed on once it
   // is all in, as ProxyService's thread does (the stack holds its lock
   // until the whole packet is cached).
@@ -594,6 +595,38 @@ TEST_F(ProxyDomainsTest, DomainEnumerationNamesTheProxysDomain) {
   EXPECT_FALSE(wide.ask(N("b._dns-sd._udp.lan.example.net."), rrtype::TXT, link.now).pending);
   advance_wide(1000);
   EXPECT_TRUE(link.transport.sent.empty());
+}
+
+// RFC 8765 6.5 RECONFIRM of a proxied record becomes the link's
+// reconfirmation (RFC 6762 10.4): asked again without it as a known
+// answer, forgotten 10 s later when nobody answers, kept when one does.
+TEST_F(ProxyTest, PushReconfirmReconfirmsTheLinkRecord) {
+  browse_records();
+  auto seen = core.link_records(N("_http._tcp.lan.example.net."), rrtype::PTR);
+  ASSERT_EQ(seen.size(), 1u);
+  dns::Record other = seen[0];
+  auto nobody = N("Nobody._http._tcp.lan.example.net.").wire();
+  other.rdata.assign(nobody.begin(), nobody.end());
+  EXPECT_FALSE(core.reconfirm(other));
+  ASSERT_TRUE(core.reconfirm(seen[0]));
+  size_t before = link.transport.sent.size();
+  advance(100);
+  ASSERT_GT(link.transport.sent.size(), before);
+  const auto& m = link.transport.sent[before].msg;
+  EXPECT_EQ(m.questions.at(0).name.to_text(), "_http._tcp.local.");
+  EXPECT_TRUE(m.answers.empty());
+  advance(9800);
+  EXPECT_EQ(core.link_records(N("_http._tcp.lan.example.net."), rrtype::PTR).size(), 1u);
+  advance(200);
+  EXPECT_TRUE(core.link_records(N("_http._tcp.lan.example.net."), rrtype::PTR).empty());
+  // The SRV, reconfirmed and answered again by its responder, stays.
+  auto srv_seen = core.link_records(N("Web Site._http._tcp.lan.example.net."), rrtype::SRV);
+  ASSERT_EQ(srv_seen.size(), 1u);
+  ASSERT_TRUE(core.reconfirm(srv_seen[0]));
+  advance(1000);
+  link.hear({srv("Web Site._http._tcp.local.", 8080, "zhost.local.")});
+  advance(20000);
+  EXPECT_EQ(core.link_records(N("Web Site._http._tcp.lan.example.net."), rrtype::SRV).size(), 1u);
 }
 
 }  // namespace
