@@ -429,3 +429,92 @@ def test_bad_host_domain_and_reverse_prefix_stop_the_start(lan):
             """)
         r = subprocess.run([os.path.join(BIN_DIR, "namaed"), "--config", cfg, "--check"], capture_output=True, text=True)
         assert r.returncode != 0 and msg in r.stderr, (extra, r.stderr)
+
+
+# A DSO client in the namespace (RFC 8490, RFC 8765): subscribes to the
+# browse PTRs, and once the instance named on the command line is pushed,
+# sends a RECONFIRM of exactly that record; prints "reconfirmed", then
+# "removed SECONDS" when its removal is pushed.
+RECONFIRM_CLIENT = textwrap.dedent("""
+    import socket, ssl, struct, sys, time
+    port, cafile, browse, instance = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4].encode()
+    def wire(name):
+        return b"".join(bytes([len(l)]) + l.encode() for l in name.rstrip(".").split(".")) + b"\\0"
+    def header(msg_id):
+        return struct.pack(">HBBHHHH", msg_id, 6 << 3, 0, 0, 0, 0, 0)
+    def tlv(kind, data):
+        return struct.pack(">HH", kind, len(data)) + data
+    ctx = ssl.create_default_context(cafile=cafile)
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30), server_hostname="dns.test")
+    buf = b""
+    def send(msg):
+        s.sendall(struct.pack(">H", len(msg)) + msg)
+    def read():
+        global buf
+        while len(buf) < 2 or len(buf) < 2 + struct.unpack(">H", buf[:2])[0]:
+            chunk = s.recv(65536)
+            if not chunk:
+                sys.exit("closed")
+            buf += chunk
+        n = struct.unpack(">H", buf[:2])[0]
+        msg, buf = buf[2:2 + n], buf[2 + n:]
+        return msg
+    def changes(msg):  # the records of a PUSH: (ttl, rrtype, rdata)
+        out, pos, data = [], 0, msg[16:]
+        while pos < len(data):
+            while data[pos] != 0:
+                pos += 1 + data[pos]
+            rtype, _, ttl, rdlen = struct.unpack(">HHIH", data[pos + 1:pos + 11])
+            out.append((ttl, rtype, data[pos + 11:pos + 11 + rdlen]))
+            pos += 11 + rdlen
+        return out
+    send(header(1) + tlv(0x40, wire(browse) + struct.pack(">HH", 12, 1)))
+    target = None
+    while target is None:
+        m = read()
+        if m[2] & 0x80 or struct.unpack(">H", m[12:14])[0] != 0x41:
+            continue
+        for ttl, rtype, rdata in changes(m):
+            if ttl < 0xFFFFFFFE and instance in rdata:
+                target = rdata
+    send(header(0) + tlv(0x43, wire(browse) + struct.pack(">HH", 12, 1) + target))
+    t = time.monotonic()
+    print("reconfirmed", flush=True)
+    while True:
+        m = read()
+        if m[2] & 0x80 or struct.unpack(">H", m[12:14])[0] != 0x41:
+            continue
+        if any(ttl == 0xFFFFFFFF and rdata == target for ttl, _, rdata in changes(m)):
+            print(f"removed {time.monotonic() - t:.3f}", flush=True)
+            break
+""")
+
+
+def test_push_reconfirm_of_a_silently_gone_service_reconfirms_it_on_the_link(lan, proxy):
+    """RFC 8765 6.5 through the proxy: a subscriber's RECONFIRM of a service
+    whose responder died without a goodbye makes the proxy reconfirm it on
+    the link (RFC 6762 10.4); nobody answers, so about 10 s later it is
+    flushed and its removal pushed. Without the RECONFIRM the PTR would stay
+    for its TTL (zeroconf's: 4500 s)."""
+    gone = zc_register(lan, "c", "192.0.2.3", "Vanish", 8083, "vhost.local.")
+    want = ("PTR", "Vanish._http._tcp." + DOMAIN)
+    for _ in range(30):
+        if want in [(t, d) for _, _, t, d in records(dig(lan, "_http._tcp." + DOMAIN, "PTR").stdout)]:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the new service never showed")
+    gone.kill()  # ip netns exec became python: SIGKILL, so no goodbye
+    gone.wait()
+    c = lan.start("a", [PY, "-c", RECONFIRM_CLIENT, str(PUSH_PORT), proxy["cert"], "_http._tcp." + DOMAIN,
+                        "Vanish"])
+    line, seen = wait_line(c, lambda l: l == "reconfirmed", timeout=10)
+    assert line, (seen, lan.stop(c))
+    line, seen = wait_line(c, lambda l: l.startswith("removed"), timeout=20)
+    assert line, (seen, lan.stop(c))
+    took = float(line.split()[1])
+    print(f"RECONFIRM to pushed removal: {took:.3f} s")
+    assert 8 <= took <= 14, took  # three queries over 6 s, flushed at 10 s
+    r = dig(lan, "_http._tcp." + DOMAIN, "PTR")
+    assert want not in [(t, d) for _, _, t, d in records(r.stdout)], r.stdout
+    lan.stop(c)
