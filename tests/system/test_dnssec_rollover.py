@@ -373,7 +373,12 @@ def test_algorithm_roll_after_a_policy_change(tmp_path, tools):
     policy. Each step of the roll verifies; the resolver trusting the old DS
     validates until the old keys leave, the one trusting the new DS from the
     CDS switch on."""
-    srv = Server(str(tmp_path / "ns"), "aroll.test", 'algorithm = "ecdsap256sha256"\n', dynamic=True).start()
+    # Each step's checks (an AXFR through dnssec-verify and ldns-verify-zone,
+    # two resolvers) must fit in the step: 1 s of propagation delay left a
+    # 2 s "new RRSIGs" step that a loaded machine overran.
+    timing = TIMING.replace("\npropagation-delay = 1\n", "\npropagation-delay = 4\n")
+    srv = Server(str(tmp_path / "ns"), "aroll.test", 'algorithm = "ecdsap256sha256"\n', dynamic=True,
+                 timing=timing).start()
     old_res = new_res = None
     try:
         old_keys = set(srv.dnskeys())
