@@ -11,6 +11,16 @@ namespace namae::resolver {
 
 using dns::Name;
 
+// The zone's entry (made on first use), or none when the cache is full of
+// records still alive. Called with mu_ held.
+DenialCache::Zone* DenialCache::zone_with_room(const Name& zone, int64_t now_ms) {
+  if (records_ >= max_records_) sweep(now_ms);
+  if (records_ >= max_records_) return nullptr;
+  Zone& z = zones_[zone.lookup_key()];
+  z.apex = zone;
+  return &z;
+}
+
 void DenialCache::keep_nsec(const Name& zone, const dns::RRset& nsec, std::vector<dns::RdataBytes> sigs,
                             uint32_t ttl) {
   bool nsec3 = nsec.type == dns::rrtype::NSEC3;
@@ -20,10 +30,9 @@ void DenialCache::keep_nsec(const Name& zone, const dns::RRset& nsec, std::vecto
   if (nsec3 && (nsec.rdata.size() != 1 || !(nsec.owner.strip_left() == zone))) return;
   std::unique_lock lock(mu_);
   int64_t now = clock_.now_ms();
-  if (records_ >= max_records_) sweep(now);
-  if (records_ >= max_records_) return;
-  Zone& z = zones_[zone.lookup_key()];
-  z.apex = zone;
+  Zone* room = zone_with_room(zone, now);
+  if (!room) return;
+  Zone& z = *room;
   Signed s{nsec, std::move(sigs), now, now + int64_t{ttl} * 1000};
   if (nsec3) return keep_nsec3(z, nsec, std::move(s));
   auto [it, added] = z.nsec.insert_or_assign(nsec.owner.lookup_key(), std::move(s));
@@ -69,10 +78,9 @@ void DenialCache::keep_wildcard(const Name& zone, const Name& closest, const dns
     return;
   std::unique_lock lock(mu_);
   int64_t now = clock_.now_ms();
-  if (records_ >= max_records_) sweep(now);
-  if (records_ >= max_records_) return;
-  Zone& z = zones_[zone.lookup_key()];
-  z.apex = zone;
+  Zone* room = zone_with_room(zone, now);
+  if (!room) return;
+  Zone& z = *room;
   dns::RRset set = answer;
   set.owner = *wild;
   auto [it, added] = z.wildcards.insert_or_assign({wild->lookup_key(), answer.type},

@@ -97,6 +97,7 @@ class DenialCache {
   EntryPtr make_expansion(const dns::Name& qname, const Signed& wildcard, const Signed& proof,
                           const Signed* soa) const;
   void sweep(int64_t now_ms);
+  Zone* zone_with_room(const dns::Name& zone, int64_t now_ms);
 
   const Clock& clock_;
   const size_t max_records_;
