@@ -221,15 +221,19 @@ def test_nothing_on_the_link_is_nodata_after_the_wait(lan, proxy):
     assert 0.9 <= took < 3, took
 
 
+def wait_until_browsed(lan, want):
+    """Until the proxy's browse answer holds `want` (a (type, data) pair)."""
+    for _ in range(30):
+        if want in [(t, d) for _, _, t, d in records(dig(lan, "_http._tcp." + DOMAIN, "PTR").stdout)]:
+            return
+        time.sleep(0.2)
+    pytest.fail("the new service never showed")
+
+
 def test_goodbye_removes_a_service(lan, proxy):
     gone = zc_register(lan, "c", "192.0.2.3", "Gone Soon", 8081, "chost.local.")
     want = ("PTR", "Gone\\032Soon._http._tcp." + DOMAIN)
-    for _ in range(30):
-        if want in [(t, d) for _, _, t, d in records(dig(lan, "_http._tcp." + DOMAIN, "PTR").stdout)]:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail("the new service never showed")
+    wait_until_browsed(lan, want)
     gone.stdin.close()  # zeroconf unregisters: goodbye packets (TTL 0)
     line, seen = wait_line(gone, lambda l: l == "unregistered", timeout=10)
     assert line, seen
@@ -498,12 +502,7 @@ def test_push_reconfirm_of_a_silently_gone_service_reconfirms_it_on_the_link(lan
     for its TTL (zeroconf's: 4500 s)."""
     gone = zc_register(lan, "c", "192.0.2.3", "Vanish", 8083, "vhost.local.")
     want = ("PTR", "Vanish._http._tcp." + DOMAIN)
-    for _ in range(30):
-        if want in [(t, d) for _, _, t, d in records(dig(lan, "_http._tcp." + DOMAIN, "PTR").stdout)]:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail("the new service never showed")
+    wait_until_browsed(lan, want)
     gone.kill()  # ip netns exec became python: SIGKILL, so no goodbye
     gone.wait()
     c = lan.start("a", [PY, "-c", RECONFIRM_CLIENT, str(PUSH_PORT), proxy["cert"], "_http._tcp." + DOMAIN,
