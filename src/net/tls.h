@@ -67,12 +67,17 @@ class TlsStream {
   long read(uint8_t* buf, size_t len);
   /// Encrypt and send from `buf`; may send a prefix (partial writes on).
   long write(const uint8_t* buf, size_t len);
-  /// Decrypted bytes held by OpenSSL that a read would return without the
-  /// socket becoming readable again.
+  /// Bytes held by OpenSSL (decrypted, or whole records read ahead) that a
+  /// read would return without the socket becoming readable again. False
+  /// after a read that stopped for the socket: what read-ahead still holds
+  /// then is a partial record, and epoll announces the rest.
   bool has_buffered() const;
   /// Whether the last read() or write() stopped for the other direction
   /// (a handshake or ticket write during read: the loop must wait for EPOLLOUT).
   bool read_wants_write() const { return read_wants_write_; }
+  /// Whether the last write() waits for the peer's bytes (a write before the
+  /// handshake has finished needs the client's Finished): writable is not enough.
+  bool write_wants_read() const { return write_wants_read_; }
   /// Send close_notify once (best effort, never blocks); skipped after a fatal error.
   void shutdown();
   /// The session was resumed (tests, metrics).
@@ -85,6 +90,8 @@ class TlsStream {
   SSL* ssl_ = nullptr;
   bool failed_ = false;
   bool read_wants_write_ = false;
+  bool write_wants_read_ = false;
+  bool read_wants_socket_ = false;  // the last call was a read() that returned kWantRead
 };
 
 }  // namespace namae::net

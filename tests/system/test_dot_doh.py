@@ -671,3 +671,29 @@ def test_doh_slowloris_request_closed_at_idle_timeout(server):
             s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0))
             took = trickle_until_closed(s, h2_frame(1, 0x5, 1, block), 0.15, 5)
     assert took is not None and took < IDLE_MS / 1000 + 1.5, took
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process, from /proc (after the ')' of comm)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_doh_handshake_without_finished_costs_no_cpu(server):
+    """A DoH client that sends its ClientHello and never its Finished. The
+    server's SETTINGS, written at once, wait for the handshake: that write
+    needs the client's bytes, so it waits for the socket to become readable,
+    not writable (writable at once: a busy loop until the idle timeout)."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = tls_client(alpn=("h2",)).wrap_bio(incoming, outgoing)
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.do_handshake()
+    with socket.create_connection(("127.0.0.1", server.doh_port)) as raw:
+        before, t0 = cpu_seconds(server.proc.pid), time.monotonic()
+        raw.sendall(outgoing.read())  # the server's flight is read and ignored: no Finished
+        assert closed_within(raw, 5)
+        elapsed, used = time.monotonic() - t0, cpu_seconds(server.proc.pid) - before
+    assert elapsed >= IDLE_MS / 1000 - 0.1, elapsed
+    assert used < 0.2, f"namaed used {used:.2f} s of CPU in {elapsed:.2f} s"
+
