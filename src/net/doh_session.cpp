@@ -210,6 +210,8 @@ bool DohSession::send(std::vector<uint8_t>& out) {
 
 uint64_t DohSession::take_http_errors() { return std::exchange(impl_->http_errors, 0); }
 
+bool DohSession::has_streams() const { return !impl_->streams.empty(); }
+
 bool DohSession::done() const {
   return impl_->failed || (!nghttp2_session_want_read(impl_->session) && !nghttp2_session_want_write(impl_->session));
 }

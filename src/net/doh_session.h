@@ -46,6 +46,10 @@ class DohSession {
   bool send(std::vector<uint8_t>& out);
   /// The session has ended (GOAWAY exchanged, or a fatal error): close once sent.
   bool done() const;
+  /// Some request is open: being received, answered or its answer being
+  /// sent. Without one the connection is idle whatever else it carries
+  /// (PING, SETTINGS, WINDOW_UPDATE and their acknowledgements).
+  bool has_streams() const;
   /// Requests answered with an HTTP error status since the last call (metrics).
   uint64_t take_http_errors();
 

@@ -132,7 +132,7 @@ struct TcpServer::Loop {
     size_t in_len = 0;
     std::vector<uint8_t> out;  // unsent response bytes [out_off, out.size())
     size_t out_off = 0;
-    uint64_t last_progress = 0;  // accept, a complete query, or bytes written
+    uint64_t last_progress = 0;  // accept, a complete query, or bytes written (DoH: for a request)
     size_t deferred = 0;         // answers a handler still owes (kDeferred)
     // A multi-message answer being sent (kStream): pulled while the unsent
     // bytes are under the watermark; later queries wait until it ends.
@@ -499,6 +499,7 @@ bool TcpServer::Loop::take_item(Conn& c, TcpServer::Inbox::Item& item) {
   }
   if (c.doh) {
     c.doh->respond(item.stream, item.framed);
+    if (item.kind == Kind::reply) touch(c, now_ns());  // its stream may close before the write
     if (!c.doh->send(c.out)) c.eof = true;
   } else {
     c.out.insert(c.out.end(), item.framed.begin(), item.framed.end());
@@ -642,7 +643,9 @@ bool TcpServer::Loop::flush(Conn& c) {
     long n = io_write(c, c.out.data() + c.out_off, c.pending_out());
     if (n > 0) {
       c.out_off += static_cast<size_t>(n);
-      touch(c, now_ns());
+      // Written bytes are progress for answers; HTTP/2's own frames (a PING
+      // client's ACKs) with no request open are not.
+      if (!c.doh || c.doh->has_streams()) touch(c, now_ns());
     } else if (n == kWouldBlock) {
       break;
     } else {

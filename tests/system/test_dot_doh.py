@@ -697,3 +697,24 @@ def test_doh_handshake_without_finished_costs_no_cpu(server):
     assert elapsed >= IDLE_MS / 1000 - 0.1, elapsed
     assert used < 0.2, f"namaed used {used:.2f} s of CPU in {elapsed:.2f} s"
 
+
+
+def test_doh_pings_without_requests_closed_at_idle_timeout(server):
+    """HTTP/2 PINGs (RFC 9113 6.7: a liveness and round-trip check) every
+    200 ms and never a request: the PING ACKs the server writes are not
+    activity, so the connection closes at the idle timeout as a silent one
+    does (only requests and their streams keep a connection, as on DoT)."""
+    with socket.create_connection(("127.0.0.1", server.doh_port)) as raw:
+        with tls_client(alpn=("h2",)).wrap_socket(raw) as s:
+            s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0))
+            t0, pings, closed = time.monotonic(), 0, False
+            while time.monotonic() - t0 < 4 and not closed:
+                try:
+                    s.sendall(h2_frame(6, 0, 0, struct.pack("!Q", pings)))  # PING
+                except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                    break
+                pings += 1
+                closed = closed_within(s, 0.2)
+            took = time.monotonic() - t0
+    assert pings >= 3, pings
+    assert took < IDLE_MS / 1000 + 1.5, f"still open after {took:.1f} s of PINGs"
