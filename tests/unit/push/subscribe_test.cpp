@@ -4,17 +4,13 @@
 // resolver/fake_net.h), the initial answer, a change pushed, the end of a
 // session when the server goes away.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
-#include <sys/stat.h>
 
 #include <condition_variable>
-#include <cstdio>
 #include <filesystem>
 #include <mutex>
 
 #include "../auth/auth_test_util.h"
+#include "../net/test_cert.h"
 #include "../resolver/fake_net.h"
 #include "net/metrics.h"
 #include "net/tcp_server.h"
@@ -32,36 +28,6 @@ using dns::dso::PushRecord;
 
 const char* kZone = "$TTL 300\n@ SOA ns hm 1 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.53\nh A 192.0.2.1\n";
 const char* kZone2 = "$TTL 300\n@ SOA ns hm 2 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.53\nh A 192.0.2.2\n";
-
-// A self-signed P-256 certificate for dns.test (key mode 0600, as the
-// listener requires).
-void make_cert(const std::string& cert_file, const std::string& key_file) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* x = X509_new();
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-  X509_set_pubkey(x, key);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("dns.test"), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "DNS:dns.test");
-  X509_add_ext(x, san, -1);
-  X509_EXTENSION_free(san);
-  X509_sign(x, key, EVP_sha256());
-  FILE* f = std::fopen(cert_file.c_str(), "w");
-  PEM_write_X509(f, x);
-  std::fclose(f);
-  f = std::fopen(key_file.c_str(), "w");
-  ::chmod(key_file.c_str(), 0600);
-  PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
-  std::fclose(f);
-  X509_free(x);
-  EVP_PKEY_free(key);
-}
 
 struct NoAnswers : net::QueryHandler {
   size_t handle(std::span<const uint8_t>, std::span<uint8_t>, const net::Peer&) override { return 0; }
@@ -99,7 +65,7 @@ class StubSubscribe : public ::testing::Test {
         holder_(std::make_shared<const zone::ZoneSet>(std::vector{make_zone("example", kZone)})),
         service_(holder_, PushOptions{}) {
     std::filesystem::create_directories(dir_);
-    make_cert(dir_ / "cert.pem", dir_ / "key.pem");
+    EXPECT_TRUE(net::testing::make_self_signed(dir_ / "cert.pem", dir_ / "key.pem"));
     net::TcpOptions o;
     o.listen.push_back(*net::parse_endpoint("127.0.0.1:0"));
     auto tls = net::TlsContext::load(dir_ / "cert.pem", dir_ / "key.pem", "dot");
