@@ -143,8 +143,9 @@ const std::vector<Key<ZoneConfig>>& zone_settings_keys() {
       NAMAE_KEY(ZoneConfig, "signature-validity", policy.signature_validity),
       NAMAE_KEY(ZoneConfig, "signature-refresh", policy.signature_refresh),
       // The key ring takes them live (signing::ZoneKeyRing::set_policy):
-      // the next events follow them; a new algorithm starts its rollover.
+      // the next events follow them; a new algorithm or key split starts its rollover.
       NAMAE_KEY(ZoneConfig, "algorithm", policy.algorithm),
+      NAMAE_KEY(ZoneConfig, "keys", policy.keys),
       NAMAE_KEY(ZoneConfig, "ksk-lifetime", policy.ksk_lifetime),
       NAMAE_KEY(ZoneConfig, "zsk-lifetime", policy.zsk_lifetime),
       NAMAE_KEY(ZoneConfig, "dnskey-ttl", policy.dnskey_ttl),
@@ -237,22 +238,22 @@ void keep_consumed_catalogs(const Config& running, Config& next, std::vector<std
 }
 
 // What a running signer is made of and only a restart changes: whether the
-// zone is signed, where its keys are, their split into KSK and ZSK and the
-// denial of existence (as BIND, which changes neither at a reconfig
-// without a new key set). The rest of the policy its key ring takes live;
+// zone is signed, where its keys are and the denial of existence. The rest
+// of the policy its key ring takes live: another key split (csk <->
+// ksk-zsk) rolls every key to the new split, as another algorithm does;
 // going insecure ("insecure" names no split or denial: the running ones
 // stay) too.
 bool same_signer(const ZoneConfig& a, const ZoneConfig& b) {
   if (!a.signs() && !b.signs()) return true;
   if (a.signs() != b.signs() || a.key_directory != b.key_directory) return false;
   if (b.policy.insecure) return true;
-  return a.policy.keys == b.policy.keys && a.policy.nsec3 == b.policy.nsec3;
+  return a.policy.nsec3 == b.policy.nsec3;
 }
 
 // A zone that starts signing (new, or served anew) gets its keys as at a
-// start. One that stops signing, or signs with other keys or another
-// denial, waits for a restart (a dynamic zone's journal holds its
-// signatures) and keeps its running signing settings meanwhile.
+// start. One that stops signing, or signs from another key directory or
+// with another denial, waits for a restart (a dynamic zone's journal holds
+// its signatures) and keeps its running signing settings meanwhile.
 void keep_signing(const Config& running, Config& next, std::vector<std::string>& out) {
   auto old_zones = by_name(running.zones);
   for (auto& z : next.zones) {
@@ -261,7 +262,7 @@ void keep_signing(const Config& running, Config& next, std::vector<std::string>&
     const ZoneConfig& was = *it->second;
     if (!was.signs() && z.signs()) continue;
     if (!same_signer(was, z)) {
-      out.push_back(fmt::format("[[zone]] {} dnssec, key-directory, or the policy's keys or nsec3", z.name));
+      out.push_back(fmt::format("[[zone]] {} dnssec, key-directory, or the policy's nsec3", z.name));
       z.dnssec = was.dnssec;
       z.dnssec_policy = was.dnssec_policy;
       z.key_directory = was.key_directory;

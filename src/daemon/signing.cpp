@@ -245,7 +245,8 @@ std::string KeyRings::control(std::string_view args, ZoneManager& manager, updat
 std::shared_ptr<const signing::ZoneSigner> with_new_policy(const signing::ZoneSigner& running, const ZoneConfig& z) {
   const signing::Policy& was = running.policy();
   signing::Policy p = signing_policy(z);
-  // Restart-only, and the key ring's own (signing::ZoneKeyRing::set_policy).
+  // Restart-only, and the key ring's own (signing::ZoneKeyRing::set_policy:
+  // another split rolls the keys, which say their roles to the signer).
   p.key_directory = was.key_directory;
   p.split_keys = was.split_keys;
   p.nsec3 = was.nsec3;

@@ -136,7 +136,7 @@ Result<ZoneKey> generate_zone_key(const dns::Name& zone, uint8_t algorithm, uint
   if (!key) return key.error();
   Bytes rdata = dnskey_rdata(flags, algorithm, key->public_key());
   const uint16_t tag = key_tag(rdata);
-  return ZoneKey{zone, flags, std::move(*key), std::move(rdata), tag, KeyTiming{now, now, now, {}, {}, {}, {}}};
+  return ZoneKey{zone, flags, std::move(*key), std::move(rdata), tag, KeyTiming{now, now, now, {}, {}, {}, {}}, {}};
 }
 
 std::string key_file_base(const dns::Name& zone, uint8_t algorithm, uint16_t tag) {
@@ -196,7 +196,7 @@ Result<ZoneKey> parse_private_file(std::string_view text, const dns::Name& zone,
   if (!key) return key.error();
   Bytes rdata = dnskey_rdata(flags, algorithm, public_key);
   const uint16_t tag = key_tag(rdata);
-  return ZoneKey{zone, flags, std::move(*key), std::move(rdata), tag, timing};
+  return ZoneKey{zone, flags, std::move(*key), std::move(rdata), tag, timing, {}};
 }
 
 Result<void> write_key_files(const std::string& dir, const ZoneKey& k, uint32_t ttl) {

@@ -42,6 +42,10 @@ struct KeyTiming {
   bool signs_data_at(int64_t now) const;
 };
 
+/// What a key signs: the DNSKEY, CDS and CDNSKEY RRsets (a KSK), the rest
+/// (a ZSK), or both (a combined key, CSK, which has the SEP flag as a KSK).
+enum class KeyUse : uint8_t { keys, data, both };
+
 /// A zone's key: owner, flags, the key pair and its schedule.
 struct ZoneKey {
   dns::Name zone;
@@ -50,6 +54,10 @@ struct ZoneKey {
   Bytes dnskey;  // DNSKEY rdata
   uint16_t tag = 0;
   KeyTiming timing;
+  // Set by a key ring that knows the key's role (a zone changing its key
+  // split holds a CSK beside a KSK and a ZSK); unset, the signing policy's
+  // split decides by the SEP flag.
+  std::optional<KeyUse> use;
 
   bool is_ksk() const;  // SEP bit set
 };

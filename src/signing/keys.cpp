@@ -91,14 +91,12 @@ Result<std::unique_ptr<ZoneKeyRing>> ZoneKeyRing::open(const dns::Name& zone, co
     }
   }
   // Only the roles without any key get one now; rollovers, an algorithm
-  // rollover too, wait for the zone's TTLs (tick).
+  // rollover or a change of key split too, wait for the zone's TTLs (tick).
   // The "insecure" policy names no key split: the keys' own.
-  if (p.insecure)
-    ring->policy_.split_keys = std::any_of(ring->records_.begin(), ring->records_.end(),
-                                           [](const KeyRecord& r) { return r.role != KeyRole::csk; });
+  if (p.insecure) ring->policy_.split_keys = ring->keys_split();
   ring->follow_insecure(now);
   const RollTiming t = ring->timing(nullptr);
-  if (!rolls_algorithm(ring->records_, p.algorithm, now) && !ring->plan().insecure)
+  if (!rolls_key_set(ring->records_, ring->plan(), now) && !ring->plan().insecure)
     for (KeyRole role : roles_of(p.split_keys))
       if (std::none_of(ring->records_.begin(), ring->records_.end(),
                        [&](const KeyRecord& r) { return r.role == role && !r.is_removed(now); }))
@@ -181,6 +179,9 @@ Result<void> ZoneKeyRing::save_and_rebuild(int64_t now, const RollTiming& t) {
     if (r.is_gone(now) || it == loaded_.end()) continue;
     dnssec::ZoneKey k = it->second;
     k.timing = {r.created, r.published, r.active, r.retired, r.removed, r.sign_from, r.sign_until};
+    k.use = r.role == KeyRole::ksk   ? dnssec::KeyUse::keys
+            : r.role == KeyRole::zsk ? dnssec::KeyUse::data
+                                     : dnssec::KeyUse::both;
     keys.push_back(std::move(k));
   }
   Policy p = policy_;
@@ -203,8 +204,9 @@ Result<bool> ZoneKeyRing::tick(int64_t now, const zone::ZoneVersion* served) {
   // A zone signing again once its unsigning went through gets new keys.
   const bool resumed = !policy_.insecure && stop_going_insecure(unsigning_, now);
   const auto needed = keys_needed(records_, plan(), t, now);
-  // An algorithm rollover's first step waits for the served zone's TTLs.
-  if (!needed.empty() && !served && rolls_algorithm(records_, policy_.algorithm, now)) return false;
+  // An algorithm rollover's or a change of key split's first step waits
+  // for the served zone's TTLs.
+  if (!needed.empty() && !served && rolls_key_set(records_, plan(), now)) return false;
   for (KeyRole role : needed)
     if (auto k = make_key(role, now, t); !k) {
       next_event_ = now + 60;  // try again in a minute, not every second
@@ -273,12 +275,18 @@ void ZoneKeyRing::follow_insecure(int64_t now) {
   else stop_going_insecure(unsigning_, now);
 }
 
+bool ZoneKeyRing::keys_split() const {
+  return std::any_of(records_.begin(), records_.end(), [](const KeyRecord& r) { return r.role != KeyRole::csk; });
+}
+
 Result<void> ZoneKeyRing::set_policy(const Policy& p, int64_t now) {
   std::lock_guard lk(mu_);
   Policy next = p;
   next.key_directory = policy_.key_directory;
-  next.split_keys = policy_.split_keys;
   next.nsec3 = policy_.nsec3;
+  // Another split rolls the keys at the next tick, as another algorithm
+  // does; "insecure" names none and keeps the running one.
+  if (p.insecure) next.split_keys = policy_.split_keys;
   policy_ = std::move(next);
   follow_insecure(now);
   if (auto s = save_and_rebuild(now, timing(nullptr)); !s) return s;

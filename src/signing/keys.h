@@ -32,8 +32,9 @@ class ZoneKeyRing {
   /// missing): its state file read, or, when there is none, every key file
   /// of the zone taken as published and active (keys made before
   /// rollovers existed); keys made for any role without one. Keys the
-  /// state names of another algorithm than the policy's are rolled to the
-  /// policy's (signing/rollover.h) from the first tick. A key file that
+  /// state names of another algorithm or key split than the policy's are
+  /// rolled to the policy's (signing/rollover.h) from the first tick with
+  /// the served zone. A key file that
   /// cannot be used (readable by others, malformed, of another algorithm
   /// than the policy's when no state names it, missing though the state
   /// names it) or a malformed state file is an error naming the file.
@@ -71,9 +72,10 @@ class ZoneKeyRing {
   std::string status(int64_t now) const;
 
   /// A live reconfiguration's policy: its signature and rollover timing,
-  /// algorithm (a change starts an algorithm rollover) and going insecure
-  /// or not take effect now, the next events computed anew; the key
-  /// directory, key split and denial stay the running ones (restart).
+  /// algorithm (a change starts an algorithm rollover), key split (a
+  /// change rolls every key to the new split) and going insecure or not
+  /// take effect now, the next events computed anew; the key directory
+  /// and denial stay the running ones (restart).
   Result<void> set_policy(const Policy& p, int64_t now);
 
   const std::string& state_path() const { return state_path_; }
@@ -85,6 +87,8 @@ class ZoneKeyRing {
   Result<void> load_key(const KeyRecord& r);
   // Of `algorithm` and this zone, else the error naming its file.
   Result<void> usable(const dnssec::ZoneKey& k, uint8_t algorithm) const;
+  // Whether any key has a role of the KSK + ZSK split.
+  bool keys_split() const;
   KeyPlan plan() const { return {policy_.split_keys, policy_.algorithm, policy_.insecure || unsigning_.has_value()}; }
   // Going insecure as the policy says (or called off).
   void follow_insecure(int64_t now);

@@ -41,6 +41,19 @@ void retire_algorithm(KeyRecord& old, const RollTiming& t, int64_t now) {
   if (!old.retired || *old.retired > *old.sign_until) old.retired = old.sign_until;
 }
 
+// A change of key split (csk <-> ksk-zsk, rolled as BIND rolls it): the
+// keys of the fresh key's algorithm in the other split that do one of its
+// jobs (the DNSKEY RRset, or the data) and have not handed it over yet.
+std::vector<KeyRecord*> split_predecessors(std::vector<KeyRecord>& keys, const KeyRecord& fresh, int64_t now) {
+  std::vector<KeyRecord*> out;
+  for (auto& k : keys)
+    if (k.algorithm == fresh.algorithm && (k.role == KeyRole::csk) != (fresh.role == KeyRole::csk) &&
+        !k.is_removed(now) && !(k.retired && *k.retired <= now) &&
+        ((k.signs_keys() && fresh.signs_keys()) || (k.signs_data() && fresh.signs_data())))
+      out.push_back(&k);
+  return out;
+}
+
 // When the only key of a role should hand over to a successor: its
 // lifetime from activation, less the successor's pre-publication.
 std::optional<int64_t> roll_time(const KeyRecord& k, const RollTiming& t) {
@@ -88,16 +101,33 @@ bool rolls_algorithm(const std::vector<KeyRecord>& keys, uint8_t algorithm, int6
                      [&](const KeyRecord& k) { return k.algorithm != algorithm && !k.is_removed(now); });
 }
 
+bool rolls_key_set(const std::vector<KeyRecord>& keys, const KeyPlan& plan, int64_t now) {
+  const auto roles = roles_of(plan.split_keys);
+  return std::any_of(keys.begin(), keys.end(), [&](const KeyRecord& k) {
+    return !k.is_removed(now) &&
+           (k.algorithm != plan.algorithm || std::find(roles.begin(), roles.end(), k.role) == roles.end());
+  });
+}
+
 void add_key(std::vector<KeyRecord>& keys, KeyRecord fresh, const RollTiming& t, int64_t now) {
   fresh.created = now;
   fresh.published = now;
   fresh.active = now;
   auto current = live_keys(keys, fresh.role, fresh.algorithm, now);
-  if (current.empty() && rolls_algorithm(keys, fresh.algorithm, now)) introduce_algorithm(keys, fresh, t, now);
+  if (current.empty() && rolls_algorithm(keys, fresh.algorithm, now)) {
+    introduce_algorithm(keys, fresh, t, now);
+    keys.push_back(fresh);
+    return;
+  }
+  // A successor of its own role, or of each job of the other split's keys
+  // (the CSK's two: a new KSK and a new ZSK made in one step both take
+  // over at the time the first set).
+  const bool split_change = current.empty();
+  if (split_change) current = split_predecessors(keys, fresh, now);
   for (KeyRecord* cur : current) {
-    if (cur->retired) continue;
+    if (cur->retired && !split_change) continue;
     fresh.active = now + t.publish_interval();
-    cur->retired = fresh.active;
+    if (!cur->retired) cur->retired = fresh.active;
     if (cur->role == KeyRole::zsk) cur->removed = *cur->retired + t.retire_interval();
   }
   keys.push_back(fresh);
@@ -118,7 +148,9 @@ Result<void> ds_seen(std::vector<KeyRecord>& keys, uint16_t tag, const RollTimin
   });
   for (auto& old : keys) {
     if (old.algorithm != it->algorithm && !old.removed && other_algorithm_left) retire_algorithm(old, t, now);
-    if (old.role != it->role || old.algorithm != it->algorithm || !old.retired || *old.retired > now || old.removed)
+    // The retired KSK or CSK it replaced (in a change of key split, a CSK
+    // replaced by a KSK, or a KSK by a CSK).
+    if (!old.signs_keys() || old.algorithm != it->algorithm || !old.retired || *old.retired > now || old.removed)
       continue;
     int64_t at = now + t.parent_interval();
     if (old.role == KeyRole::csk) at = std::max(at, *old.retired + t.retire_interval());

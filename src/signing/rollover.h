@@ -37,6 +37,14 @@
 //   old DS left every cache (parent DS TTL + parent propagation delay), and
 //   their signatures go Ipub after that, when no cache holds a DNSKEY RRset
 //   with the old algorithm.
+// - Key split (csk <-> ksk-zsk, as BIND rolls a policy's new key set): the
+//   keys of the policy's split are made as successors of the other split's
+//   keys, each job rolled as above: every new key is published at once
+//   (a new KSK or CSK signing the DNSKEY RRset from then on) and takes over
+//   Ipub later, when the old keys retire (the CDS set names the new KSK or
+//   CSK; the new ZSK or CSK signs the data). An old ZSK leaves Iret after,
+//   an old KSK or CSK once the new DS was seen, as in a KSK or CSK roll.
+//   With the algorithm changed too, the algorithm rollover rolls every key.
 // - Going insecure (RFC 8078 4, as BIND's dnssec-policy "insecure"): the
 //   CDS and CDNSKEY RRsets become the "delete" records at once, and no key
 //   rolls any more; the zone stays signed until the parent's DS is gone
@@ -124,14 +132,20 @@ std::vector<KeyRole> keys_needed(const std::vector<KeyRecord>& keys, const KeyPl
 /// new keys of `algorithm` then start an algorithm rollover.
 bool rolls_algorithm(const std::vector<KeyRecord>& keys, uint8_t algorithm, int64_t now);
 
+/// Whether the ring holds keys the plan rolls away from (another
+/// algorithm, or a role of the other key split): the plan's new keys then
+/// wait for the served zone's TTLs.
+bool rolls_key_set(const std::vector<KeyRecord>& keys, const KeyPlan& plan, int64_t now);
+
 /// Take a key made at `now` for `fresh.role` into the ring: the zone's first
 /// of that role is published and active at once; one of a new algorithm
 /// starts an algorithm rollover; else it succeeds the current one of its
-/// role and algorithm (times set as the header says).
+/// role and algorithm, or the keys of the other key split doing its jobs
+/// (times set as the header says).
 void add_key(std::vector<KeyRecord>& keys, KeyRecord fresh, const RollTiming& t, int64_t now);
 
-/// The operator saw the parent's DS for key `tag` at `now`: the keys of its
-/// role it replaced, or in an algorithm rollover every key of the old
+/// The operator saw the parent's DS for key `tag` at `now`: the KSKs or
+/// CSKs it replaced, or in an algorithm rollover every key of the old
 /// algorithm, get their removal time. An error when no active KSK or CSK
 /// has that tag.
 Result<void> ds_seen(std::vector<KeyRecord>& keys, uint16_t tag, const RollTiming& t, int64_t now);

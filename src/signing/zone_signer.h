@@ -88,8 +88,12 @@ class ZoneSigner {
   Result<std::shared_ptr<zone::ZoneVersion>> strip(std::shared_ptr<zone::ZoneVersion> v, const Scope& scope,
                                                    int64_t now, zone::ZoneDiff& diff) const;
   bool uses_nsec3(const zone::ZoneVersion& v) const;
-  bool signs_keys(const dnssec::ZoneKey& k) const { return !policy_.split_keys || k.is_ksk(); }
-  bool signs_data(const dnssec::ZoneKey& k) const { return !policy_.split_keys || !k.is_ksk(); }
+  bool signs_keys(const dnssec::ZoneKey& k) const {
+    return k.use ? *k.use != dnssec::KeyUse::data : !policy_.split_keys || k.is_ksk();
+  }
+  bool signs_data(const dnssec::ZoneKey& k) const {
+    return k.use ? *k.use != dnssec::KeyUse::keys : !policy_.split_keys || !k.is_ksk();
+  }
 
   dns::Name origin_;
   Policy policy_;

@@ -219,10 +219,10 @@ TEST(ConfigDiff, SignatureTimingAppliesLiveOtherSigningNeedsARestart) {
   EXPECT_NE(restart[0].find("nsec3"), std::string::npos);
   EXPECT_EQ(next.zones.back().policy.signature_validity, 600000u);  // the whole policy waits
   EXPECT_FALSE(next.zones.back().policy.nsec3);
-  // The rollover timing and the algorithm the key ring takes live, as settings.
+  // The rollover timing, the algorithm and the key split the key ring takes live, as settings.
   for (const char* timing : {"propagation-delay = 60\n", "dnskey-ttl = 60\n", "parent-ds-ttl = 60\n",
                              "parent-propagation-delay = 60\n", "ksk-lifetime = 86400\n", "purge-keys = 60\n",
-                             "parental-check-interval = 60\n", "algorithm = \"ed25519\"\n"}) {
+                             "parental-check-interval = 60\n", "algorithm = \"ed25519\"\n", "keys = \"ksk-zsk\"\n"}) {
     next = parse(signed_with(timing));
     EXPECT_TRUE(keep_restart_keys(running, next).empty()) << timing;
     auto live = diff(before, signed_with(timing));
@@ -230,10 +230,8 @@ TEST(ConfigDiff, SignatureTimingAppliesLiveOtherSigningNeedsARestart) {
     EXPECT_EQ(live.zones[0].kind, ZoneChange::Kind::settings) << timing;
     EXPECT_TRUE(live.restart.empty()) << timing;
   }
-  // The key split stays restart-only (BIND rolls no split either).
-  next = parse(signed_with("keys = \"ksk-zsk\"\n"));
-  EXPECT_EQ(keep_restart_keys(running, next).size(), 1u);
-  EXPECT_EQ(next.zones.back().policy, running.zones.back().policy);
+  EXPECT_EQ(diff(before, signed_with("signature-validity = 600000\nkeys = \"ksk-zsk\"\n")).lines(),
+            std::vector<std::string>{"zone s.test: keys changed"});
   // Going insecure is live, whatever split or denial the zone has.
   running = parse(signed_with("keys = \"ksk-zsk\"\nnsec3 = true\n"));
   std::string insecure = signed_with("");

@@ -173,7 +173,7 @@ TEST_F(KeyRingTest, GoingInsecureThroughDsGoneAndPurge) {
 
 // ctl reconfigure: a new policy taken live. Another lifetime moves the
 // next event at once; another algorithm starts its rollover at the next
-// tick, as at a restart; the key split stays the running one.
+// tick, as at a restart.
 TEST_F(KeyRingTest, LivePolicyRecomputesEventsAndRollsTheAlgorithm) {
   auto ring = open(kNow);
   const auto first = tags(*ring);
@@ -190,7 +190,6 @@ TEST_F(KeyRingTest, LivePolicyRecomputesEventsAndRollsTheAlgorithm) {
   EXPECT_EQ(tags(*ring), first);
   Policy ed = longer;
   ed.algorithm = 15;
-  ed.split_keys = false;  // restart-only: ignored
   ASSERT_TRUE(ring->set_policy(ed, kNow + 1000).ok());
   std::vector<zonefile::Diagnostic> diags;
   auto served = zone::load_zone_text("$TTL 30\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n", "test",

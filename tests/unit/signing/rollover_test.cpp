@@ -275,6 +275,93 @@ TEST(Rollover, AlgorithmRollOfACsk) {
   EXPECT_TRUE(keys_needed(keys, KeyPlan{false, 8}, t, 200).empty());
 }
 
+// A change of key split rolls each job of the old keys as its own roll
+// would (Ipub 15, Iret 25, parent 37): csk -> ksk-zsk.
+TEST(Rollover, CskToKskZskIsARollOfBothJobs) {
+  RollTiming t = timing();
+  t.ksk_lifetime = t.zsk_lifetime = 0;
+  auto keys = first_keys(false, 0);
+  const KeyPlan split{true, 13};
+  EXPECT_TRUE(rolls_key_set(keys, split, 10));
+  EXPECT_FALSE(rolls_key_set(keys, KeyPlan{false, 13}, 10));
+  ASSERT_EQ(keys_needed(keys, split, t, 10), (std::vector<KeyRole>{KeyRole::ksk, KeyRole::zsk}));
+  EXPECT_EQ(next_event(keys, split, t, 10), 10);
+  add_key(keys, fresh(2, KeyRole::ksk), t, 10);
+  add_key(keys, fresh(3, KeyRole::zsk), t, 10);
+  const KeyRecord &csk = by_tag(keys, 1), &ksk = by_tag(keys, 2), &zsk = by_tag(keys, 3);
+  // Both published at once, taking over Ipub later, when the CSK retires.
+  for (const KeyRecord* k : {&ksk, &zsk}) {
+    EXPECT_TRUE(k->is_published(10));
+    EXPECT_FALSE(k->is_active(24));
+    EXPECT_TRUE(k->is_active(25));
+    EXPECT_FALSE(k->sign_from);
+  }
+  EXPECT_TRUE(csk.is_active(24));
+  EXPECT_EQ(csk.retired, 25);
+  EXPECT_FALSE(csk.removed);
+  EXPECT_TRUE(keys_needed(keys, split, t, 11).empty());
+  EXPECT_EQ(next_event(keys, split, t, 10), 25);
+  // Then the old CSK waits for the new KSK's DS, as in a KSK roll.
+  EXPECT_EQ(next_event(keys, split, t, 25), std::nullopt);
+  EXPECT_EQ(keys_awaiting_ds(keys, 25), std::vector<uint16_t>{2});
+  EXPECT_EQ(key_status(csk, 30), "retired, waiting for ds-seen of its successor");
+  EXPECT_FALSE(ds_seen(keys, 3, t, 30).ok());  // a ZSK
+  EXPECT_FALSE(ds_seen(keys, 2, t, 24).ok());  // not in the CDS set yet
+  ASSERT_TRUE(ds_seen(keys, 2, t, 30).ok());
+  // Out once the old DS left every cache (30 + 37), and no sooner than
+  // Iret after it stopped signing data (25 + 25).
+  EXPECT_EQ(csk.removed, 67);
+  EXPECT_TRUE(rolls_key_set(keys, split, 66));
+  EXPECT_FALSE(rolls_key_set(keys, split, 67));
+  EXPECT_FALSE(ksk.removed || zsk.removed || ksk.retired || zsk.retired);
+  // The state file holds it; taken up again it goes on.
+  auto back = parse_key_state(format_key_state(keys));
+  ASSERT_TRUE(back.ok()) << back.message();
+  EXPECT_EQ(next_event(*back, split, t, 30), 67);
+}
+
+TEST(Rollover, KskZskToCskIsARollOfBothJobs) {
+  RollTiming t = timing();
+  t.ksk_lifetime = t.zsk_lifetime = 0;
+  t.max_zone_ttl = 100;  // Iret = 105: the old ZSK outlasts the old KSK's wait
+  auto keys = first_keys(true, 0);
+  const KeyPlan csk_plan{false, 13};
+  ASSERT_EQ(keys_needed(keys, csk_plan, t, 10), std::vector<KeyRole>{KeyRole::csk});
+  add_key(keys, fresh(3, KeyRole::csk), t, 10);
+  const KeyRecord &ksk = by_tag(keys, 1), &zsk = by_tag(keys, 2), &csk = by_tag(keys, 3);
+  EXPECT_EQ(csk.published, 10);
+  EXPECT_EQ(csk.active, 25);
+  EXPECT_EQ(ksk.retired, 25);
+  EXPECT_EQ(zsk.retired, 25);
+  // The old ZSK goes when no cache holds its signatures, DS or not.
+  EXPECT_EQ(zsk.removed, 25 + 105);
+  EXPECT_FALSE(ksk.removed);
+  EXPECT_EQ(keys_awaiting_ds(keys, 25), std::vector<uint16_t>{3});
+  ASSERT_TRUE(ds_seen(keys, 3, t, 40).ok());
+  EXPECT_EQ(ksk.removed, 40 + 37);
+  EXPECT_EQ(zsk.removed, 130);
+  EXPECT_TRUE(keys_needed(keys, csk_plan, t, 500).empty());
+  EXPECT_FALSE(rolls_key_set(keys, csk_plan, 130));
+}
+
+// Another split and another algorithm at once: the algorithm rollover
+// rolls every key, whatever its role.
+TEST(Rollover, SplitAndAlgorithmChangedTogetherRollAsAnAlgorithmRoll) {
+  RollTiming t = timing();
+  t.ksk_lifetime = 0;
+  auto keys = first_keys(false, 0);
+  const KeyPlan plan{true, 15};
+  ASSERT_EQ(keys_needed(keys, plan, t, 10), (std::vector<KeyRole>{KeyRole::ksk, KeyRole::zsk}));
+  add_key(keys, fresh_of(2, KeyRole::ksk, 15), t, 10);
+  add_key(keys, fresh_of(3, KeyRole::zsk, 15), t, 10);
+  EXPECT_EQ(by_tag(keys, 2).sign_from, 10);
+  EXPECT_EQ(by_tag(keys, 3).sign_from, 10);
+  EXPECT_EQ(by_tag(keys, 1).retired, 50);  // the new KSK's entry in the CDS set
+  ASSERT_TRUE(ds_seen(keys, 2, t, 60).ok());
+  EXPECT_EQ(by_tag(keys, 1).removed, 97);
+  EXPECT_EQ(by_tag(keys, 1).sign_until, 112);
+}
+
 TEST(Rollover, StateWithoutTheAlgorithmRollFieldsIsRead) {
   auto r = parse_key_state("key 7 13 csk created 1 published 1 active 1 retired - removed - ds-seen -\n");
   ASSERT_TRUE(r.ok()) << r.message();
