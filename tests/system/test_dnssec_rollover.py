@@ -10,8 +10,9 @@ does; a validating Unbound trusting the old DS and one trusting the new DS
 both answer AD=1 through the roll, across a kill -9 and restart; the old
 KSK leaves only after `namae ctl dnssec ds-seen`. CSK roll (a dynamic
 zone): the same double-KSK steps with the zone's data signed by the new
-CSK from the CDS switch on. At every step the zone's AXFR passes
-dnssec-verify and ldns-verify-zone.
+CSK from the CDS switch on. A change of key split (csk to ksk-zsk live at
+reconfigure, ksk-zsk to csk at a restart) rolls every key the same way. At
+every step the zone's AXFR passes dnssec-verify and ldns-verify-zone.
 """
 import os
 import shutil
@@ -420,6 +421,112 @@ def test_algorithm_roll_after_a_policy_change(tmp_path, tools):
         wait_until("the old signatures removed", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk2])
         assert srv.signers(srv.zone, "DNSKEY") == [ksk2]
         srv.verify("rrsigs-removal")
+        assert new_res.secure()
+    finally:
+        for r in (old_res, new_res):
+            if r:
+                r.stop()
+        srv.stop()
+
+
+def test_key_split_change_csk_to_ksk_zsk_live(tmp_path, tools):
+    """`keys = "csk"` to `keys = "ksk-zsk"` at `namae ctl reconfigure` is a
+    roll of every key (as BIND rolls a policy's new key set): the KSK and
+    ZSK are published at once, the KSK signing the DNSKEY RRset beside the
+    CSK; Ipub later the CDS set names the KSK and the ZSK signs the data;
+    the CSK signs the DNSKEY RRset until the KSK's DS is reported seen, then
+    leaves. Resolvers holding either DS validate at each step."""
+    # Ipub = Iret = 4 s: a step's checks (an AXFR through both verifiers,
+    # two resolvers) fit in it on a loaded machine.
+    timing = TIMING.replace('keys = "ksk-zsk"', 'keys = "csk"').replace(
+        "\npropagation-delay = 1\n", "\npropagation-delay = 3\n")
+    srv = Server(str(tmp_path / "ns"), "split.test", "", dynamic=True, timing=timing).start()
+    old_res = new_res = None
+    try:
+        [csk] = srv.dnskeys()
+        old_ds = srv.ds_lines()
+        old_res = Resolver(str(tmp_path / "unbound-old"), srv, old_ds[0])
+        assert old_res.secure()
+        conf = os.path.join(srv.dir, "namaed.toml")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace('keys = "csk"', 'keys = "ksk-zsk"'))
+        out = srv.ctl("reconfigure").stdout
+        assert "restart" not in out, out
+        # Published: the CDS set and the data stay the CSK's.
+        keys = wait_until("the KSK and ZSK published", lambda: srv.dnskeys_if(3))
+        [ksk] = [t for t, f in keys.items() if f & 1 and t != csk]
+        [zsk] = [t for t, f in keys.items() if not f & 1]
+        if srv.cds_tags() == [csk]:  # Ipub is 4 s: still before the switch
+            assert srv.signers(f"www.{srv.zone}", "A") == [csk]
+            assert srv.signers(srv.zone, "DNSKEY") == sorted([csk, ksk])
+            srv.verify("published")
+        assert old_res.secure()
+        # The switch: the KSK in the CDS set, the ZSK signing the data.
+        wait_until("the CDS set switched", lambda: srv.cds_tags() == [ksk])
+        wait_until("the ZSK signing the data", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk])
+        assert srv.signers(f"host.ent.{srv.zone}", "A") == [zsk]
+        assert srv.signers(srv.zone, "DNSKEY") == sorted([csk, ksk])
+        new_ds = srv.ds_lines()
+        assert new_ds == [dsfromkey(srv, ksk)]
+        srv.verify("ksk-zsk-active")
+        new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
+        assert old_res.secure() and new_res.secure()
+        assert csk in srv.dnskeys()  # stays without the report
+        status = srv.ctl("dnssec", "ds-seen", srv.zone, str(ksk)).stdout
+        assert "removed at" in status, status
+        wait_until("the CSK removed", lambda: set(srv.dnskeys()) == {ksk, zsk})
+        assert srv.signers(srv.zone, "DNSKEY") == [ksk]
+        assert srv.cds_tags() == [ksk]
+        srv.verify("csk-removed")
+        assert new_res.secure()
+    finally:
+        for r in (old_res, new_res):
+            if r:
+                r.stop()
+        srv.stop()
+
+
+def test_key_split_change_ksk_zsk_to_csk_at_a_restart(tmp_path, tools):
+    """The other way, at a restart (where namaed used to make the CSK active
+    at once and keep the KSK and ZSK for ever): the CSK signs the DNSKEY
+    RRset from its publication, the data and the CDS set from Ipub later;
+    the ZSK leaves Iret after that, the KSK once the CSK's DS is seen."""
+    timing = TIMING.replace("\npropagation-delay = 1\n", "\npropagation-delay = 3\n")
+    srv = Server(str(tmp_path / "ns"), "split2.test", "", dynamic=False, timing=timing).start()
+    old_res = new_res = None
+    try:
+        keys = srv.dnskeys()
+        [ksk] = [t for t, f in keys.items() if f & 1]
+        [zsk] = [t for t, f in keys.items() if not f & 1]
+        old_res = Resolver(str(tmp_path / "unbound-old"), srv, srv.ds_lines()[0])
+        assert old_res.secure()
+        srv.stop()
+        conf = os.path.join(srv.dir, "namaed.toml")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace('keys = "ksk-zsk"', 'keys = "csk"'))
+        srv.csk = True  # dnssec-verify -z: a key with the SEP flag signs data
+        srv.start()
+        keys = wait_until("the CSK published", lambda: srv.dnskeys_if(3))
+        [csk] = [t for t in keys if t not in (ksk, zsk)]
+        assert keys[csk] & 1
+        assert old_res.secure()
+        wait_until("the CDS set switched", lambda: srv.cds_tags() == [csk])
+        wait_until("the CSK signing the data", lambda: srv.signers(f"www.{srv.zone}", "A") == [csk])
+        assert srv.signers(srv.zone, "DNSKEY") == sorted([ksk, csk])
+        new_ds = srv.ds_lines()
+        assert new_ds == [dsfromkey(srv, csk)]
+        srv.verify("csk-active")
+        new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
+        assert old_res.secure() and new_res.secure()
+        wait_until("the ZSK removed", lambda: set(srv.dnskeys()) == {ksk, csk})
+        srv.ctl("dnssec", "ds-seen", srv.zone, str(csk))
+        wait_until("the KSK removed", lambda: set(srv.dnskeys()) == {csk})
+        assert srv.signers(srv.zone, "DNSKEY") == [csk]
+        srv.verify("ksk-removed")
         assert new_res.secure()
     finally:
         for r in (old_res, new_res):
