@@ -344,6 +344,29 @@ TEST(Rollover, KskZskToCskIsARollOfBothJobs) {
   EXPECT_FALSE(rolls_key_set(keys, csk_plan, 130));
 }
 
+// The split changed back in the middle of a roll to it: the roll under
+// way finishes (the CSK needs the new KSK's DS to leave), then the keys
+// roll back to a new CSK.
+TEST(Rollover, SplitChangedBackMidRollWaitsForTheRollUnderWay) {
+  RollTiming t = timing();
+  t.ksk_lifetime = t.zsk_lifetime = 0;
+  auto keys = first_keys(false, 0);
+  add_key(keys, fresh(2, KeyRole::ksk), t, 10);
+  add_key(keys, fresh(3, KeyRole::zsk), t, 10);
+  const KeyPlan back{false, 13};
+  EXPECT_TRUE(keys_needed(keys, back, t, 20).empty());
+  EXPECT_EQ(next_event(keys, back, t, 25), std::nullopt);  // waits for the DS
+  ASSERT_TRUE(ds_seen(keys, 2, t, 30).ok());
+  EXPECT_TRUE(keys_needed(keys, back, t, 66).empty());
+  EXPECT_EQ(next_event(keys, back, t, 30), 67);
+  ASSERT_EQ(keys_needed(keys, back, t, 67), std::vector<KeyRole>{KeyRole::csk});
+  add_key(keys, fresh(4, KeyRole::csk), t, 67);
+  EXPECT_EQ(by_tag(keys, 4).active, 82);
+  EXPECT_EQ(by_tag(keys, 2).retired, 82);
+  EXPECT_EQ(by_tag(keys, 3).retired, 82);
+  EXPECT_EQ(by_tag(keys, 3).removed, 107);
+}
+
 // Another split and another algorithm at once: the algorithm rollover
 // rolls every key, whatever its role.
 TEST(Rollover, SplitAndAlgorithmChangedTogetherRollAsAnAlgorithmRoll) {
