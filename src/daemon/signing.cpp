@@ -146,8 +146,8 @@ Result<std::shared_ptr<const signing::ZoneSigner>> KeyRings::open_zone(const Zon
   if (!ring) return ring.error();
   auto signer = (*ring)->signer();
   for (const auto& k : signer->keys())
-    spdlog::info("zone {}: DNSSEC {} key tag {} algorithm {}", z.name, k.is_ksk() ? "KSK" : "ZSK", k.tag,
-                 k.key.algorithm());
+    spdlog::info("zone {}: DNSSEC {} key tag {} algorithm {}", z.name,
+                 k.use == dnssec::KeyUse::both ? "CSK" : k.is_ksk() ? "KSK" : "ZSK", k.tag, k.key.algorithm());
   std::lock_guard lk(mu_);
   Entry* e = find(signer->origin());
   if (!e) {

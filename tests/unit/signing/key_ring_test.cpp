@@ -202,6 +202,34 @@ TEST_F(KeyRingTest, LivePolicyRecomputesEventsAndRollsTheAlgorithm) {
   EXPECT_TRUE(ring->signer()->policy().split_keys);
 }
 
+// Going insecure ("insecure" names no split: the running one stays) called
+// off by a policy of the other split before ds-gone: the keys roll to it.
+TEST_F(KeyRingTest, InsecureCalledOffWithAnotherSplitRollsTheKeys) {
+  policy_.zsk_lifetime = 0;
+  auto ring = open(kNow);
+  Policy insecure = policy_;
+  insecure.insecure = true;
+  insecure.split_keys = false;
+  ASSERT_TRUE(ring->set_policy(insecure, kNow + 10).ok());
+  EXPECT_TRUE(ring->signer()->policy().split_keys);
+  Policy csk = policy_;
+  csk.split_keys = false;
+  ASSERT_TRUE(ring->set_policy(csk, kNow + 20).ok());
+  EXPECT_FALSE(ring->signer()->policy().delete_cds_from);
+  std::vector<zonefile::Diagnostic> diags;
+  auto served = zone::load_zone_text("$TTL 30\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n", "test",
+                                     N("example."), diags);
+  ASSERT_TRUE(served.ok());
+  auto changed = ring->tick(kNow + 21, served->get());
+  ASSERT_TRUE(changed.ok()) << changed.message();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(tags(*ring).size(), 3u);
+  // Ipub = the DNSKEY TTL (60) + 40: the CSK takes over then, not at once.
+  EXPECT_NE(ring->status(kNow + 21).find(" csk algorithm 13: published, in CDS at " + std::to_string(kNow + 121)),
+            std::string::npos)
+      << ring->status(kNow + 21);
+}
+
 TEST_F(KeyRingTest, KeyFilesTheStateDoesNotNameAreIgnored) {
   auto ring = open(kNow);
   const auto first = tags(*ring);
