@@ -12,7 +12,7 @@ packages=(
   libsqlite3-dev libmnl-dev libcpp-httplib-dev libargon2-dev
   python3 python3-pytest python3-dnspython python3-zeroconf
   bind9-dnsutils bind9-utils knot-dnsutils bind9 nsd knot knot-dnssecutils unbound knot-resolver
-  libldns-dev ldnsutils libnghttp2-dev dnsperf iproute2 procps
+  libldns-dev ldnsutils libnghttp2-dev libboost-context-dev dnsperf iproute2 procps
   curl openssl ddclient libio-socket-ssl-perl
   pandoc systemd util-linux
   avahi-daemon avahi-utils dbus

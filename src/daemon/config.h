@@ -173,7 +173,8 @@ struct ResolverConfig {
   bool empty_zones = true;
   bool do_not_query_localhost = true;
   unsigned workers = 1;            // UDP workers of the resolver listeners
-  unsigned threads = 16;           // resolution threads (cache misses)
+  unsigned threads = 1;            // resolution loops (cache misses)
+  unsigned queries_per_thread = 1024;  // misses each loop resolves at once
   uint32_t cache_size = 200000;    // cache entries (RRsets and negative answers)
   uint32_t min_ttl = 0;            // TTL floor
   uint32_t max_ttl = 86400;        // TTL ceiling

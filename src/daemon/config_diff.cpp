@@ -52,6 +52,7 @@ const std::vector<Key<ResolverConfig>>& resolver_restart_keys() {
       NAMAE_KEY(ResolverConfig, "do-not-query-localhost", do_not_query_localhost),
       NAMAE_KEY(ResolverConfig, "workers", workers),
       NAMAE_KEY(ResolverConfig, "threads", threads),
+      NAMAE_KEY(ResolverConfig, "queries-per-thread", queries_per_thread),
       NAMAE_KEY(ResolverConfig, "cache-size", cache_size),
       NAMAE_KEY(ResolverConfig, "min-ttl", min_ttl),
       NAMAE_KEY(ResolverConfig, "max-ttl", max_ttl),

@@ -284,6 +284,7 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   o.cache.max_negative_ttl = cfg.max_negative_ttl;
   o.cache.serve_stale = cfg.serve_stale;
   o.threads = cfg.threads;
+  o.queries_per_thread = cfg.queries_per_thread;
   o.empty_zones = cfg.empty_zones;
   o.prefetch = cfg.prefetch;
   o.max_udp_payload = cfg.edns_udp_size;

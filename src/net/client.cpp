@@ -1,5 +1,7 @@
 #include "net/client.h"
 
+#include "net/fiber.h"
+
 #include "net/dot_client.h"
 #include "net/wait.h"
 
@@ -170,10 +172,8 @@ Attempt tcp_try(const Endpoint& server, std::span<const uint8_t> query,
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err) return fail_with(classify(err), err);
   }
-  std::vector<uint8_t> framed(query.size() + 2);
-  framed[0] = static_cast<uint8_t>(query.size() >> 8);
-  framed[1] = static_cast<uint8_t>(query.size());
-  std::memcpy(framed.data() + 2, query.data(), query.size());
+  std::vector<uint8_t> framed{static_cast<uint8_t>(query.size() >> 8), static_cast<uint8_t>(query.size())};
+  framed.insert(framed.end(), query.begin(), query.end());
   int w = write_all(fd.get(), framed, deadline);
   if (w == 0) return fail_with(ExchangeError::timeout);
   if (w < 0) return fail_with(classify(errno), errno);
@@ -220,8 +220,14 @@ const char* exchange_error_text(ExchangeError e) {
 
 Exchange SocketTransport::exchange(const Endpoint& server, std::span<const uint8_t> query,
                                    const ExchangeOptions& options) {
-  if (options.protocol == ClientProtocol::tls && options.dot)
-    return options.dot->exchange(server, options.tls_name, query, options.timeout);
+  if (options.protocol == ClientProtocol::tls && options.dot) {
+    // The TLS client's connections are shared by its callers under locks
+    // and condition variables: on a fiber, one of the loop's blocking
+    // threads waits for the answer instead.
+    Exchange ex;
+    run_blocking([&] { ex = options.dot->exchange(server, options.tls_name, query, options.timeout); });
+    return ex;
+  }
   Exchange ex;
   ex.protocol = options.protocol;
   if (options.protocol == ClientProtocol::tls) {

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "net/fiber.h"
+
 namespace namae::net {
 
 int remaining_ms(Deadline deadline) {
@@ -13,6 +15,7 @@ int remaining_ms(Deadline deadline) {
 }
 
 int wait_for(int fd, short events, Deadline deadline) {
+  if (FiberLoop* loop = FiberLoop::current()) return loop->wait_fd(fd, events, deadline);
   for (;;) {
     pollfd p{fd, events, 0};
     int r = ::poll(&p, 1, remaining_ms(deadline));

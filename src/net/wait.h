@@ -12,7 +12,8 @@ using Deadline = std::chrono::steady_clock::time_point;
 int remaining_ms(Deadline deadline);
 
 /// Poll `fd` for `events` (POLLIN, POLLOUT) until `deadline`, EINTR
-/// retried: 1 ready, 0 timed out, -1 error (errno).
+/// retried: 1 ready, 0 timed out, -1 error (errno). On a fiber (fiber.h)
+/// only the fiber waits: its loop runs the others meanwhile.
 int wait_for(int fd, short events, Deadline deadline);
 
 /// After an OpenSSL call on `fd` failed with `ssl_error` (SSL_get_error):

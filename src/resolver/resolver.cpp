@@ -78,20 +78,33 @@ const ZoneRoute* Resolver::route_for(const Name& name) const {
 
 bool Resolver::begin_flight(const std::string& key) {
   std::lock_guard lock(flight_mu_);
-  return flights_.insert(key).second;
+  auto& slot = flights_[key];
+  if (slot) return false;
+  slot = std::make_shared<net::Signal>();
+  return true;
 }
 
 void Resolver::end_flight(const std::string& key) {
+  std::shared_ptr<net::Signal> done;
   {
     std::lock_guard lock(flight_mu_);
-    flights_.erase(key);
+    auto it = flights_.find(key);
+    if (it == flights_.end()) return;
+    done = std::move(it->second);
+    flights_.erase(it);
   }
-  flight_cv_.notify_all();
+  done->notify();
 }
 
 void Resolver::wait_flight(const std::string& key, std::chrono::milliseconds at_most) {
-  std::unique_lock lock(flight_mu_);
-  flight_cv_.wait_for(lock, at_most, [&] { return !flights_.count(key); });
+  std::shared_ptr<net::Signal> flight;
+  {
+    std::lock_guard lock(flight_mu_);
+    auto it = flights_.find(key);
+    if (it == flights_.end()) return;
+    flight = it->second;
+  }
+  flight->wait_until(std::chrono::steady_clock::now() + at_most);
 }
 
 bool Resolver::answer_from_cache(const Name& qname, uint16_t qtype, Answer& out,

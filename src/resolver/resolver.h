@@ -11,9 +11,8 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
-#include <set>
+#include <map>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,6 +25,7 @@
 #include "net/address.h"
 #include "net/client.h"
 #include "net/dot_client.h"
+#include "net/fiber.h"
 #include "resolver/auto_anchors.h"
 #include "resolver/cache.h"
 #include "resolver/infra.h"
@@ -186,9 +186,9 @@ class Resolver {
   bool begin_flight(const std::string& key);
   void end_flight(const std::string& key);
   void wait_flight(const std::string& key, std::chrono::milliseconds at_most);
+  // (A Signal: the waiter may be a fiber of the service's loops or a plain thread.)
   std::mutex flight_mu_;
-  std::condition_variable flight_cv_;
-  std::set<std::string> flights_;
+  std::map<std::string, std::shared_ptr<net::Signal>> flights_;
 
   ResolverOptions options_;
   RootHints hints_;

@@ -159,10 +159,15 @@ ResolverService::~ResolverService() { stop(); }
 void ResolverService::start() {
   std::lock_guard lock(mu_);
   stopping_ = false;
-  for (unsigned i = 0; i < std::max(1u, options_.threads); ++i) {
-    net::WorkerMetrics* m = options_.metrics ? options_.metrics->add_worker() : nullptr;
-    threads_.emplace_back([this, m] { run(m); });
+  if (loops_.empty()) {
+    net::FiberLoop::Options o;
+    o.max_fibers = std::max<size_t>(1, options_.queries_per_thread);
+    o.max_queued = options_.max_pending;
+    for (unsigned i = 0; i < std::max(1u, options_.threads); ++i)
+      loops_.push_back(Loop{std::make_unique<net::FiberLoop>(o),
+                            options_.metrics ? options_.metrics->add_worker() : nullptr});
   }
+  for (auto& l : loops_) l.loop->start();
   if (options_.cache.serve_stale) stale_thread_ = std::thread([this] { stale_watch(); });
   if (resolver_.validating() && resolver_.options().auto_anchors)
     anchor_thread_ = std::thread([this] { refresh_anchors(); });
@@ -172,12 +177,9 @@ void ResolverService::stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
-    queue_.clear();
   }
-  cv_.notify_all();
   stale_cv_.notify_all();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  for (auto& l : loops_) l.loop->stop();
   if (stale_thread_.joinable()) stale_thread_.join();
   if (anchor_thread_.joinable()) anchor_thread_.join();
 }
@@ -281,7 +283,7 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
   if (qt == rrtype::AXFR || qt == rrtype::IXFR || qt == rrtype::OPT || qt == rrtype::TSIG)
     return write_error(q, dns::rcode::REFUSED, true, out);
   // RFC 6762 22.1: multicast DNS names never go to unicast servers. With
-  // the bridge they are asked on the link (a resolution thread: it waits),
+  // the bridge they are asked on the link (a resolution loop: it waits),
   // without it they are a locally served empty zone, whatever empty-zones says.
   if (const dns::Name* ll = link_local_zone(q.qname())) {
     if (options_.mdns_lookup) {
@@ -295,7 +297,7 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
   if (options_.local && served_here(q, out, peer, len)) return len;
   if (!empty_zones_.empty() && local_zone(q, out, len)) return len;
   Answer a;
-  // An answer not validated yet goes to a resolution thread, which checks
+  // An answer not validated yet goes to a resolution loop, which checks
   // it (keys may need fetching); one judged already is answered here.
   if (resolver_.answer_from_cache(q.qname(), qt, a) && resolver_.settle(a, q.header().cd)) {
     hits_.fetch_add(1, std::memory_order_relaxed);
@@ -315,7 +317,12 @@ size_t ResolverService::answer_fast(const dns::MessageView& q, std::span<uint8_t
 
 size_t ResolverService::answer_slow(const dns::MessageView& q, std::span<uint8_t> out, bool tcp) {
   if (options_.mdns_lookup)
-    if (const dns::Name* ll = link_local_zone(q.qname())) return answer_bridged(q, *ll, out, tcp);
+    if (const dns::Name* ll = link_local_zone(q.qname())) {
+      // The multicast query and the sharing of it block for real.
+      size_t n = 0;
+      net::run_blocking([&] { n = answer_bridged(q, *ll, out, tcp); });
+      return n;
+    }
   misses_.fetch_add(1, std::memory_order_relaxed);
   Answer a = resolver_.resolve(q.qname(), q.qtype(), false, nullptr, q.header().cd);
   upstream_.fetch_add(static_cast<uint64_t>(a.upstream_queries), std::memory_order_relaxed);
@@ -334,7 +341,7 @@ size_t ResolverService::answer_bridged(const dns::MessageView& q, const dns::Nam
   }
   // Not cached: the answer lives at most mdns_max_ttl seconds anyway, and
   // the resolver cache would not see the goodbyes (RFC 6762 10.1) that the
-  // next one-shot query does. The resolution threads bound how many
+  // next one-shot query does. The loops' blocking threads bound how many
   // multicast queries can be in flight.
   int64_t now = clock_.now_ms();
   Answer a = bridged_answer(q.qname(), q.qtype(), zone, merge_records(std::move(*looked)), now);
@@ -434,60 +441,58 @@ void ResolverService::maybe_prefetch(const Answer& a, const dns::Name& qname, ui
   if (enqueue(std::move(job))) prefetches_.fetch_add(1, std::memory_order_relaxed);
 }
 
+// To the least loaded loop: a loop's fibers share its thread, so a loop
+// busy validating should not get the next miss too.
 bool ResolverService::enqueue(Job job) {
+  Loop* to = nullptr;
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= options_.max_pending) return false;
-    queue_.push_back(std::move(job));
+    if (stopping_ || loops_.empty()) return false;
+    for (auto& l : loops_)
+      if (!to || l.loop->load() < to->loop->load()) to = &l;
   }
-  cv_.notify_one();
-  return true;
+  net::WorkerMetrics* m = to->metrics;
+  return to->loop->post([this, m, job = std::move(job)]() mutable { resolve_job(job, m); });
 }
 
-void ResolverService::run(net::WorkerMetrics* metrics) {
-  std::vector<uint8_t> buf(65535);
-  for (;;) {
-    Job job;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    if (job.prefetch_only) {
-      Answer a = resolver_.resolve(job.qname, job.qtype, true);
-      upstream_.fetch_add(static_cast<uint64_t>(a.upstream_queries), std::memory_order_relaxed);
-      continue;
-    }
-    dns::MessageView q;
-    if (q.parse(job.query) != dns::WireError::ok) continue;
-    std::shared_ptr<Pending> pending;
-    if (stale_thread_.joinable()) {
-      pending = std::make_shared<Pending>();
-      pending->query = job.query;
-      pending->channel = job.channel;
-      pending->tcp = job.tcp;
-      pending->received = job.received;
-      std::lock_guard lock(pending_mu_);
-      pending_.push_back(pending);
-    }
-    size_t n = answer_slow(q, buf, job.tcp);
-    if (pending) {
-      std::lock_guard lock(pending_mu_);
-      std::erase(pending_, pending);
-      if (pending->answered.exchange(true)) continue;  // the stale answer went out already
-    }
-    if (n == 0) continue;
-    // Counted before sending, so a client that reads /metrics after its
-    // answer arrived sees it.
-    if (metrics)
-      net::record_query(*metrics, job.query, {buf.data(), n}, job.tcp,
-                        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                  std::chrono::steady_clock::now() - job.received)
-                                                  .count()));
-    job.channel.send(std::span<const uint8_t>(buf.data(), n));
+// On a fiber of a resolution loop.
+void ResolverService::resolve_job(Job& job, net::WorkerMetrics* metrics) {
+  if (job.prefetch_only) {
+    Answer a = resolver_.resolve(job.qname, job.qtype, true);
+    upstream_.fetch_add(static_cast<uint64_t>(a.upstream_queries), std::memory_order_relaxed);
+    return;
   }
+  dns::MessageView q;
+  if (q.parse(job.query) != dns::WireError::ok) return;
+  std::shared_ptr<Pending> pending;
+  if (stale_thread_.joinable()) {
+    pending = std::make_shared<Pending>();
+    pending->query = job.query;
+    pending->channel = job.channel;
+    pending->tcp = job.tcp;
+    pending->received = job.received;
+    std::lock_guard lock(pending_mu_);
+    pending_.push_back(pending);
+  }
+  // The job's own (other fibers of this thread run while it resolves),
+  // left unzeroed: only what the response writer wrote is sent.
+  constexpr size_t kBufSize = 65535;
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kBufSize);
+  size_t n = answer_slow(q, std::span<uint8_t>(buf.get(), kBufSize), job.tcp);
+  if (pending) {
+    std::lock_guard lock(pending_mu_);
+    std::erase(pending_, pending);
+    if (pending->answered.exchange(true)) return;  // the stale answer went out already
+  }
+  if (n == 0) return;
+  // Counted before sending, so a client that reads /metrics after its
+  // answer arrived sees it.
+  if (metrics)
+    net::record_query(*metrics, job.query, {buf.get(), n}, job.tcp,
+                      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                std::chrono::steady_clock::now() - job.received)
+                                                .count()));
+  job.channel.send(std::span<const uint8_t>(buf.get(), n));
 }
 
 // RFC 5011 2.3: each trust point's DNSKEY RRset asked for when due, with

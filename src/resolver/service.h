@@ -1,14 +1,14 @@
 // The resolver role as a network service: a QueryHandler for the resolver's
 // own listeners (cache hits answered on the receiving worker, misses handed
-// to a pool of resolution threads and answered later through the
-// transport's ReplyChannel), RFC 6303 locally served empty zones, the
-// recursion ACL, prefetch, and the `cache show|flush` control commands.
+// to the resolution loops, where each is a fiber that waits for its
+// upstream exchanges on the loop's epoll (net/fiber.h), and answered later
+// through the transport's ReplyChannel), RFC 6303 locally served empty
+// zones, the recursion ACL, prefetch, and the `cache show|flush` control commands.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,6 +22,7 @@
 #include "base/published.h"
 #include "base/result.h"
 #include "net/address.h"
+#include "net/fiber.h"
 #include "net/handler.h"
 #include "net/metrics.h"
 #include "resolver/resolver.h"
@@ -31,15 +32,16 @@ namespace namae::resolver {
 /// Asks multicast DNS `qname`/`qtype` once and returns every record the
 /// responders sent (answers and additional records, TTLs as received), or
 /// an error when it could not ask (the client gets SERVFAIL). Called on
-/// resolution threads only; it may block for its timeout.
+/// the resolution loops' blocking threads only; it may block for its timeout.
 using MdnsLookup = std::function<Result<std::vector<dns::RRset>>(const dns::Name& qname, uint16_t qtype)>;
 
 /// Everything the service needs besides the resolver's own options.
 struct ServiceOptions {
   ResolverOptions resolver;
   CacheOptions cache;
-  unsigned threads = 16;            // resolution threads (cache misses)
-  size_t max_pending = 10000;       // queued misses beyond this get SERVFAIL
+  unsigned threads = 1;             // resolution loops (threads), cache misses spread over them
+  size_t queries_per_thread = 1024; // misses each loop resolves at once (Unbound's num-queries-per-thread)
+  size_t max_pending = 10000;       // misses queued per loop beyond those; more get SERVFAIL
   bool empty_zones = true;          // RFC 6303
   bool prefetch = true;             // refresh popular data in its last 10% of TTL
   /// RFC 8767 5 client-response timer: with serve-stale on, a client whose
@@ -47,13 +49,13 @@ struct ServiceOptions {
   /// now (resolution goes on and refreshes the cache).
   std::chrono::milliseconds stale_answer_timeout{1800};
   uint16_t max_udp_payload = 1232;  // largest UDP answer to clients
-  /// Where resolution threads count the answers they send (one counter
+  /// Where resolution loops count the answers they send (one counter
   /// block each); nullptr: not counted. Cache hits are counted by the transport.
   net::MetricsRegistry* metrics = nullptr;
   /// Recursion ACL: sources outside it are REFUSED; unset, everyone may recurse.
   std::optional<net::AddressAcl> allowed;
   /// RFC 8766-style bridge: questions under `local.` and the link-local
-  /// reverse zones (link_local.h) are asked with this on a resolution thread
+  /// reverse zones (link_local.h) are asked with this on a blocking thread
   /// (it blocks for up to about a second) instead of being answered NXDOMAIN
   /// locally. Unset: bridge off, such names never leave the host (RFC 6762 22.1).
   MdnsLookup mdns_lookup;
@@ -78,7 +80,7 @@ class ResolverService {
   ResolverService(const ResolverService&) = delete;
   ResolverService& operator=(const ResolverService&) = delete;
 
-  /// Start the resolution threads.
+  /// Start the resolution loops.
   void start();
   /// Who may recurse from now on (live reconfiguration of `allow`; unset:
   /// everyone). Workers take it between two queries.
@@ -129,7 +131,7 @@ class ResolverService {
   void maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype);
   size_t flush(const dns::Name& name);
   bool enqueue(Job job);
-  void run(net::WorkerMetrics* metrics);
+  void resolve_job(Job& job, net::WorkerMetrics* metrics);
   void stale_watch();
 
   // A client query being resolved, visible to the stale-answer watchdog;
@@ -144,8 +146,7 @@ class ResolverService {
   std::mutex pending_mu_;
   std::vector<std::shared_ptr<Pending>> pending_;
   std::thread stale_thread_;
-  // The background threads' (stale_thread_, anchor_thread_), apart from
-  // cv_: a notify_one on cv_ must reach a resolver thread.
+  // The background threads' (stale_thread_, anchor_thread_) wait on it.
   std::condition_variable stale_cv_;
   // RFC 5011 2.3 active refresh of the trust points (auto-trust-anchor).
   std::thread anchor_thread_;
@@ -160,11 +161,13 @@ class ResolverService {
   Resolver resolver_;
   std::vector<dns::Name> empty_zones_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Job> queue_;
+  std::mutex mu_;  // stopping_, for the background threads' waits
   bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  struct Loop {
+    std::unique_ptr<net::FiberLoop> loop;
+    net::WorkerMetrics* metrics = nullptr;  // its counter block
+  };
+  std::vector<Loop> loops_;
   std::atomic<uint64_t> hits_{0}, misses_{0}, prefetches_{0}, refused_{0}, servfails_{0}, upstream_{0};
   std::atomic<uint64_t> bridged_{0}, link_local_{0}, served_here_{0};
   // Bridged questions in flight: clients asking the same name and type at

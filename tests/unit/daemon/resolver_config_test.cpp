@@ -18,7 +18,8 @@ TEST(ResolverConfig, Defaults) {
   EXPECT_TRUE(r.qname_minimisation);
   EXPECT_TRUE(r.prefetch);
   EXPECT_FALSE(r.serve_stale);
-  EXPECT_EQ(r.threads, 16u);
+  EXPECT_EQ(r.threads, 1u);
+  EXPECT_EQ(r.queries_per_thread, 1024u);
   EXPECT_EQ(r.upstream_port, 53);
   // Loopback and private ranges may recurse by default.
   auto has = [&](const char* p) { return std::find(r.allow.begin(), r.allow.end(), p) != r.allow.end(); };
@@ -38,6 +39,7 @@ empty-zones = false
 do-not-query-localhost = false
 workers = 2
 threads = 8
+queries-per-thread = 64
 cache-size = 5000
 min-ttl = 5
 max-ttl = 600
@@ -56,6 +58,7 @@ upstream-port = 5353
   EXPECT_FALSE(r.empty_zones);
   EXPECT_EQ(r.workers, 2u);
   EXPECT_EQ(r.threads, 8u);
+  EXPECT_EQ(r.queries_per_thread, 64u);
   EXPECT_EQ(r.cache_size, 5000u);
   EXPECT_EQ(r.min_ttl, 5u);
   EXPECT_EQ(r.max_ttl, 600u);
