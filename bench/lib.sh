@@ -14,6 +14,9 @@ wait_ready() {  # port pid
 tree() { local p=$1; echo "$p"; for c in $(pgrep -P "$p"); do tree "$c"; done; }
 # utime + stime in clock ticks, read after the ")" of comm since NSD's process titles contain spaces.
 cpu_ticks() { for p in $(tree "$1"); do sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'; done | awk '{s += $1} END {print s + 0}'; }
+# CPU nanoseconds of a process tree (every thread; finer than cpu_ticks'
+# 10 ms ticks, for runs of a few tens of milliseconds).
+cpu_ns() { for p in $(tree "$1"); do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done | awk '{s += $1} END {printf "%d\n", s}'; }
 # Proportional set size, so pages shared between a server's processes count once.
 rss_kib() { for p in $(tree "$1"); do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
 # A base port with SPAN ports above it that no socket uses (TCP or UDP,

@@ -18,7 +18,11 @@
 # cold list is a few hundred signed names (NSEC, NSEC3, opt-out, Ed25519,
 # RSA), negatives, wildcards, an unsigned delegation and two bogus zones; every
 # query has DO=1 and the answers compared include the AD flag.
-# Usage: bench/resolver.sh BUILD_DIR [SECONDS] [--validate]
+# COLD_RUNS=N repeats the cold list N times per resolver (a fresh process
+# each, interleaved) and reports the median wall time and the median CPU
+# time the resolver spent on it (all its threads), with their ranges: on a
+# shared two-core machine one cold run of a few tens of ms says little.
+# Usage: [COLD_RUNS=N] bench/resolver.sh BUILD_DIR [SECONDS] [--validate]
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 secs=${2:-10}
@@ -214,6 +218,21 @@ run_one() {  # label
   echo "$label $wall $done_ $((up1 - up0)) $qps $cpu $lost"
 }
 
+# One more cold run of a fresh `label`: "label wall cpu-ms upstream".
+cold_round() {  # label
+  local label=$1 dir="$work/$1.cold" port=$((port_base + 20)) pid c0 c1 up0 up1 out
+  rm -rf "$dir"; mkdir -p "$dir"
+  pid=$("start_$label" "$dir" "$port")
+  wait_up "$port" "$pid" || { echo "$label did not start" >&2; return 1; }
+  up0=$("upstream_$label" "$dir")
+  c0=$(cpu_ns "$pid")
+  out=$(taskset -c 1 dnsperf "${do_flag[@]}" -s 127.0.0.1 -p "$port" -d "$work/cold.txt" -n 1 -q 20 -t 5 2>&1)
+  c1=$(cpu_ns "$pid")
+  up1=$("upstream_$label" "$dir")
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  echo "$label $(awk '/Run time \(s\)/ {print $4}' <<<"$out") $(( (c1 - c0) / 1000 )) $((up1 - up0))"
+}
+
 # kresd only in the unsigned run: it is set up here without validation.
 others=(unbound kresd)
 [ "$validate" = 1 ] && others=(unbound)
@@ -237,3 +256,16 @@ for other in "${others[@]}"; do
     echo "answers differ from $other's:"; diff "$work/namaed/answers" "$work/$other/answers" | head -20
   fi
 done
+cold_runs=${COLD_RUNS:-1}
+if [ "$cold_runs" -gt 1 ]; then
+  rounds=$(for _ in $(seq 1 "$cold_runs"); do for s in namaed "${others[@]}"; do cold_round "$s"; done; done)
+  [ -n "${BENCH_RAW:-}" ] && echo "$rounds"
+  echo "cold list, $cold_runs fresh runs each (interleaved): median [min-max]"
+  for s in namaed "${others[@]}"; do
+    awk -v who="$s" '$1 == who { i = n++; w[i] = $2; c[i] = $3 / 1000; u[i] = $4 }
+      function med(a, n,   i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+        return (n % 2) ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
+      END { mw = med(w, n); lw = w[0]; hw = w[n - 1]; mc = med(c, n); lc = c[0]; hc = c[n - 1]; mu = med(u, n)
+        printf "%-8s wall %.3f s [%.3f-%.3f]  cpu %.1f ms [%.1f-%.1f]  upstream %d\n", who, mw, lw, hw, mc, lc, hc, mu }' <<<"$rounds"
+  done
+fi

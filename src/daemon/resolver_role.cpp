@@ -300,6 +300,7 @@ Result<std::unique_ptr<ResolverRole>> ResolverRole::create(const ResolverConfig&
   net::UdpOptions uo;
   uo.listen = *eps;
   uo.workers = cfg.workers;
+  uo.fibers = service->loop_options();  // each UDP worker resolves its own misses
   net::TcpOptions to = stream_limits(server);
   to.listen = *eps;
   role->udp_ = std::make_unique<net::UdpServer>(uo, factory, metrics);

@@ -27,7 +27,13 @@ thread_local FiberLoop* t_loop_thread = nullptr;
 constexpr int kReady = 1, kTimeout = 0, kCancelled = -1;
 }  // namespace
 
-struct FiberLoop::Fiber {
+struct FiberLoop::Watch : Source {
+  explicit Watch(std::function<void()> cb) : Source{Kind::watch}, on_readable(std::move(cb)) {}
+  std::function<void()> on_readable;
+};
+
+struct FiberLoop::Fiber : Source {
+  Fiber() : Source{Kind::fiber} {}
   uint64_t id = 0;
   std::function<void()> task;
   ctx::fiber self;  // the fiber while suspended (or not started)
@@ -68,7 +74,7 @@ FiberLoop::FiberLoop(Options options) : options_(options), stacks_(std::make_uni
   event_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.ptr = nullptr;
+  ev.data.ptr = &inbox_source_;
   ::epoll_ctl(epoll_, EPOLL_CTL_ADD, event_, &ev);
 }
 
@@ -78,22 +84,34 @@ FiberLoop::~FiberLoop() {
   if (epoll_ >= 0) ::close(epoll_);
 }
 
-void FiberLoop::start(std::function<void()> on_thread) {
+void FiberLoop::start() {
   stopping_ = false;
-  thread_ = std::thread([this, on_thread = std::move(on_thread)] {
-    t_loop_thread = this;
-    if (on_thread) on_thread();
-    run();
-    t_loop_thread = nullptr;
-  });
+  thread_ = std::thread([this] { run_here(); });
 }
 
-void FiberLoop::stop() {
-  if (!thread_.joinable()) return;
+void FiberLoop::run_here() {
+  t_loop_thread = this;
+  run();
+  t_loop_thread = nullptr;
+}
+
+void FiberLoop::watch(int fd, std::function<void()> on_readable) {
+  watches_.push_back(std::make_unique<Watch>(std::move(on_readable)));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = watches_.back().get();
+  ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void FiberLoop::request_stop() {
   stopping_ = true;
   uint64_t one = 1;
   (void)!::write(event_, &one, sizeof one);
-  thread_.join();
+}
+
+void FiberLoop::stop() {
+  request_stop();
+  if (thread_.joinable()) thread_.join();
   {
     std::lock_guard lock(blocking_mu_);
     blocking_stop_ = true;
@@ -108,6 +126,12 @@ void FiberLoop::stop() {
 }
 
 bool FiberLoop::post(std::function<void()> task) {
+  if (t_loop_thread == this) {
+    if (stopping_ || load_.load(std::memory_order_relaxed) >= options_.max_fibers + options_.max_queued) return false;
+    load_.fetch_add(1, std::memory_order_relaxed);
+    waiting_.push_back(std::move(task));  // started by the loop before it waits again
+    return true;
+  }
   {
     std::lock_guard lock(inbox_mu_);
     if (stopping_ || load_.load(std::memory_order_relaxed) >= options_.max_fibers + options_.max_queued) return false;
@@ -121,6 +145,8 @@ bool FiberLoop::post(std::function<void()> task) {
 
 FiberLoop* FiberLoop::current() { return t_fiber ? t_loop : nullptr; }
 
+FiberLoop* FiberLoop::on_this_thread() { return t_loop_thread; }
+
 FiberLoop::Fiber* FiberLoop::running() const { return static_cast<Fiber*>(t_fiber); }
 
 void FiberLoop::run() {
@@ -133,18 +159,28 @@ void FiberLoop::run() {
       continue;
     }
     int n = ::epoll_wait(epoll_, events, 64, epoll_timeout_ms());
-    for (int i = 0; i < n; ++i) {
-      if (!events[i].data.ptr) {
-        uint64_t count;
-        (void)!::read(event_, &count, sizeof count);
-        continue;
-      }
+    for (int i = 0; i < n; ++i) dispatch(static_cast<Source*>(events[i].data.ptr));
+    expire_timers();
+  }
+}
+
+void FiberLoop::dispatch(Source* source) {
+  switch (source->kind) {
+    case Source::Kind::inbox: {
+      uint64_t count;
+      (void)!::read(event_, &count, sizeof count);
+      break;
+    }
+    case Source::Kind::watch:
+      static_cast<Watch*>(source)->on_readable();
+      break;
+    case Source::Kind::fiber: {
       // Each fiber waits for one descriptor at a time, and a wait that
       // timed out removed its registration: the event is the fiber's own.
-      auto* f = static_cast<Fiber*>(events[i].data.ptr);
+      auto* f = static_cast<Fiber*>(source);
       if (f->wait == Fiber::Wait::fd) resume(f, kReady);
+      break;
     }
-    expire_timers();
   }
 }
 
@@ -250,7 +286,7 @@ void FiberLoop::cancel_all() {
     // Only uncancellable waits (run_blocking) are left: wait for their wakes.
     epoll_event ev;
     int n = ::epoll_wait(epoll_, &ev, 1, 10);
-    if (n == 1 && !ev.data.ptr) {
+    if (n == 1 && static_cast<Source*>(ev.data.ptr)->kind == Source::Kind::inbox) {
       uint64_t count;
       (void)!::read(event_, &count, sizeof count);
     }

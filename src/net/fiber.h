@@ -53,19 +53,30 @@ class FiberLoop {
   FiberLoop(const FiberLoop&) = delete;
   FiberLoop& operator=(const FiberLoop&) = delete;
 
-  /// Start the loop's thread. `on_thread` runs first on it (per-thread setup).
-  void start(std::function<void()> on_thread = {});
+  /// Start the loop's thread.
+  void start();
+  /// Or run the loop on the calling thread until request_stop() (a UDP
+  /// worker that resolves its own cache misses, as Unbound's threads do).
+  void run_here();
   /// Stop: queued tasks are dropped, every wait returns at once (cancelled),
-  /// and the thread is joined when the running tasks have returned.
+  /// and the loop ends when the running tasks have returned. stop() also
+  /// joins the thread start() made; request_stop() only asks (any thread).
   void stop();
-  /// Run `task` as a fiber of this loop (from any thread). False when
-  /// stopping or when max_queued tasks already wait.
+  void request_stop();
+  /// Call `on_readable` on the loop's thread (not on a fiber: it may post
+  /// tasks but not wait) whenever `fd` is readable. Before run_here()/start().
+  void watch(int fd, std::function<void()> on_readable);
+  /// Run `task` as a fiber of this loop (from any thread; from the loop's
+  /// own thread without a lock or a wake-up). False when stopping or when
+  /// max_queued tasks already wait.
   bool post(std::function<void()> task);
   /// Tasks running or queued.
   size_t load() const { return load_.load(std::memory_order_relaxed); }
 
   /// The loop whose fiber is running on this thread; nullptr on a plain thread.
   static FiberLoop* current();
+  /// The loop that runs on this thread (on a fiber of it or not), or nullptr.
+  static FiberLoop* on_this_thread();
 
   // From a fiber of this loop only:
   /// As net::wait_for: 1 ready, 0 timed out, -1 error (errno; ECANCELED when stopping).
@@ -80,7 +91,13 @@ class FiberLoop {
   static void wake(const Token& token);
 
  private:
+  // What an epoll event points at: a fiber waiting for a descriptor, a
+  // watched descriptor, or the inbox's eventfd.
+  struct Source {
+    enum class Kind : uint8_t { fiber, watch, inbox } kind;
+  };
   struct Fiber;
+  struct Watch;
   struct Timer {
     Deadline at;
     uint64_t fiber;
@@ -94,6 +111,7 @@ class FiberLoop {
   };
 
   void run();
+  void dispatch(Source* source);
   void take_inbox();
   void start_fiber(std::function<void()> task);
   void resume(Fiber* f, int result);
@@ -119,6 +137,8 @@ class FiberLoop {
   std::vector<std::pair<uint64_t, uint64_t>> wakes_;
 
   // The loop thread's own.
+  Source inbox_source_{Source::Kind::inbox};
+  std::vector<std::unique_ptr<Watch>> watches_;
   std::unique_ptr<Stacks> stacks_;
   std::unordered_map<uint64_t, std::unique_ptr<Fiber>> fibers_;
   std::deque<std::function<void()>> waiting_;  // over max_fibers

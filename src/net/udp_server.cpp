@@ -283,6 +283,7 @@ void UdpServer::stop() {
 void UdpServer::run(Worker& w) {
   std::string name = "namae-udp" + std::to_string(w.index);
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  if (options_.fibers) return run_fibers(w);
 
   std::vector<pollfd> pfds;
   for (int fd : w.fds) pfds.push_back({fd, POLLIN, 0});
@@ -298,6 +299,15 @@ void UdpServer::run(Worker& w) {
     for (size_t s = 0; s < nsock; ++s)
       if (pfds[s].revents) drain(w, s);
   }
+}
+
+// The same batches, driven by the worker's FiberLoop: the handler's
+// deferred queries run as fibers between them, on this thread.
+void UdpServer::run_fibers(Worker& w) {
+  FiberLoop loop(*options_.fibers);
+  for (size_t s = 0; s < w.fds.size(); ++s) loop.watch(w.fds[s], [this, &w, s] { drain(w, s); });
+  loop.watch(stop_fd_, [&loop] { loop.request_stop(); });
+  loop.run_here();
 }
 
 // Drain the socket in batches; go back to poll only when it is empty, so a

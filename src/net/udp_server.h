@@ -6,11 +6,13 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "base/result.h"
 #include "net/address.h"
+#include "net/fiber.h"
 #include "net/metrics.h"
 
 namespace namae::net {
@@ -23,6 +25,10 @@ struct UdpOptions {
   int receive_buffer = 8 << 20;       // SO_RCVBUF request (the kernel caps it at rmem_max)
   int send_buffer = 4 << 20;          // SO_SNDBUF request
   uint32_t first_listener = 0;        // nonzero: Peer::listener = this + listen index
+  /// Each worker runs a FiberLoop (net/fiber.h) with these options instead
+  /// of a plain poll loop, so its handler can resolve deferred queries as
+  /// fibers on the worker's own thread (FiberLoop::on_this_thread()).
+  std::optional<FiberLoop::Options> fibers;
 };
 
 /// Runs the UDP workers. start() binds every socket before any thread runs, so
@@ -47,6 +53,7 @@ class UdpServer {
   struct Worker;
   class Sink;
   void run(Worker& w);
+  void run_fibers(Worker& w);
   void drain(Worker& w, size_t socket);
   int receive_batch(Worker& w, int fd);
   bool answer(Worker& w, size_t socket, size_t i, size_t nout);

@@ -112,7 +112,8 @@ std::vector<dns::RRset> merge_records(std::vector<dns::RRset> got) {
 
 class ServiceHandler final : public net::QueryHandler {
  public:
-  ServiceHandler(ResolverService& s, net::WorkerMetrics*) : s_(s), allowed_(s.allowed_) {}
+  ServiceHandler(ResolverService& s, net::WorkerMetrics* metrics)
+      : s_(s), metrics_(metrics), allowed_(s.allowed_) {}
 
   size_t handle(std::span<const uint8_t> query, std::span<uint8_t> response,
                 const net::Peer& peer) override {
@@ -137,12 +138,13 @@ class ServiceHandler final : public net::QueryHandler {
     job.channel = peer.channel();
     job.tcp = peer.tcp;
     job.received = std::chrono::steady_clock::now();
-    if (!s_.enqueue(std::move(job))) return write_error(q, dns::rcode::SERVFAIL, true, response);
+    if (!s_.enqueue(std::move(job), metrics_)) return write_error(q, dns::rcode::SERVFAIL, true, response);
     return net::kDeferred;
   }
 
  private:
   ResolverService& s_;
+  net::WorkerMetrics* metrics_;  // this worker's counter block
   ResolverService::Allowed::Reader allowed_;
 };
 
@@ -156,13 +158,18 @@ ResolverService::ResolverService(ServiceOptions options, RootHints hints,
 
 ResolverService::~ResolverService() { stop(); }
 
+net::FiberLoop::Options ResolverService::loop_options() const {
+  net::FiberLoop::Options o;
+  o.max_fibers = std::max<size_t>(1, options_.queries_per_thread);
+  o.max_queued = options_.max_pending;
+  return o;
+}
+
 void ResolverService::start() {
   std::lock_guard lock(mu_);
   stopping_ = false;
   if (loops_.empty()) {
-    net::FiberLoop::Options o;
-    o.max_fibers = std::max<size_t>(1, options_.queries_per_thread);
-    o.max_queued = options_.max_pending;
+    net::FiberLoop::Options o = loop_options();
     for (unsigned i = 0; i < std::max(1u, options_.threads); ++i)
       loops_.push_back(Loop{std::make_unique<net::FiberLoop>(o),
                             options_.metrics ? options_.metrics->add_worker() : nullptr});
@@ -441,9 +448,14 @@ void ResolverService::maybe_prefetch(const Answer& a, const dns::Name& qname, ui
   if (enqueue(std::move(job))) prefetches_.fetch_add(1, std::memory_order_relaxed);
 }
 
-// To the least loaded loop: a loop's fibers share its thread, so a loop
-// busy validating should not get the next miss too.
-bool ResolverService::enqueue(Job job) {
+// A worker that is itself a loop (the UDP workers) resolves the miss on
+// its own thread: no hand-off to another thread, as in Unbound. Others
+// (the stream transports' threads) hand it to the least loaded of the
+// service's loops: a loop's fibers share its thread, so a loop busy
+// validating should not get the next miss too.
+bool ResolverService::enqueue(Job job, net::WorkerMetrics* here_metrics) {
+  if (net::FiberLoop* here = net::FiberLoop::on_this_thread())
+    return here->post([this, here_metrics, job = std::move(job)]() mutable { resolve_job(job, here_metrics); });
   Loop* to = nullptr;
   {
     std::lock_guard lock(mu_);

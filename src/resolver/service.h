@@ -88,6 +88,10 @@ class ResolverService {
   /// Stop them; queued queries are dropped (their clients retry).
   void stop();
 
+  /// For the loops of the workers that resolve their own cache misses
+  /// (as the service's own loops: queries-per-thread, the queue limit).
+  net::FiberLoop::Options loop_options() const;
+
   /// One handler per transport thread.
   std::unique_ptr<net::QueryHandler> make_handler(net::WorkerMetrics* metrics);
 
@@ -130,7 +134,7 @@ class ResolverService {
                         const std::vector<dns::RRset>& sets, int64_t now) const;
   void maybe_prefetch(const Answer& a, const dns::Name& qname, uint16_t qtype);
   size_t flush(const dns::Name& name);
-  bool enqueue(Job job);
+  bool enqueue(Job job, net::WorkerMetrics* here_metrics = nullptr);
   void resolve_job(Job& job, net::WorkerMetrics* metrics);
   void stale_watch();
 
