@@ -160,7 +160,8 @@ void describe_reply(const dns::MessageView& v, uint16_t rcode, TraceStep& step);
 class Iterator {
  public:
   Iterator(Resolver& r, const TraceSink* trace)
-      : r_(r), trace_(trace), deadline_ms_(r.clock_.now_ms() + r.options_.resolution_timeout_ms) {}
+      : r_(r), trace_(trace), tracing_(trace && *trace),
+        deadline_ms_(r.clock_.now_ms() + r.options_.resolution_timeout_ms) {}
 
   Answer resolve_full(const Name& qname, uint16_t qtype, int depth, bool refresh);
   int upstream() const { return upstream_; }
@@ -226,13 +227,19 @@ class Iterator {
                           const dns::RRset& soa, Dnssec dnssec = {});
   void add_to_answer(QueryState& q, const Reply& reply, const dns::RRset& rs, TraceStep& step);
 
+  // The trace's text costs more than an exchange's own work: only built
+  // when someone reads it (`namae query +trace`).
   TraceStep trace_step(const QueryState& q) const;
+  void note(TraceStep& step, const dns::RRset& rs) const {
+    if (tracing_) note(step, rs);
+  }
   void emit(const TraceStep& step) const {
-    if (trace_ && *trace_) (*trace_)(step);
+    if (tracing_) (*trace_)(step);
   }
 
   Resolver& r_;
   const TraceSink* trace_;
+  const bool tracing_;
   int upstream_ = 0;
   int subtasks_ = 0;
   int64_t deadline_ms_ = 0;  // the question's resolution_timeout, sub-tasks included
@@ -438,10 +445,10 @@ State Iterator::process_query_targets(QueryState& q) {
   if (!std::all_of(candidates.begin(), candidates.end(), tried)) std::erase_if(candidates, tried);
   std::vector<net::Endpoint> eps;
   for (const auto& c : candidates) eps.push_back(c.address);
-  size_t i = r_.infra_.choose(eps, &q.why);
+  size_t i = r_.infra_.choose(eps, tracing_ ? &q.why : nullptr);
   q.server = candidates[i].address;
   q.server_name = candidates[i].ns;
-  if (q.route) q.why = (q.route->forward ? "forwarder, " : "stub server, ") + q.why;
+  if (q.route && tracing_) q.why = (q.route->forward ? "forwarder, " : "stub server, ") + q.why;
   q.use_tcp = false;
   q.badcookies = 0;
   q.no_edns = r_.infra_.edns_broken(q.server);
@@ -786,8 +793,8 @@ State Iterator::process_prime_response(QueryState& q, const Sections& sec, Trace
   r_.cache_.store(*ns, Trust::prime);
   for (const auto& rs : sec.additional)
     if (rs.type == rrtype::A || rs.type == rrtype::AAAA) r_.cache_.store(rs, Trust::additional);
-  step.outcome = fmt::format("primed: {} root servers", ns->rdata.size());
-  step.records.push_back(rrset_text(*ns));
+  if (tracing_) step.outcome = fmt::format("primed: {} root servers", ns->rdata.size());
+  note(step, *ns);
   emit(step);
   q.priming = false;
   q.primed = true;
@@ -818,7 +825,7 @@ State Iterator::process_referral(QueryState& q, const Sections& sec, const dns::
     return fail(q, "referral limit reached");
   }
   std::vector<Name> names = keep_delegation(q, sec, ns, step);
-  step.outcome = "referral to " + ns.owner.to_text();
+  if (tracing_) step.outcome = "referral to " + ns.owner.to_text();
   emit(step);
   q.zone = ns.owner;
   q.via = Via::delegation;
@@ -858,9 +865,9 @@ std::vector<Name> Iterator::keep_delegation(QueryState& q, const Sections& sec, 
       keep_addresses(rs);
     else
       r_.cache_.store(rs, Trust::additional);
-    step.records.push_back(rrset_text(rs));
+    note(step, rs);
   }
-  step.records.insert(step.records.begin(), rrset_text(ns, 13));
+  if (tracing_) step.records.insert(step.records.begin(), rrset_text(ns, 13));
   return names;
 }
 
@@ -878,7 +885,7 @@ State Iterator::process_minimised_reply(QueryState& q, const Reply& reply, Trace
     store(q, *reply.chain.data, reply.answer_trust());
   else if (soa)
     store_negative(q, q.sent, rrtype::A, false, *soa);
-  step.outcome = "no delegation at " + q.sent.to_text() + ", one more label";
+  if (tracing_) step.outcome = "no delegation at " + q.sent.to_text() + ", one more label";
   emit(step);
   ++q.extra_labels;
   ++q.minimise_steps;
@@ -914,19 +921,19 @@ State Iterator::process_negative(QueryState& q, const Reply& reply, TraceStep& s
     if (const dns::RRset* ns = cacheable ? find_delegation_of(reply.sec, q.zone, end) : nullptr)
       keep_delegation(q, reply.sec, *ns, step);
     q.result.next = end;
-    return finish(q, step, Outcome::cname, "CNAME to " + end.to_text() + ", following it");
+    return finish(q, step, Outcome::cname, tracing_ ? "CNAME to " + end.to_text() + ", following it" : "");
   }
   if (reply.rcode == dns::rcode::NXDOMAIN && end.is_subdomain_of(q.zone)) {
     if (soa) {
       q.result.negative = store_negative(q, end, q.qtype, true, *soa, dnssec_of(reply, *soa));
-      step.records.push_back(rrset_text(*soa));
+      note(step, *soa);
     }
     return finish(q, step, Outcome::nxdomain, "NXDOMAIN");
   }
   if (reply.rcode == dns::rcode::NOERROR && (soa || reply.aa || forward)) {
     if (soa) {
       q.result.negative = store_negative(q, end, q.qtype, false, *soa, dnssec_of(reply, *soa));
-      step.records.push_back(rrset_text(*soa));
+      note(step, *soa);
     } else {
       auto e = std::make_shared<CacheEntry>();
       e->kind = EntryKind::nodata;
@@ -986,6 +993,7 @@ void Iterator::restart_delegation(QueryState& q) {
 TraceStep Iterator::trace_step(const QueryState& q) const {
   TraceStep step;
   step.depth = q.depth;
+  if (!tracing_) return step;
   step.zone = q.zone.to_text();
   step.server_name = q.via == Via::forward ? "(forwarder)"
                      : q.via == Via::stub  ? "(stub server)"
@@ -1102,7 +1110,7 @@ EntryPtr Iterator::store_negative(const QueryState& q, const Name& name, uint16_
 // Cached, in the client's answer and in the trace.
 void Iterator::add_to_answer(QueryState& q, const Reply& reply, const dns::RRset& rs, TraceStep& step) {
   q.result.chain.push_back(store(q, rs, reply.answer_trust(), dnssec_of(reply, rs)));
-  step.records.push_back(rrset_text(rs));
+  note(step, rs);
 }
 
 namespace {
