@@ -38,6 +38,8 @@ class FiberLoop {
   struct Options {
     size_t max_fibers = 1024;      // tasks running at once; later ones queue
     size_t max_queued = 10000;     // queued beyond that: post() refuses
+    // The deepest resolution in the resolver and validation system tests
+    // used 26 KiB; untouched pages cost no memory.
     size_t stack_size = 256 * 1024;
     unsigned blocking_threads = 16;  // run_blocking()'s pool, started on demand
   };
