@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import socket
 import time
 
 import dns.edns
@@ -352,6 +353,44 @@ def test_no_reachable_authority_is_servfail_with_ede_22_within_3_s(tree, tmp_pat
         resp = dns.query.udp(q, "127.0.0.1", port=r.port, timeout=10)
         assert resp.rcode() == dns.rcode.SERVFAIL and resp.edns < 0
     finally:
+        r.stop()
+
+
+def test_a_dead_zone_does_not_hold_up_other_questions(tree):
+    # 200 questions under count.test while its server swallows them: each
+    # waits on its own fiber (no thread held per question), so a question
+    # elsewhere is resolved meanwhile (with 16 blocking resolution threads
+    # it waited 1.7 s), and every stuck one still gets its SERVFAIL with
+    # EDE 22 (once the server is known dead, at once).
+    r = Resolverd(tree.hints, "empty-zones = false\ndo-not-query-localhost = false\nprefetch = false")
+    socks = []
+    try:
+        assert r.query("warm.count.test.").rcode() == dns.rcode.NOERROR  # count.test's delegation cached
+        tree.counter.silent = True
+        t0 = time.time()
+        for i in range(200):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.sendto(dns.message.make_query(f"dead{i}.count.test.", "A", use_edns=0).to_wire(),
+                     ("127.0.0.1", r.port))
+            socks.append(s)
+        time.sleep(0.2)  # all 200 are resolving now
+        other = r.query("www.example.test.", timeout=5)
+        took = time.time() - t0 - 0.2
+        assert other.rcode() == dns.rcode.NOERROR and addresses(other)
+        assert took < 1.0, took
+        servfails = 0
+        for s in socks:
+            s.settimeout(max(0.1, t0 + 6 - time.time()))
+            resp = dns.message.from_wire(s.recv(4096))
+            if resp.rcode() == dns.rcode.SERVFAIL and [o.code for o in resp.options if o.otype == dns.edns.EDE] == [22]:
+                servfails += 1
+        assert servfails == 200
+        print(f"\nwith 200 questions stuck on a dead zone, another answered in {took:.3f} s; "
+              f"all 200 SERVFAIL + EDE 22 after {time.time() - t0:.2f} s")
+    finally:
+        tree.counter.silent = False
+        for s in socks:
+            s.close()
         r.stop()
 
 
