@@ -131,6 +131,14 @@ dnssec-policy = "roll"
         assert out[0] == "ok"
         return sorted(out[1:])
 
+    def edit_config(self, old, new):
+        conf = os.path.join(self.dir, "namaed.toml")
+        with open(conf) as f:
+            text = f.read()
+        assert old in text, old
+        with open(conf, "w") as f:
+            f.write(text.replace(old, new))
+
     def verify(self, label):
         path = os.path.join(self.dir, f"{label}.axfr")
         p = run_checked("dig", "@127.0.0.1", "-p", self.port, self.zone, "AXFR", "+nocmd", "+nostats", "+onesoa")
@@ -182,6 +190,23 @@ def tools():
     for tool in ("dnssec-verify", "ldns-verify-zone", "dnssec-dsfromkey"):
         if not shutil.which(tool):
             pytest.skip(f"{tool} not installed")
+
+
+def after_the_switch(srv, tmp_path, old_res, cds_key, data_key, dnskey_signers, label):
+    """A roll's switch (RFC 7583 3.3.2): the CDS set names `cds_key`,
+    `data_key` signs the data, `dnskey_signers` the DNSKEY RRset; the zone
+    verifies, and a resolver holding the new DS validates beside the one
+    holding the old. Returns the new one."""
+    wait_until("the CDS set switched", lambda: srv.cds_tags() == [cds_key])
+    wait_until("the new key signing the data", lambda: srv.signers(f"www.{srv.zone}", "A") == [data_key])
+    assert srv.signers(f"host.ent.{srv.zone}", "A") == [data_key]
+    assert srv.signers(srv.zone, "DNSKEY") == sorted(dnskey_signers)
+    new_ds = srv.ds_lines()
+    assert new_ds == [dsfromkey(srv, cds_key)]
+    srv.verify(label)
+    new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
+    assert old_res.secure() and new_res.secure()
+    return new_res
 
 
 def test_zsk_prepublication_with_a_restart_midway(tmp_path, tools):
@@ -312,15 +337,7 @@ def test_csk_roll_with_cds_and_ds_seen(tmp_path, tools):
             srv.verify("csk2-published")
         assert old_res.secure()
         # The CDS switch: the new CSK signs the data, the old one only the DNSKEY RRset.
-        wait_until("the CDS set switched", lambda: srv.cds_tags() == [csk2])
-        wait_until("the new CSK signing the data", lambda: srv.signers(f"www.{srv.zone}", "A") == [csk2])
-        assert srv.signers(f"host.ent.{srv.zone}", "A") == [csk2]
-        assert srv.signers(srv.zone, "DNSKEY") == sorted([csk1, csk2])
-        new_ds = srv.ds_lines()
-        assert new_ds == [dsfromkey(srv, csk2)]
-        srv.verify("csk2-active")
-        new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
-        assert old_res.secure() and new_res.secure()
+        new_res = after_the_switch(srv, tmp_path, old_res, csk2, csk2, [csk1, csk2], "csk2-active")
         time.sleep(1.5)
         assert csk1 in srv.dnskeys()  # stays without the report
         srv.ctl("dnssec", "ds-seen", srv.zone, str(csk2))
@@ -347,11 +364,7 @@ def test_rollover_timing_applies_at_reconfigure(tmp_path, tools):
         assert res.secure()
         time.sleep(3)
         assert len(srv.dnskeys()) == 2  # no lifetime: no roll
-        conf = os.path.join(srv.dir, "namaed.toml")
-        with open(conf) as f:
-            text = f.read()
-        with open(conf, "w") as f:
-            f.write(text.replace("dnskey-ttl = 1\n", "dnskey-ttl = 2\nzsk-lifetime = 8\n"))
+        srv.edit_config("dnskey-ttl = 1\n", "dnskey-ttl = 2\nzsk-lifetime = 8\n")
         out = srv.ctl("reconfigure").stdout
         assert "restart" not in out and "zsk-lifetime" in open(srv.log_path).read(), out
         wait_until("the DNSKEY TTL", lambda: all(s.ttl == 2 for s in srv.rrset(srv.zone, "DNSKEY")))
@@ -387,11 +400,7 @@ def test_algorithm_roll_after_a_policy_change(tmp_path, tools):
         old_res = Resolver(str(tmp_path / "unbound-old"), srv, srv.ds_lines()[0])
         assert old_res.secure()
         srv.stop()
-        conf = os.path.join(srv.dir, "namaed.toml")
-        with open(conf) as f:
-            text = f.read()
-        with open(conf, "w") as f:
-            f.write(text.replace('algorithm = "ecdsap256sha256"', 'algorithm = "ed25519"'))
+        srv.edit_config('algorithm = "ecdsap256sha256"', 'algorithm = "ed25519"')
         srv.start()
         # New RRSIGs: every RRset signed by both algorithms, the new keys not published yet.
         wait_until("signatures of both algorithms", lambda: len(srv.signers(f"www.{srv.zone}", "A")) == 2)
@@ -447,11 +456,7 @@ def test_key_split_change_csk_to_ksk_zsk_live(tmp_path, tools):
         old_ds = srv.ds_lines()
         old_res = Resolver(str(tmp_path / "unbound-old"), srv, old_ds[0])
         assert old_res.secure()
-        conf = os.path.join(srv.dir, "namaed.toml")
-        with open(conf) as f:
-            text = f.read()
-        with open(conf, "w") as f:
-            f.write(text.replace('keys = "csk"', 'keys = "ksk-zsk"'))
+        srv.edit_config('keys = "csk"', 'keys = "ksk-zsk"')
         out = srv.ctl("reconfigure").stdout
         assert "restart" not in out, out
         # Published: the CDS set and the data stay the CSK's.
@@ -464,15 +469,7 @@ def test_key_split_change_csk_to_ksk_zsk_live(tmp_path, tools):
             srv.verify("published")
         assert old_res.secure()
         # The switch: the KSK in the CDS set, the ZSK signing the data.
-        wait_until("the CDS set switched", lambda: srv.cds_tags() == [ksk])
-        wait_until("the ZSK signing the data", lambda: srv.signers(f"www.{srv.zone}", "A") == [zsk])
-        assert srv.signers(f"host.ent.{srv.zone}", "A") == [zsk]
-        assert srv.signers(srv.zone, "DNSKEY") == sorted([csk, ksk])
-        new_ds = srv.ds_lines()
-        assert new_ds == [dsfromkey(srv, ksk)]
-        srv.verify("ksk-zsk-active")
-        new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
-        assert old_res.secure() and new_res.secure()
+        new_res = after_the_switch(srv, tmp_path, old_res, ksk, zsk, [csk, ksk], "ksk-zsk-active")
         assert csk in srv.dnskeys()  # stays without the report
         status = srv.ctl("dnssec", "ds-seen", srv.zone, str(ksk)).stdout
         assert "removed at" in status, status
@@ -503,25 +500,14 @@ def test_key_split_change_ksk_zsk_to_csk_at_a_restart(tmp_path, tools):
         old_res = Resolver(str(tmp_path / "unbound-old"), srv, srv.ds_lines()[0])
         assert old_res.secure()
         srv.stop()
-        conf = os.path.join(srv.dir, "namaed.toml")
-        with open(conf) as f:
-            text = f.read()
-        with open(conf, "w") as f:
-            f.write(text.replace('keys = "ksk-zsk"', 'keys = "csk"'))
+        srv.edit_config('keys = "ksk-zsk"', 'keys = "csk"')
         srv.csk = True  # dnssec-verify -z: a key with the SEP flag signs data
         srv.start()
         keys = wait_until("the CSK published", lambda: srv.dnskeys_if(3))
         [csk] = [t for t in keys if t not in (ksk, zsk)]
         assert keys[csk] & 1
         assert old_res.secure()
-        wait_until("the CDS set switched", lambda: srv.cds_tags() == [csk])
-        wait_until("the CSK signing the data", lambda: srv.signers(f"www.{srv.zone}", "A") == [csk])
-        assert srv.signers(srv.zone, "DNSKEY") == sorted([ksk, csk])
-        new_ds = srv.ds_lines()
-        assert new_ds == [dsfromkey(srv, csk)]
-        srv.verify("csk-active")
-        new_res = Resolver(str(tmp_path / "unbound-new"), srv, new_ds[0])
-        assert old_res.secure() and new_res.secure()
+        new_res = after_the_switch(srv, tmp_path, old_res, csk, csk, [ksk, csk], "csk-active")
         wait_until("the ZSK removed", lambda: set(srv.dnskeys()) == {ksk, csk})
         srv.ctl("dnssec", "ds-seen", srv.zone, str(csk))
         wait_until("the KSK removed", lambda: set(srv.dnskeys()) == {csk})
