@@ -125,17 +125,21 @@ void FiberLoop::stop() {
   wakes_.clear();
 }
 
+bool FiberLoop::admit() {
+  if (stopping_ || load_.load(std::memory_order_relaxed) >= options_.max_fibers + options_.max_queued) return false;
+  load_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 bool FiberLoop::post(std::function<void()> task) {
   if (t_loop_thread == this) {
-    if (stopping_ || load_.load(std::memory_order_relaxed) >= options_.max_fibers + options_.max_queued) return false;
-    load_.fetch_add(1, std::memory_order_relaxed);
+    if (!admit()) return false;
     waiting_.push_back(std::move(task));  // started by the loop before it waits again
     return true;
   }
   {
     std::lock_guard lock(inbox_mu_);
-    if (stopping_ || load_.load(std::memory_order_relaxed) >= options_.max_fibers + options_.max_queued) return false;
-    load_.fetch_add(1, std::memory_order_relaxed);
+    if (!admit()) return false;
     tasks_.push_back(std::move(task));
   }
   uint64_t one = 1;
@@ -166,11 +170,9 @@ void FiberLoop::run() {
 
 void FiberLoop::dispatch(Source* source) {
   switch (source->kind) {
-    case Source::Kind::inbox: {
-      uint64_t count;
-      (void)!::read(event_, &count, sizeof count);
+    case Source::Kind::inbox:
+      clear_inbox_event();
       break;
-    }
     case Source::Kind::watch:
       static_cast<Watch*>(source)->on_readable();
       break;
@@ -184,24 +186,32 @@ void FiberLoop::dispatch(Source* source) {
   }
 }
 
+void FiberLoop::clear_inbox_event() {
+  uint64_t count;
+  (void)!::read(event_, &count, sizeof count);
+}
+
+// Once per turn of the loop: the tasks are moved under the lock straight
+// into waiting_ and the wakes into a vector the loop keeps, so an empty
+// inbox costs a lock and no allocation.
 void FiberLoop::take_inbox() {
-  std::deque<std::function<void()>> tasks;
-  std::vector<std::pair<uint64_t, uint64_t>> wakes;
+  std::vector<std::pair<uint64_t, uint64_t>>& wakes = local_wakes_;
   {
     std::lock_guard lock(inbox_mu_);
-    tasks.swap(tasks_);
-    wakes.swap(wakes_);
+    for (auto& t : tasks_) waiting_.push_back(std::move(t));
+    tasks_.clear();
+    wakes.insert(wakes.end(), wakes_.begin(), wakes_.end());
+    wakes_.clear();
   }
-  wakes.insert(wakes.end(), local_wakes_.begin(), local_wakes_.end());
-  local_wakes_.clear();
-  for (auto [id, seq] : wakes) {
+  taken_wakes_.swap(wakes);
+  for (auto [id, seq] : taken_wakes_) {
     auto it = fibers_.find(id);
     if (it == fibers_.end()) continue;
     Fiber* f = it->second.get();
     bool parked = f->wait == Fiber::Wait::park || f->wait == Fiber::Wait::park_uncancellable;
     if (parked && f->seq == seq) resume(f, kReady);
   }
-  for (auto& t : tasks) waiting_.push_back(std::move(t));
+  taken_wakes_.clear();
   if (stopping_) {
     load_.fetch_sub(waiting_.size(), std::memory_order_relaxed);
     waiting_.clear();
@@ -286,10 +296,7 @@ void FiberLoop::cancel_all() {
     // Only uncancellable waits (run_blocking) are left: wait for their wakes.
     epoll_event ev;
     int n = ::epoll_wait(epoll_, &ev, 1, 10);
-    if (n == 1 && static_cast<Source*>(ev.data.ptr)->kind == Source::Kind::inbox) {
-      uint64_t count;
-      (void)!::read(event_, &count, sizeof count);
-    }
+    if (n == 1 && static_cast<Source*>(ev.data.ptr)->kind == Source::Kind::inbox) clear_inbox_event();
   }
 }
 
@@ -403,11 +410,6 @@ void Signal::notify() {
   }
   cv_.notify_all();
   for (const auto& t : parked) FiberLoop::wake(t);
-}
-
-bool Signal::notified() const {
-  std::lock_guard lock(mu_);
-  return set_;
 }
 
 bool Signal::wait_until(Deadline deadline) {

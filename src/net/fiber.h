@@ -114,6 +114,8 @@ class FiberLoop {
 
   void run();
   void dispatch(Source* source);
+  void clear_inbox_event();
+  bool admit();  // counts a task in, unless stopping or full
   void take_inbox();
   void start_fiber(std::function<void()> task);
   void resume(Fiber* f, int result);
@@ -144,7 +146,8 @@ class FiberLoop {
   std::unique_ptr<Stacks> stacks_;
   std::unordered_map<uint64_t, std::unique_ptr<Fiber>> fibers_;
   std::deque<std::function<void()>> waiting_;  // over max_fibers
-  std::vector<std::pair<uint64_t, uint64_t>> local_wakes_;
+  std::vector<std::pair<uint64_t, uint64_t>> local_wakes_;  // from this thread
+  std::vector<std::pair<uint64_t, uint64_t>> taken_wakes_;  // take_inbox's, kept for their capacity
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   uint64_t next_id_ = 1;
   uint64_t next_seq_ = 1;
@@ -165,10 +168,9 @@ class Signal {
   void notify();
   /// True once notified; false if `deadline` came first (or the loop stops).
   bool wait_until(Deadline deadline);
-  bool notified() const;
 
  private:
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable cv_;
   bool set_ = false;
   std::vector<FiberLoop::Token> parked_;

@@ -455,17 +455,18 @@ void ResolverService::maybe_prefetch(const Answer& a, const dns::Name& qname, ui
 // service's loops: a loop's fibers share its thread, so a loop busy
 // validating should not get the next miss too.
 bool ResolverService::enqueue(Job job, net::WorkerMetrics* here_metrics) {
-  if (net::FiberLoop* here = net::FiberLoop::on_this_thread())
-    return here->post([this, here_metrics, job = std::move(job)]() mutable { resolve_job(job, here_metrics); });
-  Loop* to = nullptr;
-  {
+  net::FiberLoop* loop = net::FiberLoop::on_this_thread();
+  net::WorkerMetrics* m = here_metrics;
+  if (!loop) {
     std::lock_guard lock(mu_);
     if (stopping_ || loops_.empty()) return false;
-    for (auto& l : loops_)
-      if (!to || l.loop->load() < to->loop->load()) to = &l;
+    const Loop* to = &loops_.front();
+    for (const auto& l : loops_)
+      if (l.loop->load() < to->loop->load()) to = &l;
+    loop = to->loop.get();
+    m = to->metrics;
   }
-  net::WorkerMetrics* m = to->metrics;
-  return to->loop->post([this, m, job = std::move(job)]() mutable { resolve_job(job, m); });
+  return loop->post([this, m, job = std::move(job)]() mutable { resolve_job(job, m); });
 }
 
 // On a fiber of a resolution loop.
